@@ -1,0 +1,45 @@
+"""The `quarterdeck` command: one entry point, a subcommand per job."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cli import config_cmd, rules_cmd
+from cli.common import EXIT_USAGE, CliError
+from core import __version__
+
+COMMAND_MODULES = (rules_cmd, config_cmd)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="quarterdeck",
+        description="Coordinate a swarm of AI coding agents: compose, validate, deliver, watch.",
+    )
+    parser.add_argument("--version", action="version", version=f"quarterdeck {__version__}")
+    parser.add_argument("--config", type=Path, metavar="PATH",
+                        help="configuration file (default: coordination.yaml in the user config dir)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args)
+    except CliError as exc:
+        print(f"quarterdeck: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

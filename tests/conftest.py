@@ -1,0 +1,43 @@
+"""Test-wide set-up: offscreen Qt by default, and no test ever touches the real home."""
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory, monkeypatch):
+    """Point config and data dirs at fresh folders and drop any COORDINATION_* settings."""
+    base = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("QUARTERDECK_CONFIG_DIR", str(base / "config"))
+    monkeypatch.setenv("QUARTERDECK_DATA_DIR", str(base / "data"))
+    for name in list(os.environ):
+        if name.upper().startswith("COORDINATION_"):
+            monkeypatch.delenv(name)
+    return base
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked x11 need a display: skipped locally without one, an error in CI."""
+    if os.environ.get("DISPLAY"):
+        return
+    in_ci = os.environ.get("CI", "").lower() == "true"
+    for item in items:
+        if "x11" in item.keywords:
+            if in_ci:
+                item.add_marker(pytest.mark.usefixtures("_require_display"))
+            else:
+                item.add_marker(pytest.mark.skip(reason="needs DISPLAY: run through scripts/with-xvfb.sh"))
+
+
+@pytest.fixture
+def _require_display():
+    pytest.fail("x11 test without DISPLAY in CI: the test command must run under scripts/with-xvfb.sh")
+
+
+def have(tool: str) -> bool:
+    return shutil.which(tool) is not None
