@@ -1,0 +1,91 @@
+"""Prometheus text export of a ``Monitor`` (and optionally the agents' breakers).
+
+The monitor keeps its own store; a collector translates it into metric families only when
+scraped, in a private registry, so nothing here touches the hot path or the global registry.
+Every name gets the ``quarterdeck_`` prefix, counters end in ``_total``, durations are seconds.
+
+Breakers add, per agent: ``quarterdeck_breaker_state`` (CLOSED 0, OPEN 1, HALF_OPEN 2,
+DISABLED 3, FORCED_OPEN 4), ``quarterdeck_breaker_failure_ratio`` (0-1, left out while the window
+holds too few calls) and ``quarterdeck_breaker_not_permitted_calls_total``.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from itertools import accumulate
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
+
+from core.monitor import Monitor
+from core.monitor.metrics import Histogram, check_metric_name
+from core.resilience.breaker import CircuitBreaker
+
+__all__ = ["CONTENT_TYPE", "PREFIX", "MonitorCollector", "export_text", "make_registry"]
+
+# The classic text format; the library's "latest" announces a newer version some scrapers reject.
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+PREFIX = "quarterdeck_"
+
+_KINDS = {"counter": CounterMetricFamily, "gauge": GaugeMetricFamily}
+
+
+class MonitorCollector(Collector):
+    def __init__(self, monitor: Monitor, breakers: Iterable[CircuitBreaker] | None = None) -> None:
+        self.monitor = monitor
+        self.breakers = breakers
+
+    def collect(self) -> Iterator[Metric]:
+        for family in self.monitor.families():
+            name = check_metric_name(PREFIX + family.name)
+            samples = family.samples()
+            if isinstance(family, Histogram):
+                metric = HistogramMetricFamily(name, family.help, labels=family.labelnames)
+                les = [floatToGoString(b) for b in family.bounds] + ["+Inf"]
+                for values, (counts, total, _count) in samples:
+                    metric.add_metric(list(values), list(zip(les, accumulate(counts))), total)
+            else:
+                metric = _KINDS[family.kind](name, family.help, labels=family.labelnames)
+                for values, value in samples:
+                    metric.add_metric(list(values), value)
+            yield metric
+        if self.breakers is not None:
+            yield from self._breaker_families()
+
+    def _breaker_families(self) -> Iterator[Metric]:
+        state = GaugeMetricFamily(
+            PREFIX + "breaker_state",
+            "Circuit breaker state: 0 closed, 1 open, 2 half-open, 3 disabled, 4 forced open.",
+            labels=["agent"])
+        ratio = GaugeMetricFamily(PREFIX + "breaker_failure_ratio",
+                                  "Failed share of the calls in the breaker's window.",
+                                  labels=["agent"])
+        refused = CounterMetricFamily(PREFIX + "breaker_not_permitted_calls",
+                                      "Calls the breaker refused.", labels=["agent"])
+        for breaker in self.breakers:
+            snap = breaker.snapshot()
+            state.add_metric([snap.name], int(snap.state))
+            if snap.failure_rate >= 0:
+                ratio.add_metric([snap.name], snap.failure_rate / 100)
+            refused.add_metric([snap.name], snap.not_permitted)
+        yield from (state, ratio, refused)
+
+
+def make_registry(monitor: Monitor, breakers: Iterable[CircuitBreaker] | None = None
+                  ) -> CollectorRegistry:
+    """A private registry holding one collector for ``monitor``; keep it for repeated scrapes."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(MonitorCollector(monitor, breakers))
+    return registry
+
+
+def export_text(monitor: Monitor, breakers: Iterable[CircuitBreaker] | None = None) -> bytes:
+    """The whole exposition in the text format, to be served as ``CONTENT_TYPE``."""
+    return generate_latest(make_registry(monitor, breakers))
