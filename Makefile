@@ -9,7 +9,7 @@ run: bootstrap
 	.venv/bin/quarterdeck $(ARGS)
 
 test: bootstrap
-	.venv/bin/lint-imports --config pyproject.toml
+	.venv/bin/lint-imports
 	scripts/with-xvfb.sh $(PY) -m pytest -p no:cacheprovider --cov --cov-report=term $(PYTEST_ARGS)
 
 bench: bootstrap

@@ -1,0 +1,264 @@
+"""`quarterdeck agents`: list, show, import, capture and check the agent roster (agents.yaml)."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from cli.common import EXIT_FAIL, EXIT_OK, CliError
+from core.roster import Roster, RosterError, UnknownAgentError
+
+EXAMPLE = """\
+agents:
+  - {id: Agent-1, role: frontend, transport: gui, chat: [420, 980], onboarding: [420, 900]}
+  - {id: Agent-2, transport: tmux, target: "swarm:0.1"}
+  - {id: Agent-3, transport: inbox, path: ~/swarm/inbox/agent-3}"""
+
+
+def register(sub) -> None:
+    agents = sub.add_parser("agents", help="list, import, capture and check the agent roster")
+    agents_sub = agents.add_subparsers(dest="agents_command", required=True, metavar="COMMAND")
+
+    def command(name: str, func, help_text: str):
+        parser = agents_sub.add_parser(name, help=help_text, description=help_text)
+        parser.add_argument("--roster", type=Path, metavar="PATH",
+                            help="roster file (default: agents.yaml in the user config dir)")
+        parser.set_defaults(func=func)
+        return parser
+
+    command("list", cmd_list, "one line per agent: id, role, transport, target, enabled") \
+        .add_argument("--json", action="store_true", help="machine-readable list")
+    show = command("show", cmd_show, "every setting of one agent")
+    show.add_argument("agent", metavar="AGENT")
+    show.add_argument("--json", action="store_true")
+    imp = command("import", cmd_import, "import the original system's cursor_agent_coords.json")
+    imp.add_argument("file", type=Path, metavar="FILE")
+    mode = imp.add_mutually_exclusive_group()
+    mode.add_argument("--merge", action="store_true", help="add the agents; same id: update it")
+    mode.add_argument("--replace", action="store_true", help="keep only the imported agents")
+    cap = command("capture", cmd_capture, "store the mouse pointer position as an agent's point")
+    cap.add_argument("agent", metavar="AGENT")
+    cap.add_argument("--onboarding", action="store_true",
+                     help="set the onboarding point (where a new chat's input appears)")
+    cap.add_argument("--countdown", type=int, default=3, metavar="N",
+                     help="seconds to hover the pointer before it is read (default 3)")
+    command("check", cmd_check, "check points against the screens, tmux targets and inbox folders")
+
+
+def roster_path(args) -> Path:
+    if args.roster is not None:
+        return Path(args.roster)
+    from core.paths import default_roster_file
+
+    return default_roster_file()
+
+
+def existing_roster_path(args) -> Path:
+    """The roster file, or a ``CliError`` saying where it looked and how to create one."""
+    path = roster_path(args)
+    if not path.is_file():
+        raise CliError(f"no agent roster at {path}\n"
+                       f"Create it with `quarterdeck agents import cursor_agent_coords.json`, or write "
+                       f"{path.name} yourself, for example:\n\n{EXAMPLE}")
+    return path
+
+
+def read_roster(args) -> tuple[Path, Roster]:
+    """The roster with its points unchecked (``agents check`` checks them against the screens)."""
+    from core.roster import load_roster
+    from core.roster_check import agent_problems
+
+    path = existing_roster_path(args)
+    try:
+        return path, load_roster(path, screens=())
+    except RosterError as exc:
+        raise CliError(f"the roster has {len(exc.problems)} problem(s):\n{exc}") from exc
+
+
+def target_of(agent) -> str:
+    transport = agent.transport
+    if transport.kind == "gui":
+        return f"chat {_point(transport.chat)}"
+    if transport.kind == "tmux":
+        return transport.target
+    if transport.kind == "inbox":
+        return str(transport.path)
+    return "-"
+
+
+def _point(point) -> str:
+    return "-" if point is None else f"({point[0]}, {point[1]})"
+
+
+def cmd_list(args) -> int:
+    _, roster = read_roster(args)
+    rows = [{"id": a.id, "role": a.role, "transport": a.transport.kind, "target": target_of(a),
+             "enabled": a.enabled} for a in roster.agents]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    if not rows:
+        print("the roster has no agents")
+        return EXIT_OK
+    header = {key: key.upper() for key in rows[0]}
+    table = [header, *({**r, "enabled": "yes" if r["enabled"] else "no"} for r in rows)]
+    widths = {key: max(len(str(row[key])) for row in table) for key in header}
+    for row in table:
+        print("  ".join(str(row[key]).ljust(widths[key]) for key in header).rstrip())
+    return EXIT_OK
+
+
+def cmd_show(args) -> int:
+    _, roster = read_roster(args)
+    agent = _agent(roster, args.agent)
+    groups = [name for name, members in roster.groups.items() if agent.id in members]
+    if args.json:
+        print(json.dumps({**agent.model_dump(mode="json"), "groups": groups}, indent=2))
+        return EXIT_OK
+    settings = {"display_name": agent.display_name, "role": agent.role or "-",
+                "enabled": "yes" if agent.enabled else "no"}
+    for key, value in agent.transport.model_dump(mode="json").items():
+        settings["transport" if key == "kind" else key] = _show_value(value)
+    settings["groups"] = ", ".join(groups) or "-"
+    print(agent.id)
+    width = max(map(len, settings))
+    for key, value in settings.items():
+        print(f"  {key.ljust(width)}  {value}")
+    return EXIT_OK
+
+
+def _show_value(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list):
+        return _point(value) if all(isinstance(v, int) for v in value) else "+".join(value)
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _agent(roster: Roster, agent_id: str):
+    try:
+        return roster.get(agent_id)
+    except UnknownAgentError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def cmd_import(args) -> int:
+    from core.roster import save_roster
+    from core.roster_import import import_original, merge_agents
+
+    try:
+        agents, warnings = import_original(args.file)
+    except FileNotFoundError:
+        raise CliError(f"{args.file}: no such file") from None
+    except RosterError as exc:
+        raise CliError(f"{args.file} cannot be imported:\n{exc}") from exc
+    path = roster_path(args)
+    if path.is_file():
+        if not (args.merge or args.replace):
+            raise CliError(f"{path} already exists: add --merge (add and update agents) or --replace "
+                           "(keep only the imported agents); the old file is backed up either way")
+        _, current = read_roster(args)
+    else:
+        current = Roster()
+    roster, notes = merge_agents(current, agents, replace=args.replace)
+    backup = save_roster(roster, path)
+    print(f"imported {len(agents)} agent(s) from {args.file} into {path}")
+    for agent in agents:
+        onboarding = _point(agent.transport.onboarding)
+        state = "" if agent.enabled else "  (disabled)"
+        print(f"  {agent.id}: chat {_point(agent.transport.chat)}, onboarding {onboarding}"
+              f"{'  role: ' + agent.role if agent.role else ''}{state}")
+    for note in notes:
+        print(f"  {note}")
+    from core.roster_check import point_problems
+
+    screens = _screens(agents)
+    warnings += [f"{agent.id}.{problem}" for agent in agents for problem in point_problems(agent, screens)]
+    for warning in warnings:
+        print(f"warning: {warning}")
+    if backup is not None:
+        print(f"previous roster backed up to {backup}")
+    return EXIT_OK
+
+
+def _screens(agents) -> list:
+    """The monitors, when there are gui agents to check; says so when none can be queried."""
+    from core.screens import detect_screens
+
+    if not any(agent.transport.kind == "gui" for agent in agents):
+        return []
+    screens = detect_screens()
+    if not screens:
+        print("warning: no display could be queried: the points were not checked against the screens")
+    return screens
+
+
+def cmd_capture(args) -> int:
+    from core.roster_import import capture_point
+
+    path, roster = read_roster(args)
+    agent = _agent(roster, args.agent)
+    if agent.transport.kind != "gui":
+        raise CliError(f"{agent.id} uses the {agent.transport.kind} transport; only gui agents have "
+                       "screen points")
+    which = "onboarding" if args.onboarding else "chat"
+    place = f"the input of a new chat for {agent.id}" if args.onboarding else f"{agent.id}'s chat input"
+    pyautogui = pointer_module()
+    print(f"Hover the mouse pointer over {place}.", flush=True)
+    for remaining in range(max(args.countdown, 0), 0, -1):
+        print(f"{remaining}..", flush=True)
+        time.sleep(1)
+    try:
+        x, y = pyautogui.position()
+    except Exception as exc:
+        raise CliError(f"the mouse pointer could not be read: {exc}") from exc
+    position = (int(x), int(y))
+    try:
+        old, new, backup = capture_point(path, agent.id, which, position)
+    except (UnknownAgentError, ValueError, RosterError) as exc:
+        raise CliError(str(exc)) from exc
+    print(f"{agent.id}.{which}: {_point(old)} -> {_point(new)}  (saved to {path})")
+    if backup is not None:
+        print(f"previous roster backed up to {backup}")
+    return EXIT_OK
+
+
+def pointer_module():
+    """pyautogui, imported only here: on X11 importing it needs a display."""
+    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
+        raise CliError("no display (DISPLAY is not set): the mouse pointer cannot be read")
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=ResourceWarning, module=r"Xlib(\.|$)")
+            import pyautogui
+    except Exception as exc:
+        raise CliError(f"the mouse pointer cannot be read: {exc}") from exc
+    return pyautogui
+
+
+def cmd_check(args) -> int:
+    from core.roster import load_roster
+    from core.roster_check import agent_problems
+
+    path = existing_roster_path(args)
+    try:
+        roster = load_roster(path, screens=())
+    except RosterError as exc:
+        print(exc)
+        print(f"{len(exc.problems)} problem(s) in {path}; the roster was not loaded")
+        return EXIT_FAIL
+    screens = _screens(roster.agents)
+    problems = 0
+    for agent in roster.agents:
+        if not agent.enabled:
+            print(f"{agent.id}: skipped (disabled)")
+            continue
+        found = agent_problems(agent, screens)
+        problems += bool(found)
+        status = "problem: " + "; ".join(found) if found else "ok"
+        print(f"{agent.id}: {status} ({agent.transport.kind}, {target_of(agent)})")
+    print(f"{len(roster.agents)} agent(s) in {path}, {problems} with problems")
+    return EXIT_FAIL if problems else EXIT_OK
