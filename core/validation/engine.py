@@ -1,0 +1,72 @@
+"""Run a rule set against a message and produce a ``Report``.
+
+A message is any mapping with the rule fields (content, sender, recipients,
+type, priority, tags), or any object with a ``rule_fields()`` method that
+returns one. Absent or None fields count as missing; enum members stand for
+their values; list fields accept any iterable (a single string is one item);
+other values are converted with ``str``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import Enum
+from typing import Any
+
+from .messages import render
+from .model import FIELDS, LIST_FIELDS, FieldValue, RuleSet, Violation
+from .report import Report
+
+
+def _text(raw: Any) -> str:
+    if isinstance(raw, Enum):
+        raw = raw.value
+    return raw if isinstance(raw, str) else str(raw)
+
+
+def _items(raw: Any) -> list[str]:
+    if isinstance(raw, str | Enum) or not isinstance(raw, Iterable):
+        return [_text(raw)]
+    return [_text(item) for item in raw]
+
+
+def normalize_fields(message: Any) -> dict[str, FieldValue | None]:
+    """The rule fields of ``message`` as texts and lists of texts (None = missing)."""
+    source = message.rule_fields() if hasattr(message, "rule_fields") else message
+    if not isinstance(source, Mapping):
+        raise TypeError(f"expected a mapping or an object with rule_fields(), not {type(message).__name__}")
+    fields: dict[str, FieldValue | None] = {}
+    for name in FIELDS:
+        raw = source.get(name)
+        if raw is None:
+            fields[name] = None
+        else:
+            fields[name] = _items(raw) if name in LIST_FIELDS else _text(raw)
+    return fields
+
+
+class Validator:
+    """Checks messages against a fixed rule set; rules are compiled already."""
+
+    def __init__(self, ruleset: RuleSet) -> None:
+        self._ruleset = ruleset
+        self._rules = ruleset.enabled()
+
+    @property
+    def ruleset(self) -> RuleSet:
+        """The rule set this validator runs."""
+        return self._ruleset
+
+    def validate(self, message: Any) -> Report:
+        """Every violation of the enabled rules, in rule order."""
+        fields = normalize_fields(message)
+        violations: list[Violation] = []
+        for rule in self._rules:
+            if rule.when and not rule.applies(fields):
+                continue
+            value = fields[rule.given]
+            for finding in rule.check(value):
+                span = finding.span if rule.given == "content" else None
+                text = render(rule, finding, value)
+                violations.append(Violation(rule.id, rule.severity, text, rule.given, span))  # type: ignore[arg-type]
+        return Report.of(violations)

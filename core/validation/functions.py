@@ -1,0 +1,213 @@
+"""The rule functions: what each one checks, built once per rule at load time.
+
+Every function turns its checked options into a checker, a callable taking
+the field's value (text, list of texts, or None when the field is absent)
+and yielding ``Finding``s. Only ``required`` reports absent fields; the
+others skip them. Text functions applied to a list field check every item.
+A checker reports at most ``MAX_FINDINGS`` findings per message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+from .messages import shorten
+from .model import FIELDS, LIST_FIELDS, Checker, FieldValue, Finding
+from .options import (
+    EnumerationOptions,
+    ForbiddenWordsOptions,
+    FunctionOptions,
+    LengthOptions,
+    MaxRecipientsOptions,
+    PatternOptions,
+    RequiredOptions,
+    SecretsOptions,
+    UniqueOptions,
+)
+from .regexes import literal_alternation
+from .secrets import find_secrets
+from .textsearch import TextPattern
+
+MAX_FINDINGS = 50
+_NOT_WORD = r"[^\pL\pN\pM_]"
+
+TextCheck = Callable[[str, str], Iterable[Finding]]
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionDef:
+    """A rule function: its option model, builder and the fields it accepts."""
+
+    name: str
+    options: type[FunctionOptions]
+    build: Callable[[Any, str], Checker]
+    fields: tuple[str, ...] = FIELDS
+    checks_missing: bool = False
+
+
+def _for_field(check_text: TextCheck, given: str) -> Checker:
+    """Apply a text check to a text field, or to every item of a list field."""
+
+    def check(value: FieldValue) -> Iterator[Finding]:
+        if isinstance(value, str):
+            yield from check_text(value, given)
+            return
+        for item in value:
+            for finding in check_text(item, f"{given} entry '{shorten(item)}'"):
+                yield Finding(finding.error, None, finding.value if finding.value is not None else item)
+
+    return check
+
+
+def _build_required(options: RequiredOptions, given: str) -> Checker:
+    def check(value: FieldValue | None) -> Iterator[Finding]:
+        if value is None:
+            yield Finding(f"{given} is missing")
+        elif isinstance(value, str):
+            if not value.strip():
+                yield Finding(f"{given} is empty")
+        elif not any(item.strip() for item in value):
+            yield Finding(f"{given} is empty")
+
+    return check
+
+
+def _count_lines(text: str) -> int:
+    return text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+
+
+def _line_offset(text: str, line: int) -> int:
+    """Character offset where 0-based ``line`` starts."""
+    offset = 0
+    for _ in range(line):
+        offset = text.index("\n", offset) + 1
+    return offset
+
+
+_NOUNS = {"characters": ("character", "characters"), "lines": ("line", "lines"), "items": ("item", "items")}
+
+
+def _build_length(options: LengthOptions, given: str) -> Checker:
+    unit = options.unit or ("items" if given in LIST_FIELDS else "characters")
+    forbidden = frozenset(options.forbid)
+
+    def measure(value: FieldValue) -> int:
+        if isinstance(value, list):
+            return len(value)
+        return _count_lines(value) if unit == "lines" else len(value)
+
+    def overflow(value: FieldValue, limit: int) -> tuple[int, int] | None:
+        if not isinstance(value, str):
+            return None
+        start = _line_offset(value, limit) if unit == "lines" else limit
+        return (start, len(value))
+
+    def check(value: FieldValue) -> Iterator[Finding]:
+        size = measure(value)
+        one, many = _NOUNS[unit]
+        noun = one if size == 1 else many
+        if options.min is not None and size < options.min:
+            yield Finding(f"{given} has {size} {noun}; at least {options.min} needed")
+        if options.max is not None and size > options.max:
+            yield Finding(f"{given} has {size} {noun}; at most {options.max} allowed", overflow(value, options.max))
+        if size in forbidden:
+            yield Finding(f"{given} has exactly {size} {noun}, which is not allowed")
+
+    return check
+
+
+def _build_pattern(options: PatternOptions, given: str) -> Checker:
+    match = TextPattern(options.match) if options.match is not None else None
+    not_match = TextPattern(options.not_match) if options.not_match is not None else None
+
+    def check_text(text: str, label: str) -> Iterator[Finding]:
+        if match is not None and not match.search(text):
+            yield Finding(f"{label} does not match /{options.match}/")
+        if not_match is not None:
+            for start, end in not_match.spans(text, MAX_FINDINGS):
+                yield Finding(f"{label} matches /{options.not_match}/", (start, end), text[start:end])
+
+    return _for_field(check_text, given)
+
+
+def _build_enumeration(options: EnumerationOptions, given: str) -> Checker:
+    allowed = frozenset(options.values)
+    expected = ", ".join(options.values)
+    noun = f"{given} entry" if given in LIST_FIELDS else given
+
+    def check(value: FieldValue) -> Iterator[Finding]:
+        for item in [value] if isinstance(value, str) else value:
+            if item not in allowed:
+                yield Finding(f"{noun} '{shorten(item)}' is not allowed; expected one of: {expected}", value=item)
+
+    return check
+
+
+def _build_forbidden_words(options: ForbiddenWordsOptions, given: str) -> Checker:
+    """Whole words: not directly preceded or followed by a letter, digit, mark or '_'."""
+    words = literal_alternation(tuple(options.words))
+    pattern = TextPattern(f"(?:^|{_NOT_WORD})({words})(?:{_NOT_WORD}|$)", options.case_sensitive, group=1)
+
+    def check_text(text: str, label: str) -> Iterator[Finding]:
+        for start, end in pattern.spans(text, MAX_FINDINGS):
+            word = text[start:end]
+            yield Finding(f"{label} contains the forbidden word '{word}'", (start, end), word)
+
+    return _for_field(check_text, given)
+
+
+def _build_secrets(options: SecretsOptions, given: str) -> Checker:
+    kinds = tuple(options.detectors) if options.detectors is not None else None
+
+    def check_text(text: str, label: str) -> Iterator[Finding]:
+        for found in islice(find_secrets(text, kinds, options.min_entropy), MAX_FINDINGS):
+            kind = found.kind.replace("_", " ")
+            span = (found.start, found.end)
+            yield Finding(f"{label} contains a possible {kind} ({found.preview})", span, found.preview)
+
+    return _for_field(check_text, given)
+
+
+def _build_max_recipients(options: MaxRecipientsOptions, given: str) -> Checker:
+    def check(value: FieldValue) -> Iterator[Finding]:
+        if len(value) > options.max:
+            yield Finding(f"{len(value)} recipients named; at most {options.max} allowed")
+
+    return check
+
+
+def _build_unique(options: UniqueOptions, given: str) -> Checker:
+    def check(value: FieldValue) -> Iterator[Finding]:
+        seen: set[str] = set()
+        reported: set[str] = set()
+        for item in value:
+            if item in seen and item not in reported:
+                reported.add(item)
+                yield Finding(f"{given} names '{shorten(item)}' more than once", value=item)
+            seen.add(item)
+
+    return check
+
+
+_DEFS = (
+    FunctionDef("required", RequiredOptions, _build_required, checks_missing=True),
+    FunctionDef("length", LengthOptions, _build_length),
+    FunctionDef("pattern", PatternOptions, _build_pattern),
+    FunctionDef("enumeration", EnumerationOptions, _build_enumeration),
+    FunctionDef("forbidden_words", ForbiddenWordsOptions, _build_forbidden_words),
+    FunctionDef("secrets", SecretsOptions, _build_secrets),
+    FunctionDef("max_recipients", MaxRecipientsOptions, _build_max_recipients, fields=("recipients",)),
+    FunctionDef("unique", UniqueOptions, _build_unique, fields=tuple(sorted(LIST_FIELDS))),
+)
+FUNCTIONS: dict[str, FunctionDef] = {definition.name: definition for definition in _DEFS}
+
+
+def make_checker(definition: FunctionDef, options: FunctionOptions, given: str) -> Checker:
+    """Build the checker for a rule; it returns at most ``MAX_FINDINGS`` findings as a list."""
+    check = definition.build(options, given)
+    if definition.checks_missing:
+        return lambda value: list(islice(check(value), MAX_FINDINGS))
+    return lambda value: list(islice(check(value), MAX_FINDINGS)) if value is not None else []
