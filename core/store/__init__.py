@@ -1,0 +1,45 @@
+"""Durable outbox and history in ``<data dir>/quarterdeck.sqlite3`` (SQLite, WAL).
+
+Open one :class:`Store` per process; threads share it (each gets its own connection). Call
+:meth:`Store.recover` at start-up and whenever a delivery looks stuck in ``sending``.
+"""
+from core.store.db import DB_FILE_NAME, default_db_path
+from core.store.history import count, message_detail, search
+from core.store.outbox import Store
+from core.store.rows import (
+    AttemptRow,
+    DeliveryDetail,
+    DeliveryRow,
+    DeliveryTask,
+    HistoryRow,
+    InvalidTransition,
+    MessageDetail,
+    State,
+    StoredMessage,
+    StoreError,
+    UnknownDelivery,
+    UnknownMessage,
+)
+from core.store.schema import SCHEMA_VERSION
+
+__all__ = [
+    "DB_FILE_NAME",
+    "SCHEMA_VERSION",
+    "AttemptRow",
+    "DeliveryDetail",
+    "DeliveryRow",
+    "DeliveryTask",
+    "HistoryRow",
+    "InvalidTransition",
+    "MessageDetail",
+    "State",
+    "Store",
+    "StoreError",
+    "StoredMessage",
+    "UnknownDelivery",
+    "UnknownMessage",
+    "count",
+    "default_db_path",
+    "message_detail",
+    "search",
+]

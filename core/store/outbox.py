@@ -1,0 +1,274 @@
+"""The durable outbox: every message and every delivery state change, committed before it matters.
+
+Life of a delivery::
+
+    queued -> sending -> delivered | failed(reason) | cancelled
+    queued -> cancelled
+    sending -> uncertain          (by recover(): its process died mid-delivery)
+
+``uncertain``, like ``failed``, is final for that row; only :meth:`Store.requeue` sends again, as
+a new row that points back through ``retry_of``. Nothing is ever resent silently.
+
+Claiming takes the write lock (``BEGIN IMMEDIATE``), so two processes never claim the same row,
+and it skips agents that already have a delivery ``sending``: one delivery in flight per agent,
+across processes, keeps each agent's messages in order.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from core.store import owner, recovery
+from core.store.db import ThreadConnections, immediate
+from core.store.mapping import DELIVERY_COLUMNS, TASK_SELECT, delivery_from_row, task_from_row
+from core.store.rows import (
+    DeliveryRow,
+    DeliveryTask,
+    InvalidTransition,
+    State,
+    StoreError,
+    UnknownDelivery,
+    now_db,
+    to_db_time,
+)
+from core.store.schema import migrate
+
+_SOURCES: dict[State, tuple[State, ...]] = {
+    State.DELIVERED: (State.SENDING,),
+    State.FAILED: (State.SENDING,),
+    State.CANCELLED: (State.QUEUED, State.SENDING),
+}
+
+
+def priority_rank(priority: str) -> int:
+    """Claim order: urgent first, then everything else."""
+    return 0 if priority == "urgent" else 1
+
+
+class Store:
+    """The outbox and history in ``path``. Threads share one Store; every process opens its own
+    (on the same file, if it likes)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conns = ThreadConnections(self.path)
+        try:
+            migrate(self._conns.get())
+            self._lease = owner.Lease(self.path)
+        except BaseException:
+            self._conns.close_all()
+            raise
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (autocommit, ``sqlite3.Row`` rows). For reads."""
+        return self._conns.get()
+
+    def close(self) -> None:
+        """Close every connection and give up the lease; deliveries left ``sending`` become recoverable."""
+        self._conns.close_all()
+        self._lease.release()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def enqueue(
+        self,
+        message: Any,
+        recipients: Sequence[tuple[str, str]],
+        *,
+        content_to_store: str | None = None,
+        redacted: bool = False,
+    ) -> list[int]:
+        """Record ``message`` and one ``queued`` delivery per ``(agent_id, transport)``, atomically.
+
+        ``content_to_store`` replaces ``message.content`` in the file (the redacted form when a
+        secret rule fired); ``redacted=True`` demands it, so a raw secret is never stored by mistake.
+        """
+        if not recipients:
+            raise ValueError("a message needs at least one recipient")
+        agents = [agent for agent, _ in recipients]
+        if len(set(agents)) != len(agents):
+            raise ValueError(f"a recipient appears twice: {agents}")
+        if redacted and content_to_store is None:
+            raise ValueError("redacted=True needs the redacted text in content_to_store")
+        content = message.content if content_to_store is None else content_to_store
+        priority = str(message.priority)
+        now = now_db()
+        conn = self._conns.get()
+        with immediate(conn):
+            try:
+                conn.execute(
+                    "INSERT INTO messages (id, sender, sender_kind, type, priority, tags, recipients, "
+                    "content, redacted, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        str(message.id), str(message.sender), str(message.sender_kind),
+                        str(message.type), priority,
+                        json.dumps([str(tag) for tag in message.tags], ensure_ascii=False),
+                        json.dumps(agents, ensure_ascii=False), content, int(redacted),
+                        to_db_time(message.created_at),
+                    ),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise StoreError(f"message {message.id!r} is already stored") from exc
+            ids = []
+            for agent, transport in recipients:
+                cur = conn.execute(
+                    "INSERT INTO deliveries (message_id, agent_id, transport, priority, prio, state, "
+                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
+                    (str(message.id), agent, transport, priority, priority_rank(priority), now, now),
+                )
+                ids.append(int(cur.lastrowid))
+        return ids
+
+    def claim_next(self, *, exclude_agents: Iterable[str] = frozenset()) -> DeliveryTask | None:
+        """Mark the next queued delivery ``sending`` and return it; None when nothing is claimable.
+
+        Order: urgent before normal, then oldest first. Agents in ``exclude_agents`` and agents
+        with a delivery already ``sending`` are skipped.
+        """
+        excluded = sorted(set(exclude_agents))
+        skip = f"AND agent_id NOT IN ({', '.join('?' * len(excluded))})" if excluded else ""
+        conn = self._conns.get()
+        with immediate(conn):
+            row = conn.execute(
+                f"SELECT id FROM deliveries WHERE state = 'queued' {skip} "
+                "AND agent_id NOT IN (SELECT agent_id FROM deliveries WHERE state = 'sending') "
+                "ORDER BY prio, id LIMIT 1",
+                excluded,
+            ).fetchone()
+            if row is None:
+                return None
+            now = now_db()
+            conn.execute(
+                "UPDATE deliveries SET state = 'sending', claimed_by = ?, started_at = ?, updated_at = ? "
+                "WHERE id = ?",
+                (self._lease.token, now, now, row["id"]),
+            )
+            task = conn.execute(f"{TASK_SELECT} WHERE d.id = ?", (row["id"],)).fetchone()
+        return task_from_row(task)
+
+    def mark_delivered(self, delivery_id: int, latency_ms: float, *, final_text_hash: str | None = None) -> None:
+        self._move(delivery_id, State.DELIVERED, latency_ms=float(latency_ms), final_text_hash=final_text_hash)
+
+    def mark_failed(self, delivery_id: int, reason: str) -> None:
+        if not reason or not reason.strip():
+            raise ValueError("a failed delivery needs a reason")
+        self._move(delivery_id, State.FAILED, reason=reason)
+
+    def mark_cancelled(self, delivery_id: int, reason: str = "cancelled") -> None:
+        self._move(delivery_id, State.CANCELLED, reason=reason)
+
+    def _move(self, delivery_id: int, target: State, **fields: object) -> None:
+        sources = _SOURCES[target]
+        now = now_db()
+        assignments = "".join(f", {name} = ?" for name in fields)
+        conn = self._conns.get()
+        with immediate(conn):
+            cur = conn.execute(
+                f"UPDATE deliveries SET state = ?, updated_at = ?, finished_at = ?{assignments} "
+                f"WHERE id = ? AND state IN ({', '.join('?' * len(sources))})",
+                (target.value, now, now, *fields.values(), delivery_id, *sources),
+            )
+            if cur.rowcount == 0:
+                raise self._refusal(conn, delivery_id, target)
+
+    @staticmethod
+    def _refusal(conn: sqlite3.Connection, delivery_id: int, target: State) -> StoreError:
+        row = conn.execute("SELECT state FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+        if row is None:
+            return UnknownDelivery(f"no delivery with id {delivery_id}")
+        return InvalidTransition(delivery_id, row["state"], target.value)
+
+    def record_attempt(
+        self,
+        delivery_id: int,
+        n: int,
+        ok: bool,
+        error: str | None,
+        started_at: datetime,
+        finished_at: datetime,
+    ) -> None:
+        """Log try number ``n`` (from 1) of a delivery that is ``sending``."""
+        conn = self._conns.get()
+        with immediate(conn):
+            row = conn.execute("SELECT state FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+            if row is None:
+                raise UnknownDelivery(f"no delivery with id {delivery_id}")
+            if row["state"] != State.SENDING:
+                raise StoreError(f"delivery {delivery_id} is {row['state']}; attempts are recorded while sending")
+            try:
+                conn.execute(
+                    "INSERT INTO attempts (delivery_id, n, started_at, finished_at, ok, error) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (delivery_id, n, to_db_time(started_at), to_db_time(finished_at), int(ok), error),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise StoreError(f"attempt {n} of delivery {delivery_id} is invalid or already recorded") from exc
+            conn.execute(
+                "UPDATE deliveries SET attempts = max(attempts, ?), updated_at = ? WHERE id = ?",
+                (n, now_db(), delivery_id),
+            )
+
+    def cancel_queued(self, agent_id: str | None = None) -> int:
+        """Cancel every queued delivery (of one agent, or of all); return how many."""
+        now = now_db()
+        where = "state = 'queued'" + (" AND agent_id = ?" if agent_id is not None else "")
+        params = (now, now) + ((agent_id,) if agent_id is not None else ())
+        conn = self._conns.get()
+        with immediate(conn):
+            cur = conn.execute(
+                "UPDATE deliveries SET state = 'cancelled', reason = 'cancelled', updated_at = ?, "
+                f"finished_at = ? WHERE {where}",
+                params,
+            )
+        return cur.rowcount
+
+    def requeue(self, delivery_ids: Iterable[int]) -> list[int]:
+        """Queue a fresh delivery for each failed or uncertain one; return the new ids.
+
+        Others (queued, sending, delivered, cancelled) and ones already requeued are skipped, so
+        a repeated "retry failed" never sends twice. The old rows stay as history.
+        """
+        conn = self._conns.get()
+        with immediate(conn):
+            return recovery.requeue(conn, delivery_ids)
+
+    def recover(self) -> list[DeliveryRow]:
+        """Turn deliveries left ``sending`` by processes that no longer run into ``uncertain``.
+
+        Deliveries that a live process (this one included) is sending are left alone. Returns
+        the rows just changed. Safe to call at any time, from any process.
+        """
+        conn = self._conns.get()
+        with immediate(conn):
+            return recovery.recover(conn, self.path)
+
+    def delivery(self, delivery_id: int) -> DeliveryRow:
+        row = self._conns.get().execute(
+            f"SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE d.id = ?", (delivery_id,)
+        ).fetchone()
+        if row is None:
+            raise UnknownDelivery(f"no delivery with id {delivery_id}")
+        return delivery_from_row(row)
+
+    def pending_count(self) -> int:
+        """Deliveries not finished yet: queued or sending."""
+        row = self._conns.get().execute(
+            "SELECT count(*) FROM deliveries WHERE state IN ('queued', 'sending')"
+        ).fetchone()
+        return int(row[0])
+
+    def counts_by_state(self) -> dict[str, int]:
+        """Every state, zero included."""
+        counts = dict.fromkeys((state.value for state in State), 0)
+        for row in self._conns.get().execute("SELECT state, count(*) AS n FROM deliveries GROUP BY state"):
+            counts[row["state"]] = int(row["n"])
+        return counts

@@ -1,0 +1,164 @@
+"""What the store hands back: delivery states, frozen row types, errors and the time format.
+
+Times are stored as UTC epoch seconds (REAL): compact in the table and its time indexes, sorted
+by value, exact to the microsecond on the way back (``datetime.fromtimestamp`` round-trips), and
+readable in the ``sqlite3`` shell with ``datetime(created_at, 'unixepoch')``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import StrEnum
+
+
+class State(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    UNCERTAIN = "uncertain"
+
+
+TERMINAL = frozenset({State.DELIVERED, State.FAILED, State.CANCELLED, State.UNCERTAIN})
+RETRYABLE = frozenset({State.FAILED, State.UNCERTAIN})
+
+
+class StoreError(Exception):
+    """Base class of everything the store raises on purpose."""
+
+
+class UnknownDelivery(StoreError, LookupError):
+    """No delivery has that id."""
+
+
+class UnknownMessage(StoreError, LookupError):
+    """No message has that id."""
+
+
+class InvalidTransition(StoreError):
+    """The delivery is not in a state the requested change may start from."""
+
+    def __init__(self, delivery_id: int, current: str, wanted: str) -> None:
+        super().__init__(f"delivery {delivery_id} is {current}; it cannot become {wanted}")
+        self.delivery_id = delivery_id
+        self.current = current
+        self.wanted = wanted
+
+
+def to_db_time(moment: datetime) -> float:
+    """Epoch seconds. A naive datetime is taken as local time, as ``datetime.timestamp`` does."""
+    return moment.timestamp()
+
+
+def from_db_time(value: float | None) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromtimestamp(value, timezone.utc)
+
+
+def now_db() -> float:
+    return to_db_time(datetime.now(timezone.utc))
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    """One delivery of one message to one agent, as recorded."""
+
+    id: int
+    message_id: str
+    agent_id: str
+    transport: str
+    priority: str
+    state: State
+    reason: str | None
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    latency_ms: float | None
+    final_text_hash: str | None
+    retry_of: int | None
+
+
+@dataclass(frozen=True)
+class DeliveryTask:
+    """A claimed delivery (now ``sending``) with everything needed to put it in front of the agent.
+
+    ``content`` is the stored text; when ``redacted`` is true that is the redacted form.
+    """
+
+    delivery_id: int
+    message_id: str
+    agent_id: str
+    transport: str
+    priority: str
+    sender: str
+    sender_kind: str
+    type: str
+    tags: tuple[str, ...]
+    recipients: tuple[str, ...]
+    content: str
+    redacted: bool
+    message_created_at: datetime
+    retry_of: int | None
+
+
+@dataclass(frozen=True)
+class AttemptRow:
+    delivery_id: int
+    n: int
+    started_at: datetime
+    finished_at: datetime
+    ok: bool
+    error: str | None
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: str
+    sender: str
+    sender_kind: str
+    type: str
+    priority: str
+    tags: tuple[str, ...]
+    recipients: tuple[str, ...]
+    content: str
+    redacted: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One line of the history view: a delivery joined with its message."""
+
+    delivery_id: int
+    message_id: str
+    agent_id: str
+    transport: str
+    state: State
+    reason: str | None
+    attempts: int
+    priority: str
+    sender: str
+    sender_kind: str
+    type: str
+    content: str
+    redacted: bool
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    latency_ms: float | None
+
+
+@dataclass(frozen=True)
+class DeliveryDetail:
+    delivery: DeliveryRow
+    attempts: tuple[AttemptRow, ...]
+
+
+@dataclass(frozen=True)
+class MessageDetail:
+    message: StoredMessage
+    deliveries: tuple[DeliveryDetail, ...]

@@ -1,0 +1,139 @@
+"""Tables, indexes and migrations of ``quarterdeck.sqlite3``, versioned by ``PRAGMA user_version``.
+
+Each entry of ``MIGRATIONS`` moves the file from version ``i`` to ``i + 1``. They run inside one
+``BEGIN IMMEDIATE`` transaction together with the ``user_version`` bump, so two processes opening
+a new file at once cannot both apply them, and a crash mid-migration leaves the old version.
+
+``messages`` has an explicit integer ``seq`` key because the full-text index refers to rows by
+rowid, and VACUUM may renumber the implicit rowid of a table that lacks one.
+"""
+from __future__ import annotations
+
+import sqlite3
+
+from core.store.rows import StoreError
+
+_V1 = (
+    """
+    CREATE TABLE messages (
+        seq         INTEGER PRIMARY KEY,
+        id          TEXT NOT NULL UNIQUE,
+        sender      TEXT NOT NULL,
+        sender_kind TEXT NOT NULL,
+        type        TEXT NOT NULL,
+        priority    TEXT NOT NULL,
+        tags        TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(tags)),
+        recipients  TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(recipients)),
+        content     TEXT NOT NULL,
+        redacted    INTEGER NOT NULL DEFAULT 0 CHECK (redacted IN (0, 1)),
+        created_at  REAL NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE deliveries (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        message_id      TEXT NOT NULL REFERENCES messages(id),
+        agent_id        TEXT NOT NULL,
+        transport       TEXT NOT NULL,
+        priority        TEXT NOT NULL,
+        prio            INTEGER NOT NULL,
+        state           TEXT NOT NULL CHECK (state IN
+                            ('queued', 'sending', 'delivered', 'failed', 'cancelled', 'uncertain')),
+        reason          TEXT,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        claimed_by      TEXT,
+        retry_of        INTEGER REFERENCES deliveries(id),
+        created_at      REAL NOT NULL,
+        updated_at      REAL NOT NULL,
+        started_at      REAL,
+        finished_at     REAL,
+        latency_ms      REAL,
+        final_text_hash TEXT
+    )
+    """,
+    """
+    CREATE TABLE attempts (
+        delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+        n           INTEGER NOT NULL CHECK (n >= 1),
+        started_at  REAL NOT NULL,
+        finished_at REAL NOT NULL,
+        ok          INTEGER NOT NULL CHECK (ok IN (0, 1)),
+        error       TEXT,
+        PRIMARY KEY (delivery_id, n)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX deliveries_queue ON deliveries(prio, id) WHERE state = 'queued'",
+    "CREATE INDEX deliveries_in_flight ON deliveries(agent_id) WHERE state = 'sending'",
+    "CREATE INDEX deliveries_message ON deliveries(message_id)",
+    "CREATE INDEX deliveries_time ON deliveries(created_at)",
+    "CREATE INDEX deliveries_agent_time ON deliveries(agent_id, created_at)",
+    "CREATE INDEX deliveries_state_time ON deliveries(state, created_at)",
+    "CREATE INDEX deliveries_agent_state_time ON deliveries(agent_id, state, created_at)",
+    "CREATE UNIQUE INDEX deliveries_retry ON deliveries(retry_of) WHERE retry_of IS NOT NULL",
+    """
+    CREATE VIRTUAL TABLE messages_fts USING fts5(
+        content, content='messages', content_rowid='seq', tokenize='trigram'
+    )
+    """,
+    """
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts(rowid, content) VALUES (new.seq, new.content);
+    END
+    """,
+    """
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.seq, old.content);
+    END
+    """,
+    """
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.seq, old.content);
+        INSERT INTO messages_fts(rowid, content) VALUES (new.seq, new.content);
+    END
+    """,
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, migrations: tuple[tuple[str, ...], ...] = MIGRATIONS) -> int:
+    """Bring the file up to ``len(migrations)``; return the version found before migrating.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``).
+    """
+    target = len(migrations)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        found = user_version(conn)
+        if found > target:
+            raise StoreError(
+                f"the history database is at schema version {found}, newer than this "
+                f"Quarterdeck understands ({target}); upgrade Quarterdeck or use another --data-dir"
+            )
+        for version in range(found, target):
+            for statement in migrations[version]:
+                _execute(conn, statement)
+        if found != target:
+            conn.execute(f"PRAGMA user_version = {target:d}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return found
+
+
+def _execute(conn: sqlite3.Connection, statement: str) -> None:
+    try:
+        conn.execute(statement)
+    except sqlite3.OperationalError as exc:
+        if "fts5" in str(exc) or "tokenizer" in str(exc):
+            raise StoreError(
+                f"this Python's SQLite {sqlite3.sqlite_version} lacks FTS5 with the trigram "
+                f"tokenizer (SQLite 3.34 or later): {exc}"
+            ) from exc
+        raise
