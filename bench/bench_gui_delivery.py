@@ -1,0 +1,172 @@
+"""Broadcast a 500-character message to 8 xterm agents through GuiDelivery and time it.
+
+Prints, for the same run and the same windows:
+- GuiDelivery with its default settings (settle 0.05 s, PAUSE 0, screen lock, clipboard saved and
+  restored, pointer guard, waiting for the window to read the clipboard): keys and arrival;
+- a bare loop (clipboard set once, then click, paste, Enter per agent with PAUSE 0), and the same
+  loop with PyAutoGUI's default PAUSE of 0.1 s;
+- the ratios, against the targets: total <= 1.5 s, and within 3x of the bare loop.
+
+Every round checks that each xterm received the message byte-exact. Runs itself on a private
+Xvfb display (scripts/with-xvfb.sh) when DISPLAY is unset. ``--rounds N`` (default 3).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+AGENTS = 8
+TARGET_TOTAL = 1.5
+TARGET_RATIO = 3.0
+
+
+def message(length: int = 500) -> str:
+    line = "Agent status: é ß 你好 🚀 run `make test` && echo \"$HOME\" | tee 'x' > /dev/null; 100% done"
+    text = "\n".join([f"[C2A] Captain → Agent-{n % 8 + 1} | {line}" for n in range(8)])
+    return text[:length].rstrip()
+
+
+def _arrive(terms, expected: list[bytes], timeout: float) -> list:
+    """The terminals whose file did not become exactly ``expected`` within ``timeout``."""
+    return [t for t, data in zip(terms, expected, strict=True) if t.wait_for(data, timeout) != data]
+
+
+def _flush(terms) -> None:
+    """Submit whatever a failed round left unsubmitted, so the next round starts clean."""
+    import pyautogui
+
+    pyautogui.PAUSE = 0.1
+    for term in terms:
+        pyautogui.click(*term.point)
+        pyautogui.press("enter")
+    time.sleep(0.5)
+
+
+def _gui_round(terms, text: str, lock_path: Path, settle: float) -> tuple[float, float, int]:
+    from core.delivery.base import DeliveryRequest
+    from core.delivery.gui import GuiDelivery
+    from core.delivery.screenlock import ScreenLock
+    from core.models import GuiTransport
+    from xterm_desk import XTERM_PASTE
+
+    lock = ScreenLock(lock_path)
+    deliveries = [GuiDelivery(GuiTransport(chat=t.point, paste_keys=XTERM_PASTE), screen_lock=lock, settle=settle)
+                  for t in terms]
+    expected = [t.read() + text.encode() + b"\n" for t in terms]
+    stop = threading.Event()
+    start = time.perf_counter()
+    for n, delivery in enumerate(deliveries):
+        delivery.deliver(DeliveryRequest(agent_id=f"Agent-{n + 1}", text=text), stop)
+    keys = time.perf_counter() - start
+    wrong = _arrive(terms, expected, 5.0)
+    return keys, time.perf_counter() - start, wrong
+
+
+def _bare_round(terms, text: str, pause: float) -> tuple[float, float, int]:
+    import pyautogui
+    from core.delivery.clipboard import EMPTY, XclipClipboard
+    from xterm_desk import XTERM_PASTE
+
+    expected = [t.read() + text.encode() + b"\n" for t in terms]
+    clip = XclipClipboard()
+    pyautogui.PAUSE = pause
+    start = time.perf_counter()
+    offer = clip.set(text)
+    for term in terms:
+        pyautogui.click(*term.point)
+        pyautogui.hotkey(*XTERM_PASTE)
+        pyautogui.press("enter")
+    keys = time.perf_counter() - start
+    wrong = _arrive(terms, expected, 1.0)
+    total = time.perf_counter() - start
+    clip.restore(EMPTY, offer)
+    return keys, total, wrong
+
+
+RUNS = {
+    "gui": "GuiDelivery, default settings",
+    "gui-0": "GuiDelivery, settle 0",
+    "bare": "bare click-paste-Enter, PAUSE 0",
+    "bare-pause": "bare click-paste-Enter, PAUSE 0.1",
+}
+
+
+def run(rounds: int) -> int:
+    from core.delivery.gui import load_pyautogui
+    from core.delivery.pointer import SHARED_GUARD
+    from xterm_desk import XtermPool, missing_tools
+
+    missing = missing_tools()
+    if missing:
+        raise SystemExit(f"bench_gui_delivery: missing tools: {', '.join(missing)}")
+    load_pyautogui()
+    text = message()
+    print(f"GUI delivery bench: {AGENTS} xterm agents, {len(text)}-character message "
+          f"({text.count(chr(10)) + 1} lines), {rounds} rounds each")
+    rows: dict[str, list[tuple[float, float, list]]] = {name: [] for name in RUNS}
+    with tempfile.TemporaryDirectory(prefix="qd-bench-gui-") as folder:
+        pool = XtermPool(Path(folder))
+        try:
+            terms = pool.start(AGENTS)
+            for name in RUNS:
+                for _ in range(rounds):
+                    SHARED_GUARD.forget()
+                    if name.startswith("gui"):
+                        row = _gui_round(terms, text, Path(folder) / "screen.lock", 0.05 if name == "gui" else 0.0)
+                    else:
+                        row = _bare_round(terms, text, 0.0 if name == "bare" else 0.1)
+                    rows[name].append(row)
+                    if row[2]:
+                        _flush(row[2])
+                    time.sleep(0.3)  # no click joins the previous round's click on the same xterm
+        finally:
+            pool.close()
+    return _report(rows)
+
+
+def _report(rows: dict[str, list[tuple[float, float, list]]]) -> int:
+    print(f"{'':34} {'keys sent (s)':>13} {'arrived (s)':>12} {'exact':>7}   (medians; arrival per round)")
+    median = {}
+    for name, label in RUNS.items():
+        got = rows[name]
+        keys, total = statistics.median(r[0] for r in got), statistics.median(r[1] for r in got)
+        exact = sum(AGENTS - len(r[2]) for r in got)
+        median[name] = total
+        every = " ".join(f"{r[1]:.3f}" + ("!" if r[2] else "") for r in got)
+        print(f"{label:34} {keys:13.3f} {total:12.3f} {exact:>3}/{AGENTS * len(got):<3}   [{every}]")
+    print("(! marks a round where some agent did not receive the message exactly; it waited 1-5 s for it)")
+    gui_total, bare_total = median["gui"], median["bare"]
+    ratio = gui_total / bare_total
+    print(f"per agent, GuiDelivery default: {gui_total / AGENTS * 1000:.0f} ms; settle 0: "
+          f"{median['gui-0'] / AGENTS * 1000:.0f} ms")
+    print(f"ratio GuiDelivery default / bare PAUSE 0: {ratio:.1f}x; settle 0 / bare PAUSE 0: "
+          f"{median['gui-0'] / bare_total:.1f}x; default / bare PAUSE 0.1: {gui_total / median['bare-pause']:.2f}x")
+    print(f"target total <= {TARGET_TOTAL} s: {'met' if gui_total <= TARGET_TOTAL else 'MISSED'} ({gui_total:.3f} s)")
+    print(f"target within {TARGET_RATIO:g}x of the bare loop: {'met' if ratio <= TARGET_RATIO else 'MISSED'} "
+          f"({ratio:.1f}x)")
+    failed = any(r[2] for r in rows["gui"])
+    if failed:
+        print("FAIL: GuiDelivery with default settings did not deliver every message exactly")
+    return 1 if failed else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    if not os.environ.get("DISPLAY"):
+        wrapper = ROOT / "scripts" / "with-xvfb.sh"
+        os.execv(str(wrapper), [str(wrapper), sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]])
+    sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "x11")]
+    raise SystemExit(run(args.rounds))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,281 @@
+"""The system clipboard for GUI delivery, with its owner kept in another process.
+
+On X11 a clipboard has no storage: its content lives in whichever client owns the selection and
+answers each paste request. Owning it from the process that drives PyAutoGUI races the keystrokes
+(the submit key can arrive before the text), so ``XclipClipboard`` lets ``xclip`` own it:
+
+- ``set(text)`` starts ``xclip -verbose`` in the foreground and returns an ``Offer``. xclip prints
+  a line each time it has answered a request, so the offer counts the requests served: a paste
+  key that made the focused window read the clipboard shows up as one more request. ``set`` only
+  returns once reading the clipboard back gives the text.
+- ``restore(snapshot, offer)`` hands the clipboard back: to a detached ``xclip`` holding the saved
+  bytes (its output goes to /dev/null, so it never holds a caller's pipe open), or, when the
+  clipboard was empty, to nobody (the X server drops a selection whose owner disconnects). If
+  someone copied something else while the offer was up, that newer content is left alone.
+
+A snapshot keeps text, or failing that the bytes of one other format (an image, say). Other
+formats the original owner offered are lost. An owner that does not answer within
+``read_timeout`` counts as empty.
+
+Elsewhere (Windows, macOS) ``PyperclipClipboard`` uses pyperclip; its offers cannot count paste
+requests, so the caller falls back to a settle time.
+"""
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = [
+    "EMPTY",
+    "ClipboardError",
+    "ClipboardLike",
+    "ClipboardUnavailable",
+    "Offer",
+    "PyperclipClipboard",
+    "Snapshot",
+    "XclipClipboard",
+    "system_clipboard",
+]
+
+_TEXT_TARGETS = ("UTF8_STRING", "text/plain;charset=utf-8", "text/plain", "STRING", "TEXT", "COMPOUND_TEXT")
+_META_TARGETS = frozenset({"TARGETS", "MULTIPLE", "TIMESTAMP", "SAVE_TARGETS", "DELETE", "INCR"})
+_SERVED_PREFIX = b"Waiting for selection request number "
+
+
+class ClipboardError(RuntimeError):
+    """The clipboard could not be set or read back; worth another try."""
+
+
+class ClipboardUnavailable(ClipboardError):
+    """No clipboard tool on this machine (xclip missing, pyperclip has no backend)."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the clipboard held: ``target`` is None when it was empty."""
+
+    target: str | None
+    data: bytes = b""
+
+    @property
+    def text(self) -> str | None:
+        if self.target in _TEXT_TARGETS:
+            return self.data.decode("utf-8", "replace")
+        return None
+
+
+EMPTY = Snapshot(None)
+
+
+class Offer:
+    """Text this process put on the clipboard, served by a foreground ``xclip -verbose``."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self._proc = proc
+        self._cond = threading.Condition()
+        self._served = 0
+        self._changed = time.monotonic()
+        self._ended = False
+        self.complaint = ""
+        self._thread = threading.Thread(target=self._follow, name="xclip-offer", daemon=True)
+        self._thread.start()
+
+    def _follow(self) -> None:
+        assert self._proc.stderr is not None
+        for line in self._proc.stderr:
+            line = line.strip()
+            if line.startswith(_SERVED_PREFIX) and line[len(_SERVED_PREFIX):].isdigit():
+                with self._cond:
+                    self._served = int(line[len(_SERVED_PREFIX):]) - 1
+                    self._changed = time.monotonic()
+                    self._cond.notify_all()
+            elif line.lower().startswith((b"error", b"xclip:", b"can't", b"cannot")):
+                self.complaint = line.decode("utf-8", "replace")
+        with self._cond:
+            self._ended = True
+            self._cond.notify_all()
+
+    @property
+    def served(self) -> int:
+        """Clipboard requests answered so far."""
+        with self._cond:
+            return self._served
+
+    @property
+    def owner(self) -> bool:
+        """True while xclip still owns the clipboard (it exits once another client takes it)."""
+        with self._cond:
+            return not self._ended and self._proc.poll() is None
+
+    def wait_request(self, after: int, timeout: float) -> bool:
+        """Wait until more than ``after`` requests were served; False on timeout or loss of ownership."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._served > after or self._ended, timeout)
+            return self._served > after
+
+    def wait_quiet(self, quiet: float, limit: float) -> None:
+        """Wait until no request came for ``quiet`` seconds (at most ``limit`` seconds in all)."""
+        deadline = time.monotonic() + limit
+        with self._cond:
+            while not self._ended:
+                now = time.monotonic()
+                left = min(self._changed + quiet, deadline) - now
+                if left <= 0:
+                    return
+                self._cond.wait(left)
+
+    def close(self, grace: float = 1.0) -> None:
+        """Reap xclip: wait ``grace`` seconds for it to lose ownership and exit, then end it."""
+        try:
+            self._proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            self._proc.terminate()
+            try:
+                self._proc.wait(2.0)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._thread.join(2.0)
+        if self._proc.stderr is not None:
+            self._proc.stderr.close()
+
+
+class ClipboardLike(Protocol):
+    def save(self) -> Snapshot: ...
+
+    def set(self, text: str) -> Offer | None: ...
+
+    def restore(self, snapshot: Snapshot, offer: Offer | None = None) -> None: ...
+
+
+class XclipClipboard:
+    """The X11 CLIPBOARD selection through the ``xclip`` command."""
+
+    def __init__(self, *, xclip: str | None = None, read_timeout: float = 1.0,
+                 set_timeout: float = 2.0) -> None:
+        found = xclip or shutil.which("xclip")
+        if found is None:
+            raise ClipboardUnavailable("xclip is not installed; GUI delivery pastes through it")
+        self._xclip = found
+        self.read_timeout = read_timeout
+        self.set_timeout = set_timeout
+
+    def _base(self) -> list[str]:
+        return [self._xclip, "-selection", "clipboard"]
+
+    def _read(self, target: str | None = None) -> bytes | None:
+        cmd = [*self._base(), "-o", *(["-t", target] if target else [])]
+        try:
+            done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                                  timeout=self.read_timeout, check=False)
+        except subprocess.TimeoutExpired:
+            return None
+        return done.stdout if done.returncode == 0 else None
+
+    def get(self) -> str | None:
+        """The clipboard's text, or None when it is empty or holds no text."""
+        data = self._read()
+        return None if data is None else data.decode("utf-8", "replace")
+
+    def save(self) -> Snapshot:
+        """What the clipboard holds now, to hand back with ``restore``."""
+        listing = self._read("TARGETS")
+        targets = listing.decode("ascii", "replace").split() if listing is not None else []
+        if not targets or any(t in _TEXT_TARGETS for t in targets):
+            data = self._read()
+            return EMPTY if data is None else Snapshot("UTF8_STRING", data)
+        for target in targets:
+            if target not in _META_TARGETS:
+                data = self._read(target)
+                if data is not None:
+                    return Snapshot(target, data)
+        return EMPTY
+
+    def set(self, text: str) -> Offer:
+        """Put ``text`` on the clipboard and return the offer serving it, once it reads back."""
+        data = text.encode("utf-8")
+        proc = subprocess.Popen([*self._base(), "-i", "-verbose"], stdin=subprocess.PIPE,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        offer = Offer(proc)
+        try:
+            assert proc.stdin is not None
+            with contextlib.suppress(BrokenPipeError):  # xclip already gone: reported just below
+                proc.stdin.write(data)
+            with contextlib.suppress(BrokenPipeError):
+                proc.stdin.close()
+            deadline = time.monotonic() + self.set_timeout
+            while self._read() != data:
+                if not offer.owner:
+                    raise ClipboardError(f"xclip exited with status {proc.wait()} while taking the clipboard: "
+                                         f"{offer.complaint or 'no message'}")
+                if time.monotonic() >= deadline:
+                    raise ClipboardError(f"the clipboard did not read back the text within {self.set_timeout:g} s")
+                time.sleep(0.005)
+        except BaseException:
+            offer.close(grace=0)
+            raise
+        return offer
+
+    def restore(self, snapshot: Snapshot, offer: Offer | None = None) -> None:
+        """Hand the clipboard back to what ``snapshot`` held, unless someone replaced ``offer`` since."""
+        if offer is not None and not offer.owner:
+            offer.close()
+            return
+        if snapshot.target is None:
+            if offer is None:
+                offer = self.set("")
+            offer.close(grace=0)
+            return
+        target = [] if snapshot.text is not None else ["-t", snapshot.target]
+        try:
+            done = subprocess.run([*self._base(), "-i", *target], input=snapshot.data,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  start_new_session=True, timeout=self.set_timeout, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise ClipboardError("xclip did not take the clipboard back in time") from exc
+        finally:
+            if offer is not None:
+                offer.close()
+        if done.returncode != 0:
+            raise ClipboardError(f"xclip exited with status {done.returncode} while restoring the clipboard")
+
+
+class PyperclipClipboard:
+    """The clipboard through pyperclip, for desktops without X11 (Windows, macOS)."""
+
+    def __init__(self) -> None:
+        import pyperclip
+
+        self._pyperclip = pyperclip
+
+    def _call(self, fn, *args):
+        try:
+            return fn(*args)
+        except self._pyperclip.PyperclipException as exc:
+            raise ClipboardUnavailable(str(exc)) from exc
+
+    def get(self) -> str | None:
+        return self._call(self._pyperclip.paste) or None
+
+    def save(self) -> Snapshot:
+        text = self.get()
+        return EMPTY if text is None else Snapshot("UTF8_STRING", text.encode("utf-8"))
+
+    def set(self, text: str) -> None:
+        self._call(self._pyperclip.copy, text)
+
+    def restore(self, snapshot: Snapshot, offer: Offer | None = None) -> None:
+        self._call(self._pyperclip.copy, snapshot.text or "")
+
+
+def system_clipboard() -> XclipClipboard | PyperclipClipboard:
+    """xclip on Linux and the BSDs (raises ``ClipboardUnavailable`` without it), pyperclip elsewhere."""
+    if sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return XclipClipboard()
+    return PyperclipClipboard()

@@ -1,0 +1,199 @@
+"""The dispatcher: works the durable outbox one delivery at a time, with retry and breakers.
+
+It is a plain-Python worker (the GUI hosts it in a QThread, the CLI runs it in-process). Each
+delivery is claimed from the store (``sending``) before anything is typed, goes through the
+agent's transport under ``run_with_resilience`` (one breaker permit per delivery, backoff between
+attempts), and ends ``delivered``, ``failed`` (with the reason) or ``cancelled``. Listeners get a
+``DeliveryEvent`` for every state a delivery passes through; they run on the worker thread.
+
+Stop-all sets one event: the current wait (backoff, stagger, screen lock, pane read-back) ends at
+once, queued deliveries are cancelled, and the in-flight one finishes or is marked.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from core.config import CoordinationConfig
+from core.delivery.base import Cancelled, DeliveryRequest, transport_for
+from core.models import Message
+from core.prefix import format_for_delivery
+from core.resilience import BreakerConfig, BreakerRegistry, CallNotPermitted
+from core.resilience.retry import RetryPolicy, is_retryable, run_with_resilience
+
+log = logging.getLogger(__name__)
+
+TERMINAL = frozenset({"delivered", "failed", "cancelled", "uncertain"})
+
+
+@dataclass(frozen=True)
+class DeliveryEvent:
+    """One step of one delivery, as the roster, the composer and the CLI show it."""
+
+    delivery_id: int
+    message_id: str
+    agent_id: str
+    state: str  # sending | retrying | delivered | failed | cancelled | uncertain
+    attempt: int = 0
+    detail: str = ""
+    latency: float | None = None
+    confirmed: bool = False
+
+
+class Dispatcher:
+    def __init__(self, store: Any, roster: Any, *, config: CoordinationConfig | None = None,
+                 transport_factory: Callable[[Any], Any] = transport_for,
+                 breakers: BreakerRegistry | None = None, monitor: Any | None = None,
+                 stagger: float = 0.1, breaker_wait: float = 30.0) -> None:
+        self.config = config or CoordinationConfig()
+        self.store = store
+        self.roster = roster
+        self.monitor = monitor
+        self.stagger = stagger
+        self.policy = RetryPolicy(max_retries=self.config.max_retries, base_delay=self.config.base_delay,
+                                  multiplier=self.config.backoff_multiplier, jitter=self.config.base_delay)
+        self.breakers = breakers or BreakerRegistry(BreakerConfig.from_threshold(
+            self.config.circuit_breaker_threshold, wait_duration=breaker_wait))
+        self._factory = transport_factory
+        self._transports: dict[str, Any] = {}
+        self._raw_content: dict[str, str] = {}
+        self._listeners: list[Callable[[DeliveryEvent], None]] = []
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._last_agent: str | None = None
+
+    # -- wiring ---------------------------------------------------------------------------------
+    def add_listener(self, listener: Callable[[DeliveryEvent], None]) -> None:
+        self._listeners.append(listener)
+
+    def remember_raw(self, message: Message) -> None:
+        """Keep the unredacted text of a message stored redacted, for this process's deliveries."""
+        self._raw_content[message.id] = message.content
+        self._wake.set()
+
+    def notify(self) -> None:
+        """Something was queued: end an idle wait."""
+        self._wake.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def stop_all(self) -> int:
+        """Stop now: interrupt waits, cancel everything queued. Returns how many were cancelled."""
+        self._stop.set()
+        self._wake.set()
+        cancelled = self.store.cancel_queued()
+        log.warning("stop all: %d queued deliveries cancelled", cancelled)
+        return cancelled
+
+    def resume(self) -> None:
+        self._stop.clear()
+
+    # -- the loop -------------------------------------------------------------------------------
+    def run(self, *, until: Callable[[], bool] | None = None, idle_wait: float = 0.25) -> None:
+        """Deliver until stopped (or until ``until()`` is true when the outbox has nothing for us)."""
+        while not self._stop.is_set():
+            if self.process_next() is not None:
+                continue
+            if until is not None and until():
+                return
+            self._wake.wait(idle_wait)
+            self._wake.clear()
+
+    def process_next(self) -> DeliveryEvent | None:
+        """Claim and deliver one queued delivery; None when there is nothing to do."""
+        if self._stop.is_set():
+            return None
+        task = self.store.claim_next()
+        if task is None:
+            return None
+        if self._last_agent not in (None, task.agent_id) and self.stagger > 0:
+            self._stop.wait(self.stagger)
+        self._last_agent = task.agent_id
+        self._emit(task, "sending")
+        try:
+            return self._deliver(task)
+        except Exception as exc:  # a bug or an unexpected transport error: never leave it 'sending'
+            log.exception("delivery %s to %s crashed", task.delivery_id, task.agent_id)
+            return self._finish_failed(task, f"internal error: {type(exc).__name__}: {exc}", 0)
+
+    def _deliver(self, task: Any) -> DeliveryEvent:
+        agent = self.roster.get(task.agent_id) if task.agent_id in self.roster else None
+        if agent is None or not agent.enabled:
+            return self._finish_failed(task, f"{task.agent_id} is not an enabled agent on the roster", 0)
+        content = self._raw_content.get(task.message_id, task.content)
+        if task.redacted and task.message_id not in self._raw_content:
+            return self._finish_failed(task, "stored redacted (it held a secret); compose it again", 0)
+        request = DeliveryRequest(
+            agent_id=agent.id, text=self._final_text(task, content, agent.id), priority=task.priority,
+            onboarding=task.type == "onboarding", message_id=task.message_id, sender=task.sender,
+            recipients=tuple(task.recipients), created_at=task.message_created_at)
+        transport = self._transport(agent)
+        attempts: list[datetime] = []
+
+        def attempt() -> Any:
+            attempts.append(datetime.now(UTC))
+            return transport.deliver(request, self._stop)
+
+        def on_attempt(n: int, error: BaseException | None) -> None:
+            started = attempts[-1] if attempts else datetime.now(UTC)
+            self.store.record_attempt(task.delivery_id, n, error is None,
+                                      None if error is None else str(error), started, datetime.now(UTC))
+            if error is not None and n < self.policy.max_attempts and is_retryable(error):
+                self._emit(task, "retrying", attempt=n, detail=str(error))
+
+        try:
+            outcome = run_with_resilience(attempt, breaker=self.breakers.get(agent.id), policy=self.policy,
+                                          stop_event=self._stop, on_attempt=on_attempt)
+        except Cancelled as stopped:
+            self.store.mark_cancelled(task.delivery_id, f"stopped: {stopped}")
+            return self._emit(task, "cancelled", attempt=len(attempts), detail=str(stopped))
+        return self._record_outcome(task, outcome)
+
+    def _record_outcome(self, task: Any, outcome: Any) -> DeliveryEvent:
+        if outcome.ok:
+            self.store.mark_delivered(task.delivery_id, outcome.elapsed * 1000.0)
+            if self.monitor is not None:
+                self.monitor.record_delivery(task.agent_id, True, outcome.elapsed)
+            receipt = outcome.value
+            return self._emit(task, "delivered", attempt=outcome.attempts, latency=outcome.elapsed,
+                              detail=getattr(receipt, "detail", ""),
+                              confirmed=bool(getattr(receipt, "confirmed", False)))
+        error = outcome.error
+        if getattr(error, "stops_everything", False):
+            self.stop_all()
+        reason = f"breaker open: {error}" if isinstance(error, CallNotPermitted) else str(error)
+        return self._finish_failed(task, reason or type(error).__name__, outcome.attempts, outcome.elapsed)
+
+    def _finish_failed(self, task: Any, reason: str, attempts: int, elapsed: float = 0.0) -> DeliveryEvent:
+        self.store.mark_failed(task.delivery_id, reason)
+        if self.monitor is not None and attempts:
+            self.monitor.record_delivery(task.agent_id, False, elapsed)
+        return self._emit(task, "failed", attempt=attempts, detail=reason)
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _final_text(self, task: Any, content: str, agent_id: str) -> str:
+        message = Message(id=task.message_id, sender=task.sender, sender_kind=task.sender_kind,
+                          recipients=list(task.recipients), type=task.type, priority=task.priority,
+                          tags=list(task.tags), content=content, created_at=task.message_created_at)
+        return format_for_delivery(message, agent_id)
+
+    def _transport(self, agent: Any) -> Any:
+        key = f"{agent.id}:{agent.transport!r}"
+        if key not in self._transports:
+            self._transports[key] = self._factory(agent)
+        return self._transports[key]
+
+    def _emit(self, task: Any, state: str, **fields: Any) -> DeliveryEvent:
+        event = DeliveryEvent(task.delivery_id, task.message_id, task.agent_id, state, **fields)
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("delivery listener failed on %s", event)
+        return event

@@ -1,0 +1,93 @@
+"""Who has the mouse: the human-presence guard shared by every GUI delivery in this process.
+
+Quarterdeck remembers where it last left the pointer. When the pointer is somewhere else before
+the next delivery, a person has moved it since, and typing now would steal their keyboard focus
+(or land in whatever they clicked): ``verify`` raises ``HumanActivity`` instead. The dispatcher
+pauses GUI delivery and reports it; when the captain resumes, ``forget()`` accepts the pointer
+wherever it is.
+
+The guard also spaces clicks: two clicks on about the same spot within a double-click interval
+select a word (or, in xterm, text that replaces the clipboard) instead of placing the caret.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+from core.delivery.base import RetryableError
+
+__all__ = ["SHARED_GUARD", "HumanActivity", "PointerGuard"]
+
+Point = tuple[int, int]
+
+
+class HumanActivity(RetryableError):
+    """The pointer moved since Quarterdeck last placed it: a person is using the mouse.
+
+    ``pasted`` is True when the text was already pasted into the input (but not submitted).
+    """
+
+    def __init__(self, expected: Point, actual: Point, *, pasted: bool = False) -> None:
+        self.expected = expected
+        self.actual = actual
+        self.pasted = pasted
+        what = "text pasted but not submitted" if pasted else "nothing typed"
+        super().__init__(
+            f"pointer is at {actual}, Quarterdeck left it at {expected}: someone is using the mouse; {what}"
+        )
+
+
+class PointerGuard:
+    """Where and when Quarterdeck last clicked; thread-safe.
+
+    ``tolerance`` is how far (in pixels, per axis) the pointer may drift and still count as
+    untouched; ``click_gap`` and ``near`` define a repeated click on the same spot.
+    """
+
+    def __init__(self, *, tolerance: int = 2, click_gap: float = 0.3, near: int = 64) -> None:
+        self.tolerance = tolerance
+        self.click_gap = click_gap
+        self.near = near
+        self._lock = threading.Lock()
+        self._placed: Point | None = None
+        self._clicked: tuple[Point, float] | None = None
+
+    @property
+    def placed(self) -> Point | None:
+        """Where Quarterdeck last left the pointer; None before its first click or after ``forget``."""
+        with self._lock:
+            return self._placed
+
+    def _close(self, a: Point, b: Point, limit: int) -> bool:
+        return abs(a[0] - b[0]) <= limit and abs(a[1] - b[1]) <= limit
+
+    def verify(self, actual: Point, *, pasted: bool = False) -> None:
+        """Raise ``HumanActivity`` if the pointer is not where Quarterdeck left it."""
+        with self._lock:
+            expected = self._placed
+        if expected is not None and not self._close(expected, actual, self.tolerance):
+            raise HumanActivity(expected, actual, pasted=pasted)
+
+    def wait_before_click(self, point: Point, now: float | None = None) -> float:
+        """Seconds to wait before clicking ``point`` so it cannot join the previous click."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            last = self._clicked
+        if last is None or not self._close(last[0], point, self.near):
+            return 0.0
+        return max(0.0, last[1] + self.click_gap - now)
+
+    def clicked(self, point: Point, at: float | None = None) -> None:
+        """Record a click by Quarterdeck at ``point`` (where the pointer now rests)."""
+        with self._lock:
+            self._placed = point
+            self._clicked = (point, time.monotonic() if at is None else at)
+
+    def forget(self) -> None:
+        """Accept the pointer wherever it is now (after the captain resumes GUI delivery)."""
+        with self._lock:
+            self._placed = None
+
+
+SHARED_GUARD = PointerGuard()
+"""The guard every ``GuiDelivery`` uses unless given its own: there is one pointer per desktop."""

@@ -1,0 +1,204 @@
+"""InboxDelivery writing real files into real folders."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+
+from core.delivery.base import Cancelled, DeliveryRequest, PermanentError
+from core.delivery.inbox import InboxDelivery, parse_message
+
+ROOT = Path(__file__).resolve().parents[2]
+TEXT = "[C2A] Agent-3 | URGENT\n\nHello é 你好 🚀\r\n$HOME `x` \"q\" 'q' \\ ; | & > <  \n---\nnot a header\n"
+
+
+def request(**kw) -> DeliveryRequest:
+    defaults = dict(
+        agent_id="Agent-3",
+        text=TEXT,
+        priority="urgent",
+        message_id="msg_20250901_142233_ab12cd",
+        sender="Captain",
+        recipients=("Agent-3",),
+        created_at=datetime(2025, 9, 1, 14, 22, 33, tzinfo=timezone(timedelta(hours=2))),
+    )
+    defaults.update(kw)
+    return DeliveryRequest(**defaults)
+
+
+def md_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.md"))
+
+
+def test_message_file_has_front_matter_then_the_exact_text(tmp_path):
+    inbox = tmp_path / "Agent-3" / "inbox"
+    inbox.parent.mkdir()
+    receipt = InboxDelivery(inbox).deliver(request(), threading.Event())
+    [path] = md_files(inbox)
+    assert receipt.transport == "inbox" and receipt.confirmed
+    assert str(path) in receipt.detail
+    data = path.read_bytes()
+    assert data.endswith(TEXT.encode("utf-8"))
+    header, text = parse_message(data)
+    assert text == TEXT
+    assert header == {
+        "sender": "Captain",
+        "recipients": ["Agent-3"],
+        "priority": "urgent",
+        "message_id": "msg_20250901_142233_ab12cd",
+        "time": "2025-09-01T12:22:33+00:00",
+        "type": "message",
+    }
+    front = data[: data.index(b"\n---\n", 4) + 5].decode()
+    assert yaml.safe_load(front.strip().strip("-")) == header
+
+
+def test_file_name_is_sortable_time_priority_and_id(tmp_path):
+    inbox = InboxDelivery(tmp_path)
+    inbox.deliver(request(priority="normal", message_id="first/../id"), threading.Event())
+    inbox.deliver(request(priority="urgent", message_id=""), threading.Event())
+    first, second = md_files(tmp_path)
+    stamp, priority, ident = first.stem.split("-", 2)
+    assert priority == "normal" and ident == "first_.._id"
+    assert datetime.strptime(stamp, "%Y%m%dT%H%M%S.%fZ")
+    assert second.stem.split("-")[1] == "urgent"
+    assert len(second.stem.split("-", 2)[2]) == 8
+
+
+def test_header_values_that_look_like_yaml_or_fences_round_trip(tmp_path):
+    sender = "Agent-1: 'boss'\n---\n# not a comment"
+    req = request(sender=sender, recipients=("A", "B"), onboarding=False, created_at=None)
+    InboxDelivery(tmp_path).deliver(req, threading.Event())
+    header, text = parse_message(md_files(tmp_path)[0].read_bytes())
+    assert header["sender"] == sender
+    assert header["type"] == "broadcast"
+    assert text == TEXT
+    assert datetime.fromisoformat(header["time"]).tzinfo is not None
+
+
+def test_onboarding_type(tmp_path):
+    InboxDelivery(tmp_path).deliver(request(onboarding=True), threading.Event())
+    assert parse_message(md_files(tmp_path)[0].read_bytes())[0]["type"] == "onboarding"
+
+
+def test_no_temp_files_are_left_behind(tmp_path):
+    inbox = InboxDelivery(tmp_path)
+    for i in range(5):
+        inbox.deliver(request(message_id=f"m{i}"), threading.Event())
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".md"] * 5
+
+
+def test_concurrent_writes_from_threads_all_land(tmp_path):
+    inbox = InboxDelivery(tmp_path / "inbox")
+    count = 40
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def worker(start: int) -> None:
+        barrier.wait()
+        for i in range(start, count, 8):
+            try:
+                inbox.deliver(request(message_id="same-id", text=f"message {i}\n"), threading.Event())
+            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    texts = sorted(parse_message(p.read_bytes())[1] for p in md_files(tmp_path / "inbox"))
+    assert texts == sorted(f"message {i}\n" for i in range(count))
+    assert len(list((tmp_path / "inbox").iterdir())) == count
+
+
+def test_a_name_clash_never_overwrites_an_earlier_message(tmp_path, monkeypatch):
+    monkeypatch.setattr(InboxDelivery, "_file_name", staticmethod(lambda req, now: "fixed.md"))
+    inbox = InboxDelivery(tmp_path)
+    inbox.deliver(request(text="one"), threading.Event())
+    inbox.deliver(request(text="two"), threading.Event())
+    texts = {p.name: parse_message(p.read_bytes())[1] for p in md_files(tmp_path)}
+    assert texts.pop("fixed.md") == "one"
+    [(name, text)] = texts.items()
+    assert name.startswith("fixed-") and text == "two"
+
+
+def test_stop_already_set_writes_nothing(tmp_path):
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Cancelled):
+        InboxDelivery(tmp_path).deliver(request(), stop)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_folder_is_created_when_its_parent_exists(tmp_path):
+    inbox = InboxDelivery(tmp_path / "new-inbox")
+    assert inbox.check() is None
+    assert inbox.deliver(request(), threading.Event()).confirmed
+    assert len(md_files(tmp_path / "new-inbox")) == 1
+
+
+def test_missing_parent_is_permanent_and_names_the_path(tmp_path):
+    target = tmp_path / "no-such-agent" / "inbox"
+    inbox = InboxDelivery(target)
+    assert str(target) in (inbox.check() or "")
+    with pytest.raises(PermanentError, match=str(target)):
+        inbox.deliver(request(), threading.Event())
+    assert not target.parent.exists()
+
+
+def test_a_file_in_place_of_the_folder_is_permanent(tmp_path):
+    target = tmp_path / "inbox"
+    target.write_text("oops")
+    inbox = InboxDelivery(target)
+    assert "not a folder" in (inbox.check() or "")
+    with pytest.raises(PermanentError, match="not a folder"):
+        inbox.deliver(request(), threading.Event())
+
+
+CHILD = """
+import sys, threading
+sys.path.insert(0, sys.argv[2])
+from core.delivery.base import DeliveryRequest
+from core.delivery.inbox import InboxDelivery
+inbox = InboxDelivery(sys.argv[1])
+print("check:", inbox.check())
+try:
+    inbox.deliver(DeliveryRequest("Agent-1", "hi"), threading.Event())
+except Exception as exc:
+    print("raised:", type(exc).__name__, exc)
+"""
+
+
+def _without_write_override() -> list[str]:
+    """A command prefix that runs a child unable to bypass file permissions (root drops DAC caps)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: cannot make a folder unwritable")
+    return [setpriv, "--bounding-set", "-dac_override,-dac_read_search"]
+
+
+def test_unwritable_folder_is_permanent(tmp_path):
+    target = tmp_path / "locked"
+    target.mkdir()
+    target.chmod(0o555)
+    try:
+        out = subprocess.run(
+            [*_without_write_override(), sys.executable, "-c", CHILD, str(target), str(ROOT)],
+            capture_output=True, text=True, timeout=60, check=True,
+        ).stdout
+    finally:
+        target.chmod(0o755)
+    assert f"check: inbox {target} is not writable" in out
+    assert f"raised: PermanentError inbox {target} is not writable" in out
+    assert list(target.iterdir()) == []
