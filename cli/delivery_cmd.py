@@ -1,0 +1,162 @@
+"""`quarterdeck send`, `history`, `status` and `stop`: the outbox from a script's point of view."""
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from cli.agents_cmd import read_roster
+from cli.common import EXIT_FAIL, EXIT_OK, CliError, read_text_arg
+from core.models import STANDARD_TAGS
+
+
+def _common(parser) -> None:
+    parser.add_argument("--roster", type=Path, metavar="PATH", help="agents.yaml (default: user config dir)")
+    parser.add_argument("--data-dir", type=Path, metavar="DIR", help="where the outbox lives")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def register(sub) -> None:
+    send = sub.add_parser("send", help="send a message and wait for every recipient's outcome")
+    who = send.add_mutually_exclusive_group(required=True)
+    who.add_argument("-a", "--agent", dest="agents", action="append", metavar="AGENT")
+    who.add_argument("--broadcast", action="store_true", help="every enabled agent")
+    send.add_argument("-m", "--message", help="the message text")
+    send.add_argument("stdin", nargs="?", choices=["-"], help="read the message from standard input")
+    send.add_argument("--priority", choices=["normal", "urgent"], default="normal")
+    send.add_argument("--tag", dest="tags", action="append", default=[],
+                      help=f"tag (standard: {', '.join(STANDARD_TAGS)})")
+    send.add_argument("--type", dest="msg_type", choices=["text", "onboarding"], default="text")
+    send.add_argument("--sender", default="Captain")
+    send.add_argument("--captain-last", action="store_true", help="deliver to captain-role agents last")
+    send.add_argument("--stagger", type=float, default=0.1, help="seconds between agents (default 0.1)")
+    send.add_argument("--dry-run", action="store_true", help="print what each agent would get; send nothing")
+    _common(send)
+    send.set_defaults(func=cmd_send)
+
+    hist = sub.add_parser("history", help="search past deliveries")
+    hist.add_argument("--agent")
+    hist.add_argument("--state", choices=["queued", "sending", "delivered", "failed", "cancelled", "uncertain"])
+    hist.add_argument("--search", metavar="TEXT", help="full-text search in message content")
+    hist.add_argument("--limit", type=int, default=20)
+    _common(hist)
+    hist.set_defaults(func=cmd_history)
+
+    status = sub.add_parser("status", help="the outbox and each agent's last delivery")
+    _common(status)
+    status.set_defaults(func=cmd_status)
+
+    stop = sub.add_parser("stop", help="cancel every queued delivery (in-flight ones finish)")
+    _common(stop)
+    stop.set_defaults(func=cmd_stop)
+
+
+def _open_store(args):
+    from core.store import Store, default_db_path
+
+    return Store(default_db_path(args.data_dir))
+
+
+def cmd_send(args) -> int:
+    from core.delivery.dryrun import DryRunDelivery
+    from core.delivery.submit import SubmitRefused, UnknownRecipient
+    from core.models import Message
+    from core.session import Session
+
+    text = read_text_arg(args.message, args.stdin == "-")
+    _, roster = read_roster(args)
+    dry = {}
+    factory = (lambda agent: dry.setdefault(agent.id, DryRunDelivery())) if args.dry_run else None
+    data_dir = Path(tempfile.mkdtemp(prefix="quarterdeck-dry-")) if args.dry_run else args.data_dir
+    session = Session.open(config_file=args.config, roster=roster, data_dir=data_dir,
+                           transport_factory=factory, stagger=args.stagger)
+    message = Message(sender=args.sender, recipients=args.agents or [], priority=args.priority,
+                      type="broadcast" if args.broadcast else args.msg_type, tags=args.tags, content=text)
+    try:
+        submission = session.submit(message, captain_last=args.captain_last)
+    except SubmitRefused as exc:
+        for v in exc.report.violations:
+            print(f"  {v.severity:<7} {v.rule_id}: {v.message}", file=sys.stderr)
+        raise CliError(str(exc)) from exc
+    except UnknownRecipient as exc:
+        raise CliError(str(exc)) from exc
+    finals: dict[int, object] = {}
+    session.dispatcher.add_listener(lambda e: _progress(e, finals, submission.delivery_ids, args.json))
+    session.dispatcher.run(until=lambda: len(finals) == len(submission.delivery_ids), idle_wait=0.05)
+    results = [finals[i] for i in submission.delivery_ids]
+    session.close()
+    if args.json:
+        print(json.dumps({"message_id": message.id, "results": [_event_dict(e) for e in results]}, indent=2))
+    elif args.dry_run:
+        for agent_id, transport in dry.items():
+            for req in transport.sent:
+                print(f"--- {agent_id} ({session.roster.get(agent_id).transport.kind}, not sent)\n{req.text}")
+    return EXIT_OK if all(e.state == "delivered" for e in results) else EXIT_FAIL
+
+
+def _progress(event, finals: dict, mine: tuple[int, ...], quiet: bool) -> None:
+    if event.delivery_id not in mine:
+        return
+    if event.state in ("delivered", "failed", "cancelled"):
+        finals[event.delivery_id] = event
+        if not quiet:
+            took = f"{event.latency:.2f}s" if event.latency is not None else "-"
+            note = "confirmed" if event.confirmed else event.detail
+            print(f"{event.agent_id:<16} {event.state:<10} {took:>7}  attempts {event.attempt}  {note}")
+    elif event.state == "retrying" and not quiet:
+        print(f"{event.agent_id:<16} retrying   attempt {event.attempt} failed: {event.detail}", file=sys.stderr)
+
+
+def _event_dict(e) -> dict:
+    return {"agent": e.agent_id, "state": e.state, "attempts": e.attempt, "detail": e.detail,
+            "latency_s": e.latency, "confirmed": e.confirmed, "delivery_id": e.delivery_id}
+
+
+def cmd_history(args) -> int:
+    from core.store import count, search
+
+    with _open_store(args) as store:
+        rows = search(store, agent=args.agent, state=args.state, text=args.search, limit=args.limit)
+        total = count(store, agent=args.agent, state=args.state, text=args.search)
+    if args.json:
+        print(json.dumps({"total": total, "rows": [_row_dict(r) for r in rows]}, indent=2))
+        return EXIT_OK
+    for r in rows:
+        first = r.content.splitlines()[0] if r.content else ""
+        reason = f"  ({r.reason})" if r.reason else ""
+        print(f"{r.created_at:%Y-%m-%d %H:%M:%S}  {r.agent_id:<14} {r.state:<10} {first[:60]}{reason}")
+    print(f"{len(rows)} of {total} deliveries")
+    return EXIT_OK
+
+
+def _row_dict(r) -> dict:
+    return {"delivery_id": r.delivery_id, "message_id": r.message_id, "agent": r.agent_id,
+            "state": str(r.state), "reason": r.reason, "attempts": r.attempts, "priority": r.priority,
+            "content": r.content, "redacted": r.redacted, "created_at": r.created_at.isoformat(),
+            "latency_ms": r.latency_ms}
+
+
+def cmd_status(args) -> int:
+    from core.store import search
+
+    _, roster = read_roster(args)
+    with _open_store(args) as store:
+        counts = {str(k): v for k, v in store.counts_by_state().items()}
+        last = {a: (search(store, agent=a, limit=1) or [None])[0] for a in roster.ids()}
+    if args.json:
+        print(json.dumps({"outbox": counts, "agents": {a: (_row_dict(r) if r else None)
+                                                         for a, r in last.items()}}, indent=2))
+        return EXIT_OK
+    print("outbox: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v) or "outbox: empty")
+    for agent_id, row in last.items():
+        what = f"{row.state} {row.updated_at:%Y-%m-%d %H:%M:%S}" if row else "no deliveries yet"
+        print(f"  {agent_id:<16} {what}")
+    return EXIT_FAIL if counts.get("uncertain") else EXIT_OK
+
+
+def cmd_stop(args) -> int:
+    with _open_store(args) as store:
+        cancelled = store.cancel_queued()
+    print(json.dumps({"cancelled": cancelled}) if args.json else f"cancelled {cancelled} queued deliveries")
+    return EXIT_OK

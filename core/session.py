@@ -1,0 +1,64 @@
+"""The composition root: config, roster, rules, outbox, monitor and dispatcher, wired once.
+
+The CLI and the GUI both open a ``Session``; nothing here starts a thread. A session recovers
+the outbox on open: a delivery a crashed process left ``sending`` becomes ``uncertain``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.config import LoadedConfig, load_config
+from core.delivery.dispatcher import Dispatcher
+from core.delivery.submit import Submission, submit
+from core.models import Message
+from core.monitor import Monitor
+from core.roster import Roster, load_roster
+from core.store import Store, default_db_path
+from core.validation import RuleStore, Validator, bundled_rules_dir
+
+
+@dataclass
+class Session:
+    loaded: LoadedConfig
+    roster: Roster
+    store: Store
+    rules: RuleStore
+    monitor: Monitor
+    dispatcher: Dispatcher
+    recovered: list[Any] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, *, config_file: Path | None = None, roster_path: Path | None = None,
+             data_dir: Path | None = None, roster: Roster | None = None,
+             transport_factory: Any = None, stagger: float = 0.1) -> Session:
+        loaded = load_config(config_file=config_file)
+        config = loaded.config
+        if roster is None:
+            roster = load_roster(roster_path)
+        rules = RuleStore([config.validation_rules_path or bundled_rules_dir()])
+        rules.reload()
+        store = Store(default_db_path(data_dir))
+        recovered = store.recover()
+        monitor = Monitor(collection_interval=config.collection_interval,
+                          max_data_points=config.max_data_points)
+        extra = {"transport_factory": transport_factory} if transport_factory else {}
+        dispatcher = Dispatcher(store, roster, config=config, monitor=monitor, stagger=stagger, **extra)
+        return cls(loaded, roster, store, rules, monitor, dispatcher, recovered)
+
+    @property
+    def validator(self) -> Validator | None:
+        return Validator(self.rules.active) if self.loaded.config.enable_validation else None
+
+    def submit(self, message: Message, *, captain_last: bool = False) -> Submission:
+        """Validate and queue ``message``; the dispatcher delivers it."""
+        submission = submit(self.store, self.roster, message, validator=self.validator,
+                            captain_last=captain_last)
+        if submission.redacted:
+            self.dispatcher.remember_raw(message)
+        self.dispatcher.notify()
+        return submission
+
+    def close(self) -> None:
+        self.store.close()

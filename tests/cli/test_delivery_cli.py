@@ -1,0 +1,103 @@
+"""`quarterdeck send / history / status / stop` against inbox agents and a real SQLite outbox."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cli.main import main
+
+
+@pytest.fixture
+def roster(tmp_path):
+    path = tmp_path / "agents.yaml"
+    path.write_text(
+        "agents:\n"
+        f"  - {{id: Agent-1, role: backend, transport: inbox, path: {tmp_path / 'in1'}}}\n"
+        f"  - {{id: Agent-2, role: captain, transport: inbox, path: {tmp_path / 'in2'}}}\n"
+        "  - {id: Agent-3, transport: dryrun, enabled: false}\n",
+        encoding="utf-8")
+    return path
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def inbox_text(folder) -> str:
+    (file,) = folder.glob("*.md")
+    return file.read_text(encoding="utf-8")
+
+
+TEXT = "Line one: rebase on main\nline two: é 你好 🚀 $HOME `x` \"q\" 'q' \\ ; | & > <"
+
+
+def test_broadcast_reaches_enabled_agents_byte_for_byte(roster, tmp_path, capsys):
+    code, out, _ = run(capsys, "send", "--roster", str(roster), "--broadcast", "--stagger", "0",
+                       "--captain-last", "-m", TEXT)
+    assert code == 0, out
+    lines = out.splitlines()
+    assert [ln.split()[0] for ln in lines] == ["Agent-1", "Agent-2"]
+    assert all("delivered" in ln and "confirmed" in ln for ln in lines)
+    for folder, agent in ((tmp_path / "in1", "Agent-1"), (tmp_path / "in2", "Agent-2")):
+        body = inbox_text(folder).split("---\n", 2)[2]
+        assert body == f"[C2A] Captain → {agent} | BROADCAST\n{TEXT}"
+
+
+def test_history_status_and_json(roster, capsys):
+    run(capsys, "send", "--roster", str(roster), "-a", "Agent-1", "--priority", "urgent", "-m", "ship it")
+    code, out, _ = run(capsys, "history", "--agent", "Agent-1", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["total"] == 1
+    assert data["rows"][0]["state"] == "delivered" and data["rows"][0]["priority"] == "urgent"
+    code, out, _ = run(capsys, "history", "--search", "ship")
+    assert "1 of 1 deliveries" in out
+    code, out, _ = run(capsys, "status", "--roster", str(roster))
+    assert code == 0 and "delivered 1" in out and "Agent-2          no deliveries yet" in out
+
+
+def test_refused_message_is_not_sent(roster, tmp_path, capsys):
+    code, _, err = run(capsys, "send", "--roster", str(roster), "-a", "Agent-1", "-m", "   ")
+    assert code == 2 and "fails the rules" in err
+    assert not (tmp_path / "in1").exists()
+
+
+def test_unknown_and_disabled_recipients(roster, capsys):
+    code, _, err = run(capsys, "send", "--roster", str(roster), "-a", "Agent-9", "-m", "hi there")
+    assert code == 2 and "Agent-9" in err
+    code, _, err = run(capsys, "send", "--roster", str(roster), "-a", "Agent-3", "-m", "hi there")
+    assert code == 2 and "disabled" in err
+
+
+def test_failed_recipient_gives_nonzero_exit(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    roster = tmp_path / "agents.yaml"
+    roster.write_text(f"agents:\n  - {{id: Agent-1, transport: inbox, path: {blocker / 'sub'}}}\n",
+                      encoding="utf-8")
+    code, out, _ = run(capsys, "send", "--roster", str(roster), "-a", "Agent-1", "--json", "-m", "hello")
+    assert code == 1
+    (result,) = json.loads(out)["results"]
+    assert result["state"] == "failed" and result["detail"]
+
+
+def test_dry_run_prints_and_records_nothing(roster, tmp_path, capsys):
+    code, out, _ = run(capsys, "send", "--roster", str(roster), "-a", "Agent-1", "--dry-run", "-m", "preview me")
+    assert code == 0
+    assert "--- Agent-1 (inbox, not sent)\n[C2A] Captain → Agent-1\npreview me" in out
+    assert not (tmp_path / "in1").exists()
+    _, out, _ = run(capsys, "history")
+    assert "0 of 0 deliveries" in out
+
+
+def test_stop_cancels_queued(roster, capsys):
+    from core.models import Message
+    from core.store import Store, default_db_path
+
+    with Store(default_db_path()) as store:
+        store.enqueue(Message(sender="Captain", recipients=["Agent-1"], content="later"),
+                      [("Agent-1", "inbox")])
+    code, out, _ = run(capsys, "stop")
+    assert code == 0 and out.strip() == "cancelled 1 queued deliveries"

@@ -1,0 +1,180 @@
+"""The dispatcher over a real SQLite outbox, with fault-injecting transports."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from core.config import CoordinationConfig
+from core.delivery.dispatcher import Dispatcher
+from core.delivery.dryrun import DryRunDelivery
+from core.delivery.submit import SubmitRefused, UnknownRecipient, submit
+from core.models import Agent, DryRunTransport, Message
+from core.monitor import Monitor
+from core.resilience import State
+from core.resilience.retry import PermanentError, RetryableError
+from core.roster import Roster
+from core.store import Store
+from core.validation import RuleStore, Validator, bundled_rules_dir
+
+FAST = CoordinationConfig(max_retries=2, base_delay=0.001, backoff_multiplier=1.0, circuit_breaker_threshold=2)
+
+
+def roster_of(*ids: str, captain: str | None = None) -> Roster:
+    return Roster(agents=tuple(Agent(id=i, role="captain" if i == captain else "dev",
+                                     transport=DryRunTransport()) for i in ids))
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "q.sqlite3") as s:
+        yield s
+
+
+def make(store, roster, transports, **kw):
+    d = Dispatcher(store, roster, config=kw.pop("config", FAST), stagger=0,
+                   transport_factory=lambda agent: transports[agent.id], **kw)
+    events = []
+    d.add_listener(events.append)
+    return d, events
+
+
+def msg(content="Run the test suite and report.", **kw) -> Message:
+    kw.setdefault("recipients", ["Agent-1"])
+    return Message(sender="Captain", content=content, **kw)
+
+
+def drain(d):
+    while d.process_next() is not None:
+        pass
+
+
+def test_broadcast_reaches_every_enabled_agent_with_its_own_prefix(store):
+    roster = roster_of("Agent-1", "Agent-2", "Agent-3")
+    t = {i: DryRunDelivery() for i in roster.ids()}
+    d, events = make(store, roster, t)
+    sub = submit(store, roster, msg("line one\nline two é 🚀", type="broadcast", recipients=[]))
+    drain(d)
+    assert sub.recipients == ("Agent-1", "Agent-2", "Agent-3")
+    for agent_id, transport in t.items():
+        (req,) = transport.sent
+        assert req.text.endswith("\nline one\nline two é 🚀")
+        assert f"→ {agent_id}" in req.text.splitlines()[0]
+    assert [e.state for e in events if e.state != "sending"] == ["delivered"] * 3
+    assert store.counts_by_state().get("delivered") == 3
+
+
+def test_retries_then_breaker_opens_and_other_agents_are_unaffected(store):
+    roster = roster_of("Agent-1", "Agent-2")
+    flaky = DryRunDelivery(fail_times=100, error=RetryableError)
+    healthy = DryRunDelivery()
+    monitor = Monitor()
+    d, events = make(store, roster, {"Agent-1": flaky, "Agent-2": healthy}, monitor=monitor, breaker_wait=0.05)
+    for _ in range(3):
+        submit(store, roster, msg(recipients=["Agent-1", "Agent-2"]))
+    drain(d)
+    one = [e for e in events if e.agent_id == "Agent-1"]
+    assert [e.state for e in one if e.state == "retrying"] == ["retrying"] * 4  # 2 deliveries x 2 retries
+    failed = [e.detail for e in one if e.state == "failed"]
+    assert len(failed) == 3 and failed[2].startswith("breaker open")
+    assert len(flaky.attempts) == 6, "the third delivery was refused without touching the transport"
+    assert d.breakers.get("Agent-1").state is State.OPEN
+    assert len(healthy.sent) == 3
+    stats = monitor.delivery_stats("Agent-2")
+    assert stats["ok"] == 3
+
+
+def test_half_open_trial_recovers(store):
+    roster = roster_of("Agent-1")
+    t = DryRunDelivery(fail_times=6, error=RetryableError)
+    d, events = make(store, roster, {"Agent-1": t}, breaker_wait=0.05)
+    for _ in range(2):
+        submit(store, roster, msg())
+    drain(d)
+    assert d.breakers.get("Agent-1").state is State.OPEN
+    time.sleep(0.06)
+    submit(store, roster, msg())
+    drain(d)
+    assert events[-1].state == "delivered"
+    assert d.breakers.get("Agent-1").state is State.CLOSED
+
+
+def test_permanent_error_is_not_retried(store):
+    roster = roster_of("Agent-1")
+    t = DryRunDelivery(fail_times=1, error=PermanentError)
+    d, events = make(store, roster, {"Agent-1": t})
+    submit(store, roster, msg())
+    drain(d)
+    assert [e.state for e in events] == ["sending", "failed"]
+    assert len(t.attempts) == 1
+
+
+def test_urgent_goes_first_and_captain_last(store):
+    roster = roster_of("Agent-1", "Agent-2", "Agent-9", captain="Agent-1")
+    t = {i: DryRunDelivery() for i in roster.ids()}
+    d, events = make(store, roster, t)
+    submit(store, roster, msg("normal", recipients=["Agent-2"]))
+    submit(store, roster, msg("all hands", type="broadcast", recipients=[]), captain_last=True)
+    submit(store, roster, msg("urgent", recipients=["Agent-9"], priority="urgent"))
+    drain(d)
+    order = [(e.agent_id) for e in events if e.state == "delivered"]
+    assert order[0] == "Agent-9"
+    broadcast = [e.agent_id for e in events if e.state == "delivered"][2:]
+    assert broadcast[-1] == "Agent-1"
+
+
+def test_failing_rules_refuse_before_anything_is_stored(store):
+    roster = roster_of("Agent-1")
+    rules = RuleStore(sorted(bundled_rules_dir().glob("*.yaml")))
+    rules.reload()
+    with pytest.raises(SubmitRefused) as exc:
+        submit(store, roster, msg("   "), validator=Validator(rules.active))
+    assert exc.value.report.status == "FAIL"
+    assert store.counts_by_state() == {} or sum(store.counts_by_state().values()) == 0
+
+
+def test_unknown_recipient_is_refused(store):
+    with pytest.raises(UnknownRecipient, match="Agent-7"):
+        submit(store, roster_of("Agent-1"), msg(recipients=["Agent-7"]))
+
+
+def test_secret_is_stored_redacted_but_delivered_raw_by_this_process(store, tmp_path):
+    roster = roster_of("Agent-1")
+    t = DryRunDelivery()
+    d, _ = make(store, roster, {"Agent-1": t})
+    key = "AKIA" + "QWERTYUIOPASDFGH"
+    m = msg(f"use {key} for the bucket")
+    sub = submit(store, roster, m)
+    d.remember_raw(m)
+    drain(d)
+    assert sub.redacted and key in t.sent[0].text
+    assert key.encode() not in (tmp_path / "q.sqlite3").read_bytes()
+
+
+def test_redacted_message_without_raw_text_fails_honestly(store):
+    roster = roster_of("Agent-1")
+    d, events = make(store, roster, {"Agent-1": DryRunDelivery()})
+    submit(store, roster, msg("token AKIA" + "QWERTYUIOPASDFGH"))
+    drain(d)
+    assert events[-1].state == "failed" and "redacted" in events[-1].detail
+
+
+def test_stop_all_interrupts_a_long_backoff_and_cancels_the_queue(store):
+    roster = roster_of("Agent-1", "Agent-2")
+    slow = CoordinationConfig(max_retries=3, base_delay=30.0, circuit_breaker_threshold=5)
+    t = {"Agent-1": DryRunDelivery(fail_times=10), "Agent-2": DryRunDelivery()}
+    d, events = make(store, roster, t, config=slow)
+    submit(store, roster, msg(recipients=["Agent-1", "Agent-2"]))
+    worker = threading.Thread(target=d.run)
+    worker.start()
+    deadline = time.monotonic() + 5
+    while not any(e.state == "retrying" for e in events) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    d.stop_all()
+    worker.join(timeout=2)
+    assert not worker.is_alive()
+    states = store.counts_by_state()
+    assert states.get("cancelled") == 2, states
+    assert not states.get("queued") and not states.get("sending")
+    assert t["Agent-2"].sent == []
