@@ -1,0 +1,141 @@
+"""A headless Quarterdeck: a worker thread working the outbox, and the health it reports.
+
+``DeliveryWorker`` runs ``Dispatcher.process_next`` in a loop on its own thread, so deliveries
+queued by any Quarterdeck process get delivered. Stopping it is graceful: the delivery in flight
+finishes (retries included), nothing queued is cancelled, and the next run picks up where this
+one stopped. That is unlike ``Dispatcher.stop_all``, the captain's emergency stop, which cancels
+the queue and interrupts waits. While the dispatcher is stopped that way the worker idles.
+
+``service_health`` is the health tree of such a process::
+
+    {"status": ..., "score": 0-100 | null,
+     "components": {"dispatcher": {...}, "agents": {"status": ..., "components": {agent: ...}}}}
+
+The agents come from the roster (enabled ones), judged by their live breakers and the monitor's
+recent failure rate (``fleet_health``); ``score`` is ``health_score`` over them.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from core.monitor.health import CompositeHealth, Health, Status, fleet_health, health_score
+
+__all__ = ["DeliveryWorker", "scored", "service_health"]
+
+log = logging.getLogger(__name__)
+
+_MAX_ERROR_WAIT = 30.0
+
+
+class DeliveryWorker:
+    """Delivers from the outbox on a thread until ``request_stop``; see the module docstring.
+
+    ``idle_wait`` is how long it sleeps when nothing is claimable (other processes cannot wake
+    it, so this is also how soon their messages are picked up). ``notify()`` ends a wait early.
+    An error outside a delivery (the database busy for too long) is logged and retried with a
+    growing pause; the last one is kept in ``last_error``.
+    """
+
+    def __init__(self, dispatcher: Any, *, idle_wait: float = 0.25) -> None:
+        if idle_wait <= 0:
+            raise ValueError("idle_wait must be positive")
+        self.dispatcher = dispatcher
+        self.idle_wait = idle_wait
+        self.last_error: str | None = None
+        self.delivered = 0
+        self.failed = 0
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._counts_lock = threading.Lock()
+        dispatcher.add_listener(self._count)
+
+    def _count(self, event: Any) -> None:
+        with self._counts_lock:
+            if event.state == "delivered":
+                self.delivered += 1
+            elif event.state == "failed":
+                self.failed += 1
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("the worker was already started")
+        self._thread = threading.Thread(target=self._run, name="quarterdeck-delivery", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        errors = 0
+        while not self._stop.is_set():
+            try:
+                event = self.dispatcher.process_next()
+            except Exception as exc:
+                errors += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("the delivery worker could not work the outbox")
+                self._pause(min(self.idle_wait * 2 ** errors, _MAX_ERROR_WAIT))
+                continue
+            errors = 0
+            if event is None:
+                self._pause(self.idle_wait)
+
+    def _pause(self, seconds: float) -> None:
+        self._wake.wait(seconds)
+        self._wake.clear()
+
+    def notify(self) -> None:
+        """Something was queued: look at the outbox now."""
+        self._wake.set()
+
+    def request_stop(self) -> None:
+        """Stop after the delivery in flight; queued deliveries stay queued. Returns at once."""
+        self._stop.set()
+        self._wake.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the thread to end; True when it has (or never started)."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def health(self) -> Health:
+        with self._counts_lock:
+            details: dict[str, Any] = {"delivered": self.delivered, "failed": self.failed}
+        if self.last_error:
+            details["last_error"] = self.last_error
+        if self.dispatcher.stopped:
+            return Health(Status.OUT_OF_SERVICE, {
+                **details, "reason": "stop-all: nothing is delivered until the dispatcher resumes"})
+        if not self.alive:
+            reason = "stopping" if self._stop.is_set() else "the delivery worker is not running"
+            return Health(Status.DOWN, {**details, "reason": reason})
+        return Health(Status.UP, details)
+
+
+def scored(check: dict[str, Any]) -> dict[str, Any]:
+    """``check`` with ``score``: the fleet score of its ``agents`` component (None without one)."""
+    agents = check.get("components", {}).get("agents", {}).get("components")
+    return {**check, "score": health_score(agents) if agents is not None else None}
+
+
+def service_health(worker: DeliveryWorker, roster: Any, *,
+                   degraded_at: float = 0.25) -> Callable[[], dict[str, Any]]:
+    """The ``/health`` function of a headless service (see the module docstring)."""
+    dispatcher = worker.dispatcher
+    breakers = [dispatcher.breakers.get(agent.id) for agent in roster.enabled()]
+    tree = CompositeHealth({
+        "dispatcher": worker.health,
+        "agents": fleet_health(breakers, dispatcher.monitor, degraded_at=degraded_at),
+    })
+    return lambda: scored(tree.check())

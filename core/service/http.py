@@ -1,0 +1,152 @@
+"""The monitoring endpoints over HTTP, on the loopback interface only.
+
+- ``GET /metrics``: the Prometheus text exposition of the monitor and breakers, served as
+  ``CONTENT_TYPE`` (text format 0.0.4);
+- ``GET /health``: the health tree as JSON; HTTP 503 when its status is DOWN or OUT_OF_SERVICE,
+  200 otherwise. A health function that raises gives 503 with the error;
+- ``GET /livez``: 200 while the process serves requests; it checks nothing else, so a failing
+  agent never gets the process restarted.
+
+Anything else is 404. Hosts other than ``localhost``, 127.0.0.0/8 and ``::1`` are refused: the
+endpoints have no authentication and the health details name agents and errors.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import socket
+import socketserver
+import threading
+from collections.abc import Callable, Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from prometheus_client import generate_latest
+
+from core.monitor import Monitor
+from core.monitor.health import Status, http_status
+from core.monitor.prometheus import CONTENT_TYPE, make_registry
+from core.resilience.breaker import CircuitBreaker
+
+__all__ = ["NotLoopback", "loopback_host", "serve_http", "server_url", "stop_http"]
+
+log = logging.getLogger(__name__)
+
+HealthFn = Callable[[], dict[str, Any]]
+
+
+class NotLoopback(ValueError):
+    """The requested host is not a loopback address."""
+
+
+def loopback_host(host: str) -> str:
+    """The address to bind for ``host``, or ``NotLoopback`` when it is not a loopback one."""
+    if host.strip().lower() == "localhost":
+        return "127.0.0.1"
+    try:
+        address = ipaddress.ip_address(host.strip().strip("[]"))
+    except ValueError:
+        raise NotLoopback(f"{host!r} is not a loopback address; serve on localhost, 127.0.0.1 or "
+                          "::1 (the endpoints have no authentication)") from None
+    if not address.is_loopback:
+        raise NotLoopback(f"{host} is not a loopback address; serve on localhost, 127.0.0.1 or "
+                          "::1 (the endpoints have no authentication)")
+    return str(address)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], family: socket.AddressFamily, registry: Any,
+                 health_fn: HealthFn) -> None:
+        self.address_family = family
+        self.registry = registry
+        self.health_fn = health_fn
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # Skip HTTPServer's reverse DNS lookup of the bound address.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = str(self.server_address[0]), self.server_address[1]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    server_version = "Quarterdeck"
+
+    def do_GET(self) -> None:
+        path = urlsplit(self.path).path
+        if path == "/metrics":
+            self._metrics()
+        elif path == "/health":
+            self._health()
+        elif path == "/livez":
+            self._send(200, "text/plain; charset=utf-8", b"ok\n")
+        else:
+            self._send(404, "text/plain; charset=utf-8", b"not found: try /metrics, /health or /livez\n")
+
+    def _metrics(self) -> None:
+        try:
+            body = generate_latest(self.server.registry)
+        except Exception as exc:
+            log.exception("/metrics failed")
+            self._send(500, "text/plain; charset=utf-8", f"metrics failed: {exc}\n".encode())
+            return
+        self._send(200, CONTENT_TYPE, body)
+
+    def _health(self) -> None:
+        try:
+            result = self.server.health_fn()
+            code = http_status(Status(result["status"]))
+        except Exception as exc:
+            log.exception("/health failed")
+            result = {"status": str(Status.DOWN), "error": f"{type(exc).__name__}: {exc}"}
+            code = 503
+        body = json.dumps(result, default=str, ensure_ascii=False).encode("utf-8") + b"\n"
+        self._send(code, "application/json; charset=utf-8", body)
+
+    def _send(self, code: int, content_type: str, body: bytes) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s - %s", self.address_string(), format % args)
+
+
+def serve_http(monitor: Monitor, breakers: Iterable[CircuitBreaker] | None, health_fn: HealthFn,
+               host: str = "127.0.0.1", port: int = 9464, *, poll_interval: float = 0.5
+               ) -> tuple[ThreadingHTTPServer, threading.Thread]:
+    """Start serving the endpoints on a daemon thread; returns the server and that thread.
+
+    ``breakers`` is iterated at every scrape, so a ``BreakerRegistry`` shows agents added later.
+    ``port`` 0 picks a free port (read it from ``server.server_address[1]``). Raises
+    ``NotLoopback`` for other hosts and ``OSError`` when the address cannot be bound.
+    ``poll_interval`` bounds how long ``stop_http`` waits for the serving loop to notice.
+    """
+    address = loopback_host(host)
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    server = _Server((address, port), family, make_registry(monitor, breakers), health_fn)
+    thread = threading.Thread(target=server.serve_forever, args=(poll_interval,),
+                              name="quarterdeck-http", daemon=True)
+    thread.start()
+    return server, thread
+
+
+def server_url(server: ThreadingHTTPServer) -> str:
+    """``http://host:port`` of a running server (IPv6 hosts in brackets)."""
+    host, port = server.server_address[:2]
+    host = str(host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def stop_http(server: ThreadingHTTPServer, thread: threading.Thread, timeout: float = 5.0) -> None:
+    """Stop serving, close the listening socket and wait for the serving thread."""
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout)
