@@ -142,6 +142,7 @@ def cmd_status(args) -> int:
 
     _, roster = read_roster(args)
     with _open_store(args) as store:
+        store.recover()  # deliveries a dead process left 'sending' become 'uncertain'
         counts = {str(k): v for k, v in store.counts_by_state().items()}
         last = {a: (search(store, agent=a, limit=1) or [None])[0] for a in roster.ids()}
     if args.json:
