@@ -32,7 +32,7 @@ class Session:
     @classmethod
     def open(cls, *, config_file: Path | None = None, roster_path: Path | None = None,
              data_dir: Path | None = None, roster: Roster | None = None,
-             transport_factory: Any = None, stagger: float = 0.1) -> Session:
+             transport_factory: Any = None, stagger: float = 0.05) -> Session:
         loaded = load_config(config_file=config_file)
         config = loaded.config
         if roster is None:

@@ -48,7 +48,7 @@ class Dispatcher:
     def __init__(self, store: Any, roster: Any, *, config: CoordinationConfig | None = None,
                  transport_factory: Callable[[Any], Any] = transport_for,
                  breakers: BreakerRegistry | None = None, monitor: Any | None = None,
-                 stagger: float = 0.1, breaker_wait: float = 30.0) -> None:
+                 stagger: float = 0.05, breaker_wait: float = 30.0) -> None:
         self.config = config or CoordinationConfig()
         self.store = store
         self.roster = roster
