@@ -145,15 +145,16 @@ def cmd_status(args) -> int:
         store.recover()  # deliveries a dead process left 'sending' become 'uncertain'
         counts = {str(k): v for k, v in store.counts_by_state().items()}
         last = {a: (search(store, agent=a, limit=1) or [None])[0] for a in roster.ids()}
+    uncertain = EXIT_FAIL if counts.get("uncertain") else EXIT_OK
     if args.json:
         print(json.dumps({"outbox": counts, "agents": {a: (_row_dict(r) if r else None)
                                                          for a, r in last.items()}}, indent=2))
-        return EXIT_OK
-    print("outbox: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v) or "outbox: empty")
+        return uncertain
+    print("outbox: " + (", ".join(f"{k} {v}" for k, v in counts.items() if v) or "empty"))
     for agent_id, row in last.items():
         what = f"{row.state} {row.updated_at:%Y-%m-%d %H:%M:%S}" if row else "no deliveries yet"
         print(f"  {agent_id:<16} {what}")
-    return EXIT_FAIL if counts.get("uncertain") else EXIT_OK
+    return uncertain
 
 
 def cmd_stop(args) -> int:

@@ -213,6 +213,10 @@ class TmuxDelivery:
                 False,
                 "sent; the same text was already in the pane, so its arrival could not be told apart",
             )
-        raise RetryableError(
-            f"not seen in pane {self.target} within {self.confirm_timeout:g} s of sending"
+        # Pasted and submitted: another attempt would deliver it twice. Say what is known.
+        return Receipt(
+            self.kind,
+            False,
+            f"sent; not seen in pane {self.target} within {self.confirm_timeout:g} s "
+            "(the agent may not echo its input)",
         )

@@ -46,6 +46,11 @@ def test_broadcast_reaches_enabled_agents_byte_for_byte(roster, tmp_path, capsys
         assert body == f"[C2A] Captain → {agent} | BROADCAST\n{TEXT}"
 
 
+def test_status_of_an_empty_outbox(roster, capsys):
+    code, out, _ = run(capsys, "status", "--roster", str(roster))
+    assert code == 0 and out.splitlines()[0] == "outbox: empty"
+
+
 def test_history_status_and_json(roster, capsys):
     run(capsys, "send", "--roster", str(roster), "-a", "Agent-1", "--priority", "urgent", "-m", "ship it")
     code, out, _ = run(capsys, "history", "--agent", "Agent-1", "--json")

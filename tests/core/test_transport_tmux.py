@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core.delivery.base import Cancelled, DeliveryRequest, PermanentError, RetryableError
+from core.delivery.base import Cancelled, DeliveryRequest, PermanentError
 from core.delivery.tmux import TmuxDelivery, tail_needle
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -182,12 +182,15 @@ def test_long_lines_that_wrap_in_a_narrow_pane_are_still_found(server):
     wait_until(file_holds(server.tmp / "narrow.out", text.encode() + b"\n"))
 
 
-def test_text_that_never_shows_up_is_a_retryable_error(server):
-    pane = server.pane("sh -c 'stty -echo; exec cat > /dev/null'")
+def test_text_that_never_shows_up_is_sent_once_and_reported_unconfirmed(server):
+    out = server.tmp / "silent.out"
+    pane = server.pane(f"sh -c 'stty -echo; exec cat > {shlex.quote(str(out))}'")
     transport = TmuxDelivery(pane, socket=server.name, confirm_timeout=0.3)
     wait_until(lambda: "-echo" in _stty(server, pane))
-    with pytest.raises(RetryableError, match="not seen in pane"):
-        transport.deliver(request("invisible"), threading.Event())
+    receipt = transport.deliver(request("invisible"), threading.Event())
+    assert not receipt.confirmed
+    assert "not seen in pane" in receipt.detail
+    wait_until(file_holds(out, b"invisible\n"))
 
 
 def _stty(server: Server, pane: str) -> str:
