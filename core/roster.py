@@ -40,6 +40,7 @@ from pathlib import Path
 
 import yaml
 
+from core.fileops import fsync_dir
 from core.models import Agent
 from core.screens import ScreenRect
 
@@ -227,7 +228,7 @@ def write_atomically(path: Path, text: str, *, backup: bool = True) -> Path | No
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return backup_path
 
 
@@ -241,11 +242,3 @@ def _backup_name(path: Path) -> Path:
     return candidate
 
 
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

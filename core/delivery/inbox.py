@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from core.delivery.base import Cancelled, DeliveryRequest, PermanentError, Receipt, RetryableError
+from core.fileops import fsync_dir
 
 __all__ = ["InboxDelivery", "message_type", "parse_message", "render"]
 
@@ -71,16 +72,6 @@ def parse_message(data: bytes) -> tuple[dict[str, Any], str]:
         raise ValueError("not an inbox message: front matter is not closed")
     header = yaml.safe_load(data[len(_FENCE) : end + 1].decode("utf-8")) or {}
     return header, data[end + 1 + len(_FENCE) :].decode("utf-8")
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name == "nt":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class InboxDelivery:
@@ -152,7 +143,7 @@ class InboxDelivery:
         finally:
             with contextlib.suppress(OSError):
                 temp.unlink()
-        _fsync_dir(self.path)
+        fsync_dir(self.path)
         return final
 
     def _publish(self, temp: Path, name: str) -> Path:

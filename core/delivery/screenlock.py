@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from core.fileops import try_lock, unlock
 from core.resilience.retry import Cancelled, RetryableError
 
 __all__ = ["Cancelled", "ScreenBusy", "ScreenLock"]
@@ -29,36 +30,16 @@ __all__ = ["Cancelled", "ScreenBusy", "ScreenLock"]
 LOCK_FILE_NAME = "screen.lock"
 _PID_WIDTH = 24
 
-if os.name == "nt":  # pragma: no cover - exercised on Windows only
-    import msvcrt
+# On Windows the locked byte sits far past the pid text, so others can still read who holds it.
+_LOCK_OFFSET = 1 << 20
 
-    # Lock one byte far past the pid text, so other processes can still read who holds it.
-    _LOCK_OFFSET = 1 << 20
 
-    def _try_lock(fd: int) -> bool:
-        os.lseek(fd, _LOCK_OFFSET, os.SEEK_SET)
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
+def _try_lock(fd: int) -> bool:
+    return try_lock(fd, _LOCK_OFFSET)
 
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, _LOCK_OFFSET, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+def _unlock(fd: int) -> None:
+    unlock(fd, _LOCK_OFFSET)
 
 
 def _overwrite(fd: int, text: str) -> None:

@@ -12,33 +12,7 @@ import os
 import uuid
 from pathlib import Path
 
-if os.name == "nt":
-    import msvcrt
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+from core.fileops import try_lock, unlock
 
 
 def lease_dir(db_path: Path) -> Path:
@@ -54,7 +28,7 @@ class Lease:
         self.token = uuid.uuid4().hex
         self._path = self._dir / f"{self.token}.lock"
         self._fd: int | None = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-        if not _try_lock(self._fd):
+        if not try_lock(self._fd):
             os.close(self._fd)
             raise OSError(f"could not lock the fresh lease file {self._path}")
         os.write(self._fd, f"{os.getpid()}\n".encode())
@@ -63,7 +37,7 @@ class Lease:
         if self._fd is None:
             return
         fd, self._fd = self._fd, None
-        _unlock(fd)
+        unlock(fd)
         os.close(fd)
         self._path.unlink(missing_ok=True)
 
@@ -78,9 +52,9 @@ def is_alive(db_path: Path, token: str | None) -> bool:
     except FileNotFoundError:
         return False
     try:
-        if not _try_lock(fd):
+        if not try_lock(fd):
             return True
-        _unlock(fd)
+        unlock(fd)
     finally:
         os.close(fd)
     try:
