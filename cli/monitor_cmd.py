@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import sys
 import threading
@@ -227,9 +228,14 @@ def start_service(args) -> Service:
     if not args.poll > 0:
         raise CliError("--poll must be a positive number of seconds")
     _, roster = read_roster(args)
+    # without a display this process cannot type into chat panes: leave those deliveries queued
+    skip = frozenset() if os.environ.get("DISPLAY") else frozenset({"gui"})
+    if skip and any(a.transport.kind == "gui" for a in roster.agents):
+        print("serve: no display; deliveries to gui agents stay queued for a Quarterdeck that has one",
+              file=sys.stderr)
     try:
         session = Session.open(config_file=getattr(args, "config", None), roster=roster,
-                               data_dir=args.data_dir)
+                               data_dir=args.data_dir, skip_transports=skip)
     except ConfigError as exc:
         raise CliError(f"configuration is invalid:\n{exc}") from exc
     except (StoreError, OSError) as exc:

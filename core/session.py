@@ -32,7 +32,8 @@ class Session:
     @classmethod
     def open(cls, *, config_file: Path | None = None, roster_path: Path | None = None,
              data_dir: Path | None = None, roster: Roster | None = None,
-             transport_factory: Any = None, stagger: float = 0.05) -> Session:
+             transport_factory: Any = None, stagger: float = 0.05,
+             skip_transports: frozenset[str] = frozenset()) -> Session:
         loaded = load_config(config_file=config_file)
         config = loaded.config
         if roster is None:
@@ -44,7 +45,8 @@ class Session:
         monitor = Monitor(collection_interval=config.collection_interval,
                           max_data_points=config.max_data_points)
         extra = {"transport_factory": transport_factory} if transport_factory else {}
-        dispatcher = Dispatcher(store, roster, config=config, monitor=monitor, stagger=stagger, **extra)
+        dispatcher = Dispatcher(store, roster, config=config, monitor=monitor, stagger=stagger,
+                                skip_transports=skip_transports, **extra)
         return cls(loaded, roster, store, rules, monitor, dispatcher, recovered)
 
     @property

@@ -48,7 +48,8 @@ class Dispatcher:
     def __init__(self, store: Any, roster: Any, *, config: CoordinationConfig | None = None,
                  transport_factory: Callable[[Any], Any] = transport_for,
                  breakers: BreakerRegistry | None = None, monitor: Any | None = None,
-                 stagger: float = 0.05, breaker_wait: float = 30.0) -> None:
+                 stagger: float = 0.05, breaker_wait: float = 30.0,
+                 skip_transports: frozenset[str] = frozenset()) -> None:
         self.config = config or CoordinationConfig()
         self.store = store
         self.roster = roster
@@ -65,6 +66,8 @@ class Dispatcher:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._last_agent: str | None = None
+        # agents this process cannot reach (gui without a display): left queued for one that can
+        self._skipped = frozenset(a.id for a in roster.agents if a.transport.kind in skip_transports)
 
     # -- wiring ---------------------------------------------------------------------------------
     def add_listener(self, listener: Callable[[DeliveryEvent], None]) -> None:
@@ -98,10 +101,10 @@ class Dispatcher:
     def run(self, *, until: Callable[[], bool] | None = None, idle_wait: float = 0.25) -> None:
         """Deliver until stopped (or until ``until()`` is true when the outbox has nothing for us)."""
         while not self._stop.is_set():
-            if self.process_next() is not None:
-                continue
             if until is not None and until():
                 return
+            if self.process_next() is not None:
+                continue
             self._wake.wait(idle_wait)
             self._wake.clear()
 
@@ -109,7 +112,7 @@ class Dispatcher:
         """Claim and deliver one queued delivery; None when there is nothing to do."""
         if self._stop.is_set():
             return None
-        task = self.store.claim_next()
+        task = self.store.claim_next(exclude_agents=self._skipped)
         if task is None:
             return None
         if self._last_agent not in (None, task.agent_id) and self.stagger > 0:

@@ -178,3 +178,26 @@ def test_stop_all_interrupts_a_long_backoff_and_cancels_the_queue(store):
     assert states.get("cancelled") == 2, states
     assert not states.get("queued") and not states.get("sending")
     assert t["Agent-2"].sent == []
+
+
+def test_skipped_transports_stay_queued_for_another_process(store):
+    from core.models import GuiTransport
+
+    roster = Roster(agents=(Agent(id="Agent-1", transport=GuiTransport(chat=(10, 10))),
+                            Agent(id="Agent-2", transport=DryRunTransport())))
+    t = {"Agent-2": DryRunDelivery()}
+    d, events = make(store, roster, t, skip_transports=frozenset({"gui"}))
+    submit(store, roster, msg(recipients=["Agent-1", "Agent-2"]))
+    drain(d)
+    assert [e.agent_id for e in events if e.state == "delivered"] == ["Agent-2"]
+    assert store.counts_by_state()["queued"] == 1
+
+
+def test_run_returns_as_soon_as_until_holds_even_with_work_queued(store):
+    roster = roster_of("Agent-1")
+    t = DryRunDelivery()
+    d, _ = make(store, roster, {"Agent-1": t})
+    for _ in range(3):
+        submit(store, roster, msg())
+    d.run(until=lambda: len(t.sent) >= 1)
+    assert len(t.sent) == 1 and store.counts_by_state()["queued"] == 2
