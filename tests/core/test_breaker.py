@@ -7,19 +7,12 @@ import threading
 import pytest
 
 from core.resilience import BreakerConfig, BreakerRegistry, CallNotPermitted, CircuitBreaker, State
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
+from fakes import FakeClock
 
 
 @pytest.fixture
 def clock():
-    return Clock()
+    return FakeClock(1000.0)
 
 
 def make(clock, **config) -> CircuitBreaker:

@@ -18,17 +18,10 @@ from core.monitor.health import (
     http_status,
 )
 from core.resilience import BreakerConfig, BreakerRegistry, CircuitBreaker, State
+from fakes import FakeClock
 
 UP, DOWN, OOS, DEG, UNK = (Status.UP, Status.DOWN, Status.OUT_OF_SERVICE, Status.DEGRADED,
                            Status.UNKNOWN)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @pytest.mark.parametrize("statuses, expected", [
@@ -79,7 +72,7 @@ def test_composite_shape_nesting_and_failures():
 
 
 def test_slow_checks_are_logged(caplog):
-    clock = Clock()
+    clock = FakeClock()
 
     def slow():
         clock.t += 11
@@ -90,7 +83,7 @@ def test_slow_checks_are_logged(caplog):
     assert "'slow' took 11.0s" in caplog.text and "fast" not in caplog.text
 
 
-def breaker_in(state: State, clock: Clock) -> CircuitBreaker:
+def breaker_in(state: State, clock: FakeClock) -> CircuitBreaker:
     b = CircuitBreaker("A", BreakerConfig.from_threshold(1, wait_duration=30), clock=clock)
     if state in (State.OPEN, State.HALF_OPEN):
         b.on_error(b.try_acquire(), "x")
@@ -116,21 +109,21 @@ def breaker_in(state: State, clock: Clock) -> CircuitBreaker:
     (State.DISABLED, 0.0, UP),
 ])
 def test_agent_health_rules(state, rate, expected):
-    health = agent_health(breaker_in(state, Clock()).snapshot(), rate)
+    health = agent_health(breaker_in(state, FakeClock()).snapshot(), rate)
     assert health.status is expected
     assert health.details["breaker"] == state.name and health.details["failure_rate"] == rate
     assert ("reason" in health.details) is (expected is not UP)
 
 
 def test_an_open_agent_says_when_it_will_be_tried_again():
-    clock = Clock()
+    clock = FakeClock()
     b = breaker_in(State.OPEN, clock)
     clock.t += 12
     assert agent_health(b.snapshot()).details["retry_in_s"] == 18.0
 
 
 def test_agent_indicator_reads_the_monitor_or_else_the_breaker_window():
-    clock = Clock()
+    clock = FakeClock()
     b = CircuitBreaker("A", BreakerConfig(window_size=10, minimum_calls=10), clock=clock)
     for failed in (True, False, False, False):
         permit = b.try_acquire()
@@ -149,7 +142,7 @@ def test_agent_indicator_reads_the_monitor_or_else_the_breaker_window():
 
 
 def test_fleet_health_over_a_registry():
-    clock = Clock()
+    clock = FakeClock()
     reg = BreakerRegistry(BreakerConfig.from_threshold(1), clock=clock)
     monitor = Monitor(clock=clock)
     for agent, ok in (("A", True), ("B", True)):

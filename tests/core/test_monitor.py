@@ -12,19 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.monitor import Monitor, RingSeries, RollingWindow, percentiles
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 500.0
-
-    def __call__(self) -> float:
-        return self.t
+from fakes import FakeClock
 
 
 @pytest.fixture
 def clock():
-    return Clock()
+    return FakeClock(500.0)
 
 
 @pytest.fixture

@@ -10,23 +10,16 @@ from prometheus_client.parser import text_string_to_metric_families
 from core.monitor import Monitor
 from core.monitor.prometheus import CONTENT_TYPE, export_text, make_registry
 from core.resilience import BreakerConfig, BreakerRegistry
+from fakes import FakeClock
 
 NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$')
 NASTY = 'Agent "7" \\ tmux\nnext'
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return FakeClock()
 
 
 @pytest.fixture

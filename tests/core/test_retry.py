@@ -22,20 +22,13 @@ from core.resilience import (
     is_retryable,
     run_with_resilience,
 )
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
+from fakes import FakeClock
 
 
 class FakeSleep:
     """Records each wait and moves the fake clock on by it."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: FakeClock) -> None:
         self.clock, self.calls = clock, []
 
     def __call__(self, delay: float) -> None:
@@ -45,7 +38,7 @@ class FakeSleep:
 
 @pytest.fixture
 def clock():
-    return Clock()
+    return FakeClock()
 
 
 @pytest.fixture
