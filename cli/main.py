@@ -5,11 +5,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from cli import agents_cmd, config_cmd, delivery_cmd, monitor_cmd, rules_cmd
+from cli import agents_cmd, config_cmd, delivery_cmd, gui_cmd, monitor_cmd, rules_cmd
 from cli.common import EXIT_USAGE, CliError
 from core import __version__
 
-COMMAND_MODULES = (rules_cmd, delivery_cmd, agents_cmd, monitor_cmd, config_cmd)
+COMMAND_MODULES = (rules_cmd, delivery_cmd, agents_cmd, monitor_cmd, config_cmd, gui_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,8 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
-        return 0
+        from gui.app import display_available
+
+        if not display_available():
+            parser.print_help()
+            print("\nNo display here, so the panel cannot open; the commands above do every job.")
+            return 0
+        args = parser.parse_args([*(sys.argv[1:] if argv is None else argv), "gui"])
     try:
         return args.func(args)
     except CliError as exc:

@@ -53,6 +53,11 @@ class Session:
     def validator(self) -> Validator | None:
         return Validator(self.rules.active) if self.loaded.config.enable_validation else None
 
+    def set_roster(self, roster: Roster) -> None:
+        """Use ``roster`` from now on (the caller saved it); the dispatcher follows."""
+        self.roster = roster
+        self.dispatcher.set_roster(roster)
+
     def submit(self, message: Message, *, captain_last: bool = False) -> Submission:
         """Validate and queue ``message``; the dispatcher delivers it."""
         submission = submit(self.store, self.roster, message, validator=self.validator,

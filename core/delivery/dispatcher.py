@@ -52,7 +52,6 @@ class Dispatcher:
                  skip_transports: frozenset[str] = frozenset()) -> None:
         self.config = config or CoordinationConfig()
         self.store = store
-        self.roster = roster
         self.monitor = monitor
         self.stagger = stagger
         self.policy = RetryPolicy(max_retries=self.config.max_retries, base_delay=self.config.base_delay,
@@ -66,12 +65,19 @@ class Dispatcher:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._last_agent: str | None = None
-        # agents this process cannot reach (gui without a display): left queued for one that can
-        self._skipped = frozenset(a.id for a in roster.agents if a.transport.kind in skip_transports)
+        self._skip_transports = skip_transports
+        self.set_roster(roster)
 
     # -- wiring ---------------------------------------------------------------------------------
     def add_listener(self, listener: Callable[[DeliveryEvent], None]) -> None:
         self._listeners.append(listener)
+
+    def set_roster(self, roster: Any) -> None:
+        """Deliver to ``roster`` from the next claim on (the panel edits agents while running)."""
+        # agents this process cannot reach (gui without a display): left queued for one that can
+        self._skipped = frozenset(a.id for a in roster.agents if a.transport.kind in self._skip_transports)
+        self.roster = roster
+        self._wake.set()
 
     def remember_raw(self, message: Message) -> None:
         """Keep the unredacted text of a message stored redacted, for this process's deliveries."""
@@ -86,10 +92,14 @@ class Dispatcher:
     def stopped(self) -> bool:
         return self._stop.is_set()
 
-    def stop_all(self) -> int:
-        """Stop now: interrupt waits, cancel everything queued. Returns how many were cancelled."""
+    def halt(self) -> None:
+        """Interrupt every wait and claim nothing more; no I/O (safe from a UI thread)."""
         self._stop.set()
         self._wake.set()
+
+    def stop_all(self) -> int:
+        """Stop now: interrupt waits, cancel everything queued. Returns how many were cancelled."""
+        self.halt()
         cancelled = self.store.cancel_queued()
         log.warning("stop all: %d queued deliveries cancelled", cancelled)
         return cancelled

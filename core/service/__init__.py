@@ -31,7 +31,7 @@ _MAX_ERROR_WAIT = 30.0
 
 
 class DeliveryWorker:
-    """Delivers from the outbox on a thread until ``request_stop``; see the module docstring.
+    """Delivers from the outbox until ``request_stop``; see the module docstring.
 
     ``idle_wait`` is how long it sleeps when nothing is claimable (other processes cannot wake
     it, so this is also how soon their messages are picked up). ``notify()`` ends a wait early.
@@ -50,6 +50,7 @@ class DeliveryWorker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._serving = False
         self._counts_lock = threading.Lock()
         dispatcher.add_listener(self._count)
 
@@ -63,10 +64,19 @@ class DeliveryWorker:
     def start(self) -> None:
         if self._thread is not None:
             raise RuntimeError("the worker was already started")
-        self._thread = threading.Thread(target=self._run, name="quarterdeck-delivery", daemon=True)
+        self._thread = threading.Thread(target=self.serve, name="quarterdeck-delivery", daemon=True)
         self._thread.start()
 
-    def _run(self) -> None:
+    def serve(self) -> None:
+        """The delivery loop, on the calling thread, until ``request_stop`` (``start`` runs it on
+        a thread of its own; the panel runs it in a QThread)."""
+        self._serving = True
+        try:
+            self._loop()
+        finally:
+            self._serving = False
+
+    def _loop(self) -> None:
         errors = 0
         while not self._stop.is_set():
             try:
@@ -103,7 +113,7 @@ class DeliveryWorker:
 
     @property
     def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._serving or (self._thread is not None and self._thread.is_alive())
 
     @property
     def stopping(self) -> bool:

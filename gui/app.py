@@ -1,0 +1,192 @@
+"""Starting the panel: arguments, the QApplication, the session, the window.
+
+``main(argv)`` is what ``quarterdeck`` (no subcommand), ``quarterdeck gui`` and ``python -m
+gui`` run. The roster is ``--roster``, else the user's ``agents.yaml``; with neither (a first
+start) the demo swarm is started and its roster adopted once its windows are up. A roster file
+with errors is reported and left untouched; the panel opens with no agents.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from core import __version__
+from core.paths import default_roster_file, user_log_dir
+
+log = logging.getLogger("quarterdeck")
+
+PANELS = (
+    "gui.roster.panel:RosterPanel",
+    "gui.composer.panel:ComposerPanel",
+    "gui.ruleedit.panel:RulesPanel",
+    "gui.charts.panel:ChartsPanel",
+    "gui.charts.health:HealthPanel",
+    "gui.history.panel:HistoryPanel",
+)
+
+
+def load_panels(specs: tuple[str, ...] = PANELS) -> list[type]:
+    import importlib
+
+    classes = []
+    for spec in specs:
+        module, _, name = spec.partition(":")
+        classes.append(getattr(importlib.import_module(module), name))
+    return classes
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="quarterdeck gui", description="Open the Quarterdeck panel.")
+    add_arguments(parser)
+    return parser
+
+
+def add_arguments(parser: argparse.ArgumentParser, *, demo: bool = False) -> None:
+    parser.add_argument("--data-dir", type=Path, metavar="DIR", help="folder of the outbox and history")
+    if demo:
+        parser.add_argument("--agents", dest="demo", type=int, default=4, metavar="N",
+                            help="how many simulated agents (default 4)")
+        parser.set_defaults(roster=None)
+    else:
+        parser.add_argument("--roster", type=Path, metavar="PATH", help="roster file (default: agents.yaml)")
+        parser.add_argument("--demo", type=int, nargs="?", const=4, metavar="N",
+                            help="start N simulated agents (default 4) and use them as the roster")
+    parser.add_argument("--quit-after", type=int, metavar="MS", help=argparse.SUPPRESS)
+    parser.add_argument("--screenshot", type=Path, metavar="PNG", help=argparse.SUPPRESS)
+
+
+def _setup_logging() -> None:
+    folder = user_log_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(folder / "quarterdeck.log", encoding="utf-8")
+    except OSError:
+        handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def _install_qt_hooks() -> None:
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    levels = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+              QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
+              QtMsgType.QtFatalMsg: logging.CRITICAL}
+    qt_log = logging.getLogger("qt")
+    qInstallMessageHandler(lambda kind, _ctx, text: qt_log.log(levels.get(kind, logging.INFO), text))
+    sys.excepthook = _show_exception
+
+
+def _show_exception(kind: type[BaseException], error: BaseException, tb: Any) -> None:
+    log.critical("unhandled error", exc_info=(kind, error, tb))
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    if QApplication.instance() is not None:
+        QMessageBox.critical(None, "Quarterdeck: unexpected error",
+                             f"{kind.__name__}: {error}\n\nDetails are in {user_log_dir() / 'quarterdeck.log'}.")
+
+
+def open_session(args: argparse.Namespace) -> tuple[Any, Path | None, str | None]:
+    """The session, the roster file it edits (None: not saved) and a problem to show, if any."""
+    from core.roster import Roster, RosterError
+    from core.session import Session
+
+    roster_path = args.roster or default_roster_file()
+    problem = None
+    roster = None
+    if args.demo is not None or not roster_path.exists():
+        roster, roster_path = Roster(), None
+    else:
+        try:
+            from core.roster import load_roster
+
+            roster = load_roster(roster_path)
+        except (RosterError, OSError) as exc:
+            problem = f"The roster {roster_path} could not be loaded; it was left untouched.\n\n{exc}"
+            roster, roster_path = Roster(), None
+    session = Session.open(config_file=getattr(args, "config", None), roster=roster,
+                           data_dir=args.data_dir)
+    return session, roster_path, problem
+
+
+def display_available() -> bool:
+    """Whether Qt can open a window here (always off Linux; on Linux a display or a set platform)."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) -> int:
+    started = time.perf_counter()
+    if args is None:
+        args = build_parser().parse_args(argv)
+    _setup_logging()
+    from PySide6.QtCore import QCoreApplication, QTimer
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from core.resources import bundled_assets_dir
+
+    QCoreApplication.setOrganizationName("Quarterdeck")
+    QCoreApplication.setApplicationName("Quarterdeck")
+    QCoreApplication.setApplicationVersion(__version__)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setWindowIcon(QIcon(str(bundled_assets_dir() / "quarterdeck.svg")))
+    _install_qt_hooks()
+
+    from gui.context import AppContext
+    from gui.mainwindow import MainWindow
+
+    session, roster_path, problem = open_session(args)
+    demo = _start_demo(args, roster_path, problem)
+    ctx = AppContext(session, roster_path=roster_path, demo=demo)
+    window = MainWindow(ctx, load_panels())
+    ctx.start()
+    window.show()
+    log.info("panel up in %.0f ms", (time.perf_counter() - started) * 1000)
+    if problem:
+        QTimer.singleShot(0, lambda: QMessageBox.warning(window, "Roster not loaded", problem))
+    if demo is not None:
+        _adopt_demo_roster(ctx, demo)
+    if args.screenshot is not None:
+        QTimer.singleShot(args.quit_after or 1500, lambda: (window.grab().save(str(args.screenshot)),
+                                                            window.close()))
+    elif args.quit_after is not None:
+        QTimer.singleShot(args.quit_after, window.close)
+    try:
+        return app.exec()
+    finally:
+        ctx.shutdown()
+
+
+def _start_demo(args: argparse.Namespace, roster_path: Path | None, problem: str | None) -> Any:
+    wanted = args.demo is not None or (roster_path is None and problem is None)
+    if not wanted or not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
+        # the simulated agents are typed into through X; offscreen there is nothing to type into
+        return None
+    from core.paths import user_data_dir
+    from gui.demo import DemoSwarm
+
+    return DemoSwarm.start(args.demo or 4, user_data_dir() / "demo")
+
+
+def _adopt_demo_roster(ctx: Any, demo: Any) -> None:
+    from core.roster import load_roster
+
+    ctx.sig_status.emit(f"Starting {demo.count} demo agents…")
+
+    def ready(roster: Any) -> None:
+        ctx.set_roster(roster)
+        ctx.sig_status.emit(f"Demo swarm: {len(roster.agents)} simulated agents ready; try a broadcast")
+
+    def failed(error: BaseException) -> None:
+        ctx.sig_status.emit(f"The demo swarm did not start: {error}")
+
+    ctx.jobs.run(lambda: load_roster(demo.wait_ready(30.0)), ready, failed)

@@ -1,0 +1,107 @@
+"""What every panel is given: the open session, the background runner, the delivery thread,
+the settings, and the app-wide signals panels use to hear of each other's changes.
+
+Panels never talk to each other directly. The roster panel saves an agent through
+``set_roster`` and everyone hears ``sig_roster_changed``; the composer queues a message through
+``submit`` and the history hears ``sig_submitted``; the rule editor activates rules through
+``activate_rules`` and the composer re-checks on ``sig_rules_changed``.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from core.roster import Roster, save_roster
+from gui.delivery import DeliveryService
+from gui.jobs import Jobs
+from gui.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class AppContext(QObject):
+    sig_roster_changed = Signal(object)  # core.roster.Roster
+    sig_rules_changed = Signal()  # the active rule set was replaced
+    sig_submitted = Signal(object)  # core.delivery.submit.Submission: deliveries were queued
+    sig_status = Signal(str)  # a line for the status bar
+    sig_agent_focused = Signal(str)  # "work with this agent" (palette, roster double-click)
+
+    def __init__(self, session: Any, *, roster_path: Path | None, settings: Settings | None = None,
+                 demo: Any = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.roster_path = roster_path
+        self.demo = demo  # gui.demo handle when the roster is the simulated swarm
+        self.settings = settings or Settings()
+        self.jobs = Jobs(self)
+        self.delivery = DeliveryService(session, self.jobs, self)
+        self.jobs.sig_job_failed.connect(self.sig_status)
+
+    # -- shortcuts ---------------------------------------------------------------------------
+    @property
+    def roster(self) -> Roster:
+        return self.session.roster
+
+    @property
+    def store(self) -> Any:
+        return self.session.store
+
+    @property
+    def monitor(self) -> Any:
+        return self.session.monitor
+
+    @property
+    def config(self) -> Any:
+        return self.session.loaded.config
+
+    # -- changes every panel hears of ----------------------------------------------------------
+    def set_roster(self, roster: Roster, *, on_saved: Callable[[Any], None] | None = None,
+                   on_error: Callable[[BaseException], None] | None = None) -> None:
+        """Save ``roster`` (with a backup) in the background, then make it the live roster."""
+        path = self.roster_path
+
+        def save() -> Roster:
+            if path is not None:
+                save_roster(roster, path)
+            return roster
+
+        def saved(result: Roster) -> None:
+            self.session.set_roster(result)
+            self.sig_roster_changed.emit(result)
+            if on_saved is not None:
+                on_saved(result)
+
+        self.jobs.run(save, saved, on_error)
+
+    def submit(self, message: Any, *, captain_last: bool = False,
+               on_done: Callable[[Any], None] | None = None,
+               on_error: Callable[[BaseException], None] | None = None) -> None:
+        """Validate and queue ``message`` in the background; a stop-all is lifted by a new send."""
+        self.delivery.resume()
+
+        def queued(submission: Any) -> None:
+            self.delivery.notify()
+            self.sig_submitted.emit(submission)
+            if on_done is not None:
+                on_done(submission)
+
+        self.jobs.run(lambda: self.session.submit(message, captain_last=captain_last), queued, on_error)
+
+    def rules_activated(self) -> None:
+        """The rule editor switched the active rules: tell everyone who validates."""
+        self.sig_rules_changed.emit()
+
+    # -- lifetime ----------------------------------------------------------------------------
+    def start(self) -> None:
+        self.delivery.start()
+
+    def shutdown(self) -> None:
+        self.delivery.shutdown()
+        self.jobs.shutdown()
+        self.session.close()
+        if self.demo is not None:
+            self.demo.close()

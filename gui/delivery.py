@@ -1,0 +1,113 @@
+"""The dispatcher in a QThread, and its events as Qt signals.
+
+``DeliveryService`` hosts the core ``DeliveryWorker`` loop in a QThread (the worker object has
+no parent and is moved to the thread; it is deleted when the thread finishes). The dispatcher's
+listeners run on that thread; they only emit signals, which Qt queues to the GUI thread, so the
+roster, composer and charts see every delivery step and breaker transition as it happens.
+
+Stop all never touches the database on the UI thread: ``Dispatcher.halt`` interrupts every wait
+at once and the queue is cancelled by a background job. Closing the window ends the loop
+gracefully (the delivery in flight finishes, queued ones stay queued for the next start); if the
+in-flight one is still waiting out a backoff after ``grace_ms`` it is interrupted and marked.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from core.service import DeliveryWorker
+
+log = logging.getLogger(__name__)
+
+
+class _Loop(QObject):
+    """Runs ``DeliveryWorker.serve`` on the delivery thread."""
+
+    sig_loop_ended = Signal()
+
+    def __init__(self, worker: DeliveryWorker) -> None:
+        super().__init__()  # no parent: moved to the delivery thread
+        self._worker = worker
+
+    @Slot()
+    def serve(self) -> None:
+        try:
+            self._worker.serve()
+        finally:
+            self.sig_loop_ended.emit()
+            QThread.currentThread().quit()
+
+
+class DeliveryService(QObject):
+    """Owns the delivery thread and the monitor's sampler; see the module docstring."""
+
+    sig_delivery_event = Signal(object)  # core.delivery.dispatcher.DeliveryEvent
+    sig_breaker_event = Signal(object)  # core.resilience.BreakerEvent
+    sig_halted = Signal()  # stop all pressed: nothing more is typed
+    sig_stopped = Signal(int)  # stop all finished: how many queued deliveries were cancelled
+    sig_resumed = Signal()
+
+    def __init__(self, session: Any, jobs: Any, parent: QObject | None = None, *,
+                 idle_wait: float = 0.25) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.dispatcher = session.dispatcher
+        self._jobs = jobs
+        self.worker = DeliveryWorker(self.dispatcher, idle_wait=idle_wait)
+        self.dispatcher.add_listener(self.sig_delivery_event.emit)
+        self.dispatcher.breakers.add_listener(self.sig_breaker_event.emit)
+        self._thread = QThread()
+        self._thread.setObjectName("quarterdeck-delivery")
+        self._loop = _Loop(self.worker)
+        self._loop.moveToThread(self._thread)
+        self._thread.started.connect(self._loop.serve)
+        self._thread.finished.connect(self._loop.deleteLater)
+        self._sampler_stop = threading.Event()
+        self._sampler = threading.Thread(target=session.monitor.run_sampler, args=(self._sampler_stop,),
+                                         name="quarterdeck-sampler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        self._sampler.start()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.isRunning()
+
+    @property
+    def halted(self) -> bool:
+        return self.dispatcher.stopped
+
+    def notify(self) -> None:
+        """New deliveries were queued: look at the outbox now."""
+        self.worker.notify()
+
+    def stop_all(self) -> None:
+        """The captain's emergency stop: interrupt now, then cancel the queue in the background."""
+        self.dispatcher.halt()
+        self.sig_halted.emit()
+        self._jobs.run(self.session.store.cancel_queued, self.sig_stopped.emit)
+
+    def resume(self) -> None:
+        if self.dispatcher.stopped:
+            self.dispatcher.resume()
+            self.worker.notify()
+            self.sig_resumed.emit()
+
+    def shutdown(self, grace_ms: int = 3000) -> bool:
+        """End the loop (see the module docstring). True when the thread has ended."""
+        self.worker.request_stop()
+        ended = True
+        if self._thread.isRunning():
+            ended = self._thread.wait(grace_ms)
+            if not ended:
+                log.warning("a delivery is still in flight at shutdown: interrupting it")
+                self.dispatcher.halt()
+                ended = self._thread.wait(10_000)
+        self._sampler_stop.set()
+        if self._sampler.is_alive():
+            self._sampler.join(2.0)
+        return bool(ended)

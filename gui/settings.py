@@ -1,0 +1,56 @@
+"""The panel's remembered state: window geometry and dock layout, and small preferences.
+
+A thin typed layer over QSettings: reads name their type, a value equal to its default is
+removed rather than stored, and the store carries a version with a ``migrate`` step so a later
+layout change can drop what no longer fits. Organisation and application names are set once at
+startup (``gui.app``); tests point QSettings at a temporary folder.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings
+
+VERSION = 1
+
+
+class Settings:
+    def __init__(self, store: QSettings | None = None) -> None:
+        self.store = store if store is not None else QSettings()
+        self.migrate()
+
+    def migrate(self) -> None:
+        found = self.get("settings_version", 0, int)
+        if found != VERSION:
+            # nothing older than version 1 exists yet; an unknown layout is simply forgotten
+            self.store.remove("window")
+            self.store.setValue("settings_version", VERSION)
+
+    def get(self, key: str, default: Any, kind: type = str) -> Any:
+        if not self.store.contains(key):
+            return default
+        if kind is bool:
+            raw = self.store.value(key)
+            return raw in (True, "true", "1", 1)
+        if kind in (list, tuple):
+            raw = self.store.value(key)
+            if raw is None:
+                return default
+            return kind([raw] if isinstance(raw, str) else raw)
+        try:
+            return self.store.value(key, default, type=kind)
+        except (TypeError, ValueError):
+            return default
+
+    def set(self, key: str, value: Any, default: Any = None) -> None:
+        if value == default:
+            self.store.remove(key)
+        else:
+            self.store.setValue(key, value)
+
+    def get_bytes(self, key: str) -> QByteArray | None:
+        raw = self.store.value(key)
+        return raw if isinstance(raw, QByteArray) and not raw.isEmpty() else None
+
+    def sync(self) -> None:
+        self.store.sync()

@@ -1,0 +1,116 @@
+"""The panel's plumbing: the background runner, the delivery thread, the window and the palette."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import QThread, Qt
+
+from core.models import Message
+from gui.jobs import Jobs
+from gui.mainwindow import MainWindow
+from gui.palette import CommandPalette, matches
+
+
+def test_jobs_run_off_the_ui_thread_in_order_and_report_errors(qtbot):
+    jobs = Jobs()
+    ui = threading.get_ident()
+    seen: list[object] = []
+    errors: list[BaseException] = []
+    jobs.run(lambda: threading.get_ident(), seen.append)
+    jobs.run(lambda: 1 / 0, seen.append, errors.append)
+    jobs.run(lambda: "last", seen.append)
+    qtbot.waitUntil(lambda: len(seen) == 2 and len(errors) == 1)
+    assert seen[0] != ui and seen[1] == "last"
+    assert isinstance(errors[0], ZeroDivisionError)
+    with qtbot.waitSignal(jobs.sig_job_failed) as failed:
+        jobs.run(lambda: [][1])
+    assert "IndexError" in failed.args[0]
+    assert jobs.shutdown()
+
+
+def test_jobs_shutdown_still_runs_what_was_asked_for(qtbot):
+    jobs = Jobs()
+    ran = threading.Event()
+    gate = threading.Event()
+    jobs.run(lambda: gate.wait(2))
+    jobs.run(ran.set)
+    gate.set()
+    assert jobs.shutdown()
+    assert ran.is_set()
+    with pytest.raises(RuntimeError, match="shut down"):
+        jobs.run(ran.set)
+
+
+def test_a_message_submitted_from_the_panel_is_delivered_on_the_delivery_thread(make_ctx, qtbot, transports):
+    ctx = make_ctx()
+    threads: list[str] = []
+    ctx.session.dispatcher.add_listener(lambda e: threads.append(QThread.currentThread().objectName()))
+    states: list[tuple[str, str]] = []
+    ctx.delivery.sig_delivery_event.connect(lambda e: states.append((e.agent_id, e.state)))
+    message = Message(sender="Captain", recipients=["Agent-1", "Agent-2"], content="Status report, please.")
+    with qtbot.waitSignal(ctx.sig_submitted):
+        ctx.submit(message)
+    qtbot.waitUntil(lambda: states.count(("Agent-1", "delivered")) + states.count(("Agent-2", "delivered")) == 2)
+    assert set(threads) == {"quarterdeck-delivery"}
+    assert transports.sent_to("Agent-2")[0].endswith("Status report, please.")
+
+
+def test_stop_all_halts_at_once_and_cancels_the_queue_in_the_background(make_ctx, qtbot):
+    ctx = make_ctx(start=False)
+    message = Message(sender="Captain", recipients=["Agent-1", "Agent-2"], content="Hold on.")
+    ctx.session.submit(message)
+    with qtbot.waitSignal(ctx.delivery.sig_stopped) as stopped:
+        ctx.delivery.stop_all()
+    assert ctx.delivery.halted and stopped.args == [2]
+    assert ctx.store.counts_by_state().get("cancelled") == 2
+    with qtbot.waitSignal(ctx.delivery.sig_resumed):
+        ctx.delivery.resume()
+    assert not ctx.delivery.halted
+
+
+def test_closing_keeps_queued_messages_for_the_next_start(make_ctx, qtbot, transports):
+    ctx = make_ctx()
+    ctx.session.dispatcher.halt()  # nothing is typed, as if the window closed before its turn
+    ctx.session.submit(Message(sender="Captain", recipients=["Agent-1"], content="Later."))
+    ctx.delivery.shutdown()
+    assert ctx.store.counts_by_state().get("queued") == 1
+
+
+def test_window_has_stop_all_health_and_queue_and_remembers_its_layout(make_ctx, qtbot):
+    ctx = make_ctx()
+    window = MainWindow(ctx, [])
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: "0 queued" in window.queue_label.text())
+    assert "UP" in window.health_label.text()
+    assert window.findChild(object, "stop-all-button").isVisible()
+    assert window.stop_action.shortcut().toString() == "Esc"
+    window.stop_action.trigger()
+    qtbot.waitUntil(lambda: "STOPPED" in window.stop_label.text() and window.resume_action.isEnabled())
+    window.resize(900, 700)
+    window.close()
+    assert ctx.settings.get_bytes("window/geometry") is not None
+
+
+def test_palette_filters_commands_and_agents_and_runs_the_choice(make_ctx, qtbot):
+    ctx = make_ctx()
+    window = MainWindow(ctx, [])
+    qtbot.addWidget(window)
+    window.open_palette()
+    palette: CommandPalette = window.palette_dialog
+    palette.query.setText("stop")
+    labels = [i.text() for i in palette.visible_items()]
+    assert labels and labels[0].startswith("Stop all")
+    with qtbot.waitSignal(ctx.delivery.sig_halted):
+        palette.run_current()
+    window.open_palette()
+    palette.query.setText("agent 2")
+    with qtbot.waitSignal(ctx.sig_agent_focused) as focused:
+        qtbot.keyClick(palette.query, Qt.Key.Key_Return)
+    assert focused.args == ["Agent-2"]
+
+
+def test_palette_matching_is_word_by_word_in_any_order():
+    assert matches("all stop", "Stop all    Esc")
+    assert not matches("resume x", "Resume")
