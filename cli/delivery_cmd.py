@@ -98,7 +98,8 @@ def cmd_send(args) -> int:
 def _progress(event, finals: dict, mine: tuple[int, ...], quiet: bool) -> None:
     if event.delivery_id not in mine:
         return
-    if event.state in ("delivered", "failed", "cancelled"):
+    if event.state in ("delivered", "failed", "cancelled", "paused"):
+        # paused: a person took the mouse; the delivery is queued again for the next process
         finals[event.delivery_id] = event
         if not quiet:
             took = f"{event.latency:.2f}s" if event.latency is not None else "-"

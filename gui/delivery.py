@@ -92,7 +92,8 @@ class DeliveryService(QObject):
         self._jobs.run(self.session.store.cancel_queued, self.sig_stopped.emit)
 
     def resume(self) -> None:
-        if self.dispatcher.stopped:
+        """Deliver again after Stop all or a GUI pause (a person had taken the mouse)."""
+        if self.dispatcher.stopped or self.dispatcher.gui_paused:
             self.dispatcher.resume()
             self.worker.notify()
             self.sig_resumed.emit()

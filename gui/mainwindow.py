@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
         ctx.delivery.sig_halted.connect(self._on_delivery_halted)
         ctx.delivery.sig_stopped.connect(self._on_delivery_stopped)
         ctx.delivery.sig_resumed.connect(self._on_delivery_resumed)
+        ctx.delivery.sig_delivery_event.connect(self._on_delivery_event)
         ctx.sig_status.connect(self._on_ctx_status)
 
     # -- building ----------------------------------------------------------------------------
@@ -172,6 +173,14 @@ class MainWindow(QMainWindow):
     def _on_delivery_halted(self) -> None:
         self.stop_label.setText("<b style='color:#c62828'>STOPPED</b>")
         self.resume_action.setEnabled(True)
+
+    @Slot(object)
+    def _on_delivery_event(self, event: Any) -> None:
+        if event.state == "paused":
+            self.stop_label.setText("<b style='color:#ef6c00'>GUI PAUSED</b>")
+            self.stop_label.setToolTip(event.detail)
+            self.resume_action.setEnabled(True)
+            self.statusBar().showMessage(f"{event.agent_id}: {event.detail} (Resume to go on)", 30_000)
 
     @Slot(int)
     def _on_delivery_stopped(self, cancelled: int) -> None:

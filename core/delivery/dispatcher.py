@@ -20,6 +20,7 @@ from typing import Any
 
 from core.config import CoordinationConfig
 from core.delivery.base import Cancelled, DeliveryRequest, transport_for
+from core.delivery.pointer import SHARED_GUARD, HumanActivity, Paused
 from core.models import Message
 from core.prefix import format_for_delivery
 from core.resilience import BreakerConfig, BreakerRegistry, CallNotPermitted
@@ -37,7 +38,7 @@ class DeliveryEvent:
     delivery_id: int
     message_id: str
     agent_id: str
-    state: str  # sending | retrying | delivered | failed | cancelled | uncertain
+    state: str  # sending | retrying | paused | delivered | failed | cancelled | uncertain
     attempt: int = 0
     detail: str = ""
     latency: float | None = None
@@ -66,6 +67,7 @@ class Dispatcher:
         self._wake = threading.Event()
         self._last_agent: str | None = None
         self._skip_transports = skip_transports
+        self.gui_paused: str | None = None  # why GUI delivery waits for the captain, if it does
         self.set_roster(roster)
 
     # -- wiring ---------------------------------------------------------------------------------
@@ -74,8 +76,10 @@ class Dispatcher:
 
     def set_roster(self, roster: Any) -> None:
         """Deliver to ``roster`` from the next claim on (the panel edits agents while running)."""
-        # agents this process cannot reach (gui without a display): left queued for one that can
-        self._skipped = frozenset(a.id for a in roster.agents if a.transport.kind in self._skip_transports)
+        # agents this process cannot reach (gui without a display, or gui while paused for a
+        # person at the mouse): left queued for later or for a process that can
+        skip = self._skip_transports | ({"gui"} if self.gui_paused else set())
+        self._skipped = frozenset(a.id for a in roster.agents if a.transport.kind in skip)
         self.roster = roster
         self._wake.set()
 
@@ -105,7 +109,12 @@ class Dispatcher:
         return cancelled
 
     def resume(self) -> None:
+        """Deliver again after stop-all or a GUI pause (the pointer is accepted where it is)."""
         self._stop.clear()
+        if self.gui_paused:
+            self.gui_paused = None
+            SHARED_GUARD.forget()
+            self.set_roster(self.roster)
 
     # -- the loop -------------------------------------------------------------------------------
     def run(self, *, until: Callable[[], bool] | None = None, idle_wait: float = 0.25) -> None:
@@ -151,9 +160,17 @@ class Dispatcher:
 
         def attempt() -> Any:
             attempts.append(datetime.now(UTC))
-            return transport.deliver(request, self._stop)
+            try:
+                return transport.deliver(request, self._stop)
+            except HumanActivity as human:
+                if human.pasted:
+                    raise
+                raise Paused(str(human)) from human
 
         def on_attempt(n: int, error: BaseException | None) -> None:
+            if isinstance(error, Paused):
+                attempts.pop()
+                return
             started = attempts[-1] if attempts else datetime.now(UTC)
             self.store.record_attempt(task.delivery_id, n, error is None,
                                       None if error is None else str(error), started, datetime.now(UTC))
@@ -163,6 +180,8 @@ class Dispatcher:
         try:
             outcome = run_with_resilience(attempt, breaker=self.breakers.get(agent.id), policy=self.policy,
                                           stop_event=self._stop, on_attempt=on_attempt)
+        except Paused as paused:
+            return self._pause_gui(task, str(paused))
         except Cancelled as stopped:
             self.store.mark_cancelled(task.delivery_id, f"stopped: {stopped}")
             return self._emit(task, "cancelled", attempt=len(attempts), detail=str(stopped))
@@ -188,6 +207,14 @@ class Dispatcher:
         if self.monitor is not None and attempts:
             self.monitor.record_delivery(task.agent_id, False, elapsed)
         return self._emit(task, "failed", attempt=attempts, detail=reason)
+
+    def _pause_gui(self, task: Any, reason: str) -> DeliveryEvent:
+        """Put the delivery back in the queue and hold every GUI delivery until ``resume``."""
+        self.store.release(task.delivery_id)
+        self.gui_paused = reason
+        self.set_roster(self.roster)
+        log.warning("GUI delivery paused: %s", reason)
+        return self._emit(task, "paused", detail=f"GUI delivery paused until you resume: {reason}")
 
     # -- helpers --------------------------------------------------------------------------------
     def _final_text(self, task: Any, content: str, agent_id: str) -> str:

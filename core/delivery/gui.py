@@ -7,10 +7,13 @@ One delivery, under the machine-wide screen lock:
 2. Save the user's clipboard.
 3. Click the chat input. Onboarding: click it, press the new-chat keys, wait for the new chat,
    then click the onboarding input (the chat input when none is configured).
-4. Put the text on the clipboard, let the click settle, clear the input (only with
+4. Put the text on the clipboard, wait until the clicked window has the keyboard focus (asked of
+   the X server; elsewhere a fixed ``settle``), clear the input (only with
    ``clear_before_paste``) and press the paste keys.
 5. Wait until the focused window has read the clipboard (X11: counted by the clipboard owner),
    then for a quiet ``settle``; if it never reads it, nothing is submitted (``RetryableError``).
+   Some panes read twice (the formats on offer, then the text): the first paste learns how many
+   reads this pane makes, later ones wait for that many and then only a short ``quiet``.
 6. Press the submit keys (urgent: the urgent ones) and restore the user's clipboard.
 
 Text always goes through the clipboard: ``pyautogui.write`` drops non-ASCII characters and presses
@@ -35,6 +38,7 @@ from typing import Any
 
 from core.delivery.base import DeliveryError, DeliveryRequest, PermanentError, Receipt, RetryableError
 from core.delivery.clipboard import ClipboardError, ClipboardLike, ClipboardUnavailable, system_clipboard
+from core.delivery.focus import focus_probe
 from core.delivery.pointer import SHARED_GUARD, HumanActivity, PointerGuard
 from core.resilience.retry import Cancelled
 
@@ -89,6 +93,8 @@ class GuiDelivery:
         guard: PointerGuard | None = None,
         new_chat_wait: float = 1.0,
         fetch_timeout: float = 1.0,
+        focus: Any = "auto",
+        quiet: float = 0.01,
     ) -> None:
         self.settings = settings
         self.screen_lock = screen_lock
@@ -98,6 +104,9 @@ class GuiDelivery:
         self.guard = guard if guard is not None else SHARED_GUARD
         self.new_chat_wait = new_chat_wait
         self.fetch_timeout = fetch_timeout
+        self._focus_probe = focus_probe() if focus == "auto" else focus
+        self.quiet = quiet
+        self._reads_per_paste: int | None = None  # learned from this pane's first paste
 
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> GuiDelivery:
@@ -160,7 +169,7 @@ class GuiDelivery:
                 raise PermanentError(str(exc)) from exc
             except ClipboardError as exc:
                 raise RetryableError(f"could not set the clipboard: {exc}") from exc
-            self._wait(clicked_at + self.settle - time.monotonic(), stop)
+            self._await_focus(point, clicked_at, stop)
             self._still_at(gui, point, pasted=False)
             if self.settings.clear_before_paste:
                 gui.hotkey("ctrl", "a")
@@ -178,12 +187,24 @@ class GuiDelivery:
         self._click(gui, chat, stop)
         if not request.onboarding:
             return chat
-        self._wait(self.settle, stop)
+        self._await_focus(chat, time.monotonic(), stop)
         gui.hotkey(*self.settings.new_chat_keys)
         self._wait(self.new_chat_wait, stop)
         target = tuple(self.settings.onboarding) if self.settings.onboarding is not None else chat
         self._click(gui, target, stop)
         return target
+
+    def _await_focus(self, point: tuple[int, int], clicked_at: float, stop: threading.Event) -> None:
+        """Until the clicked window has the keyboard focus (asked of X), else a fixed settle."""
+        probe = self._focus_probe
+        if probe is None:
+            self._wait(clicked_at + self.settle - time.monotonic(), stop)
+            return
+        if probe.wait_focused(point, self.fetch_timeout, stop):
+            return
+        self._wait(0, stop)
+        raise RetryableError(f"the click at {point} did not give the window under it the keyboard focus "
+                             f"within {self.fetch_timeout:g} s; nothing typed")
 
     def _click(self, gui: Any, point: tuple[int, int], stop: threading.Event) -> None:
         self._wait(self.guard.wait_before_click(point), stop)
@@ -203,7 +224,11 @@ class GuiDelivery:
                 f"{'+'.join(self.settings.paste_keys)} at {point}: the click did not focus a text input; "
                 "nothing submitted"
             )
-        offer.wait_quiet(self.settle, self.fetch_timeout)
+        learned = self._reads_per_paste
+        if learned is not None:
+            offer.wait_request(before + learned - 1, self.settle)
+        offer.wait_quiet(self.settle if learned is None else self.quiet, self.fetch_timeout)
+        self._reads_per_paste = max(learned or 0, offer.served - before)
 
     def _restore(self, clip: ClipboardLike, snapshot: Any, offer: Any) -> str | None:
         try:

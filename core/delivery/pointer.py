@@ -2,9 +2,11 @@
 
 Quarterdeck remembers where it last left the pointer. When the pointer is somewhere else before
 the next delivery, a person has moved it since, and typing now would steal their keyboard focus
-(or land in whatever they clicked): ``verify`` raises ``HumanActivity`` instead. The dispatcher
-pauses GUI delivery and reports it; when the captain resumes, ``forget()`` accepts the pointer
-wherever it is.
+(or land in whatever they clicked): ``verify`` raises ``HumanActivity`` instead. When nothing was
+typed yet the dispatcher turns it into ``Paused``: the delivery goes back to the queue, GUI
+delivery pauses (no attempt counted, the breaker untouched) and the captain is told; when they
+resume, ``forget()`` accepts the pointer wherever it is. Text already pasted but not submitted
+is not retried (pasting again would double it): that delivery fails with the reason.
 
 The guard also spaces clicks: two clicks on about the same spot within a double-click interval
 select a word (or, in xterm, text that replaces the clipboard) instead of placing the caret.
@@ -14,9 +16,9 @@ from __future__ import annotations
 import threading
 import time
 
-from core.delivery.base import RetryableError
+from core.delivery.base import Cancelled, RetryableError
 
-__all__ = ["SHARED_GUARD", "HumanActivity", "PointerGuard"]
+__all__ = ["SHARED_GUARD", "HumanActivity", "Paused", "PointerGuard"]
 
 Point = tuple[int, int]
 
@@ -31,10 +33,15 @@ class HumanActivity(RetryableError):
         self.expected = expected
         self.actual = actual
         self.pasted = pasted
+        self.retryable = not pasted
         what = "text pasted but not submitted" if pasted else "nothing typed"
         super().__init__(
             f"pointer is at {actual}, Quarterdeck left it at {expected}: someone is using the mouse; {what}"
         )
+
+
+class Paused(Cancelled):
+    """GUI delivery waits for the captain: a person took the mouse before anything was typed."""
 
 
 class PointerGuard:

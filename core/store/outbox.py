@@ -163,6 +163,16 @@ class Store:
             raise ValueError("a failed delivery needs a reason")
         self._move(delivery_id, State.FAILED, reason=reason)
 
+    def release(self, delivery_id: int) -> None:
+        """Hand a ``sending`` delivery back to the queue untried (GUI delivery paused)."""
+        conn = self._conns.get()
+        with immediate(conn):
+            cur = conn.execute(
+                "UPDATE deliveries SET state = 'queued', claimed_by = NULL, started_at = NULL, "
+                "updated_at = ? WHERE id = ? AND state = 'sending'", (now_db(), delivery_id))
+            if cur.rowcount == 0:
+                raise self._refusal(conn, delivery_id, State.QUEUED)
+
     def mark_cancelled(self, delivery_id: int, reason: str = "cancelled") -> None:
         self._move(delivery_id, State.CANCELLED, reason=reason)
 

@@ -114,3 +114,37 @@ def test_palette_filters_commands_and_agents_and_runs_the_choice(make_ctx, qtbot
 def test_palette_matching_is_word_by_word_in_any_order():
     assert matches("all stop", "Stop all    Esc")
     assert not matches("resume x", "Resume")
+
+
+def test_a_person_at_the_mouse_pauses_gui_delivery_until_resume(make_ctx, qtbot, transports):
+    from core.models import Agent, GuiTransport
+    from core.roster import Roster
+
+    ctx = make_ctx(Roster((Agent(id="Agent-1", transport=GuiTransport(chat=(5, 5))),)))
+    window = MainWindow(ctx, [])
+    qtbot.addWidget(window)
+    # a GUI agent whose first delivery finds a person at the mouse, then types (dry run)
+    ctx.session.dispatcher._factory = lambda agent: _Interrupted(transports(agent))
+    with qtbot.waitSignal(ctx.delivery.sig_delivery_event, check_params_cb=lambda e: e.state == "paused"):
+        ctx.submit(Message(sender="Captain", recipients=["Agent-1"], content="Hands off the mouse."))
+    assert "GUI PAUSED" in window.stop_label.text() and window.resume_action.isEnabled()
+    qtbot.wait(300)  # the delivery thread looks at the outbox again: the GUI agent stays held
+    assert ctx.store.counts_by_state()["queued"] == 1 and not transports.sent_to("Agent-1")
+    with qtbot.waitSignal(ctx.delivery.sig_delivery_event, check_params_cb=lambda e: e.state == "delivered"):
+        window.resume_action.trigger()
+    assert not window.resume_action.isEnabled() and window.stop_label.text() == ""
+
+
+class _Interrupted:
+    """Raises the GUI transport's human-activity error once, then delivers."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.raised = inner, False
+
+    def deliver(self, request, stop):
+        from core.delivery.pointer import HumanActivity
+
+        if not self.raised:
+            self.raised = True
+            raise HumanActivity((1, 1), (50, 60))
+        return self.inner.deliver(request, stop)
