@@ -21,16 +21,14 @@ def effective_config(args) -> LoadedConfig:
 
 
 def rules_dir(args) -> Path:
-    """The rules folder: --rules, else the config's validation_rules_path, else the bundled rules."""
+    """The rules folder: --rules, else the active rules the panel and the session use too
+    (the config's validation_rules_path, else the user's rules folder, else the bundled rules)."""
     explicit = getattr(args, "rules", None)
     if explicit:
         return Path(explicit)
-    configured = effective_config(args).config.validation_rules_path
-    if configured:
-        return Path(configured)
-    from core.validation import bundled_rules_dir
+    from core.validation.location import active_rules_path
 
-    return bundled_rules_dir()
+    return active_rules_path(effective_config(args).config.validation_rules_path)
 
 
 def rule_files(location: Path) -> list[Path]:

@@ -16,7 +16,8 @@ from core.models import Message
 from core.monitor import Monitor
 from core.roster import Roster, load_roster
 from core.store import Store, default_db_path
-from core.validation import RuleStore, Validator, bundled_rules_dir
+from core.validation import RuleStore, Validator
+from core.validation.location import active_rules_path
 
 
 @dataclass
@@ -38,7 +39,7 @@ class Session:
         config = loaded.config
         if roster is None:
             roster = load_roster(roster_path)
-        rules = RuleStore([config.validation_rules_path or bundled_rules_dir()])
+        rules = RuleStore([active_rules_path(config.validation_rules_path)])
         rules.reload()
         store = Store(default_db_path(data_dir))
         recovered = store.recover()

@@ -19,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from core.service import DeliveryWorker
+from gui.tracing import adopt_tracer
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,11 @@ class _Loop(QObject):
         self._worker = worker
 
     @Slot()
-    def serve(self) -> None:
+    def serve(self) -> None:  # pragma: no cover (runs before the thread is traced)
+        adopt_tracer()
+        self._serve()
+
+    def _serve(self) -> None:
         try:
             self._worker.serve()
         finally:

@@ -15,6 +15,8 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from gui.tracing import adopt_tracer
+
 log = logging.getLogger(__name__)
 
 Callback = Callable[[Any], None]
@@ -24,7 +26,11 @@ class _JobWorker(QObject):
     sig_finished = Signal(int, object, object)  # job id, result, exception
 
     @Slot(int, object)
-    def run_job(self, job_id: int, fn: Callable[[], Any]) -> None:
+    def run_job(self, job_id: int, fn: Callable[[], Any]) -> None:  # pragma: no cover (untraced)
+        adopt_tracer()
+        self._run(job_id, fn)
+
+    def _run(self, job_id: int, fn: Callable[[], Any]) -> None:
         try:
             result = fn()
         except Exception as exc:  # reported to the caller, never lost

@@ -72,6 +72,7 @@ def test_stop_all_halts_at_once_and_cancels_the_queue_in_the_background(make_ctx
 def test_closing_keeps_queued_messages_for_the_next_start(make_ctx, qtbot, transports):
     ctx = make_ctx()
     ctx.session.dispatcher.halt()  # nothing is typed, as if the window closed before its turn
+    qtbot.wait(300)  # a pass of the loop that began before the halt has ended
     ctx.session.submit(Message(sender="Captain", recipients=["Agent-1"], content="Later."))
     ctx.delivery.shutdown()
     assert ctx.store.counts_by_state().get("queued") == 1

@@ -1,0 +1,298 @@
+"""The add / edit agent dialog: the agent's settings as a form, each problem shown on its field.
+
+What is typed is checked by ``core.roster_edit.agent_from_form`` (the model's own validation),
+250 ms after the last keystroke for the fields already touched and for all of them on Save. A
+valid agent is handed to the panel (``sig_agent_submitted``), which saves the roster in the
+background; the dialog stays open, saying so, until the save is done, and shows a failed save at
+its top. Screen points can be captured from here too: a countdown, then wherever the pointer is.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.models import Agent
+from core.roster import Roster
+from core.roster_edit import LABELS, FormError, agent_from_form, form_from_agent
+from gui.roster.capture import PointCapture
+
+KIND_CHOICES = (("Screen: click and type into an editor window", "gui"), ("tmux pane", "tmux"),
+                ("Inbox folder", "inbox"), ("Dry run: delivers nowhere", "dryrun"))
+PLACEHOLDERS = {
+    "id": "Agent-5", "display_name": "optional; defaults to the id", "role": "e.g. frontend",
+    "chat": "x, y in physical pixels, e.g. 420, 980", "onboarding": "optional: x, y",
+    "paste_keys": "ctrl+v", "submit_keys": "enter", "urgent_submit_keys": "ctrl+enter",
+    "new_chat_keys": "ctrl+t", "target": "session:window.pane, e.g. swarm:0.1",
+    "path": "~/swarm/inbox/agent-5",
+}
+TIPS = {
+    "id": "A letter, then letters, digits, _ . or - (64 at most). Used as the recipient name.",
+    "chat": "Where the agent's chat input is, in the physical pixels PyAutoGUI clicks at",
+    "onboarding": "Where a new chat's input appears (used for onboarding messages)",
+    "paste_keys": "Keys joined with +, e.g. ctrl+v or command+v",
+    "target": "tmux pane to type into, as session:window.pane",
+    "path": "Each message is written into this folder as a file",
+}
+ERROR_STYLE = "color: #c62828;"
+
+
+class AgentDialog(QDialog):
+    """Edits one agent (or a new one when ``agent`` is None); see the module docstring."""
+
+    sig_agent_submitted = Signal(object)  # a valid core.models.Agent, to be saved
+
+    def __init__(self, roster: Roster, agent: Agent | None = None, parent: QWidget | None = None, *,
+                 capture_seconds: int = 3, in_memory: bool = False) -> None:
+        super().__init__(parent)
+        self.roster = roster
+        self.original_id = agent.id if agent is not None else None
+        self.setWindowTitle(f"Edit {agent.id}" if agent is not None else "Add agent")
+        self.setObjectName("agent-dialog")
+        self.fields: dict[str, Any] = {}
+        self.errors: dict[str, QLabel] = {}
+        self._labels: list[QLabel] = []
+        self._touched: set[str] = set()
+        self._checked_all = False
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(250)
+        self._debounce.timeout.connect(self._on_debounce_timeout)
+        self.capture = PointCapture(self, seconds=capture_seconds)
+        self._capturing = ""
+        self.capture.sig_ticked.connect(self._on_capture_ticked)
+        self.capture.sig_captured.connect(self._on_capture_captured)
+        self._build(in_memory)
+        self.load(form_from_agent(agent) if agent is not None else {"enabled": True, "kind": "gui"})
+
+    # -- building --------------------------------------------------------------------------------
+    def _build(self, in_memory: bool) -> None:
+        layout = QVBoxLayout(self)
+        layout.setSpacing(8)
+        self.status_label = QLabel("")
+        self.status_label.setObjectName("agent-dialog-status")
+        self.status_label.setWordWrap(True)
+        self.status_label.setVisible(False)
+        layout.addWidget(self.status_label)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for name in ("id", "display_name", "role"):
+            self._add_row(form, name, self._line(name))
+        enabled = QCheckBox("Send messages to this agent")
+        self._add_row(form, "enabled", enabled)
+        kind = QComboBox()
+        for text, value in KIND_CHOICES:
+            kind.addItem(text, value)
+        self._add_row(form, "kind", kind)
+        layout.addLayout(form)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self._gui_page())
+        self.pages.addWidget(self._page(("target",)))
+        self.pages.addWidget(self._inbox_page())
+        dry = QLabel("Delivers nowhere: what would have been sent is only recorded.")
+        dry.setWordWrap(True)
+        self.pages.addWidget(dry)
+        layout.addWidget(self.pages)
+        kind.currentIndexChanged.connect(self._on_kind_changed)
+        enabled.toggled.connect(self._on_field_edited)
+        if in_memory:
+            note = QLabel("No roster file is open: this change is not saved and lasts until you quit.")
+            note.setWordWrap(True)
+            note.setStyleSheet("color: #8a6d00;")
+            layout.addWidget(note)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        width = max(label.sizeHint().width() for label in self._labels)
+        for label in self._labels:  # the common fields and the transport's line up in one column
+            label.setMinimumWidth(width)
+        self.setMinimumWidth(460)
+
+    def _line(self, name: str) -> QLineEdit:
+        edit = QLineEdit()
+        edit.setObjectName(f"field-{name}")
+        edit.setPlaceholderText(PLACEHOLDERS.get(name, ""))
+        edit.setToolTip(TIPS.get(name, ""))
+        edit.textEdited.connect(self._on_field_edited)
+        return edit
+
+    def _add_row(self, form: QFormLayout, name: str, widget: QWidget, extra: QWidget | None = None) -> None:
+        self.fields[name] = widget
+        error = QLabel("")
+        error.setObjectName(f"error-{name}")
+        error.setStyleSheet(ERROR_STYLE)
+        error.setWordWrap(True)
+        error.setVisible(False)
+        self.errors[name] = error
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        if extra is None:
+            column.addWidget(widget)
+        else:
+            line = QHBoxLayout()
+            line.addWidget(widget, 1)
+            line.addWidget(extra)
+            column.addLayout(line)
+        column.addWidget(error)
+        label = QLabel(f"{LABELS[name]}:")
+        label.setBuddy(widget)
+        self._labels.append(label)
+        form.addRow(label, box)
+
+    def _page(self, names: tuple[str, ...], buttons: dict[str, QPushButton] | None = None) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        form.setContentsMargins(0, 0, 0, 0)
+        for name in names:
+            self._add_row(form, name, self._line(name), (buttons or {}).get(name))
+        return page
+
+    def _button(self, text: str, name: str, tip: str, slot: Any) -> QPushButton:
+        button = QPushButton(text)
+        button.setObjectName(name)
+        button.setToolTip(tip)
+        button.clicked.connect(slot)
+        return button
+
+    def _gui_page(self) -> QWidget:
+        tip = f"Start a {self.capture.seconds} s countdown, then take the pointer position"
+        self.capture_buttons = {name: self._button("Capture", f"capture-{name}", tip, self._on_capture_clicked)
+                                for name in ("chat", "onboarding")}
+        page = self._page(("chat", "onboarding", "paste_keys", "submit_keys", "urgent_submit_keys",
+                           "new_chat_keys"), self.capture_buttons)
+        clear = QCheckBox("Select all and delete before pasting")
+        clear.toggled.connect(self._on_field_edited)
+        self._add_row(page.layout(), "clear_before_paste", clear)
+        return page
+
+    def _inbox_page(self) -> QWidget:
+        browse = self._button("Browse…", "browse-inbox", "Choose the folder", self._on_browse_clicked)
+        return self._page(("path",), {"path": browse})
+
+    # -- the form's values -----------------------------------------------------------------------
+    def load(self, form: dict[str, Any]) -> None:
+        for name, widget in self.fields.items():
+            value = form.get(name)
+            if isinstance(widget, QLineEdit):
+                widget.setText("" if value is None else str(value))
+            elif isinstance(widget, QCheckBox):
+                widget.setChecked(bool(value))
+            elif isinstance(widget, QComboBox):
+                widget.setCurrentIndex(max(0, widget.findData(value or "gui")))
+        self._on_kind_changed(self.fields["kind"].currentIndex())
+
+    def form(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, widget in self.fields.items():
+            if isinstance(widget, QLineEdit):
+                values[name] = widget.text()
+            elif isinstance(widget, QCheckBox):
+                values[name] = widget.isChecked()
+            else:
+                values[name] = widget.currentData()
+        return values
+
+    def check(self, *, show_all: bool = True) -> Agent | None:
+        """The agent the form describes, or None after showing each problem on its field."""
+        try:
+            agent = agent_from_form(self.form(), self.roster, self.original_id)
+            problems: dict[str, str] = {}
+        except FormError as exc:
+            agent, problems = None, exc.errors
+        for name, label in self.errors.items():
+            message = problems.get(name, "")
+            shown = bool(message) and (show_all or name in self._touched)
+            label.setText(message if shown else "")
+            label.setVisible(shown)
+        return agent
+
+    # -- saving ----------------------------------------------------------------------------------
+    @Slot()
+    def submit(self) -> None:
+        self._checked_all = True
+        agent = self.check()
+        if agent is None:
+            self.show_status("Fix the fields marked in red.", error=True)
+            return
+        self.buttons.setEnabled(False)
+        self.show_status("Saving…", error=False)
+        self.sig_agent_submitted.emit(agent)
+
+    def saved(self, _result: Any = None) -> None:
+        self.accept()
+
+    def save_failed(self, error: BaseException) -> None:
+        self.buttons.setEnabled(True)
+        self.show_status(f"Not saved: {error}", error=True)
+
+    def show_status(self, text: str, *, error: bool) -> None:
+        self.status_label.setText(text)
+        self.status_label.setStyleSheet(ERROR_STYLE if error else "color: #555;")
+        self.status_label.setVisible(bool(text))
+
+    # -- slots -----------------------------------------------------------------------------------
+    @Slot()
+    def _on_field_edited(self) -> None:
+        sender = self.sender()
+        self._touched.update(n for n, w in self.fields.items() if w is sender)
+        self._debounce.start()
+
+    @Slot()
+    def _on_debounce_timeout(self) -> None:
+        self.check(show_all=self._checked_all)
+
+    @Slot(int)
+    def _on_kind_changed(self, index: int) -> None:
+        self.pages.setCurrentIndex(max(0, index))
+        self._debounce.start()
+
+    @Slot()
+    def _on_capture_clicked(self) -> None:
+        self._capturing = next(n for n, b in self.capture_buttons.items() if b is self.sender())
+        self.capture.start()
+
+    @Slot(int)
+    def _on_capture_ticked(self, left: int) -> None:
+        self.show_status(f"Move the pointer onto the {LABELS[self._capturing].lower()}: taking it in {left}…",
+                         error=False)
+
+    @Slot(object)
+    def _on_capture_captured(self, point: tuple[int, int]) -> None:
+        self.fields[self._capturing].setText(f"{point[0]}, {point[1]}")
+        self._touched.add(self._capturing)
+        self.show_status(f"{LABELS[self._capturing]} captured at {point[0]}, {point[1]}.", error=False)
+        self._debounce.start()
+
+    @Slot()
+    def _on_browse_clicked(self) -> None:
+        chooser = QFileDialog(self, "Inbox folder", self.fields["path"].text())
+        chooser.setFileMode(QFileDialog.FileMode.Directory)
+        chooser.setOption(QFileDialog.Option.ShowDirsOnly)
+        chooser.fileSelected.connect(self._on_chooser_selected)
+        chooser.open()
+        self.chooser = chooser
+
+    @Slot(str)
+    def _on_chooser_selected(self, path: str) -> None:
+        self.fields["path"].setText(path)
+        self._touched.add("path")
+        self._debounce.start()

@@ -1,0 +1,95 @@
+"""Feeds the roster table from the app's real events, and nothing else.
+
+Submissions mark deliveries queued, the delivery thread's events move them on, a stop-all empties
+the queue, a resume ends a GUI pause, and breaker events update the breaker column at once. A
+breaker's move from OPEN to HALF_OPEN happens lazily (at the next attempt) and its wait counts down
+with time, so a one-second timer also re-reads every breaker's snapshot (in memory, one lock each)
+and recomputes only the rows whose breaker changed. The monitor's per-agent statistics move only
+with finished deliveries, so they are read when one is reported. The table repaints only the cells
+that changed.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Slot
+
+from core.roster_status import BreakerView, StatusBoard
+from gui.roster.model import RosterModel
+
+
+class LiveStatus(QObject):
+    """Owns the ``StatusBoard`` and the ``RosterModel`` showing it; see the module docstring."""
+
+    def __init__(self, ctx: Any, parent: QObject | None = None, *, tick_ms: int = 1000) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.board = StatusBoard(ctx.roster.ids())
+        self.board.recovered(getattr(ctx.session, "recovered", ()) or ())
+        for agent_id in ctx.roster.ids():
+            self.board.breaker(agent_id, self.breaker_view(agent_id))
+        self.model = RosterModel(ctx.roster, self.board.get, self._stats, self)
+        ctx.sig_submitted.connect(self._on_ctx_submitted)
+        ctx.sig_roster_changed.connect(self._on_ctx_roster_changed)
+        ctx.delivery.sig_delivery_event.connect(self._on_delivery_event)
+        ctx.delivery.sig_breaker_event.connect(self._on_delivery_breaker_event)
+        ctx.delivery.sig_stopped.connect(self._on_delivery_stopped)
+        ctx.delivery.sig_resumed.connect(self._on_delivery_resumed)
+        self._timer = QTimer(self)
+        self._timer.setInterval(tick_ms)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self._timer.start()
+
+    def breaker_view(self, agent_id: str) -> BreakerView:
+        """The breaker as it is now; an agent that never had a delivery has a closed one."""
+        breakers = self._ctx.delivery.dispatcher.breakers
+        if agent_id not in breakers:
+            return BreakerView()
+        return BreakerView.from_snapshot(breakers.get(agent_id).snapshot())
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _stats(self, agent_id: str) -> dict[str, Any]:
+        return self._ctx.monitor.delivery_stats(agent_id)
+
+    # -- slots -------------------------------------------------------------------------------------
+    @Slot(object)
+    def _on_ctx_submitted(self, submission: Any) -> None:
+        self.model.refresh(self.board.submitted(submission.recipients, submission.delivery_ids))
+
+    @Slot(object)
+    def _on_delivery_event(self, event: Any) -> None:
+        changed = self.board.delivery(event)
+        changed |= self.board.breaker(event.agent_id, self.breaker_view(event.agent_id))
+        if changed or event.state in ("delivered", "failed"):
+            self.model.refresh({event.agent_id})  # the statistics moved too
+
+    @Slot(object)
+    def _on_delivery_breaker_event(self, event: Any) -> None:
+        if event.kind in ("state_transition", "reset"):
+            self.model.refresh(self.board.breaker(event.breaker, self.breaker_view(event.breaker)))
+
+    @Slot(int)
+    def _on_delivery_stopped(self, _cancelled: int) -> None:
+        self.model.refresh(self.board.queue_cancelled())
+
+    @Slot()
+    def _on_delivery_resumed(self) -> None:
+        self.model.refresh(self.board.resumed())
+
+    @Slot(object)
+    def _on_ctx_roster_changed(self, roster: Any) -> None:
+        self.board.set_agents(roster.ids())
+        for agent_id in roster.ids():
+            self.board.breaker(agent_id, self.breaker_view(agent_id))
+        self.model.set_roster(roster)
+
+    @Slot()
+    def _on_timer_timeout(self) -> None:
+        """Breakers change with time alone; statistics only with deliveries (refreshed on those)."""
+        changed: set[str] = set()
+        for agent_id in self.model.ids():
+            changed |= self.board.breaker(agent_id, self.breaker_view(agent_id))
+        if changed:
+            self.model.refresh(changed)

@@ -1,0 +1,235 @@
+"""The roster as a table: one row per agent, its settings and its live status.
+
+An adapter over the roster and a ``StatusBoard`` (core.roster_status). Every row's cells are
+computed once and cached; ``refresh(ids)`` recomputes the given agents and emits ``dataChanged``
+only for the cells whose text or colour changed, so a one-second tick with nothing new costs no
+repaint. A new roster is merged row by row (insert, move, remove, change) so the view keeps its
+selection and the live status of agents that stayed.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
+
+from core.models import Agent
+from core.roster import Roster
+from core.roster_status import AgentLive, describe_target, headline, latency_text, success_text
+
+Index = QModelIndex | QPersistentModelIndex
+# live columns first: the dock is narrow, and what is happening matters more than how it is wired
+COLUMNS = ("Agent", "Status", "Breaker", "Last delivery", "Success", "p95", "Role", "Transport", "Target")
+AGENT, STATUS, BREAKER, LAST, SUCCESS, P95, ROLE, TRANSPORT, TARGET = range(len(COLUMNS))
+AGENT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+STATUS_KEY_ROLE = Qt.ItemDataRole.UserRole + 2
+
+COLOURS = {
+    "idle": "#9e9e9e", "disabled": "#bdbdbd", "closed": "#9e9e9e", "queued": "#1976d2",
+    "sending": "#0288d1", "retrying": "#f9a825", "paused": "#f9a825", "delivered": "#2e7d32",
+    "failed": "#c62828", "cancelled": "#757575", "uncertain": "#ef6c00", "breaker_open": "#c62828", "open": "#c62828",
+    "half_open": "#f9a825", "forced_open": "#6a1b9a", "disabled_breaker": "#757575",
+}
+TROUBLE = {"failed": "#fde7e7", "breaker_open": "#fde7e7", "open": "#fde7e7", "uncertain": "#fff1e0",
+           "forced_open": "#f3e5f5", "half_open": "#fff8e1", "retrying": "#fff8e1", "paused": "#fff8e1"}
+TRANSPORT_NAMES = {"gui": "screen", "tmux": "tmux", "inbox": "inbox", "dryrun": "dry run"}
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    tooltip: str = ""
+    key: str = ""  # colour/icon key for status-like cells
+    muted: bool = False  # the agent is disabled: greyed out
+
+
+def status_icon(key: str, _cache: dict[str, QIcon] = {}) -> QIcon:  # noqa: B006 (a deliberate cache)
+    """A filled dot in the status colour; a hollow ring for quiet states."""
+    icon = _cache.get(key)
+    if icon is None:
+        pixmap = QPixmap(14, 14)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        colour = QColor(COLOURS.get(key, "#9e9e9e"))
+        painter.setPen(colour.darker(130))
+        quiet = key in ("idle", "closed", "disabled", "cancelled")
+        painter.setBrush(Qt.BrushStyle.NoBrush if quiet else colour)
+        painter.drawEllipse(2, 2, 10, 10)
+        painter.end()
+        icon = _cache[key] = QIcon(pixmap)
+    return icon
+
+
+def row_cells(agent: Agent, live: AgentLive, stats: dict[str, Any]) -> tuple[Cell, ...]:
+    """What one row shows, derived from the agent's settings, live state and statistics."""
+    name = agent.id if agent.display_name in (None, agent.id) else f"{agent.id} ({agent.display_name})"
+    key, text = headline(live, enabled=agent.enabled)
+    status_tip = {"queued": "Waiting in the outbox", "sending": "Being typed into the agent now"}.get(key, "")
+    if key in ("delivered", "failed", "uncertain", "cancelled") and live.last_detail:
+        status_tip = live.last_detail
+    if key == "delivered" and not live.last_confirmed:
+        status_tip = f"Delivered, not read back{': ' + live.last_detail if live.last_detail else ''}"
+    if key in ("breaker_open", "half_open", "forced_open", "retrying"):
+        status_tip = live.last_detail or text
+    if key == "paused":
+        status_tip = live.paused
+    last, last_tip = "–", "No delivery finished since the panel started"
+    if live.last_at is not None and live.last_state is not None:
+        last = f"{live.last_at:%H:%M:%S} · {live.last_state}"
+        latency = f" in {live.last_latency * 1000:.0f} ms" if live.last_latency is not None else ""
+        last_tip = f"{live.last_at:%Y-%m-%d %H:%M:%S} {live.last_state}{latency}"
+    breaker = live.breaker
+    breaker_key = "disabled_breaker" if breaker.state == "disabled" else breaker.state
+    breaker_tip = {"closed": "Deliveries go through", "half_open": "The next delivery is a trial",
+                   "forced_open": "Forced open by hand: nothing is delivered until you reset it",
+                   "disabled": "The breaker is off: deliveries always go through"}.get(
+        breaker.state, "Too many failures: deliveries are refused until the trial")
+    success, success_tip = success_text(stats)
+    p95, p95_tip = latency_text(stats)
+    transport = agent.transport.kind
+    by_column = {
+        AGENT: Cell(name, "" if agent.enabled else "Disabled: nothing is sent to this agent"),
+        STATUS: Cell(text, status_tip, key),
+        BREAKER: Cell(breaker.text(), breaker_tip, breaker_key),
+        LAST: Cell(last, last_tip, live.last_state or ""),
+        SUCCESS: Cell(success, success_tip),
+        P95: Cell(p95, p95_tip),
+        ROLE: Cell(agent.role),
+        TRANSPORT: Cell(TRANSPORT_NAMES.get(transport, transport)),
+        TARGET: Cell(describe_target(agent), _target_tip(agent)),
+    }
+    cells = tuple(by_column[column] for column in range(len(COLUMNS)))
+    return cells if agent.enabled else tuple(replace(cell, muted=True) for cell in cells)
+
+
+def _target_tip(agent: Agent) -> str:
+    transport = agent.transport
+    if transport.kind == "gui":
+        onboarding = transport.onboarding
+        extra = f"; onboarding at {onboarding[0]}, {onboarding[1]}" if onboarding else "; no onboarding point"
+        return f"Chat input at {transport.chat[0]}, {transport.chat[1]} (physical pixels){extra}"
+    return {"tmux": "tmux pane (session:window.pane)", "inbox": "Folder the agent polls"}.get(transport.kind, "")
+
+
+class RosterModel(QAbstractTableModel):
+    """See the module docstring. ``live(agent_id)`` and ``stats(agent_id)`` feed the status cells."""
+
+    def __init__(self, roster: Roster, live: Callable[[str], AgentLive],
+                 stats: Callable[[str], dict[str, Any]], parent: Any = None) -> None:
+        super().__init__(parent)
+        self._live = live
+        self._stats = stats
+        self._agents: list[Agent] = list(roster.agents)
+        self._cells: list[tuple[Cell, ...]] = [self._compute(a) for a in self._agents]
+
+    # -- Qt's model interface ------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._agents)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return COLUMNS[section]
+            if role == Qt.ItemDataRole.ToolTipRole and section in (SUCCESS, P95):
+                return ("Share of finished deliveries that succeeded" if section == SUCCESS
+                        else "95th percentile of delivery time, retries included")
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._cells):
+            return None
+        cell = self._cells[index.row()][index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return cell.text
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return cell.tooltip or None
+        if role == AGENT_ID_ROLE:
+            return self._agents[index.row()].id
+        if role == STATUS_KEY_ROLE:
+            return cell.key or None
+        column = index.column()
+        if role == Qt.ItemDataRole.DecorationRole and column in (STATUS, BREAKER):
+            return status_icon(cell.key)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if cell.muted:
+                return QBrush(QColor("#9e9e9e"))
+            if column == LAST and cell.key in ("failed", "uncertain"):
+                return QBrush(QColor(COLOURS[cell.key]))
+        if role == Qt.ItemDataRole.BackgroundRole and column in (STATUS, BREAKER) and cell.key in TROUBLE:
+            return QBrush(QColor(TROUBLE[cell.key]))
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (SUCCESS, P95):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    # -- the adapter's own interface -----------------------------------------------------------
+    def agent_at(self, row: int) -> Agent | None:
+        return self._agents[row] if 0 <= row < len(self._agents) else None
+
+    def row_of(self, agent_id: str) -> int:
+        return next((i for i, a in enumerate(self._agents) if a.id == agent_id), -1)
+
+    def ids(self) -> list[str]:
+        return [a.id for a in self._agents]
+
+    def refresh(self, ids: set[str] | None = None) -> int:
+        """Recompute the rows of ``ids`` (all when None); returns how many cells changed."""
+        changed = 0
+        for row, agent in enumerate(self._agents):
+            if ids is None or agent.id in ids:
+                changed += self._update_row(row, self._compute(agent))
+        return changed
+
+    def set_roster(self, roster: Roster) -> None:
+        """Merge a new roster in: rows for removed agents go, new ones come in at their place,
+        moved ones move, and changed ones update their cells."""
+        wanted = list(roster.agents)
+        keep = {a.id for a in wanted}
+        for row in range(len(self._agents) - 1, -1, -1):
+            if self._agents[row].id not in keep:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._agents[row], self._cells[row]
+                self.endRemoveRows()
+        for target, agent in enumerate(wanted):
+            current = self.row_of(agent.id)
+            if current == -1:
+                self.beginInsertRows(QModelIndex(), target, target)
+                self._agents.insert(target, agent)
+                self._cells.insert(target, self._compute(agent))
+                self.endInsertRows()
+                continue
+            if current != target:  # current > target: everything before target is already placed
+                self.beginMoveRows(QModelIndex(), current, current, QModelIndex(), target)
+                self._agents.insert(target, self._agents.pop(current))
+                self._cells.insert(target, self._cells.pop(current))
+                self.endMoveRows()
+            self._agents[target] = agent
+            self._update_row(target, self._compute(agent))
+
+    # -- internals -------------------------------------------------------------------------------
+    def _compute(self, agent: Agent) -> tuple[Cell, ...]:
+        return row_cells(agent, self._live(agent.id), self._stats(agent.id))
+
+    def _update_row(self, row: int, cells: tuple[Cell, ...]) -> int:
+        old = self._cells[row]
+        if old == cells:
+            return 0
+        self._cells[row] = cells
+        differs = [old[c] != cells[c] for c in range(len(cells))]
+        column = 0
+        while column < len(cells):  # one dataChanged per run of adjacent changed cells
+            if not differs[column]:
+                column += 1
+                continue
+            end = column
+            while end + 1 < len(cells) and differs[end + 1]:
+                end += 1
+            self.dataChanged.emit(self.index(row, column), self.index(row, end))
+            column = end + 1
+        return sum(differs)

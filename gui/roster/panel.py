@@ -1,0 +1,269 @@
+"""The Roster panel: every agent, how it is reached, and what is happening to it right now.
+
+The table (``RosterModel``) is fed by ``LiveStatus`` from real delivery and breaker events only.
+Around it: a toolbar and a context menu to add, edit and remove agents, capture a screen point,
+show every target on screen, force a breaker open or reset it, and import the original
+coordinates file. The same actions are offered to the command palette; with the table focused,
+Enter edits, Delete removes and Insert adds.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, Qt, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QMenu, QToolBar, QVBoxLayout, QWidget
+
+from gui.panel import Panel
+from gui.roster.editing import RosterEditor
+from gui.roster.live import LiveStatus
+from gui.roster.model import AGENT_ID_ROLE
+from gui.roster.overlay import TargetOverlay
+from gui.roster.widgets import Banner, RosterTable
+
+# name, text, tooltip, needs: "" (always), "agent" (a selected agent), "gui" (a selected gui agent)
+ACTIONS = (
+    ("add", "Add agent…", "Add an agent to the roster (Insert in the table)", ""),
+    ("edit", "Edit agent…", "Edit the selected agent (Enter in the table)", "agent"),
+    ("remove", "Remove agent", "Remove the selected agent from the roster (Delete in the table)", "agent"),
+    ("capture_chat", "Capture chat point", "Countdown, then store the pointer as the agent's chat point", "gui"),
+    ("capture_onboarding", "Capture onboarding point",
+     "Countdown, then store the pointer as the agent's onboarding point", "gui"),
+    ("targets", "Show targets", "Mark every gui agent's points on screen (Ctrl+Shift+T; Esc hides them)", ""),
+    ("force_open", "Force breaker open", "Send nothing to the selected agent until the breaker is reset", "agent"),
+    ("reset", "Reset breaker", "Close the selected agent's breaker and clear its counts", "agent"),
+    ("import", "Import coordinates…",
+     "Add or update gui agents from the original cursor_agent_coords.json", ""),
+)
+
+SHORT_TEXTS = {"add": "Add", "edit": "Edit", "remove": "Remove", "capture_chat": "Capture",
+               "targets": "Targets", "force_open": "Force open", "reset": "Reset", "import": "Import"}
+
+
+class RosterPanel(Panel):
+    TITLE = "Roster"
+    NAME = "roster"
+    AREA = Qt.DockWidgetArea.LeftDockWidgetArea
+
+    def __init__(self, ctx: Any, parent: QWidget | None = None, *, capture_seconds: int = 3) -> None:
+        super().__init__(ctx, parent)
+        self.live = LiveStatus(ctx, self)
+        self.model = self.live.model
+        self.editor = RosterEditor(ctx, self, capture_seconds=capture_seconds)
+        self.overlay = TargetOverlay(self)
+        self.actions_by_name: dict[str, QAction] = {}
+        self._build_actions()
+        self._build()
+        self.editor.sig_reported.connect(self._on_editor_reported)
+        self.editor.sig_capture_ticked.connect(self._on_editor_capture_ticked)
+        self.editor.sig_capture_ended.connect(self._on_editor_capture_ended)
+        self.overlay.sig_visibility_changed.connect(self._on_overlay_visibility_changed)
+        ctx.sig_roster_changed.connect(self._on_ctx_roster_changed)
+        ctx.sig_agent_focused.connect(self._on_ctx_agent_focused)
+        ctx.delivery.sig_breaker_event.connect(self._on_delivery_breaker_event)
+        self._update_actions()
+
+    # -- building --------------------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        for name, text, tip, _needs in ACTIONS:
+            action = QAction(text, self)
+            action.setObjectName(f"roster-{name}")
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+            self.actions_by_name[name] = action
+        act = self.actions_by_name
+        for name, short in SHORT_TEXTS.items():  # the toolbar is narrow in a side dock
+            act[name].setIconText(short)
+        act["targets"].setCheckable(True)
+        act["targets"].setShortcut(QKeySequence("Ctrl+Shift+T"))
+        act["add"].triggered.connect(self.editor.add)
+        act["edit"].triggered.connect(self._on_edit_triggered)
+        act["remove"].triggered.connect(self._on_remove_triggered)
+        act["capture_chat"].triggered.connect(self._on_capture_chat_triggered)
+        act["capture_onboarding"].triggered.connect(self._on_capture_onboarding_triggered)
+        act["targets"].toggled.connect(self._on_targets_toggled)
+        act["force_open"].triggered.connect(self._on_force_open_triggered)
+        act["reset"].triggered.connect(self._on_reset_triggered)
+        act["import"].triggered.connect(self.editor.choose_import_file)
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(6)
+        bar = QToolBar("Roster", self)
+        bar.setObjectName("roster-toolbar")
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        groups = (("add", "edit", "remove"), ("capture_chat", "targets"), ("force_open", "reset"), ("import",))
+        for i, names in enumerate(groups):
+            if i:
+                bar.addSeparator()
+            for name in names:
+                bar.addAction(self.actions_by_name[name])
+        self.toolbar = bar
+        layout.addWidget(bar)
+        self.memory_note = QLabel(("Demo roster" if self.ctx.demo is not None else "No roster file is open")
+                                  + ": edits are not saved to a file and last until you quit.")
+        self.memory_note.setObjectName("roster-memory-note")
+        self.memory_note.setStyleSheet("color: #8a6d00; background: #fff8e1; padding: 4px 6px; border-radius: 3px;")
+        self.memory_note.setVisible(self.ctx.roster_path is None)
+        layout.addWidget(self.memory_note)
+        self.capture_bar = Banner("roster-capture", "#e3f2fd", "Cancel", self.editor.cancel_capture, self)
+        layout.addWidget(self.capture_bar)
+        self.message_bar = Banner("roster-message", "#f5f5f5", "×", self._on_message_closed, self)
+        layout.addWidget(self.message_bar)
+        self.table = RosterTable(self.actions_by_name, self)
+        self.table.setModel(self.model)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
+        self.table.doubleClicked.connect(self._on_table_double_clicked)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        layout.addWidget(self.table, 1)
+
+    # -- Panel interface -------------------------------------------------------------------------
+    def commands(self) -> list[QAction]:
+        return [self.actions_by_name[name] for name, *_ in ACTIONS]
+
+    def shutdown(self) -> None:
+        self.live.stop()
+        self.editor.cancel_capture()
+        self.overlay.hide_targets()
+
+    # -- selection -------------------------------------------------------------------------------
+    def selected_id(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].data(AGENT_ID_ROLE) if rows else None
+
+    def select_agent(self, agent_id: str) -> bool:
+        row = self.model.row_of(agent_id)
+        if row < 0:
+            return False
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
+        return True
+
+    def _update_actions(self) -> None:
+        agent_id = self.selected_id()
+        agent = self.ctx.roster.get(agent_id) if agent_id and agent_id in self.ctx.roster else None
+        for name, _text, tip, needs in ACTIONS:
+            action = self.actions_by_name[name]
+            if needs == "agent":
+                action.setEnabled(agent is not None)
+            elif needs == "gui":
+                usable = agent is not None and agent.transport.kind == "gui"
+                action.setEnabled(usable and not self.editor.capture.active)
+                action.setToolTip(tip if usable or agent is None else
+                                  f"{agent.id} is reached by {agent.transport.kind}: it has no screen point")
+        forced = agent is not None and self._breaker_state(agent.id) == "forced_open"
+        self.actions_by_name["force_open"].setEnabled(agent is not None and not forced)
+
+    def _breaker_state(self, agent_id: str) -> str:
+        return self.live.board.get(agent_id).breaker.state
+
+    # -- slots -----------------------------------------------------------------------------------
+    @Slot(QItemSelection, QItemSelection)
+    def _on_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        self._update_actions()
+
+    @Slot(QModelIndex)
+    def _on_table_double_clicked(self, index: QModelIndex) -> None:
+        self.ctx.sig_agent_focused.emit(index.data(AGENT_ID_ROLE))
+
+    @Slot(str)
+    def _on_ctx_agent_focused(self, agent_id: str) -> None:
+        self.select_agent(agent_id)
+
+    @Slot(object)
+    def _on_ctx_roster_changed(self, roster: Any) -> None:
+        self.overlay.update_roster(roster)
+        self._update_actions()
+
+    @Slot(object)
+    def _on_delivery_breaker_event(self, event: Any) -> None:
+        if event.kind in ("state_transition", "reset") and event.breaker == self.selected_id():
+            self._update_actions()
+
+    @Slot(QPoint)
+    def _on_table_context_menu_requested(self, pos: QPoint) -> None:
+        index = self.table.indexAt(pos)
+        if index.isValid():
+            self.table.selectRow(index.row())
+        menu = self.context_menu()
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def context_menu(self) -> QMenu:
+        menu = QMenu(self)
+        menu.setObjectName("roster-context-menu")
+        for names in (("edit", "remove"), ("capture_chat", "capture_onboarding"), ("force_open", "reset"),
+                      ("add", "import", "targets")):
+            for name in names:
+                menu.addAction(self.actions_by_name[name])
+            menu.addSeparator()
+        menu.aboutToHide.connect(menu.deleteLater)
+        self.menu = menu
+        return menu
+
+    @Slot()
+    def _on_edit_triggered(self) -> None:
+        if (agent_id := self.selected_id()) is not None:
+            self.editor.edit(agent_id)
+
+    @Slot()
+    def _on_remove_triggered(self) -> None:
+        if (agent_id := self.selected_id()) is not None:
+            self.editor.remove(agent_id)
+
+    @Slot()
+    def _on_capture_chat_triggered(self) -> None:
+        if (agent_id := self.selected_id()) is not None:
+            self.editor.start_capture(agent_id, "chat")
+
+    @Slot()
+    def _on_capture_onboarding_triggered(self) -> None:
+        if (agent_id := self.selected_id()) is not None:
+            self.editor.start_capture(agent_id, "onboarding")
+
+    @Slot(bool)
+    def _on_targets_toggled(self, checked: bool) -> None:
+        if checked:
+            self.overlay.show_targets(self.ctx.roster)
+        else:
+            self.overlay.hide_targets()
+
+    @Slot(bool)
+    def _on_overlay_visibility_changed(self, visible: bool) -> None:
+        action = self.actions_by_name["targets"]
+        if action.isChecked() != visible:  # hidden by Esc: the toggle follows
+            action.setChecked(visible)
+        action.setText("Hide targets" if visible else "Show targets")
+
+    @Slot()
+    def _on_force_open_triggered(self) -> None:
+        if (agent_id := self.selected_id()) is not None:
+            self.ctx.delivery.dispatcher.breakers.get(agent_id).force_open()
+            self.ctx.sig_status.emit(f"{agent_id}: breaker forced open; nothing is delivered until reset")
+            self._update_actions()
+
+    @Slot()
+    def _on_reset_triggered(self) -> None:
+        if (agent_id := self.selected_id()) is not None:
+            self.ctx.delivery.dispatcher.breakers.get(agent_id).reset()
+            self.ctx.sig_status.emit(f"{agent_id}: breaker reset")
+            self._update_actions()
+
+    @Slot(str, bool)
+    def _on_editor_reported(self, text: str, error: bool) -> None:
+        self.message_bar.say(text, error=error)
+        self.ctx.sig_status.emit(text.splitlines()[0])
+
+    @Slot()
+    def _on_message_closed(self) -> None:
+        self.message_bar.dismiss()
+
+    @Slot(str)
+    def _on_editor_capture_ticked(self, text: str) -> None:
+        self.capture_bar.say(text)
+        self._update_actions()
+
+    @Slot()
+    def _on_editor_capture_ended(self) -> None:
+        self.capture_bar.dismiss()
+        self._update_actions()

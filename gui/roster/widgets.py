@@ -1,0 +1,84 @@
+"""The roster panel's pieces: the table view with its keyboard keys, and the slim banners above it
+(the capture countdown, and the outcome of the last change)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QToolButton,
+    QWidget,
+)
+
+TABLE_KEYS = {Qt.Key.Key_Return: "edit", Qt.Key.Key_Enter: "edit", Qt.Key.Key_F2: "edit",
+              Qt.Key.Key_Delete: "remove", Qt.Key.Key_Insert: "add"}
+
+
+class RosterTable(QTableView):
+    """Whole-row, single selection; Enter or F2 edits, Delete removes, Insert adds (``actions``)."""
+
+    def __init__(self, actions: dict[str, QAction], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("roster-table")
+        self._actions = actions
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(26)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
+        action = self._actions.get(TABLE_KEYS.get(Qt.Key(event.key()), ""))
+        if action is not None and action.isEnabled() and not event.modifiers():
+            action.trigger()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+class Banner(QFrame):
+    """A line of text with one button; hidden until there is something to say."""
+
+    def __init__(self, name: str, colour: str, button_text: str, on_click: Callable[[], object],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.setStyleSheet(f"QFrame#{name} {{ background: {colour}; border-radius: 3px; }}")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(8, 4, 4, 4)
+        self.label = QLabel("")
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row.addWidget(self.label, 1)
+        if len(button_text) > 1:
+            self.button: QPushButton | QToolButton = QPushButton(button_text)
+        else:
+            self.button = QToolButton()
+            self.button.setText(button_text)
+            self.button.setToolTip("Dismiss")
+            self.button.setAutoRaise(True)
+        self.button.clicked.connect(on_click)
+        row.addWidget(self.button, 0, Qt.AlignmentFlag.AlignTop)
+        self.setVisible(False)
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        self.label.setText(text)
+        self.label.setStyleSheet("color: #c62828;" if error else "color: #333;")
+        self.setVisible(True)
+
+    def dismiss(self) -> None:
+        self.setVisible(False)
