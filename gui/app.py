@@ -148,8 +148,12 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
     demo = _start_demo(args, roster_path, problem)
     ctx = AppContext(session, roster_path=roster_path, demo=demo)
     window = MainWindow(ctx, load_panels())
+    if demo is not None:
+        _beside_the_swarm(window, demo.count)
     ctx.start()
     window.show()
+    if os.environ.get("QUARTERDECK_STARTUP_PROBE"):
+        _probe_first_paint(window)
     log.info("panel up in %.0f ms", (time.perf_counter() - started) * 1000)
     if problem:
         QTimer.singleShot(0, lambda: QMessageBox.warning(window, "Roster not loaded", problem))
@@ -164,6 +168,37 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
         return app.exec()
     finally:
         ctx.shutdown()
+
+
+def _beside_the_swarm(window: Any, count: int) -> None:
+    """The demo's chat windows stay on top on the right half: the panel takes the left half."""
+    from PySide6.QtGui import QGuiApplication
+
+    from gui.demo.layout import Rect, free_area
+
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return
+    geometry = screen.availableGeometry()
+    area = free_area(count, Rect(geometry.x(), geometry.y(), geometry.width(), geometry.height()))
+    if area is not None:
+        window.setGeometry(area.x, area.y, area.width, area.height)
+
+
+def _probe_first_paint(window: Any) -> None:
+    """For bench/bench_panel.py: print the wall-clock time of the first paint, then quit."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 (Qt's name)
+            if event.type() == QEvent.Type.Paint and watched is window:
+                window.removeEventFilter(self)
+                print(f"first paint at {time.time():.6f}", flush=True)
+                QTimer.singleShot(0, window.close)
+            return False
+
+    window._first_paint = FirstPaint(window)
+    window.installEventFilter(window._first_paint)
 
 
 def _start_demo(args: argparse.Namespace, roster_path: Path | None, problem: str | None) -> Any:

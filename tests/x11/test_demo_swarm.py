@@ -1,0 +1,111 @@
+"""The demo swarm on a real display: its roster leads GUI delivery (click, Ctrl+V, Enter through
+the X server) into each simulated chat window, and every message arrives exactly once, intact."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+
+import pytest
+
+from core.delivery.base import DeliveryRequest
+from core.delivery.gui import GuiDelivery
+from core.delivery.pointer import PointerGuard
+from core.roster import load_roster
+from gui.demo import DemoSwarm
+from xterm_desk import clipboard_bytes, user_copies, wait_until
+
+MESSAGE = (
+    "[C2A] Captain → {agent} | é ß — 你好 🚀\n"
+    "run: echo \"$HOME\" && rm -rf * ; `id` | tee 'out' > /dev/null\n"
+    "\ttabbed line with 100% {{braces}} [brackets] (parens) <angles> &amp; \\backslash ~tilde #hash\n"
+    "\n"
+    "last line after a blank one"
+)
+
+
+@pytest.fixture
+def swarm(tmp_path, empty_clipboard):
+    """Three demo agents on the display (not offscreen: the test session's platform is dropped)."""
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+    demo = DemoSwarm.start(3, tmp_path / "demo", env=env)
+    try:
+        roster = load_roster(demo.wait_ready(30))
+        yield demo, roster
+    finally:
+        demo.close()
+
+
+def deliver(agent, text: str, guard: PointerGuard, **fields) -> None:
+    GuiDelivery(agent.transport, guard=guard).deliver(
+        DeliveryRequest(agent_id=agent.id, text=text, **fields), threading.Event())
+
+
+def received(demo: DemoSwarm, agent_id: str, count: int) -> list[str]:
+    wait_until(lambda: len(demo.messages(agent_id)) >= count, what=f"{count} message(s) for {agent_id}")
+    time.sleep(0.2)  # a duplicate submission would land within this
+    return demo.messages(agent_id)
+
+
+@pytest.mark.x11
+def test_roster_points_are_on_screen_and_lead_to_each_window(swarm):
+    demo, roster = swarm
+    assert roster.ids() == ["Agent-1", "Agent-2", "Agent-3"]
+    assert roster.warnings == ()  # the points were checked against the real screens
+    points = [agent.transport.chat for agent in roster.agents]
+    assert len(set(points)) == 3 and all(960 <= x < 1920 for x, _ in points)
+    for agent in roster.agents:
+        assert GuiDelivery(agent.transport).check() is None
+
+
+@pytest.mark.x11
+def test_every_agent_receives_the_multiline_unicode_message_byte_for_byte_once(swarm):
+    demo, roster = swarm
+    user_copies("the user's draft ✓".encode())
+    guard = PointerGuard()
+    for agent in roster.agents:
+        deliver(agent, MESSAGE.format(agent=agent.id), guard)
+    for agent in roster.agents:
+        expected = MESSAGE.format(agent=agent.id)
+        assert received(demo, agent.id, 1) == [expected]
+        raw = demo.transcript(agent.id).encode("utf-8")
+        assert raw.endswith(b" \xc2\xb7 normal ---\n" + expected.encode("utf-8") + b"\n")
+        assert raw.count(b"--- message ") == 1
+    assert clipboard_bytes() == "the user's draft ✓".encode()
+
+
+@pytest.mark.x11
+def test_urgent_back_to_back_and_onboarding_deliveries(swarm):
+    demo, roster = swarm
+    first, second, _ = roster.agents
+    guard = PointerGuard()
+    deliver(first, "urgent one", guard, priority="urgent")
+    deliver(first, "then normal\nwith two lines", guard)
+    deliver(second, "fresh start", guard, onboarding=True)
+    assert received(demo, first.id, 2) == ["urgent one", "then normal\nwith two lines"]
+    assert [e.urgent for e in demo.entries(first.id)] == [True, False]
+    assert [(e.kind, e.text) for e in demo.entries(second.id)] == [("new chat", ""), ("message", "fresh start")]
+
+
+@pytest.mark.x11
+@pytest.mark.skipif(shutil.which("xdotool") is None, reason="missing tools: xdotool")
+def test_a_window_moved_by_the_user_gets_its_new_point_in_the_roster(swarm):
+    demo, roster = swarm
+    old = roster.get("Agent-3").transport.chat
+    found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Agent-3 · demo agent$"],
+                           capture_output=True, text=True, check=True, timeout=10)
+    subprocess.run(["xdotool", "windowmove", found.stdout.split()[0], "100", "120"], check=True, timeout=10)
+    moved = wait_until(lambda: _moved_point(demo, old), what="the roster to follow the moved window")
+    assert moved[0] < 960
+    deliver(load_roster(demo.roster_path).get("Agent-3"), "at the new place", PointerGuard())
+    assert received(demo, "Agent-3", 1) == ["at the new place"]
+
+
+def _moved_point(demo: DemoSwarm, old: tuple[int, int]) -> tuple[int, int] | None:
+    try:
+        point = load_roster(demo.roster_path).get("Agent-3").transport.chat
+    except FileNotFoundError:
+        return None
+    return point if point != old else None
