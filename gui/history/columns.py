@@ -1,0 +1,113 @@
+"""How a history line reads in the table: the columns, their text, colours and tooltips.
+
+Each column names the :class:`core.store.paging.Line` fields it shows, so a refreshed line
+repaints only the cells whose fields changed.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from datetime import datetime
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+
+from core.store.paging import Line
+
+STATE_COLOURS = {
+    "queued": "#546e7a",
+    "sending": "#1565c0",
+    "delivered": "#2e7d32",
+    "failed": "#c62828",
+    "cancelled": "#757575",
+    "uncertain": "#ef6c00",
+}
+URGENT_COLOUR = "#d84315"
+
+
+@lru_cache(maxsize=4096)  # the table repaints the same few dozen times over and over
+def local_time(epoch: float | None, *, precise: bool = False, clock_only: bool = False) -> str:
+    """Local wall time; ``precise`` adds milliseconds, ``clock_only`` leaves out the date."""
+    if epoch is None:
+        return "—"
+    moment = datetime.fromtimestamp(epoch)
+    text = moment.strftime("%H:%M:%S" if clock_only else "%Y-%m-%d %H:%M:%S")
+    return f"{text}.{moment.microsecond // 1000:03d}" if precise else text
+
+
+def duration(ms: float | None) -> str:
+    if ms is None:
+        return "—"
+    return f"{ms / 1000:.1f} s" if ms >= 1000 else f"{ms:.0f} ms"
+
+
+def _attempts(line: Line) -> str:
+    if line.attempts == 0 and line.latency_ms is None:
+        return "—"
+    tries = f"{line.attempts} {'try' if line.attempts == 1 else 'tries'}"
+    return tries if line.latency_ms is None else f"{tries} · {duration(line.latency_ms)}"
+
+
+def _excerpt(line: Line) -> str:
+    return line.excerpt + ("…" if line.truncated else "")
+
+
+def _excerpt_tip(line: Line) -> str:
+    lines = [f"From {line.sender} · {line.type} · message {line.message_id}"]
+    if line.redacted:
+        lines.append("Stored redacted: a secret was found in it and masked before saving.")
+    if line.truncated:
+        lines.append("The start of the message; select the row for all of it.")
+    return "\n".join(lines)
+
+
+def _reason(line: Line) -> str:
+    return line.reason or ""
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    fields: tuple[str, ...]
+    text: Callable[[Line], str]
+    tip: Callable[[Line], str | None] = lambda line: None
+    width: int = 100
+    align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("Time", ("created",), lambda line: local_time(line.created),
+           lambda line: f"Queued {local_time(line.created, precise=True)} · delivery #{line.delivery_id}", 140),
+    Column("Agent", ("agent_id",), lambda line: line.agent_id, width=95),
+    Column("State", ("state",), lambda line: line.state, width=80),
+    Column("Priority", ("priority",), lambda line: line.priority, width=62),
+    Column("Type", ("type",), lambda line: line.type, width=72),
+    Column("Message", ("excerpt", "truncated", "redacted", "sender", "type", "message_id"),
+           _excerpt, _excerpt_tip, 260),
+    Column("Tries · latency", ("attempts", "latency_ms"), _attempts,
+           lambda line: "Attempts made, and the time from the first try to delivery", 105,
+           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+    Column("Reason", ("reason",), _reason, lambda line: line.reason, 110),
+)
+STATE_COLUMN = 2
+PRIORITY_COLUMN = 3
+
+
+ALIGNMENTS = tuple(int(column.align.value) for column in COLUMNS)
+_STATE_QCOLOURS = {state: QColor(colour) for state, colour in STATE_COLOURS.items()}
+_URGENT_QCOLOUR = QColor(URGENT_COLOUR)
+
+
+def colour_of(column: int, line: Line) -> QColor | None:
+    if column == STATE_COLUMN:
+        return _STATE_QCOLOURS.get(line.state)
+    if column == PRIORITY_COLUMN and line.priority == "urgent":
+        return _URGENT_QCOLOUR
+    return None
+
+
+def changed_columns(old: Line, new: Line) -> list[int]:
+    """Columns whose text may differ between two versions of one line."""
+    return [n for n, column in enumerate(COLUMNS)
+            if any(getattr(old, name) != getattr(new, name) for name in column.fields)]
