@@ -1,0 +1,1 @@
+"""The Composer panel: write, check, preview, send and follow messages to the agents."""

@@ -1,0 +1,93 @@
+"""The Composer panel's widgets and their layout (the panel wires them; see ``gui.composer.panel``).
+
+Three resizable parts: who (recipients), what (fields, template row, text box, rule check, send
+row) and what happened (progress of the last send). Every control has a mnemonic or a shortcut.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.composer.fields import MessageFields
+from gui.composer.highlight import ChecksView
+from gui.composer.progress import ProgressPane
+from gui.composer.recipients import RecipientsBox
+from gui.composer.sending import Notice
+from gui.composer.templates_ui import TemplateBar
+
+
+def build_form(panel: Any) -> None:
+    """Create the panel's widgets as its attributes and lay them out."""
+    panel.notice = Notice(panel)
+    panel.recipients = RecipientsBox(panel.ctx.settings, panel)
+    panel.fields = MessageFields(panel)
+    panel.templates = TemplateBar(panel.ctx, panel)
+    panel.editor = QPlainTextEdit()
+    panel.editor.setObjectName("composer-text")
+    panel.editor.setPlaceholderText("Write to the checked agents…  Ctrl+Enter sends, Ctrl+Shift+Enter "
+                                    "broadcasts, Ctrl+P previews")
+    panel.editor.setTabChangesFocus(True)
+    panel.checks = ChecksView(panel)
+    panel.captain_last = QCheckBox("Captain &last")
+    panel.captain_last.setObjectName("composer-captain-last")
+    panel.captain_last.setToolTip("Deliver to agents whose role is 'captain' after everyone else")
+    panel.restore_button = QPushButton("Restore last")
+    panel.restore_button.setObjectName("composer-restore")
+    panel.restore_button.setToolTip("Put the last sent text back in the text box")
+    panel.restore_button.setEnabled(False)
+    panel.preview_button = QPushButton("Pre&view")
+    panel.broadcast_button = QPushButton("&Broadcast")
+    panel.send_button = QPushButton("&Send")
+    panel.send_button.setObjectName("composer-send")
+    panel.send_button.setDefault(True)
+    panel.send_button.setStyleSheet("QPushButton:enabled { font-weight: bold; }")
+    panel.broadcast_button.setObjectName("composer-broadcast")
+    panel.preview_button.setObjectName("composer-preview-button")
+    panel.progress = ProgressPane(panel.ctx, panel)
+    to_label = QLabel("&To")
+    to_label.setBuddy(panel.recipients.list)
+    text_label = QLabel("&Message")
+    text_label.setBuddy(panel.editor)
+    top = QWidget()
+    top_layout = QVBoxLayout(top)
+    top_layout.setContentsMargins(0, 0, 0, 0)
+    top_layout.setSpacing(4)
+    top_layout.addWidget(to_label)
+    top_layout.addWidget(panel.recipients, 1)
+    middle = QWidget()
+    mid = QVBoxLayout(middle)
+    mid.setContentsMargins(0, 0, 0, 0)
+    mid.setSpacing(6)
+    mid.addWidget(panel.fields)
+    mid.addWidget(panel.templates)
+    mid.addWidget(text_label)
+    mid.addWidget(panel.editor, 1)
+    mid.addWidget(panel.checks)
+    buttons = QHBoxLayout()
+    buttons.addWidget(panel.captain_last)
+    buttons.addStretch(1)
+    for button in (panel.restore_button, panel.preview_button, panel.broadcast_button, panel.send_button):
+        buttons.addWidget(button)
+    mid.addLayout(buttons)
+    split = QSplitter(Qt.Orientation.Vertical)
+    split.setObjectName("composer-split")
+    split.setChildrenCollapsible(False)
+    for widget, stretch in ((top, 2), (middle, 4), (panel.progress, 2)):
+        split.addWidget(widget)
+        split.setStretchFactor(split.count() - 1, stretch)
+    layout = QVBoxLayout(panel)
+    layout.setContentsMargins(6, 6, 6, 6)
+    layout.setSpacing(6)
+    layout.addWidget(panel.notice)
+    layout.addWidget(split, 1)

@@ -1,0 +1,63 @@
+"""The preview: each recipient's final text exactly as it will be delivered (header line included).
+
+The texts come from ``core.compose.preview``, which formats them with the same
+``format_for_delivery`` the dispatcher uses, so what the captain reads here is what gets typed.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Slot
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QListWidget,
+    QPlainTextEdit,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+class PreviewDialog(QDialog):
+    def __init__(self, texts: list[tuple[str, str]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("composer-preview")
+        self.setWindowTitle("Preview: what each agent receives")
+        self.texts = list(texts)
+        distinct = len({text.split("\n", 1)[-1] for _, text in self.texts})
+        same = "the same text" if distinct == 1 else f"{distinct} different texts"
+        self.note = QLabel(f"{len(self.texts)} recipient{'s' if len(self.texts) != 1 else ''}, {same}. "
+                           "The first line is the header every delivery starts with.")
+        self.note.setWordWrap(True)
+        self.agents = QListWidget()
+        self.agents.setObjectName("composer-preview-agents")
+        self.agents.addItems([agent_id for agent_id, _ in self.texts])
+        self.text = QPlainTextEdit()
+        self.text.setObjectName("composer-preview-text")
+        self.text.setReadOnly(True)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)  # line breaks exactly as sent
+        split = QSplitter()
+        split.addWidget(self.agents)
+        split.addWidget(self.text)
+        split.setStretchFactor(1, 1)
+        split.setSizes([140, 480])
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.note)
+        layout.addWidget(split, 1)
+        layout.addWidget(buttons)
+        self.agents.currentRowChanged.connect(self._on_agents_current_row_changed)
+        if self.texts:
+            self.agents.setCurrentRow(0)
+        self.agents.setFocus()
+        self.resize(780, 420)
+
+    def shown_text(self) -> str:
+        return self.text.toPlainText()
+
+    @Slot(int)
+    def _on_agents_current_row_changed(self, row: int) -> None:
+        self.text.setPlainText(self.texts[row][1] if 0 <= row < len(self.texts) else "")

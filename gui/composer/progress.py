@@ -1,0 +1,209 @@
+"""The last send, one row per recipient, updated in place from real delivery events.
+
+``ProgressModel`` is a table adapter over ``core.send_progress.SendProgress``: rows are inserted
+when a submission comes back, a ``DeliveryEvent`` repaints only its row, and a new send removes
+the old rows and inserts the new ones (no resets). ``ProgressPane`` adds the one-line summary
+and "Retry failed", which queues a fresh delivery for each failed row in the background
+(``store.requeue``), then wakes the dispatcher; those rows go back to queued and follow the new ids.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.send_progress import SendProgress
+
+Index = QModelIndex | QPersistentModelIndex
+STATE_COLOURS = {"queued": "#616161", "sending": "#1565c0", "retrying": "#ef6c00", "paused": "#ef6c00",
+                 "delivered": "#2e7d32", "failed": "#c62828", "cancelled": "#757575", "uncertain": "#8e24aa"}
+
+
+class ProgressModel(QAbstractTableModel):
+    COLUMNS = ("Agent", "Status")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.progress = SendProgress()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 (Qt's name)
+        return 0 if parent.isValid() else len(self.progress.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 (Qt's name)
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 (Qt's name)
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.progress.rows):
+            return None
+        row = self.progress.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row.agent_id if index.column() == 0 else row.text()
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 1:
+            return QColor(STATE_COLOURS.get(row.state, "#333"))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            retried = f"\nretried {row.retries}×" if row.retries else ""
+            detail = f"\n{row.detail}" if row.detail else ""
+            return f"{row.agent_id}: delivery #{row.delivery_id}, {row.state}{detail}{retried}"
+        return None
+
+    def state(self, agent_id: str) -> str | None:
+        return next((r.state for r in self.progress.rows if r.agent_id == agent_id), None)
+
+    def texts(self) -> dict[str, str]:
+        return {r.agent_id: r.text() for r in self.progress.rows}
+
+    # -- changes ---------------------------------------------------------------------------------
+    def start(self, message_ids: list[str]) -> None:
+        if self.progress.rows:
+            self.beginRemoveRows(QModelIndex(), 0, len(self.progress.rows) - 1)
+            self.progress.start(message_ids)
+            self.endRemoveRows()
+        else:
+            self.progress.start(message_ids)
+
+    def submitted(self, submission: Any) -> None:
+        first = len(self.progress.rows)
+        count = len(submission.delivery_ids)
+        if not count or not self.progress.expects(submission.message.id):
+            return
+        self.beginInsertRows(QModelIndex(), first, first + count - 1)
+        self.progress.submitted(submission.message.id, submission.recipients, submission.delivery_ids)
+        self.endInsertRows()  # early events were replayed into the rows just inserted
+
+    def changed(self, rows: list[int] | int | None) -> None:
+        for row in [rows] if isinstance(rows, int) else rows or []:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
+
+
+class ProgressPane(QWidget):
+    """Summary line, Retry failed, and the table; see the module docstring."""
+
+    sig_reported = Signal(str, bool)  # text, is an error
+
+    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.model = ProgressModel(self)
+        self.summary = QLabel("Nothing sent yet.")
+        self.summary.setObjectName("composer-progress-summary")
+        self.retry_button = QPushButton("&Retry failed")
+        self.retry_button.setObjectName("composer-retry")
+        self.retry_button.setToolTip("Queue the failed deliveries of the last send again")
+        self.retry_button.setEnabled(False)
+        self.table = QTableView()
+        self.table.setObjectName("composer-progress")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.retry_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        self.retry_action = QAction("Retry failed", self)
+        self.retry_action.setObjectName("action-composer-retry")
+        self.retry_action.setToolTip(self.retry_button.toolTip())
+        self.retry_action.setStatusTip(self.retry_button.toolTip())
+        self.retry_action.setEnabled(False)
+        self.retry_action.triggered.connect(self.retry_failed)
+        self.retry_button.clicked.connect(self.retry_action.trigger)
+        ctx.delivery.sig_delivery_event.connect(self._on_delivery_event)
+        ctx.delivery.sig_stopped.connect(self._on_delivery_stopped)
+
+    @property
+    def progress(self) -> SendProgress:
+        return self.model.progress
+
+    def start(self, message_ids: list[str]) -> None:
+        self.model.start(message_ids)
+        self._update()
+
+    def submitted(self, submission: Any) -> None:
+        self.model.submitted(submission)
+        self._update()
+
+    def refused(self, message_id: str) -> None:
+        self.progress.refused(message_id)
+        self._update()
+
+    # -- retry -----------------------------------------------------------------------------------
+    @Slot()
+    def retry_failed(self) -> None:
+        ids = self.progress.retryable_ids()
+        if not ids:
+            self.sig_reported.emit("Nothing to retry: no delivery of the last send failed.", False)
+            return
+        store = self._ctx.store
+        self.retry_button.setEnabled(False)
+        self.retry_action.setEnabled(False)
+
+        def requeue() -> dict[int, int]:
+            new_ids = store.requeue(ids)
+            return {store.delivery(new).retry_of: new for new in new_ids}
+
+        self._ctx.jobs.run(requeue, self._requeued, self._requeue_failed, owner=self)
+
+    def _requeued(self, mapping: dict[int, int]) -> None:
+        self.model.changed(self.progress.requeued(mapping))
+        self._ctx.delivery.resume()
+        self._ctx.delivery.notify()
+        self._update()
+        skipped = len(self.progress.retryable_ids())
+        note = f"; {skipped} had been retried elsewhere already" if skipped else ""
+        self.sig_reported.emit(f"Queued {len(mapping)} failed deliver{'y' if len(mapping) == 1 else 'ies'} "
+                               f"again{note}.", False)
+
+    def _requeue_failed(self, error: BaseException) -> None:
+        self._update()
+        self.sig_reported.emit(f"Retry failed could not queue: {error}", True)
+
+    # -- events ----------------------------------------------------------------------------------
+    @Slot(object)
+    def _on_delivery_event(self, event: Any) -> None:
+        row = self.progress.event(event)
+        if row is not None:
+            self.model.changed(row)
+            self._update()
+
+    @Slot(int)
+    def _on_delivery_stopped(self, _cancelled: int) -> None:
+        changed = self.progress.queue_cancelled()
+        if changed:
+            self.model.changed(changed)
+            self._update()
+
+    def _update(self) -> None:
+        self.summary.setText(self.progress.summary() or "Nothing sent yet.")
+        failed = len(self.progress.retryable_ids())
+        self.retry_button.setEnabled(bool(failed))
+        self.retry_action.setEnabled(bool(failed))
+        self.retry_button.setText(f"&Retry failed ({failed})" if failed else "&Retry failed")

@@ -1,0 +1,218 @@
+"""Who the next message goes to: a checkable list of the roster's enabled agents, an "All" toggle,
+and saved groups (the roster's own ``groups`` plus the captain's, kept in the settings).
+
+The list follows the live roster: on ``sig_roster_changed`` it is rebuilt and keeps the checks of
+agents that are still there and enabled. Choosing a group checks exactly its enabled members.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+GROUPS_KEY = "composer/groups"
+AGENT_ROLE = Qt.ItemDataRole.UserRole
+
+
+def ask_group_name(parent: QWidget, suggestion: str) -> str | None:
+    name, ok = QInputDialog.getText(parent, "Save recipient group", "Group name:", text=suggestion)
+    return name.strip() if ok and name.strip() else None
+
+
+class RecipientsBox(QWidget):
+    sig_selection_changed = Signal()  # the checked recipients changed
+    sig_reported = Signal(str)  # something to tell the captain (a group saved, a member missing)
+
+    def __init__(self, settings: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._settings = settings
+        self._roster: Any = None
+        self._updating = False
+        self.ask_name: Callable[[QWidget, str], str | None] = ask_group_name  # tests replace it
+        self.all_box = QCheckBox("&All")
+        self.all_box.setObjectName("composer-all")
+        self.all_box.setToolTip("Check or uncheck every enabled agent")
+        self.all_box.setTristate(False)
+        self.groups = QComboBox()
+        self.groups.setObjectName("composer-groups")
+        self.groups.setToolTip("Check the members of a saved group")
+        self.groups.setMinimumContentsLength(10)
+        self.groups.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.more = QToolButton()
+        self.more.setObjectName("composer-groups-menu")
+        self.more.setText("Groups ▾")
+        self.more.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0px; }")
+        self.more.setToolTip("Save the checked agents as a group, or forget a saved group")
+        self.more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.menu = QMenu(self.more)
+        self.more.setMenu(self.menu)
+        self.save_action = QAction("Save selection as group…", self)
+        self.save_action.triggered.connect(self.save_group)
+        self.menu.aboutToShow.connect(self._on_menu_about_to_show)
+        self.list = QListWidget()
+        self.list.setObjectName("composer-recipients")
+        self.list.setToolTip("Agents to send to (Space checks the current one)")
+        self.list.setUniformItemSizes(True)
+        self.list.setStyleSheet("QListWidget::item { padding: 2px 2px; }")
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.all_box)
+        row.addStretch(1)
+        row.addWidget(self.groups, 1)
+        row.addWidget(self.more)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addLayout(row)
+        layout.addWidget(self.list, 1)
+        self.all_box.clicked.connect(self._on_all_clicked)
+        self.groups.activated.connect(self._on_groups_activated)
+        self.list.itemChanged.connect(self._on_list_item_changed)
+
+    # -- state -----------------------------------------------------------------------------------
+    def set_roster(self, roster: Any) -> None:
+        """Show ``roster``'s enabled agents, keeping the checks of those still there."""
+        kept = set(self.selected())
+        self._roster = roster
+        self._updating = True
+        self.list.clear()
+        for agent in roster.enabled():
+            label = f"{agent.id}  ·  {agent.role}" if agent.role else agent.id
+            item = QListWidgetItem(label)
+            item.setData(AGENT_ROLE, agent.id)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsSelectable)
+            item.setCheckState(Qt.CheckState.Checked if agent.id in kept else Qt.CheckState.Unchecked)
+            item.setToolTip(f"{agent.display_name} — {agent.transport.kind}")
+            self.list.addItem(item)
+        self._updating = False
+        self._fill_groups()
+        self._changed()
+
+    def ids(self) -> list[str]:
+        return [self.list.item(i).data(AGENT_ROLE) for i in range(self.list.count())]
+
+    def selected(self) -> list[str]:
+        """The checked agents, in roster order."""
+        return [self.list.item(i).data(AGENT_ROLE) for i in range(self.list.count())
+                if self.list.item(i).checkState() == Qt.CheckState.Checked]
+
+    def set_selected(self, agent_ids: Any) -> list[str]:
+        """Check exactly ``agent_ids``; returns those that are not enabled agents here."""
+        wanted = set(agent_ids)
+        self._updating = True
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            item.setCheckState(Qt.CheckState.Checked if item.data(AGENT_ROLE) in wanted else Qt.CheckState.Unchecked)
+        self._updating = False
+        self._changed()
+        return sorted(wanted - set(self.ids()))
+
+    def select_only(self, agent_id: str) -> bool:
+        missing = self.set_selected([agent_id])
+        ids = self.ids()
+        if agent_id in ids:
+            self.list.setCurrentRow(ids.index(agent_id))
+        return not missing
+
+    # -- groups ----------------------------------------------------------------------------------
+    def user_groups(self) -> dict[str, list[str]]:
+        raw = self._settings.get(GROUPS_KEY, "", str)
+        try:
+            groups = json.loads(raw) if raw else {}
+        except ValueError:
+            return {}
+        return {str(k): [str(m) for m in v] for k, v in groups.items() if isinstance(v, list)}
+
+    def all_groups(self) -> dict[str, tuple[list[str], bool]]:
+        """Every group by name: members and whether it is the captain's (else the roster's)."""
+        found: dict[str, tuple[list[str], bool]] = {}
+        if self._roster is not None:
+            found = {name: (list(members), False) for name, members in self._roster.groups.items()}
+        for name, members in self.user_groups().items():
+            found.setdefault(name, (members, True))
+        return found
+
+    @Slot()
+    def save_group(self) -> None:
+        chosen = self.selected()
+        if not chosen:
+            self.sig_reported.emit("Check some agents first, then save them as a group.")
+            return
+        name = self.ask_name(self, "")
+        if not name:
+            return
+        groups = self.user_groups()
+        groups[name] = chosen
+        self._settings.set(GROUPS_KEY, json.dumps(groups, sort_keys=True), "{}")
+        self._fill_groups()
+        self.sig_reported.emit(f"Group {name!r} saved: {', '.join(chosen)}.")
+
+    def forget_group(self, name: str) -> None:
+        groups = self.user_groups()
+        if groups.pop(name, None) is not None:
+            self._settings.set(GROUPS_KEY, json.dumps(groups, sort_keys=True), "{}")
+            self._fill_groups()
+            self.sig_reported.emit(f"Group {name!r} forgotten.")
+
+    def choose_group(self, name: str) -> None:
+        members, _mine = self.all_groups().get(name, ([], False))
+        missing = self.set_selected(members)
+        if missing:
+            self.sig_reported.emit(f"Group {name!r}: {', '.join(missing)} not enabled on the roster, left out.")
+
+    def _fill_groups(self) -> None:
+        self.groups.clear()
+        self.groups.addItem("Choose a group…", None)
+        for name, (members, mine) in sorted(self.all_groups().items()):
+            self.groups.addItem(f"{name}{'' if mine else ' (roster)'}", name)
+            self.groups.setItemData(self.groups.count() - 1, ", ".join(members), Qt.ItemDataRole.ToolTipRole)
+        self.groups.setEnabled(self.groups.count() > 1)
+
+    # -- slots -----------------------------------------------------------------------------------
+    def _changed(self) -> None:
+        chosen = len(self.selected())
+        self.all_box.setChecked(bool(chosen) and chosen == self.list.count())
+        self.all_box.setEnabled(self.list.count() > 0)
+        self.save_action.setEnabled(bool(chosen))
+        self.sig_selection_changed.emit()
+
+    @Slot(bool)
+    def _on_all_clicked(self, checked: bool) -> None:
+        self.set_selected(self.ids() if checked else [])
+
+    @Slot(int)
+    def _on_groups_activated(self, index: int) -> None:
+        name = self.groups.itemData(index)
+        self.groups.setCurrentIndex(0)
+        if name:
+            self.choose_group(name)
+
+    @Slot(QListWidgetItem)
+    def _on_list_item_changed(self, _item: QListWidgetItem) -> None:
+        if not self._updating:
+            self._changed()
+
+    @Slot()
+    def _on_menu_about_to_show(self) -> None:
+        self.menu.clear()
+        self.menu.addAction(self.save_action)
+        mine = sorted(self.user_groups())
+        if mine:
+            forget = self.menu.addMenu("Forget group")
+            for name in mine:
+                forget.addAction(name).triggered.connect(lambda _=False, n=name: self.forget_group(n))
