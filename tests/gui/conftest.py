@@ -12,6 +12,7 @@ from core.delivery.dryrun import DryRunDelivery
 from core.models import Agent, DryRunTransport
 from core.roster import Roster
 from core.session import Session
+from gui_fixtures import dry_roster
 
 
 @pytest.fixture(autouse=True)
@@ -46,11 +47,6 @@ def _running(thread: QThread) -> bool:
         return thread.isRunning()
     except RuntimeError:  # already deleted by Qt: it ended
         return False
-
-
-def dry_roster(*ids: str, roles: dict[str, str] | None = None) -> Roster:
-    roles = roles or {}
-    return Roster(tuple(Agent(id=i, role=roles.get(i, ""), transport=DryRunTransport()) for i in ids))
 
 
 class Transports:

@@ -1,0 +1,1 @@
+"""Live charts of the delivery metrics, the breaker timeline, and the health tree."""

@@ -1,0 +1,245 @@
+"""The Health panel: the overall status and score, and every component with its reason.
+
+It shows what ``core.service.service_health`` reports for this process (the delivery worker and
+each enabled agent's breaker and recent failure rate), the same tree a headless service serves
+on ``/health``. The check is in-memory (breaker snapshots, the monitor's windows), so it runs on
+the GUI thread: once a second, and at once when a breaker changes state, deliveries are stopped
+or resumed, or the roster changes (the health function is rebuilt for the new agents).
+
+Tree items are made once per component and updated in place; rows only move when the roster's
+order changes. Enter or a double-click on an agent focuses it everywhere (``sig_agent_focused``).
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QIcon, QPixmap, QShowEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.monitor.fleet import HealthRow, health_rows
+from core.service import service_health
+from gui.charts.style import STATUS_COLOURS, theme_of
+from gui.panel import Panel
+
+REFRESH_MS = 1000
+COLUMNS = ("Component", "Status", "Why and details")
+NAMES = {"dispatcher": "Delivery worker", "agents": "Agents"}
+PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class HealthPanel(Panel):
+    NAME = "health"
+    TITLE = "Health"
+    AREA = Qt.DockWidgetArea.LeftDockWidgetArea
+
+    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.theme = theme_of(self)
+        self.tree_data: dict[str, Any] = {}
+        self.items: dict[tuple[str, ...], QTreeWidgetItem] = {}
+        self._icons: dict[str, QIcon] = {}
+        self._health = service_health(ctx.delivery.worker, ctx.roster)
+        self._build()
+        self._build_actions()
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        ctx.sig_roster_changed.connect(self._on_ctx_roster_changed)
+        ctx.delivery.sig_breaker_event.connect(self._on_delivery_breaker_event)
+        ctx.delivery.sig_halted.connect(self._on_delivery_changed)
+        ctx.delivery.sig_stopped.connect(self._on_delivery_stopped)
+        ctx.delivery.sig_resumed.connect(self._on_delivery_changed)
+        self._timer.start()
+        self.refresh()
+
+    def _build(self) -> None:
+        self.status_label = QLabel(self)
+        self.status_label.setObjectName("health-status")
+        self.status_label.setToolTip("Overall: the worst status of any component "
+                                     "(DOWN, then OUT_OF_SERVICE, DEGRADED, UP; UNKNOWN never hides UP)")
+        self.score_label = QLabel(self)
+        self.score_label.setObjectName("health-score")
+        self.score_label.setToolTip("Fleet score 0-100: agents up count 1, degraded 0.5, down 0, each "
+                                    "times its recent success rate; out-of-service and unknown agents "
+                                    "are left out")
+        self.summary_label = QLabel(self)
+        self.summary_label.setObjectName("health-summary")
+        header = QHBoxLayout()
+        header.setSpacing(10)
+        header.addWidget(self.status_label)
+        header.addWidget(self.score_label)
+        header.addWidget(self.summary_label, 1)
+        self.tree = QTreeWidget(self)
+        self.tree.setObjectName("health-tree")
+        self.tree.setColumnCount(len(COLUMNS))
+        self.tree.setHeaderLabels(COLUMNS)
+        self.tree.setRootIsDecorated(True)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setToolTip("Enter or double-click an agent to work with it")
+        head = self.tree.header()
+        head.setStretchLastSection(True)
+        head.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in enumerate((140, 125)):
+            self.tree.setColumnWidth(column, width)
+        self.tree.itemActivated.connect(self._on_tree_item_activated)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(6)
+        layout.addLayout(header)
+        layout.addWidget(self.tree, 1)
+
+    def _build_actions(self) -> None:
+        self.refresh_action = QAction("Refresh health now", self)
+        self.refresh_action.setObjectName("action-health-refresh")
+        self.refresh_action.triggered.connect(self.refresh)
+        self.copy_action = QAction("Copy health report (JSON)", self)
+        self.copy_action.setObjectName("action-health-copy")
+        self.copy_action.setToolTip("The health tree as served on /health, for a bug report")
+        self.copy_action.triggered.connect(self._on_copy_triggered)
+        self.tree.addAction(self.copy_action)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+
+    def commands(self) -> list[QAction]:
+        return [self.refresh_action, self.copy_action]
+
+    # -- refreshing --------------------------------------------------------------------------
+    @Slot()
+    def refresh(self) -> None:
+        tree = self._health()
+        self.tree_data = tree
+        self._show_header(tree)
+        self._show_rows(health_rows(tree))
+
+    def _show_header(self, tree: dict[str, Any]) -> None:
+        status = str(tree["status"])
+        self.status_label.setText(status.replace("_", " "))
+        self.status_label.setStyleSheet(
+            f"QLabel {{ background: {STATUS_COLOURS.get(status, '#757575')}; color: white; "
+            "font-weight: bold; font-size: 13pt; padding: 3px 10px; border-radius: 4px; }")
+        score = tree.get("score")
+        self.score_label.setText("score <b>–</b>" if score is None else f"score <b>{score}</b>/100")
+        agents = tree.get("components", {}).get("agents", {}).get("components", {})
+        counts = Counter(str(part["status"]) for part in agents.values())
+        order = ("UP", "DEGRADED", "DOWN", "OUT_OF_SERVICE", "UNKNOWN")
+        parts = [f"{counts[s]} {s.lower().replace('_', ' ')}" for s in order if counts[s]]
+        self.summary_label.setText(f"{len(agents)} agents: " + ", ".join(parts) if agents
+                                   else "No enabled agents")
+
+    def _show_rows(self, rows: list[HealthRow]) -> None:
+        wanted = {row.path for row in rows}
+        for path in [p for p in self.items if p not in wanted]:
+            item = self.items.pop(path)
+            parent = item.parent() or self.tree.invisibleRootItem()
+            parent.removeChild(item)
+        added = False
+        for row in rows:
+            item = self.items.get(row.path)
+            if item is None:
+                item = self._add_item(row.path)
+                added = True
+            self._fill(item, row)
+        self._keep_order(rows)
+        if added:
+            self.tree.resizeColumnToContents(0)
+
+    def _add_item(self, path: tuple[str, ...]) -> QTreeWidgetItem:
+        parent = self.items.get(path[:-1]) or self.tree.invisibleRootItem()
+        item = QTreeWidgetItem(parent)
+        item.setText(0, NAMES.get(path[-1], path[-1]) if len(path) == 1 else path[-1])
+        item.setData(0, PATH_ROLE, list(path))
+        bold = QFont(item.font(1))
+        bold.setBold(True)
+        item.setFont(1, bold)
+        item.setExpanded(True)
+        self.items[path] = item
+        return item
+
+    def _fill(self, item: QTreeWidgetItem, row: HealthRow) -> None:
+        shown = row.status.replace("_", " ")
+        if item.text(1) != shown:
+            item.setText(1, shown)
+            item.setIcon(1, self._icon(row.status))
+            item.setForeground(1, QBrush(QColor(self.theme.status(row.status))))
+        text = " — ".join(part for part in (row.reason, row.details) if part)
+        if item.text(2) != text:
+            item.setText(2, text)
+            item.setToolTip(2, "\n".join(part for part in (row.reason, row.details.replace(" · ", "\n"))
+                                         if part))
+
+    def _keep_order(self, rows: list[HealthRow]) -> None:
+        """Children follow the rows' order (the roster's); moved only when it changed."""
+        parents: dict[tuple[str, ...], list[QTreeWidgetItem]] = {}
+        for row in rows:
+            parents.setdefault(row.path[:-1], []).append(self.items[row.path])
+        for parent_path, children in parents.items():
+            parent = self.items.get(parent_path) or self.tree.invisibleRootItem()
+            current = [parent.child(n) for n in range(parent.childCount())]
+            if current != children:
+                for child in current:
+                    parent.removeChild(child)
+                parent.addChildren(children)
+                for child in children:
+                    child.setExpanded(True)
+
+    def _icon(self, status: str) -> QIcon:
+        icon = self._icons.get(status)
+        if icon is None:
+            pixmap = QPixmap(10, 10)
+            pixmap.fill(QColor(STATUS_COLOURS.get(status, "#757575")))
+            icon = self._icons[status] = QIcon(pixmap)
+        return icon
+
+    # -- slots -------------------------------------------------------------------------------
+    @Slot()
+    def _on_timer_timeout(self) -> None:
+        if self.isVisible():
+            self.refresh()
+
+    @Slot(object)
+    def _on_ctx_roster_changed(self, roster: Any) -> None:
+        self._health = service_health(self.ctx.delivery.worker, roster)
+        self.refresh()
+
+    @Slot(object)
+    def _on_delivery_breaker_event(self, event: Any) -> None:
+        if event.kind in ("state_transition", "reset"):
+            self.refresh()
+
+    @Slot()
+    def _on_delivery_changed(self) -> None:
+        self.refresh()
+
+    @Slot(int)
+    def _on_delivery_stopped(self, _cancelled: int) -> None:
+        self.refresh()
+
+    @Slot(QTreeWidgetItem, int)
+    def _on_tree_item_activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        path = item.data(0, PATH_ROLE)
+        if path and len(path) == 2 and path[0] == "agents":
+            self.ctx.sig_agent_focused.emit(path[1])
+
+    @Slot()
+    def _on_copy_triggered(self) -> None:
+        QApplication.clipboard().setText(json.dumps(self.tree_data, indent=2, default=str))
+        self.ctx.sig_status.emit("Health report copied")
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        self.refresh()
+
+    def shutdown(self) -> None:
+        self._timer.stop()

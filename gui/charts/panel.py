@@ -1,0 +1,261 @@
+"""The Charts panel: delivery rate, latency, failures and queue depth over time, and a
+timeline of every agent's circuit breaker.
+
+Data flow (charts pull, nothing pushes per sample):
+
+- the monitor's sampler thread (started by ``gui.delivery``) samples every series each
+  ``collection_interval``; a ``FleetFeed`` adds the breaker states (a breaker listener) and the
+  outbox depth (``counts_by_state`` on ``ctx.jobs`` once a second) as monitor gauges;
+- a 100 ms timer feeds the curves whose series got a new sample (``ChartGrid.pull``) and then
+  shows the window ending now;
+- a 1 s timer moves the window along to the present, redraws the breaker bands and updates the
+  "now" line of current values (text is costly to paint, so not at 10 Hz).
+
+The window's end is rounded up to a 60th of its length, so the view moves in small steps and the
+axes (whose text is most of a frame's cost) are redrawn only when it does.
+
+Pause freezes the view (data keeps accumulating in the monitor) so it can be zoomed and panned
+with the mouse; zooming or panning while live pauses by itself, and un-pausing jumps back to the
+present. Nothing is refreshed while the panel is hidden, except the gauges.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShowEvent
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from core.monitor.fleet import FleetFeed
+from gui.charts.controls import WINDOWS, ChartControls
+from gui.charts.plots import ChartGrid
+from gui.charts.style import theme_of
+from gui.panel import Panel
+
+FRAME_MS = 100
+TICK_MS = 1000
+FOLLOW_STEPS = 60
+
+
+class ChartsPanel(Panel):
+    NAME = "charts"
+    TITLE = "Charts"
+    AREA = Qt.DockWidgetArea.BottomDockWidgetArea
+    TAB_WITH = "history"
+
+    def __init__(self, ctx: Any, parent: QWidget | None = None, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(ctx, parent)
+        self.clock = clock  # the monitor's clock
+        self.window = ctx.settings.get("charts/window", 300, int)
+        if self.window not in dict(WINDOWS):
+            self.window = 300
+        self._counting = False
+        self._queue: dict[str, int] = {}
+        self.feed = FleetFeed(ctx.monitor, clock=clock)
+        self.feed.attach(ctx.delivery.dispatcher.breakers)
+        self.grid = ChartGrid(theme_of(self), self)
+        self.grid.offset = time.time() - time.monotonic()  # monotonic sample times -> wall clock
+        self._build_actions()
+        self._build()
+        self._adopt_roster(ctx.roster)
+        self._frame_timer = QTimer(self)
+        self._frame_timer.setInterval(FRAME_MS)
+        self._frame_timer.timeout.connect(self._on_frame_timer_timeout)
+        self._tick_timer = QTimer(self)
+        self._tick_timer.setInterval(TICK_MS)
+        self._tick_timer.timeout.connect(self._on_tick_timer_timeout)
+        for box in self.grid.view_boxes:
+            box.sigRangeChangedManually.connect(self._on_view_range_changed_manually)
+        ctx.sig_roster_changed.connect(self._on_ctx_roster_changed)
+        ctx.sig_agent_focused.connect(self._on_ctx_agent_focused)
+        ctx.delivery.sig_breaker_event.connect(self._on_delivery_breaker_event)
+        self._frame_timer.start()
+        self._tick_timer.start()
+        self._on_tick_timer_timeout()
+
+    # -- building ----------------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        self.pause_action = QAction("Pause charts", self)
+        self.pause_action.setObjectName("action-charts-pause")
+        self.pause_action.setCheckable(True)
+        self.pause_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        self.pause_action.setToolTip("Freeze the charts to zoom and pan them; data keeps being "
+                                     "collected (Ctrl+Shift+P)")
+        self.pause_action.toggled.connect(self._on_pause_toggled)
+        self.window_group = QActionGroup(self)
+        self.window_actions: dict[int, QAction] = {}
+        for seconds, text in WINDOWS:
+            action = QAction(f"Charts: show the last {text}", self.window_group)
+            action.setObjectName(f"action-charts-window-{seconds}")
+            action.setCheckable(True)
+            action.setChecked(seconds == self.window)
+            action.setData(seconds)
+            self.window_actions[seconds] = action
+        self.window_group.triggered.connect(self._on_window_group_triggered)
+
+    def _build(self) -> None:
+        self.controls = ChartControls(self.pause_action, self.window, self)
+        self.agent_box = self.controls.agent_box
+        self.window_box = self.controls.window_box
+        self.pause_button = self.controls.pause_button
+        self.now_label = self.controls.now_label
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(4)
+        layout.addWidget(self.controls)
+        layout.addWidget(self.grid, 1)
+        self.agent_box.currentIndexChanged.connect(self._on_agent_box_changed)
+        self.window_box.currentIndexChanged.connect(self._on_window_box_changed)
+
+    def commands(self) -> list[QAction]:
+        return [self.pause_action, *self.window_actions.values()]
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def paused(self) -> bool:
+        return self.pause_action.isChecked()
+
+    @property
+    def agent(self) -> str | None:
+        return self.agent_box.currentData()
+
+    def set_window(self, seconds: int) -> None:
+        self.window_box.setCurrentIndex(self.controls.window_index(seconds))
+
+    def set_agent(self, agent: str | None) -> None:
+        index = self.agent_box.findData(agent)
+        if index >= 0:
+            self.agent_box.setCurrentIndex(index)
+
+    def _adopt_roster(self, roster: Any) -> None:
+        ids = list(roster.ids())
+        fell_back = self.controls.set_agents(ids)
+        breakers = self.ctx.delivery.dispatcher.breakers
+        for agent_id in ids:
+            self.feed.track(agent_id, breakers.get(agent_id).state)
+        self.grid.timeline.set_agents(ids)
+        self.grid.fit_minimum()
+        if fell_back:
+            self._on_agent_box_changed(self.agent_box.currentIndex())
+
+    # -- refreshing --------------------------------------------------------------------------
+    def refresh(self, *, follow: bool = True) -> None:
+        """Feed the curves with new samples and, if ``follow``, move to the present and redraw
+        the breaker bands up to now. While paused (another agent was chosen) the view stays."""
+        fed = self.grid.pull(self.ctx.monitor, self.agent)
+        if self.paused:
+            return
+        if fed or follow:
+            self._follow()
+        if follow:
+            self._show_bands(self.clock())
+
+    def _follow(self) -> None:
+        """Show the window ending at the present, rounded up to a 60th of the window: the view
+        moves in small regular steps, and between them the axes need no redrawing."""
+        step = self.window / FOLLOW_STEPS
+        end = math.ceil((self.clock() + self.grid.offset) / step) * step
+        oldest = [x[0] for x, _ in (self.grid.data(k) for k in self.grid.curves) if len(x)]
+        self.grid.show_window(end - self.window, end, min(oldest) if oldest else None)
+
+    def _show_bands(self, end: float) -> None:
+        """Every band up to ``end`` (there are few), so panning back while paused finds them."""
+        bands = self.feed.bands(self.grid.timeline.agents, -math.inf, end)
+        self.grid.timeline.show_bands(bands, self.grid.offset)
+
+    def _update_now_label(self) -> None:
+        stats = self.ctx.monitor.delivery_stats(self.agent)
+        self.controls.show_now(stats, self._queue, self.agent, self.paused)
+
+    def _count_queue(self) -> None:
+        if self._counting:
+            return  # the last count is still running: never pile up queries
+        try:
+            self.ctx.jobs.run(self.ctx.store.counts_by_state, self._on_counts_done,
+                              self._on_counts_failed, owner=self)
+        except RuntimeError:  # the background runner has shut down: so is the app
+            self.shutdown()
+            return
+        self._counting = True
+
+    def _on_counts_done(self, counts: dict[str, int]) -> None:
+        self._counting = False
+        self._queue = counts
+        self.feed.record_outbox(counts)
+
+    def _on_counts_failed(self, error: BaseException) -> None:
+        self._counting = False
+        self.ctx.sig_status.emit(f"Charts: the outbox could not be counted ({type(error).__name__})")
+
+    # -- slots -------------------------------------------------------------------------------
+    @Slot()
+    def _on_frame_timer_timeout(self) -> None:
+        if self.isVisible() and not self.paused:
+            self.refresh(follow=False)
+
+    @Slot()
+    def _on_tick_timer_timeout(self) -> None:
+        self._count_queue()
+        if self.isVisible():
+            if not self.paused:
+                self.refresh()
+            self._update_now_label()
+
+    @Slot(bool)
+    def _on_pause_toggled(self, paused: bool) -> None:
+        self.pause_button.setText("Resume" if paused else "Pause")
+        if not paused:
+            self.grid.forget()
+            self.refresh()
+        self._update_now_label()
+
+    @Slot(object)
+    def _on_view_range_changed_manually(self, _mask: object) -> None:
+        if not self.paused:
+            self.pause_action.setChecked(True)
+
+    @Slot(int)
+    def _on_window_box_changed(self, index: int) -> None:
+        self.window = int(self.window_box.itemData(index))
+        self.window_actions[self.window].setChecked(True)
+        self.ctx.settings.set("charts/window", self.window, 300)
+        self.pause_action.setChecked(False)
+        self.refresh()
+
+    @Slot(QAction)
+    def _on_window_group_triggered(self, action: QAction) -> None:
+        self.set_window(int(action.data()))
+
+    @Slot(int)
+    def _on_agent_box_changed(self, _index: int) -> None:
+        self.grid.forget()
+        self.refresh()
+        self._update_now_label()
+
+    @Slot(object)
+    def _on_ctx_roster_changed(self, roster: Any) -> None:
+        self._adopt_roster(roster)
+        self._show_bands(self.clock())
+
+    @Slot(str)
+    def _on_ctx_agent_focused(self, agent_id: str) -> None:
+        self.set_agent(agent_id)
+
+    @Slot(object)
+    def _on_delivery_breaker_event(self, event: Any) -> None:
+        if event.kind == "state_transition" and not self.paused and self.isVisible():
+            self._show_bands(self.clock())
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if not self.paused:
+            self.refresh()
+        self._update_now_label()
+
+    def shutdown(self) -> None:
+        self._frame_timer.stop()
+        self._tick_timer.stop()

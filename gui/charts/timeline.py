@@ -1,0 +1,84 @@
+"""The breaker timeline: one row per agent, its circuit breaker's states as coloured bands.
+
+Bands come from ``core.monitor.fleet.FleetFeed.bands`` (exact transition times, not the 5 s
+samples) and are drawn by one ``BarGraphItem`` that is re-fed, never re-created. There are only a
+few bands per agent (a breaker changes state rarely), so re-feeding it costs next to nothing.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import PySide6  # noqa: F401  (pyqtgraph picks the binding already imported)
+import pyqtgraph as pg
+
+from core.monitor.fleet import Band
+from core.resilience.breaker_types import State
+from gui.charts.axis import ClockAxis, quiet_axes
+from gui.charts.style import STATE_COLOURS, STATE_NAMES, Theme
+
+ROW_PX = 18  # height of one agent row
+MIN_ROW_PX = 14
+BAND_HEIGHT = 0.7  # of a row
+
+
+class BreakerTimeline(pg.PlotItem):
+    def __init__(self, theme: Theme) -> None:
+        super().__init__(axisItems={"bottom": ClockAxis("bottom")})
+        fg = theme.foreground
+        key = "&nbsp;&nbsp;".join(
+            f"<span style='color:{colour}'>&#9632;</span>&nbsp;{STATE_NAMES[state]}"
+            for state, colour in STATE_COLOURS.items())
+        self.setTitle(f"Circuit breakers&nbsp;&nbsp;&nbsp;<span style='font-size:8pt'>{key}</span>",
+                      size="10pt", color=fg)
+        self.setToolTip("Each agent's circuit breaker over time: " + ", ".join(
+            f"{STATE_NAMES[s]} ({_colour_word(s)})" for s in STATE_COLOURS) + ".")
+        self.hideButtons()
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(x=False, y=False)  # it follows the charts' range
+        self.disableAutoRange()
+        self.invertY(True)
+        self.showGrid(x=False, y=False)
+        quiet_axes(self, fg)
+        self.getAxis("left").setWidth(90)
+        self.bars = pg.BarGraphItem(x0=np.empty(0), x1=np.empty(0), y0=np.empty(0),
+                                    y1=np.empty(0), pen=pg.mkPen(None), brushes=[])
+        self.addItem(self.bars)
+        self._brushes = {state: pg.mkBrush(colour) for state, colour in STATE_COLOURS.items()}
+        self.agents: tuple[str, ...] = ()
+        self.bands: list[Band] = []
+        self.set_agents(())
+
+    def set_agents(self, agents: Sequence[str]) -> None:
+        """One row per agent, in roster order; the plot grows to fit them."""
+        self.agents = tuple(agents)
+        rows = max(len(self.agents), 1)
+        self.getAxis("left").setTicks([[(n, agent) for n, agent in enumerate(self.agents)]])
+        self.setYRange(-0.5, rows - 0.5, padding=0)
+        # title and time axis take ~52 px; rows get ROW_PX each, down to MIN_ROW_PX (still room
+        # for the agent's name) when the dock is short: the charts need the height more
+        self.setMinimumHeight(rows * MIN_ROW_PX + 48)
+        self.setPreferredHeight(rows * ROW_PX + 52)
+        self.setMaximumHeight(rows * ROW_PX + 52)
+
+    def show_bands(self, bands: Sequence[Band], offset: float) -> None:
+        """Draw ``bands`` (monitor clock) at plot x = time + ``offset``."""
+        rows = {agent: n for n, agent in enumerate(self.agents)}
+        shown = [b for b in bands if b.agent in rows]
+        self.bands = shown
+        y = np.array([rows[b.agent] for b in shown], dtype=float)
+        self.bars.setOpts(
+            x0=np.array([b.start for b in shown], dtype=float) + offset,
+            x1=np.array([b.end for b in shown], dtype=float) + offset,
+            y0=y - BAND_HEIGHT / 2, y1=y + BAND_HEIGHT / 2,
+            brushes=[self._brushes[b.state] for b in shown])
+
+    def state_at_end(self, agent: str) -> State | None:
+        """The state of the agent's latest band shown (for tests and tooltips)."""
+        mine = [b for b in self.bands if b.agent == agent]
+        return mine[-1].state if mine else None
+
+
+def _colour_word(state: State) -> str:
+    return {State.CLOSED: "green", State.HALF_OPEN: "amber", State.OPEN: "red",
+            State.FORCED_OPEN: "purple", State.DISABLED: "grey"}[state]

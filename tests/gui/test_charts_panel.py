@@ -1,0 +1,326 @@
+"""The Charts panel fed by a real monitor: persistent curves, windows, pause, breaker timeline."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
+from PySide6.QtGui import QKeySequence, QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from core.models import Message
+from core.monitor.fleet import BREAKER_GAUGE, QUEUE_GAUGES
+from core.resilience import State
+from gui.charts.panel import ChartsPanel
+from gui.charts.plots import CHARTS
+from gui.charts.style import STATE_COLOURS
+from gui_fixtures import dry_roster
+
+
+class Clock:
+    """The panel's and the samples' clock, moved by hand."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def open_panel(make_ctx, qtbot, request):
+    def make(ctx=None, **kw) -> ChartsPanel:
+        panel = ChartsPanel(ctx if ctx is not None else make_ctx(), **kw)
+        request.addfinalizer(panel.shutdown)  # before the context shuts down
+        qtbot.addWidget(panel)
+        panel.resize(1300, 380)
+        panel.show()
+        qtbot.waitExposed(panel)
+        return panel
+
+    return make
+
+
+def send(ctx, qtbot, *recipients: str, content: str = "Status report, please.") -> None:
+    with qtbot.waitSignal(ctx.sig_submitted):
+        ctx.submit(Message(sender="Captain", recipients=list(recipients), content=content))
+
+
+def original(curve) -> tuple[np.ndarray, np.ndarray]:
+    x, y = curve.getOriginalDataset()
+    return (np.empty(0), np.empty(0)) if x is None else (x, y)
+
+
+def shows_series(panel: ChartsPanel, key: str, name: str, labels=None, factor: float = 1.0) -> bool:
+    t, v = panel.ctx.monitor.series(name, labels)
+    x, y = original(panel.grid.curves[key])
+    return (len(t) > 0 and np.array_equal(x, t + panel.grid.offset)
+            and np.array_equal(y, v * factor, equal_nan=True))
+
+
+def test_is_a_bottom_panel_offering_pause_and_the_windows(make_ctx, qtbot, open_panel):
+    panel = open_panel()
+    assert (panel.NAME, panel.TITLE, panel.AREA) == ("charts", "Charts", Qt.DockWidgetArea.BottomDockWidgetArea)
+    pause, *windows = panel.commands()
+    assert pause.shortcut() == QKeySequence("Ctrl+Shift+P") and pause.isCheckable()
+    assert [a.text() for a in windows] == [f"Charts: show the last {w}" for w in ("1 min", "5 min", "15 min", "1 h")]
+    assert [a for a in windows if a.isChecked()] == [panel.window_actions[300]]
+    titles = [panel.grid.plots[c.key].titleLabel.text for c in CHARTS]
+    assert [t.split("<br>")[0] for t in titles] == [
+        "Deliveries per second", "Latency (seconds)", "Failure rate (%)", "Outbox queue (all agents)"]
+    latency = panel.grid.legend("latency")
+    assert [label for label, _ in latency] == ["p50", "p95", "p99"]
+    assert len({colour for _, colour in latency}) == 3  # the key tells the curves apart
+    for label, colour in latency:
+        assert f"color:{colour}" in titles[1] and label in titles[1]
+    pens = {curve.opts["pen"].color().name() for curve in panel.grid.curves.values()}
+    assert {colour for _, colour in latency} <= pens
+    assert panel.grid.timeline.agents == ("Agent-1", "Agent-2")
+    assert panel.agent_box.count() == 3 and panel.agent is None
+
+
+def test_curves_persist_and_show_the_monitor_series_after_real_deliveries(make_ctx, qtbot, open_panel):
+    ctx = make_ctx()
+    panel = open_panel(ctx)
+    curves = dict(panel.grid.curves)
+    for curve in curves.values():
+        assert curve.opts["antialias"] is False and curve.opts["clipToView"] is True
+        assert curve.opts["autoDownsample"] is True and curve.opts["downsampleMethod"] == "peak"
+    for n in range(3):
+        send(ctx, qtbot, "Agent-1", "Agent-2", content=f"Round {n}")
+        qtbot.waitUntil(lambda n=n: ctx.monitor.delivery_stats()["ok"] == 2 * (n + 1), timeout=5000)
+        ctx.monitor.sample()
+    qtbot.waitUntil(lambda: panel._queue != {}, timeout=3000)
+    ctx.monitor.sample()
+    qtbot.waitUntil(lambda: shows_series(panel, "p95", "delivery_p95_seconds"), timeout=2000)
+    assert shows_series(panel, "finished", "delivery_throughput")
+    assert shows_series(panel, "failure_rate", "delivery_failure_rate", factor=100.0)
+    assert shows_series(panel, "queued", QUEUE_GAUGES["queued"])
+    t, thr = ctx.monitor.series("delivery_throughput")
+    assert np.nanmax(thr) > 0
+    assert np.array_equal(original(panel.grid.curves["failed"])[1],
+                          thr * ctx.monitor.series("delivery_failure_rate")[1], equal_nan=True)
+    panel.set_agent("Agent-2")
+    qtbot.waitUntil(lambda: shows_series(panel, "p50", "delivery_p50_seconds", {"agent": "Agent-2"}), timeout=2000)
+    assert shows_series(panel, "queued", QUEUE_GAUGES["queued"])  # the queue is always the whole outbox
+    assert panel.grid.curves == curves and all(panel.grid.curves[k] is c for k, c in curves.items())
+    assert "Agent-2" in panel.now_label.text()
+    ctx.sig_agent_focused.emit("Agent-1")
+    assert panel.agent == "Agent-1"
+
+
+def fill(ctx, clock: Clock, points: int) -> None:
+    """``points`` samples a second apart, ending now, with an explicit ``now`` each."""
+    for n in range(points):
+        ctx.monitor.sample(clock.now - points + 1 + n)
+
+
+def test_the_window_choice_sets_the_visible_time_range(make_ctx, qtbot, open_panel):
+    ctx = make_ctx(start=False)
+    clock = Clock(10_000.0)
+    fill(ctx, clock, 3600)
+    panel = open_panel(ctx, clock=clock)
+    offset = panel.grid.offset
+    for seconds in (60, 900, 3600, 300):
+        panel.set_window(seconds)
+        low, high = panel.grid.x_range()
+        assert high - low == pytest.approx(seconds)
+        assert clock.now + offset <= high < clock.now + offset + seconds / 60  # steps of 1/60
+    panel.window_actions[900].trigger()
+    assert panel.window == 900 and panel.window_box.currentData() == 900
+    assert ctx.settings.get("charts/window", 300, int) == 900
+    again = ChartsPanel(ctx, clock=clock)
+    again.shutdown()
+    assert again.window == 900  # remembered
+    again.deleteLater()
+    clock.now += 30
+    panel._tick_timer.timeout.emit()  # the 1 s tick follows the present
+    assert clock.now + offset <= panel.grid.x_range()[1] < clock.now + offset + 15
+    assert len(original(panel.grid.curves["p95"])[0]) == ctx.monitor.max_data_points
+
+
+def test_pause_stops_feeding_the_curves_and_resume_catches_up(make_ctx, qtbot, open_panel):
+    ctx = make_ctx(start=False)
+    clock = Clock(5_000.0)
+    fill(ctx, clock, 100)
+    panel = open_panel(ctx, clock=clock)
+    qtbot.waitUntil(lambda: len(original(panel.grid.curves["finished"])[0]) == 100)
+    calls = []
+    panel.grid.curves["finished"].sigPlotChanged.connect(lambda *_: calls.append(1))
+    panel.pause_action.trigger()
+    assert panel.paused and panel.pause_button.text() == "Resume"
+    before = panel.grid.x_range()
+    clock.now += 5
+    ctx.monitor.sample(clock.now)
+    qtbot.wait(400)  # several frames and a tick
+    panel._tick_timer.timeout.emit()
+    assert calls == [] and len(original(panel.grid.curves["finished"])[0]) == 100
+    assert panel.grid.x_range() == before and "paused" in panel.now_label.text()
+    panel.set_agent("Agent-1")  # another agent while paused: its data, the same view
+    assert panel.grid.x_range() == before and panel.paused
+    panel.set_agent(None)
+    panel.pause_action.trigger()
+    assert len(original(panel.grid.curves["finished"])[0]) == 101 and calls
+    assert clock.now + panel.grid.offset <= panel.grid.x_range()[1] < clock.now + panel.grid.offset + 5
+
+
+def test_zooming_with_the_mouse_pauses_the_charts(make_ctx, qtbot, open_panel):
+    ctx = make_ctx(start=False)
+    clock = Clock(7_000.0)
+    fill(ctx, clock, 600)
+    panel = open_panel(ctx, clock=clock)
+    box = panel.grid.plots["latency"].getViewBox()
+    centre = panel.grid.mapFromScene(box.sceneBoundingRect().center())
+    wheel = QWheelEvent(QPointF(centre), QPointF(panel.grid.mapToGlobal(centre)), QPoint(0, 0), QPoint(0, 120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+                        False)
+    width = np.diff(panel.grid.x_range())[0]
+    QApplication.sendEvent(panel.grid.viewport(), wheel)
+    assert panel.paused
+    assert np.diff(panel.grid.x_range())[0] < width  # zoomed in, and every chart with it
+    assert panel.grid.plots["rate"].getViewBox().viewRange()[0] == box.viewRange()[0]
+
+
+def test_the_breaker_timeline_shows_open_after_a_failing_agent_trips(make_ctx, qtbot, open_panel, transports):
+    transports.fail_times["Agent-2"] = 1000
+    ctx = make_ctx()
+    panel = open_panel(ctx)
+    panel.set_window(60)
+    timeline = panel.grid.timeline
+    assert timeline.state_at_end("Agent-2") is State.CLOSED
+    for n in range(ctx.config.circuit_breaker_threshold):
+        send(ctx, qtbot, "Agent-1", "Agent-2", content=f"Try {n}")
+    qtbot.waitUntil(lambda: timeline.state_at_end("Agent-2") is State.OPEN, timeout=10_000)
+    assert timeline.state_at_end("Agent-1") is State.CLOSED
+    open_band = [b for b in timeline.bands if b.agent == "Agent-2"][-1]
+    row = timeline.agents.index("Agent-2")
+    n = timeline.bands.index(open_band)
+    brush = timeline.bars.opts["brushes"][n]
+    assert brush.color().name() == STATE_COLOURS[State.OPEN]
+    assert timeline.bars.opts["y0"][n] < row < timeline.bars.opts["y1"][n]
+    assert timeline.bars.opts["x0"][n] == pytest.approx(open_band.start + panel.grid.offset)
+    ctx.monitor.sample()
+    assert ctx.monitor.series(BREAKER_GAUGE, {"agent": "Agent-2"})[1][-1] == State.OPEN
+    ctx.delivery.dispatcher.breakers.get("Agent-1").force_open()
+    qtbot.waitUntil(lambda: timeline.state_at_end("Agent-1") is State.FORCED_OPEN)
+
+
+def test_a_roster_change_updates_the_rows_and_the_agent_choice(make_ctx, qtbot, open_panel):
+    ctx = make_ctx()
+    panel = open_panel(ctx)
+    panel.set_agent("Agent-2")
+    with qtbot.waitSignal(ctx.sig_roster_changed):
+        ctx.set_roster(dry_roster("Agent-2", "Agent-3", "Agent-4"))
+    assert panel.grid.timeline.agents == ("Agent-2", "Agent-3", "Agent-4")
+    assert [panel.agent_box.itemData(i) for i in range(panel.agent_box.count())] == [
+        None, "Agent-2", "Agent-3", "Agent-4"]
+    assert panel.agent == "Agent-2"
+    assert timeline_agents_with_bands(panel) == {"Agent-2", "Agent-3", "Agent-4"}
+    with qtbot.waitSignal(ctx.sig_roster_changed):
+        ctx.set_roster(dry_roster("Agent-3"))
+    assert panel.agent is None  # the chosen agent left: back to all agents
+
+
+def timeline_agents_with_bands(panel: ChartsPanel) -> set[str]:
+    return {band.agent for band in panel.grid.timeline.bands}
+
+
+def test_no_timer_runs_after_shutdown(make_ctx, qtbot, open_panel):
+    panel = open_panel()
+    mine = [panel._frame_timer, panel._tick_timer]
+    assert all(t.isActive() for t in mine)
+    panel.shutdown()
+    assert not [t for t in panel.findChildren(QTimer) if t.isActive()]
+    assert not any(t.isActive() for t in mine)
+
+
+def test_a_hidden_panel_keeps_counting_the_queue_but_draws_nothing(make_ctx, qtbot, open_panel):
+    ctx = make_ctx(start=False)
+    clock = Clock(3_000.0)
+    panel = open_panel(ctx, clock=clock)
+    panel.hide()
+    fill(ctx, clock, 10)
+    counted = []
+    original_done = panel._on_counts_done
+    panel._on_counts_done = lambda counts: (counted.append(counts), original_done(counts))
+    panel._tick_timer.timeout.emit()
+    qtbot.waitUntil(lambda: bool(counted))
+    qtbot.wait(250)
+    assert len(original(panel.grid.curves["finished"])[0]) == 0
+    panel.show()
+    assert len(original(panel.grid.curves["finished"])[0]) == 10
+
+
+def test_screenshot_after_real_deliveries_with_one_failing(make_ctx, qtbot, open_panel, transports):
+    transports.fail_times["Agent-3"] = 1000
+    ctx = make_ctx(roster=dry_roster("Agent-1", "Agent-2", "Agent-3", "Agent-4"))
+    panel = open_panel(ctx)
+    panel.set_window(60)
+    for n in range(8):
+        send(ctx, qtbot, "Agent-1", "Agent-2", "Agent-3", "Agent-4", content=f"Round {n}")
+        # once its breaker is open, Agent-3's deliveries are refused untried and not counted
+        qtbot.waitUntil(lambda n=n: ctx.monitor.delivery_stats()["ok"] >= 3 * (n + 1), timeout=5000)
+        ctx.monitor.sample()
+        qtbot.wait(150)
+    qtbot.waitUntil(lambda: panel.grid.timeline.state_at_end("Agent-3") is State.OPEN, timeout=5000)
+    qtbot.waitUntil(lambda: "failed" in panel.now_label.text(), timeout=3000)
+    qtbot.wait(1200)  # a tick later the open band has a visible width
+    Path("/tmp/shots").mkdir(exist_ok=True)
+    assert panel.grab().save("/tmp/shots/charts.png")
+
+
+def test_in_the_window_its_commands_work_and_closing_stops_every_timer(make_ctx, qtbot):
+    from gui.charts.health import HealthPanel
+    from gui.mainwindow import MainWindow
+
+    ctx = make_ctx()
+    window = MainWindow(ctx, [ChartsPanel, HealthPanel])
+    qtbot.addWidget(window)
+    window.show()
+    charts, health = window.panels["charts"], window.panels["health"]
+    assert window.dockWidgetArea(window.docks["charts"]) == Qt.DockWidgetArea.BottomDockWidgetArea
+    assert window.dockWidgetArea(window.docks["health"]) == Qt.DockWidgetArea.LeftDockWidgetArea
+    texts = [a.text() for a in window.all_commands()]
+    assert {"Pause charts", "Charts: show the last 15 min", "Refresh health now"} <= set(texts)
+    charts.pause_action.trigger()
+    assert charts.paused
+    window.close()
+    running = [t for p in (charts, health) for t in p.findChildren(QTimer) if t.isActive()]
+    assert running == []
+
+
+def test_narrow_panels_put_the_charts_two_by_two_and_keep_room_for_every_row(make_ctx, qtbot, open_panel):
+    panel = open_panel(make_ctx(roster=dry_roster(*(f"Agent-{n}" for n in range(1, 9)))))
+    grid = panel.grid
+    assert grid.columns == 4
+    assert [grid.ci.items[grid.plots[c.key]][0] for c in CHARTS] == [(0, 0), (0, 1), (0, 2), (0, 3)]
+    wide_minimum = grid.minimumHeight()
+    panel.resize(620, 380)
+    qtbot.waitUntil(lambda: grid.columns == 2)
+    assert [grid.ci.items[grid.plots[c.key]][0] for c in CHARTS] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert grid.ci.items[grid.timeline][0] == (2, 0)
+    assert grid.minimumHeight() > wide_minimum
+    assert grid.timeline.minimumHeight() >= 8 * 14  # eight agent rows stay legible
+    assert "forced open" in grid.timeline.titleLabel.text
+    panel.resize(1300, 380)
+    qtbot.waitUntil(lambda: grid.columns == 4)
+
+
+def test_a_failed_count_is_reported_and_a_stopped_runner_stops_the_panel(make_ctx, qtbot, open_panel, monkeypatch):
+    ctx = make_ctx(start=False)
+    ctx.settings.set("charts/window", 42, 300)  # not a choice offered: the default is used
+    panel = open_panel(ctx)
+    assert panel.window == 300
+    qtbot.waitUntil(lambda: not panel._counting)
+
+    def broken():
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(ctx.store, "counts_by_state", broken)
+    with qtbot.waitSignal(ctx.sig_status) as status:
+        panel._tick_timer.timeout.emit()
+    assert status.args == ["Charts: the outbox could not be counted (OSError)"]
+    ctx.jobs.shutdown()
+    panel._tick_timer.timeout.emit()
+    assert not panel._tick_timer.isActive() and not panel._frame_timer.isActive()
