@@ -1,0 +1,53 @@
+"""The integration API: put Quarterdeck's validation, resilience and monitoring around your own code.
+
+- ``@coordinate_operation``: validate a function's arguments, retry it with backoff behind a
+  circuit breaker named after the operation, record its calls, times and last error;
+- ``CoordinationServiceWrapper``: the same around every public method of an existing object;
+- ``CoordinationMiddleware``: per-route JSON body rules (422), safe 500s with a correlation id,
+  request metrics, ``/metrics`` and ``/health``, for WSGI (``.wsgi(app)``) and ASGI (``.asgi(app)``);
+- ``CoordinationEventProcessor``: handlers per event type, with a SQLite dead-letter store that
+  can be listed, replayed and purged (also ``quarterdeck deadletter``);
+- ``CoordinationHealthChecker`` and ``CoordinationMetricsExporter``: the health tree and the
+  Prometheus text of all of the above.
+
+Shared defaults (one monitor, one breaker registry, the dead-letter file) are in ``defaults``.
+"""
+from core.integration.deadletter import DeadLetter, DeadLetterStore
+from core.integration.decorator import CoordinationServiceWrapper, coordinate_operation
+from core.integration.defaults import default_breakers, default_dead_letter_path, default_monitor
+from core.integration.events import CoordinationEventProcessor, EventResult, NoHandler
+from core.integration.exporter import CoordinationMetricsExporter
+from core.integration.health import CoordinationHealthChecker
+from core.integration.middleware import CoordinationMiddleware
+from core.integration.operation import Operation, Outcome
+from core.integration.policy import ErrorConfig
+from core.integration.rules import FieldRules, ValidationError
+from core.integration.tracking import LastError, OperationTracker, tracker_for
+from core.resilience import CallNotPermitted, PermanentError, RetryableError
+
+__all__ = [
+    "CallNotPermitted",
+    "CoordinationEventProcessor",
+    "CoordinationHealthChecker",
+    "CoordinationMetricsExporter",
+    "CoordinationMiddleware",
+    "CoordinationServiceWrapper",
+    "DeadLetter",
+    "DeadLetterStore",
+    "ErrorConfig",
+    "EventResult",
+    "FieldRules",
+    "LastError",
+    "NoHandler",
+    "Operation",
+    "OperationTracker",
+    "Outcome",
+    "PermanentError",
+    "RetryableError",
+    "ValidationError",
+    "coordinate_operation",
+    "default_breakers",
+    "default_dead_letter_path",
+    "default_monitor",
+    "tracker_for",
+]

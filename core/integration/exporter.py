@@ -1,0 +1,80 @@
+"""Prometheus text for the coordinated operations: the monitor's families plus breakers and dead letters.
+
+The monitor is exported by core's ``MonitorCollector`` (so ``quarterdeck_operation_calls_total``,
+``quarterdeck_operation_seconds`` and ``quarterdeck_http_requests_total`` appear as recorded). The
+operation breakers are exported here, labelled ``operation`` rather than core's ``agent``:
+
+- ``quarterdeck_operation_breaker_state{operation}``: 0 closed, 1 open, 2 half-open, 3 disabled,
+  4 forced open;
+- ``quarterdeck_operation_breaker_failure_ratio{operation}``: 0-1, left out below the window's
+  minimum of calls;
+- ``quarterdeck_operation_breaker_not_permitted_calls_total{operation}``;
+- ``quarterdeck_dead_letters{event_type}``: events waiting for a replay (with a store only).
+
+Everything lives in a private registry, never the global one, and is read only when scraped.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from core.integration.defaults import default_breakers, default_monitor
+from core.monitor import Monitor
+from core.monitor.prometheus import CONTENT_TYPE, PREFIX, MonitorCollector
+from core.resilience import BreakerRegistry
+
+__all__ = ["CONTENT_TYPE", "CoordinationMetricsExporter", "OperationCollector"]
+
+
+class OperationCollector(Collector):
+    def __init__(self, breakers: BreakerRegistry, dead_letters: Any = None) -> None:
+        self.breakers = breakers
+        self.dead_letters = dead_letters
+
+    def collect(self) -> Iterator[Metric]:
+        state = GaugeMetricFamily(
+            PREFIX + "operation_breaker_state",
+            "Operation breaker state: 0 closed, 1 open, 2 half-open, 3 disabled, 4 forced open.",
+            labels=["operation"])
+        ratio = GaugeMetricFamily(PREFIX + "operation_breaker_failure_ratio",
+                                  "Failed share of the calls in the operation breaker's window.",
+                                  labels=["operation"])
+        refused = CounterMetricFamily(PREFIX + "operation_breaker_not_permitted_calls",
+                                      "Calls the operation breaker refused.", labels=["operation"])
+        for breaker in self.breakers:
+            snap = breaker.snapshot()
+            state.add_metric([snap.name], int(snap.state))
+            if snap.failure_rate >= 0:
+                ratio.add_metric([snap.name], snap.failure_rate / 100)
+            refused.add_metric([snap.name], snap.not_permitted)
+        yield from (state, ratio, refused)
+        if self.dead_letters is not None:
+            waiting = GaugeMetricFamily(PREFIX + "dead_letters", "Events waiting for a replay.",
+                                        labels=["event_type"])
+            for event_type, count in sorted(self.dead_letters.counts().items()):
+                waiting.add_metric([event_type], count)
+            yield waiting
+
+
+class CoordinationMetricsExporter:
+    """``export_metrics()`` is the text to serve as ``content_type`` at ``/metrics``."""
+
+    content_type = CONTENT_TYPE
+
+    def __init__(self, monitor: Monitor | None = None, breakers: BreakerRegistry | None = None,
+                 dead_letters: Any = None) -> None:
+        self.monitor = monitor if monitor is not None else default_monitor()
+        self.breakers = breakers if breakers is not None else default_breakers()
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(MonitorCollector(self.monitor))
+        self.registry.register(OperationCollector(self.breakers, dead_letters))
+
+    def export_bytes(self) -> bytes:
+        return generate_latest(self.registry)
+
+    def export_metrics(self) -> str:
+        return self.export_bytes().decode("utf-8")
