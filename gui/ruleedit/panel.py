@@ -31,7 +31,7 @@ class RulesPanel(Panel):
     TITLE = "Rules"
     NAME = "rules"
     AREA = Qt.DockWidgetArea.BottomDockWidgetArea
-    TAB_WITH = ""
+    TAB_WITH = "history"
 
     def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
