@@ -106,7 +106,8 @@ def test_save_as_template_writes_a_user_file(make_ctx, qtbot):
 def test_bundled_templates_are_offered_and_set_their_fields(make_ctx, qtbot):
     panel = make_panel(make_ctx, qtbot)
     assert {"onboarding", "wrap-up"} <= {t.name for t in list_templates()}
-    assert combo_texts(panel.templates.combo)[:3] == ["Template…", "onboarding", "wrap-up"]
+    offered = combo_texts(panel.templates.combo)
+    assert offered[0] == "Template…" and {"onboarding", "wrap-up"} <= set(offered[1:])
     with qtbot.waitSignal(panel.templates.sig_template_loaded):
         panel.templates.combo.activated.emit(1)
     assert panel.fields.message_type == "onboarding" and panel.fields.tags() == ("onboarding",)
