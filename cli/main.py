@@ -5,11 +5,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from cli import agents_cmd, config_cmd, deadletter_cmd, delivery_cmd, gui_cmd, monitor_cmd, rules_cmd
+from cli import (agents_cmd, config_cmd, contracts_cmd, deadletter_cmd, delivery_cmd, gui_cmd, monitor_cmd,
+                 onboard_cmd, rules_cmd)
 from cli.common import EXIT_USAGE, CliError
 from core import __version__
 
-COMMAND_MODULES = (rules_cmd, delivery_cmd, agents_cmd, monitor_cmd, config_cmd, deadletter_cmd, gui_cmd)
+COMMAND_MODULES = (rules_cmd, delivery_cmd, agents_cmd, onboard_cmd, contracts_cmd, monitor_cmd, config_cmd,
+                   deadletter_cmd, gui_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,6 +27,8 @@ PANELS = (
     "gui.charts.panel:ChartsPanel",
     "gui.charts.health:HealthPanel",
     "gui.history.panel:HistoryPanel",
+    "gui.contracts.panel:ContractsPanel",
+    "gui.onboarding.panel:OnboardingPanel",
 )
 
 

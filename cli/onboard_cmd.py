@@ -1,0 +1,138 @@
+"""`quarterdeck onboard`: wrap up agents' current chats and onboard them into new ones.
+
+For each agent (captains last): the wrap-up template to its current chat, then its new-chat keys
+and the onboarding template at its onboarding point. Everything is rendered and checked first
+(an unknown placeholder names file:line:column and nothing is queued); then the command queues
+the run in the outbox, delivers it in-process and waits for every outcome, like ``send``.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from cli.agents_cmd import read_roster
+from cli.common import EXIT_FAIL, EXIT_OK, CliError
+from cli.delivery_cmd import _event_dict
+from core.onboarding import STEPS, STYLES
+
+DESCRIPTION = (
+    "For each agent, in order: the wrap-up message to its current chat, then its new-chat keys, "
+    "then the onboarding template at its onboarding point. Agents whose role is captain go last. "
+    "Templates: wrap-up.md and onboarding-<style>.md in your templates folder, else the bundled "
+    "ones; placeholders {agent_id}, {role}, {contract}.")
+
+
+def register(sub) -> None:
+    onboard = sub.add_parser("onboard", help="wrap up agents' chats and onboard them into new chats",
+                             description=DESCRIPTION)
+    onboard.add_argument("agents", nargs="*", metavar="AGENT", help="agents to onboard (or --all)")
+    onboard.add_argument("--all", action="store_true", help="every enabled agent on the roster")
+    onboard.add_argument("--style", choices=STYLES, default="friendly",
+                         help="which onboarding template (default friendly)")
+    onboard.add_argument("--urgent", action="store_true",
+                         help="send both messages urgent: the agents' urgent submit keys, ahead of normal mail")
+    onboard.add_argument("--sender", default="Captain")
+    onboard.add_argument("--templates", type=Path, metavar="DIR",
+                         help="your templates folder (default: templates/ in the user config dir)")
+    onboard.add_argument("--stagger", type=float, default=0.05, help="seconds between agents (default 0.05)")
+    onboard.add_argument("--dry-run", action="store_true", help="print each agent's two texts; send nothing")
+    onboard.add_argument("--roster", type=Path, metavar="PATH", help="agents.yaml (default: user config dir)")
+    onboard.add_argument("--data-dir", type=Path, metavar="DIR", help="where the outbox lives")
+    onboard.add_argument("--json", action="store_true", help="machine-readable output")
+    onboard.set_defaults(func=cmd_onboard)
+
+
+def cmd_onboard(args) -> int:
+    from core.onboarding import OnboardingError, build_plan, store_contracts
+    from core.session import Session
+    from core.store import default_db_path
+
+    if bool(args.agents) == bool(args.all):
+        raise CliError("name the agents to onboard, or give --all (not both)")
+    _, roster = read_roster(args)
+    # a dry run checks against the real rules but queues into a throw-away outbox
+    data_dir = Path(tempfile.mkdtemp(prefix="quarterdeck-dry-")) if args.dry_run else args.data_dir
+    session = Session.open(config_file=args.config, roster=roster, data_dir=data_dir, stagger=args.stagger)
+    try:
+        plan = build_plan(session.roster, None if args.all else args.agents, style=args.style,
+                          urgent=args.urgent, sender=args.sender, validator=session.validator,
+                          contract_for=store_contracts(default_db_path(args.data_dir)),
+                          user_dir=args.templates)
+    except OnboardingError as exc:
+        session.close()
+        raise CliError(f"{exc}\nNothing was queued.") from exc
+    if args.dry_run:
+        session.close()
+        return _print_plan(plan, args.json)
+    try:
+        return _run(session, plan, args.json)
+    finally:
+        session.close()
+
+
+def _print_plan(plan, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({**plan.to_json(), "dry_run": True}, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(f"Onboarding {', '.join(plan.agent_ids)} ({plan.style}, {plan.priority} priority; captains last)")
+    print(f"templates: {plan.wrapup_template.path}, {plan.onboarding_template.path}")
+    for note in plan.notes:
+        print(f"note: {note}")
+    for step in plan.steps:
+        wrapup, onboarding = step.texts()
+        print(f"\n=== {step.agent_id} ({step.role or 'no role'}, {step.transport}; not sent)")
+        print(f"--- 1. wrap-up, to the current chat\n{wrapup}")
+        print(f"--- 2. new chat, then the onboarding\n{onboarding}")
+    return EXIT_OK
+
+
+def _run(session, plan, as_json: bool) -> int:
+    from core.onboarding import OnboardingProgress, gate_for, queue_plan
+
+    progress = OnboardingProgress()
+    progress.start(plan)
+
+    def heard(event) -> None:
+        if progress.event(event) is None or as_json:
+            return
+        agent_id, step = progress.where(event.message_id) or (event.agent_id, "?")
+        if event.state == "retrying":
+            print(f"{agent_id:<16} {step:<10} retrying   attempt {event.attempt} failed: {event.detail}",
+                  file=sys.stderr)
+        elif event.state in ("delivered", "failed", "cancelled", "paused"):
+            took = f"{event.latency:.2f}s" if event.latency is not None else "-"
+            note = "confirmed" if event.confirmed else event.detail
+            print(f"{agent_id:<16} {step:<10} {event.state:<10} {took:>7}  {note}".rstrip())
+
+    session.dispatcher.add_listener(heard)  # before the gate's: a failed wrap-up prints before the cancel
+    gate = gate_for(session.dispatcher, session.store)
+    gate.add_listener(heard)
+    queued = queue_plan(session, plan, gate)
+    progress.queued(queued)
+    if not as_json:
+        for (agent_id, step), why in queued.not_queued.items():
+            print(f"{agent_id:<16} {step:<10} {why}")
+    session.dispatcher.run(until=lambda: progress.finished or progress.paused, idle_wait=0.05)
+    if progress.paused and not as_json:
+        print("GUI delivery paused: someone is using the mouse. The rest stays queued for the panel "
+              "or the next command (see `quarterdeck status`).", file=sys.stderr)
+    if as_json:
+        print(json.dumps(_results(plan, progress), indent=2, ensure_ascii=False))
+    else:
+        print(progress.summary())
+    return EXIT_OK if progress.succeeded else EXIT_FAIL
+
+
+def _results(plan, progress) -> dict:
+    agents = []
+    for step in plan.steps:
+        entry = {"agent": step.agent_id, "role": step.role}
+        for name in STEPS:
+            row = progress.row(step.agent_id, name)
+            entry[name] = _event_dict(row) if row is not None else {
+                "agent": step.agent_id, "state": progress.state(step.agent_id, name),
+                "detail": progress.text(step.agent_id, name)}
+        agents.append(entry)
+    return {"style": plan.style, "priority": plan.priority, "ok": progress.succeeded, "agents": agents}

@@ -1,0 +1,58 @@
+"""Queue one message through a session and deliver until each of its recipients has an outcome.
+
+The path every command that sends takes (``quarterdeck send``, ``quarterdeck contracts send``):
+the session's rules refuse a bad message before it is stored, the outbox records it, and this
+process's dispatcher delivers it while the progress of each recipient is printed.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from cli.common import CliError
+
+
+def submit_and_wait(session: Any, message: Any, *, captain_last: bool = False, quiet: bool = False) -> list:
+    """The final DeliveryEvent of each recipient, in delivery order; a refusal is a CliError.
+
+    ``quiet`` (for ``--json``) prints nothing; otherwise one line per outcome goes to stdout and
+    each retry to stderr.
+    """
+    from core.delivery.submit import SubmitRefused, UnknownRecipient
+
+    try:
+        submission = session.submit(message, captain_last=captain_last)
+    except SubmitRefused as exc:
+        for v in exc.report.violations:
+            print(f"  {v.severity:<7} {v.rule_id}: {v.message}", file=sys.stderr)
+        raise CliError(str(exc)) from exc
+    except UnknownRecipient as exc:
+        raise CliError(str(exc)) from exc
+    finals: dict[int, Any] = {}
+    mine = set(submission.delivery_ids)
+
+    def progress(event: Any) -> None:
+        if event.delivery_id in mine:
+            report_progress(event, finals, quiet=quiet)
+
+    session.dispatcher.add_listener(progress)
+    session.dispatcher.run(until=lambda: len(finals) == len(mine), idle_wait=0.05)
+    return [finals[i] for i in submission.delivery_ids]
+
+
+def report_progress(event: Any, finals: dict[int, Any], *, quiet: bool) -> None:
+    """Keep ``event`` if it ends its delivery for this process, and print it unless ``quiet``."""
+    if event.state in ("delivered", "failed", "cancelled", "paused"):
+        # paused: a person took the mouse; the delivery is queued again for the next process
+        finals[event.delivery_id] = event
+        if not quiet:
+            took = f"{event.latency:.2f}s" if event.latency is not None else "-"
+            note = "confirmed" if event.confirmed else event.detail
+            print(f"{event.agent_id:<16} {event.state:<10} {took:>7}  attempts {event.attempt}  {note}")
+    elif event.state == "retrying" and not quiet:
+        print(f"{event.agent_id:<16} retrying   attempt {event.attempt} failed: {event.detail}", file=sys.stderr)
+
+
+def event_dict(e: Any) -> dict:
+    return {"agent": e.agent_id, "state": e.state, "attempts": e.attempt, "detail": e.detail,
+            "latency_s": e.latency, "confirmed": e.confirmed, "delivery_id": e.delivery_id}
