@@ -22,7 +22,8 @@ from gui.panel import Panel
 
 log = logging.getLogger(__name__)
 
-STATUS_COLOURS = {"UP": "#2e7d32", "DOWN": "#c62828", "OUT_OF_SERVICE": "#ef6c00", "UNKNOWN": "#757575"}
+STATUS_COLOURS = {"UP": "#2e7d32", "DEGRADED": "#f9a825", "DOWN": "#c62828", "OUT_OF_SERVICE": "#ef6c00",
+                  "UNKNOWN": "#757575"}
 
 
 class MainWindow(QMainWindow):
@@ -107,11 +108,21 @@ class MainWindow(QMainWindow):
             self.addAction(action)
 
     def _tabify_defaults(self) -> None:
+        self._front_docks: list[QDockWidget] = []
         for name, panel in self.panels.items():
             other = self.docks.get(type(panel).TAB_WITH)
             if other is not None:
                 self.tabifyDockWidget(other, self.docks[name])
-                other.raise_()
+                if other not in self._front_docks:
+                    self._front_docks.append(other)
+        # the first panel of each tab group is in front (once the docks exist on screen)
+        QTimer.singleShot(0, self._raise_front_docks)
+
+    @Slot()
+    def _raise_front_docks(self) -> None:
+        if self.ctx.settings.get_bytes("window/state") is None:
+            for dock in self._front_docks:
+                dock.raise_()
 
     def _build_menus(self) -> None:
         menu = self.menuBar()

@@ -15,7 +15,7 @@ from core.resilience import State
 from gui.charts.panel import ChartsPanel
 from gui.charts.plots import CHARTS
 from gui.charts.style import STATE_COLOURS
-from gui_fixtures import dry_roster
+from gui_fixtures import dry_roster, shots_dir
 
 
 class Clock:
@@ -266,8 +266,7 @@ def test_screenshot_after_real_deliveries_with_one_failing(make_ctx, qtbot, open
     qtbot.waitUntil(lambda: panel.grid.timeline.state_at_end("Agent-3") is State.OPEN, timeout=5000)
     qtbot.waitUntil(lambda: "failed" in panel.now_label.text(), timeout=3000)
     qtbot.wait(1200)  # a tick later the open band has a visible width
-    Path("/tmp/shots").mkdir(exist_ok=True)
-    assert panel.grab().save("/tmp/shots/charts.png")
+    assert panel.grab().save(str(shots_dir() / "charts.png"))
 
 
 def test_in_the_window_its_commands_work_and_closing_stops_every_timer(make_ctx, qtbot):

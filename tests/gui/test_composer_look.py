@@ -7,6 +7,7 @@ from core.models import Agent, DryRunTransport
 from core.roster import Roster
 from gui.composer.panel import ComposerPanel
 from gui.mainwindow import MainWindow
+from gui_fixtures import shots_dir
 
 
 def swarm() -> Roster:
@@ -58,5 +59,4 @@ def test_screenshot_with_violations_and_a_finished_send(make_ctx, qtbot, transpo
     qtbot.waitUntil(lambda: panel.last_check is not None and panel.checks.list.count() == 3)
     assert panel.checks.score.text() == "63 · FAIL" and not panel.send_button.isEnabled()
     assert panel.progress.retry_button.isEnabled()
-    Path("/tmp/shots").mkdir(exist_ok=True)
-    assert panel.grab().save("/tmp/shots/composer.png")
+    assert panel.grab().save(str(shots_dir() / "composer.png"))

@@ -149,3 +149,28 @@ class _Interrupted:
             self.raised = True
             raise HumanActivity((1, 1), (50, 60))
         return self.inner.deliver(request, stop)
+
+
+def test_the_whole_window_with_every_panel_after_real_deliveries(make_ctx, qtbot, transports):
+    """Every panel docked in one window, fed by real deliveries (one agent failing); saved as
+    a screenshot artifact to look at."""
+    from gui.app import load_panels
+    from gui_fixtures import dry_roster, shots_dir
+
+    transports.fail_times["Agent-3"] = 10**6
+    ctx = make_ctx(dry_roster("Agent-1", "Agent-2", "Agent-3", roles={"Agent-3": "tests"}))
+    window = MainWindow(ctx, load_panels())
+    qtbot.addWidget(window)
+    window.resize(1600, 1000)
+    window.show()
+    finished: list[str] = []
+    ctx.delivery.sig_delivery_event.connect(
+        lambda e: finished.append(e.state) if e.state in ("delivered", "failed") else None)
+    ctx.submit(Message(sender="Captain", type="broadcast", content="Post your status and push your branch."))
+    qtbot.waitUntil(lambda: len(finished) == 3, timeout=10_000)
+    assert sorted(finished) == ["delivered", "delivered", "failed"]
+    assert set(window.panels) >= {"roster", "composer", "rules", "charts", "health", "history"}
+    qtbot.wait(1200)  # the 1 s status, health and chart refreshes run once
+    assert "DEGRADED" in window.health_label.text() and "#f9a825" in window.health_label.text()
+    assert window.grab().save(str(shots_dir() / "main-window.png"))
+    window.close()

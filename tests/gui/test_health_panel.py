@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from gui_fixtures import dry_roster
+from gui_fixtures import dry_roster, shots_dir
 from core.models import Message
 from gui.charts.health import HealthPanel
 
@@ -139,5 +139,4 @@ def test_screenshot_after_real_deliveries_with_one_failing(make_ctx, qtbot, open
     qtbot.waitUntil(lambda: all(row(panel, "agents", a)[0] == "UP" for a in ("Agent-1", "Agent-2", "Agent-4")),
                     timeout=3000)
     assert panel.status_label.text() == "DOWN" and panel.summary_label.text() == "4 agents: 3 up, 1 down"
-    Path("/tmp/shots").mkdir(exist_ok=True)
-    assert panel.grab().save("/tmp/shots/health.png")
+    assert panel.grab().save(str(shots_dir() / "health.png"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from gui_fixtures import shots_dir
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
@@ -14,7 +15,7 @@ from core.templates import user_templates_dir
 from gui.onboarding.model import AGENT, ONBOARDING, ROLE, WRAPUP
 from gui.onboarding.panel import OnboardingPanel
 
-SHOTS = Path("/tmp/shots")
+SHOTS = shots_dir()
 
 
 def crew(*specs: tuple[str, str]) -> Roster:

@@ -1,6 +1,8 @@
 """Show targets: one click-through window per screen with a crosshair at every gui agent's points."""
 from __future__ import annotations
 
+from gui_fixtures import shots_dir
+
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QPoint, Qt
@@ -74,8 +76,7 @@ def save_screenshot(window) -> None:
     painter.fillRect(500, 380, 260, 80, QColor("#e8e8e8"))
     painter.drawPixmap(0, 0, window.grab())
     painter.end()
-    Path("/tmp/shots").mkdir(exist_ok=True)
-    assert shot.save("/tmp/shots/overlay.png")
+    assert shot.save(str(shots_dir() / "overlay.png"))
 
 
 def test_the_toggle_and_esc_hide_the_targets_and_that_esc_is_not_stop_all(make_ctx, qtbot):

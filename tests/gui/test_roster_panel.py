@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from gui_fixtures import shots_dir
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
@@ -139,5 +140,4 @@ def test_screenshot_after_real_deliveries_with_one_failing(make_ctx, qtbot, tran
                     and status(panel, "Agent-4") == "delivered" and status(panel, "Agent-2") == "delivered",
                     timeout=10_000)
     panel.select_agent("Agent-1")
-    Path("/tmp/shots").mkdir(exist_ok=True)
-    assert panel.grab().save("/tmp/shots/roster.png")
+    assert panel.grab().save(str(shots_dir() / "roster.png"))
