@@ -83,8 +83,9 @@ def test_window_has_stop_all_health_and_queue_and_remembers_its_layout(make_ctx,
     window = MainWindow(ctx, [])
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: "0 queued" in window.queue_label.text())
-    assert "UP" in window.health_label.text()
+    # the health line is refreshed every second: UP once the delivery thread is serving
+    qtbot.waitUntil(lambda: "0 queued" in window.queue_label.text() and "UP" in window.health_label.text(),
+                    timeout=3000)
     assert window.findChild(object, "stop-all-button").isVisible()
     assert window.stop_action.shortcut().toString() == "Esc"
     window.stop_action.trigger()
