@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 from pathlib import Path
 
 from cli.agents_cmd import read_roster
-from cli.common import EXIT_FAIL, EXIT_OK, CliError, read_text_arg
+from cli.common import EXIT_FAIL, EXIT_OK, read_text_arg
 from core.models import STANDARD_TAGS
 
 
@@ -60,7 +59,7 @@ def _open_store(args):
 
 def cmd_send(args) -> int:
     from core.delivery.dryrun import DryRunDelivery
-    from core.delivery.submit import SubmitRefused, UnknownRecipient
+    from cli.submit_wait import event_dict, submit_and_wait
     from core.models import Message
     from core.session import Session
 
@@ -73,45 +72,15 @@ def cmd_send(args) -> int:
                            transport_factory=factory, stagger=args.stagger)
     message = Message(sender=args.sender, recipients=args.agents or [], priority=args.priority,
                       type="broadcast" if args.broadcast else args.msg_type, tags=args.tags, content=text)
-    try:
-        submission = session.submit(message, captain_last=args.captain_last)
-    except SubmitRefused as exc:
-        for v in exc.report.violations:
-            print(f"  {v.severity:<7} {v.rule_id}: {v.message}", file=sys.stderr)
-        raise CliError(str(exc)) from exc
-    except UnknownRecipient as exc:
-        raise CliError(str(exc)) from exc
-    finals: dict[int, object] = {}
-    session.dispatcher.add_listener(lambda e: _progress(e, finals, submission.delivery_ids, args.json))
-    session.dispatcher.run(until=lambda: len(finals) == len(submission.delivery_ids), idle_wait=0.05)
-    results = [finals[i] for i in submission.delivery_ids]
+    results = submit_and_wait(session, message, captain_last=args.captain_last, quiet=args.json)
     session.close()
     if args.json:
-        print(json.dumps({"message_id": message.id, "results": [_event_dict(e) for e in results]}, indent=2))
+        print(json.dumps({"message_id": message.id, "results": [event_dict(e) for e in results]}, indent=2))
     elif args.dry_run:
         for agent_id, transport in dry.items():
             for req in transport.sent:
                 print(f"--- {agent_id} ({session.roster.get(agent_id).transport.kind}, not sent)\n{req.text}")
     return EXIT_OK if all(e.state == "delivered" for e in results) else EXIT_FAIL
-
-
-def _progress(event, finals: dict, mine: tuple[int, ...], quiet: bool) -> None:
-    if event.delivery_id not in mine:
-        return
-    if event.state in ("delivered", "failed", "cancelled", "paused"):
-        # paused: a person took the mouse; the delivery is queued again for the next process
-        finals[event.delivery_id] = event
-        if not quiet:
-            took = f"{event.latency:.2f}s" if event.latency is not None else "-"
-            note = "confirmed" if event.confirmed else event.detail
-            print(f"{event.agent_id:<16} {event.state:<10} {took:>7}  attempts {event.attempt}  {note}")
-    elif event.state == "retrying" and not quiet:
-        print(f"{event.agent_id:<16} retrying   attempt {event.attempt} failed: {event.detail}", file=sys.stderr)
-
-
-def _event_dict(e) -> dict:
-    return {"agent": e.agent_id, "state": e.state, "attempts": e.attempt, "detail": e.detail,
-            "latency_s": e.latency, "confirmed": e.confirmed, "delivery_id": e.delivery_id}
 
 
 def cmd_history(args) -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cli.agents_cmd import read_roster
 from cli.common import EXIT_FAIL, EXIT_OK, CliError
-from cli.delivery_cmd import _event_dict
+from cli.submit_wait import event_dict
 from core.onboarding import STEPS, STYLES
 
 DESCRIPTION = (
@@ -131,7 +131,7 @@ def _results(plan, progress) -> dict:
         entry = {"agent": step.agent_id, "role": step.role}
         for name in STEPS:
             row = progress.row(step.agent_id, name)
-            entry[name] = _event_dict(row) if row is not None else {
+            entry[name] = event_dict(row) if row is not None else {
                 "agent": step.agent_id, "state": progress.state(step.agent_id, name),
                 "detail": progress.text(step.agent_id, name)}
         agents.append(entry)
