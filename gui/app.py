@@ -29,6 +29,7 @@ PANELS = (
     "gui.history.panel:HistoryPanel",
     "gui.contracts.panel:ContractsPanel",
     "gui.onboarding.panel:OnboardingPanel",
+    "gui.deadletters.panel:DeadLettersPanel",
 )
 
 
