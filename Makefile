@@ -17,3 +17,18 @@ bench: bootstrap
 
 clean:
 	rm -rf .venv build dist .coverage htmlcov
+
+# -- packaging: the one-folder app (PyInstaller, installed on demand) and a pipx install check --
+.PHONY: app pipx-check
+PYINSTALLER := pyinstaller>=6.10,<7
+
+app: bootstrap
+	@$(PY) -c "import PyInstaller" 2>/dev/null || $(PY) -m pip install -q "$(PYINSTALLER)"
+	@start=$$(date +%s); \
+	$(PY) -m PyInstaller packaging/quarterdeck.spec --noconfirm --clean --log-level WARN \
+		--distpath dist --workpath build/pyinstaller || exit 1; \
+	echo "app: dist/quarterdeck built in $$(( $$(date +%s) - start )) s, $$(du -sh dist/quarterdeck | cut -f1)"
+	scripts/with-xvfb.sh $(PY) packaging/smoke_app.py dist/quarterdeck
+
+pipx-check: bootstrap
+	$(PY) -m pytest -p no:cacheprovider -q -m slow -k pipx tests/test_packaging_app.py

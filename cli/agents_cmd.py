@@ -5,7 +5,6 @@ import json
 import os
 import sys
 import time
-import warnings
 from pathlib import Path
 
 from cli.common import EXIT_FAIL, EXIT_OK, CliError
@@ -230,13 +229,13 @@ def pointer_module():
     """pyautogui, imported only here: on X11 importing it needs a display."""
     if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
         raise CliError("no display (DISPLAY is not set): the mouse pointer cannot be read")
+    from core.delivery.base import PermanentError
+    from core.delivery.gui import load_pyautogui
+
     try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=ResourceWarning, module=r"Xlib(\.|$)")
-            import pyautogui
-    except Exception as exc:
+        return load_pyautogui()
+    except PermanentError as exc:
         raise CliError(f"the mouse pointer cannot be read: {exc}") from exc
-    return pyautogui
 
 
 def cmd_check(args) -> int:

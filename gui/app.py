@@ -91,7 +91,8 @@ def _show_exception(kind: type[BaseException], error: BaseException, tb: Any) ->
     log.critical("unhandled error", exc_info=(kind, error, tb))
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    if QApplication.instance() is not None:
+    # offscreen nobody can close a dialog: a startup error would hang the process for ever
+    if QApplication.instance() is not None and QApplication.platformName() not in ("offscreen", "minimal"):
         QMessageBox.critical(None, "Quarterdeck: unexpected error",
                              f"{kind.__name__}: {error}\n\nDetails are in {user_log_dir() / 'quarterdeck.log'}.")
 
@@ -141,6 +142,7 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
     QCoreApplication.setApplicationName("Quarterdeck")
     QCoreApplication.setApplicationVersion(__version__)
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setDesktopFileName("quarterdeck")  # the Wayland app id: matches packaging/quarterdeck.desktop
     app.setWindowIcon(QIcon(str(bundled_assets_dir() / "quarterdeck.svg")))
     _install_qt_hooks()
 

@@ -9,6 +9,8 @@ DEB_PACKAGES=(
   # Qt offscreen
   libegl1 libgl1 libx11-6 libdbus-1-3 libfontconfig1 libfreetype6 libglib2.0-0 libxkbcommon0
   fonts-dejavu-core
+  # desktop-file-validate checks packaging/quarterdeck.desktop
+  desktop-file-utils
   # Qt on X11 (xcb)
   libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-glx0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-randr0 libxcb-render-util0 libxcb-render0 libxcb-shape0 libxcb-shm0 libxcb-sync1

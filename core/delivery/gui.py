@@ -60,6 +60,12 @@ class EmergencyStop(DeliveryError):
 def load_pyautogui() -> Any:
     """Import PyAutoGUI, or raise ``PermanentError`` naming why no display can be driven."""
     try:
+        import tkinter  # noqa: F401
+    except ImportError:
+        # PyAutoGUI imports MouseInfo as optional, but MouseInfo calls sys.exit() when tkinter is
+        # missing (a Python without python3-tk); marked absent, PyAutoGUI does without it
+        sys.modules.setdefault("mouseinfo", None)
+    try:
         with warnings.catch_warnings():
             # python-xlib opens the Xauthority file without closing it.
             warnings.filterwarnings("ignore", category=ResourceWarning, module=r"Xlib(\.|$)")

@@ -24,7 +24,7 @@ from prometheus_client.registry import Collector
 
 from core.integration.defaults import default_breakers, default_monitor
 from core.monitor import Monitor
-from core.monitor.prometheus import CONTENT_TYPE, PREFIX, MonitorCollector
+from core.monitor.prometheus import CONTENT_TYPE, PREFIX, MonitorCollector, breaker_families
 from core.resilience import BreakerRegistry
 
 __all__ = ["CONTENT_TYPE", "CoordinationMetricsExporter", "OperationCollector"]
@@ -36,22 +36,8 @@ class OperationCollector(Collector):
         self.dead_letters = dead_letters
 
     def collect(self) -> Iterator[Metric]:
-        state = GaugeMetricFamily(
-            PREFIX + "operation_breaker_state",
-            "Operation breaker state: 0 closed, 1 open, 2 half-open, 3 disabled, 4 forced open.",
-            labels=["operation"])
-        ratio = GaugeMetricFamily(PREFIX + "operation_breaker_failure_ratio",
-                                  "Failed share of the calls in the operation breaker's window.",
-                                  labels=["operation"])
-        refused = CounterMetricFamily(PREFIX + "operation_breaker_not_permitted_calls",
-                                      "Calls the operation breaker refused.", labels=["operation"])
-        for breaker in self.breakers:
-            snap = breaker.snapshot()
-            state.add_metric([snap.name], int(snap.state))
-            if snap.failure_rate >= 0:
-                ratio.add_metric([snap.name], snap.failure_rate / 100)
-            refused.add_metric([snap.name], snap.not_permitted)
-        yield from (state, ratio, refused)
+        yield from breaker_families(self.breakers, "operation_breaker", "operation", "operation breaker",
+                                    "Operation breaker")
         if self.dead_letters is not None:
             waiting = GaugeMetricFamily(PREFIX + "dead_letters", "Events waiting for a replay.",
                                         labels=["event_type"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from itertools import accumulate
+from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
@@ -60,22 +61,7 @@ class MonitorCollector(Collector):
             yield from self._breaker_families()
 
     def _breaker_families(self) -> Iterator[Metric]:
-        state = GaugeMetricFamily(
-            PREFIX + "breaker_state",
-            "Circuit breaker state: 0 closed, 1 open, 2 half-open, 3 disabled, 4 forced open.",
-            labels=["agent"])
-        ratio = GaugeMetricFamily(PREFIX + "breaker_failure_ratio",
-                                  "Failed share of the calls in the breaker's window.",
-                                  labels=["agent"])
-        refused = CounterMetricFamily(PREFIX + "breaker_not_permitted_calls",
-                                      "Calls the breaker refused.", labels=["agent"])
-        for breaker in self.breakers:
-            snap = breaker.snapshot()
-            state.add_metric([snap.name], int(snap.state))
-            if snap.failure_rate >= 0:
-                ratio.add_metric([snap.name], snap.failure_rate / 100)
-            refused.add_metric([snap.name], snap.not_permitted)
-        yield from (state, ratio, refused)
+        return breaker_families(self.breakers, "breaker", "agent")
 
 
 def make_registry(monitor: Monitor, breakers: Iterable[CircuitBreaker] | None = None
@@ -89,3 +75,24 @@ def make_registry(monitor: Monitor, breakers: Iterable[CircuitBreaker] | None = 
 def export_text(monitor: Monitor, breakers: Iterable[CircuitBreaker] | None = None) -> bytes:
     """The whole exposition in the text format, to be served as ``CONTENT_TYPE``."""
     return generate_latest(make_registry(monitor, breakers))
+
+
+def breaker_families(breakers: Any, stem: str, label: str, what: str = "breaker",
+                     title: str = "Circuit breaker") -> Iterator[Metric]:
+    """State, failure ratio and refused calls of each breaker, labelled ``label`` by its name
+    (``<prefix><stem>_state`` ...): the agents' breakers here, the operations' in integration."""
+    state = GaugeMetricFamily(
+        PREFIX + stem + "_state",
+        f"{title} state: 0 closed, 1 open, 2 half-open, 3 disabled, 4 forced open.",
+        labels=[label])
+    ratio = GaugeMetricFamily(PREFIX + stem + "_failure_ratio",
+                              f"Failed share of the calls in the {what}'s window.", labels=[label])
+    refused = CounterMetricFamily(PREFIX + stem + "_not_permitted_calls",
+                                  f"Calls the {what} refused.", labels=[label])
+    for breaker in breakers:
+        snap = breaker.snapshot()
+        state.add_metric([snap.name], int(snap.state))
+        if snap.failure_rate >= 0:
+            ratio.add_metric([snap.name], snap.failure_rate / 100)
+        refused.add_metric([snap.name], snap.not_permitted)
+    return iter((state, ratio, refused))
