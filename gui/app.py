@@ -177,6 +177,7 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
 
 def _beside_the_swarm(window: Any, count: int) -> None:
     """The demo's chat windows stay on top on the right half: the panel takes the left half."""
+    from PySide6.QtCore import QTimer
     from PySide6.QtGui import QGuiApplication
 
     from gui.demo.layout import Rect, free_area
@@ -187,7 +188,10 @@ def _beside_the_swarm(window: Any, count: int) -> None:
     geometry = screen.availableGeometry()
     area = free_area(count, Rect(geometry.x(), geometry.y(), geometry.width(), geometry.height()))
     if area is not None:
+        window.compact()
         window.setGeometry(area.x, area.y, area.width, area.height)
+        # once mapped too: the window manager places a new window where it likes
+        QTimer.singleShot(300, lambda: window.setGeometry(area.x, area.y, area.width, area.height))
 
 
 def _probe_first_paint(window: Any) -> None:

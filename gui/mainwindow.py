@@ -224,6 +224,17 @@ class MainWindow(QMainWindow):
             dock.raise_()
             dock.widget().setFocus()
 
+    def compact(self, keep: tuple[str, ...] = ("roster", "composer", "history")) -> None:
+        """Half a screen (the demo swarm takes the other half): roster above the composer, history
+        below, the other panels hidden (View brings them back). Not remembered."""
+        self._remember_layout = False
+        for name, dock in self.docks.items():
+            dock.setVisible(name in keep)
+        if "composer" in self.docks:
+            self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.docks["composer"])
+        if "roster" in self.docks and "composer" in self.docks:
+            self.splitDockWidget(self.docks["roster"], self.docks["composer"], Qt.Orientation.Vertical)
+
     # -- layout memory -----------------------------------------------------------------------
     def _restore(self) -> None:
         settings = self.ctx.settings
@@ -236,8 +247,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self._status_timer.stop()
-        self.ctx.settings.set("window/geometry", self.saveGeometry())
-        self.ctx.settings.set("window/state", self.saveState())
+        if getattr(self, "_remember_layout", True):
+            self.ctx.settings.set("window/geometry", self.saveGeometry())
+            self.ctx.settings.set("window/state", self.saveState())
         self.ctx.settings.sync()
         for panel in self.panels.values():
             panel.shutdown()
