@@ -175,3 +175,21 @@ def test_the_whole_window_with_every_panel_after_real_deliveries(make_ctx, qtbot
     assert "DEGRADED" in window.health_label.text() and "#f9a825" in window.health_label.text()
     assert window.grab().save(str(shots_dir() / "main-window.png"))
     window.close()
+
+
+def test_compact_layout_for_the_demo_fits_half_a_screen_and_is_not_remembered(make_ctx, qtbot):
+    from PySide6.QtCore import Qt as QtNS
+
+    from gui.app import load_panels
+
+    ctx = make_ctx()
+    window = MainWindow(ctx, load_panels())
+    qtbot.addWidget(window)
+    window.compact()
+    window.show()
+    visible = {name for name, dock in window.docks.items() if dock.isVisible()}
+    assert visible == {"roster", "composer", "history"}
+    assert window.dockWidgetArea(window.docks["composer"]) == QtNS.DockWidgetArea.LeftDockWidgetArea
+    assert window.minimumSizeHint().width() <= 960
+    window.close()
+    assert ctx.settings.get_bytes("window/state") is None
