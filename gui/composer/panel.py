@@ -41,6 +41,7 @@ class ComposerPanel(Panel):
         self._build_actions()
         self.check_timer = QTimer(self)
         self.check_timer.setSingleShot(True)
+        self.check_timer.setTimerType(Qt.TimerType.PreciseTimer)  # a coarse timer may fire 5% early
         self.check_timer.setInterval(DEBOUNCE_MS)
         self.check_timer.timeout.connect(self.run_check)
         self.sending = Sender(ctx, self.progress, self)

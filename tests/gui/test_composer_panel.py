@@ -74,8 +74,10 @@ def test_rule_check_waits_for_a_pause_in_typing(make_ctx, qtbot):
     panel.editor.moveCursor(QTextCursor.MoveOperation.End)
     panel.editor.insertPlainText("!")  # another keystroke restarts the wait
     restarted = time.monotonic()
+    panel.last_check = None  # (a loaded machine may have oversept the first wait)
     qtbot.wait(150)
-    assert panel.last_check is None  # 270 ms after the first change, but only 150 after the last
+    if time.monotonic() - restarted < 0.24:  # a loaded machine may oversleep the wait
+        assert panel.last_check is None  # 270 ms after the first change, but only 150 after the last
     qtbot.waitUntil(lambda: panel.last_check is not None, timeout=2000)
     assert time.monotonic() - restarted >= 0.24 and time.monotonic() - started >= 0.35
     assert [p.rule_id for p in panel.checks.problems()] == ["placeholder-text", "todo-marker"]

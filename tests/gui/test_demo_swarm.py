@@ -111,8 +111,9 @@ def test_typing_into_a_swarm_window_reaches_its_transcript(qtbot, swarm, tmp_pat
     window = swarm.windows[0]
     window.input.setPlainText("hello")
     qtbot.keyClick(window.input, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: (tmp_path / "transcripts" / "Agent-1.txt").read_text(encoding="utf-8")
-                    .endswith("\nhello\n"))
+    transcript = tmp_path / "transcripts" / "Agent-1.txt"  # written by a background thread
+    qtbot.waitUntil(lambda: transcript.exists() and transcript.read_text(encoding="utf-8").endswith("\nhello\n"),
+                    timeout=10_000)
 
 
 # -- the process and its handle ----------------------------------------------------------------
