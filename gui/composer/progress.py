@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,30 +24,22 @@ from PySide6.QtWidgets import (
 )
 
 from core.send_progress import SendProgress
+from gui.tablemodel import ColumnsModel
 
 Index = QModelIndex | QPersistentModelIndex
 STATE_COLOURS = {"queued": "#616161", "sending": "#1565c0", "retrying": "#ef6c00", "paused": "#ef6c00",
                  "delivered": "#2e7d32", "failed": "#c62828", "cancelled": "#757575", "uncertain": "#8e24aa"}
 
 
-class ProgressModel(QAbstractTableModel):
+class ProgressModel(ColumnsModel):
     COLUMNS = ("Agent", "Status")
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.progress = SendProgress()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 (Qt's name)
-        return 0 if parent.isValid() else len(self.progress.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 (Qt's name)
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 (Qt's name)
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
+    def row_total(self) -> int:
+        return len(self.progress.rows)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.progress.rows):

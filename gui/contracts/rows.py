@@ -16,6 +16,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
+from gui.tablemodel import emit_changed_cells
+
 Index = QModelIndex | QPersistentModelIndex
 RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 MUTED = "#8a8a8a"
@@ -126,18 +128,7 @@ class KeyedRowsModel(QAbstractTableModel):
         if old == cells:
             return 0
         self._cells[row] = cells
-        differs = [old[c] != cells[c] for c in range(len(cells))]
-        column = 0
-        while column < len(cells):  # one dataChanged per run of adjacent changed cells
-            if not differs[column]:
-                column += 1
-                continue
-            end = column
-            while end + 1 < len(cells) and differs[end + 1]:
-                end += 1
-            self.dataChanged.emit(self.index(row, column), self.index(row, end))
-            column = end + 1
-        return sum(differs)
+        return emit_changed_cells(self, row, old, cells)
 
 
 def table_view(parent: QWidget, model: KeyedRowsModel, name: str, widths: tuple[int, ...]) -> QTableView:

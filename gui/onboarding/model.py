@@ -8,18 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from core.onboarding import STEPS, OnboardingProgress
 from gui.composer.progress import STATE_COLOURS
+from gui.tablemodel import ColumnsModel
 
 Index = QModelIndex | QPersistentModelIndex
 COLOURS = {**STATE_COLOURS, "waiting": "#616161", "skipped": "#757575"}
 AGENT, ROLE, WRAPUP, ONBOARDING = range(4)
 
 
-class OnboardingModel(QAbstractTableModel):
+class OnboardingModel(ColumnsModel):
     COLUMNS = ("Agent", "Role", "Wrap-up", "Onboarding")
 
     def __init__(self, parent: Any = None) -> None:
@@ -29,17 +30,8 @@ class OnboardingModel(QAbstractTableModel):
         self._unchecked: set[str] = set()  # every agent starts checked: "all" is the usual run
 
     # -- Qt's interface --------------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 (Qt's name)
-        return 0 if parent.isValid() else len(self._agents)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 (Qt's name)
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 (Qt's name)
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
+    def row_total(self) -> int:
+        return len(self._agents)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():

@@ -18,6 +18,7 @@ from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 from core.models import Agent
 from core.roster import Roster
 from core.roster_status import AgentLive, describe_target, headline, latency_text, success_text
+from gui.tablemodel import emit_changed_cells
 
 Index = QModelIndex | QPersistentModelIndex
 # live columns first: the dock is narrow, and what is happening matters more than how it is wired
@@ -221,15 +222,4 @@ class RosterModel(QAbstractTableModel):
         if old == cells:
             return 0
         self._cells[row] = cells
-        differs = [old[c] != cells[c] for c in range(len(cells))]
-        column = 0
-        while column < len(cells):  # one dataChanged per run of adjacent changed cells
-            if not differs[column]:
-                column += 1
-                continue
-            end = column
-            while end + 1 < len(cells) and differs[end + 1]:
-                end += 1
-            self.dataChanged.emit(self.index(row, column), self.index(row, end))
-            column = end + 1
-        return sum(differs)
+        return emit_changed_cells(self, row, old, cells)

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from core.validation import Report, Validator
 from core.validation.bench import BenchSample
+from gui.tablemodel import ColumnsModel
 
 Index = QModelIndex | QPersistentModelIndex
 STATUS_COLOURS = {"PASS": "#43a047", "WARN": "#ef6c00", "FAIL": "#d32f2f"}
 
 
-class BenchModel(QAbstractTableModel):
+class BenchModel(ColumnsModel):
     COLUMNS = ("Sample", "Result", "Score", "Rules broken")
 
     def __init__(self, parent: Any = None) -> None:
@@ -28,17 +29,8 @@ class BenchModel(QAbstractTableModel):
         self._validator: Validator | None = None
 
     # -- Qt ----------------------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 (Qt's name)
-        return 0 if parent.isValid() else len(self._samples)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 (Qt's name)
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 (Qt's name)
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
+    def row_total(self) -> int:
+        return len(self._samples)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._samples):

@@ -9,35 +9,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from core.validation import Diagnostic
 from core.validation.editing import plural
 from gui.ruleedit.editor import SEVERITY_COLOURS
+from gui.tablemodel import ColumnsModel
 
 Index = QModelIndex | QPersistentModelIndex
 
 
-class ProblemsModel(QAbstractTableModel):
+class ProblemsModel(ColumnsModel):
     COLUMNS = ("Severity", "Where", "Problem")
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: list[Diagnostic] = []
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 (Qt's name)
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 (Qt's name)
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 (Qt's name)
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
+    def row_total(self) -> int:
+        return len(self._rows)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
