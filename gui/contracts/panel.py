@@ -30,9 +30,9 @@ from gui.contracts.changes import DONE_TEXT, ContractChanges
 from gui.contracts.dialogs import AgentDialog, NewContractDialog, NoteDialog
 from gui.contracts.filters import FilterBar, Filters
 from gui.contracts.model import ContractsModel, StatusModel
-from gui.contracts.rows import table_view
 from gui.contracts.sending import ContractSender
 from gui.panel import Panel
+from gui.tablemodel import table_view
 
 POLL_MS = 2000
 # action: (button text, command palette text, tooltip, panel-local keys)

@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from gui.tablemodel import emit_changed_cells
 
@@ -129,28 +128,3 @@ class KeyedRowsModel(QAbstractTableModel):
             return 0
         self._cells[row] = cells
         return emit_changed_cells(self, row, old, cells)
-
-
-def table_view(parent: QWidget, model: KeyedRowsModel, name: str, widths: tuple[int, ...]) -> QTableView:
-    """A read-only table of whole-row selection with uniform rows and the given column widths."""
-    view = QTableView(parent)
-    view.setObjectName(name)
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setAlternatingRowColors(True)
-    view.setShowGrid(False)
-    view.setWordWrap(False)
-    view.setStyleSheet("QTableView::item { padding: 0px 6px; }")  # numbers and text columns meet
-    view.horizontalHeader().setStyleSheet("QHeaderView::section { padding: 2px 6px; }")
-    view.verticalHeader().hide()
-    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
-    header = view.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    header.setStretchLastSection(True)
-    header.setHighlightSections(False)
-    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)  # like the cells
-    for column, width in enumerate(widths):
-        view.setColumnWidth(column, width)
-    return view

@@ -17,9 +17,7 @@ from typing import Any
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QFontDatabase, QHideEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -34,6 +32,7 @@ from gui.composer.sending import confirm_dialog
 from gui.deadletters.model import WIDTHS, DeadLettersModel, payload_text, when
 from gui.deadletters.ops import DeadLetterAccess, ProcessorError, ReplayReport, check_spec
 from gui.panel import Panel
+from gui.tablemodel import table_view
 
 REFRESH_MS = 5000
 PROCESSOR_KEY = "deadletters/processor"
@@ -116,24 +115,7 @@ class DeadLettersPanel(Panel):
         return button
 
     def _build_view(self) -> QTableView:
-        view = QTableView(self)
-        view.setObjectName("deadletters-table")
-        view.setModel(self.model)
-        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        view.setAlternatingRowColors(True)
-        view.setWordWrap(False)
-        view.setShowGrid(False)
-        rows = view.verticalHeader()
-        rows.hide()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        rows.setDefaultSectionSize(view.fontMetrics().height() + 8)
-        header = view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        header.setHighlightSections(False)
-        for column, width in enumerate(WIDTHS):
-            view.setColumnWidth(column, width)
+        view = table_view(self, self.model, "deadletters-table", WIDTHS, multi=True)
         view.selectionModel().currentRowChanged.connect(self._on_view_current_row_changed)
         view.selectionModel().selectionChanged.connect(self._on_view_selection_changed)
         return view

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QSplitter,
     QTableView,
@@ -34,6 +33,7 @@ from gui.history.detail import DetailPane
 from gui.history.filters import FilterBar
 from gui.history.model import HistoryModel
 from gui.panel import Panel
+from gui.tablemodel import table_view
 
 REFRESH_MS = 500
 COUNT_TIP = "Deliveries matching the filters, and how many are loaded so far"
@@ -91,28 +91,12 @@ class HistoryPanel(Panel):
         self.model.set_filters(self.filter_bar.filters())
 
     def _build_view(self) -> QTableView:
-        view = QTableView(self)
-        view.setObjectName("history-table")
-        view.setModel(self.model)
-        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        view.setAlternatingRowColors(True)
-        view.setWordWrap(False)
-        view.setShowGrid(False)
+        view = table_view(self, self.model, "history-table", tuple(c.width for c in COLUMNS), multi=True)
         view.setTextElideMode(Qt.TextElideMode.ElideRight)
         view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        rows = view.verticalHeader()
-        rows.hide()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # uniform rows: no per-row measuring
-        rows.setDefaultSectionSize(view.fontMetrics().height() + 8)
-        header = view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        header.setHighlightSections(False)
-        for n, column in enumerate(COLUMNS):
-            view.setColumnWidth(n, column.width)
-        header.setToolTip("Newest first; more rows load as you scroll. In the history, F5 refreshes and "
-                          "Ctrl+R resends the failed deliveries of the selected messages.")
+        view.horizontalHeader().setToolTip(
+            "Newest first; more rows load as you scroll. In the history, F5 refreshes and "
+            "Ctrl+R resends the failed deliveries of the selected messages.")
         return view
 
     def _build_actions(self) -> None:
