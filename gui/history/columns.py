@@ -78,11 +78,11 @@ class Column:
 
 COLUMNS: tuple[Column, ...] = (
     Column("Time", ("created",), lambda line: local_time(line.created),
-           lambda line: f"Queued {local_time(line.created, precise=True)} · delivery #{line.delivery_id}", 140),
+           lambda line: f"Queued {local_time(line.created, precise=True)} · delivery #{line.delivery_id}", 156),
     Column("Agent", ("agent_id",), lambda line: line.agent_id, width=95),
     Column("State", ("state",), lambda line: line.state, width=80),
     Column("Priority", ("priority",), lambda line: line.priority, width=62),
-    Column("Type", ("type",), lambda line: line.type, width=72),
+    Column("Type", ("type",), lambda line: line.type, width=84),
     Column("Message", ("excerpt", "truncated", "redacted", "sender", "type", "message_id"),
            _excerpt, _excerpt_tip, 260),
     Column("Tries · latency", ("attempts", "latency_ms"), _attempts,
