@@ -1,28 +1,23 @@
-"""The system clipboard for GUI delivery, with its owner kept in another process.
+"""The system clipboard for GUI delivery: snapshots, offers, and the xclip and pyperclip backends.
 
-On X11 a clipboard has no storage: its content lives in whichever client owns the selection and
-answers each paste request. Owning it from the process that drives PyAutoGUI races the keystrokes
-(the submit key can arrive before the text), so ``XclipClipboard`` lets ``xclip`` own it:
+On X11, ``system_clipboard()`` gives the process's own selection owner (``X11Clipboard``, which
+sees the pasting window read the text). ``XclipClipboard`` is the fallback where python-xlib
+cannot reach the display, and it takes the user's content over when that owner lets it go:
 
-- ``set(text)`` starts ``xclip -verbose`` in the foreground and returns an ``Offer``. xclip prints
-  a line each time it has answered a request, so the offer counts the requests served: a paste
-  key that made the focused window read the clipboard shows up as one more request. ``set`` only
-  returns once reading the clipboard back gives the text.
-- ``restore(snapshot, offer)`` hands the clipboard back: to a detached ``xclip`` holding the saved
+- ``set(text)`` starts ``xclip -verbose`` in the foreground and returns an ``Offer`` counting the
+  requests it served (xclip prints a line for each); ``wait_taken`` is a request and then a quiet
+  ``Offer.quiet``. ``set`` returns once reading the clipboard back gives the text.
+- ``restore(snapshot, offer)`` hands the clipboard to a detached ``xclip`` holding the saved
   bytes (its output goes to /dev/null, so it never holds a caller's pipe open), or, when the
-  clipboard was empty, to nobody (the X server drops a selection whose owner disconnects). If
-  someone copied something else while the offer was up, that newer content is left alone.
+  clipboard was empty, to nobody. Content someone copied while the offer was up is left alone.
 
-A snapshot keeps text, or failing that the bytes of one other format (an image, say). Other
-formats the original owner offered are lost. An owner that does not answer within
-``read_timeout`` counts as empty.
-
-Elsewhere (Windows, macOS) ``PyperclipClipboard`` uses pyperclip; its offers cannot count paste
-requests, so the caller falls back to a settle time.
+A snapshot keeps text, or else the bytes of one other format (an image, say); an owner silent
+for ``read_timeout`` counts as empty. Elsewhere ``PyperclipClipboard``: its offers are None.
 """
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 import subprocess
 import sys
@@ -46,6 +41,8 @@ __all__ = [
 _TEXT_TARGETS = ("UTF8_STRING", "text/plain;charset=utf-8", "text/plain", "STRING", "TEXT", "COMPOUND_TEXT")
 _META_TARGETS = frozenset({"TARGETS", "MULTIPLE", "TIMESTAMP", "SAVE_TARGETS", "DELETE", "INCR"})
 _SERVED_PREFIX = b"Waiting for selection request number "
+
+log = logging.getLogger(__name__)
 
 
 class ClipboardError(RuntimeError):
@@ -75,6 +72,8 @@ EMPTY = Snapshot(None)
 
 class Offer:
     """Text this process put on the clipboard, served by a foreground ``xclip -verbose``."""
+
+    quiet = 0.05
 
     def __init__(self, proc: subprocess.Popen) -> None:
         self._proc = proc
@@ -130,6 +129,18 @@ class Offer:
                     return
                 self._cond.wait(left)
 
+    def mark(self) -> int:
+        """A point to wait from: call before pressing the paste keys."""
+        return self.served
+
+    def wait_taken(self, mark: int, timeout: float) -> bool:
+        """True once a window asked for the text after ``mark`` and then ``quiet`` passed without
+        another request (xclip cannot tell whether the window has read it)."""
+        if not self.wait_request(mark, timeout):
+            return False
+        self.wait_quiet(self.quiet, timeout)
+        return True
+
     def close(self, grace: float = 1.0) -> None:
         """Reap xclip: wait ``grace`` seconds for it to lose ownership and exit, then end it."""
         try:
@@ -169,7 +180,8 @@ class XclipClipboard:
     def _base(self) -> list[str]:
         return [self._xclip, "-selection", "clipboard"]
 
-    def _read(self, target: str | None = None) -> bytes | None:
+    def read(self, target: str | None = None) -> bytes | None:
+        """The clipboard's bytes in ``target`` (default: text), or None."""
         cmd = [*self._base(), "-o", *(["-t", target] if target else [])]
         try:
             done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
@@ -180,19 +192,19 @@ class XclipClipboard:
 
     def get(self) -> str | None:
         """The clipboard's text, or None when it is empty or holds no text."""
-        data = self._read()
+        data = self.read()
         return None if data is None else data.decode("utf-8", "replace")
 
     def save(self) -> Snapshot:
         """What the clipboard holds now, to hand back with ``restore``."""
-        listing = self._read("TARGETS")
+        listing = self.read("TARGETS")
         targets = listing.decode("ascii", "replace").split() if listing is not None else []
         if not targets or any(t in _TEXT_TARGETS for t in targets):
-            data = self._read()
+            data = self.read()
             return EMPTY if data is None else Snapshot("UTF8_STRING", data)
         for target in targets:
             if target not in _META_TARGETS:
-                data = self._read(target)
+                data = self.read(target)
                 if data is not None:
                     return Snapshot(target, data)
         return EMPTY
@@ -210,7 +222,7 @@ class XclipClipboard:
             with contextlib.suppress(BrokenPipeError):
                 proc.stdin.close()
             deadline = time.monotonic() + self.set_timeout
-            while self._read() != data:
+            while self.read() != data:
                 if not offer.owner:
                     raise ClipboardError(f"xclip exited with status {proc.wait()} while taking the clipboard: "
                                          f"{offer.complaint or 'no message'}")
@@ -274,8 +286,15 @@ class PyperclipClipboard:
         self._call(self._pyperclip.copy, snapshot.text or "")
 
 
-def system_clipboard() -> XclipClipboard | PyperclipClipboard:
-    """xclip on Linux and the BSDs (raises ``ClipboardUnavailable`` without it), pyperclip elsewhere."""
+def system_clipboard() -> ClipboardLike:
+    """On X11 the process's own clipboard owner (``X11Clipboard``), or xclip where python-xlib cannot
+    reach the display (``ClipboardUnavailable`` without xclip); pyperclip elsewhere."""
     if sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        try:
+            from core.delivery.xclipboard import shared_x11_clipboard
+
+            return shared_x11_clipboard()
+        except Exception as exc:  # no python-xlib, or the display refused the connection
+            log.info("the clipboard is served by xclip (%s)", exc)
         return XclipClipboard()
     return PyperclipClipboard()

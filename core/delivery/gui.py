@@ -10,10 +10,9 @@ One delivery, under the machine-wide screen lock:
 4. Put the text on the clipboard, wait until the clicked window has the keyboard focus (asked of
    the X server; elsewhere a fixed ``settle``), clear the input (only with
    ``clear_before_paste``) and press the paste keys.
-5. Wait until the focused window has read the clipboard (X11: counted by the clipboard owner),
-   then for a quiet ``settle``; if it never reads it, nothing is submitted (``RetryableError``).
-   Some panes read twice (the formats on offer, then the text): the first paste learns how many
-   reads this pane makes, later ones wait for that many and then only a short ``quiet``.
+5. Wait until the focused window has read the text off the clipboard (X11: the clipboard owner
+   sees it take the text; elsewhere a fixed ``settle``); if it never does, nothing is submitted
+   (``RetryableError``).
 6. Press the submit keys (urgent: the urgent ones) and restore the user's clipboard.
 
 Text always goes through the clipboard: ``pyautogui.write`` drops non-ASCII characters and presses
@@ -100,7 +99,6 @@ class GuiDelivery:
         new_chat_wait: float = 1.0,
         fetch_timeout: float = 1.0,
         focus: Any = "auto",
-        quiet: float = 0.01,
     ) -> None:
         self.settings = settings
         self.screen_lock = screen_lock
@@ -111,8 +109,6 @@ class GuiDelivery:
         self.new_chat_wait = new_chat_wait
         self.fetch_timeout = fetch_timeout
         self._focus_probe = focus_probe() if focus == "auto" else focus
-        self.quiet = quiet
-        self._reads_per_paste: int | None = None  # learned from this pane's first paste
 
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> GuiDelivery:
@@ -222,19 +218,14 @@ class GuiDelivery:
             gui.hotkey(*self.settings.paste_keys)
             time.sleep(self.settle)
             return
-        before = offer.served
+        mark = offer.mark()
         gui.hotkey(*self.settings.paste_keys)
-        if not offer.wait_request(before, self.fetch_timeout):
+        if not offer.wait_taken(mark, self.fetch_timeout):
             raise RetryableError(
                 f"no window read the clipboard within {self.fetch_timeout:g} s of the paste keys "
                 f"{'+'.join(self.settings.paste_keys)} at {point}: the click did not focus a text input; "
                 "nothing submitted"
             )
-        learned = self._reads_per_paste
-        if learned is not None:
-            offer.wait_request(before + learned - 1, self.settle)
-        offer.wait_quiet(self.settle if learned is None else self.quiet, self.fetch_timeout)
-        self._reads_per_paste = max(learned or 0, offer.served - before)
 
     def _restore(self, clip: ClipboardLike, snapshot: Any, offer: Any) -> str | None:
         try:

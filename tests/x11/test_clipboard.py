@@ -108,7 +108,16 @@ def test_pyperclip_backend_round_trip(empty_clipboard):
     assert clipboard_bytes() == b"before"
 
 
-def test_system_clipboard_is_xclip_on_x11_and_needs_it(monkeypatch, tmp_path):
+def test_system_clipboard_is_the_process_owner_on_x11_else_xclip_which_it_needs(monkeypatch, tmp_path):
+    from core.delivery import xclipboard
+
+    assert isinstance(system_clipboard(), xclipboard.X11Clipboard)
+    assert system_clipboard() is system_clipboard()
+
+    def no_xlib():
+        raise ImportError("No module named 'Xlib'")
+
+    monkeypatch.setattr(xclipboard, "shared_x11_clipboard", no_xlib)
     assert isinstance(system_clipboard(), XclipClipboard)
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(ClipboardUnavailable, match="xclip is not installed"):

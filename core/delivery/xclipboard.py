@@ -1,0 +1,179 @@
+"""The clipboard for GUI delivery on X11, owned in-process: no subprocess per delivery.
+
+``X11Clipboard`` is what ``system_clipboard()`` gives GUI delivery when python-xlib can reach the
+display (``XclipClipboard`` is the fallback). It is shared by the whole process:
+
+- ``save()`` reads what the clipboard holds (text, or else the bytes of one other format) by
+  asking its owner directly; an owner answering with INCR (a very large copy) is read by xclip.
+- ``set(text)`` makes this process the owner of ``text`` and returns an ``X11Offer``. Its
+  ``wait_taken`` is true once the pasting window has read the text (see ``SelectionOwner``), so
+  the submit key never runs ahead of the paste.
+- ``restore(snapshot, offer)`` hands the user's content back by serving it from this process at
+  once; ``handoff_after`` seconds after the last delivery (and at exit) a detached ``xclip``
+  takes it over so it outlives the process. A broadcast to eight panes therefore reads the
+  user's clipboard once and spawns xclip once. If someone copied something else meanwhile, that
+  newer content is left alone. A process killed before the handoff loses the saved content.
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import shutil
+import threading
+
+from core.delivery.clipboard import EMPTY, ClipboardError, Snapshot, XclipClipboard
+from core.delivery.xselection import INCR_REPLY, Contents, SelectionOwner
+
+log = logging.getLogger(__name__)
+
+__all__ = ["X11Clipboard", "X11Offer", "shared_x11_clipboard"]
+
+_TEXT_TARGETS = ("UTF8_STRING", "text/plain;charset=utf-8", "text/plain", "STRING", "TEXT")
+_META_TARGETS = frozenset({"TARGETS", "MULTIPLE", "TIMESTAMP", "SAVE_TARGETS", "DELETE", "INCR"})
+
+
+def _text_contents(data: bytes, *, text: bool) -> Contents:
+    latin = data.decode("utf-8", "replace").encode("latin-1", "replace")
+    return Contents({"UTF8_STRING": ("UTF8_STRING", data), "text/plain;charset=utf-8": ("text/plain;charset=utf-8", data),
+                     "text/plain": ("text/plain", data), "STRING": ("STRING", latin),
+                     "TEXT": ("UTF8_STRING", data)}, text=text)
+
+
+class X11Offer:
+    """Text this process is serving as the clipboard; see ``wait_taken``."""
+
+    def __init__(self, owner: SelectionOwner, contents: Contents) -> None:
+        self._owner = owner
+        self._contents = contents
+
+    @property
+    def owner(self) -> bool:
+        """True while this text is still the clipboard (nobody copied something else since)."""
+        return not self._contents.lost
+
+    def mark(self) -> int:
+        """A point to wait from: call before pressing the paste keys."""
+        with self._owner.cond:
+            return len(self._contents.transfers)
+
+    def wait_taken(self, mark: int, timeout: float) -> bool:
+        """True once a window read the text after ``mark``; False after ``timeout`` or if lost."""
+        return self._owner.wait_taken(self._contents, mark, timeout)
+
+
+class X11Clipboard:
+    """See the module docstring."""
+
+    def __init__(self, *, read_timeout: float = 1.0, handoff_after: float = 1.0,
+                 display_name: str | None = None, unconfirmed: float = 0.05) -> None:
+        self._owner = SelectionOwner(display_name=display_name, unconfirmed=unconfirmed)
+        self.read_timeout = read_timeout
+        self.handoff_after = handoff_after
+        self._xclip = XclipClipboard() if shutil.which("xclip") else None
+        self._held: tuple[Snapshot, Contents] | None = None  # the user's content, served by us
+        self._lock = threading.Lock()
+
+    # -- reading --------------------------------------------------------------------------------
+    def _convert(self, target: str) -> object:
+        owner = self._owner
+        owner.call(lambda: owner.convert(target))
+        value = owner.take_converted(self.read_timeout)
+        if value is INCR_REPLY:
+            return self._xclip.read(target) if self._xclip is not None else None
+        return value
+
+    def get(self) -> str | None:
+        """The clipboard's text, or None when it is empty or holds no text."""
+        data = self._convert("UTF8_STRING")
+        return data.decode("utf-8", "replace") if isinstance(data, bytes) else None
+
+    def save(self) -> Snapshot:
+        """What the clipboard holds now, to hand back with ``restore``."""
+        with self._lock:
+            held = self._held
+        if held is not None and not held[1].lost:
+            return held[0]
+        listing = self._convert("TARGETS")
+        targets = listing if isinstance(listing, list) else []
+        text = [t for t in _TEXT_TARGETS if t in targets]
+        if text or not targets:
+            data = self._convert(text[0] if text else "UTF8_STRING")
+            return Snapshot("UTF8_STRING", data) if isinstance(data, bytes) else EMPTY
+        for target in targets:
+            if target not in _META_TARGETS:
+                data = self._convert(target)
+                if isinstance(data, bytes):
+                    return Snapshot(target, data)
+        return EMPTY
+
+    # -- offering -------------------------------------------------------------------------------
+    def set(self, text: str) -> X11Offer:
+        """Serve ``text`` as the clipboard from this process; raise ``ClipboardError`` if refused."""
+        contents = _text_contents(text.encode("utf-8"), text=True)
+        owner = self._owner
+        owner.call(lambda: owner.x.set_timer(None))
+        if not owner.call(lambda: owner.own(contents)):
+            raise ClipboardError("the X server did not give this process the clipboard")
+        return X11Offer(owner, contents)
+
+    def restore(self, snapshot: Snapshot, offer: X11Offer | None = None) -> None:
+        """Hand the clipboard back to ``snapshot``, unless someone replaced ``offer`` since."""
+        owner = self._owner
+        if offer is not None and not offer.owner:
+            return
+        if snapshot.target is None:
+            with self._lock:
+                self._held = None
+            owner.call(lambda: owner.own(None))
+            return
+        if snapshot.text is not None:
+            contents = _text_contents(snapshot.data, text=False)
+        else:
+            contents = Contents({snapshot.target: (snapshot.target, snapshot.data)}, text=False)
+        with self._lock:
+            self._held = (snapshot, contents)
+        if not owner.call(lambda: owner.own(contents)):
+            raise ClipboardError("the X server did not give the clipboard back to this process")
+        owner.call(lambda: owner.x.set_timer(self.handoff_after, self.handoff))
+
+    def handoff(self) -> bool:
+        """Let a detached xclip serve the user's content from now on; True if it took it."""
+        with self._lock:
+            held = self._held
+        if held is None or held[1].lost or self._xclip is None:
+            return False
+        try:
+            self._xclip.restore(held[0])
+        except ClipboardError as exc:
+            log.warning("could not hand the clipboard to xclip: %s", exc)
+            return False
+        with self._lock:
+            if self._held is held:
+                self._held = None
+        return True
+
+    @property
+    def alive(self) -> bool:
+        """False once the connection is closed (or the X server went away)."""
+        return not self._owner.x.closed
+
+    def close(self) -> None:
+        """Hand the user's content to xclip if this process still serves it, then disconnect."""
+        try:
+            self.handoff()
+        finally:
+            self._owner.x.close()
+
+
+_shared: X11Clipboard | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_x11_clipboard() -> X11Clipboard:
+    """The process's X11 clipboard (created on first use, handed off and closed at exit)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None or not _shared.alive:
+            _shared = X11Clipboard()
+            atexit.register(_shared.close)
+        return _shared

@@ -1,0 +1,211 @@
+"""The in-process clipboard owner against a real X server: what a paste took, and the handoff."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from core.delivery.clipboard import EMPTY, ClipboardError, Snapshot
+from core.delivery.xclipboard import X11Clipboard
+from xterm_desk import clipboard_bytes, user_copies, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+TEXT = "line one é ß 你好 🚀\n\ttabbed $HOME `x` 'q' \"d\"\nno newline at the end"
+
+pytestmark = pytest.mark.x11
+
+
+@pytest.fixture
+def clip(empty_clipboard):
+    clip = X11Clipboard(handoff_after=30.0, unconfirmed=5.0)
+    yield clip
+    clip.close()
+
+
+def _display():
+    import warnings
+
+    from Xlib import display
+
+    with warnings.catch_warnings():  # python-xlib leaves its Xauthority file unclosed
+        warnings.simplefilter("ignore", ResourceWarning)
+        return display.Display()
+
+
+class Requestor:
+    """A pasting window of our own: asks the owner for a target, reads, deletes or not."""
+
+    def __init__(self) -> None:
+        from Xlib import X
+
+        self.X, self.d = X, _display()
+        self.win = self.d.screen().root.create_window(0, 0, 1, 1, 0, X.CopyFromParent, X.InputOnly,
+                                                      X.CopyFromParent)
+        self.prop = self.d.intern_atom("PASTED")
+
+    def paste(self, target: str = "UTF8_STRING", *, delete: bool = True) -> bytes | None:
+        self.win.convert_selection(self.d.intern_atom("CLIPBOARD"), self.d.intern_atom(target), self.prop,
+                                   self.X.CurrentTime)
+        self.d.flush()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if self.d.pending_events():
+                event = self.d.next_event()
+                if event.type == self.X.SelectionNotify:
+                    if event.property == self.X.NONE:
+                        return None
+                    reply = self.win.get_property(self.prop, self.X.AnyPropertyType, 0, 1 << 20, delete=delete)
+                    self.d.flush()
+                    value = reply.value
+                    return value.encode() if isinstance(value, str) else bytes(value)
+            time.sleep(0.001)
+        raise AssertionError("no SelectionNotify")
+
+    def close(self) -> None:
+        self.d.close()
+
+
+@pytest.fixture
+def requestor():
+    r = Requestor()
+    yield r
+    r.close()
+
+
+def test_set_serves_the_exact_text_and_restore_gives_the_users_copy_back(clip):
+    user_copies("user text ✓\n".encode())
+    snapshot = clip.save()
+    assert snapshot == Snapshot("UTF8_STRING", "user text ✓\n".encode())
+    offer = clip.set(TEXT)
+    assert clipboard_bytes() == TEXT.encode()
+    assert clipboard_bytes("TARGETS").split()[0] == b"TARGETS"
+    assert clipboard_bytes("STRING") == TEXT.encode("latin-1", "replace")
+    clip.restore(snapshot, offer)
+    assert clipboard_bytes() == "user text ✓\n".encode()
+    assert not offer.owner
+
+
+def test_an_empty_clipboard_is_restored_to_empty(clip):
+    assert clip.save() == EMPTY and clip.get() is None
+    offer = clip.set("temporary")
+    assert clip.get() is None or clip.get() == "temporary"  # asking ourselves answers too
+    clip.restore(EMPTY, offer)
+    assert clipboard_bytes() is None and clipboard_bytes("TARGETS") is None
+
+
+def test_a_non_text_clipboard_is_restored_with_its_format(clip):
+    png = b"\x89PNG\r\n\x1a\n fake image bytes \x00\xff"
+    user_copies(png, target="image/png")
+    snapshot = clip.save()
+    assert snapshot == Snapshot("image/png", png)
+    clip.restore(snapshot, clip.set("text for a moment"))
+    assert clipboard_bytes("TARGETS").split() == [b"TARGETS", b"image/png"]
+    assert clipboard_bytes("image/png") == png
+
+
+def test_restore_leaves_a_newer_copy_alone(clip):
+    user_copies(b"old")
+    snapshot = clip.save()
+    offer = clip.set("ours")
+    user_copies(b"copied while we pasted")
+    wait_until(lambda: not offer.owner, what="the offer to lose the clipboard")
+    clip.restore(snapshot, offer)
+    assert clipboard_bytes() == b"copied while we pasted"
+
+
+def test_wait_taken_is_true_once_the_window_has_read_and_deleted_the_text(clip, requestor):
+    offer = clip.set(TEXT)
+    mark = offer.mark()
+    assert not offer.wait_taken(mark, 0.1)  # nobody pasted
+    assert requestor.paste("TARGETS") is not None
+    assert not offer.wait_taken(mark, 0.1)  # asking for the formats is not taking the text
+    start = time.monotonic()
+    assert requestor.paste() == TEXT.encode()
+    assert offer.wait_taken(mark, 5.0)
+    assert time.monotonic() - start < 4.0  # seen deleted, not the 5 s unconfirmed fallback
+    assert not offer.wait_taken(offer.mark(), 0.05)  # a later mark waits for a later paste
+    clip.restore(EMPTY, offer)
+
+
+def test_a_window_that_never_deletes_counts_as_served_after_the_unconfirmed_wait(empty_clipboard, requestor):
+    clip = X11Clipboard(unconfirmed=0.2)
+    try:
+        offer = clip.set("kept in the property")
+        mark = offer.mark()
+        result: list[bool] = []
+        waiter = threading.Thread(target=lambda: result.append(offer.wait_taken(mark, 5.0)))
+        waiter.start()
+        assert requestor.paste(delete=False) == b"kept in the property"
+        waiter.join(10)
+        assert result == [True]
+        clip.restore(EMPTY, offer)
+    finally:
+        clip.close()
+
+
+def test_large_text_goes_out_in_increments_and_is_taken_at_the_closing_chunk(clip):
+    big = ("0123456789abcdef" * 20_000) + "END"
+    offer = clip.set(big)
+    mark = offer.mark()
+    assert clipboard_bytes() == big.encode()  # xclip reads INCR transfers
+    assert offer.wait_taken(mark, 5.0)
+    clip.restore(EMPTY, offer)
+
+
+def test_save_reads_a_large_copy_made_elsewhere(clip):
+    big = b"x" * 400_000 + b"END"
+    user_copies(big)
+    assert clip.save() == Snapshot("UTF8_STRING", big)
+
+
+def test_save_after_restore_sees_a_copy_made_meanwhile(clip):
+    user_copies(b"first")
+    clip.restore(clip.save(), clip.set("ours"))
+    assert clip.save() == Snapshot("UTF8_STRING", b"first")
+    user_copies(b"second")
+    wait_until(lambda: clip.save() == Snapshot("UTF8_STRING", b"second"), what="the new copy to be seen")
+
+
+def test_the_users_copy_is_handed_to_xclip_after_the_idle_time(empty_clipboard):
+    clip = X11Clipboard(handoff_after=0.2)
+    watcher = _display()
+    try:
+        user_copies(b"the user's")
+        snapshot = clip.save()
+        clip.restore(snapshot, clip.set("ours"))
+        ours = clip._owner._win.id
+        clipboard = watcher.intern_atom("CLIPBOARD")
+        assert watcher.get_selection_owner(clipboard).id == ours
+        wait_until(lambda: watcher.get_selection_owner(clipboard).id not in (0, ours), what="the handoff")
+        assert clipboard_bytes() == b"the user's"
+    finally:
+        watcher.close()
+        clip.close()
+    assert clipboard_bytes() == b"the user's"
+
+
+def test_a_process_that_exits_leaves_the_users_copy_on_the_clipboard(empty_clipboard):
+    user_copies("before the send ✓".encode())
+    script = (
+        "from core.delivery.clipboard import system_clipboard\n"
+        "c = system_clipboard()\n"
+        "s = c.save()\n"
+        "c.restore(s, c.set('the message'))\n"
+        "print(type(c).__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30,
+                         cwd=ROOT, stdin=subprocess.DEVNULL)
+    assert (out.returncode, out.stdout, out.stderr) == (0, "X11Clipboard\n", "")
+    assert clipboard_bytes() == "before the send ✓".encode()
+
+
+def test_a_closed_clipboard_refuses_with_a_clipboard_error(empty_clipboard):
+    clip = X11Clipboard()
+    clip.close()
+    assert not clip.alive
+    with pytest.raises(ClipboardError, match="closed"):
+        clip.set("too late")
