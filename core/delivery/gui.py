@@ -145,7 +145,7 @@ class GuiDelivery:
         return hold(stop) if hold is not None else lock(stop)
 
     def _clip(self) -> ClipboardLike:
-        if self._clipboard is None:
+        if self._clipboard is None or not getattr(self._clipboard, "alive", True):  # X server restarted
             try:
                 self._clipboard = system_clipboard()
             except ClipboardUnavailable as exc:

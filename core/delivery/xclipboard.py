@@ -111,8 +111,12 @@ class X11Clipboard:
         """Serve ``text`` as the clipboard from this process; raise ``ClipboardError`` if refused."""
         contents = _text_contents(text.encode("utf-8"), text=True)
         owner = self._owner
-        owner.call(lambda: owner.x.set_timer(None))
-        if not owner.call(lambda: owner.own(contents)):
+
+        def own() -> bool:
+            owner.x.set_timer(None)  # no handoff while a delivery uses the clipboard
+            return owner.own(contents)
+
+        if not owner.call(own):
             raise ClipboardError("the X server did not give this process the clipboard")
         return X11Offer(owner, contents)
 
@@ -132,9 +136,13 @@ class X11Clipboard:
             contents = Contents({snapshot.target: (snapshot.target, snapshot.data)}, text=False)
         with self._lock:
             self._held = (snapshot, contents)
-        if not owner.call(lambda: owner.own(contents)):
+
+        def own() -> bool:
+            owner.x.set_timer(self.handoff_after, self.handoff)
+            return owner.own(contents)
+
+        if not owner.call(own):
             raise ClipboardError("the X server did not give the clipboard back to this process")
-        owner.call(lambda: owner.x.set_timer(self.handoff_after, self.handoff))
 
     def handoff(self) -> bool:
         """Let a detached xclip serve the user's content from now on; True if it took it."""
