@@ -68,6 +68,25 @@ def test_back_to_back_deliveries_to_one_xterm_all_arrive_in_order(xterms, empty_
 
 
 @pytest.mark.x11
+def test_a_large_message_arrives_whole_before_the_submit_key(xterms, empty_clipboard):
+    (term,) = xterms(1)
+    text = "\n".join(f"{n:05d} " + "é-你好-🚀-" * 12 for n in range(700))  # ~100 kB: sent in increments
+    gui(xterm_settings(term), fetch_timeout=5.0).deliver(request(text), threading.Event())
+    assert term.wait_for(text.encode() + b"\n", timeout=20) == text.encode() + b"\n"
+
+
+@pytest.mark.x11
+def test_a_clipboard_whose_connection_ended_is_replaced_by_the_systems(xterms, empty_clipboard):
+    from core.delivery.xclipboard import X11Clipboard
+
+    (term,) = xterms(1)
+    gone = X11Clipboard()
+    gone.close()
+    gui(xterm_settings(term), clipboard=gone).deliver(request("after a reconnect"), threading.Event())
+    expect(term, b"after a reconnect\n")
+
+
+@pytest.mark.x11
 def test_urgent_messages_use_the_urgent_submit_keys(xterms, empty_clipboard):
     (term,) = xterms(1)
     # Ctrl+D hands the line to cat without a newline, so the two submit paths differ in bytes.
