@@ -46,7 +46,8 @@ def register(sub) -> None:
     _common(status)
     status.set_defaults(func=cmd_status)
 
-    stop = sub.add_parser("stop", help="cancel every queued delivery (in-flight ones finish)")
+    stop = sub.add_parser("stop", help="stop all: cancel every queued delivery and halt every Quarterdeck "
+                                       "process delivering from this outbox")
     _common(stop)
     stop.set_defaults(func=cmd_stop)
 
@@ -129,6 +130,10 @@ def cmd_status(args) -> int:
 
 def cmd_stop(args) -> int:
     with _open_store(args) as store:
-        cancelled = store.cancel_queued()
-    print(json.dumps({"cancelled": cancelled}) if args.json else f"cancelled {cancelled} queued deliveries")
+        mark = store.request_stop()
+    if args.json:
+        print(json.dumps({"cancelled": mark.cancelled, "generation": mark.generation}))
+    else:
+        print(f"cancelled {mark.cancelled} queued deliveries; every Quarterdeck process on this outbox "
+              "halts its delivery in flight")
     return EXIT_OK

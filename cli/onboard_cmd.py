@@ -115,6 +115,8 @@ def _run(session, plan, as_json: bool) -> int:
         for (agent_id, step), why in queued.not_queued.items():
             print(f"{agent_id:<16} {step:<10} {why}")
     session.dispatcher.run(until=lambda: progress.finished or progress.paused, idle_wait=0.05)
+    if session.dispatcher.stopped:
+        progress.stopped()  # a stop-all (here or in another process) cancelled what was still queued
     if progress.paused and not as_json:
         print("GUI delivery paused: someone is using the mouse. The rest stays queued for the panel "
               "or the next command (see `quarterdeck status`).", file=sys.stderr)

@@ -2,7 +2,9 @@
 
 The path every command that sends takes (``quarterdeck send``, ``quarterdeck contracts send``):
 the session's rules refuse a bad message before it is stored, the outbox records it, and this
-process's dispatcher delivers it while the progress of each recipient is printed.
+process's dispatcher delivers it while the progress of each recipient is printed. A stop-all
+(from this process or any other on the outbox) ends the wait early; recipients it left without
+an outcome event are reported as the outbox records them (cancelled, normally).
 """
 from __future__ import annotations
 
@@ -37,7 +39,19 @@ def submit_and_wait(session: Any, message: Any, *, captain_last: bool = False, q
 
     session.dispatcher.add_listener(progress)
     session.dispatcher.run(until=lambda: len(finals) == len(mine), idle_wait=0.05)
+    for delivery_id in submission.delivery_ids:  # a stop-all ended the run early: as recorded
+        if delivery_id not in finals:
+            finals[delivery_id] = _as_recorded(session.store.delivery(delivery_id))
+            if not quiet:
+                _print_final(finals[delivery_id])
     return [finals[i] for i in submission.delivery_ids]
+
+
+def _as_recorded(row: Any) -> Any:
+    from core.delivery.dispatcher import DeliveryEvent
+
+    return DeliveryEvent(row.id, row.message_id, row.agent_id, str(row.state), attempt=row.attempts,
+                         detail=row.reason or "")
 
 
 def report_progress(event: Any, finals: dict[int, Any], *, quiet: bool) -> None:
@@ -46,9 +60,7 @@ def report_progress(event: Any, finals: dict[int, Any], *, quiet: bool) -> None:
         # paused: a person took the mouse; the delivery is queued again for the next process
         finals[event.delivery_id] = event
         if not quiet:
-            took = f"{event.latency:.2f}s" if event.latency is not None else "-"
-            note = "confirmed" if event.confirmed else event.detail
-            print(f"{event.agent_id:<16} {event.state:<10} {took:>7}  attempts {event.attempt}  {note}")
+            _print_final(event)
     elif event.state == "retrying" and not quiet:
         print(f"{event.agent_id:<16} retrying   attempt {event.attempt} failed: {event.detail}", file=sys.stderr)
 
@@ -56,3 +68,9 @@ def report_progress(event: Any, finals: dict[int, Any], *, quiet: bool) -> None:
 def event_dict(e: Any) -> dict:
     return {"agent": e.agent_id, "state": e.state, "attempts": e.attempt, "detail": e.detail,
             "latency_s": e.latency, "confirmed": e.confirmed, "delivery_id": e.delivery_id}
+
+
+def _print_final(event: Any) -> None:
+    took = f"{event.latency:.2f}s" if event.latency is not None else "-"
+    note = "confirmed" if event.confirmed else event.detail
+    print(f"{event.agent_id:<16} {event.state:<10} {took:>7}  attempts {event.attempt}  {note}")

@@ -6,7 +6,10 @@ listeners run on that thread; they only emit signals, which Qt queues to the GUI
 roster, composer and charts see every delivery step and breaker transition as it happens.
 
 Stop all never touches the database on the UI thread: ``Dispatcher.halt`` interrupts every wait
-at once and the queue is cancelled by a background job. Closing the window ends the loop
+at once, and a background job records the stop in the outbox, which cancels the queue and halts
+every other Quarterdeck process on it. A stop-all recorded by another process halts this one the
+same way (the dispatcher's watch tells it on its own thread; the signals carry it to the window),
+and Resume lifts it here as after a local Stop all. Closing the window ends the loop
 gracefully (the delivery in flight finishes, queued ones stay queued for the next start); if the
 in-flight one is still waiting out a backoff after ``grace_ms`` it is interrupted and marked.
 """
@@ -51,7 +54,7 @@ class DeliveryService(QObject):
 
     sig_delivery_event = Signal(object)  # core.delivery.dispatcher.DeliveryEvent
     sig_breaker_event = Signal(object)  # core.resilience.BreakerEvent
-    sig_halted = Signal()  # stop all pressed: nothing more is typed
+    sig_halted = Signal()  # stop all, here or in another process: nothing more is typed
     sig_stopped = Signal(int)  # stop all finished: how many queued deliveries were cancelled
     sig_resumed = Signal()
 
@@ -63,6 +66,7 @@ class DeliveryService(QObject):
         self._jobs = jobs
         self.worker = DeliveryWorker(self.dispatcher, idle_wait=idle_wait)
         self.dispatcher.add_listener(self.sig_delivery_event.emit)
+        self.dispatcher.add_stop_listener(self._stopped_elsewhere)
         self.dispatcher.breakers.add_listener(self.sig_breaker_event.emit)
         self._thread = QThread()
         self._thread.setObjectName("quarterdeck-delivery")
@@ -94,7 +98,12 @@ class DeliveryService(QObject):
         """The captain's emergency stop: interrupt now, then cancel the queue in the background."""
         self.dispatcher.halt()
         self.sig_halted.emit()
-        self._jobs.run(self.session.store.cancel_queued, self.sig_stopped.emit)
+        self._jobs.run(self.dispatcher.stop_everywhere, self.sig_stopped.emit)
+
+    def _stopped_elsewhere(self, cancelled: int) -> None:
+        """Another process's stop-all halted the dispatcher (called off the UI thread)."""
+        self.sig_halted.emit()
+        self.sig_stopped.emit(cancelled)
 
     def resume(self) -> None:
         """Deliver again after Stop all or a GUI pause (a person had taken the mouse)."""

@@ -64,7 +64,8 @@ class MainWindow(QMainWindow):
         self.stop_action.setObjectName("action-stop-all")
         self.stop_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
         self.stop_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.stop_action.setToolTip("Stop every delivery now and cancel the queue (Esc)")
+        self.stop_action.setToolTip("Stop every delivery now, in every Quarterdeck process on this outbox, "
+                                    "and cancel the queue (Esc)")
         self.stop_action.triggered.connect(self.ctx.delivery.stop_all)
         self.resume_action = QAction("Resume", self)
         self.resume_action.setObjectName("action-resume")

@@ -7,7 +7,11 @@ attempts), and ends ``delivered``, ``failed`` (with the reason) or ``cancelled``
 ``DeliveryEvent`` for every state a delivery passes through; they run on the worker thread.
 
 Stop-all sets one event: the current wait (backoff, stagger, screen lock, pane read-back) ends at
-once, queued deliveries are cancelled, and the in-flight one finishes or is marked.
+once, queued deliveries are cancelled, and the in-flight one finishes or is marked. It reaches
+every process on the same outbox: ``stop_all`` records it in the store, and while a dispatcher
+works (``run``, or ``watching()`` around other loops) its ``StopWatch`` halts it within about
+``stop_poll`` seconds of a stop recorded anywhere else; stop listeners then hear how many queued
+deliveries that stop cancelled. ``resume`` is this process's alone.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from typing import Any
 from core.config import CoordinationConfig
 from core.delivery.base import Cancelled, DeliveryRequest, transport_for
 from core.delivery.pointer import SHARED_GUARD, HumanActivity, Paused
+from core.delivery.stopwatch import StopWatch
 from core.models import Message
 from core.prefix import format_for_delivery
 from core.resilience import BreakerConfig, BreakerRegistry, CallNotPermitted
@@ -50,7 +55,7 @@ class Dispatcher:
                  transport_factory: Callable[[Any], Any] = transport_for,
                  breakers: BreakerRegistry | None = None, monitor: Any | None = None,
                  stagger: float = 0.05, breaker_wait: float = 30.0,
-                 skip_transports: frozenset[str] = frozenset()) -> None:
+                 skip_transports: frozenset[str] = frozenset(), stop_poll: float = 0.05) -> None:
         self.config = config or CoordinationConfig()
         self.store = store
         self.monitor = monitor
@@ -63,7 +68,9 @@ class Dispatcher:
         self._transports: dict[str, Any] = {}
         self._raw_content: dict[str, str] = {}
         self._listeners: list[Callable[[DeliveryEvent], None]] = []
+        self._stop_listeners: list[Callable[[int], None]] = []
         self._stop = threading.Event()
+        self.stop_watch = StopWatch(store, self._stopped_elsewhere, interval=stop_poll)
         self._wake = threading.Event()
         self._last_agent: str | None = None
         self._skip_transports = skip_transports
@@ -73,6 +80,15 @@ class Dispatcher:
     # -- wiring ---------------------------------------------------------------------------------
     def add_listener(self, listener: Callable[[DeliveryEvent], None]) -> None:
         self._listeners.append(listener)
+
+    def add_stop_listener(self, listener: Callable[[int], None]) -> None:
+        """``listener(cancelled)`` when a stop-all recorded elsewhere halts this dispatcher (it runs
+        on the watch's thread, or on the thread that starts working)."""
+        self._stop_listeners.append(listener)
+
+    def watching(self) -> StopWatch:
+        """``with dispatcher.watching():`` a stop-all recorded anywhere halts this dispatcher."""
+        return self.stop_watch
 
     def set_roster(self, roster: Any) -> None:
         """Deliver to ``roster`` from the next claim on (the panel edits agents while running)."""
@@ -102,11 +118,29 @@ class Dispatcher:
         self._wake.set()
 
     def stop_all(self) -> int:
-        """Stop now: interrupt waits, cancel everything queued. Returns how many were cancelled."""
+        """Stop now, everywhere: interrupt waits, cancel everything queued, halt every other process
+        on this outbox. Returns how many were cancelled."""
         self.halt()
-        cancelled = self.store.cancel_queued()
-        log.warning("stop all: %d queued deliveries cancelled", cancelled)
-        return cancelled
+        return self.stop_everywhere()
+
+    def stop_everywhere(self) -> int:
+        """Record a stop-all in the store (queue cancelled, other processes halt); this dispatcher's
+        own ``halt`` is the caller's. Returns how many queued deliveries were cancelled."""
+        mark = self.stop_watch.request()
+        log.warning("stop all #%d: %d queued deliveries cancelled", mark.generation, mark.cancelled)
+        return mark.cancelled
+
+    def _stopped_elsewhere(self, mark: Any) -> None:
+        was_running = not self._stop.is_set()
+        self.halt()
+        if not was_running:
+            return
+        log.warning("stop all #%d from another process: halted", mark.generation)
+        for listener in list(self._stop_listeners):
+            try:
+                listener(mark.cancelled)
+            except Exception:
+                log.exception("stop listener failed")
 
     def resume(self) -> None:
         """Deliver again after stop-all or a GUI pause (the pointer is accepted where it is)."""
@@ -119,13 +153,14 @@ class Dispatcher:
     # -- the loop -------------------------------------------------------------------------------
     def run(self, *, until: Callable[[], bool] | None = None, idle_wait: float = 0.25) -> None:
         """Deliver until stopped (or until ``until()`` is true when the outbox has nothing for us)."""
-        while not self._stop.is_set():
-            if until is not None and until():
-                return
-            if self.process_next() is not None:
-                continue
-            self._wake.wait(idle_wait)
-            self._wake.clear()
+        with self.watching():
+            while not self._stop.is_set():
+                if until is not None and until():
+                    return
+                if self.process_next() is not None:
+                    continue
+                self._wake.wait(idle_wait)
+                self._wake.clear()
 
     def process_next(self) -> DeliveryEvent | None:
         """Claim and deliver one queued delivery; None when there is nothing to do."""

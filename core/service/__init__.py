@@ -4,7 +4,9 @@
 queued by any Quarterdeck process get delivered. Stopping it is graceful: the delivery in flight
 finishes (retries included), nothing queued is cancelled, and the next run picks up where this
 one stopped. That is unlike ``Dispatcher.stop_all``, the captain's emergency stop, which cancels
-the queue and interrupts waits. While the dispatcher is stopped that way the worker idles.
+the queue and interrupts waits. While the dispatcher is stopped that way the worker idles; a
+stop-all made by any process on the same outbox stops it too (the dispatcher's watch runs while
+the worker serves).
 
 ``service_health`` is the health tree of such a process::
 
@@ -72,7 +74,8 @@ class DeliveryWorker:
         a thread of its own; the panel runs it in a QThread)."""
         self._serving = True
         try:
-            self._loop()
+            with self.dispatcher.watching():
+                self._loop()
         finally:
             self._serving = False
 

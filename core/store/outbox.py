@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core.store import owner, recovery
+from core.store import control, owner, recovery
 from core.store.db import ThreadConnections, immediate
 from core.store.mapping import DELIVERY_COLUMNS, TASK_SELECT, delivery_from_row, task_from_row
 from core.store.rows import (
@@ -30,6 +30,7 @@ from core.store.rows import (
     DeliveryTask,
     InvalidTransition,
     State,
+    StopMark,
     StoreError,
     UnknownDelivery,
     now_db,
@@ -229,17 +230,20 @@ class Store:
 
     def cancel_queued(self, agent_id: str | None = None) -> int:
         """Cancel every queued delivery (of one agent, or of all); return how many."""
-        now = now_db()
-        where = "state = 'queued'" + (" AND agent_id = ?" if agent_id is not None else "")
-        params = (now, now) + ((agent_id,) if agent_id is not None else ())
         conn = self._conns.get()
         with immediate(conn):
-            cur = conn.execute(
-                "UPDATE deliveries SET state = 'cancelled', reason = 'cancelled', updated_at = ?, "
-                f"finished_at = ? WHERE {where}",
-                params,
-            )
-        return cur.rowcount
+            return control.cancel_queued(conn, agent_id)
+
+    def request_stop(self) -> StopMark:
+        """Stop-all for every process on this file: cancel every queued delivery and raise the stop
+        generation, in one transaction. Returns the new mark (generation, how many were cancelled)."""
+        conn = self._conns.get()
+        with immediate(conn):
+            return control.request_stop(conn)
+
+    def stop_mark(self) -> StopMark:
+        """The latest stop-all recorded in the file (generation 0 when there was none)."""
+        return control.stop_mark(self._conns.get())
 
     def requeue(self, delivery_ids: Iterable[int]) -> list[int]:
         """Queue a fresh delivery for each failed or uncertain one; return the new ids.

@@ -62,6 +62,16 @@ def now_db() -> float:
 
 
 @dataclass(frozen=True)
+class StopMark:
+    """The latest stop-all recorded in the file: ``generation`` counts them (0 before the first),
+    ``cancelled`` is how many queued deliveries it cancelled, ``at`` when it was requested."""
+
+    generation: int
+    cancelled: int = 0
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class DeliveryRow:
     """One delivery of one message to one agent, as recorded."""
 

@@ -6,6 +6,10 @@ a new file at once cannot both apply them, and a crash mid-migration leaves the 
 
 ``messages`` has an explicit integer ``seq`` key because the full-text index refers to rows by
 rowid, and VACUUM may renumber the implicit rowid of a table that lacks one.
+
+Version 2 adds ``control``, one row shared by every process on the file: the stop-all generation
+(raised by each stop-all, see ``core.store.control``), how many queued deliveries that stop
+cancelled, and when.
 """
 from __future__ import annotations
 
@@ -93,7 +97,19 @@ _V1 = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+_V2 = (
+    """
+    CREATE TABLE control (
+        id              INTEGER PRIMARY KEY CHECK (id = 1),
+        stop_generation INTEGER NOT NULL DEFAULT 0 CHECK (stop_generation >= 0),
+        stop_cancelled  INTEGER NOT NULL DEFAULT 0,
+        stopped_at      REAL
+    )
+    """,
+    "INSERT INTO control (id) VALUES (1)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -97,12 +97,17 @@ def test_dry_run_prints_and_records_nothing(roster, tmp_path, capsys):
     assert "0 of 0 deliveries" in out
 
 
-def test_stop_cancels_queued(roster, capsys):
+def test_stop_cancels_queued_and_records_a_stop_all(roster, capsys):
     from core.models import Message
-    from core.store import Store, default_db_path
+    from core.store import Store, default_db_path, search
 
     with Store(default_db_path()) as store:
         store.enqueue(Message(sender="Captain", recipients=["Agent-1"], content="later"),
                       [("Agent-1", "inbox")])
     code, out, _ = run(capsys, "stop")
-    assert code == 0 and out.strip() == "cancelled 1 queued deliveries"
+    assert code == 0 and out.startswith("cancelled 1 queued deliveries; every Quarterdeck process")
+    code, out, _ = run(capsys, "stop", "--json")
+    assert code == 0 and json.loads(out) == {"cancelled": 0, "generation": 2}
+    with Store(default_db_path()) as store:
+        (row,) = search(store)
+        assert (row.state, row.reason) == ("cancelled", "stopped: stop all")

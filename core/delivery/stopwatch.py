@@ -1,0 +1,116 @@
+"""Stop-all across processes: notice a stop recorded in the outbox and halt this process's delivery.
+
+Every Quarterdeck process that shares a data directory shares one outbox file. A stop-all is
+recorded there (``Store.request_stop`` raises the stop generation and cancels the queue in one
+transaction). A ``StopWatch`` remembers the generation its process has seen, from the moment it
+is made, so stops recorded earlier never concern it; while it is entered (``with watch:``, counted,
+so nested users share one thread) a thread of its own reads the generation every ``interval``
+seconds and calls ``on_stop(mark)`` when it has moved. The read is cheap: ``PRAGMA data_version``
+tells whether any other connection has committed since the last look, and only then is the
+``control`` row read. Nothing is written and no read transaction is left open, so the watch never
+holds up other processes' writes or checkpoints.
+
+``request`` records a stop-all made by this process: under the same lock as the watch's reads,
+so the watch never reports this process's own stop back to it.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+__all__ = ["StopWatch"]
+
+log = logging.getLogger(__name__)
+
+_JOIN_TIMEOUT = 20.0  # a read may wait out the store's busy timeout (10 s) before the thread sees the quit
+
+
+class StopWatch:
+    """Watches one store for stop-alls recorded by other processes; see the module docstring."""
+
+    def __init__(self, store: Any, on_stop: Callable[[Any], None], *, interval: float = 0.05) -> None:
+        if interval <= 0:
+            raise ValueError("interval must be positive")
+        self.interval = interval
+        self._store = store
+        self._on_stop = on_stop
+        self._lock = threading.Lock()  # one read or own stop at a time: ``seen`` follows the file
+        self._users_lock = threading.Lock()
+        self._users = 0
+        self._thread: threading.Thread | None = None
+        self._quit = threading.Event()
+        self.seen = store.stop_mark().generation
+
+    # -- stops -----------------------------------------------------------------------------------
+    def request(self) -> Any:
+        """Record a stop-all for every process on the store (this one's watch stays quiet about
+        it); returns the new ``StopMark``."""
+        with self._lock:
+            mark = self._store.request_stop()
+            self.seen = mark.generation
+        return mark
+
+    def check(self) -> bool:
+        """Read the generation now; when it has moved, call ``on_stop`` (on this thread). True if so."""
+        with self._lock:
+            mark = self._store.stop_mark()
+            if mark.generation == self.seen:
+                return False
+            self.seen = mark.generation
+        self._on_stop(mark)
+        return True
+
+    # -- watching --------------------------------------------------------------------------------
+    @property
+    def watching(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def __enter__(self) -> StopWatch:
+        with self._users_lock:
+            self._users += 1
+            if self._users == 1:
+                try:
+                    self.check()  # a stop recorded since this watch was made, while nobody watched
+                except Exception:  # the thread's first look tries again
+                    log.warning("the stop-all watch cannot read the outbox", exc_info=True)
+                self._quit = threading.Event()
+                self._thread = threading.Thread(target=self._poll, args=(self._quit,),
+                                                name="quarterdeck-stopwatch", daemon=True)
+                self._thread.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        with self._users_lock:
+            self._users -= 1
+            if self._users > 0 or self._thread is None:
+                return
+            thread, self._thread = self._thread, None
+            self._quit.set()
+        if thread is not threading.current_thread():
+            thread.join(_JOIN_TIMEOUT)
+            if thread.is_alive():
+                log.warning("the stop-all watch did not end within %g s", _JOIN_TIMEOUT)
+
+    def _poll(self, quit_event: threading.Event) -> None:
+        version: int | None = None
+        failing = False
+        while not quit_event.wait(self.interval):
+            try:
+                now = self._data_version()
+                if now != version:
+                    self.check()
+                    version = now
+            except Exception:  # the store closed under us, or the file is unreadable for a while
+                if not failing:
+                    log.warning("the stop-all watch cannot read the outbox", exc_info=True)
+                failing, version = True, None
+            else:
+                failing = False
+
+    def _data_version(self) -> int:
+        """Changes with every commit made by another connection (any thread, any process)."""
+        return int(self._store.connection().execute("PRAGMA data_version").fetchall()[0][0])

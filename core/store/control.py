@@ -1,0 +1,48 @@
+"""Stopping: cancelling the queue, and the stop-all generation every process can see.
+
+A stop-all is recorded in the ``control`` row: ``request_stop`` raises the stop generation by one
+and cancels every queued delivery in the caller's write transaction, so a process that sees the
+new generation also finds the queue already cancelled. Processes that deliver compare the
+generation with the one they last saw (``core.delivery.stopwatch``) and halt when it has moved.
+"""
+from __future__ import annotations
+
+import sqlite3
+
+from core.store.rows import StopMark, from_db_time, now_db
+
+CANCELLED = "cancelled"
+STOPPED = "stopped: stop all"
+
+
+def cancel_queued(conn: sqlite3.Connection, agent_id: str | None = None, reason: str = CANCELLED) -> int:
+    """``queued`` -> ``cancelled`` (of one agent, or of all); return how many."""
+    now = now_db()
+    where = "state = 'queued'" + (" AND agent_id = ?" if agent_id is not None else "")
+    params = (reason, now, now) + ((agent_id,) if agent_id is not None else ())
+    cur = conn.execute(
+        f"UPDATE deliveries SET state = 'cancelled', reason = ?, updated_at = ?, finished_at = ? WHERE {where}",
+        params,
+    )
+    return cur.rowcount
+
+
+def request_stop(conn: sqlite3.Connection) -> StopMark:
+    """Cancel the queue and raise the stop generation; call inside a write transaction."""
+    cancelled = cancel_queued(conn, reason=STOPPED)
+    conn.execute(
+        "UPDATE control SET stop_generation = stop_generation + 1, stop_cancelled = ?, stopped_at = ? "
+        "WHERE id = 1",
+        (cancelled, now_db()),
+    )
+    return stop_mark(conn)
+
+
+def stop_mark(conn: sqlite3.Connection) -> StopMark:
+    """The latest stop-all; one short read (no transaction is left open)."""
+    rows = conn.execute(
+        "SELECT stop_generation, stop_cancelled, stopped_at FROM control WHERE id = 1").fetchall()
+    if not rows:
+        return StopMark(0)
+    generation, cancelled, at = rows[0]
+    return StopMark(int(generation), int(cancelled), from_db_time(at))

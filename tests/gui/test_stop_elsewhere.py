@@ -1,0 +1,64 @@
+"""Stop all between processes, seen from the panel: a stop recorded by another process halts the
+panel's delivery (even mid-backoff) and shows the same STOPPED state with Resume; the panel's own
+Stop all is recorded for the other processes and is not heard back."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from core.models import Message
+from core.store import Store
+from gui.mainwindow import MainWindow
+
+WAIT_MS = 5000  # generous: the watch looks every 50 ms
+
+
+def window_for(ctx, qtbot) -> MainWindow:
+    window = MainWindow(ctx, [])
+    qtbot.addWidget(window)
+    return window
+
+
+def test_a_stop_from_another_process_halts_the_panel_mid_backoff_and_resume_lifts_it(
+        make_ctx, qtbot, transports):
+    transports.fail_times["Agent-1"] = 10
+    ctx = make_ctx(start=False)
+    dispatcher = ctx.session.dispatcher
+    dispatcher.policy = replace(dispatcher.policy, base_delay=30.0, jitter=0.0)
+    window = window_for(ctx, qtbot)
+    ctx.start()
+    events: list = []
+    ctx.delivery.sig_delivery_event.connect(events.append)
+    ctx.submit(Message(sender="Captain", recipients=["Agent-1"], content="Run the suite."))
+    qtbot.waitUntil(lambda: any(e.state == "retrying" for e in events), timeout=WAIT_MS)
+    assert not window.resume_action.isEnabled()
+    with qtbot.waitSignals([ctx.delivery.sig_halted, ctx.delivery.sig_stopped], timeout=WAIT_MS):
+        with Store(ctx.store.path) as other:
+            other.request_stop()
+    qtbot.waitUntil(lambda: "STOPPED" in window.stop_label.text() and window.resume_action.isEnabled(),
+                    timeout=WAIT_MS)
+    assert ctx.delivery.halted
+    qtbot.waitUntil(lambda: any(e.state == "cancelled" for e in events), timeout=WAIT_MS)
+    assert ctx.store.counts_by_state()["cancelled"] == 1
+    with qtbot.waitSignal(ctx.delivery.sig_resumed):
+        window.resume_action.trigger()
+    assert not ctx.delivery.halted and not window.resume_action.isEnabled()
+    ctx.submit(Message(sender="Captain", recipients=["Agent-2"], content="Carry on."))
+    qtbot.waitUntil(lambda: any(e.state == "delivered" and e.agent_id == "Agent-2" for e in events),
+                    timeout=WAIT_MS)
+
+
+def test_the_panels_stop_all_is_recorded_for_other_processes_and_not_heard_back(make_ctx, qtbot):
+    ctx = make_ctx()
+    window = window_for(ctx, qtbot)
+    halts: list[None] = []
+    ctx.delivery.sig_halted.connect(lambda: halts.append(None))
+    with qtbot.waitSignal(ctx.delivery.sig_stopped, timeout=WAIT_MS):
+        window.stop_action.trigger()
+    with Store(ctx.store.path) as other:
+        assert other.stop_mark().generation == 1
+    qtbot.wait(300)  # the watch has looked at the file several times since
+    assert halts == [None]
+    with qtbot.waitSignal(ctx.delivery.sig_resumed):
+        window.resume_action.trigger()
+    qtbot.wait(300)
+    assert not ctx.delivery.halted and halts == [None]
