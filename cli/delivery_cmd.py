@@ -51,6 +51,11 @@ def register(sub) -> None:
     _common(stop)
     stop.set_defaults(func=cmd_stop)
 
+    resume = sub.add_parser("resume", help="resume all: every Quarterdeck process halted by a stop all "
+                                           "delivers again")
+    _common(resume)
+    resume.set_defaults(func=cmd_resume)
+
 
 def _open_store(args):
     from core.store import Store, default_db_path
@@ -136,4 +141,14 @@ def cmd_stop(args) -> int:
     else:
         print(f"cancelled {mark.cancelled} queued deliveries; every Quarterdeck process on this outbox "
               "halts its delivery in flight")
+    return EXIT_OK
+
+
+def cmd_resume(args) -> int:
+    with _open_store(args) as store:
+        mark = store.request_resume()
+    if args.json:
+        print(json.dumps({"resumed": mark.resumed}))
+    else:
+        print("resumed: every Quarterdeck process on this outbox halted by a stop all delivers again")
     return EXIT_OK

@@ -67,6 +67,7 @@ class DeliveryService(QObject):
         self.worker = DeliveryWorker(self.dispatcher, idle_wait=idle_wait)
         self.dispatcher.add_listener(self.sig_delivery_event.emit)
         self.dispatcher.add_stop_listener(self._stopped_elsewhere)
+        self.dispatcher.add_resume_listener(self._resumed_elsewhere)
         self.dispatcher.breakers.add_listener(self.sig_breaker_event.emit)
         self._thread = QThread()
         self._thread.setObjectName("quarterdeck-delivery")
@@ -106,11 +107,20 @@ class DeliveryService(QObject):
         self.sig_stopped.emit(cancelled)
 
     def resume(self) -> None:
-        """Deliver again after Stop all or a GUI pause (a person had taken the mouse)."""
-        if self.dispatcher.stopped or self.dispatcher.gui_paused:
+        """Deliver again after Stop all (here and in every process it halted) or a GUI pause (a
+        person had taken the mouse: this process only)."""
+        stopped = self.dispatcher.stopped
+        if stopped or self.dispatcher.gui_paused:
             self.dispatcher.resume()
             self.worker.notify()
             self.sig_resumed.emit()
+        if stopped:
+            self._jobs.run(self.dispatcher.resume_everywhere)
+
+    def _resumed_elsewhere(self) -> None:
+        """Another process's resume-all lifted the stop (called off the UI thread)."""
+        self.worker.notify()
+        self.sig_resumed.emit()
 
     def shutdown(self, grace_ms: int = 3000) -> bool:
         """End the loop (see the module docstring). True when the thread has ended."""

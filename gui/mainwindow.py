@@ -69,7 +69,8 @@ class MainWindow(QMainWindow):
         self.stop_action.triggered.connect(self.ctx.delivery.stop_all)
         self.resume_action = QAction("Resume", self)
         self.resume_action.setObjectName("action-resume")
-        self.resume_action.setToolTip("Deliver again after Stop all (sending a message also resumes)")
+        self.resume_action.setToolTip("Deliver again after Stop all, here and in every Quarterdeck process it stopped "
+                                       "(sending a message also resumes)")
         self.resume_action.setEnabled(False)
         self.resume_action.triggered.connect(self.ctx.delivery.resume)
         self.palette_action = QAction("Command palette…", self)

@@ -11,7 +11,8 @@ once, queued deliveries are cancelled, and the in-flight one finishes or is mark
 every process on the same outbox: ``stop_all`` records it in the store, and while a dispatcher
 works (``run``, or ``watching()`` around other loops) its ``StopWatch`` halts it within about
 ``stop_poll`` seconds of a stop recorded anywhere else; stop listeners then hear how many queued
-deliveries that stop cancelled. ``resume`` is this process's alone.
+deliveries that stop cancelled. ``resume`` lifts this process's halt; ``resume_everywhere``
+records a resume-all that lifts the halt of every watching process stopped that way.
 """
 from __future__ import annotations
 
@@ -69,8 +70,10 @@ class Dispatcher:
         self._raw_content: dict[str, str] = {}
         self._listeners: list[Callable[[DeliveryEvent], None]] = []
         self._stop_listeners: list[Callable[[int], None]] = []
+        self._resume_listeners: list[Callable[[], None]] = []
         self._stop = threading.Event()
-        self.stop_watch = StopWatch(store, self._stopped_elsewhere, interval=stop_poll)
+        self.stop_watch = StopWatch(store, self._stopped_elsewhere, interval=stop_poll,
+                                    on_resume=self._resumed_elsewhere)
         self._wake = threading.Event()
         self._last_agent: str | None = None
         self._skip_transports = skip_transports
@@ -85,6 +88,10 @@ class Dispatcher:
         """``listener(cancelled)`` when a stop-all recorded elsewhere halts this dispatcher (it runs
         on the watch's thread, or on the thread that starts working)."""
         self._stop_listeners.append(listener)
+
+    def add_resume_listener(self, listener: Callable[[], None]) -> None:
+        """``listener()`` when a resume-all recorded elsewhere lifts this dispatcher's halt."""
+        self._resume_listeners.append(listener)
 
     def watching(self) -> StopWatch:
         """``with dispatcher.watching():`` a stop-all recorded anywhere halts this dispatcher."""
@@ -130,17 +137,34 @@ class Dispatcher:
         log.warning("stop all #%d: %d queued deliveries cancelled", mark.generation, mark.cancelled)
         return mark.cancelled
 
+    def resume_everywhere(self) -> None:
+        """Record a resume-all: every process halted by a stop-all delivers again (this one's own
+        ``resume`` is the caller's)."""
+        mark = self.stop_watch.request_resume()
+        log.warning("resume all #%d", mark.resumed)
+
+    def _resumed_elsewhere(self, mark: Any) -> None:
+        if not self._stop.is_set():
+            return
+        log.warning("resume all #%d from another process", mark.resumed)
+        self.resume()
+        self._wake.set()
+        self._tell(self._resume_listeners)
+
+    def _tell(self, listeners: list[Callable[..., None]], *args: Any) -> None:
+        for listener in list(listeners):
+            try:
+                listener(*args)
+            except Exception:
+                log.exception("dispatcher listener failed")
+
     def _stopped_elsewhere(self, mark: Any) -> None:
         was_running = not self._stop.is_set()
         self.halt()
         if not was_running:
             return
         log.warning("stop all #%d from another process: halted", mark.generation)
-        for listener in list(self._stop_listeners):
-            try:
-                listener(mark.cancelled)
-            except Exception:
-                log.exception("stop listener failed")
+        self._tell(self._stop_listeners, mark.cancelled)
 
     def resume(self) -> None:
         """Deliver again after stop-all or a GUI pause (the pointer is accepted where it is)."""

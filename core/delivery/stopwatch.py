@@ -1,17 +1,18 @@
-"""Stop-all across processes: notice a stop recorded in the outbox and halt this process's delivery.
+"""Stop-all and resume-all across processes: notice them in the outbox and act on them here.
 
 Every Quarterdeck process that shares a data directory shares one outbox file. A stop-all is
 recorded there (``Store.request_stop`` raises the stop generation and cancels the queue in one
 transaction). A ``StopWatch`` remembers the generation its process has seen, from the moment it
 is made, so stops recorded earlier never concern it; while it is entered (``with watch:``, counted,
 so nested users share one thread) a thread of its own reads the generation every ``interval``
-seconds and calls ``on_stop(mark)`` when it has moved. The read is cheap: ``PRAGMA data_version``
+seconds and calls ``on_stop(mark)`` when it has moved. A resume-all works the same way with its
+own generation and ``on_resume(mark)``; when both moved between two looks, the later one wins. The read is cheap: ``PRAGMA data_version``
 tells whether any other connection has committed since the last look, and only then is the
 ``control`` row read. Nothing is written and no read transaction is left open, so the watch never
 holds up other processes' writes or checkpoints.
 
-``request`` records a stop-all made by this process: under the same lock as the watch's reads,
-so the watch never reports this process's own stop back to it.
+``request`` and ``request_resume`` record a stop-all or resume-all made by this process, under the
+same lock as the watch's reads, so the watch never reports this process's own back to it.
 """
 from __future__ import annotations
 
@@ -31,18 +32,21 @@ _JOIN_TIMEOUT = 20.0  # a read may wait out the store's busy timeout (10 s) befo
 class StopWatch:
     """Watches one store for stop-alls recorded by other processes; see the module docstring."""
 
-    def __init__(self, store: Any, on_stop: Callable[[Any], None], *, interval: float = 0.05) -> None:
+    def __init__(self, store: Any, on_stop: Callable[[Any], None], *, interval: float = 0.05,
+                 on_resume: Callable[[Any], None] | None = None) -> None:
         if interval <= 0:
             raise ValueError("interval must be positive")
         self.interval = interval
         self._store = store
         self._on_stop = on_stop
+        self._on_resume = on_resume
         self._lock = threading.Lock()  # one read or own stop at a time: ``seen`` follows the file
         self._users_lock = threading.Lock()
         self._users = 0
         self._thread: threading.Thread | None = None
         self._quit = threading.Event()
-        self.seen = store.stop_mark().generation
+        mark = store.stop_mark()
+        self.seen, self.seen_resume = mark.generation, mark.resumed
 
     # -- stops -----------------------------------------------------------------------------------
     def request(self) -> Any:
@@ -53,15 +57,25 @@ class StopWatch:
             self.seen = mark.generation
         return mark
 
+    def request_resume(self) -> Any:
+        """Record a resume-all for every process on the store (not heard back here)."""
+        with self._lock:
+            mark = self._store.request_resume()
+            self.seen_resume = mark.resumed
+        return mark
+
     def check(self) -> bool:
-        """Read the generation now; when it has moved, call ``on_stop`` (on this thread). True if so."""
+        """Read the generations now and call ``on_stop`` / ``on_resume`` (on this thread) for what
+        moved; True if anything did."""
         with self._lock:
             mark = self._store.stop_mark()
-            if mark.generation == self.seen:
-                return False
-            self.seen = mark.generation
-        self._on_stop(mark)
-        return True
+            stopped, resumed = mark.generation != self.seen, mark.resumed != self.seen_resume
+            self.seen, self.seen_resume = mark.generation, mark.resumed
+        if stopped:
+            self._on_stop(mark)
+        if resumed and self._on_resume is not None and (not stopped or mark.resumed_since_stop):
+            self._on_resume(mark)
+        return stopped or resumed
 
     # -- watching --------------------------------------------------------------------------------
     @property

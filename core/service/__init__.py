@@ -5,8 +5,8 @@ queued by any Quarterdeck process get delivered. Stopping it is graceful: the de
 finishes (retries included), nothing queued is cancelled, and the next run picks up where this
 one stopped. That is unlike ``Dispatcher.stop_all``, the captain's emergency stop, which cancels
 the queue and interrupts waits. While the dispatcher is stopped that way the worker idles; a
-stop-all made by any process on the same outbox stops it too (the dispatcher's watch runs while
-the worker serves).
+stop-all made by any process on the same outbox stops it too, and a resume-all (``quarterdeck
+resume``, the panel's Resume) lets it deliver again (the dispatcher's watch runs while it serves).
 
 ``service_health`` is the health tree of such a process::
 

@@ -1,9 +1,10 @@
-"""Stopping: cancelling the queue, and the stop-all generation every process can see.
+"""Stopping: cancelling the queue, and the stop-all and resume-all generations every process sees.
 
 A stop-all is recorded in the ``control`` row: ``request_stop`` raises the stop generation by one
 and cancels every queued delivery in the caller's write transaction, so a process that sees the
-new generation also finds the queue already cancelled. Processes that deliver compare the
-generation with the one they last saw (``core.delivery.stopwatch``) and halt when it has moved.
+new generation also finds the queue already cancelled. ``request_resume`` raises the resume
+generation. Processes that deliver compare the generations with the ones they last saw
+(``core.delivery.stopwatch``): a moved stop generation halts them, a moved resume one lifts that.
 """
 from __future__ import annotations
 
@@ -38,11 +39,18 @@ def request_stop(conn: sqlite3.Connection) -> StopMark:
     return stop_mark(conn)
 
 
+def request_resume(conn: sqlite3.Connection) -> StopMark:
+    """Raise the resume generation; call inside a write transaction."""
+    conn.execute("UPDATE control SET resume_generation = resume_generation + 1, resumed_at = ? WHERE id = 1",
+                 (now_db(),))
+    return stop_mark(conn)
+
+
 def stop_mark(conn: sqlite3.Connection) -> StopMark:
-    """The latest stop-all; one short read (no transaction is left open)."""
-    rows = conn.execute(
-        "SELECT stop_generation, stop_cancelled, stopped_at FROM control WHERE id = 1").fetchall()
+    """The latest stop-all and resume-all; one short read (no transaction is left open)."""
+    rows = conn.execute("SELECT stop_generation, stop_cancelled, stopped_at, resume_generation, resumed_at "
+                        "FROM control WHERE id = 1").fetchall()
     if not rows:
         return StopMark(0)
-    generation, cancelled, at = rows[0]
-    return StopMark(int(generation), int(cancelled), from_db_time(at))
+    generation, cancelled, at, resumed, resumed_at = rows[0]
+    return StopMark(int(generation), int(cancelled), from_db_time(at), int(resumed), from_db_time(resumed_at))

@@ -241,6 +241,12 @@ class Store:
         with immediate(conn):
             return control.request_stop(conn)
 
+    def request_resume(self) -> StopMark:
+        """Resume-all: every process on this file halted by a stop-all delivers again."""
+        conn = self._conns.get()
+        with immediate(conn):
+            return control.request_resume(conn)
+
     def stop_mark(self) -> StopMark:
         """The latest stop-all recorded in the file (generation 0 when there was none)."""
         return control.stop_mark(self._conns.get())

@@ -111,3 +111,16 @@ def test_stop_cancels_queued_and_records_a_stop_all(roster, capsys):
     with Store(default_db_path()) as store:
         (row,) = search(store)
         assert (row.state, row.reason) == ("cancelled", "stopped: stop all")
+
+
+def test_resume_records_a_resume_all_after_a_stop(roster, capsys):
+    from core.store import Store, default_db_path
+
+    run(capsys, "stop")
+    code, out, _ = run(capsys, "resume")
+    assert code == 0 and out.startswith("resumed: every Quarterdeck process")
+    code, out, _ = run(capsys, "resume", "--json")
+    assert code == 0 and json.loads(out) == {"resumed": 2}
+    with Store(default_db_path()) as store:
+        mark = store.stop_mark()
+        assert (mark.generation, mark.resumed, mark.resumed_since_stop) == (1, 2, True)

@@ -62,3 +62,24 @@ def test_the_panels_stop_all_is_recorded_for_other_processes_and_not_heard_back(
         window.resume_action.trigger()
     qtbot.wait(300)
     assert not ctx.delivery.halted and halts == [None]
+
+
+def test_a_resume_from_another_process_lifts_the_panels_stop_and_the_panels_resume_is_recorded(
+        make_ctx, qtbot):
+    ctx = make_ctx()
+    window = window_for(ctx, qtbot)
+    with qtbot.waitSignal(ctx.delivery.sig_halted, timeout=WAIT_MS):
+        with Store(ctx.store.path) as other:
+            other.request_stop()
+    qtbot.waitUntil(window.resume_action.isEnabled, timeout=WAIT_MS)
+    with qtbot.waitSignal(ctx.delivery.sig_resumed, timeout=WAIT_MS):
+        with Store(ctx.store.path) as other:
+            other.request_resume()
+    qtbot.waitUntil(lambda: not window.resume_action.isEnabled() and "STOPPED" not in window.stop_label.text(),
+                    timeout=WAIT_MS)
+    assert not ctx.delivery.halted
+    window.stop_action.trigger()
+    with qtbot.waitSignal(ctx.delivery.sig_resumed, timeout=WAIT_MS):
+        window.resume_action.trigger()
+    with Store(ctx.store.path) as other:
+        qtbot.waitUntil(lambda: other.stop_mark().resumed == 2, timeout=WAIT_MS)

@@ -1,0 +1,102 @@
+"""Resume-all across Stores (as across processes): it lifts a stop-all's halt wherever the stop
+reached, the later of a stop and a resume wins, and a process's own resume is not heard back."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from core.config import CoordinationConfig
+from core.delivery.dispatcher import Dispatcher
+from core.delivery.dryrun import DryRunDelivery
+from core.delivery.stopwatch import StopWatch
+from core.delivery.submit import submit
+from core.models import Agent, DryRunTransport, Message
+from core.monitor.health import Status
+from core.roster import Roster
+from core.service import DeliveryWorker
+from core.store import Store
+
+BOUND = 5.0
+
+
+def wait_for(predicate, what: str) -> None:
+    deadline = time.monotonic() + BOUND
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.005)
+
+
+@pytest.fixture
+def path(tmp_path):
+    return tmp_path / "q.sqlite3"
+
+
+class Heard:
+    def __init__(self, store: Store) -> None:
+        self.stops: list[int] = []
+        self.resumes: list[int] = []
+        self.watch = StopWatch(store, lambda m: self.stops.append(m.generation),
+                               on_resume=lambda m: self.resumes.append(m.resumed))
+
+
+def test_a_resume_from_another_store_lets_a_halted_worker_deliver_again(path):
+    transport = DryRunDelivery()
+    with Store(path) as store:
+        roster = Roster(agents=(Agent(id="Agent-1", transport=DryRunTransport()),))
+        dispatcher = Dispatcher(store, roster, config=CoordinationConfig(max_retries=0), stagger=0,
+                                transport_factory=lambda agent: transport)
+        resumed = threading.Event()
+        dispatcher.add_resume_listener(resumed.set)
+        worker = DeliveryWorker(dispatcher, idle_wait=0.02)
+        worker.start()
+        try:
+            with Store(path) as other:
+                other.request_stop()
+                wait_for(lambda: dispatcher.stopped, "the stop to halt the worker")
+                assert worker.health().status is Status.OUT_OF_SERVICE
+                (delivery,) = submit(store, roster, Message(sender="Captain", recipients=["Agent-1"],
+                                                            content="After the stop.")).delivery_ids
+                time.sleep(0.1)
+                assert store.delivery(delivery).state == "queued"  # halted: nothing claimed
+                other.request_resume()
+            wait_for(resumed.is_set, "the resume listener")
+            wait_for(lambda: store.delivery(delivery).state == "delivered", "the delivery after resume")
+            assert worker.health().status is Status.UP and len(transport.sent) == 1
+        finally:
+            worker.request_stop()
+            assert worker.join(BOUND)
+
+
+def test_a_resume_reaches_only_a_halted_dispatcher(path):
+    with Store(path) as store:
+        dispatcher = Dispatcher(store, Roster(agents=()), stagger=0)
+        heard: list[None] = []
+        dispatcher.add_resume_listener(lambda: heard.append(None))
+        with Store(path) as other:
+            other.request_resume()
+        assert dispatcher.stop_watch.check()
+        assert heard == [] and not dispatcher.stopped
+
+
+def test_the_later_of_a_stop_and_a_resume_seen_together_wins(path):
+    with Store(path) as store, Store(path) as other:
+        heard = Heard(store)
+        other.request_stop()
+        other.request_resume()
+        assert heard.watch.check()
+        assert (heard.stops, heard.resumes) == ([1], [1])  # stopped, then lifted
+        other.request_resume()
+        time.sleep(0.01)  # the two times differ on any clock
+        other.request_stop()
+        assert heard.watch.check()
+        assert (heard.stops, heard.resumes) == ([1, 2], [1])  # the stop came last: stays halted
+
+
+def test_own_resume_is_not_heard_back(path):
+    with Store(path) as store:
+        heard = Heard(store)
+        mark = heard.watch.request_resume()
+        assert mark.resumed == 1 and not heard.watch.check()
+        assert heard.resumes == []
