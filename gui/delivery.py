@@ -31,6 +31,7 @@ class _Loop(QObject):
     """Runs ``DeliveryWorker.serve`` on the delivery thread."""
 
     sig_loop_ended = Signal()
+    sig_serving = Signal()  # the worker is alive: its health is UP from now on
 
     def __init__(self, worker: DeliveryWorker) -> None:
         super().__init__()  # no parent: moved to the delivery thread
@@ -43,7 +44,7 @@ class _Loop(QObject):
 
     def _serve(self) -> None:
         try:
-            self._worker.serve()
+            self._worker.serve(self.sig_serving.emit)
         finally:
             self.sig_loop_ended.emit()
             QThread.currentThread().quit()
@@ -57,6 +58,7 @@ class DeliveryService(QObject):
     sig_halted = Signal()  # stop all, here or in another process: nothing more is typed
     sig_stopped = Signal(int)  # stop all finished: how many queued deliveries were cancelled
     sig_resumed = Signal()
+    sig_serving = Signal()  # the delivery loop has started on its thread
 
     def __init__(self, session: Any, jobs: Any, parent: QObject | None = None, *,
                  idle_wait: float = 0.25) -> None:
@@ -74,6 +76,7 @@ class DeliveryService(QObject):
         self._loop = _Loop(self.worker)
         self._loop.moveToThread(self._thread)
         self._thread.started.connect(self._loop.serve)
+        self._loop.sig_serving.connect(self.sig_serving)
         self._thread.finished.connect(self._loop.deleteLater)
         self._sampler_stop = threading.Event()
         self._sampler = threading.Thread(target=session.monitor.run_sampler, args=(self._sampler_stop,),

@@ -11,9 +11,9 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QToolBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QScrollArea, QToolBar, QWidget
 
 from core.resources import bundled_assets_dir
 from core.service import service_health
@@ -24,6 +24,17 @@ log = logging.getLogger(__name__)
 
 STATUS_COLOURS = {"UP": "#2e7d32", "DEGRADED": "#f9a825", "DOWN": "#c62828", "OUT_OF_SERVICE": "#ef6c00",
                   "UNKNOWN": "#757575"}
+
+
+SHORT_SCREEN_PX = 900  # below this available height, fewer panels share the left column by default
+
+
+class _PanelScroll(QScrollArea):
+    """A panel's dock content: as big as the panel would like, yet able to shrink (it scrolls)."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        panel = self.widget()
+        return panel.sizeHint() if panel is not None else super().sizeHint()
 
 
 class MainWindow(QMainWindow):
@@ -53,6 +64,7 @@ class MainWindow(QMainWindow):
         self.palette_dialog = CommandPalette(self)
         self._restore()
         ctx.delivery.sig_halted.connect(self._on_delivery_halted)
+        ctx.delivery.sig_serving.connect(self._refresh_status)  # not "DOWN" until the next tick
         ctx.delivery.sig_stopped.connect(self._on_delivery_stopped)
         ctx.delivery.sig_resumed.connect(self._on_delivery_resumed)
         ctx.delivery.sig_delivery_event.connect(self._on_delivery_event)
@@ -102,7 +114,14 @@ class MainWindow(QMainWindow):
         panel = cls(self.ctx)
         dock = QDockWidget(cls.TITLE, self)
         dock.setObjectName(f"dock-{cls.NAME}")
-        dock.setWidget(panel)
+        # a dock can be made smaller than its panel needs (the panel then scrolls), so the whole
+        # window still fits a small laptop screen
+        scroll = _PanelScroll(dock)
+        scroll.setObjectName(f"scroll-{cls.NAME}")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(panel)
+        dock.setWidget(scroll)
         self.addDockWidget(cls.AREA, dock)
         self.panels[cls.NAME] = panel
         self.docks[cls.NAME] = dock
@@ -111,8 +130,12 @@ class MainWindow(QMainWindow):
 
     def _tabify_defaults(self) -> None:
         self._front_docks: list[QDockWidget] = []
+        screen = self.screen()
+        short = screen is not None and screen.availableGeometry().height() < SHORT_SCREEN_PX
         for name, panel in self.panels.items():
-            other = self.docks.get(type(panel).TAB_WITH)
+            # on a short screen the health tree joins the history's tabs, leaving the roster room
+            tab_with = "history" if short and name == "health" else type(panel).TAB_WITH
+            other = self.docks.get(tab_with)
             if other is not None:
                 self.tabifyDockWidget(other, self.docks[name])
                 if other not in self._front_docks:
@@ -125,6 +148,9 @@ class MainWindow(QMainWindow):
         if self.ctx.settings.get_bytes("window/state") is None:
             for dock in self._front_docks:
                 dock.raise_()
+            roster = self.panels.get("roster")
+            if roster is not None:  # the roster as tall as it would like, the tabs below take the rest
+                self.resizeDocks([self.docks["roster"]], [roster.sizeHint().height()], Qt.Orientation.Vertical)
 
     def _build_menus(self) -> None:
         menu = self.menuBar()
@@ -224,7 +250,7 @@ class MainWindow(QMainWindow):
         if dock is not None:
             dock.show()
             dock.raise_()
-            dock.widget().setFocus()
+            self.panels[name].setFocus()
 
     def compact(self, keep: tuple[str, ...] = ("roster", "composer", "history")) -> None:
         """Half a screen (the demo swarm takes the other half): roster above the composer, history

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QDockWidget, QWidget
 
 
 class Panel(QWidget):
@@ -23,6 +23,15 @@ class Panel(QWidget):
     def commands(self) -> list[QAction]:
         """Actions the command palette lists (their shortcuts work while the window is active)."""
         return []
+
+    def bring_forward(self) -> None:
+        """Show this panel's dock and put it in front of its tab group."""
+        widget = self.parentWidget()
+        while widget is not None and not isinstance(widget, QDockWidget):
+            widget = widget.parentWidget()
+        if widget is not None:
+            widget.show()
+            widget.raise_()
 
     def shutdown(self) -> None:
         """The window is closing: stop timers, save what the panel keeps. No blocking I/O."""

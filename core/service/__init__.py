@@ -69,10 +69,13 @@ class DeliveryWorker:
         self._thread = threading.Thread(target=self.serve, name="quarterdeck-delivery", daemon=True)
         self._thread.start()
 
-    def serve(self) -> None:
+    def serve(self, on_serving: Callable[[], None] | None = None) -> None:
         """The delivery loop, on the calling thread, until ``request_stop`` (``start`` runs it on
-        a thread of its own; the panel runs it in a QThread)."""
+        a thread of its own; the panel runs it in a QThread). ``on_serving`` is called once the
+        worker counts as alive."""
         self._serving = True
+        if on_serving is not None:
+            on_serving()
         try:
             with self.dispatcher.watching():
                 self._loop()

@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence, QTextCursor
-from PySide6.QtWidgets import QDockWidget, QWidget
+from PySide6.QtWidgets import QWidget
 
 from core.compose import Check, Composition, Draft, Problem, check, compose, for_everyone, preview
 from core.delivery.submit import UnknownRecipient
@@ -202,10 +202,7 @@ class ComposerPanel(Panel):
 
     @Slot()
     def focus_composer(self) -> None:
-        dock = self.parentWidget()
-        if isinstance(dock, QDockWidget):
-            dock.show()
-            dock.raise_()
+        self.bring_forward()
         self.editor.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     @Slot()

@@ -16,7 +16,6 @@ from PySide6.QtCore import QItemSelection, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDockWidget,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -200,10 +199,7 @@ class ContractsPanel(Panel):
     # -- actions ---------------------------------------------------------------------------------
     @Slot()
     def new_contract(self) -> None:
-        dock = self.parentWidget()
-        if isinstance(dock, QDockWidget):
-            dock.show()
-            dock.raise_()
+        self.bring_forward()
         self.changes.open(NewContractDialog(self._agents(), self))
 
     def open_action(self, action: str) -> None:

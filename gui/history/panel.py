@@ -18,7 +18,6 @@ from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDockWidget,
     QHBoxLayout,
     QLabel,
     QSplitter,
@@ -123,10 +122,7 @@ class HistoryPanel(Panel):
     # -- commands ----------------------------------------------------------------------------
     @Slot()
     def focus_search(self) -> None:
-        dock = self.parentWidget()
-        if isinstance(dock, QDockWidget):
-            dock.show()
-            dock.raise_()
+        self.bring_forward()
         self.filter_bar.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.filter_bar.search.selectAll()
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QWidget
+from PySide6.QtWidgets import QWidget
 
 from core.onboarding import Plan, Queued, build_plan, gate_for, queue_plan, store_contracts
 from gui.composer.sending import confirm_dialog
@@ -93,10 +93,7 @@ class OnboardingPanel(Panel):
     # -- commands --------------------------------------------------------------------------------
     @Slot()
     def focus_panel(self) -> None:
-        dock = self.parentWidget()
-        if isinstance(dock, QDockWidget):
-            dock.show()
-            dock.raise_()
+        self.bring_forward()
         self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     @Slot()

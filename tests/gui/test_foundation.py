@@ -193,3 +193,38 @@ def test_compact_layout_for_the_demo_fits_half_a_screen_and_is_not_remembered(ma
     assert window.minimumSizeHint().width() <= 960
     window.close()
     assert ctx.settings.get_bytes("window/state") is None
+
+
+def test_every_panel_docked_still_fits_a_small_laptop_screen(make_ctx, qtbot, monkeypatch):
+    import gui.mainwindow as mainwindow
+    from gui.app import load_panels
+
+    monkeypatch.setattr(mainwindow, "SHORT_SCREEN_PX", 100_000)  # this screen counts as short
+    ctx = make_ctx()
+    window = MainWindow(ctx, load_panels())
+    qtbot.addWidget(window)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1366 and hint.height() <= 700, hint  # 1366x768 less a panel bar
+    assert window.docks["health"] in window.tabifiedDockWidgets(window.docks["history"])
+    window.resize(1000, 480)  # smaller still: the charts dock is shorter than the charts need
+    window.show()
+    window.docks["charts"].raise_()
+    charts = window.panels["charts"]
+    qtbot.waitUntil(charts.isVisible)
+    scroll = charts.parentWidget().parentWidget()  # the dock's scroll area (viewport, then area)
+    bar = scroll.verticalScrollBar()
+    # the panel keeps its own minimum and the dock scrolls to every part of it
+    qtbot.waitUntil(lambda: charts.height() >= charts.minimumSizeHint().height() > scroll.viewport().height())
+    qtbot.waitUntil(lambda: bar.maximum() == charts.height() - scroll.viewport().height())
+    window.close()
+
+
+def test_the_status_bar_shows_health_up_as_soon_as_the_delivery_loop_serves(make_ctx, qtbot):
+    ctx = make_ctx(start=False)
+    window = MainWindow(ctx, [])
+    qtbot.addWidget(window)
+    assert "DOWN" in window.health_label.text()  # built before the loop: it is not running yet
+    with qtbot.waitSignal(ctx.delivery.sig_serving, timeout=5000):
+        ctx.start()
+    assert "UP" in window.health_label.text()  # refreshed by the loop's start, not the 1 s tick
+    window.close()
