@@ -41,11 +41,12 @@ from core.delivery.focus import focus_probe
 from core.delivery.pointer import SHARED_GUARD, HumanActivity, PointerGuard
 from core.resilience.retry import Cancelled
 
-__all__ = ["DETAIL", "EmergencyStop", "GuiDelivery", "HumanActivity", "load_pyautogui"]
+__all__ = ["DETAIL", "DETAIL_READ", "EmergencyStop", "GuiDelivery", "HumanActivity", "load_pyautogui"]
 
 log = logging.getLogger(__name__)
 
 DETAIL = "keys sent; arrival not verifiable"
+DETAIL_READ = "the window read the pasted text; the chat cannot be read back"  # X11Clipboard saw it
 _X11 = sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd"))
 
 
@@ -182,7 +183,8 @@ class GuiDelivery:
             gui.hotkey(*submit)
         finally:
             problem = self._restore(clip, snapshot, offer)
-        return Receipt(self.kind, False, DETAIL if problem is None else f"{DETAIL}; {problem}")
+        detail = DETAIL_READ if getattr(offer, "sees_reads", False) else DETAIL
+        return Receipt(self.kind, False, detail if problem is None else f"{detail}; {problem}")
 
     def _focus(self, gui: Any, request: DeliveryRequest, stop: threading.Event) -> tuple[int, int]:
         chat = tuple(self.settings.chat)

@@ -42,6 +42,8 @@ def _text_contents(data: bytes, *, text: bool) -> Contents:
 class X11Offer:
     """Text this process is serving as the clipboard; see ``wait_taken``."""
 
+    sees_reads = True  # wait_taken means the window read the text (not only that it asked)
+
     def __init__(self, owner: SelectionOwner, contents: Contents) -> None:
         self._owner = owner
         self._contents = contents

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from core.delivery.base import DeliveryRequest, PermanentError, RetryableError, Transport, transport_for
-from core.delivery.gui import DETAIL, EmergencyStop, GuiDelivery, HumanActivity
+from core.delivery.gui import DETAIL_READ, EmergencyStop, GuiDelivery, HumanActivity
 from core.delivery.pointer import PointerGuard
 from core.delivery.screenlock import ScreenLock
 from core.models import GuiTransport
@@ -51,7 +51,7 @@ def test_multiline_unicode_message_arrives_byte_exact_in_every_xterm_and_clipboa
     stop = threading.Event()
     for term in terms:
         receipt = gui(xterm_settings(term), guard=guard).deliver(request(), stop)
-        assert (receipt.transport, receipt.confirmed, receipt.detail) == ("gui", False, DETAIL)
+        assert (receipt.transport, receipt.confirmed, receipt.detail) == ("gui", False, DETAIL_READ)
     for term in terms:
         expect(term, MESSAGE.encode() + b"\n")
     assert clipboard_bytes() == "the user's draft ✓".encode()
