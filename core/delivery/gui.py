@@ -266,7 +266,7 @@ class GuiDelivery:
         if _X11 and not os.environ.get("DISPLAY"):
             return "no X display: DISPLAY is not set"
         if _X11 and self._clipboard is None and shutil.which("xclip") is None:
-            return "xclip is not installed; GUI delivery pastes through it"
+            return "xclip is not installed; GUI delivery needs it to keep the user's clipboard after Quarterdeck exits"
         try:
             gui = load_pyautogui()
         except PermanentError as exc:

@@ -6,9 +6,9 @@ transaction). A ``StopWatch`` remembers the generation its process has seen, fro
 is made, so stops recorded earlier never concern it; while it is entered (``with watch:``, counted,
 so nested users share one thread) a thread of its own reads the generation every ``interval``
 seconds and calls ``on_stop(mark)`` when it has moved. A resume-all works the same way with its
-own generation and ``on_resume(mark)``; when both moved between two looks, the later one wins. The read is cheap: ``PRAGMA data_version``
-tells whether any other connection has committed since the last look, and only then is the
-``control`` row read. Nothing is written and no read transaction is left open, so the watch never
+own generation and ``on_resume(mark)``; when both moved between two looks, the later one wins.
+The read is cheap: ``PRAGMA data_version`` tells whether any other connection has committed since
+the last look, and only then is the ``control`` row read. Nothing is written and no read transaction is left open, so the watch never
 holds up other processes' writes or checkpoints.
 
 ``request`` and ``request_resume`` record a stop-all or resume-all made by this process, under the

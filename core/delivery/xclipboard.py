@@ -4,10 +4,12 @@
 display (``XclipClipboard`` is the fallback). It is shared by the whole process:
 
 - ``save()`` reads what the clipboard holds (text, or else the bytes of one other format) by
-  asking its owner directly; an owner answering with INCR (a very large copy) is read by xclip.
+  asking its owner directly. An owner that does not answer within ``read_timeout`` is an error
+  (``ClipboardError``: the delivery is tried again later), never an empty clipboard to restore.
 - ``set(text)`` makes this process the owner of ``text`` and returns an ``X11Offer``. Its
-  ``wait_taken`` is true once the pasting window has read the text (see ``SelectionOwner``), so
-  the submit key never runs ahead of the paste.
+  ``wait_taken`` is true once the window under the pointer (the one pasted into) has read the
+  text (see ``SelectionOwner``), so the submit key never runs ahead of the paste and a clipboard
+  manager reading every copy does not count.
 - ``restore(snapshot, offer)`` hands the user's content back by serving it from this process at
   once; ``handoff_after`` seconds after the last delivery (and at exit) a detached ``xclip``
   takes it over so it outlives the process. A broadcast to eight panes therefore reads the
@@ -20,23 +22,25 @@ import atexit
 import logging
 import shutil
 import threading
+import time
 
 from core.delivery.clipboard import EMPTY, ClipboardError, Snapshot, XclipClipboard
-from core.delivery.xselection import INCR_REPLY, Contents, SelectionOwner
+from core.delivery.xconvert import REFUSED, TIMEOUT, Reply
+from core.delivery.xselection import Contents, SelectionOwner
 
 log = logging.getLogger(__name__)
 
 __all__ = ["X11Clipboard", "X11Offer", "shared_x11_clipboard"]
 
-_TEXT_TARGETS = ("UTF8_STRING", "text/plain;charset=utf-8", "text/plain", "STRING", "TEXT")
+_TEXT_TARGETS = ("UTF8_STRING", "text/plain;charset=utf-8", "text/plain", "STRING")  # read in this order
 _META_TARGETS = frozenset({"TARGETS", "MULTIPLE", "TIMESTAMP", "SAVE_TARGETS", "DELETE", "INCR"})
 
 
 def _text_contents(data: bytes, *, text: bool) -> Contents:
     latin = data.decode("utf-8", "replace").encode("latin-1", "replace")
-    return Contents({"UTF8_STRING": ("UTF8_STRING", data), "text/plain;charset=utf-8": ("text/plain;charset=utf-8", data),
-                     "text/plain": ("text/plain", data), "STRING": ("STRING", latin),
-                     "TEXT": ("UTF8_STRING", data)}, text=text)
+    utf8 = "text/plain;charset=utf-8"
+    return Contents({"UTF8_STRING": ("UTF8_STRING", data), utf8: (utf8, data), "text/plain": ("text/plain", data),
+                     "STRING": ("STRING", latin), "TEXT": ("UTF8_STRING", data)}, text=text)
 
 
 class X11Offer:
@@ -53,14 +57,18 @@ class X11Offer:
         """True while this text is still the clipboard (nobody copied something else since)."""
         return not self._contents.lost
 
-    def mark(self) -> int:
-        """A point to wait from: call before pressing the paste keys."""
-        with self._owner.cond:
-            return len(self._contents.transfers)
+    def mark(self, *, anyone: bool = False) -> tuple[int, int | None]:
+        """A point to wait from: call before pressing the paste keys, with the pointer on the
+        window to paste into (``anyone``: count a read by any client)."""
+        owner = self._owner
+        client = None if anyone else owner.call(owner.client_at_pointer)
+        with owner.cond:
+            return len(self._contents.transfers), client
 
-    def wait_taken(self, mark: int, timeout: float) -> bool:
-        """True once a window read the text after ``mark``; False after ``timeout`` or if lost."""
-        return self._owner.wait_taken(self._contents, mark, timeout)
+    def wait_taken(self, mark: tuple[int, int | None], timeout: float) -> bool:
+        """True once the marked client read the text after ``mark``; False after ``timeout``, or
+        if the text stopped being the clipboard before that client had it."""
+        return self._owner.wait_taken(self._contents, mark[0], timeout, mark[1])
 
 
 class X11Clipboard:
@@ -76,18 +84,31 @@ class X11Clipboard:
         self._lock = threading.Lock()
 
     # -- reading --------------------------------------------------------------------------------
-    def _convert(self, target: str) -> object:
-        owner = self._owner
-        owner.call(lambda: owner.convert(target))
-        value = owner.take_converted(self.read_timeout)
-        if value is INCR_REPLY:
-            return self._xclip.read(target) if self._xclip is not None else None
-        return value
+    def _convert(self, target: str) -> Reply | None:
+        """The owner's answer for ``target`` (None: refused, or no owner)."""
+        reader = self._owner.reader
+        self._owner.call(lambda: reader.convert(target))
+        value = reader.take(self.read_timeout)
+        if value is TIMEOUT:
+            raise ClipboardError(f"the clipboard's owner did not answer within {self.read_timeout:g} s; "
+                                 "nothing was pasted")
+        return None if value is REFUSED else value
+
+    def _text(self, target: str) -> bytes | None:
+        """The clipboard's text as UTF-8 (STRING is Latin-1), or None."""
+        reply = self._convert(target)
+        if reply is None or not isinstance(reply.data, bytes):
+            return None
+        return reply.data.decode("latin-1").encode("utf-8") if reply.kind == "STRING" else reply.data
 
     def get(self) -> str | None:
         """The clipboard's text, or None when it is empty or holds no text."""
-        data = self._convert("UTF8_STRING")
-        return data.decode("utf-8", "replace") if isinstance(data, bytes) else None
+        contents = self._owner.contents
+        if contents is not None and not contents.lost:  # ours: no need to ask ourselves
+            data = contents.targets.get("UTF8_STRING", ("", None))[1]
+        else:
+            data = self._text("UTF8_STRING")
+        return None if data is None else data.decode("utf-8", "replace")
 
     def save(self) -> Snapshot:
         """What the clipboard holds now, to hand back with ``restore``."""
@@ -96,16 +117,16 @@ class X11Clipboard:
         if held is not None and not held[1].lost:
             return held[0]
         listing = self._convert("TARGETS")
-        targets = listing if isinstance(listing, list) else []
+        targets = listing.data if listing is not None and isinstance(listing.data, list) else []
         text = [t for t in _TEXT_TARGETS if t in targets]
         if text or not targets:
-            data = self._convert(text[0] if text else "UTF8_STRING")
-            return Snapshot("UTF8_STRING", data) if isinstance(data, bytes) else EMPTY
+            data = self._text(text[0] if text else "UTF8_STRING")
+            return EMPTY if data is None else Snapshot("UTF8_STRING", data)
         for target in targets:
             if target not in _META_TARGETS:
-                data = self._convert(target)
-                if isinstance(data, bytes):
-                    return Snapshot(target, data)
+                reply = self._convert(target)
+                if reply is not None and isinstance(reply.data, bytes):
+                    return Snapshot(target, reply.data)
         return EMPTY
 
     # -- offering -------------------------------------------------------------------------------
@@ -147,16 +168,21 @@ class X11Clipboard:
             raise ClipboardError("the X server did not give the clipboard back to this process")
 
     def handoff(self) -> bool:
-        """Let a detached xclip serve the user's content from now on; True if it took it."""
+        """Let a detached xclip serve the user's content from now on; True if it took it. (On
+        the selection thread, so no delivery takes the clipboard until xclip has it.)"""
         with self._lock:
             held = self._held
         if held is None or held[1].lost or self._xclip is None:
             return False
         try:
             self._xclip.restore(held[0])
-        except ClipboardError as exc:
+        except (ClipboardError, OSError) as exc:
             log.warning("could not hand the clipboard to xclip: %s", exc)
             return False
+        owner = self._owner
+        deadline = time.monotonic() + self._xclip.set_timeout
+        while owner.owned() and time.monotonic() < deadline:  # xclip owns it once its child runs
+            time.sleep(0.002)
         with self._lock:
             if self._held is held:
                 self._held = None
@@ -170,7 +196,10 @@ class X11Clipboard:
     def close(self) -> None:
         """Hand the user's content to xclip if this process still serves it, then disconnect."""
         try:
-            self.handoff()
+            if self.alive:
+                self._owner.call(self.handoff, timeout=10.0)
+        except ClipboardError as exc:
+            log.warning("could not hand the clipboard over at exit: %s", exc)
         finally:
             self._owner.x.close()
 

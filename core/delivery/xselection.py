@@ -6,13 +6,16 @@ threads hand it work with ``call``). It knows what each paste took:
 
 - a request for a text target is answered by writing the property the requestor named and
   sending it the notification; the requestor then reads the property and deletes it (ICCCM).
-  Watching for that deletion tells ``wait_taken`` that the window *has* the text, so the
-  submit key never overtakes it. A requestor that never deletes counts as served after
-  ``unconfirmed`` seconds. Text larger than one request goes out in INCR chunks, each sent once
-  the previous one was deleted.
-- ``SelectionClear`` (someone copied something else) marks the contents ``lost``.
-- ``convert`` asks the current owner for a target, for saving the user's clipboard. A reply by
-  INCR is reported as such (the caller reads it another way).
+  Watching for that deletion tells ``wait_taken`` that the window *has* the text, so the submit
+  key never overtakes it. A requestor that never deletes counts as served after ``unconfirmed``
+  seconds. Text larger than one request goes out in INCR chunks, each once the previous one
+  was deleted. Transfers in flight are kept per (window, property), whatever the offer is now,
+  and forgotten when their window is destroyed, so a reused window id never gets a stale chunk.
+- ``wait_taken`` can count only the reads of one X client (the window under the pointer, which
+  is being pasted into): a clipboard manager reading every new copy does not count.
+- ``SelectionClear`` (someone copied something else) marks the contents ``lost``, unless the
+  server says we own the clipboard after all (the clear of an ownership already given up).
+- reading another owner's content is ``SelectionReader``'s (``reader``).
 """
 from __future__ import annotations
 
@@ -22,14 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.delivery.xconvert import SelectionReader
 from core.delivery.xthread import XThread
 
-__all__ = ["INCR_REPLY", "Contents", "SelectionOwner"]
+__all__ = ["Contents", "SelectionOwner"]
 
 CHUNK = 64 * 1024
-INCR_REPLY = object()  # take_converted(): the owner answered with INCR
-_REFUSED = object()
-_MAX_LONGS = 1 << 24
+STALE = 30.0  # s: a transfer whose requestor neither reads nor goes away is dropped after this
 
 
 @dataclass
@@ -38,6 +40,7 @@ class _Transfer:
     prop: int
     served_at: float
     kind: int  # the type atom of the data
+    client: int  # the requestor's X client (its window id without the resource bits)
     rest: bytes | None = None  # INCR: still to send (b"" sends the closing empty chunk)
     taken: bool = False
 
@@ -58,51 +61,52 @@ class SelectionOwner:
     def __init__(self, *, display_name: str | None = None, unconfirmed: float = 0.05) -> None:
         from Xlib import X
 
-        self._X = X
+        self.X = X
         self.x = XThread(self._handle, display_name=display_name, name="x11-clipboard", on_end=self._ended)
         self._d = self.x.display
+        self._client_mask = ~self._d.display.info.resource_id_mask
         root = self._d.screen().root
-        self._win = root.create_window(-10, -10, 1, 1, 0, X.CopyFromParent, X.InputOnly,
-                                       X.CopyFromParent, event_mask=X.PropertyChangeMask)
+        self.window = root.create_window(-10, -10, 1, 1, 0, X.CopyFromParent, X.InputOnly,
+                                         X.CopyFromParent, event_mask=X.PropertyChangeMask)
         self._atoms: dict[str, int] = {}
         self._names: dict[int, str] = {}
         self.clipboard = self.atom("CLIPBOARD")
-        self._prop = self.atom("QUARTERDECK_SELECTION")
         self.unconfirmed = unconfirmed
         self.cond = threading.Condition()
         self.contents: Contents | None = None
-        self._converted: Any = None
-        self._converting = 0  # the target asked for by the last convert()
+        self._transfers: dict[tuple[int, int], _Transfer] = {}
+        self.reader = SelectionReader(self)
         self.x.start()
 
     def call(self, fn: Callable[[], Any], timeout: float = 5.0) -> Any:
         return self.x.call(fn, timeout)
 
     def _ended(self) -> None:
+        self.reader.end()
         with self.cond:
             if self.contents is not None:
                 self.contents.lost = True
             self.cond.notify_all()
 
-    def wait_taken(self, contents: Contents, mark: int, timeout: float) -> bool:
-        """True once a text transfer numbered ``mark`` or later was read (see the module docstring)."""
+    def wait_taken(self, contents: Contents, mark: int, timeout: float, client: int | None = None) -> bool:
+        """True once a text transfer numbered ``mark`` or later (to ``client``'s windows, if given)
+        was read; see the module docstring. A transfer already served still counts after the
+        contents were lost: that window has the text."""
         deadline = time.monotonic() + timeout
 
-        def done() -> bool:
-            late = time.monotonic() - self.unconfirmed
-            return any(t.taken or (t.rest is None and t.served_at <= late) for t in contents.transfers[mark:])
+        def mine() -> list[_Transfer]:
+            return [t for t in contents.transfers[mark:] if client is None or t.client == client]
 
         with self.cond:
-            while not done():
-                if contents.lost:
-                    return False
-                pending = contents.transfers[mark:]
+            while True:
                 now = time.monotonic()
-                wake = min([deadline] + [t.served_at + self.unconfirmed for t in pending if t.rest is None])
-                if now >= deadline:
+                served = [t for t in mine() if t.rest is None]
+                if any(t.taken or t.served_at + self.unconfirmed <= now for t in served):
+                    return True
+                if (contents.lost and not served) or now >= deadline:
                     return False
+                wake = min([deadline] + [t.served_at + self.unconfirmed for t in served])
                 self.cond.wait(max(wake - now, 0.001))
-            return True
 
     # -- on the selection thread ----------------------------------------------------------------
     def atom(self, name: str) -> int:
@@ -118,7 +122,17 @@ class SelectionOwner:
 
     def owned(self) -> bool:
         owner = self._d.get_selection_owner(self.clipboard)
-        return getattr(owner, "id", owner) == self._win.id
+        return getattr(owner, "id", owner) == self.window.id
+
+    def client_at_pointer(self) -> int | None:
+        """The X client of the deepest window under the pointer (the one pasted into), if any."""
+        window, deepest = self._d.screen().root, None
+        for _ in range(32):
+            child = window.query_pointer().child
+            if child in (0, None) or isinstance(child, int) or child.id == 0:
+                break
+            window = deepest = child
+        return None if deepest is None else deepest.id & self._client_mask
 
     def own(self, contents: Contents | None) -> bool:
         """Offer ``contents`` (None: give the clipboard up); True when the server made us owner."""
@@ -130,66 +144,45 @@ class SelectionOwner:
         if contents is None:
             self._release()
             return True
-        self._win.set_selection_owner(self.clipboard, self._X.CurrentTime)
+        self.window.set_selection_owner(self.clipboard, self.X.CurrentTime)
         return self.owned()
 
     def _release(self) -> None:
         from Xlib.protocol import request
 
-        request.SetSelectionOwner(display=self._d.display, window=self._X.NONE, selection=self.clipboard,
-                                  time=self._X.CurrentTime)
-
-    def convert(self, target: str) -> None:
-        """Ask the owner for ``target``; the answer lands in ``converted`` (see ``take_converted``)."""
-        with self.cond:
-            self._converted, self._converting = None, self.atom(target)
-        self._win.convert_selection(self.clipboard, self._converting, self._prop, self._X.CurrentTime)
-        self._d.flush()
-
-    def take_converted(self, timeout: float) -> Any:
-        """bytes, None (refused or empty), ``INCR_REPLY``, or None after ``timeout``."""
-        with self.cond:
-            self.cond.wait_for(lambda: self._converted is not None, timeout)
-            value, self._converted = self._converted, None
-        return None if value is _REFUSED else value
+        request.SetSelectionOwner(display=self._d.display, window=self.X.NONE, selection=self.clipboard,
+                                  time=self.X.CurrentTime)
 
     def _handle(self, ev: Any) -> None:
-        X = self._X
+        X = self.X
         if ev.type == X.SelectionRequest:
             self._answer(ev)
-        elif ev.type == X.SelectionClear and ev.atom == self.clipboard:
+        elif ev.type == X.SelectionClear and ev.atom == self.clipboard and not self.owned():
             with self.cond:
                 if self.contents is not None:
                     self.contents.lost = True
                 self.contents = None
                 self.cond.notify_all()
-        elif ev.type == X.SelectionNotify and ev.requestor.id == self._win.id and ev.target == self._converting:
-            self._converted_arrived(ev)
+        elif ev.type == X.SelectionNotify and ev.requestor.id == self.window.id:
+            self.reader.notified(ev)
+        elif ev.type == X.PropertyNotify and ev.window.id == self.window.id:
+            if ev.state == X.PropertyNewValue:
+                self.reader.property_changed(ev)
         elif ev.type == X.PropertyNotify and ev.state == X.PropertyDelete:
             self._deleted(ev.window.id, ev.atom)
-
-    def _converted_arrived(self, ev: Any) -> None:
-        value: Any = _REFUSED
-        if ev.property != self._X.NONE:
-            reply = self._win.get_property(ev.property, self._X.AnyPropertyType, 0, _MAX_LONGS, delete=1)
-            if reply is not None and reply.property_type == self.atom("INCR"):
-                value = INCR_REPLY
-            elif reply is not None and reply.format == 32:
-                value = [self.name(a) for a in reply.value]
-            elif reply is not None:  # python-xlib decodes valid UTF-8 into str
-                data = reply.value
-                value = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-        with self.cond:
-            self._converted = value
-            self.cond.notify_all()
+        elif ev.type == X.DestroyNotify:
+            self._forget(ev.window.id)
 
     def _answer(self, ev: Any) -> None:
         from Xlib.protocol import event
 
-        X = self._X
+        X = self.X
         prop = ev.property if ev.property != X.NONE else ev.target  # an obsolete requestor
         contents = self.contents if ev.selection == self.clipboard else None
-        target = self.name(ev.target)
+        try:
+            target = self.name(ev.target)
+        except Exception:  # not an atom at all
+            target, contents = "", None
         if contents is None or contents.lost:
             prop = X.NONE
         elif target == "TARGETS":
@@ -201,15 +194,19 @@ class SelectionOwner:
             prop = X.NONE
         ev.requestor.send_event(event.SelectionNotify(
             time=ev.time, requestor=ev.requestor, selection=ev.selection, target=ev.target, property=prop))
-        self._d.flush()
 
     def _send(self, requestor: Any, prop: int, contents: Contents, kind: str, data: bytes) -> None:
         incr = len(data) > CHUNK
-        if not incr and not contents.text:  # a snapshot handed back: nobody waits on its pastes
-            requestor.change_property(prop, self.atom(kind), 8, data)
+        if requestor.id == self.window.id or (not incr and not contents.text):
+            requestor.change_property(prop, self.atom(kind), 8, data)  # nobody waits on these
             return
-        requestor.change_attributes(event_mask=self._X.PropertyChangeMask)  # to see it read
-        transfer = _Transfer(requestor.id, prop, time.monotonic(), self.atom(kind), data if incr else None)
+        now = time.monotonic()
+        for key in [k for k, t in self._transfers.items() if t.served_at + STALE < now]:
+            self._forget_transfer(key)
+        requestor.change_attributes(event_mask=self.X.PropertyChangeMask | self.X.StructureNotifyMask)
+        transfer = _Transfer(requestor.id, prop, now, self.atom(kind), requestor.id & self._client_mask,
+                             data if incr else None)
+        self._transfers[(requestor.id, prop)] = transfer  # replaces one the window gave up on
         if incr:
             requestor.change_property(prop, self.atom("INCR"), 32, [len(data)])
         else:
@@ -218,20 +215,26 @@ class SelectionOwner:
             contents.transfers.append(transfer)
 
     def _deleted(self, window: int, prop: int) -> None:
-        contents = self.contents
-        pending = [t for t in contents.transfers if t.requestor == window and not t.taken] if contents else []
-        for transfer in pending:
-            if transfer.prop != prop:
-                continue
-            requestor = self._d.create_resource_object("window", window)
-            if transfer.rest is not None:  # INCR: the next chunk; an empty one closes the transfer
-                chunk = transfer.rest[:CHUNK]
-                transfer.rest = transfer.rest[CHUNK:] if chunk else None
-                requestor.change_property(prop, transfer.kind, 8, chunk)
-                return
-            with self.cond:
-                transfer.taken = True
-                self.cond.notify_all()
-            if len(pending) == 1:
-                requestor.change_attributes(event_mask=0)
+        transfer = self._transfers.get((window, prop))
+        if transfer is None:
             return
+        requestor = self._d.create_resource_object("window", window)
+        if transfer.rest is not None:  # INCR: the next chunk; an empty one closes the transfer
+            chunk = transfer.rest[:CHUNK]
+            transfer.rest = transfer.rest[CHUNK:] if chunk else None
+            requestor.change_property(prop, transfer.kind, 8, chunk)
+            if chunk:
+                return
+        with self.cond:
+            transfer.taken = True
+            self.cond.notify_all()
+        self._forget_transfer((window, prop))
+
+    def _forget_transfer(self, key: tuple[int, int]) -> None:
+        self._transfers.pop(key, None)
+        if not any(w == key[0] for w, _ in self._transfers):
+            self._d.create_resource_object("window", key[0]).change_attributes(event_mask=0)
+
+    def _forget(self, window: int) -> None:
+        for key in [k for k in self._transfers if k[0] == window]:
+            del self._transfers[key]

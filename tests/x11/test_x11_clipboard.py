@@ -119,7 +119,7 @@ def test_restore_leaves_a_newer_copy_alone(clip):
 
 def test_wait_taken_is_true_once_the_window_has_read_and_deleted_the_text(clip, requestor):
     offer = clip.set(TEXT)
-    mark = offer.mark()
+    mark = offer.mark(anyone=True)
     assert not offer.wait_taken(mark, 0.1)  # nobody pasted
     assert requestor.paste("TARGETS") is not None
     assert not offer.wait_taken(mark, 0.1)  # asking for the formats is not taking the text
@@ -127,7 +127,7 @@ def test_wait_taken_is_true_once_the_window_has_read_and_deleted_the_text(clip, 
     assert requestor.paste() == TEXT.encode()
     assert offer.wait_taken(mark, 5.0)
     assert time.monotonic() - start < 4.0  # seen deleted, not the 5 s unconfirmed fallback
-    assert not offer.wait_taken(offer.mark(), 0.05)  # a later mark waits for a later paste
+    assert not offer.wait_taken(offer.mark(anyone=True), 0.05)  # a later mark waits for a later paste
     clip.restore(EMPTY, offer)
 
 
@@ -135,7 +135,7 @@ def test_a_window_that_never_deletes_counts_as_served_after_the_unconfirmed_wait
     clip = X11Clipboard(unconfirmed=0.2)
     try:
         offer = clip.set("kept in the property")
-        mark = offer.mark()
+        mark = offer.mark(anyone=True)
         result: list[bool] = []
         waiter = threading.Thread(target=lambda: result.append(offer.wait_taken(mark, 5.0)))
         waiter.start()
@@ -150,7 +150,7 @@ def test_a_window_that_never_deletes_counts_as_served_after_the_unconfirmed_wait
 def test_large_text_goes_out_in_increments_and_is_taken_at_the_closing_chunk(clip):
     big = ("0123456789abcdef" * 20_000) + "END"
     offer = clip.set(big)
-    mark = offer.mark()
+    mark = offer.mark(anyone=True)
     assert clipboard_bytes() == big.encode()  # xclip reads INCR transfers
     assert offer.wait_taken(mark, 5.0)
     clip.restore(EMPTY, offer)
@@ -177,7 +177,7 @@ def test_the_users_copy_is_handed_to_xclip_after_the_idle_time(empty_clipboard):
         user_copies(b"the user's")
         snapshot = clip.save()
         clip.restore(snapshot, clip.set("ours"))
-        ours = clip._owner._win.id
+        ours = clip._owner.window.id
         clipboard = watcher.intern_atom("CLIPBOARD")
         assert watcher.get_selection_owner(clipboard).id == ours
         wait_until(lambda: watcher.get_selection_owner(clipboard).id not in (0, ours), what="the handoff")
@@ -209,3 +209,113 @@ def test_a_closed_clipboard_refuses_with_a_clipboard_error(empty_clipboard):
     assert not clip.alive
     with pytest.raises(ClipboardError, match="closed"):
         clip.set("too late")
+
+
+def test_a_read_by_another_client_than_the_window_pasted_into_does_not_count(clip, requestor, xterms):
+    from core.delivery.gui import load_pyautogui
+    from xterm_desk import XTERM_PASTE
+
+    pyautogui = load_pyautogui()
+
+    (term,) = xterms(1)
+    pyautogui.click(*term.point)
+    offer = clip.set("only the pane counts\n")
+    mark = offer.mark()  # the pointer is on the xterm: only its reads count
+    assert requestor.paste() == b"only the pane counts\n"  # a clipboard manager reads every copy
+    assert not offer.wait_taken(mark, 0.3)
+    pyautogui.hotkey(*XTERM_PASTE)
+    assert offer.wait_taken(mark, 5.0)
+    clip.restore(EMPTY, offer)
+    assert term.wait_for(b"only the pane counts\n") == b"only the pane counts\n"
+
+
+def test_a_clear_left_over_from_the_handoff_does_not_end_the_next_offer(empty_clipboard):
+    clip = X11Clipboard(handoff_after=0.2)
+    handing = threading.Event()
+    handoff = clip._xclip.restore
+
+    def slow_handoff(snapshot, offer=None):
+        handing.set()
+        time.sleep(0.2)  # the next delivery asks for the clipboard meanwhile
+        handoff(snapshot, offer)
+
+    clip._xclip.restore = slow_handoff
+    try:
+        user_copies(b"the user's")
+        snapshot = clip.save()
+        clip.restore(snapshot, clip.set("message 1"))
+        assert handing.wait(5)
+        offer = clip.set("message 2")  # runs after the handoff; xclip's clear arrives after it
+        assert clipboard_bytes() == b"message 2" and offer.owner
+        clip.restore(snapshot, offer)
+        assert clipboard_bytes() == b"the user's"
+    finally:
+        clip.close()
+    assert clipboard_bytes() == b"the user's"
+
+
+def owner_app(delay: float, kind: str, data: bytes) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("owner_app.py")), str(delay), kind,
+                             data.hex()], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "owning\n"
+    return proc
+
+
+def stop_app(proc: subprocess.Popen) -> None:
+    proc.kill()
+    proc.wait()
+    proc.stdout.close()
+
+
+def test_a_slow_owner_is_an_error_and_its_clipboard_is_left_alone(empty_clipboard):
+    slow = owner_app(1.5, "UTF8_STRING", b"from a slow app")
+    clip = X11Clipboard(read_timeout=0.3)
+    try:
+        with pytest.raises(ClipboardError, match="did not answer within 0.3 s"):
+            clip.save()
+        assert clipboard_bytes() == b"from a slow app"  # still the slow app's
+    finally:
+        clip.close()
+        stop_app(slow)
+
+
+def test_latin1_text_from_an_owner_offering_only_string_is_kept_as_text(clip):
+    app = owner_app(0, "STRING", "café".encode("latin-1"))
+    try:
+        snapshot = clip.save()
+        assert snapshot == Snapshot("UTF8_STRING", "café".encode())
+        clip.restore(snapshot, clip.set("ours"))
+        assert clipboard_bytes() == "café".encode() and clipboard_bytes("STRING") == "café".encode("latin-1")
+    finally:
+        stop_app(app)
+
+
+def test_a_copy_too_big_for_one_property_is_read_in_increments_and_the_owner_stays_usable(clip):
+    big = bytes(range(256)) * (80 * 1024)  # 20 MB: xclip sends it by INCR
+    user_copies(big)
+    assert clip.save() == Snapshot("UTF8_STRING", big)
+    assert clipboard_bytes() == big
+
+
+def test_a_text_already_served_still_counts_when_someone_copies_right_after(empty_clipboard, requestor):
+    clip = X11Clipboard(unconfirmed=0.2)
+    try:
+        offer = clip.set("served")
+        mark = offer.mark(anyone=True)
+        assert requestor.paste(delete=False) == b"served"  # read, not yet seen deleted
+        user_copies(b"copied at once")
+        wait_until(lambda: not offer.owner, what="the offer to be lost")
+        assert offer.wait_taken(mark, 5.0)  # that window has the text: no second paste
+    finally:
+        clip.close()
+
+
+def test_a_failing_timer_leaves_the_connection_working(clip):
+    owner = clip._owner
+
+    def boom() -> None:
+        raise OSError("too many open files")
+
+    owner.call(lambda: owner.x.set_timer(0, boom))
+    time.sleep(0.1)
+    assert clip.alive and clip.save() == EMPTY
