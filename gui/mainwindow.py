@@ -27,14 +27,24 @@ STATUS_COLOURS = {"UP": "#2e7d32", "DEGRADED": "#f9a825", "DOWN": "#c62828", "OU
 
 
 SHORT_SCREEN_PX = 900  # below this available height, fewer panels share the left column by default
+MIN_SHARE = (0.45, 0.45)  # a dock insists on its panel's minimum up to this share of the screen
 
 
 class _PanelScroll(QScrollArea):
-    """A panel's dock content: as big as the panel would like, yet able to shrink (it scrolls)."""
+    """A panel's dock content: as big as the panel would like, and never smaller than the panel
+    needs, unless that is more than ``MIN_SHARE`` of the screen: then it can shrink and scroll."""
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
         panel = self.widget()
         return panel.sizeHint() if panel is not None else super().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        panel, screen = self.widget(), self.screen()
+        if panel is None or screen is None:
+            return super().minimumSizeHint()
+        need, room = panel.minimumSizeHint(), screen.availableGeometry().size()
+        return QSize(min(need.width(), int(room.width() * MIN_SHARE[0])),
+                     min(need.height(), int(room.height() * MIN_SHARE[1])))
 
 
 class MainWindow(QMainWindow):
@@ -54,6 +64,7 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.panels: dict[str, Panel] = {}
         self.docks: dict[str, QDockWidget] = {}
+        self._remember_layout = True  # compact() turns it off: that layout is not kept
         self._build_actions()
         self._build_toolbar()
         for cls in panels:
@@ -148,9 +159,15 @@ class MainWindow(QMainWindow):
         if self.ctx.settings.get_bytes("window/state") is None:
             for dock in self._front_docks:
                 dock.raise_()
-            roster = self.panels.get("roster")
-            if roster is not None:  # the roster as tall as it would like, the tabs below take the rest
-                self.resizeDocks([self.docks["roster"]], [roster.sizeHint().height()], Qt.Orientation.Vertical)
+            self._size_left_column()
+
+    def _size_left_column(self) -> None:
+        """The roster as tall as it would like, up to a quarter of the window, as far as the
+        minimums of the panels below it allow."""
+        roster = self.panels.get("roster")
+        if roster is not None and self.docks["roster"].isVisible():
+            self.resizeDocks([self.docks["roster"]], [min(roster.sizeHint().height(), self.height() // 4)],
+                             Qt.Orientation.Vertical)
 
     def _build_menus(self) -> None:
         menu = self.menuBar()
@@ -256,6 +273,7 @@ class MainWindow(QMainWindow):
         """Half a screen (the demo swarm takes the other half): roster above the composer, history
         below, the other panels hidden (View brings them back). Not remembered."""
         self._remember_layout = False
+        QTimer.singleShot(0, self._size_left_column)
         for name, dock in self.docks.items():
             dock.setVisible(name in keep)
         if "composer" in self.docks:
@@ -275,7 +293,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self._status_timer.stop()
-        if getattr(self, "_remember_layout", True):
+        if self._remember_layout:
             self.ctx.settings.set("window/geometry", self.saveGeometry())
             self.ctx.settings.set("window/state", self.saveState())
         self.ctx.settings.sync()

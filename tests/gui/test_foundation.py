@@ -199,13 +199,20 @@ def test_every_panel_docked_still_fits_a_small_laptop_screen(make_ctx, qtbot, mo
     import gui.mainwindow as mainwindow
     from gui.app import load_panels
 
-    monkeypatch.setattr(mainwindow, "SHORT_SCREEN_PX", 100_000)  # this screen counts as short
+    # this 1080-high test screen stands in for a 1366x768 one: counted as short, and a dock
+    # insists on its panel's minimum only up to 0.45 of ~700 px
+    monkeypatch.setattr(mainwindow, "SHORT_SCREEN_PX", 100_000)
+    monkeypatch.setattr(mainwindow, "MIN_SHARE", (0.45, 0.3))
     ctx = make_ctx()
     window = MainWindow(ctx, load_panels())
     qtbot.addWidget(window)
     hint = window.minimumSizeHint()
     assert hint.width() <= 1366 and hint.height() <= 700, hint  # 1366x768 less a panel bar
     assert window.docks["health"] in window.tabifiedDockWidgets(window.docks["history"])
+    cap = int(window.screen().availableGeometry().height() * 0.3)
+    scrolls = {name: panel.parentWidget().parentWidget() for name, panel in window.panels.items()}
+    assert all(scroll.minimumSizeHint().height() <= cap for scroll in scrolls.values())
+    assert any(panel.minimumSizeHint().height() > cap for panel in window.panels.values())  # they would
     window.resize(1000, 480)  # smaller still: the charts dock is shorter than the charts need
     window.show()
     window.docks["charts"].raise_()
