@@ -273,7 +273,6 @@ class MainWindow(QMainWindow):
         """Half a screen (the demo swarm takes the other half): roster above the composer, history
         below, the other panels hidden (View brings them back). Not remembered."""
         self._remember_layout = False
-        QTimer.singleShot(0, self._size_left_column)
         for name, dock in self.docks.items():
             dock.setVisible(name in keep)
         if "composer" in self.docks:
