@@ -109,6 +109,7 @@ def _run(session, plan, as_json: bool) -> int:
     session.dispatcher.add_listener(heard)  # before the gate's: a failed wrap-up prints before the cancel
     gate = gate_for(session.dispatcher, session.store)
     gate.add_listener(heard)
+    session.dispatcher.stop_watch.rebase()  # a stop recorded before this run does not concern it
     queued = queue_plan(session, plan, gate)
     progress.queued(queued)
     if not as_json:

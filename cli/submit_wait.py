@@ -22,6 +22,7 @@ def submit_and_wait(session: Any, message: Any, *, captain_last: bool = False, q
     """
     from core.delivery.submit import SubmitRefused, UnknownRecipient
 
+    session.dispatcher.stop_watch.rebase()  # a stop recorded before this send does not concern it
     try:
         submission = session.submit(message, captain_last=captain_last)
     except SubmitRefused as exc:

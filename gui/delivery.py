@@ -109,15 +109,16 @@ class DeliveryService(QObject):
         self.sig_halted.emit()
         self.sig_stopped.emit(cancelled)
 
-    def resume(self) -> None:
-        """Deliver again after Stop all (here and in every process it halted) or a GUI pause (a
-        person had taken the mouse: this process only)."""
+    def resume(self, *, everywhere: bool = False) -> None:
+        """Deliver again after Stop all or a GUI pause (a person had taken the mouse). A send does
+        this for its own process; the Resume command (``everywhere``) also records a resume-all,
+        which lifts the stop in every process it halted."""
         stopped = self.dispatcher.stopped
         if stopped or self.dispatcher.gui_paused:
             self.dispatcher.resume()
             self.worker.notify()
             self.sig_resumed.emit()
-        if stopped:
+        if stopped and everywhere:
             self._jobs.run(self.dispatcher.resume_everywhere)
 
     def _resumed_elsewhere(self) -> None:
@@ -133,6 +134,7 @@ class DeliveryService(QObject):
             ended = self._thread.wait(grace_ms)
             if not ended:
                 log.warning("a delivery is still in flight at shutdown: interrupting it")
+                self.dispatcher.stopping.final()  # a resume-all heard now must not undo this
                 self.dispatcher.halt()
                 ended = self._thread.wait(10_000)
         self._sampler_stop.set()

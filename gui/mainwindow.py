@@ -11,14 +11,14 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QScrollArea, QToolBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QToolBar, QWidget
 
 from core.resources import bundled_assets_dir
 from core.service import service_health
 from gui.palette import CommandPalette
-from gui.panel import Panel
+from gui.panel import Panel, PanelScroll
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +27,6 @@ STATUS_COLOURS = {"UP": "#2e7d32", "DEGRADED": "#f9a825", "DOWN": "#c62828", "OU
 
 
 SHORT_SCREEN_PX = 900  # below this available height, fewer panels share the left column by default
-MIN_SHARE = (0.45, 0.45)  # a dock insists on its panel's minimum up to this share of the screen
-
-
-class _PanelScroll(QScrollArea):
-    """A panel's dock content: as big as the panel would like, and never smaller than the panel
-    needs, unless that is more than ``MIN_SHARE`` of the screen: then it can shrink and scroll."""
-
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
-        panel = self.widget()
-        return panel.sizeHint() if panel is not None else super().sizeHint()
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
-        panel, screen = self.widget(), self.screen()
-        if panel is None or screen is None:
-            return super().minimumSizeHint()
-        need, room = panel.minimumSizeHint(), screen.availableGeometry().size()
-        return QSize(min(need.width(), int(room.width() * MIN_SHARE[0])),
-                     min(need.height(), int(room.height() * MIN_SHARE[1])))
 
 
 class MainWindow(QMainWindow):
@@ -95,7 +77,7 @@ class MainWindow(QMainWindow):
         self.resume_action.setToolTip("Deliver again after Stop all, here and in every Quarterdeck process it stopped "
                                        "(sending a message also resumes)")
         self.resume_action.setEnabled(False)
-        self.resume_action.triggered.connect(self.ctx.delivery.resume)
+        self.resume_action.triggered.connect(self._on_resume_action_triggered)
         self.palette_action = QAction("Command palette…", self)
         self.palette_action.setObjectName("action-palette")
         self.palette_action.setShortcut(QKeySequence("Ctrl+K"))
@@ -125,14 +107,7 @@ class MainWindow(QMainWindow):
         panel = cls(self.ctx)
         dock = QDockWidget(cls.TITLE, self)
         dock.setObjectName(f"dock-{cls.NAME}")
-        # a dock can be made smaller than its panel needs (the panel then scrolls), so the whole
-        # window still fits a small laptop screen
-        scroll = _PanelScroll(dock)
-        scroll.setObjectName(f"scroll-{cls.NAME}")
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(panel)
-        dock.setWidget(scroll)
+        dock.setWidget(PanelScroll(panel, dock))  # the whole window still fits a small screen
         self.addDockWidget(cls.AREA, dock)
         self.panels[cls.NAME] = panel
         self.docks[cls.NAME] = dock
@@ -244,6 +219,10 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _on_delivery_stopped(self, cancelled: int) -> None:
         self.statusBar().showMessage(f"Stop all: {cancelled} queued deliveries cancelled", 10_000)
+
+    @Slot()
+    def _on_resume_action_triggered(self) -> None:
+        self.ctx.delivery.resume(everywhere=True)
 
     @Slot()
     def _on_delivery_resumed(self) -> None:

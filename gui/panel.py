@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QScrollArea, QWidget
+
+MIN_SHARE = (0.45, 0.45)  # a dock insists on its panel's minimum up to this share of the screen
 
 
 class Panel(QWidget):
@@ -35,3 +37,28 @@ class Panel(QWidget):
 
     def shutdown(self) -> None:
         """The window is closing: stop timers, save what the panel keeps. No blocking I/O."""
+
+
+class PanelScroll(QScrollArea):
+    """A panel's dock content: as big as the panel would like, and never smaller than the panel
+    needs, unless that is more than ``MIN_SHARE`` of the screen: then it can shrink and scroll."""
+
+    def __init__(self, panel: Panel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(f"scroll-{panel.NAME}")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a click on a label keeps the focus in the panel
+        self.setWidget(panel)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        panel = self.widget()
+        return panel.sizeHint() if panel is not None else super().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        panel, screen = self.widget(), self.screen()
+        if panel is None or screen is None:
+            return super().minimumSizeHint()
+        need, room = panel.minimumSizeHint(), screen.availableGeometry().size()
+        return QSize(min(need.width(), int(room.width() * MIN_SHARE[0])),
+                     min(need.height(), int(room.height() * MIN_SHARE[1])))

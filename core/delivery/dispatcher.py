@@ -26,6 +26,7 @@ from typing import Any
 from core.config import CoordinationConfig
 from core.delivery.base import Cancelled, DeliveryRequest, transport_for
 from core.delivery.pointer import SHARED_GUARD, HumanActivity, Paused
+from core.delivery.stopping import Stopping
 from core.delivery.stopwatch import StopWatch
 from core.models import Message
 from core.prefix import format_for_delivery
@@ -69,11 +70,14 @@ class Dispatcher:
         self._transports: dict[str, Any] = {}
         self._raw_content: dict[str, str] = {}
         self._listeners: list[Callable[[DeliveryEvent], None]] = []
-        self._stop_listeners: list[Callable[[int], None]] = []
-        self._resume_listeners: list[Callable[[], None]] = []
         self._stop = threading.Event()
-        self.stop_watch = StopWatch(store, self._stopped_elsewhere, interval=stop_poll,
-                                    on_resume=self._resumed_elsewhere)
+        self._roster_lock = threading.RLock()  # set_roster and resume may come from two threads
+        self.stopping = Stopping(self, store, interval=stop_poll)
+        self.stop_watch = self.stopping.watch
+        self.add_stop_listener = self.stopping.add_stop_listener  # listener(cancelled), watch thread
+        self.add_resume_listener = self.stopping.add_resume_listener  # listener(), watch thread
+        self.stop_everywhere = self.stopping.stop_everywhere  # record a stop-all; returns cancelled
+        self.resume_everywhere = self.stopping.resume_everywhere  # record a resume-all
         self._wake = threading.Event()
         self._last_agent: str | None = None
         self._skip_transports = skip_transports
@@ -84,15 +88,6 @@ class Dispatcher:
     def add_listener(self, listener: Callable[[DeliveryEvent], None]) -> None:
         self._listeners.append(listener)
 
-    def add_stop_listener(self, listener: Callable[[int], None]) -> None:
-        """``listener(cancelled)`` when a stop-all recorded elsewhere halts this dispatcher (it runs
-        on the watch's thread, or on the thread that starts working)."""
-        self._stop_listeners.append(listener)
-
-    def add_resume_listener(self, listener: Callable[[], None]) -> None:
-        """``listener()`` when a resume-all recorded elsewhere lifts this dispatcher's halt."""
-        self._resume_listeners.append(listener)
-
     def watching(self) -> StopWatch:
         """``with dispatcher.watching():`` a stop-all recorded anywhere halts this dispatcher."""
         return self.stop_watch
@@ -101,9 +96,10 @@ class Dispatcher:
         """Deliver to ``roster`` from the next claim on (the panel edits agents while running)."""
         # agents this process cannot reach (gui without a display, or gui while paused for a
         # person at the mouse): left queued for later or for a process that can
-        skip = self._skip_transports | ({"gui"} if self.gui_paused else set())
-        self._skipped = frozenset(a.id for a in roster.agents if a.transport.kind in skip)
-        self.roster = roster
+        with self._roster_lock:
+            skip = self._skip_transports | ({"gui"} if self.gui_paused else set())
+            self._skipped = frozenset(a.id for a in roster.agents if a.transport.kind in skip)
+            self.roster = roster
         self._wake.set()
 
     def remember_raw(self, message: Message) -> None:
@@ -125,54 +121,23 @@ class Dispatcher:
         self._wake.set()
 
     def stop_all(self) -> int:
-        """Stop now, everywhere: interrupt waits, cancel everything queued, halt every other process
-        on this outbox. Returns how many were cancelled."""
+        """Stop now, everywhere (the fail-safe's path): halt, record a stop-all (the queue is
+        cancelled, every other process halts) and tell the stop listeners. Returns how many were
+        cancelled."""
         self.halt()
-        return self.stop_everywhere()
-
-    def stop_everywhere(self) -> int:
-        """Record a stop-all in the store (queue cancelled, other processes halt); this dispatcher's
-        own ``halt`` is the caller's. Returns how many queued deliveries were cancelled."""
-        mark = self.stop_watch.request()
-        log.warning("stop all #%d: %d queued deliveries cancelled", mark.generation, mark.cancelled)
-        return mark.cancelled
-
-    def resume_everywhere(self) -> None:
-        """Record a resume-all: every process halted by a stop-all delivers again (this one's own
-        ``resume`` is the caller's)."""
-        mark = self.stop_watch.request_resume()
-        log.warning("resume all #%d", mark.resumed)
-
-    def _resumed_elsewhere(self, mark: Any) -> None:
-        if not self._stop.is_set():
-            return
-        log.warning("resume all #%d from another process", mark.resumed)
-        self.resume()
-        self._wake.set()
-        self._tell(self._resume_listeners)
-
-    def _tell(self, listeners: list[Callable[..., None]], *args: Any) -> None:
-        for listener in list(listeners):
-            try:
-                listener(*args)
-            except Exception:
-                log.exception("dispatcher listener failed")
-
-    def _stopped_elsewhere(self, mark: Any) -> None:
-        was_running = not self._stop.is_set()
-        self.halt()
-        if not was_running:
-            return
-        log.warning("stop all #%d from another process: halted", mark.generation)
-        self._tell(self._stop_listeners, mark.cancelled)
+        cancelled = self.stop_everywhere()
+        self.stopping.tell_stopped(cancelled)
+        return cancelled
 
     def resume(self) -> None:
         """Deliver again after stop-all or a GUI pause (the pointer is accepted where it is)."""
-        self._stop.clear()
-        if self.gui_paused:
-            self.gui_paused = None
-            SHARED_GUARD.forget()
-            self.set_roster(self.roster)
+        with self._roster_lock:
+            self._stop.clear()
+            if self.gui_paused:
+                self.gui_paused = None
+                SHARED_GUARD.forget()
+                self.set_roster(self.roster)
+        self._wake.set()
 
     # -- the loop -------------------------------------------------------------------------------
     def run(self, *, until: Callable[[], bool] | None = None, idle_wait: float = 0.25) -> None:

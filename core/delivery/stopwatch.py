@@ -54,15 +54,23 @@ class StopWatch:
         it); returns the new ``StopMark``."""
         with self._lock:
             mark = self._store.request_stop()
-            self.seen = mark.generation
+            self.seen, self.seen_resume = mark.generation, mark.resumed  # older ones are moot now
         return mark
 
     def request_resume(self) -> Any:
         """Record a resume-all for every process on the store (not heard back here)."""
         with self._lock:
             mark = self._store.request_resume()
-            self.seen_resume = mark.resumed
+            self.seen, self.seen_resume = mark.generation, mark.resumed  # older ones are moot now
         return mark
+
+    def rebase(self) -> None:
+        """Take what is recorded now as seen, unless the watch is running (it must not miss
+        anything then): for a process about to queue work, which older stops did not concern."""
+        with self._lock:
+            if not self.watching:
+                mark = self._store.stop_mark()
+                self.seen, self.seen_resume = mark.generation, mark.resumed
 
     def check(self) -> bool:
         """Read the generations now and call ``on_stop`` / ``on_resume`` (on this thread) for what

@@ -41,16 +41,17 @@ def request_stop(conn: sqlite3.Connection) -> StopMark:
 
 def request_resume(conn: sqlite3.Connection) -> StopMark:
     """Raise the resume generation; call inside a write transaction."""
-    conn.execute("UPDATE control SET resume_generation = resume_generation + 1, resumed_at = ? WHERE id = 1",
-                 (now_db(),))
+    conn.execute("UPDATE control SET resume_generation = resume_generation + 1, resumed_after = stop_generation, "
+                 "resumed_at = ? WHERE id = 1", (now_db(),))
     return stop_mark(conn)
 
 
 def stop_mark(conn: sqlite3.Connection) -> StopMark:
     """The latest stop-all and resume-all; one short read (no transaction is left open)."""
-    rows = conn.execute("SELECT stop_generation, stop_cancelled, stopped_at, resume_generation, resumed_at "
-                        "FROM control WHERE id = 1").fetchall()
+    rows = conn.execute("SELECT stop_generation, stop_cancelled, stopped_at, resume_generation, resumed_after, "
+                        "resumed_at FROM control WHERE id = 1").fetchall()
     if not rows:
         return StopMark(0)
-    generation, cancelled, at, resumed, resumed_at = rows[0]
-    return StopMark(int(generation), int(cancelled), from_db_time(at), int(resumed), from_db_time(resumed_at))
+    generation, cancelled, at, resumed, after, resumed_at = rows[0]
+    return StopMark(int(generation), int(cancelled), from_db_time(at), int(resumed), int(after),
+                    from_db_time(resumed_at))

@@ -65,18 +65,20 @@ def now_db() -> float:
 class StopMark:
     """The latest stop-all recorded in the file: ``generation`` counts them (0 before the first),
     ``cancelled`` is how many queued deliveries it cancelled, ``at`` when it was requested;
-    ``resumed`` counts the resume-alls, the last one at ``resumed_at``."""
+    ``resumed`` counts the resume-alls; the last one came after stop-all number ``resumed_after``,
+    at ``resumed_at``."""
 
     generation: int
     cancelled: int = 0
     at: datetime | None = None
     resumed: int = 0
+    resumed_after: int = 0
     resumed_at: datetime | None = None
 
     @property
     def resumed_since_stop(self) -> bool:
-        """True when the last resume-all came after the last stop-all."""
-        return self.resumed_at is not None and (self.at is None or self.resumed_at >= self.at)
+        """True when the last resume-all came after the last stop-all (by generation, not clock)."""
+        return self.resumed > 0 and self.resumed_after >= self.generation
 
 
 @dataclass(frozen=True)

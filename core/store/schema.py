@@ -9,7 +9,8 @@ rowid, and VACUUM may renumber the implicit rowid of a table that lacks one.
 
 Version 2 adds ``control``, one row shared by every process on the file: the stop-all generation
 (raised by each stop-all, see ``core.store.control``), how many queued deliveries that stop
-cancelled and when, and the resume generation (raised by each resume-all) and when.
+cancelled and when, and the resume generation (raised by each resume-all), the stop generation
+each resume-all came after, and when.
 """
 from __future__ import annotations
 
@@ -105,6 +106,7 @@ _V2 = (
         stop_cancelled  INTEGER NOT NULL DEFAULT 0,
         stopped_at      REAL,
         resume_generation INTEGER NOT NULL DEFAULT 0 CHECK (resume_generation >= 0),
+        resumed_after   INTEGER NOT NULL DEFAULT 0,
         resumed_at      REAL
     )
     """,

@@ -143,3 +143,22 @@ def test_an_onboarding_run_stopped_from_another_store_shows_its_queued_steps_can
     states = {(agent, step): agents[agent][step]["state"] for agent in agents for step in ("wrap-up", "onboarding")}
     assert set(states.values()) <= {"cancelled", "skipped"}, states
     assert states[("Agent-2", "wrap-up")] == "cancelled"
+
+
+def test_a_send_is_not_ended_by_a_stop_recorded_before_it_queued(setup, capsys, monkeypatch, tmp_path):
+    from cli import submit_wait
+
+    roster, env, data_dir = setup
+    monkeypatch.setenv("PATH", env["PATH"])
+    real = submit_wait.submit_and_wait
+
+    def stop_first(session, message, **kw):  # another process stops between open and queueing
+        with Store(default_db_path(data_dir)) as other:
+            other.request_stop()
+        return real(session, message, **kw)
+
+    monkeypatch.setattr(submit_wait, "submit_and_wait", stop_first)
+    code = main(["send", "--roster", str(roster), "--data-dir", str(data_dir), "--stagger", "0", "--json",
+                 "-a", "Agent-2", "-m", "Queued after the stop."])
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert code == 0 and [r["state"] for r in results] == ["delivered"]

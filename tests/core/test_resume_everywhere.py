@@ -100,3 +100,50 @@ def test_own_resume_is_not_heard_back(path):
         mark = heard.watch.request_resume()
         assert mark.resumed == 1 and not heard.watch.check()
         assert heard.resumes == []
+
+
+def test_a_request_of_this_process_supersedes_an_older_opposite_one_not_yet_seen(path):
+    with Store(path) as store, Store(path) as other:
+        heard = Heard(store)
+        other.request_resume()  # before this process's stop, not yet looked at
+        heard.watch.request()
+        assert not heard.watch.check() and (heard.stops, heard.resumes) == ([], [])
+        other.request_stop()
+        heard.watch.request_resume()
+        assert not heard.watch.check() and (heard.stops, heard.resumes) == ([], [])
+
+
+def test_stop_everywhere_halts_again_if_a_resume_heard_meanwhile_had_lifted_the_halt(path):
+    with Store(path) as store, Store(path) as other:
+        dispatcher = Dispatcher(store, Roster(agents=()), stagger=0)
+        stops: list[int] = []
+        dispatcher.add_stop_listener(stops.append)
+        dispatcher.halt()  # the panel halts at once and records the stop in the background...
+        other.request_stop()
+        other.request_resume()  # ...while a resume from elsewhere is heard first
+        dispatcher.stop_watch.check()
+        assert not dispatcher.stopped
+        dispatcher.stop_everywhere()  # the panel's stop is recorded last: it wins here too
+        assert dispatcher.stopped and stops == [0]
+        assert not store.stop_mark().resumed_since_stop
+
+
+def test_a_resume_heard_while_shutting_down_lifts_nothing(path):
+    with Store(path) as store, Store(path) as other:
+        dispatcher = Dispatcher(store, Roster(agents=()), stagger=0)
+        other.request_stop()
+        dispatcher.stop_watch.check()
+        assert dispatcher.stopped
+        dispatcher.stopping.final()
+        other.request_resume()
+        dispatcher.stop_watch.check()
+        assert dispatcher.stopped
+
+
+def test_the_order_of_a_stop_and_a_resume_is_by_generation_not_clock(path):
+    with Store(path) as store:
+        assert not store.stop_mark().resumed_since_stop
+        store.request_stop()
+        mark = store.request_resume()
+        assert (mark.generation, mark.resumed, mark.resumed_after, mark.resumed_since_stop) == (1, 1, 1, True)
+        assert not store.request_stop().resumed_since_stop

@@ -197,12 +197,13 @@ def test_compact_layout_for_the_demo_fits_half_a_screen_and_is_not_remembered(ma
 
 def test_every_panel_docked_still_fits_a_small_laptop_screen(make_ctx, qtbot, monkeypatch):
     import gui.mainwindow as mainwindow
+    import gui.panel as panel_module
     from gui.app import load_panels
 
-    # this 1080-high test screen stands in for a 1366x768 one: counted as short, and a dock
-    # insists on its panel's minimum only up to 0.45 of ~700 px
+    # the test screen stands in for a 1366x768 one: counted as short, and a dock insists on its
+    # panel's minimum only up to a share of the screen as small as 0.45 of ~700 px would be
     monkeypatch.setattr(mainwindow, "SHORT_SCREEN_PX", 100_000)
-    monkeypatch.setattr(mainwindow, "MIN_SHARE", (0.45, 0.3))
+    monkeypatch.setattr(panel_module, "MIN_SHARE", (0.45, 0.3))
     ctx = make_ctx()
     window = MainWindow(ctx, load_panels())
     qtbot.addWidget(window)

@@ -83,3 +83,36 @@ def test_a_resume_from_another_process_lifts_the_panels_stop_and_the_panels_resu
         window.resume_action.trigger()
     with Store(ctx.store.path) as other:
         qtbot.waitUntil(lambda: other.stop_mark().resumed == 2, timeout=WAIT_MS)
+
+
+def test_a_send_from_the_panel_resumes_this_process_only(make_ctx, qtbot):
+    ctx = make_ctx()
+    window = window_for(ctx, qtbot)
+    with qtbot.waitSignal(ctx.delivery.sig_stopped, timeout=WAIT_MS):
+        window.stop_action.trigger()
+    with qtbot.waitSignal(ctx.sig_submitted, timeout=WAIT_MS):
+        ctx.submit(Message(sender="Captain", recipients=["Agent-1"], content="Carry on here."))
+    assert not ctx.delivery.halted
+    qtbot.wait(200)  # the background runner has run whatever the send asked for
+    with Store(ctx.store.path) as other:
+        assert other.stop_mark().resumed == 0  # the other processes stay stopped
+
+
+def test_a_click_beside_the_widgets_keeps_the_focus_in_the_panel(make_ctx, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication, QTableView
+
+    from gui.history.panel import HistoryPanel
+
+    ctx = make_ctx()
+    window = MainWindow(ctx, [HistoryPanel])
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    panel = window.panels["history"]
+    table = panel.findChild(QTableView, "history-table")
+    table.setFocus()
+    qtbot.waitUntil(table.hasFocus)
+    qtbot.mouseClick(panel.count_label, Qt.MouseButton.LeftButton)  # a label takes no focus
+    focused = QApplication.focusWidget()
+    assert focused is not None and panel.isAncestorOf(focused), focused
