@@ -2,7 +2,8 @@
 
 A frozen app has no Python interpreter behind ``sys.executable``, yet the panel starts its demo
 swarm as ``sys.executable -m gui.demo.swarm ...`` (gui/demo/__init__.py) so that the swarm's
-windows live in a process of their own. This entry point therefore accepts ``-m MODULE ARGS`` for
+windows live in a process of their own, and GUI delivery may leave the user's clipboard with
+``sys.executable -m core.delivery.keeper`` (where xclip is missing). This entry point therefore accepts ``-m MODULE ARGS`` for
 the modules Quarterdeck itself runs as processes, and refuses any other module: the frozen app
 is not a general Python interpreter and must not pretend to be one. Everything else goes to
 ``cli.main.main``, exactly what the ``quarterdeck`` console script runs.
@@ -13,7 +14,7 @@ import importlib
 import sys
 
 # module run by `-m` -> the function in it that takes argv and returns an exit code
-RUNNABLE = {"gui.demo.swarm": "main"}
+RUNNABLE = {"gui.demo.swarm": "main", "core.delivery.keeper": "main"}
 
 
 def run(argv: list[str]) -> int:

@@ -145,7 +145,7 @@ def test_frozen_entry_point_runs_the_demo_swarm_as_python_m_would(entry, capsys)
 @pytest.mark.parametrize("argv", [["-m"], ["-m", "os"], ["-m", "cli.main", "--version"]])
 def test_frozen_entry_point_refuses_other_modules(entry, capsys, argv):
     assert entry.run(argv) == 2
-    assert "-m runs only Quarterdeck's own helpers (gui.demo.swarm)" in capsys.readouterr().err
+    assert "-m runs only Quarterdeck's own helpers (core.delivery.keeper, gui.demo.swarm)" in capsys.readouterr().err
 
 
 def test_desktop_entry_launches_the_panel_with_the_bundled_icon():

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import sys
 import threading
 import time
@@ -265,8 +264,11 @@ class GuiDelivery:
         """None when every configured point can be clicked now, else why not."""
         if _X11 and not os.environ.get("DISPLAY"):
             return "no X display: DISPLAY is not set"
-        if _X11 and self._clipboard is None and shutil.which("xclip") is None:
-            return "xclip is not installed; GUI delivery needs it to keep the user's clipboard after Quarterdeck exits"
+        if _X11:
+            try:
+                self._clip()  # this process's own X clipboard, or xclip where python-xlib cannot connect
+            except PermanentError as exc:
+                return str(exc)
         try:
             gui = load_pyautogui()
         except PermanentError as exc:

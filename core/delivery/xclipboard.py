@@ -11,8 +11,8 @@ display (``XclipClipboard`` is the fallback). It is shared by the whole process:
   text (see ``SelectionOwner``), so the submit key never runs ahead of the paste and a clipboard
   manager reading every copy does not count.
 - ``restore(snapshot, offer)`` hands the user's content back by serving it from this process at
-  once; ``handoff_after`` seconds after the last delivery (and at exit) a detached ``xclip``
-  takes it over so it outlives the process. A broadcast to eight panes therefore reads the
+  once; ``handoff_after`` seconds after the last delivery (and at exit) a detached ``xclip``, or
+  without xclip a keeper process (``core.delivery.keeper``), takes it over so it outlives us. A broadcast to eight panes therefore reads the
   user's clipboard once and spawns xclip once. If someone copied something else meanwhile, that
   newer content is left alone. A process killed before the handoff loses the saved content.
 """
@@ -25,6 +25,7 @@ import threading
 import time
 
 from core.delivery.clipboard import EMPTY, ClipboardError, Snapshot, XclipClipboard
+from core.delivery.keeper import hand_over
 from core.delivery.xconvert import REFUSED, TIMEOUT, Reply
 from core.delivery.xselection import Contents, SelectionOwner
 
@@ -41,6 +42,13 @@ def _text_contents(data: bytes, *, text: bool) -> Contents:
     utf8 = "text/plain;charset=utf-8"
     return Contents({"UTF8_STRING": ("UTF8_STRING", data), utf8: (utf8, data), "text/plain": ("text/plain", data),
                      "STRING": ("STRING", latin), "TEXT": ("UTF8_STRING", data)}, text=text)
+
+
+def snapshot_contents(snapshot: Snapshot) -> Contents:
+    """What serving ``snapshot`` back offers: every text target for text, else its own format."""
+    if snapshot.text is not None:
+        return _text_contents(snapshot.data, text=False)
+    return Contents({snapshot.target: (snapshot.target, snapshot.data)}, text=False)
 
 
 class X11Offer:
@@ -82,6 +90,7 @@ class X11Clipboard:
         self._xclip = XclipClipboard() if shutil.which("xclip") else None
         self._held: tuple[Snapshot, Contents] | None = None  # the user's content, served by us
         self._lock = threading.Lock()
+        self._keepers: list = []  # keeper processes started here (without xclip)
 
     # -- reading --------------------------------------------------------------------------------
     def _convert(self, target: str) -> Reply | None:
@@ -153,10 +162,7 @@ class X11Clipboard:
                 self._held = None
             owner.call(lambda: owner.own(None))
             return
-        if snapshot.text is not None:
-            contents = _text_contents(snapshot.data, text=False)
-        else:
-            contents = Contents({snapshot.target: (snapshot.target, snapshot.data)}, text=False)
+        contents = snapshot_contents(snapshot)
         with self._lock:
             self._held = (snapshot, contents)
 
@@ -168,19 +174,24 @@ class X11Clipboard:
             raise ClipboardError("the X server did not give the clipboard back to this process")
 
     def handoff(self) -> bool:
-        """Let a detached xclip serve the user's content from now on; True if it took it. (On
-        the selection thread, so no delivery takes the clipboard until xclip has it.)"""
+        """Let a detached xclip (or without it a keeper process) serve the user's content from now
+        on; True if it took it. (On the selection thread, so no delivery takes the clipboard
+        until the new owner has it.)"""
         with self._lock:
             held = self._held
-        if held is None or held[1].lost or self._xclip is None:
+        if held is None or held[1].lost:
             return False
         try:
-            self._xclip.restore(held[0])
+            if self._xclip is not None:
+                self._xclip.restore(held[0])
+            else:
+                self._keepers = [k for k in self._keepers if k.poll() is None]  # reap the ones gone
+                self._keepers.append(hand_over(held[0].target or "UTF8_STRING", held[0].data))
         except (ClipboardError, OSError) as exc:
-            log.warning("could not hand the clipboard to xclip: %s", exc)
+            log.warning("could not hand the clipboard over: %s", exc)
             return False
         owner = self._owner
-        deadline = time.monotonic() + self._xclip.set_timeout
+        deadline = time.monotonic() + 2.0
         while owner.owned() and time.monotonic() < deadline:  # xclip owns it once its child runs
             time.sleep(0.002)
         with self._lock:

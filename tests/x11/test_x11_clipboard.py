@@ -1,6 +1,7 @@
 """The in-process clipboard owner against a real X server: what a paste took, and the handoff."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -319,3 +320,36 @@ def test_a_failing_timer_leaves_the_connection_working(clip):
     owner.call(lambda: owner.x.set_timer(0, boom))
     time.sleep(0.1)
     assert clip.alive and clip.save() == EMPTY
+
+
+def test_without_xclip_a_keeper_process_takes_the_users_copy_over_and_yields_to_the_next_copy(empty_clipboard):
+    clip = X11Clipboard(handoff_after=30.0)
+    clip._xclip = None  # as on a desktop without xclip
+    try:
+        user_copies("kept by the keeper ✓".encode())
+        snapshot = clip.save()
+        clip.restore(snapshot, clip.set("the message"))
+    finally:
+        clip.close()  # hands over at once
+    assert not clip.alive
+    assert clipboard_bytes() == "kept by the keeper ✓".encode()  # served by the keeper now
+    keepers = subprocess.run(["pgrep", "-f", "core.delivery.keeper"], capture_output=True, text=True).stdout.split()
+    assert keepers
+    user_copies(b"a newer copy")
+    wait_until(lambda: not subprocess.run(["pgrep", "-f", "core.delivery.keeper"], capture_output=True).stdout,
+               what="the keeper to exit once someone else copies")
+
+
+def test_a_process_without_xclip_leaves_the_users_copy_when_it_exits(empty_clipboard, tmp_path):
+    user_copies("before the send, no xclip ✓".encode())
+    script = (
+        "from core.delivery.clipboard import system_clipboard\n"
+        "c = system_clipboard()\n"
+        "c.restore(c.save(), c.set('the message'))\n"
+        "print(type(c).__name__)\n"
+    )
+    env = {**os.environ, "PATH": str(tmp_path)}  # no xclip to be found
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30,
+                         cwd=ROOT, stdin=subprocess.DEVNULL, env=env)
+    assert (out.returncode, out.stdout, out.stderr) == (0, "X11Clipboard\n", "")
+    assert clipboard_bytes() == "before the send, no xclip ✓".encode()
