@@ -3,8 +3,9 @@
 On X11 the clipboard lives in its owner's process. After a delivery Quarterdeck serves the
 user's saved content itself, then hands it to a process that outlives it: a detached xclip, or,
 without xclip, this module run as ``python -m core.delivery.keeper TARGET`` with the bytes on
-standard input (``TARGET`` is UTF8_STRING for text, else the format's name). It prints ``owning``
-once it owns the clipboard and exits as soon as anyone else takes it. ``hand_over`` starts it.
+standard input (``TARGET`` is UTF8_STRING for text, else the format's name). Like xclip it forks
+into the background: the process started prints ``owning`` and exits once its child owns the
+clipboard, and the child exits as soon as anyone else takes it. ``hand_over`` starts it.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import IO
 __all__ = ["hand_over", "main"]
 
 
-def hand_over(target: str, data: bytes, *, timeout: float = 10.0) -> subprocess.Popen:
+def hand_over(target: str, data: bytes, *, timeout: float = 10.0) -> None:
     """Start a keeper holding ``data`` as ``target``; return once it owns the clipboard."""
     from core.delivery.clipboard import ClipboardError
 
@@ -32,9 +33,14 @@ def hand_over(target: str, data: bytes, *, timeout: float = 10.0) -> subprocess.
         raise ClipboardError(f"the clipboard keeper did not start: {exc}") from exc
     finally:
         proc.stdout.close()
-    if line != b"owning\n":
-        raise ClipboardError(f"the clipboard keeper could not take the clipboard (exit {proc.poll()})")
-    return proc
+    try:
+        code = proc.wait(timeout)  # the foreground half exits once the background one owns it
+    except subprocess.TimeoutExpired as exc:
+        proc.kill()
+        proc.wait()
+        raise ClipboardError("the clipboard keeper did not go to the background") from exc
+    if line != b"owning\n" or code != 0:
+        raise ClipboardError(f"the clipboard keeper could not take the clipboard (exit {code})")
 
 
 def _read_line(stream: IO[bytes], timeout: float) -> bytes:
@@ -54,12 +60,25 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     contents = snapshot_contents(Snapshot(args[0], sys.stdin.buffer.read()))
+    ready_r, ready_w = os.pipe()
+    if os.fork():  # the foreground half: report the background half's answer, then exit
+        os.close(ready_w)
+        with os.fdopen(ready_r, "rb") as ready:
+            answer = ready.read()
+        print(answer.decode(), end="", flush=True)
+        return 0 if answer == b"owning\n" else 1
+    os.close(ready_r)  # the background half (forked before any thread exists)
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1):
+        os.dup2(devnull, fd)  # never hold the caller's pipes
     owner = SelectionOwner()
-    if not owner.call(lambda: owner.own(contents)):
+    owned = owner.call(lambda: owner.own(contents))
+    os.write(ready_w, b"owning\n" if owned else b"refused\n")
+    os.close(ready_w)
+    if not owned:
+        owner.x.close()
         return 1
-    print("owning", flush=True)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())  # the caller stops listening: never write into its pipe
     with owner.cond:
         owner.cond.wait_for(lambda: contents.lost)
     owner.x.close()

@@ -90,7 +90,6 @@ class X11Clipboard:
         self._xclip = XclipClipboard() if shutil.which("xclip") else None
         self._held: tuple[Snapshot, Contents] | None = None  # the user's content, served by us
         self._lock = threading.Lock()
-        self._keepers: list = []  # keeper processes started here (without xclip)
 
     # -- reading --------------------------------------------------------------------------------
     def _convert(self, target: str) -> Reply | None:
@@ -185,8 +184,7 @@ class X11Clipboard:
             if self._xclip is not None:
                 self._xclip.restore(held[0])
             else:
-                self._keepers = [k for k in self._keepers if k.poll() is None]  # reap the ones gone
-                self._keepers.append(hand_over(held[0].target or "UTF8_STRING", held[0].data))
+                hand_over(held[0].target or "UTF8_STRING", held[0].data)
         except (ClipboardError, OSError) as exc:
             log.warning("could not hand the clipboard over: %s", exc)
             return False
