@@ -189,17 +189,18 @@ def test_the_users_copy_is_handed_to_xclip_after_the_idle_time(empty_clipboard):
     assert clipboard_bytes() == b"the user's"
 
 
-def test_a_process_that_exits_leaves_the_users_copy_on_the_clipboard(empty_clipboard):
+@pytest.mark.parametrize("xclip", [True, False], ids=["handed-to-xclip", "handed-to-the-keeper"])
+def test_a_process_that_exits_leaves_the_users_copy_on_the_clipboard(empty_clipboard, tmp_path, xclip):
     user_copies("before the send ✓".encode())
     script = (
         "from core.delivery.clipboard import system_clipboard\n"
         "c = system_clipboard()\n"
-        "s = c.save()\n"
-        "c.restore(s, c.set('the message'))\n"
+        "c.restore(c.save(), c.set('the message'))\n"
         "print(type(c).__name__)\n"
     )
+    env = dict(os.environ) if xclip else {**os.environ, "PATH": str(tmp_path)}  # no xclip to be found
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30,
-                         cwd=ROOT, stdin=subprocess.DEVNULL)
+                         cwd=ROOT, stdin=subprocess.DEVNULL, env=env)
     assert (out.returncode, out.stdout, out.stderr) == (0, "X11Clipboard\n", "")
     assert clipboard_bytes() == "before the send ✓".encode()
 
@@ -338,18 +339,3 @@ def test_without_xclip_a_keeper_process_takes_the_users_copy_over_and_yields_to_
     user_copies(b"a newer copy")
     wait_until(lambda: not subprocess.run(["pgrep", "-f", "core.delivery.keeper"], capture_output=True).stdout,
                what="the keeper to exit once someone else copies")
-
-
-def test_a_process_without_xclip_leaves_the_users_copy_when_it_exits(empty_clipboard, tmp_path):
-    user_copies("before the send, no xclip ✓".encode())
-    script = (
-        "from core.delivery.clipboard import system_clipboard\n"
-        "c = system_clipboard()\n"
-        "c.restore(c.save(), c.set('the message'))\n"
-        "print(type(c).__name__)\n"
-    )
-    env = {**os.environ, "PATH": str(tmp_path)}  # no xclip to be found
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30,
-                         cwd=ROOT, stdin=subprocess.DEVNULL, env=env)
-    assert (out.returncode, out.stdout, out.stderr) == (0, "X11Clipboard\n", "")
-    assert clipboard_bytes() == "before the send, no xclip ✓".encode()
