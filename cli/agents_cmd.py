@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 from cli.common import EXIT_FAIL, EXIT_OK, CliError
@@ -38,8 +37,12 @@ def register(sub) -> None:
     mode = imp.add_mutually_exclusive_group()
     mode.add_argument("--merge", action="store_true", help="add the agents; same id: update it")
     mode.add_argument("--replace", action="store_true", help="keep only the imported agents")
-    cap = command("capture", cmd_capture, "store the mouse pointer position as an agent's point")
+    cap = command("capture", cmd_capture, "store the mouse pointer position as an agent's point, "
+                  "bound to the window under it")
     cap.add_argument("agent", metavar="AGENT")
+    cap.add_argument("--title", metavar="TEXT",
+                     help="the part of the window's title that tells it apart and stays when the app "
+                          "restarts, e.g. the folder name (default: the whole title, or the one already set)")
     cap.add_argument("--onboarding", action="store_true",
                      help="set the onboarding point (where a new chat's input appears)")
     cap.add_argument("--countdown", type=int, default=3, metavar="N",
@@ -80,7 +83,7 @@ def read_roster(args) -> tuple[Path, Roster]:
 def target_of(agent) -> str:
     transport = agent.transport
     if transport.kind == "gui":
-        return f"chat {_point(transport.chat)}"
+        return f"chat {_point(transport.chat)}" + (f" in {_window(transport.window)}" if transport.window else "")
     if transport.kind == "tmux":
         return transport.target
     if transport.kind == "inbox":
@@ -90,6 +93,15 @@ def target_of(agent) -> str:
 
 def _point(point) -> str:
     return "-" if point is None else f"({point[0]}, {point[1]})"
+
+
+def _window(match) -> str:
+    """``Chromium 'api-service'`` (what names an agent's window)."""
+    from core.delivery.window_match import describe_match
+
+    if match.class_ and match.title:
+        return f"{match.class_} {match.title!r}"
+    return describe_match(match)
 
 
 def cmd_list(args) -> int:
@@ -134,6 +146,11 @@ def _show_value(value) -> str:
         return "-"
     if isinstance(value, list):
         return _point(value) if all(isinstance(v, int) for v in value) else "+".join(value)
+    if isinstance(value, dict) and "anchor" in value:
+        return f"{value['offset'][0]}, {value['offset'][1]} from the {value['anchor']} corner"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v:#x}" if k == "id" else f"{k} {v!r}" if k == "title" else f"{k} {v}"
+                         for k, v in value.items())
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
@@ -196,33 +213,9 @@ def _screens(agents) -> list:
 
 
 def cmd_capture(args) -> int:
-    from core.roster_import import capture_point
+    from cli.capture_cmd import cmd_capture as capture
 
-    path, roster = read_roster(args)
-    agent = _agent(roster, args.agent)
-    if agent.transport.kind != "gui":
-        raise CliError(f"{agent.id} uses the {agent.transport.kind} transport; only gui agents have "
-                       "screen points")
-    which = "onboarding" if args.onboarding else "chat"
-    place = f"the input of a new chat for {agent.id}" if args.onboarding else f"{agent.id}'s chat input"
-    pyautogui = pointer_module()
-    print(f"Hover the mouse pointer over {place}.", flush=True)
-    for remaining in range(max(args.countdown, 0), 0, -1):
-        print(f"{remaining}..", flush=True)
-        time.sleep(1)
-    try:
-        x, y = pyautogui.position()
-    except Exception as exc:
-        raise CliError(f"the mouse pointer could not be read: {exc}") from exc
-    position = (int(x), int(y))
-    try:
-        old, new, backup = capture_point(path, agent.id, which, position)
-    except (UnknownAgentError, ValueError, RosterError) as exc:
-        raise CliError(str(exc)) from exc
-    print(f"{agent.id}.{which}: {_point(old)} -> {_point(new)}  (saved to {path})")
-    if backup is not None:
-        print(f"previous roster backed up to {backup}")
-    return EXIT_OK
+    return capture(args)
 
 
 def pointer_module():

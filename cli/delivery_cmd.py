@@ -100,15 +100,16 @@ def cmd_history(args) -> int:
         return EXIT_OK
     for r in rows:
         first = r.content.splitlines()[0] if r.content else ""
-        reason = f"  ({r.reason})" if r.reason else ""
-        print(f"{r.created_at:%Y-%m-%d %H:%M:%S}  {r.agent_id:<14} {r.state:<10} {first[:60]}{reason}")
+        said = " · ".join(part for part in (r.evidence, r.reason) if part)
+        reason = f"  ({said})" if said else ""
+        print(f"{r.created_at:%Y-%m-%d %H:%M:%S}  {r.agent_id:<14} {r.outcome:<20} {first[:60]}{reason}")
     print(f"{len(rows)} of {total} deliveries")
     return EXIT_OK
 
 
 def _row_dict(r) -> dict:
     return {"delivery_id": r.delivery_id, "message_id": r.message_id, "agent": r.agent_id,
-            "state": str(r.state), "reason": r.reason, "attempts": r.attempts, "priority": r.priority,
+            "state": str(r.state), "verdict": r.verdict, "evidence": r.evidence, "reason": r.reason, "attempts": r.attempts, "priority": r.priority,
             "content": r.content, "redacted": r.redacted, "created_at": r.created_at.isoformat(),
             "latency_ms": r.latency_ms}
 
@@ -128,7 +129,7 @@ def cmd_status(args) -> int:
         return uncertain
     print("outbox: " + (", ".join(f"{k} {v}" for k, v in counts.items() if v) or "empty"))
     for agent_id, row in last.items():
-        what = f"{row.state} {row.updated_at:%Y-%m-%d %H:%M:%S}" if row else "no deliveries yet"
+        what = f"{row.outcome} {row.updated_at:%Y-%m-%d %H:%M:%S}" if row else "no deliveries yet"
         print(f"  {agent_id:<16} {what}")
     return uncertain
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cli.agents_cmd import read_roster
 from cli.common import EXIT_FAIL, EXIT_OK, CliError
-from cli.submit_wait import event_dict
+from cli.submit_wait import event_dict, final_note
 from core.onboarding import STEPS, STYLES
 
 DESCRIPTION = (
@@ -103,8 +103,7 @@ def _run(session, plan, as_json: bool) -> int:
                   file=sys.stderr)
         elif event.state in ("delivered", "failed", "cancelled", "paused"):
             took = f"{event.latency:.2f}s" if event.latency is not None else "-"
-            note = "confirmed" if event.confirmed else event.detail
-            print(f"{agent_id:<16} {step:<10} {event.state:<10} {took:>7}  {note}".rstrip())
+            print(f"{agent_id:<16} {step:<10} {event.outcome:<20} {took:>7}  {final_note(event)}".rstrip())
 
     session.dispatcher.add_listener(heard)  # before the gate's: a failed wrap-up prints before the cancel
     gate = gate_for(session.dispatcher, session.store)

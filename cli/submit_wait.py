@@ -52,7 +52,8 @@ def _as_recorded(row: Any) -> Any:
     from core.delivery.dispatcher import DeliveryEvent
 
     return DeliveryEvent(row.id, row.message_id, row.agent_id, str(row.state), attempt=row.attempts,
-                         detail=row.reason or "")
+                         detail=row.reason or "", verdict=row.verdict, evidence=row.evidence or "",
+                         latency=None if row.latency_ms is None else row.latency_ms / 1000.0)
 
 
 def report_progress(event: Any, finals: dict[int, Any], *, quiet: bool) -> None:
@@ -67,11 +68,17 @@ def report_progress(event: Any, finals: dict[int, Any], *, quiet: bool) -> None:
 
 
 def event_dict(e: Any) -> dict:
-    return {"agent": e.agent_id, "state": e.state, "attempts": e.attempt, "detail": e.detail,
-            "latency_s": e.latency, "confirmed": e.confirmed, "delivery_id": e.delivery_id}
+    return {"agent": e.agent_id, "state": e.state, "verdict": e.verdict, "evidence": e.evidence,
+            "attempts": e.attempt, "detail": e.detail, "latency_s": e.latency, "confirmed": e.confirmed,
+            "delivery_id": e.delivery_id}
+
+
+def final_note(event: Any) -> str:
+    """What a finished delivery rests on: its evidence, then whatever else happened."""
+    return " · ".join(part for part in (event.evidence, event.detail) if part)
 
 
 def _print_final(event: Any) -> None:
     took = f"{event.latency:.2f}s" if event.latency is not None else "-"
-    note = "confirmed" if event.confirmed else event.detail
-    print(f"{event.agent_id:<16} {event.state:<10} {took:>7}  attempts {event.attempt}  {note}")
+    shown = event.outcome
+    print(f"{event.agent_id:<16} {shown:<20} {took:>7}  attempts {event.attempt}  {final_note(event)}".rstrip())

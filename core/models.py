@@ -22,6 +22,8 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_serializer,
+    model_validator,
 )
 
 MessageType = Literal["text", "broadcast", "onboarding"]
@@ -109,8 +111,73 @@ Point = tuple[StrictInt, StrictInt]
 """A screen position in pixels; negative values are valid on a monitor left of or above the primary."""
 
 
+WindowAnchor = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
+WindowId = Annotated[StrictInt, Field(gt=0)]
+
+
+class WindowMatch(_Frozen):
+    """Which top-level window a gui agent's chat pane is in (``window:`` in the roster).
+
+    ``class`` is a WM_CLASS name, instance or class (``Cursor``, ``code``, ``Chromium``), compared
+    whole and case-insensitively. ``title`` is a part of the window title, compared as a
+    case-insensitive substring (plain text, not a pattern). ``id`` and ``pid`` (``_NET_WM_PID``)
+    are recorded by ``agents capture``: while the window with that id is open it is the agent's
+    window even after its title changes (unless another window now matches the title); once it is
+    gone (the app restarted) the window is found again by class and title, and must be the only
+    one that matches. Unset keys are left out when written.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    class_: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] | None = Field(
+        None, alias="class")
+    title: str | None = None
+    pid: WindowId | None = None
+    id: WindowId | None = None
+
+    @field_validator("title")
+    @classmethod
+    def _title_not_blank(cls, title: str | None) -> str | None:
+        if title is not None and not title.strip():
+            raise ValueError("the title is blank: leave it out, or give a part of the window title")
+        return title
+
+    @model_validator(mode="after")
+    def _names_a_window(self) -> WindowMatch:
+        if self.class_ is None and self.title is None and self.id is None and self.pid is None:
+            raise ValueError("a window needs a class, a title or an id, e.g. {class: Cursor, title: api-service}")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _written(self, handler: Any) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            data = {("class" if key == "class_" else key): value for key, value in data.items()
+                    if value is not None}
+        return data
+
+
+class WindowPoint(_Frozen):
+    """A point in the agent's window: ``offset`` (dx, dy) pixels from its ``anchor`` corner.
+
+    The corners are the edges of the window's client area (without the window manager's frame):
+    left ``x``, right ``x + width``, top ``y``, bottom ``y + height``; the point is the corner
+    plus the offset, so from a right or bottom corner dx or dy is negative.
+    """
+
+    anchor: WindowAnchor
+    offset: Point
+
+
 class GuiTransport(_Frozen):
-    """A chat pane in an editor window, driven by mouse clicks and key presses."""
+    """A chat pane in an editor window, driven by mouse clicks and key presses.
+
+    ``chat`` and ``onboarding`` are screen points (where they were captured). With ``window`` the
+    agent is bound to that window: each click is refused unless the agent's window is found,
+    alone, and is topmost at the point. ``chat_in_window`` / ``onboarding_in_window`` place the
+    points relative to the window, so they follow it when it moves or is resized; without them the
+    screen point is used and must still lie on the agent's window.
+    """
 
     kind: Literal["gui"] = "gui"
     chat: Point
@@ -120,13 +187,54 @@ class GuiTransport(_Frozen):
     urgent_submit_keys: KeyCombo = ("ctrl", "enter")
     new_chat_keys: KeyCombo = ("ctrl", "t")
     clear_before_paste: bool = False
+    window: WindowMatch | None = None
+    chat_in_window: WindowPoint | None = None
+    onboarding_in_window: WindowPoint | None = None
+
+    @model_validator(mode="after")
+    def _points_in_a_window(self) -> GuiTransport:
+        for name in ("chat_in_window", "onboarding_in_window"):
+            if getattr(self, name) is not None and self.window is None:
+                raise ValueError(f"{name} needs 'window' (which window the point is in)")
+        if self.onboarding_in_window is not None and self.onboarding is None:
+            raise ValueError("onboarding_in_window needs 'onboarding' (the point as captured)")
+        return self
+
+
+TmuxAgentKind = Literal["plain", "claude-code", "codex", "aider", "gemini"]  # core.delivery.tmux_profiles
+_Seconds = Annotated[float, Field(ge=0, le=120)]
+
+
+class TmuxSubmit(_Frozen):
+    """Overrides of a tmux agent's submit profile, ``submit:`` in the roster (seconds; see
+    ``core.delivery.tmux_profiles.SubmitProfile``). Unset keys are left out when written."""
+
+    ready_after: _Seconds | None = None
+    typed_within: _Seconds | None = None
+    pause: _Seconds | None = None
+    submitted_within: _Seconds | None = None
+    presses: Annotated[int, Field(ge=1, le=10)] | None = None
+
+    @model_serializer(mode="wrap")
+    def _written(self, handler: Any) -> Any:
+        data = handler(self)
+        return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
 
 
 class TmuxTransport(_Frozen):
-    """A terminal agent in a tmux pane, addressed as ``session:window.pane`` (e.g. ``swarm:0.1``)."""
+    """A terminal agent in a tmux pane, addressed as ``session:window.pane`` (e.g. ``swarm:0.1``).
+    ``agent`` picks how its messages are submitted (unset: told from the pane's command) and
+    ``submit`` overrides numbers of that profile; both are left out when written unset."""
 
     kind: Literal["tmux"] = "tmux"
     target: Annotated[str, StringConstraints(pattern=r"^[^\s-][^\x00-\x1f\x7f]*$")]
+    agent: TmuxAgentKind | None = None
+    submit: TmuxSubmit | None = None
+
+    @model_serializer(mode="wrap")
+    def _written(self, handler: Any) -> Any:
+        data = handler(self)
+        return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
 
 
 class InboxTransport(_Frozen):

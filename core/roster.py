@@ -15,6 +15,9 @@ File format::
         urgent_submit_keys: [ctrl, enter]
         new_chat_keys: [ctrl, t]
         clear_before_paste: false    # gui, optional: select-all + delete before pasting
+        window: {class: Cursor, title: api-service, pid: 4242, id: 62914567}  # gui, optional
+        chat_in_window: {anchor: bottom-left, offset: [320, -60]}           # gui, optional
+        onboarding_in_window: {anchor: bottom-left, offset: [320, -140]}    # gui, optional
       - {id: Agent-2, transport: tmux, target: "swarm:0.1"}        # tmux: session:window.pane
       - {id: Agent-3, transport: inbox, path: ~/swarm/inbox/agent-3}  # inbox: a folder
       - {id: Agent-4, transport: dryrun}                            # delivers nowhere
@@ -23,7 +26,15 @@ File format::
 
 Points are screen pixels in the virtual-desktop coordinates the mouse uses; a negative value is
 valid where a monitor sits left of or above the primary one. When the screens can be queried, each
-point must lie on one of them. Quote a tmux target that looks like a number (``"1:0"``).
+point must lie on one of them.
+
+``window`` binds a gui agent to its window (see ``core.models.WindowMatch``): ``class`` (WM_CLASS,
+whole, any case), ``title`` (a part of the title, any case), and the ``id``/``pid`` that
+``agents capture`` records. Before each click the window must be found (exactly one) and be
+topmost at the point, else nothing is typed. ``chat_in_window``/``onboarding_in_window`` hold the
+points relative to a corner of the window (``offset`` = point - corner, so negative from a right or
+bottom corner), so they follow the window; without them the screen point must be on the window.
+Quote a tmux target that looks like a number (``"1:0"``).
 Top-level keys starting with ``x-`` are ignored, so they can hold YAML anchors for shared settings
 (``x-gui: &gui {transport: gui, submit_keys: [enter]}``, then ``- {<<: *gui, id: Agent-5, ...}``).
 
@@ -170,7 +181,8 @@ def roster_to_yaml(roster: Roster) -> str:
         entry["enabled"] = agent.enabled
         settings = agent.transport.model_dump(mode="json")
         entry["transport"] = settings.pop("kind")
-        entry.update({key: value for key, value in settings.items() if value is not None})
+        entry.update({key: _Flow(value) if isinstance(value, dict) else value
+                      for key, value in settings.items() if value is not None})
         entries.append(entry)
     document: dict = {"agents": entries}
     if roster.groups:
@@ -192,7 +204,13 @@ def _represent_list(dumper: yaml.SafeDumper, data: list):
     return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flat)
 
 
+class _Flow(dict):
+    """A small mapping written on one line (a gui agent's ``window`` and in-window points)."""
+
+
 _FlowListDumper.add_representer(list, _represent_list)
+_FlowListDumper.add_representer(
+    _Flow, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True))
 
 
 def save_roster(roster: Roster, path: Path, *, backup: bool = True) -> Path | None:

@@ -62,12 +62,18 @@ def inbox_problem(folder: Path) -> str | None:
 
 
 def agent_problems(agent: Agent, screens: Sequence[ScreenRect]) -> list[str]:
-    """Every reachability problem of one agent (gui points only when ``screens`` are known)."""
+    """Every reachability problem of one agent (gui points only when ``screens`` are known; a gui
+    agent bound to a window: whether that window is open, alone, and holds its points)."""
     transport = agent.transport
     if transport.kind == "tmux":
         problem = tmux_problem(transport.target)
     elif transport.kind == "inbox":
         problem = inbox_problem(transport.path)
     else:
-        return point_problems(agent, screens)
+        found = point_problems(agent, screens)
+        if transport.kind == "gui" and transport.window is not None:
+            from core.delivery.windows import window_problems
+
+            found += window_problems(transport, agent.id)
+        return found
     return [problem] if problem else []

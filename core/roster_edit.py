@@ -107,8 +107,13 @@ def agent_from_form(form: Mapping[str, Any], roster: Roster | None = None,
             if text:
                 transport[name] = parse_keys(text)
         transport["clear_before_paste"] = bool(form.get("clear_before_paste", False))
+        transport.update(_window_binding(roster, original_id, transport))
     elif kind == "tmux":
         transport["target"] = str(form.get("target") or "").strip()
+        # The submit settings the form does not show, kept from the tmux agent being edited.
+        original = roster.get(original_id).transport if roster is not None and original_id in roster else None
+        if getattr(original, "kind", None) == "tmux":
+            transport.update(original.model_dump(include={"agent", "submit"}))
     elif kind == "inbox":
         transport["path"] = str(form.get("path") or "").strip()
     elif kind not in KINDS:
@@ -129,6 +134,20 @@ def agent_from_form(form: Mapping[str, Any], roster: Roster | None = None,
     if errors or agent is None:
         raise FormError(errors or {"id": "not a valid agent"})
     return agent
+
+
+def _window_binding(roster: Roster | None, original_id: str | None, transport: Mapping[str, Any]) -> dict:
+    """The window binding the form does not show, kept from the agent being edited: ``window``,
+    and each point's place in the window while that point is unchanged (a point typed anew is a
+    screen point, checked against the window)."""
+    original = roster.get(original_id).transport if roster is not None and original_id in roster else None
+    if getattr(original, "kind", None) != "gui" or original.window is None:
+        return {}
+    kept: dict[str, Any] = {"window": original.window}
+    for name in ("chat", "onboarding"):
+        if transport.get(name) == getattr(original, name) and getattr(original, f"{name}_in_window"):
+            kept[f"{name}_in_window"] = getattr(original, f"{name}_in_window")
+    return kept
 
 
 def _field_message(error: Mapping[str, Any], kind: str) -> tuple[str, str]:
@@ -167,16 +186,16 @@ def remove_agent(roster: Roster, agent_id: str) -> Roster:
     return Roster(agents, groups)
 
 
-def with_point(roster: Roster, agent_id: str, which: str, point: Sequence[int]) -> Roster:
-    """``roster`` with one gui agent's chat or onboarding point set (a captured point)."""
-    if which not in ("chat", "onboarding"):
-        raise ValueError(f"which must be 'chat' or 'onboarding', not {which!r}")
-    agent = roster.get(agent_id)
-    if agent.transport.kind != "gui":
-        raise ValueError(f"{agent_id} uses the {agent.transport.kind} transport; only gui agents "
-                         "have screen points")
-    transport = agent.transport.model_copy(update={which: (int(point[0]), int(point[1]))})
-    return roster.with_agent(Agent.model_validate({**dict(agent), "transport": transport}))
+def with_point(roster: Roster, agent_id: str, which: str, point: Sequence[int], placement: Any = None,
+               title: str | None = None) -> Roster:
+    """``roster`` with one gui agent's chat or onboarding point set (a captured point).
+
+    ``placement`` (``core.delivery.windows.placement_at(point)``) binds the agent to the window
+    under the point, as ``agents capture`` does; without it the point is a screen point and any
+    place it had in the window is dropped. See ``core.roster_capture.with_capture``."""
+    from core.roster_capture import with_capture
+
+    return roster.with_agent(with_capture(roster.get(agent_id), which, point, placement, title))
 
 
 # -- screen points: logical (Qt) and physical (PyAutoGUI) pixels -----------------------------

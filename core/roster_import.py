@@ -1,4 +1,5 @@
-"""Changes to the roster from outside: the predecessor's coordinates file and captured points.
+"""Changes to the roster from outside: the predecessor's coordinates file (and, re-exported from
+``core.roster_capture``, captured points).
 
 The original system kept its points in ``cursor_agent_coords.json``::
 
@@ -15,15 +16,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from core.models import Agent, GuiTransport
-from core.roster import Roster, RosterError, RosterProblem, parse_roster, roster_to_yaml, write_atomically
+from core.models import Agent
+from core.roster import Roster, RosterError, RosterProblem
+from core.roster_capture import PointName, capture_point  # noqa: F401 (re-exported)
 
-PointName = Literal["chat", "onboarding"]
 CHAT_KEY = "chat_input_coordinates"
 ONBOARDING_KEYS = ("onboarding_input_coords", "onboarding_coordinates")
 KNOWN_KEYS = (CHAT_KEY, *ONBOARDING_KEYS, "description", "active")
@@ -127,57 +128,6 @@ def merge_agents(roster: Roster, agents: Sequence[Agent], *, replace: bool) -> t
     for agent in agents:
         notes.append(f"{'updated' if agent.id in roster else 'added'}: {agent.id}")
     return Roster(merged.agents, merged.groups), notes
-
-
-def capture_point(roster_path: Path, agent_id: str, which: PointName,
-                  position: Sequence[int]) -> tuple[tuple[int, int] | None, tuple[int, int], Path | None]:
-    """Store ``position`` as one gui agent's chat or onboarding point, touching no other agent.
-
-    The value is edited in place when the key is already in the file, so comments and layout
-    survive; otherwise the roster is rewritten. The write is atomic and the previous file is
-    backed up. Returns (old point, new point, backup path). Raises ``UnknownAgentError`` for an
-    agent not on the roster and ``ValueError`` for an agent that is not a gui agent.
-    """
-    if which not in ("chat", "onboarding"):
-        raise ValueError(f"which must be 'chat' or 'onboarding', not {which!r}")
-    roster_path = Path(roster_path)
-    text = roster_path.read_text(encoding="utf-8")
-    roster = parse_roster(text, str(roster_path), screens=())
-    agent = roster.get(agent_id)
-    if not isinstance(agent.transport, GuiTransport):
-        raise ValueError(f"{agent_id} uses the {agent.transport.kind} transport; only gui agents have "
-                         "screen points")
-    old = getattr(agent.transport, which)
-    new = (int(position[0]), int(position[1]))
-    transport = agent.transport.model_copy(update={which: new})
-    updated = roster.with_agent(Agent.model_validate({**dict(agent), "transport": transport}))
-    edited = _replace_value(text, agent_id, which, f"[{new[0]}, {new[1]}]")
-    if edited is None or not _same(edited, updated):
-        edited = roster_to_yaml(Roster(updated.agents, updated.groups))
-    return old, new, write_atomically(roster_path, edited)
-
-
-def _same(text: str, roster: Roster) -> bool:
-    try:
-        reread = parse_roster(text, screens=())
-    except RosterError:
-        return False
-    return (reread.agents, reread.groups) == (roster.agents, roster.groups)
-
-
-def _replace_value(text: str, agent_id: str, key: str, replacement: str) -> str | None:
-    """``text`` with agent ``agent_id``'s ``key`` replaced, if it is written there as ``[x, y]``."""
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    agents = next((v for k, v in root.value if k.value == "agents"), None)
-    for entry in getattr(agents, "value", []):
-        pairs = {k.value: v for k, v in entry.value}
-        id_node = pairs.get("id")
-        node = pairs.get(key)
-        if id_node is not None and id_node.value == agent_id and node is not None:
-            if not (isinstance(node, yaml.SequenceNode) and node.flow_style):
-                return None
-            return text[:node.start_mark.index] + replacement + text[node.end_mark.index:]
-    return None
 
 
 class _Positions:

@@ -198,20 +198,18 @@ class _Parser:
         seen: set[tuple[int, int, str]] = set()
         for error in exc.errors(include_url=False):
             loc = list(error["loc"])
-            if loc[:1] == ["transport"]:
-                if kind is None:
-                    continue
-                loc = loc[2:]
+            if loc[:1] == ["transport"] and kind is None:
+                continue
+            loc = loc[2:] if loc[:1] == ["transport"] else loc
             key = str(loc[0]) if loc else None
             if key in reported:
                 continue
             target = fields[key][1] if key in fields else node
-            for part in loc[1:]:
-                if isinstance(part, int) and isinstance(target, yaml.SequenceNode) \
-                        and part < len(target.value):
-                    target = target.value[part]
-            message = error["msg"].removeprefix("Value error, ")
-            field = f"{key}{''.join(f'[{part}]' for part in loc[1:])}" if key else None
+            for part in loc[1:]:  # into a list item, or a key of a mapping such as window:
+                target = _child(target, part)
+            message = (f"unknown key {loc[-1]!r}" if error["type"] == "extra_forbidden" and len(loc) > 1
+                       else error["msg"].removeprefix("Value error, "))
+            field = f"{key}{''.join(f'[{p}]' if isinstance(p, int) else f'.{p}' for p in loc[1:])}" if key else None
             if key in POINT_KEYS and key in fields:
                 target, field = fields[key][1], key
                 message = f"expected a point [x, y] of two whole numbers, not {_describe(target)}"
@@ -270,6 +268,13 @@ class _Parser:
                     self.problem(fields[key][1], agent.id, key, f"point ({point[0]}, {point[1]}) is on "
                                  f"no screen (screens: {describe_screens(screens)})")
         return ()
+
+
+def _child(node: yaml.Node, part: Any) -> yaml.Node:
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return node.value[part]
+    pairs = node.value if isinstance(node, yaml.MappingNode) else ()
+    return next((v for k, v in pairs if getattr(k, "value", None) == part), node)
 
 
 def _is_str(node: yaml.Node) -> bool:

@@ -5,8 +5,9 @@ failed, and whether its circuit breaker is letting deliveries through. Nothing h
 state moves only on
 
 - a submission (its deliveries are *queued*),
-- the dispatcher's ``DeliveryEvent``s (*sending*, *retrying*, then *delivered*, *failed*,
-  *cancelled* or *uncertain*; or *paused*: a person was at the mouse, the delivery went back to the
+- the dispatcher's ``DeliveryEvent``s (*sending*, *retrying*, then *submitted* or *unverified*
+  (a delivery's verdict: only evidence makes it submitted), *failed* (or its verdict: *typed, not
+  submitted*, *not typed*), *cancelled* or *uncertain*; or *paused*: a person was at the mouse, the delivery went back to the
   queue and GUI delivery waits until the captain resumes),
 - a stop-all that cancelled the queue (no per-delivery events are sent for those),
 - deliveries the session found interrupted by a crash (*uncertain*),
@@ -26,11 +27,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from core.store.rows import outcome
+
 ACTIVE = frozenset({"sending", "retrying"})
 FINISHED = frozenset({"delivered", "failed", "cancelled", "uncertain"})
 BREAKER_STATES = ("closed", "open", "half_open", "forced_open", "disabled")
-STATUS_KEYS = ("idle", "disabled", "queued", "sending", "retrying", "paused", "delivered", "failed",
-               "cancelled", "uncertain", "breaker_open", "half_open", "forced_open")
+STATUS_KEYS = ("idle", "disabled", "queued", "sending", "retrying", "paused", "submitted", "unverified",
+               "failed", "typed_not_submitted", "not_typed", "cancelled", "uncertain", "breaker_open",
+               "half_open", "forced_open")
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,8 @@ class AgentLive:
     last_at: datetime | None = None
     last_detail: str = ""
     last_latency: float | None = None
-    last_confirmed: bool = False
+    last_verdict: str | None = None
+    last_evidence: str = ""
     paused: str = ""  # why its GUI delivery waits for the captain to resume, if it does
     breaker: BreakerView = field(default_factory=BreakerView)
 
@@ -92,6 +97,11 @@ def headline(live: AgentLive, *, enabled: bool = True) -> tuple[str, str]:
         return "half_open", "half-open"
     if live.queued:
         return "queued", f"queued ({len(live.queued)})" if len(live.queued) > 1 else "queued"
+    if live.last_state == "delivered":  # only evidence makes it "submitted"
+        key = "submitted" if live.last_verdict == "submitted" else "unverified"
+        return key, key
+    if live.last_state == "failed" and live.last_verdict in ("typed_not_submitted", "not_typed"):
+        return live.last_verdict, outcome("failed", live.last_verdict)
     if live.last_state is not None:
         return live.last_state, live.last_state
     return ("idle", "idle") if enabled else ("disabled", "disabled")
@@ -158,7 +168,8 @@ class StatusBoard:
                           active_state=live.active_state if still_active else "",
                           attempt=live.attempt if still_active else 0,
                           last_state=event.state, last_at=self._clock(), last_detail=event.detail,
-                          last_latency=event.latency, last_confirmed=bool(event.confirmed), paused="")
+                          last_latency=event.latency, last_verdict=getattr(event, "verdict", None),
+                          last_evidence=getattr(event, "evidence", ""), paused="")
         else:
             return set()
         self._live[event.agent_id] = new
@@ -172,7 +183,7 @@ class StatusBoard:
             if live.queued:
                 self._live[agent_id] = replace(live, queued=frozenset(), last_state="cancelled",
                                                last_at=now, last_detail="cancelled by stop all",
-                                               last_latency=None, last_confirmed=False)
+                                               last_latency=None, last_verdict=None, last_evidence="")
                 changed.add(agent_id)
         return changed
 
@@ -215,12 +226,16 @@ class StatusBoard:
 def success_text(stats: dict[str, Any]) -> tuple[str, str]:
     """("97 %", tooltip) from ``Monitor.delivery_stats``; "–" before any finished delivery."""
     ok, failed = int(stats.get("ok") or 0), int(stats.get("failed") or 0)
+    unverified = int(stats.get("unverified") or 0)
     total = ok + failed
     if not total:
+        if unverified:
+            return "–", f"{unverified} unverified (no evidence of arrival either way) since the panel started"
         return "–", "no finished deliveries yet"
     rate = 100.0 * ok / total
     shown = f"{rate:.0f} %" if rate in (0.0, 100.0) or 1 <= rate <= 99 else f"{rate:.1f} %"
-    return shown, f"{ok} delivered, {failed} failed since the panel started"
+    apart = f"; {unverified} unverified, counted apart" if unverified else ""
+    return shown, f"{ok} submitted, {failed} failed since the panel started{apart}"
 
 
 def latency_text(stats: dict[str, Any]) -> tuple[str, str]:

@@ -1,8 +1,9 @@
 """The composer's last send, one row per recipient, moved only by what really happened.
 
 Rows appear when the submission comes back (its delivery ids); the dispatcher's
-``DeliveryEvent``s move them on: queued → sending → retrying (attempt n) → delivered (latency,
-confirmed or not) / failed (reason) / cancelled / uncertain. "Retry failed" gives a failed row a new
+``DeliveryEvent``s move them on: queued → sending → retrying (attempt n) → delivered (latency, with
+its verdict: submitted or unverified, and the evidence) / failed (reason, and its verdict when the
+transport could tell) / cancelled / uncertain. "Retry failed" gives a failed row a new
 delivery id (the store queues a fresh delivery); the row goes back to queued and follows that id.
 
 The submit job and the delivery thread report through different queues, so an event can arrive
@@ -14,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
+
+from core.store.rows import outcome
 
 FINAL = frozenset({"delivered", "failed", "cancelled", "uncertain"})
 RETRYABLE = frozenset({"failed", "uncertain"})
@@ -29,22 +32,36 @@ class ProgressRow:
     attempt: int = 0
     detail: str = ""
     latency: float | None = None
-    confirmed: bool = False
+    verdict: str | None = None
+    evidence: str = ""
     retries: int = 0  # how many times the captain asked to retry this row
 
     @property
     def finished(self) -> bool:
         return self.state in FINAL
 
+    @property
+    def confirmed(self) -> bool:
+        return self.verdict == "submitted"
+
+    @property
+    def outcome(self) -> str:
+        """``submitted`` / ``unverified`` for a delivered row, the failure's verdict, else the state."""
+        return outcome(self.state, self.verdict)
+
     def text(self) -> str:
-        """The state as the composer shows it, e.g. ``delivered ✓ 0.42 s, unconfirmed``."""
+        """The state as the composer shows it, e.g. ``submitted ✓ 0.42 s · input read back by
+        accessibility`` or ``unverified · keys sent; arrival not verifiable``."""
         if self.state == "retrying":
             return f"retrying (attempt {self.attempt} failed)"
         if self.state == "delivered":
-            latency = f" {_duration(self.latency)}," if self.latency is not None else ""
-            return f"delivered ✓{latency} {'confirmed' if self.confirmed else 'unconfirmed'}"
+            latency = f" {_duration(self.latency)}" if self.latency is not None else ""
+            mark = " ✓" if self.confirmed else ""
+            evidence = f" · {self.evidence}" if self.evidence else ""
+            return f"{self.outcome}{mark}{latency}{evidence}"
         if self.state == "failed":
-            return f"failed ✗ {self.detail}".rstrip()
+            label = self.outcome if self.verdict else "failed"
+            return f"{label} ✗ {self.detail}".rstrip()
         if self.state == "paused":
             return "paused (waiting for you to resume)"
         if self.state == "cancelled" and self.detail:
@@ -106,7 +123,8 @@ class SendProgress:
             return None
         current = self.rows[row]
         self.rows[row] = replace(current, state=event.state, attempt=event.attempt, detail=event.detail,
-                                 latency=event.latency, confirmed=event.confirmed)
+                                 latency=event.latency, verdict=getattr(event, "verdict", None),
+                                 evidence=getattr(event, "evidence", ""))
         return row
 
     def queue_cancelled(self) -> list[int]:
@@ -139,17 +157,19 @@ class SendProgress:
 
     # -- summary -------------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
+        """Rows per outcome (``submitted`` and ``unverified`` apart, a failure by its verdict)."""
         tally: dict[str, int] = {}
         for row in self.rows:
-            tally[row.state] = tally.get(row.state, 0) + 1
+            tally[row.outcome] = tally.get(row.outcome, 0) + 1
         return tally
 
     def summary(self) -> str:
-        """One line: ``2 recipients: 1 delivered, 1 failed``."""
+        """One line: ``3 recipients: 1 submitted, 1 unverified, 1 failed``."""
         if not self.rows:
             return "Waiting for the outbox…" if self._expected else ""
         counts = self.counts()
-        order = ("delivered", "failed", "uncertain", "cancelled", "sending", "retrying", "paused", "queued")
+        order = ("submitted", "unverified", "typed, not submitted", "not typed", "failed", "uncertain", "cancelled",
+                 "sending", "retrying", "paused", "queued")
         parts = [f"{counts[state]} {state}" for state in order if counts.get(state)]
         noun = "recipient" if len(self.rows) == 1 else "recipients"
         return f"{len(self.rows)} {noun}: " + ", ".join(parts)

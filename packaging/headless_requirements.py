@@ -17,9 +17,9 @@ import tomllib
 from pathlib import Path
 
 # distribution names (normalised) only the panel and GUI delivery need
-DESKTOP_ONLY = frozenset({"pyside6-essentials", "pyqtgraph", "pyautogui", "pyperclip"})
+DESKTOP_ONLY = frozenset({"pyside6-essentials", "pyqtgraph", "pyautogui", "pyperclip", "jeepney"})
 # the modules they provide: a headless install must work with none of them importable
-DESKTOP_MODULES = ("PySide6", "shiboken6", "pyqtgraph", "pyautogui", "pyperclip")
+DESKTOP_MODULES = ("PySide6", "shiboken6", "pyqtgraph", "pyautogui", "pyperclip", "jeepney")
 
 
 def distribution_name(requirement: str) -> str:

@@ -17,6 +17,9 @@ DEB_PACKAGES=(
   libxcb-util1 libxcb-xfixes0 libxcb-xkb1 libxkbcommon-x11-0
   # a virtual screen, a window manager, delivery targets and clipboard tools
   xvfb xauth x11-utils jwm xterm tmux xclip xdotool
+  # real Chromium chat windows as GUI delivery targets, and the accessibility (AT-SPI) bus that
+  # reads their inputs back; imagemagick's import takes screenshots of the whole display
+  chromium at-spi2-core dbus-x11 dbus imagemagick
 )
 
 install_debian_packages() {

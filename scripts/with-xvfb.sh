@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runs a command on a private virtual X display with a window manager (keyboard focus follows
 # clicks only with one), then tears both down. Uses the current display if QUARTERDECK_USE_DISPLAY=1.
+# Where dbus-daemon and at-spi2-core are installed it also starts a private D-Bus session with an
+# accessibility (AT-SPI) bus and registry, so apps such as Chromium expose their accessibility tree
+# (DBUS_SESSION_BUS_ADDRESS is exported; the X root gets AT_SPI_BUS). A missing piece is skipped.
 set -euo pipefail
 if [ "${QUARTERDECK_USE_DISPLAY:-0}" = 1 ] && [ -n "${DISPLAY:-}" ]; then exec "$@"; fi
 
@@ -14,7 +17,7 @@ Xvfb -displayfd 3 -screen 0 1920x1080x24 -nolisten tcp -auth "$XAUTHORITY" \
   3>"$workdir/display" >"$workdir/xvfb.log" 2>&1 &
 xvfb_pid=$!
 cleanup() {
-  [ -n "${wm_pid:-}" ] && kill "$wm_pid" 2>/dev/null || true
+  for pid in ${registry_pid:-} ${a11y_pid:-} ${dbus_pid:-} ${wm_pid:-}; do kill "$pid" 2>/dev/null || true; done
   kill "$xvfb_pid" 2>/dev/null || true
   wait "$xvfb_pid" 2>/dev/null || true
   rm -rf "$workdir"
@@ -29,6 +32,30 @@ for _ in $(seq 1 100); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.05; done
 xdpyinfo >/dev/null 2>&1 || { echo "with-xvfb: display :$num does not answer" >&2; exit 1; }
 jwm >"$workdir/wm.log" 2>&1 &
 wm_pid=$!
+
+# The accessibility bus: a private session bus, the AT-SPI bus launcher (it sets AT_SPI_BUS on the
+# root window and answers org.a11y.Bus.GetAddress) and the registry that lists the applications.
+if command -v dbus-daemon >/dev/null 2>&1 \
+    && bus=$(dbus-daemon --session --fork --print-address=1 --print-pid=1 2>"$workdir/dbus.log"); then
+  export DBUS_SESSION_BUS_ADDRESS=$(printf '%s\n' "$bus" | sed -n 1p)
+  dbus_pid=$(printf '%s\n' "$bus" | sed -n 2p)
+  libexec=/usr/libexec
+  if [ -x "$libexec/at-spi-bus-launcher" ]; then
+    "$libexec/at-spi-bus-launcher" --launch-immediately >"$workdir/a11y.log" 2>&1 &
+    a11y_pid=$!
+    if [ -x "$libexec/at-spi2-registryd" ]; then
+      # the registry finds the bus through the launcher: wait (≤ 1 s) until the launcher owns its
+      # name (asked without auto-starting a second launcher through D-Bus activation)
+      for _ in $(seq 1 50); do
+        dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+          org.freedesktop.DBus.NameHasOwner string:org.a11y.Bus 2>/dev/null | grep -q true && break
+        sleep 0.02
+      done
+      "$libexec/at-spi2-registryd" >"$workdir/registry.log" 2>&1 &
+      registry_pid=$!
+    fi
+  fi
+fi
 sleep 0.3
 set +e
 "$@" </dev/null

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.config import CoordinationConfig
-from core.delivery.base import Cancelled, DeliveryRequest, transport_for
+from core.delivery.base import UNVERIFIED, Cancelled, DeliveryRequest, transport_for, verdict_of
 from core.delivery.pointer import SHARED_GUARD, HumanActivity, Paused
 from core.delivery.stopping import Stopping
 from core.delivery.stopwatch import StopWatch
@@ -32,6 +32,7 @@ from core.models import Message
 from core.prefix import format_for_delivery
 from core.resilience import BreakerConfig, BreakerRegistry, CallNotPermitted
 from core.resilience.retry import RetryPolicy, is_retryable, run_with_resilience
+from core.store.rows import outcome
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,18 @@ class DeliveryEvent:
     attempt: int = 0
     detail: str = ""
     latency: float | None = None
-    confirmed: bool = False
+    verdict: str | None = None  # submitted | unverified (delivered); not_typed | typed_not_submitted (failed)
+    evidence: str = ""
+
+    @property
+    def confirmed(self) -> bool:
+        """True only for a delivery submitted with evidence."""
+        return self.verdict == "submitted"
+
+    @property
+    def outcome(self) -> str:
+        """The state as people read it: ``submitted`` / ``unverified`` instead of "delivered"."""
+        return outcome(self.state, self.verdict)
 
 
 class Dispatcher:
@@ -211,26 +223,30 @@ class Dispatcher:
             return self._emit(task, "cancelled", attempt=len(attempts), detail=str(stopped))
         return self._record_outcome(task, outcome)
 
-    def _record_outcome(self, task: Any, outcome: Any) -> DeliveryEvent:
-        if outcome.ok:
-            self.store.mark_delivered(task.delivery_id, outcome.elapsed * 1000.0)
+    def _record_outcome(self, task: Any, result: Any) -> DeliveryEvent:
+        if result.ok:
+            receipt = result.value
+            verdict = getattr(receipt, "verdict", UNVERIFIED)
+            evidence = getattr(receipt, "evidence", "")
+            self.store.mark_delivered(task.delivery_id, result.elapsed * 1000.0, verdict=verdict,
+                                      evidence=evidence or None)
             if self.monitor is not None:
-                self.monitor.record_delivery(task.agent_id, True, outcome.elapsed)
-            receipt = outcome.value
-            return self._emit(task, "delivered", attempt=outcome.attempts, latency=outcome.elapsed,
-                              detail=getattr(receipt, "detail", ""),
-                              confirmed=bool(getattr(receipt, "confirmed", False)))
-        error = outcome.error
+                self.monitor.record_delivery(task.agent_id, True, result.elapsed, verified=verdict == "submitted")
+            return self._emit(task, "delivered", attempt=result.attempts, latency=result.elapsed,
+                              detail=getattr(receipt, "detail", ""), verdict=verdict, evidence=evidence)
+        error = result.error
         if getattr(error, "stops_everything", False):
             self.stop_all()
         reason = f"breaker open: {error}" if isinstance(error, CallNotPermitted) else str(error)
-        return self._finish_failed(task, reason or type(error).__name__, outcome.attempts, outcome.elapsed)
+        return self._finish_failed(task, reason or type(error).__name__, result.attempts, result.elapsed,
+                                   verdict=verdict_of(error), evidence=getattr(error, "evidence", ""))
 
-    def _finish_failed(self, task: Any, reason: str, attempts: int, elapsed: float = 0.0) -> DeliveryEvent:
-        self.store.mark_failed(task.delivery_id, reason)
+    def _finish_failed(self, task: Any, reason: str, attempts: int, elapsed: float = 0.0, *,
+                       verdict: str | None = None, evidence: str = "") -> DeliveryEvent:
+        self.store.mark_failed(task.delivery_id, reason, verdict=verdict, evidence=evidence or None)
         if self.monitor is not None and attempts:
             self.monitor.record_delivery(task.agent_id, False, elapsed)
-        return self._emit(task, "failed", attempt=attempts, detail=reason)
+        return self._emit(task, "failed", attempt=attempts, detail=reason, verdict=verdict, evidence=evidence)
 
     def _pause_gui(self, task: Any, reason: str) -> DeliveryEvent:
         """Put the delivery back in the queue and hold every GUI delivery until ``resume``."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 
-from core.delivery.base import DeliveryRequest, Receipt, RetryableError
+from core.delivery.base import DeliveryRequest, Receipt, RetryableError, UNVERIFIED
 
 __all__ = ["DryRunDelivery"]
 
@@ -62,7 +62,7 @@ class DryRunDelivery:
             attempt = len(self._attempts)
             if attempt > self.fail_times:
                 self._sent.append(request)
-                return Receipt(self.kind, False, "dry run: not sent")
+                return Receipt(self.kind, UNVERIFIED, "a dry run types nothing", "dry run: not sent")
         raise self._make_error(attempt)
 
     def _make_error(self, attempt: int) -> BaseException:

@@ -1,25 +1,31 @@
-"""Deliver into a chat pane of a GUI editor (Cursor, VS Code) by clicking its input and pasting.
+"""Deliver into a chat pane of a GUI editor (Cursor, VS Code) by clicking its input and pasting,
+and say what the delivery proves.
 
 One delivery, under the machine-wide screen lock:
 
 1. Stop if the pointer sits in a fail-safe corner (``EmergencyStop``: the user's stop-all) or is
    not where Quarterdeck last left it (``HumanActivity``: a person is using the mouse).
-2. Save the user's clipboard.
-3. Click the chat input. Onboarding: click it, press the new-chat keys, wait for the new chat,
-   then click the onboarding input (the chat input when none is configured).
-4. Put the text on the clipboard, wait until the clicked window has the keyboard focus (asked of
-   the X server; elsewhere a fixed ``settle``), clear the input (only with
-   ``clear_before_paste``) and press the paste keys.
-5. Wait until the focused window has read the text off the clipboard (X11: the clipboard owner
-   sees it take the text; elsewhere a fixed ``settle``); if it never does, nothing is submitted
-   (``RetryableError``).
-6. Press the submit keys (urgent: the urgent ones) and restore the user's clipboard.
+2. Find the agent's window and the point to click in it (``core.delivery.windows``): refused,
+   never clicked elsewhere, when the window is gone, ambiguous or stays covered.
+3. Save the user's clipboard, click the chat input (onboarding: click, new-chat keys, click the
+   onboarding input), and wait until the clicked window has the keyboard focus.
+4. Read the input back over accessibility where the window's application exposes it
+   (``core.delivery.gui_evidence``). Text already there is a person's draft: the delivery
+   pauses (``DraftInInput``), nothing is typed.
+5. Put the text on the clipboard and press the paste keys; wait until the pane has read the
+   text (X11: the clipboard owner sees the read) and then until it stops asking for the clipboard
+   for a quiet moment: Chromium keeps asking while its paste is in progress and drops the paste
+   if the clipboard changes owner meanwhile.
+6. With read-back: the input must now hold the text (else ``NotTyped``, safe to retry, or
+   ``TypedNotSubmitted``). Press the submit keys (urgent: the urgent ones); the input must be
+   empty again, else the keys are pressed once more, then ``TypedNotSubmitted``. The verdict is
+   ``submitted`` with its evidence. Without read-back the verdict is ``unverified`` and says why.
+7. Give the user's clipboard back.
 
 Text always goes through the clipboard: ``pyautogui.write`` drops non-ASCII characters and presses
 Enter at every newline. ``pyautogui.PAUSE`` is set to ``pause`` on every delivery, so the only
-waits are the explicit settles. A chat pane cannot be read back, so every receipt says
-``confirmed=False``. Stop-all (``stop``) is honoured until the paste; after that the short rest of
-the sequence completes so no half-typed message is left behind.
+waits are the explicit ones. Stop-all (``stop``) is honoured until the paste; after that the short
+rest of the sequence completes so no half-typed message is left behind.
 
 PyAutoGUI is imported on first use: importing it needs a display.
 """
@@ -37,15 +43,15 @@ from typing import Any
 from core.delivery.base import DeliveryError, DeliveryRequest, PermanentError, Receipt, RetryableError
 from core.delivery.clipboard import ClipboardError, ClipboardLike, ClipboardUnavailable, system_clipboard
 from core.delivery.focus import focus_probe
-from core.delivery.pointer import SHARED_GUARD, HumanActivity, PointerGuard
+from core.delivery.gui_check import point_problem
+from core.delivery.gui_verdict import DETAIL, DETAIL_READ, verdict_after_submit, watch_target
+from core.delivery.pointer import SHARED_GUARD, DraftInInput, HumanActivity, PointerGuard
 from core.resilience.retry import Cancelled
 
 __all__ = ["DETAIL", "DETAIL_READ", "EmergencyStop", "GuiDelivery", "HumanActivity", "load_pyautogui"]
 
 log = logging.getLogger(__name__)
 
-DETAIL = "keys sent; arrival not verifiable"
-DETAIL_READ = "the window read the pasted text; the chat cannot be read back"  # X11Clipboard saw it
 _X11 = sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd"))
 
 
@@ -74,14 +80,6 @@ def load_pyautogui() -> Any:
     return pyautogui
 
 
-def _screens() -> list:
-    from core.screens import detect_screens
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=ResourceWarning, module=r"Xlib(\.|$)")
-        return detect_screens()
-
-
 class GuiDelivery:
     """Click-and-paste delivery into one agent's chat pane (``settings``: a ``GuiTransport``)."""
 
@@ -99,6 +97,9 @@ class GuiDelivery:
         new_chat_wait: float = 1.0,
         fetch_timeout: float = 1.0,
         focus: Any = "auto",
+        read_back: Any = "auto",
+        quiet: float = 0.03,
+        agent: str = "",
     ) -> None:
         self.settings = settings
         self.screen_lock = screen_lock
@@ -109,6 +110,9 @@ class GuiDelivery:
         self.new_chat_wait = new_chat_wait
         self.fetch_timeout = fetch_timeout
         self._focus_probe = focus_probe() if focus == "auto" else focus
+        self.read_back = read_back  # "auto": the shared accessibility reader; None: no read-back
+        self.quiet = quiet
+        self.agent = agent or "the agent"
 
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> GuiDelivery:
@@ -156,6 +160,7 @@ class GuiDelivery:
         gui.PAUSE = self.pause
         gui.failSafeCheck()
         self.guard.verify(self._pointer(gui))
+        agent = request.agent_id or self.agent
         clip = self._clip()
         try:
             snapshot = clip.save()
@@ -163,39 +168,55 @@ class GuiDelivery:
             raise RetryableError(f"could not read the clipboard: {exc}") from exc
         offer = None
         try:
-            point = self._focus(gui, request, stop)
-            clicked_at = time.monotonic()
+            target = self._focus(gui, request, agent, stop)
+            point = target.point
+            self._await_focus(point, time.monotonic(), stop)
+            watch, no_watch = watch_target(agent, target, self.read_back, x11=_X11)
+            if watch is not None and watch.draft() and not self.settings.clear_before_paste:
+                raise DraftInInput(agent, watch.draft(), point)
             try:
                 offer = clip.set(request.text)
             except ClipboardUnavailable as exc:
                 raise PermanentError(str(exc)) from exc
             except ClipboardError as exc:
                 raise RetryableError(f"could not set the clipboard: {exc}") from exc
-            self._await_focus(point, clicked_at, stop)
             self._still_at(gui, point, pasted=False)
             if self.settings.clear_before_paste:
                 gui.hotkey("ctrl", "a")
                 gui.press("delete")
             self._paste(gui, offer, point)
+            if offer is not None and hasattr(offer, "wait_quiet"):
+                offer.wait_quiet(self.quiet, self.fetch_timeout)  # the pane may still be pasting
+            if watch is not None:
+                watch.typed(request.text)
             self._still_at(gui, point, pasted=True)
             submit = self.settings.urgent_submit_keys if request.priority == "urgent" else self.settings.submit_keys
             gui.hotkey(*submit)
+            verdict, evidence = verdict_after_submit(gui, watch, no_watch, offer, submit, agent)
         finally:
             problem = self._restore(clip, snapshot, offer)
-        detail = DETAIL_READ if getattr(offer, "sees_reads", False) else DETAIL
-        return Receipt(self.kind, False, detail if problem is None else f"{detail}; {problem}")
+        where = target.evidence if target.window is not None else ""
+        detail = "; ".join(p for p in (where, problem or "") if p)
+        return Receipt(self.kind, verdict, evidence, detail)
 
-    def _focus(self, gui: Any, request: DeliveryRequest, stop: threading.Event) -> tuple[int, int]:
-        chat = tuple(self.settings.chat)
-        self._click(gui, chat, stop)
+    def _focus(self, gui: Any, request: DeliveryRequest, agent: str, stop: threading.Event) -> Any:
+        """Click the agent's input (onboarding: open a new chat first); the ``Target`` clicked."""
+        chat = self._target("chat", agent, stop)
+        self._click(gui, chat.point, stop)
         if not request.onboarding:
             return chat
-        self._await_focus(chat, time.monotonic(), stop)
+        self._await_focus(chat.point, time.monotonic(), stop)
         gui.hotkey(*self.settings.new_chat_keys)
         self._wait(self.new_chat_wait, stop)
-        target = tuple(self.settings.onboarding) if self.settings.onboarding is not None else chat
-        self._click(gui, target, stop)
+        kind = "onboarding" if self.settings.onboarding is not None else "chat"
+        target = self._target(kind, agent, stop)
+        self._click(gui, target.point, stop)
         return target
+
+    def _target(self, kind: str, agent: str, stop: threading.Event) -> Any:
+        from core.delivery.windows import resolve_target
+
+        return resolve_target(self.settings, kind, agent=agent, stop=stop)
 
     def _await_focus(self, point: tuple[int, int], clicked_at: float, stop: threading.Event) -> None:
         """Until the clicked window has the keyboard focus (asked of X), else a fixed settle."""
@@ -254,12 +275,6 @@ class GuiDelivery:
 
     # -- health ---------------------------------------------------------------------------------
 
-    def _points(self) -> list[tuple[str, tuple[int, int]]]:
-        points = [("chat", tuple(self.settings.chat))]
-        if self.settings.onboarding is not None:
-            points.append(("onboarding", tuple(self.settings.onboarding)))
-        return points
-
     def check(self) -> str | None:
         """None when every configured point can be clicked now, else why not."""
         if _X11 and not os.environ.get("DISPLAY"):
@@ -273,16 +288,4 @@ class GuiDelivery:
             gui = load_pyautogui()
         except PermanentError as exc:
             return str(exc)
-        screens = _screens() if _X11 else []
-        for name, point in self._points():
-            if screens:
-                if not any(s.contains(*point) for s in screens):
-                    from core.screens import describe_screens
-
-                    return f"{name} point {point} is on no screen (screens: {describe_screens(screens)})"
-            elif _X11 and not gui.onScreen(*point):
-                width, height = gui.size()
-                return f"{name} point {point} is outside the {width}x{height} screen"
-            if gui.FAILSAFE and point in gui.FAILSAFE_POINTS:
-                return f"{name} point {point} is a fail-safe corner: clicking it would stop all GUI delivery"
-        return None
+        return point_problem(self.settings, self.agent, gui, x11=_X11)

@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from core.delivery.base import Cancelled, DeliveryRequest, PermanentError, Receipt, RetryableError
+from core.delivery.base import Cancelled, DeliveryRequest, PermanentError, Receipt, RetryableError, SUBMITTED
 from core.fileops import fsync_dir
 
 __all__ = ["InboxDelivery", "message_type", "parse_message", "render"]
@@ -111,7 +111,7 @@ class InboxDelivery:
             final = self._write_atomically(self._file_name(request, now), data)
         except OSError as exc:
             raise self._classify(exc) from exc
-        return Receipt(self.kind, True, f"written to {final}")
+        return Receipt(self.kind, SUBMITTED, "written and fsynced", f"written to {final}")
 
     @staticmethod
     def _file_name(request: DeliveryRequest, now: datetime) -> str:

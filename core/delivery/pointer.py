@@ -18,7 +18,7 @@ import time
 
 from core.delivery.base import Cancelled, RetryableError
 
-__all__ = ["SHARED_GUARD", "HumanActivity", "Paused", "PointerGuard"]
+__all__ = ["SHARED_GUARD", "DraftInInput", "HumanActivity", "Paused", "PointerGuard"]
 
 Point = tuple[int, int]
 
@@ -38,6 +38,23 @@ class HumanActivity(RetryableError):
         super().__init__(
             f"pointer is at {actual}, Quarterdeck left it at {expected}: someone is using the mouse; {what}"
         )
+
+
+class DraftInInput(HumanActivity):
+    """The agent's input already holds text a person typed: submitting ours would send theirs too.
+
+    Handled like a person at the mouse: nothing was typed, the delivery goes back to the queue and
+    GUI delivery pauses until the captain resumes (after sending or clearing the draft)."""
+
+    def __init__(self, agent: str, draft: str, point: Point) -> None:
+        flat = " ".join(draft.split())
+        shown = flat if len(flat) <= 40 else flat[:39] + "…"
+        RetryableError.__init__(
+            self, f"{agent}'s input holds a draft (“{shown}”, {len(draft)} characters): send or clear it "
+                  "in the pane, then resume; nothing typed")
+        self.expected = self.actual = point
+        self.pasted = False
+        self.draft = draft
 
 
 class Paused(Cancelled):

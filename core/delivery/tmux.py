@@ -1,70 +1,88 @@
-"""Deliver into a tmux pane: paste the text literally, submit it, then read the pane back.
+"""Deliver into a tmux pane: paste the text once, see it in the input, press submit, see it leave.
 
 The text goes through a uniquely named paste buffer (``load-buffer`` from stdin, then
 ``paste-buffer -d -p``), so nothing in it is read as a key name and newlines stay newlines. With
 ``-p`` tmux wraps the paste in bracketed-paste markers whenever the program in the pane asked for
 them (bash/readline, prompt_toolkit, most agent TUIs), so embedded newlines are inserted as text
 and only the separate submit key sends the message. A program that never asks for bracketed paste
-(``cat``, a plain ``read`` loop) receives each newline as a line ending, exactly as if a terminal
-pasted it.
+(``cat``, a plain ``read`` loop) receives each newline as a line ending, as from a terminal paste.
 
-Arrival is confirmed by capturing the pane (wrapped lines joined, the last 1000 lines of history
-plus the message's length) and finding the message's last lines in it more often than just before
-the paste. The window only moves forward, so an old copy can scroll out of it but never into it:
-the count can understate an arrival, never invent one. When the text was already on screen and no
-new copy shows up, the receipt is unconfirmed rather than an error, so a retry does not paste the
-same message twice. Comparison collapses runs of whitespace, since panes show tabs as spaces and
-drop trailing blanks.
+In an agent's terminal UI the text shows in the pane as soon as it sits in the input box, whether
+or not the submit key takes effect, so seeing it proves only that it was typed:
+
+1. Typed: the message's last lines show in the pane (wrapped lines joined, the last 1000 lines of
+   history) more often than before the paste, or end right at the cursor, or the agent's
+   placeholder for a long paste appears. The window only moves forward, so an old copy can scroll
+   out of it but never into it. Nothing within the profile's bound: ``NotTyped`` (retryable; the
+   submit key was not pressed).
+2. Submitted: after the profile's pause the submit key is pressed on its own and the input is read
+   back (:mod:`core.delivery.tmux_verdict`) until it no longer ends with the message. While the
+   message stays there the key is pressed again, up to the profile's count; then
+   ``TypedNotSubmitted`` (permanent: the text is never pasted a second time).
+3. What tmux cannot tell ends in an ``unverified`` receipt saying why: the same text was already on
+   screen, the terminal does not echo, the cursor is not at the message, stop-all.
+
+How long to wait and how often to press is per agent kind (:mod:`core.delivery.tmux_profiles`).
 """
 from __future__ import annotations
 
-import shutil
-import subprocess
+import re
 import threading
 import time
-import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from core.delivery.base import Cancelled, DeliveryRequest, PermanentError, Receipt, RetryableError
+from core.delivery.base import (
+    SUBMITTED,
+    UNVERIFIED,
+    Cancelled,
+    DeliveryRequest,
+    NotTyped,
+    PermanentError,
+    Receipt,
+    RetryableError,
+    TypedNotSubmitted,
+)
+from core.delivery.tmux_client import TmuxClient
+from core.delivery.tmux_profiles import PLACEHOLDERS, SubmitProfile, detect_kind, profile_for
+from core.delivery.tmux_tty import line_mode, program_age
+from core.delivery.tmux_verdict import (
+    BUSY,
+    LINE_ENDED,
+    InputState,
+    Screen,
+    busy_appeared,
+    compact,
+    line_ended,
+    haystack,
+    read_input,
+    submit_evidence,
+    tail_needle,
+)
 
 __all__ = ["TmuxDelivery", "tail_needle"]
 
-_TAIL_LINES = 3
-_TAIL_CHARS = 300
 _HISTORY_DEPTH = 1000
-_CMD_TIMEOUT = 5.0
 _POLL = 0.05
-_GONE_MARKERS = (
-    "can't find",
-    "no server running",
-    "error connecting",
-    "no such file or directory",
-    "session not found",
-    "pane not found",
-    "window not found",
-)
 
 
-def _squash(line: str) -> str:
-    return " ".join(line.split())
-
-
-def tail_needle(text: str) -> str:
-    """The part of ``text`` looked for in the pane: its last non-blank lines, whitespace collapsed."""
-    lines = [s for s in (_squash(line) for line in text.splitlines()) if s]
-    return " ".join(lines[-_TAIL_LINES:])[-_TAIL_CHARS:]
-
-
-def _haystack(capture: str) -> str:
-    return " ".join(s for s in (_squash(line) for line in capture.splitlines()) if s)
+@dataclass(frozen=True)
+class _Typed:
+    marker: str  # compacted text that stands for the message in the input
+    seconds: float
+    what: str
 
 
 class TmuxDelivery:
-    """Paste-and-submit into one tmux pane, verified by reading the pane back.
+    """Paste-and-submit into one tmux pane, judged by reading the pane back.
 
     ``target`` is any tmux target (``session``, ``session:window.pane``, ``%3``). ``socket`` selects
     the server: a bare name is passed as ``-L name``, anything containing ``/`` as ``-S path``.
     ``submit_key`` (and ``urgent_submit_key`` for urgent messages, defaulting to ``submit_key``) are
-    tmux key names, space-separated for a sequence such as ``"Enter Enter"``.
+    tmux key names, space-separated for a sequence such as ``"Escape Enter"``. ``agent`` names the
+    kind of program in the pane (a key of ``PROFILES``; None: told by the pane's command, else
+    ``plain``) and ``submit`` overrides numbers of its profile (``{"pause": 0.8}``).
     """
 
     kind = "tmux"
@@ -76,7 +94,8 @@ class TmuxDelivery:
         socket: str | None = None,
         submit_key: str = "Enter",
         urgent_submit_key: str | None = None,
-        confirm_timeout: float = 2.0,
+        agent: str | None = None,
+        submit: Mapping[str, Any] | None = None,
         tmux_binary: str = "tmux",
     ) -> None:
         if not target:
@@ -85,64 +104,30 @@ class TmuxDelivery:
         self.socket = socket
         self.submit_keys = tuple(submit_key.split())
         self.urgent_submit_keys = tuple((urgent_submit_key or submit_key).split())
-        self.confirm_timeout = confirm_timeout
-        self.tmux_binary = tmux_binary
+        if not self.submit_keys or not self.urgent_submit_keys:
+            raise ValueError("a tmux submit key must not be empty")
+        self.agent = agent
+        self.submit = dict(submit or {})
+        profile_for(agent, self.submit)  # reject unknown kinds and settings now, not mid-delivery
+        self.tmux = TmuxClient(target, socket, tmux_binary)
 
     def __repr__(self) -> str:
         where = f", socket={self.socket!r}" if self.socket else ""
-        return f"TmuxDelivery({self.target!r}{where})"
+        agent = f", agent={self.agent!r}" if self.agent else ""
+        return f"TmuxDelivery({self.target!r}{where}{agent})"
 
-    # -- tmux plumbing -----------------------------------------------------------------------
-
-    def _base_cmd(self) -> list[str]:
-        exe = shutil.which(self.tmux_binary)
-        if exe is None:
-            raise PermanentError(f"tmux is not installed (no {self.tmux_binary!r} on PATH)")
-        cmd = [exe]
-        if self.socket:
-            cmd += ["-S", self.socket] if "/" in self.socket else ["-L", self.socket]
-        return cmd
-
-    def _run(self, *args: str, stdin: bytes | None = None) -> str:
-        cmd = self._base_cmd() + list(args)
-        try:
-            done = subprocess.run(
-                cmd, input=stdin, capture_output=True, timeout=_CMD_TIMEOUT, check=False
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise RetryableError(f"tmux {args[0]} timed out after {_CMD_TIMEOUT:g} s") from exc
-        except OSError as exc:
-            raise PermanentError(f"cannot run tmux: {exc}") from exc
-        if done.returncode != 0:
-            message = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
-            text = f"tmux {args[0]} on {self.target!r}: {message}"
-            if any(marker in message.lower() for marker in _GONE_MARKERS):
-                raise PermanentError(text)
-            raise RetryableError(text)
-        return done.stdout.decode("utf-8", "replace")
-
-    def _capture(self, pane: str, depth: int) -> str:
-        return self._run("capture-pane", "-p", "-J", "-S", f"-{depth}", "-t", pane)
-
-    def _resolve(self) -> tuple[str, bool]:
-        """(pane id, pane is dead) for the target; capture-pane rejects targets that do not exist."""
-        out = self._run(
-            "capture-pane", "-p", "-t", self.target, "-S", "0", "-E", "0", ";",
-            "display-message", "-p", "-t", self.target, "#{pane_id} #{pane_dead}",
-        )
-        pane, _, dead = out.splitlines()[-1].partition(" ")
-        if not pane.startswith("%"):
-            raise RetryableError(f"tmux did not name a pane for {self.target!r}: {out!r}")
-        return pane, dead.strip() == "1"
+    def profile(self, command: str = "") -> SubmitProfile:
+        """The submit profile for the pane: the configured kind, else the one its command names."""
+        return profile_for(self.agent or detect_kind(command), self.submit)
 
     # -- Transport ---------------------------------------------------------------------------
 
     def check(self) -> str | None:
         try:
-            _, dead = self._resolve()
+            pane = self.tmux.resolve()
         except (PermanentError, RetryableError) as exc:
             return str(exc)
-        if dead:
+        if pane.dead:
             return f"tmux pane {self.target!r} has exited"
         return None
 
@@ -151,72 +136,161 @@ class TmuxDelivery:
             raise PermanentError("refusing to deliver an empty message")
         if stop.is_set():
             raise Cancelled("stopped before sending")
-        pane, dead = self._resolve()
-        if dead:
+        pane = self.tmux.resolve()
+        if pane.dead:
             raise PermanentError(f"tmux pane {self.target!r} has exited")
+        profile = self.profile(pane.command)
+        where = f"tmux pane {self.target}" + (f" ({pane.id})" if pane.id != self.target else "")
+        if pane.in_mode:
+            raise NotTyped(f"{where} is in copy mode: keys would go to tmux, not the program; "
+                           "nothing was pasted", evidence="pane in copy mode")
+        if pane.input_off:
+            raise NotTyped(f"input to {where} is turned off; nothing was pasted", evidence="pane input off")
+        if profile.ready_after:
+            age = program_age(pane.pid)
+            if age is not None and age < profile.ready_after and stop.wait(profile.ready_after - age):
+                raise Cancelled("stopped before sending (waiting for the pane's program to start)")
+
         needle = tail_needle(request.text)
+        marker = compact(needle)
+        placeholders = [re.compile(p) for p in dict.fromkeys((*profile.placeholders, *PLACEHOLDERS))]
         depth = _HISTORY_DEPTH + request.text.count("\n")
-        before = _haystack(self._capture(pane, depth)).count(needle)
-        started = time.monotonic()
-        self._paste(pane, request.text)
+        history, screen = self.tmux.screen(pane.id, depth)
+        mode = line_mode(pane.tty)
+        canonical = bool(mode and mode.canonical)
+        if read_input(screen, marker).right_at_cursor:
+            raise TypedNotSubmitted(
+                f"the same text already sits unsubmitted in the input of {where}; not pasting it a "
+                "second time: submit or clear it by hand", evidence="same text already in the input")
+        before = (haystack(history).count(needle), [len(p.findall(history)) for p in placeholders])
         keys = self.urgent_submit_keys if request.priority == "urgent" else self.submit_keys
-        if keys:
-            try:
-                self._run("send-keys", "-t", pane, *keys)
-            except (PermanentError, RetryableError) as exc:
-                # The text is already in the input: another attempt would paste it a second time.
-                raise PermanentError(f"text pasted but not submitted: {exc}") from exc
-        return self._confirm(pane, depth, needle, before, started, stop)
+        started = time.monotonic()
+        self.tmux.paste(pane.id, request.text)
 
-    def _paste(self, pane: str, text: str) -> None:
-        # Pasting into a dead (remain-on-exit) pane crashes tmux 3.3 servers, taking every pane
-        # with it, so the liveness test and the paste run as one command inside the server.
-        buffer = f"qd-{uuid.uuid4().hex}"
-        self._run("load-buffer", "-b", buffer, "-", stdin=text.encode("utf-8"))
-        try:
-            out = self._run(
-                "if-shell", "-F", "-t", pane, "#{pane_dead}",
-                "display-message -p qd-pane-dead",
-                f"paste-buffer -d -p -b {buffer} -t {pane}",
-            )
-        except (PermanentError, RetryableError):
-            self._drop_buffer(buffer)
-            raise
-        if "qd-pane-dead" in out:
-            self._drop_buffer(buffer)
-            raise PermanentError(f"tmux pane {self.target!r} has exited")
+        if canonical and mode and not mode.echo:
+            return self._blind(pane.id, where, keys, profile, stop)
+        typed = self._await_typed(pane.id, depth, needle, placeholders, before, profile, started, stop)
+        if isinstance(typed, Receipt):
+            return typed
+        if typed is None:
+            raise NotTyped(
+                f"nothing showed in {where} within {profile.typed_within:g} s of the paste "
+                f"({profile.kind} profile); the submit key was not pressed",
+                evidence=f"text not seen in the pane within {profile.typed_within:g} s")
+        seen = f"{typed.what} {typed.seconds:.2f} s after the paste"
+        if profile.pause and stop.wait(profile.pause) or stop.is_set():
+            raise TypedNotSubmitted(
+                f"stopped after the text reached the input of {where}; the submit key was not "
+                "pressed, so the message sits there unsubmitted", evidence="stopped before the submit key")
+        return self._submit(pane.id, where, keys, profile, typed, seen, canonical, stop)
 
-    def _drop_buffer(self, buffer: str) -> None:
-        try:
-            self._run("delete-buffer", "-b", buffer)
-        except (PermanentError, RetryableError):
-            pass
+    # -- the steps ---------------------------------------------------------------------------
 
-    def _confirm(
-        self, pane: str, depth: int, needle: str, before: int, started: float, stop: threading.Event
-    ) -> Receipt:
-        deadline = started + self.confirm_timeout
+    def _await_typed(
+        self, pane: str, depth: int, needle: str, placeholders: list[re.Pattern[str]],
+        before: tuple[int, list[int]], profile: SubmitProfile, started: float, stop: threading.Event,
+    ) -> _Typed | Receipt | None:
+        """How the pasted text showed up, an unverified receipt when that cannot be told, or None
+        when nothing showed within the profile's bound."""
+        marker = compact(needle)
+        deadline = started + profile.typed_within
         while True:
-            seen = _haystack(self._capture(pane, depth)).count(needle)
-            if seen > before:
-                elapsed = time.monotonic() - started
-                return Receipt(self.kind, True, f"seen in pane {self.target} after {elapsed:.3f} s")
+            history, screen = self.tmux.screen(pane, depth)
+            elapsed = time.monotonic() - started
+            if haystack(history).count(needle) > before[0]:
+                return _Typed(marker, elapsed, "text seen in the pane")
+            if read_input(screen, marker).right_at_cursor:
+                return _Typed(marker, elapsed, "text seen at the cursor")
+            for pattern, count in zip(placeholders, before[1]):
+                found = pattern.findall(history)
+                if len(found) > count:
+                    return _Typed(compact(found[-1]), elapsed, "paste placeholder seen")
             if stop.is_set():
-                return Receipt(self.kind, False, "sent; stopped before arrival was seen in the pane")
+                return Receipt(self.kind, UNVERIFIED, "stopped before the text was seen",
+                               "pasted; stop-all came before the text showed in the pane, so the "
+                               "submit key was not pressed")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
             stop.wait(min(_POLL, remaining))
-        if before:
-            return Receipt(
-                self.kind,
-                False,
-                "sent; the same text was already in the pane, so its arrival could not be told apart",
-            )
-        # Pasted and submitted: another attempt would deliver it twice. Say what is known.
-        return Receipt(
-            self.kind,
-            False,
-            f"sent; not seen in pane {self.target} within {self.confirm_timeout:g} s "
-            "(the agent may not echo its input)",
-        )
+        if before[0]:
+            return Receipt(self.kind, UNVERIFIED, "the same text was already in the pane",
+                           "pasted; the same text was already in the pane and no new copy showed, so "
+                           "its arrival could not be told apart; the submit key was not pressed")
+        return None
+
+    def _submit(
+        self, pane: str, where: str, keys: tuple[str, ...], profile: SubmitProfile, typed: _Typed,
+        seen: str, line_mode: bool, stop: threading.Event,
+    ) -> Receipt:
+        _, screen = self.tmux.screen(pane)
+        state = read_input(screen, typed.marker)
+        # Pressed again only while the message visibly sits at the cursor; in line mode the kernel
+        # ends the line on the first Enter, so a second one would only send an empty line.
+        presses = profile.presses if state.at_cursor and not line_mode else 1
+        for press in range(1, presses + 1):
+            pressed = time.monotonic()
+            self.tmux.press(pane, keys)
+            outcome, evidence = self._watch(pane, state, screen, typed.marker, profile, line_mode, stop)
+            took = time.monotonic() - pressed
+            if outcome == "submitted":
+                times = "" if press == 1 else f" (press {press} of {profile.presses})"
+                return Receipt(self.kind, SUBMITTED, evidence,
+                               f"{where}, {profile.kind} profile: {seen}; {evidence} {took:.2f} s "
+                               f"after the submit key{times}")
+            if outcome == "stopped":
+                return Receipt(self.kind, UNVERIFIED, "stopped before the submit could be checked",
+                               f"{where}: {seen}; submit key pressed {press} time(s); stop-all came "
+                               "before the input could be read back")
+            if outcome == "unknown":
+                why = ("no new line showed after Enter" if line_mode else
+                       "the cursor is not at the message, so the input could not be read"
+                       if not state.at_cursor else "the input could not be read after the submit key")
+                return Receipt(self.kind, UNVERIFIED, why,
+                               f"{where}, {profile.kind} profile: {seen}; submit key pressed once; {why}")
+        raise TypedNotSubmitted(
+            f"TYPED, NOT SUBMITTED: the message is still in the input of {where} after {presses} "
+            f"press(es) of {' '.join(keys)} ({profile.kind} profile); it will not be pasted again: "
+            "submit or clear it in the pane by hand",
+            evidence=f"still in the input after {presses} press(es) of the submit key")
+
+    def _watch(
+        self, pane: str, before: InputState, before_screen: Screen, marker: str,
+        profile: SubmitProfile, line_mode: bool, stop: threading.Event,
+    ) -> tuple[str, str]:
+        """After a press: ("submitted", evidence), ("still", "") when the message sat at the cursor
+        all along, ("unknown", "") when the screen does not tell, or ("stopped", "")."""
+        deadline = time.monotonic() + profile.submitted_within
+        last: str | None = None
+        while True:
+            if stop.wait(_POLL):
+                return "stopped", ""
+            _, screen = self.tmux.screen(pane)
+            evidence = None
+            if line_mode and line_ended(before_screen, screen):
+                evidence = LINE_ENDED
+            elif before.at_cursor:
+                evidence = submit_evidence(screen, marker)
+            if evidence is None and busy_appeared(profile.busy, before_screen, screen):
+                evidence = BUSY
+            if evidence is not None and evidence == last:  # the same twice: not a half-drawn frame
+                return "submitted", evidence
+            last = evidence
+            if time.monotonic() >= deadline:
+                still = read_input(screen, marker).at_cursor and not line_mode
+                return ("still", "") if still else ("unknown", "")
+
+    def _blind(
+        self, pane: str, where: str, keys: tuple[str, ...], profile: SubmitProfile, stop: threading.Event
+    ) -> Receipt:
+        """A line-mode terminal with echo off (``stty -echo``, ``read -s``): the kernel holds the
+        pasted text but none of it shows. Press the submit key once, give the program the profile's
+        time to answer; whatever it does, tmux cannot tell whether the line arrived."""
+        self.tmux.press(pane, keys)
+        if stop.wait(profile.submitted_within):
+            return Receipt(self.kind, UNVERIFIED, "stopped; the pane does not echo",
+                           f"sent to {where} with the submit key; terminal echo is off there, and "
+                           "stop-all came while waiting")
+        return Receipt(self.kind, UNVERIFIED, "terminal echo is off in the pane",
+                       f"sent to {where} with the submit key; terminal echo is off there, so whether "
+                       "the line arrived cannot be seen")

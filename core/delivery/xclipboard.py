@@ -78,6 +78,11 @@ class X11Offer:
         if the text stopped being the clipboard before that client had it."""
         return self._owner.wait_taken(self._contents, mark[0], timeout, mark[1])
 
+    def wait_quiet(self, quiet: float = 0.03, limit: float = 0.5) -> bool:
+        """Until no client asked for the clipboard for ``quiet`` seconds (bounded by ``limit``):
+        only then may the clipboard change owner without breaking a paste still in progress."""
+        return self._owner.wait_quiet(self._contents, quiet, limit)
+
 
 class X11Clipboard:
     """See the module docstring."""

@@ -53,6 +53,7 @@ class Contents:
     text: bool = True  # pastes of it are watched until read (False: a snapshot handed back)
     lost: bool = False
     transfers: list[_Transfer] = field(default_factory=list)
+    last_request: float = 0.0  # monotonic time of the last request of any target (TARGETS too)
 
 
 class SelectionOwner:
@@ -107,6 +108,24 @@ class SelectionOwner:
                     return False
                 wake = min([deadline] + [t.served_at + self.unconfirmed for t in served])
                 self.cond.wait(max(wake - now, 0.001))
+
+    def wait_quiet(self, contents: Contents, quiet: float, limit: float) -> bool:
+        """Wait until nobody asked ``contents`` for anything during ``quiet`` seconds (at most
+        ``limit`` seconds in all). True when it went quiet, False when the limit came first.
+
+        A pasting program may keep asking for the clipboard after it read the text (Chromium asks
+        for TARGETS again several times while its paste is still in progress, and drops the paste
+        if the clipboard changes owner meanwhile), so the text stays the clipboard until then."""
+        deadline = time.monotonic() + limit
+        with self.cond:
+            while True:
+                now = time.monotonic()
+                quiet_at = contents.last_request + quiet
+                if now >= quiet_at or contents.lost:
+                    return True
+                if now >= deadline:
+                    return False
+                self.cond.wait(min(quiet_at, deadline) - now)
 
     # -- on the selection thread ----------------------------------------------------------------
     def atom(self, name: str) -> int:
@@ -183,6 +202,10 @@ class SelectionOwner:
             target = self.name(ev.target)
         except Exception:  # not an atom at all
             target, contents = "", None
+        if contents is not None and not contents.lost:
+            with self.cond:
+                contents.last_request = time.monotonic()
+                self.cond.notify_all()
         if contents is None or contents.lost:
             prop = X.NONE
         elif target == "TARGETS":

@@ -62,6 +62,7 @@ class Monitor:
         self._series: dict[SeriesKey, RingSeries] = {}
         self._last_sample: float | None = None
         self._agents: dict[str, tuple[Any, Any, Any, RollingWindow]] = {}
+        self._unverified: dict[str, Any] = {}
         self._all = RollingWindow(window_size)
         self.deliveries = self.counter("deliveries", "Deliveries by agent and outcome.",
                                        ("agent", "outcome"))
@@ -103,15 +104,20 @@ class Monitor:
 
     # -- deliveries ----------------------------------------------------------------------------
 
-    def record_delivery(self, agent: str, ok: bool, seconds: float) -> None:
-        """Count one finished delivery and its duration (the hot path)."""
+    def record_delivery(self, agent: str, ok: bool, seconds: float, *, verified: bool = True) -> None:
+        """Count one finished delivery and its duration (the hot path). A delivery that ended
+        without error but without evidence of arrival (``verified=False``) is counted apart, as
+        outcome ``unverified``: it is not a failure, and not a confirmed success either."""
         now = self._clock()
         slot = self._agents.get(agent)
         if slot is None:
             slot = self._agent_slot(agent)
         done, failed, hist, window = slot
+        apart = self._unverified_child(agent) if ok and not verified else None  # takes the lock itself
         with self._lock:
-            if ok:
+            if apart is not None:
+                apart.value += 1
+            elif ok:
                 done.value += 1
             else:
                 failed.value += 1
@@ -125,12 +131,19 @@ class Monitor:
         with self._lock:
             return self._agents.setdefault(agent, slot)
 
+    def _unverified_child(self, agent: str) -> Any:
+        child = self._unverified.get(agent)
+        if child is None:
+            child = self._unverified[agent] = self.deliveries.labels(agent, "unverified")
+        return child
+
     def agents(self) -> list[str]:
         with self._lock:
             return list(self._agents)
 
     def delivery_stats(self, agent: str | None = None) -> dict[str, float | int | None]:
-        """Totals, p50/p95/p99 in seconds, throughput (per second) and failure rate (0-1).
+        """Totals (``ok``: submitted with evidence, ``unverified``, ``failed``), p50/p95/p99 in
+        seconds, throughput (per second) and failure rate (0-1).
 
         Without ``agent``: over every agent. An agent never seen gives zeros and Nones.
         """
@@ -140,12 +153,15 @@ class Monitor:
                 window = self._all.copy()
                 ok = sum(slot[0].value for slot in self._agents.values())
                 failed = sum(slot[1].value for slot in self._agents.values())
+                unverified = sum(child.value for child in self._unverified.values())
             elif agent in self._agents:
                 done, bad, _, live = self._agents[agent]
                 window, ok, failed = live.copy(), done.value, bad.value
+                unverified = self._unverified[agent].value if agent in self._unverified else 0
             else:
-                window, ok, failed = RollingWindow(1), 0, 0
-        return {"ok": int(ok), "failed": int(failed), **window.stats(now, self.rate_window)}
+                window, ok, failed, unverified = RollingWindow(1), 0, 0, 0
+        return {"ok": int(ok), "failed": int(failed), "unverified": int(unverified),
+                **window.stats(now, self.rate_window)}
 
     # -- chart series ----------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ The CLI runs apart from the GUI, so its monitor starts empty; ``replay_history``
 finished delivery recorded in ``quarterdeck.sqlite3`` through ``Monitor.record_delivery``, oldest
 first. What counts matches what a dispatcher records live:
 
-- ``delivered``: ok, with its stored ``latency_ms``;
+- ``delivered``: ok, with its stored ``latency_ms``; counted as ``unverified`` unless its verdict
+  is ``submitted``;
 - ``failed`` after at least one attempt: not ok, lasting from its first attempt's start to its last
   attempt's end. A delivery failed before any attempt (agent not on the roster, breaker open,
   stored redacted) was never tried and is left out, as the dispatcher leaves it out;
@@ -34,7 +35,7 @@ __all__ = ["BREAKER_UNKNOWN", "FinishedDelivery", "HistoryClock", "failure_strea
 
 BREAKER_UNKNOWN = "only known to a running dispatcher"
 
-FinishedDelivery = tuple[str, bool, float, float]  # agent, ok, seconds, finished_at (epoch s)
+FinishedDelivery = tuple[str, bool, float, float, bool]  # agent, ok, seconds, finished_at (epoch s), verified
 
 _COUNTED = "(d.state = 'delivered' OR (d.state = 'failed' AND d.attempts > 0)) AND d.finished_at IS NOT NULL"
 _SECONDS = """
@@ -72,11 +73,12 @@ def finished_deliveries(store: Any, *, since: datetime | None = None) -> Iterato
     """
     where, params = _since_clause(since)
     cursor = store.connection().execute(
-        f"SELECT d.agent_id, d.state = 'delivered' AS ok, {_SECONDS} AS seconds, d.finished_at "
+        f"SELECT d.agent_id, d.state = 'delivered' AS ok, {_SECONDS} AS seconds, d.finished_at, "
+        f"coalesce(d.verdict = 'submitted', 0) AS verified "
         f"FROM deliveries d WHERE {_COUNTED}{where} ORDER BY d.finished_at, d.id", params)
     try:
-        for agent, ok, seconds, finished in cursor:
-            yield str(agent), bool(ok), max(float(seconds), 0.0), float(finished)
+        for agent, ok, seconds, finished, verified in cursor:
+            yield str(agent), bool(ok), max(float(seconds), 0.0), float(finished), bool(verified)
     finally:
         cursor.close()
 
@@ -93,10 +95,10 @@ def replay_history(store: Any, monitor: Monitor | None = None, *, since: datetim
         clock = clock or HistoryClock()
         monitor = Monitor(clock=clock)
     try:
-        for agent, ok, seconds, finished in finished_deliveries(store, since=since):
+        for agent, ok, seconds, finished, verified in finished_deliveries(store, since=since):
             if clock is not None:
                 clock.pin(finished)
-            monitor.record_delivery(agent, ok, seconds)
+            monitor.record_delivery(agent, ok, seconds, verified=verified)
     finally:
         if clock is not None:
             clock.pin(None)

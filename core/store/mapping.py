@@ -17,7 +17,7 @@ from core.store.rows import (
 DELIVERY_COLUMNS = (
     "d.id, d.message_id, d.agent_id, d.transport, d.priority, d.state, d.reason, d.attempts, "
     "d.created_at, d.updated_at, d.started_at, d.finished_at, d.latency_ms, d.final_text_hash, "
-    "d.retry_of"
+    "d.retry_of, d.verdict, d.evidence"
 )
 MESSAGE_COLUMNS = (
     "m.id, m.sender, m.sender_kind, m.type, m.priority, m.tags, m.recipients, m.content, "
@@ -32,7 +32,7 @@ TASK_SELECT = (
 HISTORY_COLUMNS = (
     "d.id AS delivery_id, d.message_id, d.agent_id, d.transport, d.state, d.reason, d.attempts, "
     "d.priority, m.sender, m.sender_kind, m.type, m.content, m.redacted, d.created_at, "
-    "d.updated_at, d.finished_at, d.latency_ms"
+    "d.updated_at, d.finished_at, d.latency_ms, d.verdict, d.evidence"
 )
 
 
@@ -57,6 +57,8 @@ def delivery_from_row(row: sqlite3.Row) -> DeliveryRow:
         latency_ms=row["latency_ms"],
         final_text_hash=row["final_text_hash"],
         retry_of=row["retry_of"],
+        verdict=row["verdict"],
+        evidence=row["evidence"],
     )
 
 
@@ -124,4 +126,6 @@ def history_from_row(row: sqlite3.Row) -> HistoryRow:
         updated_at=from_db_time(row["updated_at"]),
         finished_at=from_db_time(row["finished_at"]),
         latency_ms=row["latency_ms"],
+        verdict=row["verdict"],
+        evidence=row["evidence"],
     )

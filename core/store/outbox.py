@@ -2,12 +2,11 @@
 
 Life of a delivery::
 
-    queued -> sending -> delivered | failed(reason) | cancelled
-    queued -> cancelled
-    sending -> uncertain          (by recover(): its process died mid-delivery)
+    queued -> sending -> delivered(verdict) | failed(reason, verdict) | cancelled
+    queued -> cancelled;  sending -> uncertain  (by recover(): its process died mid-delivery)
 
-``uncertain``, like ``failed``, is final for that row; only :meth:`Store.requeue` sends again, as
-a new row that points back through ``retry_of``. Nothing is ever resent silently.
+``uncertain``, like ``failed``, is final; only :meth:`Store.requeue` sends again, as a new row
+pointing back through ``retry_of``: nothing is resent silently.
 
 Claiming takes the write lock (``BEGIN IMMEDIATE``), so two processes never claim the same row,
 and it skips agents that already have a delivery ``sending``: one delivery in flight per agent,
@@ -156,13 +155,21 @@ class Store:
             task = conn.execute(f"{TASK_SELECT} WHERE d.id = ?", (row["id"],)).fetchone()
         return task_from_row(task)
 
-    def mark_delivered(self, delivery_id: int, latency_ms: float, *, final_text_hash: str | None = None) -> None:
-        self._move(delivery_id, State.DELIVERED, latency_ms=float(latency_ms), final_text_hash=final_text_hash)
+    def mark_delivered(self, delivery_id: int, latency_ms: float, *, final_text_hash: str | None = None,
+                       verdict: str = "unverified", evidence: str | None = None) -> None:
+        """Finished without error: ``submitted`` (with its evidence) or ``unverified`` (and why)."""
+        if verdict not in ("submitted", "unverified"):
+            raise ValueError(f"delivered means submitted or unverified, not {verdict!r}")
+        self._move(delivery_id, State.DELIVERED, latency_ms=float(latency_ms), final_text_hash=final_text_hash,
+                   verdict=verdict, evidence=evidence)
 
-    def mark_failed(self, delivery_id: int, reason: str) -> None:
-        if not reason or not reason.strip():
-            raise ValueError("a failed delivery needs a reason")
-        self._move(delivery_id, State.FAILED, reason=reason)
+    def mark_failed(self, delivery_id: int, reason: str, *, verdict: str | None = None,
+                    evidence: str | None = None) -> None:
+        """Failed for ``reason``; ``verdict``: ``not_typed`` / ``typed_not_submitted`` when known."""
+        if not reason or not reason.strip() or verdict not in (None, "not_typed", "typed_not_submitted"):
+            raise ValueError(f"a failed delivery needs a reason, and a verdict not_typed, typed_not_submitted "
+                             f"or none (got {reason!r}, {verdict!r})")
+        self._move(delivery_id, State.FAILED, reason=reason, verdict=verdict, evidence=evidence)
 
     def release(self, delivery_id: int) -> None:
         """Hand a ``sending`` delivery back to the queue untried (GUI delivery paused)."""
@@ -272,9 +279,8 @@ class Store:
             return recovery.recover(conn, self.path)
 
     def delivery(self, delivery_id: int) -> DeliveryRow:
-        row = self._conns.get().execute(
-            f"SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE d.id = ?", (delivery_id,)
-        ).fetchone()
+        sql = f"SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE d.id = ?"
+        row = self._conns.get().execute(sql, (delivery_id,)).fetchone()
         if row is None:
             raise UnknownDelivery(f"no delivery with id {delivery_id}")
         return delivery_from_row(row)

@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 from core.store.outbox import Store
 from core.store.query import Filters, plan
+from core.store.rows import outcome
 
 PAGE = 250
 EXCERPT = 200
@@ -60,6 +61,12 @@ class Line(NamedTuple):
     created: float
     """UTC epoch seconds, exactly as stored (the paging key depends on it being unrounded)."""
     latency_ms: float | None
+    verdict: str | None = None
+
+    @property
+    def outcome(self) -> str:
+        """``submitted`` / ``unverified`` for a delivered line, the failure's verdict, else the state."""
+        return outcome(self.state, self.verdict)
 
     @property
     def key(self) -> Key:
@@ -71,7 +78,7 @@ def _columns(excerpt: int) -> str:
     return (
         "d.id, d.message_id, d.agent_id, d.state, d.reason, d.attempts, d.priority, m.type, m.sender, "
         f"substr(m.content, 1, {n}), length(substr(m.content, 1, {n + 1})) > {n}, m.redacted, "
-        "d.created_at, d.latency_ms"
+        "d.created_at, d.latency_ms, d.verdict"
     )
 
 
@@ -81,7 +88,7 @@ def _lines(rows: Iterable[tuple]) -> list[Line]:
     type and sender strings are interned, which makes a loaded line about a third smaller."""
     return [
         Line(r[0], r[1], intern(r[2]), intern(r[3]), r[4], r[5], intern(r[6]), intern(r[7]), intern(r[8]),
-             " ".join(r[9].split()), bool(r[10]), bool(r[11]), r[12], r[13])
+             " ".join(r[9].split()), bool(r[10]), bool(r[11]), r[12], r[13], r[14] and intern(r[14]))
         for r in rows
     ]
 

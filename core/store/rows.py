@@ -21,6 +21,20 @@ class State(StrEnum):
 
 
 TERMINAL = frozenset({State.DELIVERED, State.FAILED, State.CANCELLED, State.UNCERTAIN})
+
+FAILURE_LABELS = {"typed_not_submitted": "typed, not submitted", "not_typed": "not typed"}
+
+
+def outcome(state: str, verdict: str | None) -> str:
+    """What a delivery's state means to a person. A delivery that ended without error is
+    ``submitted`` (with evidence) or ``unverified``, never plain "delivered"; a failure that
+    carries a verdict is ``typed, not submitted`` or ``not typed``; anything else is its state."""
+    state = str(state)
+    if state == "delivered":
+        return "submitted" if verdict == "submitted" else "unverified"
+    if state == "failed" and verdict in FAILURE_LABELS:
+        return FAILURE_LABELS[verdict]
+    return state
 RETRYABLE = frozenset({State.FAILED, State.UNCERTAIN})
 
 
@@ -100,6 +114,13 @@ class DeliveryRow:
     latency_ms: float | None
     final_text_hash: str | None
     retry_of: int | None
+    verdict: str | None = None
+    evidence: str | None = None
+
+    @property
+    def outcome(self) -> str:
+        """The state as people read it: the verdict of a finished delivery (see ``outcome``)."""
+        return outcome(self.state, self.verdict)
 
 
 @dataclass(frozen=True)
@@ -170,6 +191,12 @@ class HistoryRow:
     updated_at: datetime
     finished_at: datetime | None
     latency_ms: float | None
+    verdict: str | None = None
+    evidence: str | None = None
+
+    @property
+    def outcome(self) -> str:
+        return outcome(self.state, self.verdict)
 
 
 @dataclass(frozen=True)

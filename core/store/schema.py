@@ -11,6 +11,10 @@ Version 2 adds ``control``, one row shared by every process on the file: the sto
 (raised by each stop-all, see ``core.store.control``), how many queued deliveries that stop
 cancelled and when, and the resume generation (raised by each resume-all), the stop generation
 each resume-all came after, and when.
+
+Version 3 adds each delivery's ``verdict`` (submitted, typed_not_submitted, not_typed,
+unverified) and the ``evidence`` it rests on. Rows finished before it have neither: they count as
+unverified.
 """
 from __future__ import annotations
 
@@ -113,7 +117,13 @@ _V2 = (
     "INSERT INTO control (id) VALUES (1)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+_V3 = (
+    "ALTER TABLE deliveries ADD COLUMN verdict TEXT CHECK (verdict IS NULL OR verdict IN "
+    "('submitted', 'typed_not_submitted', 'not_typed', 'unverified'))",
+    "ALTER TABLE deliveries ADD COLUMN evidence TEXT",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

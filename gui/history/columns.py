@@ -22,8 +22,19 @@ STATE_COLOURS = {
     "failed": "#c62828",
     "cancelled": "#757575",
     "uncertain": "#ef6c00",
+    # a delivered row shows its verdict: only "submitted" has evidence behind it
+    "submitted": "#2e7d32",
+    "unverified": "#6d4c41",
+    "typed, not submitted": "#c62828",
+    "not typed": "#c62828",
 }
 URGENT_COLOUR = "#d84315"
+_OUTCOME_TIPS = {
+    "submitted": "Submitted: the text was seen in the agent's input and left it after the submit keys",
+    "unverified": "Unverified: the keys were sent, but this target gave no evidence of arrival",
+    "typed, not submitted": "Typed, not submitted: the text stayed in the agent's input after the submit keys",
+    "not typed": "Not typed: nothing reached the agent's input (safe to retry)",
+}
 
 
 @lru_cache(maxsize=4096)  # the table repaints the same few dozen times over and over
@@ -80,7 +91,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("Time", ("created",), lambda line: local_time(line.created),
            lambda line: f"Queued {local_time(line.created, precise=True)} · delivery #{line.delivery_id}", 156),
     Column("Agent", ("agent_id",), lambda line: line.agent_id, width=95),
-    Column("State", ("state",), lambda line: line.state, width=80),
+    Column("State", ("state", "verdict"), lambda line: line.outcome,
+           lambda line: _OUTCOME_TIPS.get(line.outcome, line.state), width=96),
     Column("Priority", ("priority",), lambda line: line.priority, width=62),
     Column("Type", ("type",), lambda line: line.type, width=84),
     Column("Message", ("excerpt", "truncated", "redacted", "sender", "type", "message_id"),
@@ -101,7 +113,7 @@ _URGENT_QCOLOUR = QColor(URGENT_COLOUR)
 
 def colour_of(column: int, line: Line) -> QColor | None:
     if column == STATE_COLUMN:
-        return _STATE_QCOLOURS.get(line.state)
+        return _STATE_QCOLOURS.get(line.outcome)
     if column == PRIORITY_COLUMN and line.priority == "urgent":
         return _URGENT_QCOLOUR
     return None

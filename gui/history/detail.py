@@ -31,7 +31,7 @@ from core.store.resend import resendable
 from core.store.rows import AttemptRow, DeliveryDetail, MessageDetail
 from gui.history.columns import STATE_COLOURS, duration, local_time
 
-TREE_COLUMNS = ("Recipient / attempt", "State", "Error or reason", "Tries", "Took", "Started", "Finished")
+TREE_COLUMNS = ("Recipient / attempt", "Outcome", "Evidence, error or reason", "Tries", "Took", "Started", "Finished")
 ERROR_COLUMN = 2
 ERROR_WIDTH = 190
 
@@ -43,6 +43,12 @@ def _epoch(moment: Any) -> float | None:
 def _clock(moment: Any) -> str:
     """Time of day with milliseconds: a message's attempts share its date (in the tooltips)."""
     return local_time(_epoch(moment), precise=True, clock_only=True)
+
+
+def _said(row: object) -> str:
+    """A delivery's evidence ("input read back by accessibility") and its reason, if any."""
+    parts = [getattr(row, "evidence", None), getattr(row, "reason", None)]
+    return " · ".join(p for p in parts if p)
 
 
 class DetailPane(QWidget):
@@ -188,15 +194,15 @@ class DetailPane(QWidget):
         row = item.delivery
         who = row.agent_id + (f"  (retry of #{row.retry_of})" if row.retry_of else "")
         node = QTreeWidgetItem([
-            who, row.state.value, row.reason or "", str(row.attempts), duration(row.latency_ms),
+            who, row.outcome, _said(row), str(row.attempts), duration(row.latency_ms),
             _clock(row.started_at), _clock(row.finished_at),
         ])
         node.setToolTip(5, local_time(_epoch(row.started_at), precise=True))
         node.setToolTip(6, local_time(_epoch(row.finished_at), precise=True))
-        node.setForeground(1, QBrush(QColor(STATE_COLOURS.get(row.state.value, "#000000"))))
+        node.setForeground(1, QBrush(QColor(STATE_COLOURS.get(row.outcome, "#000000"))))
         node.setToolTip(0, f"Delivery #{row.id} by {row.transport}, queued "
                            f"{local_time(_epoch(row.created_at), precise=True)}")
-        node.setToolTip(ERROR_COLUMN, row.reason or "")
+        node.setToolTip(ERROR_COLUMN, _said(row))
         for attempt in item.attempts:
             node.addChild(DetailPane._attempt_item(attempt))
         return node

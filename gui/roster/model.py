@@ -18,6 +18,7 @@ from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 from core.models import Agent
 from core.roster import Roster
 from core.roster_status import AgentLive, describe_target, headline, latency_text, success_text
+from core.store.rows import outcome
 from gui.tablemodel import emit_changed_cells
 
 Index = QModelIndex | QPersistentModelIndex
@@ -29,11 +30,12 @@ STATUS_KEY_ROLE = Qt.ItemDataRole.UserRole + 2
 
 COLOURS = {
     "idle": "#9e9e9e", "disabled": "#bdbdbd", "closed": "#9e9e9e", "queued": "#1976d2",
-    "sending": "#0288d1", "retrying": "#f9a825", "paused": "#f9a825", "delivered": "#2e7d32",
+    "sending": "#0288d1", "retrying": "#f9a825", "paused": "#f9a825", "submitted": "#2e7d32",
+    "unverified": "#8d6e63", "typed_not_submitted": "#c62828", "not_typed": "#c62828",
     "failed": "#c62828", "cancelled": "#757575", "uncertain": "#ef6c00", "breaker_open": "#c62828", "open": "#c62828",
     "half_open": "#f9a825", "forced_open": "#6a1b9a", "disabled_breaker": "#757575",
 }
-TROUBLE = {"failed": "#fde7e7", "breaker_open": "#fde7e7", "open": "#fde7e7", "uncertain": "#fff1e0",
+TROUBLE = {"failed": "#fde7e7", "typed_not_submitted": "#fde7e7", "not_typed": "#fde7e7", "breaker_open": "#fde7e7", "open": "#fde7e7", "uncertain": "#fff1e0",
            "forced_open": "#f3e5f5", "half_open": "#fff8e1", "retrying": "#fff8e1", "paused": "#fff8e1"}
 TRANSPORT_NAMES = {"gui": "screen", "tmux": "tmux", "inbox": "inbox", "dryrun": "dry run"}
 
@@ -69,19 +71,23 @@ def row_cells(agent: Agent, live: AgentLive, stats: dict[str, Any]) -> tuple[Cel
     name = agent.id if agent.display_name in (None, agent.id) else f"{agent.id} ({agent.display_name})"
     key, text = headline(live, enabled=agent.enabled)
     status_tip = {"queued": "Waiting in the outbox", "sending": "Being typed into the agent now"}.get(key, "")
-    if key in ("delivered", "failed", "uncertain", "cancelled") and live.last_detail:
+    if key in ("failed", "typed_not_submitted", "not_typed", "uncertain", "cancelled") and live.last_detail:
         status_tip = live.last_detail
-    if key == "delivered" and not live.last_confirmed:
-        status_tip = f"Delivered, not read back{': ' + live.last_detail if live.last_detail else ''}"
+    if key == "submitted":
+        status_tip = f"Submitted: {live.last_evidence or 'evidence recorded'}"
+    if key == "unverified":
+        status_tip = f"Unverified: {live.last_evidence or 'no evidence of arrival'}"
     if key in ("breaker_open", "half_open", "forced_open", "retrying"):
         status_tip = live.last_detail or text
     if key == "paused":
         status_tip = live.paused
     last, last_tip = "–", "No delivery finished since the panel started"
     if live.last_at is not None and live.last_state is not None:
-        last = f"{live.last_at:%H:%M:%S} · {live.last_state}"
+        said = outcome(live.last_state, live.last_verdict)
+        last = f"{live.last_at:%H:%M:%S} · {said}"
         latency = f" in {live.last_latency * 1000:.0f} ms" if live.last_latency is not None else ""
-        last_tip = f"{live.last_at:%Y-%m-%d %H:%M:%S} {live.last_state}{latency}"
+        evidence = f" ({live.last_evidence})" if live.last_evidence else ""
+        last_tip = f"{live.last_at:%Y-%m-%d %H:%M:%S} {said}{latency}{evidence}"
     breaker = live.breaker
     breaker_key = "disabled_breaker" if breaker.state == "disabled" else breaker.state
     breaker_tip = {"closed": "Deliveries go through", "half_open": "The next delivery is a trial",
@@ -95,7 +101,7 @@ def row_cells(agent: Agent, live: AgentLive, stats: dict[str, Any]) -> tuple[Cel
         AGENT: Cell(name, "" if agent.enabled else "Disabled: nothing is sent to this agent"),
         STATUS: Cell(text, status_tip, key),
         BREAKER: Cell(breaker.text(), breaker_tip, breaker_key),
-        LAST: Cell(last, last_tip, live.last_state or ""),
+        LAST: Cell(last, last_tip, outcome(live.last_state, live.last_verdict) if live.last_state else ""),
         SUCCESS: Cell(success, success_tip),
         P95: Cell(p95, p95_tip),
         ROLE: Cell(agent.role),

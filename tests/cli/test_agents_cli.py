@@ -11,7 +11,7 @@ import types
 
 import pytest
 
-from cli import agents_cmd
+from cli import agents_cmd, capture_cmd
 from cli.common import CliError
 from core.roster import load_roster
 from core.screens import ScreenRect
@@ -208,7 +208,7 @@ def fake_pointer(monkeypatch, x: int, y: int) -> list[float]:
     sleeps: list[float] = []
     monkeypatch.setenv("DISPLAY", ":fake")
     monkeypatch.setitem(sys.modules, "pyautogui", types.SimpleNamespace(position=lambda: (x, y)))
-    monkeypatch.setattr(agents_cmd.time, "sleep", sleeps.append)
+    monkeypatch.setattr(capture_cmd.time, "sleep", sleeps.append)
     return sleeps
 
 
@@ -220,7 +220,10 @@ def test_capture_counts_down_then_stores_the_pointer(roster, capsys, monkeypatch
     assert lines[0] == "Hover the mouse pointer over the input of a new chat for Agent-1."
     assert lines[1:4] == ["3..", "2..", "1.."]
     assert lines[4] == f"Agent-1.onboarding: (420, 900) -> (640, 360)  (saved to {roster})"
-    assert lines[5].startswith(f"previous roster backed up to {roster}.bak-")
+    assert lines[5].startswith("warning: the window under the pointer could not be read (the X display "
+                               ":fake cannot be reached")
+    assert lines[5].endswith("): stored as a screen point only, not bound to a window")
+    assert lines[6].startswith(f"previous roster backed up to {roster}.bak-")
     after = load_roster(roster, screens=())
     assert after.get("Agent-1").transport.onboarding == (640, 360)
     assert after.get("Agent-1").transport.chat == (420, 980)
@@ -239,3 +242,37 @@ def test_capture_refuses_before_the_countdown(roster, capsys, monkeypatch):
         assert code == 2 and "the mouse pointer cannot be read" in err
     assert sleeps == [] and roster.read_text(encoding="utf-8") == before
     assert sorted(os.listdir(roster.parent)) == ["agents.yaml", "inbox"]
+
+
+WINDOW_ROSTER = """\
+agents:
+  - id: Agent-1
+    transport: gui
+    chat: [420, 980]
+    window: {class: Chromium, title: api-service, pid: 4242, id: 0x80000c}
+    chat_in_window: {anchor: bottom-left, offset: [320, -60]}
+"""
+
+
+def test_list_and_show_name_the_window_an_agent_is_bound_to(tmp_path, capsys):
+    path = tmp_path / "agents.yaml"
+    path.write_text(WINDOW_ROSTER, encoding="utf-8")
+    code, out, _ = run(capsys, "agents", "list", "--roster", str(path))
+    assert code == 0 and "chat (420, 980) in Chromium 'api-service'" in out.splitlines()[1]
+    code, out, _ = run(capsys, "agents", "show", "Agent-1", "--roster", str(path))
+    settings = {line.split()[0]: " ".join(line.split()[1:]) for line in out.splitlines()[1:]}
+    assert settings["window"] == "class Chromium, title 'api-service', pid 4242, id 0x80000c"
+    assert settings["chat_in_window"] == "320, -60 from the bottom-left corner"
+    assert settings["onboarding_in_window"] == "-"
+    code, out, _ = run(capsys, "agents", "show", "Agent-1", "--json", "--roster", str(path))
+    assert json.loads(out)["transport"]["window"] == {"class": "Chromium", "title": "api-service", "pid": 4242,
+                                                      "id": 0x80000C}
+
+
+def test_capture_with_a_title_but_no_window_under_the_pointer_saves_nothing(roster, capsys, monkeypatch):
+    fake_pointer(monkeypatch, 640, 360)
+    before = roster.read_text(encoding="utf-8")
+    code, _, err = run(capsys, "agents", "capture", "Agent-1", "--title", "api", "--roster", str(roster))
+    assert code == 2 and "--title needs an application window under the pointer: the window under the " \
+                         "pointer could not be read" in err and err.rstrip().endswith("; nothing saved")
+    assert roster.read_text(encoding="utf-8") == before

@@ -133,7 +133,7 @@ def test_send_delivers_through_the_outbox_and_is_in_the_history(roster, tmp_path
         "Keep ?next= through OAuth.", "--assign", "Agent-1", "--roster", str(roster))
     code, out, err = run(capsys, "contracts", "send", "1", "--roster", str(roster))
     assert code == 0, err
-    assert out.splitlines()[0].split()[:2] == ["Agent-1", "delivered"]
+    assert out.splitlines()[0].split()[:2] == ["Agent-1", "submitted"]
     assert out.splitlines()[-1] == "contract #1 delivered to Agent-1"
     body = inbox_text(tmp_path / "in1")
     assert "Contract #1: Fix the login redirect (3 points)\nKeep ?next= through OAuth.\n" in body

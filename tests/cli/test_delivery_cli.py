@@ -40,7 +40,7 @@ def test_broadcast_reaches_enabled_agents_byte_for_byte(roster, tmp_path, capsys
     assert code == 0, out
     lines = out.splitlines()
     assert [ln.split()[0] for ln in lines] == ["Agent-1", "Agent-2"]
-    assert all("delivered" in ln and "confirmed" in ln for ln in lines)
+    assert all("submitted" in ln and "written and fsynced" in ln for ln in lines)
     for folder, agent in ((tmp_path / "in1", "Agent-1"), (tmp_path / "in2", "Agent-2")):
         body = inbox_text(folder).split("---\n", 2)[2]
         assert body == f"[C2A] Captain → {agent} | BROADCAST\n{TEXT}"

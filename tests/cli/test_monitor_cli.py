@@ -66,7 +66,7 @@ def record(data_dir, outcomes):
             store.record_attempt(task.delivery_id, 1, ok, None if ok else "boom",
                                  end - timedelta(seconds=seconds), end)
             if ok:
-                store.mark_delivered(task.delivery_id, seconds * 1000)
+                store.mark_delivered(task.delivery_id, seconds * 1000, verdict="submitted")
             else:
                 store.mark_failed(task.delivery_id, "boom")
 

@@ -48,9 +48,9 @@ def test_all_agents_get_wrapup_then_onboarding_captain_last(roster, tmp_path, ca
     assert code == 0, out + err
     lines = out.splitlines()
     assert [ln.split()[:3] for ln in lines[:-1]] == [
-        ["Agent-2", "wrap-up", "delivered"], ["Agent-2", "onboarding", "delivered"],
-        ["Agent-3", "wrap-up", "delivered"], ["Agent-3", "onboarding", "delivered"],
-        ["Agent-1", "wrap-up", "delivered"], ["Agent-1", "onboarding", "delivered"]]
+        ["Agent-2", "wrap-up", "submitted"], ["Agent-2", "onboarding", "submitted"],
+        ["Agent-3", "wrap-up", "unverified"], ["Agent-3", "onboarding", "unverified"],
+        ["Agent-1", "wrap-up", "submitted"], ["Agent-1", "onboarding", "submitted"]]
     assert lines[-1] == "3 of 3 agents onboarded"
     (w_head, wrapup), (o_head, onboarding) = inbox(tmp_path / "in2")
     assert (w_head["type"], o_head["type"]) == ("message", "onboarding")

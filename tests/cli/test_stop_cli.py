@@ -94,7 +94,7 @@ def test_a_send_started_after_a_stop_delivers(setup, capsys, tmp_path):
     assert main(["stop", "--data-dir", str(data_dir)]) == 0
     code = main(["send", "--roster", str(roster), "--data-dir", str(data_dir), "-a", "Agent-2", "-m", "go on"])
     out = capsys.readouterr().out
-    assert code == 0 and "Agent-2          delivered" in out
+    assert code == 0 and "Agent-2          submitted" in out
     assert len(list((tmp_path / "in2").glob("*.md"))) == 1
 
 

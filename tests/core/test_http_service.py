@@ -11,7 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.config import CoordinationConfig
-from core.delivery.base import PermanentError, Receipt
+from core.delivery.base import SUBMITTED, PermanentError, Receipt
 from core.delivery.dispatcher import Dispatcher
 from core.delivery.dryrun import DryRunDelivery
 from core.models import Agent, DryRunTransport, Message
@@ -189,7 +189,7 @@ class Gate:
         self.entered.set()
         assert self.release.wait(WAIT)
         self.sent.append(request.text)
-        return Receipt(self.kind, True, "held then sent")
+        return Receipt(self.kind, SUBMITTED, "held then sent")
 
 
 def test_stopping_the_worker_finishes_the_delivery_in_flight_and_cancels_nothing(store):

@@ -1,7 +1,7 @@
 """A person at the mouse pauses GUI delivery: nothing lost, nothing counted, resumed by the captain."""
 from __future__ import annotations
 
-from core.delivery.base import Receipt
+from core.delivery.base import UNVERIFIED, Receipt
 from core.delivery.dispatcher import Dispatcher
 from core.delivery.dryrun import DryRunDelivery
 from core.delivery.pointer import SHARED_GUARD, HumanActivity
@@ -27,7 +27,7 @@ class Desk:
             self.interrupted -= 1
             raise HumanActivity((10, 10), (300, 200), pasted=self.pasted)
         self.typed.append(request.text)
-        return Receipt("gui", False, "typed")
+        return Receipt("gui", UNVERIFIED, "typed")
 
 
 def setup(tmp_path, desk):

@@ -45,7 +45,7 @@ def finish(store, agent: str, ok: bool, seconds: float, attempts: int = 1) -> in
         store.record_attempt(task.delivery_id, n, ok and last, None if ok and last else "boom",
                              start + step * (n - 1), start + step * n)
     if ok:
-        store.mark_delivered(task.delivery_id, seconds * 1000.0)
+        store.mark_delivered(task.delivery_id, seconds * 1000.0, verdict="submitted")
     else:
         store.mark_failed(task.delivery_id, "boom")
     return task.delivery_id
@@ -93,7 +93,7 @@ def test_only_finished_and_tried_deliveries_count(store):
     store.mark_cancelled(cancel_id)
 
     rows = list(finished_deliveries(store))
-    assert [(agent, ok) for agent, ok, _, _ in rows] == [("Agent-1", True)]
+    assert [(agent, ok) for agent, ok, _, _, _ in rows] == [("Agent-1", True)]
     assert replay_history(store).delivery_stats()["ok"] == 1
 
 

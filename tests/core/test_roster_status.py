@@ -40,10 +40,10 @@ def test_a_delivery_goes_queued_sending_delivered():
     assert headline(b.get("Agent-1")) == ("queued", "queued")
     assert b.delivery(event(1, "sending", attempt=1)) == {"Agent-1"}
     assert headline(b.get("Agent-1")) == ("sending", "sending")
-    assert b.delivery(event(1, "delivered", attempt=1, latency=0.12, confirmed=True)) == {"Agent-1"}
+    assert b.delivery(event(1, "delivered", attempt=1, latency=0.12, verdict="submitted")) == {"Agent-1"}
     live = b.get("Agent-1")
-    assert headline(live) == ("delivered", "delivered")
-    assert (live.last_at, live.last_latency, live.last_confirmed) == (NOON, 0.12, True)
+    assert headline(live) == ("submitted", "submitted")
+    assert (live.last_at, live.last_latency, live.last_verdict) == (NOON, 0.12, "submitted")
     assert headline(b.get("Agent-2"))[0] == "queued"  # untouched
 
 
@@ -65,7 +65,7 @@ def test_a_delivery_seen_sending_before_its_submission_is_not_queued_again():
     b.delivery(event(7, "sending"))
     b.delivery(event(7, "delivered"))
     assert b.submitted(["Agent-1"], [7]) == set()
-    assert headline(b.get("Agent-1"))[0] == "delivered"
+    assert headline(b.get("Agent-1"))[0] == "unverified"  # no evidence in the event
 
 
 def test_started_ids_are_remembered_within_a_bound():
@@ -177,7 +177,9 @@ def test_targets_are_described_per_transport():
 
 def test_success_and_latency_texts():
     assert success_text({"ok": 0, "failed": 0})[0] == "–"
-    assert success_text({"ok": 3, "failed": 1}) == ("75 %", "3 delivered, 1 failed since the panel started")
+    assert success_text({"ok": 3, "failed": 1}) == ("75 %", "3 submitted, 1 failed since the panel started")
+    assert success_text({"ok": 3, "failed": 1, "unverified": 2})[1] == \
+        "3 submitted, 1 failed since the panel started; 2 unverified, counted apart"
     assert success_text({"ok": 199, "failed": 1})[0] == "99.5 %"
     assert success_text({"ok": 0, "failed": 4})[0] == "0 %"
     assert latency_text({"p95": None})[0] == "–"

@@ -17,11 +17,11 @@ def test_rows_follow_their_events():
     assert progress.event(ev(7, "sending")) == 0
     assert progress.event(ev(8, "retrying", agent="Agent-2", attempt=1, detail="boom")) == 1
     assert progress.rows[1].text() == "retrying (attempt 1 failed)"
-    progress.event(ev(7, "delivered", attempt=1, latency=0.4213, confirmed=True))
+    progress.event(ev(7, "delivered", attempt=1, latency=0.4213, verdict="submitted"))
     progress.event(ev(8, "failed", agent="Agent-2", attempt=4, detail="injected failure 4"))
-    assert [r.text() for r in progress.rows] == ["delivered ✓ 421 ms, confirmed", "failed ✗ injected failure 4"]
+    assert [r.text() for r in progress.rows] == ["submitted ✓ 421 ms", "failed ✗ injected failure 4"]
     assert progress.retryable_ids() == [8]
-    assert progress.summary() == "2 recipients: 1 delivered, 1 failed"
+    assert progress.summary() == "2 recipients: 1 submitted, 1 failed"
 
 
 def test_events_of_other_messages_are_ignored():
@@ -64,5 +64,11 @@ def test_stop_all_cancels_queued_rows_and_refused_messages_stop_waiting():
     assert progress.rows[1].text() == "cancelled (stop all)"
     assert progress.event(ev(5, "sending", message_id="m2")) is None
     assert ProgressRow("A", "m", 1, "paused").text().startswith("paused")
-    assert ProgressRow("A", "m", 1, "delivered").text() == "delivered ✓ unconfirmed"
-    assert ProgressRow("A", "m", 1, "delivered", latency=2.345).text() == "delivered ✓ 2.3 s, unconfirmed"
+    assert ProgressRow("A", "m", 1, "delivered").text() == "unverified"
+    assert ProgressRow("A", "m", 1, "delivered", latency=2.345, evidence="keys sent").text() == \
+        "unverified 2.3 s · keys sent"
+    assert ProgressRow("A", "m", 1, "delivered", latency=0.2, verdict="submitted",
+                       evidence="input read back by accessibility").text() == \
+        "submitted ✓ 200 ms · input read back by accessibility"
+    assert ProgressRow("A", "m", 1, "failed", verdict="typed_not_submitted", detail="Enter ignored").text() == \
+        "typed, not submitted ✗ Enter ignored"

@@ -246,3 +246,22 @@ def test_redacted_content_never_reaches_the_file(tmp_path):
     assert secret.encode() not in on_disk
     assert secret.encode("utf-16-le") not in on_disk
     assert secret[4:].encode() not in on_disk
+
+
+def test_a_verdict_and_its_evidence_are_kept_and_read_as_the_outcome(tmp_path):
+    from core.models import Message
+
+    store = Store(tmp_path / "v.sqlite3")
+    store.enqueue(Message(sender="Captain", recipients=["A", "B", "C"], content="hi"),
+                  [("A", "gui"), ("B", "gui"), ("C", "gui")])
+    a, b, c = (store.claim_next() for _ in range(3))
+    store.mark_delivered(a.delivery_id, 12.0, verdict="submitted", evidence="input read back by accessibility")
+    store.mark_delivered(b.delivery_id, 9.0)
+    store.mark_failed(c.delivery_id, "Enter ignored", verdict="typed_not_submitted", evidence="read back")
+    rows = {t.agent_id: store.delivery(t.delivery_id) for t in (a, b, c)}
+    assert (rows["A"].outcome, rows["A"].evidence) == ("submitted", "input read back by accessibility")
+    assert (rows["B"].outcome, rows["B"].verdict) == ("unverified", "unverified")
+    assert (rows["C"].outcome, rows["C"].reason) == ("typed, not submitted", "Enter ignored")
+    with pytest.raises(ValueError):
+        store.mark_failed(a.delivery_id, "x", verdict="submitted")
+    store.close()

@@ -1,6 +1,12 @@
-"""TmuxDelivery against a real tmux server on a private socket, with real programs in the panes."""
+"""TmuxDelivery against a real tmux server on a private socket, with real programs in the panes.
+
+The programs in ``tmux_targets/`` stand in for agents: a prompt_toolkit chat prompt (with the
+quirks agent CLIs have), a raw input box that records its bytes, a sink that shows nothing. Each
+test checks the verdict and what the program really received: submitted exactly once, or not at all.
+"""
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
 import subprocess
@@ -12,11 +18,20 @@ from pathlib import Path
 
 import pytest
 
-from core.delivery.base import Cancelled, DeliveryRequest, PermanentError
+from core.delivery.base import (
+    SUBMITTED,
+    UNVERIFIED,
+    Cancelled,
+    DeliveryRequest,
+    NotTyped,
+    PermanentError,
+    TypedNotSubmitted,
+)
 from core.delivery.tmux import TmuxDelivery, tail_needle
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
+TARGETS = Path(__file__).parent / "tmux_targets"
 NASTY = (
     "Hello é 你好 🚀\n"
     "$HOME `whoami` $(id) \"double\" 'single' \\backslash ; | & > < * ? ~ #\n"
@@ -24,25 +39,7 @@ NASTY = (
     "\ttabbed line and trailing spaces   \n"
     "last line: done.  "
 )
-
-# A stand-in for an agent TUI: asks for bracketed paste, records the raw bytes it receives up to
-# the first byte after the paste, then shows the pasted text on screen the way a chat pane would.
-RECORDER = r"""
-import os, sys, tty
-out, ready = sys.argv[1], sys.argv[2]
-fd = sys.stdin.fileno()
-tty.setraw(fd)
-os.write(1, b"\x1b[?2004h")
-open(ready, "w").close()
-buf = b""
-while not (b"\x1b[201~" in buf and not buf.endswith(b"\x1b[201~")):
-    buf += os.read(fd, 4096)
-with open(out, "wb") as f:
-    f.write(buf)
-body = buf[buf.index(b"\x1b[200~") + 6 : buf.index(b"\x1b[201~")]
-os.write(1, b"\r\n" + body.replace(b"\r", b"\r\n") + b"\r\n")
-os.read(fd, 1)
-"""
+MULTI = "please rebase on main é\nthen run the suite\n\nand report back"
 
 
 class Server:
@@ -60,29 +57,37 @@ class Server:
         return done.stdout.strip()
 
     def pane(self, command: str, *, width: int = 200) -> str:
-        """Start ``command`` in a new pane and return the pane id."""
+        """Start ``command`` in a new window and return the pane id."""
         if not self.started:
             self.started = True
             return self.tmux(
-                "new-session", "-d", "-s", "swarm", "-x", str(width), "-y", "50",
+                "new-session", "-d", "-s", "swarm", "-x", str(width), "-y", "30",
                 "-P", "-F", "#{pane_id}", command,
             )
-        pane = self.tmux("split-window", "-v", "-t", "swarm", "-P", "-F", "#{pane_id}", command)
-        self.tmux("select-layout", "-t", "swarm", "even-vertical")
-        return pane
+        return self.tmux("new-window", "-t", "swarm", "-P", "-F", "#{pane_id}", command)
 
     def cat_pane(self, name: str) -> tuple[str, Path]:
         out = self.tmp / f"{name}.out"
         return self.pane(f"cat > {shlex.quote(str(out))}"), out
 
-    def recorder_pane(self, name: str) -> tuple[str, Path]:
-        script = self.tmp / "recorder.py"
-        script.write_text(RECORDER, encoding="utf-8")
-        out, ready = self.tmp / f"{name}.raw", self.tmp / f"{name}.ready"
-        args = " ".join(shlex.quote(str(p)) for p in (sys.executable, script, out, ready))
-        pane = self.pane(args)
-        wait_until(ready.exists)
+    def program(self, script: str, name: str, *args: str, wait: bool = True) -> tuple[str, Path]:
+        """Run ``tmux_targets/script OUT READY *args`` with this Python; (pane, OUT)."""
+        out, ready = self.tmp / f"{name}.out", self.tmp / f"{name}.ready"
+        argv = [sys.executable, str(TARGETS / script), str(out), str(ready), *args]
+        pane = self.pane(" ".join(shlex.quote(a) for a in argv))
+        if wait:
+            wait_until(ready.exists)
         return pane, out
+
+    def chat_pane(self, name: str, *flags: str, wait: bool = True) -> tuple[str, Path]:
+        return self.program("chat_prompt.py", name, *flags, wait=wait)
+
+    def shows(self, pane: str) -> str:
+        """The pane's visible rows (prompt_toolkit's redraws push stale copies into history)."""
+        return self.tmux("capture-pane", "-p", "-J", "-t", pane)
+
+    def prompt_shown(self, pane: str) -> bool:
+        return any(row.strip() == ">" for row in self.shows(pane).splitlines())
 
     def kill(self) -> None:
         if not self.started:
@@ -106,6 +111,14 @@ def file_holds(path: Path, expected: bytes):
     return check
 
 
+def submissions(out: Path, settle: float = 0.3) -> list[str]:
+    """What a chat prompt received, after giving a late duplicate time to show up."""
+    time.sleep(settle)
+    if not out.exists():
+        return []
+    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+
+
 @pytest.fixture
 def server(tmp_path):
     srv = Server(tmp_path)
@@ -117,11 +130,20 @@ def request(text: str, **kw) -> DeliveryRequest:
     return DeliveryRequest(agent_id=kw.pop("agent_id", "Agent-1"), text=text, **kw)
 
 
+def deliver(pane: str, server: Server, text: str, stop: threading.Event | None = None, **kw):
+    return TmuxDelivery(pane, socket=server.name, **kw).deliver(request(text), stop or threading.Event())
+
+
+# -- plain programs: Enter ends the line, submitted on the first press ---------------------------
+
+
 def test_multiline_unicode_and_metacharacters_arrive_byte_for_byte(server):
     pane, out = server.cat_pane("agent1")
-    receipt = TmuxDelivery(pane, socket=server.name).deliver(request(NASTY), threading.Event())
+    receipt = deliver(pane, server, NASTY)
     assert receipt.transport == "tmux"
-    assert receipt.confirmed, receipt.detail
+    assert receipt.verdict == SUBMITTED, receipt.detail
+    assert receipt.evidence == "new line after Enter"
+    assert "press 2" not in receipt.detail
     wait_until(file_holds(out, NASTY.encode("utf-8") + b"\n"))
 
 
@@ -132,64 +154,171 @@ def test_each_agent_pane_gets_only_its_own_message(server):
         receipt = TmuxDelivery(pane, socket=server.name).deliver(
             request(text, agent_id=agent), threading.Event()
         )
-        assert receipt.confirmed
+        assert receipt.verdict == SUBMITTED
     for agent, (_, out) in panes.items():
         wait_until(file_holds(out, f"for {agent} only\nsecond line é\n".encode()))
 
 
-def test_program_asking_for_bracketed_paste_gets_one_paste_then_the_submit_key(server):
-    pane, raw = server.recorder_pane("tui")
+def test_a_shell_read_loop_with_a_prompt_is_submitted_once(server):
+    out = server.tmp / "read.out"
+    loop = f'while IFS= read -r -p "> " line; do printf "%s\\n" "$line" >> {shlex.quote(str(out))}; done'
+    pane = server.pane(f"bash -c {shlex.quote(loop)}")
+    wait_until(lambda: server.prompt_shown(pane))
+    receipt = deliver(pane, server, MULTI)
+    assert receipt.verdict == SUBMITTED, receipt.detail
+    assert receipt.evidence == "new line after Enter"
+    wait_until(file_holds(out, (MULTI + "\n").encode()))
+    time.sleep(0.3)
+    assert out.read_bytes() == (MULTI + "\n").encode(), "an extra Enter sent an extra line"
+
+
+def test_the_same_text_twice_is_submitted_twice(server):
+    pane, out = server.cat_pane("again")
+    transport = TmuxDelivery(pane, socket=server.name)
+    for _ in range(2):
+        assert transport.deliver(request("continue"), threading.Event()).verdict == SUBMITTED
+    wait_until(file_holds(out, b"continue\ncontinue\n"))
+
+
+def test_long_lines_that_wrap_in_a_narrow_pane_are_still_found(server):
+    pane = server.pane(f"cat > {shlex.quote(str(server.tmp / 'narrow.out'))}", width=30)
+    text = "start " + "wrapped-words " * 20 + "end"
+    receipt = deliver(pane, server, text)
+    assert receipt.verdict == SUBMITTED, receipt.detail
+    wait_until(file_holds(server.tmp / "narrow.out", text.encode() + b"\n"))
+
+
+# -- a chat prompt (prompt_toolkit, bracketed paste): visible is not submitted -------------------
+
+
+def test_chat_prompt_gets_the_message_submitted_exactly_once(server):
+    pane, out = server.chat_pane("chat")
+    receipt = deliver(pane, server, MULTI)
+    assert receipt.verdict == SUBMITTED, receipt.detail
+    assert receipt.evidence == "prompt returned empty"
+    assert submissions(out) == [MULTI]
+
+
+def test_an_agent_answering_below_the_message_is_evidence(server):
+    pane, out = server.chat_pane("reply", "--reply")
+    receipt = deliver(pane, server, "run the tests")
+    assert (receipt.verdict, receipt.evidence) == (SUBMITTED, "output below the message")
+    assert submissions(out) == ["run the tests"]
+
+
+def test_enter_swallowed_right_after_the_paste_is_pressed_again_never_pasted_again(server):
+    pane, out = server.chat_pane("codexish", "--enter-guard", "300")
+    receipt = deliver(pane, server, MULTI, submit={"submitted_within": 0.5})
+    assert receipt.verdict == SUBMITTED, receipt.detail
+    assert "press 2 of 2" in receipt.detail
+    assert submissions(out) == [MULTI]
+    assert server.shows(pane).count("and report back") == 1, "the text was pasted a second time"
+
+
+def test_enter_taken_as_a_newline_in_the_input_is_not_mistaken_for_a_submit(server):
+    pane, out = server.chat_pane("newline", "--enter-guard", "300", "--guard-newline")
+    receipt = deliver(pane, server, MULTI, submit={"submitted_within": 0.5})
+    assert receipt.verdict == SUBMITTED, receipt.detail
+    assert "press 2 of 2" in receipt.detail
+    assert submissions(out) == [MULTI + "\n"]
+
+
+def test_codex_profile_pauses_before_enter_so_the_first_press_counts(server):
+    pane, out = server.chat_pane("codex", "--enter-guard", "300")
+    receipt = deliver(pane, server, MULTI, agent="codex", submit={"ready_after": 0})
+    assert receipt.verdict == SUBMITTED, receipt.detail
+    assert "codex profile" in receipt.detail and "press 2" not in receipt.detail
+    assert submissions(out) == [MULTI]
+
+
+def test_input_that_never_submits_is_typed_not_submitted_loudly_and_pasted_once(server):
+    pane, out = server.chat_pane("stuck", "--never-submit")
+    transport = TmuxDelivery(pane, socket=server.name, submit={"submitted_within": 0.3, "presses": 3})
+    with pytest.raises(TypedNotSubmitted, match=f"TYPED, NOT SUBMITTED.*{pane}.*3 press") as raised:
+        transport.deliver(request(MULTI), threading.Event())
+    assert raised.value.verdict == "typed_not_submitted"
+    assert "still in the input" in raised.value.evidence
+    assert submissions(out) == []
+    # A second attempt (a retry, a resend) finds the text still there and does not paste again.
+    with pytest.raises(TypedNotSubmitted, match="already sits unsubmitted"):
+        transport.deliver(request(MULTI), threading.Event())
+    assert server.shows(pane).count("and report back") == 1
+
+
+@pytest.mark.parametrize("agent", ["claude-code", None])
+def test_a_long_paste_shown_as_a_placeholder_is_typed_and_submitted_once(server, agent):
+    pane, out = server.chat_pane("claude", "--collapse", "3")
+    receipt = deliver(pane, server, MULTI, agent=agent, submit={"ready_after": 0})
+    assert receipt.verdict == SUBMITTED, receipt.detail
+    assert "paste placeholder seen" in receipt.detail
+    assert submissions(out) == [MULTI]
+
+
+def test_program_asking_for_bracketed_paste_gets_one_paste_then_one_submit_key(server):
+    pane, raw = server.program("recorder.py", "tui")
     text = "line one\nline two é\n\nlast"
-    receipt = TmuxDelivery(pane, socket=server.name).deliver(request(text), threading.Event())
-    assert receipt.confirmed, receipt.detail
+    receipt = deliver(pane, server, text)
+    assert (receipt.verdict, receipt.evidence) == (SUBMITTED, "prompt returned empty"), receipt.detail
     wait_until(raw.exists)
     pasted = text.replace("\n", "\r").encode("utf-8")
     assert raw.read_bytes() == b"\x1b[200~" + pasted + b"\x1b[201~\r"
 
 
 def test_urgent_messages_use_the_urgent_submit_key(server):
-    pane, raw = server.recorder_pane("urgent")
+    pane, raw = server.program("recorder.py", "urgent")
     transport = TmuxDelivery(pane, socket=server.name, urgent_submit_key="C-j")
     receipt = transport.deliver(request("now please", priority="urgent"), threading.Event())
-    assert receipt.confirmed
+    assert receipt.verdict == SUBMITTED
     wait_until(raw.exists)
     assert raw.read_bytes() == b"\x1b[200~now please\x1b[201~\n"
 
 
-def test_the_same_text_twice_is_confirmed_twice(server):
-    pane, out = server.cat_pane("again")
-    transport = TmuxDelivery(pane, socket=server.name)
-    for _ in range(2):
-        assert transport.deliver(request("continue"), threading.Event()).confirmed
-    wait_until(file_holds(out, b"continue\ncontinue\n"))
+# -- nothing reached the input: never submitted --------------------------------------------------
+
+
+def test_a_program_deaf_at_start_is_not_typed_then_a_retry_submits_once(server):
+    pane, out = server.chat_pane("deaf", "--deaf", "2")
+    with pytest.raises(NotTyped, match="nothing showed") as raised:
+        deliver(pane, server, "hello agent", submit={"typed_within": 0.5})
+    assert raised.value.verdict == "not_typed"
+    wait_until(lambda: server.prompt_shown(pane))
+    assert submissions(out) == []
+    receipt = deliver(pane, server, "hello agent")
+    assert receipt.verdict == SUBMITTED, receipt.detail
+    assert submissions(out) == ["hello agent"]
+
+
+def test_a_readiness_wait_lets_a_deaf_program_start_first(server):
+    pane, out = server.chat_pane("patient", "--deaf", "1.5")
+    receipt = deliver(pane, server, "hello agent", submit={"ready_after": 2.0})
+    assert receipt.verdict == SUBMITTED, receipt.detail
+    assert submissions(out) == ["hello agent"]
+
+
+def test_a_pane_that_shows_nothing_is_not_typed_and_gets_no_submit_key(server):
+    pane, got = server.program("sink.py", "sink")
+    with pytest.raises(NotTyped):
+        deliver(pane, server, "anyone there?", submit={"typed_within": 0.4})
+    assert b"anyone there?" in got.read_bytes()
+    assert not got.read_bytes().endswith(b"\r"), "the submit key was pressed for an unseen paste"
 
 
 def test_text_already_on_screen_is_not_mistaken_for_arrival(server):
-    pane = server.pane("sh -c 'echo continue; stty -echo; exec cat > /dev/null'")
-    wait_until(lambda: "-echo" in _stty(server, pane))
-    wait_until(lambda: "continue" in server.tmux("capture-pane", "-p", "-t", pane))
-    transport = TmuxDelivery(pane, socket=server.name, confirm_timeout=0.3)
-    receipt = transport.deliver(request("continue"), threading.Event())
-    assert not receipt.confirmed
-    assert "already in the pane" in receipt.detail
+    pane, got = server.program("sink.py", "shown", "--show", "continue")
+    wait_until(lambda: "continue" in server.shows(pane))
+    receipt = deliver(pane, server, "continue", submit={"typed_within": 0.4})
+    assert receipt.verdict == UNVERIFIED
+    assert "already in the pane" in receipt.evidence
+    assert b"\r" not in got.read_bytes(), "the submit key was pressed for an unseen paste"
 
 
-def test_long_lines_that_wrap_in_a_narrow_pane_are_still_found(server):
-    pane = server.pane(f"cat > {shlex.quote(str(server.tmp / 'narrow.out'))}", width=30)
-    text = "start " + "wrapped-words " * 20 + "end"
-    receipt = TmuxDelivery(pane, socket=server.name).deliver(request(text), threading.Event())
-    assert receipt.confirmed, receipt.detail
-    wait_until(file_holds(server.tmp / "narrow.out", text.encode() + b"\n"))
-
-
-def test_text_that_never_shows_up_is_sent_once_and_reported_unconfirmed(server):
+def test_text_that_never_shows_up_is_sent_once_and_reported_unverified(server):
     out = server.tmp / "silent.out"
     pane = server.pane(f"sh -c 'stty -echo; exec cat > {shlex.quote(str(out))}'")
-    transport = TmuxDelivery(pane, socket=server.name, confirm_timeout=0.3)
     wait_until(lambda: "-echo" in _stty(server, pane))
-    receipt = transport.deliver(request("invisible"), threading.Event())
-    assert not receipt.confirmed
-    assert "not seen in pane" in receipt.detail
+    receipt = deliver(pane, server, "invisible", submit={"submitted_within": 0.2})
+    assert receipt.verdict == UNVERIFIED
+    assert "echo is off" in receipt.evidence
     wait_until(file_holds(out, b"invisible\n"))
 
 
@@ -199,22 +328,31 @@ def _stty(server: Server, pane: str) -> str:
         return subprocess.run(["stty", "-a"], stdin=handle, capture_output=True, text=True).stdout
 
 
+# -- stop-all ------------------------------------------------------------------------------------
+
+
 class StopOnFirstWait(threading.Event):
-    """A stop event that is set the moment the transport starts waiting for confirmation."""
+    """A stop event that is set the moment the transport first waits."""
 
     def wait(self, timeout: float | None = None) -> bool:
         self.set()
         return True
 
 
-def test_stop_while_confirming_returns_an_unconfirmed_receipt(server):
+def test_stop_while_confirming_returns_an_unverified_receipt(server):
     pane = server.pane("sh -c 'stty -echo; exec cat > /dev/null'")
     wait_until(lambda: "-echo" in _stty(server, pane))
-    receipt = TmuxDelivery(pane, socket=server.name, confirm_timeout=30).deliver(
-        request("quiet"), StopOnFirstWait()
-    )
-    assert not receipt.confirmed
-    assert "stopped" in receipt.detail
+    receipt = deliver(pane, server, "quiet", StopOnFirstWait(), submit={"submitted_within": 30})
+    assert receipt.verdict == UNVERIFIED
+    assert "stop" in receipt.evidence
+
+
+def test_stop_while_waiting_for_the_program_to_start_sends_nothing(server):
+    pane, out = server.chat_pane("starting")
+    with pytest.raises(Cancelled, match="stopped"):
+        deliver(pane, server, "never", StopOnFirstWait(), submit={"ready_after": 60})
+    assert "never" not in server.shows(pane)
+    assert submissions(out, settle=0) == []
 
 
 def test_stop_before_sending_sends_nothing(server):
@@ -224,6 +362,9 @@ def test_stop_before_sending_sends_nothing(server):
     with pytest.raises(Cancelled, match="stopped"):
         TmuxDelivery(pane, socket=server.name).deliver(request("never"), stop)
     assert "never" not in server.tmux("capture-pane", "-p", "-t", pane)
+
+
+# -- panes and servers that are not there --------------------------------------------------------
 
 
 @pytest.mark.parametrize("target", ["nosuch", "swarm:9", "swarm:0.7", "%999"])
@@ -248,6 +389,15 @@ def test_dead_pane_is_permanent_and_the_server_survives(server):
     assert "qd-" not in server.tmux("list-buffers", "-F", "#{buffer_name}")
 
 
+def test_a_pane_in_copy_mode_is_not_typed_and_gets_nothing(server):
+    pane, out = server.chat_pane("scrolled")
+    server.tmux("copy-mode", "-t", pane)
+    with pytest.raises(NotTyped, match="copy mode"):
+        deliver(pane, server, "hello")
+    server.tmux("send-keys", "-t", pane, "-X", "cancel")
+    assert "hello" not in server.shows(pane)
+
+
 def test_no_server_on_the_socket_is_permanent(tmp_path):
     transport = TmuxDelivery("swarm", socket=f"qd-test-absent-{uuid.uuid4().hex[:8]}")
     assert transport.check() is not None
@@ -265,7 +415,7 @@ def test_socket_path_selects_the_server(tmp_path):
     try:
         transport = TmuxDelivery("s", socket=str(sock))
         assert transport.check() is None
-        assert transport.deliver(request("via -S"), threading.Event()).confirmed
+        assert transport.deliver(request("via -S"), threading.Event()).verdict == SUBMITTED
         wait_until(file_holds(out, b"via -S\n"))
     finally:
         subprocess.run(["tmux", "-S", str(sock), "kill-server"], capture_output=True, timeout=10)

@@ -89,7 +89,7 @@ def test_curves_persist_and_show_the_monitor_series_after_real_deliveries(make_c
         assert curve.opts["autoDownsample"] is True and curve.opts["downsampleMethod"] == "peak"
     for n in range(3):
         send(ctx, qtbot, "Agent-1", "Agent-2", content=f"Round {n}")
-        qtbot.waitUntil(lambda n=n: ctx.monitor.delivery_stats()["ok"] == 2 * (n + 1), timeout=5000)
+        qtbot.waitUntil(lambda n=n: ctx.monitor.delivery_stats()["unverified"] == 2 * (n + 1), timeout=5000)
         ctx.monitor.sample()
     qtbot.waitUntil(lambda: panel._queue != {}, timeout=3000)
     ctx.monitor.sample()
@@ -260,7 +260,7 @@ def test_screenshot_after_real_deliveries_with_one_failing(make_ctx, qtbot, open
     for n in range(8):
         send(ctx, qtbot, "Agent-1", "Agent-2", "Agent-3", "Agent-4", content=f"Round {n}")
         # once its breaker is open, Agent-3's deliveries are refused untried and not counted
-        qtbot.waitUntil(lambda n=n: ctx.monitor.delivery_stats()["ok"] >= 3 * (n + 1), timeout=5000)
+        qtbot.waitUntil(lambda n=n: ctx.monitor.delivery_stats()["unverified"] >= 3 * (n + 1), timeout=5000)
         ctx.monitor.sample()
         qtbot.wait(150)
     qtbot.waitUntil(lambda: panel.grid.timeline.state_at_end("Agent-3") is State.OPEN, timeout=5000)

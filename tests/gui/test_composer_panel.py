@@ -132,8 +132,8 @@ def test_send_to_two_agents_delivers_the_exact_text(make_ctx, qtbot, transports)
         expected = f"[C2A] Captain → {agent_id} | URGENT\nPlease rebase on main and rerun the tests."
         assert transports.sent_to(agent_id) == [expected] == [format_for_delivery(message, agent_id)]
     texts = panel.progress.model.texts()
-    assert texts["Agent-1"].startswith("delivered ✓") and texts["Agent-1"].endswith("unconfirmed")
-    assert panel.progress.summary.text() == "2 recipients: 2 delivered"
+    assert texts["Agent-1"].startswith("unverified") and texts["Agent-1"].endswith("a dry run types nothing")
+    assert panel.progress.summary.text() == "2 recipients: 2 unverified"
     assert panel.editor.toPlainText() == "" and panel.restore_button.isEnabled()
     assert panel.checks.list.isHidden() and panel.checks.score.isHidden()  # no "blank" error after a send
     panel.restore_button.click()

@@ -86,7 +86,7 @@ def test_failed_delivery_detail_lists_every_attempt_and_resend_delivers_it(make_
     qtbot.waitUntil(lambda: ("Agent-2", "delivered") in _states(panel))
     assert transports.sent_to("Agent-2") and transports.sent_to("Agent-2")[-1].endswith("Deploy v2 now.")
     qtbot.waitUntil(lambda: any(detail.tree.topLevelItem(n).text(0).startswith("Agent-2  (retry of #")
-                                and detail.tree.topLevelItem(n).text(1) == "delivered"
+                                and detail.tree.topLevelItem(n).text(1) == "unverified"
                                 for n in range(detail.tree.topLevelItemCount())))
     assert not detail.resend_button.isEnabled()
     panel.resend_action.trigger()  # again, from the command: nothing is sent twice

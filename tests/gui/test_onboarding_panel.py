@@ -111,7 +111,7 @@ def test_start_delivers_wrapup_then_onboarding_per_agent_captain_last(make_ctx, 
         assert transports.sent_to(step.agent_id) == list(step.texts())
     [request] = transports.by_agent["Agent-3"].sent[1:]
     assert request.onboarding and request.priority == "normal"
-    assert cell(panel, 0, WRAPUP).startswith("delivered ✓") and cell(panel, 2, ONBOARDING).startswith("delivered ✓")
+    assert cell(panel, 0, WRAPUP).startswith("unverified") and cell(panel, 2, ONBOARDING).startswith("unverified")
     assert panel.model.data(panel.model.index(0, WRAPUP), Qt.ItemDataRole.ForegroundRole).name() == "#2e7d32"
     assert panel.summary.text() == "3 of 3 agents onboarded"
     assert panel.notice.text() == "Queued 6 messages for 3 agents."

@@ -76,13 +76,13 @@ def test_a_delivery_shows_queued_then_delivered_with_its_statistics(make_ctx, qt
     assert text(model, "Agent-1", STATUS) == "queued"
     assert text(model, "Agent-2", STATUS) == "idle"
     ctx.start()
-    qtbot.waitUntil(lambda: text(model, "Agent-1", STATUS) == "delivered")
-    assert text(model, "Agent-1", LAST).endswith("· delivered")
-    assert text(model, "Agent-1", SUCCESS) == "100 %"
+    qtbot.waitUntil(lambda: text(model, "Agent-1", STATUS) == "unverified")
+    assert text(model, "Agent-1", LAST).endswith("· unverified")
+    assert text(model, "Agent-1", SUCCESS) == "–"  # a dry run is unverified: counted apart, not a success
     assert text(model, "Agent-1", P95).endswith("ms")
     assert text(model, "Agent-2", SUCCESS) == "–"
     tip = model.index(model.row_of("Agent-1"), STATUS).data(Qt.ItemDataRole.ToolTipRole)
-    assert "not read back" in tip  # the dry run never confirms
+    assert tip == "Unverified: a dry run types nothing"  # the dry run never confirms
     live.stop()
 
 
@@ -125,7 +125,7 @@ def test_the_breaker_countdown_and_its_trial_show_without_any_event(make_ctx, qt
     qtbot.waitUntil(lambda: text(model, "Agent-1", BREAKER) == "open · next send is a trial", timeout=5_000)
     assert text(model, "Agent-1", STATUS) == "breaker open"
     send(ctx, qtbot, "Agent-1", content="Trial")
-    qtbot.waitUntil(lambda: text(model, "Agent-1", STATUS) == "delivered"
+    qtbot.waitUntil(lambda: text(model, "Agent-1", STATUS) == "unverified"
                     and text(model, "Agent-1", BREAKER) == "closed")
     live.stop()
 
@@ -139,12 +139,12 @@ def test_only_the_changed_cells_of_the_changed_row_are_reported(make_ctx, qtbot)
     with qtbot.assertNotEmitted(model.dataChanged, wait=50):
         live._on_timer_timeout()  # a tick with nothing new repaints nothing
     send(ctx, qtbot, "Agent-1")
-    qtbot.waitUntil(lambda: text(model, "Agent-1", SUCCESS) == "100 %")
+    qtbot.waitUntil(lambda: text(model, "Agent-1", LAST).endswith("· unverified"))
     row = model.row_of("Agent-1")
     assert changes and all(top == bottom == row for top, _, bottom, _ in changes)
     touched = {c for _, left, _, right in changes for c in range(left, right + 1)}
     assert touched <= {STATUS, LAST, SUCCESS, P95}
-    assert {STATUS, LAST, SUCCESS} <= touched
+    assert {STATUS, LAST} <= touched
     with qtbot.assertNotEmitted(model.modelReset, wait=10):
         live._on_timer_timeout()
     live.stop()
@@ -156,17 +156,17 @@ def test_a_roster_change_inserts_and_removes_rows_and_keeps_live_status(make_ctx
     model = live.model
     qtmodeltester.check(model)
     send(ctx, qtbot, "Agent-1")
-    qtbot.waitUntil(lambda: text(model, "Agent-1", STATUS) == "delivered")
+    qtbot.waitUntil(lambda: text(model, "Agent-1", STATUS) == "unverified")
     bigger = ctx.roster.with_agent(Agent(id="Agent-3", role="qa", transport=DryRunTransport()))
     with qtbot.waitSignal(model.rowsInserted) as inserted:
         ctx.set_roster(bigger)
     assert inserted.args[1:] == [2, 2]
-    assert text(model, "Agent-1", STATUS) == "delivered" and text(model, "Agent-3", STATUS) == "idle"
+    assert text(model, "Agent-1", STATUS) == "unverified" and text(model, "Agent-3", STATUS) == "idle"
     smaller = Roster(tuple(a for a in bigger.agents if a.id != "Agent-2"))
     with qtbot.waitSignal(model.rowsRemoved) as removed:
         ctx.set_roster(smaller)
     assert removed.args[1:] == [1, 1]
-    assert model.ids() == ["Agent-1", "Agent-3"] and text(model, "Agent-1", STATUS) == "delivered"
+    assert model.ids() == ["Agent-1", "Agent-3"] and text(model, "Agent-1", STATUS) == "unverified"
     live.stop()
 
 
@@ -199,5 +199,5 @@ def test_a_person_at_the_mouse_pauses_gui_delivery_until_resume(make_ctx, qtbot,
     assert "person is using the mouse" in model.index(0, STATUS).data(Qt.ItemDataRole.ToolTipRole)
     assert ctx.store.counts_by_state()["queued"] == 1
     ctx.delivery.resume()
-    qtbot.waitUntil(lambda: text(model, "Agent-1", STATUS) == "delivered")
+    qtbot.waitUntil(lambda: text(model, "Agent-1", STATUS) == "unverified")
     live.stop()

@@ -88,7 +88,7 @@ def test_forcing_a_breaker_open_refuses_deliveries_until_it_is_reset(make_ctx, q
     assert status(panel, "Agent-2", BREAKER) == "closed" and status(panel, "Agent-2") == "failed"
     assert panel.actions_by_name["force_open"].isEnabled()
     send(panel, qtbot, "Agent-2", content="Again")
-    qtbot.waitUntil(lambda: status(panel, "Agent-2") == "delivered")
+    qtbot.waitUntil(lambda: status(panel, "Agent-2") == "unverified")
 
 
 @pytest.mark.qt_log_ignore("does not support grabbing the keyboard")  # offscreen popups
@@ -136,8 +136,8 @@ def test_screenshot_after_real_deliveries_with_one_failing(make_ctx, qtbot, tran
     qtbot.waitExposed(panel)
     send(panel, qtbot, "Agent-1", "Agent-2", "Agent-3", "Agent-4")
     send(panel, qtbot, "Agent-1", "Agent-4", content="Second round")
-    qtbot.waitUntil(lambda: status(panel, "Agent-3") == "failed" and status(panel, "Agent-1") == "delivered"
-                    and status(panel, "Agent-4") == "delivered" and status(panel, "Agent-2") == "delivered",
+    qtbot.waitUntil(lambda: status(panel, "Agent-3") == "failed" and status(panel, "Agent-1") == "unverified"
+                    and status(panel, "Agent-4") == "unverified" and status(panel, "Agent-2") == "unverified",
                     timeout=10_000)
     panel.select_agent("Agent-1")
     assert panel.grab().save(str(shots_dir() / "roster.png"))

@@ -1,7 +1,9 @@
-"""Fixtures for the tests on a real display: xterm windows as chat panes and a clean clipboard."""
+"""Fixtures for the tests on a real display: xterm and Chromium windows as chat panes, a clean clipboard."""
 from __future__ import annotations
 
 import pytest
+from chromium_desk import ChromiumDesk
+from chromium_desk import missing_tools as missing_chromium_tools
 from xterm_desk import XtermPool, missing_tools
 
 
@@ -14,6 +16,32 @@ def xterms(tmp_path):
     pool = XtermPool(tmp_path)
     yield pool.start
     pool.close()
+
+
+@pytest.fixture
+def chromium_chats(tmp_path):
+    """One Chromium browser whose chat windows a test opens: ``chromium_chats(2, kind="textarea",
+    variant="ignore-enter")`` returns two ``ChatWindow``s (window id, pid, ``input_point``,
+    ``value()``, ``submissions()``); calls add windows to the same browser process
+    (``chromium_chats.pid``). Ends the browser and removes its profile afterwards."""
+    yield from _chromium_desk(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def chromium_module(tmp_path_factory):
+    """Like ``chromium_chats``, shared by a module's tests (Chromium takes 1-2 s to start)."""
+    yield from _chromium_desk(tmp_path_factory.mktemp("chromium"))
+
+
+def _chromium_desk(folder):
+    missing = missing_chromium_tools()
+    if missing:
+        pytest.skip(f"missing tools: {', '.join(missing)}")
+    desk = ChromiumDesk(folder)
+    try:
+        yield desk
+    finally:
+        desk.close()
 
 
 @pytest.fixture

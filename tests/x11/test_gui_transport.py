@@ -51,7 +51,9 @@ def test_multiline_unicode_message_arrives_byte_exact_in_every_xterm_and_clipboa
     stop = threading.Event()
     for term in terms:
         receipt = gui(xterm_settings(term), guard=guard).deliver(request(), stop)
-        assert (receipt.transport, receipt.confirmed, receipt.detail) == ("gui", False, DETAIL_READ)
+        # xterm exposes no accessibility tree: the paste is seen read, but nothing proves arrival
+        assert (receipt.transport, receipt.verdict, receipt.confirmed) == ("gui", "unverified", False)
+        assert receipt.evidence.startswith(DETAIL_READ + "; no read-back: "), receipt.evidence
     for term in terms:
         expect(term, MESSAGE.encode() + b"\n")
     assert clipboard_bytes() == "the user's draft ✓".encode()

@@ -1,0 +1,76 @@
+"""`quarterdeck agents capture`: the mouse pointer's position as an agent's point, bound to the window
+under it (class, title, pid, id, and the point from the window's nearest corner, so that it follows
+the window when it moves or is resized)."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from cli.agents_cmd import _agent, _point, _window, pointer_module, read_roster
+from cli.common import EXIT_OK, CliError
+from core.roster import RosterError, UnknownAgentError
+from core.roster_capture import capture_point
+
+
+def cmd_capture(args) -> int:
+    path, roster = read_roster(args)
+    agent = _agent(roster, args.agent)
+    if agent.transport.kind != "gui":
+        raise CliError(f"{agent.id} uses the {agent.transport.kind} transport; only gui agents have "
+                       "screen points")
+    which = "onboarding" if args.onboarding else "chat"
+    place = f"the input of a new chat for {agent.id}" if args.onboarding else f"{agent.id}'s chat input"
+    pyautogui = pointer_module()
+    print(f"Hover the mouse pointer over {place}.", flush=True)
+    for remaining in range(max(args.countdown, 0), 0, -1):
+        print(f"{remaining}..", flush=True)
+        time.sleep(1)
+    try:
+        x, y = pyautogui.position()
+    except Exception as exc:
+        raise CliError(f"the mouse pointer could not be read: {exc}") from exc
+    position = (int(x), int(y))
+    placement, why = _placement(position)
+    if placement is None and args.title is not None:
+        raise CliError(f"--title needs an application window under the pointer: {why}; nothing saved")
+    try:
+        old, new, backup = capture_point(path, agent.id, which, position, placement, title=args.title)
+    except (UnknownAgentError, ValueError, RosterError) as exc:
+        raise CliError(str(exc)) from exc
+    print(f"{agent.id}.{which}: {_point(old)} -> {_point(new)}  (saved to {path})")
+    if placement is not None:
+        _print_binding(path, agent, which, placement)
+    else:
+        print(f"warning: {why}: stored as a screen point only, not bound to a window")
+    if backup is not None:
+        print(f"previous roster backed up to {backup}")
+    return EXIT_OK
+
+
+def _placement(position):
+    """(the window under the pointer and the point in it, or None and why not)."""
+    from core.delivery.windows import WindowError, placement_at
+
+    try:
+        placement = placement_at(position)
+    except WindowError as exc:
+        return None, f"the window under the pointer could not be read ({exc})"
+    if placement is None:
+        return None, "no application window under the pointer (the desktop, a window frame or a menu)"
+    return placement, ""
+
+
+def _print_binding(path: Path, before, which: str, placement) -> None:
+    from core.roster import load_roster
+
+    window, at = placement.window, placement.at
+    match = load_roster(path, screens=()).get(before.id).transport.window
+    print(f"  window: {window.describe()}, {window.where()}, pid {window.pid or '-'}")
+    print(f"  {which} point: {at.offset[0]}, {at.offset[1]} from its {at.anchor} corner (follows the window)")
+    print(f"  found again by: {_window(match)}")
+    old = before.transport.window
+    if old is not None and old.id != window.id:
+        print(f"  was bound to: {_window(old)}" + (f" ({old.id:#x})" if old.id else ""))
+    if match.title == window.title:
+        print("  tip: once this window closes, it is found again by that whole title; keep only the part "
+              "that stays (e.g. the folder name) with --title TEXT")

@@ -1,0 +1,66 @@
+"""The verdict of a GUI delivery once its submit keys were pressed, and the read-back behind it.
+
+``watch_target`` finds the input to read back for the window a delivery clicked (the agent's
+bound window, else the application window under the click); ``verdict_after_submit`` turns what
+that input shows after the submit keys into ``submitted`` (it emptied: pressed once more if it
+did not at first) or ``unverified`` (no read-back, or the input could not be read afterwards),
+and raises ``TypedNotSubmitted`` when the text stays after the second press.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from core.delivery.base import SUBMITTED, UNVERIFIED, TypedNotSubmitted
+from core.delivery.gui_evidence import READ_BACK, InputWatch, watch_input
+
+__all__ = ["DETAIL", "DETAIL_READ", "verdict_after_submit", "watch_target"]
+
+log = logging.getLogger(__name__)
+
+DETAIL = "keys sent; arrival not verifiable"
+DETAIL_READ = "the window read the pasted text off the clipboard"  # X11Clipboard saw it: not proof of arrival
+
+
+def watch_target(agent: str, target: Any, read_back: Any, *, x11: bool) -> tuple[InputWatch | None, str]:
+    """A read-back watch on the agent's input, or (None, why not). ``read_back``: "auto" (the
+    shared accessibility reader), None (off), or a reader."""
+    if read_back is None:
+        return None, "read-back is off for this agent"
+    window = target.window if target.window is not None else _window_at(target.point, x11)
+    if window is None:
+        return None, "no application window under the click"
+    return watch_input(agent, window.pid, window.title or None, reader=None if read_back == "auto" else read_back)
+
+
+def _window_at(point: tuple[int, int], x11: bool) -> Any:
+    if not x11:
+        return None
+    try:
+        from core.delivery.windows import topmost_at
+
+        return topmost_at(point)
+    except Exception as exc:  # WindowsUnavailable, or an X error on a window that just closed
+        log.debug("no window at %s: %s", point, exc)
+        return None
+
+
+def verdict_after_submit(gui: Any, watch: InputWatch | None, no_watch: str, offer: Any,
+                         submit: tuple[str, ...], agent: str) -> tuple[str, str]:
+    """(verdict, evidence) once the submit keys were pressed (see the module docstring)."""
+    keys = "+".join(submit)
+    if watch is None:
+        seen = DETAIL_READ if getattr(offer, "sees_reads", False) else DETAIL
+        return UNVERIFIED, f"{seen}; no read-back: {no_watch}" if no_watch else seen
+    left = watch.submitted()
+    if left is None:
+        return UNVERIFIED, (f"the input held the text, then could not be read after {keys} "
+                            f"({watch.reader.reason or 'unknown'})")
+    if left:
+        return SUBMITTED, f"{READ_BACK}: it held the text, then emptied on {keys}"
+    gui.hotkey(*submit)  # the pane missed the first press (busy, or it came too soon): once more
+    if watch.submitted():
+        return SUBMITTED, f"{READ_BACK}: it held the text, then emptied on a second {keys}"
+    raise TypedNotSubmitted(
+        f"{agent}'s message is in its input but {keys} did not send it (pressed twice); it was not "
+        "pasted again: send it from the pane or clear it", evidence=READ_BACK)
