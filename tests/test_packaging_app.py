@@ -210,7 +210,7 @@ def test_command_line_works_without_the_desktop_modules(tmp_path):
     env = headless_env(tmp_path)
     for args, expected in [(("rules", "check"), "rules/security.yaml"), (("config", "show"), "max_retries = 3"),
                            ((), "No display here, so the panel cannot open"),
-                           (("send", "-a", "Builder", "-m", "Ship the parser today."), "delivered")]:
+                           (("send", "-a", "Builder", "-m", "Ship the parser today."), "submitted")]:
         done = subprocess.run(headless_command(*args), cwd=tmp_path, env=env, capture_output=True,
                               text=True, timeout=60)
         assert done.returncode == 0 and expected in done.stdout, (args, done.stdout, done.stderr)

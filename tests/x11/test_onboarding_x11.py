@@ -55,9 +55,9 @@ def test_quarterdeck_onboard_all_types_into_every_demo_window(swarm, tmp_path, c
     assert code == 0, out + err
     lines = out.splitlines()
     assert [ln.split()[:3] for ln in lines[:-1]] == [
-        ["Agent-2", "wrap-up", "delivered"], ["Agent-2", "onboarding", "delivered"],
-        ["Agent-3", "wrap-up", "delivered"], ["Agent-3", "onboarding", "delivered"],
-        ["Agent-1", "wrap-up", "delivered"], ["Agent-1", "onboarding", "delivered"]]  # the captain last
+        ["Agent-2", "wrap-up", "submitted"], ["Agent-2", "onboarding", "submitted"],
+        ["Agent-3", "wrap-up", "submitted"], ["Agent-3", "onboarding", "submitted"],
+        ["Agent-1", "wrap-up", "submitted"], ["Agent-1", "onboarding", "submitted"]]  # the captain last
     assert lines[-1] == "3 of 3 agents onboarded"
     plan = build_plan(roster, None)  # the same texts, rebuilt to compare with the windows' records
     for agent in roster.agents:
