@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command on a private virtual X display with a window manager (keyboard focus follows
 # clicks only with one), then tears both down. Uses the current display if QUARTERDECK_USE_DISPLAY=1.
+# QUARTERDECK_SCREEN=WxHxD picks another screen size (default 1920x1080x24).
 # Where dbus-daemon and at-spi2-core are installed it also starts a private D-Bus session with an
 # accessibility (AT-SPI) bus and registry, so apps such as Chromium expose their accessibility tree
 # (DBUS_SESSION_BUS_ADDRESS is exported; the X root gets AT_SPI_BUS). A missing piece is skipped.
@@ -13,7 +14,7 @@ cookie=$(mcookie)
 # The server trusts every cookie in the file; Xvfb picks a free display itself (-displayfd),
 # so parallel runs never race for a number.
 xauth -f "$XAUTHORITY" add ":65000" . "$cookie" >/dev/null 2>&1
-Xvfb -displayfd 3 -screen 0 1920x1080x24 -nolisten tcp -auth "$XAUTHORITY" \
+Xvfb -displayfd 3 -screen 0 "${QUARTERDECK_SCREEN:-1920x1080x24}" -nolisten tcp -auth "$XAUTHORITY" \
   3>"$workdir/display" >"$workdir/xvfb.log" 2>&1 &
 xvfb_pid=$!
 cleanup() {
