@@ -21,6 +21,9 @@ loop; dbus-fast is asyncio-first. A handful of blocking calls over jeepney (pure
   the reader registers for one (``window:activate``) when it connects. The input found is kept
   per process: the next look-up checks it with two calls before searching again.
 
+The text is ``Text.GetText`` with each embedded object (U+FFFC: a ``<div>``/``<p>`` per line in a
+contenteditable) expanded to its own text: see ``core.delivery.atspi_text``.
+
 Elsewhere (no bus, no registry, an app exposing no tree) the answer is None with a ``reason``.
 One lock guards the connection: threads may share a reader.
 """
@@ -28,15 +31,15 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 import threading
 import time
-import unicodedata
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from core.delivery.atspi_text import OBJECT, expand, normalize
 
 log = logging.getLogger(__name__)
 
@@ -71,18 +74,6 @@ class InputState:
 
 class _Failed(Exception):
     """A D-Bus call got an error reply."""
-
-
-def normalize(text: str) -> str:
-    """Text for comparisons. Chromium's contenteditable gives runs of spaces back with U+00A0 in
-    them, embedded objects as U+FFFC, sometimes a trailing newline. So: NFC; U+00A0 and U+202F
-    become spaces; U+FFFC, zero-width spaces, BOMs, spaces at line ends and newlines at the end
-    go; CR LF and CR become LF. Runs of spaces inside a line stay: they were typed or pasted."""
-    text = unicodedata.normalize("NFC", text)
-    text = text.replace("\u00a0", " ").replace("\u202f", " ").replace("\r\n", "\n").replace("\r", "\n")
-    text = re.sub("[\ufffc\u200b\ufeff]", "", text)
-    text = re.sub(r"[ \t]+(?=\n|$)", "", text)
-    return text.rstrip("\n")
 
 
 def _bus_from_x() -> str | None:
@@ -263,8 +254,16 @@ class AccessibilityReader:
         return InputState(text, handle, title)
 
     def _text(self, handle: InputHandle, deadline: float) -> str:
-        return self._call(handle.bus, handle.path, "org.a11y.atspi.Text", "GetText", "ii", (0, -1),
-                          deadline=deadline)[0]
+        """The input's text, its embedded objects (a block per line, say) expanded (atspi_text)."""
+        for attempt in (1, 2, 3):  # an object gone while expanding (the chat cleared the input): read again
+            text = self._call(handle.bus, handle.path, "org.a11y.atspi.Text", "GetText", "ii", (0, -1),
+                              deadline=deadline)[0]
+            try:
+                return expand(self._call, handle.bus, handle.path, text, deadline) if OBJECT in text else text
+            except _Failed:
+                if attempt == 3:
+                    raise
+        raise AssertionError("unreachable")
 
     def read(self, handle: InputHandle, timeout: float = 0.2) -> str | None:
         """The input's text now (two calls), or None when it is gone or lost the focus in its window."""

@@ -8,7 +8,10 @@ Cursor shows several windows. Each page:
 - submits on Enter without Shift (POSTs the text to ``/submit``, shows it as a bubble, clears the
   input); Shift+Enter is a newline;
 - variants: ``ignore-enter`` (Enter does nothing: typed, not submitted), ``refuse-paste`` (the
-  paste is cancelled: nothing typed), ``slow-paste`` (the pasted text goes in ~300 ms later);
+  paste is cancelled: nothing typed), ``slow-paste`` (the pasted text goes in ~300 ms later, by
+  ``execCommand("insertText")``: a contenteditable gets a ``<div>`` per line after the first),
+  ``paragraphs`` (a contenteditable gets a ``<p>`` per pasted line, the way Lexical, Cursor's
+  composer, stores text);
 - POSTs its state to ``/state`` on load, focus, input, submit and resize: the input's text, its
   box in the page, the viewport size. Tests read drafts from there, independent of AT-SPI.
 
@@ -46,7 +49,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from xterm_desk import wait_until
 
 KINDS = ("contenteditable", "textarea")
-VARIANTS = ("", "ignore-enter", "refuse-paste", "slow-paste")
+VARIANTS = ("", "ignore-enter", "refuse-paste", "slow-paste", "paragraphs")
 TOOLS = ("chromium", "xdotool")
 PAGE = Path(__file__).with_name("chat_page.html")
 SLOT_W, SLOT_H = 480, 540  # eight slots, 4 columns x 2 rows, on the 1920x1080 test screen

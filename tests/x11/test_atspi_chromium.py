@@ -159,6 +159,34 @@ def test_a_single_window_needs_no_active_mark_and_an_app_that_went_away_is_looke
     assert reader.focused_input(42).handle.bus == ":1.5"
 
 
+def test_embedded_objects_are_expanded_blocks_on_their_own_lines_and_by_offset_when_links_miscount():
+    """"a link " + an inline link + a block holding a nested block; the object with no link stays U+FFFC."""
+    replies = app({"/w1": (0, ["/in"])})
+    replies[(":1.5", "/in", "GetText")] = ("see \ufffc\ufffc\ufffc",)
+    replies[(":1.5", "/in", "GetNLinks")] = (2,)  # three U+FFFC, two links: their StartIndex decides
+    for i, (obj, start, text, display) in enumerate([("/a", 4, "here", "inline"), ("/p", 5, "two\ufffc", "block")]):
+        replies[(":1.5", f"/link{i}", "GetObject")] = ((":1.5", obj),)
+        replies[(":1.5", f"/link{i}", "Get")] = (("i", start),)
+        replies[(":1.5", obj, "GetText")] = (text,)
+        replies[(":1.5", obj, "GetAttributes")] = ({"display": display},)
+    replies[(":1.5", "/p", "GetNLinks")] = (1,)
+    replies[(":1.5", "/p", "GetLink")] = ((":1.5", "/link2"),)
+    replies[(":1.5", "/link2", "GetObject")] = ((":1.5", "/q"),)
+    replies[(":1.5", "/q", "GetText")] = ("three",)
+    replies[(":1.5", "/q", "GetAttributes")] = ({"display": "block"},)
+    reader, bus = scripted_reader(replies)
+    links = iter([(":1.5", "/link0"), (":1.5", "/link1")])
+    answer = bus.send_and_get_reply
+
+    def send_and_get_reply(msg, timeout=None):
+        if msg.header.fields[HeaderFields.member] == "GetLink" and msg.header.fields[HeaderFields.path] == "/in":
+            bus.replies[(":1.5", "/in", "GetLink")] = (next(links),)
+        return answer(msg, timeout)
+
+    bus.send_and_get_reply = send_and_get_reply
+    assert reader.focused_input(42).text == "see here\ntwo\nthree\n\ufffc"
+
+
 # -- real Chromium windows ----------------------------------------------------------------------
 
 
@@ -290,3 +318,21 @@ def test_page_variants_and_a_closed_window(chromium_module, reader, empty_clipbo
 
     ignoring.close()
     wait_until(lambda: reader.read(state.handle) is None, timeout=5, what="the closed window's input to go")
+
+
+LINES = "Line one é\n  Two spaces ß\n\nafter a blank line 🚀\n<last> & done"
+
+
+@pytest.mark.x11
+@pytest.mark.parametrize("variant", ["slow-paste", "paragraphs"])
+def test_lines_stored_as_blocks_read_back_whole(chromium_module, reader, empty_clipboard, variant):
+    """execCommand("insertText") stores pasted lines as a <div> each, Lexical (Cursor's composer) as a
+    <p> each: GetText gives them as U+FFFC, each expanded to its line."""
+    pane, = chromium_module(1, kind="contenteditable", variant=variant, names=[f"Blocks-{variant}"])
+    user_copies(LINES.encode())
+    pane.click_input()
+    pane.key("ctrl+v")
+    wait_until(lambda: "after a blank line" in pane.value(), timeout=3, what="the paste")
+    state, text = focused(reader, pane, LINES)
+    assert normalize(text) == LINES
+    assert normalize(reader.focused_input(pane.pid).text) == LINES

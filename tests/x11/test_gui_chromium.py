@@ -140,3 +140,13 @@ def test_a_closed_window_is_refused_and_nothing_is_typed_anywhere(chromium_chats
             DeliveryRequest(agent_id=one.name, text=TEXT), threading.Event())
     time.sleep(0.2)
     assert two.submissions() == [] and two.value() == ""
+
+
+@pytest.mark.parametrize("variant", ["slow-paste", "paragraphs"])
+def test_a_message_stored_as_a_block_per_line_is_submitted(chromium_chats, empty_clipboard, variant):
+    """A contenteditable holding a <div> (execCommand) or a <p> (Lexical, Cursor's composer) per line:
+    the read-back sees every line, not only the first."""
+    (window,) = chromium_chats(1, kind="contenteditable", variant=variant)
+    receipt = deliver(window)
+    assert receipt.verdict == "submitted", receipt
+    assert [text.replace("\u00a0", " ") for text in window.wait_submissions(1)] == [TEXT]
