@@ -13,14 +13,13 @@ Xvfb display (scripts/with-xvfb.sh) when DISPLAY is unset. ``--rounds N`` (defau
 """
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+from on_display import bench_main
 
 ROOT = Path(__file__).resolve().parents[1]
 AGENTS = 8
@@ -198,14 +197,7 @@ def _report(rows: dict[str, list[tuple[float, float, list]]]) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-    if not os.environ.get("DISPLAY"):
-        wrapper = ROOT / "scripts" / "with-xvfb.sh"
-        os.execv(str(wrapper), [str(wrapper), sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]])
-    sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "x11")]
-    raise SystemExit(run(args.rounds))
+    bench_main(__file__, __doc__, run, rounds=3)
 
 
 if __name__ == "__main__":

@@ -11,13 +11,12 @@ when DISPLAY is unset. ``--rounds N`` (default 300).
 """
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
+
+from on_display import bench_main
 
 ROOT = Path(__file__).resolve().parents[1]
 WINDOWS = 10
@@ -84,14 +83,7 @@ def run(rounds: int) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=300)
-    args = parser.parse_args()
-    if not os.environ.get("DISPLAY"):
-        wrapper = ROOT / "scripts" / "with-xvfb.sh"
-        os.execv(str(wrapper), [str(wrapper), sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]])
-    sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "x11")]
-    raise SystemExit(run(args.rounds))
+    bench_main(__file__, __doc__, run, rounds=300)
 
 
 if __name__ == "__main__":

@@ -71,7 +71,6 @@ def existing_roster_path(args) -> Path:
 def read_roster(args) -> tuple[Path, Roster]:
     """The roster with its points unchecked (``agents check`` checks them against the screens)."""
     from core.roster import load_roster
-    from core.roster_check import agent_problems
 
     path = existing_roster_path(args)
     try:

@@ -52,7 +52,6 @@ def test_the_message_moving_into_the_transcript_above_the_agent_output_is_eviden
 
 
 def test_a_bare_prompt_after_the_message_is_evidence():
-    before = screen("> fix the bug", "then push")
     after = screen("> fix the bug", "then push", "> ", at=(2, 2))
     assert submit_evidence(after, MARK) == PROMPT_EMPTY
 
@@ -71,7 +70,6 @@ def test_a_blank_row_under_the_message_is_a_newline_in_line_mode_only():
 
 
 def test_the_cursor_moved_elsewhere_on_the_message_row_tells_nothing():
-    before = screen("> fix the bug then push")
     assert submit_evidence(screen("> fix the bug then push", at=(0, 0)), MARK) is None
 
 
