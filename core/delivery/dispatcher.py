@@ -25,6 +25,7 @@ from typing import Any
 
 from core.config import CoordinationConfig
 from core.delivery.base import UNVERIFIED, Cancelled, DeliveryRequest, transport_for, verdict_of
+from core.delivery.desk_return import DeskReturn
 from core.delivery.pointer import SHARED_GUARD, HumanActivity, Paused
 from core.delivery.stopping import Stopping
 from core.delivery.stopwatch import StopWatch
@@ -69,7 +70,8 @@ class Dispatcher:
                  transport_factory: Callable[[Any], Any] = transport_for,
                  breakers: BreakerRegistry | None = None, monitor: Any | None = None,
                  stagger: float = 0.05, breaker_wait: float = 30.0,
-                 skip_transports: frozenset[str] = frozenset(), stop_poll: float = 0.05) -> None:
+                 skip_transports: frozenset[str] = frozenset(), stop_poll: float = 0.05,
+                 desk_return: DeskReturn | None = None) -> None:
         self.config = config or CoordinationConfig()
         self.store = store
         self.monitor = monitor
@@ -94,6 +96,7 @@ class Dispatcher:
         self._last_agent: str | None = None
         self._skip_transports = skip_transports
         self.gui_paused: str | None = None  # why GUI delivery waits for the captain, if it does
+        self.desk_return = desk_return if desk_return is not None else DeskReturn()
         self.set_roster(roster)
 
     # -- wiring ---------------------------------------------------------------------------------
@@ -169,7 +172,9 @@ class Dispatcher:
             return None
         task = self.store.claim_next(exclude_agents=self._skipped)
         if task is None:
+            self.desk_return.idle()  # a batch is over: focus and pointer go back to the captain
             return None
+        self.desk_return.claimed(task.transport)
         if self._last_agent not in (None, task.agent_id) and self.stagger > 0:
             self._stop.wait(self.stagger)
         self._last_agent = task.agent_id

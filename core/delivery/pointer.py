@@ -85,6 +85,10 @@ class PointerGuard:
     def _close(self, a: Point, b: Point, limit: int) -> bool:
         return abs(a[0] - b[0]) <= limit and abs(a[1] - b[1]) <= limit
 
+    def same_place(self, a: Point, b: Point) -> bool:
+        """True when ``a`` and ``b`` are the same place within ``tolerance``."""
+        return self._close(a, b, self.tolerance)
+
     def verify(self, actual: Point, *, pasted: bool = False) -> None:
         """Raise ``HumanActivity`` if the pointer is not where Quarterdeck left it."""
         with self._lock:
