@@ -22,7 +22,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
-from core.models import Agent, GuiTransport
+from core.delivery.window_match import nearest_anchor
+from core.models import Agent, GuiTransport, WindowMatch
 from core.roster import Roster, save_roster
 from gui.demo.chatwindow import ChatWindow
 from gui.demo.layout import Rect, tile, to_physical
@@ -92,12 +93,26 @@ class Swarm(QObject):
         return result
 
     def roster(self) -> Roster:
+        """One gui agent per window, bound to it (its title), its input placed from the window's
+        nearest corner: a delivery raises the window if the panel or anything else covers it."""
         agents = []
         for window, point in zip(self.windows, self.points(), strict=True):
+            at = nearest_anchor(point, self._physical_rect(window))
             agents.append(Agent(id=window.agent_id, role=window.role, transport=GuiTransport(
                 chat=point, onboarding=point, paste_keys=("ctrl", "v"), submit_keys=("enter",),
-                urgent_submit_keys=("ctrl", "enter"), new_chat_keys=("ctrl", "t"))))
+                urgent_submit_keys=("ctrl", "enter"), new_chat_keys=("ctrl", "t"),
+                window=WindowMatch(title=window.windowTitle()), chat_in_window=at, onboarding_in_window=at)))
         return Roster(tuple(agents))
+
+    @staticmethod
+    def _physical_rect(window: ChatWindow) -> tuple[int, int, int, int]:
+        screen = window.screen()
+        box, ratio = screen.geometry(), screen.devicePixelRatio()
+        where = Rect(box.x(), box.y(), box.width(), box.height())
+        area = window.geometry()  # the client area, in global logical coordinates
+        x, y = to_physical((area.x(), area.y()), where, ratio)
+        right, bottom = to_physical((area.x() + area.width(), area.y() + area.height()), where, ratio)
+        return x, y, right - x, bottom - y
 
     def close(self) -> None:
         """Stop watching, close the windows and remove the roster (queued after pending writes)."""

@@ -4,7 +4,8 @@ What is typed is checked by ``core.roster_edit.agent_from_form`` (the model's ow
 250 ms after the last keystroke for the fields already touched and for all of them on Save. A
 valid agent is handed to the panel (``sig_agent_submitted``), which saves the roster in the
 background; the dialog stays open, saying so, until the save is done, and shows a failed save at
-its top. Screen points can be captured from here too: a countdown, then wherever the pointer is.
+its top. Screen points can be captured from here too: a countdown, then wherever the pointer is,
+bound to the window under it (see ``gui.roster.capture``); the window is shown under the points.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
 from core.models import Agent
 from core.roster import Roster
 from core.roster_edit import LABELS, FormError, agent_from_form, form_from_agent
-from gui.roster.capture import PointCapture
+from gui.roster.capture import Captured, PointCapture, binding_text, with_captures
 
 KIND_CHOICES = (("Screen: click and type into an editor window", "gui"), ("tmux pane", "tmux"),
                 ("Inbox folder", "inbox"), ("Dry run: delivers nowhere", "dryrun"))
@@ -75,19 +76,18 @@ class AgentDialog(QDialog):
         self._debounce.timeout.connect(self._on_debounce_timeout)
         self.capture = PointCapture(self, seconds=capture_seconds)
         self._capturing = ""
+        self.captured: dict[str, Captured] = {}  # chat | onboarding -> the point and its window
         self.capture.sig_ticked.connect(self._on_capture_ticked)
-        self.capture.sig_captured.connect(self._on_capture_captured)
+        self.capture.sig_located.connect(self._on_capture_located)
         self._build(in_memory)
         self.load(form_from_agent(agent) if agent is not None else {"enabled": True, "kind": "gui"})
+        self.window_label.setText(binding_text(agent))
 
     # -- building --------------------------------------------------------------------------------
     def _build(self, in_memory: bool) -> None:
         layout = QVBoxLayout(self)
         layout.setSpacing(8)
-        self.status_label = QLabel("")
-        self.status_label.setObjectName("agent-dialog-status")
-        self.status_label.setWordWrap(True)
-        self.status_label.setVisible(False)
+        self.status_label = QLabel("", objectName="agent-dialog-status", wordWrap=True, visible=False)
         layout.addWidget(self.status_label)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -111,10 +111,8 @@ class AgentDialog(QDialog):
         kind.currentIndexChanged.connect(self._on_kind_changed)
         enabled.toggled.connect(self._on_field_edited)
         if in_memory:
-            note = QLabel("No roster file is open: this change is not saved and lasts until you quit.")
-            note.setWordWrap(True)
-            note.setStyleSheet("color: #8a6d00;")
-            layout.addWidget(note)
+            layout.addWidget(QLabel("No roster file is open: this change is not saved and lasts until you quit.",
+                                    wordWrap=True, styleSheet="color: #8a6d00;"))
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.submit)
@@ -135,11 +133,7 @@ class AgentDialog(QDialog):
 
     def _add_row(self, form: QFormLayout, name: str, widget: QWidget, extra: QWidget | None = None) -> None:
         self.fields[name] = widget
-        error = QLabel("")
-        error.setObjectName(f"error-{name}")
-        error.setStyleSheet(ERROR_STYLE)
-        error.setWordWrap(True)
-        error.setVisible(False)
+        error = QLabel("", objectName=f"error-{name}", styleSheet=ERROR_STYLE, wordWrap=True, visible=False)
         self.errors[name] = error
         box = QWidget()
         column = QVBoxLayout(box)
@@ -182,6 +176,8 @@ class AgentDialog(QDialog):
         clear = QCheckBox("Select all and delete before pasting")
         clear.toggled.connect(self._on_field_edited)
         self._add_row(page.layout(), "clear_before_paste", clear)
+        self.window_label = QLabel("", objectName="agent-window", wordWrap=True, styleSheet="color: #555;")
+        page.layout().insertRow(2, "", self.window_label)
         return page
 
     def _inbox_page(self) -> QWidget:
@@ -214,8 +210,10 @@ class AgentDialog(QDialog):
     def check(self, *, show_all: bool = True) -> Agent | None:
         """The agent the form describes, or None after showing each problem on its field."""
         try:
-            agent = agent_from_form(self.form(), self.roster, self.original_id)
+            agent = with_captures(agent_from_form(self.form(), self.roster, self.original_id), self.captured,
+                                  self.form())
             problems: dict[str, str] = {}
+            self.window_label.setText(binding_text(agent))
         except FormError as exc:
             agent, problems = None, exc.errors
         for name, label in self.errors.items():
@@ -276,20 +274,22 @@ class AgentDialog(QDialog):
                          error=False)
 
     @Slot(object)
-    def _on_capture_captured(self, point: tuple[int, int]) -> None:
-        self.fields[self._capturing].setText(f"{point[0]}, {point[1]}")
-        self._touched.add(self._capturing)
-        self.show_status(f"{LABELS[self._capturing]} captured at {point[0]}, {point[1]}.", error=False)
-        self._debounce.start()
+    def _on_capture_located(self, captured: Captured) -> None:
+        point, which = captured.point, self._capturing
+        self.fields[which].setText(f"{point[0]}, {point[1]}")
+        self.captured[which] = captured
+        self._touched.add(which)
+        where = "in" if captured.placement is not None else "at"  # at x, y as a screen point only: why
+        self.show_status(f"{LABELS[which]} captured {where} {captured.describe()}.", error=False)
+        self.check(show_all=self._checked_all)
 
     @Slot()
     def _on_browse_clicked(self) -> None:
-        chooser = QFileDialog(self, "Inbox folder", self.fields["path"].text())
-        chooser.setFileMode(QFileDialog.FileMode.Directory)
-        chooser.setOption(QFileDialog.Option.ShowDirsOnly)
-        chooser.fileSelected.connect(self._on_chooser_selected)
-        chooser.open()
-        self.chooser = chooser
+        self.chooser = QFileDialog(self, "Inbox folder", self.fields["path"].text(),
+                                   fileMode=QFileDialog.FileMode.Directory)
+        self.chooser.setOption(QFileDialog.Option.ShowDirsOnly)
+        self.chooser.fileSelected.connect(self._on_chooser_selected)
+        self.chooser.open()
 
     @Slot(str)
     def _on_chooser_selected(self, path: str) -> None:

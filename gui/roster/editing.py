@@ -20,7 +20,7 @@ from core.roster import RosterError
 from core.roster_edit import remove_agent, replace_agent, with_point
 from core.roster_import import import_original, merge_agents
 from gui.roster.agent_dialog import AgentDialog
-from gui.roster.capture import PointCapture
+from gui.roster.capture import Captured, PointCapture
 
 POINT_NAMES = {"chat": "chat input", "onboarding": "onboarding input"}
 
@@ -39,7 +39,7 @@ class RosterEditor(QObject):
         self.capture_seconds = capture_seconds
         self.capture = PointCapture(self, seconds=capture_seconds)
         self.capture.sig_ticked.connect(self._on_capture_ticked)
-        self.capture.sig_captured.connect(self._on_capture_captured)
+        self.capture.sig_located.connect(self._on_capture_located)
         self.capture.sig_cancelled.connect(self._on_capture_cancelled)
         self._capture_target: tuple[str, str] | None = None
         self.dialog: AgentDialog | None = None
@@ -134,17 +134,21 @@ class RosterEditor(QObject):
                                      f"taking it in {left}…")
 
     @Slot(object)
-    def _on_capture_captured(self, point: tuple[int, int]) -> None:
+    def _on_capture_located(self, captured: Captured) -> None:
+        """Store the point, bound to the window under it as ``agents capture`` does, or say why not."""
         agent_id, which = self._capture_target or ("", "chat")
         self._capture_target = None
         self.sig_capture_ended.emit()
+        point = captured.point
         try:
-            roster = with_point(self.ctx.roster, agent_id, which, point)
+            roster = with_point(self.ctx.roster, agent_id, which, point, captured.placement)
         except (LookupError, ValueError) as exc:
             self.sig_reported.emit(f"Not captured: {exc}", True)
             return
+        where = f"in {captured.describe()}" if captured.placement is not None else \
+            f"as a screen point only, not bound to a window: {captured.why}"
         self.ctx.set_roster(roster, on_saved=lambda _r: self.sig_reported.emit(
-            f"{agent_id}'s {which} point set to {point[0]}, {point[1]}{self._where()}.", False),
+            f"{agent_id}'s {which} point set to {point[0]}, {point[1]} {where}{self._where()}.", False),
             on_error=self._report_error)
 
     @Slot()

@@ -17,8 +17,9 @@ from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 
 from core.models import Agent
 from core.roster import Roster
-from core.roster_status import AgentLive, describe_target, headline, latency_text, success_text
+from core.roster_status import AgentLive, headline, latency_text, success_text
 from core.store.rows import outcome
+from gui.roster.targets import target_text, target_tip
 from gui.tablemodel import emit_changed_cells
 
 Index = QModelIndex | QPersistentModelIndex
@@ -106,19 +107,10 @@ def row_cells(agent: Agent, live: AgentLive, stats: dict[str, Any]) -> tuple[Cel
         P95: Cell(p95, p95_tip),
         ROLE: Cell(agent.role),
         TRANSPORT: Cell(TRANSPORT_NAMES.get(transport, transport)),
-        TARGET: Cell(describe_target(agent), _target_tip(agent)),
+        TARGET: Cell(target_text(agent), target_tip(agent)),
     }
     cells = tuple(by_column[column] for column in range(len(COLUMNS)))
     return cells if agent.enabled else tuple(replace(cell, muted=True) for cell in cells)
-
-
-def _target_tip(agent: Agent) -> str:
-    transport = agent.transport
-    if transport.kind == "gui":
-        onboarding = transport.onboarding
-        extra = f"; onboarding at {onboarding[0]}, {onboarding[1]}" if onboarding else "; no onboarding point"
-        return f"Chat input at {transport.chat[0]}, {transport.chat[1]} (physical pixels){extra}"
-    return {"tmux": "tmux pane (session:window.pane)", "inbox": "Folder the agent polls"}.get(transport.kind, "")
 
 
 class RosterModel(QAbstractTableModel):
@@ -133,13 +125,13 @@ class RosterModel(QAbstractTableModel):
         self._cells: list[tuple[Cell, ...]] = [self._compute(a) for a in self._agents]
 
     # -- Qt's model interface ------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._agents)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
             if role == Qt.ItemDataRole.DisplayRole:

@@ -7,16 +7,29 @@ editor windows. The windows never take focus or clicks. Besides being translucen
 to what they draw on X11 (``setMask``), so on a desktop without a compositor the rest of the screen
 still shows through instead of turning black.
 
+An agent bound to its window (``gui.roster.targets``) gets its window's outline and the point as
+computed from the window now, refreshed every second while the marks are up; when a delivery would
+be refused (or have to raise the window first) the reason is written in red next to the point.
+
 Points are stored in physical pixels; each window converts them to its own logical pixels
 (``core.roster_edit.to_local``). Esc (while the marks are up) or the toggle hides them; that Esc
 is taken by the overlay, so it does not also trigger Stop all.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, Qt, Signal, Slot
+from PySide6.QtCore import (
+    QEvent,
+    QObject,
+    QPointF,
+    QRect,
+    QRectF,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -32,36 +45,14 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QWidget
 
 from core.roster_edit import to_local
+from gui.roster.targets import Target, targets_of
+
+__all__ = ["MARK_COLOURS", "ScreenMarks", "Target", "TargetOverlay", "targets_of"]
 
 MARK_COLOURS = {"chat": QColor("#ff1744"), "onboarding": QColor("#00b0ff")}
+FRAME_COLOUR, PROBLEM_COLOUR = QColor("#ffc400"), QColor("#d50000")
 ARM = 22  # crosshair half-length in logical pixels
 HINT = "Quarterdeck targets · Esc or Ctrl+Shift+T hides them"
-
-
-@dataclass(frozen=True)
-class Target:
-    """One point to mark: whose, which point, and where (physical pixels)."""
-
-    agent_id: str
-    which: str  # chat | onboarding
-    point: tuple[int, int]
-
-    @property
-    def label(self) -> str:
-        return self.agent_id if self.which == "chat" else f"{self.agent_id} · onboarding"
-
-
-def targets_of(roster: Any) -> list[Target]:
-    """Every gui agent's chat point and, where set, onboarding point."""
-    found: list[Target] = []
-    for agent in roster.agents:
-        transport = agent.transport
-        if transport.kind != "gui":
-            continue
-        found.append(Target(agent.id, "chat", tuple(transport.chat)))
-        if transport.onboarding is not None:
-            found.append(Target(agent.id, "onboarding", tuple(transport.onboarding)))
-    return found
 
 
 class ScreenMarks(QWidget):
@@ -79,6 +70,7 @@ class ScreenMarks(QWidget):
         self.setScreen(screen)
         self.setGeometry(screen.geometry())
         self.marks: list[tuple[Target, QPointF]] = []
+        self.frames: list[tuple[Target, QRect]] = []  # window-bound agents' windows, local pixels
         self.off_screen: list[Target] = []
         font = QFont(self.font())
         font.setBold(True)
@@ -89,21 +81,28 @@ class ScreenMarks(QWidget):
         self.setGeometry(geometry)
         origin, size = (geometry.x(), geometry.y()), (geometry.width(), geometry.height())
         ratio = self.screen_ref.devicePixelRatio()
-        self.marks = []
+        self.marks, self.frames = [], []
         for target in targets:
             local = to_local(target.point, origin, size, ratio)
             if local is not None:
                 self.marks.append((target, QPointF(*local)))
+            if target.frame is not None and target.which == "chat":
+                x, y, width, height = target.frame
+                left, top = (x - origin[0]) / ratio, (y - origin[1]) / ratio
+                rect = QRect(round(left), round(top), round(width / ratio), round(height / ratio))
+                if rect.intersects(self.rect()):
+                    self.frames.append((target, rect))
         self.off_screen = off_screen
         if QGuiApplication.platformName() == "xcb":  # X11 may have no compositor: cut the window to shape
             self.setMask(self.shape_region())
         self.update()
 
     # -- drawing -------------------------------------------------------------------------------
-    def _label_rect(self, target: Target, at: QPointF) -> QRect:
+    def _label_rect(self, target: Target, at: QPointF, text: str = "", below: int = 0) -> QRect:
         metrics = QFontMetrics(self.font())
-        width, height = metrics.horizontalAdvance(target.label) + 12, metrics.height() + 6
-        rect = QRect(int(at.x()) + ARM + 4, int(at.y()) - height // 2, width, height)
+        text = text or target.label
+        width, height = metrics.horizontalAdvance(text) + 12, metrics.height() + 6
+        rect = QRect(int(at.x()) + ARM + 4, int(at.y()) - height // 2 + below * (height + 2), width, height)
         if rect.right() > self.width():  # keep the label on screen: put it left of the point
             rect.moveRight(int(at.x()) - ARM - 4)
         return rect
@@ -128,9 +127,14 @@ class ScreenMarks(QWidget):
         for target, at in self.marks:
             region = region.united(QRect(int(at.x()) - ARM - 2, int(at.y()) - ARM - 2, 2 * ARM + 5, 2 * ARM + 5))
             region = region.united(self._label_rect(target, at).adjusted(-1, -1, 1, 1))
+            if target.problem:
+                region = region.united(self._label_rect(target, at, target.problem, 1).adjusted(-1, -1, 1, 1))
+        for _target, rect in self.frames:  # only the outline: the window itself stays visible
+            outer = rect.adjusted(-3, -3, 3, 3)
+            region = region.united(QRegion(outer).subtracted(QRegion(rect.adjusted(3, 3, -3, -3))))
         return region
 
-    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+    def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         hint = self._hint_rect()
@@ -139,12 +143,17 @@ class ScreenMarks(QWidget):
         painter.drawRoundedRect(QRectF(hint), 6, 6)
         painter.setPen(QColor("#ffffff"))
         painter.drawText(hint.adjusted(12, 6, -12, -6), Qt.AlignmentFlag.AlignLeft, "\n".join(self._hint_lines()))
+        for target, rect in self.frames:
+            for pen in (QPen(QColor(0, 0, 0, 200), 4), QPen(FRAME_COLOUR, 2, Qt.PenStyle.DashLine)):
+                painter.setPen(pen)
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawRect(QRectF(rect).adjusted(-1, -1, 1, 1))
         for target, at in self.marks:
             self._draw_mark(painter, target, at)
         painter.end()
 
     def _draw_mark(self, painter: QPainter, target: Target, at: QPointF) -> None:
-        colour = MARK_COLOURS[target.which]
+        colour = MARK_COLOURS[target.which] if not target.problem else PROBLEM_COLOUR
         for pen in (QPen(QColor(255, 255, 255, 230), 4), QPen(colour, 2)):  # outline, then colour
             painter.setPen(pen)
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -161,6 +170,13 @@ class ScreenMarks(QWidget):
         painter.drawRoundedRect(QRectF(label), 4, 4)
         painter.setPen(QColor("#ffffff"))
         painter.drawText(label, Qt.AlignmentFlag.AlignCenter, target.label)
+        if target.problem:  # why a delivery would be refused, or raise the window first
+            box = self._label_rect(target, at, target.problem, 1)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(PROBLEM_COLOUR)
+            painter.drawRoundedRect(QRectF(box), 4, 4)
+            painter.setPen(QColor("#ffffff"))
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, target.problem)
 
 
 class TargetOverlay(QObject):
@@ -172,6 +188,9 @@ class TargetOverlay(QObject):
         super().__init__(parent)
         self.windows: list[ScreenMarks] = []
         self._targets: list[Target] = []
+        self._roster: Any = None
+        self._refresh = QTimer(self, interval=1000)  # window-bound targets follow their windows
+        self._refresh.timeout.connect(self._on_refresh_timeout)
         app = QGuiApplication.instance()
         app.screenAdded.connect(self._on_app_screens_changed)
         app.screenRemoved.connect(self._on_app_screens_changed)
@@ -181,7 +200,12 @@ class TargetOverlay(QObject):
         return bool(self.windows)
 
     def show_targets(self, roster: Any) -> None:
+        self._roster = roster
         self._targets = targets_of(roster)
+        if any(t.bound for t in self._targets):
+            self._refresh.start()
+        else:
+            self._refresh.stop()
         if self.windows:
             self._place()
         else:
@@ -196,6 +220,7 @@ class TargetOverlay(QObject):
         if not self.windows:
             return
         QGuiApplication.instance().removeEventFilter(self)
+        self._refresh.stop()
         for window in self.windows:
             window.close()
             window.deleteLater()
@@ -212,7 +237,7 @@ class TargetOverlay(QObject):
             first = self.windows[0]
             first.set_targets(self._targets, rest)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
         if kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress) and isinstance(event, QKeyEvent) \
                 and event.key() == Qt.Key.Key_Escape and self.visible:
@@ -221,6 +246,14 @@ class TargetOverlay(QObject):
                 self.hide_targets()
             return True
         return False
+
+    @Slot()
+    def _on_refresh_timeout(self) -> None:
+        if self.visible and self._roster is not None:
+            targets = targets_of(self._roster)
+            if targets != self._targets:
+                self._targets = targets
+                self._place()
 
     @Slot(QScreen)
     def _on_app_screens_changed(self, _screen: QScreen) -> None:

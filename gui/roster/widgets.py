@@ -41,7 +41,7 @@ class RosterTable(QTableView):
         header.setStretchLastSection(True)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         action = self._actions.get(TABLE_KEYS.get(Qt.Key(event.key()), ""))
         if action is not None and action.isEnabled() and not event.modifiers():
             action.trigger()
