@@ -17,6 +17,8 @@ DEB_PACKAGES=(
   libxcb-util1 libxcb-xfixes0 libxcb-xkb1 libxkbcommon-x11-0
   # a virtual screen, a window manager, delivery targets and clipboard tools
   xvfb xauth x11-utils jwm xterm tmux xclip xdotool
+  # XInput2 (libXi): which device a key press came from, so a person typing pauses GUI delivery
+  libxi6
   # real Chromium chat windows as GUI delivery targets, and the accessibility (AT-SPI) bus that
   # reads their inputs back; imagemagick's import takes screenshots of the whole display
   chromium at-spi2-core dbus-x11 dbus imagemagick

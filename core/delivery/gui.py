@@ -4,7 +4,9 @@ and say what the delivery proves.
 One delivery, under the machine-wide screen lock:
 
 1. Stop if the pointer sits in a fail-safe corner (``EmergencyStop``: the user's stop-all) or is
-   not where Quarterdeck last left it (``HumanActivity``: a person is using the mouse).
+   not where Quarterdeck last left it (``HumanActivity``: a person is using the mouse). Likewise
+   before the paste and before the submit keys: a person pressed keys since the click
+   (``KeyboardActivity``, ``core.delivery.keyboard``).
 2. Find the agent's window and the point to click in it (``core.delivery.windows``): refused,
    never clicked elsewhere, when the window is gone, ambiguous or stays covered.
 3. Save the user's clipboard, click the chat input (onboarding: click, new-chat keys, click the
@@ -40,11 +42,13 @@ import warnings
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+from core.delivery import keyboard
 from core.delivery.base import DeliveryError, DeliveryRequest, PermanentError, Receipt, RetryableError
 from core.delivery.clipboard import ClipboardError, ClipboardLike, ClipboardUnavailable, system_clipboard
 from core.delivery.focus import focus_probe
 from core.delivery.gui_check import point_problem
 from core.delivery.gui_verdict import DETAIL, DETAIL_READ, verdict_after_submit, watch_target
+from core.delivery.pixels import watch_pixels
 from core.delivery.pointer import SHARED_GUARD, DraftInInput, HumanActivity, PointerGuard
 from core.resilience.retry import Cancelled
 
@@ -172,6 +176,7 @@ class GuiDelivery:
             point = target.point
             self._await_focus(point, time.monotonic(), stop)
             watch, no_watch = watch_target(agent, target, self.read_back, x11=_X11)
+            pixels = None if watch is not None or self.read_back is None else watch_pixels(target, x11=_X11)
             if watch is not None and watch.draft() and not self.settings.clear_before_paste:
                 raise DraftInInput(agent, watch.draft(), point)
             try:
@@ -189,10 +194,12 @@ class GuiDelivery:
                 offer.wait_quiet(self.quiet, self.fetch_timeout)  # the pane may still be pasting
             if watch is not None:
                 watch.typed(request.text)
+            elif pixels is not None:
+                pixels.pasted()  # the input box's look must change (core.delivery.pixels)
             self._still_at(gui, point, pasted=True)
             submit = self.settings.urgent_submit_keys if request.priority == "urgent" else self.settings.submit_keys
             gui.hotkey(*submit)
-            verdict, evidence = verdict_after_submit(gui, watch, no_watch, offer, submit, agent)
+            verdict, evidence = verdict_after_submit(gui, watch, no_watch, offer, submit, agent, pixels)
         finally:
             problem = self._restore(clip, snapshot, offer)
         where = target.evidence if target.window is not None else ""
@@ -232,6 +239,7 @@ class GuiDelivery:
 
     def _click(self, gui: Any, point: tuple[int, int], stop: threading.Event) -> None:
         self._wait(self.guard.wait_before_click(point), stop)
+        self._keys = keyboard.mark() if _X11 else None  # a person's key presses count from here
         gui.click(*point)
         self.guard.clicked(point)
 
@@ -272,6 +280,7 @@ class GuiDelivery:
         actual = self._pointer(gui)
         if abs(actual[0] - point[0]) > self.guard.tolerance or abs(actual[1] - point[1]) > self.guard.tolerance:
             raise HumanActivity(point, actual, pasted=pasted)
+        keyboard.check(getattr(self, "_keys", None), point, pasted=pasted)  # KeyboardActivity: someone typed
 
     # -- health ---------------------------------------------------------------------------------
 

@@ -11,7 +11,8 @@ display (``XclipClipboard`` is the fallback). It is shared by the whole process:
   text (see ``SelectionOwner``), so the submit key never runs ahead of the paste and a clipboard
   manager reading every copy does not count.
 - ``restore(snapshot, offer)`` hands the user's content back by serving it from this process at
-  once; ``handoff_after`` seconds after the last delivery (and at exit) a detached ``xclip``, or
+  once; ``handoff_after`` seconds after the last delivery (and at exit) a running clipboard
+  manager (asked to SAVE_TARGETS, then let to own it), else a detached ``xclip``, or
   without xclip a keeper process (``core.delivery.keeper``), takes it over so it outlives us. A broadcast to eight panes therefore reads the
   user's clipboard once and spawns xclip once. If someone copied something else meanwhile, that
   newer content is left alone. A process killed before the handoff loses the saved content.
@@ -27,6 +28,7 @@ import time
 from core.delivery.clipboard import EMPTY, ClipboardError, Snapshot, XclipClipboard
 from core.delivery.keeper import hand_over
 from core.delivery.xconvert import REFUSED, TIMEOUT, Reply
+from core.delivery.xicccm import pump, save_to_manager
 from core.delivery.xselection import Contents, SelectionOwner
 
 log = logging.getLogger(__name__)
@@ -88,8 +90,9 @@ class X11Clipboard:
     """See the module docstring."""
 
     def __init__(self, *, read_timeout: float = 1.0, handoff_after: float = 1.0,
-                 display_name: str | None = None, unconfirmed: float = 0.05) -> None:
+                 display_name: str | None = None, unconfirmed: float = 0.05, manager_timeout: float = 1.0) -> None:
         self._owner = SelectionOwner(display_name=display_name, unconfirmed=unconfirmed)
+        self.manager_timeout = manager_timeout
         self.read_timeout = read_timeout
         self.handoff_after = handoff_after
         self._xclip = XclipClipboard() if shutil.which("xclip") else None
@@ -178,29 +181,51 @@ class X11Clipboard:
             raise ClipboardError("the X server did not give the clipboard back to this process")
 
     def handoff(self) -> bool:
-        """Let a detached xclip (or without it a keeper process) serve the user's content from now
-        on; True if it took it. (On the selection thread, so no delivery takes the clipboard
-        until the new owner has it.)"""
+        """Let a running clipboard manager (else a detached xclip, else a keeper process) serve
+        the user's content from now on; True if one took it. (On the selection thread, so no
+        delivery takes the clipboard until the new owner has it.)"""
         with self._lock:
             held = self._held
         if held is None or held[1].lost:
             return False
-        try:
-            if self._xclip is not None:
-                self._xclip.restore(held[0])
-            else:
-                hand_over(held[0].target or "UTF8_STRING", held[0].data)
-        except (ClipboardError, OSError) as exc:
-            log.warning("could not hand the clipboard over: %s", exc)
-            return False
         owner = self._owner
-        deadline = time.monotonic() + 2.0
-        while owner.owned() and time.monotonic() < deadline:  # xclip owns it once its child runs
-            time.sleep(0.002)
+        if self._to_manager(held[0]):
+            taken = True
+        else:
+            try:
+                if self._xclip is not None:
+                    self._xclip.restore(held[0])
+                else:
+                    hand_over(held[0].target or "UTF8_STRING", held[0].data)
+            except (ClipboardError, OSError) as exc:
+                log.warning("could not hand the clipboard over: %s", exc)
+                return False
+            deadline = time.monotonic() + 2.0
+            while owner.owned() and time.monotonic() < deadline:  # xclip owns it once its child runs
+                time.sleep(0.002)
+            taken = True
         with self._lock:
             if self._held is held:
                 self._held = None
-        return True
+        return taken
+
+    def _to_manager(self, snapshot: Snapshot) -> bool:
+        """True once a clipboard manager saved the clipboard and owns it: it takes it itself, or
+        when we let it go (the freedesktop.org spec). If nobody owns it then, we serve it again."""
+        owner = self._owner
+        if not save_to_manager(owner, self.manager_timeout):
+            return False
+        deadline = time.monotonic() + self.manager_timeout
+        if owner.owned():
+            owner.own(None)
+        while time.monotonic() < deadline:
+            now = owner._d.get_selection_owner(owner.clipboard)
+            if getattr(now, "id", now) not in (0, None) and not owner.owned():
+                log.debug("the clipboard manager took the user's clipboard")
+                return True
+            pump(owner, lambda ev: False, 0.01)
+        owner.own(snapshot_contents(snapshot))  # the manager saved it but does not serve it
+        return False
 
     @property
     def alive(self) -> bool:

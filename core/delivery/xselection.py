@@ -13,6 +13,8 @@ threads hand it work with ``call``). It knows what each paste took:
   and forgotten when their window is destroyed, so a reused window id never gets a stale chunk.
 - ``wait_taken`` can count only the reads of one X client (the window under the pointer, which
   is being pasted into): a clipboard manager reading every new copy does not count.
+- ownership is taken with a real server time, which TIMESTAMP answers; MULTIPLE converts each
+  listed target (``core.delivery.xicccm``).
 - ``SelectionClear`` (someone copied something else) marks the contents ``lost``, unless the
   server says we own the clipboard after all (the clear of an ownership already given up).
 - reading another owner's content is ``SelectionReader``'s (``reader``).
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.delivery.xconvert import SelectionReader
+from core.delivery.xicccm import answer_multiple, server_time
 from core.delivery.xthread import XThread
 
 __all__ = ["Contents", "SelectionOwner"]
@@ -76,6 +79,7 @@ class SelectionOwner:
         self.cond = threading.Condition()
         self.contents: Contents | None = None
         self._transfers: dict[tuple[int, int], _Transfer] = {}
+        self.owned_at = 0  # the server time we last took the clipboard at (TIMESTAMP answers it)
         self.reader = SelectionReader(self)
         self.x.start()
 
@@ -163,7 +167,8 @@ class SelectionOwner:
         if contents is None:
             self._release()
             return True
-        self.window.set_selection_owner(self.clipboard, self.X.CurrentTime)
+        self.owned_at = server_time(self)  # ICCCM: a real time, never CurrentTime
+        self.window.set_selection_owner(self.clipboard, self.owned_at)
         return self.owned()
 
     def _release(self) -> None:
@@ -208,15 +213,26 @@ class SelectionOwner:
                 self.cond.notify_all()
         if contents is None or contents.lost:
             prop = X.NONE
-        elif target == "TARGETS":
-            atoms = [self.atom(n) for n in ("TARGETS", *contents.targets)]
-            ev.requestor.change_property(prop, self.atom("ATOM"), 32, atoms)
-        elif target in contents.targets:
-            self._send(ev.requestor, prop, contents, *contents.targets[target])
-        else:
+        elif target == "MULTIPLE":
+            convert = lambda requestor, name, into: self._convert(requestor, name, into, contents)
+            prop = prop if ev.property != X.NONE and answer_multiple(self, ev.requestor, prop, convert) else X.NONE
+        elif not self._convert(ev.requestor, target, prop, contents):
             prop = X.NONE
         ev.requestor.send_event(event.SelectionNotify(
             time=ev.time, requestor=ev.requestor, selection=ev.selection, target=ev.target, property=prop))
+
+    def _convert(self, requestor: Any, target: str, prop: int, contents: Contents) -> bool:
+        """Write ``target`` of ``contents`` into ``requestor``'s ``prop``; False: no such target."""
+        if target == "TARGETS":
+            atoms = [self.atom(n) for n in ("TARGETS", "TIMESTAMP", "MULTIPLE", *contents.targets)]
+            requestor.change_property(prop, self.atom("ATOM"), 32, atoms)
+        elif target == "TIMESTAMP":  # when we took the clipboard (ICCCM)
+            requestor.change_property(prop, self.atom("INTEGER"), 32, [self.owned_at])
+        elif target in contents.targets:
+            self._send(requestor, prop, contents, *contents.targets[target])
+        else:
+            return False
+        return True
 
     def _send(self, requestor: Any, prop: int, contents: Contents, kind: str, data: bytes) -> None:
         incr = len(data) > CHUNK

@@ -12,12 +12,20 @@ import pytest
 
 from core.delivery.clipboard import EMPTY, ClipboardError, Snapshot
 from core.delivery.xclipboard import X11Clipboard
-from xterm_desk import clipboard_bytes, user_copies, wait_until
+from xterm_desk import clipboard_bytes, wait_until
+from xterm_desk import user_copies as _xclip_copies
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = "line one é ß 你好 🚀\n\ttabbed $HOME `x` 'q' \"d\"\nno newline at the end"
 
 pytestmark = pytest.mark.x11
+
+
+def user_copies(data: bytes, target: str | None = None) -> None:
+    """Another application copies ``data``; returns once it serves it (``xclip -i`` returns
+    before its background half owns the clipboard)."""
+    _xclip_copies(data, target)
+    wait_until(lambda: clipboard_bytes(target) == data, 5, "xclip to own the clipboard")
 
 
 @pytest.fixture
@@ -104,7 +112,7 @@ def test_a_non_text_clipboard_is_restored_with_its_format(clip):
     snapshot = clip.save()
     assert snapshot == Snapshot("image/png", png)
     clip.restore(snapshot, clip.set("text for a moment"))
-    assert clipboard_bytes("TARGETS").split() == [b"TARGETS", b"image/png"]
+    assert clipboard_bytes("TARGETS").split() == [b"TARGETS", b"TIMESTAMP", b"MULTIPLE", b"image/png"]
     assert clipboard_bytes("image/png") == png
 
 
@@ -339,3 +347,133 @@ def test_without_xclip_a_keeper_process_takes_the_users_copy_over_and_yields_to_
     user_copies(b"a newer copy")
     wait_until(lambda: not subprocess.run(["pgrep", "-f", "core.delivery.keeper"], capture_output=True).stdout,
                what="the keeper to exit once someone else copies")
+
+
+def _ask(r: Requestor, target: str, prop_data=None):
+    """``r`` asks the clipboard for ``target`` (MULTIPLE: ``prop_data``, the ATOM_PAIR list, is
+    put in its property first); the reply's (type name, format, value) or None when refused."""
+    X, d = r.X, r.d
+    if prop_data is not None:
+        r.win.change_property(r.prop, d.intern_atom("ATOM_PAIR"), 32, prop_data)
+    r.win.convert_selection(d.intern_atom("CLIPBOARD"), d.intern_atom(target), r.prop, X.CurrentTime)
+    d.flush()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if d.pending_events():
+            ev = d.next_event()
+            if ev.type == X.SelectionNotify:
+                if ev.property == X.NONE:
+                    return None
+                reply = r.win.get_property(r.prop, X.AnyPropertyType, 0, 1 << 20, delete=True)
+                return d.get_atom_name(reply.property_type), reply.format, list(reply.value)
+        time.sleep(0.001)
+    raise AssertionError("no SelectionNotify")
+
+
+def _read(r: Requestor, prop: int):
+    reply = r.win.get_property(prop, r.X.AnyPropertyType, 0, 1 << 20, delete=True)
+    value = reply.value
+    return value.encode() if isinstance(value, str) else list(value)
+
+
+def test_the_clipboard_is_taken_with_a_real_server_time_and_timestamp_answers_it(clip, requestor):
+    clip.set("timed")
+    owned_at = clip._owner.owned_at
+    assert owned_at != 0  # not CurrentTime
+    assert _ask(requestor, "TIMESTAMP") == ("INTEGER", 32, [owned_at])
+    clip.set("later")
+    assert clip._owner.owned_at >= owned_at
+    assert _ask(requestor, "TIMESTAMP") == ("INTEGER", 32, [clip._owner.owned_at])
+    assert set(_ask(requestor, "TARGETS")[2]) >= {requestor.d.intern_atom(n) for n in ("TIMESTAMP", "MULTIPLE")}
+
+
+def test_multiple_fills_each_property_and_marks_a_refused_target_none(clip, requestor):
+    d = requestor.d
+    clip.set(TEXT)
+    props = [d.intern_atom(f"MULTI_{n}") for n in range(3)]
+    targets = [d.intern_atom(n) for n in ("UTF8_STRING", "image/png", "TARGETS")]
+    pairs = [a for pair in zip(targets, props) for a in pair]
+    kind, fmt, value = _ask(requestor, "MULTIPLE", pairs)
+    assert (kind, fmt) == ("ATOM_PAIR", 32)
+    assert value == [targets[0], props[0], targets[1], 0, targets[2], props[2]]
+    assert _read(requestor, props[0]) == TEXT.encode()
+    assert d.intern_atom("UTF8_STRING") in _read(requestor, props[2])
+
+
+class FakeClipboardManager:
+    """A clipboard manager (freedesktop.org spec): owns CLIPBOARD_MANAGER; asked SAVE_TARGETS, it
+    reads the clipboard's text, says it saved it, and from then on owns and serves the clipboard."""
+
+    def __init__(self) -> None:
+        from Xlib import X
+
+        self.X, self.d = X, _display()
+        self.win = self.d.screen().root.create_window(0, 0, 1, 1, 0, X.CopyFromParent, X.InputOnly, X.CopyFromParent)
+        self.atom = self.d.intern_atom
+        self.win.set_selection_owner(self.atom("CLIPBOARD_MANAGER"), X.CurrentTime)
+        self.d.flush()
+        self.saved: bytes | None = None
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _next(self, deadline: float):
+        while time.monotonic() < deadline and not self.done.is_set():
+            if self.d.pending_events():
+                return self.d.next_event()
+            time.sleep(0.001)
+        return None
+
+    def _run(self) -> None:
+        from Xlib.protocol import event
+
+        X = self.X
+        while (ev := self._next(time.monotonic() + 30)) is not None:
+            if ev.type != X.SelectionRequest:
+                continue
+            prop = X.NONE
+            if ev.target == self.atom("SAVE_TARGETS"):
+                self.win.convert_selection(self.atom("CLIPBOARD"), self.atom("UTF8_STRING"), self.atom("SAVED"),
+                                           X.CurrentTime)
+                self.d.flush()
+                while (got := self._next(time.monotonic() + 5)) is not None and got.type != X.SelectionNotify:
+                    pass
+                value = self.win.get_property(self.atom("SAVED"), X.AnyPropertyType, 0, 1 << 20, delete=True).value
+                self.saved = value.encode() if isinstance(value, str) else bytes(value)
+                ev.requestor.change_property(ev.property, self.atom("NULL"), 32, [])
+                prop = ev.property
+                self.win.set_selection_owner(self.atom("CLIPBOARD"), X.CurrentTime)
+            elif ev.selection == self.atom("CLIPBOARD") and ev.target == self.atom("UTF8_STRING"):
+                ev.requestor.change_property(ev.property, ev.target, 8, self.saved)
+                prop = ev.property
+            ev.requestor.send_event(event.SelectionNotify(time=ev.time, requestor=ev.requestor, selection=ev.selection,
+                                                          target=ev.target, property=prop))
+            self.d.flush()
+
+    def close(self) -> None:
+        self.done.set()
+        self.thread.join(5)
+        self.d.close()
+
+
+def test_a_running_clipboard_manager_takes_the_users_copy_before_xclip_would(empty_clipboard):
+    class NoXclip:
+        def restore(self, snapshot):
+            raise AssertionError("xclip was asked although a clipboard manager runs")
+
+    manager = FakeClipboardManager()
+    clip = X11Clipboard(handoff_after=0.05, unconfirmed=5.0)
+    clip._xclip = NoXclip()
+    try:
+        user_copies("the user's copy ✓".encode())
+        snapshot = clip.save()
+        clip.restore(snapshot, clip.set("a message"))
+        assert wait_until(lambda: manager.saved is not None, 5)
+        assert manager.saved == "the user's copy ✓".encode()
+        assert wait_until(lambda: clipboard_bytes() == "the user's copy ✓".encode(), 5)
+        owner = manager.d.get_selection_owner(manager.atom("CLIPBOARD"))
+        assert owner.id == manager.win.id
+        assert clip._held is None
+    finally:
+        clip.close()
+        manager.close()

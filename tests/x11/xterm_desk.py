@@ -128,6 +128,8 @@ def user_copies(data: bytes, target: str | None = None) -> None:
     """Another application (a detached xclip) takes the clipboard with ``data``."""
     subprocess.run(["xclip", "-selection", "clipboard", "-i", *(["-t", target] if target else [])],
                    input=data, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, timeout=10)
+    # xclip -i returns before its background half owns the clipboard: wait until it serves the copy
+    wait_until(lambda: clipboard_bytes(target) == data, 5, "xclip to own the clipboard")
 
 
 def clipboard_bytes(target: str | None = None) -> bytes | None:
