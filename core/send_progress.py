@@ -173,3 +173,15 @@ class SendProgress:
         parts = [f"{counts[state]} {state}" for state in order if counts.get(state)]
         noun = "recipient" if len(self.rows) == 1 else "recipients"
         return f"{len(self.rows)} {noun}: " + ", ".join(parts)
+
+    def outcome(self) -> tuple[str, bool] | None:
+        """Once nothing is queued or in flight any more: ``("3/4 submitted · 1 typed, not submitted",
+        True)``, the second item true when any recipient did not get the message; else None."""
+        waiting = self._expected - {r.message_id for r in self.rows}  # submissions not back yet
+        if not self.rows or waiting or any(r.state in ("queued", "sending", "retrying") for r in self.rows):
+            return None
+        counts = self.counts()
+        ok = counts.pop("submitted", 0)
+        rest = [f"{n} {state}" for state, n in counts.items()]
+        bad = any(state not in ("unverified", "paused") for state in counts)
+        return " · ".join([f"{ok}/{len(self.rows)} submitted", *rest]), bad

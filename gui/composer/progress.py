@@ -94,6 +94,7 @@ class ProgressPane(QWidget):
         self._ctx = ctx
         self.model = ProgressModel(self)
         self.summary = QLabel("Nothing sent yet.")
+        self._told: tuple[str, bool] | None = None  # the outcome line already said for this send
         self.summary.setObjectName("composer-progress-summary")
         self.retry_button = QPushButton("&Retry failed")
         self.retry_button.setObjectName("composer-retry")
@@ -136,6 +137,7 @@ class ProgressPane(QWidget):
         return self.model.progress
 
     def start(self, message_ids: list[str]) -> None:
+        self._told = None
         self.model.start(message_ids)
         self._update()
 
@@ -195,6 +197,10 @@ class ProgressPane(QWidget):
 
     def _update(self) -> None:
         self.summary.setText(self.progress.summary() or "Nothing sent yet.")
+        outcome = self.progress.outcome()
+        if outcome is not None and outcome != self._told:  # the send is over: say how it ended
+            self._told = outcome
+            self.sig_reported.emit(*outcome)
         failed = len(self.progress.retryable_ids())
         self.retry_button.setEnabled(bool(failed))
         self.retry_action.setEnabled(bool(failed))

@@ -72,3 +72,15 @@ def test_stop_all_cancels_queued_rows_and_refused_messages_stop_waiting():
         "submitted ✓ 200 ms · input read back by accessibility"
     assert ProgressRow("A", "m", 1, "failed", verdict="typed_not_submitted", detail="Enter ignored").text() == \
         "typed, not submitted ✗ Enter ignored"
+
+
+def test_the_outcome_is_said_once_nothing_is_queued_or_in_flight():
+    progress = SendProgress()
+    progress.start(["m1"])
+    progress.submitted("m1", ["A", "B", "C"], [1, 2, 3])
+    assert progress.outcome() is None  # all queued
+    progress.event(ev(1, "delivered", verdict="submitted", message_id="m1", agent="A"))
+    progress.event(ev(2, "delivered", verdict="submitted", message_id="m1", agent="B"))
+    assert progress.outcome() is None  # C still queued
+    progress.event(ev(3, "failed", verdict="typed_not_submitted", message_id="m1", agent="C"))
+    assert progress.outcome() == ("2/3 submitted · 1 typed, not submitted", True)
