@@ -21,7 +21,8 @@ One delivery, under the machine-wide screen lock:
 6. With read-back: the input must now hold the text (else ``NotTyped``, safe to retry, or
    ``TypedNotSubmitted``). Press the submit keys (urgent: the urgent ones); the input must be
    empty again, else the keys are pressed once more, then ``TypedNotSubmitted``. The verdict is
-   ``submitted`` with its evidence. Without read-back the verdict is ``unverified`` and says why.
+   ``submitted`` with its evidence. Without read-back the input box's pixels (``core.delivery.pixels``)
+   may show ``submitted``; else the verdict is ``unverified`` and says why (pixels never fail one).
 7. Give the user's clipboard back.
 
 Text always goes through the clipboard: ``pyautogui.write`` drops non-ASCII characters and presses
@@ -47,8 +48,7 @@ from core.delivery.base import DeliveryError, DeliveryRequest, PermanentError, R
 from core.delivery.clipboard import ClipboardError, ClipboardLike, ClipboardUnavailable, system_clipboard
 from core.delivery.focus import focus_probe
 from core.delivery.gui_check import point_problem
-from core.delivery.gui_verdict import DETAIL, DETAIL_READ, verdict_after_submit, watch_target
-from core.delivery.pixels import watch_pixels
+from core.delivery.gui_verdict import DETAIL, DETAIL_READ, verdict_after_submit, watch_pixels, watch_target
 from core.delivery.pointer import SHARED_GUARD, DraftInInput, HumanActivity, PointerGuard
 from core.resilience.retry import Cancelled
 

@@ -32,6 +32,7 @@ __all__ = ["READ_BACK", "InputWatch", "shared_reader", "watch_input"]
 log = logging.getLogger(__name__)
 
 READ_BACK = "input read back by accessibility"
+_NO_APP = "no accessible application belongs to process"  # the reader's reason when a process has no tree
 _RECONNECT_AFTER = 10.0  # s between attempts to reach an accessibility bus that was not there
 
 _reader: Any = None
@@ -130,8 +131,8 @@ def watch_input(agent: str, pid: int | None, title: str | None = None, *, timeou
         state = reader.focused_input(pid, timeout=max(0.05, deadline - time.monotonic()))
         fits = state is not None and (not title or not state.window_title
                                       or title in state.window_title or state.window_title in title)
-        if fits or time.monotonic() >= deadline:
-            break
+        if fits or time.monotonic() >= deadline or _NO_APP in (reader.reason or ""):
+            break  # found; or out of time; or the process exposes no tree at all (no use waiting)
         time.sleep(0.01)
     if state is None:
         return None, reader.reason or "no focused input found by accessibility"

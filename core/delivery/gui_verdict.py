@@ -4,7 +4,8 @@
 bound window, else the application window under the click); ``verdict_after_submit`` turns what
 that input shows after the submit keys into ``submitted`` (it emptied: pressed once more if it
 did not at first) or ``unverified`` (no read-back, or the input could not be read afterwards),
-and raises ``TypedNotSubmitted`` when the text stays after the second press.
+and raises ``TypedNotSubmitted`` when the text stays after the second press. Without read-back, a
+``PixelWatch`` (``core.delivery.pixels``) may still make it ``submitted``, never a failure.
 """
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from typing import Any
 
 from core.delivery.base import SUBMITTED, UNVERIFIED, TypedNotSubmitted
 from core.delivery.gui_evidence import READ_BACK, InputWatch, watch_input
+from core.delivery.pixels import watch_pixels
 
-__all__ = ["DETAIL", "DETAIL_READ", "verdict_after_submit", "watch_target"]
+__all__ = ["DETAIL", "DETAIL_READ", "verdict_after_submit", "watch_pixels", "watch_target"]
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +47,27 @@ def _window_at(point: tuple[int, int], x11: bool) -> Any:
         return None
 
 
+def _by_pixels(pixels: Any, keys: str, unverified: str) -> tuple[str, str]:
+    """Without read-back: ``submitted`` when the input box's pixels changed with the paste and came
+    back to the empty look after the submit keys (``core.delivery.pixels``); otherwise still
+    ``unverified``, with what the pixels showed. Pixels never fail a delivery."""
+    if pixels is None:
+        return UNVERIFIED, unverified
+    cleared = pixels.cleared()
+    log.debug("pixel evidence: %s", pixels.cost)
+    if cleared:
+        return SUBMITTED, pixels.evidence(keys, cleared=True)
+    return UNVERIFIED, f"{unverified}; {pixels.evidence(keys, cleared=False)}"
+
+
 def verdict_after_submit(gui: Any, watch: InputWatch | None, no_watch: str, offer: Any,
-                         submit: tuple[str, ...], agent: str) -> tuple[str, str]:
+                         submit: tuple[str, ...], agent: str, pixels: Any = None) -> tuple[str, str]:
     """(verdict, evidence) once the submit keys were pressed (see the module docstring)."""
     keys = "+".join(submit)
     if watch is None:
         seen = DETAIL_READ if getattr(offer, "sees_reads", False) else DETAIL
-        return UNVERIFIED, f"{seen}; no read-back: {no_watch}" if no_watch else seen
+        unverified = f"{seen}; no read-back: {no_watch}" if no_watch else seen
+        return _by_pixels(pixels, keys, unverified)
     left = watch.submitted()
     if left is None:
         return UNVERIFIED, (f"the input held the text, then could not be read after {keys} "

@@ -349,14 +349,16 @@ class ChatWindow:
 
 class ChromiumDesk:
     """One Chromium browser (a private profile in ``folder``) with chat windows; ``close()`` ends it.
+    ``accessibility=False`` starts it the way an app without accessibility runs (its own profile).
 
     ``desk(count, kind=..., variant=...)`` opens more windows in the same browser process; each is
     moved to the next of eight slots (4 columns x 2 rows) and returned once its page reported in.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, accessibility: bool = True) -> None:
         self.folder = Path(folder)
-        self.profile = self.folder / "chromium-profile"
+        self.accessibility = accessibility  # False: no ACCESSIBILITY_ENABLED, renderer accessibility off
+        self.profile = self.folder / ("chromium-profile" if accessibility else "chromium-profile-no-a11y")
         self.server = ChatServer()
         self.windows: list[ChatWindow] = []
         self.proc: subprocess.Popen | None = None
@@ -373,11 +375,15 @@ class ChromiumDesk:
     def _launch(self, url: str) -> subprocess.Popen:
         env = {**os.environ, "ACCESSIBILITY_ENABLED": "1"}
         env.pop("NO_AT_BRIDGE", None)
+        flags = FLAGS
+        if not self.accessibility:  # an app started without accessibility: nothing to read back
+            env.pop("ACCESSIBILITY_ENABLED")
+            flags = (*(f for f in FLAGS if f != "--force-renderer-accessibility"), "--disable-renderer-accessibility")
         if self._log is None:
             self.profile.mkdir(parents=True, exist_ok=True)
-            self._log = open(self.folder / "chromium.log", "ab")  # noqa: SIM115 (closed in close())
+            self._log = open(self.profile.with_suffix(".log"), "ab")  # noqa: SIM115 (closed in close())
         return subprocess.Popen(
-            ["chromium", *FLAGS, f"--user-data-dir={self.profile}", f"--app={url}"],
+            ["chromium", *flags, f"--user-data-dir={self.profile}", f"--app={url}"],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log, env=env, start_new_session=True)
 
     def start(self, count: int = 1, kind: str = "contenteditable", variant: str = "",

@@ -27,17 +27,24 @@ def chromium_chats(tmp_path):
     yield from _chromium_desk(tmp_path)
 
 
+@pytest.fixture
+def chromium_plain(tmp_path):
+    """Like ``chromium_chats``, but the browser runs without accessibility (no
+    ``ACCESSIBILITY_ENABLED``, ``--disable-renderer-accessibility``): nothing to read back."""
+    yield from _chromium_desk(tmp_path, accessibility=False)
+
+
 @pytest.fixture(scope="module")
 def chromium_module(tmp_path_factory):
     """Like ``chromium_chats``, shared by a module's tests (Chromium takes 1-2 s to start)."""
     yield from _chromium_desk(tmp_path_factory.mktemp("chromium"))
 
 
-def _chromium_desk(folder):
+def _chromium_desk(folder, **options):
     missing = missing_chromium_tools()
     if missing:
         pytest.skip(f"missing tools: {', '.join(missing)}")
-    desk = ChromiumDesk(folder)
+    desk = ChromiumDesk(folder, **options)
     try:
         yield desk
     finally:

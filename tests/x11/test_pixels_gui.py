@@ -1,0 +1,91 @@
+"""Pixel evidence (core.delivery.pixels) for GUI deliveries into windows without accessibility
+read-back: Chromium started without accessibility, and xterm. Pixels may make a delivery
+``submitted``; they never fail one."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from core.delivery.base import DeliveryRequest
+from core.delivery.gui import GuiDelivery
+from core.delivery.pixels import band, differs, grab
+from core.delivery.pointer import PointerGuard
+from core.delivery.windows import shared_desk
+from core.models import GuiTransport
+from xterm_desk import XTERM_PASTE
+
+pytestmark = pytest.mark.x11
+
+TEXT = "Wrap up and push your branch.\n  Two spaces, é ß 你好 🚀\n$(echo hi) `x` <tag> & done"
+SEEN = "input seen on screen: changed by the paste"
+
+
+def deliver(settings, agent, text=TEXT):
+    delivery = GuiDelivery(settings, guard=PointerGuard(), agent=agent)
+    return delivery.deliver(DeliveryRequest(agent_id=agent, text=text), threading.Event())
+
+
+def assert_idle_band_looks_unchanged(point, rect):
+    """An untouched input (its caret blinking) compares as unchanged, over more than a blink."""
+    box = band(point, rect)
+    first = grab(shared_desk(), box)
+    time.sleep(0.7)
+    assert not differs(grab(shared_desk(), box), first)
+
+
+def plain(text: str) -> str:
+    return text.replace("\u00a0", " ")
+
+
+@pytest.mark.parametrize("kind", ["contenteditable", "textarea"])
+def test_without_accessibility_the_input_box_pixels_show_the_message_submitted(chromium_plain, empty_clipboard,
+                                                                               kind):
+    (window,) = chromium_plain(1, kind=kind)
+    receipt = deliver(GuiTransport(chat=window.input_point), window.name)
+    assert "read back by accessibility" not in receipt.evidence  # the app really exposes nothing
+    assert receipt.verdict == "submitted", receipt
+    assert receipt.evidence == f"{SEEN}, back to empty after enter", receipt.evidence
+    assert [plain(t) for t in window.wait_submissions(1)] == [TEXT]
+    assert window.value() == ""
+    assert_idle_band_looks_unchanged(window.input_point, window.geometry)
+
+
+def test_without_accessibility_an_input_that_ignores_enter_stays_unverified_never_failed(chromium_plain,
+                                                                                          empty_clipboard):
+    (window,) = chromium_plain(1, variant="ignore-enter")
+    receipt = deliver(GuiTransport(chat=window.input_point), window.name)  # raises nothing
+    assert receipt.verdict == "unverified", receipt
+    assert f"{SEEN}, did not clear after enter" in receipt.evidence, receipt.evidence
+    time.sleep(0.2)
+    assert window.submissions() == [] and plain(window.value()) == TEXT  # once, not twice
+    window.clear_input()
+    assert_idle_band_looks_unchanged(window.input_point, window.geometry)
+
+
+def test_without_accessibility_a_refused_paste_is_never_reported_submitted(chromium_plain, empty_clipboard):
+    (window,) = chromium_plain(1, variant="refuse-paste")
+    receipt = deliver(GuiTransport(chat=window.input_point), window.name)
+    assert receipt.verdict == "unverified", receipt
+    assert "input seen on screen: no change after the paste" in receipt.evidence, receipt.evidence
+    time.sleep(0.2)
+    assert not any(window.submissions()) and window.value() == ""  # Enter still went: an empty submission
+    box = band(window.input_point, window.geometry)
+    empty = grab(shared_desk(), box)
+    window.click_input()
+    window.type("typed by hand")
+    window.wait_value("typed by hand")
+    assert differs(grab(shared_desk(), box), empty)  # the same look check does see text arrive
+
+
+def test_an_xterm_transcript_keeps_the_text_so_the_delivery_stays_unverified(xterms, empty_clipboard):
+    (term,) = xterms(1)
+    point = (term.x + term.width // 2, term.y + 8)  # the first row, where cat's echo lands
+    text = "hello from the captain, é ß 你好\nsecond line"
+    receipt = deliver(GuiTransport(chat=point, paste_keys=XTERM_PASTE), "Agent-1", text)
+    assert receipt.verdict == "unverified", receipt
+    assert f"{SEEN}, did not clear after enter" in receipt.evidence, receipt.evidence
+    assert term.wait_for(text.encode() + b"\n") == text.encode() + b"\n"
+    assert_idle_band_looks_unchanged((term.x + term.width // 2, term.y + term.height - 8),
+                                     (term.x, term.y, term.width, term.height))
