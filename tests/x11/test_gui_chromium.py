@@ -150,3 +150,30 @@ def test_a_message_stored_as_a_block_per_line_is_submitted(chromium_chats, empty
     receipt = deliver(window)
     assert receipt.verdict == "submitted", receipt
     assert [text.replace("\u00a0", " ") for text in window.wait_submissions(1)] == [TEXT]
+
+
+def test_a_covered_window_is_raised_and_the_message_goes_to_it(chromium_chats, empty_clipboard):
+    one, two = chromium_chats(2, kind="textarea")
+    settings = bound(one)
+    x, y, _, _ = one.geometry
+    two.move(x, y)  # the other agent's window now lies exactly over this one
+    two.activate()
+    receipt = GuiDelivery(settings, guard=PointerGuard(), agent=one.name).deliver(
+        DeliveryRequest(agent_id=one.name, text="for the covered one"), threading.Event())
+    assert receipt.verdict == "submitted" and "raised" in receipt.detail, receipt
+    assert one.wait_submissions(1) == ["for the covered one"]
+    assert two.submissions() == [] and two.value() == ""
+
+
+def test_two_windows_matching_the_agent_are_refused_and_neither_is_typed_into(chromium_chats, empty_clipboard):
+    from core.delivery.window_match import WindowAmbiguous, nearest_anchor
+    from core.models import WindowMatch
+
+    one, two = chromium_chats(2, kind="textarea")
+    settings = GuiTransport(chat=one.input_point, window=WindowMatch(title="textarea"),  # both titles hold it
+                            chat_in_window=nearest_anchor(one.input_point, one.geometry))
+    with pytest.raises(WindowAmbiguous, match="two windows match"):
+        GuiDelivery(settings, guard=PointerGuard(), agent=one.name).deliver(
+            DeliveryRequest(agent_id=one.name, text=TEXT), threading.Event())
+    time.sleep(0.2)
+    assert one.submissions() == two.submissions() == [] and one.value() == two.value() == ""
