@@ -29,7 +29,7 @@ def register(sub) -> None:
     send.add_argument("--type", dest="msg_type", choices=["text", "onboarding"], default="text")
     send.add_argument("--sender", default="Captain")
     send.add_argument("--captain-last", action="store_true", help="deliver to captain-role agents last")
-    send.add_argument("--stagger", type=float, default=0.05, help="seconds between agents (default 0.05)")
+    send.add_argument("--stagger", type=float, default=0.05, help="at least this many seconds between the starts of two agents' deliveries (default 0.05)")
     send.add_argument("--dry-run", action="store_true", help="print what each agent would get; send nothing")
     _common(send)
     send.set_defaults(func=cmd_send)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -94,6 +95,7 @@ class Dispatcher:
         self.resume_everywhere = self.stopping.resume_everywhere  # record a resume-all
         self._wake = threading.Event()
         self._last_agent: str | None = None
+        self._last_start = 0.0  # time.monotonic() when the last delivery began
         self._skip_transports = skip_transports
         self.gui_paused: str | None = None  # why GUI delivery waits for the captain, if it does
         self.desk_return = desk_return if desk_return is not None else DeskReturn()
@@ -176,8 +178,11 @@ class Dispatcher:
             return None
         self.desk_return.claimed(task.transport)
         if self._last_agent not in (None, task.agent_id) and self.stagger > 0:
-            self._stop.wait(self.stagger)
+            # the stagger spaces the starts of two agents' deliveries: a delivery that took longer
+            # (a GUI one waits for the pane) has spaced them already
+            self._stop.wait(max(0.0, self._last_start + self.stagger - time.monotonic()))
         self._last_agent = task.agent_id
+        self._last_start = time.monotonic()
         self._emit(task, "sending")
         try:
             return self._deliver(task)

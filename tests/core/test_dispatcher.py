@@ -201,3 +201,30 @@ def test_run_returns_as_soon_as_until_holds_even_with_work_queued(store):
         submit(store, roster, msg())
     d.run(until=lambda: len(t.sent) >= 1)
     assert len(t.sent) == 1 and store.counts_by_state()["queued"] == 2
+
+
+class Slow(DryRunDelivery):
+    """A delivery that takes ``seconds`` (as a GUI one waits for its pane), noting when it began."""
+
+    def __init__(self, seconds: float, starts: list[float]) -> None:
+        super().__init__()
+        self.seconds, self.starts = seconds, starts
+
+    def deliver(self, request, stop):
+        self.starts.append(time.monotonic())
+        time.sleep(self.seconds)
+        return super().deliver(request, stop)
+
+
+@pytest.mark.parametrize(("takes", "gap_at_least", "gap_at_most"), [(0.0, 0.5, 5.0), (0.6, 0.6, 0.95)])
+def test_the_stagger_spaces_the_starts_of_two_agents_deliveries(store, takes, gap_at_least, gap_at_most):
+    starts: list[float] = []
+    roster = roster_of("Agent-1", "Agent-2")
+    d = Dispatcher(store, roster, config=FAST, stagger=0.5,
+                   transport_factory=lambda agent: Slow(takes, starts))
+    submit(store, roster, msg(recipients=["Agent-1", "Agent-2"]))
+    drain(d)
+    gap = starts[1] - starts[0]
+    # an instant delivery is followed after the stagger; a slow one has spaced them already (waiting
+    # the stagger after it, as before, would make the gap 1.1 s)
+    assert gap_at_least <= gap <= gap_at_most, gap
