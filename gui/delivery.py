@@ -121,6 +121,17 @@ class DeliveryService(QObject):
         if stopped and everywhere:
             self._jobs.run(self.dispatcher.resume_everywhere)
 
+    def skip(self, paused: Any) -> None:
+        """Cancel the delivery GUI delivery paused on (a draft in its agent's input, say) and go on
+        with the rest; off the UI thread."""
+        reason = "skipped by the captain while GUI delivery was paused"
+
+        def done(_event: Any) -> None:
+            self.worker.notify()
+            self.sig_resumed.emit()
+
+        self._jobs.run(lambda: self.dispatcher.skip(paused, reason), done)
+
     def _resumed_elsewhere(self) -> None:
         """Another process's resume-all lifted the stop (called off the UI thread)."""
         self.worker.notify()

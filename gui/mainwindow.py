@@ -33,6 +33,7 @@ class MainWindow(QMainWindow):
     def __init__(self, ctx: Any, panels: Sequence[type[Panel]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self._paused_on: Any = None  # the paused delivery's event, while GUI delivery waits
         self.setObjectName("quarterdeck-main")
         self.setWindowTitle("Quarterdeck")
         icon = bundled_assets_dir() / "quarterdeck.svg"
@@ -78,6 +79,11 @@ class MainWindow(QMainWindow):
                                        "(sending a message also resumes)")
         self.resume_action.setEnabled(False)
         self.resume_action.triggered.connect(self._on_resume_action_triggered)
+        self.skip_action = QAction("Skip", self)
+        self.skip_action.setObjectName("action-skip")
+        self.skip_action.setToolTip("Cancel the delivery GUI delivery paused on, and go on with the others")
+        self.skip_action.setEnabled(False)
+        self.skip_action.triggered.connect(self._on_skip_action_triggered)
         self.palette_action = QAction("Command palette…", self)
         self.palette_action.setObjectName("action-palette")
         self.palette_action.setShortcut(QKeySequence("Ctrl+K"))
@@ -98,6 +104,7 @@ class MainWindow(QMainWindow):
         stop_button.setStyleSheet("QToolButton { background: #c62828; color: white; font-weight: bold;"
                                   " padding: 4px 14px; border-radius: 4px; }")
         bar.addAction(self.resume_action)
+        bar.addAction(self.skip_action)
         bar.addSeparator()
         bar.addAction(self.palette_action)
         self.toolbar = bar
@@ -214,7 +221,10 @@ class MainWindow(QMainWindow):
             self.stop_label.setText("<b style='color:#ef6c00'>GUI PAUSED</b>")
             self.stop_label.setToolTip(event.detail)
             self.resume_action.setEnabled(True)
-            self.statusBar().showMessage(f"{event.agent_id}: {event.detail} (Resume to go on)", 30_000)
+            self._paused_on = event
+            self.skip_action.setEnabled(True)
+            self.statusBar().showMessage(f"{event.agent_id}: {event.detail} (Resume to go on, Skip to leave it out)",
+                                         30_000)
 
     @Slot(int)
     def _on_delivery_stopped(self, cancelled: int) -> None:
@@ -225,9 +235,16 @@ class MainWindow(QMainWindow):
         self.ctx.delivery.resume(everywhere=True)
 
     @Slot()
+    def _on_skip_action_triggered(self) -> None:
+        if self._paused_on is not None:
+            self.ctx.delivery.skip(self._paused_on)
+
+    @Slot()
     def _on_delivery_resumed(self) -> None:
         self.stop_label.setText("")
         self.resume_action.setEnabled(False)
+        self.skip_action.setEnabled(False)
+        self._paused_on = None
 
     @Slot(str)
     def _on_ctx_status(self, text: str) -> None:

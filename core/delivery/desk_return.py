@@ -15,6 +15,7 @@ neither is touched then.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Any
 
@@ -92,6 +93,8 @@ class DeskReturn:
             return None
 
     def _look(self) -> tuple[int | None, tuple[int, int]] | None:
+        if self._pointer is None and not os.environ.get("DISPLAY"):
+            return None  # no desk to give back (a headless process, or a test's stand-in transport)
         try:
             get, _ = self._pointer_calls()
             desk = self._desk_or_none()

@@ -258,6 +258,12 @@ class Dispatcher:
             self.monitor.record_delivery(task.agent_id, False, elapsed)
         return self._emit(task, "failed", attempt=attempts, detail=reason, verdict=verdict, evidence=evidence)
 
+    def skip(self, paused: DeliveryEvent, reason: str) -> DeliveryEvent:
+        """Cancel the queued delivery a pause put back (``paused``: its event), then resume."""
+        self.store.mark_cancelled(paused.delivery_id, reason)
+        self.resume()
+        return self._emit(paused, "cancelled", detail=reason)
+
     def _pause_gui(self, task: Any, reason: str) -> DeliveryEvent:
         """Put the delivery back in the queue and hold every GUI delivery until ``resume``."""
         self.store.release(task.delivery_id)

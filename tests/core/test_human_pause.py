@@ -86,3 +86,17 @@ def test_text_pasted_before_the_person_moved_is_never_pasted_again(tmp_path):
     assert failed[0].attempt == 1 and "pasted but not submitted" in failed[0].detail
     assert desk.interrupted == 4
     assert not dispatcher.gui_paused
+
+
+def test_skip_cancels_the_paused_delivery_and_the_rest_go_on(tmp_path):
+    desk = Desk(interrupted=1)
+    store, dispatcher, inbox, events = setup(tmp_path, desk)
+    submit(store, dispatcher.roster, Message(sender="Captain", recipients=["Pane"], content="Second one."))
+    drain(dispatcher)
+    paused = next(e for e in events if e.state == "paused")
+    cancelled = dispatcher.skip(paused, "skipped by the captain")
+    assert (cancelled.state, cancelled.delivery_id) == ("cancelled", paused.delivery_id)
+    assert store.delivery(paused.delivery_id).state == "cancelled" and dispatcher.gui_paused is None
+    drain(dispatcher)
+    assert len(desk.typed) == 1 and desk.typed[0].endswith("Second one.")  # the skipped one never typed
+    assert counts(store) == {"delivered": 2, "cancelled": 1}

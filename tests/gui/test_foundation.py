@@ -137,6 +137,23 @@ def test_a_person_at_the_mouse_pauses_gui_delivery_until_resume(make_ctx, qtbot,
     assert not window.resume_action.isEnabled() and window.stop_label.text() == ""
 
 
+def test_skip_leaves_out_the_delivery_gui_delivery_paused_on(make_ctx, qtbot, transports):
+    from core.models import Agent, GuiTransport
+    from core.roster import Roster
+
+    ctx = make_ctx(Roster((Agent(id="Agent-1", transport=GuiTransport(chat=(5, 5))),)))
+    window = MainWindow(ctx, [])
+    qtbot.addWidget(window)
+    ctx.session.dispatcher._factory = lambda agent: _Interrupted(transports(agent))
+    with qtbot.waitSignal(ctx.delivery.sig_delivery_event, check_params_cb=lambda e: e.state == "paused"):
+        ctx.submit(Message(sender="Captain", recipients=["Agent-1"], content="Leave this one out."))
+    assert window.skip_action.isEnabled()
+    with qtbot.waitSignal(ctx.delivery.sig_delivery_event, check_params_cb=lambda e: e.state == "cancelled"):
+        window.skip_action.trigger()
+    qtbot.waitUntil(lambda: not window.skip_action.isEnabled() and window.stop_label.text() == "")
+    assert ctx.store.counts_by_state()["cancelled"] == 1 and not transports.sent_to("Agent-1")
+
+
 class _Interrupted:
     """Raises the GUI transport's human-activity error once, then delivers."""
 
