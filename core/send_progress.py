@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from core.store.rows import outcome
+from core.store.rows import Verdicted
 
 FINAL = frozenset({"delivered", "failed", "cancelled", "uncertain"})
 RETRYABLE = frozenset({"failed", "uncertain"})
@@ -24,7 +24,7 @@ MAX_EARLY = 1000
 
 
 @dataclass(frozen=True)
-class ProgressRow:
+class ProgressRow(Verdicted):
     agent_id: str
     message_id: str
     delivery_id: int
@@ -39,15 +39,6 @@ class ProgressRow:
     @property
     def finished(self) -> bool:
         return self.state in FINAL
-
-    @property
-    def confirmed(self) -> bool:
-        return self.verdict == "submitted"
-
-    @property
-    def outcome(self) -> str:
-        """``submitted`` / ``unverified`` for a delivered row, the failure's verdict, else the state."""
-        return outcome(self.state, self.verdict)
 
     def text(self) -> str:
         """The state as the composer shows it, e.g. ``submitted ✓ 0.42 s · input read back by

@@ -34,7 +34,7 @@ from core.models import Message
 from core.prefix import format_for_delivery
 from core.resilience import BreakerConfig, BreakerRegistry, CallNotPermitted
 from core.resilience.retry import RetryPolicy, is_retryable, run_with_resilience
-from core.store.rows import outcome
+from core.store.rows import Verdicted
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ TERMINAL = frozenset({"delivered", "failed", "cancelled", "uncertain"})
 
 
 @dataclass(frozen=True)
-class DeliveryEvent:
+class DeliveryEvent(Verdicted):
     """One step of one delivery, as the roster, the composer and the CLI show it."""
 
     delivery_id: int
@@ -54,16 +54,6 @@ class DeliveryEvent:
     latency: float | None = None
     verdict: str | None = None  # submitted | unverified (delivered); not_typed | typed_not_submitted (failed)
     evidence: str = ""
-
-    @property
-    def confirmed(self) -> bool:
-        """True only for a delivery submitted with evidence."""
-        return self.verdict == "submitted"
-
-    @property
-    def outcome(self) -> str:
-        """The state as people read it: ``submitted`` / ``unverified`` instead of "delivered"."""
-        return outcome(self.state, self.verdict)
 
 
 class Dispatcher:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
+from typing import Any
 
 
 class State(StrEnum):
@@ -35,6 +36,23 @@ def outcome(state: str, verdict: str | None) -> str:
     if state == "failed" and verdict in FAILURE_LABELS:
         return FAILURE_LABELS[verdict]
     return state
+
+
+class Verdicted:
+    """What a delivery with a ``state`` and a ``verdict`` says to people (rows, events, progress)."""
+
+    state: Any
+    verdict: str | None
+
+    @property
+    def confirmed(self) -> bool:
+        """True only for a delivery submitted with evidence."""
+        return self.verdict == "submitted"
+
+    @property
+    def outcome(self) -> str:
+        """``submitted`` / ``unverified`` for a delivered one, the failure's verdict, else the state."""
+        return outcome(self.state, self.verdict)
 RETRYABLE = frozenset({State.FAILED, State.UNCERTAIN})
 
 
@@ -96,7 +114,7 @@ class StopMark:
 
 
 @dataclass(frozen=True)
-class DeliveryRow:
+class DeliveryRow(Verdicted):
     """One delivery of one message to one agent, as recorded."""
 
     id: int
@@ -116,11 +134,6 @@ class DeliveryRow:
     retry_of: int | None
     verdict: str | None = None
     evidence: str | None = None
-
-    @property
-    def outcome(self) -> str:
-        """The state as people read it: the verdict of a finished delivery (see ``outcome``)."""
-        return outcome(self.state, self.verdict)
 
 
 @dataclass(frozen=True)
@@ -171,7 +184,7 @@ class StoredMessage:
 
 
 @dataclass(frozen=True)
-class HistoryRow:
+class HistoryRow(Verdicted):
     """One line of the history view: a delivery joined with its message."""
 
     delivery_id: int
@@ -193,10 +206,6 @@ class HistoryRow:
     latency_ms: float | None
     verdict: str | None = None
     evidence: str | None = None
-
-    @property
-    def outcome(self) -> str:
-        return outcome(self.state, self.verdict)
 
 
 @dataclass(frozen=True)
