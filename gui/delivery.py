@@ -121,6 +121,12 @@ class DeliveryService(QObject):
         if stopped and everywhere:
             self._jobs.run(self.dispatcher.resume_everywhere)
 
+    def force(self, paused: Any) -> None:
+        """Send the delivery a draft paused on anyway (the agent's input is cleared first)."""
+        self.dispatcher.force(paused)
+        self.worker.notify()
+        self.sig_resumed.emit()
+
     def skip(self, paused: Any) -> None:
         """Cancel the delivery GUI delivery paused on (a draft in its agent's input, say) and go on
         with the rest; off the UI thread."""

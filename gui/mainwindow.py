@@ -79,11 +79,10 @@ class MainWindow(QMainWindow):
                                        "(sending a message also resumes)")
         self.resume_action.setEnabled(False)
         self.resume_action.triggered.connect(self._on_resume_action_triggered)
-        self.skip_action = QAction("Skip", self)
-        self.skip_action.setObjectName("action-skip")
-        self.skip_action.setToolTip("Cancel the delivery GUI delivery paused on, and go on with the others")
-        self.skip_action.setEnabled(False)
-        self.skip_action.triggered.connect(self._on_skip_action_triggered)
+        self.skip_action, self.force_action = (self._paused_action(name, tip, act) for name, tip, act in (
+            ("Skip", "Cancel the delivery GUI delivery paused on, and go on with the others", "skip"),
+            ("Send anyway", "Send the paused delivery over the draft in its agent's input (the draft is "
+                            "cleared)", "force")))
         self.palette_action = QAction("Command palette…", self)
         self.palette_action.setObjectName("action-palette")
         self.palette_action.setShortcut(QKeySequence("Ctrl+K"))
@@ -105,6 +104,7 @@ class MainWindow(QMainWindow):
                                   " padding: 4px 14px; border-radius: 4px; }")
         bar.addAction(self.resume_action)
         bar.addAction(self.skip_action)
+        bar.addAction(self.force_action)
         bar.addSeparator()
         bar.addAction(self.palette_action)
         self.toolbar = bar
@@ -223,6 +223,7 @@ class MainWindow(QMainWindow):
             self.resume_action.setEnabled(True)
             self._paused_on = event
             self.skip_action.setEnabled(True)
+            self.force_action.setEnabled("holds a draft" in event.detail)
             self.statusBar().showMessage(f"{event.agent_id}: {event.detail} (Resume to go on, Skip to leave it out)",
                                          30_000)
 
@@ -234,16 +235,18 @@ class MainWindow(QMainWindow):
     def _on_resume_action_triggered(self) -> None:
         self.ctx.delivery.resume(everywhere=True)
 
-    @Slot()
-    def _on_skip_action_triggered(self) -> None:
-        if self._paused_on is not None:
-            self.ctx.delivery.skip(self._paused_on)
+    def _paused_action(self, name: str, tip: str, act: str) -> QAction:
+        """An action on the delivery GUI delivery paused on: ``act`` names the delivery bridge's call."""
+        action = QAction(name, self, objectName=f"action-{act}", toolTip=tip, enabled=False)
+        action.triggered.connect(lambda: self._paused_on and getattr(self.ctx.delivery, act)(self._paused_on))
+        return action
 
     @Slot()
     def _on_delivery_resumed(self) -> None:
         self.stop_label.setText("")
         self.resume_action.setEnabled(False)
         self.skip_action.setEnabled(False)
+        self.force_action.setEnabled(False)
         self._paused_on = None
 
     @Slot(str)

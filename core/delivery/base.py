@@ -93,6 +93,7 @@ class DeliveryRequest:
     sender: str = ""
     recipients: tuple[str, ...] = field(default_factory=tuple)
     created_at: datetime | None = None
+    force: bool = False  # the captain chose to send over a draft found in the agent's input (it is cleared)
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,7 @@ class Dispatcher:
         self._wake = threading.Event()
         self._last_agent: str | None = None
         self._last_start = 0.0  # time.monotonic() when the last delivery began
+        self._forced: set[int] = set()  # deliveries the captain sends over a draft
         self._skip_transports = skip_transports
         self.gui_paused: str | None = None  # why GUI delivery waits for the captain, if it does
         self.desk_return = desk_return if desk_return is not None else DeskReturn()
@@ -190,7 +191,9 @@ class Dispatcher:
         request = DeliveryRequest(
             agent_id=agent.id, text=self._final_text(task, content, agent.id), priority=task.priority,
             onboarding=task.type == "onboarding", message_id=task.message_id, sender=task.sender,
-            recipients=tuple(task.recipients), created_at=task.message_created_at)
+            recipients=tuple(task.recipients), created_at=task.message_created_at,
+            force=task.delivery_id in self._forced)
+        self._forced.discard(task.delivery_id)
         transport = self._transport(agent)
         attempts: list[datetime] = []
 
@@ -247,6 +250,11 @@ class Dispatcher:
         if self.monitor is not None and attempts:
             self.monitor.record_delivery(task.agent_id, False, elapsed)
         return self._emit(task, "failed", attempt=attempts, detail=reason, verdict=verdict, evidence=evidence)
+
+    def force(self, paused: DeliveryEvent) -> None:
+        """Deliver the delivery a draft paused on anyway: its agent's input is cleared first."""
+        self._forced.add(paused.delivery_id)
+        self.resume()
 
     def skip(self, paused: DeliveryEvent, reason: str) -> DeliveryEvent:
         """Cancel the queued delivery a pause put back (``paused``: its event), then resume."""

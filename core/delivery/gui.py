@@ -1,5 +1,4 @@
-"""Deliver into a chat pane of a GUI editor (Cursor, VS Code) by clicking its input and pasting,
-and say what the delivery proves.
+"""Deliver into a GUI chat pane (Cursor, VS Code) by clicking and pasting; say what that proves.
 
 One delivery, under the machine-wide screen lock:
 
@@ -13,7 +12,7 @@ One delivery, under the machine-wide screen lock:
    onboarding input), and wait until the clicked window has the keyboard focus.
 4. Read the input back over accessibility where the window's application exposes it
    (``core.delivery.gui_evidence``). Text already there is a person's draft: the delivery
-   pauses (``DraftInInput``), nothing is typed.
+   pauses (``DraftInInput``), nothing is typed; unless the captain forces it (it is cleared).
 5. Put the text on the clipboard and press the paste keys; wait until the pane has read the
    text (X11: the clipboard owner sees the read) and then until it stops asking for the clipboard
    for a quiet moment: Chromium keeps asking while its paste is in progress and drops the paste
@@ -177,7 +176,8 @@ class GuiDelivery:
             self._await_focus(point, time.monotonic(), stop)
             watch, no_watch = watch_target(agent, target, self.read_back, x11=_X11)
             pixels = None if watch is not None or self.read_back is None else watch_pixels(target, x11=_X11)
-            if watch is not None and watch.draft() and not self.settings.clear_before_paste:
+            clear = self.settings.clear_before_paste or (request.force and watch is not None and bool(watch.draft()))
+            if watch is not None and watch.draft() and not clear:
                 raise DraftInInput(agent, watch.draft(), point)
             try:
                 offer = clip.set(request.text)
@@ -186,7 +186,7 @@ class GuiDelivery:
             except ClipboardError as exc:
                 raise RetryableError(f"could not set the clipboard: {exc}") from exc
             self._still_at(gui, point, pasted=False)
-            if self.settings.clear_before_paste:
+            if clear:
                 gui.hotkey("ctrl", "a")
                 gui.press("delete")
             self._paste(gui, offer, point)

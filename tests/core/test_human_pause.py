@@ -100,3 +100,32 @@ def test_skip_cancels_the_paused_delivery_and_the_rest_go_on(tmp_path):
     drain(dispatcher)
     assert len(desk.typed) == 1 and desk.typed[0].endswith("Second one.")  # the skipped one never typed
     assert counts(store) == {"delivered": 2, "cancelled": 1}
+
+
+class Drafted:
+    """A GUI transport whose agent's input holds a draft: it types only when the captain forces it."""
+
+    kind = "gui"
+
+    def __init__(self) -> None:
+        self.typed: list[str] = []
+
+    def deliver(self, request, stop):
+        from core.delivery.pointer import DraftInInput
+
+        if not request.force:
+            raise DraftInInput("Pane", "half a thought", (10, 10))
+        self.typed.append(request.text)
+        return Receipt("gui", UNVERIFIED, "typed over the cleared draft")
+
+
+def test_send_anyway_delivers_the_delivery_a_draft_paused_on(tmp_path):
+    desk = Drafted()
+    store, dispatcher, _, events = setup(tmp_path, desk)
+    drain(dispatcher)
+    paused = next(e for e in events if e.state == "paused")
+    assert "holds a draft" in paused.detail and not desk.typed
+    dispatcher.force(paused)
+    drain(dispatcher)
+    assert desk.typed and desk.typed[0].endswith("Rebase on main.")
+    assert counts(store) == {"delivered": 2}

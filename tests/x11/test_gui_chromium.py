@@ -177,3 +177,14 @@ def test_two_windows_matching_the_agent_are_refused_and_neither_is_typed_into(ch
             DeliveryRequest(agent_id=one.name, text=TEXT), threading.Event())
     time.sleep(0.2)
     assert one.submissions() == two.submissions() == [] and one.value() == two.value() == ""
+
+
+def test_sent_anyway_the_draft_is_cleared_and_only_the_message_is_submitted(chromium_chats, empty_clipboard):
+    (window,) = chromium_chats(1, kind="contenteditable")
+    window.click_input()
+    window.type("half-typed thought")
+    window.wait_value("half-typed thought")
+    delivery = GuiDelivery(GuiTransport(chat=window.input_point), guard=PointerGuard(), agent=window.name)
+    receipt = delivery.deliver(DeliveryRequest(agent_id=window.name, text=TEXT, force=True), threading.Event())
+    assert receipt.verdict == "submitted", receipt
+    assert [s.replace("\u00a0", " ") for s in window.wait_submissions(1)] == [TEXT]
