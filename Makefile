@@ -9,6 +9,8 @@ run: bootstrap
 	.venv/bin/quarterdeck $(ARGS)
 
 test: bootstrap
+	@# the real agent CLIs tests/core/test_tmux_real_agents.py delivers to (those tests skip without them)
+	@scripts/install-agent-clis.sh || echo "make test: installing the agent CLIs failed; their tmux tests will skip" >&2
 	.venv/bin/lint-imports
 	scripts/with-xvfb.sh $(PY) -m pytest -p no:cacheprovider --cov --cov-report=term $(PYTEST_ARGS)
 

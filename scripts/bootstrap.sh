@@ -72,8 +72,3 @@ setup_venv() {
 
 install_debian_packages
 setup_venv
-
-# The real agent CLIs tests/core/test_tmux_real_agents.py delivers to (those tests skip without them).
-if command -v npm >/dev/null; then
-  scripts/install-agent-clis.sh || echo "bootstrap: installing the agent CLIs failed; their tmux tests will skip" >&2
-fi
