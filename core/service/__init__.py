@@ -136,6 +136,9 @@ class DeliveryWorker:
         if not self.alive:
             reason = "stopping" if self._stop.is_set() else "the delivery worker is not running"
             return Health(Status.DOWN, {**details, "reason": reason})
+        if self.dispatcher.gui_paused:  # other transports go on; GUI agents wait for the captain
+            return Health(Status.DEGRADED, {
+                **details, "reason": f"GUI delivery paused until you resume: {self.dispatcher.gui_paused}"})
         return Health(Status.UP, details)
 
 

@@ -226,3 +226,19 @@ def test_worker_reports_stop_all_as_out_of_service(store):
         assert worker.join(WAIT)
     with pytest.raises(RuntimeError):
         worker.start()
+
+
+def test_worker_reports_a_gui_pause_as_degraded_with_its_reason(store):
+    dispatcher = Dispatcher(store, roster_of("Agent-1"), config=FAST, stagger=0,
+                            transport_factory=lambda agent: DryRunDelivery())
+    worker = DeliveryWorker(dispatcher, idle_wait=0.05)
+    worker.start()
+    try:
+        dispatcher.gui_paused = "Agent-2's input holds a draft"
+        health = worker.health()
+        assert health.status == "DEGRADED" and "Agent-2's input holds a draft" in health.details["reason"]
+        dispatcher.resume()
+        assert worker.health().status == "UP"
+    finally:
+        worker.request_stop()
+        assert worker.join(WAIT)
