@@ -63,15 +63,20 @@ def detect_screens(display_name: str | None = None) -> list[ScreenRect]:
     if disp is None:
         return []
     try:
-        screens = _randr_screens(disp)
-        if not screens:
-            geometry = disp.screen().root.get_geometry()
-            screens = [ScreenRect(0, 0, geometry.width, geometry.height, "root")]
-        return screens
+        return screens_of(disp)
     except (xerror.XError, OSError):
         return []
     finally:
         disp.close()
+
+
+def screens_of(disp) -> list[ScreenRect]:
+    """The active monitors of an open python-xlib display (RandR, else the root window)."""
+    screens = _randr_screens(disp)
+    if not screens:
+        geometry = disp.screen().root.get_geometry()
+        screens = [ScreenRect(0, 0, geometry.width, geometry.height, "root")]
+    return screens
 
 
 def _randr_screens(disp) -> list[ScreenRect]:

@@ -47,7 +47,7 @@ from core.delivery.base import DeliveryError, DeliveryRequest, PermanentError, R
 from core.delivery.clipboard import ClipboardError, ClipboardLike, ClipboardUnavailable, system_clipboard
 from core.delivery.focus import focus_probe
 from core.delivery.gui_check import point_problem
-from core.delivery.gui_verdict import DETAIL, DETAIL_READ, verdict_after_submit, watch_pixels, watch_target
+from core.delivery.gui_verdict import DETAIL, DETAIL_READ, verdict_after_submit, watch_target
 from core.delivery.pointer import SHARED_GUARD, DraftInInput, HumanActivity, PointerGuard
 from core.resilience.retry import Cancelled
 
@@ -174,8 +174,7 @@ class GuiDelivery:
             target = self._focus(gui, request, agent, stop)
             point = target.point
             self._await_focus(point, time.monotonic(), stop)
-            watch, no_watch = watch_target(agent, target, self.read_back, x11=_X11)
-            pixels = None if watch is not None or self.read_back is None else watch_pixels(target, x11=_X11)
+            watch, no_watch, pixels = watch_target(agent, target, self.read_back, x11=_X11)
             clear = self.settings.clear_before_paste or (request.force and watch is not None and bool(watch.draft()))
             if watch is not None and watch.draft() and not clear:
                 raise DraftInInput(agent, watch.draft(), point)
@@ -190,8 +189,8 @@ class GuiDelivery:
                 gui.hotkey("ctrl", "a")
                 gui.press("delete")
             self._paste(gui, offer, point)
-            if offer is not None and hasattr(offer, "wait_quiet"):
-                offer.wait_quiet(self.quiet, self.fetch_timeout)  # the pane may still be pasting
+            if offer is not None:  # the pane may still be pasting: the clipboard must not change yet
+                offer.wait_quiet(self.quiet, self.fetch_timeout)
             if watch is not None:
                 watch.typed(request.text)
             elif pixels is not None:

@@ -14,9 +14,9 @@ from typing import Any
 
 from core.delivery.base import SUBMITTED, UNVERIFIED, TypedNotSubmitted
 from core.delivery.gui_evidence import READ_BACK, InputWatch, watch_input
-from core.delivery.pixels import watch_pixels
+from core.delivery.pixels import PixelWatch, watch_pixels
 
-__all__ = ["DETAIL", "DETAIL_READ", "verdict_after_submit", "watch_pixels", "watch_target"]
+__all__ = ["DETAIL", "DETAIL_READ", "verdict_after_submit", "watch_target"]
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +24,21 @@ DETAIL = "keys sent; arrival not verifiable"
 DETAIL_READ = "the window read the pasted text off the clipboard"  # X11Clipboard saw it: not proof of arrival
 
 
-def watch_target(agent: str, target: Any, read_back: Any, *, x11: bool) -> tuple[InputWatch | None, str]:
-    """A read-back watch on the agent's input, or (None, why not). ``read_back``: "auto" (the
-    shared accessibility reader), None (off), or a reader."""
+def watch_target(agent: str, target: Any, read_back: Any, *,
+                 x11: bool) -> tuple[InputWatch | None, str, PixelWatch | None]:
+    """(a read-back watch on the agent's input or None, why not, a pixel watch where there is no
+    read-back). ``read_back``: "auto" (the shared accessibility reader), None (off: no evidence
+    at all), or a reader. The window is found once, for both."""
     if read_back is None:
-        return None, "read-back is off for this agent"
+        return None, "read-back is off for this agent", None
     window = target.window if target.window is not None else _window_at(target.point, x11)
     if window is None:
-        return None, "no application window under the click"
-    return watch_input(agent, window.pid, window.title or None, reader=None if read_back == "auto" else read_back)
+        watch, why = None, "no application window under the click"
+    else:
+        watch, why = watch_input(agent, window.pid, window.title or None,
+                                 reader=None if read_back == "auto" else read_back)
+    pixels = watch_pixels(target.point, window) if watch is None and x11 else None
+    return watch, why, pixels
 
 
 def _window_at(point: tuple[int, int], x11: bool) -> Any:

@@ -179,22 +179,20 @@ class PixelWatch:
         return f"{self.grabs} grabs, {self.grab_seconds * 1000:.1f} ms"
 
 
-def watch_pixels(target: Any, *, x11: bool) -> PixelWatch | None:
-    """A ``PixelWatch`` on the band around ``target.point`` (a ``windows.Target``) in the agent's
-    window (else the window topmost there), or None where no screen can be read."""
-    if not x11:
-        return None
+def watch_pixels(point: tuple[int, int], window: Any) -> PixelWatch | None:
+    """A ``PixelWatch`` on the band around ``point`` in ``window`` (the agent's, or the one the
+    click reached; None: the band is clipped to the screen only), or None where no screen can be
+    read or the window is a terminal."""
+    if window is not None and window.wm_class[1].lower() in TERMINALS:
+        return None  # a terminal's input never clears after Enter: its output scrolls instead
     try:
         from core.delivery.windows import shared_desk
 
         desk = shared_desk()
-        window = target.window if target.window is not None else desk.topmost_at(target.point)
-        if window is not None and window.wm_class[1].lower() in TERMINALS:
-            return None  # a terminal's input never clears after Enter: its output scrolls instead
         screen = desk.display.screen()
-        box = band(target.point, window.rect if window is not None else None,
+        box = band(point, window.rect if window is not None else None,
                    (screen.width_in_pixels, screen.height_in_pixels))
         return PixelWatch(desk, box) if box is not None else None
     except Exception as exc:  # no display, no numpy, an X error on a window that just closed
-        log.debug("no pixel watch at %s: %s", target.point, exc)
+        log.debug("no pixel watch at %s: %s", point, exc)
         return None

@@ -13,8 +13,8 @@ or not the submit key takes effect, so seeing it proves only that it was typed:
 1. Typed: the message's last lines show in the pane (wrapped lines joined, the last 1000 lines of
    history) more often than before the paste, or end right at the cursor, or the agent's
    placeholder for a long paste appears. The window only moves forward, so an old copy can scroll
-   out of it but never into it. Nothing within the profile's bound: ``NotTyped`` (retryable; the
-   submit key was not pressed).
+   out of it but never into it. Nothing within the profile's bound: a permanent failure (the
+   submit key is not pressed, and the text, which may yet show up, is never pasted again).
 2. Submitted: after the profile's pause the submit key is pressed on its own and the input is read
    back (:mod:`core.delivery.tmux_verdict`) until it no longer ends with the message. While the
    message stays there the key is pressed again, up to the profile's count; then
@@ -172,11 +172,11 @@ class TmuxDelivery:
         typed = self._await_typed(pane.id, depth, needle, placeholders, before, profile, started, stop)
         if isinstance(typed, Receipt):
             return typed
-        if typed is None:
-            raise NotTyped(
-                f"nothing showed in {where} within {profile.typed_within:g} s of the paste "
-                f"({profile.kind} profile); the submit key was not pressed",
-                evidence=f"text not seen in the pane within {profile.typed_within:g} s")
+        if typed is None:  # pasted, but never seen: it may still show up, so it is never pasted again
+            raise PermanentError(
+                f"pasted into {where}, but nothing showed within {profile.typed_within:g} s "
+                f"({profile.kind} profile); the submit key was not pressed and the text is not pasted "
+                "again: look at the pane")
         seen = f"{typed.what} {typed.seconds:.2f} s after the paste"
         if profile.pause and stop.wait(profile.pause) or stop.is_set():
             raise TypedNotSubmitted(
@@ -247,7 +247,7 @@ class TmuxDelivery:
                        "the cursor is not at the message, so the input could not be read"
                        if not state.at_cursor else "the input could not be read after the submit key")
                 return Receipt(self.kind, UNVERIFIED, why,
-                               f"{where}, {profile.kind} profile: {seen}; submit key pressed once; {why}")
+                               f"{where}, {profile.kind} profile: {seen}; submit key pressed {press} time(s); {why}")
         raise TypedNotSubmitted(
             f"TYPED, NOT SUBMITTED: the message is still in the input of {where} after {presses} "
             f"press(es) of {' '.join(keys)} ({profile.kind} profile); it will not be pasted again: "

@@ -123,18 +123,23 @@ class TmuxClient:
                 "display-message -p qd-pane-dead",
                 f"paste-buffer -d -p -b {buffer} -t {pane}",
             )
-        except (PermanentError, RetryableError):
-            self._drop_buffer(buffer)
-            raise
+        except (PermanentError, RetryableError) as exc:
+            # paste-buffer -d deletes the buffer once it pasted: still there means nothing was typed
+            if self._drop_buffer(buffer) or not exc.retryable:
+                raise
+            raise PermanentError(f"the paste into {self.target!r} may have happened ({exc}); "
+                                 "not pasting it again: look at the pane") from exc
         if "qd-pane-dead" in out:
             self._drop_buffer(buffer)
             raise PermanentError(f"tmux pane {self.target!r} has exited")
 
-    def _drop_buffer(self, buffer: str) -> None:
+    def _drop_buffer(self, buffer: str) -> bool:
+        """Delete ``buffer``; True if it was still there (so nothing was pasted from it)."""
         try:
             self.run("delete-buffer", "-b", buffer)
         except (PermanentError, RetryableError):
-            pass
+            return False
+        return True
 
     def press(self, pane: str, keys: tuple[str, ...]) -> None:
         """Press ``keys`` (tmux key names) on their own. The text is already in the input then, so

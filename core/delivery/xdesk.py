@@ -252,22 +252,14 @@ class Desk:
     @_guarded
     def screens(self, max_age: float = 2.0) -> list:
         """The monitors (``core.screens.ScreenRect``), from RandR, cached for ``max_age`` seconds."""
-        from core.screens import ScreenRect
+        from core.screens import ScreenRect, screens_of
 
         taken, screens = self._screens
         if screens and time.monotonic() - taken < max_age:
             return screens
-        screens = []
         try:
-            resources = self.root.xrandr_get_screen_resources_current() if self.display.has_extension("RANDR") \
-                else None
-            for crtc in resources.crtcs if resources is not None else ():
-                info = self.display.xrandr_get_crtc_info(crtc, resources.config_timestamp)
-                if info.mode and info.width and info.height:
-                    screens.append(ScreenRect(info.x, info.y, info.width, info.height))
-        except xerror.XError:  # RandR older than 1.3: the root window stands for the screens
-            screens = []
-        if not screens:
+            screens = screens_of(self.display)
+        except xerror.XError:  # a CRTC that changed under us: the root window stands for the screens
             geometry = self.root.get_geometry()
             screens = [ScreenRect(0, 0, geometry.width, geometry.height, "root")]
         self._screens = (time.monotonic(), screens)

@@ -159,6 +159,9 @@ class SelectionOwner:
 
     def own(self, contents: Contents | None) -> bool:
         """Offer ``contents`` (None: give the clipboard up); True when the server made us owner."""
+        # the time first: getting it handles queued events, and a late request of the last paste
+        # must still be answered with the last contents, not these
+        owned_at = server_time(self) if contents is not None else None
         with self.cond:
             if self.contents is not None:
                 self.contents.lost = True
@@ -167,7 +170,7 @@ class SelectionOwner:
         if contents is None:
             self._release()
             return True
-        self.owned_at = server_time(self)  # ICCCM: a real time, never CurrentTime
+        self.owned_at = owned_at  # ICCCM: a real time, never CurrentTime
         self.window.set_selection_owner(self.clipboard, self.owned_at)
         return self.owned()
 

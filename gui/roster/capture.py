@@ -77,7 +77,6 @@ class PointCapture(QObject):
     """One countdown at a time; ``start`` while one runs restarts it for the new target."""
 
     sig_ticked = Signal(int)  # seconds left (emitted at the start and every second)
-    sig_captured = Signal(object)  # (x, y) in physical pixels
     sig_located = Signal(object)  # a Captured: the same point with the window under it
     sig_cancelled = Signal()
 
@@ -120,7 +119,6 @@ class PointCapture(QObject):
         self._timer.stop()
         point = (self._pointer or pointer_position)()
         point = (int(point[0]), int(point[1]))
-        self.sig_captured.emit(point)
         self.sig_located.emit((self._locate or window_under)(point))
 
 

@@ -17,6 +17,7 @@ is taken by the overlay, so it does not also trigger Stop all.
 """
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from PySide6.QtCore import (
@@ -183,14 +184,17 @@ class TargetOverlay(QObject):
     """The marks on all screens, shown and hidden together; follows screens coming and going."""
 
     sig_visibility_changed = Signal(bool)
+    sig_targets_read = Signal(object)  # (roster, targets): read off the UI thread (X round trips)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.windows: list[ScreenMarks] = []
         self._targets: list[Target] = []
         self._roster: Any = None
+        self._reading = False
         self._refresh = QTimer(self, interval=1000)  # window-bound targets follow their windows
         self._refresh.timeout.connect(self._on_refresh_timeout)
+        self.sig_targets_read.connect(self._on_targets_read)
         app = QGuiApplication.instance()
         app.screenAdded.connect(self._on_app_screens_changed)
         app.screenRemoved.connect(self._on_app_screens_changed)
@@ -249,11 +253,28 @@ class TargetOverlay(QObject):
 
     @Slot()
     def _on_refresh_timeout(self) -> None:
-        if self.visible and self._roster is not None:
-            targets = targets_of(self._roster)
-            if targets != self._targets:
-                self._targets = targets
-                self._place()
+        """Look at the bound agents' windows again, on a thread of its own: the X server (and a
+        delivery holding the desk) must never hold up the panel."""
+        if not (self.visible and self._roster is not None) or self._reading:
+            return
+        self._reading, roster = True, self._roster
+
+        def read() -> None:
+            targets = None
+            try:
+                targets = targets_of(roster)
+            finally:
+                self.sig_targets_read.emit((roster, targets))
+
+        threading.Thread(target=read, name="targets-read", daemon=True).start()
+
+    @Slot(object)
+    def _on_targets_read(self, read: tuple[Any, list[Target] | None]) -> None:
+        self._reading = False
+        roster, targets = read
+        if self.visible and roster is self._roster and targets is not None and targets != self._targets:
+            self._targets = targets
+            self._place()
 
     @Slot(QScreen)
     def _on_app_screens_changed(self, _screen: QScreen) -> None:

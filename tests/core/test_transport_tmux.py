@@ -276,14 +276,14 @@ def test_urgent_messages_use_the_urgent_submit_key(server):
 # -- nothing reached the input: never submitted --------------------------------------------------
 
 
-def test_a_program_deaf_at_start_is_not_typed_then_a_retry_submits_once(server):
+def test_a_paste_never_seen_is_not_retried_and_a_resend_by_hand_submits_once(server):
     pane, out = server.chat_pane("deaf", "--deaf", "2")
-    with pytest.raises(NotTyped, match="nothing showed") as raised:
+    with pytest.raises(PermanentError, match="not pasted again") as raised:
         deliver(pane, server, "hello agent", submit={"typed_within": 0.5})
-    assert raised.value.verdict == "not_typed"
+    assert not raised.value.retryable  # it was pasted: it may still show up, so no automatic retry
     wait_until(lambda: server.prompt_shown(pane))
     assert submissions(out) == []
-    receipt = deliver(pane, server, "hello agent")
+    receipt = deliver(pane, server, "hello agent")  # the captain's own resend
     assert receipt.verdict == SUBMITTED, receipt.detail
     assert submissions(out) == ["hello agent"]
 
@@ -295,11 +295,12 @@ def test_a_readiness_wait_lets_a_deaf_program_start_first(server):
     assert submissions(out) == ["hello agent"]
 
 
-def test_a_pane_that_shows_nothing_is_not_typed_and_gets_no_submit_key(server):
+def test_a_pane_that_shows_nothing_gets_no_submit_key_and_no_second_paste(server):
     pane, got = server.program("sink.py", "sink")
-    with pytest.raises(NotTyped):
+    with pytest.raises(PermanentError, match="not pasted again") as raised:
         deliver(pane, server, "anyone there?", submit={"typed_within": 0.4})
-    assert b"anyone there?" in got.read_bytes()
+    assert not raised.value.retryable
+    assert got.read_bytes().count(b"anyone there?") == 1  # it did arrive, unseen: a retry would double it
     assert not got.read_bytes().endswith(b"\r"), "the submit key was pressed for an unseen paste"
 
 

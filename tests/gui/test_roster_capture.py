@@ -127,5 +127,9 @@ def test_overlay_outlines_the_window_and_marks_the_point_computed_from_it(qapp, 
         assert image.pixelColor(670 + 15, 430) == MARK_COLOURS["chat"]  # the crosshair at the computed point
         assert image.pixelColor(420 + 15, 300) == PROBLEM_COLOUR  # a refused target is red
         assert overlay._refresh.isActive()  # window-bound targets follow their windows
+        looks["Agent-2"] = Preview((420, 300), None, "Agent-2's window is covered", covered=True)
+        with qtbot.waitSignal(overlay.sig_targets_read):  # read off the UI thread, then shown
+            overlay._on_refresh_timeout()
+        assert [t.problem for t in overlay._targets][1] == "Agent-2's window is covered"
     finally:
         overlay.hide_targets()

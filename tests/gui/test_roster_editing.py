@@ -161,9 +161,9 @@ def test_capture_counts_down_then_stores_the_pointer(make_ctx, qtbot, tmp_path):
     assert panel.capture_bar.isVisible() and "taking it in 2" in panel.capture_bar.label.text()
     assert not panel.actions_by_name["capture_chat"].isEnabled()  # one capture at a time
     QCursor.setPos(QPoint(333, 222))  # the offscreen platform keeps a pointer position
-    with qtbot.waitSignal(panel.editor.capture.sig_captured, timeout=4000) as captured:
+    with qtbot.waitSignal(panel.editor.capture.sig_located, timeout=4000) as captured:
         pass
-    assert ticks == [2, 1] and captured.args == [(333, 222)]
+    assert ticks == [2, 1] and captured.args[0].point == (333, 222)
     qtbot.waitUntil(lambda: panel.model.index(0, TARGET).data() == "333, 222")
     assert saved(panel).get("Agent-1").transport.chat == (333, 222)
     assert not panel.capture_bar.isVisible()
