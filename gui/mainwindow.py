@@ -13,18 +13,14 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QToolBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
 
 from core.resources import bundled_assets_dir
-from core.service import service_health
 from gui.palette import CommandPalette
 from gui.panel import Panel, PanelScroll
+from gui.window_status import WindowStatus
 
 log = logging.getLogger(__name__)
-
-STATUS_COLOURS = {"UP": "#2e7d32", "DEGRADED": "#f9a825", "DOWN": "#c62828", "OUT_OF_SERVICE": "#ef6c00",
-                  "UNKNOWN": "#757575"}
-
 
 SHORT_SCREEN_PX = 900  # below this available height, fewer panels share the left column by default
 
@@ -33,7 +29,6 @@ class MainWindow(QMainWindow):
     def __init__(self, ctx: Any, panels: Sequence[type[Panel]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self._paused_on: Any = None  # the paused delivery's event, while GUI delivery waits
         self.setObjectName("quarterdeck-main")
         self.setWindowTitle("Quarterdeck")
         icon = bundled_assets_dir() / "quarterdeck.svg"
@@ -57,32 +52,12 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self.palette_dialog = CommandPalette(self)
         self._restore()
-        ctx.delivery.sig_halted.connect(self._on_delivery_halted)
-        ctx.delivery.sig_serving.connect(self._refresh_status)  # not "DOWN" until the next tick
-        ctx.delivery.sig_stopped.connect(self._on_delivery_stopped)
-        ctx.delivery.sig_resumed.connect(self._on_delivery_resumed)
-        ctx.delivery.sig_delivery_event.connect(self._on_delivery_event)
-        ctx.sig_status.connect(self._on_ctx_status)
 
     # -- building ----------------------------------------------------------------------------
     def _build_actions(self) -> None:
-        self.stop_action = QAction("Stop all", self)
-        self.stop_action.setObjectName("action-stop-all")
-        self.stop_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
-        self.stop_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.stop_action.setToolTip("Stop every delivery now, in every Quarterdeck process on this outbox, "
-                                    "and cancel the queue (Esc)")
-        self.stop_action.triggered.connect(self.ctx.delivery.stop_all)
-        self.resume_action = QAction("Resume", self)
-        self.resume_action.setObjectName("action-resume")
-        self.resume_action.setToolTip("Deliver again after Stop all, here and in every Quarterdeck process it stopped "
-                                       "(sending a message also resumes)")
-        self.resume_action.setEnabled(False)
-        self.resume_action.triggered.connect(self._on_resume_action_triggered)
-        self.skip_action, self.force_action = (self._paused_action(name, tip, act) for name, tip, act in (
-            ("Skip", "Cancel the delivery GUI delivery paused on, and go on with the others", "skip"),
-            ("Send anyway", "Send the paused delivery over the draft in its agent's input (the draft is "
-                            "cleared)", "force")))
+        self.status = WindowStatus(self, self.ctx)
+        self.stop_action, self.resume_action = self.status.stop_action, self.status.resume_action
+        self.skip_action, self.force_action = self.status.skip_action, self.status.force_action
         self.palette_action = QAction("Command palette…", self)
         self.palette_action.setObjectName("action-palette")
         self.palette_action.setShortcut(QKeySequence("Ctrl+K"))
@@ -165,93 +140,9 @@ class MainWindow(QMainWindow):
             view_menu.addAction(dock.toggleViewAction())
 
     def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.health_label = QLabel("Health: …")
-        self.health_label.setObjectName("status-health")
-        self.queue_label = QLabel("Queue: …")
-        self.queue_label.setObjectName("status-queue")
-        self.stop_label = QLabel("")
-        self.stop_label.setObjectName("status-stopped")
-        bar.addPermanentWidget(self.stop_label)
-        bar.addPermanentWidget(self.queue_label)
-        bar.addPermanentWidget(self.health_label)
-        self._health = service_health(self.ctx.delivery.worker, self.ctx.roster)
-        self.ctx.sig_roster_changed.connect(self._on_ctx_roster_changed)
-        self._status_timer = QTimer(self)
-        self._status_timer.setInterval(1000)
-        self._status_timer.timeout.connect(self._refresh_status)
-        self._status_timer.start()
-        self._refresh_status()
-
-    # -- status ------------------------------------------------------------------------------
-    @Slot()
-    def _refresh_status(self) -> None:
-        tree = self._health()
-        status = tree["status"]
-        score = tree.get("score")
-        score_text = "" if score is None else f" · score {score}"
-        colour = STATUS_COLOURS.get(status, "#757575")
-        self.health_label.setText(f"Health: <b style='color:{colour}'>{status}</b>{score_text}")
-        self.ctx.jobs.run(self.ctx.store.counts_by_state, self._show_counts, self._show_counts_error,
-                          owner=self)
-
-    def _show_counts(self, counts: dict[str, int]) -> None:
-        queued, sending = counts.get("queued", 0), counts.get("sending", 0)
-        uncertain = counts.get("uncertain", 0)
-        text = f"Queue: {queued} queued · {sending} sending"
-        if uncertain:
-            text += f" · <b style='color:#ef6c00'>{uncertain} uncertain</b>"
-        self.queue_label.setText(text)
-
-    def _show_counts_error(self, error: BaseException) -> None:
-        self.queue_label.setText(f"Queue: unavailable ({type(error).__name__})")
-
-    @Slot(object)
-    def _on_ctx_roster_changed(self, roster: Any) -> None:
-        self._health = service_health(self.ctx.delivery.worker, roster)
-
-    @Slot()
-    def _on_delivery_halted(self) -> None:
-        self.stop_label.setText("<b style='color:#c62828'>STOPPED</b>")
-        self.resume_action.setEnabled(True)
-
-    @Slot(object)
-    def _on_delivery_event(self, event: Any) -> None:
-        if event.state == "paused":
-            self.stop_label.setText("<b style='color:#ef6c00'>GUI PAUSED</b>")
-            self.stop_label.setToolTip(event.detail)
-            self.resume_action.setEnabled(True)
-            self._paused_on = event
-            self.skip_action.setEnabled(True)
-            self.force_action.setEnabled("holds a draft" in event.detail)
-            self.statusBar().showMessage(f"{event.agent_id}: {event.detail} (Resume to go on, Skip to leave it out)",
-                                         30_000)
-
-    @Slot(int)
-    def _on_delivery_stopped(self, cancelled: int) -> None:
-        self.statusBar().showMessage(f"Stop all: {cancelled} queued deliveries cancelled", 10_000)
-
-    @Slot()
-    def _on_resume_action_triggered(self) -> None:
-        self.ctx.delivery.resume(everywhere=True)
-
-    def _paused_action(self, name: str, tip: str, act: str) -> QAction:
-        """An action on the delivery GUI delivery paused on: ``act`` names the delivery bridge's call."""
-        action = QAction(name, self, objectName=f"action-{act}", toolTip=tip, enabled=False)
-        action.triggered.connect(lambda: self._paused_on and getattr(self.ctx.delivery, act)(self._paused_on))
-        return action
-
-    @Slot()
-    def _on_delivery_resumed(self) -> None:
-        self.stop_label.setText("")
-        self.resume_action.setEnabled(False)
-        self.skip_action.setEnabled(False)
-        self.force_action.setEnabled(False)
-        self._paused_on = None
-
-    @Slot(str)
-    def _on_ctx_status(self, text: str) -> None:
-        self.statusBar().showMessage(text, 10_000)
+        self.status.build_status_bar()
+        self.health_label, self.queue_label = self.status.health_label, self.status.queue_label
+        self.stop_label = self.status.stop_label
 
     # -- palette -----------------------------------------------------------------------------
     def all_commands(self) -> list[QAction]:
@@ -290,7 +181,7 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        self._status_timer.stop()
+        self.status.shutdown()
         if self._remember_layout:
             self.ctx.settings.set("window/geometry", self.saveGeometry())
             self.ctx.settings.set("window/state", self.saveState())

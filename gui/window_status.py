@@ -1,0 +1,146 @@
+"""The window's delivery controls and state: Stop all, Resume, Skip and Send anyway, and the
+status bar with overall health, queue depth and STOPPED / GUI PAUSED.
+
+Everything here follows real events from the delivery bridge (``ctx.delivery``) and the outbox's
+counts (read off the UI thread through ``ctx.jobs``); the main window only places the actions.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow
+
+from core.service import service_health
+
+STATUS_COLOURS = {"UP": "#2e7d32", "DEGRADED": "#f9a825", "DOWN": "#c62828", "OUT_OF_SERVICE": "#ef6c00",
+                  "UNKNOWN": "#757575"}
+
+
+class WindowStatus(QObject):
+    """The delivery actions of ``window`` and its status bar, kept in step with the delivery bridge."""
+
+    def __init__(self, window: QMainWindow, ctx: Any) -> None:
+        super().__init__(window)
+        self.window, self.ctx = window, ctx
+        self._paused_on: Any = None  # the paused delivery's event, while GUI delivery waits
+        self._build_actions()
+        ctx.delivery.sig_halted.connect(self._on_delivery_halted)
+        ctx.delivery.sig_serving.connect(self.refresh)  # not "DOWN" until the next tick
+        ctx.delivery.sig_stopped.connect(self._on_delivery_stopped)
+        ctx.delivery.sig_resumed.connect(self._on_delivery_resumed)
+        ctx.delivery.sig_delivery_event.connect(self._on_delivery_event)
+
+    def _build_actions(self) -> None:
+        window = self.window
+        self.stop_action = QAction("Stop all", window)
+        self.stop_action.setObjectName("action-stop-all")
+        self.stop_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.stop_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.stop_action.setToolTip("Stop every delivery now, in every Quarterdeck process on this outbox, "
+                                    "and cancel the queue (Esc)")
+        self.stop_action.triggered.connect(self.ctx.delivery.stop_all)
+        self.resume_action = QAction("Resume", window)
+        self.resume_action.setObjectName("action-resume")
+        self.resume_action.setToolTip("Deliver again after Stop all, here and in every Quarterdeck process it stopped "
+                                      "(sending a message also resumes)")
+        self.resume_action.setEnabled(False)
+        self.resume_action.triggered.connect(self._on_resume_action_triggered)
+        self.skip_action, self.force_action = (self._paused_action(name, tip, act) for name, tip, act in (
+            ("Skip", "Cancel the delivery GUI delivery paused on, and go on with the others", "skip"),
+            ("Send anyway", "Send the paused delivery over the draft in its agent's input (it is cleared)",
+             "force")))
+
+    def _paused_action(self, name: str, tip: str, act: str) -> QAction:
+        """An action on the delivery GUI delivery paused on: ``act`` names the delivery bridge's call."""
+        action = QAction(name, self.window, objectName=f"action-{act}", toolTip=tip, enabled=False)
+        action.triggered.connect(lambda: self._paused_on and getattr(self.ctx.delivery, act)(self._paused_on))
+        return action
+
+    def build_status_bar(self) -> None:
+        bar = self.window.statusBar()
+        self.health_label = QLabel("Health: …")
+        self.health_label.setObjectName("status-health")
+        self.queue_label = QLabel("Queue: …")
+        self.queue_label.setObjectName("status-queue")
+        self.stop_label = QLabel("")
+        self.stop_label.setObjectName("status-stopped")
+        bar.addPermanentWidget(self.stop_label)
+        bar.addPermanentWidget(self.queue_label)
+        bar.addPermanentWidget(self.health_label)
+        self._health = service_health(self.ctx.delivery.worker, self.ctx.roster)
+        self.ctx.sig_roster_changed.connect(self._on_ctx_roster_changed)
+        self.ctx.sig_status.connect(self._on_ctx_status)
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+        self.refresh()
+
+    def shutdown(self) -> None:
+        self._timer.stop()
+
+    # -- status ------------------------------------------------------------------------------
+    @Slot()
+    def refresh(self) -> None:
+        tree = self._health()
+        status = tree["status"]
+        score = tree.get("score")
+        score_text = "" if score is None else f" · score {score}"
+        colour = STATUS_COLOURS.get(status, "#757575")
+        self.health_label.setText(f"Health: <b style='color:{colour}'>{status}</b>{score_text}")
+        self.ctx.jobs.run(self.ctx.store.counts_by_state, self._show_counts, self._show_counts_error,
+                          owner=self)
+
+    def _show_counts(self, counts: dict[str, int]) -> None:
+        queued, sending = counts.get("queued", 0), counts.get("sending", 0)
+        uncertain = counts.get("uncertain", 0)
+        text = f"Queue: {queued} queued · {sending} sending"
+        if uncertain:
+            text += f" · <b style='color:#ef6c00'>{uncertain} uncertain</b>"
+        self.queue_label.setText(text)
+
+    def _show_counts_error(self, error: BaseException) -> None:
+        self.queue_label.setText(f"Queue: unavailable ({type(error).__name__})")
+
+    @Slot(object)
+    def _on_ctx_roster_changed(self, roster: Any) -> None:
+        self._health = service_health(self.ctx.delivery.worker, roster)
+
+    @Slot(str)
+    def _on_ctx_status(self, text: str) -> None:
+        self.window.statusBar().showMessage(text, 10_000)
+
+    @Slot()
+    def _on_delivery_halted(self) -> None:
+        self.stop_label.setText("<b style='color:#c62828'>STOPPED</b>")
+        self.resume_action.setEnabled(True)
+
+    @Slot(object)
+    def _on_delivery_event(self, event: Any) -> None:
+        if event.state == "paused":
+            self.stop_label.setText("<b style='color:#ef6c00'>GUI PAUSED</b>")
+            self.stop_label.setToolTip(event.detail)
+            self.resume_action.setEnabled(True)
+            self._paused_on = event
+            self.skip_action.setEnabled(True)
+            self.force_action.setEnabled("holds a draft" in event.detail)
+            self.window.statusBar().showMessage(
+                f"{event.agent_id}: {event.detail} (Resume to go on, Skip to leave it out)", 30_000)
+
+    @Slot(int)
+    def _on_delivery_stopped(self, cancelled: int) -> None:
+        self.window.statusBar().showMessage(f"Stop all: {cancelled} queued deliveries cancelled", 10_000)
+
+    @Slot()
+    def _on_resume_action_triggered(self) -> None:
+        self.ctx.delivery.resume(everywhere=True)
+
+    @Slot()
+    def _on_delivery_resumed(self) -> None:
+        self.stop_label.setText("")
+        self.resume_action.setEnabled(False)
+        self.skip_action.setEnabled(False)
+        self.force_action.setEnabled(False)
+        self._paused_on = None
