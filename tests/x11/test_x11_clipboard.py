@@ -322,12 +322,14 @@ def test_a_text_already_served_still_counts_when_someone_copies_right_after(empt
 
 def test_a_failing_timer_leaves_the_connection_working(clip):
     owner = clip._owner
+    ran = threading.Event()
 
     def boom() -> None:
+        ran.set()
         raise OSError("too many open files")
 
     owner.call(lambda: owner.x.set_timer(0, boom))
-    time.sleep(0.1)
+    assert ran.wait(5), "the timer never ran"
     assert clip.alive and clip.save() == EMPTY
 
 
