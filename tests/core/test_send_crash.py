@@ -8,6 +8,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -19,7 +20,7 @@ import yaml
 from core.store import Store, default_db_path, search
 
 ROOT = Path(__file__).resolve().parents[2]
-QUARTERDECK = ROOT / ".venv" / "bin" / "quarterdeck"
+QUARTERDECK = Path(sys.executable).with_name("quarterdeck")  # the command installed beside this Python
 TEXT = "all hands: rebase on main, then run the suite"
 SLOW = "Agent-3"
 

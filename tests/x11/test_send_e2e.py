@@ -7,6 +7,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -16,7 +17,7 @@ import yaml
 from xterm_desk import XTERM_PASTE, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-QUARTERDECK = ROOT / ".venv" / "bin" / "quarterdeck"
+QUARTERDECK = Path(sys.executable).with_name("quarterdeck")  # the command installed beside this Python
 
 TEXT = (
     "Status check é 你好 🚀\n"
