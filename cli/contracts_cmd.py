@@ -22,6 +22,7 @@ from core.contracts import (
     contract_message,
     parse_id,
     points_text,
+    redaction_text,
     sendable,
 )
 
@@ -106,6 +107,8 @@ def _change(args, action) -> int:
         return EXIT_FAIL
     except ContractError as exc:
         raise CliError(str(exc)) from exc
+    if contract.redacted:
+        print(f"quarterdeck: contract #{contract.id} {redaction_text(contract.redacted)}", file=sys.stderr)
     if args.json:
         print(json.dumps(contract.to_json(), indent=2))
     else:

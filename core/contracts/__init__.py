@@ -23,6 +23,7 @@ from core.contracts.model import (
     parse_id,
 )
 from core.contracts.schema import CONTRACTS_SCHEMA_VERSION
+from core.contracts.secrets import redaction_text
 from core.contracts.store import ContractStore, sendable
 from core.contracts.text import contract_message, contract_text, points_text
 
@@ -44,5 +45,6 @@ __all__ = [
     "contract_text",
     "parse_id",
     "points_text",
+    "redaction_text",
     "sendable",
 ]

@@ -14,7 +14,7 @@ record, so nothing edits it afterwards.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -93,6 +93,8 @@ class Contract:
     finished_at: datetime | None = None
     sent_at: datetime | None = None
     sent_message_id: str | None = None
+    # what the change that returned this contract masked ("github_token in the description"); not stored
+    redacted: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def active(self) -> bool:
@@ -116,7 +118,8 @@ class Contract:
                 "state": str(self.state), "assignee": self.assignee, "note": self.note,
                 "created_at": iso(self.created_at), "updated_at": iso(self.updated_at),
                 "claimed_at": iso(self.claimed_at), "finished_at": iso(self.finished_at),
-                "sent_at": iso(self.sent_at), "sent_message_id": self.sent_message_id}
+                "sent_at": iso(self.sent_at), "sent_message_id": self.sent_message_id,
+                "redacted": list(self.redacted)}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ own connection, as with the outbox's ``Store``); every process opens its own.
 """
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -35,6 +36,7 @@ from core.contracts.model import (
     check_title,
 )
 from core.contracts.schema import ensure_schema
+from core.contracts.secrets import scrub
 from core.store.db import ThreadConnections, immediate
 from core.store.rows import from_db_time, now_db
 
@@ -148,7 +150,11 @@ class ContractStore:
     # -- changing --------------------------------------------------------------------------------
     def create(self, title: str, *, description: str = "", points: int = 1,
                assignee: str | None = None) -> Contract:
-        title, description, points = check_title(title), check_description(description), check_points(points)
+        """A new open contract; credentials in the title or description are stored redacted (see
+        :mod:`core.contracts.secrets`) and named in the returned contract's ``redacted``."""
+        title, masked_title = scrub("title", check_title(title))
+        description, masked_description = scrub("description", check_description(description))
+        points = check_points(points)
         assignee = None if assignee is None else check_agent(assignee)
         now = now_db()
         conn = self._conn()
@@ -156,7 +162,8 @@ class ContractStore:
             cursor = conn.execute(
                 "INSERT INTO contracts (title, description, points, state, assignee, created_at, updated_at) "
                 "VALUES (?, ?, ?, 'open', ?, ?, ?)", (title, description, points, assignee, now, now))
-            return self._get(conn, int(cursor.lastrowid))
+            created = self._get(conn, int(cursor.lastrowid))
+        return dataclasses.replace(created, redacted=masked_title + masked_description)
 
     def assign(self, contract_id: int, agent: str | None) -> Contract:
         """Mean an open contract for ``agent`` (None: for whoever claims it first)."""
@@ -183,7 +190,7 @@ class ContractStore:
         return self._change(contract_id, "claim", take, refuse)
 
     def complete(self, contract_id: int, note: str = "") -> Contract:
-        note = note.strip()
+        note, masked = scrub("note", note.strip())
 
         def refuse(contract: Contract) -> InvalidTransition | None:
             if contract.state != ContractState.OPEN:
@@ -192,13 +199,15 @@ class ContractStore:
                 f"contract #{contract.id} is open: an agent claims it before it is completed "
                 f"(quarterdeck contracts claim {contract.id} AGENT)"))
 
-        return self._change(contract_id, "complete",
+        done = self._change(contract_id, "complete",
                             lambda c: {"state": "done", "note": note, "finished_at": now_db()}, refuse)
+        return dataclasses.replace(done, redacted=masked)
 
     def cancel(self, contract_id: int, note: str = "") -> Contract:
-        note = note.strip()
-        return self._change(contract_id, "cancel",
-                            lambda c: {"state": "cancelled", "note": note or c.note, "finished_at": now_db()})
+        note, masked = scrub("note", note.strip())
+        cancelled = self._change(contract_id, "cancel",
+                                 lambda c: {"state": "cancelled", "note": note or c.note, "finished_at": now_db()})
+        return dataclasses.replace(cancelled, redacted=masked)
 
     def set_points(self, contract_id: int, points: int) -> Contract:
         points = check_points(points)

@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core.contracts import Contract, ContractError, ContractStore
+from core.contracts import Contract, ContractError, ContractStore, redaction_text
 from gui.contracts.dialogs import ActionDialog
 
 CHANGES = {
@@ -63,7 +63,9 @@ class ContractChanges(QObject):
         if dialog is self.dialog:
             dialog.accept()
         holder = f" ({contract.assignee})" if contract.assignee else ""
-        self.sig_outcome.emit(f"Contract #{contract.id} {DONE_TEXT[dialog.action]}{holder}: {contract.title}")
+        masked = f" · {redaction_text(contract.redacted)}" if contract.redacted else ""
+        done = DONE_TEXT[dialog.action]
+        self.sig_outcome.emit(f"Contract #{contract.id} {done}{holder}: {contract.title}{masked}")
         self.sig_changed.emit(contract)
 
     def _failed(self, dialog: ActionDialog, error: BaseException) -> None:
