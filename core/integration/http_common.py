@@ -2,7 +2,8 @@
 
 Rules are keyed by ``"METHOD /path"`` or by ``"/path"`` (then they apply to POST, PUT and
 PATCH). Paths match exactly. A request with rules gets its body read (at most
-``max_body_bytes``, else 413), parsed as JSON (else 400) and checked: a body that is not a JSON
+``max_body_bytes``, else 413), parsed as JSON (else 400; nested too deeply to follow: 400 with a
+correlation id) and checked: a body that is not a JSON
 object, or breaks the rules, is answered 422 with ``{"error": "validation failed",
 "violations": [{"rule", "severity", "message", "field", "span"}, ...]}`` and never reaches the app.
 
@@ -141,14 +142,27 @@ class HttpCoordination:
                 data = json.loads(body)
             except ValueError:
                 return Response.json(400, {"error": "the request body is not valid JSON"})
+            except RecursionError:
+                return self.too_deep()
         if not isinstance(data, dict):
             violation = Violation("json_object", "error", "the request body must be a JSON object", "body")
             return Response.json(422, {"error": "validation failed", "violations": [violation.to_dict()]})
-        violations = rules.check(data)
+        try:
+            violations = rules.check(data)
+        except RecursionError:
+            return self.too_deep()
         if violations:
             return Response.json(422, {"error": "validation failed",
                                        "violations": [v.to_dict() for v in violations]})
         return None
+
+    def too_deep(self) -> Response:
+        """400 for a body nested deeper than the parser (or a rule walking it) can follow, such as
+        200,000 ``[``; the correlation id lets the client's report be matched with the log line."""
+        correlation = uuid.uuid4().hex
+        log.warning("a request body nested too deeply to check was refused [correlation_id=%s]", correlation)
+        return Response.json(400, {"error": "the request body is nested too deeply to check",
+                                   "correlation_id": correlation}, (("X-Correlation-ID", correlation),))
 
     def failure(self, exc: BaseException, method: str, path: str) -> Response:
         correlation = self._log_failure(exc, method, path)
