@@ -176,8 +176,9 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
 
 
 def _beside_the_swarm(window: Any, count: int) -> None:
-    """The demo's chat windows stay on top on the right half: the panel takes the left half."""
-    from PySide6.QtCore import QTimer
+    """The demo's chat windows share the right half of the screen: the panel's frame takes the
+    left half (also its place after View → Reset layout), so neither covers the other."""
+    from PySide6.QtCore import QRect
     from PySide6.QtGui import QGuiApplication
 
     from gui.demo.layout import Rect, free_area
@@ -188,10 +189,9 @@ def _beside_the_swarm(window: Any, count: int) -> None:
     geometry = screen.availableGeometry()
     area = free_area(count, Rect(geometry.x(), geometry.y(), geometry.width(), geometry.height()))
     if area is not None:
-        window.compact()
-        window.setGeometry(area.x, area.y, area.width, area.height)
-        # once mapped too: the window manager places a new window where it likes
-        QTimer.singleShot(300, lambda: window.setGeometry(area.x, area.y, area.width, area.height))
+        frame = QRect(area.x, area.y, area.width, area.height)
+        window.compact(frame=frame)
+        window.layout_guard.place_frame(frame)
 
 
 def _probe_first_paint(window: Any) -> None:

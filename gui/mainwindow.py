@@ -2,8 +2,9 @@
 with overall health and queue depth, and the command palette.
 
 Layout (which docks, where, their sizes) and geometry are saved with QSettings on close and
-restored at start. Stop all is a toolbar button, ``Esc`` anywhere in the window, and the
-pointer-in-a-corner fail-safe during a GUI delivery (the transport reports it).
+restored at start; the window is kept inside its screen (gui/layout.py) and panels are reached
+from the keyboard (gui/navigation.py). Stop all is a toolbar button, ``Esc`` anywhere in the
+window, and the pointer-in-a-corner fail-safe during a GUI delivery (the transport reports it).
 """
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import QRect, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
 
 from core.resources import bundled_assets_dir
+from gui.layout import WindowLayout
+from gui.navigation import PanelNavigator
 from gui.palette import CommandPalette
 from gui.panel import Panel, PanelScroll
 from gui.window_status import WindowStatus
@@ -48,10 +51,19 @@ class MainWindow(QMainWindow):
         for cls in panels:
             self._add_panel(cls)
         self._tabify_defaults()
+        self.layout_guard = WindowLayout(self, self.docks, self.ctx.settings)
+        self.navigator = PanelNavigator(self, self.panels, self.docks, self.layout_guard, self.reset_layout)
         self._build_menus()
         self._build_status_bar()
         self.palette_dialog = CommandPalette(self)
         self._restore()
+        # the roster's wish grows with the fleet (a demo roster arrives after the window is up)
+        self.ctx.sig_roster_changed.connect(self._on_ctx_roster_changed)
+
+    @Slot(object)
+    def _on_ctx_roster_changed(self, _roster: object) -> None:
+        if self.ctx.settings.get_bytes("window/state") is None:
+            QTimer.singleShot(0, self._size_left_column)
 
     # -- building ----------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -119,11 +131,11 @@ class MainWindow(QMainWindow):
             self._size_left_column()
 
     def _size_left_column(self) -> None:
-        """The roster as tall as it would like, up to a quarter of the window, as far as the
+        """The roster as tall as it would like, up to 45 % of the window, as far as the
         minimums of the panels below it allow."""
         roster = self.panels.get("roster")
         if roster is not None and self.docks["roster"].isVisible():
-            self.resizeDocks([self.docks["roster"]], [min(roster.sizeHint().height(), self.height() // 4)],
+            self.resizeDocks([self.docks["roster"]], [min(roster.sizeHint().height(), self.height() * 45 // 100)],
                              Qt.Orientation.Vertical)
 
     def _build_menus(self) -> None:
@@ -134,10 +146,16 @@ class MainWindow(QMainWindow):
         delivery_menu.addAction(self.stop_action)
         delivery_menu.addAction(self.resume_action)
         view_menu = menu.addMenu("&View")
+        view_menu.setObjectName("menu-view")
         view_menu.addAction(self.palette_action)
         view_menu.addSeparator()
-        for dock in self.docks.values():
-            view_menu.addAction(dock.toggleViewAction())
+        for action in self.navigator.show_actions.values():
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.navigator.next_action)
+        view_menu.addAction(self.navigator.previous_action)
+        view_menu.addAction(self.navigator.reset_action)
+        self.view_menu = view_menu
 
     def _build_status_bar(self) -> None:
         self.status.build_status_bar()
@@ -153,15 +171,22 @@ class MainWindow(QMainWindow):
         self.palette_dialog.open_with(self.all_commands(), self.ctx.roster.ids())
 
     def focus_panel(self, name: str) -> None:
-        dock = self.docks.get(name)
-        if dock is not None:
-            dock.show()
-            dock.raise_()
-            self.panels[name].setFocus()
+        """Show panel ``name`` in front of its tab group, with the keyboard focus in it."""
+        self.navigator.focus_panel(name)
 
-    def compact(self, keep: tuple[str, ...] = ("roster", "composer", "history")) -> None:
-        """Half a screen (the demo swarm takes the other half): roster above the composer, history
-        below, the other panels hidden (View brings them back). Not remembered."""
+    @Slot()
+    def reset_layout(self) -> None:
+        """View → Reset layout: this screen's default layout; the saved one is forgotten."""
+        self.layout_guard.reset()
+        for dock in self._front_docks:
+            dock.raise_()
+        QTimer.singleShot(0, self._size_left_column)
+
+    def compact(self, keep: tuple[str, ...] = ("roster", "composer", "history"),
+                frame: QRect | None = None) -> None:
+        """Part of a screen (the demo swarm takes the rest): roster above the composer, history
+        below, the other panels hidden (View brings them back). Not remembered; it is the layout
+        View → Reset layout goes back to, with the window's frame at ``frame``."""
         self._remember_layout = False
         for name, dock in self.docks.items():
             dock.setVisible(name in keep)
@@ -169,13 +194,17 @@ class MainWindow(QMainWindow):
             self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.docks["composer"])
         if "roster" in self.docks and "composer" in self.docks:
             self.splitDockWidget(self.docks["roster"], self.docks["composer"], Qt.Orientation.Vertical)
+        self.layout_guard.capture_default(frame)
+        for name, action in self.navigator.show_actions.items():
+            action.setChecked(name in keep)
 
     # -- layout memory -----------------------------------------------------------------------
     def _restore(self) -> None:
         settings = self.ctx.settings
+        self.layout_guard.capture_default()
         geometry = settings.get_bytes("window/geometry")
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1400, 900)
+            self.setGeometry(self.layout_guard.default_client_rect())
         state = settings.get_bytes("window/state")
         if state is not None:
             self.restoreState(state)

@@ -1,7 +1,10 @@
 """Ctrl+K: every command of the window and every agent, filtered as you type, run with Enter.
 
+The commands used last come first (kept in the settings). Nothing is chosen until something is
+typed or an arrow key pressed, so a stray Enter never runs a command (least of all Stop all).
 Choosing an agent announces ``sig_agent_focused`` on the app context (the composer selects that
-agent alone and takes the focus; the roster selects its row).
+agent alone and takes the focus; the roster selects its row). The palette stays in front of
+other applications' windows (the agents' chat windows) while it is open.
 """
 from __future__ import annotations
 
@@ -9,10 +12,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QAction, QKeyEvent
-from PySide6.QtWidgets import QDialog, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-_ACTION, _AGENT = Qt.ItemDataRole.UserRole, Qt.ItemDataRole.UserRole + 1
+_ACTION, _AGENT, _KEY = Qt.ItemDataRole.UserRole, Qt.ItemDataRole.UserRole + 1, Qt.ItemDataRole.UserRole + 2
+RECENT_KEY = "palette/recent"
+RECENT_LIMIT = 8
+PALETTE_TEXT = "palette_text"  # an action's name in the palette when it differs from its menu text
 
 
 def matches(query: str, text: str) -> bool:
@@ -28,6 +41,7 @@ class CommandPalette(QDialog):
         self.setObjectName("command-palette")
         self.setWindowTitle("Command palette")
         self.setModal(True)
+        self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
         self.resize(520, 360)
         self.query = QLineEdit(self)
         self.query.setPlaceholderText("Type a command or an agent…")
@@ -43,21 +57,36 @@ class CommandPalette(QDialog):
 
     def open_with(self, actions: Sequence[QAction], agent_ids: Sequence[str]) -> None:
         self.list.clear()
+        entries: list[tuple[str, str, Any, Any]] = []  # key, label, action, agent
         for action in actions:
             if not action.isEnabled():
                 continue
-            shortcut = action.shortcut().toString()
-            label = action.text().replace("&", "") + (f"    {shortcut}" if shortcut else "")
-            item = QListWidgetItem(label, self.list)
-            item.setData(_ACTION, action)
+            name = (action.property(PALETTE_TEXT) or action.text()).replace("&", "")
+            shortcut = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            entries.append((name, name + (f"    {shortcut}" if shortcut else ""), action, None))
         for agent_id in agent_ids:
-            item = QListWidgetItem(f"Agent: {agent_id}", self.list)
+            entries.append((f"Agent: {agent_id}", f"Agent: {agent_id}", None, agent_id))
+        recent = self.recent()
+        rank = {key: n for n, key in enumerate(recent)}
+        entries.sort(key=lambda entry: rank.get(entry[0], len(rank)))  # stable: the rest keep their order
+        for key, label, action, agent_id in entries:
+            item = QListWidgetItem(label, self.list)
+            item.setData(_KEY, key)
+            item.setData(_ACTION, action)
             item.setData(_AGENT, agent_id)
         self.query.clear()
         self._on_query_text_changed("")
         self.show()
         self.raise_()
         self.query.setFocus()
+
+    def recent(self) -> list[str]:
+        """The names of the commands and agents chosen last, the latest first."""
+        return [str(key) for key in self.window_.ctx.settings.get(RECENT_KEY, [], list)]
+
+    def _remember(self, key: str) -> None:
+        recent = [key, *(k for k in self.recent() if k != key)][:RECENT_LIMIT]
+        self.window_.ctx.settings.set(RECENT_KEY, recent)
 
     @Slot(str)
     def _on_query_text_changed(self, text: str) -> None:
@@ -68,7 +97,11 @@ class CommandPalette(QDialog):
             item.setHidden(hidden)
             if not hidden and first is None:
                 first = item
-        self.list.setCurrentItem(first)
+        if text.strip() and first is not None:
+            self.list.setCurrentItem(first)
+        else:  # nothing typed: nothing chosen, so Enter alone runs nothing
+            self.list.setCurrentRow(-1)
+            self.list.scrollToTop()
 
     def visible_items(self) -> list[QListWidgetItem]:
         return [self.list.item(r) for r in range(self.list.count()) if not self.list.item(r).isHidden()]
@@ -85,6 +118,7 @@ class CommandPalette(QDialog):
 
     def _run(self, item: QListWidgetItem) -> None:
         self.accept()
+        self._remember(item.data(_KEY))
         action = item.data(_ACTION)
         if action is not None:
             action.trigger()

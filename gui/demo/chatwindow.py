@@ -60,15 +60,16 @@ class ChatInput(QPlainTextEdit):
 class ChatWindow(QWidget):
     """A demo agent's window; its transcript file is ``transcript_path`` (written by ``files``).
 
-    It stays above other windows: a delivery clicks a fixed screen point, and if the Quarterdeck
-    panel covered that point the click, paste and Enter would land in the panel instead.
+    An ordinary window, not kept on top: it must never cover the panel, its dialogs or the
+    command palette. The roster binds each agent to its window, so a delivery finds the window
+    and raises it when something covers its message box before clicking.
     """
 
     sig_geometry_changed = Signal()
 
     def __init__(self, agent_id: str, role: str, transcript_path: Path, files: FileWorker,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent, Qt.WindowType.Window | Qt.WindowType.WindowStaysOnTopHint)
+        super().__init__(parent, Qt.WindowType.Window)
         self.agent_id = agent_id
         self.role = role
         self.transcript_path = Path(transcript_path)
@@ -120,6 +121,7 @@ class ChatWindow(QWidget):
         # pointer rests after a delivery's click could take the next click.
         self.hint = QLabel(KEYS_HINT, self)
         self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)  # a small window (a small screen, many agents) still shows all of it
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 10)

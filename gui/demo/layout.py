@@ -1,8 +1,11 @@
 """Where the demo chat windows go, and which screen pixel a click must hit. Qt-free arithmetic.
 
-The windows tile the right half of the primary screen's free area, so the Quarterdeck panel can
-sit on the left; when that half is too small for ``count`` readable panes the whole free area is
-used. Cells never overlap and keep a gap, so each window's frame (title bar and border, added by
+The panel takes the left half of the primary screen's free area and the windows share the right
+half, so neither covers the other (the chat windows are ordinary windows, not kept on top). They
+tile that half in the grid whose cells come closest to a chat pane's shape while staying readable
+(``MIN_WIDTH`` x ``MIN_HEIGHT``); when no grid is readable (many agents on a small screen) they
+cascade inside it, each offset from the last, smaller than the half but never over the panel.
+Tiled cells never overlap and keep a gap, so each window's frame (title bar and border, added by
 the window manager) fits inside its own cell.
 
 Qt reports positions in logical (device-independent) pixels; PyAutoGUI clicks physical ones.
@@ -15,11 +18,12 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-__all__ = ["MIN_HEIGHT", "MIN_WIDTH", "Rect", "free_area", "tile", "to_physical"]
+__all__ = ["MIN_HEIGHT", "MIN_WIDTH", "Rect", "cascaded", "free_area", "tile", "to_physical"]
 
-MIN_WIDTH = 340
-MIN_HEIGHT = 260
+MIN_WIDTH = 300
+MIN_HEIGHT = 240
 GAP = 8
+CASCADE_STEP = 32  # how far each cascaded window sits from the one before it
 _PANE_ASPECT = 0.9  # width / height a chat pane looks right at
 
 
@@ -42,15 +46,8 @@ class Rect(NamedTuple):
                 and self.y < other.bottom and other.y < self.bottom)
 
 
-def _grid(count: int, area: Rect) -> tuple[int, int]:
-    """(columns, rows) making cells closest to a chat pane's shape."""
-    columns = round(math.sqrt(count * area.width / area.height / _PANE_ASPECT))
-    columns = min(max(columns, 1), count)
-    return columns, math.ceil(count / columns)
-
-
-def _cells(count: int, area: Rect) -> list[Rect]:
-    columns, rows = _grid(count, area)
+def _cells(columns: int, count: int, area: Rect) -> list[Rect]:
+    rows = math.ceil(count / columns)
     width, height = area.width // columns, area.height // rows
     return [Rect(area.x + (i % columns) * width + GAP, area.y + (i // columns) * height + GAP,
                  width - 2 * GAP, height - 2 * GAP) for i in range(count)]
@@ -66,19 +63,35 @@ def _fits(cells: list[Rect]) -> bool:
     return cells[0].width >= MIN_WIDTH and cells[0].height >= MIN_HEIGHT
 
 
+def _grid(count: int, area: Rect) -> list[Rect] | None:
+    """The readable grid whose cells are closest to a chat pane's shape, or None."""
+    grids = [cells for columns in range(1, count + 1) if _fits(cells := _cells(columns, count, area))]
+    if not grids:
+        return None
+    return min(grids, key=lambda cells: abs(math.log(cells[0].width / cells[0].height / _PANE_ASPECT)))
+
+
+def cascaded(count: int, area: Rect) -> list[Rect]:
+    """``count`` windows stacked from the top-left of ``area``, each ``CASCADE_STEP`` further in."""
+    step = min(CASCADE_STEP, max(0, (area.width - 2 * GAP - MIN_WIDTH) // max(count - 1, 1)),
+               max(0, (area.height - 2 * GAP - MIN_HEIGHT) // max(count - 1, 1)))
+    width = max(min(MIN_WIDTH, area.width - 2 * GAP), area.width - 2 * GAP - step * (count - 1))
+    height = max(min(MIN_HEIGHT, area.height - 2 * GAP), area.height - 2 * GAP - step * (count - 1))
+    return [Rect(area.x + GAP + i * step, area.y + GAP + i * step, width, height) for i in range(count)]
+
+
 def tile(count: int, available: Rect) -> list[Rect]:
-    """``count`` non-overlapping frame rectangles (window plus decorations) inside ``available``."""
+    """``count`` frame rectangles (window plus decorations) in the right half of ``available``:
+    a grid that never overlaps, else a cascade."""
     if count < 1:
         return []
-    cells = _cells(count, _halves(available)[1])
-    return cells if _fits(cells) else _cells(count, available)
+    area = _halves(available)[1]
+    return _grid(count, area) or cascaded(count, area)
 
 
 def free_area(count: int, available: Rect) -> Rect | None:
-    """Where the panel can sit beside ``count`` tiled windows: the left half, or None if they take all."""
-    if count >= 1 and not _fits(_cells(count, _halves(available)[1])):
-        return None
-    return _halves(available)[0]
+    """Where the panel sits beside ``count`` demo windows: the left half (None without windows)."""
+    return _halves(available)[0] if count >= 1 else None
 
 
 def to_physical(point: tuple[int, int], screen: Rect, ratio: float) -> tuple[int, int]:

@@ -19,31 +19,55 @@ from gui.demo.swarm import Swarm, build_parser
 from gui.demo.transcript import FileWorker
 
 FULL_HD = Rect(0, 0, 1920, 1040)
+LAPTOP = Rect(0, 0, 1366, 740)  # 1366x768 less a panel bar
+
+
+@pytest.mark.parametrize("screen", [FULL_HD, LAPTOP], ids=["1920", "1366"])
+@pytest.mark.parametrize("count", range(1, 13))
+def test_windows_stay_in_the_right_half_and_never_cover_the_panel(count, screen):
+    cells = tile(count, screen)
+    panel = free_area(count, screen)
+    assert len(cells) == count and panel == Rect(0, 0, screen.width // 2, screen.height)
+    for cell in cells:
+        assert screen.x + screen.width // 2 <= cell.x and cell.right <= screen.right
+        assert screen.y <= cell.y and cell.bottom <= screen.bottom
+        assert cell.width >= MIN_WIDTH and cell.height >= MIN_HEIGHT
+        assert not cell.overlaps(panel)
 
 
 @pytest.mark.parametrize("count", range(1, 13))
-def test_tiles_never_overlap_and_stay_inside_the_free_area(count):
+def test_on_a_full_hd_screen_every_fleet_tiles_without_overlap(count):
     cells = tile(count, FULL_HD)
-    assert len(cells) == count
-    for i, cell in enumerate(cells):
-        assert FULL_HD.x <= cell.x and cell.right <= FULL_HD.right
-        assert FULL_HD.y <= cell.y and cell.bottom <= FULL_HD.bottom
-        assert cell.width >= MIN_WIDTH and cell.height >= MIN_HEIGHT
-        assert not any(cell.overlaps(other) for other in cells[i + 1:])
+    assert not any(cell.overlaps(other) for i, cell in enumerate(cells) for other in cells[i + 1:])
 
 
-def test_a_few_panes_take_the_right_half_and_many_take_the_whole_screen():
-    assert all(cell.x >= 960 for cell in tile(4, FULL_HD))
-    assert {cell.width for cell in tile(4, FULL_HD)} == {464}  # 2 x 2, 8 px gaps
-    assert min(cell.x for cell in tile(12, FULL_HD)) < 960
-    assert tile(0, FULL_HD) == []
+def test_four_panes_tile_two_by_two_on_both_screens_and_many_cascade_on_a_laptop():
+    assert {(cell.width, cell.height) for cell in tile(4, FULL_HD)} == {(464, 504)}  # 2 x 2, 8 px gaps
+    assert {(cell.width, cell.height) for cell in tile(4, LAPTOP)} == {(325, 354)}
+    assert len({(cell.x, cell.y) for cell in tile(4, LAPTOP)}) == 4
+    many = tile(8, LAPTOP)  # no readable grid: a cascade, each window further in, all the same size
+    assert [(c.x - many[0].x, c.y - many[0].y) for c in many] == [(32 * i, 32 * i) for i in range(8)]
+    assert len({(c.width, c.height) for c in many}) == 1
+    assert tile(0, FULL_HD) == [] and free_area(0, FULL_HD) is None
     assert Rect(0, 0, 10, 10).overlaps(Rect(9, 9, 5, 5)) and not Rect(0, 0, 10, 10).overlaps(Rect(10, 0, 5, 5))
 
 
-def test_the_panel_is_left_the_free_half_unless_the_windows_need_the_whole_screen():
-    assert free_area(4, FULL_HD) == Rect(0, 0, 960, 1040)
-    assert not any(cell.overlaps(free_area(4, FULL_HD)) for cell in tile(4, FULL_HD))
-    assert free_area(12, FULL_HD) is None
+def test_a_cascade_in_a_tiny_area_still_fits_inside_it():
+    area = Rect(0, 0, 2 * (MIN_WIDTH + 40), MIN_HEIGHT + 60)
+    cells = tile(12, area)
+    assert all(area.width // 2 <= c.x and c.right <= area.right and c.bottom <= area.bottom for c in cells)
+
+
+def test_the_chat_windows_are_not_kept_on_top(qtbot, tmp_path):
+    files = FileWorker()
+    swarm = Swarm(1, tmp_path, files)
+    window = swarm.windows[0]
+    qtbot.addWidget(window)
+    assert not window.windowFlags() & Qt.WindowType.WindowStaysOnTopHint
+    assert window.hint.wordWrap()
+    swarm.close()
+    assert files.drain()
+    files.close()
 
 
 def test_logical_points_scale_from_their_screen_origin():

@@ -1,0 +1,168 @@
+"""Keeping the main window on its screen and every panel within reach.
+
+A window that grows past the bottom of the screen hides its status bar (STOPPED, GUI PAUSED,
+health) and the panels at the bottom, and on a small screen it cannot be dragged back into view.
+``WindowLayout`` watches the docks and, after any change (a panel shown, moved, tabbed, the window
+moved to another screen), puts the window's frame back inside the available geometry of the
+screen it is on. A panel shown from the View menu joins the tab group of a panel already showing
+when standing it beside them would not fit. It also remembers the layout the window started with
+for its screen size, so View → Reset layout can go back to it and forget the saved one.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, QTimer, Slot
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+DEFAULT_SIZE = (1400, 900)
+
+
+def fit_rect(frame: QRect, margins: tuple[int, int, int, int], area: QRect) -> QRect:
+    """The client geometry that keeps a window whose frame is ``frame`` (client plus ``margins``:
+    left, top, right, bottom) inside ``area``: as big as it was, at most the area, moved in."""
+    left, top, right, bottom = margins
+    width = min(frame.width(), area.width())
+    height = min(frame.height(), area.height())
+    x = min(max(frame.x(), area.x()), area.x() + area.width() - width)
+    y = min(max(frame.y(), area.y()), area.y() + area.height() - height)
+    return QRect(x + left, y + top, width - left - right, height - top - bottom)
+
+
+def available_area(window: QMainWindow) -> QRect:
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    return screen.availableGeometry()
+
+
+class WindowLayout(QObject):
+    """The fit-to-screen guard, the default layout and its reset for ``window``'s docks."""
+
+    def __init__(self, window: QMainWindow, docks: dict[str, QDockWidget], settings: Any) -> None:
+        super().__init__(window)
+        self.window, self.docks, self.settings = window, docks, settings
+        self.default_state: QByteArray | None = None
+        self.default_frame: QRect | None = None  # where the window's frame goes by default (None: centred)
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self.fit)
+        for dock in docks.values():
+            dock.visibilityChanged.connect(self._on_dock_changed)
+            dock.topLevelChanged.connect(self._on_dock_changed)
+            dock.dockLocationChanged.connect(self._on_dock_changed)
+        window.installEventFilter(self)
+
+    # -- the default layout ----------------------------------------------------------------------
+    def capture_default(self, frame: QRect | None = None) -> None:
+        """The current docks (and ``frame``, the window's place) are this screen's default layout."""
+        self.default_state = self.window.saveState()
+        if frame is not None:
+            self.default_frame = QRect(frame)
+
+    def default_client_rect(self) -> QRect:
+        area = available_area(self.window)
+        if self.default_frame is not None:
+            return fit_rect(self.default_frame, self.margins(), area)
+        width, height = min(DEFAULT_SIZE[0], area.width()), min(DEFAULT_SIZE[1], area.height())
+        frame = QRect(area.x() + (area.width() - width) // 2, area.y() + (area.height() - height) // 2,
+                      width, height)
+        return fit_rect(frame, self.margins(), area)
+
+    def reset(self) -> None:
+        """Back to the layout the window started with on this screen; the saved one is forgotten."""
+        if self.default_state is not None:
+            self.window.restoreState(self.default_state)
+        self.settings.set("window/state", None)
+        self.settings.set("window/geometry", None)
+        self.place(self.default_client_rect())
+
+    def place(self, client: QRect) -> None:
+        """Put the window at ``client`` (the inside of its frame); fitted to the screen after."""
+        if self.window.isMaximized() or self.window.isFullScreen():
+            self.window.showNormal()
+        self.window.setGeometry(client)
+        self.schedule_fit()
+
+    def place_frame(self, frame: QRect) -> None:
+        """Make ``frame`` the default place of the window's frame and put it there, now and once
+        the window manager has framed it (the frame's size is known only then)."""
+        self.default_frame = QRect(frame)
+        self.place(fit_rect(frame, self.margins(), available_area(self.window)))
+        QTimer.singleShot(300, lambda: self.place(fit_rect(frame, self.margins(), available_area(self.window))))
+
+    # -- fitting ---------------------------------------------------------------------------------
+    def margins(self) -> tuple[int, int, int, int]:
+        frame, inner = self.window.frameGeometry(), self.window.geometry()
+        if not self.window.isVisible():
+            return 0, 0, 0, 0
+        return (inner.x() - frame.x(), inner.y() - frame.y(),
+                frame.right() - inner.right(), frame.bottom() - inner.bottom())
+
+    def schedule_fit(self) -> None:
+        self._fit_timer.start()
+
+    @Slot()
+    def fit(self) -> None:
+        """Put the window's frame inside its screen's available geometry (not when maximised:
+        the window manager sizes it then)."""
+        window = self.window
+        if not window.isVisible() or window.isMaximized() or window.isFullScreen():
+            return
+        area = available_area(window)
+        margins = self.margins()
+        room_height = area.height() - margins[1] - margins[3]
+        if window.minimumSizeHint().height() > room_height:
+            self._squeeze(room_height)
+        target = fit_rect(window.frameGeometry(), margins, area)
+        if target != window.geometry():
+            window.setGeometry(target)
+
+    def fits(self) -> bool:
+        """Whether the window's frame is inside its screen's available geometry."""
+        return available_area(self.window).contains(self.window.frameGeometry())
+
+    def _squeeze(self, room_height: int) -> None:
+        """Tab docked panels that stand one above another until the window's minimum fits."""
+        window = self.window
+        for _ in range(len(self.docks)):
+            if window.minimumSizeHint().height() <= room_height:
+                return
+            stacked = self._stacked_pair()
+            if stacked is None:
+                return
+            window.tabifyDockWidget(*stacked)
+
+    def _stacked_pair(self) -> tuple[QDockWidget, QDockWidget] | None:
+        """Two docked, showing docks in one area one above the other (the lower one last)."""
+        shown = [d for d in self.docks.values() if d.isVisible() and not d.isFloating()]
+        for dock in sorted(shown, key=lambda d: d.mapTo(self.window, d.rect().topLeft()).y(), reverse=True):
+            area = self.window.dockWidgetArea(dock)
+            tabbed = set(self.window.tabifiedDockWidgets(dock))
+            for other in shown:
+                if (other is not dock and other not in tabbed and self.window.dockWidgetArea(other) == area
+                        and other.geometry().bottom() <= dock.geometry().top()):
+                    return other, dock
+        return None
+
+    # -- showing a panel -------------------------------------------------------------------------
+    def show_dock(self, dock: QDockWidget) -> None:
+        """Show ``dock`` in front of its tab group, where it fits."""
+        if dock.isHidden():
+            dock.show()
+            if dock.isFloating():
+                dock.setFloating(False)  # a panel once floated off screen comes back into the window
+        dock.raise_()
+        self.fit()
+        dock.raise_()
+
+    # -- events ----------------------------------------------------------------------------------
+    @Slot()
+    def _on_dock_changed(self, *_args: object) -> None:
+        self.schedule_fit()
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 (Qt's name)
+        if watched is self.window and event.type() in (QEvent.Type.Show, QEvent.Type.LayoutRequest,
+                                                        QEvent.Type.ScreenChangeInternal):
+            self.schedule_fit()
+        return False
