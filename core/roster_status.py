@@ -224,26 +224,32 @@ class StatusBoard:
 
 
 def success_text(stats: dict[str, Any]) -> tuple[str, str]:
-    """("97 %", tooltip) from ``Monitor.delivery_stats``; "–" before any finished delivery."""
-    ok, failed = int(stats.get("ok") or 0), int(stats.get("failed") or 0)
-    unverified = int(stats.get("unverified") or 0)
+    """("97 %", tooltip) over the figure window of ``Monitor.delivery_stats`` (``stats["window"]``,
+    the one health and the charts' summary use); "–" without a finished delivery in it."""
+    window = stats.get("window") or {}
+    name = window.get("name", "figure window")
+    ok, failed = int(window.get("ok") or 0), int(window.get("failed") or 0)
+    unverified = int(window.get("unverified") or 0)
     total = ok + failed
     if not total:
         if unverified:
-            return "–", f"{unverified} unverified (no evidence of arrival either way) since the panel started"
-        return "–", "no finished deliveries yet"
+            return "–", f"{unverified} unverified (no evidence of arrival either way) in the {name}"
+        return "–", f"no finished deliveries in the {name}"
     rate = 100.0 * ok / total
     shown = f"{rate:.0f} %" if rate in (0.0, 100.0) or 1 <= rate <= 99 else f"{rate:.1f} %"
     apart = f"; {unverified} unverified, counted apart" if unverified else ""
-    return shown, f"{ok} submitted, {failed} failed since the panel started{apart}"
+    return shown, f"{ok} submitted, {failed} failed in the {name}{apart}"
 
 
 def latency_text(stats: dict[str, Any]) -> tuple[str, str]:
-    """("120 ms", tooltip) for the p95 delivery time, retries included; "–" without samples."""
-    p95 = stats.get("p95")
+    """("120 ms", tooltip) for the p95 delivery time over the figure window, retries included;
+    "–" without a delivery in it."""
+    window = stats.get("window") or {}
+    name = window.get("name", "figure window")
+    p95 = window.get("p95")
     if p95 is None:
-        return "–", "no delivery times yet"
+        return "–", f"no delivery times in the {name}"
     shown = f"{p95 * 1000:.0f} ms" if p95 < 10 else f"{p95:.1f} s"
-    p50 = stats.get("p50")
+    p50 = window.get("p50")
     median = f"; median {p50 * 1000:.0f} ms" if p50 is not None else ""
-    return shown, f"95th percentile over the last {stats.get('samples', 0)} deliveries{median}"
+    return shown, f"95th percentile of the {window.get('finished', 0)} deliveries in the {name}{median}"

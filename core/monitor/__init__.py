@@ -2,6 +2,11 @@
 
 ``Monitor`` is the one object the app shares. Its hot path, ``record_delivery``, takes one short
 lock and touches preallocated Python structures only; numpy and Prometheus are used when reading.
+
+Every figure a captain reads (the roster's success and p95, the health of each agent, the charts'
+summary) comes from one *figure window*, the last ``figure_window`` seconds (15 min by default):
+``delivery_stats()["window"]``, named on screen by ``window_name``. Chart curves keep their own
+short ``rate_window`` (a rate per second is a moving average, not a summary).
 """
 from __future__ import annotations
 
@@ -21,10 +26,21 @@ from core.monitor.metrics import (
     MetricFamily,
     Timer,
 )
-from core.monitor.series import RingSeries, RollingWindow, percentiles
+from core.monitor.series import UNVERIFIED, RingSeries, RollingWindow, percentiles
 
-__all__ = ["DEFAULT_BUCKETS", "Counter", "Gauge", "Histogram", "MetricFamily", "Monitor",
-           "RingSeries", "RollingWindow", "Timer", "percentiles"]
+__all__ = ["DEFAULT_BUCKETS", "FIGURE_WINDOW", "Counter", "Gauge", "Histogram", "MetricFamily", "Monitor",
+           "RingSeries", "RollingWindow", "Timer", "percentiles", "window_name"]
+
+FIGURE_WINDOW = 900.0
+
+
+def window_name(seconds: float) -> str:
+    """How a figure window is named on screen: "last 15 min", "last 1 h", "last 30 s"."""
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"last {seconds / 3600:g} h"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"last {seconds / 60:g} min"
+    return f"last {seconds:g} s"
 
 SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
 
@@ -45,15 +61,16 @@ class Monitor:
 
     def __init__(self, *, collection_interval: float = 1.0, max_data_points: int = 3600,
                  window_size: int = 1000, rate_window: float = 60.0, max_series: int = 256,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        if collection_interval <= 0 or rate_window <= 0:
-            raise ValueError("collection_interval and rate_window must be positive")
+                 figure_window: float = FIGURE_WINDOW, clock: Callable[[], float] = time.monotonic) -> None:
+        if collection_interval <= 0 or rate_window <= 0 or figure_window <= 0:
+            raise ValueError("collection_interval, rate_window and figure_window must be positive")
         if max_data_points < 1 or window_size < 1:
             raise ValueError("max_data_points and window_size must be at least 1")
         self.collection_interval = collection_interval
         self.max_data_points = max_data_points
         self.window_size = window_size
         self.rate_window = rate_window
+        self.figure_window = figure_window
         self._max_series = max_series
         self._clock = clock
         self._lock = threading.Lock()
@@ -122,8 +139,9 @@ class Monitor:
             else:
                 failed.value += 1
             hist._observe(seconds)
-            window.add(now, seconds, ok)
-            self._all.add(now, seconds, ok)
+            code = UNVERIFIED if apart is not None else int(ok)
+            window.add(now, seconds, code)
+            self._all.add(now, seconds, code)
 
     def _agent_slot(self, agent: str) -> tuple[Any, Any, Any, RollingWindow]:
         slot = (self.deliveries.labels(agent, "ok"), self.deliveries.labels(agent, "failed"),
@@ -143,7 +161,8 @@ class Monitor:
 
     def delivery_stats(self, agent: str | None = None) -> dict[str, float | int | None]:
         """Totals (``ok``: submitted with evidence, ``unverified``, ``failed``), p50/p95/p99 in
-        seconds, throughput (per second) and failure rate (0-1).
+        seconds, throughput (per second) and failure rate (0-1); and ``window``: the figures of
+        the figure window alone (``RollingWindow.figures``) plus its ``name``, what screens show.
 
         Without ``agent``: over every agent. An agent never seen gives zeros and Nones.
         """
@@ -160,8 +179,9 @@ class Monitor:
                 unverified = self._unverified[agent].value if agent in self._unverified else 0
             else:
                 window, ok, failed, unverified = RollingWindow(1), 0, 0, 0
+        figures = {**window.figures(now, self.figure_window), "name": window_name(self.figure_window)}
         return {"ok": int(ok), "failed": int(failed), "unverified": int(unverified),
-                **window.stats(now, self.rate_window)}
+                **window.stats(now, self.rate_window), "window": figures}
 
     # -- chart series ----------------------------------------------------------------------------
 

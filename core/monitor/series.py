@@ -10,7 +10,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["RingSeries", "RollingWindow", "percentiles"]
+__all__ = ["UNVERIFIED", "RingSeries", "RollingWindow", "percentiles"]
+
+UNVERIFIED = 2  # a RollingWindow success code: ended without error, but without evidence of arrival
 
 
 class RingSeries:
@@ -92,11 +94,12 @@ class RollingWindow:
     def __len__(self) -> int:
         return self.capacity if self._full else self._next
 
-    def add(self, t: float, v: float, ok: bool = True) -> None:
+    def add(self, t: float, v: float, ok: bool | int = True) -> None:
+        """``ok``: True/1 a success, False/0 a failure, ``UNVERIFIED`` (2) ended without evidence."""
         i = self._next
         self._t[i] = t
         self._v[i] = v
-        self._ok[i] = ok
+        self._ok[i] = int(ok)
         i += 1
         if i == self.capacity:
             i = 0
@@ -118,6 +121,23 @@ class RollingWindow:
     def _ordered(self, buffer: array, dtype: type) -> np.ndarray:
         items, i = np.frombuffer(buffer, dtype=dtype), self._next
         return np.concatenate((items[i:], items[:i])) if self._full else items[:i].copy()
+
+    def figures(self, now: float, horizon: float) -> dict[str, float | int | None]:
+        """Everything about the samples of the last ``horizon`` seconds only, so counts, the
+        failure rate and the percentiles of one figure window agree: ``ok`` (with evidence),
+        ``unverified`` (counted apart), ``failed``, ``failure_rate`` = failed / (ok + failed),
+        ``success_rate`` its complement (None when neither), p50/p95/p99 over those samples."""
+        t, v = self._ordered(self._t, np.float64), self._ordered(self._v, np.float64)
+        codes = self._ordered(self._ok, np.int8)
+        recent = t > now - horizon
+        codes, values = codes[recent], v[recent]
+        ok, failed = int((codes == 1).sum()), int((codes == 0).sum())
+        decided = ok + failed
+        p50, p95, p99 = percentiles(np.sort(values), (50, 95, 99))
+        return {"seconds": horizon, "ok": ok, "failed": failed, "unverified": int((codes == UNVERIFIED).sum()),
+                "finished": len(codes), "failure_rate": failed / decided if decided else None,
+                "success_rate": ok / decided if decided else None, "p50": p50, "p95": p95, "p99": p99,
+                "full": bool(self._full and len(codes) == len(t))}
 
     def stats(self, now: float, horizon: float) -> dict[str, float | int | None]:
         """Percentiles over every sample held; rates over the last ``horizon`` seconds.

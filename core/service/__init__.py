@@ -8,13 +8,21 @@ the queue and interrupts waits. While the dispatcher is stopped that way the wor
 stop-all made by any process on the same outbox stops it too, and a resume-all (``quarterdeck
 resume``, the panel's Resume) lets it deliver again (the dispatcher's watch runs while it serves).
 
-``service_health`` is the health tree of such a process::
+``service_health`` is the health tree of such a process (the panel's status bar and Health
+panel show the same one)::
 
-    {"status": ..., "score": 0-100 | null,
+    {"status": ..., "score": 0-100 | null, "headline": "3/4 reachable · Agent-2 forced open by you",
+     "reachable": 3, "enabled": 4, "window": "last 15 min",
      "components": {"dispatcher": {...}, "agents": {"status": ..., "components": {agent: ...}}}}
 
-The agents come from the roster (enabled ones), judged by their live breakers and the monitor's
-recent failure rate (``fleet_health``); ``score`` is ``health_score`` over them.
+The agents come from the roster (enabled ones), each judged by whether a delivery can reach it
+now (a stop-all, the worker, its breaker, a GUI pause: ``core.monitor.reach``) and by its failure
+rate over the monitor's figure window. The overall status and score are the fleet's
+(``fleet_status``, ``fleet_score``), so they always agree with each other and with the headline:
+while stopped nothing is reachable and health is OUT_OF_SERVICE, score 0, "stopped by the
+captain"; while GUI delivery is paused its agents are out of service with that reason. Without
+enabled agents the worker's own status stands. ``scored`` keeps the older per-agent score for
+the history-based ``quarterdeck health``.
 """
 from __future__ import annotations
 
@@ -23,7 +31,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from core.monitor.health import CompositeHealth, Health, Status, fleet_health, health_score
+from core.monitor.health import Health, Status, health_score
+from core.monitor.reach import agent_status, fleet_headline, fleet_score, fleet_status, reach_of
 
 __all__ = ["DeliveryWorker", "scored", "service_health"]
 
@@ -132,13 +141,13 @@ class DeliveryWorker:
             details["last_error"] = self.last_error
         if self.dispatcher.stopped:
             return Health(Status.OUT_OF_SERVICE, {
-                **details, "reason": "stop-all: nothing is delivered until the dispatcher resumes"})
+                **details, "reason": "stopped by the captain: nothing is delivered until you resume"})
         if not self.alive:
             reason = "stopping" if self._stop.is_set() else "the delivery worker is not running"
             return Health(Status.DOWN, {**details, "reason": reason})
         if self.dispatcher.gui_paused:  # other transports go on; GUI agents wait for the captain
             return Health(Status.DEGRADED, {
-                **details, "reason": f"GUI delivery paused until you resume: {self.dispatcher.gui_paused}"})
+                **details, "reason": f"GUI delivery paused: {self.dispatcher.gui_paused}"})
         return Health(Status.UP, details)
 
 
@@ -150,11 +159,36 @@ def scored(check: dict[str, Any]) -> dict[str, Any]:
 
 def service_health(worker: DeliveryWorker, roster: Any, *,
                    degraded_at: float = 0.25) -> Callable[[], dict[str, Any]]:
-    """The ``/health`` function of a headless service (see the module docstring)."""
+    """The ``/health`` function of a delivery process (see the module docstring)."""
     dispatcher = worker.dispatcher
-    breakers = [dispatcher.breakers.get(agent.id) for agent in roster.enabled()]
-    tree = CompositeHealth({
-        "dispatcher": worker.health,
-        "agents": fleet_health(breakers, dispatcher.monitor, degraded_at=degraded_at),
-    })
-    return lambda: scored(tree.check())
+    agents = list(roster.enabled())
+    monitor = getattr(dispatcher, "monitor", None)
+
+    def one(agent: Any, alive: bool) -> dict[str, Any]:
+        try:
+            reach = reach_of(dispatcher, agent, worker_alive=alive)
+            breaker = dispatcher.breakers.get(agent.id).state
+            figures = monitor.delivery_stats(agent.id)["window"] if monitor is not None else {}
+            return agent_status(reach, breaker, figures, degraded_at=degraded_at).to_dict()
+        except Exception as exc:  # one broken check never hides the others
+            log.exception("health of %s could not be checked", agent.id)
+            return Health(Status.DOWN, {"reason": f"health check failed: {type(exc).__name__}: {exc}"}).to_dict()
+
+    def check() -> dict[str, Any]:
+        worker_part = worker.health().to_dict()
+        alive = worker.alive and not worker.stopping
+        parts = {agent.id: one(agent, alive) for agent in agents}
+        statuses = [Status(part["status"]) for part in parts.values()]
+        fleet = fleet_status(statuses)
+        status = Status(worker_part["status"]) if not agents else fleet
+        if status is Status.UNKNOWN and worker_part["status"] == Status.UP:
+            status = Status.UP  # every agent reachable, none judged yet
+        blocked = sum(s in (Status.DOWN, Status.OUT_OF_SERVICE) for s in statuses)
+        window = monitor.delivery_stats()["window"]["name"] if monitor is not None else ""
+        return {"status": str(status), "score": fleet_score(statuses),
+                "headline": fleet_headline(parts) if agents else "no enabled agents",
+                "reachable": len(agents) - blocked, "enabled": len(agents), "window": window,
+                "components": {"dispatcher": worker_part,
+                               "agents": {"status": str(fleet), "components": parts}}}
+
+    return check

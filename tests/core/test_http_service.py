@@ -139,7 +139,7 @@ def wait_for(dispatcher, count: int, states=("delivered", "failed")):
     return done
 
 
-def test_health_is_503_once_an_agent_breaker_opens(store, served):
+def test_health_degrades_when_an_agent_breaker_opens_and_is_503_when_no_agent_is_reachable(store, served):
     roster = roster_of("Agent-1", "Agent-2")
     transports = {"Agent-1": DryRunDelivery(fail_times=100, error=PermanentError), "Agent-2": DryRunDelivery()}
     monitor = Monitor()
@@ -159,11 +159,17 @@ def test_health_is_503_once_an_agent_breaker_opens(store, served):
     code, headers, body = get(url + "/health")
     report = json.loads(body)
     agents = report["components"]["agents"]["components"]
-    assert code == 503 and report["status"] == "DOWN"
+    assert code == 200 and report["status"] == "DEGRADED"
     assert headers["Content-Type"] == "application/json; charset=utf-8"
     assert agents["Agent-1"]["status"] == "DOWN" and agents["Agent-1"]["details"]["breaker"] == "OPEN"
-    assert agents["Agent-2"]["status"] == "UP"
-    assert report["score"] == 50
+    assert agents["Agent-2"]["status"] == "UNKNOWN", "a dry run is unverified: neither success nor failure"
+    assert report["score"] == 50 and report["headline"].startswith("1/2 reachable · Agent-1 breaker open")
+    dispatcher.breakers.get("Agent-2").force_open()
+    code, _, body = get(url + "/health")
+    report = json.loads(body)
+    assert code == 503 and report["status"] == "DOWN" and report["score"] == 0
+    assert report["headline"].startswith("0/2 reachable · Agent-1 breaker open")
+    assert report["headline"].endswith("Agent-2 forced open by you")
     _, _, metrics = get(url + "/metrics")
     assert b'quarterdeck_breaker_state{agent="Agent-1"} 1.0' in metrics
     assert b'quarterdeck_deliveries_total{agent="Agent-1",outcome="failed"} 2.0' in metrics
@@ -220,7 +226,7 @@ def test_worker_reports_stop_all_as_out_of_service(store):
         assert worker.health().status == "UP"
         dispatcher.stop_all()
         health = worker.health()
-        assert health.status == "OUT_OF_SERVICE" and "stop-all" in health.details["reason"]
+        assert health.status == "OUT_OF_SERVICE" and "stopped by the captain" in health.details["reason"]
     finally:
         worker.request_stop()
         assert worker.join(WAIT)

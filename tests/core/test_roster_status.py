@@ -175,17 +175,22 @@ def test_targets_are_described_per_transport():
         "-1269, 481", "swarm:0.1", "/srv/inbox/c", "nowhere (dry run)"]
 
 
-def test_success_and_latency_texts():
-    assert success_text({"ok": 0, "failed": 0})[0] == "–"
-    assert success_text({"ok": 3, "failed": 1}) == ("75 %", "3 submitted, 1 failed since the panel started")
-    assert success_text({"ok": 3, "failed": 1, "unverified": 2})[1] == \
-        "3 submitted, 1 failed since the panel started; 2 unverified, counted apart"
-    assert success_text({"ok": 199, "failed": 1})[0] == "99.5 %"
-    assert success_text({"ok": 0, "failed": 4})[0] == "0 %"
-    assert latency_text({"p95": None})[0] == "–"
-    text, tip = latency_text({"p95": 0.1234, "p50": 0.05, "samples": 12})
-    assert text == "123 ms" and "last 12 deliveries" in tip and "median 50 ms" in tip
-    assert latency_text({"p95": 12.5})[0] == "12.5 s"
+def in_window(**figures):
+    """``Monitor.delivery_stats`` with the figure window holding ``figures``; totals disagree on purpose."""
+    return {"ok": 1000, "failed": 1000, "p95": 99.0, "window": {"name": "last 15 min", **figures}}
+
+
+def test_success_and_latency_texts_come_from_the_figure_window_alone():
+    assert success_text(in_window(ok=0, failed=0)) == ("–", "no finished deliveries in the last 15 min")
+    assert success_text(in_window(ok=3, failed=1)) == ("75 %", "3 submitted, 1 failed in the last 15 min")
+    assert success_text(in_window(ok=3, failed=1, unverified=2))[1] == \
+        "3 submitted, 1 failed in the last 15 min; 2 unverified, counted apart"
+    assert success_text(in_window(ok=199, failed=1))[0] == "99.5 %"
+    assert success_text(in_window(ok=0, failed=4))[0] == "0 %"
+    assert latency_text(in_window(p95=None)) == ("–", "no delivery times in the last 15 min")
+    text, tip = latency_text(in_window(p95=0.1234, p50=0.05, finished=12))
+    assert text == "123 ms" and "the 12 deliveries in the last 15 min" in tip and "median 50 ms" in tip
+    assert latency_text(in_window(p95=12.5))[0] == "12.5 s"
 
 
 def test_a_paused_gui_delivery_goes_back_to_the_queue_until_the_captain_resumes():
