@@ -5,6 +5,11 @@ type, priority, tags), or any object with a ``rule_fields()`` method that
 returns one. Absent or None fields count as missing; enum members stand for
 their values; list fields accept any iterable (a single string is one item);
 other values are converted with ``str``.
+
+Two rules built on the same check (say, a credential detector and a high-entropy detector, both
+``secrets``) can flag the same characters of the content. Such overlapping findings are one
+problem, not two: only the stronger is kept (higher severity, then the earlier rule), so one token
+costs the score once.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ from enum import Enum
 from typing import Any
 
 from .messages import render
-from .model import FIELDS, LIST_FIELDS, FieldValue, RuleSet, Violation
+from .model import FIELDS, LIST_FIELDS, FieldValue, Rule, RuleSet, Violation
 from .report import Report
+
+STRENGTH = {"error": 0, "warning": 1, "info": 2}
 
 
 def _text(raw: Any) -> str:
@@ -60,7 +67,7 @@ class Validator:
     def validate(self, message: Any) -> Report:
         """Every violation of the enabled rules, in rule order."""
         fields = normalize_fields(message)
-        violations: list[Violation] = []
+        found: list[tuple[Rule, Violation]] = []
         for rule in self._rules:
             if rule.when and not rule.applies(fields):
                 continue
@@ -68,5 +75,23 @@ class Validator:
             for finding in rule.check(value):
                 span = finding.span if rule.given == "content" else None
                 text = render(rule, finding, value)
-                violations.append(Violation(rule.id, rule.severity, text, rule.given, span))  # type: ignore[arg-type]
-        return Report.of(violations)
+                violation = Violation(rule.id, rule.severity, text, rule.given, span)  # type: ignore[arg-type]
+                found.append((rule, violation))
+        return Report.of(merge_overlapping(found))
+
+
+def _overlap(a: tuple[int, int] | None, b: tuple[int, int] | None) -> bool:
+    return a is not None and b is not None and a[0] < b[1] and b[0] < a[1]
+
+
+def merge_overlapping(found: list[tuple[Rule, Violation]]) -> list[Violation]:
+    """The violations in rule order, less those covered by a stronger one of another rule with
+    the same check function over overlapping content (see the module docstring)."""
+    ranked = sorted(range(len(found)), key=lambda i: (STRENGTH.get(found[i][1].severity, 3), i))
+    kept: list[int] = []
+    for i in ranked:
+        rule, violation = found[i]
+        if not any(found[k][0].function == rule.function and found[k][0].id != rule.id
+                   and _overlap(found[k][1].span, violation.span) for k in kept):
+            kept.append(i)
+    return [found[i][1] for i in sorted(kept)]
