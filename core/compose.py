@@ -6,6 +6,9 @@ to submit: one for everyone, or, when the template uses ``{agent_id}``/``{role}`
 one per recipient with its own text. ``check`` runs the rules on exactly those messages and maps
 every content span back onto the text the captain is editing, so what is checked is what is sent.
 
+``as_sent`` is the send mode: with nobody ticked only Broadcast can send the draft, so the draft
+is checked as that broadcast (to everyone), never as a direct message to nobody.
+
 Problems are the rule violations plus the composer's own (a template that cannot be rendered, a
 broadcast that would need per-agent text); an ``error`` problem blocks sending.
 """
@@ -21,6 +24,7 @@ from core.prefix import format_for_delivery
 from core.templates import Rendered, Slot, TemplateError, agent_values, parse, placeholders, render_mapped
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+WEIGHTS = {"error": 25, "warning": 10, "info": 2}  # as the rule engine scores
 STATUS_ORDER = {"FAIL": 0, "WARN": 1, "PASS": 2}
 
 
@@ -79,6 +83,26 @@ class Check:
     @property
     def blocking(self) -> tuple[Problem, ...]:
         return tuple(p for p in self.problems if p.blocks)
+
+
+def accept_key(problem: Problem, text: str) -> tuple[str, str, str]:
+    """What "allow here" remembers of a problem: its rule, its message and the flagged text (so
+    the acceptance ends when that text changes)."""
+    flagged = text[problem.span[0]:problem.span[1]] if problem.span is not None else ""
+    return problem.rule_id, problem.message, flagged
+
+
+def accept(result: Check, text: str, accepted: set[tuple[str, str, str]]) -> Check:
+    """``result`` less the problems the captain allowed for this send; an ``error`` is never
+    accepted (it blocks, and a blocked secret must never be sent). The score gets the weights
+    of the accepted problems back and the status follows what is left."""
+    kept = tuple(p for p in result.problems if p.blocks or accept_key(p, text) not in accepted)
+    if len(kept) == len(result.problems) or result.score is None:
+        return replace(result, problems=kept)
+    back = sum(WEIGHTS.get(p.severity, 0) for p in result.problems if p not in kept)
+    severities = {p.severity for p in kept}
+    status = "FAIL" if "error" in severities else "WARN" if "warning" in severities else "PASS"
+    return Check(kept, min(100, result.score + back), status)
 
 
 def uses_placeholders(text: str) -> bool:
@@ -169,6 +193,14 @@ def for_everyone(draft: Draft, roster: Any) -> Draft:
         kind = "text" if draft.type == "broadcast" else draft.type
         return replace(draft, recipients=tuple(a.id for a in roster.enabled()), type=kind, everyone=False)
     return replace(draft, recipients=(), type="broadcast", everyone=True)
+
+
+def as_sent(draft: Draft, roster: Any) -> Draft:
+    """The draft as the composer can send it: with nobody ticked that is the broadcast to everyone
+    (``for_everyone``); otherwise the draft itself, to the ticked agents."""
+    if draft.recipients or draft.everyone:
+        return draft
+    return for_everyone(draft, roster)
 
 
 def _template_problem(exc: TemplateError) -> Problem:

@@ -119,12 +119,34 @@ class SendProgress:
         return row
 
     def queue_cancelled(self) -> list[int]:
-        """Stop all cancelled everything still queued (no per-delivery events are sent for that)."""
+        """Stop all cancelled everything still queued, paused ones too (a paused delivery waits in
+        the queue); no per-delivery events are sent for that. ``recorded`` confirms it later."""
         changed = []
         for i, row in enumerate(self.rows):
-            if row.state == "queued":
+            if row.state in ("queued", "paused"):
                 self.rows[i] = replace(row, state="cancelled", detail="stop all")
                 changed.append(i)
+        return changed
+
+    def unfinished_ids(self) -> list[int]:
+        return [row.delivery_id for row in self.rows if not row.finished]
+
+    def recorded(self, records: Iterable[Any]) -> list[int]:
+        """Take the outbox's rows (``DeliveryRow``s) as the truth for the rows they name; a queued
+        record leaves a row that says paused or retrying alone (both wait in the queue)."""
+        changed = []
+        for record in records:
+            i = self._by_delivery.get(record.id)
+            if i is None:
+                continue
+            state = str(getattr(record.state, "value", record.state))
+            current = self.rows[i]
+            if state == current.state or (state == "queued" and current.state in ("paused", "retrying")):
+                continue
+            latency = record.latency_ms / 1000 if record.latency_ms is not None else current.latency
+            self.rows[i] = replace(current, state=state, detail=record.reason or "", latency=latency,
+                                   attempt=record.attempts, verdict=record.verdict, evidence=record.evidence or "")
+            changed.append(i)
         return changed
 
     # -- retry -------------------------------------------------------------------------------------

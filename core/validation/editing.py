@@ -5,9 +5,11 @@ Saving follows one rule: the running validator only ever sees a complete, error-
 When every open file checks clean, the texts replace the rule files (each in one atomic rename;
 the built-in rules are first copied to the user's folder). When any file has an error, every
 edited file is written as ``<name>.yaml.draft`` instead, which no rule folder scan loads.
+``find_rule`` points an editor at the line that defines a rule (the composer's "Open rule").
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,3 +187,15 @@ def activate_rules(store: RuleStore, location: RulesLocation) -> tuple[RuleStore
     fresh = RuleStore([location.path])
     diagnostics = fresh.reload()
     return (fresh if fresh.loaded else store), diagnostics
+
+
+def find_rule(texts: Mapping[str, str], rule_id: str) -> tuple[str, int, int] | None:
+    """Where ``rule_id`` is defined among rule file texts: (file name, 1-based line, column of its
+    key), the first file that has it; None when no file defines it."""
+    key = re.compile(rf"^([ \t]+){re.escape(rule_id)}[ \t]*:", re.MULTILINE)
+    for name, text in texts.items():
+        found = key.search(text)
+        if found is not None:
+            line = text.count("\n", 0, found.start()) + 1
+            return name, line, len(found.group(1)) + 1
+    return None
