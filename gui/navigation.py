@@ -36,6 +36,12 @@ def focus_into(panel: QWidget) -> bool:
     return False
 
 
+def in_front(widget: QWidget) -> bool:
+    """Whether ``widget`` can be seen: shown, and not a dock tab behind another (Qt keeps those
+    shown, moved out of the window)."""
+    return widget.isVisible() and not widget.visibleRegion().isEmpty()
+
+
 def _takes_focus(widget: QWidget) -> bool:
     return (widget.isVisible() and widget.isEnabled()
             and bool(widget.focusPolicy() & Qt.FocusPolicy.TabFocus))
@@ -81,7 +87,7 @@ class PanelNavigator(QObject):
     # -- where the focus is ----------------------------------------------------------------------
     def on_screen(self) -> list[str]:
         """The panels a person can see now (open, and in front of their tab group), in menu order."""
-        return [name for name, panel in self.panels.items() if panel.isVisible()]
+        return [name for name, panel in self.panels.items() if in_front(panel)]
 
     def current(self) -> str | None:
         """The panel holding the keyboard focus, if any."""
