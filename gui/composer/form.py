@@ -1,7 +1,8 @@
 """The Composer panel's widgets and their layout (the panel wires them; see ``gui.composer.panel``).
 
-Three resizable parts: who (recipients), what (fields, template row, text box, rule check, send
-row) and what happened (progress of the last send). Every control has a mnemonic or a shortcut.
+Three resizable parts: who (recipients), what (fields, template row, text box, the live chips
+of the last send right under it, rule check, send row) and the per-recipient table of the last
+send. Every control has a mnemonic or a shortcut.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.composer.chips import ProgressChips
 from gui.composer.fields import MessageFields
 from gui.composer.highlight import ChecksView
 from gui.composer.progress import ProgressPane
@@ -55,6 +57,7 @@ def build_form(panel: Any) -> None:
     panel.broadcast_button.setObjectName("composer-broadcast")
     panel.preview_button.setObjectName("composer-preview-button")
     panel.progress = ProgressPane(panel.ctx, panel)
+    panel.chips = ProgressChips(panel.progress.progress, panel)
     to_label = QLabel("&To")
     to_label.setBuddy(panel.recipients.list)
     text_label = QLabel("&Message")
@@ -73,6 +76,7 @@ def build_form(panel: Any) -> None:
     mid.addWidget(panel.templates)
     mid.addWidget(text_label)
     mid.addWidget(panel.editor, 1)
+    mid.addWidget(panel.chips)
     mid.addWidget(panel.checks)
     buttons = QHBoxLayout()
     buttons.addWidget(panel.captain_last)

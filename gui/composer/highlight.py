@@ -3,23 +3,31 @@
 Rule spans count Python code points; a ``QTextCursor`` counts UTF-16 units, where an astral
 character such as 🚀 takes two. ``utf16_offset`` converts, so an underline after an emoji still
 sits under the right characters. Underlines are ``ExtraSelection``s: they leave the document and
-its undo history alone.
+its undo history alone; a plain text box shows no tooltip for them, so ``UnderlineTips`` answers
+the hover itself: the rule id, its severity and message.
+
+Each problem in the list offers "Open rule" (the Rules panel, at that rule) and "Allow here" (a
+warning or info accepted for this send only; never an error, which blocks, and so never a
+blocked secret), by button and by context menu. ``flash`` makes a blocked send impossible to miss.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor, QHelpEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPlainTextEdit,
+    QPushButton,
     QStyle,
     QTextEdit,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -57,7 +65,7 @@ def underline(edit: QPlainTextEdit, problems: Sequence[Problem]) -> list[QTextEd
         fmt = QTextCharFormat()
         fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
         fmt.setUnderlineColor(QColor(SEVERITY_COLOURS.get(problem.severity, "#c62828")))
-        fmt.setToolTip(problem.message)
+        fmt.setToolTip(problem_tip(problem))
         selection = QTextEdit.ExtraSelection()
         selection.cursor = cursor
         selection.format = fmt
@@ -66,10 +74,56 @@ def underline(edit: QPlainTextEdit, problems: Sequence[Problem]) -> list[QTextEd
     return selections
 
 
+def problem_tip(problem: Problem) -> str:
+    return f"{problem.rule_id} ({problem.severity}): {problem.message}"
+
+
+def problems_at(text: str, problems: Sequence[Problem], index: int) -> list[Problem]:
+    """The problems whose span covers code point ``index`` (or ends right before it)."""
+    return [p for p in problems if p.span is not None and p.span[0] <= index < max(p.span[1], p.span[0] + 1)]
+
+
+class UnderlineTips(QObject):
+    """Hovering an underline shows its problems' rule ids and messages (see the module docstring)."""
+
+    def __init__(self, edit: QPlainTextEdit) -> None:
+        super().__init__(edit)
+        self._edit = edit
+        self.problems: Sequence[Problem] = ()
+        edit.viewport().installEventFilter(self)
+
+    def tip_at(self, pos: QPoint) -> str:
+        cursor = self._edit.cursorForPosition(pos)
+        text = self._edit.toPlainText()
+        utf16 = cursor.position()
+        index, units = 0, 0
+        while index < len(text) and units < utf16:
+            units += 2 if ord(text[index]) > 0xFFFF else 1
+            index += 1
+        found = problems_at(text, self.problems, index)
+        rect = self._edit.cursorRect(cursor)
+        if not found and index > 0 and pos.x() < rect.left():  # the pointer is on the character before
+            found = problems_at(text, self.problems, index - 1)
+        return "\n".join(problem_tip(p) for p in found)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            tip = self.tip_at(event.pos())
+            if tip:
+                QToolTip.showText(event.globalPos(), tip, self._edit.viewport())
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return False
+
+
 class ChecksView(QWidget):
     """The score (coloured by status) over the list of problems, worst first."""
 
     sig_problem_activated = Signal(object)  # core.compose.Problem: go to it in the text
+    sig_open_rule = Signal(object)  # core.compose.Problem: show its rule in the Rules panel
+    sig_allow = Signal(object)  # core.compose.Problem: accept it for this send
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -88,6 +142,21 @@ class ChecksView(QWidget):
         self.list.setVisible(False)
         self.list.clicked.connect(self._on_list_clicked)
         self.list.activated.connect(self._on_list_clicked)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._on_list_menu)
+        self.list.currentRowChanged.connect(self._update_actions)
+        self.known_rules: frozenset[str] = frozenset()  # ids the Rules panel can show
+        self.open_rule_button = QPushButton("Open &rule")
+        self.open_rule_button.setObjectName("composer-open-rule")
+        self.open_rule_button.setToolTip("Show the selected problem's rule in the Rules panel")
+        self.open_rule_button.clicked.connect(lambda: self._emit_current(self.sig_open_rule))
+        self.allow_button = QPushButton("&Allow here")
+        self.allow_button.setObjectName("composer-allow")
+        self.allow_button.setToolTip("Accept this warning for this send only (errors can never be allowed)")
+        self.allow_button.clicked.connect(lambda: self._emit_current(self.sig_allow))
+        self._flashes = 0
+        self._flash_timer = QTimer(self, interval=220)
+        self._flash_timer.timeout.connect(self._flash_step)
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.score)
@@ -97,6 +166,13 @@ class ChecksView(QWidget):
         layout.setSpacing(3)
         layout.addLayout(top)
         layout.addWidget(self.list)
+        self.actions_row = QWidget()
+        row = QHBoxLayout(self.actions_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addStretch(1)
+        row.addWidget(self.open_rule_button)
+        row.addWidget(self.allow_button)
+        layout.addWidget(self.actions_row)
         self.show_idle("Type a message; the rules check it as you type.")
 
     def show_idle(self, note: str) -> None:
@@ -104,9 +180,11 @@ class ChecksView(QWidget):
         self.summary.setText(note)
         self.list.clear()
         self.list.setVisible(False)
+        self._update_actions()
 
     def show_check(self, result: Check, *, validation_on: bool) -> None:
         self._set_score(result.score, result.status)
+        self.list.setStyleSheet("")
         self.list.clear()
         for problem in result.problems:
             text = problem.message
@@ -129,6 +207,71 @@ class ChecksView(QWidget):
             self.summary.setText(", ".join(parts) + blocked)
         else:
             self.summary.setText("No rule problems.")
+        if self.list.count():
+            self.list.setCurrentRow(0)
+        self._update_actions()
+
+    def current_problem(self) -> Problem | None:
+        item = self.list.currentItem()
+        return item.data(PROBLEM_ROLE) if item is not None else None
+
+    def can_allow(self, problem: Problem | None) -> bool:
+        return problem is not None and not problem.blocks
+
+    def can_open(self, problem: Problem | None) -> bool:
+        return problem is not None and problem.rule_id in self.known_rules
+
+    def flash(self) -> None:
+        """A send was blocked: select the first blocking problem and blink the list's border."""
+        for row in range(self.list.count()):
+            if self.list.item(row).data(PROBLEM_ROLE).blocks:
+                self.list.setCurrentRow(row)
+                break
+        self.list.setVisible(self.list.count() > 0)
+        self._flashes = 6
+        self.setProperty("flashing", True)
+        self._flash_step()
+        self._flash_timer.start()
+
+    def _flash_step(self) -> None:
+        self._flashes -= 1
+        on = self._flashes % 2 == 1
+        style = "2px solid #c62828" if on else "2px solid transparent"
+        self.list.setStyleSheet(f"QListWidget#composer-problems {{ border: {style}; }}")
+        self.score.setProperty("blink", on)
+        if self._flashes <= 0:
+            self._flash_timer.stop()
+            self.setProperty("flashing", False)
+            self.list.setStyleSheet("QListWidget#composer-problems { border: 2px solid #c62828; }")
+
+    @Slot()
+    def _update_actions(self, *_: object) -> None:
+        problem = self.current_problem()
+        self.open_rule_button.setEnabled(self.can_open(problem))
+        self.allow_button.setEnabled(self.can_allow(problem))
+        self.actions_row.setVisible(self.list.isVisibleTo(self) and self.list.count() > 0)
+
+    def _emit_current(self, signal: Signal) -> None:
+        problem = self.current_problem()
+        if problem is not None:
+            signal.emit(problem)  # type: ignore[attr-defined]
+
+    @Slot(QPoint)
+    def _on_list_menu(self, pos: QPoint) -> None:
+        item = self.list.itemAt(pos)
+        if item is None:
+            return
+        self.list.setCurrentItem(item)
+        problem = item.data(PROBLEM_ROLE)
+        menu = QMenu(self.list)
+        menu.setObjectName("composer-problem-menu")
+        open_rule = menu.addAction("Open rule", lambda: self.sig_open_rule.emit(problem))
+        open_rule.setEnabled(self.can_open(problem))
+        allow = menu.addAction("Allow here", lambda: self.sig_allow.emit(problem))
+        allow.setEnabled(self.can_allow(problem))
+        if problem.blocks:
+            allow.setToolTip("An error blocks sending; it cannot be allowed")
+        menu.popup(self.list.viewport().mapToGlobal(pos))
 
     def problems(self) -> list[Problem]:
         return [self.list.item(i).data(PROBLEM_ROLE) for i in range(self.list.count())]

@@ -1,10 +1,15 @@
 """The Composer panel: write a message, see the rules' verdict as you type, send it, watch it land.
 
 Top to bottom: recipients (checkable roster, All, groups), the message fields (type, urgent,
-tags), templates, the text box with its live rule check (250 ms after the last keystroke; spans
-underlined, problems listed, score coloured by status), the send row, and the per-recipient
-progress of the last send. The rule check and the composition are ``core.compose``; this module
-only wires widgets to it. A message failing an ``error`` rule cannot be sent.
+tags), templates, the text box, the live chips of the last send right under it, its live rule
+check (250 ms after the last keystroke; spans underlined with the rule id on hover, problems
+listed, score coloured by status), the send row, and the per-recipient table of the last send.
+The rule check and the composition are ``core.compose``; this module only wires widgets to it.
+
+The check follows the send mode: with nobody ticked only Broadcast can send, so the draft is
+checked as that broadcast (never "recipients is empty"), and Send says to tick someone. A
+message failing an ``error`` rule cannot be sent; trying says why in the notice and the status
+bar and flashes the problems. A warning can be allowed for one send ("Allow here").
 """
 from __future__ import annotations
 
@@ -14,11 +19,12 @@ from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence, QTextCursor
 from PySide6.QtWidgets import QWidget
 
-from core.compose import Check, Composition, Draft, Problem, check, compose, for_everyone, preview
+from core.compose import Check, Composition, Draft, Problem, accept, as_sent, check, compose, for_everyone, preview
 from core.delivery.submit import UnknownRecipient
 from core.templates import suggested_fields
 from gui.composer.form import build_form
-from gui.composer.highlight import underline, utf16_offset
+from gui.composer.gate import SendGate
+from gui.composer.highlight import UnderlineTips, underline, utf16_offset
 from gui.composer.preview import PreviewDialog
 from gui.composer.sending import Sender
 from gui.panel import Panel
@@ -27,7 +33,7 @@ DEBOUNCE_MS = 250
 SENDER_KEY = "composer/sender"
 
 
-class ComposerPanel(Panel):
+class ComposerPanel(SendGate, Panel):
     TITLE = "Composer"
     NAME = "composer"
     AREA = Qt.DockWidgetArea.RightDockWidgetArea
@@ -37,7 +43,9 @@ class ComposerPanel(Panel):
         self.last_check: Check | None = None
         self.last_sent = ""
         self.preview_dialog: PreviewDialog | None = None
+        self.allowed: set[tuple[str, str, str]] = set()  # "Allow here" for the next send
         build_form(self)
+        self.tips = UnderlineTips(self.editor)
         self._build_actions()
         self.check_timer = QTimer(self)
         self.check_timer.setSingleShot(True)
@@ -47,6 +55,9 @@ class ComposerPanel(Panel):
         self.sending = Sender(ctx, self.progress, self)
         self.sending.sig_sent.connect(self._on_sending_sent)
         self.sending.sig_reported.connect(self._on_sending_reported)
+        self.sending.sig_started.connect(self.notice.hide)  # the chips take over from here
+        self.sending.sig_queued.connect(lambda text: self.ctx.sig_status.emit(f"Composer: {text}"))
+        self.progress.sig_changed.connect(self.chips.refresh)
         self.editor.textChanged.connect(self.check_timer.start)
         self.editor.textChanged.connect(self._update_buttons)  # blank or not shows at once
         self.fields.sig_changed.connect(self.check_timer.start)
@@ -58,6 +69,8 @@ class ComposerPanel(Panel):
         self.templates.sig_reported.connect(self.notice.say)
         self.progress.sig_reported.connect(self.notice.say)
         self.checks.sig_problem_activated.connect(self._on_checks_problem_activated)
+        self.checks.sig_open_rule.connect(self.open_rule)
+        self.checks.sig_allow.connect(self.allow_here)
         ctx.sig_roster_changed.connect(self._on_ctx_roster_changed)
         ctx.sig_rules_changed.connect(self._on_ctx_rules_changed)
         ctx.sig_agent_focused.connect(self._on_ctx_agent_focused)
@@ -114,35 +127,31 @@ class ComposerPanel(Panel):
 
     def _checked(self, draft: Draft) -> tuple[Composition, Check]:
         composition = compose(draft, self.ctx.roster)
-        return composition, check(composition, self.ctx.session.validator)
+        result = check(composition, self.ctx.session.validator)
+        return composition, accept(result, draft.content, self.allowed)
 
     @Slot()
     def run_check(self) -> Check:
-        """Check the draft now and show the verdict (the debounce timer calls this)."""
+        """Check the draft as it would be sent now and show the verdict (the debounce timer calls
+        this); with nobody ticked that is the broadcast to everyone."""
         self.check_timer.stop()
         draft = self.draft()
-        _composition, result = self._checked(draft)
+        _composition, result = self._checked(as_sent(draft, self.ctx.roster))
         self.last_check = result
+        validator = self.ctx.session.validator
+        self.checks.known_rules = frozenset(validator.ruleset.ids) if validator is not None else frozenset()
         if not draft.content.strip():  # nothing typed yet (or just sent): no red "blank" error
             self.checks.show_idle("Type a message; the rules check it as you type.")
         else:
-            self.checks.show_check(result, validation_on=self.ctx.session.validator is not None)
+            self.checks.show_check(result, validation_on=validator is not None)
+            if not draft.recipients:
+                everyone = len(self.recipients.ids())
+                self.checks.summary.setText(f"Nobody ticked: checked as a broadcast to all {everyone} "
+                                            f"(Broadcast). {self.checks.summary.text()}")
         underline(self.editor, result.problems)
+        self.tips.problems = result.problems
         self._update_buttons()
         return result
-
-    def _send_block_reason(self) -> str:
-        draft = self.draft()
-        if self.sending.busy:
-            return "The last send is still being queued."
-        if not draft.content.strip():
-            return "Write a message first."
-        if not draft.recipients:
-            return "Check at least one recipient (or use Broadcast)."
-        blocking = self.last_check.blocking if self.last_check is not None else ()
-        if blocking:
-            return f"Fix the errors first: {blocking[0].message}"
-        return ""
 
     def _update_buttons(self) -> None:
         reason = self._send_block_reason()
@@ -164,10 +173,11 @@ class ComposerPanel(Panel):
         self.run_check()
         reason = self._send_block_reason()
         if reason:
-            self.notice.say(f"Not sent: {reason}", True)
+            self._blocked(reason)
             return False
         composition, result = self._checked(self.draft())
-        started = self.sending.send(composition, result, list(composition.draft.recipients), broadcast=False)
+        started = self.sending.send(composition, result, list(composition.draft.recipients), broadcast=False,
+                                    recompose=self._recompose)
         self._update_buttons()
         return started
 
@@ -176,8 +186,13 @@ class ComposerPanel(Panel):
         """Send to every enabled agent, whatever is checked."""
         draft = for_everyone(self.draft(), self.ctx.roster)
         composition, result = self._checked(draft)
+        if result.blocking and draft.content.strip():
+            self.run_check()
+            self._blocked(f"Fix the errors first: {result.blocking[0].message}")
+            return False
         recipients = [a.id for a in self.ctx.roster.enabled()]
-        started = self.sending.send(composition, result, recipients, broadcast=True)
+        started = self.sending.send(composition, result, recipients, broadcast=True,
+                                    recompose=lambda rest: self._recompose(rest, broadcast=True))
         self._update_buttons()
         return started
 
@@ -220,6 +235,7 @@ class ComposerPanel(Panel):
     @Slot(str)
     def _on_sending_sent(self, content: str) -> None:
         self.last_sent = content
+        self.allowed.clear()  # "Allow here" was for this send
         if self.editor.toPlainText() == content:  # not if the captain already typed on
             self.replace_text("")
             self.run_check()

@@ -5,6 +5,9 @@ when a submission comes back, a ``DeliveryEvent`` repaints only its row, and a n
 the old rows and inserts the new ones (no resets). ``ProgressPane`` adds the one-line summary
 and "Retry failed", which queues a fresh delivery for each failed row in the background
 (``store.requeue``), then wakes the dispatcher; those rows go back to queued and follow the new ids.
+After a stop, the rows still unfinished are read back from the outbox in the background, so
+they show what the store holds (cancelled), not what the last event said (paused).
+The table never keeps Tab: Tab moves on to the next control (arrow keys move between rows).
 """
 from __future__ import annotations
 
@@ -88,6 +91,7 @@ class ProgressPane(QWidget):
     """Summary line, Retry failed, and the table; see the module docstring."""
 
     sig_reported = Signal(str, bool)  # text, is an error
+    sig_changed = Signal()  # a row or the summary changed (the chips follow)
 
     def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -108,6 +112,7 @@ class ProgressPane(QWidget):
         self.table.setShowGrid(False)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        self.table.setTabKeyNavigation(False)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         header = self.table.horizontalHeader()
@@ -194,6 +199,28 @@ class ProgressPane(QWidget):
         if changed:
             self.model.changed(changed)
             self._update()
+        self.reread()
+
+    def reread(self) -> None:
+        """Read the unfinished rows back from the outbox (in the background) and show that."""
+        ids = self.progress.unfinished_ids()
+        if not ids:
+            return
+        store = self._ctx.store
+
+        def read() -> list[Any]:
+            return [store.delivery(i) for i in ids]
+
+        self._ctx.jobs.run(read, self._on_reread, self._on_reread_failed, owner=self)
+
+    def _on_reread(self, records: list[Any]) -> None:
+        changed = self.progress.recorded(records)
+        if changed:
+            self.model.changed(changed)
+            self._update()
+
+    def _on_reread_failed(self, error: BaseException) -> None:
+        self.sig_reported.emit(f"Could not read the last send back from the outbox: {error}", True)
 
     def _update(self) -> None:
         self.summary.setText(self.progress.summary() or "Nothing sent yet.")
@@ -205,3 +232,4 @@ class ProgressPane(QWidget):
         self.retry_button.setEnabled(bool(failed))
         self.retry_action.setEnabled(bool(failed))
         self.retry_button.setText(f"&Retry failed ({failed})" if failed else "&Retry failed")
+        self.sig_changed.emit()

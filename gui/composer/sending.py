@@ -1,9 +1,16 @@
 """Sending a composition: the last rule gate, the "are you sure" over N agents, the submits.
 
+Before a send to two or more agents, who cannot be reached right now is found in the background
+(``gui.composer.reach``); the captain is asked when the send reaches more than the limit or when
+any recipient is unreachable, and may leave those out (the draft is composed again for the rest).
+Once queued, nothing green is left saying "Queued for …": the chips under the text box show each
+recipient, and the outcome line says how the send ended.
+
 Every message of the composition goes through ``ctx.submit`` (validated and queued in the
 background). A refusal (``SubmitRefused``, ``UnknownRecipient``) is reported in words the captain
 can act on; the text box is cleared only when every message was queued. ``confirm`` is a plain
-callable so tests (and a future "don't ask again") can answer the question without a dialog.
+callable so tests (and a future "don't ask again") can answer the question without a dialog: it
+returns True (send to all), ``LEAVE_OUT`` (only the reachable ones) or False (cancel).
 """
 from __future__ import annotations
 
@@ -15,15 +22,29 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QToolBut
 
 from core.compose import Check, Composition
 from core.delivery.submit import SubmitRefused, UnknownRecipient
+from gui.composer.reach import question, unreachable
 
 CONFIRM_KEY = "composer/confirm_over"
 CONFIRM_DEFAULT = 3
+LEAVE_OUT = "leave out"
+Recompose = Callable[[list[str]], tuple[Composition, Check]]
 
 
-def confirm_dialog(parent: QWidget, title: str, text: str) -> bool:
-    answer = QMessageBox.question(parent, title, text, QMessageBox.StandardButton.Yes
-                                  | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
-    return answer == QMessageBox.StandardButton.Yes
+def confirm_dialog(parent: QWidget, title: str, text: str) -> bool | str:
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Cancel, parent)
+    box.setObjectName("composer-confirm")
+    leave = None
+    if "cannot be reached" in text:
+        box.setIcon(QMessageBox.Icon.Warning)
+        leave = box.addButton("&Leave them out", QMessageBox.ButtonRole.AcceptRole)
+        everyone = box.addButton("Send to &all", QMessageBox.ButtonRole.YesRole)
+        box.setDefaultButton(leave)
+    else:
+        everyone = box.addButton(QMessageBox.StandardButton.Yes)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    clicked = box.clickedButton()
+    return LEAVE_OUT if leave is not None and clicked is leave else clicked is everyone
 
 
 def describe_error(error: BaseException) -> str:
@@ -39,27 +60,32 @@ def describe_error(error: BaseException) -> str:
 class Sender(QObject):
     sig_sent = Signal(str)  # every message was queued; the content that was sent
     sig_reported = Signal(str, bool)  # text, is an error
+    sig_started = Signal()  # the messages are being queued (the chips start)
+    sig_queued = Signal(str)  # every message is queued: "Queued for A, B" (for the status bar)
 
     def __init__(self, ctx: Any, progress: Any, parent: QWidget) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self._progress = progress
         self._parent = parent
-        self.confirm: Callable[[str, str], bool] = lambda title, text: confirm_dialog(parent, title, text)
+        self.confirm: Callable[[str, str], bool | str] = lambda title, text: confirm_dialog(parent, title, text)
         self._waiting: set[str] = set()
+        self._checking = False
         self._refusals: list[str] = []
         self._queued: list[str] = []
         self._content = ""
 
     @property
     def busy(self) -> bool:
-        return bool(self._waiting)
+        return bool(self._waiting) or self._checking
 
     def confirm_over(self) -> int:
         return max(0, int(self._ctx.settings.get(CONFIRM_KEY, CONFIRM_DEFAULT, int)))
 
-    def send(self, composition: Composition, result: Check, recipients: list[str], *, broadcast: bool) -> bool:
-        """Queue ``composition`` for ``recipients`` unless blocked or not confirmed; True if asked."""
+    def send(self, composition: Composition, result: Check, recipients: list[str], *, broadcast: bool,
+             recompose: Recompose | None = None) -> bool:
+        """Queue ``composition`` for ``recipients`` unless blocked; True when under way (a send to
+        several agents is confirmed first, after a look at who can be reached)."""
         if self.busy:
             self.sig_reported.emit("The last send is still being queued; try again in a moment.", True)
             return False
@@ -71,28 +97,60 @@ class Sender(QObject):
             return False
         if not composition.messages or not recipients:
             self.sig_reported.emit("Not sent: no enabled agent on the roster." if broadcast else
-                                   "Not sent: check at least one recipient (or use Broadcast).", True)
+                                   "Not sent: tick at least one agent to send to (or Broadcast to everyone).", True)
             return False
+        if len(recipients) < 2:
+            self._queue(composition)
+            return True
+        self._checking = True
+        roster, breakers = self._ctx.roster, self._ctx.delivery.dispatcher.breakers
+
+        def look() -> dict[str, str]:
+            return unreachable(recipients, roster, breakers)
+
+        def looked(blocked: dict[str, str]) -> None:
+            self._checking = False
+            self._confirmed(composition, recipients, blocked, broadcast, recompose)
+
+        def failed(error: BaseException) -> None:
+            self._checking = False
+            self._confirmed(composition, recipients, {}, broadcast, recompose)
+
+        self._ctx.jobs.run(look, looked, failed, owner=self)
+        return True
+
+    def _confirmed(self, composition: Composition, recipients: list[str], blocked: dict[str, str],
+                   broadcast: bool, recompose: Recompose | None) -> None:
         limit = self.confirm_over()
-        if len(recipients) > limit:
+        if len(recipients) > limit or blocked:
             what = "Broadcast" if broadcast else "Send"
-            names = ", ".join(recipients[:12]) + (" …" if len(recipients) > 12 else "")
-            if not self.confirm(f"{what} to {len(recipients)} agents?",
-                                f"{what} this message to {len(recipients)} agents?\n\n{names}\n\n"
-                                f"(You are asked whenever a send reaches more than {limit}.)"):
+            answer = self.confirm(f"{what} to {len(recipients)} agents?", question(what, recipients, blocked, limit))
+            if not answer:
                 self.sig_reported.emit("Not sent: cancelled.", False)
-                return False
+                return
+            if answer == LEAVE_OUT and blocked:
+                rest = [a for a in recipients if a not in blocked]
+                if not rest or recompose is None:
+                    self.sig_reported.emit("Not sent: none of the recipients can be reached right now.", True)
+                    return
+                composition, result = recompose(rest)
+                if result.blocking:
+                    self.sig_reported.emit(f"Not sent: {result.blocking[0].message}", True)
+                    return
+        self._queue(composition)
+
+    def _queue(self, composition: Composition) -> None:
         messages = list(composition.messages)
         self._waiting = {m.id for m in messages}
         self._refusals = []
         self._queued = []
         self._content = composition.draft.content
         self._progress.start([m.id for m in messages])
+        self.sig_started.emit()
         captain_last = composition.draft.captain_last
         for message in messages:
             self._ctx.submit(message, captain_last=captain_last, on_done=self._submitted,
                              on_error=self._refusal_handler(message.id))
-        return True
 
     # -- outcomes ----------------------------------------------------------------------------------
     def _submitted(self, submission: Any) -> None:
@@ -112,7 +170,7 @@ class Sender(QObject):
         if self._waiting:
             return
         if not self._refusals:
-            self.sig_reported.emit(f"Queued for {', '.join(self._queued)}.", False)
+            self.sig_queued.emit(f"Queued for {', '.join(self._queued)}.")
             self.sig_sent.emit(self._content)
             return
         refusals = list(dict.fromkeys(self._refusals))

@@ -1,0 +1,75 @@
+"""Why a send cannot go, said so it is never missed, and what the captain can do about a problem.
+
+Mixed into the Composer panel: the reason the Send button is off (in words: write something,
+tick someone, fix this error), the feedback of a refused send (notice, status bar, the problems
+flashed and scrolled into view), "Open rule" and "Allow here" (a warning or info accepted for the
+next send only; an error never, so a blocked secret can never be allowed), and the draft composed
+again for fewer recipients when the confirmation leaves unreachable agents out.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtWidgets import QScrollArea, QWidget
+
+from core.compose import Check, Composition, Problem, accept_key, for_everyone
+from gui.composer.rulelink import open_rule as show_rule
+
+
+class SendGate:
+    """The panel's send gate (see the module docstring); needs the panel's widgets and ``_checked``."""
+
+    ctx: Any
+    allowed: set[tuple[str, str, str]]
+
+    def _send_block_reason(self) -> str:
+        draft = self.draft()
+        if self.sending.busy:
+            return "The last send is still being queued."
+        if not draft.content.strip():
+            return "Write a message first."
+        if not draft.recipients:
+            return (f"Nobody is ticked: tick at least one agent to send to, or press Broadcast "
+                    f"(Ctrl+Shift+Enter) to send to all {len(self.recipients.ids())}.")
+        blocking = self.last_check.blocking if self.last_check is not None else ()
+        if blocking:
+            return f"Fix the errors first: {blocking[0].message}"
+        return ""
+
+    def _blocked(self, reason: str) -> None:
+        """Never silent: the reason in the notice and the status bar; rule errors flash."""
+        self.notice.say(f"Not sent: {reason}", True)
+        self.ctx.sig_status.emit(f"Composer: not sent: {reason}")
+        if self.last_check is not None and self.last_check.blocking and self.draft().content.strip():
+            self.checks.flash()
+            self.ensure_visible(self.checks)
+        else:
+            self.ensure_visible(self.notice)
+
+    def ensure_visible(self, widget: QWidget) -> None:
+        scroll = self.parentWidget()
+        while scroll is not None and not isinstance(scroll, QScrollArea):
+            scroll = scroll.parentWidget()
+        if scroll is not None:
+            scroll.ensureWidgetVisible(widget)
+
+    def _recompose(self, recipients: list[str], *, broadcast: bool = False) -> tuple[Composition, Check]:
+        """The draft again for only ``recipients`` (the confirmation left the unreachable out): a
+        broadcast stays one, unless a single agent is left (then it is a direct message)."""
+        draft = for_everyone(self.draft(), self.ctx.roster) if broadcast else self.draft()
+        kind = "text" if draft.type == "broadcast" and len(recipients) < 2 else draft.type
+        return self._checked(replace(draft, recipients=tuple(recipients), type=kind, everyone=False))
+
+    def open_rule(self, problem: Problem) -> None:
+        text, error = show_rule(self, problem)
+        self.notice.say(text, error)
+
+    def allow_here(self, problem: Problem) -> None:
+        if problem.blocks:
+            self.notice.say(f"{problem.rule_id} is an error: it blocks sending and cannot be allowed "
+                            "(change the text, or the rule in the Rules panel).", True)
+            return
+        self.allowed.add(accept_key(problem, self.editor.toPlainText()))
+        self.notice.say(f"Allowed {problem.rule_id} for this send only.")
+        self.run_check()
