@@ -104,6 +104,7 @@ COLUMNS: tuple[Column, ...] = (
 )
 STATE_COLUMN = 2
 PRIORITY_COLUMN = 3
+MESSAGE_COLUMN = 5  # takes the width the others leave, elided, so Time and Agent never scroll away
 
 
 ALIGNMENTS = tuple(int(column.align.value) for column in COLUMNS)

@@ -19,6 +19,7 @@ from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QSplitter,
     QTableView,
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.store.resend import ResendOutcome, resend_failed
-from gui.history.columns import COLUMNS
+from gui.history.columns import COLUMNS, MESSAGE_COLUMN
 from gui.history.detail import DetailPane
 from gui.history.filters import FilterBar
 from gui.history.model import HistoryModel
@@ -95,8 +96,18 @@ class HistoryPanel(Panel):
         view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         view.horizontalHeader().setToolTip(
             "Newest first; more rows load as you scroll. In the history, F5 refreshes and "
-            "Ctrl+R resends the failed deliveries of the selected messages.")
+            "Ctrl+R resends the failed deliveries of the selected messages. The message column "
+            "takes the width left; select a row to read all of it.")
+        self._fit_columns(view.horizontalHeader())
         return view
+
+    @staticmethod
+    def _fit_columns(header: QHeaderView) -> None:
+        """The Message column takes what the others leave and elides, so the table needs no sideways
+        scroll (which would hide Time and Agent); the other columns stay resizable."""
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(MESSAGE_COLUMN, QHeaderView.ResizeMode.Stretch)
 
     def _build_actions(self) -> None:
         self.focus_action = QAction("Focus history search", self)
@@ -250,6 +261,7 @@ class HistoryPanel(Panel):
         header = settings.get_bytes("history/columns")
         if header is not None:
             self.view.horizontalHeader().restoreState(header)
+            self._fit_columns(self.view.horizontalHeader())  # a layout saved before keeps its widths only
 
     def shutdown(self) -> None:
         self._refresh_timer.stop()

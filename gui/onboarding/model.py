@@ -1,8 +1,10 @@
 """The onboarding table: one row per enabled agent (captains last), a check box to choose it,
 and its wrap-up and onboarding states from ``core.onboarding.OnboardingProgress``.
 
-Rows change only when the roster does (removed and inserted, check marks kept by id); a delivery
-event repaints only its agent's two state cells.
+Every row starts unchecked, and so does an agent added later: onboarding ends the chosen agents'
+chats, so nobody is restarted unless the captain ticks them (All is one click away). Rows change
+only when the roster does (removed and inserted, check marks kept by id); a delivery event
+repaints only its agent's two state cells.
 """
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ class OnboardingModel(ColumnsModel):
         super().__init__(parent)
         self.progress = OnboardingProgress()
         self._agents: list[Any] = []
-        self._unchecked: set[str] = set()  # every agent starts checked: "all" is the usual run
+        # nobody starts checked: onboarding ends each chosen agent's chat, so the captain picks who
+        self._checked: set[str] = set()
 
     # -- Qt's interface --------------------------------------------------------------------------
     def row_total(self) -> int:
@@ -49,7 +52,7 @@ class OnboardingModel(ColumnsModel):
             if role == Qt.ItemDataRole.DisplayRole:
                 return agent.id
             if role == Qt.ItemDataRole.CheckStateRole:
-                return Qt.CheckState.Unchecked if agent.id in self._unchecked else Qt.CheckState.Checked
+                return Qt.CheckState.Checked if agent.id in self._checked else Qt.CheckState.Unchecked
             if role == Qt.ItemDataRole.ToolTipRole:
                 return f"{agent.id} ({agent.transport.kind}): Space checks or unchecks it"
             return None
@@ -72,9 +75,9 @@ class OnboardingModel(ColumnsModel):
         checked = Qt.CheckState(value) == Qt.CheckState.Checked if not isinstance(value, bool) else value
         agent_id = self._agents[index.row()].id
         if checked:
-            self._unchecked.discard(agent_id)
+            self._checked.add(agent_id)
         else:
-            self._unchecked.add(agent_id)
+            self._checked.discard(agent_id)
         self.dataChanged.emit(index, index, [Qt.ItemDataRole.CheckStateRole])
         return True
 
@@ -83,12 +86,12 @@ class OnboardingModel(ColumnsModel):
         return [a.id for a in self._agents]
 
     def checked(self) -> list[str]:
-        return [a.id for a in self._agents if a.id not in self._unchecked]
+        return [a.id for a in self._agents if a.id in self._checked]
 
     def set_checked(self, ids: Any) -> None:
         """Check exactly ``ids`` (every row's check box repaints)."""
         wanted = set(ids)
-        self._unchecked = {a.id for a in self._agents if a.id not in wanted}
+        self._checked = {a.id for a in self._agents if a.id in wanted}
         if self._agents:
             self.dataChanged.emit(self.index(0, AGENT), self.index(len(self._agents) - 1, AGENT),
                                   [Qt.ItemDataRole.CheckStateRole])
@@ -104,7 +107,7 @@ class OnboardingModel(ColumnsModel):
             self.beginInsertRows(QModelIndex(), 0, len(agents) - 1)
             self._agents = agents
             self.endInsertRows()
-        self._unchecked &= {a.id for a in agents}
+        self._checked &= {a.id for a in agents}
 
     # -- progress --------------------------------------------------------------------------------
     def start(self, plan: Any) -> None:

@@ -73,3 +73,17 @@ def test_delivery_is_header_newline_then_exact_content(content):
 def test_delivery_to_the_captain():
     message = Message(sender="Agent-4", sender_kind="agent", content="done")
     assert format_for_delivery(message, "Captain", "captain") == "[A2C] Agent-4 → Captain\ndone"
+
+
+@pytest.mark.parametrize(("priority", "msg_type", "suffix"), [
+    ("normal", "broadcast", " | RESENT"),  # a broadcast resent to one agent is not a broadcast any more
+    ("urgent", "broadcast", " | URGENT | RESENT"),
+    ("normal", "text", " | RESENT"),
+    ("normal", "onboarding", " | ONBOARDING | RESENT"),  # what the text is for stays
+])
+def test_a_resent_delivery_is_labelled_resent_not_broadcast(priority, msg_type, suffix):
+    assert render_prefix("captain", "Captain", "agent", "Agent-2", priority, msg_type, resent=True) == (
+        "[C2A] Captain → Agent-2" + suffix)
+    message = Message(sender="Captain", content="Wrap up.", priority=priority, type=msg_type)
+    assert format_for_delivery(message, "Agent-2", resent=True) == f"[C2A] Captain → Agent-2{suffix}\nWrap up."
+    assert "RESENT" not in format_for_delivery(message, "Agent-2")  # the first delivery: as before

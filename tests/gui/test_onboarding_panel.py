@@ -25,11 +25,14 @@ def crew(*specs: tuple[str, str]) -> Roster:
 CREW = crew(("Agent-1", "captain"), ("Agent-2", "api"), ("Agent-3", "tests"))
 
 
-def make_panel(make_ctx, qtbot, team: Roster = CREW, **kw) -> OnboardingPanel:
+def make_panel(make_ctx, qtbot, team: Roster = CREW, *, tick_all: bool = True, **kw) -> OnboardingPanel:
+    """The panel on ``team``; with ``tick_all`` the captain has pressed All (nobody starts ticked)."""
     ctx = make_ctx(roster=team, **kw)
     panel = OnboardingPanel(ctx)
     panel.confirm = lambda title, text: True
     qtbot.addWidget(panel)
+    if tick_all:
+        panel.all_button.click()
     return panel
 
 
@@ -44,7 +47,7 @@ def run(panel: OnboardingPanel, qtbot) -> None:
 
 
 def test_identity_commands_and_rows(make_ctx, qtbot, qtmodeltester):
-    panel = make_panel(make_ctx, qtbot)
+    panel = make_panel(make_ctx, qtbot, tick_all=False)
     assert (panel.NAME, panel.TITLE, panel.AREA, panel.TAB_WITH) == (
         "onboarding", "Onboarding", Qt.DockWidgetArea.RightDockWidgetArea, "composer")
     actions = {a.text(): a.shortcut() for a in panel.commands()}
@@ -52,10 +55,17 @@ def test_identity_commands_and_rows(make_ctx, qtbot, qtmodeltester):
                        "Start onboarding": QKeySequence()}
     assert all(a.toolTip() for a in panel.commands())
     assert panel.model.ids() == ["Agent-2", "Agent-3", "Agent-1"]  # captains last
-    assert panel.model.checked() == panel.model.ids()
     assert [cell(panel, r, ROLE) for r in range(3)] == ["api", "tests", "captain"]
     assert cell(panel, 0, WRAPUP) == "—"
     qtmodeltester.check(panel.model)
+    # onboarding ends each chosen agent's chat: nobody is ticked until the captain says so
+    assert panel.model.checked() == []
+    assert {panel.model.data(panel.model.index(r, AGENT), Qt.ItemDataRole.CheckStateRole)
+            for r in range(3)} == {Qt.CheckState.Unchecked}
+    assert not panel.start_button.isEnabled() and not panel.preview_button.isEnabled()
+    assert panel.start_button.toolTip() == "Check at least one agent."
+    panel.all_button.click()
+    assert panel.model.checked() == panel.model.ids()
     assert panel.start_button.isEnabled() and "3 checked agents" in panel.start_button.toolTip()
 
 
@@ -199,7 +209,7 @@ def test_roster_changes_and_remembered_style(make_ctx, qtbot):
     with qtbot.waitSignal(panel.ctx.sig_roster_changed):
         panel.ctx.set_roster(crew(("Agent-2", "api"), ("Agent-5", "docs")))
     assert panel.model.ids() == ["Agent-2", "Agent-5"]
-    assert panel.model.checked() == ["Agent-2", "Agent-5"]  # a new agent starts checked
+    assert panel.model.checked() == ["Agent-2"]  # a new agent starts unchecked, like every other
     again = OnboardingPanel(panel.ctx)
     qtbot.addWidget(again)
     assert again.style_combo.currentData() == "professional"
