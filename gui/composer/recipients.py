@@ -1,5 +1,7 @@
 """Who the next message goes to: a checkable list of the roster's enabled agents, an "All" toggle,
-and saved groups (the roster's own ``groups`` plus the captain's, kept in the settings).
+saved groups (the roster's own ``groups`` plus the captain's, kept in the settings), and a pick
+field: type ``2,5,7-9`` (positions in the fleet, the numbers on the roster's tiles), ``@group``
+or agent ids and press Enter to check exactly those (gui.roster.fleet_pick says how it reads).
 
 The list follows the live roster: on ``sig_roster_changed`` it is rebuilt and keeps the checks of
 agents that are still there and enabled. Choosing a group checks exactly its enabled members.
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QInputDialog,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMenu,
@@ -24,6 +27,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from gui.roster.fleet_pick import Picked, parse_picks
 
 GROUPS_KEY = "composer/groups"
 AGENT_ROLE = Qt.ItemDataRole.UserRole
@@ -64,6 +69,13 @@ class RecipientsBox(QWidget):
         self.save_action = QAction("Save selection as group…", self)
         self.save_action.triggered.connect(self.save_group)
         self.menu.aboutToShow.connect(self._on_menu_about_to_show)
+        self.pick_field = QLineEdit()
+        self.pick_field.setObjectName("composer-pick")
+        self.pick_field.setPlaceholderText("2,5,7-9 or @group, Enter")
+        self.pick_field.setClearButtonEnabled(True)
+        self.pick_field.setToolTip("Check exactly these agents: numbers are positions in the fleet (the number "
+                                   "on each roster tile, from 1), 7-9 a range, @name a group, or agent ids; "
+                                   "separate them with commas or spaces, then press Enter")
         self.list = QListWidget()
         self.list.setObjectName("composer-recipients")
         self.list.setToolTip("Agents to send to (Space checks the current one)")
@@ -72,7 +84,7 @@ class RecipientsBox(QWidget):
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.all_box)
-        row.addStretch(1)
+        row.addWidget(self.pick_field, 2)
         row.addWidget(self.groups, 1)
         row.addWidget(self.more)
         layout = QVBoxLayout(self)
@@ -82,6 +94,7 @@ class RecipientsBox(QWidget):
         layout.addWidget(self.list, 1)
         self.all_box.clicked.connect(self._on_all_clicked)
         self.groups.activated.connect(self._on_groups_activated)
+        self.pick_field.returnPressed.connect(self._on_pick_field_return_pressed)
         self.list.itemChanged.connect(self._on_list_item_changed)
 
     # -- state -----------------------------------------------------------------------------------
@@ -128,6 +141,23 @@ class RecipientsBox(QWidget):
         if agent_id in ids:
             self.list.setCurrentRow(ids.index(agent_id))
         return not missing
+
+    def pick(self, text: str) -> Picked:
+        """Check exactly the agents ``text`` names (see the module docstring); problems are
+        reported, and nothing changes when it names nobody."""
+        fleet = list(self._roster.ids()) if self._roster is not None else []
+        groups = {name: members for name, (members, _mine) in self.all_groups().items()}
+        picked = parse_picks(text, fleet, groups)
+        problems = list(picked.problems)
+        if picked.ids:
+            missing = self.set_selected(picked.ids)
+            if missing:
+                problems.append(f"{', '.join(missing)} disabled on the roster, left out")
+        if problems:
+            self.sig_reported.emit(f"Recipients: {Picked((), tuple(problems)).problem_text()}.")
+        elif picked.ids:
+            self.sig_reported.emit(f"Recipients: {', '.join(picked.ids)}.")
+        return picked
 
     # -- groups ----------------------------------------------------------------------------------
     def user_groups(self) -> dict[str, list[str]]:
@@ -201,6 +231,12 @@ class RecipientsBox(QWidget):
         self.groups.setCurrentIndex(0)
         if name:
             self.choose_group(name)
+
+    @Slot()
+    def _on_pick_field_return_pressed(self) -> None:
+        picked = self.pick(self.pick_field.text())
+        if picked.ids and not picked.problems:
+            self.pick_field.clear()
 
     @Slot(QListWidgetItem)
     def _on_list_item_changed(self, _item: QListWidgetItem) -> None:

@@ -1,43 +1,40 @@
 """The Roster panel: every agent, how it is reached, and what is happening to it right now.
 
-The table (``RosterModel``) is fed by ``LiveStatus`` from real delivery and breaker events only.
-Around it: a toolbar and a context menu to add, edit and remove agents, capture a screen point,
-show every target on screen, force a breaker open or reset it, and import the original
-coordinates file. The same actions are offered to the command palette; with the table focused,
+By default the whole fleet shows as compact tiles (gui.roster.fleet_view), sized so 8 to 20
+agents fit at once; **Table** switches to the full table with every column (screen targets
+included). Both show one ``RosterModel``, fed by ``LiveStatus`` from real delivery and breaker
+events only. The selected tiles are the composer's recipients (gui.roster.fleet_link). Around
+them: a toolbar and a context menu to add, edit and remove agents, capture a screen point, show
+every target on screen, force a breaker open or reset it, and import the original coordinates
+file. The same actions are offered to the command palette; with the tiles or the table focused,
 Enter edits, Delete removes and Insert adds.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, Qt, Slot
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMenu, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, QSize, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QMenu,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui.panel import Panel
+from gui.roster.actions import ACTIONS, build_actions, build_context_menu
 from gui.roster.editing import RosterEditor
+from gui.roster.fleet_facts import FleetFacts
+from gui.roster.fleet_link import FleetLink, composer_recipients
+from gui.roster.fleet_view import FleetView
 from gui.roster.live import LiveStatus
 from gui.roster.model import AGENT_ID_ROLE
 from gui.roster.overlay import TargetOverlay
 from gui.roster.widgets import Banner, RosterTable
-
-# name, text, tooltip, needs: "" (always), "agent" (a selected agent), "gui" (a selected gui agent)
-ACTIONS = (
-    ("add", "Add agent…", "Add an agent to the roster (Insert in the table)", ""),
-    ("edit", "Edit agent…", "Edit the selected agent (Enter in the table)", "agent"),
-    ("remove", "Remove agent", "Remove the selected agent from the roster (Delete in the table)", "agent"),
-    ("capture_chat", "Capture chat point", "Countdown, then store the pointer as the agent's chat point", "gui"),
-    ("capture_onboarding", "Capture onboarding point",
-     "Countdown, then store the pointer as the agent's onboarding point", "gui"),
-    ("targets", "Show targets", "Mark every gui agent's points on screen (Ctrl+Shift+T; Esc hides them)", ""),
-    ("force_open", "Force breaker open", "Send nothing to the selected agent until the breaker is reset", "agent"),
-    ("reset", "Reset breaker", "Close the selected agent's breaker and clear its counts", "agent"),
-    ("import", "Import coordinates…",
-     "Add or update gui agents from the original cursor_agent_coords.json", ""),
-)
-
-SHORT_TEXTS = {"add": "Add", "edit": "Edit", "remove": "Remove", "capture_chat": "Capture",
-               "targets": "Targets", "force_open": "Force open", "reset": "Reset", "import": "Import"}
 
 
 class RosterPanel(Panel):
@@ -51,9 +48,12 @@ class RosterPanel(Panel):
         self.model = self.live.model
         self.editor = RosterEditor(ctx, self, capture_seconds=capture_seconds)
         self.overlay = TargetOverlay(self)
-        self.actions_by_name: dict[str, QAction] = {}
-        self._build_actions()
+        self.facts = FleetFacts(ctx, self)
+        self.actions_by_name: dict[str, QAction] = build_actions(self)
+        self._connect_actions()
         self._build()
+        self.link = FleetLink(self.fleet, self.table, ctx.sig_status.emit, self)
+        self.facts.sig_problem.connect(self._on_facts_problem)
         self.editor.sig_reported.connect(self._on_editor_reported)
         self.editor.sig_capture_ticked.connect(self._on_editor_capture_ticked)
         self.editor.sig_capture_ended.connect(self._on_editor_capture_ended)
@@ -62,20 +62,13 @@ class RosterPanel(Panel):
         ctx.sig_agent_focused.connect(self._on_ctx_agent_focused)
         ctx.delivery.sig_breaker_event.connect(self._on_delivery_breaker_event)
         self._update_actions()
+        self.show_table(ctx.settings.get("roster/view", "fleet") == "table")
+        QTimer.singleShot(0, self.link_composer)  # the main window makes the composer after this panel
 
     # -- building --------------------------------------------------------------------------------
-    def _build_actions(self) -> None:
-        for name, text, tip, _needs in ACTIONS:
-            action = QAction(text, self)
-            action.setObjectName(f"roster-{name}")
-            action.setToolTip(tip)
-            action.setStatusTip(tip)
-            self.actions_by_name[name] = action
+    def _connect_actions(self) -> None:
         act = self.actions_by_name
-        for name, short in SHORT_TEXTS.items():  # the toolbar is narrow in a side dock
-            act[name].setIconText(short)
-        act["targets"].setCheckable(True)
-        act["targets"].setShortcut(QKeySequence("Ctrl+Shift+T"))
+        act["table"].toggled.connect(self.show_table)
         act["add"].triggered.connect(self.editor.add)
         act["edit"].triggered.connect(self._on_edit_triggered)
         act["remove"].triggered.connect(self._on_remove_triggered)
@@ -93,7 +86,8 @@ class RosterPanel(Panel):
         bar = QToolBar("Roster", self)
         bar.setObjectName("roster-toolbar")
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        groups = (("add", "edit", "remove"), ("capture_chat", "targets"), ("force_open", "reset"), ("import",))
+        groups = (("table",), ("add", "edit", "remove"), ("capture_chat", "targets"), ("force_open", "reset"),
+                  ("import",))
         for i, names in enumerate(groups):
             if i:
                 bar.addSeparator()
@@ -116,7 +110,38 @@ class RosterPanel(Panel):
         self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
-        layout.addWidget(self.table, 1)
+        self.fleet = FleetView(self.actions_by_name, self)
+        self.fleet.setModel(self.model)
+        self.fleet.set_facts(self.facts)
+        self.fleet.customContextMenuRequested.connect(self._on_fleet_context_menu_requested)
+        self.fleet.doubleClicked.connect(self._on_table_double_clicked)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.fleet)
+        self.stack.addWidget(self.table)
+        layout.addWidget(self.stack, 1)
+
+    def show_table(self, table: bool) -> None:
+        """The full table (every column) instead of the tiles, or back; remembered."""
+        self.stack.setCurrentWidget(self.table if table else self.fleet)
+        self.actions_by_name["table"].setChecked(table)
+        self.ctx.settings.set("roster/view", "table" if table else "fleet", "fleet")
+        self.facts.set_polling(not table)
+        self.updateGeometry()
+
+    def link_composer(self) -> bool:
+        """Make the selected tiles the composer's recipients (when this window has a composer)."""
+        return self.link.attach(composer_recipients(self))
+
+    def sizeHint(self) -> QSize:
+        """Tall enough for the whole fleet at this width (the tiles); the table asks as before."""
+        hint = super().sizeHint()
+        if self.stack.currentWidget() is not self.fleet:
+            return hint
+        return QSize(hint.width(), hint.height() - self.stack.sizeHint().height() + self.fleet.sizeHint().height())
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.link_composer()
 
     # -- Panel interface -------------------------------------------------------------------------
     def commands(self) -> list[QAction]:
@@ -124,6 +149,7 @@ class RosterPanel(Panel):
 
     def shutdown(self) -> None:
         self.live.stop()
+        self.facts.shutdown()
         self.editor.cancel_capture()
         self.overlay.hide_targets()
 
@@ -138,6 +164,7 @@ class RosterPanel(Panel):
             return False
         self.table.selectRow(row)
         self.table.scrollTo(self.model.index(row, 0))
+        self.fleet.scrollTo(self.model.index(row, 0), QAbstractItemView.ScrollHint.EnsureVisible)
         return True
 
     def _update_actions(self) -> None:
@@ -189,17 +216,16 @@ class RosterPanel(Panel):
         menu = self.context_menu()
         menu.popup(self.table.viewport().mapToGlobal(pos))
 
+    @Slot(QPoint)
+    def _on_fleet_context_menu_requested(self, pos: QPoint) -> None:
+        index = self.fleet.indexAt(pos)
+        if index.isValid() and not self.fleet.selectionModel().isSelected(index):
+            self.fleet.setCurrentIndex(index)  # a right-click on an unselected tile selects it alone
+        self.context_menu().popup(self.fleet.viewport().mapToGlobal(pos))
+
     def context_menu(self) -> QMenu:
-        menu = QMenu(self)
-        menu.setObjectName("roster-context-menu")
-        for names in (("edit", "remove"), ("capture_chat", "capture_onboarding"), ("force_open", "reset"),
-                      ("add", "import", "targets")):
-            for name in names:
-                menu.addAction(self.actions_by_name[name])
-            menu.addSeparator()
-        menu.aboutToHide.connect(menu.deleteLater)
-        self.menu = menu
-        return menu
+        self.menu = build_context_menu(self, self.actions_by_name)
+        return self.menu
 
     @Slot()
     def _on_edit_triggered(self) -> None:
@@ -257,6 +283,10 @@ class RosterPanel(Panel):
     @Slot()
     def _on_message_closed(self) -> None:
         self.message_bar.dismiss()
+
+    @Slot(str)
+    def _on_facts_problem(self, text: str) -> None:
+        self.message_bar.say(text, error=True)
 
     @Slot(str)
     def _on_editor_capture_ticked(self, text: str) -> None:

@@ -16,7 +16,7 @@ from gui.roster.model import BREAKER, LAST, STATUS
 from gui.roster.panel import RosterPanel
 
 COMMANDS = ["Add agent…", "Edit agent…", "Remove agent", "Capture chat point", "Capture onboarding point",
-            "Show targets", "Force breaker open", "Reset breaker", "Import coordinates…"]
+            "Show targets", "Force breaker open", "Reset breaker", "Import coordinates…", "Roster as table"]
 
 
 def swarm() -> Roster:
