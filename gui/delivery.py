@@ -9,7 +9,9 @@ Stop all never touches the database on the UI thread: ``Dispatcher.halt`` interr
 at once, and a background job records the stop in the outbox, which cancels the queue and halts
 every other Quarterdeck process on it. A stop-all recorded by another process halts this one the
 same way (the dispatcher's watch tells it on its own thread; the signals carry it to the window),
-and Resume lifts it here as after a local Stop all. Closing the window ends the loop
+and Resume lifts it here as after a local Stop all. Re-queue cancelled (``requeue_stopped``) puts
+the deliveries the last stop cancelled, never typed, back in the queue, off the UI thread; they go
+out when delivery resumes. Closing the window ends the loop
 gracefully (the delivery in flight finishes, queued ones stay queued for the next start); if the
 in-flight one is still waiting out a backoff after ``grace_ms`` it is interrupted and marked.
 """
@@ -22,6 +24,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from core.service import DeliveryWorker
+from core.store.requeue import requeue_stopped, stopped_pending
 from gui.tracing import adopt_tracer
 
 log = logging.getLogger(__name__)
@@ -59,6 +62,9 @@ class DeliveryService(QObject):
     sig_stopped = Signal(int)  # stop all finished: how many queued deliveries were cancelled
     sig_resumed = Signal()
     sig_serving = Signal()  # the delivery loop has started on its thread
+    sig_requeued = Signal(object)  # core.store.requeue.Requeued: Re-queue cancelled is done
+    sig_stopped_pending = Signal(int)  # how many of the last stop's cancelled deliveries can be re-queued
+    sig_failed = Signal(str)  # a one-line error of a delivery control (what, where, what to do)
 
     def __init__(self, session: Any, jobs: Any, parent: QObject | None = None, *,
                  idle_wait: float = 0.25) -> None:
@@ -103,6 +109,28 @@ class DeliveryService(QObject):
         self.dispatcher.halt()
         self.sig_halted.emit()
         self._jobs.run(self.dispatcher.stop_everywhere, self.sig_stopped.emit)
+
+    def count_stopped_pending(self) -> None:
+        """Ask the outbox (off the UI thread) how many deliveries Re-queue cancelled would queue."""
+        self._jobs.run(lambda: stopped_pending(self.session.store.connection()), self.sig_stopped_pending.emit,
+                       self._failed("count the cancelled deliveries"))
+
+    def requeue_stopped(self) -> None:
+        """Queue again what the last Stop all cancelled (never typed); off the UI thread. While
+        stopped they wait for Resume; otherwise they go out at once."""
+        def done(result: Any) -> None:
+            self.worker.notify()
+            self.sig_requeued.emit(result)
+            self.sig_stopped_pending.emit(0)
+
+        self._jobs.run(lambda: requeue_stopped(self.session.store.connection()), done,
+                       self._failed("re-queue the cancelled deliveries"))
+
+    def _failed(self, what: str) -> Any:
+        def report(error: BaseException) -> None:
+            log.warning("could not %s: %s", what, error)
+            self.sig_failed.emit(f"Could not {what}: {error} (the outbox file; try again, or see the log)")
+        return report
 
     def _stopped_elsewhere(self, cancelled: int) -> None:
         """Another process's stop-all halted the dispatcher (called off the UI thread)."""

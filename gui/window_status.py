@@ -1,11 +1,14 @@
-"""The window's delivery controls and state: Stop all, Resume, Skip and Send anyway, and the
-status bar with overall health, queue depth and STOPPED / GUI PAUSED.
+"""The window's delivery controls and state: Stop all, Resume, Skip and Send anyway, the
+full-width STOPPED / GUI PAUSED banner under the toolbar (``gui.banner``), and the status bar with
+the health headline ("DEGRADED · 3/4 reachable · Agent-2 forced open by you"), queue depth and
+STOPPED / GUI PAUSED.
 
 Everything here follows real events from the delivery bridge (``ctx.delivery``) and the outbox's
 counts (read off the UI thread through ``ctx.jobs``); the main window only places the actions.
 """
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Slot
@@ -13,9 +16,11 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow
 
 from core.service import service_health
+from gui.banner import DeliveryBanner
 
 STATUS_COLOURS = {"UP": "#2e7d32", "DEGRADED": "#f9a825", "DOWN": "#c62828", "OUT_OF_SERVICE": "#ef6c00",
                   "UNKNOWN": "#757575"}
+HEADLINE_PX = 420  # the headline is elided past this, so the status bar never widens the window
 
 
 class WindowStatus(QObject):
@@ -58,7 +63,18 @@ class WindowStatus(QObject):
         action.triggered.connect(lambda: self._paused_on and getattr(self.ctx.delivery, act)(self._paused_on))
         return action
 
+    def build_banner(self) -> None:
+        """The STOPPED / GUI PAUSED banner, on a row of its own under the window's toolbar."""
+        self.window.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
+        self.banner = DeliveryBanner(self.window, self.ctx.delivery, self.resume_action, self.skip_action,
+                                     self.force_action)
+        self.window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.banner)
+        self.window.addAction(self.banner.requeue_action)  # in the palette, and after a Resume too
+        self.ctx.delivery.sig_failed.connect(self._on_ctx_status)
+
     def build_status_bar(self) -> None:
+        """The status bar, and the banner (built with it: both show the delivery's state)."""
+        self.build_banner()
         bar = self.window.statusBar()
         self.health_label = QLabel("Health: …")
         self.health_label.setObjectName("status-health")
@@ -87,9 +103,13 @@ class WindowStatus(QObject):
         tree = self._health()
         status = tree["status"]
         score = tree.get("score")
-        score_text = "" if score is None else f" · score {score}"
         colour = STATUS_COLOURS.get(status, "#757575")
-        self.health_label.setText(f"Health: <b style='color:{colour}'>{status}</b>{score_text}")
+        headline = tree.get("headline", "")
+        shown = self.health_label.fontMetrics().elidedText(headline, Qt.TextElideMode.ElideRight, HEADLINE_PX)
+        self.health_label.setText(f"Health: <b style='color:{colour}'>{status.replace('_', ' ')}</b>"
+                                  + (f" · {html.escape(shown)}" if headline else ""))
+        self.health_label.setToolTip(f"{status} · score {'–' if score is None else score}/100 · {headline}\n"
+                                     f"Failure rates over the {tree.get('window') or 'figure window'}")
         self.ctx.jobs.run(self.ctx.store.counts_by_state, self._show_counts, self._show_counts_error,
                           owner=self)
 
@@ -100,6 +120,7 @@ class WindowStatus(QObject):
         if uncertain:
             text += f" · <b style='color:#ef6c00'>{uncertain} uncertain</b>"
         self.queue_label.setText(text)
+        self.banner.set_counts(counts)
 
     def _show_counts_error(self, error: BaseException) -> None:
         self.queue_label.setText(f"Queue: unavailable ({type(error).__name__})")

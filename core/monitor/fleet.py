@@ -156,20 +156,22 @@ class HealthRow:
     details: str
 
 
-_DETAIL_ORDER = ("breaker", "failure_rate", "retry_in_s", "delivered", "failed", "last_error",
+_DETAIL_ORDER = ("breaker", "failure_rate", "retry_in_s", "delivered", "failed", "unverified", "last_error",
                  "error")
+_NOT_SHOWN = ("reason", "window")
 
 
 def _detail_text(details: Mapping[str, Any]) -> str:
     parts = []
     keys = [k for k in _DETAIL_ORDER if k in details]
-    keys += sorted(k for k in details if k not in _DETAIL_ORDER and k != "reason")
+    keys += sorted(k for k in details if k not in _DETAIL_ORDER and k not in _NOT_SHOWN)
+    window = f" in the {details['window']}" if details.get("window") else ""
     for key in keys:
         value = details[key]
-        if value is None:
+        if value is None or (key == "unverified" and not value):
             continue
         if key == "failure_rate":
-            parts.append(f"failure rate {value:.0%}")
+            parts.append(f"failure rate {value:.0%}{window}")
         elif key == "retry_in_s":
             parts.append(f"trial in {value:.0f} s")
         elif key == "breaker":

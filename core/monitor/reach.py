@@ -96,7 +96,10 @@ def agent_status(reach: Reach, breaker: State, figures: Mapping[str, Any], *,
         return Health(Status.DEGRADED, {**details, "reason": "trial deliveries in progress"})
     rate = figures.get("failure_rate")
     if rate is None:
-        return Health(Status.UNKNOWN, {**details, "reason": f"no finished deliveries in the {name}"})
+        unverified = figures.get("unverified", 0)
+        why = (f"{unverified} unverified in the {name} (no evidence either way)" if unverified
+               else f"no finished deliveries in the {name}")
+        return Health(Status.UNKNOWN, {**details, "reason": why})
     if rate >= degraded_at:
         failed, decided = figures.get("failed", 0), figures.get("failed", 0) + figures.get("ok", 0)
         return Health(Status.DEGRADED, {**details, "reason": f"{failed} of {decided} failed in the {name}"})

@@ -65,20 +65,27 @@ class ChartControls(QWidget):
 
     def show_now(self, stats: Mapping[str, Any], queue: Mapping[str, int], agent: str | None,
                  paused: bool) -> None:
-        """The current values from ``Monitor.delivery_stats`` and the last outbox count."""
+        """The summary over the figure window of ``Monitor.delivery_stats`` (the window roster and
+        health use, named here) and the last outbox count."""
+        window = stats.get("window") or {}
+        name = window.get("name", "figure window")
         parts = []
-        if stats["throughput"]:
-            parts.append(f"<b>{stats['throughput']:.2f}</b>/s")
-        if stats["p50"] is not None:
-            parts.append(f"p50 <b>{_seconds(stats['p50'])}</b> · p95 <b>{_seconds(stats['p95'])}</b>")
-        if stats["failure_rate"] is not None:
-            parts.append(f"<b>{stats['failure_rate']:.0%}</b> failed")
+        ok, failed, unverified = (int(window.get(k) or 0) for k in ("ok", "failed", "unverified"))
+        if ok or failed or unverified:
+            counted = f"<b>{ok}</b> submitted · <b>{failed}</b> failed"
+            if window.get("failure_rate") is not None:
+                counted += f" ({window['failure_rate']:.0%})"
+            if unverified:
+                counted += f" · {unverified} unverified"
+            parts.append(counted)
+        if window.get("p50") is not None:
+            parts.append(f"p50 <b>{_seconds(window['p50'])}</b> · p95 <b>{_seconds(window['p95'])}</b>")
         if not parts:
-            parts.append("no deliveries in the last minute")
+            parts.append("no deliveries")
         if queue:
-            parts.append(f"queue <b>{queue.get('queued', 0)}</b> (+{queue.get('sending', 0)} sending)")
+            parts.append(f"queue now <b>{queue.get('queued', 0)}</b> (+{queue.get('sending', 0)} sending)")
         who = agent or "all agents"
-        text = f"Now, {who}: " + " · ".join(parts) + (" · <b>paused</b>" if paused else "")
+        text = f"{name[0].upper()}{name[1:]}, {who}: " + " · ".join(parts) + (" · <b>paused</b>" if paused else "")
         self.now_label.setText(text)
         self.now_label.setToolTip(text)
 

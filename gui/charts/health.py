@@ -1,8 +1,9 @@
-"""The Health panel: the overall status and score, and every component with its reason.
+"""The Health panel: the overall status, its headline ("3/4 reachable · Agent-2 forced open by
+you"), the score, and every component with its reason.
 
 It shows what ``core.service.service_health`` reports for this process (the delivery worker and
-each enabled agent's breaker and recent failure rate), the same tree a headless service serves
-on ``/health``. The check is in-memory (breaker snapshots, the monitor's windows), so it runs on
+each enabled agent's reach and failure rate over the figure window, named on screen), the same
+tree a headless service serves on ``/health``; status, score and headline follow from each other. The check is in-memory (breaker snapshots, the monitor's windows), so it runs on
 the GUI thread: once a second, and at once when a breaker changes state, deliveries are stopped
 or resumed, or the roster changes (the health function is rebuilt for the new agents).
 
@@ -67,20 +68,26 @@ class HealthPanel(Panel):
     def _build(self) -> None:
         self.status_label = QLabel(self)
         self.status_label.setObjectName("health-status")
-        self.status_label.setToolTip("Overall: the worst status of any component "
-                                     "(DOWN, then OUT_OF_SERVICE, DEGRADED, UP; UNKNOWN never hides UP)")
+        self.status_label.setToolTip("Overall: UP when every agent can be reached and is doing well, DEGRADED "
+                                     "when some cannot or fail often, DOWN / OUT OF SERVICE when none can "
+                                     "(stopped, paused, breakers open or forced open)")
         self.score_label = QLabel(self)
         self.score_label.setObjectName("health-score")
-        self.score_label.setToolTip("Fleet score 0-100: agents up count 1, degraded 0.5, down 0, each "
-                                    "times its recent success rate; out-of-service and unknown agents "
-                                    "are left out")
+        self.score_label.setToolTip("Fleet score 0-100: each enabled agent counts 1 when up (or not yet "
+                                    "judged), 0.5 when degraded, 0 when it cannot be reached; 100 only "
+                                    "when UP, 0 when DOWN or OUT OF SERVICE")
         self.summary_label = QLabel(self)
         self.summary_label.setObjectName("health-summary")
+        self.summary_label.setWordWrap(True)
+        self.window_label = QLabel(self)
+        self.window_label.setObjectName("health-window")
+        self.window_label.setStyleSheet("QLabel { color: #616161; }")
         header = QHBoxLayout()
         header.setSpacing(10)
         header.addWidget(self.status_label)
         header.addWidget(self.score_label)
         header.addWidget(self.summary_label, 1)
+        header.addWidget(self.window_label)
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("health-tree")
         self.tree.setColumnCount(len(COLUMNS))
@@ -135,8 +142,13 @@ class HealthPanel(Panel):
         counts = Counter(str(part["status"]) for part in agents.values())
         order = ("UP", "DEGRADED", "DOWN", "OUT_OF_SERVICE", "UNKNOWN")
         parts = [f"{counts[s]} {s.lower().replace('_', ' ')}" for s in order if counts[s]]
-        self.summary_label.setText(f"{len(agents)} agents: " + ", ".join(parts) if agents
-                                   else "No enabled agents")
+        headline = tree.get("headline") or "no enabled agents"
+        headline = headline[0].upper() + headline[1:]
+        self.summary_label.setText(headline)
+        window = tree.get("window") or "the figure window"
+        self.summary_label.setToolTip(f"{headline}\n{len(agents)} agents: {', '.join(parts) or 'none'}\n"
+                                      f"Failure rates over the {window}")
+        self.window_label.setText(f"failure rates: {window}")
 
     def _show_rows(self, rows: list[HealthRow]) -> None:
         wanted = {row.path for row in rows}

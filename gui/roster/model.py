@@ -16,6 +16,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 
 from core.models import Agent
+from core.monitor import FIGURE_WINDOW, window_name
 from core.roster import Roster
 from core.roster_status import AgentLive, headline, latency_text, success_text
 from core.store.rows import outcome
@@ -38,6 +39,7 @@ COLOURS = {
 }
 TROUBLE = {"failed": "#fde7e7", "typed_not_submitted": "#fde7e7", "not_typed": "#fde7e7", "breaker_open": "#fde7e7", "open": "#fde7e7", "uncertain": "#fff1e0",
            "forced_open": "#f3e5f5", "half_open": "#fff8e1", "retrying": "#fff8e1", "paused": "#fff8e1"}
+FIGURES = window_name(FIGURE_WINDOW)  # "last 15 min": Success and p95 are over it
 TRANSPORT_NAMES = {"gui": "screen", "tmux": "tmux", "inbox": "inbox", "dryrun": "dry run"}
 
 
@@ -135,10 +137,11 @@ class RosterModel(QAbstractTableModel):
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
             if role == Qt.ItemDataRole.DisplayRole:
-                return COLUMNS[section]
+                return f"{COLUMNS[section]} ({FIGURES[5:]})" if section in (SUCCESS, P95) else COLUMNS[section]
             if role == Qt.ItemDataRole.ToolTipRole and section in (SUCCESS, P95):
-                return ("Share of finished deliveries that succeeded" if section == SUCCESS
-                        else "95th percentile of delivery time, retries included")
+                return (f"Submitted among submitted and failed deliveries in the {FIGURES} (unverified ones "
+                        "counted apart), the window health and the charts' summary use" if section == SUCCESS
+                        else f"95th percentile of delivery time in the {FIGURES}, retries included")
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 from gui_fixtures import dry_roster, shots_dir
 from core.models import Message
 from gui.charts.health import HealthPanel
+from gui.charts.style import STATUS_COLOURS
 
 
 @pytest.fixture
@@ -46,10 +47,12 @@ def test_lists_the_worker_and_every_agent_with_their_status(make_ctx, qtbot, ope
     assert set(panel.items) == {("dispatcher",), ("agents",), ("agents", "Agent-1"), ("agents", "Agent-2")}
     assert [panel.tree.topLevelItem(n).text(0) for n in range(2)] == ["Delivery worker", "Agents"]
     assert row(panel, "dispatcher")[0] == "UP"
-    assert row(panel, "agents", "Agent-1") == ("UNKNOWN", "no recent deliveries — breaker closed")
-    assert panel.status_label.text() == "UP"  # unknown agents never hide an up worker
-    assert panel.score_label.text() == "score <b>–</b>"
-    assert panel.summary_label.text() == "2 agents: 2 unknown"
+    assert row(panel, "agents", "Agent-1") == (
+        "UNKNOWN", "no finished deliveries in the last 15 min — breaker closed · delivered 0 · failed 0")
+    assert panel.status_label.text() == "UP"  # every agent reachable, none judged yet
+    assert panel.score_label.text() == "score <b>100</b>/100"
+    assert panel.summary_label.text() == "2/2 reachable"
+    assert panel.window_label.text() == "failure rates: last 15 min"
     assert [a.text() for a in panel.commands()] == ["Refresh health now", "Copy health report (JSON)"]
 
 
@@ -67,12 +70,17 @@ def test_stop_all_puts_the_panel_out_of_service_and_resume_brings_it_back(make_c
     assert panel.status_label.text() == "OUT OF SERVICE"
     assert "#ef6c00" in panel.status_label.styleSheet()
     status, why = row(panel, "dispatcher")
-    assert status == "OUT OF SERVICE" and why.startswith("stop-all: nothing is delivered")
+    assert status == "OUT OF SERVICE" and why.startswith("stopped by the captain: nothing is delivered")
+    assert panel.summary_label.text() == "0/2 reachable · stopped by the captain"
+    assert panel.score_label.text() == "score <b>0</b>/100"
+    assert row(panel, "agents", "Agent-1") == (
+        "OUT OF SERVICE", "stopped by the captain — breaker closed · delivered 0 · failed 0")
     ctx.delivery.resume()
     assert row(panel, "dispatcher")[0] == "UP" and panel.status_label.text() == "UP"
+    assert panel.summary_label.text() == "2/2 reachable"
 
 
-def test_a_tripped_breaker_makes_its_agent_and_the_whole_down(make_ctx, qtbot, open_panel, transports):
+def test_a_tripped_breaker_makes_its_agent_down_and_the_fleet_degraded(make_ctx, qtbot, open_panel, transports):
     transports.fail_times["Agent-2"] = 1000
     ctx = make_ctx()
     panel = open_panel(ctx)
@@ -81,15 +89,18 @@ def test_a_tripped_breaker_makes_its_agent_and_the_whole_down(make_ctx, qtbot, o
         send(ctx, qtbot, "Agent-1", "Agent-2", content=f"Try {n}")
     qtbot.waitUntil(lambda: row(panel, "agents", "Agent-2")[0] == "DOWN", timeout=10_000)
     status, why = row(panel, "agents", "Agent-2")
-    assert why.startswith("circuit open after repeated delivery failures — breaker open · failure rate 100%")
-    assert "trial in" in why and "trial in" in panel.items[("agents", "Agent-2")].toolTip(2)
-    assert row(panel, "agents", "Agent-1")[0] == "UP"
-    assert panel.status_label.text() == "DOWN" and "#c62828" in panel.status_label.styleSheet()
+    assert why.startswith("breaker open after repeated failures (trial in ")
+    assert "breaker open · failure rate 100% in the last 15 min · delivered 0 · failed " in why
+    assert "trial in" in panel.items[("agents", "Agent-2")].toolTip(2)
+    assert row(panel, "agents", "Agent-1")[0] == "UNKNOWN"  # dry runs: unverified, neither way
+    assert "unverified in the last 15 min (no evidence either way)" in row(panel, "agents", "Agent-1")[1]
+    assert panel.status_label.text() == "DEGRADED" and STATUS_COLOURS["DEGRADED"] in panel.status_label.styleSheet()
     assert panel.score_label.text() == "score <b>50</b>/100"
-    assert panel.summary_label.text() == "2 agents: 1 up, 1 down"
+    assert panel.summary_label.text().startswith("1/2 reachable · Agent-2 breaker open after repeated failures")
     assert panel.items == items and all(panel.items[p] is i for p, i in items.items())  # updated in place
     ctx.delivery.dispatcher.breakers.get("Agent-2").force_open()
     assert row(panel, "agents", "Agent-2")[0] == "OUT OF SERVICE"
+    assert panel.summary_label.text() == "1/2 reachable · Agent-2 forced open by you"
 
 
 def test_roster_changes_add_remove_and_reorder_agent_rows_in_place(make_ctx, qtbot, open_panel):
@@ -101,7 +112,7 @@ def test_roster_changes_add_remove_and_reorder_agent_rows_in_place(make_ctx, qtb
     agents = panel.items[("agents",)]
     assert [agents.child(n).text(0) for n in range(agents.childCount())] == ["Agent-3", "Agent-2"]
     assert ("agents", "Agent-1") not in panel.items and panel.items[("agents", "Agent-2")] is kept
-    assert panel.summary_label.text() == "2 agents: 2 unknown"
+    assert panel.summary_label.text() == "2/2 reachable"
     with qtbot.waitSignal(ctx.sig_roster_changed):
         ctx.set_roster(dry_roster())
     assert panel.summary_label.text() == "No enabled agents" and agents.childCount() == 0
@@ -120,11 +131,13 @@ def test_activating_an_agent_focuses_it_and_copy_gives_the_json(make_ctx, qtbot,
     assert copied["status"] == "UP" and set(copied["components"]["agents"]["components"]) == {"Agent-1", "Agent-2"}
 
 
-def test_refreshes_every_second_while_shown_and_stops_on_shutdown(make_ctx, qtbot, open_panel):
+def test_refreshes_every_second_while_shown_and_stops_on_shutdown(make_ctx, qtbot, open_panel, transports):
+    transports.fail_times["Agent-1"] = 1000  # one failed delivery: no breaker transition, only the timer tells
     ctx = make_ctx()
     panel = open_panel(ctx)
     send(ctx, qtbot, "Agent-1")
-    qtbot.waitUntil(lambda: row(panel, "agents", "Agent-1")[0] == "UP", timeout=3000)  # no event: the timer
+    qtbot.waitUntil(lambda: row(panel, "agents", "Agent-1")[0] == "DEGRADED", timeout=3000)
+    assert row(panel, "agents", "Agent-1")[1].startswith("1 of 1 failed in the last 15 min")
     panel.shutdown()
     assert not [t for t in panel.findChildren(QTimer) if t.isActive()]
 
@@ -136,7 +149,9 @@ def test_screenshot_after_real_deliveries_with_one_failing(make_ctx, qtbot, open
     for n in range(ctx.config.circuit_breaker_threshold):
         send(ctx, qtbot, "Agent-1", "Agent-2", "Agent-3", "Agent-4", content=f"Round {n}")
     qtbot.waitUntil(lambda: row(panel, "agents", "Agent-3")[0] == "DOWN", timeout=10_000)
-    qtbot.waitUntil(lambda: all(row(panel, "agents", a)[0] == "UP" for a in ("Agent-1", "Agent-2", "Agent-4")),
+    qtbot.waitUntil(lambda: all(row(panel, "agents", a)[0] == "UNKNOWN" for a in ("Agent-1", "Agent-2", "Agent-4")),
                     timeout=3000)
-    assert panel.status_label.text() == "DOWN" and panel.summary_label.text() == "4 agents: 3 up, 1 down"
+    assert panel.status_label.text() == "DEGRADED"
+    assert panel.summary_label.text().startswith("3/4 reachable · Agent-3 breaker open")
+    assert panel.score_label.text() == "score <b>75</b>/100"
     assert panel.grab().save(str(shots_dir() / "health.png"))

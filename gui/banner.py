@@ -1,0 +1,179 @@
+"""The full-width banner under the toolbar that says delivery is STOPPED or GUI PAUSED.
+
+A stop or a pause is the one state in which a captain's messages silently go nowhere, so it must
+not be a word in a corner: the banner spans the window, says what happened with the counts from
+the outbox ("STOPPED — 5 deliveries cancelled · 0 sending", "GUI PAUSED on Agent-3: a person is
+at the mouse — 2 waiting") and holds the actions that end it: Resume, Re-queue cancelled (the
+deliveries the stop cancelled, never typed), Skip and Send anyway while paused. After a Resume
+that left cancelled deliveries behind, a quiet banner still offers to re-queue them.
+
+It shows only real events: the delivery bridge's halt, stop, pause and resume signals, the
+outbox's counts (``set_counts``) and how many deliveries can be re-queued (asked off the UI
+thread). Neither stopped nor paused, it is hidden.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QSizePolicy, QToolBar, QToolButton, QWidget
+
+PAUSE_PREFIX = "GUI delivery paused until you resume: "
+LOOKS = {"stopped": ("#c62828", "white"), "paused": ("#ef6c00", "white"), "leftover": ("#eceff1", "#263238")}
+
+
+def _deliveries(n: int) -> str:
+    return f"{n} deliver{'y' if n == 1 else 'ies'}"
+
+
+class DeliveryBanner(QToolBar):
+    """See the module docstring. ``resume``, ``skip`` and ``force`` are the window's actions."""
+
+    def __init__(self, window: QMainWindow, delivery: Any, resume: QAction, skip: QAction,
+                 force: QAction) -> None:
+        super().__init__("Delivery state", window)
+        self.setObjectName("toolbar-banner")
+        self.setMovable(False)
+        self.setFloatable(False)
+        self.toggleViewAction().setVisible(False)  # not a toolbar the captain hides by hand
+        self.delivery = delivery
+        self.state = ""  # stopped | paused | leftover | "" (hidden)
+        self.cancelled = self.pending = self.requeued = 0
+        self.counts: dict[str, int] = {}
+        self.paused_agent, self.paused_reason = "", ""
+        self.requeue_action = QAction("Re-queue cancelled", self, objectName="action-requeue-cancelled")
+        self.requeue_action.setToolTip("Put the deliveries the last Stop all cancelled (none of them was typed) "
+                                       "back in the queue; they go out when delivery resumes")
+        self.requeue_action.triggered.connect(self._on_requeue_triggered)
+        self.dismiss_action = QAction("Dismiss", self, objectName="action-banner-dismiss",
+                                      toolTip="Leave the cancelled deliveries cancelled")
+        self.dismiss_action.triggered.connect(self._on_dismiss_triggered)
+        self._build(resume, skip, force)
+        delivery.sig_halted.connect(self._on_halted)
+        delivery.sig_stopped.connect(self._on_stopped)
+        delivery.sig_resumed.connect(self._on_resumed)
+        delivery.sig_stopped_pending.connect(self._on_stopped_pending)
+        delivery.sig_requeued.connect(self._on_requeued)
+        delivery.sig_delivery_event.connect(self._on_delivery_event)
+        self.setVisible(False)
+
+    def _build(self, resume: QAction, skip: QAction, force: QAction) -> None:
+        box = QWidget(self)
+        box.setObjectName("banner")
+        box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        row = QHBoxLayout(box)
+        row.setContentsMargins(10, 4, 10, 4)
+        row.setSpacing(8)
+        self.label = QLabel(box, objectName="banner-text")
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.label.setWordWrap(True)
+        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        row.addWidget(self.label, 1)
+        self.buttons: dict[str, QToolButton] = {}
+        for name, action in (("resume", resume), ("requeue", self.requeue_action), ("skip", skip),
+                             ("force", force), ("dismiss", self.dismiss_action)):
+            button = QToolButton(box, objectName=f"banner-{name}")
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            row.addWidget(button)
+            self.buttons[name] = button
+        self.box = box
+        self.addWidget(box)
+
+    # -- what is shown -----------------------------------------------------------------------
+    def text(self) -> str:
+        """The banner's words (plain), for tests and the tooltip."""
+        sending, queued = self.counts.get("sending", 0), self.counts.get("queued", 0)
+        if self.state == "stopped":
+            head = f"STOPPED — {_deliveries(self.cancelled)} cancelled"
+            if self.requeued:
+                head += f", {self.requeued} re-queued (they go out when you Resume)"
+            return f"{head} · {sending} sending"
+        if self.state == "paused":
+            return f"GUI PAUSED on {self.paused_agent}: {self.paused_reason} — {queued} waiting"
+        if self.state == "leftover":
+            return (f"Delivering again — {_deliveries(self.pending)} the last Stop all cancelled "
+                    f"{'is' if self.pending == 1 else 'are'} not in the queue")
+        return ""
+
+    def _show(self) -> None:
+        if not self.state:
+            self.setVisible(False)
+            return
+        back, fore = LOOKS[self.state]
+        self.box.setStyleSheet(f"QWidget#banner {{ background: {back}; border-radius: 4px; }}"
+                               f" QLabel#banner-text {{ color: {fore}; font-weight: bold; font-size: 11pt; }}"
+                               " QToolButton { background: white; color: #212121; border: 1px solid #9e9e9e;"
+                               " border-radius: 3px; padding: 3px 10px; font-weight: bold; }"
+                               " QToolButton:disabled { color: #9e9e9e; }")
+        text = self.text()
+        self.label.setText(text)
+        self.label.setToolTip(text)
+        shown = {"stopped": ("resume", "requeue"), "paused": ("resume", "skip", "force"),
+                 "leftover": ("requeue", "dismiss")}[self.state]
+        for name, button in self.buttons.items():
+            button.setVisible(name in shown)
+        self.requeue_action.setEnabled(self.pending > 0)
+        self.requeue_action.setText(f"Re-queue {self.pending} cancelled" if self.pending else "Re-queue cancelled")
+        self.setVisible(True)
+
+    def set_counts(self, counts: dict[str, int]) -> None:
+        """The outbox's latest ``counts_by_state`` (the window reads them once a second)."""
+        self.counts = dict(counts)
+        if self.state in ("stopped", "paused") and self.label.text() != self.text():
+            self._show()
+
+    # -- slots -------------------------------------------------------------------------------
+    @Slot()
+    def _on_halted(self) -> None:
+        if self.state != "stopped":
+            self.state, self.cancelled, self.requeued = "stopped", 0, 0
+        self._show()
+
+    @Slot(int)
+    def _on_stopped(self, cancelled: int) -> None:
+        self.state = "stopped"
+        self.cancelled = cancelled  # the last stop's: the one Re-queue cancelled undoes
+        self._show()
+        self.delivery.count_stopped_pending()
+
+    @Slot(int)
+    def _on_stopped_pending(self, pending: int) -> None:
+        self.pending = pending
+        if self.state == "leftover" and not pending:
+            self.state = ""
+        self._show()
+
+    @Slot()
+    def _on_resumed(self) -> None:
+        self.paused_agent = self.paused_reason = ""
+        self.state = "leftover" if self.state in ("stopped", "leftover") and self.pending else ""
+        self._show()
+
+    @Slot(object)
+    def _on_delivery_event(self, event: Any) -> None:
+        if event.state == "paused" and self.state != "stopped":
+            self.state = "paused"
+            self.paused_agent = event.agent_id
+            self.paused_reason = event.detail.removeprefix(PAUSE_PREFIX)
+            self._show()
+
+    @Slot()
+    def _on_requeue_triggered(self) -> None:
+        self.requeue_action.setEnabled(False)  # once: the store skips repeats anyway
+        self.delivery.requeue_stopped()
+
+    @Slot(object)
+    def _on_requeued(self, result: Any) -> None:
+        self.requeued += len(result.ids)
+        self.pending = 0
+        if self.state == "leftover":
+            self.state = ""
+        self._show()
+        self.window().statusBar().showMessage(result.summary(), 10_000)
+
+    @Slot()
+    def _on_dismiss_triggered(self) -> None:
+        self.state = ""
+        self._show()
