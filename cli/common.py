@@ -1,12 +1,29 @@
-"""Shared CLI plumbing: loading the effective config and the active rule files."""
+"""Shared CLI plumbing: exit codes, loading the effective config and the active rule files.
+
+Exit codes (every command):
+
+==  ==========================================================================================
+0   done
+1   done, and something failed (a delivery, a check, an unhealthy fleet: see each command)
+2   usage or input problem: a bad option, text that is not UTF-8, an invalid tag or config
+3   storage: the disk holding the data folder is full
+4   storage: a database file is damaged (``quarterdeck doctor --repair``)
+5   storage: a database file stayed locked by another process
+6   storage: a file or folder cannot be written (read-only disk, no permission)
+7   storage: the data folder is missing and cannot be created
+8   storage: any other read or write error
+==  ==========================================================================================
+"""
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
 from core.config import ConfigError, LoadedConfig, load_config
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_STORAGE = {"full": 3, "corrupt": 4, "locked": 5, "readonly": 6, "missing": 7, "io": 8}
 
 
 class CliError(Exception):
@@ -45,7 +62,68 @@ def rule_files(location: Path) -> list[Path]:
 
 def read_text_arg(message: str | None, stdin_flag: bool) -> str:
     if stdin_flag:
-        return sys.stdin.read()
+        return decode_utf8(sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read(),
+                           "standard input")
     if message is None:
         raise CliError("give the message with -m TEXT, or '-' to read it from standard input")
     return message
+
+
+def decode_utf8(raw: bytes | str, where: str) -> str:
+    """``raw`` as text; bytes that are not UTF-8 are a CliError naming ``where`` and the offset."""
+    if isinstance(raw, str):
+        try:
+            raw = raw.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raise CliError(f"{where} is not UTF-8 text; convert it first, e.g. with iconv -t UTF-8") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{where} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+                       "convert it first, e.g. with iconv -t UTF-8") from None
+
+
+def undecodable(text: str) -> int | None:
+    """Where ``text`` holds a byte that was not UTF-8 (an escaped surrogate), or None."""
+    for i, ch in enumerate(text):
+        if "\ud800" <= ch <= "\udfff":
+            return i
+    return None
+
+
+class OneLineFormatter(logging.Formatter):
+    """Log records as one line each: an attached error becomes its one-line explanation, never a
+    traceback (for a terminal; the panel's log file keeps tracebacks)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from core.store.faults import translate
+
+        line = f"quarterdeck: {record.getMessage()}"
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            fault = translate(error)
+            line += f": {fault if fault is not None else f'{type(error).__name__}: {error}'}"
+        return line.splitlines()[0] if line else line
+
+
+def log_in_one_line(level: int = logging.WARNING) -> logging.Handler:
+    """Send warnings and errors to stderr one line each, a line repeated within a run only once
+    a minute (a worker retrying a full disk does not flood the terminal)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(level)
+    handler.setFormatter(OneLineFormatter())
+    seen: dict[str, float] = {}
+
+    def once_a_minute(record: logging.LogRecord) -> bool:
+        import time
+
+        text = handler.format(record)
+        now = time.monotonic()
+        if now - seen.get(text, -60.0) < 60.0:
+            return False
+        seen[text] = now
+        return True
+
+    handler.addFilter(once_a_minute)
+    logging.getLogger().addHandler(handler)
+    return handler

@@ -1,23 +1,80 @@
-"""The `quarterdeck` command: one entry point, a subcommand per job."""
+"""The `quarterdeck` command: one entry point, a subcommand per job.
+
+Whatever goes wrong ends in one line on stderr and a documented exit code (``cli.common``), never
+a Python traceback: bad input (text that is not UTF-8, an invalid tag, a count out of range), a
+storage fault (full disk, damaged or locked database, read-only or missing folder), an interrupt.
+Everything it creates is private to the user (folders 0700, files 0600); what an older version
+left readable by others is tightened on start, with a note.
+"""
 from __future__ import annotations
 
 import argparse
+import logging
+import math
+import os
 import sys
 from pathlib import Path
 
-from cli import (agents_cmd, config_cmd, contracts_cmd, deadletter_cmd, delivery_cmd, gui_cmd, monitor_cmd,
-                 onboard_cmd, rules_cmd)
-from cli.common import EXIT_USAGE, CliError
+from cli import (agents_cmd, config_cmd, contracts_cmd, deadletter_cmd, delivery_cmd, doctor_cmd, gui_cmd,
+                 monitor_cmd, onboard_cmd, rules_cmd)
+from cli.common import EXIT_STORAGE, EXIT_USAGE, CliError, undecodable
 from core import __version__
 
 COMMAND_MODULES = (rules_cmd, delivery_cmd, agents_cmd, onboard_cmd, contracts_cmd, monitor_cmd, config_cmd,
-                   deadletter_cmd, gui_cmd)
+                   deadletter_cmd, doctor_cmd, gui_cmd)
+EXIT_INTERNAL, EXIT_INTERRUPTED = 70, 130
+_MAX_COUNT = 2**31 - 1
+_MAX_SECONDS = 10.0**9
+
+_FIELD_OPTIONS = {"tags": "--tag", "content": "the message text", "sender": "--sender", "recipients": "--agent",
+                  "priority": "--priority", "type": "--type"}
+
+log = logging.getLogger(__name__)
+
+
+def _count(text: str) -> int:
+    """An int option: a whole number from 0 to 2**31-1 (no negative count, no overflow later)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= _MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"{text} is out of range: give a whole number from 0 to {_MAX_COUNT}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """A float option: a finite number from 0 to 10**9."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and 0 <= value <= _MAX_SECONDS):
+        raise argparse.ArgumentTypeError(f"{text} is out of range: give a number from 0 to {_MAX_SECONDS:g}")
+    return value
+
+
+def _bound_numbers(parser: argparse.ArgumentParser, names: dict[str, str]) -> None:
+    """Give every int and float option of every command a range; note each option's name."""
+    for action in parser._actions:  # noqa: SLF001 - argparse offers no public walk
+        if action.type is int:
+            action.type = _count
+        elif action.type is float:
+            action.type = _seconds
+        if action.option_strings:
+            names.setdefault(action.dest, max(action.option_strings, key=len))
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            for sub in action.choices.values():
+                _bound_numbers(sub, names)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="quarterdeck",
         description="Coordinate a swarm of AI coding agents: compose, validate, deliver, watch.",
+        epilog="Exit codes: 0 done, 1 something failed, 2 usage or input, 3 disk full, 4 damaged "
+               "database, 5 database locked, 6 not writable, 7 folder missing, 8 other storage error, "
+               "70 internal error, 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"quarterdeck {__version__}")
     parser.add_argument("--config", type=Path, metavar="PATH",
@@ -25,10 +82,105 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(sub)
+    parser.set_defaults(_option_names={})
+    _bound_numbers(parser, parser.get_default("_option_names"))
     return parser
 
 
+def _check_text(args: argparse.Namespace) -> None:
+    """Refuse an argument holding bytes that are not UTF-8 (they could be neither stored nor shown)."""
+    names = getattr(args, "_option_names", {})
+    for dest, value in vars(args).items():
+        for item in value if isinstance(value, list | tuple) else [value]:
+            text = str(item) if isinstance(item, str | Path) else None
+            at = undecodable(text) if text is not None else None
+            if at is not None:
+                name = names.get(dest, dest)
+                raise CliError(f"{name} is not UTF-8 text (a byte that is not UTF-8 at offset {at}); "
+                               "give it as UTF-8")
+
+
+def _tighten_note(args: argparse.Namespace) -> None:
+    """Make Quarterdeck's existing folders private; one note on stderr when something changed."""
+    from core.paths import quarterdeck_dirs, tighten
+
+    folders = quarterdeck_dirs()
+    data_dir = getattr(args, "data_dir", None)
+    if isinstance(data_dir, Path):
+        folders.append(data_dir)
+    changed = tighten(folders)
+    if changed:
+        where = ", ".join(str(f) for f in folders if any(c == f or f in c.parents for c in changed))
+        print(f"quarterdeck: note: made {len(changed)} files and folders private to you (0600/0700) "
+              f"in {where}", file=sys.stderr)
+
+
+def _stored_before(exc: BaseException) -> bool:
+    """Whether a send had stored its message when ``exc`` struck: it was raised while waiting
+    for deliveries, not while opening the outbox or queueing the message."""
+    names = []
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        names.append((code.co_name, Path(code.co_filename).as_posix()))
+        tb = tb.tb_next
+    waiting = any(name == "submit_and_wait" for name, _ in names)
+    queueing = any(name in ("submit", "enqueue") and ("/core/delivery/" in file or "/core/store/" in file)
+                   for name, file in names)
+    return waiting and not queueing
+
+
+def report_error(exc: BaseException, command: str | None) -> int:
+    """Print the one line for ``exc`` and return its exit code."""
+    from pydantic import ValidationError
+
+    from core.store.faults import translate
+    from core.store.rows import StoreError
+
+    fault = translate(exc)
+    if fault is not None:
+        if command in ("send", "onboard"):
+            what = ("the message is stored; 'quarterdeck status' shows each delivery" if _stored_before(exc)
+                    else "message not accepted, nothing was queued")
+            print(f"quarterdeck: {what}: {fault}", file=sys.stderr)
+        else:
+            print(f"quarterdeck: {fault}", file=sys.stderr)
+        return EXIT_STORAGE[fault.kind]
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else ""
+        where = _FIELD_OPTIONS.get(field) or ".".join(str(p) for p in err["loc"]) or "input"
+        message = err["msg"].removeprefix("Value error, ")
+        given = err.get("input")
+        if isinstance(given, str | int | float) and repr(given) not in message:
+            message = f"{given!r}: {message}"
+        print(f"quarterdeck: error: {where}: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    if isinstance(exc, StoreError):
+        print(f"quarterdeck: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if isinstance(exc, UnicodeError):
+        print(f"quarterdeck: error: text that is not UTF-8 ({exc.reason}); give UTF-8 text", file=sys.stderr)
+        return EXIT_USAGE
+    log.debug("internal error", exc_info=exc)
+    print(f"quarterdeck: internal error: {type(exc).__name__}: {exc}"[:500] + " (QUARTERDECK_DEBUG=1 shows "
+          "the traceback)", file=sys.stderr)
+    if os.environ.get("QUARTERDECK_DEBUG"):
+        raise exc
+    return EXIT_INTERNAL
+
+
 def main(argv: list[str] | None = None) -> int:
+    from core.paths import private_umask
+
+    old_umask = private_umask()
+    try:
+        return _main(argv)
+    finally:
+        os.umask(old_umask)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -40,12 +192,19 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         args = parser.parse_args([*(sys.argv[1:] if argv is None else argv), "gui"])
     try:
+        _check_text(args)
+        _tighten_note(args)
         return args.func(args)
     except CliError as exc:
         print(f"quarterdeck: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:
+        print("quarterdeck: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+        return report_error(exc, args.command)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import sys
@@ -78,7 +79,7 @@ def _history(args) -> Iterator[Any]:
         return
     try:
         store = Store(path)
-    except (StoreError, OSError) as exc:
+    except StoreError as exc:
         raise CliError(f"cannot open the history at {path}: {exc}") from exc
     with store:
         yield store
@@ -238,7 +239,7 @@ def start_service(args) -> Service:
                                data_dir=args.data_dir, skip_transports=skip)
     except ConfigError as exc:
         raise CliError(f"configuration is invalid:\n{exc}") from exc
-    except (StoreError, OSError) as exc:
+    except StoreError as exc:
         raise CliError(f"cannot open the outbox: {exc}") from exc
     worker = DeliveryWorker(session.dispatcher, idle_wait=args.poll)
     try:
@@ -252,6 +253,16 @@ def start_service(args) -> Service:
 
 
 def cmd_serve(args) -> int:
+    from cli.common import log_in_one_line
+
+    handler = log_in_one_line()  # a worker retrying a storage fault: one line, not a traceback each time
+    try:
+        return _serve(args)
+    finally:
+        logging.getLogger().removeHandler(handler)
+
+
+def _serve(args) -> int:
     service = start_service(args)
     requested: list[int] = []
     previous: dict[int, Any] = {}

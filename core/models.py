@@ -7,6 +7,7 @@ which checks :meth:`Message.rule_fields` (or a raw dict of the same keys).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -34,7 +35,16 @@ STANDARD_TAGS: tuple[str, ...] = ("captain", "onboarding", "wrapup")
 TAG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 AGENT_ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$"
 
-Tag = Annotated[str, StringConstraints(pattern=TAG_PATTERN)]
+def _check_tag(tag: str) -> str:
+    if not re.fullmatch(TAG_PATTERN, tag):
+        hint = re.sub(r"[^a-z0-9_-]+", "-", tag.strip().lower()).strip("-_")
+        example = f"; did you mean {hint!r}?" if hint and re.fullmatch(TAG_PATTERN, hint) else ""
+        raise ValueError(f"{tag!r} is not a tag: a tag is lowercase letters, digits, '-' and '_', "
+                         f"starting with a letter or digit{example}")
+    return tag
+
+
+Tag = Annotated[str, AfterValidator(_check_tag)]
 AgentId = Annotated[str, StringConstraints(pattern=AGENT_ID_PATTERN)]
 
 

@@ -6,6 +6,10 @@ when the data folder is overridden, logs go to its ``logs`` subfolder, so a test
 sets both variables never touches the real home. Nothing here creates a folder except
 :func:`ensure_dir`.
 
+Quarterdeck's files hold every message sent, so they are private to their user, as ssh and
+gnupg keep theirs: folders 0700, files 0600 (:func:`private_umask` for everything a process
+creates, :func:`tighten` for what an older version left readable by others).
+
 Every function takes an optional ``env`` mapping (default: ``os.environ``) so callers that
 carry their own environment, like :func:`core.config.load_config`, resolve paths from it.
 """
@@ -13,7 +17,8 @@ carry their own environment, like :func:`core.config.load_config`, resolve paths
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import stat
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import platformdirs
@@ -23,6 +28,9 @@ CONFIG_DIR_ENV = "QUARTERDECK_CONFIG_DIR"
 DATA_DIR_ENV = "QUARTERDECK_DATA_DIR"
 CONFIG_FILE_NAME = "coordination.yaml"
 ROSTER_FILE_NAME = "agents.yaml"
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_UMASK = 0o077
 
 
 def _override(name: str, env: Mapping[str, str] | None) -> Path | None:
@@ -57,6 +65,55 @@ def default_roster_file(env: Mapping[str, str] | None = None) -> Path:
 
 
 def ensure_dir(path: Path) -> Path:
-    """Create ``path`` (and its parents) if missing; return it."""
-    path.mkdir(parents=True, exist_ok=True)
+    """Create ``path`` (and its parents) if missing, private (0700); return it."""
+    path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
     return path
+
+
+def private_umask() -> int:
+    """From now on this process creates folders 0700 and files 0600; returns the old umask."""
+    return os.umask(PRIVATE_UMASK)
+
+
+def quarterdeck_dirs(env: Mapping[str, str] | None = None) -> list[Path]:
+    """The config, data and log folders (each once)."""
+    found: list[Path] = []
+    for folder in (user_config_dir(env), user_data_dir(env), user_log_dir(env)):
+        if folder not in found:
+            found.append(folder)
+    return found
+
+
+def tighten(folders: Iterable[Path]) -> list[Path]:
+    """Make each folder, and every folder and file under it owned by this user, private.
+
+    Returns what was changed (nothing when all is private already). Symbolic links are not
+    followed; what cannot be changed is left as it is.
+    """
+    changed: list[Path] = []
+    uid = os.getuid() if hasattr(os, "getuid") else None
+
+    def fix(path: Path, want: int) -> None:
+        try:
+            info = path.lstat()
+        except OSError:
+            return
+        if stat.S_ISLNK(info.st_mode) or (uid is not None and info.st_uid != uid):
+            return
+        if info.st_mode & 0o077:
+            try:
+                path.chmod(stat.S_IMODE(info.st_mode) & ~0o077 & 0o7777 | (want & 0o700))
+            except OSError:
+                return
+            changed.append(path)
+
+    for top in folders:
+        if not top.is_dir() or top.is_symlink():
+            continue
+        fix(top, PRIVATE_DIR_MODE)
+        for root, dirs, files in os.walk(top):
+            for name in dirs:
+                fix(Path(root) / name, PRIVATE_DIR_MODE)
+            for name in files:
+                fix(Path(root) / name, PRIVATE_FILE_MODE)
+    return changed

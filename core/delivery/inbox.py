@@ -125,7 +125,7 @@ class InboxDelivery:
         if not folder.exists() and not folder.parent.is_dir():
             raise PermanentError(f"inbox {folder} is missing and so is its parent folder")
         try:
-            folder.mkdir(exist_ok=True)
+            folder.mkdir(mode=0o700, exist_ok=True)  # private, like the message files (0600)
         except FileExistsError:
             raise PermanentError(f"inbox {folder} exists but is not a folder") from None
         except OSError as exc:

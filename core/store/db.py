@@ -3,6 +3,11 @@
 Durability choice: WAL with ``synchronous=FULL``. In WAL mode NORMAL already survives a killed
 process; FULL also fsyncs the log on every commit, so a queued message or a state change
 survives a power cut too. Commits here are a handful per message, so the fsync is affordable.
+
+Every connection made here explains its failures: a full disk, a damaged file, a lock held too
+long, a read-only disk or a missing folder raises :class:`core.store.faults.StorageFault` naming
+the file, instead of SQLite's bare text. A new database file is created private (0600); SQLite
+gives its ``-wal`` and ``-shm`` files the same mode.
 """
 from __future__ import annotations
 
@@ -15,7 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from core.paths import user_data_dir
+from core.paths import PRIVATE_FILE_MODE, user_data_dir
+from core.store.faults import StorageFault, from_os_error, from_sqlite
 from core.store.rows import StoreError
 
 DB_FILE_NAME = "quarterdeck.sqlite3"
@@ -29,13 +35,93 @@ def default_db_path(data_dir: Path | None = None) -> Path:
     return (data_dir if data_dir is not None else user_data_dir()) / DB_FILE_NAME
 
 
+@contextmanager
+def explained(path: Path) -> Iterator[None]:
+    """Re-raise a SQLite storage failure inside the block as a StorageFault naming ``path``."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        fault = from_sqlite(exc, path)
+        if fault is None or fault is exc:
+            raise
+        raise fault from exc
+
+
+class _Cursor(sqlite3.Cursor):
+    """A cursor whose storage failures name the database file (see the module docstring)."""
+
+    def execute(self, *args: object) -> _Cursor:  # type: ignore[override]
+        with explained(self.connection.path):  # type: ignore[attr-defined]
+            return super().execute(*args)  # type: ignore[arg-type]
+
+    def executemany(self, *args: object) -> _Cursor:  # type: ignore[override]
+        with explained(self.connection.path):  # type: ignore[attr-defined]
+            return super().executemany(*args)  # type: ignore[arg-type]
+
+    def executescript(self, script: str) -> _Cursor:  # type: ignore[override]
+        with explained(self.connection.path):  # type: ignore[attr-defined]
+            return super().executescript(script)
+
+    def fetchone(self) -> object:
+        with explained(self.connection.path):  # type: ignore[attr-defined]
+            return super().fetchone()
+
+    def fetchmany(self, *args: object) -> list:  # type: ignore[override]
+        with explained(self.connection.path):  # type: ignore[attr-defined]
+            return super().fetchmany(*args)  # type: ignore[arg-type]
+
+    def fetchall(self) -> list:
+        with explained(self.connection.path):  # type: ignore[attr-defined]
+            return super().fetchall()
+
+    def __next__(self) -> object:
+        with explained(self.connection.path):  # type: ignore[attr-defined]
+            return super().__next__()
+
+
+class _Connection(sqlite3.Connection):
+    """A connection that knows its file and hands out :class:`_Cursor` cursors."""
+
+    path: Path
+
+    def execute(self, *args: object) -> _Cursor:  # type: ignore[override]
+        return self.cursor(_Cursor).execute(*args)
+
+    def executemany(self, *args: object) -> _Cursor:  # type: ignore[override]
+        return self.cursor(_Cursor).executemany(*args)
+
+    def executescript(self, script: str) -> _Cursor:  # type: ignore[override]
+        return self.cursor(_Cursor).executescript(script)
+
+
+def create_private(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 unless it exists (SQLite would make it 0644)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
 def connect(path: Path) -> sqlite3.Connection:
-    """A new autocommit connection with the store's pragmas applied.
+    """A new autocommit connection with the store's pragmas applied; failures are StorageFaults.
 
     ``check_same_thread`` is off only so :meth:`ThreadConnections.close_all` may close it from
     another thread; each thread still gets a connection of its own.
     """
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+    path = Path(path)
+    try:
+        create_private(path)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False,
+                               factory=_Connection)
+    except OSError as exc:
+        raise from_os_error(exc, path) from exc
+    except sqlite3.Error as exc:
+        fault = from_sqlite(exc, path)
+        if fault is None:
+            raise
+        raise fault from exc
+    conn.path = path  # type: ignore[attr-defined]
     conn.row_factory = sqlite3.Row
     try:
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -51,15 +137,30 @@ def connect(path: Path) -> sqlite3.Connection:
 
 @contextmanager
 def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """A write transaction that takes the database write lock up front (``BEGIN IMMEDIATE``)."""
+    """A write transaction that takes the database write lock up front (``BEGIN IMMEDIATE``).
+
+    When the body fails the transaction is rolled back; a rollback that fails too (the disk
+    went away) never hides the body's error.
+    """
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
     except BaseException:
         if conn.in_transaction:
-            conn.execute("ROLLBACK")
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                log.warning("rollback failed after an error", exc_info=True)
         raise
-    conn.execute("COMMIT")
+    try:
+        conn.execute("COMMIT")
+    except StorageFault:
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                log.warning("rollback failed after a failed commit", exc_info=True)
+        raise
 
 
 class _Holder:
