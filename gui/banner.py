@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QSizePolicy, QToolBar, QToolButton, QWidget
 
@@ -56,6 +56,7 @@ class DeliveryBanner(QToolBar):
         delivery.sig_stopped_pending.connect(self._on_stopped_pending)
         delivery.sig_requeued.connect(self._on_requeued)
         delivery.sig_delivery_event.connect(self._on_delivery_event)
+        self.visibilityChanged.connect(self._on_visibility_changed)
         self.setVisible(False)
 
     def _build(self, resume: QAction, skip: QAction, force: QAction) -> None:
@@ -172,6 +173,12 @@ class DeliveryBanner(QToolBar):
             self.state = ""
         self._show()
         self.window().statusBar().showMessage(result.summary(), 10_000)
+
+    @Slot(bool)
+    def _on_visibility_changed(self, visible: bool) -> None:
+        """A restored window layout never shows or hides the banner: only the delivery state does."""
+        if visible != bool(self.state):
+            QTimer.singleShot(0, self._show)
 
     @Slot()
     def _on_dismiss_triggered(self) -> None:

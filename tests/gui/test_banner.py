@@ -1,0 +1,105 @@
+"""The STOPPED / GUI PAUSED banner: full width under the toolbar, with the outbox's counts and the
+actions that end the state; Re-queue cancelled brings back what the stop cancelled; health says
+stopped instead of "UP · score 100"."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QToolButton
+
+from core.delivery.dispatcher import DeliveryEvent
+from core.models import Message
+from gui.mainwindow import MainWindow
+
+WAIT_MS = 5000
+
+
+def queued_window(make_ctx, qtbot, *recipients: str):
+    """A panel with one message queued for ``recipients`` and the delivery loop not yet started."""
+    ctx = make_ctx(start=False)
+    with qtbot.waitSignal(ctx.sig_submitted, timeout=WAIT_MS):
+        ctx.submit(Message(sender="Captain", recipients=list(recipients), content="Hold the release."))
+    window = MainWindow(ctx, [])
+    qtbot.addWidget(window)
+    window.resize(1200, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    return ctx, window
+
+
+def button(window, name: str) -> QToolButton:
+    return window.findChild(QToolButton, f"banner-{name}")
+
+
+def test_stop_all_shows_the_banner_and_requeue_then_resume_delivers_what_it_cancelled(
+        make_ctx, qtbot, transports):
+    ctx, window = queued_window(make_ctx, qtbot, "Agent-1", "Agent-2")
+    banner = window.status.banner
+    assert not banner.isVisible()
+    qtbot.mouseClick(window.findChild(QToolButton, "stop-all-button"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: banner.isVisible() and button(window, "requeue").isEnabled(), timeout=WAIT_MS)
+    assert banner.label.text() == "STOPPED — 2 deliveries cancelled · 0 sending"
+    assert window.toolBarArea(banner) == Qt.ToolBarArea.TopToolBarArea and window.toolBarBreak(banner)
+    assert banner.geometry().top() >= window.toolbar.geometry().bottom()  # a row of its own
+    assert banner.width() >= window.width() - 20  # full width
+    assert [n for n, b in banner.buttons.items() if b.isVisibleTo(banner)] == ["resume", "requeue"]
+    assert button(window, "requeue").text() == "Re-queue 2 cancelled"
+    window.status.refresh()
+    assert "OUT OF SERVICE" in window.health_label.text()
+    assert "0/2 reachable · stopped by the captain" in window.health_label.text()
+
+    with qtbot.waitSignal(ctx.delivery.sig_requeued, timeout=WAIT_MS) as requeued:
+        qtbot.mouseClick(button(window, "requeue"), Qt.MouseButton.LeftButton)
+    assert requeued.args[0].agents == ("Agent-1", "Agent-2")
+    assert ctx.store.counts_by_state()["queued"] == 2 and ctx.delivery.halted
+    assert banner.label.text() == ("STOPPED — 2 deliveries cancelled, 2 re-queued (they go out when you Resume)"
+                                   " · 0 sending")
+    assert not button(window, "requeue").isEnabled()
+
+    ctx.start()
+    qtbot.mouseClick(button(window, "resume"), Qt.MouseButton.LeftButton)
+    assert not banner.isVisible()
+    qtbot.waitUntil(lambda: bool(transports.sent_to("Agent-1") and transports.sent_to("Agent-2")), timeout=WAIT_MS)
+    assert "Hold the release." in transports.sent_to("Agent-2")[0]
+    qtbot.waitUntil(lambda: "UP" in window.health_label.text() and "2/2 reachable" in window.health_label.text(),
+                    timeout=WAIT_MS)
+    window.close()
+
+
+def test_after_a_resume_the_cancelled_ones_can_still_be_requeued_or_left(make_ctx, qtbot, transports):
+    ctx, window = queued_window(make_ctx, qtbot, "Agent-1")
+    banner = window.status.banner
+    window.stop_action.trigger()
+    qtbot.waitUntil(lambda: button(window, "requeue").isEnabled(), timeout=WAIT_MS)
+    ctx.start()
+    window.resume_action.trigger()
+    assert banner.isVisible()
+    assert banner.label.text() == "Delivering again — 1 delivery the last Stop all cancelled is not in the queue"
+    assert [n for n, b in banner.buttons.items() if b.isVisibleTo(banner)] == ["requeue", "dismiss"]
+    qtbot.mouseClick(button(window, "requeue"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not banner.isVisible(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: bool(transports.sent_to("Agent-1")), timeout=WAIT_MS)
+    assert "queued again (Agent-1)" in window.statusBar().currentMessage()
+
+    window.stop_action.trigger()  # nothing queued now: nothing to re-queue
+    qtbot.waitUntil(lambda: banner.label.text().startswith("STOPPED — 0 deliveries cancelled"), timeout=WAIT_MS)
+    assert not button(window, "requeue").isEnabled()
+    saved = window.saveState()  # a layout kept while stopped
+    window.resume_action.trigger()
+    assert not banner.isVisible()
+    window.restoreState(saved)
+    qtbot.waitUntil(lambda: not banner.isVisible(), timeout=WAIT_MS)  # the state decides, not the layout
+    window.close()
+
+
+def test_a_gui_pause_shows_who_why_and_how_many_wait_with_skip_and_send_anyway(make_ctx, qtbot):
+    ctx, window = queued_window(make_ctx, qtbot, "Agent-1", "Agent-2")
+    banner = window.status.banner
+    ctx.delivery.sig_delivery_event.emit(DeliveryEvent(
+        1, "m", "Agent-1", "paused", detail="GUI delivery paused until you resume: a person is at the mouse"))
+    qtbot.waitUntil(lambda: banner.label.text().endswith("— 2 waiting"), timeout=WAIT_MS)  # the 1 s count
+    assert banner.label.text() == "GUI PAUSED on Agent-1: a person is at the mouse — 2 waiting"
+    assert [n for n, b in banner.buttons.items() if b.isVisibleTo(banner)] == ["resume", "skip", "force"]
+    assert button(window, "skip").isEnabled() and not button(window, "force").isEnabled()  # no draft
+    ctx.delivery.sig_resumed.emit()
+    assert not banner.isVisible()
+    window.close()
