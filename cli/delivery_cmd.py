@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
 from cli.agents_cmd import read_roster
@@ -64,7 +63,7 @@ def _open_store(args):
 
 
 def cmd_send(args) -> int:
-    from core.delivery.dryrun import DryRunDelivery
+    from core.delivery.dryrun import DryRunDelivery, throwaway_outbox
     from cli.submit_wait import event_dict, submit_and_wait
     from core.models import Message
     from core.session import Session
@@ -73,13 +72,15 @@ def cmd_send(args) -> int:
     _, roster = read_roster(args)
     dry = {}
     factory = (lambda agent: dry.setdefault(agent.id, DryRunDelivery())) if args.dry_run else None
-    data_dir = Path(tempfile.mkdtemp(prefix="quarterdeck-dry-")) if args.dry_run else args.data_dir
-    session = Session.open(config_file=args.config, roster=roster, data_dir=data_dir,
-                           transport_factory=factory, stagger=args.stagger)
     message = Message(sender=args.sender, recipients=args.agents or [], priority=args.priority,
                       type="broadcast" if args.broadcast else args.msg_type, tags=args.tags, content=text)
-    results = submit_and_wait(session, message, captain_last=args.captain_last, quiet=args.json)
-    session.close()
+    with throwaway_outbox(args.dry_run, args.data_dir) as data_dir:
+        session = Session.open(config_file=args.config, roster=roster, data_dir=data_dir,
+                               transport_factory=factory, stagger=args.stagger)
+        try:
+            results = submit_and_wait(session, message, captain_last=args.captain_last, quiet=args.json)
+        finally:
+            session.close()
     if args.json:
         print(json.dumps({"message_id": message.id, "results": [event_dict(e) for e in results]}, indent=2))
     elif args.dry_run:

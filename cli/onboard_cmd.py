@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 from cli.agents_cmd import read_roster
@@ -45,6 +44,7 @@ def register(sub) -> None:
 
 
 def cmd_onboard(args) -> int:
+    from core.delivery.dryrun import throwaway_outbox
     from core.onboarding import OnboardingError, build_plan, store_contracts
     from core.session import Session
     from core.store import default_db_path
@@ -53,23 +53,23 @@ def cmd_onboard(args) -> int:
         raise CliError("name the agents to onboard, or give --all (not both)")
     _, roster = read_roster(args)
     # a dry run checks against the real rules but queues into a throw-away outbox
-    data_dir = Path(tempfile.mkdtemp(prefix="quarterdeck-dry-")) if args.dry_run else args.data_dir
-    session = Session.open(config_file=args.config, roster=roster, data_dir=data_dir, stagger=args.stagger)
-    try:
-        plan = build_plan(session.roster, None if args.all else args.agents, style=args.style,
-                          urgent=args.urgent, sender=args.sender, validator=session.validator,
-                          contract_for=store_contracts(default_db_path(args.data_dir)),
-                          user_dir=args.templates)
-    except OnboardingError as exc:
-        session.close()
-        raise CliError(f"{exc}\nNothing was queued.") from exc
-    if args.dry_run:
-        session.close()
-        return _print_plan(plan, args.json)
-    try:
-        return _run(session, plan, args.json)
-    finally:
-        session.close()
+    with throwaway_outbox(args.dry_run, args.data_dir) as data_dir:
+        session = Session.open(config_file=args.config, roster=roster, data_dir=data_dir, stagger=args.stagger)
+        try:
+            plan = build_plan(session.roster, None if args.all else args.agents, style=args.style,
+                              urgent=args.urgent, sender=args.sender, validator=session.validator,
+                              contract_for=store_contracts(default_db_path(args.data_dir)),
+                              user_dir=args.templates)
+        except OnboardingError as exc:
+            session.close()
+            raise CliError(f"{exc}\nNothing was queued.") from exc
+        if args.dry_run:
+            session.close()
+            return _print_plan(plan, args.json)
+        try:
+            return _run(session, plan, args.json)
+        finally:
+            session.close()
 
 
 def _print_plan(plan, as_json: bool) -> int:
@@ -109,6 +109,7 @@ def _run(session, plan, as_json: bool) -> int:
     gate = gate_for(session.dispatcher, session.store)
     gate.add_listener(heard)
     session.dispatcher.stop_watch.rebase()  # a stop recorded before this run does not concern it
+    session.dispatcher.own_only = True  # another process's deliveries are its own business
     queued = queue_plan(session, plan, gate)
     progress.queued(queued)
     if not as_json:

@@ -2,9 +2,13 @@
 
 The path every command that sends takes (``quarterdeck send``, ``quarterdeck contracts send``):
 the session's rules refuse a bad message before it is stored, the outbox records it, and this
-process's dispatcher delivers it while the progress of each recipient is printed. A stop-all
-(from this process or any other on the outbox) ends the wait early; recipients it left without
-an outcome event are reported as the outbox records them (cancelled, normally).
+process's dispatcher delivers it while the progress of each recipient is printed. The dispatcher
+claims only this command's own deliveries (and orphans of dead processes), and the wait ends
+when the outbox records an outcome for each of them, whichever process typed it: the panel,
+``quarterdeck serve`` or another command on the same outbox. A stop-all (from this process or
+any other) ends the wait early; recipients left without an outcome event are reported as the
+outbox records them (cancelled, normally). SIGTERM or Ctrl+C hands back what was claimed but
+not typed and raises ``Interrupted`` naming what is left queued.
 """
 from __future__ import annotations
 
@@ -12,6 +16,9 @@ import sys
 from typing import Any
 
 from cli.common import CliError
+from core.delivery.signals import Interrupted, Interruptible
+
+ENDED = ("delivered", "failed", "cancelled", "uncertain")
 
 
 def submit_and_wait(session: Any, message: Any, *, captain_last: bool = False, quiet: bool = False) -> list:
@@ -23,6 +30,7 @@ def submit_and_wait(session: Any, message: Any, *, captain_last: bool = False, q
     from core.delivery.submit import SubmitRefused, UnknownRecipient
 
     session.dispatcher.stop_watch.rebase()  # a stop recorded before this send does not concern it
+    session.dispatcher.own_only = True  # another process's deliveries are its own business
     try:
         submission = session.submit(message, captain_last=captain_last)
     except SubmitRefused as exc:
@@ -38,13 +46,33 @@ def submit_and_wait(session: Any, message: Any, *, captain_last: bool = False, q
         if event.delivery_id in mine:
             report_progress(event, finals, quiet=quiet)
 
+    def done() -> bool:  # outcomes another process recorded count as much as our own events
+        waiting = mine - set(finals)
+        for delivery_id, state in session.store.states_of(waiting).items():
+            if state in ENDED:
+                report_progress(_as_recorded(session.store.delivery(delivery_id)), finals, quiet=quiet)
+        return len(finals) == len(mine)
+
     session.dispatcher.add_listener(progress)
-    session.dispatcher.run(until=lambda: len(finals) == len(mine), idle_wait=0.05)
-    for delivery_id in submission.delivery_ids:  # a stop-all ended the run early: as recorded
+    with Interruptible(session.dispatcher) as interrupted:
+        session.dispatcher.run(until=done, idle_wait=0.05)
+    left = []
+    for delivery_id in submission.delivery_ids:  # a stop-all or a signal ended the run early
         if delivery_id not in finals:
-            finals[delivery_id] = _as_recorded(session.store.delivery(delivery_id))
+            row = session.store.delivery(delivery_id)
+            if str(row.state) == "queued" and interrupted.signal:
+                left.append(row)
+                continue
+            finals[delivery_id] = _as_recorded(row)
             if not quiet:
                 _print_final(finals[delivery_id])
+    if interrupted.signal:
+        if not quiet or left:
+            names = ", ".join(row.agent_id for row in left)
+            print(f"quarterdeck: {interrupted.signal}: stopped delivering; "
+                  + (f"{len(left)} left queued ({names}) for the panel, `quarterdeck serve` or the next "
+                     "send" if left else "nothing left queued"), file=sys.stderr)
+        raise Interrupted(interrupted.signal, left)
     return [finals[i] for i in submission.delivery_ids]
 
 
@@ -58,7 +86,9 @@ def _as_recorded(row: Any) -> Any:
 
 def report_progress(event: Any, finals: dict[int, Any], *, quiet: bool) -> None:
     """Keep ``event`` if it ends its delivery for this process, and print it unless ``quiet``."""
-    if event.state in ("delivered", "failed", "cancelled", "paused"):
+    if event.delivery_id in finals:
+        return
+    if event.state in ENDED or event.state == "paused":
         # paused: a person took the mouse; the delivery is queued again for the next process
         finals[event.delivery_id] = event
         if not quiet:

@@ -16,6 +16,8 @@ Sending keystrokes is not evidence. Failures are raised, never returned:
 
 - ``RetryableError``: worth another attempt (text not seen yet, a lock timed out).
 - ``PermanentError``: retrying cannot help (pane gone, folder not writable, tool missing).
+- ``MayHaveArrived``: the text went out and may have arrived, but nothing tells: the delivery is
+  ``uncertain``, never ``failed`` (a retry could send it twice).
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ __all__ = [
     "VERDICTS",
     "Cancelled",
     "DeliveryError",
+    "MayHaveArrived",
     "NotTyped",
     "TypedNotSubmitted",
     "Verdict",
@@ -70,6 +73,17 @@ class TypedNotSubmitted(PermanentError):
     """The text is in the agent's input but the submit keys did not send it: never paste again."""
 
     verdict: Verdict = TYPED_NOT_SUBMITTED
+
+    def __init__(self, message: str, *, evidence: str = "") -> None:
+        super().__init__(message)
+        self.evidence = evidence
+
+
+class MayHaveArrived(PermanentError):
+    """The text went out (a paste tmux took) but what became of it cannot be told (the pane is
+    gone): ``uncertain``, never ``failed``, because another attempt could send it twice."""
+
+    uncertain = True
 
     def __init__(self, message: str, *, evidence: str = "") -> None:
         super().__init__(message)

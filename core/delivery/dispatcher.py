@@ -1,10 +1,12 @@
 """The dispatcher: works the durable outbox one delivery at a time, with retry and breakers.
 
-It is a plain-Python worker (the GUI hosts it in a QThread, the CLI runs it in-process). Each
-delivery is claimed from the store (``sending``) before anything is typed, goes through the
-agent's transport under ``run_with_resilience`` (one breaker permit per delivery, backoff between
-attempts), and ends ``delivered``, ``failed`` (with the reason) or ``cancelled``. Listeners get a
-``DeliveryEvent`` for every state a delivery passes through; they run on the worker thread.
+A plain-Python worker (the GUI hosts it in a QThread, the CLI runs it in-process). After the
+stagger each delivery is claimed (``sending``), marked started as its first attempt begins (a
+crash before that queues it again), delivered under ``run_with_resilience`` (one breaker permit
+per delivery; others go out during its backoff: ``core.delivery.backoff``) and ends
+``delivered``, ``failed``, ``uncertain`` (it may have arrived) or ``cancelled``. ``own_only`` (a
+command's send): claim only this process's deliveries and orphans. Listeners get a
+``DeliveryEvent`` per state a delivery passes through, on the worker thread.
 
 Stop-all sets one event: the current wait (backoff, stagger, screen lock, pane read-back) ends at
 once, queued deliveries are cancelled, and the in-flight one finishes or is marked. It reaches
@@ -25,14 +27,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.config import CoordinationConfig
-from core.delivery.base import UNVERIFIED, Cancelled, DeliveryRequest, transport_for, verdict_of
+from core.delivery import outcomes
+from core.delivery.backoff import Backoff
+from core.delivery.base import Cancelled, DeliveryRequest, transport_for
 from core.delivery.desk_return import DeskReturn
 from core.delivery.pointer import SHARED_GUARD, HumanActivity, Paused
 from core.delivery.stopping import Stopping
 from core.delivery.stopwatch import StopWatch
 from core.models import Message
 from core.prefix import format_for_delivery
-from core.resilience import BreakerConfig, BreakerRegistry, CallNotPermitted
+from core.resilience import BreakerConfig, BreakerRegistry
 from core.resilience.retry import RetryPolicy, is_retryable, run_with_resilience
 from core.store.rows import Verdicted
 
@@ -90,6 +94,9 @@ class Dispatcher:
         self._skip_transports = skip_transports
         self.gui_paused: str | None = None  # why GUI delivery waits for the captain, if it does
         self.desk_return = desk_return if desk_return is not None else DeskReturn()
+        self.own_only = False  # claim only what this process queued (and orphans): a command's send
+        self._interrupted = False  # ending (SIGTERM, Ctrl+C): release what was claimed, not typed
+        self._backoff = Backoff(self)
         self.set_roster(roster)
 
     # -- wiring ---------------------------------------------------------------------------------
@@ -128,6 +135,13 @@ class Dispatcher:
         self._stop.set()
         self._wake.set()
 
+    def interrupt(self) -> None:
+        """The process is ending (a signal): stop waiting, claim nothing more, and hand a claimed
+        delivery that nothing was typed for back to the queue (unlike stop-all, nothing is
+        cancelled). Safe from a signal handler."""
+        self._interrupted = True
+        self.halt()
+
     def stop_all(self) -> int:
         """Stop now, everywhere (the fail-safe's path): halt, record a stop-all (the queue is
         cancelled, every other process halts) and tell the stop listeners. Returns how many were
@@ -159,35 +173,45 @@ class Dispatcher:
                 self._wake.wait(idle_wait)
                 self._wake.clear()
 
-    def process_next(self) -> DeliveryEvent | None:
+    def process_next(self, *, also_skip: frozenset[str] = frozenset()) -> DeliveryEvent | None:
         """Claim and deliver one queued delivery; None when there is nothing to do."""
         if self._stop.is_set():
             return None
-        task = self.store.claim_next(exclude_agents=self._skipped)
+        skip = self._skipped | also_skip
+        agent_id = self.store.peek_next(exclude_agents=skip, own_only=self.own_only)
+        if agent_id is None:
+            if not also_skip:
+                self.desk_return.idle()  # a batch is over: focus and pointer go back to the captain
+            return None
+        if self._last_agent not in (None, agent_id) and self.stagger > 0:
+            # the stagger spaces the starts of two agents' deliveries, before anything is claimed (a
+            # crash now leaves nothing 'sending'); a delivery that took longer has spaced them already
+            if self._stop.wait(max(0.0, self._last_start + self.stagger - time.monotonic())):
+                return None
+        task = self.store.claim_next(exclude_agents=skip, own_only=self.own_only, started=False)
         if task is None:
-            self.desk_return.idle()  # a batch is over: focus and pointer go back to the captain
             return None
         self.desk_return.claimed(task.transport)
-        if self._last_agent not in (None, task.agent_id) and self.stagger > 0:
-            # the stagger spaces the starts of two agents' deliveries: a delivery that took longer
-            # (a GUI one waits for the pane) has spaced them already
-            self._stop.wait(max(0.0, self._last_start + self.stagger - time.monotonic()))
         self._last_agent = task.agent_id
         self._last_start = time.monotonic()
         self._emit(task, "sending")
+        typing = [False]
         try:
-            return self._deliver(task)
+            return self._deliver(task, typing)
         except Exception as exc:  # a bug or an unexpected transport error: never leave it 'sending'
             log.exception("delivery %s to %s crashed", task.delivery_id, task.agent_id)
-            return self._finish_failed(task, f"internal error: {type(exc).__name__}: {exc}", 0)
+            why = f"internal error: {type(exc).__name__}: {exc}"
+            if typing[0]:  # typing had begun: the text may be there
+                return outcomes.uncertain(self, task, why, 0)
+            return outcomes.failed(self, task, why, 0)
 
-    def _deliver(self, task: Any) -> DeliveryEvent:
+    def _deliver(self, task: Any, typing: list[bool]) -> DeliveryEvent:
         agent = self.roster.get(task.agent_id) if task.agent_id in self.roster else None
         if agent is None or not agent.enabled:
-            return self._finish_failed(task, f"{task.agent_id} is not an enabled agent on the roster", 0)
+            return outcomes.failed(self, task, f"{task.agent_id} is not an enabled agent on the roster", 0)
         content = self._raw_content.get(task.message_id, task.content)
         if task.redacted and task.message_id not in self._raw_content:
-            return self._finish_failed(task, "stored redacted (it held a secret); compose it again", 0)
+            return outcomes.failed(self, task, "stored redacted (it held a secret); compose it again", 0)
         request = DeliveryRequest(
             agent_id=agent.id, text=self._final_text(task, content, agent.id), priority=task.priority,
             onboarding=task.type == "onboarding", message_id=task.message_id, sender=task.sender,
@@ -199,6 +223,10 @@ class Dispatcher:
 
         def attempt() -> Any:
             attempts.append(datetime.now(UTC))
+            if not typing[0]:  # typing begins: from now on a crash leaves it 'uncertain'
+                self.store.mark_started(task.delivery_id)
+                typing[0] = True
+                self._last_start = time.monotonic()
             try:
                 return transport.deliver(request, self._stop)
             except HumanActivity as human:
@@ -218,38 +246,16 @@ class Dispatcher:
 
         try:
             outcome = run_with_resilience(attempt, breaker=self.breakers.get(agent.id), policy=self.policy,
-                                          stop_event=self._stop, on_attempt=on_attempt)
+                                          stop_event=self._stop, on_attempt=on_attempt,
+                                          sleep=self._backoff.waiter(agent.id))
         except Paused as paused:
             return self._pause_gui(task, str(paused))
         except Cancelled as stopped:
+            if self._interrupted and self.store.release_unstarted([task.delivery_id]):
+                return self._emit(task, "queued", detail="released: this process is ending; nothing was typed")
             self.store.mark_cancelled(task.delivery_id, f"stopped: {stopped}")
             return self._emit(task, "cancelled", attempt=len(attempts), detail=str(stopped))
-        return self._record_outcome(task, outcome)
-
-    def _record_outcome(self, task: Any, result: Any) -> DeliveryEvent:
-        if result.ok:
-            receipt = result.value
-            verdict = getattr(receipt, "verdict", UNVERIFIED)
-            evidence = getattr(receipt, "evidence", "")
-            self.store.mark_delivered(task.delivery_id, result.elapsed * 1000.0, verdict=verdict,
-                                      evidence=evidence or None)
-            if self.monitor is not None:
-                self.monitor.record_delivery(task.agent_id, True, result.elapsed, verified=verdict == "submitted")
-            return self._emit(task, "delivered", attempt=result.attempts, latency=result.elapsed,
-                              detail=getattr(receipt, "detail", ""), verdict=verdict, evidence=evidence)
-        error = result.error
-        if getattr(error, "stops_everything", False):
-            self.stop_all()
-        reason = f"breaker open: {error}" if isinstance(error, CallNotPermitted) else str(error)
-        return self._finish_failed(task, reason or type(error).__name__, result.attempts, result.elapsed,
-                                   verdict=verdict_of(error), evidence=getattr(error, "evidence", ""))
-
-    def _finish_failed(self, task: Any, reason: str, attempts: int, elapsed: float = 0.0, *,
-                       verdict: str | None = None, evidence: str = "") -> DeliveryEvent:
-        self.store.mark_failed(task.delivery_id, reason, verdict=verdict, evidence=evidence or None)
-        if self.monitor is not None and attempts:
-            self.monitor.record_delivery(task.agent_id, False, elapsed)
-        return self._emit(task, "failed", attempt=attempts, detail=reason, verdict=verdict, evidence=evidence)
+        return outcomes.record(self, task, outcome)
 
     def force(self, paused: DeliveryEvent) -> None:
         """Deliver the delivery a draft paused on anyway: its agent's input is cleared first."""

@@ -1,6 +1,7 @@
 """A transport that sends nothing: it records what would have been sent.
 
-Used for the captain's dry-run mode and as a stand-in transport in tests. Every successful call
+Used for the captain's dry-run mode (whose messages go to a throw-away outbox,
+``throwaway_outbox``) and as a stand-in transport in tests. Every successful call
 appends the request to ``sent`` and returns an unconfirmed receipt ("dry run: not sent"), so a
 dry run can never be mistaken for a delivery.
 
@@ -12,11 +13,26 @@ an exception class (instantiated with a message naming the attempt) or an instan
 """
 from __future__ import annotations
 
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from core.delivery.base import DeliveryRequest, Receipt, RetryableError, UNVERIFIED
 
-__all__ = ["DryRunDelivery"]
+__all__ = ["DryRunDelivery", "throwaway_outbox"]
+
+
+@contextmanager
+def throwaway_outbox(dry_run: bool, data_dir: Path | None) -> Iterator[Path | None]:
+    """``data_dir`` as is, or for a dry run a fresh outbox folder removed again on the way out
+    (however the run ends), so a dry run leaves nothing behind in the temp folder."""
+    if not dry_run:
+        yield data_dir
+        return
+    with tempfile.TemporaryDirectory(prefix="quarterdeck-dry-") as folder:
+        yield Path(folder)
 
 
 class DryRunDelivery:

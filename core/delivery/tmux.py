@@ -13,8 +13,9 @@ or not the submit key takes effect, so seeing it proves only that it was typed:
 1. Typed: the message's last lines show in the pane (wrapped lines joined, the last 1000 lines of
    history) more often than before the paste, or end right at the cursor, or the agent's
    placeholder for a long paste appears. The window only moves forward, so an old copy can scroll
-   out of it but never into it. Nothing within the profile's bound: a permanent failure (the
-   submit key is not pressed, and the text, which may yet show up, is never pasted again).
+   out of it but never into it. Nothing within the profile's bound: ``uncertain`` (the submit key
+   is not pressed, and the text, which may yet show up, is never pasted again). So is any failure
+   after tmux took the paste (the pane killed, tmux gone): the text may have arrived.
 2. Submitted: after the profile's pause the submit key is pressed on its own and the input is read
    back (:mod:`core.delivery.tmux_verdict`) until it no longer ends with the message. While the
    message stays there the key is pressed again, up to the profile's count; then
@@ -30,14 +31,14 @@ import re
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from core.delivery.base import (
-    SUBMITTED,
     UNVERIFIED,
     Cancelled,
+    DeliveryError,
     DeliveryRequest,
+    MayHaveArrived,
     NotTyped,
     PermanentError,
     Receipt,
@@ -46,18 +47,12 @@ from core.delivery.base import (
 )
 from core.delivery.tmux_client import TmuxClient
 from core.delivery.tmux_profiles import PLACEHOLDERS, SubmitProfile, detect_kind, profile_for
+from core.delivery.tmux_submit import Typed, blind, submit
 from core.delivery.tmux_tty import line_mode, program_age
 from core.delivery.tmux_verdict import (
-    BUSY,
-    LINE_ENDED,
-    InputState,
-    Screen,
-    busy_appeared,
     compact,
-    line_ended,
     haystack,
     read_input,
-    submit_evidence,
     tail_needle,
 )
 
@@ -65,13 +60,6 @@ __all__ = ["TmuxDelivery", "tail_needle"]
 
 _HISTORY_DEPTH = 1000
 _POLL = 0.05
-
-
-@dataclass(frozen=True)
-class _Typed:
-    marker: str  # compacted text that stands for the message in the input
-    seconds: float
-    what: str
 
 
 class TmuxDelivery:
@@ -166,30 +154,44 @@ class TmuxDelivery:
         keys = self.urgent_submit_keys if request.priority == "urgent" else self.submit_keys
         started = time.monotonic()
         self.tmux.paste(pane.id, request.text)
+        try:
+            return self._after_paste(pane.id, where, request, keys, profile, mode, canonical, depth,
+                                     needle, placeholders, before, started, stop)
+        except (TypedNotSubmitted, MayHaveArrived):
+            raise
+        except DeliveryError as exc:  # the pane went away, or tmux failed, after it took the paste
+            raise MayHaveArrived(
+                f"pasted into {where}, then: {exc}; the text may have arrived, so it is not pasted "
+                "again: look at the pane", evidence="tmux took the paste; the pane could not be read after") from exc
 
+    def _after_paste(self, pane: str, where: str, request: DeliveryRequest, keys: tuple[str, ...],
+                     profile: SubmitProfile, mode: Any, canonical: bool, depth: int, needle: str,
+                     placeholders: list[re.Pattern[str]], before: tuple[int, list[int]], started: float,
+                     stop: threading.Event) -> Receipt:
+        """Steps 1 to 3 once tmux took the paste: every failure from here on may follow an arrival."""
         if canonical and mode and not mode.echo:
-            return self._blind(pane.id, where, keys, profile, stop)
-        typed = self._await_typed(pane.id, depth, needle, placeholders, before, profile, started, stop)
+            return blind(self, pane, where, keys, profile, stop)
+        typed = self._await_typed(pane, depth, needle, placeholders, before, profile, started, stop)
         if isinstance(typed, Receipt):
             return typed
         if typed is None:  # pasted, but never seen: it may still show up, so it is never pasted again
-            raise PermanentError(
+            raise MayHaveArrived(
                 f"pasted into {where}, but nothing showed within {profile.typed_within:g} s "
                 f"({profile.kind} profile); the submit key was not pressed and the text is not pasted "
-                "again: look at the pane")
+                "again: look at the pane", evidence="pasted; nothing showed in the pane")
         seen = f"{typed.what} {typed.seconds:.2f} s after the paste"
         if profile.pause and stop.wait(profile.pause) or stop.is_set():
             raise TypedNotSubmitted(
                 f"stopped after the text reached the input of {where}; the submit key was not "
                 "pressed, so the message sits there unsubmitted", evidence="stopped before the submit key")
-        return self._submit(pane.id, where, keys, profile, typed, seen, canonical, stop)
+        return submit(self, pane, where, keys, profile, typed, seen, canonical, stop)
 
     # -- the steps ---------------------------------------------------------------------------
 
     def _await_typed(
         self, pane: str, depth: int, needle: str, placeholders: list[re.Pattern[str]],
         before: tuple[int, list[int]], profile: SubmitProfile, started: float, stop: threading.Event,
-    ) -> _Typed | Receipt | None:
+    ) -> Typed | Receipt | None:
         """How the pasted text showed up, an unverified receipt when that cannot be told, or None
         when nothing showed within the profile's bound."""
         marker = compact(needle)
@@ -198,13 +200,13 @@ class TmuxDelivery:
             history, screen = self.tmux.screen(pane, depth)
             elapsed = time.monotonic() - started
             if haystack(history).count(needle) > before[0]:
-                return _Typed(marker, elapsed, "text seen in the pane")
+                return Typed(marker, elapsed, "text seen in the pane")
             if read_input(screen, marker).right_at_cursor:
-                return _Typed(marker, elapsed, "text seen at the cursor")
+                return Typed(marker, elapsed, "text seen at the cursor")
             for pattern, count in zip(placeholders, before[1]):
                 found = pattern.findall(history)
                 if len(found) > count:
-                    return _Typed(compact(found[-1]), elapsed, "paste placeholder seen")
+                    return Typed(compact(found[-1]), elapsed, "paste placeholder seen")
             if stop.is_set():
                 return Receipt(self.kind, UNVERIFIED, "stopped before the text was seen",
                                "pasted; stop-all came before the text showed in the pane, so the "
@@ -218,79 +220,3 @@ class TmuxDelivery:
                            "pasted; the same text was already in the pane and no new copy showed, so "
                            "its arrival could not be told apart; the submit key was not pressed")
         return None
-
-    def _submit(
-        self, pane: str, where: str, keys: tuple[str, ...], profile: SubmitProfile, typed: _Typed,
-        seen: str, line_mode: bool, stop: threading.Event,
-    ) -> Receipt:
-        _, screen = self.tmux.screen(pane)
-        state = read_input(screen, typed.marker)
-        # Pressed again only while the message visibly sits at the cursor; in line mode the kernel
-        # ends the line on the first Enter, so a second one would only send an empty line.
-        presses = profile.presses if state.at_cursor and not line_mode else 1
-        for press in range(1, presses + 1):
-            pressed = time.monotonic()
-            self.tmux.press(pane, keys)
-            outcome, evidence = self._watch(pane, state, screen, typed.marker, profile, line_mode, stop)
-            took = time.monotonic() - pressed
-            if outcome == "submitted":
-                times = "" if press == 1 else f" (press {press} of {profile.presses})"
-                return Receipt(self.kind, SUBMITTED, evidence,
-                               f"{where}, {profile.kind} profile: {seen}; {evidence} {took:.2f} s "
-                               f"after the submit key{times}")
-            if outcome == "stopped":
-                return Receipt(self.kind, UNVERIFIED, "stopped before the submit could be checked",
-                               f"{where}: {seen}; submit key pressed {press} time(s); stop-all came "
-                               "before the input could be read back")
-            if outcome == "unknown":
-                why = ("no new line showed after Enter" if line_mode else
-                       "the cursor is not at the message, so the input could not be read"
-                       if not state.at_cursor else "the input could not be read after the submit key")
-                return Receipt(self.kind, UNVERIFIED, why,
-                               f"{where}, {profile.kind} profile: {seen}; submit key pressed {press} time(s); {why}")
-        raise TypedNotSubmitted(
-            f"TYPED, NOT SUBMITTED: the message is still in the input of {where} after {presses} "
-            f"press(es) of {' '.join(keys)} ({profile.kind} profile); it will not be pasted again: "
-            "submit or clear it in the pane by hand",
-            evidence=f"still in the input after {presses} press(es) of the submit key")
-
-    def _watch(
-        self, pane: str, before: InputState, before_screen: Screen, marker: str,
-        profile: SubmitProfile, line_mode: bool, stop: threading.Event,
-    ) -> tuple[str, str]:
-        """After a press: ("submitted", evidence), ("still", "") when the message sat at the cursor
-        all along, ("unknown", "") when the screen does not tell, or ("stopped", "")."""
-        deadline = time.monotonic() + profile.submitted_within
-        last: str | None = None
-        while True:
-            if stop.wait(_POLL):
-                return "stopped", ""
-            _, screen = self.tmux.screen(pane)
-            evidence = None
-            if line_mode and line_ended(before_screen, screen):
-                evidence = LINE_ENDED
-            elif before.at_cursor:
-                evidence = submit_evidence(screen, marker)
-            if evidence is None and busy_appeared(profile.busy, before_screen, screen):
-                evidence = BUSY
-            if evidence is not None and evidence == last:  # the same twice: not a half-drawn frame
-                return "submitted", evidence
-            last = evidence
-            if time.monotonic() >= deadline:
-                still = read_input(screen, marker).at_cursor and not line_mode
-                return ("still", "") if still else ("unknown", "")
-
-    def _blind(
-        self, pane: str, where: str, keys: tuple[str, ...], profile: SubmitProfile, stop: threading.Event
-    ) -> Receipt:
-        """A line-mode terminal with echo off (``stty -echo``, ``read -s``): the kernel holds the
-        pasted text but none of it shows. Press the submit key once, give the program the profile's
-        time to answer; whatever it does, tmux cannot tell whether the line arrived."""
-        self.tmux.press(pane, keys)
-        if stop.wait(profile.submitted_within):
-            return Receipt(self.kind, UNVERIFIED, "stopped; the pane does not echo",
-                           f"sent to {where} with the submit key; terminal echo is off there, and "
-                           "stop-all came while waiting")
-        return Receipt(self.kind, UNVERIFIED, "terminal echo is off in the pane",
-                       f"sent to {where} with the submit key; terminal echo is off there, so whether "
-                       "the line arrived cannot be seen")

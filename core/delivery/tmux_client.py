@@ -10,7 +10,7 @@ import subprocess
 import uuid
 from dataclasses import dataclass
 
-from core.delivery.base import PermanentError, RetryableError
+from core.delivery.base import MayHaveArrived, PermanentError, RetryableError
 from core.delivery.tmux_verdict import Screen
 
 __all__ = ["PaneInfo", "TmuxClient"]
@@ -127,8 +127,9 @@ class TmuxClient:
             # paste-buffer -d deletes the buffer once it pasted: still there means nothing was typed
             if self._drop_buffer(buffer) or not exc.retryable:
                 raise
-            raise PermanentError(f"the paste into {self.target!r} may have happened ({exc}); "
-                                 "not pasting it again: look at the pane") from exc
+            raise MayHaveArrived(f"the paste into {self.target!r} may have happened ({exc}); "
+                                 "not pasting it again: look at the pane",
+                                 evidence="tmux took the paste, then failed") from exc
         if "qd-pane-dead" in out:
             self._drop_buffer(buffer)
             raise PermanentError(f"tmux pane {self.target!r} has exited")

@@ -3,25 +3,27 @@
 Life of a delivery::
 
     queued -> sending -> delivered(verdict) | failed(reason, verdict) | cancelled
-    queued -> cancelled;  sending -> uncertain  (by recover(): its process died mid-delivery)
+    queued -> cancelled;  sending -> uncertain  (the text may have arrived: a pane gone after the paste,
+                                             or, by recover(), its process died mid-delivery)
 
 ``uncertain``, like ``failed``, is final; only :meth:`Store.requeue` sends again, as a new row
 pointing back through ``retry_of``: nothing is resent silently.
 
 Claiming takes the write lock (``BEGIN IMMEDIATE``), so two processes never claim the same row,
 and it skips agents that already have a delivery ``sending``: one delivery in flight per agent,
-across processes, keeps each agent's messages in order.
+across processes, keeps each agent's messages in order. Who may claim what, and when typing
+counts as begun, is :mod:`core.store.queueing`.
 """
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core.store import control, owner, recovery
+from core.store import control, owner, queueing, recovery
+from core.store.queueing import priority_rank  # noqa: F401  (the claim order, for callers)
 from core.store.db import ThreadConnections, immediate
 from core.store.mapping import DELIVERY_COLUMNS, TASK_SELECT, delivery_from_row, task_from_row
 from core.store.rows import (
@@ -41,12 +43,8 @@ _SOURCES: dict[State, tuple[State, ...]] = {
     State.DELIVERED: (State.SENDING,),
     State.FAILED: (State.SENDING,),
     State.CANCELLED: (State.QUEUED, State.SENDING),
+    State.UNCERTAIN: (State.SENDING,),
 }
-
-
-def priority_rank(priority: str) -> int:
-    """Claim order: urgent first, then everything else."""
-    return 0 if priority == "urgent" else 1
 
 
 class Store:
@@ -100,60 +98,47 @@ class Store:
         if redacted and content_to_store is None:
             raise ValueError("redacted=True needs the redacted text in content_to_store")
         content = message.content if content_to_store is None else content_to_store
-        priority = str(message.priority)
-        now = now_db()
-        conn = self._conns.get()
-        with immediate(conn):
-            try:
-                conn.execute(
-                    "INSERT INTO messages (id, sender, sender_kind, type, priority, tags, recipients, "
-                    "content, redacted, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        str(message.id), str(message.sender), str(message.sender_kind),
-                        str(message.type), priority,
-                        json.dumps([str(tag) for tag in message.tags], ensure_ascii=False),
-                        json.dumps(agents, ensure_ascii=False), content, int(redacted),
-                        to_db_time(message.created_at),
-                    ),
-                )
-            except sqlite3.IntegrityError as exc:
-                raise StoreError(f"message {message.id!r} is already stored") from exc
-            ids = []
-            for agent, transport in recipients:
-                cur = conn.execute(
-                    "INSERT INTO deliveries (message_id, agent_id, transport, priority, prio, state, "
-                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
-                    (str(message.id), agent, transport, priority, priority_rank(priority), now, now),
-                )
-                ids.append(int(cur.lastrowid))
-        return ids
+        with immediate(self._conns.get()) as conn:
+            return queueing.enqueue(conn, self._lease.token, message, recipients, content, redacted)
 
-    def claim_next(self, *, exclude_agents: Iterable[str] = frozenset()) -> DeliveryTask | None:
+    def claim_next(self, *, exclude_agents: Iterable[str] = frozenset(), own_only: bool = False,
+                   started: bool = True) -> DeliveryTask | None:
         """Mark the next queued delivery ``sending`` and return it; None when nothing is claimable.
 
         Order: urgent before normal, then oldest first. Agents in ``exclude_agents`` and agents
-        with a delivery already ``sending`` are skipped.
+        with a delivery already ``sending`` are skipped. ``own_only``: only deliveries this Store
+        queued, or orphans (see :mod:`core.store.queueing`). ``started=False`` leaves the start
+        of typing to :meth:`mark_started`, so a crash before it queues the delivery again.
         """
-        excluded = sorted(set(exclude_agents))
-        skip = f"AND agent_id NOT IN ({', '.join('?' * len(excluded))})" if excluded else ""
-        conn = self._conns.get()
-        with immediate(conn):
-            row = conn.execute(
-                f"SELECT id FROM deliveries WHERE state = 'queued' {skip} "
-                "AND agent_id NOT IN (SELECT agent_id FROM deliveries WHERE state = 'sending') "
-                "ORDER BY prio, id LIMIT 1",
-                excluded,
-            ).fetchone()
+        if self.peek_next(exclude_agents=exclude_agents, own_only=own_only) is None:
+            return None  # a read, not a write lock, while there is nothing to do
+        with immediate(self._conns.get()) as conn:
+            row = queueing.next_claimable(conn, self.path, self._lease.token, exclude_agents, own_only)
             if row is None:
                 return None
-            now = now_db()
-            conn.execute(
-                "UPDATE deliveries SET state = 'sending', claimed_by = ?, started_at = ?, updated_at = ? "
-                "WHERE id = ?",
-                (self._lease.token, now, now, row["id"]),
-            )
+            queueing.claim(conn, row["id"], self._lease.token, started=started)
             task = conn.execute(f"{TASK_SELECT} WHERE d.id = ?", (row["id"],)).fetchone()
         return task_from_row(task)
+
+    def peek_next(self, *, exclude_agents: Iterable[str] = frozenset(), own_only: bool = False) -> str | None:
+        """The agent whose delivery :meth:`claim_next` would take now, or None; claims nothing."""
+        row = queueing.next_claimable(self._conns.get(), self.path, self._lease.token, exclude_agents, own_only)
+        return None if row is None else str(row["agent_id"])
+
+    def mark_started(self, delivery_id: int) -> None:
+        """Typing into the agent begins now: from here a crash leaves the delivery ``uncertain``."""
+        with immediate(self._conns.get()) as conn:
+            if not queueing.mark_started(conn, delivery_id):
+                raise self._refusal(conn, delivery_id, State.SENDING)
+
+    def release_unstarted(self, delivery_ids: Iterable[int]) -> list[int]:
+        """Give back claimed deliveries nothing was typed for (the process is ending); return them."""
+        with immediate(self._conns.get()) as conn:
+            return queueing.release_unstarted(conn, delivery_ids)
+
+    def states_of(self, delivery_ids: Iterable[int]) -> dict[int, str]:
+        """The current state of each delivery (those that exist), from whichever process works it."""
+        return queueing.states_of(self._conns.get(), delivery_ids)
 
     def mark_delivered(self, delivery_id: int, latency_ms: float, *, final_text_hash: str | None = None,
                        verdict: str = "unverified", evidence: str | None = None) -> None:
@@ -170,6 +155,11 @@ class Store:
             raise ValueError(f"a failed delivery needs a reason, and a verdict not_typed, typed_not_submitted "
                              f"or none (got {reason!r}, {verdict!r})")
         self._move(delivery_id, State.FAILED, reason=reason, verdict=verdict, evidence=evidence)
+
+    def mark_uncertain(self, delivery_id: int, reason: str, *, evidence: str | None = None) -> None:
+        """The text may have reached the agent, but whether it did cannot be told: never ``failed``
+        (a retry could send it twice); only :meth:`requeue`, by a person's choice, sends again."""
+        self._move(delivery_id, State.UNCERTAIN, reason=reason, evidence=evidence)
 
     def release(self, delivery_id: int) -> None:
         """Hand a ``sending`` delivery back to the queue untried (GUI delivery paused)."""
@@ -266,7 +256,7 @@ class Store:
         """
         conn = self._conns.get()
         with immediate(conn):
-            return recovery.requeue(conn, delivery_ids)
+            return recovery.requeue(conn, delivery_ids, self._lease.token)
 
     def recover(self) -> list[DeliveryRow]:
         """Turn deliveries left ``sending`` by processes that no longer run into ``uncertain``.

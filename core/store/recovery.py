@@ -1,4 +1,5 @@
-"""Getting deliveries moving again: flag interrupted ones ``uncertain``, queue retries of failed ones.
+"""Getting deliveries moving again: flag interrupted ones ``uncertain`` (or queue them again when
+their typing never began), queue retries of failed ones.
 
 Both run inside the caller's write transaction.
 """
@@ -17,12 +18,18 @@ INTERRUPTED = "interrupted: the sending process ended before the outcome was rec
 
 
 def recover(conn: sqlite3.Connection, db_path: Path) -> list[DeliveryRow]:
-    """``sending`` -> ``uncertain`` for every delivery whose claiming process is gone."""
-    stuck = conn.execute("SELECT id, claimed_by FROM deliveries WHERE state = 'sending'").fetchall()
-    dead = [row["id"] for row in stuck if not owner.is_alive(db_path, row["claimed_by"])]
+    """``sending`` -> ``uncertain`` for every delivery whose claiming process is gone after typing
+    began; one it had claimed but not started typing goes back to the queue (nothing was typed).
+    Returns the rows turned uncertain."""
+    stuck = conn.execute("SELECT id, claimed_by, started_at FROM deliveries WHERE state = 'sending'").fetchall()
+    gone = [row for row in stuck if not owner.is_alive(db_path, row["claimed_by"])]
+    now = now_db()
+    conn.executemany(
+        "UPDATE deliveries SET state = 'queued', claimed_by = NULL, updated_at = ? WHERE id = ? AND state = 'sending'",
+        [(now, row["id"]) for row in gone if row["started_at"] is None])
+    dead = [row["id"] for row in gone if row["started_at"] is not None]
     if not dead:
         return []
-    now = now_db()
     conn.executemany(
         "UPDATE deliveries SET state = 'uncertain', reason = ?, updated_at = ?, finished_at = ? "
         "WHERE id = ? AND state = 'sending'",
@@ -36,8 +43,9 @@ def recover(conn: sqlite3.Connection, db_path: Path) -> list[DeliveryRow]:
     return [delivery_from_row(row) for row in rows]
 
 
-def requeue(conn: sqlite3.Connection, delivery_ids: Iterable[int]) -> list[int]:
-    """A new ``queued`` row (``retry_of`` = old id) per failed/uncertain delivery not yet retried."""
+def requeue(conn: sqlite3.Connection, delivery_ids: Iterable[int], token: str | None = None) -> list[int]:
+    """A new ``queued`` row (``retry_of`` = old id, queued by ``token``) per failed/uncertain
+    delivery not yet retried."""
     now = now_db()
     new_ids = []
     for delivery_id in dict.fromkeys(delivery_ids):
@@ -52,9 +60,9 @@ def requeue(conn: sqlite3.Connection, delivery_ids: Iterable[int]) -> list[int]:
             continue
         cur = conn.execute(
             "INSERT INTO deliveries (message_id, agent_id, transport, priority, prio, state, "
-            "retry_of, created_at, updated_at) SELECT message_id, agent_id, transport, priority, "
-            "prio, 'queued', id, ?, ? FROM deliveries WHERE id = ?",
-            (now, now, delivery_id),
+            "retry_of, claimed_by, created_at, updated_at) SELECT message_id, agent_id, transport, "
+            "priority, prio, 'queued', id, ?, ?, ? FROM deliveries WHERE id = ?",
+            (token, now, now, delivery_id),
         )
         new_ids.append(int(cur.lastrowid))
     return new_ids

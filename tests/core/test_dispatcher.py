@@ -161,23 +161,25 @@ def test_redacted_message_without_raw_text_fails_honestly(store):
 
 
 def test_stop_all_interrupts_a_long_backoff_and_cancels_the_queue(store):
-    roster = roster_of("Agent-1", "Agent-2")
+    roster = roster_of("Agent-1", "Agent-2", "Agent-3")
     slow = CoordinationConfig(max_retries=3, base_delay=30.0, circuit_breaker_threshold=5)
-    t = {"Agent-1": DryRunDelivery(fail_times=10), "Agent-2": DryRunDelivery()}
+    t = {"Agent-1": DryRunDelivery(fail_times=10), "Agent-2": DryRunDelivery(), "Agent-3": DryRunDelivery()}
     d, events = make(store, roster, t, config=slow)
     submit(store, roster, msg(recipients=["Agent-1", "Agent-2"]))
     worker = threading.Thread(target=d.run)
     worker.start()
     deadline = time.monotonic() + 5
-    while not any(e.state == "retrying" for e in events) and time.monotonic() < deadline:
+    while not any(e.state == "delivered" for e in events) and time.monotonic() < deadline:
         time.sleep(0.005)
+    # Agent-2 went out during Agent-1's backoff; Agent-1's next message waits behind it, in order
+    submit(store, roster, msg("second", recipients=["Agent-1"]))
     d.stop_all()
     worker.join(timeout=2)
     assert not worker.is_alive()
     states = store.counts_by_state()
-    assert states.get("cancelled") == 2, states
+    assert (states.get("cancelled"), states.get("delivered")) == (2, 1), states
     assert not states.get("queued") and not states.get("sending")
-    assert t["Agent-2"].sent == []
+    assert len(t["Agent-2"].sent) == 1 and t["Agent-3"].sent == []
 
 
 def test_skipped_transports_stay_queued_for_another_process(store):

@@ -1,0 +1,124 @@
+"""The queue: recording a message's deliveries, and which process takes which one, and when.
+
+A queued delivery's ``claimed_by`` holds the lease token of the process that queued it: the
+process it is kept for. A worker
+that serves everyone (the panel, ``quarterdeck serve``) claims any queued delivery; a command
+that sends its own message (``quarterdeck send``, ``onboard``) claims only its own, plus orphans:
+deliveries whose queuing process no longer runs, or kept for nobody (queued before this
+rule, handed back by a GUI pause or by recovery). Once claimed, ``claimed_by`` names the claimer. So two commands on one
+outbox never type each other's messages, yet nothing a dead process queued is left behind.
+
+A claim marks a delivery ``sending`` under the write lock, so no two processes take the same row,
+and skips agents with a delivery already ``sending`` (one in flight per agent keeps each agent's
+messages in order). A claim may leave ``started_at`` empty until typing really begins
+(:func:`mark_started`): a delivery whose process died before that is queued again by recovery,
+because nothing of it was typed.
+
+Functions take a connection; those that write run inside the caller's write transaction.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from core.store import owner
+from core.store.rows import StoreError, now_db, to_db_time
+
+
+def priority_rank(priority: str) -> int:
+    """Claim order: urgent first, then everything else."""
+    return 0 if priority == "urgent" else 1
+
+
+def enqueue(conn: sqlite3.Connection, token: str, message: Any, recipients: Sequence[tuple[str, str]],
+            content: str, redacted: bool) -> list[int]:
+    """Insert the message and one ``queued`` delivery per ``(agent_id, transport)``."""
+    agents = [agent for agent, _ in recipients]
+    priority = str(message.priority)
+    now = now_db()
+    try:
+        conn.execute(
+            "INSERT INTO messages (id, sender, sender_kind, type, priority, tags, recipients, "
+            "content, redacted, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (str(message.id), str(message.sender), str(message.sender_kind), str(message.type), priority,
+             json.dumps([str(tag) for tag in message.tags], ensure_ascii=False),
+             json.dumps(agents, ensure_ascii=False), content, int(redacted), to_db_time(message.created_at)),
+        )
+    except sqlite3.IntegrityError as exc:
+        raise StoreError(f"message {message.id!r} is already stored") from exc
+    ids = []
+    for agent, transport in recipients:
+        cur = conn.execute(
+            "INSERT INTO deliveries (message_id, agent_id, transport, priority, prio, state, claimed_by, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
+            (str(message.id), agent, transport, priority, priority_rank(priority), token, now, now),
+        )
+        ids.append(int(cur.lastrowid))
+    return ids
+
+
+def _scope(conn: sqlite3.Connection, db_path: Path, token: str, own_only: bool) -> tuple[str, list[str]]:
+    """The SQL condition (and its parameters) for the deliveries this process may claim."""
+    if not own_only:
+        return "", []
+    queuers = {row[0] for row in conn.execute(
+        "SELECT DISTINCT claimed_by FROM deliveries WHERE state = 'queued' AND claimed_by IS NOT NULL")}
+    mine = [token] + sorted(q for q in queuers if q != token and not owner.is_alive(db_path, q))
+    return f"AND (claimed_by IS NULL OR claimed_by IN ({', '.join('?' * len(mine))}))", mine
+
+
+def next_claimable(conn: sqlite3.Connection, db_path: Path, token: str, exclude: Iterable[str],
+                   own_only: bool) -> sqlite3.Row | None:
+    """The queued delivery a claim would take now (``id``, ``agent_id``), or None."""
+    excluded = sorted(set(exclude))
+    skip = f"AND agent_id NOT IN ({', '.join('?' * len(excluded))})" if excluded else ""
+    scope, params = _scope(conn, db_path, token, own_only)
+    return conn.execute(
+        f"SELECT id, agent_id FROM deliveries WHERE state = 'queued' {skip} {scope} "
+        "AND agent_id NOT IN (SELECT agent_id FROM deliveries WHERE state = 'sending') "
+        "ORDER BY prio, id LIMIT 1",
+        [*excluded, *params],
+    ).fetchone()
+
+
+def claim(conn: sqlite3.Connection, delivery_id: int, token: str, *, started: bool) -> None:
+    """``queued`` -> ``sending`` for this process; ``started``: typing begins at once."""
+    now = now_db()
+    conn.execute(
+        "UPDATE deliveries SET state = 'sending', claimed_by = ?, started_at = ?, updated_at = ? "
+        "WHERE id = ? AND state = 'queued'",
+        (token, now if started else None, now, delivery_id),
+    )
+
+
+def mark_started(conn: sqlite3.Connection, delivery_id: int) -> bool:
+    """Typing begins: record when (once). False when the delivery is not ``sending``."""
+    now = now_db()
+    cur = conn.execute(
+        "UPDATE deliveries SET started_at = coalesce(started_at, ?), updated_at = ? "
+        "WHERE id = ? AND state = 'sending'", (now, now, delivery_id))
+    return cur.rowcount == 1
+
+
+def release_unstarted(conn: sqlite3.Connection, delivery_ids: Iterable[int]) -> list[int]:
+    """Hand claimed deliveries whose typing never began back to the queue; return those released."""
+    released = []
+    now = now_db()
+    for delivery_id in delivery_ids:
+        cur = conn.execute(
+            "UPDATE deliveries SET state = 'queued', claimed_by = NULL, updated_at = ? "
+            "WHERE id = ? AND state = 'sending' AND started_at IS NULL", (now, delivery_id))
+        if cur.rowcount:
+            released.append(delivery_id)
+    return released
+
+
+def states_of(conn: sqlite3.Connection, delivery_ids: Iterable[int]) -> dict[int, str]:
+    """Each delivery's current state (one short read)."""
+    ids = list(delivery_ids)
+    rows = conn.execute("SELECT id, state FROM deliveries WHERE id IN (SELECT value FROM json_each(?))",
+                        (json.dumps(ids),)).fetchall()
+    return {int(row[0]): str(row[1]) for row in rows}

@@ -1,0 +1,236 @@
+"""Many `quarterdeck send` at once on one outbox, with real tmux panes: every send returns with its
+own recipients' outcomes, whichever process typed them, and every message arrives exactly once.
+Also: a send beside `quarterdeck serve`, SIGTERM to a send mid-broadcast, kill -9 during the
+stagger, a pane killed after the paste (uncertain, never failed), and dry runs that leave nothing
+in the temp folder."""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+from core.store import Store, default_db_path, search
+
+ROOT = Path(__file__).resolve().parents[2]
+QUARTERDECK = Path(sys.executable).with_name("quarterdeck")  # the command installed beside this Python
+AGENTS = ("Agent-1", "Agent-2", "Agent-3")
+BOUND = 60.0  # generous, for a loaded machine
+
+pytestmark = [pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+              pytest.mark.skipif(os.name != "posix", reason="signals and tmux")]
+
+
+def wait_until(predicate, what: str, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, f"timed out after {timeout:g} s waiting for {what}"
+        time.sleep(0.02)
+    return value
+
+
+class Fleet:
+    """Tmux panes on a private server, each running ``cat >> FILE`` (echo on): what a pane is sent
+    ends up in its file, so what arrived can be counted."""
+
+    def __init__(self, tmp_path: Path, agents=AGENTS, program: str = "exec cat >> {out}") -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="qd-tmux-"))
+        self.env = {key: value for key, value in os.environ.items() if key != "TMUX"}
+        self.env["TMUX_TMPDIR"] = str(self.folder)
+        self.files: dict[str, Path] = {}
+        roster = []
+        for agent in agents:
+            out = tmp_path / f"{agent}.txt"
+            out.touch()
+            target = self.tmux("new-session", "-d", "-s", f"qd-{agent}-{uuid.uuid4().hex[:6]}", "-x", "150",
+                               "-y", "40", "-P", "-F", "#{session_name}:#{window_index}.#{pane_index}",
+                               program.format(out=shlex.quote(str(out))))
+            self.files[agent] = out
+            roster.append({"id": agent, "transport": "tmux", "target": target})
+        self.targets = {entry["id"]: entry["target"] for entry in roster}
+        self.roster = tmp_path / "agents.yaml"
+        self.roster.write_text(yaml.safe_dump({"agents": roster}), encoding="utf-8")
+        self.data = tmp_path / "data"
+        self.env.update(QUARTERDECK_DATA_DIR=str(self.data), QUARTERDECK_CONFIG_DIR=str(tmp_path / "config"))
+
+    def tmux(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-f", "/dev/null", *args], env=self.env, capture_output=True,
+                              text=True, timeout=10, check=True).stdout.strip()
+
+    def send(self, text: str, *args: str, agents=AGENTS) -> subprocess.Popen[str]:
+        who = [part for agent in agents for part in ("-a", agent)]
+        return subprocess.Popen([str(QUARTERDECK), "send", "--roster", str(self.roster), *who, "-m", text, *args],
+                                env=self.env, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def arrivals(self, token: str) -> dict[str, int]:
+        return {agent: out.read_text(encoding="utf-8", errors="replace").count(token)
+                for agent, out in self.files.items()}
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-server"], env=self.env, capture_output=True, timeout=10)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture
+def fleet(tmp_path):
+    f = Fleet(tmp_path)
+    yield f
+    f.close()
+
+
+def finish(proc: subprocess.Popen[str], timeout: float = BOUND) -> tuple[int, str, str]:
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(f"the send never returned:\n{out}\n{err}")
+    return proc.returncode, out, err
+
+
+@pytest.mark.parametrize("senders", [2, 6])
+def test_parallel_sends_to_three_panes_all_return_each_with_its_own_outcomes(fleet, senders):
+    tokens = [f"note-{n}-{uuid.uuid4().hex[:8]}" for n in range(senders)]
+    procs = [fleet.send(f"Parallel {token}: rebase on main.", "--json", "--stagger", "0") for token in tokens]
+    ends = [finish(proc) for proc in procs]
+
+    seen_ids: set[int] = set()
+    for token, (code, out, err) in zip(tokens, ends):
+        assert code == 0, out + err
+        results = json.loads(out)["results"]
+        assert [r["agent"] for r in results] == list(AGENTS)
+        assert {r["state"] for r in results} == {"delivered"}, results
+        ids = {r["delivery_id"] for r in results}
+        assert not ids & seen_ids, "two sends reported the same delivery"
+        seen_ids |= ids
+        assert fleet.arrivals(token) == dict.fromkeys(AGENTS, 1), f"{token} did not arrive exactly once"
+    with Store(default_db_path(fleet.data)) as store:
+        assert store.counts_by_state()["delivered"] == senders * len(AGENTS)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_send_returns_with_outcomes_typed_by_a_serve_process_on_the_same_outbox(fleet):
+    serve = subprocess.Popen([str(QUARTERDECK), "serve", "--roster", str(fleet.roster), "--port", str(free_port()),
+                              "--poll", "0.05"], env=fleet.env, cwd=ROOT, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_until(default_db_path(fleet.data).exists, "serve to open the outbox")
+        tokens = [f"beside-serve-{n}-{uuid.uuid4().hex[:8]}" for n in range(3)]
+        procs = [fleet.send(f"While serve runs {token}.", "--json", "--stagger", "0") for token in tokens]
+        for token, proc in zip(tokens, procs):
+            code, out, err = finish(proc)
+            assert code == 0, out + err
+            assert [r["state"] for r in json.loads(out)["results"]] == ["delivered"] * 3
+            assert fleet.arrivals(token) == dict.fromkeys(AGENTS, 1)
+    finally:
+        serve.send_signal(signal.SIGINT)
+        try:
+            serve.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+            serve.communicate()
+
+
+def rows(data: Path) -> dict[str, str]:
+    with Store(default_db_path(data)) as store:
+        return {row.agent_id: str(row.state) for row in search(store, limit=50)}
+
+
+def test_sigterm_mid_broadcast_releases_what_was_not_typed_and_says_what_is_left(fleet):
+    token = f"term-{uuid.uuid4().hex[:8]}"
+    proc = fleet.send(f"Stop me {token}.", "--stagger", "30")  # a long wait between two agents' starts
+    wait_until(lambda: fleet.arrivals(token)["Agent-1"] == 1, "Agent-1's delivery")
+    wait_until(lambda: default_db_path(fleet.data).exists() and rows(fleet.data).get("Agent-1") == "delivered",
+               "Agent-1 recorded delivered")
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    code, out, err = finish(proc, timeout=10)
+    took = time.monotonic() - started
+    assert took < 5, f"the send took {took:.1f} s to end after SIGTERM"
+    assert code == 130, out + err
+    assert "Traceback" not in err
+    assert "SIGTERM" in err and "2 left queued (Agent-2, Agent-3)" in err, err
+    assert out.split()[0] == "Agent-1"
+    assert rows(fleet.data) == {"Agent-1": "delivered", "Agent-2": "queued", "Agent-3": "queued"}
+
+    after = fleet.send("The next send.", "--stagger", "0", agents=("Agent-1",))
+    code, out, err = finish(after)
+    assert code == 0, out + err
+    assert set(rows(fleet.data).values()) == {"delivered"}, "the next send finishes what was left queued"
+    assert fleet.arrivals(token) == dict.fromkeys(AGENTS, 1)
+
+
+def test_kill_9_during_the_stagger_leaves_the_next_delivery_queued_not_uncertain(fleet):
+    token = f"nine-{uuid.uuid4().hex[:8]}"
+    proc = fleet.send(f"Crash in the wait {token}.", "--stagger", "30", agents=("Agent-1", "Agent-2"))
+    wait_until(lambda: default_db_path(fleet.data).exists() and rows(fleet.data).get("Agent-1") == "delivered",
+               "Agent-1 recorded delivered")
+    time.sleep(0.3)
+    proc.kill()
+    finish(proc, timeout=10)
+    assert rows(fleet.data)["Agent-2"] == "queued", "nothing was typed for Agent-2, so nothing is in flight"
+    status = subprocess.run([str(QUARTERDECK), "status", "--roster", str(fleet.roster)], env=fleet.env,
+                            cwd=ROOT, text=True, capture_output=True, timeout=BOUND)
+    assert "uncertain" not in status.stdout, status.stdout
+    code, out, err = finish(fleet.send("Next.", "--stagger", "0", agents=("Agent-3",)))
+    assert code == 0, out + err
+    assert fleet.arrivals(token) == {"Agent-1": 1, "Agent-2": 1, "Agent-3": 0}
+
+
+def test_a_pane_killed_after_the_paste_is_uncertain_never_failed(tmp_path):
+    # raw mode, no echo: the pane's program gets every byte but shows none, so the transport is
+    # still looking for the text when the pane is killed under it
+    program = (f"exec {shlex.quote(sys.executable)} -c \"import sys, tty; tty.setraw(0); "
+               "out = open(sys.argv[1], 'ab', buffering=0)\n"
+               "while True: out.write(sys.stdin.buffer.read1(4096))\" {out}")
+    fleet = Fleet(tmp_path, agents=("Agent-1",), program=program)
+    try:
+        token = f"killed-{uuid.uuid4().hex[:8]}"
+        proc = fleet.send(f"Into a dying pane {token}.", "--json", agents=("Agent-1",))
+        try:
+            wait_until(lambda: fleet.arrivals(token)["Agent-1"] == 1, "the text to reach the pane's program")
+            fleet.tmux("kill-pane", "-t", fleet.targets["Agent-1"])
+        finally:
+            code, out, err = finish(proc)
+        [result] = json.loads(out)["results"]
+        assert code == 1
+        assert result["state"] == "uncertain", result
+        assert "may have arrived" in result["detail"] or "may have happened" in result["detail"], result
+        assert rows(fleet.data) == {"Agent-1": "uncertain"}
+        assert fleet.arrivals(token) == {"Agent-1": 1}
+    finally:
+        fleet.close()
+
+
+def test_dry_runs_leave_no_outbox_in_the_temp_folder(tmp_path):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    roster = tmp_path / "agents.yaml"
+    roster.write_text(yaml.safe_dump({"agents": [{"id": "Agent-1", "transport": "inbox", "path": str(tmp_path / "in")}]}),
+                      encoding="utf-8")
+    env = {**os.environ, "TMPDIR": str(temp), "QUARTERDECK_DATA_DIR": str(tmp_path / "data"),
+           "QUARTERDECK_CONFIG_DIR": str(tmp_path / "config")}
+    for args in (["send", "-a", "Agent-1", "-m", "Just looking.", "--dry-run"],
+                 ["onboard", "Agent-1", "--dry-run"], ["onboard", "--all", "--dry-run", "--json"]):
+        done = subprocess.run([str(QUARTERDECK), *args, "--roster", str(roster)], env=env, cwd=ROOT, text=True,
+                              capture_output=True, timeout=BOUND)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "not sent" in done.stdout or "dry_run" in done.stdout
+        assert list(temp.iterdir()) == [], f"{args[0]} --dry-run left {list(temp.iterdir())}"
+    assert not (tmp_path / "in").exists() or not list((tmp_path / "in").iterdir()), "a dry run sent something"
