@@ -38,14 +38,21 @@ class SendGate:
         return ""
 
     def _blocked(self, reason: str) -> None:
-        """Never silent: the reason in the notice and the status bar; rule errors flash."""
+        """Never silent: the reason in the notice and the status bar; rule errors flash. The
+        refusal is about this draft: it goes once the draft changes (``draft_changed``)."""
         self.notice.say(f"Not sent: {reason}", True)
+        self.refusal_shown = True
         self.ctx.sig_status.emit(f"Composer: not sent: {reason}")
         if self.last_check is not None and self.last_check.blocking and self.draft().content.strip():
             self.checks.flash()
             self.ensure_visible(self.checks)
         else:
             self.ensure_visible(self.notice)
+
+    def draft_changed(self, *_: object) -> None:
+        if getattr(self, "refusal_shown", False):
+            self.refusal_shown = False
+            self.notice.hide()
 
     def ensure_visible(self, widget: QWidget) -> None:
         scroll = self.parentWidget()

@@ -57,9 +57,12 @@ class ComposerPanel(SendGate, Panel):
         self.sending.sig_reported.connect(self._on_sending_reported)
         self.sending.sig_started.connect(self.notice.hide)  # the chips take over from here
         self.sending.sig_queued.connect(lambda text: self.ctx.sig_status.emit(f"Composer: {text}"))
+        self.progress.sig_reported.connect(lambda text, _e: self.ctx.sig_status.emit(f"Composer: {text}"))
         self.progress.sig_changed.connect(self.chips.refresh)
         self.editor.textChanged.connect(self.check_timer.start)
         self.editor.textChanged.connect(self._update_buttons)  # blank or not shows at once
+        self.editor.textChanged.connect(self.draft_changed)
+        self.recipients.sig_selection_changed.connect(self.draft_changed)
         self.fields.sig_changed.connect(self.check_timer.start)
         self.captain_last.toggled.connect(self.check_timer.start)
         self.templates.fill.toggled.connect(self.check_timer.start)

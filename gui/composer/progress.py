@@ -104,6 +104,8 @@ class ProgressPane(QWidget):
         self.retry_button.setObjectName("composer-retry")
         self.retry_button.setToolTip("Queue the failed deliveries of the last send again")
         self.retry_button.setEnabled(False)
+        self.retry_button.setMinimumWidth(self.retry_button.sizeHint().width()
+                                          + self.fontMetrics().horizontalAdvance(" (999)"))
         self.table = QTableView()
         self.table.setObjectName("composer-progress")
         self.table.setModel(self.model)

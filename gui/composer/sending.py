@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QSize, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QToolButton, QWidget
 
 from core.compose import Check, Composition
@@ -179,7 +180,11 @@ class Sender(QObject):
 
 
 class Notice(QFrame):
-    """One line above the text box: the outcome of the last action (red when it went wrong)."""
+    """One line above the text box: the outcome of the last action (red when it went wrong).
+
+    Its height follows its width (the text wraps) without saying so to the layout: a panel
+    with a height-for-width child is laid out at its preferred height inside the dock's scroll
+    area, which pushed the chips under the message box out of view on a small screen."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -209,3 +214,22 @@ class Notice(QFrame):
 
     def text(self) -> str:
         return "" if self.isHidden() else self.label.text()
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt's name)
+        return False
+
+    def _height(self) -> int:
+        margins = self.contentsMargins().left() + self.contentsMargins().right() + 8 + 3 + 30
+        wrapped = self.label.heightForWidth(max(80, self.width() - margins))
+        return max(wrapped, self.label.fontMetrics().height()) + 8
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return QSize(super().sizeHint().width(), self._height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return QSize(60, self._height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width() and self._height() != self.height():
+            self.updateGeometry()

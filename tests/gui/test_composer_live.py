@@ -112,6 +112,8 @@ def test_a_blocked_send_flashes_the_problems_and_one_token_counts_once(make_ctx,
     assert panel.checks.current_problem().rule_id == "no-credentials"
     qtbot.waitUntil(lambda: panel.checks.property("flashing") is False, timeout=3000)
     assert "#c62828" in panel.checks.list.styleSheet()  # the list stays outlined in red
+    QTest.keyClicks(panel.editor, "!")  # the refusal was about that draft: it goes once the draft changes
+    assert panel.notice.text() == ""
 
 
 def test_hovering_the_underline_names_the_rule(make_ctx, qtbot):
@@ -194,3 +196,27 @@ def test_the_confirmation_warns_about_a_forced_open_breaker_and_can_leave_it_out
     assert submitted.args[0].message.type == "broadcast"
     qtbot.waitUntil(lambda: len(panel.chips.chips) == 2)
     assert QApplication.activeModalWidget() is None
+
+
+def test_the_outcome_notice_never_pushes_the_chips_out_of_a_small_dock(make_ctx, qtbot):
+    from gui.panel import PanelScroll
+
+    panel = ComposerPanel(make_ctx(roster=team(4)))
+    scroll = PanelScroll(panel)
+    qtbot.addWidget(scroll)
+    scroll.resize(660, 600)  # the composer's dock on a 1366x768 screen
+    scroll.show()
+    qtbot.waitExposed(scroll)
+    qtbot.waitUntil(lambda: panel.templates.combo.isEnabled())
+    panel.recipients.set_selected(["Agent-1", "Agent-2"])
+    type_text(panel, "Standup in five.")
+    with qtbot.waitSignal(panel.ctx.sig_submitted):
+        panel.send()
+    qtbot.waitUntil(lambda: panel.chips.outcome.property("bad") is False, timeout=15_000)
+    panel.notice.say("Not sent: Nobody is ticked: tick at least one agent to send to, or press Broadcast "
+                     "(Ctrl+Shift+Enter) to send to all 4. " * 2, True)
+    qtbot.wait(50)
+    assert panel.notice.isVisible() and panel.notice.label.height() >= 2 * panel.notice.label.fontMetrics().height()
+    assert scroll.verticalScrollBar().maximum() == 0 and panel.height() == scroll.viewport().height()
+    bottom = panel.chips.outcome.mapTo(panel, panel.chips.outcome.rect().bottomLeft()).y()
+    assert panel.chips.outcome.isVisible() and bottom < scroll.viewport().height()
