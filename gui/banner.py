@@ -64,12 +64,13 @@ class DeliveryBanner(QToolBar):
         box.setObjectName("banner")
         box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         row = QHBoxLayout(box)
-        row.setContentsMargins(10, 4, 10, 4)
+        row.setContentsMargins(10, 2, 6, 2)
         row.setSpacing(8)
         self.label = QLabel(box, objectName="banner-text")
         self.label.setTextFormat(Qt.TextFormat.RichText)
-        self.label.setWordWrap(True)
-        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        # one line that never widens the window (a narrow one clips it; the tooltip has it all)
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.label.setMinimumWidth(120)
         row.addWidget(self.label, 1)
         self.buttons: dict[str, QToolButton] = {}
         for name, action in (("resume", resume), ("requeue", self.requeue_action), ("skip", skip),

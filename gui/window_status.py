@@ -137,6 +137,7 @@ class WindowStatus(QObject):
     def _on_delivery_halted(self) -> None:
         self.stop_label.setText("<b style='color:#c62828'>STOPPED</b>")
         self.resume_action.setEnabled(True)
+        self.refresh()  # health says stopped at once
 
     @Slot(object)
     def _on_delivery_event(self, event: Any) -> None:
@@ -152,6 +153,7 @@ class WindowStatus(QObject):
 
     @Slot(int)
     def _on_delivery_stopped(self, cancelled: int) -> None:
+        self.refresh()  # the queue just emptied: count it now, not at the next tick
         self.window.statusBar().showMessage(f"Stop all: {cancelled} queued deliveries cancelled", 10_000)
 
     @Slot()
