@@ -323,3 +323,29 @@ def test_a_failed_count_is_reported_and_a_stopped_runner_stops_the_panel(make_ct
     ctx.jobs.shutdown()
     panel._tick_timer.timeout.emit()
     assert not panel._tick_timer.isActive() and not panel._frame_timer.isActive()
+
+
+def test_the_summary_health_and_roster_count_the_same_deliveries_in_one_named_window(
+        make_ctx, qtbot, open_panel, transports):
+    from core.roster_status import success_text
+    from core.service import service_health
+
+    transports.fail_times["Agent-2"] = 1000
+    ctx = make_ctx()
+    panel = open_panel(ctx)
+    finished: list[str] = []
+    ctx.delivery.sig_delivery_event.connect(
+        lambda e: finished.append(e.agent_id) if e.state in ("delivered", "failed") else None)
+    for n in range(2):
+        send(ctx, qtbot, "Agent-1", "Agent-2", content=f"Round {n}")
+    qtbot.waitUntil(lambda: len(finished) == 4, timeout=10_000)
+    panel._on_tick_timer_timeout()
+    window = ctx.monitor.delivery_stats()["window"]
+    assert (window["ok"], window["failed"], window["unverified"], window["name"]) == (0, 2, 2, "last 15 min")
+    assert panel.now_label.text().startswith(
+        "Last 15 min, all agents: <b>0</b> submitted · <b>2</b> failed (100%) · 2 unverified")
+    tree = service_health(ctx.delivery.worker, ctx.roster)()
+    agent = tree["components"]["agents"]["components"]["Agent-2"]["details"]
+    assert (agent["failed"], agent["failure_rate"], agent["window"]) == (2, 1.0, "last 15 min")
+    assert success_text(ctx.monitor.delivery_stats("Agent-2")) == ("0 %", "0 submitted, 2 failed in the last 15 min")
+    assert tree["status"] == "DEGRADED" and 0 < tree["score"] < 100
