@@ -1,0 +1,329 @@
+"""The first start (``quarterdeck`` with no roster: the panel and the demo swarm) on real screens of
+1920x1080 and 1366x768, driven with the real pointer and keys (xdotool):
+
+- the window stays inside the screen and keeps its status bar in view while a person opens
+  Rules, Charts and Health and every other panel from the View menu, each in front with the focus;
+- the demo's chat windows share the screen with the panel without covering it, are not kept on
+  top, and the command palette opens in front of them; GUI delivery still reaches each of them;
+- F6 / Shift+F6 / Ctrl+Tab move the focus between panels, Ctrl+N jumps to panel N, the palette
+  opens with nothing chosen (a stray Enter stops nothing) and runs "View: …" commands.
+
+The app runs as its own process on the display; a small probe inside it writes the window's
+state to a JSON file the test reads. The size this display does not have is run on a nested
+private display (scripts/with-xvfb.sh with QUARTERDECK_SCREEN).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from xterm_desk import wait_until
+
+pytestmark = [pytest.mark.x11,
+              pytest.mark.skipif(shutil.which("xdotool") is None, reason="missing tools: xdotool")]
+
+ROOT = Path(__file__).resolve().parents[2]
+SIZES = ("1920x1080", "1366x768")
+NESTED = "QUARTERDECK_LAYOUT_NESTED"
+
+PROBE = r'''
+import json, os, sys
+from PySide6.QtCore import QRect, QTimer
+from PySide6.QtWidgets import QApplication
+app = QApplication(sys.argv[:1])
+out = sys.argv[1]
+
+def rect(r):
+    return [r.x(), r.y(), r.width(), r.height()]
+
+def glob(widget, r):
+    return rect(QRect(widget.mapToGlobal(r.topLeft()), r.size()))
+
+def dump():
+    window = next((w for w in app.topLevelWidgets() if w.objectName() == "quarterdeck-main"), None)
+    if window is None or not window.isVisible():
+        return
+    from gui.navigation import in_front
+    bar, menu, palette = window.statusBar(), window.view_menu, window.palette_dialog
+    item = palette.list.currentItem()
+    state = {
+        "frame": rect(window.frameGeometry()), "available": rect(window.screen().availableGeometry()),
+        "status_bar": glob(bar, bar.rect()) if bar.isVisible() else None,
+        "window_rect": glob(window, window.rect()),
+        "active": app.activeWindow() is window,
+        "current": window.navigator.current(), "on_screen": window.navigator.on_screen(),
+        "in_front": [n for n, p in window.panels.items() if in_front(p)],
+        "view_title": glob(window.menuBar(), window.menuBar().actionGeometry(menu.menuAction())),
+        "view_open": menu.isVisible(),
+        "view_items": {a.text(): glob(menu, menu.actionGeometry(a)) for a in menu.actions() if a.text()}
+                      if menu.isVisible() else {},
+        "palette": rect(palette.frameGeometry()) if palette.isVisible() else None,
+        "palette_current": item.text() if item is not None else None,
+        "halted": window.ctx.delivery.halted, "agents": window.ctx.roster.ids(),
+    }
+    with open(out + ".tmp", "w") as f:
+        json.dump(state, f)
+    os.replace(out + ".tmp", out)
+
+timer = QTimer()
+timer.timeout.connect(dump)
+timer.start(50)
+from gui.app import main
+sys.exit(main([]))
+'''
+
+
+def screen_size() -> str:
+    out = subprocess.run(["xdpyinfo"], capture_output=True, text=True, check=True, timeout=10).stdout
+    return re.search(r"dimensions:\s+(\d+x\d+) pixels", out).group(1)
+
+
+@pytest.fixture(scope="module")
+def nested_runs():
+    """``nested_runs(size)``: the outcome of every test of this file run on a private display of
+    ``size`` (run once per size)."""
+    done: dict[str, str] = {}
+
+    def run(size: str) -> str:
+        if size not in done:
+            env = {k: v for k, v in os.environ.items() if k not in ("QUARTERDECK_USE_DISPLAY", "QT_QPA_PLATFORM")}
+            env.update({"QUARTERDECK_SCREEN": f"{size}x24", NESTED: size})
+            out = subprocess.run([str(ROOT / "scripts" / "with-xvfb.sh"), sys.executable, "-m", "pytest",
+                                  "-p", "no:cacheprovider", "-q", "-rA", "-k", size, __file__],
+                                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+            done[size] = out.stdout + out.stderr
+        return done[size]
+
+    return run
+
+
+def on_screen_of(size: str, request, nested_runs) -> bool:
+    """True if the test is to run here; otherwise it ran on a nested display and passed there."""
+    if screen_size() == size:
+        return True
+    assert os.environ.get(NESTED) is None, f"the nested display is {screen_size()}, not {size}"
+    output = nested_runs(size)
+    name = request.node.name
+    assert re.search(rf"^PASSED .*::{re.escape(name)}$", output, re.M), output[-6000:]
+    return False
+
+
+class App:
+    """The panel with the demo swarm, started as ``quarterdeck`` is on a first start."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.state_file = home / "state.json"
+        env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+        env.update({"HOME": str(home), "QUARTERDECK_CONFIG_DIR": str(home / "config"),
+                    "QUARTERDECK_DATA_DIR": str(home / "data"), "XDG_CONFIG_HOME": str(home / ".config"),
+                    "PYTHONPATH": str(ROOT)})
+        self.log = open(home / "app.log", "wb")  # noqa: SIM115 (closed in close())
+        self.proc = subprocess.Popen([sys.executable, "-c", PROBE, str(self.state_file)], cwd=ROOT, env=env,
+                                     stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_until(lambda: len(self.state().get("agents", [])) == 4, timeout=60, what="the demo roster")
+        time.sleep(0.8)  # the window's last placement beside the swarm
+
+    def state(self) -> dict:
+        assert self.proc.poll() is None, (self.home / "app.log").read_text(errors="replace")[-3000:]
+        try:
+            return json.loads(self.state_file.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {}
+
+    def wait(self, check, what: str, timeout: float = 10.0) -> dict:
+        return wait_until(lambda: (s := self.state()) and check(s) and s, timeout=timeout, what=what)
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+def xdotool(*args: str) -> None:
+    subprocess.run(["xdotool", *args], check=True, timeout=10)
+
+
+def click(rect) -> None:
+    x, y, width, height = rect
+    xdotool("mousemove", str(x + width // 2), str(y + height // 2))
+    time.sleep(0.15)
+    xdotool("click", "1")
+
+
+def key(*keys: str) -> None:
+    xdotool("key", "--clearmodifiers", *keys)
+    time.sleep(0.15)
+
+
+def inside(inner, outer) -> bool:
+    x, y, w, h = inner
+    ox, oy, ow, oh = outer
+    return ox <= x and oy <= y and x + w <= ox + ow and y + h <= oy + oh
+
+
+def overlaps(a, b) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def fits(state: dict) -> bool:
+    """The window's frame inside the screen's free area, its status bar inside the window."""
+    bar = state["status_bar"]
+    return bool(inside(state["frame"], state["available"]) and bar and inside(bar, state["window_rect"])
+                and inside(bar, state["available"]))
+
+
+def received(app: App, agent_id: str) -> list[str]:
+    from gui.demo.transcript import parse_transcript
+
+    path = app.home / "data" / "demo" / "transcripts" / f"{agent_id}.txt"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    return [entry.text for entry in parse_transcript(text) if entry.kind == "message"]
+
+
+def focus_panel_window(app: App) -> None:
+    state = app.state()
+    click(state["view_title"][:2] + [1, 1])  # the menu bar's View title, a click away from everything
+    app.wait(lambda s: s["view_open"], "the View menu")
+    key("Escape")
+    app.wait(lambda s: not s["view_open"] and s["active"], "the panel active")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_panels_opened_from_the_view_menu_stay_on_screen_with_the_focus(size, request, nested_runs, app_factory):
+    if not on_screen_of(size, request, nested_runs):
+        return
+    app = app_factory()
+    assert fits(app.state()), app.state()
+    for title in ("Rules", "Charts", "Health", "Contracts", "Onboarding", "Dead letters", "History", "Roster",
+                  "Composer"):
+        click(app.state()["view_title"])
+        state = app.wait(lambda s: s["view_open"] and title in s["view_items"], f"the View menu ({title})")
+        click(state["view_items"][title])
+        name = title.lower().replace(" ", "")
+        state = app.wait(lambda s, n=name: s["current"] == n and n in s["in_front"] and not s["view_open"],
+                         f"View → {title} in front with the focus")
+        time.sleep(0.3)  # a window that grew would have grown by now
+        state = app.state()
+        assert fits(state), (title, state)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_demo_windows_leave_the_panel_free_and_the_palette_in_front(size, request, nested_runs, app_factory,
+                                                                     empty_clipboard):
+    if not on_screen_of(size, request, nested_runs):
+        return
+    from core.delivery.base import DeliveryRequest
+    from core.delivery.gui import GuiDelivery
+    from core.delivery.pointer import PointerGuard
+    from core.delivery.windows import list_windows, raise_and_wait, topmost_at
+    from core.roster import load_roster
+
+    app = app_factory()
+    state = app.state()
+    windows = list_windows()
+    agents = [w for w in windows if w.title.endswith("· demo agent")]
+    assert len(agents) == 4
+    for window in agents:
+        x, y, w, h = window.frame
+        frame = (x, y, w, h)
+        assert not overlaps(frame, state["frame"]), (window.title, frame, state["frame"])
+        assert inside(frame, state["available"]), (window.title, frame)
+    assert fits(state)
+    # the palette opens in front of every agent window, with nothing chosen
+    focus_panel_window(app)
+    key("ctrl+k")
+    state = app.wait(lambda s: s["palette"] is not None, "the palette")
+    assert state["palette_current"] is None
+    stack = [w.title for w in list_windows()]
+    assert stack.index("Command palette") > max(stack.index(w.title) for w in agents)
+    key("Escape")
+    app.wait(lambda s: s["palette"] is None, "the palette closed")
+    # the agent windows are ordinary: none asks to be kept above, and the panel brought to the
+    # front is above every one of them
+    for window in agents:
+        wm_state = subprocess.run(["xprop", "-id", str(window.id), "_NET_WM_STATE"], capture_output=True,
+                                  text=True, timeout=10).stdout
+        assert "ABOVE" not in wm_state and "STAYS_ON_TOP" not in wm_state, wm_state
+    # a person drags an agent window over the panel: the panel, clicked, comes back in front of it
+    moved = agents[-1]
+    panel = next(w for w in list_windows() if w.title == "Quarterdeck" and w.pid == app.proc.pid)
+    xdotool("windowmove", str(moved.id), str(panel.x + 40), str(panel.y + 60))
+    spot = (panel.x + 60, panel.y + 100)
+    wait_until(lambda: next(w for w in list_windows() if w.id == moved.id).x < panel.x + 60, what="the move")
+    assert raise_and_wait(moved, spot, timeout=3.0) is not None
+    assert topmost_at(spot).id == moved.id  # the agent window covers the panel there
+    assert raise_and_wait(panel, spot, timeout=3.0) is not None
+    assert topmost_at(spot).id == panel.id  # an agent window kept on top would have stayed there
+    # and GUI delivery still reaches every agent through its window (the covered one raised)
+    roster = load_roster(app.home / "data" / "demo" / "agents.yaml")
+    guard = PointerGuard()
+    for agent in roster.agents:
+        GuiDelivery(agent.transport, guard=guard).deliver(
+            DeliveryRequest(agent_id=agent.id, text=f"hello {agent.id} on {size}"), threading.Event())
+    for agent in roster.agents:
+        wait_until(lambda a=agent: received(app, a.id) == [f"hello {a.id} on {size}"], what=f"{agent.id}'s message")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_keyboard_moves_between_panels_and_the_palette_stops_nothing_by_accident(size, request, nested_runs,
+                                                                                   app_factory):
+    if not on_screen_of(size, request, nested_runs):
+        return
+    app = app_factory()
+    focus_panel_window(app)
+    shown = app.state()["on_screen"]
+    assert shown == ["roster", "composer", "history"]  # the demo's layout
+    seen = []
+    for _ in shown:
+        before = app.state()["current"]
+        key("F6")
+        seen.append(app.wait(lambda s, b=before: s["current"] and s["current"] != b, "F6 to move")["current"])
+    assert sorted(seen) == sorted(shown)
+    key("shift+F6")
+    app.wait(lambda s: s["current"] == seen[-2], "Shift+F6 back")
+    key("ctrl+Tab")
+    app.wait(lambda s: s["current"] == seen[-1], "Ctrl+Tab forward")
+    key("ctrl+3")  # Rules: hidden in the demo layout
+    state = app.wait(lambda s: s["current"] == "rules" and "rules" in s["in_front"], "Ctrl+3 to Rules")
+    assert fits(state)
+    key("ctrl+k")
+    state = app.wait(lambda s: s["palette"] is not None, "the palette")
+    assert state["palette_current"] is None
+    key("Return")  # a stray Enter
+    time.sleep(0.5)
+    assert not app.state()["halted"]
+    app.wait(lambda s: s["palette"] is not None, "the palette still open")
+    xdotool("type", "--delay", "40", "view charts")
+    app.wait(lambda s: (s["palette_current"] or "").startswith("View: Charts"), "View: Charts chosen")
+    key("Return")
+    state = app.wait(lambda s: s["current"] == "charts" and s["palette"] is None, "View: Charts run")
+    assert fits(state) and not state["halted"]
+
+
+@pytest.fixture
+def app_factory(tmp_path):
+    """``app_factory()`` starts the app (only where the test runs on this display)."""
+    made: list[App] = []
+
+    def start() -> App:
+        home = tmp_path / f"home{len(made)}"
+        home.mkdir()
+        made.append(App(home))
+        return made[-1]
+
+    yield start
+    for one in made:
+        one.close()
