@@ -119,6 +119,7 @@ class ComposerPanel(SendGate, Panel):
 
     def shutdown(self) -> None:
         self.check_timer.stop()
+        self.progress.doubt_timer.stop()
 
     # -- the draft -------------------------------------------------------------------------------
     def draft(self) -> Draft:

@@ -5,15 +5,16 @@ when a submission comes back, a ``DeliveryEvent`` repaints only its row, and a n
 the old rows and inserts the new ones (no resets). ``ProgressPane`` adds the one-line summary
 and "Retry failed", which queues a fresh delivery for each failed row in the background
 (``store.requeue``), then wakes the dispatcher; those rows go back to queued and follow the new ids.
-After a stop, the rows still unfinished are read back from the outbox in the background, so
-they show what the store holds (cancelled), not what the last event said (paused).
+After a stop, and every ``REREAD_MS`` while rows wait with no event (a delivery cancelled
+elsewhere sends none), the rows still unfinished are read back from the outbox in the
+background, so they show what the store holds (cancelled), not what the last event said (paused).
 The table never keeps Tab: Tab moves on to the next control (arrow keys move between rows).
 """
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -30,6 +31,7 @@ from core.send_progress import SendProgress
 from gui.tablemodel import ColumnsModel
 
 Index = QModelIndex | QPersistentModelIndex
+REREAD_MS = 2000
 STATE_COLOURS = {"queued": "#616161", "sending": "#1565c0", "retrying": "#ef6c00", "paused": "#ef6c00",
                  "delivered": "#2e7d32", "failed": "#c62828", "cancelled": "#757575", "uncertain": "#8e24aa"}
 
@@ -138,6 +140,9 @@ class ProgressPane(QWidget):
         self.retry_button.clicked.connect(self.retry_action.trigger)
         ctx.delivery.sig_delivery_event.connect(self._on_delivery_event)
         ctx.delivery.sig_stopped.connect(self._on_delivery_stopped)
+        self._rereading = False
+        self.doubt_timer = QTimer(self, interval=REREAD_MS)
+        self.doubt_timer.timeout.connect(self.reread)
 
     @property
     def progress(self) -> SendProgress:
@@ -194,6 +199,8 @@ class ProgressPane(QWidget):
         if row is not None:
             self.model.changed(row)
             self._update()
+            if self.doubt_timer.isActive():
+                self.doubt_timer.start()  # news came: no doubt for another while
 
     @Slot(int)
     def _on_delivery_stopped(self, _cancelled: int) -> None:
@@ -206,22 +213,30 @@ class ProgressPane(QWidget):
     def reread(self) -> None:
         """Read the unfinished rows back from the outbox (in the background) and show that."""
         ids = self.progress.unfinished_ids()
-        if not ids:
+        if not ids or self._rereading:
             return
+        self._rereading = True
         store = self._ctx.store
 
         def read() -> list[Any]:
             return [store.delivery(i) for i in ids]
 
-        self._ctx.jobs.run(read, self._on_reread, self._on_reread_failed, owner=self)
+        try:
+            self._ctx.jobs.run(read, self._on_reread, self._on_reread_failed, owner=self)
+        except RuntimeError:  # the window is closing: the background runner has ended
+            self._rereading = False
+            self.doubt_timer.stop()
 
     def _on_reread(self, records: list[Any]) -> None:
+        self._rereading = False
         changed = self.progress.recorded(records)
         if changed:
             self.model.changed(changed)
             self._update()
 
     def _on_reread_failed(self, error: BaseException) -> None:
+        self._rereading = False
+        self.doubt_timer.stop()
         self.sig_reported.emit(f"Could not read the last send back from the outbox: {error}", True)
 
     def _update(self) -> None:
@@ -234,4 +249,9 @@ class ProgressPane(QWidget):
         self.retry_button.setEnabled(bool(failed))
         self.retry_action.setEnabled(bool(failed))
         self.retry_button.setText(f"&Retry failed ({failed})" if failed else "&Retry failed")
+        waiting = bool(self.progress.unfinished_ids())
+        if waiting and not self.doubt_timer.isActive():
+            self.doubt_timer.start()
+        elif not waiting:
+            self.doubt_timer.stop()
         self.sig_changed.emit()

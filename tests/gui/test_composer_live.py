@@ -220,3 +220,24 @@ def test_the_outcome_notice_never_pushes_the_chips_out_of_a_small_dock(make_ctx,
     assert scroll.verticalScrollBar().maximum() == 0 and panel.height() == scroll.viewport().height()
     bottom = panel.chips.outcome.mapTo(panel, panel.chips.outcome.rect().bottomLeft()).y()
     assert panel.chips.outcome.isVisible() and bottom < scroll.viewport().height()
+
+
+def test_a_delivery_cancelled_elsewhere_is_shown_cancelled_from_the_outbox(make_ctx, qtbot):
+    panel = ComposerPanel(make_ctx(roster=team(2), start=False))  # no delivery thread: all stay queued
+    qtbot.addWidget(panel)
+    qtbot.waitUntil(lambda: panel.templates.combo.isEnabled())
+    panel.recipients.set_selected(["Agent-1", "Agent-2"])
+    type_text(panel, "Hold on.")
+    with qtbot.waitSignal(panel.ctx.sig_submitted):
+        panel.send()
+    qtbot.waitUntil(lambda: panel.chips.texts() == ["Agent-1 · queued", "Agent-2 · queued"])
+    assert panel.progress.doubt_timer.isActive()
+    assert panel.ctx.store.cancel_queued("Agent-1") == 1  # another window or process: no event comes
+    qtbot.waitUntil(lambda: panel.chips.texts()[0] == "Agent-1 · cancelled", timeout=5000)
+    assert panel.chips.texts()[1] == "Agent-2 · queued"
+    with qtbot.waitSignal(panel.ctx.delivery.sig_stopped):
+        panel.ctx.delivery.stop_all()
+    qtbot.waitUntil(lambda: panel.chips.outcome.property("bad") is True)
+    assert panel.chips.outcome.text() == "0/2 submitted · 2 cancelled"
+    assert not panel.progress.doubt_timer.isActive()  # nothing left in doubt
+    panel.shutdown()

@@ -32,7 +32,8 @@ TOKEN = "ghp_aJer8GFWcNzTFM2aCVpCUGMjVCy9y1kPAr82"
 PROBE = r'''
 import json, os, sys
 from PySide6.QtCore import QRect, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import QApplication, QMessageBox, QToolTip
 app = QApplication(sys.argv[:1])
 out = sys.argv[1]
 
@@ -40,6 +41,14 @@ def glob(widget):
     r = widget.rect()
     top = widget.mapToGlobal(r.topLeft())
     return [top.x(), top.y(), r.width(), r.height()]
+
+def tip_point(editor, index):
+    if len(editor.toPlainText()) <= index:
+        return None
+    cursor = QTextCursor(editor.document())
+    cursor.setPosition(index)
+    centre = editor.viewport().mapToGlobal(editor.cursorRect(cursor).center())
+    return [centre.x() + 3, centre.y()]
 
 def dump():
     window = next((w for w in app.topLevelWidgets() if w.objectName() == "quarterdeck-main"), None)
@@ -61,6 +70,8 @@ def dump():
         "confirm": confirm.text() if confirm is not None else None,
         "table": glob(composer.progress.table),
         "focus": app.focusWidget().objectName() if app.focusWidget() is not None else None,
+        "tip_point": tip_point(composer.editor, 20),
+        "tooltip": QToolTip.text() if QToolTip.isVisible() else None,
     }
     with open(out + ".tmp", "w") as f:
         json.dump(state, f)
@@ -162,6 +173,12 @@ def test_blocked_feedback_then_a_live_broadcast_to_tmux_and_inbox_agents(desk):
     xdotool("type", "--delay", "15", "--", f"Push with {TOKEN} please")
     state = panel.wait(lambda s: s["problems"] == ["no-credentials"], "the rule check of the typed text")
     assert state["score"] == "75 · FAIL"  # the token counts once
+    x, y = state["tip_point"]  # hovering the underline names the rule
+    xdotool("mousemove", str(x), str(y))
+    time.sleep(0.2)
+    xdotool("mousemove", str(x + 2), str(y))
+    state = panel.wait(lambda s: s["tooltip"], "the underline's tooltip")
+    assert state["tooltip"].startswith("no-credentials (error): A credential must never be pasted")
 
     key("ctrl+Return")  # nobody ticked: Send says so
     state = panel.wait(lambda s: s["notice"].startswith("Not sent: Nobody is ticked"), "Send's refusal")
