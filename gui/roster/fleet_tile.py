@@ -1,8 +1,10 @@
 """How one agent's tile is painted in the fleet view (gui.roster.fleet_view says what it shows).
 
-Three lines in a rounded box whose left edge and background take the live status colour:
-position and agent with the contract and transport at the right; the status and the breaker;
-the last message's age, outcome and first words.
+A rounded box whose left edge and background take the live status colour. Roomy tiles have
+three lines: position and agent, with the contract and transport at the right; the status and
+the breaker; the last message's age, outcome and first words. Dense tiles (when the panel is too
+short for every roomy tile) fold that into two: the status joins the agent's line, and the
+breaker is named at the right of the message line only when it is not closed.
 """
 from __future__ import annotations
 
@@ -26,13 +28,16 @@ from gui.roster.model import (
 
 Index = QModelIndex | QPersistentModelIndex
 TILE_HEIGHT = 62
+DENSE_HEIGHT = 42
 MIN_TILE_WIDTH = 180
 SPACING = 4
 BAD_OUTCOMES = frozenset({"failed", "typed, not submitted", "not typed", "uncertain"})
+LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
 class TileDelegate(QStyledItemDelegate):
-    """Paints one agent's tile; see the module docstring for what it shows."""
+    """Paints one agent's tile; ``view.tile_size`` says how big, ``view.dense`` how many lines."""
 
     def __init__(self, view: Any) -> None:
         super().__init__(view)
@@ -43,81 +48,112 @@ class TileDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         view = self._view
-        agent_id = index.data(AGENT_ID_ROLE)
-        status_key = index.siblingAtColumn(STATUS).data(STATUS_KEY_ROLE) or "idle"
-        breaker_key = index.siblingAtColumn(BREAKER).data(STATUS_KEY_ROLE) or "closed"
-        muted = status_key == "disabled"
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        rect = QRect(option.rect).adjusted(1, 1, -1, -1)
+        key = index.siblingAtColumn(STATUS).data(STATUS_KEY_ROLE) or "idle"
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        background = "#e3f2fd" if selected else TROUBLE.get(status_key, "#ffffff")
-        border = "#1565c0" if selected else "#cfd8dc"
-        painter.setPen(QPen(QColor(border), 2 if selected else 1))
-        painter.setBrush(QColor(background))
+        rect = QRect(option.rect).adjusted(1, 1, -1, -1)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        painter.setPen(QPen(QColor("#1565c0" if selected else "#cfd8dc"), 2 if selected else 1))
+        painter.setBrush(QColor("#e3f2fd" if selected else TROUBLE.get(key, "#ffffff")))
         painter.drawRoundedRect(rect, 4, 4)
-        painter.fillRect(QRect(rect.left() + 1, rect.top() + 1, 5, rect.height() - 1),
-                         QColor(COLOURS.get(status_key, "#9e9e9e")))
+        painter.fillRect(QRect(rect.left() + 1, rect.top() + 1, 5, rect.height() - 1), QColor(COLOURS.get(key, "#9e9e9e")))
         if option.state & QStyle.StateFlag.State_HasFocus and view.hasFocus():
             painter.setPen(QPen(QColor("#1565c0"), 1, Qt.PenStyle.DotLine))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(rect.adjusted(3, 3, -3, -3), 3, 3)
-        inner = rect.adjusted(11, 3, -6, -3)
-        base = QFont(option.font)
-        metrics = QFontMetrics(base)
-        line = metrics.height() + 1
-        grey = QColor("#9e9e9e") if muted else QColor("#607d8b")
-        text = QColor("#9e9e9e") if muted else QColor("#212121")
-
-        # line 1: position and agent, then contract and transport at the right
-        top = QRect(inner.left(), inner.top(), inner.width(), line)
-        right = index.siblingAtColumn(TRANSPORT).data() or ""
-        held = view.facts.contracts(agent_id) if view.facts is not None else []
-        if held:
-            right = f"{held[0].text()}{' +' + str(len(held) - 1) if len(held) > 1 else ''}  ·  {right}"
-        right_width = min(metrics.horizontalAdvance(right) + 4, inner.width() // 2)
-        painter.setFont(base)
-        painter.setPen(QColor("#6a1b9a") if held and not muted else grey)
-        painter.drawText(top, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                         metrics.elidedText(right, Qt.TextElideMode.ElideLeft, right_width))
-        bold = QFont(base)
-        bold.setBold(True)
-        painter.setFont(bold)
-        painter.setPen(text)
-        name = f"{index.row() + 1}  {index.data()}"
-        painter.drawText(top.adjusted(0, 0, -right_width - 8, 0), int(Qt.AlignmentFlag.AlignVCenter),
-                         QFontMetrics(bold).elidedText(name, Qt.TextElideMode.ElideRight,
-                                                       top.width() - right_width - 8))
-        painter.setFont(base)
-
-        # line 2: live status, then the breaker
-        second = QRect(inner.left(), inner.top() + line, inner.width(), line)
-        status = index.siblingAtColumn(STATUS).data() or ""
-        painter.setPen(QColor(COLOURS.get(status_key, "#9e9e9e")).darker(115) if not muted else grey)
-        painter.setBrush(QColor(COLOURS.get(status_key, "#9e9e9e")))
-        dot = metrics.ascent() // 2 + 2
-        painter.drawEllipse(second.left(), second.center().y() - dot // 2, dot, dot)
-        status_rect = second.adjusted(dot + 5, 0, 0, 0)
-        painter.drawText(status_rect, int(Qt.AlignmentFlag.AlignVCenter), status)
-        breaker = f"breaker {index.siblingAtColumn(BREAKER).data() or ''}"
-        painter.setPen(QColor(COLOURS.get(breaker_key, "#9e9e9e")) if breaker_key != "closed" and not muted else grey)
-        painter.drawText(status_rect.adjusted(metrics.horizontalAdvance(status) + 12, 0, 0, 0),
-                         int(Qt.AlignmentFlag.AlignVCenter),
-                         metrics.elidedText(breaker, Qt.TextElideMode.ElideRight,
-                                            status_rect.width() - metrics.horizontalAdvance(status) - 12))
-
-        # line 3: the last message: its age, its outcome, its first words
-        third = QRect(inner.left(), inner.top() + 2 * line, inner.width(), line)
-        last = view.facts.last_message(agent_id) if view.facts is not None else None
-        if last is None:
-            painter.setPen(grey)
-            painter.drawText(third, int(Qt.AlignmentFlag.AlignVCenter), "no message yet")
-        else:
-            head = f"{age_text(time.time() - last.created)} · {last.outcome}"
-            painter.setPen(QColor(COLOURS["failed"]) if last.outcome in BAD_OUTCOMES and not muted else grey)
-            painter.drawText(third, int(Qt.AlignmentFlag.AlignVCenter), head)
-            rest = third.adjusted(metrics.horizontalAdvance(head) + 8, 0, 0, 0)
-            painter.setPen(text)
-            painter.drawText(rest, int(Qt.AlignmentFlag.AlignVCenter),
-                             metrics.elidedText(f"“{last.excerpt}”", Qt.TextElideMode.ElideRight, rest.width()))
+        Tile(painter, QFont(option.font), rect.adjusted(11, 3, -6, -3), index, view, key).paint(view.dense)
         painter.restore()
+
+
+class Tile:
+    """The text of one tile, line by line."""
+
+    def __init__(self, painter: QPainter, font: QFont, inner: QRect, index: Index, view: Any, key: str) -> None:
+        self.p, self.font, self.inner, self.index, self.key = painter, font, inner, index, key
+        self.metrics = QFontMetrics(font)
+        self.line = self.metrics.height() + 1
+        self.muted = key == "disabled"
+        self.grey = QColor("#9e9e9e") if self.muted else QColor("#607d8b")
+        self.text = QColor("#9e9e9e") if self.muted else QColor("#212121")
+        agent_id = index.data(AGENT_ID_ROLE)
+        self.held = view.facts.contracts(agent_id) if view.facts is not None else []
+        self.last = view.facts.last_message(agent_id) if view.facts is not None else None
+
+    def row(self, n: int) -> QRect:
+        return QRect(self.inner.left(), self.inner.top() + n * self.line, self.inner.width(), self.line)
+
+    def paint(self, dense: bool) -> None:
+        rest = self.name_line(self.row(0))
+        if dense:
+            self.status(rest.adjusted(8, 0, 0, 0), with_breaker=False)
+            breaker = self.breaker_text() if self.breaker_key() != "closed" else ""
+            self.message(self.row(1), right=breaker)
+        else:
+            self.status(self.row(1), with_breaker=True)
+            self.message(self.row(2), right="")
+
+    def elided(self, text: str, width: int, mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight) -> str:
+        return self.metrics.elidedText(text, mode, max(0, width))
+
+    def name_line(self, rect: QRect) -> QRect:
+        """Position and agent at the left, contract and transport at the right; returns the room
+        left between them."""
+        right = self.index.siblingAtColumn(TRANSPORT).data() or ""
+        if self.held:
+            more = f" +{len(self.held) - 1}" if len(self.held) > 1 else ""
+            right = f"{self.held[0].text()}{more}  ·  {right}"
+        right_width = min(self.metrics.horizontalAdvance(right) + 4, rect.width() // 2)
+        self.p.setFont(self.font)
+        self.p.setPen(QColor("#6a1b9a") if self.held and not self.muted else self.grey)
+        self.p.drawText(rect, RIGHT, self.elided(right, right_width, Qt.TextElideMode.ElideLeft))
+        bold = QFont(self.font)
+        bold.setBold(True)
+        bold_metrics = QFontMetrics(bold)
+        room = rect.width() - right_width - 8
+        name = bold_metrics.elidedText(f"{self.index.row() + 1}  {self.index.data()}", Qt.TextElideMode.ElideRight, room)
+        self.p.setFont(bold)
+        self.p.setPen(self.text)
+        self.p.drawText(rect, LEFT, name)
+        self.p.setFont(self.font)
+        used = bold_metrics.horizontalAdvance(name)
+        return QRect(rect.left() + used, rect.top(), max(0, room - used), rect.height())
+
+    def breaker_key(self) -> str:
+        return self.index.siblingAtColumn(BREAKER).data(STATUS_KEY_ROLE) or "closed"
+
+    def breaker_text(self) -> str:
+        return f"breaker {self.index.siblingAtColumn(BREAKER).data() or ''}"
+
+    def status(self, rect: QRect, *, with_breaker: bool) -> None:
+        colour = QColor(COLOURS.get(self.key, "#9e9e9e"))
+        self.p.setPen(colour.darker(115) if not self.muted else self.grey)
+        self.p.setBrush(colour)
+        dot = self.metrics.ascent() // 2 + 2
+        self.p.drawEllipse(rect.left(), rect.center().y() - dot // 2, dot, dot)
+        rect = rect.adjusted(dot + 5, 0, 0, 0)
+        status = self.elided(self.index.siblingAtColumn(STATUS).data() or "", rect.width())
+        self.p.drawText(rect, LEFT, status)
+        if with_breaker:
+            key = self.breaker_key()
+            self.p.setPen(QColor(COLOURS.get(key, "#9e9e9e")) if key != "closed" and not self.muted else self.grey)
+            rest = rect.adjusted(self.metrics.horizontalAdvance(status) + 12, 0, 0, 0)
+            self.p.drawText(rest, LEFT, self.elided(self.breaker_text(), rest.width()))
+
+    def message(self, rect: QRect, *, right: str) -> None:
+        """The last message: its age, its outcome, its first words (and ``right`` at the right)."""
+        if right:
+            width = min(self.metrics.horizontalAdvance(right) + 4, rect.width() // 2)
+            self.p.setPen(QColor(COLOURS.get(self.breaker_key(), "#9e9e9e")))
+            self.p.drawText(rect, RIGHT, self.elided(right, width))
+            rect = rect.adjusted(0, 0, -width - 6, 0)
+        last = self.last
+        if last is None:
+            self.p.setPen(self.grey)
+            self.p.drawText(rect, LEFT, self.elided("no message yet", rect.width()))
+            return
+        head = self.elided(f"{age_text(time.time() - last.created)} · {last.outcome}", rect.width())
+        self.p.setPen(QColor(COLOURS["failed"]) if last.outcome in BAD_OUTCOMES and not self.muted else self.grey)
+        self.p.drawText(rect, LEFT, head)
+        rest = rect.adjusted(self.metrics.horizontalAdvance(head) + 8, 0, 0, 0)
+        self.p.setPen(self.text)
+        self.p.drawText(rest, LEFT, self.elided(f"“{last.excerpt}”", rest.width()))

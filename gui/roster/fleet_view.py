@@ -31,7 +31,13 @@ from PySide6.QtGui import QAction, QHelpEvent, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QToolTip, QWidget
 
 from gui.roster.fleet_facts import FleetFacts
-from gui.roster.fleet_tile import MIN_TILE_WIDTH, SPACING, TILE_HEIGHT, TileDelegate
+from gui.roster.fleet_tile import (
+    DENSE_HEIGHT,
+    MIN_TILE_WIDTH,
+    SPACING,
+    TILE_HEIGHT,
+    TileDelegate,
+)
 from gui.roster.model import (
     AGENT_ID_ROLE,
     BREAKER,
@@ -56,6 +62,7 @@ class FleetView(QListView):
         self._actions = actions
         self.facts: FleetFacts | None = None
         self.tile_size = QSize(MIN_TILE_WIDTH, TILE_HEIGHT)
+        self.dense = False  # two-line tiles: the panel is too short for every roomy one
         self.setViewMode(QListView.ViewMode.ListMode)
         self.setFlow(QListView.Flow.LeftToRight)
         self.setWrapping(True)
@@ -86,6 +93,12 @@ class FleetView(QListView):
         model.rowsRemoved.connect(self._fit)
 
     # -- size ------------------------------------------------------------------------------------
+    def usable_width(self, width: int | None = None) -> int:
+        """The width tiles may use: a scroll bar's width is always kept free, so the number of
+        columns does not change when one comes or goes."""
+        width = self.width() if width is None else width
+        return width - 2 * self.frameWidth() - self.verticalScrollBar().sizeHint().width() - 1
+
     def columns_for(self, width: int) -> int:
         return max(1, (width - 2 * SPACING) // (MIN_TILE_WIDTH + SPACING + 4))
 
@@ -94,15 +107,15 @@ class FleetView(QListView):
         return max(1, -(-count // self.columns_for(width)))
 
     def height_for(self, width: int) -> int:
-        """The height that shows every tile at ``width`` without scrolling."""
-        return self.rows_for(width) * (TILE_HEIGHT + SPACING) + SPACING + 2 * self.frameWidth()
+        """The height that shows every roomy tile when the view is ``width`` wide."""
+        return self.rows_for(self.usable_width(width)) * (TILE_HEIGHT + SPACING) + SPACING + 2 * self.frameWidth()
 
     def sizeHint(self) -> QSize:
         width = max(self.width(), 2 * (MIN_TILE_WIDTH + SPACING))
         return QSize(width, self.height_for(width))
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(MIN_TILE_WIDTH + 2 * SPACING, TILE_HEIGHT + 2 * SPACING + 2 * self.frameWidth())
+        return QSize(MIN_TILE_WIDTH + 2 * SPACING, DENSE_HEIGHT + 2 * SPACING + 2 * self.frameWidth())
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
@@ -110,16 +123,21 @@ class FleetView(QListView):
 
     @Slot()
     def _fit(self) -> None:
-        """Share the width among as many tiles per row as fit, at least ``MIN_TILE_WIDTH`` each."""
-        width = self.viewport().width() - 1
+        """Share the width among as many tiles per row as fit, at least ``MIN_TILE_WIDTH`` each;
+        go dense (two lines a tile) when the roomy tiles would not all fit the height."""
+        width = self.usable_width()
         if width < MIN_TILE_WIDTH // 2:
             return
         columns = self.columns_for(width)
+        room = self.height() - 2 * self.frameWidth()
+        dense = self.rows_for(width) * (TILE_HEIGHT + SPACING) + SPACING > room
         # each tile takes SPACING around it, and the list view a few pixels more per column
-        tile = QSize(max(MIN_TILE_WIDTH // 2, (width - 2 * SPACING) // columns - SPACING - 4), TILE_HEIGHT)
-        if tile != self.tile_size:
-            self.tile_size = tile
+        tile = QSize(max(MIN_TILE_WIDTH // 2, (width - 2 * SPACING) // columns - SPACING - 4),
+                     DENSE_HEIGHT if dense else TILE_HEIGHT)
+        if tile != self.tile_size or dense != self.dense:
+            self.tile_size, self.dense = tile, dense
             self.doItemsLayout()
+            self.viewport().update()
         self.updateGeometry()
 
     # -- showing ---------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from core.roster import Roster
 from gui.composer.panel import ComposerPanel
 from gui.mainwindow import MainWindow
 from gui.roster.fleet_facts import age_text
-from gui.roster.fleet_view import MIN_TILE_WIDTH, SPACING, TILE_HEIGHT
+from gui.roster.fleet_tile import DENSE_HEIGHT, MIN_TILE_WIDTH, SPACING, TILE_HEIGHT
 from gui.roster.panel import RosterPanel
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -72,17 +72,26 @@ def test_sixteen_tiles_fit_and_the_size_hint_grows_with_the_fleet(make_ctx, qtbo
     panel.resize(840, 600)
     panel.show()
     qtbot.waitExposed(panel)
-    columns = panel.fleet.columns_for(panel.fleet.viewport().width())
-    assert columns == 4
+    assert panel.fleet.columns_for(panel.fleet.usable_width()) == 4
     wanted = panel.fleet.sizeHint().height()
     assert wanted == 4 * (TILE_HEIGHT + SPACING) + SPACING + 2 * panel.fleet.frameWidth()
     panel.resize(840, panel.sizeHint().height())  # what the window gives the dock when it has room
     qtbot.waitUntil(lambda: panel.fleet.height() >= wanted)
-    viewport = panel.fleet.viewport().rect()
-    for agent in panel.ctx.roster.agents:
-        assert viewport.contains(tile_rect(panel, agent.id)), agent.id
-        assert tile_rect(panel, agent.id).width() >= MIN_TILE_WIDTH
+    assert not panel.fleet.dense
+
+    def all_in_view() -> bool:
+        viewport = panel.fleet.viewport().rect()
+        return all(viewport.contains(tile_rect(panel, a.id)) and tile_rect(panel, a.id).width() >= MIN_TILE_WIDTH
+                   for a in panel.ctx.roster.agents)
+
+    assert all_in_view()
     assert panel.sizeHint().height() < 360  # toolbar and four rows of tiles
+    # a shorter panel (a small screen): two-line tiles, all sixteen still in view while they fit
+    panel.resize(840, panel.sizeHint().height() - wanted + 4 * (DENSE_HEIGHT + SPACING) + 2 * SPACING)
+    qtbot.waitUntil(lambda: panel.fleet.dense)
+    assert panel.fleet.tile_size.height() == DENSE_HEIGHT and all_in_view()
+    panel.resize(840, 200)  # shorter still: they scroll
+    qtbot.waitUntil(lambda: panel.fleet.verticalScrollBar().maximum() > 0)
     small = make_panel(make_ctx, qtbot, fleet(6))
     small.resize(840, 400)
     small.show()
