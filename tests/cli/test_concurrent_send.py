@@ -234,3 +234,23 @@ def test_dry_runs_leave_no_outbox_in_the_temp_folder(tmp_path):
         assert "not sent" in done.stdout or "dry_run" in done.stdout
         assert list(temp.iterdir()) == [], f"{args[0]} --dry-run left {list(temp.iterdir())}"
     assert not (tmp_path / "in").exists() or not list((tmp_path / "in").iterdir()), "a dry run sent something"
+
+
+def test_stop_all_ends_every_parallel_send_each_reporting_its_own_recipients(fleet):
+    tokens = [f"stopped-{n}-{uuid.uuid4().hex[:8]}" for n in range(2)]
+    procs = [fleet.send(f"Soon stopped {token}.", "--json", "--stagger", "30") for token in tokens]
+    wait_until(lambda: sum(sum(fleet.arrivals(t).values()) for t in tokens) >= 2, "each send's first delivery")
+    stop = subprocess.run([str(QUARTERDECK), "stop"], env=fleet.env, cwd=ROOT, text=True, capture_output=True,
+                          timeout=BOUND)
+    assert stop.returncode == 0, stop.stderr
+    started = time.monotonic()
+    ends = [finish(proc, timeout=15) for proc in procs]
+    assert time.monotonic() - started < 10
+    for token, (code, out, err) in zip(tokens, ends):
+        assert code == 1, out + err
+        results = json.loads(out)["results"]
+        assert [r["agent"] for r in results] == list(AGENTS)
+        states = [r["state"] for r in results]
+        assert states.count("delivered") >= 1 and set(states) <= {"delivered", "cancelled"}, states
+        arrived = fleet.arrivals(token)
+        assert arrived == {r["agent"]: int(r["state"] == "delivered") for r in results}, (arrived, results)
