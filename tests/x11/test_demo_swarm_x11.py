@@ -38,6 +38,11 @@ def swarm(tmp_path, empty_clipboard):
         demo.close()
 
 
+def screen_width() -> int:
+    out = subprocess.run(["xdpyinfo"], capture_output=True, text=True, check=True, timeout=10).stdout
+    return int(out.split("dimensions:", 1)[1].split("x", 1)[0])
+
+
 def deliver(agent, text: str, guard: PointerGuard, **fields) -> None:
     GuiDelivery(agent.transport, guard=guard).deliver(
         DeliveryRequest(agent_id=agent.id, text=text, **fields), threading.Event())
@@ -55,7 +60,8 @@ def test_roster_points_are_on_screen_and_lead_to_each_window(swarm):
     assert roster.ids() == ["Agent-1", "Agent-2", "Agent-3"]
     assert roster.warnings == ()  # the points were checked against the real screens
     points = [agent.transport.chat for agent in roster.agents]
-    assert len(set(points)) == 3 and all(960 <= x < 1920 for x, _ in points)
+    width = screen_width()
+    assert len(set(points)) == 3 and all(width // 2 <= x < width for x, _ in points)  # beside the panel
     for agent in roster.agents:
         assert GuiDelivery(agent.transport).check() is None
 
@@ -109,3 +115,32 @@ def _moved_point(demo: DemoSwarm, old: tuple[int, int]) -> tuple[int, int] | Non
     except FileNotFoundError:
         return None
     return point if point != old else None
+
+
+@pytest.mark.x11
+@pytest.mark.skipif(shutil.which("xdotool") is None, reason="missing tools: xdotool")
+def test_the_chat_windows_are_not_kept_on_top_and_a_covered_one_is_raised_and_typed_into(swarm, xterms):
+    from core.delivery.windows import find, raise_and_wait, topmost_at
+
+    demo, roster = swarm
+    agent = roster.get("Agent-2")
+    window = find(agent.transport.window)
+    state = subprocess.run(["xprop", "-id", str(window.id), "_NET_WM_STATE"], capture_output=True, text=True,
+                           check=True, timeout=10).stdout
+    assert "ABOVE" not in state, state  # an ordinary window: the panel, its dialogs, the palette can cover it
+    term, = xterms(1)
+    cover = find(cover_match(term))
+    point = agent.transport.chat
+    subprocess.run(["xdotool", "windowmove", str(cover.id), str(point[0] - 60), str(point[1] - 40)],
+                   check=True, timeout=10)
+    assert raise_and_wait(find(cover_match(term)), point, timeout=3.0) is not None
+    assert topmost_at(point).id == cover.id  # the xterm covers the agent's message box
+    deliver(agent, "through a covering window", PointerGuard())
+    assert received(demo, "Agent-2", 1) == ["through a covering window"]
+    assert b"through a covering window" not in term.read()
+
+
+def cover_match(term):
+    from core.models import WindowMatch
+
+    return WindowMatch(title=term.name)

@@ -98,7 +98,7 @@ def nested_runs():
             env.update({"QUARTERDECK_SCREEN": f"{size}x24", NESTED: size})
             out = subprocess.run([str(ROOT / "scripts" / "with-xvfb.sh"), sys.executable, "-m", "pytest",
                                   "-p", "no:cacheprovider", "-q", "-rA", "-k", size, __file__],
-                                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+                                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
             done[size] = out.stdout + out.stderr
         return done[size]
 
@@ -112,7 +112,7 @@ def on_screen_of(size: str, request, nested_runs) -> bool:
     assert os.environ.get(NESTED) is None, f"the nested display is {screen_size()}, not {size}"
     output = nested_runs(size)
     name = request.node.name
-    assert re.search(rf"^PASSED .*::{re.escape(name)}$", output, re.M), output[-6000:]
+    assert re.search(rf"^PASSED .*::{re.escape(name)}$", output, re.MULTILINE), output[-6000:]
     return False
 
 
@@ -210,7 +210,7 @@ def test_panels_opened_from_the_view_menu_stay_on_screen_with_the_focus(size, re
     for title in ("Rules", "Charts", "Health", "Contracts", "Onboarding", "Dead letters", "History", "Roster",
                   "Composer"):
         click(app.state()["view_title"])
-        state = app.wait(lambda s: s["view_open"] and title in s["view_items"], f"the View menu ({title})")
+        state = app.wait(lambda s, t=title: s["view_open"] and t in s["view_items"], f"the View menu ({title})")
         click(state["view_items"][title])
         name = title.lower().replace(" ", "")
         state = app.wait(lambda s, n=name: s["current"] == n and n in s["in_front"] and not s["view_open"],
@@ -255,7 +255,7 @@ def test_demo_windows_leave_the_panel_free_and_the_palette_in_front(size, reques
     # front is above every one of them
     for window in agents:
         wm_state = subprocess.run(["xprop", "-id", str(window.id), "_NET_WM_STATE"], capture_output=True,
-                                  text=True, timeout=10).stdout
+                                  text=True, timeout=10, check=True).stdout
         assert "ABOVE" not in wm_state and "STAYS_ON_TOP" not in wm_state, wm_state
     # a person drags an agent window over the panel: the panel, clicked, comes back in front of it
     moved = agents[-1]
