@@ -84,11 +84,19 @@ def quarterdeck_dirs(env: Mapping[str, str] | None = None) -> list[Path]:
     return found
 
 
-def tighten(folders: Iterable[Path]) -> list[Path]:
-    """Make each folder, and every folder and file under it owned by this user, private.
+_OURS = ("quarterdeck", "deadletters", "coordination.yaml", "agents.yaml", "logs", "rules", "templates")
 
-    Returns what was changed (nothing when all is private already). Symbolic links are not
-    followed; what cannot be changed is left as it is.
+
+def tighten(folders: Iterable[Path]) -> list[Path]:
+    """Make Quarterdeck's files and folders private; returns what was changed.
+
+    A folder named ``quarterdeck``, or inside one (the default config, data and log folders), is
+    Quarterdeck's
+    own: it and everything in it is tightened. In any other folder (one a user named with
+    ``QUARTERDECK_DATA_DIR`` or ``--data-dir``, which may be shared) only the entries Quarterdeck
+    made there are: names starting with ``quarterdeck``, ``deadletters``, ``coordination.yaml``,
+    ``agents.yaml``, and its ``logs``, ``rules`` and ``templates`` folders. Only what this user
+    owns is changed; symbolic links are not followed.
     """
     changed: list[Path] = []
     uid = os.getuid() if hasattr(os, "getuid") else None
@@ -107,13 +115,30 @@ def tighten(folders: Iterable[Path]) -> list[Path]:
                 return
             changed.append(path)
 
-    for top in folders:
-        if not top.is_dir() or top.is_symlink():
-            continue
+    def walk(top: Path) -> None:
+        if top.is_symlink():
+            return
+        if not top.is_dir():
+            fix(top, PRIVATE_FILE_MODE)
+            return
         fix(top, PRIVATE_DIR_MODE)
         for root, dirs, files in os.walk(top):
             for name in dirs:
                 fix(Path(root) / name, PRIVATE_DIR_MODE)
             for name in files:
                 fix(Path(root) / name, PRIVATE_FILE_MODE)
+
+    for top in folders:
+        if not top.is_dir() or top.is_symlink():
+            continue
+        if APP_NAME in (top.name.lower(), top.parent.name.lower()):
+            walk(top)
+            continue
+        try:
+            entries = sorted(top.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith(_OURS):
+                walk(entry)
     return changed

@@ -4,12 +4,21 @@ A thin typed layer over QSettings: reads name their type, a value equal to its d
 removed rather than stored, and the store carries a version with a ``migrate`` step so a later
 layout change can drop what no longer fits. Organisation and application names are set once at
 startup (``gui.app``); tests point QSettings at a temporary folder.
+
+The settings file and its folder are private (0600 and 0700), like every Quarterdeck file: the
+layout names agents and folders. Tightened when the settings are opened and on every sync.
 """
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
+
+from core.paths import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE
+
+log = logging.getLogger(__name__)
 
 VERSION = 1
 
@@ -18,6 +27,28 @@ class Settings:
     def __init__(self, store: QSettings | None = None) -> None:
         self.store = store if store is not None else QSettings()
         self.migrate()
+        self.make_private()
+
+    def make_private(self) -> None:
+        """Settings file 0600 and, when it is the organisation's own, its folder 0700; a change
+        is logged."""
+        name = self.store.fileName()
+        if not name.endswith((".conf", ".ini")):
+            return  # the registry or a plist: no file of ours to protect
+        path = Path(name)
+        wanted = [(path, PRIVATE_FILE_MODE)]
+        if path.parent.name == (self.store.organizationName() or "\0"):
+            wanted.append((path.parent, PRIVATE_DIR_MODE))
+        changed = []
+        for item, mode in wanted:
+            try:
+                if item.exists() and item.stat().st_mode & 0o077:
+                    item.chmod(mode)
+                    changed.append(str(item))
+            except OSError:
+                log.warning("could not make %s private", item, exc_info=True)
+        if changed:
+            log.info("made private to you (0600/0700): %s", ", ".join(changed))
 
     def migrate(self) -> None:
         found = self.get("settings_version", 0, int)
@@ -54,3 +85,4 @@ class Settings:
 
     def sync(self) -> None:
         self.store.sync()
+        self.make_private()
