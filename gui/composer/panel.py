@@ -202,7 +202,8 @@ class ComposerPanel(SendGate, Panel):
 
     @Slot()
     def show_preview(self) -> PreviewDialog | None:
-        composition, result = self._checked(self.draft())
+        """Each recipient's text as the draft would be sent now (nobody ticked: the broadcast)."""
+        composition, _result = self._checked(as_sent(self.draft(), self.ctx.roster))
         if composition.problems and not composition.messages:
             self.notice.say(f"No preview: {composition.problems[0].message}", True)
             return None
@@ -214,6 +215,9 @@ class ComposerPanel(SendGate, Panel):
         if self.preview_dialog is not None:
             self.preview_dialog.close()
         self.preview_dialog = PreviewDialog(texts, self)
+        if composition.draft.everyone:
+            self.preview_dialog.note.setText("Nobody ticked: this is what Broadcast sends to every enabled agent. "
+                                             + self.preview_dialog.note.text())
         self.preview_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.preview_dialog.destroyed.connect(self._on_preview_destroyed)
         self.preview_dialog.open()

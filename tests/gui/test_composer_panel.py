@@ -295,10 +295,15 @@ def test_stop_all_cancels_rows_still_queued(make_ctx, qtbot):
     assert panel.progress.model.texts() == {"Agent-1": "cancelled (stop all)", "Agent-2": "cancelled (stop all)"}
 
 
-def test_preview_shows_the_delivered_text_and_refuses_without_recipients(make_ctx, qtbot):
+def test_preview_shows_the_delivered_text_and_the_broadcast_when_nobody_is_ticked(make_ctx, qtbot):
     panel = make_panel(make_ctx, qtbot)
     write(panel, "Deploy window opens at 14:00.")
-    assert panel.show_preview() is None and "no recipients" in panel.notice.text()
+    everyone = panel.show_preview()  # nobody ticked: what Broadcast would send
+    assert everyone is not None and everyone.note.text().startswith("Nobody ticked: this is what Broadcast sends")
+    assert [agent for agent, _ in everyone.texts] == ["Agent-1", "Agent-2"]
+    assert everyone.shown_text() == format_for_delivery(
+        Message(sender="Captain", type="broadcast", content="Deploy window opens at 14:00."), "Agent-1")
+    everyone.close()
     panel.recipients.set_selected(["Agent-1", "Agent-2"])
     panel.fields.set_type("broadcast")
     panel.preview_action.trigger()
