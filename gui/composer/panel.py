@@ -47,10 +47,8 @@ class ComposerPanel(SendGate, Panel):
         build_form(self)
         self.tips = UnderlineTips(self.editor)
         self._build_actions()
-        self.check_timer = QTimer(self)
-        self.check_timer.setSingleShot(True)
+        self.check_timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self.check_timer.setTimerType(Qt.TimerType.PreciseTimer)  # a coarse timer may fire 5% early
-        self.check_timer.setInterval(DEBOUNCE_MS)
         self.check_timer.timeout.connect(self.run_check)
         self.sending = Sender(ctx, self.progress, self)
         self.sending.sig_sent.connect(self._on_sending_sent)
@@ -109,7 +107,6 @@ class ComposerPanel(SendGate, Panel):
         self.broadcast_button.clicked.connect(self.broadcast)
         self.preview_button.clicked.connect(self.show_preview)
         self.restore_button.clicked.connect(self.restore_last)
-        self.broadcast_button.setToolTip(self.broadcast_action.toolTip())
         self.preview_button.setToolTip(self.preview_action.toolTip())
 
     # -- Panel interface -------------------------------------------------------------------------
@@ -166,7 +163,10 @@ class ComposerPanel(SendGate, Panel):
                                     f"{'s' if recipients != 1 else ''} (Ctrl+Enter)")
         content = bool(self.editor.toPlainText().strip())
         can_broadcast = content and bool(self.recipients.ids()) and not self.sending.busy
-        self.broadcast_button.setEnabled(can_broadcast)
+        blocking = self.last_check.blocking if self.last_check is not None and content else ()
+        self.broadcast_button.setEnabled(can_broadcast and not blocking)  # the key says why not
+        self.broadcast_button.setToolTip(f"Fix the errors first: {blocking[0].message}" if blocking
+                                         else self.broadcast_action.toolTip())
         self.broadcast_action.setEnabled(can_broadcast)
         self.restore_button.setEnabled(bool(self.last_sent))
 

@@ -103,6 +103,7 @@ def test_a_blocked_send_flashes_the_problems_and_one_token_counts_once(make_ctx,
     type_text(panel, f"Use {TOKEN} for the push.")
     assert [p.rule_id for p in panel.last_check.problems] == ["no-credentials"]
     assert panel.checks.score.text() == "75 · FAIL"
+    assert not panel.broadcast_button.isEnabled() and "Fix the errors first" in panel.broadcast_button.toolTip()
     statuses: list[str] = []
     panel.ctx.sig_status.connect(statuses.append)
     QTest.keyClick(panel.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
