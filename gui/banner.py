@@ -27,6 +27,12 @@ def _deliveries(n: int) -> str:
     return f"{n} deliver{'y' if n == 1 else 'ies'}"
 
 
+def _short(reason: str, longest: int = 60) -> str:
+    """A long pause reason by its last clause ("…: someone is using the mouse; nothing typed");
+    the whole of it is in the tooltip."""
+    return reason if len(reason) <= longest else reason.rsplit(": ", 1)[-1]
+
+
 class DeliveryBanner(QToolBar):
     """See the module docstring. ``resume``, ``skip`` and ``force`` are the window's actions."""
 
@@ -93,7 +99,7 @@ class DeliveryBanner(QToolBar):
                 head += f", {self.requeued} re-queued (they go out when you Resume)"
             return f"{head} · {sending} sending"
         if self.state == "paused":
-            return f"GUI PAUSED on {self.paused_agent}: {self.paused_reason} — {queued} waiting"
+            return f"GUI PAUSED on {self.paused_agent}: {_short(self.paused_reason)} — {queued} waiting"
         if self.state == "leftover":
             return (f"Delivering again — {_deliveries(self.pending)} the last Stop all cancelled "
                     f"{'is' if self.pending == 1 else 'are'} not in the queue")
@@ -111,7 +117,7 @@ class DeliveryBanner(QToolBar):
                                " QToolButton:disabled { color: #9e9e9e; }")
         text = self.text()
         self.label.setText(text)
-        self.label.setToolTip(text)
+        self.label.setToolTip(text if self.state != "paused" else f"{text}\n\n{self.paused_reason}")
         shown = {"stopped": ("resume", "requeue"), "paused": ("resume", "skip", "force"),
                  "leftover": ("requeue", "dismiss")}[self.state]
         for name, button in self.buttons.items():

@@ -130,6 +130,14 @@ def fleet_score(statuses: Iterable[Status]) -> int | None:
     return math.floor(score + 0.5)
 
 
+def _brief(reason: str, longest: int = 60) -> str:
+    """A long reason kept to its kind and its last clause: "GUI delivery paused: pointer is at …:
+    someone is using the mouse" -> "GUI delivery paused: someone is using the mouse"."""
+    if len(reason) <= longest or reason.count(": ") < 2:
+        return reason
+    return f"{reason.split(': ', 1)[0]}: {reason.rsplit(': ', 1)[-1]}"
+
+
 def _names(ids: list[str], shown: int = 3) -> str:
     more = len(ids) - shown
     return ", ".join(ids[:shown]) + (f" +{more} more" if more > 0 else "")
@@ -153,6 +161,7 @@ def fleet_headline(agents: Mapping[str, Mapping[str, Any]]) -> str:
     reachable = len(agents) - sum(len(ids) for ids in blocked.values())
     parts = [f"{reachable}/{len(agents)} reachable"]
     for reason, ids in blocked.items():
+        reason = _brief(reason)
         parts.append(reason if len(ids) == len(agents) and len(agents) > 1 else f"{_names(ids)} {reason}")
     shown = [text for text in degraded if text]
     if shown:

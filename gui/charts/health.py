@@ -4,8 +4,8 @@ you"), the score, and every component with its reason.
 It shows what ``core.service.service_health`` reports for this process (the delivery worker and
 each enabled agent's reach and failure rate over the figure window, named on screen), the same
 tree a headless service serves on ``/health``; status, score and headline follow from each other. The check is in-memory (breaker snapshots, the monitor's windows), so it runs on
-the GUI thread: once a second, and at once when a breaker changes state, deliveries are stopped
-or resumed, or the roster changes (the health function is rebuilt for the new agents).
+the GUI thread: once a second, and at once when a breaker changes state, deliveries are stopped,
+paused or resumed, or the roster changes (the health function is rebuilt for the new agents).
 
 Tree items are made once per component and updated in place; rows only move when the roster's
 order changes. Enter or a double-click on an agent focuses it everywhere (``sig_agent_focused``).
@@ -62,6 +62,7 @@ class HealthPanel(Panel):
         ctx.delivery.sig_halted.connect(self._on_delivery_changed)
         ctx.delivery.sig_stopped.connect(self._on_delivery_stopped)
         ctx.delivery.sig_resumed.connect(self._on_delivery_changed)
+        ctx.delivery.sig_delivery_event.connect(self._on_delivery_event)
         self._timer.start()
         self.refresh()
 
@@ -86,7 +87,7 @@ class HealthPanel(Panel):
         header.setSpacing(10)
         header.addWidget(self.status_label)
         header.addWidget(self.score_label)
-        header.addWidget(self.summary_label, 1)
+        header.addStretch(1)
         header.addWidget(self.window_label)
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("health-tree")
@@ -106,6 +107,7 @@ class HealthPanel(Panel):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(6)
         layout.addLayout(header)
+        layout.addWidget(self.summary_label)  # the headline, on a line of its own: it can be long
         layout.addWidget(self.tree, 1)
 
     def _build_actions(self) -> None:
@@ -237,6 +239,11 @@ class HealthPanel(Panel):
     @Slot(int)
     def _on_delivery_stopped(self, _cancelled: int) -> None:
         self.refresh()
+
+    @Slot(object)
+    def _on_delivery_event(self, event: Any) -> None:
+        if event.state == "paused":  # GUI delivery waits: its agents cannot be reached now
+            self.refresh()
 
     @Slot(QTreeWidgetItem, int)
     def _on_tree_item_activated(self, item: QTreeWidgetItem, _column: int) -> None:

@@ -76,6 +76,8 @@ def test_health_follows_stop_pause_and_a_forced_breaker(running):
     assert tree["status"] == "DEGRADED" and tree["headline"] == (
         "2/3 reachable · Agent-3 GUI delivery paused: a person is at the mouse")
     assert tree["components"]["dispatcher"]["details"]["reason"] == "GUI delivery paused: a person is at the mouse"
+    dispatcher.gui_paused = "pointer is at (5, 5), Quarterdeck left it at (9, 9): someone is using the mouse"
+    assert health()["headline"] == "2/3 reachable · Agent-3 GUI delivery paused: someone is using the mouse"
     dispatcher.gui_paused = None
 
     dispatcher.stop_all()

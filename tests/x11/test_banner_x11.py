@@ -1,7 +1,9 @@
 """Stop all as a person does it, on a real display with the real pointer and keys (xdotool): a
 click on Stop all and Esc in the running panel raise the full-width STOPPED banner with its
 counts and health says stopped; a click on Re-queue cancelled and one on Resume deliver what the
-stop cancelled to a real tmux pane and inbox folder.
+stop cancelled to a real tmux pane and inbox folder. A person moving the mouse while the panel
+types into xterm agents raises the GUI PAUSED banner (who, why, how many wait); a click on its
+Resume delivers the rest.
 
 The panel runs as its own process (``quarterdeck gui --roster``); a small probe inside it writes
 the banner's and the status bar's state to a JSON file the test reads. Messages are queued by
@@ -22,7 +24,10 @@ from pathlib import Path
 import pytest
 import yaml
 from test_send_e2e import PrivateTmux
-from xterm_desk import wait_until
+from xterm_desk import XTERM_PASTE, move_pointer, wait_until
+
+from core.models import Agent, GuiTransport
+from core.roster import Roster, save_roster
 
 from core.models import Message
 from core.store import Store
@@ -74,7 +79,7 @@ sys.exit(main(sys.argv[2:]))
 
 
 class Panel:
-    def __init__(self, home: Path, roster: Path, env: dict[str, str]) -> None:
+    def __init__(self, home: Path, roster: Path, env: dict[str, str], agents: int = 2) -> None:
         self.home = home
         self.state_file = home / "state.json"
         env = {k: v for k, v in env.items() if k != "QT_QPA_PLATFORM"}
@@ -85,7 +90,8 @@ class Panel:
         self.proc = subprocess.Popen([sys.executable, "-c", PROBE, str(self.state_file), "--roster", str(roster)],
                                      cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.STDOUT)
-        self.wait(lambda s: len(s.get("agents", [])) == 2 and "UP" in s["health"], "the panel, serving", timeout=60)
+        self.wait(lambda s: len(s.get("agents", [])) == agents and "UP" in s["health"], "the panel, serving",
+                  timeout=60)
         time.sleep(0.5)
 
     def state(self) -> dict:
@@ -188,3 +194,51 @@ def test_stop_shows_the_banner_and_requeue_then_resume_delivers_to_tmux_and_inbo
                        what="both messages in the inbox")
     assert sorted("step 1" in f.read_text() for f in files) == [False, True]
     panel.wait(lambda s: "UP" in s["health"] and "2/2 reachable" in s["health"], "health back up")
+
+
+def test_a_person_at_the_mouse_raises_the_paused_banner_and_its_resume_delivers_the_rest(tmp_path, xterms,
+                                                                                        empty_clipboard):
+    shots = Path(os.environ.get("QD_BANNER_SHOTS") or tmp_path)
+    size = subprocess.run(["xdpyinfo"], capture_output=True, text=True, check=True).stdout
+    height = int(next(line.split()[1] for line in size.splitlines() if "dimensions:" in line).split("x")[1])
+    if height < 1000:
+        pytest.skip("the xterm agents and a 700 px panel side by side need a screen 1000 px high")
+    terms = xterms(3)  # along the top of the screen
+    roster = tmp_path / "agents.yaml"
+    save_roster(Roster(tuple(Agent(id=f"Term-{n + 1}", transport=GuiTransport(chat=t.point, paste_keys=XTERM_PASTE))
+                             for n, t in enumerate(terms))), roster, backup=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    panel = Panel(home, roster, dict(os.environ), agents=3)
+    try:
+        found = subprocess.run(["xdotool", "search", "--pid", str(panel.proc.pid), "--name", "Quarterdeck"],
+                               capture_output=True, text=True, timeout=10).stdout.split()
+        xdotool("windowsize", found[-1], "1200", "700")  # below the agents' xterms, never over them
+        xdotool("windowmove", found[-1], "60", "340")
+        state = panel.wait(lambda s: s["window"][1] >= 300 and s["window"][3] <= 720, "the panel below the xterms")
+        spot = (state["window"][0] + 300, state["window"][1] + 400)  # somewhere in the panel
+        move_pointer(*spot)
+        with Store(home / "data" / "quarterdeck.sqlite3") as other:
+            other.enqueue(Message(sender="Captain", content="Pull and rerun the suite."),
+                          [(f"Term-{n}", "gui") for n in (1, 2, 3)])
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not panel.state().get("banner_visible"):
+            move_pointer(spot[0] + int(time.monotonic() * 97) % 40, spot[1])  # a person fiddling with the mouse
+            time.sleep(0.05)
+        state = panel.wait(lambda s: s["banner_text"].startswith("GUI PAUSED on Term-"), "the GUI PAUSED banner")
+        assert "someone is using the mouse" in state["banner_text"]
+        state = panel.wait(lambda s: s["banner_text"].endswith("waiting") and " 0 waiting" not in s["banner_text"],
+                           "the waiting count")
+        assert [n for n, b in state["buttons"].items() if b["visible"]] == ["resume", "skip", "force"]
+        assert state["buttons"]["skip"]["enabled"] and not state["buttons"]["force"]["enabled"]  # no draft
+        state = panel.wait(lambda s: "GUI delivery paused" in s["health"] and "DEGRADED" in s["health"]
+                           or "OUT OF SERVICE" in s["health"], "health saying paused")
+        assert "reachable" in state["health"] and "paused" in state["health"]
+        time.sleep(0.3)
+        shot("paused", shots)
+        click(state["buttons"]["resume"]["rect"])
+        panel.wait(lambda s: not s["banner_visible"], "the banner gone after Resume")
+        for term in terms:
+            wait_until(lambda t=term: b"Pull and rerun the suite." in t.read(), timeout=30, what=f"{term.name}'s text")
+    finally:
+        panel.close()
