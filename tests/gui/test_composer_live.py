@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication
 from core.models import Agent, DryRunTransport
 from core.roster import Roster
 from gui.composer.panel import ComposerPanel
+from gui_fixtures import shots_dir
 from gui.composer.sending import LEAVE_OUT
 from gui.mainwindow import MainWindow
 from gui.ruleedit.panel import RulesPanel
@@ -242,3 +243,32 @@ def test_a_delivery_cancelled_elsewhere_is_shown_cancelled_from_the_outbox(make_
     assert panel.chips.outcome.text() == "0/2 submitted · 2 cancelled"
     assert not panel.progress.doubt_timer.isActive()  # nothing left in doubt
     panel.shutdown()
+
+
+def test_sixteen_chips_wrap_and_stay_in_view_above_the_check(make_ctx, qtbot):
+    from gui.panel import PanelScroll
+
+    panel = ComposerPanel(make_ctx(roster=team(16)))
+    scroll = PanelScroll(panel)
+    qtbot.addWidget(scroll)
+    scroll.resize(660, 640)
+    scroll.show()
+    qtbot.waitExposed(scroll)
+    qtbot.waitUntil(lambda: panel.templates.combo.isEnabled())
+    panel.sending.confirm = lambda _t, _x: True
+    type_text(panel, "All hands: pull main.")
+    with qtbot.waitSignal(panel.ctx.sig_submitted):
+        panel.broadcast()
+    qtbot.waitUntil(lambda: panel.chips.outcome.property("bad") is False, timeout=20_000)
+    qtbot.wait(50)
+    chips = panel.chips.chips
+    assert len(chips) == 16 and len({chip.y() for chip in chips}) >= 2  # wrapped onto several lines
+    for chip in chips:
+        top_left = chip.mapTo(panel, chip.rect().topLeft())
+        assert chip.isVisible() and 0 <= top_left.x() and top_left.x() + chip.width() <= panel.width()
+    last = chips[-1].mapTo(panel, chips[-1].rect().bottomLeft()).y()
+    assert last < panel.chips.outcome.mapTo(panel, panel.chips.outcome.rect().topLeft()).y()
+    outcome = panel.chips.outcome
+    assert outcome.mapTo(panel, outcome.rect().bottomLeft()).y() < scroll.viewport().height()
+    assert scroll.verticalScrollBar().maximum() == 0
+    assert panel.grab().save(str(shots_dir() / "composer-chips-16.png"))
