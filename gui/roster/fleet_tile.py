@@ -4,7 +4,7 @@ A rounded box whose left edge and background take the live status colour. Roomy 
 three lines: position and agent, with the contract and transport at the right; the status and
 the breaker; the last message's age, outcome and first words. Dense tiles (when the panel is too
 short for every roomy tile) fold that into two: the status joins the agent's line, and the
-breaker is named at the right of the message line only when it is not closed.
+contract and a breaker that is not closed go to the right of the message line.
 """
 from __future__ import annotations
 
@@ -83,28 +83,40 @@ class Tile:
         return QRect(self.inner.left(), self.inner.top() + n * self.line, self.inner.width(), self.line)
 
     def paint(self, dense: bool) -> None:
-        rest = self.name_line(self.row(0))
-        if dense:
+        if dense:  # the status joins the name; the contract and a breaker that is not closed go below
+            # the status comes before the transport (which the tooltip also names)
+            status = self.index.siblingAtColumn(STATUS).data() or ""
+            bold = QFont(self.font)
+            bold.setBold(True)
+            needed = (QFontMetrics(bold).horizontalAdvance(f"{self.index.row() + 1}  {self.index.data()}")
+                      + self.metrics.horizontalAdvance(f"{status}{self.transport()}") + self.metrics.ascent() + 40)
+            rest = self.name_line(self.row(0), self.transport() if needed <= self.inner.width() else "")
             self.status(rest.adjusted(8, 0, 0, 0), with_breaker=False)
-            breaker = self.breaker_text() if self.breaker_key() != "closed" else ""
-            self.message(self.row(1), right=breaker)
+            notes = [self.contract_text()] if self.held else []
+            if self.breaker_key() != "closed" and self.key not in ("breaker_open", "half_open", "forced_open"):
+                notes.append(self.breaker_text())
+            self.message(self.row(1), right="  ·  ".join(notes))
         else:
+            right = f"{self.contract_text()}  ·  {self.transport()}" if self.held else self.transport()
+            self.name_line(self.row(0), right)
             self.status(self.row(1), with_breaker=True)
             self.message(self.row(2), right="")
+
+    def transport(self) -> str:
+        return self.index.siblingAtColumn(TRANSPORT).data() or ""
+
+    def contract_text(self) -> str:
+        more = f" +{len(self.held) - 1}" if len(self.held) > 1 else ""
+        return f"{self.held[0].text()}{more}" if self.held else ""
 
     def elided(self, text: str, width: int, mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight) -> str:
         return self.metrics.elidedText(text, mode, max(0, width))
 
-    def name_line(self, rect: QRect) -> QRect:
-        """Position and agent at the left, contract and transport at the right; returns the room
-        left between them."""
-        right = self.index.siblingAtColumn(TRANSPORT).data() or ""
-        if self.held:
-            more = f" +{len(self.held) - 1}" if len(self.held) > 1 else ""
-            right = f"{self.held[0].text()}{more}  ·  {right}"
-        right_width = min(self.metrics.horizontalAdvance(right) + 4, rect.width() // 2)
+    def name_line(self, rect: QRect, right: str) -> QRect:
+        """Position and agent at the left, ``right`` at the right; returns the room between."""
+        right_width = min(self.metrics.horizontalAdvance(right) + 4, rect.width() // 2) if right else 0
         self.p.setFont(self.font)
-        self.p.setPen(QColor("#6a1b9a") if self.held and not self.muted else self.grey)
+        self.p.setPen(QColor("#6a1b9a") if self.held and "#" in right and not self.muted else self.grey)
         self.p.drawText(rect, RIGHT, self.elided(right, right_width, Qt.TextElideMode.ElideLeft))
         bold = QFont(self.font)
         bold.setBold(True)
@@ -143,7 +155,8 @@ class Tile:
         """The last message: its age, its outcome, its first words (and ``right`` at the right)."""
         if right:
             width = min(self.metrics.horizontalAdvance(right) + 4, rect.width() // 2)
-            self.p.setPen(QColor(COLOURS.get(self.breaker_key(), "#9e9e9e")))
+            closed = self.breaker_key() == "closed"
+            self.p.setPen(QColor("#6a1b9a") if closed else QColor(COLOURS.get(self.breaker_key(), "#9e9e9e")))
             self.p.drawText(rect, RIGHT, self.elided(right, width))
             rect = rect.adjusted(0, 0, -width - 6, 0)
         last = self.last
