@@ -39,9 +39,16 @@ def test_a_stop_from_another_process_halts_the_panel_mid_backoff_and_resume_lift
     assert ctx.delivery.halted
     qtbot.waitUntil(lambda: any(e.state == "cancelled" for e in events), timeout=WAIT_MS)
     assert ctx.store.counts_by_state()["cancelled"] == 1
+    # the banner says so too; the delivery cancelled mid-way (it had been tried) is never re-queued
+    banner = window.status.banner
+    qtbot.waitUntil(lambda: banner.isVisibleTo(window)
+                    and banner.label.text() == "STOPPED — 0 deliveries cancelled · 0 sending", timeout=WAIT_MS)
+    qtbot.wait(200)  # the count of what could be re-queued has come back
+    assert banner.pending == 0 and not banner.requeue_action.isEnabled()
     with qtbot.waitSignal(ctx.delivery.sig_resumed):
         window.resume_action.trigger()
     assert not ctx.delivery.halted and not window.resume_action.isEnabled()
+    assert not banner.isVisibleTo(window)  # nothing the stop cancelled is left to re-queue
     ctx.submit(Message(sender="Captain", recipients=["Agent-2"], content="Carry on."))
     qtbot.waitUntil(lambda: any(e.state == "delivered" and e.agent_id == "Agent-2" for e in events),
                     timeout=WAIT_MS)
