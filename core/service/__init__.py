@@ -21,8 +21,9 @@ rate over the monitor's figure window. The overall status and score are the flee
 (``fleet_status``, ``fleet_score``), so they always agree with each other and with the headline:
 while stopped nothing is reachable and health is OUT_OF_SERVICE, score 0, "stopped by the
 captain"; while GUI delivery is paused its agents are out of service with that reason. Without
-enabled agents the worker's own status stands. ``scored`` keeps the older per-agent score for
-the history-based ``quarterdeck health``.
+enabled agents the worker's own status stands. ``judged`` does the same for any tree with an
+``agents`` composite (the history-based ``quarterdeck health``); ``scored`` is the older score,
+kept for callers not moved yet.
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from typing import Any
 from core.monitor.health import Health, Status, health_score
 from core.monitor.reach import agent_status, fleet_headline, fleet_score, fleet_status, reach_of
 
-__all__ = ["DeliveryWorker", "scored", "service_health"]
+__all__ = ["DeliveryWorker", "judged", "scored", "service_health"]
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +156,16 @@ def scored(check: dict[str, Any]) -> dict[str, Any]:
     """``check`` with ``score``: the fleet score of its ``agents`` component (None without one)."""
     agents = check.get("components", {}).get("agents", {}).get("components")
     return {**check, "score": health_score(agents) if agents is not None else None}
+
+
+def judged(check: dict[str, Any]) -> dict[str, Any]:
+    """``check`` (a tree with an ``agents`` composite, e.g. judged from the history) with the
+    fleet's status, score and headline, so the three agree as in ``service_health``."""
+    agents = check.get("components", {}).get("agents", {}).get("components", {})
+    statuses = [Status(part["status"]) for part in agents.values()]
+    status = fleet_status(statuses) if agents else Status(check["status"])
+    return {**check, "status": str(status), "score": fleet_score(statuses),
+            "headline": fleet_headline(agents) if agents else "no enabled agents"}
 
 
 def service_health(worker: DeliveryWorker, roster: Any, *,

@@ -17,7 +17,7 @@ from core.monitor.health import Status
 from core.monitor.reach import fleet_headline, fleet_score, fleet_status, unreachable_agents
 from core.roster import Roster
 from core.roster_status import success_text
-from core.service import DeliveryWorker, service_health
+from core.service import DeliveryWorker, judged, service_health
 from core.store import Store
 
 FAST = CoordinationConfig(max_retries=0, base_delay=0.001, backoff_multiplier=1.0, circuit_breaker_threshold=5)
@@ -118,3 +118,15 @@ def test_status_and_score_never_contradict(statuses):
     parts = {f"A{n}": {"status": str(s), "details": {"reason": "why"}} for n, s in enumerate(statuses)}
     reachable = sum(s not in (Status.DOWN, Status.OUT_OF_SERVICE) for s in statuses)
     assert fleet_headline(parts).startswith(f"{reachable}/{len(statuses)} reachable")
+
+
+def test_judged_gives_a_history_tree_the_same_agreeing_status_score_and_headline():
+    tree = {"status": "DOWN", "components": {"agents": {"status": "DOWN", "components": {
+        "Good": {"status": "UP", "details": {}},
+        "Bad": {"status": "DOWN", "details": {"reason": "5 failed in a row"}},
+        "Idle": {"status": "UNKNOWN", "details": {"reason": "no deliveries"}}}}}}
+    out = judged(tree)
+    assert (out["status"], out["score"]) == ("DEGRADED", 67)
+    assert out["headline"] == "2/3 reachable · Bad 5 failed in a row"
+    assert judged({"status": "UP", "components": {"agents": {"status": "UNKNOWN", "components": {}}}})[
+        "headline"] == "no enabled agents"
