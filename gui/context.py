@@ -28,6 +28,9 @@ class AppContext(QObject):
     sig_rules_changed = Signal()  # the active rule set was replaced
     sig_submitted = Signal(object)  # core.delivery.submit.Submission: deliveries were queued
     sig_status = Signal(str)  # a line for the status bar
+    # a storage fault met by background work (full disk, damaged, locked, read-only or missing
+    # database): one line saying what, where and what to do; the panel keeps running
+    sig_fault = Signal(str)
     sig_agent_focused = Signal(str)  # "work with this agent" (palette, roster double-click)
 
     def __init__(self, session: Any, *, roster_path: Path | None, settings: Settings | None = None,
@@ -40,6 +43,8 @@ class AppContext(QObject):
         self.jobs = Jobs(self)
         self.delivery = DeliveryService(session, self.jobs, self)
         self.jobs.sig_job_failed.connect(self.sig_status)
+        self.jobs.sig_fault.connect(self.sig_fault)
+        self.sig_fault.connect(self.sig_status)  # the status bar shows it too
 
     # -- shortcuts ---------------------------------------------------------------------------
     @property

@@ -4,6 +4,11 @@
 ``fn`` to that thread and calls back on the GUI thread with its result or exception. Jobs run in
 the order they were asked for, so "queue this message, then refresh the history" needs no extra
 sequencing. A callback whose ``owner`` widget was deleted meanwhile is dropped.
+
+A storage fault (full disk, damaged or locked database, read-only or missing folder) is turned
+into a :class:`core.store.faults.StorageFault` before any callback sees it, so a panel's own
+error text is the one clear line, and ``sig_fault`` carries that line for the window's banner.
+The runner keeps running: the next job is tried as usual.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from core.store.faults import translate
 from gui.tracing import adopt_tracer
 
 log = logging.getLogger(__name__)
@@ -48,6 +54,7 @@ class Jobs(QObject):
     """A serial background runner for the panel's blocking calls (see the module docstring)."""
 
     sig_job_failed = Signal(str)  # a job without its own error handler raised
+    sig_fault = Signal(str)  # a job met a storage fault: the one line that says what, where, what to do
     sig_requested = Signal(int, object)
     sig_finish_requested = Signal()
 
@@ -88,6 +95,13 @@ class Jobs(QObject):
             if on_done is not None:
                 on_done(result)
             return
+        fault = translate(error, file_errors=False)
+        if fault is not None:
+            log.error("storage fault: %s", fault, exc_info=error)
+            self.sig_fault.emit(str(fault))
+            error = fault
+            if on_error is None:
+                return
         if on_error is not None:
             on_error(error)
             return
