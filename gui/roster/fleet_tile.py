@@ -60,7 +60,7 @@ class TileDelegate(QStyledItemDelegate):
         if option.state & QStyle.StateFlag.State_HasFocus and view.hasFocus():
             painter.setPen(QPen(QColor("#1565c0"), 1, Qt.PenStyle.DotLine))
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(rect.adjusted(3, 3, -3, -3), 3, 3)
+            painter.drawRoundedRect(rect.adjusted(8, 3, -3, -3), 3, 3)  # clear of the status edge
         Tile(painter, QFont(option.font), rect.adjusted(11, 3, -6, -3), index, view, key).paint(view.dense)
         painter.restore()
 

@@ -142,11 +142,16 @@ class FleetView(QListView):
 
     # -- showing ---------------------------------------------------------------------------------
     def showEvent(self, event: Any) -> None:
+        """On screen: ages count up and the facts are read (and polled) again."""
         super().showEvent(event)
         self._ages.start()
+        if self.facts is not None:
+            self.facts.set_polling(True)
 
     def hideEvent(self, event: Any) -> None:
         self._ages.stop()
+        if self.facts is not None:
+            self.facts.set_polling(False)
         super().hideEvent(event)
 
     @Slot(QModelIndex, QModelIndex, list)

@@ -125,7 +125,6 @@ class RosterPanel(Panel):
         self.stack.setCurrentWidget(self.table if table else self.fleet)
         self.actions_by_name["table"].setChecked(table)
         self.ctx.settings.set("roster/view", "table" if table else "fleet", "fleet")
-        self.facts.set_polling(not table)
         self.updateGeometry()
 
     def link_composer(self) -> bool:

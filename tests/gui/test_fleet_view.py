@@ -3,6 +3,7 @@ last message and its outcome, breaker, contract, transport), selected tiles as t
 recipients, and the table one toggle away."""
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,10 @@ from core.models import (
 from core.roster import Roster
 from gui.composer.panel import ComposerPanel
 from gui.mainwindow import MainWindow
+from gui.roster import fleet_facts
 from gui.roster.fleet_facts import age_text
 from gui.roster.fleet_tile import DENSE_HEIGHT, MIN_TILE_WIDTH, SPACING, TILE_HEIGHT
+from gui.roster.model import COLOURS, STATUS, STATUS_KEY_ROLE
 from gui.roster.panel import RosterPanel
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -175,3 +178,55 @@ def test_selected_tiles_are_the_composers_recipients_both_ways(make_ctx, qtbot):
     assert roster.selected_id() == "Agent-3" and composer.recipients.selected() == ["Agent-3"]
     roster.menu.close()
     window.close()
+
+
+def test_a_tile_is_painted_in_its_agents_live_status_colour(make_ctx, qtbot, transports):
+    transports.fail_times["Agent-3"] = 1000
+    panel = make_panel(make_ctx, qtbot, fleet(4))
+    panel.resize(840, 300)
+    panel.show()
+    qtbot.waitExposed(panel)
+    with qtbot.waitSignal(panel.ctx.sig_submitted):
+        panel.ctx.submit(Message(sender="Captain", recipients=["Agent-1", "Agent-3"], content="Ping"))
+    qtbot.waitUntil(lambda: getattr(panel.facts.last_message("Agent-3"), "outcome", "") == "failed", timeout=10_000)
+
+    def edge(agent_id: str) -> str:
+        rect = tile_rect(panel, agent_id)
+        image = panel.fleet.viewport().grab().toImage()
+        return image.pixelColor(rect.left() + 4, rect.center().y()).name()
+
+    for agent_id in ("Agent-1", "Agent-2", "Agent-3"):
+        key = panel.model.index(panel.model.row_of(agent_id), STATUS).data(STATUS_KEY_ROLE)
+        qtbot.waitUntil(lambda a=agent_id, k=key: edge(a) == COLOURS[k])
+    assert COLOURS["idle"] == edge("Agent-2") != edge("Agent-3") == COLOURS["failed"]
+
+
+def test_a_failed_read_is_said_once_and_the_tiles_keep_what_they_showed(make_ctx, qtbot, monkeypatch):
+    panel = make_panel(make_ctx, qtbot, fleet(4))
+    panel.show()
+    with qtbot.waitSignal(panel.ctx.sig_submitted):
+        panel.ctx.submit(Message(sender="Captain", recipients=["Agent-1"], content="Before the fault"))
+    qtbot.waitUntil(lambda: panel.facts.last_message("Agent-1") is not None)
+
+    def broken(_store, _ids):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(fleet_facts, "read_last_messages", broken)
+    with qtbot.waitSignal(panel.facts.sig_problem, timeout=5000) as problem:
+        panel.facts.reload()
+    assert problem.args[0].startswith("Fleet: could not read the last messages or contracts from ")
+    assert "disk I/O error" in problem.args[0] and "\n" not in problem.args[0]
+    assert panel.message_bar.isVisible() and panel.message_bar.label.text() == problem.args[0]
+    assert panel.facts.last_message("Agent-1").excerpt == "Before the fault"
+
+
+def test_the_facts_are_polled_only_while_the_tiles_are_on_screen(make_ctx, qtbot):
+    panel = make_panel(make_ctx, qtbot, fleet(4))
+    assert not panel.facts._timer.isActive()
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert panel.facts._timer.isActive()
+    panel.actions_by_name["table"].trigger()
+    assert not panel.facts._timer.isActive()
+    panel.actions_by_name["table"].trigger()
+    assert panel.facts._timer.isActive()
