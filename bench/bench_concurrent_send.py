@@ -2,6 +2,7 @@
 does every message arrive exactly once, and how long does each take next to a lone send?
 
 Usage: python bench/bench_concurrent_send.py [ROUNDS] [SENDERS...]   (default 3 rounds of 2 and 6)
+       python bench/bench_concurrent_send.py --crash [KILLS]              (default 20)
 
 Three tmux panes on a private server each run ``cat >> FILE`` (echo on), so what arrived is read
 back from the files. First ROUNDS lone sends to the three agents give the baseline; then, per
@@ -10,13 +11,25 @@ own token). A send that has not returned after 120 s counts as hung (and is kill
 count: sends started, returned, returned with all three outcomes delivered, messages that arrived
 exactly once in every pane, and the median time to return next to the lone median. Exits 1 when
 any send hung or any message did not arrive exactly once.
+
+``--crash``: KILLS times, a broadcast to the three panes (0.3 s stagger) is killed with SIGKILL at
+a random moment within a second of its message being stored; then one more send (which takes over what the dead ones left queued) and
+``quarterdeck status`` (which recovers what they left in flight). Per delivery, the recorded state
+is compared with what arrived in the pane: lost (a delivery of an accepted message missing),
+duplicated (arrived twice), misreported (delivered but absent, or failed/cancelled/queued but
+present), and how many ended uncertain and how many of those had really arrived. Exits 1 on any
+lost, duplicated or misreported delivery.
 """
 from __future__ import annotations
 
+import collections
 import json
 import os
+import random
 import shlex
 import shutil
+import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -95,10 +108,81 @@ def run_round(panes: Panes, senders: int) -> list[dict]:
     return results
 
 
+def _stored(panes: Panes, token: str) -> bool:
+    path = Path(panes.env["QUARTERDECK_DATA_DIR"]) / "quarterdeck.sqlite3"
+    if not path.exists():
+        return False
+    conn = sqlite3.connect(path, timeout=5)
+    try:
+        return conn.execute("SELECT 1 FROM messages WHERE content LIKE ?", (f"%{token}%",)).fetchone() is not None
+    except sqlite3.OperationalError:  # the file is still being created
+        return False
+    finally:
+        conn.close()
+
+
+def crash_loop(panes: Panes, kills: int, rng: random.Random) -> bool:
+    killed = 0
+    tokens = []
+    for n in range(kills):
+        token = f"<crash {n}>"
+        tokens.append(token)
+        who = [part for agent in AGENTS for part in ("-a", agent)]
+        proc = subprocess.Popen([str(QUARTERDECK), "send", "--roster", str(panes.roster), *who, "--stagger", "0.3",
+                                 "-m", f"crash loop {token}"], env=panes.env, cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        accepted_by = time.monotonic() + 20
+        while proc.poll() is None and time.monotonic() < accepted_by and not _stored(panes, token):
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 1.0))  # somewhere in the broadcast: typing, the stagger, recording
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            killed += 1
+        proc.wait()
+    drain = subprocess.run([str(QUARTERDECK), "send", "--roster", str(panes.roster), "-a", AGENTS[0], "-m",
+                            "crash loop <drain>"], env=panes.env, cwd=ROOT, capture_output=True, text=True,
+                           timeout=HUNG)
+    subprocess.run([str(QUARTERDECK), "status", "--roster", str(panes.roster)], env=panes.env, cwd=ROOT,
+                   capture_output=True, timeout=HUNG)
+    conn = sqlite3.connect(Path(panes.env["QUARTERDECK_DATA_DIR"]) / "quarterdeck.sqlite3")
+    rows = conn.execute("SELECT m.content, d.agent_id, d.state FROM deliveries d JOIN messages m "
+                        "ON m.id = d.message_id WHERE m.content LIKE 'crash loop <crash %'").fetchall()
+    conn.close()
+    texts = {agent: f.read_text(encoding="utf-8", errors="replace") for agent, f in panes.files.items()}
+    recorded = {(content.split("crash loop ", 1)[1], agent): state for content, agent, state in rows}
+    accepted = {token for token, _ in recorded}
+    lost = sum((token, agent) not in recorded for token in accepted for agent in AGENTS)
+    duplicated = misreported = uncertain = uncertain_arrived = 0
+    for (token, agent), state in recorded.items():
+        arrived = texts[agent].count(token)
+        duplicated += arrived > 1
+        if state == "delivered":
+            misreported += arrived == 0
+        elif state == "uncertain":
+            uncertain += 1
+            uncertain_arrived += arrived > 0
+        else:
+            misreported += arrived > 0
+    states = collections.Counter(recorded.values())
+    print(f"crash loop: {kills} broadcasts, {killed} killed with SIGKILL mid-send, {len(accepted)} accepted, "
+          f"{len(recorded)} deliveries ({dict(states)}); drain send exit {drain.returncode}")
+    print(f"lost {lost}, duplicated {duplicated}, misreported {misreported}, uncertain {uncertain} "
+          f"({uncertain_arrived} of them had arrived)")
+    return bool(lost or duplicated or misreported or drain.returncode)
+
+
 def main(argv: list[str]) -> int:
     if shutil.which("tmux") is None:
         print("tmux is not installed")
         return 2
+    if argv[:1] == ["--crash"]:
+        folder = Path(tempfile.mkdtemp(prefix="qd-bench-crash-"))
+        panes = Panes(folder)
+        try:
+            return 1 if crash_loop(panes, int(argv[1]) if len(argv) > 1 else 20, random.Random(11)) else 0
+        finally:
+            panes.close()
+            shutil.rmtree(folder, ignore_errors=True)
     rounds = int(argv[0]) if argv else 3
     counts = [int(a) for a in argv[1:]] or [2, 6]
     folder = Path(tempfile.mkdtemp(prefix="qd-bench-concurrent-"))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from collections.abc import Callable
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from core.resilience.retry import Cancelled, DeliveryError, PermanentError, RetryableError
@@ -108,6 +109,9 @@ class DeliveryRequest:
     recipients: tuple[str, ...] = field(default_factory=tuple)
     created_at: datetime | None = None
     force: bool = False  # the captain chose to send over a draft found in the agent's input (it is cleared)
+    # called by a transport with ``marks_typing = True`` right before it types anything (once is
+    # enough); for other transports the dispatcher counts typing as begun when an attempt starts
+    typing: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

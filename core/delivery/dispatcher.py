@@ -216,17 +216,15 @@ class Dispatcher:
             agent_id=agent.id, text=self._final_text(task, content, agent.id), priority=task.priority,
             onboarding=task.type == "onboarding", message_id=task.message_id, sender=task.sender,
             recipients=tuple(task.recipients), created_at=task.message_created_at,
-            force=task.delivery_id in self._forced)
+            force=task.delivery_id in self._forced, typing=lambda: self._typing(task, typing))
         self._forced.discard(task.delivery_id)
         transport = self._transport(agent)
         attempts: list[datetime] = []
 
         def attempt() -> Any:
             attempts.append(datetime.now(UTC))
-            if not typing[0]:  # typing begins: from now on a crash leaves it 'uncertain'
-                self.store.mark_started(task.delivery_id)
-                typing[0] = True
-                self._last_start = time.monotonic()
+            if not getattr(transport, "marks_typing", False):
+                self._typing(task, typing)
             try:
                 return transport.deliver(request, self._stop)
             except HumanActivity as human:
@@ -249,12 +247,9 @@ class Dispatcher:
                                           stop_event=self._stop, on_attempt=on_attempt,
                                           sleep=self._backoff.waiter(agent.id))
         except Paused as paused:
-            return self._pause_gui(task, str(paused))
+            return outcomes.paused(self, task, str(paused))
         except Cancelled as stopped:
-            if self._interrupted and self.store.release_unstarted([task.delivery_id]):
-                return self._emit(task, "queued", detail="released: this process is ending; nothing was typed")
-            self.store.mark_cancelled(task.delivery_id, f"stopped: {stopped}")
-            return self._emit(task, "cancelled", attempt=len(attempts), detail=str(stopped))
+            return outcomes.stopped(self, task, stopped, len(attempts), interrupted=self._interrupted)
         return outcomes.record(self, task, outcome)
 
     def force(self, paused: DeliveryEvent) -> None:
@@ -268,15 +263,14 @@ class Dispatcher:
         self.resume()
         return self._emit(paused, "cancelled", detail=reason)
 
-    def _pause_gui(self, task: Any, reason: str) -> DeliveryEvent:
-        """Put the delivery back in the queue and hold every GUI delivery until ``resume``."""
-        self.store.release(task.delivery_id)
-        self.gui_paused = reason
-        self.set_roster(self.roster)
-        log.warning("GUI delivery paused: %s", reason)
-        return self._emit(task, "paused", detail=f"GUI delivery paused until you resume: {reason}")
-
     # -- helpers --------------------------------------------------------------------------------
+    def _typing(self, task: Any, typing: list[bool]) -> None:
+        """Typing begins: from now on a crash leaves the delivery 'uncertain', not queued."""
+        if not typing[0]:
+            self.store.mark_started(task.delivery_id)
+            typing[0] = True
+            self._last_start = time.monotonic()
+
     def _final_text(self, task: Any, content: str, agent_id: str) -> str:
         message = Message(id=task.message_id, sender=task.sender, sender_kind=task.sender_kind,
                           recipients=list(task.recipients), type=task.type, priority=task.priority,

@@ -1,4 +1,5 @@
-"""How a delivery's end is recorded: delivered (with its verdict), failed, or uncertain.
+"""How a delivery's end is recorded: delivered (with its verdict), failed, uncertain, cancelled by
+a stop, handed back (its process is ending, nothing was typed) or put back by a GUI pause.
 
 ``uncertain`` is for an error that says the text may have arrived (``MayHaveArrived``: a paste
 tmux took before its pane vanished), and for a crash of the code after typing began: such a
@@ -7,10 +8,13 @@ delivery is never recorded ``failed``, because "Retry failed" would then send it
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from core.delivery.base import UNVERIFIED, verdict_of
 from core.resilience import CallNotPermitted
+
+log = logging.getLogger(__name__)
 
 
 def record(dispatcher: Any, task: Any, result: Any) -> Any:
@@ -48,3 +52,21 @@ def uncertain(dispatcher: Any, task: Any, reason: str, attempts: int, *, evidenc
     """Neither a success nor a failure: the monitor counts nothing."""
     dispatcher.store.mark_uncertain(task.delivery_id, reason, evidence=evidence or None)
     return dispatcher._emit(task, "uncertain", attempt=attempts, detail=reason, evidence=evidence)
+
+
+def stopped(dispatcher: Any, task: Any, why: BaseException, attempts: int, *, interrupted: bool) -> Any:
+    """A stop ended the delivery: cancelled, unless this process is ending and nothing was typed,
+    which hands it back to the queue for the next process."""
+    if interrupted and dispatcher.store.release_unstarted([task.delivery_id]):
+        return dispatcher._emit(task, "queued", detail="released: this process is ending; nothing was typed")
+    dispatcher.store.mark_cancelled(task.delivery_id, f"stopped: {why}")
+    return dispatcher._emit(task, "cancelled", attempt=attempts, detail=str(why))
+
+
+def paused(dispatcher: Any, task: Any, reason: str) -> Any:
+    """Someone is at the mouse: put the delivery back and hold every GUI delivery until resume."""
+    dispatcher.store.release(task.delivery_id)
+    dispatcher.gui_paused = reason
+    dispatcher.set_roster(dispatcher.roster)
+    log.warning("GUI delivery paused: %s", reason)
+    return dispatcher._emit(task, "paused", detail=f"GUI delivery paused until you resume: {reason}")

@@ -74,6 +74,7 @@ class TmuxDelivery:
     """
 
     kind = "tmux"
+    marks_typing = True  # request.typing() right before the paste
 
     def __init__(
         self,
@@ -152,6 +153,8 @@ class TmuxDelivery:
                 "second time: submit or clear it by hand", evidence="same text already in the input")
         before = (haystack(history).count(needle), [len(p.findall(history)) for p in placeholders])
         keys = self.urgent_submit_keys if request.priority == "urgent" else self.submit_keys
+        if request.typing is not None:
+            request.typing()  # the delivery counts as started from here, not from the checks above
         started = time.monotonic()
         self.tmux.paste(pane.id, request.text)
         try:

@@ -23,6 +23,7 @@ from core.delivery.base import (
     UNVERIFIED,
     Cancelled,
     DeliveryRequest,
+    MayHaveArrived,
     NotTyped,
     PermanentError,
     TypedNotSubmitted,
@@ -444,3 +445,42 @@ def test_healthy_pane_checks_clean(server):
 def test_needle_is_the_last_lines_with_whitespace_collapsed():
     assert tail_needle("a\nb\n\n  c\td  \ne   \n\n") == "b c d e"
     assert tail_needle("x" * 500) == "x" * 300
+
+
+# -- when typing begins, and what a pane lost after the paste means -------------------------------
+
+
+def test_typing_is_marked_right_before_the_paste_and_never_when_nothing_is_typed(server):
+    pane, out = server.cat_pane("marked")
+    marks: list[bytes | None] = []
+
+    def typing() -> None:  # what the pane's program had received when typing was declared begun
+        marks.append(out.read_bytes() if out.exists() else None)
+
+    transport = TmuxDelivery(pane, socket=server.name)
+    assert transport.marks_typing
+    transport.deliver(request("first line\nsecond line", typing=typing), threading.Event())
+    assert marks == [b""] or marks == [None], marks
+    wait_until(file_holds(out, b"first line\nsecond line\n"))
+
+    scrolled, _ = server.chat_pane("scrolled-mark")
+    server.tmux("copy-mode", "-t", scrolled)
+    with pytest.raises(NotTyped):
+        TmuxDelivery(scrolled, socket=server.name).deliver(request("hello", typing=typing), threading.Event())
+    assert len(marks) == 1, "nothing was typed into a pane in copy mode: the delivery never began"
+
+
+def test_a_pane_killed_after_the_paste_may_have_received_it(server):
+    server.cat_pane("keeps-the-server")
+    out = server.tmp / "raw.out"
+    script = ("import sys, tty; tty.setraw(0); out = open(sys.argv[1], 'ab', buffering=0)\n"
+              "while True: out.write(sys.stdin.buffer.read1(4096))")
+    pane = server.pane(" ".join(shlex.quote(a) for a in (sys.executable, "-c", script, str(out))))
+    wait_until(out.exists)
+    killer = threading.Thread(target=lambda: (wait_until(lambda: b"arrived" in out.read_bytes()),
+                                              server.tmux("kill-pane", "-t", pane)))
+    killer.start()
+    with pytest.raises(MayHaveArrived, match="may have arrived|may have happened") as caught:
+        TmuxDelivery(pane, socket=server.name).deliver(request("arrived, then the pane died"), threading.Event())
+    killer.join(10)
+    assert caught.value.uncertain and b"arrived, then the pane died" in out.read_bytes()
