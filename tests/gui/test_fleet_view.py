@@ -230,3 +230,21 @@ def test_the_facts_are_polled_only_while_the_tiles_are_on_screen(make_ctx, qtbot
     assert not panel.facts._timer.isActive()
     panel.actions_by_name["table"].trigger()
     assert panel.facts._timer.isActive()
+
+
+def test_a_disabled_agents_tile_is_selectable_but_never_a_recipient(make_ctx, qtbot):
+    agents = [Agent(id=f"Agent-{n}", transport=DryRunTransport(), enabled=n != 2) for n in range(1, 4)]
+    ctx = make_ctx(roster=Roster(tuple(agents)))
+    window = MainWindow(ctx, [RosterPanel, ComposerPanel])
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    roster, composer = window.panels["roster"], window.panels["composer"]
+    qtbot.waitUntil(lambda: roster.link.recipients is composer.recipients)
+    assert roster.model.index(1, STATUS).data() == "disabled"
+    click_tile(roster, "Agent-1")
+    with qtbot.waitSignal(ctx.sig_status) as said:
+        click_tile(roster, "Agent-2", CTRL)
+    assert said.args == ["Agent-2: disabled, so not a recipient"]
+    assert composer.recipients.selected() == ["Agent-1"] and roster.fleet.selected_ids() == ["Agent-1", "Agent-2"]
+    window.close()
