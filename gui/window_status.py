@@ -78,6 +78,7 @@ class WindowStatus(QObject):
         bar = self.window.statusBar()
         self.health_label = QLabel("Health: …")
         self.health_label.setObjectName("status-health")
+        self.health_label.setMinimumWidth(200)  # clipped on a narrow window rather than widening it
         self.queue_label = QLabel("Queue: …")
         self.queue_label.setObjectName("status-queue")
         self.stop_label = QLabel("")
