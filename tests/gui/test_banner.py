@@ -103,3 +103,17 @@ def test_a_gui_pause_shows_who_why_and_how_many_wait_with_skip_and_send_anyway(m
     ctx.delivery.sig_resumed.emit()
     assert not banner.isVisible()
     window.close()
+
+
+def test_the_status_bar_headline_names_who_cannot_be_reached_and_why(make_ctx, qtbot):
+    ctx = make_ctx()
+    window = MainWindow(ctx, [])
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: "UP" in window.health_label.text(), timeout=WAIT_MS)
+    assert "2/2 reachable" in window.health_label.text()
+    ctx.delivery.dispatcher.breakers.get("Agent-2").force_open()
+    qtbot.waitUntil(lambda: "DEGRADED" in window.health_label.text(), timeout=WAIT_MS)  # the 1 s tick
+    assert "1/2 reachable · Agent-2 forced open by you" in window.health_label.text()
+    assert "score 50/100" in window.health_label.toolTip() and "last 15 min" in window.health_label.toolTip()
+    assert not window.status.banner.isVisibleTo(window)  # a forced breaker is no stop
+    window.close()
