@@ -47,6 +47,10 @@ class WindowLayout(QObject):
         self._fit_timer.setSingleShot(True)
         self._fit_timer.setInterval(0)
         self._fit_timer.timeout.connect(self.fit)
+        self._framed_timer = QTimer(self)  # the window manager has framed a new window by then
+        self._framed_timer.setSingleShot(True)
+        self._framed_timer.setInterval(300)
+        self._framed_timer.timeout.connect(self._place_default_frame)
         for dock in docks.values():
             dock.visibilityChanged.connect(self._on_dock_changed)
             dock.topLevelChanged.connect(self._on_dock_changed)
@@ -88,8 +92,13 @@ class WindowLayout(QObject):
         """Make ``frame`` the default place of the window's frame and put it there, now and once
         the window manager has framed it (the frame's size is known only then)."""
         self.default_frame = QRect(frame)
-        self.place(fit_rect(frame, self.margins(), available_area(self.window)))
-        QTimer.singleShot(300, lambda: self.place(fit_rect(frame, self.margins(), available_area(self.window))))
+        self._place_default_frame()
+        self._framed_timer.start()
+
+    @Slot()
+    def _place_default_frame(self) -> None:
+        if self.default_frame is not None:
+            self.place(fit_rect(self.default_frame, self.margins(), available_area(self.window)))
 
     # -- fitting ---------------------------------------------------------------------------------
     def margins(self) -> tuple[int, int, int, int]:

@@ -26,6 +26,7 @@ from gui.window_status import WindowStatus
 log = logging.getLogger(__name__)
 
 SHORT_SCREEN_PX = 900  # below this available height, fewer panels share the left column by default
+ROSTER_SETTLE_MS = 250
 
 
 class MainWindow(QMainWindow):
@@ -63,7 +64,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_ctx_roster_changed(self, _roster: object) -> None:
         if self.ctx.settings.get_bytes("window/state") is None:
-            QTimer.singleShot(0, self._size_left_column)
+            # once the roster has laid out its tiles at its width (its wish depends on it)
+            QTimer.singleShot(ROSTER_SETTLE_MS, self._size_left_column)
 
     # -- building ----------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -111,7 +113,7 @@ class MainWindow(QMainWindow):
     def _tabify_defaults(self) -> None:
         self._front_docks: list[QDockWidget] = []
         screen = self.screen()
-        short = screen is not None and screen.availableGeometry().height() < SHORT_SCREEN_PX
+        short = self._short_screen = screen is not None and screen.availableGeometry().height() < SHORT_SCREEN_PX
         for name, panel in self.panels.items():
             # on a short screen the health tree joins the history's tabs, leaving the roster room
             tab_with = "history" if short and name == "health" else type(panel).TAB_WITH
@@ -185,8 +187,9 @@ class MainWindow(QMainWindow):
     def compact(self, keep: tuple[str, ...] = ("roster", "composer", "history"),
                 frame: QRect | None = None) -> None:
         """Part of a screen (the demo swarm takes the rest): roster above the composer, history
-        below, the other panels hidden (View brings them back). Not remembered; it is the layout
-        View → Reset layout goes back to, with the window's frame at ``frame``."""
+        below (on a short screen a tab beside the composer), the other panels hidden (View brings
+        them back). Not remembered; it is the layout View → Reset layout goes back to, with the
+        window's frame at ``frame``."""
         self._remember_layout = False
         for name, dock in self.docks.items():
             dock.setVisible(name in keep)
@@ -194,6 +197,13 @@ class MainWindow(QMainWindow):
             self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.docks["composer"])
         if "roster" in self.docks and "composer" in self.docks:
             self.splitDockWidget(self.docks["roster"], self.docks["composer"], Qt.Orientation.Vertical)
+        if self._short_screen and "composer" in self.docks and "history" in self.docks:
+            # a short screen has no height for a third panel: the history is a tab beside the composer
+            self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.docks["history"])  # (tabify needs it)
+            self.tabifyDockWidget(self.docks["composer"], self.docks["history"])
+            self._front_docks = [d for d in self._front_docks if d is not self.docks["composer"]]
+            self._front_docks.append(self.docks["composer"])
+            self.docks["composer"].raise_()
         self.layout_guard.capture_default(frame)
         for name, action in self.navigator.show_actions.items():
             action.setChecked(name in keep)

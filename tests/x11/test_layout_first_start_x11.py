@@ -285,7 +285,8 @@ def test_keyboard_moves_between_panels_and_the_palette_stops_nothing_by_accident
     app = app_factory()
     focus_panel_window(app)
     shown = app.state()["on_screen"]
-    assert shown == ["roster", "composer", "history"]  # the demo's layout
+    # the demo's layout: on a short screen the history is a tab behind the composer
+    assert shown == (["roster", "composer"] if size == "1366x768" else ["roster", "composer", "history"])
     seen = []
     for _ in shown:
         before = app.state()["current"]
