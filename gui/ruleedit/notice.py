@@ -2,6 +2,8 @@
 saved instead of the rules, a file changed on disk, drafts left from an earlier session.
 
 One notice at a time, each with at most one action button; a newer notice replaces the older.
+A "draft saved (N errors)" warning does not outlive its errors: once the text checks clean it
+becomes "errors fixed, save to activate" (or goes, when nothing is left to save).
 """
 from __future__ import annotations
 
@@ -48,6 +50,17 @@ class NoticeBar(QFrame):
         if action is not None:
             self.action_button.setText(action[0])
         self.show()
+
+    def follow_draft(self, errors: int, modified: bool, save: Callable[[], None]) -> None:
+        """After a check: retire the draft warning once ``errors`` is 0, bring it back as fixed-then-broken."""
+        if self.kind == "draft" and not errors:
+            if modified:
+                self.show_notice("The errors are fixed: save (Ctrl+S) to make these rules active.", "info",
+                                 kind="draft-fixed", action=("Save rules", save))
+            else:
+                self.clear()
+        elif self.kind == "draft-fixed" and (errors or not modified):
+            self.clear()  # broken again, or reverted: the problems list says what is wrong
 
     def text(self) -> str:
         return "" if self.isHidden() else self.label.text()

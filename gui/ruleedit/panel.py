@@ -22,6 +22,7 @@ from gui.ruleedit.bench import BenchWidget
 from gui.ruleedit.files import DiskState, RuleFiles, SavedRules
 from gui.ruleedit.notice import NoticeBar
 from gui.ruleedit.problems import ProblemsPane
+from gui.ruleedit.split import EditorBenchSplitter
 from gui.ruleedit.tabs import RuleTabs
 
 CHECK_DELAY_MS = 250
@@ -68,10 +69,7 @@ class RulesPanel(Panel):
         editing.addWidget(self.problems)
         editing.setSizes([300, 100])
         self.bench = BenchWidget(self.ctx, default_bench_path(), self)
-        main = QSplitter(Qt.Orientation.Horizontal)
-        main.addWidget(editing)
-        main.addWidget(self.bench)
-        main.setSizes([560, 440])
+        self.splitter = EditorBenchSplitter(editing, self.bench)
         self.where_label = QLabel("Reading the rule files…")
         self.where_label.setObjectName("rule-where")
         self.where_label.setWordWrap(True)
@@ -92,7 +90,7 @@ class RulesPanel(Panel):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.notice)
-        layout.addWidget(main, 1)
+        layout.addWidget(self.splitter, 1)
         layout.addLayout(footer)
 
     def _build_actions(self) -> None:
@@ -169,6 +167,7 @@ class RulesPanel(Panel):
             sorted(check.diagnostics, key=lambda d: (order.get(d.file, len(order)), d.line, d.col)), len(names))
         self.tabs.refresh_titles(check)
         modified = bool(self.tabs.modified_texts())
+        self.notice.follow_draft(check.errors, modified, self.save)
         if check.ruleset is not None:
             source = "your unsaved edits" if modified else "the saved rules"
             self.bench.set_validator(Validator(check.ruleset), source)
