@@ -190,7 +190,8 @@ class Monitor:
 
         Series: every counter and gauge child (its value), every histogram or timer child
         (``<name>_count``), and per agent plus overall (no labels): ``delivery_throughput``
-        (per second), ``delivery_failure_rate`` (0-1) and ``delivery_p50/p95/p99_seconds``.
+        (per second), ``delivery_failed_throughput`` (failed per second), ``delivery_failure_rate``
+        (0-1, unverified deliveries counted apart) and ``delivery_p50/p95/p99_seconds``.
         Undefined values (no deliveries yet) are stored as NaN.
         """
         now = self._clock() if now is None else now
@@ -206,7 +207,7 @@ class Monitor:
             windows.append(({}, self._all.copy()))
         for labels, window in windows:
             stats = window.stats(now, self.rate_window)
-            for name, field in (("delivery_throughput", "throughput"),
+            for name, field in (("delivery_throughput", "throughput"), ("delivery_failed_throughput", "failed_throughput"),
                                 ("delivery_failure_rate", "failure_rate"),
                                 ("delivery_p50_seconds", "p50"), ("delivery_p95_seconds", "p95"),
                                 ("delivery_p99_seconds", "p99")):

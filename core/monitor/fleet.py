@@ -34,7 +34,7 @@ import numpy as np
 from core.resilience.breaker_types import BreakerEvent, State
 
 __all__ = ["BREAKER_GAUGE", "QUEUE_GAUGES", "Band", "FleetFeed", "HealthRow", "axis_ceiling",
-           "failed_per_second", "health_rows"]
+           "health_rows"]
 
 BREAKER_GAUGE = "agent_breaker_state"
 QUEUE_GAUGES = {"queued": "outbox_queued", "sending": "outbox_sending"}
@@ -122,12 +122,6 @@ class FleetFeed:
         """Set the queue gauges from ``Store.counts_by_state()`` (missing states count 0)."""
         for state, gauge in self._queue_gauges.items():
             gauge.set(counts.get(state, 0))
-
-
-def failed_per_second(throughput: np.ndarray, failure_rate: np.ndarray) -> np.ndarray:
-    """Failed deliveries per second from the sampled rate of all deliveries and the failed
-    share (both NaN where undefined, which stays NaN)."""
-    return np.asarray(throughput, dtype=float) * np.asarray(failure_rate, dtype=float)
 
 
 def axis_ceiling(values: np.ndarray, minimum: float) -> float:

@@ -144,20 +144,25 @@ class RollingWindow:
 
         Throughput is events per second over ``horizon``, or over the span the window covers
         when it is full and that span is shorter (older events have been dropped). The failure
-        rate is failures / events in that same span, 0-1, None without events.
+        rate is failures / (successes + failures) in that same span, 0-1, None without either:
+        a delivery without evidence (``UNVERIFIED``) is counted apart, as in ``figures``.
         """
-        t, v, ok = self.arrays()
+        t, v = self._ordered(self._t, np.float64), self._ordered(self._v, np.float64)
+        codes = self._ordered(self._ok, np.int8)
         p50, p95, p99 = percentiles(np.sort(v), (50, 95, 99))
         recent = t > now - horizon
         count = int(recent.sum())
         span = horizon
         if self._full and count == len(t) and count:
             span = min(horizon, max(now - float(t[0]), 1e-9))
+        failed = int((codes[recent] == 0).sum())
+        decided = failed + int((codes[recent] == 1).sum())
         return {
             "samples": len(v),
             "recent": count,
             "throughput": count / span if span > 0 else None,
-            "failure_rate": float((~ok[recent]).sum()) / count if count else None,
+            "failed_throughput": failed / span if span > 0 else None,
+            "failure_rate": failed / decided if decided else None,
             "mean": float(v.mean()) if len(v) else None,
             "p50": p50,
             "p95": p95,

@@ -134,10 +134,13 @@ class HealthPanel(Panel):
 
     def _show_header(self, tree: dict[str, Any]) -> None:
         status = str(tree["status"])
-        self.status_label.setText(status.replace("_", " "))
-        self.status_label.setStyleSheet(
-            f"QLabel {{ background: {STATUS_COLOURS.get(status, '#757575')}; color: white; "
-            "font-weight: bold; font-size: 13pt; padding: 3px 10px; border-radius: 4px; }")
+        style = (f"QLabel {{ background: {STATUS_COLOURS.get(status, '#757575')}; color: white; "
+                 "font-weight: bold; font-size: 13pt; padding: 3px 10px; border-radius: 4px; }")
+        if self.status_label.styleSheet() != style:
+            self.status_label.setStyleSheet(style)  # before the text: its size follows the styled font
+        if self.status_label.text() != status.replace("_", " "):
+            self.status_label.setText(status.replace("_", " "))
+            self.status_label.updateGeometry()
         score = tree.get("score")
         self.score_label.setText("score <b>–</b>" if score is None else f"score <b>{score}</b>/100")
         agents = tree.get("components", {}).get("agents", {}).get("components", {})

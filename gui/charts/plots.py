@@ -20,7 +20,7 @@ import PySide6  # noqa: F401  (pyqtgraph picks the binding already imported)
 import pyqtgraph as pg
 from PySide6.QtCore import Slot
 
-from core.monitor.fleet import QUEUE_GAUGES, axis_ceiling, failed_per_second
+from core.monitor.fleet import QUEUE_GAUGES, axis_ceiling
 from gui.charts.axis import ClockAxis, quiet_axes
 from gui.charts.style import Theme
 from gui.charts.timeline import BreakerTimeline
@@ -32,7 +32,6 @@ class CurveSpec:
     label: str  # in the legend
     series: str  # the monitor series
     per_agent: bool = True  # False: always the whole-outbox series (the queue gauges)
-    times: str = ""  # another series of the same samples this one is multiplied by
     scale: float = 1.0
 
 
@@ -50,7 +49,7 @@ CHARTS = (
     ChartSpec("rate", "Deliveries per second", "Finished deliveries per second over the last "
               "minute, and how many of them failed.",
               (CurveSpec("finished", "finished", "delivery_throughput"),
-               CurveSpec("failed", "failed", "delivery_throughput", times="delivery_failure_rate")),
+               CurveSpec("failed", "failed", "delivery_failed_throughput")),
               0.1),
     ChartSpec("latency", "Latency (seconds)", "Time per delivery, retries included: the median, "
               "95th and 99th percentile of the most recent deliveries (up to 1,000).",
@@ -190,10 +189,6 @@ class ChartGrid(pg.GraphicsLayoutWidget):
             if self._stamps.get(key) == stamp:
                 continue
             self._stamps[key] = stamp
-            if spec.times:
-                _tf, f = monitor.series(spec.times, labels)
-                n = min(len(v), len(f))
-                t, v = t[len(t) - n:], failed_per_second(v[len(v) - n:], f[len(f) - n:])
             if spec.scale != 1.0:
                 v = v * spec.scale
             x = t + self.offset

@@ -14,7 +14,6 @@ from core.monitor.fleet import (
     FleetFeed,
     HealthRow,
     axis_ceiling,
-    failed_per_second,
     health_rows,
 )
 from core.monitor.prometheus import export_text
@@ -105,11 +104,6 @@ def test_outbox_counts_become_gauges_and_export_without_clashing_with_breakers()
     text = export_text(monitor, registry).decode()  # a duplicate family name would raise
     assert "quarterdeck_outbox_queued 0.0" in text
     assert 'quarterdeck_agent_breaker_state{agent="A"} 0.0' in text
-
-
-def test_failed_per_second_keeps_nan_where_undefined():
-    out = failed_per_second(np.array([2.0, 1.0, np.nan]), np.array([0.5, np.nan, 0.1]))
-    assert out[0] == 1.0 and np.isnan(out[1]) and np.isnan(out[2])
 
 
 @pytest.mark.parametrize(("values", "minimum", "expected"), [

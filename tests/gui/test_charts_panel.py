@@ -100,7 +100,8 @@ def test_curves_persist_and_show_the_monitor_series_after_real_deliveries(make_c
     t, thr = ctx.monitor.series("delivery_throughput")
     assert np.nanmax(thr) > 0
     assert np.array_equal(original(panel.grid.curves["failed"])[1],
-                          thr * ctx.monitor.series("delivery_failure_rate")[1], equal_nan=True)
+                          ctx.monitor.series("delivery_failed_throughput")[1], equal_nan=True)
+    assert np.nanmax(ctx.monitor.series("delivery_failed_throughput")[1]) < np.nanmax(thr)  # not all failed
     panel.set_agent("Agent-2")
     qtbot.waitUntil(lambda: shows_series(panel, "p50", "delivery_p50_seconds", {"agent": "Agent-2"}), timeout=2000)
     assert shows_series(panel, "queued", QUEUE_GAUGES["queued"])  # the queue is always the whole outbox

@@ -212,7 +212,7 @@ def test_a_person_at_the_mouse_raises_the_paused_banner_and_its_resume_delivers_
     panel = Panel(home, roster, dict(os.environ), agents=3)
     try:
         found = subprocess.run(["xdotool", "search", "--pid", str(panel.proc.pid), "--name", "Quarterdeck"],
-                               capture_output=True, text=True, timeout=10).stdout.split()
+                               capture_output=True, text=True, check=True, timeout=10).stdout.split()
         xdotool("windowsize", found[-1], "1200", "700")  # below the agents' xterms, never over them
         xdotool("windowmove", found[-1], "60", "340")
         state = panel.wait(lambda s: s["window"][1] >= 300 and s["window"][3] <= 720, "the panel below the xterms")
