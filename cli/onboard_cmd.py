@@ -89,6 +89,7 @@ def _print_plan(plan, as_json: bool) -> int:
 
 
 def _run(session, plan, as_json: bool) -> int:
+    from core.delivery.signals import Interrupted, Interruptible
     from core.onboarding import OnboardingProgress, gate_for, queue_plan
 
     progress = OnboardingProgress()
@@ -115,7 +116,13 @@ def _run(session, plan, as_json: bool) -> int:
     if not as_json:
         for (agent_id, step), why in queued.not_queued.items():
             print(f"{agent_id:<16} {step:<10} {why}")
-    session.dispatcher.run(until=lambda: progress.finished or progress.paused, idle_wait=0.05)
+    with Interruptible(session.dispatcher) as interrupted:
+        session.dispatcher.run(until=lambda: progress.finished or progress.paused, idle_wait=0.05)
+    if interrupted.signal:  # what was not typed is queued again; the gate queues no further step
+        left = [row for row in (session.store.delivery(i) for i in queued.delivery_ids) if str(row.state) == "queued"]
+        print(f"quarterdeck: {interrupted.signal}: stopped onboarding; {len(left)} left queued"
+              + (f" ({', '.join(row.agent_id for row in left)})" if left else ""), file=sys.stderr)
+        raise Interrupted(interrupted.signal, left)
     if session.dispatcher.stopped:
         progress.stopped()  # a stop-all (here or in another process) cancelled what was still queued
     if progress.paused and not as_json:

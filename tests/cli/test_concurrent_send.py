@@ -254,3 +254,21 @@ def test_stop_all_ends_every_parallel_send_each_reporting_its_own_recipients(fle
         assert states.count("delivered") >= 1 and set(states) <= {"delivered", "cancelled"}, states
         arrived = fleet.arrivals(token)
         assert arrived == {r["agent"]: int(r["state"] == "delivered") for r in results}, (arrived, results)
+
+
+def test_sigint_to_an_onboarding_run_mid_way_leaves_the_rest_queued_and_exits_promptly(fleet):
+    proc = subprocess.Popen([str(QUARTERDECK), "onboard", *AGENTS, "--roster", str(fleet.roster), "--stagger", "30"],
+                            env=fleet.env, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_until(lambda: default_db_path(fleet.data).exists() and "delivered" in rows(fleet.data).values(),
+               "the first delivery recorded")
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    code, out, err = finish(proc, timeout=10)
+    assert time.monotonic() - started < 5
+    assert code == 130 and "Traceback" not in err, out + err
+    assert "SIGINT: stopped onboarding" in err and "left queued" in err, err
+    with Store(default_db_path(fleet.data)) as store:
+        counts = store.counts_by_state()
+    assert counts["sending"] == 0 and counts["uncertain"] == 0 and counts["cancelled"] == 0, counts
+    assert counts["queued"] >= 1, counts
+    assert fleet.files["Agent-1"].stat().st_size > 0 and fleet.files["Agent-3"].stat().st_size == 0
