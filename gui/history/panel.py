@@ -31,11 +31,13 @@ from core.store.resend import ResendOutcome, resend_failed
 from gui.history.columns import COLUMNS, MESSAGE_COLUMN
 from gui.history.detail import DetailPane
 from gui.history.filters import FilterBar
+from gui.history.frozen import FrozenColumns
 from gui.history.model import HistoryModel
 from gui.panel import Panel
 from gui.tablemodel import table_view
 
 REFRESH_MS = 500
+FROZEN_COLUMNS = 2  # Time and Agent: they stay in view when the table scrolls sideways
 COUNT_TIP = "Deliveries matching the filters, and how many are loaded so far"
 
 
@@ -99,12 +101,13 @@ class HistoryPanel(Panel):
             "Ctrl+R resends the failed deliveries of the selected messages. The message column "
             "takes the width left; select a row to read all of it.")
         self._fit_columns(view.horizontalHeader())
+        self.frozen = FrozenColumns(view, FROZEN_COLUMNS)
         return view
 
     @staticmethod
     def _fit_columns(header: QHeaderView) -> None:
-        """The Message column takes what the others leave and elides, so the table needs no sideways
-        scroll (which would hide Time and Agent); the other columns stay resizable."""
+        """The Message column takes what the others leave and elides, so a wide table needs no
+        sideways scroll; the other columns stay resizable."""
         header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(MESSAGE_COLUMN, QHeaderView.ResizeMode.Stretch)
@@ -262,6 +265,7 @@ class HistoryPanel(Panel):
         if header is not None:
             self.view.horizontalHeader().restoreState(header)
             self._fit_columns(self.view.horizontalHeader())  # a layout saved before keeps its widths only
+            self.frozen.sync()
 
     def shutdown(self) -> None:
         self._refresh_timer.stop()

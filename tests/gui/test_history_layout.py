@@ -1,10 +1,11 @@
-"""History at a captain's default width: Time and Agent always in view (the Message column takes
-what is left and elides, so the table never scrolls sideways), and a resend to one agent is
-delivered labelled RESENT, not BROADCAST."""
+"""History at any width: Time and Agent always in view (a wide table needs no sideways scroll, the
+Message column taking what is left; a narrow one scrolls under Time and Agent, which stay put), and
+a resend to one agent is delivered labelled RESENT, not BROADCAST."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QHeaderView
 
 from core.models import Message
@@ -44,6 +45,29 @@ def test_no_sideways_scroll_and_time_and_agent_stay_in_view(make_ctx, qtbot, wid
     assert others + view.columnWidth(MESSAGE_COLUMN) == view.viewport().width()
     view.horizontalScrollBar().setValue(view.horizontalScrollBar().maximum())  # even pushed sideways
     assert _time_and_agent_in_view(panel)
+
+
+@pytest.mark.parametrize("width", [1000, 680])
+def test_a_narrow_table_scrolls_under_time_and_agent_which_stay_put(make_ctx, qtbot, width):
+    ctx = make_ctx(start=False)
+    fill_history(ctx.store, 60)
+    panel = _panel(ctx, qtbot, width)
+    view, frozen = panel.view, panel.frozen
+    qtbot.waitUntil(lambda: view.horizontalScrollBar().maximum() > 0)  # too narrow for every column
+    view.horizontalScrollBar().setValue(view.horizontalScrollBar().maximum())
+    assert view.columnViewportPosition(0) < 0  # the table's own Time column went left...
+    assert frozen.isVisible() and frozen.x() == view.frameWidth()  # ...the frozen one did not
+    assert frozen.width() == view.columnWidth(0) + view.columnWidth(1)
+    assert [frozen.isColumnHidden(c) for c in range(len(COLUMNS))] == [False, False] + [True] * (len(COLUMNS) - 2)
+    assert frozen.model() is view.model() and frozen.selectionModel() is view.selectionModel()
+    view.verticalScrollBar().setValue(view.verticalScrollBar().maximum() // 2)  # rows stay in line
+    assert frozen.verticalScrollBar().value() == view.verticalScrollBar().value()
+    row = frozen.rowAt(frozen.viewport().height() // 2)
+    assert frozen.indexAt(QPoint(5, frozen.rowViewportPosition(row) + 3)).row() == row
+    QTest.mouseClick(frozen.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(20, frozen.rowViewportPosition(row) + 3))
+    assert [i.row() for i in view.selectionModel().selectedRows()] == [row]  # a click selects the table's row
+    frozen.horizontalHeader().resizeSection(AGENT_COLUMN, 140)  # resizing the frozen Agent resizes the table's
+    assert view.columnWidth(AGENT_COLUMN) == 140 and frozen.width() == view.columnWidth(0) + 140
 
 
 def test_a_layout_saved_with_a_wide_message_column_does_not_bring_the_scroll_back(make_ctx, qtbot):
