@@ -1,0 +1,133 @@
+"""Onboarding and History on a real display, driven the way a person does: the panel runs in its own
+process (tests/x11/panel_harness.py) and xdotool moves the pointer, clicks and drags.
+
+- Onboarding starts with nobody ticked: Start does nothing until the captain ticks an agent, and
+  then only that agent is wrapped up and onboarded.
+- History dragged sideways keeps Time and Agent in view, and a click on a frozen Time cell selects
+  that delivery."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from core.models import Message
+from core.store import Store, default_db_path
+from xterm_desk import wait_until
+
+pytestmark = pytest.mark.x11
+HARNESS = Path(__file__).with_name("panel_harness.py")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def xdotool(*args: object) -> None:
+    subprocess.run(["xdotool", *map(str, args)], check=True, timeout=10)
+
+
+def click(point) -> None:
+    xdotool("mousemove", point[0], point[1])
+    time.sleep(0.15)
+    xdotool("click", 1)
+    time.sleep(0.3)
+
+
+class Harness:
+    def __init__(self, kind: str, tmp_path: Path, roster: Path, size=(620, 420)) -> None:
+        if shutil.which("xdotool") is None:
+            pytest.skip("missing tools: xdotool")
+        env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+        env["PYTHONPATH"] = str(ROOT)
+        self.proc = subprocess.Popen([sys.executable, str(HARNESS), kind, str(tmp_path / "data"), str(roster),
+                                      str(size[0]), str(size[1])], cwd=ROOT, env=env, text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        line = self.proc.stdout.readline()
+        assert line, self.proc.stderr.read()
+        self.where = json.loads(line)
+
+    def state(self) -> dict:
+        self.proc.stdin.write("state\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.write("quit\n")
+            self.proc.stdin.flush()
+            self.proc.communicate(timeout=20)
+        except (subprocess.TimeoutExpired, BrokenPipeError):
+            self.proc.kill()
+            self.proc.communicate()
+
+
+def inbox_roster(tmp_path: Path, count: int) -> Path:
+    path = tmp_path / "agents.yaml"
+    path.write_text("agents:\n" + "".join(
+        f"  - {{id: Agent-{n}, role: dev, transport: inbox, path: {tmp_path / f'in{n}'}}}\n"
+        for n in range(1, count + 1)), encoding="utf-8")
+    return path
+
+
+def files(folder: Path) -> list[str]:
+    return sorted(p.read_text(encoding="utf-8") for p in folder.glob("*.md")) if folder.is_dir() else []
+
+
+def test_onboarding_starts_with_nobody_ticked_and_onboards_only_whom_the_captain_ticks(tmp_path):
+    harness = Harness("onboarding", tmp_path, inbox_roster(tmp_path, 3))
+    try:
+        state = harness.state()
+        assert state["checked"] == [] and not state["start_enabled"]
+        click(harness.where["start"])  # a disabled Start: nothing happens
+        time.sleep(0.5)
+        assert all(files(tmp_path / f"in{n}") == [] for n in (1, 2, 3))
+        click(harness.where["boxes"]["Agent-2"])
+        state = harness.state()
+        assert state["checked"] == ["Agent-2"] and state["start_enabled"]
+        click(harness.where["start"])
+        time.sleep(0.8)  # the confirmation ("Onboard 1 agent?") opens; the captain answers Yes
+        xdotool("key", "alt+y")
+        wait_until(lambda: len(files(tmp_path / "in2")) == 2, timeout=20, what="Agent-2's wrap-up and onboarding")
+        wrapup, onboarding = sorted(files(tmp_path / "in2"), key=lambda text: "ONBOARDING" in text)
+        assert "Time to wrap up, Agent-2." in wrapup and "| ONBOARDING\n" in onboarding
+        assert files(tmp_path / "in1") == [] and files(tmp_path / "in3") == []
+    finally:
+        harness.close()
+
+
+def test_history_dragged_sideways_keeps_time_and_agent_and_a_click_on_them_selects(tmp_path):
+    roster = inbox_roster(tmp_path, 3)
+    with Store(default_db_path(tmp_path / "data")) as store:
+        for n in range(12):
+            agent = f"Agent-{n % 3 + 1}"
+            store.enqueue(Message(sender="Captain", recipients=[agent], content=f"task {n}: " + "long text " * 20),
+                          [(agent, "inbox")])
+    harness = Harness("history", tmp_path, roster, size=(640, 420))
+    try:
+        wait_until(lambda: harness.state()["max"] > 0, timeout=20, what="a table wider than its dock")
+        before = harness.state()
+        assert before["scroll"] == 0 and before["table_time_x"] == 0
+        xdotool("mousemove", *harness.where["hbar_left"])
+        xdotool("mousedown", 1)
+        for step in range(1, 11):  # a person drags the scroll bar to the right, in steps
+            left, right = harness.where["hbar_left"][0], harness.where["hbar_right"][0]
+            xdotool("mousemove", left + (right - left) * step // 10, harness.where["hbar_left"][1])
+            time.sleep(0.03)
+        xdotool("mouseup", 1)
+        time.sleep(0.3)
+        after = harness.state()
+        assert after["scroll"] == after["max"] > 0
+        assert after["table_time_x"] < 0  # the table's own Time column scrolled away...
+        assert after["frozen_visible"] and after["frozen_x"] <= 2  # ...the frozen Time and Agent did not
+        assert after["frozen_width"] == after["time_and_agent_width"]
+        click(after["rows"]["2"]["time_cell"])  # the captain clicks a Time cell on the frozen part
+        wait_until(lambda: harness.state()["selected"] == [2], timeout=5, what="row 2 selected")
+        wait_until(lambda: harness.state()["detail_to"].startswith("Agent-"), timeout=5, what="its detail")
+        if shutil.which("import"):
+            subprocess.run(["import", "-window", "root", str(tmp_path / "history.png")], check=False, timeout=20)
+    finally:
+        harness.close()
