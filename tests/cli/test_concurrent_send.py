@@ -272,3 +272,44 @@ def test_sigint_to_an_onboarding_run_mid_way_leaves_the_rest_queued_and_exits_pr
     assert counts["sending"] == 0 and counts["uncertain"] == 0 and counts["cancelled"] == 0, counts
     assert counts["queued"] >= 1, counts
     assert fleet.files["Agent-1"].stat().st_size > 0 and fleet.files["Agent-3"].stat().st_size == 0
+
+
+def test_sends_beside_a_panel_s_dispatcher_return_whoever_typed_their_messages(tmp_path, capsys):
+    """The panel's dispatcher (a claim-all worker on its own Store, as in the GUI) takes whatever
+    it finds queued, a command's deliveries included; each send still returns with its outcomes."""
+    import threading
+
+    from cli.main import main
+    from core.delivery.dispatcher import Dispatcher
+    from core.roster import load_roster
+
+    roster_path = tmp_path / "agents.yaml"
+    roster_path.write_text(yaml.safe_dump({"agents": [{"id": a, "transport": "inbox", "path": str(tmp_path / a)}
+                                                      for a in AGENTS]}), encoding="utf-8")
+    data = tmp_path / "data"
+    panel_store = Store(default_db_path(data))
+    panel = Dispatcher(panel_store, load_roster(roster_path), stagger=0)
+    typed_by_panel = []
+    panel.add_listener(lambda e: typed_by_panel.append(e.delivery_id) if e.state == "delivered" else None)
+    worker = threading.Thread(target=panel.run, kwargs={"idle_wait": 0.01}, daemon=True)
+    worker.start()
+    try:
+        for n in range(5):
+            argv = ["send", "--roster", str(roster_path), "--data-dir", str(data), "--json", "--stagger", "0",
+                    *[part for a in AGENTS for part in ("-a", a)], "-m", f"Beside the panel, note {n}."]
+            ended: list[int] = []
+            sender = threading.Thread(target=lambda: ended.append(main(argv)), daemon=True)
+            sender.start()
+            sender.join(BOUND)
+            assert ended, f"send {n} never returned beside the panel's dispatcher"
+            code = ended[0]
+            results = json.loads(capsys.readouterr().out)["results"]
+            assert code == 0 and [r["state"] for r in results] == ["delivered"] * 3, results
+    finally:
+        panel.halt()
+        worker.join(10)
+        panel_store.close()
+    for agent in AGENTS:
+        texts = [p.read_text(encoding="utf-8") for p in (tmp_path / agent).glob("*.md")]
+        assert sorted(n for n in range(5) for t in texts if f"note {n}." in t) == list(range(5)), agent
+    assert typed_by_panel, "the panel's dispatcher took none: the test did not put the two side by side"
