@@ -103,3 +103,19 @@ def test_the_palette_offers_view_commands_and_lists_recent_ones_first(window, qt
     assert palette.list.currentItem() is None  # recent first, still nothing chosen
     palette.reject()
     assert window.ctx.settings.get("palette/recent", [], list)[:2] == ["View: Health", "View: Charts"]
+
+
+@pytest.mark.parametrize("panel", ["composer", "rules"])
+def test_the_keys_leave_a_text_editor_too(window, qtbot, panel):
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    window.navigator.focus_panel(panel)
+    editor = next(e for e in window.panels[panel].findChildren(QPlainTextEdit) if in_front(e) and e.isEnabled())
+    editor.setFocus()
+    qtbot.waitUntil(editor.hasFocus)
+    before = editor.toPlainText()
+    press(qtbot, window, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
+    assert window.navigator.current() != panel and editor.toPlainText() == before  # no tab typed
+    editor.setFocus()
+    press(qtbot, window, Qt.Key.Key_F6)
+    assert window.navigator.current() != panel and editor.toPlainText() == before

@@ -3,6 +3,7 @@
 
 - the window stays inside the screen and keeps its status bar in view while a person opens
   Rules, Charts and Health and every other panel from the View menu, each in front with the focus;
+  View → Reset layout brings back the first start's layout;
 - the demo's chat windows share the screen with the panel without covering it, are not kept on
   top, and the command palette opens in front of them; GUI delivery still reaches each of them;
 - F6 / Shift+F6 / Ctrl+Tab move the focus between panels, Ctrl+N jumps to panel N, the palette
@@ -218,6 +219,15 @@ def test_panels_opened_from_the_view_menu_stay_on_screen_with_the_focus(size, re
         time.sleep(0.3)  # a window that grew would have grown by now
         state = app.state()
         assert fits(state), (title, state)
+    # View → Reset layout: the first start's layout again, in the left half of the screen
+    first = app.state()
+    click(first["view_title"])
+    state = app.wait(lambda s: "Reset layout" in s["view_items"], "the View menu (Reset layout)")
+    click(state["view_items"]["Reset layout"])
+    demo = ["roster", "composer"] if size == "1366x768" else ["roster", "composer", "history"]
+    state = app.wait(lambda s: s["on_screen"] == demo, "the demo layout back")
+    x, y, width, height = state["available"]
+    app.wait(lambda s: fits(s) and s["frame"][0] == x and s["frame"][2] <= width // 2 + 1, "the left half again")
 
 
 @pytest.mark.parametrize("size", SIZES)
