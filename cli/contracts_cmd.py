@@ -75,9 +75,12 @@ def register(sub) -> None:
 
 def _contract_id(text: str) -> int:
     try:
-        return parse_id(text)
+        number = parse_id(text)
     except ContractError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
+    if number > 2**63 - 1:  # beyond SQLite's integers: no contract can have it
+        raise argparse.ArgumentTypeError(f"{text} is too large for a contract number")
+    return number
 
 
 def _store(args) -> ContractStore:

@@ -106,7 +106,11 @@ def load_processor(spec: str) -> Any:
     except (ImportError, AttributeError) as exc:
         raise CliError(f"--processor {spec!r} cannot be loaded: {exc}") from exc
     if not isinstance(target, CoordinationEventProcessor) and callable(target):
-        target = target()
+        try:
+            target = target()
+        except Exception as exc:  # noqa: BLE001 - whatever the named factory raises, said in one line
+            raise CliError(f"--processor {spec!r}: calling it to make a processor failed: "
+                           f"{type(exc).__name__}: {exc}") from exc
     if not isinstance(target, CoordinationEventProcessor):
         raise CliError(f"--processor {spec!r} is not a CoordinationEventProcessor "
                        f"(it is of type {type(target).__name__})")

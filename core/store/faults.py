@@ -24,7 +24,8 @@ _SQLITE_KIND = {3: "readonly", 5: "locked", 6: "locked", 8: "readonly", 10: "io"
                 13: "full", 14: "missing", 23: "readonly", 26: "corrupt"}
 _ERRNO_KIND = {errno.ENOSPC: "full", errno.EDQUOT: "full", errno.EFBIG: "full", errno.EROFS: "readonly",
                errno.EACCES: "readonly", errno.EPERM: "readonly", errno.ENOENT: "missing",
-               errno.ENOTDIR: "missing", errno.EIO: "io"}
+               errno.ENOTDIR: "missing", errno.EEXIST: "missing", errno.ENAMETOOLONG: "missing",
+               errno.ELOOP: "missing", errno.EIO: "io"}
 _LOW_SPACE = 256 * 1024  # below this much free space an I/O error is taken for a full disk
 
 
@@ -127,7 +128,10 @@ def from_os_error(exc: OSError, path: Path | str | None = None) -> StorageFault:
     kind = _ERRNO_KIND.get(exc.errno or 0, "io")
     if kind == "io" and _low_on_space(where):
         kind = "full"
-    return StorageFault(kind, where, exc.strerror or str(exc))
+    detail = exc.strerror or str(exc)
+    if exc.errno == errno.EEXIST:
+        detail = "a file is in the way where a folder should be"
+    return StorageFault(kind, where, detail)
 
 
 _DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO})
@@ -137,11 +141,12 @@ def translate(exc: BaseException, path: Path | str | None = None, *,
               file_errors: bool = True) -> StorageFault | None:
     """Any error as a storage fault, or None when it is not one. With ``file_errors`` off, an
     OS error counts only when it is about the disk (full, read-only, failing), not about one
-    file (missing, no permission), which the code that opened it explains better."""
+    file (missing, no permission), which the code that opened it explains better; with it on,
+    every OS error is one (an unknown errno counts as ``io``)."""
     if isinstance(exc, StorageFault):
         return exc
     if isinstance(exc, sqlite3.Error):
         return from_sqlite(exc, path)
-    if isinstance(exc, OSError) and exc.errno in (_ERRNO_KIND if file_errors else _DISK_ERRNOS):
+    if isinstance(exc, OSError) and (file_errors or exc.errno in _DISK_ERRNOS):
         return from_os_error(exc, path)
     return None
