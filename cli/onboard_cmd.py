@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cli.agents_cmd import read_roster
 from cli.common import EXIT_FAIL, EXIT_OK, CliError
-from cli.submit_wait import event_dict, final_note
+from cli.submit_wait import ENDED, as_recorded, event_dict, final_note
 from core.onboarding import STEPS, STYLES
 
 DESCRIPTION = (
@@ -102,7 +102,7 @@ def _run(session, plan, as_json: bool) -> int:
         if event.state == "retrying":
             print(f"{agent_id:<16} {step:<10} retrying   attempt {event.attempt} failed: {event.detail}",
                   file=sys.stderr)
-        elif event.state in ("delivered", "failed", "cancelled", "paused"):
+        elif event.state in ("delivered", "failed", "cancelled", "uncertain", "paused"):
             took = f"{event.latency:.2f}s" if event.latency is not None else "-"
             print(f"{agent_id:<16} {step:<10} {event.outcome:<20} {took:>7}  {final_note(event)}".rstrip())
 
@@ -116,8 +116,20 @@ def _run(session, plan, as_json: bool) -> int:
     if not as_json:
         for (agent_id, step), why in queued.not_queued.items():
             print(f"{agent_id:<16} {step:<10} {why}")
+    ended: set[int] = set()
+    session.dispatcher.add_listener(lambda e: ended.add(e.delivery_id) if e.state in ENDED else None)
+
+    def done() -> bool:  # outcomes another process on the outbox recorded count too
+        for delivery_id, state in session.store.states_of(set(queued.delivery_ids) - ended).items():
+            if state in ENDED:
+                ended.add(delivery_id)
+                event = as_recorded(session.store.delivery(delivery_id))
+                heard(event)
+                gate(event)  # a wrap-up that did not land cancels its onboarding, as on this thread
+        return progress.finished or progress.paused
+
     with Interruptible(session.dispatcher) as interrupted:
-        session.dispatcher.run(until=lambda: progress.finished or progress.paused, idle_wait=0.05)
+        session.dispatcher.run(until=done, idle_wait=0.05)
     if interrupted.signal:  # what was not typed is queued again; the gate queues no further step
         left = [row for row in (session.store.delivery(i) for i in queued.delivery_ids) if str(row.state) == "queued"]
         print(f"quarterdeck: {interrupted.signal}: stopped onboarding; {len(left)} left queued"

@@ -50,7 +50,7 @@ def submit_and_wait(session: Any, message: Any, *, captain_last: bool = False, q
         waiting = mine - set(finals)
         for delivery_id, state in session.store.states_of(waiting).items():
             if state in ENDED:
-                report_progress(_as_recorded(session.store.delivery(delivery_id)), finals, quiet=quiet)
+                report_progress(as_recorded(session.store.delivery(delivery_id)), finals, quiet=quiet)
         return len(finals) == len(mine)
 
     session.dispatcher.add_listener(progress)
@@ -63,7 +63,7 @@ def submit_and_wait(session: Any, message: Any, *, captain_last: bool = False, q
             if str(row.state) == "queued" and interrupted.signal:
                 left.append(row)
                 continue
-            finals[delivery_id] = _as_recorded(row)
+            finals[delivery_id] = as_recorded(row)
             if not quiet:
                 _print_final(finals[delivery_id])
     if interrupted.signal:
@@ -76,7 +76,8 @@ def submit_and_wait(session: Any, message: Any, *, captain_last: bool = False, q
     return [finals[i] for i in submission.delivery_ids]
 
 
-def _as_recorded(row: Any) -> Any:
+def as_recorded(row: Any) -> Any:
+    """The final ``DeliveryEvent`` a delivery's stored row stands for (whoever recorded it)."""
     from core.delivery.dispatcher import DeliveryEvent
 
     return DeliveryEvent(row.id, row.message_id, row.agent_id, str(row.state), attempt=row.attempts,

@@ -274,12 +274,12 @@ def test_sigint_to_an_onboarding_run_mid_way_leaves_the_rest_queued_and_exits_pr
     assert fleet.files["Agent-1"].stat().st_size > 0 and fleet.files["Agent-3"].stat().st_size == 0
 
 
-def test_sends_beside_a_panel_s_dispatcher_return_whoever_typed_their_messages(tmp_path, capsys):
-    """The panel's dispatcher (a claim-all worker on its own Store, as in the GUI) takes whatever
-    it finds queued, a command's deliveries included; each send still returns with its outcomes."""
+@pytest.fixture
+def beside_a_panel(tmp_path):
+    """An inbox roster, and the panel's dispatcher (a claim-all worker on its own Store, as in the
+    GUI) running on the outbox; yields (roster path, data dir, ids the panel delivered)."""
     import threading
 
-    from cli.main import main
     from core.delivery.dispatcher import Dispatcher
     from core.roster import load_roster
 
@@ -289,27 +289,52 @@ def test_sends_beside_a_panel_s_dispatcher_return_whoever_typed_their_messages(t
     data = tmp_path / "data"
     panel_store = Store(default_db_path(data))
     panel = Dispatcher(panel_store, load_roster(roster_path), stagger=0)
-    typed_by_panel = []
+    typed_by_panel: list[int] = []
     panel.add_listener(lambda e: typed_by_panel.append(e.delivery_id) if e.state == "delivered" else None)
     worker = threading.Thread(target=panel.run, kwargs={"idle_wait": 0.01}, daemon=True)
     worker.start()
-    try:
-        for n in range(5):
-            argv = ["send", "--roster", str(roster_path), "--data-dir", str(data), "--json", "--stagger", "0",
-                    *[part for a in AGENTS for part in ("-a", a)], "-m", f"Beside the panel, note {n}."]
-            ended: list[int] = []
-            sender = threading.Thread(target=lambda: ended.append(main(argv)), daemon=True)
-            sender.start()
-            sender.join(BOUND)
-            assert ended, f"send {n} never returned beside the panel's dispatcher"
-            code = ended[0]
-            results = json.loads(capsys.readouterr().out)["results"]
-            assert code == 0 and [r["state"] for r in results] == ["delivered"] * 3, results
-    finally:
-        panel.halt()
-        worker.join(10)
-        panel_store.close()
+    yield roster_path, data, typed_by_panel
+    panel.halt()
+    worker.join(10)
+    panel_store.close()
+
+
+def run_main(argv: list[str]) -> int:
+    """``quarterdeck ARGV`` in this process, failing the test if it never returns."""
+    import threading
+
+    from cli.main import main
+
+    ended: list[int] = []
+    runner = threading.Thread(target=lambda: ended.append(main(argv)), daemon=True)
+    runner.start()
+    runner.join(BOUND)
+    assert ended, f"quarterdeck {argv[0]} never returned beside the panel's dispatcher"
+    return ended[0]
+
+
+def test_sends_beside_a_panel_s_dispatcher_return_whoever_typed_their_messages(tmp_path, capsys, beside_a_panel):
+    roster_path, data, typed_by_panel = beside_a_panel
+    for n in range(5):
+        code = run_main(["send", "--roster", str(roster_path), "--data-dir", str(data), "--json", "--stagger", "0",
+                         *[part for a in AGENTS for part in ("-a", a)], "-m", f"Beside the panel, note {n}."])
+        results = json.loads(capsys.readouterr().out)["results"]
+        assert code == 0 and [r["state"] for r in results] == ["delivered"] * 3, results
     for agent in AGENTS:
         texts = [p.read_text(encoding="utf-8") for p in (tmp_path / agent).glob("*.md")]
         assert sorted(n for n in range(5) for t in texts if f"note {n}." in t) == list(range(5)), agent
+    assert typed_by_panel, "the panel's dispatcher took none: the test did not put the two side by side"
+
+
+def test_an_onboarding_run_beside_a_panel_s_dispatcher_returns_with_every_step(tmp_path, capsys, beside_a_panel):
+    roster_path, data, typed_by_panel = beside_a_panel
+    for _ in range(3):
+        code = run_main(["onboard", "--all", "--roster", str(roster_path), "--data-dir", str(data), "--json",
+                         "--stagger", "0"])
+        agents = json.loads(capsys.readouterr().out)["agents"]
+        assert code == 0, agents
+        assert {a["agent"]: (a["wrap-up"]["state"], a["onboarding"]["state"]) for a in agents} == dict.fromkeys(
+            AGENTS, ("delivered", "delivered"))
+    for agent in AGENTS:
+        assert len(list((tmp_path / agent).glob("*.md"))) == 6, "each step arrived once"
     assert typed_by_panel, "the panel's dispatcher took none: the test did not put the two side by side"
