@@ -97,6 +97,7 @@ def working(path):
 def test_a_stop_from_another_store_ends_a_long_backoff_and_cancels(path, working):
     w = working({"Agent-1": DryRunDelivery(fail_times=10, error=RetryableError), "Agent-2": DryRunDelivery()})
     first, second = w.submit("Agent-1", "Agent-2")
+    [later] = w.submit("Agent-1")  # waits behind Agent-1's delivery in flight, in order
     w.start()
     wait_for(lambda: w.states("retrying"), what="the first retry's backoff")
     time.sleep(0.2)  # the watch has looked at the file a few times already
@@ -109,7 +110,8 @@ def test_a_stop_from_another_store_ends_a_long_backoff_and_cancels(path, working
     assert w.dispatcher.stopped
     row = w.store.delivery(first)
     assert (row.state, row.attempts) == ("cancelled", 1) and row.reason.startswith("stopped")
-    assert w.store.delivery(second).state == "cancelled" and mark.cancelled == 1
+    assert w.store.delivery(second).state == "delivered", "Agent-2 does not wait behind Agent-1's backoff"
+    assert w.store.delivery(later).state == "cancelled" and mark.cancelled == 1
     assert [e.state for e in w.events if e.delivery_id == first][-1] == "cancelled"
     assert w.stops == [1], "stop listeners hear the other process's stop and what it cancelled"
     wait_for(lambda: not watch_threads(), what="the watch thread to end with the run")
