@@ -236,9 +236,20 @@ def test_a_person_at_the_mouse_raises_the_paused_banner_and_its_resume_delivers_
         assert "reachable" in state["health"] and "paused" in state["health"]
         time.sleep(0.3)
         shot("paused", shots)
+        paused_on = state["banner_text"].split(":")[0].removeprefix("GUI PAUSED on ")
         click(state["buttons"]["resume"]["rect"])
         panel.wait(lambda s: not s["banner_visible"], "the banner gone after Resume")
-        for term in terms:
-            wait_until(lambda t=term: b"Pull and rerun the suite." in t.read(), timeout=30, what=f"{term.name}'s text")
+        with Store(home / "data" / "quarterdeck.sqlite3") as other:
+            wait_until(lambda: not {"queued", "sending"} & {r[0] for r in other.connection().execute(
+                "SELECT state FROM deliveries")}, timeout=30, what="every delivery finished")
+            outcome = {agent: state for agent, state in other.connection().execute(
+                "SELECT agent_id, state FROM deliveries")}
+        # the paused one was put back untyped and goes out now; one the person's mouse caught
+        # mid-paste may have failed (typed, not submitted: never pasted twice)
+        assert outcome[paused_on] == "delivered", outcome
+        for n, term in enumerate(terms):
+            if outcome[f"Term-{n + 1}"] == "delivered":
+                wait_until(lambda t=term: b"Pull and rerun the suite." in t.read(), timeout=30,
+                           what=f"{term.name}'s text")
     finally:
         panel.close()
