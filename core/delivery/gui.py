@@ -86,7 +86,7 @@ def load_pyautogui() -> Any:
 class GuiDelivery:
     """Click-and-paste delivery into one agent's chat pane (``settings``: a ``GuiTransport``)."""
 
-    kind = "gui"
+    kind, marks_typing = "gui", True  # request.typing() right before the input changes
 
     def __init__(
         self,
@@ -185,6 +185,8 @@ class GuiDelivery:
             except ClipboardError as exc:
                 raise RetryableError(f"could not set the clipboard: {exc}") from exc
             self._still_at(gui, point, pasted=False)
+            if request.typing is not None:
+                request.typing()  # from here the input changes: the text may arrive
             if clear:
                 gui.hotkey("ctrl", "a")
                 gui.press("delete")
@@ -202,8 +204,7 @@ class GuiDelivery:
         finally:
             problem = self._restore(clip, snapshot, offer)
         where = target.evidence if target.window is not None else ""
-        detail = "; ".join(p for p in (where, problem or "") if p)
-        return Receipt(self.kind, verdict, evidence, detail)
+        return Receipt(self.kind, verdict, evidence, "; ".join(p for p in (where, problem or "") if p))
 
     def _focus(self, gui: Any, request: DeliveryRequest, agent: str, stop: threading.Event) -> Any:
         """Click the agent's input (onboarding: open a new chat first); the ``Target`` clicked."""

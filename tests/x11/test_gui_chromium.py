@@ -20,10 +20,10 @@ pytestmark = pytest.mark.x11
 TEXT = "Wrap up and push your branch.\n  Two spaces, é ß 你好 🚀\n$(echo hi) `x` <tag> & done"
 
 
-def deliver(window, text=TEXT, guard=None, **kwargs):
+def deliver(window, text=TEXT, guard=None, typing=None, **kwargs):
     settings = GuiTransport(chat=window.input_point)
     delivery = GuiDelivery(settings, guard=guard or PointerGuard(), agent=window.name, **kwargs)
-    return delivery.deliver(DeliveryRequest(agent_id=window.name, text=text), threading.Event())
+    return delivery.deliver(DeliveryRequest(agent_id=window.name, text=text, typing=typing), threading.Event())
 
 
 @pytest.mark.parametrize("kind", ["contenteditable", "textarea"])
@@ -83,18 +83,21 @@ def test_a_persons_draft_is_never_submitted(chromium_chats, empty_clipboard, kin
     window.click_input()
     window.type("half-typed thought")
     window.wait_value("half-typed thought")
+    typed = []
     with pytest.raises(DraftInInput, match="holds a draft") as paused:
-        deliver(window)
+        deliver(window, typing=lambda: typed.append(1))
     assert not paused.value.pasted  # nothing typed: the dispatcher pauses, the delivery is queued again
+    assert typed == []  # typing never began: a crash here leaves it queued, not uncertain
     time.sleep(0.2)
     assert window.submissions() == [] and window.value() == "half-typed thought"
 
 
 def test_a_broadcast_to_four_windows_of_one_browser_is_submitted_in_each(chromium_chats, empty_clipboard):
     windows = chromium_chats(2, kind="contenteditable") + chromium_chats(2, kind="textarea")
-    guard = PointerGuard()
-    verdicts = [deliver(window, guard=guard).verdict for window in windows]
+    guard, typed = PointerGuard(), []
+    verdicts = [deliver(window, guard=guard, typing=lambda: typed.append(1)).verdict for window in windows]
     assert verdicts == ["submitted"] * 4
+    assert typed == [1] * 4  # each delivery marked the start of typing once
     assert [window.wait_submissions(1) for window in windows] == [[TEXT]] * 4
 
 
