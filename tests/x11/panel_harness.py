@@ -1,6 +1,6 @@
 """One panel in its own process on the real display, for tests that drive it with xdotool.
 
-    python panel_harness.py onboarding|history DATA_DIR ROSTER WIDTH HEIGHT
+    python panel_harness.py onboarding|history|rules DATA_DIR ROSTER WIDTH HEIGHT
 
 The panel runs on a real session (outbox in DATA_DIR, agents from ROSTER) as a top-level window.
 Once it is shown it prints one JSON line saying where a person would click; after that each
@@ -78,13 +78,32 @@ def history(ctx):
     return panel, where, state
 
 
+def rules(ctx):
+    from gui.ruleedit.panel import RulesPanel
+
+    panel = RulesPanel(ctx)
+
+    def where() -> dict:
+        return {"editor": centre(panel.tabs.currentWidget())}
+
+    def state() -> dict:
+        editor, bench = panel.splitter.sizes()
+        button = panel.notice.action_button
+        return {"notice_kind": panel.notice.kind, "notice": panel.notice.text(),
+                "action": centre(button) if button.isVisible() else None, "editor": editor, "bench": bench,
+                "tabs": panel.tabs.count(), "errors": None if panel.check is None else panel.check.errors,
+                "generation": ctx.session.rules.generation}
+
+    return panel, where, state
+
+
 def main() -> None:
     kind, data_dir, roster_path, width, height = sys.argv[1:6]
     app = QApplication(sys.argv[:1])
     session = Session.open(roster=load_roster(Path(roster_path)), data_dir=Path(data_dir), stagger=0.0)
     ctx = AppContext(session, roster_path=None)
     ctx.start()
-    panel, where, state = {"onboarding": onboarding, "history": history}[kind](ctx)
+    panel, where, state = {"onboarding": onboarding, "history": history, "rules": rules}[kind](ctx)
     panel.resize(int(width), int(height))
     panel.move(40, 40)
     panel.show()

@@ -1,10 +1,12 @@
-"""Onboarding and History on a real display, driven the way a person does: the panel runs in its own
+"""Onboarding, History and Rules on a real display, driven the way a person does: the panel runs in its own
 process (tests/x11/panel_harness.py) and xdotool moves the pointer, clicks and drags.
 
 - Onboarding starts with nobody ticked: Start does nothing until the captain ticks an agent, and
   then only that agent is wrapped up and onboarded.
 - History dragged sideways keeps Time and Agent in view, and a click on a frozen Time cell selects
-  that delivery."""
+  that delivery.
+- Rules in a narrow dock gives the editor its share; an error typed and saved as a draft, then
+  commented out, turns the draft warning into "errors fixed", whose Save activates the rules."""
 from __future__ import annotations
 
 import json
@@ -129,5 +131,39 @@ def test_history_dragged_sideways_keeps_time_and_agent_and_a_click_on_them_selec
         wait_until(lambda: harness.state()["detail_to"].startswith("Agent-"), timeout=5, what="its detail")
         if shutil.which("import"):
             subprocess.run(["import", "-window", "root", str(tmp_path / "history.png")], check=False, timeout=20)
+    finally:
+        harness.close()
+
+
+def test_rules_editor_has_its_share_and_the_draft_warning_goes_when_the_typed_error_is_fixed(tmp_path):
+    from core.paths import user_config_dir
+    from core.validation import bundled_rules_dir
+
+    rules = tmp_path / "team-rules"
+    shutil.copytree(bundled_rules_dir(), rules)
+    user_config_dir().mkdir(parents=True, exist_ok=True)
+    (user_config_dir() / "coordination.yaml").write_text(f"validation_rules_path: {rules}\n", encoding="utf-8")
+    harness = Harness("rules", tmp_path, inbox_roster(tmp_path, 1), size=(660, 460))
+    try:
+        wait_until(lambda: harness.state()["tabs"] == 3, timeout=20, what="the rule files open")
+        state = harness.state()
+        assert state["editor"] >= 0.55 * (state["editor"] + state["bench"])  # not a sliver beside the bench
+        click(harness.where["editor"])
+        xdotool("key", "ctrl+End")
+        xdotool("type", "--delay", "40", "bogus: [")  # a broken line at the end of message.yaml
+        wait_until(lambda: harness.state()["errors"], timeout=10, what="the error found")
+        xdotool("key", "ctrl+s")
+        wait_until(lambda: harness.state()["notice_kind"] == "draft", timeout=10, what="the draft warning")
+        assert "Draft saved; active rules unchanged (1 error)." in harness.state()["notice"]
+        generation = harness.state()["generation"]
+        xdotool("key", "Home")  # the captain comments the broken line out
+        xdotool("type", "--delay", "40", "# ")
+        wait_until(lambda: harness.state()["notice_kind"] == "draft-fixed", timeout=10, what="the warning gone")
+        state = harness.state()
+        assert state["errors"] == 0 and "Draft saved" not in state["notice"]
+        assert state["notice"] == "The errors are fixed: save (Ctrl+S) to make these rules active."
+        click(state["action"])  # the notice's Save rules
+        wait_until(lambda: harness.state()["notice_kind"] == "saved", timeout=10, what="the rules saved")
+        assert harness.state()["generation"] == generation + 1
     finally:
         harness.close()
