@@ -130,14 +130,15 @@ def _stored_before(exc: BaseException) -> bool:
     return waiting and not queueing
 
 
-def report_error(exc: BaseException, command: str | None) -> int:
-    """Print the one line for ``exc`` and return its exit code."""
+def report_error(exc: BaseException, command: str | None, data_dir: Path | None = None) -> int:
+    """Print the one line for ``exc`` and return its exit code; an error that names no file is
+    placed in ``data_dir``."""
     from pydantic import ValidationError
 
     from core.store.faults import translate
     from core.store.rows import StoreError
 
-    fault = translate(exc)
+    fault = translate(exc, data_dir)
     if fault is not None:
         if command in ("send", "onboard"):
             what = ("the message is stored; 'quarterdeck status' shows each delivery" if _stored_before(exc)
@@ -204,7 +205,10 @@ def _main(argv: list[str] | None) -> int:
         print("quarterdeck: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
-        return report_error(exc, args.command)
+        from core.paths import user_data_dir
+
+        data_dir = getattr(args, "data_dir", None)
+        return report_error(exc, args.command, data_dir if isinstance(data_dir, Path) else user_data_dir())
 
 
 if __name__ == "__main__":

@@ -160,3 +160,35 @@ def test_kinds_from_sqlite_codes_and_os_errors(tmp_path):
     assert from_os_error(OSError(28, "No space left on device", str(path))).kind == "full"
     assert from_os_error(OSError(30, "Read-only file system", str(path))).kind == "readonly"
     assert from_os_error(FileNotFoundError(2, "No such file or directory", str(path))).kind == "missing"
+
+
+def test_a_worker_retrying_a_fault_logs_one_line_a_minute(tmp_path, capsys):
+    """What ``serve`` shows while its delivery worker keeps meeting a damaged outbox."""
+    import logging
+
+    from cli.common import log_in_one_line
+
+    handler = log_in_one_line()
+    try:
+        fault = from_sqlite(sqlite3.DatabaseError("file is not a database"), tmp_path / "q.sqlite3")
+        for _ in range(3):
+            try:
+                raise fault
+            except StorageFault:
+                logging.getLogger("core.service").exception("the delivery worker could not work the outbox")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    err = capsys.readouterr().err
+    assert err.splitlines() == [f"quarterdeck: the delivery worker could not work the outbox: {fault}"]
+
+
+def test_an_os_error_without_a_file_name_is_placed_in_the_data_folder(tmp_path, roster, capsys, monkeypatch):
+    def no_space(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("core.store.owner.Lease.__init__", no_space)
+    data = tmp_path / "data"
+    code, _, err = run(capsys, "send", "-a", "Agent-1", "-m", "hi", "--roster", str(roster), "--data-dir", str(data))
+    assert code == EXIT_STORAGE["full"]
+    assert fault_line(err).startswith(f"quarterdeck: message not accepted, nothing was queued: the disk holding "
+                                      f"{data} is full (No space left on device)")
