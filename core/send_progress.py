@@ -19,7 +19,9 @@ from typing import Any
 from core.store.rows import Verdicted
 
 FINAL = frozenset({"delivered", "failed", "cancelled", "uncertain"})
-RETRYABLE = frozenset({"failed", "uncertain"})
+# an uncertain delivery may have arrived: "Retry failed" never sends it again (History's resend can,
+# saying so); only a failure, where nothing arrived, is retried
+RETRYABLE = frozenset({"failed"})
 MAX_EARLY = 1000
 
 

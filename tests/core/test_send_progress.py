@@ -84,3 +84,13 @@ def test_the_outcome_is_said_once_nothing_is_queued_or_in_flight():
     assert progress.outcome() is None  # C still queued
     progress.event(ev(3, "failed", verdict="typed_not_submitted", message_id="m1", agent="C"))
     assert progress.outcome() == ("2/3 submitted · 1 typed, not submitted", True)
+
+
+def test_an_uncertain_delivery_is_never_retried_as_failed():
+    """The text may have arrived (a pane lost after the paste): Retry failed must not send it twice."""
+    progress = SendProgress()
+    progress.start(["m1"])
+    progress.submitted("m1", ["Agent-1", "Agent-2"], [7, 8])
+    progress.event(ev(7, "uncertain", detail="tmux pane gone after the paste"))
+    progress.event(ev(8, "failed", agent="Agent-2", detail="no such pane"))
+    assert progress.retryable_ids() == [8]
