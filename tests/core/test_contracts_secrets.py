@@ -29,7 +29,7 @@ def _token(prefix: str) -> str:
 
 def _file_bytes(data_dir) -> bytes:
     db = default_db_path(data_dir)
-    return b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
+    return b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*") if p.is_file())
 
 
 def run(capsys, *argv):
