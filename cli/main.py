@@ -130,9 +130,10 @@ def _stored_before(exc: BaseException) -> bool:
     return waiting and not queueing
 
 
-def report_error(exc: BaseException, command: str | None, data_dir: Path | None = None) -> int:
-    """Print the one line for ``exc`` and return its exit code; an error that names no file is
-    placed in ``data_dir``."""
+def report_error(exc: BaseException, sending: bool, data_dir: Path | None = None) -> int:
+    """Print the one line for ``exc`` and return its exit code. ``sending``: the command queues
+    one message (``send``, ``contracts send``), so the line says whether it was accepted. An
+    error that names no file is placed in ``data_dir``."""
     from pydantic import ValidationError
 
     from core.store.faults import translate
@@ -140,7 +141,7 @@ def report_error(exc: BaseException, command: str | None, data_dir: Path | None 
 
     fault = translate(exc, data_dir)
     if fault is not None:
-        if command in ("send", "onboard"):
+        if sending:
             what = ("the message is stored; 'quarterdeck status' shows each delivery" if _stored_before(exc)
                     else "message not accepted, nothing was queued")
             print(f"quarterdeck: {what}: {fault}", file=sys.stderr)
@@ -208,7 +209,8 @@ def _main(argv: list[str] | None) -> int:
         from core.paths import user_data_dir
 
         data_dir = getattr(args, "data_dir", None)
-        return report_error(exc, args.command, data_dir if isinstance(data_dir, Path) else user_data_dir())
+        sending = args.command == "send" or (args.command == "contracts" and args.func.__name__ == "cmd_send")
+        return report_error(exc, sending, data_dir if isinstance(data_dir, Path) else user_data_dir())
 
 
 if __name__ == "__main__":
