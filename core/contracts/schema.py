@@ -8,13 +8,17 @@ sees, and the outbox's migrations never see a contract table. Names starting wit
 are reserved for this module.
 
 All of it runs in one ``BEGIN IMMEDIATE`` transaction, so two processes opening a new file at
-once create the tables exactly once.
+once create the tables exactly once. The same transaction masks, once per file, credentials an
+earlier Quarterdeck stored in the clear (see :mod:`core.contracts.secrets`), with SQLite's
+``secure_delete`` on so the old text is overwritten rather than left in free pages;
+``contracts_scrubbed`` records that it was done.
 """
 from __future__ import annotations
 
 import sqlite3
 
 from core.contracts.model import ContractError
+from core.contracts.secrets import scrub
 
 CONTRACTS_SCHEMA_VERSION = 1
 
@@ -43,6 +47,7 @@ _TABLES = (
         CHECK (state = 'open' OR state = 'cancelled' OR assignee IS NOT NULL)
     )
     """,
+    "CREATE TABLE IF NOT EXISTS contracts_scrubbed (one INTEGER PRIMARY KEY CHECK (one = 1))",
     "CREATE INDEX IF NOT EXISTS contracts_state ON contracts(state, id)",
     "CREATE INDEX IF NOT EXISTS contracts_assignee ON contracts(assignee, state)",
 )
@@ -54,6 +59,7 @@ def ensure_schema(conn: sqlite3.Connection) -> int:
     ``conn`` must be in autocommit mode. A file written by a newer Quarterdeck is refused rather
     than misread.
     """
+    conn.execute("PRAGMA secure_delete = ON")  # text replaced or deleted is zeroed, not left behind
     conn.execute("BEGIN IMMEDIATE")
     try:
         for statement in _TABLES:
@@ -68,8 +74,26 @@ def ensure_schema(conn: sqlite3.Connection) -> int:
         if found < CONTRACTS_SCHEMA_VERSION:
             conn.execute("INSERT OR REPLACE INTO contracts_schema (one, version) VALUES (1, ?)",
                          (CONTRACTS_SCHEMA_VERSION,))
+        masked = _scrub_once(conn)
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+    if masked:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the clear text leaves the file, not only the WAL
     return found
+
+
+def _scrub_once(conn: sqlite3.Connection) -> int:
+    """Mask the credentials in contracts stored before they were masked on the way in; the rows changed."""
+    if conn.execute("SELECT 1 FROM contracts_scrubbed").fetchone() is not None:
+        return 0
+    changed = 0
+    for row in conn.execute("SELECT id, title, description, note FROM contracts").fetchall():
+        values = [scrub(field, text)[0] for field, text in zip(("title", "description", "note"), row[1:],
+                                                                strict=True)]
+        if values != list(row[1:]):
+            conn.execute("UPDATE contracts SET title = ?, description = ?, note = ? WHERE id = ?", (*values, row[0]))
+            changed += 1
+    conn.execute("INSERT INTO contracts_scrubbed (one) VALUES (1)")
+    return changed

@@ -81,3 +81,30 @@ def test_allow_secret_pragma_keeps_the_text_as_in_a_message(tmp_path):
     with ContractStore(default_db_path(tmp_path)) as store:
         created = store.create("Docs", description=f"example: {token}  # quarterdeck:allow-secret")
     assert created.redacted == () and token in created.description
+
+
+def test_tokens_an_earlier_version_stored_in_the_clear_are_masked_once_on_open(tmp_path):
+    import sqlite3
+
+    token, note_token = _token("ghp_"), _token("glpat-")
+    path = default_db_path(tmp_path)
+    with ContractStore(path) as store:
+        store.create("placeholder")
+    conn = sqlite3.connect(path)  # what an earlier Quarterdeck left behind: the raw text, and no scrub mark
+    with conn:
+        conn.execute("DROP TABLE contracts_scrubbed")
+        conn.execute("UPDATE contracts SET title = ?, description = ?, note = ? WHERE id = 1",
+                     (f"Rotate {token}", "plain words", f"done with {note_token}"))
+    conn.close()
+    assert token.encode() in _file_bytes(tmp_path)
+    with ContractStore(path) as store:
+        found = store.get(1)
+        assert found.title == "Rotate [REDACTED:github_token]" and found.description == "plain words"
+        assert found.note == "done with [REDACTED:gitlab_token]"
+    stored = _file_bytes(tmp_path)
+    assert token.encode() not in stored and note_token.encode() not in stored
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("SELECT count(*) FROM contracts_scrubbed").fetchone()[0] == 1  # done once
+    finally:
+        conn.close()
