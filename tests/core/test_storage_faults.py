@@ -192,3 +192,29 @@ def test_an_os_error_without_a_file_name_is_placed_in_the_data_folder(tmp_path, 
     assert code == EXIT_STORAGE["full"]
     assert fault_line(err).startswith(f"quarterdeck: message not accepted, nothing was queued: the disk holding "
                                       f"{data} is full (No space left on device)")
+
+
+def test_a_disk_that_fills_after_the_message_was_queued(tmp_path, roster, capsys, monkeypatch):
+    """The message is in the outbox when the disk fills (as typing starts): the line says it is
+    stored and where to look, not that it was refused."""
+    from core.store import outbox
+
+    with mounted(tmp_path / "small", "-o", "size=512k") as disk:
+        data = disk / "data"
+        started = outbox.Store.mark_started
+
+        def fill_then_start(self, delivery_id):
+            fill(disk)
+            return started(self, delivery_id)
+
+        monkeypatch.setattr(outbox.Store, "mark_started", fill_then_start)
+        code, _, err = run(capsys, "send", "-a", "Agent-1", "-m", "queued, then the disk filled",
+                           "--roster", str(roster), "--data-dir", str(data))
+        monkeypatch.setattr(outbox.Store, "mark_started", started)
+        (disk / "filler").unlink()
+        line = fault_line(err)
+        assert code == EXIT_STORAGE["full"], err
+        assert line.startswith("quarterdeck: the message is stored; 'quarterdeck status' shows each delivery: "
+                               f"the disk holding {data / 'quarterdeck.sqlite3'} is full")
+        code, out, _ = run(capsys, "history", "--json", "--roster", str(roster), "--data-dir", str(data))
+        assert code == 0 and "queued, then the disk filled" in out
