@@ -1,6 +1,6 @@
 """One panel in its own process on the real display, for tests that drive it with xdotool.
 
-    python panel_harness.py onboarding|history|rules DATA_DIR ROSTER WIDTH HEIGHT
+    python panel_harness.py onboarding|history|rules|contracts DATA_DIR ROSTER WIDTH HEIGHT
 
 The panel runs on a real session (outbox in DATA_DIR, agents from ROSTER) as a top-level window.
 Once it is shown it prints one JSON line saying where a person would click; after that each
@@ -97,13 +97,33 @@ def rules(ctx):
     return panel, where, state
 
 
+def contracts(ctx):
+    from gui.contracts.panel import ContractsPanel
+
+    panel = ContractsPanel(ctx)
+
+    def where() -> dict:
+        return {"create": centre(panel.buttons["create"])}
+
+    def state() -> dict:
+        dialog = panel.changes.dialog
+        found = {} if dialog is None or not dialog.isVisible() else {
+            "title": centre(dialog.title_edit), "description": centre(dialog.description_edit),
+            "ok": centre(dialog.ok_button)}
+        return {"dialog": found, "outcome": panel.outcome_label.text(),
+                "rows": [c.description for c in panel.model.records()]}
+
+    return panel, where, state
+
+
 def main() -> None:
     kind, data_dir, roster_path, width, height = sys.argv[1:6]
     app = QApplication(sys.argv[:1])
     session = Session.open(roster=load_roster(Path(roster_path)), data_dir=Path(data_dir), stagger=0.0)
     ctx = AppContext(session, roster_path=None)
     ctx.start()
-    panel, where, state = {"onboarding": onboarding, "history": history, "rules": rules}[kind](ctx)
+    panel, where, state = {"onboarding": onboarding, "history": history, "rules": rules,
+                             "contracts": contracts}[kind](ctx)
     panel.resize(int(width), int(height))
     panel.move(40, 40)
     panel.show()

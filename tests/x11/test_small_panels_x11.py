@@ -1,10 +1,11 @@
-"""Onboarding, History and Rules on a real display, driven the way a person does: the panel runs in its own
+"""Onboarding, History, Contracts and Rules on a real display, driven the way a person does: the panel runs in its own
 process (tests/x11/panel_harness.py) and xdotool moves the pointer, clicks and drags.
 
 - Onboarding starts with nobody ticked: Start does nothing until the captain ticks an agent, and
   then only that agent is wrapped up and onboarded.
 - History dragged sideways keeps Time and Agent in view, and a click on a frozen Time cell selects
   that delivery.
+- A token typed into a new contract is stored redacted, and the Contracts panel says so.
 - Rules in a narrow dock gives the editor its share; an error typed and saved as a draft, then
   commented out, turns the draft warning into "errors fixed", whose Save activates the rules."""
 from __future__ import annotations
@@ -167,3 +168,26 @@ def test_rules_editor_has_its_share_and_the_draft_warning_goes_when_the_typed_er
         assert harness.state()["generation"] == generation + 1
     finally:
         harness.close()
+
+
+def test_a_token_typed_into_a_new_contract_is_stored_redacted_and_the_panel_says_so(tmp_path):
+    token = "ghp_" + "Zq7Lm2Xv9Tb4Nc8Rw1Ks5Hd3Jf6Gp0Ya2Ue4"  # 36 characters after the prefix
+    harness = Harness("contracts", tmp_path, inbox_roster(tmp_path, 2), size=(900, 420))
+    try:
+        click(harness.where["create"])
+        wait_until(lambda: harness.state()["dialog"], timeout=10, what="the new-contract dialog")
+        dialog = harness.state()["dialog"]
+        click(dialog["title"])
+        xdotool("type", "--delay", "20", "Rotate the deploy token")
+        click(dialog["description"])
+        xdotool("type", "--delay", "20", f"old one {token}")
+        click(dialog["ok"])
+        wait_until(lambda: harness.state()["rows"], timeout=10, what="the contract created")
+        state = harness.state()
+        assert state["rows"] == ["old one [REDACTED:github_token]"]
+        assert "stored redacted: github_token in the description" in state["outcome"]
+        assert token not in state["outcome"]
+    finally:
+        harness.close()
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "data").glob("quarterdeck.sqlite3*") if p.is_file())
+    assert b"old one" in stored and token.encode() not in stored
