@@ -1,5 +1,6 @@
-"""Onboarding, History, Contracts and Rules on a real display, driven the way a person does: the panel runs in its own
-process (tests/x11/panel_harness.py) and xdotool moves the pointer, clicks and drags.
+"""Onboarding, History, Contracts and Rules on a real display, driven the way a person does: the
+panel runs in its own process (tests/x11/panel_harness.py) and xdotool moves the pointer, clicks,
+drags and types.
 
 - Onboarding starts with nobody ticked: Start does nothing until the captain ticks an agent, and
   then only that agent is wrapped up and onboarded.
