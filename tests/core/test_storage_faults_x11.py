@@ -149,3 +149,40 @@ def test_the_panel_says_the_disk_is_full_and_keeps_running(tmp_path):
             reader.join(timeout=10)  # the panel has ended: its output is at its end
             app.stdout.close()
             app.stderr.close()
+
+
+@pytest.mark.x11
+def test_a_panel_that_cannot_open_its_outbox_says_why_in_a_dialog(tmp_path):
+    """Started from a launcher, nobody reads stderr: the one line is shown in a dialog, the person
+    presses Enter, and the process ends with the damaged-file exit code."""
+    if subprocess.run(["which", "xdotool"], check=False, capture_output=True).returncode:
+        pytest.skip("missing tools: xdotool")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "quarterdeck.sqlite3").write_bytes(b"garbage, not a database " * 100)
+    roster = tmp_path / "agents.yaml"
+    roster.write_text(f"agents:\n  - {{id: Agent-1, transport: inbox, path: {tmp_path / 'in'}}}\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+    env.update(QUARTERDECK_DATA_DIR=str(data), QUARTERDECK_CONFIG_DIR=str(tmp_path / "config"),
+               HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "xdg"))
+    app = subprocess.Popen([sys.executable, "-m", "cli.main", "gui", "--roster", str(roster)], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           cwd=Path(__file__).resolve().parents[2])
+    try:
+        found = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--name", "Quarterdeck cannot start"],
+                               capture_output=True, text=True, timeout=30, check=False)
+        assert found.returncode == 0, "no dialog"
+        window = found.stdout.split()[0]
+        time.sleep(0.5)
+        subprocess.run(["import", "-window", "root", str(shots(tmp_path) / "cannot-start.png")], check=False,
+                       timeout=20)
+        xdotool("windowactivate", "--sync", window)
+        xdotool("key", "Return")
+        _, err = app.communicate(timeout=20)
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.communicate()
+    assert app.returncode == 4, err
+    lines = [ln for ln in err.splitlines() if not ln.startswith("quarterdeck: note:")]
+    assert len(lines) == 1 and "is damaged" in lines[0] and "doctor --repair" in lines[0], err
