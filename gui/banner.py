@@ -20,7 +20,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QSizePolicy, QToolBar, QToolButton, QWidget
 
 PAUSE_PREFIX = "GUI delivery paused until you resume: "
-LOOKS = {"stopped": ("#c62828", "white"), "paused": ("#ef6c00", "white"), "leftover": ("#eceff1", "#263238")}
+LOOKS = {"stopped": ("#c62828", "white"), "paused": ("#ef6c00", "white"), "leftover": ("#eceff1", "#263238"),
+         "fault": ("#4a148c", "white")}
 
 
 def _deliveries(n: int) -> str:
@@ -44,7 +45,8 @@ class DeliveryBanner(QToolBar):
         self.setFloatable(False)
         self.toggleViewAction().setVisible(False)  # not a toolbar the captain hides by hand
         self.delivery = delivery
-        self.state = ""  # stopped | paused | leftover | "" (hidden)
+        self.state = ""  # stopped | paused | fault | leftover | "" (hidden)
+        self.fault = ""  # the last storage fault's one line (what, where, what to do)
         self.cancelled = self.pending = self.requeued = 0
         self.counts: dict[str, int] = {}
         self.paused_agent, self.paused_reason = "", ""
@@ -100,6 +102,8 @@ class DeliveryBanner(QToolBar):
             return f"{head} · {sending} sending"
         if self.state == "paused":
             return f"GUI PAUSED on {self.paused_agent}: {_short(self.paused_reason)} — {queued} waiting"
+        if self.state == "fault":
+            return f"STORAGE PROBLEM — {self.fault}"
         if self.state == "leftover":
             return (f"Delivering again — {_deliveries(self.pending)} the last Stop all cancelled "
                     f"{'is' if self.pending == 1 else 'are'} not in the queue")
@@ -119,7 +123,7 @@ class DeliveryBanner(QToolBar):
         self.label.setText(text)
         self.label.setToolTip(text if self.state != "paused" else f"{text}\n\n{self.paused_reason}")
         shown = {"stopped": ("resume", "requeue"), "paused": ("resume", "skip", "force"),
-                 "leftover": ("requeue", "dismiss")}[self.state]
+                 "leftover": ("requeue", "dismiss"), "fault": ("dismiss",)}[self.state]
         for name, button in self.buttons.items():
             button.setVisible(name in shown)
         self.requeue_action.setEnabled(self.pending > 0)
@@ -133,6 +137,15 @@ class DeliveryBanner(QToolBar):
             self._show()
 
     # -- slots -------------------------------------------------------------------------------
+    @Slot(str)
+    def show_fault(self, line: str) -> None:
+        """A storage fault (``AppContext.sig_fault``): said until dismissed; a stop or a pause,
+        which hold the captain's next action, keep the banner."""
+        self.fault = line
+        if self.state in ("", "leftover", "fault"):
+            self.state = "fault"
+            self._show()
+
     @Slot()
     def _on_halted(self) -> None:
         if self.state != "stopped":
@@ -189,5 +202,5 @@ class DeliveryBanner(QToolBar):
 
     @Slot()
     def _on_dismiss_triggered(self) -> None:
-        self.state = ""
+        self.state, self.fault = "", ""
         self._show()

@@ -71,6 +71,7 @@ class WindowStatus(QObject):
         self.window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.banner)
         self.window.addAction(self.banner.requeue_action)  # in the palette, and after a Resume too
         self.ctx.delivery.sig_failed.connect(self._on_ctx_status)
+        self.ctx.sig_fault.connect(self.banner.show_fault)  # a storage fault: the panel runs on and says so
 
     def build_status_bar(self) -> None:
         """The status bar, and the banner (built with it: both show the delivery's state)."""

@@ -117,3 +117,24 @@ def test_the_status_bar_headline_names_who_cannot_be_reached_and_why(make_ctx, q
     assert "score 50/100" in window.health_label.toolTip() and "last 15 min" in window.health_label.toolTip()
     assert not window.status.banner.isVisibleTo(window)  # a forced breaker is no stop
     window.close()
+
+
+def test_a_storage_fault_in_a_background_job_is_said_in_the_banner_until_dismissed(make_ctx, qtbot, tmp_path):
+    import errno
+
+    ctx, window = queued_window(make_ctx, qtbot, "Agent-1")
+    banner = window.status.banner
+
+    def write():
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "outbox"))
+
+    ctx.jobs.run(write, lambda _: None, lambda _: None)
+    qtbot.waitUntil(banner.isVisible, timeout=WAIT_MS)
+    assert banner.label.text().startswith("STORAGE PROBLEM — ") and "is full" in banner.label.text()
+    assert str(tmp_path / "outbox") in banner.label.text()
+    assert [n for n, b in banner.buttons.items() if b.isVisibleTo(banner)] == ["dismiss"]
+    done: list[int] = []
+    ctx.jobs.run(lambda: 7, done.append)  # the panel keeps working
+    qtbot.waitUntil(lambda: done == [7], timeout=WAIT_MS)
+    qtbot.mouseClick(button(window, "dismiss"), Qt.MouseButton.LeftButton)
+    assert not banner.isVisible()
