@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QToolBut
 
 from core.compose import Check, Composition
 from core.delivery.submit import SubmitRefused, UnknownRecipient
+from core.store.faults import StorageFault
 from gui.composer.reach import question, unreachable
 
 CONFIRM_KEY = "composer/confirm_over"
@@ -55,6 +56,8 @@ def describe_error(error: BaseException) -> str:
         return f"Not sent: {error}." + (f" {first.message}" if first is not None else "")
     if isinstance(error, UnknownRecipient):
         return f"Not sent: {error}. Check the recipients against the roster."
+    if isinstance(error, StorageFault):  # already one line: what, where, what to do
+        return f"Not sent: {error}"
     return f"Not sent: {type(error).__name__}: {error}"
 
 

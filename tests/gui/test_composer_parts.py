@@ -142,4 +142,8 @@ def test_refusals_are_described_in_plain_words():
     assert text.startswith("Not sent: the message fails the rules (recipients-required)")
     assert "must name at least one recipient" in text
     assert describe_error(UnknownRecipient("'X' is not on the roster")).endswith("against the roster.")
+    from core.store.faults import StorageFault
+
+    full = StorageFault("full", "/data/quarterdeck.sqlite3", "SQLite: disk I/O error")
+    assert describe_error(full) == f"Not sent: {full}"  # the one line as it is, no type name
     assert describe_error(OSError("disk full")) == "Not sent: OSError: disk full"
