@@ -129,9 +129,16 @@ def display_available() -> bool:
 
 def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) -> int:
     started = time.perf_counter()
-    if args is None:
+    tightened: list = []
+    if args is None:  # started as ``python -m gui``, not through the quarterdeck command
+        from core.paths import private_umask, quarterdeck_dirs, tighten
+
         args = build_parser().parse_args(argv)
+        private_umask()  # what the panel creates is private (0600/0700), as with the command
+        tightened = tighten(quarterdeck_dirs())
     _setup_logging()
+    if tightened:
+        logging.getLogger(__name__).info("made %d files and folders private to you (0600/0700)", len(tightened))
     from PySide6.QtCore import QCoreApplication, QTimer
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication, QMessageBox

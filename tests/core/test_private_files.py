@@ -121,3 +121,24 @@ def test_the_panel_writes_its_log_and_settings_private(tmp_path, roster):
                 (tmp_path / "data", tmp_path / "data" / "logs", log, tmp_path / "data" / "quarterdeck.sqlite3",
                  conf.parent, conf)}
     assert set(measured.values()) <= {"0o700", "0o600"}, measured
+
+
+@pytest.mark.x11
+def test_the_panel_started_as_a_module_is_private_too(tmp_path, roster):
+    """``python -m gui`` (not through the quarterdeck command) creates and tightens the same way."""
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+    env.update(HOME=str(tmp_path / "home"), XDG_CONFIG_HOME=str(tmp_path / "xdg"),
+               QUARTERDECK_DATA_DIR=str(tmp_path / "quarterdeck"), QUARTERDECK_CONFIG_DIR=str(tmp_path / "config"))
+    data = tmp_path / "quarterdeck"
+    data.mkdir(mode=0o755)
+    old = data / "notes.txt"
+    old.write_text("left readable by an older version", encoding="utf-8")
+    old.chmod(0o644)
+    done = subprocess.run([sys.executable, "-m", "gui", "--roster", str(roster), "--quit-after", "2500"],
+                          env=env, cwd=Path(__file__).parents[2], capture_output=True, text=True, timeout=90,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    measured = {str(p.relative_to(tmp_path)): oct(mode(p)) for p in
+                (data, old, data / "quarterdeck.sqlite3", data / "logs" / "quarterdeck.log")}
+    assert measured == {"quarterdeck": "0o700", "quarterdeck/notes.txt": "0o600",
+                        "quarterdeck/quarterdeck.sqlite3": "0o600", "quarterdeck/logs/quarterdeck.log": "0o600"}
