@@ -275,7 +275,7 @@ class Dispatcher:
         message = Message(id=task.message_id, sender=task.sender, sender_kind=task.sender_kind,
                           recipients=list(task.recipients), type=task.type, priority=task.priority,
                           tags=list(task.tags), content=content, created_at=task.message_created_at)
-        return format_for_delivery(message, agent_id)
+        return format_for_delivery(message, agent_id, resent=task.retry_of is not None)
 
     def _transport(self, agent: Any) -> Any:
         key = f"{agent.id}:{agent.transport!r}"

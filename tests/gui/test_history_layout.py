@@ -84,8 +84,6 @@ def test_a_layout_saved_with_a_wide_message_column_does_not_bring_the_scroll_bac
     assert again.view.columnWidth(AGENT_COLUMN) == 130 and _time_and_agent_in_view(again)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="needs core/delivery/dispatcher.py _final_text to pass "
-                                       "resent=task.retry_of is not None to format_for_delivery")
 def test_a_resend_of_a_broadcast_to_one_agent_is_labelled_resent(make_ctx, transports, qtbot):
     transports.fail_times["Agent-2"] = 4  # the broadcast fails for Agent-2 only; the resend gets through
     ctx = make_ctx()
