@@ -134,7 +134,7 @@ def _judged_agents(args, monitor) -> tuple[list[str], list[str], str | None]:
 def cmd_health(args) -> int:
     from core.monitor.health import CompositeHealth, Status, http_status
     from core.monitor.replay import history_health
-    from core.service import scored
+    from core.service import judged
 
     try:
         if not args.window > 0:
@@ -146,7 +146,7 @@ def cmd_health(args) -> int:
     monitor, streaks = _from_history(args, rate_window=args.window, streaks_since=since)
     agents, disabled, note = _judged_agents(args, monitor)
     tree = CompositeHealth({"agents": history_health(monitor, agents, streaks, down_after=threshold)})
-    result = {**scored(tree.check()), "window_seconds": args.window, "disabled": disabled}
+    result = {**judged(tree.check()), "window_seconds": args.window, "disabled": disabled}
     status = Status(result["status"])
     if args.json:
         print(json.dumps(result, indent=2, default=str))
@@ -163,7 +163,8 @@ def _print_health(result: dict[str, Any], note: str | None) -> None:
     from core.monitor.replay import BREAKER_UNKNOWN
 
     score = "-" if result["score"] is None else f"{result['score']}/100"
-    print(f"{result['status']}  score {score}  (deliveries of the last {result['window_seconds']:g} s)")
+    print(f"{result['status']}  score {score}  {result['headline']}  (deliveries of the last "
+          f"{result['window_seconds']:g} s)")
     agents = result["components"]["agents"]["components"]
     width = max((len(name) for name in agents), default=0)
     for name, part in agents.items():
