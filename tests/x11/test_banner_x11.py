@@ -13,49 +13,30 @@ screenshot of the stopped banner (default: the test's temporary folder).
 """
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import subprocess
-import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
-import yaml
+from probed_panel import ProbedPanel, click, glob, key, needs, roster_file, screen_size, shot, shots_folder, xdotool
 from test_send_e2e import PrivateTmux
 from xterm_desk import XTERM_PASTE, move_pointer, wait_until
 
-from core.models import Agent, GuiTransport
+from core.models import Agent, GuiTransport, Message
 from core.roster import Roster, save_roster
-
-from core.models import Message
 from core.store import Store
 
-pytestmark = [pytest.mark.x11,
-              pytest.mark.skipif(shutil.which("xdotool") is None or shutil.which("tmux") is None,
-                                 reason="missing tools: xdotool, tmux")]
+pytestmark = [pytest.mark.x11, needs("xdotool", "tmux")]
 
-ROOT = Path(__file__).resolve().parents[2]
 
-PROBE = r'''
-import json, os, sys
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QToolButton
-app = QApplication(sys.argv[:1])
-out = sys.argv[1]
+def banner_state(app, window):
+    """(In the panel's process.) The banner, its buttons, the toolbar's Stop all and the status bar."""
+    from PySide6.QtWidgets import QToolButton
 
-def glob(widget):
-    r = widget.rect()
-    top = widget.mapToGlobal(r.topLeft())
-    return [top.x(), top.y(), r.width(), r.height()]
-
-def dump():
-    window = next((w for w in app.topLevelWidgets() if w.objectName() == "quarterdeck-main"), None)
-    if window is None or not window.isVisible():
-        return
     banner = window.status.banner
-    state = {
+    return {
         "agents": window.ctx.roster.ids(), "halted": window.ctx.delivery.halted,
         "active": app.activeWindow() is window,
         "stop": glob(window.findChild(QToolButton, "stop-all-button")),
@@ -66,96 +47,33 @@ def dump():
         "health": window.health_label.text(), "queue": window.queue_label.text(),
         "message": window.statusBar().currentMessage(),
     }
-    with open(out + ".tmp", "w") as f:
-        json.dump(state, f)
-    os.replace(out + ".tmp", out)
-
-timer = QTimer()
-timer.timeout.connect(dump)
-timer.start(50)
-from gui.app import main
-sys.exit(main(sys.argv[2:]))
-'''
 
 
-class Panel:
-    def __init__(self, home: Path, roster: Path, env: dict[str, str], agents: int = 2) -> None:
-        self.home = home
-        self.state_file = home / "state.json"
-        env = {k: v for k, v in env.items() if k != "QT_QPA_PLATFORM"}
-        env.update({"HOME": str(home), "QUARTERDECK_CONFIG_DIR": str(home / "config"),
-                    "QUARTERDECK_DATA_DIR": str(home / "data"), "XDG_CONFIG_HOME": str(home / ".config"),
-                    "PYTHONPATH": str(ROOT), "LC_ALL": "C.UTF-8"})
-        self.log = open(home / "app.log", "wb")  # noqa: SIM115 (closed in close())
-        self.proc = subprocess.Popen([sys.executable, "-c", PROBE, str(self.state_file), "--roster", str(roster)],
-                                     cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-        self.wait(lambda s: len(s.get("agents", [])) == agents and "UP" in s["health"], "the panel, serving",
-                  timeout=60)
-        time.sleep(0.5)
-
-    def state(self) -> dict:
-        assert self.proc.poll() is None, (self.home / "app.log").read_text(errors="replace")[-3000:]
-        try:
-            return json.loads(self.state_file.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            return {}
-
-    def wait(self, check, what: str, timeout: float = 15.0) -> dict:
-        return wait_until(lambda: (s := self.state()) and check(s) and s, timeout=timeout, what=what)
-
-    def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
+def banner_panel(home: Path, roster: Path, env: dict[str, str]) -> ProbedPanel:
+    """The panel on ``roster`` (``quarterdeck gui --roster``), probed by ``banner_state``."""
+    return ProbedPanel(home, [banner_state], ["--roster", str(roster)], env=env)
 
 
-def xdotool(*args: str) -> None:
-    subprocess.run(["xdotool", *args], check=True, timeout=30)
-
-
-def click(rect) -> None:
-    x, y, width, height = rect
-    xdotool("mousemove", str(x + width // 2), str(y + height // 2))
-    time.sleep(0.15)
-    xdotool("click", "1")
-    time.sleep(0.15)
-
-
-def shot(name: str, folder: Path) -> Path:
-    size = subprocess.run(["xdpyinfo"], capture_output=True, text=True, check=True).stdout
-    dims = next(line.split()[1] for line in size.splitlines() if "dimensions:" in line)
-    path = folder / f"banner-{name}-{dims}.png"
-    subprocess.run(["import", "-window", "root", str(path)], check=True, timeout=30)
-    return path
+def serving(panel: ProbedPanel, agents: int) -> None:
+    panel.ready(lambda s: len(s.get("agents", [])) == agents and "UP" in s["health"], "the panel, serving",
+                settle=0.5)
 
 
 @pytest.fixture
 def desk(tmp_path):
-    tmux = PrivateTmux()
-    pane = tmux.cat_pane(tmp_path / "tmux.txt")
-    (tmp_path / "inbox").mkdir()
-    agents = [{"id": "Tmux-1", "transport": "tmux", "target": pane},
-              {"id": "Inbox-1", "transport": "inbox", "path": str(tmp_path / "inbox")}]
-    roster = tmp_path / "agents.yaml"
-    roster.write_text(yaml.safe_dump({"agents": agents}), encoding="utf-8")
-    home = tmp_path / "home"
-    home.mkdir()
-    panel = Panel(home, roster, {**os.environ, **tmux.env})
-    try:
-        yield panel, tmp_path
-    finally:
-        panel.close()
-        tmux.close()
+    with closing(PrivateTmux()) as tmux:
+        pane = tmux.cat_pane(tmp_path / "tmux.txt")
+        (tmp_path / "inbox").mkdir()
+        agents = [{"id": "Tmux-1", "transport": "tmux", "target": pane},
+                  {"id": "Inbox-1", "transport": "inbox", "path": str(tmp_path / "inbox")}]
+        with banner_panel(tmp_path / "home", roster_file(tmp_path, agents), {**os.environ, **tmux.env}) as panel:
+            serving(panel, 2)
+            yield panel, tmp_path
 
 
 def test_stop_shows_the_banner_and_requeue_then_resume_delivers_to_tmux_and_inbox(desk):
     panel, folder = desk
-    shots = Path(os.environ.get("QD_BANNER_SHOTS") or folder)
+    shots = shots_folder("QD_BANNER_SHOTS", folder)
     state = panel.state()
     assert not state["banner_visible"]
     click(state["stop"])  # Stop all with the pointer: nothing was queued
@@ -171,14 +89,14 @@ def test_stop_shows_the_banner_and_requeue_then_resume_delivers_to_tmux_and_inbo
             other.enqueue(Message(sender="Captain", content=f"Rebase on main, step {n}."),
                           [("Tmux-1", "tmux"), ("Inbox-1", "inbox")])
     panel.wait(lambda s: "4 queued" in s["queue"], "the queue counted while stopped")
-    xdotool("key", "--clearmodifiers", "Escape")  # Esc in the panel: Stop all again, the queue is cancelled
+    key("Escape")  # Esc in the panel: Stop all again, the queue is cancelled
     state = panel.wait(lambda s: s["banner_text"] == "STOPPED — 4 deliveries cancelled · 0 sending"
                        and s["buttons"]["requeue"]["enabled"], "the banner counting the cancelled ones")
     assert state["buttons"]["requeue"]["text"] == "Re-queue 4 cancelled"
     assert [n for n, b in state["buttons"].items() if b["visible"]] == ["resume", "requeue"]
     panel.wait(lambda s: "0 queued" in s["queue"], "the queue counted after the stop")
     time.sleep(0.3)  # painted
-    shot("stopped", shots)
+    shot(shots / f"banner-stopped-{screen_size()}.png")
 
     click(state["buttons"]["requeue"]["rect"])
     state = panel.wait(lambda s: "4 re-queued" in s["banner_text"], "the re-queue")
@@ -198,19 +116,16 @@ def test_stop_shows_the_banner_and_requeue_then_resume_delivers_to_tmux_and_inbo
 
 def test_a_person_at_the_mouse_raises_the_paused_banner_and_its_resume_delivers_the_rest(tmp_path, xterms,
                                                                                         empty_clipboard):
-    shots = Path(os.environ.get("QD_BANNER_SHOTS") or tmp_path)
-    size = subprocess.run(["xdpyinfo"], capture_output=True, text=True, check=True).stdout
-    height = int(next(line.split()[1] for line in size.splitlines() if "dimensions:" in line).split("x")[1])
-    if height < 1000:
+    shots = shots_folder("QD_BANNER_SHOTS", tmp_path)
+    if int(screen_size().split("x")[1]) < 1000:
         pytest.skip("the xterm agents and a 700 px panel side by side need a screen 1000 px high")
     terms = xterms(3)  # along the top of the screen
     roster = tmp_path / "agents.yaml"
     save_roster(Roster(tuple(Agent(id=f"Term-{n + 1}", transport=GuiTransport(chat=t.point, paste_keys=XTERM_PASTE))
                              for n, t in enumerate(terms))), roster, backup=False)
     home = tmp_path / "home"
-    home.mkdir()
-    panel = Panel(home, roster, dict(os.environ), agents=3)
-    try:
+    with banner_panel(home, roster, dict(os.environ)) as panel:
+        serving(panel, 3)
         found = subprocess.run(["xdotool", "search", "--pid", str(panel.proc.pid), "--name", "Quarterdeck"],
                                capture_output=True, text=True, check=True, timeout=10).stdout.split()
         xdotool("windowsize", found[-1], "1200", "700")  # below the agents' xterms, never over them
@@ -235,7 +150,7 @@ def test_a_person_at_the_mouse_raises_the_paused_banner_and_its_resume_delivers_
                            or "OUT OF SERVICE" in s["health"], "health saying paused")
         assert "reachable" in state["health"] and "paused" in state["health"]
         time.sleep(0.3)
-        shot("paused", shots)
+        shot(shots / f"banner-paused-{screen_size()}.png")
         paused_on = state["banner_text"].split(":")[0].removeprefix("GUI PAUSED on ")
         click(state["buttons"]["resume"]["rect"])
         panel.wait(lambda s: not s["banner_visible"], "the banner gone after Resume")
@@ -251,5 +166,3 @@ def test_a_person_at_the_mouse_raises_the_paused_banner_and_its_resume_delivers_
             if outcome[f"Term-{n + 1}"] == "delivered":
                 wait_until(lambda t=term: b"Pull and rerun the suite." in t.read(), timeout=30,
                            what=f"{term.name}'s text")
-    finally:
-        panel.close()

@@ -9,54 +9,52 @@ screenshots of the broadcast in progress and finished (default: the test's tempo
 """
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import subprocess
-import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
-import yaml
+from probed_panel import (
+    ProbedPanel,
+    click,
+    glob,
+    key,
+    needs,
+    roster_file,
+    screen_size,
+    shot,
+    shots_folder,
+    type_text,
+    xdotool,
+)
 from test_send_e2e import PrivateTmux
 from xterm_desk import wait_until
 
-pytestmark = [pytest.mark.x11,
-              pytest.mark.skipif(shutil.which("xdotool") is None or shutil.which("tmux") is None,
-                                 reason="missing tools: xdotool, tmux")]
+pytestmark = [pytest.mark.x11, needs("xdotool", "tmux")]
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "ghp_aJer8GFWcNzTFM2aCVpCUGMjVCy9y1kPAr82"
 
-PROBE = r'''
-import json, os, sys
-from PySide6.QtCore import QRect, QTimer
-from PySide6.QtGui import QTextCursor
-from PySide6.QtWidgets import QApplication, QMessageBox, QToolTip
-app = QApplication(sys.argv[:1])
-out = sys.argv[1]
-
-def glob(widget):
-    r = widget.rect()
-    top = widget.mapToGlobal(r.topLeft())
-    return [top.x(), top.y(), r.width(), r.height()]
 
 def tip_point(editor, index):
+    """(In the panel's process.) Where on the screen the pointer hovers the character ``index``."""
+    from PySide6.QtGui import QTextCursor
+
     if len(editor.toPlainText()) <= index:
         return None
     cursor = QTextCursor(editor.document())
     cursor.setPosition(index)
-    centre = editor.viewport().mapToGlobal(editor.cursorRect(cursor).center())
-    return [centre.x() + 3, centre.y()]
+    middle = editor.viewport().mapToGlobal(editor.cursorRect(cursor).center())
+    return [middle.x() + 3, middle.y()]
 
-def dump():
-    window = next((w for w in app.topLevelWidgets() if w.objectName() == "quarterdeck-main"), None)
-    if window is None or not window.isVisible():
-        return
+
+def composer_state(app, window):
+    """(In the panel's process.) The composer: its text, checks, notice, chips, confirmation, focus."""
+    from PySide6.QtWidgets import QMessageBox, QToolTip
+
     composer = window.panels["composer"]
     confirm = next((w for w in app.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()), None)
-    state = {
+    return {
         "agents": window.ctx.roster.ids(),
         "editor": glob(composer.editor), "editor_focus": composer.editor.hasFocus(),
         "text": composer.editor.toPlainText(),
@@ -73,104 +71,33 @@ def dump():
         "tip_point": tip_point(composer.editor, 20),
         "tooltip": QToolTip.text() if QToolTip.isVisible() else None,
     }
-    with open(out + ".tmp", "w") as f:
-        json.dump(state, f)
-    os.replace(out + ".tmp", out)
-
-timer = QTimer()
-timer.timeout.connect(dump)
-timer.start(50)
-from gui.app import main
-sys.exit(main(sys.argv[2:]))
-'''
 
 
-class Panel:
-    def __init__(self, home: Path, roster: Path, env: dict[str, str]) -> None:
-        self.home = home
-        self.state_file = home / "state.json"
-        env = {k: v for k, v in env.items() if k != "QT_QPA_PLATFORM"}
-        env.update({"HOME": str(home), "QUARTERDECK_CONFIG_DIR": str(home / "config"),
-                    "QUARTERDECK_DATA_DIR": str(home / "data"), "XDG_CONFIG_HOME": str(home / ".config"),
-                    "PYTHONPATH": str(ROOT), "LC_ALL": "C.UTF-8"})
-        self.log = open(home / "app.log", "wb")  # noqa: SIM115 (closed in close())
-        self.proc = subprocess.Popen([sys.executable, "-c", PROBE, str(self.state_file), "--roster", str(roster)],
-                                     cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-        self.wait(lambda s: len(s.get("agents", [])) == 4, "the panel with its roster", timeout=60)
-        time.sleep(0.8)
-
-    def state(self) -> dict:
-        assert self.proc.poll() is None, (self.home / "app.log").read_text(errors="replace")[-3000:]
-        try:
-            return json.loads(self.state_file.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            return {}
-
-    def wait(self, check, what: str, timeout: float = 15.0) -> dict:
-        return wait_until(lambda: (s := self.state()) and check(s) and s, timeout=timeout, what=what)
-
-    def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-
-
-def xdotool(*args: str) -> None:
-    subprocess.run(["xdotool", *args], check=True, timeout=30)
-
-
-def click(rect) -> None:
-    x, y, width, height = rect
-    xdotool("mousemove", str(x + width // 2), str(y + height // 2))
-    time.sleep(0.15)
-    xdotool("click", "1")
-    time.sleep(0.15)
-
-
-def key(*keys: str) -> None:
-    xdotool("key", "--clearmodifiers", *keys)
-    time.sleep(0.15)
-
-
-def shot(name: str, folder: Path) -> Path:
-    size = subprocess.run(["xdpyinfo"], capture_output=True, text=True, check=True).stdout
-    dims = next(line.split()[1] for line in size.splitlines() if "dimensions:" in line)
-    path = folder / f"composer-{name}-{dims}.png"
-    subprocess.run(["import", "-window", "root", str(path)], check=True, timeout=30)
-    return path
+def shot_of(name: str, folder: Path) -> Path:
+    return shot(folder / f"composer-{name}-{screen_size()}.png")
 
 
 @pytest.fixture
 def desk(tmp_path):
-    tmux = PrivateTmux()
-    panes = {f"Tmux-{n}": tmux.cat_pane(tmp_path / f"tmux-{n}.txt") for n in (1, 2)}
-    (tmp_path / "inbox-1").mkdir()
-    (tmp_path / "inbox-2").write_text("not a folder")  # a target that is missing
-    agents = [{"id": agent_id, "transport": "tmux", "target": target} for agent_id, target in panes.items()]
-    agents += [{"id": f"Inbox-{n}", "transport": "inbox", "path": str(tmp_path / f"inbox-{n}")} for n in (1, 2)]
-    roster = tmp_path / "agents.yaml"
-    roster.write_text(yaml.safe_dump({"agents": agents}), encoding="utf-8")
-    home = tmp_path / "home"
-    home.mkdir()
-    panel = Panel(home, roster, {**os.environ, **tmux.env})
-    try:
-        yield panel, tmp_path
-    finally:
-        panel.close()
-        tmux.close()
+    with closing(PrivateTmux()) as tmux:
+        panes = {f"Tmux-{n}": tmux.cat_pane(tmp_path / f"tmux-{n}.txt") for n in (1, 2)}
+        (tmp_path / "inbox-1").mkdir()
+        (tmp_path / "inbox-2").write_text("not a folder")  # a target that is missing
+        agents = [{"id": agent_id, "transport": "tmux", "target": target} for agent_id, target in panes.items()]
+        agents += [{"id": f"Inbox-{n}", "transport": "inbox", "path": str(tmp_path / f"inbox-{n}")} for n in (1, 2)]
+        roster = roster_file(tmp_path, agents)
+        with ProbedPanel(tmp_path / "home", [composer_state, tip_point], ["--roster", str(roster)],
+                         env={**os.environ, **tmux.env}) as panel:
+            panel.ready(lambda s: len(s.get("agents", [])) == 4, "the panel with its roster")
+            yield panel, tmp_path
 
 
 def test_blocked_feedback_then_a_live_broadcast_to_tmux_and_inbox_agents(desk):
     panel, folder = desk
-    shots = Path(os.environ.get("QD_COMPOSER_SHOTS") or folder)
+    shots = shots_folder("QD_COMPOSER_SHOTS", folder)
     click(panel.state()["editor"])
     panel.wait(lambda s: s["editor_focus"], "the message box focused by the click")
-    xdotool("type", "--delay", "15", "--", f"Push with {TOKEN} please")
+    type_text(f"Push with {TOKEN} please")
     state = panel.wait(lambda s: s["problems"] == ["no-credentials"], "the rule check of the typed text")
     assert state["score"] == "75 · FAIL"  # the token counts once
     x, y = state["tip_point"]  # hovering the underline names the rule
@@ -186,30 +113,30 @@ def test_blocked_feedback_then_a_live_broadcast_to_tmux_and_inbox_agents(desk):
     key("ctrl+shift+Return")  # Broadcast with a secret: refused, the problems flash
     state = panel.wait(lambda s: "A credential must never be pasted" in s["notice"], "Broadcast's refusal")
     assert state["notice_error"] and state["flashing"] is True
-    shot("blocked", shots)
+    shot_of("blocked", shots)
     assert state["confirm"] is None
 
     key("ctrl+a")
-    xdotool("type", "--delay", "15", "--", "Rebase on main and rerun the tests.")
+    type_text("Rebase on main and rerun the tests.")
     panel.wait(lambda s: s["text"] == "Rebase on main and rerun the tests." and s["score"] == "100 · PASS",
                "the clean text checked")
     key("ctrl+shift+Return")
     state = panel.wait(lambda s: s["confirm"] is not None, "the broadcast confirmation")
     assert "Inbox-2: inbox folder" in state["confirm"] and "3/4 reachable" in state["confirm"]
     time.sleep(0.3)
-    shot("confirm", shots)
+    shot_of("confirm", shots)
     key("alt+a")  # Send to all: Inbox-2 will fail
     state = panel.wait(lambda s: len(s["chips"]) == 4, "the chips of the broadcast", timeout=20)
     assert state["chips_visible"] and state["chips_rect"][1] < state["checks_rect"][1]
     assert state["chips_rect"][1] >= state["editor"][1] + state["editor"][3]  # right under the message box
     if state["bad"] is None:
-        shot("in-progress", shots)
+        shot_of("in-progress", shots)
     state = panel.wait(lambda s: s["bad"] is not None, "the outcome line", timeout=60)
     assert state["outcome"] == "3/4 submitted · 1 failed" and state["bad"] is True
     assert sorted(state["chips"]) == ["Inbox-1 · submitted ✓", "Inbox-2 · failed ✗", "Tmux-1 · submitted ✓",
                                       "Tmux-2 · submitted ✓"]
     assert "Queued for" not in state["notice"]
-    shot("finished", shots)
+    shot_of("finished", shots)
     table = state["table"]  # Tab is not trapped in the progress table
     click([table[0], table[1] + 30, table[2], 20])
     panel.wait(lambda s: s["focus"] == "composer-progress", "the progress table focused by the click")

@@ -15,47 +15,30 @@ private display (scripts/with-xvfb.sh with QUARTERDECK_SCREEN).
 """
 from __future__ import annotations
 
-import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
+from probed_panel import ROOT, ProbedPanel, click, glob, key, needs, rect, screen_size, type_text, xdotool
 from xterm_desk import wait_until
 
-pytestmark = [pytest.mark.x11,
-              pytest.mark.skipif(shutil.which("xdotool") is None, reason="missing tools: xdotool")]
+pytestmark = [pytest.mark.x11, needs("xdotool")]
 
-ROOT = Path(__file__).resolve().parents[2]
 SIZES = ("1920x1080", "1366x768")
 NESTED = "QUARTERDECK_LAYOUT_NESTED"
 
-PROBE = r'''
-import json, os, sys
-from PySide6.QtCore import QRect, QTimer
-from PySide6.QtWidgets import QApplication
-app = QApplication(sys.argv[:1])
-out = sys.argv[1]
 
-def rect(r):
-    return [r.x(), r.y(), r.width(), r.height()]
-
-def glob(widget, r):
-    return rect(QRect(widget.mapToGlobal(r.topLeft()), r.size()))
-
-def dump():
-    window = next((w for w in app.topLevelWidgets() if w.objectName() == "quarterdeck-main"), None)
-    if window is None or not window.isVisible():
-        return
+def layout_state(app, window):
+    """(In the panel's process.) The window's place, its panels, the View menu and the palette."""
     from gui.navigation import in_front
+
     bar, menu, palette = window.statusBar(), window.view_menu, window.palette_dialog
     item = palette.list.currentItem()
-    state = {
+    return {
         "frame": rect(window.frameGeometry()), "available": rect(window.screen().availableGeometry()),
         "status_bar": glob(bar, bar.rect()) if bar.isVisible() else None,
         "window_rect": glob(window, window.rect()),
@@ -70,21 +53,6 @@ def dump():
         "palette_current": item.text() if item is not None else None,
         "halted": window.ctx.delivery.halted, "agents": window.ctx.roster.ids(),
     }
-    with open(out + ".tmp", "w") as f:
-        json.dump(state, f)
-    os.replace(out + ".tmp", out)
-
-timer = QTimer()
-timer.timeout.connect(dump)
-timer.start(50)
-from gui.app import main
-sys.exit(main([]))
-'''
-
-
-def screen_size() -> str:
-    out = subprocess.run(["xdpyinfo"], capture_output=True, text=True, check=True, timeout=10).stdout
-    return re.search(r"dimensions:\s+(\d+x\d+) pixels", out).group(1)
 
 
 @pytest.fixture(scope="module")
@@ -117,58 +85,6 @@ def on_screen_of(size: str, request, nested_runs) -> bool:
     return False
 
 
-class App:
-    """The panel with the demo swarm, started as ``quarterdeck`` is on a first start."""
-
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.state_file = home / "state.json"
-        env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
-        env.update({"HOME": str(home), "QUARTERDECK_CONFIG_DIR": str(home / "config"),
-                    "QUARTERDECK_DATA_DIR": str(home / "data"), "XDG_CONFIG_HOME": str(home / ".config"),
-                    "PYTHONPATH": str(ROOT)})
-        self.log = open(home / "app.log", "wb")  # noqa: SIM115 (closed in close())
-        self.proc = subprocess.Popen([sys.executable, "-c", PROBE, str(self.state_file)], cwd=ROOT, env=env,
-                                     stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
-        wait_until(lambda: len(self.state().get("agents", [])) == 4, timeout=60, what="the demo roster")
-        time.sleep(0.8)  # the window's last placement beside the swarm
-
-    def state(self) -> dict:
-        assert self.proc.poll() is None, (self.home / "app.log").read_text(errors="replace")[-3000:]
-        try:
-            return json.loads(self.state_file.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            return {}
-
-    def wait(self, check, what: str, timeout: float = 10.0) -> dict:
-        return wait_until(lambda: (s := self.state()) and check(s) and s, timeout=timeout, what=what)
-
-    def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-
-
-def xdotool(*args: str) -> None:
-    subprocess.run(["xdotool", *args], check=True, timeout=10)
-
-
-def click(rect) -> None:
-    x, y, width, height = rect
-    xdotool("mousemove", str(x + width // 2), str(y + height // 2))
-    time.sleep(0.15)
-    xdotool("click", "1")
-
-
-def key(*keys: str) -> None:
-    xdotool("key", "--clearmodifiers", *keys)
-    time.sleep(0.15)
-
-
 def inside(inner, outer) -> bool:
     x, y, w, h = inner
     ox, oy, ow, oh = outer
@@ -186,7 +102,7 @@ def fits(state: dict) -> bool:
                 and inside(bar, state["available"]))
 
 
-def received(app: App, agent_id: str) -> list[str]:
+def received(app: ProbedPanel, agent_id: str) -> list[str]:
     from gui.demo.transcript import parse_transcript
 
     path = app.home / "data" / "demo" / "transcripts" / f"{agent_id}.txt"
@@ -194,7 +110,7 @@ def received(app: App, agent_id: str) -> list[str]:
     return [entry.text for entry in parse_transcript(text) if entry.kind == "message"]
 
 
-def focus_panel_window(app: App) -> None:
+def focus_panel_window(app: ProbedPanel) -> None:
     state = app.state()
     click(state["view_title"][:2] + [1, 1])  # the menu bar's View title, a click away from everything
     app.wait(lambda s: s["view_open"], "the View menu")
@@ -317,7 +233,7 @@ def test_keyboard_moves_between_panels_and_the_palette_stops_nothing_by_accident
     time.sleep(0.5)
     assert not app.state()["halted"]
     app.wait(lambda s: s["palette"] is not None, "the palette still open")
-    xdotool("type", "--delay", "40", "view charts")
+    type_text("view charts", delay_ms=40)
     app.wait(lambda s: (s["palette_current"] or "").startswith("View: Charts"), "View: Charts chosen")
     key("Return")
     state = app.wait(lambda s: s["current"] == "charts" and s["palette"] is None, "View: Charts run")
@@ -327,12 +243,14 @@ def test_keyboard_moves_between_panels_and_the_palette_stops_nothing_by_accident
 @pytest.fixture
 def app_factory(tmp_path):
     """``app_factory()`` starts the app (only where the test runs on this display)."""
-    made: list[App] = []
+    made: list[ProbedPanel] = []
 
-    def start() -> App:
+    def start() -> ProbedPanel:
+        """The panel with the demo swarm, started as ``quarterdeck`` is on a first start."""
         home = tmp_path / f"home{len(made)}"
         home.mkdir()
-        made.append(App(home))
+        made.append(ProbedPanel(home, [layout_state], patience=10.0))
+        made[-1].ready(lambda s: len(s.get("agents", [])) == 4, "the demo roster")  # and its placement
         return made[-1]
 
     yield start
