@@ -11,47 +11,29 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from core.monitor.reach import unreachable_agents
 from core.roster_check import agent_problems
 from core.screens import detect_screens
 
 
-def breaker_reason(breakers: Any, agent_id: str) -> str:
-    """Why the agent's breaker holds deliveries back, or ``""`` (no breaker yet means closed)."""
-    if breakers is None or agent_id not in breakers:
-        return ""
-    snapshot = breakers.get(agent_id).snapshot()
-    state = snapshot.state.name.lower()
-    if state == "forced_open":
-        return "breaker forced open by you"
-    if state == "open":
-        wait = float(getattr(snapshot, "remaining_wait", 0.0) or 0.0)
-        return f"breaker open (next trial in {int(wait + 0.999)} s)" if wait > 0 else "breaker open"
-    return ""
-
-
-def unreachable(agent_ids: Iterable[str], roster: Any, breakers: Any) -> dict[str, str]:
-    """``{agent id: reason}`` for each recipient that cannot be reached now (see the docstring)."""
+def unreachable(agent_ids: Iterable[str], roster: Any, dispatcher: Any, *, worker_alive: bool = True) -> dict[str, str]:
+    """``{agent id: reason}`` for each recipient that cannot be reached now: what health says of
+    it (``core.monitor.reach``: stopped, worker down, breaker open or forced open, GUI paused), and
+    otherwise a missing target (see the module docstring)."""
     ids = list(agent_ids)
+    known = [roster.get(agent_id) for agent_id in ids if agent_id in roster]
+    found = {agent_id: "not on the roster" for agent_id in ids if agent_id not in roster}
+    found.update(unreachable_agents(dispatcher, known, worker_alive=worker_alive))
     screens = None
-    found: dict[str, str] = {}
-    for agent_id in ids:
-        if agent_id not in roster:
-            found[agent_id] = "not on the roster"
-            continue
-        agent = roster.get(agent_id)
-        if not agent.enabled:
-            found[agent_id] = "disabled"
-            continue
-        reason = breaker_reason(breakers, agent_id)
-        if reason:
-            found[agent_id] = reason
+    for agent in known:
+        if agent.id in found:
             continue
         if agent.transport.kind == "gui" and screens is None:
             screens = detect_screens()
         problems = agent_problems(agent, screens or [])
         if problems:
-            found[agent_id] = problems[0]
-    return found
+            found[agent.id] = problems[0]
+    return {agent_id: found[agent_id] for agent_id in ids if agent_id in found}
 
 
 def question(what: str, recipients: list[str], blocked: dict[str, str], limit: int) -> str:

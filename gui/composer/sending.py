@@ -107,10 +107,10 @@ class Sender(QObject):
             self._queue(composition)
             return True
         self._checking = True
-        roster, breakers = self._ctx.roster, self._ctx.delivery.dispatcher.breakers
+        roster, dispatcher = self._ctx.roster, self._ctx.delivery.dispatcher
 
-        def look() -> dict[str, str]:
-            return unreachable(recipients, roster, breakers)
+        def look() -> dict[str, str]:  # about the recipients: the panel's own loop is health's business
+            return unreachable(recipients, roster, dispatcher)
 
         def looked(blocked: dict[str, str]) -> None:
             self._checking = False

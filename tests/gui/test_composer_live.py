@@ -193,7 +193,7 @@ def test_the_confirmation_warns_about_a_forced_open_breaker_and_can_leave_it_out
     with qtbot.waitSignal(panel.ctx.sig_submitted, timeout=5000) as submitted:
         QTest.keyClick(panel.editor, Qt.Key.Key_Return,
                        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    assert "Agent-2: breaker forced open by you" in asked[0] and "2/3 reachable" in asked[0]
+    assert "Agent-2: forced open by you" in asked[0] and "2/3 reachable" in asked[0]
     assert submitted.args[0].recipients == ("Agent-1", "Agent-3")
     assert submitted.args[0].message.type == "broadcast"
     qtbot.waitUntil(lambda: len(panel.chips.chips) == 2)

@@ -163,7 +163,7 @@ def test_a_failed_delivery_is_retried_on_the_same_live_transport(make_ctx, qtbot
     assert state in ("queued", "sending", "delivered") and new_id != failed.delivery_id and retries == 1
     qtbot.waitUntil(lambda: states(panel)["Agent-2"] == "delivered", timeout=10_000)
     assert transports.by_agent["Agent-2"] is live
-    assert live.sent[0].text == "[C2A] Captain → Agent-2\nRun the migration dry-run and report."
+    assert live.sent[0].text == "[C2A] Captain → Agent-2 | RESENT\nRun the migration dry-run and report."
     assert transports.sent_to("Agent-1") == ["[C2A] Captain → Agent-1\nRun the migration dry-run and report."]
     assert not panel.progress.retry_button.isEnabled()
     assert panel.ctx.store.delivery(new_id).retry_of == failed.delivery_id
