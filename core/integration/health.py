@@ -108,5 +108,7 @@ class CoordinationHealthChecker:
 
     def check_health(self) -> dict[str, Any]:
         result = self.tree().check()
-        return {"status": result["status"], "timestamp": self._now().isoformat(),
-                "components": result["components"]}
+        # ``overall_status`` is the documented key of the system description; ``status`` the
+        # one every other health tree here uses: both say the same
+        return {"status": result["status"], "overall_status": result["status"],
+                "timestamp": self._now().isoformat(), "components": result["components"]}

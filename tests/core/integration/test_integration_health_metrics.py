@@ -57,7 +57,7 @@ def test_each_operation_gets_a_spring_style_status(monitor, wide):
     when = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     report = CoordinationHealthChecker(breakers=wide, monitor=monitor, now=lambda: when).check_health()
     assert report["timestamp"] == "2025-01-02T03:04:05+00:00"
-    assert report["status"] == "DOWN"
+    assert report["status"] == report["overall_status"] == "DOWN"
     parts = report["components"]["operations"]["components"]
     assert {name: part["status"] for name, part in parts.items()} == {
         "broken": "DOWN", "healthy": "UP", "idle": "UNKNOWN", "paused": "OUT_OF_SERVICE",
