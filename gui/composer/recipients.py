@@ -69,6 +69,8 @@ class RecipientsBox(QWidget):
         self.save_action = QAction("Save selection as group…", self)
         self.save_action.triggered.connect(self.save_group)
         self.menu.aboutToShow.connect(self._on_menu_about_to_show)
+        # one submenu, kept and refilled (older PySide6 drops one that addMenu(title) made)
+        self.forget_menu = QMenu("Forget group", self.menu)
         self.pick_field = QLineEdit()
         self.pick_field.setObjectName("composer-pick")
         self.pick_field.setPlaceholderText("2,5,7-9 or @group, Enter")
@@ -249,6 +251,8 @@ class RecipientsBox(QWidget):
         self.menu.addAction(self.save_action)
         mine = sorted(self.user_groups())
         if mine:
-            forget = self.menu.addMenu("Forget group")
+            forget = self.forget_menu
+            forget.clear()
+            self.menu.addMenu(forget)
             for name in mine:
                 forget.addAction(name).triggered.connect(lambda _=False, n=name: self.forget_group(n))
