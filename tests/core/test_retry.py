@@ -1,6 +1,7 @@
 """Retries: which errors, how long between, when to stop, and what the breaker is told."""
 from __future__ import annotations
 
+import inspect
 import random
 import threading
 import time
@@ -84,7 +85,9 @@ def test_policy_rejects_nonsense(bad):
 @pytest.mark.parametrize("base, mult, cap", [(1, 2, 30), (0.5, 3, 10), (2, 1, 5)])
 def test_delays_without_jitter_match_tenacity_exponential(base, mult, cap):
     policy = RetryPolicy(base_delay=base, multiplier=mult, max_delay=cap, jitter=0)
-    reference = wait_exponential_jitter(multiplier=base, exp_base=mult, max=cap, jitter=0)
+    # tenacity 9.2 renamed ``initial`` to ``multiplier`` (and warns about the old name)
+    first = "multiplier" if "multiplier" in inspect.signature(wait_exponential_jitter).parameters else "initial"
+    reference = wait_exponential_jitter(**{first: base}, exp_base=mult, max=cap, jitter=0)
     state = RetryCallState(None, None, (), {})
     for n in range(1, 12):
         state.attempt_number = n
