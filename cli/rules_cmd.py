@@ -55,14 +55,19 @@ def cmd_validate(args) -> int:
     ruleset, diagnostics = load_rule_files(rule_files(rules_dir(args)))
     if ruleset is None:
         raise CliError("the rule files have errors:\n" + "\n".join(str(d) for d in diagnostics))
+    # no -a: the text is judged as the one message it can be, the broadcast to everyone (as the
+    # composer does with nobody ticked), not refused for having no recipients
+    broadcast = not args.recipients and args.msg_type == "text"
     report = Validator(ruleset).validate({
         "content": text, "sender": args.sender, "recipients": args.recipients,
-        "type": args.msg_type, "priority": args.priority, "tags": args.tags,
+        "type": "broadcast" if broadcast else args.msg_type, "priority": args.priority, "tags": args.tags,
     })
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2, sort_keys=True))
+        print(json.dumps({**report.to_dict(), "checked_as": "broadcast" if broadcast else args.msg_type},
+                         indent=2, sort_keys=True))
     else:
-        print(f"{report.status}  score {report.score}/100")
+        note = "  (checked as a broadcast to everyone: give -a AGENT for a direct message)" if broadcast else ""
+        print(f"{report.status}  score {report.score}/100{note}")
         for v in report.violations:
             span = f" at {v.span[0]}-{v.span[1]}" if v.span else ""
             print(f"  {v.severity:<7} {v.rule_id}: {v.message} [{v.field}{span}]")

@@ -67,6 +67,17 @@ def test_validate_reads_standard_input(monkeypatch, capsys):
     assert out.startswith("FAIL")
 
 
+def test_validate_without_recipients_judges_the_content_as_a_broadcast(capsys):
+    code, out, _ = run(capsys, "validate", "-m", "Please rebase feature/login on main and run the tests.")
+    assert code == 0, out
+    assert out.startswith("PASS  score 100/100  (checked as a broadcast to everyone")
+    assert "recipients-required" not in out
+    code, out, _ = run(capsys, "validate", "--json", "-m", f"deploy with {AWS_KEY} now")
+    report = json.loads(out)
+    assert code == 1 and report["checked_as"] == "broadcast"
+    assert [v["rule"] for v in report["violations"]] == ["no-credentials"]  # the content, nothing else
+
+
 def test_validate_without_message_explains(capsys):
     code, _, err = run(capsys, "validate")
     assert code == 2
