@@ -18,6 +18,7 @@ from pathlib import Path
 from cli import (agents_cmd, config_cmd, contracts_cmd, deadletter_cmd, delivery_cmd, doctor_cmd, gui_cmd,
                  monitor_cmd, onboard_cmd, rules_cmd)
 from cli.common import EXIT_STORAGE, EXIT_USAGE, CliError, undecodable
+from cli.shared_options import add_shared_options, refused_shared
 from core import __version__
 
 COMMAND_MODULES = (rules_cmd, delivery_cmd, agents_cmd, onboard_cmd, contracts_cmd, monitor_cmd, config_cmd,
@@ -77,11 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
                "70 internal error, 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"quarterdeck {__version__}")
-    parser.add_argument("--config", type=Path, metavar="PATH",
-                        help="configuration file (default: coordination.yaml in the user config dir)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(sub)
+    add_shared_options(parser)
     parser.set_defaults(_option_names={})
     _bound_numbers(parser, parser.get_default("_option_names"))
     return parser
@@ -193,6 +193,9 @@ def _main(argv: list[str] | None) -> int:
             print("\nNo display here, so the panel cannot open; the commands above do every job.")
             return 0
         args = parser.parse_args([*(sys.argv[1:] if argv is None else argv), "gui"])
+    refused = refused_shared(args)
+    if refused is not None:
+        parser.error(f"'{args.command}' takes no {refused}; leave it out")
     try:
         _check_text(args)
         _tighten_note(args)

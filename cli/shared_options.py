@@ -1,0 +1,63 @@
+"""Options every command shares, before or after the command: ``--config``, ``--data-dir``, ``--roster``.
+
+``quarterdeck --data-dir X status`` and ``quarterdeck status --data-dir X`` mean the same. The top
+level defines the three; each command keeps its own definition (its help says what the option is
+for there) with its default suppressed, so a value given before the command is not overwritten by
+the command's empty default. A command that takes no such option refuses one given before it in
+one line, rather than ignoring it.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+SHARED = {
+    "config": ("--config", "PATH", "configuration file (default: coordination.yaml in the user config dir); "
+                                   "before or after the command"),
+    "data_dir": ("--data-dir", "DIR", "where the outbox and the other data files live; before or after the command"),
+    "roster": ("--roster", "PATH", "agents.yaml (default: the user config dir); before or after the command"),
+}
+TAKEN = "_shared_taken"
+
+
+def add_shared_options(parser: argparse.ArgumentParser) -> None:
+    """Define the shared options on ``parser`` (the top level) and align every command under it."""
+    for dest, (flag, metavar, help_text) in SHARED.items():
+        parser.add_argument(flag, dest=dest, type=Path, metavar=metavar, default=None, help=help_text)
+    for sub in _subparsers(parser):
+        _align(sub)
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    found = []
+    for action in parser._actions:  # noqa: SLF001 - argparse offers no public walk
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            found.extend(dict.fromkeys(action.choices.values()))  # aliases share one parser
+    return found
+
+
+def _align(parser: argparse.ArgumentParser) -> None:
+    taken = set()
+    for action in parser._actions:  # noqa: SLF001
+        if action.dest in SHARED:
+            action.default = argparse.SUPPRESS
+            taken.add(action.dest)
+    if "config" not in taken:
+        flag, metavar, help_text = SHARED["config"]
+        parser.add_argument(flag, dest="config", type=Path, metavar=metavar, default=argparse.SUPPRESS,
+                            help=help_text)
+        taken.add("config")
+    parser.set_defaults(**{TAKEN: frozenset(taken)})
+    for sub in _subparsers(parser):
+        _align(sub)
+
+
+def refused_shared(args: argparse.Namespace) -> str | None:
+    """The option given before a command that does not take it, as its flag; None when all fit."""
+    taken = getattr(args, TAKEN, None)
+    if taken is None:  # no command: the top level takes them all
+        return None
+    for dest, (flag, _, _) in SHARED.items():
+        if dest not in taken and getattr(args, dest, None) is not None:
+            return flag
+    return None

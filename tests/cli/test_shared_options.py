@@ -1,0 +1,60 @@
+"""--config, --data-dir and --roster mean the same before and after the command, as a person types them."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cli.main import main
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def roster(tmp_path):
+    path = tmp_path / "agents.yaml"
+    path.write_text(f"agents:\n  - {{id: Agent-1, transport: inbox, path: {tmp_path / 'inbox'}}}\n",
+                    encoding="utf-8")
+    (tmp_path / "inbox").mkdir()
+    return path
+
+
+def test_data_dir_and_roster_work_before_and_after_the_command(tmp_path, roster, capsys):
+    data = tmp_path / "data"
+    code, _, err = run(capsys, "--data-dir", str(data), "--roster", str(roster), "send", "-a", "Agent-1", "-m", "one")
+    assert code == 0, err
+    code, _, err = run(capsys, "send", "-a", "Agent-1", "-m", "two", "--data-dir", str(data), "--roster", str(roster))
+    assert code == 0, err
+    before = run(capsys, "--data-dir", str(data), "history", "--json")
+    after = run(capsys, "history", "--json", "--data-dir", str(data))
+    assert before[0] == after[0] == 0
+    assert json.loads(before[1])["total"] == json.loads(after[1])["total"] == 2
+    assert sorted(p.read_text(encoding="utf-8").rsplit("\n", 1)[1] for p in (tmp_path / "inbox").iterdir()) == [
+        "one", "two"]  # both reached the one inbox: the same outbox and roster either way
+
+
+def test_config_works_after_the_command_too(tmp_path, capsys):
+    config = tmp_path / "coordination.yaml"
+    config.write_text("max_retries: 7\n", encoding="utf-8")
+    for argv in (["--config", str(config), "config", "show"], ["config", "show", "--config", str(config)]):
+        code, out, err = run(capsys, *argv)
+        assert code == 0, err
+        assert any(line.startswith("max_retries = 7") for line in out.splitlines()), out
+
+
+def test_after_the_command_wins_over_before(tmp_path, roster, capsys):
+    code, _, err = run(capsys, "--data-dir", str(tmp_path / "first"), "send", "-a", "Agent-1", "-m", "x",
+                       "--roster", str(roster), "--data-dir", str(tmp_path / "second"))
+    assert code == 0, err
+    assert (tmp_path / "second" / "quarterdeck.sqlite3").exists() and not (tmp_path / "first").exists()
+
+
+def test_a_command_that_takes_no_such_option_says_so(roster, capsys):
+    with pytest.raises(SystemExit) as ended:
+        main(["--roster", str(roster), "rules", "check"])
+    assert ended.value.code == 2
+    assert "'rules' takes no --roster" in capsys.readouterr().err
