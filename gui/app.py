@@ -76,6 +76,20 @@ def _setup_logging() -> None:
     root.setLevel(logging.INFO)
 
 
+_GC: Any = None
+
+
+def _collect_on_the_gui_thread() -> None:
+    """Python's cycle collector, left automatic, runs in whichever thread allocates: in a job
+    thread it can destroy widgets and models from there, which crashes Qt. Collect on a timer of
+    the GUI thread instead (pyqtgraph's collector does exactly that)."""
+    global _GC
+    if _GC is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        _GC = GarbageCollector(interval=1.0)
+
+
 def _install_qt_hooks() -> None:
     from PySide6.QtCore import QtMsgType, qInstallMessageHandler
 
@@ -152,6 +166,7 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
     app.setDesktopFileName("quarterdeck")  # the Wayland app id: matches packaging/quarterdeck.desktop
     app.setWindowIcon(QIcon(str(bundled_assets_dir() / "quarterdeck.svg")))
     _install_qt_hooks()
+    _collect_on_the_gui_thread()
 
     from gui.context import AppContext
     from gui.mainwindow import MainWindow

@@ -1,6 +1,7 @@
 """Test-wide set-up: offscreen Qt by default, and no test ever touches the real home."""
 from __future__ import annotations
 
+import gc
 import os
 import re
 import shutil
@@ -20,6 +21,19 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
         if name.upper().startswith("COORDINATION_"):
             monkeypatch.delenv(name)
     return base
+
+
+def pytest_sessionstart(session):
+    """Collect cycles only between tests, on the main thread: the automatic collector runs in
+    whichever thread allocates, and in a background job thread it can destroy Qt widgets and
+    models from there, which crashes Qt (the panel collects on a GUI-thread timer likewise)."""
+    gc.disable()
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_main_thread():
+    yield
+    gc.collect()
 
 
 def pytest_collection_modifyitems(config, items):
