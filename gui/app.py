@@ -17,6 +17,7 @@ from typing import Any
 
 from core import __version__
 from core.paths import default_roster_file, user_log_dir
+from gui.collector import collect_on_the_gui_thread
 
 log = logging.getLogger("quarterdeck")
 
@@ -74,20 +75,6 @@ def _setup_logging() -> None:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-
-
-_GC: Any = None
-
-
-def _collect_on_the_gui_thread() -> None:
-    """Python's cycle collector, left automatic, runs in whichever thread allocates: in a job
-    thread it can destroy widgets and models from there, which crashes Qt. Collect on a timer of
-    the GUI thread instead (pyqtgraph's collector does exactly that)."""
-    global _GC
-    if _GC is None:
-        from pyqtgraph.util.garbage_collector import GarbageCollector
-
-        _GC = GarbageCollector(interval=1.0)
 
 
 def _install_qt_hooks() -> None:
@@ -166,7 +153,7 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
     app.setDesktopFileName("quarterdeck")  # the Wayland app id: matches packaging/quarterdeck.desktop
     app.setWindowIcon(QIcon(str(bundled_assets_dir() / "quarterdeck.svg")))
     _install_qt_hooks()
-    _collect_on_the_gui_thread()
+    collect_on_the_gui_thread()  # gui.collector: never from a job thread
 
     from gui.context import AppContext
     from gui.mainwindow import MainWindow

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QApplication
 from core.delivery.window_match import nearest_anchor
 from core.models import Agent, GuiTransport, WindowMatch
 from core.roster import Roster, save_roster
+from gui.collector import collect_on_the_gui_thread
 from gui.demo.chatwindow import ChatWindow
 from gui.demo.layout import Rect, tile, to_physical
 from gui.demo.lifeline import Lifeline
@@ -214,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     for old in (workdir / "transcripts").glob("*.txt"):
         old.unlink()
     app = QApplication(sys.argv[:1])
+    collect_on_the_gui_thread()  # its file thread must never collect the chat windows
     app.setApplicationName("Quarterdeck demo swarm")
     app.setStyle("Fusion")
     lifeline = Lifeline(os.getppid(), app.quit, app)
