@@ -103,7 +103,7 @@ def test_metrics_and_health_routes(served, monitor):
               for s in families["quarterdeck_http_requests"].samples if s.name.endswith("_total")}
     assert counts == {("/users", "201"): 1, ("other", "500"): 1}
     status, _, payload = request(url + "/health")
-    assert status == 200 and set(json.loads(payload)) == {"status", "timestamp", "components"}
+    assert status == 200 and set(json.loads(payload)) == {"status", "overall_status", "timestamp", "components"}
 
 
 # -- driven directly: what a socket cannot easily show ------------------------------------------
