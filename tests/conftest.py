@@ -30,10 +30,15 @@ def pytest_sessionstart(session):
     gc.disable()
 
 
+_tests_run = [0]
+
+
 @pytest.fixture(autouse=True)
 def _collect_on_the_main_thread():
     yield
-    gc.collect()
+    _tests_run[0] += 1
+    # the young generations hold what this test made (cheap); everything, now and then
+    gc.collect(1 if _tests_run[0] % 100 else 2)
 
 
 def pytest_collection_modifyitems(config, items):
