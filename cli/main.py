@@ -136,6 +136,7 @@ def report_error(exc: BaseException, sending: bool, data_dir: Path | None = None
     error that names no file is placed in ``data_dir``."""
     from pydantic import ValidationError
 
+    from core.config import ConfigError
     from core.store.faults import translate
     from core.store.rows import StoreError
 
@@ -157,6 +158,9 @@ def report_error(exc: BaseException, sending: bool, data_dir: Path | None = None
         if isinstance(given, str | int | float) and repr(given) not in message:
             message = f"{given!r}: {message}"
         print(f"quarterdeck: error: {where}: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    if isinstance(exc, ConfigError):  # met by a command that opens a session (send, onboard, serve, ...)
+        print(f"quarterdeck: error: configuration is invalid:\n{exc}", file=sys.stderr)
         return EXIT_USAGE
     if isinstance(exc, StoreError):
         print(f"quarterdeck: error: {exc}", file=sys.stderr)

@@ -58,3 +58,12 @@ def test_a_command_that_takes_no_such_option_says_so(roster, capsys):
         main(["--roster", str(roster), "rules", "check"])
     assert ended.value.code == 2
     assert "'rules' takes no --roster" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["onboard", "--all"], ["send", "-a", "Agent-1", "-m", "hi"]])
+def test_an_invalid_config_after_the_command_is_one_clear_error(tmp_path, roster, capsys, command):
+    """A file that is not a configuration (here: the roster) given to a command that opens a session."""
+    code, _, err = run(capsys, *command, "--roster", str(roster), "--data-dir", str(tmp_path / "data"),
+                       "--config", str(roster))
+    assert code == 2, err
+    assert err.startswith("quarterdeck: error: configuration is invalid:") and "Traceback" not in err
