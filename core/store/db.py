@@ -146,21 +146,22 @@ def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         yield conn
     except BaseException:
-        if conn.in_transaction:
-            try:
-                conn.execute("ROLLBACK")
-            except sqlite3.Error:
-                log.warning("rollback failed after an error", exc_info=True)
+        _roll_back(conn, "an error")
         raise
     try:
         conn.execute("COMMIT")
     except StorageFault:
-        if conn.in_transaction:
-            try:
-                conn.execute("ROLLBACK")
-            except sqlite3.Error:
-                log.warning("rollback failed after a failed commit", exc_info=True)
+        _roll_back(conn, "a failed commit")
         raise
+
+
+def _roll_back(conn: sqlite3.Connection, after: str) -> None:
+    """Roll back what is still open; a rollback that fails too is logged, never raised."""
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            log.warning("rollback failed after %s", after, exc_info=True)
 
 
 class _Holder:

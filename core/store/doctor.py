@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from core.fileops import fsync_dir, try_lock, unlock
+from core.fileops import fsync_dir
+from core.store.owner import any_lease_held
 from core.paths import PRIVATE_FILE_MODE
 
 HEADER = b"SQLite format 3\x00"
@@ -74,22 +75,6 @@ def check(path: Path) -> Checked:
     finally:
         conn.close()
     return Checked(path, rows == ["ok"], [] if rows == ["ok"] else rows)
-
-
-def _in_use(path: Path) -> bool:
-    owners = path.with_name(path.name + "-owners")
-    for lease in owners.glob("*.lock") if owners.is_dir() else ():
-        try:
-            fd = os.open(lease, os.O_RDWR)
-        except OSError:
-            continue
-        try:
-            if not try_lock(fd):
-                return True
-            unlock(fd)
-        finally:
-            os.close(fd)
-    return False
 
 
 def _schema(src: sqlite3.Connection) -> list[tuple[str, str, str]]:
@@ -233,7 +218,7 @@ def repair(path: Path, *, version_hint: int = 0, now: datetime | None = None) ->
 
     ``version_hint`` is the schema version (``PRAGMA user_version``) to give the rebuilt file when
     the broken one's was unreadable but its tables were not."""
-    if _in_use(path):
+    if any_lease_held(path):
         raise InUse(f"{path} is open in another Quarterdeck process (the panel, serve or a send): "
                     "stop it, then repair")
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")

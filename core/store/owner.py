@@ -47,9 +47,20 @@ def is_alive(db_path: Path, token: str | None) -> bool:
     if not token or not token.isalnum():
         return False
     path = lease_dir(db_path) / f"{token}.lock"
+    if lease_held(path):
+        return True
+    try:
+        path.unlink()
+    except OSError:
+        pass
+    return False
+
+
+def lease_held(path: Path) -> bool:
+    """True while a running process holds the lease file ``path`` (a missing one is not held)."""
     try:
         fd = os.open(path, os.O_RDWR)
-    except FileNotFoundError:
+    except OSError:
         return False
     try:
         if not try_lock(fd):
@@ -57,8 +68,10 @@ def is_alive(db_path: Path, token: str | None) -> bool:
         unlock(fd)
     finally:
         os.close(fd)
-    try:
-        path.unlink()
-    except OSError:
-        pass
     return False
+
+
+def any_lease_held(db_path: Path) -> bool:
+    """True while any process holds a lease on the outbox ``db_path`` (it has the file open)."""
+    folder = lease_dir(db_path)
+    return folder.is_dir() and any(lease_held(lease) for lease in folder.glob("*.lock"))

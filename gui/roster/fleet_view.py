@@ -47,7 +47,7 @@ from gui.roster.model import (
     TARGET,
     TRANSPORT,
 )
-from gui.roster.widgets import TABLE_KEYS
+from gui.roster.widgets import run_roster_key
 
 Index = QModelIndex | QPersistentModelIndex
 CORNER_OPPOSITE = (1, 0, 3, 2)  # top-left, bottom-right, top-right, bottom-left
@@ -199,12 +199,8 @@ class FleetView(QListView):
         return "<br>".join(rows)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        action = self._actions.get(TABLE_KEYS.get(Qt.Key(event.key()), ""))
-        if action is not None and action.isEnabled() and not event.modifiers():
-            action.trigger()
-            event.accept()
-            return
-        super().keyPressEvent(event)
+        if not run_roster_key(self._actions, event):
+            super().keyPressEvent(event)
 
     # -- selection -------------------------------------------------------------------------------
     def setSelection(self, rect: QRect, command: QItemSelectionModel.SelectionFlag) -> None:

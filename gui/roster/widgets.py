@@ -22,6 +22,17 @@ TABLE_KEYS = {Qt.Key.Key_Return: "edit", Qt.Key.Key_Enter: "edit", Qt.Key.Key_F2
               Qt.Key.Key_Delete: "remove", Qt.Key.Key_Insert: "add"}
 
 
+def run_roster_key(actions: dict[str, QAction], event: QKeyEvent) -> bool:
+    """Enter/F2 edit, Delete removes, Insert adds (``TABLE_KEYS``), in the table and the fleet
+    alike; True when the key ran its action."""
+    action = actions.get(TABLE_KEYS.get(Qt.Key(event.key()), ""))
+    if action is None or not action.isEnabled() or event.modifiers():
+        return False
+    action.trigger()
+    event.accept()
+    return True
+
+
 class RosterTable(QTableView):
     """Whole-row, single selection; Enter or F2 edits, Delete removes, Insert adds (``actions``)."""
 
@@ -42,12 +53,8 @@ class RosterTable(QTableView):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        action = self._actions.get(TABLE_KEYS.get(Qt.Key(event.key()), ""))
-        if action is not None and action.isEnabled() and not event.modifiers():
-            action.trigger()
-            event.accept()
-            return
-        super().keyPressEvent(event)
+        if not run_roster_key(self._actions, event):
+            super().keyPressEvent(event)
 
 
 class Banner(QFrame):
