@@ -11,14 +11,16 @@ run: bootstrap
 test: bootstrap
 	@# the real agent CLIs tests/core/test_tmux_real_agents.py delivers to (those tests skip without them)
 	@scripts/install-agent-clis.sh || echo "make test: installing the agent CLIs failed; their tmux tests will skip" >&2
-	.venv/bin/lint-imports
+	.venv/bin/ruff check --quiet .
+	scripts/check-imports.sh
+	scripts/typecheck.sh
 	scripts/with-xvfb.sh $(PY) -m pytest -p no:cacheprovider --cov --cov-report=term $(PYTEST_ARGS)
 
 bench: bootstrap
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf .venv build dist .coverage htmlcov
+	rm -rf .venv build dist .coverage htmlcov *.egg-info
 
 # -- packaging: the one-folder app (PyInstaller, installed on demand) and a pipx install check --
 .PHONY: app pipx-check

@@ -53,12 +53,12 @@ def build(size: tuple[int, int]):
     from PySide6.QtCore import QEvent, QObject
     from PySide6.QtWidgets import QApplication
 
-    from core.models import Agent, DryRunTransport
-    from core.monitor import Monitor
-    from core.roster import Roster
-    from core.session import Session
-    from gui.charts.panel import ChartsPanel
-    from gui.context import AppContext
+    from quarterdeck.core.models import Agent, DryRunTransport
+    from quarterdeck.core.monitor import Monitor
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.core.session import Session
+    from quarterdeck.gui.charts.panel import ChartsPanel
+    from quarterdeck.gui.context import AppContext
 
     app = QApplication.instance() or QApplication([])
     folder = Path(tempfile.mkdtemp(prefix="qd-bench-charts-"))
@@ -90,7 +90,7 @@ class Producer:
     """One simulated second of the swarm per call: deliveries, queue depth, breaker changes."""
 
     def __init__(self, ctx, panel, clock: FakeClock) -> None:
-        from core.resilience import BreakerEvent, State
+        from quarterdeck.core.resilience import BreakerEvent, State
 
         self.monitor, self.feed, self.clock = ctx.monitor, panel.feed, clock
         self.rng = random.Random(7)

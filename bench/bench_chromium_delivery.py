@@ -50,19 +50,20 @@ def _wait_all(windows, counts: list[int], timeout: float = 5.0) -> list[str | No
 
 
 def _dispatch_round(windows, text: str, folder: Path, stagger: float | None) -> tuple[float, int, list[str]]:
-    from core.delivery.dispatcher import Dispatcher
-    from core.delivery.gui import GuiDelivery
-    from core.delivery.screenlock import ScreenLock
-    from core.delivery.submit import submit
-    from core.models import Agent, GuiTransport, Message
-    from core.roster import Roster
-    from core.store import Store
+    from quarterdeck.core.compose.submit import submit
+    from quarterdeck.core.dispatch.dispatcher import Dispatcher
+    from quarterdeck.core.models import Agent, GuiTransport, Message
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.core.store import Store
+    from quarterdeck.core.transports.gui.desk_return import DeskReturn
+    from quarterdeck.core.transports.gui.screenlock import ScreenLock
+    from quarterdeck.core.transports.gui.transport import GuiDelivery
 
     agents = tuple(Agent(id=w.name, transport=GuiTransport(chat=w.input_point)) for w in windows)
     lock = ScreenLock(folder / "screen.lock")
     store = Store(folder / f"bench-{time.monotonic_ns()}.sqlite3")
     extra = {} if stagger is None else {"stagger": stagger}
-    dispatcher = Dispatcher(store, Roster(agents=agents), **extra,
+    dispatcher = Dispatcher(store, Roster(agents=agents), **extra, desk_return=DeskReturn(),
                             transport_factory=lambda a: GuiDelivery(a.transport, screen_lock=lock, agent=a.id))
     events = []
     dispatcher.add_listener(lambda e: events.append(e) if e.state in ("delivered", "failed", "retrying") else None)
@@ -80,9 +81,9 @@ def _dispatch_round(windows, text: str, folder: Path, stagger: float | None) -> 
 
 
 def _unverified_round(windows, text: str) -> tuple[float, int, list[str]]:
-    from core.delivery.base import DeliveryRequest
-    from core.delivery.gui import GuiDelivery
-    from core.models import GuiTransport
+    from quarterdeck.core.delivery.contract import DeliveryRequest
+    from quarterdeck.core.models import GuiTransport
+    from quarterdeck.core.transports.gui.transport import GuiDelivery
 
     counts = [len(w.submissions()) for w in windows]
     start = time.perf_counter()
@@ -97,7 +98,7 @@ def _unverified_round(windows, text: str) -> tuple[float, int, list[str]]:
 def _bare_round(windows, text: str) -> tuple[float, int, list[str]]:
     import pyautogui
 
-    from core.delivery.xclipboard import shared_x11_clipboard
+    from quarterdeck.core.desktop.clipboard.x11 import shared_x11_clipboard
 
     pyautogui.PAUSE = 0.0
     offer = shared_x11_clipboard().set(text)  # held for the whole loop: Chromium may re-read it
@@ -126,8 +127,8 @@ RUNS = {
 def run(rounds: int) -> int:
     from chromium_desk import ChromiumDesk, missing_tools
 
-    from core.delivery.gui import load_pyautogui
-    from core.delivery.pointer import SHARED_GUARD
+    from quarterdeck.core.transports.gui.guard import SHARED_GUARD
+    from quarterdeck.core.transports.gui.transport import load_pyautogui
 
     missing = missing_tools()
     if missing:

@@ -50,11 +50,12 @@ def _flush(terms) -> None:
 
 
 def _gui_round(terms, text: str, lock_path: Path) -> tuple[float, float, int]:
-    from core.delivery.base import DeliveryRequest
-    from core.delivery.gui import GuiDelivery
-    from core.delivery.screenlock import ScreenLock
-    from core.models import GuiTransport
     from xterm_desk import XTERM_PASTE
+
+    from quarterdeck.core.delivery.contract import DeliveryRequest
+    from quarterdeck.core.models import GuiTransport
+    from quarterdeck.core.transports.gui.screenlock import ScreenLock
+    from quarterdeck.core.transports.gui.transport import GuiDelivery
 
     lock = ScreenLock(lock_path)
     deliveries = [GuiDelivery(GuiTransport(chat=t.point, paste_keys=XTERM_PASTE), screen_lock=lock)
@@ -71,8 +72,10 @@ def _gui_round(terms, text: str, lock_path: Path) -> tuple[float, float, int]:
 
 def _bare_round(terms, text: str, pause: float) -> tuple[float, float, int]:
     import pyautogui
-    from core.delivery.clipboard import EMPTY, XclipClipboard
     from xterm_desk import XTERM_PASTE
+
+    from quarterdeck.core.desktop.clipboard.snapshot import EMPTY
+    from quarterdeck.core.desktop.clipboard.xclip import XclipClipboard
 
     expected = [t.read() + text.encode() + b"\n" for t in terms]
     clip = XclipClipboard()
@@ -92,21 +95,23 @@ def _bare_round(terms, text: str, pause: float) -> tuple[float, float, int]:
 
 def _dispatch_round(terms, text: str, folder: Path, stagger: float | None) -> tuple[float, float, list]:
     """The user's path: a broadcast through the outbox and the dispatcher, the stagger as given."""
-    from core.delivery.dispatcher import Dispatcher
-    from core.delivery.gui import GuiDelivery
-    from core.delivery.screenlock import ScreenLock
-    from core.delivery.submit import submit
-    from core.models import Agent, GuiTransport, Message
-    from core.roster import Roster
-    from core.store import Store
     from xterm_desk import XTERM_PASTE
+
+    from quarterdeck.core.compose.submit import submit
+    from quarterdeck.core.dispatch.dispatcher import Dispatcher
+    from quarterdeck.core.models import Agent, GuiTransport, Message
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.core.store import Store
+    from quarterdeck.core.transports.gui.desk_return import DeskReturn
+    from quarterdeck.core.transports.gui.screenlock import ScreenLock
+    from quarterdeck.core.transports.gui.transport import GuiDelivery
 
     agents = tuple(Agent(id=f"Agent-{n + 1}", transport=GuiTransport(chat=t.point, paste_keys=XTERM_PASTE))
                    for n, t in enumerate(terms))
     lock = ScreenLock(folder / "screen.lock")
     store = Store(folder / f"bench-{time.monotonic_ns()}.sqlite3")
     extra = {} if stagger is None else {"stagger": stagger}
-    dispatcher = Dispatcher(store, Roster(agents=agents), **extra,
+    dispatcher = Dispatcher(store, Roster(agents=agents), **extra, desk_return=DeskReturn(),
                             transport_factory=lambda a: GuiDelivery(a.transport, screen_lock=lock))
     message = Message(sender="Captain", type="broadcast", recipients=[], content=text)
     expected = [t.read() + f"[C2A] Captain → {a.id} | BROADCAST\n{text}\n".encode()
@@ -134,9 +139,10 @@ RUNS = {
 
 
 def run(rounds: int) -> int:
-    from core.delivery.gui import load_pyautogui
-    from core.delivery.pointer import SHARED_GUARD
     from xterm_desk import XtermPool, missing_tools
+
+    from quarterdeck.core.transports.gui.guard import SHARED_GUARD
+    from quarterdeck.core.transports.gui.transport import load_pyautogui
 
     missing = missing_tools()
     if missing:

@@ -30,16 +30,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
+from bench_store import build_history  # noqa: E402
 from PySide6.QtCore import QSettings, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from bench_store import build_history  # noqa: E402
-from core.models import Agent, DryRunTransport  # noqa: E402
-from core.roster import Roster  # noqa: E402
-from core.session import Session  # noqa: E402
-from core.store import Store, search  # noqa: E402
-from core.store.db import default_db_path  # noqa: E402
-from core.store.paging import Key, page  # noqa: E402
+from quarterdeck.core.models import Agent, DryRunTransport  # noqa: E402
+from quarterdeck.core.roster.roster import Roster  # noqa: E402
+from quarterdeck.core.session import Session  # noqa: E402
+from quarterdeck.core.store import Store, search  # noqa: E402
+from quarterdeck.core.store.db import default_db_path  # noqa: E402
+from quarterdeck.core.store.paging import Key, page  # noqa: E402
 
 
 def pump(app: QApplication, until, timeout: float = 120.0) -> float:
@@ -91,8 +91,8 @@ def ensure_history(data_dir: Path, deliveries: int) -> None:
 
 
 def open_panel(app: QApplication, data_dir: Path):
-    from gui.context import AppContext
-    from gui.history.panel import HistoryPanel
+    from quarterdeck.gui.context import AppContext
+    from quarterdeck.gui.history.panel import HistoryPanel
 
     roster = Roster(tuple(Agent(id=f"Agent-{n}", transport=DryRunTransport()) for n in range(1, 9)))
     session = Session.open(roster=roster, data_dir=data_dir, stagger=0.0)

@@ -16,9 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.monitor import Monitor  # noqa: E402
-from core.monitor.prometheus import export_text  # noqa: E402
-from core.resilience import BreakerConfig, BreakerRegistry  # noqa: E402
+from quarterdeck.core.monitor import Monitor  # noqa: E402
+from quarterdeck.core.monitor.prometheus import export_text  # noqa: E402
+from quarterdeck.core.resilience import BreakerConfig, BreakerRegistry  # noqa: E402
 
 AGENTS = [f"Agent-{n}" for n in range(1, 9)]
 

@@ -4,7 +4,7 @@
    delivery thread broadcasts a 500-character message to 8 agents, 7 xterm windows typed into
    through the real GUI transport and one agent that keeps failing (retries, backoff, its breaker
    opening). Prints the gaps between heartbeats: p50, p99, max. Target: p99 <= 20 ms.
-2. Cold start: ``python -m gui`` in a fresh process until the main window's first paint, 5 runs.
+2. Cold start: ``python -m quarterdeck.gui`` in a fresh process until the main window's first paint, 5 runs.
    Target: <= 1.5 s (median).
 
 Runs itself on a private Xvfb display (scripts/with-xvfb.sh) when DISPLAY is unset.
@@ -27,22 +27,20 @@ TARGET_START_S = 1.5
 
 def heartbeat(rounds: int) -> tuple[list[float], int]:
     import numpy as np
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
-    from PySide6.QtWidgets import QApplication
-
     from bench_gui_delivery import message
-    from core.delivery.dryrun import DryRunDelivery
-    from core.delivery.gui import GuiDelivery
-    from core.delivery.screenlock import ScreenLock
-    from core.models import Agent, DryRunTransport, GuiTransport, Message
-    from core.roster import Roster
-    from core.session import Session
-    from gui.app import load_panels
-    from gui.context import AppContext
-    from gui.mainwindow import MainWindow
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
     from xterm_desk import XTERM_PASTE, XtermPool
 
-    from PySide6.QtCore import QSettings
+    from quarterdeck.core.models import Agent, DryRunTransport, GuiTransport, Message
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.core.session import Session
+    from quarterdeck.core.transports.dryrun import DryRunDelivery
+    from quarterdeck.core.transports.gui.screenlock import ScreenLock
+    from quarterdeck.core.transports.gui.transport import GuiDelivery
+    from quarterdeck.gui.app import load_panels
+    from quarterdeck.gui.context import AppContext
+    from quarterdeck.gui.mainwindow import MainWindow
 
     app = QApplication.instance() or QApplication([])
     folder = Path(tempfile.mkdtemp(prefix="qd-bench-panel-"))
@@ -126,7 +124,7 @@ def cold_start(runs: int) -> list[float]:
         roster.write_text("agents:\n  - {id: Agent-1, transport: inbox, path: " + folder + "/inbox}\n")
         for _ in range(runs):
             started = time.time()
-            out = subprocess.run([sys.executable, "-m", "gui", "--roster", str(roster)], cwd=ROOT, env=env,
+            out = subprocess.run([sys.executable, "-m", "quarterdeck.gui", "--roster", str(roster)], cwd=ROOT, env=env,
                                  capture_output=True, text=True, timeout=60)
             line = [ln for ln in out.stdout.splitlines() if ln.startswith("first paint at ")]
             if not line:

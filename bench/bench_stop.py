@@ -25,14 +25,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.config import CoordinationConfig  # noqa: E402
-from core.delivery.dispatcher import Dispatcher  # noqa: E402
-from core.delivery.dryrun import DryRunDelivery  # noqa: E402
-from core.delivery.submit import submit  # noqa: E402
-from core.models import Agent, DryRunTransport, Message  # noqa: E402
-from core.resilience.retry import RetryableError  # noqa: E402
-from core.roster import Roster  # noqa: E402
-from core.store import Store  # noqa: E402
+from quarterdeck.core.compose.submit import submit  # noqa: E402
+from quarterdeck.core.config import CoordinationConfig  # noqa: E402
+from quarterdeck.core.delivery.errors import RetryableError
+from quarterdeck.core.dispatch.dispatcher import Dispatcher  # noqa: E402
+from quarterdeck.core.models import Agent, DryRunTransport, Message  # noqa: E402
+from quarterdeck.core.roster.roster import Roster  # noqa: E402
+from quarterdeck.core.store import Store  # noqa: E402
+from quarterdeck.core.transports.dryrun import DryRunDelivery  # noqa: E402
 
 TARGET_MS = 100.0
 SLOW = CoordinationConfig(max_retries=3, base_delay=30.0, circuit_breaker_threshold=5)

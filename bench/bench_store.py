@@ -18,10 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.models import Message  # noqa: E402
-from core.store import Store, count, search  # noqa: E402
-from core.store.outbox import priority_rank  # noqa: E402
-from core.store.rows import to_db_time  # noqa: E402
+from quarterdeck.core.models import Message  # noqa: E402
+from quarterdeck.core.store import Store, count, search  # noqa: E402
+from quarterdeck.core.store.queueing import priority_rank
+from quarterdeck.core.store.rows import to_db_time  # noqa: E402
 
 AGENTS = [f"Agent-{n}" for n in range(1, 9)]
 STATES = ["delivered"] * 90 + ["failed"] * 6 + ["cancelled"] * 3 + ["uncertain"]

@@ -35,9 +35,10 @@ def _timed(fn, rounds: int) -> tuple[float, float]:
 
 
 def run(rounds: int) -> int:
-    from core.delivery.windows import find, list_windows, placement_at, resolve_target, topmost_at
-    from core.models import GuiTransport, WindowMatch
     from xterm_desk import wait_until
+
+    from quarterdeck.core.models import GuiTransport, WindowMatch
+    from quarterdeck.core.transports.gui.windows import find, list_windows, placement_at, resolve_target, topmost_at
 
     procs = [subprocess.Popen(["xterm", "-title", f"agent {n} — Chat", "-class", "QdBench",
                                "-geometry", f"30x10+{40 + 360 * (n % 5)}+{60 + 420 * (n // 5)}", "-e", "cat"],

@@ -2,18 +2,19 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 
-from cli.common import EXIT_FAIL, EXIT_OK, CliError
-from core.roster import Roster, RosterError, UnknownAgentError
-
-EXAMPLE = """\
-agents:
-  - {id: Agent-1, role: frontend, transport: gui, chat: [420, 980], onboarding: [420, 900]}
-  - {id: Agent-2, transport: tmux, target: "swarm:0.1"}
-  - {id: Agent-3, transport: inbox, path: ~/swarm/inbox/agent-3}"""
+from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, CliError
+from quarterdeck.cli.roster_args import (
+    agent_named,
+    existing_roster_path,
+    point_text,
+    read_roster,
+    roster_path,
+    target_of,
+)
+from quarterdeck.core.roster.problems import RosterError
+from quarterdeck.core.roster.roster import Roster
 
 
 def register(sub) -> None:
@@ -50,59 +51,6 @@ def register(sub) -> None:
     command("check", cmd_check, "check points against the screens, tmux targets and inbox folders")
 
 
-def roster_path(args) -> Path:
-    if args.roster is not None:
-        return Path(args.roster)
-    from core.paths import default_roster_file
-
-    return default_roster_file()
-
-
-def existing_roster_path(args) -> Path:
-    """The roster file, or a ``CliError`` saying where it looked and how to create one."""
-    path = roster_path(args)
-    if not path.is_file():
-        raise CliError(f"no agent roster at {path}\n"
-                       f"Create it with `quarterdeck agents import cursor_agent_coords.json`, or write "
-                       f"{path.name} yourself, for example:\n\n{EXAMPLE}")
-    return path
-
-
-def read_roster(args) -> tuple[Path, Roster]:
-    """The roster with its points unchecked (``agents check`` checks them against the screens)."""
-    from core.roster import load_roster
-
-    path = existing_roster_path(args)
-    try:
-        return path, load_roster(path, screens=())
-    except RosterError as exc:
-        raise CliError(f"the roster has {len(exc.problems)} problem(s):\n{exc}") from exc
-
-
-def target_of(agent) -> str:
-    transport = agent.transport
-    if transport.kind == "gui":
-        return f"chat {_point(transport.chat)}" + (f" in {_window(transport.window)}" if transport.window else "")
-    if transport.kind == "tmux":
-        return transport.target
-    if transport.kind == "inbox":
-        return str(transport.path)
-    return "-"
-
-
-def _point(point) -> str:
-    return "-" if point is None else f"({point[0]}, {point[1]})"
-
-
-def _window(match) -> str:
-    """``Chromium 'api-service'`` (what names an agent's window)."""
-    from core.delivery.window_match import describe_match
-
-    if match.class_ and match.title:
-        return f"{match.class_} {match.title!r}"
-    return describe_match(match)
-
-
 def cmd_list(args) -> int:
     _, roster = read_roster(args)
     rows = [{"id": a.id, "role": a.role, "transport": a.transport.kind, "target": target_of(a),
@@ -123,7 +71,7 @@ def cmd_list(args) -> int:
 
 def cmd_show(args) -> int:
     _, roster = read_roster(args)
-    agent = _agent(roster, args.agent)
+    agent = agent_named(roster, args.agent)
     groups = [name for name, members in roster.groups.items() if agent.id in members]
     if args.json:
         print(json.dumps({**agent.model_dump(mode="json"), "groups": groups}, indent=2))
@@ -144,7 +92,7 @@ def _show_value(value) -> str:
     if value is None:
         return "-"
     if isinstance(value, list):
-        return _point(value) if all(isinstance(v, int) for v in value) else "+".join(value)
+        return point_text(value) if all(isinstance(v, int) for v in value) else "+".join(value)
     if isinstance(value, dict) and "anchor" in value:
         return f"{value['offset'][0]}, {value['offset'][1]} from the {value['anchor']} corner"
     if isinstance(value, dict):
@@ -153,16 +101,9 @@ def _show_value(value) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _agent(roster: Roster, agent_id: str):
-    try:
-        return roster.get(agent_id)
-    except UnknownAgentError as exc:
-        raise CliError(str(exc)) from exc
-
-
 def cmd_import(args) -> int:
-    from core.roster import save_roster
-    from core.roster_import import import_original, merge_agents
+    from quarterdeck.core.roster.importing import import_original, merge_agents
+    from quarterdeck.core.roster.roster import save_roster
 
     try:
         agents, warnings = import_original(args.file)
@@ -182,13 +123,13 @@ def cmd_import(args) -> int:
     backup = save_roster(roster, path)
     print(f"imported {len(agents)} agent(s) from {args.file} into {path}")
     for agent in agents:
-        onboarding = _point(agent.transport.onboarding)
+        onboarding = point_text(agent.transport.onboarding)
         state = "" if agent.enabled else "  (disabled)"
-        print(f"  {agent.id}: chat {_point(agent.transport.chat)}, onboarding {onboarding}"
+        print(f"  {agent.id}: chat {point_text(agent.transport.chat)}, onboarding {onboarding}"
               f"{'  role: ' + agent.role if agent.role else ''}{state}")
     for note in notes:
         print(f"  {note}")
-    from core.roster_check import point_problems
+    from quarterdeck.core.roster.check import point_problems
 
     screens = _screens(agents)
     warnings += [f"{agent.id}.{problem}" for agent in agents for problem in point_problems(agent, screens)]
@@ -201,7 +142,7 @@ def cmd_import(args) -> int:
 
 def _screens(agents) -> list:
     """The monitors, when there are gui agents to check; says so when none can be queried."""
-    from core.screens import detect_screens
+    from quarterdeck.core.desktop.screens import detect_screens
 
     if not any(agent.transport.kind == "gui" for agent in agents):
         return []
@@ -212,27 +153,14 @@ def _screens(agents) -> list:
 
 
 def cmd_capture(args) -> int:
-    from cli.capture_cmd import cmd_capture as capture
+    from quarterdeck.cli.capture_cmd import cmd_capture as capture
 
     return capture(args)
 
 
-def pointer_module():
-    """pyautogui, imported only here: on X11 importing it needs a display."""
-    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
-        raise CliError("no display (DISPLAY is not set): the mouse pointer cannot be read")
-    from core.delivery.base import PermanentError
-    from core.delivery.gui import load_pyautogui
-
-    try:
-        return load_pyautogui()
-    except PermanentError as exc:
-        raise CliError(f"the mouse pointer cannot be read: {exc}") from exc
-
-
 def cmd_check(args) -> int:
-    from core.roster import load_roster
-    from core.roster_check import agent_problems
+    from quarterdeck.core.roster.check import agent_problems
+    from quarterdeck.core.roster.roster import load_roster
 
     path = existing_roster_path(args)
     try:

@@ -6,15 +6,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from cli.agents_cmd import _agent, _point, _window, pointer_module, read_roster
-from cli.common import EXIT_OK, CliError
-from core.roster import RosterError, UnknownAgentError
-from core.roster_capture import capture_point
+from quarterdeck.cli.common import EXIT_OK, CliError
+from quarterdeck.cli.roster_args import agent_named, point_text, pointer_module, read_roster, window_text
+from quarterdeck.core.roster.capture import capture_point
+from quarterdeck.core.roster.problems import RosterError, UnknownAgentError
 
 
 def cmd_capture(args) -> int:
     path, roster = read_roster(args)
-    agent = _agent(roster, args.agent)
+    agent = agent_named(roster, args.agent)
     if agent.transport.kind != "gui":
         raise CliError(f"{agent.id} uses the {agent.transport.kind} transport; only gui agents have "
                        "screen points")
@@ -37,7 +37,7 @@ def cmd_capture(args) -> int:
         old, new, backup = capture_point(path, agent.id, which, position, placement, title=args.title)
     except (UnknownAgentError, ValueError, RosterError) as exc:
         raise CliError(str(exc)) from exc
-    print(f"{agent.id}.{which}: {_point(old)} -> {_point(new)}  (saved to {path})")
+    print(f"{agent.id}.{which}: {point_text(old)} -> {point_text(new)}  (saved to {path})")
     if placement is not None:
         _print_binding(path, agent, which, placement)
     else:
@@ -49,7 +49,8 @@ def cmd_capture(args) -> int:
 
 def _placement(position):
     """(the window under the pointer and the point in it, or None and why not)."""
-    from core.delivery.windows import WindowError, placement_at
+    from quarterdeck.core.desktop.window_match import WindowError
+    from quarterdeck.core.transports.gui.windows import placement_at
 
     try:
         placement = placement_at(position)
@@ -61,16 +62,16 @@ def _placement(position):
 
 
 def _print_binding(path: Path, before, which: str, placement) -> None:
-    from core.roster import load_roster
+    from quarterdeck.core.roster.roster import load_roster
 
     window, at = placement.window, placement.at
     match = load_roster(path, screens=()).get(before.id).transport.window
     print(f"  window: {window.describe()}, {window.where()}, pid {window.pid or '-'}")
     print(f"  {which} point: {at.offset[0]}, {at.offset[1]} from its {at.anchor} corner (follows the window)")
-    print(f"  found again by: {_window(match)}")
+    print(f"  found again by: {window_text(match)}")
     old = before.transport.window
     if old is not None and old.id != window.id:
-        print(f"  was bound to: {_window(old)}" + (f" ({old.id:#x})" if old.id else ""))
+        print(f"  was bound to: {window_text(old)}" + (f" ({old.id:#x})" if old.id else ""))
     if match.title == window.title:
         print("  tip: once this window closes, it is found again by that whole title; keep only the part "
               "that stays (e.g. the folder name) with --title TEXT")

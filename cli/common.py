@@ -20,7 +20,7 @@ import logging
 import sys
 from pathlib import Path
 
-from core.config import ConfigError, LoadedConfig, load_config
+from quarterdeck.core.config import ConfigError, LoadedConfig, load_config
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 EXIT_STORAGE = {"full": 3, "corrupt": 4, "locked": 5, "readonly": 6, "missing": 7, "io": 8}
@@ -43,7 +43,7 @@ def rules_dir(args) -> Path:
     explicit = getattr(args, "rules", None)
     if explicit:
         return Path(explicit)
-    from core.validation.location import active_rules_path
+    from quarterdeck.core.validation.location import active_rules_path
 
     return active_rules_path(effective_config(args).config.validation_rules_path)
 
@@ -96,7 +96,7 @@ class OneLineFormatter(logging.Formatter):
     traceback (for a terminal; the panel's log file keeps tracebacks)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        from core.store.faults import translate
+        from quarterdeck.core.store.faults import translate
 
         line = f"quarterdeck: {record.getMessage()}"
         if record.exc_info and record.exc_info[1] is not None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from cli.common import EXIT_OK, effective_config
+from quarterdeck.cli.common import EXIT_OK, effective_config
 
 
 def register(sub) -> None:
@@ -15,7 +15,7 @@ def register(sub) -> None:
 
 
 def cmd_config_show(args) -> int:
-    from core.config import config_as_dict, format_config
+    from quarterdeck.core.config import config_as_dict, format_config
 
     loaded = effective_config(args)
     print(json.dumps(config_as_dict(loaded), indent=2, sort_keys=True) if args.json

@@ -11,8 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-from cli.common import EXIT_FAIL, EXIT_OK, CliError
-from core.contracts import (
+from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, CliError
+from quarterdeck.core.contracts import (
     AgentStatus,
     Contract,
     ContractError,
@@ -84,14 +84,14 @@ def _contract_id(text: str) -> int:
 
 
 def _store(args) -> ContractStore:
-    from core.store import default_db_path
+    from quarterdeck.core.store import default_db_path
 
     return ContractStore(default_db_path(args.data_dir))
 
 
 def _known_agent(args, agent: str) -> str:
     """``agent`` if the roster (when there is one) lists it; a CliError naming the roster otherwise."""
-    from cli.agents_cmd import read_roster, roster_path
+    from quarterdeck.cli.agents_cmd import read_roster, roster_path
 
     if roster_path(args).is_file():
         _, roster = read_roster(args)
@@ -209,9 +209,9 @@ def _table(rows: list[tuple[str, ...]], *, right: set[int]) -> None:
 
 def cmd_send(args) -> int:
     """Queue the contract's message through a session (rules, outbox, history) and deliver it."""
-    from cli.agents_cmd import read_roster
-    from cli.submit_wait import event_dict, submit_and_wait
-    from core.session import Session
+    from quarterdeck.cli.agents_cmd import read_roster
+    from quarterdeck.cli.submit_wait import event_dict, submit_and_wait
+    from quarterdeck.core.session import Session
 
     _, roster = read_roster(args)
     with _store(args) as store:

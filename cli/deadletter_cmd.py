@@ -10,14 +10,13 @@ Exit codes: 0 done; 1 when a replayed event failed again (it stays in the store,
 """
 from __future__ import annotations
 
-import importlib
 import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cli.common import EXIT_FAIL, EXIT_OK, CliError
+from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, CliError
+from quarterdeck.core.integration.processors import ProcessorSpecError, load_event_processor
 
 
 def register(sub) -> None:
@@ -53,14 +52,14 @@ def register(sub) -> None:
 
 
 def _store_path(args) -> Path:
-    from core.integration.defaults import DEAD_LETTER_FILE, default_dead_letter_path
+    from quarterdeck.core.integration.defaults import DEAD_LETTER_FILE, default_dead_letter_path
 
     return args.data_dir / DEAD_LETTER_FILE if args.data_dir else default_dead_letter_path()
 
 
 def _open(args) -> Any:
     """The store, or None when there is none yet (nothing is created)."""
-    from core.integration.deadletter import DeadLetterStore
+    from quarterdeck.core.integration.deadletter import DeadLetterStore
 
     path = _store_path(args)
     return DeadLetterStore(path) if path.is_file() else None
@@ -91,30 +90,11 @@ def cmd_list(args) -> int:
 
 
 def load_processor(spec: str) -> Any:
-    """``MODULE:ATTR`` -> the event processor it names (called first if it is a factory)."""
-    from core.integration.events import CoordinationEventProcessor
-
-    module_name, _, attr = spec.partition(":")
-    if not module_name or not attr:
-        raise CliError(f"--processor {spec!r}: give MODULE:ATTR, e.g. myapp.events:processor")
-    if "" not in sys.path and str(Path.cwd()) not in sys.path:
-        sys.path.insert(0, "")  # like `python -m`, modules of the current directory are found
+    """``MODULE:ATTR`` -> the event processor it names; a problem is the option's one-line error."""
     try:
-        target: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            target = getattr(target, part)
-    except (ImportError, AttributeError) as exc:
-        raise CliError(f"--processor {spec!r} cannot be loaded: {exc}") from exc
-    if not isinstance(target, CoordinationEventProcessor) and callable(target):
-        try:
-            target = target()
-        except Exception as exc:  # noqa: BLE001 - whatever the named factory raises, said in one line
-            raise CliError(f"--processor {spec!r}: calling it to make a processor failed: "
-                           f"{type(exc).__name__}: {exc}") from exc
-    if not isinstance(target, CoordinationEventProcessor):
-        raise CliError(f"--processor {spec!r} is not a CoordinationEventProcessor "
-                       f"(it is of type {type(target).__name__})")
-    return target
+        return load_event_processor(spec)
+    except ProcessorSpecError as exc:
+        raise CliError(f"--processor {exc}") from exc
 
 
 def cmd_replay(args) -> int:

@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli.agents_cmd import read_roster
-from cli.common import EXIT_FAIL, EXIT_OK, read_text_arg
-from core.models import STANDARD_TAGS
+from quarterdeck.cli.agents_cmd import read_roster
+from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, read_text_arg
+from quarterdeck.core.models import STANDARD_TAGS
 
 
 def _common(parser) -> None:
@@ -57,16 +57,16 @@ def register(sub) -> None:
 
 
 def _open_store(args):
-    from core.store import Store, default_db_path
+    from quarterdeck.core.store import Store, default_db_path
 
     return Store(default_db_path(args.data_dir))
 
 
 def cmd_send(args) -> int:
-    from core.delivery.dryrun import DryRunDelivery, throwaway_outbox
-    from cli.submit_wait import event_dict, submit_and_wait
-    from core.models import Message
-    from core.session import Session
+    from quarterdeck.cli.submit_wait import event_dict, submit_and_wait
+    from quarterdeck.core.models import Message
+    from quarterdeck.core.session import Session
+    from quarterdeck.core.transports.dryrun import DryRunDelivery, throwaway_outbox
 
     text = read_text_arg(args.message, args.stdin == "-")
     _, roster = read_roster(args)
@@ -91,7 +91,7 @@ def cmd_send(args) -> int:
 
 
 def cmd_history(args) -> int:
-    from core.store import count, search
+    from quarterdeck.core.store import count, search
 
     with _open_store(args) as store:
         rows = search(store, agent=args.agent, state=args.state, text=args.search, limit=args.limit)
@@ -116,7 +116,7 @@ def _row_dict(r) -> dict:
 
 
 def cmd_status(args) -> int:
-    from core.store import search
+    from quarterdeck.core.store import search
 
     _, roster = read_roster(args)
     with _open_store(args) as store:

@@ -3,7 +3,7 @@
 The outbox (``quarterdeck.sqlite3``, which also holds the contracts) and the dead letters
 (``deadletters.sqlite3``) are checked with SQLite's integrity check. ``--repair``
 rebuilds each damaged file from what can still be read and keeps the broken one beside it under
-a timestamped name (``core.store.doctor``). Exit code 0 when every file is sound (or was
+a timestamped name (``quarterdeck.core.store.doctor``). Exit code 0 when every file is sound (or was
 rebuilt), 1 when a file is damaged and was not repaired, 2 when a repair could not run.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from cli.common import EXIT_FAIL, EXIT_OK, CliError
+from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, CliError
 
 
 def register(sub) -> None:
@@ -29,17 +29,17 @@ def register(sub) -> None:
 
 def database_files(data_dir: Path | None) -> list[Path]:
     """The database files of a data folder that exist."""
-    from core.integration.defaults import DEAD_LETTER_FILE
-    from core.paths import user_data_dir
-    from core.store import DB_FILE_NAME
+    from quarterdeck.core.integration.defaults import DEAD_LETTER_FILE
+    from quarterdeck.core.paths import user_data_dir
+    from quarterdeck.core.store import DB_FILE_NAME
 
     folder = data_dir if data_dir is not None else user_data_dir()
     return [folder / name for name in (DB_FILE_NAME, DEAD_LETTER_FILE) if (folder / name).is_file()]
 
 
 def cmd_doctor(args) -> int:
-    from core.store import DB_FILE_NAME, SCHEMA_VERSION
-    from core.store.doctor import InUse, check, repair
+    from quarterdeck.core.store import DB_FILE_NAME, SCHEMA_VERSION
+    from quarterdeck.core.store.doctor import InUse, check, repair
 
     files = database_files(args.data_dir)
     if not files:

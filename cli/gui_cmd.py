@@ -10,7 +10,7 @@ from typing import Any
 
 
 def register(sub) -> None:
-    from gui.app import add_arguments
+    from quarterdeck.gui.app import add_arguments
 
     gui = sub.add_parser("gui", help="open the panel (the default with no command)")
     add_arguments(gui)
@@ -21,8 +21,8 @@ def register(sub) -> None:
 
 
 def run_gui(args) -> int:
-    from cli.common import CliError
-    from gui.app import display_available, main
+    from quarterdeck.cli.common import CliError
+    from quarterdeck.gui.app import display_available, main
 
     if not display_available():
         raise CliError("the panel needs a display (none found: DISPLAY is not set); "
@@ -30,7 +30,7 @@ def run_gui(args) -> int:
     try:
         return main(args=args)
     except Exception as exc:
-        from core.store.faults import translate
+        from quarterdeck.core.store.faults import translate
 
         fault = translate(exc)
         if fault is not None:

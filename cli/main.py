@@ -1,6 +1,6 @@
 """The `quarterdeck` command: one entry point, a subcommand per job.
 
-Whatever goes wrong ends in one line on stderr and a documented exit code (``cli.common``), never
+Whatever goes wrong ends in one line on stderr and a documented exit code (``quarterdeck.cli.common``), never
 a Python traceback: bad input (text that is not UTF-8, an invalid tag, a count out of range), a
 storage fault (full disk, damaged or locked database, read-only or missing folder), an interrupt.
 Everything it creates is private to the user (folders 0700, files 0600); what an older version
@@ -15,11 +15,21 @@ import os
 import sys
 from pathlib import Path
 
-from cli import (agents_cmd, config_cmd, contracts_cmd, deadletter_cmd, delivery_cmd, doctor_cmd, gui_cmd,
-                 monitor_cmd, onboard_cmd, rules_cmd)
-from cli.common import EXIT_STORAGE, EXIT_USAGE, CliError, undecodable
-from cli.shared_options import add_shared_options, refused_shared
-from core import __version__
+from quarterdeck import __version__
+from quarterdeck.cli import (
+    agents_cmd,
+    config_cmd,
+    contracts_cmd,
+    deadletter_cmd,
+    delivery_cmd,
+    doctor_cmd,
+    gui_cmd,
+    monitor_cmd,
+    onboard_cmd,
+    rules_cmd,
+)
+from quarterdeck.cli.common import EXIT_STORAGE, EXIT_USAGE, CliError, undecodable
+from quarterdeck.cli.shared_options import add_shared_options, refused_shared
 
 COMMAND_MODULES = (rules_cmd, delivery_cmd, agents_cmd, onboard_cmd, contracts_cmd, monitor_cmd, config_cmd,
                    deadletter_cmd, doctor_cmd, gui_cmd)
@@ -102,7 +112,7 @@ def _check_text(args: argparse.Namespace) -> None:
 
 def _tighten_note(args: argparse.Namespace) -> None:
     """Make Quarterdeck's existing folders private; one note on stderr when something changed."""
-    from core.paths import quarterdeck_dirs, tighten
+    from quarterdeck.core.paths import quarterdeck_dirs, tighten
 
     folders = quarterdeck_dirs()
     data_dir = getattr(args, "data_dir", None)
@@ -136,9 +146,9 @@ def report_error(exc: BaseException, sending: bool, data_dir: Path | None = None
     error that names no file is placed in ``data_dir``."""
     from pydantic import ValidationError
 
-    from core.config import ConfigError
-    from core.store.faults import translate
-    from core.store.rows import StoreError
+    from quarterdeck.core.config import ConfigError
+    from quarterdeck.core.store.faults import translate
+    from quarterdeck.core.store.rows import StoreError
 
     fault = translate(exc, data_dir)
     if fault is not None:
@@ -177,7 +187,7 @@ def report_error(exc: BaseException, sending: bool, data_dir: Path | None = None
 
 
 def main(argv: list[str] | None = None) -> int:
-    from core.paths import private_umask
+    from quarterdeck.core.paths import private_umask
 
     old_umask = private_umask()
     try:
@@ -190,7 +200,7 @@ def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        from gui.app import display_available
+        from quarterdeck.gui.app import display_available
 
         if not display_available():
             parser.print_help()
@@ -213,7 +223,7 @@ def _main(argv: list[str] | None) -> int:
         print("quarterdeck: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
-        from core.paths import user_data_dir
+        from quarterdeck.core.paths import user_data_dir
 
         data_dir = getattr(args, "data_dir", None)
         sending = args.command == "send" or (args.command == "contracts" and args.func.__name__ == "cmd_send")

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cli.common import EXIT_FAIL, EXIT_OK, CliError, effective_config
+from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, CliError, effective_config
 
 DEFAULT_PORT = 9464
 
@@ -70,7 +70,7 @@ def register(sub) -> None:
 @contextlib.contextmanager
 def _history(args) -> Iterator[Any]:
     """The store of ``--data-dir``, or None when no database exists there yet (none is created)."""
-    from core.store import Store, StoreError, default_db_path
+    from quarterdeck.core.store import Store, StoreError, default_db_path
 
     path = default_db_path(args.data_dir)
     if not path.is_file():
@@ -88,8 +88,8 @@ def _history(args) -> Iterator[Any]:
 def _from_history(args, *, rate_window: float = 60.0,
                   streaks_since: datetime | None = None) -> tuple[Any, dict[str, int]]:
     """A monitor replayed from the history and, with ``streaks_since``, the agents' failure streaks."""
-    from core.monitor import Monitor
-    from core.monitor.replay import HistoryClock, failure_streaks, replay_history
+    from quarterdeck.core.monitor import Monitor
+    from quarterdeck.core.monitor.replay import HistoryClock, failure_streaks, replay_history
 
     clock = HistoryClock()
     monitor = Monitor(clock=clock, rate_window=rate_window)
@@ -103,7 +103,7 @@ def _from_history(args, *, rate_window: float = 60.0,
 
 
 def cmd_metrics(args) -> int:
-    from core.monitor.prometheus import export_text
+    from quarterdeck.core.monitor.prometheus import export_text
 
     monitor, _ = _from_history(args)
     if args.json:
@@ -122,7 +122,7 @@ def cmd_metrics(args) -> int:
 
 def _judged_agents(args, monitor) -> tuple[list[str], list[str], str | None]:
     """(agents to judge, disabled agents, a note): the roster's, else the agents in the history."""
-    from cli.agents_cmd import read_roster, roster_path
+    from quarterdeck.cli.agents_cmd import read_roster, roster_path
 
     if args.roster is None and not roster_path(args).is_file():
         return sorted(monitor.agents()), [], f"no roster at {roster_path(args)}: agents from the history"
@@ -132,9 +132,9 @@ def _judged_agents(args, monitor) -> tuple[list[str], list[str], str | None]:
 
 
 def cmd_health(args) -> int:
-    from core.monitor.health import CompositeHealth, Status, http_status
-    from core.monitor.replay import history_health
-    from core.service import judged
+    from quarterdeck.core.monitor.health import CompositeHealth, Status, http_status
+    from quarterdeck.core.monitor.replay import history_health
+    from quarterdeck.core.service import judged
 
     try:
         if not args.window > 0:
@@ -160,7 +160,7 @@ def _percent(rate: float | None) -> str:
 
 
 def _print_health(result: dict[str, Any], note: str | None) -> None:
-    from core.monitor.replay import BREAKER_UNKNOWN
+    from quarterdeck.core.monitor.replay import BREAKER_UNKNOWN
 
     score = "-" if result["score"] is None else f"{result['score']}/100"
     print(f"{result['status']}  score {score}  {result['headline']}  (deliveries of the last "
@@ -199,7 +199,7 @@ class Service:
 
     def close(self) -> str:
         """Stop after the delivery in flight (nothing queued is cancelled); returns a summary."""
-        from core.service.http import stop_http
+        from quarterdeck.core.service.http import stop_http
 
         self.worker.request_stop()
         self.worker.join()
@@ -214,12 +214,12 @@ class Service:
 
 def start_service(args) -> Service:
     """Open the session, start the HTTP endpoints, then the delivery worker."""
-    from cli.agents_cmd import read_roster
-    from core.config import ConfigError
-    from core.service import DeliveryWorker, service_health
-    from core.service.http import NotLoopback, loopback_host, serve_http, server_url
-    from core.session import Session
-    from core.store import StoreError
+    from quarterdeck.cli.agents_cmd import read_roster
+    from quarterdeck.core.config import ConfigError
+    from quarterdeck.core.service import DeliveryWorker, service_health
+    from quarterdeck.core.service.http import NotLoopback, loopback_host, serve_http, server_url
+    from quarterdeck.core.session import Session
+    from quarterdeck.core.store import StoreError
 
     try:
         host = loopback_host(args.host)
@@ -254,7 +254,7 @@ def start_service(args) -> Service:
 
 
 def cmd_serve(args) -> int:
-    from cli.common import log_in_one_line
+    from quarterdeck.cli.common import log_in_one_line
 
     handler = log_in_one_line()  # a worker retrying a storage fault: one line, not a traceback each time
     try:

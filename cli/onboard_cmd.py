@@ -11,10 +11,10 @@ import json
 import sys
 from pathlib import Path
 
-from cli.agents_cmd import read_roster
-from cli.common import EXIT_FAIL, EXIT_OK, CliError
-from cli.submit_wait import ENDED, as_recorded, event_dict, final_note
-from core.onboarding import STEPS, STYLES
+from quarterdeck.cli.agents_cmd import read_roster
+from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, CliError
+from quarterdeck.cli.submit_wait import ENDED, as_recorded, event_dict, final_note
+from quarterdeck.core.onboarding import STEPS, STYLES
 
 DESCRIPTION = (
     "For each agent, in order: the wrap-up message to its current chat, then its new-chat keys, "
@@ -44,10 +44,10 @@ def register(sub) -> None:
 
 
 def cmd_onboard(args) -> int:
-    from core.delivery.dryrun import throwaway_outbox
-    from core.onboarding import OnboardingError, build_plan, store_contracts
-    from core.session import Session
-    from core.store import default_db_path
+    from quarterdeck.core.onboarding import OnboardingError, build_plan, store_contracts
+    from quarterdeck.core.session import Session
+    from quarterdeck.core.store import default_db_path
+    from quarterdeck.core.transports.dryrun import throwaway_outbox
 
     if bool(args.agents) == bool(args.all):
         raise CliError("name the agents to onboard, or give --all (not both)")
@@ -89,8 +89,8 @@ def _print_plan(plan, as_json: bool) -> int:
 
 
 def _run(session, plan, as_json: bool) -> int:
-    from core.delivery.signals import Interrupted, Interruptible
-    from core.onboarding import OnboardingProgress, gate_for, queue_plan
+    from quarterdeck.core.dispatch.signals import Interrupted, Interruptible
+    from quarterdeck.core.onboarding import OnboardingProgress, gate_for, queue_plan
 
     progress = OnboardingProgress()
     progress.start(plan)

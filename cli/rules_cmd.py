@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli.common import EXIT_FAIL, EXIT_OK, read_text_arg, rule_files, rules_dir
-from core.models import STANDARD_TAGS
+from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, read_text_arg, rule_files, rules_dir
+from quarterdeck.core.models import STANDARD_TAGS
 
 
 def register(sub) -> None:
@@ -31,7 +31,7 @@ def register(sub) -> None:
 
 
 def cmd_rules_check(args) -> int:
-    from core.validation import load_rule_files
+    from quarterdeck.core.validation import load_rule_files
 
     files: list[Path] = []
     for location in args.paths or [rules_dir(args)]:
@@ -48,8 +48,8 @@ def cmd_rules_check(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from cli.common import CliError
-    from core.validation import Validator, load_rule_files
+    from quarterdeck.cli.common import CliError
+    from quarterdeck.core.validation import Validator, load_rule_files
 
     text = read_text_arg(args.message, args.stdin == "-")
     ruleset, diagnostics = load_rule_files(rule_files(rules_dir(args)))

@@ -15,8 +15,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from cli.common import CliError
-from core.delivery.signals import Interrupted, Interruptible
+from quarterdeck.cli.common import CliError
+from quarterdeck.core.dispatch.signals import Interrupted, Interruptible
 
 ENDED = ("delivered", "failed", "cancelled", "uncertain")
 
@@ -27,7 +27,7 @@ def submit_and_wait(session: Any, message: Any, *, captain_last: bool = False, q
     ``quiet`` (for ``--json``) prints nothing; otherwise one line per outcome goes to stdout and
     each retry to stderr.
     """
-    from core.delivery.submit import SubmitRefused, UnknownRecipient
+    from quarterdeck.core.compose.submit import SubmitRefused, UnknownRecipient
 
     session.dispatcher.stop_watch.rebase()  # a stop recorded before this send does not concern it
     session.dispatcher.own_only = True  # another process's deliveries are its own business
@@ -78,7 +78,7 @@ def submit_and_wait(session: Any, message: Any, *, captain_last: bool = False, q
 
 def as_recorded(row: Any) -> Any:
     """The final ``DeliveryEvent`` a delivery's stored row stands for (whoever recorded it)."""
-    from core.delivery.dispatcher import DeliveryEvent
+    from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 
     return DeliveryEvent(row.id, row.message_id, row.agent_id, str(row.state), attempt=row.attempts,
                          detail=row.reason or "", verdict=row.verdict, evidence=row.evidence or "",

@@ -1,3 +1,1 @@
-"""Quarterdeck's Qt-free core: rules, validation, delivery, monitoring."""
-
-__version__ = "0.1.0"
+"""Quarterdeck's Qt-free core: rules, validation, the outbox, delivery, monitoring, the integration API."""

@@ -1,6 +1,6 @@
 """Raw settings from each configuration source, each value tagged with where it came from.
 
-Three readers feed :func:`core.config.load_config`: explicit arguments, ``COORDINATION_*``
+Three readers feed :func:`quarterdeck.core.config.load_config`: explicit arguments, ``COORDINATION_*``
 environment variables and the YAML file. A reader never validates types; it only collects
 values, their provenance and structural problems (unknown or duplicate keys, unreadable files,
 YAML syntax errors). The YAML file is composed into nodes rather than ``safe_load``-ed, so

@@ -211,13 +211,13 @@ class GuiTransport(_Frozen):
         return self
 
 
-TmuxAgentKind = Literal["plain", "claude-code", "codex", "aider", "gemini"]  # core.delivery.tmux_profiles
+TmuxAgentKind = Literal["plain", "claude-code", "codex", "aider", "gemini"]  # quarterdeck.core.transports.tmux.profiles
 _Seconds = Annotated[float, Field(ge=0, le=120)]
 
 
 class TmuxSubmit(_Frozen):
     """Overrides of a tmux agent's submit profile, ``submit:`` in the roster (seconds; see
-    ``core.delivery.tmux_profiles.SubmitProfile``). Unset keys are left out when written."""
+    ``quarterdeck.core.transports.tmux.profiles.SubmitProfile``). Unset keys are left out when written."""
 
     ready_after: _Seconds | None = None
     typed_within: _Seconds | None = None

@@ -11,7 +11,7 @@ gnupg keep theirs: folders 0700, files 0600 (:func:`private_umask` for everythin
 creates, :func:`tighten` for what an older version left readable by others).
 
 Every function takes an optional ``env`` mapping (default: ``os.environ``) so callers that
-carry their own environment, like :func:`core.config.load_config`, resolve paths from it.
+carry their own environment, like :func:`quarterdeck.core.config.load_config`, resolve paths from it.
 """
 
 from __future__ import annotations

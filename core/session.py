@@ -9,15 +9,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.config import LoadedConfig, load_config
-from core.delivery.dispatcher import Dispatcher
-from core.delivery.submit import Submission, submit
-from core.models import Message
-from core.monitor import Monitor
-from core.roster import Roster, load_roster
-from core.store import Store, default_db_path
-from core.validation import RuleStore, Validator
-from core.validation.location import active_rules_path
+from quarterdeck.core.compose.submit import Submission, submit
+from quarterdeck.core.config import LoadedConfig, load_config
+from quarterdeck.core.dispatch.dispatcher import Dispatcher
+from quarterdeck.core.models import Message
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.roster.roster import Roster, load_roster
+from quarterdeck.core.store import Store, default_db_path
+from quarterdeck.core.transports.gui.desk_return import DeskReturn
+from quarterdeck.core.transports.registry import transport_for
+from quarterdeck.core.validation import RuleStore, Validator
+from quarterdeck.core.validation.location import active_rules_path
 
 
 @dataclass
@@ -45,9 +47,10 @@ class Session:
         recovered = store.recover()
         monitor = Monitor(collection_interval=config.collection_interval,
                           max_data_points=config.max_data_points)
-        extra = {"transport_factory": transport_factory} if transport_factory else {}
         dispatcher = Dispatcher(store, roster, config=config, monitor=monitor, stagger=stagger,
-                                skip_transports=skip_transports, **extra)
+                                skip_transports=skip_transports,
+                                transport_factory=transport_factory or transport_for,
+                                desk_return=DeskReturn())
         return cls(loaded, roster, store, rules, monitor, dispatcher, recovered)
 
     @property

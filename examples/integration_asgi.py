@@ -5,7 +5,7 @@ Here it is called the way a server calls it, so the example runs without one.
 import asyncio
 import json
 
-from core.integration import CoordinationMiddleware
+from quarterdeck.core.integration import CoordinationMiddleware
 
 
 async def orders(scope, receive, send):

@@ -1,5 +1,5 @@
 """Guard a function with @coordinate_operation: argument rules, retries, a breaker, metrics."""
-from core.integration import ValidationError, coordinate_operation, default_monitor, tracker_for
+from quarterdeck.core.integration import ValidationError, coordinate_operation, default_monitor, tracker_for
 
 attempts = []
 

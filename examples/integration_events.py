@@ -1,5 +1,5 @@
 """Event handlers with retries, a breaker and a dead-letter store you can replay from."""
-from core.integration import CoordinationEventProcessor
+from quarterdeck.core.integration import CoordinationEventProcessor
 
 mail_server = {"up": True}  # stands in for the service the handler calls
 

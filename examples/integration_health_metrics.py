@@ -1,11 +1,7 @@
 """The health tree and the Prometheus text of every coordinated operation in the process."""
 import json
 
-from core.integration import (
-    CoordinationHealthChecker,
-    CoordinationMetricsExporter,
-    coordinate_operation,
-)
+from quarterdeck.core.integration import CoordinationHealthChecker, CoordinationMetricsExporter, coordinate_operation
 
 
 @coordinate_operation(operation_name="charge_card", error_config={"max_retries": 0})

@@ -1,7 +1,7 @@
 """Wrap an existing object: every public method becomes a coordinated operation."""
 import asyncio
 
-from core.integration import CallNotPermitted, CoordinationServiceWrapper
+from quarterdeck.core.integration import CallNotPermitted, CoordinationServiceWrapper
 
 
 class InventoryService:

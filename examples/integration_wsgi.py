@@ -5,7 +5,7 @@ import urllib.error
 import urllib.request
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from core.integration import CoordinationMiddleware
+from quarterdeck.core.integration import CoordinationMiddleware
 
 
 def app(environ, start_response):

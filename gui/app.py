@@ -15,22 +15,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core import __version__
-from core.paths import default_roster_file, user_log_dir
-from gui.collector import collect_on_the_gui_thread
+from quarterdeck import __version__
+from quarterdeck.core.paths import default_roster_file, user_log_dir
+from quarterdeck.gui.collector import collect_on_the_gui_thread
 
 log = logging.getLogger("quarterdeck")
 
 PANELS = (
-    "gui.roster.panel:RosterPanel",
-    "gui.composer.panel:ComposerPanel",
-    "gui.ruleedit.panel:RulesPanel",
-    "gui.charts.panel:ChartsPanel",
-    "gui.charts.health:HealthPanel",
-    "gui.history.panel:HistoryPanel",
-    "gui.contracts.panel:ContractsPanel",
-    "gui.onboarding.panel:OnboardingPanel",
-    "gui.deadletters.panel:DeadLettersPanel",
+    "quarterdeck.gui.roster.panel:RosterPanel",
+    "quarterdeck.gui.composer.panel:ComposerPanel",
+    "quarterdeck.gui.ruleedit.panel:RulesPanel",
+    "quarterdeck.gui.charts.panel:ChartsPanel",
+    "quarterdeck.gui.charts.health:HealthPanel",
+    "quarterdeck.gui.history.panel:HistoryPanel",
+    "quarterdeck.gui.contracts.panel:ContractsPanel",
+    "quarterdeck.gui.onboarding.panel:OnboardingPanel",
+    "quarterdeck.gui.deadletters.panel:DeadLettersPanel",
 )
 
 
@@ -100,8 +100,9 @@ def _show_exception(kind: type[BaseException], error: BaseException, tb: Any) ->
 
 def open_session(args: argparse.Namespace) -> tuple[Any, Path | None, str | None]:
     """The session, the roster file it edits (None: not saved) and a problem to show, if any."""
-    from core.roster import Roster, RosterError
-    from core.session import Session
+    from quarterdeck.core.roster.problems import RosterError
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.core.session import Session
 
     roster_path = args.roster or default_roster_file()
     problem = None
@@ -110,7 +111,7 @@ def open_session(args: argparse.Namespace) -> tuple[Any, Path | None, str | None
         roster, roster_path = Roster(), None
     else:
         try:
-            from core.roster import load_roster
+            from quarterdeck.core.roster.roster import load_roster
 
             roster = load_roster(roster_path)
         except (RosterError, OSError) as exc:
@@ -131,8 +132,8 @@ def display_available() -> bool:
 def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) -> int:
     started = time.perf_counter()
     tightened: list = []
-    if args is None:  # started as ``python -m gui``, not through the quarterdeck command
-        from core.paths import private_umask, quarterdeck_dirs, tighten
+    if args is None:  # started as ``python -m quarterdeck.gui``, not through the quarterdeck command
+        from quarterdeck.core.paths import private_umask, quarterdeck_dirs, tighten
 
         args = build_parser().parse_args(argv)
         private_umask()  # what the panel creates is private (0600/0700), as with the command
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from core.resources import bundled_assets_dir
+    from quarterdeck.core.resources import bundled_assets_dir
 
     QCoreApplication.setOrganizationName("Quarterdeck")
     QCoreApplication.setApplicationName("Quarterdeck")
@@ -153,10 +154,10 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
     app.setDesktopFileName("quarterdeck")  # the Wayland app id: matches packaging/quarterdeck.desktop
     app.setWindowIcon(QIcon(str(bundled_assets_dir() / "quarterdeck.svg")))
     _install_qt_hooks()
-    collect_on_the_gui_thread()  # gui.collector: never from a job thread
+    collect_on_the_gui_thread()  # quarterdeck.gui.collector: never from a job thread
 
-    from gui.context import AppContext
-    from gui.mainwindow import MainWindow
+    from quarterdeck.gui.context import AppContext
+    from quarterdeck.gui.mainwindow import MainWindow
 
     session, roster_path, problem = open_session(args)
     demo = _start_demo(args, roster_path, problem)
@@ -190,7 +191,7 @@ def _beside_the_swarm(window: Any, count: int) -> None:
     from PySide6.QtCore import QRect
     from PySide6.QtGui import QGuiApplication
 
-    from gui.demo.layout import Rect, free_area
+    from quarterdeck.gui.demo.layout import Rect, free_area
 
     screen = QGuiApplication.primaryScreen()
     if screen is None:
@@ -224,14 +225,14 @@ def _start_demo(args: argparse.Namespace, roster_path: Path | None, problem: str
     if not wanted or not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
         # the simulated agents are typed into through X; offscreen there is nothing to type into
         return None
-    from core.paths import user_data_dir
-    from gui.demo import DemoSwarm
+    from quarterdeck.core.paths import user_data_dir
+    from quarterdeck.gui.demo import DemoSwarm
 
     return DemoSwarm.start(args.demo or 4, user_data_dir() / "demo")
 
 
 def _adopt_demo_roster(ctx: Any, demo: Any) -> None:
-    from core.roster import load_roster
+    from quarterdeck.core.roster.roster import load_roster
 
     ctx.sig_status.emit(f"Starting {demo.count} demo agents…")
 

@@ -15,18 +15,18 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from core.roster import Roster, save_roster
-from gui.delivery import DeliveryService
-from gui.jobs import Jobs
-from gui.settings import Settings
+from quarterdeck.core.roster.roster import Roster, save_roster
+from quarterdeck.gui.delivery import DeliveryService
+from quarterdeck.gui.jobs import Jobs
+from quarterdeck.gui.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 class AppContext(QObject):
-    sig_roster_changed = Signal(object)  # core.roster.Roster
+    sig_roster_changed = Signal(object)  # quarterdeck.core.roster.roster.Roster
     sig_rules_changed = Signal()  # the active rule set was replaced
-    sig_submitted = Signal(object)  # core.delivery.submit.Submission: deliveries were queued
+    sig_submitted = Signal(object)  # quarterdeck.core.compose.submit.Submission: deliveries were queued
     sig_status = Signal(str)  # a line for the status bar
     # a storage fault met by background work (full disk, damaged, locked, read-only or missing
     # database): one line saying what, where and what to do; the panel keeps running
@@ -38,7 +38,7 @@ class AppContext(QObject):
         super().__init__(parent)
         self.session = session
         self.roster_path = roster_path
-        self.demo = demo  # gui.demo handle when the roster is the simulated swarm
+        self.demo = demo  # quarterdeck.gui.demo handle when the roster is the simulated swarm
         self.settings = settings or Settings()
         self.jobs = Jobs(self)
         self.delivery = DeliveryService(session, self.jobs, self)

@@ -23,9 +23,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from core.service import DeliveryWorker
-from core.store.requeue import requeue_stopped, stopped_pending
-from gui.tracing import adopt_tracer
+from quarterdeck.core.service import DeliveryWorker
+from quarterdeck.core.store.requeue import requeue_stopped, stopped_pending
+from quarterdeck.gui.tracing import adopt_tracer
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +56,13 @@ class _Loop(QObject):
 class DeliveryService(QObject):
     """Owns the delivery thread and the monitor's sampler; see the module docstring."""
 
-    sig_delivery_event = Signal(object)  # core.delivery.dispatcher.DeliveryEvent
-    sig_breaker_event = Signal(object)  # core.resilience.BreakerEvent
+    sig_delivery_event = Signal(object)  # quarterdeck.core.dispatch.dispatcher.DeliveryEvent
+    sig_breaker_event = Signal(object)  # quarterdeck.core.resilience.BreakerEvent
     sig_halted = Signal()  # stop all, here or in another process: nothing more is typed
     sig_stopped = Signal(int)  # stop all finished: how many queued deliveries were cancelled
     sig_resumed = Signal()
     sig_serving = Signal()  # the delivery loop has started on its thread
-    sig_requeued = Signal(object)  # core.store.requeue.Requeued: Re-queue cancelled is done
+    sig_requeued = Signal(object)  # quarterdeck.core.store.requeue.Requeued: Re-queue cancelled is done
     sig_stopped_pending = Signal(int)  # how many of the last stop's cancelled deliveries can be re-queued
     sig_failed = Signal(str)  # a one-line error of a delivery control (what, where, what to do)
 

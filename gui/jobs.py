@@ -6,7 +6,7 @@ the order they were asked for, so "queue this message, then refresh the history"
 sequencing. A callback whose ``owner`` widget was deleted meanwhile is dropped.
 
 A storage fault (full disk, damaged or locked database, read-only or missing folder) is turned
-into a :class:`core.store.faults.StorageFault` before any callback sees it, so a panel's own
+into a :class:`quarterdeck.core.store.faults.StorageFault` before any callback sees it, so a panel's own
 error text is the one clear line, and ``sig_fault`` carries that line for the window's banner.
 The runner keeps running: the next job is tried as usual.
 """
@@ -20,8 +20,8 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from core.store.faults import translate
-from gui.tracing import adopt_tracer
+from quarterdeck.core.store.faults import translate
+from quarterdeck.gui.tracing import adopt_tracer
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,12 @@ from PySide6.QtCore import QRect, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
 
-from core.resources import bundled_assets_dir
-from gui.layout import WindowLayout
-from gui.navigation import PanelNavigator
-from gui.palette import CommandPalette
-from gui.panel import Panel, PanelScroll
-from gui.window_status import WindowStatus
+from quarterdeck.core.resources import bundled_assets_dir
+from quarterdeck.gui.layout import WindowLayout
+from quarterdeck.gui.navigation import PanelNavigator
+from quarterdeck.gui.palette import CommandPalette
+from quarterdeck.gui.panel import Panel, PanelScroll
+from quarterdeck.gui.window_status import WindowStatus
 
 log = logging.getLogger(__name__)
 

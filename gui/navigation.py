@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QWidget
 
-from gui.palette import PALETTE_TEXT
+from quarterdeck.gui.palette import PALETTE_TEXT
 
 
 def focus_into(panel: QWidget) -> bool:

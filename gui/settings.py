@@ -3,7 +3,7 @@
 A thin typed layer over QSettings: reads name their type, a value equal to its default is
 removed rather than stored, and the store carries a version with a ``migrate`` step so a later
 layout change can drop what no longer fits. Organisation and application names are set once at
-startup (``gui.app``); tests point QSettings at a temporary folder.
+startup (``quarterdeck.gui.app``); tests point QSettings at a temporary folder.
 
 The settings file and its folder are private (0600 and 0700), like every Quarterdeck file: the
 layout names agents and folders. Tightened when the settings are opened and on every sync.
@@ -16,7 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from core.paths import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE
+from quarterdeck.core.paths import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """The window's delivery controls and state: Stop all, Resume, Skip and Send anyway, the
-full-width STOPPED / GUI PAUSED banner under the toolbar (``gui.banner``), and the status bar with
+full-width STOPPED / GUI PAUSED banner under the toolbar (``quarterdeck.gui.banner``), and the status bar with
 the health headline ("DEGRADED · 3/4 reachable · Agent-2 forced open by you"), queue depth and
 STOPPED / GUI PAUSED.
 
@@ -15,8 +15,8 @@ from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow
 
-from core.service import service_health
-from gui.banner import DeliveryBanner
+from quarterdeck.core.service import service_health
+from quarterdeck.gui.banner import DeliveryBanner
 
 STATUS_COLOURS = {"UP": "#2e7d32", "DEGRADED": "#f9a825", "DOWN": "#c62828", "OUT_OF_SERVICE": "#ef6c00",
                   "UNKNOWN": "#757575"}

@@ -9,7 +9,7 @@ itself, in a throw-away config/data/home folder:
 * the panel opens offscreen (no display) and quits on its own, exit code 0;
 * with a display (``scripts/with-xvfb.sh``): the panel opens on X11 with its window class and its
   SVG icon (the Qt SVG plugins work), and the demo swarm started as ``quarterdeck -m
-  gui.demo.swarm`` receives a message that ``quarterdeck send`` types into it, which needs
+  quarterdeck.gui.demo.swarm`` receives a message that ``quarterdeck send`` types into it, which needs
   PyAutoGUI, python-xlib and the clipboard code to work frozen.
 
 Usage: ``python packaging/smoke_app.py dist/quarterdeck``; exit code 1 if any check failed.
@@ -134,7 +134,7 @@ def check_panel_x11(smoke: Smoke) -> str:
 def check_demo_delivery(smoke: Smoke) -> str:
     workdir = smoke.work / "demo"
     with (smoke.work / "swarm.log").open("wb") as log:
-        swarm = subprocess.Popen([str(smoke.exe), "-m", "gui.demo.swarm", "--agents", "2", "--dir",
+        swarm = subprocess.Popen([str(smoke.exe), "-m", "quarterdeck.gui.demo.swarm", "--agents", "2", "--dir",
                                   str(workdir)], cwd=smoke.work, env=smoke.env, stdout=log,
                                  stderr=subprocess.STDOUT)
     try:

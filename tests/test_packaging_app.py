@@ -30,6 +30,21 @@ PACKAGING = ROOT / "packaging"
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 
+def setup_constants() -> dict[str, object]:
+    """The literal top-level assignments of setup.py (which folders the wheel is built from)."""
+    tree = ast.parse((ROOT / "setup.py").read_text(encoding="utf-8"))
+    return {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body
+            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, (ast.Tuple, ast.Constant))}
+
+
+def package_version() -> str:
+    """The one version number: ``quarterdeck.__version__`` (setup reads it from there)."""
+    tree = ast.parse((ROOT / "quarterdeck" / "__init__.py").read_text(encoding="utf-8"))
+    return next(ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+                and getattr(node.targets[0], "id", "") == "__version__")
+
+
 def load(name: str):
     spec = importlib.util.spec_from_file_location(f"packaging_{name}", PACKAGING / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
@@ -72,14 +87,14 @@ def spec_excludes() -> list[str]:
 
 
 def test_spec_puts_rules_and_assets_where_the_frozen_app_looks(tmp_path, monkeypatch):
-    from core.resources import bundled_assets_dir, bundled_rules_dir
+    from quarterdeck.core.resources import bundled_assets_dir, bundled_rules_dir
 
     analysis = next(node for node in ast.walk(ast.parse((PACKAGING / "quarterdeck.spec").read_text()))
                     if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Analysis")
     datas = next(kw.value for kw in analysis.keywords if kw.arg == "datas")
     pairs = {ast.literal_eval(dest): ast.unparse(src) for src, dest in (t.elts for t in datas.elts)}
     assert pairs == {"rules": "str(ROOT / 'rules')", "assets": "str(ROOT / 'assets')"}
-    # lay a bundle out as the spec does and let core.resources find it as the frozen app would
+    # lay a bundle out as the spec does and let quarterdeck.core.resources find it as the frozen app would
     for dest in pairs:
         shutil.copytree(ROOT / dest, tmp_path / "_internal" / dest)
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path / "_internal"), raising=False)
@@ -91,11 +106,11 @@ def test_spec_exclusions_leave_every_panel_and_the_demo_importable():
     excludes = spec_excludes()
     assert {"PySide6.QtWebEngineCore", "PySide6.QtQml", "PySide6.Qt3DCore", "tkinter"} <= set(excludes)
     # what the frozen app lacks, this interpreter lacks too: then import what the app imports
-    script = without(excludes, "from gui.app import load_panels\nimport gui.demo.swarm, cli.main\n"
+    script = without(excludes, "from quarterdeck.gui.app import load_panels\nimport quarterdeck.gui.demo.swarm, quarterdeck.cli.main\n"
                                "print(len(load_panels()))\n")
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    from gui.app import PANELS
+    from quarterdeck.gui.app import PANELS
 
     assert done.stdout.strip() == str(len(PANELS))
 
@@ -135,17 +150,17 @@ def test_frozen_entry_point_runs_the_command_line(entry, capsys):
 
 def test_frozen_entry_point_runs_the_demo_swarm_as_python_m_would(entry, capsys):
     with pytest.raises(SystemExit) as stop:
-        entry.run(["-m", "gui.demo.swarm", "--agents", "0", "--dir", "x"])
+        entry.run(["-m", "quarterdeck.gui.demo.swarm", "--agents", "0", "--dir", "x"])
     assert stop.value.code == 2
     err = capsys.readouterr().err
-    assert err.startswith("usage: python -m gui.demo.swarm") and "--agents: invalid choice" in err
+    assert err.startswith("usage: python -m quarterdeck.gui.demo.swarm") and "--agents: invalid choice" in err
     assert sys.argv == ["quarterdeck", "--agents", "0", "--dir", "x"]
 
 
-@pytest.mark.parametrize("argv", [["-m"], ["-m", "os"], ["-m", "cli.main", "--version"]])
+@pytest.mark.parametrize("argv", [["-m"], ["-m", "os"], ["-m", "quarterdeck.cli.main", "--version"]])
 def test_frozen_entry_point_refuses_other_modules(entry, capsys, argv):
     assert entry.run(argv) == 2
-    assert "-m runs only Quarterdeck's own helpers (core.delivery.keeper, gui.demo.swarm)" in capsys.readouterr().err
+    assert "-m runs only Quarterdeck's own helpers (quarterdeck.core.desktop.clipboard.keeper, quarterdeck.gui.demo.swarm)" in capsys.readouterr().err
 
 
 def test_desktop_entry_launches_the_panel_with_the_bundled_icon():
@@ -181,9 +196,9 @@ def test_docker_build_copies_everything_the_wheel_is_built_from():
     dockerfile = (PACKAGING / "Dockerfile").read_text(encoding="utf-8")
     copied = {src for line in dockerfile.splitlines() if line.startswith("COPY ") and "--from" not in line
               for src in line.split()[1:-1]}
-    wheel = PYPROJECT["tool"]["hatch"]["build"]["targets"]["wheel"]
-    needed = {"pyproject.toml", PYPROJECT["project"]["readme"], *wheel["packages"],
-              *wheel["force-include"], "packaging/headless_requirements.py"}
+    layout = setup_constants()
+    needed = {"pyproject.toml", "setup.py", PYPROJECT["project"]["readme"], "quarterdeck", *layout["TOP"],
+              *layout["BUNDLED"], "packaging/headless_requirements.py"}
     assert needed <= copied
     ignore = (PACKAGING / "Dockerfile.dockerignore").read_text(encoding="utf-8").split()
     assert ignore[0] == "*" and needed <= {line[1:] for line in ignore if line.startswith("!")}
@@ -202,7 +217,7 @@ def headless_env(tmp_path: Path) -> dict[str, str]:
 
 def headless_command(*args: str) -> list[str]:
     """`quarterdeck ARGS` in a Python where no desktop-only module can be imported."""
-    script = without(load("headless_requirements").DESKTOP_MODULES, "from cli.main import main\nsys.exit(main())\n")
+    script = without(load("headless_requirements").DESKTOP_MODULES, "from quarterdeck.cli.main import main\nsys.exit(main())\n")
     return [sys.executable, "-c", script, *args]
 
 
@@ -256,7 +271,7 @@ def test_pipx_install_gives_a_working_quarterdeck_command(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     command = tmp_path / "bin" / "quarterdeck"
     version = subprocess.run([str(command), "--version"], env=env, capture_output=True, text=True)
-    assert version.stdout.strip() == f"quarterdeck {PYPROJECT['project']['version']}"
+    assert version.stdout.strip() == f"quarterdeck {package_version()}"
     rules = subprocess.run([str(command), "rules", "check"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert rules.returncode == 0, rules.stdout + rules.stderr
     assert f"{tmp_path / 'pipx' / 'venvs' / 'quarterdeck'}" in rules.stdout

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from core.models import AGENT_ID_PATTERN
+from quarterdeck.core.models import AGENT_ID_PATTERN
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 6000  # the contract is pasted into a chat pane: the message rules cap content at 8000

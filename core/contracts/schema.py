@@ -9,7 +9,7 @@ are reserved for this module.
 
 All of it runs in one ``BEGIN IMMEDIATE`` transaction, so two processes opening a new file at
 once create the tables exactly once. The same transaction masks, once per file, credentials an
-earlier Quarterdeck stored in the clear (see :mod:`core.contracts.secrets`), with SQLite's
+earlier Quarterdeck stored in the clear (see :mod:`quarterdeck.core.contracts.secrets`), with SQLite's
 ``secure_delete`` on so the old text is overwritten rather than left in free pages;
 ``contracts_scrubbed`` records that it was done.
 """
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from core.contracts.model import ContractError
-from core.contracts.secrets import scrub
+from quarterdeck.core.contracts.model import ContractError
+from quarterdeck.core.contracts.secrets import scrub
 
 CONTRACTS_SCHEMA_VERSION = 1
 

@@ -2,14 +2,14 @@
 
 A contract's title, description and notes are kept in the outbox's file and printed by
 ``contracts list``, so a token pasted into one would sit there in the clear. Contracts take the
-message path's rule: whatever the secret detectors find (``core.validation.secrets``) is stored
+message path's rule: whatever the secret detectors find (``quarterdeck.core.validation.secrets``) is stored
 as ``[REDACTED:<kind>]``, the rest as written, and the change reports what was masked so the
 captain learns the credential must reach the agent some other way. A line carrying
 ``quarterdeck:allow-secret`` is left alone, as in a message.
 """
 from __future__ import annotations
 
-from core.validation.secrets import find_secrets, redact
+from quarterdeck.core.validation.secrets import find_secrets, redact
 
 
 def scrub(field: str, text: str) -> tuple[str, tuple[str, ...]]:

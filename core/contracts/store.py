@@ -1,7 +1,7 @@
 """Contracts in SQLite: create, assign, claim, complete, cancel, re-point, and per-agent status.
 
 Every change is one ``BEGIN IMMEDIATE`` transaction that reads the contract, checks the move
-against :data:`core.contracts.model.ALLOWED_FROM` and writes it. The write lock is taken before
+against :data:`quarterdeck.core.contracts.model.ALLOWED_FROM` and writes it. The write lock is taken before
 the read, so when two agents (threads or processes) claim the same open contract at once, the
 second one reads it already claimed and gets a :class:`ClaimConflict` naming the winner: a
 contract is never claimed twice.
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from core.contracts.model import (
+from quarterdeck.core.contracts.model import (
     ACTIVE,
     ALLOWED_FROM,
     AgentStatus,
@@ -35,10 +35,10 @@ from core.contracts.model import (
     check_points,
     check_title,
 )
-from core.contracts.schema import ensure_schema
-from core.contracts.secrets import scrub
-from core.store.db import ThreadConnections, immediate
-from core.store.rows import from_db_time, now_db
+from quarterdeck.core.contracts.schema import ensure_schema
+from quarterdeck.core.contracts.secrets import scrub
+from quarterdeck.core.store.db import ThreadConnections, immediate
+from quarterdeck.core.store.rows import from_db_time, now_db
 
 _COLUMNS = ("id, title, description, points, state, assignee, note, created_at, updated_at, claimed_at, "
             "finished_at, sent_at, sent_message_id")
@@ -151,7 +151,7 @@ class ContractStore:
     def create(self, title: str, *, description: str = "", points: int = 1,
                assignee: str | None = None) -> Contract:
         """A new open contract; credentials in the title or description are stored redacted (see
-        :mod:`core.contracts.secrets`) and named in the returned contract's ``redacted``."""
+        :mod:`quarterdeck.core.contracts.secrets`) and named in the returned contract's ``redacted``."""
         title, masked_title = scrub("title", check_title(title))
         description, masked_description = scrub("description", check_description(description))
         points = check_points(points)

@@ -1,7 +1,7 @@
 """How a contract reads when it is sent to an agent, on its own or inside an onboarding template.
 
 :func:`contract_text` is what the ``{contract}`` placeholder of a template stands for (see
-core/templates.py). Its output, for contract 7 with a description::
+core/compose/templates.py). Its output, for contract 7 with a description::
 
     Contract #7: Fix the login redirect (3 points)
     After a successful login the user lands on /home instead of the page they asked for.
@@ -17,8 +17,8 @@ commands reports its own progress.
 """
 from __future__ import annotations
 
-from core.contracts.model import Contract, ContractState
-from core.models import Message
+from quarterdeck.core.contracts.model import Contract, ContractState
+from quarterdeck.core.models import Message
 
 
 def points_text(points: int) -> str:

@@ -1,22 +1,6 @@
-"""Delivery transports: how a message reaches an agent (tmux pane, inbox folder, GUI, dry run)."""
-from core.delivery.base import (
-    Cancelled,
-    DeliveryError,
-    DeliveryRequest,
-    PermanentError,
-    Receipt,
-    RetryableError,
-    Transport,
-    transport_for,
-)
+"""What a delivery is: the contract every transport keeps, and the errors and verdicts it ends in.
 
-__all__ = [
-    "Cancelled",
-    "DeliveryError",
-    "DeliveryRequest",
-    "PermanentError",
-    "Receipt",
-    "RetryableError",
-    "Transport",
-    "transport_for",
-]
+``contract``: a ``DeliveryRequest`` in, a ``Receipt`` (submitted or unverified) out, through a
+``Transport``. ``errors``: retryable and permanent failures, stop-all, a person at the desk, and
+the verdict errors that carry their evidence. Everything below the dispatcher speaks this.
+"""

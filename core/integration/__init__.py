@@ -12,18 +12,19 @@
 
 Shared defaults (one monitor, one breaker registry, the dead-letter file) are in ``defaults``.
 """
-from core.integration.deadletter import DeadLetter, DeadLetterStore
-from core.integration.decorator import CoordinationServiceWrapper, coordinate_operation
-from core.integration.defaults import default_breakers, default_dead_letter_path, default_monitor
-from core.integration.events import CoordinationEventProcessor, EventResult, NoHandler
-from core.integration.exporter import CoordinationMetricsExporter
-from core.integration.health import CoordinationHealthChecker
-from core.integration.middleware import CoordinationMiddleware
-from core.integration.operation import Operation, Outcome
-from core.integration.policy import ErrorConfig
-from core.integration.rules import FieldRules, ValidationError
-from core.integration.tracking import LastError, OperationTracker, tracker_for
-from core.resilience import CallNotPermitted, PermanentError, RetryableError
+from quarterdeck.core.delivery.errors import PermanentError, RetryableError
+from quarterdeck.core.integration.deadletter import DeadLetter, DeadLetterStore
+from quarterdeck.core.integration.decorator import CoordinationServiceWrapper, coordinate_operation
+from quarterdeck.core.integration.defaults import default_breakers, default_dead_letter_path, default_monitor
+from quarterdeck.core.integration.events import CoordinationEventProcessor, EventResult, NoHandler
+from quarterdeck.core.integration.exporter import CoordinationMetricsExporter
+from quarterdeck.core.integration.health import CoordinationHealthChecker
+from quarterdeck.core.integration.middleware import CoordinationMiddleware
+from quarterdeck.core.integration.operation import Operation, Outcome
+from quarterdeck.core.integration.policy import ErrorConfig
+from quarterdeck.core.integration.rules import FieldRules, ValidationError
+from quarterdeck.core.integration.tracking import LastError, OperationTracker, tracker_for
+from quarterdeck.core.resilience import CallNotPermitted
 
 __all__ = [
     "CallNotPermitted",

@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from core.integration.http_common import HttpCoordination, Response
+from quarterdeck.core.integration.http_common import HttpCoordination, Response
 
 __all__ = ["CoordinationASGIMiddleware"]
 

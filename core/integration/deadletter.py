@@ -9,7 +9,7 @@ deletes it.
 Payloads are stored as JSON so any process can replay them; a value JSON cannot hold is stored
 as its ``str()``. Error texts are redacted before they are written, payloads are not (a replay
 needs them as they were). The file defaults to ``deadletters.sqlite3`` in the user data dir and
-uses the store's connection settings (WAL, one connection per thread, ``core.store.db``).
+uses the store's connection settings (WAL, one connection per thread, ``quarterdeck.core.store.db``).
 """
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from core.integration.defaults import default_dead_letter_path
-from core.paths import ensure_dir
-from core.store.db import ThreadConnections, immediate
+from quarterdeck.core.integration.defaults import default_dead_letter_path
+from quarterdeck.core.paths import ensure_dir
+from quarterdeck.core.store.db import ThreadConnections, immediate
 
 __all__ = ["REASONS", "DeadLetter", "DeadLetterStore"]
 

@@ -16,11 +16,11 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from core.integration.operation import Operation
-from core.integration.policy import ErrorConfig
-from core.integration.rules import FieldRules
-from core.monitor import Monitor
-from core.resilience import BreakerRegistry
+from quarterdeck.core.integration.operation import Operation
+from quarterdeck.core.integration.policy import ErrorConfig
+from quarterdeck.core.integration.rules import FieldRules
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.resilience import BreakerRegistry
 
 __all__ = ["CoordinationServiceWrapper", "coordinate_operation"]
 
@@ -59,9 +59,9 @@ def coordinate_operation(func: F | None = None, *, validation_rules: RuleSpec = 
     """Validate, retry, break and measure every call of the decorated function.
 
     Usable bare (``@coordinate_operation``) or with settings. ``validation_rules`` follows
-    ``core.integration.rules``, ``error_config`` follows ``core.integration.policy``; the
+    ``quarterdeck.core.integration.rules``, ``error_config`` follows ``quarterdeck.core.integration.policy``; the
     operation name defaults to ``module.qualname``. ``monitor`` and ``breakers`` default to the
-    shared ones of ``core.integration.defaults``.
+    shared ones of ``quarterdeck.core.integration.defaults``.
     """
     def decorate(fn: F) -> F:
         name = operation_name or f"{fn.__module__}.{fn.__qualname__}"

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from core.monitor import Monitor
-from core.paths import user_data_dir
-from core.resilience import BreakerConfig, BreakerRegistry
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.paths import user_data_dir
+from quarterdeck.core.resilience import BreakerConfig, BreakerRegistry
 
 __all__ = ["BREAKER_FAILURES", "BREAKER_WAIT_S", "DEAD_LETTER_FILE", "default_breakers",
            "default_dead_letter_path", "default_monitor"]

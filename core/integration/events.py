@@ -24,14 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.integration.deadletter import DeadLetterStore
-from core.integration.defaults import default_monitor
-from core.integration.operation import Operation, Outcome
-from core.integration.policy import ErrorConfig
-from core.integration.rules import FieldRules
-from core.integration.tracking import describe_error
-from core.monitor import Monitor
-from core.resilience import BreakerRegistry
+from quarterdeck.core.integration.deadletter import DeadLetterStore
+from quarterdeck.core.integration.defaults import default_monitor
+from quarterdeck.core.integration.operation import Operation, Outcome
+from quarterdeck.core.integration.policy import ErrorConfig
+from quarterdeck.core.integration.rules import FieldRules
+from quarterdeck.core.integration.tracking import describe_error
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.resilience import BreakerRegistry
 
 __all__ = ["CoordinationEventProcessor", "EventResult", "NoHandler"]
 

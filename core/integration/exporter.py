@@ -19,13 +19,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from core.integration.defaults import default_breakers, default_monitor
-from core.monitor import Monitor
-from core.monitor.prometheus import CONTENT_TYPE, PREFIX, MonitorCollector, breaker_families
-from core.resilience import BreakerRegistry
+from quarterdeck.core.integration.defaults import default_breakers, default_monitor
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.monitor.prometheus import CONTENT_TYPE, PREFIX, MonitorCollector, breaker_families
+from quarterdeck.core.resilience import BreakerRegistry
 
 __all__ = ["CONTENT_TYPE", "CoordinationMetricsExporter", "OperationCollector"]
 

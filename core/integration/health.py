@@ -1,4 +1,4 @@
-"""The health tree of the coordinated operations, in the statuses of ``core.monitor.health``.
+"""The health tree of the coordinated operations, in the statuses of ``quarterdeck.core.monitor.health``.
 
 ``CoordinationHealthChecker().check_health()`` returns::
 
@@ -21,17 +21,11 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from core.integration.defaults import default_breakers, default_monitor
-from core.integration.tracking import OUTCOMES, OperationTracker, tracker_for
-from core.monitor import Monitor
-from core.monitor.health import (
-    CompositeHealth,
-    Health,
-    HealthIndicator,
-    Status,
-    agent_health,
-)
-from core.resilience import BreakerRegistry, CircuitBreaker
+from quarterdeck.core.integration.defaults import default_breakers, default_monitor
+from quarterdeck.core.integration.tracking import OUTCOMES, OperationTracker, tracker_for
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.monitor.health import CompositeHealth, Health, HealthIndicator, Status, agent_health
+from quarterdeck.core.resilience import BreakerRegistry, CircuitBreaker
 
 __all__ = ["CoordinationHealthChecker", "OperationHealth"]
 

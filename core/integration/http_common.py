@@ -26,19 +26,19 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from core.integration.defaults import default_breakers, default_monitor
-from core.integration.exporter import CoordinationMetricsExporter
-from core.integration.health import CoordinationHealthChecker
-from core.integration.rules import FieldRules
-from core.monitor import Monitor
-from core.monitor.health import Status, http_status
-from core.resilience import BreakerRegistry
-from core.validation.model import Violation
-from core.validation.secrets import redact
+from quarterdeck.core.integration.defaults import default_breakers, default_monitor
+from quarterdeck.core.integration.exporter import CoordinationMetricsExporter
+from quarterdeck.core.integration.health import CoordinationHealthChecker
+from quarterdeck.core.integration.rules import FieldRules
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.monitor.health import Status, http_status
+from quarterdeck.core.resilience import BreakerRegistry
+from quarterdeck.core.validation.model import Violation
+from quarterdeck.core.validation.secrets import redact
 
 __all__ = ["BODY_METHODS", "HttpCoordination", "Response"]
 
-log = logging.getLogger("core.integration.http")
+log = logging.getLogger("quarterdeck.core.integration.http")
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

@@ -5,15 +5,15 @@
     asgi_app = coordination.asgi(asgi_app)      # Starlette, FastAPI, Quart, ...
 
 Both entry points share the rules, the metrics and the ``/metrics`` and ``/health`` routes; see
-``core.integration.http_common`` for what they do to a request. They are two objects rather than
+``quarterdeck.core.integration.http_common`` for what they do to a request. They are two objects rather than
 one callable that guesses, because ASGI servers tell the interfaces apart by whether ``__call__``
 is a coroutine function.
 """
 from __future__ import annotations
 
-from core.integration.asgi import ASGIApp, CoordinationASGIMiddleware
-from core.integration.http_common import HttpCoordination
-from core.integration.wsgi import CoordinationWSGIMiddleware
+from quarterdeck.core.integration.asgi import ASGIApp, CoordinationASGIMiddleware
+from quarterdeck.core.integration.http_common import HttpCoordination
+from quarterdeck.core.integration.wsgi import CoordinationWSGIMiddleware
 
 __all__ = ["CoordinationMiddleware"]
 

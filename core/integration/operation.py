@@ -6,7 +6,7 @@ callable that makes one attempt, and return an ``Outcome`` instead of raising, s
 (the decorator re-raises, the event processor dead-letters).
 
 The breaker sees calls, not attempts: one permit before the first attempt, one outcome after the
-last, as ``core.resilience.run_with_resilience`` does. The synchronous path is that function; the
+last, as ``quarterdeck.core.resilience.run_with_resilience`` does. The synchronous path is that function; the
 asynchronous one follows the same rules but waits with ``asyncio.sleep``, so the event loop keeps
 running during backoff. A call that is cancelled (``asyncio.CancelledError``) hands its permit
 back as neither success nor failure.
@@ -20,18 +20,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from core.integration.defaults import default_breakers, default_monitor
-from core.integration.policy import ErrorConfig
-from core.integration.rules import FieldRules, ValidationError
-from core.integration.tracking import describe_error, tracker_for
-from core.monitor import Monitor
-from core.resilience import (
-    BreakerRegistry,
-    CallNotPermitted,
-    CircuitBreaker,
-    RetryableError,
-    run_with_resilience,
-)
+from quarterdeck.core.delivery.errors import RetryableError
+from quarterdeck.core.integration.defaults import default_breakers, default_monitor
+from quarterdeck.core.integration.policy import ErrorConfig
+from quarterdeck.core.integration.rules import FieldRules, ValidationError
+from quarterdeck.core.integration.tracking import describe_error, tracker_for
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.resilience import BreakerRegistry, CallNotPermitted, CircuitBreaker
+from quarterdeck.core.resilience.retry import run_with_resilience
 
 __all__ = ["Operation", "Outcome"]
 

@@ -5,7 +5,7 @@
 - ``max_retries`` (3): retries after the first attempt, so 3 means up to 4 attempts;
 - ``base_delay`` (0.5 s), ``backoff_multiplier`` (2.0), ``max_delay`` (30 s), ``jitter`` (0 s):
   the wait before retry n is ``min(max_delay, base_delay * backoff_multiplier ** (n - 1) +
-  uniform(0, jitter))``, the schedule of ``core.resilience.RetryPolicy``;
+  uniform(0, jitter))``, the schedule of ``quarterdeck.core.resilience.RetryPolicy``;
 - ``total_budget`` (None): no retry starts if the time spent plus the coming wait would reach it;
 - ``retry_on`` (``ConnectionError``, ``TimeoutError``): the exception classes worth another
   attempt. Core's ``RetryableError`` and ``PermanentError`` always carry their own verdict,
@@ -14,7 +14,7 @@
   finally fails (INFO, WARNING, ERROR, CRITICAL) and part of its last-error record.
 
 The breaker's thresholds are not here: they belong to the ``BreakerRegistry`` that the operation's
-breaker comes from (one config per registry), see ``core.integration.defaults``.
+breaker comes from (one config per registry), see ``quarterdeck.core.integration.defaults``.
 """
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from core.resilience import CallNotPermitted, DeliveryError, RetryPolicy
+from quarterdeck.core.delivery.errors import DeliveryError
+from quarterdeck.core.resilience import CallNotPermitted
+from quarterdeck.core.resilience.retry import RetryPolicy
 
 __all__ = ["DEFAULT_RETRY_ON", "SEVERITY_LEVELS", "ErrorConfig"]
 

@@ -12,12 +12,12 @@ Keys (a field may be a dotted path into mappings or attributes, e.g. ``data.emai
 - ``max_length`` / ``min_length``: {field: n}, characters of text or items of a collection;
 - ``patterns``: {field: RE2 pattern the text must contain (a search; anchor it for a full match)};
 - ``allowed_values``: {field: [values]}, compared as text;
-- ``no_secrets``: [field], the credential detectors of ``core.validation.secrets``;
+- ``no_secrets``: [field], the credential detectors of ``quarterdeck.core.validation.secrets``;
 - ``message_rules``: {field: ``Validator`` or ``RuleStore``}; the captain's message rules, whose
   error-level violations fail the call.
 
 Every check except ``required_fields`` skips a field that is absent. Presence, length, pattern,
-allowed values and secrets are the rule engine's own functions (``core.validation.functions``), so
+allowed values and secrets are the rule engine's own functions (``quarterdeck.core.validation.functions``), so
 "empty" and "too long" mean here what they mean in rule files. A bad rule set (unknown key, wrong
 option) fails when it is compiled, not on the first call. Violation texts are passed through
 secret redaction, so a 422 body or a log line never repeats a credential it found.
@@ -30,9 +30,9 @@ from typing import Any
 
 from pydantic import ValidationError as OptionsError
 
-from core.validation.functions import FUNCTIONS, make_checker
-from core.validation.model import FieldValue, Violation
-from core.validation.secrets import redact
+from quarterdeck.core.validation.functions import FUNCTIONS, make_checker
+from quarterdeck.core.validation.model import FieldValue, Violation
+from quarterdeck.core.validation.secrets import redact
 
 __all__ = ["JSON_TYPES", "RULE_KEYS", "FieldRules", "ValidationError", "as_field_value", "lookup"]
 

@@ -1,6 +1,6 @@
 """What coordinated calls report to a ``Monitor``: counts, times, retries and the last error.
 
-Families (exported with the ``quarterdeck_`` prefix, see ``core.monitor.prometheus``):
+Families (exported with the ``quarterdeck_`` prefix, see ``quarterdeck.core.monitor.prometheus``):
 
 - ``operation_calls_total{operation, outcome}``: outcome is ok, failed (the function ran and
   finally raised), rejected (the breaker refused, the function was not called) or invalid (the
@@ -21,9 +21,9 @@ import weakref
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from core.monitor import Monitor
-from core.validation.messages import shorten
-from core.validation.secrets import redact
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.validation.messages import shorten
+from quarterdeck.core.validation.secrets import redact
 
 __all__ = ["ERROR_TEXT_LIMIT", "OUTCOMES", "LastError", "OperationTracker", "describe_error",
            "tracker_for"]

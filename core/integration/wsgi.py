@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from core.integration.http_common import HttpCoordination, Response
+from quarterdeck.core.integration.http_common import HttpCoordination, Response
 
 __all__ = ["CoordinationWSGIMiddleware"]
 

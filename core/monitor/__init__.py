@@ -18,15 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from core.monitor.metrics import (
-    DEFAULT_BUCKETS,
-    Counter,
-    Gauge,
-    Histogram,
-    MetricFamily,
-    Timer,
-)
-from core.monitor.series import UNVERIFIED, RingSeries, RollingWindow, percentiles
+from quarterdeck.core.monitor.metrics import DEFAULT_BUCKETS, Counter, Gauge, Histogram, MetricFamily, Timer
+from quarterdeck.core.monitor.series import UNVERIFIED, RingSeries, RollingWindow, percentiles
 
 __all__ = ["DEFAULT_BUCKETS", "FIGURE_WINDOW", "Counter", "Gauge", "Histogram", "MetricFamily", "Monitor",
            "RingSeries", "RollingWindow", "Timer", "percentiles", "window_name"]

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from core.resilience.breaker_types import BreakerEvent, State
+from quarterdeck.core.resilience.breaker_types import BreakerEvent, State
 
 __all__ = ["BREAKER_GAUGE", "QUEUE_GAUGES", "Band", "FleetFeed", "HealthRow", "axis_ceiling",
            "health_rows"]

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from core.resilience.breaker import BreakerSnapshot, CircuitBreaker, State
+from quarterdeck.core.resilience.breaker import CircuitBreaker, State
+from quarterdeck.core.resilience.breaker_types import BreakerSnapshot
 
 __all__ = ["AgentHealth", "CompositeHealth", "Health", "HealthIndicator", "STATUS_ORDER",
            "Status", "agent_health", "aggregate", "fleet_health", "health_score", "http_status"]

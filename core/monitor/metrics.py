@@ -2,21 +2,21 @@
 
 Each family owns its children, one per label-value tuple, and shares its monitor's lock; a
 child's public methods take that lock for a few field updates only. Families are exported as
-they are (see ``core.monitor.prometheus``), so names follow the Prometheus rules: counters are
+they are (see ``quarterdeck.core.monitor.prometheus``), so names follow the Prometheus rules: counters are
 named without ``_total`` (the exporter adds it) and timers are in seconds, named ``*_seconds``.
 """
 from __future__ import annotations
 
 import re
 import threading
-from abc import ABC, abstractmethod
 import time
+from abc import ABC, abstractmethod
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
-from core.monitor.series import RollingWindow
+from quarterdeck.core.monitor.series import RollingWindow
 
 __all__ = ["DEFAULT_BUCKETS", "Counter", "Gauge", "Histogram", "MetricFamily", "Timer",
            "check_label_name", "check_metric_name"]

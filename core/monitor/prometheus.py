@@ -16,18 +16,13 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
-from prometheus_client.metrics_core import (
-    CounterMetricFamily,
-    GaugeMetricFamily,
-    HistogramMetricFamily,
-    Metric,
-)
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-from core.monitor import Monitor
-from core.monitor.metrics import Histogram, check_metric_name
-from core.resilience.breaker import CircuitBreaker
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.monitor.metrics import Histogram, check_metric_name
+from quarterdeck.core.resilience.breaker import CircuitBreaker
 
 __all__ = ["CONTENT_TYPE", "PREFIX", "MonitorCollector", "export_text", "make_registry"]
 

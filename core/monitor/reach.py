@@ -26,8 +26,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from core.monitor.health import STATUS_ORDER, Health, Status, aggregate
-from core.resilience.breaker_types import State
+from quarterdeck.core.monitor.health import STATUS_ORDER, Health, Status, aggregate
+from quarterdeck.core.resilience.breaker_types import State
 
 __all__ = ["Reach", "agent_status", "fleet_headline", "fleet_score", "fleet_status", "reach_of",
            "unreachable_agents"]

@@ -27,8 +27,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from core.monitor import Monitor
-from core.monitor.health import CompositeHealth, Health, Status
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.monitor.health import CompositeHealth, Health, Status
 
 __all__ = ["BREAKER_UNKNOWN", "FinishedDelivery", "HistoryClock", "failure_streaks",
            "finished_deliveries", "history_health", "replay_history"]

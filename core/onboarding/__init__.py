@@ -7,12 +7,12 @@ onboarding point before pasting. Both are queued at one priority (``urgent`` use
 submit keys), so the outbox keeps them in that order; a gate cancels the onboarding when the
 wrap-up did not land. Everything is rendered and checked before the first message is queued.
 
-:mod:`core.onboarding.plan` builds and checks, :mod:`core.onboarding.run` queues and follows,
-:mod:`core.onboarding.gate` guards the order. The CLI (``quarterdeck onboard``) and the panel's
+:mod:`quarterdeck.core.onboarding.plan` builds and checks, :mod:`quarterdeck.core.onboarding.run` queues and follows,
+:mod:`quarterdeck.core.onboarding.gate` guards the order. The CLI (``quarterdeck onboard``) and the panel's
 Onboarding tab are thin adapters over these.
 """
-from core.onboarding.gate import OnboardingGate, gate_for
-from core.onboarding.plan import (
+from quarterdeck.core.onboarding.gate import OnboardingGate, gate_for
+from quarterdeck.core.onboarding.plan import (
     STYLES,
     WRAPUP_TEMPLATE,
     OnboardingError,
@@ -26,7 +26,7 @@ from core.onboarding.plan import (
     find_templates,
     onboarding_template_name,
 )
-from core.onboarding.run import STEPS, OnboardingProgress, Queued, queue_plan, store_contracts
+from quarterdeck.core.onboarding.run import STEPS, OnboardingProgress, Queued, queue_plan, store_contracts
 
 __all__ = [
     "STEPS",

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from core.delivery.dispatcher import DeliveryEvent
-from core.store.rows import StoreError
+from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+from quarterdeck.core.store.rows import StoreError
 
 log = logging.getLogger(__name__)
 

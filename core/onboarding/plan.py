@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.delivery.submit import UnknownRecipient, resolve_recipients
-from core.models import Message, Priority
-from core.prefix import format_for_delivery
-from core.templates import (
+from quarterdeck.core.delivery.prefix import format_for_delivery
+from quarterdeck.core.compose.submit import UnknownRecipient, resolve_recipients
+from quarterdeck.core.compose.templates import (
     Slot,
     TemplateError,
     TemplateInfo,
@@ -30,6 +29,7 @@ from core.templates import (
     parse,
     render_mapped,
 )
+from quarterdeck.core.models import Message, Priority
 
 STYLES: tuple[str, ...] = ("friendly", "professional")
 WRAPUP_TEMPLATE = "wrap-up"

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.delivery.submit import SubmitRefused, Submission, UnknownRecipient
-from core.onboarding.gate import OnboardingGate
-from core.onboarding.plan import ContractFor, Plan
-from core.send_progress import FINAL, ProgressRow, SendProgress
+from quarterdeck.core.compose.progress import FINAL, ProgressRow, SendProgress
+from quarterdeck.core.compose.submit import Submission, SubmitRefused, UnknownRecipient
+from quarterdeck.core.onboarding.gate import OnboardingGate
+from quarterdeck.core.onboarding.plan import ContractFor, Plan
 
 STEPS: tuple[str, ...] = ("wrap-up", "onboarding")
 
@@ -62,7 +62,7 @@ def queue_plan(session: Any, plan: Plan, gate: OnboardingGate) -> Queued:
 def store_contracts(db_path: Path) -> ContractFor:
     """``contract_for`` reading the contracts kept next to the outbox: an agent's open and claimed
     ones, as the ``{contract}`` text (several are separated by a blank line), else None."""
-    from core.contracts import ContractStore, contract_text
+    from quarterdeck.core.contracts import ContractStore, contract_text
 
     def contract_for(agent_id: str) -> str | None:
         with ContractStore(db_path) as contracts:

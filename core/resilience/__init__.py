@@ -5,26 +5,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-from core.resilience.breaker import (
-    BreakerConfig,
-    BreakerEvent,
-    BreakerSnapshot,
-    CallNotPermitted,
-    CircuitBreaker,
-    Listener,
-    Permit,
-    State,
-)
-from core.resilience.retry import (
-    Cancelled,
-    DeliveryError,
-    DeliveryOutcome,
-    PermanentError,
-    RetryableError,
-    RetryPolicy,
-    is_retryable,
-    run_with_resilience,
-)
+from quarterdeck.core.resilience.breaker import CircuitBreaker, Listener, Permit, State
+from quarterdeck.core.resilience.breaker_types import BreakerConfig, BreakerEvent, BreakerSnapshot, CallNotPermitted
 
 __all__ = [
     "BreakerConfig",
@@ -32,17 +14,9 @@ __all__ = [
     "BreakerRegistry",
     "BreakerSnapshot",
     "CallNotPermitted",
-    "Cancelled",
     "CircuitBreaker",
-    "DeliveryError",
-    "DeliveryOutcome",
-    "PermanentError",
     "Permit",
-    "RetryPolicy",
-    "RetryableError",
     "State",
-    "is_retryable",
-    "run_with_resilience",
 ]
 
 

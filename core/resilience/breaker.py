@@ -34,13 +34,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from core.resilience.breaker_types import (
-    BreakerConfig,
-    BreakerEvent,
-    BreakerSnapshot,
-    CallNotPermitted,
-    State,
-)
+from quarterdeck.core.resilience.breaker_types import BreakerConfig, BreakerEvent, BreakerSnapshot, CallNotPermitted, State
 
 __all__ = [
     "BreakerConfig",

@@ -28,46 +28,11 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
-from core.resilience.breaker import CallNotPermitted, CircuitBreaker
+from quarterdeck.core.delivery.errors import Cancelled, is_retryable
+from quarterdeck.core.resilience.breaker import CircuitBreaker
+from quarterdeck.core.resilience.breaker_types import CallNotPermitted
 
-__all__ = [
-    "CallNotPermitted",
-    "Cancelled",
-    "DeliveryError",
-    "DeliveryOutcome",
-    "PermanentError",
-    "RetryPolicy",
-    "RetryableError",
-    "is_retryable",
-    "run_with_resilience",
-]
-
-
-class DeliveryError(Exception):
-    """A failed attempt. ``retryable`` says whether another attempt could help."""
-
-    retryable: bool = False
-
-    def __init__(self, *args: object, retryable: bool | None = None) -> None:
-        super().__init__(*args)
-        if retryable is not None:
-            self.retryable = retryable
-
-
-class RetryableError(DeliveryError):
-    retryable = True
-
-
-class PermanentError(DeliveryError):
-    retryable = False
-
-
-class Cancelled(Exception):
-    """Stop-all was signalled; the delivery was abandoned and counts neither way."""
-
-
-def is_retryable(error: BaseException) -> bool:
-    return isinstance(error, DeliveryError) and error.retryable
+__all__ = ["DeliveryOutcome", "RetryPolicy", "run_with_resilience"]
 
 
 @dataclass(frozen=True)

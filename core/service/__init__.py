@@ -16,7 +16,7 @@ panel show the same one)::
      "components": {"dispatcher": {...}, "agents": {"status": ..., "components": {agent: ...}}}}
 
 The agents come from the roster (enabled ones), each judged by whether a delivery can reach it
-now (a stop-all, the worker, its breaker, a GUI pause: ``core.monitor.reach``) and by its failure
+now (a stop-all, the worker, its breaker, a GUI pause: ``quarterdeck.core.monitor.reach``) and by its failure
 rate over the monitor's figure window. The overall status and score are the fleet's
 (``fleet_status``, ``fleet_score``), so they always agree with each other and with the headline:
 while stopped nothing is reachable and health is OUT_OF_SERVICE, score 0, "stopped by the
@@ -32,8 +32,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from core.monitor.health import Health, Status, health_score
-from core.monitor.reach import agent_status, fleet_headline, fleet_score, fleet_status, reach_of
+from quarterdeck.core.monitor.health import Health, Status, health_score
+from quarterdeck.core.monitor.reach import agent_status, fleet_headline, fleet_score, fleet_status, reach_of
 
 __all__ = ["DeliveryWorker", "judged", "scored", "service_health"]
 

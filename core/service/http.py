@@ -35,11 +35,11 @@ from urllib.parse import urlsplit
 
 from prometheus_client import generate_latest
 
-from core.monitor import Monitor
-from core.monitor.health import Status, http_status
-from core.monitor.prometheus import CONTENT_TYPE, make_registry
-from core.resilience.breaker import CircuitBreaker
-from core.validation.secrets import redact
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.monitor.health import Status, http_status
+from quarterdeck.core.monitor.prometheus import CONTENT_TYPE, make_registry
+from quarterdeck.core.resilience.breaker import CircuitBreaker
+from quarterdeck.core.validation.secrets import redact
 
 __all__ = ["NotLoopback", "loopback_host", "serve_http", "server_url", "stop_http"]
 

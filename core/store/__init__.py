@@ -3,10 +3,10 @@
 Open one :class:`Store` per process; threads share it (each gets its own connection). Call
 :meth:`Store.recover` at start-up and whenever a delivery looks stuck in ``sending``.
 """
-from core.store.db import DB_FILE_NAME, default_db_path
-from core.store.history import count, message_detail, search
-from core.store.outbox import Store
-from core.store.rows import (
+from quarterdeck.core.store.db import DB_FILE_NAME, default_db_path
+from quarterdeck.core.store.history import count, message_detail, search
+from quarterdeck.core.store.outbox import Store
+from quarterdeck.core.store.rows import (
     AttemptRow,
     DeliveryDetail,
     DeliveryRow,
@@ -21,7 +21,7 @@ from core.store.rows import (
     UnknownDelivery,
     UnknownMessage,
 )
-from core.store.schema import SCHEMA_VERSION
+from quarterdeck.core.store.schema import SCHEMA_VERSION
 
 __all__ = [
     "DB_FILE_NAME",

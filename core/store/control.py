@@ -4,13 +4,13 @@ A stop-all is recorded in the ``control`` row: ``request_stop`` raises the stop 
 and cancels every queued delivery in the caller's write transaction, so a process that sees the
 new generation also finds the queue already cancelled. ``request_resume`` raises the resume
 generation. Processes that deliver compare the generations with the ones they last saw
-(``core.delivery.stopwatch``): a moved stop generation halts them, a moved resume one lifts that.
+(``quarterdeck.core.dispatch.stopwatch``): a moved stop generation halts them, a moved resume one lifts that.
 """
 from __future__ import annotations
 
 import sqlite3
 
-from core.store.rows import StopMark, from_db_time, now_db
+from quarterdeck.core.store.rows import StopMark, from_db_time, now_db
 
 CANCELLED = "cancelled"
 STOPPED = "stopped: stop all"

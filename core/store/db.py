@@ -5,7 +5,7 @@ process; FULL also fsyncs the log on every commit, so a queued message or a stat
 survives a power cut too. Commits here are a handful per message, so the fsync is affordable.
 
 Every connection made here explains its failures: a full disk, a damaged file, a lock held too
-long, a read-only disk or a missing folder raises :class:`core.store.faults.StorageFault` naming
+long, a read-only disk or a missing folder raises :class:`quarterdeck.core.store.faults.StorageFault` naming
 the file, instead of SQLite's bare text. A new database file is created private (0600); SQLite
 gives its ``-wal`` and ``-shm`` files the same mode.
 """
@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from core.paths import PRIVATE_FILE_MODE, user_data_dir
-from core.store.faults import StorageFault, from_os_error, from_sqlite
-from core.store.rows import StoreError
+from quarterdeck.core.paths import PRIVATE_FILE_MODE, user_data_dir
+from quarterdeck.core.store.faults import StorageFault, from_os_error, from_sqlite
+from quarterdeck.core.store.rows import StoreError
 
 DB_FILE_NAME = "quarterdeck.sqlite3"
 BUSY_TIMEOUT_S = 10.0
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 
 def default_db_path(data_dir: Path | None = None) -> Path:
-    """``<data dir>/quarterdeck.sqlite3``; the data dir defaults to :func:`core.paths.user_data_dir`."""
+    """``<data dir>/quarterdeck.sqlite3``; the data dir defaults to :func:`quarterdeck.core.paths.user_data_dir`."""
     return (data_dir if data_dir is not None else user_data_dir()) / DB_FILE_NAME
 
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from core.fileops import fsync_dir
-from core.store.owner import any_lease_held
-from core.paths import PRIVATE_FILE_MODE
+from quarterdeck.core.fileops import fsync_dir
+from quarterdeck.core.paths import PRIVATE_FILE_MODE
+from quarterdeck.core.store.owner import any_lease_held
 
 HEADER = b"SQLite format 3\x00"
 _CHUNK = 500

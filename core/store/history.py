@@ -1,15 +1,15 @@
 """Reading the history: filtered, paged lists of deliveries, counts, and one message in full.
 
 Rows come newest first (by delivery creation time, then id). Filters combine with AND; ``since``
-is inclusive and ``until`` exclusive; ``text`` follows :mod:`core.store.textquery`. How each
-combination stays index-driven is in :mod:`core.store.query`.
+is inclusive and ``until`` exclusive; ``text`` follows :mod:`quarterdeck.core.store.textquery`. How each
+combination stays index-driven is in :mod:`quarterdeck.core.store.query`.
 """
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from core.store.mapping import (
+from quarterdeck.core.store.mapping import (
     DELIVERY_COLUMNS,
     HISTORY_COLUMNS,
     MESSAGE_COLUMNS,
@@ -18,9 +18,9 @@ from core.store.mapping import (
     history_from_row,
     message_from_row,
 )
-from core.store.outbox import Store
-from core.store.query import Filters, plan
-from core.store.rows import DeliveryDetail, HistoryRow, MessageDetail, UnknownMessage
+from quarterdeck.core.store.outbox import Store
+from quarterdeck.core.store.query import Filters, plan
+from quarterdeck.core.store.rows import DeliveryDetail, HistoryRow, MessageDetail, UnknownMessage
 
 
 def search(

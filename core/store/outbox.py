@@ -12,7 +12,7 @@ pointing back through ``retry_of``: nothing is resent silently.
 Claiming takes the write lock (``BEGIN IMMEDIATE``), so two processes never claim the same row,
 and it skips agents that already have a delivery ``sending``: one delivery in flight per agent,
 across processes, keeps each agent's messages in order. Who may claim what, and when typing
-counts as begun, is :mod:`core.store.queueing`.
+counts as begun, is :mod:`quarterdeck.core.store.queueing`.
 """
 from __future__ import annotations
 
@@ -22,11 +22,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core.store import control, owner, queueing, recovery
-from core.store.queueing import priority_rank  # noqa: F401  (the claim order, for callers)
-from core.store.db import ThreadConnections, immediate
-from core.store.mapping import DELIVERY_COLUMNS, TASK_SELECT, delivery_from_row, task_from_row
-from core.store.rows import (
+from quarterdeck.core.store import control, owner, queueing, recovery
+from quarterdeck.core.store.db import ThreadConnections, immediate
+from quarterdeck.core.store.mapping import DELIVERY_COLUMNS, TASK_SELECT, delivery_from_row, task_from_row
+from quarterdeck.core.store.queueing import priority_rank  # noqa: F401  (the claim order, for callers)
+from quarterdeck.core.store.rows import (
     DeliveryRow,
     DeliveryTask,
     InvalidTransition,
@@ -37,7 +37,7 @@ from core.store.rows import (
     now_db,
     to_db_time,
 )
-from core.store.schema import migrate
+from quarterdeck.core.store.schema import migrate
 
 _SOURCES: dict[State, tuple[State, ...]] = {
     State.DELIVERED: (State.SENDING,),
@@ -107,7 +107,7 @@ class Store:
 
         Order: urgent before normal, then oldest first. Agents in ``exclude_agents`` and agents
         with a delivery already ``sending`` are skipped. ``own_only``: only deliveries this Store
-        queued, or orphans (see :mod:`core.store.queueing`). ``started=False`` leaves the start
+        queued, or orphans (see :mod:`quarterdeck.core.store.queueing`). ``started=False`` leaves the start
         of typing to :meth:`mark_started`, so a crash before it queues the delivery again.
         """
         if self.peek_next(exclude_agents=exclude_agents, own_only=own_only) is None:

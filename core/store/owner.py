@@ -12,7 +12,7 @@ import os
 import uuid
 from pathlib import Path
 
-from core.fileops import try_lock, unlock
+from quarterdeck.core.fileops import try_lock, unlock
 
 
 def lease_dir(db_path: Path) -> Path:

@@ -1,6 +1,6 @@
 """Keyset paging over the history, for a view that scrolls through a million deliveries.
 
-:func:`core.store.history.search` pages by ``OFFSET``, whose cost grows with depth: SQLite walks
+:func:`quarterdeck.core.store.history.search` pages by ``OFFSET``, whose cost grows with depth: SQLite walks
 and throws away every row before the page (measured over 1,000,000 deliveries: 2.6 ms at the
 top, about 200 ms at row 500,000, 380-700 ms at row 900,000). Here a page continues *after* the
 last row shown, by its ``(created_at, id)`` key, so the same time-ordered indexes seek straight
@@ -8,7 +8,7 @@ to it: about 1.5 ms per 250 rows at any depth.
 
 A view keeps every line it has loaded, so lines are compact (about 500 bytes each): a tuple of
 the columns a table shows, with the first :data:`EXCERPT` characters of the content instead of
-all of it (the full text is one :func:`core.store.history.message_detail` away).
+all of it (the full text is one :func:`quarterdeck.core.store.history.message_detail` away).
 
 :func:`newer` and :func:`lines_by_id` keep a loaded view current without reloading it;
 :func:`placements` says where fresh lines go in what is loaded.
@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 from sys import intern
 from typing import NamedTuple
 
-from core.store.outbox import Store
-from core.store.query import Filters, plan
-from core.store.rows import outcome
+from quarterdeck.core.store.outbox import Store
+from quarterdeck.core.store.query import Filters, plan
+from quarterdeck.core.store.rows import outcome
 
 PAGE = 250
 EXCERPT = 200

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.store.rows import State, to_db_time
-from core.store.textquery import text_filter
+from quarterdeck.core.store.rows import State, to_db_time
+from quarterdeck.core.store.textquery import text_filter
 
 FEW_MATCHES = 5000
 

@@ -24,8 +24,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from core.store import owner
-from core.store.rows import StoreError, now_db, to_db_time
+from quarterdeck.core.store import owner
+from quarterdeck.core.store.rows import StoreError, now_db, to_db_time
 
 
 def priority_rank(priority: str) -> int:

@@ -10,9 +10,9 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from core.store import owner
-from core.store.mapping import DELIVERY_COLUMNS, delivery_from_row
-from core.store.rows import RETRYABLE, DeliveryRow, UnknownDelivery, now_db
+from quarterdeck.core.store import owner
+from quarterdeck.core.store.mapping import DELIVERY_COLUMNS, delivery_from_row
+from quarterdeck.core.store.rows import RETRYABLE, DeliveryRow, UnknownDelivery, now_db
 
 INTERRUPTED = "interrupted: the sending process ended before the outcome was recorded"
 

@@ -1,6 +1,6 @@
 """Re-queue what the last Stop all cancelled, so a stop in a hurry costs no message.
 
-Stop all cancels every queued delivery (``core.store.control.request_stop``, reason
+Stop all cancels every queued delivery (``quarterdeck.core.store.control.request_stop``, reason
 ``stopped: stop all``) in one write transaction and records when. The deliveries that stop
 cancelled are the ones with that reason, finished in that transaction, never claimed
 (``started_at`` is empty: a delivery handed back to the queue by a GUI pause has it cleared too),
@@ -17,9 +17,9 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from core.store.control import STOPPED, stop_mark
-from core.store.db import immediate
-from core.store.rows import now_db, to_db_time
+from quarterdeck.core.store.control import STOPPED, stop_mark
+from quarterdeck.core.store.db import immediate
+from quarterdeck.core.store.rows import now_db, to_db_time
 
 # the cancel and the stop mark are written in one transaction, a few milliseconds apart at most
 _SAME_STOP = 5.0

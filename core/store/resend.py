@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from core.store.history import message_detail
-from core.store.outbox import Store
-from core.store.rows import RETRYABLE, MessageDetail
+from quarterdeck.core.store.history import message_detail
+from quarterdeck.core.store.outbox import Store
+from quarterdeck.core.store.rows import RETRYABLE, MessageDetail
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def resendable(detail: MessageDetail) -> list[int]:
 def resend_failed(store: Store, message_ids: Iterable[str]) -> ResendOutcome:
     """Requeue the failed and uncertain deliveries of each message (see the module docstring).
 
-    Raises :class:`core.store.rows.UnknownMessage` for an id that is not stored.
+    Raises :class:`quarterdeck.core.store.rows.UnknownMessage` for an id that is not stored.
     """
     candidates: list[int] = []
     for message_id in dict.fromkeys(message_ids):

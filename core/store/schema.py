@@ -8,7 +8,7 @@ a new file at once cannot both apply them, and a crash mid-migration leaves the 
 rowid, and VACUUM may renumber the implicit rowid of a table that lacks one.
 
 Version 2 adds ``control``, one row shared by every process on the file: the stop-all generation
-(raised by each stop-all, see ``core.store.control``), how many queued deliveries that stop
+(raised by each stop-all, see ``quarterdeck.core.store.control``), how many queued deliveries that stop
 cancelled and when, and the resume generation (raised by each resume-all), the stop generation
 each resume-all came after, and when.
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from core.store.rows import StoreError
+from quarterdeck.core.store.rows import StoreError
 
 _V1 = (
     """

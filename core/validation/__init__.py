@@ -5,7 +5,7 @@ come back as positioned ``Diagnostic``s. ``Validator`` runs a ``RuleSet``
 against a message and returns a ``Report`` (see ``report`` for the score).
 """
 
-from core.resources import bundled_assets_dir, bundled_rules_dir
+from quarterdeck.core.resources import bundled_assets_dir, bundled_rules_dir
 
 from .diagnostics import Diagnostic
 from .engine import Validator, normalize_fields

@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from core.paths import user_config_dir
-from core.roster import write_atomically
+from quarterdeck.core.fileops import write_atomically
+from quarterdeck.core.paths import user_config_dir
 
 from .engine import Validator
 from .report import Report
@@ -37,7 +37,7 @@ class BenchSample:
     tags: tuple[str, ...] = ()
 
     def rule_fields(self) -> dict[str, Any]:
-        """The fields the validator reads (see ``core.validation.engine``)."""
+        """The fields the validator reads (see ``quarterdeck.core.validation.engine``)."""
         return {"content": self.content, "sender": self.sender, "recipients": list(self.recipients),
                 "type": self.type, "priority": self.priority, "tags": list(self.tags)}
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.roster import write_atomically
+from quarterdeck.core.fileops import write_atomically
 
 from .diagnostics import Diagnostic, has_errors
 from .loader import load_rule_texts

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from core.fileops import fsync_dir
-from core.paths import user_config_dir
-from core.resources import bundled_rules_dir
+from quarterdeck.core.fileops import fsync_dir
+from quarterdeck.core.paths import user_config_dir
+from quarterdeck.core.resources import bundled_rules_dir
 
 from .loader import RULE_SUFFIXES
 

@@ -28,7 +28,6 @@ from .pydantic_errors import describe, one_of, suggest, to_diagnostics
 from .yamlnodes import Document, Path, where_of
 
 
-
 def _when_values(value: Any) -> frozenset[str]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items or not all(isinstance(item, str) for item in items):

@@ -16,8 +16,15 @@ from typing import Any
 
 import re2
 
-from core.validation.secret_rules import (
-    BASE64_FLOOR, DETECTORS, GENERIC_FLOOR, HEX_FLOOR, Floors, Scan, Scanner, shannon_entropy,
+from quarterdeck.core.validation.secret_rules import (
+    BASE64_FLOOR,
+    DETECTORS,
+    GENERIC_FLOOR,
+    HEX_FLOOR,
+    Floors,
+    Scan,
+    Scanner,
+    shannon_entropy,
 )
 
 __all__ = ["DETECTOR_KINDS", "PRAGMA", "SecretFinding", "find_secrets", "redact", "shannon_entropy"]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import time
 
-import PySide6  # noqa: F401  (pyqtgraph picks the binding already imported)
 import pyqtgraph as pg
+import PySide6  # noqa: F401  (pyqtgraph picks the binding already imported)
 from PySide6.QtWidgets import QGraphicsItem
 
 STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400)

@@ -1,7 +1,7 @@
 """The Health panel: the overall status, its headline ("3/4 reachable · Agent-2 forced open by
 you"), the score, and every component with its reason.
 
-It shows what ``core.service.service_health`` reports for this process (the delivery worker and
+It shows what ``quarterdeck.core.service.service_health`` reports for this process (the delivery worker and
 each enabled agent's reach and failure rate over the figure window, named on screen), the same
 tree a headless service serves on ``/health``; status, score and headline follow from each other. The check is in-memory (breaker snapshots, the monitor's windows), so it runs on
 the GUI thread: once a second, and at once when a breaker changes state, deliveries are stopped,
@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.monitor.fleet import HealthRow, health_rows
-from core.service import service_health
-from gui.charts.style import STATUS_COLOURS, theme_of
-from gui.panel import Panel
+from quarterdeck.core.monitor.fleet import HealthRow, health_rows
+from quarterdeck.core.service import service_health
+from quarterdeck.gui.charts.style import STATUS_COLOURS, theme_of
+from quarterdeck.gui.panel import Panel
 
 REFRESH_MS = 1000
 COLUMNS = ("Component", "Status", "Why and details")

@@ -3,7 +3,7 @@ timeline of every agent's circuit breaker.
 
 Data flow (charts pull, nothing pushes per sample):
 
-- the monitor's sampler thread (started by ``gui.delivery``) samples every series each
+- the monitor's sampler thread (started by ``quarterdeck.gui.delivery``) samples every series each
   ``collection_interval``; a ``FleetFeed`` adds the breaker states (a breaker listener) and the
   outbox depth (``counts_by_state`` on ``ctx.jobs`` once a second) as monitor gauges;
 - a 100 ms timer feeds the curves whose series got a new sample (``ChartGrid.pull``) and then
@@ -29,11 +29,11 @@ from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from core.monitor.fleet import FleetFeed
-from gui.charts.controls import WINDOWS, ChartControls
-from gui.charts.plots import ChartGrid
-from gui.charts.style import theme_of
-from gui.panel import Panel
+from quarterdeck.core.monitor.fleet import FleetFeed
+from quarterdeck.gui.charts.controls import WINDOWS, ChartControls
+from quarterdeck.gui.charts.plots import ChartGrid
+from quarterdeck.gui.charts.style import theme_of
+from quarterdeck.gui.panel import Panel
 
 FRAME_MS = 100
 TICK_MS = 1000

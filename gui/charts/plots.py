@@ -16,14 +16,14 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import PySide6  # noqa: F401  (pyqtgraph picks the binding already imported)
 import pyqtgraph as pg
+import PySide6  # noqa: F401  (pyqtgraph picks the binding already imported)
 from PySide6.QtCore import Slot
 
-from core.monitor.fleet import QUEUE_GAUGES, axis_ceiling
-from gui.charts.axis import ClockAxis, quiet_axes
-from gui.charts.style import Theme
-from gui.charts.timeline import BreakerTimeline
+from quarterdeck.core.monitor.fleet import QUEUE_GAUGES, axis_ceiling
+from quarterdeck.gui.charts.axis import ClockAxis, quiet_axes
+from quarterdeck.gui.charts.style import Theme
+from quarterdeck.gui.charts.timeline import BreakerTimeline
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QWidget
 
-from core.resilience.breaker_types import State
+from quarterdeck.core.resilience.breaker_types import State
 
 _LIGHT = {
     "finished": "#1f6fb4", "failed": "#d32f2f", "p50": "#2e8b3a", "p95": "#e67e00",

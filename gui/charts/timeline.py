@@ -1,6 +1,6 @@
 """The breaker timeline: one row per agent, its circuit breaker's states as coloured bands.
 
-Bands come from ``core.monitor.fleet.FleetFeed.bands`` (exact transition times, not the 5 s
+Bands come from ``quarterdeck.core.monitor.fleet.FleetFeed.bands`` (exact transition times, not the 5 s
 samples) and are drawn by one ``BarGraphItem`` that is re-fed, never re-created. There are only a
 few bands per agent (a breaker changes state rarely), so re-feeding it costs next to nothing.
 """
@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import PySide6  # noqa: F401  (pyqtgraph picks the binding already imported)
 import pyqtgraph as pg
+import PySide6  # noqa: F401  (pyqtgraph picks the binding already imported)
 
-from core.monitor.fleet import Band
-from core.resilience.breaker_types import State
-from gui.charts.axis import ClockAxis, quiet_axes
-from gui.charts.style import STATE_COLOURS, STATE_NAMES, Theme
+from quarterdeck.core.monitor.fleet import Band
+from quarterdeck.core.resilience.breaker_types import State
+from quarterdeck.gui.charts.axis import ClockAxis, quiet_axes
+from quarterdeck.gui.charts.style import STATE_COLOURS, STATE_NAMES, Theme
 
 ROW_PX = 18  # height of one agent row
 MIN_ROW_PX = 14

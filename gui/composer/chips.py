@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import QLabel, QLayout, QLayoutItem, QVBoxLayout, QWidget, QWidgetItem
 
-from core.send_progress import ProgressRow, SendProgress
+from quarterdeck.core.compose.progress import ProgressRow, SendProgress
 
 CHIP_COLOURS = {"queued": "#616161", "sending": "#1565c0", "retrying": "#ef6c00", "paused": "#ef6c00",
                 "submitted": "#2e7d32", "unverified": "#00838f", "failed": "#c62828", "cancelled": "#757575",

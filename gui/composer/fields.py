@@ -6,7 +6,7 @@ from typing import get_args
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QToolButton, QWidget
 
-from core.models import STANDARD_TAGS, MessageType
+from quarterdeck.core.models import STANDARD_TAGS, MessageType
 
 TYPE_TIPS = {"text": "A direct message to the checked agents",
              "broadcast": "One text to everyone (no recipients) or to two or more agents; marked BROADCAST",

@@ -1,4 +1,4 @@
-"""The Composer panel's widgets and their layout (the panel wires them; see ``gui.composer.panel``).
+"""The Composer panel's widgets and their layout (the panel wires them; see ``quarterdeck.gui.composer.panel``).
 
 Three resizable parts: who (recipients), what (fields, template row, text box, the live chips
 of the last send right under it, rule check, send row) and the per-recipient table of the last
@@ -20,13 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.composer.chips import ProgressChips
-from gui.composer.fields import MessageFields
-from gui.composer.highlight import ChecksView
-from gui.composer.progress import ProgressPane
-from gui.composer.recipients import RecipientsBox
-from gui.composer.sending import Notice
-from gui.composer.templates_ui import TemplateBar
+from quarterdeck.gui.composer.chips import ProgressChips
+from quarterdeck.gui.composer.fields import MessageFields
+from quarterdeck.gui.composer.highlight import ChecksView
+from quarterdeck.gui.composer.progress import ProgressPane
+from quarterdeck.gui.composer.recipients import RecipientsBox
+from quarterdeck.gui.composer.sending import Notice
+from quarterdeck.gui.composer.templates_ui import TemplateBar
 
 
 def build_form(panel: Any) -> None:

@@ -13,8 +13,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QScrollArea, QWidget
 
-from core.compose import Check, Composition, Problem, accept_key, for_everyone
-from gui.composer.rulelink import open_rule as show_rule
+from quarterdeck.core.compose.draft import Check, Composition, Problem, accept_key, for_everyone
+from quarterdeck.gui.composer.rulelink import open_rule as show_rule
 
 
 class SendGate:

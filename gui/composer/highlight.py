@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.compose import Check, Problem
+from quarterdeck.core.compose.draft import Check, Problem
 
 SEVERITY_COLOURS = {"error": "#c62828", "warning": "#ef6c00", "info": "#1565c0"}
 STATUS_COLOURS = {"PASS": "#2e7d32", "WARN": "#ef6c00", "FAIL": "#c62828"}
@@ -121,9 +121,9 @@ class UnderlineTips(QObject):
 class ChecksView(QWidget):
     """The score (coloured by status) over the list of problems, worst first."""
 
-    sig_problem_activated = Signal(object)  # core.compose.Problem: go to it in the text
-    sig_open_rule = Signal(object)  # core.compose.Problem: show its rule in the Rules panel
-    sig_allow = Signal(object)  # core.compose.Problem: accept it for this send
+    sig_problem_activated = Signal(object)  # quarterdeck.core.compose.draft.Problem: go to it in the text
+    sig_open_rule = Signal(object)  # quarterdeck.core.compose.draft.Problem: show its rule in the Rules panel
+    sig_allow = Signal(object)  # quarterdeck.core.compose.draft.Problem: accept it for this send
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

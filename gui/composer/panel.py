@@ -4,7 +4,7 @@ Top to bottom: recipients (checkable roster, All, groups), the message fields (t
 tags), templates, the text box, the live chips of the last send right under it, its live rule
 check (250 ms after the last keystroke; spans underlined with the rule id on hover, problems
 listed, score coloured by status), the send row, and the per-recipient table of the last send.
-The rule check and the composition are ``core.compose``; this module only wires widgets to it.
+The rule check and the composition are ``core.compose.draft``; this module only wires widgets to it.
 
 The check follows the send mode: with nobody ticked only Broadcast can send, so the draft is
 checked as that broadcast (never "recipients is empty"), and Send says to tick someone. A
@@ -19,15 +19,16 @@ from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence, QTextCursor
 from PySide6.QtWidgets import QWidget
 
-from core.compose import Check, Composition, Draft, Problem, accept, as_sent, check, compose, for_everyone, preview
-from core.delivery.submit import UnknownRecipient
-from core.templates import suggested_fields
-from gui.composer.form import build_form
-from gui.composer.gate import SendGate
-from gui.composer.highlight import UnderlineTips, underline, utf16_offset
-from gui.composer.preview import PreviewDialog
-from gui.composer.sending import Sender
-from gui.panel import Panel
+from quarterdeck.core.compose import draft as drafting
+from quarterdeck.core.compose.draft import Check, Composition, Draft, Problem
+from quarterdeck.core.compose.submit import UnknownRecipient
+from quarterdeck.core.compose.templates import suggested_fields
+from quarterdeck.gui.composer.form import build_form
+from quarterdeck.gui.composer.gate import SendGate
+from quarterdeck.gui.composer.highlight import UnderlineTips, underline, utf16_offset
+from quarterdeck.gui.composer.preview import PreviewDialog
+from quarterdeck.gui.composer.sending import Sender
+from quarterdeck.gui.panel import Panel
 
 DEBOUNCE_MS = 250
 SENDER_KEY = "composer/sender"
@@ -127,9 +128,9 @@ class ComposerPanel(SendGate, Panel):
                      captain_last=self.captain_last.isChecked())
 
     def _checked(self, draft: Draft) -> tuple[Composition, Check]:
-        composition = compose(draft, self.ctx.roster)
-        result = check(composition, self.ctx.session.validator)
-        return composition, accept(result, draft.content, self.allowed)
+        composition = drafting.compose(draft, self.ctx.roster)
+        result = drafting.check(composition, self.ctx.session.validator)
+        return composition, drafting.accept(result, draft.content, self.allowed)
 
     @Slot()
     def run_check(self) -> Check:
@@ -137,7 +138,7 @@ class ComposerPanel(SendGate, Panel):
         this); with nobody ticked that is the broadcast to everyone."""
         self.check_timer.stop()
         draft = self.draft()
-        _composition, result = self._checked(as_sent(draft, self.ctx.roster))
+        _composition, result = self._checked(drafting.as_sent(draft, self.ctx.roster))
         self.last_check = result
         validator = self.ctx.session.validator
         self.checks.known_rules = frozenset(validator.ruleset.ids) if validator is not None else frozenset()
@@ -188,7 +189,7 @@ class ComposerPanel(SendGate, Panel):
     @Slot()
     def broadcast(self) -> bool:
         """Send to every enabled agent, whatever is checked."""
-        draft = for_everyone(self.draft(), self.ctx.roster)
+        draft = drafting.for_everyone(self.draft(), self.ctx.roster)
         composition, result = self._checked(draft)
         if result.blocking and draft.content.strip():
             self.run_check()
@@ -203,12 +204,12 @@ class ComposerPanel(SendGate, Panel):
     @Slot()
     def show_preview(self) -> PreviewDialog | None:
         """Each recipient's text as the draft would be sent now (nobody ticked: the broadcast)."""
-        composition, _result = self._checked(as_sent(self.draft(), self.ctx.roster))
+        composition, _result = self._checked(drafting.as_sent(self.draft(), self.ctx.roster))
         if composition.problems and not composition.messages:
             self.notice.say(f"No preview: {composition.problems[0].message}", True)
             return None
         try:
-            texts = preview(composition, self.ctx.roster)
+            texts = drafting.preview(composition, self.ctx.roster)
         except UnknownRecipient as exc:
             self.notice.say(f"No preview: {exc}", True)
             return None

@@ -1,6 +1,6 @@
 """The preview: each recipient's final text exactly as it will be delivered (header line included).
 
-The texts come from ``core.compose.preview``, which formats them with the same
+The texts come from ``quarterdeck.core.compose.draft.preview``, which formats them with the same
 ``format_for_delivery`` the dispatcher uses, so what the captain reads here is what gets typed,
 with one exception: a text holding what looks like a secret is shown redacted
 (``[REDACTED:github_token]``) under a red warning, so the preview never puts it on screen.
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.validation.secrets import find_secrets, redact
+from quarterdeck.core.validation.secrets import find_secrets, redact
 
 
 class PreviewDialog(QDialog):

@@ -1,6 +1,6 @@
 """The last send, one row per recipient, updated in place from real delivery events.
 
-``ProgressModel`` is a table adapter over ``core.send_progress.SendProgress``: rows are inserted
+``ProgressModel`` is a table adapter over ``quarterdeck.core.compose.progress.SendProgress``: rows are inserted
 when a submission comes back, a ``DeliveryEvent`` repaints only its row, and a new send removes
 the old rows and inserts the new ones (no resets). ``ProgressPane`` adds the one-line summary
 and "Retry failed", which queues a fresh delivery for each failed row in the background
@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.send_progress import SendProgress
-from gui.tablemodel import ColumnsModel
+from quarterdeck.core.compose.progress import SendProgress
+from quarterdeck.gui.tablemodel import ColumnsModel
 
 Index = QModelIndex | QPersistentModelIndex
 REREAD_MS = 2000

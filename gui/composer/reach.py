@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from core.monitor.reach import unreachable_agents
-from core.roster_check import agent_problems
-from core.screens import detect_screens
+from quarterdeck.core.desktop.screens import detect_screens
+from quarterdeck.core.monitor.reach import unreachable_agents
+from quarterdeck.core.roster.check import agent_problems
 
 
 def unreachable(agent_ids: Iterable[str], roster: Any, dispatcher: Any, *, worker_alive: bool = True) -> dict[str, str]:
     """``{agent id: reason}`` for each recipient that cannot be reached now: what health says of
-    it (``core.monitor.reach``: stopped, worker down, breaker open or forced open, GUI paused), and
+    it (``quarterdeck.core.monitor.reach``: stopped, worker down, breaker open or forced open, GUI paused), and
     otherwise a missing target (see the module docstring)."""
     ids = list(agent_ids)
     known = [roster.get(agent_id) for agent_id in ids if agent_id in roster]

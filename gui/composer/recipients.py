@@ -1,7 +1,7 @@
 """Who the next message goes to: a checkable list of the roster's enabled agents, an "All" toggle,
 saved groups (the roster's own ``groups`` plus the captain's, kept in the settings), and a pick
 field: type ``2,5,7-9`` (positions in the fleet, the numbers on the roster's tiles), ``@group``
-or agent ids and press Enter to check exactly those (gui.roster.fleet_pick says how it reads).
+or agent ids and press Enter to check exactly those (quarterdeck.gui.roster.fleet_pick says how it reads).
 
 The list follows the live roster: on ``sig_roster_changed`` it is rebuilt and keeps the checks of
 agents that are still there and enabled. Choosing a group checks exactly its enabled members.
@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.roster.fleet_pick import Picked, parse_picks
+from quarterdeck.gui.roster.fleet_pick import Picked, parse_picks
 
 GROUPS_KEY = "composer/groups"
 AGENT_ROLE = Qt.ItemDataRole.UserRole

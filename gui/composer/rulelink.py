@@ -2,15 +2,15 @@
 
 The main window keeps its panels by name; the Rules panel is ``rules``. It has no "show this
 rule" command of its own, so the composer finds the line that defines the rule in the texts the
-Rules panel has open (``core.validation.editing.find_rule``), brings that panel forward, shows the
+Rules panel has open (``quarterdeck.core.validation.editing.find_rule``), brings that panel forward, shows the
 file's tab and puts the cursor on the rule's key. Any step that is not possible is said in words.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from core.compose import Problem
-from core.validation.editing import find_rule
+from quarterdeck.core.compose.draft import Problem
+from quarterdeck.core.validation.editing import find_rule
 
 
 def open_rule(widget: Any, problem: Problem) -> tuple[str, bool]:

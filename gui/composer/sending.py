@@ -1,7 +1,7 @@
 """Sending a composition: the last rule gate, the "are you sure" over N agents, the submits.
 
 Before a send to two or more agents, who cannot be reached right now is found in the background
-(``gui.composer.reach``); the captain is asked when the send reaches more than the limit or when
+(``quarterdeck.gui.composer.reach``); the captain is asked when the send reaches more than the limit or when
 any recipient is unreachable, and may leave those out (the draft is composed again for the rest).
 Once queued, nothing green is left saying "Queued for …": the chips under the text box show each
 recipient, and the outcome line says how the send ended.
@@ -21,10 +21,10 @@ from PySide6.QtCore import QObject, QSize, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QToolButton, QWidget
 
-from core.compose import Check, Composition
-from core.delivery.submit import SubmitRefused, UnknownRecipient
-from core.store.faults import StorageFault
-from gui.composer.reach import question, unreachable
+from quarterdeck.core.compose.draft import Check, Composition
+from quarterdeck.core.compose.submit import SubmitRefused, UnknownRecipient
+from quarterdeck.core.store.faults import StorageFault
+from quarterdeck.gui.composer.reach import question, unreachable
 
 CONFIRM_KEY = "composer/confirm_over"
 CONFIRM_DEFAULT = 3

@@ -12,8 +12,8 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QInputDialog, QToolButton, QWidget
 
-from core import templates
-from core.templates import TemplateInfo
+from quarterdeck.core.compose import templates
+from quarterdeck.core.compose.templates import TemplateInfo
 
 
 def ask_template_name(parent: QWidget, suggestion: str) -> str | None:

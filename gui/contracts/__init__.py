@@ -1,1 +1,1 @@
-"""The Contracts panel: tasks the captain hands to agents (core.contracts), in a table with actions."""
+"""The Contracts panel: tasks the captain hands to agents (quarterdeck.core.contracts), in a table with actions."""

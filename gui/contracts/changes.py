@@ -12,8 +12,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core.contracts import Contract, ContractError, ContractStore, redaction_text
-from gui.contracts.dialogs import ActionDialog
+from quarterdeck.core.contracts import Contract, ContractError, ContractStore, redaction_text
+from quarterdeck.gui.contracts.dialogs import ActionDialog
 
 CHANGES = {
     "create": lambda s, _id, v: s.create(v["title"], description=v["description"], points=v["points"],
@@ -28,7 +28,7 @@ DONE_TEXT = {"create": "created", "assign": "assigned", "claim": "claimed", "com
 
 
 class ContractChanges(QObject):
-    sig_changed = Signal(object)  # core.contracts.Contract, as the change left it
+    sig_changed = Signal(object)  # quarterdeck.core.contracts.Contract, as the change left it
     sig_refused = Signal(str)  # why a change was not made (also shown in its dialog while open)
     sig_outcome = Signal(str)  # a line saying what was done
 

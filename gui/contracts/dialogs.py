@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.contracts import Contract, ContractError, contract_text, points_text
-from core.contracts.model import MAX_POINTS, check_description, check_title
+from quarterdeck.core.contracts import Contract, ContractError, contract_text, points_text
+from quarterdeck.core.contracts.model import MAX_POINTS, check_description, check_title
 
 ERROR_STYLE = "color: #c62828;"
 HINT_STYLE = "color: #666;"

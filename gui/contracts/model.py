@@ -1,6 +1,6 @@
 """The two tables of the Contracts panel: the contracts themselves, and each agent's tally.
 
-Both are :class:`gui.contracts.rows.KeyedRowsModel` adapters: the panel hands them what the
+Both are :class:`quarterdeck.gui.contracts.rows.KeyedRowsModel` adapters: the panel hands them what the
 latest query returned and they merge it in (changed cells only), so the two-second poll is cheap.
 """
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from core.contracts import AgentStatus, Contract, ContractState, contract_text, points_text
-from gui.contracts.rows import MUTED, Cell, KeyedRowsModel
+from quarterdeck.core.contracts import AgentStatus, Contract, ContractState, contract_text, points_text
+from quarterdeck.gui.contracts.rows import MUTED, Cell, KeyedRowsModel
 
 STATE_COLOURS = {ContractState.OPEN: "#1565c0", ContractState.CLAIMED: "#b25e00",
                  ContractState.DONE: "#2e7d32", ContractState.CANCELLED: MUTED}

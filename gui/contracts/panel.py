@@ -14,24 +14,16 @@ from typing import Any
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QShortcut, QShowEvent
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
-from core.contracts import Board, Contract, ContractStore, allowed
-from gui.contracts.changes import DONE_TEXT, ContractChanges
-from gui.contracts.dialogs import AgentDialog, NewContractDialog, NoteDialog
-from gui.contracts.filters import FilterBar, Filters
-from gui.contracts.model import ContractsModel, StatusModel
-from gui.contracts.sending import ContractSender
-from gui.panel import Panel
-from gui.tablemodel import table_view
+from quarterdeck.core.contracts import Board, Contract, ContractStore, allowed
+from quarterdeck.gui.contracts.changes import DONE_TEXT, ContractChanges
+from quarterdeck.gui.contracts.dialogs import AgentDialog, NewContractDialog, NoteDialog
+from quarterdeck.gui.contracts.filters import FilterBar, Filters
+from quarterdeck.gui.contracts.model import ContractsModel, StatusModel
+from quarterdeck.gui.contracts.sending import ContractSender
+from quarterdeck.gui.panel import Panel
+from quarterdeck.gui.tablemodel import table_view
 
 POLL_MS = 2000
 # action: (button text, command palette text, tooltip, panel-local keys)

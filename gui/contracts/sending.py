@@ -1,6 +1,6 @@
 """"Send to agent": a contract goes out as an ordinary message, through the composer's own path.
 
-The message (:func:`core.contracts.contract_message`) is validated by the active rules and queued
+The message (:func:`quarterdeck.core.contracts.contract_message`) is validated by the active rules and queued
 by ``ctx.submit``, delivered by the delivery thread and kept in the history like any other. This
 object follows that message's delivery events and, once it is delivered, records on the contract
 when and by which message it went out (``ContractStore.mark_sent``, in the background).
@@ -12,15 +12,15 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core.contracts import Contract, ContractStore, contract_message
-from gui.composer.panel import SENDER_KEY
+from quarterdeck.core.contracts import Contract, ContractStore, contract_message
+from quarterdeck.gui.composer.panel import SENDER_KEY
 
 ENDED = ("failed", "cancelled", "uncertain")
 
 
 class ContractSender(QObject):
     sig_outcome = Signal(str)  # a line saying how a send is going
-    sig_marked = Signal(object)  # core.contracts.Contract: its delivery was recorded
+    sig_marked = Signal(object)  # quarterdeck.core.contracts.Contract: its delivery was recorded
 
     def __init__(self, ctx: Any, store: ContractStore, parent: QObject | None = None) -> None:
         super().__init__(parent)

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from core.integration.deadletter import DeadLetter
+from quarterdeck.core.integration.deadletter import DeadLetter
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole
 EXCERPT_CHARS = 120

@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cli.common import CliError
-from cli.deadletter_cmd import load_processor
-from core.integration.deadletter import DeadLetter, DeadLetterStore
-from core.integration.defaults import default_dead_letter_path
-from core.integration.tracking import describe_error
+from quarterdeck.core.integration.deadletter import DeadLetter, DeadLetterStore
+from quarterdeck.core.integration.defaults import default_dead_letter_path
+from quarterdeck.core.integration.processors import ProcessorSpecError, load_event_processor
+from quarterdeck.core.integration.tracking import describe_error
 
 SPEC_HINT = "give the processor as MODULE:ATTR, e.g. myapp.events:processor"
 
@@ -50,9 +49,9 @@ def load(spec: str) -> Any:
         loaded = sys.modules.get(module_name)
         if loaded is not None:
             importlib.reload(loaded)
-        return load_processor(spec)
-    except CliError as exc:  # worded for the command line's --processor option
-        raise ProcessorError(str(exc).replace("--processor ", "Processor ", 1)) from exc
+        return load_event_processor(spec)
+    except ProcessorSpecError as exc:
+        raise ProcessorError(f"Processor {exc}") from exc
     except Exception as exc:  # the user's module failed while importing: show, never crash
         raise ProcessorError(f"Processor {spec!r} cannot be loaded: {describe_error(exc)}") from exc
 

@@ -28,11 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.composer.sending import confirm_dialog
-from gui.deadletters.model import WIDTHS, DeadLettersModel, payload_text, when
-from gui.deadletters.ops import DeadLetterAccess, ProcessorError, ReplayReport, check_spec
-from gui.panel import Panel
-from gui.tablemodel import table_view
+from quarterdeck.gui.composer.sending import confirm_dialog
+from quarterdeck.gui.deadletters.model import WIDTHS, DeadLettersModel, payload_text, when
+from quarterdeck.gui.deadletters.ops import DeadLetterAccess, ProcessorError, ReplayReport, check_spec
+from quarterdeck.gui.panel import Panel
+from quarterdeck.gui.tablemodel import table_view
 
 REFRESH_MS = 5000
 PROCESSOR_KEY = "deadletters/processor"

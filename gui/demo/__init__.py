@@ -1,6 +1,6 @@
 """The demo swarm: simulated agent chat windows for a first start, typed into by real GUI delivery.
 
-``DemoSwarm.start(count, workdir)`` launches ``python -m gui.demo.swarm`` (see gui/demo/swarm.py)
+``DemoSwarm.start(count, workdir)`` launches ``python -m quarterdeck.gui.demo.swarm`` (see gui/demo/swarm.py)
 as a separate process with its own QApplication, so its windows are ordinary top-level windows
 that Quarterdeck must reach through the X server exactly as it reaches Cursor or VS Code: a
 click, a paste, Enter. Nothing is faked on the way; the swarm only records what arrives.
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import IO
 
-from gui.demo.transcript import Entry, parse_transcript
+from quarterdeck.gui.demo.transcript import Entry, parse_transcript
 
 __all__ = ["DemoSwarm"]
 
@@ -49,7 +49,7 @@ class DemoSwarm:
         log = open(workdir / LOG_NAME, "wb")  # noqa: SIM115 (kept open for the child's lifetime)
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "gui.demo.swarm", "--agents", str(count), "--dir", str(workdir)],
+                [sys.executable, "-m", "quarterdeck.gui.demo.swarm", "--agents", str(count), "--dir", str(workdir)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env)
         except BaseException:
             log.close()

@@ -18,8 +18,8 @@ from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QTextBrowser, QVBoxLayout, QWidget
 
-from gui.demo.style import ECHO_HTML, NEW_CHAT_HTML, STYLE, message_html
-from gui.demo.transcript import FileWorker, message_record, new_chat_record
+from quarterdeck.gui.demo.style import ECHO_HTML, NEW_CHAT_HTML, STYLE, message_html
+from quarterdeck.gui.demo.transcript import FileWorker, message_record, new_chat_record
 
 __all__ = ["ChatInput", "ChatWindow"]
 

@@ -1,6 +1,6 @@
 """The demo swarm process: N simulated agent chat windows and the roster that reaches them.
 
-Run as ``python -m gui.demo.swarm --agents N --dir WORKDIR`` (``gui.demo.DemoSwarm`` does). It
+Run as ``python -m quarterdeck.gui.demo.swarm --agents N --dir WORKDIR`` (``quarterdeck.gui.demo.DemoSwarm`` does). It
 tiles the windows, waits until the window manager has placed them (every frame unchanged for
 ``stable_ms``), then writes ``WORKDIR/agents.yaml``: one gui agent per window whose chat point is
 the physical-pixel centre of its message box. The file appears whole (written atomically) and only
@@ -22,14 +22,14 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
-from core.delivery.window_match import nearest_anchor
-from core.models import Agent, GuiTransport, WindowMatch
-from core.roster import Roster, save_roster
-from gui.collector import collect_on_the_gui_thread
-from gui.demo.chatwindow import ChatWindow
-from gui.demo.layout import Rect, tile, to_physical
-from gui.demo.lifeline import Lifeline
-from gui.demo.transcript import FileWorker
+from quarterdeck.core.desktop.window_match import nearest_anchor
+from quarterdeck.core.models import Agent, GuiTransport, WindowMatch
+from quarterdeck.core.roster.roster import Roster, save_roster
+from quarterdeck.gui.collector import collect_on_the_gui_thread
+from quarterdeck.gui.demo.chatwindow import ChatWindow
+from quarterdeck.gui.demo.layout import Rect, tile, to_physical
+from quarterdeck.gui.demo.lifeline import Lifeline
+from quarterdeck.gui.demo.transcript import FileWorker
 
 __all__ = ["ROLES", "Swarm", "main"]
 
@@ -42,7 +42,7 @@ ROSTER_NAME = "agents.yaml"
 class Swarm(QObject):
     """The windows and their roster; ``show()`` starts waiting for placement."""
 
-    sig_roster_written = Signal(object)  # the roster (core.roster.Roster) just queued for writing
+    sig_roster_written = Signal(object)  # the roster (quarterdeck.core.roster.roster.Roster) just queued for writing
 
     def __init__(self, count: int, workdir: Path, files: FileWorker, *, stable_ms: int = 200,
                  poll_ms: int = 50, parent: QObject | None = None) -> None:
@@ -198,7 +198,7 @@ class _SaveRoster:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m gui.demo.swarm",
+    parser = argparse.ArgumentParser(prog="python -m quarterdeck.gui.demo.swarm",
                                      description="Simulated agent chat windows for Quarterdeck's demo.")
     parser.add_argument("--agents", type=int, default=4, choices=range(1, MAX_AGENTS + 1), metavar="N",
                         help=f"how many chat windows (1 to {MAX_AGENTS}; default 4)")

@@ -1,19 +1,19 @@
 """How a history line reads in the table: the columns, their text, colours and tooltips.
 
-Each column names the :class:`core.store.paging.Line` fields it shows, so a refreshed line
+Each column names the :class:`quarterdeck.core.store.paging.Line` fields it shows, so a refreshed line
 repaints only the cells whose fields changed.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from core.store.paging import Line
+from quarterdeck.core.store.paging import Line
 
 STATE_COLOURS = {
     "queued": "#546e7a",

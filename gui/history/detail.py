@@ -1,6 +1,6 @@
 """One message in full: its stored text, who sent it where, and every delivery with its attempts.
 
-The message is read with :func:`core.store.history.message_detail` on ``ctx.jobs``; a newer
+The message is read with :func:`quarterdeck.core.store.history.message_detail` on ``ctx.jobs``; a newer
 request (another row selected) outdates an older one still on its way, which is then dropped.
 The "Resend to failed recipients" button only asks: the panel does the resending.
 """
@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.store.history import message_detail
-from core.store.resend import resendable
-from core.store.rows import AttemptRow, DeliveryDetail, MessageDetail
-from gui.history.columns import STATE_COLOURS, duration, local_time
+from quarterdeck.core.store.history import message_detail
+from quarterdeck.core.store.resend import resendable
+from quarterdeck.core.store.rows import AttemptRow, DeliveryDetail, MessageDetail
+from quarterdeck.gui.history.columns import STATE_COLOURS, duration, local_time
 
 TREE_COLUMNS = ("Recipient / attempt", "Outcome", "Evidence, error or reason", "Tries", "Took", "Started", "Finished")
 ERROR_COLUMN = 2
@@ -53,7 +53,7 @@ def _said(row: object) -> str:
 
 class DetailPane(QWidget):
     sig_resend_requested = Signal(str)  # message id: requeue its failed/uncertain deliveries
-    sig_shown = Signal(object)  # core.store.rows.MessageDetail now on screen
+    sig_shown = Signal(object)  # quarterdeck.core.store.rows.MessageDetail now on screen
 
     def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)

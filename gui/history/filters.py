@@ -2,7 +2,7 @@
 
 A combo applies at once; typing applies 300 ms after the last key (Enter applies now), so a
 word typed quickly costs one query, not one per letter. The bar only says *what* is wanted, as a
-:class:`core.store.query.Filters`; the model does the asking.
+:class:`quarterdeck.core.store.query.Filters`; the model does the asking.
 """
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from datetime import datetime
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
-from core.store.paging import since_for
-from core.store.query import Filters
-from core.store.rows import State
+from quarterdeck.core.store.paging import since_for
+from quarterdeck.core.store.query import Filters
+from quarterdeck.core.store.rows import State
 
 SEARCH_DEBOUNCE_MS = 300
 ANY_AGENT = "Any agent"
@@ -22,7 +22,7 @@ SPAN_LABELS = (("all", "All time"), ("hour", "Last hour"), ("today", "Today"), (
 
 
 class FilterBar(QWidget):
-    sig_filters_changed = Signal(object)  # core.store.query.Filters
+    sig_filters_changed = Signal(object)  # quarterdeck.core.store.query.Filters
 
     def __init__(self, agent_ids: Sequence[str] = (), parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -3,7 +3,7 @@
 Only the first page is asked for when the filters change; ``fetchMore`` (called by the view
 near the bottom) queues the next one on ``ctx.jobs`` and returns at once, and the page is
 appended with ``beginInsertRows`` when it arrives. Pages continue by key
-(:mod:`core.store.paging`), so the thousandth page costs what the first did.
+(:mod:`quarterdeck.core.store.paging`), so the thousandth page costs what the first did.
 
 Every request carries the generation it was made in; changing the filters starts a new one,
 so a page or count of the old filters that arrives late is dropped.
@@ -21,10 +21,10 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
-from core.store.history import count
-from core.store.paging import PAGE, Line, lines_by_id, newer, page, placements, row_of
-from core.store.query import Filters
-from gui.history.columns import ALIGNMENTS, COLUMNS, changed_columns, colour_of
+from quarterdeck.core.store.history import count
+from quarterdeck.core.store.paging import PAGE, Line, lines_by_id, newer, page, placements, row_of
+from quarterdeck.core.store.query import Filters
+from quarterdeck.gui.history.columns import ALIGNMENTS, COLUMNS, changed_columns, colour_of
 
 log = logging.getLogger(__name__)
 

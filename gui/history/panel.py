@@ -6,7 +6,7 @@ deliveries reach the table from the app's own signals (``sig_submitted`` and eac
 event), gathered for :data:`REFRESH_MS` so a burst of events costs one query, not one each.
 
 Resending requeues a message's failed and uncertain deliveries in the background
-(:func:`core.store.resend.resend_failed`), lifts a Stop all as any send does, and wakes the
+(:func:`quarterdeck.core.store.resend.resend_failed`), lifts a Stop all as any send does, and wakes the
 dispatcher.
 """
 from __future__ import annotations
@@ -27,14 +27,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.store.resend import ResendOutcome, resend_failed
-from gui.history.columns import COLUMNS, MESSAGE_COLUMN
-from gui.history.detail import DetailPane
-from gui.history.filters import FilterBar
-from gui.history.frozen import FrozenColumns
-from gui.history.model import HistoryModel
-from gui.panel import Panel
-from gui.tablemodel import table_view
+from quarterdeck.core.store.resend import ResendOutcome, resend_failed
+from quarterdeck.gui.history.columns import COLUMNS, MESSAGE_COLUMN
+from quarterdeck.gui.history.detail import DetailPane
+from quarterdeck.gui.history.filters import FilterBar
+from quarterdeck.gui.history.frozen import FrozenColumns
+from quarterdeck.gui.history.model import HistoryModel
+from quarterdeck.gui.panel import Panel
+from quarterdeck.gui.tablemodel import table_view
 
 REFRESH_MS = 500
 FROZEN_COLUMNS = 2  # Time and Agent: they stay in view when the table scrolls sideways

@@ -1,1 +1,1 @@
-"""The Onboarding panel: wrap up agents' chats and onboard them into new ones (core.onboarding)."""
+"""The Onboarding panel: wrap up agents' chats and onboard them into new ones (quarterdeck.core.onboarding)."""

@@ -1,5 +1,5 @@
 """The onboarding table: one row per enabled agent (captains last), a check box to choose it,
-and its wrap-up and onboarding states from ``core.onboarding.OnboardingProgress``.
+and its wrap-up and onboarding states from ``quarterdeck.core.onboarding.OnboardingProgress``.
 
 Every row starts unchecked, and so does an agent added later: onboarding ends the chosen agents'
 chats, so nobody is restarted unless the captain ticks them (All is one click away). Rows change
@@ -13,9 +13,9 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from core.onboarding import STEPS, OnboardingProgress
-from gui.composer.progress import STATE_COLOURS
-from gui.tablemodel import ColumnsModel
+from quarterdeck.core.onboarding import STEPS, OnboardingProgress
+from quarterdeck.gui.composer.progress import STATE_COLOURS
+from quarterdeck.gui.tablemodel import ColumnsModel
 
 Index = QModelIndex | QPersistentModelIndex
 COLOURS = {**STATE_COLOURS, "waiting": "#616161", "skipped": "#757575"}

@@ -1,7 +1,7 @@
 """The Onboarding panel: wrap up the chosen agents' chats and onboard them into new chats.
 
 Check agents (all by default), pick a style, Preview to read each agent's two texts exactly as
-they will be typed, Start to run. Both go through ``core.onboarding`` on the background runner:
+they will be typed, Start to run. Both go through ``quarterdeck.core.onboarding`` on the background runner:
 Preview builds and checks the plan; Start builds it, then queues it as a second job, so the
 progress table knows every message id before the first delivery event can arrive. States come
 only from the dispatcher's events (and the gate's cancellations, which it reports the same way).
@@ -15,11 +15,11 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
-from core.onboarding import Plan, Queued, build_plan, gate_for, queue_plan, store_contracts
-from gui.composer.sending import confirm_dialog
-from gui.onboarding.model import AGENT
-from gui.onboarding.view import build_view, say, step_html
-from gui.panel import Panel
+from quarterdeck.core.onboarding import Plan, Queued, build_plan, gate_for, queue_plan, store_contracts
+from quarterdeck.gui.composer.sending import confirm_dialog
+from quarterdeck.gui.onboarding.model import AGENT
+from quarterdeck.gui.onboarding.view import build_view, say, step_html
+from quarterdeck.gui.panel import Panel
 
 STYLE_KEY = "onboarding/style"
 URGENT_KEY = "onboarding/urgent"

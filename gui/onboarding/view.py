@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.onboarding import STYLES
-from gui.onboarding.model import AGENT, OnboardingModel
+from quarterdeck.core.onboarding import STYLES
+from quarterdeck.gui.onboarding.model import AGENT, OnboardingModel
 
 INTRO = ("For each checked agent, in order: the <b>wrap-up</b> to its current chat, then its "
          "<b>new-chat keys</b>, then the <b>onboarding</b> text. Captains go last. Nothing is sent "

@@ -1,11 +1,11 @@
 """The add / edit agent dialog: the agent's settings as a form, each problem shown on its field.
 
-What is typed is checked by ``core.roster_edit.agent_from_form`` (the model's own validation),
+What is typed is checked by ``quarterdeck.core.roster.edit.agent_from_form`` (the model's own validation),
 250 ms after the last keystroke for the fields already touched and for all of them on Save. A
 valid agent is handed to the panel (``sig_agent_submitted``), which saves the roster in the
 background; the dialog stays open, saying so, until the save is done, and shows a failed save at
 its top. Screen points can be captured from here too: a countdown, then wherever the pointer is,
-bound to the window under it (see ``gui.roster.capture``); the window is shown under the points.
+bound to the window under it (see ``quarterdeck.gui.roster.capture``); the window is shown under the points.
 """
 from __future__ import annotations
 
@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.models import Agent
-from core.roster import Roster
-from core.roster_edit import LABELS, FormError, agent_from_form, form_from_agent
-from gui.roster.capture import Captured, PointCapture, binding_text, with_captures
+from quarterdeck.core.models import Agent
+from quarterdeck.core.roster.edit import LABELS, FormError, agent_from_form, form_from_agent
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.gui.roster.capture import Captured, PointCapture, binding_text, with_captures
 
 KIND_CHOICES = (("Screen: click and type into an editor window", "gui"), ("tmux pane", "tmux"),
                 ("Inbox folder", "inbox"), ("Dry run: delivers nowhere", "dryrun"))
@@ -56,7 +56,7 @@ ERROR_STYLE = "color: #c62828;"
 class AgentDialog(QDialog):
     """Edits one agent (or a new one when ``agent`` is None); see the module docstring."""
 
-    sig_agent_submitted = Signal(object)  # a valid core.models.Agent, to be saved
+    sig_agent_submitted = Signal(object)  # a valid quarterdeck.core.models.Agent, to be saved
 
     def __init__(self, roster: Roster, agent: Agent | None = None, parent: QWidget | None = None, *,
                  capture_seconds: int = 3, in_memory: bool = False) -> None:

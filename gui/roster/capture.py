@@ -8,9 +8,9 @@ Positions are reported in **physical pixels**, because that is what PyAutoGUI cl
 ``QCursor.pos()`` is in logical (device-independent) pixels: on a screen scaled 2x, the pointer
 at physical (3000, 1000) of a screen whose top-left is (1920, 0) reads (2460, 500). Qt keeps each
 screen's top-left corner unscaled and divides distances from it by the screen's device pixel
-ratio, so the conversion multiplies them back (``core.roster_edit.to_physical``).
+ratio, so the conversion multiplies them back (``quarterdeck.core.roster.edit.to_physical``).
 
-Then the window under the pointer is read (``window_under``: ``core.delivery.windows.placement_at``,
+Then the window under the pointer is read (``window_under``: ``quarterdeck.core.transports.gui.windows.placement_at``,
 a few milliseconds over the process's X connection; any failure is a reason, never an exception),
 so the agent can be bound to it the way ``quarterdeck agents capture`` binds it: ``sig_located``
 carries a ``Captured`` (the point, its ``Placement`` or None, and why there is none). Our own
@@ -27,7 +27,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QCursor, QGuiApplication
 
-from core.roster_edit import to_physical
+from quarterdeck.core.roster.edit import to_physical
 
 
 def pointer_position() -> tuple[int, int]:
@@ -60,7 +60,7 @@ class Captured:
 def window_under(point: tuple[int, int]) -> Captured:
     """``point`` with the application window under it, or with the reason there is none."""
     try:
-        from core.delivery.windows import placement_at
+        from quarterdeck.core.transports.gui.windows import placement_at
 
         placement = placement_at(point)
     except Exception as exc:  # noqa: BLE001 -- no X, python-xlib missing, a lost connection: a reason
@@ -125,8 +125,8 @@ class PointCapture(QObject):
 def with_captures(agent: Any, captured: dict[str, Captured], form: dict[str, Any]) -> Any:
     """``agent`` (from the dialog's form) bound to the windows its points were captured in, for each
     point still as captured (a point typed anew afterwards is a screen point again)."""
-    from core.roster_capture import with_capture
-    from core.roster_edit import parse_point
+    from quarterdeck.core.roster.capture import with_capture
+    from quarterdeck.core.roster.edit import parse_point
 
     for which, taken in captured.items():
         if agent.transport.kind != "gui" or taken.placement is None:
@@ -142,7 +142,7 @@ def with_captures(agent: Any, captured: dict[str, Captured], form: dict[str, Any
 def binding_text(agent: Any) -> str:
     """What the dialog says about the agent's window: ``Window: Chromium 'api-service' (chat
     follows it: bottom-left +520,-70)``, or that its points are screen points."""
-    from gui.roster.targets import window_text
+    from quarterdeck.gui.roster.targets import window_text
 
     transport = getattr(agent, "transport", None)
     if getattr(transport, "kind", None) != "gui":

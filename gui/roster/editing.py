@@ -1,6 +1,6 @@
 """The roster panel's changes: add, edit, remove, capture a point, import coordinates.
 
-Every change builds a new roster (``core.roster_edit``) and goes through ``ctx.set_roster``, which
+Every change builds a new roster (``quarterdeck.core.roster.edit``) and goes through ``ctx.set_roster``, which
 saves it in the background (with a backup) and then tells every panel. Nothing here touches a
 file on the UI thread: the coordinates file is read by a background job too. Outcomes are reported
 through ``sig_reported`` so the panel can show them next to the table.
@@ -16,11 +16,11 @@ import shiboken6
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from core.roster import RosterError
-from core.roster_edit import remove_agent, replace_agent, with_point
-from core.roster_import import import_original, merge_agents
-from gui.roster.agent_dialog import AgentDialog
-from gui.roster.capture import Captured, PointCapture
+from quarterdeck.core.roster.edit import remove_agent, replace_agent, with_point
+from quarterdeck.core.roster.importing import import_original, merge_agents
+from quarterdeck.core.roster.problems import RosterError
+from quarterdeck.gui.roster.agent_dialog import AgentDialog
+from quarterdeck.gui.roster.capture import Captured, PointCapture
 
 POINT_NAMES = {"chat": "chat input", "onboarding": "onboarding input"}
 

@@ -17,11 +17,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from core.contracts.store import ContractStore
-from core.store.paging import page
-from core.store.query import Filters
-from core.store.rows import outcome
-from core.validation.secrets import find_secrets, redact
+from quarterdeck.core.contracts.store import ContractStore
+from quarterdeck.core.store.paging import page
+from quarterdeck.core.store.query import Filters
+from quarterdeck.core.store.rows import outcome
+from quarterdeck.core.validation.secrets import find_secrets, redact
 
 EXCERPT = 160  # characters of a message a tile can show, at most
 POLL_MS = 5000

@@ -16,8 +16,8 @@ from typing import Any
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QObject, Slot
 from PySide6.QtWidgets import QTableView, QWidget
 
-from gui.roster.fleet_view import FleetView
-from gui.roster.model import AGENT_ID_ROLE
+from quarterdeck.gui.roster.fleet_view import FleetView
+from quarterdeck.gui.roster.model import AGENT_ID_ROLE
 
 Select = QItemSelectionModel.SelectionFlag
 

@@ -1,4 +1,4 @@
-"""How one agent's tile is painted in the fleet view (gui.roster.fleet_view says what it shows).
+"""How one agent's tile is painted in the fleet view (quarterdeck.gui.roster.fleet_view says what it shows).
 
 A rounded box whose left edge and background take the live status colour. Roomy tiles have
 three lines: position and agent, with the contract and transport at the right; the status and
@@ -15,16 +15,8 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from gui.roster.fleet_facts import age_text
-from gui.roster.model import (
-    AGENT_ID_ROLE,
-    BREAKER,
-    COLOURS,
-    STATUS,
-    STATUS_KEY_ROLE,
-    TRANSPORT,
-    TROUBLE,
-)
+from quarterdeck.gui.roster.fleet_facts import age_text
+from quarterdeck.gui.roster.model import AGENT_ID_ROLE, BREAKER, COLOURS, STATUS, STATUS_KEY_ROLE, TRANSPORT, TROUBLE
 
 Index = QModelIndex | QPersistentModelIndex
 TILE_HEIGHT = 62

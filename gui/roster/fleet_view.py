@@ -30,24 +30,10 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QAction, QHelpEvent, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QToolTip, QWidget
 
-from gui.roster.fleet_facts import FleetFacts
-from gui.roster.fleet_tile import (
-    DENSE_HEIGHT,
-    MIN_TILE_WIDTH,
-    SPACING,
-    TILE_HEIGHT,
-    TileDelegate,
-)
-from gui.roster.model import (
-    AGENT_ID_ROLE,
-    BREAKER,
-    LAST,
-    ROLE,
-    STATUS,
-    TARGET,
-    TRANSPORT,
-)
-from gui.roster.widgets import run_roster_key
+from quarterdeck.gui.roster.fleet_facts import FleetFacts
+from quarterdeck.gui.roster.fleet_tile import DENSE_HEIGHT, MIN_TILE_WIDTH, SPACING, TILE_HEIGHT, TileDelegate
+from quarterdeck.gui.roster.model import AGENT_ID_ROLE, BREAKER, LAST, ROLE, STATUS, TARGET, TRANSPORT
+from quarterdeck.gui.roster.widgets import run_roster_key
 
 Index = QModelIndex | QPersistentModelIndex
 CORNER_OPPOSITE = (1, 0, 3, 2)  # top-left, bottom-right, top-right, bottom-left

@@ -14,8 +14,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
-from core.roster_status import BreakerView, StatusBoard
-from gui.roster.model import RosterModel
+from quarterdeck.core.roster.status import BreakerView, StatusBoard
+from quarterdeck.gui.roster.model import RosterModel
 
 
 class LiveStatus(QObject):

@@ -1,6 +1,6 @@
 """The roster as a table: one row per agent, its settings and its live status.
 
-An adapter over the roster and a ``StatusBoard`` (core.roster_status). Every row's cells are
+An adapter over the roster and a ``StatusBoard`` (quarterdeck.core.roster.status). Every row's cells are
 computed once and cached; ``refresh(ids)`` recomputes the given agents and emits ``dataChanged``
 only for the cells whose text or colour changed, so a one-second tick with nothing new costs no
 repaint. A new roster is merged row by row (insert, move, remove, change) so the view keeps its
@@ -15,13 +15,13 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 
-from core.models import Agent
-from core.monitor import FIGURE_WINDOW, window_name
-from core.roster import Roster
-from core.roster_status import AgentLive, headline, latency_text, success_text
-from core.store.rows import outcome
-from gui.roster.targets import target_text, target_tip
-from gui.tablemodel import emit_changed_cells
+from quarterdeck.core.models import Agent
+from quarterdeck.core.monitor import FIGURE_WINDOW, window_name
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.roster.status import AgentLive, headline, latency_text, success_text
+from quarterdeck.core.store.rows import outcome
+from quarterdeck.gui.roster.targets import target_text, target_tip
+from quarterdeck.gui.tablemodel import emit_changed_cells
 
 Index = QModelIndex | QPersistentModelIndex
 # live columns first: the dock is narrow, and what is happening matters more than how it is wired

@@ -7,12 +7,12 @@ editor windows. The windows never take focus or clicks. Besides being translucen
 to what they draw on X11 (``setMask``), so on a desktop without a compositor the rest of the screen
 still shows through instead of turning black.
 
-An agent bound to its window (``gui.roster.targets``) gets its window's outline and the point as
+An agent bound to its window (``quarterdeck.gui.roster.targets``) gets its window's outline and the point as
 computed from the window now, refreshed every second while the marks are up; when a delivery would
 be refused (or have to raise the window first) the reason is written in red next to the point.
 
 Points are stored in physical pixels; each window converts them to its own logical pixels
-(``core.roster_edit.to_local``). Esc (while the marks are up) or the toggle hides them; that Esc
+(``quarterdeck.core.roster.edit.to_local``). Esc (while the marks are up) or the toggle hides them; that Esc
 is taken by the overlay, so it does not also trigger Stop all.
 """
 from __future__ import annotations
@@ -20,17 +20,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from PySide6.QtCore import (
-    QEvent,
-    QObject,
-    QPointF,
-    QRect,
-    QRectF,
-    Qt,
-    QTimer,
-    Signal,
-    Slot,
-)
+from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -45,8 +35,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from core.roster_edit import to_local
-from gui.roster.targets import Target, targets_of
+from quarterdeck.core.roster.edit import to_local
+from quarterdeck.gui.roster.targets import Target, targets_of
 
 __all__ = ["MARK_COLOURS", "ScreenMarks", "Target", "TargetOverlay", "targets_of"]
 

@@ -1,9 +1,9 @@
 """The Roster panel: every agent, how it is reached, and what is happening to it right now.
 
-By default the whole fleet shows as compact tiles (gui.roster.fleet_view), sized so 8 to 20
+By default the whole fleet shows as compact tiles (quarterdeck.gui.roster.fleet_view), sized so 8 to 20
 agents fit at once; **Table** switches to the full table with every column (screen targets
 included). Both show one ``RosterModel``, fed by ``LiveStatus`` from real delivery and breaker
-events only. The selected tiles are the composer's recipients (gui.roster.fleet_link). Around
+events only. The selected tiles are the composer's recipients (quarterdeck.gui.roster.fleet_link). Around
 them: a toolbar and a context menu to add, edit and remove agents, capture a screen point, show
 every target on screen, force a breaker open or reset it, and import the original coordinates
 file. The same actions are offered to the command palette; with the tiles or the table focused,
@@ -15,26 +15,18 @@ from typing import Any
 
 from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QShowEvent
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QLabel,
-    QMenu,
-    QStackedWidget,
-    QToolBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QMenu, QStackedWidget, QToolBar, QVBoxLayout, QWidget
 
-from gui.panel import Panel
-from gui.roster.actions import ACTIONS, build_actions, build_context_menu
-from gui.roster.editing import RosterEditor
-from gui.roster.fleet_facts import FleetFacts
-from gui.roster.fleet_link import FleetLink, composer_recipients
-from gui.roster.fleet_view import FleetView
-from gui.roster.live import LiveStatus
-from gui.roster.model import AGENT_ID_ROLE
-from gui.roster.overlay import TargetOverlay
-from gui.roster.widgets import Banner, RosterTable
+from quarterdeck.gui.panel import Panel
+from quarterdeck.gui.roster.actions import ACTIONS, build_actions, build_context_menu
+from quarterdeck.gui.roster.editing import RosterEditor
+from quarterdeck.gui.roster.fleet_facts import FleetFacts
+from quarterdeck.gui.roster.fleet_link import FleetLink, composer_recipients
+from quarterdeck.gui.roster.fleet_view import FleetView
+from quarterdeck.gui.roster.live import LiveStatus
+from quarterdeck.gui.roster.model import AGENT_ID_ROLE
+from quarterdeck.gui.roster.overlay import TargetOverlay
+from quarterdeck.gui.roster.widgets import Banner, RosterTable
 
 
 class RosterPanel(Panel):

@@ -1,6 +1,6 @@
 """What the Targets overlay marks and the roster's Target column says, for each gui agent.
 
-An agent bound to its window (``GuiTransport.window``) is looked up now (``core.delivery.windows
+An agent bound to its window (``GuiTransport.window``) is looked up now (``quarterdeck.core.transports.gui.windows
 .preview``: the window found again by class, title and id, and the point computed from its corner,
 without raising anything): the overlay outlines that window and marks the point a delivery would
 click, or shows why a delivery would be refused (window missing, ambiguous, covered) near the last
@@ -34,7 +34,7 @@ class Target:
 
 
 def _look(transport: Any, which: str, agent_id: str) -> Any:
-    from core.delivery.windows import preview
+    from quarterdeck.core.transports.gui.windows import preview
 
     return preview(transport, which, agent_id)
 
@@ -84,7 +84,7 @@ def window_text(transport: Any) -> str:
 
 def target_text(agent: Any) -> str:
     """The roster's Target column: the window for a window-bound gui agent, else as the core says."""
-    from core.roster_status import describe_target
+    from quarterdeck.core.roster.status import describe_target
 
     transport = agent.transport
     if transport.kind == "gui" and transport.window is not None:

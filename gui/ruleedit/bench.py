@@ -32,10 +32,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.validation import Validator
-from core.validation.bench import DEFAULT_SAMPLES, BenchSample, LoadedBench, load_bench, save_bench
-from gui.ruleedit.bench_model import STATUS_COLOURS, BenchModel
-from gui.ruleedit.editor import SEVERITY_COLOURS
+from quarterdeck.core.validation import Validator
+from quarterdeck.core.validation.bench import DEFAULT_SAMPLES, BenchSample, LoadedBench, load_bench, save_bench
+from quarterdeck.gui.ruleedit.bench_model import STATUS_COLOURS, BenchModel
+from quarterdeck.gui.ruleedit.editor import SEVERITY_COLOURS
 
 SAVE_DELAY_MS = 800
 _SPLIT = re.compile(r"[\s,]+")

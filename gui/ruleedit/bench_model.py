@@ -11,9 +11,9 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from core.validation import Report, Validator
-from core.validation.bench import BenchSample
-from gui.tablemodel import ColumnsModel
+from quarterdeck.core.validation import Report, Validator
+from quarterdeck.core.validation.bench import BenchSample
+from quarterdeck.gui.tablemodel import ColumnsModel
 
 Index = QModelIndex | QPersistentModelIndex
 STATUS_COLOURS = {"PASS": "#43a047", "WARN": "#ef6c00", "FAIL": "#d32f2f"}

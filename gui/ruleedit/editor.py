@@ -22,9 +22,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QToolTip, QWidget
 
-from core.validation import Diagnostic
-from core.validation.editing import underline_span, utf16_column, utf16_len
-from gui.ruleedit.highlighter import YamlHighlighter
+from quarterdeck.core.validation import Diagnostic
+from quarterdeck.core.validation.editing import underline_span, utf16_column, utf16_len
+from quarterdeck.gui.ruleedit.highlighter import YamlHighlighter
 
 #: problem colours, chosen to read on light and dark bases alike
 SEVERITY_COLOURS = {"error": "#e53935", "warning": "#fb8c00"}

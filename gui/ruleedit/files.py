@@ -14,9 +14,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from core.validation import Diagnostic, RuleStore
-from core.validation.editing import OpenedRules, SaveOutcome, activate_rules, open_rules, read_texts, save_rules
-from core.validation.location import RulesLocation
+from quarterdeck.core.validation import Diagnostic, RuleStore
+from quarterdeck.core.validation.editing import OpenedRules, SaveOutcome, activate_rules, open_rules, read_texts, save_rules
+from quarterdeck.core.validation.location import RulesLocation
 
 WATCH_INTERVAL_MS = 2000
 
@@ -62,7 +62,7 @@ def _look(store: RuleStore, location: RulesLocation, names: list[str]) -> DiskSt
 
 
 class RuleFiles(QObject):
-    sig_opened = Signal(object)  # core.validation.editing.OpenedRules
+    sig_opened = Signal(object)  # quarterdeck.core.validation.editing.OpenedRules
     sig_open_failed = Signal(str)
     sig_saved = Signal(object)  # SavedRules
     sig_save_failed = Signal(str)

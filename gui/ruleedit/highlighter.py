@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QRegularExpression
 from PySide6.QtGui import QColor, QFont, QPalette, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 
-from core.validation.editing import utf16_len
+from quarterdeck.core.validation.editing import utf16_len
 
 #: role -> (colour on a light base, colour on a dark base)
 COLOURS: dict[str, tuple[str, str]] = {

@@ -14,16 +14,16 @@ from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
-from core.validation import Diagnostic, Validator
-from core.validation.bench import default_bench_path
-from core.validation.editing import OpenedRules, RuleCheck, check_rule_texts, plural
-from gui.panel import Panel
-from gui.ruleedit.bench import BenchWidget
-from gui.ruleedit.files import DiskState, RuleFiles, SavedRules
-from gui.ruleedit.notice import NoticeBar
-from gui.ruleedit.problems import ProblemsPane
-from gui.ruleedit.split import EditorBenchSplitter
-from gui.ruleedit.tabs import RuleTabs
+from quarterdeck.core.validation import Diagnostic, Validator
+from quarterdeck.core.validation.bench import default_bench_path
+from quarterdeck.core.validation.editing import OpenedRules, RuleCheck, check_rule_texts, plural
+from quarterdeck.gui.panel import Panel
+from quarterdeck.gui.ruleedit.bench import BenchWidget
+from quarterdeck.gui.ruleedit.files import DiskState, RuleFiles, SavedRules
+from quarterdeck.gui.ruleedit.notice import NoticeBar
+from quarterdeck.gui.ruleedit.problems import ProblemsPane
+from quarterdeck.gui.ruleedit.split import EditorBenchSplitter
+from quarterdeck.gui.ruleedit.tabs import RuleTabs
 
 CHECK_DELAY_MS = 250
 

@@ -13,10 +13,10 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableView, QVBoxLayout, QWidget
 
-from core.validation import Diagnostic
-from core.validation.editing import plural
-from gui.ruleedit.editor import SEVERITY_COLOURS
-from gui.tablemodel import ColumnsModel
+from quarterdeck.core.validation import Diagnostic
+from quarterdeck.core.validation.editing import plural
+from quarterdeck.gui.ruleedit.editor import SEVERITY_COLOURS
+from quarterdeck.gui.tablemodel import ColumnsModel
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -75,7 +75,7 @@ class ProblemsModel(ColumnsModel):
 class ProblemsView(QTableView):
     """The list; activating a row (click, Enter, double-click) asks to go to that problem."""
 
-    sig_problem_activated = Signal(object)  # core.validation.Diagnostic
+    sig_problem_activated = Signal(object)  # quarterdeck.core.validation.Diagnostic
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -10,8 +10,8 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QColor, QTextCursor
 from PySide6.QtWidgets import QTabWidget, QWidget
 
-from core.validation.editing import RuleCheck
-from gui.ruleedit.editor import SEVERITY_COLOURS, RuleEditor
+from quarterdeck.core.validation.editing import RuleCheck
+from quarterdeck.gui.ruleedit.editor import SEVERITY_COLOURS, RuleEditor
 
 MODIFIED_MARK = " •"
 

@@ -11,10 +11,10 @@ import types
 
 import pytest
 
-from cli import agents_cmd, capture_cmd
-from cli.common import CliError
-from core.roster import load_roster
-from core.screens import ScreenRect
+from quarterdeck.cli import agents_cmd, capture_cmd
+from quarterdeck.cli.common import CliError
+from quarterdeck.core.desktop.screens import ScreenRect
+from quarterdeck.core.roster.roster import load_roster
 
 ROSTER = """\
 agents:
@@ -50,7 +50,7 @@ def roster(tmp_path):
 
 @pytest.fixture
 def one_screen(monkeypatch):
-    monkeypatch.setattr("core.screens.detect_screens", lambda: [ScreenRect(0, 0, 1920, 1080, "DP-1")])
+    monkeypatch.setattr("quarterdeck.core.desktop.screens.detect_screens", lambda: [ScreenRect(0, 0, 1920, 1080, "DP-1")])
 
 
 def test_missing_roster_says_where_it_looked_and_how_to_create_one(_isolated_user_dirs, capsys):
@@ -182,7 +182,7 @@ def test_check_names_a_missing_tmux_and_a_target_without_session(tmp_path, capsy
 
 
 def test_check_without_a_display_says_points_were_not_checked(roster, capsys, monkeypatch):
-    monkeypatch.setattr("core.screens.detect_screens", lambda: [])
+    monkeypatch.setattr("quarterdeck.core.desktop.screens.detect_screens", lambda: [])
     _, out, _ = run(capsys, "agents", "check", "--roster", str(roster))
     assert out.splitlines()[0] == ("warning: no display could be queried: the points were not "
                                    "checked against the screens")

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from core.store import Store, default_db_path, search
+from quarterdeck.core.store import Store, default_db_path, search
+from quarterdeck.core.transports.registry import transport_for
 
 ROOT = Path(__file__).resolve().parents[2]
 QUARTERDECK = Path(sys.executable).with_name("quarterdeck")  # the command installed beside this Python
@@ -280,15 +281,15 @@ def beside_a_panel(tmp_path):
     GUI) running on the outbox; yields (roster path, data dir, ids the panel delivered)."""
     import threading
 
-    from core.delivery.dispatcher import Dispatcher
-    from core.roster import load_roster
+    from quarterdeck.core.dispatch.dispatcher import Dispatcher
+    from quarterdeck.core.roster.roster import load_roster
 
     roster_path = tmp_path / "agents.yaml"
     roster_path.write_text(yaml.safe_dump({"agents": [{"id": a, "transport": "inbox", "path": str(tmp_path / a)}
                                                       for a in AGENTS]}), encoding="utf-8")
     data = tmp_path / "data"
     panel_store = Store(default_db_path(data))
-    panel = Dispatcher(panel_store, load_roster(roster_path), stagger=0)
+    panel = Dispatcher(panel_store, load_roster(roster_path), stagger=0, transport_factory=transport_for)
     typed_by_panel: list[int] = []
     panel.add_listener(lambda e: typed_by_panel.append(e.delivery_id) if e.state == "delivered" else None)
     worker = threading.Thread(target=panel.run, kwargs={"idle_wait": 0.01}, daemon=True)
@@ -303,7 +304,7 @@ def run_main(argv: list[str]) -> int:
     """``quarterdeck ARGV`` in this process, failing the test if it never returns."""
     import threading
 
-    from cli.main import main
+    from quarterdeck.cli.main import main
 
     ended: list[int] = []
     runner = threading.Thread(target=lambda: ended.append(main(argv)), daemon=True)

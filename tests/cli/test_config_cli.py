@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from cli.main import main
+from quarterdeck.cli.main import main
 
 
 def test_show_defaults_and_env_source(monkeypatch, capsys):

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-import cli.main as cli_main
-from cli import contracts_cmd
-from cli.main import main
+import quarterdeck.cli.main as cli_main
+from quarterdeck.cli import contracts_cmd
+from quarterdeck.cli.main import main
 
 
 @pytest.fixture(autouse=True)

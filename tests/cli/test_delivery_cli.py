@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from cli.main import main
+from quarterdeck.cli.main import main
 
 
 @pytest.fixture
@@ -98,8 +98,8 @@ def test_dry_run_prints_and_records_nothing(roster, tmp_path, capsys):
 
 
 def test_stop_cancels_queued_and_records_a_stop_all(roster, capsys):
-    from core.models import Message
-    from core.store import Store, default_db_path, search
+    from quarterdeck.core.models import Message
+    from quarterdeck.core.store import Store, default_db_path, search
 
     with Store(default_db_path()) as store:
         store.enqueue(Message(sender="Captain", recipients=["Agent-1"], content="later"),
@@ -114,7 +114,7 @@ def test_stop_cancels_queued_and_records_a_stop_all(roster, capsys):
 
 
 def test_resume_records_a_resume_all_after_a_stop(roster, capsys):
-    from core.store import Store, default_db_path
+    from quarterdeck.core.store import Store, default_db_path
 
     run(capsys, "stop")
     code, out, _ = run(capsys, "resume")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from cli.common import EXIT_STORAGE
-from cli.main import main
-from core.models import Message
-from core.store import Store, default_db_path, owner
+from quarterdeck.cli.common import EXIT_STORAGE
+from quarterdeck.cli.main import main
+from quarterdeck.core.models import Message
+from quarterdeck.core.store import Store, default_db_path, owner
 
 ROWS = 300
 

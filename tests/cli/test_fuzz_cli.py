@@ -4,7 +4,7 @@ never a traceback.
 Every command's options are read off the real parser, then hypothesis feeds them values: valid
 ones, text in any script, bytes that are not UTF-8 (as a shell passes them: escaped surrogates),
 huge, negative and non-finite numbers, unknown choices, and standard input that is not UTF-8.
-Each invocation is an in-process call of ``cli.main.main`` on a temporary data folder with inbox
+Each invocation is an in-process call of ``quarterdeck.cli.main.main`` on a temporary data folder with inbox
 and dry-run agents. The panel, the demo, ``serve`` and ``agents capture`` are left out (they run
 until stopped, or wait for the pointer); ``serve`` and real subprocesses are covered in
 ``tests/core/test_storage_faults.py``. ``QUARTERDECK_FUZZ_EXAMPLES`` sets the invocations per
@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cli.main import EXIT_INTERNAL, build_parser, main
+from quarterdeck.cli.main import EXIT_INTERNAL, build_parser, main
 
 EXAMPLES = int(os.environ.get("QUARTERDECK_FUZZ_EXAMPLES", "20"))
 LEFT_OUT = {("gui",), ("demo",), ("serve",), ("agents", "capture")}

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-import cli.main
-from cli import monitor_cmd
-from core.models import Message
-from core.monitor.prometheus import CONTENT_TYPE
-from core.store import Store, default_db_path
+import quarterdeck.cli.main
+from quarterdeck.cli import monitor_cmd
+from quarterdeck.core.models import Message
+from quarterdeck.core.monitor.prometheus import CONTENT_TYPE
+from quarterdeck.core.store import Store, default_db_path
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = 30.0
@@ -28,12 +28,12 @@ WAIT = 30.0
 
 @pytest.fixture(autouse=True)
 def _registered(monkeypatch):
-    if monitor_cmd not in cli.main.COMMAND_MODULES:
-        monkeypatch.setattr(cli.main, "COMMAND_MODULES", (*cli.main.COMMAND_MODULES, monitor_cmd))
+    if monitor_cmd not in quarterdeck.cli.main.COMMAND_MODULES:
+        monkeypatch.setattr(quarterdeck.cli.main, "COMMAND_MODULES", (*quarterdeck.cli.main.COMMAND_MODULES, monitor_cmd))
 
 
 def run(capsys, *argv):
-    code = cli.main.main(list(argv))
+    code = quarterdeck.cli.main.main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -177,7 +177,7 @@ def queue(data_dir, agent, text):
 
 
 def test_serve_delivers_queued_messages_and_serves_metrics_and_health(data_dir, roster, tmp_path):
-    args = cli.main.build_parser().parse_args(
+    args = quarterdeck.cli.main.build_parser().parse_args(
         ["serve", "--port", "0", "--poll", "0.02", "--data-dir", str(data_dir), "--roster", str(roster)])
     service = monitor_cmd.start_service(args)
     try:
@@ -213,7 +213,7 @@ def test_serve_delivers_queued_messages_and_serves_metrics_and_health(data_dir, 
 def test_serve_process_stops_on_sigterm_without_cancelling(data_dir, roster, tmp_path):
     if os.name != "posix":
         pytest.skip("SIGTERM is POSIX")
-    driver = ("import sys; import cli.main as m; from cli import monitor_cmd; "
+    driver = ("import sys; import quarterdeck.cli.main as m; from cli import monitor_cmd; "
               "m.COMMAND_MODULES += (monitor_cmd,) * (monitor_cmd not in m.COMMAND_MODULES); "
               "sys.exit(m.main(sys.argv[1:]))")
     proc = subprocess.Popen(

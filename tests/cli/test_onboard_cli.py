@@ -6,17 +6,17 @@ import json
 
 import pytest
 
-import cli.main
-from cli import onboard_cmd
-from cli.main import main
-from core.delivery.inbox import parse_message
+import quarterdeck.cli.main
+from quarterdeck.cli import onboard_cmd
+from quarterdeck.cli.main import main
+from quarterdeck.core.transports.inbox import parse_message
 
 
 @pytest.fixture(autouse=True)
 def _onboard_registered(monkeypatch):
-    """The command as cli.main will list it (a no-op once it is registered there)."""
-    if onboard_cmd not in cli.main.COMMAND_MODULES:
-        monkeypatch.setattr(cli.main, "COMMAND_MODULES", (*cli.main.COMMAND_MODULES, onboard_cmd))
+    """The command as quarterdeck.cli.main will list it (a no-op once it is registered there)."""
+    if onboard_cmd not in quarterdeck.cli.main.COMMAND_MODULES:
+        monkeypatch.setattr(quarterdeck.cli.main, "COMMAND_MODULES", (*quarterdeck.cli.main.COMMAND_MODULES, onboard_cmd))
 
 
 @pytest.fixture

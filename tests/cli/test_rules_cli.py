@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cli.main import main
+from quarterdeck.cli.main import main
 
 AWS_KEY = "AKIA" + "QWERTYUIOPASDFGH"
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from cli.main import main
+from quarterdeck.cli.main import main
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import main
-from core.store import Store, default_db_path, search
+from quarterdeck.cli.main import main
+from quarterdeck.core.store import Store, default_db_path, search
 
 ROOT = Path(__file__).resolve().parents[2]
 BOUND = 10.0  # generous, for a loaded machine: the send's backoff alone is 30 s or more
@@ -42,7 +42,7 @@ def setup(tmp_path):
 
 
 def quarterdeck(env, *args: str, **kw) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env, text=True,
+    return subprocess.Popen([sys.executable, "-m", "quarterdeck.cli.main", *args], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
 
 
@@ -146,7 +146,7 @@ def test_an_onboarding_run_stopped_from_another_store_shows_its_queued_steps_can
 
 
 def test_a_send_is_not_ended_by_a_stop_recorded_before_it_queued(setup, capsys, monkeypatch, tmp_path):
-    from cli import submit_wait
+    from quarterdeck.cli import submit_wait
 
     roster, env, data_dir = setup
     monkeypatch.setenv("PATH", env["PATH"])

@@ -5,9 +5,9 @@ import logging
 import threading
 
 import pytest
-
-from core.resilience import BreakerConfig, BreakerRegistry, CallNotPermitted, CircuitBreaker, State
 from fakes import FakeClock
+
+from quarterdeck.core.resilience import BreakerConfig, BreakerRegistry, CallNotPermitted, CircuitBreaker, State
 
 
 @pytest.fixture

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from core.compose import Draft, check, compose, for_everyone, preview, uses_placeholders
-from core.delivery.submit import UnknownRecipient
-from core.models import Agent, DryRunTransport
-from core.roster import Roster
-from core.validation import RuleStore, Validator, bundled_rules_dir
+from quarterdeck.core.compose.draft import Draft, check, compose, for_everyone, preview, uses_placeholders
+from quarterdeck.core.compose.submit import UnknownRecipient
+from quarterdeck.core.models import Agent, DryRunTransport
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.validation import RuleStore, Validator, bundled_rules_dir
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,10 @@
 """The composer's check follows the send mode, and "allow here" accepts warnings only."""
 from __future__ import annotations
 
-from core.compose import Draft, accept, accept_key, as_sent, check, compose
-from core.models import Agent, DryRunTransport
-from core.roster import Roster
-from core.validation import Validator, bundled_rules_dir, load_rule_files
+from quarterdeck.core.compose.draft import Draft, accept, accept_key, as_sent, check, compose
+from quarterdeck.core.models import Agent, DryRunTransport
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.validation import Validator, bundled_rules_dir, load_rule_files
 
 TEAM = Roster(tuple(Agent(id=f"Agent-{i}", transport=DryRunTransport()) for i in (1, 2, 3)), {})
 

@@ -8,15 +8,15 @@ import threading
 import time
 from pathlib import Path
 
-from core.config import CoordinationConfig
-from core.delivery.dispatcher import Dispatcher
-from core.delivery.dryrun import DryRunDelivery
-from core.delivery.inbox import InboxDelivery
-from core.delivery.submit import submit
-from core.models import Agent, DryRunTransport, Message
-from core.resilience.retry import RetryableError
-from core.roster import Roster
-from core.store import Store
+from quarterdeck.core.compose.submit import submit
+from quarterdeck.core.config import CoordinationConfig
+from quarterdeck.core.delivery.errors import RetryableError
+from quarterdeck.core.dispatch.dispatcher import Dispatcher
+from quarterdeck.core.models import Agent, DryRunTransport, Message
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.store import Store
+from quarterdeck.core.transports.dryrun import DryRunDelivery
+from quarterdeck.core.transports.inbox import InboxDelivery
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,7 +43,7 @@ def test_a_command_claims_its_own_deliveries_never_another_live_process_s(tmp_pa
 
 def test_a_command_takes_over_what_a_dead_process_left_queued(tmp_path):
     path = tmp_path / "q.sqlite3"
-    script = ("import sys; from pathlib import Path; from core.models import Message; from core.store import Store; "
+    script = ("import sys; from pathlib import Path; from quarterdeck.core.models import Message; from quarterdeck.core.store import Store; "
               "s = Store(Path(sys.argv[1])); "
               "s.enqueue(Message(sender='Captain', content='left behind', recipients=['Agent-1']), [('Agent-1', 'dryrun')])")
     subprocess.run([sys.executable, "-c", script, str(path)], cwd=ROOT, check=True, timeout=60)

@@ -10,16 +10,9 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from core import paths
-from core.config import (
-    ConfigError,
-    CoordinationConfig,
-    ValueSource,
-    config_as_dict,
-    format_config,
-    load_config,
-)
-from core.config_sources import _syntax_problem
+from quarterdeck.core import paths
+from quarterdeck.core.config import ConfigError, CoordinationConfig, config_as_dict, format_config, load_config
+from quarterdeck.core.config_sources import ValueSource, _syntax_problem
 
 VALID_KEYS = (
     "enable_validation, validation_rules_path, max_retries, base_delay, backoff_multiplier, "

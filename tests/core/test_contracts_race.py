@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from core.contracts import ClaimConflict, ContractState, ContractStore
-from core.store import default_db_path
+from quarterdeck.core.contracts import ClaimConflict, ContractState, ContractStore
+from quarterdeck.core.store import default_db_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,7 +53,7 @@ def test_two_threads_claiming_one_contract(store):
 CLAIMER = """
 import json, sys
 from pathlib import Path
-from core.contracts import ClaimConflict, ContractStore
+from quarterdeck.core.contracts import ClaimConflict, ContractStore
 store = ContractStore(Path(sys.argv[1]))
 agent = sys.argv[2]
 store.list()  # open the file before the start signal, so the race is about claiming

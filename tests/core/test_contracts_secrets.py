@@ -9,11 +9,11 @@ import string
 
 import pytest
 
-import cli.main as cli_main
-from cli import contracts_cmd
-from cli.main import main
-from core.contracts import ContractStore
-from core.store import default_db_path
+import quarterdeck.cli.main as cli_main
+from quarterdeck.cli import contracts_cmd
+from quarterdeck.cli.main import main
+from quarterdeck.core.contracts import ContractStore
+from quarterdeck.core.store import default_db_path
 
 
 @pytest.fixture(autouse=True)

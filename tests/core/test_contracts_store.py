@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from core.contracts import (
+from quarterdeck.core.contracts import (
     CONTRACTS_SCHEMA_VERSION,
     AgentStatus,
     ClaimConflict,
@@ -17,8 +17,8 @@ from core.contracts import (
     UnknownContract,
     sendable,
 )
-from core.models import Message
-from core.store import SCHEMA_VERSION, Store, default_db_path
+from quarterdeck.core.models import Message
+from quarterdeck.core.store import SCHEMA_VERSION, Store, default_db_path
 
 
 @pytest.fixture

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from core.contracts import ContractError, ContractStore, contract_message, contract_text, parse_id, points_text
-from core.models import Agent, DryRunTransport
-from core.templates import render
-from core.validation import RuleStore, Validator
-from core.validation.location import active_rules_path
+from quarterdeck.core.compose.templates import render
+from quarterdeck.core.contracts import ContractError, ContractStore, contract_message, contract_text, parse_id, points_text
+from quarterdeck.core.models import Agent, DryRunTransport
+from quarterdeck.core.validation import RuleStore, Validator
+from quarterdeck.core.validation.location import active_rules_path
 
 
 @pytest.fixture

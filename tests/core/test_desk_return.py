@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import threading
 
-from core.delivery.desk_return import DeskReturn
-from core.delivery.pointer import PointerGuard
+from quarterdeck.core.transports.gui.desk_return import DeskReturn
+from quarterdeck.core.transports.gui.guard import PointerGuard
 
 
 class Desk:

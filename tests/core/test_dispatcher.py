@@ -6,17 +6,17 @@ import time
 
 import pytest
 
-from core.config import CoordinationConfig
-from core.delivery.dispatcher import Dispatcher
-from core.delivery.dryrun import DryRunDelivery
-from core.delivery.submit import SubmitRefused, UnknownRecipient, submit
-from core.models import Agent, DryRunTransport, Message
-from core.monitor import Monitor
-from core.resilience import State
-from core.resilience.retry import PermanentError, RetryableError
-from core.roster import Roster
-from core.store import Store
-from core.validation import RuleStore, Validator, bundled_rules_dir
+from quarterdeck.core.compose.submit import SubmitRefused, UnknownRecipient, submit
+from quarterdeck.core.config import CoordinationConfig
+from quarterdeck.core.delivery.errors import PermanentError, RetryableError
+from quarterdeck.core.dispatch.dispatcher import Dispatcher
+from quarterdeck.core.models import Agent, DryRunTransport, Message
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.resilience import State
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.store import Store
+from quarterdeck.core.transports.dryrun import DryRunDelivery
+from quarterdeck.core.validation import RuleStore, Validator, bundled_rules_dir
 
 FAST = CoordinationConfig(max_retries=2, base_delay=0.001, backoff_multiplier=1.0, circuit_breaker_threshold=2)
 
@@ -183,7 +183,7 @@ def test_stop_all_interrupts_a_long_backoff_and_cancels_the_queue(store):
 
 
 def test_skipped_transports_stay_queued_for_another_process(store):
-    from core.models import GuiTransport
+    from quarterdeck.core.models import GuiTransport
 
     roster = Roster(agents=(Agent(id="Agent-1", transport=GuiTransport(chat=(10, 10))),
                             Agent(id="Agent-2", transport=DryRunTransport())))

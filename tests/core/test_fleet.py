@@ -6,18 +6,10 @@ import math
 import numpy as np
 import pytest
 
-from core.monitor import Monitor
-from core.monitor.fleet import (
-    BREAKER_GAUGE,
-    QUEUE_GAUGES,
-    Band,
-    FleetFeed,
-    HealthRow,
-    axis_ceiling,
-    health_rows,
-)
-from core.monitor.prometheus import export_text
-from core.resilience import BreakerConfig, BreakerEvent, BreakerRegistry, State
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.monitor.fleet import BREAKER_GAUGE, QUEUE_GAUGES, Band, FleetFeed, HealthRow, axis_ceiling, health_rows
+from quarterdeck.core.monitor.prometheus import export_text
+from quarterdeck.core.resilience import BreakerConfig, BreakerEvent, BreakerRegistry, State
 
 
 class Clock:

@@ -4,9 +4,10 @@ from __future__ import annotations
 import logging
 
 import pytest
+from fakes import FakeClock
 
-from core.monitor import Monitor
-from core.monitor.health import (
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.monitor.health import (
     AgentHealth,
     CompositeHealth,
     Health,
@@ -17,8 +18,7 @@ from core.monitor.health import (
     health_score,
     http_status,
 )
-from core.resilience import BreakerConfig, BreakerRegistry, CircuitBreaker, State
-from fakes import FakeClock
+from quarterdeck.core.resilience import BreakerConfig, BreakerRegistry, CircuitBreaker, State
 
 UP, DOWN, OOS, DEG, UNK = (Status.UP, Status.DOWN, Status.OUT_OF_SERVICE, Status.DEGRADED,
                            Status.UNKNOWN)

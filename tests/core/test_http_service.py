@@ -10,18 +10,19 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from core.config import CoordinationConfig
-from core.delivery.base import SUBMITTED, PermanentError, Receipt
-from core.delivery.dispatcher import Dispatcher
-from core.delivery.dryrun import DryRunDelivery
-from core.models import Agent, DryRunTransport, Message
-from core.monitor import Monitor
-from core.monitor.prometheus import CONTENT_TYPE
-from core.resilience import BreakerRegistry
-from core.roster import Roster
-from core.service import DeliveryWorker, service_health
-from core.service.http import NotLoopback, loopback_host, serve_http, server_url, stop_http
-from core.store import Store
+from quarterdeck.core.config import CoordinationConfig
+from quarterdeck.core.delivery.contract import Receipt
+from quarterdeck.core.delivery.errors import SUBMITTED, PermanentError
+from quarterdeck.core.dispatch.dispatcher import Dispatcher
+from quarterdeck.core.models import Agent, DryRunTransport, Message
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.monitor.prometheus import CONTENT_TYPE
+from quarterdeck.core.resilience import BreakerRegistry
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.service import DeliveryWorker, service_health
+from quarterdeck.core.service.http import NotLoopback, loopback_host, serve_http, server_url, stop_http
+from quarterdeck.core.store import Store
+from quarterdeck.core.transports.dryrun import DryRunDelivery
 
 FAST = CoordinationConfig(max_retries=0, base_delay=0.001, backoff_multiplier=1.0,
                           circuit_breaker_threshold=2)

@@ -1,15 +1,17 @@
 """A person at the mouse pauses GUI delivery: nothing lost, nothing counted, resumed by the captain."""
 from __future__ import annotations
 
-from core.delivery.base import UNVERIFIED, Receipt
-from core.delivery.dispatcher import Dispatcher
-from core.delivery.dryrun import DryRunDelivery
-from core.delivery.pointer import SHARED_GUARD, HumanActivity
-from core.delivery.submit import submit
-from core.models import Agent, DryRunTransport, GuiTransport, Message
-from core.resilience import State
-from core.roster import Roster
-from core.store import Store
+from quarterdeck.core.compose.submit import submit
+from quarterdeck.core.delivery.contract import UNVERIFIED, Receipt
+from quarterdeck.core.delivery.errors import HumanActivity
+from quarterdeck.core.dispatch.dispatcher import Dispatcher
+from quarterdeck.core.models import Agent, DryRunTransport, GuiTransport, Message
+from quarterdeck.core.resilience import State
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.store import Store
+from quarterdeck.core.transports.dryrun import DryRunDelivery
+from quarterdeck.core.transports.gui.desk_return import DeskReturn
+from quarterdeck.core.transports.gui.guard import SHARED_GUARD
 
 
 class Desk:
@@ -35,7 +37,7 @@ def setup(tmp_path, desk):
                      Agent(id="Inbox", transport=DryRunTransport())))
     inbox = DryRunDelivery()
     store = Store(tmp_path / "q.sqlite3")
-    dispatcher = Dispatcher(store, roster, stagger=0,
+    dispatcher = Dispatcher(store, roster, stagger=0, desk_return=DeskReturn(),
                             transport_factory=lambda a: desk if a.id == "Pane" else inbox)
     events = []
     dispatcher.add_listener(events.append)
@@ -111,7 +113,7 @@ class Drafted:
         self.typed: list[str] = []
 
     def deliver(self, request, stop):
-        from core.delivery.pointer import DraftInInput
+        from quarterdeck.core.transports.gui.guard import DraftInInput
 
         if not request.force:
             raise DraftInInput("Pane", "half a thought", (10, 10))

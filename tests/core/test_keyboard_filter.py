@@ -3,14 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.delivery import keyboard
-from core.delivery.keyboard import (
-    KeyboardActivity,
-    Press,
-    from_a_person,
-    xtest_keyboard,
-)
-from core.delivery.pointer import HumanActivity
+from quarterdeck.core.delivery.errors import HumanActivity
+from quarterdeck.core.transports.gui import keyboard
+from quarterdeck.core.transports.gui.keyboard import KeyboardActivity, Press, from_a_person, xtest_keyboard
 
 NAMES = {3: "Virtual core keyboard", 5: "Virtual core XTEST keyboard", 9: "AT Translated Set 2 keyboard",
          12: "person XTEST keyboard", 14: "xwayland-keyboard"}

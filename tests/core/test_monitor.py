@@ -8,11 +8,11 @@ from collections import deque
 
 import numpy as np
 import pytest
+from fakes import FakeClock
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.monitor import Monitor, RingSeries, RollingWindow, percentiles
-from fakes import FakeClock
+from quarterdeck.core.monitor import Monitor, RingSeries, RollingWindow, percentiles
 
 
 @pytest.fixture

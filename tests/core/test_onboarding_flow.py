@@ -7,10 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from core.delivery.dispatcher import DeliveryEvent
-from core.delivery.dryrun import DryRunDelivery
-from core.models import Agent, DryRunTransport, InboxTransport, Message
-from core.onboarding import (
+from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+from quarterdeck.core.models import Agent, DryRunTransport, InboxTransport, Message
+from quarterdeck.core.onboarding import (
     OnboardingError,
     OnboardingGate,
     OnboardingProgress,
@@ -21,8 +20,9 @@ from core.onboarding import (
     queue_plan,
     store_contracts,
 )
-from core.roster import Roster
-from core.session import Session
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.session import Session
+from quarterdeck.core.transports.dryrun import DryRunDelivery
 
 
 def roster_of(*specs: tuple[str, str], disabled: tuple[str, ...] = ()) -> Roster:
@@ -172,7 +172,7 @@ def test_contract_placeholder_needs_a_contract_for_every_agent(tmp_path):
 
 
 def test_contracts_come_from_the_store_next_to_the_outbox(open_session, tmp_path):
-    from core.contracts import ContractStore
+    from quarterdeck.core.contracts import ContractStore
 
     session, _ = open_session()
     with ContractStore(session.store.path) as contracts:
@@ -279,7 +279,7 @@ def test_a_refused_submit_mid_run_skips_that_agent_and_goes_on(open_session):
 def test_gate_cancels_a_queued_onboarding_and_says_so():
     from types import SimpleNamespace
 
-    from core.store.rows import InvalidTransition
+    from quarterdeck.core.store.rows import InvalidTransition
 
     class Store:
         def __init__(self):

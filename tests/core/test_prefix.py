@@ -6,8 +6,8 @@ from typing import get_args
 
 import pytest
 
-from core.models import Message, MessageType, PartyKind
-from core.prefix import KIND_CODES, TYPE_MARKERS, format_for_delivery, render_prefix
+from quarterdeck.core.delivery.prefix import KIND_CODES, TYPE_MARKERS, format_for_delivery, render_prefix
+from quarterdeck.core.models import Message, MessageType, PartyKind
 
 NAMES = {"captain": "Captain", "agent": "Agent-3", "system": "Scheduler", "human": "Dana"}
 CODES = {"captain": "C", "agent": "A", "system": "S", "human": "H"}

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import main
-from core.integration.deadletter import DeadLetterStore
-from core.paths import tighten
-from core.store import Store, default_db_path
+from quarterdeck.cli.main import main
+from quarterdeck.core.integration.deadletter import DeadLetterStore
+from quarterdeck.core.paths import tighten
+from quarterdeck.core.store import Store, default_db_path
 
 
 def mode(path: Path) -> int:
@@ -94,7 +94,7 @@ def test_settings_file_is_private(tmp_path):
     pytest.importorskip("PySide6")
     from PySide6.QtCore import QSettings
 
-    from gui.settings import Settings
+    from quarterdeck.gui.settings import Settings
 
     path = tmp_path / "Quarterdeck.conf"
     settings = Settings(QSettings(str(path), QSettings.Format.IniFormat))
@@ -111,7 +111,7 @@ def test_the_panel_writes_its_log_and_settings_private(tmp_path, roster):
     env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
     env.update(HOME=str(tmp_path / "home"), XDG_CONFIG_HOME=str(tmp_path / "xdg"),
                QUARTERDECK_DATA_DIR=str(tmp_path / "data"), QUARTERDECK_CONFIG_DIR=str(tmp_path / "config"))
-    done = subprocess.run([sys.executable, "-m", "cli.main", "gui", "--roster", str(roster), "--quit-after", "2500"],
+    done = subprocess.run([sys.executable, "-m", "quarterdeck.cli.main", "gui", "--roster", str(roster), "--quit-after", "2500"],
                           env=env, cwd=Path(__file__).parents[2], capture_output=True, text=True, timeout=90,
                           check=False)
     assert done.returncode == 0, done.stderr
@@ -125,7 +125,7 @@ def test_the_panel_writes_its_log_and_settings_private(tmp_path, roster):
 
 @pytest.mark.x11
 def test_the_panel_started_as_a_module_is_private_too(tmp_path, roster):
-    """``python -m gui`` (not through the quarterdeck command) creates and tightens the same way."""
+    """``python -m quarterdeck.gui`` (not through the quarterdeck command) creates and tightens the same way."""
     env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
     env.update(HOME=str(tmp_path / "home"), XDG_CONFIG_HOME=str(tmp_path / "xdg"),
                QUARTERDECK_DATA_DIR=str(tmp_path / "quarterdeck"), QUARTERDECK_CONFIG_DIR=str(tmp_path / "config"))
@@ -134,7 +134,7 @@ def test_the_panel_started_as_a_module_is_private_too(tmp_path, roster):
     old = data / "notes.txt"
     old.write_text("left readable by an older version", encoding="utf-8")
     old.chmod(0o644)
-    done = subprocess.run([sys.executable, "-m", "gui", "--roster", str(roster), "--quit-after", "2500"],
+    done = subprocess.run([sys.executable, "-m", "quarterdeck.gui", "--roster", str(roster), "--quit-after", "2500"],
                           env=env, cwd=Path(__file__).parents[2], capture_output=True, text=True, timeout=90,
                           check=False)
     assert done.returncode == 0, done.stderr

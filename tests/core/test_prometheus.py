@@ -4,13 +4,13 @@ from __future__ import annotations
 import re
 
 import pytest
+from fakes import FakeClock
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from core.monitor import Monitor
-from core.monitor.prometheus import CONTENT_TYPE, export_text, make_registry
-from core.resilience import BreakerConfig, BreakerRegistry
-from fakes import FakeClock
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.monitor.prometheus import CONTENT_TYPE, export_text, make_registry
+from quarterdeck.core.resilience import BreakerConfig, BreakerRegistry
 
 NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$')

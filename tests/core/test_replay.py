@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from core.models import Message
-from core.monitor import Monitor
-from core.monitor.health import Status
-from core.monitor.replay import (
+from quarterdeck.core.models import Message
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.monitor.health import Status
+from quarterdeck.core.monitor.replay import (
     BREAKER_UNKNOWN,
     HistoryClock,
     failure_streaks,
@@ -18,7 +18,7 @@ from core.monitor.replay import (
     history_health,
     replay_history,
 )
-from core.store import Store
+from quarterdeck.core.store import Store
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from core.models import Message
-from core.store import Store
-from core.store.requeue import requeue_stopped, stopped_pending
+from quarterdeck.core.models import Message
+from quarterdeck.core.store import Store
+from quarterdeck.core.store.requeue import requeue_stopped, stopped_pending
 
 
 def queue(store: Store, *agents: str) -> list[int]:

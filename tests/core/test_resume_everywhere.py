@@ -7,16 +7,17 @@ import time
 
 import pytest
 
-from core.config import CoordinationConfig
-from core.delivery.dispatcher import Dispatcher
-from core.delivery.dryrun import DryRunDelivery
-from core.delivery.stopwatch import StopWatch
-from core.delivery.submit import submit
-from core.models import Agent, DryRunTransport, Message
-from core.monitor.health import Status
-from core.roster import Roster
-from core.service import DeliveryWorker
-from core.store import Store
+from quarterdeck.core.compose.submit import submit
+from quarterdeck.core.config import CoordinationConfig
+from quarterdeck.core.dispatch.dispatcher import Dispatcher
+from quarterdeck.core.dispatch.stopwatch import StopWatch
+from quarterdeck.core.models import Agent, DryRunTransport, Message
+from quarterdeck.core.monitor.health import Status
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.service import DeliveryWorker
+from quarterdeck.core.store import Store
+from quarterdeck.core.transports.dryrun import DryRunDelivery
+from quarterdeck.core.transports.registry import transport_for
 
 BOUND = 5.0
 
@@ -71,7 +72,7 @@ def test_a_resume_from_another_store_lets_a_halted_worker_deliver_again(path):
 
 def test_a_resume_reaches_only_a_halted_dispatcher(path):
     with Store(path) as store:
-        dispatcher = Dispatcher(store, Roster(agents=()), stagger=0)
+        dispatcher = Dispatcher(store, Roster(agents=()), stagger=0, transport_factory=transport_for)
         heard: list[None] = []
         dispatcher.add_resume_listener(lambda: heard.append(None))
         with Store(path) as other:
@@ -115,7 +116,7 @@ def test_a_request_of_this_process_supersedes_an_older_opposite_one_not_yet_seen
 
 def test_stop_everywhere_halts_again_if_a_resume_heard_meanwhile_had_lifted_the_halt(path):
     with Store(path) as store, Store(path) as other:
-        dispatcher = Dispatcher(store, Roster(agents=()), stagger=0)
+        dispatcher = Dispatcher(store, Roster(agents=()), stagger=0, transport_factory=transport_for)
         stops: list[int] = []
         dispatcher.add_stop_listener(stops.append)
         dispatcher.halt()  # the panel halts at once and records the stop in the background...
@@ -130,7 +131,7 @@ def test_stop_everywhere_halts_again_if_a_resume_heard_meanwhile_had_lifted_the_
 
 def test_a_resume_heard_while_shutting_down_lifts_nothing(path):
     with Store(path) as store, Store(path) as other:
-        dispatcher = Dispatcher(store, Roster(agents=()), stagger=0)
+        dispatcher = Dispatcher(store, Roster(agents=()), stagger=0, transport_factory=transport_for)
         other.request_stop()
         dispatcher.stop_watch.check()
         assert dispatcher.stopped

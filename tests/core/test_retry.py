@@ -7,23 +7,13 @@ import threading
 import time
 
 import pytest
+from fakes import FakeClock
 from tenacity import RetryCallState
 from tenacity.wait import wait_exponential_jitter
 
-from core.resilience import (
-    BreakerConfig,
-    CallNotPermitted,
-    Cancelled,
-    CircuitBreaker,
-    DeliveryError,
-    PermanentError,
-    RetryableError,
-    RetryPolicy,
-    State,
-    is_retryable,
-    run_with_resilience,
-)
-from fakes import FakeClock
+from quarterdeck.core.delivery.errors import Cancelled, DeliveryError, PermanentError, RetryableError, is_retryable
+from quarterdeck.core.resilience import BreakerConfig, CallNotPermitted, CircuitBreaker, State
+from quarterdeck.core.resilience.retry import RetryPolicy, run_with_resilience
 
 
 class FakeSleep:

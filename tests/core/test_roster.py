@@ -8,19 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from core import roster as roster_module
-from core.models import Agent, DryRunTransport, GuiTransport, InboxTransport, TmuxTransport
-from core.roster import (
-    Roster,
-    RosterError,
-    RosterProblem,
-    UnknownAgentError,
-    load_roster,
-    parse_roster,
-    roster_to_yaml,
-    save_roster,
-)
-from core.screens import ScreenRect
+from quarterdeck.core import fileops
+from quarterdeck.core.desktop.screens import ScreenRect
+from quarterdeck.core.models import Agent, DryRunTransport, GuiTransport, InboxTransport, TmuxTransport
+from quarterdeck.core.roster.problems import RosterError, RosterProblem, UnknownAgentError
+from quarterdeck.core.roster.roster import Roster, load_roster, parse_roster, roster_to_yaml, save_roster
 
 PRIMARY = [ScreenRect(0, 0, 1920, 1080, "DP-1")]
 LEFT_AND_PRIMARY = [ScreenRect(-1920, 0, 1920, 1080, "HDMI-1"), ScreenRect(0, 0, 2560, 1440, "DP-1")]
@@ -216,7 +208,7 @@ def test_screens_are_detected_only_when_there_are_gui_agents(monkeypatch):
         calls.append(1)
         return PRIMARY
 
-    monkeypatch.setattr("core.screens.detect_screens", detect)
+    monkeypatch.setattr("quarterdeck.core.desktop.screens.detect_screens", detect)
     assert parse_roster("agents:\n  - {id: A, transport: dryrun}\n").warnings == ()
     assert calls == []
     found = problems("agents:\n  - {id: A, transport: gui, chat: [1920, 5]}\n", screens=None)
@@ -281,7 +273,7 @@ def test_save_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypatch):
     os.chmod(path, 0o600)
     before = path.read_text(encoding="utf-8")
     with monkeypatch.context() as patch, pytest.raises(OSError, match="disk full"):
-        patch.setattr(roster_module.os, "replace", _disk_full)
+        patch.setattr(fileops.os, "replace", _disk_full)
         save_roster(Roster(), path, backup=False)
     assert path.read_text(encoding="utf-8") == before
     assert [p.name for p in tmp_path.iterdir()] == ["agents.yaml"]

@@ -5,9 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from core.models import Agent, DryRunTransport, GuiTransport, InboxTransport, TmuxTransport
-from core.roster import Roster, UnknownAgentError, parse_roster, roster_to_yaml
-from core.roster_edit import (
+from quarterdeck.core.models import Agent, DryRunTransport, GuiTransport, InboxTransport, TmuxTransport
+from quarterdeck.core.roster.edit import (
     FormError,
     agent_from_form,
     form_from_agent,
@@ -19,6 +18,8 @@ from core.roster_edit import (
     to_physical,
     with_point,
 )
+from quarterdeck.core.roster.problems import UnknownAgentError
+from quarterdeck.core.roster.roster import Roster, parse_roster, roster_to_yaml
 
 
 def errors_of(form: dict, roster: Roster | None = None, original: str | None = None) -> dict[str, str]:

@@ -6,9 +6,11 @@ import textwrap
 
 import pytest
 
-from core.models import Agent, DryRunTransport, GuiTransport, TmuxTransport
-from core.roster import Roster, RosterError, UnknownAgentError, load_roster, parse_roster, save_roster
-from core.roster_import import capture_point, import_original, merge_agents
+from quarterdeck.core.models import Agent, DryRunTransport, GuiTransport, TmuxTransport
+from quarterdeck.core.roster.capture import capture_point
+from quarterdeck.core.roster.importing import import_original, merge_agents
+from quarterdeck.core.roster.problems import RosterError, UnknownAgentError
+from quarterdeck.core.roster.roster import Roster, load_roster, parse_roster, save_roster
 
 LAYOUT = {  # id: (chat, onboarding, description, active); two monitors, the left one at negative x
     "Agent-1": ([-1269, 481], [-1265, 171], "Integration & Core Systems Specialist", True),

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from core.delivery.dispatcher import DeliveryEvent
-from core.models import Agent, DryRunTransport, GuiTransport, InboxTransport, TmuxTransport
-from core.resilience import BreakerConfig, CircuitBreaker
-from core.roster_status import (
+from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+from quarterdeck.core.models import Agent, DryRunTransport, GuiTransport, InboxTransport, TmuxTransport
+from quarterdeck.core.resilience import BreakerConfig, CircuitBreaker
+from quarterdeck.core.roster.status import (
     AgentLive,
     BreakerView,
     StatusBoard,

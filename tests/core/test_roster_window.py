@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from core.delivery.window_match import Window, nearest_anchor
-from core.delivery.windows import Placement
-from core.models import Agent, GuiTransport, WindowMatch, WindowPoint
-from core.roster import Roster, RosterError, load_roster, parse_roster, roster_to_yaml
-from core.roster_capture import capture_point
-from core.roster_edit import agent_from_form, form_from_agent, with_point
+from quarterdeck.core.desktop.window_match import Window, nearest_anchor
+from quarterdeck.core.models import Agent, GuiTransport, WindowMatch, WindowPoint
+from quarterdeck.core.roster.capture import capture_point
+from quarterdeck.core.roster.edit import agent_from_form, form_from_agent, with_point
+from quarterdeck.core.roster.problems import RosterError
+from quarterdeck.core.roster.roster import Roster, load_roster, parse_roster, roster_to_yaml
+from quarterdeck.core.transports.gui.windows import Placement
 
 BOUND = """\
 agents:

@@ -1,9 +1,9 @@
 """The test bench's samples: defaults, the rule-bench.yaml file, and scores under a rule set."""
 from __future__ import annotations
 
-from core.paths import user_config_dir
-from core.validation import Validator, bundled_rules_dir, load_rule_files
-from core.validation.bench import (
+from quarterdeck.core.paths import user_config_dir
+from quarterdeck.core.validation import Validator, bundled_rules_dir, load_rule_files
+from quarterdeck.core.validation.bench import (
     DEFAULT_SAMPLES,
     BenchSample,
     default_bench_path,

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from core import resources
-from core.models import Message
-from core.validation import Validator, bundled_assets_dir, bundled_rules_dir, load_rule_files
+from quarterdeck.core import resources
+from quarterdeck.core.models import Message
+from quarterdeck.core.validation import Validator, bundled_assets_dir, bundled_rules_dir, load_rule_files
 
 AWS_KEY = "AKIA" + "QWERTYUIOPASDFGH"
 GITHUB_TOKEN = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.validation import Diagnostic, check_rule_text
+from quarterdeck.core.validation import Diagnostic, check_rule_text
 
 
 def diags(text: str) -> list[Diagnostic]:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.validation import RuleStore, bundled_rules_dir
-from core.validation.editing import (
+from quarterdeck.core.validation import RuleStore, bundled_rules_dir
+from quarterdeck.core.validation.editing import (
     activate_rules,
     check_rule_texts,
     open_rules,
@@ -15,7 +15,7 @@ from core.validation.editing import (
     utf16_column,
     utf16_len,
 )
-from core.validation.location import copy_rules_folder, locate_rules, user_rules_dir
+from quarterdeck.core.validation.location import copy_rules_folder, locate_rules, user_rules_dir
 
 CONTENT = "rules:\n  content-set:\n    severity: error\n    given: content\n    then: {function: required}\n"
 SENDER = "rules:\n  sender-set:\n    severity: error\n    given: sender\n    then: {function: required}\n"

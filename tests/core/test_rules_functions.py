@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.validation import Report, RuleSet, Validator, check_rule_text
+from quarterdeck.core.validation import Report, RuleSet, Validator, check_rule_text
 
 AWS_KEY = "AKIA" + "QWERTYUIOPASDFGH"
 

@@ -5,9 +5,9 @@ import os
 
 import pytest
 
-from core.paths import user_config_dir
-from core.validation import RuleStore, bundled_rules_dir
-from core.validation.location import (
+from quarterdeck.core.paths import user_config_dir
+from quarterdeck.core.validation import RuleStore, bundled_rules_dir
+from quarterdeck.core.validation.location import (
     active_rules_path,
     copy_rules_folder,
     draft_path,
@@ -107,9 +107,9 @@ def test_drafts_sit_beside_the_file_and_a_store_never_loads_them(tmp_path):
 def test_the_session_and_the_cli_load_the_same_folder_as_the_editor(tmp_path):
     from argparse import Namespace
 
-    from cli.common import rules_dir
-    from core.roster import Roster
-    from core.session import Session
+    from quarterdeck.cli.common import rules_dir
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.core.session import Session
 
     def opened_paths():
         session = Session.open(roster=Roster(()), data_dir=tmp_path / "data")

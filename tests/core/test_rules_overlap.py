@@ -1,7 +1,7 @@
 """One secret is one problem: overlapping findings of rules built on the same check are merged."""
 from __future__ import annotations
 
-from core.validation import Validator, bundled_rules_dir, load_rule_files, load_rule_texts
+from quarterdeck.core.validation import Validator, bundled_rules_dir, load_rule_files, load_rule_texts
 
 TOKEN = "ghp_aJer8GFWcNzTFM2aCVpCUGMjVCy9y1kPAr82"
 TWO_RULES = """

@@ -7,9 +7,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.validation import Diagnostic, RuleSet, Validator, bundled_rules_dir, check_rule_text, load_rule_files
-from core.validation.functions import FUNCTIONS
-from core.validation.model import FIELDS, SEVERITIES
+from quarterdeck.core.validation import Diagnostic, RuleSet, Validator, bundled_rules_dir, check_rule_text, load_rule_files
+from quarterdeck.core.validation.functions import FUNCTIONS
+from quarterdeck.core.validation.model import FIELDS, SEVERITIES
 
 SETTINGS = settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 

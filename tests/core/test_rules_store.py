@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from core.validation import RuleSet, RuleStore, load_rule_files, load_rule_texts
-from core.validation.loader import expand_rule_paths
+from quarterdeck.core.validation import RuleSet, RuleStore, load_rule_files, load_rule_texts
+from quarterdeck.core.validation.loader import expand_rule_paths
 
 CONTENT = "rules:\n  content-set:\n    severity: error\n    given: content\n    then: {function: required}\n"
 SENDER = "rules:\n  sender-set:\n    severity: error\n    given: sender\n    then: {function: required}\n"

@@ -4,11 +4,11 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from core.validation import check_rule_text
-from core.validation.pydantic_errors import describe, suggest, to_diagnostics
-from core.validation.regexes import compile_regex, literal_alternation
-from core.validation.textsearch import TextPattern, char_offsets, utf8
-from core.validation.yamlnodes import NodeIndex, offset_to_mark, parse_document, where_of
+from quarterdeck.core.validation import check_rule_text
+from quarterdeck.core.validation.pydantic_errors import describe, suggest, to_diagnostics
+from quarterdeck.core.validation.regexes import compile_regex, literal_alternation
+from quarterdeck.core.validation.textsearch import TextPattern, char_offsets, utf8
+from quarterdeck.core.validation.yamlnodes import NodeIndex, offset_to_mark, parse_document, where_of
 
 
 def test_where_of_renders_keys_and_indexes():
@@ -117,7 +117,7 @@ def test_utf8_and_char_offsets():
 
 
 def test_surrogates_in_messages_never_raise():
-    from core.validation import Validator, bundled_rules_dir, load_rule_files
+    from quarterdeck.core.validation import Validator, bundled_rules_dir, load_rule_files
 
     ruleset, _ = load_rule_files([bundled_rules_dir()])
     report = Validator(ruleset).validate({"content": "hi \ud800 TBD", "sender": "C\udfff", "recipients": ["A-1"]})
@@ -129,7 +129,7 @@ def test_surrogates_in_messages_never_raise():
 def test_pure_python_loader_fallback_reports_deep_nesting(monkeypatch):
     import yaml
 
-    from core.validation import yamlnodes
+    from quarterdeck.core.validation import yamlnodes
 
     monkeypatch.setattr(yamlnodes, "_LOADER", yaml.SafeLoader)
     d = check_rule_text("[" * 5000, "f.yaml")[1][0]

@@ -11,15 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from core.delivery.screenlock import Cancelled, ScreenBusy, ScreenLock
-from core.paths import user_data_dir
+from quarterdeck.core.delivery.errors import Cancelled
+from quarterdeck.core.paths import user_data_dir
+from quarterdeck.core.transports.gui.screenlock import ScreenBusy, ScreenLock
 
 ROOT = Path(__file__).resolve().parents[2]
 
 HOLDER = """
 import sys, threading
 sys.path.insert(0, sys.argv[2])
-from core.delivery.screenlock import ScreenLock
+from quarterdeck.core.transports.gui.screenlock import ScreenLock
 with ScreenLock(sys.argv[1]).hold(threading.Event()):
     print("held", flush=True)
     sys.stdin.readline()
@@ -29,7 +30,7 @@ print("released", flush=True)
 WORKER = """
 import os, sys, threading, time
 sys.path.insert(0, sys.argv[2])
-from core.delivery.screenlock import ScreenLock
+from quarterdeck.core.transports.gui.screenlock import ScreenLock
 lock, log = ScreenLock(sys.argv[1]), sys.argv[3]
 for _ in range(int(sys.argv[4])):
     with lock.hold(threading.Event()):

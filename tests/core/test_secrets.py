@@ -5,15 +5,16 @@ import base64
 import dataclasses
 import json
 import random
-import string
 import statistics
+import string
 import timeit
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.validation.secrets import DETECTOR_KINDS, PRAGMA, SecretFinding, find_secrets, redact, shannon_entropy
+from quarterdeck.core.validation.secret_rules import shannon_entropy
+from quarterdeck.core.validation.secrets import DETECTOR_KINDS, PRAGMA, SecretFinding, find_secrets, redact
 
 B32 = string.ascii_uppercase + "234567"
 ALNUM = string.ascii_letters + string.digits

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from core.store import Store, default_db_path, search
+from quarterdeck.core.store import Store, default_db_path, search
 
 ROOT = Path(__file__).resolve().parents[2]
 QUARTERDECK = Path(sys.executable).with_name("quarterdeck")  # the command installed beside this Python

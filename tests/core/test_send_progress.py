@@ -1,8 +1,8 @@
 """The composer's per-recipient progress, driven by delivery events only."""
 from __future__ import annotations
 
-from core.delivery.dispatcher import DeliveryEvent
-from core.send_progress import ProgressRow, SendProgress
+from quarterdeck.core.compose.progress import ProgressRow, SendProgress
+from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 
 
 def ev(delivery_id: int, state: str, message_id: str = "m1", agent: str = "Agent-1", **kw) -> DeliveryEvent:

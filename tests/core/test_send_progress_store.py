@@ -1,10 +1,10 @@
 """The composer's rows follow the outbox when in doubt: a stopped delivery is cancelled, not paused."""
 from __future__ import annotations
 
-from core.delivery.dispatcher import DeliveryEvent
-from core.models import Message
-from core.send_progress import SendProgress
-from core.store import Store
+from quarterdeck.core.compose.progress import SendProgress
+from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+from quarterdeck.core.models import Message
+from quarterdeck.core.store import Store
 
 
 def test_after_a_stop_the_rows_show_what_the_outbox_holds(tmp_path):

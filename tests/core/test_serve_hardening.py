@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from core.monitor import Monitor
-from core.service.http import REQUEST_DEADLINE, serve_http, stop_http
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.service.http import REQUEST_DEADLINE, serve_http, stop_http
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = 30.0

@@ -7,18 +7,19 @@ import threading
 
 import pytest
 
-from core.config import CoordinationConfig
-from core.delivery.base import SUBMITTED, Receipt
-from core.delivery.dispatcher import Dispatcher
-from core.delivery.dryrun import DryRunDelivery
-from core.models import Agent, DryRunTransport, GuiTransport, Message
-from core.monitor import Monitor
-from core.monitor.health import Status
-from core.monitor.reach import fleet_headline, fleet_score, fleet_status, unreachable_agents
-from core.roster import Roster
-from core.roster_status import success_text
-from core.service import DeliveryWorker, judged, service_health
-from core.store import Store
+from quarterdeck.core.config import CoordinationConfig
+from quarterdeck.core.delivery.contract import Receipt
+from quarterdeck.core.delivery.errors import SUBMITTED
+from quarterdeck.core.dispatch.dispatcher import Dispatcher
+from quarterdeck.core.models import Agent, DryRunTransport, GuiTransport, Message
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.monitor.health import Status
+from quarterdeck.core.monitor.reach import fleet_headline, fleet_score, fleet_status, unreachable_agents
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.roster.status import success_text
+from quarterdeck.core.service import DeliveryWorker, judged, service_health
+from quarterdeck.core.store import Store
+from quarterdeck.core.transports.dryrun import DryRunDelivery
 
 FAST = CoordinationConfig(max_retries=0, base_delay=0.001, backoff_multiplier=1.0, circuit_breaker_threshold=5)
 

@@ -9,17 +9,17 @@ import time
 
 import pytest
 
-from core.config import CoordinationConfig
-from core.delivery.dispatcher import Dispatcher
-from core.delivery.dryrun import DryRunDelivery
-from core.delivery.stopwatch import StopWatch
-from core.delivery.submit import submit
-from core.models import Agent, DryRunTransport, Message
-from core.monitor.health import Status
-from core.resilience.retry import RetryableError
-from core.roster import Roster
-from core.service import DeliveryWorker
-from core.store import Store
+from quarterdeck.core.compose.submit import submit
+from quarterdeck.core.config import CoordinationConfig
+from quarterdeck.core.delivery.errors import RetryableError
+from quarterdeck.core.dispatch.dispatcher import Dispatcher
+from quarterdeck.core.dispatch.stopwatch import StopWatch
+from quarterdeck.core.models import Agent, DryRunTransport, Message
+from quarterdeck.core.monitor.health import Status
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.service import DeliveryWorker
+from quarterdeck.core.store import Store
+from quarterdeck.core.transports.dryrun import DryRunDelivery
 
 SLOW = CoordinationConfig(max_retries=3, base_delay=30.0, circuit_breaker_threshold=5)
 FAST = CoordinationConfig(max_retries=0, base_delay=0.001)

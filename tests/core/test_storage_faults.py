@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from cli.common import EXIT_STORAGE
-from cli.main import main
-from core.store import Store, default_db_path
-from core.store.faults import StorageFault, from_os_error, from_sqlite
+from quarterdeck.cli.common import EXIT_STORAGE
+from quarterdeck.cli.main import main
+from quarterdeck.core.store import Store, default_db_path
+from quarterdeck.core.store.faults import StorageFault, from_os_error, from_sqlite
 
 COMMANDS = (["status"], ["history"], ["contracts", "list"], ["send", "-a", "Agent-1", "-m", "hello"])
 WHAT_TO_DO = {"full": "free some space", "corrupt": "quarterdeck doctor --repair", "locked": "let it finish",
@@ -104,7 +104,7 @@ def test_damaged_file(tmp_path, roster, capsys):
 
 
 def test_lock_held_by_another_connection(tmp_path, roster, capsys, monkeypatch):
-    monkeypatch.setattr("core.store.db.BUSY_TIMEOUT_S", 0.2)
+    monkeypatch.setattr("quarterdeck.core.store.db.BUSY_TIMEOUT_S", 0.2)
     data = tmp_path / "data"
     Store(default_db_path(data)).close()
     holder = sqlite3.connect(default_db_path(data), isolation_level=None)
@@ -142,7 +142,7 @@ def test_serve_and_subprocesses_print_one_line(tmp_path, roster):
     (data / "quarterdeck.sqlite3").write_bytes(b"\xff" * 8192)
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     for command in (["serve", "--port", "0"], ["status"], ["send", "-a", "Agent-1", "-m", "hi"], ["health"]):
-        done = subprocess.run([sys.executable, "-m", "cli.main", *command, "--roster", str(roster),
+        done = subprocess.run([sys.executable, "-m", "quarterdeck.cli.main", *command, "--roster", str(roster),
                                "--data-dir", str(data)], capture_output=True, text=True, timeout=60,
                               env=env, cwd=Path(__file__).parents[2], check=False)
         assert done.returncode == EXIT_STORAGE["corrupt"], (command, done.stderr)
@@ -166,7 +166,7 @@ def test_a_worker_retrying_a_fault_logs_one_line_a_minute(tmp_path, capsys):
     """What ``serve`` shows while its delivery worker keeps meeting a damaged outbox."""
     import logging
 
-    from cli.common import log_in_one_line
+    from quarterdeck.cli.common import log_in_one_line
 
     handler = log_in_one_line()
     try:
@@ -175,7 +175,7 @@ def test_a_worker_retrying_a_fault_logs_one_line_a_minute(tmp_path, capsys):
             try:
                 raise fault
             except StorageFault:
-                logging.getLogger("core.service").exception("the delivery worker could not work the outbox")
+                logging.getLogger("quarterdeck.core.service").exception("the delivery worker could not work the outbox")
     finally:
         logging.getLogger().removeHandler(handler)
     err = capsys.readouterr().err
@@ -186,7 +186,7 @@ def test_an_os_error_without_a_file_name_is_placed_in_the_data_folder(tmp_path, 
     def no_space(*_args, **_kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("core.store.owner.Lease.__init__", no_space)
+    monkeypatch.setattr("quarterdeck.core.store.owner.Lease.__init__", no_space)
     data = tmp_path / "data"
     code, _, err = run(capsys, "send", "-a", "Agent-1", "-m", "hi", "--roster", str(roster), "--data-dir", str(data))
     assert code == EXIT_STORAGE["full"]
@@ -197,7 +197,7 @@ def test_an_os_error_without_a_file_name_is_placed_in_the_data_folder(tmp_path, 
 def test_a_disk_that_fills_after_the_message_was_queued(tmp_path, roster, capsys, monkeypatch):
     """The message is in the outbox when the disk fills (as typing starts): the line says it is
     stored and where to look, not that it was refused."""
-    from core.store import outbox
+    from quarterdeck.core.store import outbox
 
     with mounted(tmp_path / "small", "-o", "size=512k") as disk:
         data = disk / "data"

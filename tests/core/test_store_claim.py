@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from core.models import Message
-from core.store import State, Store, message_detail
+from quarterdeck.core.models import Message
+from quarterdeck.core.store import State, Store, message_detail
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -144,7 +144,7 @@ def test_threads_sharing_a_store_never_claim_twice(store):
 CLAIMER = """
 import json, sys, time
 from pathlib import Path
-from core.store import Store
+from quarterdeck.core.store import Store
 store = Store(Path(sys.argv[1]))
 print("ready", flush=True)
 sys.stdin.readline()

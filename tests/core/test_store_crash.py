@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from core.models import Message
-from core.store import State, Store, message_detail
-from core.store.owner import lease_dir
+from quarterdeck.core.models import Message
+from quarterdeck.core.store import State, Store, message_detail
+from quarterdeck.core.store.owner import lease_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
@@ -20,8 +20,8 @@ pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SI
 BROADCAST_THEN_WAIT = """
 import json, sys
 from pathlib import Path
-from core.models import Message
-from core.store import Store
+from quarterdeck.core.models import Message
+from quarterdeck.core.store import Store
 store = Store(Path(sys.argv[1]))
 message = Message(sender="captain", content="all hands: rebase on main", type="broadcast")
 ids = store.enqueue(message, [(f"Agent-{n}", "dryrun") for n in range(1, 6)])
@@ -38,8 +38,8 @@ sys.stdin.readline()
 BUSY_LOOP = """
 import sys
 from pathlib import Path
-from core.models import Message
-from core.store import Store
+from quarterdeck.core.models import Message
+from quarterdeck.core.store import Store
 store = Store(Path(sys.argv[1]))
 n = 0
 while True:

@@ -5,11 +5,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.models import Message
-from core.store import State, Store, UnknownMessage, count, message_detail, search
-from core.store import query as query_module
-from core.store.mapping import HISTORY_COLUMNS
-from core.store.query import Filters, plan
+from quarterdeck.core.models import Message
+from quarterdeck.core.store import State, Store, UnknownMessage, count, message_detail, search
+from quarterdeck.core.store import query as query_module
+from quarterdeck.core.store.mapping import HISTORY_COLUMNS
+from quarterdeck.core.store.query import Filters, plan
 
 TEXTS = {
     "deploy": 'Deploy "v2" now (AND wait) * é 你好世界 🚀',

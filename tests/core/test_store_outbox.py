@@ -6,16 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.models import Message
-from core.store import (
-    InvalidTransition,
-    State,
-    Store,
-    StoreError,
-    UnknownDelivery,
-    UnknownMessage,
-    message_detail,
-)
+from quarterdeck.core.models import Message
+from quarterdeck.core.store import InvalidTransition, State, Store, StoreError, UnknownDelivery, UnknownMessage, message_detail
 
 
 def msg(content: str = "hello", **fields) -> Message:
@@ -249,7 +241,7 @@ def test_redacted_content_never_reaches_the_file(tmp_path):
 
 
 def test_a_verdict_and_its_evidence_are_kept_and_read_as_the_outcome(tmp_path):
-    from core.models import Message
+    from quarterdeck.core.models import Message
 
     store = Store(tmp_path / "v.sqlite3")
     store.enqueue(Message(sender="Captain", recipients=["A", "B", "C"], content="hi"),

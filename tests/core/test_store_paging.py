@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.models import Message
-from core.store import Store, search
-from core.store import query as query_module
-from core.store.paging import Key, Line, lines_by_id, newer, page, placements, row_of, since_for
-from core.store.query import Filters
+from quarterdeck.core.models import Message
+from quarterdeck.core.store import Store, search
+from quarterdeck.core.store import query as query_module
+from quarterdeck.core.store.paging import Key, Line, lines_by_id, newer, page, placements, row_of, since_for
+from quarterdeck.core.store.query import Filters
 
 
 @pytest.fixture

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.models import Message
-from core.store import Store, UnknownMessage
-from core.store import message_detail
-from core.store.resend import ResendOutcome, resend_failed, resendable
+from quarterdeck.core.models import Message
+from quarterdeck.core.store import Store, UnknownMessage, message_detail
+from quarterdeck.core.store.resend import ResendOutcome, resend_failed, resendable
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from core.models import Message
-from core.store import SCHEMA_VERSION, Store, StoreError, default_db_path, search
-from core.store.db import connect
-from core.store.rows import from_db_time, to_db_time
-from core.store.schema import MIGRATIONS, migrate, user_version
+from quarterdeck.core.models import Message
+from quarterdeck.core.store import SCHEMA_VERSION, Store, StoreError, default_db_path, search
+from quarterdeck.core.store.db import connect
+from quarterdeck.core.store.rows import from_db_time, to_db_time
+from quarterdeck.core.store.schema import MIGRATIONS, migrate, user_version
 
 
 def test_default_location_is_the_data_dir(monkeypatch, tmp_path):

@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
-from core.models import Message
-from core.store import SCHEMA_VERSION, Store, StopMark
-from core.store.schema import MIGRATIONS, migrate, user_version
+from quarterdeck.core.models import Message
+from quarterdeck.core.store import SCHEMA_VERSION, StopMark, Store
+from quarterdeck.core.store.schema import MIGRATIONS, migrate, user_version
 
 
 def queue(store: Store, *agents: str) -> list[int]:

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.models import Agent, DryRunTransport
-from core.templates import (
+from quarterdeck.core.compose.templates import (
     TemplateError,
     TemplateInfo,
     check_template_name,
@@ -18,6 +17,7 @@ from core.templates import (
     suggested_fields,
     user_templates_dir,
 )
+from quarterdeck.core.models import Agent, DryRunTransport
 
 
 def agent(agent_id: str = "Agent-3", role: str = "frontend") -> Agent:

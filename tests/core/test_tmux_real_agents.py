@@ -30,10 +30,11 @@ from pathlib import Path
 
 import pytest
 
-from core.delivery.base import SUBMITTED, DeliveryRequest
-from core.delivery.tmux import TmuxDelivery
-from core.delivery.tmux_client import TmuxClient
-from core.delivery.tmux_verdict import compact, read_input, tail_needle
+from quarterdeck.core.delivery.contract import DeliveryRequest
+from quarterdeck.core.delivery.errors import SUBMITTED
+from quarterdeck.core.transports.tmux.client import TmuxClient
+from quarterdeck.core.transports.tmux.transport import TmuxDelivery
+from quarterdeck.core.transports.tmux.verdict import compact, read_input, tail_needle
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIS = Path(os.environ.get("AGENT_CLIS_DIR") or ROOT / ".agent-clis")

@@ -5,9 +5,12 @@ import typing
 
 import pytest
 
-from core.delivery.base import transport_for
-from core.delivery.tmux_profiles import AGENT_KINDS, PROFILES, detect_kind, profile_for
-from core.delivery.tmux_verdict import (
+from quarterdeck.core.models import TmuxAgentKind
+from quarterdeck.core.roster.problems import RosterError
+from quarterdeck.core.roster.roster import parse_roster, roster_to_yaml
+from quarterdeck.core.transports.registry import transport_for
+from quarterdeck.core.transports.tmux.profiles import AGENT_KINDS, PROFILES, detect_kind, profile_for
+from quarterdeck.core.transports.tmux.verdict import (
     INPUT_CLEARED,
     OUTPUT_BELOW,
     PROMPT_EMPTY,
@@ -18,8 +21,6 @@ from core.delivery.tmux_verdict import (
     read_input,
     submit_evidence,
 )
-from core.models import TmuxAgentKind
-from core.roster import RosterError, parse_roster, roster_to_yaml
 
 MARK = compact("fix the bug\nthen push")
 
@@ -131,7 +132,7 @@ def test_bad_tmux_settings_are_named_in_the_roster(entry, problem):
 
 
 def test_editing_a_tmux_agent_in_the_form_keeps_its_submit_settings():
-    from core.roster_edit import agent_from_form, form_from_agent
+    from quarterdeck.core.roster.edit import agent_from_form, form_from_agent
 
     roster = parse_roster('agents:\n  - {id: A, transport: tmux, target: "s:0.1", agent: codex, '
                           'submit: {pause: 0.8}}\n', screens=())

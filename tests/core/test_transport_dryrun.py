@@ -6,13 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from core.delivery import DeliveryRequest, PermanentError, RetryableError, Transport, transport_for
-from core.delivery.dryrun import DryRunDelivery
-from core.delivery.inbox import InboxDelivery
-from core.delivery.tmux import TmuxDelivery
-from core.models import Agent, DryRunTransport, GuiTransport, InboxTransport, TmuxTransport
-from core.paths import user_data_dir
-from core.resilience.retry import RetryPolicy, run_with_resilience
+from quarterdeck.core.delivery.contract import DeliveryRequest, Transport
+from quarterdeck.core.delivery.errors import PermanentError, RetryableError
+from quarterdeck.core.models import Agent, DryRunTransport, GuiTransport, InboxTransport, TmuxTransport
+from quarterdeck.core.paths import user_data_dir
+from quarterdeck.core.resilience.retry import RetryPolicy, run_with_resilience
+from quarterdeck.core.transports.dryrun import DryRunDelivery
+from quarterdeck.core.transports.inbox import InboxDelivery
+from quarterdeck.core.transports.registry import transport_for
+from quarterdeck.core.transports.tmux.transport import TmuxDelivery
 
 
 def req(text: str = "hello", agent: str = "Agent-1") -> DeliveryRequest:
@@ -118,8 +120,8 @@ def test_transport_for_maps_each_kind(tmp_path):
 
 
 def test_transport_for_gui_shares_the_machine_wide_screen_lock():
-    from core.delivery.gui import GuiDelivery
-    from core.delivery.screenlock import ScreenLock
+    from quarterdeck.core.transports.gui.screenlock import ScreenLock
+    from quarterdeck.core.transports.gui.transport import GuiDelivery
 
     gui = transport_for(Agent(id="Agent-4", transport=GuiTransport(chat=(-1269, 481))))
     assert isinstance(gui, GuiDelivery) and gui.kind == "gui"

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from core.delivery.base import Cancelled, DeliveryRequest, PermanentError
-from core.delivery.inbox import InboxDelivery, parse_message
+from quarterdeck.core.delivery.contract import DeliveryRequest
+from quarterdeck.core.delivery.errors import Cancelled, PermanentError
+from quarterdeck.core.transports.inbox import InboxDelivery, parse_message
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = "[C2A] Agent-3 | URGENT\n\nHello é 你好 🚀\r\n$HOME `x` \"q\" 'q' \\ ; | & > <  \n---\nnot a header\n"
@@ -167,8 +168,8 @@ def test_a_file_in_place_of_the_folder_is_permanent(tmp_path):
 CHILD = """
 import sys, threading
 sys.path.insert(0, sys.argv[2])
-from core.delivery.base import DeliveryRequest
-from core.delivery.inbox import InboxDelivery
+from quarterdeck.core.delivery.contract import DeliveryRequest
+from quarterdeck.core.transports.inbox import InboxDelivery
 inbox = InboxDelivery(sys.argv[1])
 print("check:", inbox.check())
 try:

@@ -18,17 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from core.delivery.base import (
-    SUBMITTED,
-    UNVERIFIED,
-    Cancelled,
-    DeliveryRequest,
-    MayHaveArrived,
-    NotTyped,
-    PermanentError,
-    TypedNotSubmitted,
-)
-from core.delivery.tmux import TmuxDelivery, tail_needle
+from quarterdeck.core.delivery.contract import UNVERIFIED, DeliveryRequest
+from quarterdeck.core.delivery.errors import SUBMITTED, Cancelled, MayHaveArrived, NotTyped, PermanentError, TypedNotSubmitted
+from quarterdeck.core.transports.tmux.transport import TmuxDelivery
+from quarterdeck.core.transports.tmux.verdict import tail_needle
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.validation import (
+from quarterdeck.core.validation import (
     WEIGHTS,
     Report,
     RuleSet,

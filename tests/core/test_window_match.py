@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.delivery.base import NOT_TYPED, PermanentError, verdict_of
-from core.delivery.window_match import (
+from quarterdeck.core.delivery.errors import NOT_TYPED, PermanentError, is_retryable, verdict_of
+from quarterdeck.core.desktop.window_match import (
     PointOutsideWindow,
     Window,
     WindowAmbiguous,
@@ -16,9 +16,8 @@ from core.delivery.window_match import (
     corner,
     nearest_anchor,
 )
-from core.delivery.windows import Target, point_for, resolve_target
-from core.models import GuiTransport, WindowMatch, WindowPoint
-from core.resilience.retry import is_retryable
+from quarterdeck.core.models import GuiTransport, WindowMatch, WindowPoint
+from quarterdeck.core.transports.gui.windows import Target, point_for, resolve_target
 
 RECT = (100, 50, 800, 600)  # x, y, width, height: right edge 900, bottom edge 650
 

@@ -6,13 +6,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import pytest
+from gui_fixtures import dry_roster
 from PySide6.QtCore import QSettings, QThread
 
-from core.delivery.dryrun import DryRunDelivery
-from core.models import Agent, DryRunTransport
-from core.roster import Roster
-from core.session import Session
-from gui_fixtures import dry_roster
+from quarterdeck.core.models import Agent
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.session import Session
+from quarterdeck.core.transports.dryrun import DryRunDelivery
 
 
 @pytest.fixture(autouse=True)
@@ -78,7 +78,7 @@ def make_ctx(tmp_path, qapp, transports) -> Iterator[Callable[..., object]]:
     Deliveries go to dry-run transports (``transports.sent_to(agent)`` reads them); the context
     is shut down at teardown (delivery thread and background runner ended, store closed).
     """
-    from gui.context import AppContext
+    from quarterdeck.gui.context import AppContext
 
     made: list[AppContext] = []
 

@@ -1,8 +1,8 @@
 """Helpers the panel tests import by name (conftest modules share one name across folders)."""
 from __future__ import annotations
 
-from core.models import Agent, DryRunTransport
-from core.roster import Roster
+from quarterdeck.core.models import Agent, DryRunTransport
+from quarterdeck.core.roster.roster import Roster
 
 
 def dry_roster(*ids: str, roles: dict[str, str] | None = None) -> Roster:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolButton
 
-from core.delivery.dispatcher import DeliveryEvent
-from core.models import Message
-from gui.mainwindow import MainWindow
+from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+from quarterdeck.core.models import Message
+from quarterdeck.gui.mainwindow import MainWindow
 
 WAIT_MS = 5000
 

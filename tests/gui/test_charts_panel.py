@@ -1,21 +1,19 @@
 """The Charts panel fed by a real monitor: persistent curves, windows, pause, breaker timeline."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from gui_fixtures import dry_roster, shots_dir
 from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from core.models import Message
-from core.monitor.fleet import BREAKER_GAUGE, QUEUE_GAUGES
-from core.resilience import State
-from gui.charts.panel import ChartsPanel
-from gui.charts.plots import CHARTS
-from gui.charts.style import STATE_COLOURS
-from gui_fixtures import dry_roster, shots_dir
+from quarterdeck.core.models import Message
+from quarterdeck.core.monitor.fleet import BREAKER_GAUGE, QUEUE_GAUGES
+from quarterdeck.core.resilience import State
+from quarterdeck.gui.charts.panel import ChartsPanel
+from quarterdeck.gui.charts.plots import CHARTS
+from quarterdeck.gui.charts.style import STATE_COLOURS
 
 
 class Clock:
@@ -271,8 +269,8 @@ def test_screenshot_after_real_deliveries_with_one_failing(make_ctx, qtbot, open
 
 
 def test_in_the_window_its_commands_work_and_closing_stops_every_timer(make_ctx, qtbot):
-    from gui.charts.health import HealthPanel
-    from gui.mainwindow import MainWindow
+    from quarterdeck.gui.charts.health import HealthPanel
+    from quarterdeck.gui.mainwindow import MainWindow
 
     ctx = make_ctx()
     window = MainWindow(ctx, [ChartsPanel, HealthPanel])
@@ -328,8 +326,8 @@ def test_a_failed_count_is_reported_and_a_stopped_runner_stops_the_panel(make_ct
 
 def test_the_summary_health_and_roster_count_the_same_deliveries_in_one_named_window(
         make_ctx, qtbot, open_panel, transports):
-    from core.roster_status import success_text
-    from core.service import service_health
+    from quarterdeck.core.roster.status import success_text
+    from quarterdeck.core.service import service_health
 
     transports.fail_times["Agent-2"] = 1000
     ctx = make_ctx()

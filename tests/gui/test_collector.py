@@ -1,10 +1,10 @@
-"""The panel's processes collect cycles on the GUI thread only (see gui.collector)."""
+"""The panel's processes collect cycles on the GUI thread only (see quarterdeck.gui.collector)."""
 from __future__ import annotations
 
 import gc
 import threading
 
-import gui.collector as collector
+import quarterdeck.gui.collector as collector
 
 
 def test_automatic_collection_is_off_and_the_gui_thread_collects_on_a_timer(qapp, qtbot, monkeypatch):

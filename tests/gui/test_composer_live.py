@@ -2,17 +2,17 @@
 real keys over a real outbox and dry-run agents."""
 from __future__ import annotations
 
+from gui_fixtures import shots_dir
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from core.models import Agent, DryRunTransport
-from core.roster import Roster
-from gui.composer.panel import ComposerPanel
-from gui_fixtures import shots_dir
-from gui.composer.sending import LEAVE_OUT
-from gui.mainwindow import MainWindow
-from gui.ruleedit.panel import RulesPanel
+from quarterdeck.core.models import Agent, DryRunTransport
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.gui.composer.panel import ComposerPanel
+from quarterdeck.gui.composer.sending import LEAVE_OUT
+from quarterdeck.gui.mainwindow import MainWindow
+from quarterdeck.gui.ruleedit.panel import RulesPanel
 
 TOKEN = "ghp_aJer8GFWcNzTFM2aCVpCUGMjVCy9y1kPAr82"
 
@@ -201,7 +201,7 @@ def test_the_confirmation_warns_about_a_forced_open_breaker_and_can_leave_it_out
 
 
 def test_the_outcome_notice_never_pushes_the_chips_out_of_a_small_dock(make_ctx, qtbot):
-    from gui.panel import PanelScroll
+    from quarterdeck.gui.panel import PanelScroll
 
     panel = ComposerPanel(make_ctx(roster=team(4)))
     scroll = PanelScroll(panel)
@@ -246,7 +246,7 @@ def test_a_delivery_cancelled_elsewhere_is_shown_cancelled_from_the_outbox(make_
 
 
 def test_sixteen_chips_wrap_and_stay_in_view_above_the_check(make_ctx, qtbot):
-    from gui.panel import PanelScroll
+    from quarterdeck.gui.panel import PanelScroll
 
     panel = ComposerPanel(make_ctx(roster=team(16)))
     scroll = PanelScroll(panel)

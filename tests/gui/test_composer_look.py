@@ -1,13 +1,12 @@
 """The Composer in the main window, and a look at it after a real send with one failure."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from core.models import Agent, DryRunTransport
-from core.roster import Roster
-from gui.composer.panel import ComposerPanel
-from gui.mainwindow import MainWindow
 from gui_fixtures import shots_dir
+
+from quarterdeck.core.models import Agent, DryRunTransport
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.gui.composer.panel import ComposerPanel
+from quarterdeck.gui.mainwindow import MainWindow
 
 
 def swarm() -> Roster:

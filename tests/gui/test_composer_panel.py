@@ -8,11 +8,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QTextCursor
 from PySide6.QtTest import QTest
 
-from core.models import Agent, DryRunTransport, Message
-from core.prefix import format_for_delivery
-from core.roster import Roster
-from core.templates import user_templates_dir
-from gui.composer.panel import ComposerPanel
+from quarterdeck.core.delivery.prefix import format_for_delivery
+from quarterdeck.core.compose.templates import user_templates_dir
+from quarterdeck.core.models import Agent, DryRunTransport, Message
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.gui.composer.panel import ComposerPanel
 
 COMMANDS = {"Send": "Ctrl+Return", "Broadcast": "Ctrl+Shift+Return", "Preview": "Ctrl+P",
             "Focus composer": "Ctrl+L", "Retry failed": ""}

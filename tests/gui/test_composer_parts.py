@@ -5,17 +5,17 @@ import json
 
 from PySide6.QtCore import Qt
 
-from core.delivery.dispatcher import DeliveryEvent
-from core.delivery.submit import Submission, SubmitRefused, UnknownRecipient
-from core.models import Agent, DryRunTransport, Message
-from core.roster import Roster
-from core.templates import list_templates, user_templates_dir
-from core.validation import RuleStore, Validator, bundled_rules_dir
-from gui.composer.highlight import utf16_offset
-from gui.composer.panel import ComposerPanel
-from gui.composer.progress import ProgressModel
-from gui.composer.recipients import GROUPS_KEY
-from gui.composer.sending import describe_error
+from quarterdeck.core.compose.submit import Submission, SubmitRefused, UnknownRecipient
+from quarterdeck.core.compose.templates import list_templates, user_templates_dir
+from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+from quarterdeck.core.models import Agent, DryRunTransport, Message
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.validation import RuleStore, Validator, bundled_rules_dir
+from quarterdeck.gui.composer.highlight import utf16_offset
+from quarterdeck.gui.composer.panel import ComposerPanel
+from quarterdeck.gui.composer.progress import ProgressModel
+from quarterdeck.gui.composer.recipients import GROUPS_KEY
+from quarterdeck.gui.composer.sending import describe_error
 
 
 def team() -> Roster:
@@ -142,7 +142,7 @@ def test_refusals_are_described_in_plain_words():
     assert text.startswith("Not sent: the message fails the rules (recipients-required)")
     assert "must name at least one recipient" in text
     assert describe_error(UnknownRecipient("'X' is not on the roster")).endswith("against the roster.")
-    from core.store.faults import StorageFault
+    from quarterdeck.core.store.faults import StorageFault
 
     full = StorageFault("full", "/data/quarterdeck.sqlite3", "SQLite: disk I/O error")
     assert describe_error(full) == f"Not sent: {full}"  # the one line as it is, no type name

@@ -8,13 +8,13 @@ from dataclasses import replace
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 
-from core.contracts import AgentStatus, ContractStore
-from core.models import Agent, DryRunTransport
-from core.roster import Roster
-from core.store import search
-from gui.contracts.dialogs import ANYONE, AgentDialog, NewContractDialog, NoteDialog
-from gui.contracts.model import ContractsModel, StatusModel, when
-from gui.contracts.panel import POLL_MS, ContractsPanel
+from quarterdeck.core.contracts import AgentStatus, ContractStore
+from quarterdeck.core.models import Agent, DryRunTransport
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.store import search
+from quarterdeck.gui.contracts.dialogs import ANYONE, AgentDialog, NewContractDialog, NoteDialog
+from quarterdeck.gui.contracts.model import ContractsModel, StatusModel, when
+from quarterdeck.gui.contracts.panel import POLL_MS, ContractsPanel
 
 
 @pytest.fixture

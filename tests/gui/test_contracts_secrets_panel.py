@@ -6,7 +6,7 @@ import string
 
 from test_contracts_panel import _confirm, _panel, _select, other  # noqa: F401 - fixtures
 
-from core.store import default_db_path
+from quarterdeck.core.store import default_db_path
 
 
 def _token() -> str:

@@ -7,21 +7,21 @@ import textwrap
 import uuid
 
 import pytest
+from gui_fixtures import shots_dir
 from PySide6.QtCore import QItemSelectionModel, Qt
 
-from core.integration.deadletter import DeadLetterStore
-from core.integration.events import CoordinationEventProcessor
-from core.monitor import Monitor
-from core.resilience import BreakerRegistry
-from gui.deadletters import panel as panel_module
-from gui.deadletters.model import DeadLettersModel
-from gui.deadletters.panel import PROCESSOR_KEY, DeadLettersPanel
-from gui_fixtures import shots_dir
+from quarterdeck.core.integration.deadletter import DeadLetterStore
+from quarterdeck.core.integration.events import CoordinationEventProcessor
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.resilience import BreakerRegistry
+from quarterdeck.gui.deadletters import panel as panel_module
+from quarterdeck.gui.deadletters.model import DeadLettersModel
+from quarterdeck.gui.deadletters.panel import PROCESSOR_KEY, DeadLettersPanel
 
 APP = '''
-from core.integration.events import CoordinationEventProcessor
-from core.monitor import Monitor
-from core.resilience import BreakerRegistry
+from quarterdeck.core.integration.events import CoordinationEventProcessor
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.resilience import BreakerRegistry
 
 RECEIVED = []
 processor = CoordinationEventProcessor(monitor=Monitor(), breakers=BreakerRegistry(),
@@ -286,7 +286,7 @@ def test_replay_without_a_store_has_nothing_to_do(make_panel, app, store_path, q
 
 
 def test_the_replay_summary_names_the_first_failure_and_counts_the_rest():
-    from gui.deadletters.ops import ReplayReport
+    from quarterdeck.gui.deadletters.ops import ReplayReport
 
     report = ReplayReport(replayed=[1], failed=[(2, "a", "E: x"), (3, "b", "E: y")], gone=[4])
     assert report.summary() == ("1 replayed, 2 failed again, 1 already gone. #2 a: E: x "

@@ -12,11 +12,11 @@ import time
 import pytest
 from PySide6.QtCore import Qt
 
-from core.roster import load_roster
-from gui.demo import DemoSwarm
-from gui.demo.layout import MIN_HEIGHT, MIN_WIDTH, Rect, free_area, tile, to_physical
-from gui.demo.swarm import Swarm, build_parser
-from gui.demo.transcript import FileWorker
+from quarterdeck.core.roster.roster import load_roster
+from quarterdeck.gui.demo import DemoSwarm
+from quarterdeck.gui.demo.layout import MIN_HEIGHT, MIN_WIDTH, Rect, free_area, tile, to_physical
+from quarterdeck.gui.demo.swarm import Swarm, build_parser
+from quarterdeck.gui.demo.transcript import FileWorker
 
 FULL_HD = Rect(0, 0, 1920, 1040)
 LAPTOP = Rect(0, 0, 1366, 740)  # 1366x768 less a panel bar
@@ -187,7 +187,7 @@ def test_a_swarm_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path)
 def test_the_swarm_quits_when_its_parent_dies(tmp_path):
     script = textwrap.dedent(f"""
         import os, sys
-        from gui.demo import DemoSwarm
+        from quarterdeck.gui.demo import DemoSwarm
         demo = DemoSwarm.start(1, {str(tmp_path)!r})
         demo.wait_ready(30)
         print(demo.process.pid, flush=True)
@@ -207,7 +207,7 @@ def test_the_swarm_quits_when_its_parent_dies(tmp_path):
 
 
 def test_lifeline_quits_on_sigterm_and_when_the_parent_is_gone(qtbot, qapp):
-    from gui.demo.lifeline import Lifeline
+    from quarterdeck.gui.demo.lifeline import Lifeline
 
     quits: list[str] = []
     before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from core.models import Agent, DryRunTransport
-from core.roster import Roster
-from gui.composer.recipients import RecipientsBox
-from gui.roster.fleet_pick import parse_picks
-from gui.settings import Settings
+from quarterdeck.core.models import Agent, DryRunTransport
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.gui.composer.recipients import RecipientsBox
+from quarterdeck.gui.roster.fleet_pick import parse_picks
+from quarterdeck.gui.settings import Settings
 
 FLEET = [f"Agent-{n}" for n in range(1, 11)]
 

@@ -11,23 +11,16 @@ from gui_fixtures import shots_dir
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtTest import QTest
 
-from core.contracts.store import ContractStore
-from core.models import (
-    Agent,
-    DryRunTransport,
-    GuiTransport,
-    InboxTransport,
-    Message,
-    TmuxTransport,
-)
-from core.roster import Roster
-from gui.composer.panel import ComposerPanel
-from gui.mainwindow import MainWindow
-from gui.roster import fleet_facts
-from gui.roster.fleet_facts import age_text
-from gui.roster.fleet_tile import DENSE_HEIGHT, MIN_TILE_WIDTH, SPACING, TILE_HEIGHT
-from gui.roster.model import COLOURS, STATUS, STATUS_KEY_ROLE
-from gui.roster.panel import RosterPanel
+from quarterdeck.core.contracts.store import ContractStore
+from quarterdeck.core.models import Agent, DryRunTransport, GuiTransport, InboxTransport, Message, TmuxTransport
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.gui.composer.panel import ComposerPanel
+from quarterdeck.gui.mainwindow import MainWindow
+from quarterdeck.gui.roster import fleet_facts
+from quarterdeck.gui.roster.fleet_facts import age_text
+from quarterdeck.gui.roster.fleet_tile import DENSE_HEIGHT, MIN_TILE_WIDTH, SPACING, TILE_HEIGHT
+from quarterdeck.gui.roster.model import COLOURS, STATUS, STATUS_KEY_ROLE
+from quarterdeck.gui.roster.panel import RosterPanel
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 import threading
 
 import pytest
-from PySide6.QtCore import QThread, Qt
+from PySide6.QtCore import Qt, QThread
 
-from core.models import Message
-from gui.jobs import Jobs
-from gui.mainwindow import MainWindow
-from gui.palette import CommandPalette, matches
+from quarterdeck.core.models import Message
+from quarterdeck.gui.jobs import Jobs
+from quarterdeck.gui.mainwindow import MainWindow
+from quarterdeck.gui.palette import CommandPalette, matches
 
 
 def test_jobs_run_off_the_ui_thread_in_order_and_report_errors(qtbot):
@@ -119,8 +119,8 @@ def test_palette_matching_is_word_by_word_in_any_order():
 
 
 def test_a_person_at_the_mouse_pauses_gui_delivery_until_resume(make_ctx, qtbot, transports):
-    from core.models import Agent, GuiTransport
-    from core.roster import Roster
+    from quarterdeck.core.models import Agent, GuiTransport
+    from quarterdeck.core.roster.roster import Roster
 
     ctx = make_ctx(Roster((Agent(id="Agent-1", transport=GuiTransport(chat=(5, 5))),)))
     window = MainWindow(ctx, [])
@@ -138,8 +138,8 @@ def test_a_person_at_the_mouse_pauses_gui_delivery_until_resume(make_ctx, qtbot,
 
 
 def test_skip_leaves_out_the_delivery_gui_delivery_paused_on(make_ctx, qtbot, transports):
-    from core.models import Agent, GuiTransport
-    from core.roster import Roster
+    from quarterdeck.core.models import Agent, GuiTransport
+    from quarterdeck.core.roster.roster import Roster
 
     ctx = make_ctx(Roster((Agent(id="Agent-1", transport=GuiTransport(chat=(5, 5))),)))
     window = MainWindow(ctx, [])
@@ -161,7 +161,7 @@ class _Interrupted:
         self.inner, self.raised = inner, False
 
     def deliver(self, request, stop):
-        from core.delivery.pointer import HumanActivity
+        from quarterdeck.core.delivery.errors import HumanActivity
 
         if not self.raised:
             self.raised = True
@@ -172,8 +172,9 @@ class _Interrupted:
 def test_the_whole_window_with_every_panel_after_real_deliveries(make_ctx, qtbot, transports):
     """Every panel docked in one window, fed by real deliveries (one agent failing); saved as
     a screenshot artifact to look at."""
-    from gui.app import load_panels
     from gui_fixtures import dry_roster, shots_dir
+
+    from quarterdeck.gui.app import load_panels
 
     transports.fail_times["Agent-3"] = 10**6
     ctx = make_ctx(dry_roster("Agent-1", "Agent-2", "Agent-3", roles={"Agent-3": "tests"}))
@@ -197,7 +198,7 @@ def test_the_whole_window_with_every_panel_after_real_deliveries(make_ctx, qtbot
 def test_compact_layout_for_the_demo_fits_half_a_screen_and_is_not_remembered(make_ctx, qtbot):
     from PySide6.QtCore import Qt as QtNS
 
-    from gui.app import load_panels
+    from quarterdeck.gui.app import load_panels
 
     ctx = make_ctx()
     window = MainWindow(ctx, load_panels())
@@ -213,9 +214,9 @@ def test_compact_layout_for_the_demo_fits_half_a_screen_and_is_not_remembered(ma
 
 
 def test_every_panel_docked_still_fits_a_small_laptop_screen(make_ctx, qtbot, monkeypatch):
-    import gui.mainwindow as mainwindow
-    import gui.panel as panel_module
-    from gui.app import load_panels
+    import quarterdeck.gui.mainwindow as mainwindow
+    import quarterdeck.gui.panel as panel_module
+    from quarterdeck.gui.app import load_panels
 
     # the test screen stands in for a 1366x768 one: counted as short, and a dock insists on its
     # panel's minimum only up to a share of the screen as small as 0.45 of ~700 px would be

@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from gui_fixtures import dry_roster, shots_dir
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from gui_fixtures import dry_roster, shots_dir
-from core.models import Message
-from gui.charts.health import HealthPanel
-from gui.charts.style import STATUS_COLOURS
+from quarterdeck.core.models import Message
+from quarterdeck.gui.charts.health import HealthPanel
+from quarterdeck.gui.charts.style import STATUS_COLOURS
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QHeaderView
-
-from core.models import Message
-from gui.history.columns import COLUMNS, MESSAGE_COLUMN
-from gui.history.panel import HistoryPanel
 from test_history_model import fill_history
+
+from quarterdeck.core.models import Message
+from quarterdeck.gui.history.columns import COLUMNS, MESSAGE_COLUMN
+from quarterdeck.gui.history.panel import HistoryPanel
 
 AGENT_COLUMN = 1
 

@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PySide6.QtCore import Qt
 
-from core.models import Message
-from core.store import Store, search
-from core.store.outbox import priority_rank
-from core.store.query import Filters
-from core.store.rows import to_db_time
-from gui.history import model as model_module
-from gui.history.columns import COLUMNS
-from gui.history.model import LINE_ROLE, HistoryModel
+from quarterdeck.core.models import Message
+from quarterdeck.core.store import Store, search
+from quarterdeck.core.store.query import Filters
+from quarterdeck.core.store.queueing import priority_rank
+from quarterdeck.core.store.rows import to_db_time
+from quarterdeck.gui.history import model as model_module
+from quarterdeck.gui.history.columns import COLUMNS
+from quarterdeck.gui.history.model import LINE_ROLE, HistoryModel
 
 AGENTS = ("Agent-1", "Agent-2", "Agent-3")
 START = datetime(2025, 3, 1, tzinfo=UTC)
@@ -135,7 +135,7 @@ def test_a_superseded_filter_s_results_are_dropped(ctx, filled, qtbot):
     assert pages == [50]
     assert {model.line(r).agent_id for r in range(model.rowCount())} == {"Agent-2"}
     assert {model.line(r).state for r in range(model.rowCount())} == {"failed"}
-    from core.store import count
+    from quarterdeck.core.store import count
     assert counts == [count(ctx.store, agent="Agent-2", state="failed")]
 
 
@@ -236,7 +236,7 @@ def test_a_failing_query_is_reported_and_paging_stops(tmp_path, ctx, qtbot):
 
 
 def test_long_messages_end_in_an_ellipsis_and_durations_read_naturally(ctx, qtbot):
-    from gui.history.columns import duration, local_time
+    from quarterdeck.gui.history.columns import duration, local_time
 
     ctx.store.enqueue(Message(sender="captain", content="word " * 100), [("Agent-1", "dryrun")])
     model = HistoryModel(ctx.jobs, ctx.store)

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow
-
-from core.models import Agent, DryRunTransport, Message
-from core.roster import Roster
-from gui.history import filters as filters_module
-from gui.history.panel import HistoryPanel
 from test_history_model import fill_history
+
+from quarterdeck.core.models import Agent, DryRunTransport, Message
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.gui.history import filters as filters_module
+from quarterdeck.gui.history.panel import HistoryPanel
 
 
 def _panel(ctx, qtbot) -> HistoryPanel:
@@ -198,7 +198,7 @@ def test_detail_of_a_missing_message_and_a_redacted_one(make_ctx, qtbot):
 def test_panel_keys_refresh_and_resend_and_a_failing_history_is_reported(make_ctx, qtbot, tmp_path):
     from PySide6.QtGui import QShortcut
 
-    from core.store import Store
+    from quarterdeck.core.store import Store
 
     ctx = make_ctx(start=False)
     panel = _panel(ctx, qtbot)
@@ -217,7 +217,7 @@ def test_panel_keys_refresh_and_resend_and_a_failing_history_is_reported(make_ct
 
 
 def test_the_window_offers_the_history_commands_in_its_palette(make_ctx, qtbot):
-    from gui.mainwindow import MainWindow
+    from quarterdeck.gui.mainwindow import MainWindow
 
     ctx = make_ctx(start=False)
     window = MainWindow(ctx, [HistoryPanel])

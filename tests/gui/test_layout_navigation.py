@@ -9,9 +9,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication
 
-from gui.app import load_panels
-from gui.mainwindow import MainWindow
-from gui.navigation import in_front
+from quarterdeck.gui.app import load_panels
+from quarterdeck.gui.mainwindow import MainWindow
+from quarterdeck.gui.navigation import in_front
 
 
 @pytest.fixture

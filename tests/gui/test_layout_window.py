@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QRect, QSize, Qt
 
-from gui.app import _beside_the_swarm, load_panels
-from gui.layout import fit_rect
-from gui.mainwindow import MainWindow
-from gui.navigation import in_front
+from quarterdeck.gui.app import _beside_the_swarm, load_panels
+from quarterdeck.gui.layout import fit_rect
+from quarterdeck.gui.mainwindow import MainWindow
+from quarterdeck.gui.navigation import in_front
 
 
 @pytest.fixture

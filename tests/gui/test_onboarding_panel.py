@@ -1,19 +1,17 @@
 """The Onboarding panel driven like the captain drives it, over a real outbox and dry-run agents."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from gui_fixtures import shots_dir
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 
-from core.models import Agent, DryRunTransport, GuiTransport
-from core.roster import Roster
-from core.templates import user_templates_dir
-from gui.onboarding.model import AGENT, ONBOARDING, ROLE, WRAPUP
-from gui.onboarding.panel import OnboardingPanel
+from quarterdeck.core.compose.templates import user_templates_dir
+from quarterdeck.core.models import Agent, DryRunTransport, GuiTransport
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.gui.onboarding.model import AGENT, ONBOARDING, ROLE, WRAPUP
+from quarterdeck.gui.onboarding.panel import OnboardingPanel
 
 SHOTS = shots_dir()
 
@@ -187,7 +185,7 @@ def test_stop_all_cancels_what_is_still_queued(make_ctx, qtbot):
 
 
 def test_an_unexpected_queuing_error_is_reported(make_ctx, qtbot, monkeypatch):
-    import gui.onboarding.panel as module
+    import quarterdeck.gui.onboarding.panel as module
 
     def broken(session, plan, gate):
         raise OSError("disk full")

@@ -6,15 +6,16 @@ import os
 
 from PySide6.QtCore import QPoint, Qt
 
-from core.delivery.windows import Placement, Preview, Window
-from core.models import Agent, GuiTransport, WindowMatch, WindowPoint
-from core.roster import Roster
-from core.roster_status import AgentLive
-from gui.roster import capture
-from gui.roster.agent_dialog import AgentDialog
-from gui.roster.model import TARGET, RosterModel
-from gui.roster.overlay import FRAME_COLOUR, MARK_COLOURS, PROBLEM_COLOUR, TargetOverlay
-from gui.roster.targets import target_text, targets_of
+from quarterdeck.core.desktop.window_match import Window
+from quarterdeck.core.models import Agent, GuiTransport, WindowMatch, WindowPoint
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.roster.status import AgentLive
+from quarterdeck.core.transports.gui.windows import Placement, Preview
+from quarterdeck.gui.roster import capture
+from quarterdeck.gui.roster.agent_dialog import AgentDialog
+from quarterdeck.gui.roster.model import TARGET, RosterModel
+from quarterdeck.gui.roster.overlay import FRAME_COLOUR, MARK_COLOURS, PROBLEM_COLOUR, TargetOverlay
+from quarterdeck.gui.roster.targets import target_text, targets_of
 
 CHAT = Window(0x80000C, ("chromium-browser", "Chromium"), "chat-Agent-1", 4242, 100, 200, 600, 400)
 BOUND = GuiTransport(chat=(620, 530), window=WindowMatch(class_="Chromium", title="api-service", id=0x80000C),
@@ -65,7 +66,7 @@ def test_a_point_typed_after_the_capture_is_a_screen_point_again(qtbot, monkeypa
 
 def test_without_a_window_under_the_pointer_only_the_screen_point_is_kept_and_said(qtbot, monkeypatch):
     monkeypatch.setattr(capture, "pointer_position", lambda: (5, 7))
-    from core.delivery import windows
+    from quarterdeck.core.transports.gui import windows
 
     monkeypatch.setattr(windows, "placement_at", lambda p: None)
     dialog = AgentDialog(roster(), roster().get("Agent-1"), capture_seconds=1)
@@ -79,7 +80,7 @@ def test_without_a_window_under_the_pointer_only_the_screen_point_is_kept_and_sa
 
 
 def test_lookup_failures_are_reasons_not_exceptions(monkeypatch):
-    from core.delivery import windows
+    from quarterdeck.core.transports.gui import windows
 
     def broken(_point):
         raise windows.WindowsUnavailable("no X display (DISPLAY is not set)")
@@ -108,7 +109,7 @@ def test_overlay_outlines_the_window_and_marks_the_point_computed_from_it(qapp, 
     moved = Window(CHAT.id, CHAT.wm_class, CHAT.title, CHAT.pid, 150, 100, 600, 400)  # on the 800x800 screen
     looks = {"Agent-1": Preview((670, 430), moved),
              "Agent-2": Preview((420, 300), None, "Agent-2's window is not open", covered=False)}
-    monkeypatch.setattr("gui.roster.targets._look", lambda _t, _w, agent: looks[agent])
+    monkeypatch.setattr("quarterdeck.gui.roster.targets._look", lambda _t, _w, agent: looks[agent])
     bound = Roster((Agent(id="Agent-1", transport=BOUND), Agent(id="Agent-2", transport=BOUND.model_copy(
         update={"chat": (420, 300)}))))
     assert [(t.agent_id, t.point, t.frame, t.problem) for t in targets_of(bound)] == [

@@ -8,10 +8,10 @@ from PySide6.QtCore import QPoint
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
-from core.models import Agent, GuiTransport, TmuxTransport
-from core.roster import Roster, load_roster
-from gui.roster.model import STATUS, TARGET
-from gui.roster.panel import RosterPanel
+from quarterdeck.core.models import Agent, GuiTransport, TmuxTransport
+from quarterdeck.core.roster.roster import Roster, load_roster
+from quarterdeck.gui.roster.model import STATUS, TARGET
+from quarterdeck.gui.roster.panel import RosterPanel
 
 
 def gui_roster() -> Roster:

@@ -5,14 +5,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt
 
-from core.delivery.dryrun import DryRunDelivery
-from core.delivery.pointer import Paused
-from core.models import Agent, DryRunTransport, GuiTransport, InboxTransport, Message, TmuxTransport
-from core.resilience import BreakerConfig, BreakerRegistry
-from core.roster import Roster
-from core.roster_status import AgentLive
-from gui.roster.live import LiveStatus
-from gui.roster.model import (
+from quarterdeck.core.delivery.errors import Paused
+from quarterdeck.core.models import Agent, DryRunTransport, GuiTransport, InboxTransport, Message, TmuxTransport
+from quarterdeck.core.resilience import BreakerConfig, BreakerRegistry
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.roster.status import AgentLive
+from quarterdeck.core.transports.dryrun import DryRunDelivery
+from quarterdeck.gui.roster.live import LiveStatus
+from quarterdeck.gui.roster.model import (
     AGENT,
     BREAKER,
     LAST,
@@ -89,7 +89,7 @@ def test_a_delivery_shows_queued_then_delivered_with_its_statistics(make_ctx, qt
 def test_failures_open_the_breaker_after_the_configured_threshold(make_ctx, qtbot, transports):
     ctx = make_ctx()
     threshold = ctx.config.circuit_breaker_threshold
-    assert threshold == 5  # core.config's default
+    assert threshold == 5  # quarterdeck.core.config's default
     transports.fail_times["Agent-2"] = 1000
     live = LiveStatus(ctx)
     model = live.model

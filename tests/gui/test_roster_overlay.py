@@ -2,19 +2,17 @@
 from __future__ import annotations
 
 from gui_fixtures import shots_dir
-
-from pathlib import Path
-
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QKeyEvent, QPainter, QPixmap
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from core.models import Agent, GuiTransport, TmuxTransport
-from core.roster import Roster
-from gui.mainwindow import MainWindow
-from gui.roster.overlay import MARK_COLOURS, TargetOverlay, targets_of
-from gui.roster.panel import RosterPanel
+from quarterdeck.core.models import Agent, GuiTransport, TmuxTransport
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.gui.mainwindow import MainWindow
+from quarterdeck.gui.roster.overlay import MARK_COLOURS, TargetOverlay
+from quarterdeck.gui.roster.panel import RosterPanel
+from quarterdeck.gui.roster.targets import targets_of
 
 
 def calibrated() -> Roster:

@@ -9,11 +9,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 
-from core.models import Agent, GuiTransport, InboxTransport, Message, TmuxTransport
-from core.roster import Roster
-from gui.mainwindow import MainWindow
-from gui.roster.model import BREAKER, LAST, STATUS
-from gui.roster.panel import RosterPanel
+from quarterdeck.core.models import Agent, GuiTransport, InboxTransport, Message, TmuxTransport
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.gui.mainwindow import MainWindow
+from quarterdeck.gui.roster.model import BREAKER, LAST, STATUS
+from quarterdeck.gui.roster.panel import RosterPanel
 
 COMMANDS = ["Add agent…", "Edit agent…", "Remove agent", "Capture chat point", "Capture onboarding point",
             "Show targets", "Force breaker open", "Reset breaker", "Import coordinates…", "Roster as table"]

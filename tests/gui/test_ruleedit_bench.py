@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from core.paths import user_config_dir
-from core.validation import Validator, bundled_rules_dir, load_rule_files
-from core.validation.bench import DEFAULT_SAMPLES, BenchSample, load_bench, save_bench
-from core.validation.editing import check_rule_texts
-from gui.ruleedit.bench import BenchWidget
-from gui.ruleedit.bench_model import BenchModel
+from quarterdeck.core.paths import user_config_dir
+from quarterdeck.core.validation import Validator, bundled_rules_dir, load_rule_files
+from quarterdeck.core.validation.bench import DEFAULT_SAMPLES, BenchSample, load_bench, save_bench
+from quarterdeck.core.validation.editing import check_rule_texts
+from quarterdeck.gui.ruleedit.bench import BenchWidget
+from quarterdeck.gui.ruleedit.bench_model import BenchModel
 
 
 @pytest.fixture

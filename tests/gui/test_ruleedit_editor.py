@@ -6,10 +6,10 @@ from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QColor, QHelpEvent, QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QApplication, QToolTip
 
-from core.validation import check_rule_text
-from gui.ruleedit.editor import SEVERITY_COLOURS, RuleEditor
-from gui.ruleedit.highlighter import COLOURS
-from gui.ruleedit.problems import ProblemsModel, ProblemsPane
+from quarterdeck.core.validation import check_rule_text
+from quarterdeck.gui.ruleedit.editor import SEVERITY_COLOURS, RuleEditor
+from quarterdeck.gui.ruleedit.highlighter import COLOURS
+from quarterdeck.gui.ruleedit.problems import ProblemsModel, ProblemsPane
 
 YAML = """# rules for the demo
 version: 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from test_ruleedit_panel import edit, open_panel, team_rules, wait_checked  # noqa: F401 - fixtures
 
-from gui.ruleedit.split import EDITOR_SHARE
+from quarterdeck.gui.ruleedit.split import EDITOR_SHARE
 
 
 @pytest.mark.parametrize("width", [1800, 1300, 660])

@@ -11,14 +11,14 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
-from cli.common import rules_dir
-from core.delivery.submit import SubmitRefused
-from core.models import Message
-from core.paths import user_config_dir
-from core.validation import RuleStore, bundled_rules_dir
-from core.validation.bench import DEFAULT_SAMPLES
-from core.validation.location import user_rules_dir
-from gui.ruleedit.panel import RulesPanel
+from quarterdeck.cli.common import rules_dir
+from quarterdeck.core.compose.submit import SubmitRefused
+from quarterdeck.core.models import Message
+from quarterdeck.core.paths import user_config_dir
+from quarterdeck.core.validation import RuleStore, bundled_rules_dir
+from quarterdeck.core.validation.bench import DEFAULT_SAMPLES
+from quarterdeck.core.validation.location import user_rules_dir
+from quarterdeck.gui.ruleedit.panel import RulesPanel
 
 CLEAN = DEFAULT_SAMPLES[0].content  # 130 characters
 EMOJI_RULE = '  demo: {description: "🎉 party", severity: bogus, given: content, then: {function: required}}'
@@ -265,7 +265,7 @@ def test_a_save_onto_files_that_broke_on_disk_keeps_the_active_rules(open_panel,
 
 
 def test_failures_to_read_save_or_look_are_shown(open_panel, qtbot, team_rules, monkeypatch):
-    import gui.ruleedit.files as files
+    import quarterdeck.gui.ruleedit.files as files
 
     ctx, panel = open_panel()
     monkeypatch.setattr(files, "save_rules", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
@@ -304,7 +304,7 @@ def test_an_empty_rules_folder_says_so(make_ctx, qtbot, tmp_path):
 
 
 def test_the_window_offers_the_panel_commands(make_ctx, qtbot, team_rules):
-    from gui.mainwindow import MainWindow
+    from quarterdeck.gui.mainwindow import MainWindow
 
     ctx = make_ctx()
     window = MainWindow(ctx, [RulesPanel])
@@ -320,8 +320,8 @@ def test_the_background_steps_swap_the_session_store_only_for_good_rules(team_ru
     """The save and look jobs called directly (coverage does not trace the runner's QThread)."""
     from types import SimpleNamespace
 
-    from core.validation.location import locate_rules
-    from gui.ruleedit.files import _look, _save_and_activate
+    from quarterdeck.core.validation.location import locate_rules
+    from quarterdeck.gui.ruleedit.files import _look, _save_and_activate
 
     store = RuleStore([team_rules])
     store.reload()

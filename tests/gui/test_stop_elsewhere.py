@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.models import Message
-from core.store import Store
-from gui.mainwindow import MainWindow
+from quarterdeck.core.models import Message
+from quarterdeck.core.store import Store
+from quarterdeck.gui.mainwindow import MainWindow
 
 WAIT_MS = 5000  # generous: the watch looks every 50 ms
 
@@ -109,7 +109,7 @@ def test_a_click_beside_the_widgets_keeps_the_focus_in_the_panel(make_ctx, qtbot
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication, QTableView
 
-    from gui.history.panel import HistoryPanel
+    from quarterdeck.gui.history.panel import HistoryPanel
 
     ctx = make_ctx()
     window = MainWindow(ctx, [HistoryPanel])

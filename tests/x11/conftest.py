@@ -54,7 +54,8 @@ def _chromium_desk(folder, **options):
 @pytest.fixture
 def empty_clipboard():
     """Start and end with an empty clipboard, leaving no detached xclip behind."""
-    from core.delivery.clipboard import EMPTY, XclipClipboard
+    from quarterdeck.core.desktop.clipboard.snapshot import EMPTY
+    from quarterdeck.core.desktop.clipboard.xclip import XclipClipboard
 
     if "xclip" in missing_tools():
         pytest.skip("missing tools: xclip")

@@ -16,9 +16,9 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from core.roster import load_roster
-from core.session import Session
-from gui.context import AppContext
+from quarterdeck.core.roster.roster import load_roster
+from quarterdeck.core.session import Session
+from quarterdeck.gui.context import AppContext
 
 
 def centre(widget, rect=None) -> list[int]:
@@ -27,8 +27,8 @@ def centre(widget, rect=None) -> list[int]:
 
 
 def onboarding(ctx):
-    from gui.onboarding.model import AGENT
-    from gui.onboarding.panel import OnboardingPanel
+    from quarterdeck.gui.onboarding.model import AGENT
+    from quarterdeck.gui.onboarding.panel import OnboardingPanel
 
     panel = OnboardingPanel(ctx)
 
@@ -49,7 +49,7 @@ def onboarding(ctx):
 
 
 def history(ctx):
-    from gui.history.panel import HistoryPanel
+    from quarterdeck.gui.history.panel import HistoryPanel
 
     panel = HistoryPanel(ctx)
     view = panel.view
@@ -79,7 +79,7 @@ def history(ctx):
 
 
 def rules(ctx):
-    from gui.ruleedit.panel import RulesPanel
+    from quarterdeck.gui.ruleedit.panel import RulesPanel
 
     panel = RulesPanel(ctx)
 
@@ -98,7 +98,7 @@ def rules(ctx):
 
 
 def contracts(ctx):
-    from gui.contracts.panel import ContractsPanel
+    from quarterdeck.gui.contracts.panel import ContractsPanel
 
     panel = ContractsPanel(ctx)
 

@@ -1,6 +1,6 @@
 """The real panel as its own process, watched by a probe and driven as a person drives it.
 
-Tests on a real display start ``quarterdeck`` (``gui.app`` or ``cli.main``) in a subprocess, so
+Tests on a real display start ``quarterdeck`` (``quarterdeck.gui.app`` or ``quarterdeck.cli.main``) in a subprocess, so
 the panel runs exactly as a person starts it, and move the real pointer and keys with xdotool.
 To know where to click and what the panel shows, a small probe runs inside that process: every
 50 ms it calls the test's own state function, ``state(app, window)`` on the visible main window,
@@ -61,7 +61,7 @@ def centre(widget, r=None) -> list[int]:
 def send_points(window, *, in_view: bool = False) -> dict:
     """Where a person clicks to send: each agent's fleet tile (only those in view if ``in_view``),
     the message box and Send."""
-    from gui.roster.model import AGENT_ID_ROLE
+    from quarterdeck.gui.roster.model import AGENT_ID_ROLE
 
     roster, composer = window.panels["roster"], window.panels["composer"]
     fleet, model = roster.fleet, roster.model
@@ -100,7 +100,7 @@ sys.exit(importlib.import_module(entry).main(argv))
 
 def probe_source(state: Callable, *helpers: Callable) -> str:
     """The probe script: ``python -c SOURCE STATE_FILE ENTRY ARGS…`` runs ``ENTRY.main(ARGS)``
-    (``gui.app`` or ``cli.main``) and writes ``state(app, window)`` to STATE_FILE every 50 ms."""
+    (``quarterdeck.gui.app`` or ``quarterdeck.cli.main``) and writes ``state(app, window)`` to STATE_FILE every 50 ms."""
     parts = [textwrap.dedent(inspect.getsource(f)) for f in (rect, glob, centre, *helpers, state)]
     return _PRELUDE + "\n\n".join(parts) + _LOOP.replace("{state}", state.__name__)
 
@@ -113,7 +113,7 @@ class ProbedPanel:
     holds the panel's output."""
 
     def __init__(self, home: Path, probe: Sequence[Callable], argv: Sequence[str] = (), *,
-                 entry: str = "gui.app", env: Mapping[str, str] | None = None, data_dir: Path | None = None,
+                 entry: str = "quarterdeck.gui.app", env: Mapping[str, str] | None = None, data_dir: Path | None = None,
                  patience: float = 15.0) -> None:
         home.mkdir(parents=True, exist_ok=True)
         self.home = home

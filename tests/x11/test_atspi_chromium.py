@@ -1,4 +1,4 @@
-"""Accessibility read-back (core.delivery.atspi) against real Chromium chat windows, plus its units.
+"""Accessibility read-back (quarterdeck.core.desktop.atspi) against real Chromium chat windows, plus its units.
 
 The Chromium tests share one browser (the module's ``chromium_module``) with a contenteditable
 window and a textarea window, and need the AT-SPI bus scripts/with-xvfb.sh starts.
@@ -13,8 +13,9 @@ import pytest
 from jeepney.low_level import HeaderFields
 from xterm_desk import user_copies, wait_until
 
-from core.delivery import atspi
-from core.delivery.atspi import AccessibilityReader, InputHandle, normalize
+from quarterdeck.core.desktop import atspi
+from quarterdeck.core.desktop.atspi import AccessibilityReader, InputHandle
+from quarterdeck.core.desktop.atspi_text import normalize
 
 # -- normalize ------------------------------------------------------------------------------------
 

@@ -24,9 +24,9 @@ from probed_panel import ProbedPanel, click, glob, key, needs, roster_file, scre
 from test_send_e2e import PrivateTmux
 from xterm_desk import XTERM_PASTE, move_pointer, wait_until
 
-from core.models import Agent, GuiTransport, Message
-from core.roster import Roster, save_roster
-from core.store import Store
+from quarterdeck.core.models import Agent, GuiTransport, Message
+from quarterdeck.core.roster.roster import Roster, save_roster
+from quarterdeck.core.store import Store
 
 pytestmark = [pytest.mark.x11, needs("xdotool", "tmux")]
 

@@ -10,16 +10,16 @@ import subprocess
 import time
 
 import pytest
-
-from core.delivery.desk_return import DeskReturn
-from core.delivery.dispatcher import Dispatcher
-from core.delivery.gui import GuiDelivery
-from core.delivery.pointer import PointerGuard
-from core.delivery.submit import submit
-from core.models import Agent, GuiTransport, Message
-from core.roster import Roster
-from core.store import Store
 from xterm_desk import XTERM_PASTE, move_pointer
+
+from quarterdeck.core.compose.submit import submit
+from quarterdeck.core.dispatch.dispatcher import Dispatcher
+from quarterdeck.core.models import Agent, GuiTransport, Message
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.store import Store
+from quarterdeck.core.transports.gui.desk_return import DeskReturn
+from quarterdeck.core.transports.gui.guard import PointerGuard
+from quarterdeck.core.transports.gui.transport import GuiDelivery
 
 pytestmark = pytest.mark.x11
 

@@ -7,16 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from core.delivery.clipboard import (
-    EMPTY,
-    ClipboardUnavailable,
-    PyperclipClipboard,
-    Snapshot,
-    XclipClipboard,
-    system_clipboard,
-)
 from xterm_desk import clipboard_bytes, user_copies, wait_until
+
+from quarterdeck.core.desktop.clipboard.backends import PyperclipClipboard, system_clipboard
+from quarterdeck.core.desktop.clipboard.snapshot import EMPTY, ClipboardUnavailable, Snapshot
+from quarterdeck.core.desktop.clipboard.xclip import XclipClipboard
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = "line one é ß 你好 🚀\n\ttabbed $HOME `x` 'q' \"d\"\nno newline at the end"
@@ -83,7 +78,7 @@ def test_the_offer_counts_the_requests_it_served(empty_clipboard):
 
 def test_the_restored_owner_does_not_hold_the_callers_output_open(empty_clipboard):
     script = (
-        "from core.delivery.clipboard import XclipClipboard, Snapshot\n"
+        "from quarterdeck.core.desktop.clipboard.backends import XclipClipboard, Snapshot\n"
         "c = XclipClipboard()\n"
         "c.restore(Snapshot('UTF8_STRING', b'kept after exit'), c.set('x'))\n"
         "print('done')\n"
@@ -109,7 +104,7 @@ def test_pyperclip_backend_round_trip(empty_clipboard):
 
 
 def test_system_clipboard_is_the_process_owner_on_x11_else_xclip_which_it_needs(monkeypatch, tmp_path):
-    from core.delivery import xclipboard
+    from quarterdeck.core.desktop.clipboard import x11 as xclipboard
 
     assert isinstance(system_clipboard(), xclipboard.X11Clipboard)
     assert system_clipboard() is system_clipboard()
@@ -126,7 +121,7 @@ def test_system_clipboard_is_the_process_owner_on_x11_else_xclip_which_it_needs(
 
 @pytest.mark.skipif("DISPLAY" not in os.environ, reason="needs DISPLAY")
 def test_set_fails_cleanly_when_xclip_cannot_own_the_clipboard(monkeypatch):
-    from core.delivery.clipboard import ClipboardError
+    from quarterdeck.core.desktop.clipboard.snapshot import ClipboardError
 
     monkeypatch.setenv("DISPLAY", ":999999")
     with pytest.raises(ClipboardError, match="xclip exited with status 1 .*open display"):

@@ -9,13 +9,13 @@ import threading
 import time
 
 import pytest
-
-from core.delivery.base import DeliveryRequest
-from core.delivery.gui import GuiDelivery
-from core.delivery.pointer import PointerGuard
-from core.roster import load_roster
-from gui.demo import DemoSwarm
 from xterm_desk import clipboard_bytes, user_copies, wait_until
+
+from quarterdeck.core.delivery.contract import DeliveryRequest
+from quarterdeck.core.roster.roster import load_roster
+from quarterdeck.core.transports.gui.guard import PointerGuard
+from quarterdeck.core.transports.gui.transport import GuiDelivery
+from quarterdeck.gui.demo import DemoSwarm
 
 MESSAGE = (
     "[C2A] Captain → {agent} | é ß — 你好 🚀\n"
@@ -120,7 +120,7 @@ def _moved_point(demo: DemoSwarm, old: tuple[int, int]) -> tuple[int, int] | Non
 @pytest.mark.x11
 @pytest.mark.skipif(shutil.which("xdotool") is None, reason="missing tools: xdotool")
 def test_the_chat_windows_are_not_kept_on_top_and_a_covered_one_is_raised_and_typed_into(swarm, xterms):
-    from core.delivery.windows import find, raise_and_wait, topmost_at
+    from quarterdeck.core.transports.gui.windows import find, raise_and_wait, topmost_at
 
     demo, roster = swarm
     agent = roster.get("Agent-2")
@@ -141,6 +141,6 @@ def test_the_chat_windows_are_not_kept_on_top_and_a_covered_one_is_raised_and_ty
 
 
 def cover_match(term):
-    from core.models import WindowMatch
+    from quarterdeck.core.models import WindowMatch
 
     return WindowMatch(title=term.name)

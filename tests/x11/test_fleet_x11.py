@@ -29,7 +29,7 @@ def test_clicked_tiles_are_the_recipients_of_the_next_send(tmp_path):
     roster = roster_file(tmp_path, [{"id": f"Agent-{n}", "transport": "inbox", "path": f"{tmp_path}/inbox/agent-{n}"}
                                     for n in range(1, 11)])
     with ProbedPanel(tmp_path / "home", [fleet_state, send_points], ["gui", "--roster", str(roster)],
-                     entry="cli.main") as panel:
+                     entry="quarterdeck.cli.main") as panel:
         tiles = panel.ready(lambda s: len(s.get("agents", [])) == 10, "the panel with its roster",
                             settle=1.5)["tiles"]
         assert {f"Agent-{n}" for n in range(1, 11)} <= set(tiles), f"not every tile in view: {sorted(tiles)}"

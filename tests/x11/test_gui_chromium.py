@@ -10,10 +10,11 @@ import time
 
 import pytest
 
-from core.delivery.base import DeliveryRequest, NotTyped, TypedNotSubmitted
-from core.delivery.gui import GuiDelivery
-from core.delivery.pointer import DraftInInput, PointerGuard
-from core.models import GuiTransport
+from quarterdeck.core.delivery.contract import DeliveryRequest
+from quarterdeck.core.delivery.errors import NotTyped, TypedNotSubmitted
+from quarterdeck.core.models import GuiTransport
+from quarterdeck.core.transports.gui.guard import DraftInInput, PointerGuard
+from quarterdeck.core.transports.gui.transport import GuiDelivery
 
 pytestmark = pytest.mark.x11
 
@@ -104,8 +105,8 @@ def test_a_broadcast_to_four_windows_of_one_browser_is_submitted_in_each(chromiu
 def bound(window) -> GuiTransport:
     """The agent's settings as ``agents capture`` records them: its window and the input's point
     from the window's nearest corner."""
-    from core.delivery.window_match import nearest_anchor
-    from core.models import WindowMatch
+    from quarterdeck.core.desktop.window_match import nearest_anchor
+    from quarterdeck.core.models import WindowMatch
 
     return GuiTransport(chat=window.input_point, window=WindowMatch(title=window.title),
                         chat_in_window=nearest_anchor(window.input_point, window.geometry))
@@ -128,12 +129,12 @@ def test_after_two_windows_swap_places_each_message_still_reaches_its_own_agent(
 
 
 def test_a_closed_window_is_refused_and_nothing_is_typed_anywhere(chromium_chats, empty_clipboard):
-    from core.delivery.window_match import WindowNotFound
+    from quarterdeck.core.desktop.window_match import WindowNotFound
 
     one, two = chromium_chats(2, kind="textarea")
     settings = bound(one)
     one.close()
-    from core.delivery.windows import shared_desk
+    from quarterdeck.core.transports.gui.windows import shared_desk
 
     deadline = time.monotonic() + 5
     while shared_desk().window(one.window) is not None and time.monotonic() < deadline:
@@ -169,8 +170,8 @@ def test_a_covered_window_is_raised_and_the_message_goes_to_it(chromium_chats, e
 
 
 def test_two_windows_matching_the_agent_are_refused_and_neither_is_typed_into(chromium_chats, empty_clipboard):
-    from core.delivery.window_match import WindowAmbiguous, nearest_anchor
-    from core.models import WindowMatch
+    from quarterdeck.core.desktop.window_match import WindowAmbiguous, nearest_anchor
+    from quarterdeck.core.models import WindowMatch
 
     one, two = chromium_chats(2, kind="textarea")
     settings = GuiTransport(chat=one.input_point, window=WindowMatch(title="textarea"),  # both titles hold it

@@ -7,14 +7,16 @@ import sys
 import threading
 
 import pytest
-
-from core.delivery.base import DeliveryRequest, PermanentError, RetryableError, Transport, transport_for
-from core.delivery.gui import DETAIL_READ, EmergencyStop, GuiDelivery, HumanActivity
-from core.delivery.pointer import PointerGuard
-from core.delivery.screenlock import ScreenLock
-from core.models import GuiTransport
-from core.resilience.retry import Cancelled
 from xterm_desk import XTERM_PASTE, clipboard_bytes, move_pointer, user_copies, wait_until
+
+from quarterdeck.core.delivery.contract import DeliveryRequest, Transport
+from quarterdeck.core.delivery.errors import Cancelled, HumanActivity, PermanentError, RetryableError
+from quarterdeck.core.models import GuiTransport
+from quarterdeck.core.transports.gui.guard import PointerGuard
+from quarterdeck.core.transports.gui.screenlock import ScreenLock
+from quarterdeck.core.transports.gui.transport import EmergencyStop, GuiDelivery
+from quarterdeck.core.transports.gui.verdict import DETAIL_READ
+from quarterdeck.core.transports.registry import transport_for
 
 MESSAGE = (
     "[C2A] Captain → Agent-3 | é ß — 你好 🚀\n"
@@ -79,7 +81,7 @@ def test_a_large_message_arrives_whole_before_the_submit_key(xterms, empty_clipb
 
 @pytest.mark.x11
 def test_a_clipboard_whose_connection_ended_is_replaced_by_the_systems(xterms, empty_clipboard):
-    from core.delivery.xclipboard import X11Clipboard
+    from quarterdeck.core.desktop.clipboard.x11 import X11Clipboard
 
     (term,) = xterms(1)
     gone = X11Clipboard()
@@ -220,9 +222,9 @@ def test_an_empty_message_is_refused_before_touching_the_screen():
 def test_without_a_display_check_explains_and_deliver_is_permanent():
     script = (
         "import threading\n"
-        "from core.delivery.base import DeliveryRequest, PermanentError\n"
-        "from core.delivery.gui import GuiDelivery\n"
-        "from core.models import GuiTransport\n"
+        "from quarterdeck.core.delivery.contract import DeliveryRequest, PermanentError\n"
+        "from quarterdeck.core.transports.gui.transport import GuiDelivery\n"
+        "from quarterdeck.core.models import GuiTransport\n"
         "d = GuiDelivery(GuiTransport(chat=(10, 20)))\n"
         "print(d.check())\n"
         "try:\n"

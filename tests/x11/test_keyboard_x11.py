@@ -18,10 +18,10 @@ from ctypes import POINTER, Structure, byref, c_char_p, c_int, c_void_p
 import pytest
 from test_gui_transport import expect, request, xterm_settings
 
-from core.delivery import keyboard
-from core.delivery.gui import GuiDelivery
-from core.delivery.keyboard import KeyboardActivity, KeyWatcher
-from core.delivery.pointer import PointerGuard
+from quarterdeck.core.transports.gui import keyboard
+from quarterdeck.core.transports.gui.guard import PointerGuard
+from quarterdeck.core.transports.gui.keyboard import KeyboardActivity, KeyWatcher
+from quarterdeck.core.transports.gui.transport import GuiDelivery
 
 pytestmark = pytest.mark.x11
 CORE_XTEST = "Virtual core XTEST keyboard"
@@ -54,7 +54,7 @@ class Person:
         self.x11.XSync(self.d, 0)
 
     def _device(self, name: str) -> int:
-        from core.delivery.xinput2 import ALL_DEVICES, _DeviceInfo
+        from quarterdeck.core.desktop.x11.input2 import ALL_DEVICES, _DeviceInfo
 
         self.xi.XIQueryDevice.restype = POINTER(_DeviceInfo)
         count = c_int()
@@ -138,7 +138,7 @@ class PersonTypesAfter:
 
 @pytest.mark.parametrize("after", ["click", "paste"])
 def test_a_person_typing_during_a_delivery_stops_it(after, person, watcher, xterms, empty_clipboard, monkeypatch):
-    import core.delivery.gui as gui_module
+    import quarterdeck.core.transports.gui.transport as gui_module
 
     (term,) = xterms(1)
     settings = xterm_settings(term)

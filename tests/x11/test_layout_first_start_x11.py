@@ -34,7 +34,7 @@ NESTED = "QUARTERDECK_LAYOUT_NESTED"
 
 def layout_state(app, window):
     """(In the panel's process.) The window's place, its panels, the View menu and the palette."""
-    from gui.navigation import in_front
+    from quarterdeck.gui.navigation import in_front
 
     bar, menu, palette = window.statusBar(), window.view_menu, window.palette_dialog
     item = palette.list.currentItem()
@@ -103,7 +103,7 @@ def fits(state: dict) -> bool:
 
 
 def received(app: ProbedPanel, agent_id: str) -> list[str]:
-    from gui.demo.transcript import parse_transcript
+    from quarterdeck.gui.demo.transcript import parse_transcript
 
     path = app.home / "data" / "demo" / "transcripts" / f"{agent_id}.txt"
     text = path.read_text(encoding="utf-8") if path.exists() else ""
@@ -151,11 +151,11 @@ def test_demo_windows_leave_the_panel_free_and_the_palette_in_front(size, reques
                                                                      empty_clipboard):
     if not on_screen_of(size, request, nested_runs):
         return
-    from core.delivery.base import DeliveryRequest
-    from core.delivery.gui import GuiDelivery
-    from core.delivery.pointer import PointerGuard
-    from core.delivery.windows import list_windows, raise_and_wait, topmost_at
-    from core.roster import load_roster
+    from quarterdeck.core.delivery.contract import DeliveryRequest
+    from quarterdeck.core.roster.roster import load_roster
+    from quarterdeck.core.transports.gui.guard import PointerGuard
+    from quarterdeck.core.transports.gui.transport import GuiDelivery
+    from quarterdeck.core.transports.gui.windows import list_windows, raise_and_wait, topmost_at
 
     app = app_factory()
     state = app.state()

@@ -7,13 +7,13 @@ import os
 import time
 
 import pytest
-
-import cli.main
-from cli import onboard_cmd
-from core.onboarding import build_plan
-from core.roster import Roster, load_roster, save_roster
-from gui.demo import DemoSwarm
 from xterm_desk import wait_until
+
+import quarterdeck.cli.main
+from quarterdeck.cli import onboard_cmd
+from quarterdeck.core.onboarding import build_plan
+from quarterdeck.core.roster.roster import Roster, load_roster, save_roster
+from quarterdeck.gui.demo import DemoSwarm
 
 CAPTAIN = "Agent-1"
 
@@ -48,9 +48,9 @@ def expected(plan, agent_id: str) -> list[tuple[str, str]]:
 @pytest.mark.x11
 def test_quarterdeck_onboard_all_types_into_every_demo_window(swarm, tmp_path, capsys, monkeypatch):
     demo, roster, path = swarm
-    if onboard_cmd not in cli.main.COMMAND_MODULES:
-        monkeypatch.setattr(cli.main, "COMMAND_MODULES", (*cli.main.COMMAND_MODULES, onboard_cmd))
-    code = cli.main.main(["onboard", "--all", "--roster", str(path), "--data-dir", str(tmp_path / "data")])
+    if onboard_cmd not in quarterdeck.cli.main.COMMAND_MODULES:
+        monkeypatch.setattr(quarterdeck.cli.main, "COMMAND_MODULES", (*quarterdeck.cli.main.COMMAND_MODULES, onboard_cmd))
+    code = quarterdeck.cli.main.main(["onboard", "--all", "--roster", str(path), "--data-dir", str(tmp_path / "data")])
     out, err = capsys.readouterr()
     assert code == 0, out + err
     lines = out.splitlines()
@@ -70,9 +70,9 @@ def test_quarterdeck_onboard_all_types_into_every_demo_window(swarm, tmp_path, c
 
 @pytest.mark.x11
 def test_the_panel_onboards_a_checked_demo_agent_urgently(swarm, tmp_path, qtbot):
-    from core.session import Session
-    from gui.context import AppContext
-    from gui.onboarding.panel import OnboardingPanel
+    from quarterdeck.core.session import Session
+    from quarterdeck.gui.context import AppContext
+    from quarterdeck.gui.onboarding.panel import OnboardingPanel
 
     demo, roster, _ = swarm
     session = Session.open(roster=roster, data_dir=tmp_path / "data", stagger=0.0)

@@ -6,15 +6,15 @@ from __future__ import annotations
 import os
 
 import pytest
-
-from core.models import Agent, GuiTransport, Message
-from core.prefix import format_for_delivery
-from core.roster import Roster, load_roster
-from core.session import Session
-from gui.composer.panel import ComposerPanel
-from gui.context import AppContext
-from gui.demo import DemoSwarm
 from xterm_desk import XTERM_PASTE, wait_until
+
+from quarterdeck.core.delivery.prefix import format_for_delivery
+from quarterdeck.core.models import Agent, GuiTransport, Message
+from quarterdeck.core.roster.roster import Roster, load_roster
+from quarterdeck.core.session import Session
+from quarterdeck.gui.composer.panel import ComposerPanel
+from quarterdeck.gui.context import AppContext
+from quarterdeck.gui.demo import DemoSwarm
 
 CONTENT = ("Wrap up: é ß — 你好 🚀\n"
            "run `make test` && echo \"$HOME\" | tee 'out' > /dev/null; 100% {braces}\n"

@@ -1,4 +1,4 @@
-"""Pixel evidence (core.delivery.pixels) for GUI deliveries into windows without accessibility
+"""Pixel evidence (quarterdeck.core.transports.gui.pixels) for GUI deliveries into windows without accessibility
 read-back: Chromium started without accessibility, and xterm. Pixels may make a delivery
 ``submitted``; they never fail one."""
 from __future__ import annotations
@@ -7,14 +7,14 @@ import threading
 import time
 
 import pytest
-
-from core.delivery.base import DeliveryRequest
-from core.delivery.gui import GuiDelivery
-from core.delivery.pixels import band, differs, grab
-from core.delivery.pointer import PointerGuard
-from core.delivery.windows import shared_desk
-from core.models import GuiTransport
 from xterm_desk import XTERM_PASTE
+
+from quarterdeck.core.delivery.contract import DeliveryRequest
+from quarterdeck.core.models import GuiTransport
+from quarterdeck.core.transports.gui.guard import PointerGuard
+from quarterdeck.core.transports.gui.pixels import band, differs, grab
+from quarterdeck.core.transports.gui.transport import GuiDelivery
+from quarterdeck.core.transports.gui.windows import shared_desk
 
 pytestmark = pytest.mark.x11
 

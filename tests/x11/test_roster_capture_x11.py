@@ -7,12 +7,12 @@ import subprocess
 import pytest
 from xterm_desk import move_pointer
 
-from core.delivery.windows import find
-from core.models import Agent, GuiTransport, WindowMatch
-from core.roster import Roster
-from gui.roster import capture
-from gui.roster.agent_dialog import AgentDialog
-from gui.roster.targets import target_text
+from quarterdeck.core.models import Agent, GuiTransport, WindowMatch
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.transports.gui.windows import find
+from quarterdeck.gui.roster import capture
+from quarterdeck.gui.roster.agent_dialog import AgentDialog
+from quarterdeck.gui.roster.targets import target_text
 
 
 def x_pointer() -> tuple[int, int]:

@@ -5,9 +5,10 @@ import argparse
 
 import pytest
 
-from cli import agents_cmd
-from core.roster import RosterError, load_roster
-from core.screens import ScreenRect, detect_screens
+from quarterdeck.cli import agents_cmd
+from quarterdeck.core.desktop.screens import ScreenRect, detect_screens
+from quarterdeck.core.roster.problems import RosterError
+from quarterdeck.core.roster.roster import load_roster
 
 pytestmark = pytest.mark.x11
 

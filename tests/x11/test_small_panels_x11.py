@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 
 import pytest
-
-from core.models import Message
-from core.store import Store, default_db_path
 from xterm_desk import wait_until
+
+from quarterdeck.core.models import Message
+from quarterdeck.core.store import Store, default_db_path
 
 pytestmark = pytest.mark.x11
 HARNESS = Path(__file__).with_name("panel_harness.py")
@@ -138,8 +138,8 @@ def test_history_dragged_sideways_keeps_time_and_agent_and_a_click_on_them_selec
 
 
 def test_rules_editor_has_its_share_and_the_draft_warning_goes_when_the_typed_error_is_fixed(tmp_path):
-    from core.paths import user_config_dir
-    from core.validation import bundled_rules_dir
+    from quarterdeck.core.paths import user_config_dir
+    from quarterdeck.core.validation import bundled_rules_dir
 
     rules = tmp_path / "team-rules"
     shutil.copytree(bundled_rules_dir(), rules)

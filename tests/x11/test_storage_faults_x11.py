@@ -60,7 +60,7 @@ def test_the_panel_says_the_disk_is_full_and_keeps_running(tmp_path):
     roster = roster_file(tmp_path, [{"id": "Agent-1", "transport": "inbox", "path": str(inbox)}])
     with (mounted(tmp_path / "disk", "-o", "size=1m") as disk,
           ProbedPanel(tmp_path / "home", [disk_state, send_points], ["gui", "--roster", str(roster)],
-                      entry="cli.main", data_dir=disk / "data") as panel):
+                      entry="quarterdeck.cli.main", data_dir=disk / "data") as panel):
         where = panel.ready(lambda s: s.get("agents") == ["Agent-1"], "the panel with its roster", settle=1.5)
         fill(disk)
         click(where["tiles"]["Agent-1"])
@@ -98,7 +98,7 @@ def test_a_panel_that_cannot_open_its_outbox_says_why_in_a_dialog(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
     env.update(QUARTERDECK_DATA_DIR=str(data), QUARTERDECK_CONFIG_DIR=str(tmp_path / "config"),
                HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "xdg"))
-    app = subprocess.Popen([sys.executable, "-m", "cli.main", "gui", "--roster", str(roster)], env=env,
+    app = subprocess.Popen([sys.executable, "-m", "quarterdeck.cli.main", "gui", "--roster", str(roster)], env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         found = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--name", "Quarterdeck cannot start"],

@@ -13,12 +13,12 @@ import subprocess
 import time
 
 import pytest
+from xterm_desk import wait_until
 
-from core.delivery.windows import (
-    PointOutsideWindow,
+from quarterdeck.core.desktop.window_match import PointOutsideWindow, WindowAmbiguous, WindowNotFound
+from quarterdeck.core.models import GuiTransport, WindowMatch, WindowPoint
+from quarterdeck.core.transports.gui.windows import (
     Target,
-    WindowAmbiguous,
-    WindowNotFound,
     find,
     list_windows,
     placement_at,
@@ -29,8 +29,6 @@ from core.delivery.windows import (
     topmost_at,
     window_problems,
 )
-from core.models import GuiTransport, WindowMatch, WindowPoint
-from xterm_desk import wait_until
 
 pytestmark = pytest.mark.x11
 
@@ -218,8 +216,8 @@ def test_resolving_is_quick(desk_windows):
 
 
 def test_capture_records_the_window_and_the_point_from_its_corner(desk_windows, tmp_path, capsys):
-    from cli import agents_cmd
-    from core.roster import load_roster
+    from quarterdeck.cli import agents_cmd
+    from quarterdeck.core.roster.roster import load_roster
 
     window = desk_windows("api-service — Chat", "QdEditor", 200, 150)
     roster = tmp_path / "agents.yaml"

@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
-
-from core.delivery.clipboard import EMPTY, ClipboardError, Snapshot
-from core.delivery.xclipboard import X11Clipboard
 from xterm_desk import clipboard_bytes, wait_until
 from xterm_desk import user_copies as _xclip_copies
+
+from quarterdeck.core.desktop.clipboard.snapshot import EMPTY, ClipboardError, Snapshot
+from quarterdeck.core.desktop.clipboard.x11 import X11Clipboard
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = "line one é ß 你好 🚀\n\ttabbed $HOME `x` 'q' \"d\"\nno newline at the end"
@@ -201,7 +201,7 @@ def test_the_users_copy_is_handed_to_xclip_after_the_idle_time(empty_clipboard):
 def test_a_process_that_exits_leaves_the_users_copy_on_the_clipboard(empty_clipboard, tmp_path, xclip):
     user_copies("before the send ✓".encode())
     script = (
-        "from core.delivery.clipboard import system_clipboard\n"
+        "from quarterdeck.core.desktop.clipboard.backends import system_clipboard\n"
         "c = system_clipboard()\n"
         "c.restore(c.save(), c.set('the message'))\n"
         "print(type(c).__name__)\n"
@@ -222,8 +222,9 @@ def test_a_closed_clipboard_refuses_with_a_clipboard_error(empty_clipboard):
 
 
 def test_a_read_by_another_client_than_the_window_pasted_into_does_not_count(clip, requestor, xterms):
-    from core.delivery.gui import load_pyautogui
     from xterm_desk import XTERM_PASTE
+
+    from quarterdeck.core.transports.gui.transport import load_pyautogui
 
     pyautogui = load_pyautogui()
 
@@ -344,10 +345,10 @@ def test_without_xclip_a_keeper_process_takes_the_users_copy_over_and_yields_to_
         clip.close()  # hands over at once
     assert not clip.alive
     assert clipboard_bytes() == "kept by the keeper ✓".encode()  # served by the keeper now
-    keepers = subprocess.run(["pgrep", "-f", "core.delivery.keeper"], capture_output=True, text=True).stdout.split()
+    keepers = subprocess.run(["pgrep", "-f", "quarterdeck.core.desktop.clipboard.keeper"], capture_output=True, text=True).stdout.split()
     assert keepers
     user_copies(b"a newer copy")
-    wait_until(lambda: not subprocess.run(["pgrep", "-f", "core.delivery.keeper"], capture_output=True).stdout,
+    wait_until(lambda: not subprocess.run(["pgrep", "-f", "quarterdeck.core.desktop.clipboard.keeper"], capture_output=True).stdout,
                what="the keeper to exit once someone else copies")
 
 

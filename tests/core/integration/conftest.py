@@ -11,8 +11,8 @@ from wsgiref.simple_server import make_server
 import pytest
 from integration_support import WAIT, AsgiTestServer, QuietHandler
 
-from core.monitor import Monitor
-from core.resilience import BreakerConfig, BreakerRegistry
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.resilience import BreakerConfig, BreakerRegistry
 
 
 @pytest.fixture

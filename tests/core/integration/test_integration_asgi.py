@@ -10,8 +10,8 @@ import pytest
 from integration_support import SECRET, request
 from prometheus_client.parser import text_string_to_metric_families
 
-from core.integration import CoordinationMiddleware
-from core.monitor.prometheus import CONTENT_TYPE
+from quarterdeck.core.integration import CoordinationMiddleware
+from quarterdeck.core.monitor.prometheus import CONTENT_TYPE
 
 RULES = {"POST /users": {"required_fields": ["name", "email"], "field_types": {"age": "integer"}}}
 
@@ -75,7 +75,7 @@ def test_a_body_breaking_the_rules_gets_422_and_never_reaches_the_app(served):
 
 def test_an_app_error_becomes_500_with_a_correlation_id(served, caplog):
     _, url = served
-    with caplog.at_level(logging.ERROR, logger="core.integration.http"):
+    with caplog.at_level(logging.ERROR, logger="quarterdeck.core.integration.http"):
         status, headers, payload = request(url + "/boom")
     answer = json.loads(payload)
     assert status == 500 and set(answer) == {"error", "correlation_id"}
@@ -86,7 +86,7 @@ def test_an_app_error_becomes_500_with_a_correlation_id(served, caplog):
 
 def test_a_failure_after_the_response_started_ends_it_cleanly(served, caplog):
     _, url = served
-    with caplog.at_level(logging.ERROR, logger="core.integration.http"):
+    with caplog.at_level(logging.ERROR, logger="quarterdeck.core.integration.http"):
         status, _, payload = request(url + "/late-boom")
     assert status == 200 and payload == b"partial "
     assert "GET /late-boom failed" in caplog.text and SECRET not in caplog.text
@@ -166,7 +166,7 @@ def test_a_failure_after_a_finished_response_sends_nothing_more(monitor, breaker
         raise RuntimeError("cleanup failed")
 
     wrapped = CoordinationMiddleware(monitor=monitor, breakers=breakers).asgi(fails_late)
-    with caplog.at_level(logging.ERROR, logger="core.integration.http"):
+    with caplog.at_level(logging.ERROR, logger="quarterdeck.core.integration.http"):
         sent = call(wrapped, {"type": "http", "method": "GET", "path": "/x", "headers": []}, [])
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
     assert "cleanup failed" in caplog.text

@@ -9,15 +9,15 @@ import uuid
 
 import pytest
 
-import cli.main
-from cli import deadletter_cmd
-from core.integration import DeadLetterStore
-from core.integration.defaults import DEAD_LETTER_FILE
+import quarterdeck.cli.main
+from quarterdeck.cli import deadletter_cmd
+from quarterdeck.core.integration import DeadLetterStore
+from quarterdeck.core.integration.defaults import DEAD_LETTER_FILE
 
 APP = '''
-from core.integration import CoordinationEventProcessor
-from core.monitor import Monitor
-from core.resilience import BreakerRegistry
+from quarterdeck.core.integration import CoordinationEventProcessor
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.resilience import BreakerRegistry
 
 RECEIVED = []
 processor = CoordinationEventProcessor(monitor=Monitor(), breakers=BreakerRegistry(),
@@ -41,7 +41,7 @@ not_a_processor = 42
 
 @pytest.fixture(autouse=True)
 def _registered(monkeypatch):
-    assert deadletter_cmd in cli.main.COMMAND_MODULES
+    assert deadletter_cmd in quarterdeck.cli.main.COMMAND_MODULES
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def data_dir(tmp_path):
 
 
 def run(capsys, *argv):
-    code = cli.main.main(list(argv))
+    code = quarterdeck.cli.main.main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
 

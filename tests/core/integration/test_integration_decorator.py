@@ -8,7 +8,7 @@ import time
 import pytest
 from integration_support import Flaky
 
-from core.integration import (
+from quarterdeck.core.integration import (
     CallNotPermitted,
     Operation,
     PermanentError,
@@ -194,7 +194,7 @@ def test_a_final_failure_is_logged_at_the_configured_severity_without_secrets(mo
 
     op = coordinated(leak, monitor, breakers,
                      error_config={**FAST, "max_retries": 0, "error_severity": "critical"})
-    with caplog.at_level(logging.DEBUG, logger="core.integration"), pytest.raises(ConnectionError):
+    with caplog.at_level(logging.DEBUG, logger="quarterdeck.core.integration"), pytest.raises(ConnectionError):
         op()
     final = [r for r in caplog.records if "failed after" in r.getMessage()]
     assert [r.levelno for r in final] == [logging.CRITICAL]

@@ -7,7 +7,7 @@ import inspect
 import pytest
 from integration_support import Flaky
 
-from core.integration import CallNotPermitted, ValidationError, coordinate_operation, tracker_for
+from quarterdeck.core.integration import CallNotPermitted, ValidationError, coordinate_operation, tracker_for
 
 FAST = {"max_retries": 3, "base_delay": 0.001, "error_severity": "MEDIUM"}
 

@@ -9,7 +9,7 @@ import logging
 import pytest
 from integration_support import request
 
-from core.integration import CoordinationMiddleware
+from quarterdeck.core.integration import CoordinationMiddleware
 
 RULES = {"POST /users": {"required_fields": ["name"]}}
 DEEP = b"[" * 200_000
@@ -29,7 +29,7 @@ async def asgi_app(scope, receive, send):
 
 
 def _assert_refused(url: str, body: bytes, caplog) -> None:
-    with caplog.at_level(logging.WARNING, logger="core.integration.http"):
+    with caplog.at_level(logging.WARNING, logger="quarterdeck.core.integration.http"):
         status, headers, payload = request(url + "/users", raw=body)
     assert status == 400
     data = json.loads(payload)

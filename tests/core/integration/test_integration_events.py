@@ -6,7 +6,7 @@ import threading
 import pytest
 from integration_support import SECRET
 
-from core.integration import (
+from quarterdeck.core.integration import (
     CallNotPermitted,
     CoordinationEventProcessor,
     DeadLetterStore,
@@ -14,7 +14,7 @@ from core.integration import (
     ValidationError,
     tracker_for,
 )
-from core.integration.defaults import DEAD_LETTER_FILE
+from quarterdeck.core.integration.defaults import DEAD_LETTER_FILE
 
 FAST = {"max_retries": 2, "base_delay": 0.001}
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import cli.main
-from cli import deadletter_cmd
+import quarterdeck.cli.main
+from quarterdeck.cli import deadletter_cmd
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "examples"
@@ -77,12 +77,12 @@ def test_events_example_and_its_command_line_replay(env, monkeypatch, capsys):
     monkeypatch.setenv("QUARTERDECK_DATA_DIR", env["QUARTERDECK_DATA_DIR"])
     monkeypatch.chdir(ROOT)
     monkeypatch.syspath_prepend(str(ROOT))
-    assert deadletter_cmd in cli.main.COMMAND_MODULES
-    assert cli.main.main(["deadletter", "list"]) == 0
+    assert deadletter_cmd in quarterdeck.cli.main.COMMAND_MODULES
+    assert quarterdeck.cli.main.main(["deadletter", "list"]) == 0
     assert "    2  user.created" in capsys.readouterr().out
-    assert cli.main.main(["deadletter", "replay", "--all",
+    assert quarterdeck.cli.main.main(["deadletter", "replay", "--all",
                           "--processor", "examples.integration_events:processor"]) == 0
     out = capsys.readouterr().out
     assert "welcome mail sent to bob@example.com" in out and "1 replayed, 0 failed again" in out
-    assert cli.main.main(["deadletter", "purge"]) == 0
+    assert quarterdeck.cli.main.main(["deadletter", "purge"]) == 0
     assert capsys.readouterr().out.strip() == "0 dead letter(s) removed"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from core.integration import (
+from quarterdeck.core.integration import (
     CoordinationHealthChecker,
     CoordinationMetricsExporter,
     DeadLetterStore,
@@ -14,9 +14,9 @@ from core.integration import (
     default_breakers,
     default_monitor,
 )
-from core.monitor.health import Health, Status
-from core.monitor.prometheus import CONTENT_TYPE
-from core.resilience import BreakerConfig, BreakerRegistry
+from quarterdeck.core.monitor.health import Health, Status
+from quarterdeck.core.monitor.prometheus import CONTENT_TYPE
+from quarterdeck.core.resilience import BreakerConfig, BreakerRegistry
 
 
 def operation(name, monitor, breakers, outcomes):

@@ -6,10 +6,11 @@ import logging
 import pytest
 from integration_support import SECRET
 
-from core.integration import ErrorConfig, FieldRules, ValidationError
-from core.integration.rules import MISSING, as_field_value, lookup
-from core.resilience import CallNotPermitted, PermanentError, RetryableError, State
-from core.validation import RuleStore, Validator, bundled_rules_dir, load_rule_files
+from quarterdeck.core.delivery.errors import PermanentError, RetryableError
+from quarterdeck.core.integration import ErrorConfig, FieldRules, ValidationError
+from quarterdeck.core.integration.rules import MISSING, as_field_value, lookup
+from quarterdeck.core.resilience import CallNotPermitted, State
+from quarterdeck.core.validation import RuleStore, Validator, bundled_rules_dir, load_rule_files
 
 
 def messages(rules, values):

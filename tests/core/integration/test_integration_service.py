@@ -6,12 +6,7 @@ import copy
 
 import pytest
 
-from core.integration import (
-    CallNotPermitted,
-    CoordinationServiceWrapper,
-    ValidationError,
-    tracker_for,
-)
+from quarterdeck.core.integration import CallNotPermitted, CoordinationServiceWrapper, ValidationError, tracker_for
 
 FAST = {"max_retries": 2, "base_delay": 0.001}
 

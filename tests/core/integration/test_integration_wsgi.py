@@ -9,8 +9,8 @@ import pytest
 from integration_support import SECRET, request
 from prometheus_client.parser import text_string_to_metric_families
 
-from core.integration import CoordinationMiddleware, DeadLetterStore, coordinate_operation
-from core.monitor.prometheus import CONTENT_TYPE
+from quarterdeck.core.integration import CoordinationMiddleware, DeadLetterStore, coordinate_operation
+from quarterdeck.core.monitor.prometheus import CONTENT_TYPE
 
 RULES = {"POST /users": {"required_fields": ["name", "email"], "max_length": {"name": 20},
                          "patterns": {"email": "@"}},
@@ -108,7 +108,7 @@ def test_unusable_bodies_are_refused(served, raw, status, fragment):
 @pytest.mark.parametrize("path", ["/boom", "/gen-boom"])
 def test_an_app_error_becomes_500_with_a_correlation_id_and_no_internals(served, caplog, path):
     _, url, _ = served
-    with caplog.at_level(logging.ERROR, logger="core.integration.http"):
+    with caplog.at_level(logging.ERROR, logger="quarterdeck.core.integration.http"):
         status, headers, payload = request(url + path)
     assert status == 500
     answer = json.loads(payload)
@@ -121,7 +121,7 @@ def test_an_app_error_becomes_500_with_a_correlation_id_and_no_internals(served,
 
 def test_a_failure_after_the_first_chunk_ends_the_response_and_is_logged(served, caplog):
     _, url, _ = served
-    with caplog.at_level(logging.ERROR, logger="core.integration.http"):
+    with caplog.at_level(logging.ERROR, logger="quarterdeck.core.integration.http"):
         status, _, payload = request(url + "/late-boom")
     assert status == 200 and payload == b"partial "
     assert "GET /late-boom failed [correlation_id=" in caplog.text and SECRET not in caplog.text
@@ -180,7 +180,7 @@ def test_a_failing_health_check_is_503_without_details(wsgi_server, monitor, bre
 
     coordination = CoordinationMiddleware(monitor=monitor, breakers=breakers, health=Broken())
     url = wsgi_server(coordination.wsgi(App()))
-    with caplog.at_level(logging.ERROR, logger="core.integration.http"):
+    with caplog.at_level(logging.ERROR, logger="quarterdeck.core.integration.http"):
         status, _, payload = request(url + "/health")
     assert status == 503 and SECRET not in payload.decode()
     assert json.loads(payload)["correlation_id"] in caplog.text
@@ -192,7 +192,7 @@ def test_a_failing_metrics_export_is_a_500_with_a_correlation_id(wsgi_server, mo
     store.close()  # a scrape now fails inside the exporter
     coordination = CoordinationMiddleware(monitor=monitor, breakers=breakers, dead_letters=store)
     url = wsgi_server(coordination.wsgi(App()))
-    with caplog.at_level(logging.ERROR, logger="core.integration.http"):
+    with caplog.at_level(logging.ERROR, logger="quarterdeck.core.integration.http"):
         status, _, payload = request(url + "/metrics")
     assert status == 500 and json.loads(payload)["correlation_id"] in caplog.text
 

@@ -1,0 +1,73 @@
+"""How a delivery's end is recorded: delivered (with its verdict), failed, uncertain, cancelled by
+a stop, handed back (its process is ending, nothing was typed) or put back by a GUI pause.
+
+``uncertain`` is for an error that says the text may have arrived (``MayHaveArrived``: a paste
+tmux took before its pane vanished), and for a crash of the code after typing began: such a
+delivery is never recorded ``failed``, because "Retry failed" would then send it twice.
+``dispatcher`` is the ``Dispatcher`` whose store, monitor and listeners hear of it.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from quarterdeck.core.delivery.contract import UNVERIFIED
+from quarterdeck.core.delivery.errors import verdict_of
+from quarterdeck.core.resilience import CallNotPermitted
+
+log = logging.getLogger(__name__)
+
+
+def record(dispatcher: Any, task: Any, result: Any) -> Any:
+    """Record ``result`` (a ``DeliveryOutcome``) for ``task``; return the final event."""
+    if result.ok:
+        receipt = result.value
+        verdict = getattr(receipt, "verdict", UNVERIFIED)
+        evidence = getattr(receipt, "evidence", "")
+        dispatcher.store.mark_delivered(task.delivery_id, result.elapsed * 1000.0, verdict=verdict,
+                                        evidence=evidence or None)
+        if dispatcher.monitor is not None:
+            dispatcher.monitor.record_delivery(task.agent_id, True, result.elapsed, verified=verdict == "submitted")
+        return dispatcher._emit(task, "delivered", attempt=result.attempts, latency=result.elapsed,
+                                detail=getattr(receipt, "detail", ""), verdict=verdict, evidence=evidence)
+    error = result.error
+    if getattr(error, "stops_everything", False):
+        dispatcher.stop_all()
+    if getattr(error, "uncertain", False):
+        return uncertain(dispatcher, task, str(error), result.attempts,
+                         evidence=getattr(error, "evidence", ""))
+    reason = f"breaker open: {error}" if isinstance(error, CallNotPermitted) else str(error)
+    return failed(dispatcher, task, reason or type(error).__name__, result.attempts, result.elapsed,
+                  verdict=verdict_of(error), evidence=getattr(error, "evidence", ""))
+
+
+def failed(dispatcher: Any, task: Any, reason: str, attempts: int, elapsed: float = 0.0, *,
+           verdict: str | None = None, evidence: str = "") -> Any:
+    dispatcher.store.mark_failed(task.delivery_id, reason, verdict=verdict, evidence=evidence or None)
+    if dispatcher.monitor is not None and attempts:
+        dispatcher.monitor.record_delivery(task.agent_id, False, elapsed)
+    return dispatcher._emit(task, "failed", attempt=attempts, detail=reason, verdict=verdict, evidence=evidence)
+
+
+def uncertain(dispatcher: Any, task: Any, reason: str, attempts: int, *, evidence: str = "") -> Any:
+    """Neither a success nor a failure: the monitor counts nothing."""
+    dispatcher.store.mark_uncertain(task.delivery_id, reason, evidence=evidence or None)
+    return dispatcher._emit(task, "uncertain", attempt=attempts, detail=reason, evidence=evidence)
+
+
+def stopped(dispatcher: Any, task: Any, why: BaseException, attempts: int, *, interrupted: bool) -> Any:
+    """A stop ended the delivery: cancelled, unless this process is ending and nothing was typed,
+    which hands it back to the queue for the next process."""
+    if interrupted and dispatcher.store.release_unstarted([task.delivery_id]):
+        return dispatcher._emit(task, "queued", detail="released: this process is ending; nothing was typed")
+    dispatcher.store.mark_cancelled(task.delivery_id, f"stopped: {why}")
+    return dispatcher._emit(task, "cancelled", attempt=attempts, detail=str(why))
+
+
+def paused(dispatcher: Any, task: Any, reason: str) -> Any:
+    """Someone is at the mouse: put the delivery back and hold every GUI delivery until resume."""
+    dispatcher.store.release(task.delivery_id)
+    dispatcher.gui_paused = reason
+    dispatcher.set_roster(dispatcher.roster)
+    log.warning("GUI delivery paused: %s", reason)
+    return dispatcher._emit(task, "paused", detail=f"GUI delivery paused until you resume: {reason}")

@@ -1,0 +1,85 @@
+"""Stop-all and resume-all for one dispatcher: recorded for every process, heard from every process.
+
+``Stopping`` ties a dispatcher to the outbox's stop and resume generations (a ``StopWatch``):
+
+- ``stop_everywhere`` records a stop-all (the queue is cancelled, every watching process halts).
+  The caller has halted this dispatcher already; if a resume heard in the meantime lifted that
+  halt, it is halted again and the stop listeners hear of it, so this process always matches
+  the latest record. ``resume_everywhere`` is the same for a resume-all.
+- a stop heard from another process halts the dispatcher if it was running and tells the stop
+  listeners how many deliveries that stop cancelled; a resume heard lifts a halt and tells the
+  resume listeners. Listeners run on the watch's thread.
+- ``final()``: the process is shutting down; a resume heard from now on lifts nothing.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from quarterdeck.core.dispatch.stopwatch import StopWatch
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Stopping"]
+
+
+class Stopping:
+    """See the module docstring. ``dispatcher`` offers ``stopped``, ``halt()`` and ``resume()``."""
+
+    def __init__(self, dispatcher: Any, store: Any, *, interval: float = 0.05) -> None:
+        self._dispatcher = dispatcher
+        self.watch = StopWatch(store, self._heard_stop, interval=interval, on_resume=self._heard_resume)
+        self._stop_listeners: list[Callable[[int], None]] = []
+        self._resume_listeners: list[Callable[[], None]] = []
+        self._final = False
+
+    def add_stop_listener(self, listener: Callable[[int], None]) -> None:
+        self._stop_listeners.append(listener)
+
+    def add_resume_listener(self, listener: Callable[[], None]) -> None:
+        self._resume_listeners.append(listener)
+
+    def final(self) -> None:
+        self._final = True
+
+    # -- this process's requests ------------------------------------------------------------------
+    def stop_everywhere(self) -> int:
+        mark = self.watch.request()
+        log.warning("stop all #%d: %d queued deliveries cancelled", mark.generation, mark.cancelled)
+        if not self._dispatcher.stopped:  # lifted by a resume heard since the caller's halt
+            self._dispatcher.halt()
+            self.tell_stopped(mark.cancelled)
+        return mark.cancelled
+
+    def resume_everywhere(self) -> None:
+        mark = self.watch.request_resume()
+        log.warning("resume all #%d", mark.resumed)
+        if self._dispatcher.stopped and not self._final:  # halted by a stop heard since
+            self._dispatcher.resume()
+            self._tell(self._resume_listeners)
+
+    def tell_stopped(self, cancelled: int) -> None:
+        self._tell(self._stop_listeners, cancelled)
+
+    # -- heard from other processes ---------------------------------------------------------------
+    def _heard_stop(self, mark: Any) -> None:
+        if self._dispatcher.stopped:
+            return
+        self._dispatcher.halt()
+        log.warning("stop all #%d from another process: halted", mark.generation)
+        self.tell_stopped(mark.cancelled)
+
+    def _heard_resume(self, mark: Any) -> None:
+        if not self._dispatcher.stopped or self._final:
+            return
+        log.warning("resume all #%d from another process", mark.resumed)
+        self._dispatcher.resume()
+        self._tell(self._resume_listeners)
+
+    def _tell(self, listeners: list[Callable[..., None]], *args: Any) -> None:
+        for listener in list(listeners):
+            try:
+                listener(*args)
+            except Exception:
+                log.exception("a stop or resume listener failed")

@@ -1,0 +1,171 @@
+"""Deliver by dropping a markdown file into the agent's inbox folder.
+
+Each message is one file, written atomically: a temp file in the same folder is written, flushed
+and fsynced, then given its final name, and the folder itself is fsynced so the name survives a
+crash. The final name is taken with a hard link (which, unlike a rename, never replaces an existing
+file), falling back to ``os.replace`` where the file system has no hard links. A reader therefore
+never sees a half-written message, no message overwrites another, and a receipt is confirmed only
+after both fsyncs returned.
+
+File name: ``<UTC time>-<priority>-<message id>.md``, e.g.
+``20250901T142233.123456Z-urgent-msg_42.md``: names sort by arrival and urgent ones stand out.
+Content: YAML front matter (sender, recipients, priority, id, time, type) between ``---`` lines,
+then the message text exactly as given (UTF-8, no newline translation).
+"""
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import tempfile
+import threading
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from quarterdeck.core.delivery.contract import DeliveryRequest, Receipt
+from quarterdeck.core.delivery.errors import SUBMITTED, Cancelled, PermanentError, RetryableError
+from quarterdeck.core.fileops import fsync_dir
+
+__all__ = ["InboxDelivery", "message_type", "parse_message", "render"]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_PERMANENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG}
+_NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
+_FENCE = b"---\n"
+
+
+def message_type(request: DeliveryRequest) -> str:
+    """``onboarding``, ``broadcast`` (more than one recipient) or ``message``."""
+    if request.onboarding:
+        return "onboarding"
+    return "broadcast" if len(request.recipients) > 1 else "message"
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def render(request: DeliveryRequest, now: datetime) -> bytes:
+    """The file's bytes: front matter, then ``request.text`` unchanged."""
+    header = {
+        "sender": request.sender,
+        "recipients": list(request.recipients),
+        "priority": request.priority,
+        "message_id": request.message_id,
+        "time": _utc(request.created_at or now).isoformat(),
+        "type": message_type(request),
+    }
+    front = yaml.safe_dump(header, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    return _FENCE + front.encode("utf-8") + _FENCE + request.text.encode("utf-8")
+
+
+def parse_message(data: bytes) -> tuple[dict[str, Any], str]:
+    """Split an inbox file's bytes into (header, text); the inverse of what ``deliver`` writes."""
+    if not data.startswith(_FENCE):
+        raise ValueError("not an inbox message: no front matter")
+    end = data.find(b"\n" + _FENCE, len(_FENCE) - 1)
+    if end < 0:
+        raise ValueError("not an inbox message: front matter is not closed")
+    header = yaml.safe_load(data[len(_FENCE) : end + 1].decode("utf-8")) or {}
+    return header, data[end + 1 + len(_FENCE) :].decode("utf-8")
+
+
+class InboxDelivery:
+    """Write each message as a file into ``path``.
+
+    A missing inbox folder is created when its parent folder exists; a missing parent usually means
+    a mistyped path, so that is a permanent error naming it.
+    """
+
+    kind = "inbox"
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path).expanduser()
+
+    def __repr__(self) -> str:
+        return f"InboxDelivery({str(self.path)!r})"
+
+    def check(self) -> str | None:
+        folder = self.path
+        if folder.exists() and not folder.is_dir():
+            return f"inbox {folder} is not a folder"
+        if not folder.exists():
+            if not folder.parent.is_dir():
+                return f"inbox {folder} is missing and so is its parent folder"
+            folder = folder.parent
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return f"inbox {folder} is not writable"
+        return None
+
+    def deliver(self, request: DeliveryRequest, stop: threading.Event) -> Receipt:
+        if stop.is_set():
+            raise Cancelled("stopped before writing to the inbox")
+        now = datetime.now(timezone.utc)
+        data = render(request, now)
+        self._ensure_folder()
+        try:
+            final = self._write_atomically(self._file_name(request, now), data)
+        except OSError as exc:
+            raise self._classify(exc) from exc
+        return Receipt(self.kind, SUBMITTED, "written and fsynced", f"written to {final}")
+
+    @staticmethod
+    def _file_name(request: DeliveryRequest, now: datetime) -> str:
+        ident = _UNSAFE.sub("_", request.message_id).strip("._")[:80] or uuid.uuid4().hex[:8]
+        return f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{request.priority}-{ident}.md"
+
+    def _ensure_folder(self) -> None:
+        folder = self.path
+        if folder.is_dir():
+            return
+        if not folder.exists() and not folder.parent.is_dir():
+            raise PermanentError(f"inbox {folder} is missing and so is its parent folder")
+        try:
+            folder.mkdir(mode=0o700, exist_ok=True)  # private, like the message files (0600)
+        except FileExistsError:
+            raise PermanentError(f"inbox {folder} exists but is not a folder") from None
+        except OSError as exc:
+            raise self._classify(exc) from exc
+
+    def _write_atomically(self, name: str, data: bytes) -> Path:
+        fd, temp_name = tempfile.mkstemp(prefix=".incoming-", suffix=".tmp", dir=self.path)
+        temp = Path(temp_name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            final = self._publish(temp, name)
+        finally:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+        fsync_dir(self.path)
+        return final
+
+    def _publish(self, temp: Path, name: str) -> Path:
+        """Give the finished temp file its final name without ever replacing another message."""
+        final = self.path / name
+        while True:
+            try:
+                os.link(temp, final)
+                return final
+            except FileExistsError:
+                final = self.path / f"{name[:-3]}-{uuid.uuid4().hex[:8]}.md"
+            except OSError as exc:
+                if exc.errno not in _NO_HARD_LINKS:
+                    raise
+                if final.exists():
+                    final = self.path / f"{name[:-3]}-{uuid.uuid4().hex[:8]}.md"
+                os.replace(temp, final)
+                return final
+
+    def _classify(self, exc: OSError) -> PermanentError | RetryableError:
+        reason = exc.strerror or str(exc)
+        if exc.errno in _PERMANENT_ERRNOS:
+            return PermanentError(f"inbox {self.path} is not writable: {reason}")
+        return RetryableError(f"writing to inbox {self.path} failed: {reason}")

@@ -1,0 +1,157 @@
+"""The tmux commands a delivery needs, run against one server for one target.
+
+Errors are sorted as a delivery needs them: a pane, session or server that is gone is permanent,
+anything else (a slow or busy server) retryable.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from dataclasses import dataclass
+
+from quarterdeck.core.delivery.errors import MayHaveArrived, PermanentError, RetryableError
+from quarterdeck.core.transports.tmux.verdict import Screen
+
+__all__ = ["PaneInfo", "TmuxClient"]
+
+_CMD_TIMEOUT = 5.0
+_GONE_MARKERS = (
+    "can't find",
+    "no server running",
+    "error connecting",
+    "no such file or directory",
+    "session not found",
+    "pane not found",
+    "window not found",
+)
+_PANE_FORMAT = "\t".join((
+    "#{pane_id}", "#{pane_dead}", "#{pane_in_mode}", "#{pane_input_off}", "#{pane_tty}", "#{pane_pid}",
+    "#{pane_current_command}",
+))
+
+
+@dataclass(frozen=True)
+class PaneInfo:
+    id: str
+    dead: bool
+    in_mode: bool
+    input_off: bool
+    tty: str
+    pid: int
+    command: str
+
+
+class TmuxClient:
+    """``socket``: a bare name is passed as ``-L name``, anything containing ``/`` as ``-S path``."""
+
+    def __init__(self, target: str, socket: str | None = None, binary: str = "tmux") -> None:
+        self.target = target
+        self.socket = socket
+        self.binary = binary
+
+    def _base_cmd(self) -> list[str]:
+        exe = shutil.which(self.binary)
+        if exe is None:
+            raise PermanentError(f"tmux is not installed (no {self.binary!r} on PATH)")
+        cmd = [exe]
+        if self.socket:
+            cmd += ["-S", self.socket] if "/" in self.socket else ["-L", self.socket]
+        return cmd
+
+    def run(self, *args: str, stdin: bytes | None = None) -> str:
+        cmd = self._base_cmd() + list(args)
+        try:
+            done = subprocess.run(
+                cmd, input=stdin, capture_output=True, timeout=_CMD_TIMEOUT, check=False
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise RetryableError(f"tmux {args[0]} timed out after {_CMD_TIMEOUT:g} s") from exc
+        except OSError as exc:
+            raise PermanentError(f"cannot run tmux: {exc}") from exc
+        if done.returncode != 0:
+            message = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
+            text = f"tmux {args[0]} on {self.target!r}: {message}"
+            if any(marker in message.lower() for marker in _GONE_MARKERS):
+                raise PermanentError(text)
+            raise RetryableError(text)
+        return done.stdout.decode("utf-8", "replace")
+
+    def resolve(self) -> PaneInfo:
+        """The pane behind the target; capture-pane rejects targets that do not exist."""
+        out = self.run(
+            "capture-pane", "-p", "-t", self.target, "-S", "0", "-E", "0", ";",
+            "display-message", "-p", "-t", self.target, _PANE_FORMAT,
+        )
+        fields = out.rstrip("\n").rsplit("\n", 1)[-1].split("\t")
+        if len(fields) != 7 or not fields[0].startswith("%"):
+            raise RetryableError(f"tmux did not name a pane for {self.target!r}: {out!r}")
+        pane, dead, in_mode, input_off, tty, pid, command = fields
+        return PaneInfo(pane, dead == "1", in_mode == "1", input_off == "1", tty,
+                        int(pid) if pid.isdigit() else 0, command)
+
+    def screen(self, pane: str, depth: int | None = None) -> tuple[str, Screen]:
+        """(the pane's last ``depth`` lines of history with wrapped lines joined, if ``depth`` is
+        given; its visible rows and cursor), read in one tmux command so they belong together."""
+        mark = f"qd-{uuid.uuid4().hex}"
+        args: list[str] = []
+        if depth is not None:
+            args += ["capture-pane", "-p", "-J", "-S", f"-{depth}", "-t", pane, ";",
+                     "display-message", "-p", mark, ";"]
+        args += ["capture-pane", "-p", "-t", pane, ";",
+                 "display-message", "-p", "-t", pane, f"{mark} #{{cursor_x}} #{{cursor_y}}"]
+        out = self.run(*args)
+        history = ""
+        if depth is not None:
+            history, _, out = out.partition(f"{mark}\n")
+        rows, _, cursor = out.rstrip("\n").rpartition(f"{mark} ")
+        x, _, y = cursor.partition(" ")
+        lines = rows.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        return history, Screen(tuple(lines), int(x or 0), int(y or 0))
+
+    def paste(self, pane: str, text: str) -> None:
+        """Paste ``text`` through a fresh buffer (deleted after), bracketed if the program asked."""
+        # Pasting into a dead (remain-on-exit) pane crashes tmux 3.3 servers, taking every pane
+        # with it, so the liveness test and the paste run as one command inside the server.
+        buffer = f"qd-{uuid.uuid4().hex}"
+        self.run("load-buffer", "-b", buffer, "-", stdin=text.encode("utf-8"))
+        try:
+            out = self.run(
+                "if-shell", "-F", "-t", pane, "#{pane_dead}",
+                "display-message -p qd-pane-dead",
+                f"paste-buffer -d -p -b {buffer} -t {pane}",
+            )
+        except (PermanentError, RetryableError) as exc:
+            # paste-buffer -d deletes the buffer once it pasted: still there means nothing was typed
+            if self._drop_buffer(buffer) or not exc.retryable:
+                raise
+            raise MayHaveArrived(f"the paste into {self.target!r} may have happened ({exc}); "
+                                 "not pasting it again: look at the pane",
+                                 evidence="tmux took the paste, then failed") from exc
+        if "qd-pane-dead" in out:
+            self._drop_buffer(buffer)
+            raise PermanentError(f"tmux pane {self.target!r} has exited")
+
+    def _drop_buffer(self, buffer: str) -> bool:
+        """Delete ``buffer``; True if it was still there (so nothing was pasted from it)."""
+        try:
+            self.run("delete-buffer", "-b", buffer)
+        except (PermanentError, RetryableError):
+            return False
+        return True
+
+    def press(self, pane: str, keys: tuple[str, ...]) -> None:
+        """Press ``keys`` (tmux key names) on their own. The text is already in the input then, so
+        any failure is permanent: another attempt would paste it a second time."""
+        try:
+            out = self.run(
+                "if-shell", "-F", "-t", pane, "#{pane_dead}",
+                "display-message -p qd-pane-dead",
+                f"send-keys -t {pane} {' '.join(keys)}",
+            )
+        except (PermanentError, RetryableError) as exc:
+            raise PermanentError(f"text pasted into tmux pane {self.target!r} but not submitted: {exc}") from exc
+        if "qd-pane-dead" in out:
+            raise PermanentError(f"tmux pane {self.target!r} exited after the paste, before the submit key")
