@@ -76,7 +76,7 @@ def build(size: tuple[int, int]):
     class Paints(QObject):
         count = 0
 
-        def eventFilter(self, watched, event):  # noqa: N802 (Qt's name)
+        def eventFilter(self, watched, event):
             if event.type() == QEvent.Type.Paint:
                 Paints.count += 1
             return False

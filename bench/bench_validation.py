@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from quarterdeck.core.validation import Validator, bundled_rules_dir, check_rule_text, load_rule_files  # noqa: E402
+from quarterdeck.core.validation import Validator, bundled_rules_dir, check_rule_text, load_rule_files
 
 TARGET_VALIDATE_US = 200.0
 TARGET_CHECK_MS = 50.0

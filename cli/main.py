@@ -67,14 +67,14 @@ def _seconds(text: str) -> float:
 
 def _bound_numbers(parser: argparse.ArgumentParser, names: dict[str, str]) -> None:
     """Give every int and float option of every command a range; note each option's name."""
-    for action in parser._actions:  # noqa: SLF001 - argparse offers no public walk
+    for action in parser._actions:
         if action.type is int:
             action.type = _count
         elif action.type is float:
             action.type = _seconds
         if action.option_strings:
             names.setdefault(action.dest, max(action.option_strings, key=len))
-        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+        if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
                 _bound_numbers(sub, names)
 
@@ -222,7 +222,7 @@ def _main(argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         print("quarterdeck: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+    except Exception as exc:
         from quarterdeck.core.paths import user_data_dir
 
         data_dir = getattr(args, "data_dir", None)

@@ -30,15 +30,15 @@ def add_shared_options(parser: argparse.ArgumentParser) -> None:
 
 def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
     found = []
-    for action in parser._actions:  # noqa: SLF001 - argparse offers no public walk
-        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
             found.extend(dict.fromkeys(action.choices.values()))  # aliases share one parser
     return found
 
 
 def _align(parser: argparse.ArgumentParser) -> None:
     taken = set()
-    for action in parser._actions:  # noqa: SLF001
+    for action in parser._actions:
         if action.dest in SHARED:
             action.default = argparse.SUPPRESS
             taken.add(action.dest)

@@ -22,7 +22,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from quarterdeck.core.config_sources import DEFAULT, ConfigProblem, Reading, ValueSource, read_arguments, read_env, read_yaml_file
+from quarterdeck.core.config_sources import (
+    DEFAULT,
+    ConfigProblem,
+    Reading,
+    ValueSource,
+    read_arguments,
+    read_env,
+    read_yaml_file,
+)
 from quarterdeck.core.paths import default_config_file
 
 __all__ = [

@@ -209,7 +209,7 @@ def _probe_first_paint(window: Any) -> None:
     from PySide6.QtCore import QEvent, QObject, QTimer
 
     class FirstPaint(QObject):
-        def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 (Qt's name)
+        def eventFilter(self, watched: Any, event: Any) -> bool:
             if event.type() == QEvent.Type.Paint and watched is window:
                 window.removeEventFilter(self)
                 print(f"first paint at {time.time():.6f}", flush=True)
@@ -222,7 +222,7 @@ def _probe_first_paint(window: Any) -> None:
 
 def _start_demo(args: argparse.Namespace, roster_path: Path | None, problem: str | None) -> Any:
     wanted = args.demo is not None or (roster_path is None and problem is None)
-    if not wanted or not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
+    if not wanted or (not os.environ.get("DISPLAY") and sys.platform.startswith("linux")):
         # the simulated agents are typed into through X; offscreen there is nothing to type into
         return None
     from quarterdeck.core.paths import user_data_dir

@@ -170,7 +170,7 @@ class WindowLayout(QObject):
     def _on_dock_changed(self, *_args: object) -> None:
         self.schedule_fit()
 
-    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 (Qt's name)
+    def eventFilter(self, watched: Any, event: Any) -> bool:
         if watched is self.window and event.type() in (QEvent.Type.Show, QEvent.Type.LayoutRequest,
                                                         QEvent.Type.ScreenChangeInternal):
             self.schedule_fit()

@@ -219,7 +219,7 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.status.shutdown()
         if self._remember_layout:
             self.ctx.settings.set("window/geometry", self.saveGeometry())

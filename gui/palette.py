@@ -120,7 +120,7 @@ class CommandPalette(QDialog):
         if agent_id:
             self.window_.ctx.sig_agent_focused.emit(agent_id)
 
-    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 (Qt's name)
+    def eventFilter(self, watched: Any, event: Any) -> bool:
         if watched is self.query and isinstance(event, QKeyEvent) and event.type() == QKeyEvent.Type.KeyPress:
             if event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up):
                 self._step(1 if event.key() == Qt.Key.Key_Down else -1)

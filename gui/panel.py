@@ -54,11 +54,11 @@ class PanelScroll(QScrollArea):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a click on a label keeps the focus in the panel
         self.setWidget(panel)
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+    def sizeHint(self) -> QSize:
         panel = self.widget()
         return panel.sizeHint() if panel is not None else super().sizeHint()
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+    def minimumSizeHint(self) -> QSize:
         panel, screen = self.widget(), self.screen()
         if panel is None or screen is None:
             return super().minimumSizeHint()

@@ -24,7 +24,15 @@ _LAZY = {
     "CoordinationMetricsExporter": _INTEGRATION,
 }
 
-__all__ = ["__version__", *_LAZY]
+__all__ = [
+    "CoordinationEventProcessor",
+    "CoordinationHealthChecker",
+    "CoordinationMetricsExporter",
+    "CoordinationMiddleware",
+    "CoordinationServiceWrapper",
+    "__version__",
+    "coordinate_operation",
+]
 
 if TYPE_CHECKING:
     from quarterdeck.core.integration import (

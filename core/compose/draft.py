@@ -18,9 +18,17 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import uuid4
 
-from quarterdeck.core.delivery.prefix import format_for_delivery
 from quarterdeck.core.compose.submit import resolve_recipients
-from quarterdeck.core.compose.templates import Rendered, Slot, TemplateError, agent_values, parse, placeholders, render_mapped
+from quarterdeck.core.compose.templates import (
+    Rendered,
+    Slot,
+    TemplateError,
+    agent_values,
+    parse,
+    placeholders,
+    render_mapped,
+)
+from quarterdeck.core.delivery.prefix import format_for_delivery
 from quarterdeck.core.models import Message
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}

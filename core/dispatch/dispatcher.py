@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from quarterdeck.core.delivery.prefix import format_for_delivery
 from quarterdeck.core.config import CoordinationConfig
 from quarterdeck.core.delivery.contract import DeliveryRequest, Transport
 from quarterdeck.core.delivery.errors import Cancelled, HumanActivity, Paused, is_retryable
+from quarterdeck.core.delivery.prefix import format_for_delivery
 from quarterdeck.core.dispatch import outcomes
 from quarterdeck.core.dispatch.backoff import Backoff
 from quarterdeck.core.dispatch.desk import Desk, NoDesk

@@ -35,7 +35,7 @@ def load_event_processor(spec: str) -> Any:
     if not isinstance(target, CoordinationEventProcessor) and callable(target):
         try:
             target = target()
-        except Exception as exc:  # noqa: BLE001 - whatever the named factory raises, said in one line
+        except Exception as exc:
             raise ProcessorSpecError(f"{spec!r}: calling it to make a processor failed: "
                                      f"{type(exc).__name__}: {exc}") from exc
     if not isinstance(target, CoordinationEventProcessor):

@@ -30,8 +30,19 @@ from typing import Any, Protocol
 from quarterdeck.core.resilience.breaker import CircuitBreaker, State
 from quarterdeck.core.resilience.breaker_types import BreakerSnapshot
 
-__all__ = ["AgentHealth", "CompositeHealth", "Health", "HealthIndicator", "STATUS_ORDER",
-           "Status", "agent_health", "aggregate", "fleet_health", "health_score", "http_status"]
+__all__ = [
+    "STATUS_ORDER",
+    "AgentHealth",
+    "CompositeHealth",
+    "Health",
+    "HealthIndicator",
+    "Status",
+    "agent_health",
+    "aggregate",
+    "fleet_health",
+    "health_score",
+    "http_status",
+]
 
 log = logging.getLogger(__name__)
 

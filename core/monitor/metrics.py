@@ -74,7 +74,7 @@ class GaugeChild(CounterChild):
 class HistogramChild:
     """Counts per bucket (the last one is ``+Inf``), stored per bucket and cumulated on export."""
 
-    __slots__ = ("_lock", "bounds", "counts", "sum", "count")
+    __slots__ = ("_lock", "bounds", "count", "counts", "sum")
 
     def __init__(self, lock: threading.Lock, bounds: tuple[float, ...]) -> None:
         self._lock, self.bounds = lock, bounds

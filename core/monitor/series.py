@@ -22,7 +22,7 @@ class RingSeries:
     newest ``n`` points always sit in one contiguous slice: reading them is a view, no reordering.
     """
 
-    __slots__ = ("capacity", "_t", "_v", "_next", "_size")
+    __slots__ = ("_next", "_size", "_t", "_v", "capacity")
 
     def __init__(self, capacity: int) -> None:
         if capacity < 1:
@@ -79,7 +79,7 @@ class RollingWindow:
     does); copying them is a memcpy and numpy reads them without conversion.
     """
 
-    __slots__ = ("capacity", "_t", "_v", "_ok", "_next", "_full")
+    __slots__ = ("_full", "_next", "_ok", "_t", "_v", "capacity")
 
     def __init__(self, capacity: int) -> None:
         if capacity < 1:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from quarterdeck.core.delivery.prefix import format_for_delivery
 from quarterdeck.core.compose.submit import UnknownRecipient, resolve_recipients
 from quarterdeck.core.compose.templates import (
     Slot,
@@ -29,6 +28,7 @@ from quarterdeck.core.compose.templates import (
     parse,
     render_mapped,
 )
+from quarterdeck.core.delivery.prefix import format_for_delivery
 from quarterdeck.core.models import Message, Priority
 
 STYLES: tuple[str, ...] = ("friendly", "professional")

@@ -34,7 +34,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from quarterdeck.core.resilience.breaker_types import BreakerConfig, BreakerEvent, BreakerSnapshot, CallNotPermitted, State
+from quarterdeck.core.resilience.breaker_types import (
+    BreakerConfig,
+    BreakerEvent,
+    BreakerSnapshot,
+    CallNotPermitted,
+    State,
+)
 
 __all__ = [
     "BreakerConfig",
@@ -54,7 +60,7 @@ _QUIET = (State.DISABLED, State.FORCED_OPEN)
 class _CountWindow:
     """The outcomes (failed or not) of the last ``size`` calls."""
 
-    __slots__ = ("size", "minimum", "_ring", "_pos", "calls", "failures")
+    __slots__ = ("_pos", "_ring", "calls", "failures", "minimum", "size")
 
     def __init__(self, size: int, minimum: int) -> None:
         self.size, self.minimum = size, minimum
@@ -77,7 +83,7 @@ class _CountWindow:
 class Permit:
     """The right to make one call; report its outcome exactly once."""
 
-    __slots__ = ("state", "_window", "_settled")
+    __slots__ = ("_settled", "_window", "state")
 
     def __init__(self, state: State, window: _CountWindow | None) -> None:
         self.state = state

@@ -167,7 +167,7 @@ def _roll_back(conn: sqlite3.Connection, after: str) -> None:
 class _Holder:
     """Lives in a thread's local storage; when the thread ends it is dropped and closes its connection."""
 
-    __slots__ = ("conn", "__weakref__")
+    __slots__ = ("__weakref__", "conn")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn

@@ -4,7 +4,15 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from quarterdeck.core.store.rows import AttemptRow, DeliveryRow, DeliveryTask, HistoryRow, State, StoredMessage, from_db_time
+from quarterdeck.core.store.rows import (
+    AttemptRow,
+    DeliveryRow,
+    DeliveryTask,
+    HistoryRow,
+    State,
+    StoredMessage,
+    from_db_time,
+)
 
 DELIVERY_COLUMNS = (
     "d.id, d.message_id, d.agent_id, d.transport, d.priority, d.state, d.reason, d.attempts, "

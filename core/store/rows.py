@@ -7,7 +7,7 @@ readable in the ``sqlite3`` shell with ``datetime(created_at, 'unixepoch')``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -86,11 +86,11 @@ def to_db_time(moment: datetime) -> float:
 def from_db_time(value: float | None) -> datetime | None:
     if value is None:
         return None
-    return datetime.fromtimestamp(value, timezone.utc)
+    return datetime.fromtimestamp(value, UTC)
 
 
 def now_db() -> float:
-    return to_db_time(datetime.now(timezone.utc))
+    return to_db_time(datetime.now(UTC))
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import re
 import tempfile
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ def message_type(request: DeliveryRequest) -> str:
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def render(request: DeliveryRequest, now: datetime) -> bytes:
@@ -105,7 +105,7 @@ class InboxDelivery:
     def deliver(self, request: DeliveryRequest, stop: threading.Event) -> Receipt:
         if stop.is_set():
             raise Cancelled("stopped before writing to the inbox")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         data = render(request, now)
         self._ensure_folder()
         try:

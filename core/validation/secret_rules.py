@@ -292,6 +292,6 @@ DETECTORS: tuple[tuple[str, str, Scanner], ...] = (  # (kind, RE2 pattern, scann
     ("stripe_key", r"[sr]k_(?:live|test|prod)_[0-9A-Za-z]{10,}\b", _plain("[sr]k_[a-z]+_")),
     ("jwt", r"ey[\w-]{3,}\.ey[\w-]{3,}\.[\w-]*", _plain("ey", is_jwt)),
     ("generic_assignment", _GENERIC, _scan_generic),
-    ("high_entropy", r"(?:{0}*[A-Z]{0}*[0-9]|{0}*[0-9]{0}*[A-Z]){0}*={{0,2}}".format(_B64), _scan_base64),
+    ("high_entropy", rf"(?:{_B64}*[A-Z]{_B64}*[0-9]|{_B64}*[0-9]{_B64}*[A-Z]){_B64}*={{0,2}}", _scan_base64),
     ("high_entropy", r"[0-9a-f]{%d,}|[0-9A-F]{%d,}" % (HEX_MIN_LEN, HEX_MIN_LEN), _scan_hex),
 )

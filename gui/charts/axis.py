@@ -22,7 +22,7 @@ class ClockAxis(pg.AxisItem):
         self.enableAutoSIPrefix(False)
         self._major = 60.0
 
-    def tickSpacing(self, minVal: float, maxVal: float, size: float):  # noqa: N802, N803 (Qt's names)
+    def tickSpacing(self, minVal: float, maxVal: float, size: float):
         span = maxVal - minVal
         if span <= 0 or size <= 0:
             return []
@@ -35,7 +35,7 @@ class ClockAxis(pg.AxisItem):
             levels.append((float(smaller[-1]), 0.0))
         return levels
 
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph's name)
+    def tickStrings(self, values, scale, spacing):
         if spacing != self._major:
             return [""] * len(values)  # minor ticks: grid lines, no labels
         fmt = "%H:%M:%S" if spacing < 60 else "%H:%M"

@@ -259,7 +259,7 @@ class HealthPanel(Panel):
         QApplication.clipboard().setText(json.dumps(self.tree_data, indent=2, default=str))
         self.ctx.sig_status.emit("Health report copied")
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.refresh()
 

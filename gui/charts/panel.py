@@ -250,7 +250,7 @@ class ChartsPanel(Panel):
         if event.kind == "state_transition" and not self.paused and self.isVisible():
             self._show_bands(self.clock())
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self.paused:
             self.refresh()

@@ -123,7 +123,7 @@ class ChartGrid(pg.GraphicsLayoutWidget):
         self.setMinimumSize(2 * CHART_MIN[0] + 20,
                             int(rows * CHART_MIN[1] + self.timeline.minimumHeight() + 6 * rows + 14))
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def resizeEvent(self, event) -> None:
         if self.plots:  # pyqtgraph calls this (with None) while it is being built
             self._place(len(CHARTS) if self.width() >= WIDE_PX else 2)
         super().resizeEvent(event)

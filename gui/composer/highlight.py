@@ -106,7 +106,7 @@ class UnderlineTips(QObject):
             found = problems_at(text, self.problems, index - 1)
         return "\n".join(problem_tip(p) for p in found)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
             tip = self.tip_at(event.pos())
             if tip:

@@ -218,7 +218,7 @@ class Notice(QFrame):
     def text(self) -> str:
         return "" if self.isHidden() else self.label.text()
 
-    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt's name)
+    def hasHeightForWidth(self) -> bool:
         return False
 
     def _height(self) -> int:
@@ -226,13 +226,13 @@ class Notice(QFrame):
         wrapped = self.label.heightForWidth(max(80, self.width() - margins))
         return max(wrapped, self.label.fontMetrics().height()) + 8
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+    def sizeHint(self) -> QSize:
         return QSize(super().sizeHint().width(), self._height())
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+    def minimumSizeHint(self) -> QSize:
         return QSize(60, self._height())
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         if event.oldSize().width() != event.size().width() and self._height() != self.height():
             self.updateGeometry()

@@ -256,12 +256,12 @@ class ContractsPanel(Panel):
         self.filter_bar.set_agents(agents)
 
     # -- lifetime --------------------------------------------------------------------------------
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.refresh()
         self._poll.start()
 
-    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt's name)
+    def hideEvent(self, event: QHideEvent) -> None:
         super().hideEvent(event)
         self._poll.stop()  # tabbed away or closed: nobody is looking, so nobody polls
 

@@ -46,7 +46,7 @@ class DemoSwarm:
         (workdir / ROSTER_NAME).unlink(missing_ok=True)
         env = dict(os.environ if env is None else env)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(_ROOT), env.get("PYTHONPATH"))))
-        log = open(workdir / LOG_NAME, "wb")  # noqa: SIM115 (kept open for the child's lifetime)
+        log = open(workdir / LOG_NAME, "wb")
         try:
             process = subprocess.Popen(
                 [sys.executable, "-m", "quarterdeck.gui.demo.swarm", "--agents", str(count), "--dir", str(workdir)],

@@ -68,7 +68,7 @@ class FrozenColumns(QTableView):
         self.horizontalHeader().setFixedHeight(table.horizontalHeader().height())
         self.verticalScrollBar().setValue(table.verticalScrollBar().value())
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.table and event.type() in (QEvent.Type.Resize, QEvent.Type.LayoutRequest):
             self.place()
         return super().eventFilter(watched, event)

@@ -63,7 +63,7 @@ def window_under(point: tuple[int, int]) -> Captured:
         from quarterdeck.core.transports.gui.windows import placement_at
 
         placement = placement_at(point)
-    except Exception as exc:  # noqa: BLE001 -- no X, python-xlib missing, a lost connection: a reason
+    except Exception as exc:
         return Captured(point, None, f"the window under the pointer could not be read ({exc})")
     if placement is None:
         return Captured(point, None, "no application window under the pointer (the desktop, a window "

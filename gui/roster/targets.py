@@ -57,7 +57,7 @@ def targets_of(roster: Any, look: Callable[[Any, str, str], Any] | None = None) 
                 continue
             try:
                 seen = look(transport, which, agent.id)
-            except Exception as exc:  # noqa: BLE001 -- never let a lookup take the overlay down
+            except Exception as exc:
                 found.append(Target(agent.id, which, tuple(point), None, f"{agent.id}'s window: {exc}", True))
                 continue
             frame = seen.window.rect if seen.window is not None else None

@@ -15,7 +15,14 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from quarterdeck.core.validation import Diagnostic, RuleStore
-from quarterdeck.core.validation.editing import OpenedRules, SaveOutcome, activate_rules, open_rules, read_texts, save_rules
+from quarterdeck.core.validation.editing import (
+    OpenedRules,
+    SaveOutcome,
+    activate_rules,
+    open_rules,
+    read_texts,
+    save_rules,
+)
 from quarterdeck.core.validation.location import RulesLocation
 
 WATCH_INTERVAL_MS = 2000

@@ -80,7 +80,7 @@ class YamlHighlighter(QSyntaxHighlighter):
             self.scheme = scheme
             self.rehighlight()
 
-    def highlightBlock(self, text: str) -> None:  # noqa: N802 (Qt's name)
+    def highlightBlock(self, text: str) -> None:
         parent_indent = self.previousBlockState()
         self.setCurrentBlockState(-1)
         if parent_indent >= 0:

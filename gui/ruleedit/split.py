@@ -31,7 +31,7 @@ class EditorBenchSplitter(QSplitter):
         self.setStretchFactor(1, 2)
         self._shared = False
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         if not self._shared and event.size().width() > 0:
             self._shared = True

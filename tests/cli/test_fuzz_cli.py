@@ -31,13 +31,13 @@ COUNTS: dict[str, list[int]] = {}
 
 
 def leaves(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], list]:
-    for action in parser._actions:  # noqa: SLF001
-        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
             found: dict[tuple[str, ...], list] = {}
             for name, sub in action.choices.items():
                 found.update(leaves(sub, (*prefix, name)))
             return found
-    return {prefix: [a for a in parser._actions if a.dest != "help"]}  # noqa: SLF001
+    return {prefix: [a for a in parser._actions if a.dest != "help"]}
 
 
 COMMANDS = {path: actions for path, actions in leaves(build_parser()).items() if path not in LEFT_OUT}

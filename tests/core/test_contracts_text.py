@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from quarterdeck.core.compose.templates import render
-from quarterdeck.core.contracts import ContractError, ContractStore, contract_message, contract_text, parse_id, points_text
+from quarterdeck.core.contracts import (
+    ContractError,
+    ContractStore,
+    contract_message,
+    contract_text,
+    parse_id,
+    points_text,
+)
 from quarterdeck.core.models import Agent, DryRunTransport
 from quarterdeck.core.validation import RuleStore, Validator
 from quarterdeck.core.validation.location import active_rules_path

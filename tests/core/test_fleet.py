@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 from quarterdeck.core.monitor import Monitor
-from quarterdeck.core.monitor.fleet import BREAKER_GAUGE, QUEUE_GAUGES, Band, FleetFeed, HealthRow, axis_ceiling, health_rows
+from quarterdeck.core.monitor.fleet import (
+    BREAKER_GAUGE,
+    QUEUE_GAUGES,
+    Band,
+    FleetFeed,
+    HealthRow,
+    axis_ceiling,
+    health_rows,
+)
 from quarterdeck.core.monitor.prometheus import export_text
 from quarterdeck.core.resilience import BreakerConfig, BreakerEvent, BreakerRegistry, State
 

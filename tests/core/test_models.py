@@ -164,7 +164,7 @@ def test_transport_needs_a_known_kind_and_no_extras(data):
 
 def test_gui_defaults():
     gui = GuiTransport(chat=(10, 20))
-    assert (gui.kind, gui.chat, quarterdeck.gui.onboarding, gui.clear_before_paste) == ("gui", (10, 20), None, False)
+    assert (gui.kind, gui.chat, gui.onboarding, gui.clear_before_paste) == ("gui", (10, 20), None, False)
     assert (gui.paste_keys, gui.submit_keys, gui.urgent_submit_keys, gui.new_chat_keys) == \
         (("ctrl", "v"), ("enter",), ("ctrl", "enter"), ("ctrl", "t"))
 

@@ -7,7 +7,14 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from quarterdeck.core.validation import Diagnostic, RuleSet, Validator, bundled_rules_dir, check_rule_text, load_rule_files
+from quarterdeck.core.validation import (
+    Diagnostic,
+    RuleSet,
+    Validator,
+    bundled_rules_dir,
+    check_rule_text,
+    load_rule_files,
+)
 from quarterdeck.core.validation.functions import FUNCTIONS
 from quarterdeck.core.validation.model import FIELDS, SEVERITIES
 

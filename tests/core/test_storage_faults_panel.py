@@ -8,9 +8,9 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from quarterdeck.core.store import Store, default_db_path  # noqa: E402
-from quarterdeck.core.store.faults import StorageFault  # noqa: E402
-from quarterdeck.gui.jobs import Jobs  # noqa: E402
+from quarterdeck.core.store import Store, default_db_path
+from quarterdeck.core.store.faults import StorageFault
+from quarterdeck.gui.jobs import Jobs
 
 
 @pytest.fixture

@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from quarterdeck.core.models import Message
-from quarterdeck.core.store import InvalidTransition, State, Store, StoreError, UnknownDelivery, UnknownMessage, message_detail
+from quarterdeck.core.store import (
+    InvalidTransition,
+    State,
+    Store,
+    StoreError,
+    UnknownDelivery,
+    UnknownMessage,
+    message_detail,
+)
 
 
 def msg(content: str = "hello", **fields) -> Message:

@@ -107,7 +107,7 @@ def test_concurrent_writes_from_threads_all_land(tmp_path):
         for i in range(start, count, 8):
             try:
                 inbox.deliver(request(message_id="same-id", text=f"message {i}\n"), threading.Event())
-            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            except BaseException as exc:
                 errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]

@@ -19,7 +19,14 @@ from pathlib import Path
 import pytest
 
 from quarterdeck.core.delivery.contract import UNVERIFIED, DeliveryRequest
-from quarterdeck.core.delivery.errors import SUBMITTED, Cancelled, MayHaveArrived, NotTyped, PermanentError, TypedNotSubmitted
+from quarterdeck.core.delivery.errors import (
+    SUBMITTED,
+    Cancelled,
+    MayHaveArrived,
+    NotTyped,
+    PermanentError,
+    TypedNotSubmitted,
+)
 from quarterdeck.core.transports.tmux.transport import TmuxDelivery
 from quarterdeck.core.transports.tmux.verdict import tail_needle
 

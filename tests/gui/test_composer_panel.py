@@ -8,8 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QTextCursor
 from PySide6.QtTest import QTest
 
-from quarterdeck.core.delivery.prefix import format_for_delivery
 from quarterdeck.core.compose.templates import user_templates_dir
+from quarterdeck.core.delivery.prefix import format_for_delivery
 from quarterdeck.core.models import Agent, DryRunTransport, Message
 from quarterdeck.core.roster.roster import Roster
 from quarterdeck.gui.composer.panel import ComposerPanel

@@ -7,7 +7,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from quarterdeck.gui.demo.chatwindow import ECHO_DELAY_MS, ChatWindow
-from quarterdeck.gui.demo.transcript import NEW_CHAT, Entry, FileWorker, message_record, new_chat_record, parse_transcript
+from quarterdeck.gui.demo.transcript import (
+    NEW_CHAT,
+    Entry,
+    FileWorker,
+    message_record,
+    new_chat_record,
+    parse_transcript,
+)
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier

@@ -381,7 +381,7 @@ class ChromiumDesk:
             flags = (*(f for f in FLAGS if f != "--force-renderer-accessibility"), "--disable-renderer-accessibility")
         if self._log is None:
             self.profile.mkdir(parents=True, exist_ok=True)
-            self._log = open(self.profile.with_suffix(".log"), "ab")  # noqa: SIM115 (closed in close())
+            self._log = open(self.profile.with_suffix(".log"), "ab")
         return subprocess.Popen(
             ["chromium", *flags, f"--user-data-dir={self.profile}", f"--app={url}"],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log, env=env, start_new_session=True)

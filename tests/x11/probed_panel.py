@@ -124,7 +124,7 @@ class ProbedPanel:
         env.update({"HOME": str(home), "QUARTERDECK_CONFIG_DIR": str(home / "config"),
                     "QUARTERDECK_DATA_DIR": str(self.data_dir), "XDG_CONFIG_HOME": str(home / ".config"),
                     "PYTHONPATH": str(ROOT), "LC_ALL": "C.UTF-8"})
-        self.log = open(home / "app.log", "wb")  # noqa: SIM115 (closed in close())
+        self.log = open(home / "app.log", "wb")
         self.proc = subprocess.Popen([sys.executable, "-c", probe_source(*probe), str(self.state_file), entry,
                                       *argv], cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.STDOUT)

@@ -146,7 +146,7 @@ def test_a_person_at_the_mouse_raises_the_paused_banner_and_its_resume_delivers_
                            "the waiting count")
         assert [n for n, b in state["buttons"].items() if b["visible"]] == ["resume", "skip", "force"]
         assert state["buttons"]["skip"]["enabled"] and not state["buttons"]["force"]["enabled"]  # no draft
-        state = panel.wait(lambda s: "GUI delivery paused" in s["health"] and "DEGRADED" in s["health"]
+        state = panel.wait(lambda s: ("GUI delivery paused" in s["health"] and "DEGRADED" in s["health"])
                            or "OUT OF SERVICE" in s["health"], "health saying paused")
         assert "reachable" in state["health"] and "paused" in state["health"]
         time.sleep(0.3)

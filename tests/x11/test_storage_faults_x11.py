@@ -27,7 +27,7 @@ from probed_panel import (
 from xterm_desk import wait_until
 
 sys.path.append(str(ROOT / "tests" / "core"))  # the storage-fault tests' tmpfs and filler
-from test_storage_faults import fill, mounted  # noqa: E402
+from test_storage_faults import fill, mounted
 
 
 def disk_state(app, window):

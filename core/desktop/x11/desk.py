@@ -22,7 +22,14 @@ from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any
 
-from quarterdeck.core.desktop.window_match import Window, WindowNotFound, WindowsUnavailable, choose, class_matches, fits
+from quarterdeck.core.desktop.window_match import (
+    Window,
+    WindowNotFound,
+    WindowsUnavailable,
+    choose,
+    class_matches,
+    fits,
+)
 from quarterdeck.core.desktop.x11.text import compound_text, text
 from quarterdeck.core.models import WindowMatch
 

@@ -45,10 +45,27 @@ from quarterdeck.core.desktop.window_match import (
 from quarterdeck.core.models import WindowMatch, WindowPoint
 
 __all__ = [
-    "Placement", "PointOffScreen", "PointOutsideWindow", "Target", "Window", "WindowAmbiguous",
-    "WindowCovered", "WindowError", "WindowNotFound", "WindowsUnavailable", "find", "list_windows",
-    "placement_at", "point_for", "raise_and_wait", "resolve_target", "shared_desk", "topmost_at",
-    "Preview", "preview", "window_problems",
+    "Placement",
+    "PointOffScreen",
+    "PointOutsideWindow",
+    "Preview",
+    "Target",
+    "Window",
+    "WindowAmbiguous",
+    "WindowCovered",
+    "WindowError",
+    "WindowNotFound",
+    "WindowsUnavailable",
+    "find",
+    "list_windows",
+    "placement_at",
+    "point_for",
+    "preview",
+    "raise_and_wait",
+    "resolve_target",
+    "shared_desk",
+    "topmost_at",
+    "window_problems",
 ]
 
 Point = tuple[int, int]

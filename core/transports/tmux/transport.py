@@ -176,7 +176,7 @@ class TmuxDelivery:
                 f"({profile.kind} profile); the submit key was not pressed and the text is not pasted "
                 "again: look at the pane", evidence="pasted; nothing showed in the pane")
         seen = f"{typed.what} {typed.seconds:.2f} s after the paste"
-        if profile.pause and stop.wait(profile.pause) or stop.is_set():
+        if (profile.pause and stop.wait(profile.pause)) or stop.is_set():
             raise TypedNotSubmitted(
                 f"stopped after the text reached the input of {where}; the submit key was not "
                 "pressed, so the message sits there unsubmitted", evidence="stopped before the submit key")

@@ -47,7 +47,7 @@ def request(url: str, body: object = None, *, method: str | None = None,
 
 
 class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+    def log_message(self, format, *args):
         pass
 
 
