@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -19,6 +19,16 @@ from quarterdeck.core.roster.roster import Roster, save_roster
 from quarterdeck.gui.delivery import DeliveryService
 from quarterdeck.gui.jobs import Jobs
 from quarterdeck.gui.settings import Settings
+
+if TYPE_CHECKING:  # annotations only: the session's modules load with it, the demo's only when one runs
+    from quarterdeck.core.compose.submit import Submission
+    from quarterdeck.core.config import CoordinationConfig
+    from quarterdeck.core.dispatch.dispatcher import Dispatcher
+    from quarterdeck.core.models import Message
+    from quarterdeck.core.monitor import Monitor
+    from quarterdeck.core.session import Session
+    from quarterdeck.core.store import Store
+    from quarterdeck.gui.demo import DemoSwarm
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +43,15 @@ class AppContext(QObject):
     sig_fault = Signal(str)
     sig_agent_focused = Signal(str)  # "work with this agent" (palette, roster double-click)
 
-    def __init__(self, session: Any, *, roster_path: Path | None, settings: Settings | None = None,
-                 demo: Any = None, parent: QObject | None = None) -> None:
+    def __init__(self, session: Session, *, roster_path: Path | None, settings: Settings | None = None,
+                 demo: DemoSwarm | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.session = session
-        self.roster_path = roster_path
-        self.demo = demo  # quarterdeck.gui.demo handle when the roster is the simulated swarm
-        self.settings = settings or Settings()
-        self.jobs = Jobs(self)
-        self.delivery = DeliveryService(session, self.jobs, self)
+        self.session: Session = session
+        self.roster_path: Path | None = roster_path
+        self.demo: DemoSwarm | None = demo  # the simulated swarm when the roster is the demo's
+        self.settings: Settings = settings or Settings()
+        self.jobs: Jobs = Jobs(self)
+        self.delivery: DeliveryService = DeliveryService(session, self.jobs, self)
         self.jobs.sig_job_failed.connect(self.sig_status)
         self.jobs.sig_fault.connect(self.sig_fault)
         self.sig_fault.connect(self.sig_status)  # the status bar shows it too
@@ -52,19 +62,23 @@ class AppContext(QObject):
         return self.session.roster
 
     @property
-    def store(self) -> Any:
+    def store(self) -> Store:
         return self.session.store
 
     @property
-    def monitor(self) -> Any:
+    def dispatcher(self) -> Dispatcher:
+        return self.session.dispatcher
+
+    @property
+    def monitor(self) -> Monitor:
         return self.session.monitor
 
     @property
-    def config(self) -> Any:
+    def config(self) -> CoordinationConfig:
         return self.session.loaded.config
 
     # -- changes every panel hears of ----------------------------------------------------------
-    def set_roster(self, roster: Roster, *, on_saved: Callable[[Any], None] | None = None,
+    def set_roster(self, roster: Roster, *, on_saved: Callable[[Roster], None] | None = None,
                    on_error: Callable[[BaseException], None] | None = None) -> None:
         """Save ``roster`` (with a backup) in the background, then make it the live roster."""
         path = self.roster_path
@@ -82,13 +96,13 @@ class AppContext(QObject):
 
         self.jobs.run(save, saved, on_error)
 
-    def submit(self, message: Any, *, captain_last: bool = False,
-               on_done: Callable[[Any], None] | None = None,
+    def submit(self, message: Message, *, captain_last: bool = False,
+               on_done: Callable[[Submission], None] | None = None,
                on_error: Callable[[BaseException], None] | None = None) -> None:
         """Validate and queue ``message`` in the background; a stop-all is lifted by a new send."""
         self.delivery.resume()
 
-        def queued(submission: Any) -> None:
+        def queued(submission: Submission) -> None:
             self.delivery.notify()
             self.sig_submitted.emit(submission)
             if on_done is not None:

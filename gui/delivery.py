@@ -19,13 +19,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from quarterdeck.core.service import DeliveryWorker
-from quarterdeck.core.store.requeue import requeue_stopped, stopped_pending
+from quarterdeck.core.store.requeue import Requeued, requeue_stopped, stopped_pending
 from quarterdeck.gui.tracing import adopt_tracer
+
+if TYPE_CHECKING:  # annotations only
+    from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+    from quarterdeck.core.session import Session
+    from quarterdeck.gui.jobs import Jobs
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +72,7 @@ class DeliveryService(QObject):
     sig_stopped_pending = Signal(int)  # how many of the last stop's cancelled deliveries can be re-queued
     sig_failed = Signal(str)  # a one-line error of a delivery control (what, where, what to do)
 
-    def __init__(self, session: Any, jobs: Any, parent: QObject | None = None, *,
+    def __init__(self, session: Session, jobs: Jobs, parent: QObject | None = None, *,
                  idle_wait: float = 0.25) -> None:
         super().__init__(parent)
         self.session = session
@@ -118,7 +124,7 @@ class DeliveryService(QObject):
     def requeue_stopped(self) -> None:
         """Queue again what the last Stop all cancelled (never typed); off the UI thread. While
         stopped they wait for Resume; otherwise they go out at once."""
-        def done(result: Any) -> None:
+        def done(result: Requeued) -> None:
             self.worker.notify()
             self.sig_requeued.emit(result)
             self.sig_stopped_pending.emit(0)
@@ -126,7 +132,7 @@ class DeliveryService(QObject):
         self._jobs.run(lambda: requeue_stopped(self.session.store.connection()), done,
                        self._failed("re-queue the cancelled deliveries"))
 
-    def _failed(self, what: str) -> Any:
+    def _failed(self, what: str) -> Callable[[BaseException], None]:
         def report(error: BaseException) -> None:
             log.warning("could not %s: %s", what, error)
             self.sig_failed.emit(f"Could not {what}: {error} (the outbox file; try again, or see the log)")
@@ -149,18 +155,18 @@ class DeliveryService(QObject):
         if stopped and everywhere:
             self._jobs.run(self.dispatcher.resume_everywhere)
 
-    def force(self, paused: Any) -> None:
+    def force(self, paused: DeliveryEvent) -> None:
         """Send the delivery a draft paused on anyway (the agent's input is cleared first)."""
         self.dispatcher.force(paused)
         self.worker.notify()
         self.sig_resumed.emit()
 
-    def skip(self, paused: Any) -> None:
+    def skip(self, paused: DeliveryEvent) -> None:
         """Cancel the delivery GUI delivery paused on (a draft in its agent's input, say) and go on
         with the rest; off the UI thread."""
         reason = "skipped by the captain while GUI delivery was paused"
 
-        def done(_event: Any) -> None:
+        def done(_event: DeliveryEvent) -> None:
             self.worker.notify()
             self.sig_resumed.emit()
 
