@@ -136,7 +136,8 @@ class CircuitBreaker:
                 permit = Permit(state, self._window)
             rejection = None if permit is not None else self._reject(now)
         self._dispatch()
-        if rejection is not None:
+        if permit is None:
+            assert rejection is not None
             raise rejection
         return permit
 
@@ -181,11 +182,12 @@ class CircuitBreaker:
             remaining = 0.0
             if self._state is State.OPEN and self._opened_at is not None:
                 remaining = max(0.0, self.config.wait_duration - (now - self._opened_at))
+            successes, failures, ignored, not_permitted = self._totals
             return BreakerSnapshot(
                 self.name, self._state,
                 window.failure_rate() if window else -1.0,
                 window.calls if window else 0, window.failures if window else 0,
-                *self._totals, self._opened_at, remaining,
+                successes, failures, ignored, not_permitted, self._opened_at, remaining,
                 self._trials_left if self._state is State.HALF_OPEN else 0)
 
     # -- internals; every method below runs with ``_lock`` held, except ``_dispatch`` ----------
@@ -195,7 +197,8 @@ class CircuitBreaker:
 
     def _advance(self, now: float) -> None:
         cfg = self.config
-        if self._state is State.OPEN and now - self._opened_at >= cfg.wait_duration:
+        if (self._state is State.OPEN and self._opened_at is not None
+                and now - self._opened_at >= cfg.wait_duration):
             self._transition(State.HALF_OPEN, now)
         elif (self._state is State.HALF_OPEN and cfg.max_half_open_wait > 0
               and now - self._half_open_at >= cfg.max_half_open_wait):
@@ -203,33 +206,35 @@ class CircuitBreaker:
 
     def _reject(self, now: float) -> CallNotPermitted:
         remaining = 0.0
-        if self._state is State.OPEN:
+        if self._state is State.OPEN and self._opened_at is not None:
             remaining = max(0.0, self.config.wait_duration - (now - self._opened_at))
         if self._state is not State.FORCED_OPEN:
             self._totals[3] += 1
             self._emit("call_not_permitted", now)
         return CallNotPermitted(self.name, self._state, remaining)
 
-    def _settle(self, permit: Permit, kind: str, error, duration) -> None:
+    def _settle(self, permit: Permit, kind: str, error: BaseException | str | None,
+                duration: float | None) -> None:
         with self._lock:
             if permit._settled:
                 raise RuntimeError("this permit's outcome was already reported")
             permit._settled = True
             now = self._clock()
-            live = permit._window is not None and permit._window is self._window
+            window = permit._window
+            live = window is not None and window is self._window
             if self._state not in _QUIET:
                 self._totals[("success", "error", "ignored_error").index(kind)] += 1
                 self._emit(kind, now, error=error, duration=duration)
             if live and kind == "ignored_error":
                 if self._state is State.HALF_OPEN:
                     self._trials_left += 1
-            elif live:
-                self._window.record(kind == "error")
-                self._evaluate(now)
+            elif live and window is not None:
+                window.record(kind == "error")
+                self._evaluate(window, now)
         self._dispatch()
 
-    def _evaluate(self, now: float) -> None:
-        window, threshold = self._window, self.config.failure_rate_threshold
+    def _evaluate(self, window: _CountWindow, now: float) -> None:
+        threshold = self.config.failure_rate_threshold
         rate = window.failure_rate()
         if self._state is State.CLOSED and rate >= threshold:
             self._emit("failure_rate_exceeded", now, failure_rate=rate)
@@ -258,9 +263,12 @@ class CircuitBreaker:
             self._window = None
         self._emit("state_transition", now, from_state=before, to_state=to)
 
-    def _emit(self, kind: str, now: float, **fields) -> None:
+    def _emit(self, kind: str, now: float, *, from_state: State | None = None, to_state: State | None = None,
+              error: BaseException | str | None = None, duration: float | None = None,
+              failure_rate: float | None = None) -> None:
         if self._listeners:
-            self._pending.append(BreakerEvent(kind, self.name, now, **fields))
+            self._pending.append(BreakerEvent(kind, self.name, now, from_state, to_state, error, duration,
+                                              failure_rate))
 
     def _dispatch(self) -> None:
         """Deliver queued events in the order they happened, one thread at a time.

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from enum import IntEnum
+from typing import Any
 
 __all__ = ["BreakerConfig", "BreakerEvent", "BreakerSnapshot", "CallNotPermitted", "State"]
 
@@ -91,7 +92,7 @@ class BreakerSnapshot:
     remaining_wait: float  # seconds until an OPEN breaker lets a trial through; 0 otherwise
     trial_permits_left: int
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["state"] = self.state.name
         out["state_id"] = int(self.state)

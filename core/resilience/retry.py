@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tenacity import Retrying, retry_if_exception, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
@@ -81,7 +81,7 @@ class _Backoff(wait_base):
     def __init__(self, policy: RetryPolicy, rng: random.Random | None) -> None:
         self.policy, self.rng = policy, rng
 
-    def __call__(self, retry_state) -> float:
+    def __call__(self, retry_state: RetryCallState) -> float:
         return self.policy.delay(retry_state.attempt_number, self.rng)
 
 
@@ -91,7 +91,7 @@ class _Budget(stop_base):
     def __init__(self, budget: float, clock: Callable[[], float], start: float) -> None:
         self.budget, self.clock, self.start = budget, clock, start
 
-    def __call__(self, retry_state) -> bool:
+    def __call__(self, retry_state: RetryCallState) -> bool:
         return self.clock() - self.start + retry_state.upcoming_sleep >= self.budget
 
 
@@ -159,7 +159,7 @@ def run_with_resilience(
             on_attempt(attempts, None)
         return value
 
-    stopper = stop_after_attempt(policy.max_attempts)
+    stopper: stop_base = stop_after_attempt(policy.max_attempts)
     if policy.total_budget is not None:
         stopper = stopper | _Budget(policy.total_budget, clock, start)
     retrying = Retrying(stop=stopper, wait=_Backoff(policy, rng), sleep=pause, reraise=True,
@@ -167,21 +167,21 @@ def run_with_resilience(
     try:
         value = retrying(attempt)
     except Cancelled as cancelled:
-        if permit:
+        if breaker and permit:
             breaker.on_ignored(permit, cancelled)
         raise
     except Exception as exc:
         elapsed = clock() - start
-        if permit:
+        if breaker and permit:
             breaker.on_error(permit, last_error if last_error is not None else exc, elapsed)
         if isinstance(exc, CallNotPermitted) and last_error is not None:
             exc.__cause__ = last_error
         return DeliveryOutcome(False, attempts, exc, elapsed, tuple(delays))
     except BaseException:
-        if permit:
+        if breaker and permit:
             breaker.on_ignored(permit)
         raise
     elapsed = clock() - start
-    if permit:
+    if breaker and permit:
         breaker.on_success(permit, elapsed)
     return DeliveryOutcome(True, attempts, None, elapsed, tuple(delays), value)
