@@ -29,7 +29,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 from quarterdeck.core.delivery.errors import SUBMITTED, UNVERIFIED, Verdict
 
-__all__ = ["DeliveryRequest", "Priority", "Receipt", "Transport"]
+__all__ = ["SUBMITTED", "UNVERIFIED", "DeliveryRequest", "Priority", "Receipt", "Transport", "Verdict"]
 
 Priority = Literal["normal", "urgent"]
 

@@ -6,9 +6,10 @@ then ``URGENT`` for urgent messages and ``BROADCAST`` or ``ONBOARDING`` for thos
 (plain text messages have no type marker). URGENT comes first because it is what a reader must
 see. A delivery queued again for one agent (a resend of failed or uncertain deliveries, a re-queue
 after Stop all) is marked ``RESENT`` instead of ``BROADCAST``: it goes to that agent alone, and the
-agent may have seen the text before. ``ONBOARDING`` stays, since it says what the text is for. Kinds are always passed in, never guessed from names, and names are never combined with a
-kind word, so ``Agent-3`` stays ``Agent-3``. Whitespace runs in names (newlines included) become
-one space, keeping the header a single line; a blank name falls back to the kind's title.
+agent may have seen the text before. ``ONBOARDING`` stays, since it says what the text is for.
+Kinds are always passed in, never guessed from names, and names are never combined with a kind
+word, so ``Agent-3`` stays ``Agent-3``. Whitespace runs in names (newlines included) become one
+space, keeping the header a single line; a blank name falls back to the kind's title.
 """
 
 from __future__ import annotations
