@@ -9,8 +9,6 @@ Chips are labels, not a focusable view, so Tab goes straight past them.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import QLabel, QLayout, QLayoutItem, QVBoxLayout, QWidget, QWidgetItem
 
@@ -125,7 +123,7 @@ class ProgressChips(QWidget):
         layout.addWidget(self.outcome)
         self.refresh()
 
-    def refresh(self, *_: Any) -> None:
+    def refresh(self, *_: object) -> None:
         rows = self._progress.rows
         while len(self.chips) > len(rows):
             chip = self.chips.pop()

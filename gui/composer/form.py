@@ -6,7 +6,7 @@ send. Every control has a mnemonic or a shortcut.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -28,8 +28,11 @@ from quarterdeck.gui.composer.recipients import RecipientsBox
 from quarterdeck.gui.composer.sending import Notice
 from quarterdeck.gui.composer.templates_ui import TemplateBar
 
+if TYPE_CHECKING:
+    from quarterdeck.gui.composer.gate import SendGate
 
-def build_form(panel: Any) -> None:
+
+def build_form(panel: SendGate) -> None:
     """Create the panel's widgets as its attributes and lay them out."""
     panel.notice = Notice(panel)
     panel.recipients = RecipientsBox(panel.ctx.settings, panel)

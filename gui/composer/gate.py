@@ -1,27 +1,65 @@
 """Why a send cannot go, said so it is never missed, and what the captain can do about a problem.
 
-Mixed into the Composer panel: the reason the Send button is off (in words: write something,
-tick someone, fix this error), the feedback of a refused send (notice, status bar, the problems
-flashed and scrolled into view), "Open rule" and "Allow here" (a warning or info accepted for the
-next send only; an error never, so a blocked secret can never be allowed), and the draft composed
-again for fewer recipients when the confirmation leaves unreachable agents out.
+The Composer panel's base: the draft composed and checked (less what was allowed), the reason
+the Send button is off (in words: write something, tick someone, fix this error), the feedback of
+a refused send (notice, status bar, the problems flashed and scrolled into view), "Open rule" and
+"Allow here" (a warning or info accepted for the next send only; an error never, so a blocked
+secret can never be allowed), and the draft composed again for fewer recipients when the
+confirmation leaves unreachable agents out.
 """
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QScrollArea, QWidget
+from PySide6.QtWidgets import QCheckBox, QPlainTextEdit, QPushButton, QScrollArea, QWidget
 
-from quarterdeck.core.compose.draft import Check, Composition, Problem, accept_key, for_everyone
+from quarterdeck.core.compose import draft as drafting
+from quarterdeck.core.compose.draft import Check, Composition, Draft, Problem, accept_key, for_everyone
 from quarterdeck.gui.composer.rulelink import open_rule as show_rule
+from quarterdeck.gui.panel import Panel
+
+if TYPE_CHECKING:
+    from quarterdeck.gui.composer.chips import ProgressChips
+    from quarterdeck.gui.composer.fields import MessageFields
+    from quarterdeck.gui.composer.highlight import ChecksView
+    from quarterdeck.gui.composer.progress import ProgressPane
+    from quarterdeck.gui.composer.recipients import RecipientsBox
+    from quarterdeck.gui.composer.sending import Notice, Sender
+    from quarterdeck.gui.composer.templates_ui import TemplateBar
 
 
-class SendGate:
-    """The panel's send gate (see the module docstring); needs the panel's widgets and ``_checked``."""
+class SendGate(Panel):
+    """The Composer panel's send gate (see the module docstring), and the panel's parts it uses:
+    the widgets ``quarterdeck.gui.composer.form.build_form`` makes, and the panel's draft and check."""
 
-    ctx: Any
     allowed: set[tuple[str, str, str]]
+    last_check: Check | None
+    sending: Sender
+    refusal_shown: bool
+    notice: Notice
+    recipients: RecipientsBox
+    fields: MessageFields
+    templates: TemplateBar
+    editor: QPlainTextEdit
+    checks: ChecksView
+    captain_last: QCheckBox
+    restore_button: QPushButton
+    preview_button: QPushButton
+    broadcast_button: QPushButton
+    send_button: QPushButton
+    progress: ProgressPane
+    chips: ProgressChips
+
+    if TYPE_CHECKING:  # the panel's own (quarterdeck.gui.composer.panel.ComposerPanel)
+        def draft(self) -> Draft: ...
+        def run_check(self) -> Check: ...
+
+    def _checked(self, draft: Draft) -> tuple[Composition, Check]:
+        """``draft`` composed and checked against the active rules, less what "Allow here" accepted."""
+        composition = drafting.compose(draft, self.ctx.roster)
+        result = drafting.check(composition, self.ctx.session.validator)
+        return composition, drafting.accept(result, draft.content, self.allowed)
 
     def _send_block_reason(self) -> str:
         draft = self.draft()
@@ -58,7 +96,7 @@ class SendGate:
         scroll = self.parentWidget()
         while scroll is not None and not isinstance(scroll, QScrollArea):
             scroll = scroll.parentWidget()
-        if scroll is not None:
+        if isinstance(scroll, QScrollArea):
             scroll.ensureWidgetVisible(widget)
 
     def _recompose(self, recipients: list[str], *, broadcast: bool = False) -> tuple[Composition, Check]:

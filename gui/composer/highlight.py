@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, Signal, SignalInstance, Slot
 from PySide6.QtGui import QColor, QHelpEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -251,10 +251,10 @@ class ChecksView(QWidget):
         self.allow_button.setEnabled(self.can_allow(problem))
         self.actions_row.setVisible(self.list.isVisibleTo(self) and self.list.count() > 0)
 
-    def _emit_current(self, signal: Signal) -> None:
+    def _emit_current(self, signal: SignalInstance) -> None:
         problem = self.current_problem()
         if problem is not None:
-            signal.emit(problem)  # type: ignore[attr-defined]
+            signal.emit(problem)
 
     @Slot(QPoint)
     def _on_list_menu(self, pos: QPoint) -> None:

@@ -13,33 +13,37 @@ bar and flashes the problems. A warning can be allowed for one send ("Allow here
 """
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence, QTextCursor
 from PySide6.QtWidgets import QWidget
 
 from quarterdeck.core.compose import draft as drafting
-from quarterdeck.core.compose.draft import Check, Composition, Draft, Problem
+from quarterdeck.core.compose.draft import Check, Draft, Problem
 from quarterdeck.core.compose.submit import UnknownRecipient
 from quarterdeck.core.compose.templates import suggested_fields
+from quarterdeck.core.roster.roster import Roster
 from quarterdeck.gui.composer.form import build_form
 from quarterdeck.gui.composer.gate import SendGate
 from quarterdeck.gui.composer.highlight import UnderlineTips, underline, utf16_offset
 from quarterdeck.gui.composer.preview import PreviewDialog
 from quarterdeck.gui.composer.sending import Sender
-from quarterdeck.gui.panel import Panel
+
+if TYPE_CHECKING:
+    from quarterdeck.gui.context import AppContext
 
 DEBOUNCE_MS = 250
 SENDER_KEY = "composer/sender"
 
 
-class ComposerPanel(SendGate, Panel):
+class ComposerPanel(SendGate):
     TITLE = "Composer"
     NAME = "composer"
     AREA = Qt.DockWidgetArea.RightDockWidgetArea
 
-    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.last_check: Check | None = None
         self.last_sent = ""
@@ -82,7 +86,7 @@ class ComposerPanel(SendGate, Panel):
 
     # -- building --------------------------------------------------------------------------------
     def _build_actions(self) -> None:
-        def action(name: str, text: str, keys: str | None, tip: str, slot: Any) -> QAction:
+        def action(name: str, text: str, keys: str | None, tip: str, slot: Callable[[], object]) -> QAction:
             made = QAction(text, self)
             made.setObjectName(f"action-composer-{name}")
             if keys:  # Ctrl+Return also answers to the keypad's Enter
@@ -126,11 +130,6 @@ class ComposerPanel(SendGate, Panel):
                      sender=self.ctx.settings.get(SENDER_KEY, "Captain", str) or "Captain",
                      fill_placeholders=self.templates.fill.isChecked(),
                      captain_last=self.captain_last.isChecked())
-
-    def _checked(self, draft: Draft) -> tuple[Composition, Check]:
-        composition = drafting.compose(draft, self.ctx.roster)
-        result = drafting.check(composition, self.ctx.session.validator)
-        return composition, drafting.accept(result, draft.content, self.allowed)
 
     @Slot()
     def run_check(self) -> Check:
@@ -281,7 +280,7 @@ class ComposerPanel(SendGate, Panel):
         self.editor.setFocus()
 
     @Slot(object)
-    def _on_ctx_roster_changed(self, roster: Any) -> None:
+    def _on_ctx_roster_changed(self, roster: Roster) -> None:
         self.recipients.set_roster(roster)
 
     @Slot()

@@ -12,9 +12,9 @@ The table never keeps Tab: Tab moves on to the next control (arrow keys move bet
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,7 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from quarterdeck.core.compose.progress import SendProgress
+from quarterdeck.core.compose.submit import Submission
+from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+from quarterdeck.core.store.rows import DeliveryRow
 from quarterdeck.gui.tablemodel import ColumnsModel
+
+if TYPE_CHECKING:
+    from quarterdeck.gui.context import AppContext
 
 Index = QModelIndex | QPersistentModelIndex
 REREAD_MS = 2000
@@ -39,7 +45,7 @@ STATE_COLOURS = {"queued": "#616161", "sending": "#1565c0", "retrying": "#ef6c00
 class ProgressModel(ColumnsModel):
     COLUMNS = ("Agent", "Status")
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.progress = SendProgress()
 
@@ -75,7 +81,7 @@ class ProgressModel(ColumnsModel):
         else:
             self.progress.start(message_ids)
 
-    def submitted(self, submission: Any) -> None:
+    def submitted(self, submission: Submission) -> None:
         first = len(self.progress.rows)
         count = len(submission.delivery_ids)
         if not count or not self.progress.expects(submission.message.id):
@@ -95,7 +101,7 @@ class ProgressPane(QWidget):
     sig_reported = Signal(str, bool)  # text, is an error
     sig_changed = Signal()  # a row or the summary changed (the chips follow)
 
-    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self.model = ProgressModel(self)
@@ -153,7 +159,7 @@ class ProgressPane(QWidget):
         self.model.start(message_ids)
         self._update()
 
-    def submitted(self, submission: Any) -> None:
+    def submitted(self, submission: Submission) -> None:
         self.model.submitted(submission)
         self._update()
 
@@ -173,8 +179,8 @@ class ProgressPane(QWidget):
         self.retry_action.setEnabled(False)
 
         def requeue() -> dict[int, int]:
-            new_ids = store.requeue(ids)
-            return {store.delivery(new).retry_of: new for new in new_ids}
+            rows = [store.delivery(new) for new in store.requeue(ids)]
+            return {row.retry_of: row.id for row in rows if row.retry_of is not None}  # each retries an old one
 
         self._ctx.jobs.run(requeue, self._requeued, self._requeue_failed, owner=self)
 
@@ -194,7 +200,7 @@ class ProgressPane(QWidget):
 
     # -- events ----------------------------------------------------------------------------------
     @Slot(object)
-    def _on_delivery_event(self, event: Any) -> None:
+    def _on_delivery_event(self, event: DeliveryEvent) -> None:
         row = self.progress.event(event)
         if row is not None:
             self.model.changed(row)
@@ -218,7 +224,7 @@ class ProgressPane(QWidget):
         self._rereading = True
         store = self._ctx.store
 
-        def read() -> list[Any]:
+        def read() -> list[DeliveryRow]:
             return [store.delivery(i) for i in ids]
 
         try:
@@ -227,7 +233,7 @@ class ProgressPane(QWidget):
             self._rereading = False
             self.doubt_timer.stop()
 
-    def _on_reread(self, records: list[Any]) -> None:
+    def _on_reread(self, records: list[DeliveryRow]) -> None:
         self._rereading = False
         changed = self.progress.recorded(records)
         if changed:

@@ -9,14 +9,16 @@ thread (``ctx.jobs``); the dialog offers to leave those agents out.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from quarterdeck.core.desktop.screens import detect_screens
+from quarterdeck.core.dispatch.dispatcher import Dispatcher
 from quarterdeck.core.monitor.reach import unreachable_agents
 from quarterdeck.core.roster.check import agent_problems
+from quarterdeck.core.roster.roster import Roster
 
 
-def unreachable(agent_ids: Iterable[str], roster: Any, dispatcher: Any, *, worker_alive: bool = True) -> dict[str, str]:
+def unreachable(agent_ids: Iterable[str], roster: Roster, dispatcher: Dispatcher, *,
+                worker_alive: bool = True) -> dict[str, str]:
     """``{agent id: reason}`` for each recipient that cannot be reached now: what health says of
     it (``quarterdeck.core.monitor.reach``: stopped, worker down, breaker open or forced open, GUI paused), and
     otherwise a missing target (see the module docstring)."""

@@ -9,8 +9,7 @@ agents that are still there and enabled. Choosing a group checks exactly its ena
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction
@@ -28,7 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from quarterdeck.core.roster.roster import Roster
 from quarterdeck.gui.roster.fleet_pick import Picked, parse_picks
+from quarterdeck.gui.settings import Settings
 
 GROUPS_KEY = "composer/groups"
 AGENT_ROLE = Qt.ItemDataRole.UserRole
@@ -43,10 +44,10 @@ class RecipientsBox(QWidget):
     sig_selection_changed = Signal()  # the checked recipients changed
     sig_reported = Signal(str)  # something to tell the captain (a group saved, a member missing)
 
-    def __init__(self, settings: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._settings = settings
-        self._roster: Any = None
+        self._roster: Roster | None = None
         self._updating = False
         self.ask_name: Callable[[QWidget, str], str | None] = ask_group_name  # tests replace it
         self.all_box = QCheckBox("&All")
@@ -100,7 +101,7 @@ class RecipientsBox(QWidget):
         self.list.itemChanged.connect(self._on_list_item_changed)
 
     # -- state -----------------------------------------------------------------------------------
-    def set_roster(self, roster: Any) -> None:
+    def set_roster(self, roster: Roster) -> None:
         """Show ``roster``'s enabled agents, keeping the checks of those still there."""
         kept = set(self.selected())
         self._roster = roster
@@ -126,7 +127,7 @@ class RecipientsBox(QWidget):
         return [self.list.item(i).data(AGENT_ROLE) for i in range(self.list.count())
                 if self.list.item(i).checkState() == Qt.CheckState.Checked]
 
-    def set_selected(self, agent_ids: Any) -> list[str]:
+    def set_selected(self, agent_ids: Iterable[str]) -> list[str]:
         """Check exactly ``agent_ids``; returns those that are not enabled agents here."""
         wanted = set(agent_ids)
         self._updating = True

@@ -7,13 +7,13 @@ file's tab and puts the cursor on the rule's key. Any step that is not possible 
 """
 from __future__ import annotations
 
-from typing import Any
+from PySide6.QtWidgets import QWidget
 
 from quarterdeck.core.compose.draft import Problem
 from quarterdeck.core.validation.editing import find_rule
 
 
-def open_rule(widget: Any, problem: Problem) -> tuple[str, bool]:
+def open_rule(widget: QWidget, problem: Problem) -> tuple[str, bool]:
     """Show ``problem``'s rule in the Rules panel of ``widget``'s window; (what happened, is an error)."""
     window = widget.window()
     panels = getattr(window, "panels", {})
@@ -23,7 +23,7 @@ def open_rule(widget: Any, problem: Problem) -> tuple[str, bool]:
                 "(`quarterdeck rules check` shows the rule files)."), True
     tabs = getattr(rules, "tabs", None)
     texts = tabs.texts() if tabs is not None else {}
-    if not texts:
+    if tabs is None or not texts:
         return f"Rule {problem.rule_id}: the Rules panel is still reading the rule files; try again.", True
     where = find_rule(texts, problem.rule_id)
     if where is None:

@@ -15,7 +15,7 @@ returns True (send to all), ``LEAVE_OUT`` (only the reachable ones) or False (ca
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSize, Signal
 from PySide6.QtGui import QResizeEvent
@@ -25,6 +25,11 @@ from quarterdeck.core.compose.draft import Check, Composition
 from quarterdeck.core.compose.submit import SubmitRefused, UnknownRecipient
 from quarterdeck.core.store.faults import StorageFault
 from quarterdeck.gui.composer.reach import question, unreachable
+
+if TYPE_CHECKING:
+    from quarterdeck.core.compose.submit import Submission
+    from quarterdeck.gui.composer.progress import ProgressPane
+    from quarterdeck.gui.context import AppContext
 
 CONFIRM_KEY = "composer/confirm_over"
 CONFIRM_DEFAULT = 3
@@ -67,7 +72,7 @@ class Sender(QObject):
     sig_started = Signal()  # the messages are being queued (the chips start)
     sig_queued = Signal(str)  # every message is queued: "Queued for A, B" (for the status bar)
 
-    def __init__(self, ctx: Any, progress: Any, parent: QWidget) -> None:
+    def __init__(self, ctx: AppContext, progress: ProgressPane, parent: QWidget) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self._progress = progress
@@ -157,7 +162,7 @@ class Sender(QObject):
                              on_error=self._refusal_handler(message.id))
 
     # -- outcomes ----------------------------------------------------------------------------------
-    def _submitted(self, submission: Any) -> None:
+    def _submitted(self, submission: Submission) -> None:
         self._progress.submitted(submission)
         self._queued.extend(submission.recipients)
         self._done(submission.message.id)

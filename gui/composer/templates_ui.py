@@ -7,13 +7,16 @@ decides whether ``{agent_id}``-style slots are filled per recipient (on when a t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QInputDialog, QToolButton, QWidget
 
 from quarterdeck.core.compose import templates
 from quarterdeck.core.compose.templates import TemplateInfo
+
+if TYPE_CHECKING:
+    from quarterdeck.gui.context import AppContext
 
 
 def ask_template_name(parent: QWidget, suggestion: str) -> str | None:
@@ -25,7 +28,7 @@ class TemplateBar(QWidget):
     sig_template_loaded = Signal(str, str)  # name, text
     sig_reported = Signal(str, bool)  # text, is an error
 
-    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self.ask_name: Callable[[QWidget, str], str | None] = ask_template_name  # tests replace it
