@@ -8,12 +8,15 @@ repaints only its agent's two state cells.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from quarterdeck.core.onboarding import STEPS, OnboardingProgress
+from quarterdeck.core.models import Agent
+from quarterdeck.core.onboarding import STEPS, OnboardingProgress, Plan
+from quarterdeck.core.roster.roster import Roster
 from quarterdeck.gui.composer.progress import STATE_COLOURS
 from quarterdeck.gui.tablemodel import ColumnsModel
 
@@ -25,10 +28,10 @@ AGENT, ROLE, WRAPUP, ONBOARDING = range(4)
 class OnboardingModel(ColumnsModel):
     COLUMNS = ("Agent", "Role", "Wrap-up", "Onboarding")
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.progress = OnboardingProgress()
-        self._agents: list[Any] = []
+        self._agents: list[Agent] = []
         # nobody starts checked: onboarding ends each chosen agent's chat, so the captain picks who
         self._checked: set[str] = set()
 
@@ -88,7 +91,7 @@ class OnboardingModel(ColumnsModel):
     def checked(self) -> list[str]:
         return [a.id for a in self._agents if a.id in self._checked]
 
-    def set_checked(self, ids: Any) -> None:
+    def set_checked(self, ids: Iterable[str]) -> None:
         """Check exactly ``ids`` (every row's check box repaints)."""
         wanted = set(ids)
         self._checked = {a.id for a in self._agents if a.id in wanted}
@@ -96,7 +99,7 @@ class OnboardingModel(ColumnsModel):
             self.dataChanged.emit(self.index(0, AGENT), self.index(len(self._agents) - 1, AGENT),
                                   [Qt.ItemDataRole.CheckStateRole])
 
-    def set_roster(self, roster: Any) -> None:
+    def set_roster(self, roster: Roster) -> None:
         """Show the roster's enabled agents, captains last (the order they are onboarded in)."""
         agents = sorted(roster.enabled(), key=lambda a: a.role.strip().lower() == "captain")
         if self._agents:
@@ -110,7 +113,7 @@ class OnboardingModel(ColumnsModel):
         self._checked &= {a.id for a in agents}
 
     # -- progress --------------------------------------------------------------------------------
-    def start(self, plan: Any) -> None:
+    def start(self, plan: Plan) -> None:
         """A run of ``plan`` begins: its agents wait, the last run's other agents go blank."""
         before = set(self.progress.agents)
         self.progress.start(plan)
@@ -124,7 +127,7 @@ class OnboardingModel(ColumnsModel):
                                   [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
                                    Qt.ItemDataRole.ForegroundRole])
 
-    def agents_changed(self, agent_ids: Any) -> None:
+    def agents_changed(self, agent_ids: Iterable[str]) -> None:
         for agent_id in agent_ids:
             self.agent_changed(agent_id)
 

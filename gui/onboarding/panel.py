@@ -9,17 +9,22 @@ only from the dispatcher's events (and the gate's cancellations, which it report
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton, QTableView, QTextBrowser, QWidget
 
+from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 from quarterdeck.core.onboarding import Plan, Queued, build_plan, gate_for, queue_plan, store_contracts
+from quarterdeck.core.roster.roster import Roster
 from quarterdeck.gui.composer.sending import confirm_dialog
-from quarterdeck.gui.onboarding.model import AGENT
+from quarterdeck.gui.onboarding.model import AGENT, OnboardingModel
 from quarterdeck.gui.onboarding.view import build_view, say, step_html
 from quarterdeck.gui.panel import Panel
+
+if TYPE_CHECKING:
+    from quarterdeck.gui.context import AppContext
 
 STYLE_KEY = "onboarding/style"
 URGENT_KEY = "onboarding/urgent"
@@ -31,12 +36,24 @@ class OnboardingPanel(Panel):
     NAME = "onboarding"
     AREA = Qt.DockWidgetArea.RightDockWidgetArea
     TAB_WITH = "composer"
+    # made by quarterdeck.gui.onboarding.view.build_view
+    model: OnboardingModel
+    table: QTableView
+    all_button: QPushButton
+    none_button: QPushButton
+    style_combo: QComboBox
+    urgent: QCheckBox
+    preview_button: QPushButton
+    start_button: QPushButton
+    summary: QLabel
+    notice: QLabel
+    preview: QTextBrowser
 
-    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.plan: Plan | None = None  # the last plan previewed or started
         self.busy = False
-        self.confirm: Callable[[str, str], bool] = lambda title, text: confirm_dialog(self, title, text)
+        self.confirm: Callable[[str, str], bool | str] = lambda title, text: confirm_dialog(self, title, text)
         build_view(self)
         self._build_actions()
         self._restore_options()
@@ -58,7 +75,7 @@ class OnboardingPanel(Panel):
         self._update_buttons()
 
     def _build_actions(self) -> None:
-        def action(name: str, text: str, keys: str, tip: str, slot: Any) -> QAction:
+        def action(name: str, text: str, keys: str, tip: str, slot: Callable[[], object]) -> QAction:
             made = QAction(text, self)
             made.setObjectName(f"action-onboarding-{name}")
             made.setShortcut(QKeySequence(keys))
@@ -227,7 +244,7 @@ class OnboardingPanel(Panel):
 
     # -- slots -----------------------------------------------------------------------------------
     @Slot(object)
-    def _on_delivery_delivery_event(self, event: Any) -> None:
+    def _on_delivery_delivery_event(self, event: DeliveryEvent) -> None:
         agent_id = self.model.progress.event(event)
         if agent_id is not None:
             self.model.agent_changed(agent_id)
@@ -243,7 +260,7 @@ class OnboardingPanel(Panel):
         self._update_summary()
 
     @Slot(object)
-    def _on_ctx_roster_changed(self, roster: Any) -> None:
+    def _on_ctx_roster_changed(self, roster: Roster) -> None:
         self.model.set_roster(roster)
         self._update_buttons()
 

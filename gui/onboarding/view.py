@@ -7,7 +7,7 @@ preview of the selected agent's texts exactly as they will be delivered.
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -25,8 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from quarterdeck.core.onboarding import STYLES
+from quarterdeck.core.onboarding import STYLES, Step
 from quarterdeck.gui.onboarding.model import AGENT, OnboardingModel
+
+if TYPE_CHECKING:
+    from quarterdeck.gui.onboarding.panel import OnboardingPanel
 
 INTRO = ("For each checked agent, in order: the <b>wrap-up</b> to its current chat, then its "
          "<b>new-chat keys</b>, then the <b>onboarding</b> text. Captains go last. Nothing is sent "
@@ -36,7 +39,7 @@ BOX = ("background:#f6f8fa; border:1px solid #d0d7de; padding:6px; font-family:m
        "white-space:pre-wrap;")
 
 
-def build_view(panel: Any) -> None:
+def build_view(panel: OnboardingPanel) -> None:
     """Create the panel's widgets as attributes of ``panel``."""
     intro = QLabel(INTRO)
     intro.setWordWrap(True)
@@ -133,7 +136,7 @@ def say(label: QLabel, text: str, error: bool = False) -> None:
     label.setVisible(bool(text))
 
 
-def step_html(step: Any, new_chat_keys: tuple[str, ...] | None) -> str:
+def step_html(step: Step, new_chat_keys: tuple[str, ...] | None) -> str:
     """One agent's two texts, headed by what happens before each."""
     wrapup, onboarding = step.texts()
     where = (f"after {'+'.join(new_chat_keys)} opens a new chat" if new_chat_keys else
