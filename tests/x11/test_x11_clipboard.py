@@ -1,6 +1,7 @@
 """The in-process clipboard owner against a real X server: what a paste took, and the handoff."""
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -321,7 +322,7 @@ def test_a_text_already_served_still_counts_when_someone_copies_right_after(empt
         clip.close()
 
 
-def test_a_failing_timer_leaves_the_connection_working(clip):
+def test_a_failing_timer_leaves_the_connection_working(clip, caplog):
     owner = clip._owner
     ran = threading.Event()
 
@@ -329,9 +330,22 @@ def test_a_failing_timer_leaves_the_connection_working(clip):
         ran.set()
         raise OSError("too many open files")
 
+    def timer_failures() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.getMessage() == "the X thread's timer failed"]
+
+    caplog.set_level(logging.ERROR, logger="quarterdeck.core.desktop.x11.thread")
     owner.call(lambda: owner.x.set_timer(0, boom))
     assert ran.wait(5), "the timer never ran"
+    wait_until(lambda: timer_failures(), 5, "the timer's failure to be logged")
+    (failure,) = timer_failures()
+    assert failure.exc_info is not None and isinstance(failure.exc_info[1], OSError)
+    assert str(failure.exc_info[1]) == "too many open files"
+    # the same connection still owns and reads the clipboard
     assert clip.alive and clip.save() == EMPTY
+    offer = clip.set("after the failed timer")
+    assert clipboard_bytes() == b"after the failed timer"
+    clip.restore(EMPTY, offer)
+    assert clipboard_bytes() is None
 
 
 def test_without_xclip_a_keeper_process_takes_the_users_copy_over_and_yields_to_the_next_copy(empty_clipboard):
