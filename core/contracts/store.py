@@ -12,6 +12,7 @@ own connection, as with the outbox's ``Store``); every process opens its own.
 """
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import sqlite3
 import threading
@@ -37,8 +38,8 @@ from quarterdeck.core.contracts.model import (
 )
 from quarterdeck.core.contracts.schema import ensure_schema
 from quarterdeck.core.contracts.secrets import scrub
-from quarterdeck.core.store.db import ThreadConnections, immediate
-from quarterdeck.core.store.rows import from_db_time, now_db
+from quarterdeck.core.store.db import ThreadConnections, immediate, inserted_id
+from quarterdeck.core.store.rows import db_time, from_db_time, now_db
 
 _COLUMNS = ("id, title, description, points, state, assignee, note, created_at, updated_at, claimed_at, "
             "finished_at, sent_at, sent_message_id")
@@ -49,7 +50,7 @@ def contract_from_row(row: sqlite3.Row) -> Contract:
     return Contract(
         id=int(row["id"]), title=row["title"], description=row["description"], points=int(row["points"]),
         state=ContractState(row["state"]), assignee=row["assignee"], note=row["note"],
-        created_at=from_db_time(row["created_at"]), updated_at=from_db_time(row["updated_at"]),
+        created_at=db_time(row["created_at"]), updated_at=db_time(row["updated_at"]),
         claimed_at=from_db_time(row["claimed_at"]), finished_at=from_db_time(row["finished_at"]),
         sent_at=from_db_time(row["sent_at"]), sent_message_id=row["sent_message_id"])
 
@@ -121,7 +122,7 @@ class ContractStore:
         rows = self._conn().execute(f"SELECT {_COLUMNS} FROM contracts{clause} ORDER BY id", params)
         return [contract_from_row(row) for row in rows]
 
-    def status(self) -> list[AgentStatus]:
+    def status(self) -> builtins.list[AgentStatus]:
         """Per agent: open, claimed and done contracts and their points (cancelled ones do not count).
 
         Agents in name order; the open contracts nobody is assigned come last, as ``agent=None``.
@@ -162,7 +163,7 @@ class ContractStore:
             cursor = conn.execute(
                 "INSERT INTO contracts (title, description, points, state, assignee, created_at, updated_at) "
                 "VALUES (?, ?, ?, 'open', ?, ?, ?)", (title, description, points, assignee, now, now))
-            created = self._get(conn, int(cursor.lastrowid))
+            created = self._get(conn, inserted_id(cursor))
         return dataclasses.replace(created, redacted=masked_title + masked_description)
 
     def assign(self, contract_id: int, agent: str | None) -> Contract:

@@ -13,7 +13,9 @@ uses the store's connection settings (WAL, one connection per thread, ``quarterd
 """
 from __future__ import annotations
 
+import builtins
 import json
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
@@ -22,7 +24,7 @@ from typing import Any
 
 from quarterdeck.core.integration.defaults import default_dead_letter_path
 from quarterdeck.core.paths import ensure_dir
-from quarterdeck.core.store.db import ThreadConnections, immediate
+from quarterdeck.core.store.db import ThreadConnections, immediate, inserted_id
 
 __all__ = ["REASONS", "DeadLetter", "DeadLetterStore"]
 
@@ -63,7 +65,7 @@ class DeadLetter:
         return asdict(self)
 
 
-def _row(row: Any) -> DeadLetter:
+def _row(row: sqlite3.Row) -> DeadLetter:
     values = dict(row)
     values["payload"] = json.loads(values["payload"])
     return DeadLetter(**values)
@@ -100,7 +102,7 @@ class DeadLetterStore:
                 "INSERT INTO dead_letters (event_type, event_id, payload, reason, error, attempts,"
                 " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (event_type, event_id, text, reason, error, attempts, now, now))
-            return int(cursor.lastrowid)
+            return inserted_id(cursor)
 
     def failed_again(self, entry_id: int, *, reason: str, error: str, attempts: int) -> bool:
         """Record a replay that did not succeed; False when the entry is gone."""
@@ -118,7 +120,8 @@ class DeadLetterStore:
 
     def list(self, *, event_type: str | None = None, limit: int | None = None) -> list[DeadLetter]:
         """Entries oldest first, optionally of one type and at most ``limit`` of them."""
-        sql, args = f"SELECT {_COLUMNS} FROM dead_letters", []
+        sql = f"SELECT {_COLUMNS} FROM dead_letters"
+        args: list[str | int] = []
         if event_type is not None:
             sql, args = sql + " WHERE event_type = ?", [event_type]
         sql += " ORDER BY id"
@@ -126,14 +129,16 @@ class DeadLetterStore:
             sql, args = sql + " LIMIT ?", [*args, max(0, int(limit))]
         return [_row(row) for row in self._conns.get().execute(sql, args)]
 
-    def ids(self, *, event_type: str | None = None) -> list[int]:
-        sql, args = "SELECT id FROM dead_letters", ()
+    def ids(self, *, event_type: str | None = None) -> builtins.list[int]:
+        sql = "SELECT id FROM dead_letters"
+        args: tuple[str, ...] = ()
         if event_type is not None:
             sql, args = sql + " WHERE event_type = ?", (event_type,)
         return [row[0] for row in self._conns.get().execute(sql + " ORDER BY id", args)]
 
     def count(self, *, event_type: str | None = None) -> int:
-        sql, args = "SELECT COUNT(*) FROM dead_letters", ()
+        sql = "SELECT COUNT(*) FROM dead_letters"
+        args: tuple[str, ...] = ()
         if event_type is not None:
             sql, args = sql + " WHERE event_type = ?", (event_type,)
         return int(self._conns.get().execute(sql, args).fetchone()[0])
@@ -150,7 +155,8 @@ class DeadLetterStore:
 
     def purge(self, *, event_type: str | None = None, older_than: float | None = None) -> int:
         """Delete entries (of one type, or last touched more than ``older_than`` seconds ago)."""
-        clauses, args = [], []
+        clauses: builtins.list[str] = []
+        args: builtins.list[str | float] = []
         if event_type is not None:
             clauses.append("event_type = ?")
             args.append(event_type)

@@ -16,9 +16,10 @@ import os
 import sqlite3
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from quarterdeck.core.paths import PRIVATE_FILE_MODE, user_data_dir
 from quarterdeck.core.store.faults import StorageFault, from_os_error, from_sqlite
@@ -26,6 +27,9 @@ from quarterdeck.core.store.rows import StoreError
 
 DB_FILE_NAME = "quarterdeck.sqlite3"
 BUSY_TIMEOUT_S = 10.0
+
+if TYPE_CHECKING:
+    from sqlite3 import _Parameters
 
 log = logging.getLogger(__name__)
 
@@ -50,32 +54,38 @@ def explained(path: Path) -> Iterator[None]:
 class _Cursor(sqlite3.Cursor):
     """A cursor whose storage failures name the database file (see the module docstring)."""
 
-    def execute(self, *args: object) -> _Cursor:  # type: ignore[override]
-        with explained(self.connection.path):  # type: ignore[attr-defined]
-            return super().execute(*args)  # type: ignore[arg-type]
+    @property
+    def _path(self) -> Path:
+        # only _Connection hands out this cursor class (see _Connection.cursor calls below)
+        return cast(_Connection, self.connection).path
 
-    def executemany(self, *args: object) -> _Cursor:  # type: ignore[override]
-        with explained(self.connection.path):  # type: ignore[attr-defined]
-            return super().executemany(*args)  # type: ignore[arg-type]
+    def execute(self, sql: str, parameters: _Parameters = (), /) -> Self:
+        with explained(self._path):
+            return super().execute(sql, parameters)
 
-    def executescript(self, script: str) -> _Cursor:  # type: ignore[override]
-        with explained(self.connection.path):  # type: ignore[attr-defined]
-            return super().executescript(script)
+    def executemany(self, sql: str, seq_of_parameters: Iterable[_Parameters], /) -> Self:
+        with explained(self._path):
+            return super().executemany(sql, seq_of_parameters)
 
-    def fetchone(self) -> object:
-        with explained(self.connection.path):  # type: ignore[attr-defined]
+    def executescript(self, script: str, /) -> Self:
+        with explained(self._path):
+            super().executescript(script)
+            return self
+
+    def fetchone(self) -> Any:
+        with explained(self._path):
             return super().fetchone()
 
-    def fetchmany(self, *args: object) -> list:  # type: ignore[override]
-        with explained(self.connection.path):  # type: ignore[attr-defined]
-            return super().fetchmany(*args)  # type: ignore[arg-type]
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        with explained(self._path):
+            return super().fetchmany() if size is None else super().fetchmany(size)
 
-    def fetchall(self) -> list:
-        with explained(self.connection.path):  # type: ignore[attr-defined]
+    def fetchall(self) -> list[Any]:
+        with explained(self._path):
             return super().fetchall()
 
-    def __next__(self) -> object:
-        with explained(self.connection.path):  # type: ignore[attr-defined]
+    def __next__(self) -> Any:
+        with explained(self._path):
             return super().__next__()
 
 
@@ -84,14 +94,21 @@ class _Connection(sqlite3.Connection):
 
     path: Path
 
-    def execute(self, *args: object) -> _Cursor:  # type: ignore[override]
-        return self.cursor(_Cursor).execute(*args)
+    def execute(self, sql: str, parameters: _Parameters = (), /) -> _Cursor:
+        return self.cursor(_Cursor).execute(sql, parameters)
 
-    def executemany(self, *args: object) -> _Cursor:  # type: ignore[override]
-        return self.cursor(_Cursor).executemany(*args)
+    def executemany(self, sql: str, parameters: Iterable[_Parameters], /) -> _Cursor:
+        return self.cursor(_Cursor).executemany(sql, parameters)
 
-    def executescript(self, script: str) -> _Cursor:  # type: ignore[override]
-        return self.cursor(_Cursor).executescript(script)
+    def executescript(self, sql_script: str, /) -> _Cursor:
+        return self.cursor(_Cursor).executescript(sql_script)
+
+
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The rowid an INSERT through ``cursor`` just made."""
+    if cursor.lastrowid is None:
+        raise StoreError("the INSERT reported no row id")
+    return cursor.lastrowid
 
 
 def create_private(path: Path) -> None:
@@ -121,7 +138,7 @@ def connect(path: Path) -> sqlite3.Connection:
         if fault is None:
             raise
         raise fault from exc
-    conn.path = path  # type: ignore[attr-defined]
+    conn.path = path
     conn.row_factory = sqlite3.Row
     try:
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]

@@ -130,7 +130,8 @@ def _copy_table(src: sqlite3.Connection, dst: sqlite3.Connection, table: str) ->
     return copied, trouble
 
 
-def _open_readable(broken: Path, scratch: Path) -> tuple[sqlite3.Connection, list, int, str | None]:
+def _open_readable(broken: Path, scratch: Path
+                   ) -> tuple[sqlite3.Connection, list[tuple[str, str, str]], int, str | None]:
     """The broken file opened for reading, its schema and user_version; when its first 100 bytes
     (the header) are damaged, a copy with a fresh header is read instead (the note says so)."""
     try:

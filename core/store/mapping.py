@@ -11,6 +11,7 @@ from quarterdeck.core.store.rows import (
     HistoryRow,
     State,
     StoredMessage,
+    db_time,
     from_db_time,
 )
 
@@ -50,8 +51,8 @@ def delivery_from_row(row: sqlite3.Row) -> DeliveryRow:
         state=State(row["state"]),
         reason=row["reason"],
         attempts=row["attempts"],
-        created_at=from_db_time(row["created_at"]),
-        updated_at=from_db_time(row["updated_at"]),
+        created_at=db_time(row["created_at"]),
+        updated_at=db_time(row["updated_at"]),
         started_at=from_db_time(row["started_at"]),
         finished_at=from_db_time(row["finished_at"]),
         latency_ms=row["latency_ms"],
@@ -76,7 +77,7 @@ def task_from_row(row: sqlite3.Row) -> DeliveryTask:
         recipients=_strings(row["recipients"]),
         content=row["content"],
         redacted=bool(row["redacted"]),
-        message_created_at=from_db_time(row["message_created_at"]),
+        message_created_at=db_time(row["message_created_at"]),
         retry_of=row["retry_of"],
     )
 
@@ -92,7 +93,7 @@ def message_from_row(row: sqlite3.Row) -> StoredMessage:
         recipients=_strings(row["recipients"]),
         content=row["content"],
         redacted=bool(row["redacted"]),
-        created_at=from_db_time(row["created_at"]),
+        created_at=db_time(row["created_at"]),
     )
 
 
@@ -100,8 +101,8 @@ def attempt_from_row(row: sqlite3.Row) -> AttemptRow:
     return AttemptRow(
         delivery_id=row["delivery_id"],
         n=row["n"],
-        started_at=from_db_time(row["started_at"]),
-        finished_at=from_db_time(row["finished_at"]),
+        started_at=db_time(row["started_at"]),
+        finished_at=db_time(row["finished_at"]),
         ok=bool(row["ok"]),
         error=row["error"],
     )
@@ -122,8 +123,8 @@ def history_from_row(row: sqlite3.Row) -> HistoryRow:
         type=row["type"],
         content=row["content"],
         redacted=bool(row["redacted"]),
-        created_at=from_db_time(row["created_at"]),
-        updated_at=from_db_time(row["updated_at"]),
+        created_at=db_time(row["created_at"]),
+        updated_at=db_time(row["updated_at"]),
         finished_at=from_db_time(row["finished_at"]),
         latency_ms=row["latency_ms"],
         verdict=row["verdict"],

@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from sys import intern
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from quarterdeck.core.store.outbox import Store
 from quarterdeck.core.store.query import Filters, plan
@@ -82,7 +82,7 @@ def _columns(excerpt: int) -> str:
     )
 
 
-def _lines(rows: Iterable[tuple]) -> list[Line]:
+def _lines(rows: Iterable[tuple[Any, ...]]) -> list[Line]:
     """Rows in :class:`Line` order to lines. Runs on a background thread while the UI thread
     paints, and both need the GIL, so it stays lean; the few distinct agent, state, priority,
     type and sender strings are interned, which makes a loaded line about a third smaller."""

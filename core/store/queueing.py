@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from quarterdeck.core.store import owner
+from quarterdeck.core.store.db import inserted_id
 from quarterdeck.core.store.rows import StoreError, now_db, to_db_time
 
 
@@ -56,7 +57,7 @@ def enqueue(conn: sqlite3.Connection, token: str, message: Any, recipients: Sequ
             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
             (str(message.id), agent, transport, priority, priority_rank(priority), token, now, now),
         )
-        ids.append(int(cur.lastrowid))
+        ids.append(inserted_id(cur))
     return ids
 
 
@@ -66,7 +67,7 @@ def _scope(conn: sqlite3.Connection, db_path: Path, token: str, own_only: bool) 
         return "", []
     queuers = {row[0] for row in conn.execute(
         "SELECT DISTINCT claimed_by FROM deliveries WHERE state = 'queued' AND claimed_by IS NOT NULL")}
-    mine = [token] + sorted(q for q in queuers if q != token and not owner.is_alive(db_path, q))
+    mine = [token, *sorted(q for q in queuers if q != token and not owner.is_alive(db_path, q))]
     return f"AND (claimed_by IS NULL OR claimed_by IN ({', '.join('?' * len(mine))}))", mine
 
 
@@ -76,12 +77,13 @@ def next_claimable(conn: sqlite3.Connection, db_path: Path, token: str, exclude:
     excluded = sorted(set(exclude))
     skip = f"AND agent_id NOT IN ({', '.join('?' * len(excluded))})" if excluded else ""
     scope, params = _scope(conn, db_path, token, own_only)
-    return conn.execute(
+    row: sqlite3.Row | None = conn.execute(
         f"SELECT id, agent_id FROM deliveries WHERE state = 'queued' {skip} {scope} "
         "AND agent_id NOT IN (SELECT agent_id FROM deliveries WHERE state = 'sending') "
         "ORDER BY prio, id LIMIT 1",
         [*excluded, *params],
     ).fetchone()
+    return row
 
 
 def claim(conn: sqlite3.Connection, delivery_id: int, token: str, *, started: bool) -> None:

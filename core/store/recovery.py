@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from quarterdeck.core.store import owner
+from quarterdeck.core.store.db import inserted_id
 from quarterdeck.core.store.mapping import DELIVERY_COLUMNS, delivery_from_row
 from quarterdeck.core.store.rows import RETRYABLE, DeliveryRow, UnknownDelivery, now_db
 
@@ -64,5 +65,5 @@ def requeue(conn: sqlite3.Connection, delivery_ids: Iterable[int], token: str | 
             "priority, prio, 'queued', id, ?, ?, ? FROM deliveries WHERE id = ?",
             (token, now, now, delivery_id),
         )
-        new_ids.append(int(cur.lastrowid))
+        new_ids.append(inserted_id(cur))
     return new_ids

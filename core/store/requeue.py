@@ -18,7 +18,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from quarterdeck.core.store.control import STOPPED, stop_mark
-from quarterdeck.core.store.db import immediate
+from quarterdeck.core.store.db import immediate, inserted_id
 from quarterdeck.core.store.rows import now_db, to_db_time
 
 # the cancel and the stop mark are written in one transaction, a few milliseconds apart at most
@@ -82,6 +82,6 @@ def requeue_stopped(conn: sqlite3.Connection) -> Requeued:
                 "prio, 'queued', id, ?, ? FROM deliveries WHERE id = ?",
                 (now, now, row["id"]),
             )
-            ids.append(int(cur.lastrowid))
+            ids.append(inserted_id(cur))
             agents.append(str(row["agent_id"]))
     return Requeued(generation, tuple(ids), tuple(agents))

@@ -83,10 +83,16 @@ def to_db_time(moment: datetime) -> float:
     return moment.timestamp()
 
 
+def db_time(value: float) -> datetime:
+    """A NOT NULL time column as an aware UTC datetime."""
+    return datetime.fromtimestamp(value, UTC)
+
+
 def from_db_time(value: float | None) -> datetime | None:
+    """A nullable time column: None stays None."""
     if value is None:
         return None
-    return datetime.fromtimestamp(value, UTC)
+    return db_time(value)
 
 
 def now_db() -> float:
