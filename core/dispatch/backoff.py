@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from quarterdeck.core.dispatch.dispatcher import Dispatcher
 
 _IDLE = 0.05
 
@@ -21,7 +24,7 @@ _IDLE = 0.05
 class Backoff:
     """``waiter(agent_id)``: the ``sleep`` for ``run_with_resilience`` of a delivery to that agent."""
 
-    def __init__(self, dispatcher: Any) -> None:
+    def __init__(self, dispatcher: Dispatcher) -> None:
         self._dispatcher = dispatcher
         self._waiting: str | None = None  # the agent whose backoff is being spent on others
 

@@ -24,10 +24,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from quarterdeck.core.config import CoordinationConfig
-from quarterdeck.core.delivery.contract import DeliveryRequest, Transport
+from quarterdeck.core.delivery.contract import DeliveryRequest, Receipt, Transport
 from quarterdeck.core.delivery.errors import Cancelled, HumanActivity, Paused, is_retryable
 from quarterdeck.core.delivery.prefix import format_for_delivery
 from quarterdeck.core.dispatch import outcomes
@@ -35,10 +35,15 @@ from quarterdeck.core.dispatch.backoff import Backoff
 from quarterdeck.core.dispatch.desk import Desk, NoDesk
 from quarterdeck.core.dispatch.stopping import Stopping
 from quarterdeck.core.dispatch.stopwatch import StopWatch
-from quarterdeck.core.models import Message
+from quarterdeck.core.models import Agent, Message
 from quarterdeck.core.resilience import BreakerConfig, BreakerRegistry
 from quarterdeck.core.resilience.retry import RetryPolicy, run_with_resilience
-from quarterdeck.core.store.rows import Verdicted
+from quarterdeck.core.store.rows import DeliveryTask, Verdicted
+
+if TYPE_CHECKING:
+    from quarterdeck.core.monitor import Monitor
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.core.store.outbox import Store
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +66,9 @@ class DeliveryEvent(Verdicted):
 
 
 class Dispatcher:
-    def __init__(self, store: Any, roster: Any, *, config: CoordinationConfig | None = None,
-                 transport_factory: Callable[[Any], Transport],
-                 breakers: BreakerRegistry | None = None, monitor: Any | None = None,
+    def __init__(self, store: Store, roster: Roster, *, config: CoordinationConfig | None = None,
+                 transport_factory: Callable[[Agent], Transport],
+                 breakers: BreakerRegistry | None = None, monitor: Monitor | None = None,
                  stagger: float = 0.05, breaker_wait: float = 30.0,
                  skip_transports: frozenset[str] = frozenset(), stop_poll: float = 0.05,
                  desk_return: Desk | None = None) -> None:
@@ -76,7 +81,7 @@ class Dispatcher:
         self.breakers = breakers or BreakerRegistry(BreakerConfig.from_threshold(
             self.config.circuit_breaker_threshold, wait_duration=breaker_wait))
         self._factory = transport_factory
-        self._transports: dict[str, Any] = {}
+        self._transports: dict[str, Transport] = {}
         self._raw_content: dict[str, str] = {}
         self._listeners: list[Callable[[DeliveryEvent], None]] = []
         self._stop = threading.Event()
@@ -107,7 +112,7 @@ class Dispatcher:
         """``with dispatcher.watching():`` a stop-all recorded anywhere halts this dispatcher."""
         return self.stop_watch
 
-    def set_roster(self, roster: Any) -> None:
+    def set_roster(self, roster: Roster) -> None:
         """Deliver to ``roster`` from the next claim on (the panel edits agents while running)."""
         # agents this process cannot reach (gui without a display, or gui while paused for a
         # person at the mouse): left queued for later or for a process that can
@@ -205,7 +210,7 @@ class Dispatcher:
                 return outcomes.uncertain(self, task, why, 0)
             return outcomes.failed(self, task, why, 0)
 
-    def _deliver(self, task: Any, typing: list[bool]) -> DeliveryEvent:
+    def _deliver(self, task: DeliveryTask, typing: list[bool]) -> DeliveryEvent:
         agent = self.roster.get(task.agent_id) if task.agent_id in self.roster else None
         if agent is None or not agent.enabled:
             return outcomes.failed(self, task, f"{task.agent_id} is not an enabled agent on the roster", 0)
@@ -221,7 +226,7 @@ class Dispatcher:
         transport = self._transport(agent)
         attempts: list[datetime] = []
 
-        def attempt() -> Any:
+        def attempt() -> Receipt:
             attempts.append(datetime.now(UTC))
             if not getattr(transport, "marks_typing", False):
                 self._typing(task, typing)
@@ -264,27 +269,29 @@ class Dispatcher:
         return self._emit(paused, "cancelled", detail=reason)
 
     # -- helpers --------------------------------------------------------------------------------
-    def _typing(self, task: Any, typing: list[bool]) -> None:
+    def _typing(self, task: DeliveryTask, typing: list[bool]) -> None:
         """Typing begins: from now on a crash leaves the delivery 'uncertain', not queued."""
         if not typing[0]:
             self.store.mark_started(task.delivery_id)
             typing[0] = True
             self._last_start = time.monotonic()
 
-    def _final_text(self, task: Any, content: str, agent_id: str) -> str:
+    def _final_text(self, task: DeliveryTask, content: str, agent_id: str) -> str:
         message = Message(id=task.message_id, sender=task.sender, sender_kind=task.sender_kind,
                           recipients=list(task.recipients), type=task.type, priority=task.priority,
                           tags=list(task.tags), content=content, created_at=task.message_created_at)
         return format_for_delivery(message, agent_id, resent=task.retry_of is not None)
 
-    def _transport(self, agent: Any) -> Any:
+    def _transport(self, agent: Agent) -> Transport:
         key = f"{agent.id}:{agent.transport!r}"
         if key not in self._transports:
             self._transports[key] = self._factory(agent)
         return self._transports[key]
 
-    def _emit(self, task: Any, state: str, **fields: Any) -> DeliveryEvent:
-        event = DeliveryEvent(task.delivery_id, task.message_id, task.agent_id, state, **fields)
+    def _emit(self, task: DeliveryTask | DeliveryEvent, state: str, *, attempt: int = 0, detail: str = "",
+              latency: float | None = None, verdict: str | None = None, evidence: str = "") -> DeliveryEvent:
+        event = DeliveryEvent(task.delivery_id, task.message_id, task.agent_id, state, attempt, detail, latency,
+                              verdict, evidence)
         for listener in list(self._listeners):
             try:
                 listener(event)

@@ -9,16 +9,21 @@ delivery is never recorded ``failed``, because "Retry failed" would then send it
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
-from quarterdeck.core.delivery.contract import UNVERIFIED
+from quarterdeck.core.delivery.contract import UNVERIFIED, Receipt
 from quarterdeck.core.delivery.errors import verdict_of
 from quarterdeck.core.resilience import CallNotPermitted
+from quarterdeck.core.resilience.retry import DeliveryOutcome
+from quarterdeck.core.store.rows import DeliveryTask
+
+if TYPE_CHECKING:
+    from quarterdeck.core.dispatch.dispatcher import DeliveryEvent, Dispatcher
 
 log = logging.getLogger(__name__)
 
 
-def record(dispatcher: Any, task: Any, result: Any) -> Any:
+def record(dispatcher: Dispatcher, task: DeliveryTask, result: DeliveryOutcome[Receipt]) -> DeliveryEvent:
     """Record ``result`` (a ``DeliveryOutcome``) for ``task``; return the final event."""
     if result.ok:
         receipt = result.value
@@ -41,21 +46,23 @@ def record(dispatcher: Any, task: Any, result: Any) -> Any:
                   verdict=verdict_of(error), evidence=getattr(error, "evidence", ""))
 
 
-def failed(dispatcher: Any, task: Any, reason: str, attempts: int, elapsed: float = 0.0, *,
-           verdict: str | None = None, evidence: str = "") -> Any:
+def failed(dispatcher: Dispatcher, task: DeliveryTask, reason: str, attempts: int, elapsed: float = 0.0, *,
+           verdict: str | None = None, evidence: str = "") -> DeliveryEvent:
     dispatcher.store.mark_failed(task.delivery_id, reason, verdict=verdict, evidence=evidence or None)
     if dispatcher.monitor is not None and attempts:
         dispatcher.monitor.record_delivery(task.agent_id, False, elapsed)
     return dispatcher._emit(task, "failed", attempt=attempts, detail=reason, verdict=verdict, evidence=evidence)
 
 
-def uncertain(dispatcher: Any, task: Any, reason: str, attempts: int, *, evidence: str = "") -> Any:
+def uncertain(dispatcher: Dispatcher, task: DeliveryTask, reason: str, attempts: int, *,
+              evidence: str = "") -> DeliveryEvent:
     """Neither a success nor a failure: the monitor counts nothing."""
     dispatcher.store.mark_uncertain(task.delivery_id, reason, evidence=evidence or None)
     return dispatcher._emit(task, "uncertain", attempt=attempts, detail=reason, evidence=evidence)
 
 
-def stopped(dispatcher: Any, task: Any, why: BaseException, attempts: int, *, interrupted: bool) -> Any:
+def stopped(dispatcher: Dispatcher, task: DeliveryTask, why: BaseException, attempts: int, *,
+            interrupted: bool) -> DeliveryEvent:
     """A stop ended the delivery: cancelled, unless this process is ending and nothing was typed,
     which hands it back to the queue for the next process."""
     if interrupted and dispatcher.store.release_unstarted([task.delivery_id]):
@@ -64,7 +71,7 @@ def stopped(dispatcher: Any, task: Any, why: BaseException, attempts: int, *, in
     return dispatcher._emit(task, "cancelled", attempt=attempts, detail=str(why))
 
 
-def paused(dispatcher: Any, task: Any, reason: str) -> Any:
+def paused(dispatcher: Dispatcher, task: DeliveryTask, reason: str) -> DeliveryEvent:
     """Someone is at the mouse: put the delivery back and hold every GUI delivery until resume."""
     dispatcher.store.release(task.delivery_id)
     dispatcher.gui_paused = reason

@@ -11,18 +11,25 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
-from typing import Any
+from typing import Protocol
+
+from quarterdeck.core.store.rows import DeliveryRow
 
 __all__ = ["Interrupted", "Interruptible"]
 
 _SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), signal.SIGINT) if s is not None)
 
 
+class _Interruptable(Protocol):
+    def interrupt(self) -> None: ...
+
+
 class Interrupted(KeyboardInterrupt):
     """The command was ended by ``signal_name``; ``left`` are the rows it left queued."""
 
-    def __init__(self, signal_name: str, left: list[Any]) -> None:
+    def __init__(self, signal_name: str, left: list[DeliveryRow]) -> None:
         super().__init__(signal_name)
         self.signal_name = signal_name
         self.left = left
@@ -31,9 +38,9 @@ class Interrupted(KeyboardInterrupt):
 class Interruptible:
     """Context manager; ``signal`` is the name of the signal that came (None while none did)."""
 
-    def __init__(self, dispatcher: Any) -> None:
+    def __init__(self, dispatcher: _Interruptable) -> None:
         self._dispatcher = dispatcher
-        self._previous: dict[int, Any] = {}
+        self._previous: dict[int, Callable[[int, FrameType | None], object] | int | None] = {}
         self.signal: str | None = None
 
     def __enter__(self) -> Interruptible:

@@ -15,19 +15,35 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Protocol
 
 from quarterdeck.core.dispatch.stopwatch import StopWatch
+from quarterdeck.core.store.rows import StopMark
+
+if TYPE_CHECKING:
+    from quarterdeck.core.store.outbox import Store
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Stopping"]
 
 
+class Haltable(Protocol):
+    """What ``Stopping`` needs of its dispatcher."""
+
+    @property
+    def stopped(self) -> bool: ...
+
+    def halt(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+
 class Stopping:
     """See the module docstring. ``dispatcher`` offers ``stopped``, ``halt()`` and ``resume()``."""
 
-    def __init__(self, dispatcher: Any, store: Any, *, interval: float = 0.05) -> None:
+    def __init__(self, dispatcher: Haltable, store: Store, *, interval: float = 0.05) -> None:
         self._dispatcher = dispatcher
         self.watch = StopWatch(store, self._heard_stop, interval=interval, on_resume=self._heard_resume)
         self._stop_listeners: list[Callable[[int], None]] = []
@@ -57,29 +73,29 @@ class Stopping:
         log.warning("resume all #%d", mark.resumed)
         if self._dispatcher.stopped and not self._final:  # halted by a stop heard since
             self._dispatcher.resume()
-            self._tell(self._resume_listeners)
+            self._tell(list(self._resume_listeners))
 
     def tell_stopped(self, cancelled: int) -> None:
-        self._tell(self._stop_listeners, cancelled)
+        self._tell([partial(listener, cancelled) for listener in self._stop_listeners])
 
     # -- heard from other processes ---------------------------------------------------------------
-    def _heard_stop(self, mark: Any) -> None:
+    def _heard_stop(self, mark: StopMark) -> None:
         if self._dispatcher.stopped:
             return
         self._dispatcher.halt()
         log.warning("stop all #%d from another process: halted", mark.generation)
         self.tell_stopped(mark.cancelled)
 
-    def _heard_resume(self, mark: Any) -> None:
+    def _heard_resume(self, mark: StopMark) -> None:
         if not self._dispatcher.stopped or self._final:
             return
         log.warning("resume all #%d from another process", mark.resumed)
         self._dispatcher.resume()
-        self._tell(self._resume_listeners)
+        self._tell(list(self._resume_listeners))
 
-    def _tell(self, listeners: list[Callable[..., None]], *args: Any) -> None:
-        for listener in list(listeners):
+    def _tell(self, calls: list[Callable[[], None]]) -> None:
+        for call in calls:
             try:
-                listener(*args)
+                call()
             except Exception:
                 log.exception("a stop or resume listener failed")

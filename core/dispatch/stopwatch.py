@@ -8,8 +8,8 @@ so nested users share one thread) a thread of its own reads the generation every
 seconds and calls ``on_stop(mark)`` when it has moved. A resume-all works the same way with its
 own generation and ``on_resume(mark)``; when both moved between two looks, the later one wins.
 The read is cheap: ``PRAGMA data_version`` tells whether any other connection has committed since
-the last look, and only then is the ``control`` row read. Nothing is written and no read transaction is left open, so the watch never
-holds up other processes' writes or checkpoints.
+the last look, and only then is the ``control`` row read. Nothing is written and no read
+transaction is left open, so the watch never holds up other processes' writes or checkpoints.
 
 ``request`` and ``request_resume`` record a stop-all or resume-all made by this process, under the
 same lock as the watch's reads, so the watch never reports this process's own back to it.
@@ -20,7 +20,12 @@ import logging
 import threading
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING
+
+from quarterdeck.core.store.rows import StopMark
+
+if TYPE_CHECKING:
+    from quarterdeck.core.store.outbox import Store
 
 __all__ = ["StopWatch"]
 
@@ -32,8 +37,8 @@ _JOIN_TIMEOUT = 20.0  # a read may wait out the store's busy timeout (10 s) befo
 class StopWatch:
     """Watches one store for stop-alls recorded by other processes; see the module docstring."""
 
-    def __init__(self, store: Any, on_stop: Callable[[Any], None], *, interval: float = 0.05,
-                 on_resume: Callable[[Any], None] | None = None) -> None:
+    def __init__(self, store: Store, on_stop: Callable[[StopMark], None], *, interval: float = 0.05,
+                 on_resume: Callable[[StopMark], None] | None = None) -> None:
         if interval <= 0:
             raise ValueError("interval must be positive")
         self.interval = interval
@@ -49,7 +54,7 @@ class StopWatch:
         self.seen, self.seen_resume = mark.generation, mark.resumed
 
     # -- stops -----------------------------------------------------------------------------------
-    def request(self) -> Any:
+    def request(self) -> StopMark:
         """Record a stop-all for every process on the store (this one's watch stays quiet about
         it); returns the new ``StopMark``."""
         with self._lock:
@@ -57,7 +62,7 @@ class StopWatch:
             self.seen, self.seen_resume = mark.generation, mark.resumed  # older ones are moot now
         return mark
 
-    def request_resume(self) -> Any:
+    def request_resume(self) -> StopMark:
         """Record a resume-all for every process on the store (not heard back here)."""
         with self._lock:
             mark = self._store.request_resume()

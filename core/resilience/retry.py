@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Generic, TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.stop import stop_base
@@ -33,6 +33,8 @@ from quarterdeck.core.resilience.breaker import CircuitBreaker
 from quarterdeck.core.resilience.breaker_types import CallNotPermitted
 
 __all__ = ["DeliveryOutcome", "RetryPolicy", "run_with_resilience"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -68,13 +70,13 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
-class DeliveryOutcome:
+class DeliveryOutcome(Generic[T]):
     ok: bool
     attempts: int
     error: BaseException | None
     elapsed: float
     delays: tuple[float, ...]
-    value: Any = None
+    value: T | None = None  # what the last attempt returned, when ``ok``
 
 
 class _Backoff(wait_base):
@@ -96,7 +98,7 @@ class _Budget(stop_base):
 
 
 def run_with_resilience(
-    fn: Callable[[], Any],
+    fn: Callable[[], T],
     breaker: CircuitBreaker | None = None,
     policy: RetryPolicy | None = None,
     stop_event: threading.Event | None = None,
@@ -105,7 +107,7 @@ def run_with_resilience(
     *,
     clock: Callable[[], float] = time.monotonic,
     rng: random.Random | None = None,
-) -> DeliveryOutcome:
+) -> DeliveryOutcome[T]:
     """Run one delivery: ``fn`` is one attempt, retried per ``policy``.
 
     The breaker sees the delivery, not the attempts: one permit is taken before the first attempt
@@ -141,7 +143,7 @@ def run_with_resilience(
         if wait(float(delay)) or stop.is_set():
             raise Cancelled("stop requested during a retry wait")
 
-    def attempt() -> Any:
+    def attempt() -> T:
         nonlocal attempts, last_error
         if stop.is_set():
             raise Cancelled("stop requested before an attempt")
