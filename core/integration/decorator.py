@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from quarterdeck.core.integration.operation import Operation
 from quarterdeck.core.integration.policy import ErrorConfig
@@ -86,7 +86,7 @@ def coordinate_operation(func: F | None = None, *, validation_rules: RuleSpec = 
 
             wrapper = sync_wrapper
         wrapper.operation = operation
-        return wrapper
+        return cast(F, wrapper)
 
     return decorate if func is None else decorate(func)
 
@@ -103,12 +103,18 @@ class CoordinationServiceWrapper:
     typo cannot silently leave a method unguarded.
     """
 
+    # set with object.__setattr__ in __init__ (this class's __setattr__ forwards to the service)
+    _service: Any
+    _settings: dict[str, dict[str, Any]]
+    _shared: dict[str, Any]
+    _wrapped: dict[str, Callable[..., Any]]
+
     def __init__(self, service: Any, rules: Mapping[str, RuleSpec] | None = None,
                  names: Mapping[str, str] | None = None, *, error_config: ErrorSpec = None,
                  error_configs: Mapping[str, ErrorSpec] | None = None,
                  monitor: Monitor | None = None, breakers: BreakerRegistry | None = None) -> None:
-        settings = {"rules": dict(rules or {}), "names": dict(names or {}),
-                    "error_configs": dict(error_configs or {})}
+        settings: dict[str, dict[str, Any]] = {
+            "rules": dict(rules or {}), "names": dict(names or {}), "error_configs": dict(error_configs or {})}
         for label, mapping in settings.items():
             bad = sorted(m for m in mapping if not self._is_method(service, m))
             if bad:
@@ -132,7 +138,8 @@ class CoordinationServiceWrapper:
         return self._service
 
     def operation_name(self, method: str) -> str:
-        return self._settings["names"].get(method, f"{type(self._service).__name__}.{method}")
+        name: str = self._settings["names"].get(method, f"{type(self._service).__name__}.{method}")
+        return name
 
     def __getattr__(self, name: str) -> Any:
         if name in _OWN:  # only reached before __init__ set them (copy, pickle)

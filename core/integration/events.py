@@ -68,8 +68,12 @@ class CoordinationEventProcessor:
                  error_config: ErrorConfig | Mapping[str, Any] | None = None,
                  monitor: Monitor | None = None, breakers: BreakerRegistry | None = None,
                  operation_prefix: str = "event:") -> None:
-        self._store = dead_letters if isinstance(dead_letters, DeadLetterStore) else None
-        self._store_path = None if self._store is not None else dead_letters
+        self._store: DeadLetterStore | None = None
+        self._store_path: Path | str | None = None
+        if isinstance(dead_letters, DeadLetterStore):
+            self._store = dead_letters
+        else:
+            self._store_path = dead_letters
         self._owns_store = self._store is None
         self._store_lock = threading.Lock()
         self.error_config = ErrorConfig.of(error_config)

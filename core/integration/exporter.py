@@ -16,12 +16,12 @@ Everything lives in a private registry, never the global one, and is read only w
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from quarterdeck.core.integration.deadletter import DeadLetterStore
 from quarterdeck.core.integration.defaults import default_breakers, default_monitor
 from quarterdeck.core.monitor import Monitor
 from quarterdeck.core.monitor.prometheus import CONTENT_TYPE, PREFIX, MonitorCollector, breaker_families
@@ -31,7 +31,7 @@ __all__ = ["CONTENT_TYPE", "CoordinationMetricsExporter", "OperationCollector"]
 
 
 class OperationCollector(Collector):
-    def __init__(self, breakers: BreakerRegistry, dead_letters: Any = None) -> None:
+    def __init__(self, breakers: BreakerRegistry, dead_letters: DeadLetterStore | None = None) -> None:
         self.breakers = breakers
         self.dead_letters = dead_letters
 
@@ -52,7 +52,7 @@ class CoordinationMetricsExporter:
     content_type = CONTENT_TYPE
 
     def __init__(self, monitor: Monitor | None = None, breakers: BreakerRegistry | None = None,
-                 dead_letters: Any = None) -> None:
+                 dead_letters: DeadLetterStore | None = None) -> None:
         self.monitor = monitor if monitor is not None else default_monitor()
         self.breakers = breakers if breakers is not None else default_breakers()
         self.registry = CollectorRegistry(auto_describe=False)

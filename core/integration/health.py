@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from quarterdeck.core.integration.deadletter import DeadLetterStore
 from quarterdeck.core.integration.defaults import default_breakers, default_monitor
 from quarterdeck.core.integration.tracking import OUTCOMES, OperationTracker, tracker_for
 from quarterdeck.core.monitor import Monitor
@@ -63,7 +64,7 @@ class OperationHealth:
 
 
 class _DeadLetterHealth:
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: DeadLetterStore) -> None:
         self.store = store
 
     def __call__(self) -> Health:
@@ -78,7 +79,7 @@ class CoordinationHealthChecker:
     """Builds the tree afresh at every check, so operations created later appear too."""
 
     def __init__(self, *, breakers: BreakerRegistry | None = None, monitor: Monitor | None = None,
-                 dead_letters: Any = None,
+                 dead_letters: DeadLetterStore | None = None,
                  components: Mapping[str, HealthIndicator | CompositeHealth] | None = None,
                  degraded_at: float = 0.25,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+from quarterdeck.core.integration.deadletter import DeadLetterStore
 from quarterdeck.core.integration.defaults import default_breakers, default_monitor
 from quarterdeck.core.integration.exporter import CoordinationMetricsExporter
 from quarterdeck.core.integration.health import CoordinationHealthChecker
@@ -80,7 +81,7 @@ class HttpCoordination:
 
     def __init__(self, rules: Mapping[str, FieldRules | Mapping[str, Any]] | None = None, *,
                  routes: Iterable[str] = (), monitor: Monitor | None = None,
-                 breakers: BreakerRegistry | None = None, dead_letters: Any = None,
+                 breakers: BreakerRegistry | None = None, dead_letters: DeadLetterStore | None = None,
                  health: CoordinationHealthChecker | None = None,
                  exporter: CoordinationMetricsExporter | None = None,
                  metrics_path: str | None = "/metrics", health_path: str | None = "/health",

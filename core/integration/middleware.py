@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from quarterdeck.core.integration.asgi import ASGIApp, CoordinationASGIMiddleware
 from quarterdeck.core.integration.http_common import HttpCoordination
-from quarterdeck.core.integration.wsgi import CoordinationWSGIMiddleware
+from quarterdeck.core.integration.wsgi import CoordinationWSGIMiddleware, WSGIApp
 
 __all__ = ["CoordinationMiddleware"]
 
 
 class CoordinationMiddleware(HttpCoordination):
-    def wsgi(self, app) -> CoordinationWSGIMiddleware:
+    def wsgi(self, app: WSGIApp) -> CoordinationWSGIMiddleware:
         """``app`` (a WSGI callable) behind this coordination."""
         return CoordinationWSGIMiddleware(app, self)
 

@@ -140,8 +140,8 @@ class Operation:
         attempts, delays, last = 0, [], None
         try:
             while True:
-                if attempts and (refused := breaker.interruption()) is not None:
-                    raise refused from last
+                if attempts and (interrupted := breaker.interruption()) is not None:
+                    raise interrupted from last
                 attempts += 1
                 try:
                     value = await attempt()

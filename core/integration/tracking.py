@@ -20,6 +20,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from quarterdeck.core.monitor import Monitor
 from quarterdeck.core.validation.messages import shorten
@@ -32,8 +33,13 @@ OUTCOMES = ("ok", "failed", "rejected", "invalid")
 ERROR_TEXT_LIMIT = 300
 
 
-def describe_error(error: BaseException, limit: int = ERROR_TEXT_LIMIT) -> str:
-    """``Type: message`` on one line, secrets masked, at most ``limit`` characters."""
+def describe_error(error: BaseException | None, limit: int = ERROR_TEXT_LIMIT) -> str:
+    """``Type: message`` on one line, secrets masked, at most ``limit`` characters.
+
+    None is accepted because an outcome's ``error`` is optional in its type; every outcome that is
+    not ok carries one, so ``no error recorded`` is only a defensive answer."""
+    if error is None:
+        return "no error recorded"
     return shorten(redact(f"{type(error).__name__}: {error}"), limit)
 
 
@@ -45,7 +51,7 @@ class LastError:
     attempts: int
     at: float  # Unix time
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 

@@ -17,15 +17,15 @@ from typing import Any
 
 from quarterdeck.core.integration.http_common import HttpCoordination, Response
 
-__all__ = ["CoordinationWSGIMiddleware"]
+__all__ = ["CoordinationWSGIMiddleware", "WSGIApp"]
 
 StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 _END = object()
 
 
 class CoordinationWSGIMiddleware:
-    def __init__(self, app: Callable[[dict, StartResponse], Iterable[bytes]],
-                 coordination: HttpCoordination) -> None:
+    def __init__(self, app: WSGIApp, coordination: HttpCoordination) -> None:
         self.app = app
         self.coordination = coordination
 
@@ -52,7 +52,7 @@ class CoordinationWSGIMiddleware:
 
         status = [500]
 
-        def capture(status_line: str, headers: list, exc_info: Any = None) -> Any:
+        def capture(status_line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             status[0] = int(status_line.split(" ", 1)[0])
             return start_response(status_line, headers, exc_info)
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 from .messages import shorten
-from .model import FIELDS, LIST_FIELDS, Checker, FieldValue, Finding
+from .model import FIELDS, LIST_FIELDS, Checker, FieldValue, Finding, ValueCheck
 from .options import (
     EnumerationOptions,
     ForbiddenWordsOptions,
@@ -43,12 +43,12 @@ class FunctionDef:
 
     name: str
     options: type[FunctionOptions]
-    build: Callable[[Any, str], Checker]
+    build: Callable[[Any, str], ValueCheck]
     fields: tuple[str, ...] = FIELDS
     checks_missing: bool = False
 
 
-def _for_field(check_text: TextCheck, given: str) -> Checker:
+def _for_field(check_text: TextCheck, given: str) -> ValueCheck:
     """Apply a text check to a text field, or to every item of a list field."""
 
     def check(value: FieldValue) -> Iterator[Finding]:
@@ -90,7 +90,7 @@ def _line_offset(text: str, line: int) -> int:
 _NOUNS = {"characters": ("character", "characters"), "lines": ("line", "lines"), "items": ("item", "items")}
 
 
-def _build_length(options: LengthOptions, given: str) -> Checker:
+def _build_length(options: LengthOptions, given: str) -> ValueCheck:
     unit = options.unit or ("items" if given in LIST_FIELDS else "characters")
     forbidden = frozenset(options.forbid)
 
@@ -119,7 +119,7 @@ def _build_length(options: LengthOptions, given: str) -> Checker:
     return check
 
 
-def _build_pattern(options: PatternOptions, given: str) -> Checker:
+def _build_pattern(options: PatternOptions, given: str) -> ValueCheck:
     match = TextPattern(options.match) if options.match is not None else None
     not_match = TextPattern(options.not_match) if options.not_match is not None else None
 
@@ -133,7 +133,7 @@ def _build_pattern(options: PatternOptions, given: str) -> Checker:
     return _for_field(check_text, given)
 
 
-def _build_enumeration(options: EnumerationOptions, given: str) -> Checker:
+def _build_enumeration(options: EnumerationOptions, given: str) -> ValueCheck:
     allowed = frozenset(options.values)
     expected = ", ".join(options.values)
     noun = f"{given} entry" if given in LIST_FIELDS else given
@@ -146,7 +146,7 @@ def _build_enumeration(options: EnumerationOptions, given: str) -> Checker:
     return check
 
 
-def _build_forbidden_words(options: ForbiddenWordsOptions, given: str) -> Checker:
+def _build_forbidden_words(options: ForbiddenWordsOptions, given: str) -> ValueCheck:
     """Whole words: not directly preceded or followed by a letter, digit, mark or '_'."""
     words = literal_alternation(tuple(options.words))
     pattern = TextPattern(f"(?:^|{_NOT_WORD})({words})(?:{_NOT_WORD}|$)", options.case_sensitive, group=1)
@@ -159,7 +159,7 @@ def _build_forbidden_words(options: ForbiddenWordsOptions, given: str) -> Checke
     return _for_field(check_text, given)
 
 
-def _build_secrets(options: SecretsOptions, given: str) -> Checker:
+def _build_secrets(options: SecretsOptions, given: str) -> ValueCheck:
     kinds = tuple(options.detectors) if options.detectors is not None else None
 
     def check_text(text: str, label: str) -> Iterator[Finding]:
@@ -171,7 +171,7 @@ def _build_secrets(options: SecretsOptions, given: str) -> Checker:
     return _for_field(check_text, given)
 
 
-def _build_max_recipients(options: MaxRecipientsOptions, given: str) -> Checker:
+def _build_max_recipients(options: MaxRecipientsOptions, given: str) -> ValueCheck:
     def check(value: FieldValue) -> Iterator[Finding]:
         if len(value) > options.max:
             yield Finding(f"{len(value)} recipients named; at most {options.max} allowed")
@@ -179,7 +179,7 @@ def _build_max_recipients(options: MaxRecipientsOptions, given: str) -> Checker:
     return check
 
 
-def _build_unique(options: UniqueOptions, given: str) -> Checker:
+def _build_unique(options: UniqueOptions, given: str) -> ValueCheck:
     def check(value: FieldValue) -> Iterator[Finding]:
         seen: set[str] = set()
         reported: set[str] = set()
@@ -209,5 +209,7 @@ def make_checker(definition: FunctionDef, options: FunctionOptions, given: str) 
     """Build the checker for a rule; it returns at most ``MAX_FINDINGS`` findings as a list."""
     check = definition.build(options, given)
     if definition.checks_missing:
-        return lambda value: list(islice(check(value), MAX_FINDINGS))
+        # a function that checks_missing is built to take None too (see _build_required)
+        missing_too = cast(Checker, check)
+        return lambda value: list(islice(missing_too(value), MAX_FINDINGS))
     return lambda value: list(islice(check(value), MAX_FINDINGS)) if value is not None else []

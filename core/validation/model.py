@@ -37,7 +37,10 @@ class Finding:
     value: str | None = None
 
 
-Checker = Callable[[FieldValue], Iterable[Finding]]
+#: A function's check of a present value (what a rule function's builder returns).
+ValueCheck = Callable[[FieldValue], Iterable[Finding]]
+#: A rule's check: None is an absent field (only ``required`` finds anything in it).
+Checker = Callable[[FieldValue | None], Iterable[Finding]]
 
 
 @dataclass(frozen=True, slots=True)
