@@ -13,11 +13,16 @@ thread). Neither stopped nor paused, it is hidden.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QSizePolicy, QToolBar, QToolButton, QWidget
+
+if TYPE_CHECKING:  # annotations only
+    from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+    from quarterdeck.core.store.requeue import Requeued
+    from quarterdeck.gui.delivery import DeliveryService
 
 PAUSE_PREFIX = "GUI delivery paused until you resume: "
 LOOKS = {"stopped": ("#c62828", "white"), "paused": ("#ef6c00", "white"), "leftover": ("#eceff1", "#263238"),
@@ -37,7 +42,7 @@ def _short(reason: str, longest: int = 60) -> str:
 class DeliveryBanner(QToolBar):
     """See the module docstring. ``resume``, ``skip`` and ``force`` are the window's actions."""
 
-    def __init__(self, window: QMainWindow, delivery: Any, resume: QAction, skip: QAction,
+    def __init__(self, window: QMainWindow, delivery: DeliveryService, resume: QAction, skip: QAction,
                  force: QAction) -> None:
         super().__init__("Delivery state", window)
         self.setObjectName("toolbar-banner")
@@ -45,17 +50,19 @@ class DeliveryBanner(QToolBar):
         self.setFloatable(False)
         self.toggleViewAction().setVisible(False)  # not a toolbar the captain hides by hand
         self.delivery = delivery
+        self.main_window = window  # its status bar tells what a re-queue did
         self.state = ""  # stopped | paused | fault | leftover | "" (hidden)
         self.fault = ""  # the last storage fault's one line (what, where, what to do)
         self.cancelled = self.pending = self.requeued = 0
         self.counts: dict[str, int] = {}
         self.paused_agent, self.paused_reason = "", ""
-        self.requeue_action = QAction("Re-queue cancelled", self, objectName="action-requeue-cancelled")
+        self.requeue_action = QAction("Re-queue cancelled", self)
+        self.requeue_action.setObjectName("action-requeue-cancelled")
         self.requeue_action.setToolTip("Put the deliveries the last Stop all cancelled (none of them was typed) "
                                        "back in the queue; they go out when delivery resumes")
         self.requeue_action.triggered.connect(self._on_requeue_triggered)
-        self.dismiss_action = QAction("Dismiss", self, objectName="action-banner-dismiss",
-                                      toolTip="Leave the cancelled deliveries cancelled")
+        self.dismiss_action = QAction("Dismiss", self, toolTip="Leave the cancelled deliveries cancelled")
+        self.dismiss_action.setObjectName("action-banner-dismiss")
         self.dismiss_action.triggered.connect(self._on_dismiss_triggered)
         self._build(resume, skip, force)
         delivery.sig_halted.connect(self._on_halted)
@@ -74,7 +81,8 @@ class DeliveryBanner(QToolBar):
         row = QHBoxLayout(box)
         row.setContentsMargins(10, 2, 6, 2)
         row.setSpacing(8)
-        self.label = QLabel(box, objectName="banner-text")
+        self.label = QLabel(box)
+        self.label.setObjectName("banner-text")
         self.label.setTextFormat(Qt.TextFormat.RichText)
         # one line that never widens the window (a narrow one clips it; the tooltip has it all)
         self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -83,7 +91,8 @@ class DeliveryBanner(QToolBar):
         self.buttons: dict[str, QToolButton] = {}
         for name, action in (("resume", resume), ("requeue", self.requeue_action), ("skip", skip),
                              ("force", force), ("dismiss", self.dismiss_action)):
-            button = QToolButton(box, objectName=f"banner-{name}")
+            button = QToolButton(box)
+            button.setObjectName(f"banner-{name}")
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             row.addWidget(button)
@@ -173,7 +182,7 @@ class DeliveryBanner(QToolBar):
         self._show()
 
     @Slot(object)
-    def _on_delivery_event(self, event: Any) -> None:
+    def _on_delivery_event(self, event: DeliveryEvent) -> None:
         if event.state == "paused" and self.state != "stopped":
             self.state = "paused"
             self.paused_agent = event.agent_id
@@ -186,13 +195,13 @@ class DeliveryBanner(QToolBar):
         self.delivery.requeue_stopped()
 
     @Slot(object)
-    def _on_requeued(self, result: Any) -> None:
+    def _on_requeued(self, result: Requeued) -> None:
         self.requeued += len(result.ids)
         self.pending = 0
         if self.state == "leftover":
             self.state = ""
         self._show()
-        self.window().statusBar().showMessage(result.summary(), 10_000)
+        self.main_window.statusBar().showMessage(result.summary(), 10_000)
 
     @Slot(bool)
     def _on_visibility_changed(self, visible: bool) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRect, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
@@ -23,6 +23,9 @@ from quarterdeck.gui.palette import CommandPalette
 from quarterdeck.gui.panel import Panel, PanelScroll
 from quarterdeck.gui.window_status import WindowStatus
 
+if TYPE_CHECKING:  # annotations only
+    from quarterdeck.gui.context import AppContext
+
 log = logging.getLogger(__name__)
 
 SHORT_SCREEN_PX = 900  # below this available height, fewer panels share the left column by default
@@ -30,9 +33,9 @@ ROSTER_SETTLE_MS = 250
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, ctx: Any, panels: Sequence[type[Panel]], parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, panels: Sequence[type[Panel]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.ctx = ctx
+        self.ctx: AppContext = ctx
         self.setObjectName("quarterdeck-main")
         self.setWindowTitle("Quarterdeck")
         icon = bundled_assets_dir() / "quarterdeck.svg"

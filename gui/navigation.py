@@ -8,14 +8,17 @@ panel; a dock's own close button closes it), and the command palette lists them 
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QWidget
 
 from quarterdeck.gui.palette import PALETTE_TEXT
+
+if TYPE_CHECKING:  # annotations only
+    from quarterdeck.gui.layout import WindowLayout
 
 
 def focus_into(panel: QWidget) -> bool:
@@ -50,13 +53,14 @@ def _takes_focus(widget: QWidget) -> bool:
 class PanelNavigator(QObject):
     """The panel actions of ``window``: one per panel (Ctrl+N), next/previous panel, reset layout."""
 
-    def __init__(self, window: QMainWindow, panels: dict[str, QWidget], docks: dict[str, QDockWidget],
-                 layout: Any, reset: Callable[[], None]) -> None:
+    def __init__(self, window: QMainWindow, panels: Mapping[str, QWidget], docks: dict[str, QDockWidget],
+                 layout: WindowLayout, reset: Callable[[], None]) -> None:
         super().__init__(window)
         self.window, self.panels, self.docks, self.layout = window, panels, docks, layout
         self.show_actions: dict[str, QAction] = {}
         for number, (name, dock) in enumerate(docks.items(), start=1):
-            action = QAction(dock.windowTitle(), window, objectName=f"action-view-{name}", checkable=True)
+            action = QAction(dock.windowTitle(), window, checkable=True)
+            action.setObjectName(f"action-view-{name}")
             action.setProperty(PALETTE_TEXT, f"View: {dock.windowTitle()}")
             action.setToolTip(f"Show the {dock.windowTitle()} panel and put the keyboard focus in it")
             if number <= 9:
@@ -75,8 +79,9 @@ class PanelNavigator(QObject):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             window.addAction(action)
 
-    def _action(self, text: str, name: str, keys: tuple[str, ...], slot: Any) -> QAction:
-        action = QAction(text, self.window, objectName=f"action-{name}")
+    def _action(self, text: str, name: str, keys: tuple[str, ...], slot: Callable[[], object]) -> QAction:
+        action = QAction(text, self.window)
+        action.setObjectName(f"action-{name}")
         action.setShortcuts([QKeySequence(k) for k in keys])
         action.triggered.connect(slot)
         return action

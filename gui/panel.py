@@ -2,11 +2,14 @@
 object name (the dock layout is saved by it) and the commands it offers the command palette."""
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QFrame, QScrollArea, QWidget
+
+if TYPE_CHECKING:  # annotations only: the context imports the delivery and job threads
+    from quarterdeck.gui.context import AppContext
 
 # A dock insists on its panel's minimum up to this share of the screen (width, height), and
 # scrolls below it: three panels standing one above another, with the window's menu, toolbars and
@@ -20,9 +23,9 @@ class Panel(QWidget):
     AREA: ClassVar[Qt.DockWidgetArea] = Qt.DockWidgetArea.LeftDockWidgetArea
     TAB_WITH: ClassVar[str] = ""  # NAME of a panel to share a tab group with by default
 
-    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.ctx = ctx
+        self.ctx: AppContext = ctx
         self.setObjectName(f"panel-{self.NAME}")
 
     def commands(self) -> list[QAction]:

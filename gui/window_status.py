@@ -9,7 +9,7 @@ counts (read off the UI thread through ``ctx.jobs``); the main window only place
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
@@ -17,6 +17,11 @@ from PySide6.QtWidgets import QLabel, QMainWindow
 
 from quarterdeck.core.service import service_health
 from quarterdeck.gui.banner import DeliveryBanner
+
+if TYPE_CHECKING:  # annotations only
+    from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.gui.context import AppContext
 
 STATUS_COLOURS = {"UP": "#2e7d32", "DEGRADED": "#f9a825", "DOWN": "#c62828", "OUT_OF_SERVICE": "#ef6c00",
                   "UNKNOWN": "#757575"}
@@ -26,10 +31,10 @@ HEADLINE_PX = 420  # the headline is elided past this, so the status bar never w
 class WindowStatus(QObject):
     """The delivery actions of ``window`` and its status bar, kept in step with the delivery bridge."""
 
-    def __init__(self, window: QMainWindow, ctx: Any) -> None:
+    def __init__(self, window: QMainWindow, ctx: AppContext) -> None:
         super().__init__(window)
         self.window, self.ctx = window, ctx
-        self._paused_on: Any = None  # the paused delivery's event, while GUI delivery waits
+        self._paused_on: DeliveryEvent | None = None  # the paused delivery's event, while GUI delivery waits
         self._build_actions()
         ctx.delivery.sig_halted.connect(self._on_delivery_halted)
         ctx.delivery.sig_serving.connect(self.refresh)  # not "DOWN" until the next tick
@@ -59,7 +64,8 @@ class WindowStatus(QObject):
 
     def _paused_action(self, name: str, tip: str, act: str) -> QAction:
         """An action on the delivery GUI delivery paused on: ``act`` names the delivery bridge's call."""
-        action = QAction(name, self.window, objectName=f"action-{act}", toolTip=tip, enabled=False)
+        action = QAction(name, self.window, toolTip=tip, enabled=False)
+        action.setObjectName(f"action-{act}")
         action.triggered.connect(lambda: self._paused_on and getattr(self.ctx.delivery, act)(self._paused_on))
         return action
 
@@ -128,7 +134,7 @@ class WindowStatus(QObject):
         self.queue_label.setText(f"Queue: unavailable ({type(error).__name__})")
 
     @Slot(object)
-    def _on_ctx_roster_changed(self, roster: Any) -> None:
+    def _on_ctx_roster_changed(self, roster: Roster) -> None:
         self._health = service_health(self.ctx.delivery.worker, roster)
 
     @Slot(str)
@@ -142,7 +148,7 @@ class WindowStatus(QObject):
         self.refresh()  # health says stopped at once
 
     @Slot(object)
-    def _on_delivery_event(self, event: Any) -> None:
+    def _on_delivery_event(self, event: DeliveryEvent) -> None:
         if event.state == "paused":
             self.stop_label.setText("<b style='color:#ef6c00'>GUI PAUSED</b>")
             self.stop_label.setToolTip(event.detail)
