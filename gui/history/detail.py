@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QFontDatabase
@@ -31,16 +31,21 @@ from quarterdeck.core.store.resend import resendable
 from quarterdeck.core.store.rows import AttemptRow, DeliveryDetail, MessageDetail
 from quarterdeck.gui.history.columns import STATE_COLOURS, duration, local_time
 
+if TYPE_CHECKING:  # annotations only
+    from datetime import datetime
+
+    from quarterdeck.gui.context import AppContext
+
 TREE_COLUMNS = ("Recipient / attempt", "Outcome", "Evidence, error or reason", "Tries", "Took", "Started", "Finished")
 ERROR_COLUMN = 2
 ERROR_WIDTH = 190
 
 
-def _epoch(moment: Any) -> float | None:
+def _epoch(moment: datetime | None) -> float | None:
     return None if moment is None else moment.timestamp()
 
 
-def _clock(moment: Any) -> str:
+def _clock(moment: datetime | None) -> str:
     """Time of day with milliseconds: a message's attempts share its date (in the tooltips)."""
     return local_time(_epoch(moment), precise=True, clock_only=True)
 
@@ -55,9 +60,9 @@ class DetailPane(QWidget):
     sig_resend_requested = Signal(str)  # message id: requeue its failed/uncertain deliveries
     sig_shown = Signal(object)  # quarterdeck.core.store.rows.MessageDetail now on screen
 
-    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.ctx = ctx
+        self.ctx: AppContext = ctx
         self.message_id: str | None = None
         self.detail: MessageDetail | None = None
         self._generation = 0

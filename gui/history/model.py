@@ -17,14 +17,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 
 from quarterdeck.core.store.history import count
-from quarterdeck.core.store.paging import PAGE, Line, lines_by_id, newer, page, placements, row_of
+from quarterdeck.core.store.paging import PAGE, Key, Line, lines_by_id, newer, page, placements, row_of
 from quarterdeck.core.store.query import Filters
 from quarterdeck.gui.history.columns import ALIGNMENTS, COLUMNS, changed_columns, colour_of
+
+if TYPE_CHECKING:  # annotations only
+    from quarterdeck.core.store import Store
+    from quarterdeck.gui.jobs import Jobs
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +47,7 @@ class HistoryModel(QAbstractTableModel):
     sig_refreshed = Signal()  # a refresh was applied
     sig_load_failed = Signal(str)  # a query raised; the message says what
 
-    def __init__(self, jobs: Any, store: Any, *, page_size: int = PAGE, parent: Any = None) -> None:
+    def __init__(self, jobs: Jobs, store: Store, *, page_size: int = PAGE, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._jobs = jobs
         self._store = store
@@ -219,7 +223,7 @@ class HistoryModel(QAbstractTableModel):
             self.refresh()
 
 
-def _refresh_query(store: Any, filters: Filters, top: Any, ids: list[int]
+def _refresh_query(store: Store, filters: Filters, top: Key | None, ids: list[int]
                    ) -> tuple[list[Line], list[Line], set[int], int | None]:
     """Runs on the jobs thread: lines above ``top``, the current lines of ``ids`` (matching or
     not, so a loaded one that stopped matching can be found and removed), which of them match,

@@ -12,7 +12,7 @@ dispatcher.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
@@ -36,6 +36,13 @@ from quarterdeck.gui.history.model import HistoryModel
 from quarterdeck.gui.panel import Panel
 from quarterdeck.gui.tablemodel import table_view
 
+if TYPE_CHECKING:  # annotations only
+    from quarterdeck.core.compose.submit import Submission
+    from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.core.store.query import Filters
+    from quarterdeck.gui.context import AppContext
+
 REFRESH_MS = 500
 FROZEN_COLUMNS = 2  # Time and Agent: they stay in view when the table scrolls sideways
 COUNT_TIP = "Deliveries matching the filters, and how many are loaded so far"
@@ -46,7 +53,7 @@ class HistoryPanel(Panel):
     TITLE = "History"
     AREA = Qt.DockWidgetArea.BottomDockWidgetArea
 
-    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self._pending: set[int] = set()  # deliveries heard of since the last refresh
         self._pending_messages: set[str] = set()
@@ -182,7 +189,7 @@ class HistoryPanel(Panel):
 
     # -- what the table shows ----------------------------------------------------------------
     @Slot(object)
-    def _on_filter_bar_filters_changed(self, filters: Any) -> None:
+    def _on_filter_bar_filters_changed(self, filters: Filters) -> None:
         self.model.set_filters(filters)
 
     @Slot()
@@ -227,13 +234,13 @@ class HistoryPanel(Panel):
 
     # -- live updates ------------------------------------------------------------------------
     @Slot(object)
-    def _on_ctx_submitted(self, submission: Any) -> None:
+    def _on_ctx_submitted(self, submission: Submission) -> None:
         self._pending.update(submission.delivery_ids)
         self._pending_messages.add(submission.message.id)
         self._schedule_refresh()
 
     @Slot(object)
-    def _on_delivery_event(self, event: Any) -> None:
+    def _on_delivery_event(self, event: DeliveryEvent) -> None:
         self._pending.add(event.delivery_id)
         self._pending_messages.add(event.message_id)
         self._schedule_refresh()
@@ -252,7 +259,7 @@ class HistoryPanel(Panel):
             self.detail.reload()
 
     @Slot(object)
-    def _on_ctx_roster_changed(self, roster: Any) -> None:
+    def _on_ctx_roster_changed(self, roster: Roster) -> None:
         self.filter_bar.set_agents(roster.ids())
 
     # -- lifetime ----------------------------------------------------------------------------

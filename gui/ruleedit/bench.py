@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Slot
 from PySide6.QtGui import QColor
@@ -37,6 +37,9 @@ from quarterdeck.core.validation.bench import DEFAULT_SAMPLES, BenchSample, Load
 from quarterdeck.gui.ruleedit.bench_model import STATUS_COLOURS, BenchModel
 from quarterdeck.gui.ruleedit.editor import SEVERITY_COLOURS
 
+if TYPE_CHECKING:  # annotations only
+    from quarterdeck.gui.context import AppContext
+
 SAVE_DELAY_MS = 800
 _SPLIT = re.compile(r"[\s,]+")
 
@@ -46,9 +49,9 @@ def _items(text: str) -> tuple[str, ...]:
 
 
 class BenchWidget(QWidget):
-    def __init__(self, ctx: Any, path: Path, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, path: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.ctx = ctx
+        self.ctx: AppContext = ctx
         self.path = path
         self.setObjectName("rule-bench")
         self.model = BenchModel(self)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from quarterdeck.core.validation import Report, Validator
@@ -22,7 +22,7 @@ STATUS_COLOURS = {"PASS": "#43a047", "WARN": "#ef6c00", "FAIL": "#d32f2f"}
 class BenchModel(ColumnsModel):
     COLUMNS = ("Sample", "Result", "Score", "Rules broken")
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._samples: list[BenchSample] = []
         self._reports: list[Report | None] = []
@@ -82,7 +82,11 @@ class BenchModel(ColumnsModel):
         for row, sample in enumerate(self._samples):
             report = self._score(sample)
             old = self._reports[row]
-            if (old is None) != (report is None) or (report is not None and old.to_dict() != report.to_dict()):
+            if old is None or report is None:
+                changed = old is not report  # a report appeared or went away
+            else:
+                changed = old.to_dict() != report.to_dict()
+            if changed:
                 self._reports[row] = report
                 self.dataChanged.emit(self.index(row, 1), self.index(row, len(self.COLUMNS) - 1))
 

@@ -11,6 +11,7 @@ from PySide6.QtCore import QEvent, QRect, QSize, Qt, Slot
 from PySide6.QtGui import (
     QColor,
     QFontDatabase,
+    QHelpEvent,
     QKeyEvent,
     QPainter,
     QPaintEvent,
@@ -45,7 +46,7 @@ class _Gutter(QWidget):
         self.editor.paint_gutter(event)
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
             text = self.editor.problems_on_line(self.editor.line_at_y(event.pos().y()))
             if text:
                 QToolTip.showText(event.globalPos(), text, self)
@@ -149,7 +150,7 @@ class RuleEditor(QPlainTextEdit):
     # -- events ------------------------------------------------------------------------------
     def viewportEvent(self, event: QEvent) -> bool:
         """Hovering an underlined problem shows its message (tooltips arrive at the viewport)."""
-        if event.type() == QEvent.Type.ToolTip:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
             position = self.cursorForPosition(event.pos()).position()
             found = [f"{d.severity}: {d.message}" for c, d in self._marks
                      if c.selectionStart() <= position <= c.selectionEnd()]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
@@ -24,6 +24,10 @@ from quarterdeck.core.validation.editing import (
     save_rules,
 )
 from quarterdeck.core.validation.location import RulesLocation
+
+if TYPE_CHECKING:  # annotations only
+    from quarterdeck.core.session import Session
+    from quarterdeck.gui.context import AppContext
 
 WATCH_INTERVAL_MS = 2000
 
@@ -49,7 +53,7 @@ class DiskState:
     texts: dict[str, str | None]
 
 
-def _save_and_activate(session: Any, location: RulesLocation, texts: dict[str, str], valid: bool,
+def _save_and_activate(session: Session, location: RulesLocation, texts: dict[str, str], valid: bool,
                        errors: int) -> SavedRules:
     outcome = save_rules(location, texts, valid=valid)
     if outcome.drafts:
@@ -75,9 +79,9 @@ class RuleFiles(QObject):
     sig_save_failed = Signal(str)
     sig_disk_checked = Signal(object)  # DiskState
 
-    def __init__(self, ctx: Any, names: Callable[[], list[str]], parent: QObject | None = None) -> None:
+    def __init__(self, ctx: AppContext, names: Callable[[], list[str]], parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.ctx = ctx
+        self.ctx: AppContext = ctx
         self.location: RulesLocation | None = None
         self.saving = False
         self._names = names

@@ -7,8 +7,9 @@ with any error writes drafts (``<name>.yaml.draft``) and leaves the active rules
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
@@ -25,6 +26,10 @@ from quarterdeck.gui.ruleedit.problems import ProblemsPane
 from quarterdeck.gui.ruleedit.split import EditorBenchSplitter
 from quarterdeck.gui.ruleedit.tabs import RuleTabs
 
+if TYPE_CHECKING:  # annotations only
+    from quarterdeck.core.validation.location import RulesLocation
+    from quarterdeck.gui.context import AppContext
+
 CHECK_DELAY_MS = 250
 
 
@@ -34,7 +39,7 @@ class RulesPanel(Panel):
     AREA = Qt.DockWidgetArea.BottomDockWidgetArea
     TAB_WITH = "history"
 
-    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.check: RuleCheck | None = None
         self._drafts: dict[str, str] = {}
@@ -56,7 +61,7 @@ class RulesPanel(Panel):
         self.files.open()
 
     @property
-    def location(self) -> Any:
+    def location(self) -> RulesLocation | None:
         return self.files.location
 
     # -- building ----------------------------------------------------------------------------
@@ -94,7 +99,7 @@ class RulesPanel(Panel):
         layout.addLayout(footer)
 
     def _build_actions(self) -> None:
-        def action(text: str, shortcut: str | None, tip: str, slot: Any) -> QAction:
+        def action(text: str, shortcut: str | None, tip: str, slot: Callable[[], object]) -> QAction:
             made = QAction(text, self)
             made.setObjectName("action-rules-" + text.lower().replace(" ", "-"))
             if shortcut:

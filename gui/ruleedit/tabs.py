@@ -32,7 +32,8 @@ class RuleTabs(QTabWidget):
         while self.count():
             widget = self.widget(0)
             self.removeTab(0)
-            widget.deleteLater()
+            if widget is not None:
+                widget.deleteLater()
         self._editors, self._saved = {}, {}
         for name, text in texts.items():
             editor = RuleEditor(name, self)
