@@ -30,15 +30,14 @@ One lock guards the connection: threads may share a reader.
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import threading
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from quarterdeck.core.desktop.atspi_bus import bus_from_session as _bus_from_session
+from quarterdeck.core.desktop.atspi_bus import bus_from_x as _bus_from_x
 from quarterdeck.core.desktop.atspi_text import OBJECT, expand, normalize
 
 log = logging.getLogger(__name__)
@@ -50,7 +49,7 @@ ROOT = "/org/a11y/atspi/accessible/root"
 ACCESSIBLE = "org.a11y.atspi.Accessible"
 ACTIVE, DEFUNCT, EDITABLE, FOCUSED = 1, 6, 7, 12  # AtspiStateType bits
 _MATCH_ALL = 1  # AtspiCollectionMatchType
-_FOCUSED_EDITABLE = ([(1 << FOCUSED) | (1 << EDITABLE), 0], _MATCH_ALL, {}, _MATCH_ALL,
+_FOCUSED_EDITABLE: tuple[object, ...] = ([(1 << FOCUSED) | (1 << EDITABLE), 0], _MATCH_ALL, {}, _MATCH_ALL,
                      [0, 0, 0, 0], _MATCH_ALL, [], _MATCH_ALL, False)
 _LISTENED_EVENT = "window:activate"  # any registration makes Chromium mark its active window
 
@@ -74,45 +73,6 @@ class InputState:
 
 class _Failed(Exception):
     """A D-Bus call got an error reply."""
-
-
-def _bus_from_x() -> str | None:
-    """The ``AT_SPI_BUS`` property of the X root window, where there is an X display."""
-    if not sys.platform.startswith("linux") or not os.environ.get("DISPLAY"):
-        return None
-    try:
-        from Xlib import X
-        from Xlib import display as xdisplay
-
-        with warnings.catch_warnings():  # python-xlib leaves its Xauthority file unclosed
-            warnings.simplefilter("ignore", ResourceWarning)
-            dpy = xdisplay.Display()
-        try:
-            prop = dpy.screen().root.get_full_property(dpy.intern_atom("AT_SPI_BUS"), X.AnyPropertyType)
-        finally:
-            dpy.close()
-    except Exception as exc:  # no python-xlib, or the display refused us
-        log.debug("AT_SPI_BUS not readable: %s", exc)
-        return None
-    value = getattr(prop, "value", None)
-    return (value.decode("utf-8", "replace") if isinstance(value, bytes | bytearray) else value) or None
-
-
-def _bus_from_session(timeout: float = 1.0) -> str | None:
-    """``org.a11y.Bus.GetAddress`` on the session bus (it starts the launcher on a desktop)."""
-    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
-        return None
-    try:
-        from jeepney import DBusAddress, new_method_call
-        from jeepney.io.blocking import open_dbus_connection
-
-        with open_dbus_connection("SESSION") as session:
-            reply = session.send_and_get_reply(new_method_call(
-                DBusAddress("/org/a11y/bus", "org.a11y.Bus", "org.a11y.Bus"), "GetAddress"), timeout=timeout)
-    except Exception as exc:
-        log.debug("session bus: %s", exc)
-        return None
-    return reply.body[0] if reply.header.message_type.name == "method_return" and reply.body else None
 
 
 def find_bus_addresses() -> Iterator[tuple[str, str]]:
@@ -167,7 +127,7 @@ class AccessibilityReader:
             self._conn.close()  # the registry drops our event registration with the connection
 
     def _call(self, bus: str, path: str, interface: str, method: str, signature: str | None = None,
-              body: tuple = (), *, deadline: float) -> tuple:
+              body: tuple[Any, ...] = (), *, deadline: float) -> tuple[Any, ...]:
         from jeepney import DBusAddress, new_method_call
 
         remaining = deadline - time.monotonic()
@@ -177,11 +137,12 @@ class AccessibilityReader:
         reply = self._conn.send_and_get_reply(msg, timeout=remaining)
         if reply.header.message_type.name == "error":
             raise _Failed(f"{method} on {path}: {reply.header.fields.get(4, 'error')} {reply.body}")
-        return reply.body
+        body_out: tuple[Any, ...] = reply.body  # jeepney is untyped: a D-Bus body is a tuple
+        return body_out
 
     def _states(self, bus: str, path: str, deadline: float) -> int:
-        low, high = (list(self._call(bus, path, ACCESSIBLE, "GetState", deadline=deadline)[0]) + [0, 0])[:2]
-        return low | high << 32
+        low, high = [*self._call(bus, path, ACCESSIBLE, "GetState", deadline=deadline)[0], 0, 0][:2]
+        return int(low) | int(high) << 32
 
     def _app_bus(self, pid: int, deadline: float) -> str | None:
         if pid not in self._apps:  # a process not seen yet: list the applications again
@@ -206,7 +167,8 @@ class AccessibilityReader:
                     self._apps.pop(pid, None)
                     self._last.pop(pid, None)
                     if attempt == 2 or not isinstance(exc, _Failed):
-                        return self._none(f"accessibility query failed: {exc}")
+                        self._none(f"accessibility query failed: {exc}")
+                        return None
         return None
 
     def _focused_input(self, pid: int, deadline: float) -> InputState | None:
@@ -219,11 +181,13 @@ class AccessibilityReader:
                 pass
         bus = self._app_bus(pid, deadline)
         if bus is None:
-            return self._none(f"no accessible application belongs to process {pid} (accessibility off in "
-                              "it? start it with ACCESSIBILITY_ENABLED=1 or --force-renderer-accessibility)")
+            self._none(f"no accessible application belongs to process {pid} (accessibility off in "
+                       "it? start it with ACCESSIBILITY_ENABLED=1 or --force-renderer-accessibility)")
+            return None
         windows = [path for _bus, path in self._call(bus, ROOT, ACCESSIBLE, "GetChildren", deadline=deadline)[0]]
         if not windows:
-            return self._none(f"process {pid} exposes no windows to accessibility")
+            self._none(f"process {pid} exposes no windows to accessibility")
+            return None
         active = [w for w in windows if self._states(bus, w, deadline) & (1 << ACTIVE)]
         found: list[InputHandle] = []
         for window in active or windows:
@@ -231,11 +195,13 @@ class AccessibilityReader:
                                  (_FOCUSED_EDITABLE, 1, 1, True), deadline=deadline)[0]
             found += [InputHandle(pid, bus, path, window) for _b, path in matches]
         if not found:
-            return self._none(f"no focused editable input in process {pid}"
-                              + ("'s active window" if active else f" ({len(windows)} window(s), none active)"))
+            self._none(f"no focused editable input in process {pid}"
+                       + ("'s active window" if active else f" ({len(windows)} window(s), none active)"))
+            return None
         if len(found) > 1:
-            return self._none(f"{len(found)} windows of process {pid} have a focused input and no single one "
-                              "is active")
+            self._none(f"{len(found)} windows of process {pid} have a focused input and no single one "
+                       "is active")
+            return None
         self._last[pid] = found[0]
         return self._state(found[0], deadline)
 
@@ -272,10 +238,12 @@ class AccessibilityReader:
             try:
                 states = self._states(handle.bus, handle.path, deadline)
                 if states & (1 << DEFUNCT) or not states & (1 << FOCUSED):
-                    return self._none("the input is gone or no longer focused")
+                    self._none("the input is gone or no longer focused")
+                    return None
                 text = self._text(handle, deadline)
             except (_Failed, TimeoutError, OSError) as exc:
-                return self._none(f"the input could not be read: {exc}")
+                self._none(f"the input could not be read: {exc}")
+                return None
             self.reason = ""
             return text
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Protocol
+from typing import Any, Protocol
 
 __all__ = ["OBJECT", "expand", "normalize"]
 
@@ -27,7 +27,7 @@ _MAX_DEPTH = 8
 
 class Call(Protocol):
     def __call__(self, bus: str, path: str, interface: str, method: str, signature: str | None = None,
-                 body: tuple = (), *, deadline: float) -> tuple: ...
+                 body: tuple[Any, ...] = (), *, deadline: float) -> tuple[Any, ...]: ...  # D-Bus bodies
 
 
 def normalize(text: str) -> str:
