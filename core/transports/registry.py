@@ -5,38 +5,35 @@ agents never loads the GUI transport (PyAutoGUI, X11).
 """
 from __future__ import annotations
 
-from typing import Any
-
 from quarterdeck.core.delivery.contract import Transport
+from quarterdeck.core.models import Agent, DryRunTransport, GuiTransport, InboxTransport, TmuxTransport, TransportSettings
 
 __all__ = ["transport_for"]
 
 
-def transport_for(agent: Any) -> Transport:
+def transport_for(agent: Agent | TransportSettings) -> Transport:
     """Build the transport an agent's settings describe.
 
     Accepts an ``Agent`` (its ``transport`` attribute) or the transport settings themselves; the
     settings carry ``kind`` plus that kind's fields (``target`` for tmux, ``path`` for inbox).
     """
-    settings = getattr(agent, "transport", agent)
-    kind = getattr(settings, "kind", None)
-    if kind == "tmux":
+    settings = agent.transport if isinstance(agent, Agent) else agent
+    if isinstance(settings, TmuxTransport):
         from quarterdeck.core.transports.tmux.transport import TmuxDelivery
 
-        submit = getattr(settings, "submit", None)
-        if submit is not None and not isinstance(submit, dict):
-            submit = submit.model_dump()
-        return TmuxDelivery(settings.target, agent=getattr(settings, "agent", None), submit=submit)
-    if kind == "inbox":
+        submit = None if settings.submit is None else settings.submit.model_dump()
+        return TmuxDelivery(settings.target, agent=settings.agent, submit=submit)
+    if isinstance(settings, InboxTransport):
         from quarterdeck.core.transports.inbox import InboxDelivery
 
         return InboxDelivery(settings.path)
-    if kind == "dryrun":
+    if isinstance(settings, DryRunTransport):
         from quarterdeck.core.transports.dryrun import DryRunDelivery
 
         return DryRunDelivery()
-    if kind == "gui":
+    if isinstance(settings, GuiTransport):
         from quarterdeck.core.transports.gui.transport import GuiDelivery
 
-        return GuiDelivery.from_settings(settings, agent=str(getattr(agent, "id", "") or ""))
+        return GuiDelivery.from_settings(settings, agent=agent.id if isinstance(agent, Agent) else "")
+    kind = getattr(settings, "kind", None)
     raise ValueError(f"unknown transport kind {kind!r} for agent {getattr(agent, 'id', agent)!r}")

@@ -60,8 +60,8 @@ class SubmitProfile:
         unknown = sorted(set(overrides) - known)
         if unknown:
             raise ValueError(f"unknown submit setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        values = {k: (tuple(v) if k in ("placeholders", "busy") else v)
-                  for k, v in overrides.items() if v is not None}
+        values: dict[str, Any] = {k: (tuple(v) if k in ("placeholders", "busy") else v)
+                                   for k, v in overrides.items() if v is not None}
         return dataclasses.replace(self, **values)
 
 

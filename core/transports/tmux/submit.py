@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from quarterdeck.core.delivery.contract import UNVERIFIED, Receipt
 from quarterdeck.core.delivery.errors import SUBMITTED, TypedNotSubmitted
@@ -25,6 +25,9 @@ from quarterdeck.core.transports.tmux.verdict import (
     submit_evidence,
 )
 
+if TYPE_CHECKING:
+    from quarterdeck.core.transports.tmux.transport import TmuxDelivery
+
 _POLL = 0.05
 
 
@@ -36,7 +39,7 @@ class Typed:
 
 
 def submit(
-    t: Any, pane: str, where: str, keys: tuple[str, ...], profile: SubmitProfile, typed: Typed,
+    t: TmuxDelivery, pane: str, where: str, keys: tuple[str, ...], profile: SubmitProfile, typed: Typed,
     seen: str, line_mode: bool, stop: threading.Event,
 ) -> Receipt:
     _, screen = t.tmux.screen(pane)
@@ -71,7 +74,7 @@ def submit(
         evidence=f"still in the input after {presses} press(es) of the submit key")
 
 def _watch(
-    t: Any, pane: str, before: InputState, before_screen: Screen, marker: str,
+    t: TmuxDelivery, pane: str, before: InputState, before_screen: Screen, marker: str,
     profile: SubmitProfile, line_mode: bool, stop: threading.Event,
 ) -> tuple[str, str]:
     """After a press: ("submitted", evidence), ("still", "") when the message sat at the cursor
@@ -97,7 +100,7 @@ def _watch(
             return ("still", "") if still else ("unknown", "")
 
 def blind(
-    t: Any, pane: str, where: str, keys: tuple[str, ...], profile: SubmitProfile, stop: threading.Event
+    t: TmuxDelivery, pane: str, where: str, keys: tuple[str, ...], profile: SubmitProfile, stop: threading.Event
 ) -> Receipt:
     """A line-mode terminal with echo off (``stty -echo``, ``read -s``): the kernel holds the
     pasted text but none of it shows. Press the submit key once, give the program the profile's

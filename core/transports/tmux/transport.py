@@ -46,7 +46,7 @@ from quarterdeck.core.delivery.errors import (
 from quarterdeck.core.transports.tmux.client import TmuxClient
 from quarterdeck.core.transports.tmux.profiles import PLACEHOLDERS, SubmitProfile, detect_kind, profile_for
 from quarterdeck.core.transports.tmux.submit import Typed, blind, submit
-from quarterdeck.core.transports.tmux.tty import line_mode, program_age
+from quarterdeck.core.transports.tmux.tty import LineMode, line_mode, program_age
 from quarterdeck.core.transports.tmux.verdict import compact, haystack, read_input, tail_needle
 
 __all__ = ["TmuxDelivery", "tail_needle"]
@@ -161,7 +161,7 @@ class TmuxDelivery:
                 "again: look at the pane", evidence="tmux took the paste; the pane could not be read after") from exc
 
     def _after_paste(self, pane: str, where: str, request: DeliveryRequest, keys: tuple[str, ...],
-                     profile: SubmitProfile, mode: Any, canonical: bool, depth: int, needle: str,
+                     profile: SubmitProfile, mode: LineMode | None, canonical: bool, depth: int, needle: str,
                      placeholders: list[re.Pattern[str]], before: tuple[int, list[int]], started: float,
                      stop: threading.Event) -> Receipt:
         """Steps 1 to 3 once tmux took the paste: every failure from here on may follow an arrival."""
@@ -199,7 +199,7 @@ class TmuxDelivery:
                 return Typed(marker, elapsed, "text seen in the pane")
             if read_input(screen, marker).right_at_cursor:
                 return Typed(marker, elapsed, "text seen at the cursor")
-            for pattern, count in zip(placeholders, before[1]):
+            for pattern, count in zip(placeholders, before[1], strict=True):
                 found = pattern.findall(history)
                 if len(found) > count:
                     return Typed(compact(found[-1]), elapsed, "paste placeholder seen")
