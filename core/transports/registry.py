@@ -6,7 +6,14 @@ agents never loads the GUI transport (PyAutoGUI, X11).
 from __future__ import annotations
 
 from quarterdeck.core.delivery.contract import Transport
-from quarterdeck.core.models import Agent, DryRunTransport, GuiTransport, InboxTransport, TmuxTransport, TransportSettings
+from quarterdeck.core.models import (
+    Agent,
+    DryRunTransport,
+    GuiTransport,
+    InboxTransport,
+    TmuxTransport,
+    TransportSettings,
+)
 
 __all__ = ["transport_for"]
 
