@@ -1,8 +1,11 @@
 """`quarterdeck agents`: list, show, import, capture and check the agent roster (agents.yaml)."""
 from __future__ import annotations
 
+import argparse
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, CliError
 from quarterdeck.cli.roster_args import (
@@ -13,15 +16,22 @@ from quarterdeck.cli.roster_args import (
     roster_path,
     target_of,
 )
+from quarterdeck.core.models import GuiTransport
 from quarterdeck.core.roster.problems import RosterError
 from quarterdeck.core.roster.roster import Roster
 
+if TYPE_CHECKING:
+    from quarterdeck.core.desktop.screens import ScreenRect
+    from quarterdeck.core.models import Agent
 
-def register(sub) -> None:
+Command = Callable[[argparse.Namespace], int]
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     agents = sub.add_parser("agents", help="list, import, capture and check the agent roster")
     agents_sub = agents.add_subparsers(dest="agents_command", required=True, metavar="COMMAND")
 
-    def command(name: str, func, help_text: str):
+    def command(name: str, func: Command, help_text: str) -> argparse.ArgumentParser:
         parser = agents_sub.add_parser(name, help=help_text, description=help_text)
         parser.add_argument("--roster", type=Path, metavar="PATH",
                             help="roster file (default: agents.yaml in the user config dir)")
@@ -51,7 +61,7 @@ def register(sub) -> None:
     command("check", cmd_check, "check points against the screens, tmux targets and inbox folders")
 
 
-def cmd_list(args) -> int:
+def cmd_list(args: argparse.Namespace) -> int:
     _, roster = read_roster(args)
     rows = [{"id": a.id, "role": a.role, "transport": a.transport.kind, "target": target_of(a),
              "enabled": a.enabled} for a in roster.agents]
@@ -61,15 +71,15 @@ def cmd_list(args) -> int:
     if not rows:
         print("the roster has no agents")
         return EXIT_OK
-    header = {key: key.upper() for key in rows[0]}
-    table = [header, *({**r, "enabled": "yes" if r["enabled"] else "no"} for r in rows)]
+    header: dict[str, object] = {key: key.upper() for key in rows[0]}
+    table: list[dict[str, object]] = [header, *({**r, "enabled": "yes" if r["enabled"] else "no"} for r in rows)]
     widths = {key: max(len(str(row[key])) for row in table) for key in header}
     for row in table:
         print("  ".join(str(row[key]).ljust(widths[key]) for key in header).rstrip())
     return EXIT_OK
 
 
-def cmd_show(args) -> int:
+def cmd_show(args: argparse.Namespace) -> int:
     _, roster = read_roster(args)
     agent = agent_named(roster, args.agent)
     groups = [name for name, members in roster.groups.items() if agent.id in members]
@@ -88,7 +98,7 @@ def cmd_show(args) -> int:
     return EXIT_OK
 
 
-def _show_value(value) -> str:
+def _show_value(value: object) -> str:
     if value is None:
         return "-"
     if isinstance(value, list):
@@ -101,7 +111,7 @@ def _show_value(value) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def cmd_import(args) -> int:
+def cmd_import(args: argparse.Namespace) -> int:
     from quarterdeck.core.roster.importing import import_original, merge_agents
     from quarterdeck.core.roster.roster import save_roster
 
@@ -123,9 +133,11 @@ def cmd_import(args) -> int:
     backup = save_roster(roster, path)
     print(f"imported {len(agents)} agent(s) from {args.file} into {path}")
     for agent in agents:
-        onboarding = point_text(agent.transport.onboarding)
+        transport = agent.transport  # import_original makes gui agents only
+        chat = point_text(transport.chat) if isinstance(transport, GuiTransport) else "-"
+        onboarding = point_text(transport.onboarding) if isinstance(transport, GuiTransport) else "-"
         state = "" if agent.enabled else "  (disabled)"
-        print(f"  {agent.id}: chat {point_text(agent.transport.chat)}, onboarding {onboarding}"
+        print(f"  {agent.id}: chat {chat}, onboarding {onboarding}"
               f"{'  role: ' + agent.role if agent.role else ''}{state}")
     for note in notes:
         print(f"  {note}")
@@ -140,7 +152,7 @@ def cmd_import(args) -> int:
     return EXIT_OK
 
 
-def _screens(agents) -> list:
+def _screens(agents: Sequence[Agent]) -> list[ScreenRect]:
     """The monitors, when there are gui agents to check; says so when none can be queried."""
     from quarterdeck.core.desktop.screens import detect_screens
 
@@ -152,13 +164,13 @@ def _screens(agents) -> list:
     return screens
 
 
-def cmd_capture(args) -> int:
+def cmd_capture(args: argparse.Namespace) -> int:
     from quarterdeck.cli.capture_cmd import cmd_capture as capture
 
     return capture(args)
 
 
-def cmd_check(args) -> int:
+def cmd_check(args: argparse.Namespace) -> int:
     from quarterdeck.core.roster.check import agent_problems
     from quarterdeck.core.roster.roster import load_roster
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, CliError
@@ -188,7 +189,7 @@ def cmd_status(args) -> int:
     if not status:
         print("no contracts yet")
         return EXIT_OK
-    rows = [("AGENT", "OPEN", "CLAIMED", "DONE", "POINTS DONE", "POINTS TO DO")]
+    rows: list[tuple[str, ...]] = [("AGENT", "OPEN", "CLAIMED", "DONE", "POINTS DONE", "POINTS TO DO")]
     rows += [_status_row(s) for s in status]
     _table(rows, right={1, 2, 3, 4, 5})
     return EXIT_OK
@@ -199,7 +200,7 @@ def _status_row(s: AgentStatus) -> tuple[str, ...]:
             str(s.points_pending))
 
 
-def _table(rows: list[tuple[str, ...]], *, right: set[int]) -> None:
+def _table(rows: Sequence[tuple[str, ...]], *, right: set[int]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         cells = [cell.rjust(width) if i in right else cell.ljust(width)

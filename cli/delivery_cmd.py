@@ -1,21 +1,28 @@
 """`quarterdeck send`, `history`, `status` and `stop`: the outbox from a script's point of view."""
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from quarterdeck.cli.agents_cmd import read_roster
 from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, read_text_arg
 from quarterdeck.core.models import STANDARD_TAGS
 
+if TYPE_CHECKING:
+    from quarterdeck.core.models import Agent
+    from quarterdeck.core.store import HistoryRow, Store
+    from quarterdeck.core.transports.dryrun import DryRunDelivery
 
-def _common(parser) -> None:
+
+def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--roster", type=Path, metavar="PATH", help="agents.yaml (default: user config dir)")
     parser.add_argument("--data-dir", type=Path, metavar="DIR", help="where the outbox lives")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     send = sub.add_parser("send", help="send a message and wait for every recipient's outcome")
     who = send.add_mutually_exclusive_group(required=True)
     who.add_argument("-a", "--agent", dest="agents", action="append", metavar="AGENT")
@@ -28,7 +35,8 @@ def register(sub) -> None:
     send.add_argument("--type", dest="msg_type", choices=["text", "onboarding"], default="text")
     send.add_argument("--sender", default="Captain")
     send.add_argument("--captain-last", action="store_true", help="deliver to captain-role agents last")
-    send.add_argument("--stagger", type=float, default=0.05, help="at least this many seconds between the starts of two agents' deliveries (default 0.05)")
+    send.add_argument("--stagger", type=float, default=0.05,
+                      help="at least this many seconds between the starts of two agents' deliveries (default 0.05)")
     send.add_argument("--dry-run", action="store_true", help="print what each agent would get; send nothing")
     _common(send)
     send.set_defaults(func=cmd_send)
@@ -56,13 +64,13 @@ def register(sub) -> None:
     resume.set_defaults(func=cmd_resume)
 
 
-def _open_store(args):
+def _open_store(args: argparse.Namespace) -> Store:
     from quarterdeck.core.store import Store, default_db_path
 
     return Store(default_db_path(args.data_dir))
 
 
-def cmd_send(args) -> int:
+def cmd_send(args: argparse.Namespace) -> int:
     from quarterdeck.cli.submit_wait import event_dict, submit_and_wait
     from quarterdeck.core.models import Message
     from quarterdeck.core.session import Session
@@ -70,8 +78,12 @@ def cmd_send(args) -> int:
 
     text = read_text_arg(args.message, args.stdin == "-")
     _, roster = read_roster(args)
-    dry = {}
-    factory = (lambda agent: dry.setdefault(agent.id, DryRunDelivery())) if args.dry_run else None
+    dry: dict[str, DryRunDelivery] = {}
+
+    def dry_run(agent: Agent) -> DryRunDelivery:
+        return dry.setdefault(agent.id, DryRunDelivery())
+
+    factory = dry_run if args.dry_run else None
     message = Message(sender=args.sender, recipients=args.agents or [], priority=args.priority,
                       type="broadcast" if args.broadcast else args.msg_type, tags=args.tags, content=text)
     with throwaway_outbox(args.dry_run, args.data_dir) as data_dir:
@@ -90,7 +102,7 @@ def cmd_send(args) -> int:
     return EXIT_OK if all(e.state == "delivered" for e in results) else EXIT_FAIL
 
 
-def cmd_history(args) -> int:
+def cmd_history(args: argparse.Namespace) -> int:
     from quarterdeck.core.store import count, search
 
     with _open_store(args) as store:
@@ -108,21 +120,23 @@ def cmd_history(args) -> int:
     return EXIT_OK
 
 
-def _row_dict(r) -> dict:
+def _row_dict(r: HistoryRow) -> dict[str, Any]:
     return {"delivery_id": r.delivery_id, "message_id": r.message_id, "agent": r.agent_id,
-            "state": str(r.state), "verdict": r.verdict, "evidence": r.evidence, "reason": r.reason, "attempts": r.attempts, "priority": r.priority,
+            "state": str(r.state), "verdict": r.verdict, "evidence": r.evidence, "reason": r.reason,
+            "attempts": r.attempts, "priority": r.priority,
             "content": r.content, "redacted": r.redacted, "created_at": r.created_at.isoformat(),
             "latency_ms": r.latency_ms}
 
 
-def cmd_status(args) -> int:
+def cmd_status(args: argparse.Namespace) -> int:
     from quarterdeck.core.store import search
 
     _, roster = read_roster(args)
     with _open_store(args) as store:
         store.recover()  # deliveries a dead process left 'sending' become 'uncertain'
         counts = {str(k): v for k, v in store.counts_by_state().items()}
-        last = {a: (search(store, agent=a, limit=1) or [None])[0] for a in roster.ids()}
+        last: dict[str, HistoryRow | None] = {a: next(iter(search(store, agent=a, limit=1)), None)
+                                              for a in roster.ids()}
     uncertain = EXIT_FAIL if counts.get("uncertain") else EXIT_OK
     if args.json:
         print(json.dumps({"outbox": counts, "agents": {a: (_row_dict(r) if r else None)
@@ -135,7 +149,7 @@ def cmd_status(args) -> int:
     return uncertain
 
 
-def cmd_stop(args) -> int:
+def cmd_stop(args: argparse.Namespace) -> int:
     with _open_store(args) as store:
         mark = store.request_stop()
     if args.json:
@@ -146,7 +160,7 @@ def cmd_stop(args) -> int:
     return EXIT_OK
 
 
-def cmd_resume(args) -> int:
+def cmd_resume(args: argparse.Namespace) -> int:
     with _open_store(args) as store:
         mark = store.request_resume()
     if args.json:

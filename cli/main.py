@@ -176,7 +176,10 @@ def report_error(exc: BaseException, sending: bool, data_dir: Path | None = None
         print(f"quarterdeck: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if isinstance(exc, UnicodeError):
-        print(f"quarterdeck: error: text that is not UTF-8 ({exc.reason}); give UTF-8 text", file=sys.stderr)
+        # only the decode, encode and translate errors carry a reason; a codec may raise the base class
+        reason = exc.reason if isinstance(exc, UnicodeDecodeError | UnicodeEncodeError | UnicodeTranslateError) \
+            else str(exc) or type(exc).__name__
+        print(f"quarterdeck: error: text that is not UTF-8 ({reason}); give UTF-8 text", file=sys.stderr)
         return EXIT_USAGE
     log.debug("internal error", exc_info=exc)
     print(f"quarterdeck: internal error: {type(exc).__name__}: {exc}"[:500] + " (QUARTERDECK_DEBUG=1 shows "

@@ -266,7 +266,7 @@ def cmd_serve(args) -> int:
 def _serve(args) -> int:
     service = start_service(args)
     requested: list[int] = []
-    previous: dict[int, Any] = {}
+    previous: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, lambda signum, _frame: requested.append(signum))

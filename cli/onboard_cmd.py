@@ -35,7 +35,8 @@ def register(sub) -> None:
     onboard.add_argument("--sender", default="Captain")
     onboard.add_argument("--templates", type=Path, metavar="DIR",
                          help="your templates folder (default: templates/ in the user config dir)")
-    onboard.add_argument("--stagger", type=float, default=0.05, help="at least this many seconds between the starts of two agents' deliveries (default 0.05)")
+    onboard.add_argument("--stagger", type=float, default=0.05,
+                         help="at least this many seconds between the starts of two agents' deliveries (default 0.05)")
     onboard.add_argument("--dry-run", action="store_true", help="print each agent's two texts; send nothing")
     onboard.add_argument("--roster", type=Path, metavar="PATH", help="agents.yaml (default: user config dir)")
     onboard.add_argument("--data-dir", type=Path, metavar="DIR", help="where the outbox lives")

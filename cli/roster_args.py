@@ -2,13 +2,20 @@
 an agent's target, points and window are written on one line."""
 from __future__ import annotations
 
+import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from quarterdeck.cli.common import CliError
 from quarterdeck.core.roster.problems import RosterError, UnknownAgentError
 from quarterdeck.core.roster.roster import Roster
+
+if TYPE_CHECKING:
+    from quarterdeck.core.models import Agent, WindowMatch
 
 EXAMPLE = """\
 agents:
@@ -17,7 +24,7 @@ agents:
   - {id: Agent-3, transport: inbox, path: ~/swarm/inbox/agent-3}"""
 
 
-def roster_path(args) -> Path:
+def roster_path(args: argparse.Namespace) -> Path:
     if args.roster is not None:
         return Path(args.roster)
     from quarterdeck.core.paths import default_roster_file
@@ -25,7 +32,7 @@ def roster_path(args) -> Path:
     return default_roster_file()
 
 
-def existing_roster_path(args) -> Path:
+def existing_roster_path(args: argparse.Namespace) -> Path:
     """The roster file, or a ``CliError`` saying where it looked and how to create one."""
     path = roster_path(args)
     if not path.is_file():
@@ -35,7 +42,7 @@ def existing_roster_path(args) -> Path:
     return path
 
 
-def read_roster(args) -> tuple[Path, Roster]:
+def read_roster(args: argparse.Namespace) -> tuple[Path, Roster]:
     """The roster with its points unchecked (``agents check`` checks them against the screens)."""
     from quarterdeck.core.roster.roster import load_roster
 
@@ -46,10 +53,11 @@ def read_roster(args) -> tuple[Path, Roster]:
         raise CliError(f"the roster has {len(exc.problems)} problem(s):\n{exc}") from exc
 
 
-def target_of(agent) -> str:
+def target_of(agent: Agent) -> str:
     transport = agent.transport
     if transport.kind == "gui":
-        return f"chat {point_text(transport.chat)}" + (f" in {window_text(transport.window)}" if transport.window else "")
+        where = f" in {window_text(transport.window)}" if transport.window else ""
+        return f"chat {point_text(transport.chat)}{where}"
     if transport.kind == "tmux":
         return transport.target
     if transport.kind == "inbox":
@@ -57,11 +65,11 @@ def target_of(agent) -> str:
     return "-"
 
 
-def point_text(point) -> str:
+def point_text(point: Sequence[int] | None) -> str:
     return "-" if point is None else f"({point[0]}, {point[1]})"
 
 
-def window_text(match) -> str:
+def window_text(match: WindowMatch) -> str:
     """``Chromium 'api-service'`` (what names an agent's window)."""
     from quarterdeck.core.desktop.window_match import describe_match
 
@@ -70,14 +78,14 @@ def window_text(match) -> str:
     return describe_match(match)
 
 
-def agent_named(roster: Roster, agent_id: str):
+def agent_named(roster: Roster, agent_id: str) -> Agent:
     try:
         return roster.get(agent_id)
     except UnknownAgentError as exc:
         raise CliError(str(exc)) from exc
 
 
-def pointer_module():
+def pointer_module() -> ModuleType:
     """pyautogui, imported only here: on X11 importing it needs a display."""
     if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
         raise CliError("no display (DISPLAY is not set): the mouse pointer cannot be read")

@@ -29,7 +29,7 @@ def add_shared_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
-    found = []
+    found: list[argparse.ArgumentParser] = []
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             found.extend(dict.fromkeys(action.choices.values()))  # aliases share one parser
@@ -37,7 +37,7 @@ def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser
 
 
 def _align(parser: argparse.ArgumentParser) -> None:
-    taken = set()
+    taken: set[str] = set()
     for action in parser._actions:
         if action.dest in SHARED:
             action.default = argparse.SUPPRESS

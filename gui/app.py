@@ -150,7 +150,8 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
     QCoreApplication.setOrganizationName("Quarterdeck")
     QCoreApplication.setApplicationName("Quarterdeck")
     QCoreApplication.setApplicationVersion(__version__)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    running = QApplication.instance()  # typed as the core application; a panel's is a QApplication
+    app = running if isinstance(running, QApplication) else QApplication(sys.argv[:1])
     app.setDesktopFileName("quarterdeck")  # the Wayland app id: matches packaging/quarterdeck.desktop
     app.setWindowIcon(QIcon(str(bundled_assets_dir() / "quarterdeck.svg")))
     _install_qt_hooks()
