@@ -9,7 +9,7 @@ bound to the window under it (see ``quarterdeck.gui.roster.capture``); the windo
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import (
@@ -29,9 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from quarterdeck.core.models import Agent
+from quarterdeck.core.roster.capture import PointName
 from quarterdeck.core.roster.edit import LABELS, FormError, agent_from_form, form_from_agent
 from quarterdeck.core.roster.roster import Roster
 from quarterdeck.gui.roster.capture import Captured, PointCapture, binding_text, with_captures
+from quarterdeck.gui.roster.widgets import push_button, wrapped_label
 
 KIND_CHOICES = (("Screen: click and type into an editor window", "gui"), ("tmux pane", "tmux"),
                 ("Inbox folder", "inbox"), ("Dry run: delivers nowhere", "dryrun"))
@@ -51,6 +53,7 @@ TIPS = {
     "path": "Each message is written into this folder as a file",
 }
 ERROR_STYLE = "color: #c62828;"
+POINTS: tuple[PointName, ...] = ("chat", "onboarding")  # the points Capture can take
 
 
 class AgentDialog(QDialog):
@@ -75,8 +78,8 @@ class AgentDialog(QDialog):
         self._debounce.setInterval(250)
         self._debounce.timeout.connect(self._on_debounce_timeout)
         self.capture = PointCapture(self, seconds=capture_seconds)
-        self._capturing = ""
-        self.captured: dict[str, Captured] = {}  # chat | onboarding -> the point and its window
+        self._capturing: PointName = "chat"  # the point the running capture is for
+        self.captured: dict[PointName, Captured] = {}  # chat | onboarding -> the point and its window
         self.capture.sig_ticked.connect(self._on_capture_ticked)
         self.capture.sig_located.connect(self._on_capture_located)
         self._build(in_memory)
@@ -87,7 +90,7 @@ class AgentDialog(QDialog):
     def _build(self, in_memory: bool) -> None:
         layout = QVBoxLayout(self)
         layout.setSpacing(8)
-        self.status_label = QLabel("", objectName="agent-dialog-status", wordWrap=True, visible=False)
+        self.status_label = wrapped_label("", name="agent-dialog-status", hidden=True)
         layout.addWidget(self.status_label)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -111,8 +114,8 @@ class AgentDialog(QDialog):
         kind.currentIndexChanged.connect(self._on_kind_changed)
         enabled.toggled.connect(self._on_field_edited)
         if in_memory:
-            layout.addWidget(QLabel("No roster file is open: this change is not saved and lasts until you quit.",
-                                    wordWrap=True, styleSheet="color: #8a6d00;"))
+            layout.addWidget(wrapped_label("No roster file is open: this change is not saved and lasts until you "
+                                           "quit.", style="color: #8a6d00;"))
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.submit)
@@ -133,7 +136,7 @@ class AgentDialog(QDialog):
 
     def _add_row(self, form: QFormLayout, name: str, widget: QWidget, extra: QWidget | None = None) -> None:
         self.fields[name] = widget
-        error = QLabel("", objectName=f"error-{name}", styleSheet=ERROR_STYLE, wordWrap=True, visible=False)
+        error = wrapped_label("", name=f"error-{name}", style=ERROR_STYLE, hidden=True)
         self.errors[name] = error
         box = QWidget()
         column = QVBoxLayout(box)
@@ -160,28 +163,22 @@ class AgentDialog(QDialog):
             self._add_row(form, name, self._line(name), (buttons or {}).get(name))
         return page
 
-    def _button(self, text: str, name: str, tip: str, slot: Any) -> QPushButton:
-        button = QPushButton(text)
-        button.setObjectName(name)
-        button.setToolTip(tip)
-        button.clicked.connect(slot)
-        return button
-
     def _gui_page(self) -> QWidget:
         tip = f"Start a {self.capture.seconds} s countdown, then take the pointer position"
-        self.capture_buttons = {name: self._button("Capture", f"capture-{name}", tip, self._on_capture_clicked)
-                                for name in ("chat", "onboarding")}
+        self.capture_buttons: dict[str, QPushButton] = {
+            name: push_button("Capture", f"capture-{name}", tip, self._on_capture_clicked) for name in POINTS}
         page = self._page(("chat", "onboarding", "paste_keys", "submit_keys", "urgent_submit_keys",
                            "new_chat_keys"), self.capture_buttons)
         clear = QCheckBox("Select all and delete before pasting")
         clear.toggled.connect(self._on_field_edited)
-        self._add_row(page.layout(), "clear_before_paste", clear)
-        self.window_label = QLabel("", objectName="agent-window", wordWrap=True, styleSheet="color: #555;")
-        page.layout().insertRow(2, "", self.window_label)
+        form = cast(QFormLayout, page.layout())  # _page lays its rows out in a form
+        self._add_row(form, "clear_before_paste", clear)
+        self.window_label = wrapped_label("", name="agent-window", style="color: #555;")
+        form.insertRow(2, "", self.window_label)
         return page
 
     def _inbox_page(self) -> QWidget:
-        browse = self._button("Browse…", "browse-inbox", "Choose the folder", self._on_browse_clicked)
+        browse = push_button("Browse…", "browse-inbox", "Choose the folder", self._on_browse_clicked)
         return self._page(("path",), {"path": browse})
 
     # -- the form's values -----------------------------------------------------------------------
@@ -235,7 +232,7 @@ class AgentDialog(QDialog):
         self.show_status("Saving…", error=False)
         self.sig_agent_submitted.emit(agent)
 
-    def saved(self, _result: Any = None) -> None:
+    def saved(self, _result: Roster | None = None) -> None:
         self.accept()
 
     def save_failed(self, error: BaseException) -> None:
@@ -265,7 +262,7 @@ class AgentDialog(QDialog):
 
     @Slot()
     def _on_capture_clicked(self) -> None:
-        self._capturing = next(n for n, b in self.capture_buttons.items() if b is self.sender())
+        self._capturing = next(n for n in POINTS if self.capture_buttons[n] is self.sender())
         self.capture.start()
 
     @Slot(int)

@@ -20,14 +20,19 @@ so does the lookup), and a Quarterdeck window under the pointer is refused by it
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QCursor, QGuiApplication
 
+from quarterdeck.core.models import Agent
 from quarterdeck.core.roster.edit import to_physical
+
+if TYPE_CHECKING:
+    from quarterdeck.core.roster.capture import PointName
+    from quarterdeck.core.transports.gui.windows import Placement
 
 
 def pointer_position() -> tuple[int, int]:
@@ -45,7 +50,7 @@ class Captured:
     """A captured point (physical pixels), the window it is in (a ``Placement``) or why none."""
 
     point: tuple[int, int]
-    placement: Any = None
+    placement: Placement | None = None
     why: str = ""
 
     def describe(self) -> str:
@@ -122,7 +127,7 @@ class PointCapture(QObject):
         self.sig_located.emit((self._locate or window_under)(point))
 
 
-def with_captures(agent: Any, captured: dict[str, Captured], form: dict[str, Any]) -> Any:
+def with_captures(agent: Agent, captured: Mapping[PointName, Captured], form: dict[str, Any]) -> Agent:
     """``agent`` (from the dialog's form) bound to the windows its points were captured in, for each
     point still as captured (a point typed anew afterwards is a screen point again)."""
     from quarterdeck.core.roster.capture import with_capture
@@ -139,14 +144,14 @@ def with_captures(agent: Any, captured: dict[str, Captured], form: dict[str, Any
     return agent
 
 
-def binding_text(agent: Any) -> str:
+def binding_text(agent: Agent | None) -> str:
     """What the dialog says about the agent's window: ``Window: Chromium 'api-service' (chat
     follows it: bottom-left +520,-70)``, or that its points are screen points."""
     from quarterdeck.gui.roster.targets import window_text
 
-    transport = getattr(agent, "transport", None)
-    if getattr(transport, "kind", None) != "gui":
+    if agent is None or agent.transport.kind != "gui":
         return ""
+    transport = agent.transport
     if transport.window is None:
         return "Window: none (screen points; Capture binds the agent to the window under the pointer)"
     return f"Window: {window_text(transport)}"

@@ -10,17 +10,22 @@ Without a roster file (the demo roster) the changes are applied in memory only, 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from quarterdeck.core.models import Agent
 from quarterdeck.core.roster.edit import remove_agent, replace_agent, with_point
 from quarterdeck.core.roster.importing import import_original, merge_agents
 from quarterdeck.core.roster.problems import RosterError
+from quarterdeck.core.roster.roster import Roster
 from quarterdeck.gui.roster.agent_dialog import AgentDialog
 from quarterdeck.gui.roster.capture import Captured, PointCapture
+
+if TYPE_CHECKING:
+    from quarterdeck.gui.context import AppContext
 
 POINT_NAMES = {"chat": "chat input", "onboarding": "onboarding input"}
 
@@ -32,7 +37,7 @@ class RosterEditor(QObject):
     sig_capture_ticked = Signal(str)  # what the countdown bar says
     sig_capture_ended = Signal()
 
-    def __init__(self, ctx: Any, parent_widget: QWidget, *, capture_seconds: int = 3) -> None:
+    def __init__(self, ctx: AppContext, parent_widget: QWidget, *, capture_seconds: int = 3) -> None:
         super().__init__(parent_widget)
         self.ctx = ctx
         self.widget = parent_widget
@@ -60,7 +65,7 @@ class RosterEditor(QObject):
     def edit(self, agent_id: str) -> AgentDialog:
         return self._open_dialog(self.ctx.roster.get(agent_id))
 
-    def _open_dialog(self, agent: Any) -> AgentDialog:
+    def _open_dialog(self, agent: Agent | None) -> AgentDialog:
         dialog = AgentDialog(self.ctx.roster, agent, self.widget, capture_seconds=self.capture_seconds,
                              in_memory=self.in_memory)
         dialog.sig_agent_submitted.connect(self._on_dialog_agent_submitted)
@@ -70,8 +75,9 @@ class RosterEditor(QObject):
         return dialog
 
     @Slot(object)
-    def _on_dialog_agent_submitted(self, agent: Any) -> None:
+    def _on_dialog_agent_submitted(self, agent: Agent) -> None:
         dialog = self.sender()
+        assert isinstance(dialog, AgentDialog)  # only the dialogs _open_dialog made are connected
         original = dialog.original_id
         try:
             roster = replace_agent(self.ctx.roster, original, agent)
@@ -80,7 +86,7 @@ class RosterEditor(QObject):
             return
         verb = "added" if original is None else "saved"
 
-        def saved(result: Any) -> None:
+        def saved(result: Roster) -> None:
             if shiboken6.isValid(dialog):  # the captain may have closed it meanwhile
                 dialog.saved(result)
             self.sig_reported.emit(f"{agent.id} {verb}{self._where()}.", False)
@@ -175,7 +181,7 @@ class RosterEditor(QObject):
         self.ctx.jobs.run(lambda: import_original(Path(path)), self._imported, self._import_failed,
                           owner=self.widget)
 
-    def _imported(self, result: tuple[list[Any], list[str]]) -> None:
+    def _imported(self, result: tuple[list[Agent], list[str]]) -> None:
         agents, warnings = result
         roster, notes = merge_agents(self.ctx.roster, agents, replace=False)
         summary = f"Imported {len(agents)} agents{self._where()}: " + "; ".join(notes)

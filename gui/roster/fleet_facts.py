@@ -13,15 +13,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from quarterdeck.core.compose.submit import Submission
 from quarterdeck.core.contracts.store import ContractStore
+from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.store import Store
 from quarterdeck.core.store.paging import page
 from quarterdeck.core.store.query import Filters
 from quarterdeck.core.store.rows import outcome
 from quarterdeck.core.validation.secrets import find_secrets, redact
+
+if TYPE_CHECKING:
+    from quarterdeck.gui.context import AppContext
 
 EXCERPT = 160  # characters of a message a tile can show, at most
 POLL_MS = 5000
@@ -70,7 +77,7 @@ def one_line(text: str, limit: int = EXCERPT) -> str:
     return " ".join(text[: limit * 2].split())[:limit]
 
 
-def read_last_messages(store: Any, ids: Iterable[str]) -> dict[str, LastMessage]:
+def read_last_messages(store: Store, ids: Iterable[str]) -> dict[str, LastMessage]:
     """The newest delivery line of each agent (background thread only)."""
     found: dict[str, LastMessage] = {}
     for agent_id in ids:
@@ -98,7 +105,7 @@ class FleetFacts(QObject):
     sig_changed = Signal(object)  # set[str]
     sig_problem = Signal(str)  # a read failed: one line, what and where
 
-    def __init__(self, ctx: Any, parent: QObject | None = None, *, poll_ms: int = POLL_MS) -> None:
+    def __init__(self, ctx: AppContext, parent: QObject | None = None, *, poll_ms: int = POLL_MS) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self._last: dict[str, LastMessage] = {}
@@ -173,7 +180,7 @@ class FleetFacts(QObject):
 
     # -- events ----------------------------------------------------------------------------------
     @Slot(object)
-    def _on_ctx_submitted(self, submission: Any) -> None:
+    def _on_ctx_submitted(self, submission: Submission) -> None:
         content = submission.message.content
         if submission.redacted:
             content = redact(content, find_secrets(content))
@@ -188,7 +195,7 @@ class FleetFacts(QObject):
             self.sig_changed.emit(changed)
 
     @Slot(object)
-    def _on_delivery_event(self, event: Any) -> None:
+    def _on_delivery_event(self, event: DeliveryEvent) -> None:
         mine = self._last.get(event.agent_id)
         if mine is None or mine.delivery_id != event.delivery_id:
             return
@@ -199,7 +206,7 @@ class FleetFacts(QObject):
             self.sig_changed.emit({event.agent_id})
 
     @Slot(object)
-    def _on_ctx_roster_changed(self, _roster: Any) -> None:
+    def _on_ctx_roster_changed(self, _roster: Roster) -> None:
         self.reload()
 
     @Slot(int)

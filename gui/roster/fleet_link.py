@@ -11,7 +11,7 @@ window's ``panels`` (panels do not import each other); without one the tiles sti
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QObject, Slot
 from PySide6.QtWidgets import QTableView, QWidget
@@ -19,10 +19,13 @@ from PySide6.QtWidgets import QTableView, QWidget
 from quarterdeck.gui.roster.fleet_view import FleetView
 from quarterdeck.gui.roster.model import AGENT_ID_ROLE
 
+if TYPE_CHECKING:  # annotations only: panels do not import each other
+    from quarterdeck.gui.composer.recipients import RecipientsBox
+
 Select = QItemSelectionModel.SelectionFlag
 
 
-def composer_recipients(widget: QWidget) -> Any:
+def composer_recipients(widget: QWidget) -> RecipientsBox | None:
     """The composer's recipients box in ``widget``'s main window, if there is one."""
     panels = getattr(widget.window(), "panels", None)
     composer = panels.get("composer") if isinstance(panels, dict) else None
@@ -38,17 +41,17 @@ class FleetLink(QObject):
         self._fleet = fleet
         self._table = table
         self._report = report
-        self._recipients: Any = None
+        self._recipients: RecipientsBox | None = None
         self._mirroring = False  # applying the composer's checks to the tiles
         self._following = False  # the table follows the tiles, or the tiles a table row
         fleet.selectionModel().selectionChanged.connect(self._on_fleet_selection_changed)
         table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
 
     @property
-    def recipients(self) -> Any:
+    def recipients(self) -> RecipientsBox | None:
         return self._recipients
 
-    def attach(self, recipients: Any) -> bool:
+    def attach(self, recipients: RecipientsBox | None) -> bool:
         """Link to the composer's recipients box (once); its checks become the selected tiles."""
         if recipients is None or recipients is self._recipients:
             return False

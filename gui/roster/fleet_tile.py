@@ -9,7 +9,7 @@ contract and a breaker that is not closed go to the right of the message line.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
@@ -17,6 +17,9 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from quarterdeck.gui.roster.fleet_facts import age_text
 from quarterdeck.gui.roster.model import AGENT_ID_ROLE, BREAKER, COLOURS, STATUS, STATUS_KEY_ROLE, TRANSPORT, TROUBLE
+
+if TYPE_CHECKING:
+    from quarterdeck.gui.roster.fleet_view import FleetView
 
 Index = QModelIndex | QPersistentModelIndex
 TILE_HEIGHT = 62
@@ -31,7 +34,7 @@ RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 class TileDelegate(QStyledItemDelegate):
     """Paints one agent's tile; ``view.tile_size`` says how big, ``view.dense`` how many lines."""
 
-    def __init__(self, view: Any) -> None:
+    def __init__(self, view: FleetView) -> None:
         super().__init__(view)
         self._view = view
 
@@ -40,7 +43,7 @@ class TileDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         view = self._view
-        key = index.siblingAtColumn(STATUS).data(STATUS_KEY_ROLE) or "idle"
+        key = index.sibling(index.row(), STATUS).data(STATUS_KEY_ROLE) or "idle"
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRect(option.rect).adjusted(1, 1, -1, -1)
@@ -48,7 +51,8 @@ class TileDelegate(QStyledItemDelegate):
         painter.setPen(QPen(QColor("#1565c0" if selected else "#cfd8dc"), 2 if selected else 1))
         painter.setBrush(QColor("#e3f2fd" if selected else TROUBLE.get(key, "#ffffff")))
         painter.drawRoundedRect(rect, 4, 4)
-        painter.fillRect(QRect(rect.left() + 1, rect.top() + 1, 5, rect.height() - 1), QColor(COLOURS.get(key, "#9e9e9e")))
+        painter.fillRect(QRect(rect.left() + 1, rect.top() + 1, 5, rect.height() - 1),
+                         QColor(COLOURS.get(key, "#9e9e9e")))
         if option.state & QStyle.StateFlag.State_HasFocus and view.hasFocus():
             painter.setPen(QPen(QColor("#1565c0"), 1, Qt.PenStyle.DotLine))
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -60,7 +64,7 @@ class TileDelegate(QStyledItemDelegate):
 class Tile:
     """The text of one tile, line by line."""
 
-    def __init__(self, painter: QPainter, font: QFont, inner: QRect, index: Index, view: Any, key: str) -> None:
+    def __init__(self, painter: QPainter, font: QFont, inner: QRect, index: Index, view: FleetView, key: str) -> None:
         self.p, self.font, self.inner, self.index, self.key = painter, font, inner, index, key
         self.metrics = QFontMetrics(font)
         self.line = self.metrics.height() + 1
@@ -71,13 +75,17 @@ class Tile:
         self.held = view.facts.contracts(agent_id) if view.facts is not None else []
         self.last = view.facts.last_message(agent_id) if view.facts is not None else None
 
+    def cell(self, column: int) -> QModelIndex:
+        """The agent's cell in ``column`` (the delegate is handed column 0)."""
+        return self.index.sibling(self.index.row(), column)
+
     def row(self, n: int) -> QRect:
         return QRect(self.inner.left(), self.inner.top() + n * self.line, self.inner.width(), self.line)
 
     def paint(self, dense: bool) -> None:
         if dense:  # the status joins the name; the contract and a breaker that is not closed go below
             # the status comes before the transport (which the tooltip also names)
-            status = self.index.siblingAtColumn(STATUS).data() or ""
+            status = self.cell(STATUS).data() or ""
             bold = QFont(self.font)
             bold.setBold(True)
             needed = (QFontMetrics(bold).horizontalAdvance(f"{self.index.row() + 1}  {self.index.data()}")
@@ -95,7 +103,7 @@ class Tile:
             self.message(self.row(2), right="")
 
     def transport(self) -> str:
-        return self.index.siblingAtColumn(TRANSPORT).data() or ""
+        return self.cell(TRANSPORT).data() or ""
 
     def contract_text(self) -> str:
         more = f" +{len(self.held) - 1}" if len(self.held) > 1 else ""
@@ -114,7 +122,8 @@ class Tile:
         bold.setBold(True)
         bold_metrics = QFontMetrics(bold)
         room = rect.width() - right_width - 8
-        name = bold_metrics.elidedText(f"{self.index.row() + 1}  {self.index.data()}", Qt.TextElideMode.ElideRight, room)
+        name = bold_metrics.elidedText(f"{self.index.row() + 1}  {self.index.data()}", Qt.TextElideMode.ElideRight,
+                                       room)
         self.p.setFont(bold)
         self.p.setPen(self.text)
         self.p.drawText(rect, LEFT, name)
@@ -123,10 +132,10 @@ class Tile:
         return QRect(rect.left() + used, rect.top(), max(0, room - used), rect.height())
 
     def breaker_key(self) -> str:
-        return self.index.siblingAtColumn(BREAKER).data(STATUS_KEY_ROLE) or "closed"
+        return self.cell(BREAKER).data(STATUS_KEY_ROLE) or "closed"
 
     def breaker_text(self) -> str:
-        return f"breaker {self.index.siblingAtColumn(BREAKER).data() or ''}"
+        return f"breaker {self.cell(BREAKER).data() or ''}"
 
     def status(self, rect: QRect, *, with_breaker: bool) -> None:
         colour = QColor(COLOURS.get(self.key, "#9e9e9e"))
@@ -135,7 +144,7 @@ class Tile:
         dot = self.metrics.ascent() // 2 + 2
         self.p.drawEllipse(rect.left(), rect.center().y() - dot // 2, dot, dot)
         rect = rect.adjusted(dot + 5, 0, 0, 0)
-        status = self.elided(self.index.siblingAtColumn(STATUS).data() or "", rect.width())
+        status = self.elided(self.cell(STATUS).data() or "", rect.width())
         self.p.drawText(rect, LEFT, status)
         if with_breaker:
             key = self.breaker_key()

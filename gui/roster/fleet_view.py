@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import html
 import time
-from typing import Any
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QEvent,
     QItemSelection,
     QItemSelectionModel,
@@ -27,7 +27,7 @@ from PySide6.QtCore import (
     QTimer,
     Slot,
 )
-from PySide6.QtGui import QAction, QHelpEvent, QKeyEvent
+from PySide6.QtGui import QAction, QHelpEvent, QHideEvent, QKeyEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QToolTip, QWidget
 
 from quarterdeck.gui.roster.fleet_facts import FleetFacts
@@ -71,8 +71,10 @@ class FleetView(QListView):
         self.facts = facts
         facts.sig_changed.connect(self._on_facts_changed)
 
-    def setModel(self, model: Any) -> None:
+    def setModel(self, model: QAbstractItemModel | None) -> None:
         super().setModel(model)
+        if model is None:
+            return
         # the status, breaker and last cells live in other columns: repaint on any change
         model.dataChanged.connect(self._on_model_data_changed)
         model.rowsInserted.connect(self._fit)
@@ -103,7 +105,7 @@ class FleetView(QListView):
     def minimumSizeHint(self) -> QSize:
         return QSize(MIN_TILE_WIDTH + 2 * SPACING, DENSE_HEIGHT + 2 * SPACING + 2 * self.frameWidth())
 
-    def resizeEvent(self, event: Any) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit()
 
@@ -127,21 +129,21 @@ class FleetView(QListView):
         self.updateGeometry()
 
     # -- showing ---------------------------------------------------------------------------------
-    def showEvent(self, event: Any) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         """On screen: ages count up and the facts are read (and polled) again."""
         super().showEvent(event)
         self._ages.start()
         if self.facts is not None:
             self.facts.set_polling(True)
 
-    def hideEvent(self, event: Any) -> None:
+    def hideEvent(self, event: QHideEvent) -> None:
         self._ages.stop()
         if self.facts is not None:
             self.facts.set_polling(False)
         super().hideEvent(event)
 
     @Slot(QModelIndex, QModelIndex, list)
-    def _on_model_data_changed(self, *_args: Any) -> None:
+    def _on_model_data_changed(self, *_args: object) -> None:
         self.viewport().update()
 
     @Slot(object)
@@ -167,7 +169,7 @@ class FleetView(QListView):
         esc = html.escape
 
         def cell(column: int) -> tuple[str, str]:
-            sibling = index.siblingAtColumn(column)
+            sibling = index.sibling(index.row(), column)
             return sibling.data() or "", sibling.data(Qt.ItemDataRole.ToolTipRole) or ""
 
         rows = [f"<b>{index.row() + 1} · {esc(index.data())}</b> {esc(cell(ROLE)[0])}"]

@@ -10,18 +10,25 @@ that changed.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
+from quarterdeck.core.compose.submit import Submission
+from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+from quarterdeck.core.resilience import BreakerEvent
+from quarterdeck.core.roster.roster import Roster
 from quarterdeck.core.roster.status import BreakerView, StatusBoard
 from quarterdeck.gui.roster.model import RosterModel
+
+if TYPE_CHECKING:
+    from quarterdeck.gui.context import AppContext
 
 
 class LiveStatus(QObject):
     """Owns the ``StatusBoard`` and the ``RosterModel`` showing it; see the module docstring."""
 
-    def __init__(self, ctx: Any, parent: QObject | None = None, *, tick_ms: int = 1000) -> None:
+    def __init__(self, ctx: AppContext, parent: QObject | None = None, *, tick_ms: int = 1000) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self.board = StatusBoard(ctx.roster.ids())
@@ -55,18 +62,18 @@ class LiveStatus(QObject):
 
     # -- slots -------------------------------------------------------------------------------------
     @Slot(object)
-    def _on_ctx_submitted(self, submission: Any) -> None:
+    def _on_ctx_submitted(self, submission: Submission) -> None:
         self.model.refresh(self.board.submitted(submission.recipients, submission.delivery_ids))
 
     @Slot(object)
-    def _on_delivery_event(self, event: Any) -> None:
+    def _on_delivery_event(self, event: DeliveryEvent) -> None:
         changed = self.board.delivery(event)
         changed |= self.board.breaker(event.agent_id, self.breaker_view(event.agent_id))
         if changed or event.state in ("delivered", "failed"):
             self.model.refresh({event.agent_id})  # the statistics moved too
 
     @Slot(object)
-    def _on_delivery_breaker_event(self, event: Any) -> None:
+    def _on_delivery_breaker_event(self, event: BreakerEvent) -> None:
         if event.kind in ("state_transition", "reset"):
             self.model.refresh(self.board.breaker(event.breaker, self.breaker_view(event.breaker)))
 
@@ -79,7 +86,7 @@ class LiveStatus(QObject):
         self.model.refresh(self.board.resumed())
 
     @Slot(object)
-    def _on_ctx_roster_changed(self, roster: Any) -> None:
+    def _on_ctx_roster_changed(self, roster: Roster) -> None:
         self.board.set_agents(roster.ids())
         for agent_id in roster.ids():
             self.board.breaker(agent_id, self.breaker_view(agent_id))

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 
 from quarterdeck.core.models import Agent
@@ -37,8 +37,9 @@ COLOURS = {
     "failed": "#c62828", "cancelled": "#757575", "uncertain": "#ef6c00", "breaker_open": "#c62828", "open": "#c62828",
     "half_open": "#f9a825", "forced_open": "#6a1b9a", "disabled_breaker": "#757575",
 }
-TROUBLE = {"failed": "#fde7e7", "typed_not_submitted": "#fde7e7", "not_typed": "#fde7e7", "breaker_open": "#fde7e7", "open": "#fde7e7", "uncertain": "#fff1e0",
-           "forced_open": "#f3e5f5", "half_open": "#fff8e1", "retrying": "#fff8e1", "paused": "#fff8e1"}
+TROUBLE = {"failed": "#fde7e7", "typed_not_submitted": "#fde7e7", "not_typed": "#fde7e7", "breaker_open": "#fde7e7",
+           "open": "#fde7e7", "uncertain": "#fff1e0", "forced_open": "#f3e5f5", "half_open": "#fff8e1",
+           "retrying": "#fff8e1", "paused": "#fff8e1"}
 FIGURES = window_name(FIGURE_WINDOW)  # "last 15 min": Success and p95 are over it
 TRANSPORT_NAMES = {"gui": "screen", "tmux": "tmux", "inbox": "inbox", "dryrun": "dry run"}
 
@@ -119,7 +120,7 @@ class RosterModel(QAbstractTableModel):
     """See the module docstring. ``live(agent_id)`` and ``stats(agent_id)`` feed the status cells."""
 
     def __init__(self, roster: Roster, live: Callable[[str], AgentLive],
-                 stats: Callable[[str], dict[str, Any]], parent: Any = None) -> None:
+                 stats: Callable[[str], dict[str, Any]], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._live = live
         self._stats = stats

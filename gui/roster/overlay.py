@@ -18,7 +18,6 @@ is taken by the overlay, so it does not also trigger Stop all.
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
@@ -36,6 +35,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QWidget
 
 from quarterdeck.core.roster.edit import to_local
+from quarterdeck.core.roster.roster import Roster
 from quarterdeck.gui.roster.targets import Target, targets_of
 
 __all__ = ["MARK_COLOURS", "ScreenMarks", "Target", "TargetOverlay", "targets_of"]
@@ -134,7 +134,7 @@ class ScreenMarks(QWidget):
         painter.drawRoundedRect(QRectF(hint), 6, 6)
         painter.setPen(QColor("#ffffff"))
         painter.drawText(hint.adjusted(12, 6, -12, -6), Qt.AlignmentFlag.AlignLeft, "\n".join(self._hint_lines()))
-        for target, rect in self.frames:
+        for _target, rect in self.frames:
             for pen in (QPen(QColor(0, 0, 0, 200), 4), QPen(FRAME_COLOUR, 2, Qt.PenStyle.DashLine)):
                 painter.setPen(pen)
                 painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -170,6 +170,14 @@ class ScreenMarks(QWidget):
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, target.problem)
 
 
+def gui_app() -> QGuiApplication:
+    """The running application; the overlay follows its screens, so it needs a GUI one."""
+    app = QGuiApplication.instance()
+    if not isinstance(app, QGuiApplication):
+        raise RuntimeError("the Targets overlay needs a running QGuiApplication")
+    return app
+
+
 class TargetOverlay(QObject):
     """The marks on all screens, shown and hidden together; follows screens coming and going."""
 
@@ -180,12 +188,12 @@ class TargetOverlay(QObject):
         super().__init__(parent)
         self.windows: list[ScreenMarks] = []
         self._targets: list[Target] = []
-        self._roster: Any = None
+        self._roster: Roster | None = None
         self._reading = False
         self._refresh = QTimer(self, interval=1000)  # window-bound targets follow their windows
         self._refresh.timeout.connect(self._on_refresh_timeout)
         self.sig_targets_read.connect(self._on_targets_read)
-        app = QGuiApplication.instance()
+        app = gui_app()
         app.screenAdded.connect(self._on_app_screens_changed)
         app.screenRemoved.connect(self._on_app_screens_changed)
 
@@ -193,7 +201,7 @@ class TargetOverlay(QObject):
     def visible(self) -> bool:
         return bool(self.windows)
 
-    def show_targets(self, roster: Any) -> None:
+    def show_targets(self, roster: Roster) -> None:
         self._roster = roster
         self._targets = targets_of(roster)
         if any(t.bound for t in self._targets):
@@ -205,7 +213,7 @@ class TargetOverlay(QObject):
         else:
             self._open()
 
-    def update_roster(self, roster: Any) -> None:
+    def update_roster(self, roster: Roster) -> None:
         """Follow a roster change while the marks are up."""
         if self.visible:
             self.show_targets(roster)
@@ -213,7 +221,7 @@ class TargetOverlay(QObject):
     def hide_targets(self) -> None:
         if not self.windows:
             return
-        QGuiApplication.instance().removeEventFilter(self)
+        gui_app().removeEventFilter(self)
         self._refresh.stop()
         for window in self.windows:
             window.close()
@@ -259,7 +267,7 @@ class TargetOverlay(QObject):
         threading.Thread(target=read, name="targets-read", daemon=True).start()
 
     @Slot(object)
-    def _on_targets_read(self, read: tuple[Any, list[Target] | None]) -> None:
+    def _on_targets_read(self, read: tuple[Roster, list[Target] | None]) -> None:
         self._reading = False
         roster, targets = read
         if self.visible and roster is self._roster and targets is not None and targets != self._targets:
@@ -274,7 +282,7 @@ class TargetOverlay(QObject):
 
     def _open(self) -> None:
         self.windows = [ScreenMarks(screen) for screen in QGuiApplication.screens()]
-        QGuiApplication.instance().installEventFilter(self)
+        gui_app().installEventFilter(self)
         self._place()
         for window in self.windows:
             window.show()

@@ -11,12 +11,14 @@ Enter edits, Delete removes and Insert adds.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QShowEvent
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QMenu, QStackedWidget, QToolBar, QVBoxLayout, QWidget
 
+from quarterdeck.core.resilience import BreakerEvent
+from quarterdeck.core.roster.roster import Roster
 from quarterdeck.gui.panel import Panel
 from quarterdeck.gui.roster.actions import ACTIONS, build_actions, build_context_menu
 from quarterdeck.gui.roster.editing import RosterEditor
@@ -28,13 +30,16 @@ from quarterdeck.gui.roster.model import AGENT_ID_ROLE
 from quarterdeck.gui.roster.overlay import TargetOverlay
 from quarterdeck.gui.roster.widgets import Banner, RosterTable
 
+if TYPE_CHECKING:
+    from quarterdeck.gui.context import AppContext
+
 
 class RosterPanel(Panel):
     TITLE = "Roster"
     NAME = "roster"
     AREA = Qt.DockWidgetArea.LeftDockWidgetArea
 
-    def __init__(self, ctx: Any, parent: QWidget | None = None, *, capture_seconds: int = 3) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, *, capture_seconds: int = 3) -> None:
         super().__init__(ctx, parent)
         self.live = LiveStatus(ctx, self)
         self.model = self.live.model
@@ -190,12 +195,12 @@ class RosterPanel(Panel):
         self.select_agent(agent_id)
 
     @Slot(object)
-    def _on_ctx_roster_changed(self, roster: Any) -> None:
+    def _on_ctx_roster_changed(self, roster: Roster) -> None:
         self.overlay.update_roster(roster)
         self._update_actions()
 
     @Slot(object)
-    def _on_delivery_breaker_event(self, event: Any) -> None:
+    def _on_delivery_breaker_event(self, event: BreakerEvent) -> None:
         if event.kind in ("state_transition", "reset") and event.breaker == self.selected_id():
             self._update_actions()
 

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from quarterdeck.core.models import Agent, GuiTransport
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.core.transports.gui.windows import Preview
 
 __all__ = ["Target", "target_text", "target_tip", "targets_of", "window_text"]
 
@@ -33,13 +38,13 @@ class Target:
         return self.agent_id if self.which == "chat" else f"{self.agent_id} · onboarding"
 
 
-def _look(transport: Any, which: str, agent_id: str) -> Any:
+def _look(transport: GuiTransport, which: str, agent_id: str) -> Preview:
     from quarterdeck.core.transports.gui.windows import preview
 
     return preview(transport, which, agent_id)
 
 
-def targets_of(roster: Any, look: Callable[[Any, str, str], Any] | None = None) -> list[Target]:
+def targets_of(roster: Roster, look: Callable[[GuiTransport, str, str], Preview] | None = None) -> list[Target]:
     """Every gui agent's chat point and, where set, onboarding point; for an agent bound to a
     window, where they are now in that window (``look`` is ``preview``; a test may swap it)."""
     found: list[Target] = []
@@ -58,17 +63,17 @@ def targets_of(roster: Any, look: Callable[[Any, str, str], Any] | None = None) 
             try:
                 seen = look(transport, which, agent.id)
             except Exception as exc:
-                found.append(Target(agent.id, which, tuple(point), None, f"{agent.id}'s window: {exc}", True))
+                found.append(Target(agent.id, which, (point[0], point[1]), None, f"{agent.id}'s window: {exc}", True))
                 continue
             frame = seen.window.rect if seen.window is not None else None
-            found.append(Target(agent.id, which, tuple(seen.point), frame, seen.problem, True))
+            found.append(Target(agent.id, which, (seen.point[0], seen.point[1]), frame, seen.problem, True))
     return found
 
 
-def window_text(transport: Any) -> str:
+def window_text(transport: GuiTransport) -> str:
     """``Chromium 'api-service' · bottom-left +520,-70`` for a window-bound gui agent's chat point
     (``· screen 420, 980`` when the point is not placed in the window); "" without a window."""
-    match = getattr(transport, "window", None)
+    match = transport.window
     if match is None:
         return ""
     parts = [match.class_] if match.class_ else []
@@ -82,7 +87,7 @@ def window_text(transport: Any) -> str:
     return f"{' '.join(parts)} · {at.anchor} {at.offset[0]:+d},{at.offset[1]:+d}"
 
 
-def target_text(agent: Any) -> str:
+def target_text(agent: Agent) -> str:
     """The roster's Target column: the window for a window-bound gui agent, else as the core says."""
     from quarterdeck.core.roster.status import describe_target
 
@@ -92,7 +97,7 @@ def target_text(agent: Any) -> str:
     return describe_target(agent)
 
 
-def target_tip(agent: Any) -> str:
+def target_tip(agent: Agent) -> str:
     transport = agent.transport
     if transport.kind == "gui":
         onboarding = transport.onboarding

@@ -1,5 +1,5 @@
-"""The roster panel's pieces: the table view with its keyboard keys, and the slim banners above it
-(the capture countdown, and the outcome of the last change)."""
+"""The roster panel's pieces: the table view with its keyboard keys, the slim banners above it
+(the capture countdown, and the outcome of the last change), and the agent dialog's labels and buttons."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -31,6 +31,27 @@ def run_roster_key(actions: dict[str, QAction], event: QKeyEvent) -> bool:
     action.trigger()
     event.accept()
     return True
+
+
+def wrapped_label(text: str, *, name: str = "", style: str = "", hidden: bool = False) -> QLabel:
+    """A word-wrapped label (set one by one: PySide6's type stubs take no inherited property as keyword)."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    if name:
+        label.setObjectName(name)
+    if style:
+        label.setStyleSheet(style)
+    if hidden:
+        label.setVisible(False)
+    return label
+
+
+def push_button(text: str, name: str, tip: str, slot: Callable[[], object]) -> QPushButton:
+    button = QPushButton(text)
+    button.setObjectName(name)
+    button.setToolTip(tip)
+    button.clicked.connect(slot)
+    return button
 
 
 class RosterTable(QTableView):
