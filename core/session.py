@@ -5,17 +5,18 @@ the outbox on open: a delivery a crashed process left ``sending`` becomes ``unce
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from quarterdeck.core.compose.submit import Submission, submit
 from quarterdeck.core.config import LoadedConfig, load_config
+from quarterdeck.core.delivery.contract import Transport
 from quarterdeck.core.dispatch.dispatcher import Dispatcher
-from quarterdeck.core.models import Message
+from quarterdeck.core.models import Agent, Message
 from quarterdeck.core.monitor import Monitor
 from quarterdeck.core.roster.roster import Roster, load_roster
-from quarterdeck.core.store import Store, default_db_path
+from quarterdeck.core.store import DeliveryRow, Store, default_db_path
 from quarterdeck.core.transports.gui.desk_return import DeskReturn
 from quarterdeck.core.transports.registry import transport_for
 from quarterdeck.core.validation import RuleStore, Validator
@@ -30,12 +31,12 @@ class Session:
     rules: RuleStore
     monitor: Monitor
     dispatcher: Dispatcher
-    recovered: list[Any] = field(default_factory=list)
+    recovered: list[DeliveryRow] = field(default_factory=list)
 
     @classmethod
     def open(cls, *, config_file: Path | None = None, roster_path: Path | None = None,
              data_dir: Path | None = None, roster: Roster | None = None,
-             transport_factory: Any = None, stagger: float = 0.05,
+             transport_factory: Callable[[Agent], Transport] | None = None, stagger: float = 0.05,
              skip_transports: frozenset[str] = frozenset()) -> Session:
         loaded = load_config(config_file=config_file)
         config = loaded.config

@@ -14,8 +14,9 @@ rewritten. Either way the result is re-read and must equal the intended roster.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
@@ -24,12 +25,24 @@ from quarterdeck.core.models import Agent, GuiTransport
 from quarterdeck.core.roster.problems import RosterError
 from quarterdeck.core.roster.roster import Roster, parse_roster, roster_to_yaml
 
-__all__ = ["PointName", "capture_point", "with_capture"]
+if TYPE_CHECKING:
+    from quarterdeck.core.transports.gui.windows import Placement
+
+__all__ = ["PointName", "capture_point", "point_name", "with_capture"]
 
 PointName = Literal["chat", "onboarding"]
 
 
-def with_capture(agent: Agent, which: PointName, position: Sequence[int], placement: Any = None,
+def point_name(which: str) -> PointName:
+    """``which`` as a point name; ``ValueError`` unless it is 'chat' or 'onboarding'."""
+    if which == "chat":
+        return "chat"
+    if which == "onboarding":
+        return "onboarding"
+    raise ValueError(f"which must be 'chat' or 'onboarding', not {which!r}")
+
+
+def with_capture(agent: Agent, which: PointName, position: Sequence[int], placement: Placement | None = None,
                  title: str | None = None) -> Agent:
     """``agent`` with ``position`` as its ``which`` point, bound to the placement's window if given.
 
@@ -59,7 +72,7 @@ def _plain(value: Any) -> Any:
 
 
 def capture_point(roster_path: Path, agent_id: str, which: PointName, position: Sequence[int],
-                  placement: Any = None, *, title: str | None = None
+                  placement: Placement | None = None, *, title: str | None = None
                   ) -> tuple[tuple[int, int] | None, tuple[int, int], Path | None]:
     """Store ``position`` as one gui agent's chat or onboarding point, touching no other agent.
 
@@ -130,7 +143,7 @@ def _edit_in_place(text: str, agent_id: str, which: str, changes: dict[str, Any]
             return None
     if added:
         key_node, after = pairs.get(which) or (entry.value[-1] if entry.value else (None, None))
-        if after is None or not (_is_flow(after) or isinstance(after, yaml.ScalarNode)):
+        if key_node is None or after is None or not (_is_flow(after) or isinstance(after, yaml.ScalarNode)):
             return None
         if entry.flow_style:
             edits.append((after.end_mark.index, after.end_mark.index, "".join(f", {a}" for a in added)))
@@ -139,7 +152,7 @@ def _edit_in_place(text: str, agent_id: str, which: str, changes: dict[str, Any]
             end = len(text) if end < 0 else end
             indent = " " * key_node.start_mark.column
             edits.append((end, end, "".join(f"\n{indent}{a}" for a in added)))
-    if any(a[1] > b[0] for a, b in zip(sorted(edits), sorted(edits)[1:])):
+    if any(a[1] > b[0] for a, b in pairwise(sorted(edits))):
         return None  # overlapping edits: leave it to a rewrite
     for start, end, replacement in sorted(edits, reverse=True):
         text = text[:start] + replacement + text[end:]

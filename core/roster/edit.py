@@ -13,12 +13,15 @@ origin of the screen it is on.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from quarterdeck.core.models import Agent
+from quarterdeck.core.models import Agent, GuiTransport, TmuxTransport, TransportSettings
 from quarterdeck.core.roster.roster import Roster
+
+if TYPE_CHECKING:
+    from quarterdeck.core.transports.gui.windows import Placement
 
 KINDS = ("gui", "tmux", "inbox", "dryrun")
 KEY_FIELDS = ("paste_keys", "submit_keys", "urgent_submit_keys", "new_chat_keys")
@@ -111,8 +114,8 @@ def agent_from_form(form: Mapping[str, Any], roster: Roster | None = None,
     elif kind == "tmux":
         transport["target"] = str(form.get("target") or "").strip()
         # The submit settings the form does not show, kept from the tmux agent being edited.
-        original = roster.get(original_id).transport if roster is not None and original_id in roster else None
-        if getattr(original, "kind", None) == "tmux":
+        original = _transport_of(roster, original_id)
+        if isinstance(original, TmuxTransport):
             transport.update(original.model_dump(include={"agent", "submit"}))
     elif kind == "inbox":
         transport["path"] = str(form.get("path") or "").strip()
@@ -136,12 +139,20 @@ def agent_from_form(form: Mapping[str, Any], roster: Roster | None = None,
     return agent
 
 
-def _window_binding(roster: Roster | None, original_id: str | None, transport: Mapping[str, Any]) -> dict:
+def _transport_of(roster: Roster | None, agent_id: str | None) -> TransportSettings | None:
+    """The transport of the agent being edited (None for a new one)."""
+    if roster is None or agent_id is None or agent_id not in roster:
+        return None
+    return roster.get(agent_id).transport
+
+
+def _window_binding(roster: Roster | None, original_id: str | None,
+                    transport: Mapping[str, Any]) -> dict[str, Any]:
     """The window binding the form does not show, kept from the agent being edited: ``window``,
     and each point's place in the window while that point is unchanged (a point typed anew is a
     screen point, checked against the window)."""
-    original = roster.get(original_id).transport if roster is not None and original_id in roster else None
-    if getattr(original, "kind", None) != "gui" or original.window is None:
+    original = _transport_of(roster, original_id)
+    if not isinstance(original, GuiTransport) or original.window is None:
         return {}
     kept: dict[str, Any] = {"window": original.window}
     for name in ("chat", "onboarding"):
@@ -186,16 +197,16 @@ def remove_agent(roster: Roster, agent_id: str) -> Roster:
     return Roster(agents, groups)
 
 
-def with_point(roster: Roster, agent_id: str, which: str, point: Sequence[int], placement: Any = None,
-               title: str | None = None) -> Roster:
+def with_point(roster: Roster, agent_id: str, which: str, point: Sequence[int],
+               placement: Placement | None = None, title: str | None = None) -> Roster:
     """``roster`` with one gui agent's chat or onboarding point set (a captured point).
 
     ``placement`` (``quarterdeck.core.transports.gui.windows.placement_at(point)``) binds the agent to the window
     under the point, as ``agents capture`` does; without it the point is a screen point and any
     place it had in the window is dropped. See ``quarterdeck.core.roster.capture.with_capture``."""
-    from quarterdeck.core.roster.capture import with_capture
+    from quarterdeck.core.roster.capture import point_name, with_capture
 
-    return roster.with_agent(with_capture(roster.get(agent_id), which, point, placement, title))
+    return roster.with_agent(with_capture(roster.get(agent_id), point_name(which), point, placement, title))
 
 
 # -- screen points: logical (Qt) and physical (PyAutoGUI) pixels -----------------------------

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -46,7 +45,8 @@ def import_original(path: Path) -> tuple[list[Agent], list[str]]:
         raise RosterError([RosterProblem(str(path), exc.lineno, exc.colno, None, None,
                                          f"JSON syntax error: {exc.msg}")]) from None
     where = _Positions(text)
-    entries, prefix = document, ()
+    entries = document
+    prefix: tuple[str, ...] = ()
     if isinstance(document, dict) and "agents" in document:
         entries, prefix = document["agents"], ("agents",)
     if not isinstance(entries, dict) or not entries:
@@ -134,15 +134,16 @@ def merge_agents(roster: Roster, agents: Sequence[Agent], *, replace: bool) -> t
 class _Positions:
     """Line and column of keys in a JSON text, found through YAML's node marks (JSON is YAML)."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str) -> None:
+        self._root: yaml.Node | None
         try:
             self._root = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.YAMLError:
             self._root = None
 
     def find(self, keys: Sequence[str]) -> tuple[int, int]:
-        node: Any = self._root
-        mark = None
+        node: yaml.Node | None = self._root
+        mark: yaml.Mark | None = None
         for key in keys:
             if not isinstance(node, yaml.MappingNode):
                 break

@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from quarterdeck.core.desktop.screens import ScreenRect, describe_screens, point_on_screens
 from quarterdeck.core.models import Agent, DryRunTransport, GuiTransport, InboxTransport, TmuxTransport
 from quarterdeck.core.roster.problems import RosterError, RosterProblem
 
-TRANSPORTS = {"gui": GuiTransport, "tmux": TmuxTransport, "inbox": InboxTransport,
-              "dryrun": DryRunTransport}
+TRANSPORTS: dict[str, type[BaseModel]] = {"gui": GuiTransport, "tmux": TmuxTransport, "inbox": InboxTransport,
+                                          "dryrun": DryRunTransport}
 TRANSPORT_KEYS = {kind: tuple(k for k in model.model_fields if k != "kind")
                   for kind, model in TRANSPORTS.items()}
 AGENT_KEYS = (*(k for k in Agent.model_fields if k != "transport"), "transport")
 ALL_KEYS = (*AGENT_KEYS, *dict.fromkeys(k for keys in TRANSPORT_KEYS.values() for k in keys))
-BOOL_KEYS = frozenset(name for model in (Agent, *TRANSPORTS.values())
+BOOL_KEYS = frozenset(name for model in [Agent, *TRANSPORTS.values()]
                       for name, info in model.model_fields.items() if info.annotation is bool)
 POINT_KEYS = ("chat", "onboarding")
 TOP_KEYS = ("agents", "groups")
@@ -40,10 +40,10 @@ def parse(text: str, file: str, screens: Sequence[ScreenRect] | None
     """Agents, groups and warnings of a roster text; raises ``RosterError`` with every problem."""
     parser = _Parser(file)
     root = parser.compose(text)
-    top = parser.mapping(root, None, None, "the roster") if root is not None else None
     if root is None:
         parser.problem_at(1, 1, None, None, "the file is empty: it needs an 'agents:' list")
-    if top is None:
+    top = parser.mapping(root, None, None, "the roster") if root is not None else None
+    if root is None or top is None:
         raise RosterError(parser.problems)
     for key, (key_node, _) in top.items():
         if key not in TOP_KEYS and not key.startswith("x-"):
@@ -188,13 +188,13 @@ class _Parser:
             return None
         kind_node = fields["transport"][1]
         if _is_str(kind_node) and kind_node.value in TRANSPORTS:
-            return kind_node.value
+            return str(kind_node.value)
         self.problem(kind_node, label, "transport", f"unknown transport {_describe(kind_node)} "
                                                     f"(use one of: {', '.join(TRANSPORTS)})")
         return None
 
     def _model_errors(self, exc: ValidationError, node: yaml.Node, fields: Fields, label: str,
-                      kind: str | None, reported: set[str]) -> None:
+                      kind: str | None, reported: set[str | None]) -> None:
         seen: set[tuple[int, int, str]] = set()
         for error in exc.errors(include_url=False):
             loc = list(error["loc"])
@@ -270,9 +270,9 @@ class _Parser:
         return ()
 
 
-def _child(node: yaml.Node, part: Any) -> yaml.Node:
+def _child(node: yaml.Node, part: str | int) -> yaml.Node:
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        return node.value[part]
+        return cast(yaml.Node, node.value[part])
     pairs = node.value if isinstance(node, yaml.MappingNode) else ()
     return next((v for k, v in pairs if getattr(k, "value", None) == part), node)
 

@@ -45,6 +45,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -130,9 +131,9 @@ def parse_roster(text: str, file: str = "agents.yaml", *,
 
 def roster_to_yaml(roster: Roster) -> str:
     """The roster in the file format above (flat keys, defaults written out for gui key combos)."""
-    entries = []
+    entries: list[dict[str, Any]] = []
     for agent in roster.agents:
-        entry: dict = {"id": agent.id}
+        entry: dict[str, Any] = {"id": agent.id}
         if agent.display_name and agent.display_name != agent.id:
             entry["display_name"] = agent.display_name
         if agent.role:
@@ -143,7 +144,7 @@ def roster_to_yaml(roster: Roster) -> str:
         entry.update({key: _Flow(value) if isinstance(value, dict) else value
                       for key, value in settings.items() if value is not None})
         entries.append(entry)
-    document: dict = {"agents": entries}
+    document: dict[str, Any] = {"agents": entries}
     if roster.groups:
         document["groups"] = {name: list(members) for name, members in roster.groups.items()}
     body = yaml.dump(document, Dumper=_FlowListDumper, sort_keys=False, allow_unicode=True,
@@ -154,16 +155,16 @@ def roster_to_yaml(roster: Roster) -> str:
 class _FlowListDumper(yaml.SafeDumper):
     """Writes lists of scalars (points, key combos, group members) on one line."""
 
-    def increase_indent(self, flow: bool = False, indentless: bool = False):
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         return super().increase_indent(flow, False)
 
 
-def _represent_list(dumper: yaml.SafeDumper, data: list):
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.SequenceNode:
     flat = all(not isinstance(item, (dict, list)) for item in data)
     return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flat)
 
 
-class _Flow(dict):
+class _Flow(dict[str, Any]):
     """A small mapping written on one line (a gui agent's ``window`` and in-window points)."""
 
 

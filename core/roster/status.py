@@ -7,8 +7,8 @@ state moves only on
 - a submission (its deliveries are *queued*),
 - the dispatcher's ``DeliveryEvent``s (*sending*, *retrying*, then *submitted* or *unverified*
   (a delivery's verdict: only evidence makes it submitted), *failed* (or its verdict: *typed, not
-  submitted*, *not typed*), *cancelled* or *uncertain*; or *paused*: a person was at the mouse, the delivery went back to the
-  queue and GUI delivery waits until the captain resumes),
+  submitted*, *not typed*), *cancelled* or *uncertain*; or *paused*: a person was at the mouse,
+  the delivery went back to the queue and GUI delivery waits until the captain resumes),
 - a stop-all that cancelled the queue (no per-delivery events are sent for those),
 - deliveries the session found interrupted by a crash (*uncertain*),
 - the agent's breaker snapshot (closed, open with the wait left, half-open, forced open).
@@ -25,9 +25,14 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from quarterdeck.core.store.rows import outcome
+from quarterdeck.core.store.rows import DeliveryRow, outcome
+
+if TYPE_CHECKING:
+    from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+    from quarterdeck.core.models import Agent
+    from quarterdeck.core.resilience.breaker_types import BreakerSnapshot
 
 ACTIVE = frozenset({"sending", "retrying"})
 FINISHED = frozenset({"delivered", "failed", "cancelled", "uncertain"})
@@ -45,7 +50,7 @@ class BreakerView:
     remaining_wait: float = 0.0
 
     @classmethod
-    def from_snapshot(cls, snapshot: Any) -> BreakerView:
+    def from_snapshot(cls, snapshot: BreakerSnapshot) -> BreakerView:
         state = snapshot.state.name.lower()
         wait = float(snapshot.remaining_wait) if state == "open" else 0.0
         return cls(state, wait)
@@ -107,7 +112,7 @@ def headline(live: AgentLive, *, enabled: bool = True) -> tuple[str, str]:
     return ("idle", "idle") if enabled else ("disabled", "disabled")
 
 
-def describe_target(agent: Any) -> str:
+def describe_target(agent: Agent) -> str:
     """Where the agent is reached: screen point "x, y", tmux target, inbox folder, or dry run."""
     transport = agent.transport
     if transport.kind == "gui":
@@ -147,7 +152,7 @@ class StatusBoard:
             changed.add(agent_id)
         return changed
 
-    def delivery(self, event: Any) -> set[str]:
+    def delivery(self, event: DeliveryEvent) -> set[str]:
         """Apply one dispatcher ``DeliveryEvent``."""
         live = self._live.get(event.agent_id)
         self._mark_started(event.delivery_id)
@@ -194,7 +199,7 @@ class StatusBoard:
             self._live[agent_id] = replace(self._live[agent_id], paused="")
         return changed
 
-    def recovered(self, rows: Iterable[Any]) -> set[str]:
+    def recovered(self, rows: Iterable[DeliveryRow]) -> set[str]:
         """Deliveries a crashed process left mid-way (now ``uncertain`` in the outbox)."""
         changed: set[str] = set()
         for row in rows:

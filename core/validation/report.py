@@ -61,7 +61,7 @@ class Report:
 
     def counts(self) -> dict[str, int]:
         """How many violations of each severity (error, warning, info)."""
-        tally = Counter(v.severity for v in self.violations)
+        tally: Counter[str] = Counter(v.severity for v in self.violations)
         return {severity: tally.get(severity, 0) for severity in WEIGHTS}
 
     def hits(self) -> dict[str, int]:

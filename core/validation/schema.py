@@ -119,7 +119,8 @@ class _FileChecker:
             self.report(path, f"{subject} must be a mapping with 'given' and 'then', not {describe(body)}")
             return None
         spec = self.validate(RuleSpec, body, path, subject)
-        given = body.get("given") if body.get("given") in FIELDS else ""
+        raw_given = body.get("given")
+        given = raw_given if isinstance(raw_given, str) and raw_given in FIELDS else ""
         then_data = body.get("then")
         built = self.function(path, then_data, given) if isinstance(then_data, dict) else None
         if spec is not None:

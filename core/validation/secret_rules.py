@@ -14,6 +14,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from math import log2
 from operator import eq
 from typing import Any
@@ -75,9 +76,9 @@ def is_sequence(token: str) -> bool:
     if token.isascii():
         codes = token.encode("ascii")
         rest = codes[1:]
-        steps = sum(map(eq, codes.translate(_UP), rest)) + sum(map(eq, codes.translate(_DOWN), rest))
+        steps: int = sum(map(eq, codes.translate(_UP), rest)) + sum(map(eq, codes.translate(_DOWN), rest))
     else:
-        steps = sum(1 for a, b in zip(token, token[1:]) if abs(ord(b) - ord(a)) == 1)
+        steps = sum(1 for a, b in pairwise(token) if abs(ord(b) - ord(a)) == 1)
     return 2 * steps >= len(token) - 1
 
 
@@ -293,5 +294,5 @@ DETECTORS: tuple[tuple[str, str, Scanner], ...] = (  # (kind, RE2 pattern, scann
     ("jwt", r"ey[\w-]{3,}\.ey[\w-]{3,}\.[\w-]*", _plain("ey", is_jwt)),
     ("generic_assignment", _GENERIC, _scan_generic),
     ("high_entropy", rf"(?:{_B64}*[A-Z]{_B64}*[0-9]|{_B64}*[0-9]{_B64}*[A-Z]){_B64}*={{0,2}}", _scan_base64),
-    ("high_entropy", r"[0-9a-f]{%d,}|[0-9A-F]{%d,}" % (HEX_MIN_LEN, HEX_MIN_LEN), _scan_hex),
+    ("high_entropy", f"[0-9a-f]{{{HEX_MIN_LEN},}}|[0-9A-F]{{{HEX_MIN_LEN},}}", _scan_hex),
 )

@@ -11,7 +11,7 @@ value. As in YAML 1.2, only true/false are booleans: ``severity: off`` and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -89,13 +89,13 @@ def offset_to_mark(text: str, offset: int) -> yaml.Mark:
         else:
             col += 1
         i += 1
-    return yaml.Mark("<text>", offset, line, col, None, None)
+    return yaml.Mark("<text>", offset, line, col, None, 0)  # no buffer: the pointer is never read
 
 
 def _syntax_diagnostic(file: str, text: str, error: yaml.YAMLError) -> Diagnostic:
     if isinstance(error, yaml.reader.ReaderError):
-        mark = offset_to_mark(text, error.position)
-        return at_mark(file, mark, f"character {error.character!r} is not allowed in YAML; remove it", SYNTAX_WHERE)
+        return at_mark(file, offset_to_mark(text, error.position),
+                       f"character {error.character!r} is not allowed in YAML; remove it", SYNTAX_WHERE)
     problem = getattr(error, "problem", None) or "invalid YAML"
     context = getattr(error, "context", None)
     mark = getattr(error, "problem_mark", None)
@@ -157,7 +157,7 @@ class _Converter:
         try:
             if isinstance(node, yaml.SequenceNode):
                 return [self.item(child, (*path, i)) for i, child in enumerate(node.value)]
-            return self.mapping(node, path)
+            return self.mapping(cast(yaml.MappingNode, node), path)  # composing makes no other node kind
         finally:
             self.active.discard(id(node))
 
