@@ -2,8 +2,12 @@
 
 A thin typed layer over QSettings: reads name their type, a value equal to its default is
 removed rather than stored, and the store carries a version with a ``migrate`` step so a later
-layout change can drop what no longer fits. Organisation and application names are set once at
-startup (``quarterdeck.gui.app``); tests point QSettings at a temporary folder.
+layout change can drop what no longer fits.
+
+The file is ``quarterdeck-panel.conf`` (INI) in Quarterdeck's config folder, beside
+``coordination.yaml`` and ``agents.yaml``, so ``QUARTERDECK_CONFIG_DIR`` moves it too. Earlier
+versions kept it in Qt's own place (``~/.config/Quarterdeck/Quarterdeck.conf``); without the
+override, a panel that finds no file of its own copies that one's values once.
 
 The settings file and its folder are private (0600 and 0700), like every Quarterdeck file: the
 layout names agents and folders. Tightened when the settings are opened and on every sync.
@@ -11,33 +15,69 @@ layout names agents and folders. Tightened when the settings are opened and on e
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from quarterdeck.core.paths import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE
+from quarterdeck.core.paths import (
+    APP_NAME,
+    CONFIG_DIR_ENV,
+    PRIVATE_DIR_MODE,
+    PRIVATE_FILE_MODE,
+    ensure_dir,
+    user_config_dir,
+)
 
 log = logging.getLogger(__name__)
 
 VERSION = 1
+SETTINGS_FILE_NAME = "quarterdeck-panel.conf"
+_LEGACY = ("Quarterdeck", "Quarterdeck")  # organisation and application: Qt's own place before
+
+
+def settings_file(env: Mapping[str, str] | None = None) -> Path:
+    """Where the panel keeps its state: ``quarterdeck-panel.conf`` in the config folder."""
+    return user_config_dir(env) / SETTINGS_FILE_NAME
+
+
+def default_store() -> QSettings:
+    """The panel's settings file (its folder created private), with an earlier version's values
+    copied in once when it is new."""
+    path = settings_file()
+    ensure_dir(path.parent)
+    store = QSettings(str(path), QSettings.Format.IniFormat)
+    if not store.allKeys() and not os.environ.get(CONFIG_DIR_ENV):
+        _import_legacy(store)
+    return store
+
+
+def _import_legacy(store: QSettings) -> None:
+    old = QSettings(*_LEGACY)  # the format and place QSettings() used: Qt's default for the platform
+    if not old.allKeys():
+        return
+    for key in old.allKeys():
+        store.setValue(key, old.value(key))
+    log.info("panel settings copied from %s to %s", old.fileName(), store.fileName())
 
 
 class Settings:
     def __init__(self, store: QSettings | None = None) -> None:
-        self.store = store if store is not None else QSettings()
+        self.store = store if store is not None else default_store()
         self.migrate()
         self.make_private()
 
     def make_private(self) -> None:
-        """Settings file 0600 and, when it is the organisation's own, its folder 0700; a change
-        is logged."""
+        """Settings file 0600 and, when it is Quarterdeck's own (named ``quarterdeck``), its
+        folder 0700; a change is logged."""
         name = self.store.fileName()
         if not name.endswith((".conf", ".ini")):
             return  # the registry or a plist: no file of ours to protect
         path = Path(name)
         wanted = [(path, PRIVATE_FILE_MODE)]
-        if path.parent.name == (self.store.organizationName() or "\0"):
+        if path.parent.name.lower() == APP_NAME:
             wanted.append((path.parent, PRIVATE_DIR_MODE))
         changed = []
         for item, mode in wanted:

@@ -116,7 +116,8 @@ def test_the_panel_writes_its_log_and_settings_private(tmp_path, roster):
                           check=False)
     assert done.returncode == 0, done.stderr
     log = tmp_path / "data" / "logs" / "quarterdeck.log"
-    conf = tmp_path / "xdg" / "Quarterdeck" / "Quarterdeck.conf"
+    conf = tmp_path / "config" / "quarterdeck-panel.conf"  # the config folder, QUARTERDECK_CONFIG_DIR
+    assert not (tmp_path / "xdg" / "Quarterdeck").exists()  # not Qt's own place any more
     measured = {str(p.relative_to(tmp_path)): oct(mode(p)) for p in
                 (tmp_path / "data", tmp_path / "data" / "logs", log, tmp_path / "data" / "quarterdeck.sqlite3",
                  conf.parent, conf)}
