@@ -1,0 +1,163 @@
+"""One logging set-up for the panel, ``quarterdeck serve`` and the commands that run a while
+(``send``, ``onboard``): a rotating ``quarterdeck.log``, private to the user, with secrets redacted.
+
+The file is ``quarterdeck.log`` in the log folder: ``logs`` inside the data folder when one is
+given (``--data-dir``) or set (``QUARTERDECK_DATA_DIR``), else the platform's per-user log folder
+(:func:`quarterdeck.core.paths.user_log_dir`). It rotates at 1 MB, keeping three older files
+(``quarterdeck.log.1`` .. ``.3``); every one is 0600 in a 0700 folder. The level is
+``QUARTERDECK_LOG_LEVEL`` (a name such as ``DEBUG`` or ``warning``, or a number), else INFO; the
+coordination config has no log-level setting. Every record's message, traceback and stack are
+passed through :func:`quarterdeck.core.validation.secrets.redact` before any handler writes them,
+so a token that reaches a log line is stored as ``[REDACTED:<kind>]``.
+
+:func:`setup_logging` is called once per process (the panel); a second call for the same file
+changes nothing, one for another file moves the log there. A command wraps its run in
+:func:`logging_to_file`, which undoes the set-up when the command ends. When the file cannot be
+opened (a read-only home), warnings and errors go to stderr instead and nothing fails.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+from quarterdeck.core.paths import PRIVATE_FILE_MODE, ensure_dir, user_log_dir
+from quarterdeck.core.validation.secrets import redact
+
+__all__ = ["BACKUPS", "LEVEL_ENV", "LOG_FILE_NAME", "MAX_BYTES", "PrivateRotatingFileHandler", "RedactSecrets",
+           "log_file", "log_level", "logging_to_file", "setup_logging", "stop_logging"]
+
+LOG_FILE_NAME = "quarterdeck.log"
+LEVEL_ENV = "QUARTERDECK_LOG_LEVEL"
+MAX_BYTES = 1_000_000
+BACKUPS = 3
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+_installed: list[logging.Handler] = []  # the handler setup_logging added to the root logger
+_level_before: list[int] = []  # the root level setup_logging found
+
+
+def log_file(data_dir: Path | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """Where the log is written: ``DATA_DIR/logs/quarterdeck.log``, else in the user log folder."""
+    folder = data_dir / "logs" if data_dir is not None else user_log_dir(env)
+    return folder / LOG_FILE_NAME
+
+
+def log_level(env: Mapping[str, str] | None = None) -> tuple[int, str | None]:
+    """The level ``QUARTERDECK_LOG_LEVEL`` names (default INFO), and a complaint when it names none."""
+    raw = (os.environ if env is None else env).get(LEVEL_ENV, "").strip()
+    if not raw:
+        return logging.INFO, None
+    if raw.isdigit():
+        return int(raw), None
+    level = logging.getLevelNamesMapping().get(raw.upper())
+    if level is None:
+        return logging.INFO, f"{LEVEL_ENV}={raw!r} is not a log level (DEBUG, INFO, WARNING, ERROR, CRITICAL): INFO"
+    return level, None
+
+
+class RedactSecrets(logging.Filter):
+    """Replace the secrets in a record's message, traceback and stack with ``[REDACTED:<kind>]``.
+
+    The record itself is changed, so every handler after this one sees the redacted text too.
+    """
+
+    _formatter = logging.Formatter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format call: the handler reports it, as logging does
+            return True
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
+def _private_opener(path: str, flags: int) -> int:
+    fd = os.open(path, flags, PRIVATE_FILE_MODE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)  # a file an older version left readable by others
+    except OSError:
+        pass
+    return fd
+
+
+class PrivateRotatingFileHandler(RotatingFileHandler):
+    """A ``RotatingFileHandler`` whose files are created 0600 whatever the umask (rotation renames
+    them, so the older files keep that mode)."""
+
+    def _open(self) -> io.TextIOWrapper:
+        stream = open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors,
+                      opener=_private_opener)
+        assert isinstance(stream, io.TextIOWrapper)  # a text mode ("a"): what FileHandler opens too
+        return stream
+
+
+def setup_logging(data_dir: Path | None = None, *, env: Mapping[str, str] | None = None,
+                  max_bytes: int = MAX_BYTES, backups: int = BACKUPS) -> logging.Handler:
+    """Send this process's log records to the rotating, private, redacted ``quarterdeck.log``
+    (see the module docstring) and set the root level; returns the handler on the root logger."""
+    path = log_file(data_dir, env)
+    level, complaint = log_level(env)
+    root = logging.getLogger()
+    if not _installed:
+        _level_before[:] = [root.level]
+    root.setLevel(level)
+    for same in _installed:
+        if isinstance(same, RotatingFileHandler) and same.baseFilename == os.path.abspath(path):
+            return same
+    _remove_installed()
+    try:
+        ensure_dir(path.parent)
+        handler: logging.Handler = PrivateRotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups,
+                                                              encoding="utf-8")
+    except OSError as exc:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setLevel(max(level, logging.WARNING))
+        complaint = f"the log {path} cannot be written ({exc}): warnings go to stderr"
+    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.addFilter(RedactSecrets())
+    root.addHandler(handler)
+    _installed.append(handler)
+    if complaint:
+        logging.getLogger(__name__).warning("%s", complaint)
+    return handler
+
+
+def stop_logging() -> None:
+    """Undo :func:`setup_logging`: its handler removed and closed, the root level as it found it."""
+    _remove_installed()
+    if _level_before:
+        logging.getLogger().setLevel(_level_before.pop())
+
+
+@contextlib.contextmanager
+def logging_to_file(data_dir: Path | None = None) -> Iterator[logging.Handler]:
+    """``with logging_to_file(args.data_dir):`` a command's run logged (:func:`setup_logging`),
+    the process's logging as before once it ends."""
+    handler = setup_logging(data_dir)
+    try:
+        yield handler
+    finally:
+        stop_logging()
+
+
+def _remove_installed() -> None:
+    root = logging.getLogger()
+    while _installed:
+        old = _installed.pop()
+        root.removeHandler(old)
+        old.close()
