@@ -1,9 +1,10 @@
 """The Health panel: the overall status, its headline ("3/4 reachable · Agent-2 forced open by
 you"), the score, and every component with its reason.
 
-It shows what ``quarterdeck.core.service.service_health`` reports for this process (the delivery worker and
-each enabled agent's reach and failure rate over the figure window, named on screen), the same
-tree a headless service serves on ``/health``; status, score and headline follow from each other. The check is in-memory (breaker snapshots, the monitor's windows), so it runs on
+It shows what ``quarterdeck.core.service.service_health`` reports for this process (the delivery
+worker and each enabled agent's reach and failure rate over the figure window, named on screen),
+the same tree a headless service serves on ``/health``; status, score and headline follow from
+each other. The check is in-memory (breaker snapshots, the monitor's windows), so it runs on
 the GUI thread: once a second, and at once when a breaker changes state, deliveries are stopped,
 paused or resumed, or the roster changes (the health function is rebuilt for the new agents).
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QBrush, QColor, QFont, QIcon, QPixmap, QShowEvent
@@ -34,6 +35,12 @@ from quarterdeck.core.service import service_health
 from quarterdeck.gui.charts.style import STATUS_COLOURS, theme_of
 from quarterdeck.gui.panel import Panel
 
+if TYPE_CHECKING:  # annotations only
+    from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+    from quarterdeck.core.resilience import BreakerEvent
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.gui.context import AppContext
+
 REFRESH_MS = 1000
 COLUMNS = ("Component", "Status", "Why and details")
 NAMES = {"dispatcher": "Delivery worker", "agents": "Agents"}
@@ -45,7 +52,7 @@ class HealthPanel(Panel):
     TITLE = "Health"
     AREA = Qt.DockWidgetArea.LeftDockWidgetArea
 
-    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.theme = theme_of(self)
         self.tree_data: dict[str, Any] = {}
@@ -158,9 +165,9 @@ class HealthPanel(Panel):
     def _show_rows(self, rows: list[HealthRow]) -> None:
         wanted = {row.path for row in rows}
         for path in [p for p in self.items if p not in wanted]:
-            item = self.items.pop(path)
-            parent = item.parent() or self.tree.invisibleRootItem()
-            parent.removeChild(item)
+            gone = self.items.pop(path)
+            parent = gone.parent() or self.tree.invisibleRootItem()
+            parent.removeChild(gone)
         added = False
         for row in rows:
             item = self.items.get(row.path)
@@ -203,7 +210,7 @@ class HealthPanel(Panel):
             parents.setdefault(row.path[:-1], []).append(self.items[row.path])
         for parent_path, children in parents.items():
             parent = self.items.get(parent_path) or self.tree.invisibleRootItem()
-            current = [parent.child(n) for n in range(parent.childCount())]
+            current = [child for n in range(parent.childCount()) if (child := parent.child(n)) is not None]
             if current != children:
                 for child in current:
                     parent.removeChild(child)
@@ -226,12 +233,12 @@ class HealthPanel(Panel):
             self.refresh()
 
     @Slot(object)
-    def _on_ctx_roster_changed(self, roster: Any) -> None:
+    def _on_ctx_roster_changed(self, roster: Roster) -> None:
         self._health = service_health(self.ctx.delivery.worker, roster)
         self.refresh()
 
     @Slot(object)
-    def _on_delivery_breaker_event(self, event: Any) -> None:
+    def _on_delivery_breaker_event(self, event: BreakerEvent) -> None:
         if event.kind in ("state_transition", "reset"):
             self.refresh()
 
@@ -244,7 +251,7 @@ class HealthPanel(Panel):
         self.refresh()
 
     @Slot(object)
-    def _on_delivery_event(self, event: Any) -> None:
+    def _on_delivery_event(self, event: DeliveryEvent) -> None:
         if event.state == "paused":  # GUI delivery waits: its agents cannot be reached now
             self.refresh()
 

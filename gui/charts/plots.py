@@ -170,7 +170,7 @@ class ChartGrid(pg.GraphicsLayoutWidget):
         return [(c.label, self.theme.curve(c.key)) for c in chart.curves]
 
     @Slot(object, object)
-    def _on_master_x_range_changed(self, _box: object, x_range: object) -> None:
+    def _on_master_x_range_changed(self, _box: object, x_range: tuple[float, float]) -> None:
         self.timeline.setXRange(*x_range, padding=0)
 
     # -- data --------------------------------------------------------------------------------

@@ -8,12 +8,15 @@ line) stays in the dialog so the captain sees why, and the panel re-reads to sho
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from quarterdeck.core.contracts import Contract, ContractError, ContractStore, redaction_text
 from quarterdeck.gui.contracts.dialogs import ActionDialog
+
+if TYPE_CHECKING:  # annotations only
+    from quarterdeck.gui.jobs import Jobs
 
 CHANGES = {
     "create": lambda s, _id, v: s.create(v["title"], description=v["description"], points=v["points"],
@@ -32,7 +35,7 @@ class ContractChanges(QObject):
     sig_refused = Signal(str)  # why a change was not made (also shown in its dialog while open)
     sig_outcome = Signal(str)  # a line saying what was done
 
-    def __init__(self, jobs: Any, store: ContractStore, parent: QObject | None = None) -> None:
+    def __init__(self, jobs: Jobs, store: ContractStore, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.jobs = jobs
         self.store = store

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+
+if TYPE_CHECKING:  # annotations only
+    from quarterdeck.gui.settings import Settings
 
 STATES = (("All states", None), ("Active: open or claimed", "active"), ("Open", "open"),
           ("Claimed", "claimed"), ("Done", "done"), ("Cancelled", "cancelled"))
@@ -21,7 +24,7 @@ class Filters:
 class FilterBar(QWidget):
     sig_filters_changed = Signal(object)  # Filters
 
-    def __init__(self, settings: Any, agents: list[str], parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings, agents: list[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._settings = settings
         self.state_combo = QComboBox(self)

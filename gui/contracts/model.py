@@ -6,7 +6,6 @@ latest query returned and they merge it in (changed cells only), so the two-seco
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from quarterdeck.core.contracts import AgentStatus, Contract, ContractState, contract_text, points_text
 from quarterdeck.gui.contracts.rows import MUTED, Cell, KeyedRowsModel
@@ -37,7 +36,7 @@ def state_tip(c: Contract) -> str:
     return f"Cancelled at {when(c.finished_at)}"
 
 
-class ContractsModel(KeyedRowsModel):
+class ContractsModel(KeyedRowsModel[Contract]):
     COLUMNS = ("#", "Title", "State", "Agent", "Points", "Sent", "Note")
     NUMBER, TITLE, STATE, AGENT, POINTS, SENT, NOTE = range(7)
     RIGHT_ALIGNED = frozenset({NUMBER, POINTS})
@@ -72,7 +71,7 @@ class ContractsModel(KeyedRowsModel):
         return self.record(row)
 
 
-class StatusModel(KeyedRowsModel):
+class StatusModel(KeyedRowsModel[AgentStatus]):
     """One row per agent with contracts, then the unassigned open ones (cancelled ones never count)."""
 
     COLUMNS = ("Agent", "Open", "Claimed", "Done", "Points done", "To do")
@@ -81,7 +80,7 @@ class StatusModel(KeyedRowsModel):
     HEADER_TIPS = {TO_DO: "Points of the agent's open and claimed contracts",
                    POINTS_DONE: "Points of the contracts the agent completed"}
 
-    def key(self, record: AgentStatus) -> Any:
+    def key(self, record: AgentStatus) -> str | None:
         return record.agent
 
     def cells(self, s: AgentStatus) -> tuple[Cell, ...]:

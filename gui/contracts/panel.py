@@ -10,7 +10,7 @@ a message through ``ctx.submit``, like the composer (gui/contracts/sending.py).
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QShortcut, QShowEvent
@@ -24,6 +24,10 @@ from quarterdeck.gui.contracts.model import ContractsModel, StatusModel
 from quarterdeck.gui.contracts.sending import ContractSender
 from quarterdeck.gui.panel import Panel
 from quarterdeck.gui.tablemodel import table_view
+
+if TYPE_CHECKING:  # annotations only
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.gui.context import AppContext
 
 POLL_MS = 2000
 # action: (button text, command palette text, tooltip, panel-local keys)
@@ -46,7 +50,7 @@ class ContractsPanel(Panel):
     AREA = Qt.DockWidgetArea.BottomDockWidgetArea
     TAB_WITH = "history"
 
-    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.store = ContractStore(ctx.store.path)  # opens the file on first use, on the jobs thread
         self.board: Board | None = None
@@ -251,7 +255,7 @@ class ContractsPanel(Panel):
         self.refresh()
 
     @Slot(object)
-    def _on_ctx_roster_changed(self, roster: Any) -> None:
+    def _on_ctx_roster_changed(self, roster: Roster) -> None:
         agents = [*roster.ids(), *(s.agent for s in (self.board.status if self.board else ()) if s.agent)]
         self.filter_bar.set_agents(agents)
 

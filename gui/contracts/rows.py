@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from quarterdeck.gui.tablemodel import emit_changed_cells
@@ -20,6 +20,7 @@ from quarterdeck.gui.tablemodel import emit_changed_cells
 Index = QModelIndex | QPersistentModelIndex
 RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 MUTED = "#8a8a8a"
+R = TypeVar("R")  # a record: one row
 
 
 @dataclass(frozen=True)
@@ -30,23 +31,23 @@ class Cell:
     bold: bool = False
 
 
-class KeyedRowsModel(QAbstractTableModel):
+class KeyedRowsModel(QAbstractTableModel, Generic[R]):
     """See the module docstring. Subclasses set COLUMNS, RIGHT_ALIGNED and implement key/cells."""
 
     COLUMNS: ClassVar[tuple[str, ...]] = ()
     HEADER_TIPS: ClassVar[dict[int, str]] = {}
     RIGHT_ALIGNED: ClassVar[frozenset[int]] = frozenset()
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._records: list[Any] = []
+        self._records: list[R] = []
         self._cells: list[tuple[Cell, ...]] = []
 
     # -- what subclasses provide -------------------------------------------------------------------
-    def key(self, record: Any) -> Hashable:
+    def key(self, record: R) -> Hashable:
         raise NotImplementedError
 
-    def cells(self, record: Any) -> tuple[Cell, ...]:
+    def cells(self, record: R) -> tuple[Cell, ...]:
         raise NotImplementedError
 
     # -- Qt's model interface ------------------------------------------------------------------
@@ -87,16 +88,16 @@ class KeyedRowsModel(QAbstractTableModel):
         return None
 
     # -- the adapter's own interface -----------------------------------------------------------
-    def record(self, row: int) -> Any | None:
+    def record(self, row: int) -> R | None:
         return self._records[row] if 0 <= row < len(self._records) else None
 
-    def records(self) -> list[Any]:
+    def records(self) -> list[R]:
         return list(self._records)
 
     def row_of(self, key: Hashable) -> int:
         return next((i for i, r in enumerate(self._records) if self.key(r) == key), -1)
 
-    def set_rows(self, records: Sequence[Any]) -> int:
+    def set_rows(self, records: Sequence[R]) -> int:
         """Merge ``records`` in (see the module docstring); returns how many cells changed."""
         keep = {self.key(r) for r in records}
         for row in range(len(self._records) - 1, -1, -1):

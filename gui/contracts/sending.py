@@ -8,12 +8,17 @@ when and by which message it went out (``ContractStore.mark_sent``, in the backg
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from quarterdeck.core.contracts import Contract, ContractStore, contract_message
 from quarterdeck.gui.composer.panel import SENDER_KEY
+
+if TYPE_CHECKING:  # annotations only
+    from quarterdeck.core.compose.submit import Submission
+    from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+    from quarterdeck.gui.context import AppContext
 
 ENDED = ("failed", "cancelled", "uncertain")
 
@@ -22,9 +27,9 @@ class ContractSender(QObject):
     sig_outcome = Signal(str)  # a line saying how a send is going
     sig_marked = Signal(object)  # quarterdeck.core.contracts.Contract: its delivery was recorded
 
-    def __init__(self, ctx: Any, store: ContractStore, parent: QObject | None = None) -> None:
+    def __init__(self, ctx: AppContext, store: ContractStore, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.ctx = ctx
+        self.ctx: AppContext = ctx
         self.store = store
         self._pending: dict[str, Contract] = {}  # message id -> the contract it carries
         ctx.delivery.sig_delivery_event.connect(self._on_delivery_event)
@@ -43,7 +48,7 @@ class ContractSender(QObject):
         self.ctx.submit(message, on_done=self._submitted, on_error=partial(self._refused, message.id))
         return message.id
 
-    def _submitted(self, submission: Any) -> None:
+    def _submitted(self, submission: Submission) -> None:
         contract = self._pending.get(submission.message.id)
         if contract is not None:
             self.sig_outcome.emit(f"Contract #{contract.id} queued for {contract.assignee}")
@@ -54,7 +59,7 @@ class ContractSender(QObject):
             self.sig_outcome.emit(f"Contract #{contract.id} was not sent: {error}")
 
     @Slot(object)
-    def _on_delivery_event(self, event: Any) -> None:
+    def _on_delivery_event(self, event: DeliveryEvent) -> None:
         contract = self._pending.get(event.message_id)
         if contract is None:
             return

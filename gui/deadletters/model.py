@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from quarterdeck.core.integration.deadletter import DeadLetter
 
@@ -34,7 +34,7 @@ def when(stamp: float) -> str:
     return datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def payload_text(payload: Any, *, indent: int | None = None) -> str:
+def payload_text(payload: object, *, indent: int | None = None) -> str:
     return json.dumps(payload, ensure_ascii=False, default=str, indent=indent)
 
 
@@ -52,7 +52,7 @@ class _Row(NamedTuple):
 
 
 class DeadLettersModel(QAbstractTableModel):
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[_Row] = []
 

@@ -14,12 +14,15 @@ import importlib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from quarterdeck.core.integration.deadletter import DeadLetter, DeadLetterStore
 from quarterdeck.core.integration.defaults import default_dead_letter_path
 from quarterdeck.core.integration.processors import ProcessorSpecError, load_event_processor
 from quarterdeck.core.integration.tracking import describe_error
+
+if TYPE_CHECKING:  # annotations only
+    from quarterdeck.core.integration.events import CoordinationEventProcessor
 
 SPEC_HINT = "give the processor as MODULE:ATTR, e.g. myapp.events:processor"
 
@@ -38,7 +41,7 @@ def check_spec(spec: str) -> str | None:
     return None
 
 
-def load(spec: str) -> Any:
+def load(spec: str) -> CoordinationEventProcessor:
     """The ``CoordinationEventProcessor`` that ``spec`` names, its module freshly (re)loaded."""
     spec = spec.strip()
     problem = check_spec(spec)

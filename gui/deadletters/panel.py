@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QFontDatabase, QHideEvent, QKeySequence, QShortcut, QShowEvent
@@ -34,6 +34,10 @@ from quarterdeck.gui.deadletters.ops import DeadLetterAccess, ProcessorError, Re
 from quarterdeck.gui.panel import Panel
 from quarterdeck.gui.tablemodel import table_view
 
+if TYPE_CHECKING:  # annotations only
+    from quarterdeck.core.integration.deadletter import DeadLetter
+    from quarterdeck.gui.context import AppContext
+
 REFRESH_MS = 5000
 PROCESSOR_KEY = "deadletters/processor"
 ERROR_STYLE = "color: #b3261e;"
@@ -45,11 +49,11 @@ class DeadLettersPanel(Panel):
     AREA = Qt.DockWidgetArea.BottomDockWidgetArea
     TAB_WITH = "history"
 
-    def __init__(self, ctx: Any, parent: QWidget | None = None, *,
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, *,
                  store_path: Path | str | None = None) -> None:
         super().__init__(ctx, parent)
         self.access = DeadLetterAccess(store_path)
-        self.confirm: Callable[[str, str], bool] = partial(confirm_dialog, self)
+        self.confirm: Callable[[str, str], bool | str] = partial(confirm_dialog, self)
         self.model = DeadLettersModel(self)
         self._refreshing = False
         self._busy = False  # a replay or purge is running
@@ -142,7 +146,7 @@ class DeadLettersPanel(Panel):
         self._refreshing = True
         self.ctx.jobs.run(self.access.entries, self._on_entries_listed, self._on_entries_failed, owner=self)
 
-    def _on_entries_listed(self, entries: list[Any]) -> None:
+    def _on_entries_listed(self, entries: list[DeadLetter]) -> None:
         self._refreshing = False
         self.model.set_entries(entries)
         total = self.model.rowCount()

@@ -99,10 +99,11 @@ class Swarm(QObject):
         agents = []
         for window, point in zip(self.windows, self.points(), strict=True):
             at = nearest_anchor(point, self._physical_rect(window))
-            agents.append(Agent(id=window.agent_id, role=window.role, transport=GuiTransport(
+            agents.append(Agent(id=window.agent_id, role=window.role, display_name=None, transport=GuiTransport(
                 chat=point, onboarding=point, paste_keys=("ctrl", "v"), submit_keys=("enter",),
                 urgent_submit_keys=("ctrl", "enter"), new_chat_keys=("ctrl", "t"),
-                window=WindowMatch(title=window.windowTitle()), chat_in_window=at, onboarding_in_window=at)))
+                window=WindowMatch.model_validate({"title": window.windowTitle()}),
+                chat_in_window=at, onboarding_in_window=at)))
         return Roster(tuple(agents))
 
     @staticmethod
@@ -168,7 +169,7 @@ class Swarm(QObject):
 
     def _write(self) -> None:
         roster = self.roster()
-        points = tuple(agent.transport.chat for agent in roster.agents)
+        points = tuple(agent.transport.chat for agent in roster.agents if isinstance(agent.transport, GuiTransport))
         if points == self._written:
             return
         self._written = points
