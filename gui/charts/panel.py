@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShowEvent
@@ -34,6 +34,11 @@ from quarterdeck.gui.charts.controls import WINDOWS, ChartControls
 from quarterdeck.gui.charts.plots import ChartGrid
 from quarterdeck.gui.charts.style import theme_of
 from quarterdeck.gui.panel import Panel
+
+if TYPE_CHECKING:  # annotations only
+    from quarterdeck.core.resilience import BreakerEvent
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.gui.context import AppContext
 
 FRAME_MS = 100
 TICK_MS = 1000
@@ -46,13 +51,14 @@ class ChartsPanel(Panel):
     AREA = Qt.DockWidgetArea.BottomDockWidgetArea
     TAB_WITH = "history"
 
-    def __init__(self, ctx: Any, parent: QWidget | None = None, *,
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, *,
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(ctx, parent)
         self.clock = clock  # the monitor's clock
-        self.window = ctx.settings.get("charts/window", 300, int)
-        if self.window not in dict(WINDOWS):
-            self.window = 300
+        # the seconds shown (not ``window``: that would hide QWidget.window())
+        self.window_seconds = ctx.settings.get("charts/window", 300, int)
+        if self.window_seconds not in dict(WINDOWS):
+            self.window_seconds = 300
         self._counting = False
         self._queue: dict[str, int] = {}
         self.feed = FleetFeed(ctx.monitor, clock=clock)
@@ -92,13 +98,13 @@ class ChartsPanel(Panel):
             action = QAction(f"Charts: show the last {text}", self.window_group)
             action.setObjectName(f"action-charts-window-{seconds}")
             action.setCheckable(True)
-            action.setChecked(seconds == self.window)
+            action.setChecked(seconds == self.window_seconds)
             action.setData(seconds)
             self.window_actions[seconds] = action
         self.window_group.triggered.connect(self._on_window_group_triggered)
 
     def _build(self) -> None:
-        self.controls = ChartControls(self.pause_action, self.window, self)
+        self.controls = ChartControls(self.pause_action, self.window_seconds, self)
         self.agent_box = self.controls.agent_box
         self.window_box = self.controls.window_box
         self.pause_button = self.controls.pause_button
@@ -131,7 +137,7 @@ class ChartsPanel(Panel):
         if index >= 0:
             self.agent_box.setCurrentIndex(index)
 
-    def _adopt_roster(self, roster: Any) -> None:
+    def _adopt_roster(self, roster: Roster) -> None:
         ids = list(roster.ids())
         fell_back = self.controls.set_agents(ids)
         breakers = self.ctx.delivery.dispatcher.breakers
@@ -157,10 +163,10 @@ class ChartsPanel(Panel):
     def _follow(self) -> None:
         """Show the window ending at the present, rounded up to a 60th of the window: the view
         moves in small regular steps, and between them the axes need no redrawing."""
-        step = self.window / FOLLOW_STEPS
+        step = self.window_seconds / FOLLOW_STEPS
         end = math.ceil((self.clock() + self.grid.offset) / step) * step
         oldest = [x[0] for x, _ in (self.grid.data(k) for k in self.grid.curves) if len(x)]
-        self.grid.show_window(end - self.window, end, min(oldest) if oldest else None)
+        self.grid.show_window(end - self.window_seconds, end, min(oldest) if oldest else None)
 
     def _show_bands(self, end: float) -> None:
         """Every band up to ``end`` (there are few), so panning back while paused finds them."""
@@ -220,9 +226,9 @@ class ChartsPanel(Panel):
 
     @Slot(int)
     def _on_window_box_changed(self, index: int) -> None:
-        self.window = int(self.window_box.itemData(index))
-        self.window_actions[self.window].setChecked(True)
-        self.ctx.settings.set("charts/window", self.window, 300)
+        self.window_seconds = int(self.window_box.itemData(index))
+        self.window_actions[self.window_seconds].setChecked(True)
+        self.ctx.settings.set("charts/window", self.window_seconds, 300)
         self.pause_action.setChecked(False)
         self.refresh()
 
@@ -237,7 +243,7 @@ class ChartsPanel(Panel):
         self._update_now_label()
 
     @Slot(object)
-    def _on_ctx_roster_changed(self, roster: Any) -> None:
+    def _on_ctx_roster_changed(self, roster: Roster) -> None:
         self._adopt_roster(roster)
         self._show_bands(self.clock())
 
@@ -246,7 +252,7 @@ class ChartsPanel(Panel):
         self.set_agent(agent_id)
 
     @Slot(object)
-    def _on_delivery_breaker_event(self, event: Any) -> None:
+    def _on_delivery_breaker_event(self, event: BreakerEvent) -> None:
         if event.kind == "state_transition" and not self.paused and self.isVisible():
             self._show_bands(self.clock())
 
