@@ -45,6 +45,20 @@ def send(ctx, qtbot, *recipients: str, content: str = "Status report, please.") 
         ctx.submit(Message(sender="Captain", recipients=list(recipients), content=content))
 
 
+def wait_for_timeouts(qtbot, timer: QTimer, n: int, timeout: int = 5000) -> None:
+    """Wait until ``timer`` has fired ``n`` more times (the panel's handler, connected first, ran each time)."""
+    fired: list[None] = []
+
+    def count() -> None:
+        fired.append(None)
+
+    timer.timeout.connect(count)
+    try:
+        qtbot.waitUntil(lambda: len(fired) >= n, timeout=timeout)
+    finally:
+        timer.timeout.disconnect(count)
+
+
 def original(curve) -> tuple[np.ndarray, np.ndarray]:
     x, y = curve.getOriginalDataset()
     return (np.empty(0), np.empty(0)) if x is None else (x, y)
@@ -152,8 +166,8 @@ def test_pause_stops_feeding_the_curves_and_resume_catches_up(make_ctx, qtbot, o
     before = panel.grid.x_range()
     clock.now += 5
     ctx.monitor.sample(clock.now)
-    qtbot.wait(400)  # several frames and a tick
-    panel._tick_timer.timeout.emit()
+    wait_for_timeouts(qtbot, panel._frame_timer, 3)  # several frames: none feeds the curves
+    panel._tick_timer.timeout.emit()  # nor does a tick
     assert calls == [] and len(original(panel.grid.curves["finished"])[0]) == 100
     assert panel.grid.x_range() == before and "paused" in panel.now_label.text()
     panel.set_agent("Agent-1")  # another agent while paused: its data, the same view
@@ -245,7 +259,7 @@ def test_a_hidden_panel_keeps_counting_the_queue_but_draws_nothing(make_ctx, qtb
     panel._on_counts_done = lambda counts: (counted.append(counts), original_done(counts))
     panel._tick_timer.timeout.emit()
     qtbot.waitUntil(lambda: bool(counted))
-    qtbot.wait(250)
+    wait_for_timeouts(qtbot, panel._frame_timer, 2)  # frames after the count draw nothing while hidden
     assert len(original(panel.grid.curves["finished"])[0]) == 0
     panel.show()
     assert len(original(panel.grid.curves["finished"])[0]) == 10
@@ -261,10 +275,14 @@ def test_screenshot_after_real_deliveries_with_one_failing(make_ctx, qtbot, open
         # once its breaker is open, Agent-3's deliveries are refused untried and not counted
         qtbot.waitUntil(lambda n=n: ctx.monitor.delivery_stats()["unverified"] >= 3 * (n + 1), timeout=5000)
         ctx.monitor.sample()
-        qtbot.wait(150)
+        wait_for_timeouts(qtbot, panel._frame_timer, 1)  # a frame draws the sample
     qtbot.waitUntil(lambda: panel.grid.timeline.state_at_end("Agent-3") is State.OPEN, timeout=5000)
     qtbot.waitUntil(lambda: "failed" in panel.now_label.text(), timeout=3000)
-    qtbot.wait(1200)  # a tick later the open band has a visible width
+    # the open band has a visible width once a tick draws it a second or more after it opened
+    opened = [b for b in panel.grid.timeline.bands if b.agent == "Agent-3"][-1].start
+    ticks: list[float] = []
+    panel._tick_timer.timeout.connect(lambda: ticks.append(panel.clock()))  # runs after the panel's own
+    qtbot.waitUntil(lambda: any(t >= opened + 1.0 for t in ticks), timeout=5000)
     assert panel.grab().save(str(shots_dir() / "charts.png"))
 
 

@@ -69,10 +69,13 @@ def test_stop_all_halts_at_once_and_cancels_the_queue_in_the_background(make_ctx
     assert not ctx.delivery.halted
 
 
-def test_closing_keeps_queued_messages_for_the_next_start(make_ctx, qtbot, transports):
+def test_closing_keeps_queued_messages_for_the_next_start(make_ctx, qtbot, transports, monkeypatch):
+    from gui_fixtures import LoopPasses
+
     ctx = make_ctx()
+    passes = LoopPasses(ctx.session.dispatcher, monkeypatch)
     ctx.session.dispatcher.halt()  # nothing is typed, as if the window closed before its turn
-    qtbot.wait(300)  # a pass of the loop that began before the halt has ended
+    passes.wait_for_a_new_pass(qtbot)  # so a pass that began before the halt has ended
     ctx.session.submit(Message(sender="Captain", recipients=["Agent-1"], content="Later."))
     ctx.delivery.shutdown()
     assert ctx.store.counts_by_state().get("queued") == 1
@@ -118,7 +121,9 @@ def test_palette_matching_is_word_by_word_in_any_order():
     assert not matches("resume x", "Resume")
 
 
-def test_a_person_at_the_mouse_pauses_gui_delivery_until_resume(make_ctx, qtbot, transports):
+def test_a_person_at_the_mouse_pauses_gui_delivery_until_resume(make_ctx, qtbot, transports, monkeypatch):
+    from gui_fixtures import LoopPasses
+
     from quarterdeck.core.models import Agent, GuiTransport
     from quarterdeck.core.roster.roster import Roster
 
@@ -130,7 +135,7 @@ def test_a_person_at_the_mouse_pauses_gui_delivery_until_resume(make_ctx, qtbot,
     with qtbot.waitSignal(ctx.delivery.sig_delivery_event, check_params_cb=lambda e: e.state == "paused"):
         ctx.submit(Message(sender="Captain", recipients=["Agent-1"], content="Hands off the mouse."))
     assert "GUI PAUSED" in window.stop_label.text() and window.resume_action.isEnabled()
-    qtbot.wait(300)  # the delivery thread looks at the outbox again: the GUI agent stays held
+    LoopPasses(ctx.session.dispatcher, monkeypatch).wait_for_a_new_pass(qtbot)  # the GUI agent stays held
     assert ctx.store.counts_by_state()["queued"] == 1 and not transports.sent_to("Agent-1")
     with qtbot.waitSignal(ctx.delivery.sig_delivery_event, check_params_cb=lambda e: e.state == "delivered"):
         window.resume_action.trigger()
@@ -189,8 +194,9 @@ def test_the_whole_window_with_every_panel_after_real_deliveries(make_ctx, qtbot
     qtbot.waitUntil(lambda: len(finished) == 3, timeout=10_000)
     assert sorted(finished) == ["delivered", "delivered", "failed"]
     assert set(window.panels) >= {"roster", "composer", "rules", "charts", "health", "history"}
-    qtbot.wait(1200)  # the 1 s status, health and chart refreshes run once
-    assert "DEGRADED" in window.health_label.text() and "#f9a825" in window.health_label.text()
+    # the 1 s status and health refresh shows the failing agent
+    qtbot.waitUntil(lambda: "DEGRADED" in window.health_label.text(), timeout=5000)
+    assert "#f9a825" in window.health_label.text()
     assert window.grab().save(str(shots_dir() / "main-window.png"))
     window.close()
 

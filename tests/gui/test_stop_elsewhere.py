@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from gui_fixtures import WatchLooks, jobs_done
+
 from quarterdeck.core.models import Message
 from quarterdeck.core.store import Store
 from quarterdeck.gui.mainwindow import MainWindow
@@ -28,6 +30,8 @@ def test_a_stop_from_another_process_halts_the_panel_mid_backoff_and_resume_lift
     ctx.start()
     events: list = []
     ctx.delivery.sig_delivery_event.connect(events.append)
+    pending_counts: list[int] = []  # connected after the banner: it has each count first
+    ctx.delivery.sig_stopped_pending.connect(pending_counts.append)
     ctx.submit(Message(sender="Captain", recipients=["Agent-1"], content="Run the suite."))
     qtbot.waitUntil(lambda: any(e.state == "retrying" for e in events), timeout=WAIT_MS)
     assert not window.resume_action.isEnabled()
@@ -43,8 +47,8 @@ def test_a_stop_from_another_process_halts_the_panel_mid_backoff_and_resume_lift
     banner = window.status.banner
     qtbot.waitUntil(lambda: banner.isVisibleTo(window)
                     and banner.label.text() == "STOPPED — 0 deliveries cancelled · 0 sending", timeout=WAIT_MS)
-    qtbot.wait(200)  # the count of what could be re-queued has come back
-    assert banner.pending == 0 and not banner.requeue_action.isEnabled()
+    qtbot.waitUntil(lambda: bool(pending_counts), timeout=WAIT_MS)  # what could be re-queued was counted
+    assert pending_counts == [0] and banner.pending == 0 and not banner.requeue_action.isEnabled()
     with qtbot.waitSignal(ctx.delivery.sig_resumed):
         window.resume_action.trigger()
     assert not ctx.delivery.halted and not window.resume_action.isEnabled()
@@ -54,21 +58,27 @@ def test_a_stop_from_another_process_halts_the_panel_mid_backoff_and_resume_lift
                     timeout=WAIT_MS)
 
 
-def test_the_panels_stop_all_is_recorded_for_other_processes_and_not_heard_back(make_ctx, qtbot):
+def test_the_panels_stop_all_is_recorded_for_other_processes_and_not_heard_back(make_ctx, qtbot, monkeypatch):
     ctx = make_ctx()
     window = window_for(ctx, qtbot)
+    looks = WatchLooks(ctx.session.dispatcher.stop_watch, monkeypatch)
     halts: list[None] = []
     ctx.delivery.sig_halted.connect(lambda: halts.append(None))
+    heard: list[str] = []  # what the watch reported, on its own thread
+    ctx.session.dispatcher.add_stop_listener(lambda _cancelled: heard.append("stop"))
+    ctx.session.dispatcher.add_resume_listener(lambda: heard.append("resume"))
     with qtbot.waitSignal(ctx.delivery.sig_stopped, timeout=WAIT_MS):
         window.stop_action.trigger()
     with Store(ctx.store.path) as other:
         assert other.stop_mark().generation == 1
-    qtbot.wait(300)  # the watch has looked at the file several times since
-    assert halts == [None]
+    looks.wait_for_a_new_look(qtbot)  # the watch has read the file since the stop was recorded
+    assert halts == [None] and heard == []
     with qtbot.waitSignal(ctx.delivery.sig_resumed):
         window.resume_action.trigger()
-    qtbot.wait(300)
-    assert not ctx.delivery.halted and halts == [None]
+    with Store(ctx.store.path) as other:  # the resume is recorded for the others (in the background)
+        qtbot.waitUntil(lambda: other.stop_mark().resumed == 1, timeout=WAIT_MS)
+    looks.wait_for_a_new_look(qtbot)
+    assert not ctx.delivery.halted and halts == [None] and heard == []
 
 
 def test_a_resume_from_another_process_lifts_the_panels_stop_and_the_panels_resume_is_recorded(
@@ -100,7 +110,7 @@ def test_a_send_from_the_panel_resumes_this_process_only(make_ctx, qtbot):
     with qtbot.waitSignal(ctx.sig_submitted, timeout=WAIT_MS):
         ctx.submit(Message(sender="Captain", recipients=["Agent-1"], content="Carry on here."))
     assert not ctx.delivery.halted
-    qtbot.wait(200)  # the background runner has run whatever the send asked for
+    jobs_done(ctx, qtbot)  # the background runner has run whatever the send asked for
     with Store(ctx.store.path) as other:
         assert other.stop_mark().resumed == 0  # the other processes stay stopped
 
