@@ -42,7 +42,7 @@ class X11FocusProbe:
                 return None
             parent = current.query_tree().parent
             if parent is None or parent.id == root_id:
-                return current.id
+                return int(current.id)
             current = parent
         return None
 

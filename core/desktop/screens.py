@@ -14,6 +14,7 @@ import os
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def detect_screens(display_name: str | None = None) -> list[ScreenRect]:
         disp.close()
 
 
-def screens_of(disp) -> list[ScreenRect]:
+def screens_of(disp: Any) -> list[ScreenRect]:  # an Xlib display (python-xlib is untyped)
     """The active monitors of an open python-xlib display (RandR, else the root window)."""
     screens = _randr_screens(disp)
     if not screens:
@@ -79,7 +80,7 @@ def screens_of(disp) -> list[ScreenRect]:
     return screens
 
 
-def _randr_screens(disp) -> list[ScreenRect]:
+def _randr_screens(disp: Any) -> list[ScreenRect]:
     """One rectangle per CRTC that shows a mode; ``[]`` without RandR."""
     if not disp.has_extension("RANDR"):
         return []
@@ -103,18 +104,18 @@ def _randr_screens(disp) -> list[ScreenRect]:
     return sorted(screens, key=lambda s: (s.x, s.y))
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-def _crtc_info(disp, crtc: int, stamp: int):
+def _crtc_info(disp: Any, crtc: int, stamp: int) -> Any:
     """RRGetCrtcInfo, declared with its position fields."""
     return _crtc_info_request()(display=disp.display, opcode=disp.display.get_extension_major("RANDR"),
                                 crtc=crtc, config_timestamp=stamp)
 
 
 @functools.cache
-def _crtc_info_request():
+def _crtc_info_request() -> Any:
     """The RRGetCrtcInfo request class.
 
     The reply layout is declared here because python3-xlib 0.15's own declaration leaves out the
@@ -122,7 +123,7 @@ def _crtc_info_request():
     """
     from Xlib.protocol import rq
 
-    class _GetCrtcInfo(rq.ReplyRequest):
+    class _GetCrtcInfo(rq.ReplyRequest):  # type: ignore[misc]  # python-xlib is untyped
         _request = rq.Struct(
             rq.Card8("opcode"), rq.Opcode(20), rq.RequestLength(),
             rq.Card32("crtc"), rq.Card32("config_timestamp"),

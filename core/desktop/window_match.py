@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from quarterdeck.core.delivery.errors import NOT_TYPED, PermanentError
-from quarterdeck.core.models import WindowMatch, WindowPoint
+from quarterdeck.core.models import WindowAnchor, WindowMatch, WindowPoint
 
 __all__ = [
     "PointOffScreen", "PointOutsideWindow", "Window", "WindowAmbiguous", "WindowCovered", "WindowError",
@@ -195,9 +195,9 @@ def nearest_anchor(point: Sequence[int], rect: Sequence[int]) -> WindowPoint:
     Chat inputs hug the bottom of a pane, so a point in the lower half keeps its distance from the
     bottom edge when the window is resized."""
     x, y, width, height = rect
-    horizontal = "right" if point[0] - x > x + width - point[0] else "left"
-    vertical = "bottom" if point[1] - y > y + height - point[1] else "top"
-    anchor = f"{vertical}-{horizontal}"
+    right, bottom = point[0] - x > x + width - point[0], point[1] - y > y + height - point[1]
+    anchor: WindowAnchor = (("bottom-right" if right else "bottom-left") if bottom
+                            else ("top-right" if right else "top-left"))
     cx, cy = corner(anchor, rect)
     return WindowPoint(anchor=anchor, offset=(int(point[0]) - cx, int(point[1]) - cy))
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TypeVar
 
 from quarterdeck.core.desktop.clipboard.snapshot import EMPTY, ClipboardLike, ClipboardUnavailable, Snapshot
 from quarterdeck.core.desktop.clipboard.xclip import XclipClipboard
@@ -16,6 +17,8 @@ from quarterdeck.core.desktop.clipboard.xclip import XclipClipboard
 __all__ = ["PyperclipClipboard", "system_clipboard"]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class PyperclipClipboard:
@@ -26,14 +29,15 @@ class PyperclipClipboard:
 
         self._pyperclip = pyperclip
 
-    def _call(self, fn, *args):
+    def _call(self, fn: Callable[..., T], *args: str) -> T:
         try:
             return fn(*args)
         except self._pyperclip.PyperclipException as exc:
             raise ClipboardUnavailable(str(exc)) from exc
 
     def get(self) -> str | None:
-        return self._call(self._pyperclip.paste) or None
+        text: str = self._call(self._pyperclip.paste)
+        return text or None
 
     def save(self) -> Snapshot:
         text = self.get()
@@ -42,7 +46,7 @@ class PyperclipClipboard:
     def set(self, text: str) -> None:
         self._call(self._pyperclip.copy, text)
 
-    def restore(self, snapshot: Snapshot, offer: Any = None) -> None:
+    def restore(self, snapshot: Snapshot, offer: None = None) -> None:
         self._call(self._pyperclip.copy, snapshot.text or "")
 
 

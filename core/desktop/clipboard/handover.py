@@ -16,8 +16,9 @@ __all__ = ["hand_over"]
 
 def hand_over(target: str, data: bytes, *, timeout: float = 10.0) -> None:
     """Start a keeper holding ``data`` as ``target``; return once it owns the clipboard."""
-    proc = subprocess.Popen([sys.executable, "-m", "quarterdeck.core.desktop.clipboard.keeper", target], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen([sys.executable, "-m", "quarterdeck.core.desktop.clipboard.keeper", target],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     assert proc.stdin is not None and proc.stdout is not None
     try:
         proc.stdin.write(data)

@@ -18,12 +18,15 @@ from __future__ import annotations
 import select
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from quarterdeck.core.desktop.clipboard.selection import SelectionOwner
 
 __all__ = ["answer_multiple", "pump", "save_to_manager", "server_time"]
 
 
-def pump(owner: Any, match: Callable[[Any], bool], timeout: float) -> Any:
+def pump(owner: SelectionOwner, match: Callable[[Any], bool], timeout: float) -> Any:
     """Handle events until one ``match``es (returned, not handled) or ``timeout`` (None)."""
     d = owner._d
     deadline = time.monotonic() + timeout
@@ -41,16 +44,16 @@ def pump(owner: Any, match: Callable[[Any], bool], timeout: float) -> Any:
         select.select([d.fileno()], [], [], left)
 
 
-def server_time(owner: Any, timeout: float = 1.0) -> int:
+def server_time(owner: SelectionOwner, timeout: float = 1.0) -> int:
     """The X server's time now (ms); CurrentTime (0) if the server did not answer in time."""
     X, window, prop = owner.X, owner.window, owner.atom("QUARTERDECK_TIME")
     window.change_property(prop, owner.atom("STRING"), 8, b"", mode=X.PropModeAppend)
     ev = pump(owner, lambda e: e.type == X.PropertyNotify and e.window.id == window.id and e.atom == prop,
               timeout)
-    return X.CurrentTime if ev is None else ev.time
+    return int(X.CurrentTime if ev is None else ev.time)
 
 
-def answer_multiple(owner: Any, requestor: Any, prop: int, convert: Callable[[Any, str, int], bool]) -> bool:
+def answer_multiple(owner: SelectionOwner, requestor: Any, prop: int, convert: Callable[[Any, str, int], bool]) -> bool:
     """Convert every (target, property) pair listed in ``requestor``'s ``prop``; False when the
     list cannot be read (the whole request is refused then)."""
     X = owner.X
@@ -72,7 +75,7 @@ def answer_multiple(owner: Any, requestor: Any, prop: int, convert: Callable[[An
     return True
 
 
-def save_to_manager(owner: Any, timeout: float = 2.0) -> bool:
+def save_to_manager(owner: SelectionOwner, timeout: float = 2.0) -> bool:
     """True once a running clipboard manager said it saved the clipboard (False: none runs, it
     refused, or it did not answer within ``timeout``)."""
     X, d = owner.X, owner._d
@@ -87,4 +90,4 @@ def save_to_manager(owner: Any, timeout: float = 2.0) -> bool:
         return False
     if ev.property != X.NONE:
         owner.window.delete_property(ev.property)
-    return ev.property != X.NONE
+    return bool(ev.property != X.NONE)

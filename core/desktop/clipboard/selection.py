@@ -25,13 +25,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from quarterdeck.core.desktop.clipboard.convert import SelectionReader
 from quarterdeck.core.desktop.clipboard.icccm import answer_multiple, server_time
 from quarterdeck.core.desktop.x11.thread import XThread
 
 __all__ = ["Contents", "SelectionOwner"]
+
+T = TypeVar("T")
 
 CHUNK = 64 * 1024
 STALE = 30.0  # s: a transfer whose requestor neither reads nor goes away is dropped after this
@@ -83,7 +86,7 @@ class SelectionOwner:
         self.reader = SelectionReader(self)
         self.x.start()
 
-    def call(self, fn: Callable[[], Any], timeout: float = 5.0) -> Any:
+    def call(self, fn: Callable[[], T], timeout: float = 5.0) -> T:
         return self.x.call(fn, timeout)
 
     def _ended(self) -> None:
@@ -145,7 +148,7 @@ class SelectionOwner:
 
     def owned(self) -> bool:
         owner = self._d.get_selection_owner(self.clipboard)
-        return getattr(owner, "id", owner) == self.window.id
+        return bool(getattr(owner, "id", owner) == self.window.id)
 
     def client_at_pointer(self) -> int | None:
         """The X client of the deepest window under the pointer (the one pasted into), if any."""
@@ -167,7 +170,7 @@ class SelectionOwner:
                 self.contents.lost = True
             self.contents = contents
             self.cond.notify_all()
-        if contents is None:
+        if owned_at is None:  # no contents: the clipboard is given up
             self._release()
             return True
         self.owned_at = owned_at  # ICCCM: a real time, never CurrentTime
@@ -217,7 +220,7 @@ class SelectionOwner:
         if contents is None or contents.lost:
             prop = X.NONE
         elif target == "MULTIPLE":
-            convert = lambda requestor, name, into: self._convert(requestor, name, into, contents)
+            convert = partial(self._convert, contents=contents)
             prop = prop if ev.property != X.NONE and answer_multiple(self, ev.requestor, prop, convert) else X.NONE
         elif not self._convert(ev.requestor, target, prop, contents):
             prop = X.NONE

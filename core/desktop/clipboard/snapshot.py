@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["EMPTY", "ClipboardError", "ClipboardLike", "ClipboardUnavailable", "Snapshot"]
+__all__ = ["EMPTY", "ClipboardError", "ClipboardLike", "ClipboardOffer", "ClipboardUnavailable", "Snapshot"]
 
 TEXT_TARGETS = ("UTF8_STRING", "text/plain;charset=utf-8", "text/plain", "STRING", "TEXT", "COMPOUND_TEXT")
 META_TARGETS = frozenset({"TARGETS", "MULTIPLE", "TIMESTAMP", "SAVE_TARGETS", "DELETE", "INCR"})
@@ -40,9 +40,20 @@ class Snapshot:
 EMPTY = Snapshot(None)
 
 
+class ClipboardOffer(Protocol):
+    """Text a backend is serving as the clipboard (``X11Offer``, xclip's ``Offer``)."""
+
+    def mark(self) -> Any: ...  # a point to wait from, meaningful to this offer's wait_taken only
+
+    def wait_taken(self, mark: Any, timeout: float) -> bool: ...
+
+    def wait_quiet(self, quiet: float, limit: float) -> object: ...
+
+
 class ClipboardLike(Protocol):
     def save(self) -> Snapshot: ...
 
-    def set(self, text: str) -> Any: ...
+    def set(self, text: str) -> ClipboardOffer | None: ...
 
+    # ``offer``: what this backend's own ``set`` returned (each takes only its own kind)
     def restore(self, snapshot: Snapshot, offer: Any = None) -> None: ...

@@ -13,9 +13,10 @@ display (``XclipClipboard`` is the fallback). It is shared by the whole process:
 - ``restore(snapshot, offer)`` hands the user's content back by serving it from this process at
   once; ``handoff_after`` seconds after the last delivery (and at exit) a running clipboard
   manager (asked to SAVE_TARGETS, then let to own it), else a detached ``xclip``, or
-  without xclip a keeper process (``quarterdeck.core.desktop.clipboard.keeper``), takes it over so it outlives us. A broadcast to eight panes therefore reads the
-  user's clipboard once and spawns xclip once. If someone copied something else meanwhile, that
-  newer content is left alone. A process killed before the handoff loses the saved content.
+  without xclip a keeper process (``quarterdeck.core.desktop.clipboard.keeper``), takes it over so it
+  outlives us. A broadcast to eight panes therefore reads the user's clipboard once and spawns
+  xclip once. If someone copied something else meanwhile, that newer content is left alone. A
+  process killed before the handoff loses the saved content.
 """
 from __future__ import annotations
 
@@ -49,6 +50,8 @@ def _text_contents(data: bytes, *, text: bool) -> Contents:
 
 def snapshot_contents(snapshot: Snapshot) -> Contents:
     """What serving ``snapshot`` back offers: every text target for text, else its own format."""
+    if snapshot.target is None:
+        raise ValueError("an empty clipboard has nothing to serve")
     if snapshot.text is not None:
         return _text_contents(snapshot.data, text=False)
     return Contents({snapshot.target: (snapshot.target, snapshot.data)}, text=False)

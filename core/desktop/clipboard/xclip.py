@@ -40,7 +40,7 @@ class Offer:
 
     quiet = 0.05
 
-    def __init__(self, proc: subprocess.Popen) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
         self._proc = proc
         self._cond = threading.Condition()
         self._served = 0

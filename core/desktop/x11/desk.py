@@ -20,8 +20,9 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from functools import wraps
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from quarterdeck.core.desktop.screens import ScreenRect, screens_of
 from quarterdeck.core.desktop.window_match import (
     Window,
     WindowNotFound,
@@ -45,12 +46,14 @@ __all__ = ["Desk"]
 
 Point = tuple[int, int]
 _MAX_DEPTH = 16
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def _guarded(method: Callable) -> Callable:
+def _guarded(method: Callable[Concatenate[Desk, P], R]) -> Callable[Concatenate[Desk, P], R]:
     """Hold the lock; a connection that ended closes the desk and raises ``WindowsUnavailable``."""
     @wraps(method)
-    def call(self: Desk, *args: Any, **kwargs: Any) -> Any:
+    def call(self: Desk, /, *args: P.args, **kwargs: P.kwargs) -> R:
         with self.lock:
             if self.closed:
                 raise WindowsUnavailable("the connection to the X server is closed", retryable=True)
@@ -78,7 +81,7 @@ class Desk:
         self.closed = False
         self._atoms: dict[str, int] = {}
         self._supported: frozenset[int] | None = None
-        self._screens: tuple[float, list] = (0.0, [])
+        self._screens: tuple[float, list[ScreenRect]] = (0.0, [])
 
     def close(self) -> None:
         with self.lock:
@@ -141,7 +144,7 @@ class Desk:
 
     def _clients_from_tree(self) -> list[int]:
         """Without EWMH: root children (or their children, under a frame) that hold WM_STATE."""
-        found = []
+        found: list[int] = []
         for child in self.root.query_tree().children:  # bottom to top
             try:
                 inner = child if self._prop(child, "WM_STATE", None, 2) is not None else next(
@@ -257,10 +260,8 @@ class Desk:
         return self._complete(window) if window is not None else None
 
     @_guarded
-    def screens(self, max_age: float = 2.0) -> list:
-        """The monitors (``quarterdeck.core.desktop.screens.ScreenRect``), from RandR, cached for ``max_age`` seconds."""
-        from quarterdeck.core.desktop.screens import ScreenRect, screens_of
-
+    def screens(self, max_age: float = 2.0) -> list[ScreenRect]:
+        """The monitors (``ScreenRect``s), from RandR, cached for ``max_age`` seconds."""
         taken, screens = self._screens
         if screens and time.monotonic() - taken < max_age:
             return screens

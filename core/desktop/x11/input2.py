@@ -117,7 +117,8 @@ class XI2Connection:
             raise XI2Error("the X server has no XInput 2.2 (raw events with their source device)")
         root = x11.XDefaultRootWindow(self.d)
         masks = (_EventMask * 2)()
-        for mask, (device, bit) in zip(masks, ((ALL_DEVICES, HIERARCHY_CHANGED), (ALL_MASTERS, RAW_KEY_PRESS))):
+        wanted = ((ALL_DEVICES, HIERARCHY_CHANGED), (ALL_MASTERS, RAW_KEY_PRESS))
+        for mask, (device, bit) in zip(masks, wanted, strict=True):
             bits = (c_ubyte * 4)()
             bits[bit >> 3] |= 1 << (bit & 7)
             mask.deviceid, mask.mask_len, mask.mask = device, 4, ctypes.cast(bits, POINTER(c_ubyte))
@@ -126,7 +127,7 @@ class XI2Connection:
         x11.XSync(self.d, 0)
 
     def fileno(self) -> int:
-        return self.x11.XConnectionNumber(self.d)
+        return int(self.x11.XConnectionNumber(self.d))
 
     def devices(self) -> dict[int, str]:
         """Every input device's id and name (masters and slaves)."""
@@ -145,7 +146,8 @@ class XI2Connection:
 
     def events(self) -> list[RawKey | str]:
         """The queued events read off the socket: ``RawKey``s, and "hierarchy" for device changes."""
-        x11, out = self.x11, []
+        x11 = self.x11
+        out: list[RawKey | str] = []
         while not self.dead and x11.XPending(self.d):
             ev = _Event()
             x11.XNextEvent(self.d, byref(ev))

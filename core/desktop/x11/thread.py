@@ -16,7 +16,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from quarterdeck.core.desktop.clipboard.snapshot import ClipboardError
 
@@ -24,11 +24,13 @@ log = logging.getLogger(__name__)
 
 __all__ = ["XThread"]
 
+T = TypeVar("T")
 
-class _Job:
-    def __init__(self, fn: Callable[[], Any]) -> None:
+
+class _Job(Generic[T]):
+    def __init__(self, fn: Callable[[], T]) -> None:
         self.fn = fn
-        self.result: tuple[bool, Any] | None = None
+        self.result: tuple[T] | Exception | None = None  # (its value,) or its error, once run
         self.abandoned = False  # the caller stopped waiting: do not run it any more
 
 
@@ -46,8 +48,8 @@ class XThread:
         self._handler = handler
         self._on_end = on_end
         self._cond = threading.Condition()
-        self._jobs: list[_Job] = []
-        self._timer: tuple[float, Callable[[], None]] | None = None
+        self._jobs: list[_Job[Any]] = []
+        self._timer: tuple[float, Callable[[], object]] | None = None
         self._wake_r, self._wake_w = os.pipe()
         self.closed = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -55,7 +57,7 @@ class XThread:
     def start(self) -> None:
         self._thread.start()
 
-    def call(self, fn: Callable[[], Any], timeout: float = 5.0) -> Any:
+    def call(self, fn: Callable[[], T], timeout: float = 5.0) -> T:
         """Run ``fn`` on the X thread and return its result (or raise its error)."""
         if threading.current_thread() is self._thread:
             return fn()
@@ -68,14 +70,14 @@ class XThread:
             if not self._cond.wait_for(lambda: job.result is not None or self.closed, timeout):
                 job.abandoned = True
                 raise ClipboardError(f"the clipboard thread did not answer within {timeout:g} s")
-        if job.result is None:
+        result = job.result
+        if result is None:
             raise ClipboardError("the connection to the X server for the clipboard closed")
-        ok, value = job.result
-        if not ok:
-            raise value
-        return value
+        if isinstance(result, Exception):
+            raise result
+        return result[0]
 
-    def set_timer(self, delay: float | None, fn: Callable[[], None] | None = None) -> None:
+    def set_timer(self, delay: float | None, fn: Callable[[], object] | None = None) -> None:
         """Run ``fn`` on the X thread after ``delay`` seconds (None: no timer). X thread only."""
         self._timer = None if delay is None or fn is None else (time.monotonic() + delay, fn)
 
@@ -118,9 +120,9 @@ class XThread:
             if job.abandoned:
                 continue
             try:
-                job.result = (True, job.fn())
+                job.result = (job.fn(),)
             except Exception as exc:
-                job.result = (False, exc)
+                job.result = exc
         if jobs:
             with self._cond:
                 self._cond.notify_all()
