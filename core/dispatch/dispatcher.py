@@ -217,10 +217,11 @@ class Dispatcher:
         content = self._raw_content.get(task.message_id, task.content)
         if task.redacted and task.message_id not in self._raw_content:
             return outcomes.failed(self, task, "stored redacted (it held a secret); compose it again", 0)
+        message = self._message(task, content)  # validated: its priority is a Priority
         request = DeliveryRequest(
-            agent_id=agent.id, text=self._final_text(task, content, agent.id), priority=task.priority,
-            onboarding=task.type == "onboarding", message_id=task.message_id, sender=task.sender,
-            recipients=tuple(task.recipients), created_at=task.message_created_at,
+            agent_id=agent.id, text=format_for_delivery(message, agent.id, resent=task.retry_of is not None),
+            priority=message.priority, onboarding=task.type == "onboarding", message_id=task.message_id,
+            sender=task.sender, recipients=tuple(task.recipients), created_at=task.message_created_at,
             force=task.delivery_id in self._forced, typing=lambda: self._typing(task, typing))
         self._forced.discard(task.delivery_id)
         transport = self._transport(agent)
@@ -276,11 +277,10 @@ class Dispatcher:
             typing[0] = True
             self._last_start = time.monotonic()
 
-    def _final_text(self, task: DeliveryTask, content: str, agent_id: str) -> str:
-        message = Message(id=task.message_id, sender=task.sender, sender_kind=task.sender_kind,
-                          recipients=list(task.recipients), type=task.type, priority=task.priority,
-                          tags=list(task.tags), content=content, created_at=task.message_created_at)
-        return format_for_delivery(message, agent_id, resent=task.retry_of is not None)
+    def _message(self, task: DeliveryTask, content: str) -> Message:
+        return Message(id=task.message_id, sender=task.sender, sender_kind=task.sender_kind,
+                       recipients=list(task.recipients), type=task.type, priority=task.priority,
+                       tags=list(task.tags), content=content, created_at=task.message_created_at)
 
     def _transport(self, agent: Agent) -> Transport:
         key = f"{agent.id}:{agent.transport!r}"
