@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import shiboken6
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -25,7 +25,9 @@ from quarterdeck.gui.tracing import adopt_tracer
 
 log = logging.getLogger(__name__)
 
-Callback = Callable[[Any], None]
+Callback = Callable[[Any], None]  # a pending job's callbacks, whatever its result type
+ErrorCallback = Callable[[BaseException], None]
+T = TypeVar("T")
 
 
 class _JobWorker(QObject):
@@ -76,8 +78,8 @@ class Jobs(QObject):
     def pending(self) -> int:
         return len(self._pending)
 
-    def run(self, fn: Callable[[], Any], on_done: Callback | None = None,
-            on_error: Callback | None = None, *, owner: QObject | None = None) -> int:
+    def run(self, fn: Callable[[], T], on_done: Callable[[T], None] | None = None,
+            on_error: ErrorCallback | None = None, *, owner: QObject | None = None) -> int:
         """Queue ``fn``; its result goes to ``on_done``, an exception to ``on_error``."""
         if not self._thread.isRunning():
             raise RuntimeError("the background runner has been shut down")
@@ -87,7 +89,7 @@ class Jobs(QObject):
         return job_id
 
     @Slot(int, object, object)
-    def _on_worker_finished(self, job_id: int, result: Any, error: Any) -> None:
+    def _on_worker_finished(self, job_id: int, result: object, error: BaseException | None) -> None:
         on_done, on_error, owner = self._pending.pop(job_id, (None, None, None))
         if owner is not None and not shiboken6.isValid(owner):
             return

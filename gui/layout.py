@@ -10,11 +10,14 @@ for its screen size, so View → Reset layout can go back to it and forget the s
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, QTimer, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+if TYPE_CHECKING:  # annotations only
+    from quarterdeck.gui.settings import Settings
 
 DEFAULT_SIZE = (1400, 900)
 
@@ -38,7 +41,7 @@ def available_area(window: QMainWindow) -> QRect:
 class WindowLayout(QObject):
     """The fit-to-screen guard, the default layout and its reset for ``window``'s docks."""
 
-    def __init__(self, window: QMainWindow, docks: dict[str, QDockWidget], settings: Any) -> None:
+    def __init__(self, window: QMainWindow, docks: dict[str, QDockWidget], settings: Settings) -> None:
         super().__init__(window)
         self.window, self.docks, self.settings = window, docks, settings
         self.default_state: QByteArray | None = None
@@ -170,7 +173,7 @@ class WindowLayout(QObject):
     def _on_dock_changed(self, *_args: object) -> None:
         self.schedule_fit()
 
-    def eventFilter(self, watched: Any, event: Any) -> bool:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.window and event.type() in (QEvent.Type.Show, QEvent.Type.LayoutRequest,
                                                         QEvent.Type.ScreenChangeInternal):
             self.schedule_fit()

@@ -9,11 +9,14 @@ other applications' windows (the agents' chat windows) while it is open.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, Slot
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QDialog, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+if TYPE_CHECKING:  # annotations only
+    from quarterdeck.gui.mainwindow import MainWindow
 
 _ACTION, _AGENT, _KEY = Qt.ItemDataRole.UserRole, Qt.ItemDataRole.UserRole + 1, Qt.ItemDataRole.UserRole + 2
 RECENT_KEY = "palette/recent"
@@ -28,7 +31,7 @@ def matches(query: str, text: str) -> bool:
 
 
 class CommandPalette(QDialog):
-    def __init__(self, window: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
         super().__init__(parent or window)
         self.window_ = window
         self.setObjectName("command-palette")
@@ -50,7 +53,7 @@ class CommandPalette(QDialog):
 
     def open_with(self, actions: Sequence[QAction], agent_ids: Sequence[str]) -> None:
         self.list.clear()
-        entries: list[tuple[str, str, Any, Any]] = []  # key, label, action, agent
+        entries: list[tuple[str, str, QAction | None, str | None]] = []  # key, label, action, agent
         for action in actions:
             if not action.isEnabled():
                 continue
@@ -62,11 +65,11 @@ class CommandPalette(QDialog):
         recent = self.recent()
         rank = {key: n for n, key in enumerate(recent)}
         entries.sort(key=lambda entry: rank.get(entry[0], len(rank)))  # stable: the rest keep their order
-        for key, label, action, agent_id in entries:
+        for key, label, command, agent in entries:
             item = QListWidgetItem(label, self.list)
             item.setData(_KEY, key)
-            item.setData(_ACTION, action)
-            item.setData(_AGENT, agent_id)
+            item.setData(_ACTION, command)
+            item.setData(_AGENT, agent)
         self.query.clear()
         self._on_query_text_changed("")
         self.show()
@@ -120,7 +123,7 @@ class CommandPalette(QDialog):
         if agent_id:
             self.window_.ctx.sig_agent_focused.emit(agent_id)
 
-    def eventFilter(self, watched: Any, event: Any) -> bool:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.query and isinstance(event, QKeyEvent) and event.type() == QKeyEvent.Type.KeyPress:
             if event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up):
                 self._step(1 if event.key() == Qt.Key.Key_Down else -1)
