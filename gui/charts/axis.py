@@ -7,9 +7,11 @@ than about one pixel a second, which leaves a 5-minute chart with a single label
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pyqtgraph as pg
 import PySide6  # noqa: F401  (pyqtgraph picks the binding already imported)
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem
 
 STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400)
@@ -17,12 +19,12 @@ LABEL_PX = (62, 44)  # room for "16:20:30" (steps under a minute) and for "16:20
 
 
 class ClockAxis(pg.AxisItem):
-    def __init__(self, orientation: str = "bottom", **kwargs) -> None:
+    def __init__(self, orientation: str = "bottom", **kwargs: Any) -> None:
         super().__init__(orientation, **kwargs)
         self.enableAutoSIPrefix(False)
         self._major = 60.0
 
-    def tickSpacing(self, minVal: float, maxVal: float, size: float):
+    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
         span = maxVal - minVal
         if span <= 0 or size <= 0:
             return []
@@ -35,14 +37,14 @@ class ClockAxis(pg.AxisItem):
             levels.append((float(smaller[-1]), 0.0))
         return levels
 
-    def tickStrings(self, values, scale, spacing):
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         if spacing != self._major:
             return [""] * len(values)  # minor ticks: grid lines, no labels
         fmt = "%H:%M:%S" if spacing < 60 else "%H:%M"
         return [time.strftime(fmt, time.localtime(v)) for v in values]
 
 
-def quiet_axes(plot: pg.PlotItem, colour) -> None:
+def quiet_axes(plot: pg.PlotItem, colour: QColor) -> None:
     """Axes in the theme's colour that cost little to repaint: no SI-prefix relabelling (even the
     hidden top and right axes do it on every range change), grid lines at labelled ticks only,
     and each axis kept as a pixmap until its ticks change."""

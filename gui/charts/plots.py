@@ -14,16 +14,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
 import PySide6  # noqa: F401  (pyqtgraph picks the binding already imported)
 from PySide6.QtCore import Slot
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QWidget
 
 from quarterdeck.core.monitor.fleet import QUEUE_GAUGES, axis_ceiling
 from quarterdeck.gui.charts.axis import ClockAxis, quiet_axes
 from quarterdeck.gui.charts.style import Theme
 from quarterdeck.gui.charts.timeline import BreakerTimeline
+
+if TYPE_CHECKING:  # annotations only
+    from quarterdeck.core.monitor import Monitor
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,7 @@ WIDE_PX = 980  # narrower than this, the charts go two by two: their titles need
 class ChartGrid(pg.GraphicsLayoutWidget):
     """The charts and the timeline (see the module docstring)."""
 
-    def __init__(self, theme: Theme, parent=None) -> None:
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         self.plots: dict[str, pg.PlotItem] = {}
         super().__init__(parent)
         self.setObjectName("charts-grid")
@@ -123,7 +129,7 @@ class ChartGrid(pg.GraphicsLayoutWidget):
         self.setMinimumSize(2 * CHART_MIN[0] + 20,
                             int(rows * CHART_MIN[1] + self.timeline.minimumHeight() + 6 * rows + 14))
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent | None) -> None:
         if self.plots:  # pyqtgraph calls this (with None) while it is being built
             self._place(len(CHARTS) if self.width() >= WIDE_PX else 2)
         super().resizeEvent(event)
@@ -178,7 +184,7 @@ class ChartGrid(pg.GraphicsLayoutWidget):
         """The selection changed: feed every curve on the next ``pull`` even if unchanged."""
         self._stamps.clear()
 
-    def pull(self, monitor, agent: str | None) -> bool:
+    def pull(self, monitor: Monitor, agent: str | None) -> bool:
         """Feed each curve whose series has a new sample; True if any was fed."""
         labels = {"agent": agent} if agent else None
         fed = False
