@@ -217,9 +217,11 @@ def test_the_outcome_notice_never_pushes_the_chips_out_of_a_small_dock(make_ctx,
     qtbot.waitUntil(lambda: panel.chips.outcome.property("bad") is False, timeout=15_000)
     panel.notice.say("Not sent: Nobody is ticked: tick at least one agent to send to, or press Broadcast "
                      "(Ctrl+Shift+Enter) to send to all 4. " * 2, True)
-    qtbot.wait(50)
-    assert panel.notice.isVisible() and panel.notice.label.height() >= 2 * panel.notice.label.fontMetrics().height()
-    assert scroll.verticalScrollBar().maximum() == 0 and panel.height() == scroll.viewport().height()
+    label = panel.notice.label
+    # the layout settles through posted layout requests: wait until the notice has its two lines
+    qtbot.waitUntil(lambda: panel.notice.isVisible() and label.height() >= 2 * label.fontMetrics().height())
+    qtbot.waitUntil(lambda: panel.height() == scroll.viewport().height())
+    assert scroll.verticalScrollBar().maximum() == 0
     bottom = panel.chips.outcome.mapTo(panel, panel.chips.outcome.rect().bottomLeft()).y()
     assert panel.chips.outcome.isVisible() and bottom < scroll.viewport().height()
 
@@ -260,9 +262,10 @@ def test_sixteen_chips_wrap_and_stay_in_view_above_the_check(make_ctx, qtbot):
     with qtbot.waitSignal(panel.ctx.sig_submitted):
         panel.broadcast()
     qtbot.waitUntil(lambda: panel.chips.outcome.property("bad") is False, timeout=20_000)
-    qtbot.wait(50)
     chips = panel.chips.chips
-    assert len(chips) == 16 and len({chip.y() for chip in chips}) >= 2  # wrapped onto several lines
+    assert len(chips) == 16
+    # the layout settles through posted layout requests: wait until the chips are laid out
+    qtbot.waitUntil(lambda: all(chip.isVisible() for chip in chips) and len({chip.y() for chip in chips}) >= 2)
     for chip in chips:
         top_left = chip.mapTo(panel, chip.rect().topLeft())
         assert chip.isVisible() and 0 <= top_left.x() and top_left.x() + chip.width() <= panel.width()

@@ -12,7 +12,7 @@ from quarterdeck.core.compose.templates import user_templates_dir
 from quarterdeck.core.delivery.prefix import format_for_delivery
 from quarterdeck.core.models import Agent, DryRunTransport, Message
 from quarterdeck.core.roster.roster import Roster
-from quarterdeck.gui.composer.panel import ComposerPanel
+from quarterdeck.gui.composer.panel import DEBOUNCE_MS, ComposerPanel
 
 COMMANDS = {"Send": "Ctrl+Return", "Broadcast": "Ctrl+Shift+Return", "Preview": "Ctrl+P",
             "Focus composer": "Ctrl+L", "Retry failed": ""}
@@ -70,16 +70,18 @@ def test_rule_check_waits_for_a_pause_in_typing(make_ctx, qtbot):
     started = time.monotonic()
     panel.editor.setPlainText("Ship it. FIXME: TODO tests")
     assert panel.check_timer.isActive() and panel.last_check is None
-    qtbot.wait(120)
+    # typing goes on 120 ms later; no event is handled meanwhile, so the first wait cannot end
+    # before the next keystroke however long this sleep oversleeps (time passing is the point here)
+    time.sleep(0.12)
+    assert panel.check_timer.remainingTime() <= DEBOUNCE_MS - 100
     panel.editor.moveCursor(QTextCursor.MoveOperation.End)
     panel.editor.insertPlainText("!")  # another keystroke restarts the wait
     restarted = time.monotonic()
-    panel.last_check = None  # (a loaded machine may have oversept the first wait)
-    qtbot.wait(150)
-    if time.monotonic() - restarted < 0.24:  # a loaded machine may oversleep the wait
-        assert panel.last_check is None  # 270 ms after the first change, but only 150 after the last
+    assert panel.check_timer.isActive() and panel.check_timer.remainingTime() > DEBOUNCE_MS - 50
     qtbot.waitUntil(lambda: panel.last_check is not None, timeout=2000)
-    assert time.monotonic() - restarted >= 0.24 and time.monotonic() - started >= 0.35
+    # one check, a whole pause after the last keystroke (not 250 ms after the first one)
+    assert time.monotonic() - restarted >= (DEBOUNCE_MS - 10) / 1000
+    assert time.monotonic() - started >= (120 + DEBOUNCE_MS - 10) / 1000
     assert [p.rule_id for p in panel.checks.problems()] == ["placeholder-text", "todo-marker"]
     assert panel.checks.score.text() == "88 · WARN"
     assert "#ef6c00" in panel.checks.score.styleSheet()
@@ -188,7 +190,8 @@ def test_broadcast_over_the_limit_asks_first(make_ctx, qtbot, transports):
     assert (message.type, message.recipients) == ("broadcast", [])
     assert submitted.args[0].recipients == ("Agent-1", "Agent-2", "Agent-3", "Agent-4")
     qtbot.waitUntil(lambda: set(states(panel).values()) == {"delivered"} and len(states(panel)) == 4)
-    assert transports.sent_to("Agent-4") == ["[C2A] Captain → Agent-4 | BROADCAST\nFreeze merges: release in 10 minutes."]
+    assert transports.sent_to("Agent-4") == [
+        "[C2A] Captain → Agent-4 | BROADCAST\nFreeze merges: release in 10 minutes."]
     assert len(asked) == 2
 
 

@@ -75,9 +75,9 @@ def test_the_palette_opens_with_nothing_chosen_so_enter_stops_nothing(window, qt
     palette = window.palette_dialog
     assert palette.list.currentItem() is None
     assert palette.visible_items()[0].text().startswith("Stop all")  # listed, but not chosen
-    qtbot.keyClick(palette.query, Qt.Key.Key_Return)
-    qtbot.wait(100)
-    assert not halted and not window.ctx.delivery.halted
+    with qtbot.waitSignal(palette.query.returnPressed):  # Return was handled (synchronously)
+        qtbot.keyClick(palette.query, Qt.Key.Key_Return)
+    assert not halted and not window.ctx.delivery.halted and palette.isVisible()  # running a choice closes it
     qtbot.keyClick(palette.query, Qt.Key.Key_Down)  # an arrow chooses the first one
     assert palette.list.currentItem() is palette.visible_items()[0]
     palette.reject()
