@@ -17,18 +17,16 @@ rosters keep working), without asking the X server anything.
 
 Every refusal is a ``WindowError`` (permanent unless ``retryable`` says otherwise) carrying the
 ``not_typed`` verdict. X is spoken over one connection per process (``shared_desk()``, reopened when
-the display changes or the server went away); see bench/bench_window_resolve.py for timings.
+the display changes or the server went away: ``quarterdeck.core.transports.gui.shared``); see
+bench/bench_window_resolve.py for timings.
 """
 from __future__ import annotations
 
-import os
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from quarterdeck.core.delivery.errors import Cancelled
 from quarterdeck.core.desktop.screens import describe_screens, point_on_screens
 from quarterdeck.core.desktop.window_match import (
     PointOffScreen,
@@ -42,7 +40,18 @@ from quarterdeck.core.desktop.window_match import (
     anchor_point,
     nearest_anchor,
 )
-from quarterdeck.core.models import WindowMatch, WindowPoint
+from quarterdeck.core.models import GuiTransport, WindowMatch, WindowPoint
+from quarterdeck.core.transports.gui.shared import (
+    RAISE_TIMEOUT,
+    find,
+    list_windows,
+    raise_and_wait,
+    shared_desk,
+    topmost_at,
+)
+
+if TYPE_CHECKING:
+    from quarterdeck.core.desktop.x11.desk import Desk
 
 __all__ = [
     "Placement",
@@ -69,35 +78,6 @@ __all__ = [
 ]
 
 Point = tuple[int, int]
-RAISE_TIMEOUT = 0.5
-
-_shared: Any = None
-_shared_lock = threading.Lock()
-
-
-def shared_desk() -> Any:
-    """The process's ``xdesk.Desk`` on ``$DISPLAY``; ``WindowsUnavailable`` when there is none."""
-    global _shared
-    name = os.environ.get("DISPLAY", "")
-    with _shared_lock:
-        if _shared is not None and not _shared.closed and _shared.display_name == name:
-            return _shared
-        if _shared is not None:
-            _shared.close()
-            _shared = None
-        if not name:
-            raise WindowsUnavailable("no X display (DISPLAY is not set)")
-        try:
-            from quarterdeck.core.desktop.x11.desk import Desk
-        except ImportError as exc:
-            raise WindowsUnavailable(f"python-xlib is missing ({exc})") from exc
-        try:
-            _shared = Desk()
-        except Exception as exc:  # DisplayConnectionError, XauthError, OSError, ...
-            raise WindowsUnavailable(f"the X display {name} cannot be reached: {type(exc).__name__}: {exc}",
-                                     retryable=True) from exc
-        return _shared
-
 
 @dataclass(frozen=True)
 class Target:
@@ -117,26 +97,27 @@ class Target:
         return f"window {self.window.describe()}, topmost at {self.point}{raised}"
 
 
-def _in_window(transport: Any, point_kind: str) -> WindowPoint | None:
+def _in_window(transport: GuiTransport, point_kind: str) -> WindowPoint | None:
     if point_kind == "onboarding" and transport.onboarding is not None:
         return transport.onboarding_in_window
     return transport.chat_in_window  # a missing onboarding point falls back to the chat point
 
 
-def _absolute(transport: Any, point_kind: str) -> Point:
+def _absolute(transport: GuiTransport, point_kind: str) -> Point:
     point = transport.onboarding if point_kind == "onboarding" and transport.onboarding is not None \
         else transport.chat
     return int(point[0]), int(point[1])
 
 
-def point_for(transport: Any, window: Window, point_kind: str = "chat") -> Point:
+def point_for(transport: GuiTransport, window: Window, point_kind: str = "chat") -> Point:
     """The screen point to click in ``window``: its ``*_in_window`` anchor plus offset, else the
     transport's screen point (an onboarding point falls back to the chat point, as delivery does)."""
     at = _in_window(transport, point_kind)
     return anchor_point(at, window.rect) if at is not None else _absolute(transport, point_kind)
 
 
-def _check_placed(transport: Any, point_kind: str, window: Window, point: Point, agent: str, desk: Any) -> None:
+def _check_placed(transport: GuiTransport, point_kind: str, window: Window, point: Point, agent: str,
+                  desk: Desk) -> None:
     at = _in_window(transport, point_kind)
     recapture = f"`quarterdeck agents capture {agent}{' --onboarding' if point_kind == 'onboarding' else ''}`"
     if not window.contains(point):
@@ -157,7 +138,7 @@ def _check_placed(transport: Any, point_kind: str, window: Window, point: Point,
                              f"no screen (screens: {describe_screens(screens)}): move the window onto a screen")
 
 
-def _what_covers(desk: Any, window: Window, point: Point, top: int | None, top_level: int | None) -> str:
+def _what_covers(desk: Desk, window: Window, point: Point, top: int | None, top_level: int | None) -> str:
     if not window.viewable:
         return "is not shown (minimized, or on another desktop)"
     if top is not None:
@@ -169,8 +150,9 @@ def _what_covers(desk: Any, window: Window, point: Point, top: int | None, top_l
     return f"is not at {point}"
 
 
-def resolve_target(transport: Any, point_kind: str = "chat", *, agent: str = "the agent", desk: Any = None,
-                   raise_timeout: float = RAISE_TIMEOUT, stop: threading.Event | None = None) -> Target:
+def resolve_target(transport: GuiTransport, point_kind: str = "chat", *, agent: str = "the agent",
+                   desk: Desk | None = None, raise_timeout: float = RAISE_TIMEOUT,
+                   stop: threading.Event | None = None) -> Target:
     """Where to click for ``agent`` (a ``GuiTransport``); see the module docstring. Raises a
     ``WindowError`` naming the reason when the click could land anywhere but the agent's window,
     ``Cancelled`` when ``stop`` is set while waiting for the window to come to the front."""
@@ -216,15 +198,17 @@ class Preview:
     covered: bool = False  # only covered (or minimized): a delivery raises it first
 
 
-def preview(transport: Any, point_kind: str = "chat", agent: str = "the agent", desk: Any = None) -> Preview:
+def preview(transport: GuiTransport, point_kind: str = "chat", agent: str = "the agent",
+            desk: Desk | None = None) -> Preview:
     """See ``Preview``; never raises a ``WindowError`` (the reason is in ``problem``)."""
     absolute = _absolute(transport, point_kind)
-    if getattr(transport, "window", None) is None:
+    match: WindowMatch | None = getattr(transport, "window", None)
+    if match is None:
         return Preview(absolute)
     try:
         desk = desk if desk is not None else shared_desk()
         with desk.lock:
-            window = desk.find(transport.window, agent)
+            window = desk.find(match, agent)
             point = point_for(transport, window, point_kind)
             try:
                 _check_placed(transport, point_kind, window, point, agent, desk)
@@ -241,7 +225,7 @@ def preview(transport: Any, point_kind: str = "chat", agent: str = "the agent", 
         return Preview(absolute, None, str(exc))
 
 
-def window_problems(transport: Any, agent: str = "the agent", desk: Any = None) -> list[str]:
+def window_problems(transport: GuiTransport, agent: str = "the agent", desk: Desk | None = None) -> list[str]:
     """Why ``resolve_target`` would refuse now (a covered window is not a problem: it is raised)."""
     kinds = ("chat", "onboarding") if transport.onboarding is not None else ("chat",)
     for kind in kinds if getattr(transport, "window", None) is not None else ():
@@ -259,7 +243,7 @@ class Placement:
     at: WindowPoint
 
 
-def placement_at(point: Sequence[int], desk: Any = None) -> Placement | None:
+def placement_at(point: Sequence[int], desk: Desk | None = None) -> Placement | None:
     """The application window a click at ``point`` reaches, with ``point`` relative to its nearest
     corner; None over the desktop, a window's frame, or a window that is not an application's."""
     desk = desk if desk is not None else shared_desk()
@@ -268,50 +252,3 @@ def placement_at(point: Sequence[int], desk: Any = None) -> Placement | None:
     if window is None or not window.contains(point):
         return None
     return Placement(window, nearest_anchor(point, window.rect))
-
-
-# -- the shared desk, for callers that want one answer ---------------------------------------
-def list_windows(desk: Any = None) -> list[Window]:
-    """Every application window, bottom to top in stacking order."""
-    return (desk or shared_desk()).windows()
-
-
-def find(match: WindowMatch, agent: str = "the agent", desk: Any = None) -> Window:
-    """The one open window ``match`` names; ``WindowNotFound`` / ``WindowAmbiguous`` otherwise."""
-    return (desk or shared_desk()).find(match, agent)
-
-
-def topmost_at(point: Sequence[int], desk: Any = None) -> Window | None:
-    """The application window topmost at ``point`` (what a click there reaches), or None."""
-    return (desk or shared_desk()).topmost_at(point)
-
-
-def raise_and_wait(window: Window, point: Point | Callable[[Window], Point] | None = None,
-                   timeout: float = RAISE_TIMEOUT, stop: threading.Event | None = None, *,
-                   desk: Any = None, interval: float = 0.005) -> Window | None:
-    """Bring ``window`` to the front (``_NET_ACTIVE_WINDOW``, then a restack if the window manager
-    ignores that) and wait until it is topmost at ``point`` (default: its centre). Returns the
-    window read afresh, or None when it is still covered after ``timeout`` or has closed."""
-    desk = desk or shared_desk()
-    desk.activate(window)
-    start = time.monotonic()
-    restacked = False
-    while True:
-        with desk.lock:
-            fresh = desk.window(window.id)
-            if fresh is None:
-                return None
-            at = point(fresh) if callable(point) else point or (fresh.x + fresh.width // 2,
-                                                                 fresh.y + fresh.height // 2)
-            if fresh.viewable and desk.topmost_id_at(at)[0] == window.id:
-                return fresh
-        elapsed = time.monotonic() - start
-        if not restacked and elapsed >= timeout / 2:  # the window manager ignored the request
-            desk.restack(fresh)
-            restacked = True
-        if elapsed >= timeout:
-            return None
-        if stop is not None and stop.wait(interval):
-            raise Cancelled("stopped while waiting for a window to come to the front")
-        if stop is None:
-            time.sleep(interval)
