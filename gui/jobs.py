@@ -34,11 +34,11 @@ class _JobWorker(QObject):
     sig_finished = Signal(int, object, object)  # job id, result, exception
 
     @Slot(int, object)
-    def run_job(self, job_id: int, fn: Callable[[], Any]) -> None:  # pragma: no cover (untraced)
+    def run_job(self, job_id: int, fn: Callable[[], object]) -> None:  # pragma: no cover (untraced)
         adopt_tracer()
         self._run(job_id, fn)
 
-    def _run(self, job_id: int, fn: Callable[[], Any]) -> None:
+    def _run(self, job_id: int, fn: Callable[[], object]) -> None:
         try:
             result = fn()
         except Exception as exc:  # reported to the caller, never lost

@@ -33,7 +33,7 @@ class ColumnsModel(QAbstractTableModel):
         return None
 
 
-def emit_changed_cells(model: QAbstractTableModel, row: int, old: Sequence[Any], new: Sequence[Any]) -> int:
+def emit_changed_cells(model: QAbstractTableModel, row: int, old: Sequence[object], new: Sequence[object]) -> int:
     """Emit one ``dataChanged`` per run of adjacent cells of ``row`` that differ; how many differ."""
     differs = [a != b for a, b in zip(old, new, strict=True)]
     column = 0
