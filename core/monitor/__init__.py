@@ -13,12 +13,21 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
-from quarterdeck.core.monitor.metrics import DEFAULT_BUCKETS, Counter, Gauge, Histogram, MetricFamily, Timer
+from quarterdeck.core.monitor.metrics import (
+    DEFAULT_BUCKETS,
+    Counter,
+    CounterChild,
+    Gauge,
+    Histogram,
+    HistogramChild,
+    MetricFamily,
+    Timer,
+)
 from quarterdeck.core.monitor.series import UNVERIFIED, RingSeries, RollingWindow, percentiles
 
 __all__ = ["DEFAULT_BUCKETS", "FIGURE_WINDOW", "Counter", "Gauge", "Histogram", "MetricFamily", "Monitor",
@@ -36,9 +45,10 @@ def window_name(seconds: float) -> str:
     return f"last {seconds:g} s"
 
 SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
+_Family = TypeVar("_Family", bound=MetricFamily[Any])
 
 
-def _key(name: str, labels: dict[str, object] | None) -> SeriesKey:
+def _key(name: str, labels: Mapping[str, object] | None) -> SeriesKey:
     return name, tuple(sorted((k, str(v)) for k, v in (labels or {}).items()))
 
 
@@ -68,11 +78,11 @@ class Monitor:
         self._clock = clock
         self._lock = threading.Lock()
         self._series_lock = threading.Lock()
-        self._families: dict[str, MetricFamily] = {}
+        self._families: dict[str, MetricFamily[Any]] = {}
         self._series: dict[SeriesKey, RingSeries] = {}
         self._last_sample: float | None = None
-        self._agents: dict[str, tuple[Any, Any, Any, RollingWindow]] = {}
-        self._unverified: dict[str, Any] = {}
+        self._agents: dict[str, tuple[CounterChild, CounterChild, HistogramChild, RollingWindow]] = {}
+        self._unverified: dict[str, CounterChild] = {}
         self._all = RollingWindow(window_size)
         self.deliveries = self.counter("deliveries", "Deliveries by agent and outcome.",
                                        ("agent", "outcome"))
@@ -96,7 +106,7 @@ class Monitor:
         return self._family(Timer, name, help, labelnames, buckets=buckets,
                             clock=self._clock, window_size=self.window_size)
 
-    def _family(self, cls: type, name: str, help: str, labelnames: Sequence[str], **kw: Any):
+    def _family(self, cls: type[_Family], name: str, help: str, labelnames: Sequence[str], **kw: Any) -> _Family:
         """Get-or-create: asking twice for the same metric returns the same family."""
         key = name.removesuffix("_total") if cls is Counter else name
         existing = self._families.get(key)
@@ -104,11 +114,11 @@ class Monitor:
             family = cls(name, help, labelnames, lock=self._lock, max_series=self._max_series, **kw)
             with self._lock:
                 existing = self._families.setdefault(key, family)
-        if type(existing) is not cls or existing.labelnames != tuple(labelnames):
+        if type(existing) is not cls or existing.labelnames != tuple(labelnames) or not isinstance(existing, cls):
             raise ValueError(f"metric {key!r} already exists as another kind or labels")
         return existing
 
-    def families(self) -> list[MetricFamily]:
+    def families(self) -> list[MetricFamily[Any]]:
         with self._lock:
             return list(self._families.values())
 
@@ -136,13 +146,13 @@ class Monitor:
             window.add(now, seconds, code)
             self._all.add(now, seconds, code)
 
-    def _agent_slot(self, agent: str) -> tuple[Any, Any, Any, RollingWindow]:
+    def _agent_slot(self, agent: str) -> tuple[CounterChild, CounterChild, HistogramChild, RollingWindow]:
         slot = (self.deliveries.labels(agent, "ok"), self.deliveries.labels(agent, "failed"),
                 self.delivery_seconds.labels(agent), RollingWindow(self.window_size))
         with self._lock:
             return self._agents.setdefault(agent, slot)
 
-    def _unverified_child(self, agent: str) -> Any:
+    def _unverified_child(self, agent: str) -> CounterChild:
         child = self._unverified.get(agent)
         if child is None:
             child = self._unverified[agent] = self.deliveries.labels(agent, "unverified")
@@ -152,7 +162,7 @@ class Monitor:
         with self._lock:
             return list(self._agents)
 
-    def delivery_stats(self, agent: str | None = None) -> dict[str, float | int | None]:
+    def delivery_stats(self, agent: str | None = None) -> dict[str, Any]:
         """Totals (``ok``: submitted with evidence, ``unverified``, ``failed``), p50/p95/p99 in
         seconds, throughput (per second) and failure rate (0-1); and ``window``: the figures of
         the figure window alone (``RollingWindow.figures``) plus its ``name``, what screens show.
@@ -192,7 +202,7 @@ class Monitor:
         for family in self.families():
             suffix = "_count" if isinstance(family, Histogram) else ""
             for values, state in family.samples():
-                labels = dict(zip(family.labelnames, values))
+                labels = dict(zip(family.labelnames, values, strict=False))
                 value = state[2] if suffix else state
                 points.append((_key(family.name + suffix, labels), float(value)))
         with self._lock:
@@ -200,7 +210,8 @@ class Monitor:
             windows.append(({}, self._all.copy()))
         for labels, window in windows:
             stats = window.stats(now, self.rate_window)
-            for name, field in (("delivery_throughput", "throughput"), ("delivery_failed_throughput", "failed_throughput"),
+            for name, field in (("delivery_throughput", "throughput"),
+                                ("delivery_failed_throughput", "failed_throughput"),
                                 ("delivery_failure_rate", "failure_rate"),
                                 ("delivery_p50_seconds", "p50"), ("delivery_p95_seconds", "p95"),
                                 ("delivery_p99_seconds", "p99")):
@@ -228,7 +239,7 @@ class Monitor:
         while not stop.wait(self.collection_interval):
             self.sample()
 
-    def series(self, name: str, labels: dict[str, object] | None = None
+    def series(self, name: str, labels: Mapping[str, object] | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
         """(t, v) of one series, oldest first: one copy, safe to keep. Empty if never sampled."""
         with self._series_lock:
@@ -250,11 +261,11 @@ class Monitor:
         for family in self.families():
             rows = []
             for values, state in family.samples():
-                row: dict[str, Any] = {"labels": dict(zip(family.labelnames, values))}
+                row: dict[str, Any] = {"labels": dict(zip(family.labelnames, values, strict=False))}
                 if isinstance(family, Histogram):
                     counts, total, count = state
                     cumulative = np.cumsum(counts).tolist()
-                    row["buckets"] = {**{repr(b): c for b, c in zip(family.bounds, cumulative)},
+                    row["buckets"] = {**{repr(b): c for b, c in zip(family.bounds, cumulative, strict=False)},
                                       "+Inf": count}
                     row.update(count=count, sum=total)
                 else:

@@ -27,11 +27,15 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from quarterdeck.core.resilience.breaker_types import BreakerEvent, State
+
+if TYPE_CHECKING:
+    from quarterdeck.core.monitor import Monitor
+    from quarterdeck.core.resilience import BreakerRegistry
 
 __all__ = ["BREAKER_GAUGE", "QUEUE_GAUGES", "Band", "FleetFeed", "HealthRow", "axis_ceiling",
            "health_rows"]
@@ -57,7 +61,7 @@ class FleetFeed:
     (``time.monotonic``, as the monitor's) so bands and chart series share one time axis.
     """
 
-    def __init__(self, monitor: Any, *, history: int = 1024,
+    def __init__(self, monitor: Monitor, *, history: int = 1024,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.monitor = monitor
         self.clock = clock
@@ -71,7 +75,7 @@ class FleetFeed:
                               for state, name in QUEUE_GAUGES.items()}
 
     # -- breakers ------------------------------------------------------------------------------
-    def attach(self, breakers: Any) -> None:
+    def attach(self, breakers: BreakerRegistry) -> None:
         """Listen to every breaker of a ``BreakerRegistry`` (present and future) and record the
         current state of the present ones. Listening starts first, so no transition is lost."""
         breakers.add_listener(self.on_breaker_event)

@@ -25,10 +25,13 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from quarterdeck.core.resilience.breaker import CircuitBreaker, State
 from quarterdeck.core.resilience.breaker_types import BreakerSnapshot
+
+if TYPE_CHECKING:
+    from quarterdeck.core.monitor import Monitor
 
 __all__ = [
     "STATUS_ORDER",
@@ -107,7 +110,7 @@ class CompositeHealth:
         status = aggregate((Status(part["status"]) for part in parts.values()), self.order)
         return {"status": str(status), "components": parts}
 
-    def _check_one(self, name: str, indicator: HealthIndicator | CompositeHealth) -> dict:
+    def _check_one(self, name: str, indicator: HealthIndicator | CompositeHealth) -> dict[str, Any]:
         if isinstance(indicator, CompositeHealth):
             return indicator.check()
         start = self._clock()
@@ -157,7 +160,7 @@ class AgentHealth:
         return agent_health(snap, rate, degraded_at=self.degraded_at)
 
 
-def fleet_health(breakers: Iterable[CircuitBreaker], monitor: Any = None, *,
+def fleet_health(breakers: Iterable[CircuitBreaker], monitor: Monitor | None = None, *,
                  degraded_at: float = 0.25) -> CompositeHealth:
     """A composite with one ``AgentHealth`` per breaker, rates from ``monitor`` when given."""
     def rates(name: str) -> Callable[[], Mapping[str, Any]] | None:

@@ -13,8 +13,9 @@ import time
 from abc import ABC, abstractmethod
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any, ClassVar
+from contextlib import AbstractContextManager, contextmanager
+from itertools import pairwise
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
 from quarterdeck.core.monitor.series import RollingWindow
 
@@ -112,7 +113,8 @@ class TimerChild(HistogramChild):
             self._observe(seconds)
             self.window.add(now, seconds)
 
-    observe = record
+    def observe(self, value: float) -> None:
+        self.record(value)
 
     @contextmanager
     def time(self) -> Iterator[None]:
@@ -130,11 +132,21 @@ class TimerChild(HistogramChild):
         return window.stats(now, horizon)
 
 
-class MetricFamily(ABC):
+class _HasState(Protocol):
+    def _state(self) -> Any:
+        """The child's value(s), read under the family's lock."""
+
+
+_Child = TypeVar("_Child", bound=_HasState)
+
+
+class MetricFamily(ABC, Generic[_Child]):
+    """Children of type ``_Child``, one per label-value tuple."""
+
     kind: ClassVar[str]
 
     def __init__(self, name: str, help: str = "", labelnames: Sequence[str] = (), *,
-                 lock: threading.Lock | None = None, max_series: int = 256, **child_args: Any):
+                 lock: threading.Lock | None = None, max_series: int = 256, **child_args: Any) -> None:
         self.name = check_metric_name(name)
         self.help = help
         self.labelnames = tuple(check_label_name(n) for n in labelnames)
@@ -143,15 +155,15 @@ class MetricFamily(ABC):
         self._lock = lock or threading.Lock()
         self._max_series = max_series
         self._child_args = child_args
-        self._children: dict[tuple[str, ...], Any] = {}
+        self._children: dict[tuple[str, ...], _Child] = {}
         if not self.labelnames:
             self._children[()] = self._new_child()
 
     @abstractmethod
-    def _new_child(self) -> Any:
+    def _new_child(self) -> _Child:
         """A fresh child holding this family's state for one label set."""
 
-    def labels(self, *values: object, **named: object) -> Any:
+    def labels(self, *values: object, **named: object) -> _Child:
         """The child for these label values (created on first use, at most ``max_series``)."""
         if named:
             if values:
@@ -173,7 +185,7 @@ class MetricFamily(ABC):
                 child = self._children[key] = self._new_child()
             return child
 
-    def _only(self) -> Any:
+    def _only(self) -> _Child:
         if self.labelnames:
             raise ValueError(f"{self.name} is labelled {self.labelnames}; use .labels(...)")
         return self._children[()]
@@ -184,7 +196,7 @@ class MetricFamily(ABC):
             return [(key, child._state()) for key, child in self._children.items()]
 
 
-class Counter(MetricFamily):
+class Counter(MetricFamily[CounterChild]):
     kind = "counter"
 
     def __init__(self, name: str, *args: Any, **kwargs: Any) -> None:
@@ -197,7 +209,7 @@ class Counter(MetricFamily):
         self._only().inc(amount)
 
 
-class Gauge(MetricFamily):
+class Gauge(MetricFamily[GaugeChild]):
     kind = "gauge"
 
     def _new_child(self) -> GaugeChild:
@@ -213,13 +225,13 @@ class Gauge(MetricFamily):
         self._only().dec(amount)
 
 
-class Histogram(MetricFamily):
+class Histogram(MetricFamily[HistogramChild]):
     kind = "histogram"
 
     def __init__(self, name: str, help: str = "", labelnames: Sequence[str] = (), *,
                  buckets: Sequence[float] = DEFAULT_BUCKETS, **kwargs: Any) -> None:
         bounds = tuple(float(b) for b in buckets if b != float("inf"))
-        if not bounds or any(a >= b for a, b in zip(bounds, bounds[1:])):
+        if not bounds or any(a >= b for a, b in pairwise(bounds)):
             raise ValueError("buckets must be strictly increasing and not empty")
         if "le" in labelnames:
             raise ValueError("'le' is reserved for histogram buckets")
@@ -246,10 +258,17 @@ class Timer(Histogram):
     def _new_child(self) -> TimerChild:
         return TimerChild(self._lock, self.bounds, **self._child_args)
 
+    # every child of a Timer is made by _new_child above: a TimerChild
+    def labels(self, *values: object, **named: object) -> TimerChild:
+        return cast(TimerChild, super().labels(*values, **named))
+
+    def _only(self) -> TimerChild:
+        return cast(TimerChild, super()._only())
+
     def record(self, seconds: float) -> None:
         self._only().record(seconds)
 
-    def time(self):
+    def time(self) -> AbstractContextManager[None]:
         return self._only().time()
 
     def stats(self, horizon: float = 60.0) -> dict[str, float | int | None]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from itertools import accumulate
-from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
@@ -44,9 +43,10 @@ class MonitorCollector(Collector):
             samples = family.samples()
             if isinstance(family, Histogram):
                 metric = HistogramMetricFamily(name, family.help, labels=family.labelnames)
-                les = [floatToGoString(b) for b in family.bounds] + ["+Inf"]
+                # floatToGoString has no annotations in prometheus_client
+                les = [floatToGoString(b) for b in family.bounds] + ["+Inf"]  # type: ignore[no-untyped-call]
                 for values, (counts, total, _count) in samples:
-                    metric.add_metric(list(values), list(zip(les, accumulate(counts))), total)
+                    metric.add_metric(list(values), list(zip(les, accumulate(counts), strict=False)), total)
             else:
                 metric = _KINDS[family.kind](name, family.help, labels=family.labelnames)
                 for values, value in samples:
@@ -56,6 +56,8 @@ class MonitorCollector(Collector):
             yield from self._breaker_families()
 
     def _breaker_families(self) -> Iterator[Metric]:
+        if self.breakers is None:
+            return iter(())
         return breaker_families(self.breakers, "breaker", "agent")
 
 
@@ -72,7 +74,7 @@ def export_text(monitor: Monitor, breakers: Iterable[CircuitBreaker] | None = No
     return generate_latest(make_registry(monitor, breakers))
 
 
-def breaker_families(breakers: Any, stem: str, label: str, what: str = "breaker",
+def breaker_families(breakers: Iterable[CircuitBreaker], stem: str, label: str, what: str = "breaker",
                      title: str = "Circuit breaker") -> Iterator[Metric]:
     """State, failure ratio and refused calls of each breaker, labelled ``label`` by its name
     (``<prefix><stem>_state`` ...): the agents' breakers here, the operations' in integration."""

@@ -24,10 +24,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quarterdeck.core.monitor.health import STATUS_ORDER, Health, Status, aggregate
 from quarterdeck.core.resilience.breaker_types import State
+
+if TYPE_CHECKING:
+    from quarterdeck.core.dispatch.dispatcher import Dispatcher
+    from quarterdeck.core.models import Agent
 
 __all__ = ["Reach", "agent_status", "fleet_headline", "fleet_score", "fleet_status", "reach_of",
            "unreachable_agents"]
@@ -49,7 +53,7 @@ class Reach:
     kind: str = ""  # stopped | worker | forced | open | paused, when not reachable
 
 
-def reach_of(dispatcher: Any, agent: Any, *, worker_alive: bool = True) -> Reach:
+def reach_of(dispatcher: Dispatcher, agent: Agent, *, worker_alive: bool = True) -> Reach:
     """``agent`` (a roster agent) as ``dispatcher`` would treat a delivery to it now."""
     if dispatcher.stopped:
         return Reach(agent.id, False, STOPPED, "stopped")
@@ -68,7 +72,8 @@ def reach_of(dispatcher: Any, agent: Any, *, worker_alive: bool = True) -> Reach
     return Reach(agent.id, True)
 
 
-def unreachable_agents(dispatcher: Any, agents: Iterable[Any], *, worker_alive: bool = True) -> dict[str, str]:
+def unreachable_agents(dispatcher: Dispatcher, agents: Iterable[Agent], *,
+                       worker_alive: bool = True) -> dict[str, str]:
     """``{agent id: why no delivery reaches it now}`` for those of ``agents`` that cannot take one
     (a disabled agent: "disabled on the roster"). Cheap and in-memory: fine on the UI thread."""
     out: dict[str, str] = {}

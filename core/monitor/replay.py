@@ -25,10 +25,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quarterdeck.core.monitor import Monitor
 from quarterdeck.core.monitor.health import CompositeHealth, Health, Status
+
+if TYPE_CHECKING:
+    from quarterdeck.core.store.outbox import Store
 
 __all__ = ["BREAKER_UNKNOWN", "FinishedDelivery", "HistoryClock", "failure_streaks",
            "finished_deliveries", "history_health", "replay_history"]
@@ -66,7 +69,7 @@ def _since_clause(since: datetime | None) -> tuple[str, tuple[Any, ...]]:
     return ("", ()) if since is None else (" AND d.finished_at >= ?", (since.timestamp(),))
 
 
-def finished_deliveries(store: Any, *, since: datetime | None = None) -> Iterator[FinishedDelivery]:
+def finished_deliveries(store: Store, *, since: datetime | None = None) -> Iterator[FinishedDelivery]:
     """``(agent, ok, seconds, finished_at)`` of every counted delivery, oldest first (see above).
 
     ``since`` keeps the deliveries finished at or after it (a naive datetime is local time).
@@ -83,7 +86,7 @@ def finished_deliveries(store: Any, *, since: datetime | None = None) -> Iterato
         cursor.close()
 
 
-def replay_history(store: Any, monitor: Monitor | None = None, *, since: datetime | None = None,
+def replay_history(store: Store, monitor: Monitor | None = None, *, since: datetime | None = None,
                    clock: HistoryClock | None = None) -> Monitor:
     """Record every finished delivery of ``store`` into ``monitor`` (a new one when None).
 
@@ -105,7 +108,7 @@ def replay_history(store: Any, monitor: Monitor | None = None, *, since: datetim
     return monitor
 
 
-def failure_streaks(store: Any, *, since: datetime | None = None) -> dict[str, int]:
+def failure_streaks(store: Store, *, since: datetime | None = None) -> dict[str, int]:
     """Per agent, how many of its newest counted deliveries failed in a row (agents at 0 omitted).
 
     With ``since``, only deliveries finished at or after it are looked at.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -118,8 +119,9 @@ class RollingWindow:
         return (self._ordered(self._t, np.float64), self._ordered(self._v, np.float64),
                 self._ordered(self._ok, np.int8).astype(bool))
 
-    def _ordered(self, buffer: array, dtype: type) -> np.ndarray:
-        items, i = np.frombuffer(buffer, dtype=dtype), self._next
+    def _ordered(self, buffer: array[Any], dtype: type) -> np.ndarray:
+        items: np.ndarray = np.frombuffer(buffer, dtype=dtype)
+        i = self._next
         return np.concatenate((items[i:], items[:i])) if self._full else items[:i].copy()
 
     def figures(self, now: float, horizon: float) -> dict[str, float | int | None]:
