@@ -15,7 +15,7 @@ broadcast that would need per-agent text); an ``error`` problem blocks sending.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING
 from uuid import uuid4
 
 from quarterdeck.core.compose.submit import resolve_recipients
@@ -30,6 +30,10 @@ from quarterdeck.core.compose.templates import (
 )
 from quarterdeck.core.delivery.prefix import format_for_delivery
 from quarterdeck.core.models import Message
+
+if TYPE_CHECKING:
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.core.validation.engine import MessageValidator
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 WEIGHTS = {"error": 25, "warning": 10, "info": 2}  # as the rule engine scores
@@ -121,10 +125,12 @@ def uses_placeholders(text: str) -> bool:
         return True
 
 
-def compose(draft: Draft, roster: Any) -> Composition:
+def compose(draft: Draft, roster: Roster) -> Composition:
     """The messages ``draft`` becomes (see the module docstring); never raises for bad input."""
-    base = Message(sender=draft.sender, recipients=[] if draft.everyone else list(draft.recipients),
-                   type=draft.type, priority=draft.priority, tags=list(draft.tags), content=draft.content)
+    # the draft's type and priority are the form's strings: the model checks them
+    base = Message.model_validate({
+        "sender": draft.sender, "recipients": [] if draft.everyone else list(draft.recipients),
+        "type": draft.type, "priority": draft.priority, "tags": list(draft.tags), "content": draft.content})
     if not draft.fill_placeholders:
         return Composition(draft, (base,), problems=_unfilled_hint(draft.content))
     try:
@@ -190,7 +196,7 @@ def _blank_values(text: str, blank: dict[str, list[str]]) -> tuple[Problem, ...]
     return tuple(found)
 
 
-def for_everyone(draft: Draft, roster: Any) -> Draft:
+def for_everyone(draft: Draft, roster: Roster) -> Draft:
     """The draft the Broadcast command sends: every enabled agent, whatever was selected.
 
     One text for all goes out as a ``broadcast`` to the whole roster; an onboarding message or a
@@ -203,7 +209,7 @@ def for_everyone(draft: Draft, roster: Any) -> Draft:
     return replace(draft, recipients=(), type="broadcast", everyone=True)
 
 
-def as_sent(draft: Draft, roster: Any) -> Draft:
+def as_sent(draft: Draft, roster: Roster) -> Draft:
     """The draft as the composer can send it: with nobody ticked that is the broadcast to everyone
     (``for_everyone``); otherwise the draft itself, to the ticked agents."""
     if draft.recipients or draft.everyone:
@@ -215,7 +221,7 @@ def _template_problem(exc: TemplateError) -> Problem:
     return Problem("template", "error", f"Template: {exc}", exc.span)
 
 
-def check(composition: Composition, validator: Any | None) -> Check:
+def check(composition: Composition, validator: MessageValidator | None) -> Check:
     """Run the rules on every message of ``composition`` and merge what they found."""
     problems: dict[tuple[str, tuple[int, int] | None, str], Problem] = {
         (p.rule_id, p.span, p.message): p for p in composition.problems}
@@ -252,7 +258,7 @@ def check(composition: Composition, validator: Any | None) -> Check:
     return Check(tuple(ordered), score, status)
 
 
-def preview(composition: Composition, roster: Any) -> list[tuple[str, str]]:
+def preview(composition: Composition, roster: Roster) -> list[tuple[str, str]]:
     """Each recipient's final text exactly as it will be delivered, in delivery order.
 
     Raises ``UnknownRecipient`` like a submit would (no recipients, or one not on the roster).

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING
 
-from quarterdeck.core.store.rows import Verdicted
+from quarterdeck.core.store.rows import DeliveryRow, Verdicted
+
+if TYPE_CHECKING:
+    from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 
 FINAL = frozenset({"delivered", "failed", "cancelled", "uncertain"})
 # an uncertain delivery may have arrived: "Retry failed" never sends it again (History's resend can,
@@ -73,7 +76,7 @@ class SendProgress:
         self.rows: list[ProgressRow] = []
         self._by_delivery: dict[int, int] = {}
         self._expected: set[str] = set()
-        self._early: dict[int, list[Any]] = {}
+        self._early: dict[int, list[DeliveryEvent]] = {}
 
     # -- a new send -------------------------------------------------------------------------------
     def start(self, message_ids: Iterable[str]) -> None:
@@ -105,7 +108,7 @@ class SendProgress:
         self._expected.discard(message_id)
 
     # -- what happened ---------------------------------------------------------------------------
-    def event(self, event: Any) -> int | None:
+    def event(self, event: DeliveryEvent) -> int | None:
         """Apply one ``DeliveryEvent``; the changed row, or None when it is not ours (yet)."""
         if event.message_id not in self._expected:
             return None
@@ -133,7 +136,7 @@ class SendProgress:
     def unfinished_ids(self) -> list[int]:
         return [row.delivery_id for row in self.rows if not row.finished]
 
-    def recorded(self, records: Iterable[Any]) -> list[int]:
+    def recorded(self, records: Iterable[DeliveryRow]) -> list[int]:
         """Take the outbox's rows (``DeliveryRow``s) as the truth for the rows they name; a queued
         record leaves a row that says paused or retrying alone (both wait in the queue)."""
         changed = []

@@ -6,16 +6,22 @@ a message in which a secret was detected is stored redacted (the raw text stays 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from quarterdeck.core.models import Agent, Message
 from quarterdeck.core.validation.secrets import find_secrets, redact
+
+if TYPE_CHECKING:
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.core.store.outbox import Store
+    from quarterdeck.core.validation.engine import MessageValidator
+    from quarterdeck.core.validation.report import Report
 
 
 class SubmitRefused(Exception):
     """The message broke an ``error`` rule; ``report`` says which and where."""
 
-    def __init__(self, report: Any) -> None:
+    def __init__(self, report: Report) -> None:
         self.report = report
         rules = ", ".join(sorted({v.rule_id for v in report.violations if v.severity == "error"}))
         super().__init__(f"the message fails the rules ({rules}); fix it before sending")
@@ -30,11 +36,11 @@ class Submission:
     message: Message
     recipients: tuple[str, ...]
     delivery_ids: tuple[int, ...]
-    report: Any | None
+    report: Report | None
     redacted: bool
 
 
-def resolve_recipients(message: Message, roster: Any, *, captain_last: bool = False) -> list[Agent]:
+def resolve_recipients(message: Message, roster: Roster, *, captain_last: bool = False) -> list[Agent]:
     """The agents a message goes to: a broadcast without names reaches every enabled agent.
 
     With ``captain_last`` the agents whose role is ``captain`` come after everyone else.
@@ -57,7 +63,7 @@ def resolve_recipients(message: Message, roster: Any, *, captain_last: bool = Fa
     return agents
 
 
-def submit(store: Any, roster: Any, message: Message, *, validator: Any | None = None,
+def submit(store: Store, roster: Roster, message: Message, *, validator: MessageValidator | None = None,
            captain_last: bool = False) -> Submission:
     """Validate ``message``, then record it and one queued delivery per recipient."""
     agents = resolve_recipients(message, roster, captain_last=captain_last)

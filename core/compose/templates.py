@@ -18,11 +18,14 @@ from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from quarterdeck.core.fileops import write_atomically
 from quarterdeck.core.paths import user_config_dir
 from quarterdeck.core.resources import bundled_assets_dir
+
+if TYPE_CHECKING:
+    from quarterdeck.core.models import Agent
 
 PLACEHOLDERS: tuple[str, ...] = ("agent_id", "role", "contract")
 SUFFIX = ".md"
@@ -103,7 +106,7 @@ def placeholders(text: str) -> list[str]:
     return list(dict.fromkeys(part.name for part in parse(text) if isinstance(part, Slot)))
 
 
-def agent_values(agent: Any, *, contract: str | None = None) -> dict[str, str]:
+def agent_values(agent: Agent, *, contract: str | None = None) -> dict[str, str]:
     """What each placeholder stands for with this agent (``contract`` only when given)."""
     values = {"agent_id": agent.id, "role": agent.role}
     if contract is not None:
@@ -185,7 +188,7 @@ def doubled_prefix(before: str, value: str) -> int:
     return longest
 
 
-def render(text: str, agent: Any, *, contract: str | None = None) -> str:
+def render(text: str, agent: Agent, *, contract: str | None = None) -> str:
     """``text`` with this agent's values filled in (see the module docstring)."""
     return render_mapped(text, agent_values(agent, contract=contract)).text
 

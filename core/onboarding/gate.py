@@ -19,14 +19,18 @@ import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+from quarterdeck.core.dispatch.dispatcher import DeliveryEvent, Dispatcher
 from quarterdeck.core.store.rows import StoreError
+
+if TYPE_CHECKING:
+    from quarterdeck.core.compose.submit import Submission
+    from quarterdeck.core.store.outbox import Store
 
 log = logging.getLogger(__name__)
 
-_GATES: weakref.WeakKeyDictionary[Any, OnboardingGate] = weakref.WeakKeyDictionary()
+_GATES: weakref.WeakKeyDictionary[Dispatcher, OnboardingGate] = weakref.WeakKeyDictionary()
 _GATES_LOCK = threading.Lock()
 GIVE_UP = frozenset({"failed", "cancelled", "uncertain"})
 _WHAT = {"failed": "failed", "cancelled": "was cancelled", "uncertain": "may not have arrived"}
@@ -42,7 +46,7 @@ class _Pair:
 class OnboardingGate:
     """Pairs each wrap-up with its agent's onboarding (see the module docstring)."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
         self._lock = threading.Lock()
         self._pairs: dict[str, _Pair] = {}  # by the wrap-up's message id
@@ -67,7 +71,7 @@ class OnboardingGate:
         with self._lock:
             self._pairs.pop(wrapup_id, None)
 
-    def queue_onboarding(self, wrapup_id: str, submit: Callable[[], Any]) -> Any:
+    def queue_onboarding(self, wrapup_id: str, submit: Callable[[], Submission]) -> Submission | str:
         """``submit()`` (queue the onboarding) unless the wrap-up already gave up; then its reason (str)."""
         with self._lock:
             pair = self._pairs.get(wrapup_id)
@@ -109,7 +113,7 @@ class OnboardingGate:
                 log.exception("onboarding gate listener failed on %s", cancelled)
 
 
-def gate_for(dispatcher: Any, store: Any) -> OnboardingGate:
+def gate_for(dispatcher: Dispatcher, store: Store) -> OnboardingGate:
     """The gate listening to ``dispatcher`` (made and registered on first use)."""
     with _GATES_LOCK:
         gate = _GATES.get(dispatcher)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quarterdeck.core.compose.submit import UnknownRecipient, resolve_recipients
 from quarterdeck.core.compose.templates import (
@@ -29,7 +29,11 @@ from quarterdeck.core.compose.templates import (
     render_mapped,
 )
 from quarterdeck.core.delivery.prefix import format_for_delivery
-from quarterdeck.core.models import Message, Priority
+from quarterdeck.core.models import Agent, Message, Priority
+
+if TYPE_CHECKING:
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.core.validation.engine import MessageValidator
 
 STYLES: tuple[str, ...] = ("friendly", "professional")
 WRAPUP_TEMPLATE = "wrap-up"
@@ -90,7 +94,7 @@ class Template:
     def slot(self, name: str) -> Slot:
         return next(p for p in parse(self.text) if isinstance(p, Slot) and p.name == name)
 
-    def render(self, agent: Any, contract_for: ContractFor | None) -> str:
+    def render(self, agent: Agent, contract_for: ContractFor | None) -> str:
         contract = None
         if "contract" in self.uses:
             contract = contract_for(agent.id) if contract_for is not None else None
@@ -155,7 +159,7 @@ class Plan:
         """Every message in the order it is queued: each agent's wrap-up, then its onboarding."""
         return [m for step in self.steps for m in (step.wrapup, step.onboarding)]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"style": self.style, "priority": self.priority,
                 "templates": {"wrapup": str(self.wrapup_template.path),
                               "onboarding": str(self.onboarding_template.path)},
@@ -164,7 +168,7 @@ class Plan:
                             "wrapup": s.texts()[0], "onboarding": s.texts()[1]} for s in self.steps]}
 
 
-def choose_agents(roster: Any, agent_ids: Sequence[str] | None) -> list[Any]:
+def choose_agents(roster: Roster, agent_ids: Sequence[str] | None) -> list[Agent]:
     """The agents to onboard (None: every enabled one), captains last, each once."""
     ids = [a.id for a in roster.enabled()] if agent_ids is None else list(dict.fromkeys(agent_ids))
     if not ids:
@@ -176,9 +180,9 @@ def choose_agents(roster: Any, agent_ids: Sequence[str] | None) -> list[Any]:
         raise OnboardingError(str(exc)) from exc
 
 
-def build_plan(roster: Any, agent_ids: Sequence[str] | None, *, style: str = "friendly",
+def build_plan(roster: Roster, agent_ids: Sequence[str] | None, *, style: str = "friendly",
                urgent: bool = False, sender: str = "Captain", contract_for: ContractFor | None = None,
-               validator: Any | None = None, user_dir: Path | None = None,
+               validator: MessageValidator | None = None, user_dir: Path | None = None,
                bundled_dir: Path | None = None) -> Plan:
     """Check everything and return the plan; raises ``OnboardingError`` (see the module docstring)."""
     wrapup_tpl, onboarding_tpl = find_templates(style, user_dir=user_dir, bundled_dir=bundled_dir)
@@ -198,7 +202,7 @@ def build_plan(roster: Any, agent_ids: Sequence[str] | None, *, style: str = "fr
     return plan
 
 
-def _notes(agent: Any, templates: tuple[Template, Template]) -> list[str]:
+def _notes(agent: Agent, templates: tuple[Template, Template]) -> list[str]:
     notes = []
     if not agent.role.strip() and any("role" in t.uses for t in templates):
         notes.append(f"{agent.id} has no role: {{role}} is empty in its texts")
@@ -208,9 +212,9 @@ def _notes(agent: Any, templates: tuple[Template, Template]) -> list[str]:
     return notes
 
 
-def check_rules(plan: Plan, validator: Any) -> None:
+def check_rules(plan: Plan, validator: MessageValidator) -> None:
     """Raise ``RulesRefused`` when any message of the plan fails an ``error`` rule."""
-    failures = []
+    failures: list[tuple[str, str, str, str]] = []
     for step in plan.steps:
         for name, message in (("wrap-up", step.wrapup), ("onboarding", step.onboarding)):
             report = validator.validate(message.rule_fields())

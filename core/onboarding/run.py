@@ -11,13 +11,18 @@ composer's ``SendProgress`` (events that overtake their submission are kept and 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from quarterdeck.core.compose.progress import FINAL, ProgressRow, SendProgress
 from quarterdeck.core.compose.submit import Submission, SubmitRefused, UnknownRecipient
 from quarterdeck.core.onboarding.gate import OnboardingGate
 from quarterdeck.core.onboarding.plan import ContractFor, Plan
+
+if TYPE_CHECKING:
+    from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+    from quarterdeck.core.session import Session
 
 STEPS: tuple[str, ...] = ("wrap-up", "onboarding")
 
@@ -35,7 +40,7 @@ class Queued:
         return [i for s in self.submissions for i in s.delivery_ids]
 
 
-def queue_plan(session: Any, plan: Plan, gate: OnboardingGate) -> Queued:
+def queue_plan(session: Session, plan: Plan, gate: OnboardingGate) -> Queued:
     """Queue ``plan`` (see the module docstring); a refusal skips that agent and goes on."""
     queued = Queued(plan)
     for step in plan.steps:
@@ -48,7 +53,7 @@ def queue_plan(session: Any, plan: Plan, gate: OnboardingGate) -> Queued:
             queued.not_queued[(step.agent_id, "onboarding")] = "not queued: its wrap-up was not queued"
             continue
         try:
-            outcome = gate.queue_onboarding(step.wrapup.id, lambda s=step: session.submit(s.onboarding))
+            outcome = gate.queue_onboarding(step.wrapup.id, partial(session.submit, step.onboarding))
         except (SubmitRefused, UnknownRecipient) as exc:
             gate.forget(step.wrapup.id)
             outcome = f"not queued: {exc}"
@@ -107,7 +112,7 @@ class OnboardingProgress:
         if message_id is not None:
             self._send.refused(message_id)
 
-    def event(self, event: Any) -> str | None:
+    def event(self, event: DeliveryEvent) -> str | None:
         """Apply a ``DeliveryEvent``; the agent whose state changed, or None when not ours (yet)."""
         row = self._send.event(event)
         return None if row is None else self._send.rows[row].agent_id

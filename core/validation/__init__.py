@@ -8,7 +8,7 @@ against a message and returns a ``Report`` (see ``report`` for the score).
 from quarterdeck.core.resources import bundled_assets_dir, bundled_rules_dir
 
 from .diagnostics import Diagnostic
-from .engine import Validator, normalize_fields
+from .engine import MessageValidator, Validator, normalize_fields
 from .functions import FUNCTIONS
 from .loader import check_rule_text, load_rule_files, load_rule_texts
 from .model import FIELDS, Finding, Rule, RuleSet, Violation
@@ -21,6 +21,7 @@ __all__ = [
     "WEIGHTS",
     "Diagnostic",
     "Finding",
+    "MessageValidator",
     "Report",
     "Rule",
     "RuleSet",

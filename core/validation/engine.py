@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from .messages import render
 from .model import FIELDS, LIST_FIELDS, FieldValue, Rule, RuleSet, Violation
@@ -50,6 +50,12 @@ def normalize_fields(message: Any) -> dict[str, FieldValue | None]:
         else:
             fields[name] = _items(raw) if name in LIST_FIELDS else _text(raw)
     return fields
+
+
+class MessageValidator(Protocol):
+    """What validates a message: a :class:`Validator`, or a ``RuleStore`` (its active rules)."""
+
+    def validate(self, message: Any) -> Report: ...
 
 
 class Validator:
