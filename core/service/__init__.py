@@ -30,10 +30,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quarterdeck.core.monitor.health import Health, Status, health_score
 from quarterdeck.core.monitor.reach import agent_status, fleet_headline, fleet_score, fleet_status, reach_of
+
+if TYPE_CHECKING:
+    from quarterdeck.core.dispatch.dispatcher import DeliveryEvent, Dispatcher
+    from quarterdeck.core.models import Agent
+    from quarterdeck.core.roster.roster import Roster
 
 __all__ = ["DeliveryWorker", "judged", "scored", "service_health"]
 
@@ -51,7 +56,7 @@ class DeliveryWorker:
     growing pause; the last one is kept in ``last_error``.
     """
 
-    def __init__(self, dispatcher: Any, *, idle_wait: float = 0.25) -> None:
+    def __init__(self, dispatcher: Dispatcher, *, idle_wait: float = 0.25) -> None:
         if idle_wait <= 0:
             raise ValueError("idle_wait must be positive")
         self.dispatcher = dispatcher
@@ -66,7 +71,7 @@ class DeliveryWorker:
         self._counts_lock = threading.Lock()
         dispatcher.add_listener(self._count)
 
-    def _count(self, event: Any) -> None:
+    def _count(self, event: DeliveryEvent) -> None:
         with self._counts_lock:
             if event.state == "delivered":
                 self.delivered += 1
@@ -168,14 +173,14 @@ def judged(check: dict[str, Any]) -> dict[str, Any]:
             "headline": fleet_headline(agents) if agents else "no enabled agents"}
 
 
-def service_health(worker: DeliveryWorker, roster: Any, *,
+def service_health(worker: DeliveryWorker, roster: Roster, *,
                    degraded_at: float = 0.25) -> Callable[[], dict[str, Any]]:
     """The ``/health`` function of a delivery process (see the module docstring)."""
     dispatcher = worker.dispatcher
     agents = list(roster.enabled())
     monitor = getattr(dispatcher, "monitor", None)
 
-    def one(agent: Any, alive: bool) -> dict[str, Any]:
+    def one(agent: Agent, alive: bool) -> dict[str, Any]:
         try:
             reach = reach_of(dispatcher, agent, worker_alive=alive)
             breaker = dispatcher.breakers.get(agent.id).state

@@ -33,7 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from prometheus_client import generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 
 from quarterdeck.core.monitor import Monitor
 from quarterdeck.core.monitor.health import Status, http_status
@@ -92,7 +92,7 @@ def _redacted(value: Any) -> Any:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], family: socket.AddressFamily, registry: Any,
+    def __init__(self, address: tuple[str, int], family: socket.AddressFamily, registry: CollectorRegistry,
                  health_fn: HealthFn, request_deadline: float = REQUEST_DEADLINE) -> None:
         self.address_family = family
         self.registry = registry
@@ -121,7 +121,9 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "Quarterdeck"
 
     def setup(self) -> None:
-        self.timeout = self.server.request_deadline  # each read and write; the timer bounds the total
+        # each read and write; the timer bounds the total. typeshed calls ``timeout`` a ClassVar,
+        # but StreamRequestHandler.setup reads it from the instance, which is what is set here
+        self.timeout = self.server.request_deadline  # type: ignore[misc]
         super().setup()
         self.expired = False
         self.deadline = threading.Timer(self.server.request_deadline, self._expire)
