@@ -57,13 +57,13 @@ class CoordinationConfig(BaseModel):
 
     enable_validation: bool = True
     validation_rules_path: Path | None = None
-    max_retries: int = Field(3, ge=0)
-    base_delay: float = Field(1.0, ge=0, allow_inf_nan=False)
-    backoff_multiplier: float = Field(2.0, ge=1, allow_inf_nan=False)
-    circuit_breaker_threshold: int = Field(5, ge=1)
+    max_retries: int = Field(default=3, ge=0)
+    base_delay: float = Field(default=1.0, ge=0, allow_inf_nan=False)
+    backoff_multiplier: float = Field(default=2.0, ge=1, allow_inf_nan=False)
+    circuit_breaker_threshold: int = Field(default=5, ge=1)
     enable_performance_monitoring: bool = True
-    collection_interval: float = Field(5.0, gt=0, allow_inf_nan=False)
-    max_data_points: int = Field(1000, ge=1)
+    collection_interval: float = Field(default=5.0, gt=0, allow_inf_nan=False)
+    max_data_points: int = Field(default=1000, ge=1)
 
     @field_validator(*_NUMBERS, mode="before")
     @classmethod

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import yaml
 
@@ -121,7 +121,14 @@ def read_env(env: Mapping[str, str], prefix: str, fields: Sequence[str]) -> Read
     return reading
 
 
-def _position(path: Path, mark: Any, with_column: bool = True) -> ValueSource:
+class _LineColumn(Protocol):
+    """A place in a file, 0-based: a YAML mark or a :class:`_Mark`."""
+
+    line: int
+    column: int
+
+
+def _position(path: Path, mark: _LineColumn | None, with_column: bool = True) -> ValueSource:
     if mark is None:
         return ValueSource("file", str(path))
     where = f"{path}:{mark.line + 1}:{mark.column + 1}" if with_column else f"{path}:{mark.line + 1}"
@@ -130,7 +137,7 @@ def _position(path: Path, mark: Any, with_column: bool = True) -> ValueSource:
 
 def _node_text(node: yaml.Node, value: Any) -> str:
     if isinstance(node, yaml.ScalarNode):
-        return node.value
+        return str(node.value)
     return yaml.safe_dump(value, default_flow_style=True).strip()
 
 
@@ -143,10 +150,13 @@ class _Mark:
 
 
 def _syntax_problem(path: Path, text: str, exc: yaml.YAMLError) -> ConfigProblem:
+    mark: _LineColumn | None
     if isinstance(exc, yaml.MarkedYAMLError):
-        mark = exc.problem_mark
-        if mark is None or (exc.context_mark is not None and mark.index >= len(text)):
+        problem_mark = exc.problem_mark
+        if problem_mark is None or (exc.context_mark is not None and problem_mark.index >= len(text)):
             mark = exc.context_mark
+        else:
+            mark = problem_mark
         reason = ", ".join(part for part in (exc.context, exc.problem) if part) or "unreadable"
     else:
         position = getattr(exc, "position", None)

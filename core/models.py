@@ -139,8 +139,10 @@ class WindowMatch(_Frozen):
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
+    # validation_alias/serialization_alias rather than alias: the same keys, but the constructor
+    # keeps the parameter name class_ for type checkers (``class`` is a keyword in Python)
     class_: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] | None = Field(
-        None, alias="class")
+        default=None, validation_alias="class", serialization_alias="class")
     title: str | None = None
     pid: WindowId | None = None
     id: WindowId | None = None
@@ -285,7 +287,7 @@ class Agent(_Frozen):
     """
 
     id: AgentId
-    display_name: str | None = Field(None, validate_default=True)
+    display_name: str | None = Field(default=None, validate_default=True)
     role: str = ""
     enabled: bool = True
     transport: TransportSettings

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from quarterdeck.core.models import AGENT_ID_PATTERN
 
@@ -109,7 +110,7 @@ class Contract:
                 ContractState.DONE: f" (completed by {self.assignee})",
                 ContractState.CANCELLED: f" (was assigned to {self.assignee})"}[self.state]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """Plain values for ``--json`` output (times as ISO 8601 strings)."""
         def iso(moment: datetime | None) -> str | None:
             return None if moment is None else moment.isoformat()
@@ -133,7 +134,7 @@ class AgentStatus:
     points_done: int = 0
     points_pending: int = 0  # points of its open and claimed contracts
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"agent": self.agent, "open": self.open, "claimed": self.claimed, "done": self.done,
                 "points_done": self.points_done, "points_pending": self.points_pending}
 
