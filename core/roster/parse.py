@@ -23,8 +23,8 @@ TRANSPORT_KEYS = {kind: tuple(k for k in model.model_fields if k != "kind")
                   for kind, model in TRANSPORTS.items()}
 AGENT_KEYS = (*(k for k in Agent.model_fields if k != "transport"), "transport")
 ALL_KEYS = (*AGENT_KEYS, *dict.fromkeys(k for keys in TRANSPORT_KEYS.values() for k in keys))
-BOOL_KEYS = frozenset(name for model in [Agent, *TRANSPORTS.values()]
-                      for name, info in model.model_fields.items() if info.annotation is bool)
+_MODELS: list[type[BaseModel]] = [Agent, *TRANSPORTS.values()]
+BOOL_KEYS = frozenset(name for model in _MODELS for name, info in model.model_fields.items() if info.annotation is bool)
 POINT_KEYS = ("chat", "onboarding")
 TOP_KEYS = ("agents", "groups")
 
