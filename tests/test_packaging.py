@@ -41,5 +41,6 @@ def test_wheel_checks_its_bundled_rules_from_elsewhere(installed, tmp_path):
 @pytest.mark.slow
 def test_wheel_ships_assets(installed):
     site = next(installed.glob("lib/python*/site-packages"))
-    assert (site / "core" / "_bundled" / "assets").is_dir()
+    assert (site / "quarterdeck" / "core" / "_bundled" / "assets").is_dir()
+    assert not (site / "core").exists(), "one top-level package: quarterdeck"
     assert not (site / "tests").exists(), "tests are not part of the wheel"
