@@ -222,7 +222,8 @@ def test_an_empty_message_is_refused_before_touching_the_screen():
 def test_without_a_display_check_explains_and_deliver_is_permanent():
     script = (
         "import threading\n"
-        "from quarterdeck.core.delivery.contract import DeliveryRequest, PermanentError\n"
+        "from quarterdeck.core.delivery.contract import DeliveryRequest\n"
+        "from quarterdeck.core.delivery.errors import PermanentError\n"
         "from quarterdeck.core.transports.gui.transport import GuiDelivery\n"
         "from quarterdeck.core.models import GuiTransport\n"
         "d = GuiDelivery(GuiTransport(chat=(10, 20)))\n"

@@ -5,7 +5,7 @@ import argparse
 
 import pytest
 
-from quarterdeck.cli import agents_cmd
+from quarterdeck.cli import agents_cmd, roster_args
 from quarterdeck.core.desktop.screens import ScreenRect, detect_screens
 from quarterdeck.core.roster.problems import RosterError
 from quarterdeck.core.roster.roster import load_roster
@@ -36,7 +36,7 @@ def test_roster_points_are_checked_against_the_detected_screen(tmp_path):
 
 
 def test_capture_cli_stores_the_real_pointer_position(tmp_path, capsys):
-    pyautogui = agents_cmd.pointer_module()
+    pyautogui = roster_args.pointer_module()
     path = tmp_path / "agents.yaml"
     path.write_text("agents:\n  - {id: Agent-1, transport: gui, chat: [10, 10]}  # left pane\n"
                     "  - {id: Agent-2, transport: gui, chat: [20, 20]}\n", encoding="utf-8")
