@@ -109,7 +109,7 @@ class CoordinationServiceWrapper:
     _shared: dict[str, Any]
     _wrapped: dict[str, Callable[..., Any]]
 
-    def __init__(self, service: Any, rules: Mapping[str, RuleSpec] | None = None,
+    def __init__(self, service: object, rules: Mapping[str, RuleSpec] | None = None,
                  names: Mapping[str, str] | None = None, *, error_config: ErrorSpec = None,
                  error_configs: Mapping[str, ErrorSpec] | None = None,
                  monitor: Monitor | None = None, breakers: BreakerRegistry | None = None) -> None:
@@ -127,7 +127,7 @@ class CoordinationServiceWrapper:
         object.__setattr__(self, "_wrapped", {})
 
     @staticmethod
-    def _is_method(service: Any, name: str) -> bool:
+    def _is_method(service: object, name: str) -> bool:
         if name.startswith("_"):
             return False
         attr = getattr(service, name, None)

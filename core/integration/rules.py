@@ -30,6 +30,7 @@ from typing import Any
 
 from pydantic import ValidationError as OptionsError
 
+from quarterdeck.core.validation.engine import MessageValidator
 from quarterdeck.core.validation.functions import FUNCTIONS, make_checker
 from quarterdeck.core.validation.model import FieldValue, Violation
 from quarterdeck.core.validation.secrets import redact
@@ -153,7 +154,7 @@ def _type_check(field: str, spec: Any) -> Callable[[Any], list[str]]:
     return run
 
 
-def _message_check(field: str, validator: Any) -> Callable[[Any], list[str]]:
+def _message_check(field: str, validator: MessageValidator) -> Callable[[Any], list[str]]:
     if not callable(getattr(validator, "validate", None)):
         raise ValueError(f"message_rules for {field!r}: expected a Validator or RuleStore")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
 
 
 class State(StrEnum):
@@ -41,7 +40,7 @@ def outcome(state: str, verdict: str | None) -> str:
 class Verdicted:
     """What a delivery with a ``state`` and a ``verdict`` says to people (rows, events, progress)."""
 
-    state: Any
+    state: str  # a State for outbox rows (a StrEnum), the plain text in events and progress rows
     verdict: str | None
 
     @property

@@ -8,7 +8,7 @@ optional end position marks the extent of the offending YAML node.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import yaml
 
@@ -65,13 +65,20 @@ class Diagnostic:
         }
 
 
+class Mark(Protocol):
+    """A place in a text, 0-based: a PyYAML mark, or anything with the same two attributes."""
+
+    line: int
+    column: int
+
+
 def at_mark(
     file: str,
-    mark: Any,
+    mark: Mark,
     message: str,
     where: str,
     severity: DiagnosticSeverity = "error",
-    end_mark: Any = None,
+    end_mark: Mark | None = None,
 ) -> Diagnostic:
     """A diagnostic at a PyYAML mark (0-based ``line``/``column`` attributes)."""
     end_line = end_col = None

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from .diagnostics import Diagnostic, at_node
 from .yamlnodes import NodeIndex, Path, where_of
@@ -69,7 +70,7 @@ def _choices(ctx: dict[str, Any]) -> list[str]:
     return _QUOTED.findall(expected) or [part for part in re.split(r", | or ", expected) if part]
 
 
-def _message(error: Any, name: str, allowed: Sequence[str], subject: str) -> str:
+def _message(error: ErrorDetails, name: str, allowed: Sequence[str], subject: str) -> str:
     kind = error["type"]
     value = error.get("input")
     ctx = error.get("ctx") or {}
