@@ -141,11 +141,11 @@ def test_the_window_choice_sets_the_visible_time_range(make_ctx, qtbot, open_pan
         assert high - low == pytest.approx(seconds)
         assert clock.now + offset <= high < clock.now + offset + seconds / 60  # steps of 1/60
     panel.window_actions[900].trigger()
-    assert panel.window == 900 and panel.window_box.currentData() == 900
+    assert panel.window_seconds == 900 and panel.window_box.currentData() == 900
     assert ctx.settings.get("charts/window", 300, int) == 900
     again = ChartsPanel(ctx, clock=clock)
     again.shutdown()
-    assert again.window == 900  # remembered
+    assert again.window_seconds == 900  # remembered
     again.deleteLater()
     clock.now += 30
     panel._tick_timer.timeout.emit()  # the 1 s tick follows the present
@@ -327,7 +327,7 @@ def test_a_failed_count_is_reported_and_a_stopped_runner_stops_the_panel(make_ct
     ctx = make_ctx(start=False)
     ctx.settings.set("charts/window", 42, 300)  # not a choice offered: the default is used
     panel = open_panel(ctx)
-    assert panel.window == 300
+    assert panel.window_seconds == 300
     qtbot.waitUntil(lambda: not panel._counting)
 
     def broken():
