@@ -75,13 +75,14 @@ class Validator:
         fields = normalize_fields(message)
         found: list[tuple[Rule, Violation]] = []
         for rule in self._rules:
-            if rule.when and not rule.applies(fields):
-                continue
+            severity = rule.severity
+            if severity == "off" or (rule.when and not rule.applies(fields)):
+                continue  # the rule set's enabled() leaves "off" out already
             value = fields[rule.given]
             for finding in rule.check(value):
                 span = finding.span if rule.given == "content" else None
                 text = render(rule, finding, value)
-                violation = Violation(rule.id, rule.severity, text, rule.given, span)  # type: ignore[arg-type]
+                violation = Violation(rule.id, severity, text, rule.given, span)
                 found.append((rule, violation))
         return Report.of(merge_overlapping(found))
 

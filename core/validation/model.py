@@ -6,13 +6,13 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Severity = Literal["error", "warning", "info", "off"]
 FieldName = Literal["content", "sender", "recipients", "type", "priority", "tags"]
 
-SEVERITIES: tuple[str, ...] = ("error", "warning", "info", "off")
-FIELDS: tuple[str, ...] = ("content", "sender", "recipients", "type", "priority", "tags")
+SEVERITIES: tuple[str, ...] = get_args(Severity)
+FIELDS: tuple[str, ...] = get_args(FieldName)
 LIST_FIELDS: frozenset[str] = frozenset({"recipients", "tags"})
 #: Values the message model accepts; a ``when`` naming anything else never matches.
 KNOWN_VALUES: Mapping[str, tuple[str, ...]] = MappingProxyType(

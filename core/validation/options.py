@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 
 from .model import LIST_FIELDS
 from .regexes import compile_regex
-from .secrets import DETECTOR_KINDS
+from .secrets import DetectorKind
 
 NonNegative = Annotated[int, Field(ge=0)]
 
@@ -25,7 +25,6 @@ def _not_blank(word: str) -> str:
 
 
 NonBlank = Annotated[str, AfterValidator(_not_blank)]
-DetectorKind = Literal[DETECTOR_KINDS]  # type: ignore[valid-type]
 
 
 class FunctionOptions(BaseModel):
@@ -74,7 +73,7 @@ class PatternOptions(FunctionOptions):
     """RE2 patterns the field must match and/or must not match."""
 
     match: str | None = None
-    not_match: str | None = Field(None, alias="notMatch")
+    not_match: str | None = Field(default=None, alias="notMatch")
 
     @field_validator("match", "not_match")
     @classmethod
@@ -106,8 +105,8 @@ class ForbiddenWordsOptions(FunctionOptions):
 class SecretsOptions(FunctionOptions):
     """Which secret detectors to run and an optional entropy threshold."""
 
-    detectors: list[DetectorKind] | None = Field(None, min_length=1)
-    min_entropy: float | None = Field(None, alias="minEntropy", gt=0, le=8)
+    detectors: list[DetectorKind] | None = Field(default=None, min_length=1)
+    min_entropy: float | None = Field(default=None, alias="minEntropy", gt=0, le=8)
 
 
 class UniqueOptions(FunctionOptions):

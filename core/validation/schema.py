@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationErr
 from .diagnostics import ROOT_WHERE, Diagnostic, DiagnosticSeverity, at_node
 from .functions import FUNCTIONS, FunctionDef, make_checker
 from .messages import PLACEHOLDER, PLACEHOLDERS
-from .model import FIELDS, KNOWN_VALUES, RULE_ID, SEVERITIES, Rule
+from .model import FIELDS, KNOWN_VALUES, RULE_ID, FieldName, Rule, Severity
 from .options import FunctionOptions, dump_options, option_keys
 from .pydantic_errors import describe, one_of, suggest, to_diagnostics
 from .yamlnodes import Document, Path, where_of
@@ -53,18 +53,18 @@ class RuleSpec(_Spec):
     """One rule, before its function is looked at."""
 
     description: str = ""
-    severity: Literal[SEVERITIES] = "warning"  # type: ignore[valid-type]
-    given: Literal[FIELDS]  # type: ignore[valid-type]
+    severity: Severity = "warning"
+    given: FieldName
     then: dict[str, Any]
     message: str | None = None
-    when: dict[Literal[FIELDS], WhenValues] = Field(default_factory=dict)  # type: ignore[valid-type]
+    when: dict[FieldName, WhenValues] = Field(default_factory=dict)
 
 
 class ThenSpec(_Spec):
     """The function a rule applies, and its options."""
 
     function: str
-    function_options: dict[str, Any] | None = Field(None, alias="functionOptions")
+    function_options: dict[str, Any] | None = Field(default=None, alias="functionOptions")
 
 
 class _FileChecker:

@@ -12,7 +12,7 @@ import math
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 import re2
 
@@ -27,12 +27,13 @@ from quarterdeck.core.validation.secret_rules import (
     shannon_entropy,
 )
 
-__all__ = ["DETECTOR_KINDS", "PRAGMA", "SecretFinding", "find_secrets", "redact", "shannon_entropy"]
+__all__ = ["DETECTOR_KINDS", "PRAGMA", "DetectorKind", "SecretFinding", "find_secrets", "redact", "shannon_entropy"]
 
-DETECTOR_KINDS: tuple[str, ...] = (
+DetectorKind = Literal[
     "aws_access_key_id", "github_token", "gitlab_token", "private_key", "slack_token", "slack_webhook",
     "openai_key", "anthropic_key", "google_api_key", "stripe_key", "jwt", "generic_assignment", "high_entropy",
-)
+]
+DETECTOR_KINDS: tuple[str, ...] = get_args(DetectorKind)
 PRAGMA = "quarterdeck:allow-secret"
 
 # Specificity when hits overlap: a key block outranks anything found inside it, then the order above.
