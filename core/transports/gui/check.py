@@ -6,12 +6,16 @@ must lie on a screen, and none on a fail-safe corner (clicking one would stop al
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from quarterdeck.core.desktop.screens import ScreenRect
+    from quarterdeck.core.models import GuiTransport
 
 __all__ = ["point_problem"]
 
 
-def _screens() -> list:
+def _screens() -> list[ScreenRect]:
     from quarterdeck.core.desktop.screens import detect_screens
 
     with warnings.catch_warnings():
@@ -19,14 +23,14 @@ def _screens() -> list:
         return detect_screens()
 
 
-def _points(settings: Any) -> list[tuple[str, tuple[int, int]]]:
-    points = [("chat", tuple(settings.chat))]
+def _points(settings: GuiTransport) -> list[tuple[str, tuple[int, int]]]:
+    points = [("chat", settings.chat)]
     if settings.onboarding is not None:
-        points.append(("onboarding", tuple(settings.onboarding)))
-    return points
+        points.append(("onboarding", settings.onboarding))
+    return [(name, (point[0], point[1])) for name, point in points]
 
 
-def point_problem(settings: Any, agent: str, gui: Any, *, x11: bool) -> str | None:
+def point_problem(settings: GuiTransport, agent: str, gui: Any, *, x11: bool) -> str | None:
     """None when every point of ``settings`` (a ``GuiTransport``) can be clicked now, else why not."""
     if getattr(settings, "window", None) is not None:
         from quarterdeck.core.transports.gui.windows import window_problems

@@ -17,16 +17,23 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from quarterdeck.core.transports.gui.guard import SHARED_GUARD, PointerGuard
+
+if TYPE_CHECKING:
+    from quarterdeck.core.desktop.x11.desk import Desk
 
 __all__ = ["DeskReturn"]
 
 log = logging.getLogger(__name__)
 
+# (where the pointer is, move it to x, y)
+PointerCalls = tuple[Callable[[], tuple[int, int]], Callable[[int, int], object]]
 
-def _active_window(desk: Any) -> int | None:
+
+def _active_window(desk: Desk) -> int | None:
     """The window manager's active (focused) client window, by EWMH ``_NET_ACTIVE_WINDOW``."""
     from Xlib import X
 
@@ -39,7 +46,8 @@ def _active_window(desk: Any) -> int | None:
 class DeskReturn:
     """Batch start and end for one dispatcher (see the module docstring). Thread-safe."""
 
-    def __init__(self, guard: PointerGuard = SHARED_GUARD, desk: Any = None, pointer: Any = None) -> None:
+    def __init__(self, guard: PointerGuard = SHARED_GUARD, desk: Desk | None = None,
+                 pointer: PointerCalls | None = None) -> None:
         self.guard = guard
         self._desk = desk  # quarterdeck.core.desktop.x11.desk.Desk; the shared one when None
         self._pointer = pointer  # (get, move) callables; PyAutoGUI's when None
@@ -77,15 +85,20 @@ class DeskReturn:
             self._give_back(*saved)
 
     # -- the desk ---------------------------------------------------------------------------------
-    def _pointer_calls(self) -> tuple[Any, Any]:
+    def _pointer_calls(self) -> PointerCalls:
         if self._pointer is not None:
             return self._pointer
         from quarterdeck.core.transports.gui.transport import load_pyautogui
 
         gui = load_pyautogui()
-        return (lambda: tuple(int(v) for v in gui.position())), (lambda x, y: gui.moveTo(x, y))
 
-    def _desk_or_none(self) -> Any:
+        def get() -> tuple[int, int]:
+            x, y = gui.position()
+            return int(x), int(y)
+
+        return get, (lambda x, y: gui.moveTo(x, y))
+
+    def _desk_or_none(self) -> Desk | None:
         if self._desk is not None:
             return self._desk
         try:

@@ -23,9 +23,12 @@ import logging
 import re
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from quarterdeck.core.delivery.errors import NotTyped, TypedNotSubmitted
+
+if TYPE_CHECKING:  # jeepney (the reader's bus) is imported only when a reader is made
+    from quarterdeck.core.desktop.atspi import AccessibilityReader, InputHandle
 
 __all__ = ["READ_BACK", "InputWatch", "shared_reader", "watch_input"]
 
@@ -35,12 +38,12 @@ READ_BACK = "input read back by accessibility"
 _NO_APP = "no accessible application belongs to process"  # the reader's reason when a process has no tree
 _RECONNECT_AFTER = 10.0  # s between attempts to reach an accessibility bus that was not there
 
-_reader: Any = None
+_reader: AccessibilityReader | None = None
 _reader_tried = 0.0
 _reader_lock = threading.Lock()
 
 
-def shared_reader() -> Any:
+def shared_reader() -> AccessibilityReader | None:
     """The process's accessibility reader, or None while there is no bus (asked again at most
     every ``_RECONNECT_AFTER`` seconds, so a bus started later is found)."""
     global _reader, _reader_tried
@@ -75,8 +78,8 @@ def _excerpt(text: str, limit: int = 40) -> str:
 class InputWatch:
     """One agent input, read back over accessibility (see the module docstring)."""
 
-    def __init__(self, reader: Any, handle: Any, agent: str, first: str, *, typed_within: float = 1.0,
-                 submitted_within: float = 1.0) -> None:
+    def __init__(self, reader: AccessibilityReader, handle: InputHandle, agent: str, first: str, *,
+                 typed_within: float = 1.0, submitted_within: float = 1.0) -> None:
         self.reader = reader
         self.handle = handle
         self.agent = agent
@@ -116,7 +119,7 @@ class InputWatch:
 
 
 def watch_input(agent: str, pid: int | None, title: str | None = None, *, timeout: float = 0.3,
-                reader: Any = None) -> tuple[InputWatch | None, str]:
+                reader: AccessibilityReader | None = None) -> tuple[InputWatch | None, str]:
     """(a watch on the focused input of process ``pid``, "") or (None, why there is none).
 
     ``title``: the agent's window title, when known; the focused input must be in that window

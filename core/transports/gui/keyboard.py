@@ -181,7 +181,7 @@ class KeyWatcher:
                 press = Press(time.monotonic(), self.names.get(ev.sourceid, f"device {ev.sourceid}"),
                               ev.sourceid, ev.keycode)
                 with self._cond:
-                    self.presses = (self.presses + [press])[-self.keep:]
+                    self.presses = [*self.presses, press][-self.keep:]
                     self.count += 1
 
 

@@ -20,15 +20,24 @@ are a caret (blinking, or moved) and ignored; the look changed when at least ``M
 band's pixels (and ``MIN_PIXELS``) changed outside such runs.
 
 The grab is python-xlib's ``GetImage`` of the band on the shared connection of
-``quarterdeck.core.transports.gui.windows.shared_desk`` (Xvfb, 480x40 px: 0.3-2.5 ms a grab, ~5 grabs and ~50 ms
-a delivery; ``mss`` grabbed in 0.04 ms but needs its own connection and a new dependency).
+``quarterdeck.core.transports.gui.windows.shared_desk`` (Xvfb, 480x40 px: 0.3-2.5 ms a grab, ~5 grabs
+and ~50 ms a delivery; ``mss`` grabbed in 0.04 ms but needs its own connection and a new dependency).
 """
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy is imported where pixels are read; Xlib's Desk needs a display
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from quarterdeck.core.desktop.window_match import Window
+    from quarterdeck.core.desktop.x11.desk import Desk
+
+    Pixels = NDArray[np.uint8]  # (height, width, channels)
 
 __all__ = ["BAND", "SEEN", "PixelWatch", "differs", "grab", "watch_pixels"]
 
@@ -64,7 +73,7 @@ def band(point: Sequence[int], window: Box | None, screen: tuple[int, int] | Non
     return left, top, right - left, bottom - top
 
 
-def grab(desk: Any, box: Box) -> Any:
+def grab(desk: Desk, box: Box) -> Pixels:
     """The band's pixels, a numpy array (height, width, 3), off the desk's X connection."""
     import numpy as np
     from Xlib import X
@@ -80,7 +89,7 @@ def grab(desk: Any, box: Box) -> Any:
     return data[: width * height * per_pixel].reshape(height, width, per_pixel)[:, :, :3]
 
 
-def changed_pixels(a: Any, b: Any) -> int:
+def changed_pixels(a: Pixels, b: Pixels) -> int:
     """How many pixels differ between two grabs of one band, caret-wide column runs aside."""
     import numpy as np
 
@@ -100,16 +109,16 @@ def changed_pixels(a: Any, b: Any) -> int:
     return int(moved[:, keep].sum())
 
 
-def differs(a: Any, b: Any) -> bool:
+def differs(a: Pixels, b: Pixels) -> bool:
     """Do two grabs of one band look different (see the module docstring)?"""
-    pixels = a.shape[0] * a.shape[1]
+    pixels: int = a.shape[0] * a.shape[1]
     return changed_pixels(a, b) >= max(MIN_PIXELS, pixels * MIN_CHANGED)
 
 
 class PixelWatch:
     """One input box's look through one delivery (see the module docstring)."""
 
-    def __init__(self, desk: Any, box: Box, *, settle_within: float = SETTLE_WITHIN) -> None:
+    def __init__(self, desk: Desk, box: Box, *, settle_within: float = SETTLE_WITHIN) -> None:
         self.desk = desk
         self.box = box
         self.grabs = 0
@@ -117,7 +126,7 @@ class PixelWatch:
         self.changed: bool | None = None  # set by pasted()
         self.empty = self._settled(settle_within)
 
-    def _grab(self) -> Any:
+    def _grab(self) -> Pixels:
         start = time.perf_counter()
         try:
             return grab(self.desk, self.box)
@@ -125,7 +134,7 @@ class PixelWatch:
             self.grabs += 1
             self.grab_seconds += time.perf_counter() - start
 
-    def _settled(self, within: float) -> Any:
+    def _settled(self, within: float) -> Pixels:
         """The look once two grabs in a row agree (or the last one after ``within`` s)."""
         deadline = time.monotonic() + within
         last = self._grab()
@@ -179,7 +188,7 @@ class PixelWatch:
         return f"{self.grabs} grabs, {self.grab_seconds * 1000:.1f} ms"
 
 
-def watch_pixels(point: tuple[int, int], window: Any) -> PixelWatch | None:
+def watch_pixels(point: tuple[int, int], window: Window | None) -> PixelWatch | None:
     """A ``PixelWatch`` on the band around ``point`` in ``window`` (the agent's, or the one the
     click reached; None: the band is clipped to the screen only), or None where no screen can be
     read or the window is a terminal."""

@@ -20,12 +20,14 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from quarterdeck.core.delivery.errors import Cancelled, RetryableError
 from quarterdeck.core.fileops import try_lock, unlock
 
-__all__ = ["Cancelled", "ScreenBusy", "ScreenLock"]
+__all__ = ["Cancelled", "ScreenBusy", "ScreenHold", "ScreenLock"]
 
 LOCK_FILE_NAME = "screen.lock"
 _PID_WIDTH = 24
@@ -46,6 +48,13 @@ def _overwrite(fd: int, text: str) -> None:
     """Replace the pid field in place (fixed width: no truncation while a lock is held)."""
     os.lseek(fd, 0, os.SEEK_SET)
     os.write(fd, f"{text:<{_PID_WIDTH - 1}}\n".encode("ascii"))
+
+
+@runtime_checkable
+class ScreenHold(Protocol):
+    """What a GUI delivery holds the screen with: ``ScreenLock``, or a stand-in."""
+
+    def hold(self, stop: threading.Event) -> AbstractContextManager[object]: ...
 
 
 class ScreenBusy(RetryableError):

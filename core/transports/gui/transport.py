@@ -20,15 +20,16 @@ One delivery, under the machine-wide screen lock:
 6. With read-back: the input must now hold the text (else ``NotTyped``, safe to retry, or
    ``TypedNotSubmitted``). Press the submit keys (urgent: the urgent ones); the input must be
    empty again, else the keys are pressed once more, then ``TypedNotSubmitted``. The verdict is
-   ``submitted`` with its evidence. Without read-back the input box's pixels (``quarterdeck.core.transports.gui.pixels``)
-   may show ``submitted``; else the verdict is ``unverified`` and says why (pixels never fail one).
+   ``submitted`` with its evidence. Without read-back the input box's pixels
+   (``quarterdeck.core.transports.gui.pixels``) may show ``submitted``; else the verdict is
+   ``unverified`` and says why (pixels never fail one).
 7. Give the user's clipboard back.
 
 Text always goes through the clipboard: ``pyautogui.write`` drops non-ASCII characters and presses
 Enter at every newline. ``pyautogui.PAUSE`` is set to ``pause`` on every delivery, so the only
 waits are the explicit ones. Stop-all (``stop``) is honoured until the paste; after that the short
 rest of the sequence completes so no half-typed message is left behind. PyAutoGUI is imported
-on first use: importing it needs a display.
+on first use (``quarterdeck.core.transports.gui.driver``): importing it needs a display.
 """
 from __future__ import annotations
 
@@ -37,19 +38,26 @@ import os
 import sys
 import threading
 import time
-import warnings
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from quarterdeck.core.delivery.contract import DeliveryRequest, Receipt
 from quarterdeck.core.delivery.errors import Cancelled, DeliveryError, HumanActivity, PermanentError, RetryableError
 from quarterdeck.core.desktop.clipboard.backends import system_clipboard
 from quarterdeck.core.desktop.clipboard.snapshot import ClipboardError, ClipboardLike, ClipboardUnavailable
-from quarterdeck.core.desktop.focus import focus_probe
+from quarterdeck.core.desktop.focus import X11FocusProbe, focus_probe
+from quarterdeck.core.models import GuiTransport
 from quarterdeck.core.transports.gui import keyboard
 from quarterdeck.core.transports.gui.check import point_problem
+from quarterdeck.core.transports.gui.driver import load_pyautogui
 from quarterdeck.core.transports.gui.guard import SHARED_GUARD, DraftInInput, PointerGuard
-from quarterdeck.core.transports.gui.verdict import DETAIL, DETAIL_READ, verdict_after_submit, watch_target
+from quarterdeck.core.transports.gui.screenlock import ScreenHold, ScreenLock
+from quarterdeck.core.transports.gui.verdict import DETAIL, DETAIL_READ, ReadBack, verdict_after_submit, watch_target
+
+if TYPE_CHECKING:
+    from quarterdeck.core.desktop.clipboard.snapshot import ClipboardOffer, Snapshot
+    from quarterdeck.core.transports.gui.windows import Target
 
 __all__ = ["DETAIL", "DETAIL_READ", "EmergencyStop", "GuiDelivery", "HumanActivity", "load_pyautogui"]
 
@@ -65,24 +73,6 @@ class EmergencyStop(DeliveryError):
     stops_everything = True
 
 
-def load_pyautogui() -> Any:
-    """Import PyAutoGUI, or raise ``PermanentError`` naming why no display can be driven."""
-    try:
-        import tkinter  # noqa: F401
-    except ImportError:
-        # PyAutoGUI imports MouseInfo as optional, but MouseInfo calls sys.exit() when tkinter is
-        # missing (a Python without python3-tk); marked absent, PyAutoGUI does without it
-        sys.modules.setdefault("mouseinfo", None)
-    try:
-        with warnings.catch_warnings():
-            # python-xlib opens the Xauthority file without closing it.
-            warnings.filterwarnings("ignore", category=ResourceWarning, module=r"Xlib(\.|$)")
-            import pyautogui
-    except Exception as exc:  # KeyError('DISPLAY'), XauthError, DisplayConnectionError, ...
-        raise PermanentError(f"no display to drive for GUI delivery: {type(exc).__name__}: {exc}") from exc
-    return pyautogui
-
-
 class GuiDelivery:
     """Click-and-paste delivery into one agent's chat pane (``settings``: a ``GuiTransport``)."""
 
@@ -90,17 +80,17 @@ class GuiDelivery:
 
     def __init__(
         self,
-        settings: Any,
+        settings: GuiTransport,
         *,
-        screen_lock: Any = None,
+        screen_lock: ScreenHold | Callable[[threading.Event], AbstractContextManager[object]] | None = None,
         clipboard: ClipboardLike | None = None,
         settle: float = 0.05,
         pause: float = 0.0,
         guard: PointerGuard | None = None,
         new_chat_wait: float = 1.0,
         fetch_timeout: float = 1.0,
-        focus: Any = "auto",
-        read_back: Any = "auto",
+        focus: X11FocusProbe | Literal["auto"] | None = "auto",
+        read_back: ReadBack = "auto",
         quiet: float = 0.03,
         agent: str = "",
     ) -> None:
@@ -118,10 +108,8 @@ class GuiDelivery:
         self.agent = agent or "the agent"
 
     @classmethod
-    def from_settings(cls, settings: Any, **kwargs: Any) -> GuiDelivery:
+    def from_settings(cls, settings: GuiTransport, **kwargs: Any) -> GuiDelivery:
         """A delivery holding the machine-wide screen lock, as the dispatcher uses it."""
-        from quarterdeck.core.transports.gui.screenlock import ScreenLock
-
         kwargs.setdefault("screen_lock", ScreenLock())
         return cls(settings, **kwargs)
 
@@ -144,12 +132,11 @@ class GuiDelivery:
                     f"fail-safe: pointer moved to a screen corner {tuple(gui.position())}; all GUI delivery stops"
                 ) from exc
 
-    def _hold(self, stop: threading.Event) -> AbstractContextManager:
+    def _hold(self, stop: threading.Event) -> AbstractContextManager[object]:
         lock = self.screen_lock
         if lock is None:
             return nullcontext()
-        hold = getattr(lock, "hold", None)
-        return hold(stop) if hold is not None else lock(stop)
+        return lock.hold(stop) if isinstance(lock, ScreenHold) else lock(stop)
 
     def _clip(self) -> ClipboardLike:
         if self._clipboard is None or not getattr(self._clipboard, "alive", True):  # X server restarted
@@ -169,7 +156,7 @@ class GuiDelivery:
             snapshot = clip.save()
         except ClipboardError as exc:
             raise RetryableError(f"could not read the clipboard: {exc}") from exc
-        offer = None
+        offer: ClipboardOffer | None = None
         try:
             target = self._focus(gui, request, agent, stop)
             point = target.point
@@ -206,7 +193,7 @@ class GuiDelivery:
         where = target.evidence if target.window is not None else ""
         return Receipt(self.kind, verdict, evidence, "; ".join(p for p in (where, problem or "") if p))
 
-    def _focus(self, gui: Any, request: DeliveryRequest, agent: str, stop: threading.Event) -> Any:
+    def _focus(self, gui: Any, request: DeliveryRequest, agent: str, stop: threading.Event) -> Target:
         """Click the agent's input (onboarding: open a new chat first); the ``Target`` clicked."""
         chat = self._target("chat", agent, stop)
         self._click(gui, chat.point, stop)
@@ -220,7 +207,7 @@ class GuiDelivery:
         self._click(gui, target.point, stop)
         return target
 
-    def _target(self, kind: str, agent: str, stop: threading.Event) -> Any:
+    def _target(self, kind: str, agent: str, stop: threading.Event) -> Target:
         from quarterdeck.core.transports.gui.windows import resolve_target
 
         return resolve_target(self.settings, kind, agent=agent, stop=stop)
@@ -243,7 +230,7 @@ class GuiDelivery:
         gui.click(*point)
         self.guard.clicked(point)
 
-    def _paste(self, gui: Any, offer: Any, point: tuple[int, int]) -> None:
+    def _paste(self, gui: Any, offer: ClipboardOffer | None, point: tuple[int, int]) -> None:
         if offer is None:
             gui.hotkey(*self.settings.paste_keys)
             time.sleep(self.settle)
@@ -257,7 +244,7 @@ class GuiDelivery:
                 "nothing submitted"
             )
 
-    def _restore(self, clip: ClipboardLike, snapshot: Any, offer: Any) -> str | None:
+    def _restore(self, clip: ClipboardLike, snapshot: Snapshot, offer: ClipboardOffer | None) -> str | None:
         try:
             clip.restore(snapshot, offer)
         except ClipboardError as exc:

@@ -10,14 +10,23 @@ and raises ``TypedNotSubmitted`` when the text stays after the second press. Wit
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from quarterdeck.core.delivery.contract import UNVERIFIED
-from quarterdeck.core.delivery.errors import SUBMITTED, TypedNotSubmitted
+from quarterdeck.core.delivery.errors import SUBMITTED, UNVERIFIED, TypedNotSubmitted, Verdict
 from quarterdeck.core.transports.gui.evidence import READ_BACK, InputWatch, watch_input
 from quarterdeck.core.transports.gui.pixels import PixelWatch, watch_pixels
 
-__all__ = ["DETAIL", "DETAIL_READ", "verdict_after_submit", "watch_target"]
+if TYPE_CHECKING:
+    from typing import Literal
+
+    from quarterdeck.core.desktop.atspi import AccessibilityReader
+    from quarterdeck.core.desktop.clipboard.snapshot import ClipboardOffer
+    from quarterdeck.core.desktop.window_match import Window
+    from quarterdeck.core.transports.gui.windows import Target
+
+__all__ = ["DETAIL", "DETAIL_READ", "ReadBack", "verdict_after_submit", "watch_target"]
+
+ReadBack: TypeAlias = "Literal['auto'] | AccessibilityReader | None"  # "auto": the shared reader; None: off
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +34,7 @@ DETAIL = "keys sent; arrival not verifiable"
 DETAIL_READ = "the window read the pasted text off the clipboard"  # X11Clipboard saw it: not proof of arrival
 
 
-def watch_target(agent: str, target: Any, read_back: Any, *,
+def watch_target(agent: str, target: Target, read_back: ReadBack, *,
                  x11: bool) -> tuple[InputWatch | None, str, PixelWatch | None]:
     """(a read-back watch on the agent's input or None, why not, a pixel watch where there is no
     read-back). ``read_back``: "auto" (the shared accessibility reader), None (off: no evidence
@@ -42,7 +51,7 @@ def watch_target(agent: str, target: Any, read_back: Any, *,
     return watch, why, pixels
 
 
-def _window_at(point: tuple[int, int], x11: bool) -> Any:
+def _window_at(point: tuple[int, int], x11: bool) -> Window | None:
     if not x11:
         return None
     try:
@@ -54,7 +63,7 @@ def _window_at(point: tuple[int, int], x11: bool) -> Any:
         return None
 
 
-def _by_pixels(pixels: Any, keys: str, unverified: str) -> tuple[str, str]:
+def _by_pixels(pixels: PixelWatch | None, keys: str, unverified: str) -> tuple[Verdict, str]:
     """Without read-back: ``submitted`` when the input box's pixels changed with the paste and came
     back to the empty look after the submit keys (``quarterdeck.core.transports.gui.pixels``); otherwise still
     ``unverified``, with what the pixels showed. Pixels never fail a delivery."""
@@ -67,8 +76,8 @@ def _by_pixels(pixels: Any, keys: str, unverified: str) -> tuple[str, str]:
     return UNVERIFIED, f"{unverified}; {pixels.evidence(keys, cleared=False)}"
 
 
-def verdict_after_submit(gui: Any, watch: InputWatch | None, no_watch: str, offer: Any,
-                         submit: tuple[str, ...], agent: str, pixels: Any = None) -> tuple[str, str]:
+def verdict_after_submit(gui: Any, watch: InputWatch | None, no_watch: str, offer: ClipboardOffer | None,
+                         submit: tuple[str, ...], agent: str, pixels: PixelWatch | None = None) -> tuple[Verdict, str]:
     """(verdict, evidence) once the submit keys were pressed (see the module docstring)."""
     keys = "+".join(submit)
     if watch is None:
