@@ -277,10 +277,10 @@ class Dispatcher:
             typing[0] = True
             self._last_start = time.monotonic()
 
-    def _message(self, task: DeliveryTask, content: str) -> Message:
-        return Message(id=task.message_id, sender=task.sender, sender_kind=task.sender_kind,
-                       recipients=list(task.recipients), type=task.type, priority=task.priority,
-                       tags=list(task.tags), content=content, created_at=task.message_created_at)
+    def _message(self, task: DeliveryTask, content: str) -> Message:  # the stored kinds are text: validated here
+        return Message.model_validate(dict(id=task.message_id, sender=task.sender, sender_kind=task.sender_kind,
+                                           recipients=list(task.recipients), type=task.type, priority=task.priority,
+                                           tags=list(task.tags), content=content, created_at=task.message_created_at))
 
     def _transport(self, agent: Agent) -> Transport:
         key = f"{agent.id}:{agent.transport!r}"
