@@ -15,12 +15,24 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Final
 
-__all__ = ["REFUSED", "TIMEOUT", "Reply", "SelectionReader"]
+if TYPE_CHECKING:
+    from quarterdeck.core.desktop.clipboard.selection import SelectionOwner
 
-REFUSED = object()
-TIMEOUT = object()
+__all__ = ["REFUSED", "TIMEOUT", "NoReply", "Reply", "SelectionReader"]
+
+
+class NoReply(Enum):
+    """Why ``take`` has no ``Reply``."""
+
+    REFUSED = "refused"
+    TIMEOUT = "timeout"
+
+
+REFUSED: Final = NoReply.REFUSED
+TIMEOUT: Final = NoReply.TIMEOUT
 _PROPERTIES = 4
 _MAX_LONGS = 1 << 24
 
@@ -28,7 +40,7 @@ _MAX_LONGS = 1 << 24
 @dataclass(frozen=True)
 class Reply:
     kind: str  # the type the owner gave the data, e.g. UTF8_STRING, STRING, image/png, ATOM
-    data: Any  # bytes, or a list of atom names for ATOM
+    data: bytes | list[str]  # bytes, or a list of atom names for ATOM
 
 
 @dataclass
@@ -42,24 +54,24 @@ class _Pending:
 class SelectionReader:
     """Lives on an ``SelectionOwner``: ``owner`` gives atoms, the window and the display."""
 
-    def __init__(self, owner: Any) -> None:
+    def __init__(self, owner: SelectionOwner) -> None:
         self._owner = owner
         self._props = [owner.atom(f"QUARTERDECK_SELECTION_{n}") for n in range(_PROPERTIES)]
         self._next = 0
         self._cond = threading.Condition()
         self._pending: _Pending | None = None
-        self._result: Any = None
+        self._result: Reply | NoReply | None = None
         self._progress = 0.0
 
     # -- caller side ------------------------------------------------------------------------------
-    def take(self, idle: float) -> Any:
+    def take(self, idle: float) -> Reply | NoReply:
         """The answer to the last ``convert``; ``TIMEOUT`` after ``idle`` seconds without progress."""
         with self._cond:
             while self._result is None:
                 left = self._progress + idle - time.monotonic()
                 if left <= 0:
-                    self._pending, result = None, TIMEOUT
-                    return result
+                    self._pending = None
+                    return TIMEOUT
                 self._cond.wait(left)
             result, self._result = self._result, None
             return result
@@ -117,7 +129,7 @@ class SelectionReader:
         else:
             self._finish(Reply(self._owner.name(pending.kind) if pending.kind else "", b"".join(pending.chunks)))
 
-    def _reply(self, kind: int, fmt: int, value: Any) -> Any:
+    def _reply(self, kind: int, fmt: int, value: Any) -> Reply | NoReply:
         name = self._owner.name(kind)
         if fmt == 32:
             return Reply(name, [self._owner.name(a) for a in value]) if name == "ATOM" else REFUSED
@@ -127,7 +139,7 @@ class SelectionReader:
         with self._cond:
             self._progress = time.monotonic()
 
-    def _finish(self, result: Any) -> None:
+    def _finish(self, result: Reply | NoReply) -> None:
         with self._cond:
             self._pending, self._result = None, result
             self._cond.notify_all()

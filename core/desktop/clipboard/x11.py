@@ -26,7 +26,7 @@ import shutil
 import threading
 import time
 
-from quarterdeck.core.desktop.clipboard.convert import REFUSED, TIMEOUT, Reply
+from quarterdeck.core.desktop.clipboard.convert import TIMEOUT, Reply
 from quarterdeck.core.desktop.clipboard.handover import hand_over
 from quarterdeck.core.desktop.clipboard.icccm import pump, save_to_manager
 from quarterdeck.core.desktop.clipboard.selection import Contents, SelectionOwner
@@ -112,7 +112,7 @@ class X11Clipboard:
         if value is TIMEOUT:
             raise ClipboardError(f"the clipboard's owner did not answer within {self.read_timeout:g} s; "
                                  "nothing was pasted")
-        return None if value is REFUSED else value
+        return value if isinstance(value, Reply) else None  # REFUSED
 
     def _text(self, target: str) -> bytes | None:
         """The clipboard's text as UTF-8 (STRING is Latin-1), or None."""
