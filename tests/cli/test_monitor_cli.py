@@ -213,7 +213,7 @@ def test_serve_delivers_queued_messages_and_serves_metrics_and_health(data_dir, 
 def test_serve_process_stops_on_sigterm_without_cancelling(data_dir, roster, tmp_path):
     if os.name != "posix":
         pytest.skip("SIGTERM is POSIX")
-    driver = ("import sys; import quarterdeck.cli.main as m; from cli import monitor_cmd; "
+    driver = ("import sys; import quarterdeck.cli.main as m; from quarterdeck.cli import monitor_cmd; "
               "m.COMMAND_MODULES += (monitor_cmd,) * (monitor_cmd not in m.COMMAND_MODULES); "
               "sys.exit(m.main(sys.argv[1:]))")
     proc = subprocess.Popen(
