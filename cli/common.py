@@ -16,11 +16,17 @@ Exit codes (every command):
 """
 from __future__ import annotations
 
+import argparse
+import contextlib
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from quarterdeck.core.config import ConfigError, LoadedConfig, load_config
+
+if TYPE_CHECKING:
+    from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 EXIT_STORAGE = {"full": 3, "corrupt": 4, "locked": 5, "readonly": 6, "missing": 7, "io": 8}
@@ -97,13 +103,14 @@ class OneLineFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         from quarterdeck.core.store.faults import translate
+        from quarterdeck.core.validation.secrets import redact
 
         line = f"quarterdeck: {record.getMessage()}"
         if record.exc_info and record.exc_info[1] is not None:
             error = record.exc_info[1]
             fault = translate(error)
             line += f": {fault if fault is not None else f'{type(error).__name__}: {error}'}"
-        return line.splitlines()[0] if line else line
+        return redact(line.splitlines()[0]) if line else line  # an error's text may quote a token
 
 
 def log_in_one_line(level: int = logging.WARNING) -> logging.Handler:
@@ -127,3 +134,31 @@ def log_in_one_line(level: int = logging.WARNING) -> logging.Handler:
     handler.addFilter(once_a_minute)
     logging.getLogger().addHandler(handler)
     return handler
+
+
+DELIVERY_OUTCOMES = frozenset({"delivered", "failed", "cancelled", "uncertain"})  # a delivery's last state
+delivery_log = logging.getLogger("quarterdeck.deliveries")
+
+
+def log_delivery(event: DeliveryEvent) -> None:
+    """A dispatcher listener: one log line per delivery outcome at INFO, a retry or pause at DEBUG."""
+    level = logging.INFO if event.state in DELIVERY_OUTCOMES else logging.DEBUG
+    if not delivery_log.isEnabledFor(level):
+        return
+    facts = [f"attempt {event.attempt}"] if event.attempt else []
+    if event.latency is not None:
+        facts.append(f"{event.latency:.3f} s")
+    facts += [part for part in (event.verdict, event.evidence, event.detail) if part]
+    # by delivery id (`quarterdeck history` shows its message): a message id is hex enough to be redacted
+    delivery_log.log(level, "delivery %d to %s: %s (%s)", event.delivery_id, event.agent_id, event.state,
+                     "; ".join(facts) or "-")
+
+
+def command_log(args: argparse.Namespace, *, dry_run: bool = False) -> contextlib.AbstractContextManager[object]:
+    """``with command_log(args):`` a long-running command's run logged to ``quarterdeck.log`` in
+    ``--data-dir``'s ``logs`` (``quarterdeck.core.logsetup``); a dry run logs nothing."""
+    if dry_run:
+        return contextlib.nullcontext()
+    from quarterdeck.core.logsetup import logging_to_file
+
+    return logging_to_file(getattr(args, "data_dir", None))

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from quarterdeck.cli.agents_cmd import read_roster
-from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, read_text_arg
+from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, command_log, log_delivery, read_text_arg
 from quarterdeck.core.models import STANDARD_TAGS
 
 if TYPE_CHECKING:
@@ -86,9 +86,11 @@ def cmd_send(args: argparse.Namespace) -> int:
     factory = dry_run if args.dry_run else None
     message = Message(sender=args.sender, recipients=args.agents or [], priority=args.priority,
                       type="broadcast" if args.broadcast else args.msg_type, tags=args.tags, content=text)
-    with throwaway_outbox(args.dry_run, args.data_dir) as data_dir:
+    # a real send is logged (quarterdeck.log, each delivery's outcome); a dry run leaves no trace
+    with command_log(args, dry_run=args.dry_run), throwaway_outbox(args.dry_run, args.data_dir) as data_dir:
         session = Session.open(config_file=args.config, roster=roster, data_dir=data_dir,
                                transport_factory=factory, stagger=args.stagger)
+        session.dispatcher.add_listener(log_delivery)
         try:
             results = submit_and_wait(session, message, captain_last=args.captain_last, quiet=args.json)
         finally:

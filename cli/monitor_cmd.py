@@ -10,31 +10,33 @@ OUT_OF_SERVICE (the statuses ``/health`` answers with HTTP 503); 2 for a usage p
 """
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
-import logging
-import os
-import signal
 import sys
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, CliError, effective_config
+from quarterdeck.cli.serve_cmd import Service, cmd_serve, start_service
+
+if TYPE_CHECKING:
+    from quarterdeck.core.monitor import Monitor
+    from quarterdeck.core.store import Store
+
+__all__ = ["Service", "cmd_health", "cmd_metrics", "cmd_serve", "register", "start_service"]  # serve: serve_cmd
 
 DEFAULT_PORT = 9464
 
 
-def register(sub) -> None:
-    def data_dir(parser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    def data_dir(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--data-dir", type=Path, metavar="DIR",
                             help="where quarterdeck.sqlite3 lives (default: the user data dir)")
 
-    def roster(parser) -> None:
+    def roster(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--roster", type=Path, metavar="PATH",
                             help="agents.yaml (default: the user config dir)")
 
@@ -68,7 +70,7 @@ def register(sub) -> None:
 # -- metrics and health: the stored history -----------------------------------------------------
 
 @contextlib.contextmanager
-def _history(args) -> Iterator[Any]:
+def _history(args: argparse.Namespace) -> Iterator[Store | None]:
     """The store of ``--data-dir``, or None when no database exists there yet (none is created)."""
     from quarterdeck.core.store import Store, StoreError, default_db_path
 
@@ -85,8 +87,8 @@ def _history(args) -> Iterator[Any]:
         yield store
 
 
-def _from_history(args, *, rate_window: float = 60.0,
-                  streaks_since: datetime | None = None) -> tuple[Any, dict[str, int]]:
+def _from_history(args: argparse.Namespace, *, rate_window: float = 60.0,
+                  streaks_since: datetime | None = None) -> tuple[Monitor, dict[str, int]]:
     """A monitor replayed from the history and, with ``streaks_since``, the agents' failure streaks."""
     from quarterdeck.core.monitor import Monitor
     from quarterdeck.core.monitor.replay import HistoryClock, failure_streaks, replay_history
@@ -102,7 +104,7 @@ def _from_history(args, *, rate_window: float = 60.0,
     return monitor, streaks
 
 
-def cmd_metrics(args) -> int:
+def cmd_metrics(args: argparse.Namespace) -> int:
     from quarterdeck.core.monitor.prometheus import export_text
 
     monitor, _ = _from_history(args)
@@ -120,7 +122,7 @@ def cmd_metrics(args) -> int:
     return EXIT_OK
 
 
-def _judged_agents(args, monitor) -> tuple[list[str], list[str], str | None]:
+def _judged_agents(args: argparse.Namespace, monitor: Monitor) -> tuple[list[str], list[str], str | None]:
     """(agents to judge, disabled agents, a note): the roster's, else the agents in the history."""
     from quarterdeck.cli.agents_cmd import read_roster, roster_path
 
@@ -131,7 +133,7 @@ def _judged_agents(args, monitor) -> tuple[list[str], list[str], str | None]:
             [a.id for a in roster.agents if not a.enabled], None)
 
 
-def cmd_health(args) -> int:
+def cmd_health(args: argparse.Namespace) -> int:
     from quarterdeck.core.monitor.health import CompositeHealth, Status, http_status
     from quarterdeck.core.monitor.replay import history_health
     from quarterdeck.core.service import judged
@@ -183,107 +185,3 @@ def _print_health(result: dict[str, Any], note: str | None) -> None:
     if note:
         print(note)
     print(f"breaker state: {BREAKER_UNKNOWN} (see /health of `quarterdeck serve`)")
-
-
-# -- serve: a headless Quarterdeck --------------------------------------------------------------
-
-@dataclass
-class Service:
-    """A running ``serve``: the session, its delivery worker and the HTTP endpoints."""
-
-    session: Any
-    worker: Any
-    server: Any
-    thread: threading.Thread
-    url: str
-
-    def close(self) -> str:
-        """Stop after the delivery in flight (nothing queued is cancelled); returns a summary."""
-        from quarterdeck.core.service.http import stop_http
-
-        self.worker.request_stop()
-        self.worker.join()
-        stop_http(self.server, self.thread)
-        try:
-            queued = self.session.store.counts_by_state()["queued"]
-        finally:
-            self.session.close()
-        return (f"stopped: {self.worker.delivered} delivered, {self.worker.failed} failed by this "
-                f"process; {queued} queued left in the outbox")
-
-
-def start_service(args) -> Service:
-    """Open the session, start the HTTP endpoints, then the delivery worker."""
-    from quarterdeck.cli.agents_cmd import read_roster
-    from quarterdeck.core.config import ConfigError
-    from quarterdeck.core.service import DeliveryWorker, service_health
-    from quarterdeck.core.service.http import NotLoopback, loopback_host, serve_http, server_url
-    from quarterdeck.core.session import Session
-    from quarterdeck.core.store import StoreError
-
-    try:
-        host = loopback_host(args.host)
-    except NotLoopback as exc:
-        raise CliError(str(exc)) from exc
-    if not 0 <= args.port <= 65535:
-        raise CliError(f"--port must be within 0..65535, not {args.port}")
-    if not args.poll > 0:
-        raise CliError("--poll must be a positive number of seconds")
-    _, roster = read_roster(args)
-    # without a display this process cannot type into chat panes: leave those deliveries queued
-    skip = frozenset() if os.environ.get("DISPLAY") else frozenset({"gui"})
-    if skip and any(a.transport.kind == "gui" for a in roster.agents):
-        print("serve: no display; deliveries to gui agents stay queued for a Quarterdeck that has one",
-              file=sys.stderr)
-    try:
-        session = Session.open(config_file=getattr(args, "config", None), roster=roster,
-                               data_dir=args.data_dir, skip_transports=skip)
-    except ConfigError as exc:
-        raise CliError(f"configuration is invalid:\n{exc}") from exc
-    except StoreError as exc:
-        raise CliError(f"cannot open the outbox: {exc}") from exc
-    worker = DeliveryWorker(session.dispatcher, idle_wait=args.poll)
-    try:
-        server, thread = serve_http(session.monitor, session.dispatcher.breakers,
-                                    service_health(worker, roster), host, args.port)
-    except OSError as exc:
-        session.close()
-        raise CliError(f"cannot listen on {args.host} port {args.port}: {exc}") from exc
-    worker.start()
-    return Service(session, worker, server, thread, server_url(server))
-
-
-def cmd_serve(args) -> int:
-    from quarterdeck.cli.common import log_in_one_line
-
-    handler = log_in_one_line()  # a worker retrying a storage fault: one line, not a traceback each time
-    try:
-        return _serve(args)
-    finally:
-        logging.getLogger().removeHandler(handler)
-
-
-def _serve(args) -> int:
-    service = start_service(args)
-    requested: list[int] = []
-    previous: dict[signal.Signals, Any] = {}
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.signal(sig, lambda signum, _frame: requested.append(signum))
-    print(f"serving {service.url}/metrics  {service.url}/health  {service.url}/livez", flush=True)
-    print(f"delivering from {service.session.store.path}; Ctrl+C stops after the delivery in flight, "
-          "queued messages stay queued", flush=True)
-    try:
-        while not requested:
-            time.sleep(0.2)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    print("stopping after the delivery in flight (Ctrl+C again quits at once)", flush=True)
-    try:
-        print(service.close(), flush=True)
-    except KeyboardInterrupt:
-        print("quit before the delivery in flight finished; the next start marks it uncertain",
-              file=sys.stderr)
-        return 130
-    return EXIT_OK

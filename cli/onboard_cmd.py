@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from quarterdeck.cli.agents_cmd import read_roster
-from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, CliError
+from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, CliError, command_log, log_delivery
 from quarterdeck.cli.submit_wait import ENDED, as_recorded, event_dict, final_note
 from quarterdeck.core.onboarding import STEPS, STYLES
 
@@ -68,7 +68,9 @@ def cmd_onboard(args) -> int:
             session.close()
             return _print_plan(plan, args.json)
         try:
-            return _run(session, plan, args.json)
+            with command_log(args):  # quarterdeck.log: the run and each delivery's outcome
+                session.dispatcher.add_listener(log_delivery)
+                return _run(session, plan, args.json)
         finally:
             session.close()
 

@@ -30,7 +30,7 @@ from quarterdeck.core.paths import PRIVATE_FILE_MODE, ensure_dir, user_log_dir
 from quarterdeck.core.validation.secrets import redact
 
 __all__ = ["BACKUPS", "LEVEL_ENV", "LOG_FILE_NAME", "MAX_BYTES", "PrivateRotatingFileHandler", "RedactSecrets",
-           "log_file", "log_level", "logging_to_file", "setup_logging", "stop_logging"]
+           "current_log", "log_file", "log_level", "logging_to_file", "setup_logging", "stop_logging"]
 
 LOG_FILE_NAME = "quarterdeck.log"
 LEVEL_ENV = "QUARTERDECK_LOG_LEVEL"
@@ -135,6 +135,14 @@ def setup_logging(data_dir: Path | None = None, *, env: Mapping[str, str] | None
     if complaint:
         logging.getLogger(__name__).warning("%s", complaint)
     return handler
+
+
+def current_log() -> Path | None:
+    """The file :func:`setup_logging` writes to now; None before it, or when it fell back to stderr."""
+    for handler in _installed:
+        if isinstance(handler, RotatingFileHandler):
+            return Path(handler.baseFilename)
+    return None
 
 
 def stop_logging() -> None:

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from quarterdeck import __version__
-from quarterdeck.core.paths import default_roster_file, user_log_dir
+from quarterdeck.core.logsetup import setup_logging
+from quarterdeck.core.paths import default_roster_file
 from quarterdeck.gui.collector import collect_on_the_gui_thread
 
 log = logging.getLogger("quarterdeck")
@@ -64,19 +65,6 @@ def add_arguments(parser: argparse.ArgumentParser, *, demo: bool = False) -> Non
     parser.add_argument("--screenshot", type=Path, metavar="PNG", help=argparse.SUPPRESS)
 
 
-def _setup_logging() -> None:
-    folder = user_log_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(folder / "quarterdeck.log", encoding="utf-8")
-    except OSError:
-        handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-
-
 def _install_qt_hooks() -> None:
     from PySide6.QtCore import QtMsgType, qInstallMessageHandler
 
@@ -95,7 +83,14 @@ def _show_exception(kind: type[BaseException], error: BaseException, tb: Any) ->
     # offscreen nobody can close a dialog: a startup error would hang the process for ever
     if QApplication.instance() is not None and QApplication.platformName() not in ("offscreen", "minimal"):
         QMessageBox.critical(None, "Quarterdeck: unexpected error",
-                             f"{kind.__name__}: {error}\n\nDetails are in {user_log_dir() / 'quarterdeck.log'}.")
+                             f"{kind.__name__}: {error}\n\n{_details()}")
+
+
+def _details() -> str:
+    from quarterdeck.core.logsetup import current_log
+
+    where = current_log()
+    return f"Details are in {where}." if where is not None else "Details were written to standard error."
 
 
 def open_session(args: argparse.Namespace) -> tuple[Any, Path | None, str | None]:
@@ -138,7 +133,7 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
         args = build_parser().parse_args(argv)
         private_umask()  # what the panel creates is private (0600/0700), as with the command
         tightened = tighten(quarterdeck_dirs())
-    _setup_logging()
+    setup_logging(args.data_dir)  # quarterdeck.core.logsetup: rotating, private, secrets redacted
     if tightened:
         logging.getLogger(__name__).info("made %d files and folders private to you (0600/0700)", len(tightened))
     from PySide6.QtCore import QCoreApplication, QTimer

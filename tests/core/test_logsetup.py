@@ -14,6 +14,7 @@ import pytest
 from quarterdeck.core.logsetup import (
     LEVEL_ENV,
     LOG_FILE_NAME,
+    current_log,
     log_file,
     log_level,
     logging_to_file,
@@ -57,6 +58,7 @@ def test_the_log_is_in_the_data_folder_and_private(tmp_path, loose_umask):
     assert log_file(tmp_path / "data") == path
     assert "INFO quarterdeck.test.logsetup: serve started" in written(handler)
     assert (mode(path.parent), mode(path)) == (0o700, 0o600)
+    assert current_log() == path
 
 
 def test_without_a_data_dir_the_log_follows_quarterdeck_data_dir(tmp_path):
@@ -144,7 +146,7 @@ def test_a_command_s_logging_is_undone_when_it_ends(tmp_path):
     assert logging.getLogger().handlers == before
     text = (tmp_path / "logs" / LOG_FILE_NAME).read_text(encoding="utf-8")
     assert "during the command" in text and "after the command" not in text
-    assert handler not in logging.getLogger().handlers
+    assert handler not in logging.getLogger().handlers and current_log() is None
 
 
 def test_an_unwritable_log_folder_falls_back_to_stderr_for_warnings(tmp_path, capsys):
@@ -156,3 +158,4 @@ def test_an_unwritable_log_folder_falls_back_to_stderr_for_warnings(tmp_path, ca
     err = capsys.readouterr().err
     assert isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler)
     assert "cannot be written" in err and "shown" in err and "not shown" not in err
+    assert current_log() is None

@@ -1,0 +1,147 @@
+"""`quarterdeck serve`: a headless Quarterdeck that delivers from the outbox and serves ``/metrics``,
+``/health`` and ``/livez`` on the loopback interface (the parser is in ``monitor_cmd``).
+
+It logs to ``quarterdeck.log`` (``quarterdeck.core.logsetup``: in ``DATA_DIR/logs``, rotating,
+private, secrets redacted): its start, its stop, and each delivery's outcome at INFO; warnings and
+errors also go to stderr, one line each.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+
+from quarterdeck.cli.common import EXIT_OK, CliError, log_delivery
+
+if TYPE_CHECKING:
+    from quarterdeck.core.service import DeliveryWorker
+    from quarterdeck.core.session import Session
+
+log = logging.getLogger("quarterdeck.serve")
+
+
+@dataclass
+class Service:
+    """A running ``serve``: the session, its delivery worker and the HTTP endpoints."""
+
+    session: Session
+    worker: DeliveryWorker
+    server: ThreadingHTTPServer
+    thread: threading.Thread
+    url: str
+
+    def close(self) -> str:
+        """Stop after the delivery in flight (nothing queued is cancelled); returns a summary."""
+        from quarterdeck.core.service.http import stop_http
+
+        self.worker.request_stop()
+        self.worker.join()
+        stop_http(self.server, self.thread)
+        try:
+            queued = self.session.store.counts_by_state()["queued"]
+        finally:
+            self.session.close()
+        return (f"stopped: {self.worker.delivered} delivered, {self.worker.failed} failed by this "
+                f"process; {queued} queued left in the outbox")
+
+
+def start_service(args: argparse.Namespace) -> Service:
+    """Open the session, start the HTTP endpoints, then the delivery worker."""
+    service = open_service(args)
+    service.worker.start()
+    return service
+
+
+def open_service(args: argparse.Namespace) -> Service:
+    """Open the session and start the HTTP endpoints; the delivery worker is made, not started.
+    A ``CliError`` for a usage problem, a roster or an outbox that cannot be read."""
+    from quarterdeck.cli.agents_cmd import read_roster
+    from quarterdeck.core.config import ConfigError
+    from quarterdeck.core.service import DeliveryWorker, service_health
+    from quarterdeck.core.service.http import NotLoopback, loopback_host, serve_http, server_url
+    from quarterdeck.core.session import Session
+    from quarterdeck.core.store import StoreError
+
+    try:
+        host = loopback_host(args.host)
+    except NotLoopback as exc:
+        raise CliError(str(exc)) from exc
+    if not 0 <= args.port <= 65535:
+        raise CliError(f"--port must be within 0..65535, not {args.port}")
+    if not args.poll > 0:
+        raise CliError("--poll must be a positive number of seconds")
+    _, roster = read_roster(args)
+    # without a display this process cannot type into chat panes: leave those deliveries queued
+    skip = frozenset() if os.environ.get("DISPLAY") else frozenset({"gui"})
+    if skip and any(a.transport.kind == "gui" for a in roster.agents):
+        print("serve: no display; deliveries to gui agents stay queued for a Quarterdeck that has one",
+              file=sys.stderr)
+    try:
+        session = Session.open(config_file=getattr(args, "config", None), roster=roster,
+                               data_dir=args.data_dir, skip_transports=skip)
+    except ConfigError as exc:
+        raise CliError(f"configuration is invalid:\n{exc}") from exc
+    except StoreError as exc:
+        raise CliError(f"cannot open the outbox: {exc}") from exc
+    worker = DeliveryWorker(session.dispatcher, idle_wait=args.poll)
+    session.dispatcher.add_listener(log_delivery)
+    try:
+        server, thread = serve_http(session.monitor, session.dispatcher.breakers,
+                                    service_health(worker, roster), host, args.port)
+    except OSError as exc:
+        session.close()
+        raise CliError(f"cannot listen on {args.host} port {args.port}: {exc}") from exc
+    return Service(session, worker, server, thread, server_url(server))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from quarterdeck.cli.common import log_in_one_line
+    from quarterdeck.core.logsetup import logging_to_file
+
+    handler = log_in_one_line()  # a worker retrying a storage fault: one line, not a traceback each time
+    try:
+        service = open_service(args)  # a usage problem ends here, before any log file is made
+        with logging_to_file(args.data_dir):
+            service.worker.start()
+            return _serve(service)
+    finally:
+        logging.getLogger().removeHandler(handler)
+
+
+def _serve(service: Service) -> int:
+    log.info("serve started (pid %d): %s/metrics %s/health %s/livez; delivering from %s, %d agent(s)",
+             os.getpid(), service.url, service.url, service.url, service.session.store.path,
+             len(service.session.roster.agents))
+    requested: list[int] = []
+    previous: dict[signal.Signals, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda signum, _frame: requested.append(signum))
+    print(f"serving {service.url}/metrics  {service.url}/health  {service.url}/livez", flush=True)
+    print(f"delivering from {service.session.store.path}; Ctrl+C stops after the delivery in flight, "
+          "queued messages stay queued", flush=True)
+    try:
+        while not requested:
+            time.sleep(0.2)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    log.info("serve stopping on %s, after the delivery in flight", signal.Signals(requested[0]).name)
+    print("stopping after the delivery in flight (Ctrl+C again quits at once)", flush=True)
+    try:
+        summary = service.close()
+    except KeyboardInterrupt:
+        log.info("serve quit before the delivery in flight finished; the next start marks it uncertain")
+        print("quit before the delivery in flight finished; the next start marks it uncertain",
+              file=sys.stderr)
+        return 130
+    log.info("serve %s", summary)
+    print(summary, flush=True)
+    return EXIT_OK
