@@ -1,3 +1,4 @@
+# PYTHON_ARGCOMPLETE_OK (argcomplete: this entry point answers Tab completion itself)
 """The `quarterdeck` command: one entry point, a subcommand per job.
 
 Whatever goes wrong ends in one line on stderr and a documented exit code (``quarterdeck.cli.common``), never
@@ -18,6 +19,7 @@ from pathlib import Path
 from quarterdeck import __version__
 from quarterdeck.cli import (
     agents_cmd,
+    completion_cmd,
     config_cmd,
     contracts_cmd,
     deadletter_cmd,
@@ -32,7 +34,7 @@ from quarterdeck.cli.common import EXIT_STORAGE, EXIT_USAGE, CliError, undecodab
 from quarterdeck.cli.shared_options import add_shared_options, refused_shared
 
 COMMAND_MODULES = (rules_cmd, delivery_cmd, agents_cmd, onboard_cmd, contracts_cmd, monitor_cmd, config_cmd,
-                   deadletter_cmd, doctor_cmd, gui_cmd)
+                   deadletter_cmd, doctor_cmd, gui_cmd, completion_cmd)
 EXIT_INTERNAL, EXIT_INTERRUPTED = 70, 130
 _MAX_COUNT = 2**31 - 1
 _MAX_SECONDS = 10.0**9
@@ -199,8 +201,21 @@ def main(argv: list[str] | None = None) -> int:
         os.umask(old_umask)
 
 
+def _autocomplete(parser: argparse.ArgumentParser) -> None:
+    """Answer a shell's Tab completion request (``_ARGCOMPLETE`` set; argcomplete then exits); a
+    no-op otherwise, and when argcomplete is not installed."""
+    if "_ARGCOMPLETE" not in os.environ:
+        return
+    try:
+        import argcomplete
+    except ImportError:
+        return
+    argcomplete.autocomplete(parser)
+
+
 def _main(argv: list[str] | None) -> int:
     parser = build_parser()
+    _autocomplete(parser)
     args = parser.parse_args(argv)
     if args.command is None:
         from quarterdeck.gui.app import display_available
