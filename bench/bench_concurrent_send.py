@@ -13,8 +13,9 @@ exactly once in every pane, and the median time to return next to the lone media
 any send hung or any message did not arrive exactly once.
 
 ``--crash``: KILLS times, a broadcast to the three panes (0.3 s stagger) is killed with SIGKILL at
-a random moment within a second of its message being stored; then one more send (which takes over what the dead ones left queued) and
-``quarterdeck status`` (which recovers what they left in flight). Per delivery, the recorded state
+a random moment within a second of its message being stored; then one more send (which takes
+over what the dead ones left queued) and ``quarterdeck status`` (which recovers what they left in
+flight). Per delivery, the recorded state
 is compared with what arrived in the pane: lost (a delivery of an accepted message missing),
 duplicated (arrived twice), misreported (delivered but absent, or failed/cancelled/queued but
 present), and how many ended uncertain and how many of those had really arrived. Exits 1 on any
@@ -86,7 +87,7 @@ def run_round(panes: Panes, senders: int) -> list[dict]:
     tokens = [f"<message {next(_counter)}>" for _ in range(senders)]
     started = [panes.start(token) for token in tokens]
     results = []
-    for token, (proc, at) in zip(tokens, started):
+    for token, (proc, at) in zip(tokens, started, strict=True):
         remaining = max(0.1, at + HUNG - time.monotonic())
         try:
             out, err = proc.communicate(timeout=remaining)

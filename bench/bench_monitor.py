@@ -13,12 +13,11 @@ import threading
 import timeit
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, when run from a checkout
 
-from quarterdeck.core.monitor import Monitor  # noqa: E402
-from quarterdeck.core.monitor.prometheus import export_text  # noqa: E402
-from quarterdeck.core.resilience import BreakerConfig, BreakerRegistry  # noqa: E402
+from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.monitor.prometheus import export_text
+from quarterdeck.core.resilience import BreakerConfig, BreakerRegistry
 
 AGENTS = [f"Agent-{n}" for n in range(1, 9)]
 

@@ -94,8 +94,8 @@ def heartbeat(rounds: int) -> tuple[list[float], int]:
         loop = QEventLoop()
         check = QTimer()
         check.setInterval(20)
-        check.timeout.connect(lambda: loop.quit() if len(finals) >= target or time.monotonic() > deadline
-                              else None)
+        check.timeout.connect(lambda loop=loop, target=target: loop.quit()
+                              if len(finals) >= target or time.monotonic() > deadline else None)
         check.start()
         loop.exec()
         check.stop()

@@ -22,17 +22,16 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, when run from a checkout
 
-from quarterdeck.core.compose.submit import submit  # noqa: E402
-from quarterdeck.core.config import CoordinationConfig  # noqa: E402
+from quarterdeck.core.compose.submit import submit
+from quarterdeck.core.config import CoordinationConfig
 from quarterdeck.core.delivery.errors import RetryableError
-from quarterdeck.core.dispatch.dispatcher import Dispatcher  # noqa: E402
-from quarterdeck.core.models import Agent, DryRunTransport, Message  # noqa: E402
-from quarterdeck.core.roster.roster import Roster  # noqa: E402
-from quarterdeck.core.store import Store  # noqa: E402
-from quarterdeck.core.transports.dryrun import DryRunDelivery  # noqa: E402
+from quarterdeck.core.dispatch.dispatcher import Dispatcher
+from quarterdeck.core.models import Agent, DryRunTransport, Message
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.store import Store
+from quarterdeck.core.transports.dryrun import DryRunDelivery
 
 TARGET_MS = 100.0
 SLOW = CoordinationConfig(max_retries=3, base_delay=30.0, circuit_breaker_threshold=5)

@@ -15,13 +15,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, when run from a checkout
 
-from quarterdeck.core.models import Message  # noqa: E402
-from quarterdeck.core.store import Store, count, search  # noqa: E402
+from quarterdeck.core.models import Message
+from quarterdeck.core.store import Store, count, search
 from quarterdeck.core.store.queueing import priority_rank
-from quarterdeck.core.store.rows import to_db_time  # noqa: E402
+from quarterdeck.core.store.rows import to_db_time
 
 AGENTS = [f"Agent-{n}" for n in range(1, 9)]
 STATES = ["delivered"] * 90 + ["failed"] * 6 + ["cancelled"] * 3 + ["uncertain"]

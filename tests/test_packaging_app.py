@@ -106,7 +106,8 @@ def test_spec_exclusions_leave_every_panel_and_the_demo_importable():
     excludes = spec_excludes()
     assert {"PySide6.QtWebEngineCore", "PySide6.QtQml", "PySide6.Qt3DCore", "tkinter"} <= set(excludes)
     # what the frozen app lacks, this interpreter lacks too: then import what the app imports
-    script = without(excludes, "from quarterdeck.gui.app import load_panels\nimport quarterdeck.gui.demo.swarm, quarterdeck.cli.main\n"
+    script = without(excludes, "from quarterdeck.gui.app import load_panels\n"
+                               "import quarterdeck.gui.demo.swarm, quarterdeck.cli.main\n"
                                "print(len(load_panels()))\n")
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -160,7 +161,8 @@ def test_frozen_entry_point_runs_the_demo_swarm_as_python_m_would(entry, capsys)
 @pytest.mark.parametrize("argv", [["-m"], ["-m", "os"], ["-m", "quarterdeck.cli.main", "--version"]])
 def test_frozen_entry_point_refuses_other_modules(entry, capsys, argv):
     assert entry.run(argv) == 2
-    assert "-m runs only Quarterdeck's own helpers (quarterdeck.core.desktop.clipboard.keeper, quarterdeck.gui.demo.swarm)" in capsys.readouterr().err
+    helpers = "quarterdeck.core.desktop.clipboard.keeper, quarterdeck.gui.demo.swarm"
+    assert f"-m runs only Quarterdeck's own helpers ({helpers})" in capsys.readouterr().err
 
 
 def test_desktop_entry_launches_the_panel_with_the_bundled_icon():
@@ -217,7 +219,8 @@ def headless_env(tmp_path: Path) -> dict[str, str]:
 
 def headless_command(*args: str) -> list[str]:
     """`quarterdeck ARGS` in a Python where no desktop-only module can be imported."""
-    script = without(load("headless_requirements").DESKTOP_MODULES, "from quarterdeck.cli.main import main\nsys.exit(main())\n")
+    script = without(load("headless_requirements").DESKTOP_MODULES,
+                     "from quarterdeck.cli.main import main\nsys.exit(main())\n")
     return [sys.executable, "-c", script, *args]
 
 

@@ -50,7 +50,8 @@ def roster(tmp_path):
 
 @pytest.fixture
 def one_screen(monkeypatch):
-    monkeypatch.setattr("quarterdeck.core.desktop.screens.detect_screens", lambda: [ScreenRect(0, 0, 1920, 1080, "DP-1")])
+    monkeypatch.setattr("quarterdeck.core.desktop.screens.detect_screens",
+                        lambda: [ScreenRect(0, 0, 1920, 1080, "DP-1")])
 
 
 def test_missing_roster_says_where_it_looked_and_how_to_create_one(_isolated_user_dirs, capsys):

@@ -107,7 +107,7 @@ def test_parallel_sends_to_three_panes_all_return_each_with_its_own_outcomes(fle
     ends = [finish(proc) for proc in procs]
 
     seen_ids: set[int] = set()
-    for token, (code, out, err) in zip(tokens, ends):
+    for token, (code, out, err) in zip(tokens, ends, strict=True):
         assert code == 0, out + err
         results = json.loads(out)["results"]
         assert [r["agent"] for r in results] == list(AGENTS)
@@ -134,7 +134,7 @@ def test_a_send_returns_with_outcomes_typed_by_a_serve_process_on_the_same_outbo
         wait_until(default_db_path(fleet.data).exists, "serve to open the outbox")
         tokens = [f"beside-serve-{n}-{uuid.uuid4().hex[:8]}" for n in range(3)]
         procs = [fleet.send(f"While serve runs {token}.", "--json", "--stagger", "0") for token in tokens]
-        for token, proc in zip(tokens, procs):
+        for token, proc in zip(tokens, procs, strict=True):
             code, out, err = finish(proc)
             assert code == 0, out + err
             assert [r["state"] for r in json.loads(out)["results"]] == ["delivered"] * 3
@@ -208,7 +208,7 @@ def test_a_pane_killed_after_the_paste_is_uncertain_never_failed(tmp_path):
             wait_until(lambda: fleet.arrivals(token)["Agent-1"] == 1, "the text to reach the pane's program")
             fleet.tmux("kill-pane", "-t", fleet.targets["Agent-1"])
         finally:
-            code, out, err = finish(proc)
+            code, out, _err = finish(proc)
         [result] = json.loads(out)["results"]
         assert code == 1
         assert result["state"] == "uncertain", result
@@ -223,8 +223,8 @@ def test_dry_runs_leave_no_outbox_in_the_temp_folder(tmp_path):
     temp = tmp_path / "tmp"
     temp.mkdir()
     roster = tmp_path / "agents.yaml"
-    roster.write_text(yaml.safe_dump({"agents": [{"id": "Agent-1", "transport": "inbox", "path": str(tmp_path / "in")}]}),
-                      encoding="utf-8")
+    agent = {"id": "Agent-1", "transport": "inbox", "path": str(tmp_path / "in")}
+    roster.write_text(yaml.safe_dump({"agents": [agent]}), encoding="utf-8")
     env = {**os.environ, "TMPDIR": str(temp), "QUARTERDECK_DATA_DIR": str(tmp_path / "data"),
            "QUARTERDECK_CONFIG_DIR": str(tmp_path / "config")}
     for args in (["send", "-a", "Agent-1", "-m", "Just looking.", "--dry-run"],
@@ -247,7 +247,7 @@ def test_stop_all_ends_every_parallel_send_each_reporting_its_own_recipients(fle
     started = time.monotonic()
     ends = [finish(proc, timeout=15) for proc in procs]
     assert time.monotonic() - started < 10
-    for token, (code, out, err) in zip(tokens, ends):
+    for token, (code, out, err) in zip(tokens, ends, strict=True):
         assert code == 1, out + err
         results = json.loads(out)["results"]
         assert [r["agent"] for r in results] == list(AGENTS)

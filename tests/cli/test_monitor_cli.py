@@ -29,7 +29,8 @@ WAIT = 30.0
 @pytest.fixture(autouse=True)
 def _registered(monkeypatch):
     if monitor_cmd not in quarterdeck.cli.main.COMMAND_MODULES:
-        monkeypatch.setattr(quarterdeck.cli.main, "COMMAND_MODULES", (*quarterdeck.cli.main.COMMAND_MODULES, monitor_cmd))
+        monkeypatch.setattr(quarterdeck.cli.main, "COMMAND_MODULES",
+                            (*quarterdeck.cli.main.COMMAND_MODULES, monitor_cmd))
 
 
 def run(capsys, *argv):

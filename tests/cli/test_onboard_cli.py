@@ -16,7 +16,8 @@ from quarterdeck.core.transports.inbox import parse_message
 def _onboard_registered(monkeypatch):
     """The command as quarterdeck.cli.main will list it (a no-op once it is registered there)."""
     if onboard_cmd not in quarterdeck.cli.main.COMMAND_MODULES:
-        monkeypatch.setattr(quarterdeck.cli.main, "COMMAND_MODULES", (*quarterdeck.cli.main.COMMAND_MODULES, onboard_cmd))
+        monkeypatch.setattr(quarterdeck.cli.main, "COMMAND_MODULES",
+                            (*quarterdeck.cli.main.COMMAND_MODULES, onboard_cmd))
 
 
 @pytest.fixture
@@ -86,7 +87,8 @@ def test_dry_run_prints_both_texts_and_sends_nothing(roster, tmp_path, capsys):
     assert not (tmp_path / "in1").exists() and not (tmp_path / "in2").exists()
     code, out, _ = run(capsys, "onboard", "Agent-3", "--dry-run", "--json", "--roster", str(roster))
     data = json.loads(out)
-    assert data["dry_run"] is True and data["agents"][0]["onboarding"].startswith("[C2A] Captain → Agent-3 | ONBOARDING")
+    assert data["dry_run"] is True
+    assert data["agents"][0]["onboarding"].startswith("[C2A] Captain → Agent-3 | ONBOARDING")
     code, out, _ = run(capsys, "status", "--roster", str(roster))
     assert out.splitlines()[0] == "outbox: empty"
 

@@ -43,9 +43,11 @@ def test_a_command_claims_its_own_deliveries_never_another_live_process_s(tmp_pa
 
 def test_a_command_takes_over_what_a_dead_process_left_queued(tmp_path):
     path = tmp_path / "q.sqlite3"
-    script = ("import sys; from pathlib import Path; from quarterdeck.core.models import Message; from quarterdeck.core.store import Store; "
+    script = ("import sys; from pathlib import Path; from quarterdeck.core.models import Message; "
+              "from quarterdeck.core.store import Store; "
               "s = Store(Path(sys.argv[1])); "
-              "s.enqueue(Message(sender='Captain', content='left behind', recipients=['Agent-1']), [('Agent-1', 'dryrun')])")
+              "s.enqueue(Message(sender='Captain', content='left behind', recipients=['Agent-1']), "
+              "[('Agent-1', 'dryrun')])")
     subprocess.run([sys.executable, "-c", script, str(path)], cwd=ROOT, check=True, timeout=60)
     with Store(path) as store:
         task = store.claim_next(own_only=True)

@@ -175,7 +175,8 @@ def test_relative_rules_path_from_env_stays_relative(tmp_path):
     assert config.config.validation_rules_path == Path("r")
 
 
-@pytest.mark.parametrize("text", ["validation_rules_path:\n", "validation_rules_path: ''\n", "validation_rules_path: null\n"])
+@pytest.mark.parametrize("text", ["validation_rules_path:\n", "validation_rules_path: ''\n",
+                                  "validation_rules_path: null\n"])
 def test_blank_or_null_rules_path_means_bundled(tmp_path, text):
     assert load_config(write(tmp_path, text), env={}).config.validation_rules_path is None
 

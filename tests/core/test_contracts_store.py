@@ -155,8 +155,8 @@ def test_status_counts_each_agent_and_the_unassigned(store):
                                         ("e", 8, "Agent-2", "claim cancel"), ("f", 4, "Agent-2", "")]:
         c = store.create(title, points=points, assignee=agent)
         for move in moves.split():
-            {"claim": lambda: store.claim(c.id, c.assignee), "complete": lambda: store.complete(c.id),
-             "cancel": lambda: store.cancel(c.id)}[move]()
+            {"claim": lambda c=c: store.claim(c.id, c.assignee), "complete": lambda c=c: store.complete(c.id),
+             "cancel": lambda c=c: store.cancel(c.id)}[move]()
     assert store.status() == [
         AgentStatus("agent-1", open=1, points_pending=5),
         AgentStatus("Agent-2", open=1, claimed=1, done=1, points_done=3, points_pending=6),

@@ -73,7 +73,7 @@ def test_a_person_who_took_the_mouse_keeps_it():
 
 
 def test_a_batch_without_gui_deliveries_touches_nothing():
-    guard, desk, pointer, batch = make()
+    _guard, desk, pointer, batch = make()
     batch.claimed("inbox")
     batch.idle()
     assert pointer.at == (500, 400) and desk.activated == []

@@ -81,7 +81,7 @@ def test_a_moved_pointer_pauses_gui_delivery_without_an_attempt_or_a_breaker_cou
 
 def test_text_pasted_before_the_person_moved_is_never_pasted_again(tmp_path):
     desk = Desk(interrupted=5, pasted=True)
-    store, dispatcher, _, events = setup(tmp_path, desk)
+    _store, dispatcher, _, events = setup(tmp_path, desk)
     drain(dispatcher)
     failed = [e for e in events if e.state == "failed"]
     assert [e.agent_id for e in failed] == ["Pane"]
@@ -92,7 +92,7 @@ def test_text_pasted_before_the_person_moved_is_never_pasted_again(tmp_path):
 
 def test_skip_cancels_the_paused_delivery_and_the_rest_go_on(tmp_path):
     desk = Desk(interrupted=1)
-    store, dispatcher, inbox, events = setup(tmp_path, desk)
+    store, dispatcher, _inbox, events = setup(tmp_path, desk)
     submit(store, dispatcher.roster, Message(sender="Captain", recipients=["Pane"], content="Second one."))
     drain(dispatcher)
     paused = next(e for e in events if e.state == "paused")

@@ -23,7 +23,8 @@ def test_a_device_gone_meanwhile_counts_as_a_person():
 
 
 def test_which_devices_are_synthetic_is_configurable():
-    only_core = lambda name: name == "Virtual core XTEST keyboard"
+    def only_core(name):
+        return name == "Virtual core XTEST keyboard"
     assert from_a_person(12, NAMES, only_core)
     assert not from_a_person(5, NAMES, only_core)
     assert xtest_keyboard("Virtual core XTEST keyboard") and not xtest_keyboard("Xvfb keyboard")

@@ -122,7 +122,7 @@ def test_ring_series_holds_the_newest_points_in_order(capacity, values):
         ring.append(float(i), v)
         model.append((float(i), v))
         t, got = ring.view()
-        assert list(zip(t.tolist(), got.tolist())) == list(model)
+        assert list(zip(t.tolist(), got.tolist(), strict=True)) == list(model)
         assert t.flags.c_contiguous and not got.flags.writeable
 
 
@@ -133,7 +133,7 @@ def test_rolling_window_keeps_the_last_samples(capacity, values):
         window.add(float(i), v, i % 3 != 0)
         model.append((float(i), v, i % 3 != 0))
     t, v, ok = window.arrays()
-    assert list(zip(t.tolist(), v.tolist(), ok.tolist())) == list(model) and len(window) == len(model)
+    assert list(zip(t.tolist(), v.tolist(), ok.tolist(), strict=True)) == list(model) and len(window) == len(model)
 
 
 def test_delivery_stats_per_agent_and_overall(monitor, clock):
@@ -165,7 +165,7 @@ def test_throughput_uses_the_span_a_full_window_covers(clock):
 def test_sampling_fills_bounded_series(monitor, clock):
     assert monitor.maybe_sample()
     assert not monitor.maybe_sample()  # within the interval
-    for i in range(7):
+    for _i in range(7):
         clock.t += 1
         monitor.record_delivery("A", True, 0.5)
         assert monitor.maybe_sample()

@@ -186,7 +186,7 @@ def test_contracts_come_from_the_store_next_to_the_outbox(open_session, tmp_path
 
 
 def test_rules_refuse_before_anything_is_queued(open_session, tmp_path):
-    session, recorder = open_session()
+    session, _recorder = open_session()
     user_template(tmp_path / "mine", "wrap-up", "   \n")
     with pytest.raises(RulesRefused) as caught:
         build_plan(session.roster, None, user_dir=tmp_path / "mine", validator=session.validator)

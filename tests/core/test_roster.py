@@ -19,7 +19,8 @@ LEFT_AND_PRIMARY = [ScreenRect(-1920, 0, 1920, 1080, "HDMI-1"), ScreenRect(0, 0,
 
 EXAMPLE = """\
 agents:
-  - {id: Agent-1, role: frontend, transport: gui, chat: [420, 980], onboarding: [420, 900], paste_keys: [ctrl, v], submit_keys: [enter], urgent_submit_keys: [ctrl, enter], new_chat_keys: [ctrl, t]}
+  - {id: Agent-1, role: frontend, transport: gui, chat: [420, 980], onboarding: [420, 900],
+     paste_keys: [ctrl, v], submit_keys: [enter], urgent_submit_keys: [ctrl, enter], new_chat_keys: [ctrl, t]}
   - {id: Agent-2, transport: tmux, target: "swarm:0.1"}
   - {id: Agent-3, transport: inbox, path: ~/swarm/inbox/agent-3}
 groups: {frontend: [Agent-1, Agent-2]}   # optional saved recipient groups

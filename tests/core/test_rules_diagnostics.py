@@ -380,7 +380,8 @@ def test_columns_count_code_points():
 
 
 def test_severity_off_stays_a_string():
-    rules, found = check_rule_text("rules:\n  r:\n    severity: off\n    given: content\n    then: {function: required}\n")
+    rules, found = check_rule_text(
+        "rules:\n  r:\n    severity: off\n    given: content\n    then: {function: required}\n")
     assert found == []
     assert (rules[0].severity, rules[0].enabled) == ("off", False)
 

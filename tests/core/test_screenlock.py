@@ -145,7 +145,7 @@ def test_many_processes_never_overlap(tmp_path):
         w.stdout.close()
     lines = log.read_text().splitlines()
     assert len(lines) == 3 * 25 * 2
-    for enter, leave in zip(lines[::2], lines[1::2]):
+    for enter, leave in zip(lines[::2], lines[1::2], strict=True):
         assert enter.startswith("enter ") and leave == "exit " + enter.split()[1]
     assert {line.split()[1] for line in lines} == {str(w.pid) for w in workers}
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import itertools
 import json
 import random
 import statistics
@@ -202,7 +203,8 @@ def test_min_entropy_replaces_the_floors_and_is_validated():
     assert not find_secrets(mild) and find_secrets(mild, min_entropy=1.5)[0].kind == "high_entropy"
     assert find_secrets("123E4567-E89B-12D3-A456-426614174000", min_entropy=1.0) == []
     for bad in (-1.0, float("nan"), float("inf")):
-        pytest.raises(ValueError, find_secrets, "x", min_entropy=bad)
+        with pytest.raises(ValueError):
+            find_secrets("x", min_entropy=bad)
 
 
 def test_pragma_on_any_line_a_finding_touches_suppresses_it():
@@ -292,7 +294,7 @@ def test_redaction_leaves_no_raw_value_and_nothing_to_find(parts):
 @given(st.text())
 def test_arbitrary_text_keeps_everything_outside_findings(text):
     found = find_secrets(text)
-    assert all(a.end <= b.start for a, b in zip(found, found[1:]))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(found))
     expected, cursor = [], 0
     for f in found:
         expected += [text[cursor:f.start], f"[REDACTED:{f.kind}]"]

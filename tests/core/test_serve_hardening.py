@@ -30,8 +30,9 @@ def serve(tmp_path):
     roster.write_text(f"agents:\n  - {{id: Good, transport: inbox, path: {tmp_path / 'good'}}}\n", encoding="utf-8")
     stderr = (tmp_path / "stderr.txt").open("w+", encoding="utf-8")
     proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("quarterdeck")), "serve", "--port", "0", "--data-dir", str(tmp_path / "data"),
-         "--roster", str(roster)], cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True)
+        [str(Path(sys.executable).with_name("quarterdeck")), "serve", "--port", "0",
+         "--data-dir", str(tmp_path / "data"), "--roster", str(roster)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True)
     try:
         first = proc.stdout.readline()
         assert first.startswith("serving http://127.0.0.1:"), first

@@ -60,7 +60,7 @@ def deliver(store, dispatcher, worker, *agents):
 
 
 def test_health_follows_stop_pause_and_a_forced_breaker(running):
-    store, dispatcher, worker, health = running
+    _store, dispatcher, _worker, health = running
     tree = health()
     assert (tree["status"], tree["score"], tree["headline"]) == ("UP", 100, "3/3 reachable")
     assert tree["window"] == "last 15 min"

@@ -2,6 +2,7 @@
 threads or processes."""
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -111,7 +112,7 @@ def _assert_in_order_per_agent(store: Store, message_ids: set[str]) -> None:
             started[row.agent_id].append((row.started_at.timestamp(), row.finished_at.timestamp(), rank, row.id))
     for agent, claims in started.items():
         claims.sort()
-        for (_, finished, _, _), (next_start, _, _, _) in zip(claims, claims[1:], strict=False):
+        for (_, finished, _, _), (next_start, _, _, _) in itertools.pairwise(claims):
             assert finished <= next_start, f"{agent} had two deliveries in flight at once"
         order = [(rank, delivery_id) for _, _, rank, delivery_id in claims]
         assert order == sorted(order), f"{agent} got its deliveries out of order"

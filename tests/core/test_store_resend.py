@@ -22,7 +22,7 @@ def _fail_next(store: Store, reason: str = "timeout") -> int:
 
 def test_requeues_failed_recipients_once_and_says_so(store):
     message = Message(sender="captain", content="deploy")
-    first, second, third = store.enqueue(message, [("Agent-1", "dryrun"), ("Agent-2", "dryrun"),
+    first, _second, third = store.enqueue(message, [("Agent-1", "dryrun"), ("Agent-2", "dryrun"),
                                                    ("Agent-3", "dryrun")])
     _fail_next(store)
     task = store.claim_next()

@@ -1,6 +1,8 @@
 """Window identity without a display: which window is an agent's, and where its point lies in it."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from quarterdeck.core.delivery.errors import NOT_TYPED, PermanentError, is_retryable, verdict_of
@@ -107,10 +109,10 @@ def test_the_recorded_window_stays_the_agents_while_open_even_when_its_title_cha
     match = WindowMatch(class_="Chromium", title="main.py — api-service", id=7)
     assert choose(match, [win(7, title="other.py — api-service"), win(8, title="web")]).id == 7
     # ... but not when another window now shows the title (the project moved to another window)
-    with pytest.raises(WindowAmbiguous, match="recorded window Chromium 'web' .0x7. no longer matches"):
+    with pytest.raises(WindowAmbiguous, match=re.escape("recorded window Chromium 'web' (0x7) no longer matches")):
         choose(match, [win(7, title="web"), win(8, title="main.py — api-service")], "Agent-1")
     # ... and not when the id now belongs to another application
-    with pytest.raises(WindowNotFound, match="the window recorded at capture .0x7. is closed"):
+    with pytest.raises(WindowNotFound, match=re.escape("the window recorded at capture (0x7) is closed")):
         choose(match, [win(7, cls="XTerm", title="main.py — api-service")])
     # once it is gone, class and title find the window again (the app restarted)
     assert choose(match, [win(9, title="main.py — api-service — Cursor")]).id == 9

@@ -109,7 +109,7 @@ def test_curves_persist_and_show_the_monitor_series_after_real_deliveries(make_c
     assert shows_series(panel, "finished", "delivery_throughput")
     assert shows_series(panel, "failure_rate", "delivery_failure_rate", factor=100.0)
     assert shows_series(panel, "queued", QUEUE_GAUGES["queued"])
-    t, thr = ctx.monitor.series("delivery_throughput")
+    _t, thr = ctx.monitor.series("delivery_throughput")
     assert np.nanmax(thr) > 0
     assert np.array_equal(original(panel.grid.curves["failed"])[1],
                           ctx.monitor.series("delivery_failed_throughput")[1], equal_nan=True)

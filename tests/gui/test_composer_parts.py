@@ -70,7 +70,7 @@ def test_saving_and_forgetting_a_group(make_ctx, qtbot):
     box.choose_group("docs crew")
     assert box.selected() == ["Agent-1", "Agent-3"]
     box.menu.aboutToShow.emit()
-    forget = [a for a in box.menu.actions() if a.menu() is not None][0].menu()
+    forget = next(a for a in box.menu.actions() if a.menu() is not None).menu()
     forget.actions()[0].trigger()
     assert box.user_groups() == {} and "docs crew" not in combo_texts(box.groups)
 

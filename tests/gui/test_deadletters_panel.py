@@ -156,7 +156,8 @@ def test_a_dead_letter_is_listed_with_its_redacted_error_and_whole_payload(make_
     assert panel.count_label.text() == "1 dead letter"
     cells = [panel.model.index(0, c).data() for c in range(panel.model.columnCount())]
     assert cells[:3] == [str(entry), "order.created", "failed"] and cells[4] == "1"
-    assert "Xk9#mQ2" not in cells[5] and "[REDACTED" in cells[5] and cells[5].startswith("ConnectionError: billing is down")
+    assert "Xk9#mQ2" not in cells[5] and "[REDACTED" in cells[5]
+    assert cells[5].startswith("ConnectionError: billing is down")
     assert '"order": "A-1001"' in cells[6]
     _select(panel, 0)
     assert '"sku": "rope-20m"' in panel.detail.toPlainText()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -171,7 +172,7 @@ def test_a_swarm_that_cannot_start_is_reported_with_its_output(tmp_path):
 
 def test_a_late_swarm_times_out_with_its_output(tmp_path):
     with DemoSwarm.start(1, tmp_path) as demo:
-        with pytest.raises(RuntimeError, match="not up after 0.01 s"):
+        with pytest.raises(RuntimeError, match=re.escape("not up after 0.01 s")):
             demo.wait_ready(0.01, poll=0.001)
     assert demo.output_tail()
 

@@ -87,7 +87,7 @@ def test_a_tripped_breaker_makes_its_agent_down_and_the_fleet_degraded(make_ctx,
     for n in range(ctx.config.circuit_breaker_threshold):
         send(ctx, qtbot, "Agent-1", "Agent-2", content=f"Try {n}")
     qtbot.waitUntil(lambda: row(panel, "agents", "Agent-2")[0] == "DOWN", timeout=10_000)
-    status, why = row(panel, "agents", "Agent-2")
+    _status, why = row(panel, "agents", "Agent-2")
     assert why.startswith("breaker open after repeated failures (trial in ")
     assert "breaker open · failure rate 100% in the last 15 min · delivered 0 · failed " in why
     assert "trial in" in panel.items[("agents", "Agent-2")].toolTip(2)

@@ -105,7 +105,8 @@ def test_cells_show_time_state_colour_excerpt_and_attempts(ctx, qtbot):
     assert cells[:6] == [local.strftime("%Y-%m-%d %H:%M:%S"), "Agent-3", "unverified", "normal", "text",
                          "routine task number 2 with a second line"]
     assert cells[6:] == ["1 try · 120 ms", ""]
-    assert model.index(0, 2).data(Qt.ItemDataRole.ForegroundRole).name() == "#6d4c41"  # unverified (a dry run): not the green of submitted
+    # unverified (a dry run): not the green of submitted
+    assert model.index(0, 2).data(Qt.ItemDataRole.ForegroundRole).name() == "#6d4c41"
     assert model.index(0, 6).data(Qt.ItemDataRole.TextAlignmentRole) & int(Qt.AlignmentFlag.AlignRight.value)
     assert model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole).endswith(f"delivery #{model.line(0).delivery_id}")
     assert model.index(0, 0).data(LINE_ROLE) == model.line(0)

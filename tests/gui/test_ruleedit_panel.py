@@ -247,7 +247,8 @@ def test_saving_nothing_and_the_commands(open_panel, qtbot, team_rules):
     shortcuts = {a.text(): a.shortcut() for a in panel.commands()}
     assert shortcuts == {"Save rules": QKeySequence("Ctrl+S"), "Next problem": QKeySequence("F8"),
                          "Previous problem": QKeySequence("Shift+F8"), "Revert rules to saved": QKeySequence()}
-    assert (RulesPanel.NAME, RulesPanel.TITLE, RulesPanel.AREA) == ("rules", "Rules", Qt.DockWidgetArea.BottomDockWidgetArea)
+    assert (RulesPanel.NAME, RulesPanel.TITLE, RulesPanel.AREA) == (
+        "rules", "Rules", Qt.DockWidgetArea.BottomDockWidgetArea)
     assert panel.status_label.text().startswith(f"Active: {len(ctx.session.rules.active)} rules from {team_rules}")
 
 

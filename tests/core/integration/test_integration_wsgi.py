@@ -222,7 +222,7 @@ def test_a_broken_content_length_is_400(monitor, breakers, length, fragment):
 
 
 def test_an_empty_body_counts_as_an_empty_object_and_empty_responses_pass(served, monitor, breakers):
-    app, url, _ = served
+    _app, url, _ = served
     status, _, payload = request(url + "/users", raw=b"", method="POST")
     assert status == 422 and "name is missing" in payload.decode()
 
