@@ -36,14 +36,14 @@ class CliError(Exception):
     """A problem the user can fix; printed without a traceback, exit code 2."""
 
 
-def effective_config(args) -> LoadedConfig:
+def effective_config(args: argparse.Namespace) -> LoadedConfig:
     try:
         return load_config(config_file=getattr(args, "config", None))
     except ConfigError as exc:
         raise CliError(f"configuration is invalid:\n{exc}") from exc
 
 
-def rules_dir(args) -> Path:
+def rules_dir(args: argparse.Namespace) -> Path:
     """The rules folder: --rules, else the active rules the panel and the session use too
     (the config's validation_rules_path, else the user's rules folder, else the bundled rules)."""
     explicit = getattr(args, "rules", None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, CliError
@@ -30,12 +30,13 @@ from quarterdeck.core.contracts import (
 STATES = [str(s) for s in ContractState]
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     contracts = sub.add_parser("contracts", help="tasks for agents: create, assign, claim, complete, send",
                                description=__doc__.split("\n\n")[1].replace("\n", " "))
     cmds = contracts.add_subparsers(dest="contracts_command", required=True, metavar="COMMAND")
 
-    def command(name: str, func, help_text: str, *, roster: bool = False):
+    def command(name: str, func: Callable[[argparse.Namespace], int], help_text: str, *,
+                roster: bool = False) -> argparse.ArgumentParser:
         parser = cmds.add_parser(name, help=help_text, description=help_text)
         parser.add_argument("--data-dir", type=Path, metavar="DIR", help="where the outbox and contracts live")
         parser.add_argument("--json", action="store_true", help="machine-readable output")
@@ -84,13 +85,13 @@ def _contract_id(text: str) -> int:
     return number
 
 
-def _store(args) -> ContractStore:
+def _store(args: argparse.Namespace) -> ContractStore:
     from quarterdeck.core.store import default_db_path
 
     return ContractStore(default_db_path(args.data_dir))
 
 
-def _known_agent(args, agent: str) -> str:
+def _known_agent(args: argparse.Namespace, agent: str) -> str:
     """``agent`` if the roster (when there is one) lists it; a CliError naming the roster otherwise."""
     from quarterdeck.cli.agents_cmd import read_roster, roster_path
 
@@ -101,7 +102,7 @@ def _known_agent(args, agent: str) -> str:
     return agent
 
 
-def _change(args, action) -> int:
+def _change(args: argparse.Namespace, action: Callable[[ContractStore], Contract]) -> int:
     """Run ``action(store)`` and print the contract it returns; a refused move exits 1."""
     try:
         with _store(args) as store:
@@ -129,35 +130,35 @@ def describe(c: Contract) -> str:
     return head + who + (f"\n  note: {c.note}" if c.note else "")
 
 
-def cmd_create(args) -> int:
+def cmd_create(args: argparse.Namespace) -> int:
     agent = None if args.assign is None else _known_agent(args, args.assign)
     return _change(args, lambda s: s.create(args.title, description=args.description, points=args.points,
                                             assignee=agent))
 
 
-def cmd_assign(args) -> int:
+def cmd_assign(args: argparse.Namespace) -> int:
     agent = None if args.agent == "-" else _known_agent(args, args.agent)
     return _change(args, lambda s: s.assign(args.id, agent))
 
 
-def cmd_claim(args) -> int:
+def cmd_claim(args: argparse.Namespace) -> int:
     agent = _known_agent(args, args.agent)
     return _change(args, lambda s: s.claim(args.id, agent))
 
 
-def cmd_complete(args) -> int:
+def cmd_complete(args: argparse.Namespace) -> int:
     return _change(args, lambda s: s.complete(args.id, args.note))
 
 
-def cmd_cancel(args) -> int:
+def cmd_cancel(args: argparse.Namespace) -> int:
     return _change(args, lambda s: s.cancel(args.id, args.note))
 
 
-def cmd_points(args) -> int:
+def cmd_points(args: argparse.Namespace) -> int:
     return _change(args, lambda s: s.set_points(args.id, args.points))
 
 
-def cmd_list(args) -> int:
+def cmd_list(args: argparse.Namespace) -> int:
     with _store(args) as store:
         try:
             found = store.list(agent=args.agent, state=args.state)
@@ -177,7 +178,7 @@ def cmd_list(args) -> int:
     return EXIT_OK
 
 
-def cmd_status(args) -> int:
+def cmd_status(args: argparse.Namespace) -> int:
     with _store(args) as store:
         try:
             status = store.status()
@@ -208,7 +209,7 @@ def _table(rows: Sequence[tuple[str, ...]], *, right: set[int]) -> None:
         print("  ".join(cells).rstrip())
 
 
-def cmd_send(args) -> int:
+def cmd_send(args: argparse.Namespace) -> int:
     """Queue the contract's message through a session (rules, outbox, history) and deliver it."""
     from quarterdeck.cli.agents_cmd import read_roster
     from quarterdeck.cli.submit_wait import event_dict, submit_and_wait

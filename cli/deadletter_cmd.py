@@ -10,20 +10,24 @@ Exit codes: 0 done; 1 when a replayed event failed again (it stays in the store,
 """
 from __future__ import annotations
 
+import argparse
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, CliError
 from quarterdeck.core.integration.processors import ProcessorSpecError, load_event_processor
 
+if TYPE_CHECKING:
+    from quarterdeck.core.integration.deadletter import DeadLetterStore
 
-def register(sub) -> None:
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     dead = sub.add_parser("deadletter", help="list, replay or purge events that could not be handled")
     dead_sub = dead.add_subparsers(dest="deadletter_command", required=True, metavar="COMMAND")
 
-    def common(parser) -> None:
+    def common(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--data-dir", type=Path, metavar="DIR",
                             help="where deadletters.sqlite3 lives (default: the user data dir)")
         parser.add_argument("--type", dest="event_type", metavar="TYPE", help="only this event type")
@@ -51,13 +55,13 @@ def register(sub) -> None:
     purge.set_defaults(func=cmd_purge)
 
 
-def _store_path(args) -> Path:
+def _store_path(args: argparse.Namespace) -> Path:
     from quarterdeck.core.integration.defaults import DEAD_LETTER_FILE, default_dead_letter_path
 
     return args.data_dir / DEAD_LETTER_FILE if args.data_dir else default_dead_letter_path()
 
 
-def _open(args) -> Any:
+def _open(args: argparse.Namespace) -> DeadLetterStore | None:
     """The store, or None when there is none yet (nothing is created)."""
     from quarterdeck.core.integration.deadletter import DeadLetterStore
 
@@ -69,7 +73,7 @@ def _when(stamp: float) -> str:
     return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def cmd_list(args) -> int:
+def cmd_list(args: argparse.Namespace) -> int:
     store = _open(args)
     entries = [] if store is None else store.list(event_type=args.event_type, limit=args.limit)
     if store is not None:
@@ -97,7 +101,7 @@ def load_processor(spec: str) -> Any:
         raise CliError(f"--processor {exc}") from exc
 
 
-def cmd_replay(args) -> int:
+def cmd_replay(args: argparse.Namespace) -> int:
     if args.all == bool(args.ids):
         raise CliError("name the entries to replay (IDs) or give --all, not both")
     processor = load_processor(args.processor)
@@ -119,15 +123,16 @@ def cmd_replay(args) -> int:
                 print(f"#{entry_id} {result.event_type}: replayed")
             else:
                 failed += 1
+                entry = store.get(entry_id)  # kept by the failed replay, unless purged meanwhile
                 print(f"#{entry_id} {result.event_type}: failed again ({result.reason}): "
-                      f"{store.get(entry_id).error}")
+                      f"{entry.error if entry is not None else 'the entry is gone'}")
         print(f"{len(ids) - failed} replayed, {failed} failed again")
         return EXIT_FAIL if failed else EXIT_OK
     finally:
         store.close()
 
 
-def cmd_purge(args) -> int:
+def cmd_purge(args: argparse.Namespace) -> int:
     store = _open(args)
     if store is None:
         print(f"0 dead letter(s) removed (no store at {_store_path(args)})")

@@ -8,6 +8,7 @@ rebuilt), 1 when a file is damaged and was not repaired, 2 when a repair could n
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, CliError
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     doctor = sub.add_parser("doctor", help="check the outbox and dead letters files; --repair rebuilds a "
                                            "damaged one from what can be read")
     doctor.add_argument("--data-dir", type=Path, metavar="DIR", help="where the files live (default: the "
@@ -37,7 +38,7 @@ def database_files(data_dir: Path | None) -> list[Path]:
     return [folder / name for name in (DB_FILE_NAME, DEAD_LETTER_FILE) if (folder / name).is_file()]
 
 
-def cmd_doctor(args) -> int:
+def cmd_doctor(args: argparse.Namespace) -> int:
     from quarterdeck.core.store import DB_FILE_NAME, SCHEMA_VERSION
     from quarterdeck.core.store.doctor import InUse, check, repair
 

@@ -6,10 +6,11 @@ that goes to stderr is shown in a dialog first, with what to do.
 """
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from quarterdeck.gui.app import add_arguments
 
     gui = sub.add_parser("gui", help="open the panel (the default with no command)")
@@ -20,7 +21,7 @@ def register(sub) -> None:
     demo.set_defaults(func=run_gui)
 
 
-def run_gui(args) -> int:
+def run_gui(args: argparse.Namespace) -> int:
     from quarterdeck.cli.common import CliError
     from quarterdeck.gui.app import display_available, main
 

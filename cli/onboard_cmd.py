@@ -7,14 +7,21 @@ the run in the outbox, delivers it in-process and waits for every outcome, like 
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from quarterdeck.cli.agents_cmd import read_roster
 from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, CliError, command_log, log_delivery
 from quarterdeck.cli.submit_wait import ENDED, as_recorded, event_dict, final_note
 from quarterdeck.core.onboarding import STEPS, STYLES
+
+if TYPE_CHECKING:
+    from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+    from quarterdeck.core.onboarding import OnboardingProgress, Plan
+    from quarterdeck.core.session import Session
 
 DESCRIPTION = (
     "For each agent, in order: the wrap-up message to its current chat, then its new-chat keys, "
@@ -23,7 +30,7 @@ DESCRIPTION = (
     "ones; placeholders {agent_id}, {role}, {contract}.")
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     onboard = sub.add_parser("onboard", help="wrap up agents' chats and onboard them into new chats",
                              description=DESCRIPTION)
     onboard.add_argument("agents", nargs="*", metavar="AGENT", help="agents to onboard (or --all)")
@@ -44,7 +51,7 @@ def register(sub) -> None:
     onboard.set_defaults(func=cmd_onboard)
 
 
-def cmd_onboard(args) -> int:
+def cmd_onboard(args: argparse.Namespace) -> int:
     from quarterdeck.core.onboarding import OnboardingError, build_plan, store_contracts
     from quarterdeck.core.session import Session
     from quarterdeck.core.store import default_db_path
@@ -75,7 +82,7 @@ def cmd_onboard(args) -> int:
             session.close()
 
 
-def _print_plan(plan, as_json: bool) -> int:
+def _print_plan(plan: Plan, as_json: bool) -> int:
     if as_json:
         print(json.dumps({**plan.to_json(), "dry_run": True}, indent=2, ensure_ascii=False))
         return EXIT_OK
@@ -91,14 +98,14 @@ def _print_plan(plan, as_json: bool) -> int:
     return EXIT_OK
 
 
-def _run(session, plan, as_json: bool) -> int:
+def _run(session: Session, plan: Plan, as_json: bool) -> int:
     from quarterdeck.core.dispatch.signals import Interrupted, Interruptible
     from quarterdeck.core.onboarding import OnboardingProgress, gate_for, queue_plan
 
     progress = OnboardingProgress()
     progress.start(plan)
 
-    def heard(event) -> None:
+    def heard(event: DeliveryEvent) -> None:
         if progress.event(event) is None or as_json:
             return
         agent_id, step = progress.where(event.message_id) or (event.agent_id, "?")
@@ -150,10 +157,10 @@ def _run(session, plan, as_json: bool) -> int:
     return EXIT_OK if progress.succeeded else EXIT_FAIL
 
 
-def _results(plan, progress) -> dict:
+def _results(plan: Plan, progress: OnboardingProgress) -> dict[str, Any]:
     agents = []
     for step in plan.steps:
-        entry = {"agent": step.agent_id, "role": step.role}
+        entry: dict[str, Any] = {"agent": step.agent_id, "role": step.role}
         for name in STEPS:
             row = progress.row(step.agent_id, name)
             entry[name] = event_dict(row) if row is not None else {

@@ -1,6 +1,7 @@
 """`quarterdeck rules check` and `quarterdeck validate`."""
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -8,7 +9,7 @@ from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, read_text_arg, rule_files
 from quarterdeck.core.models import STANDARD_TAGS
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rules = sub.add_parser("rules", help="check rule files")
     rules_sub = rules.add_subparsers(dest="rules_command", required=True, metavar="COMMAND")
     check = rules_sub.add_parser("check", help="check rule files and print diagnostics")
@@ -30,7 +31,7 @@ def register(sub) -> None:
     val.set_defaults(func=cmd_validate)
 
 
-def cmd_rules_check(args) -> int:
+def cmd_rules_check(args: argparse.Namespace) -> int:
     from quarterdeck.core.validation import load_rule_files
 
     files: list[Path] = []
@@ -47,7 +48,7 @@ def cmd_rules_check(args) -> int:
     return EXIT_OK
 
 
-def cmd_validate(args) -> int:
+def cmd_validate(args: argparse.Namespace) -> int:
     from quarterdeck.cli.common import CliError
     from quarterdeck.core.validation import Validator, load_rule_files
 

@@ -13,15 +13,23 @@ not typed and raises ``Interrupted`` naming what is left queued.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quarterdeck.cli.common import CliError
 from quarterdeck.core.dispatch.signals import Interrupted, Interruptible
 
+if TYPE_CHECKING:
+    from quarterdeck.core.compose.progress import ProgressRow
+    from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+    from quarterdeck.core.models import Message
+    from quarterdeck.core.session import Session
+    from quarterdeck.core.store import DeliveryRow
+
 ENDED = ("delivered", "failed", "cancelled", "uncertain")
 
 
-def submit_and_wait(session: Any, message: Any, *, captain_last: bool = False, quiet: bool = False) -> list:
+def submit_and_wait(session: Session, message: Message, *, captain_last: bool = False,
+                    quiet: bool = False) -> list[DeliveryEvent]:
     """The final DeliveryEvent of each recipient, in delivery order; a refusal is a CliError.
 
     ``quiet`` (for ``--json``) prints nothing; otherwise one line per outcome goes to stdout and
@@ -39,10 +47,10 @@ def submit_and_wait(session: Any, message: Any, *, captain_last: bool = False, q
         raise CliError(str(exc)) from exc
     except UnknownRecipient as exc:
         raise CliError(str(exc)) from exc
-    finals: dict[int, Any] = {}
+    finals: dict[int, DeliveryEvent] = {}
     mine = set(submission.delivery_ids)
 
-    def progress(event: Any) -> None:
+    def progress(event: DeliveryEvent) -> None:
         if event.delivery_id in mine:
             report_progress(event, finals, quiet=quiet)
 
@@ -76,7 +84,7 @@ def submit_and_wait(session: Any, message: Any, *, captain_last: bool = False, q
     return [finals[i] for i in submission.delivery_ids]
 
 
-def as_recorded(row: Any) -> Any:
+def as_recorded(row: DeliveryRow) -> DeliveryEvent:
     """The final ``DeliveryEvent`` a delivery's stored row stands for (whoever recorded it)."""
     from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 
@@ -85,7 +93,7 @@ def as_recorded(row: Any) -> Any:
                          latency=None if row.latency_ms is None else row.latency_ms / 1000.0)
 
 
-def report_progress(event: Any, finals: dict[int, Any], *, quiet: bool) -> None:
+def report_progress(event: DeliveryEvent, finals: dict[int, DeliveryEvent], *, quiet: bool) -> None:
     """Keep ``event`` if it ends its delivery for this process, and print it unless ``quiet``."""
     if event.delivery_id in finals:
         return
@@ -98,18 +106,18 @@ def report_progress(event: Any, finals: dict[int, Any], *, quiet: bool) -> None:
         print(f"{event.agent_id:<16} retrying   attempt {event.attempt} failed: {event.detail}", file=sys.stderr)
 
 
-def event_dict(e: Any) -> dict:
+def event_dict(e: DeliveryEvent | ProgressRow) -> dict[str, Any]:
     return {"agent": e.agent_id, "state": e.state, "verdict": e.verdict, "evidence": e.evidence,
             "attempts": e.attempt, "detail": e.detail, "latency_s": e.latency, "confirmed": e.confirmed,
             "delivery_id": e.delivery_id}
 
 
-def final_note(event: Any) -> str:
+def final_note(event: DeliveryEvent) -> str:
     """What a finished delivery rests on: its evidence, then whatever else happened."""
     return " · ".join(part for part in (event.evidence, event.detail) if part)
 
 
-def _print_final(event: Any) -> None:
+def _print_final(event: DeliveryEvent) -> None:
     took = f"{event.latency:.2f}s" if event.latency is not None else "-"
     shown = event.outcome
     print(f"{event.agent_id:<16} {shown:<20} {took:>7}  attempts {event.attempt}  {final_note(event)}".rstrip())

@@ -13,12 +13,20 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 from quarterdeck import __version__
 from quarterdeck.core.logsetup import setup_logging
 from quarterdeck.core.paths import default_roster_file
 from quarterdeck.gui.collector import collect_on_the_gui_thread
+
+if TYPE_CHECKING:
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.core.session import Session
+    from quarterdeck.gui.context import AppContext
+    from quarterdeck.gui.demo import DemoSwarm
+    from quarterdeck.gui.mainwindow import MainWindow
 
 log = logging.getLogger("quarterdeck")
 
@@ -76,7 +84,7 @@ def _install_qt_hooks() -> None:
     sys.excepthook = _show_exception
 
 
-def _show_exception(kind: type[BaseException], error: BaseException, tb: Any) -> None:
+def _show_exception(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
     log.critical("unhandled error", exc_info=(kind, error, tb))
     from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -93,7 +101,7 @@ def _details() -> str:
     return f"Details are in {where}." if where is not None else "Details were written to standard error."
 
 
-def open_session(args: argparse.Namespace) -> tuple[Any, Path | None, str | None]:
+def open_session(args: argparse.Namespace) -> tuple[Session, Path | None, str | None]:
     """The session, the roster file it edits (None: not saved) and a problem to show, if any."""
     from quarterdeck.core.roster.problems import RosterError
     from quarterdeck.core.roster.roster import Roster
@@ -126,7 +134,7 @@ def display_available() -> bool:
 
 def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) -> int:
     started = time.perf_counter()
-    tightened: list = []
+    tightened: list[Path] = []
     if args is None:  # started as ``python -m quarterdeck.gui``, not through the quarterdeck command
         from quarterdeck.core.paths import private_umask, quarterdeck_dirs, tighten
 
@@ -181,7 +189,7 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
         ctx.shutdown()
 
 
-def _beside_the_swarm(window: Any, count: int) -> None:
+def _beside_the_swarm(window: MainWindow, count: int) -> None:
     """The demo's chat windows share the right half of the screen: the panel's frame takes the
     left half (also its place after View → Reset layout), so neither covers the other."""
     from PySide6.QtCore import QRect
@@ -216,7 +224,7 @@ def _probe_first_paint(window: Any) -> None:
     window.installEventFilter(window._first_paint)
 
 
-def _start_demo(args: argparse.Namespace, roster_path: Path | None, problem: str | None) -> Any:
+def _start_demo(args: argparse.Namespace, roster_path: Path | None, problem: str | None) -> DemoSwarm | None:
     wanted = args.demo is not None or (roster_path is None and problem is None)
     if not wanted or (not os.environ.get("DISPLAY") and sys.platform.startswith("linux")):
         # the simulated agents are typed into through X; offscreen there is nothing to type into
@@ -227,12 +235,12 @@ def _start_demo(args: argparse.Namespace, roster_path: Path | None, problem: str
     return DemoSwarm.start(args.demo or 4, user_data_dir() / "demo")
 
 
-def _adopt_demo_roster(ctx: Any, demo: Any) -> None:
+def _adopt_demo_roster(ctx: AppContext, demo: DemoSwarm) -> None:
     from quarterdeck.core.roster.roster import load_roster
 
     ctx.sig_status.emit(f"Starting {demo.count} demo agents…")
 
-    def ready(roster: Any) -> None:
+    def ready(roster: Roster) -> None:
         ctx.set_roster(roster)
         ctx.sig_status.emit(f"Demo swarm: {len(roster.agents)} simulated agents ready; try a broadcast")
 
