@@ -42,7 +42,7 @@ class Heard:
                                on_resume=lambda m: self.resumes.append(m.resumed))
 
 
-def test_a_resume_from_another_store_lets_a_halted_worker_deliver_again(path):
+def test_a_resume_from_another_store_lets_a_halted_worker_deliver_again(path, monkeypatch):
     transport = DryRunDelivery()
     with Store(path) as store:
         roster = Roster(agents=(Agent(id="Agent-1", transport=DryRunTransport()),))
@@ -50,6 +50,17 @@ def test_a_resume_from_another_store_lets_a_halted_worker_deliver_again(path):
                                 transport_factory=lambda agent: transport)
         resumed = threading.Event()
         dispatcher.add_resume_listener(resumed.set)
+        passes = {"started": 0, "ended": 0}  # the worker's looks at the outbox
+        real = dispatcher.process_next
+
+        def counted(**kwargs):
+            passes["started"] += 1
+            try:
+                return real(**kwargs)
+            finally:
+                passes["ended"] += 1
+
+        monkeypatch.setattr(dispatcher, "process_next", counted)
         worker = DeliveryWorker(dispatcher, idle_wait=0.02)
         worker.start()
         try:
@@ -59,7 +70,9 @@ def test_a_resume_from_another_store_lets_a_halted_worker_deliver_again(path):
                 assert worker.health().status is Status.OUT_OF_SERVICE
                 (delivery,) = submit(store, roster, Message(sender="Captain", recipients=["Agent-1"],
                                                             content="After the stop.")).delivery_ids
-                time.sleep(0.1)
+                after = passes["started"] + 1  # a pass that begins after the submit
+                worker.notify()
+                wait_for(lambda: passes["ended"] >= after, "the worker to look at the outbox again")
                 assert store.delivery(delivery).state == "queued"  # halted: nothing claimed
                 other.request_resume()
             wait_for(resumed.is_set, "the resume listener")

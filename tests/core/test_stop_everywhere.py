@@ -41,6 +41,26 @@ def wait_for(predicate, timeout: float = BOUND, what: str = "condition") -> None
         time.sleep(0.005)
 
 
+class Looks:
+    """Counts a stop watch's looks at the file (each poll starts by reading ``PRAGMA data_version``;
+    what a look finds is reported before the next one starts)."""
+
+    def __init__(self, watch: StopWatch, monkeypatch) -> None:
+        self.started = 0
+        real = watch._data_version
+
+        def look() -> int:
+            self.started += 1
+            return real()
+
+        monkeypatch.setattr(watch, "_data_version", look)
+
+    def wait_for_new(self, n: int = 1) -> None:
+        """Until ``n`` looks that began after this call have ended (the one after them began)."""
+        target = self.started + n + 1
+        wait_for(lambda: self.started >= target, what=f"{n} new looks of the stop watch")
+
+
 def watch_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "quarterdeck-stopwatch"]
 
@@ -94,13 +114,14 @@ def working(path):
         w.close()
 
 
-def test_a_stop_from_another_store_ends_a_long_backoff_and_cancels(path, working):
+def test_a_stop_from_another_store_ends_a_long_backoff_and_cancels(path, working, monkeypatch):
     w = working({"Agent-1": DryRunDelivery(fail_times=10, error=RetryableError), "Agent-2": DryRunDelivery()})
+    looks = Looks(w.dispatcher.stop_watch, monkeypatch)
     first, second = w.submit("Agent-1", "Agent-2")
     [later] = w.submit("Agent-1")  # waits behind Agent-1's delivery in flight, in order
     w.start()
     wait_for(lambda: w.states("retrying"), what="the first retry's backoff")
-    time.sleep(0.2)  # the watch has looked at the file a few times already
+    looks.wait_for_new(2)  # the watch is looking at the file, steadily
     started = time.monotonic()
     with Store(path) as other:
         mark = other.request_stop()
@@ -139,16 +160,17 @@ def test_the_headless_worker_is_halted_too_and_reports_it(path):
     wait_for(lambda: not watch_threads(), what="the watch thread to end with the worker")
 
 
-def test_own_stop_all_is_not_heard_back_and_resume_delivers_again(path, working):
+def test_own_stop_all_is_not_heard_back_and_resume_delivers_again(path, working, monkeypatch):
     transport = DryRunDelivery()
     w = working({"Agent-1": transport}, config=FAST)
     w.dispatcher.stop_watch.interval = 0.01
+    looks = Looks(w.dispatcher.stop_watch, monkeypatch)
     with w.dispatcher.watching():  # the watch keeps looking across the two runs
         w.start(idle_wait=0.01)
         assert w.dispatcher.stop_all() == 0
         w.thread.join(BOUND)
         w.dispatcher.resume()
-        time.sleep(0.2)  # many looks at the file since the stop
+        looks.wait_for_new(3)  # looks that began after the stop was recorded have ended
         assert not w.dispatcher.stopped and w.stops == [0]  # told once, by stop_all, not heard back
         (delivery,) = w.submit("Agent-1")
         w.start(idle_wait=0.01, until=lambda: bool(w.states("delivered")))

@@ -74,7 +74,7 @@ def test_failed_delivery_detail_lists_every_attempt_and_resend_delivers_it(make_
     assert detail.fields["To"].text() == "Agent-1, Agent-2"
     assert detail.fields["From"].text() == "Captain (captain)"
     failed = next(detail.tree.topLevelItem(n) for n in range(detail.tree.topLevelItemCount())
-              if detail.tree.topLevelItem(n).text(1) == "failed")
+                  if detail.tree.topLevelItem(n).text(1) == "failed")
     assert failed.text(0) == "Agent-2" and failed.text(3) == "4" and failed.text(2).startswith("injected failure")
     attempts = [failed.child(n) for n in range(failed.childCount())]
     assert [a.text(0) for a in attempts] == ["attempt 1", "attempt 2", "attempt 3", "attempt 4"]
