@@ -14,8 +14,9 @@ This module holds what those tests share, so each of them says only what it look
   helpers passed with it;
 - ``ProbedPanel``: starts the probed panel with a private HOME, config and data folder; ``ready``,
   ``state``, ``wait`` and ``close``; ``roster_file`` writes the roster it is given;
-- ``xdotool``, ``click``, ``key``, ``type_text``, ``screen_size``, ``shot``, ``shots_folder`` and
-  ``needs``.
+- ``xdotool``, ``click``, ``key``, ``type_text``, ``screen_size``, ``shot`` (checked by
+  ``check_screen``: the screen's size, and the named rectangles drawn, not the desktop),
+  ``window_of``, ``shots_folder`` and ``needs``.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from xterm_desk import wait_until
@@ -100,7 +102,8 @@ sys.exit(importlib.import_module(entry).main(argv))
 
 def probe_source(state: Callable, *helpers: Callable) -> str:
     """The probe script: ``python -c SOURCE STATE_FILE ENTRY ARGS…`` runs ``ENTRY.main(ARGS)``
-    (``quarterdeck.gui.app`` or ``quarterdeck.cli.main``) and writes ``state(app, window)`` to STATE_FILE every 50 ms."""
+    (``quarterdeck.gui.app`` or ``quarterdeck.cli.main``) and writes ``state(app, window)`` to STATE_FILE
+    every 50 ms."""
     parts = [textwrap.dedent(inspect.getsource(f)) for f in (rect, glob, centre, *helpers, state)]
     return _PRELUDE + "\n\n".join(parts) + _LOOP.replace("{state}", state.__name__)
 
@@ -218,8 +221,76 @@ def shots_folder(variable: str, default: Path) -> Path:
     return Path(os.environ.get(variable) or default)
 
 
-def shot(path: Path, *, check: bool = True) -> Path:
-    """The whole screen as a PNG at ``path``."""
+def shot(path: Path, showing: Mapping[str, Sequence[int]], timeout: float = 10.0) -> Path:
+    """The whole screen as a PNG at ``path`` once ``check_screen(path, showing)`` passes: taken
+    again until the window has painted (its last failure is raised after ``timeout`` seconds)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["import", "-window", "root", str(path)], check=check, timeout=30)
-    return path
+    deadline = time.monotonic() + timeout
+    while True:
+        subprocess.run(["import", "-window", "root", str(path)], check=True, timeout=30)
+        try:
+            check_screen(path, showing)
+            return path
+        except AssertionError:
+            if time.monotonic() >= deadline:
+                raise
+        time.sleep(0.2)
+
+
+def window_rect(window_id: str) -> list[int]:
+    """Where an X window is on the screen, ``[x, y, width, height]`` (``xdotool getwindowgeometry``)."""
+    out = subprocess.run(["xdotool", "getwindowgeometry", "--shell", window_id], capture_output=True, text=True,
+                         check=True, timeout=10).stdout
+    values = dict(line.split("=", 1) for line in out.split())
+    return [int(values[k]) for k in ("X", "Y", "WIDTH", "HEIGHT")]
+
+
+def window_of(pid: int, name: str | None = None) -> list[int]:
+    """The rectangle of the visible window of process ``pid`` (named ``name``; the last one found)."""
+    named = ["--name", name] if name else []
+    found = subprocess.run(["xdotool", "search", "--onlyvisible", "--pid", str(pid), *named],
+                           capture_output=True, text=True, check=True, timeout=10).stdout.split()
+    return window_rect(found[-1])
+
+
+def check_screen(path: Path, showing: Mapping[str, Sequence[int]]) -> None:
+    """Assert that the screenshot at ``path`` is the whole screen and shows ``showing``.
+
+    ``showing`` names rectangles ``[x, y, width, height]`` on the screen (the panel's window, a
+    banner, a dialog…); each must be drawn: mostly not the desktop's colour (the commonest colour
+    outside all of them) and in several colours (text, frames, icons). Tolerant on purpose: no
+    reference image, any theme, any font."""
+    pixels = screen_pixels(path)
+    height, width = pixels.shape
+    assert f"{width}x{height}" == screen_size(), f"{path.name}: {width}x{height} is not the screen"
+    assert showing, "say what the screenshot must show"
+    outside = np.ones(pixels.shape, dtype=bool)
+    boxes = {}
+    for name, (x, y, w, h) in showing.items():
+        left, top, right, bottom = max(x, 0), max(y, 0), min(x + w, width), min(y + h, height)
+        assert right - left >= 10 and bottom - top >= 10, f"{path.name}: {name} {[x, y, w, h]} is not on the screen"
+        boxes[name] = (slice(top, bottom), slice(left, right))
+        outside[boxes[name]] = False
+    desktop = None
+    if outside.sum() >= 0.01 * outside.size:
+        colours, counts = np.unique(pixels[outside], return_counts=True)
+        desktop = colours[counts.argmax()]
+    for name, box in boxes.items():
+        region = pixels[box]
+        distinct = len(np.unique(region))
+        assert distinct >= 4, f"{path.name}: {name} is blank ({distinct} colours)"
+        if desktop is not None:
+            share = float((region == desktop).mean())
+            assert share < 0.5, f"{path.name}: {name} is {share:.0%} the desktop's colour #{int(desktop):06x}"
+
+
+def screen_pixels(path: Path) -> np.ndarray:
+    """The PNG at ``path`` as rows of 0xRRGGBB values."""
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(path))
+    assert not image.isNull(), f"{path} is not an image"
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    per_row = image.bytesPerLine() // 4
+    rows = np.frombuffer(image.constBits(), dtype=np.uint32, count=per_row * image.height())
+    return rows.reshape(image.height(), per_row)[:, :image.width()] & 0xFFFFFF

@@ -95,8 +95,7 @@ def test_stop_shows_the_banner_and_requeue_then_resume_delivers_to_tmux_and_inbo
     assert state["buttons"]["requeue"]["text"] == "Re-queue 4 cancelled"
     assert [n for n, b in state["buttons"].items() if b["visible"]] == ["resume", "requeue"]
     panel.wait(lambda s: "0 queued" in s["queue"], "the queue counted after the stop")
-    time.sleep(0.3)  # painted
-    shot(shots / f"banner-stopped-{screen_size()}.png")
+    shot(shots / f"banner-stopped-{screen_size()}.png", {"window": state["window"], "banner": state["banner"]})
 
     click(state["buttons"]["requeue"]["rect"])
     state = panel.wait(lambda s: "4 re-queued" in s["banner_text"], "the re-queue")
@@ -149,8 +148,7 @@ def test_a_person_at_the_mouse_raises_the_paused_banner_and_its_resume_delivers_
         state = panel.wait(lambda s: ("GUI delivery paused" in s["health"] and "DEGRADED" in s["health"])
                            or "OUT OF SERVICE" in s["health"], "health saying paused")
         assert "reachable" in state["health"] and "paused" in state["health"]
-        time.sleep(0.3)
-        shot(shots / f"banner-paused-{screen_size()}.png")
+        shot(shots / f"banner-paused-{screen_size()}.png", {"window": state["window"], "banner": state["banner"]})
         paused_on = state["banner_text"].split(":")[0].removeprefix("GUI PAUSED on ")
         click(state["buttons"]["resume"]["rect"])
         panel.wait(lambda s: not s["banner_visible"], "the banner gone after Resume")

@@ -73,8 +73,10 @@ def composer_state(app, window):
     }
 
 
-def shot_of(name: str, folder: Path) -> Path:
-    return shot(folder / f"composer-{name}-{screen_size()}.png")
+def shot_of(name: str, folder: Path, state: dict, *parts: str) -> Path:
+    """The screen, with the message box, the checks and ``parts`` of ``state`` drawn."""
+    showing = {part: state[part] for part in ("editor", "checks_rect", *parts)}
+    return shot(folder / f"composer-{name}-{screen_size()}.png", showing)
 
 
 @pytest.fixture
@@ -113,7 +115,7 @@ def test_blocked_feedback_then_a_live_broadcast_to_tmux_and_inbox_agents(desk):
     key("ctrl+shift+Return")  # Broadcast with a secret: refused, the problems flash
     state = panel.wait(lambda s: "A credential must never be pasted" in s["notice"], "Broadcast's refusal")
     assert state["notice_error"] and state["flashing"] is True
-    shot_of("blocked", shots)
+    shot_of("blocked", shots, state)
     assert state["confirm"] is None
 
     key("ctrl+a")
@@ -123,20 +125,19 @@ def test_blocked_feedback_then_a_live_broadcast_to_tmux_and_inbox_agents(desk):
     key("ctrl+shift+Return")
     state = panel.wait(lambda s: s["confirm"] is not None, "the broadcast confirmation")
     assert "Inbox-2: inbox folder" in state["confirm"] and "3/4 reachable" in state["confirm"]
-    time.sleep(0.3)
-    shot_of("confirm", shots)
+    shot_of("confirm", shots, state)
     key("alt+a")  # Send to all: Inbox-2 will fail
     state = panel.wait(lambda s: len(s["chips"]) == 4, "the chips of the broadcast", timeout=20)
     assert state["chips_visible"] and state["chips_rect"][1] < state["checks_rect"][1]
     assert state["chips_rect"][1] >= state["editor"][1] + state["editor"][3]  # right under the message box
     if state["bad"] is None:
-        shot_of("in-progress", shots)
+        shot_of("in-progress", shots, state, "chips_rect")
     state = panel.wait(lambda s: s["bad"] is not None, "the outcome line", timeout=60)
     assert state["outcome"] == "3/4 submitted · 1 failed" and state["bad"] is True
     assert sorted(state["chips"]) == ["Inbox-1 · submitted ✓", "Inbox-2 · failed ✗", "Tmux-1 · submitted ✓",
                                       "Tmux-2 · submitted ✓"]
     assert "Queued for" not in state["notice"]
-    shot_of("finished", shots)
+    shot_of("finished", shots, state, "chips_rect", "table")
     table = state["table"]  # Tab is not trapped in the progress table
     click([table[0], table[1] + 30, table[2], 20])
     panel.wait(lambda s: s["focus"] == "composer-progress", "the progress table focused by the click")

@@ -4,17 +4,28 @@ clicks into the message box, types and clicks Send, and exactly the selected inb
 receive the message."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
-from probed_panel import ROOT, ProbedPanel, click, needs, roster_file, send_points, shot, shots_folder, type_text
+from probed_panel import ROOT, ProbedPanel, click, glob, needs, roster_file, send_points, shot, shots_folder, type_text
+from xterm_desk import wait_until
+
+from quarterdeck.core.store import Store
 
 
 def fleet_state(app, window):
     """(In the panel's process.) The roster, and where a person clicks: the tiles in view, the
-    message box, Send."""
-    return {"agents": window.ctx.roster.ids(), **send_points(window, in_view=True)}
+    message box, Send; the typed text, whether its rule check ran (the checks' lines move Send), the window."""
+    composer = window.panels["composer"]
+    return {"agents": window.ctx.roster.ids(), "text": composer.editor.toPlainText(),
+            "checked": not composer.check_timer.isActive(), "window": glob(window),
+            **send_points(window, in_view=True)}
+
+
+def finished(store: Store) -> dict[str, str] | None:
+    """Each agent's delivery state once there are deliveries and none is queued or sending."""
+    rows = dict(store.connection().execute("SELECT agent_id, state FROM deliveries").fetchall())
+    return rows if rows and not {"queued", "sending"} & set(rows.values()) else None
 
 
 def received(inbox: Path) -> list[str]:
@@ -40,14 +51,16 @@ def test_clicked_tiles_are_the_recipients_of_the_next_send(tmp_path):
         click(tiles["Agent-9"], "ctrl", "shift")  # from the last clicked tile to this one, in fleet order
         click(panel.state()["editor"])
         type_text("Fleet check: push your branch")
-        time.sleep(0.3)
-        click(panel.state()["send"])
+        typed = panel.wait(lambda s: s["text"] == "Fleet check: push your branch" and s["checked"],
+                           "the typed text in the message box, checked")
+        click(typed["send"])
         chosen = {2, 8, 9}  # three: no confirmation (that is asked above 3)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not all(received(tmp_path / f"inbox/agent-{n}") for n in chosen):
-            time.sleep(0.2)
-        time.sleep(1.5)  # the tiles take the outcome; nobody else may receive anything meanwhile
-        shot(shots_folder("QUARTERDECK_SCREENSHOTS", ROOT / "artifacts" / "screenshots") / "fleet-after-send.png")
+        # every delivery the send queued has finished: nothing else can arrive after this
+        with Store(panel.home / "data" / "quarterdeck.sqlite3") as store:
+            outcome = wait_until(lambda: finished(store), timeout=20, what="the send's deliveries finished")
+        assert outcome == {f"Agent-{n}": "delivered" for n in chosen}
+        shot(shots_folder("QUARTERDECK_SCREENSHOTS", ROOT / "artifacts" / "screenshots") / "fleet-after-send.png",
+             {"window": panel.state()["window"]})
         for n in range(1, 11):
             got = received(tmp_path / f"inbox/agent-{n}")
             if n in chosen:

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+from probed_panel import needs, shot, window_of
 from xterm_desk import wait_until
 
 from quarterdeck.core.models import Message
@@ -103,6 +104,7 @@ def test_onboarding_starts_with_nobody_ticked_and_onboards_only_whom_the_captain
         harness.close()
 
 
+@needs("import")
 def test_history_dragged_sideways_keeps_time_and_agent_and_a_click_on_them_selects(tmp_path):
     roster = inbox_roster(tmp_path, 3)
     with Store(default_db_path(tmp_path / "data")) as store:
@@ -131,8 +133,7 @@ def test_history_dragged_sideways_keeps_time_and_agent_and_a_click_on_them_selec
         click(after["rows"]["2"]["time_cell"])  # the captain clicks a Time cell on the frozen part
         wait_until(lambda: harness.state()["selected"] == [2], timeout=5, what="row 2 selected")
         wait_until(lambda: harness.state()["detail_to"].startswith("Agent-"), timeout=5, what="its detail")
-        if shutil.which("import"):
-            subprocess.run(["import", "-window", "root", str(tmp_path / "history.png")], check=False, timeout=20)
+        shot(tmp_path / "history.png", {"panel": window_of(harness.proc.pid)})
     finally:
         harness.close()
 

@@ -15,6 +15,7 @@ from probed_panel import (
     ROOT,
     ProbedPanel,
     click,
+    glob,
     key,
     needs,
     roster_file,
@@ -22,6 +23,7 @@ from probed_panel import (
     shot,
     shots_folder,
     type_text,
+    window_rect,
     xdotool,
 )
 from xterm_desk import wait_until
@@ -31,16 +33,18 @@ from test_storage_faults import fill, mounted
 
 
 def disk_state(app, window):
-    """(In the panel's process.) Where a person clicks to send, and, in order, every line the
-    window was given since it was up: through AppContext.sig_fault, the status bar, and each
-    submission."""
+    """(In the panel's process.) Where a person clicks to send, the typed text and whether its rule
+    check ran, and, in order, every line the window was given since it was up: through
+    AppContext.sig_fault, the status bar, and each submission."""
     events = getattr(window, "probe_events", None)
     if events is None:
         events = window.probe_events = []
         window.ctx.sig_fault.connect(lambda line: events.append({"fault": line}))
         window.statusBar().messageChanged.connect(lambda text: events.append({"status": text}))
         window.ctx.sig_submitted.connect(lambda sub: events.append({"submitted": list(sub.delivery_ids)}))
-    return {"agents": window.ctx.roster.ids(), "events": events, **send_points(window)}
+    return {"agents": window.ctx.roster.ids(), "events": events, "window": glob(window),
+            "text": window.panels["composer"].editor.toPlainText(),
+            "checked": not window.panels["composer"].check_timer.isActive(), **send_points(window)}
 
 
 def next_line(panel: ProbedPanel, kind: str, since: int = 0, timeout: float = 20.0) -> tuple[int, str]:
@@ -66,13 +70,14 @@ def test_the_panel_says_the_disk_is_full_and_keeps_running(tmp_path):
         click(where["tiles"]["Agent-1"])
         click(where["editor"])
         type_text("Disk check: push your branch")
-        time.sleep(0.3)
-        click(where["send"])
+        typed = panel.wait(lambda s: s["text"] == "Disk check: push your branch" and s["checked"],
+                           "the typed text in the message box, checked (the checks' lines move Send)")
+        click(typed["send"])
         seen, line = next_line(panel, "fault")
         assert "is full" in line and str(disk / "data" / "quarterdeck.sqlite3") in line
         assert "free some space" in line
         seen, status = next_line(panel, "status", seen + 1)
-        shot(shots_folder("QUARTERDECK_SCREENSHOTS", tmp_path) / "full-disk.png")
+        shot(shots_folder("QUARTERDECK_SCREENSHOTS", tmp_path) / "full-disk.png", {"window": panel.state()["window"]})
         assert panel.proc.poll() is None, "the panel ended on a full disk"
         assert list(inbox.glob("*.md")) == [] and status
         (disk / "filler").unlink()
@@ -105,8 +110,7 @@ def test_a_panel_that_cannot_open_its_outbox_says_why_in_a_dialog(tmp_path):
                                capture_output=True, text=True, timeout=30, check=False)
         assert found.returncode == 0, "no dialog"
         window = found.stdout.split()[0]
-        time.sleep(0.5)
-        shot(shots_folder("QUARTERDECK_SCREENSHOTS", tmp_path) / "cannot-start.png", check=False)
+        shot(shots_folder("QUARTERDECK_SCREENSHOTS", tmp_path) / "cannot-start.png", {"dialog": window_rect(window)})
         xdotool("windowactivate", "--sync", window)
         key("Return")
         _, err = app.communicate(timeout=20)
