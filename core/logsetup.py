@@ -99,6 +99,19 @@ class PrivateRotatingFileHandler(RotatingFileHandler):
     """A ``RotatingFileHandler`` whose files are created 0600 whatever the umask (rotation renames
     them, so the older files keep that mode)."""
 
+    _failed = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """A record that cannot be written (a full disk): one line on stderr the first time, then
+        quiet, instead of logging's traceback for every record."""
+        if self._failed or not logging.raiseExceptions:
+            return
+        self._failed = True
+        error = sys.exc_info()[1]
+        with contextlib.suppress(Exception):
+            sys.stderr.write(f"quarterdeck: the log {self.baseFilename} cannot be written ({error}); "
+                             "further log records may be lost\n")
+
     def _open(self) -> io.TextIOWrapper:
         stream = open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors,
                       opener=_private_opener)

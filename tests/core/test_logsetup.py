@@ -159,3 +159,33 @@ def test_an_unwritable_log_folder_falls_back_to_stderr_for_warnings(tmp_path, ca
     assert isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler)
     assert "cannot be written" in err and "shown" in err and "not shown" not in err
     assert current_log() is None
+
+
+class FullDisk:
+    def write(self, text: str) -> int:
+        raise OSError(28, "No space left on device")
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def seek(self, *args: int) -> int:
+        return 0
+
+    def tell(self) -> int:
+        return 0
+
+
+def test_a_log_that_cannot_be_written_says_so_once_on_stderr(tmp_path, capsys):
+    handler = setup_logging(tmp_path, env={})
+    assert isinstance(handler, logging.FileHandler)
+    handler.stream.close()
+    handler.stream = FullDisk()
+    for n in range(3):
+        log.warning("record %d", n)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"quarterdeck: the log {tmp_path / 'logs' / LOG_FILE_NAME} cannot be written (")
+    assert "No space left on device" in err and "Traceback" not in err
