@@ -115,8 +115,11 @@ def check_panel_x11(smoke: Smoke) -> str:
             windows = _x("xdotool", "search", "--onlyvisible", "--name", "^Quarterdeck$").split()
         if not windows:
             raise SmokeError("no visible 'Quarterdeck' window appeared on the X display")
-        time.sleep(0.5)  # the icon property is set right after mapping
         props = _x("xprop", "-id", windows[0], "WM_CLASS", "_NET_WM_ICON")
+        deadline = time.monotonic() + 10  # the icon property is set right after mapping
+        while "_NET_WM_ICON(CARDINAL)" not in props and time.monotonic() < deadline and panel.poll() is None:
+            time.sleep(0.1)
+            props = _x("xprop", "-id", windows[0], "WM_CLASS", "_NET_WM_ICON")
         if '"Quarterdeck"' not in props.splitlines()[0]:
             raise SmokeError(f"unexpected window class: {props.splitlines()[0]}")
         if "_NET_WM_ICON(CARDINAL)" not in props:
