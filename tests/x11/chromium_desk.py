@@ -274,7 +274,7 @@ class ChatWindow:
             if before == (x, y):
                 return
             _xdotool("windowmove", str(self.window), str(request[0]), str(request[1]))
-            wait_until(lambda: self.geometry[:2] != before, timeout=5, what=f"{self.title} to move")
+            wait_until(lambda before=before: self.geometry[:2] != before, timeout=5, what=f"{self.title} to move")
             got = self.geometry[:2]
             request = (request[0] + x - got[0], request[1] + y - got[1])
         raise RuntimeError(f"{self.title} did not move to {(x, y)}: it is at {self.geometry[:2]}")

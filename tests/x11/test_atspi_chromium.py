@@ -334,6 +334,6 @@ def test_lines_stored_as_blocks_read_back_whole(chromium_module, reader, empty_c
     pane.click_input()
     pane.key("ctrl+v")
     wait_until(lambda: "after a blank line" in pane.value(), timeout=3, what="the paste")
-    state, text = focused(reader, pane, LINES)
+    _state, text = focused(reader, pane, LINES)
     assert normalize(text) == LINES
     assert normalize(reader.focused_input(pane.pid).text) == LINES

@@ -83,7 +83,7 @@ def test_every_send_after_clicking_back_into_the_captains_window_goes_through(tm
 def test_a_person_who_moves_the_mouse_during_a_batch_still_pauses_it(tmp_path, xterms, empty_clipboard):
     captain, *agents = xterms(3)
     guard = PointerGuard()
-    store, dispatcher, events = setup(tmp_path, agents, guard)
+    store, dispatcher, _events = setup(tmp_path, agents, guard)
     submit(store, dispatcher.roster, Message(sender="Captain", type="broadcast", content="mid-batch"))
     assert dispatcher.process_next().state == "delivered"  # Agent-1 typed
     move_pointer(captain.point[0] + 40, captain.point[1] + 20)  # a person grabs the mouse

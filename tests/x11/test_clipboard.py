@@ -124,5 +124,5 @@ def test_set_fails_cleanly_when_xclip_cannot_own_the_clipboard(monkeypatch):
     from quarterdeck.core.desktop.clipboard.snapshot import ClipboardError
 
     monkeypatch.setenv("DISPLAY", ":999999")
-    with pytest.raises(ClipboardError, match="xclip exited with status 1 .*open display"):
+    with pytest.raises(ClipboardError, match=r"xclip exited with status 1 .*open display"):
         XclipClipboard().set("nowhere")

@@ -116,7 +116,7 @@ def test_after_two_windows_swap_places_each_message_still_reaches_its_own_agent(
     one, two = chromium_chats(2, kind="textarea")
     settings = {one.name: bound(one), two.name: bound(two)}
     (x1, y1, _, _), (x2, y2, _, _) = one.geometry, two.geometry
-    left, top = one.decorations
+    _left, _top = one.decorations
     one.move(x2, y2)
     two.move(x1, y1)
     guard = PointerGuard()

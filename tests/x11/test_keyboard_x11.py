@@ -143,7 +143,8 @@ def test_a_person_typing_during_a_delivery_stops_it(after, person, watcher, xter
     (term,) = xterms(1)
     settings = xterm_settings(term)
     real = gui_module.load_pyautogui()
-    monkeypatch.setattr(gui_module, "load_pyautogui", lambda: PersonTypesAfter(real, person, after, settings.paste_keys))
+    monkeypatch.setattr(gui_module, "load_pyautogui",
+                        lambda: PersonTypesAfter(real, person, after, settings.paste_keys))
     delivery = GuiDelivery(settings, guard=PointerGuard(), read_back=None)
     with pytest.raises(KeyboardActivity) as caught:
         delivery.deliver(request("secret"), threading.Event())

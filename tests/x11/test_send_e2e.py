@@ -105,7 +105,8 @@ def test_broadcast_from_the_command_line_reaches_xterms_and_tmux_panes_byte_for_
     for n, term in enumerate(terms, 1):
         assert term.wait_for(expected_for(f"Gui-{n}")) == expected_for(f"Gui-{n}")
     for agent_id, _, out in panes:
-        wait_until(lambda: len(out.read_bytes()) >= len(expected_for(agent_id)), what=f"{agent_id}'s text")
+        wait_until(lambda out=out, agent_id=agent_id: len(out.read_bytes()) >= len(expected_for(agent_id)),
+                   what=f"{agent_id}'s text")
         assert out.read_bytes() == expected_for(agent_id)
 
     history = quarterdeck(env, "history", "--json")
