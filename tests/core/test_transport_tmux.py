@@ -112,12 +112,32 @@ def file_holds(path: Path, expected: bytes):
     return check
 
 
-def submissions(out: Path, settle: float = 0.3) -> list[str]:
-    """What a chat prompt received, after giving a late duplicate time to show up."""
-    time.sleep(settle)
+MARK = "marker: nothing after this"
+
+
+def submitted(out: Path) -> list[str]:
+    """What a chat prompt has received so far, one entry per submission."""
     if not out.exists():
         return []
     return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+
+
+def submissions(out: Path, server: Server, pane: str) -> list[str]:
+    """What the chat prompt in ``pane`` received, a late duplicate included: a marker typed and
+    submitted now arrives after anything the delivery sent, so once it is in, the rest is final.
+    (Markers typed earlier in the test are left out.)"""
+    marks = submitted(out).count(MARK)
+    server.tmux("send-keys", "-t", pane, "-l", MARK)
+    server.tmux("send-keys", "-t", pane, "Enter")
+    wait_until(lambda: submitted(out).count(MARK) > marks)
+    return [entry for entry in submitted(out) if entry != MARK]
+
+
+def never_submitted(out: Path, settle: float = 0.3) -> list[str]:
+    """What a chat prompt whose Enter submits nothing received: no marker can come through there,
+    so a late duplicate is given a bounded time to show up instead."""
+    time.sleep(settle)
+    return submitted(out)
 
 
 @pytest.fixture
@@ -200,14 +220,14 @@ def test_chat_prompt_gets_the_message_submitted_exactly_once(server):
     receipt = deliver(pane, server, MULTI)
     assert receipt.verdict == SUBMITTED, receipt.detail
     assert receipt.evidence == "prompt returned empty"
-    assert submissions(out) == [MULTI]
+    assert submissions(out, server, pane) == [MULTI]
 
 
 def test_an_agent_answering_below_the_message_is_evidence(server):
     pane, out = server.chat_pane("reply", "--reply")
     receipt = deliver(pane, server, "run the tests")
     assert (receipt.verdict, receipt.evidence) == (SUBMITTED, "output below the message")
-    assert submissions(out) == ["run the tests"]
+    assert submissions(out, server, pane) == ["run the tests"]
 
 
 def test_enter_swallowed_right_after_the_paste_is_pressed_again_never_pasted_again(server):
@@ -215,7 +235,7 @@ def test_enter_swallowed_right_after_the_paste_is_pressed_again_never_pasted_aga
     receipt = deliver(pane, server, MULTI, submit={"submitted_within": 0.5})
     assert receipt.verdict == SUBMITTED, receipt.detail
     assert "press 2 of 2" in receipt.detail
-    assert submissions(out) == [MULTI]
+    assert submissions(out, server, pane) == [MULTI]
     assert server.shows(pane).count("and report back") == 1, "the text was pasted a second time"
 
 
@@ -224,7 +244,7 @@ def test_enter_taken_as_a_newline_in_the_input_is_not_mistaken_for_a_submit(serv
     receipt = deliver(pane, server, MULTI, submit={"submitted_within": 0.5})
     assert receipt.verdict == SUBMITTED, receipt.detail
     assert "press 2 of 2" in receipt.detail
-    assert submissions(out) == [MULTI + "\n"]
+    assert submissions(out, server, pane) == [MULTI + "\n"]
 
 
 def test_codex_profile_pauses_before_enter_so_the_first_press_counts(server):
@@ -232,7 +252,7 @@ def test_codex_profile_pauses_before_enter_so_the_first_press_counts(server):
     receipt = deliver(pane, server, MULTI, agent="codex", submit={"ready_after": 0})
     assert receipt.verdict == SUBMITTED, receipt.detail
     assert "codex profile" in receipt.detail and "press 2" not in receipt.detail
-    assert submissions(out) == [MULTI]
+    assert submissions(out, server, pane) == [MULTI]
 
 
 def test_input_that_never_submits_is_typed_not_submitted_loudly_and_pasted_once(server):
@@ -242,7 +262,7 @@ def test_input_that_never_submits_is_typed_not_submitted_loudly_and_pasted_once(
         transport.deliver(request(MULTI), threading.Event())
     assert raised.value.verdict == "typed_not_submitted"
     assert "still in the input" in raised.value.evidence
-    assert submissions(out) == []
+    assert never_submitted(out) == []
     # A second attempt (a retry, a resend) finds the text still there and does not paste again.
     with pytest.raises(TypedNotSubmitted, match="already sits unsubmitted"):
         transport.deliver(request(MULTI), threading.Event())
@@ -255,7 +275,7 @@ def test_a_long_paste_shown_as_a_placeholder_is_typed_and_submitted_once(server,
     receipt = deliver(pane, server, MULTI, agent=agent, submit={"ready_after": 0})
     assert receipt.verdict == SUBMITTED, receipt.detail
     assert "paste placeholder seen" in receipt.detail
-    assert submissions(out) == [MULTI]
+    assert submissions(out, server, pane) == [MULTI]
 
 
 def test_program_asking_for_bracketed_paste_gets_one_paste_then_one_submit_key(server):
@@ -286,17 +306,17 @@ def test_a_paste_never_seen_is_not_retried_and_a_resend_by_hand_submits_once(ser
         deliver(pane, server, "hello agent", submit={"typed_within": 0.5})
     assert not raised.value.retryable  # it was pasted: it may still show up, so no automatic retry
     wait_until(lambda: server.prompt_shown(pane))
-    assert submissions(out) == []
+    assert submissions(out, server, pane) == []
     receipt = deliver(pane, server, "hello agent")  # the captain's own resend
     assert receipt.verdict == SUBMITTED, receipt.detail
-    assert submissions(out) == ["hello agent"]
+    assert submissions(out, server, pane) == ["hello agent"]
 
 
 def test_a_readiness_wait_lets_a_deaf_program_start_first(server):
     pane, out = server.chat_pane("patient", "--deaf", "1.5")
     receipt = deliver(pane, server, "hello agent", submit={"ready_after": 2.0})
     assert receipt.verdict == SUBMITTED, receipt.detail
-    assert submissions(out) == ["hello agent"]
+    assert submissions(out, server, pane) == ["hello agent"]
 
 
 def test_a_pane_that_shows_nothing_gets_no_submit_key_and_no_second_paste(server):
@@ -357,7 +377,7 @@ def test_stop_while_waiting_for_the_program_to_start_sends_nothing(server):
     with pytest.raises(Cancelled, match="stopped"):
         deliver(pane, server, "never", StopOnFirstWait(), submit={"ready_after": 60})
     assert "never" not in server.shows(pane)
-    assert submissions(out, settle=0) == []
+    assert submitted(out) == []
 
 
 def test_stop_before_sending_sends_nothing(server):
