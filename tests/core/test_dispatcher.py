@@ -93,7 +93,7 @@ def test_half_open_trial_recovers(store):
         submit(store, roster, msg())
     drain(d)
     assert d.breakers.get("Agent-1").state is State.OPEN
-    time.sleep(0.06)
+    time.sleep(0.06)  # the 0.05 s open period runs out (time passing is the subject; the move is lazy)
     submit(store, roster, msg())
     drain(d)
     assert events[-1].state == "delivered"
