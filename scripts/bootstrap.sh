@@ -66,7 +66,18 @@ setup_venv() {
   if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     echo "bootstrap: installing Python dependencies"
     .venv/bin/python -m pip install -q -e ".[test]"
+    own_xlib
     touch "$stamp"
+  fi
+}
+
+# PyAutoGUI depends on python3-xlib, a fork frozen at 0.15 that installs the same `Xlib` package
+# as python-xlib, which Quarterdeck imports and declares. Whichever pip installed last owns the
+# files; make it python-xlib.
+own_xlib() {
+  [ "$(uname -s)" = Linux ] || return 0
+  if ! .venv/bin/python -c 'import sys, Xlib; sys.exit(Xlib.__version__ < (0, 33))' 2>/dev/null; then
+    .venv/bin/python -m pip install -q --no-deps --force-reinstall "python-xlib>=0.33"
   fi
 }
 
