@@ -42,8 +42,12 @@ def onboarding(ctx):
         return {"boxes": boxes, "start": centre(panel.start_button)}
 
     def state() -> dict:
+        from PySide6.QtWidgets import QApplication
+
+        modal = QApplication.activeModalWidget()
         return {"checked": panel.model.checked(), "start_enabled": panel.start_button.isEnabled(),
-                "notice": panel.notice.text(), "summary": panel.summary.text()}
+                "notice": panel.notice.text(), "summary": panel.summary.text(),
+                "modal": modal.windowTitle() if modal is not None else None}
 
     return panel, where, state
 

@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import threading
-import time
 
 import pytest
 from xterm_desk import clipboard_bytes, user_copies, wait_until
@@ -16,6 +15,7 @@ from quarterdeck.core.roster.roster import load_roster
 from quarterdeck.core.transports.gui.guard import PointerGuard
 from quarterdeck.core.transports.gui.transport import GuiDelivery
 from quarterdeck.gui.demo import DemoSwarm
+from quarterdeck.gui.demo.transcript import Entry
 
 MESSAGE = (
     "[C2A] Captain → {agent} | é ß — 你好 🚀\n"
@@ -48,15 +48,26 @@ def deliver(agent, text: str, guard: PointerGuard, **fields) -> None:
         DeliveryRequest(agent_id=agent.id, text=text, **fields), threading.Event())
 
 
-def received(demo: DemoSwarm, agent_id: str, count: int) -> list[str]:
-    wait_until(lambda: len(demo.messages(agent_id)) >= count, what=f"{count} message(s) for {agent_id}")
-    time.sleep(0.2)  # a duplicate submission would land within this
-    return demo.messages(agent_id)
+MARK = "marker: nothing after this"
+
+
+def received(demo: DemoSwarm, agent, count: int) -> list[Entry]:
+    """``agent``'s records once ``count`` messages are in, and nothing more: a marker delivered
+    after them arrives after anything they sent (a duplicate submission would land before it)."""
+    wait_until(lambda: len(demo.messages(agent.id)) >= count, what=f"{count} message(s) for {agent.id}")
+    deliver(agent, MARK, PointerGuard())
+    entries = wait_until(lambda: (e := demo.entries(agent.id)) and e[-1].text == MARK and e,
+                         what=f"the marker after {agent.id}'s messages")
+    return entries[:-1]
+
+
+def texts(entries: list[Entry]) -> list[str]:
+    return [entry.text for entry in entries if entry.kind == "message"]
 
 
 @pytest.mark.x11
 def test_roster_points_are_on_screen_and_lead_to_each_window(swarm):
-    demo, roster = swarm
+    _demo, roster = swarm
     assert roster.ids() == ["Agent-1", "Agent-2", "Agent-3"]
     assert roster.warnings == ()  # the points were checked against the real screens
     points = [agent.transport.chat for agent in roster.agents]
@@ -75,10 +86,11 @@ def test_every_agent_receives_the_multiline_unicode_message_byte_for_byte_once(s
         deliver(agent, MESSAGE.format(agent=agent.id), guard)
     for agent in roster.agents:
         expected = MESSAGE.format(agent=agent.id)
-        assert received(demo, agent.id, 1) == [expected]
+        assert texts(received(demo, agent, 1)) == [expected]
         raw = demo.transcript(agent.id).encode("utf-8")
-        assert raw.endswith(b" \xc2\xb7 normal ---\n" + expected.encode("utf-8") + b"\n")
-        assert raw.count(b"--- message ") == 1
+        before_mark = raw[:raw.rindex(b"--- message ")]
+        assert before_mark.endswith(b" \xc2\xb7 normal ---\n" + expected.encode("utf-8") + b"\n")
+        assert before_mark.count(b"--- message ") == 1
     assert clipboard_bytes() == "the user's draft ✓".encode()
 
 
@@ -90,9 +102,10 @@ def test_urgent_back_to_back_and_onboarding_deliveries(swarm):
     deliver(first, "urgent one", guard, priority="urgent")
     deliver(first, "then normal\nwith two lines", guard)
     deliver(second, "fresh start", guard, onboarding=True)
-    assert received(demo, first.id, 2) == ["urgent one", "then normal\nwith two lines"]
-    assert [e.urgent for e in demo.entries(first.id)] == [True, False]
-    assert [(e.kind, e.text) for e in demo.entries(second.id)] == [("new chat", ""), ("message", "fresh start")]
+    records = received(demo, first, 2)
+    assert texts(records) == ["urgent one", "then normal\nwith two lines"]
+    assert [e.urgent for e in records] == [True, False]
+    assert [(e.kind, e.text) for e in received(demo, second, 1)] == [("new chat", ""), ("message", "fresh start")]
 
 
 @pytest.mark.x11
@@ -105,8 +118,9 @@ def test_a_window_moved_by_the_user_gets_its_new_point_in_the_roster(swarm):
     subprocess.run(["xdotool", "windowmove", found.stdout.split()[0], "100", "120"], check=True, timeout=10)
     moved = wait_until(lambda: _moved_point(demo, old), what="the roster to follow the moved window")
     assert moved[0] < 960
-    deliver(load_roster(demo.roster_path).get("Agent-3"), "at the new place", PointerGuard())
-    assert received(demo, "Agent-3", 1) == ["at the new place"]
+    moved_agent = load_roster(demo.roster_path).get("Agent-3")
+    deliver(moved_agent, "at the new place", PointerGuard())
+    assert texts(received(demo, moved_agent, 1)) == ["at the new place"]
 
 
 def _moved_point(demo: DemoSwarm, old: tuple[int, int]) -> tuple[int, int] | None:
@@ -136,7 +150,7 @@ def test_the_chat_windows_are_not_kept_on_top_and_a_covered_one_is_raised_and_ty
     assert raise_and_wait(find(cover_match(term)), point, timeout=3.0) is not None
     assert topmost_at(point).id == cover.id  # the xterm covers the agent's message box
     deliver(agent, "through a covering window", PointerGuard())
-    assert received(demo, "Agent-2", 1) == ["through a covering window"]
+    assert texts(received(demo, agent, 1)) == ["through a covering window"]
     assert b"through a covering window" not in term.read()
 
 

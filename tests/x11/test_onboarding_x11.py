@@ -4,16 +4,20 @@ Each window's transcript must read: the wrap-up, a new-chat marker, the onboardi
 from __future__ import annotations
 
 import os
-import time
+import threading
 
 import pytest
 from xterm_desk import wait_until
 
 import quarterdeck.cli.main
 from quarterdeck.cli import onboard_cmd
+from quarterdeck.core.delivery.contract import DeliveryRequest
 from quarterdeck.core.onboarding import build_plan
 from quarterdeck.core.roster.roster import Roster, load_roster, save_roster
+from quarterdeck.core.transports.gui.guard import PointerGuard
+from quarterdeck.core.transports.gui.transport import GuiDelivery
 from quarterdeck.gui.demo import DemoSwarm
+from quarterdeck.gui.demo.transcript import Entry
 
 CAPTAIN = "Agent-1"
 
@@ -33,10 +37,22 @@ def swarm(tmp_path, empty_clipboard):
         demo.close()
 
 
-def transcript_of(demo: DemoSwarm, agent_id: str) -> list[tuple[str, str]]:
-    wait_until(lambda: len(demo.entries(agent_id)) >= 3, timeout=20, what=f"three records for {agent_id}")
-    time.sleep(0.3)  # a duplicate submission or a stray new chat would land within this
-    return [(e.kind, e.text) for e in demo.entries(agent_id)]
+MARK = "marker: nothing after this"
+
+
+def transcript_of(demo: DemoSwarm, agent) -> list[Entry]:
+    """``agent``'s three records once they are in, and nothing more: a marker delivered after them
+    arrives after anything they sent (a duplicate submission or a stray new chat would land before it)."""
+    wait_until(lambda: len(demo.entries(agent.id)) >= 3, timeout=20, what=f"three records for {agent.id}")
+    GuiDelivery(agent.transport, guard=PointerGuard()).deliver(DeliveryRequest(agent_id=agent.id, text=MARK),
+                                                               threading.Event())
+    entries = wait_until(lambda: (e := demo.entries(agent.id)) and e[-1].text == MARK and e, timeout=20,
+                         what=f"the marker after {agent.id}'s records")
+    return entries[:-1]
+
+
+def kinds_and_texts(entries: list[Entry]) -> list[tuple[str, str]]:
+    return [(e.kind, e.text) for e in entries]
 
 
 def expected(plan, agent_id: str) -> list[tuple[str, str]]:
@@ -49,7 +65,8 @@ def expected(plan, agent_id: str) -> list[tuple[str, str]]:
 def test_quarterdeck_onboard_all_types_into_every_demo_window(swarm, tmp_path, capsys, monkeypatch):
     demo, roster, path = swarm
     if onboard_cmd not in quarterdeck.cli.main.COMMAND_MODULES:
-        monkeypatch.setattr(quarterdeck.cli.main, "COMMAND_MODULES", (*quarterdeck.cli.main.COMMAND_MODULES, onboard_cmd))
+        monkeypatch.setattr(quarterdeck.cli.main, "COMMAND_MODULES",
+                            (*quarterdeck.cli.main.COMMAND_MODULES, onboard_cmd))
     code = quarterdeck.cli.main.main(["onboard", "--all", "--roster", str(path), "--data-dir", str(tmp_path / "data")])
     out, err = capsys.readouterr()
     assert code == 0, out + err
@@ -61,7 +78,7 @@ def test_quarterdeck_onboard_all_types_into_every_demo_window(swarm, tmp_path, c
     assert lines[-1] == "3 of 3 agents onboarded"
     plan = build_plan(roster, None)  # the same texts, rebuilt to compare with the windows' records
     for agent in roster.agents:
-        records = transcript_of(demo, agent.id)
+        records = kinds_and_texts(transcript_of(demo, agent))
         assert records == expected(plan, agent.id)
         assert records[0][1].startswith(f"[C2A] Captain → {agent.id}\nTime to wrap up, {agent.id}.")
         assert records[2][1].startswith(f"[C2A] Captain → {agent.id} | ONBOARDING\nHi {agent.id}, welcome aboard!")
@@ -88,10 +105,11 @@ def test_the_panel_onboards_a_checked_demo_agent_urgently(swarm, tmp_path, qtbot
         panel.start_button.click()
         qtbot.waitUntil(lambda: panel.model.progress.finished, timeout=20000)
         assert panel.summary.text() == "1 of 1 agent onboarded"
-        records = transcript_of(demo, "Agent-3")
+        entries = transcript_of(demo, roster.get("Agent-3"))
+        records = kinds_and_texts(entries)
         assert records == expected(panel.plan, "Agent-3")
         assert records[2][1].split("\n")[1].startswith("Agent-3: you are assigned to this project as demo: tests.")
-        assert [e.urgent for e in demo.entries("Agent-3") if e.kind == "message"] == [True, True]
+        assert [e.urgent for e in entries if e.kind == "message"] == [True, True]
         assert demo.entries("Agent-2") == []  # not checked: untouched
     finally:
         ctx.shutdown()

@@ -87,15 +87,15 @@ def test_onboarding_starts_with_nobody_ticked_and_onboards_only_whom_the_captain
     try:
         state = harness.state()
         assert state["checked"] == [] and not state["start_enabled"]
-        click(harness.where["start"])  # a disabled Start: nothing happens
-        time.sleep(0.5)
-        assert all(files(tmp_path / f"in{n}") == [] for n in (1, 2, 3))
+        click(harness.where["start"])  # a disabled Start: nothing happens...
         click(harness.where["boxes"]["Agent-2"])
-        state = harness.state()
-        assert state["checked"] == ["Agent-2"] and state["start_enabled"]
+        # ...as the next click shows: it reached the panel's table, no confirmation came in between
+        state = wait_until(lambda: (s := harness.state())["checked"] and s, timeout=10, what="Agent-2 ticked")
+        assert state["checked"] == ["Agent-2"] and state["start_enabled"] and state["modal"] is None
+        assert all(files(tmp_path / f"in{n}") == [] for n in (1, 2, 3))
         click(harness.where["start"])
-        time.sleep(0.8)  # the confirmation ("Onboard 1 agent?") opens; the captain answers Yes
-        xdotool("key", "alt+y")
+        wait_until(lambda: harness.state()["modal"], timeout=10, what='the confirmation ("Onboard 1 agent?")')
+        xdotool("key", "alt+y")  # the captain answers Yes
         wait_until(lambda: len(files(tmp_path / "in2")) == 2, timeout=20, what="Agent-2's wrap-up and onboarding")
         wrapup, onboarding = sorted(files(tmp_path / "in2"), key=lambda text: "ONBOARDING" in text)
         assert "Time to wrap up, Agent-2." in wrapup and "| ONBOARDING\n" in onboarding

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -10,8 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from xterm_desk import clipboard_bytes, wait_until
-from xterm_desk import user_copies as _xclip_copies
+from xterm_desk import clipboard_bytes, user_copies, wait_until  # user_copies returns once xclip serves the copy
 
 from quarterdeck.core.desktop.clipboard.snapshot import EMPTY, ClipboardError, Snapshot
 from quarterdeck.core.desktop.clipboard.x11 import X11Clipboard
@@ -20,13 +20,6 @@ ROOT = Path(__file__).resolve().parents[2]
 TEXT = "line one é ß 你好 🚀\n\ttabbed $HOME `x` 'q' \"d\"\nno newline at the end"
 
 pytestmark = pytest.mark.x11
-
-
-def user_copies(data: bytes, target: str | None = None) -> None:
-    """Another application copies ``data``; returns once it serves it (``xclip -i`` returns
-    before its background half owns the clipboard)."""
-    _xclip_copies(data, target)
-    wait_until(lambda: clipboard_bytes(target) == data, 5, "xclip to own the clipboard")
 
 
 @pytest.fixture
@@ -283,7 +276,7 @@ def test_a_slow_owner_is_an_error_and_its_clipboard_is_left_alone(empty_clipboar
     slow = owner_app(1.5, "UTF8_STRING", b"from a slow app")
     clip = X11Clipboard(read_timeout=0.3)
     try:
-        with pytest.raises(ClipboardError, match="did not answer within 0.3 s"):
+        with pytest.raises(ClipboardError, match=re.escape("did not answer within 0.3 s")):
             clip.save()
         assert clipboard_bytes() == b"from a slow app"  # still the slow app's
     finally:
@@ -359,10 +352,10 @@ def test_without_xclip_a_keeper_process_takes_the_users_copy_over_and_yields_to_
         clip.close()  # hands over at once
     assert not clip.alive
     assert clipboard_bytes() == "kept by the keeper ✓".encode()  # served by the keeper now
-    keepers = subprocess.run(["pgrep", "-f", "quarterdeck.core.desktop.clipboard.keeper"], capture_output=True, text=True).stdout.split()
-    assert keepers
+    keeper = ["pgrep", "-f", "quarterdeck.core.desktop.clipboard.keeper"]
+    assert subprocess.run(keeper, capture_output=True, text=True).stdout.split()
     user_copies(b"a newer copy")
-    wait_until(lambda: not subprocess.run(["pgrep", "-f", "quarterdeck.core.desktop.clipboard.keeper"], capture_output=True).stdout,
+    wait_until(lambda: not subprocess.run(keeper, capture_output=True).stdout,
                what="the keeper to exit once someone else copies")
 
 
@@ -409,7 +402,7 @@ def test_multiple_fills_each_property_and_marks_a_refused_target_none(clip, requ
     clip.set(TEXT)
     props = [d.intern_atom(f"MULTI_{n}") for n in range(3)]
     targets = [d.intern_atom(n) for n in ("UTF8_STRING", "image/png", "TARGETS")]
-    pairs = [a for pair in zip(targets, props) for a in pair]
+    pairs = [a for pair in zip(targets, props, strict=True) for a in pair]
     kind, fmt, value = _ask(requestor, "MULTIPLE", pairs)
     assert (kind, fmt) == ("ATOM_PAIR", 32)
     assert value == [targets[0], props[0], targets[1], 0, targets[2], props[2]]
