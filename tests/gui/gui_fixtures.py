@@ -81,3 +81,20 @@ def jobs_done(ctx, qtbot, timeout: int = 5000) -> None:
     done: list[object] = []
     ctx.jobs.run(lambda: None, done.append)
     qtbot.waitUntil(lambda: bool(done), timeout=timeout)
+
+
+def saved_shot(widget, name: str) -> None:
+    """``widget`` grabbed, checked and saved as ``name`` in ``shots_dir()``: the picture has the
+    widget's size and is drawn (many colours: text, frames, icons; a blank one has a few)."""
+    import numpy as np
+    from PySide6.QtGui import QImage
+
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    ratio = image.devicePixelRatio()
+    size = (round(image.width() / ratio), round(image.height() / ratio))
+    assert size == (widget.width(), widget.height()), f"{name}: {size} is not the widget's size"
+    per_row = image.bytesPerLine() // 4
+    pixels = np.frombuffer(image.constBits(), dtype=np.uint32, count=per_row * image.height())
+    colours = len(np.unique(pixels.reshape(image.height(), per_row)[:, :image.width()] & 0xFFFFFF))
+    assert colours >= 16, f"{name}: {colours} colours, nothing drawn"
+    assert image.save(str(shots_dir() / name))

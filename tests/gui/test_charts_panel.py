@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_fixtures import dry_roster, shots_dir
+from gui_fixtures import dry_roster, saved_shot
 from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QWheelEvent
 from PySide6.QtWidgets import QApplication
@@ -283,7 +283,7 @@ def test_screenshot_after_real_deliveries_with_one_failing(make_ctx, qtbot, open
     ticks: list[float] = []
     panel._tick_timer.timeout.connect(lambda: ticks.append(panel.clock()))  # runs after the panel's own
     qtbot.waitUntil(lambda: any(t >= opened + 1.0 for t in ticks), timeout=5000)
-    assert panel.grab().save(str(shots_dir() / "charts.png"))
+    saved_shot(panel, "charts.png")
 
 
 def test_in_the_window_its_commands_work_and_closing_stops_every_timer(make_ctx, qtbot):

@@ -2,7 +2,7 @@
 real keys over a real outbox and dry-run agents."""
 from __future__ import annotations
 
-from gui_fixtures import shots_dir
+from gui_fixtures import saved_shot
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -274,4 +274,4 @@ def test_sixteen_chips_wrap_and_stay_in_view_above_the_check(make_ctx, qtbot):
     outcome = panel.chips.outcome
     assert outcome.mapTo(panel, outcome.rect().bottomLeft()).y() < scroll.viewport().height()
     assert scroll.verticalScrollBar().maximum() == 0
-    assert panel.grab().save(str(shots_dir() / "composer-chips-16.png"))
+    saved_shot(panel, "composer-chips-16.png")

@@ -1,7 +1,7 @@
 """The Composer in the main window, and a look at it after a real send with one failure."""
 from __future__ import annotations
 
-from gui_fixtures import shots_dir
+from gui_fixtures import saved_shot
 
 from quarterdeck.core.models import Agent, DryRunTransport
 from quarterdeck.core.roster.roster import Roster
@@ -58,4 +58,4 @@ def test_screenshot_with_violations_and_a_finished_send(make_ctx, qtbot, transpo
     qtbot.waitUntil(lambda: panel.last_check is not None and panel.checks.list.count() == 3)
     assert panel.checks.score.text() == "63 · FAIL" and not panel.send_button.isEnabled()
     assert panel.progress.retry_button.isEnabled()
-    assert panel.grab().save(str(shots_dir() / "composer.png"))
+    saved_shot(panel, "composer.png")

@@ -7,7 +7,7 @@ import textwrap
 import uuid
 
 import pytest
-from gui_fixtures import shots_dir
+from gui_fixtures import saved_shot
 from PySide6.QtCore import QItemSelectionModel, Qt
 
 from quarterdeck.core.integration.deadletter import DeadLetterStore
@@ -275,7 +275,7 @@ def test_screenshot(make_panel, dead_letter, app, qtbot):
     qtbot.waitUntil(lambda: "failed again" in panel.message.text())
     _settled(panel, qtbot)
     _select(panel, 0)
-    panel.grab().save(str(shots_dir() / "deadletters.png"))
+    saved_shot(panel, "deadletters.png")
 
 
 def test_replay_without_a_store_has_nothing_to_do(make_panel, app, store_path, qtbot):

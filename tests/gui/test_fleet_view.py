@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from gui_fixtures import shots_dir
+from gui_fixtures import saved_shot
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtTest import QTest
 
@@ -128,7 +128,7 @@ def test_tiles_show_real_status_last_message_contract_and_target(make_ctx, qtbot
     qtbot.waitUntil(lambda: again.facts.last_message("Agent-3") is not None, timeout=5000)
     assert again.facts.last_message("Agent-3").outcome == "failed"
     assert again.facts.last_message("Agent-2") is None
-    panel.grab().save(str(shots_dir() / "roster-fleet.png"))
+    saved_shot(panel, "roster-fleet.png")
 
 
 @pytest.mark.qt_log_ignore("does not support grabbing the keyboard")  # offscreen popups

@@ -177,7 +177,7 @@ class _Interrupted:
 def test_the_whole_window_with_every_panel_after_real_deliveries(make_ctx, qtbot, transports):
     """Every panel docked in one window, fed by real deliveries (one agent failing); saved as
     a screenshot artifact to look at."""
-    from gui_fixtures import dry_roster, shots_dir
+    from gui_fixtures import dry_roster, saved_shot
 
     from quarterdeck.gui.app import load_panels
 
@@ -197,7 +197,7 @@ def test_the_whole_window_with_every_panel_after_real_deliveries(make_ctx, qtbot
     # the 1 s status and health refresh shows the failing agent
     qtbot.waitUntil(lambda: "DEGRADED" in window.health_label.text(), timeout=5000)
     assert "#f9a825" in window.health_label.text()
-    assert window.grab().save(str(shots_dir() / "main-window.png"))
+    saved_shot(window, "main-window.png")
     window.close()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from gui_fixtures import dry_roster, shots_dir
+from gui_fixtures import dry_roster, saved_shot
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
@@ -153,4 +153,4 @@ def test_screenshot_after_real_deliveries_with_one_failing(make_ctx, qtbot, open
     assert panel.status_label.text() == "DEGRADED"
     assert panel.summary_label.text().startswith("3/4 reachable · Agent-3 breaker open")
     assert panel.score_label.text() == "score <b>75</b>/100"
-    assert panel.grab().save(str(shots_dir() / "health.png"))
+    saved_shot(panel, "health.png")

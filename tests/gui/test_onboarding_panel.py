@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from gui_fixtures import shots_dir
+from gui_fixtures import saved_shot
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
@@ -12,8 +12,6 @@ from quarterdeck.core.models import Agent, DryRunTransport, GuiTransport
 from quarterdeck.core.roster.roster import Roster
 from quarterdeck.gui.onboarding.model import AGENT, ONBOARDING, ROLE, WRAPUP
 from quarterdeck.gui.onboarding.panel import OnboardingPanel
-
-SHOTS = shots_dir()
 
 
 def crew(*specs: tuple[str, str]) -> Roster:
@@ -222,7 +220,6 @@ def test_preview_names_gui_new_chat_keys(make_ctx, qtbot):
     assert "2 · Onboarding, after ctrl+n opens a new chat" in panel.preview.toPlainText()
 
 
-@pytest.mark.skipif(not SHOTS.parent.is_dir(), reason="no /tmp")
 def test_screenshot(make_ctx, qtbot, transports):
     transports.fail_times["Agent-4"] = 50
     team = crew(("Agent-1", "captain"), ("Agent-2", "api"), ("Agent-3", "tests"), ("Agent-4", "docs"),
@@ -233,5 +230,4 @@ def test_screenshot(make_ctx, qtbot, transports):
     panel.show()
     run(panel, qtbot)
     panel.table.setCurrentIndex(panel.model.index(1, AGENT))
-    SHOTS.mkdir(exist_ok=True)
-    assert panel.grab().save(str(SHOTS / "onboarding.png"))
+    saved_shot(panel, "onboarding.png")

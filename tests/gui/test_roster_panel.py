@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gui_fixtures import shots_dir
+from gui_fixtures import saved_shot
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
@@ -140,4 +140,4 @@ def test_screenshot_after_real_deliveries_with_one_failing(make_ctx, qtbot, tran
                     and status(panel, "Agent-4") == "unverified" and status(panel, "Agent-2") == "unverified",
                     timeout=10_000)
     panel.select_agent("Agent-1")
-    assert panel.grab().save(str(shots_dir() / "roster.png"))
+    saved_shot(panel, "roster.png")
