@@ -40,6 +40,7 @@ import shutil
 import signal
 import subprocess
 import threading
+import time
 import warnings
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -60,6 +61,14 @@ FLAGS = ("--no-sandbox", "--no-first-run", "--no-default-browser-check", "--pass
 
 def missing_tools() -> list[str]:
     return [tool for tool in TOOLS if shutil.which(tool) is None]
+
+
+def settle(seconds: float = 0.2) -> None:
+    """A bounded wait for anything a finished delivery might still make the page report, before a
+    test asserts that nothing more came. The page reports its input and its submissions over
+    separate HTTP requests, which arrive in no fixed order, so no later event proves an earlier one
+    would have arrived: this wait is the one place that takes a fixed time instead."""
+    time.sleep(seconds)
 
 
 def title_for(name: str, kind: str, variant: str = "") -> str:

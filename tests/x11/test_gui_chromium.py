@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from chromium_desk import settle
 
 from quarterdeck.core.delivery.contract import DeliveryRequest
 from quarterdeck.core.delivery.errors import NotTyped, TypedNotSubmitted
@@ -45,7 +46,7 @@ def test_the_clipboard_is_held_until_chromium_has_finished_pasting(chromium_chat
     guard = PointerGuard()
     for n in range(3):
         deliver(window, f"{TEXT} {n}", guard, quiet=0.0, read_back=None)
-        time.sleep(0.3)
+        window.wait_submissions(n + 1)  # this one's submission is in before the next delivery
     assert window.submissions() == ["", "", ""]
     for n in range(3):  # held until quiet, and read back before Enter: every one arrives
         receipt = deliver(window, f"{TEXT} {n}", guard)
@@ -67,7 +68,7 @@ def test_a_pane_that_refuses_the_paste_is_not_typed_and_never_reported_submitted
     with pytest.raises(NotTyped, match="nothing reached") as failed:
         deliver(window)
     assert failed.value.retryable and failed.value.verdict == "not_typed"
-    time.sleep(0.2)
+    settle()
     assert window.submissions() == [] and window.value() == ""
 
 
@@ -89,7 +90,7 @@ def test_a_persons_draft_is_never_submitted(chromium_chats, empty_clipboard, kin
         deliver(window, typing=lambda: typed.append(1))
     assert not paused.value.pasted  # nothing typed: the dispatcher pauses, the delivery is queued again
     assert typed == []  # typing never began: a crash here leaves it queued, not uncertain
-    time.sleep(0.2)
+    settle()
     assert window.submissions() == [] and window.value() == "half-typed thought"
 
 
@@ -142,7 +143,7 @@ def test_a_closed_window_is_refused_and_nothing_is_typed_anywhere(chromium_chats
     with pytest.raises(WindowNotFound, match="not open"):
         GuiDelivery(settings, guard=PointerGuard(), agent=one.name).deliver(
             DeliveryRequest(agent_id=one.name, text=TEXT), threading.Event())
-    time.sleep(0.2)
+    settle()
     assert two.submissions() == [] and two.value() == ""
 
 
@@ -179,7 +180,7 @@ def test_two_windows_matching_the_agent_are_refused_and_neither_is_typed_into(ch
     with pytest.raises(WindowAmbiguous, match="two windows match"):
         GuiDelivery(settings, guard=PointerGuard(), agent=one.name).deliver(
             DeliveryRequest(agent_id=one.name, text=TEXT), threading.Event())
-    time.sleep(0.2)
+    settle()
     assert one.submissions() == two.submissions() == [] and one.value() == two.value() == ""
 
 

@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from chromium_desk import settle
 from xterm_desk import XTERM_PASTE
 
 from quarterdeck.core.delivery.contract import DeliveryRequest
@@ -31,7 +32,7 @@ def assert_idle_band_looks_unchanged(point, rect):
     """An untouched input (its caret blinking) compares as unchanged, over more than a blink."""
     box = band(point, rect)
     first = grab(shared_desk(), box)
-    time.sleep(0.7)
+    time.sleep(0.7)  # longer than a caret blink: the time passing is what is tested
     assert not differs(grab(shared_desk(), box), first)
 
 
@@ -58,7 +59,7 @@ def test_without_accessibility_an_input_that_ignores_enter_stays_unverified_neve
     receipt = deliver(GuiTransport(chat=window.input_point), window.name)  # raises nothing
     assert receipt.verdict == "unverified", receipt
     assert f"{SEEN}, did not clear after enter" in receipt.evidence, receipt.evidence
-    time.sleep(0.2)
+    settle()
     assert window.submissions() == [] and plain(window.value()) == TEXT  # once, not twice
     window.clear_input()
     assert_idle_band_looks_unchanged(window.input_point, window.geometry)
@@ -69,7 +70,7 @@ def test_without_accessibility_a_refused_paste_is_never_reported_submitted(chrom
     receipt = deliver(GuiTransport(chat=window.input_point), window.name)
     assert receipt.verdict == "unverified", receipt
     assert "input seen on screen: no change after the paste" in receipt.evidence, receipt.evidence
-    time.sleep(0.2)
+    settle()
     assert not any(window.submissions()) and window.value() == ""  # Enter still went: an empty submission
     box = band(window.input_point, window.geometry)
     empty = grab(shared_desk(), box)
