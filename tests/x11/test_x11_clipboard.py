@@ -382,8 +382,10 @@ def _ask(r: Requestor, target: str, prop_data=None):
 
 def _read(r: Requestor, prop: int):
     reply = r.win.get_property(prop, r.X.AnyPropertyType, 0, 1 << 20, delete=True)
-    value = reply.value
-    return value.encode() if isinstance(value, str) else list(value)
+    value = reply.value  # format 8: bytes (python-xlib 0.33; the old fork gave str); else a list
+    if isinstance(value, str):
+        return value.encode()
+    return bytes(value) if reply.format == 8 else list(value)
 
 
 def test_the_clipboard_is_taken_with_a_real_server_time_and_timestamp_answers_it(clip, requestor):
