@@ -1,10 +1,11 @@
 """Entry point of the frozen (PyInstaller) Quarterdeck: the ``quarterdeck`` command, plus ``-m``.
 
 A frozen app has no Python interpreter behind ``sys.executable``, yet the panel starts its demo
-swarm as ``sys.executable -m quarterdeck.gui.demo.swarm ...`` (gui/demo/__init__.py) so that the swarm's
-windows live in a process of their own, and GUI delivery may leave the user's clipboard with
-``sys.executable -m quarterdeck.core.desktop.clipboard.keeper`` (where xclip is missing). This entry point therefore accepts ``-m MODULE ARGS`` for
-the modules Quarterdeck itself runs as processes, and refuses any other module: the frozen app
+swarm as ``sys.executable -m quarterdeck.gui.demo.swarm ...`` (gui/demo/__init__.py) so that the
+swarm's windows live in a process of their own, and GUI delivery may leave the user's clipboard
+with ``sys.executable -m quarterdeck.core.desktop.clipboard.keeper`` (where xclip is missing).
+This entry point therefore accepts ``-m MODULE ARGS`` for the modules Quarterdeck itself runs as
+processes, and refuses any other module: the frozen app
 is not a general Python interpreter and must not pretend to be one. Everything else goes to
 ``quarterdeck.cli.main.main``, exactly what the ``quarterdeck`` console script runs.
 """

@@ -111,7 +111,8 @@ def test_the_panel_writes_its_log_and_settings_private(tmp_path, roster):
     env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
     env.update(HOME=str(tmp_path / "home"), XDG_CONFIG_HOME=str(tmp_path / "xdg"),
                QUARTERDECK_DATA_DIR=str(tmp_path / "data"), QUARTERDECK_CONFIG_DIR=str(tmp_path / "config"))
-    done = subprocess.run([sys.executable, "-m", "quarterdeck.cli.main", "gui", "--roster", str(roster), "--quit-after", "2500"],
+    done = subprocess.run([sys.executable, "-m", "quarterdeck.cli.main", "gui", "--roster", str(roster),
+                           "--quit-after", "2500"],
                           env=env, cwd=Path(__file__).parents[2], capture_output=True, text=True, timeout=90,
                           check=False)
     assert done.returncode == 0, done.stderr
