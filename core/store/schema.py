@@ -15,6 +15,11 @@ each resume-all came after, and when.
 Version 3 adds each delivery's ``verdict`` (submitted, typed_not_submitted, not_typed,
 unverified) and the ``evidence`` it rests on. Rows finished before it have neither: they count as
 unverified.
+
+Version 4 adds ``agent_events``: what the agents' own hooks reported (a prompt submitted, a turn
+ended, a permission asked for), one row each, written by ``quarterdeck hook`` (see
+``quarterdeck.core.activity``). ``key`` is random per event, so an event that reaches the table
+twice (from the hook's spool file) is kept once.
 """
 from __future__ import annotations
 
@@ -123,7 +128,27 @@ _V3 = (
     "ALTER TABLE deliveries ADD COLUMN evidence TEXT",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+_V4 = (
+    """
+    CREATE TABLE agent_events (
+        seq       INTEGER PRIMARY KEY,
+        key       TEXT NOT NULL UNIQUE,
+        agent_id  TEXT NOT NULL,
+        source    TEXT NOT NULL,
+        kind      TEXT NOT NULL CHECK (kind IN ('prompt_submitted', 'turn_ended', 'needs_you', 'tool_use',
+                                                'session_start', 'session_ended', 'other')),
+        name      TEXT NOT NULL,
+        waits_for TEXT,
+        detail    TEXT,
+        text      TEXT,
+        session   TEXT,
+        at        REAL NOT NULL
+    )
+    """,
+    "CREATE INDEX agent_events_agent_time ON agent_events(agent_id, at)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

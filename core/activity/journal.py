@@ -1,0 +1,111 @@
+"""Reading the recorded hook events, after taking in what the hook had to spool.
+
+:func:`ingest_spool` moves ``agent-events.spool.jsonl`` into ``agent_events``: it renames the file
+first (new events go to a fresh one), takes the writers' lock on it, inserts every line in one
+transaction and deletes it. A renamed file left by a crash is taken in on the next call; keys make
+that harmless. A line that is not an event is logged and dropped.
+
+:func:`load_events` is what the commands read: the latest events of every agent, oldest first
+(by the time the tool gave, then by arrival). When the database file does not exist yet, the
+spool alone is read, and left in place.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from quarterdeck.core.activity.events import ActivityEvent
+from quarterdeck.core.activity.record import DB_FILE_NAME, INSERT, SPOOL_NAME, new_key, row
+from quarterdeck.core.activity.state import Activity, reduce
+from quarterdeck.core.store.db import connect, immediate
+from quarterdeck.core.store.schema import migrate
+
+try:
+    import fcntl
+except ImportError:  # Windows (see quarterdeck.core.activity.record)
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
+
+PER_AGENT = 50  # events read per agent: far more than the state ever looks back
+_INGESTING = ".ingesting"
+
+_LATEST = """
+    SELECT agent_id, source, kind, name, at, waits_for, detail, text, session FROM (
+        SELECT *, row_number() OVER (PARTITION BY agent_id ORDER BY at DESC, seq DESC) AS newest
+        FROM agent_events)
+    WHERE newest <= ? ORDER BY at, seq
+"""
+
+
+def _lines(path: Path) -> Iterator[tuple[str | None, ActivityEvent]]:
+    """The (key, event) of each good line of a spool file; bad lines are logged and skipped."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            try:
+                data = json.loads(raw)
+                if not isinstance(data, dict):
+                    raise ValueError("not a JSON object")
+                key = data.pop("key", None)
+                yield key if isinstance(key, str) and key else None, ActivityEvent.from_mapping(data)
+            except (ValueError, UnicodeDecodeError) as exc:
+                log.warning("%s line %d is not an activity event, dropped: %s", path, number, exc)
+
+
+def _claim(data_dir: Path) -> list[Path]:
+    """The spool files to take in: leftovers of an interrupted ingest, then the live spool renamed."""
+    found = sorted(data_dir.glob(f"{SPOOL_NAME}.*{_INGESTING}"))
+    live = data_dir / SPOOL_NAME
+    if live.is_file():
+        claimed = data_dir / f"{SPOOL_NAME}.{time.time_ns()}.{os.getpid()}{_INGESTING}"
+        try:
+            os.replace(live, claimed)
+            found.append(claimed)
+        except FileNotFoundError:  # another reader took it first
+            pass
+    return found
+
+
+def ingest_spool(conn: sqlite3.Connection, data_dir: Path) -> int:
+    """Move the spooled events into ``conn``'s ``agent_events``; the number of lines taken in."""
+    count = 0
+    for path in _claim(data_dir):
+        with path.open("rb") as lock:
+            if fcntl is not None:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # a writer that opened it before the rename is done
+            rows = [row(event, key or new_key()) for key, event in _lines(path)]
+            with immediate(conn):
+                conn.executemany(INSERT, rows)
+            path.unlink()
+        count += len(rows)
+    if count:
+        log.info("took %d spooled agent event(s) into %s", count, data_dir / DB_FILE_NAME)
+    return count
+
+
+def load_events(data_dir: Path, per_agent: int = PER_AGENT) -> list[ActivityEvent]:
+    """The latest ``per_agent`` events of every agent, oldest first (see the module docstring)."""
+    db = data_dir / DB_FILE_NAME
+    if not db.is_file():
+        spooled = [event for path in sorted(data_dir.glob(f"{SPOOL_NAME}*")) for _, event in _lines(path)]
+        return sorted(spooled, key=lambda e: e.at)
+    conn = connect(db)
+    try:
+        migrate(conn)
+        ingest_spool(conn, data_dir)
+        rows = conn.execute(_LATEST, (per_agent,)).fetchall()
+    finally:
+        conn.close()
+    return [ActivityEvent(agent_id=r["agent_id"], source=r["source"], kind=r["kind"], name=r["name"], at=r["at"],
+                          waits_for=r["waits_for"], detail=r["detail"], text=r["text"], session=r["session"])
+            for r in rows]
+
+
+def activities(data_dir: Path, agent_ids: list[str] | tuple[str, ...] = ()) -> dict[str, Activity]:
+    """Each agent's activity from the recorded events; every id in ``agent_ids`` included."""
+    return reduce(load_events(data_dir), agent_ids)

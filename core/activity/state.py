@@ -1,0 +1,127 @@
+"""Events -> each agent's activity: ``working``, ``idle``, ``needs-you`` or ``unknown``.
+
+Pure: the same events and the same ``now`` give the same answer. Each state carries since when
+it holds, the signal it rests on ("Stop hook 12 s ago") and why. The rules, event by event in
+order:
+
+- a prompt submitted: ``working`` (the agent took a prompt);
+- a tool used: ``working`` (after a permission request it means the captain answered); an agent
+  already working keeps its since-when;
+- needs-you (a permission request, a notification): ``needs-you``, with what it waits for; a
+  second one while waiting keeps the first one's since-when (the wait is as old as the first);
+- a turn ended: ``idle`` (an idle agent told again keeps its since-when);
+- a session started: ``idle``; a session ended: ``unknown`` (the agent is gone or restarting);
+- anything else changes nothing. No event at all: ``unknown``.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from quarterdeck.core.activity.events import (
+    NEEDS_YOU,
+    PROMPT_SUBMITTED,
+    SESSION_ENDED,
+    SESSION_START,
+    TOOL_USE,
+    TURN_ENDED,
+    ActivityEvent,
+    iso,
+)
+
+WORKING = "working"
+IDLE = "idle"
+NEEDS_YOU_STATE = "needs-you"
+UNKNOWN = "unknown"
+STATES = (WORKING, IDLE, NEEDS_YOU_STATE, UNKNOWN)
+
+_WHY = {PROMPT_SUBMITTED: "a prompt was submitted", TOOL_USE: "it is using tools",
+        TURN_ENDED: "its turn ended", SESSION_START: "its session started, no prompt yet",
+        SESSION_ENDED: "its session ended"}
+
+
+@dataclass(frozen=True)
+class Activity:
+    """``since``, ``signal_at``: seconds since the epoch (None when nothing was heard);
+    ``signal``: the tool's event name that set the state, e.g. ``Stop``; ``waits_for``: for
+    needs-you, permission / question / notification; ``message``: what the agent said it waits
+    for, when it said."""
+
+    agent_id: str
+    state: str
+    since: float | None
+    signal: str | None
+    signal_at: float | None
+    why: str
+    source: str | None = None
+    waits_for: str | None = None
+    message: str | None = None
+
+    def signal_text(self, now: float) -> str:
+        """The signal and its age, e.g. ``Stop hook 12 s ago``; ``no hook event`` when none."""
+        if self.signal is None or self.signal_at is None:
+            return "no hook event"
+        return f"{self.signal} hook {age(now - self.signal_at)} ago"
+
+    def to_dict(self, now: float) -> dict[str, object]:
+        """The JSON form (``agents list --json``, ``attention --json``)."""
+        return {"state": self.state, "since": iso(self.since) if self.since is not None else None,
+                "seconds": round(now - self.since, 1) if self.since is not None else None,
+                "signal": self.signal_text(now), "why": self.why, "source": self.source,
+                "waits_for": self.waits_for, "message": self.message}
+
+
+def age(seconds: float) -> str:
+    """``12 s``, ``4 min``, ``2 h 5 min``, ``3 d``: how long, to the unit that matters."""
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{hours // 24} d"
+
+
+def unknown(agent_id: str) -> Activity:
+    return Activity(agent_id=agent_id, state=UNKNOWN, since=None, signal=None, signal_at=None,
+                    why="no hook event from this agent")
+
+
+def step(current: Activity, event: ActivityEvent) -> Activity:
+    """``current`` after ``event`` (see the module docstring)."""
+    kind = event.kind
+    if kind == NEEDS_YOU:
+        what = event.waits_for or "notification"
+        since = current.since if current.state == NEEDS_YOU_STATE and current.since is not None else event.at
+        why = f"it waits for {what}" + (f" ({event.detail})" if event.detail and what == "permission" else "")
+        message = event.text or (current.message if current.state == NEEDS_YOU_STATE else None)
+        return Activity(event.agent_id, NEEDS_YOU_STATE, since, event.name, event.at, why, event.source,
+                        what, message)
+    target = {PROMPT_SUBMITTED: WORKING, TOOL_USE: WORKING, TURN_ENDED: IDLE, SESSION_START: IDLE,
+              SESSION_ENDED: UNKNOWN}.get(kind)
+    if target is None:
+        return current
+    keep = target == current.state and kind != PROMPT_SUBMITTED
+    start = current.since if keep and current.since is not None else event.at
+    why = _WHY[kind]
+    if kind == TOOL_USE and event.detail:
+        why = f"it is using tools ({event.detail})"
+    return Activity(event.agent_id, target, start, event.name, event.at, why, event.source)
+
+
+def reduce(events: Iterable[ActivityEvent], agent_ids: Iterable[str] = ()) -> dict[str, Activity]:
+    """Each agent's activity after ``events`` (taken in the order given: oldest first); every id
+    in ``agent_ids`` is in the answer, ``unknown`` when no event names it."""
+    states: dict[str, Activity] = {agent: unknown(agent) for agent in agent_ids}
+    for event in events:
+        states[event.agent_id] = step(states.get(event.agent_id) or unknown(event.agent_id), event)
+    return states
+
+
+def waiting(states: Mapping[str, Activity]) -> list[Activity]:
+    """The agents that need the captain, longest waiting first."""
+    found = [a for a in states.values() if a.state == NEEDS_YOU_STATE]
+    return sorted(found, key=lambda a: (a.since if a.since is not None else 0.0, a.agent_id))
