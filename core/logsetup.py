@@ -12,8 +12,10 @@ so a token that reaches a log line is stored as ``[REDACTED:<kind>]``.
 
 :func:`setup_logging` is called once per process (the panel); a second call for the same file
 changes nothing, one for another file moves the log there. A command wraps its run in
-:func:`logging_to_file`, which undoes the set-up when the command ends. When the file cannot be
-opened (a read-only home), warnings and errors go to stderr instead and nothing fails.
+:func:`logging_to_file`, which undoes the set-up when the command ends. A log that cannot be
+opened or written (a read-only or full disk) costs nothing but the log: the command that met the
+storage problem says it in its own one line, so the log adds no line, no traceback, and nothing
+fails (``QUARTERDECK_LOG_LEVEL=DEBUG`` shows why on stderr).
 """
 from __future__ import annotations
 
@@ -102,15 +104,17 @@ class PrivateRotatingFileHandler(RotatingFileHandler):
     _failed = False
 
     def handleError(self, record: logging.LogRecord) -> None:
-        """A record that cannot be written (a full disk): one line on stderr the first time, then
-        quiet, instead of logging's traceback for every record."""
+        """A record that cannot be written (a full disk) is lost quietly, instead of logging's
+        traceback for every record: the command reports the disk itself. Said on stderr once
+        only at DEBUG."""
         if self._failed or not logging.raiseExceptions:
             return
         self._failed = True
-        error = sys.exc_info()[1]
-        with contextlib.suppress(Exception):
-            sys.stderr.write(f"quarterdeck: the log {self.baseFilename} cannot be written ({error}); "
-                             "further log records may be lost\n")
+        if logging.getLogger().isEnabledFor(logging.DEBUG):
+            error = sys.exc_info()[1]
+            with contextlib.suppress(Exception):
+                sys.stderr.write(f"quarterdeck: the log {self.baseFilename} cannot be written ({error}); "
+                                 "further log records are lost\n")
 
     def _open(self) -> io.TextIOWrapper:
         stream = open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors,
@@ -138,9 +142,11 @@ def setup_logging(data_dir: Path | None = None, *, env: Mapping[str, str] | None
         handler: logging.Handler = PrivateRotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups,
                                                               encoding="utf-8")
     except OSError as exc:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setLevel(max(level, logging.WARNING))
-        complaint = f"the log {path} cannot be written ({exc}): warnings go to stderr"
+        # no file: records go nowhere new (the command's own stderr line, if any, is unchanged)
+        handler = logging.NullHandler()
+        if level <= logging.DEBUG:
+            with contextlib.suppress(Exception):
+                sys.stderr.write(f"quarterdeck: the log {path} cannot be written ({exc})\n")
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.addFilter(RedactSecrets())
     root.addHandler(handler)

@@ -149,16 +149,22 @@ def test_a_command_s_logging_is_undone_when_it_ends(tmp_path):
     assert handler not in logging.getLogger().handlers and current_log() is None
 
 
-def test_an_unwritable_log_folder_falls_back_to_stderr_for_warnings(tmp_path, capsys):
+def test_an_unwritable_log_folder_costs_only_the_log(tmp_path, capsys):
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the data folder should be", encoding="utf-8")
     handler = setup_logging(blocked, env={})
-    log.info("not shown")
-    log.warning("shown")
-    err = capsys.readouterr().err
-    assert isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler)
-    assert "cannot be written" in err and "shown" in err and "not shown" not in err
+    log.warning("a warning")
+    assert isinstance(handler, logging.NullHandler)
+    assert capsys.readouterr().err == ""  # the command says what is wrong with the folder, once
     assert current_log() is None
+
+
+def test_at_debug_an_unwritable_log_folder_says_why(tmp_path, capsys):
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the data folder should be", encoding="utf-8")
+    setup_logging(blocked, env={"QUARTERDECK_LOG_LEVEL": "DEBUG"})
+    err = capsys.readouterr().err
+    assert f"the log {blocked / 'logs' / LOG_FILE_NAME} cannot be written (" in err
 
 
 class FullDisk:
@@ -178,8 +184,18 @@ class FullDisk:
         return 0
 
 
-def test_a_log_that_cannot_be_written_says_so_once_on_stderr(tmp_path, capsys):
+def test_a_log_that_cannot_be_written_loses_records_quietly(tmp_path, capsys):
     handler = setup_logging(tmp_path, env={})
+    assert isinstance(handler, logging.FileHandler)
+    handler.stream.close()
+    handler.stream = FullDisk()
+    for n in range(3):
+        log.warning("record %d", n)
+    assert capsys.readouterr().err == ""  # no traceback per record, no line of its own
+
+
+def test_at_debug_a_log_that_cannot_be_written_says_so_once(tmp_path, capsys):
+    handler = setup_logging(tmp_path, env={"QUARTERDECK_LOG_LEVEL": "DEBUG"})
     assert isinstance(handler, logging.FileHandler)
     handler.stream.close()
     handler.stream = FullDisk()
