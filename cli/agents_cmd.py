@@ -66,7 +66,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     rows = [{"id": a.id, "role": a.role, "transport": a.transport.kind, "target": target_of(a),
              "enabled": a.enabled} for a in roster.agents]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        from quarterdeck.cli.attention_cmd import activity_rows
+
+        activity = activity_rows([a.id for a in roster.agents], getattr(args, "data_dir", None))
+        print(json.dumps([{**row, "activity": activity[a.id]} for row, a in zip(rows, roster.agents, strict=True)],
+                         indent=2))
         return EXIT_OK
     if not rows:
         print("the roster has no agents")

@@ -19,6 +19,7 @@ from pathlib import Path
 from quarterdeck import __version__
 from quarterdeck.cli import (
     agents_cmd,
+    attention_cmd,
     completion_cmd,
     config_cmd,
     contracts_cmd,
@@ -26,6 +27,7 @@ from quarterdeck.cli import (
     delivery_cmd,
     doctor_cmd,
     gui_cmd,
+    hook_cmd,
     monitor_cmd,
     onboard_cmd,
     rules_cmd,
@@ -34,7 +36,7 @@ from quarterdeck.cli.common import EXIT_STORAGE, EXIT_USAGE, CliError, undecodab
 from quarterdeck.cli.shared_options import add_shared_options, refused_shared
 
 COMMAND_MODULES = (rules_cmd, delivery_cmd, agents_cmd, onboard_cmd, contracts_cmd, monitor_cmd, config_cmd,
-                   deadletter_cmd, doctor_cmd, gui_cmd, completion_cmd)
+                   deadletter_cmd, doctor_cmd, gui_cmd, completion_cmd, hook_cmd, attention_cmd)
 EXIT_INTERNAL, EXIT_INTERRUPTED = 70, 130
 _MAX_COUNT = 2**31 - 1
 _MAX_SECONDS = 10.0**9
