@@ -83,7 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     """The quick entry point (``python -m quarterdeck.cli.hook_cmd``)."""
     parser = argparse.ArgumentParser(prog="quarterdeck hook", description=__doc__.splitlines()[0])
     add_arguments(parser)
-    args, _unknown = parser.parse_known_args(argv)
+    try:
+        args, _unknown = parser.parse_known_args(argv)
+    except BaseException as exc:  # argparse exits 2 on a bad option: the agent would read "block"
+        _note(argparse.Namespace(), logging.ERROR, f"hook arguments {argv!r} refused: {exc!r}")
+        return 0
     return cmd_hook(args)
 
 

@@ -1,6 +1,6 @@
 """``python -m quarterdeck``: the ``quarterdeck`` command."""
 import sys
 
-from quarterdeck.cli.main import main
+from quarterdeck.cli.entry import main
 
 sys.exit(main())
