@@ -98,16 +98,23 @@ def test_a_send_started_after_a_stop_delivers(setup, capsys, tmp_path):
     assert len(list((tmp_path / "in2").glob("*.md"))) == 1
 
 
+def delivered_to(data_dir: Path, agent: str) -> int:
+    with Store(default_db_path(data_dir)) as store:
+        return sum(1 for row in search(store, limit=20) if row.agent_id == agent and row.state == "delivered")
+
+
 @contextmanager
-def stop_after_the_first_attempt(data_dir: Path, monkeypatch, env):
-    """Agent-1 retries every 30 s here; once it has failed once, another Store records a stop."""
+def stop_after_the_first_attempt(data_dir: Path, monkeypatch, env, *, agent_2_done: int = 1):
+    """Agent-1 retries every 30 s here; once it has failed once and Agent-2 (an inbox, never
+    held up) has had its ``agent_2_done`` deliveries, another Store records a stop."""
     for name in ("PATH", "COORDINATION_BASE_DELAY", "COORDINATION_MAX_RETRIES"):
         monkeypatch.setenv(name, env[name])
     done = threading.Event()
 
     def stop() -> None:
-        wait_for(lambda: done.is_set() or getattr(rows(data_dir).get("Agent-1"), "attempts", 0) >= 1,
-                 "Agent-1's first failed attempt")
+        wait_for(lambda: done.is_set() or (getattr(rows(data_dir).get("Agent-1"), "attempts", 0) >= 1
+                                           and delivered_to(data_dir, "Agent-2") >= agent_2_done),
+                 "Agent-1's first failed attempt and Agent-2's deliveries")
         with Store(default_db_path(data_dir)) as other:
             other.request_stop()
 
@@ -135,7 +142,7 @@ def test_a_send_in_this_process_reports_every_recipient_when_stopped_from_anothe
 def test_an_onboarding_run_stopped_from_another_store_shows_its_queued_steps_cancelled(
         setup, capsys, monkeypatch):
     roster, env, data_dir = setup
-    with stop_after_the_first_attempt(data_dir, monkeypatch, env):
+    with stop_after_the_first_attempt(data_dir, monkeypatch, env, agent_2_done=2):  # wrap-up, onboarding
         code = main(["onboard", "Agent-1", "Agent-2", "--roster", str(roster), "--data-dir", str(data_dir),
                      "--stagger", "0", "--json"])
     agents = {a["agent"]: a for a in json.loads(capsys.readouterr().out)["agents"]}
