@@ -68,15 +68,17 @@ class SubmitProfile:
 _INTERRUPT = r"(?i)\besc to (interrupt|cancel)\b"
 
 PROFILES: dict[str, SubmitProfile] = {
+    # The full-screen agents (Node or Rust TUIs) may take seconds to redraw on a loaded machine:
+    # typed_within only bounds the wait when nothing shows (the check returns as soon as it does).
     # cat, a shell `read` loop, any line-mode program: Enter ends the line at once.
     "plain": SubmitProfile("plain"),
     "claude-code": SubmitProfile(
-        "claude-code", ready_after=2.0, typed_within=3.0, pause=0.3, submitted_within=2.0, presses=3,
+        "claude-code", ready_after=2.0, typed_within=6.0, pause=0.3, submitted_within=2.0, presses=3,
         placeholders=(r"\[Pasted text #\d+(?: \+\d+ lines)?\]",), busy=(_INTERRUPT,),
     ),
     # Codex CLI reads an Enter inside its paste-burst window (~120 ms) as a newline.
     "codex": SubmitProfile(
-        "codex", ready_after=2.0, typed_within=3.0, pause=0.5, submitted_within=2.0, presses=3,
+        "codex", ready_after=2.0, typed_within=6.0, pause=0.5, submitted_within=2.0, presses=3,
         placeholders=(r"\[Pasted Content \d+ chars\]",), busy=(_INTERRUPT,),
     ),
     # Aider's input is prompt_toolkit: bracketed paste, Enter submits.
@@ -84,7 +86,7 @@ PROFILES: dict[str, SubmitProfile] = {
         "aider", ready_after=1.0, typed_within=2.0, pause=0.1, submitted_within=1.5, presses=2,
     ),
     "gemini": SubmitProfile(
-        "gemini", ready_after=2.0, typed_within=3.0, pause=0.3, submitted_within=2.0, presses=3,
+        "gemini", ready_after=2.0, typed_within=6.0, pause=0.3, submitted_within=2.0, presses=3,
         busy=(_INTERRUPT,),
     ),
 }
