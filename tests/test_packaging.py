@@ -2,31 +2,18 @@
 from __future__ import annotations
 
 import subprocess
-import sys
-import sysconfig
-import venv
 from pathlib import Path
 
 import pytest
+from wheel_env import wheel_env  # noqa: F401 - the session fixture, used by name
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
-    """Build the wheel, install it (without re-downloading dependencies) into a fresh venv."""
-    work = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work), str(ROOT)],
-                   check=True, capture_output=True)
-    wheel = next(work.glob("quarterdeck-*.whl"))
-    env_dir = work / "venv"
-    venv.create(env_dir, with_pip=False)
-    site = next(env_dir.glob("lib/python*/site-packages"))
-    # dependencies come from the test environment; quarterdeck itself only from the wheel
-    (site / "zz_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(env_dir / "bin" / "python"), "install",
-                    "--no-deps", "-q", str(wheel)], check=True, capture_output=True)
-    return env_dir
+def installed(wheel_env) -> Path:
+    """The venv holding the built wheel (tests/wheel_env.py)."""
+    return wheel_env[1]
 
 
 @pytest.mark.slow

@@ -7,14 +7,12 @@ folder, as the project would run them.
 from __future__ import annotations
 
 import subprocess
-import sys
-import sysconfig
 import textwrap
-import venv
 import zipfile
 from pathlib import Path
 
 import pytest
+from wheel_env import wheel_env  # noqa: F401 - the session fixture, used by name
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,22 +37,6 @@ print("core is", core.__file__)
 print("quarterdeck is", quarterdeck.__file__, quarterdeck.__version__)
 print("health", sorted(CoordinationHealthChecker().check_health()))
 '''
-
-
-@pytest.fixture(scope="module")
-def wheel_env(tmp_path_factory) -> tuple[Path, Path]:
-    """The wheel, and a fresh venv with only it installed (dependencies come from the test env)."""
-    work = tmp_path_factory.mktemp("nswheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work), str(ROOT)],
-                   check=True, capture_output=True)
-    wheel = next(work.glob("quarterdeck-*.whl"))
-    env_dir = work / "venv"
-    venv.create(env_dir, with_pip=False)
-    site = next(env_dir.glob("lib/python*/site-packages"))
-    (site / "zz_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(env_dir / "bin" / "python"), "install",
-                    "--no-deps", "-q", str(wheel)], check=True, capture_output=True)
-    return wheel, env_dir
 
 
 @pytest.mark.slow

@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from watch_looks import WatchLookCounter
 
 from quarterdeck.core.compose.submit import submit
 from quarterdeck.core.config import CoordinationConfig
@@ -41,19 +42,8 @@ def wait_for(predicate, timeout: float = BOUND, what: str = "condition") -> None
         time.sleep(0.005)
 
 
-class Looks:
-    """Counts a stop watch's looks at the file (each poll starts by reading ``PRAGMA data_version``;
-    what a look finds is reported before the next one starts)."""
-
-    def __init__(self, watch: StopWatch, monkeypatch) -> None:
-        self.started = 0
-        real = watch._data_version
-
-        def look() -> int:
-            self.started += 1
-            return real()
-
-        monkeypatch.setattr(watch, "_data_version", look)
+class Looks(WatchLookCounter):
+    """A stop watch's looks at the file (see ``watch_looks``), waited for from a plain thread."""
 
     def wait_for_new(self, n: int = 1) -> None:
         """Until ``n`` looks that began after this call have ended (the one after them began)."""

@@ -1,6 +1,8 @@
 """Helpers the panel tests import by name (conftest modules share one name across folders)."""
 from __future__ import annotations
 
+from watch_looks import WatchLookCounter
+
 from quarterdeck.core.models import Agent, DryRunTransport
 from quarterdeck.core.roster.roster import Roster
 
@@ -48,7 +50,7 @@ class LoopPasses:
         qtbot.waitUntil(lambda: self.ended >= target, timeout=timeout)
 
 
-class WatchLooks:
+class WatchLooks(WatchLookCounter):
     """Counts the stop-all watch's looks at the outbox file (each poll starts by reading
     ``PRAGMA data_version``; a look that found a change calls ``on_stop`` / ``on_resume`` before
     the next look starts).
@@ -56,16 +58,6 @@ class WatchLooks:
     ``wait_for_a_new_look`` returns once a look that *began* after the call has ended, and the
     signals it emitted have reached the GUI thread: anything committed before the call that the
     watch would report, it has reported."""
-
-    def __init__(self, watch, monkeypatch) -> None:
-        self.started = 0
-        real = watch._data_version
-
-        def look() -> int:
-            self.started += 1
-            return real()
-
-        monkeypatch.setattr(watch, "_data_version", look)
 
     def wait_for_a_new_look(self, qtbot, timeout: int = 5000) -> None:
         target = self.started + 2  # look n+1 began after now; n+2 starting means n+1 has ended

@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 import string
 
-from test_contracts_panel import _confirm, _panel, _select, other
+from test_contracts_panel import _confirm, _panel, _select, other  # noqa: F401 - fixtures, used by name
 
 from quarterdeck.core.store import default_db_path
 

@@ -1,7 +1,6 @@
 """The Onboarding panel driven like the captain drives it, over a real outbox and dry-run agents."""
 from __future__ import annotations
 
-import pytest
 from gui_fixtures import saved_shot
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_ruleedit_panel import edit, open_panel, team_rules, wait_checked
+from test_ruleedit_panel import edit, open_panel, team_rules, wait_checked  # noqa: F401 - fixtures, used by name
 
 from quarterdeck.gui.ruleedit.split import EDITOR_SHARE
 
