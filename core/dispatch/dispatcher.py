@@ -217,7 +217,9 @@ class Dispatcher:
         content = self._raw_content.get(task.message_id, task.content)
         if task.redacted and task.message_id not in self._raw_content:
             return outcomes.failed(self, task, "stored redacted (it held a secret); compose it again", 0)
-        message = self._message(task, content)  # validated: its priority is a Priority
+        message = Message(id=task.message_id, sender=task.sender, sender_kind=task.sender_kind,
+                          recipients=list(task.recipients), type=task.type, priority=task.priority,
+                          tags=list(task.tags), content=content, created_at=task.message_created_at)
         request = DeliveryRequest(
             agent_id=agent.id, text=format_for_delivery(message, agent.id, resent=task.retry_of is not None),
             priority=message.priority, onboarding=task.type == "onboarding", message_id=task.message_id,
@@ -276,11 +278,6 @@ class Dispatcher:
             self.store.mark_started(task.delivery_id)
             typing[0] = True
             self._last_start = time.monotonic()
-
-    def _message(self, task: DeliveryTask, content: str) -> Message:  # the stored kinds are text: validated here
-        return Message.model_validate(dict(id=task.message_id, sender=task.sender, sender_kind=task.sender_kind,
-                                           recipients=list(task.recipients), type=task.type, priority=task.priority,
-                                           tags=list(task.tags), content=content, created_at=task.message_created_at))
 
     def _transport(self, agent: Agent) -> Transport:
         key = f"{agent.id}:{agent.transport!r}"

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from quarterdeck.core.models import MessageType, PartyKind, Priority
+
 
 class State(StrEnum):
     QUEUED = "queued"
@@ -152,10 +154,10 @@ class DeliveryTask:
     message_id: str
     agent_id: str
     transport: str
-    priority: str
+    priority: Priority
     sender: str
-    sender_kind: str
-    type: str
+    sender_kind: PartyKind
+    type: MessageType
     tags: tuple[str, ...]
     recipients: tuple[str, ...]
     content: str
