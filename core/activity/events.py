@@ -19,12 +19,30 @@ TOOL_USE = "tool_use"
 SESSION_START = "session_start"
 SESSION_ENDED = "session_ended"
 OTHER = "other"
-KINDS = (PROMPT_SUBMITTED, TURN_ENDED, NEEDS_YOU, TOOL_USE, SESSION_START, SESSION_ENDED, OTHER)
+HOOK_KINDS = (PROMPT_SUBMITTED, TURN_ENDED, NEEDS_YOU, TOOL_USE, SESSION_START, SESSION_ENDED, OTHER)
+
+# what watching an agent's tmux pane or window saw; recorded when what is seen changes. ``name``
+# says what was seen ("busy indicator in pane", "transcript quiet 5 s"), ``waits_for`` (seen
+# needs-you) what the agent waits for, ``detail`` (seen rate-limited) the reset time in ISO 8601
+# when the agent said it, ``text`` the line that showed it.
+SEEN_WORKING = "seen_working"
+SEEN_IDLE = "seen_idle"
+SEEN_NEEDS_YOU = "seen_needs_you"
+SEEN_RATE_LIMITED = "seen_rate_limited"
+SEEN_STALLED = "seen_stalled"
+SEEN_OFFLINE = "seen_offline"
+SEEN_KINDS = (SEEN_WORKING, SEEN_IDLE, SEEN_NEEDS_YOU, SEEN_RATE_LIMITED, SEEN_STALLED, SEEN_OFFLINE)
+KINDS = HOOK_KINDS + SEEN_KINDS
 
 # what a needs_you event waits for
 PERMISSION = "permission"
 QUESTION = "question"
 NOTIFICATION = "notification"
+LOGIN = "login"
+
+# the sources of seen events
+TMUX_WATCH = "tmux-watch"
+WINDOW_WATCH = "window-watch"
 
 CLAUDE_CODE = "claude-code"
 CURSOR = "cursor"

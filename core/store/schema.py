@@ -20,12 +20,37 @@ Version 4 adds ``agent_events``: what the agents' own hooks reported (a prompt s
 ended, a permission asked for), one row each, written by ``quarterdeck hook`` (see
 ``quarterdeck.core.activity``). ``key`` is random per event, so an event that reaches the table
 twice (from the hook's spool file) is kept once.
+
+Version 5 adds delivery that waits for its agent to be free: a delivery with ``when_idle`` starts
+``waiting`` (not ``queued``), is queued once its agent is idle, and ends ``expired`` when
+``expires_at`` passes first. A delivery's verdict can be ``confirmed_by_agent`` (the agent's own
+prompt-submitted hook reported the text). ``agent_events`` takes what watching a pane or a window
+saw (``seen_working``, ``seen_idle``, ``seen_needs_you``, ``seen_rate_limited``, ``seen_stalled``,
+``seen_offline``). The widened CHECK lists are written into the schema text in place (a change
+that leaves every stored row valid, so no table is copied); see :class:`Widen`.
 """
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 
 from quarterdeck.core.store.rows import StoreError
+
+
+@dataclass(frozen=True)
+class Widen:
+    """Replace ``old`` by ``new`` in ``table``'s CREATE statement, where ``new`` only admits more
+    (a value added to a CHECK's IN list). Every stored row stays valid, so the file's pages are
+    untouched: SQLite's documented in-place schema edit (``writable_schema``, then a schema
+    version bump so every open connection re-reads it) does it without copying a table that may
+    hold millions of rows and is referenced by foreign keys."""
+
+    table: str
+    old: str
+    new: str
+
+
+Step = str | Widen
 
 _V1 = (
     """
@@ -148,7 +173,18 @@ _V4 = (
     "CREATE INDEX agent_events_agent_time ON agent_events(agent_id, at)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
+_V5: tuple[Step, ...] = (
+    Widen("deliveries", "'cancelled', 'uncertain')", "'cancelled', 'uncertain', 'waiting', 'expired')"),
+    Widen("deliveries", "'not_typed', 'unverified')", "'not_typed', 'unverified', 'confirmed_by_agent')"),
+    Widen("agent_events", "'session_start', 'session_ended', 'other')",
+          "'session_start', 'session_ended', 'other', 'seen_working', 'seen_idle', 'seen_needs_you', "
+          "'seen_rate_limited', 'seen_stalled', 'seen_offline')"),
+    "ALTER TABLE deliveries ADD COLUMN when_idle INTEGER NOT NULL DEFAULT 0 CHECK (when_idle IN (0, 1))",
+    "ALTER TABLE deliveries ADD COLUMN expires_at REAL",
+    "CREATE INDEX deliveries_waiting ON deliveries(agent_id, id) WHERE state = 'waiting'",
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -156,7 +192,7 @@ def user_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(conn: sqlite3.Connection, migrations: tuple[tuple[str, ...], ...] = MIGRATIONS) -> int:
+def migrate(conn: sqlite3.Connection, migrations: tuple[tuple[Step, ...], ...] = MIGRATIONS) -> int:
     """Bring the file up to ``len(migrations)``; return the version found before migrating.
 
     ``conn`` must be in autocommit mode (``isolation_level=None``).
@@ -182,7 +218,25 @@ def migrate(conn: sqlite3.Connection, migrations: tuple[tuple[str, ...], ...] = 
     return found
 
 
-def _execute(conn: sqlite3.Connection, statement: str) -> None:
+def _widen(conn: sqlite3.Connection, step: Widen) -> None:
+    found = conn.execute("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", (step.table,)).fetchone()
+    if found is None or str(found[0]).count(step.old) != 1:
+        raise StoreError(f"the history database's table {step.table} is not as this Quarterdeck expects; "
+                         "run 'quarterdeck doctor' or use another --data-dir")
+    version = int(conn.execute("PRAGMA schema_version").fetchone()[0])
+    conn.execute("PRAGMA writable_schema = ON")
+    try:
+        conn.execute("UPDATE sqlite_schema SET sql = ? WHERE type = 'table' AND name = ?",
+                     (str(found[0]).replace(step.old, step.new), step.table))
+        conn.execute(f"PRAGMA schema_version = {version + 1:d}")
+    finally:
+        conn.execute("PRAGMA writable_schema = OFF")
+
+
+def _execute(conn: sqlite3.Connection, statement: Step) -> None:
+    if isinstance(statement, Widen):
+        _widen(conn, statement)
+        return
     try:
         conn.execute(statement)
     except sqlite3.OperationalError as exc:

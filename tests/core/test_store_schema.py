@@ -141,3 +141,41 @@ def test_a_closed_store_refuses_work_and_closes_twice_quietly(tmp_path):
         store.pending_count()
     with pytest.raises(sqlite3.ProgrammingError):
         conn.execute("SELECT 1")
+
+
+def test_version_5_widens_the_checks_in_place_and_keeps_every_row(tmp_path):
+    path = tmp_path / "v4.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, MIGRATIONS[:4])
+    conn.execute("INSERT INTO messages (id, sender, sender_kind, type, priority, content, created_at) "
+                 "VALUES ('m1', 'Captain', 'captain', 'text', 'normal', 'from version 4', 0)")
+    conn.execute("INSERT INTO deliveries (message_id, agent_id, transport, priority, prio, state, created_at, "
+                 "updated_at, verdict) VALUES ('m1', 'Agent-1', 'tmux', 'normal', 1, 'delivered', 0, 0, 'submitted')")
+    other = sqlite3.connect(path, isolation_level=None)  # open before the change: must see the new schema
+    assert other.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 1
+    assert migrate(conn) == 4
+    assert user_version(conn) == 5
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    other.execute("INSERT INTO deliveries (message_id, agent_id, transport, priority, prio, state, created_at, "
+                  "updated_at, when_idle, expires_at) VALUES ('m1', 'Agent-1', 'tmux', 'normal', 1, 'waiting', "
+                  "1, 1, 1, 99)")
+    other.execute("UPDATE deliveries SET state = 'expired' WHERE state = 'waiting'")
+    other.execute("UPDATE deliveries SET verdict = 'confirmed_by_agent' WHERE state = 'delivered'")
+    other.execute("INSERT INTO agent_events (key, agent_id, source, kind, name, at) "
+                  "VALUES ('k', 'Agent-1', 'tmux-watch', 'seen_rate_limited', 'usage limit', 1)")
+    with pytest.raises(sqlite3.IntegrityError):
+        other.execute("UPDATE deliveries SET state = 'lost'")
+    with pytest.raises(sqlite3.IntegrityError):
+        other.execute("UPDATE deliveries SET verdict = 'guessed'")
+    states = sorted(r[0] for r in conn.execute("SELECT state FROM deliveries"))
+    assert states == ["delivered", "expired"]
+
+
+def test_a_table_that_is_not_as_expected_stops_the_migration_with_one_line(tmp_path):
+    conn = sqlite3.connect(tmp_path / "odd.sqlite3", isolation_level=None)
+    migrate(conn, MIGRATIONS[:4])
+    conn.execute("DROP TABLE agent_events")
+    conn.execute("CREATE TABLE agent_events (seq INTEGER PRIMARY KEY, kind TEXT)")
+    with pytest.raises(StoreError, match="agent_events is not as this Quarterdeck expects"):
+        migrate(conn)
+    assert user_version(conn) == 4
