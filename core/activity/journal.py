@@ -106,6 +106,8 @@ def load_events(data_dir: Path, per_agent: int = PER_AGENT) -> list[ActivityEven
             for r in rows]
 
 
-def activities(data_dir: Path, agent_ids: list[str] | tuple[str, ...] = ()) -> dict[str, Activity]:
-    """Each agent's activity from the recorded events; every id in ``agent_ids`` included."""
-    return reduce(load_events(data_dir), agent_ids)
+def activities(data_dir: Path, agent_ids: list[str] | tuple[str, ...] = (), now: float | None = None
+               ) -> dict[str, Activity]:
+    """Each agent's activity from the recorded events at ``now`` (default: the clock; working with
+    nothing heard for long is stalled); every id in ``agent_ids`` included."""
+    return reduce(load_events(data_dir), agent_ids, now=time.time() if now is None else now)

@@ -1,8 +1,11 @@
-"""Events -> each agent's activity: ``working``, ``idle``, ``needs-you`` or ``unknown``.
+"""Events -> each agent's activity: ``working``, ``idle``, ``needs-you``, ``rate-limited``,
+``stalled``, ``offline`` or ``unknown``.
 
 Pure: the same events and the same ``now`` give the same answer. Each state carries since when
-it holds, the signal it rests on ("Stop hook 12 s ago") and why. The rules, event by event in
-order:
+it holds, the signal it rests on ("Stop hook 12 s ago") and why. An agent has two tracks: what
+its own hooks said (below) and what watching its pane or window saw (the ``seen_*`` events,
+:mod:`quarterdeck.core.activity.seen`); :mod:`quarterdeck.core.activity.combine` makes one state
+of the two. The hook track, event by event in order:
 
 - a prompt submitted: ``working`` (the agent took a prompt);
 - a tool used: ``working`` (after a permission request it means the captain answered); an agent
@@ -12,6 +15,8 @@ order:
 - a turn ended: ``idle`` (an idle agent told again keeps its since-when);
 - a session started: ``idle``; a session ended: ``unknown`` (the agent is gone or restarting);
 - anything else changes nothing. No event at all: ``unknown``.
+
+Working with no hook event for :data:`STALL_AFTER_S` (at ``now``) is ``stalled``.
 """
 from __future__ import annotations
 
@@ -21,10 +26,13 @@ from dataclasses import dataclass
 from quarterdeck.core.activity.events import (
     NEEDS_YOU,
     PROMPT_SUBMITTED,
+    SEEN_KINDS,
     SESSION_ENDED,
     SESSION_START,
+    TMUX_WATCH,
     TOOL_USE,
     TURN_ENDED,
+    WINDOW_WATCH,
     ActivityEvent,
     iso,
 )
@@ -32,8 +40,14 @@ from quarterdeck.core.activity.events import (
 WORKING = "working"
 IDLE = "idle"
 NEEDS_YOU_STATE = "needs-you"
+RATE_LIMITED = "rate-limited"
+STALLED = "stalled"
+OFFLINE = "offline"
 UNKNOWN = "unknown"
-STATES = (WORKING, IDLE, NEEDS_YOU_STATE, UNKNOWN)
+STATES = (WORKING, IDLE, NEEDS_YOU_STATE, RATE_LIMITED, STALLED, OFFLINE, UNKNOWN)
+WATCHERS = (TMUX_WATCH, WINDOW_WATCH)
+
+STALL_AFTER_S = 600.0  # working with nothing heard for this long: stalled
 
 _WHY = {PROMPT_SUBMITTED: "a prompt was submitted", TOOL_USE: "it is using tools",
         TURN_ENDED: "its turn ended", SESSION_START: "its session started, no prompt yet",
@@ -43,9 +57,10 @@ _WHY = {PROMPT_SUBMITTED: "a prompt was submitted", TOOL_USE: "it is using tools
 @dataclass(frozen=True)
 class Activity:
     """``since``, ``signal_at``: seconds since the epoch (None when nothing was heard);
-    ``signal``: the tool's event name that set the state, e.g. ``Stop``; ``waits_for``: for
-    needs-you, permission / question / notification; ``message``: what the agent said it waits
-    for, when it said."""
+    ``signal``: the tool's event name that set the state, e.g. ``Stop``, or what a watcher saw,
+    e.g. ``busy indicator in pane``; ``source``: the tool or the watcher; ``waits_for``: for
+    needs-you, permission / question / login / notification; ``message``: what the agent said it
+    waits for, when it said; ``resets_at``: for rate-limited, when the limit resets, if said."""
 
     agent_id: str
     state: str
@@ -56,11 +71,15 @@ class Activity:
     source: str | None = None
     waits_for: str | None = None
     message: str | None = None
+    resets_at: float | None = None
 
     def signal_text(self, now: float) -> str:
-        """The signal and its age, e.g. ``Stop hook 12 s ago``; ``no hook event`` when none."""
+        """The signal and its age, e.g. ``Stop hook 12 s ago`` or ``busy indicator in pane 3 s
+        ago``; ``no hook event`` when none."""
         if self.signal is None or self.signal_at is None:
             return "no hook event"
+        if self.source in WATCHERS:
+            return f"{self.signal} {age(now - self.signal_at)} ago"
         return f"{self.signal} hook {age(now - self.signal_at)} ago"
 
     def to_dict(self, now: float) -> dict[str, object]:
@@ -68,7 +87,8 @@ class Activity:
         return {"state": self.state, "since": iso(self.since) if self.since is not None else None,
                 "seconds": round(now - self.since, 1) if self.since is not None else None,
                 "signal": self.signal_text(now), "why": self.why, "source": self.source,
-                "waits_for": self.waits_for, "message": self.message}
+                "waits_for": self.waits_for, "message": self.message,
+                "resets_at": iso(self.resets_at) if self.resets_at is not None else None}
 
 
 def age(seconds: float) -> str:
@@ -85,9 +105,24 @@ def age(seconds: float) -> str:
     return f"{hours // 24} d"
 
 
-def unknown(agent_id: str) -> Activity:
-    return Activity(agent_id=agent_id, state=UNKNOWN, since=None, signal=None, signal_at=None,
-                    why="no hook event from this agent")
+def unknown(agent_id: str, why: str = "no hook event from this agent and no watcher report") -> Activity:
+    return Activity(agent_id=agent_id, state=UNKNOWN, since=None, signal=None, signal_at=None, why=why)
+
+
+def is_free(activity: Activity) -> bool:
+    """True only when the agent is known to be idle: a message may be pasted now."""
+    return activity.state == IDLE
+
+
+def aged(activity: Activity, now: float | None, stall_after: float = STALL_AFTER_S) -> Activity:
+    """``activity`` at ``now``: working with no signal for ``stall_after`` seconds is stalled."""
+    if now is None or activity.state != WORKING or activity.signal_at is None:
+        return activity
+    quiet = now - activity.signal_at
+    if quiet < stall_after:
+        return activity
+    return Activity(activity.agent_id, STALLED, activity.signal_at + stall_after, activity.signal,
+                    activity.signal_at, f"working, but nothing heard for {age(quiet)}", activity.source)
 
 
 def step(current: Activity, event: ActivityEvent) -> Activity:
@@ -112,12 +147,26 @@ def step(current: Activity, event: ActivityEvent) -> Activity:
     return Activity(event.agent_id, target, start, event.name, event.at, why, event.source)
 
 
-def reduce(events: Iterable[ActivityEvent], agent_ids: Iterable[str] = ()) -> dict[str, Activity]:
-    """Each agent's activity after ``events`` (taken in the order given: oldest first); every id
-    in ``agent_ids`` is in the answer, ``unknown`` when no event names it."""
-    states: dict[str, Activity] = {agent: unknown(agent) for agent in agent_ids}
+def reduce(events: Iterable[ActivityEvent], agent_ids: Iterable[str] = (), now: float | None = None,
+           stall_after: float = STALL_AFTER_S) -> dict[str, Activity]:
+    """Each agent's activity after ``events`` (taken in the order given: oldest first) at ``now``
+    (None: no ageing, nothing turns stalled); every id in ``agent_ids`` is in the answer,
+    ``unknown`` when no event names it."""
+    from quarterdeck.core.activity.combine import combine
+    from quarterdeck.core.activity.seen import step_seen
+
+    hooks: dict[str, Activity] = {}
+    seen: dict[str, Activity] = {}
     for event in events:
-        states[event.agent_id] = step(states.get(event.agent_id) or unknown(event.agent_id), event)
+        agent = event.agent_id
+        if event.kind in SEEN_KINDS:
+            seen[agent] = step_seen(seen.get(agent) or unknown(agent), event)
+        else:
+            hooks[agent] = step(hooks.get(agent) or unknown(agent), event)
+    states: dict[str, Activity] = {agent: unknown(agent) for agent in agent_ids}
+    for agent in {*hooks, *seen}:
+        hook = aged(hooks[agent], now, stall_after) if agent in hooks else None
+        states[agent] = combine(hook, seen.get(agent), agent)
     return states
 
 

@@ -57,7 +57,7 @@ def test_agents_list_json_carries_each_agents_activity(tmp_path, capsys):
     activity = rows[1]["activity"]
     assert (activity["state"], activity["why"], activity["signal"]) == \
         ("working", "a prompt was submitted", "UserPromptSubmit hook 8 s ago")
-    assert rows[0]["activity"]["why"] == "no hook event from this agent"
+    assert rows[0]["activity"]["why"] == "no hook event from this agent and no watcher report"
     default_db_path(data).write_bytes(b"this is not a database" * 100)
     assert main(["agents", "list", "--json", "--roster", str(roster)]) == 0
     rows = json.loads(capsys.readouterr().out)

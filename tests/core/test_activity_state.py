@@ -61,7 +61,7 @@ def test_the_attention_queue_is_longest_waiting_first_and_json_ready():
     data = states["C"].to_dict(T + 70)
     assert data == {"state": "needs-you", "since": "2026-05-28T20:26:50Z", "seconds": 60.0,
                     "signal": "PermissionRequest hook 60 s ago", "why": "it waits for permission (Bash)",
-                    "source": "claude-code", "waits_for": "permission", "message": None}
+                    "source": "claude-code", "waits_for": "permission", "message": None, "resets_at": None}
 
 
 def test_ages_read_like_a_person_would_say_them():
