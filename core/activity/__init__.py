@@ -9,6 +9,7 @@ Importing this package stays cheap (standard library only): the hook process pay
 ``journal`` imports the store and is imported on its own.
 """
 from quarterdeck.core.activity.events import KINDS, SOURCES, ActivityEvent
-from quarterdeck.core.activity.state import STATES, Activity, reduce, waiting
+from quarterdeck.core.activity.state import STATES, Activity, waiting
+from quarterdeck.core.activity.tracks import reduce
 
 __all__ = ["KINDS", "SOURCES", "STATES", "Activity", "ActivityEvent", "reduce", "waiting"]

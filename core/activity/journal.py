@@ -21,7 +21,8 @@ from pathlib import Path
 
 from quarterdeck.core.activity.events import ActivityEvent
 from quarterdeck.core.activity.record import DB_FILE_NAME, INSERT, SPOOL_NAME, new_key, row
-from quarterdeck.core.activity.state import Activity, reduce
+from quarterdeck.core.activity.state import Activity
+from quarterdeck.core.activity.tracks import reduce
 from quarterdeck.core.store.db import connect, immediate
 from quarterdeck.core.store.schema import migrate
 

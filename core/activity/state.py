@@ -5,7 +5,7 @@ Pure: the same events and the same ``now`` give the same answer. Each state carr
 it holds, the signal it rests on ("Stop hook 12 s ago") and why. An agent has two tracks: what
 its own hooks said (below) and what watching its pane or window saw (the ``seen_*`` events,
 :mod:`quarterdeck.core.activity.seen`); :mod:`quarterdeck.core.activity.combine` makes one state
-of the two. The hook track, event by event in order:
+of the two (:mod:`quarterdeck.core.activity.tracks`). The hook track, event by event in order:
 
 - a prompt submitted: ``working`` (the agent took a prompt);
 - a tool used: ``working`` (after a permission request it means the captain answered); an agent
@@ -20,13 +20,12 @@ Working with no hook event for :data:`STALL_AFTER_S` (at ``now``) is ``stalled``
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from quarterdeck.core.activity.events import (
     NEEDS_YOU,
     PROMPT_SUBMITTED,
-    SEEN_KINDS,
     SESSION_ENDED,
     SESSION_START,
     TMUX_WATCH,
@@ -145,29 +144,6 @@ def step(current: Activity, event: ActivityEvent) -> Activity:
     if kind == TOOL_USE and event.detail:
         why = f"it is using tools ({event.detail})"
     return Activity(event.agent_id, target, start, event.name, event.at, why, event.source)
-
-
-def reduce(events: Iterable[ActivityEvent], agent_ids: Iterable[str] = (), now: float | None = None,
-           stall_after: float = STALL_AFTER_S) -> dict[str, Activity]:
-    """Each agent's activity after ``events`` (taken in the order given: oldest first) at ``now``
-    (None: no ageing, nothing turns stalled); every id in ``agent_ids`` is in the answer,
-    ``unknown`` when no event names it."""
-    from quarterdeck.core.activity.combine import combine
-    from quarterdeck.core.activity.seen import step_seen
-
-    hooks: dict[str, Activity] = {}
-    seen: dict[str, Activity] = {}
-    for event in events:
-        agent = event.agent_id
-        if event.kind in SEEN_KINDS:
-            seen[agent] = step_seen(seen.get(agent) or unknown(agent), event)
-        else:
-            hooks[agent] = step(hooks.get(agent) or unknown(agent), event)
-    states: dict[str, Activity] = {agent: unknown(agent) for agent in agent_ids}
-    for agent in {*hooks, *seen}:
-        hook = aged(hooks[agent], now, stall_after) if agent in hooks else None
-        states[agent] = combine(hook, seen.get(agent), agent)
-    return states
 
 
 def waiting(states: Mapping[str, Activity]) -> list[Activity]:

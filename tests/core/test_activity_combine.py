@@ -6,7 +6,8 @@ import pytest
 
 from quarterdeck.core.activity.combine import SUPERSEDE_S
 from quarterdeck.core.activity.events import ActivityEvent
-from quarterdeck.core.activity.state import STALL_AFTER_S, is_free, reduce
+from quarterdeck.core.activity.state import STALL_AFTER_S, is_free
+from quarterdeck.core.activity.tracks import reduce
 
 T = 1_780_000_000.0
 

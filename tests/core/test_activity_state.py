@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from quarterdeck.core.activity.events import ActivityEvent
-from quarterdeck.core.activity.state import age, reduce, waiting
+from quarterdeck.core.activity.state import age, waiting
+from quarterdeck.core.activity.tracks import reduce
 
 T = 1_780_000_000.0
 
