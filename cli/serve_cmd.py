@@ -63,6 +63,7 @@ def open_service(args: argparse.Namespace) -> Service:
     """Open the session and start the HTTP endpoints; the delivery worker is made, not started.
     A ``CliError`` for a usage problem, a roster or an outbox that cannot be read."""
     from quarterdeck.cli.agents_cmd import read_roster
+    from quarterdeck.core.activity.metrics import ActivityCollector
     from quarterdeck.core.config import ConfigError
     from quarterdeck.core.service import DeliveryWorker, service_health
     from quarterdeck.core.service.http import NotLoopback, loopback_host, serve_http, server_url
@@ -94,7 +95,9 @@ def open_service(args: argparse.Namespace) -> Service:
     session.dispatcher.add_listener(log_delivery)
     try:
         server, thread = serve_http(session.monitor, session.dispatcher.breakers,
-                                    service_health(worker, roster), host, args.port)
+                                    service_health(worker, roster), host, args.port,
+                                    extra=[ActivityCollector(session.store.path.parent,
+                                                             lambda: [a.id for a in roster.agents])])
     except OSError as exc:
         session.close()
         raise CliError(f"cannot listen on {args.host} port {args.port}: {exc}") from exc

@@ -34,6 +34,7 @@ except ImportError:  # Windows (see quarterdeck.core.activity.record)
 log = logging.getLogger(__name__)
 
 PER_AGENT = 50  # events read per agent: far more than the state ever looks back
+KEEP_DAYS = 14.0  # events older than this are pruned, but for each agent's latest PER_AGENT
 _INGESTING = ".ingesting"
 
 _LATEST = """
@@ -41,6 +42,24 @@ _LATEST = """
         SELECT *, row_number() OVER (PARTITION BY agent_id ORDER BY at DESC, seq DESC) AS newest
         FROM agent_events)
     WHERE newest <= ? ORDER BY at, seq
+"""
+
+_SINCE = """
+    SELECT seq, agent_id, source, kind, name, at, waits_for, detail, text, session FROM (
+        SELECT *, row_number() OVER (PARTITION BY agent_id ORDER BY at DESC, seq DESC) AS newest
+        FROM agent_events WHERE at < ?)
+    WHERE newest <= ?
+    UNION ALL
+    SELECT seq, agent_id, source, kind, name, at, waits_for, detail, text, session FROM agent_events WHERE at >= ?
+    ORDER BY at, seq
+"""
+
+_PRUNE = """
+    DELETE FROM agent_events WHERE seq IN (
+        SELECT seq FROM (
+            SELECT seq, at, row_number() OVER (PARTITION BY agent_id ORDER BY at DESC, seq DESC) AS newest
+            FROM agent_events)
+        WHERE at < ? AND newest > ?)
 """
 
 
@@ -102,9 +121,36 @@ def load_events(data_dir: Path, per_agent: int = PER_AGENT) -> list[ActivityEven
         rows = conn.execute(_LATEST, (per_agent,)).fetchall()
     finally:
         conn.close()
-    return [ActivityEvent(agent_id=r["agent_id"], source=r["source"], kind=r["kind"], name=r["name"], at=r["at"],
-                          waits_for=r["waits_for"], detail=r["detail"], text=r["text"], session=r["session"])
-            for r in rows]
+    return [_event(r) for r in rows]
+
+
+def _event(r: sqlite3.Row) -> ActivityEvent:
+    return ActivityEvent(agent_id=r["agent_id"], source=r["source"], kind=r["kind"], name=r["name"], at=r["at"],
+                         waits_for=r["waits_for"], detail=r["detail"], text=r["text"], session=r["session"])
+
+
+def load_since(data_dir: Path, since: float, per_agent: int = PER_AGENT) -> list[ActivityEvent]:
+    """Every event from ``since`` on, after each agent's latest ``per_agent`` before it (the state
+    in force at ``since``), oldest first: what a time-in-state window replays."""
+    db = data_dir / DB_FILE_NAME
+    if not db.is_file():
+        return load_events(data_dir, per_agent)
+    conn = connect(db)
+    try:
+        migrate(conn)
+        ingest_spool(conn, data_dir)
+        rows = conn.execute(_SINCE, (since, per_agent, since)).fetchall()
+    finally:
+        conn.close()
+    return [_event(r) for r in rows]
+
+
+def prune(conn: sqlite3.Connection, now: float, keep_days: float = KEEP_DAYS, per_agent: int = PER_AGENT) -> int:
+    """Delete events older than ``keep_days``, keeping each agent's latest ``per_agent`` whatever
+    their age (its state still rests on them); the number deleted."""
+    with immediate(conn):
+        cursor = conn.execute(_PRUNE, (now - keep_days * 86400, per_agent))
+    return cursor.rowcount
 
 
 def activities(data_dir: Path, agent_ids: list[str] | tuple[str, ...] = (), now: float | None = None

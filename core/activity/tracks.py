@@ -33,3 +33,22 @@ def reduce(events: Iterable[ActivityEvent], agent_ids: Iterable[str] = (), now: 
         hook = aged(hooks[agent], now, stall_after) if agent in hooks else None
         states[agent] = combine(hook, seen.get(agent), agent)
     return states
+
+
+def changes(events: Iterable[ActivityEvent], agent_id: str) -> list[tuple[float, str]]:
+    """``agent_id``'s state after each of its events, as ``(when, state)``, consecutive repeats
+    left out (no ageing: a long working stretch stays working here)."""
+    hook: Activity | None = None
+    seen: Activity | None = None
+    found: list[tuple[float, str]] = []
+    for event in events:
+        if event.agent_id != agent_id:
+            continue
+        if event.kind in SEEN_KINDS:
+            seen = step_seen(seen or unknown(agent_id), event)
+        else:
+            hook = step(hook or unknown(agent_id), event)
+        state = combine(hook, seen, agent_id).state
+        if not found or found[-1][1] != state:
+            found.append((event.at, state))
+    return found

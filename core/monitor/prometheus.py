@@ -61,11 +61,14 @@ class MonitorCollector(Collector):
         return breaker_families(self.breakers, "breaker", "agent")
 
 
-def make_registry(monitor: Monitor, breakers: Iterable[CircuitBreaker] | None = None
-                  ) -> CollectorRegistry:
-    """A private registry holding one collector for ``monitor``; keep it for repeated scrapes."""
+def make_registry(monitor: Monitor, breakers: Iterable[CircuitBreaker] | None = None,
+                  extra: Iterable[Collector] = ()) -> CollectorRegistry:
+    """A private registry holding one collector for ``monitor`` and the ``extra`` ones (the
+    agents' activity); keep it for repeated scrapes."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(MonitorCollector(monitor, breakers))
+    for collector in extra:
+        registry.register(collector)
     return registry
 
 

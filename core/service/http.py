@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.registry import Collector
 
 from quarterdeck.core.monitor import Monitor
 from quarterdeck.core.monitor.health import Status, http_status
@@ -205,18 +206,20 @@ class _Handler(BaseHTTPRequestHandler):
 
 def serve_http(monitor: Monitor, breakers: Iterable[CircuitBreaker] | None, health_fn: HealthFn,
                host: str = "127.0.0.1", port: int = 9464, *, poll_interval: float = 0.5,
-               request_deadline: float = REQUEST_DEADLINE) -> tuple[ThreadingHTTPServer, threading.Thread]:
+               request_deadline: float = REQUEST_DEADLINE, extra: Iterable[Collector] = ()
+               ) -> tuple[ThreadingHTTPServer, threading.Thread]:
     """Start serving the endpoints on a daemon thread; returns the server and that thread.
 
     ``breakers`` is iterated at every scrape, so a ``BreakerRegistry`` shows agents added later.
     ``port`` 0 picks a free port (read it from ``server.server_address[1]``). Raises
     ``NotLoopback`` for other hosts and ``OSError`` when the address cannot be bound.
     ``poll_interval`` bounds how long ``stop_http`` waits for the serving loop to notice;
-    ``request_deadline`` how long one client may take over its request and the answer.
+    ``request_deadline`` how long one client may take over its request and the answer;
+    ``extra`` collectors join the monitor's on ``/metrics`` (the agents' activity).
     """
     address = loopback_host(host)
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    server = _Server((address, port), family, make_registry(monitor, breakers), health_fn, request_deadline)
+    server = _Server((address, port), family, make_registry(monitor, breakers, extra), health_fn, request_deadline)
     thread = threading.Thread(target=server.serve_forever, args=(poll_interval,),
                               name="quarterdeck-http", daemon=True)
     thread.start()

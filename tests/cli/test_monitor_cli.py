@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -189,11 +190,18 @@ def test_serve_delivers_queued_messages_and_serves_metrics_and_health(data_dir, 
         assert delivered.wait(WAIT)
         (file,) = (tmp_path / "good").glob("*.md")
         assert file.read_text(encoding="utf-8").endswith("\nqueued by another process")
+        from quarterdeck.core.activity.events import ActivityEvent
+        from quarterdeck.core.activity.record import record
+        record(data_dir, ActivityEvent("Good", "claude-code", "turn_ended", "Stop", time.time() - 10))
 
         code, content_type, body = get(service.url + "/metrics")
         assert code == 200 and content_type == CONTENT_TYPE
         assert b'quarterdeck_deliveries_total{agent="Good",outcome="ok"} 1.0' in body
         assert b'quarterdeck_breaker_state{agent="Good"} 0.0' in body
+        assert b'quarterdeck_agent_state{agent="Good",state="idle"} 1.0' in body
+        assert b'quarterdeck_agent_state{agent="Good",state="working"} 0.0' in body
+        idle = re.search(rb'quarterdeck_agent_state_seconds\{agent="Good",state="idle",window="1h"\} ([0-9.]+)', body)
+        assert idle and 9.0 <= float(idle.group(1)) <= 60.0
         code, content_type, body = get(service.url + "/health")
         report = json.loads(body)
         assert code == 200 and content_type.startswith("application/json")

@@ -1,0 +1,117 @@
+"""Running the watchers on a schedule and recording what they see.
+
+One process per data folder watches (the panel, or ``quarterdeck agents watch`` when no panel
+runs): :class:`WatchLock` is an exclusive ``flock`` on ``watch.lock`` in the data folder, so two
+processes never sample the same panes twice and never record the same change twice. Everyone
+else reads the recorded events.
+
+:class:`WatchService` asks each watcher for the agents whose seen state changed (the watchers only
+report changes) and records those events the way a hook does (``record``: the table, or the spool
+file when the database is busy). A watcher that fails is logged once per kind of failure and
+skipped for that tick; the others go on.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from quarterdeck.core.activity.events import ActivityEvent
+from quarterdeck.core.activity.record import record
+from quarterdeck.core.paths import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE
+
+try:
+    import fcntl
+except ImportError:  # Windows: one watcher per folder is then the user's business
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = "watch.lock"
+INTERVAL_S = 1.0
+
+
+class Watcher(Protocol):
+    def sample(self, now: float) -> list[ActivityEvent]: ...
+
+
+class WatchLock:
+    """The right to watch for one data folder, held until :meth:`release` or the process ends."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / LOCK_NAME
+        self._fd: int | None = None
+
+    def claim(self) -> bool:
+        """Take the lock if free; True when this process now watches."""
+        if self._fd is not None:
+            return True
+        self.path.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                return False
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+        return True
+
+    def holder(self) -> int | None:
+        """The pid written by the process that watches, when one does and said so."""
+        try:
+            text = self.path.read_text().strip()
+        except OSError:
+            return None
+        return int(text) if text.isdigit() else None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing drops the flock
+            self._fd = None
+
+
+@dataclass
+class WatchService:
+    """Samples every watcher each ``interval`` seconds and records the changes in ``data_dir``."""
+
+    data_dir: Path
+    watchers: Sequence[Watcher]
+    interval: float = INTERVAL_S
+    on_events: Callable[[list[ActivityEvent]], None] | None = None
+    _failed: set[str] = field(default_factory=set)
+
+    def tick(self, now: float | None = None) -> list[ActivityEvent]:
+        """One round: sample, record, report. Returns the events recorded."""
+        moment = time.time() if now is None else now
+        events: list[ActivityEvent] = []
+        for watcher in self.watchers:
+            try:
+                events.extend(watcher.sample(moment))
+            except Exception as exc:  # one broken watcher must not stop the others
+                what = f"{type(watcher).__name__}: {type(exc).__name__}"
+                if what not in self._failed:
+                    self._failed.add(what)
+                    log.warning("watching failed (%s): %s", what, exc)
+        for event in events:
+            try:
+                record(self.data_dir, event)
+            except OSError as exc:
+                log.warning("a seen event for %s could not be recorded: %s", event.agent_id, exc)
+        if events and self.on_events is not None:
+            self.on_events(events)
+        return events
+
+    def run(self, stop: threading.Event) -> None:
+        """Tick until ``stop`` is set, keeping to the interval (a slow tick shortens the wait)."""
+        while not stop.is_set():
+            started = time.monotonic()
+            self.tick()
+            stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
