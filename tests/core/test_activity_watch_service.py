@@ -87,3 +87,19 @@ def test_one_process_watches_a_data_folder_the_others_read(tmp_path):
     assert lock.claim() and lock.holder() is not None
     assert lock.claim()  # claiming again while held is a no-op
     lock.release()
+
+
+def test_the_service_prunes_old_events_once_an_hour(tmp_path):
+    from quarterdeck.core.activity.record import record
+
+    with Store(tmp_path / "quarterdeck.sqlite3"):
+        pass
+    for n in range(60):  # 60 events 20 days old: the latest 50 stay, whatever their age
+        record(tmp_path, seen("seen_working" if n % 2 else "seen_idle", n))
+    service = WatchService(tmp_path, [])
+    service.tick(T + 20 * 86400)
+    assert len(journal.load_events(tmp_path, per_agent=100)) == 50
+    for n in range(60, 70):
+        record(tmp_path, seen("seen_working", n))
+    service.tick(T + 20 * 86400 + 60)  # within the hour: not again
+    assert len(journal.load_events(tmp_path, per_agent=100)) == 60

@@ -8,12 +8,14 @@ else reads the recorded events.
 :class:`WatchService` asks each watcher for the agents whose seen state changed (the watchers only
 report changes) and records those events the way a hook does (``record``: the table, or the spool
 file when the database is busy). A watcher that fails is logged once per kind of failure and
-skipped for that tick; the others go on.
+skipped for that tick; the others go on. Once an hour it also prunes old events
+(:func:`quarterdeck.core.activity.journal.prune`).
 """
 from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from quarterdeck.core.activity.events import ActivityEvent
-from quarterdeck.core.activity.record import record
+from quarterdeck.core.activity.record import DB_FILE_NAME, record
 from quarterdeck.core.paths import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE
 
 try:
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 
 LOCK_NAME = "watch.lock"
 INTERVAL_S = 1.0
+PRUNE_EVERY_S = 3600.0
 
 
 class Watcher(Protocol):
@@ -87,6 +90,7 @@ class WatchService:
     interval: float = INTERVAL_S
     on_events: Callable[[list[ActivityEvent]], None] | None = None
     _failed: set[str] = field(default_factory=set)
+    _pruned_at: float = 0.0
 
     def tick(self, now: float | None = None) -> list[ActivityEvent]:
         """One round: sample, record, report. Returns the events recorded."""
@@ -107,7 +111,28 @@ class WatchService:
                 log.warning("a seen event for %s could not be recorded: %s", event.agent_id, exc)
         if events and self.on_events is not None:
             self.on_events(events)
+        if moment - self._pruned_at >= PRUNE_EVERY_S:
+            self._pruned_at = moment
+            self._prune(moment)
         return events
+
+    def _prune(self, now: float) -> None:
+        from quarterdeck.core.activity.journal import connect, prune
+
+        db = self.data_dir / DB_FILE_NAME
+        if not db.is_file():
+            return
+        try:
+            conn = connect(db)
+            try:
+                gone = prune(conn, now)
+            finally:
+                conn.close()
+        except (sqlite3.Error, OSError) as exc:
+            log.info("old agent events not pruned this hour: %s", exc)
+            return
+        if gone:
+            log.info("pruned %d old agent event(s)", gone)
 
     def run(self, stop: threading.Event) -> None:
         """Tick until ``stop`` is set, keeping to the interval (a slow tick shortens the wait)."""
