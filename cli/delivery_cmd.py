@@ -38,12 +38,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     send.add_argument("--stagger", type=float, default=0.05,
                       help="at least this many seconds between the starts of two agents' deliveries (default 0.05)")
     send.add_argument("--dry-run", action="store_true", help="print what each agent would get; send nothing")
+    send.add_argument("--when", choices=["idle"], help="idle: wait until each agent is idle (its hooks or "
+                      "watchers say so) before typing; a delivery still waiting after --ttl ends 'expired'")
+    send.add_argument("--ttl", metavar="DURATION", help="with --when idle: how long to wait, e.g. 90s, 30m, 2h "
+                      "(default 30m)")
     _common(send)
     send.set_defaults(func=cmd_send)
 
     hist = sub.add_parser("history", help="search past deliveries")
     hist.add_argument("--agent")
-    hist.add_argument("--state", choices=["queued", "sending", "delivered", "failed", "cancelled", "uncertain"])
+    hist.add_argument("--state", choices=["waiting", "queued", "sending", "delivered", "failed", "cancelled",
+                                          "uncertain", "expired"])
     hist.add_argument("--search", metavar="TEXT", help="full-text search in message content")
     hist.add_argument("--limit", type=int, default=20)
     _common(hist)
@@ -76,6 +81,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     from quarterdeck.core.session import Session
     from quarterdeck.core.transports.dryrun import DryRunDelivery, throwaway_outbox
 
+    when_idle = _when_idle(args)
     text = read_text_arg(args.message, args.stdin == "-")
     _, roster = read_roster(args)
     dry: dict[str, DryRunDelivery] = {}
@@ -92,7 +98,8 @@ def cmd_send(args: argparse.Namespace) -> int:
                                transport_factory=factory, stagger=args.stagger)
         session.dispatcher.add_listener(log_delivery)
         try:
-            results = submit_and_wait(session, message, captain_last=args.captain_last, quiet=args.json)
+            results = submit_and_wait(session, message, captain_last=args.captain_last, quiet=args.json,
+                                      when_idle=None if args.dry_run else when_idle)  # a dry run types nothing
         finally:
             session.close()
     if args.json:
@@ -102,6 +109,21 @@ def cmd_send(args: argparse.Namespace) -> int:
             for req in transport.sent:
                 print(f"--- {agent_id} ({session.roster.get(agent_id).transport.kind}, not sent)\n{req.text}")
     return EXIT_OK if all(e.state == "delivered" for e in results) else EXIT_FAIL
+
+
+def _when_idle(args: argparse.Namespace) -> float | None:
+    """``--when idle``'s time to live in seconds (None: send at once); CliError on a bad --ttl."""
+    from quarterdeck.cli.common import CliError
+    from quarterdeck.core.compose.when_idle import DEFAULT_TTL, parse_duration
+
+    if args.when is None:
+        if args.ttl is not None:
+            raise CliError("--ttl goes with --when idle: how long a message may wait for its agent")
+        return None
+    try:
+        return DEFAULT_TTL if args.ttl is None else parse_duration(args.ttl)
+    except ValueError as exc:
+        raise CliError(f"--ttl: {exc}") from exc
 
 
 def cmd_history(args: argparse.Namespace) -> int:

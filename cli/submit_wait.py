@@ -25,22 +25,22 @@ if TYPE_CHECKING:
     from quarterdeck.core.session import Session
     from quarterdeck.core.store import DeliveryRow
 
-ENDED = ("delivered", "failed", "cancelled", "uncertain")
+ENDED = ("delivered", "failed", "cancelled", "uncertain", "expired")
 
 
 def submit_and_wait(session: Session, message: Message, *, captain_last: bool = False,
-                    quiet: bool = False) -> list[DeliveryEvent]:
+                    quiet: bool = False, when_idle: float | None = None) -> list[DeliveryEvent]:
     """The final DeliveryEvent of each recipient, in delivery order; a refusal is a CliError.
 
     ``quiet`` (for ``--json``) prints nothing; otherwise one line per outcome goes to stdout and
-    each retry to stderr.
+    each retry, and why a when-idle delivery (``when_idle``: seconds it may wait) waits, to stderr.
     """
     from quarterdeck.core.compose.submit import SubmitRefused, UnknownRecipient
 
     session.dispatcher.stop_watch.rebase()  # a stop recorded before this send does not concern it
     session.dispatcher.own_only = True  # another process's deliveries are its own business
     try:
-        submission = session.submit(message, captain_last=captain_last)
+        submission = session.submit(message, captain_last=captain_last, when_idle=when_idle)
     except SubmitRefused as exc:
         for v in exc.report.violations:
             print(f"  {v.severity:<7} {v.rule_id}: {v.message}", file=sys.stderr)
@@ -68,7 +68,7 @@ def submit_and_wait(session: Session, message: Message, *, captain_last: bool = 
     for delivery_id in submission.delivery_ids:  # a stop-all or a signal ended the run early
         if delivery_id not in finals:
             row = session.store.delivery(delivery_id)
-            if str(row.state) == "queued" and interrupted.signal:
+            if str(row.state) in ("queued", "waiting") and interrupted.signal:
                 left.append(row)
                 continue
             finals[delivery_id] = as_recorded(row)
@@ -104,6 +104,8 @@ def report_progress(event: DeliveryEvent, finals: dict[int, DeliveryEvent], *, q
             _print_final(event)
     elif event.state == "retrying" and not quiet:
         print(f"{event.agent_id:<16} retrying   attempt {event.attempt} failed: {event.detail}", file=sys.stderr)
+    elif event.state == "waiting" and not quiet:
+        print(f"{event.agent_id:<16} {event.detail}", file=sys.stderr)
 
 
 def event_dict(e: DeliveryEvent | ProgressRow) -> dict[str, Any]:

@@ -63,10 +63,11 @@ class Session:
         self.roster = roster
         self.dispatcher.set_roster(roster)
 
-    def submit(self, message: Message, *, captain_last: bool = False) -> Submission:
-        """Validate and queue ``message``; the dispatcher delivers it."""
+    def submit(self, message: Message, *, captain_last: bool = False, when_idle: float | None = None) -> Submission:
+        """Validate and queue ``message``; the dispatcher delivers it (``when_idle``: once each
+        recipient is idle, waiting at most that many seconds)."""
         submission = submit(self.store, self.roster, message, validator=self.validator,
-                            captain_last=captain_last)
+                            captain_last=captain_last, when_idle=when_idle)
         if submission.redacted:
             self.dispatcher.remember_raw(message)
         self.dispatcher.notify()

@@ -2,9 +2,12 @@
 
 Nothing is typed here. A message that fails an ``error`` rule is refused before it is stored;
 a message in which a secret was detected is stored redacted (the raw text stays in memory only).
+A message sent ``when_idle`` (a time to live, in seconds) waits for each recipient to be idle
+(:mod:`quarterdeck.core.dispatch.idle_gate`) and expires when that does not happen in time.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -64,8 +67,11 @@ def resolve_recipients(message: Message, roster: Roster, *, captain_last: bool =
 
 
 def submit(store: Store, roster: Roster, message: Message, *, validator: MessageValidator | None = None,
-           captain_last: bool = False) -> Submission:
-    """Validate ``message``, then record it and one queued delivery per recipient."""
+           captain_last: bool = False, when_idle: float | None = None) -> Submission:
+    """Validate ``message``, then record it and one queued delivery per recipient (``when_idle``:
+    one waiting delivery each, for at most that many seconds)."""
+    if when_idle is not None and not when_idle > 0:
+        raise ValueError(f"a when-idle message needs a positive time to wait, not {when_idle!r}")
     agents = resolve_recipients(message, roster, captain_last=captain_last)
     report = validator.validate(message.rule_fields()) if validator is not None else None
     if report is not None and report.status == "FAIL":
@@ -73,6 +79,7 @@ def submit(store: Store, roster: Roster, message: Message, *, validator: Message
     findings = find_secrets(message.content)
     stored = redact(message.content, findings) if findings else None
     ids = store.enqueue(message, [(a.id, a.transport.kind) for a in agents],
-                        content_to_store=stored, redacted=bool(findings))
+                        content_to_store=stored, redacted=bool(findings),
+                        expires_at=None if when_idle is None else time.time() + when_idle)
     return Submission(message, tuple(a.id for a in agents), tuple(ids), report, bool(findings))
 

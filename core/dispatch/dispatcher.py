@@ -14,7 +14,8 @@ every process on the same outbox: ``stop_all`` records it in the store, and whil
 works (``run``, or ``watching()`` around other loops) its ``StopWatch`` halts it within about
 ``stop_poll`` seconds of a stop recorded anywhere else; stop listeners then hear how many queued
 deliveries that stop cancelled. ``resume`` lifts this process's halt; ``resume_everywhere``
-records a resume-all that lifts the halt of every watching process stopped that way.
+records a resume-all that lifts the halt of every watching process stopped that way. Deliveries
+sent "when idle" wait for their agent to be free: ``quarterdeck.core.dispatch.idle_gate``.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from quarterdeck.core.delivery.prefix import format_for_delivery
 from quarterdeck.core.dispatch import outcomes
 from quarterdeck.core.dispatch.backoff import Backoff
 from quarterdeck.core.dispatch.desk import Desk, NoDesk
+from quarterdeck.core.dispatch.idle_gate import ActivityLookup, IdleGate, Waiting
 from quarterdeck.core.dispatch.stopping import Stopping
 from quarterdeck.core.dispatch.stopwatch import StopWatch
 from quarterdeck.core.models import Agent, Message
@@ -47,7 +49,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TERMINAL = frozenset({"delivered", "failed", "cancelled", "uncertain"})
+TERMINAL = frozenset({"delivered", "failed", "cancelled", "uncertain", "expired"})
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class DeliveryEvent(Verdicted):
     delivery_id: int
     message_id: str
     agent_id: str
-    state: str  # sending | retrying | paused | delivered | failed | cancelled | uncertain
+    state: str  # (waiting | queued) sending | retrying | paused | delivered | failed | cancelled | uncertain | expired
     attempt: int = 0
     detail: str = ""
     latency: float | None = None
@@ -71,7 +73,7 @@ class Dispatcher:
                  breakers: BreakerRegistry | None = None, monitor: Monitor | None = None,
                  stagger: float = 0.05, breaker_wait: float = 30.0,
                  skip_transports: frozenset[str] = frozenset(), stop_poll: float = 0.05,
-                 desk_return: Desk | None = None) -> None:
+                 desk_return: Desk | None = None, activity: ActivityLookup | None = None) -> None:
         self.config = config or CoordinationConfig()
         self.store = store
         self.monitor = monitor
@@ -102,6 +104,7 @@ class Dispatcher:
         self.own_only = False  # claim only what this process queued (and orphans): a command's send
         self._interrupted = False  # ending (SIGTERM, Ctrl+C): release what was claimed, not typed
         self._backoff = Backoff(self)
+        self.idle_gate = IdleGate(store, self._emit, activity)  # activity: the agents' (default: recorded)
         self.set_roster(roster)
 
     # -- wiring ---------------------------------------------------------------------------------
@@ -141,16 +144,14 @@ class Dispatcher:
         self._wake.set()
 
     def interrupt(self) -> None:
-        """The process is ending (a signal): stop waiting, claim nothing more, and hand a claimed
-        delivery that nothing was typed for back to the queue (unlike stop-all, nothing is
-        cancelled). Safe from a signal handler."""
+        """The process is ending (a signal): stop waiting, claim nothing more, and hand a claimed delivery
+        that nothing was typed for back to the queue (unlike stop-all, nothing is cancelled). Signal-safe."""
         self._interrupted = True
         self.halt()
 
     def stop_all(self) -> int:
-        """Stop now, everywhere (the fail-safe's path): halt, record a stop-all (the queue is
-        cancelled, every other process halts) and tell the stop listeners. Returns how many were
-        cancelled."""
+        """Stop now, everywhere (the fail-safe's path): halt, record a stop-all (the queue is cancelled,
+        every other process halts) and tell the stop listeners. Returns how many were cancelled."""
         self.halt()
         cancelled = self.stop_everywhere()
         self.stopping.tell_stopped(cancelled)
@@ -182,6 +183,7 @@ class Dispatcher:
         """Claim and deliver one queued delivery; None when there is nothing to do."""
         if self._stop.is_set():
             return None
+        self.idle_gate.tick()  # waiting deliveries whose agent is idle join the queue
         skip = self._skipped | also_skip
         agent_id = self.store.peek_next(exclude_agents=skip, own_only=self.own_only)
         if agent_id is None:
@@ -255,7 +257,7 @@ class Dispatcher:
                                           stop_event=self._stop, on_attempt=on_attempt,
                                           sleep=self._backoff.waiter(agent.id))
         except Paused as paused:
-            return outcomes.paused(self, task, str(paused))
+            return outcomes.paused(self, task, paused)
         except Cancelled as stopped:
             return outcomes.stopped(self, task, stopped, len(attempts), interrupted=self._interrupted)
         return outcomes.record(self, task, outcome)
@@ -275,6 +277,7 @@ class Dispatcher:
     def _typing(self, task: DeliveryTask, typing: list[bool]) -> None:
         """Typing begins: from now on a crash leaves the delivery 'uncertain', not queued."""
         if not typing[0]:
+            self.idle_gate.before_typing(task)  # a when-idle delivery: NotIdle unless its agent still is
             self.store.mark_started(task.delivery_id)
             typing[0] = True
             self._last_start = time.monotonic()
@@ -285,7 +288,7 @@ class Dispatcher:
             self._transports[key] = self._factory(agent)
         return self._transports[key]
 
-    def _emit(self, task: DeliveryTask | DeliveryEvent, state: str, *, attempt: int = 0, detail: str = "",
+    def _emit(self, task: DeliveryTask | DeliveryEvent | Waiting, state: str, *, attempt: int = 0, detail: str = "",
               latency: float | None = None, verdict: str | None = None, evidence: str = "") -> DeliveryEvent:
         event = DeliveryEvent(task.delivery_id, task.message_id, task.agent_id, state, attempt, detail, latency,
                               verdict, evidence)

@@ -1,5 +1,6 @@
 """How a delivery's end is recorded: delivered (with its verdict), failed, uncertain, cancelled by
-a stop, handed back (its process is ending, nothing was typed) or put back by a GUI pause.
+a stop, handed back (its process is ending, nothing was typed), put back by a GUI pause, or left
+waiting again (a when-idle delivery whose agent was busy again right before typing).
 
 ``uncertain`` is for an error that says the text may have arrived (``MayHaveArrived``: a paste
 tmux took before its pane vanished), and for a crash of the code after typing began: such a
@@ -12,7 +13,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from quarterdeck.core.delivery.contract import UNVERIFIED, Receipt
-from quarterdeck.core.delivery.errors import verdict_of
+from quarterdeck.core.delivery.errors import Paused, verdict_of
+from quarterdeck.core.dispatch.idle_gate import NotIdle
 from quarterdeck.core.resilience import CallNotPermitted
 from quarterdeck.core.resilience.retry import DeliveryOutcome
 from quarterdeck.core.store.rows import DeliveryTask
@@ -71,8 +73,13 @@ def stopped(dispatcher: Dispatcher, task: DeliveryTask, why: BaseException, atte
     return dispatcher._emit(task, "cancelled", attempt=attempts, detail=str(why))
 
 
-def paused(dispatcher: Dispatcher, task: DeliveryTask, reason: str) -> DeliveryEvent:
-    """Someone is at the mouse: put the delivery back and hold every GUI delivery until resume."""
+def paused(dispatcher: Dispatcher, task: DeliveryTask, pause: Paused) -> DeliveryEvent:
+    """Someone is at the mouse: put the delivery back and hold every GUI delivery until resume.
+    A when-idle delivery whose agent was busy again right before typing waits again instead."""
+    reason = str(pause)
+    if isinstance(pause, NotIdle):
+        dispatcher.idle_gate.put_back(task, reason)
+        return dispatcher._emit(task, "waiting", detail=reason)
     dispatcher.store.release(task.delivery_id)
     dispatcher.gui_paused = reason
     dispatcher.set_roster(dispatcher.roster)

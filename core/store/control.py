@@ -1,7 +1,8 @@
 """Stopping: cancelling the queue, and the stop-all and resume-all generations every process sees.
 
 A stop-all is recorded in the ``control`` row: ``request_stop`` raises the stop generation by one
-and cancels every queued delivery in the caller's write transaction, so a process that sees the
+and cancels every queued delivery (and every one waiting for its agent to be idle) in the
+caller's write transaction, so a process that sees the
 new generation also finds the queue already cancelled. ``request_resume`` raises the resume
 generation. Processes that deliver compare the generations with the ones they last saw
 (``quarterdeck.core.dispatch.stopwatch``): a moved stop generation halts them, a moved resume one lifts that.
@@ -17,9 +18,9 @@ STOPPED = "stopped: stop all"
 
 
 def cancel_queued(conn: sqlite3.Connection, agent_id: str | None = None, reason: str = CANCELLED) -> int:
-    """``queued`` -> ``cancelled`` (of one agent, or of all); return how many."""
+    """``queued`` or ``waiting`` -> ``cancelled`` (of one agent, or of all); return how many."""
     now = now_db()
-    where = "state = 'queued'" + (" AND agent_id = ?" if agent_id is not None else "")
+    where = "state IN ('queued', 'waiting')" + (" AND agent_id = ?" if agent_id is not None else "")
     params = (reason, now, now) + ((agent_id,) if agent_id is not None else ())
     cur = conn.execute(
         f"UPDATE deliveries SET state = 'cancelled', reason = ?, updated_at = ?, finished_at = ? WHERE {where}",

@@ -5,6 +5,7 @@ Life of a delivery::
     queued -> sending -> delivered(verdict) | failed(reason, verdict) | cancelled
     queued -> cancelled;  sending -> uncertain  (the text may have arrived: a pane gone after the paste,
                                              or, by recover(), its process died mid-delivery)
+    waiting -> queued (its agent is idle) | expired | cancelled   (see quarterdeck.core.store.waiting)
 
 ``uncertain``, like ``failed``, is final; only :meth:`Store.requeue` sends again, as a new row
 pointing back through ``retry_of``: nothing is resent silently.
@@ -42,7 +43,7 @@ from quarterdeck.core.store.schema import migrate
 _SOURCES: dict[State, tuple[State, ...]] = {
     State.DELIVERED: (State.SENDING,),
     State.FAILED: (State.SENDING,),
-    State.CANCELLED: (State.QUEUED, State.SENDING),
+    State.CANCELLED: (State.QUEUED, State.SENDING, State.WAITING),
     State.UNCERTAIN: (State.SENDING,),
 }
 
@@ -84,11 +85,13 @@ class Store:
         *,
         content_to_store: str | None = None,
         redacted: bool = False,
+        expires_at: float | None = None,
     ) -> list[int]:
         """Record ``message`` and one ``queued`` delivery per ``(agent_id, transport)``, atomically.
 
         ``content_to_store`` replaces ``message.content`` in the file (the redacted form when a
         secret rule fired); ``redacted=True`` demands it, so a raw secret is never stored by mistake.
+        ``expires_at`` (epoch seconds): the deliveries wait for their agent to be idle until then.
         """
         if not recipients:
             raise ValueError("a message needs at least one recipient")
@@ -99,7 +102,7 @@ class Store:
             raise ValueError("redacted=True needs the redacted text in content_to_store")
         content = message.content if content_to_store is None else content_to_store
         with immediate(self._conns.get()) as conn:
-            return queueing.enqueue(conn, self._lease.token, message, recipients, content, redacted)
+            return queueing.enqueue(conn, self._lease.token, message, recipients, content, redacted, expires_at)
 
     def claim_next(self, *, exclude_agents: Iterable[str] = frozenset(), own_only: bool = False,
                    started: bool = True) -> DeliveryTask | None:

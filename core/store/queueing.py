@@ -35,8 +35,9 @@ def priority_rank(priority: str) -> int:
 
 
 def enqueue(conn: sqlite3.Connection, token: str, message: Any, recipients: Sequence[tuple[str, str]],
-            content: str, redacted: bool) -> list[int]:
-    """Insert the message and one ``queued`` delivery per ``(agent_id, transport)``."""
+            content: str, redacted: bool, expires_at: float | None = None) -> list[int]:
+    """Insert the message and one ``queued`` delivery per ``(agent_id, transport)``; with
+    ``expires_at`` each one is ``waiting`` for its agent to be idle until then (``when_idle``)."""
     agents = [agent for agent, _ in recipients]
     priority = str(message.priority)
     now = now_db()
@@ -54,8 +55,10 @@ def enqueue(conn: sqlite3.Connection, token: str, message: Any, recipients: Sequ
     for agent, transport in recipients:
         cur = conn.execute(
             "INSERT INTO deliveries (message_id, agent_id, transport, priority, prio, state, claimed_by, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
-            (str(message.id), agent, transport, priority, priority_rank(priority), token, now, now),
+            "created_at, updated_at, when_idle, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (str(message.id), agent, transport, priority, priority_rank(priority),
+             "queued" if expires_at is None else "waiting", token, now, now, int(expires_at is not None),
+             expires_at),
         )
         ids.append(inserted_id(cur))
     return ids

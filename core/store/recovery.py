@@ -14,6 +14,7 @@ from quarterdeck.core.store import owner
 from quarterdeck.core.store.db import inserted_id
 from quarterdeck.core.store.mapping import DELIVERY_COLUMNS, delivery_from_row
 from quarterdeck.core.store.rows import RETRYABLE, DeliveryRow, UnknownDelivery, now_db
+from quarterdeck.core.store.waiting import AGAIN
 
 INTERRUPTED = "interrupted: the sending process ended before the outcome was recorded"
 
@@ -46,7 +47,7 @@ def recover(conn: sqlite3.Connection, db_path: Path) -> list[DeliveryRow]:
 
 def requeue(conn: sqlite3.Connection, delivery_ids: Iterable[int], token: str | None = None) -> list[int]:
     """A new ``queued`` row (``retry_of`` = old id, queued by ``token``) per failed/uncertain
-    delivery not yet retried."""
+    delivery not yet retried; one sent "when idle" waits again (``waiting``, its first wait's length)."""
     now = now_db()
     new_ids = []
     for delivery_id in dict.fromkeys(delivery_ids):
@@ -60,10 +61,10 @@ def requeue(conn: sqlite3.Connection, delivery_ids: Iterable[int], token: str | 
         if row["state"] not in RETRYABLE or row["retried"]:
             continue
         cur = conn.execute(
-            "INSERT INTO deliveries (message_id, agent_id, transport, priority, prio, state, "
-            "retry_of, claimed_by, created_at, updated_at) SELECT message_id, agent_id, transport, "
-            "priority, prio, 'queued', id, ?, ?, ? FROM deliveries WHERE id = ?",
-            (token, now, now, delivery_id),
+            "INSERT INTO deliveries (message_id, agent_id, transport, priority, prio, state, when_idle, "
+            "expires_at, retry_of, claimed_by, created_at, updated_at) SELECT message_id, agent_id, "
+            f"transport, priority, prio, {AGAIN}, id, ?, ?, ? FROM deliveries WHERE id = ?",
+            (now, token, now, now, delivery_id),  # AGAIN's now first
         )
         new_ids.append(inserted_id(cur))
     return new_ids

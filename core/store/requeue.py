@@ -4,7 +4,8 @@ Stop all cancels every queued delivery (``quarterdeck.core.store.control.request
 ``stopped: stop all``) in one write transaction and records when. The deliveries that stop
 cancelled are the ones with that reason, finished in that transaction, never claimed
 (``started_at`` is empty: a delivery handed back to the queue by a GUI pause has it cleared too),
-so none of them was ever typed. A delivery that was being typed when the stop came is cancelled
+so none of them was ever typed. One that waited for its agent to be idle waits again, as long as
+it was allowed to the first time. A delivery that was being typed when the stop came is cancelled
 by its own process with another reason and is never re-queued here: it may have arrived.
 
 ``requeue_stopped`` queues one fresh delivery per such row (``retry_of`` = the cancelled one, the
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from quarterdeck.core.store.control import STOPPED, stop_mark
 from quarterdeck.core.store.db import immediate, inserted_id
 from quarterdeck.core.store.rows import now_db, to_db_time
+from quarterdeck.core.store.waiting import AGAIN
 
 # the cancel and the stop mark are written in one transaction, a few milliseconds apart at most
 _SAME_STOP = 5.0
@@ -77,10 +79,10 @@ def requeue_stopped(conn: sqlite3.Connection) -> Requeued:
         ids, agents = [], []
         for row in rows:
             cur = conn.execute(
-                "INSERT INTO deliveries (message_id, agent_id, transport, priority, prio, state, "
-                "retry_of, created_at, updated_at) SELECT message_id, agent_id, transport, priority, "
-                "prio, 'queued', id, ?, ? FROM deliveries WHERE id = ?",
-                (now, now, row["id"]),
+                "INSERT INTO deliveries (message_id, agent_id, transport, priority, prio, state, when_idle, "
+                "expires_at, retry_of, created_at, updated_at) SELECT message_id, agent_id, "
+                f"transport, priority, prio, {AGAIN}, id, ?, ? FROM deliveries WHERE id = ?",
+                (now, now, now, row["id"]),
             )
             ids.append(inserted_id(cur))
             agents.append(str(row["agent_id"]))

@@ -20,9 +20,11 @@ class State(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     UNCERTAIN = "uncertain"
+    WAITING = "waiting"  # held until its agent is idle (``when_idle``), then queued
+    EXPIRED = "expired"  # a waiting delivery whose agent was not idle before ``expires_at``
 
 
-TERMINAL = frozenset({State.DELIVERED, State.FAILED, State.CANCELLED, State.UNCERTAIN})
+TERMINAL = frozenset({State.DELIVERED, State.FAILED, State.CANCELLED, State.UNCERTAIN, State.EXPIRED})
 
 FAILURE_LABELS = {"typed_not_submitted": "typed, not submitted", "not_typed": "not typed"}
 

@@ -101,7 +101,7 @@ def test_kill_9_mid_broadcast_loses_nothing_and_the_typing_one_becomes_uncertain
         assert seen["sending"] not in claimed, "an uncertain delivery must never be resent silently"
         assert len(claimed) == 2
         assert store.counts_by_state() == {"queued": 0, "sending": 0, "delivered": 3, "failed": 1,
-                                           "cancelled": 0, "uncertain": 1}
+                                           "cancelled": 0, "uncertain": 1, "waiting": 0, "expired": 0}
     assert list(lease_dir(path).iterdir()) == [], "dead and closed leases are cleaned up"
 
 

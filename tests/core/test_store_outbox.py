@@ -15,6 +15,7 @@ from quarterdeck.core.store import (
     UnknownDelivery,
     UnknownMessage,
     message_detail,
+    waiting,
 )
 
 
@@ -30,6 +31,10 @@ def store(tmp_path):
 
 def in_state(store: Store, state: State, agent: str = "Agent-1") -> int:
     """A fresh delivery, driven into ``state`` through the public API (nothing else may be queued)."""
+    if state in (State.WAITING, State.EXPIRED):  # sent "when idle"; expired: its time ran out
+        [delivery_id] = store.enqueue(msg(), [(agent, "dryrun")], expires_at=datetime.now(UTC).timestamp() + 60)
+        assert state is State.WAITING or waiting.expire(store, delivery_id, f"expired after 1 min: {agent} was busy")
+        return delivery_id
     [delivery_id] = store.enqueue(msg(), [(agent, "dryrun")])
     if state is State.QUEUED:
         return delivery_id
@@ -57,7 +62,7 @@ QUEUED_LAST = [s for s in State if s is not State.QUEUED] + [State.QUEUED]
 ALLOWED = {
     State.DELIVERED: {State.SENDING},
     State.FAILED: {State.SENDING},
-    State.CANCELLED: {State.QUEUED, State.SENDING},
+    State.CANCELLED: {State.QUEUED, State.SENDING, State.WAITING},
 }
 
 
@@ -189,7 +194,7 @@ def test_cancel_queued_for_one_agent_or_all_leaves_sending_alone(store):
     assert sending.agent_id == "Agent-1"
     assert store.cancel_queued("Agent-2") == 2
     assert store.counts_by_state() == {"queued": 2, "sending": 1, "delivered": 0, "failed": 0,
-                                       "cancelled": 2, "uncertain": 0}
+                                       "cancelled": 2, "uncertain": 0, "waiting": 0, "expired": 0}
     assert store.cancel_queued() == 2
     assert store.cancel_queued() == 0
     assert store.delivery(sending.delivery_id).state is State.SENDING
@@ -227,7 +232,8 @@ def test_counts(store):
         in_state(store, state, f"Agent-{n}")
     store.enqueue(msg(), [("Agent-8", "dryrun"), ("Agent-9", "dryrun")])
     counts = store.counts_by_state()
-    assert counts == {"queued": 3, "sending": 1, "delivered": 1, "failed": 1, "cancelled": 1, "uncertain": 1}
+    assert counts == {"queued": 3, "sending": 1, "delivered": 1, "failed": 1, "cancelled": 1, "uncertain": 1,
+                      "waiting": 1, "expired": 1}
     assert store.pending_count() == 4
 
 
