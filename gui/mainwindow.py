@@ -5,6 +5,8 @@ Layout (which docks, where, their sizes) and geometry are saved with QSettings o
 restored at start; the window is kept inside its screen (gui/layout.py) and panels are reached
 from the keyboard (gui/navigation.py). Stop all is a toolbar button, ``Esc`` anywhere in the
 window, and the pointer-in-a-corner fail-safe during a GUI delivery (the transport reports it).
+With the roster comes the Attention panel (the agents waiting for the captain); the toolbar's
+Attention button (Ctrl+Shift+A) shows how many wait and goes there.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
 
 from quarterdeck.core.resources import bundled_assets_dir
+from quarterdeck.gui.activity.panel import AttentionPanel
 from quarterdeck.gui.layout import WindowLayout
 from quarterdeck.gui.navigation import PanelNavigator
 from quarterdeck.gui.palette import CommandPalette
@@ -30,6 +33,12 @@ log = logging.getLogger(__name__)
 
 SHORT_SCREEN_PX = 900  # below this available height, fewer panels share the left column by default
 ROSTER_SETTLE_MS = 250
+
+
+def with_attention(panels: Sequence[type[Panel]]) -> list[type[Panel]]:
+    """``panels``, and the Attention panel after them when the roster is among them."""
+    names = {cls.NAME for cls in panels}
+    return [*panels, AttentionPanel] if "roster" in names and "attention" not in names else list(panels)
 
 
 class MainWindow(QMainWindow):
@@ -52,13 +61,14 @@ class MainWindow(QMainWindow):
         self._remember_layout = True  # compact() turns it off: that layout is not kept
         self._build_actions()
         self._build_toolbar()
-        for cls in panels:
+        for cls in with_attention(panels):
             self._add_panel(cls)
         self._tabify_defaults()
         self.layout_guard = WindowLayout(self, self.docks, self.ctx.settings)
         self.navigator = PanelNavigator(self, self.panels, self.docks, self.layout_guard, self.reset_layout)
         self._build_menus()
         self._build_status_bar()
+        self._link_attention()
         self.palette_dialog = CommandPalette(self)
         self._restore()
         # the roster's wish grows with the fleet (a demo roster arrives after the window is up)
@@ -166,6 +176,30 @@ class MainWindow(QMainWindow):
         self.status.build_status_bar()
         self.health_label, self.queue_label = self.status.health_label, self.status.queue_label
         self.stop_label = self.status.stop_label
+
+    def _link_attention(self) -> None:
+        """The toolbar's Attention button goes to the panel and wears its count."""
+        self.attention_action = QAction("Attention", self)
+        self.attention_action.setObjectName("action-attention")
+        self.attention_action.setToolTip("The agents waiting for you (Ctrl+Shift+A)")
+        panel = self.panels.get("attention")
+        if not isinstance(panel, AttentionPanel):
+            return
+        self.attention_action.triggered.connect(lambda: self.focus_panel("attention"))
+        self.toolbar.addSeparator()
+        self.toolbar.addAction(self.attention_action)
+        self.toolbar.widgetForAction(self.attention_action).setObjectName("attention-button")
+        panel.sig_count.connect(self._on_attention_count)
+        self._on_attention_count(panel.count)
+
+    @Slot(int)
+    def _on_attention_count(self, count: int) -> None:
+        self.navigator.set_badge("attention", count)
+        self.attention_action.setText(f"Attention · {count}" if count else "Attention")
+        button = self.toolbar.widgetForAction(self.attention_action)
+        if button is not None:
+            button.setStyleSheet("QToolButton { background: #e65100; color: white; font-weight: bold;"
+                                 " padding: 4px 10px; border-radius: 4px; }" if count else "")
 
     # -- palette -----------------------------------------------------------------------------
     def all_commands(self) -> list[QAction]:

@@ -2,9 +2,11 @@
 
 F6 / Shift+F6 (and Ctrl+Tab / Ctrl+Shift+Tab) move the keyboard focus to the next / previous
 panel on screen; Ctrl+1 … Ctrl+9 show panel N (in the View menu's order), bring it in front of its
-tab group and put the focus in it. The View menu's entries do the same (a tick marks an open
-panel; a dock's own close button closes it), and the command palette lists them as
-"View: <panel>" together with "View: Reset layout".
+tab group and put the focus in it; a panel in ``PANEL_KEYS`` has its own key as well (Attention:
+Ctrl+Shift+A). The View menu's entries do the same (a tick marks an open panel; a dock's own close
+button closes it), and the command palette lists them as "View: <panel>" together with "View:
+Reset layout". ``set_badge`` puts a count on a panel's name (its View entry and its dock's title
+and tab): "Attention (2)".
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ from quarterdeck.gui.palette import PALETTE_TEXT
 
 if TYPE_CHECKING:  # annotations only
     from quarterdeck.gui.layout import WindowLayout
+
+PANEL_KEYS = {"attention": "Ctrl+Shift+A"}  # a panel's own key, besides Ctrl+N
 
 
 def focus_into(panel: QWidget) -> bool:
@@ -58,13 +62,16 @@ class PanelNavigator(QObject):
         super().__init__(window)
         self.window, self.panels, self.docks, self.layout = window, panels, docks, layout
         self.show_actions: dict[str, QAction] = {}
+        self.titles = {name: dock.windowTitle() for name, dock in docks.items()}
         for number, (name, dock) in enumerate(docks.items(), start=1):
             action = QAction(dock.windowTitle(), window, checkable=True)
             action.setObjectName(f"action-view-{name}")
             action.setProperty(PALETTE_TEXT, f"View: {dock.windowTitle()}")
             action.setToolTip(f"Show the {dock.windowTitle()} panel and put the keyboard focus in it")
-            if number <= 9:
-                action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+            keys = [QKeySequence(f"Ctrl+{number}")] if number <= 9 else []
+            if name in PANEL_KEYS:
+                keys.append(QKeySequence(PANEL_KEYS[name]))
+            action.setShortcuts(keys)
             action.triggered.connect(lambda _checked=False, n=name: self.focus_panel(n))
             dock.visibilityChanged.connect(lambda _visible, a=action, d=dock: a.setChecked(not d.isHidden()))
             action.setChecked(not dock.isHidden())
@@ -88,6 +95,17 @@ class PanelNavigator(QObject):
 
     def actions(self) -> list[QAction]:
         return [*self.show_actions.values(), self.next_action, self.previous_action, self.reset_action]
+
+    def set_badge(self, name: str, count: int) -> str:
+        """Show ``count`` after panel ``name``'s title ("Attention (2)"; the bare title at 0);
+        the title shown."""
+        dock, action = self.docks.get(name), self.show_actions.get(name)
+        if dock is None or action is None:
+            return ""
+        title = self.titles[name] + (f" ({count})" if count else "")
+        dock.setWindowTitle(title)
+        action.setText(title)
+        return title
 
     # -- where the focus is ----------------------------------------------------------------------
     def on_screen(self) -> list[str]:

@@ -2,9 +2,11 @@
 
 A rounded box whose left edge and background take the live status colour. Roomy tiles have
 three lines: position and agent, with the contract and transport at the right; the status and
-the breaker; the last message's age, outcome and first words. Dense tiles (when the panel is too
-short for every roomy tile) fold that into two: the status joins the agent's line, and the
-contract and a breaker that is not closed go to the right of the message line.
+the breaker, with the agent's activity at the right (a pill in the activity's colour, filled when
+it wants the captain: needs-you, rate-limited, stalled); the last message's age, outcome and first
+words. Dense tiles (when the panel is too short for every roomy tile) fold that into two: the
+status joins the agent's line, and the activity, the contract and a breaker that is not closed go
+to the right of the message line. A tile whose activity just changed pulses with the table's row.
 """
 from __future__ import annotations
 
@@ -15,8 +17,18 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from quarterdeck.gui.activity import cells as activity_look
 from quarterdeck.gui.roster.fleet_facts import age_text
-from quarterdeck.gui.roster.model import AGENT_ID_ROLE, BREAKER, COLOURS, STATUS, STATUS_KEY_ROLE, TRANSPORT, TROUBLE
+from quarterdeck.gui.roster.model import (
+    ACTIVITY,
+    AGENT_ID_ROLE,
+    BREAKER,
+    COLOURS,
+    STATUS,
+    STATUS_KEY_ROLE,
+    TRANSPORT,
+    TROUBLE,
+)
 
 if TYPE_CHECKING:
     from quarterdeck.gui.roster.fleet_view import FleetView
@@ -49,8 +61,14 @@ class TileDelegate(QStyledItemDelegate):
         rect = QRect(option.rect).adjusted(1, 1, -1, -1)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         painter.setPen(QPen(QColor("#1565c0" if selected else "#cfd8dc"), 2 if selected else 1))
-        painter.setBrush(QColor("#e3f2fd" if selected else TROUBLE.get(key, "#ffffff")))
+        state = index.sibling(index.row(), ACTIVITY).data(STATUS_KEY_ROLE) or "unknown"
+        painter.setBrush(QColor("#e3f2fd" if selected else TROUBLE.get(key, activity_look.TINTS.get(state, "#ffffff"))))
         painter.drawRoundedRect(rect, 4, 4)
+        flash = index.data(Qt.ItemDataRole.BackgroundRole)  # the activity just changed: a pulse
+        if flash is not None:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(flash)
+            painter.drawRoundedRect(rect, 4, 4)
         painter.fillRect(QRect(rect.left() + 1, rect.top() + 1, 5, rect.height() - 1),
                          QColor(COLOURS.get(key, "#9e9e9e")))
         if option.state & QStyle.StateFlag.State_HasFocus and view.hasFocus():
@@ -95,12 +113,28 @@ class Tile:
             notes = [self.contract_text()] if self.held else []
             if self.breaker_key() != "closed" and self.key not in ("breaker_open", "half_open", "forced_open"):
                 notes.append(self.breaker_text())
-            self.message(self.row(1), right="  ·  ".join(notes))
+            self.message(self.activity(self.row(1)), right="  ·  ".join(notes))
         else:
             right = f"{self.contract_text()}  ·  {self.transport()}" if self.held else self.transport()
             self.name_line(self.row(0), right)
-            self.status(self.row(1), with_breaker=True)
+            self.status(self.activity(self.row(1)), with_breaker=True)
             self.message(self.row(2), right="")
+
+    def activity(self, rect: QRect) -> QRect:
+        """The activity pill at the right of ``rect``; returns the room left of it."""
+        cell = self.cell(ACTIVITY)
+        state = cell.data(STATUS_KEY_ROLE) or "unknown"
+        text = (cell.data() or state).replace(" · ", " ")
+        width = min(self.metrics.horizontalAdvance(text) + 10, rect.width() // 2)
+        pill = QRect(rect.right() - width, rect.top() + 1, width, rect.height() - 2)
+        colour = activity_look.colour(state)
+        loud = state in activity_look.TINTS and state != "offline"
+        self.p.setPen(QPen(colour, 1))
+        self.p.setBrush(colour if loud else QColor("#ffffff"))
+        self.p.drawRoundedRect(pill, pill.height() // 2, pill.height() // 2)
+        self.p.setPen(QColor("#ffffff") if loud else colour.darker(110))
+        self.p.drawText(pill, int(Qt.AlignmentFlag.AlignCenter), self.elided(text, width - 8))
+        return rect.adjusted(0, 0, -width - 6, 0)
 
     def transport(self) -> str:
         return self.cell(TRANSPORT).data() or ""

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QToolTip, QWidget
 
 from quarterdeck.gui.roster.fleet_facts import FleetFacts
 from quarterdeck.gui.roster.fleet_tile import DENSE_HEIGHT, MIN_TILE_WIDTH, SPACING, TILE_HEIGHT, TileDelegate
-from quarterdeck.gui.roster.model import AGENT_ID_ROLE, BREAKER, LAST, ROLE, STATUS, TARGET, TRANSPORT
+from quarterdeck.gui.roster.model import ACTIVITY, AGENT_ID_ROLE, BREAKER, LAST, ROLE, STATUS, TARGET, TRANSPORT
 from quarterdeck.gui.roster.widgets import run_roster_key
 
 Index = QModelIndex | QPersistentModelIndex
@@ -162,9 +162,9 @@ class FleetView(QListView):
         return super().viewportEvent(event)
 
     def tooltip_for(self, index: Index) -> str:
-        """Everything the tile leaves out: role, why the status, the breaker, the message in full
-        as far as stored here, the contracts' titles, and the target (screen point, tmux pane,
-        inbox folder)."""
+        """Everything the tile leaves out: role, why the activity and the status, the breaker, the
+        message in full as far as stored here, the contracts' titles, and the target (screen point,
+        tmux pane, inbox folder)."""
         agent_id = index.data(AGENT_ID_ROLE)
         esc = html.escape
 
@@ -173,7 +173,8 @@ class FleetView(QListView):
             return sibling.data() or "", sibling.data(Qt.ItemDataRole.ToolTipRole) or ""
 
         rows = [f"<b>{index.row() + 1} · {esc(index.data())}</b> {esc(cell(ROLE)[0])}"]
-        for label, column in (("Status", STATUS), ("Breaker", BREAKER), ("Last delivery", LAST)):
+        for label, column in (("Activity", ACTIVITY), ("Status", STATUS), ("Breaker", BREAKER),
+                              ("Last delivery", LAST)):
             text, tip = cell(column)
             rows.append(f"{label}: {esc(text)}" + (f" — {esc(tip)}" if tip and tip != text else ""))
         last = self.facts.last_message(agent_id) if self.facts is not None else None

@@ -6,7 +6,8 @@ breaker's move from OPEN to HALF_OPEN happens lazily (at the next attempt) and i
 with time, so a one-second timer also re-reads every breaker's snapshot (in memory, one lock each)
 and recomputes only the rows whose breaker changed. The monitor's per-agent statistics move only
 with finished deliveries, so they are read when one is reported. The table repaints only the cells
-that changed.
+that changed. The agents' activity (working, needs-you…) comes from the context's activity feed
+(quarterdeck.gui.activity.feed), a few times a second when it changes.
 """
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
+from quarterdeck.core.activity.state import Activity
 from quarterdeck.core.compose.submit import Submission
 from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 from quarterdeck.core.resilience import BreakerEvent
 from quarterdeck.core.roster.roster import Roster
 from quarterdeck.core.roster.status import BreakerView, StatusBoard
+from quarterdeck.gui.activity.feed import feed_for
 from quarterdeck.gui.roster.model import RosterModel
 
 if TYPE_CHECKING:
@@ -42,6 +45,10 @@ class LiveStatus(QObject):
         ctx.delivery.sig_breaker_event.connect(self._on_delivery_breaker_event)
         ctx.delivery.sig_stopped.connect(self._on_delivery_stopped)
         ctx.delivery.sig_resumed.connect(self._on_delivery_resumed)
+        self.feed = feed_for(ctx)
+        if self.feed.latest_at is not None:
+            self.model.set_activities(self.feed.latest, self.feed.latest_at)
+        self.feed.sig_activities.connect(self._on_feed_activities)
         self._timer = QTimer(self)
         self._timer.setInterval(tick_ms)
         self._timer.timeout.connect(self._on_timer_timeout)
@@ -56,11 +63,17 @@ class LiveStatus(QObject):
 
     def stop(self) -> None:
         self._timer.stop()
+        self.feed.stop()
+        self.model.flash.stop()
 
     def _stats(self, agent_id: str) -> dict[str, Any]:
         return self._ctx.monitor.delivery_stats(agent_id)
 
     # -- slots -------------------------------------------------------------------------------------
+    @Slot(object, float)
+    def _on_feed_activities(self, activities: dict[str, Activity], now: float) -> None:
+        self.model.set_activities(activities, now)
+
     @Slot(object)
     def _on_ctx_submitted(self, submission: Submission) -> None:
         self.model.refresh(self.board.submitted(submission.recipients, submission.delivery_ids))

@@ -8,31 +8,37 @@ selection and the live status of agents that stayed.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 
+from quarterdeck.core.activity.state import Activity, unknown
 from quarterdeck.core.models import Agent
 from quarterdeck.core.monitor import FIGURE_WINDOW, window_name
 from quarterdeck.core.roster.roster import Roster
 from quarterdeck.core.roster.status import AgentLive, headline, latency_text, success_text
 from quarterdeck.core.store.rows import outcome
+from quarterdeck.gui.activity import cells as activity_look
+from quarterdeck.gui.activity.flash import RowFlash
 from quarterdeck.gui.roster.targets import target_text, target_tip
 from quarterdeck.gui.tablemodel import emit_changed_cells
 
 Index = QModelIndex | QPersistentModelIndex
 # live columns first: the dock is narrow, and what is happening matters more than how it is wired
-COLUMNS = ("Agent", "Status", "Breaker", "Last delivery", "Success", "p95", "Role", "Transport", "Target")
-AGENT, STATUS, BREAKER, LAST, SUCCESS, P95, ROLE, TRANSPORT, TARGET = range(len(COLUMNS))
+COLUMNS = ("Agent", "Activity", "Status", "Breaker", "Last delivery", "Success", "p95", "Role", "Transport",
+           "Target")
+AGENT, ACTIVITY, STATUS, BREAKER, LAST, SUCCESS, P95, ROLE, TRANSPORT, TARGET = range(len(COLUMNS))
 AGENT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-STATUS_KEY_ROLE = Qt.ItemDataRole.UserRole + 2
+STATUS_KEY_ROLE = Qt.ItemDataRole.UserRole + 2  # in the Activity column: the activity's state
 
 COLOURS = {
     "idle": "#9e9e9e", "disabled": "#bdbdbd", "closed": "#9e9e9e", "queued": "#1976d2",
     "sending": "#0288d1", "retrying": "#f9a825", "paused": "#f9a825", "submitted": "#2e7d32",
+    "confirmed_by_agent": "#1b5e20",
     "unverified": "#8d6e63", "typed_not_submitted": "#c62828", "not_typed": "#c62828",
     "failed": "#c62828", "cancelled": "#757575", "uncertain": "#ef6c00", "breaker_open": "#c62828", "open": "#c62828",
     "half_open": "#f9a825", "forced_open": "#6a1b9a", "disabled_breaker": "#757575",
@@ -70,8 +76,14 @@ def status_icon(key: str, _cache: dict[str, QIcon] = {}) -> QIcon:  # noqa: B006
     return icon
 
 
-def row_cells(agent: Agent, live: AgentLive, stats: dict[str, Any]) -> tuple[Cell, ...]:
-    """What one row shows, derived from the agent's settings, live state and statistics."""
+def activity_cell(activity: Activity | None, now: float) -> Cell:
+    """The Activity column: ``needs-you · 2 min``, the reason on hover, the state as its key."""
+    return Cell(activity_look.activity_text(activity, now), activity_look.tooltip(activity, now),
+                activity.state if activity is not None else "unknown")
+
+
+def row_cells(agent: Agent, live: AgentLive, stats: dict[str, Any], activity: Cell | None = None) -> tuple[Cell, ...]:
+    """What one row shows, derived from the agent's settings, live state, statistics and activity."""
     name = agent.id if agent.display_name in (None, agent.id) else f"{agent.id} ({agent.display_name})"
     key, text = headline(live, enabled=agent.enabled)
     status_tip = {"queued": "Waiting in the outbox", "sending": "Being typed into the agent now"}.get(key, "")
@@ -81,6 +93,8 @@ def row_cells(agent: Agent, live: AgentLive, stats: dict[str, Any]) -> tuple[Cel
         status_tip = f"Submitted: {live.last_evidence or 'evidence recorded'}"
     if key == "unverified":
         status_tip = f"Unverified: {live.last_evidence or 'no evidence of arrival'}"
+    if key == "confirmed_by_agent":
+        status_tip = f"Confirmed by the agent's own hook: {live.last_evidence or 'it reported the text'}"
     if key in ("breaker_open", "half_open", "forced_open", "retrying"):
         status_tip = live.last_detail or text
     if key == "paused":
@@ -103,6 +117,7 @@ def row_cells(agent: Agent, live: AgentLive, stats: dict[str, Any]) -> tuple[Cel
     transport = agent.transport.kind
     by_column = {
         AGENT: Cell(name, "" if agent.enabled else "Disabled: nothing is sent to this agent"),
+        ACTIVITY: activity or activity_cell(unknown(agent.id), 0.0),
         STATUS: Cell(text, status_tip, key),
         BREAKER: Cell(breaker.text(), breaker_tip, breaker_key),
         LAST: Cell(last, last_tip, outcome(live.last_state, live.last_verdict) if live.last_state else ""),
@@ -124,6 +139,9 @@ class RosterModel(QAbstractTableModel):
         super().__init__(parent)
         self._live = live
         self._stats = stats
+        self._activities: Mapping[str, Activity] = {}
+        self._activities_at = time.time()
+        self.flash = RowFlash(self._repaint_rows, self)
         self._agents: list[Agent] = list(roster.agents)
         self._cells: list[tuple[Cell, ...]] = [self._compute(a) for a in self._agents]
 
@@ -158,6 +176,12 @@ class RosterModel(QAbstractTableModel):
         if role == STATUS_KEY_ROLE:
             return cell.key or None
         column = index.column()
+        if role == Qt.ItemDataRole.BackgroundRole:
+            flash = self.flash.brush(self._agents[index.row()].id)
+            if flash is not None:
+                return flash
+        if column == ACTIVITY:
+            return self._activity_data(cell, role)
         if role == Qt.ItemDataRole.DecorationRole and column in (STATUS, BREAKER):
             return status_icon(cell.key)
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -215,9 +239,44 @@ class RosterModel(QAbstractTableModel):
             self._agents[target] = agent
             self._update_row(target, self._compute(agent))
 
+    def set_activities(self, activities: Mapping[str, Activity], now: float) -> set[str]:
+        """Show ``activities`` (agent id -> Activity) as they are at ``now``; a row whose state
+        changed (from one known before) flashes. Returns the agents whose state changed."""
+        before, self._activities, self._activities_at = self._activities, activities, now
+        changed = set()
+        for row, agent in enumerate(self._agents):
+            old, new = before.get(agent.id), activities.get(agent.id)
+            self._update_row(row, self._compute(agent))
+            if old is not None and new is not None and old.state != new.state:
+                changed.add(agent.id)
+                self.flash.start(agent.id, activity_look.colour(new.state))
+        self.flash.forget(set(self.ids()))
+        return changed
+
+    def activity(self, agent_id: str) -> Activity | None:
+        return self._activities.get(agent_id)
+
     # -- internals -------------------------------------------------------------------------------
     def _compute(self, agent: Agent) -> tuple[Cell, ...]:
-        return row_cells(agent, self._live(agent.id), self._stats(agent.id))
+        activity = activity_cell(self._activities.get(agent.id) or unknown(agent.id), self._activities_at)
+        return row_cells(agent, self._live(agent.id), self._stats(agent.id), activity)
+
+    def _activity_data(self, cell: Cell, role: int) -> Any:
+        if role == Qt.ItemDataRole.DecorationRole:
+            return activity_look.dot(cell.key)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return QBrush(QColor("#9e9e9e") if cell.muted else activity_look.colour(cell.key).darker(110))
+        if role == Qt.ItemDataRole.BackgroundRole and cell.key in activity_look.TINTS:
+            return QBrush(QColor(activity_look.TINTS[cell.key]))
+        return None
+
+    def _repaint_rows(self, ids: set[str]) -> None:
+        """Repaint the background of the rows of ``ids`` (their flash moved on), nothing else."""
+        last = len(COLUMNS) - 1
+        for agent_id in ids:
+            row = self.row_of(agent_id)
+            if row >= 0:
+                self.dataChanged.emit(self.index(row, 0), self.index(row, last), [Qt.ItemDataRole.BackgroundRole])
 
     def _update_row(self, row: int, cells: tuple[Cell, ...]) -> int:
         old = self._cells[row]
