@@ -30,6 +30,7 @@ from pydantic import (
 MessageType = Literal["text", "broadcast", "onboarding"]
 Priority = Literal["normal", "urgent"]
 PartyKind = Literal["captain", "agent", "system", "human"]
+HookSource = Literal["claude-code", "cursor", "vscode", "windsurf", "gemini", "codex"]  # whose hooks report an agent
 STANDARD_TAGS: tuple[str, ...] = ("captain", "onboarding", "wrapup")
 
 TAG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
@@ -182,14 +183,13 @@ class WindowPoint(_Frozen):
 
 
 class GuiTransport(_Frozen):
-    """A chat pane in an editor window, driven by mouse clicks and key presses.
-
-    ``chat`` and ``onboarding`` are screen points (where they were captured). With ``window`` the
-    agent is bound to that window: each click is refused unless the agent's window is found,
-    alone, and is topmost at the point. ``chat_in_window`` / ``onboarding_in_window`` place the
-    points relative to the window, so they follow it when it moves or is resized; without them the
-    screen point is used and must still lie on the agent's window.
-    """
+    """A chat pane in an editor window, driven by mouse clicks and key presses. ``chat`` and
+    ``onboarding`` are screen points (where they were captured). With ``window`` the agent is bound
+    to that window: each click is refused unless the agent's window is found, alone, and is topmost
+    at the point. ``chat_in_window`` / ``onboarding_in_window`` place the points relative to the
+    window, so they follow it when it moves or is resized; without them the screen point is used and
+    must still lie on the agent's window. ``transcript_in_window`` (optional: the top-left and the
+    bottom-right of the chat transcript) is where the window watcher looks for the agent at work."""
 
     kind: Literal["gui"] = "gui"
     chat: Point
@@ -202,10 +202,11 @@ class GuiTransport(_Frozen):
     window: WindowMatch | None = None
     chat_in_window: WindowPoint | None = None
     onboarding_in_window: WindowPoint | None = None
+    transcript_in_window: tuple[WindowPoint, WindowPoint] | None = None
 
     @model_validator(mode="after")
     def _points_in_a_window(self) -> GuiTransport:
-        for name in ("chat_in_window", "onboarding_in_window"):
+        for name in ("chat_in_window", "onboarding_in_window", "transcript_in_window"):
             if getattr(self, name) is not None and self.window is None:
                 raise ValueError(f"{name} needs 'window' (which window the point is in)")
         if self.onboarding_in_window is not None and self.onboarding is None:
@@ -280,17 +281,16 @@ TransportSettings = Annotated[
 
 
 class Agent(_Frozen):
-    """A roster entry.
-
-    ``id`` is a letter followed by up to 63 letters, digits, ``_``, ``.`` or ``-``; ``Agent-3`` is
-    the convention, not a requirement. ``display_name`` falls back to the id when missing or blank.
-    """
+    """A roster entry. ``id`` is a letter followed by up to 63 letters, digits, ``_``, ``.`` or ``-``
+    (``Agent-3`` is the convention); ``display_name`` falls back to the id when missing or blank;
+    ``hooks`` is the tool whose hooks report the agent's activity (None: no hooks installed)."""
 
     id: AgentId
     display_name: str | None = Field(default=None, validate_default=True)
     role: str = ""
     enabled: bool = True
     transport: TransportSettings
+    hooks: HookSource | None = None
 
     @field_validator("display_name")
     @classmethod

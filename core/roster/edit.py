@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from quarterdeck.core.models import Agent, GuiTransport, TmuxTransport, TransportSettings
+from quarterdeck.core.models import Agent, GuiTransport, HookSource, TmuxTransport, TransportSettings
 from quarterdeck.core.roster.roster import Roster
 
 if TYPE_CHECKING:
@@ -125,6 +125,8 @@ def agent_from_form(form: Mapping[str, Any], roster: Roster | None = None,
     data = {"id": agent_id, "role": str(form.get("role") or "").strip(),
             "display_name": str(form.get("display_name") or "").strip() or None,
             "enabled": bool(form.get("enabled", True)), "transport": transport}
+    if roster is not None and original_id is not None and original_id in roster:
+        data["hooks"] = roster.get(original_id).hooks  # the form does not show it: kept as it was
     agent = None
     try:
         agent = Agent.model_validate(data)
@@ -195,6 +197,11 @@ def remove_agent(roster: Roster, agent_id: str) -> Roster:
     agents = tuple(a for a in roster.agents if a.id != agent_id)
     groups = {name: tuple(m for m in members if m != agent_id) for name, members in roster.groups.items()}
     return Roster(agents, groups)
+
+
+def with_hooks(roster: Roster, agent_id: str, source: HookSource | None) -> Roster:
+    """``roster`` with one agent's ``hooks`` (the tool whose hooks report it) set, or cleared with None."""
+    return roster.with_agent(roster.get(agent_id).model_copy(update={"hooks": source}))
 
 
 def with_point(roster: Roster, agent_id: str, which: str, point: Sequence[int],

@@ -110,6 +110,9 @@ def merge_agents(roster: Roster, agents: Sequence[Agent], *, replace: bool) -> t
     Replacing keeps the groups, minus members that no longer exist; the notes say what changed.
     """
     notes: list[str] = []
+    # the original system knows nothing of hooks: an agent already on the roster keeps its own
+    agents = [a.model_copy(update={"hooks": roster.get(a.id).hooks}) if a.id in roster and a.hooks is None else a
+              for a in agents]
     if replace:
         kept = {a.id for a in agents}
         dropped = [a for a in roster.ids() if a not in kept]

@@ -7,6 +7,9 @@ File format::
         display_name: Frontend bot   # optional; defaults to the id
         role: frontend               # optional free text
         enabled: true                # optional; false keeps the agent listed but sends it nothing
+        hooks: claude-code           # optional: the tool whose hooks report what the agent is doing
+                                     # (claude-code, cursor, vscode, windsurf, gemini or codex; set by
+                                     # `quarterdeck agents hooks install`), left out when there are none
         transport: gui               # required: gui, tmux, inbox or dryrun
         chat: [420, 980]             # gui: the chat input of the current conversation (required)
         onboarding: [420, 900]       # gui: where a new chat's input appears (optional)
@@ -18,6 +21,8 @@ File format::
         window: {class: Cursor, title: api-service, pid: 4242, id: 62914567}  # gui, optional
         chat_in_window: {anchor: bottom-left, offset: [320, -60]}           # gui, optional
         onboarding_in_window: {anchor: bottom-left, offset: [320, -140]}    # gui, optional
+        transcript_in_window: [{anchor: top-left, offset: [8, 60]},        # gui, optional
+                               {anchor: bottom-right, offset: [-8, -120]}]
       - {id: Agent-2, transport: tmux, target: "swarm:0.1"}        # tmux: session:window.pane
       - {id: Agent-3, transport: inbox, path: ~/swarm/inbox/agent-3}  # inbox: a folder
       - {id: Agent-4, transport: dryrun}                            # delivers nowhere
@@ -34,6 +39,10 @@ whole, any case), ``title`` (a part of the title, any case), and the ``id``/``pi
 topmost at the point, else nothing is typed. ``chat_in_window``/``onboarding_in_window`` hold the
 points relative to a corner of the window (``offset`` = point - corner, so negative from a right or
 bottom corner), so they follow the window; without them the screen point must be on the window.
+``transcript_in_window`` is where the window watcher looks for the agent at work (the chat
+transcript): its top-left and bottom-right, each from a corner of the window; without it, the
+window's full width from 8% of its height down to 60 px above the chat point
+(``quarterdeck.core.activity.watch.region``).
 Quote a tmux target that looks like a number (``"1:0"``).
 Top-level keys starting with ``x-`` are ignored, so they can hold YAML anchors for shared settings
 (``x-gui: &gui {transport: gui, submit_keys: [enter]}``, then ``- {<<: *gui, id: Agent-5, ...}``).
@@ -139,6 +148,8 @@ def roster_to_yaml(roster: Roster) -> str:
         if agent.role:
             entry["role"] = agent.role
         entry["enabled"] = agent.enabled
+        if agent.hooks is not None:
+            entry["hooks"] = agent.hooks
         settings = agent.transport.model_dump(mode="json")
         entry["transport"] = settings.pop("kind")
         entry.update({key: _Flow(value) if isinstance(value, dict) else value
