@@ -8,14 +8,24 @@ as the roster would have shown it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from quarterdeck.core.activity.events import ActivityEvent
 from quarterdeck.core.activity.state import STALL_AFTER_S, STALLED, STATES, UNKNOWN, WORKING
 from quarterdeck.core.activity.tracks import changes
 
 
+class Stretch(NamedTuple):
+    """One agent in one state from ``start`` to ``end`` (seconds since the epoch)."""
+
+    agent: str
+    state: str
+    start: float
+    end: float
+
+
 def _stretches(points: Sequence[tuple[float, str]], start: float, end: float,
-               stall_after: float) -> Iterable[tuple[str, float]]:
+               stall_after: float) -> Iterable[tuple[str, float, float]]:
     marks = [(start, UNKNOWN)] + [(at, state) for at, state in points if at > start]
     earlier = [state for at, state in points if at <= start]
     if earlier:
@@ -25,10 +35,17 @@ def _stretches(points: Sequence[tuple[float, str]], start: float, end: float,
         if stop <= at:
             continue
         if state == WORKING and stop - at > stall_after:
-            yield WORKING, stall_after
-            yield STALLED, stop - at - stall_after
+            yield WORKING, at, at + stall_after
+            yield STALLED, at + stall_after, stop
         else:
-            yield state, stop - at
+            yield state, at, stop
+
+
+def stretches(events: Sequence[ActivityEvent], agent_ids: Iterable[str], start: float, end: float,
+              stall_after: float = STALL_AFTER_S) -> list[Stretch]:
+    """Every agent's states in ``[start, end]`` as consecutive stretches (the charts' bands)."""
+    return [Stretch(agent, state, a, b) for agent in agent_ids
+            for state, a, b in _stretches(changes(events, agent), start, end, stall_after)]
 
 
 def time_in_state(events: Sequence[ActivityEvent], agent_ids: Iterable[str], start: float, end: float,
@@ -37,7 +54,7 @@ def time_in_state(events: Sequence[ActivityEvent], agent_ids: Iterable[str], sta
     found: dict[str, dict[str, float]] = {}
     for agent in agent_ids:
         totals = dict.fromkeys(STATES, 0.0)
-        for state, seconds in _stretches(changes(events, agent), start, end, stall_after):
-            totals[state] += seconds
+        for state, a, b in _stretches(changes(events, agent), start, end, stall_after):
+            totals[state] += b - a
         found[agent] = totals
     return found

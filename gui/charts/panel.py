@@ -1,5 +1,5 @@
-"""The Charts panel: delivery rate, latency, failures and queue depth over time, and a
-timeline of every agent's circuit breaker.
+"""The Charts panel: delivery rate, latency, failures and queue depth over time, and timelines
+of every agent's circuit breaker and activity.
 
 Data flow (charts pull, nothing pushes per sample):
 
@@ -9,7 +9,9 @@ Data flow (charts pull, nothing pushes per sample):
 - a 100 ms timer feeds the curves whose series got a new sample (``ChartGrid.pull``) and then
   shows the window ending now;
 - a 1 s timer moves the window along to the present, redraws the breaker bands and updates the
-  "now" line of current values (text is costly to paint, so not at 10 Hz).
+  "now" line of current values (text is costly to paint, so not at 10 Hz); it also replays the
+  recorded agent events of the window on ``ctx.jobs`` into activity bands, and the activity
+  timeline's tooltip says how long each agent spent in each state.
 
 The window's end is rounded up to a 60th of its length, so the view moves in small steps and the
 axes (whose text is most of a frame's cost) are redrawn only when it does.
@@ -30,6 +32,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from quarterdeck.core.monitor.fleet import FleetFeed
+from quarterdeck.gui.charts.activity import Replayed, activity_tip, replay
 from quarterdeck.gui.charts.controls import WINDOWS, ChartControls
 from quarterdeck.gui.charts.plots import ChartGrid
 from quarterdeck.gui.charts.style import theme_of
@@ -60,6 +63,7 @@ class ChartsPanel(Panel):
         if self.window_seconds not in dict(WINDOWS):
             self.window_seconds = 300
         self._counting = False
+        self._replaying = False
         self._queue: dict[str, int] = {}
         self.feed = FleetFeed(ctx.monitor, clock=clock)
         self.feed.attach(ctx.delivery.dispatcher.breakers)
@@ -144,6 +148,7 @@ class ChartsPanel(Panel):
         for agent_id in ids:
             self.feed.track(agent_id, breakers.get(agent_id).state)
         self.grid.timeline.set_agents(ids)
+        self.grid.activity.set_agents(ids)
         self.grid.fit_minimum()
         if fell_back:
             self._on_agent_box_changed(self.agent_box.currentIndex())
@@ -188,6 +193,28 @@ class ChartsPanel(Panel):
             return
         self._counting = True
 
+    def _replay_activity(self) -> None:
+        """The window's activity bands, replayed off the UI thread (the table may be large)."""
+        if self._replaying:
+            return
+        data_dir, agents, end = self.ctx.store.path.parent, self.grid.activity.agents, time.time()
+        try:
+            self.ctx.jobs.run(lambda: replay(data_dir, agents, end - self.window_seconds, end),
+                              self._on_replay_done, self._on_replay_failed, owner=self)
+        except RuntimeError:
+            return
+        self._replaying = True
+
+    def _on_replay_done(self, result: Replayed) -> None:
+        self._replaying = False
+        bands, totals = result
+        self.grid.activity.show_bands(bands, 0.0)  # stretches are wall-clock already
+        self.grid.activity.setToolTip(activity_tip(totals, self.window_seconds))
+
+    def _on_replay_failed(self, error: BaseException) -> None:
+        self._replaying = False
+        self.ctx.sig_status.emit(f"Charts: the agents' activity could not be read ({type(error).__name__}: {error})")
+
     def _on_counts_done(self, counts: dict[str, int]) -> None:
         self._counting = False
         self._queue = counts
@@ -209,6 +236,7 @@ class ChartsPanel(Panel):
         if self.isVisible():
             if not self.paused:
                 self.refresh()
+                self._replay_activity()
             self._update_now_label()
 
     @Slot(bool)
@@ -265,3 +293,4 @@ class ChartsPanel(Panel):
     def shutdown(self) -> None:
         self._frame_timer.stop()
         self._tick_timer.stop()
+

@@ -1,4 +1,4 @@
-"""The four metric charts in one pyqtgraph scene, with the breaker timeline under them.
+"""The four metric charts in one pyqtgraph scene, with the breaker and activity timelines under them.
 
 Each curve is made once and only ever fed with ``setData``: clearing and re-plotting is slow and
 has crashed pyqtgraph. A curve is fed only when its monitor series got a new sample (the
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QWidget
 from quarterdeck.core.monitor.fleet import QUEUE_GAUGES, axis_ceiling
 from quarterdeck.gui.charts.axis import ClockAxis, quiet_axes
 from quarterdeck.gui.charts.style import Theme
-from quarterdeck.gui.charts.timeline import BreakerTimeline
+from quarterdeck.gui.charts.timeline import ActivityTimeline, BreakerTimeline
 
 if TYPE_CHECKING:  # annotations only
     from quarterdeck.core.monitor import Monitor
@@ -96,6 +96,7 @@ class ChartGrid(pg.GraphicsLayoutWidget):
         for chart in CHARTS:
             self.plots[chart.key] = self._make_plot(chart)
         self.timeline = BreakerTimeline(theme)
+        self.activity = ActivityTimeline(theme)
         self.columns = 0
         self._place(len(CHARTS))
         master = self.plots[CHARTS[0].key]
@@ -112,12 +113,14 @@ class ChartGrid(pg.GraphicsLayoutWidget):
         the timeline across all of them below."""
         if columns == self.columns:
             return
-        for item in (*self.plots.values(), self.timeline):
+        for item in (*self.plots.values(), self.timeline, self.activity):
             if item in self.ci.items:
                 self.ci.removeItem(item)
         for n, chart in enumerate(CHARTS):
             self.ci.addItem(self.plots[chart.key], row=n // columns, col=n % columns)
-        self.ci.addItem(self.timeline, row=math.ceil(len(CHARTS) / columns), col=0, colspan=columns)
+        below = math.ceil(len(CHARTS) / columns)
+        self.ci.addItem(self.timeline, row=below, col=0, colspan=columns)
+        self.ci.addItem(self.activity, row=below + 1, col=0, colspan=columns)
         for column in range(len(CHARTS)):
             self.ci.layout.setColumnStretchFactor(column, 1 if column < columns else 0)
         self.columns = columns
@@ -127,7 +130,8 @@ class ChartGrid(pg.GraphicsLayoutWidget):
         """Never smaller than the charts and the timeline's rows need (the dock keeps to it)."""
         rows = math.ceil(len(CHARTS) / max(self.columns, 1))
         self.setMinimumSize(2 * CHART_MIN[0] + 20,
-                            int(rows * CHART_MIN[1] + self.timeline.minimumHeight() + 6 * rows + 14))
+                            int(rows * CHART_MIN[1] + self.timeline.minimumHeight() + self.activity.minimumHeight()
+                                + 6 * rows + 20))
 
     def resizeEvent(self, event: QResizeEvent | None) -> None:
         if self.plots:  # pyqtgraph calls this (with None) while it is being built
@@ -178,6 +182,7 @@ class ChartGrid(pg.GraphicsLayoutWidget):
     @Slot(object, object)
     def _on_master_x_range_changed(self, _box: object, x_range: tuple[float, float]) -> None:
         self.timeline.setXRange(*x_range, padding=0)
+        self.activity.setXRange(*x_range, padding=0)
 
     # -- data --------------------------------------------------------------------------------
     def forget(self) -> None:
@@ -227,7 +232,7 @@ class ChartGrid(pg.GraphicsLayoutWidget):
             plot = self.plots[chart.key]
             if plot.viewRange()[1] != [0.0, top]:
                 plot.setYRange(0, top, padding=0)
-        for box in (*self.view_boxes, self.timeline.getViewBox()):
+        for box in (*self.view_boxes, self.timeline.getViewBox(), self.activity.getViewBox()):
             # settle the new transforms now: left to the paint, they make pyqtgraph's items ask
             # for a second paint of every frame
             box.updateMatrix()

@@ -56,3 +56,11 @@ def test_events_are_read_from_a_window_and_pruned_keeping_each_agents_latest(tmp
     left = journal.load_events(tmp_path)
     assert [(e.agent_id, (e.at - T) / 86400) for e in left] == [
         ("Old", 0.0), *(("A", float(d)) for d in range(5, 8))]  # Old's only event stays: its state rests on it
+
+
+def test_stretches_are_the_bands_the_charts_draw():
+    from quarterdeck.core.activity.timeline import stretches
+
+    events = [ev("prompt_submitted", 10), ev("turn_ended", 700)]
+    assert [(s.state, s.start - T, s.end - T) for s in stretches(events, ["A"], T, T + 800, stall_after=600)] == [
+        ("unknown", 0, 10), ("working", 10, 610), ("stalled", 610, 700), ("idle", 700, 800)]

@@ -219,6 +219,34 @@ def test_the_breaker_timeline_shows_open_after_a_failing_agent_trips(make_ctx, q
     qtbot.waitUntil(lambda: timeline.state_at_end("Agent-1") is State.FORCED_OPEN)
 
 
+def test_the_activity_timeline_replays_the_recorded_agent_events(make_ctx, qtbot, open_panel):
+    import time
+
+    from quarterdeck.core.activity.events import ActivityEvent
+    from quarterdeck.core.activity.record import record
+    from quarterdeck.gui.activity.cells import COLOURS
+
+    ctx = make_ctx()
+    data_dir = ctx.store.path.parent
+    now = time.time()
+    record(data_dir, ActivityEvent("Agent-1", "claude-code", "prompt_submitted", "UserPromptSubmit", now - 40))
+    record(data_dir, ActivityEvent("Agent-1", "claude-code", "needs_you", "Notification", now - 25,
+                                   waits_for="permission"))
+    record(data_dir, ActivityEvent("Agent-2", "tmux-watch", "seen_idle", "pane quiet 5 s", now - 30))
+    panel = open_panel(ctx)
+    panel.set_window(60)
+    activity = panel.grid.activity
+    qtbot.waitUntil(lambda: activity.state_at_end("Agent-1") == "needs-you", timeout=5000)
+    assert activity.state_at_end("Agent-2") == "idle"
+    mine = [b for b in activity.bands if b.agent == "Agent-1"]
+    assert [b.state for b in mine] == ["unknown", "working", "needs-you"]
+    n = activity.bands.index(mine[-1])
+    assert activity.bars.opts["brushes"][n].color().name() == COLOURS["needs-you"]
+    tip = activity.toolTip()
+    assert tip.startswith("Time in each state, last 60 s:")
+    assert "Agent-1: needs-you 2" in tip and "working 15 s" in tip and "Agent-2: idle 3" in tip
+
+
 def test_a_roster_change_updates_the_rows_and_the_agent_choice(make_ctx, qtbot, open_panel):
     ctx = make_ctx()
     panel = open_panel(ctx)
