@@ -10,7 +10,7 @@ nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pyqtgraph as pg
@@ -40,7 +40,7 @@ class BandLike(Protocol):
 class BandTimeline(pg.PlotItem):
     """``colours`` and ``names`` are keyed by state, in the order the title's key lists them."""
 
-    def __init__(self, theme: Theme, title: str, colours: Mapping[object, str], names: Mapping[object, str],
+    def __init__(self, theme: Theme, title: str, colours: Mapping[Any, str], names: Mapping[Any, str],
                  tip: str) -> None:
         super().__init__(axisItems={"bottom": ClockAxis("bottom")})
         fg = theme.foreground

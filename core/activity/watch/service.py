@@ -117,7 +117,8 @@ class WatchService:
         return events
 
     def _prune(self, now: float) -> None:
-        from quarterdeck.core.activity.journal import connect, prune
+        from quarterdeck.core.activity.journal import prune
+        from quarterdeck.core.store.db import connect
 
         db = self.data_dir / DB_FILE_NAME
         if not db.is_file():
