@@ -3,7 +3,8 @@
 Rows appear when the submission comes back (its delivery ids); the dispatcher's
 ``DeliveryEvent``s move them on: queued → sending → retrying (attempt n) → delivered (latency, with
 its verdict: submitted or unverified, and the evidence) / failed (reason, and its verdict when the
-transport could tell) / cancelled / uncertain. "Retry failed" gives a failed row a new
+transport could tell) / cancelled / uncertain. A message sent "when idle" is waiting (and why)
+until its agent is idle, then queued; or it ends expired. "Retry failed" gives a failed row a new
 delivery id (the store queues a fresh delivery); the row goes back to queued and follows that id.
 
 The submit job and the delivery thread report through different queues, so an event can arrive
@@ -21,7 +22,8 @@ from quarterdeck.core.store.rows import DeliveryRow, Verdicted
 if TYPE_CHECKING:
     from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 
-FINAL = frozenset({"delivered", "failed", "cancelled", "uncertain"})
+FINAL = frozenset({"delivered", "failed", "cancelled", "uncertain", "expired"})
+PENDING = ("waiting", "queued", "sending", "retrying")  # not over yet
 # an uncertain delivery may have arrived: "Retry failed" never sends it again (History's resend can,
 # saying so); only a failure, where nothing arrived, is retried
 RETRYABLE = frozenset({"failed"})
@@ -62,6 +64,8 @@ class ProgressRow(Verdicted):
             return "paused (waiting for you to resume)"
         if self.state == "cancelled" and self.detail:
             return f"cancelled ({self.detail})"
+        if self.state in ("waiting", "expired") and self.detail.startswith(self.state):
+            return self.detail  # "waiting: Agent-3 is working (...)", "expired after 30 min: ..."
         return self.state
 
 
@@ -128,7 +132,7 @@ class SendProgress:
         the queue); no per-delivery events are sent for that. ``recorded`` confirms it later."""
         changed = []
         for i, row in enumerate(self.rows):
-            if row.state in ("queued", "paused"):
+            if row.state in ("queued", "paused", "waiting"):
                 self.rows[i] = replace(row, state="cancelled", detail="stop all")
                 changed.append(i)
         return changed
@@ -186,8 +190,8 @@ class SendProgress:
         if not self.rows:
             return "Waiting for the outbox…" if self._expected else ""
         counts = self.counts()
-        order = ("submitted", "unverified", "typed, not submitted", "not typed", "failed", "uncertain", "cancelled",
-                 "sending", "retrying", "paused", "queued")
+        order = ("submitted", "confirmed by agent", "unverified", "typed, not submitted", "not typed", "failed",
+                 "uncertain", "cancelled", "sending", "retrying", "paused", "queued", "waiting", "expired")
         parts = [f"{counts[state]} {state}" for state in order if counts.get(state)]
         noun = "recipient" if len(self.rows) == 1 else "recipients"
         return f"{len(self.rows)} {noun}: " + ", ".join(parts)
@@ -196,10 +200,10 @@ class SendProgress:
         """Once nothing is queued or in flight any more: ``("3/4 submitted · 1 typed, not submitted",
         True)``, the second item true when any recipient did not get the message; else None."""
         waiting = self._expected - {r.message_id for r in self.rows}  # submissions not back yet
-        if not self.rows or waiting or any(r.state in ("queued", "sending", "retrying") for r in self.rows):
+        if not self.rows or waiting or any(r.state in PENDING for r in self.rows):
             return None
         counts = self.counts()
-        ok = counts.pop("submitted", 0)
+        ok = counts.pop("submitted", 0) + counts.pop("confirmed by agent", 0)  # both arrived, with evidence
         rest = [f"{n} {state}" for state, n in counts.items()]
         bad = any(state not in ("unverified", "paused") for state in counts)
         return " · ".join([f"{ok}/{len(self.rows)} submitted", *rest]), bad

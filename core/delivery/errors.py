@@ -13,6 +13,7 @@ from typing import Literal
 Point = tuple[int, int]
 
 __all__ = [
+    "CONFIRMED_BY_AGENT",
     "NOT_TYPED",
     "SUBMITTED",
     "TYPED_NOT_SUBMITTED",
@@ -32,11 +33,14 @@ __all__ = [
     "verdict_of",
 ]
 
-Verdict = Literal["submitted", "typed_not_submitted", "not_typed", "unverified"]
+# confirmed_by_agent is never a transport's: the agent's own prompt-submitted hook reported the
+# delivered text afterwards (quarterdeck.core.activity.confirm), so it is not in VERDICTS
+Verdict = Literal["submitted", "typed_not_submitted", "not_typed", "unverified", "confirmed_by_agent"]
 SUBMITTED: Verdict = "submitted"
 TYPED_NOT_SUBMITTED: Verdict = "typed_not_submitted"
 NOT_TYPED: Verdict = "not_typed"
 UNVERIFIED: Verdict = "unverified"
+CONFIRMED_BY_AGENT: Verdict = "confirmed_by_agent"
 VERDICTS: tuple[Verdict, ...] = (SUBMITTED, TYPED_NOT_SUBMITTED, NOT_TYPED, UNVERIFIED)
 
 

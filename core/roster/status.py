@@ -9,6 +9,7 @@ state moves only on
   (a delivery's verdict: only evidence makes it submitted), *failed* (or its verdict: *typed, not
   submitted*, *not typed*), *cancelled* or *uncertain*; or *paused*: a person was at the mouse,
   the delivery went back to the queue and GUI delivery waits until the captain resumes),
+- a message sent "when idle": *waiting* until its agent is idle, then queued, or *expired*,
 - a stop-all that cancelled the queue (no per-delivery events are sent for those),
 - deliveries the session found interrupted by a crash (*uncertain*),
 - the agent's breaker snapshot (closed, open with the wait left, half-open, forced open).
@@ -35,10 +36,12 @@ if TYPE_CHECKING:
     from quarterdeck.core.resilience.breaker_types import BreakerSnapshot
 
 ACTIVE = frozenset({"sending", "retrying"})
-FINISHED = frozenset({"delivered", "failed", "cancelled", "uncertain"})
+FINISHED = frozenset({"delivered", "failed", "cancelled", "uncertain", "expired"})
 BREAKER_STATES = ("closed", "open", "half_open", "forced_open", "disabled")
-STATUS_KEYS = ("idle", "disabled", "queued", "sending", "retrying", "paused", "submitted", "unverified",
-               "failed", "typed_not_submitted", "not_typed", "cancelled", "uncertain", "breaker_open",
+STATUS_KEYS = ("idle", "disabled", "queued", "sending", "retrying", "paused", "submitted", "confirmed_by_agent",
+               "unverified",
+               "failed", "typed_not_submitted", "not_typed", "cancelled", "uncertain", "waiting", "expired",
+               "breaker_open",
                "half_open", "forced_open")
 
 
@@ -64,9 +67,11 @@ class BreakerView:
 
 @dataclass(frozen=True)
 class AgentLive:
-    """One agent's live state; ``queued`` holds the delivery ids known to be waiting."""
+    """One agent's live state; ``queued`` holds the delivery ids known to be queued, ``waiting`` those
+    sent "when idle" that wait for the agent to be idle."""
 
     queued: frozenset[int] = frozenset()
+    waiting: frozenset[int] = frozenset()
     active: int | None = None
     active_state: str = ""
     attempt: int = 0
@@ -102,7 +107,11 @@ def headline(live: AgentLive, *, enabled: bool = True) -> tuple[str, str]:
         return "half_open", "half-open"
     if live.queued:
         return "queued", f"queued ({len(live.queued)})" if len(live.queued) > 1 else "queued"
+    if live.waiting:
+        return "waiting", "waiting for idle" + (f" ({len(live.waiting)})" if len(live.waiting) > 1 else "")
     if live.last_state == "delivered":  # only evidence makes it "submitted"
+        if live.last_verdict == "confirmed_by_agent":  # the agent's own hook reported the text
+            return "confirmed_by_agent", outcome("delivered", live.last_verdict)
         key = "submitted" if live.last_verdict == "submitted" else "unverified"
         return key, key
     if live.last_state == "failed" and live.last_verdict in ("typed_not_submitted", "not_typed"):
@@ -158,18 +167,25 @@ class StatusBoard:
         self._mark_started(event.delivery_id)
         if live is None:
             return set()
-        queued = live.queued - {event.delivery_id}
+        queued, waiting = live.queued - {event.delivery_id}, live.waiting - {event.delivery_id}
+        mine = live.active == event.delivery_id
         if event.state in ACTIVE:
-            new = replace(live, queued=queued, active=event.delivery_id, active_state=event.state,
+            new = replace(live, queued=queued, waiting=waiting, active=event.delivery_id, active_state=event.state,
                           attempt=event.attempt, paused="")
+        elif event.state in ("waiting", "queued"):  # sent "when idle": held, or its agent is idle (not attempted)
+            held = event.state == "waiting"
+            new = replace(live, queued=queued if held else queued | {event.delivery_id},
+                          waiting=waiting | {event.delivery_id} if held else waiting,
+                          active=None if mine else live.active, active_state="" if mine else live.active_state,
+                          attempt=0 if mine else live.attempt)
         elif event.state == "paused":  # back in the queue, not attempted
-            mine = live.active == event.delivery_id
-            new = replace(live, queued=queued | {event.delivery_id}, active=None if mine else live.active,
+            new = replace(live, queued=queued | {event.delivery_id}, waiting=waiting,
+                          active=None if mine else live.active,
                           active_state="" if mine else live.active_state, attempt=0 if mine else live.attempt,
                           paused=event.detail or "GUI delivery paused")
         elif event.state in FINISHED:
             still_active = live.active is not None and live.active != event.delivery_id
-            new = replace(live, queued=queued, active=live.active if still_active else None,
+            new = replace(live, queued=queued, waiting=waiting, active=live.active if still_active else None,
                           active_state=live.active_state if still_active else "",
                           attempt=live.attempt if still_active else 0,
                           last_state=event.state, last_at=self._clock(), last_detail=event.detail,
@@ -185,8 +201,8 @@ class StatusBoard:
         changed: set[str] = set()
         now = self._clock()
         for agent_id, live in self._live.items():
-            if live.queued:
-                self._live[agent_id] = replace(live, queued=frozenset(), last_state="cancelled",
+            if live.queued or live.waiting:
+                self._live[agent_id] = replace(live, queued=frozenset(), waiting=frozenset(), last_state="cancelled",
                                                last_at=now, last_detail="cancelled by stop all",
                                                last_latency=None, last_verdict=None, last_evidence="")
                 changed.add(agent_id)

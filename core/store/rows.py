@@ -29,12 +29,18 @@ TERMINAL = frozenset({State.DELIVERED, State.FAILED, State.CANCELLED, State.UNCE
 FAILURE_LABELS = {"typed_not_submitted": "typed, not submitted", "not_typed": "not typed"}
 
 
+CONFIRMED_LABEL = "confirmed by agent"  # the agent's own hook reported the delivered text
+
+
 def outcome(state: str, verdict: str | None) -> str:
     """What a delivery's state means to a person. A delivery that ended without error is
-    ``submitted`` (with evidence) or ``unverified``, never plain "delivered"; a failure that
-    carries a verdict is ``typed, not submitted`` or ``not typed``; anything else is its state."""
+    ``submitted`` (with evidence), ``confirmed by agent`` (its hook reported the text) or
+    ``unverified``, never plain "delivered"; a failure that carries a verdict is ``typed, not
+    submitted`` or ``not typed``; anything else is its state."""
     state = str(state)
     if state == "delivered":
+        if verdict == "confirmed_by_agent":
+            return CONFIRMED_LABEL
         return "submitted" if verdict == "submitted" else "unverified"
     if state == "failed" and verdict in FAILURE_LABELS:
         return FAILURE_LABELS[verdict]
@@ -49,8 +55,8 @@ class Verdicted:
 
     @property
     def confirmed(self) -> bool:
-        """True only for a delivery submitted with evidence."""
-        return self.verdict == "submitted"
+        """True only for a delivery submitted with evidence, or confirmed by the agent's own hook."""
+        return self.verdict in ("submitted", "confirmed_by_agent")
 
     @property
     def outcome(self) -> str:

@@ -14,9 +14,10 @@ from PySide6.QtWidgets import QLabel, QLayout, QLayoutItem, QVBoxLayout, QWidget
 
 from quarterdeck.core.compose.progress import ProgressRow, SendProgress
 
-CHIP_COLOURS = {"queued": "#616161", "sending": "#1565c0", "retrying": "#ef6c00", "paused": "#ef6c00",
-                "submitted": "#2e7d32", "unverified": "#00838f", "failed": "#c62828", "cancelled": "#757575",
-                "uncertain": "#8e24aa"}
+CHIP_COLOURS = {"waiting": "#00897b", "expired": "#795548",  # sent "when idle": held; not idle in time
+                "queued": "#616161", "sending": "#1565c0", "retrying": "#ef6c00", "paused": "#ef6c00",
+                "submitted": "#2e7d32", "confirmed by agent": "#1b5e20", "unverified": "#00838f",
+                "failed": "#c62828", "cancelled": "#757575", "uncertain": "#8e24aa"}
 
 
 def chip_state(row: ProgressRow) -> str:

@@ -38,8 +38,10 @@ if TYPE_CHECKING:
 
 Index = QModelIndex | QPersistentModelIndex
 REREAD_MS = 2000
-STATE_COLOURS = {"queued": "#616161", "sending": "#1565c0", "retrying": "#ef6c00", "paused": "#ef6c00",
-                 "delivered": "#2e7d32", "failed": "#c62828", "cancelled": "#757575", "uncertain": "#8e24aa"}
+STATE_COLOURS = {"waiting": "#00897b", "expired": "#795548",  # sent "when idle": held; not idle in time
+                 "queued": "#616161", "sending": "#1565c0", "retrying": "#ef6c00", "paused": "#ef6c00",
+                 "delivered": "#2e7d32", "failed": "#c62828", "cancelled": "#757575", "uncertain": "#8e24aa",
+                 "confirmed_by_agent": "#1b5e20"}  # a verdict: the agent's own hook reported the text
 
 
 class ProgressModel(ColumnsModel):
@@ -59,7 +61,8 @@ class ProgressModel(ColumnsModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return row.agent_id if index.column() == 0 else row.text()
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 1:
-            return QColor(STATE_COLOURS.get(row.state, "#333"))
+            key = "confirmed_by_agent" if row.verdict == "confirmed_by_agent" else row.state
+            return QColor(STATE_COLOURS.get(key, "#333"))
         if role == Qt.ItemDataRole.ToolTipRole:
             retried = f"\nretried {row.retries}×" if row.retries else ""
             detail = f"\n{row.detail}" if row.detail else ""

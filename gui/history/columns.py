@@ -22,8 +22,11 @@ STATE_COLOURS = {
     "failed": "#c62828",
     "cancelled": "#757575",
     "uncertain": "#ef6c00",
+    "waiting": "#00897b",  # sent "when idle": held until the agent is free
+    "expired": "#795548",  # its agent was not free before its time to live ran out
     # a delivered row shows its verdict: only "submitted" has evidence behind it
     "submitted": "#2e7d32",
+    "confirmed by agent": "#1b5e20",
     "unverified": "#6d4c41",
     "typed, not submitted": "#c62828",
     "not typed": "#c62828",
@@ -31,9 +34,12 @@ STATE_COLOURS = {
 URGENT_COLOUR = "#d84315"
 _OUTCOME_TIPS = {
     "submitted": "Submitted: the text was seen in the agent's input and left it after the submit keys",
+    "confirmed by agent": "Confirmed by the agent: its own hook reported a submitted prompt holding this text",
     "unverified": "Unverified: the keys were sent, but this target gave no evidence of arrival",
     "typed, not submitted": "Typed, not submitted: the text stayed in the agent's input after the submit keys",
     "not typed": "Not typed: nothing reached the agent's input (safe to retry)",
+    "waiting": "Waiting: sent “when idle”, held until the agent is idle (the reason says what it does now)",
+    "expired": "Expired: the agent was not idle before the message's time to live ran out; it was never typed",
 }
 
 

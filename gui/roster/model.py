@@ -42,10 +42,11 @@ COLOURS = {
     "unverified": "#8d6e63", "typed_not_submitted": "#c62828", "not_typed": "#c62828",
     "failed": "#c62828", "cancelled": "#757575", "uncertain": "#ef6c00", "breaker_open": "#c62828", "open": "#c62828",
     "half_open": "#f9a825", "forced_open": "#6a1b9a", "disabled_breaker": "#757575",
+    "waiting": "#00897b", "expired": "#795548",  # a message sent "when idle": held; not idle in time
 }
 TROUBLE = {"failed": "#fde7e7", "typed_not_submitted": "#fde7e7", "not_typed": "#fde7e7", "breaker_open": "#fde7e7",
            "open": "#fde7e7", "uncertain": "#fff1e0", "forced_open": "#f3e5f5", "half_open": "#fff8e1",
-           "retrying": "#fff8e1", "paused": "#fff8e1"}
+           "retrying": "#fff8e1", "paused": "#fff8e1", "expired": "#fff8e1"}
 FIGURES = window_name(FIGURE_WINDOW)  # "last 15 min": Success and p95 are over it
 TRANSPORT_NAMES = {"gui": "screen", "tmux": "tmux", "inbox": "inbox", "dryrun": "dry run"}
 
@@ -86,8 +87,9 @@ def row_cells(agent: Agent, live: AgentLive, stats: dict[str, Any], activity: Ce
     """What one row shows, derived from the agent's settings, live state, statistics and activity."""
     name = agent.id if agent.display_name in (None, agent.id) else f"{agent.id} ({agent.display_name})"
     key, text = headline(live, enabled=agent.enabled)
-    status_tip = {"queued": "Waiting in the outbox", "sending": "Being typed into the agent now"}.get(key, "")
-    if key in ("failed", "typed_not_submitted", "not_typed", "uncertain", "cancelled") and live.last_detail:
+    status_tip = {"queued": "Waiting in the outbox", "sending": "Being typed into the agent now",
+                  "waiting": "Sent “when idle”: held until the agent is idle"}.get(key, "")
+    if key in ("failed", "typed_not_submitted", "not_typed", "uncertain", "cancelled", "expired") and live.last_detail:
         status_tip = live.last_detail
     if key == "submitted":
         status_tip = f"Submitted: {live.last_evidence or 'evidence recorded'}"
