@@ -120,7 +120,10 @@ def _inside(desk: Desk, wid: int, ancestor: int) -> bool:
 def _bring_pane(agent_id: str, target: str, binary: str, desk: Desk | None) -> Brought:
     tmux = TmuxClient(target, binary=binary)
     try:
-        fields = tmux.run("display-message", "-p", "-t", target, _PANE).strip().split("\t")
+        # capture-pane refuses a target that does not exist (display-message would fall back)
+        out = tmux.run("capture-pane", "-p", "-t", target, "-S", "0", "-E", "0", ";",
+                       "display-message", "-p", "-t", target, _PANE)
+        fields = out.rstrip("\n").rsplit("\n", 1)[-1].split("\t")
         if len(fields) != 5:
             raise BringError(f"{agent_id}: tmux did not describe the pane {target!r}: {fields!r}")
         session, window, pane, window_index, pane_index = fields

@@ -82,7 +82,7 @@ class ActivityFeed(QObject):
     # -- looking ---------------------------------------------------------------------------------
     @Slot()
     def poll(self) -> None:
-        if self._busy:
+        if self._busy and self._jobs.pending:  # (busy with nothing pending: the runner dropped it)
             return
         ids = tuple(self._ids())
         due = ids != self._asked_ids or time.monotonic() - self._computed_at >= self.refresh_s
