@@ -125,6 +125,8 @@ class WindowStatus(QObject):
         queued, sending = counts.get("queued", 0), counts.get("sending", 0)
         uncertain = counts.get("uncertain", 0)
         text = f"Queue: {queued} queued · {sending} sending"
+        if counts.get("waiting", 0):  # sent "when idle": held until the agent is free
+            text += f" · {counts['waiting']} waiting for idle"
         if uncertain:
             text += f" · <b style='color:#ef6c00'>{uncertain} uncertain</b>"
         self.queue_label.setText(text)

@@ -10,8 +10,9 @@ dispatcher does not record there:
   ``collection_interval``, 5 s by default), which would hide a half-open probe of a few hundred
   milliseconds, so the feed also keeps every transition with its time: ``bands()`` turns them
   into exact (agent, state, start, end) stretches for a timeline;
-- the outbox depth, as the gauges ``outbox_queued`` and ``outbox_sending``, from a
-  ``Store.counts_by_state()`` result the caller fetched (the feed never touches SQLite).
+- the outbox depth, as the gauges ``outbox_queued``, ``outbox_sending`` and ``outbox_waiting``
+  (sent "when idle", waiting for the agent to be free), from a ``Store.counts_by_state()`` result
+  the caller fetched (the feed never touches SQLite).
 
 The listener runs on whichever thread reports a breaker outcome (the delivery thread); readers
 run on another, so the transition log is guarded by a lock.
@@ -41,7 +42,7 @@ __all__ = ["BREAKER_GAUGE", "QUEUE_GAUGES", "Band", "FleetFeed", "HealthRow", "a
            "health_rows"]
 
 BREAKER_GAUGE = "agent_breaker_state"
-QUEUE_GAUGES = {"queued": "outbox_queued", "sending": "outbox_sending"}
+QUEUE_GAUGES = {"queued": "outbox_queued", "sending": "outbox_sending", "waiting": "outbox_waiting"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 
 _GATES: weakref.WeakKeyDictionary[Dispatcher, OnboardingGate] = weakref.WeakKeyDictionary()
 _GATES_LOCK = threading.Lock()
-GIVE_UP = frozenset({"failed", "cancelled", "uncertain"})
-_WHAT = {"failed": "failed", "cancelled": "was cancelled", "uncertain": "may not have arrived"}
+GIVE_UP = frozenset({"failed", "cancelled", "uncertain", "expired"})
+_WHAT = {"failed": "failed", "cancelled": "was cancelled", "uncertain": "may not have arrived",
+         "expired": "expired waiting for the agent to be idle"}
 
 
 @dataclass

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 EXCERPT = 160  # characters of a message a tile can show, at most
 POLL_MS = 5000
-FINAL = frozenset({"delivered", "failed", "cancelled", "uncertain"})
+FINAL = frozenset({"delivered", "failed", "cancelled", "uncertain", "expired"})
 
 
 @dataclass(frozen=True)

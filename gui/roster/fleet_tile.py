@@ -38,7 +38,7 @@ TILE_HEIGHT = 62
 DENSE_HEIGHT = 42
 MIN_TILE_WIDTH = 180
 SPACING = 4
-BAD_OUTCOMES = frozenset({"failed", "typed, not submitted", "not typed", "uncertain"})
+BAD_OUTCOMES = frozenset({"failed", "typed, not submitted", "not typed", "uncertain", "expired"})
 LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
