@@ -1,0 +1,120 @@
+"""Watching GUI agents' windows where no hook reports: a changing transcript is an agent at work.
+
+Cursor, VS Code and Windsurf show the agent's chat transcript in a Chromium pane. Without hooks,
+``WindowWatcher.sample(now)`` (once a second) looks at each agent's transcript region
+(:mod:`~quarterdeck.core.activity.watch.window_sample`) and compares it with the previous look
+(:mod:`~quarterdeck.core.activity.watch.pixels`). It returns events only when what it sees changes
+(source ``window-watch``):
+
+- the region changed since the previous look -> ``seen_working`` ("transcript changing");
+- no change for ``quiet_after`` seconds after a change -> ``seen_idle`` ("transcript quiet 5 s");
+- the agent's window is not open any more -> ``seen_offline`` ("window gone").
+
+The first look only records the region: a change after it says working, ``quiet_after`` seconds
+without one say idle. A window whose region cannot be seen (minimised, covered by another window,
+off the screen) or that cannot be told apart (two windows match) reports nothing for that sample
+(logged at debug level): pixels seen through another window are not the agent's. After such a gap,
+or when the region's size changed (the window was resized), the next look starts afresh, so idle
+needs ``quiet_after`` seconds of evidence again. A moved window is followed (it is found again on
+every sample) and compared as it was: moving it is not work.
+
+A transcript that changes all the time is working by definition, so there is no "stalled" here.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from quarterdeck.core.activity.events import SEEN_IDLE, SEEN_OFFLINE, SEEN_WORKING, WINDOW_WATCH, ActivityEvent
+from quarterdeck.core.activity.watch.pixels import differs
+from quarterdeck.core.activity.watch.window_sample import GONE, SEEN, Sight, WindowLooker
+from quarterdeck.core.models import Agent, GuiTransport
+
+if TYPE_CHECKING:
+    from quarterdeck.core.activity.watch.pixels import Look
+    from quarterdeck.core.desktop.x11.desk import Desk
+
+log = logging.getLogger(__name__)
+
+__all__ = ["QUIET_AFTER", "WindowWatcher"]
+
+QUIET_AFTER = 5.0  # s without a change after which the transcript is quiet
+CHANGING = "transcript changing"
+GONE_NAME = "window gone"
+
+
+@dataclass
+class _Seen:
+    """What the watcher knows of one agent's window between samples."""
+
+    kind: str | None = None  # the seen_* kind last reported (None: nothing yet)
+    look: Look | None = None  # the previous look at the region, None after a gap
+    since: float = 0.0  # the last change, or the first look after a gap
+    gap: str = ""  # why the previous sample saw nothing ('' when it did): logged once per reason
+
+
+class WindowWatcher:
+    """Watches the windows of ``agents`` (gui agents bound to a window; see the module docstring).
+
+    ``desk`` is the X connection to use (default: the process's shared one); ``quiet_after`` how
+    long a transcript must hold still to say idle."""
+
+    def __init__(self, agents: Iterable[Agent], *, quiet_after: float = QUIET_AFTER,
+                 desk: Desk | None = None) -> None:
+        self.agents: list[Agent] = []
+        for agent in agents:
+            if isinstance(agent.transport, GuiTransport) and agent.transport.window is not None:
+                self.agents.append(agent)
+            else:
+                log.info("%s is not watched: only gui agents bound to a window ('window:' in the roster) are",
+                         agent.id)
+        self.quiet_after = quiet_after
+        self.looker = WindowLooker(desk)
+        self._seen: dict[str, _Seen] = {agent.id: _Seen() for agent in self.agents}
+
+    @property
+    def quiet_name(self) -> str:
+        return f"transcript quiet {self.quiet_after:g} s"
+
+    def sample(self, now: float) -> list[ActivityEvent]:
+        """Look at every agent's window once; the events of those whose seen state changed."""
+        self.looker.begin()
+        events: list[ActivityEvent] = []
+        for agent in self.agents:
+            kind = self._judge(agent.id, self.looker.look(agent), now)
+            if kind is not None:
+                name = {SEEN_WORKING: CHANGING, SEEN_IDLE: self.quiet_name, SEEN_OFFLINE: GONE_NAME}[kind]
+                events.append(ActivityEvent(agent_id=agent.id, source=WINDOW_WATCH, kind=kind, name=name, at=now))
+        return events
+
+    def _judge(self, agent_id: str, sight: Sight, now: float) -> str | None:
+        """The seen_* kind to report for this look (None: nothing new)."""
+        seen = self._seen[agent_id]
+        if sight.status != SEEN:
+            seen.look = None
+            if sight.why != seen.gap:
+                seen.gap = sight.why
+                log.debug("%s: nothing reported this sample: %s", agent_id, sight.why)
+            if sight.status == GONE:
+                return self._report(seen, SEEN_OFFLINE)
+            return None
+        seen.gap = ""
+        before, seen.look = seen.look, sight.look
+        if before is None or sight.look is None or before.shape != sight.look.shape:
+            seen.since = now  # a first look (or the first after a gap or a resize): evidence starts now
+            return None
+        if differs(before, sight.look):
+            seen.since = now
+            return self._report(seen, SEEN_WORKING)
+        if now - seen.since >= self.quiet_after:
+            return self._report(seen, SEEN_IDLE)
+        return None
+
+    @staticmethod
+    def _report(seen: _Seen, kind: str) -> str | None:
+        if seen.kind == kind:
+            return None
+        seen.kind = kind
+        return kind
