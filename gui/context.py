@@ -96,10 +96,11 @@ class AppContext(QObject):
 
         self.jobs.run(save, saved, on_error)
 
-    def submit(self, message: Message, *, captain_last: bool = False,
+    def submit(self, message: Message, *, captain_last: bool = False, when_idle: float | None = None,
                on_done: Callable[[Submission], None] | None = None,
                on_error: Callable[[BaseException], None] | None = None) -> None:
-        """Validate and queue ``message`` in the background; a stop-all is lifted by a new send."""
+        """Validate and queue ``message`` in the background; a stop-all is lifted by a new send.
+        ``when_idle``: each delivery waits until its agent is idle, for at most that many seconds."""
         self.delivery.resume()
 
         def queued(submission: Submission) -> None:
@@ -108,7 +109,8 @@ class AppContext(QObject):
             if on_done is not None:
                 on_done(submission)
 
-        self.jobs.run(lambda: self.session.submit(message, captain_last=captain_last), queued, on_error)
+        self.jobs.run(lambda: self.session.submit(message, captain_last=captain_last, when_idle=when_idle),
+                      queued, on_error)
 
     def rules_activated(self) -> None:
         """The rule editor switched the active rules: tell everyone who validates."""

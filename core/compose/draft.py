@@ -51,6 +51,7 @@ class Draft:
     fill_placeholders: bool = False
     everyone: bool = False  # a broadcast to every enabled agent (recipients left to the roster)
     captain_last: bool = False  # agents whose role is captain get it after everyone else
+    when_idle: str | None = None  # wait until each agent is idle, for at most this long ("30m"); None: at once
     contract: str | None = None
 
 

@@ -29,6 +29,17 @@ def parse_duration(text: str) -> float:
     return seconds
 
 
+def wait_problem(text: str | None) -> str | None:
+    """Why ``text`` is not a time to live (None when it is one, or when there is none)."""
+    if text is None:
+        return None
+    try:
+        parse_duration(text)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def format_duration(seconds: float) -> str:
     """The shortest exact spelling :func:`parse_duration` reads back: ``30m``, ``2h``, ``90s``."""
     whole = round(seconds)

@@ -27,6 +27,7 @@ from quarterdeck.gui.composer.progress import ProgressPane
 from quarterdeck.gui.composer.recipients import RecipientsBox
 from quarterdeck.gui.composer.sending import Notice
 from quarterdeck.gui.composer.templates_ui import TemplateBar
+from quarterdeck.gui.composer.when_idle import WhenIdleBox
 
 if TYPE_CHECKING:
     from quarterdeck.gui.composer.gate import SendGate
@@ -47,6 +48,7 @@ def build_form(panel: SendGate) -> None:
     panel.captain_last = QCheckBox("Captain &last")
     panel.captain_last.setObjectName("composer-captain-last")
     panel.captain_last.setToolTip("Deliver to agents whose role is 'captain' after everyone else")
+    panel.when_idle = WhenIdleBox(panel)
     panel.restore_button = QPushButton("Restore last")
     panel.restore_button.setObjectName("composer-restore")
     panel.restore_button.setToolTip("Put the last sent text back in the text box")
@@ -83,6 +85,7 @@ def build_form(panel: SendGate) -> None:
     mid.addWidget(panel.checks)
     buttons = QHBoxLayout()
     buttons.addWidget(panel.captain_last)
+    buttons.addWidget(panel.when_idle)
     buttons.addStretch(1)
     for button in (panel.restore_button, panel.preview_button, panel.broadcast_button, panel.send_button):
         buttons.addWidget(button)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from quarterdeck.gui.composer.recipients import RecipientsBox
     from quarterdeck.gui.composer.sending import Notice, Sender
     from quarterdeck.gui.composer.templates_ui import TemplateBar
+    from quarterdeck.gui.composer.when_idle import WhenIdleBox
 
 
 class SendGate(Panel):
@@ -44,6 +45,7 @@ class SendGate(Panel):
     editor: QPlainTextEdit
     checks: ChecksView
     captain_last: QCheckBox
+    when_idle: WhenIdleBox
     restore_button: QPushButton
     preview_button: QPushButton
     broadcast_button: QPushButton

@@ -129,7 +129,7 @@ class ComposerPanel(SendGate):
                      type=self.fields.message_type, priority=self.fields.priority, tags=self.fields.tags(),
                      sender=self.ctx.settings.get(SENDER_KEY, "Captain", str) or "Captain",
                      fill_placeholders=self.templates.fill.isChecked(),
-                     captain_last=self.captain_last.isChecked())
+                     captain_last=self.captain_last.isChecked(), when_idle=self.when_idle.wanted())
 
     @Slot()
     def run_check(self) -> Check:

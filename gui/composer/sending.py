@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QToolBut
 
 from quarterdeck.core.compose.draft import Check, Composition
 from quarterdeck.core.compose.submit import SubmitRefused, UnknownRecipient
+from quarterdeck.core.compose.when_idle import parse_duration, wait_problem
 from quarterdeck.core.store.faults import StorageFault
 from quarterdeck.gui.composer.reach import question, unreachable
 
@@ -108,6 +109,9 @@ class Sender(QObject):
             self.sig_reported.emit("Not sent: no enabled agent on the roster." if broadcast else
                                    "Not sent: tick at least one agent to send to (or Broadcast to everyone).", True)
             return False
+        if (problem := wait_problem(composition.draft.when_idle)) is not None:
+            self.sig_reported.emit(f"Not sent: wait until idle: {problem}", True)
+            return False
         if len(recipients) < 2:
             self._queue(composition)
             return True
@@ -157,8 +161,10 @@ class Sender(QObject):
         self._progress.start([m.id for m in messages])
         self.sig_started.emit()
         captain_last = composition.draft.captain_last
+        wait = composition.draft.when_idle
+        when_idle = None if wait is None else parse_duration(wait)
         for message in messages:
-            self._ctx.submit(message, captain_last=captain_last, on_done=self._submitted,
+            self._ctx.submit(message, captain_last=captain_last, when_idle=when_idle, on_done=self._submitted,
                              on_error=self._refusal_handler(message.id))
 
     # -- outcomes ----------------------------------------------------------------------------------
