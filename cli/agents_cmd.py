@@ -59,6 +59,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     cap.add_argument("--countdown", type=int, default=3, metavar="N",
                      help="seconds to hover the pointer before it is read (default 3)")
     command("check", cmd_check, "check points against the screens, tmux targets and inbox folders")
+    from quarterdeck.cli.hooks_cmd import register as register_hooks
+
+    register_hooks(agents_sub)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -69,7 +72,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         from quarterdeck.cli.attention_cmd import activity_rows
 
         activity = activity_rows([a.id for a in roster.agents], getattr(args, "data_dir", None))
-        print(json.dumps([{**row, "activity": activity[a.id]} for row, a in zip(rows, roster.agents, strict=True)],
+        print(json.dumps([{**row, "hooks": a.hooks, "activity": activity[a.id]}
+                          for row, a in zip(rows, roster.agents, strict=True)],
                          indent=2))
         return EXIT_OK
     if not rows:

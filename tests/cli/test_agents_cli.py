@@ -75,7 +75,7 @@ def test_list_table_and_json(roster, capsys):
     rows = json.loads(out)
     assert rows[0].pop("activity")["state"] == "unknown"  # no hook has reported yet (tests/cli/test_attention.py)
     assert rows[0] == {"id": "Agent-1", "role": "frontend", "transport": "gui",
-                       "target": "chat (420, 980)", "enabled": True}
+                       "target": "chat (420, 980)", "enabled": True, "hooks": None}  # no agents hooks install yet
     assert [r["id"] for r in rows] == ["Agent-1", "Agent-2", "Agent-3", "Agent-4"]
 
 
