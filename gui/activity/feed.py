@@ -1,13 +1,16 @@
 """The panel's live view of what each agent is doing, from the events its hooks and watchers record.
 
-``ActivityFeed`` looks at the data folder's ``agent_events`` every ``POLL_MS`` (one cheap ``SELECT
-max(seq)``, and whether the hook left a spool file) on the context's background runner; the UI
-thread never waits for SQLite. When something changed, when the roster did, and every
-``REFRESH_MS`` anyway (states age: a working agent silent for long turns stalled, and since-when
-counts up), it recomputes every roster agent's activity with
-:func:`quarterdeck.core.activity.journal.activities` and emits ``sig_activities`` with the dict
-(agent id -> :class:`~quarterdeck.core.activity.state.Activity`) and the time it is for. A hook
-event thus reaches the panels within ``POLL_MS`` and the few milliseconds a look takes.
+``ActivityFeed`` looks at the data folder's ``agent_events`` every ``POLL_MS`` on the context's
+background runner (the UI thread never waits for SQLite): one cheap ``SELECT max(seq)``, whether
+the hook left a spool file, and the new rows when there are any (:class:`EventTail`, which keeps
+each agent's latest events as :func:`quarterdeck.core.activity.journal.load_events` would read
+them, without its whole-table query every time). When something changed, when the roster did,
+and every ``REFRESH_MS`` anyway (states age: a working agent silent for long turns stalled, and
+since-when counts up), it recomputes every roster agent's activity as
+:func:`quarterdeck.core.activity.journal.activities` does (``tracks.reduce`` over those events at
+now) and emits ``sig_activities`` with the dict (agent id ->
+:class:`~quarterdeck.core.activity.state.Activity`) and the time it is for. A hook event thus
+reaches the panels within ``POLL_MS`` and the milliseconds a look takes.
 
 One feed per context: :func:`feed_for` makes it on first use (parented to the context) and the
 roster and the Attention panel share it. It stops when the context's runner has shut down.
@@ -15,7 +18,6 @@ roster and the Attention panel share it. It stops when the context's runner has 
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,8 +25,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from quarterdeck.core.activity.record import SPOOL_NAME
 from quarterdeck.core.activity.state import Activity
+from quarterdeck.gui.activity.tail import EventTail
 
 if TYPE_CHECKING:
     from quarterdeck.core.store import Store
@@ -36,7 +38,6 @@ log = logging.getLogger(__name__)
 POLL_MS = 200
 REFRESH_MS = 1000
 NAME = "activity-feed"
-Look = tuple[int | None, bool]  # (newest seq, a spool file waits)
 
 
 class ActivityFeed(QObject):
@@ -55,7 +56,7 @@ class ActivityFeed(QObject):
         self.refresh_s = refresh_ms / 1000
         self.latest: dict[str, Activity] = {}
         self.latest_at: float | None = None
-        self._seen: Look | None = None
+        self.tail = EventTail(self.data_dir)  # used on the runner's thread only
         self._asked_ids: tuple[str, ...] | None = None
         self._computed_at = 0.0
         self._busy = False
@@ -86,16 +87,15 @@ class ActivityFeed(QObject):
             return
         ids = tuple(self._ids())
         due = ids != self._asked_ids or time.monotonic() - self._computed_at >= self.refresh_s
-        seen, data_dir, store, clock = self._seen, self.data_dir, self._store, self._clock
+        tail, store, clock = self.tail, self._store, self._clock
 
-        def look() -> tuple[Look, tuple[dict[str, Activity], float] | None]:
-            now_seen = _look(store, data_dir)
-            if not due and now_seen == seen:
-                return now_seen, None
-            from quarterdeck.core.activity.journal import activities
+        def look() -> tuple[dict[str, Activity], float] | None:
+            if not _look(tail, store) and not due:
+                return None
+            from quarterdeck.core.activity.tracks import reduce
 
             now = clock()
-            return now_seen, (activities(data_dir, list(ids), now=now), now)
+            return reduce(tail.events(), ids, now=now), now
 
         self._busy = True
         try:
@@ -104,14 +104,11 @@ class ActivityFeed(QObject):
             self._busy = False
             self.stop()
 
-    def _looked(self, ids: tuple[str, ...], result: tuple[Look, tuple[dict[str, Activity], float] | None]) -> None:
+    def _looked(self, ids: tuple[str, ...], computed: tuple[dict[str, Activity], float] | None) -> None:
         self._busy = False
         self.looks += 1
-        seen, computed = result
         if computed is None:
             return
-        # a look that spooled events takes them in: look again next time, the file is gone
-        self._seen = seen if not seen[1] else None
         self._asked_ids, self._computed_at = ids, time.monotonic()
         self._problem = ""
         self.latest, self.latest_at = computed
@@ -126,13 +123,9 @@ class ActivityFeed(QObject):
             self.sig_problem.emit(text)
 
 
-def _look(store: Store, data_dir: Path) -> Look:
-    """The newest event's number and whether a spool file waits (run on the runner's thread)."""
-    try:
-        row = store.connection().execute("SELECT max(seq) FROM agent_events").fetchone()
-    except sqlite3.OperationalError:  # an older table (no agent_events yet): nothing to show
-        row = None
-    return (row[0] if row is not None else None), (data_dir / SPOOL_NAME).exists()
+def _look(tail: EventTail, store: Store) -> bool:
+    """Bring ``tail`` up to date (on the runner's thread); whether anything new came."""
+    return tail.update(store.connection())
 
 
 def feed_for(ctx: AppContext) -> ActivityFeed:

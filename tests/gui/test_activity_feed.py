@@ -24,9 +24,9 @@ def test_a_recorded_hook_event_reaches_the_feed_within_the_deadline(make_ctx, qt
     looked_on: list[object] = []
     real_look = feed_module._look
 
-    def look(store, data_dir):
+    def look(tail, store):
         looked_on.append(QThread.currentThread())
-        return real_look(store, data_dir)
+        return real_look(tail, store)
 
     monkeypatch.setattr(feed_module, "_look", look)
     feed = feed_for(ctx)
