@@ -22,6 +22,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from quarterdeck.core.activity.notify_policy import NotifyPrefs, parse_quiet_hours
 from quarterdeck.core.paths import (
     APP_NAME,
     CONFIG_DIR_ENV,
@@ -36,6 +37,13 @@ log = logging.getLogger(__name__)
 VERSION = 1
 SETTINGS_FILE_NAME = "quarterdeck-panel.conf"
 _LEGACY = ("Quarterdeck", "Quarterdeck")  # organisation and application: Qt's own place before
+
+# desktop notifications (quarterdeck.gui.activity.notifications); `quarterdeck notify` changes them too
+NOTIFY_DND = "notify/dnd"  # bool: do not disturb
+NOTIFY_QUIET = "notify/quiet_hours"  # "22:00-07:00" (local time), absent: none
+NOTIFY_MUTED = "notify/muted"  # agent ids never notified
+NOTIFY_RATE_LIMITED = "notify/rate_limited"  # bool: a rate-limited agent is notified too
+NOTIFY_STALLED = "notify/stalled"  # bool: a stalled agent is notified too
 
 
 def settings_file(env: Mapping[str, str] | None = None) -> Path:
@@ -126,3 +134,34 @@ class Settings:
     def sync(self) -> None:
         self.store.sync()
         self.make_private()
+
+    # -- desktop notifications: read fresh, changed one key at a time (the command line shares them)
+    def notify_prefs(self) -> NotifyPrefs:
+        """The notification choices as the file holds them now (another process may have changed
+        them); a quiet-hours value that does not read is ignored, with a warning."""
+        self.store.sync()
+        quiet = None
+        text = self.get(NOTIFY_QUIET, "", str)
+        if text:
+            try:
+                quiet = parse_quiet_hours(text)
+            except ValueError as exc:
+                log.warning("%s in %s ignored: %s", NOTIFY_QUIET, self.store.fileName(), exc)
+        return NotifyPrefs(dnd=self.get(NOTIFY_DND, False, bool), quiet=quiet,
+                           muted=frozenset(str(a) for a in self.get(NOTIFY_MUTED, [], list) if a),
+                           rate_limited=self.get(NOTIFY_RATE_LIMITED, False, bool),
+                           stalled=self.get(NOTIFY_STALLED, False, bool))
+
+    def set_notify(self, key: str, value: bool | str) -> None:
+        """Store one notification switch (``NOTIFY_DND``, ...) or the quiet hours ('' for none)."""
+        self.store.sync()
+        self.set(key, value, "" if key == NOTIFY_QUIET else False)
+        self.sync()
+
+    def set_muted(self, agent_id: str, muted: bool) -> None:
+        """Mute or unmute one agent, keeping the others as the file holds them now."""
+        self.store.sync()
+        now = [str(a) for a in self.get(NOTIFY_MUTED, [], list) if a]
+        wanted = sorted({*now, agent_id}) if muted else [a for a in now if a != agent_id]
+        self.set(NOTIFY_MUTED, wanted, [])
+        self.sync()

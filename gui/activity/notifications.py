@@ -66,9 +66,11 @@ class Notifications(QObject):
             on_action=lambda key, _action: self.sig_clicked.emit(key),  # worker thread: queued to ours
             on_closed=self.sig_closed.emit, on_status=self.sig_status.emit)
         self.prefs = ctx.settings.notify_prefs()
+        self._unavailable = False
         self.sig_clicked.connect(self._on_clicked)
         self.sig_closed.connect(self.policy.closed)
         self.sig_status.connect(self._on_status)
+        self.notifier.probe()  # no service: the status bar says so at start, not at the first notice
 
     # -- activity ----------------------------------------------------------------------------------
     @Slot(object, float)
@@ -124,7 +126,12 @@ class Notifications(QObject):
 
     @Slot(str)
     def _on_status(self, text: str) -> None:
-        self.ctx.sig_status.emit(text)  # said once: the notifier reports changes only
+        """The status bar hears that there is no service (once: the notifier reports changes
+        only), and that one answers again after that; a service found at start goes to the log."""
+        unavailable = text.startswith("no desktop notifications")
+        if unavailable or self._unavailable:
+            self.ctx.sig_status.emit(text)
+        self._unavailable = unavailable
 
     def shutdown(self) -> None:
         self.notifier.close()
@@ -136,7 +143,10 @@ def install(window: Any, *, notifications: Notifications | None = None) -> Notif
     from quarterdeck.gui.activity.feed import feed_for
 
     ctx = window.ctx
+    if isinstance(getattr(window, "notifications", None), Notifications):
+        return window.notifications  # installed already
     found = notifications or ctx.findChild(Notifications, NAME) or Notifications(ctx, ctx)
+    window.notifications = found
     feed_for(ctx).sig_activities.connect(found.on_activities)
     dnd = dnd_action(found, window)
     window.toolbar.addAction(dnd)

@@ -26,6 +26,10 @@ ACTIONS = (
      "Show every agent as a table row with all its columns (screen targets included) instead of tiles", ""),
 )
 
+# added by quarterdeck.gui.activity.notifications when the panel has desktop notifications
+MUTE = "mute"
+MUTE_TIP = "No desktop notifications from the selected agent (the Attention area still lists it when it waits)"
+
 SHORT_TEXTS = {"add": "Add", "edit": "Edit", "remove": "Remove", "capture_chat": "Capture",
                "targets": "Targets", "force_open": "Force open", "reset": "Reset", "import": "Import",
                "table": "Table"}
@@ -48,14 +52,25 @@ def build_actions(parent: QObject) -> dict[str, QAction]:
     return found
 
 
+def build_mute_action(parent: QObject) -> QAction:
+    """The checkable Mute notifications action (checked: the selected agent is muted)."""
+    action = QAction("Mute notifications", parent)
+    action.setObjectName(f"roster-{MUTE}")
+    action.setToolTip(MUTE_TIP)
+    action.setStatusTip(MUTE_TIP)
+    action.setCheckable(True)
+    return action
+
+
 def build_context_menu(parent: QWidget, actions: dict[str, QAction]) -> QMenu:
     """The right-click menu of a tile or a row; it deletes itself once closed."""
     menu = QMenu(parent)
     menu.setObjectName("roster-context-menu")
-    for names in (("edit", "remove"), ("capture_chat", "capture_onboarding"), ("force_open", "reset"),
+    for names in (("edit", "remove"), ("capture_chat", "capture_onboarding"), ("force_open", "reset", MUTE),
                   ("add", "import", "targets", "table")):
         for name in names:
-            menu.addAction(actions[name])
+            if name in actions:  # Mute is there once notifications are installed
+                menu.addAction(actions[name])
         menu.addSeparator()
     menu.aboutToHide.connect(menu.deleteLater)
     return menu
