@@ -174,3 +174,26 @@ def test_the_hook_program_is_the_running_script_or_python_m_quarterdeck(tmp_path
     assert program("/elsewhere/pytest", "/nowhere/bin/python3") == ["/nowhere/bin/python3", "-m", "quarterdeck"]
     argv = hook_argv("Agent-1", "gemini", tmp_path / "data", start=["qd"])
     assert argv == ["qd", "hook", "--agent", "Agent-1", "--source", "gemini", "--data-dir", str(tmp_path / "data")]
+
+
+def test_status_of_a_project_that_is_the_home_folder_lists_each_file_once(tmp_path):
+    install("Agent-1", "gemini", home=tmp_path, start=START)
+    rows = [r for r in status(tmp_path, home=tmp_path) if r.source == "gemini"]
+    assert [(r.scope, list(r.agents)) for r in rows] == [("user", ["Agent-1"])]
+    assert [r.scope for r in status(tmp_path / "elsewhere", home=tmp_path) if r.source == "gemini"] == [
+        "user", "project"]
+
+
+def test_a_settings_file_that_is_a_symlink_stays_one(tmp_path):
+    dotfiles = tmp_path / "dotfiles" / "claude-settings.json"
+    dotfiles.parent.mkdir()
+    dotfiles.write_text('{"model": "opus"}\n')
+    link = settings(tmp_path, "claude-code")
+    link.parent.mkdir()
+    link.symlink_to(dotfiles)
+    install("Agent-1", "claude-code", home=tmp_path, start=START)
+    assert link.is_symlink() and json.loads(dotfiles.read_text())["model"] == "opus"
+    assert "Agent-1" in dotfiles.read_text()
+    assert dotfiles.with_name("claude-settings.json.bak").read_text() == '{"model": "opus"}\n'
+    uninstall("Agent-1", "claude-code", home=tmp_path)
+    assert link.is_symlink() and dotfiles.read_text() == '{"model": "opus"}\n'

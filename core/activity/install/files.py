@@ -6,7 +6,8 @@ is. A changed file is written in one rename (:func:`quarterdeck.core.fileops.wri
 keeping its permission bits; before Quarterdeck first changes a file that existed, the file is
 copied to ``<name>.bak`` (once: an existing ``.bak`` is never overwritten). JSON goes back out
 with the indent the file had (two spaces for a new one), so a file written by the tool itself
-differs only by Quarterdeck's entries. A file whose content would not change is not written.
+differs only by Quarterdeck's entries. A file whose content would not change is not written, and
+a settings file that is a symbolic link (dotfiles kept elsewhere) stays one: its target is changed.
 """
 from __future__ import annotations
 
@@ -50,8 +51,10 @@ def parse_json(path: Path, text: str | None) -> dict[str, Any]:
 
 def dump_json(data: dict[str, Any], like: str | None) -> str:
     """``data`` as JSON text indented the way ``like`` (the file's previous text) was."""
-    indent: str | int = 2
-    if like:
+    indent: str | int | None = 2
+    if like and like.strip() and "\n" not in like.strip():
+        indent = None  # a file on one line stays on one line
+    elif like:
         found = re.search(r"\n([ \t]+)\S", like)
         if found:
             indent = found.group(1)
@@ -69,6 +72,8 @@ def save(path: Path, text: str, old: str | None) -> bool:
     True when the file was written."""
     if text == old:
         return False
+    if path.is_symlink():  # a dotfiles link: the file it points at is changed, the link stays
+        path = path.resolve()
     if old is not None:
         backup = backup_path(path)
         if not backup.exists():

@@ -128,10 +128,14 @@ def status(project: Path | None = None, *, home: Path | None = None) -> list[Fil
     """Every tool's files, the user's and ``project``'s, with the agents whose hook each holds."""
     rows: list[FileStatus] = []
     scopes = (("user", None), ("project", project)) if project is not None else (("user", None),)
+    seen: set[Path] = set()
     for source in SOURCES:
         for scope, where in scopes:
             for hook_file in files_of(source):
                 path = hook_file.path(where, home)
+                if path in seen:  # the project is the home folder: its files are the user's
+                    continue
+                seen.add(path)
                 try:
                     _, data = _load(hook_file, path)
                     rows.append(FileStatus(source, scope, path, path.exists(), _agents(hook_file, path, data)))
