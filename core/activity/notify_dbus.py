@@ -10,6 +10,8 @@ shown before under the same key (``replaces_id``) rather than stacking.
 No session bus, or no notification service on it, is said once in the log and in :attr:`status`
 (also to ``on_status``); the notice is dropped, nothing is raised. The service is looked for
 again at most every :data:`RETRY_S` seconds, as a notification daemon may start later.
+``QUARTERDECK_NOTIFICATIONS=off`` in the environment turns them off (the bus is not asked: no
+daemon is started on demand, e.g. on a test display).
 """
 from __future__ import annotations
 
@@ -38,6 +40,8 @@ DEFAULT_ACTION = "default"  # the action a click on the notification's body invo
 CALL_TIMEOUT_S = 5.0  # a call the service does not answer in this time failed (the UI never waits)
 RETRY_S = 60.0
 SIGNALS = ("ActionInvoked", "NotificationClosed")
+OFF_ENV = "QUARTERDECK_NOTIFICATIONS"
+OFF = "desktop notifications are off (QUARTERDECK_NOTIFICATIONS=off)"
 _STOP = object()
 
 Router = Any  # jeepney's DBusRouter (jeepney has no type information)
@@ -213,6 +217,8 @@ class DesktopNotifications:
         return self._router
 
     def _connect(self) -> None:
+        if os.environ.get(OFF_ENV, "").strip().lower() in ("off", "0", "no", "false"):
+            raise _Off(OFF)
         self._conn = open_dbus_connection(bus=self.bus or session_bus())
         self._router = router = _Router(self._conn)
         for member in SIGNALS:
@@ -247,18 +253,24 @@ class DesktopNotifications:
         changed = text != self.status
         self.available, self.status = available, text
         if available:
-            if self._said:
+            if changed:
                 log.info("%s", text)
             self._said.clear()
         elif text not in self._said:
             self._said.add(text)
-            log.warning("%s", text)
+            log.log(logging.INFO if text == OFF else logging.WARNING, "%s", text)
         if changed and self.on_status is not None:
             self.on_status(text)
 
 
+class _Off(Exception):
+    """Desktop notifications are turned off in the environment."""
+
+
 def _why(exc: BaseException) -> str:
     """One line for the status: no session bus, no service on it, or what else went wrong."""
+    if isinstance(exc, _Off):
+        return OFF
     if isinstance(exc, DBusErrorResponse) and _gone(exc):
         return "no desktop notifications: no notification service on the session bus"
     if isinstance(exc, KeyError) or "DBUS_SESSION_BUS_ADDRESS" in str(exc):

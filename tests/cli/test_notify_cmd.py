@@ -19,6 +19,7 @@ NO_SERVICE = "no desktop notifications: no notification service on the session b
 
 @pytest.fixture(autouse=True)
 def no_session_bus(monkeypatch, tmp_path):
+    monkeypatch.delenv("QUARTERDECK_NOTIFICATIONS", raising=False)  # on, whatever the suite says
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
 

@@ -26,6 +26,7 @@ def private_bus(tmp_path, monkeypatch):
     if missing:
         pytest.skip(f"missing tools: {', '.join(missing)}")
     bus = PrivateBus(tmp_path / "bus")
+    monkeypatch.delenv("QUARTERDECK_NOTIFICATIONS", raising=False)  # on, whatever the suite says
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
     yield bus
     bus.close()
@@ -40,6 +41,7 @@ def shown_quickly(notifier: DesktopNotifications, count: int = 3) -> float:
 
 
 def test_no_session_bus_is_said_once_and_nothing_raises(monkeypatch, tmp_path, caplog):
+    monkeypatch.delenv("QUARTERDECK_NOTIFICATIONS", raising=False)
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))  # no "bus" socket there either
     statuses: list[str] = []
@@ -54,6 +56,21 @@ def test_no_session_bus_is_said_once_and_nothing_raises(monkeypatch, tmp_path, c
     assert notifier.available is False
     assert statuses == ["no desktop notifications: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)"]
     assert warnings(caplog) == statuses
+
+
+def test_turned_off_in_the_environment_the_bus_is_not_asked(private_bus, monkeypatch, caplog):
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    monkeypatch.setenv("QUARTERDECK_NOTIFICATIONS", "off")
+    private_bus.close()  # asking it would fail differently
+    notifier = DesktopNotifications(clock=lambda: 1000.0)
+    try:
+        notifier.show("Agent-1", "Agent-1 needs you", "permission: Bash")
+        assert notifier.wait_idle(5)
+    finally:
+        notifier.close()
+    assert notifier.status == notify_dbus.OFF and notifier.available is False
+    assert [r.getMessage() for r in caplog.records if r.name == LOGGER] == [notify_dbus.OFF]
+    assert warnings(caplog) == []
 
 
 def test_the_systemd_user_bus_is_found_without_the_variable(monkeypatch, tmp_path):

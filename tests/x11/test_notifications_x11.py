@@ -41,6 +41,7 @@ def dunst_bus(tmp_path, monkeypatch):
     if missing:
         pytest.skip(f"missing tools: {', '.join(missing)}")
     bus = PrivateBus(tmp_path / "bus")
+    monkeypatch.delenv("QUARTERDECK_NOTIFICATIONS", raising=False)  # on, whatever the suite says
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
     bus.start_dunst()
     yield bus
@@ -248,6 +249,7 @@ def test_no_daemon_is_said_once_in_the_status_bar(tmp_path, monkeypatch, make_ct
     if missing_tools():
         pytest.skip("missing tools: dbus-daemon")
     bus = PrivateBus(tmp_path / "bus")  # a session bus with no notification service on it
+    monkeypatch.delenv("QUARTERDECK_NOTIFICATIONS", raising=False)  # on, whatever the suite says
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
     try:
         ctx = make_ctx("Agent-3")
