@@ -22,6 +22,8 @@ DEB_PACKAGES=(
   # real Chromium chat windows as GUI delivery targets, and the accessibility (AT-SPI) bus that
   # reads their inputs back; imagemagick's import takes screenshots of the whole display
   chromium at-spi2-core dbus-x11 dbus imagemagick
+  # a notification daemon that draws on X: the desktop notification tests show and click its notices
+  dunst
 )
 
 install_debian_packages() {
