@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, CliError
 from quarterdeck.cli.roster_args import agent_named, read_roster, roster_path
 from quarterdeck.core.activity.events import CODEX, SOURCES
+from quarterdeck.core.paths import DATA_DIR_ENV, user_data_dir
 
 
 def _roster_ids(prefix: str, parsed_args: argparse.Namespace, **_kwargs: Any) -> list[str]:
@@ -67,8 +69,11 @@ def cmd_install(args: argparse.Namespace) -> int:
     path, roster = read_roster(args)
     agent = agent_named(roster, args.agent)
     project = _project(args.project)
+    data_dir = getattr(args, "data_dir", None)
+    if data_dir is None and os.environ.get(DATA_DIR_ENV, "").strip():
+        data_dir = user_data_dir()  # the tool runs its hook without this environment: the command says it
     try:
-        outcome = install(agent.id, args.source, project, data_dir=getattr(args, "data_dir", None))
+        outcome = install(agent.id, args.source, project, data_dir=data_dir)
     except SettingsError as exc:
         raise CliError(str(exc)) from None
     for change in outcome.changes:

@@ -147,3 +147,11 @@ def test_the_real_claude_code_runs_the_installed_hooks(place):
     events = [(e.agent_id, e.source, e.kind, e.text) for e in load_events(place["data"])]
     assert ("Agent-1", "claude-code", "session_start", None) in events
     assert ("Agent-1", "claude-code", "prompt_submitted", "hello from the hooks test") in events
+
+
+def test_a_data_folder_set_in_the_environment_is_written_into_the_command(place):
+    done = qd(place, "agents", "hooks", "install", "Agent-1", "--source", "windsurf",
+              QUARTERDECK_DATA_DIR=str(place["data"]))
+    assert done.returncode == 0, done.stderr
+    command = first_command("windsurf", place["home"] / ".codeium" / "windsurf" / "hooks.json", "pre_user_prompt")
+    assert command.endswith(f"hook --agent Agent-1 --source windsurf --data-dir {place['data']}")
