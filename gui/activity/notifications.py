@@ -153,9 +153,11 @@ def install(window: Any, *, notifications: Notifications | None = None) -> Notif
     roster = getattr(window, "panels", {}).get("roster")
     if roster is not None:
         attach_mute(found, roster)
+    notifier = found.notifier  # a plain object: safe to call once the Qt objects are gone
+    window.destroyed.connect(lambda *_: notifier.close(timeout=0.5))
     app = QCoreApplication.instance()
     if app is not None:
-        app.aboutToQuit.connect(found.shutdown)
+        app.aboutToQuit.connect(lambda: notifier.close(timeout=0.5))
     return found
 
 
