@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -15,8 +16,9 @@ from quarterdeck.core.activity.journal import load_events
 from quarterdeck.core.store import Store, default_db_path
 
 QD = [sys.executable, "-m", "quarterdeck"]
-CLAUDE_CLI = Path(os.environ.get("AGENT_CLIS_DIR") or Path(__file__).resolve().parents[2] / ".agent-clis") \
-    / "node_modules" / ".bin" / "claude"  # scripts/install-agent-clis.sh, as for tests/core/test_tmux_real_agents.py
+CLIS = Path(os.environ.get("AGENT_CLIS_DIR") or Path(__file__).resolve().parents[2] / ".agent-clis") \
+    / "node_modules" / ".bin"  # scripts/install-agent-clis.sh, as for tests/core/test_tmux_real_agents.py
+CLAUDE_CLI, CODEX_CLI = CLIS / "claude", CLIS / "codex"
 PROMPTS = {  # each tool's documented prompt event: its name in the settings file and its JSON
     "claude-code": ("UserPromptSubmit", {"session_id": "abc", "transcript_path": "/t.jsonl", "cwd": "/w",
                                          "hook_event_name": "UserPromptSubmit", "prompt": "Fix the login bug"}),
@@ -155,3 +157,28 @@ def test_a_data_folder_set_in_the_environment_is_written_into_the_command(place)
     assert done.returncode == 0, done.stderr
     command = first_command("windsurf", place["home"] / ".codeium" / "windsurf" / "hooks.json", "pre_user_prompt")
     assert command.endswith(f"hook --agent Agent-1 --source windsurf --data-dir {place['data']}")
+
+
+@pytest.mark.skipif(not CODEX_CLI.exists(), reason=f"{CODEX_CLI} is not installed: run scripts/install-agent-clis.sh")
+def test_the_real_codex_runs_the_installed_hooks(place):
+    """Codex itself reads hooks.json and config.toml (it refuses a notify it cannot read) and runs the
+    hooks of its session start and prompt, before it reaches for the network. It runs a hook only once
+    a person trusted it; the test stands in for that with --dangerously-bypass-hook-trust."""
+    done = qd(place, "agents", "hooks", "install", "Agent-1", "--source", "codex", "--data-dir", str(place["data"]))
+    assert done.returncode == 0, done.stderr
+    env = {**place["env"], "CODEX_HOME": str(place["home"] / ".codex")}
+    codex = subprocess.Popen([str(CODEX_CLI), "exec", "--dangerously-bypass-hook-trust", "--skip-git-repo-check",
+                              "hello from the hooks test"], cwd=place["project"], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        events: list[tuple[str, str, str, str | None]] = []
+        while time.monotonic() < deadline and ("Agent-1", "codex", "prompt_submitted",
+                                               "hello from the hooks test") not in events:
+            time.sleep(0.2)
+            events = [(e.agent_id, e.source, e.kind, e.text) for e in load_events(place["data"])]
+    finally:
+        codex.kill()
+        codex.wait(timeout=30)
+    assert ("Agent-1", "codex", "session_start", None) in events
+    assert ("Agent-1", "codex", "prompt_submitted", "hello from the hooks test") in events
