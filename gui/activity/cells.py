@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 
 from quarterdeck.core.activity.state import Activity, age
 
@@ -71,6 +71,18 @@ def waits_for(activity: Activity, now: float) -> str:
 def waiting_for(activity: Activity, now: float) -> float:
     """How long it has been in its state, in seconds (0 when not known)."""
     return max(0.0, now - activity.since) if activity.since is not None else 0.0
+
+
+def role_data(state: str, role: int, *, muted: bool = False) -> object:
+    """A table's Activity cell for ``role``: the dot, the text in the state's colour (grey for a
+    disabled agent), a light background for the states that want the captain's eye."""
+    if role == Qt.ItemDataRole.DecorationRole:
+        return dot(state)
+    if role == Qt.ItemDataRole.ForegroundRole:
+        return QBrush(QColor("#9e9e9e") if muted else colour(state).darker(110))
+    if role == Qt.ItemDataRole.BackgroundRole and state in TINTS:
+        return QBrush(QColor(TINTS[state]))
+    return None
 
 
 def dot(state: str | None, _cache: dict[str, QIcon] = {}) -> QIcon:  # noqa: B006 (a deliberate cache)

@@ -159,6 +159,10 @@ class RosterModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
             if role == Qt.ItemDataRole.DisplayRole:
                 return f"{COLUMNS[section]} ({FIGURES[5:]})" if section in (SUCCESS, P95) else COLUMNS[section]
+            if role == Qt.ItemDataRole.ToolTipRole and section == ACTIVITY:
+                return ("What the agent is doing, from its own hooks and from watching its pane or window "
+                        "(working, idle, needs-you, rate-limited, stalled, offline, unknown) and since when; "
+                        "hover a cell for why")
             if role == Qt.ItemDataRole.ToolTipRole and section in (SUCCESS, P95):
                 return (f"Submitted among submitted and failed deliveries in the {FIGURES} (unverified ones "
                         "counted apart), the window health and the charts' summary use" if section == SUCCESS
@@ -183,7 +187,7 @@ class RosterModel(QAbstractTableModel):
             if flash is not None:
                 return flash
         if column == ACTIVITY:
-            return self._activity_data(cell, role)
+            return activity_look.role_data(cell.key, role, muted=cell.muted)
         if role == Qt.ItemDataRole.DecorationRole and column in (STATUS, BREAKER):
             return status_icon(cell.key)
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -248,7 +252,9 @@ class RosterModel(QAbstractTableModel):
         changed = set()
         for row, agent in enumerate(self._agents):
             old, new = before.get(agent.id), activities.get(agent.id)
-            self._update_row(row, self._compute(agent))
+            cells = self._cells[row]  # only the Activity cell is new: the others are read as before
+            shown = replace(activity_cell(new or unknown(agent.id), now), muted=not agent.enabled)
+            self._update_row(row, (*cells[:ACTIVITY], shown, *cells[ACTIVITY + 1:]))
             if old is not None and new is not None and old.state != new.state:
                 changed.add(agent.id)
                 self.flash.start(agent.id, activity_look.colour(new.state))
@@ -262,15 +268,6 @@ class RosterModel(QAbstractTableModel):
     def _compute(self, agent: Agent) -> tuple[Cell, ...]:
         activity = activity_cell(self._activities.get(agent.id) or unknown(agent.id), self._activities_at)
         return row_cells(agent, self._live(agent.id), self._stats(agent.id), activity)
-
-    def _activity_data(self, cell: Cell, role: int) -> Any:
-        if role == Qt.ItemDataRole.DecorationRole:
-            return activity_look.dot(cell.key)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return QBrush(QColor("#9e9e9e") if cell.muted else activity_look.colour(cell.key).darker(110))
-        if role == Qt.ItemDataRole.BackgroundRole and cell.key in activity_look.TINTS:
-            return QBrush(QColor(activity_look.TINTS[cell.key]))
-        return None
 
     def _repaint_rows(self, ids: set[str]) -> None:
         """Repaint the background of the rows of ``ids`` (their flash moved on), nothing else."""

@@ -26,7 +26,7 @@ from quarterdeck.gui.roster.fleet_facts import FleetFacts
 from quarterdeck.gui.roster.fleet_link import FleetLink, composer_recipients
 from quarterdeck.gui.roster.fleet_view import FleetView
 from quarterdeck.gui.roster.live import LiveStatus
-from quarterdeck.gui.roster.model import AGENT_ID_ROLE
+from quarterdeck.gui.roster.model import ACTIVITY, AGENT_ID_ROLE
 from quarterdeck.gui.roster.overlay import TargetOverlay
 from quarterdeck.gui.roster.widgets import Banner, RosterTable
 
@@ -104,6 +104,7 @@ class RosterPanel(Panel):
         layout.addWidget(self.message_bar)
         self.table = RosterTable(self.actions_by_name, self)
         self.table.setModel(self.model)
+        self.table.steady_column(ACTIVITY, "rate-limited · 59 min")
         self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)

@@ -77,6 +77,12 @@ class RosterTable(QTableView):
         if not run_roster_key(self._actions, event):
             super().keyPressEvent(event)
 
+    def steady_column(self, column: int, widest: str) -> None:
+        """``column``'s text changes every second ("needs-you · 9 s", "· 10 s"): it keeps one
+        width, room for ``widest`` and its dot, so the columns right of it never shift."""
+        self.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+        self.setColumnWidth(column, self.fontMetrics().horizontalAdvance(widest) + 36)
+
 
 class Banner(QFrame):
     """A line of text with one button; hidden until there is something to say."""

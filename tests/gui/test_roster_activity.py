@@ -132,6 +132,7 @@ def test_tiles_show_the_activity_as_a_pill_in_its_colour(make_ctx, qtbot):
     ctx = make_ctx(roster=roster())
     panel = RosterPanel(ctx)
     qtbot.addWidget(panel)
+    quiet_feed(panel, qtbot)
     panel.show_table(False)
     panel.resize(660, 260)
     panel.show()
@@ -153,6 +154,12 @@ def test_tiles_show_the_activity_as_a_pill_in_its_colour(make_ctx, qtbot):
     assert orange_pixels("Agent-2") == 0 and orange_pixels("Agent-3") == 0
 
 
+def quiet_feed(panel: RosterPanel, qtbot) -> None:
+    """The live feed stopped (its look done): the test says what the agents do."""
+    panel.live.feed.stop()
+    qtbot.waitUntil(lambda: panel.ctx.jobs.pending == 0)
+
+
 def _near(a: QColor, b: QColor, tolerance: int = 24) -> bool:
     return abs(a.red() - b.red()) + abs(a.green() - b.green()) + abs(a.blue() - b.blue()) <= tolerance
 
@@ -161,6 +168,7 @@ def test_in_the_table_the_activity_column_is_in_view_at_the_roster_s_default_wid
     ctx = make_ctx(roster=roster())
     panel = RosterPanel(ctx)
     qtbot.addWidget(panel)
+    quiet_feed(panel, qtbot)
     panel.show_table(True)
     panel.resize(660, 260)  # the roster's width in the default layout of a 1366x768 screen
     panel.show()
@@ -172,3 +180,10 @@ def test_in_the_table_the_activity_column_is_in_view_at_the_roster_s_default_wid
     qtbot.waitUntil(lambda: table.columnWidth(ACTIVITY) >= table.fontMetrics().horizontalAdvance("needs-you · 2 h"))
     right = table.columnViewportPosition(ACTIVITY) + table.columnWidth(ACTIVITY)
     assert table.horizontalScrollBar().value() == 0 and right <= table.viewport().width()
+    # its text changes every second, its width does not: the columns right of it stay put
+    status_at = table.columnViewportPosition(ACTIVITY + 1)
+    panel.model.set_activities(reduce([hook("Agent-1", NEEDS_YOU, "Notification", now - 5, waits_for="permission")],
+                                      IDS, now=now), now)
+    qtbot.wait(50)
+    assert cell(panel.model, "Agent-1") == "needs-you · 5 s"
+    assert table.columnViewportPosition(ACTIVITY + 1) == status_at
