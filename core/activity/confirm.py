@@ -14,7 +14,8 @@ finished at most :data:`WINDOW_S` before the event (or :data:`LATE_S` after it: 
 the submit key, while the transport is still checking the pane or window), are looked at. An
 ``uncertain`` one becomes ``delivered``: it did arrive, so it is no longer offered for a resend.
 A ``failed`` one is left as it is: its failure is what the resend offers, and a retry may already
-be queued. Each event confirms at most one delivery (the one that finished closest to it), and an
+be queued. Only deliveries created within :data:`HORIZON_S` of the event are read. Each event
+confirms at most one delivery (the one that finished closest to it), and an
 event that already confirmed one is not used again, so running this twice over the same events
 changes nothing. A delivery stored redacted (it held a secret) cannot be compared and is skipped.
 """
@@ -33,19 +34,21 @@ from quarterdeck.core.store.db import immediate
 CONFIRMED = "confirmed_by_agent"
 WINDOW_S = 600.0
 LATE_S = 120.0
+HORIZON_S = 86400.0  # a delivery queued longer than a day before it finished is not looked at (keeps the look-up
+                     # on the (agent, state, created) index however long the history)
 _MAX_EVIDENCE = 600
 
 _CANDIDATES = """
     SELECT d.id, d.state, d.verdict, d.evidence, d.reason, d.retry_of, d.finished_at,
            m.id AS message_id, m.sender, m.sender_kind, m.type, m.priority, m.content, m.redacted, m.recipients
     FROM deliveries d JOIN messages m ON m.id = d.message_id
-    WHERE d.agent_id = ? AND d.state IN ('delivered', 'uncertain')
+    WHERE d.agent_id = ? AND d.state IN ('delivered', 'uncertain') AND d.created_at >= ?
       AND (d.verdict IS NULL OR d.verdict != 'confirmed_by_agent')
       AND d.finished_at BETWEEN ? AND ? AND (d.started_at IS NULL OR d.started_at <= ?)
     ORDER BY abs(d.finished_at - ?), d.id DESC
 """
-_USED = ("SELECT 1 FROM deliveries WHERE agent_id = ? AND verdict = 'confirmed_by_agent' "
-         "AND substr(evidence, 1, ?) = ? LIMIT 1")
+_USED = ("SELECT 1 FROM deliveries WHERE agent_id = ? AND state = 'delivered' AND created_at >= ? "
+         "AND verdict = 'confirmed_by_agent' AND substr(evidence, 1, ?) = ? LIMIT 1")
 _UPGRADE = ("UPDATE deliveries SET state = 'delivered', verdict = 'confirmed_by_agent', evidence = ?, reason = NULL, "
             "updated_at = ? WHERE id = ? AND state IN ('delivered', 'uncertain') "
             "AND (verdict IS NULL OR verdict != 'confirmed_by_agent')")
@@ -89,7 +92,7 @@ def confirm_deliveries(conn: sqlite3.Connection, events: Iterable[ActivityEvent]
         if event.kind != PROMPT_SUBMITTED or not event.text:
             continue
         mark = marker(event)
-        if conn.execute(_USED, (event.agent_id, len(mark), mark)).fetchone() is not None:
+        if conn.execute(_USED, (event.agent_id, event.at - HORIZON_S, len(mark), mark)).fetchone() is not None:
             continue
         found = _match(conn, event)
         if found is None:
@@ -103,8 +106,8 @@ def confirm_deliveries(conn: sqlite3.Connection, events: Iterable[ActivityEvent]
 
 
 def _match(conn: sqlite3.Connection, event: ActivityEvent) -> sqlite3.Row | None:
-    rows = conn.execute(_CANDIDATES, (event.agent_id, event.at - WINDOW_S, event.at + LATE_S, event.at + LATE_S,
-                                      event.at)).fetchall()
+    rows = conn.execute(_CANDIDATES, (event.agent_id, event.at - HORIZON_S, event.at - WINDOW_S, event.at + LATE_S,
+                                      event.at + LATE_S, event.at)).fetchall()
     for row in rows:
         if row["redacted"]:
             continue
