@@ -55,11 +55,10 @@ class Notifications(QObject):
     sig_prefs_changed = Signal()
 
     def __init__(self, ctx: AppContext, parent: QObject | None = None, *, bring: Bring = _bring_forward,
-                 notifier: DesktopNotifications | None = None,
-                 clock: Callable[[], datetime] = datetime.now) -> None:
+                 notifier: DesktopNotifications | None = None) -> None:
         super().__init__(parent)
         self.setObjectName(NAME)
-        self.ctx, self.bring, self.clock = ctx, bring, clock
+        self.ctx, self.bring = ctx, bring
         self.policy = NoticePolicy()
         self.shown = 0  # notices handed to the service so far
         self.notifier = notifier or DesktopNotifications(
@@ -76,7 +75,7 @@ class Notifications(QObject):
     @Slot(object, float)
     def on_activities(self, activities: dict[str, Activity], now: float) -> None:
         self.refresh_prefs()
-        decision = self.policy.look(activities, self.prefs, self.clock())
+        decision = self.policy.look(activities, self.prefs, datetime.fromtimestamp(now))  # local time
         for notice in decision.show:
             log.info("notifying: %s: %s", notice.title, notice.body)
             self.notifier.show(notice.agent_id, notice.title, notice.body)

@@ -11,7 +11,8 @@ import pytest
 from notify_bus import PrivateBus, missing_tools
 
 from quarterdeck.core.activity import notify_dbus
-from quarterdeck.core.activity.notify_dbus import DesktopNotifications, session_bus
+from quarterdeck.core.activity.notify_dbus import DesktopNotifications
+from quarterdeck.core.activity.notify_link import session_bus
 
 LOGGER = "quarterdeck.core.activity.notify_dbus"
 
