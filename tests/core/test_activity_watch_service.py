@@ -103,3 +103,30 @@ def test_the_service_prunes_old_events_once_an_hour(tmp_path):
         record(tmp_path, seen("seen_working", n))
     service.tick(T + 20 * 86400 + 60)  # within the hour: not again
     assert len(journal.load_events(tmp_path, per_agent=100)) == 60
+
+
+def test_a_prompt_reported_by_a_real_hook_process_confirms_its_delivery_on_the_next_tick(tmp_path):
+    import json
+    import time
+
+    from quarterdeck.core.delivery.prefix import format_for_delivery
+    from quarterdeck.core.models import Message
+
+    with Store(tmp_path / "quarterdeck.sqlite3") as store:
+        msg = Message(sender="Captain", recipients=["Agent-1"], content="Run the tests, then report.")
+        [delivery_id] = store.enqueue(msg, [("Agent-1", "tmux")])
+        assert store.claim_next() is not None
+        store.mark_delivered(delivery_id, 40.0, verdict="submitted", evidence="the input emptied")
+        service = WatchService(tmp_path, [])
+        service.tick()
+        assert store.delivery(delivery_id).verdict == "submitted"  # no prompt yet: nothing to confirm
+        payload = {"session_id": "s1", "transcript_path": "/tmp/t.jsonl", "cwd": str(tmp_path),
+                   "hook_event_name": "UserPromptSubmit", "prompt": format_for_delivery(msg, "Agent-1")}
+        done = subprocess.run([sys.executable, "-m", "quarterdeck", "hook", "--agent", "Agent-1", "--source",
+                               "claude-code", "--data-dir", str(tmp_path)], input=json.dumps(payload),
+                              capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, done.stderr
+        service.tick(time.time())
+        row = store.delivery(delivery_id)
+        assert row.verdict == "confirmed_by_agent"
+        assert "UserPromptSubmit" in (row.evidence or "")

@@ -8,8 +8,13 @@ else reads the recorded events.
 :class:`WatchService` asks each watcher for the agents whose seen state changed (the watchers only
 report changes) and records those events the way a hook does (``record``: the table, or the spool
 file when the database is busy). A watcher that fails is logged once per kind of failure and
-skipped for that tick; the others go on. Once an hour it also prunes old events
-(:func:`quarterdeck.core.activity.journal.prune`).
+skipped for that tick; the others go on.
+
+Each tick it also looks at the prompts the agents' hooks reported in the last
+:data:`CONFIRM_WITHIN_S` and upgrades the deliveries they confirm
+(:func:`quarterdeck.core.activity.confirm.confirm_deliveries`, which is idempotent; a prompt that
+arrived before its delivery finished is matched on a later tick). Once an hour it prunes old
+events (:func:`quarterdeck.core.activity.journal.prune`).
 """
 from __future__ import annotations
 
@@ -37,6 +42,10 @@ log = logging.getLogger(__name__)
 LOCK_NAME = "watch.lock"
 INTERVAL_S = 1.0
 PRUNE_EVERY_S = 3600.0
+CONFIRM_WITHIN_S = 180.0  # a prompt is matched against deliveries for this long after it was reported
+
+_PROMPTS = ("SELECT agent_id, source, kind, name, at, waits_for, detail, text, session FROM agent_events "
+            "WHERE kind = 'prompt_submitted' AND at >= ? ORDER BY at, seq")
 
 
 class Watcher(Protocol):
@@ -111,12 +120,12 @@ class WatchService:
                 log.warning("a seen event for %s could not be recorded: %s", event.agent_id, exc)
         if events and self.on_events is not None:
             self.on_events(events)
-        if moment - self._pruned_at >= PRUNE_EVERY_S:
-            self._pruned_at = moment
-            self._prune(moment)
+        self._upkeep(moment)
         return events
 
-    def _prune(self, now: float) -> None:
+    def _upkeep(self, now: float) -> None:
+        """Confirm deliveries from the prompts just reported; prune once an hour."""
+        from quarterdeck.core.activity.confirm import confirm_deliveries
         from quarterdeck.core.activity.journal import prune
         from quarterdeck.core.store.db import connect
 
@@ -126,12 +135,19 @@ class WatchService:
         try:
             conn = connect(db)
             try:
-                gone = prune(conn, now)
+                prompts = [ActivityEvent(**dict(r)) for r in conn.execute(_PROMPTS, (now - CONFIRM_WITHIN_S,))]
+                confirmed = confirm_deliveries(conn, prompts, now) if prompts else []
+                gone = 0
+                if now - self._pruned_at >= PRUNE_EVERY_S:
+                    self._pruned_at = now
+                    gone = prune(conn, now)
             finally:
                 conn.close()
         except (sqlite3.Error, OSError) as exc:
-            log.info("old agent events not pruned this hour: %s", exc)
+            log.info("agent events not looked after this tick: %s", exc)
             return
+        if confirmed:
+            log.info("confirmed by the agent: delivery %s", ", ".join(map(str, confirmed)))
         if gone:
             log.info("pruned %d old agent event(s)", gone)
 
