@@ -43,6 +43,7 @@ AGENT, WAITS, WAITING, MESSAGE = range(len(COLUMNS))
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 GROUPS = (("needs", "Needs you"), ("stuck", "Stuck: rate-limited or stalled"))
 DIM = QColor("#757575")
+HINT = "Enter or Go to agent brings the selected agent to the front (its window, or its tmux pane)"
 
 
 def attention_rows(activities: dict[str, Activity], roster_ids: list[str]) -> list[tuple[str, Activity]]:
@@ -120,8 +121,9 @@ class AttentionPanel(Panel):
                                   "selected (Enter)")
         self.go_button.clicked.connect(self.go)
         row.addWidget(self.go_button)
-        self.status = QLabel("")
+        self.status = QLabel(HINT)
         self.status.setObjectName("attention-status")
+        self.status.setStyleSheet("color: #607d8b;")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         row.addWidget(self.status, 1)
