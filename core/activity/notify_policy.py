@@ -178,7 +178,14 @@ class NoticePolicy:
         """The notification of ``agent_id`` is gone (clicked or dismissed): nothing to take back."""
         self._shown.discard(agent_id)
 
-    def forget(self, agent_id: str) -> None:
-        """``agent_id`` left the roster: its next appearance counts as new."""
+    def forget(self, agent_id: str) -> bool:
+        """``agent_id`` left the roster: its next appearance counts as new. Whether its notice
+        was on screen (to take back)."""
         self._in.pop(agent_id, None)
+        shown = agent_id in self._shown
         self._shown.discard(agent_id)
+        return shown
+
+    def tracked(self) -> frozenset[str]:
+        """The agents remembered (in an alerting state, or with a notice on screen)."""
+        return frozenset(self._in) | frozenset(self._shown)

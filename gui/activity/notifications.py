@@ -69,12 +69,15 @@ class Notifications(QObject):
         self.sig_clicked.connect(self._on_clicked)
         self.sig_closed.connect(self.policy.closed)
         self.sig_status.connect(self._on_status)
+        ctx.sig_roster_changed.connect(self._on_roster_changed)
         self.notifier.probe()  # no service: the status bar says so at start, not at the first notice
 
     # -- activity ----------------------------------------------------------------------------------
     @Slot(object, float)
     def on_activities(self, activities: dict[str, Activity], now: float) -> None:
         self.refresh_prefs()
+        roster = self.ctx.roster  # a look begun before an agent was removed may still name it
+        activities = {agent: a for agent, a in activities.items() if agent in roster}
         decision = self.policy.look(activities, self.prefs, datetime.fromtimestamp(now))  # local time
         for notice in decision.show:
             log.info("notifying: %s: %s", notice.title, notice.body)
@@ -84,6 +87,13 @@ class Notifications(QObject):
             self.notifier.withdraw(agent)
         for agent, reason in decision.held:
             log.info("no notification for %s: %s", agent, reason)
+
+    @Slot(object)
+    def _on_roster_changed(self, roster: object) -> None:
+        """An agent gone from the roster: its notice is taken back, and it is forgotten."""
+        for agent in self.policy.tracked():
+            if agent not in self.ctx.roster and self.policy.forget(agent):
+                self.notifier.withdraw(agent)
 
     def refresh_prefs(self) -> None:
         """Re-read the choices; ``sig_prefs_changed`` when they differ from the last read."""

@@ -137,8 +137,11 @@ def test_the_body_falls_back_to_why_and_is_one_clipped_line():
 
 def test_forgotten_agents_count_as_new():
     policy, prefs = NoticePolicy(), NotifyPrefs()
-    policy.look({"Agent-3": needs("Agent-3")}, prefs, NOON)
-    policy.forget("Agent-3")
+    policy.look({"Agent-3": needs("Agent-3"), "Agent-4": needs("Agent-4")}, prefs, NOON)
+    policy.closed("Agent-4")
+    assert policy.tracked() == {"Agent-3", "Agent-4"}
+    assert policy.forget("Agent-3") is True and policy.forget("Agent-4") is False
+    assert policy.tracked() == frozenset()
     assert len(policy.look({"Agent-3": needs("Agent-3")}, prefs, NOON).show) == 1
 
 

@@ -193,7 +193,7 @@ def notify_cli(*args: str, env: dict[str, str] | None = None) -> str:
     return done.stdout
 
 
-def test_answered_withdraws_and_do_not_disturb_holds(dunst_bus, ctx, qtbot, tmp_path, caplog):
+def test_answered_or_removed_withdraws_and_do_not_disturb_holds(dunst_bus, ctx, qtbot, tmp_path, caplog):
     from quarterdeck.gui.activity.feed import feed_for
     from quarterdeck.gui.activity.notifications import Notifications
 
@@ -215,6 +215,10 @@ def test_answered_withdraws_and_do_not_disturb_holds(dunst_bus, ctx, qtbot, tmp_
     permission(data, "Agent-4", "Claude needs your permission to use Bash(make check)")
     qtbot.waitUntil(lambda: notifications.shown == 2, timeout=10000)
     qtbot.waitUntil(lambda: dunst_bus.displayed() == 1, timeout=10000)
+    ctx.set_roster(Roster(tuple(a for a in ctx.roster.agents if a.id != "Agent-4")))  # removed: taken back
+    qtbot.waitUntil(lambda: dunst_bus.displayed() == 0, timeout=10000)
+    qtbot.wait(1500)  # the feed's next looks (one may have begun before the removal): not shown again
+    assert notifications.shown == 2 and dunst_bus.displayed() == 0
     notifications.shutdown()
 
 
