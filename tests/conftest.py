@@ -17,6 +17,9 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     base = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("QUARTERDECK_CONFIG_DIR", str(base / "config"))
     monkeypatch.setenv("QUARTERDECK_DATA_DIR", str(base / "data"))
+    # a waiting agent in any panel test must not put real notices on the shared test display
+    # (the private bus would start dunst on demand); the notification tests turn them on
+    monkeypatch.setenv("QUARTERDECK_NOTIFICATIONS", "off")
     for name in list(os.environ):
         if name.upper().startswith("COORDINATION_"):
             monkeypatch.delenv(name)
