@@ -10,7 +10,9 @@ since-when counts up), it recomputes every roster agent's activity as
 :func:`quarterdeck.core.activity.journal.activities` does (``tracks.reduce`` over those events at
 now) and emits ``sig_activities`` with the dict (agent id ->
 :class:`~quarterdeck.core.activity.state.Activity`) and the time it is for. A hook event thus
-reaches the panels within ``POLL_MS`` and the milliseconds a look takes.
+reaches the panels within ``POLL_MS`` and the milliseconds a look takes; sooner in practice: a
+write to the database's WAL file (a ``QFileSystemWatcher``, inotify on Linux) asks for a look
+``SOON_MS`` later, and a change met while a look runs gets another look right after it.
 
 One feed per context: :func:`feed_for` makes it on first use (parented to the context) and the
 roster and the Attention panel share it. It stops when the context's runner has shut down.
@@ -23,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal, Slot
 
 from quarterdeck.core.activity.state import Activity
 from quarterdeck.gui.activity.tail import EventTail
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 
 POLL_MS = 200
 REFRESH_MS = 1000
+SOON_MS = 15  # after a write to the WAL file: writes in a burst make one look
 NAME = "activity-feed"
 
 
@@ -65,6 +68,14 @@ class ActivityFeed(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(poll_ms)
         self._timer.timeout.connect(self.poll)
+        self._again = False  # something was written while a look ran: look again after it
+        self._wal = store.path.with_name(store.path.name + "-wal")
+        self._soon = QTimer(self)
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(SOON_MS)
+        self._soon.timeout.connect(self.poll)
+        self._watcher = QFileSystemWatcher(self)
+        self._watcher.fileChanged.connect(self._on_watcher_file_changed)
 
     # -- lifetime --------------------------------------------------------------------------------
     def start(self) -> None:
@@ -74,6 +85,9 @@ class ActivityFeed(QObject):
 
     def stop(self) -> None:
         self._timer.stop()
+        self._soon.stop()
+        if self._watcher.files():
+            self._watcher.removePaths(self._watcher.files())
 
     def refresh(self) -> None:
         """Recompute at the next look, changed or not (the roster changed)."""
@@ -84,7 +98,10 @@ class ActivityFeed(QObject):
     @Slot()
     def poll(self) -> None:
         if self._busy and self._jobs.pending:  # (busy with nothing pending: the runner dropped it)
+            self._again = True
             return
+        if not self._watcher.files() and self._timer.isActive() and self._wal.exists():
+            self._watcher.addPath(str(self._wal))  # (a stat on this thread; the database is not opened)
         ids = tuple(self._ids())
         due = ids != self._asked_ids or time.monotonic() - self._computed_at >= self.refresh_s
         tail, store, clock = self.tail, self._store, self._clock
@@ -107,12 +124,20 @@ class ActivityFeed(QObject):
     def _looked(self, ids: tuple[str, ...], computed: tuple[dict[str, Activity], float] | None) -> None:
         self._busy = False
         self.looks += 1
+        if self._again and self._timer.isActive():
+            self._again = False
+            self._soon.start()
         if computed is None:
             return
         self._asked_ids, self._computed_at = ids, time.monotonic()
         self._problem = ""
         self.latest, self.latest_at = computed
         self.sig_activities.emit(*computed)
+
+    @Slot(str)
+    def _on_watcher_file_changed(self, _path: str) -> None:
+        if self._timer.isActive():
+            self._soon.start()
 
     def _failed(self, error: BaseException) -> None:
         self._busy = False

@@ -8,7 +8,7 @@ from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication
 
 from quarterdeck.core.activity.events import NEEDS_YOU, PROMPT_SUBMITTED, TURN_ENDED, ActivityEvent
-from quarterdeck.core.activity.record import STORED, record
+from quarterdeck.core.activity.record import SPOOL_NAME, STORED, append_spool, record
 from quarterdeck.gui.activity import feed as feed_module
 from quarterdeck.gui.activity.feed import POLL_MS, ActivityFeed, feed_for
 
@@ -48,6 +48,21 @@ def test_a_recorded_hook_event_reaches_the_feed_within_the_deadline(make_ctx, qt
     assert looked_on and QApplication.instance().thread() not in looked_on
     print(f"feed latency: {', '.join(f'{s * 1000:.0f} ms' for s in latencies)} (poll {POLL_MS} ms)")
     assert max(latencies) < DEADLINE_S, latencies
+
+
+def test_a_spooled_event_is_taken_in_by_the_next_poll(make_ctx, qtbot):
+    """The hook spools when the database is busy: no WAL write tells the feed, its poll finds it."""
+    ctx = make_ctx()
+    feed = feed_for(ctx)
+    qtbot.waitUntil(lambda: feed.latest_at is not None, timeout=3000)
+    spool = ctx.store.path.parent / SPOOL_NAME
+    with qtbot.waitSignal(feed.sig_activities, timeout=3000,
+                          check_params_cb=lambda acts, _now: acts["Agent-2"].state == "needs-you"):
+        started = time.monotonic()
+        append_spool(spool.parent, event("Agent-2", NEEDS_YOU, "Notification", waits_for="question").to_json())
+    took = time.monotonic() - started
+    print(f"spooled event to feed: {took * 1000:.0f} ms")
+    assert took < (POLL_MS + 100) / 1000 and not spool.exists()
 
 
 def test_the_feed_recomputes_every_second_even_when_nothing_changed(make_ctx, qtbot):
