@@ -4,7 +4,9 @@ An adapter over the roster and a ``StatusBoard`` (quarterdeck.core.roster.status
 computed once and cached; ``refresh(ids)`` recomputes the given agents and emits ``dataChanged``
 only for the cells whose text or colour changed, so a one-second tick with nothing new costs no
 repaint. A new roster is merged row by row (insert, move, remove, change) so the view keeps its
-selection and the live status of agents that stayed.
+selection and the live status of agents that stayed. The Activity column shows what each agent
+is doing (``set_activities``, from the activity feed); a row whose activity changed pulses for a
+second (``flash``: only that row repaints).
 """
 from __future__ import annotations
 
