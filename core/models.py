@@ -175,8 +175,7 @@ class WindowPoint(_Frozen):
 
     The corners are the edges of the window's client area (without the window manager's frame):
     left ``x``, right ``x + width``, top ``y``, bottom ``y + height``; the point is the corner
-    plus the offset, so from a right or bottom corner dx or dy is negative.
-    """
+    plus the offset, so from a right or bottom corner dx or dy is negative."""
 
     anchor: WindowAnchor
     offset: Point
@@ -291,6 +290,7 @@ class Agent(_Frozen):
     enabled: bool = True
     transport: TransportSettings
     hooks: HookSource | None = None
+    continue_after_limit: bool = False  # "continue" once a usage limit resets (quarterdeck.core.activity.resume)
 
     @field_validator("display_name")
     @classmethod

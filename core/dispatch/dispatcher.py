@@ -104,7 +104,7 @@ class Dispatcher:
         self.own_only = False  # claim only what this process queued (and orphans): a command's send
         self._interrupted = False  # ending (SIGTERM, Ctrl+C): release what was claimed, not typed
         self._backoff = Backoff(self)
-        self.idle_gate = IdleGate(store, self._emit, activity)  # activity: the agents' (default: recorded)
+        self.idle_gate = IdleGate(store, self._emit, activity, agents=lambda: self.roster.agents)
         self.set_roster(roster)
 
     # -- wiring ---------------------------------------------------------------------------------

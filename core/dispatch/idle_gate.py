@@ -10,9 +10,15 @@ and, for each waiting delivery in claim order:
 - its agent is free: it is ``queued``, where its priority and age put it in the queue;
 - else it keeps waiting, and its reason says why ("waiting: Agent-3 is working (...)").
 
-An agent is free only when its activity is ``idle`` (``state.is_free``) and that idle was heard
-after the last message delivered to it (a message just typed starts a turn its hook may not have
-reported yet). An agent whose activity is ``unknown`` is not free: nothing says it is idle.
+An agent is free only when its activity is ``idle`` (``state.is_free``), or a usage limit whose
+reset time has passed (by :data:`quarterdeck.core.activity.resume.GRACE_S`: it waits at its
+prompt), and that was heard after the last message delivered to it (a message just typed starts
+a turn its hook may not have reported yet). An agent whose activity is ``unknown`` is not free:
+nothing says it is idle. The activity is read for the agents concerned only
+(:mod:`quarterdeck.core.dispatch.recorded`), unless the dispatcher was given a lookup.
+
+Every :data:`RESUME_EVERY_S` the gate also queues the "continue" that agents with
+``continue_after_limit`` get once a usage limit has reset (:mod:`quarterdeck.core.activity.resume`).
 
 Right before typing a when-idle delivery (:meth:`IdleGate.before_typing`, from the dispatcher's
 typing mark) the agent is looked at again: busy again, the delivery waits once more (``sending``
@@ -24,15 +30,17 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from quarterdeck.core.activity.resume import limit_over, queue_continues
 from quarterdeck.core.activity.state import UNKNOWN, Activity, age, is_free, unknown
 from quarterdeck.core.delivery.errors import Paused
+from quarterdeck.core.dispatch.recorded import recorded_activities
 from quarterdeck.core.store import waiting
 from quarterdeck.core.store.waiting import Waiting as Waiting
 
 if TYPE_CHECKING:
+    from quarterdeck.core.models import Agent
     from quarterdeck.core.store.outbox import Store
     from quarterdeck.core.store.rows import DeliveryTask
 
@@ -41,6 +49,7 @@ log = logging.getLogger(__name__)
 # agent ids, now (epoch seconds) -> each agent's activity
 ActivityLookup = Callable[[Sequence[str], float], Mapping[str, Activity]]
 Emit = Callable[..., object]  # the dispatcher's _emit(row, state, detail=...)
+RESUME_EVERY_S = 5.0
 
 
 class NotIdle(Paused):
@@ -56,16 +65,6 @@ class Freedom:
     stayed: str = ""  # "Agent-3 stayed working": what an expiry says
 
 
-def journal_lookup(data_dir: Path) -> ActivityLookup:
-    """The activity the agents' hooks and watchers recorded in ``data_dir``."""
-    from quarterdeck.core.activity.journal import activities
-
-    def lookup(agent_ids: Sequence[str], now: float) -> Mapping[str, Activity]:
-        return activities(data_dir, tuple(agent_ids), now=now)
-
-    return lookup
-
-
 def span(seconds: float | None) -> str:
     """``30 min``, ``2 h``, ``45 s``: how long a delivery was allowed to wait."""
     if seconds is None:
@@ -78,13 +77,13 @@ def span(seconds: float | None) -> str:
     return f"{seconds} s" if seconds < 3600 else age(seconds)
 
 
-def judge(activity: Activity, last_delivered: float | None) -> Freedom:
-    """Whether ``activity``'s agent is free for a when-idle message (see the module docstring)."""
+def judge(activity: Activity, last_delivered: float | None, now: float) -> Freedom:
+    """Whether ``activity``'s agent is free for a when-idle message at ``now`` (see the module docstring)."""
     agent = activity.agent_id
     if activity.state == UNKNOWN:
         return Freedom(False, f"{agent}'s activity is unknown — no hook or watcher reports it",
                        f"{agent}'s activity stayed unknown — no hook or watcher reports it")
-    if not is_free(activity):
+    if not is_free(activity) and not limit_over(activity, now):
         return Freedom(False, f"{agent} is {activity.state} ({activity.why})", f"{agent} stayed {activity.state}")
     heard = activity.signal_at if activity.signal_at is not None else activity.since
     if last_delivered is not None and (heard is None or heard < last_delivered):
@@ -102,18 +101,21 @@ class IdleGate:
     detail=...)`` tells the dispatcher's listeners."""
 
     def __init__(self, store: Store, emit: Emit, lookup: ActivityLookup | None = None, *,
-                 interval: float = 0.5, clock: Callable[[], float] = time.time) -> None:
+                 agents: Callable[[], Iterable[Agent]] = tuple, interval: float = 0.5,
+                 clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self._emit = emit
-        self._lookup = lookup if lookup is not None else journal_lookup(store.path.parent)
+        self._lookup: ActivityLookup = lookup or (lambda ids, now: recorded_activities(store, ids, now))
+        self._agents = agents  # the roster's, for continue_after_limit
         self.interval = interval
         self.clock = clock
         self._next = 0.0  # time.monotonic() of the next look
+        self._next_resume = 0.0
 
     def freedom(self, agent_ids: Iterable[str], now: float) -> dict[str, Freedom]:
         agents = sorted(set(agent_ids))
         found = self._lookup(agents, now)
-        return {agent: judge(found.get(agent) or unknown(agent), waiting.last_delivered(self.store, agent))
+        return {agent: judge(found.get(agent) or unknown(agent), waiting.last_delivered(self.store, agent), now)
                 for agent in agents}
 
     def tick(self, *, force: bool = False) -> int:
@@ -123,6 +125,9 @@ class IdleGate:
         if not force and moment < self._next:
             return 0
         self._next = moment + self.interval
+        if moment >= self._next_resume:
+            self._next_resume = moment + RESUME_EVERY_S
+            self.resume_after_limits()
         rows = waiting.waiting(self.store)
         if not rows:
             return 0
@@ -144,6 +149,15 @@ class IdleGate:
             if row.delivery_id in moved:
                 self._emit(row, "queued", detail=f"{row.agent_id} is idle")
         return len(moved)
+
+    def resume_after_limits(self) -> list[int]:
+        """Queue the "continue" of each opted-in agent whose usage limit has reset (see
+        :mod:`quarterdeck.core.activity.resume`); the new deliveries."""
+        opted = [agent for agent in self._agents() if agent.continue_after_limit and agent.enabled]
+        if not opted:
+            return []
+        now = self.clock()
+        return queue_continues(self.store, opted, self._lookup([a.id for a in opted], now), now)
 
     def before_typing(self, task: DeliveryTask) -> None:
         """Raise ``NotIdle`` when ``task`` waits for its agent to be idle and the agent is not."""

@@ -10,6 +10,7 @@ File format::
         hooks: claude-code           # optional: the tool whose hooks report what the agent is doing
                                      # (claude-code, cursor, vscode, windsurf, gemini or codex; set by
                                      # `quarterdeck agents hooks install`), left out when there are none
+        continue_after_limit: true   # optional: once its usage limit resets, send it "continue" (when idle)
         transport: gui               # required: gui, tmux, inbox or dryrun
         chat: [420, 980]             # gui: the chat input of the current conversation (required)
         onboarding: [420, 900]       # gui: where a new chat's input appears (optional)

@@ -10,10 +10,20 @@ import time
 import pytest
 from test_transport_tmux import Server, wait_until
 
-from quarterdeck.core.activity.events import CLAUDE_CODE, PROMPT_SUBMITTED, TURN_ENDED, ActivityEvent
+from quarterdeck.core.activity import resume
+from quarterdeck.core.activity.events import (
+    CLAUDE_CODE,
+    PROMPT_SUBMITTED,
+    SEEN_RATE_LIMITED,
+    TMUX_WATCH,
+    TURN_ENDED,
+    ActivityEvent,
+    iso,
+)
 from quarterdeck.core.activity.record import record
 from quarterdeck.core.compose.submit import submit
 from quarterdeck.core.config import CoordinationConfig
+from quarterdeck.core.dispatch import idle_gate
 from quarterdeck.core.dispatch.dispatcher import Dispatcher
 from quarterdeck.core.models import Agent, Message, TmuxTransport
 from quarterdeck.core.roster.roster import Roster
@@ -205,3 +215,62 @@ def test_a_retry_of_a_failed_when_idle_message_waits_again(harness):
     assert row["ttl"] == pytest.approx(120, abs=1)
     plain = submit(harness.store, harness.roster, Message(sender="Captain", recipients=["Agent-1"], content="now"))
     assert harness.state(plain.delivery_ids[0]) == "queued"
+
+
+def limited(harness: Harness, resets_at: float, agent: str = "Agent-1") -> None:
+    """What watching the pane records when the agent hits a usage limit that resets at ``resets_at``."""
+    record(harness.data, ActivityEvent(agent_id=agent, source=TMUX_WATCH, kind=SEEN_RATE_LIMITED,
+                                       name="usage limit shown in pane", at=time.time(), detail=iso(resets_at)))
+
+
+def continues(harness: Harness) -> list:
+    return harness.store.connection().execute(
+        "SELECT m.id, d.state FROM messages m JOIN deliveries d ON d.message_id = m.id "
+        "WHERE m.sender = 'Quarterdeck' ORDER BY d.id").fetchall()
+
+
+@pytest.fixture
+def resuming(tmp_path, server, monkeypatch):
+    monkeypatch.setattr(resume, "GRACE_S", 1.5)
+    monkeypatch.setattr(idle_gate, "RESUME_EVERY_S", 0.1)
+    h = Harness(tmp_path, server)
+    agent = h.roster.get("Agent-1").model_copy(update={"continue_after_limit": True})
+    h.dispatcher.set_roster(Roster(agents=(agent,)))
+    yield h
+    h.close()
+
+
+def test_an_opted_in_agent_gets_one_continue_just_after_its_limit_resets(resuming):
+    h = resuming
+    reset = float(int(time.time()) + 1)  # whole seconds, as the pane says it
+    limited(h, reset)
+    h.start()
+    time.sleep(1.0)  # before the reset and its grace: nothing queued yet
+    assert continues(h) == [] and h.received() == ""
+    wait_until(lambda: "continue" in h.received())
+    assert time.time() >= reset + resume.GRACE_S
+    wait_until(lambda: [tuple(r) for r in continues(h)] == [(resume.episode_id("Agent-1", reset), "delivered")])
+    time.sleep(0.6)  # several more looks at the same episode: nothing more
+    assert len(continues(h)) == 1 and h.received().count("continue") == 1
+    again = float(int(time.time()) - 5)  # a new limit (already reset) is a new episode
+    limited(h, again)
+    wait_until(lambda: len(continues(h)) == 2 and h.received().count("continue") == 2)
+
+
+def test_an_agent_not_opted_in_or_without_a_reset_time_gets_no_continue(tmp_path, server, monkeypatch):
+    monkeypatch.setattr(resume, "GRACE_S", 0.0)
+    monkeypatch.setattr(idle_gate, "RESUME_EVERY_S", 0.05)
+    h = Harness(tmp_path, server)
+    try:
+        limited(h, time.time() - 60)  # Agent-1 is not opted in
+        h.start()
+        time.sleep(0.6)
+        assert continues(h) == []
+        record(h.data, ActivityEvent(agent_id="Agent-1", source=TMUX_WATCH, kind=SEEN_RATE_LIMITED,
+                                     name="usage limit shown in pane", at=time.time()))  # no reset time said
+        h.dispatcher.set_roster(Roster(agents=(h.roster.get("Agent-1").model_copy(
+            update={"continue_after_limit": True}),)))
+        time.sleep(0.6)
+        assert continues(h) == [] and h.received() == ""
+    finally:
+        h.close()

@@ -2,8 +2,11 @@
 states 'waiting' and 'expired' show in the composer's progress, the roster and the gauges."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from quarterdeck.core.activity.resume import episode_id, limit_over
 from quarterdeck.core.activity.state import Activity
 from quarterdeck.core.compose.progress import SendProgress
 from quarterdeck.core.compose.when_idle import DEFAULT_TTL, format_duration, parse_duration
@@ -44,18 +47,27 @@ def activity(state: str, at: float | None = 100.0, why: str = "a prompt was subm
 
 
 def test_only_an_agent_known_idle_since_its_last_message_is_free():
-    assert judge(activity("idle"), None).free
-    assert judge(activity("idle", at=100.0), last_delivered=90.0).free
-    just_sent = judge(activity("idle", at=100.0), last_delivered=101.0)
+    assert judge(activity("idle"), None, 200.0).free
+    assert judge(activity("idle", at=100.0), 90.0, 200.0).free
+    just_sent = judge(activity("idle", at=100.0), 101.0, 200.0)
     assert not just_sent.free and "just sent another message" in just_sent.why
-    working = judge(activity("working"), None)
+    working = judge(activity("working"), None, 200.0)
     assert (working.free, working.why, working.stayed) == (
         False, "Agent-3 is working (a prompt was submitted)", "Agent-3 stayed working")
-    unknown = judge(activity("unknown", at=None), None)
+    unknown = judge(activity("unknown", at=None), None, 200.0)
     assert not unknown.free
     assert unknown.why == "Agent-3's activity is unknown — no hook or watcher reports it"
     for busy in ("needs-you", "rate-limited", "stalled", "offline"):
-        assert not judge(activity(busy), None).free
+        assert not judge(activity(busy), None, 200.0).free
+
+
+def test_a_usage_limit_is_over_thirty_seconds_after_its_reset():
+    limited = replace(activity("rate-limited", why="it hit a usage limit"), resets_at=1000.0)
+    assert not limit_over(limited, 1029.0) and not judge(limited, None, 1029.0).free
+    assert limit_over(limited, 1030.0) and judge(limited, None, 1030.0).free
+    assert not limit_over(replace(limited, resets_at=None), 5000.0)  # no reset time: never over
+    assert not limit_over(replace(limited, state="idle"), 5000.0)
+    assert episode_id("Agent-3", 1000.4) == "continue-after-limit-Agent-3-1000"
 
 
 def test_expired_is_final_everywhere_and_waiting_is_not():
