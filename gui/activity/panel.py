@@ -15,23 +15,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QBrush, QColor, QFont, QGuiApplication
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QTreeWidget,
-    QTreeWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtGui import QAction, QBrush, QColor, QFont
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from quarterdeck.core.activity.state import Activity, age
 from quarterdeck.gui.activity import cells
 from quarterdeck.gui.activity.feed import feed_for
+from quarterdeck.gui.activity.go_line import GoLine
 from quarterdeck.gui.panel import Panel
 
 if TYPE_CHECKING:
@@ -43,7 +33,6 @@ AGENT, WAITS, WAITING, MESSAGE = range(len(COLUMNS))
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 GROUPS = (("needs", "Needs you"), ("stuck", "Stuck: rate-limited or stalled"))
 DIM = QColor("#757575")
-HINT = "Enter or Go to agent brings the selected agent to the front (its window, or its tmux pane)"
 
 
 def attention_rows(activities: dict[str, Activity], roster_ids: list[str]) -> list[tuple[str, Activity]]:
@@ -114,32 +103,9 @@ class AttentionPanel(Panel):
         self.tree.itemActivated.connect(self._on_item_activated)
         self.tree.currentItemChanged.connect(self._on_current_changed)
         layout.addWidget(self.tree, 1)
-        row = QHBoxLayout()
-        self.go_button = QPushButton("Go to agent")
-        self.go_button.setObjectName("attention-go")
-        self.go_button.setToolTip("Bring the selected agent to the front: its window raised, or its tmux pane "
-                                  "selected (Enter)")
-        self.go_button.clicked.connect(self.go)
-        row.addWidget(self.go_button)
-        self.status = QLabel(HINT)
-        self.status.setObjectName("attention-status")
-        self.status.setStyleSheet("color: #607d8b;")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        row.addWidget(self.status, 1)
-        layout.addLayout(row)
-        attach = QHBoxLayout()
-        self.attach = QLineEdit()
-        self.attach.setObjectName("attention-attach")
-        self.attach.setReadOnly(True)
-        self.attach.setToolTip("No tmux client shows this pane: run this in a terminal to see it")
-        self.copy_button = QPushButton("Copy")
-        self.copy_button.setObjectName("attention-copy")
-        self.copy_button.clicked.connect(self._on_copy_clicked)
-        attach.addWidget(self.attach, 1)
-        attach.addWidget(self.copy_button)
-        layout.addLayout(attach)
-        self._show_attach(None)
+        self.foot = GoLine(self.go, self.ctx.sig_status.emit, self)
+        self.go_button, self.status, self.attach = self.foot.go_button, self.foot.status, self.foot.attach
+        layout.addWidget(self.foot)
         self.go_action = QAction("Go to the agent that waits longest", self)
         self.go_action.setObjectName("action-attention-go")
         self.go_action.setToolTip("Bring the agent at the top of the Attention list to the front")
@@ -234,10 +200,10 @@ class AttentionPanel(Panel):
         if agent_id is None:
             return
         if agent_id not in self.ctx.roster:
-            self._say(f"{agent_id} is no longer in the roster", error=True)
+            self.foot.say(f"{agent_id} is no longer in the roster", error=True)
             return
         agent = self.ctx.roster.get(agent_id)
-        self._say(f"Bringing {agent_id} to the front…")
+        self.foot.say(f"Bringing {agent_id} to the front…")
 
         def bring() -> Brought:
             from quarterdeck.core.activity.bring import bring as bring_agent
@@ -254,22 +220,12 @@ class AttentionPanel(Panel):
             self.go()
 
     def _on_brought(self, brought: Brought) -> None:
-        self._say(brought.text)
-        self._show_attach(brought.attach)
+        self.foot.say(brought.text)
+        self.foot.show_attach(brought.attach)
 
     def _on_bring_failed(self, error: BaseException) -> None:
-        self._say(str(error), error=True)
-        self._show_attach(None)
-
-    def _say(self, text: str, *, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet("color: #c62828;" if error else "color: #333;")
-        self.ctx.sig_status.emit(text)
-
-    def _show_attach(self, command: str | None) -> None:
-        self.attach.setText(command or "")
-        self.attach.setVisible(command is not None)
-        self.copy_button.setVisible(command is not None)
+        self.foot.say(str(error), error=True)
+        self.foot.show_attach(None)
 
     # -- slots -----------------------------------------------------------------------------------
     @Slot(QTreeWidgetItem, int)
@@ -283,14 +239,7 @@ class AttentionPanel(Panel):
 
     @Slot(str)
     def _on_feed_problem(self, text: str) -> None:
-        self._say(text, error=True)
-
-    @Slot()
-    def _on_copy_clicked(self) -> None:
-        clipboard = QGuiApplication.clipboard()
-        if clipboard is not None and self.attach.text():
-            clipboard.setText(self.attach.text())
-            self._say(f"Copied: {self.attach.text()}")
+        self.foot.say(text, error=True)
 
     def shutdown(self) -> None:
         self.feed.stop()

@@ -113,3 +113,18 @@ def test_the_shortcut_opens_the_panel_and_enter_goes_to_the_agent(make_ctx, qtbo
     qtbot.waitUntil(lambda: "no window or pane" in panel.status.text(), timeout=3000)
     assert panel.status.text() == "Agent-2 is reached through a dry run: it has no window or pane to bring forward"
     assert said[-1] == panel.status.text() and not panel.attach.isVisibleTo(panel)
+
+
+def test_the_attach_command_is_shown_and_copied(make_ctx, qtbot):
+    from PySide6.QtGui import QGuiApplication
+
+    ctx = make_ctx(roster=roster())
+    panel = AttentionPanel(ctx)
+    qtbot.addWidget(panel)
+    panel.show()
+    assert not panel.attach.isVisibleTo(panel) and panel.status.text().startswith("Enter or Go to agent")
+    panel.foot.show_attach("tmux attach -t swarm")
+    assert panel.attach.isVisibleTo(panel) and panel.foot.copy_button.isVisibleTo(panel)
+    qtbot.mouseClick(panel.foot.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == "tmux attach -t swarm"
+    assert panel.status.text() == "Copied: tmux attach -t swarm"
