@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 POLL_MS = 200
 REFRESH_MS = 1000
 SOON_MS = 15  # after a write to the WAL file: writes in a burst make one look
+BACKOFF_MS = 5000  # after a failed look (a damaged or locked database): look this seldom until one works
 NAME = "activity-feed"
 
 
@@ -47,7 +48,7 @@ class ActivityFeed(QObject):
     """See the module docstring. ``ids()`` names the agents (the roster's, in order)."""
 
     sig_activities = Signal(object, float)  # dict[str, Activity], the time (epoch seconds) it is for
-    sig_problem = Signal(str)  # a look failed (once per different failure); the feed keeps looking
+    sig_problem = Signal(str)  # a look failed (once per different failure); the feed keeps looking, slower
 
     def __init__(self, store: Store, jobs: Jobs, ids: Callable[[], list[str]], parent: QObject | None = None, *,
                  poll_ms: int = POLL_MS, refresh_ms: int = REFRESH_MS,
@@ -66,6 +67,7 @@ class ActivityFeed(QObject):
         self._problem = ""
         self.looks = 0  # for tests and the bench: looks taken so far
         self._timer = QTimer(self)
+        self.poll_ms = poll_ms
         self._timer.setInterval(poll_ms)
         self._timer.timeout.connect(self.poll)
         self._again = False  # something was written while a look ran: look again after it
@@ -124,13 +126,15 @@ class ActivityFeed(QObject):
     def _looked(self, ids: tuple[str, ...], computed: tuple[dict[str, Activity], float] | None) -> None:
         self._busy = False
         self.looks += 1
+        self._problem = ""
+        if self._timer.interval() != self.poll_ms:
+            self._timer.setInterval(self.poll_ms)
         if self._again and self._timer.isActive():
             self._again = False
             self._soon.start()
         if computed is None:
             return
         self._asked_ids, self._computed_at = ids, time.monotonic()
-        self._problem = ""
         self.latest, self.latest_at = computed
         self.sig_activities.emit(*computed)
 
@@ -141,6 +145,7 @@ class ActivityFeed(QObject):
 
     def _failed(self, error: BaseException) -> None:
         self._busy = False
+        self._timer.setInterval(max(self.poll_ms, BACKOFF_MS))  # a fault is reported once per look
         text = f"Agent activity cannot be read: {error}"
         if text != self._problem:
             self._problem = text

@@ -2,6 +2,7 @@
 feed's deadline, off the UI thread; states are recomputed every second even when nothing new came."""
 from __future__ import annotations
 
+import sqlite3
 import time
 
 from PySide6.QtCore import QThread
@@ -10,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 from quarterdeck.core.activity.events import NEEDS_YOU, PROMPT_SUBMITTED, TURN_ENDED, ActivityEvent
 from quarterdeck.core.activity.record import SPOOL_NAME, STORED, append_spool, record
 from quarterdeck.gui.activity import feed as feed_module
-from quarterdeck.gui.activity.feed import POLL_MS, ActivityFeed, feed_for
+from quarterdeck.gui.activity.feed import BACKOFF_MS, POLL_MS, ActivityFeed, feed_for
 
 DEADLINE_S = 0.25  # a hook event reaches the roster within this (the poll is POLL_MS)
 
@@ -75,6 +76,30 @@ def test_the_feed_recomputes_every_second_even_when_nothing_changed(make_ctx, qt
     assert stamps == sorted(stamps) and stamps[-1] > stamps[0]
     looks = feed.looks
     assert looks > len(stamps)  # most looks found nothing new and recomputed nothing
+    feed.stop()
+
+
+def test_a_failing_look_is_said_once_and_the_feed_looks_seldom_until_one_works(make_ctx, qtbot, monkeypatch):
+    ctx = make_ctx()
+    feed = ActivityFeed(ctx.store, ctx.jobs, lambda: ["Agent-1"], ctx)
+    problems: list[str] = []
+    feed.sig_problem.connect(problems.append)
+    real_look = feed_module._look
+
+    def damaged(tail, store):
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(feed_module, "_look", damaged)
+    feed.start()
+    qtbot.waitUntil(lambda: bool(problems), timeout=3000)
+    assert feed._timer.interval() == BACKOFF_MS
+    feed.poll()
+    qtbot.waitUntil(lambda: ctx.jobs.pending == 0)
+    assert len(problems) == 1 and "Agent activity cannot be read" in problems[0] and "damaged" in problems[0]
+    monkeypatch.setattr(feed_module, "_look", real_look)
+    with qtbot.waitSignal(feed.sig_activities, timeout=3000):
+        feed.poll()
+    assert feed._timer.interval() == POLL_MS
     feed.stop()
 
 
