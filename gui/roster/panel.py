@@ -3,11 +3,11 @@
 By default the whole fleet shows as compact tiles (quarterdeck.gui.roster.fleet_view), sized so 8 to 20
 agents fit at once; **Table** switches to the full table with every column (screen targets
 included). Both show one ``RosterModel``, fed by ``LiveStatus`` from real delivery and breaker
-events and the agents' recorded activity only. The selected tiles are the composer's recipients (quarterdeck.gui.roster.fleet_link). Around
-them: a toolbar and a context menu to add, edit and remove agents, capture a screen point, show
-every target on screen, force a breaker open or reset it, and import the original coordinates
-file. The same actions are offered to the command palette; with the tiles or the table focused,
-Enter edits, Delete removes and Insert adds.
+events and the agents' recorded activity only. The selected tiles are the composer's recipients
+(quarterdeck.gui.roster.fleet_link). Around them: a toolbar and a context menu to add, edit and
+remove agents, capture a screen point, show every target on screen, force a breaker open or reset
+it, and import the original coordinates file. The same actions are offered to the command
+palette; with the tiles or the table focused, Enter edits, Delete removes and Insert adds.
 """
 from __future__ import annotations
 
