@@ -17,7 +17,7 @@ from chromium_desk import missing_tools as missing_chromium_tools
 from transcript_desk import INPUT_FROM_BOTTOM, close_all, open_transcript
 
 from quarterdeck.core.activity.events import SEEN_IDLE, SEEN_OFFLINE, SEEN_WORKING, WINDOW_WATCH
-from quarterdeck.core.activity.watch.pixels import differs
+from quarterdeck.core.activity.watch.pixels import differs, grab
 from quarterdeck.core.activity.watch.window_sample import COVERED, SEEN, WindowLooker
 from quarterdeck.core.activity.watch.windows import WindowWatcher
 from quarterdeck.core.models import Agent, GuiTransport, WindowMatch, WindowPoint
@@ -46,12 +46,31 @@ def transcripts(tmp_path):
     close_all(opened)
 
 
+@pytest.fixture
+def closing():
+    """``closing(watcher_or_looker)`` closes its X connection after the test."""
+    made = []
+
+    def keep(thing):
+        made.append(thing)
+        return thing
+
+    yield keep
+    for thing in made:
+        thing.close()
+
+
 def agent_for(window, transcript_in_window=None):
     width = window.geometry[2]
     return Agent(id=window.name, transport=GuiTransport(
         chat=window.input_point, window=WindowMatch(class_="Chromium", title=window.title),
         chat_in_window=WindowPoint(anchor="bottom-left", offset=(width // 2, -INPUT_FROM_BOTTOM)),
         transcript_in_window=transcript_in_window))
+
+
+def look(looker, agent):
+    looker.begin()  # a sample of its own: stacking read afresh
+    return looker.look(agent)
 
 
 class Run:
@@ -75,10 +94,10 @@ class Run:
         return [e.kind for e in self.events if agent_id is None or e.agent_id == agent_id]
 
 
-def test_working_while_the_transcript_is_written_idle_once_it_is_quiet(transcripts):
+def test_working_while_the_transcript_is_written_idle_once_it_is_quiet(transcripts, closing):
     window = transcripts("Agent-1")
     window.click_input()  # the input has the focus: its caret blinks all along
-    run = Run(WindowWatcher([agent_for(window)], quiet_after=QUIET))
+    run = Run(closing(WindowWatcher([agent_for(window)], quiet_after=QUIET)))
     started = time.time()
     run.watch(QUIET + 2)
     assert run.kinds() == [SEEN_IDLE], "a first look says nothing; quiet_after without a change says idle"
@@ -95,53 +114,62 @@ def test_working_while_the_transcript_is_written_idle_once_it_is_quiet(transcrip
     assert QUIET - 0.5 <= idle.at - stopped <= QUIET + 2 * EVERY + 1.0, (idle.at - stopped)
 
 
-def test_a_blinking_caret_in_the_region_is_not_work(transcripts):
+def test_a_blinking_caret_in_the_region_is_not_work(transcripts, closing):
     window = transcripts("Agent-1")
     window.click_input()
-    # the whole window, input and caret included; the look keeps every 2nd column, so one of two
+    # the whole window, input and caret included; a look keeps every 2nd column, so one of two
     # regions a pixel apart has the caret's column in it
     agents = [agent_for(window, transcript_in_window=(WindowPoint(anchor="top-left", offset=(dx, 0)),
                                                       WindowPoint(anchor="bottom-right", offset=(0, 0))))
               for dx in (0, 1)]
-    looker = WindowLooker()
-    firsts = [looker.look(agent) for agent in agents]
-    assert [s.status for s in firsts] == [SEEN, SEEN] and firsts[0].region == window.geometry
+    looker = closing(WindowLooker())
+    regions = [look(looker, agent).region for agent in agents]
+    assert regions[0] == window.geometry
+    root = looker.desk().root
+    firsts = [grab(root, region) for region in regions]
     blinks = 0
     for _ in range(12):
         time.sleep(0.27)
-        for agent, first in zip(agents, firsts, strict=True):
-            sight = looker.look(agent)
-            if not np.array_equal(first.look, sight.look):
+        for region, first in zip(regions, firsts, strict=True):
+            now = grab(root, region)
+            if not np.array_equal(first, now):
                 blinks += 1
-                assert not differs(first.look, sight.look), "the caret alone changed the look"
+                assert not differs(first, now), "the caret alone changed the look"
     assert blinks >= 3, "the caret should have blinked in the look"
+    assert look(looker, agents[1]).changed is False  # Chromium repaints the page once after the focus
+    time.sleep(1.2)
+    sight = look(looker, agents[1])  # drawn since: the caret only, 1 px wide, twice or more
+    assert (sight.status, sight.changed, sight.grabbed) == (SEEN, False, False)
 
-    run = Run(WindowWatcher(agents[:1], quiet_after=QUIET))
+    run = Run(closing(WindowWatcher(agents[:1], quiet_after=QUIET)))
     run.watch(QUIET + 2.5)
     assert run.kinds() == [SEEN_IDLE]
 
 
-def test_a_closed_window_is_offline(transcripts):
+def test_a_closed_window_is_offline(transcripts, closing):
     window = transcripts("Agent-1")
-    run = Run(WindowWatcher([agent_for(window)], quiet_after=QUIET))
+    window.click_input()  # its caret blinks below the region
+    agent = agent_for(window)
+    run = Run(closing(WindowWatcher([agent], quiet_after=QUIET)))
     run.watch(QUIET + 1.5)
+    assert look(run.watcher.looker, agent).grabbed is False, "nothing was drawn in the region: no new grab"
     window.close()
     run.watch(1.5)
     assert run.kinds() == [SEEN_IDLE, SEEN_OFFLINE]
     assert run.events[-1].name == "window gone"
 
 
-def test_the_watcher_follows_a_moved_window(transcripts):
+def test_the_watcher_follows_a_moved_window(transcripts, closing):
     window = transcripts("Agent-1", (40, 40, 800, 600))
     agent = agent_for(window)
-    watcher = WindowWatcher([agent], quiet_after=QUIET)
+    watcher = closing(WindowWatcher([agent], quiet_after=QUIET))
     run = Run(watcher)
     run.watch(QUIET + 1.5)
-    before = watcher.looker.look(agent).region
+    before = look(watcher.looker, agent).region
     window.move(700, 300)
     run.watch(QUIET + 1)
     assert run.kinds() == [SEEN_IDLE], "moving the window is not work"
-    after = watcher.looker.look(agent).region
+    after = look(watcher.looker, agent).region
     assert (after[0] - before[0], after[1] - before[1]) == (660, 260) and after[2:] == before[2:]
 
     window.ask("after the move")
@@ -149,10 +177,10 @@ def test_the_watcher_follows_a_moved_window(transcripts):
     assert run.kinds() == [SEEN_IDLE, SEEN_WORKING, SEEN_IDLE]
 
 
-def test_two_windows_only_the_one_written_to_is_working(transcripts):
+def test_two_windows_only_the_one_written_to_is_working(transcripts, closing):
     one = transcripts("Agent-1", (0, 40, 900, 700))
     two = transcripts("Agent-2", (960, 40, 900, 700))
-    run = Run(WindowWatcher([agent_for(one), agent_for(two)], quiet_after=QUIET))
+    run = Run(closing(WindowWatcher([agent_for(one), agent_for(two)], quiet_after=QUIET)))
     run.watch(QUIET + 1.5)
     assert sorted((e.agent_id, e.kind) for e in run.events) == [("Agent-1", SEEN_IDLE), ("Agent-2", SEEN_IDLE)]
     two.ask("only me")
@@ -161,16 +189,16 @@ def test_two_windows_only_the_one_written_to_is_working(transcripts):
     assert run.kinds("Agent-2") == [SEEN_IDLE, SEEN_WORKING, SEEN_IDLE]
 
 
-def test_a_covered_or_minimised_window_reports_nothing(transcripts, caplog):
+def test_a_covered_or_minimised_window_reports_nothing(transcripts, closing, caplog):
     caplog.set_level(logging.DEBUG, logger="quarterdeck.core.activity.watch")
     watched = transcripts("Agent-1", (40, 40, 900, 700))
     cover = transcripts("Cover", (300, 200, 500, 300))  # over the middle of Agent-1's transcript
     agent = agent_for(watched)
-    looker = WindowLooker()
+    looker = closing(WindowLooker())
     _xdotool("windowactivate", "--sync", str(cover.window))
-    assert looker.look(agent).status == COVERED
+    assert look(looker, agent).status == COVERED
 
-    run = Run(WindowWatcher([agent], quiet_after=QUIET))
+    run = Run(closing(WindowWatcher([agent], quiet_after=QUIET)))
     watched.ask("while covered")  # the click raises Agent-1's window over the cover
     run.watch(1.5, until=lambda e: e.kind == SEEN_WORKING)
     assert run.kinds() == [SEEN_WORKING]
@@ -184,7 +212,7 @@ def test_a_covered_or_minimised_window_reports_nothing(transcripts, caplog):
     assert run.kinds() == [SEEN_WORKING, SEEN_IDLE], "uncovered: quiet_after of fresh evidence says idle"
 
     _xdotool("windowminimize", "--sync", str(watched.window))
-    assert looker.look(agent).status == COVERED
+    assert look(looker, agent).status == COVERED
     run.watch(1.5)
     assert run.kinds() == [SEEN_WORKING, SEEN_IDLE]
     assert "not viewable" in caplog.text

@@ -7,10 +7,10 @@ The grab asks for bands of at most ``BAND_ROWS`` rows: python-xlib joins a reply
 copying, so one big reply costs quadratically more than a few smaller ones (1200x800 px: 7-11 ms
 as one request, 1.3-2 ms as bands of 200 rows, on Xvfb).
 
-Chromium's caret (measured under Xvfb: 1 px wide, 16 px tall, toggled every ~0.53 s) and any
-other change at most ``CARET`` sampled columns wide is not a change (``changed``); a look changed
-when at least ``MIN_CHANGED`` sampled pixels moved outside such narrow runs (one line of text:
-~2300 pixels, ~570 sampled).
+Chromium's caret (measured under Xvfb: 1 px wide, 16 px tall, toggled every ~0.53 s) is a change
+that lies within ``CARET`` sampled columns, however tall: no change (``changed``). Otherwise a
+look changed when at least ``MIN_CHANGED`` sampled pixels moved (one line of text: ~2300 pixels,
+~570 sampled).
 """
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ __all__ = ["BAND_ROWS", "CARET", "MIN_CHANGED", "STEP", "changed", "differs", "g
 
 STEP = 2  # keep every 2nd row and column
 BAND_ROWS = 192  # rows a GetImage request asks for at most
-CARET = 2  # sampled columns: a run of changed columns this narrow is a caret
-MIN_CHANGED = 8  # sampled pixels outside caret runs
+CARET = 2  # sampled columns: a change no wider than this is a caret
+MIN_CHANGED = 8  # sampled pixels
 
 
 def look_of(data: bytes, width: int, height: int) -> Look:
@@ -61,22 +61,17 @@ def grab(root: Any, rect: tuple[int, int, int, int]) -> Look:
 
 
 def changed(before: Look, after: Look) -> int:
-    """How many sampled pixels differ between two looks of one region, runs of at most ``CARET``
-    changed columns aside; every pixel when the looks have different shapes."""
+    """How many sampled pixels differ between two looks of one region: none when every change lies
+    in one run of at most ``CARET`` columns (a caret); every pixel when the shapes differ."""
     import numpy as np
 
     if before.shape != after.shape:
         return int(after.size)
     moved = before != after
-    if not moved.any():
+    columns = np.flatnonzero(moved.any(axis=0))
+    if not len(columns) or columns[-1] - columns[0] < CARET:
         return 0
-    columns = np.concatenate(([False], moved.any(axis=0), [False])).astype(np.int8)
-    edges = np.flatnonzero(np.diff(columns))
-    starts, ends = edges[0::2], edges[1::2]
-    keep = np.ones(moved.shape[1], dtype=bool)
-    for start, end in zip(starts[ends - starts <= CARET], ends[ends - starts <= CARET], strict=True):
-        keep[start:end] = False
-    return int(np.count_nonzero(moved[:, keep]))
+    return int(np.count_nonzero(moved))
 
 
 def differs(before: Look, after: Look) -> bool:

@@ -1,7 +1,8 @@
 """One look at an agent's window through the X server: found? covered? its transcript's pixels.
 
-``WindowLooker.look(agent)`` finds the agent's window the way a delivery does (``Desk.find``:
-the recorded id first, else class and title; it follows the window wherever it moved), works out
+``WindowLooker.look(agent)`` finds the agent's window the way a delivery does (``choose``: the
+recorded id first, else class and title; it follows the window wherever it moved;
+:mod:`~quarterdeck.core.activity.watch.window_find` reads each window once a sample), works out
 its transcript region (:mod:`quarterdeck.core.activity.watch.region`) and grabs it
 (:mod:`quarterdeck.core.activity.watch.pixels`), unless the region cannot be seen as the agent's:
 
@@ -12,17 +13,28 @@ its transcript region (:mod:`quarterdeck.core.activity.watch.region`) and grabs 
 - the region is off the screen.
 
 Pixels read through a covering window are not the agent's, so such a look says ``COVERED`` and
-carries no pixels. The root's stacking order and the boxes of the windows in it are read once per
-``begin()`` (one sample of every agent) and shared by all agents' looks.
+carries no pixels. Whether the transcript changed since the previous look is judged by
+:mod:`~quarterdeck.core.activity.watch.change` from what was drawn in the region (the X DAMAGE
+extension, :mod:`~quarterdeck.core.activity.watch.damage`) and, where that does not settle it,
+the pixels. ``begin()`` starts a sample of every agent: it reads
+what was drawn; the root's stacking order is read once for all agents' looks, and kept across
+samples while no top-level window was mapped, unmapped, moved or restacked.
+
+The looker speaks X over a connection of its own (damage events arrive only there), opened on
+``$DISPLAY`` when first needed and again after the server went away; ``close()`` ends it.
 """
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from quarterdeck.core.activity.watch.change import Changes
+from quarterdeck.core.activity.watch.damage import Damages
 from quarterdeck.core.activity.watch.pixels import grab
 from quarterdeck.core.activity.watch.region import Rect, intersects, transcript_region
+from quarterdeck.core.activity.watch.window_find import WindowFinder
 from quarterdeck.core.desktop.window_match import Window, WindowAmbiguous, WindowNotFound, WindowsUnavailable
 from quarterdeck.core.models import Agent, GuiTransport
 
@@ -47,36 +59,97 @@ UNKNOWN = "unknown"  # no answer: no display, two matching windows, an X error
 
 @dataclass(frozen=True)
 class Sight:
-    """What one look at one agent's window saw; ``why`` says it in words for the log."""
+    """What one look at one agent's window saw. ``changed`` (when seen): whether the transcript
+    changed since the previous look, None for a first look (``quarterdeck.core.activity.watch.change``);
+    ``look``: its pixels (None when not grabbed since a change); ``grabbed``: whether this look
+    read pixels; ``why`` says in words why nothing was seen, for the log."""
 
     status: str
     window: Window | None = None
     region: Rect | None = None
     look: Look | None = None
+    changed: bool | None = None
+    grabbed: bool = False
     why: str = ""
 
 
 class WindowLooker:
-    """Looks at agents' windows over ``desk`` (default: the process's shared connection)."""
+    """Looks at agents' windows (see the module docstring); ``desk``: a connection to use instead
+    of one of its own (tests)."""
 
     def __init__(self, desk: Desk | None = None) -> None:
         self._desk = desk
+        self._own = desk is None
+        self._damages: Damages | None = None
+        self._finder: WindowFinder | None = None
         self._stack: list[int] | None = None
         self._boxes: dict[int, Rect | None] = {}
+        self.changes = Changes()
+        self._watched: set[tuple[str, int]] = set()  # (agent, window) looked at in this sample
 
     def desk(self) -> Desk:
-        if self._desk is not None:
-            return self._desk
-        from quarterdeck.core.transports.gui.shared import shared_desk
+        desk = self._desk
+        if desk is not None and not (self._own and (desk.closed or desk.display_name != os.environ.get("DISPLAY"))):
+            return desk
+        if desk is not None:
+            desk.close()
+        self._desk = self._damages = None
+        self.changes = Changes()
+        if not os.environ.get("DISPLAY"):
+            raise WindowsUnavailable("no X display (DISPLAY is not set)")
+        try:
+            from quarterdeck.core.desktop.x11.desk import Desk
+        except ImportError as exc:
+            raise WindowsUnavailable(f"python-xlib is missing ({exc})") from exc
+        try:
+            self._desk = desk = Desk()
+        except Exception as exc:  # DisplayConnectionError, XauthError, OSError, ...
+            raise WindowsUnavailable(f"the X display cannot be reached: {type(exc).__name__}: {exc}",
+                                     retryable=True) from exc
+        return desk
 
-        return shared_desk()
+    def damages(self, desk: Desk) -> Damages:
+        if self._damages is None or self._damages.desk is not desk:
+            self._damages = Damages(desk)
+        return self._damages
+
+    def finder(self, desk: Desk) -> WindowFinder:
+        if self._finder is None or self._finder.desk is not desk:
+            self._finder = WindowFinder(desk)
+        return self._finder
 
     def begin(self) -> None:
-        """Forget the stacking order read for the previous sample."""
-        self._stack = None
-        self._boxes = {}
+        """Start a sample: read what was drawn, and forget the stacking order when it changed."""
+        try:
+            desk = self.desk()
+            self.finder(desk).begin()
+            with desk.lock:
+                damages = self.damages(desk)
+                damages.keep_only(self._watched)
+                damages.collect()
+                restacked = damages.restacked
+        except (WindowsUnavailable, XError) as exc:
+            log.debug("no damage read this sample: %s", exc)
+            restacked = True
+        if restacked:
+            self._stack = None
+            self._boxes = {}
+        self._watched = set()
+
+    def close(self) -> None:
+        """End the looker's own connection (the damage objects go with it)."""
+        if self._own and self._desk is not None:
+            self._desk.close()
+        self._damages = None
+        self.changes = Changes()
 
     def look(self, agent: Agent) -> Sight:
+        sight = self._sight(agent)
+        if sight.status != SEEN:
+            self.changes.forget(agent.id)
+        return sight
+
+    def _sight(self, agent: Agent) -> Sight:
         transport = agent.transport
         if not isinstance(transport, GuiTransport) or transport.window is None:
             return Sight(UNKNOWN, why=f"{agent.id} is not bound to a window")
@@ -89,14 +162,16 @@ class WindowLooker:
         except (WindowAmbiguous, WindowsUnavailable) as exc:
             return Sight(UNKNOWN, why=str(exc))
         except ConnectionClosedError as exc:
-            desk.close()  # shared_desk() opens a new connection for the next look
+            if self._desk is not None:
+                self._desk.close()  # a new connection for the next look
             return Sight(UNKNOWN, why=f"the connection to the X server ended: {exc}")
         except XError as exc:  # the window closed or changed while we looked
             return Sight(UNKNOWN, why=f"the X server refused a look: {type(exc).__name__}: {exc}")
 
     def _look(self, desk: Desk, agent_id: str, transport: GuiTransport) -> Sight:
         assert transport.window is not None
-        window = desk.find(transport.window, agent_id)
+        window = self.finder(desk).find(transport.window, agent_id)
+        self._watched.add((agent_id, window.id))
         screen = desk.display.screen()
         region = transcript_region(transport, window.rect, (0, 0, screen.width_in_pixels, screen.height_in_pixels))
         if region is None:
@@ -107,7 +182,12 @@ class WindowLooker:
         cover = self._cover(desk, window, region)
         if cover:
             return Sight(COVERED, window, region, why=f"{window.describe()}'s transcript is covered: {cover}")
-        return Sight(SEEN, window, region, grab(desk.root, region))
+        drawn = self.damages(desk).drawn(agent_id, window.id)
+        verdict = self.changes.judge(
+            agent_id, window.id, region,
+            None if drawn is None else [(window.x + x, window.y + y, w, h) for x, y, w, h in drawn],
+            lambda: grab(desk.root, region))
+        return Sight(SEEN, window, region, verdict.look, changed=verdict.changed, grabbed=verdict.grabbed)
 
     def _cover(self, desk: Desk, window: Window, region: Rect) -> str:
         """Why the region is not wholly the agent's on screen now ('' when it is)."""
@@ -139,7 +219,7 @@ class WindowLooker:
                 viewable = child.get_attributes().map_state == X.IsViewable
                 geometry = child.get_geometry() if viewable else None
             except XError:  # gone since the stacking order was read
-                viewable, geometry = False, None
+                geometry = None
             self._boxes[wid] = None if geometry is None else (
                 geometry.x, geometry.y, geometry.width + 2 * geometry.border_width,
                 geometry.height + 2 * geometry.border_width)

@@ -2,8 +2,8 @@
 
 Cursor, VS Code and Windsurf show the agent's chat transcript in a Chromium pane. Without hooks,
 ``WindowWatcher.sample(now)`` (once a second) looks at each agent's transcript region
-(:mod:`~quarterdeck.core.activity.watch.window_sample`) and compares it with the previous look
-(:mod:`~quarterdeck.core.activity.watch.pixels`). It returns events only when what it sees changes
+(:mod:`~quarterdeck.core.activity.watch.window_sample`) and asks whether it changed since the
+previous look (:mod:`~quarterdeck.core.activity.watch.change`). It returns events only when what it sees changes
 (source ``window-watch``):
 
 - the region changed since the previous look -> ``seen_working`` ("transcript changing");
@@ -14,9 +14,9 @@ The first look only records the region: a change after it says working, ``quiet_
 without one say idle. A window whose region cannot be seen (minimised, covered by another window,
 off the screen) or that cannot be told apart (two windows match) reports nothing for that sample
 (logged at debug level): pixels seen through another window are not the agent's. After such a gap,
-or when the region's size changed (the window was resized), the next look starts afresh, so idle
-needs ``quiet_after`` seconds of evidence again. A moved window is followed (it is found again on
-every sample) and compared as it was: moving it is not work.
+or when the region moved or changed size (the window is found again on every sample, so the
+region follows it), the next look starts afresh: moving a window is not work, and idle needs
+``quiet_after`` seconds of evidence again.
 
 A transcript that changes all the time is working by definition, so there is no "stalled" here.
 """
@@ -28,12 +28,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from quarterdeck.core.activity.events import SEEN_IDLE, SEEN_OFFLINE, SEEN_WORKING, WINDOW_WATCH, ActivityEvent
-from quarterdeck.core.activity.watch.pixels import differs
 from quarterdeck.core.activity.watch.window_sample import GONE, SEEN, Sight, WindowLooker
 from quarterdeck.core.models import Agent, GuiTransport
 
 if TYPE_CHECKING:
-    from quarterdeck.core.activity.watch.pixels import Look
     from quarterdeck.core.desktop.x11.desk import Desk
 
 log = logging.getLogger(__name__)
@@ -50,7 +48,6 @@ class _Seen:
     """What the watcher knows of one agent's window between samples."""
 
     kind: str | None = None  # the seen_* kind last reported (None: nothing yet)
-    look: Look | None = None  # the previous look at the region, None after a gap
     since: float = 0.0  # the last change, or the first look after a gap
     gap: str = ""  # why the previous sample saw nothing ('' when it did): logged once per reason
 
@@ -74,6 +71,10 @@ class WindowWatcher:
         self.looker = WindowLooker(desk)
         self._seen: dict[str, _Seen] = {agent.id: _Seen() for agent in self.agents}
 
+    def close(self) -> None:
+        """End the watcher's X connection (a later sample opens a new one)."""
+        self.looker.close()
+
     @property
     def quiet_name(self) -> str:
         return f"transcript quiet {self.quiet_after:g} s"
@@ -93,7 +94,6 @@ class WindowWatcher:
         """The seen_* kind to report for this look (None: nothing new)."""
         seen = self._seen[agent_id]
         if sight.status != SEEN:
-            seen.look = None
             if sight.why != seen.gap:
                 seen.gap = sight.why
                 log.debug("%s: nothing reported this sample: %s", agent_id, sight.why)
@@ -101,11 +101,10 @@ class WindowWatcher:
                 return self._report(seen, SEEN_OFFLINE)
             return None
         seen.gap = ""
-        before, seen.look = seen.look, sight.look
-        if before is None or sight.look is None or before.shape != sight.look.shape:
+        if sight.changed is None:
             seen.since = now  # a first look (or the first after a gap or a resize): evidence starts now
             return None
-        if differs(before, sight.look):
+        if sight.changed:
             seen.since = now
             return self._report(seen, SEEN_WORKING)
         if now - seen.since >= self.quiet_after:
