@@ -73,6 +73,9 @@ class MainWindow(QMainWindow):
         self._restore()
         # the roster's wish grows with the fleet (a demo roster arrives after the window is up)
         self.ctx.sig_roster_changed.connect(self._on_ctx_roster_changed)
+        from quarterdeck.gui.activity.notifications import install as install_notifications
+
+        install_notifications(self)  # desktop notices, Do not disturb in the toolbar, Mute per agent
 
     @Slot(object)
     def _on_ctx_roster_changed(self, _roster: object) -> None:

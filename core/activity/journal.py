@@ -37,12 +37,10 @@ PER_AGENT = 50  # events read per agent: far more than the state ever looks back
 KEEP_DAYS = 14.0  # events older than this are pruned, but for each agent's latest PER_AGENT
 _INGESTING = ".ingesting"
 
-_LATEST = """
-    SELECT agent_id, source, kind, name, at, waits_for, detail, text, session FROM (
-        SELECT *, row_number() OVER (PARTITION BY agent_id ORDER BY at DESC, seq DESC) AS newest
-        FROM agent_events)
-    WHERE newest <= ? ORDER BY at, seq
-"""
+_AGENTS = "SELECT DISTINCT agent_id FROM agent_events"
+# one agent's latest events, newest first, straight off the (agent_id, at) index
+_LATEST = ("SELECT seq, agent_id, source, kind, name, at, waits_for, detail, text, session FROM agent_events "
+           "WHERE agent_id = ? ORDER BY at DESC, seq DESC LIMIT ?")
 
 _SINCE = """
     SELECT seq, agent_id, source, kind, name, at, waits_for, detail, text, session FROM (
@@ -118,9 +116,11 @@ def load_events(data_dir: Path, per_agent: int = PER_AGENT) -> list[ActivityEven
     try:
         migrate(conn)
         ingest_spool(conn, data_dir)
-        rows = conn.execute(_LATEST, (per_agent,)).fetchall()
+        agents = [r[0] for r in conn.execute(_AGENTS)]
+        rows = [r for agent in agents for r in conn.execute(_LATEST, (agent, per_agent))]
     finally:
         conn.close()
+    rows.sort(key=lambda r: (r["at"], r["seq"]))
     return [_event(r) for r in rows]
 
 

@@ -47,6 +47,7 @@ STATES = (WORKING, IDLE, NEEDS_YOU_STATE, RATE_LIMITED, STALLED, OFFLINE, UNKNOW
 WATCHERS = (TMUX_WATCH, WINDOW_WATCH)
 
 STALL_AFTER_S = 600.0  # working with nothing heard for this long: stalled
+_NOTICE_TYPES = frozenset({"permission_prompt", "ToolPermission"})  # a notification's type, kept as detail
 
 _WHY = {PROMPT_SUBMITTED: "a prompt was submitted", TOOL_USE: "it is using tools",
         TURN_ENDED: "its turn ended", SESSION_START: "its session started, no prompt yet",
@@ -130,7 +131,8 @@ def step(current: Activity, event: ActivityEvent) -> Activity:
     if kind == NEEDS_YOU:
         what = event.waits_for or "notification"
         since = current.since if current.state == NEEDS_YOU_STATE and current.since is not None else event.at
-        why = f"it waits for {what}" + (f" ({event.detail})" if event.detail and what == "permission" else "")
+        tool = event.detail if event.detail not in _NOTICE_TYPES else None  # a tool's name, not a notice type
+        why = f"it waits for {what}" + (f" ({tool})" if tool and what == "permission" else "")
         message = event.text or (current.message if current.state == NEEDS_YOU_STATE else None)
         return Activity(event.agent_id, NEEDS_YOU_STATE, since, event.name, event.at, why, event.source,
                         what, message)

@@ -68,3 +68,11 @@ def test_the_attention_queue_is_longest_waiting_first_and_json_ready():
 def test_ages_read_like_a_person_would_say_them():
     assert [age(s) for s in (-3, 12.4, 89, 90, 3599, 3600, 7500, 49 * 3600)] == \
         ["0 s", "12 s", "89 s", "1 min", "59 min", "1 h", "2 h 5 min", "2 d"]
+
+
+def test_a_permission_notice_says_what_it_waits_for_without_quoting_its_type_as_a_tool():
+    a = reduce([ev("needs_you", "Notification", 0, waits_for="permission", detail="permission_prompt",
+                   text="Claude needs your permission to use Bash")])["A1"]
+    assert a.why == "it waits for permission"
+    a = reduce([ev("needs_you", "PermissionRequest", 0, waits_for="permission", detail="Bash")])["A1"]
+    assert a.why == "it waits for permission (Bash)"
