@@ -59,6 +59,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     cap.add_argument("--countdown", type=int, default=3, metavar="N",
                      help="seconds to hover the pointer before it is read (default 3)")
     command("check", cmd_check, "check points against the screens, tmux targets and inbox folders")
+    from quarterdeck.cli.watch_cmd import add_arguments as watch_arguments
+    from quarterdeck.cli.watch_cmd import cmd_watch
+
+    watch_arguments(command("watch", cmd_watch, "a live table of what every agent is doing (working, idle, "
+                                                "needs-you ...), watching their panes and windows"))
     from quarterdeck.cli.hooks_cmd import register as register_hooks
 
     register_hooks(agents_sub)

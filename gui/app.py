@@ -160,6 +160,7 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
     _install_qt_hooks()
     collect_on_the_gui_thread()  # quarterdeck.gui.collector: never from a job thread
 
+    from quarterdeck.gui.activity.watching import PanelWatching
     from quarterdeck.gui.context import AppContext
     from quarterdeck.gui.mainwindow import MainWindow
 
@@ -170,6 +171,8 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
     if demo is not None:
         _beside_the_swarm(window, demo.count)
     ctx.start()
+    watching = PanelWatching(ctx)  # the agents' panes and windows, unless another process watches
+    watching.start()
     window.show()
     if os.environ.get("QUARTERDECK_STARTUP_PROBE"):
         _probe_first_paint(window)
@@ -186,6 +189,7 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
     try:
         return app.exec()
     finally:
+        watching.shutdown()
         ctx.shutdown()
 
 
