@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -36,11 +37,13 @@ class Service:
     server: ThreadingHTTPServer
     thread: threading.Thread
     url: str
+    stop_watching: Callable[[], None] = lambda: None
 
     def close(self) -> str:
         """Stop after the delivery in flight (nothing queued is cancelled); returns a summary."""
         from quarterdeck.core.service.http import stop_http
 
+        self.stop_watching()
         self.worker.request_stop()
         self.worker.join()
         stop_http(self.server, self.thread)
@@ -56,7 +59,15 @@ def start_service(args: argparse.Namespace) -> Service:
     """Open the session, start the HTTP endpoints, then the delivery worker."""
     service = open_service(args)
     service.worker.start()
+    _watch(service)
     return service
+
+
+def _watch(service: Service) -> None:
+    """Watch the agents' panes and windows too (for the activity, send-when-idle and confirmations)."""
+    from quarterdeck.cli.watch_cmd import start_watching
+
+    service.stop_watching = start_watching(service.session.store.path.parent, service.session.roster, sys.stderr)
 
 
 def open_service(args: argparse.Namespace) -> Service:
@@ -113,6 +124,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         service = open_service(args)  # a usage problem ends here, before any log file is made
         with logging_to_file(args.data_dir):
             service.worker.start()
+            _watch(service)
             return _serve(service)
     finally:
         logging.getLogger().removeHandler(handler)

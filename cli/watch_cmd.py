@@ -13,11 +13,14 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from quarterdeck.cli.common import EXIT_OK, CliError
 from quarterdeck.cli.roster_args import read_roster
 from quarterdeck.core.activity.state import Activity, age
+
+if TYPE_CHECKING:
+    from quarterdeck.core.roster.roster import Roster
 
 CLEAR = "\x1b[H\x1b[2J"
 
@@ -46,9 +49,9 @@ def change_lines(before: dict[str, Activity], after: dict[str, Activity], now: f
             if agent not in before or before[agent].state != a.state]
 
 
-def _start_watching(args: argparse.Namespace, data_dir: Path, roster: object, out: TextIO
-                    ) -> Callable[[], None]:
-    """Watch here when nobody else does; returns what stops it."""
+def start_watching(data_dir: Path, roster: Roster, out: TextIO, interval: float = 1.0) -> Callable[[], None]:
+    """Watch the roster's panes and windows here when no other process does (``agents watch``,
+    ``serve``); returns what stops it."""
     from quarterdeck.core.activity.watch.fleet import watchers_for
     from quarterdeck.core.activity.watch.service import WatchLock, WatchService
 
@@ -59,7 +62,7 @@ def _start_watching(args: argparse.Namespace, data_dir: Path, roster: object, ou
               file=out, flush=True)
         return lambda: None
     stop = threading.Event()
-    service = WatchService(data_dir, watchers_for(roster), interval=min(args.interval, 1.0))  # type: ignore[arg-type]
+    service = WatchService(data_dir, watchers_for(roster), interval=min(interval, 1.0))
     thread = threading.Thread(target=service.run, args=(stop,), name="quarterdeck-watch", daemon=True)
     thread.start()
 
@@ -84,7 +87,7 @@ def cmd_watch(args: argparse.Namespace, out: TextIO | None = None) -> int:
         now = time.time()
         print("\n".join(table(activities(data_dir, ids, now=now), now)), file=stream)
         return EXIT_OK
-    finish = (lambda: None) if args.no_watch else _start_watching(args, data_dir, roster, stream)
+    finish = (lambda: None) if args.no_watch else start_watching(data_dir, roster, stream, args.interval)
     live = stream.isatty()
     before: dict[str, Activity] = {}
     try:

@@ -182,7 +182,10 @@ def test_serve_delivers_queued_messages_and_serves_metrics_and_health(data_dir, 
     args = quarterdeck.cli.main.build_parser().parse_args(
         ["serve", "--port", "0", "--poll", "0.02", "--data-dir", str(data_dir), "--roster", str(roster)])
     service = monitor_cmd.start_service(args)
+    from quarterdeck.core.activity.watch.service import WatchLock
+
     try:
+        assert not WatchLock(data_dir).claim()  # serve watches the agents' panes and windows itself
         delivered = threading.Event()
         service.session.dispatcher.add_listener(
             lambda e: delivered.set() if e.state in ("delivered", "failed") else None)
@@ -214,6 +217,9 @@ def test_serve_delivers_queued_messages_and_serves_metrics_and_health(data_dir, 
     finally:
         summary = service.close()
     assert summary == "stopped: 1 delivered, 0 failed by this process; 1 queued left in the outbox"
+    lock = WatchLock(data_dir)
+    assert lock.claim()  # and let go of the watching when it stopped
+    lock.release()
     with Store(default_db_path(data_dir)) as store:
         counts = store.counts_by_state()
     assert (counts["delivered"], counts["queued"], counts["cancelled"]) == (1, 1, 0)
