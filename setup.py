@@ -16,7 +16,7 @@ BUNDLED = ("rules", "assets")  # data folders, every file in them and in their s
 
 packages = ["quarterdeck", *(f"quarterdeck.{name}" for name in find_packages(include=[f"{t}*" for t in TOP]))]
 package_dir = {"quarterdeck": "quarterdeck", **{f"quarterdeck.{t}": t for t in TOP}}
-package_data = {"quarterdeck": ["py.typed"]}
+package_data = {"quarterdeck": ["py.typed"], "quarterdeck.core.activity": ["patterns/*.yaml"]}  # the pane patterns
 for folder in BUNDLED:
     for sub in (Path(folder), *sorted(d for d in Path(folder).rglob("*") if d.is_dir())):
         name = "quarterdeck.core._bundled." + ".".join(sub.parts)

@@ -48,6 +48,8 @@ def test_the_wheel_holds_one_top_level_package(wheel_env):
     assert tops == {"quarterdeck"}
     assert "quarterdeck/core/_bundled/rules/security.yaml" in names
     assert "quarterdeck/py.typed" in names
+    patterns = sorted(p.name for p in (ROOT / "core" / "activity" / "patterns").glob("*.yaml"))
+    assert patterns and all(f"quarterdeck/core/activity/patterns/{name}" in names for name in patterns)
 
 
 @pytest.mark.slow
