@@ -11,6 +11,7 @@ import pytest
 
 from quarterdeck.core.activity.watch.patterns import CATEGORIES, PATTERNS_DIR, PatternError, load_dir, patterns_for
 from quarterdeck.core.activity.watch.resets import TIME, parse_reset
+from quarterdeck.core.transports.tmux.profiles import AGENT_KINDS
 
 GOOD = """kind: demo
 patterns:
@@ -35,7 +36,7 @@ def refused(tmp_path: Path, text: str) -> str:
 
 def test_the_shipped_files_load_with_every_kind():
     sets = load_dir(PATTERNS_DIR)
-    assert set(sets) == {"claude-code", "codex", "aider", "gemini", "plain"}
+    assert set(sets) == {"claude-code", "codex", "aider", "gemini", "plain"} == set(AGENT_KINDS)  # the roster's kinds
     for kind, found in sets.items():
         categories = {p.category for p in found.patterns}
         assert categories <= set(CATEGORIES) and "exited" in categories and "idle" in categories, kind
