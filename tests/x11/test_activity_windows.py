@@ -125,7 +125,7 @@ def test_a_blinking_caret_in_the_region_is_not_work(transcripts, closing):
     looker = closing(WindowLooker())
     regions = [look(looker, agent).region for agent in agents]
     assert regions[0] == window.geometry
-    root = looker.desk().root
+    root = looker.desk().root  # the regions are in root coordinates, and nothing covers the window
     firsts = [grab(root, region) for region in regions]
     blinks = 0
     for _ in range(12):

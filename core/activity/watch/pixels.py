@@ -45,9 +45,10 @@ def look_of(data: bytes, width: int, height: int) -> Look:
     return np.ascontiguousarray(pixels[::STEP, ::STEP])
 
 
-def grab(root: Any, rect: tuple[int, int, int, int]) -> Look:
-    """The look of ``rect`` (x, y, width, height on the root window ``root``), in bands of rows
-    starting on a multiple of ``STEP`` so the subsampling is the same as in one grab."""
+def grab(drawable: Any, rect: tuple[int, int, int, int]) -> Look:
+    """The look of ``rect`` (x, y, width, height in ``drawable``'s coordinates: a python-xlib
+    window), in bands of rows starting on a multiple of ``STEP`` so the subsampling is the same as
+    in one grab."""
     import numpy as np
     from Xlib import X
 
@@ -55,7 +56,7 @@ def grab(root: Any, rect: tuple[int, int, int, int]) -> Look:
     parts = []
     for top in range(0, height, BAND_ROWS):
         rows = min(BAND_ROWS, height - top)
-        raw = root.get_image(x, y + top, width, rows, X.ZPixmap, 0xFFFFFFFF).data
+        raw = drawable.get_image(x, y + top, width, rows, X.ZPixmap, 0xFFFFFFFF).data
         parts.append(look_of(raw.encode("utf-8") if isinstance(raw, str) else raw, width, rows))
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
 

@@ -13,7 +13,9 @@ its transcript region (:mod:`quarterdeck.core.activity.watch.region`) and grabs 
 - the region is off the screen.
 
 Pixels read through a covering window are not the agent's, so such a look says ``COVERED`` and
-carries no pixels. Whether the transcript changed since the previous look is judged by
+carries no pixels. The pixels are read from the agent's window itself (``GetImage`` on it, in its
+own coordinates: right even if it moved since it was found, and what a compositing manager or
+XWayland keeps of it). Whether the transcript changed since the previous look is judged by
 :mod:`~quarterdeck.core.activity.watch.change` from what was drawn in the region (the X DAMAGE
 extension, :mod:`~quarterdeck.core.activity.watch.damage`) and, where that does not settle it,
 the pixels. ``begin()`` starts a sample of every agent: it reads
@@ -186,7 +188,8 @@ class WindowLooker:
         verdict = self.changes.judge(
             agent_id, window.id, region,
             None if drawn is None else [(window.x + x, window.y + y, w, h) for x, y, w, h in drawn],
-            lambda: grab(desk.root, region))
+            lambda: grab(desk.display.create_resource_object("window", window.id),
+                         (region[0] - window.x, region[1] - window.y, region[2], region[3])))
         return Sight(SEEN, window, region, verdict.look, changed=verdict.changed, grabbed=verdict.grabbed)
 
     def _cover(self, desk: Desk, window: Window, region: Rect) -> str:
