@@ -177,6 +177,27 @@ def test_a_ticking_timer_alone_is_no_progress(server):
     assert stalled.kind == "seen_stalled"
 
 
+def test_an_agent_that_ended_back_at_the_shell_is_offline_whatever_its_screen_still_shows(server):
+    # an interactive shell in the pane runs "the agent" (a screen left behind and a pause), then
+    # waits at its prompt below that screen
+    shell = server.tmux("new-window", "-d", "-t", "w:", "-P", "-F", "#{pane_id}",
+                        "env -i PS1='$ ' TERM=xterm-256color PATH=/usr/bin:/bin bash --norc --noprofile")
+    server.shows(shell, "$")
+    watcher = TmuxPaneWatcher([("A-claude", shell, "claude-code"), ("A-plain", shell, "plain")],
+                              socket=server.socket)
+    fixture = FIXTURES / "claude-code" / "api-error-429.real.txt"
+    server.tmux("send-keys", "-t", shell, f"clear; cat {shlex.quote(str(fixture))}; sleep 2", "Enter")
+    server.shows(shell, "Request rejected (429)")
+    now = time.time()
+    assert kinds(watcher.sample(now))["A-claude"] == ("seen_rate_limited", None)  # sleep holds the terminal
+    deadline = time.monotonic() + 5
+    while not (found := watcher.sample(time.time())) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    ended = {e.agent_id: e for e in found}
+    assert (ended["A-claude"].kind, ended["A-claude"].name) == ("seen_offline", "agent ended: shell prompt in pane")
+    assert watcher.current()["A-plain"] is not None and watcher.current()["A-plain"].kind == "seen_idle"
+
+
 def test_a_server_that_is_gone_makes_every_pane_gone(server):
     pane = server.run("echo hi; sleep 600")
     server.shows(pane, "hi")

@@ -6,7 +6,9 @@ patterns (:mod:`~quarterdeck.core.activity.watch.classify`) and returns ``seen_*
 for the agents whose seen state changed since the previous sample. Beyond the patterns:
 
 * a pane that no longer exists is ``seen_offline`` ("pane gone"); one whose program exited
-  (a remain-on-exit pane) ``seen_offline`` too ("program exited in pane");
+  (a remain-on-exit pane) ``seen_offline`` too ("program exited in pane"), and so is an agent's
+  pane where the agent ended and the pane's shell waits at its prompt (what is left on the screen
+  is the ended agent's: its idle prompt there would invite a delivery into the shell);
 * with no pattern matched the screen's changing tells: changed within ``quiet_after`` seconds is
   working, quiet longer is idle. The first look at a pane decides nothing of the kind: it waits
   for a change or for ``quiet_after`` seconds of quiet;
@@ -23,13 +25,14 @@ from pathlib import Path
 from quarterdeck.core.activity import events
 from quarterdeck.core.activity.watch.classify import QUIET_AFTER, Seen, by_change, decide, match, steady, tail_lines
 from quarterdeck.core.activity.watch.patterns import PATTERNS_DIR, patterns_for
-from quarterdeck.core.activity.watch.tmux_sample import PaneScreen, read_panes
+from quarterdeck.core.activity.watch.tmux_sample import PaneScreen, read_panes, shell_at_prompt
 
 __all__ = ["STALL_AFTER", "TmuxPaneWatcher", "WatchedPane"]
 
 STALL_AFTER = 600.0
 GONE = Seen(events.SEEN_OFFLINE, "pane gone")
 EXITED = Seen(events.SEEN_OFFLINE, "program exited in pane")
+RETURNED = Seen(events.SEEN_OFFLINE, "agent ended: shell prompt in pane")
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,8 @@ class TmuxPaneWatcher:
             return GONE
         if screen.dead:
             return EXITED
+        if pane.kind != "plain" and shell_at_prompt(screen):
+            return RETURNED  # what is left on the screen is the ended agent's
         digest = _digest(screen.text)
         if digest != track.text_hash:
             if track.text_hash is not None:

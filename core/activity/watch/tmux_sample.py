@@ -1,7 +1,8 @@
 """Read the screens of many tmux panes with one tmux command.
 
 The panes' ``capture-pane -p -J`` commands run chained in one client call, each followed by a
-``display-message`` line carrying a marker, the pane's number in the call and ``#{pane_dead}``,
+``display-message`` line carrying a marker, the pane's number in the call, ``#{pane_dead}``,
+``#{pane_pid}`` and ``#{pane_current_command}``,
 so one process start reads them all. tmux stops a chain at its first failing command (a pane that
 is gone) but keeps what came before, so the pane after the last marker is the gone one and the
 rest are read again in another call: one call per sample while every pane exists.
@@ -16,12 +17,15 @@ import subprocess
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["PaneScreen", "TmuxUnavailable", "read_panes", "tmux_command"]
+__all__ = ["SHELLS", "PaneScreen", "TmuxUnavailable", "read_panes", "shell_at_prompt", "tmux_command"]
 
 TIMEOUT = 5.0
 _GONE = ("can't find", "no server running", "error connecting", "no such file or directory", "server exited",
          "session not found", "pane not found", "window not found")
+_FORMAT = "#{pane_dead} #{pane_pid} #{pane_current_command}"
+SHELLS = frozenset({"sh", "bash", "zsh", "fish", "dash", "ksh", "mksh", "tcsh", "csh", "nu", "pwsh", "xonsh"})
 _SERVER_GONE = ("no server running", "error connecting", "no such file or directory", "server exited unexpectedly")
 
 
@@ -33,6 +37,8 @@ class TmuxUnavailable(RuntimeError):
 class PaneScreen:
     text: str  # the visible rows, wrapped lines joined
     dead: bool  # the program in it exited (a remain-on-exit pane)
+    pid: int = 0  # the pane's first process
+    command: str = ""  # the name of the program in the foreground
 
 
 def tmux_command(socket: str | None, binary: str = "tmux") -> list[str]:
@@ -47,7 +53,7 @@ def _call(base: list[str], targets: Sequence[str], mark: str) -> tuple[str, str,
     args: list[str] = []
     for number, target in enumerate(targets):
         args += [*([";"] if args else []), "capture-pane", "-p", "-J", "-t", target, ";",
-                 "display-message", "-p", "-t", target, f"{mark} {number} #{{pane_dead}}"]
+                 "display-message", "-p", "-t", target, f"{mark} {number} {_FORMAT}"]
     try:
         done = subprocess.run(base + args, capture_output=True, timeout=TIMEOUT, check=False)
     except subprocess.TimeoutExpired as exc:
@@ -66,8 +72,10 @@ def _split(out: str, mark: str, count: int) -> list[PaneScreen]:
         text, found, rest = rest.partition(f"{mark} {len(screens)} ")
         if not found:
             break
-        dead, _, rest = rest.partition("\n")
-        screens.append(PaneScreen(text, dead.strip() == "1"))
+        line, _, rest = rest.partition("\n")
+        dead, _, line = line.partition(" ")
+        pid, _, command = line.partition(" ")
+        screens.append(PaneScreen(text, dead == "1", int(pid) if pid.isdigit() else 0, command.strip()))
     return screens
 
 
@@ -99,3 +107,22 @@ def read_panes(targets: Sequence[str], socket: str | None = None, binary: str = 
     if calls is not None:
         calls.append(started)
     return result
+
+
+def shell_at_prompt(screen: PaneScreen, proc: Path = Path("/proc")) -> bool:
+    """The pane's own first process is an interactive shell (no script, no ``-c``), holds the
+    terminal and runs nothing: whatever ran in the pane has ended and the shell waits at its
+    prompt. False when that cannot be told (no /proc: not Linux)."""
+    if screen.command.lstrip("-") not in SHELLS or screen.pid <= 0:
+        return False
+    here = proc / str(screen.pid)
+    try:
+        args = (here / "cmdline").read_bytes().split(b"\0")[1:]
+        stat = (here / "stat").read_text(encoding="utf-8", errors="replace")
+        children = (here / "task" / str(screen.pid) / "children").read_text(encoding="utf-8")
+    except OSError:
+        return False
+    if any(arg and (not arg.startswith(b"-") or arg == b"-c") for arg in args):
+        return False  # a shell running a script or a command string
+    fields = stat.rsplit(")", 1)[-1].split()  # state ppid pgrp session tty_nr tpgid ...
+    return len(fields) > 5 and fields[5] == str(screen.pid) and not children.split()
