@@ -115,6 +115,8 @@ def test_no_pattern_is_working_while_the_screen_changes_and_idle_when_quiet():
     assert quiet.kind == events.SEEN_IDLE and quiet.name == "screen quiet 5 s"
     assert classify("plain", "compiling", NOW, changed_at=NOW - 1, quiet_after=0.5).kind == events.SEEN_IDLE
     assert classify("plain", "", NOW).kind == events.SEEN_IDLE
+    menu = classify("codex", "  /model  choose what model to use", NOW, changed_at=NOW - 30)
+    assert (menu.kind, menu.name) == (events.SEEN_IDLE, "screen quiet 5 s, no input prompt seen")
 
 
 def test_an_unknown_kind_is_refused_by_name():

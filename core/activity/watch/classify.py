@@ -140,11 +140,14 @@ def decide(kind: str, hits: list[Hit], now: float) -> Seen | None:
     return None
 
 
-def by_change(now: float, changed_at: float | None, quiet_after: float) -> Seen:
-    """No pattern matched: a screen that changed within ``quiet_after`` s is working, else idle."""
+def by_change(now: float, changed_at: float | None, quiet_after: float, kind: str = "plain") -> Seen:
+    """No pattern matched: a screen that changed within ``quiet_after`` s is working, else idle.
+    An agent CLI shows its input prompt when it waits for one, so for them the name says that
+    none was seen (a menu or screen the patterns do not know)."""
     if changed_at is not None and now - changed_at < quiet_after:
         return Seen(events.SEEN_WORKING, "screen changing")
-    return Seen(events.SEEN_IDLE, f"screen quiet {quiet_after:g} s")
+    unknown = "" if kind == "plain" else ", no input prompt seen"
+    return Seen(events.SEEN_IDLE, f"screen quiet {quiet_after:g} s{unknown}")
 
 
 def classify(kind: str, screen_text: str, now: float, *, changed_at: float | None = None,
@@ -153,7 +156,7 @@ def classify(kind: str, screen_text: str, now: float, *, changed_at: float | Non
     the screen last changed, if known (a single look cannot tell: it counts as quiet)."""
     patterns = patterns_for(kind, patterns_dir)
     found = decide(kind, match(patterns, tail_lines(screen_text, patterns.tail)), now)
-    return found if found is not None else by_change(now, changed_at, quiet_after)
+    return found if found is not None else by_change(now, changed_at, quiet_after, kind)
 
 
 _TICKS = re.compile(r"\b\d+(?:\.\d+)?\s?(?:ms|[hms])\b|[⠀-⣿·✢✳✶✻✽◦•◐◑◒◓█░▓▒]")

@@ -23,11 +23,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from quarterdeck.core.activity import events
-from quarterdeck.core.activity.watch.classify import QUIET_AFTER, Seen, by_change, decide, match, steady, tail_lines
+from quarterdeck.core.activity.watch.classify import (
+    QUIET_AFTER,
+    Seen,
+    by_change,
+    classify,
+    decide,
+    match,
+    steady,
+    tail_lines,
+)
 from quarterdeck.core.activity.watch.patterns import PATTERNS_DIR, patterns_for
 from quarterdeck.core.activity.watch.tmux_sample import PaneScreen, read_panes, shell_at_prompt
 
-__all__ = ["STALL_AFTER", "TmuxPaneWatcher", "WatchedPane"]
+__all__ = ["STALL_AFTER", "Seen", "TmuxPaneWatcher", "WatchedPane", "classify"]  # classify: one screen on its own
 
 STALL_AFTER = 600.0
 GONE = Seen(events.SEEN_OFFLINE, "pane gone")
@@ -120,7 +129,7 @@ class TmuxPaneWatcher:
             if track.changed_at is None and track.first_seen is not None and \
                     now - track.first_seen < self.quiet_after:
                 return None  # one look, no change seen yet: wait before calling it quiet
-            seen = by_change(now, track.changed_at, self.quiet_after)
+            seen = by_change(now, track.changed_at, self.quiet_after, pane.kind)
         if seen.kind == events.SEEN_WORKING and track.steady_since is not None and \
                 now - track.steady_since >= self.stall_after:
             minutes = (now - track.steady_since) / 60
