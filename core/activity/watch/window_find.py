@@ -4,7 +4,8 @@
 over the open application windows: the recorded id first, else class and title, one window
 only), but over many agents in one sample: the client list is read once a sample, a window's
 WM_CLASS and pid once for its life (they do not change), its title at most once a sample and only
-for windows of a class some agent asks for, and the geometry only of the window chosen. Asking
+for windows of a class some agent asks for, and the geometry only of the window chosen, again
+only after a top-level window was mapped, moved or restacked (``begin(restacked)``). Asking
 ``Desk.find`` for each of 8 agents among 8 windows of one class read every title 8 times
 (~30 round trips an agent); this reads each once.
 
@@ -12,6 +13,7 @@ Call ``begin()`` at the start of each sample, with the desk's lock held for each
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from quarterdeck.core.desktop.window_match import Window, WindowNotFound, choose, class_matches
@@ -37,10 +39,15 @@ class WindowFinder:
         self._classes: dict[int, tuple[str, str]] = {}  # for the window's life
         self._pids: dict[int, int | None] = {}  # for the window's life
         self._titles: dict[int, str] = {}  # this sample's
+        self._geometry: dict[int, Window] = {}  # until a top-level window moves (begin)
 
-    def begin(self) -> None:
+    def begin(self, restacked: bool = True) -> None:
+        """A new sample; ``restacked`` False: no top-level window was mapped, unmapped, moved,
+        resized or restacked since the previous one, so the geometry read then still holds."""
         self._ids = None
         self._titles = {}
+        if restacked:
+            self._geometry = {}
 
     def _client_ids(self) -> list[int]:
         if self._ids is None:
@@ -81,7 +88,12 @@ class WindowFinder:
                 candidates.append(Window(wid, wm_class, self._title(wid), pid, stacking=index))
             except XError:  # closed while we looked
                 continue
-        chosen = self.desk._complete(choose(match, candidates, agent))
+        found = choose(match, candidates, agent)
+        known = self._geometry.get(found.id)
+        if known is not None:
+            return replace(known, title=found.title, stacking=found.stacking)
+        chosen = self.desk._complete(found)
         if chosen is None:
             raise WindowNotFound(f"{agent}'s window is not open: it closed while being looked at", retryable=True)
+        self._geometry[found.id] = chosen
         return chosen

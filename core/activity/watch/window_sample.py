@@ -18,9 +18,11 @@ own coordinates: right even if it moved since it was found, and what a compositi
 XWayland keeps of it). Whether the transcript changed since the previous look is judged by
 :mod:`~quarterdeck.core.activity.watch.change` from what was drawn in the region (the X DAMAGE
 extension, :mod:`~quarterdeck.core.activity.watch.damage`) and, where that does not settle it,
-the pixels. ``begin()`` starts a sample of every agent: it reads
-what was drawn; the root's stacking order is read once for all agents' looks, and kept across
-samples while no top-level window was mapped, unmapped, moved or restacked.
+the pixels. ``begin()`` starts a sample of every agent: it reads what was drawn, and whether a
+top-level window was mapped, unmapped, moved, resized or restacked since the previous sample.
+Until one was, the windows' geometry, the root's stacking order and each region's covered-or-not
+stay as they were read (the same X server answers would come back), so a sample of windows that
+neither moved nor drew costs a few round trips an agent.
 
 The looker speaks X over a connection of its own (damage events arrive only there), opened on
 ``$DISPLAY`` when first needed and again after the server went away; ``close()`` ends it.
@@ -86,6 +88,7 @@ class WindowLooker:
         self._finder: WindowFinder | None = None
         self._stack: list[int] | None = None
         self._boxes: dict[int, Rect | None] = {}
+        self._covers: dict[tuple[int, Rect], str] = {}  # (window, region) -> why it is covered ('' if not)
         self.changes = Changes()
         self._watched: set[tuple[str, int]] = set()  # (agent, window) looked at in this sample
 
@@ -122,20 +125,23 @@ class WindowLooker:
 
     def begin(self) -> None:
         """Start a sample: read what was drawn, and forget the stacking order when it changed."""
+        restacked = True
         try:
             desk = self.desk()
-            self.finder(desk).begin()
-            with desk.lock:
-                damages = self.damages(desk)
-                damages.keep_only(self._watched)
-                damages.collect()
-                restacked = damages.restacked
+            try:
+                with desk.lock:
+                    damages = self.damages(desk)
+                    damages.keep_only(self._watched)
+                    damages.collect()
+                    restacked = damages.restacked
+            finally:
+                self.finder(desk).begin(restacked)
         except (WindowsUnavailable, XError) as exc:
             log.debug("no damage read this sample: %s", exc)
-            restacked = True
         if restacked:
             self._stack = None
             self._boxes = {}
+            self._covers = {}
         self._watched = set()
 
     def close(self) -> None:
@@ -181,7 +187,9 @@ class WindowLooker:
                                               f"in {window.describe()} ({window.where()})")
         if not window.viewable:
             return Sight(COVERED, window, region, why=f"{window.describe()} is not viewable (minimised?)")
-        cover = self._cover(desk, window, region)
+        cover = self._covers.get((window.id, region))
+        if cover is None:
+            cover = self._covers[(window.id, region)] = self._cover(desk, window, region)
         if cover:
             return Sight(COVERED, window, region, why=f"{window.describe()}'s transcript is covered: {cover}")
         drawn = self.damages(desk).drawn(agent_id, window.id)
