@@ -198,6 +198,22 @@ def test_an_agent_that_ended_back_at_the_shell_is_offline_whatever_its_screen_st
     assert watcher.current()["A-plain"] is not None and watcher.current()["A-plain"].kind == "seen_idle"
 
 
+def test_a_target_that_names_a_pane_again_starts_afresh(server):
+    server.tmux("new-window", "-d", "-t", "w:", "-n", "cx", "echo first; sleep 600")
+    server.shows("w:cx", "first")
+    watcher = TmuxPaneWatcher([("A-1", "w:cx", "codex")], socket=server.socket, quiet_after=2)
+    now = time.time()
+    assert watcher.sample(now) == []
+    assert kinds(watcher.sample(now + 3)) == {"A-1": ("seen_idle", None)}
+    server.tmux("kill-window", "-t", "w:cx")
+    assert kinds(watcher.sample(now + 4)) == {"A-1": ("seen_offline", None)}
+    server.tmux("new-window", "-d", "-t", "w:", "-n", "cx", "echo second; sleep 600")
+    server.shows("w:cx", "second")
+    assert watcher.sample(now + 5) == []  # a new screen without a pattern: one look tells nothing yet
+    (back,) = watcher.sample(now + 7)
+    assert (back.kind, back.name) == ("seen_idle", "screen quiet 2 s, no input prompt seen")
+
+
 def test_a_server_that_is_gone_makes_every_pane_gone(server):
     pane = server.run("echo hi; sleep 600")
     server.shows(pane, "hi")

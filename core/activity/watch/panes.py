@@ -105,8 +105,10 @@ class TmuxPaneWatcher:
 
     def _look(self, pane: WatchedPane, track: _Track, screen: PaneScreen | None, now: float) -> Seen | None:
         """What ``pane`` shows now; None while that cannot be told yet."""
-        if screen is None:
-            track.text_hash = None
+        if screen is None:  # forget the screen: a pane made again under the target starts afresh
+            track.text_hash = track.steady_hash = None
+            track.first_seen = track.changed_at = track.steady_since = None
+            track.found = None
             return GONE
         if screen.dead:
             return EXITED
