@@ -153,6 +153,9 @@ def test_a_closed_window_is_offline(transcripts, closing):
     run = Run(closing(WindowWatcher([agent], quiet_after=QUIET)))
     run.watch(QUIET + 1.5)
     assert look(run.watcher.looker, agent).grabbed is False, "nothing was drawn in the region: no new grab"
+    run.watcher.close()  # the next sample opens a new connection and starts afresh
+    run.watch(1.5)
+    assert run.kinds() == [SEEN_IDLE]
     window.close()
     run.watch(1.5)
     assert run.kinds() == [SEEN_IDLE, SEEN_OFFLINE]

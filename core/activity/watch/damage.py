@@ -42,6 +42,7 @@ class Damages:
         self._code: int | None = None
         self.available = False
         self.restacked = True  # top-level windows may have changed since the last collect()
+        self._first = True  # nothing was heard before this connection listened: all may have changed
         try:
             if desk.display.has_extension("DAMAGE"):
                 desk.display.damage_query_version()
@@ -59,7 +60,7 @@ class Damages:
         then clear every window's damage, so that what is drawn next sends new events."""
         display = self.desk.display
         windows = {damage: window for window, damage in self._objects.items()}
-        self.restacked = False
+        self.restacked, self._first = self._first, False
         while display.pending_events():
             event: Any = display.next_event()
             window = windows.get(getattr(event, "damage", 0)) if event.type == self._code else None

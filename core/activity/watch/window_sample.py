@@ -138,6 +138,10 @@ class WindowLooker:
                 self.finder(desk).begin(restacked)
         except (WindowsUnavailable, XError) as exc:
             log.debug("no damage read this sample: %s", exc)
+        except (ConnectionClosedError, OSError) as exc:
+            log.debug("the connection to the X server ended: %s", exc)
+            if self._own and self._desk is not None:
+                self._desk.close()  # a new connection at the next look
         if restacked:
             self._stack = None
             self._boxes = {}
@@ -169,8 +173,8 @@ class WindowLooker:
             return Sight(GONE, why=str(exc))
         except (WindowAmbiguous, WindowsUnavailable) as exc:
             return Sight(UNKNOWN, why=str(exc))
-        except ConnectionClosedError as exc:
-            if self._desk is not None:
+        except (ConnectionClosedError, OSError) as exc:
+            if self._own and self._desk is not None:
                 self._desk.close()  # a new connection for the next look
             return Sight(UNKNOWN, why=f"the connection to the X server ended: {exc}")
         except XError as exc:  # the window closed or changed while we looked

@@ -81,6 +81,8 @@ class WindowWatcher:
 
     def sample(self, now: float) -> list[ActivityEvent]:
         """Look at every agent's window once; the events of those whose seen state changed."""
+        if not self.agents:
+            return []
         self.looker.begin()
         events: list[ActivityEvent] = []
         for agent in self.agents:
