@@ -3,8 +3,8 @@
 Cursor, VS Code and Windsurf show the agent's chat transcript in a Chromium pane. Without hooks,
 ``WindowWatcher.sample(now)`` (once a second) looks at each agent's transcript region
 (:mod:`~quarterdeck.core.activity.watch.window_sample`) and asks whether it changed since the
-previous look (:mod:`~quarterdeck.core.activity.watch.change`). It returns events only when what it sees changes
-(source ``window-watch``):
+previous look (:mod:`~quarterdeck.core.activity.watch.change`). It returns events only when what
+it sees changes (source ``window-watch``):
 
 - the region changed since the previous look -> ``seen_working`` ("transcript changing");
 - no change for ``quiet_after`` seconds after a change -> ``seen_idle`` ("transcript quiet 5 s");
@@ -19,6 +19,8 @@ region follows it), the next look starts afresh: moving a window is not work, an
 ``quiet_after`` seconds of evidence again.
 
 A transcript that changes all the time is working by definition, so there is no "stalled" here.
+The watcher holds an X connection of its own (``close()`` ends it; a later sample opens another).
+bench/bench_watch_windows.py measures it: 8 Chromium windows, ~0.3% of one core at 1 sample/s.
 """
 from __future__ import annotations
 
@@ -55,8 +57,8 @@ class _Seen:
 class WindowWatcher:
     """Watches the windows of ``agents`` (gui agents bound to a window; see the module docstring).
 
-    ``desk`` is the X connection to use (default: the process's shared one); ``quiet_after`` how
-    long a transcript must hold still to say idle."""
+    ``quiet_after`` is how long a transcript must hold still to say idle; ``desk`` an X connection
+    to use instead of the watcher's own (it must not be shared: damage events arrive on it)."""
 
     def __init__(self, agents: Iterable[Agent], *, quiet_after: float = QUIET_AFTER,
                  desk: Desk | None = None) -> None:
