@@ -43,8 +43,7 @@ def server_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start(count: int) -> tuple[str, list[tuple[str, str, str]]]:
-    socket = f"qd-bench-{uuid.uuid4().hex[:8]}"
+def start(socket: str, count: int) -> list[tuple[str, str, str]]:
     tmux(socket, "new-session", "-d", "-s", "b", "-x", "120", "-y", "40", "sleep 3600")
     panes = []
     for number in range(count):
@@ -58,7 +57,7 @@ def start(count: int) -> tuple[str, list[tuple[str, str, str]]]:
             script = f"printf '\\033[H\\033[2J'; cat {shlex.quote(str(FIXTURES / name))}; sleep 3600"
         pane = tmux(socket, "new-window", "-d", "-t", "b:", "-P", "-F", "#{pane_id}", "sh -c " + shlex.quote(script))
         panes.append((f"Agent-{number + 1}", pane, name.split("/")[0]))
-    return socket, panes
+    return panes
 
 
 def main() -> int:
@@ -70,8 +69,9 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     from quarterdeck.core.activity.watch.panes import TmuxPaneWatcher
 
-    socket, panes = start(args.panes)
+    socket = f"qd-bench-{uuid.uuid4().hex[:8]}"
     try:
+        panes = start(socket, args.panes)
         pid = int(tmux(socket, "display-message", "-p", "#{pid}"))
         time.sleep(1.0)
         idle_from, idle_cpu = time.monotonic(), server_cpu(pid)
