@@ -17,6 +17,7 @@ import pytest
 
 from quarterdeck.core.activity import events
 from quarterdeck.core.activity.watch.panes import TmuxPaneWatcher
+from quarterdeck.core.activity.watch.tmux_sample import TmuxUnavailable
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -227,3 +228,10 @@ def test_a_server_that_is_gone_makes_every_pane_gone(server):
 def test_an_unknown_agent_kind_is_refused_when_the_watcher_is_made():
     with pytest.raises(ValueError, match="no screen patterns for agent kind 'windsurf'"):
         TmuxPaneWatcher([("A-1", "%1", "windsurf")])
+
+
+def test_without_tmux_a_sample_says_so_and_reports_nothing():
+    watcher = TmuxPaneWatcher([("A-1", "%1", "plain")], binary="qd-no-such-tmux")
+    with pytest.raises(TmuxUnavailable, match="tmux is not installed"):
+        watcher.sample(time.time())
+    assert watcher.current() == {"A-1": None}
