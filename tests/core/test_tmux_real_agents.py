@@ -145,7 +145,7 @@ CLAUDE = Cli(
 CODEX = Cli(
     "codex", "@openai/codex", "codex", "›", codex_env, codex_seed,
     screens=(
-        (r"(?i)do you trust the (contents|files) of this", ("1",)),
+        (r"(?i)do you trust the (contents|files) of this|trust this folder\?", ("1",)),
         (r"(?i)update available", ("Escape",)),
         (r"(?i)press enter to continue", ("Enter",)),
     ),

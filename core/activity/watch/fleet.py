@@ -1,8 +1,10 @@
 """The watchers a roster needs: one for all its tmux panes, one for all its windows.
 
 A tmux agent is watched with the patterns of its kind: the roster's ``agent:`` when set, else the
-kind its pane's current command names (read once, when the watchers are built, so a CLI started in
-the pane later is watched as ``plain`` until the roster changes or says its kind). A gui agent is
+kind its pane's current command names, else (the CLIs that run under ``node``: Codex, Gemini CLI)
+the kind a process in the pane names in its command line (Linux ``/proc``). It is read once, when
+the watchers are built, so a CLI started in the pane later is watched as ``plain`` until the
+roster changes or says its kind. A gui agent is
 watched when it is bound to its window (``window:`` in the roster) and there is an X display.
 Disabled agents are not watched.
 """
@@ -12,6 +14,7 @@ import logging
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 from quarterdeck.core.activity.watch.panes import TmuxPaneWatcher, WatchedPane
 from quarterdeck.core.activity.watch.service import Watcher
@@ -24,18 +27,54 @@ log = logging.getLogger(__name__)
 PLAIN = "plain"
 
 
+def _children(proc: Path) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {}
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        found.setdefault(ppid, []).append(int(stat.parent.name))
+    return found
+
+
+def process_kind(pid: int, proc: Path = Path("/proc")) -> str | None:
+    """The agent kind that ``pid`` or a process under it names in its command line (``node
+    .../codex.js`` is Codex), nearest first; None when none does or there is no ``/proc``."""
+    if not proc.is_dir():
+        return None
+    children = _children(proc)
+    queue = [pid]
+    while queue:
+        current = queue.pop(0)
+        try:
+            argv = (proc / str(current) / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            argv = []
+        for arg in argv[:2]:
+            name = Path(arg.decode("utf-8", "replace")).name.removesuffix(".js").removesuffix(".mjs")
+            kind = detect_kind(name)
+            if kind is not None:
+                return kind
+        queue.extend(children.get(current, []))
+    return None
+
+
 def pane_kind(target: str, socket: str | None = None, binary: str = "tmux") -> str:
-    """The agent kind a pane's current command names, ``plain`` when it names none or tmux can't say."""
+    """The agent kind a pane runs (see the module docstring), ``plain`` when none or tmux can't say."""
     exe = shutil.which(binary)
     if exe is None:
         return PLAIN
     cmd = [exe, *((["-S", socket] if "/" in socket else ["-L", socket]) if socket else []),
-           "display-message", "-p", "-t", target, "#{pane_current_command}"]
+           "display-message", "-p", "-t", target, "#{pane_current_command}\t#{pane_pid}"]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=2.0, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return PLAIN
-    return (detect_kind(done.stdout) if done.returncode == 0 else None) or PLAIN
+    if done.returncode != 0:
+        return PLAIN
+    command, _, pid = done.stdout.strip().partition("\t")
+    return detect_kind(command) or (process_kind(int(pid)) if pid.isdigit() else None) or PLAIN
 
 
 def watchers_for(roster: Roster, *, socket: str | None = None, tmux_binary: str = "tmux") -> list[Watcher]:
