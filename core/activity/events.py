@@ -31,6 +31,7 @@ SEEN_NEEDS_YOU = "seen_needs_you"
 SEEN_RATE_LIMITED = "seen_rate_limited"
 SEEN_STALLED = "seen_stalled"
 SEEN_OFFLINE = "seen_offline"
+NO_PROMPT_SEEN = "no input prompt seen"  # ends a seen-idle name: quiet, but not at a prompt the patterns know
 SEEN_KINDS = (SEEN_WORKING, SEEN_IDLE, SEEN_NEEDS_YOU, SEEN_RATE_LIMITED, SEEN_STALLED, SEEN_OFFLINE)
 KINDS = HOOK_KINDS + SEEN_KINDS
 

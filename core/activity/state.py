@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from quarterdeck.core.activity.events import (
     NEEDS_YOU,
+    NO_PROMPT_SEEN,
     PROMPT_SUBMITTED,
     SESSION_ENDED,
     SESSION_START,
@@ -110,8 +111,10 @@ def unknown(agent_id: str, why: str = "no hook event from this agent and no watc
 
 
 def is_free(activity: Activity) -> bool:
-    """True only when the agent is known to be idle: a message may be pasted now."""
-    return activity.state == IDLE
+    """True only when the agent is known to be idle: a message may be pasted now. An agent CLI's
+    screen that is merely quiet, with no input prompt the patterns know (a menu, a dialog), is
+    not: a paste there could answer it."""
+    return activity.state == IDLE and not (activity.signal or "").endswith(NO_PROMPT_SEEN)
 
 
 def aged(activity: Activity, now: float | None, stall_after: float = STALL_AFTER_S) -> Activity:

@@ -86,6 +86,12 @@ def test_working_with_nothing_heard_turns_stalled_at_now():
     assert reduce(events, now=T + STALL_AFTER_S + 60)["A"].state == "working"
 
 
+def test_a_quiet_agent_screen_with_no_known_prompt_is_idle_but_not_free():
+    a = reduce([seen("seen_idle", "screen quiet 5 s, no input prompt seen", 0)])["A"]
+    assert a.state == "idle" and not is_free(a)
+    assert is_free(reduce([seen("seen_idle", "screen quiet 5 s", 0)])["A"])
+
+
 def test_only_idle_is_free():
     for events in ([hook("turn_ended", "Stop", 0)], [seen("seen_idle", "pane quiet 5 s", 0)]):
         assert is_free(reduce(events)["A"])

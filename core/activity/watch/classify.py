@@ -146,7 +146,7 @@ def by_change(now: float, changed_at: float | None, quiet_after: float, kind: st
     none was seen (a menu or screen the patterns do not know)."""
     if changed_at is not None and now - changed_at < quiet_after:
         return Seen(events.SEEN_WORKING, "screen changing")
-    unknown = "" if kind == "plain" else ", no input prompt seen"
+    unknown = "" if kind == "plain" else f", {events.NO_PROMPT_SEEN}"
     return Seen(events.SEEN_IDLE, f"screen quiet {quiet_after:g} s{unknown}")
 
 
