@@ -63,10 +63,18 @@ def test_run_ticks_on_its_interval_until_stopped(tmp_path):
                 stop.set()
             return []
 
-    runner = threading.Thread(target=WatchService(tmp_path, [Counting()], interval=0.05).run, args=(stop,))
+    closed: list[str] = []
+
+    class Closing(Counting):
+        def close(self) -> None:
+            closed.append(threading.current_thread().name)
+
+    runner = threading.Thread(target=WatchService(tmp_path, [Closing()], interval=0.05).run, args=(stop,),
+                              name="watching")
     runner.start()
     runner.join(5)
     assert not runner.is_alive() and len(ticks) == 3
+    assert closed == ["watching"]  # closed once, on the thread that used it
     assert 0.03 < ticks[2] - ticks[1] < 1.0
 
 

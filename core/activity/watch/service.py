@@ -152,8 +152,21 @@ class WatchService:
             log.info("pruned %d old agent event(s)", gone)
 
     def run(self, stop: threading.Event) -> None:
-        """Tick until ``stop`` is set, keeping to the interval (a slow tick shortens the wait)."""
-        while not stop.is_set():
-            started = time.monotonic()
-            self.tick()
-            stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+        """Tick until ``stop`` is set, keeping to the interval (a slow tick shortens the wait);
+        then close the watchers that hold a connection (on this thread, which used it)."""
+        try:
+            while not stop.is_set():
+                started = time.monotonic()
+                self.tick()
+                stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for watcher in self.watchers:
+            close = getattr(watcher, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception as exc:  # closing a dead connection must not mask the stop
+                    log.debug("closing %s: %s", type(watcher).__name__, exc)
