@@ -2,8 +2,8 @@
 
 A delivery sent that way is stored ``waiting`` (:mod:`quarterdeck.core.store.waiting`). Every
 cycle of the dispatcher (at most every ``interval`` seconds) :meth:`IdleGate.tick` reads the
-agents' activity (their hooks and watchers, :func:`quarterdeck.core.activity.journal.activities`)
-and, for each waiting delivery in claim order:
+agents' activity (what their hooks and watchers recorded) and, for each waiting delivery in claim
+order:
 
 - past its ``expires_at``: it ends ``expired``, saying how long it waited and what the agent did
   ("expired after 30 min: Agent-3 stayed working");
