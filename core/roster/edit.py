@@ -126,7 +126,8 @@ def agent_from_form(form: Mapping[str, Any], roster: Roster | None = None,
             "display_name": str(form.get("display_name") or "").strip() or None,
             "enabled": bool(form.get("enabled", True)), "transport": transport}
     if roster is not None and original_id is not None and original_id in roster:
-        data["hooks"] = roster.get(original_id).hooks  # the form does not show it: kept as it was
+        kept = roster.get(original_id)  # the form shows neither: kept as they were
+        data["hooks"], data["continue_after_limit"] = kept.hooks, kept.continue_after_limit
     agent = None
     try:
         agent = Agent.model_validate(data)

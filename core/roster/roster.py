@@ -151,6 +151,8 @@ def roster_to_yaml(roster: Roster) -> str:
         entry["enabled"] = agent.enabled
         if agent.hooks is not None:
             entry["hooks"] = agent.hooks
+        if agent.continue_after_limit:
+            entry["continue_after_limit"] = True
         settings = agent.transport.model_dump(mode="json")
         entry["transport"] = settings.pop("kind")
         entry.update({key: _Flow(value) if isinstance(value, dict) else value

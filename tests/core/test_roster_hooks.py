@@ -15,7 +15,7 @@ from quarterdeck.core.roster.roster import Roster, parse_roster, roster_to_yaml
 
 ROSTER = textwrap.dedent("""\
     agents:
-      - {id: Agent-1, transport: tmux, target: "swarm:0.1", hooks: claude-code}
+      - {id: Agent-1, transport: tmux, target: "swarm:0.1", hooks: claude-code, continue_after_limit: true}
       - {id: Agent-2, transport: dryrun}
 """)
 
@@ -30,6 +30,7 @@ def test_hooks_is_read_and_written_back_only_when_set():
     text = roster_to_yaml(roster)
     assert "    hooks: claude-code\n" in text
     assert text.count("hooks:") == 1  # Agent-2 has none: the key is left out
+    assert text.count("continue_after_limit: true") == 1  # likewise: written only when on
     assert parse_roster(text) == roster
 
 
@@ -55,6 +56,7 @@ def test_the_agent_form_keeps_hooks_it_does_not_show():
     form["target"] = "swarm:0.2"
     edited = agent_from_form(form, roster, "Agent-1")
     assert (edited.hooks, edited.transport.target) == ("claude-code", "swarm:0.2")  # type: ignore[union-attr]
+    assert edited.continue_after_limit  # nor does it show continue_after_limit: kept too
     assert agent_from_form({**form, "id": "Agent-9"}, roster).hooks is None  # a new agent has none
 
 
