@@ -24,6 +24,8 @@ DEB_PACKAGES=(
   chromium at-spi2-core dbus-x11 dbus imagemagick
   # a notification daemon that draws on X: the desktop notification tests show and click its notices
   dunst
+  # the Redis broker relays meet through (issue 14): tests start a real redis-server on loopback
+  redis-server
 )
 
 install_debian_packages() {

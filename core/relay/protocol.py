@@ -1,0 +1,264 @@
+"""The relay wire protocol over Redis Streams (issue 14, version 1): key names and entry fields.
+
+Everything lives under one key prefix (``qd:``). Every stream entry carries ``v`` = ``"1"``;
+times are epoch seconds as decimal strings; JSON fields are compact UTF-8 JSON.
+
+- ``qd:relay:<name>:in``: deliveries for relay <name> (``DeliveryEntry``), written by the captain;
+  consumer group ``relay``, consumer name = the relay's name.
+- ``qd:receipts``: every state change of a relayed delivery (``Receipt``), written by relays;
+  consumer group ``captain``.
+- ``qd:events``: agent activity events from relays; group ``captain``.
+- ``qd:relays``: a hash, relay name -> ``Announcement`` JSON, rewritten by each relay every 2 s.
+- ``qd:control``: stop-all / resume from the captain (``ControlEntry``); relays XREAD it, no group.
+
+Redis hands fields back as bytes (or str with ``decode_responses``); ``from_fields`` takes
+either. A malformed entry raises ``MalformedEntry`` (a ``ValueError``) naming what is wrong.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from quarterdeck.core.models import Message
+
+VERSION = "1"
+PREFIX = "qd:"
+RELAY_GROUP = "relay"
+CAPTAIN_GROUP = "captain"
+STREAM_MAXLEN = 100_000  # XADD MAXLEN ~ for every stream
+RECEIPT_STATES = frozenset({"sending", "delivered", "failed", "uncertain", "cancelled", "queued"})
+CONTROL_KINDS = frozenset({"stop", "resume"})
+NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+
+Fields = Mapping[bytes | str, bytes | str]
+
+
+class MalformedEntry(ValueError):
+    """A stream entry that is not a valid entry of this protocol version."""
+
+
+def check_name(name: str) -> str:
+    """A relay name: letters, digits, ``.``, ``_``, ``-`` (no ``:``, which separates key parts)."""
+    if not re.fullmatch(NAME_PATTERN, name):
+        raise ValueError(f"{name!r} is not a relay name: use up to 64 letters, digits, '.', '_' and '-', "
+                         "starting with a letter or digit")
+    return name
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The key names under one prefix."""
+
+    prefix: str = PREFIX
+
+    def relay_in(self, name: str) -> str:
+        return f"{self.prefix}relay:{check_name(name)}:in"
+
+    @property
+    def receipts(self) -> str:
+        return f"{self.prefix}receipts"
+
+    @property
+    def events(self) -> str:
+        return f"{self.prefix}events"
+
+    @property
+    def relays(self) -> str:
+        return f"{self.prefix}relays"
+
+    @property
+    def control(self) -> str:
+        return f"{self.prefix}control"
+
+
+KEYS = Keys()
+
+
+def _text(value: bytes | str, name: str) -> str:
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MalformedEntry(f"field {name!r} is not UTF-8 ({exc.reason})") from None
+    return str(value)
+
+
+def decode(fields: Fields) -> dict[str, str]:
+    """Redis's field dict (bytes or str keys and values) as str -> str."""
+    if not isinstance(fields, Mapping):
+        raise MalformedEntry(f"an entry is a field map, not {type(fields).__name__}")
+    decoded: dict[str, str] = {}
+    for key, value in fields.items():
+        name = _text(key, "(a field name)")
+        decoded[name] = _text(value, name)
+    return decoded
+
+
+def check_version(fields: Mapping[str, str], what: str) -> None:
+    """Refuse an entry of another protocol version (or none)."""
+    version = fields.get("v")
+    if version is None:
+        raise MalformedEntry(f"{what} has no protocol version field 'v'")
+    if version != VERSION:
+        raise MalformedEntry(f"{what} is protocol version {version!r}; this Quarterdeck speaks version "
+                             f"{VERSION!r}: run the same Quarterdeck version on every machine")
+
+
+def _need(fields: Mapping[str, str], name: str, what: str) -> str:
+    try:
+        return fields[name]
+    except KeyError:
+        raise MalformedEntry(f"{what} lacks the field {name!r}") from None
+
+
+def _int(fields: Mapping[str, str], name: str, what: str) -> int:
+    text = _need(fields, name, what)
+    try:
+        return int(text)
+    except ValueError:
+        raise MalformedEntry(f"{what}: field {name!r} is not a whole number: {text[:40]!r}") from None
+
+
+def _time(fields: Mapping[str, str], name: str, what: str) -> float:
+    text = _need(fields, name, what)
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise MalformedEntry(f"{what}: field {name!r} is not epoch seconds: {text[:40]!r}")
+    return value
+
+
+def _when(at: float) -> str:
+    return repr(float(at))
+
+
+@dataclass(frozen=True)
+class DeliveryEntry:
+    """Captain -> relay: deliver ``message`` to ``agent``; ``delivery`` is the captain's delivery id."""
+
+    delivery: int
+    agent: str
+    message: Message
+    sent_at: float
+
+    def to_fields(self) -> dict[str, str]:
+        return {"v": VERSION, "delivery": str(self.delivery), "agent": self.agent,
+                "message": self.message.model_dump_json(), "sent_at": _when(self.sent_at)}
+
+    @classmethod
+    def from_fields(cls, raw: Fields) -> DeliveryEntry:
+        what = "a delivery entry"
+        fields = decode(raw)
+        check_version(fields, what)
+        agent = _need(fields, "agent", what)
+        if not agent:
+            raise MalformedEntry(f"{what} names no agent")
+        try:
+            message = Message.model_validate_json(_need(fields, "message", what))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "message"
+            raise MalformedEntry(f"{what}: its message is invalid at {where}: {first['msg']}") from None
+        return cls(_int(fields, "delivery", what), agent, message, _time(fields, "sent_at", what))
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Relay -> captain: the delivery ``delivery`` (the captain's id) to ``agent`` is now ``state``."""
+
+    relay: str
+    delivery: int
+    agent: str
+    state: str
+    verdict: str = ""
+    evidence: str = ""
+    reason: str = ""
+    attempts: int = 0
+    at: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.state not in RECEIPT_STATES:
+            raise MalformedEntry(f"a receipt's state {self.state!r} is not one of {sorted(RECEIPT_STATES)}")
+
+    def to_fields(self) -> dict[str, str]:
+        return {"v": VERSION, "relay": self.relay, "delivery": str(self.delivery), "agent": self.agent,
+                "state": self.state, "verdict": self.verdict, "evidence": self.evidence, "reason": self.reason,
+                "attempts": str(self.attempts), "at": _when(self.at)}
+
+    @classmethod
+    def from_fields(cls, raw: Fields) -> Receipt:
+        what = "a receipt"
+        fields = decode(raw)
+        check_version(fields, what)
+        return cls(relay=_need(fields, "relay", what), delivery=_int(fields, "delivery", what),
+                   agent=_need(fields, "agent", what), state=_need(fields, "state", what),
+                   verdict=fields.get("verdict", ""), evidence=fields.get("evidence", ""),
+                   reason=fields.get("reason", ""), attempts=_int(fields, "attempts", what),
+                   at=_time(fields, "at", what))
+
+
+@dataclass(frozen=True)
+class ControlEntry:
+    """Captain -> every relay: ``stop`` (stop all) or ``resume``; ``generation`` counts them."""
+
+    kind: str
+    generation: int
+    at: float
+
+    def __post_init__(self) -> None:
+        if self.kind not in CONTROL_KINDS:
+            raise MalformedEntry(f"a control entry's kind {self.kind!r} is not one of {sorted(CONTROL_KINDS)}")
+
+    def to_fields(self) -> dict[str, str]:
+        return {"v": VERSION, "kind": self.kind, "generation": str(self.generation), "at": _when(self.at)}
+
+    @classmethod
+    def from_fields(cls, raw: Fields) -> ControlEntry:
+        what = "a control entry"
+        fields = decode(raw)
+        check_version(fields, what)
+        return cls(_need(fields, "kind", what), _int(fields, "generation", what), _time(fields, "at", what))
+
+
+@dataclass(frozen=True)
+class AnnouncedAgent:
+    id: str
+    display_name: str
+    role: str
+    transport: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A relay's field in the ``qd:relays`` hash: who it is, its agents, when it was last seen."""
+
+    name: str
+    host: str
+    pid: int
+    started_at: float
+    seen_at: float
+    agents: list[AnnouncedAgent] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> Announcement:
+        what = "a relay announcement"
+        try:
+            data: Any = json.loads(raw)
+            agents = [AnnouncedAgent(**{k: str(a[k]) for k in ("id", "display_name", "role", "transport",
+                                                                "target")}) for a in data["agents"]]
+            return cls(str(data["name"]), str(data["host"]), int(data["pid"]), float(data["started_at"]),
+                       float(data["seen_at"]), agents)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise MalformedEntry(f"{what} is not valid: {type(exc).__name__}: {exc}"[:200]) from None
