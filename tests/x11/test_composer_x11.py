@@ -55,7 +55,7 @@ def composer_state(app, window):
     composer = window.panels["composer"]
     confirm = next((w for w in app.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()), None)
     return {
-        "agents": window.ctx.roster.ids(),
+        "agents": window.ctx.roster.ids(), "window": glob(window),
         "editor": glob(composer.editor), "editor_focus": composer.editor.hasFocus(),
         "text": composer.editor.toPlainText(),
         "notice": composer.notice.text(), "notice_error": composer.notice.error,
@@ -74,8 +74,10 @@ def composer_state(app, window):
 
 
 def shot_of(name: str, folder: Path, state: dict, *parts: str) -> Path:
-    """The screen, with the message box, the checks and ``parts`` of ``state`` drawn."""
-    showing = {part: state[part] for part in ("editor", "checks_rect", *parts)}
+    """The screen, with the message box, the checks and ``parts`` of ``state`` drawn. The window
+    is named too, so the desktop's colour is read off the desktop, not off the panels around the
+    composer (a white history table outweighs the desktop at 1920x1080)."""
+    showing = {part: state[part] for part in ("window", "editor", "checks_rect", *parts)}
     return shot(folder / f"composer-{name}-{screen_size()}.png", showing)
 
 
