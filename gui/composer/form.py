@@ -83,9 +83,12 @@ def build_form(panel: SendGate) -> None:
     mid.addWidget(panel.editor, 1)
     mid.addWidget(panel.chips)
     mid.addWidget(panel.checks)
+    options = QHBoxLayout()  # a row of its own: beside the buttons they outgrow a 1366-wide screen's dock
+    options.addWidget(panel.captain_last)
+    options.addWidget(panel.when_idle)
+    options.addStretch(1)
+    mid.addLayout(options)
     buttons = QHBoxLayout()
-    buttons.addWidget(panel.captain_last)
-    buttons.addWidget(panel.when_idle)
     buttons.addStretch(1)
     for button in (panel.restore_button, panel.preview_button, panel.broadcast_button, panel.send_button):
         buttons.addWidget(button)

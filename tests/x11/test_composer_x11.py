@@ -50,12 +50,14 @@ def tip_point(editor, index):
 
 def composer_state(app, window):
     """(In the panel's process.) The composer: its text, checks, notice, chips, confirmation, focus."""
-    from PySide6.QtWidgets import QMessageBox, QToolTip
+    from PySide6.QtWidgets import QMessageBox, QScrollArea, QToolTip
 
     composer = window.panels["composer"]
     confirm = next((w for w in app.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()), None)
     return {
         "agents": window.ctx.roster.ids(), "window": glob(window),
+        # the composer fits its dock: no sideways scrolling (at 1366x768 too)
+        "sideways": window.findChild(QScrollArea, "scroll-composer").horizontalScrollBar().isVisible(),
         "editor": glob(composer.editor), "editor_focus": composer.editor.hasFocus(),
         "text": composer.editor.toPlainText(),
         "notice": composer.notice.text(), "notice_error": composer.notice.error,
@@ -140,6 +142,7 @@ def test_blocked_feedback_then_a_live_broadcast_to_tmux_and_inbox_agents(desk):
                                       "Tmux-2 · submitted ✓"]
     assert "Queued for" not in state["notice"]
     shot_of("finished", shots, state, "chips_rect", "table")
+    assert not state["sideways"]
     table = state["table"]  # Tab is not trapped in the progress table
     click([table[0], table[1] + 30, table[2], 20])
     panel.wait(lambda s: s["focus"] == "composer-progress", "the progress table focused by the click")
@@ -149,3 +152,21 @@ def test_blocked_feedback_then_a_live_broadcast_to_tmux_and_inbox_agents(desk):
         out = folder / f"tmux-{n}.txt"
         wait_until(lambda o=out: b"Rebase on main" in o.read_bytes(), what=f"Tmux-{n}'s text")
     assert len(list((folder / "inbox-1").glob("*.md"))) == 1
+
+
+def test_the_same_on_a_1366x768_screen():
+    """The test above on a small laptop screen (a private display of that size, when this one is
+    not): there the composer's options outgrew its dock once."""
+    import subprocess
+    import sys
+
+    if screen_size() == "1366x768":
+        pytest.skip("this display is 1366x768: the test above ran on it")
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k not in ("QUARTERDECK_USE_DISPLAY", "QT_QPA_PLATFORM")}
+    env["QUARTERDECK_SCREEN"] = "1366x768x24"
+    test = f"{__file__}::test_blocked_feedback_then_a_live_broadcast_to_tmux_and_inbox_agents"
+    done = subprocess.run([str(root / "scripts" / "with-xvfb.sh"), sys.executable, "-m", "pytest", "-p",
+                           "no:cacheprovider", "-q", test], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0 and "1 passed" in done.stdout, (done.stdout + done.stderr)[-6000:]
