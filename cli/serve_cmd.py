@@ -48,11 +48,13 @@ class Service:
         self.worker.join()
         stop_http(self.server, self.thread)
         try:
-            queued = self.session.store.counts_by_state()["queued"]
+            counts = self.session.store.counts_by_state()
         finally:
             self.session.close()
+        waiting = counts.get("waiting", 0)
         return (f"stopped: {self.worker.delivered} delivered, {self.worker.failed} failed by this "
-                f"process; {queued} queued left in the outbox")
+                f"process; {counts['queued']} queued" + (f", {waiting} waiting for idle" if waiting else "")
+                + " left in the outbox")
 
 
 def start_service(args: argparse.Namespace) -> Service:
