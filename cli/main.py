@@ -31,13 +31,15 @@ from quarterdeck.cli import (
     monitor_cmd,
     notify_cmd,
     onboard_cmd,
+    relay_cmd,
     rules_cmd,
 )
 from quarterdeck.cli.common import EXIT_STORAGE, EXIT_USAGE, CliError, undecodable
 from quarterdeck.cli.shared_options import add_shared_options, refused_shared
 
 COMMAND_MODULES = (rules_cmd, delivery_cmd, agents_cmd, onboard_cmd, contracts_cmd, monitor_cmd, config_cmd,
-                   deadletter_cmd, doctor_cmd, gui_cmd, completion_cmd, hook_cmd, attention_cmd, notify_cmd)
+                   deadletter_cmd, doctor_cmd, gui_cmd, completion_cmd, hook_cmd, attention_cmd, notify_cmd,
+                   relay_cmd)
 EXIT_INTERNAL, EXIT_INTERRUPTED = 70, 130
 _MAX_COUNT = 2**31 - 1
 _MAX_SECONDS = 10.0**9

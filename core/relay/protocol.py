@@ -36,7 +36,7 @@ RECEIPT_STATES = frozenset({"sending", "delivered", "failed", "uncertain", "canc
 CONTROL_KINDS = frozenset({"stop", "resume"})
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 
-Fields = Mapping[bytes | str, bytes | str]
+Fields = Mapping[Any, Any]  # bytes or str keys and values, as Redis hands them back
 
 
 class MalformedEntry(ValueError):

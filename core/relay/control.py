@@ -1,0 +1,90 @@
+"""Stop all and resume from the captain: ``qd:control`` applied to the local dispatcher.
+
+The relay XREADs the stream (no group: every relay sees every entry) with BLOCK 100 ms from the
+last id it saw. ``stop`` halts the local dispatcher at once (the delivery in flight ends at its
+next wait, nothing more is claimed) and records a local stop-all (the local queue is cancelled;
+other processes on this outbox halt too); ``resume`` lifts it and records a resume-all. On start
+the relay reads the latest entry: if the captain's last word was ``stop``, it starts halted.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from quarterdeck.core.relay.link import fields_of
+from quarterdeck.core.relay.protocol import ControlEntry
+
+if TYPE_CHECKING:
+    import redis
+
+    from quarterdeck.core.dispatch.dispatcher import Dispatcher
+
+log = logging.getLogger("quarterdeck.relay")
+
+BLOCK_MS = 100
+
+
+class Health(Protocol):
+    def ok(self) -> None: ...
+
+
+class Control:
+    """Follows ``stream`` on ``client`` and applies it to ``dispatcher``."""
+
+    def __init__(self, dispatcher: Dispatcher, client: redis.Redis, stream: str, outage: Health) -> None:
+        self.dispatcher = dispatcher
+        self.client = client
+        self.stream = stream
+        self.outage = outage
+        self.last_id: str | None = None
+        self.applied: list[tuple[ControlEntry, float]] = []  # (entry, monotonic time applied)
+
+    def follow_until(self, stop: threading.Event) -> Callable[[], None]:
+        def follow() -> None:
+            if self.last_id is None:
+                self._start()
+            while not stop.is_set():
+                reply: Any = self.client.xread({self.stream: self.last_id or "$"}, count=100, block=BLOCK_MS)
+                self.outage.ok()
+                for raw in reply[0][1] if reply else []:
+                    self.last_id, fields = fields_of(raw)
+                    self.apply(fields)
+        return follow
+
+    def _start(self) -> None:
+        latest: Any = self.client.xrevrange(self.stream, count=1)
+        self.outage.ok()
+        if not latest:
+            self.last_id = "0-0"
+            return
+        self.last_id, fields = fields_of(latest[0])
+        try:
+            entry = ControlEntry.from_fields(fields)
+        except ValueError:
+            return
+        if entry.kind == "stop" and not self.dispatcher.stopped:
+            log.warning("relay: the captain's last word was stop all (#%d): starting halted", entry.generation)
+            self.dispatcher.halt()
+
+    def apply(self, fields: dict[bytes, bytes]) -> None:
+        try:
+            entry = ControlEntry.from_fields(fields)
+        except ValueError as exc:
+            log.warning("relay: ignored a control entry: %s", exc)
+            return
+        if entry.kind == "stop":
+            self.dispatcher.halt()  # at once: the rest (recording, cancelling) follows
+            self.applied.append((entry, time.monotonic()))
+            cancelled = self.dispatcher.stop_everywhere()
+            log.warning("relay: stop all #%d from the captain: halted, %d queued cancelled", entry.generation,
+                        cancelled)
+        else:
+            was_stopped = self.dispatcher.stopped
+            self.dispatcher.resume()
+            self.applied.append((entry, time.monotonic()))
+            if was_stopped:
+                self.dispatcher.resume_everywhere()
+            log.warning("relay: resume all #%d from the captain", entry.generation)

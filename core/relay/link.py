@@ -1,0 +1,121 @@
+"""The link to the broker: a Redis client from a ``redis://`` or ``rediss://`` URL, short timeouts,
+and every failure as one line naming the broker (its password redacted) and what to do.
+
+``redis://[user[:password]@]host[:port][/db]``; ``rediss://`` is the same over TLS. The password
+or ACL user rides in the URL (``COORDINATION_BROKER_URL``); it never appears in a message or a log.
+"""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+from redis import exceptions as rx
+
+CONNECT_TIMEOUT = 2.0  # seconds to open a connection
+READ_TIMEOUT = 5.0  # seconds for any reply; blocking reads block for less than this
+
+
+class BrokerError(Exception):
+    """The broker cannot be used; the message is one line naming it and saying what to do."""
+
+
+def redact(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (user, host, port and db kept)."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        user = parts.username or ""
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        port = f":{parts.port}" if parts.port is not None else ""
+        return urlunsplit((parts.scheme, f"{user}:***@{host}{port}", parts.path, parts.query, parts.fragment))
+    except ValueError:
+        return "the broker URL (unreadable, not shown)"
+
+
+def check_url(url: str) -> str:
+    """The URL if it is a ``redis://`` or ``rediss://`` URL with a host; a ``BrokerError`` if not."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise BrokerError(f"broker URL {redact(url)} is not valid ({exc}); give redis://HOST:PORT or "
+                          "rediss://USER:PASSWORD@HOST:PORT") from None
+    if parts.scheme not in ("redis", "rediss"):
+        raise BrokerError(f"broker URL {redact(url)} is not a redis:// or rediss:// URL; give redis://HOST:PORT "
+                          "(or rediss:// for TLS)")
+    if not parts.hostname:
+        raise BrokerError(f"broker URL {redact(url)} names no host; give redis://HOST:PORT")
+    del port
+    return url
+
+
+def connect(url: str, *, connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT,
+            check: bool = True) -> redis.Redis:
+    """A client for the broker at ``url`` (bytes replies); with ``check`` a PING proves it answers.
+    ``BrokerError`` (one line) when the URL is wrong or, with ``check``, the broker does not answer."""
+    check_url(url)
+    try:
+        client: redis.Redis = redis.Redis.from_url(
+            url, socket_connect_timeout=connect_timeout, socket_timeout=read_timeout,
+            health_check_interval=0, retry_on_timeout=False)
+    except (ValueError, rx.RedisError) as exc:
+        raise BrokerError(describe(exc, url)) from None
+    if check:
+        try:
+            client.ping()
+        except rx.RedisError as exc:
+            client.close()
+            raise BrokerError(describe(exc, url)) from None
+    return client
+
+
+def describe(exc: BaseException, url: str) -> str:
+    """One line for a failure talking to the broker at ``url``: what happened and what to do."""
+    where = f"broker {redact(url)}"
+    text = " ".join(str(exc).split())
+    if url:
+        secret = _password(url)
+        if secret:
+            text = text.replace(secret, "***")
+    text = text[:200]
+    if isinstance(exc, rx.AuthenticationError) or "WRONGPASS" in text or "NOAUTH" in text:
+        return (f"{where} refused the credentials ({text}); check the ACL user and password in the broker URL "
+                "(redis://USER:PASSWORD@HOST:PORT)")
+    if isinstance(exc, rx.NoPermissionError) or text.startswith("NOPERM"):
+        return (f"{where} denied a command ({text}); the ACL user needs the qd:* keys and the stream, hash and "
+                "PING commands")
+    if isinstance(exc, rx.BusyLoadingError):
+        return f"{where} is loading its data ({text}); it answers once loaded, wait and retry"
+    if isinstance(exc, rx.TimeoutError):
+        return f"{where} did not answer in time ({text}); check that it runs and that the host and port are right"
+    if isinstance(exc, rx.ConnectionError):
+        if "SSL" in text or "ssl" in text or "certificate" in text:
+            return f"{where}: TLS failed ({text}); check rediss:// against the broker's TLS port and its certificate"
+        return (f"{where} is not reachable ({text}); check that redis-server runs there and that the host and "
+                "port are right")
+    if isinstance(exc, ValueError):
+        return f"broker URL {redact(url)} is not valid ({text}); give redis://HOST:PORT or rediss://HOST:PORT"
+    return f"{where}: {type(exc).__name__}: {text}"
+
+
+def _password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
+def is_broker_failure(exc: BaseException) -> bool:
+    """A failure of the link (retry later), not a bug in what was sent."""
+    return isinstance(exc, rx.ConnectionError | rx.TimeoutError | rx.BusyLoadingError | OSError) or (
+        isinstance(exc, rx.ResponseError) and str(exc).startswith(("LOADING", "MASTERDOWN", "TRYAGAIN")))
+
+
+def fields_of(entry: Any) -> tuple[str, dict[bytes, bytes]]:
+    """A stream entry as redis-py returns it (``(id, {field: value})``): its id as text and its fields."""
+    entry_id, fields = entry
+    return (entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)), dict(fields or {})

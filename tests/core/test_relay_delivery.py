@@ -1,0 +1,102 @@
+"""A relay as a separate process on a real redis-server: deliveries, receipts, duplicates, the heartbeat,
+and message text gone from Redis once acknowledged. The test plays the captain."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from redis_server import RedisServer, redis_server  # noqa: F401
+from relay_parts import Captain, RelayProcess, inbox_texts, write_roster
+
+from quarterdeck.core.models import Message
+from quarterdeck.core.relay.protocol import KEYS
+
+
+@pytest.fixture
+def relay(tmp_path, redis_server: RedisServer):
+    roster = write_roster(tmp_path / "agents.yaml", [
+        {"id": f"Agent-{n}", "transport": "inbox", "path": str(tmp_path / f"in{n}")} for n in (1, 2)])
+    process = RelayProcess("box-1", roster, redis_server.url, tmp_path / "data").start()
+    yield process
+    process.close()
+
+
+def test_a_delivery_goes_out_and_its_receipts_come_back(tmp_path, redis_server: RedisServer,
+                                                         relay: RelayProcess) -> None:
+    captain = Captain(redis_server.url)
+    delivery, _ = captain.send("box-1", "Agent-1", "Run the migration, then report.")
+    final = captain.wait_final({delivery})
+    assert captain.states_of(delivery) == ["sending", "delivered"]
+    receipt = final[delivery]
+    assert (receipt.relay, receipt.agent, receipt.verdict, receipt.attempts) == ("box-1", "Agent-1", "submitted", 1)
+    assert receipt.evidence  # the inbox transport says how it knows
+    texts = inbox_texts(tmp_path / "in1")
+    assert len(texts) == 1 and "Run the migration, then report." in texts[0]
+    assert inbox_texts(tmp_path / "in2") == []
+    # acknowledged and deleted: no message text lingers in Redis
+    captain.wait_for(lambda: captain.client.xlen(KEYS.relay_in("box-1")) == 0, 5, "XLEN 0")
+    groups = captain.client.xinfo_groups(KEYS.relay_in("box-1"))
+    assert [(g["name"], g["pending"]) for g in groups] == [(b"relay", 0)]
+    assert relay.stop().splitlines()[-1].startswith("relay box-1 stopped: 1 taken, 0 repeated entries ignored")
+
+
+def test_the_relay_announces_its_agents_and_heartbeats(redis_server: RedisServer, relay: RelayProcess) -> None:
+    captain = Captain(redis_server.url)
+    first = json.loads(captain.client.hget(KEYS.relays, "box-1"))
+    assert [a["id"] for a in first["agents"]] == ["Agent-1", "Agent-2"]
+    assert first["agents"][0]["transport"] == "inbox" and first["pid"] == relay.process.pid
+    captain.wait_for(lambda: json.loads(captain.client.hget(KEYS.relays, "box-1"))["seen_at"] > first["seen_at"],
+                     5, "a heartbeat")
+    relay.stop()
+    assert captain.client.hexists(KEYS.relays, "box-1")  # nothing removed: the captain judges by seen_at
+
+
+def test_a_duplicate_entry_is_typed_once(tmp_path, redis_server: RedisServer, relay: RelayProcess) -> None:
+    captain = Captain(redis_server.url)
+    delivery, message = captain.send("box-1", "Agent-1", "Only once, please.")
+    captain.send("box-1", "Agent-1", "", message=message, delivery=delivery)  # the same entry again
+    captain.wait_final({delivery})
+    captain.wait_for(lambda: captain.client.xlen(KEYS.relay_in("box-1")) == 0, 5, "both entries acknowledged")
+    time.sleep(0.5)
+    assert len(inbox_texts(tmp_path / "in1")) == 1
+    assert [r.state for r in captain.read_receipts()].count("delivered") == 1
+    assert "1 taken, 1 repeated entries ignored" in relay.stop()
+
+
+def test_one_message_to_two_agents_of_one_relay_reaches_both(tmp_path, redis_server: RedisServer,
+                                                              relay: RelayProcess) -> None:
+    captain = Captain(redis_server.url)
+    message = Message(sender="captain", recipients=["Agent-1", "Agent-2"], content="Both of you: pull main.")
+    one, _ = captain.send("box-1", "Agent-1", "", message=message)
+    two, _ = captain.send("box-1", "Agent-2", "", message=message)
+    final = captain.wait_final({one, two})
+    assert {final[one].agent, final[two].agent} == {"Agent-1", "Agent-2"}
+    assert all(final[d].state == "delivered" for d in (one, two))
+    assert [len(inbox_texts(tmp_path / f"in{n}")) for n in (1, 2)] == [1, 1]
+
+
+def test_an_agent_not_on_the_relays_roster_fails_with_a_reason(redis_server: RedisServer,
+                                                                relay: RelayProcess) -> None:
+    captain = Captain(redis_server.url)
+    delivery, _ = captain.send("box-1", "Agent-9", "Hello?")
+    receipt = captain.wait_final({delivery})[delivery]
+    assert receipt.state == "failed" and "Agent-9 is not an enabled agent on the roster" in receipt.reason
+
+
+def test_a_malformed_entry_is_dropped_with_one_line_and_the_next_goes_out(tmp_path, redis_server: RedisServer,
+                                                                           relay: RelayProcess) -> None:
+    captain = Captain(redis_server.url)
+    captain.client.xadd(KEYS.relay_in("box-1"), {"v": "1", "delivery": "x", "agent": "Agent-1"})
+    captain.client.xadd(KEYS.relay_in("box-1"), {"v": "1", "delivery": "77", "agent": "Agent-1", "message": "{"})
+    delivery, _ = captain.send("box-1", "Agent-1", "After the bad ones.")
+    final = captain.wait_final({delivery, 77})
+    assert final[delivery].state == "delivered"
+    # the one that names its delivery is reported failed, so the captain's row does not hang
+    assert (final[77].state, final[77].verdict) == ("failed", "not_typed")
+    assert "the relay could not read the entry: a delivery entry: its message is invalid" in final[77].reason
+    captain.wait_for(lambda: captain.client.xlen(KEYS.relay_in("box-1")) == 0, 5, "all three entries gone")
+    relay.stop()
+    err = relay.err.read_text()
+    assert "dropped entry" in err and "lacks the field 'message'" in err and len(err.splitlines()) == 2
+    assert inbox_texts(tmp_path / "in1") and len(inbox_texts(tmp_path / "in1")) == 1

@@ -1,0 +1,126 @@
+"""A real ``redis-server`` for tests: on 127.0.0.1, a free port, a private folder, with AOF.
+
+``redis_server`` (a pytest fixture) starts one with ``--appendonly yes --appendfsync everysec
+--save ""`` and waits until PING answers; teardown stops it. ``restart()`` stops it (SIGTERM: it
+flushes its AOF) and starts it again in the same folder on the same port, so the data survives;
+``pause()`` / ``unpause()`` SIGSTOP / SIGCONT it. Without redis-server installed a test using it is
+skipped with a reason (a failure in CI: tests/conftest.py MISSING_TOOL).
+
+Use it from a test module with ``from redis_server import RedisServer, redis_server`` (tests/ is on
+the path, as for ``fakes``).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+START_TIMEOUT = 10.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _ping(port: int, timeout: float = 0.5) -> bool:
+    """True when a server on ``port`` answers PING with +PONG (raw RESP, no client library)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@dataclass
+class RedisServer:
+    """One redis-server process; ``url`` is what a client connects to."""
+
+    folder: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    paused: bool = False
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "redis-server is not running"
+        return self.process.pid
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.skip("missing tools: redis-server is not installed (Debian package redis-server)")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        log = (self.folder / "redis.log").open("ab")
+        self.process = subprocess.Popen(
+            [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.folder),
+             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--daemonize", "no",
+             "--protected-mode", "yes", "--logfile", ""],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _ping(self.port):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"redis-server exited with {self.process.returncode}: {self.log_tail()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"redis-server did not answer PING within {START_TIMEOUT} s: {self.log_tail()}")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """SIGTERM (redis flushes its AOF and exits), SIGKILL if it does not within 10 s."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        if self.paused:
+            os.kill(process.pid, signal.SIGCONT)
+            self.paused = False
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+    def restart(self, down_for: float = 0.0) -> None:
+        """Stop, stay down ``down_for`` seconds, start again: same folder, same port, AOF data kept."""
+        self.stop()
+        time.sleep(down_for)
+        self.start()
+
+    def pause(self) -> None:
+        os.kill(self.pid, signal.SIGSTOP)
+        self.paused = True
+
+    def unpause(self) -> None:
+        os.kill(self.pid, signal.SIGCONT)
+        self.paused = False
+
+    def log_tail(self, lines: int = 5) -> str:
+        path = self.folder / "redis.log"
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return " | ".join(text.strip().splitlines()[-lines:])
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
