@@ -7,6 +7,11 @@ higher source shadows, so a broken file is reported the day it is written rather
 variable hiding it goes away. :func:`load_config` returns a complete config or raises
 :class:`ConfigError` listing every problem; nothing starts half-configured.
 
+``broker_url`` (a ``redis://`` or ``rediss://`` URL; empty or null: none) connects this machine to
+relays on others (issue 14); without it nothing talks to a broker. Its password is never shown:
+errors, ``format_config`` and ``config_as_dict`` give it as ``***``. ``relay_wait`` bounds how long
+a delivery through a relay waits for the relay's verdict.
+
 A relative ``validation_rules_path`` in the YAML file is taken relative to the file's folder;
 from an argument or the environment it stays relative to the working directory. An empty value
 means the bundled rules, like null.
@@ -22,6 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from quarterdeck.core.broker_url import check_broker_url, redact
 from quarterdeck.core.config_sources import (
     DEFAULT,
     ConfigProblem,
@@ -47,7 +53,8 @@ __all__ = [
 
 ENV_PREFIX = "COORDINATION_"
 _NUMBERS = ("max_retries", "base_delay", "backoff_multiplier", "circuit_breaker_threshold",
-            "collection_interval", "max_data_points")
+            "collection_interval", "max_data_points", "relay_wait")
+_SECRET = "broker_url"  # shown redacted everywhere
 
 
 class CoordinationConfig(BaseModel):
@@ -64,6 +71,8 @@ class CoordinationConfig(BaseModel):
     enable_performance_monitoring: bool = True
     collection_interval: float = Field(default=5.0, gt=0, allow_inf_nan=False)
     max_data_points: int = Field(default=1000, ge=1)
+    broker_url: str | None = None
+    relay_wait: float = Field(default=30.0, gt=0, allow_inf_nan=False)
 
     @field_validator(*_NUMBERS, mode="before")
     @classmethod
@@ -76,6 +85,15 @@ class CoordinationConfig(BaseModel):
     @classmethod
     def _blank_means_bundled(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("broker_url", mode="before")
+    @classmethod
+    def _check_broker(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str):
+            raise ValueError("not text")
+        return check_broker_url(value)
 
     @field_validator("validation_rules_path")
     @classmethod
@@ -94,6 +112,7 @@ _TYPE_WORDS: dict[Any, str] = {
     int: "an integer",
     float: "a finite number",
     Path | None: "a path (empty or null for the bundled rules)",
+    str | None: "a redis:// or rediss:// URL (empty or null for none)",
 }
 
 
@@ -135,8 +154,10 @@ def _validated(reading: Reading, problems: list[ConfigProblem]) -> dict[str, Any
         for error in exc.errors(include_url=False):
             name = str(error["loc"][0])
             item = reading.values[name]
+            text = redact(item.text) if name == _SECRET else item.text
+            why = f" ({error['msg'].removeprefix('Value error, ')})" if name == _SECRET else ""
             bad.setdefault(name, ConfigProblem(
-                name, item.origin, expected_for(name), f"invalid value {item.text!r}", item.text))
+                name, item.origin, expected_for(name), f"invalid value {text!r}{why}", text))
         problems.extend(bad.values())
         return {}
     return {name: getattr(checked, name) for name in raw}
@@ -175,6 +196,8 @@ def load_config(
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return redact(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     return "null" if value is None else str(value)
@@ -190,6 +213,8 @@ def format_config(loaded: LoadedConfig) -> str:
 def config_as_dict(loaded: LoadedConfig) -> dict[str, dict[str, Any]]:
     """JSON-ready ``{field: {"value", "source", "detail"}}`` in field order."""
     values = loaded.config.model_dump(mode="json")
+    if values[_SECRET] is not None:
+        values[_SECRET] = redact(values[_SECRET])
     return {
         name: {"value": values[name], "source": loaded.sources[name].kind, "detail": loaded.sources[name].detail}
         for name in FIELDS

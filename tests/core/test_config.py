@@ -16,7 +16,8 @@ from quarterdeck.core.config_sources import ValueSource, _syntax_problem
 
 VALID_KEYS = (
     "enable_validation, validation_rules_path, max_retries, base_delay, backoff_multiplier, "
-    "circuit_breaker_threshold, enable_performance_monitoring, collection_interval, max_data_points"
+    "circuit_breaker_threshold, enable_performance_monitoring, collection_interval, max_data_points, "
+    "broker_url, relay_wait"
 )
 
 
@@ -144,7 +145,7 @@ def test_defaults_are_the_documented_ones():
     assert CoordinationConfig().model_dump() == {
         "enable_validation": True, "validation_rules_path": None, "max_retries": 3, "base_delay": 1.0,
         "backoff_multiplier": 2.0, "circuit_breaker_threshold": 5, "enable_performance_monitoring": True,
-        "collection_interval": 5.0, "max_data_points": 1000,
+        "collection_interval": 5.0, "max_data_points": 1000, "broker_url": None, "relay_wait": 30.0,
     }
 
 
@@ -358,6 +359,8 @@ def test_format_config_shows_value_and_source_per_line(tmp_path):
         ("enable_performance_monitoring = true", "default"),
         ("collection_interval = 5.0", "default"),
         ("max_data_points = 1000", "default"),
+        ("broker_url = null", "default"),
+        ("relay_wait = 30.0", "default"),
     ]
     assert format_config(loaded).splitlines() == [f"{left:<36}  ({source})" for left, source in rows]
     assert format_config(loaded).splitlines()[6] == "enable_performance_monitoring = true  (default)"
