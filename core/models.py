@@ -27,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 
+from quarterdeck.core.relay_settings import RelayTransport
+
 MessageType = Literal["text", "broadcast", "onboarding"]
 Priority = Literal["normal", "urgent"]
 PartyKind = Literal["captain", "agent", "system", "human"]
@@ -270,13 +272,11 @@ class InboxTransport(_Frozen):
 
 class DryRunTransport(_Frozen):
     """Delivers nowhere; records what would have been sent."""
-
     kind: Literal["dryrun"] = "dryrun"
 
 
-TransportSettings = Annotated[
-    GuiTransport | TmuxTransport | InboxTransport | DryRunTransport, Field(discriminator="kind")
-]
+_Kinds = GuiTransport | TmuxTransport | InboxTransport | DryRunTransport | RelayTransport  # relay: issue 14
+TransportSettings = Annotated[_Kinds, Field(discriminator="kind")]
 
 
 class Agent(_Frozen):
