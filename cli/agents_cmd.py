@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, CliError
+from quarterdeck.cli.machines import list_machines, print_table
 from quarterdeck.cli.roster_args import (
     agent_named,
     existing_roster_path,
@@ -16,6 +17,7 @@ from quarterdeck.cli.roster_args import (
     roster_path,
     target_of,
 )
+from quarterdeck.cli.shared_options import add_broker_option
 from quarterdeck.core.models import GuiTransport
 from quarterdeck.core.roster.problems import RosterError
 from quarterdeck.core.roster.roster import Roster
@@ -38,8 +40,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         parser.set_defaults(func=func)
         return parser
 
-    command("list", cmd_list, "one line per agent: id, role, transport, target, enabled") \
-        .add_argument("--json", action="store_true", help="machine-readable list")
+    listing = command("list", cmd_list, "one line per agent: id, role, transport, target, enabled (and its "
+                      "machine, with a broker)")
+    listing.add_argument("--json", action="store_true", help="machine-readable list")
+    listing.add_argument("--data-dir", type=Path, metavar="DIR", help="where the activity records and the relays "
+                         "last seen are kept (default: the user data dir)")
+    add_broker_option(listing)
     show = command("show", cmd_show, "every setting of one agent")
     show.add_argument("agent", metavar="AGENT")
     show.add_argument("--json", action="store_true")
@@ -71,6 +77,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_list(args: argparse.Namespace) -> int:
     _, roster = read_roster(args)
+    machines = list_machines(args, roster)
+    if machines is not None:
+        return machines
     rows = [{"id": a.id, "role": a.role, "transport": a.transport.kind, "target": target_of(a),
              "enabled": a.enabled} for a in roster.agents]
     if args.json:
@@ -84,11 +93,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not rows:
         print("the roster has no agents")
         return EXIT_OK
-    header: dict[str, object] = {key: key.upper() for key in rows[0]}
-    table: list[dict[str, object]] = [header, *({**r, "enabled": "yes" if r["enabled"] else "no"} for r in rows)]
-    widths = {key: max(len(str(row[key])) for row in table) for key in header}
-    for row in table:
-        print("  ".join(str(row[key]).ljust(widths[key]) for key in header).rstrip())
+    print_table(rows)
     return EXIT_OK
 
 

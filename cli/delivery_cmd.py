@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from quarterdeck.cli.agents_cmd import read_roster
 from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, command_log, log_delivery, read_text_arg
+from quarterdeck.cli.shared_options import add_broker_option
 from quarterdeck.core.models import STANDARD_TAGS
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     send.add_argument("--ttl", metavar="DURATION", help="with --when idle: how long to wait, e.g. 90s, 30m, 2h "
                       "(default 30m)")
     _common(send)
+    add_broker_option(send)
     send.set_defaults(func=cmd_send)
 
     hist = sub.add_parser("history", help="search past deliveries")
@@ -61,11 +63,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     stop = sub.add_parser("stop", help="stop all: cancel every queued delivery and halt every Quarterdeck "
                                        "process delivering from this outbox")
     _common(stop)
+    add_broker_option(stop)
     stop.set_defaults(func=cmd_stop)
 
     resume = sub.add_parser("resume", help="resume all: every Quarterdeck process halted by a stop all "
                                            "delivers again")
     _common(resume)
+    add_broker_option(resume)
     resume.set_defaults(func=cmd_resume)
 
 
@@ -95,7 +99,8 @@ def cmd_send(args: argparse.Namespace) -> int:
     # a real send is logged (quarterdeck.log, each delivery's outcome); a dry run leaves no trace
     with command_log(args, dry_run=args.dry_run), throwaway_outbox(args.dry_run, args.data_dir) as data_dir:
         session = Session.open(config_file=args.config, roster=roster, data_dir=data_dir,
-                               transport_factory=factory, stagger=args.stagger)
+                               transport_factory=factory, stagger=args.stagger,
+                               broker_url=getattr(args, "broker", None))
         session.dispatcher.add_listener(log_delivery)
         try:
             results = submit_and_wait(session, message, captain_last=args.captain_last, quiet=args.json,
@@ -174,8 +179,11 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
+    from quarterdeck.cli.broker_args import tell_relays
+
     with _open_store(args) as store:
         mark = store.request_stop()
+    tell_relays(args, "stop", mark.generation, quiet=args.json)
     if args.json:
         print(json.dumps({"cancelled": mark.cancelled, "generation": mark.generation}))
     else:
@@ -185,8 +193,11 @@ def cmd_stop(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    from quarterdeck.cli.broker_args import tell_relays
+
     with _open_store(args) as store:
         mark = store.request_resume()
+    tell_relays(args, "resume", mark.resumed, quiet=args.json)
     if args.json:
         print(json.dumps({"resumed": mark.resumed}))
     else:

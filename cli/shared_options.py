@@ -1,4 +1,5 @@
-"""Options every command shares, before or after the command: ``--config``, ``--data-dir``, ``--roster``.
+"""Options every command shares, before or after the command: ``--config``, ``--data-dir``, ``--roster``,
+``--broker`` (the Redis URL of the relays' broker, for the commands that reach other machines).
 
 ``quarterdeck --data-dir X status`` and ``quarterdeck status --data-dir X`` mean the same. The top
 level defines the three; each command keeps its own definition (its help says what the option is
@@ -16,14 +17,17 @@ SHARED = {
                                    "before or after the command"),
     "data_dir": ("--data-dir", "DIR", "where the outbox and the other data files live; before or after the command"),
     "roster": ("--roster", "PATH", "agents.yaml (default: the user config dir); before or after the command"),
+    "broker": ("--broker", "URL", "the broker connecting relays on other machines: redis:// or rediss:// URL "
+                                  "(default: broker_url in the configuration); before or after the command"),
 }
+TYPES: dict[str, type] = {"broker": str}  # the others are paths
 TAKEN = "_shared_taken"
 
 
 def add_shared_options(parser: argparse.ArgumentParser) -> None:
     """Define the shared options on ``parser`` (the top level) and align every command under it."""
     for dest, (flag, metavar, help_text) in SHARED.items():
-        parser.add_argument(flag, dest=dest, type=Path, metavar=metavar, default=None, help=help_text)
+        parser.add_argument(flag, dest=dest, type=TYPES.get(dest, Path), metavar=metavar, default=None, help=help_text)
     for sub in _subparsers(parser):
         _align(sub)
 
@@ -61,3 +65,9 @@ def refused_shared(args: argparse.Namespace) -> str | None:
         if dest not in taken and getattr(args, dest, None) is not None:
             return flag
     return None
+
+
+def add_broker_option(parser: argparse.ArgumentParser) -> None:
+    """``--broker URL`` on a command that reaches relays (the top level takes it too)."""
+    flag, metavar, help_text = SHARED["broker"]
+    parser.add_argument(flag, dest="broker", metavar=metavar, default=None, help=help_text)

@@ -2,25 +2,44 @@
 
 The CLI and the GUI both open a ``Session``; nothing here starts a thread. A session recovers
 the outbox on open: a delivery a crashed process left ``sending`` becomes ``uncertain``.
+
+With a broker configured (``broker_url``, issue 14) the session reads the relays' agents and
+merges them with the local roster (``machines``; ``roster`` is then the merged one deliveries
+use, ``local_roster`` the file's), delivers to remote agents through their relay (the receipt
+reader thread starts with the first such delivery), refuses a send to an id found on two
+machines, and passes stop-all and resume-all on to every relay (``qd:control``).
 """
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from quarterdeck.core.compose.submit import Submission, submit
+from quarterdeck.core.compose.submit import Submission, UnknownRecipient, submit
 from quarterdeck.core.config import LoadedConfig, load_config
 from quarterdeck.core.delivery.contract import Transport
 from quarterdeck.core.dispatch.dispatcher import Dispatcher
 from quarterdeck.core.models import Agent, Message
 from quarterdeck.core.monitor import Monitor
+from quarterdeck.core.relay.protocol import Announcement, MalformedEntry
+from quarterdeck.core.roster.remote import Machines, merge, read_relays
 from quarterdeck.core.roster.roster import Roster, load_roster
 from quarterdeck.core.store import DeliveryRow, Store, default_db_path
+from quarterdeck.core.transports.broker import BrokerDown, BrokerLink, ReceiptRouter, publish_control
 from quarterdeck.core.transports.gui.desk_return import DeskReturn
 from quarterdeck.core.transports.registry import transport_for
+from quarterdeck.core.transports.relay import RelayDelivery
 from quarterdeck.core.validation import RuleStore, Validator
 from quarterdeck.core.validation.location import active_rules_path
+
+RELAYS_SEEN = "relays-seen.json"  # the relays as last read from the broker, for when it is unreachable
+
+
+class AmbiguousRecipient(UnknownRecipient):
+    """A recipient's id is on more than one machine: nothing is sent to it, never a guess."""
 
 
 @dataclass
@@ -32,13 +51,20 @@ class Session:
     monitor: Monitor
     dispatcher: Dispatcher
     recovered: list[DeliveryRow] = field(default_factory=list)
+    local_roster: Roster | None = None  # the roster file's agents, when ``roster`` is the merged one
+    machines: Machines | None = None
+    broker: BrokerLink | None = None
+    receipts: ReceiptRouter | None = None
 
     @classmethod
     def open(cls, *, config_file: Path | None = None, roster_path: Path | None = None,
              data_dir: Path | None = None, roster: Roster | None = None,
              transport_factory: Callable[[Agent], Transport] | None = None, stagger: float = 0.05,
-             skip_transports: frozenset[str] = frozenset()) -> Session:
-        loaded = load_config(config_file=config_file)
+             skip_transports: frozenset[str] = frozenset(), broker_url: str | None = None,
+             relays: bool = True) -> Session:
+        """``broker_url`` overrides the configuration's; ``relays=False``: this process is a relay itself
+        (``quarterdeck relay``), whose session knows its own agents only."""
+        loaded = load_config(config_file=config_file, overrides={"broker_url": broker_url} if broker_url else None)
         config = loaded.config
         if roster is None:
             roster = load_roster(roster_path)
@@ -48,24 +74,58 @@ class Session:
         recovered = store.recover()
         monitor = Monitor(collection_interval=config.collection_interval,
                           max_data_points=config.max_data_points)
+        local, machines, link, router = roster, None, None, None
+        factory: Callable[[Agent], Transport] = transport_factory or transport_for
+        if config.broker_url and relays:
+            link = BrokerLink(config.broker_url)
+            router = ReceiptRouter(link, store.states_of)
+            machines = read_machines(link, local, store.path.parent)
+            roster = machines.roster
+            if transport_factory is None:
+                factory = _relay_factory(link, router, store, config.relay_wait)
         dispatcher = Dispatcher(store, roster, config=config, monitor=monitor, stagger=stagger,
-                                skip_transports=skip_transports,
-                                transport_factory=transport_factory or transport_for,
+                                skip_transports=skip_transports, transport_factory=factory,
                                 desk_return=DeskReturn())
-        return cls(loaded, roster, store, rules, monitor, dispatcher, recovered)
+        session = cls(loaded, roster, store, rules, monitor, dispatcher, recovered, local, machines, link, router)
+        if link is not None:
+            session._relay_stops(link)
+        return session
+
+    def _relay_stops(self, link: BrokerLink) -> None:
+        """Stop-all and resume-all recorded here go to every relay as well (``qd:control``)."""
+        stop, resume = self.dispatcher.stop_everywhere, self.dispatcher.resume_everywhere
+
+        def stop_everywhere() -> int:
+            cancelled = stop()
+            publish_control(link, "stop", self.store.stop_mark().generation)
+            return cancelled
+
+        def resume_everywhere() -> None:
+            resume()
+            publish_control(link, "resume", self.store.stop_mark().resumed)
+
+        self.dispatcher.stop_everywhere = stop_everywhere
+        self.dispatcher.resume_everywhere = resume_everywhere
 
     @property
     def validator(self) -> Validator | None:
         return Validator(self.rules.active) if self.loaded.config.enable_validation else None
 
     def set_roster(self, roster: Roster) -> None:
-        """Use ``roster`` from now on (the caller saved it); the dispatcher follows."""
+        """Use ``roster`` from now on (the caller saved it); the dispatcher follows (with the relays'
+        agents merged in, when a broker is configured)."""
+        if self.broker is not None:
+            self.local_roster = roster
+            self.machines = read_machines(self.broker, roster, self.store.path.parent)
+            roster = self.machines.roster
         self.roster = roster
         self.dispatcher.set_roster(roster)
 
     def submit(self, message: Message, *, captain_last: bool = False, when_idle: float | None = None) -> Submission:
         """Validate and queue ``message``; the dispatcher delivers it (``when_idle``: once each
         recipient is idle, waiting at most that many seconds)."""
+        if self.machines is not None and (refused := self.machines.refusal(message.recipients)):
+            raise AmbiguousRecipient(refused)
         submission = submit(self.store, self.roster, message, validator=self.validator,
                             captain_last=captain_last, when_idle=when_idle)
         if submission.redacted:
@@ -74,4 +134,45 @@ class Session:
         return submission
 
     def close(self) -> None:
+        if self.receipts is not None:
+            self.receipts.close()
+        if self.broker is not None:
+            self.broker.close()
         self.store.close()
+
+
+def _relay_factory(link: BrokerLink, router: ReceiptRouter, store: Store, wait: float) -> Callable[[Agent], Transport]:
+    relays: dict[str, Transport] = {}
+
+    def relay(name: str) -> Transport:
+        return relays.setdefault(name, RelayDelivery(name, link, router, store, wait=wait))
+
+    def factory(agent: Agent) -> Transport:
+        return transport_for(agent, relays=relay)
+
+    return factory
+
+
+def read_machines(link: BrokerLink, local: Roster, data_dir: Path) -> Machines:
+    """The local roster merged with the relays' agents; with the broker unreachable, the relays as last
+    read (kept in ``relays-seen.json`` in the data folder), which then show as not seen for a while."""
+    notes: list[str] = []
+    cache = data_dir / RELAYS_SEEN
+    try:
+        relays = read_relays(link.client, problems=notes)
+        cache.write_text(json.dumps([a.to_json() for a in relays]), encoding="utf-8")
+    except BrokerDown as exc:
+        notes.append(f"{link.unreachable(exc)}: relays as last seen")
+        relays = _cached(cache, notes)
+    return merge(local, relays, now=time.time(), notes=notes)
+
+
+def _cached(cache: Path, notes: list[str]) -> list[Announcement]:
+    try:
+        raw: Any = json.loads(cache.read_text(encoding="utf-8"))
+        return [Announcement.from_json(item) for item in raw]
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError, TypeError, MalformedEntry) as exc:
+        notes.append(f"{cache} unreadable: {exc}")
+        return []

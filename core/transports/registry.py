@@ -1,9 +1,13 @@
 """From an agent's transport settings to the transport that delivers to it, by ``kind``.
 
 Each kind's module is imported only when an agent of that kind needs it: a roster of tmux
-agents never loads the GUI transport (PyAutoGUI, X11).
+agents never loads the GUI transport (PyAutoGUI, X11). An agent on another machine (``relay``)
+is reached through the broker: the composition root passes ``relays`` (relay name -> its
+transport) when a broker is configured.
 """
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from quarterdeck.core.delivery.contract import Transport
 from quarterdeck.core.models import (
@@ -14,11 +18,12 @@ from quarterdeck.core.models import (
     TmuxTransport,
     TransportSettings,
 )
+from quarterdeck.core.relay_settings import RelayTransport
 
 __all__ = ["transport_for"]
 
 
-def transport_for(agent: Agent | TransportSettings) -> Transport:
+def transport_for(agent: Agent | TransportSettings, *, relays: Callable[[str], Transport] | None = None) -> Transport:
     """Build the transport an agent's settings describe.
 
     Accepts an ``Agent`` (its ``transport`` attribute) or the transport settings themselves; the
@@ -42,5 +47,10 @@ def transport_for(agent: Agent | TransportSettings) -> Transport:
         from quarterdeck.core.transports.gui.transport import GuiDelivery
 
         return GuiDelivery.from_settings(settings, agent=agent.id if isinstance(agent, Agent) else "")
+    if isinstance(settings, RelayTransport):
+        if relays is None:
+            raise ValueError(f"{getattr(agent, 'id', 'the agent')} is on relay {settings.relay}: no broker is "
+                             "configured (--broker URL or COORDINATION_BROKER_URL)")
+        return relays(settings.relay)
     kind = getattr(settings, "kind", None)
     raise ValueError(f"unknown transport kind {kind!r} for agent {getattr(agent, 'id', agent)!r}")
