@@ -40,6 +40,7 @@ def inbox_texts(folder: Path) -> list[str]:
 
 class RelayProcess:
     def __init__(self, name: str, roster: Path, url: str, data_dir: Path, env: dict[str, str] | None = None) -> None:
+        """``url`` empty: no ``--broker`` (the relay reads COORDINATION_BROKER_URL from ``env``)."""
         self.name, self.roster, self.url, self.data_dir = name, roster, url, data_dir
         self.env = {**os.environ, **(env or {})}
         self.process: subprocess.Popen[str] | None = None
@@ -50,7 +51,7 @@ class RelayProcess:
         with self.out.open("a") as out, self.err.open("a") as err:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "quarterdeck", "relay", "--name", self.name, "--roster", str(self.roster),
-                 "--broker", self.url, "--data-dir", str(self.data_dir)],
+                 *(["--broker", self.url] if self.url else []), "--data-dir", str(self.data_dir)],
                 cwd=ROOT, env=self.env, stdout=out, stderr=err, stdin=subprocess.DEVNULL, text=True)
         deadline = time.monotonic() + timeout
         while f"relay {self.name}: delivering" not in self.out.read_text():

@@ -34,8 +34,10 @@ class Health(Protocol):
 class Control:
     """Follows ``stream`` on ``client`` and applies it to ``dispatcher``."""
 
-    def __init__(self, dispatcher: Dispatcher, client: redis.Redis, stream: str, outage: Health) -> None:
+    def __init__(self, dispatcher: Dispatcher, client: redis.Redis, stream: str, outage: Health,
+                 after: Callable[[], None] = lambda: None) -> None:
         self.dispatcher = dispatcher
+        self.after = after  # called once an entry is applied (the relay reports what a stop cancelled)
         self.client = client
         self.stream = stream
         self.outage = outage
@@ -88,3 +90,4 @@ class Control:
             if was_stopped:
                 self.dispatcher.resume_everywhere()
             log.warning("relay: resume all #%d from the captain", entry.generation)
+        self.after()

@@ -40,7 +40,8 @@ def check_url(url: str) -> str:
     """The URL if it is a ``redis://`` or ``rediss://`` URL with a host; a ``BrokerError`` if not."""
     try:
         parts = urlsplit(url)
-        port = parts.port
+        if parts.port == 0:  # reading the port checks it (a ValueError when out of range)
+            raise ValueError("port 0")
     except ValueError as exc:
         raise BrokerError(f"broker URL {redact(url)} is not valid ({exc}); give redis://HOST:PORT or "
                           "rediss://USER:PASSWORD@HOST:PORT") from None
@@ -49,7 +50,6 @@ def check_url(url: str) -> str:
                           "(or rediss:// for TLS)")
     if not parts.hostname:
         raise BrokerError(f"broker URL {redact(url)} names no host; give redis://HOST:PORT")
-    del port
     return url
 
 

@@ -122,7 +122,8 @@ class Relay:
         self.receipts = Receipts(self.name, self.ledger, self.session.store)
         self.session.dispatcher.add_listener(self.receipts.on_event)
         self.worker = DeliveryWorker(self.session.dispatcher, idle_wait=0.05)
-        self.control = Control(self.session.dispatcher, self.client, self.keys.control, self.outage)
+        self.control = Control(self.session.dispatcher, self.client, self.keys.control, self.outage,
+                               after=self._after_control)
         self.started_at = time.time()
         self._threads: list[threading.Thread] = []
 
@@ -233,6 +234,10 @@ class Relay:
         pipe.xack(self.stream, RELAY_GROUP, entry_id)
         pipe.xdel(self.stream, entry_id)
         pipe.execute()
+
+    def _after_control(self) -> None:
+        self.receipts.sweep()  # what a stop cancelled goes back as receipts now
+        self.worker.notify()
 
     def _refuse(self, entry_id: str, fields: dict[bytes, bytes], why: str) -> None:
         """A malformed entry that still names a delivery and an agent: tell the captain it failed."""
