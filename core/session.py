@@ -126,8 +126,14 @@ class Session:
         recipient is idle, waiting at most that many seconds)."""
         if self.machines is not None and (refused := self.machines.refusal(message.recipients)):
             raise AmbiguousRecipient(refused)
-        submission = submit(self.store, self.roster, message, validator=self.validator,
-                            captain_last=captain_last, when_idle=when_idle)
+        try:
+            submission = submit(self.store, self.roster, message, validator=self.validator,
+                                captain_last=captain_last, when_idle=when_idle)
+        except UnknownRecipient as exc:
+            notes = [n for n in (self.machines.problems if self.machines else ()) if "unreachable" in n]
+            if notes:  # the agent may be on a relay this session could not read
+                raise UnknownRecipient(f"{exc} ({notes[0]})") from exc
+            raise
         if submission.redacted:
             self.dispatcher.remember_raw(message)
         self.dispatcher.notify()

@@ -1,0 +1,138 @@
+"""The captain's relay transport against a real redis-server and a test double of a relay that
+speaks the protocol in this process (it answers each delivery entry with the receipts a test
+scripts): how each relay outcome becomes the captain's row, and stop-all reaching qd:control."""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from redis_server import RedisServer, redis_server  # noqa: F401
+
+from quarterdeck.core.models import Agent, Message
+from quarterdeck.core.relay.protocol import KEYS, AnnouncedAgent, Announcement, ControlEntry, DeliveryEntry, Receipt
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.session import Session
+
+Script = Callable[[DeliveryEntry], list[Receipt]]
+
+
+class RelayDouble:
+    """Announces relay M2 with Agent-9 and answers every entry on its stream as ``script`` says."""
+
+    def __init__(self, url: str, script: Script) -> None:
+        self.client = redis.Redis.from_url(url)
+        self.script = script
+        self.entries: list[DeliveryEntry] = []
+        self._stop = threading.Event()
+        now = time.time()
+        self.client.hset(KEYS.relays, "M2", Announcement("M2", "m2.lan", 1, now, now, [
+            AnnouncedAgent("Agent-9", "Agent-9", "", "inbox", "/srv/in9")]).to_json())
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        last = "0"
+        while not self._stop.is_set():
+            for _stream, items in self.client.xread({KEYS.relay_in("M2"): last}, block=50) or []:
+                for entry_id, fields in items:
+                    last = entry_id
+                    entry = DeliveryEntry.from_fields(fields)
+                    self.entries.append(entry)
+                    for receipt in self.script(entry):
+                        self.client.xadd(KEYS.receipts, receipt.to_fields())
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.client.close()
+
+
+def receipt(entry: DeliveryEntry, state: str, **kw: object) -> Receipt:
+    return Receipt("M2", entry.delivery, entry.agent, state, at=time.time(), attempts=1, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def captain(tmp_path: Path, redis_server: RedisServer, monkeypatch) -> Iterator[Callable[[Script], Session]]:
+    monkeypatch.setenv("COORDINATION_RELAY_WAIT", "0.5")
+    monkeypatch.setenv("COORDINATION_BASE_DELAY", "0")
+    opened: list[tuple[Session, RelayDouble]] = []
+
+    def open_with(script: Script) -> Session:
+        double = RelayDouble(redis_server.url, script)
+        local = Roster((Agent(id="Agent-1", transport={"kind": "inbox", "path": str(tmp_path / "in1")}),))
+        session = Session.open(roster=local, data_dir=tmp_path / "data", broker_url=redis_server.url)
+        opened.append((session, double))
+        return session
+
+    yield open_with
+    for session, double in opened:
+        session.close()
+        double.close()
+
+
+def send(session: Session, text: str = "Ship it.") -> int:
+    [delivery] = session.submit(Message(sender="Captain", recipients=["Agent-9"], content=text)).delivery_ids
+    session.dispatcher.run(until=lambda: session.store.states_of([delivery])[delivery] not in ("queued", "sending"),
+                           idle_wait=0.02)
+    return delivery
+
+
+def test_delivered_carries_the_relays_verdict_evidence_and_machine(captain) -> None:
+    session = captain(lambda e: [receipt(e, "sending"), receipt(e, "delivered", verdict="submitted",
+                                                                 evidence="input read back")])
+    row = session.store.delivery(send(session, "Header and all."))
+    assert (str(row.state), row.verdict, row.evidence) == ("delivered", "submitted", "input read back (relay M2)")
+    transports = session.dispatcher._transports  # the one relay transport, shared by its agents
+    assert [type(t).__name__ for t in transports.values()] == ["RelayDelivery"]
+
+
+def test_the_entry_carries_the_delivery_id_and_the_message_without_the_header(captain) -> None:
+    seen: list[DeliveryEntry] = []
+    session = captain(lambda e: (seen.append(e), [receipt(e, "delivered", verdict="unverified")])[1])
+    delivery = send(session, "Line one\nline two")
+    [entry] = seen
+    assert entry.delivery == delivery and entry.agent == "Agent-9"
+    assert entry.message.content == "Line one\nline two" and entry.message.sender == "Captain"
+    row = session.store.delivery(delivery)
+    assert (str(row.state), row.verdict) == ("delivered", "unverified")
+
+
+def test_failed_is_failed_with_the_relays_reason_and_verdict_and_not_sent_again(captain) -> None:
+    session = captain(lambda e: [receipt(e, "failed", verdict="typed_not_submitted", evidence="text left in input",
+                                         reason="submit keys did not send it")])
+    row = session.store.delivery(send(session))
+    assert (str(row.state), row.verdict) == ("failed", "typed_not_submitted")
+    assert row.reason == "relay M2: submit keys did not send it" and row.evidence == "text left in input (relay M2)"
+    assert row.attempts == 1
+
+
+def test_uncertain_is_uncertain_and_never_resent(captain) -> None:
+    entries: list[DeliveryEntry] = []
+    session = captain(lambda e: (entries.append(e), [receipt(e, "uncertain", reason="pane vanished while typing")])[1])
+    row = session.store.delivery(send(session))
+    assert str(row.state) == "uncertain" and row.reason == "relay M2: pane vanished while typing"
+    time.sleep(0.3)
+    assert len(entries) == 1
+
+
+def test_a_relay_that_never_reports_leaves_the_delivery_uncertain_not_failed(captain) -> None:
+    session = captain(lambda e: [receipt(e, "sending")])
+    started = time.monotonic()
+    row = session.store.delivery(send(session))
+    assert str(row.state) == "uncertain"
+    assert row.reason == "relay M2 did not report within 0.5 s: it may have typed it; not sent again"
+    assert 0.5 <= time.monotonic() - started < 5
+
+
+def test_stop_all_and_resume_all_go_to_every_relay(captain, redis_server: RedisServer) -> None:
+    session = captain(lambda e: [])
+    session.dispatcher.stop_all()
+    session.dispatcher.resume_everywhere()
+    client = redis.Redis.from_url(redis_server.url)
+    entries = [ControlEntry.from_fields(f) for _, f in client.xrange(KEYS.control)]
+    client.close()
+    assert [(e.kind, e.generation) for e in entries] == [("stop", 1), ("resume", 1)]
