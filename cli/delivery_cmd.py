@@ -112,7 +112,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     elif args.dry_run:
         for agent_id, transport in dry.items():
             for req in transport.sent:
-                print(f"--- {agent_id} ({session.roster.get(agent_id).transport.kind}, not sent)\n{req.text}")
+                print(f"--- {agent_id} ({session.delivering.get(agent_id).transport.kind}, not sent)\n{req.text}")
     return EXIT_OK if all(e.state == "delivered" for e in results) else EXIT_FAIL
 
 

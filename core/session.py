@@ -4,8 +4,9 @@ The CLI and the GUI both open a ``Session``; nothing here starts a thread. A ses
 the outbox on open: a delivery a crashed process left ``sending`` becomes ``uncertain``.
 
 With a broker configured (``broker_url``, issue 14) the session reads the relays' agents and
-merges them with the local roster (``machines``; ``roster`` is then the merged one deliveries
-use, ``local_roster`` the file's), delivers to remote agents through their relay (the receipt
+merges them with the local roster (``machines``: ``machines.roster`` is what the dispatcher
+delivers to and ``submit`` checks; ``roster`` stays the file's, the one the panel edits and saves,
+so no relay's agent is ever written into it), delivers to remote agents through their relay (the receipt
 reader thread starts with the first such delivery), refuses a send to an id found on two
 machines, and passes stop-all and resume-all on to every relay (``qd:control``).
 """
@@ -51,7 +52,6 @@ class Session:
     monitor: Monitor
     dispatcher: Dispatcher
     recovered: list[DeliveryRow] = field(default_factory=list)
-    local_roster: Roster | None = None  # the roster file's agents, when ``roster`` is the merged one
     machines: Machines | None = None
     broker: BrokerLink | None = None
     receipts: ReceiptRouter | None = None
@@ -74,19 +74,19 @@ class Session:
         recovered = store.recover()
         monitor = Monitor(collection_interval=config.collection_interval,
                           max_data_points=config.max_data_points)
-        local, machines, link, router = roster, None, None, None
+        delivering, machines, link, router = roster, None, None, None
         factory: Callable[[Agent], Transport] = transport_factory or transport_for
         if config.broker_url and relays:
             link = BrokerLink(config.broker_url)
             router = ReceiptRouter(link, store.states_of)
-            machines = read_machines(link, local, store.path.parent)
-            roster = machines.roster
+            machines = read_machines(link, roster, store.path.parent)
+            delivering = machines.roster
             if transport_factory is None:
                 factory = _relay_factory(link, router, store, config.relay_wait)
-        dispatcher = Dispatcher(store, roster, config=config, monitor=monitor, stagger=stagger,
+        dispatcher = Dispatcher(store, delivering, config=config, monitor=monitor, stagger=stagger,
                                 skip_transports=skip_transports, transport_factory=factory,
                                 desk_return=DeskReturn())
-        session = cls(loaded, roster, store, rules, monitor, dispatcher, recovered, local, machines, link, router)
+        session = cls(loaded, roster, store, rules, monitor, dispatcher, recovered, machines, link, router)
         if link is not None:
             session._relay_stops(link)
         return session
@@ -114,12 +114,15 @@ class Session:
     def set_roster(self, roster: Roster) -> None:
         """Use ``roster`` from now on (the caller saved it); the dispatcher follows (with the relays'
         agents merged in, when a broker is configured)."""
-        if self.broker is not None:
-            self.local_roster = roster
-            self.machines = read_machines(self.broker, roster, self.store.path.parent)
-            roster = self.machines.roster
         self.roster = roster
-        self.dispatcher.set_roster(roster)
+        if self.broker is not None:
+            self.machines = read_machines(self.broker, roster, self.store.path.parent)
+        self.dispatcher.set_roster(self.delivering)
+
+    @property
+    def delivering(self) -> Roster:
+        """The agents a message can go to: the local roster and, with a broker, the relays' agents."""
+        return self.machines.roster if self.machines is not None else self.roster
 
     def submit(self, message: Message, *, captain_last: bool = False, when_idle: float | None = None) -> Submission:
         """Validate and queue ``message``; the dispatcher delivers it (``when_idle``: once each
@@ -127,7 +130,7 @@ class Session:
         if self.machines is not None and (refused := self.machines.refusal(message.recipients)):
             raise AmbiguousRecipient(refused)
         try:
-            submission = submit(self.store, self.roster, message, validator=self.validator,
+            submission = submit(self.store, self.delivering, message, validator=self.validator,
                                 captain_last=captain_last, when_idle=when_idle)
         except UnknownRecipient as exc:
             notes = [n for n in (self.machines.problems if self.machines else ()) if "unreachable" in n]
