@@ -100,7 +100,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     with command_log(args, dry_run=args.dry_run), throwaway_outbox(args.dry_run, args.data_dir) as data_dir:
         session = Session.open(config_file=args.config, roster=roster, data_dir=data_dir,
                                transport_factory=factory, stagger=args.stagger,
-                               broker_url=getattr(args, "broker", None))
+                               broker_url=getattr(args, "broker", None), relays=True)
         session.dispatcher.add_listener(log_delivery)
         try:
             results = submit_and_wait(session, message, captain_last=args.captain_last, quiet=args.json,

@@ -3,12 +3,13 @@
 The CLI and the GUI both open a ``Session``; nothing here starts a thread. A session recovers
 the outbox on open: a delivery a crashed process left ``sending`` becomes ``uncertain``.
 
-With a broker configured (``broker_url``, issue 14) the session reads the relays' agents and
-merges them with the local roster (``machines``: ``machines.roster`` is what the dispatcher
-delivers to and ``submit`` checks; ``roster`` stays the file's, the one the panel edits and saves,
-so no relay's agent is ever written into it), delivers to remote agents through their relay (the receipt
-reader thread starts with the first such delivery), refuses a send to an id found on two
-machines, and passes stop-all and resume-all on to every relay (``qd:control``).
+With a broker configured (``broker_url``, issue 14) and ``relays=True`` (a captain's process:
+send, the panel) the session reads the relays' agents and merges them with the local roster
+(``machines``: ``delivering`` is what the dispatcher delivers to and ``submit`` checks; ``roster``
+stays the file's, the one the panel edits and saves, so no relay's agent is ever written into it),
+delivers to remote agents through their relay (the receipt reader thread starts with the first
+such delivery), refuses a send to an id found on two machines, and passes stop-all and
+resume-all on to every relay (``qd:control``).
 """
 from __future__ import annotations
 
@@ -61,9 +62,10 @@ class Session:
              data_dir: Path | None = None, roster: Roster | None = None,
              transport_factory: Callable[[Agent], Transport] | None = None, stagger: float = 0.05,
              skip_transports: frozenset[str] = frozenset(), broker_url: str | None = None,
-             relays: bool = True) -> Session:
-        """``broker_url`` overrides the configuration's; ``relays=False``: this process is a relay itself
-        (``quarterdeck relay``), whose session knows its own agents only."""
+             relays: bool = False) -> Session:
+        """``relays=True``: this process is the captain's (send, agents list, the panel): with a broker
+        configured (``broker_url`` overrides the configuration's) the relays' agents join. Off by
+        default, so a ``quarterdeck relay``'s own session never sees its own announcement."""
         loaded = load_config(config_file=config_file, overrides={"broker_url": broker_url} if broker_url else None)
         config = loaded.config
         if roster is None:

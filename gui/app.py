@@ -69,6 +69,8 @@ def add_arguments(parser: argparse.ArgumentParser, *, demo: bool = False) -> Non
         parser.add_argument("--roster", type=Path, metavar="PATH", help="roster file (default: agents.yaml)")
         parser.add_argument("--demo", type=int, nargs="?", const=4, metavar="N",
                             help="start N simulated agents (default 4) and use them as the roster")
+        parser.add_argument("--broker", metavar="URL", help="the broker connecting relays on other machines "
+                            "(default: broker_url in the configuration): stop all and resume reach them too")
     parser.add_argument("--quit-after", type=int, metavar="MS", help=argparse.SUPPRESS)
     parser.add_argument("--screenshot", type=Path, metavar="PNG", help=argparse.SUPPRESS)
 
@@ -121,7 +123,8 @@ def open_session(args: argparse.Namespace) -> tuple[Session, Path | None, str | 
             problem = f"The roster {roster_path} could not be loaded; it was left untouched.\n\n{exc}"
             roster, roster_path = Roster(), None
     session = Session.open(config_file=getattr(args, "config", None), roster=roster,
-                           data_dir=args.data_dir)
+                           data_dir=args.data_dir, broker_url=getattr(args, "broker", None),
+                           relays=args.demo is None)  # the demo's simulated swarm stays on this machine
     return session, roster_path, problem
 
 

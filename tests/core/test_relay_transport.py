@@ -64,7 +64,8 @@ def captain(tmp_path: Path, redis_server: RedisServer, monkeypatch) -> Iterator[
     def open_with(script: Script) -> Session:
         double = RelayDouble(redis_server.url, script)
         local = Roster((Agent(id="Agent-1", transport={"kind": "inbox", "path": str(tmp_path / "in1")}),))
-        session = Session.open(roster=local, data_dir=tmp_path / "data", broker_url=redis_server.url)
+        session = Session.open(roster=local, data_dir=tmp_path / "data", broker_url=redis_server.url,
+                               relays=True)
         opened.append((session, double))
         return session
 
@@ -136,3 +137,20 @@ def test_stop_all_and_resume_all_go_to_every_relay(captain, redis_server: RedisS
     entries = [ControlEntry.from_fields(f) for _, f in client.xrange(KEYS.control)]
     client.close()
     assert [(e.kind, e.generation) for e in entries] == [("stop", 1), ("resume", 1)]
+
+
+def test_a_relays_own_session_never_sees_its_own_announcement(tmp_path: Path, redis_server: RedisServer) -> None:
+    """``quarterdeck relay`` opens its session without ``relays=True``: its own agents, announced by its
+    previous run, are not taken for the same ids on another machine."""
+    client = redis.Redis.from_url(redis_server.url)
+    now = time.time()
+    client.hset(KEYS.relays, "M2", Announcement("M2", "m2.lan", 1, now, now, [
+        AnnouncedAgent("Agent-1", "Agent-1", "", "inbox", str(tmp_path / "in1"))]).to_json())
+    client.close()
+    local = Roster((Agent(id="Agent-1", transport={"kind": "inbox", "path": str(tmp_path / "in1")}),))
+    session = Session.open(roster=local, data_dir=tmp_path / "data", broker_url=redis_server.url)
+    try:
+        assert session.machines is None and session.delivering is local
+        assert session.dispatcher.roster.get("Agent-1").transport.kind == "inbox"
+    finally:
+        session.close()
