@@ -89,9 +89,14 @@ def _run(name: str, session: Any, client: Any, url: str) -> int:
     session.dispatcher.add_listener(log_delivery)
     relay = Relay(name, session, client, url)
     previous: dict[signal.Signals, Any] = {}
+    def on_signal(_signum: int, _frame: Any) -> None:
+        if relay.stop.is_set():  # asked twice: quit now (the next start marks a delivery in flight uncertain)
+            raise KeyboardInterrupt
+        relay.stop.set()
+
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.signal(sig, lambda _signum, _frame: relay.stop.set())
+            previous[sig] = signal.signal(sig, on_signal)
     runner = threading.Thread(target=relay.run, name="relay", daemon=True)
     try:
         runner.start()
@@ -99,7 +104,7 @@ def _run(name: str, session: Any, client: Any, url: str) -> int:
               f"{redact(url)}; Ctrl+C stops after the delivery in flight", flush=True)
         while runner.is_alive() and not relay.stop.wait(0.2):
             pass
-        print("relay: stopping after the delivery in flight", flush=True)
+        print("relay: stopping after the delivery in flight (Ctrl+C again quits at once)", flush=True)
         runner.join()
     finally:
         for sig, old in previous.items():

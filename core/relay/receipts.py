@@ -12,9 +12,9 @@ import time
 from typing import TYPE_CHECKING
 
 from quarterdeck.core.relay.intake import local_delivery
-from quarterdeck.core.relay.ledger import Ledger
+from quarterdeck.core.relay.ledger import Ledger, Relayed
 from quarterdeck.core.relay.protocol import STREAM_MAXLEN, Receipt
-from quarterdeck.core.store.rows import UnknownDelivery
+from quarterdeck.core.store.rows import DeliveryRow, UnknownDelivery
 
 if TYPE_CHECKING:
     import redis
@@ -45,35 +45,47 @@ class Receipts:
         state = RECEIPT_STATE.get(event.state)
         if relayed is None or state is None:
             return
-        reason = "" if state == "delivered" else event.detail
-        if event.state == "expired" and not reason:
-            reason = "expired"
-        receipt = Receipt(self.relay, relayed.captain_delivery, event.agent_id, state, verdict=event.verdict or "",
-                          evidence=event.evidence, reason=reason, attempts=event.attempt, at=time.time())
-        if self.ledger.add_receipt(event.message_id, receipt, final=state in FINAL):
+        if state in FINAL:  # as recorded (the reason a stop gave, the attempts counted), as the sweep reports it
+            try:
+                receipt = self._final(relayed, self.store.delivery(event.delivery_id))
+            except UnknownDelivery:
+                return
+        else:
+            receipt = Receipt(self.relay, relayed.captain_delivery, event.agent_id, state,
+                              verdict=event.verdict or "", evidence=event.evidence, reason=event.detail,
+                              attempts=event.attempt, at=time.time())
+        if receipt is not None and self.ledger.add_receipt(event.message_id, receipt, final=state in FINAL):
             self.wake.set()
+
+    def _final(self, relayed: Relayed, row: DeliveryRow) -> Receipt | None:
+        """The receipt of ``row``'s final state; None when it is not final."""
+        state = RECEIPT_STATE.get(str(row.state))
+        if state not in FINAL:
+            return None
+        at = row.finished_at.timestamp() if row.finished_at is not None else time.time()
+        reason = "" if state == "delivered" else row.reason or ("expired" if row.state == "expired" else "")
+        return Receipt(self.relay, relayed.captain_delivery, relayed.agent, state, verdict=row.verdict or "",
+                       evidence=row.evidence or "", reason=reason, attempts=row.attempts, at=at)
 
     def sweep(self) -> int:
         """Record the final state of relayed deliveries that reached one without a receipt; returns how many."""
         added = 0
+        locals_: dict[int, Relayed] = {}
         for relayed in self.ledger.open_deliveries():
             local = relayed.local_delivery
             if local is None:
                 local = local_delivery(self.store.connection(), relayed.message_id, relayed.agent)
-            if local is None:
+            if local is not None:
+                locals_[local] = relayed
+        states = self.store.states_of(locals_)  # one read; most open deliveries are still queued
+        for local, relayed in locals_.items():
+            if RECEIPT_STATE.get(states.get(local, "")) not in FINAL:
                 continue
             try:
-                row = self.store.delivery(local)
+                receipt = self._final(relayed, self.store.delivery(local))
             except UnknownDelivery:
                 continue
-            state = RECEIPT_STATE.get(str(row.state))
-            if state not in FINAL:
-                continue
-            at = row.finished_at.timestamp() if row.finished_at is not None else time.time()
-            receipt = Receipt(self.relay, relayed.captain_delivery, relayed.agent, state, verdict=row.verdict or "",
-                              evidence=row.evidence or "", reason="" if state == "delivered" else row.reason or "",
-                              attempts=row.attempts, at=at)
-            if self.ledger.add_receipt(relayed.message_id, receipt, final=True):
+            if receipt is not None and self.ledger.add_receipt(relayed.message_id, receipt, final=True):
                 added += 1
         if added:
             self.wake.set()

@@ -43,6 +43,7 @@ def test_a_delivery_goes_out_and_its_receipts_come_back(tmp_path, redis_server: 
 
 def test_the_relay_announces_its_agents_and_heartbeats(redis_server: RedisServer, relay: RelayProcess) -> None:
     captain = Captain(redis_server.url)
+    captain.wait_for(lambda: captain.client.hexists(KEYS.relays, "box-1"), 5, "the announcement")
     first = json.loads(captain.client.hget(KEYS.relays, "box-1"))
     assert [a["id"] for a in first["agents"]] == ["Agent-1", "Agent-2"]
     assert first["agents"][0]["transport"] == "inbox" and first["pid"] == relay.process.pid
