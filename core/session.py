@@ -38,6 +38,7 @@ from quarterdeck.core.validation import RuleStore, Validator
 from quarterdeck.core.validation.location import active_rules_path
 
 RELAYS_SEEN = "relays-seen.json"  # the relays as last read from the broker, for when it is unreachable
+RELAYS_FRESH_S = 2.0  # a submit reads the relays again when they were read longer ago (they heartbeat every 2 s)
 
 
 class AmbiguousRecipient(UnknownRecipient):
@@ -56,6 +57,7 @@ class Session:
     machines: Machines | None = None
     broker: BrokerLink | None = None
     receipts: ReceiptRouter | None = None
+    relays_read_at: float = field(default_factory=time.monotonic)
 
     @classmethod
     def open(cls, *, config_file: Path | None = None, roster_path: Path | None = None,
@@ -117,8 +119,13 @@ class Session:
         """Use ``roster`` from now on (the caller saved it); the dispatcher follows (with the relays'
         agents merged in, when a broker is configured)."""
         self.roster = roster
+        self.refresh_relays()
+
+    def refresh_relays(self) -> None:
+        """Read the relays again (who runs, their agents, when each was seen); the dispatcher follows."""
         if self.broker is not None:
-            self.machines = read_machines(self.broker, roster, self.store.path.parent)
+            self.machines = read_machines(self.broker, self.roster, self.store.path.parent)
+            self.relays_read_at = time.monotonic()
         self.dispatcher.set_roster(self.delivering)
 
     @property
@@ -129,6 +136,8 @@ class Session:
     def submit(self, message: Message, *, captain_last: bool = False, when_idle: float | None = None) -> Submission:
         """Validate and queue ``message``; the dispatcher delivers it (``when_idle``: once each
         recipient is idle, waiting at most that many seconds)."""
+        if self.broker is not None and time.monotonic() - self.relays_read_at > RELAYS_FRESH_S:
+            self.refresh_relays()  # a relay started (or stopped) since: the send goes by what is true now
         if self.machines is not None and (refused := self.machines.refusal(message.recipients)):
             raise AmbiguousRecipient(refused)
         try:

@@ -154,3 +154,17 @@ def test_a_relays_own_session_never_sees_its_own_announcement(tmp_path: Path, re
         assert session.dispatcher.roster.get("Agent-1").transport.kind == "inbox"
     finally:
         session.close()
+
+
+def test_a_relay_that_starts_after_the_session_is_reached_by_the_next_send(captain, redis_server: RedisServer) -> None:
+    session = captain(lambda e: [receipt(e, "delivered", verdict="submitted")])
+    client = redis.Redis.from_url(redis_server.url)
+    now = time.time()
+    client.hset(KEYS.relays, "M3", Announcement("M3", "m3.lan", 1, now, now, [
+        AnnouncedAgent("Agent-7", "Agent-7", "", "tmux", "w:0.0")]).to_json())
+    client.close()
+    assert "Agent-7" not in session.delivering
+    time.sleep(2.1)  # the relays are read again when a send comes more than 2 s after the last reading
+    [delivery] = session.submit(Message(sender="Captain", recipients=["Agent-7"], content="Hi.")).delivery_ids
+    assert session.machines is not None and session.machines.machine_of("Agent-7") == "M3"
+    assert session.store.delivery(delivery).agent_id == "Agent-7"
