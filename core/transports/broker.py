@@ -72,17 +72,18 @@ class ReceiptRouter:
         self.consumer = f"{socket.gethostname()}-{os.getpid()}"
         self._row_states = row_states
         self._block_ms = block_ms
-        self._waiters: dict[int, queue.Queue[Receipt]] = {}
+        self._waiters: dict[int, tuple[str, queue.Queue[Receipt]]] = {}  # delivery id -> (agent, receipts)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._grouped = False
         self._last_claim = 0.0
 
-    def expect(self, delivery_id: int) -> queue.Queue[Receipt]:
-        """Register before sending: every receipt for ``delivery_id`` goes into the returned queue."""
+    def expect(self, delivery_id: int, agent: str) -> queue.Queue[Receipt]:
+        """Register before sending: every receipt for ``delivery_id`` to ``agent`` goes into the returned
+        queue (one naming another agent is not this delivery's: a delivery id is only unique per outbox)."""
         with self._lock:
-            waiter = self._waiters.setdefault(delivery_id, queue.Queue())
+            waiter = self._waiters.setdefault(delivery_id, (agent, queue.Queue()))[1]
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="qd-receipts", daemon=True)
                 self._thread.start()
@@ -142,8 +143,8 @@ class ReceiptRouter:
             self._done(client, entry_id)
             return
         with self._lock:
-            waiter = self._waiters.get(receipt.delivery)
-        if waiter is not None:
+            agent, waiter = self._waiters.get(receipt.delivery, ("", None))
+        if waiter is not None and agent == receipt.agent:
             waiter.put(receipt)
         elif self._row_states is not None:
             state = self._row_states([receipt.delivery]).get(receipt.delivery)

@@ -83,7 +83,7 @@ class RelayDelivery:
         if stop.is_set():
             raise Cancelled("stopped before sending to the relay")
         delivery_id, message = self._wire(request)
-        waiter = self.router.expect(delivery_id)
+        waiter = self.router.expect(delivery_id, request.agent_id)
         try:
             entry = DeliveryEntry(delivery_id, request.agent_id, message, time.time())
             try:

@@ -168,3 +168,12 @@ def test_a_relay_that_starts_after_the_session_is_reached_by_the_next_send(capta
     [delivery] = session.submit(Message(sender="Captain", recipients=["Agent-7"], content="Hi.")).delivery_ids
     assert session.machines is not None and session.machines.machine_of("Agent-7") == "M3"
     assert session.store.delivery(delivery).agent_id == "Agent-7"
+
+
+def test_a_receipt_naming_another_agent_is_not_this_deliverys(captain) -> None:
+    """Delivery ids are unique per outbox only: a receipt with this id for another agent (another
+    captain's outbox on the same broker) is not taken for this delivery's."""
+    session = captain(lambda e: [Receipt("M2", e.delivery, "Agent-4", "delivered", verdict="submitted",
+                                         at=time.time())])
+    row = session.store.delivery(send(session))
+    assert str(row.state) == "uncertain" and "did not report within 0.5 s" in str(row.reason)
