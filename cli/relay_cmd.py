@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         f"(default: ${BROKER_ENV})")
     parser.add_argument("--data-dir", type=Path, metavar="DIR", help="this relay's own outbox and files "
                         "(default: the user data dir)")
+    parser.add_argument("--stagger", type=float, default=0.05, metavar="SECONDS",
+                        help="at least this many seconds between the starts of two agents' deliveries (default "
+                             "0.05; 0 for inbox and tmux agents only, where no window takes the focus)")
     parser.set_defaults(func=cmd_relay)
 
 
@@ -75,7 +78,7 @@ def _open_session(args: argparse.Namespace, roster: Any) -> Any:
               file=sys.stderr)
     try:
         return Session.open(config_file=getattr(args, "config", None), roster=roster, data_dir=args.data_dir,
-                            skip_transports=skip)
+                            skip_transports=skip, stagger=args.stagger)
     except ConfigError as exc:
         raise CliError(f"configuration is invalid:\n{exc}") from exc
     except StoreError as exc:

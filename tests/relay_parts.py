@@ -39,9 +39,11 @@ def inbox_texts(folder: Path) -> list[str]:
 
 
 class RelayProcess:
-    def __init__(self, name: str, roster: Path, url: str, data_dir: Path, env: dict[str, str] | None = None) -> None:
-        """``url`` empty: no ``--broker`` (the relay reads COORDINATION_BROKER_URL from ``env``)."""
-        self.name, self.roster, self.url, self.data_dir = name, roster, url, data_dir
+    def __init__(self, name: str, roster: Path, url: str, data_dir: Path, env: dict[str, str] | None = None,
+                 extra: tuple[str, ...] = ()) -> None:
+        """``url`` empty: no ``--broker`` (the relay reads COORDINATION_BROKER_URL from ``env``);
+        ``extra``: more options (``--stagger 0``)."""
+        self.name, self.roster, self.url, self.data_dir, self.extra = name, roster, url, data_dir, extra
         self.env = {**os.environ, **(env or {})}
         self.process: subprocess.Popen[str] | None = None
         self.out = data_dir.parent / f"{name}.out"
@@ -51,7 +53,7 @@ class RelayProcess:
         with self.out.open("a") as out, self.err.open("a") as err:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "quarterdeck", "relay", "--name", self.name, "--roster", str(self.roster),
-                 *(["--broker", self.url] if self.url else []), "--data-dir", str(self.data_dir)],
+                 *(["--broker", self.url] if self.url else []), "--data-dir", str(self.data_dir), *self.extra],
                 cwd=ROOT, env=self.env, stdout=out, stderr=err, stdin=subprocess.DEVNULL, text=True)
         deadline = time.monotonic() + timeout
         while f"relay {self.name}: delivering" not in self.out.read_text():

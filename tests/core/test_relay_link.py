@@ -43,3 +43,9 @@ def test_a_denied_command_says_what_the_acl_user_needs(redis_server: RedisServer
     assert text.startswith(f"broker redis://narrow:***@127.0.0.1:{redis_server.port}/0 denied a command (")
     assert "needs the qd:* keys" in text
     client.close()
+
+
+def test_without_redis_server_the_fixture_skips_with_a_reason(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no redis-server on it
+    with pytest.raises(pytest.skip.Exception, match="missing tools: redis-server is not installed"):
+        RedisServer(tmp_path / "r").start()
