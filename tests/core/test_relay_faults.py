@@ -160,3 +160,25 @@ def test_receipts_wait_out_an_outage_in_the_relays_file(tmp_path, roster, redis_
         assert err.count("is not reachable") == 1 and err.count("answers again") == 1, err
     finally:
         relay.close()
+
+
+def test_receipts_a_relay_could_not_send_before_it_stopped_go_on_its_next_start(
+        tmp_path, roster, redis_server: RedisServer) -> None:
+    captain = Captain(redis_server.url)
+    relay = RelayProcess("box-1", roster, redis_server.url, tmp_path / "data").start()
+    try:
+        sent = send_many(captain, 40)
+        captain.wait_for(lambda: captain.client.xlen(KEYS.relay_in("box-1")) == 0, 20, "all taken")
+        redis_server.stop()
+        captain.wait_for(lambda: sum(arrivals(tmp_path).values()) == 40, 30, "all 40 delivered locally")
+        out = relay.stop()  # Redis is still down: the receipts stay in the relay's file
+        waiting = int(out.splitlines()[-1].split(" receipts published, ")[1].split()[0])
+        assert waiting > 0, out
+        redis_server.start()
+        relay.start()
+        counts = accounted_once(tmp_path, Captain(redis_server.url), sent)
+        print(f"{waiting} receipts waited in the relay's file across its restart; then {counts}")
+        assert counts == {"delivered": 40}
+        relay.stop()
+    finally:
+        relay.close()
