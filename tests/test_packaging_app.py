@@ -93,13 +93,20 @@ def test_spec_puts_rules_and_assets_where_the_frozen_app_looks(tmp_path, monkeyp
                     if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Analysis")
     datas = next(kw.value for kw in analysis.keywords if kw.arg == "datas")
     pairs = {ast.literal_eval(dest): ast.unparse(src) for src, dest in (t.elts for t in datas.elts)}
-    assert pairs == {"rules": "str(ROOT / 'rules')", "assets": "str(ROOT / 'assets')"}
+    patterns = "quarterdeck/core/activity/patterns"
+    assert pairs == {"rules": "str(ROOT / 'rules')", "assets": "str(ROOT / 'assets')",
+                     patterns: "str(ROOT / 'core' / 'activity' / 'patterns')"}
     # lay a bundle out as the spec does and let quarterdeck.core.resources find it as the frozen app would
-    for dest in pairs:
+    for dest in ("rules", "assets"):
         shutil.copytree(ROOT / dest, tmp_path / "_internal" / dest)
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path / "_internal"), raising=False)
     assert bundled_rules_dir() == tmp_path / "_internal" / "rules"
     assert (bundled_assets_dir() / "quarterdeck.svg").is_file()
+    # the pane watcher finds its patterns next to its own module: the spec puts them where that is
+    from quarterdeck.core.activity.watch import patterns as module
+
+    assert Path(module.__file__).resolve().parent.parent / "patterns" == \
+        ROOT / "core" / "activity" / "patterns" and (ROOT / patterns.replace("quarterdeck/", "")).is_dir()
 
 
 def test_spec_exclusions_leave_every_panel_and_the_demo_importable():

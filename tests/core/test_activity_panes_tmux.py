@@ -152,6 +152,28 @@ def test_a_quiet_pane_seen_first_is_idle_after_quiet_after(server):
     assert kinds(watcher.sample(now + 2)) == {"A-plain": ("seen_idle", None)}
 
 
+def test_a_resize_redraws_the_pane_but_is_no_work(server):
+    # a client attaching in a smaller terminal resizes the pane: the text re-wraps, nobody worked
+    pane = server.run("for i in $(seq 1 30); do echo a long line of text that will wrap number $i; done; sleep 600")
+    server.shows(pane, "number 30")
+    watcher = TmuxPaneWatcher([("A", pane, "plain")], socket=server.socket, quiet_after=2.0)
+    now = time.time()
+    watcher.sample(now)
+    assert kinds(watcher.sample(now + 2)) == {"A": ("seen_idle", None)}
+    before = server.tmux("capture-pane", "-p", "-J", "-t", pane)
+    server.tmux("resize-window", "-t", pane, "-x", "50", "-y", "12")
+    deadline = time.monotonic() + 5
+    while server.tmux("capture-pane", "-p", "-J", "-t", pane) == before:
+        assert time.monotonic() < deadline, "the resize changed nothing on the screen"
+        time.sleep(0.05)
+    assert watcher.sample(now + 3) == []  # redrawn, not working
+    assert watcher.sample(now + 6) == []  # and still idle after the settle time
+    # a real change after the resize settled is work again
+    server.tmux("respawn-pane", "-k", "-t", pane, "sh -c 'echo fresh output; sleep 600'")
+    server.shows(pane, "fresh output")
+    assert kinds(watcher.sample(now + 8)) == {"A": ("seen_working", None)}
+
+
 def test_a_busy_screen_without_progress_is_stalled_until_it_moves(server):
     pane = server.slideshow("codex/busy-working.real.txt", "codex/busy-reconnecting.real.txt")
     server.shows(pane, "Working (")

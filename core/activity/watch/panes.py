@@ -41,6 +41,7 @@ __all__ = ["STALL_AFTER", "Seen", "TmuxPaneWatcher", "WatchedPane", "classify"] 
 STALL_AFTER = 600.0
 GONE = Seen(events.SEEN_OFFLINE, "pane gone")
 EXITED = Seen(events.SEEN_OFFLINE, "program exited in pane")
+RESIZE_SETTLE = 1.5  # seconds after a resize whose redraws are not counted as changes
 RETURNED = Seen(events.SEEN_OFFLINE, "agent ended: shell prompt in pane")
 
 
@@ -62,6 +63,8 @@ class _Track:
     steady_since: float | None = None  # since when the screen shows no progress
     found: Seen | None = None  # the patterns' verdict on the current text (None: no pattern)
     reported: Seen | None = None
+    size: str | None = None  # the pane's size at the last look
+    resized_at: float | None = None
 
 
 def _digest(text: str) -> bytes:
@@ -108,15 +111,19 @@ class TmuxPaneWatcher:
         if screen is None:  # forget the screen: a pane made again under the target starts afresh
             track.text_hash = track.steady_hash = None
             track.first_seen = track.changed_at = track.steady_since = None
-            track.found = None
+            track.found = track.size = track.resized_at = None
             return GONE
         if screen.dead:
             return EXITED
         if pane.kind != "plain" and shell_at_prompt(screen):
             return RETURNED  # what is left on the screen is the ended agent's
+        if track.size is not None and screen.size != track.size:
+            track.resized_at = now  # a client attached or the window was resized: the redraw is no work
+        track.size = screen.size
+        settling = track.resized_at is not None and now - track.resized_at < RESIZE_SETTLE
         digest = _digest(screen.text)
         if digest != track.text_hash:
-            if track.text_hash is not None:
+            if track.text_hash is not None and not settling:
                 track.changed_at = now
             else:
                 track.first_seen = now

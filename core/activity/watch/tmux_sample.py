@@ -24,7 +24,7 @@ __all__ = ["SHELLS", "PaneScreen", "TmuxUnavailable", "read_panes", "shell_at_pr
 TIMEOUT = 5.0
 _GONE = ("can't find", "no server running", "error connecting", "no such file or directory", "server exited",
          "session not found", "pane not found", "window not found")
-_FORMAT = "#{pane_dead} #{pane_pid} #{pane_current_command}"
+_FORMAT = "#{pane_dead} #{pane_pid} #{pane_width}x#{pane_height} #{pane_current_command}"
 SHELLS = frozenset({"sh", "bash", "zsh", "fish", "dash", "ksh", "mksh", "tcsh", "csh", "nu", "pwsh", "xonsh"})
 _SERVER_GONE = ("no server running", "error connecting", "no such file or directory", "server exited unexpectedly")
 
@@ -39,6 +39,7 @@ class PaneScreen:
     dead: bool  # the program in it exited (a remain-on-exit pane)
     pid: int = 0  # the pane's first process
     command: str = ""  # the name of the program in the foreground
+    size: str = ""  # columns x rows: a client attaching can resize the pane, which redraws it
 
 
 def tmux_command(socket: str | None, binary: str = "tmux") -> list[str]:
@@ -74,8 +75,9 @@ def _split(out: str, mark: str, count: int) -> list[PaneScreen]:
             break
         line, _, rest = rest.partition("\n")
         dead, _, line = line.partition(" ")
-        pid, _, command = line.partition(" ")
-        screens.append(PaneScreen(text, dead == "1", int(pid) if pid.isdigit() else 0, command.strip()))
+        pid, _, line = line.partition(" ")
+        size, _, command = line.partition(" ")
+        screens.append(PaneScreen(text, dead == "1", int(pid) if pid.isdigit() else 0, command.strip(), size))
     return screens
 
 
