@@ -1,10 +1,13 @@
 """The relay's own small file (``relay.sqlite`` in its data dir): which local deliveries came from the
 captain, and the receipts not yet published.
 
-``relayed`` maps a message id and agent (the relay's local delivery of them) to the captain's
-delivery id; it is written before the local enqueue, so the delivery's first event finds it.
-``final`` is set once the receipt of its final state is recorded. ``unpublished`` holds receipts
-in order until the broker takes them, so an outage (or a crash) loses none: they go when it returns.
+``relayed_deliveries`` maps the captain's delivery id to the relay's local delivery of that
+message to that agent. A row is written before the local enqueue (``local_delivery`` still
+empty), so the delivery's first event finds it by message id and agent; ``final`` is set once the
+receipt of its final state is recorded. The captain's delivery id is what makes an entry a
+repeat: the same id again is not typed again, while a new id for a message already delivered (the
+captain sent it again) is a new delivery. ``unpublished`` holds receipts in order until the
+broker takes them, so an outage (or a crash) loses none: they go when it returns.
 Thread-safe: one connection behind a lock (every call is short).
 """
 from __future__ import annotations
@@ -20,15 +23,15 @@ from quarterdeck.core.relay.protocol import Receipt
 FILE_NAME = "relay.sqlite"
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS relayed (
+CREATE TABLE IF NOT EXISTS relayed_deliveries (
+    captain_delivery INTEGER PRIMARY KEY,
     message_id TEXT NOT NULL,
     agent TEXT NOT NULL,
-    captain_delivery INTEGER NOT NULL,
-    local_delivery INTEGER,
-    final INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (message_id, agent)
+    local_delivery INTEGER UNIQUE,
+    final INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS relayed_open ON relayed (final) WHERE final = 0;
+CREATE INDEX IF NOT EXISTS relayed_by_message ON relayed_deliveries (message_id, agent);
+CREATE INDEX IF NOT EXISTS relayed_open ON relayed_deliveries (final) WHERE final = 0;
 CREATE TABLE IF NOT EXISTS unpublished (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     fields TEXT NOT NULL
@@ -38,18 +41,18 @@ CREATE TABLE IF NOT EXISTS unpublished (
 
 @dataclass(frozen=True)
 class Relayed:
+    captain_delivery: int
     message_id: str
     agent: str
-    captain_delivery: int
     local_delivery: int | None
 
 
-_COLUMNS = "message_id, agent, captain_delivery, local_delivery"
+_COLUMNS = "captain_delivery, message_id, agent, local_delivery"
 
 
 def _relayed(row: tuple[object, ...]) -> Relayed:
     local = row[3]
-    return Relayed(str(row[0]), str(row[1]), int(str(row[2])), None if local is None else int(str(local)))
+    return Relayed(int(str(row[0])), str(row[1]), str(row[2]), None if local is None else int(str(local)))
 
 
 class Ledger:
@@ -68,45 +71,61 @@ class Ledger:
         with self._lock:
             self._conn.close()
 
-    def record(self, message_id: str, agent: str, captain_delivery: int) -> None:
-        """Remember that the delivery of ``message_id`` to ``agent`` is the captain's ``captain_delivery``."""
+    def record(self, captain_delivery: int, message_id: str, agent: str) -> Relayed:
+        """Remember the captain's delivery (again is a no-op); returns its row as it stands."""
         with self._lock:
-            self._conn.execute("INSERT OR IGNORE INTO relayed (message_id, agent, captain_delivery) VALUES (?, ?, ?)",
-                               (message_id, agent, captain_delivery))
+            self._conn.execute("INSERT OR IGNORE INTO relayed_deliveries (captain_delivery, message_id, agent) "
+                               "VALUES (?, ?, ?)", (captain_delivery, message_id, agent))
+            row = self._conn.execute(f"SELECT {_COLUMNS} FROM relayed_deliveries WHERE captain_delivery = ?",
+                                     (captain_delivery,)).fetchone()
+        return _relayed(row)
 
-    def set_local(self, message_id: str, agent: str, local_delivery: int) -> None:
+    def set_local(self, captain_delivery: int, local_delivery: int) -> None:
         with self._lock:
-            self._conn.execute("UPDATE relayed SET local_delivery = ? WHERE message_id = ? AND agent = ?",
-                               (local_delivery, message_id, agent))
+            self._conn.execute("UPDATE relayed_deliveries SET local_delivery = ? WHERE captain_delivery = ?",
+                               (local_delivery, captain_delivery))
 
-    def relayed(self, message_id: str, agent: str) -> Relayed | None:
+    def mapped_locals(self, message_id: str, agent: str) -> set[int]:
+        """The local deliveries of ``message_id`` to ``agent`` that some captain delivery owns."""
         with self._lock:
-            row = self._conn.execute(f"SELECT {_COLUMNS} FROM relayed WHERE message_id = ? AND agent = ?",
-                                     (message_id, agent)).fetchone()
+            rows = self._conn.execute("SELECT local_delivery FROM relayed_deliveries WHERE message_id = ? AND "
+                                      "agent = ? AND local_delivery IS NOT NULL", (message_id, agent)).fetchall()
+        return {int(row[0]) for row in rows}
+
+    def for_event(self, local_delivery: int, message_id: str, agent: str) -> Relayed | None:
+        """The captain's delivery a local delivery's event belongs to: the one mapped to it, else the
+        one of that message and agent being queued right now (its local id not written yet)."""
+        with self._lock:
+            row = self._conn.execute(f"SELECT {_COLUMNS} FROM relayed_deliveries WHERE local_delivery = ?",
+                                     (local_delivery,)).fetchone()
+            if row is None:
+                row = self._conn.execute(f"SELECT {_COLUMNS} FROM relayed_deliveries WHERE message_id = ? AND "
+                                         "agent = ? AND local_delivery IS NULL", (message_id, agent)).fetchone()
         return None if row is None else _relayed(row)
 
     def open_deliveries(self) -> list[Relayed]:
-        """Relayed deliveries whose final receipt is not recorded yet."""
+        """Relayed deliveries queued locally whose final receipt is not recorded yet."""
         with self._lock:
-            rows = self._conn.execute(f"SELECT {_COLUMNS} FROM relayed WHERE final = 0").fetchall()
+            rows = self._conn.execute(f"SELECT {_COLUMNS} FROM relayed_deliveries WHERE final = 0 "
+                                      "AND local_delivery IS NOT NULL").fetchall()
         return [_relayed(row) for row in rows]
 
-    def add_receipt(self, message_id: str, receipt: Receipt, *, final: bool) -> bool:
+    def add_receipt(self, receipt: Receipt, *, final: bool) -> bool:
         """Queue ``receipt`` for publishing; ``final`` closes the delivery. False (nothing queued)
         when its final receipt was recorded already."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                key = (message_id, receipt.agent)
-                row = self._conn.execute("SELECT final FROM relayed WHERE message_id = ? AND agent = ?",
-                                         key).fetchone()
+                row = self._conn.execute("SELECT final FROM relayed_deliveries WHERE captain_delivery = ?",
+                                         (receipt.delivery,)).fetchone()
                 if row is not None and int(row[0]):
                     self._conn.execute("ROLLBACK")
                     return False
                 self._conn.execute("INSERT INTO unpublished (fields) VALUES (?)",
                                    (json.dumps(receipt.to_fields(), ensure_ascii=False, separators=(",", ":")),))
                 if final:
-                    self._conn.execute("UPDATE relayed SET final = 1 WHERE message_id = ? AND agent = ?", key)
+                    self._conn.execute("UPDATE relayed_deliveries SET final = 1 WHERE captain_delivery = ?",
+                                       (receipt.delivery,))
                 self._conn.execute("COMMIT")
                 return True
             except BaseException:

@@ -11,7 +11,6 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from quarterdeck.core.relay.intake import local_delivery
 from quarterdeck.core.relay.ledger import Ledger, Relayed
 from quarterdeck.core.relay.protocol import STREAM_MAXLEN, Receipt
 from quarterdeck.core.store.rows import DeliveryRow, UnknownDelivery
@@ -41,7 +40,7 @@ class Receipts:
 
     def on_event(self, event: DeliveryEvent) -> None:
         """A dispatcher listener (on the worker thread): record the receipt of a relayed delivery."""
-        relayed = self.ledger.relayed(event.message_id, event.agent_id)
+        relayed = self.ledger.for_event(event.delivery_id, event.message_id, event.agent_id)
         state = RECEIPT_STATE.get(event.state)
         if relayed is None or state is None:
             return
@@ -54,7 +53,7 @@ class Receipts:
             receipt = Receipt(self.relay, relayed.captain_delivery, event.agent_id, state,
                               verdict=event.verdict or "", evidence=event.evidence, reason=event.detail,
                               attempts=event.attempt, at=time.time())
-        if receipt is not None and self.ledger.add_receipt(event.message_id, receipt, final=state in FINAL):
+        if receipt is not None and self.ledger.add_receipt(receipt, final=state in FINAL):
             self.wake.set()
 
     def _final(self, relayed: Relayed, row: DeliveryRow) -> Receipt | None:
@@ -70,13 +69,7 @@ class Receipts:
     def sweep(self) -> int:
         """Record the final state of relayed deliveries that reached one without a receipt; returns how many."""
         added = 0
-        locals_: dict[int, Relayed] = {}
-        for relayed in self.ledger.open_deliveries():
-            local = relayed.local_delivery
-            if local is None:
-                local = local_delivery(self.store.connection(), relayed.message_id, relayed.agent)
-            if local is not None:
-                locals_[local] = relayed
+        locals_ = {r.local_delivery: r for r in self.ledger.open_deliveries() if r.local_delivery is not None}
         states = self.store.states_of(locals_)  # one read; most open deliveries are still queued
         for local, relayed in locals_.items():
             if RECEIPT_STATE.get(states.get(local, "")) not in FINAL:
@@ -85,7 +78,7 @@ class Receipts:
                 receipt = self._final(relayed, self.store.delivery(local))
             except UnknownDelivery:
                 continue
-            if receipt is not None and self.ledger.add_receipt(relayed.message_id, receipt, final=True):
+            if receipt is not None and self.ledger.add_receipt(receipt, final=True):
                 added += 1
         if added:
             self.wake.set()

@@ -248,7 +248,7 @@ class Relay:
             return
         receipt = Receipt(self.name, delivery, agent, "failed", verdict="not_typed",
                           reason=f"the relay could not read the entry: {why}", at=time.time())
-        if self.ledger.add_receipt(f"malformed:{entry_id}", receipt, final=True):
+        if self.ledger.add_receipt(receipt, final=True):
             self.receipts.wake.set()
 
     # -- receipts and heartbeat -----------------------------------------------------------------

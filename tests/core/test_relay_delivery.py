@@ -65,6 +65,21 @@ def test_a_duplicate_entry_is_typed_once(tmp_path, redis_server: RedisServer, re
     assert "1 taken, 1 repeated entries ignored" in relay.stop()
 
 
+def test_the_captain_sending_a_message_again_is_a_new_delivery(tmp_path, redis_server: RedisServer,
+                                                               relay: RelayProcess) -> None:
+    """A new captain delivery id for the same message and agent (the captain re-queued it) is typed
+    again, and each delivery gets its own receipts; only the same delivery id is a repeat."""
+    captain = Captain(redis_server.url)
+    first, message = captain.send("box-1", "Agent-1", "Try the build again.")
+    captain.wait_final({first})
+    again, _ = captain.send("box-1", "Agent-1", "", message=message)
+    final = captain.wait_final({first, again})
+    assert final[again].state == "delivered" and captain.states_of(again) == ["sending", "delivered"]
+    assert captain.states_of(first) == ["sending", "delivered"]
+    assert len(inbox_texts(tmp_path / "in1")) == 2
+    assert "2 taken, 0 repeated entries ignored" in relay.stop()
+
+
 def test_one_message_to_two_agents_of_one_relay_reaches_both(tmp_path, redis_server: RedisServer,
                                                               relay: RelayProcess) -> None:
     captain = Captain(redis_server.url)
