@@ -110,15 +110,15 @@ class Ledger:
                                       "AND local_delivery IS NOT NULL").fetchall()
         return [_relayed(row) for row in rows]
 
-    def add_receipt(self, receipt: Receipt, *, final: bool) -> bool:
+    def add_receipt(self, receipt: Receipt, *, final: bool, again: bool = False) -> bool:
         """Queue ``receipt`` for publishing; ``final`` closes the delivery. False (nothing queued)
-        when its final receipt was recorded already."""
+        when its final receipt was recorded already, unless ``again`` (it is told once more)."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 row = self._conn.execute("SELECT final FROM relayed_deliveries WHERE captain_delivery = ?",
                                          (receipt.delivery,)).fetchone()
-                if row is not None and int(row[0]):
+                if row is not None and int(row[0]) and not again:
                     self._conn.execute("ROLLBACK")
                     return False
                 self._conn.execute("INSERT INTO unpublished (fields) VALUES (?)",

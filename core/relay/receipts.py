@@ -66,6 +66,18 @@ class Receipts:
         return Receipt(self.relay, relayed.captain_delivery, relayed.agent, state, verdict=row.verdict or "",
                        evidence=row.evidence or "", reason=reason, attempts=row.attempts, at=at)
 
+    def repeat(self, relayed: Relayed) -> None:
+        """The captain sent a delivery the relay has already: if it has ended, tell its end again
+        (the captain may not have heard it; it applies a receipt twice as once)."""
+        if relayed.local_delivery is None:
+            return
+        try:
+            receipt = self._final(relayed, self.store.delivery(relayed.local_delivery))
+        except UnknownDelivery:
+            return
+        if receipt is not None and self.ledger.add_receipt(receipt, final=True, again=True):
+            self.wake.set()
+
     def sweep(self) -> int:
         """Record the final state of relayed deliveries that reached one without a receipt; returns how many."""
         added = 0

@@ -35,7 +35,7 @@ from redis import exceptions as rx
 from quarterdeck.core.models import Agent
 from quarterdeck.core.relay.control import Control
 from quarterdeck.core.relay.intake import take
-from quarterdeck.core.relay.ledger import Ledger
+from quarterdeck.core.relay.ledger import Ledger, Relayed
 from quarterdeck.core.relay.link import describe, fields_of, is_broker_failure
 from quarterdeck.core.relay.protocol import (
     KEYS,
@@ -222,12 +222,13 @@ class Relay:
                 log.warning("relay %s: dropped entry %s: %s", self.name, entry_id, exc)
                 self._refuse(entry_id, fields, str(exc))
             else:
-                _, new = take(self.session, self.ledger, entry)
+                local, new = take(self.session, self.ledger, entry)
                 self.worker.notify()
                 if new:
                     self.taken += 1
                 else:
                     self.duplicates += 1
+                    self.receipts.repeat(Relayed(entry.delivery, entry.message.id, entry.agent, local))
                     log.info("relay %s: entry %s repeats delivery %d to %s; not queued again", self.name,
                              entry_id, entry.delivery, entry.agent)
         pipe = self.client.pipeline(transaction=False)
