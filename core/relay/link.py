@@ -7,10 +7,14 @@ or ACL user rides in the URL (``COORDINATION_BROKER_URL``); it never appears in 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import redis
 from redis import exceptions as rx
+
+from quarterdeck.core.broker_url import check_broker_url, redact
+
+__all__ = ["BrokerError", "check_url", "connect", "describe", "redact"]
 
 CONNECT_TIMEOUT = 2.0  # seconds to open a connection
 READ_TIMEOUT = 5.0  # seconds for any reply; blocking reads block for less than this
@@ -20,37 +24,14 @@ class BrokerError(Exception):
     """The broker cannot be used; the message is one line naming it and saying what to do."""
 
 
-def redact(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (user, host, port and db kept)."""
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        user = parts.username or ""
-        host = parts.hostname or ""
-        if ":" in host:
-            host = f"[{host}]"
-        port = f":{parts.port}" if parts.port is not None else ""
-        return urlunsplit((parts.scheme, f"{user}:***@{host}{port}", parts.path, parts.query, parts.fragment))
-    except ValueError:
-        return "the broker URL (unreadable, not shown)"
-
-
 def check_url(url: str) -> str:
-    """The URL if it is a ``redis://`` or ``rediss://`` URL with a host; a ``BrokerError`` if not."""
+    """The URL if it is a usable ``redis://`` or ``rediss://`` URL; a ``BrokerError`` saying why if not
+    (the rules are the configuration's: :func:`quarterdeck.core.broker_url.check_broker_url`)."""
     try:
-        parts = urlsplit(url)
-        if parts.port == 0:  # reading the port checks it (a ValueError when out of range)
-            raise ValueError("port 0")
+        return check_broker_url(url)
     except ValueError as exc:
-        raise BrokerError(f"broker URL {redact(url)} is not valid ({exc}); give redis://HOST:PORT or "
-                          "rediss://USER:PASSWORD@HOST:PORT") from None
-    if parts.scheme not in ("redis", "rediss"):
-        raise BrokerError(f"broker URL {redact(url)} is not a redis:// or rediss:// URL; give redis://HOST:PORT "
-                          "(or rediss:// for TLS)")
-    if not parts.hostname:
-        raise BrokerError(f"broker URL {redact(url)} names no host; give redis://HOST:PORT")
-    return url
+        raise BrokerError(f"broker URL {redact(url)} is not usable: {exc}; give redis://HOST:PORT "
+                          "(or rediss://USER:PASSWORD@HOST:PORT for TLS)") from None
 
 
 def connect(url: str, *, connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT,

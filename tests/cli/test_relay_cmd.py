@@ -38,9 +38,10 @@ def test_without_a_broker_it_says_how_to_give_one(capsys, roster, tmp_path) -> N
 
 
 @pytest.mark.parametrize(("url", "expected"), [
-    ("http://127.0.0.1:6379", "broker URL http://127.0.0.1:6379 is not a redis:// or rediss:// URL"),
-    ("redis://", "broker URL redis:// names no host"),
-    ("redis://h:99999", "is not valid"),
+    ("http://127.0.0.1:6379", "broker URL http://127.0.0.1:6379 is not usable: the scheme must be redis:// or "
+                              "rediss://, not http://"),
+    ("redis://", "broker URL redis:// is not usable: no host"),
+    ("redis://h:99999", "is not usable: not a URL"),
 ])
 def test_a_wrong_broker_url_is_one_line(capsys, roster, tmp_path, url, expected) -> None:
     code, err = run(capsys, "--name", "box-1", "--roster", str(roster), "--broker", url,
