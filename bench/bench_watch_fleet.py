@@ -24,18 +24,17 @@ from pathlib import Path
 
 from on_display import bench_main
 
-WINDOWS = PANES = 8
-SIZE = (960, 1080)
+PANES = 8
 
 
 def run(rounds: int) -> int:
     from bench_watch_panes import start, tmux
-    from transcript_desk import INPUT_FROM_BOTTOM, close_all, open_transcript
+    from bench_watch_windows import WINDOWS, open_agents
+    from transcript_desk import close_all
 
     from quarterdeck.core.activity.watch.panes import TmuxPaneWatcher
     from quarterdeck.core.activity.watch.service import WatchService
     from quarterdeck.core.activity.watch.windows import WindowWatcher
-    from quarterdeck.core.models import Agent, GuiTransport, WindowMatch, WindowPoint
     from quarterdeck.core.store import Store
 
     folder = Path(tempfile.mkdtemp(prefix="bench-watch-fleet-"))
@@ -45,14 +44,7 @@ def run(rounds: int) -> int:
     windows = []
     try:
         panes = start(socket, PANES)
-        width, height = SIZE
-        for n in range(WINDOWS):
-            rect = (width * (n % 4), 40 + height * (n // 4) - (n // 4) * 40, width, height - 40)
-            windows.append(open_transcript(folder, f"Gui-{n + 1}", rect, lines=100000, every=300))
-        agents = [Agent(id=w.name, transport=GuiTransport(
-            chat=w.input_point, window=WindowMatch(class_="Chromium", title=w.title),
-            chat_in_window=WindowPoint(anchor="bottom-left", offset=(w.geometry[2] // 2, -INPUT_FROM_BOTTOM))))
-            for w in windows]
+        agents = open_agents(folder, "Gui", windows)
         for window in windows:
             window.ask("keep writing")
         service = WatchService(folder, [TmuxPaneWatcher(panes, socket=socket), WindowWatcher(agents)])

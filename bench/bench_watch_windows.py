@@ -111,23 +111,32 @@ def _print(label: str, result: dict) -> None:
           f"{result['grabs']} grabs in {result['looks']} looks")
 
 
-def run(rounds: int) -> int:
-    from transcript_desk import INPUT_FROM_BOTTOM, close_all, open_transcript
+def open_agents(folder: Path, prefix: str, windows: list) -> list:
+    """Eight Chromium transcript windows (appended to ``windows`` as they open, so the caller can
+    close them whatever happens), tiled 4 x 2, and a gui agent bound to each."""
+    from transcript_desk import INPUT_FROM_BOTTOM, open_transcript
 
-    from quarterdeck.core.activity.watch.windows import WindowWatcher
     from quarterdeck.core.models import Agent, GuiTransport, WindowMatch, WindowPoint
 
-    folder = Path(tempfile.mkdtemp(prefix="bench-watch-windows-"))
     width, height = SIZE
-    windows = []
+    for n in range(WINDOWS):
+        rect = (width * (n % 4), 40 + height * (n // 4) - (n // 4) * 40, width, height - 40)
+        windows.append(open_transcript(folder, f"{prefix}-{n + 1}", rect, lines=100000, every=300))
+    return [Agent(id=w.name, transport=GuiTransport(
+        chat=w.input_point, window=WindowMatch(class_="Chromium", title=w.title),
+        chat_in_window=WindowPoint(anchor="bottom-left", offset=(w.geometry[2] // 2, -INPUT_FROM_BOTTOM))))
+        for w in windows]
+
+
+def run(rounds: int) -> int:
+    from transcript_desk import close_all
+
+    from quarterdeck.core.activity.watch.windows import WindowWatcher
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-watch-windows-"))
+    windows: list = []
     try:
-        for n in range(WINDOWS):
-            rect = (width * (n % 4), 40 + height * (n // 4) - (n // 4) * 40, width, height - 40)
-            windows.append(open_transcript(folder, f"Agent-{n + 1}", rect, lines=100000, every=300))
-        agents = [Agent(id=w.name, transport=GuiTransport(
-            chat=w.input_point, window=WindowMatch(class_="Chromium", title=w.title),
-            chat_in_window=WindowPoint(anchor="bottom-left", offset=(w.geometry[2] // 2, -INPUT_FROM_BOTTOM))))
-            for w in windows]
+        agents = open_agents(folder, "Agent", windows)
         watcher = WindowWatcher(agents)
         _count_grabs()
         watcher.sample(time.time())

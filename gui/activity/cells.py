@@ -85,19 +85,24 @@ def role_data(state: str, role: int, *, muted: bool = False) -> object:
     return None
 
 
+def paint_dot(painted: QColor, filled: bool, darker: int = 120) -> QIcon:
+    """A 14 px icon: a dot in ``painted``, or a hollow ring of it when not ``filled`` (the roster's
+    status and activity icons)."""
+    pixmap = QPixmap(14, 14)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(painted.darker(darker))
+    painter.setBrush(painted if filled else Qt.BrushStyle.NoBrush)
+    painter.drawEllipse(2, 2, 10, 10)
+    painter.end()
+    return QIcon(pixmap)
+
+
 def dot(state: str | None, _cache: dict[str, QIcon] = {}) -> QIcon:  # noqa: B006 (a deliberate cache)
     """A filled dot in the state's colour; a hollow ring for the quiet states."""
     key = state or "unknown"
     icon = _cache.get(key)
     if icon is None:
-        pixmap = QPixmap(14, 14)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pixmap)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painted = colour(key)
-        painter.setPen(painted.darker(120))
-        painter.setBrush(Qt.BrushStyle.NoBrush if key in QUIET else painted)
-        painter.drawEllipse(2, 2, 10, 10)
-        painter.end()
-        icon = _cache[key] = QIcon(pixmap)
+        icon = _cache[key] = paint_dot(colour(key), key not in QUIET)
     return icon

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QBrush, QColor, QIcon
 
 from quarterdeck.core.activity.state import Activity, unknown
 from quarterdeck.core.models import Agent
@@ -65,17 +65,8 @@ def status_icon(key: str, _cache: dict[str, QIcon] = {}) -> QIcon:  # noqa: B006
     """A filled dot in the status colour; a hollow ring for quiet states."""
     icon = _cache.get(key)
     if icon is None:
-        pixmap = QPixmap(14, 14)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pixmap)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        colour = QColor(COLOURS.get(key, "#9e9e9e"))
-        painter.setPen(colour.darker(130))
         quiet = key in ("idle", "closed", "disabled", "cancelled")
-        painter.setBrush(Qt.BrushStyle.NoBrush if quiet else colour)
-        painter.drawEllipse(2, 2, 10, 10)
-        painter.end()
-        icon = _cache[key] = QIcon(pixmap)
+        icon = _cache[key] = activity_look.paint_dot(QColor(COLOURS.get(key, "#9e9e9e")), not quiet, 130)
     return icon
 
 

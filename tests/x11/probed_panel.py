@@ -294,3 +294,16 @@ def screen_pixels(path: Path) -> np.ndarray:
     per_row = image.bytesPerLine() // 4
     rows = np.frombuffer(image.constBits(), dtype=np.uint32, count=per_row * image.height())
     return rows.reshape(image.height(), per_row)[:, :image.width()] & 0xFFFFFF
+
+
+def rerun_on_small_screen(test_file: str, test_name: str, size: str = "1366x768") -> None:
+    """Run ``test_name`` of ``test_file`` again on a private display of ``size`` (a small laptop
+    screen), skipping when this display already is that size (the test ran on it)."""
+    if screen_size() == size:
+        pytest.skip(f"this display is {size}: the test ran on it")
+    env = {k: v for k, v in os.environ.items() if k not in ("QUARTERDECK_USE_DISPLAY", "QT_QPA_PLATFORM")}
+    env["QUARTERDECK_SCREEN"] = f"{size}x24"
+    done = subprocess.run([str(ROOT / "scripts" / "with-xvfb.sh"), sys.executable, "-m", "pytest", "-p",
+                           "no:cacheprovider", "-q", f"{test_file}::{test_name}"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0 and "1 passed" in done.stdout, (done.stdout + done.stderr)[-6000:]

@@ -20,7 +20,19 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from probed_panel import ROOT, ProbedPanel, click, glob, key, needs, roster_file, screen_size, shot, shots_folder
+from probed_panel import (
+    ROOT,
+    ProbedPanel,
+    click,
+    glob,
+    key,
+    needs,
+    rerun_on_small_screen,
+    roster_file,
+    screen_size,
+    shot,
+    shots_folder,
+)
 from xterm_desk import wait_until
 
 pytestmark = [pytest.mark.x11, needs("xdotool", "xterm", "tmux", "import")]
@@ -195,12 +207,4 @@ def test_a_waiting_agent_is_listed_and_enter_brings_it_forward(tmp_path):
 
 def test_the_same_on_a_1366x768_screen():
     """The test above on a small laptop screen (a private display of that size, when this one is not)."""
-    if screen_size() == "1366x768":
-        pytest.skip("this display is 1366x768: the test above ran on it")
-    env = {k: v for k, v in os.environ.items() if k not in ("QUARTERDECK_USE_DISPLAY", "QT_QPA_PLATFORM")}
-    env["QUARTERDECK_SCREEN"] = "1366x768x24"
-    test = f"{__file__}::test_a_waiting_agent_is_listed_and_enter_brings_it_forward"
-    done = subprocess.run([str(ROOT / "scripts" / "with-xvfb.sh"), sys.executable, "-m", "pytest", "-p",
-                           "no:cacheprovider", "-q", test], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=300, check=False)
-    assert done.returncode == 0 and "1 passed" in done.stdout, (done.stdout + done.stderr)[-6000:]
+    rerun_on_small_screen(__file__, "test_a_waiting_agent_is_listed_and_enter_brings_it_forward")

@@ -21,6 +21,7 @@ from probed_panel import (
     glob,
     key,
     needs,
+    rerun_on_small_screen,
     roster_file,
     screen_size,
     shot,
@@ -155,18 +156,5 @@ def test_blocked_feedback_then_a_live_broadcast_to_tmux_and_inbox_agents(desk):
 
 
 def test_the_same_on_a_1366x768_screen():
-    """The test above on a small laptop screen (a private display of that size, when this one is
-    not): there the composer's options outgrew its dock once."""
-    import subprocess
-    import sys
-
-    if screen_size() == "1366x768":
-        pytest.skip("this display is 1366x768: the test above ran on it")
-    root = Path(__file__).resolve().parents[2]
-    env = {k: v for k, v in os.environ.items() if k not in ("QUARTERDECK_USE_DISPLAY", "QT_QPA_PLATFORM")}
-    env["QUARTERDECK_SCREEN"] = "1366x768x24"
-    test = f"{__file__}::test_blocked_feedback_then_a_live_broadcast_to_tmux_and_inbox_agents"
-    done = subprocess.run([str(root / "scripts" / "with-xvfb.sh"), sys.executable, "-m", "pytest", "-p",
-                           "no:cacheprovider", "-q", test], cwd=root, env=env, capture_output=True, text=True,
-                          timeout=300, check=False)
-    assert done.returncode == 0 and "1 passed" in done.stdout, (done.stdout + done.stderr)[-6000:]
+    """The test above on a small laptop screen: there the composer's options outgrew its dock once."""
+    rerun_on_small_screen(__file__, "test_blocked_feedback_then_a_live_broadcast_to_tmux_and_inbox_agents")
