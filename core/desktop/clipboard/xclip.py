@@ -65,6 +65,12 @@ class Offer:
             self._ended = True
             self._cond.notify_all()
 
+    def last_complaint(self, timeout: float = 1.0) -> str:
+        """What xclip said before it exited, once its stderr is read to the end (the process can be
+        seen gone before its last line is read)."""
+        self._thread.join(timeout)
+        return self.complaint
+
     @property
     def served(self) -> int:
         """Clipboard requests answered so far."""
@@ -182,7 +188,7 @@ class XclipClipboard:
             while self.read() != data:
                 if not offer.owner:
                     raise ClipboardError(f"xclip exited with status {proc.wait()} while taking the clipboard: "
-                                         f"{offer.complaint or 'no message'}")
+                                         f"{offer.last_complaint() or 'no message'}")
                 if time.monotonic() >= deadline:
                     raise ClipboardError(f"the clipboard did not read back the text within {self.set_timeout:g} s")
                 time.sleep(0.005)
