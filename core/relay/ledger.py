@@ -72,8 +72,15 @@ class Ledger:
             self._conn.close()
 
     def record(self, captain_delivery: int, message_id: str, agent: str) -> Relayed:
-        """Remember the captain's delivery (again is a no-op); returns its row as it stands."""
+        """Remember the captain's delivery (again is a no-op); returns its row as it stands.
+
+        A delivery id the ledger knows for another message whose business is done (its final
+        receipt recorded) is a new delivery that happens to reuse the id (a captain whose outbox
+        was started afresh, or a second captain): the old row gives way to it. One still in
+        flight keeps its row."""
         with self._lock:
+            self._conn.execute("DELETE FROM relayed_deliveries WHERE captain_delivery = ? AND message_id != ? "
+                               "AND final = 1", (captain_delivery, message_id))
             self._conn.execute("INSERT OR IGNORE INTO relayed_deliveries (captain_delivery, message_id, agent) "
                                "VALUES (?, ?, ?)", (captain_delivery, message_id, agent))
             row = self._conn.execute(f"SELECT {_COLUMNS} FROM relayed_deliveries WHERE captain_delivery = ?",
