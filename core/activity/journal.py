@@ -16,8 +16,9 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from quarterdeck.core.activity.events import ActivityEvent
 from quarterdeck.core.activity.record import DB_FILE_NAME, INSERT, SPOOL_NAME, new_key, row
@@ -37,18 +38,18 @@ PER_AGENT = 50  # events read per agent: far more than the state ever looks back
 KEEP_DAYS = 14.0  # events older than this are pruned, but for each agent's latest PER_AGENT
 _INGESTING = ".ingesting"
 
+FIELDS = "seq, agent_id, source, kind, name, at, waits_for, detail, text, session"  # the order event_of reads
 _AGENTS = "SELECT DISTINCT agent_id FROM agent_events"
 # one agent's latest events, newest first, straight off the (agent_id, at) index
-_LATEST = ("SELECT seq, agent_id, source, kind, name, at, waits_for, detail, text, session FROM agent_events "
-           "WHERE agent_id = ? ORDER BY at DESC, seq DESC LIMIT ?")
+LATEST = f"SELECT {FIELDS} FROM agent_events WHERE agent_id = ? ORDER BY at DESC, seq DESC LIMIT ?"
 
-_SINCE = """
-    SELECT seq, agent_id, source, kind, name, at, waits_for, detail, text, session FROM (
+_SINCE = f"""
+    SELECT {FIELDS} FROM (
         SELECT *, row_number() OVER (PARTITION BY agent_id ORDER BY at DESC, seq DESC) AS newest
         FROM agent_events WHERE at < ?)
     WHERE newest <= ?
     UNION ALL
-    SELECT seq, agent_id, source, kind, name, at, waits_for, detail, text, session FROM agent_events WHERE at >= ?
+    SELECT {FIELDS} FROM agent_events WHERE at >= ?
     ORDER BY at, seq
 """
 
@@ -116,17 +117,26 @@ def load_events(data_dir: Path, per_agent: int = PER_AGENT) -> list[ActivityEven
     try:
         migrate(conn)
         ingest_spool(conn, data_dir)
-        agents = [r[0] for r in conn.execute(_AGENTS)]
-        rows = [r for agent in agents for r in conn.execute(_LATEST, (agent, per_agent))]
+        return latest_events(conn, per_agent=per_agent)
     finally:
         conn.close()
-    rows.sort(key=lambda r: (r["at"], r["seq"]))
-    return [_event(r) for r in rows]
 
 
-def _event(r: sqlite3.Row) -> ActivityEvent:
-    return ActivityEvent(agent_id=r["agent_id"], source=r["source"], kind=r["kind"], name=r["name"], at=r["at"],
-                         waits_for=r["waits_for"], detail=r["detail"], text=r["text"], session=r["session"])
+def event_of(row: Sequence[Any]) -> ActivityEvent:
+    """An event from a row read with :data:`FIELDS` (a ``sqlite3.Row`` or a plain tuple)."""
+    _seq, agent_id, source, kind, name, at, waits_for, detail, text, session = tuple(row)
+    return ActivityEvent(agent_id=agent_id, source=source, kind=kind, name=name, at=at, waits_for=waits_for,
+                         detail=detail, text=text, session=session)
+
+
+def latest_events(conn: sqlite3.Connection, agent_ids: Iterable[str] | None = None,
+                  per_agent: int = PER_AGENT) -> list[ActivityEvent]:
+    """The latest ``per_agent`` events of each of ``agent_ids`` (None: every agent that has any),
+    oldest first, read one agent at a time off the ``(agent_id, at)`` index."""
+    agents = [r[0] for r in conn.execute(_AGENTS)] if agent_ids is None else list(dict.fromkeys(agent_ids))
+    rows = [tuple(r) for agent in agents for r in conn.execute(LATEST, (agent, per_agent))]
+    rows.sort(key=lambda r: (r[5], r[0]))  # (at, seq)
+    return [event_of(r) for r in rows]
 
 
 def load_since(data_dir: Path, since: float, per_agent: int = PER_AGENT) -> list[ActivityEvent]:
@@ -142,7 +152,7 @@ def load_since(data_dir: Path, since: float, per_agent: int = PER_AGENT) -> list
         rows = conn.execute(_SINCE, (since, per_agent, since)).fetchall()
     finally:
         conn.close()
-    return [_event(r) for r in rows]
+    return [event_of(r) for r in rows]
 
 
 def prune(conn: sqlite3.Connection, now: float, keep_days: float = KEEP_DAYS, per_agent: int = PER_AGENT) -> int:

@@ -1,10 +1,9 @@
 """Each agent's latest events, kept up to date by reading only the rows added since the last look.
 
-:func:`quarterdeck.core.activity.journal.load_events` reads every agent's latest events with one
-window query over the whole ``agent_events`` table: about 0.3 to 0.5 s once the table holds 60 000
-events (a busy fleet's fortnight of tool calls). The feed looks every 200 ms, so ``EventTail``
-reads each agent's latest ``PER_AGENT`` events once (per agent, by the ``(agent_id, at)`` index)
-and afterwards only the rows whose ``seq`` is above the last one seen (by the primary key). A
+The feed looks every 200 ms. Rather than read every agent's latest events each time
+(:func:`quarterdeck.core.activity.journal.latest_events`, tens of milliseconds with a connection
+of its own), ``EventTail`` reads them once and afterwards only the rows whose ``seq`` is above
+the last one seen (by the primary key). A
 spool file left by a busy hook is taken in first (``journal.ingest_spool``); a table whose newest
 ``seq`` went backwards (rebuilt) is read afresh. :meth:`EventTail.events` gives the same events
 in the same order per agent as ``load_events``, so the activities are journal's
@@ -17,20 +16,17 @@ import sqlite3
 from pathlib import Path
 
 from quarterdeck.core.activity.events import ActivityEvent
-from quarterdeck.core.activity.journal import PER_AGENT, ingest_spool
+from quarterdeck.core.activity.journal import FIELDS, LATEST, PER_AGENT, event_of, ingest_spool
 from quarterdeck.core.activity.record import SPOOL_NAME
 
-_FIELDS = "seq, agent_id, source, kind, name, at, waits_for, detail, text, session"
-_NEWER = f"SELECT {_FIELDS} FROM agent_events WHERE seq > ? ORDER BY seq"
-_LATEST = f"SELECT {_FIELDS} FROM agent_events WHERE agent_id = ? ORDER BY at DESC, seq DESC LIMIT ?"
+_NEWER = f"SELECT {FIELDS} FROM agent_events WHERE seq > ? ORDER BY seq"
 
 Keyed = tuple[float, int, ActivityEvent]  # (at, seq, event): the journal's order
 
 
 def _event(row: sqlite3.Row | tuple) -> Keyed:
-    seq, agent_id, source, kind, name, at, waits_for, detail, text, session = tuple(row)
-    return at, seq, ActivityEvent(agent_id=agent_id, source=source, kind=kind, name=name, at=at,
-                                  waits_for=waits_for, detail=detail, text=text, session=session)
+    event = event_of(row)
+    return event.at, int(row[0]), event
 
 
 class EventTail:
@@ -65,7 +61,7 @@ class EventTail:
         try:
             newest = conn.execute("SELECT max(seq) FROM agent_events").fetchone()[0]
             agents = [r[0] for r in conn.execute("SELECT DISTINCT agent_id FROM agent_events").fetchall()]
-            self.by_agent = {agent: sorted(map(_event, conn.execute(_LATEST, (agent, self.per_agent)).fetchall()),
+            self.by_agent = {agent: sorted(map(_event, conn.execute(LATEST, (agent, self.per_agent)).fetchall()),
                                            key=lambda k: (k[0], k[1]))
                              for agent in agents}
         finally:

@@ -44,8 +44,7 @@ INTERVAL_S = 1.0
 PRUNE_EVERY_S = 3600.0
 CONFIRM_WITHIN_S = 180.0  # a prompt is matched against deliveries for this long after it was reported
 
-_PROMPTS = ("SELECT agent_id, source, kind, name, at, waits_for, detail, text, session FROM agent_events "
-            "WHERE kind = 'prompt_submitted' AND at >= ? ORDER BY at, seq")
+_PROMPTS = "FROM agent_events WHERE kind = 'prompt_submitted' AND at >= ? ORDER BY at, seq"
 
 
 class Watcher(Protocol):
@@ -126,7 +125,7 @@ class WatchService:
     def _upkeep(self, now: float) -> None:
         """Confirm deliveries from the prompts just reported; prune once an hour."""
         from quarterdeck.core.activity.confirm import confirm_deliveries
-        from quarterdeck.core.activity.journal import prune
+        from quarterdeck.core.activity.journal import FIELDS, event_of, prune
         from quarterdeck.core.store.db import connect
 
         db = self.data_dir / DB_FILE_NAME
@@ -135,7 +134,7 @@ class WatchService:
         try:
             conn = connect(db)
             try:
-                prompts = [ActivityEvent(**dict(r)) for r in conn.execute(_PROMPTS, (now - CONFIRM_WITHIN_S,))]
+                prompts = [event_of(r) for r in conn.execute(f"SELECT {FIELDS} {_PROMPTS}", (now - CONFIRM_WITHIN_S,))]
                 confirmed = confirm_deliveries(conn, prompts, now) if prompts else []
                 gone = 0
                 if now - self._pruned_at >= PRUNE_EVERY_S:
