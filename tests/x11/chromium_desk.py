@@ -226,6 +226,21 @@ def _frame_origin(window: int) -> tuple[int, int]:
         return geometry.x, geometry.y
 
 
+def move_window(window: int, title: str, x: int, y: int) -> None:
+    """Move ``window`` (``xdotool windowmove``) until its own area's corner is at (x, y). Chromium
+    asks for static gravity (the request is the area's place); a window that does not is corrected."""
+    request = (x, y)
+    for _ in range(3):
+        before = _geometry(window)[:2]
+        if before == (x, y):
+            return
+        _xdotool("windowmove", str(window), str(request[0]), str(request[1]))
+        wait_until(lambda before=before: _geometry(window)[:2] != before, timeout=5, what=f"{title} to move")
+        got = _geometry(window)[:2]
+        request = (request[0] + x - got[0], request[1] + y - got[1])
+    raise RuntimeError(f"{title} did not move to {(x, y)}: it is at {_geometry(window)[:2]}")
+
+
 @dataclass
 class ChatWindow:
     """One chat pane: its X window, its page's name, and what the page reported."""
@@ -277,16 +292,7 @@ class ChatWindow:
     # xdotool's --sync waits for a change: ~15 s when there is none, so these wait themselves
     def move(self, x: int, y: int) -> None:
         """Put the window's own area (``geometry``, the frame aside) at (x, y) on the root."""
-        request = (x, y)  # Chromium asks for static gravity (the request is the area's place); correct if not
-        for _ in range(3):
-            before = self.geometry[:2]
-            if before == (x, y):
-                return
-            _xdotool("windowmove", str(self.window), str(request[0]), str(request[1]))
-            wait_until(lambda before=before: self.geometry[:2] != before, timeout=5, what=f"{self.title} to move")
-            got = self.geometry[:2]
-            request = (request[0] + x - got[0], request[1] + y - got[1])
-        raise RuntimeError(f"{self.title} did not move to {(x, y)}: it is at {self.geometry[:2]}")
+        move_window(self.window, self.title, x, y)
 
     @property
     def decorations(self) -> tuple[int, int]:

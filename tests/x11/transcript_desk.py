@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-from chromium_desk import FLAGS, _geometry, _search, _title_pattern, _xdotool
+from chromium_desk import FLAGS, _geometry, _search, _title_pattern, _xdotool, move_window
 from xterm_desk import wait_until
 
 PAGE = Path(__file__).with_name("pages") / "transcript.html"
@@ -60,16 +60,7 @@ class TranscriptWindow:
 
     def move(self, x: int, y: int) -> None:
         """Move the window (``xdotool windowmove``) until its own area's corner is at (x, y)."""
-        request = (x, y)
-        for _ in range(3):
-            before = self.geometry[:2]
-            if before == (x, y):
-                return
-            _xdotool("windowmove", str(self.window), str(request[0]), str(request[1]))
-            wait_until(lambda before=before: self.geometry[:2] != before, timeout=5, what=f"{self.title} to move")
-            got = self.geometry[:2]
-            request = (request[0] + x - got[0], request[1] + y - got[1])
-        raise RuntimeError(f"{self.title} did not move to {(x, y)}: it is at {self.geometry[:2]}")
+        move_window(self.window, self.title, x, y)
 
     def close(self) -> None:
         """End this window's browser and wait until the window is gone."""
