@@ -18,7 +18,7 @@ from quarterdeck.core.store.rows import (
 DELIVERY_COLUMNS = (
     "d.id, d.message_id, d.agent_id, d.transport, d.priority, d.state, d.reason, d.attempts, "
     "d.created_at, d.updated_at, d.started_at, d.finished_at, d.latency_ms, d.final_text_hash, "
-    "d.retry_of, d.verdict, d.evidence"
+    "d.retry_of, d.verdict, d.evidence, d.machine"
 )
 MESSAGE_COLUMNS = (
     "m.id, m.sender, m.sender_kind, m.type, m.priority, m.tags, m.recipients, m.content, "
@@ -33,7 +33,7 @@ TASK_SELECT = (
 HISTORY_COLUMNS = (
     "d.id AS delivery_id, d.message_id, d.agent_id, d.transport, d.state, d.reason, d.attempts, "
     "d.priority, m.sender, m.sender_kind, m.type, m.content, m.redacted, d.created_at, "
-    "d.updated_at, d.finished_at, d.latency_ms, d.verdict, d.evidence"
+    "d.updated_at, d.finished_at, d.latency_ms, d.verdict, d.evidence, d.machine"
 )
 
 
@@ -60,6 +60,7 @@ def delivery_from_row(row: sqlite3.Row) -> DeliveryRow:
         retry_of=row["retry_of"],
         verdict=row["verdict"],
         evidence=row["evidence"],
+        machine=row["machine"],
     )
 
 
@@ -129,4 +130,5 @@ def history_from_row(row: sqlite3.Row) -> HistoryRow:
         latency_ms=row["latency_ms"],
         verdict=row["verdict"],
         evidence=row["evidence"],
+        machine=row["machine"],
     )

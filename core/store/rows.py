@@ -149,6 +149,7 @@ class DeliveryRow(Verdicted):
     retry_of: int | None
     verdict: str | None = None
     evidence: str | None = None
+    machine: str | None = None  # the relay that typed it (issue 14); None: this machine
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,7 @@ class HistoryRow(Verdicted):
     latency_ms: float | None
     verdict: str | None = None
     evidence: str | None = None
+    machine: str | None = None  # the relay that typed it (issue 14); None: this machine
 
 
 @dataclass(frozen=True)

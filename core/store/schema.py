@@ -28,6 +28,9 @@ prompt-submitted hook reported the text). ``agent_events`` takes what watching a
 saw (``seen_working``, ``seen_idle``, ``seen_needs_you``, ``seen_rate_limited``, ``seen_stalled``,
 ``seen_offline``). The widened CHECK lists are written into the schema text in place (a change
 that leaves every stored row valid, so no table is copied); see :class:`Widen`.
+
+Version 6 adds each delivery's ``machine``: the relay that typed it (issue 14; the captain's
+forwarder sets it when it hands the delivery to that relay). NULL is this machine.
 """
 from __future__ import annotations
 
@@ -184,7 +187,9 @@ _V5: tuple[Step, ...] = (
     "CREATE INDEX deliveries_waiting ON deliveries(agent_id, id) WHERE state = 'waiting'",
 )
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
+_V6 = ("ALTER TABLE deliveries ADD COLUMN machine TEXT",)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -153,7 +153,7 @@ def test_version_5_widens_the_checks_in_place_and_keeps_every_row(tmp_path):
                  "updated_at, verdict) VALUES ('m1', 'Agent-1', 'tmux', 'normal', 1, 'delivered', 0, 0, 'submitted')")
     other = sqlite3.connect(path, isolation_level=None)  # open before the change: must see the new schema
     assert other.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 1
-    assert migrate(conn) == 4
+    assert migrate(conn, MIGRATIONS[:5]) == 4
     assert user_version(conn) == 5
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     other.execute("INSERT INTO deliveries (message_id, agent_id, transport, priority, prio, state, created_at, "
@@ -179,3 +179,20 @@ def test_a_table_that_is_not_as_expected_stops_the_migration_with_one_line(tmp_p
     with pytest.raises(StoreError, match="agent_events is not as this Quarterdeck expects"):
         migrate(conn)
     assert user_version(conn) == 4
+
+
+def test_version_6_adds_the_machine_that_typed_each_delivery_and_keeps_every_row(tmp_path):
+    path = tmp_path / "v5.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, MIGRATIONS[:5])
+    conn.execute("INSERT INTO messages (id, sender, sender_kind, type, priority, content, created_at) "
+                 "VALUES ('m1', 'Captain', 'captain', 'text', 'normal', 'from version 5', 0)")
+    conn.execute("INSERT INTO deliveries (message_id, agent_id, transport, priority, prio, state, created_at, "
+                 "updated_at) VALUES ('m1', 'Agent-1', 'tmux', 'normal', 1, 'delivered', 0, 0)")
+    conn.close()
+    with Store(path) as store:
+        assert user_version(store.connection()) == SCHEMA_VERSION == 6
+        [old] = store.connection().execute("SELECT id FROM deliveries").fetchall()
+        assert store.delivery(old[0]).machine is None  # typed on this machine
+        store.connection().execute("UPDATE deliveries SET machine = 'M2'")
+        assert store.delivery(old[0]).machine == "M2"
