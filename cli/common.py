@@ -23,9 +23,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from quarterdeck.core.config import ConfigError, LoadedConfig, load_config
-
 if TYPE_CHECKING:
+    from quarterdeck.core.config import LoadedConfig
     from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -37,6 +36,8 @@ class CliError(Exception):
 
 
 def effective_config(args: argparse.Namespace) -> LoadedConfig:
+    from quarterdeck.core.config import ConfigError, load_config  # pydantic: loaded by the commands that need it
+
     try:
         return load_config(config_file=getattr(args, "config", None))
     except ConfigError as exc:

@@ -10,36 +10,20 @@ left readable by others is tightened on start, with a note.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import math
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from quarterdeck import __version__
-from quarterdeck.cli import (
-    agents_cmd,
-    attention_cmd,
-    completion_cmd,
-    config_cmd,
-    contracts_cmd,
-    deadletter_cmd,
-    delivery_cmd,
-    doctor_cmd,
-    gui_cmd,
-    hook_cmd,
-    monitor_cmd,
-    notify_cmd,
-    onboard_cmd,
-    relay_cmd,
-    rules_cmd,
-)
+from quarterdeck.cli.commands import PACKAGE, LazyCommands, module_names
 from quarterdeck.cli.common import EXIT_STORAGE, EXIT_USAGE, CliError, undecodable
-from quarterdeck.cli.shared_options import add_shared_options, refused_shared
+from quarterdeck.cli.shared_options import add_shared_options, align_command, refused_shared
 
-COMMAND_MODULES = (rules_cmd, delivery_cmd, agents_cmd, onboard_cmd, contracts_cmd, monitor_cmd, config_cmd,
-                   deadletter_cmd, doctor_cmd, gui_cmd, completion_cmd, hook_cmd, attention_cmd, notify_cmd,
-                   relay_cmd)
 EXIT_INTERNAL, EXIT_INTERRUPTED = 70, 130
 _MAX_COUNT = 2**31 - 1
 _MAX_SECONDS = 10.0**9
@@ -86,7 +70,9 @@ def _bound_numbers(parser: argparse.ArgumentParser, names: dict[str, str]) -> No
                 _bound_numbers(sub, names)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
+    """The whole command line; ``lazy``: each command's module is imported only when the command is chosen
+    (``quarterdeck --help`` lists them all from :data:`quarterdeck.cli.commands.COMMANDS`)."""
     parser = argparse.ArgumentParser(
         prog="quarterdeck",
         description="Coordinate a swarm of AI coding agents: compose, validate, deliver, watch.",
@@ -95,13 +81,32 @@ def build_parser() -> argparse.ArgumentParser:
                "70 internal error, 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"quarterdeck {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMAND_MODULES:
-        module.register(sub)
     add_shared_options(parser)
-    parser.set_defaults(_option_names={})
-    _bound_numbers(parser, parser.get_default("_option_names"))
+    names: dict[str, str] = {}
+    parser.set_defaults(_option_names=names)
+    _bound_numbers(parser, names)
+    parser.add_subparsers(dest="command", metavar="COMMAND", action=LazyCommands)
+    sub = _commands(parser)
+
+    def finish(parsers: Sequence[argparse.ArgumentParser]) -> None:
+        for command in parsers:
+            align_command(command)
+            _bound_numbers(command, names)
+
+    sub.setup(finish)
+    if not lazy:
+        sub.resolve_all()
     return parser
+
+
+def _commands(parser: argparse.ArgumentParser) -> LazyCommands:
+    return next(action for action in parser._actions if isinstance(action, LazyCommands))
+
+
+def __getattr__(name: str) -> Any:
+    if name == "COMMAND_MODULES":  # every command's module, imported (what the parser used to be built from)
+        return tuple(importlib.import_module(f"{PACKAGE}.{module}") for module in module_names())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _check_text(args: argparse.Namespace) -> None:
@@ -215,11 +220,13 @@ def _autocomplete(parser: argparse.ArgumentParser) -> None:
         import argcomplete
     except ImportError:
         return
+    # the commands named on the line are resolved first: argcomplete walks the parsers it finds there
+    _commands(parser).resolve(word.strip("'\"") for word in os.environ.get("COMP_LINE", "").split())
     argcomplete.autocomplete(parser)
 
 
 def _main(argv: list[str] | None) -> int:
-    parser = build_parser()
+    parser = build_parser(lazy=True)
     _autocomplete(parser)
     args = parser.parse_args(argv)
     if args.command is None:

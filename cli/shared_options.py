@@ -29,7 +29,7 @@ def add_shared_options(parser: argparse.ArgumentParser) -> None:
     for dest, (flag, metavar, help_text) in SHARED.items():
         parser.add_argument(flag, dest=dest, type=TYPES.get(dest, Path), metavar=metavar, default=None, help=help_text)
     for sub in _subparsers(parser):
-        _align(sub)
+        align_command(sub)
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
@@ -40,7 +40,9 @@ def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser
     return found
 
 
-def _align(parser: argparse.ArgumentParser) -> None:
+def align_command(parser: argparse.ArgumentParser) -> None:
+    """Align a command's parser (and its subcommands') with the top level's shared options; a parser
+    added after :func:`add_shared_options` (a command resolved when chosen) is aligned with this."""
     taken: set[str] = set()
     for action in parser._actions:
         if action.dest in SHARED:
@@ -53,7 +55,7 @@ def _align(parser: argparse.ArgumentParser) -> None:
         taken.add("config")
     parser.set_defaults(**{TAKEN: frozenset(taken)})
     for sub in _subparsers(parser):
-        _align(sub)
+        align_command(sub)
 
 
 def refused_shared(args: argparse.Namespace) -> str | None:
