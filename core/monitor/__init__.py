@@ -14,9 +14,10 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np  # imported when reading (series, snapshot): recording alone never loads it
 
 from quarterdeck.core.monitor.metrics import (
     DEFAULT_BUCKETS,
@@ -242,6 +243,8 @@ class Monitor:
     def series(self, name: str, labels: Mapping[str, object] | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
         """(t, v) of one series, oldest first: one copy, safe to keep. Empty if never sampled."""
+        import numpy as np
+
         with self._series_lock:
             ring = self._series.get(_key(name, labels))
             if ring is None:
@@ -257,6 +260,8 @@ class Monitor:
 
     def snapshot(self) -> dict[str, Any]:
         """Everything as plain JSON-able data (for ``quarterdeck metrics``)."""
+        import numpy as np
+
         metrics = []
         for family in self.families():
             rows = []

@@ -7,9 +7,10 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np  # imported where an array is made: a command that only records never loads it
 
 __all__ = ["UNVERIFIED", "RingSeries", "RollingWindow", "percentiles"]
 
@@ -28,6 +29,8 @@ class RingSeries:
     def __init__(self, capacity: int) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
+        import numpy as np
+
         self.capacity = capacity
         self._t = np.zeros(2 * capacity)
         self._v = np.zeros(2 * capacity)
@@ -116,10 +119,14 @@ class RollingWindow:
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(t, v, ok) oldest first, as new arrays."""
+        import numpy as np
+
         return (self._ordered(self._t, np.float64), self._ordered(self._v, np.float64),
                 self._ordered(self._ok, np.int8).astype(bool))
 
     def _ordered(self, buffer: array[Any], dtype: type) -> np.ndarray:
+        import numpy as np
+
         items: np.ndarray = np.frombuffer(buffer, dtype=dtype)
         i = self._next
         return np.concatenate((items[i:], items[:i])) if self._full else items[:i].copy()
@@ -129,6 +136,8 @@ class RollingWindow:
         failure rate and the percentiles of one figure window agree: ``ok`` (with evidence),
         ``unverified`` (counted apart), ``failed``, ``failure_rate`` = failed / (ok + failed),
         ``success_rate`` its complement (None when neither), p50/p95/p99 over those samples."""
+        import numpy as np
+
         t, v = self._ordered(self._t, np.float64), self._ordered(self._v, np.float64)
         codes = self._ordered(self._ok, np.int8)
         recent = t > now - horizon
@@ -149,6 +158,8 @@ class RollingWindow:
         rate is failures / (successes + failures) in that same span, 0-1, None without either:
         a delivery without evidence (``UNVERIFIED``) is counted apart, as in ``figures``.
         """
+        import numpy as np
+
         t, v = self._ordered(self._t, np.float64), self._ordered(self._v, np.float64)
         codes = self._ordered(self._ok, np.int8)
         p50, p95, p99 = percentiles(np.sort(v), (50, 95, 99))
