@@ -5,8 +5,8 @@ stagger each delivery is claimed (``sending``), marked started as its first atte
 crash before that queues it again), delivered under ``run_with_resilience`` (one breaker permit
 per delivery; others go out during its backoff: ``quarterdeck.core.dispatch.backoff``) and ends
 ``delivered``, ``failed``, ``uncertain`` (it may have arrived) or ``cancelled``. ``own_only`` (a
-command's send): claim only this process's deliveries and orphans. Listeners get a
-``DeliveryEvent`` per state a delivery passes through, on the worker thread.
+command's send): claim only this process's deliveries and orphans. Listeners get a ``DeliveryEvent``
+per state a delivery passes through, on the worker thread (or a ``companions`` one: the relay forwarder).
 
 Stop-all sets one event: the current wait (backoff, stagger, screen lock, pane read-back) ends at
 once, queued deliveries are cancelled, and the in-flight one finishes or is marked. It reaches
@@ -22,19 +22,21 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from quarterdeck.core.config import CoordinationConfig
-from quarterdeck.core.delivery.contract import DeliveryRequest, Receipt, Transport
-from quarterdeck.core.delivery.errors import Cancelled, HumanActivity, Paused, is_retryable
-from quarterdeck.core.delivery.prefix import format_for_delivery
+from quarterdeck.core.delivery.contract import Receipt, Transport
+from quarterdeck.core.delivery.errors import Cancelled, HumanActivity, Paused
 from quarterdeck.core.dispatch import outcomes
 from quarterdeck.core.dispatch.backoff import Backoff
+from quarterdeck.core.dispatch.companions import Companions
 from quarterdeck.core.dispatch.desk import Desk, NoDesk
 from quarterdeck.core.dispatch.idle_gate import ActivityLookup, IdleGate, Waiting
+from quarterdeck.core.dispatch.request import request_for
 from quarterdeck.core.dispatch.stopping import Stopping
 from quarterdeck.core.dispatch.stopwatch import StopWatch
 from quarterdeck.core.models import Agent, Message
@@ -104,6 +106,7 @@ class Dispatcher:
         self.own_only = False  # claim only what this process queued (and orphans): a command's send
         self._interrupted = False  # ending (SIGTERM, Ctrl+C): release what was claimed, not typed
         self._backoff = Backoff(self)
+        self.companions = Companions()  # deliver beside this loop to agents it skips (the relay forwarder)
         self.idle_gate = IdleGate(store, self._emit, activity, agents=lambda: self.roster.agents)
         self.set_roster(roster)
 
@@ -111,9 +114,12 @@ class Dispatcher:
     def add_listener(self, listener: Callable[[DeliveryEvent], None]) -> None:
         self._listeners.append(listener)
 
-    def watching(self) -> StopWatch:
-        """``with dispatcher.watching():`` a stop-all recorded anywhere halts this dispatcher."""
-        return self.stop_watch
+    @contextmanager
+    def watching(self) -> Iterator[StopWatch]:
+        """``with dispatcher.watching():`` a stop-all recorded anywhere halts this dispatcher; its
+        companions deliver meanwhile."""
+        with self.stop_watch, self.companions.working():
+            yield self.stop_watch
 
     def set_roster(self, roster: Roster) -> None:
         """Deliver to ``roster`` from the next claim on (the panel edits agents while running)."""
@@ -133,6 +139,7 @@ class Dispatcher:
     def notify(self) -> None:
         """Something was queued: end an idle wait."""
         self._wake.set()
+        self.companions.notify()
 
     @property
     def stopped(self) -> bool:
@@ -216,17 +223,11 @@ class Dispatcher:
         agent = self.roster.get(task.agent_id) if task.agent_id in self.roster else None
         if agent is None or not agent.enabled:
             return outcomes.failed(self, task, f"{task.agent_id} is not an enabled agent on the roster", 0)
-        content = self._raw_content.get(task.message_id, task.content)
-        if task.redacted and task.message_id not in self._raw_content:
-            return outcomes.failed(self, task, "stored redacted (it held a secret); compose it again", 0)
-        message = Message(id=task.message_id, sender=task.sender, sender_kind=task.sender_kind,
-                          recipients=list(task.recipients), type=task.type, priority=task.priority,
-                          tags=list(task.tags), content=content, created_at=task.message_created_at)
-        request = DeliveryRequest(
-            agent_id=agent.id, text=format_for_delivery(message, agent.id, resent=task.retry_of is not None),
-            priority=message.priority, onboarding=task.type == "onboarding", message_id=task.message_id,
-            sender=task.sender, recipients=tuple(task.recipients), created_at=task.message_created_at,
-            force=task.delivery_id in self._forced, typing=lambda: self._typing(task, typing))
+        content = self.content_of(task)
+        if content is None:
+            return outcomes.failed(self, task, outcomes.REDACTED, 0)
+        request = request_for(task, agent.id, content, force=task.delivery_id in self._forced,
+                              typing=lambda: self._typing(task, typing))
         self._forced.discard(task.delivery_id)
         transport = self._transport(agent)
         attempts: list[datetime] = []
@@ -242,19 +243,9 @@ class Dispatcher:
                     raise
                 raise Paused(str(human)) from human
 
-        def on_attempt(n: int, error: BaseException | None) -> None:
-            if isinstance(error, Paused):
-                attempts.pop()
-                return
-            started = attempts[-1] if attempts else datetime.now(UTC)
-            self.store.record_attempt(task.delivery_id, n, error is None,
-                                      None if error is None else str(error), started, datetime.now(UTC))
-            if error is not None and n < self.policy.max_attempts and is_retryable(error):
-                self._emit(task, "retrying", attempt=n, detail=str(error))
-
         try:
             outcome = run_with_resilience(attempt, breaker=self.breakers.get(agent.id), policy=self.policy,
-                                          stop_event=self._stop, on_attempt=on_attempt,
+                                          stop_event=self._stop, on_attempt=outcomes.attempted(self, task, attempts),
                                           sleep=self._backoff.waiter(agent.id))
         except Paused as paused:
             return outcomes.paused(self, task, paused)
@@ -282,6 +273,12 @@ class Dispatcher:
             typing[0] = True
             self._last_start = time.monotonic()
 
+    def content_of(self, task: DeliveryTask) -> str | None:
+        """The text to deliver: the stored one, or this process's unredacted one (None: stored redacted only)."""
+        if task.redacted and task.message_id not in self._raw_content:
+            return None
+        return self._raw_content.get(task.message_id, task.content)
+
     def _transport(self, agent: Agent) -> Transport:
         key = f"{agent.id}:{agent.transport!r}"
         if key not in self._transports:
@@ -290,8 +287,11 @@ class Dispatcher:
 
     def _emit(self, task: DeliveryTask | DeliveryEvent | Waiting, state: str, *, attempt: int = 0, detail: str = "",
               latency: float | None = None, verdict: str | None = None, evidence: str = "") -> DeliveryEvent:
-        event = DeliveryEvent(task.delivery_id, task.message_id, task.agent_id, state, attempt, detail, latency,
-                              verdict, evidence)
+        return self.tell(DeliveryEvent(task.delivery_id, task.message_id, task.agent_id, state, attempt, detail,
+                                       latency, verdict, evidence))
+
+    def tell(self, event: DeliveryEvent) -> DeliveryEvent:
+        """Hand ``event`` to every listener (a companion's deliveries, on its thread); returns it."""
         for listener in list(self._listeners):
             try:
                 listener(event)

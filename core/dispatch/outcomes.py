@@ -10,10 +10,12 @@ delivery is never recorded ``failed``, because "Retry failed" would then send it
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from quarterdeck.core.delivery.contract import UNVERIFIED, Receipt
-from quarterdeck.core.delivery.errors import Paused, verdict_of
+from quarterdeck.core.delivery.errors import Paused, is_retryable, verdict_of
 from quarterdeck.core.dispatch.idle_gate import NotIdle
 from quarterdeck.core.resilience import CallNotPermitted
 from quarterdeck.core.resilience.retry import DeliveryOutcome
@@ -23,6 +25,25 @@ if TYPE_CHECKING:
     from quarterdeck.core.dispatch.dispatcher import DeliveryEvent, Dispatcher
 
 log = logging.getLogger(__name__)
+
+REDACTED = "stored redacted (it held a secret); compose it again"
+
+
+def attempted(dispatcher: Dispatcher, task: DeliveryTask,
+              attempts: list[datetime]) -> Callable[[int, BaseException | None], None]:
+    """What records try ``n`` of ``task`` when it ends (``error`` None: it worked); ``attempts``: when each began."""
+
+    def on_attempt(n: int, error: BaseException | None) -> None:
+        if isinstance(error, Paused):
+            attempts.pop()
+            return
+        started = attempts[-1] if attempts else datetime.now(UTC)
+        dispatcher.store.record_attempt(task.delivery_id, n, error is None,
+                                        None if error is None else str(error), started, datetime.now(UTC))
+        if error is not None and n < dispatcher.policy.max_attempts and is_retryable(error):
+            dispatcher._emit(task, "retrying", attempt=n, detail=str(error))
+
+    return on_attempt
 
 
 def record(dispatcher: Dispatcher, task: DeliveryTask, result: DeliveryOutcome[Receipt]) -> DeliveryEvent:
