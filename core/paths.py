@@ -20,8 +20,7 @@ import os
 import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-
-import platformdirs
+from types import ModuleType
 
 APP_NAME = "quarterdeck"
 CONFIG_DIR_ENV = "QUARTERDECK_CONFIG_DIR"
@@ -33,6 +32,13 @@ PRIVATE_FILE_MODE = 0o600
 PRIVATE_UMASK = 0o077
 
 
+def _platform() -> ModuleType:
+    """platformdirs, imported when a folder is not given by the environment (``quarterdeck --version``,
+    a hook with ``$QUARTERDECK_DATA_DIR`` set, never need it)."""
+    import platformdirs
+
+    return platformdirs
+
 def _override(name: str, env: Mapping[str, str] | None) -> Path | None:
     value = (os.environ if env is None else env).get(name, "")
     return Path(value).expanduser() if value else None
@@ -40,18 +46,18 @@ def _override(name: str, env: Mapping[str, str] | None) -> Path | None:
 
 def user_config_dir(env: Mapping[str, str] | None = None) -> Path:
     """The per-user config folder, or ``$QUARTERDECK_CONFIG_DIR`` when set and non-empty."""
-    return _override(CONFIG_DIR_ENV, env) or platformdirs.user_config_path(APP_NAME, appauthor=False)
+    return _override(CONFIG_DIR_ENV, env) or _platform().user_config_path(APP_NAME, appauthor=False)
 
 
 def user_data_dir(env: Mapping[str, str] | None = None) -> Path:
     """The per-user data folder, or ``$QUARTERDECK_DATA_DIR`` when set and non-empty."""
-    return _override(DATA_DIR_ENV, env) or platformdirs.user_data_path(APP_NAME, appauthor=False)
+    return _override(DATA_DIR_ENV, env) or _platform().user_data_path(APP_NAME, appauthor=False)
 
 
 def user_log_dir(env: Mapping[str, str] | None = None) -> Path:
     """The per-user log folder; ``$QUARTERDECK_DATA_DIR/logs`` when the data folder is overridden."""
     data = _override(DATA_DIR_ENV, env)
-    return data / "logs" if data else platformdirs.user_log_path(APP_NAME, appauthor=False)
+    return data / "logs" if data else _platform().user_log_path(APP_NAME, appauthor=False)
 
 
 def default_config_file(env: Mapping[str, str] | None = None) -> Path:
