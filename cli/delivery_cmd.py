@@ -152,7 +152,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 def _row_dict(r: HistoryRow) -> dict[str, Any]:
     return {"delivery_id": r.delivery_id, "message_id": r.message_id, "agent": r.agent_id,
             "state": str(r.state), "verdict": r.verdict, "evidence": r.evidence, "reason": r.reason,
-            "attempts": r.attempts, "priority": r.priority,
+            "attempts": r.attempts, "priority": r.priority, "machine": r.machine,
             "content": r.content, "redacted": r.redacted, "created_at": r.created_at.isoformat(),
             "latency_ms": r.latency_ms}
 

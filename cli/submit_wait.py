@@ -104,7 +104,8 @@ def report_progress(event: DeliveryEvent, finals: dict[int, DeliveryEvent], *, q
             _print_final(event)
     elif event.state == "retrying" and not quiet:
         print(f"{event.agent_id:<16} retrying   attempt {event.attempt} failed: {event.detail}", file=sys.stderr)
-    elif event.state == "waiting" and not quiet:
+    elif (event.state == "waiting" or (event.state == "queued" and event.detail)) and not quiet:
+        # waiting for its agent to be idle, or queued for a reason (the broker a relay is reached by is down)
         print(f"{event.agent_id:<16} {event.detail}", file=sys.stderr)
 
 

@@ -7,9 +7,11 @@ With a broker configured (``broker_url``, issue 14) and ``relays=True`` (a capta
 send, the panel) the session reads the relays' agents and merges them with the local roster
 (``machines``: ``delivering`` is what the dispatcher delivers to and ``submit`` checks; ``roster``
 stays the file's, the one the panel edits and saves, so no relay's agent is ever written into it),
-delivers to remote agents through their relay (the receipt reader thread starts with the first
-such delivery), refuses a send to an id found on two machines, and passes stop-all and
-resume-all on to every relay (``qd:control``).
+delivers to remote agents through their relay, refuses a send to an id found on two machines, and
+passes stop-all and resume-all on to every relay (``qd:control``). Deliveries to a relay's agents
+go through the captain's forwarder (``quarterdeck.core.captain``), a companion of the dispatcher:
+its threads start when the dispatcher first works (``run``, a ``DeliveryWorker``), the dispatcher
+itself skips those agents, and ``close()`` ends the threads.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from quarterdeck.core.captain import Forwarder
 from quarterdeck.core.compose.submit import Submission, UnknownRecipient, submit
 from quarterdeck.core.config import LoadedConfig, load_config
 from quarterdeck.core.delivery.contract import Transport
@@ -30,10 +33,9 @@ from quarterdeck.core.relay.protocol import Announcement, MalformedEntry
 from quarterdeck.core.roster.remote import Machines, merge, read_relays
 from quarterdeck.core.roster.roster import Roster, load_roster
 from quarterdeck.core.store import DeliveryRow, Store, default_db_path
-from quarterdeck.core.transports.broker import BrokerDown, BrokerLink, ReceiptRouter, publish_control
+from quarterdeck.core.transports.broker import BrokerDown, BrokerLink, publish_control
 from quarterdeck.core.transports.gui.desk_return import DeskReturn
 from quarterdeck.core.transports.registry import transport_for
-from quarterdeck.core.transports.relay import RelayDelivery
 from quarterdeck.core.validation import RuleStore, Validator
 from quarterdeck.core.validation.location import active_rules_path
 
@@ -56,7 +58,7 @@ class Session:
     recovered: list[DeliveryRow] = field(default_factory=list)
     machines: Machines | None = None
     broker: BrokerLink | None = None
-    receipts: ReceiptRouter | None = None
+    forwarder: Forwarder | None = None
     relays_read_at: float = field(default_factory=time.monotonic)
 
     @classmethod
@@ -78,20 +80,20 @@ class Session:
         recovered = store.recover()
         monitor = Monitor(collection_interval=config.collection_interval,
                           max_data_points=config.max_data_points)
-        delivering, machines, link, router = roster, None, None, None
+        delivering, machines, link = roster, None, None
         factory: Callable[[Agent], Transport] = transport_factory or transport_for
         if config.broker_url and relays:
             link = BrokerLink(config.broker_url)
-            router = ReceiptRouter(link, store.states_of)
             machines = read_machines(link, roster, store.path.parent)
             delivering = machines.roster
-            if transport_factory is None:
-                factory = _relay_factory(link, router, store, config.relay_wait)
+            skip_transports = skip_transports | {"relay"}  # the forwarder's
         dispatcher = Dispatcher(store, delivering, config=config, monitor=monitor, stagger=stagger,
                                 skip_transports=skip_transports, transport_factory=factory,
                                 desk_return=DeskReturn())
-        session = cls(loaded, roster, store, rules, monitor, dispatcher, recovered, machines, link, router)
+        session = cls(loaded, roster, store, rules, monitor, dispatcher, recovered, machines, link)
         if link is not None:
+            session.forwarder = Forwarder(dispatcher, link, wait=config.relay_wait)
+            dispatcher.companions.add(session.forwarder)
             session._relay_stops(link)
         return session
 
@@ -154,23 +156,11 @@ class Session:
         return submission
 
     def close(self) -> None:
-        if self.receipts is not None:
-            self.receipts.close()
+        if self.forwarder is not None:
+            self.forwarder.close()
         if self.broker is not None:
             self.broker.close()
         self.store.close()
-
-
-def _relay_factory(link: BrokerLink, router: ReceiptRouter, store: Store, wait: float) -> Callable[[Agent], Transport]:
-    relays: dict[str, Transport] = {}
-
-    def relay(name: str) -> Transport:
-        return relays.setdefault(name, RelayDelivery(name, link, router, store, wait=wait))
-
-    def factory(agent: Agent) -> Transport:
-        return transport_for(agent, relays=relay)
-
-    return factory
 
 
 def read_machines(link: BrokerLink, local: Roster, data_dir: Path) -> Machines:

@@ -106,3 +106,16 @@ def paused(dispatcher: Dispatcher, task: DeliveryTask, pause: Paused) -> Deliver
     dispatcher.set_roster(dispatcher.roster)
     log.warning("GUI delivery paused: %s", reason)
     return dispatcher._emit(task, "paused", detail=f"GUI delivery paused until you resume: {reason}")
+
+
+def relayed(dispatcher: Dispatcher, event: DeliveryEvent) -> DeliveryEvent:
+    """A relay ended ``event``'s delivery (recorded already, by the captain's forwarder): count it as a
+    local one is counted (delivered with its verdict; failed after a try; uncertain and cancelled
+    not at all) and tell the listeners."""
+    if dispatcher.monitor is not None:
+        if event.state == "delivered":
+            dispatcher.monitor.record_delivery(event.agent_id, True, event.latency or 0.0,
+                                               verified=event.verdict in ("submitted", "confirmed_by_agent"))
+        elif event.state == "failed" and event.attempt:
+            dispatcher.monitor.record_delivery(event.agent_id, False, event.latency or 0.0)
+    return dispatcher.tell(event)

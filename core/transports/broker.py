@@ -3,21 +3,17 @@
 :class:`BrokerLink` opens the connection lazily (short timeouts: a send never hangs on a broker
 that is gone) and says what is wrong without the password (``broker redis://host:port
 unreachable: ...``). :class:`ReceiptRouter` is one thread reading ``qd:receipts`` in consumer
-group ``captain`` (consumer: host+pid) and handing each receipt to the delivery waiting for it,
-by the captain's delivery id; a receipt is XACKed and XDELed once applied. A receipt nobody here
-waits for is dropped the same way when its outbox row has ended (applying it again would change
-nothing) and otherwise left pending for the captain process that waits for it (re-claimed by
-XAUTOCLAIM once idle for a second).
+group ``captain`` (consumer: host+pid) in batches and handing them to the captain's forwarder
+(``quarterdeck.core.captain``), which records them; a receipt is XACKed and XDELed once recorded.
 """
 from __future__ import annotations
 
 import logging
 import os
-import queue
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -25,11 +21,9 @@ import redis
 from quarterdeck.core.broker_url import endpoint
 from quarterdeck.core.relay.protocol import CAPTAIN_GROUP, KEYS, STREAM_MAXLEN, ControlEntry, MalformedEntry, Receipt
 
-__all__ = ["TERMINAL", "BrokerLink", "ReceiptRouter", "publish_control"]
+__all__ = ["BrokerDown", "BrokerLink", "ReceiptRouter", "publish_control"]
 
 log = logging.getLogger(__name__)
-TERMINAL = frozenset({"delivered", "failed", "uncertain", "cancelled"})
-ENDED_ROWS = frozenset({"delivered", "failed", "uncertain", "cancelled", "expired"})
 BrokerDown = (redis.ConnectionError, redis.TimeoutError, OSError)
 
 
@@ -53,8 +47,12 @@ class BrokerLink:
 
     def unreachable(self, exc: BaseException) -> str:
         """``broker redis://host:port unreachable: Connection refused`` (never the password)."""
+        return f"broker {self.where} unreachable: {self.reason(exc)}"
+
+    def reason(self, exc: BaseException) -> str:
+        """What ``exc`` says, in one line, without the password."""
         reason = str(exc).replace(self.url, self.where) or type(exc).__name__
-        return f"broker {self.where} unreachable: {reason.splitlines()[0]}"
+        return reason.splitlines()[0]
 
     def close(self) -> None:
         with self._lock:
@@ -64,49 +62,51 @@ class BrokerLink:
 
 
 class ReceiptRouter:
-    """Receipts from ``qd:receipts`` to the deliveries waiting here; one daemon thread, started on demand."""
+    """Receipts from ``qd:receipts`` to ``sink``, in batches; one daemon thread, from :meth:`start`.
 
-    def __init__(self, link: BrokerLink, row_states: Callable[[Iterable[int]], dict[int, str]] | None = None, *,
-                 block_ms: int = 200) -> None:
+    ``sink(receipts)`` records a batch (the captain's forwarder writes them to the outbox in one
+    transaction) and says, per receipt, whether it was this outbox's: those are XACKed and XDELed
+    together; one that was not (another captain's outbox on the same broker) stays pending for the
+    captain it belongs to (XAUTOCLAIMed by whoever reads next, once idle for a second). A batch the
+    sink could not record (a storage fault) stays pending too and comes back the same way.
+    """
+
+    def __init__(self, link: BrokerLink, sink: Callable[[list[Receipt]], list[bool]], *, block_ms: int = 200,
+                 count: int = 500) -> None:
         self.link = link
         self.consumer = f"{socket.gethostname()}-{os.getpid()}"
-        self._row_states = row_states
+        self._sink = sink
         self._block_ms = block_ms
-        self._waiters: dict[int, tuple[str, queue.Queue[Receipt]]] = {}  # delivery id -> (agent, receipts)
-        self._lock = threading.Lock()
+        self._count = count
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
         self._grouped = False
         self._last_claim = 0.0
+        self.down: str | None = None  # why the broker could not be read, while it cannot
 
-    def expect(self, delivery_id: int, agent: str) -> queue.Queue[Receipt]:
-        """Register before sending: every receipt for ``delivery_id`` to ``agent`` goes into the returned
-        queue (one naming another agent is not this delivery's: a delivery id is only unique per outbox)."""
+    def start(self) -> None:
         with self._lock:
-            waiter = self._waiters.setdefault(delivery_id, (agent, queue.Queue()))[1]
-            if self._thread is None:
+            if self._thread is None and not self._stop.is_set():
                 self._thread = threading.Thread(target=self._run, name="qd-receipts", daemon=True)
                 self._thread.start()
-        return waiter
-
-    def forget(self, delivery_id: int) -> None:
-        with self._lock:
-            self._waiters.pop(delivery_id, None)
 
     def close(self) -> None:
         self._stop.set()
         thread = self._thread
         if thread is not None:
-            thread.join(timeout=2.0)
+            thread.join(timeout=5.0)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
                 self._poll()
+                self.down = None
             except BrokerDown as exc:
                 self._grouped = False  # a broker that restarted without its data has no group
-                log.debug("receipts: %s", self.link.unreachable(exc))
-                self._stop.wait(0.5)
+                self.down = self.link.unreachable(exc)
+                log.debug("receipts: %s", self.down)
+                self._stop.wait(0.2)
             except Exception:
                 log.exception("receipt reader failed; going on")
                 self._stop.wait(0.5)
@@ -122,42 +122,44 @@ class ReceiptRouter:
             self._grouped = True
         entries: list[tuple[Any, dict[Any, Any]]] = []
         now = time.monotonic()
-        if now - self._last_claim > 1.0:  # receipts another captain process left (or one that died)
+        if now - self._last_claim > 1.0:  # receipts left pending (a dead captain process's, or not recorded)
             self._last_claim = now
             claimed: Any = client.xautoclaim(KEYS.receipts, CAPTAIN_GROUP, self.consumer, min_idle_time=1000,
-                                             start_id="0-0", count=100)
+                                             start_id="0-0", count=self._count)
             entries.extend(claimed[1] if len(claimed) > 1 else [])
-        read: Any = client.xreadgroup(CAPTAIN_GROUP, self.consumer, {KEYS.receipts: ">"}, count=100,
-                                      block=self._block_ms)
+        read: Any = client.xreadgroup(CAPTAIN_GROUP, self.consumer, {KEYS.receipts: ">"}, count=self._count,
+                                      block=None if entries else self._block_ms)
         for _stream, items in read or []:
             entries.extend(items)
+        if entries:
+            self._route(client, entries)
+
+    def _route(self, client: redis.Redis, entries: list[tuple[Any, dict[Any, Any]]]) -> None:
+        done: list[Any] = []
+        receipts: list[Receipt] = []
+        ids: list[Any] = []
         for entry_id, fields in entries:
-            if fields:
-                self._apply(client, entry_id, fields)
-
-    def _apply(self, client: redis.Redis, entry_id: Any, fields: dict[Any, Any]) -> None:
-        try:
-            receipt = Receipt.from_fields(fields)
-        except MalformedEntry as exc:
-            log.warning("receipts: dropped a malformed entry %s: %s", entry_id, exc)
-            self._done(client, entry_id)
-            return
-        with self._lock:
-            agent, waiter = self._waiters.get(receipt.delivery, ("", None))
-        if waiter is not None and agent == receipt.agent:
-            waiter.put(receipt)
-        elif self._row_states is not None:
-            state = self._row_states([receipt.delivery]).get(receipt.delivery)
-            if state is not None and state not in ENDED_ROWS:
-                return  # another captain process on this outbox waits for it
-        self._done(client, entry_id)
-
-    @staticmethod
-    def _done(client: redis.Redis, entry_id: Any) -> None:
-        pipe = client.pipeline(transaction=False)
-        pipe.xack(KEYS.receipts, CAPTAIN_GROUP, entry_id)
-        pipe.xdel(KEYS.receipts, entry_id)
-        pipe.execute()
+            if not fields:  # deleted meanwhile
+                done.append(entry_id)
+                continue
+            try:
+                receipts.append(Receipt.from_fields(fields))
+                ids.append(entry_id)
+            except MalformedEntry as exc:
+                log.warning("receipts: dropped a malformed entry %s: %s", entry_id, exc)
+                done.append(entry_id)
+        if receipts:
+            try:
+                ours = self._sink(receipts)
+            except Exception:
+                log.exception("receipts: %d could not be recorded; they stay pending", len(receipts))
+                ours = [False] * len(receipts)
+            done.extend(entry_id for entry_id, mine in zip(ids, ours, strict=True) if mine)
+        if done:
+            pipe = client.pipeline(transaction=False)
+            pipe.xack(KEYS.receipts, CAPTAIN_GROUP, *done)
+            pipe.xdel(KEYS.receipts, *done)
+            pipe.execute()
 
 
 def publish_control(link: BrokerLink, kind: str, generation: int) -> str | None:

@@ -1,0 +1,102 @@
+"""Receipts from the relays into the captain's outbox, in batches, and their events.
+
+A relay's receipt becomes the delivery's outcome: ``delivered`` with the relay's verdict and its
+evidence ("input read back (relay M2)"), ``failed`` with the relay's verdict and reason (the relay
+retried already: never sent again from here), ``uncertain`` (never resent), ``cancelled``. A batch
+is recorded in one transaction (``quarterdeck.core.store.forwarding.settle``); then each recorded
+outcome is counted by the monitor and told to the dispatcher's listeners, as a local delivery's
+is (``quarterdeck.core.dispatch.outcomes.relayed``). A receipt of a step on the way (the relay is
+retrying) is told as ``retrying``. Runs on the receipt reader's thread.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from quarterdeck.core.dispatch import outcomes
+from quarterdeck.core.dispatch.dispatcher import TERMINAL, DeliveryEvent
+from quarterdeck.core.relay.protocol import Receipt
+from quarterdeck.core.store.forwarding import Applied, Outcome, settle
+from quarterdeck.core.store.rows import UnknownDelivery
+
+if TYPE_CHECKING:
+    from quarterdeck.core.captain.sent import InFlight, Sent
+    from quarterdeck.core.dispatch.dispatcher import Dispatcher
+
+__all__ = ["Applier", "outcome_of"]
+
+log = logging.getLogger(__name__)
+
+DELIVERED_VERDICTS = frozenset({"submitted", "unverified", "confirmed_by_agent"})
+FAILED_VERDICTS = frozenset({"not_typed", "typed_not_submitted"})
+
+
+def outcome_of(receipt: Receipt) -> Outcome:
+    """The outcome a relay's receipt stands for, in the captain's words."""
+    where = f"relay {receipt.relay}"
+    evidence = f"{receipt.evidence} ({where})" if receipt.evidence else where
+    reason = f"{where}: {receipt.reason or receipt.state}"
+    if receipt.state == "delivered":
+        verdict = receipt.verdict if receipt.verdict in DELIVERED_VERDICTS else "unverified"
+        return Outcome(receipt.delivery, receipt.agent, receipt.relay, "delivered", None, verdict, evidence,
+                       receipt.attempts)
+    verdict_ = receipt.verdict if receipt.state == "failed" and receipt.verdict in FAILED_VERDICTS else None
+    return Outcome(receipt.delivery, receipt.agent, receipt.relay, receipt.state, reason, verdict_,
+                   evidence if receipt.state in ("failed", "uncertain") else None, receipt.attempts)
+
+
+class Applier:
+    """Records outcomes of relayed deliveries for ``dispatcher``; ``sent`` is what is in flight."""
+
+    def __init__(self, dispatcher: Dispatcher, sent: Sent) -> None:
+        self.dispatcher = dispatcher
+        self.sent = sent
+
+    def receipts(self, receipts: list[Receipt]) -> list[bool]:
+        """The receipt reader's sink: record a batch; per receipt, whether it was this outbox's."""
+        _, matched = self.record([outcome_of(r) for r in receipts])
+        for receipt in receipts:
+            if receipt.state == "sending" and receipt.attempts > 1 and receipt.reason:
+                flight = self.sent.get(receipt.delivery)
+                if flight is not None and flight.agent == receipt.agent:
+                    self.dispatcher.tell(DeliveryEvent(receipt.delivery, flight.message_id, receipt.agent,
+                                                       "retrying", receipt.attempts - 1,
+                                                       f"relay {receipt.relay}: {receipt.reason}"))
+        return [r.delivery in matched for r in receipts]
+
+    def record(self, batch: Sequence[Outcome]) -> tuple[list[Applied], set[int]]:
+        """Record ``batch`` (one transaction) and tell what changed; returns what :func:`settle` does."""
+        applied, matched = settle(self.dispatcher.store, batch)
+        for done in applied:
+            self.sent.pop(done.outcome.delivery)
+            outcomes.relayed(self.dispatcher, self.event(done))
+        return applied, matched
+
+    @staticmethod
+    def event(done: Applied) -> DeliveryEvent:
+        o = done.outcome
+        if o.state == "delivered":
+            detail = f"delivered by relay {o.relay} after {o.attempts} attempt(s)"
+            if done.was == "uncertain":
+                detail += " (it was uncertain: the relay reported late)"
+            return DeliveryEvent(o.delivery, done.message_id, o.agent, o.state, o.attempts, detail, done.latency,
+                                 o.verdict, o.evidence or "")
+        return DeliveryEvent(o.delivery, done.message_id, o.agent, o.state, o.attempts, o.reason or o.state,
+                             None, o.verdict, o.evidence or "")
+
+    def recorded(self, flights: Sequence[InFlight], *, popped: bool = False) -> None:
+        """Deliveries that ended without this process recording it (another captain process on this
+        outbox read their receipts): tell each one's end as recorded (``popped``: no longer in flight)."""
+        if not flights:
+            return
+        states = self.dispatcher.store.states_of(f.delivery for f in flights)
+        for flight in flights:
+            if states.get(flight.delivery) not in TERMINAL or (not popped and self.sent.pop(flight.delivery) is None):
+                continue
+            try:
+                row = self.dispatcher.store.delivery(flight.delivery)
+            except UnknownDelivery:
+                continue
+            self.dispatcher.tell(DeliveryEvent(row.id, row.message_id, row.agent_id, str(row.state), row.attempts,
+                                               row.reason or "", None, row.verdict, row.evidence or ""))

@@ -1,0 +1,231 @@
+"""The forwarder: the captain's relayed deliveries out to the relays' streams, in batches, without
+waiting for any one of them (their receipts come back on the receipt reader's thread: ``apply``).
+
+One thread. While its dispatcher works (a companion: ``quarterdeck.core.dispatch.companions``) and
+is not stopped, each round claims up to ``batch`` queued deliveries of the relays' agents in one
+transaction (``quarterdeck.core.store.forwarding.claim``: sending, started, machine = the relay),
+tells the listeners ``sending``, and XADDs their ``DeliveryEntry`` s in one pipeline (``MAXLEN ~``).
+Every round also reads the relays' heartbeats (once a second, for ``relay_wait``: see ``sent``),
+turns deliveries whose relay had ``wait`` seconds of alive time to answer and did not ``uncertain``
+("relay M2 did not report within 30 s: it may have typed it; not sent again"), and tells the end
+of deliveries another process on this outbox recorded.
+
+The broker unreachable (``Outage``): nothing is claimed; queued deliveries to relays carry the
+reason ("waiting for broker redis://127.0.0.1:6390: Connection refused"), told once per delivery
+per outage, never counted against an agent's breaker; they go when the broker answers again. A
+pipeline that failed part way may have written some entries: its deliveries stay ``sending`` and
+are written again, with the same delivery ids, when the broker answers (a relay recognises a
+delivery id it has and does not type it twice).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import redis
+
+from quarterdeck.core.captain.apply import Applier
+from quarterdeck.core.captain.outage import Outage
+from quarterdeck.core.captain.sent import Liveness, Sent
+from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+from quarterdeck.core.dispatch.outcomes import REDACTED
+from quarterdeck.core.dispatch.request import message_of
+from quarterdeck.core.relay.protocol import KEYS, STREAM_MAXLEN, Announcement, DeliveryEntry, MalformedEntry
+from quarterdeck.core.roster.remote import STALE_S
+from quarterdeck.core.store import forwarding
+from quarterdeck.core.store.forwarding import Forwarded, Outcome
+from quarterdeck.core.transports.broker import BrokerDown, BrokerLink, ReceiptRouter
+
+if TYPE_CHECKING:
+    from quarterdeck.core.dispatch.dispatcher import Dispatcher
+    from quarterdeck.core.roster.roster import Roster
+
+__all__ = ["Forwarder"]
+
+log = logging.getLogger(__name__)
+
+Written = tuple[Forwarded, dict[str, str]]  # a claimed delivery and its entry's fields
+
+
+class Forwarder:
+    """See the module docstring. ``close()`` ends it (and its receipt reader)."""
+
+    def __init__(self, dispatcher: Dispatcher, link: BrokerLink, *, wait: float = 30.0, batch: int = 500,
+                 max_in_flight: int = 20_000, poll: float = 0.01) -> None:
+        self.dispatcher = dispatcher
+        self.store = dispatcher.store
+        self.link = link
+        self.wait = wait
+        self.batch = batch
+        self.max_in_flight = max_in_flight
+        self.poll = poll
+        self.liveness = Liveness(STALE_S)
+        self.sent = Sent(self.liveness)
+        self.applier = Applier(dispatcher, self.sent)
+        self.router = ReceiptRouter(link, self.applier.receipts)
+        self.outage = Outage(link, self.store)
+        self.forwarded = 0  # entries written, for figures
+        self._unconfirmed: list[Written] = []  # written by a pipeline that failed: maybe in a stream
+        self._working = 0
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._relays_read = 0.0
+        self._settled = 0.0
+        self._roster: tuple[Roster | None, dict[str, str]] = (None, {})
+
+    def __repr__(self) -> str:
+        return f"Forwarder(via {self.link.where}, {len(self.sent)} in flight)"
+
+    # -- a companion of the dispatcher ------------------------------------------------------------
+    def working(self, on: bool) -> None:
+        with self._lock:
+            self._working += 1 if on else -1
+            if on and self._thread is None and not self._stop.is_set():
+                self.router.start()
+                self._thread = threading.Thread(target=self._run, name="qd-forward", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def close(self, grace: float = 1.0) -> None:
+        """Stop; deliveries in flight get up to ``grace`` seconds for their receipts first (those left
+        stay ``sending``: the next captain process recovers them as ``uncertain``, and the relay's
+        receipt, when it comes, replaces that guess)."""
+        deadline = time.monotonic() + grace
+        while self._thread is not None and len(self.sent) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10.0)
+        self.router.close()
+
+    # -- the loop ---------------------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self._round()
+            except Exception:
+                log.exception("the relay forwarder failed a round; going on")
+                busy = False
+                self._stop.wait(0.5)
+            if not busy:
+                self._wake.wait(self.poll if self._working > 0 else 0.25)
+                self._wake.clear()
+
+    def _round(self) -> bool:
+        """One round; True when there may be more to claim at once."""
+        now = time.monotonic()
+        relays = self._relays() if self._working > 0 and not self.dispatcher.stopped else {}
+        if (self.sent or self._unconfirmed) and now - self._relays_read >= 1.0:
+            self._relays_read = now
+            self._heartbeats()
+        self.liveness.tick(self.outage.why is None)
+        self._expire(now)
+        if (relays or self._unconfirmed) and not self.outage.answers(check=not self.outage.fresh(now)):
+            self._tell(self.outage.waiting(relays))
+            return False
+        if self._unconfirmed:
+            self._write_again()
+        if not relays:
+            return False
+        room = min(self.batch, self.max_in_flight - len(self.sent))
+        claimed = forwarding.claim(self.store, relays, own_only=self.dispatcher.own_only, limit=room)
+        if claimed:
+            self._forward(claimed)
+        return len(claimed) == room > 0
+
+    def _relays(self) -> dict[str, str]:
+        """The relays' agents (agent id -> relay) of the dispatcher's roster."""
+        roster = self.dispatcher.roster
+        if self._roster[0] is not roster:
+            self._roster = (roster, {a.id: a.transport.relay for a in roster.agents
+                                     if a.transport.kind == "relay"})
+        return self._roster[1]
+
+    def _forward(self, claimed: list[Forwarded]) -> None:
+        refused: list[Outcome] = []
+        entries: list[Written] = []
+        sent_at = time.time()
+        for item in claimed:
+            task = item.task
+            agent = self.dispatcher.roster.get(task.agent_id) if task.agent_id in self.dispatcher.roster else None
+            content = self.dispatcher.content_of(task)
+            why = (f"{task.agent_id} is not an enabled agent on the roster" if agent is None or not agent.enabled
+                   else REDACTED if content is None else None)
+            if why is not None or content is None:
+                refused.append(Outcome(task.delivery_id, task.agent_id, item.relay, "failed", why))
+                continue
+            entry = DeliveryEntry(task.delivery_id, task.agent_id, message_of(task, content), sent_at)
+            entries.append((item, entry.to_fields()))
+        if refused:
+            self.applier.record(refused)
+        for item, _ in entries:
+            self.dispatcher.tell(DeliveryEvent(item.task.delivery_id, item.task.message_id, item.task.agent_id,
+                                               "sending"))
+        self._write(entries)
+
+    def _write(self, entries: list[Written]) -> bool:
+        """XADD ``entries`` in one pipeline; True when the broker took them all."""
+        if not entries:
+            return True
+        self.sent.add((i.task.delivery_id, i.task.message_id, i.task.agent_id, i.relay) for i, _ in entries)
+        try:
+            pipe = self.link.client.pipeline(transaction=False)
+            for item, fields in entries:
+                pipe.xadd(KEYS.relay_in(item.relay), fields, maxlen=STREAM_MAXLEN, approximate=True)  # type: ignore[arg-type]
+            pipe.execute()
+        except (*BrokerDown, redis.RedisError) as exc:
+            for item, _ in entries:
+                self.sent.pop(item.task.delivery_id)
+            self._unconfirmed.extend(entries)
+            self.outage.failed(exc, f"{len(entries)} sent deliveries are written again when it answers")
+            return False
+        self.outage.ok()
+        self.forwarded += len(entries)
+        return True
+
+    def _write_again(self) -> None:
+        """Write the entries of a failed pipeline again (same delivery ids), those still ``sending``."""
+        entries, self._unconfirmed = self._unconfirmed, []
+        states = self.store.states_of(item.task.delivery_id for item, _ in entries)
+        again = [(item, fields) for item, fields in entries if states.get(item.task.delivery_id) == "sending"]
+        if again and self._write(again):
+            log.info("%d relayed deliveries written again to the broker", len(again))
+
+    def _heartbeats(self) -> None:
+        """Read the relays' announcements: when each was last seen, for ``relay_wait``."""
+        try:
+            raw: Any = self.link.client.hgetall(KEYS.relays)
+        except BrokerDown as exc:
+            self.outage.failed(exc)
+            return
+        seen: dict[str, float] = {}
+        for name, value in (raw or {}).items():
+            try:
+                seen[name.decode() if isinstance(name, bytes) else str(name)] = Announcement.from_json(value).seen_at
+            except MalformedEntry:
+                continue
+        self.liveness.observe(seen)
+
+    def _expire(self, now: float) -> None:
+        expired = self.sent.expired(self.wait)
+        if expired:
+            why = f"did not report within {self.wait:g} s: it may have typed it; not sent again"
+            applied, _ = self.applier.record([Outcome(f.delivery, f.agent, f.relay, "uncertain",
+                                                      f"relay {f.relay} {why}") for f in expired])
+            done = {a.outcome.delivery for a in applied}
+            self.applier.recorded([f for f in expired if f.delivery not in done], popped=True)
+        if now - self._settled >= 1.0:  # ended by another process on this outbox that read its receipt
+            self._settled = now
+            self.applier.recorded(self.sent.older_than(2.0, now))
+
+    def _tell(self, waiting: list[tuple[int, str, str]]) -> None:
+        for delivery, message_id, agent in waiting:
+            self.dispatcher.tell(DeliveryEvent(delivery, message_id, agent, "queued", detail=self.outage.reason))

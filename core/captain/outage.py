@@ -1,0 +1,84 @@
+"""The broker as the captain's forwarder last found it, and what waits for it meanwhile.
+
+``why`` is None while the broker answers; otherwise the reason deliveries to relays wait, fixed
+for the whole outage ("waiting for broker redis://127.0.0.1:6390: Error 111 connecting to
+127.0.0.1:6390. Connection refused."), so each queued delivery is given it, and told of it, once
+per outage, not once per attempt. One log line when an outage begins and one when it ends. While
+it lasts the broker is asked (PING) at most every ``retry`` seconds; when it answers, the reason
+leaves the deliveries still queued and they go.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from quarterdeck.core.store import forwarding
+from quarterdeck.core.transports.broker import BrokerDown, BrokerLink
+
+if TYPE_CHECKING:
+    from quarterdeck.core.store.outbox import Store
+
+__all__ = ["Outage"]
+
+log = logging.getLogger(__name__)
+
+
+class Outage:
+    def __init__(self, link: BrokerLink, store: Store, *, retry: float = 0.5, fresh: float = 1.0) -> None:
+        self.link = link
+        self.store = store
+        self.retry = retry
+        self.fresh_for = fresh
+        self.why: str | None = None
+        self.prefix = f"waiting for broker {link.where}: "
+        self._last_ok = 0.0
+        self._last_try = 0.0
+
+    @property
+    def reason(self) -> str:
+        return self.why or ""
+
+    def fresh(self, now: float) -> bool:
+        """The broker answered less than ``fresh`` seconds ago."""
+        return self.why is None and now - self._last_ok < self.fresh_for
+
+    def answers(self, *, check: bool) -> bool:
+        """May the broker be used now? ``check``: ask it (PING) even when no outage is known."""
+        if self.why is None and not check:
+            return True
+        now = time.monotonic()
+        if self.why is not None and now - self._last_try < self.retry:
+            return False
+        self._last_try = now
+        try:
+            self.link.client.ping()
+        except BrokerDown as exc:
+            self.failed(exc)
+            return False
+        self.ok()
+        return True
+
+    def ok(self) -> None:
+        """The broker took a command just now."""
+        self._last_ok = time.monotonic()
+        if self.why is not None:
+            self.why = None
+            cleared = forwarding.clear_waiting(self.store, self.prefix)
+            log.warning("broker %s answers again: relayed deliveries go on (%d were waiting)", self.link.where,
+                        cleared)
+
+    def failed(self, exc: BaseException, also: str = "") -> None:
+        """The broker could not take a command: an outage begins (said once), or goes on."""
+        self._last_try = time.monotonic()
+        if self.why is None:
+            self.why = self.prefix + self.link.reason(exc)
+            log.warning("%s%s", self.why, f"; {also}" if also else "")
+
+    def waiting(self, agents: Iterable[str]) -> list[tuple[int, str, str]]:
+        """Give the queued deliveries to ``agents`` this outage's reason; returns those that just got it."""
+        agents = list(agents)
+        if self.why is None or not agents:
+            return []
+        return forwarding.note_waiting(self.store, agents, self.why)

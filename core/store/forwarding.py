@@ -1,0 +1,169 @@
+"""Relayed deliveries in the captain's outbox (issue 14): claimed in batches, settled by receipts.
+
+The captain's forwarder (``quarterdeck.core.captain``) hands deliveries to relays over the broker
+without waiting for each one, so the outbox is worked in batches, one write transaction each:
+
+- :func:`claim` takes up to ``limit`` queued deliveries of the relays' agents (urgent first, then
+  oldest: the order the ordinary claim keeps, so each agent's messages go out in order), marks them
+  ``sending`` AND started (the entry is written to the broker right after: a crash from here on
+  may have left it in the relay's stream, so recovery makes it ``uncertain``, never queues it
+  again) and records the relay as the delivery's ``machine``.
+- :func:`release` hands back claimed deliveries nothing of which reached the broker.
+- :func:`note_waiting` gives queued deliveries the reason they wait (the broker unreachable), once.
+- :func:`settle` records outcomes: a relay's receipts, a relay that did not report in time. Only a
+  delivery still ``sending`` changes, or one ``uncertain`` because nobody knew, which the relay's
+  later word (delivered, failed, cancelled) replaces; one delivered, failed or cancelled stays.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from quarterdeck.core.store import queueing
+from quarterdeck.core.store.db import immediate
+from quarterdeck.core.store.mapping import TASK_SELECT, task_from_row
+from quarterdeck.core.store.rows import DeliveryTask, now_db
+
+if TYPE_CHECKING:
+    from quarterdeck.core.store.outbox import Store
+
+__all__ = ["Applied", "Forwarded", "Outcome", "claim", "clear_waiting", "note_waiting", "release", "settle"]
+
+FINAL = frozenset({"delivered", "failed", "uncertain", "cancelled"})
+UPGRADES = frozenset({"delivered", "failed", "cancelled"})  # what may replace an 'uncertain' guess
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    """A claimed delivery and the relay its agent is on."""
+
+    task: DeliveryTask
+    relay: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How delivery ``delivery`` to ``agent`` on relay ``relay`` ended (or is still ending)."""
+
+    delivery: int
+    agent: str
+    relay: str
+    state: str  # delivered | failed | uncertain | cancelled (or a step on the way: sending, queued)
+    reason: str | None = None
+    verdict: str | None = None
+    evidence: str | None = None
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class Applied:
+    """An outcome now recorded: ``was`` the row's state before, ``latency`` seconds since it was claimed."""
+
+    outcome: Outcome
+    message_id: str
+    was: str
+    latency: float | None
+
+
+def _ids(ids: Iterable[object]) -> str:
+    return json.dumps(list(ids))
+
+
+def claim(store: Store, relays: Mapping[str, str], *, own_only: bool, limit: int) -> list[Forwarded]:
+    """Claim up to ``limit`` queued deliveries to the agents in ``relays`` (agent id -> relay name)."""
+    if not relays or limit <= 0:
+        return []
+    agents = _ids(sorted(relays))
+    conn = store.connection()
+    if conn.execute("SELECT 1 FROM deliveries WHERE state = 'queued' AND agent_id IN "
+                    "(SELECT value FROM json_each(?)) LIMIT 1", (agents,)).fetchone() is None:
+        return []  # a read, not the write lock, while there is nothing to do
+    token = store._lease.token
+    with immediate(conn):
+        scope, params = queueing._scope(conn, store.path, token, own_only)
+        rows = conn.execute(
+            f"SELECT id, agent_id FROM deliveries WHERE state = 'queued' AND agent_id IN "
+            f"(SELECT value FROM json_each(?)) {scope} ORDER BY prio, id LIMIT ?", [agents, *params, limit]).fetchall()
+        if not rows:
+            return []
+        now = now_db()
+        conn.executemany(
+            "UPDATE deliveries SET state = 'sending', claimed_by = ?, started_at = ?, updated_at = ?, machine = ?, "
+            "reason = NULL WHERE id = ? AND state = 'queued'",
+            [(token, now, now, relays[row["agent_id"]], row["id"]) for row in rows])
+        tasks = conn.execute(f"{TASK_SELECT} WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY d.prio, d.id",
+                             (_ids(row["id"] for row in rows),)).fetchall()
+    return [Forwarded(task_from_row(task), relays[task["agent_id"]]) for task in tasks]
+
+
+def release(store: Store, delivery_ids: Sequence[int], reason: str) -> list[int]:
+    """``sending`` -> ``queued`` again, kept for this process, with ``reason``: nothing of them went out."""
+    conn = store.connection()
+    now = now_db()
+    with immediate(conn):
+        return [int(row[0]) for row in conn.execute(
+            "UPDATE deliveries SET state = 'queued', claimed_by = ?, started_at = NULL, machine = NULL, reason = ?, "
+            "updated_at = ? WHERE id IN (SELECT value FROM json_each(?)) AND state = 'sending' RETURNING id",
+            (store._lease.token, reason, now, _ids(delivery_ids))).fetchall()]
+
+
+def note_waiting(store: Store, agents: Iterable[str], reason: str) -> list[tuple[int, str, str]]:
+    """Queued deliveries to ``agents`` wait for ``reason``: record it on those that do not say so yet;
+    returns them as (delivery id, message id, agent id)."""
+    conn = store.connection()
+    with immediate(conn):
+        rows = conn.execute(
+            "UPDATE deliveries SET reason = ?, updated_at = ? WHERE state = 'queued' AND agent_id IN "
+            "(SELECT value FROM json_each(?)) AND reason IS NOT ? RETURNING id, message_id, agent_id",
+            (reason, now_db(), _ids(sorted(set(agents))), reason)).fetchall()
+    return sorted((int(r[0]), str(r[1]), str(r[2])) for r in rows)
+
+
+def clear_waiting(store: Store, prefix: str) -> int:
+    """The wait is over: queued deliveries whose reason begins with ``prefix`` lose it; returns how many."""
+    conn = store.connection()
+    with immediate(conn):
+        cur = conn.execute("UPDATE deliveries SET reason = NULL WHERE state = 'queued' AND substr(reason, 1, ?) = ?",
+                           (len(prefix), prefix))
+        return cur.rowcount
+
+
+def settle(store: Store, outcomes: Sequence[Outcome]) -> tuple[list[Applied], set[int]]:
+    """Record ``outcomes`` in one transaction. Returns those recorded, and the deliveries each outcome
+    matched (this outbox's delivery to that agent on that relay) whether it changed them or not: an
+    outcome matching none is not this outbox's (delivery ids are only unique per outbox)."""
+    applied: list[Applied] = []
+    matched: set[int] = set()
+    if not outcomes:
+        return applied, matched
+    conn = store.connection()
+    with immediate(conn):
+        now = now_db()
+        for outcome in outcomes:
+            row = conn.execute("SELECT state, message_id, agent_id, machine, started_at FROM deliveries WHERE id = ?",
+                               (outcome.delivery,)).fetchone()
+            if row is None or row["agent_id"] != outcome.agent or row["machine"] != outcome.relay:
+                continue
+            matched.add(outcome.delivery)
+            if outcome.state not in FINAL:
+                continue  # a step on the way (the relay is sending it, or retrying): nothing to record
+            was = str(row["state"])
+            if not (was == "sending" or (was == "uncertain" and outcome.state in UPGRADES)):
+                continue
+            latency = None if row["started_at"] is None else max(0.0, now - float(row["started_at"]))
+            if _move(conn, outcome, was, now, latency):
+                applied.append(Applied(outcome, str(row["message_id"]), was, latency))
+    return applied, matched
+
+
+def _move(conn: sqlite3.Connection, outcome: Outcome, was: str, now: float, latency: float | None) -> bool:
+    delivered = outcome.state == "delivered"
+    cur = conn.execute(
+        "UPDATE deliveries SET state = ?, reason = ?, verdict = ?, evidence = ?, attempts = max(attempts, ?), "
+        "latency_ms = ?, updated_at = ?, finished_at = ? WHERE id = ? AND state = ?",
+        (outcome.state, None if delivered else outcome.reason, outcome.verdict, outcome.evidence, outcome.attempts,
+         latency * 1000.0 if delivered and latency is not None else None, now, now, outcome.delivery, was))
+    return cur.rowcount == 1
