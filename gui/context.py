@@ -18,6 +18,8 @@ from PySide6.QtCore import QObject, Signal
 from quarterdeck.core.roster.roster import Roster, save_roster
 from quarterdeck.gui.delivery import DeliveryService
 from quarterdeck.gui.jobs import Jobs
+from quarterdeck.gui.relays import RelayWatch
+from quarterdeck.gui.roster.placement import Shown, shown
 from quarterdeck.gui.settings import Settings
 
 if TYPE_CHECKING:  # annotations only: the session's modules load with it, the demo's only when one runs
@@ -42,6 +44,9 @@ class AppContext(QObject):
     # database): one line saying what, where and what to do; the panel keeps running
     sig_fault = Signal(str)
     sig_agent_focused = Signal(str)  # "work with this agent" (palette, roster double-click)
+    # the agents messages can go to (``fleet``) or where they run (``shown``) changed: relays read
+    # again (every 2 s with a broker: quarterdeck.gui.relays), or this machine's roster saved
+    sig_fleet_changed = Signal()
 
     def __init__(self, session: Session, *, roster_path: Path | None, settings: Settings | None = None,
                  demo: DemoSwarm | None = None, parent: QObject | None = None) -> None:
@@ -52,6 +57,7 @@ class AppContext(QObject):
         self.settings: Settings = settings or Settings()
         self.jobs: Jobs = Jobs(self)
         self.delivery: DeliveryService = DeliveryService(session, self.jobs, self)
+        self.relays = RelayWatch(self)  # with a broker: the relays' agents, read again every 2 s
         self.jobs.sig_job_failed.connect(self.sig_status)
         self.jobs.sig_fault.connect(self.sig_fault)
         self.sig_fault.connect(self.sig_status)  # the status bar shows it too
@@ -60,6 +66,17 @@ class AppContext(QObject):
     @property
     def roster(self) -> Roster:
         return self.session.roster
+
+    @property
+    def fleet(self) -> Roster:
+        """The agents a message can go to: this machine's and, with a broker, every relay's (an id on
+        two machines left out: a send to it is refused, never guessed)."""
+        return self.session.delivering
+
+    @property
+    def shown(self) -> Shown:
+        """What the roster shows: every machine's agents, where each runs, which are offline."""
+        return shown(self.session.roster, self.session.machines)
 
     @property
     def store(self) -> Store:
@@ -80,17 +97,19 @@ class AppContext(QObject):
     # -- changes every panel hears of ----------------------------------------------------------
     def set_roster(self, roster: Roster, *, on_saved: Callable[[Roster], None] | None = None,
                    on_error: Callable[[BaseException], None] | None = None) -> None:
-        """Save ``roster`` (with a backup) in the background, then make it the live roster."""
+        """Save ``roster`` (with a backup) in the background, then make it the live roster (the
+        session takes it there too: with a broker it reads the relays again to merge them)."""
         path = self.roster_path
 
         def save() -> Roster:
             if path is not None:
                 save_roster(roster, path)
+            self.session.set_roster(roster)
             return roster
 
         def saved(result: Roster) -> None:
-            self.session.set_roster(result)
             self.sig_roster_changed.emit(result)
+            self.sig_fleet_changed.emit()
             if on_saved is not None:
                 on_saved(result)
 
@@ -119,8 +138,10 @@ class AppContext(QObject):
     # -- lifetime ----------------------------------------------------------------------------
     def start(self) -> None:
         self.delivery.start()
+        self.relays.start()
 
     def shutdown(self) -> None:
+        self.relays.stop()
         self.delivery.shutdown()
         self.jobs.shutdown()
         self.session.close()

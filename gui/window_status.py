@@ -17,10 +17,10 @@ from PySide6.QtWidgets import QLabel, QMainWindow
 
 from quarterdeck.core.service import service_health
 from quarterdeck.gui.banner import DeliveryBanner
+from quarterdeck.gui.roster.placement import relays_text
 
 if TYPE_CHECKING:  # annotations only
     from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
-    from quarterdeck.core.roster.roster import Roster
     from quarterdeck.gui.context import AppContext
 
 STATUS_COLOURS = {"UP": "#2e7d32", "DEGRADED": "#f9a825", "DOWN": "#c62828", "OUT_OF_SERVICE": "#ef6c00",
@@ -93,8 +93,9 @@ class WindowStatus(QObject):
         bar.addPermanentWidget(self.stop_label)
         bar.addPermanentWidget(self.queue_label)
         bar.addPermanentWidget(self.health_label)
-        self._health = service_health(self.ctx.delivery.worker, self.ctx.roster)
-        self.ctx.sig_roster_changed.connect(self._on_ctx_roster_changed)
+        self._health = service_health(self.ctx.delivery.worker, self.ctx.fleet)
+        self._health_ids = self.ctx.fleet.ids()
+        self.ctx.sig_fleet_changed.connect(self._on_ctx_fleet_changed)
         self.ctx.sig_status.connect(self._on_ctx_status)
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
@@ -113,6 +114,8 @@ class WindowStatus(QObject):
         score = tree.get("score")
         colour = STATUS_COLOURS.get(status, "#757575")
         headline = tree.get("headline", "")
+        if (machines := self.ctx.session.machines) is not None:  # relays on other machines: are they up?
+            headline = f"{headline} · {relays_text(machines.relays)}" if headline else relays_text(machines.relays)
         shown = self.health_label.fontMetrics().elidedText(headline, Qt.TextElideMode.ElideRight, HEADLINE_PX)
         self.health_label.setText(f"Health: <b style='color:{colour}'>{status.replace('_', ' ')}</b>"
                                   + (f" · {html.escape(shown)}" if headline else ""))
@@ -135,9 +138,12 @@ class WindowStatus(QObject):
     def _show_counts_error(self, error: BaseException) -> None:
         self.queue_label.setText(f"Queue: unavailable ({type(error).__name__})")
 
-    @Slot(object)
-    def _on_ctx_roster_changed(self, roster: Roster) -> None:
-        self._health = service_health(self.ctx.delivery.worker, roster)
+    @Slot()
+    def _on_ctx_fleet_changed(self) -> None:
+        """This machine's agents and the relays' (read every 2 s): a new health check when they changed."""
+        fleet = self.ctx.fleet
+        if fleet.ids() != self._health_ids:
+            self._health, self._health_ids = service_health(self.ctx.delivery.worker, fleet), fleet.ids()
 
     @Slot(str)
     def _on_ctx_status(self, text: str) -> None:

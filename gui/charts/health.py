@@ -34,11 +34,11 @@ from quarterdeck.core.monitor.fleet import HealthRow, health_rows
 from quarterdeck.core.service import service_health
 from quarterdeck.gui.charts.style import STATUS_COLOURS, theme_of
 from quarterdeck.gui.panel import Panel
+from quarterdeck.gui.roster.placement import relays_text
 
 if TYPE_CHECKING:  # annotations only
     from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
     from quarterdeck.core.resilience import BreakerEvent
-    from quarterdeck.core.roster.roster import Roster
     from quarterdeck.gui.context import AppContext
 
 REFRESH_MS = 1000
@@ -58,13 +58,14 @@ class HealthPanel(Panel):
         self.tree_data: dict[str, Any] = {}
         self.items: dict[tuple[str, ...], QTreeWidgetItem] = {}
         self._icons: dict[str, QIcon] = {}
-        self._health = service_health(ctx.delivery.worker, ctx.roster)
+        self._health = service_health(ctx.delivery.worker, ctx.fleet)  # with relays: every machine's agents
+        self._health_ids = ctx.fleet.ids()
         self._build()
         self._build_actions()
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self._on_timer_timeout)
-        ctx.sig_roster_changed.connect(self._on_ctx_roster_changed)
+        ctx.sig_fleet_changed.connect(self._on_ctx_fleet_changed)
         ctx.delivery.sig_breaker_event.connect(self._on_delivery_breaker_event)
         ctx.delivery.sig_halted.connect(self._on_delivery_changed)
         ctx.delivery.sig_stopped.connect(self._on_delivery_stopped)
@@ -156,6 +157,8 @@ class HealthPanel(Panel):
         parts = [f"{counts[s]} {s.lower().replace('_', ' ')}" for s in order if counts[s]]
         headline = tree.get("headline") or "no enabled agents"
         headline = headline[0].upper() + headline[1:]
+        if (machines := self.ctx.session.machines) is not None:  # relays on other machines: up or silent
+            headline += f"\nRelays: {relays_text(machines.relays)}"
         self.summary_label.setText(headline)
         window = tree.get("window") or "the figure window"
         self.summary_label.setToolTip(f"{headline}\n{len(agents)} agents: {', '.join(parts) or 'none'}\n"
@@ -232,9 +235,11 @@ class HealthPanel(Panel):
         if self.isVisible():
             self.refresh()
 
-    @Slot(object)
-    def _on_ctx_roster_changed(self, roster: Roster) -> None:
-        self._health = service_health(self.ctx.delivery.worker, roster)
+    @Slot()
+    def _on_ctx_fleet_changed(self) -> None:
+        fleet = self.ctx.fleet
+        if fleet.ids() != self._health_ids:  # the relays are read every 2 s: mostly nothing new
+            self._health, self._health_ids = service_health(self.ctx.delivery.worker, fleet), fleet.ids()
         self.refresh()
 
     @Slot(object)

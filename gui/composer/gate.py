@@ -59,7 +59,7 @@ class SendGate(Panel):
 
     def _checked(self, draft: Draft) -> tuple[Composition, Check]:
         """``draft`` composed and checked against the active rules, less what "Allow here" accepted."""
-        composition = drafting.compose(draft, self.ctx.roster)
+        composition = drafting.compose(draft, self.ctx.fleet)
         result = drafting.check(composition, self.ctx.session.validator)
         return composition, drafting.accept(result, draft.content, self.allowed)
 
@@ -72,6 +72,9 @@ class SendGate(Panel):
         if not draft.recipients:
             return (f"Nobody is ticked: tick at least one agent to send to, or press Broadcast "
                     f"(Ctrl+Shift+Enter) to send to all {len(self.recipients.ids())}.")
+        machines = self.ctx.session.machines  # an agent id on two machines: refused, never guessed
+        if machines is not None and (refused := machines.refusal(draft.recipients)):
+            return refused
         blocking = self.last_check.blocking if self.last_check is not None else ()
         if blocking:
             return f"Fix the errors first: {blocking[0].message}"
@@ -104,7 +107,7 @@ class SendGate(Panel):
     def _recompose(self, recipients: list[str], *, broadcast: bool = False) -> tuple[Composition, Check]:
         """The draft again for only ``recipients`` (the confirmation left the unreachable out): a
         broadcast stays one, unless a single agent is left (then it is a direct message)."""
-        draft = for_everyone(self.draft(), self.ctx.roster) if broadcast else self.draft()
+        draft = for_everyone(self.draft(), self.ctx.fleet) if broadcast else self.draft()
         kind = "text" if draft.type == "broadcast" and len(recipients) < 2 else draft.type
         return self._checked(replace(draft, recipients=tuple(recipients), type=kind, everyone=False))
 

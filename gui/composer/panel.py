@@ -24,7 +24,6 @@ from quarterdeck.core.compose import draft as drafting
 from quarterdeck.core.compose.draft import Check, Draft, Problem
 from quarterdeck.core.compose.submit import UnknownRecipient
 from quarterdeck.core.compose.templates import suggested_fields
-from quarterdeck.core.roster.roster import Roster
 from quarterdeck.gui.composer.form import build_form
 from quarterdeck.gui.composer.gate import SendGate
 from quarterdeck.gui.composer.highlight import UnderlineTips, underline, utf16_offset
@@ -77,10 +76,10 @@ class ComposerPanel(SendGate):
         self.checks.sig_problem_activated.connect(self._on_checks_problem_activated)
         self.checks.sig_open_rule.connect(self.open_rule)
         self.checks.sig_allow.connect(self.allow_here)
-        ctx.sig_roster_changed.connect(self._on_ctx_roster_changed)
+        ctx.sig_fleet_changed.connect(self._on_ctx_fleet_changed)  # this machine's agents and the relays'
         ctx.sig_rules_changed.connect(self._on_ctx_rules_changed)
         ctx.sig_agent_focused.connect(self._on_ctx_agent_focused)
-        self.recipients.set_roster(ctx.roster)
+        self.recipients.set_roster(ctx.fleet, ctx.shown)
         self.check_timer.stop()
         self._update_buttons()
 
@@ -137,7 +136,7 @@ class ComposerPanel(SendGate):
         this); with nobody ticked that is the broadcast to everyone."""
         self.check_timer.stop()
         draft = self.draft()
-        _composition, result = self._checked(drafting.as_sent(draft, self.ctx.roster))
+        _composition, result = self._checked(drafting.as_sent(draft, self.ctx.fleet))
         self.last_check = result
         validator = self.ctx.session.validator
         self.checks.known_rules = frozenset(validator.ruleset.ids) if validator is not None else frozenset()
@@ -188,13 +187,13 @@ class ComposerPanel(SendGate):
     @Slot()
     def broadcast(self) -> bool:
         """Send to every enabled agent, whatever is checked."""
-        draft = drafting.for_everyone(self.draft(), self.ctx.roster)
+        draft = drafting.for_everyone(self.draft(), self.ctx.fleet)
         composition, result = self._checked(draft)
         if result.blocking and draft.content.strip():
             self.run_check()
             self._blocked(f"Fix the errors first: {result.blocking[0].message}")
             return False
-        recipients = [a.id for a in self.ctx.roster.enabled()]
+        recipients = [a.id for a in self.ctx.fleet.enabled()]
         started = self.sending.send(composition, result, recipients, broadcast=True,
                                     recompose=lambda rest: self._recompose(rest, broadcast=True))
         self._update_buttons()
@@ -203,12 +202,12 @@ class ComposerPanel(SendGate):
     @Slot()
     def show_preview(self) -> PreviewDialog | None:
         """Each recipient's text as the draft would be sent now (nobody ticked: the broadcast)."""
-        composition, _result = self._checked(drafting.as_sent(self.draft(), self.ctx.roster))
+        composition, _result = self._checked(drafting.as_sent(self.draft(), self.ctx.fleet))
         if composition.problems and not composition.messages:
             self.notice.say(f"No preview: {composition.problems[0].message}", True)
             return None
         try:
-            texts = drafting.preview(composition, self.ctx.roster)
+            texts = drafting.preview(composition, self.ctx.fleet)
         except UnknownRecipient as exc:
             self.notice.say(f"No preview: {exc}", True)
             return None
@@ -279,9 +278,9 @@ class ComposerPanel(SendGate):
         self.editor.setTextCursor(cursor)
         self.editor.setFocus()
 
-    @Slot(object)
-    def _on_ctx_roster_changed(self, roster: Roster) -> None:
-        self.recipients.set_roster(roster)
+    @Slot()
+    def _on_ctx_fleet_changed(self) -> None:
+        self.recipients.set_roster(self.ctx.fleet, self.ctx.shown)
 
     @Slot()
     def _on_ctx_rules_changed(self) -> None:

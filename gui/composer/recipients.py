@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from quarterdeck.core.roster.roster import Roster
 from quarterdeck.gui.roster.fleet_pick import Picked, parse_picks
+from quarterdeck.gui.roster.placement import Shown
 from quarterdeck.gui.settings import Settings
 
 GROUPS_KEY = "composer/groups"
@@ -48,6 +49,9 @@ class RecipientsBox(QWidget):
         super().__init__(parent)
         self._settings = settings
         self._roster: Roster | None = None
+        self._rows: list[tuple[str, str, str]] = []  # (agent id, label, tooltip) as shown
+        self._conflicts: dict[str, str] = {}  # an id on two machines -> why a send to it is refused
+        self._positions: list[str] = []  # the fleet as the roster's tiles number it
         self._updating = False
         self.ask_name: Callable[[QWidget, str], str | None] = ask_group_name  # tests replace it
         self.all_box = QCheckBox("&All")
@@ -101,19 +105,36 @@ class RecipientsBox(QWidget):
         self.list.itemChanged.connect(self._on_list_item_changed)
 
     # -- state -----------------------------------------------------------------------------------
-    def set_roster(self, roster: Roster) -> None:
-        """Show ``roster``'s enabled agents, keeping the checks of those still there."""
+    def set_roster(self, roster: Roster, shown: Shown | None = None) -> None:
+        """Show ``roster``'s enabled agents, keeping the checks of those still there. With relays on
+        other machines, ``shown`` (quarterdeck.gui.roster.placement) names each remote agent's machine,
+        numbers the fleet as the roster's tiles do, and has the ids found on two machines: they
+        show, marked, and a send to one is refused, never guessed. Nothing is rebuilt when nothing
+        shown changed (the relays are read every 2 s)."""
+        where = shown.where if shown is not None else {}
+        machines = {a: w.text for a, w in where.items() if w.remote or w.key == "conflict"}
+        conflicts = {a: w.tip for a, w in where.items() if w.key == "conflict"}
+        self._positions = shown.roster.ids() if shown is not None else roster.ids()
+        rows = [(a.id, (f"{a.id}  ·  {a.role}" if a.role else a.id)
+                 + (f"  ·  {machines[a.id]}" if a.id in machines else ""),
+                 f"{a.display_name} — {a.transport.kind}" + (f" on {machines[a.id]}" if a.id in machines else ""))
+                for a in roster.enabled() if a.id not in conflicts]
+        rows += [(agent_id, f"⚠ {agent_id}  ·  {machines[agent_id]}", why) for agent_id, why in conflicts.items()]
+        if self._roster is not None and rows == self._rows and roster.groups == self._roster.groups:
+            self._roster = roster
+            return
         kept = set(self.selected())
-        self._roster = roster
+        self._roster, self._rows, self._conflicts = roster, rows, dict(conflicts)
         self._updating = True
         self.list.clear()
-        for agent in roster.enabled():
-            label = f"{agent.id}  ·  {agent.role}" if agent.role else agent.id
+        for agent_id, label, tip in rows:
             item = QListWidgetItem(label)
-            item.setData(AGENT_ROLE, agent.id)
+            item.setData(AGENT_ROLE, agent_id)
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsSelectable)
-            item.setCheckState(Qt.CheckState.Checked if agent.id in kept else Qt.CheckState.Unchecked)
-            item.setToolTip(f"{agent.display_name} — {agent.transport.kind}")
+            item.setCheckState(Qt.CheckState.Checked if agent_id in kept else Qt.CheckState.Unchecked)
+            item.setToolTip(tip)
+            if agent_id in conflicts:
+                item.setForeground(QColor("#c62828"))
             self.list.addItem(item)
         self._updating = False
         self._fill_groups()
@@ -148,7 +169,7 @@ class RecipientsBox(QWidget):
     def pick(self, text: str) -> Picked:
         """Check exactly the agents ``text`` names (see the module docstring); problems are
         reported, and nothing changes when it names nobody."""
-        fleet = list(self._roster.ids()) if self._roster is not None else []
+        fleet = list(self._positions)
         groups = {name: members for name, (members, _mine) in self.all_groups().items()}
         picked = parse_picks(text, fleet, groups)
         problems = list(picked.problems)
@@ -219,14 +240,14 @@ class RecipientsBox(QWidget):
     # -- slots -----------------------------------------------------------------------------------
     def _changed(self) -> None:
         chosen = len(self.selected())
-        self.all_box.setChecked(bool(chosen) and chosen == self.list.count())
+        self.all_box.setChecked(bool(chosen) and chosen == self.list.count() - len(self._conflicts))
         self.all_box.setEnabled(self.list.count() > 0)
         self.save_action.setEnabled(bool(chosen))
         self.sig_selection_changed.emit()
 
     @Slot(bool)
-    def _on_all_clicked(self, checked: bool) -> None:
-        self.set_selected(self.ids() if checked else [])
+    def _on_all_clicked(self, checked: bool) -> None:  # never an id on two machines
+        self.set_selected([a for a in self.ids() if a not in self._conflicts] if checked else [])
 
     @Slot(int)
     def _on_groups_activated(self, index: int) -> None:

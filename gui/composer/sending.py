@@ -116,10 +116,11 @@ class Sender(QObject):
             self._queue(composition)
             return True
         self._checking = True
-        roster, dispatcher = self._ctx.roster, self._ctx.delivery.dispatcher
+        roster, dispatcher, offline = self._ctx.fleet, self._ctx.delivery.dispatcher, self._ctx.shown.offline
 
         def look() -> dict[str, str]:  # about the recipients: the panel's own loop is health's business
-            return unreachable(recipients, roster, dispatcher)
+            found = {a: f"its relay {offline[a].name} {offline[a].health}" for a in recipients if a in offline}
+            return {**unreachable([a for a in recipients if a not in found], roster, dispatcher), **found}
 
         def looked(blocked: dict[str, str]) -> None:
             self._checking = False

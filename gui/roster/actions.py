@@ -9,6 +9,8 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
+from quarterdeck.core.models import Agent
+
 # name, text, tooltip, needs: "" (always), "agent" (a selected agent), "gui" (a selected gui agent)
 ACTIONS = (
     ("add", "Add agent…", "Add an agent to the roster (Insert in the table)", ""),
@@ -74,3 +76,25 @@ def build_context_menu(parent: QWidget, actions: dict[str, QAction]) -> QMenu:
         menu.addSeparator()
     menu.aboutToHide.connect(menu.deleteLater)
     return menu
+
+
+REMOTE_OK = ("force_open", "reset")  # the captain's breaker guards a relay's agent too
+
+
+def update_actions(actions: dict[str, QAction], agent_id: str | None, agent: Agent | None, *,
+                   machine: str = "", forced: bool = False, capturing: bool = False) -> None:
+    """Enable what the selection allows. ``agent``: the selected agent of this machine's roster;
+    ``machine``: the relay running the selected agent when it is another machine's (read-only
+    here: it belongs to that machine's agents.yaml; only its breaker is the captain's)."""
+    for name, _text, tip, needs in ACTIONS:
+        action = actions[name]
+        if needs == "agent":
+            action.setEnabled(agent is not None or (bool(machine) and name in REMOTE_OK))
+            action.setToolTip(f"{agent_id} runs on {machine}: change it in that machine's agents.yaml"
+                              if machine and name not in REMOTE_OK else tip)
+        elif needs == "gui":
+            usable = agent is not None and agent.transport.kind == "gui"
+            action.setEnabled(usable and not capturing)
+            action.setToolTip(tip if usable or agent is None else
+                              f"{agent.id} is reached by {agent.transport.kind}: it has no screen point")
+    actions["force_open"].setEnabled(actions["force_open"].isEnabled() and not forced)

@@ -24,6 +24,7 @@ from quarterdeck.gui.roster.model import (
     AGENT_ID_ROLE,
     BREAKER,
     COLOURS,
+    MACHINE,
     STATUS,
     STATUS_KEY_ROLE,
     TRANSPORT,
@@ -137,7 +138,10 @@ class Tile:
         return rect.adjusted(0, 0, -width - 6, 0)
 
     def transport(self) -> str:
-        return self.cell(TRANSPORT).data() or ""
+        """How it is reached, after its machine when relays on other machines join (``M2 · inbox``)."""
+        machine = self.cell(MACHINE).data() or ""
+        how = self.cell(TRANSPORT).data() or ""
+        return f"{machine} · {how}" if machine else how
 
     def contract_text(self) -> str:
         more = f" +{len(self.held) - 1}" if len(self.held) > 1 else ""

@@ -32,7 +32,17 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QToolTip, QWidget
 
 from quarterdeck.gui.roster.fleet_facts import FleetFacts
 from quarterdeck.gui.roster.fleet_tile import DENSE_HEIGHT, MIN_TILE_WIDTH, SPACING, TILE_HEIGHT, TileDelegate
-from quarterdeck.gui.roster.model import ACTIVITY, AGENT_ID_ROLE, BREAKER, LAST, ROLE, STATUS, TARGET, TRANSPORT
+from quarterdeck.gui.roster.model import (
+    ACTIVITY,
+    AGENT_ID_ROLE,
+    BREAKER,
+    LAST,
+    MACHINE,
+    ROLE,
+    STATUS,
+    TARGET,
+    TRANSPORT,
+)
 from quarterdeck.gui.roster.widgets import run_roster_key
 
 Index = QModelIndex | QPersistentModelIndex
@@ -173,9 +183,11 @@ class FleetView(QListView):
             return sibling.data() or "", sibling.data(Qt.ItemDataRole.ToolTipRole) or ""
 
         rows = [f"<b>{index.row() + 1} · {esc(index.data())}</b> {esc(cell(ROLE)[0])}"]
-        for label, column in (("Activity", ACTIVITY), ("Status", STATUS), ("Breaker", BREAKER),
-                              ("Last delivery", LAST)):
+        for label, column in (("Machine", MACHINE), ("Activity", ACTIVITY), ("Status", STATUS),
+                              ("Breaker", BREAKER), ("Last delivery", LAST)):
             text, tip = cell(column)
+            if not text:  # no Machine on one machine
+                continue
             rows.append(f"{label}: {esc(text)}" + (f" — {esc(tip)}" if tip and tip != text else ""))
         last = self.facts.last_message(agent_id) if self.facts is not None else None
         if last is not None:

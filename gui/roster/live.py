@@ -11,18 +11,19 @@ that changed. The agents' activity (working, needs-you…) comes from the contex
 """
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
-from quarterdeck.core.activity.state import Activity
+from quarterdeck.core.activity.state import OFFLINE, Activity
 from quarterdeck.core.compose.submit import Submission
 from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 from quarterdeck.core.resilience import BreakerEvent
-from quarterdeck.core.roster.roster import Roster
 from quarterdeck.core.roster.status import BreakerView, StatusBoard
 from quarterdeck.gui.activity.feed import feed_for
 from quarterdeck.gui.roster.model import RosterModel
+from quarterdeck.gui.roster.placement import Shown, Where
 
 if TYPE_CHECKING:
     from quarterdeck.gui.context import AppContext
@@ -34,20 +35,22 @@ class LiveStatus(QObject):
     def __init__(self, ctx: AppContext, parent: QObject | None = None, *, tick_ms: int = 1000) -> None:
         super().__init__(parent)
         self._ctx = ctx
-        self.board = StatusBoard(ctx.roster.ids())
+        self.shown: Shown = ctx.shown  # every machine's agents (this one's alone without a broker)
+        ids = self.shown.roster.ids()
+        self.board = StatusBoard(ids)
         self.board.recovered(getattr(ctx.session, "recovered", ()) or ())
-        for agent_id in ctx.roster.ids():
+        for agent_id in ids:
             self.board.breaker(agent_id, self.breaker_view(agent_id))
-        self.model = RosterModel(ctx.roster, self.board.get, self._stats, self)
+        self.model = RosterModel(self.shown.roster, self.board.get, self._stats, self, where=self._where)
         ctx.sig_submitted.connect(self._on_ctx_submitted)
-        ctx.sig_roster_changed.connect(self._on_ctx_roster_changed)
+        ctx.sig_fleet_changed.connect(self._on_ctx_fleet_changed)
         ctx.delivery.sig_delivery_event.connect(self._on_delivery_event)
         ctx.delivery.sig_breaker_event.connect(self._on_delivery_breaker_event)
         ctx.delivery.sig_stopped.connect(self._on_delivery_stopped)
         ctx.delivery.sig_resumed.connect(self._on_delivery_resumed)
         self.feed = feed_for(ctx)
-        if self.feed.latest_at is not None:
-            self.model.set_activities(self.feed.latest, self.feed.latest_at)
+        if self.feed.latest_at is not None or self.shown.offline:
+            self.model.set_activities(self._with_offline(self.feed.latest), self.feed.latest_at or time.time())
         self.feed.sig_activities.connect(self._on_feed_activities)
         self._timer = QTimer(self)
         self._timer.setInterval(tick_ms)
@@ -69,10 +72,23 @@ class LiveStatus(QObject):
     def _stats(self, agent_id: str) -> dict[str, Any]:
         return self._ctx.monitor.delivery_stats(agent_id)
 
+    def _where(self, agent_id: str) -> Where | None:
+        return self.shown.where.get(agent_id)
+
+    def _with_offline(self, activities: dict[str, Activity]) -> dict[str, Activity]:
+        """The feed's activities, with the agents of a relay that stopped answering offline."""
+        if not self.shown.offline:
+            return activities
+        merged = dict(activities)
+        for agent_id, relay in self.shown.offline.items():
+            merged[agent_id] = Activity(agent_id, OFFLINE, relay.seen_at, None, None,
+                                        f"its relay {relay.name} on {relay.host} {relay.health}", source="relay")
+        return merged
+
     # -- slots -------------------------------------------------------------------------------------
     @Slot(object, float)
     def _on_feed_activities(self, activities: dict[str, Activity], now: float) -> None:
-        self.model.set_activities(activities, now)
+        self.model.set_activities(self._with_offline(activities), now)
 
     @Slot(object)
     def _on_ctx_submitted(self, submission: Submission) -> None:
@@ -98,12 +114,18 @@ class LiveStatus(QObject):
     def _on_delivery_resumed(self) -> None:
         self.model.refresh(self.board.resumed())
 
-    @Slot(object)
-    def _on_ctx_roster_changed(self, roster: Roster) -> None:
+    @Slot()
+    def _on_ctx_fleet_changed(self) -> None:
+        """This machine's roster was saved, or the relays read again: every machine's agents, each
+        where it runs now (a relay's agents go offline when it stops answering)."""
+        before, self.shown = self.shown, self._ctx.shown
+        roster = self.shown.roster
         self.board.set_agents(roster.ids())
         for agent_id in roster.ids():
             self.board.breaker(agent_id, self.breaker_view(agent_id))
         self.model.set_roster(roster)
+        if before.offline != self.shown.offline:  # (set_roster recomputed the Machine cells)
+            self.model.set_activities(self._with_offline(self.feed.latest), time.time())
 
     @Slot()
     def _on_timer_timeout(self) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
@@ -20,45 +20,40 @@ from PySide6.QtGui import QBrush, QColor, QIcon
 
 from quarterdeck.core.activity.state import Activity, unknown
 from quarterdeck.core.models import Agent
-from quarterdeck.core.monitor import FIGURE_WINDOW, window_name
 from quarterdeck.core.roster.roster import Roster
-from quarterdeck.core.roster.status import AgentLive, headline, latency_text, success_text
-from quarterdeck.core.store.rows import outcome
+from quarterdeck.core.roster.status import AgentLive
 from quarterdeck.gui.activity import cells as activity_look
 from quarterdeck.gui.activity.flash import RowFlash
-from quarterdeck.gui.roster.targets import target_text, target_tip
+from quarterdeck.gui.roster.cells import (
+    ACTIVITY,
+    AGENT,
+    AGENT_ID_ROLE,
+    BREAKER,
+    COLOURS,
+    COLUMNS,
+    FIGURES,
+    LAST,
+    MACHINE,
+    P95,
+    ROLE,
+    STATUS,
+    STATUS_KEY_ROLE,
+    SUCCESS,
+    TARGET,
+    TRANSPORT,
+    TROUBLE,
+    Cell,
+    activity_cell,
+    row_cells,
+)
+from quarterdeck.gui.roster.placement import Where
 from quarterdeck.gui.tablemodel import emit_changed_cells
 
+__all__ = ["ACTIVITY", "AGENT", "AGENT_ID_ROLE", "BREAKER", "COLOURS", "COLUMNS", "LAST", "MACHINE", "P95", "ROLE",
+           "STATUS", "STATUS_KEY_ROLE", "SUCCESS", "TARGET", "TRANSPORT", "TROUBLE", "Cell", "RosterModel",
+           "activity_cell", "row_cells", "status_icon"]
+
 Index = QModelIndex | QPersistentModelIndex
-# live columns first: the dock is narrow, and what is happening matters more than how it is wired
-COLUMNS = ("Agent", "Activity", "Status", "Breaker", "Last delivery", "Success", "p95", "Role", "Transport",
-           "Target")
-AGENT, ACTIVITY, STATUS, BREAKER, LAST, SUCCESS, P95, ROLE, TRANSPORT, TARGET = range(len(COLUMNS))
-AGENT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-STATUS_KEY_ROLE = Qt.ItemDataRole.UserRole + 2  # in the Activity column: the activity's state
-
-COLOURS = {
-    "idle": "#9e9e9e", "disabled": "#bdbdbd", "closed": "#9e9e9e", "queued": "#1976d2",
-    "sending": "#0288d1", "retrying": "#f9a825", "paused": "#f9a825", "submitted": "#2e7d32",
-    "confirmed_by_agent": "#1b5e20",
-    "unverified": "#8d6e63", "typed_not_submitted": "#c62828", "not_typed": "#c62828",
-    "failed": "#c62828", "cancelled": "#757575", "uncertain": "#ef6c00", "breaker_open": "#c62828", "open": "#c62828",
-    "half_open": "#f9a825", "forced_open": "#6a1b9a", "disabled_breaker": "#757575",
-    "waiting": "#00897b", "expired": "#795548",  # a message sent "when idle": held; not idle in time
-}
-TROUBLE = {"failed": "#fde7e7", "typed_not_submitted": "#fde7e7", "not_typed": "#fde7e7", "breaker_open": "#fde7e7",
-           "open": "#fde7e7", "uncertain": "#fff1e0", "forced_open": "#f3e5f5", "half_open": "#fff8e1",
-           "retrying": "#fff8e1", "paused": "#fff8e1", "expired": "#fff8e1"}
-FIGURES = window_name(FIGURE_WINDOW)  # "last 15 min": Success and p95 are over it
-TRANSPORT_NAMES = {"gui": "screen", "tmux": "tmux", "inbox": "inbox", "dryrun": "dry run"}
-
-
-@dataclass(frozen=True)
-class Cell:
-    text: str
-    tooltip: str = ""
-    key: str = ""  # colour/icon key for status-like cells
-    muted: bool = False  # the agent is disabled: greyed out
 
 
 def status_icon(key: str, _cache: dict[str, QIcon] = {}) -> QIcon:  # noqa: B006 (a deliberate cache)
@@ -70,70 +65,17 @@ def status_icon(key: str, _cache: dict[str, QIcon] = {}) -> QIcon:  # noqa: B006
     return icon
 
 
-def activity_cell(activity: Activity | None, now: float) -> Cell:
-    """The Activity column: ``needs-you · 2 min``, the reason on hover, the state as its key."""
-    return Cell(activity_look.activity_text(activity, now), activity_look.tooltip(activity, now),
-                activity.state if activity is not None else "unknown")
-
-
-def row_cells(agent: Agent, live: AgentLive, stats: dict[str, Any], activity: Cell | None = None) -> tuple[Cell, ...]:
-    """What one row shows, derived from the agent's settings, live state, statistics and activity."""
-    name = agent.id if agent.display_name in (None, agent.id) else f"{agent.id} ({agent.display_name})"
-    key, text = headline(live, enabled=agent.enabled)
-    status_tip = {"queued": "Waiting in the outbox", "sending": "Being typed into the agent now",
-                  "waiting": "Sent “when idle”: held until the agent is idle"}.get(key, "")
-    if key in ("failed", "typed_not_submitted", "not_typed", "uncertain", "cancelled", "expired") and live.last_detail:
-        status_tip = live.last_detail
-    if key == "submitted":
-        status_tip = f"Submitted: {live.last_evidence or 'evidence recorded'}"
-    if key == "unverified":
-        status_tip = f"Unverified: {live.last_evidence or 'no evidence of arrival'}"
-    if key == "confirmed_by_agent":
-        status_tip = f"Confirmed by the agent's own hook: {live.last_evidence or 'it reported the text'}"
-    if key in ("breaker_open", "half_open", "forced_open", "retrying"):
-        status_tip = live.last_detail or text
-    if key == "paused":
-        status_tip = live.paused
-    last, last_tip = "–", "No delivery finished since the panel started"
-    if live.last_at is not None and live.last_state is not None:
-        said = outcome(live.last_state, live.last_verdict)
-        last = f"{live.last_at:%H:%M:%S} · {said}"
-        latency = f" in {live.last_latency * 1000:.0f} ms" if live.last_latency is not None else ""
-        evidence = f" ({live.last_evidence})" if live.last_evidence else ""
-        last_tip = f"{live.last_at:%Y-%m-%d %H:%M:%S} {said}{latency}{evidence}"
-    breaker = live.breaker
-    breaker_key = "disabled_breaker" if breaker.state == "disabled" else breaker.state
-    breaker_tip = {"closed": "Deliveries go through", "half_open": "The next delivery is a trial",
-                   "forced_open": "Forced open by hand: nothing is delivered until you reset it",
-                   "disabled": "The breaker is off: deliveries always go through"}.get(
-        breaker.state, "Too many failures: deliveries are refused until the trial")
-    success, success_tip = success_text(stats)
-    p95, p95_tip = latency_text(stats)
-    transport = agent.transport.kind
-    by_column = {
-        AGENT: Cell(name, "" if agent.enabled else "Disabled: nothing is sent to this agent"),
-        ACTIVITY: activity or activity_cell(unknown(agent.id), 0.0),
-        STATUS: Cell(text, status_tip, key),
-        BREAKER: Cell(breaker.text(), breaker_tip, breaker_key),
-        LAST: Cell(last, last_tip, outcome(live.last_state, live.last_verdict) if live.last_state else ""),
-        SUCCESS: Cell(success, success_tip),
-        P95: Cell(p95, p95_tip),
-        ROLE: Cell(agent.role),
-        TRANSPORT: Cell(TRANSPORT_NAMES.get(transport, transport)),
-        TARGET: Cell(target_text(agent), target_tip(agent)),
-    }
-    cells = tuple(by_column[column] for column in range(len(COLUMNS)))
-    return cells if agent.enabled else tuple(replace(cell, muted=True) for cell in cells)
-
-
 class RosterModel(QAbstractTableModel):
-    """See the module docstring. ``live(agent_id)`` and ``stats(agent_id)`` feed the status cells."""
+    """See the module docstring. ``live(agent_id)`` and ``stats(agent_id)`` feed the status cells,
+    ``where(agent_id)`` the Machine column (None: one machine, the column stays empty)."""
 
     def __init__(self, roster: Roster, live: Callable[[str], AgentLive],
-                 stats: Callable[[str], dict[str, Any]], parent: QObject | None = None) -> None:
+                 stats: Callable[[str], dict[str, Any]], parent: QObject | None = None,
+                 where: Callable[[str], Where | None] = lambda _id: None) -> None:
         super().__init__(parent)
         self._live = live
         self._stats = stats
+        self._where = where
         self._activities: Mapping[str, Activity] = {}
         self._activities_at = time.time()
         self.flash = RowFlash(self._repaint_rows, self)
@@ -188,7 +130,10 @@ class RosterModel(QAbstractTableModel):
                 return QBrush(QColor("#9e9e9e"))
             if column == LAST and cell.key in ("failed", "uncertain"):
                 return QBrush(QColor(COLOURS[cell.key]))
-        if role == Qt.ItemDataRole.BackgroundRole and column in (STATUS, BREAKER) and cell.key in TROUBLE:
+            if cell.key in ("conflict", "stale"):  # an id on two machines; a relay not answering
+                return QBrush(QColor("#c62828" if cell.key == "conflict" else "#616161"))
+        marked = (AGENT, MACHINE, STATUS, BREAKER)
+        if role == Qt.ItemDataRole.BackgroundRole and column in marked and cell.key in TROUBLE:
             return QBrush(QColor(TROUBLE[cell.key]))
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (SUCCESS, P95):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -260,7 +205,7 @@ class RosterModel(QAbstractTableModel):
     # -- internals -------------------------------------------------------------------------------
     def _compute(self, agent: Agent) -> tuple[Cell, ...]:
         activity = activity_cell(self._activities.get(agent.id) or unknown(agent.id), self._activities_at)
-        return row_cells(agent, self._live(agent.id), self._stats(agent.id), activity)
+        return row_cells(agent, self._live(agent.id), self._stats(agent.id), activity, self._where(agent.id))
 
     def _repaint_rows(self, ids: set[str]) -> None:
         """Repaint the background of the rows of ``ids`` (their flash moved on), nothing else."""

@@ -20,13 +20,14 @@ from PySide6.QtWidgets import QAbstractItemView, QLabel, QMenu, QStackedWidget, 
 from quarterdeck.core.resilience import BreakerEvent
 from quarterdeck.core.roster.roster import Roster
 from quarterdeck.gui.panel import Panel
-from quarterdeck.gui.roster.actions import ACTIONS, build_actions, build_context_menu
+from quarterdeck.gui.roster.actions import ACTIONS, build_actions, build_context_menu, update_actions
 from quarterdeck.gui.roster.editing import RosterEditor
 from quarterdeck.gui.roster.fleet_facts import FleetFacts
 from quarterdeck.gui.roster.fleet_link import FleetLink, composer_recipients
 from quarterdeck.gui.roster.fleet_view import FleetView
 from quarterdeck.gui.roster.live import LiveStatus
-from quarterdeck.gui.roster.model import ACTIVITY, AGENT_ID_ROLE
+from quarterdeck.gui.roster.machines_bar import MachinesBar
+from quarterdeck.gui.roster.model import ACTIVITY, AGENT_ID_ROLE, MACHINE
 from quarterdeck.gui.roster.overlay import TargetOverlay
 from quarterdeck.gui.roster.widgets import Banner, RosterTable
 
@@ -56,6 +57,7 @@ class RosterPanel(Panel):
         self.editor.sig_capture_ended.connect(self._on_editor_capture_ended)
         self.overlay.sig_visibility_changed.connect(self._on_overlay_visibility_changed)
         ctx.sig_roster_changed.connect(self._on_ctx_roster_changed)
+        ctx.sig_fleet_changed.connect(self._update_actions)
         ctx.sig_agent_focused.connect(self._on_ctx_agent_focused)
         ctx.delivery.sig_breaker_event.connect(self._on_delivery_breaker_event)
         self._update_actions()
@@ -102,9 +104,12 @@ class RosterPanel(Panel):
         layout.addWidget(self.capture_bar)
         self.message_bar = Banner("roster-message", "#f5f5f5", "×", self._on_message_closed, self)
         layout.addWidget(self.message_bar)
+        self.machines_bar = MachinesBar(self.ctx, self)  # with a broker: the relays and their problems
+        layout.addWidget(self.machines_bar)
         self.table = RosterTable(self.actions_by_name, self)
         self.table.setModel(self.model)
         self.table.steady_column(ACTIVITY, "rate-limited · 59 min")
+        self.table.setColumnHidden(MACHINE, self.ctx.session.machines is None)  # one machine: no column
         self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
@@ -167,17 +172,9 @@ class RosterPanel(Panel):
     def _update_actions(self) -> None:
         agent_id = self.selected_id()
         agent = self.ctx.roster.get(agent_id) if agent_id and agent_id in self.ctx.roster else None
-        for name, _text, tip, needs in ACTIONS:
-            action = self.actions_by_name[name]
-            if needs == "agent":
-                action.setEnabled(agent is not None)
-            elif needs == "gui":
-                usable = agent is not None and agent.transport.kind == "gui"
-                action.setEnabled(usable and not self.editor.capture.active)
-                action.setToolTip(tip if usable or agent is None else
-                                  f"{agent.id} is reached by {agent.transport.kind}: it has no screen point")
-        forced = agent is not None and self._breaker_state(agent.id) == "forced_open"
-        self.actions_by_name["force_open"].setEnabled(agent is not None and not forced)
+        machine = self.live.shown.machine(agent_id) if agent is None and agent_id else ""
+        update_actions(self.actions_by_name, agent_id, agent, machine=machine, capturing=self.editor.capture.active,
+                       forced=bool(agent_id) and self._breaker_state(agent_id or "") == "forced_open")
 
     def _breaker_state(self, agent_id: str) -> str:
         return self.live.board.get(agent_id).breaker.state

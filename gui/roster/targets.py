@@ -94,11 +94,15 @@ def target_text(agent: Agent) -> str:
     transport = agent.transport
     if transport.kind == "gui" and transport.window is not None:
         return window_text(transport)
+    if transport.kind == "relay":  # as its relay announced it, on that machine
+        return transport.target or f"on {transport.relay}"
     return describe_target(agent)
 
 
 def target_tip(agent: Agent) -> str:
     transport = agent.transport
+    if transport.kind == "relay":
+        return f"{transport.via or 'Its'} target on relay {transport.relay}'s machine, as the relay announced it"
     if transport.kind == "gui":
         onboarding = transport.onboarding
         extra = f"; onboarding at {onboarding[0]}, {onboarding[1]}" if onboarding else "; no onboarding point"

@@ -3,13 +3,22 @@ and Resume reach every relay through qd:control, and the roster it edits stays t
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 
+import pytest
 import redis
+from gui_fixtures import dry_roster
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
 from redis_server import RedisServer, redis_server  # noqa: F401
 
 from quarterdeck.core.relay.protocol import KEYS, AnnouncedAgent, Announcement, ControlEntry
+from quarterdeck.core.roster.remote import this_machine
 from quarterdeck.gui.app import open_session
+from quarterdeck.gui.composer.panel import ComposerPanel
+from quarterdeck.gui.roster.model import ACTIVITY, AGENT, MACHINE, STATUS_KEY_ROLE, TARGET, TRANSPORT
+from quarterdeck.gui.roster.panel import RosterPanel
 
 
 def test_the_panels_session_reaches_the_relays(tmp_path, redis_server: RedisServer) -> None:
@@ -44,3 +53,165 @@ def test_the_demo_panel_stays_on_this_machine(tmp_path, redis_server: RedisServe
         assert session.machines is None and session.broker is None
     finally:
         session.close()
+
+
+# -- the panel shows every machine (issue 14) ----------------------------------------------------------------------
+
+def announce(client: redis.Redis, name: str, *agents: str, age: float = 0.0) -> None:
+    """``name`` announces ``agents`` (inbox agents) as last seen ``age`` seconds ago."""
+    seen = time.time() - age
+    client.hset(KEYS.relays, name, Announcement(name, f"{name.lower()}.lan", 1, seen - 60, seen, [
+        AnnouncedAgent(a, a, "", "inbox", f"/srv/{a}") for a in agents]).to_json())
+
+
+@pytest.fixture
+def relays_ctx(make_ctx, redis_server: RedisServer):
+    """``relays_ctx(*local_ids)``: a started context whose session merges the relays on ``redis_server``."""
+    def make(*ids: str, **kw):
+        return make_ctx(roster=dry_roster(*ids), broker_url=redis_server.url, relays=True, **kw)
+    return make
+
+
+@pytest.fixture
+def broker(redis_server: RedisServer):
+    client = redis.Redis.from_url(redis_server.url)
+    yield client
+    client.close()
+
+
+def fleet_changed(ctx, qtbot) -> None:
+    """Read the relays now (off the UI thread) and wait until the panel heard of it."""
+    with qtbot.waitSignal(ctx.sig_fleet_changed, timeout=5000):
+        assert ctx.relays.refresh()
+
+
+def cell(panel: RosterPanel, agent_id: str, column: int, role=Qt.ItemDataRole.DisplayRole):
+    return panel.model.index(panel.model.row_of(agent_id), column).data(role)
+
+
+def test_the_roster_has_a_machine_column_and_a_silent_relays_agents_go_offline(relays_ctx, broker, qtbot) -> None:
+    announce(broker, "M2", "Agent-9")
+    announce(broker, "M3", "Agent-7", age=30)
+    ctx = relays_ctx("Agent-1")
+    panel = RosterPanel(ctx)
+    qtbot.addWidget(panel)
+    panel.show_table(True)
+    assert panel.model.ids() == ["Agent-1", "Agent-9", "Agent-7"]
+    assert not panel.table.isColumnHidden(MACHINE) and panel.model.headerData(MACHINE, Qt.Orientation.Horizontal) \
+        == "Machine"
+    assert [cell(panel, a, MACHINE) for a in panel.model.ids()] == [this_machine(), "M2", "M3 · last seen 30 s ago"]
+    assert [cell(panel, a, ACTIVITY, STATUS_KEY_ROLE) for a in panel.model.ids()] == ["unknown", "unknown", "offline"]
+    assert "its relay M3 on m3.lan last seen 30 s ago" in cell(panel, "Agent-7", ACTIVITY, Qt.ItemDataRole.ToolTipRole)
+    assert cell(panel, "Agent-9", TRANSPORT) == "inbox" and cell(panel, "Agent-9", TARGET) == "/srv/Agent-9"
+    assert panel.machines_bar.isVisibleTo(panel)
+    assert panel.machines_bar.label.text().startswith("Other machines: 2 relays · M3 last seen 30 s ago.")
+    announce(broker, "M2", "Agent-9", age=12)  # M2 stops answering; M3 is back
+    announce(broker, "M3", "Agent-7")
+    fleet_changed(ctx, qtbot)
+    assert cell(panel, "Agent-9", MACHINE) == "M2 · last seen 12 s ago"
+    assert cell(panel, "Agent-9", ACTIVITY, STATUS_KEY_ROLE) == "offline"
+    assert cell(panel, "Agent-7", ACTIVITY, STATUS_KEY_ROLE) == "unknown" and cell(panel, "Agent-7", MACHINE) == "M3"
+    announce(broker, "M4", "Agent-4")  # a relay started after the panel joins at the next read
+    fleet_changed(ctx, qtbot)
+    assert panel.model.ids() == ["Agent-1", "Agent-9", "Agent-7", "Agent-4"]
+    assert ctx.dispatcher.roster.get("Agent-4").transport.kind == "relay"
+
+
+def test_a_relays_agent_is_read_only_here_but_its_breaker_is_the_captains(relays_ctx, broker, qtbot) -> None:
+    announce(broker, "M2", "Agent-9")
+    panel = RosterPanel(relays_ctx("Agent-1"))
+    qtbot.addWidget(panel)
+    panel.show_table(True)
+    assert panel.select_agent("Agent-9")
+    act = panel.actions_by_name
+    assert not act["edit"].isEnabled() and not act["remove"].isEnabled() and not act["capture_chat"].isEnabled()
+    assert "Agent-9 runs on M2: change it in that machine's agents.yaml" in act["edit"].toolTip()
+    assert act["force_open"].isEnabled() and act["reset"].isEnabled()
+    assert panel.select_agent("Agent-1") and act["edit"].isEnabled() and act["remove"].isEnabled()
+    assert "agents.yaml" not in act["edit"].toolTip()
+    panel.editor.remove_now("Agent-1")  # the roster saved is this machine's alone
+    qtbot.waitUntil(lambda: panel.model.ids() == ["Agent-9"], timeout=5000)
+    assert panel.ctx.roster.ids() == [] and panel.ctx.fleet.ids() == ["Agent-9"]
+
+
+def test_an_id_on_two_machines_is_marked_and_a_send_to_it_refused_with_both_named(relays_ctx, broker, qtbot,
+                                                                                  transports) -> None:
+    announce(broker, "M2", "Agent-1", "Agent-9")
+    ctx = relays_ctx("Agent-1", "Agent-2")
+    roster, composer = RosterPanel(ctx), ComposerPanel(ctx)
+    qtbot.addWidget(roster)
+    qtbot.addWidget(composer)
+    here = this_machine()
+    assert cell(roster, "Agent-1", AGENT) == "⚠ Agent-1"
+    assert cell(roster, "Agent-1", MACHINE) == f"{here} + M2"
+    assert cell(roster, "Agent-1", MACHINE, STATUS_KEY_ROLE) == "conflict"
+    tip = cell(roster, "Agent-1", AGENT, Qt.ItemDataRole.ToolTipRole)
+    assert f"Agent-1 is on 2 machines ({here}, M2)" in tip and "refused" in tip
+    assert cell(roster, "Agent-1", AGENT, Qt.ItemDataRole.BackgroundRole) is not None  # the row is marked
+    assert any("agent id Agent-1 is on 2 machines" in line for line in roster.machines_bar.label.text().splitlines())
+    labels = [composer.recipients.list.item(i).text() for i in range(composer.recipients.list.count())]
+    assert labels == ["Agent-2", "Agent-9  ·  M2", f"⚠ Agent-1  ·  {here} + M2"]
+    composer.recipients.all_box.click()  # everyone: never the id on two machines
+    assert composer.recipients.selected() == ["Agent-2", "Agent-9"]
+    composer.recipients.pick_field.setText("Agent-1")
+    QTest.keyClick(composer.recipients.pick_field, Qt.Key.Key_Return)
+    assert composer.recipients.selected() == ["Agent-1"]
+    QTest.keyClicks(composer.editor, "Who owns the deploy?")
+    assert not composer.send()
+    assert composer.notice.text() == (f"Not sent: Agent-1 is on more than one machine ({here} and M2): not sent; "
+                                      "give one of them another id")
+    assert not composer.send_button.isEnabled() and "more than one machine" in composer.send_button.toolTip()
+    assert transports.sent_to("Agent-1") == []
+
+
+def test_the_relays_are_read_off_the_ui_thread_even_when_the_broker_hangs(relays_ctx, broker, redis_server,
+                                                                         qtbot) -> None:
+    announce(broker, "M2", "Agent-9")
+    ctx = relays_ctx("Agent-1")
+    panel = RosterPanel(ctx)
+    qtbot.addWidget(panel)
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(50)
+    redis_server.pause()  # SIGSTOP: a read now waits for the client's timeout (3 s)
+    try:
+        started = time.monotonic()
+        assert ctx.relays.refresh() and not ctx.relays.refresh()  # under way: not asked twice
+        assert time.monotonic() - started < 0.1
+        qtbot.wait(1500)
+        gaps = [b - a for a, b in itertools.pairwise(ticks)]
+        assert len(ticks) >= 20 and max(gaps) < 0.5, gaps  # the UI thread kept turning
+    finally:
+        redis_server.unpause()
+        timer.stop()
+    qtbot.waitUntil(lambda: ctx.relays.refresh(), timeout=10_000)  # the hung read ended; reads go on
+    assert panel.model.ids() == ["Agent-1", "Agent-9"]
+
+
+def test_the_health_line_and_panel_count_the_relays(relays_ctx, broker, qtbot) -> None:
+    from quarterdeck.gui.charts.health import HealthPanel
+
+    announce(broker, "M2", "Agent-9")
+    announce(broker, "M3", "Agent-7", age=40)
+    ctx = relays_ctx("Agent-1")
+    health = HealthPanel(ctx)
+    qtbot.addWidget(health)
+    assert "Relays: 2 relays · M3 last seen 40 s ago" in health.summary_label.text()
+    assert sorted(health.tree_data["components"]["agents"]["components"]) == ["Agent-1", "Agent-7", "Agent-9"]
+    announce(broker, "M3", "Agent-7")
+    fleet_changed(ctx, qtbot)
+    assert "Relays: 2 relays up" in health.summary_label.text()
+
+
+def test_placement_without_a_broker_is_the_roster_alone() -> None:
+    from quarterdeck.core.roster.remote import RelaySeen
+    from quarterdeck.gui.roster.placement import relays_text, shown
+
+    local = dry_roster("Agent-1")
+    assert shown(local, None).roster is local and shown(local, None).where == {}
+    assert relays_text([]) == "no relay has announced itself"
+    up, silent = RelaySeen("M2", "h", 0.0, 1.0, ()), RelaySeen("M3", "h", 0.0, 75.0, ())
+    assert relays_text([up]) == "1 relay up"
+    assert relays_text([up, silent, RelaySeen("M4", "h", 0.0, 12.0, ())]) == \
+        "3 relays · 2 not answering (oldest last seen 75 s ago)"

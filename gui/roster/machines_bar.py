@@ -1,0 +1,53 @@
+"""The roster's line about the other machines, with a broker configured (issue 14).
+
+Above the tiles and the table: how many relays answer (``2 relays up``, ``3 relays · M2 last seen
+40 s ago``) and, in red, every problem the merge found: an agent id on two machines (sends to it
+are refused until one is renamed, both machines named), a relay not answering, the broker
+unreachable (the relays as last seen). It follows ``sig_fleet_changed``; dismissed, it stays hidden
+until something other than a count of seconds changes. Without a broker it never shows.
+"""
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import QWidget
+
+from quarterdeck.gui.roster.placement import relays_text
+from quarterdeck.gui.roster.widgets import Banner
+
+if TYPE_CHECKING:
+    from quarterdeck.gui.context import AppContext
+
+_DIGITS = re.compile(r"\d+")
+
+
+class MachinesBar(Banner):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__("roster-machines", "#eef3f8", "×", self._on_dismissed, parent)
+        self._ctx = ctx
+        self._dismissed: str | None = None
+        self._shape = ""
+        self.button.setToolTip("Hide until something changes")
+        ctx.sig_fleet_changed.connect(self.refresh)
+        self.refresh()
+
+    @Slot()
+    def refresh(self) -> None:
+        if self._ctx.session.machines is None:
+            self.dismiss()
+            return
+        shown = self._ctx.shown
+        head = f"Other machines: {relays_text(shown.relays)}."
+        text = "\n".join([head, *(f"⚠ {p}" for p in shown.problems)])
+        self._shape = _DIGITS.sub("#", text)
+        if self._shape == self._dismissed:
+            return
+        self.say(text, error=bool(shown.problems))
+        self.label.setToolTip("Relays announce their agents every 2 s; one silent for 10 s is shown offline. "
+                              "An agent id on two machines is never guessed: rename one of them.")
+
+    def _on_dismissed(self) -> None:
+        self._dismissed = self._shape
+        self.dismiss()
