@@ -128,7 +128,7 @@ class Forwarder:
             self._heartbeats()
         self.liveness.tick(self.outage.why is None)
         self._expire(now)
-        if (relays or self._unconfirmed) and not self.outage.answers(check=not self.outage.fresh(now)):
+        if (relays or self._unconfirmed) and not self.outage.answers():
             self._tell(self.outage.waiting(relays))
             return False
         if self._unconfirmed:

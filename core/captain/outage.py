@@ -26,34 +26,30 @@ log = logging.getLogger(__name__)
 
 
 class Outage:
-    def __init__(self, link: BrokerLink, store: Store, *, retry: float = 0.5, fresh: float = 1.0) -> None:
+    def __init__(self, link: BrokerLink, store: Store, *, retry: float = 0.5) -> None:
         self.link = link
         self.store = store
         self.retry = retry
-        self.fresh_for = fresh
         self.why: str | None = None
         self.prefix = f"waiting for broker {link.where}: "
-        self._last_ok = 0.0
         self._last_try = 0.0
 
     @property
     def reason(self) -> str:
         return self.why or ""
 
-    def fresh(self, now: float) -> bool:
-        """The broker answered less than ``fresh`` seconds ago."""
-        return self.why is None and now - self._last_ok < self.fresh_for
-
-    def answers(self, *, check: bool) -> bool:
-        """May the broker be used now? ``check``: ask it (PING) even when no outage is known."""
-        if self.why is None and not check:
-            return True
+    def answers(self) -> bool:
+        """May the broker be used now? A connection to it is open (checked without a command), or,
+        during an outage, it answered a PING (asked at most every ``retry`` seconds)."""
         now = time.monotonic()
         if self.why is not None and now - self._last_try < self.retry:
             return False
         self._last_try = now
         try:
-            self.link.client.ping()
+            if self.why is None:
+                self.link.ready()
+            else:
+                self.link.client.ping()
         except BrokerDown as exc:
             self.failed(exc)
             return False
@@ -61,8 +57,7 @@ class Outage:
         return True
 
     def ok(self) -> None:
-        """The broker took a command just now."""
-        self._last_ok = time.monotonic()
+        """The broker answers (it took a command just now)."""
         if self.why is not None:
             self.why = None
             cleared = forwarding.clear_waiting(self.store, self.prefix)

@@ -45,6 +45,12 @@ class BrokerLink:
                                                     socket_timeout=self._timeout + 1.0, health_check_interval=10)
             return self._client
 
+    def ready(self) -> None:
+        """Raise one of ``BrokerDown`` unless a connection to the broker is open (one is opened when
+        none is; a closed one is opened again). Sends no command: nothing reaches the broker."""
+        pool = self.client.connection_pool
+        pool.release(pool.get_connection())
+
     def unreachable(self, exc: BaseException) -> str:
         """``broker redis://host:port unreachable: Connection refused`` (never the password)."""
         return f"broker {self.where} unreachable: {self.reason(exc)}"

@@ -12,6 +12,7 @@ import pytest
 import redis
 from redis_server import RedisServer, redis_server  # noqa: F401
 
+from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 from quarterdeck.core.models import Agent, Message
 from quarterdeck.core.relay.protocol import KEYS, AnnouncedAgent, Announcement, ControlEntry, DeliveryEntry, Receipt
 from quarterdeck.core.roster.roster import Roster
@@ -177,3 +178,36 @@ def test_a_receipt_naming_another_agent_is_not_this_deliverys(captain) -> None:
                                          at=time.time())])
     row = session.store.delivery(send(session))
     assert str(row.state) == "uncertain" and "did not report within 0.5 s" in str(row.reason)
+
+
+def test_a_late_receipt_replaces_the_uncertain_guess_and_one_after_the_end_changes_nothing(
+        captain, redis_server: RedisServer) -> None:
+    late = redis.Redis.from_url(redis_server.url)
+
+    def script(e: DeliveryEntry) -> list[Receipt]:
+        done = receipt(e, "delivered", verdict="submitted", evidence="input read back")
+        threading.Timer(1.5, lambda: late.xadd(KEYS.receipts, done.to_fields())).start()  # type: ignore[arg-type]
+        return [receipt(e, "sending")]
+
+    session = captain(script)
+    events: list[DeliveryEvent] = []
+    session.dispatcher.add_listener(events.append)
+    delivery = send(session)
+    guessed = session.store.delivery(delivery)
+    assert str(guessed.state) == "uncertain" and "did not report within 0.5 s" in str(guessed.reason)
+    deadline = time.monotonic() + 10
+    while str(session.store.delivery(delivery).state) == "uncertain" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    row = session.store.delivery(delivery)
+    assert (str(row.state), row.verdict, row.evidence, row.reason) == (
+        "delivered", "submitted", "input read back (relay M2)", None)
+    assert [e.state for e in events if e.delivery_id == delivery] == ["sending", "uncertain", "delivered"]
+    assert "reported late" in events[-1].detail
+    late.xadd(KEYS.receipts, receipt(  # type: ignore[arg-type]
+        DeliveryEntry(delivery, "Agent-9", Message(sender="x", recipients=["Agent-9"], content="-"), 0),
+        "failed", reason="made up").to_fields())
+    while late.xlen(KEYS.receipts) and time.monotonic() < deadline:  # read, acknowledged and deleted
+        time.sleep(0.05)
+    assert late.xlen(KEYS.receipts) == 0
+    assert str(session.store.delivery(delivery).state) == "delivered" and len(events) == 3  # it changed nothing
+    late.close()

@@ -1,0 +1,220 @@
+"""The captain's forwarder with real parts: a real redis-server, ``quarterdeck relay`` processes with
+inbox agents, and the captain's session in this process (or as a separate ``quarterdeck send``
+process, killed with ``kill -9``): many deliveries in flight at once, each typed once, the broker
+down at send time and paused mid-way, and a captain that dies after writing an entry."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from redis_server import RedisServer, redis_server  # noqa: F401
+from relay_parts import ROOT, RelayProcess, inbox_texts, write_roster
+
+from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+from quarterdeck.core.models import Message
+from quarterdeck.core.relay.protocol import KEYS
+from quarterdeck.core.resilience.breaker_types import State as BreakerState
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.service import DeliveryWorker
+from quarterdeck.core.session import Session
+
+ENDED = {"delivered", "failed", "cancelled", "uncertain"}
+
+
+class Fleet:
+    """Relays M1.. with ``per_relay`` inbox agents each (A<relay>-<n>), on ``url``."""
+
+    def __init__(self, tmp_path: Path, url: str, relays: int, per_relay: int) -> None:
+        self.tmp_path, self.url = tmp_path, url
+        self.agents: dict[str, Path] = {}
+        self.relays: list[RelayProcess] = []
+        for r in range(1, relays + 1):
+            mine = {f"A{r}-{n}": tmp_path / f"in-{r}-{n}" for n in range(1, per_relay + 1)}
+            self.agents.update(mine)
+            roster = write_roster(tmp_path / f"m{r}.yaml", [{"id": a, "transport": "inbox", "path": str(p)}
+                                                             for a, p in mine.items()])
+            self.relays.append(RelayProcess(f"M{r}", roster, url, tmp_path / f"m{r}-data", extra=("--stagger", "0")))
+
+    def start(self) -> Fleet:
+        for relay in self.relays:
+            relay.start()
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + 20
+        while client.hlen(KEYS.relays) < len(self.relays):  # every relay announced its agents
+            assert time.monotonic() < deadline, "relays did not announce themselves"
+            time.sleep(0.05)
+        client.close()
+        return self
+
+    def received(self) -> dict[str, list[str]]:
+        return {agent: inbox_texts(folder) for agent, folder in self.agents.items()}
+
+    def close(self) -> None:
+        for relay in self.relays:
+            relay.close()
+
+
+@pytest.fixture
+def fleet(tmp_path: Path, redis_server: RedisServer) -> Iterator[Callable[[int, int], Fleet]]:
+    made: list[Fleet] = []
+
+    def make(relays: int, per_relay: int) -> Fleet:
+        made.append(Fleet(tmp_path, redis_server.url, relays, per_relay).start())
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.close()
+
+
+def captain(tmp_path: Path, url: str) -> Session:
+    return Session.open(roster=Roster(()), data_dir=tmp_path / "captain", broker_url=url, relays=True)
+
+
+def wait_until(what: Callable[[], bool], timeout: float, why: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not what():
+        assert time.monotonic() < deadline, f"timed out: {why}"
+        time.sleep(0.05)
+
+
+def all_ended(session: Session, ids: list[int]) -> bool:
+    return all(state in ENDED for state in session.store.states_of(ids).values())
+
+
+def test_many_deliveries_to_six_agents_over_two_relays_arrive_each_once_in_order(tmp_path, redis_server, fleet) -> None:
+    crew = fleet(2, 3)
+    session = captain(tmp_path, redis_server.url)
+    events: list[DeliveryEvent] = []
+    session.dispatcher.add_listener(events.append)
+    worker = DeliveryWorker(session.dispatcher, idle_wait=0.02)
+    try:
+        worker.start()
+        ids: list[int] = []
+        started = time.monotonic()
+        for n in range(50):
+            for agent in crew.agents:
+                message = Message(sender="Captain", recipients=[agent], content=f"{agent} #{n}")
+                ids += session.submit(message).delivery_ids
+        wait_until(lambda: all_ended(session, ids), 120, "every delivery to end")
+        took = time.monotonic() - started
+        rows = [session.store.delivery(i) for i in ids]
+        stats = session.monitor.delivery_stats()
+    finally:
+        worker.request_stop()
+        worker.join(10)
+        session.close()
+    print(f"300 deliveries to 6 inbox agents over 2 relays: queued and delivered in {took:.2f} s (under load)")
+    for agent, texts in crew.received().items():  # each once, in the order sent
+        assert [t.rsplit("\n", 1)[-1] for t in texts] == [f"{agent} #{n}" for n in range(50)], agent
+    assert Counter(str(r.state) for r in rows) == {"delivered": 300}
+    assert {(r.agent_id[1], r.machine) for r in rows} == {("1", "M1"), ("2", "M2")}  # the machine that typed it
+    assert all(r.evidence and r.evidence.endswith(f"(relay {r.machine})") for r in rows)
+    finals = Counter(e.delivery_id for e in events if e.state in ENDED)
+    assert set(finals) == set(ids) and set(finals.values()) == {1}  # one final event each, to the listeners
+    assert {e.delivery_id for e in events if e.state == "sending"} == set(ids)
+    assert stats["ok"] + stats["unverified"] == 300 and stats["failed"] == 0  # the monitor counts them
+
+
+def test_the_broker_down_at_send_time_queues_with_the_reason_once_and_delivers_when_it_returns(
+        tmp_path, redis_server: RedisServer, fleet) -> None:
+    crew = fleet(1, 1)
+    session = captain(tmp_path, redis_server.url)
+    events: list[DeliveryEvent] = []
+    session.dispatcher.add_listener(events.append)
+    worker = DeliveryWorker(session.dispatcher, idle_wait=0.02)
+    try:
+        worker.start()
+        redis_server.stop()
+        ids = [session.submit(Message(sender="Captain", recipients=["A1-1"],
+                                      content=f"while down #{n}")).delivery_ids[0] for n in range(3)]
+        reason = f"waiting for broker redis://127.0.0.1:{redis_server.port}: "
+        wait_until(lambda: all((session.store.delivery(i).reason or "").startswith(reason) for i in ids), 20,
+                   "the reason on each queued delivery")
+        time.sleep(1.5)  # several more attempts to reach the broker
+        told = [e for e in events if e.state == "queued"]
+        assert sorted(e.delivery_id for e in told) == ids and all(e.detail.startswith(reason) for e in told)
+        assert {str(session.store.delivery(i).state) for i in ids} == {"queued"}  # not failed, not sent
+        assert session.dispatcher.breakers.get("A1-1").state is BreakerState.CLOSED  # not counted against the agent
+        redis_server.start()
+        wait_until(lambda: all_ended(session, ids), 60, "delivery once the broker is back")
+        rows = [session.store.delivery(i) for i in ids]
+    finally:
+        worker.request_stop()
+        worker.join(10)
+        session.close()
+    assert [(str(r.state), r.reason, r.machine) for r in rows] == [("delivered", None, "M1")] * 3
+    assert [t.rsplit("\n", 1)[-1] for t in crew.received()["A1-1"]] == [f"while down #{n}" for n in range(3)]
+
+
+def test_redis_paused_mid_way_loses_nothing_and_types_nothing_twice(tmp_path, redis_server: RedisServer,
+                                                                     fleet) -> None:
+    crew = fleet(2, 2)
+    session = captain(tmp_path, redis_server.url)
+    worker = DeliveryWorker(session.dispatcher, idle_wait=0.02)
+    ids: list[int] = []
+    try:
+        worker.start()
+        for n in range(120):
+            agent = list(crew.agents)[n % 4]
+            ids += session.submit(Message(sender="Captain", recipients=[agent], content=f"{agent} #{n}")).delivery_ids
+            if n == 40:
+                redis_server.pause()  # SIGSTOP: commands hang until the socket times out
+            if n == 80:
+                time.sleep(5)
+                redis_server.unpause()
+            time.sleep(0.01)
+        wait_until(lambda: all_ended(session, ids), 120, "every delivery to end")
+        rows = [session.store.delivery(i) for i in ids]
+    finally:
+        if redis_server.paused:
+            redis_server.unpause()
+        worker.request_stop()
+        worker.join(10)
+        session.close()
+    received = crew.received()
+    texts = [t.rsplit("\n", 1)[-1] for agent in crew.agents for t in received[agent]]
+    assert len(texts) == len(set(texts)) == 120  # every one arrived, none twice
+    assert Counter(str(r.state) for r in rows) == {"delivered": 120}
+
+
+def test_a_captain_killed_after_writing_the_entry_leaves_it_uncertain_never_sends_it_again(
+        tmp_path, redis_server: RedisServer, fleet) -> None:
+    crew = fleet(1, 1)
+    [relay] = crew.relays
+    relay.stop()  # announced, then gone: the entry waits in its stream
+    send = subprocess.Popen([sys.executable, "-m", "quarterdeck", "--data-dir", str(tmp_path / "captain"),
+                             "--roster", str(write_roster(tmp_path / "captain.yaml", [])), "--broker", redis_server.url,
+                             "send", "-a", "A1-1", "-m", "Typed once."], cwd=ROOT, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    client = redis.Redis.from_url(redis_server.url)
+    stream = KEYS.relay_in("M1")
+    try:
+        wait_until(lambda: (client.exists(stream) and client.xlen(stream) == 1) or send.poll() is not None, 30,
+                   "the entry in M1's stream")
+        assert send.poll() is None, send.communicate()
+        send.kill()  # kill -9 after the entry was written, before any receipt
+        send.communicate(timeout=10)
+        session = captain(tmp_path, redis_server.url)  # the next captain process
+        [row] = session.recovered
+        assert (str(row.state), row.machine, row.agent_id) == ("uncertain", "M1", "A1-1")
+        worker = DeliveryWorker(session.dispatcher, idle_wait=0.02)
+        worker.start()
+        relay.start()  # the relay takes the entry it holds and types it; its receipt replaces the guess
+        wait_until(lambda: str(session.store.delivery(row.id).state) == "delivered", 30, "the relay's receipt")
+        worker.request_stop()
+        worker.join(10)
+        session.close()
+        info = client.xinfo_stream(stream)
+        assert info["entries-added"] == 1  # written once, by the killed captain; nobody sent it again
+    finally:
+        if send.poll() is None:
+            send.kill()
+        client.close()
+    assert [t.rsplit("\n", 1)[-1] for t in crew.received()["A1-1"]] == ["Typed once."]
