@@ -1,4 +1,4 @@
-"""Taking one delivery entry into the relay's local outbox, exactly once.
+"""Taking delivery entries into the relay's local outbox, exactly once, many at a time.
 
 The entry's message is stored under the captain's message id, and the ledger maps the captain's
 delivery id to the local delivery, so an entry seen twice (redelivered after a crash, claimed
@@ -6,75 +6,145 @@ from a dead consumer, or duplicated) finds its delivery already there and queues
 queued just before a crash, before its id was written down, is found as the local delivery of that
 message and agent that no captain delivery owns. A message sent to two agents of one relay comes
 as two entries with one message id: the second adds its agent's delivery to the stored message;
-so does the captain sending a message again (a new delivery id). The caller acknowledges the
-entry only after ``take`` returned (the local enqueue is committed by then).
+so does the captain sending a message again (a new delivery id).
+
+``take_all`` takes a whole read of entries with three writes whatever their number: the ledger
+rows (one transaction), the local deliveries (one outbox transaction) and their mapping (one
+transaction, fsynced). Entries are handled in order, as one by one: the same captain delivery twice
+in one read is queued once. The caller acknowledges the entries only after ``take_all`` returned
+(the local enqueue is committed by then): ``acknowledge`` XACKs and XDELs them in one round trip.
 """
 from __future__ import annotations
 
-import sqlite3
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from quarterdeck.core.relay.ledger import Ledger
-from quarterdeck.core.relay.protocol import DeliveryEntry
+from quarterdeck.core.relay.link import fields_of
+from quarterdeck.core.relay.protocol import RELAY_GROUP, DeliveryEntry
 from quarterdeck.core.session import Session
 from quarterdeck.core.store import StoreError
 from quarterdeck.core.store.control import STOPPED
-from quarterdeck.core.store.db import immediate, inserted_id
-from quarterdeck.core.store.queueing import priority_rank
-from quarterdeck.core.store.rows import now_db
+
+Pair = tuple[str, str]  # (message id, agent)
+
+
+@dataclass
+class Read:
+    """Stream entries as read: every id (to acknowledge), the valid entries, and the malformed ones
+    (id, fields, why) that still deserve a failed receipt when they name a delivery and an agent."""
+
+    ids: list[str] = field(default_factory=list)
+    entries: list[DeliveryEntry] = field(default_factory=list)
+    entry_ids: list[str] = field(default_factory=list)  # the id of each of ``entries``
+    refused: list[tuple[str, dict[bytes, bytes], str]] = field(default_factory=list)
+
+
+def decode_all(raws: Sequence[Any]) -> Read:
+    """Parse stream entries (``(id, fields)`` as redis-py returns them); an entry without fields is
+    only acknowledged."""
+    read = Read()
+    for raw in raws:
+        entry_id, fields = fields_of(raw)
+        read.ids.append(entry_id)
+        if not fields:
+            continue
+        try:
+            entry = DeliveryEntry.from_fields(fields)
+        except ValueError as exc:
+            read.refused.append((entry_id, fields, str(exc)))
+            continue
+        read.entries.append(entry)
+        read.entry_ids.append(entry_id)
+    return read
+
+
+def acknowledge(client: Any, stream: str, ids: Sequence[str]) -> None:
+    """XACK and XDEL ``ids`` in one round trip (the message text does not stay in Redis)."""
+    if not ids:
+        return
+    pipe = client.pipeline(transaction=False)
+    pipe.xack(stream, RELAY_GROUP, *ids)
+    pipe.xdel(stream, *ids)
+    pipe.execute()
 
 
 def _transport(session: Session, agent: str) -> str:
     return session.roster.get(agent).transport.kind if agent in session.roster else "none"
 
 
-def _local_deliveries(conn: sqlite3.Connection, message_id: str, agent: str) -> list[int]:
-    rows = conn.execute("SELECT id FROM deliveries WHERE message_id = ? AND agent_id = ? ORDER BY id",
-                        (message_id, agent)).fetchall()
-    return [int(row[0]) for row in rows]
-
-
-def _add_delivery(session: Session, entry: DeliveryEntry) -> int:
-    """A new queued delivery of the stored message ``entry.message.id`` to ``entry.agent`` (a second
-    agent of a message sent to two, or the captain sending it again)."""
-    now = now_db()
-    priority = str(entry.message.priority)
-    with immediate(session.store.connection()) as conn:
-        cur = conn.execute(
-            "INSERT INTO deliveries (message_id, agent_id, transport, priority, prio, state, claimed_by, "
-            "created_at, updated_at, when_idle, expires_at) VALUES (?, ?, ?, ?, ?, 'queued', NULL, ?, ?, 0, NULL)",
-            (entry.message.id, entry.agent, _transport(session, entry.agent), priority, priority_rank(priority),
-             now, now))
-        conn.execute("UPDATE messages SET recipients = json_insert(recipients, '$[#]', ?) WHERE id = ? "
-                     "AND NOT EXISTS (SELECT 1 FROM json_each(recipients) WHERE value = ?)",
-                     (entry.agent, entry.message.id, entry.agent))
-        return inserted_id(cur)
+def _local_deliveries(session: Session, pairs: set[Pair]) -> dict[Pair, list[int]]:
+    """The local deliveries of each (message, agent), oldest first: one read."""
+    found: dict[Pair, list[int]] = {}
+    messages = sorted({message for message, _ in pairs})
+    rows = session.store.connection().execute(
+        "SELECT id, message_id, agent_id FROM deliveries WHERE message_id IN (SELECT value FROM json_each(?)) "
+        "ORDER BY id", (json.dumps(messages),)).fetchall()
+    for row in rows:
+        pair = (str(row[1]), str(row[2]))
+        if pair in pairs:
+            found.setdefault(pair, []).append(int(row[0]))
+    return found
 
 
 def take(session: Session, ledger: Ledger, entry: DeliveryEntry) -> tuple[int, bool]:
-    """Queue ``entry`` in the local outbox unless it is there already; returns (local delivery id,
-    whether it is new). While the relay is stopped (stop all) a new delivery is cancelled at once."""
+    """Queue one entry unless it is there already; returns (local delivery id, whether it is new)."""
+    return take_all(session, ledger, [entry])[0]
+
+
+def take_all(session: Session, ledger: Ledger, entries: Sequence[DeliveryEntry]) -> list[tuple[int, bool]]:
+    """Queue each entry in the local outbox unless it is there already, in order; returns, per entry,
+    (local delivery id, whether it is new). While the relay is stopped (stop all) new deliveries are
+    cancelled at once."""
+    if not entries:
+        return []
     store = session.store
-    known = ledger.record(entry.delivery, entry.message.id, entry.agent)  # first: the delivery's events find it
-    if known.local_delivery is not None:
-        return known.local_delivery, False  # the same captain delivery again
-    owned = ledger.mapped_locals(entry.message.id, entry.agent)
-    unowned = [d for d in _local_deliveries(store.connection(), entry.message.id, entry.agent) if d not in owned]
-    if unowned:  # queued before a crash kept its id from being written: it is this one
-        ledger.set_local(entry.delivery, unowned[0])
-        return unowned[0], False
-    message = entry.message.model_copy(update={"recipients": [entry.agent]})
-    try:
-        local = store.enqueue(message, [(entry.agent, _transport(session, entry.agent))])[0]
-    except StoreError:
-        if store.connection().execute("SELECT 1 FROM messages WHERE id = ?", (entry.message.id,)).fetchone() is None:
-            raise
-        local = _add_delivery(session, entry)
-    ledger.set_local(entry.delivery, local)
-    if session.dispatcher.stopped:
-        try:
-            store.mark_cancelled(local, STOPPED)
-        except StoreError:
-            pass  # claimed meanwhile by another process on this outbox: it reports its own outcome
-    else:
+    # first: the deliveries' events find them (by message and agent until their local id is written)
+    known = ledger.record_many([(e.delivery, e.message.id, e.agent) for e in entries])
+    first: dict[int, int] = {}  # captain delivery -> index of its first entry in this read
+    pending = []  # indexes of first entries whose captain delivery has no local delivery yet
+    for i, (entry, row) in enumerate(zip(entries, known, strict=True)):
+        if row.local_delivery is None and entry.delivery not in first:
+            pending.append(i)
+        first.setdefault(entry.delivery, i)
+    pairs = {(entries[i].message.id, entries[i].agent) for i in pending}
+    owned = ledger.mapped_locals_of(pairs) if pairs else {}
+    existing = _local_deliveries(session, pairs) if pairs else {}
+    local: dict[int, int] = {}  # captain delivery -> local delivery mapped in this read
+    queue = []
+    for i in pending:
+        entry = entries[i]
+        pair = (entry.message.id, entry.agent)
+        mine = owned.setdefault(pair, set())
+        unowned = [d for d in existing.get(pair, []) if d not in mine]
+        if unowned:  # queued before a crash kept its id from being written: it is this one
+            local[entry.delivery] = unowned[0]
+            mine.add(unowned[0])
+        else:
+            queue.append(i)
+    new: set[int] = set()
+    if queue:
+        ids = store.enqueue_many([(entries[i].message, entries[i].agent, _transport(session, entries[i].agent))
+                                  for i in queue])
+        for i, local_id in zip(queue, ids, strict=True):
+            local[entries[i].delivery] = local_id
+            new.add(i)
+    if local:
+        ledger.set_locals(sorted(local.items()))
+    if new and session.dispatcher.stopped:
+        for i in sorted(new):
+            try:
+                store.mark_cancelled(local[entries[i].delivery], STOPPED)
+            except StoreError:
+                pass  # claimed meanwhile by another process on this outbox: it reports its own outcome
+    elif new:
         session.dispatcher.notify()
-    return local, True
+    results = []
+    for i, (entry, row) in enumerate(zip(entries, known, strict=True)):
+        if row.local_delivery is not None:
+            results.append((row.local_delivery, False))  # the same captain delivery again
+        else:
+            results.append((local[entry.delivery], i in new))
+    return results

@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,19 +80,37 @@ class Ledger:
         receipt recorded) is a new delivery that happens to reuse the id (a captain whose outbox
         was started afresh, or a second captain): the old row gives way to it. One still in
         flight keeps its row."""
-        with self._lock:
-            self._conn.execute("DELETE FROM relayed_deliveries WHERE captain_delivery = ? AND message_id != ? "
-                               "AND final = 1", (captain_delivery, message_id))
-            self._conn.execute("INSERT OR IGNORE INTO relayed_deliveries (captain_delivery, message_id, agent) "
-                               "VALUES (?, ?, ?)", (captain_delivery, message_id, agent))
-            row = self._conn.execute(f"SELECT {_COLUMNS} FROM relayed_deliveries WHERE captain_delivery = ?",
-                                     (captain_delivery,)).fetchone()
+        return self.record_many([(captain_delivery, message_id, agent)])[0]
+
+    def record_many(self, deliveries: list[tuple[int, str, str]]) -> list[Relayed]:
+        """``record`` for each ``(captain_delivery, message_id, agent)``, in order, in one transaction."""
+        with self._lock, self._transaction():
+            return [self._record(*delivery) for delivery in deliveries]
+
+    def _record(self, captain_delivery: int, message_id: str, agent: str) -> Relayed:
+        self._conn.execute("DELETE FROM relayed_deliveries WHERE captain_delivery = ? AND message_id != ? "
+                           "AND final = 1", (captain_delivery, message_id))
+        self._conn.execute("INSERT OR IGNORE INTO relayed_deliveries (captain_delivery, message_id, agent) "
+                           "VALUES (?, ?, ?)", (captain_delivery, message_id, agent))
+        row = self._conn.execute(f"SELECT {_COLUMNS} FROM relayed_deliveries WHERE captain_delivery = ?",
+                                 (captain_delivery,)).fetchone()
         return _relayed(row)
 
     def set_local(self, captain_delivery: int, local_delivery: int) -> None:
+        self.set_locals([(captain_delivery, local_delivery)])
+
+    def set_locals(self, pairs: list[tuple[int, int]]) -> None:
+        """Map each ``(captain_delivery, local_delivery)``, in one transaction made durable (fsynced, with
+        every receipt before it): the caller acknowledges the entries next, and a power cut must not
+        leave a queued delivery that no captain delivery owns."""
         with self._lock:
-            self._conn.execute("UPDATE relayed_deliveries SET local_delivery = ? WHERE captain_delivery = ?",
-                               (local_delivery, captain_delivery))
+            self._conn.execute("PRAGMA synchronous=FULL")
+            try:
+                with self._transaction():
+                    self._conn.executemany("UPDATE relayed_deliveries SET local_delivery = ? WHERE "
+                                           "captain_delivery = ?", [(local, captain) for captain, local in pairs])
+            finally:
+                self._conn.execute("PRAGMA synchronous=NORMAL")
 
     def mapped_locals(self, message_id: str, agent: str) -> set[int]:
         """The local deliveries of ``message_id`` to ``agent`` that some captain delivery owns."""
@@ -98,6 +118,30 @@ class Ledger:
             rows = self._conn.execute("SELECT local_delivery FROM relayed_deliveries WHERE message_id = ? AND "
                                       "agent = ? AND local_delivery IS NOT NULL", (message_id, agent)).fetchall()
         return {int(row[0]) for row in rows}
+
+    def mapped_locals_of(self, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], set[int]]:
+        """``mapped_locals`` of each (message id, agent), in one read."""
+        messages = sorted({message for message, _ in pairs})
+        with self._lock:
+            rows = self._conn.execute("SELECT message_id, agent, local_delivery FROM relayed_deliveries WHERE "
+                                      "message_id IN (SELECT value FROM json_each(?)) AND local_delivery IS NOT NULL",
+                                      (json.dumps(messages),)).fetchall()
+        found: dict[tuple[str, str], set[int]] = {}
+        for message, agent, local in rows:
+            if (message, agent) in pairs:
+                found.setdefault((message, agent), set()).add(int(local))
+        return found
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction on the ledger's connection (the caller holds the lock)."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
 
     def for_event(self, local_delivery: int, message_id: str, agent: str) -> Relayed | None:
         """The captain's delivery a local delivery's event belongs to: the one mapped to it, else the

@@ -34,18 +34,10 @@ from redis import exceptions as rx
 
 from quarterdeck.core.models import Agent
 from quarterdeck.core.relay.control import Control
-from quarterdeck.core.relay.intake import take
+from quarterdeck.core.relay.intake import acknowledge, decode_all, take_all
 from quarterdeck.core.relay.ledger import Ledger, Relayed
-from quarterdeck.core.relay.link import describe, fields_of, is_broker_failure
-from quarterdeck.core.relay.protocol import (
-    KEYS,
-    RELAY_GROUP,
-    AnnouncedAgent,
-    Announcement,
-    DeliveryEntry,
-    Keys,
-    Receipt,
-)
+from quarterdeck.core.relay.link import describe, is_broker_failure
+from quarterdeck.core.relay.protocol import KEYS, RELAY_GROUP, AnnouncedAgent, Announcement, Keys, Receipt
 from quarterdeck.core.relay.receipts import Receipts
 from quarterdeck.core.service import DeliveryWorker
 from quarterdeck.core.session import Session
@@ -197,44 +189,34 @@ class Relay:
             entries = reply[0][1] if reply else []
             if backlog and not entries:
                 backlog = False
-            for entry in entries:
-                if self.stop.is_set():
-                    return
-                self._handle(entry)
+            self._handle(entries)
 
     def _claim_abandoned(self) -> None:
         start = "0-0"
         while True:
             reply: Any = self.client.xautoclaim(self.stream, RELAY_GROUP, self.name, CLAIM_IDLE_MS, start, count=100)
             start, entries = reply[0], reply[1]
-            for entry in entries:
-                if entry and entry[1] is not None:
-                    self._handle(entry)
+            self._handle([entry for entry in entries if entry and entry[1] is not None])
             if start in (b"0-0", "0-0") or self.stop.is_set():
                 return
 
-    def _handle(self, raw: Any) -> None:
-        entry_id, fields = fields_of(raw)
-        if fields:
-            try:
-                entry = DeliveryEntry.from_fields(fields)
-            except ValueError as exc:
-                log.warning("relay %s: dropped entry %s: %s", self.name, entry_id, exc)
-                self._refuse(entry_id, fields, str(exc))
+    def _handle(self, raws: list[Any]) -> None:
+        """Take a read of entries (one outbox transaction), then acknowledge them all (one round trip)."""
+        read = decode_all(raws)
+        for entry_id, fields, why in read.refused:
+            log.warning("relay %s: dropped entry %s: %s", self.name, entry_id, why)
+            self._refuse(entry_id, fields, why)
+        taken = take_all(self.session, self.ledger, read.entries)
+        self.worker.notify()
+        for entry_id, entry, (local, new) in zip(read.entry_ids, read.entries, taken, strict=True):
+            if new:
+                self.taken += 1
             else:
-                local, new = take(self.session, self.ledger, entry)
-                self.worker.notify()
-                if new:
-                    self.taken += 1
-                else:
-                    self.duplicates += 1
-                    self.receipts.repeat(Relayed(entry.delivery, entry.message.id, entry.agent, local))
-                    log.info("relay %s: entry %s repeats delivery %d to %s; not queued again", self.name,
-                             entry_id, entry.delivery, entry.agent)
-        pipe = self.client.pipeline(transaction=False)
-        pipe.xack(self.stream, RELAY_GROUP, entry_id)
-        pipe.xdel(self.stream, entry_id)
-        pipe.execute()
+                self.duplicates += 1
+                self.receipts.repeat(Relayed(entry.delivery, entry.message.id, entry.agent, local))
+                log.info("relay %s: entry %s repeats delivery %d to %s; not queued again", self.name,
+                         entry_id, entry.delivery, entry.agent)
+        acknowledge(self.client, self.stream, read.ids)
 
     def _after_control(self) -> None:
         self.receipts.sweep()  # what a stop cancelled goes back as receipts now

@@ -152,24 +152,65 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+_writers_lock = threading.Lock()
+_writers: dict[str, threading.RLock] = {}
+
+
+def _writer_lock(conn: sqlite3.Connection) -> threading.RLock:
+    """The lock this process's threads take, in turn, before a write transaction on ``conn``'s file."""
+    key = str(getattr(conn, "path", "")) or str(id(conn))
+    with _writers_lock:
+        lock = _writers.get(key)
+        if lock is None:
+            lock = _writers[key] = threading.RLock()
+        return lock
+
+
 @contextmanager
-def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def immediate(conn: sqlite3.Connection, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
     """A write transaction that takes the database write lock up front (``BEGIN IMMEDIATE``).
 
-    When the body fails the transaction is rolled back; a rollback that fails too (the disk
-    went away) never hides the body's error.
+    Threads of one process on one file take turns on a lock of this process first: the next one
+    goes as soon as a commit ends, where SQLite's busy handler would sleep a millisecond or more
+    (a relay's intake and delivery threads write all the time). After ``BUSY_TIMEOUT_S`` without
+    it, SQLite decides, as before. When the body fails the transaction is rolled back; a rollback
+    that fails too (the disk went away) never hides the body's error.
+
+    ``durable=False``: the commit is not fsynced itself (``synchronous=NORMAL``); the next durable
+    commit on the file, from any connection, makes it durable with its own (the log is written in
+    order, so after a power cut the file holds both, the first, or neither). Only for a change that
+    a later durable one always follows before it matters, and whose loss alone is harmless (a
+    claim before typing begins: lost, the delivery is queued again with nothing typed). A killed
+    process loses nothing either way.
     """
-    conn.execute("BEGIN IMMEDIATE")
+    turn = _writer_lock(conn)
+    taken = turn.acquire(timeout=BUSY_TIMEOUT_S)
+    if not durable:
+        conn.execute("PRAGMA synchronous = NORMAL")
     try:
-        yield conn
-    except BaseException:
-        _roll_back(conn, "an error")
-        raise
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            _roll_back(conn, "an error")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except StorageFault:
+            _roll_back(conn, "a failed commit")
+            raise
+    finally:
+        if not durable:
+            _fully_synchronous(conn)
+        if taken:
+            turn.release()
+
+
+def _fully_synchronous(conn: sqlite3.Connection) -> None:
     try:
-        conn.execute("COMMIT")
-    except StorageFault:
-        _roll_back(conn, "a failed commit")
-        raise
+        conn.execute("PRAGMA synchronous = FULL")
+    except sqlite3.Error:
+        log.warning("could not make commits durable again on %s", getattr(conn, "path", "?"), exc_info=True)
 
 
 def _roll_back(conn: sqlite3.Connection, after: str) -> None:

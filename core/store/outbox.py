@@ -104,6 +104,12 @@ class Store:
         with immediate(self._conns.get()) as conn:
             return queueing.enqueue(conn, self._lease.token, message, recipients, content, redacted, expires_at)
 
+    def enqueue_many(self, batch: Sequence[tuple[Any, str, str]]) -> list[int]:
+        """A queued delivery per ``(message, agent_id, transport)`` in one transaction (a relay's intake);
+        a message stored already gets the delivery added (``queueing.enqueue_many``)."""
+        with immediate(self._conns.get()) as conn:
+            return queueing.enqueue_many(conn, self._lease.token, batch)
+
     def claim_next(self, *, exclude_agents: Iterable[str] = frozenset(), own_only: bool = False,
                    started: bool = True) -> DeliveryTask | None:
         """Mark the next queued delivery ``sending`` and return it; None when nothing is claimable.
@@ -115,7 +121,7 @@ class Store:
         """
         if self.peek_next(exclude_agents=exclude_agents, own_only=own_only) is None:
             return None  # a read, not a write lock, while there is nothing to do
-        with immediate(self._conns.get()) as conn:
+        with immediate(self._conns.get(), durable=started) as conn:  # unstarted: mark_started persists it
             row = queueing.next_claimable(conn, self.path, self._lease.token, exclude_agents, own_only)
             if row is None:
                 return None
@@ -209,7 +215,7 @@ class Store:
     ) -> None:
         """Log try number ``n`` (from 1) of a delivery that is ``sending``."""
         conn = self._conns.get()
-        with immediate(conn):
+        with immediate(conn, durable=False):  # the outcome's commit, which always follows, persists it
             row = conn.execute("SELECT state FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
             if row is None:
                 raise UnknownDelivery(f"no delivery with id {delivery_id}")

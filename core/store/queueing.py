@@ -64,6 +64,30 @@ def enqueue(conn: sqlite3.Connection, token: str, message: Any, recipients: Sequ
     return ids
 
 
+def enqueue_many(conn: sqlite3.Connection, token: str, batch: Sequence[tuple[Any, str, str]]) -> list[int]:
+    """One ``queued`` delivery per ``(message, agent_id, transport)``, in order; the first of a message
+    not stored yet stores it, a later one adds its agent to the stored message's recipients (a
+    message sent to two agents, or sent again)."""
+    ids = []
+    stored: set[str] = set()
+    for message, agent, transport in batch:
+        mid = str(message.id)
+        if mid not in stored and conn.execute("SELECT 1 FROM messages WHERE id = ?", (mid,)).fetchone() is None:
+            ids += enqueue(conn, token, message, [(agent, transport)], message.content, False)
+            stored.add(mid)
+            continue
+        stored.add(mid)
+        priority, now = str(message.priority), now_db()
+        cur = conn.execute(
+            "INSERT INTO deliveries (message_id, agent_id, transport, priority, prio, state, claimed_by, "
+            "created_at, updated_at, when_idle, expires_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, 0, NULL)",
+            (mid, agent, transport, priority, priority_rank(priority), token, now, now))
+        conn.execute("UPDATE messages SET recipients = json_insert(recipients, '$[#]', ?) WHERE id = ? "
+                     "AND NOT EXISTS (SELECT 1 FROM json_each(recipients) WHERE value = ?)", (agent, mid, agent))
+        ids.append(inserted_id(cur))
+    return ids
+
+
 def _scope(conn: sqlite3.Connection, db_path: Path, token: str, own_only: bool) -> tuple[str, list[str]]:
     """The SQL condition (and its parameters) for the deliveries this process may claim."""
     if not own_only:

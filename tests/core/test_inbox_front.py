@@ -1,0 +1,66 @@
+"""The inbox's front matter is written without yaml's emitter for simple values; it must be exactly
+what ``yaml.safe_dump`` writes, and a value it cannot write simply goes to yaml."""
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+import pytest
+import yaml
+
+from quarterdeck.core.delivery.contract import DeliveryRequest
+from quarterdeck.core.transports import inbox
+
+TRICKY = ["captain", "Agent-1", "yes", "No", "ON", "off", "y", "1e3", "12:30", "190:20:30", "0b101", "0o17", "0x1F",
+          "123", "1_000", "-1", "1.5", "0.", "6.8523015e+5", ".inf", "NaN", "=", "<<", "~", "", "null", "NULL",
+          "2026-12-06", "2026-12-06T16:33:50.123456+00:00", "2026-12-06T16:33:50+00:00", "x:", "a:b", "a b",
+          "abc'd", 'say "hi"', "a#b", "a #b", "!x", "%x", "@x", "x@y.com", "x/y", "10.0.0.1", "é", "Ünïcode",
+          "-x", "_x", "urgent", "normal", "3f2a9c4e5d6b7a8c9d0e1f2a3b4c5d6e", "12345678901234567890123456789012",
+          "0e12", "1e5", "x" * 90, "line\nbreak", "tab\there", " lead", "trail "]
+
+
+def _dumped(header: dict[str, object]) -> str:
+    return yaml.safe_dump(header, sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+def _header(value: str) -> dict[str, object]:
+    return {"sender": value, "recipients": [value, "Agent-2"], "priority": "normal", "message_id": value,
+            "time": "2026-12-06T16:33:50.123456+00:00", "type": "message"}
+
+
+@pytest.mark.parametrize("value", TRICKY)
+def test_the_front_matter_is_what_yaml_writes(value: str) -> None:
+    front = inbox._front(_header(value))
+    assert front is None or front == _dumped(_header(value))
+
+
+def test_random_values_are_written_as_yaml_writes_them_or_left_to_yaml() -> None:
+    rng = random.Random(14)
+    alphabet = "aZ09_.:+-eExyb#'\" é\t"
+    simple = 0
+    for _ in range(5000):
+        value = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10)))
+        front = inbox._front(_header(value))
+        if front is not None:
+            simple += 1
+            assert front == _dumped(_header(value)), value
+    assert simple > 500  # the fast path was taken often enough to mean something
+
+
+def test_a_typical_header_takes_the_fast_path_and_reads_back() -> None:
+    created = datetime(2026, 12, 6, 16, 33, 50, 123456, tzinfo=UTC)
+    request = DeliveryRequest(agent_id="Agent-1", text="hello\n", priority="urgent", onboarding=False,
+                              message_id="0123456789abcdef0123456789abcdef", sender="captain",
+                              recipients=("Agent-1", "Agent-2"), created_at=created)
+    header = {"sender": "captain", "recipients": ["Agent-1", "Agent-2"], "priority": "urgent",
+              "message_id": request.message_id, "time": created.isoformat(), "type": "broadcast"}
+    assert inbox._front(header) is not None
+    data = inbox.render(request, created)
+    assert data == b"---\n" + _dumped(header).encode() + b"---\nhello\n"
+    parsed, text = inbox.parse_message(data)
+    assert parsed["message_id"] == request.message_id and parsed["recipients"] == ["Agent-1", "Agent-2"]
+    assert text == "hello\n"
+
+
+def test_empty_recipients_go_to_yaml() -> None:
+    assert inbox._front({"recipients": []}) is None
