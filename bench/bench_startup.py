@@ -45,6 +45,27 @@ PAYLOAD = json.dumps({"session_id": "abc123", "transcript_path": "/t.jsonl", "cw
 ROSTER = 'agents:\n- id: A\n  transport: tmux\n  target: "{target}"\n'
 TARGETS = {"--version": ("over", 80.0), "--help": ("over", 80.0), "hook": ("total", 150.0), "send": ("total", 250.0)}
 AFTER_SUBMIT = re.compile(r"([0-9.]+) s after the submit key")
+# what send imports, in the order it needs it; each group's figure leaves out what the groups before it loaded
+SEND_IMPORTS = {
+    "the command line (cli.main)": ["quarterdeck.cli.main"],
+    "pydantic": ["pydantic"],
+    "the models (core.models)": ["quarterdeck.core.models"],
+    "the roster, YAML, send's own module": ["quarterdeck.core.roster.roster", "quarterdeck.cli.delivery_cmd"],
+    "redis (the relays' broker client)": ["redis"],
+    "the outbox (core.store)": ["quarterdeck.core.store"],
+    "the rules (core.validation, re2)": ["quarterdeck.core.validation"],
+    "dispatcher, captain side, session": ["quarterdeck.core.session", "quarterdeck.cli.submit_wait"],
+    "the tmux transport": ["quarterdeck.core.transports.tmux.transport"],
+}
+IMPORT_PROBE = """import importlib, json, sys, time
+took = {}
+for name, modules in json.loads(sys.argv[1]).items():
+    started = time.perf_counter()
+    for module in modules:
+        importlib.import_module(module)
+    took[name] = (time.perf_counter() - started) * 1000
+print(json.dumps(took))
+"""
 
 
 def timed(argv: list[str], env: dict[str, str], stdin: bytes = b"") -> tuple[float, str]:
@@ -106,6 +127,7 @@ def run(runs: int, as_is: bool) -> int:
             "hook": (lambda _: [*COMMAND, "hook", "--agent", "Agent-1", "--source", "claude-code"], PAYLOAD),
             "contracts claim": (lambda _: [*COMMAND, "contracts", "claim", str(next(claims)), "A", "--roster",
                                            str(roster)], b""),
+            "send's imports": (lambda _: [sys.executable, "-c", IMPORT_PROBE, json.dumps(SEND_IMPORTS)], b""),
         }
         if tmux is not None:
             env["TMUX_TMPDIR"] = tmux.env["TMUX_TMPDIR"]
@@ -114,12 +136,16 @@ def run(runs: int, as_is: bool) -> int:
         for n in range(runs + 1):
             timed([*COMMAND, "contracts", "create", f"task {n}", "--roster", str(roster)], env)
         took: dict[str, list[float]] = {name: [] for name in cases}
+        imports: dict[str, list[float]] = {name: [] for name in SEND_IMPORTS}
         for round_ in range(runs + 1):  # round 0 warms up (bytecode, the outbox's first use)
             for name, (argv, stdin) in cases.items():
                 ms, out = timed(argv(round_), env, stdin)
                 if round_ == 0:
                     continue
                 took[name].append(ms)
+                if name == "send's imports":
+                    for group, group_ms in json.loads(out).items():
+                        imports[group].append(group_ms)
                 if name == "send":
                     result = json.loads(out)["results"][0]
                     waited = AFTER_SUBMIT.search(result["detail"] or "")
@@ -128,6 +154,7 @@ def run(runs: int, as_is: bool) -> int:
         print(f"quarterdeck start to exit, median of {runs} processes each ({mode}; {COMMAND[0]})")
         base = median_line("python -c pass (the baseline)", took.pop("python -c pass"), None)
         missed = []
+        del took["send's imports"]
         for name, times in took.items():
             label = f"quarterdeck {name}" + (" (tmux agent, end to end)" if name == "send" else "")
             middle = median_line(label, times, base)
@@ -143,7 +170,13 @@ def run(runs: int, as_is: bool) -> int:
             print(f"  send: the delivery itself (paste, key, read-back)  {own:7.1f} ms, of which the read-back's wait "
                   f"after the submit key {readback:.1f} ms")
             print(f"  send: the command's own overhead (e2e - delivery) {e2e - own:7.1f} ms "
-                  f"({e2e - own - base:.1f} ms over python)")
+                  f"({e2e - own - base:.1f} ms over python), of which its imports:")
+            loading = 0.0
+            for group, times in imports.items():
+                loading += statistics.median(times)
+                print(f"    {group:<46} {statistics.median(times):7.1f} ms")
+            print(f"    {'all imports':<46} {loading:7.1f} ms; the rest (config, roster, outbox, session, exit) "
+                  f"{e2e - own - base - loading:.1f} ms")
         else:
             print("  send: tmux is not installed, not measured")
         print("targets: " + ("all met" if not missed else "MISSED " + "; ".join(missed)))

@@ -82,3 +82,21 @@ def test_an_unknown_command_is_refused_in_one_line_naming_the_commands(capsys):
     assert done.value.code == 2
     err = capsys.readouterr().err
     assert "invalid choice: 'sned'" in err and "'send'" in err
+
+
+def subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return commands.choices[name]
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_a_command_resolved_when_chosen_is_the_one_of_the_whole_parser(name, capsys):
+    lazy, whole = build_parser(lazy=True), build_parser()
+    assert "func" not in subparser(lazy, name)._defaults  # a placeholder until chosen
+    with pytest.raises(SystemExit):
+        lazy.parse_args([name, "--help"])  # argparse chooses it: its module registers it
+    chosen, expected = subparser(lazy, name), subparser(whole, name)
+    assert capsys.readouterr().out == expected.format_help()
+    assert chosen._defaults == expected._defaults  # its func, the shared options it takes
+    names, all_names = lazy.get_default("_option_names"), whole.get_default("_option_names")
+    assert names == {dest: all_names[dest] for dest in names}
