@@ -62,6 +62,8 @@ class Line(NamedTuple):
     """UTC epoch seconds, exactly as stored (the paging key depends on it being unrounded)."""
     latency_ms: float | None
     verdict: str | None = None
+    machine: str | None = None
+    """The relay that typed it (issue 14); None: this machine."""
 
     @property
     def outcome(self) -> str:
@@ -78,7 +80,7 @@ def _columns(excerpt: int) -> str:
     return (
         "d.id, d.message_id, d.agent_id, d.state, d.reason, d.attempts, d.priority, m.type, m.sender, "
         f"substr(m.content, 1, {n}), length(substr(m.content, 1, {n + 1})) > {n}, m.redacted, "
-        "d.created_at, d.latency_ms, d.verdict"
+        "d.created_at, d.latency_ms, d.verdict, d.machine"
     )
 
 
@@ -88,7 +90,8 @@ def _lines(rows: Iterable[tuple[Any, ...]]) -> list[Line]:
     type and sender strings are interned, which makes a loaded line about a third smaller."""
     return [
         Line(r[0], r[1], intern(r[2]), intern(r[3]), r[4], r[5], intern(r[6]), intern(r[7]), intern(r[8]),
-             " ".join(r[9].split()), bool(r[10]), bool(r[11]), r[12], r[13], r[14] and intern(r[14]))
+             " ".join(r[9].split()), bool(r[10]), bool(r[11]), r[12], r[13], r[14] and intern(r[14]),
+             r[15] and intern(r[15]))
         for r in rows
     ]
 

@@ -83,6 +83,23 @@ def _reason(line: Line) -> str:
     return line.reason or ""
 
 
+@lru_cache(maxsize=1)
+def _here() -> str:
+    from quarterdeck.core.roster.remote import this_machine
+
+    return this_machine()
+
+
+def _machine(line: Line) -> str:
+    """The relay that typed it, or this machine's name (NULL in the outbox)."""
+    return getattr(line, "machine", None) or _here()
+
+
+def _machine_tip(line: Line) -> str:
+    machine = getattr(line, "machine", None)
+    return f"Typed on relay {machine}'s machine" if machine else "Typed on this machine"
+
+
 @dataclass(frozen=True)
 class Column:
     title: str
@@ -107,9 +124,12 @@ COLUMNS: tuple[Column, ...] = (
            lambda line: "Attempts made, and the time from the first try to delivery", 105,
            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
     Column("Reason", ("reason",), _reason, lambda line: line.reason, 110),
+    # last, and shown only with relays on other machines (issue 14): the one machine is everywhere else
+    Column("Machine", ("machine",), _machine, _machine_tip, 90),
 )
 STATE_COLUMN = 2
 PRIORITY_COLUMN = 3
+MACHINE_COLUMN = 8
 MESSAGE_COLUMN = 5  # takes the width the others leave, elided, so Time and Agent never scroll away
 
 

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from quarterdeck.core.store.resend import ResendOutcome, resend_failed
-from quarterdeck.gui.history.columns import COLUMNS, MESSAGE_COLUMN
+from quarterdeck.gui.history.columns import COLUMNS, MACHINE_COLUMN, MESSAGE_COLUMN
 from quarterdeck.gui.history.detail import DetailPane
 from quarterdeck.gui.history.filters import FilterBar
 from quarterdeck.gui.history.frozen import FrozenColumns
@@ -39,7 +39,6 @@ from quarterdeck.gui.tablemodel import table_view
 if TYPE_CHECKING:  # annotations only
     from quarterdeck.core.compose.submit import Submission
     from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
-    from quarterdeck.core.roster.roster import Roster
     from quarterdeck.core.store.query import Filters
     from quarterdeck.gui.context import AppContext
 
@@ -57,7 +56,8 @@ class HistoryPanel(Panel):
         super().__init__(ctx, parent)
         self._pending: set[int] = set()  # deliveries heard of since the last refresh
         self._pending_messages: set[str] = set()
-        self.filter_bar = FilterBar(ctx.roster.ids(), self)
+        self._agents = ctx.fleet.ids()  # with relays: every machine's agents
+        self.filter_bar = FilterBar(self._agents, self)
         self.count_label = QLabel("Counting…", self)
         self.count_label.setObjectName("history-count")
         self.count_label.setToolTip(COUNT_TIP)
@@ -95,7 +95,7 @@ class HistoryPanel(Panel):
         self.view.selectionModel().selectionChanged.connect(self._on_view_selection_changed)
         self.detail.sig_resend_requested.connect(self._on_detail_resend_requested)
         ctx.sig_submitted.connect(self._on_ctx_submitted)
-        ctx.sig_roster_changed.connect(self._on_ctx_roster_changed)
+        ctx.sig_fleet_changed.connect(self._on_ctx_fleet_changed)
         ctx.delivery.sig_delivery_event.connect(self._on_delivery_event)
         self.model.set_filters(self.filter_bar.filters())
 
@@ -258,9 +258,11 @@ class HistoryPanel(Panel):
         if self.detail.message_id in messages:
             self.detail.reload()
 
-    @Slot(object)
-    def _on_ctx_roster_changed(self, roster: Roster) -> None:
-        self.filter_bar.set_agents(roster.ids())
+    @Slot()
+    def _on_ctx_fleet_changed(self) -> None:
+        if (ids := self.ctx.fleet.ids()) != self._agents:  # the relays are read every 2 s: mostly the same
+            self._agents = ids
+            self.filter_bar.set_agents(ids)
 
     # -- lifetime ----------------------------------------------------------------------------
     def _restore(self) -> None:
@@ -273,6 +275,7 @@ class HistoryPanel(Panel):
             self.view.horizontalHeader().restoreState(header)
             self._fit_columns(self.view.horizontalHeader())  # a layout saved before keeps its widths only
             self.frozen.sync()
+        self.view.setColumnHidden(MACHINE_COLUMN, self.ctx.session.machines is None)  # one machine: no column
 
     def shutdown(self) -> None:
         self._refresh_timer.stop()

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from quarterdeck.core.models import Message
+from quarterdeck.core.roster.remote import this_machine
 from quarterdeck.core.store import Store, search
 from quarterdeck.core.store.query import Filters
 from quarterdeck.core.store.queueing import priority_rank
@@ -104,7 +105,7 @@ def test_cells_show_time_state_colour_excerpt_and_attempts(ctx, qtbot):
     local = datetime.fromtimestamp((START + timedelta(seconds=2)).timestamp())
     assert cells[:6] == [local.strftime("%Y-%m-%d %H:%M:%S"), "Agent-3", "unverified", "normal", "text",
                          "routine task number 2 with a second line"]
-    assert cells[6:] == ["1 try · 120 ms", ""]
+    assert cells[6:] == ["1 try · 120 ms", "", this_machine()]  # Machine: NULL is this machine
     # unverified (a dry run): not the green of submitted
     assert model.index(0, 2).data(Qt.ItemDataRole.ForegroundRole).name() == "#6d4c41"
     assert model.index(0, 6).data(Qt.ItemDataRole.TextAlignmentRole) & int(Qt.AlignmentFlag.AlignRight.value)

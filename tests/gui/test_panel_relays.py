@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from redis_server import RedisServer, redis_server  # noqa: F401
 
+from quarterdeck.core.models import Message
 from quarterdeck.core.relay.protocol import KEYS, AnnouncedAgent, Announcement, ControlEntry
 from quarterdeck.core.roster.remote import this_machine
 from quarterdeck.gui.app import open_session
@@ -215,3 +216,82 @@ def test_placement_without_a_broker_is_the_roster_alone() -> None:
     assert relays_text([up]) == "1 relay up"
     assert relays_text([up, silent, RelaySeen("M4", "h", 0.0, 12.0, ())]) == \
         "3 relays · 2 not answering (oldest last seen 75 s ago)"
+
+
+@pytest.fixture
+def relay_m2(tmp_path, redis_server: RedisServer):
+    """``quarterdeck relay --name M2`` as a separate process, with one inbox agent, Agent-9."""
+    from relay_parts import RelayProcess, write_roster
+
+    roster = write_roster(tmp_path / "m2.yaml", [{"id": "Agent-9", "transport": "inbox",
+                                                  "path": str(tmp_path / "in9")}])
+    process = RelayProcess("M2", roster, redis_server.url, tmp_path / "m2-data", extra=("--stagger", "0")).start()
+    yield process
+    process.close()
+
+
+def test_the_composer_sends_to_a_relays_agent_and_the_history_says_which_machine_typed_it(
+        tmp_path, qtbot, redis_server: RedisServer, relay_m2) -> None:
+    from relay_parts import inbox_texts
+
+    from quarterdeck.core.models import Agent, InboxTransport
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.core.session import Session
+    from quarterdeck.gui.context import AppContext
+    from quarterdeck.gui.history.columns import COLUMNS, MACHINE_COLUMN
+    from quarterdeck.gui.history.panel import HistoryPanel
+
+    local = Roster((Agent(id="Agent-1", transport=InboxTransport(path=tmp_path / "in1")),))
+    session = Session.open(roster=local, data_dir=tmp_path / "data", broker_url=redis_server.url, relays=True,
+                           stagger=0.0)
+    ctx = AppContext(session, roster_path=None)
+    ctx.start()
+    try:
+        composer, history = ComposerPanel(ctx), HistoryPanel(ctx)
+        qtbot.addWidget(composer)
+        qtbot.addWidget(history)
+        composer.resize(520, 900)
+        composer.show()
+        qtbot.waitExposed(composer)
+        qtbot.waitUntil(lambda: "Agent-9" in composer.recipients.ids(), timeout=10_000)
+        composer.recipients.pick_field.setText("Agent-9")
+        QTest.keyClick(composer.recipients.pick_field, Qt.Key.Key_Return)
+        QTest.keyClicks(composer.editor, "Rebase M2's branch, please.")
+        composer.run_check()
+        assert composer.recipients.selected() == ["Agent-9"], composer.notice.text()
+        assert composer.send_button.isEnabled(), composer.send_button.toolTip()
+        submitted = []
+        ctx.sig_submitted.connect(submitted.append)
+        qtbot.mouseClick(composer.send_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: bool(submitted), timeout=10_000)
+        assert submitted, composer.notice.text()
+        rows = composer.progress.progress.rows
+        qtbot.waitUntil(lambda: bool(rows) and all(r.finished for r in rows), timeout=20_000)
+        assert [r.agent_id for r in rows] == ["Agent-9"]
+        assert composer.chips.chips[0].text().startswith("Agent-9 · ") and \
+            composer.chips.chips[0].property("state") not in ("failed", "uncertain")
+        assert any("Rebase M2's branch, please." in text for text in inbox_texts(tmp_path / "in9"))
+        assert inbox_texts(tmp_path / "in1") == []
+        assert COLUMNS[MACHINE_COLUMN].title == "Machine" and not history.view.isColumnHidden(MACHINE_COLUMN)
+        qtbot.waitUntil(lambda: history.model.rowCount() == 1
+                        and history.model.index(0, MACHINE_COLUMN).data() == "M2", timeout=10_000)
+        assert history.model.index(0, MACHINE_COLUMN).data(Qt.ItemDataRole.ToolTipRole) == \
+            "Typed on relay M2's machine"
+    finally:
+        ctx.shutdown()
+
+
+def test_one_machine_shows_no_machine_column(make_ctx, qtbot) -> None:
+    from quarterdeck.gui.history.columns import MACHINE_COLUMN
+    from quarterdeck.gui.history.panel import HistoryPanel
+
+    ctx = make_ctx()
+    roster, history = RosterPanel(ctx), HistoryPanel(ctx)
+    qtbot.addWidget(roster)
+    qtbot.addWidget(history)
+    assert roster.table.isColumnHidden(MACHINE) and history.view.isColumnHidden(MACHINE_COLUMN)
+    assert roster.machines_bar.isHidden() and cell(roster, "Agent-1", MACHINE) == ""
+    with qtbot.waitSignal(ctx.sig_submitted):
+        ctx.submit(Message(sender="Captain", recipients=["Agent-1"], content="hello"))
+    qtbot.waitUntil(lambda: history.model.rowCount() == 1, timeout=5000)
+    assert history.model.index(0, MACHINE_COLUMN).data() == this_machine()  # NULL: this machine
