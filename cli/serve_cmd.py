@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from quarterdeck.core.session import Session
 
 log = logging.getLogger("quarterdeck.serve")
+RELAYS_EVERY_S = 2.0  # relays announce themselves every 2 s
 
 
 @dataclass
@@ -38,12 +39,14 @@ class Service:
     thread: threading.Thread
     url: str
     stop_watching: Callable[[], None] = lambda: None
+    stop_relays: Callable[[], None] = lambda: None  # with a broker: the relays' periodic re-read
 
     def close(self) -> str:
         """Stop after the delivery in flight (nothing queued is cancelled); returns a summary."""
         from quarterdeck.core.service.http import stop_http
 
         self.stop_watching()
+        self.stop_relays()
         self.worker.request_stop()
         self.worker.join()
         stop_http(self.server, self.thread)
@@ -98,8 +101,10 @@ def open_service(args: argparse.Namespace) -> Service:
         print("serve: no display; deliveries to gui agents stay queued for a Quarterdeck that has one",
               file=sys.stderr)
     try:
+        # relays=True: with a broker configured, every relay's agents are delivered to and counted too
         session = Session.open(config_file=getattr(args, "config", None), roster=roster,
-                               data_dir=args.data_dir, skip_transports=skip)
+                               data_dir=args.data_dir, skip_transports=skip,
+                               broker_url=getattr(args, "broker", None), relays=True)
     except ConfigError as exc:
         raise CliError(f"configuration is invalid:\n{exc}") from exc
     except StoreError as exc:
@@ -108,13 +113,55 @@ def open_service(args: argparse.Namespace) -> Service:
     session.dispatcher.add_listener(log_delivery)
     try:
         server, thread = serve_http(session.monitor, session.dispatcher.breakers,
-                                    service_health(worker, roster), host, args.port,
+                                    _fleet_health(worker, session, service_health), host, args.port,
                                     extra=[ActivityCollector(session.store.path.parent,
                                                              lambda: [a.id for a in roster.agents])])
     except OSError as exc:
         session.close()
         raise CliError(f"cannot listen on {args.host} port {args.port}: {exc}") from exc
-    return Service(session, worker, server, thread, server_url(server))
+    return Service(session, worker, server, thread, server_url(server), stop_relays=_read_relays(session))
+
+
+def _fleet_health(worker: DeliveryWorker, session: Session,
+                  make: Callable[[DeliveryWorker, Any], Callable[[], dict[str, Any]]]) -> Callable[[], dict[str, Any]]:
+    """``/health`` over the agents deliveries go to: this machine's and, with a broker, every relay's
+    as last read (the check is made again when they change), with each relay's health."""
+    made: list[Any] = [None, None]  # the roster the check was made for, the check
+
+    def check() -> dict[str, Any]:
+        fleet = session.delivering
+        if made[0] is not fleet:
+            made[:] = [fleet, make(worker, fleet)]
+        tree = made[1]()
+        if session.machines is not None:
+            tree["relays"] = {r.name: {"host": r.host, "health": r.health, "agents": list(r.agents)}
+                              for r in session.machines.relays}
+        return tree
+
+    return check
+
+
+def _read_relays(session: Session, every: float = RELAYS_EVERY_S) -> Callable[[], None]:
+    """With a broker, read the relays again every ``every`` seconds (a thread); returns its stop."""
+    if session.broker is None:
+        return lambda: None
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.wait(every):
+            try:
+                session.refresh_relays()
+            except Exception as exc:  # never ends serving; the next read tries again
+                log.warning("relays not read: %s", exc)
+
+    thread = threading.Thread(target=run, name="quarterdeck-relays", daemon=True)
+    thread.start()
+
+    def stop_reading() -> None:
+        stop.set()
+        thread.join(timeout=5)
+
+    return stop_reading
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
