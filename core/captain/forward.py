@@ -33,7 +33,7 @@ from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 from quarterdeck.core.dispatch.outcomes import REDACTED
 from quarterdeck.core.dispatch.request import message_of
 from quarterdeck.core.relay.protocol import KEYS, STREAM_MAXLEN, Announcement, DeliveryEntry, MalformedEntry
-from quarterdeck.core.roster.remote import STALE_S
+from quarterdeck.core.roster.remote import STALE_S, seen_text
 from quarterdeck.core.store import forwarding
 from quarterdeck.core.store.forwarding import Forwarded, Outcome
 from quarterdeck.core.transports.broker import BrokerDown, BrokerLink, ReceiptRouter
@@ -212,7 +212,12 @@ class Forwarder:
                 seen[name.decode() if isinstance(name, bytes) else str(name)] = Announcement.from_json(value).seen_at
             except MalformedEntry:
                 continue
-        self.liveness.observe(seen)
+        for relay in self.liveness.observe(seen):  # it stopped answering: what it holds waits for it
+            why = (f"relay {relay} {seen_text(time.time() - seen.get(relay, 0.0))}: waiting for it to come back "
+                   "(not sent again, and not timed out meanwhile)")
+            for flight in self.sent.of_relay(relay):
+                self.dispatcher.tell(DeliveryEvent(flight.delivery, flight.message_id, flight.agent, "waiting",
+                                                   detail=why))
 
     def _expire(self, now: float) -> None:
         expired = self.sent.expired(self.wait)

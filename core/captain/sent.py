@@ -39,16 +39,25 @@ class Liveness:
         self._changed: dict[str, float] = {}  # relay -> time.monotonic() when it last changed
         self._clock: dict[str, float] = {}
         self._ticked: float | None = None
+        self._gone: set[str] = set()
         self._lock = threading.Lock()
 
-    def observe(self, seen: Mapping[str, float], now: float | None = None) -> None:
-        """The relays' ``seen_at`` as just read from the broker."""
+    def observe(self, seen: Mapping[str, float], now: float | None = None, wall: float | None = None) -> list[str]:
+        """The relays' ``seen_at`` as just read from the broker; returns the relays that were alive and
+        are not any more. The first reading of a relay goes by the clocks' difference (a relay seen
+        long ago is not alive); from then on only a change counts."""
         now = time.monotonic() if now is None else now
+        wall = time.time() if wall is None else wall
         with self._lock:
             for relay, at in seen.items():
-                if self._seen.get(relay) != at:
-                    self._seen[relay] = at
+                if relay not in self._seen:
+                    self._changed[relay] = now - min(max(0.0, wall - at), self.stale + 1.0)
+                elif self._seen[relay] != at:
                     self._changed[relay] = now
+                self._seen[relay] = at
+            gone = [r for r, changed in self._changed.items() if self.stale < now - changed and r not in self._gone]
+            self._gone = {r for r, changed in self._changed.items() if now - changed > self.stale}
+        return gone
 
     def alive(self, relay: str, now: float | None = None) -> bool:
         now = time.monotonic() if now is None else now
@@ -123,6 +132,10 @@ class Sent:
                     self._relay_of.pop(first.delivery, None)
                     out.append(first)
         return out
+
+    def of_relay(self, relay: str) -> list[InFlight]:
+        with self._lock:
+            return list(self._by_relay.get(relay, {}).values())
 
     def older_than(self, age: float, now: float | None = None) -> list[InFlight]:
         """Those written more than ``age`` seconds ago (still here)."""
