@@ -9,11 +9,12 @@ captain learns the credential must reach the agent some other way. A line carryi
 """
 from __future__ import annotations
 
-from quarterdeck.core.validation.secrets import find_secrets, redact
-
 
 def scrub(field: str, text: str) -> tuple[str, tuple[str, ...]]:
     """``text`` with its credentials masked, and one ``"<kind> in the <field>"`` per credential found."""
+    # the detectors (the rules package, re2) are loaded by the changes that write text, not by a claim
+    from quarterdeck.core.validation.secrets import find_secrets, redact
+
     findings = find_secrets(text)
     if not findings:
         return text, ()
