@@ -6,6 +6,9 @@ a Python traceback: bad input (text that is not UTF-8, an invalid tag, a count o
 storage fault (full disk, damaged or locked database, read-only or missing folder), an interrupt.
 Everything it creates is private to the user (folders 0700, files 0600); what an older version
 left readable by others is tightened on start, with a note.
+
+A command's module is imported when argparse chooses the command (:mod:`quarterdeck.cli.commands`), so
+``quarterdeck --version`` and ``--help`` import none of them, and ``quarterdeck send`` only what sending needs.
 """
 from __future__ import annotations
 
