@@ -4,10 +4,16 @@
 gui`` run. The roster is ``--roster``, else the user's ``agents.yaml``; with neither (a first
 start) the demo swarm is started and its roster adopted once its windows are up. A roster file
 with errors is reported and left untouched; the panel opens with no agents.
+
+The window is painted before anything it can do without: the panels behind tabs are made after
+(gui/mainwindow.py), and only after the first paint do the delivery thread start, the agents'
+panes and windows get watched and pyqtgraph's cycle collector (until then no cycle is collected
+at all, so none is collected on a job thread) take over; bench/bench_panel_start.py measures it.
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -19,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 from quarterdeck import __version__
 from quarterdeck.core.logsetup import setup_logging
 from quarterdeck.core.paths import default_roster_file
-from quarterdeck.gui.collector import collect_on_the_gui_thread
 
 if TYPE_CHECKING:
     from quarterdeck.core.roster.roster import Roster
@@ -30,7 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("quarterdeck")
 
-PANELS = (
+PANELS = (  # the window takes them as quarterdeck.gui.panelset.PANEL_SPECS (made when needed)
     "quarterdeck.gui.roster.panel:RosterPanel",
     "quarterdeck.gui.composer.panel:ComposerPanel",
     "quarterdeck.gui.ruleedit.panel:RulesPanel",
@@ -44,6 +49,7 @@ PANELS = (
 
 
 def load_panels(specs: tuple[str, ...] = PANELS) -> list[type]:
+    """The panel classes, every module imported now."""
     import importlib
 
     classes = []
@@ -137,6 +143,7 @@ def display_available() -> bool:
 
 def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) -> int:
     started = time.perf_counter()
+    gc.disable()  # no cycle is collected on a job thread; the GUI thread's collector starts after the first paint
     tightened: list[Path] = []
     if args is None:  # started as ``python -m quarterdeck.gui``, not through the quarterdeck command
         from quarterdeck.core.paths import private_umask, quarterdeck_dirs, tighten
@@ -161,25 +168,23 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
     app.setDesktopFileName("quarterdeck")  # the Wayland app id: matches packaging/quarterdeck.desktop
     app.setWindowIcon(QIcon(str(bundled_assets_dir() / "quarterdeck.svg")))
     _install_qt_hooks()
-    collect_on_the_gui_thread()  # quarterdeck.gui.collector: never from a job thread
 
-    from quarterdeck.gui.activity.watching import PanelWatching
     from quarterdeck.gui.context import AppContext
+    from quarterdeck.gui.firstpaint import after_first_paint
     from quarterdeck.gui.mainwindow import MainWindow
+    from quarterdeck.gui.panelset import PANEL_SPECS
 
     session, roster_path, problem = open_session(args)
     demo = _start_demo(args, roster_path, problem)
     ctx = AppContext(session, roster_path=roster_path, demo=demo)
-    window = MainWindow(ctx, load_panels())
+    window = MainWindow(ctx, PANEL_SPECS)
     if demo is not None:
         _beside_the_swarm(window, demo.count)
-    ctx.start()
-    watching = PanelWatching(ctx)  # the agents' panes and windows, unless another process watches
-    watching.start()
-    window.show()
+    watching: list[Any] = []  # PanelWatching, once started
     if os.environ.get("QUARTERDECK_STARTUP_PROBE"):
         _probe_first_paint(window)
-    log.info("panel up in %.0f ms", (time.perf_counter() - started) * 1000)
+    after_first_paint(window, lambda: _after_first_paint(ctx, watching, started))
+    window.show()
     if problem:
         QTimer.singleShot(0, lambda: QMessageBox.warning(window, "Roster not loaded", problem))
     if demo is not None:
@@ -192,8 +197,22 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
     try:
         return app.exec()
     finally:
-        watching.shutdown()
+        for watcher in watching:
+            watcher.shutdown()
         ctx.shutdown()
+
+
+def _after_first_paint(ctx: AppContext, watching: list[Any], started: float) -> None:
+    """What the panel starts once its window is on the screen."""
+    from quarterdeck.gui.activity.watching import PanelWatching
+    from quarterdeck.gui.collector import collect_on_the_gui_thread
+
+    log.info("panel up in %.0f ms (first paint)", (time.perf_counter() - started) * 1000)
+    collect_on_the_gui_thread()  # quarterdeck.gui.collector: never from a job thread
+    ctx.start()
+    watcher = PanelWatching(ctx)  # the agents' panes and windows, unless another process watches
+    watcher.start()
+    watching.append(watcher)
 
 
 def _beside_the_swarm(window: MainWindow, count: int) -> None:
@@ -215,8 +234,12 @@ def _beside_the_swarm(window: MainWindow, count: int) -> None:
         window.layout_guard.place_frame(frame)
 
 
+PROBED_MODULES = ("pyqtgraph", "numpy", "redis", "pydantic", "yaml", "re2")
+
+
 def _probe_first_paint(window: Any) -> None:
-    """For bench/bench_panel.py: print the wall-clock time of the first paint, then quit."""
+    """For bench/bench_panel*.py: print the wall-clock time of the first paint, which of
+    ``PROBED_MODULES`` were imported and which panels made by then, then quit."""
     from PySide6.QtCore import QEvent, QObject, QTimer
 
     class FirstPaint(QObject):
@@ -224,6 +247,8 @@ def _probe_first_paint(window: Any) -> None:
             if event.type() == QEvent.Type.Paint and watched is window:
                 window.removeEventFilter(self)
                 print(f"first paint at {time.time():.6f}", flush=True)
+                print("at first paint, imported: " + ",".join(m for m in PROBED_MODULES if m in sys.modules))
+                print("at first paint, panels made: " + ",".join(window.panels.built()), flush=True)
                 QTimer.singleShot(0, window.close)
             return False
 

@@ -7,6 +7,10 @@ from the keyboard (gui/navigation.py). Stop all is a toolbar button, ``Esc`` any
 window, and the pointer-in-a-corner fail-safe during a GUI delivery (the transport reports it).
 With the roster comes the Attention panel (the agents waiting for the captain); the toolbar's
 Attention button (Ctrl+Shift+A) shows how many wait and goes there.
+
+Every dock is laid out at once; a panel is made (its module imported) when its dock first comes in
+front, when looked up in ``panels``, or after the first paint, one per turn of the event loop,
+Attention first (gui/panelset.py): the panels behind tabs cost nothing before the window shows.
 """
 from __future__ import annotations
 
@@ -19,14 +23,16 @@ from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
 
 from quarterdeck.core.resources import bundled_assets_dir
-from quarterdeck.gui.activity.panel import AttentionPanel
+from quarterdeck.gui.firstpaint import after_first_paint
 from quarterdeck.gui.layout import WindowLayout
 from quarterdeck.gui.navigation import PanelNavigator
 from quarterdeck.gui.palette import CommandPalette
 from quarterdeck.gui.panel import Panel, PanelScroll
+from quarterdeck.gui.panelset import ATTENTION, PanelKind, PanelSet, panel_class
 from quarterdeck.gui.window_status import WindowStatus
 
 if TYPE_CHECKING:  # annotations only
+    from quarterdeck.gui.activity.panel import AttentionPanel
     from quarterdeck.gui.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -35,14 +41,14 @@ SHORT_SCREEN_PX = 900  # below this available height, fewer panels share the lef
 ROSTER_SETTLE_MS = 250
 
 
-def with_attention(panels: Sequence[type[Panel]]) -> list[type[Panel]]:
+def with_attention(panels: Sequence[PanelKind]) -> list[PanelKind]:
     """``panels``, and the Attention panel after them when the roster is among them."""
-    names = {cls.NAME for cls in panels}
-    return [*panels, AttentionPanel] if "roster" in names and "attention" not in names else list(panels)
+    names = {kind.NAME for kind in panels}
+    return [*panels, ATTENTION] if "roster" in names and "attention" not in names else list(panels)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, ctx: AppContext, panels: Sequence[type[Panel]], parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, panels: Sequence[PanelKind], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx: AppContext = ctx
         self.setObjectName("quarterdeck-main")
@@ -56,13 +62,14 @@ class MainWindow(QMainWindow):
         # the right column (the composer) runs the full height; the bottom tabs share the left
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.panels: dict[str, Panel] = {}
+        self.kinds: dict[str, PanelKind] = {kind.NAME: kind for kind in with_attention(panels)}
+        self.panels: PanelSet = PanelSet(list(self.kinds), self._make_panel, self)
         self.docks: dict[str, QDockWidget] = {}
         self._remember_layout = True  # compact() turns it off: that layout is not kept
         self._build_actions()
         self._build_toolbar()
-        for cls in with_attention(panels):
-            self._add_panel(cls)
+        for kind in self.kinds.values():
+            self._add_dock(kind)
         self._tabify_defaults()
         self.layout_guard = WindowLayout(self, self.docks, self.ctx.settings)
         self.navigator = PanelNavigator(self, self.panels, self.docks, self.layout_guard, self.reset_layout)
@@ -76,6 +83,8 @@ class MainWindow(QMainWindow):
         from quarterdeck.gui.activity.notifications import install as install_notifications
 
         install_notifications(self)  # desktop notices, Do not disturb in the toolbar, Mute per agent
+        # then the panels behind tabs, Attention first: its count is on the toolbar
+        after_first_paint(self, lambda: self.panels.make_the_rest("attention"))
 
     @Slot(object)
     def _on_ctx_roster_changed(self, _roster: object) -> None:
@@ -115,24 +124,38 @@ class MainWindow(QMainWindow):
         self.toolbar = bar
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
 
-    def _add_panel(self, cls: type[Panel]) -> None:
-        panel = cls(self.ctx)
-        dock = QDockWidget(cls.TITLE, self)
-        dock.setObjectName(f"dock-{cls.NAME}")
-        dock.setWidget(PanelScroll(panel, dock))  # the whole window still fits a small screen
-        self.addDockWidget(cls.AREA, dock)
-        self.panels[cls.NAME] = panel
-        self.docks[cls.NAME] = dock
+    def _add_dock(self, kind: PanelKind) -> None:
+        dock = QDockWidget(kind.TITLE, self)
+        dock.setObjectName(f"dock-{kind.NAME}")
+        dock.setWidget(QWidget(dock))  # until the panel is made
+        self.addDockWidget(kind.AREA, dock)
+        self.docks[kind.NAME] = dock
+        self.panels.make_on_sight(kind.NAME, dock)
+
+    def _make_panel(self, name: str) -> Panel:
+        """(``self.panels`` calls it.) Make panel ``name`` and put it in its dock."""
+        panel = panel_class(self.kinds[name])(self.ctx)
+        dock = self.docks[name]
+        stand_in = dock.widget()
+        scroll = PanelScroll(panel, dock)  # the whole window still fits a small screen
+        dock.setWidget(scroll)
+        if stand_in is not None:
+            stand_in.deleteLater()
+        if dock.isVisible():
+            scroll.show()
         for action in panel.commands():
             self.addAction(action)
+        if name == "attention":
+            self._link_attention_panel(panel)  # type: ignore[arg-type]
+        return panel
 
     def _tabify_defaults(self) -> None:
         self._front_docks: list[QDockWidget] = []
         screen = self.screen()
         short = self._short_screen = screen is not None and screen.availableGeometry().height() < SHORT_SCREEN_PX
-        for name, panel in self.panels.items():
+        for name, kind in self.kinds.items():
             # on a short screen the health tree joins the history's tabs, leaving the roster room
-            tab_with = "history" if short and name == "health" else type(panel).TAB_WITH
+            tab_with = "history" if short and name == "health" else kind.TAB_WITH
             other = self.docks.get(tab_with)
             if other is not None:
                 self.tabifyDockWidget(other, self.docks[name])
@@ -151,7 +174,7 @@ class MainWindow(QMainWindow):
     def _size_left_column(self) -> None:
         """The roster as tall as it would like, up to 45 % of the window, as far as the
         minimums of the panels below it allow."""
-        roster = self.panels.get("roster")
+        roster = self.panels.built().get("roster")
         if roster is not None and self.docks["roster"].isVisible():
             self.resizeDocks([self.docks["roster"]], [min(roster.sizeHint().height(), self.height() * 45 // 100)],
                              Qt.Orientation.Vertical)
@@ -185,13 +208,18 @@ class MainWindow(QMainWindow):
         self.attention_action = QAction("Attention", self)
         self.attention_action.setObjectName("action-attention")
         self.attention_action.setToolTip("The agents waiting for you (Ctrl+Shift+A)")
-        panel = self.panels.get("attention")
-        if not isinstance(panel, AttentionPanel):
+        if "attention" not in self.kinds:
             return
         self.attention_action.triggered.connect(lambda: self.focus_panel("attention"))
         self.toolbar.addSeparator()
         self.toolbar.addAction(self.attention_action)
         self.toolbar.widgetForAction(self.attention_action).setObjectName("attention-button")
+        if self.panels.is_built("attention"):
+            self._link_attention_panel(self.panels.make("attention"))  # type: ignore[arg-type]
+
+    def _link_attention_panel(self, panel: AttentionPanel) -> None:
+        if not hasattr(self, "attention_action"):
+            return  # made before the toolbar's button (on first sight): _link_attention links it
         panel.sig_count.connect(self._on_attention_count)
         self._on_attention_count(panel.count)
 
@@ -206,6 +234,8 @@ class MainWindow(QMainWindow):
 
     # -- palette -----------------------------------------------------------------------------
     def all_commands(self) -> list[QAction]:
+        """Every command of the window and its panels (the panels not made yet are made now)."""
+        self.panels.values()
         return [a for a in self.actions() if a.text() and a is not self.palette_action]
 
     @Slot()
@@ -265,6 +295,6 @@ class MainWindow(QMainWindow):
             self.ctx.settings.set("window/geometry", self.saveGeometry())
             self.ctx.settings.set("window/state", self.saveState())
         self.ctx.settings.sync()
-        for panel in self.panels.values():
+        for panel in self.panels.built().values():
             panel.shutdown()
         super().closeEvent(event)

@@ -108,14 +108,19 @@ class PanelNavigator(QObject):
         return title
 
     # -- where the focus is ----------------------------------------------------------------------
+    def _made(self) -> Mapping[str, QWidget]:
+        """The panels made so far (one not made yet is neither on screen nor has the focus)."""
+        built = getattr(self.panels, "built", None)
+        return built() if built is not None else self.panels
+
     def on_screen(self) -> list[str]:
         """The panels a person can see now (open, and in front of their tab group), in menu order."""
-        return [name for name, panel in self.panels.items() if in_front(panel)]
+        return [name for name, panel in self._made().items() if in_front(panel)]
 
     def current(self) -> str | None:
         """The panel holding the keyboard focus, if any."""
         widget = QApplication.focusWidget()
-        for name, panel in self.panels.items():
+        for name, panel in self._made().items():
             if widget is not None and (widget is panel or panel.isAncestorOf(widget)):
                 return name
         return None

@@ -32,14 +32,23 @@ class Panel(QWidget):
         """Actions the command palette lists (their shortcuts work while the window is active)."""
         return []
 
-    def bring_forward(self) -> None:
-        """Show this panel's dock and put it in front of its tab group."""
+    def dock(self) -> QDockWidget | None:
+        """The dock this panel is in (None: it is not in one)."""
         widget = self.parentWidget()
         while widget is not None and not isinstance(widget, QDockWidget):
             widget = widget.parentWidget()
-        if widget is not None:
-            widget.show()
-            widget.raise_()
+        return widget
+
+    def bring_forward(self) -> None:
+        """Show this panel's dock and put it in front of its tab group."""
+        dock = self.dock()
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+
+    def came_in_front(self) -> None:
+        """Its dock came in front: shown, or its tab chosen (the window calls this; a panel behind a
+        tab is shown too, only out of sight). What a panel makes only to be seen, it makes here."""
 
     def shutdown(self) -> None:
         """The window is closing: stop timers, save what the panel keeps. No blocking I/O."""

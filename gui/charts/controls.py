@@ -5,11 +5,30 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
 
 WINDOWS = ((60, "1 min"), (300, "5 min"), (900, "15 min"), (3600, "1 h"))
 ALL_AGENTS = "All agents"
+
+
+def chart_actions(parent: QWidget, window: int) -> tuple[QAction, QActionGroup, dict[int, QAction]]:
+    """Pause (Ctrl+Shift+P) and one action per window (``window`` checked), for the palette."""
+    pause = QAction("Pause charts", parent)
+    pause.setObjectName("action-charts-pause")
+    pause.setCheckable(True)
+    pause.setShortcut(QKeySequence("Ctrl+Shift+P"))
+    pause.setToolTip("Freeze the charts to zoom and pan them; data keeps being collected (Ctrl+Shift+P)")
+    group = QActionGroup(parent)
+    actions: dict[int, QAction] = {}
+    for seconds, text in WINDOWS:
+        action = QAction(f"Charts: show the last {text}", group)
+        action.setObjectName(f"action-charts-window-{seconds}")
+        action.setCheckable(True)
+        action.setChecked(seconds == window)
+        action.setData(seconds)
+        actions[seconds] = action
+    return pause, group, actions
 
 
 class ChartControls(QWidget):

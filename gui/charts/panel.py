@@ -19,6 +19,9 @@ axes (whose text is most of a frame's cost) are redrawn only when it does.
 Pause freezes the view (data keeps accumulating in the monitor) so it can be zoomed and panned
 with the mouse; zooming or panning while live pauses by itself, and un-pausing jumps back to the
 present. Nothing is refreshed while the panel is hidden, except the gauges.
+
+The charts themselves (pyqtgraph, numpy) are made when the panel first comes in front; until then
+a stand-in keeps their room (gui/charts/lazy.py); breaker states and gauges are recorded all along.
 """
 from __future__ import annotations
 
@@ -28,19 +31,19 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from quarterdeck.core.monitor.fleet import FleetFeed
 from quarterdeck.gui.charts.activity import Replayed, activity_tip, replay
-from quarterdeck.gui.charts.controls import WINDOWS, ChartControls
-from quarterdeck.gui.charts.plots import ChartGrid
-from quarterdeck.gui.charts.style import theme_of
+from quarterdeck.gui.charts.controls import WINDOWS, ChartControls, chart_actions
+from quarterdeck.gui.charts.lazy import GridSlot
 from quarterdeck.gui.panel import Panel
 
 if TYPE_CHECKING:  # annotations only
     from quarterdeck.core.resilience import BreakerEvent
     from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.gui.charts.plots import ChartGrid
     from quarterdeck.gui.context import AppContext
 
 FRAME_MS = 100
@@ -67,8 +70,6 @@ class ChartsPanel(Panel):
         self._queue: dict[str, int] = {}
         self.feed = FleetFeed(ctx.monitor, clock=clock)
         self.feed.attach(ctx.delivery.dispatcher.breakers)
-        self.grid = ChartGrid(theme_of(self), self)
-        self.grid.offset = time.time() - time.monotonic()  # monotonic sample times -> wall clock
         self._build_actions()
         self._build()
         self._adopt_roster(ctx.roster)
@@ -78,8 +79,6 @@ class ChartsPanel(Panel):
         self._tick_timer = QTimer(self)
         self._tick_timer.setInterval(TICK_MS)
         self._tick_timer.timeout.connect(self._on_tick_timer_timeout)
-        for box in self.grid.view_boxes:
-            box.sigRangeChangedManually.connect(self._on_view_range_changed_manually)
         ctx.sig_roster_changed.connect(self._on_ctx_roster_changed)
         ctx.sig_agent_focused.connect(self._on_ctx_agent_focused)
         ctx.delivery.sig_breaker_event.connect(self._on_delivery_breaker_event)
@@ -89,22 +88,8 @@ class ChartsPanel(Panel):
 
     # -- building ----------------------------------------------------------------------------
     def _build_actions(self) -> None:
-        self.pause_action = QAction("Pause charts", self)
-        self.pause_action.setObjectName("action-charts-pause")
-        self.pause_action.setCheckable(True)
-        self.pause_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
-        self.pause_action.setToolTip("Freeze the charts to zoom and pan them; data keeps being "
-                                     "collected (Ctrl+Shift+P)")
+        self.pause_action, self.window_group, self.window_actions = chart_actions(self, self.window_seconds)
         self.pause_action.toggled.connect(self._on_pause_toggled)
-        self.window_group = QActionGroup(self)
-        self.window_actions: dict[int, QAction] = {}
-        for seconds, text in WINDOWS:
-            action = QAction(f"Charts: show the last {text}", self.window_group)
-            action.setObjectName(f"action-charts-window-{seconds}")
-            action.setCheckable(True)
-            action.setChecked(seconds == self.window_seconds)
-            action.setData(seconds)
-            self.window_actions[seconds] = action
         self.window_group.triggered.connect(self._on_window_group_triggered)
 
     def _build(self) -> None:
@@ -117,12 +102,22 @@ class ChartsPanel(Panel):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(4)
         layout.addWidget(self.controls)
-        layout.addWidget(self.grid, 1)
+        self.slot = GridSlot(self, layout, self._on_grid_made)  # the charts, made when first shown
+        self.slot.offset = time.time() - time.monotonic()  # monotonic sample times -> wall clock
         self.agent_box.currentIndexChanged.connect(self._on_agent_box_changed)
         self.window_box.currentIndexChanged.connect(self._on_window_box_changed)
 
     def commands(self) -> list[QAction]:
         return [self.pause_action, *self.window_actions.values()]
+
+    @property
+    def grid(self) -> ChartGrid:
+        """The charts (made now if they were not: pyqtgraph is imported then)."""
+        return self.slot.made()
+
+    def _on_grid_made(self, grid: ChartGrid) -> None:
+        for box in grid.view_boxes:
+            box.sigRangeChangedManually.connect(self._on_view_range_changed_manually)
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -147,9 +142,7 @@ class ChartsPanel(Panel):
         breakers = self.ctx.delivery.dispatcher.breakers
         for agent_id in ids:
             self.feed.track(agent_id, breakers.get(agent_id).state)
-        self.grid.timeline.set_agents(ids)
-        self.grid.activity.set_agents(ids)
-        self.grid.fit_minimum()
+        self.slot.set_agents(ids)
         if fell_back:
             self._on_agent_box_changed(self.agent_box.currentIndex())
 
@@ -227,14 +220,14 @@ class ChartsPanel(Panel):
     # -- slots -------------------------------------------------------------------------------
     @Slot()
     def _on_frame_timer_timeout(self) -> None:
-        if self.isVisible() and not self.paused:
+        if self.isVisible() and not self.paused and self.slot.grid is not None:
             self.refresh(follow=False)
 
     @Slot()
     def _on_tick_timer_timeout(self) -> None:
         self._count_queue()
         if self.isVisible():
-            if not self.paused:
+            if not self.paused and self.slot.grid is not None:
                 self.refresh()
                 self._replay_activity()
             self._update_now_label()
@@ -242,7 +235,7 @@ class ChartsPanel(Panel):
     @Slot(bool)
     def _on_pause_toggled(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
-        if not paused:
+        if not paused and self.slot.grid is not None:
             self.grid.forget()
             self.refresh()
         self._update_now_label()
@@ -258,7 +251,8 @@ class ChartsPanel(Panel):
         self.window_actions[self.window_seconds].setChecked(True)
         self.ctx.settings.set("charts/window", self.window_seconds, 300)
         self.pause_action.setChecked(False)
-        self.refresh()
+        if self.slot.grid is not None:
+            self.refresh()
 
     @Slot(QAction)
     def _on_window_group_triggered(self, action: QAction) -> None:
@@ -266,14 +260,16 @@ class ChartsPanel(Panel):
 
     @Slot(int)
     def _on_agent_box_changed(self, _index: int) -> None:
-        self.grid.forget()
-        self.refresh()
+        if self.slot.grid is not None:
+            self.grid.forget()
+            self.refresh()
         self._update_now_label()
 
     @Slot(object)
     def _on_ctx_roster_changed(self, roster: Roster) -> None:
         self._adopt_roster(roster)
-        self._show_bands(self.clock())
+        if self.slot.grid is not None:
+            self._show_bands(self.clock())
 
     @Slot(str)
     def _on_ctx_agent_focused(self, agent_id: str) -> None:
@@ -281,11 +277,19 @@ class ChartsPanel(Panel):
 
     @Slot(object)
     def _on_delivery_breaker_event(self, event: BreakerEvent) -> None:
-        if event.kind == "state_transition" and not self.paused and self.isVisible():
+        if event.kind == "state_transition" and not self.paused and self.isVisible() and self.slot.grid is not None:
             self._show_bands(self.clock())
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if self.dock() is None:  # on its own; in the window, a dock behind a tab is shown too
+            self.came_in_front()
+        elif self.slot.grid is not None and not self.paused:
+            self.refresh()
+        self._update_now_label()
+
+    def came_in_front(self) -> None:
+        self.slot.made()
         if not self.paused:
             self.refresh()
         self._update_now_label()

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QWidget
 
 from quarterdeck.core.monitor.fleet import QUEUE_GAUGES, axis_ceiling
 from quarterdeck.gui.charts.axis import ClockAxis, quiet_axes
+from quarterdeck.gui.charts.sizes import CHART_MIN
 from quarterdeck.gui.charts.style import Theme
 from quarterdeck.gui.charts.timeline import ActivityTimeline, BreakerTimeline
 
@@ -72,7 +73,6 @@ CHARTS = (
 )
 
 TITLE_SIZE = "10pt"
-CHART_MIN = (200, 110)  # px: a title and its key fit, an axis and some data
 WIDE_PX = 980  # narrower than this, the charts go two by two: their titles need ~200 px each
 
 

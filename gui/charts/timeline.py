@@ -19,10 +19,10 @@ import PySide6  # noqa: F401  (pyqtgraph picks the binding already imported)
 from quarterdeck.core.resilience.breaker_types import State
 from quarterdeck.gui.activity.cells import COLOURS as ACTIVITY_COLOURS
 from quarterdeck.gui.charts.axis import ClockAxis, quiet_axes
+from quarterdeck.gui.charts.sizes import timeline_minimum
 from quarterdeck.gui.charts.style import STATE_COLOURS, STATE_NAMES, Theme
 
-ROW_PX = 18  # height of one agent row
-MIN_ROW_PX = 14
+ROW_PX = 18  # height of one agent row (down to quarterdeck.gui.charts.sizes.MIN_ROW_PX)
 BAND_HEIGHT = 0.7  # of a row
 
 
@@ -72,7 +72,7 @@ class BandTimeline(pg.PlotItem):
         self.setYRange(-0.5, rows - 0.5, padding=0)
         # title and time axis take ~52 px; rows get ROW_PX each, down to MIN_ROW_PX (still room
         # for the agent's name) when the dock is short: the charts need the height more
-        self.setMinimumHeight(rows * MIN_ROW_PX + 48)
+        self.setMinimumHeight(timeline_minimum(len(self.agents)))
         self.setPreferredHeight(rows * ROW_PX + 52)
         self.setMaximumHeight(rows * ROW_PX + 52)
 

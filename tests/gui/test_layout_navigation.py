@@ -110,7 +110,12 @@ def test_the_keys_leave_a_text_editor_too(window, qtbot, panel):
     from PySide6.QtWidgets import QPlainTextEdit
 
     window.navigator.focus_panel(panel)
-    editor = next(e for e in window.panels[panel].findChildren(QPlainTextEdit) if in_front(e) and e.isEnabled())
+
+    def editors():  # a panel behind a tab is made when first shown; its files are read after
+        return [e for e in window.panels[panel].findChildren(QPlainTextEdit) if in_front(e) and e.isEnabled()]
+
+    qtbot.waitUntil(lambda: bool(editors()))
+    editor = editors()[0]
     editor.setFocus()
     qtbot.waitUntil(editor.hasFocus)
     before = editor.toPlainText()
