@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -71,13 +70,12 @@ def _print(args: argparse.Namespace, machines: Machines) -> int:
         from quarterdeck.cli.attention_cmd import activity_rows
         from quarterdeck.core.activity.state import OFFLINE
 
-        now = time.time()
         ids = [p.agent.id for p in machines.placed]
         activity = activity_rows(list(dict.fromkeys(ids)), getattr(args, "data_dir", None))
         out = []
         for p in machines.placed:
             row = {**_row(p), "machine": p.machine, "hooks": p.agent.hooks, "activity": activity[p.agent.id],
-                   "relay_seen": None if p.relay is None else round(now - p.relay.seen_at, 1),
+                   "relay_seen": None if p.relay is None else round(p.relay.age, 1),  # the broker's clock
                    "conflict": p.conflict}
             if p.offline:
                 row["activity"] = {**activity[p.agent.id], "state": OFFLINE,

@@ -1,7 +1,9 @@
 """`quarterdeck relay --name NAME [--roster PATH] [--broker URL] [--data-dir DIR]`: this machine's
 deliverer for a captain elsewhere, over Redis Streams (``quarterdeck.core.relay.relay``).
 
-``--broker`` falls back to ``COORDINATION_BROKER_URL``; without either it ends with one line. It
+``--broker`` falls back to ``COORDINATION_BROKER_URL``; without either it ends with one line, as
+it does for a URL that is not one and for a broker that refuses its credentials or a command. A
+broker that does not answer yet is said in one line and waited for (the relay starts). It
 logs to ``quarterdeck.log`` in the data dir; warnings (a broker outage, once per outage) also go to
 stderr. Ctrl+C or SIGTERM: it stops after the delivery in flight and exits 0.
 """
@@ -54,17 +56,35 @@ def cmd_relay(args: argparse.Namespace) -> int:
         raise CliError(f"no broker: give --broker redis://HOST:PORT or set {BROKER_ENV}")
     _, roster = read_roster(args)
     try:
-        client = connect(url)
+        client = connect(url, check=False)
     except BrokerError as exc:
         raise CliError(str(exc)) from None
+    down = _first_ping(client, url)
     handler = log_in_one_line()
     try:
         session = _open_session(args, roster)
         with logging_to_file(args.data_dir):
-            return _run(name, session, client, url)
+            return _run(name, session, client, url, down)
     finally:
         logging.getLogger().removeHandler(handler)
         client.close()
+
+
+def _first_ping(client: Any, url: str) -> BaseException | None:
+    """None when the broker answers; the failure when it cannot be reached yet (the relay starts and
+    waits for it). What waiting will not mend (wrong credentials, an ACL, TLS) ends it in one line."""
+    from redis import exceptions as rx
+
+    from quarterdeck.core.relay.link import describe, is_broker_failure, is_hopeless
+
+    try:
+        client.ping()
+    except rx.RedisError as exc:
+        if is_hopeless(exc) or not is_broker_failure(exc):
+            client.close()
+            raise CliError(describe(exc, url)) from None
+        return exc
+    return None
 
 
 def _open_session(args: argparse.Namespace, roster: Any) -> Any:
@@ -85,12 +105,16 @@ def _open_session(args: argparse.Namespace, roster: Any) -> Any:
         raise CliError(f"cannot open the outbox: {exc}") from exc
 
 
-def _run(name: str, session: Any, client: Any, url: str) -> int:
-    from quarterdeck.core.relay.link import redact
+def _run(name: str, session: Any, client: Any, url: str, down: BaseException | None = None) -> int:
+    from quarterdeck.core.relay.link import redact, unreachable
     from quarterdeck.core.relay.relay import Relay
 
     session.dispatcher.add_listener(log_delivery)
     relay = Relay(name, session, client, url)
+    if down is not None:  # said once here; the relay says when it answers
+        relay.outage.assume_down()
+        print(f"{unreachable(down, url)}; delivering nothing new until it answers, retrying", file=sys.stderr,
+              flush=True)
     previous: dict[signal.Signals, Any] = {}
     def on_signal(_signum: int, _frame: Any) -> None:
         if relay.stop.is_set():  # asked twice: quit now (the next start marks a delivery in flight uncertain)

@@ -166,15 +166,19 @@ class Session:
 def read_machines(link: BrokerLink, local: Roster, data_dir: Path) -> Machines:
     """The local roster merged with the relays' agents; with the broker unreachable, the relays as last
     read (kept in ``relays-seen.json`` in the data folder), which then show as not seen for a while."""
+    from quarterdeck.core.roster.remote import broker_now
+
     notes: list[str] = []
     cache = data_dir / RELAYS_SEEN
+    now = time.time()  # ages in the broker's clock (relays stamp seen_at with it) while it answers
     try:
         relays = read_relays(link.client, problems=notes)
+        now = broker_now(link.client)
         cache.write_text(json.dumps([a.to_json() for a in relays]), encoding="utf-8")
     except BrokerDown as exc:
         notes.append(f"{link.unreachable(exc)}: relays as last seen")
         relays = _cached(cache, notes)
-    return merge(local, relays, now=time.time(), notes=notes)
+    return merge(local, relays, now=now, notes=notes)
 
 
 def _cached(cache: Path, notes: list[str]) -> list[Announcement]:

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 import redis
 from redis import exceptions as rx
 
-from quarterdeck.core.broker_url import check_broker_url, redact
+from quarterdeck.core.broker_url import check_broker_url, endpoint, redact
 
-__all__ = ["BrokerError", "check_url", "connect", "describe", "redact"]
+__all__ = ["BrokerError", "check_url", "connect", "describe", "is_hopeless", "redact", "unreachable"]
 
 CONNECT_TIMEOUT = 2.0  # seconds to open a connection
 READ_TIMEOUT = 5.0  # seconds for any reply; blocking reads block for less than this
@@ -67,8 +67,8 @@ def describe(exc: BaseException, url: str) -> str:
         return (f"{where} refused the credentials ({text}); check the ACL user and password in the broker URL "
                 "(redis://USER:PASSWORD@HOST:PORT)")
     if isinstance(exc, rx.NoPermissionError) or text.startswith("NOPERM"):
-        return (f"{where} denied a command ({text}); the ACL user needs the qd:* keys and the stream, hash and "
-                "PING commands")
+        return (f"{where} denied a command ({text}); the ACL user needs the qd:* keys and the stream, hash, "
+                "PING and TIME commands")
     if isinstance(exc, rx.BusyLoadingError):
         return f"{where} is loading its data ({text}); it answers once loaded, wait and retry"
     if isinstance(exc, rx.TimeoutError):
@@ -94,6 +94,24 @@ def is_broker_failure(exc: BaseException) -> bool:
     """A failure of the link (retry later), not a bug in what was sent."""
     return isinstance(exc, rx.ConnectionError | rx.TimeoutError | rx.BusyLoadingError | OSError) or (
         isinstance(exc, rx.ResponseError) and str(exc).startswith(("LOADING", "MASTERDOWN", "TRYAGAIN")))
+
+
+def is_hopeless(exc: BaseException) -> bool:
+    """A failure that waiting will not mend (wrong credentials, an ACL that denies a command, TLS
+    that fails against what answers): the relay refuses to start on it, where it waits out the rest."""
+    text = str(exc)
+    return (isinstance(exc, rx.AuthenticationError | rx.NoPermissionError | rx.AuthenticationWrongNumberOfArgsError)
+            or text.startswith(("WRONGPASS", "NOAUTH", "NOPERM"))
+            or (isinstance(exc, rx.ConnectionError) and ("SSL" in text or "certificate" in text)))
+
+
+def unreachable(exc: BaseException, url: str) -> str:
+    """``broker redis://host:port unreachable: <why>`` (never a user or a password)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    secret = _password(url)
+    if secret:
+        text = text.replace(secret, "***")
+    return f"broker {endpoint(url)} unreachable: {text[:200]}"
 
 
 def fields_of(entry: Any) -> tuple[str, dict[bytes, bytes]]:

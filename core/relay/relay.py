@@ -12,11 +12,16 @@ A relay named NAME, with its roster (its local agents) and its own data dir, run
   ``qd:receipts`` (``receipts.Receipts``); kept until the broker takes them.
 - **control**: follows ``qd:control`` (XREAD, BLOCK 100 ms): ``stop`` is a local stop-all,
   ``resume`` a local resume-all.
-- **heartbeat**: rewrites its field in ``qd:relays`` every 2 s (``seen_at``) and sweeps final
-  states no event told of. Nothing is removed on exit: the captain judges by ``seen_at``.
+- **heartbeat**: rewrites its field in ``qd:relays`` every 2 s (``seen_at``, from Redis ``TIME``: the
+  broker's clock, so a relay whose clock is off does not look stale, nor fresh once dead) and sweeps
+  final states no event told of; hourly it prunes the ledger (``prune``). Nothing is removed on
+  exit: the captain judges by ``seen_at``.
+- **events**: its agents' activity events, published on ``qd:events`` (``events_out``).
 
 Broker unreachable: local delivery goes on, each thread retries with a growing pause, and one line
-is logged per outage (``Outage``), not per attempt.
+is logged per outage (``Outage``), not per attempt. Any other fault (local storage locked, full or
+read-only; a command the broker refuses) is one line per episode (``faults``): an entry that could
+not be taken stays unacknowledged and is taken again, once, when the storage works.
 """
 from __future__ import annotations
 
@@ -34,11 +39,15 @@ from redis import exceptions as rx
 
 from quarterdeck.core.models import Agent
 from quarterdeck.core.relay.control import Control
+from quarterdeck.core.relay.events_out import EventPublisher
+from quarterdeck.core.relay.faults import BROKER, Faults, kind_of
 from quarterdeck.core.relay.intake import acknowledge, decode_all, take_all
 from quarterdeck.core.relay.ledger import Ledger, Relayed
-from quarterdeck.core.relay.link import describe, is_broker_failure
+from quarterdeck.core.relay.link import describe
 from quarterdeck.core.relay.protocol import KEYS, RELAY_GROUP, AnnouncedAgent, Announcement, Keys, Receipt
+from quarterdeck.core.relay.prune import EVERY_S, prune_ledger
 from quarterdeck.core.relay.receipts import Receipts
+from quarterdeck.core.roster.remote import broker_now
 from quarterdeck.core.service import DeliveryWorker
 from quarterdeck.core.session import Session
 
@@ -85,6 +94,13 @@ class Outage:
             self.outages += 1
         log.warning("relay: %s; delivering what this relay holds, retrying until it answers", describe(exc, self.url))
 
+    def assume_down(self) -> None:
+        """The broker did not answer at start (the caller said so): the next answer ends this outage."""
+        with self._lock:
+            if self._since is None:
+                self._since = time.monotonic()
+                self.outages += 1
+
     def ok(self) -> None:
         with self._lock:
             since, self._since = self._since, None
@@ -110,13 +126,18 @@ class Relay:
     def __post_init__(self) -> None:
         self.stream = self.keys.relay_in(self.name)
         self.outage = Outage(self.url)
+        self.faults = Faults(self.name, self.url)
         self.ledger = Ledger(self.session.store.path.parent)
         self.receipts = Receipts(self.name, self.ledger, self.session.store)
         self.session.dispatcher.add_listener(self.receipts.on_event)
         self.worker = DeliveryWorker(self.session.dispatcher, idle_wait=0.05)
-        self.control = Control(self.session.dispatcher, self.client, self.keys.control, self.outage,
-                               after=self._after_control)
+        self.control = Control(self.session.dispatcher, self.client, self.keys.control,
+                               self.faults.progress("control", self.outage), after=self._after_control)
         self.started_at = time.time()
+        self.clock_offset = 0.0  # the broker's clock minus this machine's (Redis TIME, each heartbeat)
+        self.events = EventPublisher(self.name, self.session.store.path, self.client, self.keys.events,
+                                     [a.id for a in self.session.roster.agents], self.outage)
+        self.pruned = 0
         self._threads: list[threading.Thread] = []
 
     # -- running --------------------------------------------------------------------------------
@@ -125,8 +146,9 @@ class Relay:
         self.receipts.sweep()  # final states a crash kept from being told (recovery marked them)
         self.worker.start()
         for target, name in ((self._intake, "intake"), (self._publish, "receipts"),
-                             (self.control.follow_until(self.stop), "control"), (self._heartbeat, "heartbeat")):
-            thread = threading.Thread(target=self._guarded(target), name=f"relay-{name}", daemon=True)
+                             (self.control.follow_until(self.stop), "control"), (self._heartbeat, "heartbeat"),
+                             (self.events.loop_until(self.stop, lambda: self.faults.ok("events")), "events")):
+            thread = threading.Thread(target=self._guarded(target, name), name=f"relay-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
         log.info("relay %s started (pid %d): %d agent(s), stream %s", self.name, os.getpid(),
@@ -150,7 +172,9 @@ class Relay:
         self.unsent = self.ledger.unpublished_count()
         self.ledger.close()
 
-    def _guarded(self, loop: Callable[[], None]) -> Callable[[], None]:
+    def _guarded(self, loop: Callable[[], None], where: str) -> Callable[[], None]:
+        """Run ``loop`` until it returns, restarting it after a growing pause when it fails: one line
+        per broker outage (``Outage``), one per episode of any other fault (``Faults``)."""
         def run() -> None:
             pause = 0.1
             while not self.stop.is_set():
@@ -158,10 +182,11 @@ class Relay:
                     loop()
                     return
                 except Exception as exc:
-                    if not is_broker_failure(exc):
-                        log.exception("relay %s: %s failed; retrying", self.name, threading.current_thread().name)
-                    else:
+                    kind = kind_of(exc)
+                    if kind == BROKER:
                         self.outage.failed(exc)
+                    else:
+                        self.faults.failed(where, exc, kind)
                     self.stop.wait(pause)
                     pause = min(pause * 2, MAX_PAUSE)
         return run
@@ -190,6 +215,7 @@ class Relay:
             if backlog and not entries:
                 backlog = False
             self._handle(entries)
+            self.faults.ok("intake")
 
     def _claim_abandoned(self) -> None:
         start = "0-0"
@@ -239,17 +265,28 @@ class Relay:
         while not self.stop.is_set():
             self.receipts.wake.wait(0.5)
             self.receipts.wake.clear()
-            self.receipts.publish(self.client, self.keys.receipts)
-            self.outage.ok()
+            if self.receipts.publish(self.client, self.keys.receipts):
+                self.outage.ok()  # only when the broker took some: nothing to send is no answer
+            self.faults.ok("receipts")
 
     def _heartbeat(self) -> None:
+        next_prune = time.monotonic() + 60.0  # not while a restarted relay catches up
         while not self.stop.is_set():
             self.receipts.sweep()
-            self.client.hset(self.keys.relays, self.name, self.announcement().to_json())
+            now = broker_now(self.client)  # seen_at in the broker's clock
+            self.clock_offset = now - time.time()
+            self.client.hset(self.keys.relays, self.name, self.announcement(now).to_json())
             self.outage.ok()
+            if time.monotonic() >= next_prune:
+                self.pruned += prune_ledger(self.ledger.path.parent, self.session.store.path)
+                next_prune = time.monotonic() + EVERY_S
+            self.faults.ok("heartbeat")
             self.stop.wait(HEARTBEAT)
 
-    def announcement(self) -> Announcement:
+    def announcement(self, seen_at: float | None = None) -> Announcement:
+        """This relay in ``qd:relays``; times in the broker's clock (``seen_at``: Redis TIME)."""
         agents = [AnnouncedAgent(a.id, a.display_name or a.id, a.role, a.transport.kind, target_text(a))
                   for a in self.session.roster.agents]
-        return Announcement(self.name, socket.gethostname(), os.getpid(), self.started_at, time.time(), agents)
+        seen = time.time() + self.clock_offset if seen_at is None else seen_at
+        return Announcement(self.name, socket.gethostname(), os.getpid(), self.started_at + self.clock_offset,
+                            seen, agents)

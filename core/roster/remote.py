@@ -11,28 +11,54 @@ and ``seen_at``, rewritten every 2 s: ``quarterdeck.core.relay.protocol.Announce
   with the roster, never a guess: that id leaves the roster deliveries use, and a send to it is
   refused (:meth:`Machines.refusal`).
 
+Liveness is judged in the broker's clock: a relay writes ``seen_at`` from Redis ``TIME`` and the
+captain passes :func:`broker_now` (``TIME`` again) as ``merge``'s ``now``, so a relay (or a captain)
+whose clock is off looks neither stale while it runs nor fresh once it has died.
+
 Remote agents carry a ``RelayTransport`` (``kind: relay``), so the dispatcher hands their
-deliveries to the relay transport. Qt-free, and no broker I/O here beyond :func:`read_relays`.
+deliveries to the relay transport. Qt-free, and no broker I/O here beyond :func:`read_relays` and
+:func:`broker_now`.
 """
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import redis
 
 from quarterdeck.core.models import Agent
 from quarterdeck.core.relay.protocol import KEYS, Announcement, MalformedEntry
 from quarterdeck.core.relay_settings import RelayTransport
 from quarterdeck.core.roster.roster import Roster
 
-__all__ = ["STALE_S", "Machines", "Placed", "RelaySeen", "merge", "read_relays", "seen_text", "this_machine"]
+__all__ = ["STALE_S", "Machines", "Placed", "RelaySeen", "broker_now", "merge", "read_relays", "seen_text",
+           "this_machine"]
 
 STALE_S = 10.0
 
 
 class HashReader(Protocol):
     def hgetall(self, name: str) -> Any: ...
+
+
+class Clock(Protocol):
+    def time(self) -> Any: ...
+
+
+def broker_now(client: Clock) -> float:
+    """The broker's clock (Redis ``TIME``: seconds and microseconds) as epoch seconds: one round trip.
+    Relays stamp ``seen_at`` with it and the captain measures ages against it. An ACL user denied
+    ``TIME`` (``NOPERM``) gets this machine's clock; an unreachable broker raises as any command does."""
+    try:
+        seconds, micros = client.time()
+    except redis.ResponseError as exc:
+        if not str(exc).startswith("NOPERM"):
+            raise
+        return time.time()
+    return int(seconds) + int(micros) / 1_000_000
 
 
 def this_machine() -> str:

@@ -1,0 +1,148 @@
+"""Activity events across machines and the relay's upkeep, on a real redis-server: a relay's agents'
+events reach the captain's agent_events once (published twice, stored once), an outage holds them
+back and they go after; the ledger's old closed rows are pruned; liveness in the broker's clock."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import redis
+from redis_server import RedisServer, redis_server  # noqa: F401
+
+from quarterdeck.core.activity.events import ActivityEvent
+from quarterdeck.core.activity.record import record
+from quarterdeck.core.activity.remote import EventReader, read_events_now
+from quarterdeck.core.models import Message
+from quarterdeck.core.relay.events_out import CURSOR_FILE, EventPublisher, read_cursor
+from quarterdeck.core.relay.ledger import Ledger
+from quarterdeck.core.relay.protocol import KEYS, Announcement, Receipt
+from quarterdeck.core.relay.prune import prune_ledger
+from quarterdeck.core.roster.remote import broker_now, merge, read_relays
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.store import Store, default_db_path
+from quarterdeck.core.transports.broker import BrokerLink
+
+
+class Answers:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def ok(self) -> None:
+        self.count += 1
+
+
+def stored_events(store: Store) -> list[tuple[str, str, str, float]]:
+    rows = store.connection().execute("SELECT key, agent_id, kind, at FROM agent_events ORDER BY at").fetchall()
+    return [(str(r[0]), str(r[1]), str(r[2]), float(r[3])) for r in rows]
+
+
+@pytest.fixture
+def stores(tmp_path):
+    relay, captain = Store(default_db_path(tmp_path / "relay")), Store(default_db_path(tmp_path / "captain"))
+    yield relay, captain
+    relay.close()
+    captain.close()
+
+
+def test_a_relays_agents_events_reach_the_captain_once(tmp_path, stores, redis_server: RedisServer) -> None:
+    relay_store, captain_store = stores
+    now = time.time()
+    for agent, kind in (("Agent-1", "prompt_submitted"), ("Agent-1", "needs_you"), ("Someone-else", "turn_ended")):
+        record(tmp_path / "relay", ActivityEvent(agent, "claude-code", kind, kind, now, text=f"{agent} {kind}"))
+    client = redis.Redis.from_url(redis_server.url)
+    answers = Answers()
+    publisher = EventPublisher("box-1", relay_store.path, client, KEYS.events, ["Agent-1"], answers)
+    assert publisher.publish() == 3  # three rows passed, two of them this relay's agents'
+    assert client.xlen(KEYS.events) == 2 and answers.count == 1
+    assert read_cursor(tmp_path / "relay") == publisher.cursor == 3
+    link = BrokerLink(redis_server.url)
+    try:
+        assert read_events_now(link, captain_store.path) == 2
+        events = stored_events(captain_store)
+        assert [(a, k) for _, a, k, _ in events] == [("Agent-1", "prompt_submitted"), ("Agent-1", "needs_you")]
+        assert all(abs(at - now) < 1.0 for *_, at in events)  # broker and captain share this clock
+        assert client.xlen(KEYS.events) == 0  # acknowledged and deleted: nothing lingers in Redis
+        # a relay that lost its cursor (or crashed before writing it) publishes them again: stored once
+        (tmp_path / "relay" / CURSOR_FILE).unlink()
+        again = EventPublisher("box-1", relay_store.path, client, KEYS.events, ["Agent-1"], answers)
+        assert again.publish() == 3 and client.xlen(KEYS.events) == 2
+        reader = EventReader(link, captain_store.path)
+        assert reader.poll(None) == 2 and reader.stored == 0
+        reader.close_connection()
+        assert stored_events(captain_store) == events
+    finally:
+        link.close()
+
+
+def test_an_outage_holds_events_back_and_they_go_after(tmp_path, stores, redis_server: RedisServer) -> None:
+    relay_store, captain_store = stores
+    client = redis.Redis.from_url(redis_server.url, socket_connect_timeout=1)
+    publisher = EventPublisher("box-1", relay_store.path, client, KEYS.events, ["Agent-1"], Answers())
+    redis_server.stop()
+    record(tmp_path / "relay", ActivityEvent("Agent-1", "tmux-watch", "seen_working", "busy indicator", time.time()))
+    with pytest.raises(redis.ConnectionError):
+        publisher.publish()
+    assert read_cursor(tmp_path / "relay") == 0  # not published: not passed
+    redis_server.start()
+    assert publisher.publish() == 1
+    link = BrokerLink(redis_server.url)
+    try:
+        assert read_events_now(link, captain_store.path) == 1
+    finally:
+        link.close()
+    assert [k for _, _, k, _ in stored_events(captain_store)] == ["seen_working"]
+
+
+def test_a_malformed_event_entry_is_dropped_and_the_rest_stored(tmp_path, stores, redis_server: RedisServer) -> None:
+    _, captain_store = stores
+    client = redis.Redis.from_url(redis_server.url)
+    client.xadd(KEYS.events, {"v": "1", "relay": "box-1", "key": "k1", "agent": "A", "source": "x",
+                              "kind": "made_up_kind", "name": "n", "at": "1.0"})
+    client.xadd(KEYS.events, {"v": "1", "relay": "box-1", "key": "k2", "agent": "A", "source": "x",
+                              "kind": "turn_ended", "name": "Stop", "at": repr(time.time())})
+    link = BrokerLink(redis_server.url)
+    try:
+        assert read_events_now(link, captain_store.path) == 2
+    finally:
+        link.close()
+    assert [(key, kind) for key, _, kind, _ in stored_events(captain_store)] == [("k2", "turn_ended")]
+    assert client.xlen(KEYS.events) == 0
+
+
+def test_the_ledger_forgets_deliveries_closed_and_published_two_weeks_ago(tmp_path) -> None:
+    store = Store(default_db_path(tmp_path))
+    ledger = Ledger(tmp_path)
+    try:
+        local = {}
+        for captain_delivery in (1, 2, 3):
+            message = Message(sender="captain", recipients=["Agent-1"], content=f"task {captain_delivery}")
+            ledger.record(captain_delivery, message.id, "Agent-1")
+            local[captain_delivery] = store.enqueue(message, [("Agent-1", "inbox")])[0]
+            ledger.set_local(captain_delivery, local[captain_delivery])
+        for closed in (1, 2):
+            store.mark_cancelled(local[closed], "stopped")
+            ledger.add_receipt(Receipt("box-1", closed, "Agent-1", "cancelled", at=time.time()), final=True)
+        [(first, _), _] = ledger.unpublished()
+        ledger.published(first)  # 1's receipt went out; 2's still waits for the broker
+        assert prune_ledger(tmp_path, store.path) == 0  # nothing is two weeks old yet
+        assert prune_ledger(tmp_path, store.path, now=time.time() + 15 * 86400) == 1
+        assert ledger.record(1, "another", "Agent-1").message_id == "another"  # 1 is forgotten
+        assert ledger.for_event(local[2], "", "") is not None  # unpublished: kept
+        assert ledger.for_event(local[3], "", "") is not None  # still queued: kept
+        assert ledger.unpublished_count() == 1
+    finally:
+        ledger.close()
+        store.close()
+
+
+def test_liveness_is_judged_in_the_brokers_clock(redis_server: RedisServer) -> None:
+    client = redis.Redis.from_url(redis_server.url)
+    server_now = broker_now(client)
+    assert abs(server_now - time.time()) < 1.0  # one machine: one clock
+    skewed = Announcement("box-1", "h", 1, server_now - 60, seen_at=server_now - 1.0)
+    client.hset(KEYS.relays, "box-1", skewed.to_json())
+    [relay] = merge(Roster(), read_relays(client), now=broker_now(client)).relays
+    assert not relay.stale and 1.0 <= relay.age < 2.0
+    # the same announcement judged 30 s later, as a captain whose clock runs 30 s ahead would by its own
+    [late] = merge(Roster(), read_relays(client), now=server_now + 30).relays
+    assert late.stale and late.health == "last seen 31 s ago"
