@@ -38,7 +38,7 @@ def search(
     if limit < 0 or offset < 0:
         raise ValueError("limit and offset must not be negative")
     conn = store.connection()
-    found = plan(conn, Filters(agent, state, text, since, until))
+    found = plan(conn, Filters(agent, state, text, since, until), limit=limit + offset)
     if found.nothing:
         return []
     rows = conn.execute(

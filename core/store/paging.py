@@ -99,22 +99,21 @@ def _lines(rows: Iterable[tuple[Any, ...]]) -> list[Line]:
 def _select(store: Store, filters: Filters, extra: list[str], extra_params: list[object],
             limit: int, excerpt: int, *, ascending: bool = False, by_id: bool = False) -> list[Line]:
     conn = store.connection()
-    found = plan(conn, filters)
+    found = plan(conn, filters, limit=limit, extra=extra, extra_params=extra_params,
+                 seek=not (ascending or by_id))
     if found.nothing:
         return []
     source = found.source
     if by_id and source.startswith(_DELIVERIES_FIRST):
         # Reach the few deliveries by rowid: left alone the planner walks the agent or state index.
         source = source.replace(_DELIVERIES_FIRST, f"{_DELIVERIES_FIRST} NOT INDEXED", 1)
-    clauses = [*found.clauses, *extra]
-    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
     order = "ASC" if ascending else "DESC"
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples: no sqlite3.Row per line
     rows = cursor.execute(
-        f"SELECT {_columns(excerpt)} FROM {source}{where} "
+        f"SELECT {_columns(excerpt)} FROM {source}{found.where} "
         f"ORDER BY d.created_at {order}, d.id {order} LIMIT ?",
-        (*found.params, *extra_params, limit),
+        (*found.params, limit),
     )
     return _lines(rows)
 
