@@ -115,7 +115,7 @@ class WindowStatus(QObject):
         colour = STATUS_COLOURS.get(status, "#757575")
         headline = tree.get("headline", "")
         if (machines := self.ctx.session.machines) is not None:  # relays on other machines: are they up?
-            headline = f"{headline} · {relays_text(machines.relays)}" if headline else relays_text(machines.relays)
+            headline = f"{relays_text(machines.relays)} · {headline}" if headline else relays_text(machines.relays)
         shown = self.health_label.fontMetrics().elidedText(headline, Qt.TextElideMode.ElideRight, HEADLINE_PX)
         self.health_label.setText(f"Health: <b style='color:{colour}'>{status.replace('_', ' ')}</b>"
                                   + (f" · {html.escape(shown)}" if headline else ""))

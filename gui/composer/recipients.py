@@ -112,7 +112,9 @@ class RecipientsBox(QWidget):
         show, marked, and a send to one is refused, never guessed. Nothing is rebuilt when nothing
         shown changed (the relays are read every 2 s)."""
         where = shown.where if shown is not None else {}
-        machines = {a: w.text for a, w in where.items() if w.remote or w.key == "conflict"}
+        offline = shown.offline if shown is not None else {}  # (not its age: the list is not rebuilt each 2 s)
+        machines = {a: f"{offline[a].name} · offline" if a in offline else w.text
+                    for a, w in where.items() if w.remote or w.key == "conflict"}
         conflicts = {a: w.tip for a, w in where.items() if w.key == "conflict"}
         self._positions = shown.roster.ids() if shown is not None else roster.ids()
         rows = [(a.id, (f"{a.id}  ·  {a.role}" if a.role else a.id)

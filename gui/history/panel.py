@@ -275,7 +275,10 @@ class HistoryPanel(Panel):
             self.view.horizontalHeader().restoreState(header)
             self._fit_columns(self.view.horizontalHeader())  # a layout saved before keeps its widths only
             self.frozen.sync()
-        self.view.setColumnHidden(MACHINE_COLUMN, self.ctx.session.machines is None)  # one machine: no column
+        columns = self.view.horizontalHeader()
+        columns.setSectionHidden(MACHINE_COLUMN, self.ctx.session.machines is None)  # one machine: no column
+        if self.ctx.session.machines is not None and columns.visualIndex(MACHINE_COLUMN) == len(COLUMNS) - 1:
+            columns.moveSection(len(COLUMNS) - 1, FROZEN_COLUMNS)  # shown after Time and Agent, unless moved
 
     def shutdown(self) -> None:
         self._refresh_timer.stop()

@@ -1,10 +1,12 @@
 """The roster's line about the other machines, with a broker configured (issue 14).
 
-Above the tiles and the table: how many relays answer (``2 relays up``, ``3 relays · M2 last seen
-40 s ago``) and, in red, every problem the merge found: an agent id on two machines (sends to it
-are refused until one is renamed, both machines named), a relay not answering, the broker
-unreachable (the relays as last seen). It follows ``sig_fleet_changed``; dismissed, it stays hidden
-until something other than a count of seconds changes. Without a broker it never shows.
+Above the tiles and the table, one line: how many relays answer (``2 relays up``, ``3 relays · M2
+last seen 40 s ago``) and the ids found on two machines (sends to them are refused until one is
+renamed; their rows name both machines), in red when something is wrong; a problem the rows do not
+show (the broker unreachable: the relays as last seen; an announcement that cannot be read) gets a
+line of its own. Every problem the merge found is in the tooltip. It follows ``sig_fleet_changed``;
+dismissed, it stays hidden until something other than a count of seconds changes. Without a broker
+it never shows.
 """
 from __future__ import annotations
 
@@ -39,14 +41,20 @@ class MachinesBar(Banner):
             self.dismiss()
             return
         shown = self._ctx.shown
-        head = f"Other machines: {relays_text(shown.relays)}."
-        text = "\n".join([head, *(f"⚠ {p}" for p in shown.problems)])
+        conflicts = [a for a, w in shown.where.items() if w.key == "conflict"]
+        told = [f"agent id {a} " for a in conflicts] + [f"relay {r.name} " for r in shown.relays if r.stale]
+        others = [p for p in shown.problems if not p.startswith(tuple(told))]  # the unreachable broker…
+        head = f"Other machines: {relays_text(shown.relays)}"
+        if conflicts:
+            head += f" · ⚠ {', '.join(conflicts)} on two machines (sends refused)"
+        text = "\n".join([head, *(f"⚠ {p}" for p in others)])
         self._shape = _DIGITS.sub("#", text)
         if self._shape == self._dismissed:
             return
         self.say(text, error=bool(shown.problems))
-        self.label.setToolTip("Relays announce their agents every 2 s; one silent for 10 s is shown offline. "
-                              "An agent id on two machines is never guessed: rename one of them.")
+        self.label.setToolTip("\n".join([*shown.problems, "Relays announce their agents every 2 s; one silent "
+                                          "for 10 s is shown offline. An agent id on two machines is never guessed: "
+                                          "rename one of them."]))
 
     def _on_dismissed(self) -> None:
         self._dismissed = self._shape

@@ -105,13 +105,24 @@ def test_the_roster_has_a_machine_column_and_a_silent_relays_agents_go_offline(r
     assert "its relay M3 on m3.lan last seen 30 s ago" in cell(panel, "Agent-7", ACTIVITY, Qt.ItemDataRole.ToolTipRole)
     assert cell(panel, "Agent-9", TRANSPORT) == "inbox" and cell(panel, "Agent-9", TARGET) == "/srv/Agent-9"
     assert panel.machines_bar.isVisibleTo(panel)
-    assert panel.machines_bar.label.text().startswith("Other machines: 2 relays · M3 last seen 30 s ago.")
+    assert panel.machines_bar.label.text() == "Other machines: 2 relays · M3 last seen 30 s ago"  # one line
+    assert "relay M3 last seen 30 s ago: its agents are offline" in panel.machines_bar.label.toolTip()
     announce(broker, "M2", "Agent-9", age=12)  # M2 stops answering; M3 is back
     announce(broker, "M3", "Agent-7")
     fleet_changed(ctx, qtbot)
     assert cell(panel, "Agent-9", MACHINE) == "M2 · last seen 12 s ago"
     assert cell(panel, "Agent-9", ACTIVITY, STATUS_KEY_ROLE) == "offline"
     assert cell(panel, "Agent-7", ACTIVITY, STATUS_KEY_ROLE) == "unknown" and cell(panel, "Agent-7", MACHINE) == "M3"
+    composer = ComposerPanel(ctx)
+    qtbot.addWidget(composer)
+    recipients = composer.recipients.list
+    assert [recipients.item(i).text() for i in range(recipients.count())] == \
+        ["Agent-1", "Agent-9  ·  M2 · offline", "Agent-7  ·  M3"]
+    recipients.item(1).setData(Qt.ItemDataRole.UserRole + 7, "mark")
+    announce(broker, "M2", "Agent-9", age=14)  # still silent, older: the list is not rebuilt (its scroll stays)
+    fleet_changed(ctx, qtbot)
+    assert cell(panel, "Agent-9", MACHINE) == "M2 · last seen 14 s ago"
+    assert recipients.item(1).data(Qt.ItemDataRole.UserRole + 7) == "mark"
     announce(broker, "M4", "Agent-4")  # a relay started after the panel joins at the next read
     fleet_changed(ctx, qtbot)
     assert panel.model.ids() == ["Agent-1", "Agent-9", "Agent-7", "Agent-4"]
@@ -149,7 +160,9 @@ def test_an_id_on_two_machines_is_marked_and_a_send_to_it_refused_with_both_name
     tip = cell(roster, "Agent-1", AGENT, Qt.ItemDataRole.ToolTipRole)
     assert f"Agent-1 is on 2 machines ({here}, M2)" in tip and "refused" in tip
     assert cell(roster, "Agent-1", AGENT, Qt.ItemDataRole.BackgroundRole) is not None  # the row is marked
-    assert any("agent id Agent-1 is on 2 machines" in line for line in roster.machines_bar.label.text().splitlines())
+    assert roster.machines_bar.label.text() == \
+        "Other machines: 1 relay up · ⚠ Agent-1 on two machines (sends refused)"
+    assert f"agent id Agent-1 is on 2 machines ({here}, M2)" in roster.machines_bar.label.toolTip()
     labels = [composer.recipients.list.item(i).text() for i in range(composer.recipients.list.count())]
     assert labels == ["Agent-2", "Agent-9  ·  M2", f"⚠ Agent-1  ·  {here} + M2"]
     composer.recipients.all_box.click()  # everyone: never the id on two machines
@@ -295,3 +308,18 @@ def test_one_machine_shows_no_machine_column(make_ctx, qtbot) -> None:
         ctx.submit(Message(sender="Captain", recipients=["Agent-1"], content="hello"))
     qtbot.waitUntil(lambda: history.model.rowCount() == 1, timeout=5000)
     assert history.model.index(0, MACHINE_COLUMN).data() == this_machine()  # NULL: this machine
+
+
+def test_a_broker_that_cannot_be_reached_is_said_and_the_relays_stay_as_last_seen(relays_ctx, broker, redis_server,
+                                                                                  qtbot) -> None:
+    announce(broker, "M2", "Agent-9")
+    ctx = relays_ctx("Agent-1")
+    panel = RosterPanel(ctx)
+    qtbot.addWidget(panel)
+    redis_server.stop()
+    fleet_changed(ctx, qtbot)
+    assert panel.model.ids() == ["Agent-1", "Agent-9"] and cell(panel, "Agent-9", MACHINE) == "M2"
+    first, second = panel.machines_bar.label.text().splitlines()
+    assert first == "Other machines: 1 relay up"
+    assert second.startswith("⚠ broker ") and f"{redis_server.port} unreachable" in second, second
+    assert second.endswith(": relays as last seen") and "Traceback" not in second
