@@ -91,7 +91,8 @@ def test_the_panel_sends_to_a_relays_agent_and_shows_a_dead_relay_offline(tmp_pa
         assert rows["Agent-3"]["agent"] == "⚠ Agent-3" and rows["Agent-3"]["machine"].endswith(" + M3")
         assert "Agent-3 on two machines" in state["machines"]
         assert "2 relays up" in state["health"]
-        if not state["table_shown"]:
+        if not state["table_shown"]:  # the tiles first (the default view): each names its machine
+            shot(shots / f"relays-tiles-{size}.png", {"window": state["window"], "roster": state["roster"]})
             click(state["table_button"])
             panel.wait(lambda s: s["table_shown"], "the roster as a table, with its Machine column")
         click(panel.state()["pick"])
