@@ -62,24 +62,22 @@ class ChartsPanel(Panel):
         super().__init__(ctx, parent)
         self.clock = clock  # the monitor's clock
         # the seconds shown (not ``window``: that would hide QWidget.window())
-        self.window_seconds = ctx.settings.get("charts/window", 300, int)
-        if self.window_seconds not in dict(WINDOWS):
-            self.window_seconds = 300
-        self._counting = False
-        self._replaying = False
+        seconds = ctx.settings.get("charts/window", 300, int)
+        self.window_seconds = seconds if seconds in dict(WINDOWS) else 300
+        self._counting = self._replaying = False
         self._queue: dict[str, int] = {}
         self.feed = FleetFeed(ctx.monitor, clock=clock)
         self.feed.attach(ctx.delivery.dispatcher.breakers)
         self._build_actions()
         self._build()
-        self._adopt_roster(ctx.roster)
+        self._adopt_roster(ctx.fleet)  # every machine's agents, with relays
         self._frame_timer = QTimer(self)
         self._frame_timer.setInterval(FRAME_MS)
         self._frame_timer.timeout.connect(self._on_frame_timer_timeout)
         self._tick_timer = QTimer(self)
         self._tick_timer.setInterval(TICK_MS)
         self._tick_timer.timeout.connect(self._on_tick_timer_timeout)
-        ctx.sig_roster_changed.connect(self._on_ctx_roster_changed)
+        ctx.sig_fleet_changed.connect(self._on_ctx_fleet_changed)
         ctx.sig_agent_focused.connect(self._on_ctx_agent_focused)
         ctx.delivery.sig_breaker_event.connect(self._on_delivery_breaker_event)
         self._frame_timer.start()
@@ -136,8 +134,10 @@ class ChartsPanel(Panel):
         if index >= 0:
             self.agent_box.setCurrentIndex(index)
 
-    def _adopt_roster(self, roster: Roster) -> None:
-        ids = list(roster.ids())
+    def _adopt_roster(self, roster: Roster) -> bool:  # False: these agents are charted already
+        if (ids := list(roster.ids())) == getattr(self, "_ids", None):
+            return False
+        self._ids = ids
         fell_back = self.controls.set_agents(ids)
         breakers = self.ctx.delivery.dispatcher.breakers
         for agent_id in ids:
@@ -145,6 +145,7 @@ class ChartsPanel(Panel):
         self.slot.set_agents(ids)
         if fell_back:
             self._on_agent_box_changed(self.agent_box.currentIndex())
+        return True
 
     # -- refreshing --------------------------------------------------------------------------
     def refresh(self, *, follow: bool = True) -> None:
@@ -265,10 +266,9 @@ class ChartsPanel(Panel):
             self.refresh()
         self._update_now_label()
 
-    @Slot(object)
-    def _on_ctx_roster_changed(self, roster: Roster) -> None:
-        self._adopt_roster(roster)
-        if self.slot.grid is not None:
+    @Slot()
+    def _on_ctx_fleet_changed(self) -> None:  # this machine's roster saved, or the relays read (every 2 s)
+        if self._adopt_roster(self.ctx.fleet) and self.slot.grid is not None:
             self._show_bands(self.clock())
 
     @Slot(str)

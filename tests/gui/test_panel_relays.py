@@ -213,9 +213,17 @@ def test_the_health_line_and_panel_count_the_relays(relays_ctx, broker, qtbot) -
     qtbot.addWidget(health)
     assert "Relays: 2 relays · M3 last seen 40 s ago" in health.summary_label.text()
     assert sorted(health.tree_data["components"]["agents"]["components"]) == ["Agent-1", "Agent-7", "Agent-9"]
+    from quarterdeck.gui.charts.panel import ChartsPanel
+
+    charts = ChartsPanel(ctx)
+    qtbot.addWidget(charts)
+    assert all(charts.agent_box.findData(a) >= 0 for a in ("Agent-1", "Agent-9", "Agent-7"))
     announce(broker, "M3", "Agent-7")
+    announce(broker, "M4", "Agent-4")
     fleet_changed(ctx, qtbot)
-    assert "Relays: 2 relays up" in health.summary_label.text()
+    assert "Relays: 3 relays up" in health.summary_label.text()
+    assert "Agent-4" in health.tree_data["components"]["agents"]["components"]
+    assert charts.agent_box.findData("Agent-4") >= 0  # a relay that joined: its agents are charted too
 
 
 def test_placement_without_a_broker_is_the_roster_alone() -> None:
