@@ -1,0 +1,307 @@
+"""Relays over Redis Streams on loopback (issue 14 "Speed"): a real redis-server with AOF, RELAYS
+``quarterdeck relay`` processes with AGENTS inbox agents each, and the captain as a separate process
+on the public path (``Session.open(broker_url=..., relays=True)``, ``session.submit``, a
+``DeliveryWorker``: the forwarder XADDs, the relays deliver, their receipts come back).
+
+Part 1: RATE messages a second for SECONDS, one agent each, round robin. Latency per delivery is
+enqueue -> the delivered receipt recorded at the captain (the outbox row's ``created_at`` ->
+``finished_at``). Prints throughput, p50/p95/p99, delivered vs sent, duplicates in the inboxes (each
+message must be there once), and the CPU (% of one core) of redis-server, each relay and the
+captain over the run. Target: 1,000 msg/s to 30 agents over 3 relays, p99 <= 50 ms.
+Part 2: RESTART deliveries queued at once; redis-server is restarted (SIGTERM, then started on the
+same AOF folder and port) once a third of them arrived; all must end delivered at the captain and
+be in the inboxes exactly once. Prints how long it took.
+
+``--relay-only``: no captain; this script XADDs the delivery entries itself at RATE and reads
+``qd:receipts`` (latency: XADD -> delivered receipt read). A relay's own figure.
+
+    python bench/bench_relays.py [--rate 1000] [--seconds 10] [--relays 3] [--agents 10]
+                                 [--restart 10000 | --restart 0] [--relay-only]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "tests")]
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+class Cpu:
+    """CPU % of one core of some processes between ``start`` and ``stop``."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+
+    def start(self) -> None:
+        self.began, self.at = {n: cpu_seconds(p) for n, p in self.pids.items()}, time.monotonic()
+
+    def stop(self) -> dict[str, float]:
+        wall = time.monotonic() - self.at
+        return {n: (cpu_seconds(p) - self.began[n]) / wall * 100 for n, p in self.pids.items()}
+
+
+def quantiles(values: list[float]) -> str:
+    if not values:
+        return "no deliveries"
+    ordered = sorted(values)
+    at = lambda q: ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000  # noqa: E731
+    return f"p50 {at(0.5):.1f} / p95 {at(0.95):.1f} / p99 {at(0.99):.1f} ms (max {ordered[-1] * 1000:.1f})"
+
+
+class Fleet:
+    def __init__(self, folder: Path, url: str, relays: int, agents: int, env: dict[str, str]) -> None:
+        from relay_parts import RelayProcess, write_roster
+        self.folders: dict[str, Path] = {}
+        self.of: dict[str, str] = {}  # agent -> relay
+        self.relays = []
+        (folder / "inbox").mkdir(parents=True, exist_ok=True)
+        for r in range(1, relays + 1):
+            mine = {f"A{r}-{n}": folder / "inbox" / f"{r}-{n}" for n in range(1, agents + 1)}
+            self.folders.update(mine)
+            self.of.update(dict.fromkeys(mine, f"M{r}"))
+            roster = write_roster(folder / f"m{r}.yaml", [{"id": a, "transport": "inbox", "path": str(p)}
+                                                           for a, p in mine.items()])
+            self.relays.append(RelayProcess(f"M{r}", roster, url, folder / f"m{r}-data", env=env,
+                                            extra=("--stagger", "0")))
+
+    def start(self, url: str) -> None:
+        import redis
+
+        from quarterdeck.core.relay.protocol import KEYS
+        for relay in self.relays:
+            relay.start()
+        client = redis.Redis.from_url(url)
+        deadline = time.monotonic() + 20
+        while client.hlen(KEYS.relays) < len(self.relays):  # every relay announced its agents
+            if time.monotonic() > deadline:
+                raise RuntimeError("the relays did not announce themselves within 20 s")
+            time.sleep(0.05)
+        client.close()
+
+    def arrived(self, prefix: str) -> Counter[str]:
+        """How often each message text starting with ``prefix`` is in the inboxes."""
+        seen: Counter[str] = Counter()
+        for folder in self.folders.values():
+            for path in folder.iterdir() if folder.exists() else ():
+                if path.name.endswith(".md"):
+                    last = path.read_text(encoding="utf-8").rstrip("\n").rsplit("\n", 1)[-1]
+                    if last.startswith(prefix):
+                        seen[last] += 1
+        return seen
+
+
+def report_arrivals(fleet: Fleet, prefix: str, sent: int) -> bool:
+    seen = fleet.arrived(prefix)
+    twice = sum(1 for n in seen.values() if n > 1)
+    print(f"  inboxes: {len(seen)} of {sent} messages arrived, {twice} more than once")
+    return twice == 0 and len(seen) == sent
+
+
+# -- the captain: a separate process on the public path ------------------------------------------------
+def captain(args: argparse.Namespace) -> int:
+    from quarterdeck.core.models import Message
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.core.service import DeliveryWorker
+    from quarterdeck.core.session import Session
+
+    agents = args.to.split(",")
+    session = Session.open(roster=Roster(()), data_dir=Path(args.captain), broker_url=args.url, relays=True)
+    worker = DeliveryWorker(session.dispatcher, idle_wait=0.02)
+    worker.start()
+    try:
+        print("ready", flush=True)
+        sys.stdin.readline()
+        count = int(args.rate * args.seconds) if args.rate else args.count
+        ids, began = [], time.perf_counter()
+        for n in range(count):
+            if args.rate:
+                time.sleep(max(0.0, began + n / args.rate - time.perf_counter()))
+            agent = agents[n % len(agents)]
+            ids += session.submit(Message(sender="Captain", recipients=[agent],
+                                          content=f"{args.prefix} {n} for {agent}")).delivery_ids
+        offered = time.perf_counter() - began
+        print(json.dumps({"queued": len(ids), "offered_s": offered}), flush=True)
+        deadline = time.monotonic() + args.timeout
+        ended = {"delivered", "failed", "cancelled", "uncertain"}
+        while time.monotonic() < deadline:
+            states = Counter(session.store.states_of(ids).values())
+            if sum(states[s] for s in ended) == len(ids):
+                break
+            time.sleep(0.1)
+        rows = session.store.connection().execute(
+            "SELECT state, created_at, finished_at FROM deliveries WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(ids),)).fetchall()
+        done = [(float(r[1]), float(r[2])) for r in rows if r[0] == "delivered" and r[2] is not None]
+        print(json.dumps({"states": dict(Counter(str(r[0]) for r in rows)), "latency": [f - c for c, f in done],
+                          "span": (max(f for _, f in done) - min(c for c, _ in done)) if done else 0.0}), flush=True)
+    finally:
+        worker.request_stop()
+        worker.join(10)
+        session.close()
+    return 0
+
+
+def run_captain(base: argparse.Namespace, folder: Path, fleet: Fleet, env: dict[str, str], prefix: str,
+                rate: float, count: int, cpu: Cpu, during: threading.Thread | None = None) -> dict:
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--captain", str(folder / f"captain-{prefix}"), "--url", base.url,
+         "--to", ",".join(fleet.of), "--prefix", prefix, "--rate", str(rate), "--seconds", str(base.seconds),
+         "--count", str(count), "--timeout", str(base.timeout)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    assert child.stdin is not None and child.stdout is not None
+    assert child.stdout.readline().strip() == "ready", "the captain did not start"
+    cpu.pids["captain"] = child.pid
+    cpu.start()
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    if during is not None:
+        during.start()
+    offered = json.loads(child.stdout.readline())
+    result = json.loads(child.stdout.readline())
+    result.update(offered, cpu=cpu.stop())
+    child.wait(30)
+    return result
+
+
+def full(args: argparse.Namespace, folder: Path, fleet: Fleet, server, env: dict[str, str]) -> bool:
+    pids = {"redis": server.pid, **{r.name: r.process.pid for r in fleet.relays}}
+    sent = int(args.rate * args.seconds)
+    print(f"part 1: {args.rate:.0f} msg/s for {args.seconds:.0f} s to {len(fleet.of)} inbox agents over "
+          f"{len(fleet.relays)} relays, the captain on the public path (measured under load)")
+    r = run_captain(args, folder, fleet, env, "load", args.rate, sent, Cpu(dict(pids)))
+    delivered = r["states"].get("delivered", 0)
+    print(f"  offered {r['queued'] / r['offered_s']:.0f} msg/s ({r['queued']} queued in {r['offered_s']:.1f} s); "
+          f"{delivered} of {sent} delivered at {delivered / r['span']:.0f}/s; states {r['states']}" if r["span"]
+          else f"  nothing delivered: {r['states']}")
+    print(f"  enqueue -> delivered receipt at the captain: {quantiles(r['latency'])} (target p99 <= 50 ms)")
+    print("  CPU % of one core: " + ", ".join(f"{n} {v:.0f}" for n, v in r["cpu"].items()))
+    ok = report_arrivals(fleet, "load ", sent) and delivered == sent
+    if args.restart:
+        print(f"part 2: {args.restart} deliveries queued at once; redis-server restarted when a third arrived")
+        restarted: list[float] = []
+
+        def restart() -> None:
+            while sum(fleet.arrived("restart ").values()) < args.restart // 3:
+                time.sleep(0.1)
+            started = time.monotonic()
+            server.restart()
+            restarted.append(time.monotonic() - started)
+
+        began = time.monotonic()
+        r = run_captain(args, folder, fleet, env, "restart", 0, args.restart, Cpu({}),
+                        threading.Thread(target=restart, daemon=True))
+        took = time.monotonic() - began
+        delivered = r["states"].get("delivered", 0)
+        print(f"  {delivered} of {args.restart} ended delivered at the captain in {took:.1f} s (redis down "
+              f"{restarted[0] if restarted else float('nan'):.1f} s); states {r['states']}")
+        ok = report_arrivals(fleet, "restart ", args.restart) and delivered == args.restart and ok
+    return ok
+
+
+def relay_only(args: argparse.Namespace, fleet: Fleet, server) -> bool:
+    import redis
+
+    from quarterdeck.core.models import Message
+    from quarterdeck.core.relay.protocol import KEYS, DeliveryEntry, Receipt
+
+    client, reader = redis.Redis.from_url(args.url), redis.Redis.from_url(args.url)
+    agents, sent_at, latency, final = list(fleet.of), {}, {}, Counter[str]()
+    done = threading.Event()
+
+    def read() -> None:
+        last = "0-0"
+        while not done.is_set():
+            for _, entries in reader.xread({KEYS.receipts: last}, block=100, count=1000) or []:
+                now = time.time()
+                for entry_id, fields in entries:
+                    last = entry_id.decode()
+                    receipt = Receipt.from_fields(fields)
+                    if receipt.state in ("delivered", "failed", "cancelled", "uncertain"):
+                        final[receipt.state] += 1
+                    if receipt.state == "delivered" and receipt.delivery in sent_at:
+                        latency.setdefault(receipt.delivery, now - sent_at[receipt.delivery])
+
+    count = int(args.rate * args.seconds)
+    print(f"relay only: {args.rate:.0f} entries/s for {args.seconds:.0f} s XADDed straight to {len(fleet.relays)} "
+          f"relays' streams ({len(agents)} inbox agents), receipts read from {KEYS.receipts} (measured under load)")
+    threading.Thread(target=read, daemon=True).start()
+    cpu = Cpu({"redis": server.pid, **{r.name: r.process.pid for r in fleet.relays}})
+    cpu.start()
+    began = time.perf_counter()
+    for n in range(count):
+        time.sleep(max(0.0, began + n / args.rate - time.perf_counter()))
+        agent = agents[n % len(agents)]
+        entry = DeliveryEntry(n + 1, agent, Message(sender="Captain", recipients=[agent],
+                                                    content=f"relay {n} for {agent}"), time.time())
+        sent_at[n + 1] = time.time()
+        client.xadd(KEYS.relay_in(fleet.of[agent]), entry.to_fields())  # type: ignore[arg-type]
+    offered = time.perf_counter() - began
+    deadline = time.monotonic() + args.timeout
+    while sum(final.values()) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    span = time.perf_counter() - began
+    figures = cpu.stop()
+    done.set()
+    print(f"  offered {count / offered:.0f}/s; {len(latency)} of {count} delivered in {span:.1f} s "
+          f"({len(latency) / span:.0f}/s); final receipts {dict(final)}")
+    print(f"  XADD -> delivered receipt read: {quantiles(list(latency.values()))}")
+    print("  CPU % of one core: " + ", ".join(f"{n} {v:.0f}" for n, v in figures.items()))
+    return report_arrivals(fleet, "relay ", count) and len(latency) == count
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--relays", type=int, default=3)
+    parser.add_argument("--agents", type=int, default=10, help="inbox agents per relay")
+    parser.add_argument("--restart", type=int, default=10_000, help="deliveries for part 2 (0: skip it)")
+    parser.add_argument("--relay-only", action="store_true")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for every delivery to end")
+    parser.add_argument("--captain", help=argparse.SUPPRESS)
+    for hidden in ("--url", "--to", "--prefix"):
+        parser.add_argument(hidden, help=argparse.SUPPRESS)
+    parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.captain:
+        return captain(args)
+    from redis_server import RedisServer
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-relays-"))
+    env = {**os.environ, "QUARTERDECK_CONFIG_DIR": str(folder / "config"),
+           "QUARTERDECK_DATA_DIR": str(folder / "data"), "QUARTERDECK_NOTIFICATIONS": "off"}
+    env = {k: v for k, v in env.items() if not k.upper().startswith("COORDINATION_")}
+    server = RedisServer(folder / "redis")
+    server.start()
+    args.url = server.url
+    fleet = Fleet(folder, server.url, args.relays, args.agents, env)
+    try:
+        fleet.start(server.url)
+        ok = relay_only(args, fleet, server) if args.relay_only else full(args, folder, fleet, server, env)
+        for relay in fleet.relays:
+            relay.stop()
+        print(f"every message arrived exactly once: {'yes' if ok else 'NO'} (files in {folder})")
+        return 0 if ok else 1
+    finally:
+        for relay in fleet.relays:
+            relay.close()
+        server.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
