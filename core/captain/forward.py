@@ -20,6 +20,7 @@ delivery id it has and does not type it twice).
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ from quarterdeck.core.relay.protocol import KEYS, STREAM_MAXLEN, Announcement, D
 from quarterdeck.core.roster.remote import STALE_S, seen_text
 from quarterdeck.core.store import forwarding
 from quarterdeck.core.store.forwarding import Forwarded, Outcome
+from quarterdeck.core.store.rows import StoreError
 from quarterdeck.core.transports.broker import BrokerDown, BrokerLink, ReceiptRouter
 
 if TYPE_CHECKING:
@@ -111,6 +113,10 @@ class Forwarder:
         while not self._stop.is_set():
             try:
                 busy = self._round()
+            except (sqlite3.Error, StoreError) as exc:  # the outbox cannot be written: said in one line
+                log.warning("relayed deliveries wait: the outbox %s: %s", self.store.path, exc)
+                busy = False
+                self._stop.wait(1.0)
             except Exception:
                 log.exception("the relay forwarder failed a round; going on")
                 busy = False
@@ -126,7 +132,7 @@ class Forwarder:
         if (self.sent or self._unconfirmed) and now - self._relays_read >= 1.0:
             self._relays_read = now
             self._heartbeats()
-        self.liveness.tick(self.outage.why is None)
+        self.liveness.tick(self.outage.why is None and self.router.down is None)  # receipts could come
         self._expire(now)
         if (relays or self._unconfirmed) and not self.outage.answers():
             self._tell(self.outage.waiting(relays))

@@ -157,8 +157,9 @@ class ReceiptRouter:
         if receipts:
             try:
                 ours = self._sink(receipts)
-            except Exception:
-                log.exception("receipts: %d could not be recorded; they stay pending", len(receipts))
+            except Exception as exc:  # a storage fault: they come back once the outbox takes them
+                log.warning("receipts: %d could not be recorded (%s: %s); they stay pending", len(receipts),
+                            type(exc).__name__, exc)
                 ours = [False] * len(receipts)
             done.extend(entry_id for entry_id, mine in zip(ids, ours, strict=True) if mine)
         if done:
