@@ -240,7 +240,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_palette(self) -> None:
-        self.palette_dialog.open_with(self.all_commands(), self.ctx.roster.ids())
+        self.palette_dialog.open_with(self.all_commands(), self.ctx.shown.roster.ids())  # every machine's
 
     def focus_panel(self, name: str) -> None:
         """Show panel ``name`` in front of its tab group, with the keyboard focus in it."""
