@@ -100,3 +100,15 @@ def test_a_command_resolved_when_chosen_is_the_one_of_the_whole_parser(name, cap
     assert chosen._defaults == expected._defaults  # its func, the shared options it takes
     names, all_names = lazy.get_default("_option_names"), whole.get_default("_option_names")
     assert names == {dest: all_names[dest] for dest in names}
+
+
+def test_a_hook_imports_no_heavy_module(tmp_path):
+    probe = ("import json, sys\nfrom quarterdeck.cli import entry\n"
+             f"entry.main(['hook', '--agent', 'A', '--source', 'claude-code', '--data-dir', {str(tmp_path)!r}])\n"
+             "print(json.dumps(sorted(sys.modules)), file=sys.stderr)")
+    event = json.dumps({"hook_event_name": "UserPromptSubmit", "session_id": "s-1", "prompt": "Rebase on main"})
+    done = subprocess.run([sys.executable, "-c", probe], input=event, capture_output=True, text=True, timeout=60,
+                          check=False)
+    loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
+    assert sorted(m for m in loaded if m.split(".")[0] in (*HEAVY, "redis")) == []
+    assert (tmp_path / "quarterdeck.sqlite3").exists() or (tmp_path / "agent-events.spool.jsonl").exists()
