@@ -331,3 +331,21 @@ def test_a_broker_that_cannot_be_reached_is_said_and_the_relays_stay_as_last_see
     assert first == "Other machines: 1 relay up"
     assert second.startswith("⚠ broker ") and f"{redis_server.port} unreachable" in second, second
     assert second.endswith(": relays as last seen") and "Traceback" not in second
+
+
+def test_a_broadcast_asks_first_when_a_relay_is_silent_and_can_leave_its_agents_out(relays_ctx, broker, qtbot,
+                                                                                    transports) -> None:
+    announce(broker, "M2", "Agent-9", age=25)
+    ctx = relays_ctx("Agent-1", "Agent-2")
+    composer = ComposerPanel(ctx)
+    qtbot.addWidget(composer)
+    asked: list[str] = []
+    composer.sending.confirm = lambda _title, text: asked.append(text) or "leave out"
+    QTest.keyClicks(composer.editor, "Wrap up for today.")
+    composer.run_check()
+    with qtbot.waitSignal(ctx.sig_submitted, timeout=5000) as sent:
+        assert composer.broadcast()
+    assert "Agent-9: its relay M2 last seen 25 s ago" in asked[0] and "2/3 reachable" in asked[0]
+    assert sorted(sent.args[0].recipients) == ["Agent-1", "Agent-2"]
+    qtbot.waitUntil(lambda: bool(transports.sent_to("Agent-1") and transports.sent_to("Agent-2")), timeout=5000)
+    assert transports.sent_to("Agent-9") == []
