@@ -39,14 +39,14 @@ from typing import Any
 from quarterdeck.core.store.rows import State, to_db_time
 from quarterdeck.core.store.textquery import text_filter
 
-PROBE = 1000
+PROBE = 300
 """Newest matches fetched first; a first page of a common word is found among them."""
 FEW_MATCHES = 5000
 """At most this many matches in all: list them from the messages' side."""
 WALK = 60_000
 """A walk expected to pass more deliveries than this tries the few-matches plan first."""
-TIERS = (4, 32)
-"""Below the window, ranges this many window widths deep are each read in one go, then the rest."""
+GROWTH = 2
+"""Below the window, each range read in one go is this many times as wide as the one above it."""
 START_ROWS = 64
 
 _MATCHED = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?"
@@ -197,8 +197,9 @@ def _membership(match: str, found: _Window) -> tuple[str, list[Any]]:
     top = found.hi if found.hi is not None else found.known[0]
     width = max(1, top - found.lo + 1)
     upper = found.lo
-    for depth in TIERS:
-        bound = found.lo - depth * width
+    while True:
+        width *= max(2, GROWTH)
+        bound = upper - width
         if bound <= 1:
             break
         whens.append(f"WHEN m.seq >= ? THEN m.seq IN ({_MATCHED} AND rowid >= ? AND rowid < ?)")

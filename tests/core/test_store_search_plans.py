@@ -103,11 +103,12 @@ FILTERS = [
     {"text": "item"}, {"text": "alpha zulu"}, {"text": "alpha", "agent": "Agent-2"},
     {"text": "omega", "state": "failed"}, {"text": "item", "state": "queued", "agent": "Agent-3"},
     {"text": "alpha", "until": "middle"}, {"text": "omega", "since": "middle"}, {"text": "nowhere"},
+    {"agent": "Agent-1"}, {},
 ]
 SETTINGS = {
-    "window 1, tiers": dict(PROBE=1, TIERS=(1, 3), START_ROWS=1),
-    "window 3, no budget": dict(PROBE=3, TIERS=(1, 3), WALK=0, START_ROWS=2),
-    "window 5, walk always": dict(PROBE=5, TIERS=(2,), FEW_MATCHES=0),
+    "window 1, tiers": dict(PROBE=1, START_ROWS=1),
+    "window 3, no budget": dict(PROBE=3, WALK=0, START_ROWS=2),
+    "window 5, walk always": dict(PROBE=5, GROWTH=3, FEW_MATCHES=0),
     "window 8, few after probing": dict(PROBE=8, WALK=0, FEW_MATCHES=60),
     "defaults": {},
 }
@@ -148,6 +149,8 @@ def test_offset_search_count_newer_and_by_id_agree_with_brute_force(store, setti
         assert [row.delivery_id for row in search(store, limit=9, offset=offset, **vars(filters))] == \
             expected[offset:offset + 9]
     assert count(store, **vars(filters)) == len(expected)
+    for at_most in (0, 4, 50, 10_000):
+        assert count(store, at_most=at_most, **vars(filters)) == min(len(expected), at_most + 1)
     everything = page(store, limit=10_000)
     for at in (0, len(everything) // 3, len(everything) - 1):
         key = everything[at].key
@@ -178,3 +181,14 @@ def test_filters_that_select_no_delivery_need_no_text_plan(store):
     later = datetime.now(UTC) + timedelta(days=1)
     assert page(store, Filters(text="item", since=later)) == []
     assert page(store, Filters(text="item", agent="Agent-9")) == []
+
+
+@pytest.mark.parametrize("text", ["em", "it alpha", "item"])
+def test_a_count_stopped_early_says_there_are_more(store, text):
+    everything = len(search(store, text=text, limit=10_000))
+    assert everything > 3
+    assert count(store, text=text, at_most=3) == 4
+    assert count(store, text=text, at_most=everything) == everything
+    assert count(store, text="nowhere", at_most=3) == 0
+    with pytest.raises(ValueError):
+        count(store, text=text, at_most=-1)
