@@ -26,6 +26,8 @@ DEB_PACKAGES=(
   dunst
   # the Redis broker relays meet through (issue 14): tests start a real redis-server on loopback
   redis-server
+  # a relay whose clock is 30 s off (tests/cli/test_relay_fleet_faults.py runs one under faketime)
+  faketime
 )
 
 install_debian_packages() {

@@ -1,8 +1,9 @@
 """A relay process under faults, on a real redis-server with AOF: killed before acknowledging, a dead
-consumer's entries, Redis restarted mid-run, Redis paused for 5 s. Every delivery ends accounted
-for, none arrives twice. The test plays the captain."""
+consumer's entries, Redis restarted mid-run, Redis paused for 5 s, its outbox locked by another
+process. Every delivery ends accounted for, none arrives twice. The test plays the captain."""
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections import Counter
 
@@ -183,4 +184,34 @@ def test_receipts_a_relay_could_not_send_before_it_stopped_go_on_its_next_start(
         assert counts == {"delivered": 40}
         relay.stop()
     finally:
+        relay.close()
+
+
+def test_a_locked_outbox_is_one_line_and_the_entry_is_taken_once_it_frees(
+        tmp_path, roster, redis_server: RedisServer) -> None:
+    """Another process holds the relay's outbox write-locked for longer than SQLite waits: taking the
+    entry fails (one line, no traceback), the entry stays unacknowledged, and once the lock goes it is
+    taken and delivered exactly once."""
+    captain = Captain(redis_server.url)
+    relay = RelayProcess("box-1", roster, redis_server.url, tmp_path / "data").start()
+    locker = sqlite3.connect(tmp_path / "data" / "quarterdeck.sqlite3", isolation_level=None)
+    try:
+        locker.execute("BEGIN IMMEDIATE")  # what a stuck writer (another quarterdeck process) does
+        sent = send_many(captain, 2)
+        stream = KEYS.relay_in("box-1")
+        captain.wait_for(lambda: "local storage failed" in relay.err.read_text(), 20, "the fault's line")
+        assert captain.client.xpending(stream, RELAY_GROUP)["pending"] >= 1  # read, not acknowledged
+        assert captain.client.xlen(stream) == 2  # both still in the stream
+        time.sleep(3)  # it keeps retrying meanwhile, silently
+        locker.execute("ROLLBACK")
+        counts = accounted_once(tmp_path, captain, sent)
+        assert counts == {"delivered": 2}, counts
+        assert captain.client.xpending(stream, RELAY_GROUP)["pending"] == 0
+        relay.stop()
+        err = relay.err.read_text()
+        print(f"relay's stderr through the fault: {err!r}")
+        assert err.count("local storage failed") == 1 and err.count("intake works again after") == 1, err
+        assert "database is locked" in err and "Traceback" not in err
+    finally:
+        locker.close()
         relay.close()
