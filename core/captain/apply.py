@@ -11,6 +11,7 @@ retrying) is told as ``retrying``. Runs on the receipt reader's thread.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ __all__ = ["Applier", "outcome_of"]
 
 log = logging.getLogger(__name__)
 
+UNCLAIMED_FOR = 600.0  # seconds a receipt no delivery here matches is left for another captain's outbox
 DELIVERED_VERDICTS = frozenset({"submitted", "unverified", "confirmed_by_agent"})
 FAILED_VERDICTS = frozenset({"not_typed", "typed_not_submitted"})
 
@@ -54,7 +56,8 @@ class Applier:
         self.sent = sent
 
     def receipts(self, receipts: list[Receipt]) -> list[bool]:
-        """The receipt reader's sink: record a batch; per receipt, whether it was this outbox's."""
+        """The receipt reader's sink: record a batch; per receipt, whether it is done with (this outbox's,
+        or matching none here for ``UNCLAIMED_FOR`` seconds: an outbox started afresh leaves such)."""
         _, matched = self.record([outcome_of(r) for r in receipts])
         for receipt in receipts:
             if receipt.state == "sending" and receipt.attempts > 1 and receipt.reason:
@@ -63,7 +66,8 @@ class Applier:
                     self.dispatcher.tell(DeliveryEvent(receipt.delivery, flight.message_id, receipt.agent,
                                                        "retrying", receipt.attempts - 1,
                                                        f"relay {receipt.relay}: {receipt.reason}"))
-        return [r.delivery in matched for r in receipts]
+        now = time.time()  # one no delivery here matches stays for another captain, but not for ever
+        return [r.delivery in matched or now - r.at > UNCLAIMED_FOR for r in receipts]
 
     def record(self, batch: Sequence[Outcome]) -> tuple[list[Applied], set[int]]:
         """Record ``batch`` (one transaction) and tell what changed; returns what :func:`settle` does."""

@@ -132,38 +132,54 @@ def clear_waiting(store: Store, prefix: str) -> int:
 
 
 def settle(store: Store, outcomes: Sequence[Outcome]) -> tuple[list[Applied], set[int]]:
-    """Record ``outcomes`` in one transaction. Returns those recorded, and the deliveries each outcome
-    matched (this outbox's delivery to that agent on that relay) whether it changed them or not: an
-    outcome matching none is not this outbox's (delivery ids are only unique per outbox)."""
+    """Record ``outcomes`` (one transaction, taken only when one of them changes a row). Returns those
+    recorded, and the deliveries each outcome matched (this outbox's delivery to that agent on that
+    relay) whether it changed them or not: an outcome matching none is not this outbox's (delivery
+    ids are only unique per outbox)."""
     applied: list[Applied] = []
     matched: set[int] = set()
     if not outcomes:
         return applied, matched
     conn = store.connection()
+    rows = {int(r["id"]): r for r in conn.execute(
+        "SELECT id, state, message_id, agent_id, machine, started_at FROM deliveries WHERE id IN "
+        "(SELECT value FROM json_each(?))", (_ids(sorted({o.delivery for o in outcomes})),))}
+    changing = []
+    for outcome in outcomes:
+        row = rows.get(outcome.delivery)
+        if row is None or row["agent_id"] != outcome.agent or row["machine"] != outcome.relay:
+            continue
+        matched.add(outcome.delivery)
+        if _changes(outcome, str(row["state"])):
+            changing.append(outcome)
+    if not changing:
+        return applied, matched  # a read only: steps on the way, repeats, another outbox's
     with immediate(conn):
         now = now_db()
-        for outcome in outcomes:
-            row = conn.execute("SELECT state, message_id, agent_id, machine, started_at FROM deliveries WHERE id = ?",
+        for outcome in changing:  # read again under the write lock: another thread may have moved it
+            row = conn.execute("SELECT state, message_id, started_at FROM deliveries WHERE id = ?",
                                (outcome.delivery,)).fetchone()
-            if row is None or row["agent_id"] != outcome.agent or row["machine"] != outcome.relay:
-                continue
-            matched.add(outcome.delivery)
-            if outcome.state not in FINAL:
-                continue  # a step on the way (the relay is sending it, or retrying): nothing to record
             was = str(row["state"])
-            if not (was == "sending" or (was == "uncertain" and outcome.state in UPGRADES)):
+            if not _changes(outcome, was):
                 continue
             latency = None if row["started_at"] is None else max(0.0, now - float(row["started_at"]))
-            if _move(conn, outcome, was, now, latency):
-                applied.append(Applied(outcome, str(row["message_id"]), was, latency))
+            _move(conn, outcome, was, now, latency)
+            applied.append(Applied(outcome, str(row["message_id"]), was, latency))
     return applied, matched
 
 
-def _move(conn: sqlite3.Connection, outcome: Outcome, was: str, now: float, latency: float | None) -> bool:
+def _changes(outcome: Outcome, was: str) -> bool:
+    """Whether ``outcome`` is recorded over a row that is ``was``: a final state over ``sending``; the
+    relay's word over an ``uncertain`` guess (not over a delivered, failed or cancelled row)."""
+    if outcome.state not in FINAL:
+        return False  # a step on the way (the relay is sending it, or retrying): nothing to record
+    return was == "sending" or (was == "uncertain" and outcome.state in UPGRADES)
+
+
+def _move(conn: sqlite3.Connection, outcome: Outcome, was: str, now: float, latency: float | None) -> None:
     delivered = outcome.state == "delivered"
-    cur = conn.execute(
+    conn.execute(
         "UPDATE deliveries SET state = ?, reason = ?, verdict = ?, evidence = ?, attempts = max(attempts, ?), "
         "latency_ms = ?, updated_at = ?, finished_at = ? WHERE id = ? AND state = ?",
         (outcome.state, None if delivered else outcome.reason, outcome.verdict, outcome.evidence, outcome.attempts,
          latency * 1000.0 if delivered and latency is not None else None, now, now, outcome.delivery, was))
-    return cur.rowcount == 1

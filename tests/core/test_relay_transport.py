@@ -171,13 +171,22 @@ def test_a_relay_that_starts_after_the_session_is_reached_by_the_next_send(capta
     assert session.store.delivery(delivery).agent_id == "Agent-7"
 
 
-def test_a_receipt_naming_another_agent_is_not_this_deliverys(captain) -> None:
+def test_a_receipt_naming_another_agent_is_not_this_deliverys(captain, redis_server: RedisServer) -> None:
     """Delivery ids are unique per outbox only: a receipt with this id for another agent (another
     captain's outbox on the same broker) is not taken for this delivery's."""
     session = captain(lambda e: [Receipt("M2", e.delivery, "Agent-4", "delivered", verdict="submitted",
                                          at=time.time())])
     row = session.store.delivery(send(session))
     assert str(row.state) == "uncertain" and "did not report within 0.5 s" in str(row.reason)
+    client = redis.Redis.from_url(redis_server.url)
+    assert client.xlen(KEYS.receipts) == 1  # left for the captain whose outbox it is
+    old = Receipt("M2", 999, "Agent-4", "delivered", at=time.time() - 700)  # nobody's for 10 minutes: dropped
+    client.xadd(KEYS.receipts, old.to_fields())  # type: ignore[arg-type]
+    deadline = time.monotonic() + 5
+    while client.xlen(KEYS.receipts) > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert client.xlen(KEYS.receipts) == 1
+    client.close()
 
 
 def test_a_late_receipt_replaces_the_uncertain_guess_and_one_after_the_end_changes_nothing(
