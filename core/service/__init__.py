@@ -54,13 +54,21 @@ class DeliveryWorker:
     it, so this is also how soon their messages are picked up). ``notify()`` ends a wait early.
     An error outside a delivery (the database busy for too long) is logged and retried with a
     growing pause; the last one is kept in ``last_error``.
+
+    ``lanes`` > 1: that many deliveries at once, to different agents (a claim never takes an agent
+    with a delivery in flight, so each agent still gets its messages one at a time, in order), while
+    one waits for the disk another is written. GUI agents stay on the first lane: one keyboard and
+    one pointer type one message at a time. For a relay's inbox and tmux agents.
     """
 
-    def __init__(self, dispatcher: Dispatcher, *, idle_wait: float = 0.25) -> None:
+    def __init__(self, dispatcher: Dispatcher, *, idle_wait: float = 0.25, lanes: int = 1) -> None:
         if idle_wait <= 0:
             raise ValueError("idle_wait must be positive")
+        if lanes < 1:
+            raise ValueError("lanes must be at least 1")
         self.dispatcher = dispatcher
         self.idle_wait = idle_wait
+        self.lanes = lanes
         self.last_error: str | None = None
         self.delivered = 0
         self.failed = 0
@@ -68,6 +76,7 @@ class DeliveryWorker:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._serving = False
+        self._gui_of: tuple[object, frozenset[str]] = (None, frozenset())
         self._counts_lock = threading.Lock()
         dispatcher.add_listener(self._count)
 
@@ -93,15 +102,32 @@ class DeliveryWorker:
             on_serving()
         try:
             with self.dispatcher.watching():
-                self._loop()
+                helpers = [threading.Thread(target=self._loop, args=(True,), name=f"quarterdeck-delivery-{n}",
+                                            daemon=True) for n in range(2, self.lanes + 1)]
+                for helper in helpers:
+                    helper.start()
+                try:
+                    self._loop()
+                finally:
+                    if helpers:
+                        self.request_stop()
+                    for helper in helpers:
+                        helper.join()
         finally:
             self._serving = False
 
-    def _loop(self) -> None:
+    def _gui_agents(self) -> frozenset[str]:
+        roster = self.dispatcher.roster
+        if roster is not self._gui_of[0]:
+            self._gui_of = (roster, frozenset(a.id for a in roster.agents if a.transport.kind == "gui"))
+        return self._gui_of[1]
+
+    def _loop(self, helper: bool = False) -> None:
         errors = 0
         while not self._stop.is_set():
             try:
-                event = self.dispatcher.process_next()
+                event = self.dispatcher.process_next(also_skip=self._gui_agents()) if helper else \
+                    self.dispatcher.process_next()
             except Exception as exc:
                 errors += 1
                 self.last_error = f"{type(exc).__name__}: {exc}"
