@@ -16,11 +16,10 @@ the rest of the command line (a quicker start for a hook that runs on every prom
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
-log = logging.getLogger(__name__)
+WARNING, ERROR = 30, 40  # logging's levels: logging itself is imported only when there is something to log
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,11 +51,13 @@ def _data_dir(args: argparse.Namespace) -> Path:
 def _note(args: argparse.Namespace, level: int, message: str) -> None:
     """Write ``message`` to quarterdeck.log (set up only now: it costs the hook ~0.3 s to import)."""
     try:
+        import logging
+
         from quarterdeck.core.logsetup import logging_to_file
 
         given = getattr(args, "data_dir", None)
         with logging_to_file(given if isinstance(given, Path) else None):
-            log.log(level, "%s", message)
+            logging.getLogger(__name__).log(level, "%s", message)
     except Exception:  # the log is best effort: the agent must carry on regardless
         pass
 
@@ -72,10 +73,10 @@ def cmd_hook(args: argparse.Namespace) -> int:
             sys.stdout.write(result.reply + "\n")
             sys.stdout.flush()
         if result.outcome in (REFUSED, LOST):
-            _note(args, logging.WARNING, f"hook {args.source!r} for {args.agent!r}: event {result.outcome}: "
+            _note(args, WARNING, f"hook {args.source!r} for {args.agent!r}: event {result.outcome}: "
                                              f"{result.problem}")
     except BaseException as exc:  # whatever it is, the agent is not to see it
-        _note(args, logging.ERROR, f"hook {getattr(args, 'source', '?')!r} failed: {type(exc).__name__}: {exc}")
+        _note(args, ERROR, f"hook {getattr(args, 'source', '?')!r} failed: {type(exc).__name__}: {exc}")
     return 0
 
 
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args, _unknown = parser.parse_known_args(argv)
     except BaseException as exc:  # argparse exits 2 on a bad option: the agent would read "block"
-        _note(argparse.Namespace(), logging.ERROR, f"hook arguments {argv!r} refused: {exc!r}")
+        _note(argparse.Namespace(), ERROR, f"hook arguments {argv!r} refused: {exc!r}")
         return 0
     return cmd_hook(args)
 
