@@ -218,3 +218,34 @@ def test_a_captain_killed_after_writing_the_entry_leaves_it_uncertain_never_send
             send.kill()
         client.close()
     assert [t.rsplit("\n", 1)[-1] for t in crew.received()["A1-1"]] == ["Typed once."]
+
+
+def test_stop_all_cancels_what_the_relay_holds_and_what_is_queued_here_and_every_delivery_is_accounted_for(
+        tmp_path, redis_server: RedisServer) -> None:
+    agents = {f"A{n}": tmp_path / f"in{n}" for n in (1, 2)}
+    roster = write_roster(tmp_path / "m1.yaml", [{"id": a, "transport": "inbox", "path": str(p)}
+                                                 for a, p in agents.items()])
+    relay = RelayProcess("M1", roster, redis_server.url, tmp_path / "m1-data", extra=("--stagger", "0.3")).start()
+    client = redis.Redis.from_url(redis_server.url)
+    wait_until(lambda: client.hlen(KEYS.relays) == 1, 20, "the relay's announcement")
+    session = captain(tmp_path, redis_server.url)
+    worker = DeliveryWorker(session.dispatcher, idle_wait=0.02)
+    try:
+        worker.start()
+        ids = [session.submit(Message(sender="Captain", recipients=[f"A{1 + n % 2}"], content=f"#{n}")).delivery_ids[0]
+               for n in range(20)]
+        wait_until(lambda: sum(len(inbox_texts(p)) for p in agents.values()) >= 3, 30, "a few typed")
+        session.dispatcher.stop_all()  # the relay hears it on qd:control and cancels what it holds
+        wait_until(lambda: all_ended(session, ids), 30, "every delivery to end")
+        rows = [session.store.delivery(i) for i in ids]
+    finally:
+        worker.request_stop()
+        worker.join(10)
+        session.close()
+        relay.close()
+        client.close()
+    states = Counter(str(r.state) for r in rows)
+    typed = sum(len(inbox_texts(p)) for p in agents.values())
+    assert set(states) == {"delivered", "cancelled"} and states["delivered"] == typed, (states, typed)
+    held = [r for r in rows if r.machine == "M1" and str(r.state) == "cancelled"]  # the relay had them: it cancelled
+    assert held and all(str(r.reason).startswith("relay M1: ") for r in held), rows
