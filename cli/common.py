@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import logging
+
     from quarterdeck.core.config import LoadedConfig
     from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 EXIT_STORAGE = {"full": 3, "corrupt": 4, "locked": 5, "readonly": 6, "missing": 7, "io": 8}
+WARNING = 30  # logging.WARNING: logging is imported by the commands that log, not by --version or --help
 
 
 class CliError(Exception):
@@ -98,28 +100,35 @@ def undecodable(text: str) -> int | None:
     return None
 
 
-class OneLineFormatter(logging.Formatter):
-    """Log records as one line each: an attached error becomes its one-line explanation, never a
-    traceback (for a terminal; the panel's log file keeps tracebacks)."""
+def _one_line_formatter() -> logging.Formatter:
+    import logging
 
-    def format(self, record: logging.LogRecord) -> str:
-        from quarterdeck.core.store.faults import translate
-        from quarterdeck.core.validation.secrets import redact
+    class OneLineFormatter(logging.Formatter):
+        """Log records as one line each: an attached error becomes its one-line explanation, never a
+        traceback (for a terminal; the panel's log file keeps tracebacks)."""
 
-        line = f"quarterdeck: {record.getMessage()}"
-        if record.exc_info and record.exc_info[1] is not None:
-            error = record.exc_info[1]
-            fault = translate(error)
-            line += f": {fault if fault is not None else f'{type(error).__name__}: {error}'}"
-        return redact(line.splitlines()[0]) if line else line  # an error's text may quote a token
+        def format(self, record: logging.LogRecord) -> str:
+            from quarterdeck.core.store.faults import translate
+            from quarterdeck.core.validation.secrets import redact
+
+            line = f"quarterdeck: {record.getMessage()}"
+            if record.exc_info and record.exc_info[1] is not None:
+                error = record.exc_info[1]
+                fault = translate(error)
+                line += f": {fault if fault is not None else f'{type(error).__name__}: {error}'}"
+            return redact(line.splitlines()[0]) if line else line  # an error's text may quote a token
+
+    return OneLineFormatter()
 
 
-def log_in_one_line(level: int = logging.WARNING) -> logging.Handler:
+def log_in_one_line(level: int = WARNING) -> logging.Handler:
     """Send warnings and errors to stderr one line each, a line repeated within a run only once
     a minute (a worker retrying a full disk does not flood the terminal)."""
+    import logging
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(level)
-    handler.setFormatter(OneLineFormatter())
+    handler.setFormatter(_one_line_formatter())
     seen: dict[str, float] = {}
 
     def once_a_minute(record: logging.LogRecord) -> bool:
@@ -138,11 +147,13 @@ def log_in_one_line(level: int = logging.WARNING) -> logging.Handler:
 
 
 DELIVERY_OUTCOMES = frozenset({"delivered", "failed", "cancelled", "uncertain"})  # a delivery's last state
-delivery_log = logging.getLogger("quarterdeck.deliveries")
 
 
 def log_delivery(event: DeliveryEvent) -> None:
     """A dispatcher listener: one log line per delivery outcome at INFO, a retry or pause at DEBUG."""
+    import logging
+
+    delivery_log = logging.getLogger("quarterdeck.deliveries")
     level = logging.INFO if event.state in DELIVERY_OUTCOMES else logging.DEBUG
     if not delivery_log.isEnabledFor(level):
         return

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import math
 import os
 import sys
@@ -33,9 +32,6 @@ _MAX_SECONDS = 10.0**9
 
 _FIELD_OPTIONS = {"tags": "--tag", "content": "the message text", "sender": "--sender", "recipients": "--agent",
                   "priority": "--priority", "type": "--type"}
-
-log = logging.getLogger(__name__)
-
 
 def _count(text: str) -> int:
     """An int option: a whole number from 0 to 2**31-1 (no negative count, no overflow later)."""
@@ -196,7 +192,9 @@ def report_error(exc: BaseException, sending: bool, data_dir: Path | None = None
             else str(exc) or type(exc).__name__
         print(f"quarterdeck: error: text that is not UTF-8 ({reason}); give UTF-8 text", file=sys.stderr)
         return EXIT_USAGE
-    log.debug("internal error", exc_info=exc)
+    import logging
+
+    logging.getLogger(__name__).debug("internal error", exc_info=exc)
     print(f"quarterdeck: internal error: {type(exc).__name__}: {exc}"[:500] + " (QUARTERDECK_DEBUG=1 shows "
           "the traceback)", file=sys.stderr)
     if os.environ.get("QUARTERDECK_DEBUG"):
