@@ -89,7 +89,10 @@ class RosterEditor(QObject):
         def saved(result: Roster) -> None:
             if shiboken6.isValid(dialog):  # the captain may have closed it meanwhile
                 dialog.saved(result)
-            self.sig_reported.emit(f"{agent.id} {verb}{self._where()}.", False)
+            where = self.ctx.shown.where.get(agent.id)  # with relays: the same id on another machine?
+            clash = f" It is on {where.text} now: sends to it are refused until one is renamed." \
+                if where is not None and where.key == "conflict" else ""
+            self.sig_reported.emit(f"{agent.id} {verb}{self._where()}.{clash}", bool(clash))
 
         def failed(error: BaseException) -> None:
             if shiboken6.isValid(dialog) and dialog.isVisible():

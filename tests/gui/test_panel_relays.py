@@ -349,3 +349,21 @@ def test_a_broadcast_asks_first_when_a_relay_is_silent_and_can_leave_its_agents_
     assert sorted(sent.args[0].recipients) == ["Agent-1", "Agent-2"]
     qtbot.waitUntil(lambda: bool(transports.sent_to("Agent-1") and transports.sent_to("Agent-2")), timeout=5000)
     assert transports.sent_to("Agent-9") == []
+
+
+def test_adding_an_agent_whose_id_a_relay_has_says_so_at_once(relays_ctx, broker, qtbot, tmp_path) -> None:
+    announce(broker, "M2", "Agent-9")
+    panel = RosterPanel(relays_ctx("Agent-1", roster_path=tmp_path / "agents.yaml"))
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.actions_by_name["add"].trigger()
+    dialog = panel.editor.dialog
+    dialog.fields["id"].setText("Agent-9")
+    dialog.fields["kind"].setCurrentIndex(dialog.fields["kind"].findData("tmux"))
+    dialog.fields["target"].setText("swarm:0.9")
+    with qtbot.waitSignal(dialog.finished, timeout=5000):
+        dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+    qtbot.waitUntil(lambda: panel.message_bar.isVisible(), timeout=5000)
+    assert panel.message_bar.label.text() == (f"Agent-9 added. It is on {this_machine()} + M2 now: sends to it are "
+                                              "refused until one is renamed.")
+    assert cell(panel, "Agent-9", AGENT) == "⚠ Agent-9" and panel.ctx.fleet.ids() == ["Agent-1"]
