@@ -239,6 +239,20 @@ def test_placement_without_a_broker_is_the_roster_alone() -> None:
         "3 relays · 2 not answering (oldest last seen 75 s ago)"
 
 
+def test_an_id_on_two_relays_is_one_read_only_row_naming_both() -> None:
+    from quarterdeck.core.roster.remote import merge
+    from quarterdeck.gui.roster.placement import shown
+
+    now = time.time()
+    relays = [Announcement(name, "h", 1, now, now - age, [AnnouncedAgent("Agent-5", "Agent-5", "", "inbox", "/x")])
+              for name, age in (("M2", 0.0), ("M3", 40.0))]
+    seen = shown(dry_roster("Agent-1"), merge(dry_roster("Agent-1"), relays, now=now, machine="here"))
+    assert seen.roster.ids() == ["Agent-1", "Agent-5"]
+    assert (seen.machine("Agent-5"), seen.where["Agent-5"].key, seen.remote("Agent-5")) == ("M2 + M3", "conflict", True)
+    assert seen.where["Agent-5"].tip.startswith("Agent-5 is on 2 machines (M2, M3)")
+    assert seen.where["Agent-1"].key == "here" and not seen.remote("Agent-1")
+
+
 @pytest.fixture
 def relay_m2(tmp_path, redis_server: RedisServer):
     """``quarterdeck relay --name M2`` as a separate process, with one inbox agent, Agent-9."""
