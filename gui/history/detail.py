@@ -197,7 +197,8 @@ class DetailPane(QWidget):
     @staticmethod
     def _delivery_item(item: DeliveryDetail) -> QTreeWidgetItem:
         row = item.delivery
-        who = row.agent_id + (f"  (retry of #{row.retry_of})" if row.retry_of else "")
+        machine = f" · {row.machine}" if row.machine else ""  # typed by that relay (issue 14)
+        who = row.agent_id + machine + (f"  (retry of #{row.retry_of})" if row.retry_of else "")
         node = QTreeWidgetItem([
             who, row.outcome, _said(row), str(row.attempts), duration(row.latency_ms),
             _clock(row.started_at), _clock(row.finished_at),

@@ -312,6 +312,10 @@ def test_the_composer_sends_to_a_relays_agent_and_the_history_says_which_machine
                         and history.model.index(0, MACHINE_COLUMN).data() == "M2", timeout=10_000)
         assert history.model.index(0, MACHINE_COLUMN).data(Qt.ItemDataRole.ToolTipRole) == \
             "Typed on relay M2's machine"
+        history.view.selectRow(0)  # the detail names the machine beside the recipient
+        tree = history.detail.tree
+        qtbot.waitUntil(lambda: tree.topLevelItemCount() == 1 and tree.topLevelItem(0).text(0) == "Agent-9 · M2",
+                        timeout=5000)
     finally:
         ctx.shutdown()
 
