@@ -6,9 +6,11 @@ start) the demo swarm is started and its roster adopted once its windows are up.
 with errors is reported and left untouched; the panel opens with no agents.
 
 The window is painted before anything it can do without: the panels behind tabs are made after
-(gui/mainwindow.py), and only after the first paint do the delivery thread start, the agents'
-panes and windows get watched and pyqtgraph's cycle collector (until then no cycle is collected
-at all, so none is collected on a job thread) take over; bench/bench_panel_start.py measures it.
+(gui/mainwindow.py), and only after the first paint do the background jobs run (the history's
+first page, the queue counts: the first job waits for the paint), the delivery thread start, the
+agents' panes and windows get watched and pyqtgraph's cycle collector (until then no cycle is
+collected at all, so none is collected on a job thread) take over. bench/bench_panel_start.py
+measures it.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import gc
 import logging
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
     from quarterdeck.gui.mainwindow import MainWindow
 
 log = logging.getLogger("quarterdeck")
+PAINT_WAIT_S = 10.0  # the longest the background jobs wait for the window's first paint
 
 PANELS = (  # the window takes them as quarterdeck.gui.panelset.PANEL_SPECS (made when needed)
     "quarterdeck.gui.roster.panel:RosterPanel",
@@ -177,13 +181,15 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
     session, roster_path, problem = open_session(args)
     demo = _start_demo(args, roster_path, problem)
     ctx = AppContext(session, roster_path=roster_path, demo=demo)
+    painted = threading.Event()  # the background jobs (the store: history's first page...) wait for it
+    ctx.jobs.run(lambda: painted.wait(PAINT_WAIT_S))
     window = MainWindow(ctx, PANEL_SPECS)
     if demo is not None:
         _beside_the_swarm(window, demo.count)
     watching: list[Any] = []  # PanelWatching, once started
     if os.environ.get("QUARTERDECK_STARTUP_PROBE"):
         _probe_first_paint(window)
-    after_first_paint(window, lambda: _after_first_paint(ctx, watching, started))
+    after_first_paint(window, lambda: (painted.set(), _after_first_paint(ctx, watching, started)))
     window.show()
     if problem:
         QTimer.singleShot(0, lambda: QMessageBox.warning(window, "Roster not loaded", problem))
@@ -197,6 +203,7 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
     try:
         return app.exec()
     finally:
+        painted.set()
         for watcher in watching:
             watcher.shutdown()
         ctx.shutdown()
@@ -239,7 +246,8 @@ PROBED_MODULES = ("pyqtgraph", "numpy", "redis", "pydantic", "yaml", "re2")
 
 def _probe_first_paint(window: Any) -> None:
     """For bench/bench_panel*.py: print the wall-clock time of the first paint, which of
-    ``PROBED_MODULES`` were imported and which panels made by then, then quit."""
+    ``PROBED_MODULES`` were imported, which panels made and what the history counted by then,
+    then quit."""
     from PySide6.QtCore import QEvent, QObject, QTimer
 
     class FirstPaint(QObject):
@@ -248,7 +256,9 @@ def _probe_first_paint(window: Any) -> None:
                 window.removeEventFilter(self)
                 print(f"first paint at {time.time():.6f}", flush=True)
                 print("at first paint, imported: " + ",".join(m for m in PROBED_MODULES if m in sys.modules))
-                print("at first paint, panels made: " + ",".join(window.panels.built()), flush=True)
+                print("at first paint, panels made: " + ",".join(window.panels.built()))
+                count = getattr(window.panels.built().get("history"), "count_label", None)
+                print(f"at first paint, history count: {count.text() if count is not None else '-'}", flush=True)
                 QTimer.singleShot(0, window.close)
             return False
 

@@ -1,7 +1,8 @@
 """The panel starts fast (issue 15): its window is painted before what it can do without.
 
 - the first paint imports no pyqtgraph and makes only the panels in front; the ones behind tabs
-  are made after it, the charts' plots when the Charts tab comes in front;
+  are made after it, the charts' plots when the Charts tab comes in front; the history's first
+  page is read after it;
 - the panel specs the window is laid out from agree with the panel classes;
 - the charts' stand-in keeps exactly the room the charts take once made (no jump when shown);
 - work queued for after the first paint runs after it, in order, and once.
@@ -42,6 +43,7 @@ def test_the_first_paint_imports_no_pyqtgraph_and_makes_only_the_panels_in_front
     assert "pyqtgraph" not in lines["at first paint, imported"].split(","), stdout
     made = set(lines["at first paint, panels made"].split(","))
     assert {"roster", "composer", "history"} <= made and not made & {"charts", "rules", "contracts", "deadletters"}
+    assert lines["at first paint, history count"] == "Counting…"  # its first page comes after the paint
 
 
 def test_a_cold_import_of_the_window_imports_no_pyqtgraph():
