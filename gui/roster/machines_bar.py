@@ -44,7 +44,7 @@ class MachinesBar(Banner):
         conflicts = [a for a, w in shown.where.items() if w.key == "conflict"]
         told = [f"agent id {a} " for a in conflicts] + [f"relay {r.name} " for r in shown.relays if r.stale]
         others = [p for p in shown.problems if not p.startswith(tuple(told))]  # the unreachable broker…
-        head = f"Other machines: {relays_text(shown.relays)}"
+        head = f"Other machines: {relays_text(shown.relays) if shown.relays or not others else 'none known'}"
         if conflicts:
             head += f" · ⚠ {', '.join(conflicts)} on two machines (sends refused)"
         text = "\n".join([head, *(f"⚠ {p}" for p in others)])

@@ -385,3 +385,11 @@ def test_adding_an_agent_whose_id_a_relay_has_says_so_at_once(relays_ctx, broker
     assert panel.message_bar.label.text() == (f"Agent-9 added. It is on {this_machine()} + M2 now: sends to it are "
                                               "refused until one is renamed.")
     assert cell(panel, "Agent-9", AGENT) == "⚠ Agent-9" and panel.ctx.fleet.ids() == ["Agent-1"]
+
+
+def test_a_broker_down_from_the_start_claims_no_relays(make_ctx, qtbot) -> None:
+    ctx = make_ctx(roster=dry_roster("Agent-1"), broker_url="redis://:pw@127.0.0.1:1/0", relays=True)
+    panel = RosterPanel(ctx)
+    qtbot.addWidget(panel)
+    head, why = panel.machines_bar.label.text().splitlines()
+    assert head == "Other machines: none known" and "unreachable" in why and "pw" not in why
