@@ -7,6 +7,8 @@ Builds DELIVERIES (default 1,000,000) with bench_store's filler in a temporary f
 prints:
 
 - time to the first page on screen, and to the total count, after the panel is made;
+- for a few searches (a common word, a phrase, a rare word, short terms; alone and with an
+  agent): from the new filters to the first page painted, and to the count;
 - a page fetched with ``fetchMore`` deep in the table (DEEP rows already loaded): the whole
   round trip, and the UI-thread share of it (inserting and painting the rows);
 - the query at row ~900,000 by key (what the panel does) against by ``OFFSET``;
@@ -40,6 +42,7 @@ from quarterdeck.core.session import Session  # noqa: E402
 from quarterdeck.core.store import Store, search  # noqa: E402
 from quarterdeck.core.store.db import default_db_path  # noqa: E402
 from quarterdeck.core.store.paging import Key, page  # noqa: E402
+from quarterdeck.core.store.query import Filters  # noqa: E402
 
 
 def pump(app: QApplication, until, timeout: float = 120.0) -> float:
@@ -184,6 +187,31 @@ def filter_changes(app: QApplication, panel) -> None:
     print(f"7 filter changes (agent, state, text 'kalo' matching 30%): {beat.stop()}")
 
 
+SEARCHES = [("common word (30%)", "kalo"), ("phrase (1.4%)", '"kalo ren"'), ("rare word (21)", "zephyrquartz"),
+            ("short terms (LIKE)", "你好 🚀")]
+
+
+def search_latency(app: QApplication, panel) -> None:
+    """From new filters in the model (the search box's debounce over) to the first page painted,
+    and to the count label's number, each search on its own (nothing else queued)."""
+    model = panel.model
+    for label, text in SEARCHES:
+        for agent in (None, "Agent-3"):
+            model.set_filters(Filters(agent=agent, text=text))
+            started = time.perf_counter()
+            pump(app, lambda: model.rowCount() > 0 or (model.total is not None and not model.busy))
+            arrived = time.perf_counter() - started
+            panel.view.viewport().repaint()
+            shown = time.perf_counter() - started
+            pump(app, lambda: model.total is not None)
+            counted = time.perf_counter() - started
+            what = label + (" + agent" if agent else "")
+            print(f"  search {what:28} first page in the model {arrived * 1e3:6.1f} ms, painted {shown * 1e3:6.1f} ms; "
+                  f"count ({model.total:,}) {counted * 1e3:6.1f} ms")
+    model.set_filters(Filters())
+    pump(app, lambda: model.total is not None and not model.busy)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("deliveries", nargs="?", type=int, default=1_000_000)
@@ -200,6 +228,7 @@ def main() -> None:
         ensure_history(data_dir, args.deliveries)
         ctx, panel = open_panel(app, data_dir)
         try:
+            search_latency(app, panel)
             filter_changes(app, panel)
             query_depth(ctx.store, panel.model.total)
             scroll(app, panel, args.scroll)
