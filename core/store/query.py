@@ -12,9 +12,11 @@ DESC``: ``messages.seq``, the FTS rowid, grows as messages are stored), at most
   or time) and test each message, stopping at the page end. The test is decided by the range of
   ``seq`` the message falls in (:func:`_membership`): inside the window of matches fetched so
   far it is a lookup in that set; outside it, the full-text index is asked for the matches of
-  that range only, once, when the walk first gets there. A first page of a common word never
-  leaves the window, so nothing else is read; a delivery whose message is older than its
-  neighbours (a resend, a second agent added later, a clock that went back) costs one range.
+  that range only, once, when the walk first gets there (ranges below the window double in
+  width, so a walk that runs past it reads about as much as it needs). A first page of a common
+  word never leaves the window, so nothing else is read. A delivery whose message is older than
+  its neighbours (a resend, a second agent added later, a clock that went back) costs the range
+  it falls in: at worst every older match, which is what every text query read before.
   Which deliveries are listed never depends on the window: every range is exact.
 * many matches but sparse where the walk starts (it would pass more than :data:`WALK`
   deliveries): up to :data:`FEW_MATCHES` matches are fetched, and if that is all of them the
@@ -48,6 +50,7 @@ WALK = 60_000
 GROWTH = 2
 """Below the window, each range read in one go is this many times as wide as the one above it."""
 START_ROWS = 64
+"""Deliveries looked at to learn where a walk starts (the newest message among them)."""
 
 _MATCHED = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?"
 _FROM_DELIVERIES = "deliveries d CROSS JOIN messages m ON m.id = d.message_id"
@@ -107,11 +110,12 @@ def _delivery_clauses(filters: Filters) -> tuple[list[str], list[Any]]:
     return clauses, params
 
 
-def plan(conn: sqlite3.Connection, filters: Filters, *, counting: bool = False, limit: int = PROBE,
+def plan(conn: sqlite3.Connection, filters: Filters, *, counting: bool = False, limit: int = 250,
          extra: Sequence[str] = (), extra_params: Sequence[Any] = (), seek: bool = True) -> Plan:
-    """How to list (or count) the deliveries matching ``filters`` and the ``extra`` conditions on
-    ``d``, up to ``limit`` of them. ``seek``: the list is newest first, so where a walk starts can
-    be learned from the first deliveries the filters select (not for lists oldest first or by id)."""
+    """How to list (or, ``counting``, count all) the deliveries matching ``filters`` and the
+    ``extra`` conditions on ``d``; ``limit``: how many the list will take (it sizes the walk).
+    ``seek``: the list is newest first, so where a walk starts can be learned from the first
+    deliveries the filters select (not for lists oldest first or by id)."""
     clauses, params = _delivery_clauses(filters)
     clauses += extra
     params += extra_params
