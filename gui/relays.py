@@ -6,11 +6,13 @@ them again as often: ``session.refresh_relays()`` (one HGETALL, or the relays as
 the broker is unreachable) runs on a thread of its own, never on the UI thread and never behind
 the outbox's jobs (a broker that does not answer holds a read for up to 3 s). When it is done the
 context's ``sig_fleet_changed`` tells the roster, the composer and the health line. A read still
-under way when the next is due is not doubled.
+under way when the next is due is not doubled. The relays' agents' activity events are read into
+this machine's outbox meanwhile (``quarterdeck.core.activity.remote``), for the Activity column.
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Slot
@@ -34,6 +36,7 @@ class RelayWatch(QObject):
         self._busy = False
         self._failed_before = False
         self.reads = 0
+        self._stop_events: Callable[[], None] = lambda: None
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.refresh)
@@ -46,6 +49,17 @@ class RelayWatch(QObject):
         if self.active and self._jobs is None:
             self._jobs = Jobs(self, name="quarterdeck-relays")
             self._timer.start()
+            self._stop_events = self._read_events()
+
+    def _read_events(self) -> Callable[[], None]:
+        """The relays' agents' activity events (their hooks, their watched panes) into this outbox, on
+        a thread (quarterdeck.core.activity.remote), so the roster's Activity column shows them too."""
+        broker = self._ctx.session.broker
+        if broker is None:
+            return lambda: None
+        from quarterdeck.core.activity.remote import start_event_reader
+
+        return start_event_reader(broker, self._ctx.session.store.path)
 
     @Slot()
     def refresh(self) -> bool:
@@ -72,6 +86,8 @@ class RelayWatch(QObject):
 
     def stop(self) -> None:
         self._timer.stop()
+        self._stop_events()
+        self._stop_events = lambda: None
         if self._jobs is not None:
             self._jobs.shutdown()
             self._jobs = None

@@ -162,7 +162,14 @@ def feed_for(ctx: AppContext) -> ActivityFeed:
     """The context's one feed, made and started on first use."""
     feed = ctx.findChild(ActivityFeed, NAME)
     if feed is None:
-        feed = ActivityFeed(ctx.store, ctx.jobs, lambda: ctx.roster.ids(), ctx)
-        ctx.sig_roster_changed.connect(lambda _roster: feed.refresh())
+        shown = {"ids": ctx.shown.roster.ids()}  # every machine's agents (their events: quarterdeck.gui.relays)
+        made = feed = ActivityFeed(ctx.store, ctx.jobs, lambda: shown["ids"], ctx)
+
+        def follow() -> None:  # this machine's roster saved, or the relays read again (every 2 s)
+            if (ids := ctx.shown.roster.ids()) != shown["ids"]:
+                shown["ids"] = ids
+                made.refresh()
+
+        ctx.sig_fleet_changed.connect(follow)
         feed.start()
     return feed

@@ -393,3 +393,19 @@ def test_a_broker_down_from_the_start_claims_no_relays(make_ctx, qtbot) -> None:
     qtbot.addWidget(panel)
     head, why = panel.machines_bar.label.text().splitlines()
     assert head == "Other machines: none known" and "unreachable" in why and "pw" not in why
+
+
+def test_a_relays_agents_activity_shows_in_the_roster(relays_ctx, broker, qtbot) -> None:
+    from quarterdeck.core.relay.protocol import EventEntry
+
+    announce(broker, "M2", "Agent-9")
+    ctx = relays_ctx("Agent-1")
+    panel = RosterPanel(ctx)
+    qtbot.addWidget(panel)
+    assert cell(panel, "Agent-9", ACTIVITY, STATUS_KEY_ROLE) == "unknown"
+    seconds, micros = broker.time()
+    broker.xadd(KEYS.events, EventEntry("M2", "m2-1", "Agent-9", "claude-code", "prompt_submitted", "UserPromptSubmit",
+                                        seconds + micros / 1e6 - 5).to_fields())
+    qtbot.waitUntil(lambda: cell(panel, "Agent-9", ACTIVITY, STATUS_KEY_ROLE) == "working", timeout=10_000)
+    assert cell(panel, "Agent-9", ACTIVITY).startswith("working · ")
+    assert cell(panel, "Agent-1", ACTIVITY, STATUS_KEY_ROLE) == "unknown"
