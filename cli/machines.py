@@ -1,5 +1,8 @@
 """`quarterdeck agents list` with a broker: one roster across machines (issue 14).
 
+The relays' agents' activity events waiting on the broker are stored first (``catch_up``), so the
+activity shown for a remote agent is as fresh as its machine reported it.
+
 Every agent gets a MACHINE column (a relay's name, or this machine's), a relay not seen for
 10 s shows "last seen N s ago" and its agents' activity ``offline``, and everything wrong (an id
 on two machines, an unreadable announcement, the broker unreachable) is printed below the table
@@ -12,6 +15,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK
@@ -28,8 +32,10 @@ def list_machines(args: argparse.Namespace, local: Roster) -> int | None:
     url = broker_url(args)
     if url is None:
         return None
+    from quarterdeck.core.activity.remote import catch_up
     from quarterdeck.core.paths import user_data_dir
     from quarterdeck.core.session import read_machines
+    from quarterdeck.core.store import default_db_path
     from quarterdeck.core.transports.broker import BrokerLink
 
     data_dir = getattr(args, "data_dir", None) or user_data_dir()
@@ -37,8 +43,11 @@ def list_machines(args: argparse.Namespace, local: Roster) -> int | None:
     link = BrokerLink(url)
     try:
         machines = read_machines(link, local, data_dir)
+        unread = catch_up(link, default_db_path(data_dir)) if args.json else None  # the table shows no activity
     finally:
         link.close()
+    if unread and not any("unreachable" in p for p in machines.problems):  # said once
+        machines = replace(machines, problems=(*machines.problems, unread))
     return _print(args, machines)
 
 

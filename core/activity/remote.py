@@ -15,7 +15,8 @@ the stream); the outbox file failing (locked, full, read-only), the entries stay
 are stored when it works; either is one log line per episode.
 
 :func:`start_event_reader` starts the reader thread and returns its closer; :func:`read_events_now`
-stores what waits and returns (a command that runs once).
+stores what waits and returns, and :func:`catch_up` does it for a command that runs once (``agents
+list``, ``attention``), saying in one line why it could not.
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ from quarterdeck.core.store.db import connect, immediate
 from quarterdeck.core.store.schema import migrate
 from quarterdeck.core.transports.broker import BrokerDown, BrokerLink
 
-__all__ = ["EventReader", "read_events_now", "start_event_reader"]
+__all__ = ["EventReader", "catch_up", "read_events_now", "start_event_reader"]
 
 log = logging.getLogger(__name__)
 
@@ -215,3 +216,15 @@ def read_events_now(link: BrokerLink, db: Path, *, limit: int = 100_000) -> int:
         return handled
     finally:
         reader.close_connection()
+
+
+def catch_up(link: BrokerLink, db: Path) -> str | None:
+    """Store the relays' activity events waiting now; None, or one line saying why not (the broker
+    unreachable, the file failing): the command shows what was stored before."""
+    try:
+        read_events_now(link, db)
+    except BrokerDown as exc:
+        return f"{link.unreachable(exc)}: remote agents' activity as last read"
+    except (sqlite3.Error, OSError, redis.RedisError) as exc:
+        return f"remote agents' activity not read ({' '.join(str(exc).split())[:200]}): as last read"
+    return None

@@ -1,8 +1,9 @@
 """The whole system under the network's faults (issue 14): a real redis-server with AOF, two
 ``quarterdeck relay`` processes (inbox agents; a tmux pane on M1), and the captain as separate
-``quarterdeck`` processes (``send --broadcast``, ``history --json``, ``agents list --json``,
-``attention --json``). Faults: a relay killed (kill -9) mid-broadcast then restarted; Redis restarted
-during a broadcast; Redis paused (SIGSTOP) 5 s; relays whose clocks are 30 s off (faketime).
+``quarterdeck`` processes (``send --broadcast``, ``history --json``, ``agents list --json`` which
+also stores the relays' activity events, ``attention --json``). Faults: a relay killed (kill -9)
+mid-broadcast then restarted; Redis restarted during a broadcast; Redis paused (SIGSTOP) 5 s;
+relays whose clocks are 30 s off (libfaketime).
 
 After each, ``Fleet.account``: every delivery in the captain's history is accounted for (delivered,
 failed, cancelled, uncertain, or queued with a reason), none arrived twice (inboxes and the pane
@@ -22,10 +23,6 @@ import pytest
 from fleet_parts import Fleet, skewed_env
 from redis_server import RedisServer, redis_server  # noqa: F401
 from relay_parts import ROOT
-
-from quarterdeck.core.activity.remote import read_events_now
-from quarterdeck.core.store import default_db_path
-from quarterdeck.core.transports.broker import BrokerLink
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
@@ -136,14 +133,10 @@ def test_relays_whose_clocks_are_30_s_off(fleet: Fleet, redis_server: RedisServe
                           "message": "Claude needs your permission to use Bash"}),
         cwd=ROOT, env={**os.environ, **skewed_env(-30)}, capture_output=True, text=True, timeout=30)
     assert hook.returncode == 0, hook.stderr
-    link = BrokerLink(redis_server.url)
-    try:
-        deadline = time.monotonic() + 10
-        while not read_events_now(link, default_db_path(fleet.captain_data)):  # what the panel's reader does
-            assert time.monotonic() < deadline, fleet.relays["M2"].output()
-            time.sleep(0.2)
-    finally:
-        link.close()
+    deadline = time.monotonic() + 10
+    while fleet.agents_list()["B0"]["activity"]["state"] != "needs-you":  # type: ignore[index]
+        assert time.monotonic() < deadline, fleet.relays["M2"].output()
+        time.sleep(0.2)
     attention = fleet.run("attention", "--json", broker=False, roster=False)
     assert attention.returncode == 0, attention.stderr
     waiting = {str(a["agent"]): a for a in json.loads(attention.stdout)}
