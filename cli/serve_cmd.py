@@ -114,8 +114,8 @@ def open_service(args: argparse.Namespace) -> Service:
     try:
         server, thread = serve_http(session.monitor, session.dispatcher.breakers,
                                     _fleet_health(worker, session, service_health), host, args.port,
-                                    extra=[ActivityCollector(session.store.path.parent,
-                                                             lambda: [a.id for a in roster.agents])])
+                                    extra=[ActivityCollector(session.store.path.parent,  # every machine's agents
+                                                             lambda: [a.id for a in session.delivering.agents])])
     except OSError as exc:
         session.close()
         raise CliError(f"cannot listen on {args.host} port {args.port}: {exc}") from exc
@@ -142,10 +142,13 @@ def _fleet_health(worker: DeliveryWorker, session: Session,
 
 
 def _read_relays(session: Session, every: float = RELAYS_EVERY_S) -> Callable[[], None]:
-    """With a broker, read the relays again every ``every`` seconds (a thread); returns its stop."""
+    """With a broker, read the relays again every ``every`` seconds (a thread), and their agents'
+    activity events into the outbox (for /metrics' agent states); returns what stops both."""
     if session.broker is None:
         return lambda: None
-    stop = threading.Event()
+    from quarterdeck.core.activity.remote import start_event_reader
+
+    stop, stop_events = threading.Event(), start_event_reader(session.broker, session.store.path)
 
     def run() -> None:
         while not stop.wait(every):
@@ -159,6 +162,7 @@ def _read_relays(session: Session, every: float = RELAYS_EVERY_S) -> Callable[[]
 
     def stop_reading() -> None:
         stop.set()
+        stop_events()
         thread.join(timeout=5)
 
     return stop_reading

@@ -15,7 +15,7 @@ from relay_parts import RelayProcess, inbox_texts, write_roster
 import quarterdeck.cli.main
 from quarterdeck.cli import serve_cmd
 from quarterdeck.core.models import Message
-from quarterdeck.core.relay.protocol import KEYS
+from quarterdeck.core.relay.protocol import KEYS, EventEntry
 
 WAIT = 30.0
 
@@ -57,6 +57,11 @@ def test_serve_with_a_broker_delivers_to_relays_agents_and_counts_them(tmp_path,
         report = json.loads(get(service.url + "/health"))
         assert sorted(report["components"]["agents"]["components"]) == ["Agent-1", "Agent-9"]
         assert report["relays"]["M2"]["health"] == "ok" and report["relays"]["M2"]["agents"] == ["Agent-9"]
+        seconds, micros = client.time()  # Agent-9's hook on M2, as its relay publishes it
+        client.xadd(KEYS.events, EventEntry("M2", "m2-1", "Agent-9", "claude-code", "turn_ended", "Stop",
+                                            seconds + micros / 1e6 - 5).to_fields())
+        wait_for(lambda: b'quarterdeck_agent_state{agent="Agent-9",state="idle"} 1.0' in get(service.url + "/metrics"),
+                 "M2's agent's activity on /metrics")
         m3.start()  # a relay started after serve: read again within a few seconds
         wait_for(lambda: "Agent-7" in json.loads(get(service.url + "/health"))["components"]["agents"]["components"],
                  "M3's agent on /health", timeout=10)
