@@ -48,6 +48,7 @@ __all__ = ["Forwarder"]
 
 log = logging.getLogger(__name__)
 
+QUIET_POLL = 0.25  # as a DeliveryWorker's idle wait
 Written = tuple[Forwarded, dict[str, str]]  # a claimed delivery and its entry's fields
 
 
@@ -77,6 +78,7 @@ class Forwarder:
         self._thread: threading.Thread | None = None
         self._relays_read = 0.0
         self._settled = 0.0
+        self._busy = 0.0  # time.monotonic() when there was last something to do
         self._roster: tuple[Roster | None, dict[str, str]] = (None, {})
 
     def __repr__(self) -> str:
@@ -121,8 +123,13 @@ class Forwarder:
                 log.exception("the relay forwarder failed a round; going on")
                 busy = False
                 self._stop.wait(0.5)
-            if not busy:
-                self._wake.wait(self.poll if self._working > 0 else 0.25)
+            now = time.monotonic()
+            if busy or self.sent:
+                self._busy = now
+            if not busy:  # this process's sends wake it (notify); another's are seen within ``poll`` while
+                # deliveries are in flight or went lately, within ``QUIET_POLL`` when all is quiet
+                quiet = self._working <= 0 or now - self._busy > 1.0
+                self._wake.wait(QUIET_POLL if quiet else self.poll)
                 self._wake.clear()
 
     def _round(self) -> bool:
@@ -134,12 +141,13 @@ class Forwarder:
             self._heartbeats()
         self.liveness.tick(self.outage.why is None and self.router.down is None)  # receipts could come
         self._expire(now)
-        if (relays or self._unconfirmed) and not self.outage.answers():
+        queued = bool(relays) and forwarding.any_queued(self.store, relays)  # the broker is asked only then
+        if (queued or self._unconfirmed) and not self.outage.answers():
             self._tell(self.outage.waiting(relays))
             return False
         if self._unconfirmed:
             self._write_again()
-        if not relays:
+        if not queued:
             return False
         room = min(self.batch, self.max_in_flight - len(self.sent))
         claimed = forwarding.claim(self.store, relays, own_only=self.dispatcher.own_only, limit=room)

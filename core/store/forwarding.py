@@ -30,7 +30,8 @@ from quarterdeck.core.store.rows import DeliveryTask, now_db
 if TYPE_CHECKING:
     from quarterdeck.core.store.outbox import Store
 
-__all__ = ["Applied", "Forwarded", "Outcome", "claim", "clear_waiting", "note_waiting", "release", "settle"]
+__all__ = ["Applied", "Forwarded", "Outcome", "any_queued", "claim", "clear_waiting", "note_waiting", "release",
+           "settle"]
 
 FINAL = frozenset({"delivered", "failed", "uncertain", "cancelled"})
 UPGRADES = frozenset({"delivered", "failed", "cancelled"})  # what may replace an 'uncertain' guess
@@ -78,8 +79,7 @@ def claim(store: Store, relays: Mapping[str, str], *, own_only: bool, limit: int
         return []
     agents = _ids(sorted(relays))
     conn = store.connection()
-    if conn.execute("SELECT 1 FROM deliveries WHERE state = 'queued' AND agent_id IN "
-                    "(SELECT value FROM json_each(?)) LIMIT 1", (agents,)).fetchone() is None:
+    if not any_queued(store, relays):
         return []  # a read, not the write lock, while there is nothing to do
     token = store._lease.token
     with immediate(conn):
@@ -97,6 +97,13 @@ def claim(store: Store, relays: Mapping[str, str], *, own_only: bool, limit: int
         tasks = conn.execute(f"{TASK_SELECT} WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY d.prio, d.id",
                              (_ids(row["id"] for row in rows),)).fetchall()
     return [Forwarded(task_from_row(task), relays[task["agent_id"]]) for task in tasks]
+
+
+def any_queued(store: Store, agents: Iterable[str]) -> bool:
+    """Whether a delivery to one of ``agents`` is queued (one short read)."""
+    return store.connection().execute(
+        "SELECT 1 FROM deliveries WHERE state = 'queued' AND agent_id IN (SELECT value FROM json_each(?)) LIMIT 1",
+        (_ids(sorted(agents)),)).fetchone() is not None
 
 
 def release(store: Store, delivery_ids: Sequence[int], reason: str) -> list[int]:

@@ -77,7 +77,7 @@ class ReceiptRouter:
     sink could not record (a storage fault) stays pending too and comes back the same way.
     """
 
-    def __init__(self, link: BrokerLink, sink: Callable[[list[Receipt]], list[bool]], *, block_ms: int = 200,
+    def __init__(self, link: BrokerLink, sink: Callable[[list[Receipt]], list[bool]], *, block_ms: int = 1000,
                  count: int = 500) -> None:
         self.link = link
         self.consumer = f"{socket.gethostname()}-{os.getpid()}"
@@ -97,11 +97,13 @@ class ReceiptRouter:
                 self._thread = threading.Thread(target=self._run, name="qd-receipts", daemon=True)
                 self._thread.start()
 
-    def close(self) -> None:
+    def close(self, wait: float = 0.1) -> None:
+        """Stop reading; a read blocked waiting for receipts ends on its own (what it brings then is left
+        pending for the next captain process), so this waits at most ``wait`` seconds for the thread."""
         self._stop.set()
         thread = self._thread
         if thread is not None:
-            thread.join(timeout=5.0)
+            thread.join(timeout=wait)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -109,11 +111,15 @@ class ReceiptRouter:
                 self._poll()
                 self.down = None
             except BrokerDown as exc:
+                if self._stop.is_set():
+                    return  # closed under a blocked read: nothing is lost, what it brought stays pending
                 self._grouped = False  # a broker that restarted without its data has no group
                 self.down = self.link.unreachable(exc)
                 log.debug("receipts: %s", self.down)
                 self._stop.wait(0.2)
             except Exception:
+                if self._stop.is_set():
+                    return
                 log.exception("receipt reader failed; going on")
                 self._stop.wait(0.5)
 
@@ -128,7 +134,7 @@ class ReceiptRouter:
             self._grouped = True
         entries: list[tuple[Any, dict[Any, Any]]] = []
         now = time.monotonic()
-        if now - self._last_claim > 1.0:  # receipts left pending (a dead captain process's, or not recorded)
+        if now - self._last_claim > 2.0:  # receipts left pending (a dead captain process's, or not recorded)
             self._last_claim = now
             claimed: Any = client.xautoclaim(KEYS.receipts, CAPTAIN_GROUP, self.consumer, min_idle_time=1000,
                                              start_id="0-0", count=self._count)
@@ -137,7 +143,7 @@ class ReceiptRouter:
                                       block=None if entries else self._block_ms)
         for _stream, items in read or []:
             entries.extend(items)
-        if entries:
+        if entries and not self._stop.is_set():
             self._route(client, entries)
 
     def _route(self, client: redis.Redis, entries: list[tuple[Any, dict[Any, Any]]]) -> None:
