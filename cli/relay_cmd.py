@@ -138,5 +138,6 @@ def _run(name: str, session: Any, client: Any, url: str, down: BaseException | N
             signal.signal(sig, old)
         session.close()
     print(f"relay {name} stopped: {relay.taken} taken, {relay.duplicates} repeated entries ignored, "
-          f"{relay.receipts.published} receipts published, {relay.unsent} waiting for the broker", flush=True)
+          f"{relay.receipts.published} receipts published, {relay.unsent} waiting for the broker, "
+          f"{relay.events.published} activity events published", flush=True)
     return EXIT_OK

@@ -8,10 +8,11 @@ import time
 import pytest
 import redis
 from redis_server import RedisServer, redis_server  # noqa: F401
+from relay_parts import RelayProcess, write_roster
 
 from quarterdeck.core.activity.events import ActivityEvent
 from quarterdeck.core.activity.record import record
-from quarterdeck.core.activity.remote import EventReader, read_events_now
+from quarterdeck.core.activity.remote import EventReader, read_events_now, start_event_reader
 from quarterdeck.core.models import Message
 from quarterdeck.core.relay.events_out import CURSOR_FILE, EventPublisher, read_cursor
 from quarterdeck.core.relay.ledger import Ledger
@@ -146,3 +147,53 @@ def test_liveness_is_judged_in_the_brokers_clock(redis_server: RedisServer) -> N
     # the same announcement judged 30 s later, as a captain whose clock runs 30 s ahead would by its own
     [late] = merge(Roster(), read_relays(client), now=server_now + 30).relays
     assert late.stale and late.health == "last seen 31 s ago"
+
+
+def test_the_captains_reader_thread_waits_out_an_outage_in_one_line(
+        tmp_path, stores, redis_server: RedisServer, caplog) -> None:
+    relay_store, captain_store = stores
+    client = redis.Redis.from_url(redis_server.url, socket_connect_timeout=1)
+    publisher = EventPublisher("box-1", relay_store.path, client, KEYS.events, ["Agent-1"], Answers())
+    link = BrokerLink(redis_server.url, timeout=0.5)
+    stop = start_event_reader(link, captain_store.path)
+    try:
+        record(tmp_path / "relay", ActivityEvent("Agent-1", "claude-code", "prompt_submitted", "p", time.time()))
+        publisher.publish()
+        wait_until(lambda: len(stored_events(captain_store)) == 1)
+        redis_server.stop()
+        time.sleep(2.0)  # the reader retries every half second meanwhile
+        redis_server.start()
+        record(tmp_path / "relay", ActivityEvent("Agent-1", "claude-code", "turn_ended", "Stop", time.time()))
+        publisher.publish()
+        wait_until(lambda: len(stored_events(captain_store)) == 2)
+    finally:
+        stop()
+        link.close()
+    lines = [r.getMessage() for r in caplog.records if r.name == "quarterdeck.core.activity.remote"]
+    assert len(lines) == 2 and "unreachable" in lines[0] and "works again" in lines[1], lines
+
+
+def test_a_relay_publishes_what_an_outage_held_back(tmp_path, redis_server: RedisServer) -> None:
+    roster = write_roster(tmp_path / "agents.yaml", [{"id": "Agent-1", "transport": "inbox",
+                                                      "path": str(tmp_path / "in")}])
+    relay = RelayProcess("box-1", roster, redis_server.url, tmp_path / "data").start()
+    client = redis.Redis.from_url(redis_server.url)
+    try:
+        redis_server.stop()
+        for n in range(3):  # the hooks on the relay's machine go on recording
+            record(tmp_path / "data", ActivityEvent("Agent-1", "claude-code", "tool_use", f"Bash {n}", time.time()))
+        time.sleep(1.0)
+        redis_server.start()
+        wait_until(lambda: client.xlen(KEYS.events) == 3, timeout=15)
+        assert read_cursor(tmp_path / "data") >= 3
+        assert "activity events published" not in relay.err.read_text()
+        assert "3 activity events published" in relay.stop()
+    finally:
+        relay.close()
+
+
+def wait_until(what, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not what():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
