@@ -106,6 +106,7 @@ def test_many_deliveries_to_six_agents_over_two_relays_arrive_each_once_in_order
         took = time.monotonic() - started
         rows = [session.store.delivery(i) for i in ids]
         stats = session.monitor.delivery_stats()
+        health = worker.health().details
     finally:
         worker.request_stop()
         worker.join(10)
@@ -120,6 +121,7 @@ def test_many_deliveries_to_six_agents_over_two_relays_arrive_each_once_in_order
     assert set(finals) == set(ids) and set(finals.values()) == {1}  # one final event each, to the listeners
     assert {e.delivery_id for e in events if e.state == "sending"} == set(ids)
     assert stats["ok"] + stats["unverified"] == 300 and stats["failed"] == 0  # the monitor counts them
+    assert (health["delivered"], health["failed"]) == (300, 0)  # and so does the worker's health
 
 
 def test_the_broker_down_at_send_time_queues_with_the_reason_once_and_delivers_when_it_returns(
