@@ -34,7 +34,7 @@ from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 from quarterdeck.core.dispatch.outcomes import REDACTED
 from quarterdeck.core.dispatch.request import message_of
 from quarterdeck.core.relay.protocol import KEYS, STREAM_MAXLEN, Announcement, DeliveryEntry, MalformedEntry
-from quarterdeck.core.roster.remote import STALE_S, seen_text
+from quarterdeck.core.roster.remote import STALE_S, broker_now, seen_text
 from quarterdeck.core.store import forwarding
 from quarterdeck.core.store.forwarding import Forwarded, Outcome
 from quarterdeck.core.store.rows import StoreError
@@ -217,6 +217,7 @@ class Forwarder:
         """Read the relays' announcements: when each was last seen, for ``relay_wait``."""
         try:
             raw: Any = self.link.client.hgetall(KEYS.relays)
+            wall = broker_now(self.link.client)  # the clock relays stamp seen_at with
         except BrokerDown as exc:
             self.outage.failed(exc)
             return
@@ -226,8 +227,8 @@ class Forwarder:
                 seen[name.decode() if isinstance(name, bytes) else str(name)] = Announcement.from_json(value).seen_at
             except MalformedEntry:
                 continue
-        for relay in self.liveness.observe(seen):  # it stopped answering: what it holds waits for it
-            why = (f"relay {relay} {seen_text(time.time() - seen.get(relay, 0.0))}: waiting for it to come back "
+        for relay in self.liveness.observe(seen, wall=wall):  # it stopped answering: what it holds waits for it
+            why = (f"relay {relay} {seen_text(wall - seen.get(relay, 0.0))}: waiting for it to come back "
                    "(not sent again, and not timed out meanwhile)")
             for flight in self.sent.of_relay(relay):
                 self.dispatcher.tell(DeliveryEvent(flight.delivery, flight.message_id, flight.agent, "waiting",
