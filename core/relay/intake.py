@@ -110,8 +110,8 @@ def take_all(session: Session, ledger: Ledger, entries: Sequence[DeliveryEntry])
             pending.append(i)
         first.setdefault(entry.delivery, i)
     pairs = {(entries[i].message.id, entries[i].agent) for i in pending}
-    owned = ledger.mapped_locals_of(pairs) if pairs else {}
     existing = _local_deliveries(session, pairs) if pairs else {}
+    owned = ledger.mapped_locals_of(set(existing)) if existing else {}  # only where a local delivery exists
     local: dict[int, int] = {}  # captain delivery -> local delivery mapped in this read
     queue = []
     for i in pending:
