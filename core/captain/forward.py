@@ -64,7 +64,7 @@ class Forwarder:
         self.batch = batch
         self.max_in_flight = max_in_flight
         self.poll = poll
-        self.liveness = Liveness(STALE_S)
+        self.liveness = Liveness(gone_after=STALE_S)
         self.sent = Sent(self.liveness)
         self.applier = Applier(dispatcher, self.sent)
         self.router = ReceiptRouter(link, self.applier.receipts)

@@ -4,9 +4,10 @@ has been there to answer.
 ``relay_wait`` counts only time the broker answered and the relay was seen alive: a delivery to a
 relay that is down (or behind a broker that is) waits for it rather than turning ``uncertain``
 while nobody could have reported. A relay is alive while its announcement's ``seen_at`` keeps
-changing, judged by this machine's clock (:class:`Liveness`): a relay whose clock is off is
-neither taken for dead nor for alive because of it. Each relay has an alive-time clock; a
-delivery remembers its relay's clock when it went out and has waited ``clock - mark`` seconds.
+changing (it heartbeats every 2 s), judged by this machine's clock (:class:`Liveness`): a relay
+whose clock is off is neither taken for dead nor for alive because of it. Each relay has an
+alive-time clock; a delivery remembers its relay's clock when it went out, and when its agent's
+queue there last moved (:meth:`Sent.progress`), and has waited ``clock - max(both)`` seconds.
 Thread-safe: the forwarder adds and expires, the receipt reader removes.
 """
 from __future__ import annotations
@@ -33,8 +34,9 @@ class InFlight:
 class Liveness:
     """Each relay's alive-time clock, from the ``seen_at`` of its announcements as read here."""
 
-    def __init__(self, stale: float = 10.0) -> None:
-        self.stale = stale
+    def __init__(self, stale: float = 5.0, gone_after: float = 10.0) -> None:
+        self.stale = stale  # no change of seen_at for this long (2.5 heartbeats): the clock stops
+        self.gone_after = gone_after  # and for this long: the relay is gone (as the roster says)
         self._seen: dict[str, float] = {}  # relay -> the seen_at last read
         self._changed: dict[str, float] = {}  # relay -> time.monotonic() when it last changed
         self._clock: dict[str, float] = {}
@@ -43,21 +45,21 @@ class Liveness:
         self._lock = threading.Lock()
 
     def observe(self, seen: Mapping[str, float], now: float | None = None, wall: float | None = None) -> list[str]:
-        """The relays' ``seen_at`` as just read from the broker; returns the relays that were alive and
-        are not any more. The first reading of a relay goes by the clocks' difference (a relay seen
-        long ago is not alive); from then on only a change counts."""
+        """The relays' ``seen_at`` as just read from the broker; returns the relays gone since the last
+        reading (``gone_after`` seconds without a change). The first reading of a relay goes by the
+        clocks' difference (a relay seen long ago is not alive); from then on only a change counts."""
         now = time.monotonic() if now is None else now
         wall = time.time() if wall is None else wall
         with self._lock:
             for relay, at in seen.items():
                 if relay not in self._seen:
-                    self._changed[relay] = now - min(max(0.0, wall - at), self.stale + 1.0)
+                    self._changed[relay] = now - min(max(0.0, wall - at), self.gone_after + 1.0)
                 elif self._seen[relay] != at:
                     self._changed[relay] = now
                 self._seen[relay] = at
-            gone = [r for r, changed in self._changed.items() if self.stale < now - changed and r not in self._gone]
-            self._gone = {r for r, changed in self._changed.items() if now - changed > self.stale}
-        return gone
+            gone = {r for r, changed in self._changed.items() if now - changed > self.gone_after}
+            told, self._gone = gone - self._gone, gone
+        return sorted(told)
 
     def alive(self, relay: str, now: float | None = None) -> bool:
         now = time.monotonic() if now is None else now
@@ -82,18 +84,27 @@ class Liveness:
             return self._clock.get(relay, 0.0)
 
 
+Queue = tuple[str, str]  # (relay, agent): the relay delivers to each of its agents in order
+
+
 class Sent:
-    """The deliveries in flight, per relay in the order they went out."""
+    """The deliveries in flight, per relay and agent in the order they went out.
+
+    A delivery turns ``uncertain`` only when, for ``wait`` seconds of its relay's alive time since it
+    went out, neither its own receipt came nor any receipt of its agent's deliveries there
+    (:meth:`progress`): a relay working through a long queue for an agent (thousands sent at once,
+    a slow window agent) is not taken for one that lost it."""
 
     def __init__(self, liveness: Liveness) -> None:
         self.liveness = liveness
-        self._by_relay: dict[str, OrderedDict[int, InFlight]] = {}
-        self._relay_of: dict[int, str] = {}
+        self._queues: dict[Queue, OrderedDict[int, InFlight]] = {}
+        self._queue_of: dict[int, Queue] = {}
+        self._progress: dict[Queue, float] = {}  # the relay's alive-time clock at the agent's last receipt
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._relay_of)
+            return len(self._queue_of)
 
     def add(self, items: Iterable[tuple[int, str, str, str]], now: float | None = None) -> None:
         """(delivery, message id, agent, relay) each, written to the broker just now."""
@@ -102,8 +113,14 @@ class Sent:
             for delivery, message_id, agent, relay in items:
                 self.discard_locked(delivery)
                 flight = InFlight(delivery, message_id, agent, relay, now, self.liveness.clock(relay))
-                self._by_relay.setdefault(relay, OrderedDict())[delivery] = flight
-                self._relay_of[delivery] = relay
+                self._queues.setdefault((relay, agent), OrderedDict())[delivery] = flight
+                self._queue_of[delivery] = (relay, agent)
+
+    def progress(self, relay: str, agent: str) -> None:
+        """A receipt of one of ``agent``'s deliveries on ``relay`` came: its queue there moves."""
+        with self._lock:
+            if (relay, agent) in self._queues:
+                self._progress[(relay, agent)] = self.liveness.clock(relay)
 
     def pop(self, delivery: int) -> InFlight | None:
         with self._lock:
@@ -111,34 +128,41 @@ class Sent:
 
     def get(self, delivery: int) -> InFlight | None:
         with self._lock:
-            relay = self._relay_of.get(delivery)
-            return None if relay is None else self._by_relay[relay].get(delivery)
+            queue = self._queue_of.get(delivery)
+            return None if queue is None else self._queues[queue].get(delivery)
 
     def discard_locked(self, delivery: int) -> InFlight | None:
-        relay = self._relay_of.pop(delivery, None)
-        return None if relay is None else self._by_relay[relay].pop(delivery, None)
+        queue = self._queue_of.pop(delivery, None)
+        if queue is None:
+            return None
+        flights = self._queues[queue]
+        flight = flights.pop(delivery, None)
+        if not flights:
+            del self._queues[queue]
+            self._progress.pop(queue, None)
+        return flight
 
     def expired(self, wait: float) -> list[InFlight]:
-        """Remove and return those whose relay has had ``wait`` seconds of alive time to answer."""
+        """Remove and return those whose relay had ``wait`` seconds of alive time to answer, in vain."""
         out: list[InFlight] = []
         with self._lock:
-            for relay, flights in self._by_relay.items():
-                clock = self.liveness.clock(relay)
+            for queue, flights in list(self._queues.items()):
+                clock = self.liveness.clock(queue[0])
+                moved = self._progress.get(queue, 0.0)
                 while flights:
                     first = next(iter(flights.values()))
-                    if clock - first.mark < wait:
+                    if clock - max(first.mark, moved) < wait:
                         break  # the rest went out later, with a later mark
-                    flights.popitem(last=False)
-                    self._relay_of.pop(first.delivery, None)
                     out.append(first)
+                    self.discard_locked(first.delivery)
         return out
 
     def of_relay(self, relay: str) -> list[InFlight]:
         with self._lock:
-            return list(self._by_relay.get(relay, {}).values())
+            return [f for (r, _), flights in self._queues.items() if r == relay for f in flights.values()]
 
     def older_than(self, age: float, now: float | None = None) -> list[InFlight]:
         """Those written more than ``age`` seconds ago (still here)."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            return [f for flights in self._by_relay.values() for f in flights.values() if now - f.sent > age]
+            return [f for flights in self._queues.values() for f in flights.values() if now - f.sent > age]

@@ -251,3 +251,42 @@ def test_stop_all_cancels_what_the_relay_holds_and_what_is_queued_here_and_every
     assert set(states) == {"delivered", "cancelled"} and states["delivered"] == typed, (states, typed)
     held = [r for r in rows if r.machine == "M1" and str(r.state) == "cancelled"]  # the relay had them: it cancelled
     assert held and all(str(r.reason).startswith("relay M1: ") for r in held), rows
+
+
+def test_a_relay_killed_holding_deliveries_is_waited_for_not_timed_out_and_delivers_each_once_on_restart(
+        tmp_path, redis_server: RedisServer, monkeypatch) -> None:
+    monkeypatch.setenv("COORDINATION_RELAY_WAIT", "8")  # less than the relay is gone for
+    agents = {f"A{n}": tmp_path / f"in{n}" for n in (1, 2)}
+    roster = write_roster(tmp_path / "m1.yaml", [{"id": a, "transport": "inbox", "path": str(p)}
+                                                 for a, p in agents.items()])
+    relay = RelayProcess("M1", roster, redis_server.url, tmp_path / "m1-data", extra=("--stagger", "0.5")).start()
+    client = redis.Redis.from_url(redis_server.url)
+    wait_until(lambda: client.hlen(KEYS.relays) == 1, 20, "the relay's announcement")
+    session = captain(tmp_path, redis_server.url)
+    events: list[DeliveryEvent] = []
+    session.dispatcher.add_listener(events.append)
+    worker = DeliveryWorker(session.dispatcher, idle_wait=0.02)
+    try:
+        worker.start()
+        ids = [session.submit(Message(sender="Captain", recipients=[f"A{1 + n % 2}"], content=f"#{n}")).delivery_ids[0]
+               for n in range(40)]  # 20 s of turns at the relay: a queue far longer than relay_wait
+        wait_until(lambda: sum(len(inbox_texts(p)) for p in agents.values()) >= 20, 30, "half typed")
+        relay.kill()  # kill -9 mid-way: the rest is in its stream or its outbox
+        wait_until(lambda: any(e.state == "waiting" and "relay M1 last seen" in e.detail for e in events), 30,
+                   "the captain telling the relay is gone")
+        time.sleep(3)  # gone for 13 s and more: that does not count
+        assert not any(e.state == "uncertain" for e in events), [e for e in events if e.state == "uncertain"]
+        relay.start()
+        wait_until(lambda: all_ended(session, ids), 60, "every delivery to end")
+        rows = [session.store.delivery(i) for i in ids]
+    finally:
+        worker.request_stop()
+        worker.join(10)
+        session.close()
+        relay.close()
+        client.close()
+    texts = [t.rsplit("\n", 1)[-1] for p in agents.values() for t in inbox_texts(p)]
+    assert len(texts) == len(set(texts)), texts  # none typed twice
+    delivered = {f"#{ids.index(r.id)}" for r in rows if str(r.state) == "delivered"}
+    assert delivered == set(texts) and len(delivered) >= 38, rows  # the delivered ones are those typed
+    assert all(str(r.state) in ("delivered", "uncertain") and "did not report" not in str(r.reason) for r in rows)

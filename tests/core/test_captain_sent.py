@@ -7,7 +7,7 @@ from quarterdeck.core.captain.sent import Liveness, Sent
 
 
 def test_a_relay_is_alive_while_its_seen_at_changes_whatever_its_clock_says() -> None:
-    live = Liveness(stale=10.0)
+    live = Liveness(stale=10.0, gone_after=10.0)
     assert live.observe({"M1": 1000.0, "M2": 500.0, "M3": 1030.0}, now=0.0, wall=1000.0) == ["M2"]
     assert live.alive("M1", now=0.0) and live.alive("M3", now=0.0)  # M3's clock is 30 s ahead: no matter
     assert not live.alive("M2", now=0.0)  # first read 500 s after it was last seen: gone
@@ -19,7 +19,7 @@ def test_a_relay_is_alive_while_its_seen_at_changes_whatever_its_clock_says() ->
 
 
 def test_the_wait_counts_only_while_the_relay_is_alive_and_the_broker_answers() -> None:
-    live = Liveness(stale=10.0)
+    live = Liveness(stale=10.0, gone_after=10.0)
     sent = Sent(live)
     live.observe({"M1": 100.0}, now=0.0, wall=100.0)
     live.tick(True, now=0.0)
@@ -47,3 +47,29 @@ def test_a_delivery_leaves_by_its_receipt_and_is_found_by_relay_and_age() -> Non
     assert sent.get(1) is not None and sent.get(1).agent == "A"  # type: ignore[union-attr]
     sent.add([(4, "m4", "A", "M1")], now=5.0)
     assert sorted(f.delivery for f in sent.older_than(2.0, now=6.0)) == [1, 3]
+
+
+def test_the_clock_stops_after_two_missed_heartbeats_and_the_relay_is_said_gone_later() -> None:
+    live = Liveness(stale=5.0, gone_after=10.0)
+    live.observe({"M1": 100.0}, now=0.0, wall=100.0)
+    live.tick(True, now=0.0)
+    live.tick(True, now=5.0)
+    live.tick(True, now=6.0)  # not alive since 5: no more counted
+    assert live.clock("M1") == 5.0 and live.observe({"M1": 100.0}, now=6.0, wall=106.0) == []
+    assert live.observe({"M1": 100.0}, now=10.5, wall=110.5) == ["M1"]
+
+
+def test_a_relay_working_through_an_agents_queue_is_not_taken_for_one_that_lost_it() -> None:
+    live = Liveness(stale=10.0, gone_after=10.0)
+    sent = Sent(live)
+    live.observe({"M1": 100.0}, now=0.0, wall=100.0)
+    live.tick(True, now=0.0)
+    sent.add([(1, "m1", "A", "M1"), (2, "m2", "A", "M1"), (3, "m3", "B", "M1")], now=0.0)
+    live.tick(True, now=4.0)
+    sent.progress("M1", "A")  # a receipt of one of A's deliveries: A's queue moves
+    live.tick(True, now=6.0)
+    assert [f.delivery for f in sent.expired(5.0)] == [3]  # B's never moved
+    live.tick(True, now=8.9)
+    assert sent.expired(5.0) == []
+    live.tick(True, now=9.0)
+    assert [f.delivery for f in sent.expired(5.0)] == [1, 2]  # 5 s since A's queue last moved
