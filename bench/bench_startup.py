@@ -1,6 +1,6 @@
 """How long the ``quarterdeck`` command takes from start to exit, against a bare Python started the same way.
 
-Usage: python bench/bench_startup.py [--runs N] [--as-is]   (default 15 runs)
+Usage: python bench/bench_startup.py [--runs N] [--as-is] [--strict]   (default 15 runs)
 
 Each figure is the median of N whole processes (the command installed beside this Python), taken in
 rounds that run every case once, so a busy machine weighs on all of them alike; ``python -c pass``
@@ -13,13 +13,14 @@ rounds that run every case once, so a busy machine weighs on all of them alike; 
   ``cat``, the roster naming it, a real outbox; target 250 ms end to end. The delivery's own time (paste,
   submit key, read-back, as the outbox records it) and, within it, the read-back's wait after the submit
   key (the same evidence seen twice, a look every 50 ms) are printed apart, as is what is left: the
-  command's own overhead (interpreter, imports, config, roster, store, exit);
+  command's own overhead (interpreter, imports, config, roster, store, exit), and what its imports cost
+  group by group (pydantic, the models, redis, the store, the rules, ...: a child importing them in turn);
 - ``quarterdeck contracts claim ID AGENT`` on a real contracts table.
 
 The modules' bytecode is cached in a folder of this run (``PYTHONPYCACHEPREFIX``), as an installed package
 has it, and each case runs once before the timing; ``--as-is`` keeps the environment as it is instead (with
-``PYTHONDONTWRITEBYTECODE`` set, every start then compiles the project's sources). Exits 1 when a target
-is missed.
+``PYTHONDONTWRITEBYTECODE`` set, every start then compiles the project's sources). Each missed target is
+named; ``--strict`` also exits 1 then (not by default: ``make bench`` runs every bench after this one).
 """
 from __future__ import annotations
 
@@ -102,7 +103,7 @@ def median_line(label: str, took: list[float], base: float | None) -> float:
     return middle
 
 
-def run(runs: int, as_is: bool) -> int:
+def run(runs: int, as_is: bool, strict: bool) -> int:
     folder = Path(tempfile.mkdtemp(prefix="bench-startup-"))
     env = dict(os.environ)
     if not as_is:
@@ -180,7 +181,7 @@ def run(runs: int, as_is: bool) -> int:
         else:
             print("  send: tmux is not installed, not measured")
         print("targets: " + ("all met" if not missed else "MISSED " + "; ".join(missed)))
-        return 1 if missed else 0
+        return 1 if missed and strict else 0
     finally:
         if tmux is not None:
             tmux.close()
@@ -192,8 +193,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--as-is", action="store_true",
                         help="keep PYTHONDONTWRITEBYTECODE and the bytecode as they are")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
-    sys.exit(run(args.runs, args.as_is))
+    sys.exit(run(args.runs, args.as_is, args.strict))
 
 
 if __name__ == "__main__":
