@@ -24,6 +24,8 @@ __all__ = ["Outage"]
 
 log = logging.getLogger(__name__)
 
+REPEAT_QUIET_S = 60.0
+
 
 class Outage:
     def __init__(self, link: BrokerLink, store: Store, *, retry: float = 0.5) -> None:
@@ -33,6 +35,9 @@ class Outage:
         self.why: str | None = None
         self.prefix = f"waiting for broker {link.where}: "
         self._last_try = 0.0
+        self._said: str | None = None  # the last outage said, and when
+        self._said_at = 0.0
+        self._quiet = False
 
     @property
     def reason(self) -> str:
@@ -61,15 +66,21 @@ class Outage:
         if self.why is not None:
             self.why = None
             cleared = forwarding.clear_waiting(self.store, self.prefix)
-            log.warning("broker %s answers again: relayed deliveries go on (%d were waiting)", self.link.where,
-                        cleared)
+            (log.debug if self._quiet else log.warning)(
+                "broker %s answers again: relayed deliveries go on (%d were waiting)", self.link.where, cleared)
 
     def failed(self, exc: BaseException, also: str = "") -> None:
-        """The broker could not take a command: an outage begins (said once), or goes on."""
-        self._last_try = time.monotonic()
+        """The broker could not take a command: an outage begins (said once), or goes on. The same
+        reason again within a minute (a broker that answers PING but refuses the writes) is not said
+        again."""
+        now = time.monotonic()
+        self._last_try = now
         if self.why is None:
             self.why = self.prefix + self.link.reason(exc)
-            log.warning("%s%s", self.why, f"; {also}" if also else "")
+            self._quiet = self.why == self._said and now - self._said_at < REPEAT_QUIET_S
+            if not self._quiet:
+                self._said, self._said_at = self.why, now
+                log.warning("%s%s", self.why, f"; {also}" if also else "")
 
     def waiting(self, agents: Iterable[str]) -> list[tuple[int, str, str]]:
         """Give the queued deliveries to ``agents`` this outage's reason; returns those that just got it."""

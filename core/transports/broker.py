@@ -115,8 +115,14 @@ class ReceiptRouter:
                     return  # closed under a blocked read: nothing is lost, what it brought stays pending
                 self._grouped = False  # a broker that restarted without its data has no group
                 self.down = self.link.unreachable(exc)
-                log.debug("receipts: %s", self.down)
+                log.debug("receipts: %s", self.down)  # the forwarder says the outage
                 self._stop.wait(0.2)
+            except redis.ResponseError as exc:  # refused (full, an ACL): one line per episode
+                refused = f"broker {self.link.where} refused to hand receipts: {self.link.reason(exc)}"
+                if refused != self.down:
+                    log.warning("%s; retrying", refused)
+                self._grouped, self.down = False, refused
+                self._stop.wait(1.0)
             except Exception:
                 if self._stop.is_set():
                     return

@@ -290,3 +290,34 @@ def test_a_relay_killed_holding_deliveries_is_waited_for_not_timed_out_and_deliv
     delivered = {f"#{ids.index(r.id)}" for r in rows if str(r.state) == "delivered"}
     assert delivered == set(texts) and len(delivered) >= 38, rows  # the delivered ones are those typed
     assert all(str(r.state) in ("delivered", "uncertain") and "did not report" not in str(r.reason) for r in rows)
+
+
+def test_a_broker_refusing_the_writes_keeps_them_sending_and_writes_them_again_with_the_same_ids(
+        tmp_path, redis_server: RedisServer, fleet, caplog) -> None:
+    crew = fleet(1, 1)
+    session = captain(tmp_path, redis_server.url)
+    worker = DeliveryWorker(session.dispatcher, idle_wait=0.02)
+    client = redis.Redis.from_url(redis_server.url)
+    try:
+        worker.start()
+        client.config_set("maxmemory-policy", "noeviction")
+        client.config_set("maxmemory", "1")  # full: every write is refused (OOM), PING still answers
+        ids = [session.submit(Message(sender="Captain", recipients=["A1-1"], content=f"#{n}")).delivery_ids[0]
+               for n in range(5)]
+        time.sleep(2)  # several tries
+        assert {str(session.store.delivery(i).state) for i in ids} == {"sending"}  # maybe written: never queued again
+        assert crew.received()["A1-1"] == []
+        client.config_set("maxmemory", "0")
+        wait_until(lambda: all_ended(session, ids), 30, "the entries written again")
+        rows = [session.store.delivery(i) for i in ids]
+    finally:
+        client.config_set("maxmemory", "0")
+        worker.request_stop()
+        worker.join(10)
+        session.close()
+        client.close()
+    assert [str(r.state) for r in rows] == ["delivered"] * 5
+    assert [t.rsplit("\n", 1)[-1] for t in crew.received()["A1-1"]] == [f"#{n}" for n in range(5)]
+    said = [r.getMessage() for r in caplog.records if "maxmemory" in r.getMessage()]
+    assert len([m for m in said if "written again when it answers" in m]) == 1, said  # once, not per try
+    assert not any(r.exc_info for r in caplog.records), "a traceback for a broker fault"
