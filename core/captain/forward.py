@@ -218,7 +218,7 @@ class Forwarder:
         try:
             raw: Any = self.link.client.hgetall(KEYS.relays)
             wall = broker_now(self.link.client)  # the clock relays stamp seen_at with
-        except BrokerDown as exc:
+        except (*BrokerDown, redis.RedisError) as exc:  # unreachable, or refusing (full, an ACL)
             self.outage.failed(exc)
             return
         seen: dict[str, float] = {}

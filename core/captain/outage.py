@@ -14,6 +14,8 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+import redis
+
 from quarterdeck.core.store import forwarding
 from quarterdeck.core.transports.broker import BrokerDown, BrokerLink
 
@@ -55,7 +57,7 @@ class Outage:
                 self.link.ready()
             else:
                 self.link.client.ping()
-        except BrokerDown as exc:
+        except (*BrokerDown, redis.RedisError) as exc:  # unreachable, or refusing (full, an ACL)
             self.failed(exc)
             return False
         self.ok()
