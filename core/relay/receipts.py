@@ -44,7 +44,11 @@ class Receipts:
         state = RECEIPT_STATE.get(event.state)
         if relayed is None or state is None:
             return
-        if state in FINAL:  # as recorded (the reason a stop gave, the attempts counted), as the sweep reports it
+        if state == "delivered":  # what mark_delivered just recorded, without reading the row back
+            receipt: Receipt | None = Receipt(self.relay, relayed.captain_delivery, event.agent_id, state,
+                                              verdict=event.verdict or "", evidence=event.evidence,
+                                              attempts=event.attempt, at=time.time())
+        elif state in FINAL:  # as recorded (the reason a stop gave, the attempts counted), as the sweep reports it
             try:
                 receipt = self._final(relayed, self.store.delivery(event.delivery_id))
             except UnknownDelivery:
