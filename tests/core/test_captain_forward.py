@@ -321,3 +321,28 @@ def test_a_broker_refusing_the_writes_keeps_them_sending_and_writes_them_again_w
     said = [r.getMessage() for r in caplog.records if "maxmemory" in r.getMessage()]
     assert len([m for m in said if "written again when it answers" in m]) == 1, said  # once, not per try
     assert not any(r.exc_info for r in caplog.records), "a traceback for a broker fault"
+
+
+def test_redis_restarted_during_a_broadcast_loses_nothing_and_types_nothing_twice(tmp_path, redis_server: RedisServer,
+                                                                                  fleet) -> None:
+    crew = fleet(2, 3)
+    session = captain(tmp_path, redis_server.url)
+    worker = DeliveryWorker(session.dispatcher, idle_wait=0.02)
+    ids: list[int] = []
+    try:
+        worker.start()
+        for n in range(20):
+            message = Message(sender="Captain", recipients=list(crew.agents), type="broadcast", content=f"all #{n}")
+            ids += session.submit(message).delivery_ids
+            if n == 8:
+                redis_server.restart(down_for=1.5)  # SIGTERM (AOF flushed), down 1.5 s, back on the same port
+            time.sleep(0.05)
+        wait_until(lambda: all_ended(session, ids), 120, "every delivery to end")
+        rows = [session.store.delivery(i) for i in ids]
+    finally:
+        worker.request_stop()
+        worker.join(10)
+        session.close()
+    assert Counter(str(r.state) for r in rows) == {"delivered": 120}
+    for agent, texts in crew.received().items():  # every one, once, in order
+        assert [t.rsplit("\n", 1)[-1] for t in texts] == [f"all #{n}" for n in range(20)], agent
