@@ -173,11 +173,15 @@ class Forwarder:
             content = self.dispatcher.content_of(task)
             why = (f"{task.agent_id} is not an enabled agent on the roster" if agent is None or not agent.enabled
                    else REDACTED if content is None else None)
-            if why is not None or content is None:
-                refused.append(Outcome(task.delivery_id, task.agent_id, item.relay, "failed", why))
-                continue
-            entry = DeliveryEntry(task.delivery_id, task.agent_id, message_of(task, content), sent_at)
-            entries.append((item, entry.to_fields()))
+            try:
+                if why is None and content is not None:
+                    entry = DeliveryEntry(task.delivery_id, task.agent_id, message_of(task, content), sent_at)
+                    entries.append((item, entry.to_fields()))
+                    continue
+            except Exception as exc:  # a stored message this version cannot send: nothing went out
+                log.exception("delivery %s to %s could not be written", task.delivery_id, task.agent_id)
+                why = f"internal error: {type(exc).__name__}: {exc}"
+            refused.append(Outcome(task.delivery_id, task.agent_id, item.relay, "failed", why))
         if refused:
             self.applier.record(refused)
         for item, _ in entries:
