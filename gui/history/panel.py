@@ -32,7 +32,7 @@ from quarterdeck.gui.history.columns import COLUMNS, MACHINE_COLUMN, MESSAGE_COL
 from quarterdeck.gui.history.detail import DetailPane
 from quarterdeck.gui.history.filters import FilterBar
 from quarterdeck.gui.history.frozen import FrozenColumns
-from quarterdeck.gui.history.model import HistoryModel
+from quarterdeck.gui.history.model import COUNT_CAP, HistoryModel
 from quarterdeck.gui.panel import Panel
 from quarterdeck.gui.tablemodel import table_view
 
@@ -212,6 +212,8 @@ class HistoryPanel(Panel):
             self.count_label.setText("Counting…")
             return
         text = "1 delivery" if total == 1 else f"{total:,} deliveries"
+        if total > COUNT_CAP and self.model.filters.text:  # counted only that far
+            text = f"more than {COUNT_CAP:,} deliveries"
         if total == 0:
             text = "No deliveries match"
         elif loaded < total:

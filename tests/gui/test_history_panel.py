@@ -228,3 +228,17 @@ def test_the_window_offers_the_history_commands_in_its_palette(make_ctx, qtbot):
     assert {"Focus history search", "Refresh history"} <= set(texts)
     qtbot.waitUntil(lambda: panel.model.total is not None)
     window.close()
+
+
+def test_a_search_matching_more_than_a_thousand_says_so_without_counting_them_all(make_ctx, qtbot):
+    ctx = make_ctx(start=False)
+    fill_history(ctx.store, 1300)  # 1,517 deliveries; "routine" in 1,274 messages
+    panel = _panel(ctx, qtbot)
+    assert panel.model.total == 1517 and panel.count_label.text() == "1,517 deliveries · 250 loaded"
+    with qtbot.waitSignal(panel.model.sig_count_changed, timeout=2000):
+        panel.filter_bar.search.setText("routine")
+    assert panel.model.total == 1001
+    assert panel.count_label.text() == "more than 1,000 deliveries · 250 loaded"
+    with qtbot.waitSignal(panel.model.sig_count_changed, timeout=2000):
+        panel.filter_bar.search.setText("zephyr")  # 26 messages, 35 deliveries: counted exactly
+    assert panel.count_label.text() == "35 deliveries"
