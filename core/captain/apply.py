@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from quarterdeck.core.dispatch import outcomes
 from quarterdeck.core.dispatch.dispatcher import TERMINAL, DeliveryEvent
 from quarterdeck.core.relay.protocol import Receipt
-from quarterdeck.core.store.forwarding import Applied, Outcome, settle
+from quarterdeck.core.store.forwarding import Applied, Matched, Outcome, settle
 from quarterdeck.core.store.rows import UnknownDelivery
 
 if TYPE_CHECKING:
@@ -69,9 +69,9 @@ class Applier:
                                                        "retrying", receipt.attempts - 1,
                                                        f"relay {receipt.relay}: {receipt.reason}"))
         now = time.time()  # one no delivery here matches stays for another captain, but not for ever
-        return [r.delivery in matched or now - r.at > UNCLAIMED_FOR for r in receipts]
+        return [(r.delivery, r.agent, r.relay) in matched or now - r.at > UNCLAIMED_FOR for r in receipts]
 
-    def record(self, batch: Sequence[Outcome]) -> tuple[list[Applied], set[int]]:
+    def record(self, batch: Sequence[Outcome]) -> tuple[list[Applied], Matched]:
         """Record ``batch`` (one transaction) and tell what changed; returns what :func:`settle` does."""
         applied, matched = settle(self.dispatcher.store, batch)
         for done in applied:

@@ -30,8 +30,8 @@ from quarterdeck.core.store.rows import DeliveryTask, now_db
 if TYPE_CHECKING:
     from quarterdeck.core.store.outbox import Store
 
-__all__ = ["Applied", "Forwarded", "Outcome", "any_queued", "claim", "clear_waiting", "note_waiting", "release",
-           "settle"]
+__all__ = ["Applied", "Forwarded", "Matched", "Outcome", "any_queued", "claim", "clear_waiting", "note_waiting",
+           "release", "settle"]
 
 FINAL = frozenset({"delivered", "failed", "uncertain", "cancelled"})
 UPGRADES = frozenset({"delivered", "failed", "cancelled"})  # what may replace an 'uncertain' guess
@@ -138,13 +138,16 @@ def clear_waiting(store: Store, prefix: str) -> int:
         return cur.rowcount
 
 
-def settle(store: Store, outcomes: Sequence[Outcome]) -> tuple[list[Applied], set[int]]:
+Matched = set[tuple[int, str, str]]  # (delivery, agent, relay) of outcomes that are this outbox's
+
+
+def settle(store: Store, outcomes: Sequence[Outcome]) -> tuple[list[Applied], Matched]:
     """Record ``outcomes`` (one transaction, taken only when one of them changes a row). Returns those
-    recorded, and the deliveries each outcome matched (this outbox's delivery to that agent on that
-    relay) whether it changed them or not: an outcome matching none is not this outbox's (delivery
-    ids are only unique per outbox)."""
+    recorded, and the outcomes that are this outbox's (its delivery to that agent on that relay),
+    whether they changed a row or not: one matching none is another outbox's (delivery ids are only
+    unique per outbox)."""
     applied: list[Applied] = []
-    matched: set[int] = set()
+    matched: Matched = set()
     if not outcomes:
         return applied, matched
     conn = store.connection()
@@ -156,7 +159,7 @@ def settle(store: Store, outcomes: Sequence[Outcome]) -> tuple[list[Applied], se
         row = rows.get(outcome.delivery)
         if row is None or row["agent_id"] != outcome.agent or row["machine"] != outcome.relay:
             continue
-        matched.add(outcome.delivery)
+        matched.add((outcome.delivery, outcome.agent, outcome.relay))
         if _changes(outcome, str(row["state"])):
             changing.append(outcome)
     if not changing:
