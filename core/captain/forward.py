@@ -232,8 +232,8 @@ class Forwarder:
             except MalformedEntry:
                 continue
         for relay in self.liveness.observe(seen, wall=wall):  # it stopped answering: what it holds waits for it
-            why = (f"relay {relay} {seen_text(wall - seen.get(relay, 0.0))}: waiting for it to come back "
-                   "(not sent again, and not timed out meanwhile)")
+            why = (f"waiting for relay {relay} to come back ({seen_text(wall - seen.get(relay, 0.0))}): "
+                   "not sent again, and not timed out meanwhile")
             for flight in self.sent.of_relay(relay):
                 self.dispatcher.tell(DeliveryEvent(flight.delivery, flight.message_id, flight.agent, "waiting",
                                                    detail=why))
