@@ -159,6 +159,10 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
     if tightened:
         logging.getLogger(__name__).info("made %d files and folders private to you (0600/0700)", len(tightened))
     from PySide6.QtCore import QCoreApplication, QTimer
+
+    from quarterdeck.gui.importtax import lighten
+
+    lighten()  # PySide6's hook reads every module imported from now on: by its bytes, not inspect
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -172,6 +176,7 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
     app.setDesktopFileName("quarterdeck")  # the Wayland app id: matches packaging/quarterdeck.desktop
     app.setWindowIcon(QIcon(str(bundled_assets_dir() / "quarterdeck.svg")))
     _install_qt_hooks()
+    steps = {"main": started, "Qt": time.perf_counter()}  # for the startup probe
 
     from quarterdeck.gui.context import AppContext
     from quarterdeck.gui.firstpaint import after_first_paint
@@ -179,18 +184,24 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
     from quarterdeck.gui.panelset import PANEL_SPECS
 
     session, roster_path, problem = open_session(args)
+    steps["session"] = time.perf_counter()
     demo = _start_demo(args, roster_path, problem)
     ctx = AppContext(session, roster_path=roster_path, demo=demo)
     painted = threading.Event()  # the background jobs (the store: history's first page...) wait for it
     ctx.jobs.run(lambda: painted.wait(PAINT_WAIT_S))
     window = MainWindow(ctx, PANEL_SPECS)
+    steps["window"] = time.perf_counter()
     if demo is not None:
         _beside_the_swarm(window, demo.count)
     watching: list[Any] = []  # PanelWatching, once started
     if os.environ.get("QUARTERDECK_STARTUP_PROBE"):
-        _probe_first_paint(window)
-    after_first_paint(window, lambda: (painted.set(), _after_first_paint(ctx, watching, started)))
+        from quarterdeck.gui.startprobe import probe_first_paint
+
+        probe_first_paint(window, steps)
+    after_first_paint(window, painted.set)
+    after_first_paint(window, lambda: _after_first_paint(ctx, watching, started))
     window.show()
+    steps["shown"] = time.perf_counter()
     if problem:
         QTimer.singleShot(0, lambda: QMessageBox.warning(window, "Roster not loaded", problem))
     if demo is not None:
@@ -239,31 +250,6 @@ def _beside_the_swarm(window: MainWindow, count: int) -> None:
         frame = QRect(area.x, area.y, area.width, area.height)
         window.compact(frame=frame)
         window.layout_guard.place_frame(frame)
-
-
-PROBED_MODULES = ("pyqtgraph", "numpy", "redis", "pydantic", "yaml", "re2")
-
-
-def _probe_first_paint(window: Any) -> None:
-    """For bench/bench_panel*.py: print the wall-clock time of the first paint, which of
-    ``PROBED_MODULES`` were imported, which panels made and what the history counted by then,
-    then quit."""
-    from PySide6.QtCore import QEvent, QObject, QTimer
-
-    class FirstPaint(QObject):
-        def eventFilter(self, watched: Any, event: Any) -> bool:
-            if event.type() == QEvent.Type.Paint and watched is window:
-                window.removeEventFilter(self)
-                print(f"first paint at {time.time():.6f}", flush=True)
-                print("at first paint, imported: " + ",".join(m for m in PROBED_MODULES if m in sys.modules))
-                print("at first paint, panels made: " + ",".join(window.panels.built()))
-                count = getattr(window.panels.built().get("history"), "count_label", None)
-                print(f"at first paint, history count: {count.text() if count is not None else '-'}", flush=True)
-                QTimer.singleShot(0, window.close)
-            return False
-
-    window._first_paint = FirstPaint(window)
-    window.installEventFilter(window._first_paint)
 
 
 def _start_demo(args: argparse.Namespace, roster_path: Path | None, problem: str | None) -> DemoSwarm | None:

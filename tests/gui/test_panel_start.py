@@ -5,7 +5,8 @@
   page is read after it;
 - the panel specs the window is laid out from agree with the panel classes;
 - the charts' stand-in keeps exactly the room the charts take once made (no jump when shown);
-- work queued for after the first paint runs after it, in order, and once.
+- work queued for after the first paint runs after it, in order, and once;
+- the lighter PySide6 import hook answers as PySide6's own for every module loaded.
 """
 from __future__ import annotations
 
@@ -138,3 +139,22 @@ def test_work_after_the_first_paint_runs_after_the_fallback_for_a_window_never_s
     after_first_paint(widget, lambda: ran.append("late"), fallback_ms=50)
     QTimer.singleShot(0, lambda: ran.append("first"))
     qtbot.waitUntil(lambda: ran == ["first", "late"])
+
+
+def test_the_lighter_import_hook_answers_as_pysides_own_for_every_module_loaded():
+    from quarterdeck.gui import importtax
+
+    feature = sys.modules["shibokensupport.feature"]
+    before = feature._mod_uses_pyside
+    original = getattr(before, "original", before)
+    try:
+        feature._mod_uses_pyside = original
+        assert importtax.lighten() and not importtax.lighten()  # once
+        lighter = feature._mod_uses_pyside
+        modules = [m for m in list(sys.modules.values()) if isinstance(getattr(m, "__file__", None), str)]
+        assert len(modules) > 300
+        answers = {m.__name__: lighter(m) for m in modules}
+        assert answers == {m.__name__: original(m) for m in modules}
+        assert answers["quarterdeck.gui.mainwindow"] and not answers["quarterdeck.core.session"]
+    finally:
+        feature._mod_uses_pyside = before
