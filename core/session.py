@@ -16,28 +16,31 @@ itself skips those agents, and ``close()`` ends the threads.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from quarterdeck.core.captain import Forwarder
 from quarterdeck.core.compose.submit import Submission, UnknownRecipient, submit
 from quarterdeck.core.config import LoadedConfig, load_config
 from quarterdeck.core.delivery.contract import Transport
 from quarterdeck.core.dispatch.dispatcher import Dispatcher
 from quarterdeck.core.models import Agent, Message
 from quarterdeck.core.monitor import Monitor
-from quarterdeck.core.relay.protocol import Announcement, MalformedEntry
-from quarterdeck.core.roster.remote import Machines, merge, read_relays
 from quarterdeck.core.roster.roster import Roster, load_roster
 from quarterdeck.core.store import DeliveryRow, Store, default_db_path
-from quarterdeck.core.transports.broker import BrokerDown, BrokerLink, publish_control
 from quarterdeck.core.transports.gui.desk_return import DeskReturn
 from quarterdeck.core.transports.registry import transport_for
 from quarterdeck.core.validation import RuleStore, Validator
 from quarterdeck.core.validation.location import active_rules_path
+
+if TYPE_CHECKING:  # the broker's side (redis, the forwarder) loads only when a broker is configured
+    from quarterdeck.core.captain import Forwarder
+    from quarterdeck.core.relay.protocol import Announcement
+    from quarterdeck.core.roster.remote import Machines
+    from quarterdeck.core.transports.broker import BrokerLink
 
 RELAYS_SEEN = "relays-seen.json"  # the relays as last read from the broker, for when it is unreachable
 RELAYS_FRESH_S = 2.0  # a submit reads the relays again when they were read longer ago (they heartbeat every 2 s)
@@ -83,6 +86,8 @@ class Session:
         delivering, machines, link = roster, None, None
         factory: Callable[[Agent], Transport] = transport_factory or transport_for
         if config.broker_url and relays:
+            from quarterdeck.core.transports.broker import BrokerLink
+
             link = BrokerLink(config.broker_url)
             machines = read_machines(link, roster, store.path.parent)
             delivering = machines.roster
@@ -92,6 +97,8 @@ class Session:
                                 desk_return=DeskReturn())
         session = cls(loaded, roster, store, rules, monitor, dispatcher, recovered, machines, link)
         if link is not None:
+            from quarterdeck.core.captain import Forwarder
+
             session.forwarder = Forwarder(dispatcher, link, wait=config.relay_wait)
             dispatcher.companions.add(session.forwarder)
             session._relay_stops(link)
@@ -99,6 +106,8 @@ class Session:
 
     def _relay_stops(self, link: BrokerLink) -> None:
         """Stop-all and resume-all recorded here go to every relay as well (``qd:control``)."""
+        from quarterdeck.core.transports.broker import publish_control
+
         stop, resume = self.dispatcher.stop_everywhere, self.dispatcher.resume_everywhere
 
         def stop_everywhere() -> int:
@@ -166,7 +175,8 @@ class Session:
 def read_machines(link: BrokerLink, local: Roster, data_dir: Path) -> Machines:
     """The local roster merged with the relays' agents; with the broker unreachable, the relays as last
     read (kept in ``relays-seen.json`` in the data folder), which then show as not seen for a while."""
-    from quarterdeck.core.roster.remote import broker_now
+    from quarterdeck.core.roster.remote import broker_now, merge, read_relays
+    from quarterdeck.core.transports.broker import BrokerDown
 
     notes: list[str] = []
     cache = data_dir / RELAYS_SEEN
@@ -174,14 +184,29 @@ def read_machines(link: BrokerLink, local: Roster, data_dir: Path) -> Machines:
     try:
         relays = read_relays(link.client, problems=notes)
         now = broker_now(link.client)
-        cache.write_text(json.dumps([a.to_json() for a in relays]), encoding="utf-8")
+        _keep(cache, json.dumps([a.to_json() for a in relays]), notes)
     except BrokerDown as exc:
         notes.append(f"{link.unreachable(exc)}: relays as last seen")
         relays = _cached(cache, notes)
     return merge(local, relays, now=now, notes=notes)
 
 
+def _keep(cache: Path, text: str, notes: list[str]) -> None:
+    """Write the relays as read, in one rename: the panel's relay reader and a submit may both write it."""
+    tmp = cache.with_name(f".{cache.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, cache)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        notes.append(f"{cache} not written: {exc.strerror or exc}")
+
+
 def _cached(cache: Path, notes: list[str]) -> list[Announcement]:
+    from quarterdeck.core.relay.protocol import Announcement, MalformedEntry
+
     try:
         raw: Any = json.loads(cache.read_text(encoding="utf-8"))
         return [Announcement.from_json(item) for item in raw]
