@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, CliError, effective_config
 from quarterdeck.cli.serve_cmd import Service, cmd_serve, start_service
+from quarterdeck.cli.shared_options import add_broker_option
 
 if TYPE_CHECKING:
     from quarterdeck.core.monitor import Monitor
@@ -64,6 +65,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        help="how often to look for messages queued by other processes (default 0.25)")
     data_dir(serve)
     roster(serve)
+    add_broker_option(serve)  # with a broker, every relay's agents are delivered to and counted too
     serve.set_defaults(func=cmd_serve)
 
 

@@ -96,6 +96,8 @@ class Session:
                                 skip_transports=skip_transports, transport_factory=factory,
                                 desk_return=DeskReturn())
         session = cls(loaded, roster, store, rules, monitor, dispatcher, recovered, machines, link)
+        if machines is not None:
+            session._note_offline(machines)
         if link is not None:
             from quarterdeck.core.captain import Forwarder
 
@@ -137,7 +139,14 @@ class Session:
         if self.broker is not None:
             self.machines = read_machines(self.broker, self.roster, self.store.path.parent)
             self.relays_read_at = time.monotonic()
+            self._note_offline(self.machines)
         self.dispatcher.set_roster(self.delivering)
+
+    def _note_offline(self, machines: Machines) -> None:
+        """Health says a silent relay's agents cannot be reached (their deliveries wait for it)."""
+        self.dispatcher.companions.unreachable = {
+            p.agent.id: f"relay {p.machine} {p.relay.health}: its deliveries wait for it"
+            for p in machines.placed if p.offline and p.relay is not None}
 
     @property
     def delivering(self) -> Roster:

@@ -5,6 +5,9 @@ A companion works while its dispatcher does: ``working(True)`` when a delivery l
 ``working(False)`` when it ends (counted by the companion: loops may nest); ``notify()`` when
 something was queued. So a process that only reads (``quarterdeck agents list``) never claims a
 delivery, and one that delivers hands every kind of agent its deliveries.
+
+``unreachable`` names the agents a companion cannot reach now and why (a relay's agents while that
+relay is not seen: "relay M2 last seen 40 s ago"), for health to say so (``monitor.reach``).
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ class Companion(Protocol):
 class Companions:
     def __init__(self) -> None:
         self._all: list[Companion] = []
+        self.unreachable: dict[str, str] = {}  # agent id -> why a companion cannot reach it now
 
     def add(self, companion: Companion) -> None:
         self._all.append(companion)

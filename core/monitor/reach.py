@@ -4,13 +4,14 @@ A captain asks two things of health: can my message reach them, and is anything 
 ``reach_of`` answers the first per agent, from facts the delivery process holds: a stop-all
 (nothing is delivered), a delivery worker that does not run, a breaker forced open by the captain
 or opened by failures, GUI delivery paused (a person at the mouse, a draft) for agents typed into
-on screen. ``unreachable_agents`` is the same as a mapping, for a confirmation that warns about
-recipients who will not get a message.
+on screen, a relay not seen lately for its agents (``Companions.unreachable``).
+``unreachable_agents`` is the same as a mapping, for a confirmation that warns about recipients
+who will not get a message.
 
 ``agent_status`` judges one agent: unreachable on purpose (stopped, paused, forced open) is
-OUT_OF_SERVICE, unreachable by trouble (worker down, breaker open) is DOWN, a half-open breaker or
-a failure rate at ``degraded_at`` or more over the figure window is DEGRADED, no finished delivery
-in the window is UNKNOWN, else UP.
+OUT_OF_SERVICE, unreachable by trouble (worker down, breaker open, a relay not seen) is DOWN, a
+half-open breaker or a failure rate at ``degraded_at`` or more over the figure window is DEGRADED,
+no finished delivery in the window is UNKNOWN, else UP.
 
 The fleet (``fleet_status``) is DOWN or OUT_OF_SERVICE only when no agent can take a delivery,
 DEGRADED when some agent is not UP (and not UNKNOWN), else UP (UNKNOWN when nothing is known).
@@ -50,7 +51,7 @@ class Reach:
     agent_id: str
     reachable: bool
     reason: str = ""
-    kind: str = ""  # stopped | worker | forced | open | paused, when not reachable
+    kind: str = ""  # stopped | worker | forced | open | paused | relay, when not reachable
 
 
 def reach_of(dispatcher: Dispatcher, agent: Agent, *, worker_alive: bool = True) -> Reach:
@@ -69,6 +70,9 @@ def reach_of(dispatcher: Dispatcher, agent: Agent, *, worker_alive: bool = True)
     paused = getattr(dispatcher, "gui_paused", None)
     if paused and agent.transport.kind == "gui":
         return Reach(agent.id, False, f"GUI delivery paused: {paused}", "paused")
+    away = dispatcher.companions.unreachable.get(agent.id)
+    if away:
+        return Reach(agent.id, False, away, "relay")
     return Reach(agent.id, True)
 
 

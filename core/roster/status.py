@@ -122,7 +122,8 @@ def headline(live: AgentLive, *, enabled: bool = True) -> tuple[str, str]:
 
 
 def describe_target(agent: Agent) -> str:
-    """Where the agent is reached: screen point "x, y", tmux target, inbox folder, or dry run."""
+    """Where the agent is reached: screen point "x, y", tmux target, inbox folder, a relay's agent
+    ("tmux swarm:0.1 on box-2"), or dry run."""
     transport = agent.transport
     if transport.kind == "gui":
         return f"{transport.chat[0]}, {transport.chat[1]}"
@@ -130,6 +131,9 @@ def describe_target(agent: Agent) -> str:
         return transport.target
     if transport.kind == "inbox":
         return str(transport.path)
+    if transport.kind == "relay":
+        where = f"{transport.via} {transport.target}".strip()
+        return f"{where} on {transport.relay}" if where else f"on {transport.relay}"
     return "nowhere (dry run)"
 
 
