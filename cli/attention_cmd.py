@@ -2,7 +2,9 @@
 
 Read from what the agents' own hooks reported (``quarterdeck hook``): each waiting agent with what
 it waits for (a permission, a question, a notification's text), since when, and the signal it
-rests on. ``--json`` gives the same as a list of objects.
+rests on. ``--json`` gives the same as a list of objects. With a broker (``--broker`` or
+``broker_url``), the relays' agents' events waiting on it are stored first, so an agent on another
+machine that waits for the captain is listed too.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import time
 from pathlib import Path
 
 from quarterdeck.cli.common import EXIT_OK
+from quarterdeck.cli.shared_options import add_broker_option
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,6 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("attention", help=text, description=text)
     parser.add_argument("--json", action="store_true", help="machine-readable list")
     parser.add_argument("--data-dir", type=Path, metavar="DIR", help="where the outbox lives")
+    add_broker_option(parser)
     parser.set_defaults(func=cmd_attention)
 
 
@@ -28,6 +32,7 @@ def cmd_attention(args: argparse.Namespace) -> int:
     from quarterdeck.core.paths import user_data_dir
 
     data_dir = args.data_dir if isinstance(getattr(args, "data_dir", None), Path) else user_data_dir()
+    _catch_up(args, data_dir)
     now = time.time()
     queue = waiting(activities(data_dir))
     if args.json:
@@ -44,6 +49,29 @@ def cmd_attention(args: argparse.Namespace) -> int:
     for row in rows:
         print("  ".join([*(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])), row[4]]).rstrip())
     return EXIT_OK
+
+
+def _catch_up(args: argparse.Namespace, data_dir: Path) -> None:
+    """With a broker, store the relays' activity events waiting on it; one line on stderr when it cannot."""
+    import sys
+
+    from quarterdeck.cli.broker_args import broker_url
+
+    url = broker_url(args)
+    if url is None:
+        return
+    from quarterdeck.core.activity.remote import catch_up
+    from quarterdeck.core.store import default_db_path
+    from quarterdeck.core.transports.broker import BrokerLink
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    link = BrokerLink(url)
+    try:
+        note = catch_up(link, default_db_path(data_dir))
+    finally:
+        link.close()
+    if note:
+        print(f"problem: {note}", file=sys.stderr)
 
 
 def activity_rows(agent_ids: list[str], data_dir: Path | None = None) -> dict[str, dict[str, object]]:
