@@ -163,24 +163,20 @@ class Ledger:
     def add_receipt(self, receipt: Receipt, *, final: bool, again: bool = False) -> bool:
         """Queue ``receipt`` for publishing; ``final`` closes the delivery. False (nothing queued)
         when its final receipt was recorded already, unless ``again`` (it is told once more)."""
+        fields = json.dumps(receipt.to_fields(), ensure_ascii=False, separators=(",", ":"))
+        guard = "" if again else (" WHERE NOT EXISTS (SELECT 1 FROM relayed_deliveries WHERE captain_delivery = ? "
+                                  "AND final = 1)")
+        insert, params = f"INSERT INTO unpublished (fields) SELECT ?{guard}", (fields,) if again else (
+            fields, receipt.delivery)
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._conn.execute("SELECT final FROM relayed_deliveries WHERE captain_delivery = ?",
-                                         (receipt.delivery,)).fetchone()
-                if row is not None and int(row[0]) and not again:
-                    self._conn.execute("ROLLBACK")
+            if not final:  # one statement: it is its own transaction
+                return self._conn.execute(insert, params).rowcount == 1
+            with self._transaction():
+                if self._conn.execute(insert, params).rowcount != 1:
                     return False
-                self._conn.execute("INSERT INTO unpublished (fields) VALUES (?)",
-                                   (json.dumps(receipt.to_fields(), ensure_ascii=False, separators=(",", ":")),))
-                if final:
-                    self._conn.execute("UPDATE relayed_deliveries SET final = 1 WHERE captain_delivery = ?",
-                                       (receipt.delivery,))
-                self._conn.execute("COMMIT")
+                self._conn.execute("UPDATE relayed_deliveries SET final = 1 WHERE captain_delivery = ?",
+                                   (receipt.delivery,))
                 return True
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
 
     def unpublished(self, limit: int = 200) -> list[tuple[int, dict[str, str]]]:
         """The oldest receipts not yet published, as ``(seq, fields)``."""
