@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     from quarterdeck.core.transports.tmux.transport import TmuxDelivery
 
 _POLL = 0.05
+# The read-back's wait before each look after a press: the first look soon (a line-mode program or a
+# quick TUI has answered within a few ms), the next one 25 ms later, then every _POLL. The verdict
+# still needs the same evidence at two looks in a row, so the looks that confirm it are at least 25 ms
+# apart: a half-drawn frame does not last that long (before, the first look waited 50 ms too).
+_FIRST_LOOKS = (0.01, 0.025)
 
 
 @dataclass(frozen=True)
@@ -81,8 +86,11 @@ def _watch(
     all along, ("unknown", "") when the screen does not tell, or ("stopped", "")."""
     deadline = time.monotonic() + profile.submitted_within
     last: str | None = None
+    looks = 0
     while True:
-        if stop.wait(_POLL):
+        wait = _FIRST_LOOKS[looks] if looks < len(_FIRST_LOOKS) else _POLL
+        looks += 1
+        if stop.wait(wait):
             return "stopped", ""
         _, screen = t.tmux.screen(pane)
         evidence = None
