@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from quarterdeck.cli.agents_cmd import read_roster
 from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, command_log, log_delivery, read_text_arg
 from quarterdeck.cli.shared_options import add_broker_option
-from quarterdeck.core.models import STANDARD_TAGS
+from quarterdeck.core.tags import STANDARD_TAGS
 
 if TYPE_CHECKING:
     from quarterdeck.core.models import Agent
@@ -80,6 +79,7 @@ def _open_store(args: argparse.Namespace) -> Store:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
+    from quarterdeck.cli.agents_cmd import read_roster  # the roster's models: not for send --help
     from quarterdeck.cli.submit_wait import event_dict, submit_and_wait
     from quarterdeck.core.models import Message
     from quarterdeck.core.session import Session
@@ -158,6 +158,7 @@ def _row_dict(r: HistoryRow) -> dict[str, Any]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from quarterdeck.cli.agents_cmd import read_roster
     from quarterdeck.core.store import search
 
     _, roster = read_roster(args)

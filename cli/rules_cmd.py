@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, read_text_arg, rule_files, rules_dir
-from quarterdeck.core.models import STANDARD_TAGS
+from quarterdeck.core.tags import STANDARD_TAGS
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

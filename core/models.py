@@ -28,12 +28,12 @@ from pydantic import (
 )
 
 from quarterdeck.core.relay_settings import RelayTransport
+from quarterdeck.core.tags import STANDARD_TAGS as STANDARD_TAGS  # the --tag help reads it without pydantic
 
 MessageType = Literal["text", "broadcast", "onboarding"]
 Priority = Literal["normal", "urgent"]
 PartyKind = Literal["captain", "agent", "system", "human"]
 HookSource = Literal["claude-code", "cursor", "vscode", "windsurf", "gemini", "codex"]  # whose hooks report an agent
-STANDARD_TAGS: tuple[str, ...] = ("captain", "onboarding", "wrapup")
 
 TAG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 AGENT_ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$"

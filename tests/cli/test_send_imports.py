@@ -1,0 +1,45 @@
+"""What ``quarterdeck send`` and its neighbours load (issue 15): a command's help loads none of the heavy
+modules (the ``--tag`` help reads the tags from ``core.tags``, not the models), and a send without a broker
+loads no broker client, no history search and not the integration API."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("pydantic", "yaml", "re2", "numpy", "redis", "PySide6", "shiboken6", "pyqtgraph")
+
+
+def loaded_after(argv: list[str], env_dir: Path) -> set[str]:
+    """The modules a fresh interpreter holds after ``main(argv)`` (an exit by --help included)."""
+    probe = ("import json, sys\nfrom quarterdeck.cli.main import main\ntry:\n    code = main(json.loads(sys.argv[1]))\n"
+             "except SystemExit as done:\n    code = done.code\n"
+             "print(json.dumps([code, sorted(sys.modules)]), file=sys.stderr)")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(env_dir), "QUARTERDECK_CONFIG_DIR": str(env_dir / "config"),
+           "QUARTERDECK_DATA_DIR": str(env_dir / "data"), "LC_ALL": "C.UTF-8"}
+    done = subprocess.run([sys.executable, "-c", probe, json.dumps(argv)], capture_output=True, text=True,
+                          timeout=60, check=False, env=env)
+    code, modules = json.loads(done.stderr.strip().splitlines()[-1])
+    assert code == 0, done.stderr
+    return set(modules)
+
+
+@pytest.mark.parametrize("command", ["send", "history", "status", "rules"])
+def test_a_command_s_help_loads_no_heavy_module(command, tmp_path):
+    loaded = loaded_after([command, "--help"], tmp_path)
+    assert sorted(m for m in loaded if m.split(".")[0] in HEAVY) == []
+    assert "quarterdeck.core.models" not in loaded
+
+
+def test_a_send_without_a_broker_loads_no_broker_client_no_history_search_and_no_integration(tmp_path):
+    roster = tmp_path / "agents.yaml"
+    roster.write_text("agents:\n- {id: A, transport: dryrun}\n", encoding="utf-8")
+    loaded = loaded_after(["send", "--roster", str(roster), "--data-dir", str(tmp_path / "data"), "-a", "A",
+                           "-m", "hello"], tmp_path)
+    assert "quarterdeck.core.store.outbox" in loaded and "pydantic" in loaded  # it did send
+    assert sorted(m for m in loaded if m.split(".")[0] == "redis") == []
+    assert "quarterdeck.core.store.history" not in loaded
+    assert sorted(m for m in loaded if m.startswith("quarterdeck.core.integration")) == []
