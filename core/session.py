@@ -18,12 +18,12 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from quarterdeck.core.compose.submit import Submission, UnknownRecipient, submit
+from quarterdeck.core.compose.submit import BatchRefused, Submission, UnknownRecipient, submit, submit_many
 from quarterdeck.core.config import LoadedConfig, load_config
 from quarterdeck.core.delivery.contract import Transport
 from quarterdeck.core.dispatch.dispatcher import Dispatcher
@@ -172,6 +172,26 @@ class Session:
             self.dispatcher.remember_raw(message)
         self.dispatcher.notify()
         return submission
+
+    def submit_many(self, messages: Sequence[Message], *, captain_last: bool = False,
+                    when_idle: float | None = None) -> list[Submission]:
+        """Validate and queue ``messages`` as :meth:`submit` does each, stored in one transaction (one
+        fsync); all or nothing: one that would be refused raises ``BatchRefused`` (which one, and why)
+        and none is queued."""
+        if self.broker is not None and time.monotonic() - self.relays_read_at > RELAYS_FRESH_S:
+            self.refresh_relays()
+        if self.machines is not None:
+            for index, message in enumerate(messages):
+                if refused := self.machines.refusal(message.recipients):
+                    raise BatchRefused(index, len(messages), message, AmbiguousRecipient(refused))
+        submissions = submit_many(self.store, self.delivering, messages, validator=self.validator,
+                                  captain_last=captain_last, when_idle=when_idle)
+        for submission in submissions:
+            if submission.redacted:
+                self.dispatcher.remember_raw(submission.message)
+        if submissions:
+            self.dispatcher.notify()
+        return submissions
 
     def close(self) -> None:
         if self.forwarder is not None:

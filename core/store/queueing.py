@@ -22,11 +22,16 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quarterdeck.core.store import owner
-from quarterdeck.core.store.db import inserted_id
+from quarterdeck.core.store.db import immediate, inserted_id
 from quarterdeck.core.store.rows import StoreError, now_db, to_db_time
+
+if TYPE_CHECKING:
+    from quarterdeck.core.store.outbox import Store
+
+Queued = tuple[Any, Sequence[tuple[str, str]], str | None, float | None]  # message, recipients, redacted text, expiry
 
 
 def priority_rank(priority: str) -> int:
@@ -62,6 +67,20 @@ def enqueue(conn: sqlite3.Connection, token: str, message: Any, recipients: Sequ
         )
         ids.append(inserted_id(cur))
     return ids
+
+
+def enqueue_each(store: Store, batch: Sequence[Queued]) -> list[list[int]]:
+    """Many messages as :meth:`Store.enqueue` records one, in ONE write transaction (one fsync): per
+    ``(message, recipients, content to store or None, expires_at)`` its delivery ids. All or nothing:
+    a message that cannot be stored (its id is stored already) rolls the whole batch back."""
+    for message, recipients, _, _ in batch:
+        agents = [agent for agent, _ in recipients]
+        if not agents or len(set(agents)) != len(agents):
+            raise ValueError(f"message {message.id}: a message needs distinct recipients, not {agents}")
+    with immediate(store.connection()) as conn:
+        token = store._lease.token
+        return [enqueue(conn, token, message, recipients, message.content if stored is None else stored,
+                        stored is not None, expires_at) for message, recipients, stored, expires_at in batch]
 
 
 def enqueue_many(conn: sqlite3.Connection, token: str, batch: Sequence[tuple[Any, str, str]]) -> list[int]:
