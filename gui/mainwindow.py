@@ -83,8 +83,8 @@ class MainWindow(QMainWindow):
         from quarterdeck.gui.activity.notifications import install as install_notifications
 
         install_notifications(self)  # desktop notices, Do not disturb in the toolbar, Mute per agent
-        # then the panels behind tabs, Attention first: its count is on the toolbar
-        after_first_paint(self, lambda: self.panels.make_the_rest("attention"))
+        # then (after what the app starts then) the panels behind tabs, Attention first: its count is on the toolbar
+        after_first_paint(self, lambda: QTimer.singleShot(0, self, lambda: self.panels.make_the_rest("attention")))
 
     @Slot(object)
     def _on_ctx_roster_changed(self, _roster: object) -> None:
