@@ -204,6 +204,8 @@ class Session:
 def read_machines(link: BrokerLink, local: Roster, data_dir: Path) -> Machines:
     """The local roster merged with the relays' agents; with the broker unreachable, the relays as last
     read (kept in ``relays-seen.json`` in the data folder), which then show as not seen for a while."""
+    from redis import RedisError
+
     from quarterdeck.core.roster.remote import broker_now, merge, read_relays
     from quarterdeck.core.transports.broker import BrokerDown
 
@@ -216,6 +218,10 @@ def read_machines(link: BrokerLink, local: Roster, data_dir: Path) -> Machines:
         _keep(cache, json.dumps([a.to_json() for a in relays]), notes)
     except BrokerDown as exc:
         notes.append(f"{link.unreachable(exc)}: relays as last seen")
+        relays = _cached(cache, notes)
+    except RedisError as exc:  # something answers that is not a usable Redis (a proxy, a refusal)
+        why = " ".join(str(exc).split())[:160] or type(exc).__name__
+        notes.append(f"broker {link.where} answered but not as Redis should ({why}): relays as last seen")
         relays = _cached(cache, notes)
     return merge(local, relays, now=now, notes=notes)
 

@@ -30,11 +30,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from quarterdeck.core.resilience.breaker_types import BreakerEvent, State
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from quarterdeck.core.monitor import Monitor
     from quarterdeck.core.resilience import BreakerRegistry
 
@@ -133,6 +133,8 @@ def axis_ceiling(values: np.ndarray, minimum: float) -> float:
     """A round upper bound (1, 2, 2.5 or 5 times a power of ten) at least 10 % above the
     largest finite value, and never below ``minimum``: the axis keeps still while values wander
     under it, and a quiet chart still shows a sensible scale."""
+    import numpy as np  # here: the fleet monitor runs in every process; only a chart's axis needs it
+
     finite = values[np.isfinite(values)] if len(values) else values
     top = float(finite.max()) * 1.1 if len(finite) else 0.0
     if top <= minimum:

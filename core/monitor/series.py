@@ -136,6 +136,9 @@ class RollingWindow:
         failure rate and the percentiles of one figure window agree: ``ok`` (with evidence),
         ``unverified`` (counted apart), ``failed``, ``failure_rate`` = failed / (ok + failed),
         ``success_rate`` its complement (None when neither), p50/p95/p99 over those samples."""
+        if not len(self):  # nothing recorded yet (the panel's first paint asks): no numpy needed
+            return {"seconds": horizon, "ok": 0, "failed": 0, "unverified": 0, "finished": 0, "failure_rate": None,
+                    "success_rate": None, "p50": None, "p95": None, "p99": None, "full": False}
         import numpy as np
 
         t, v = self._ordered(self._t, np.float64), self._ordered(self._v, np.float64)

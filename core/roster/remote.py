@@ -27,8 +27,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import redis
-
 from quarterdeck.core.models import Agent
 from quarterdeck.core.relay.protocol import KEYS, Announcement, MalformedEntry
 from quarterdeck.core.relay_settings import RelayTransport
@@ -52,6 +50,8 @@ def broker_now(client: Clock) -> float:
     """The broker's clock (Redis ``TIME``: seconds and microseconds) as epoch seconds: one round trip.
     Relays stamp ``seen_at`` with it and the captain measures ages against it. An ACL user denied
     ``TIME`` (``NOPERM``) gets this machine's clock; an unreachable broker raises as any command does."""
+    import redis  # here: the roster module is read without a broker too (the panel's first paint)
+
     try:
         seconds, micros = client.time()
     except redis.ResponseError as exc:

@@ -42,3 +42,35 @@ def test_a_silent_relays_agents_are_unreachable_until_it_is_seen_again(tmp_path:
         assert unreachable_agents(session.dispatcher, agents.values()) == {}
     finally:
         session.close()
+
+
+def test_a_broker_url_answered_by_something_else_is_a_problem_line_not_a_crash(tmp_path: Path) -> None:
+    """A web proxy at the broker's address answers a Redis command with an HTTP status line."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def answer() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    threading.Thread(target=answer, daemon=True).start()
+    try:
+        local = Roster((Agent(id="Agent-1", transport=DryRunTransport()),))
+        session = Session.open(roster=local, data_dir=tmp_path, relays=True, broker_url=f"redis://127.0.0.1:{port}/0")
+        try:
+            assert session.delivering.ids() == ["Agent-1"]
+            assert session.machines is not None
+            [problem] = [p for p in session.machines.problems if "answered but not as Redis should" in p]
+            assert problem.startswith(f"broker redis://127.0.0.1:{port}")
+        finally:
+            session.close()
+    finally:
+        listener.close()
