@@ -24,8 +24,8 @@ from quarterdeck.core.activity.events import ActivityEvent
 from quarterdeck.core.activity.record import DB_FILE_NAME, INSERT, SPOOL_NAME, new_key, row
 from quarterdeck.core.activity.state import Activity
 from quarterdeck.core.activity.tracks import reduce
-from quarterdeck.core.store.db import connect, immediate
-from quarterdeck.core.store.schema import migrate
+from quarterdeck.core.store.db import immediate
+from quarterdeck.core.store.schema import open_migrated
 
 try:
     import fcntl
@@ -113,9 +113,8 @@ def load_events(data_dir: Path, per_agent: int = PER_AGENT) -> list[ActivityEven
     if not db.is_file():
         spooled = [event for path in sorted(data_dir.glob(f"{SPOOL_NAME}*")) for _, event in _lines(path)]
         return sorted(spooled, key=lambda e: e.at)
-    conn = connect(db)
+    conn = open_migrated(db)
     try:
-        migrate(conn)
         ingest_spool(conn, data_dir)
         return latest_events(conn, per_agent=per_agent)
     finally:
@@ -145,9 +144,8 @@ def load_since(data_dir: Path, since: float, per_agent: int = PER_AGENT) -> list
     db = data_dir / DB_FILE_NAME
     if not db.is_file():
         return load_events(data_dir, per_agent)
-    conn = connect(db)
+    conn = open_migrated(db)
     try:
-        migrate(conn)
         ingest_spool(conn, data_dir)
         rows = conn.execute(_SINCE, (since, per_agent, since)).fetchall()
     finally:

@@ -36,8 +36,8 @@ from quarterdeck.core.activity.events import KINDS, ActivityEvent
 from quarterdeck.core.activity.record import INSERT, row
 from quarterdeck.core.relay.protocol import CAPTAIN_GROUP, KEYS, EventEntry, MalformedEntry
 from quarterdeck.core.roster.remote import broker_now
-from quarterdeck.core.store.db import connect, immediate
-from quarterdeck.core.store.schema import migrate
+from quarterdeck.core.store.db import immediate
+from quarterdeck.core.store.schema import open_migrated
 from quarterdeck.core.transports.broker import BrokerDown, BrokerLink
 
 __all__ = ["EventReader", "catch_up", "read_events_now", "start_event_reader"]
@@ -130,13 +130,7 @@ class EventReader:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            conn = connect(self.db)
-            try:
-                migrate(conn)
-            except BaseException:
-                conn.close()
-                raise
-            self._conn = conn
+            self._conn = open_migrated(self.db)
         return self._conn
 
     def close_connection(self) -> None:

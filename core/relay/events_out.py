@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from quarterdeck.core.activity.journal import ingest_spool
 from quarterdeck.core.relay.protocol import STREAM_MAXLEN, EventEntry
 from quarterdeck.core.roster.remote import broker_now
-from quarterdeck.core.store.db import connect
-from quarterdeck.core.store.schema import migrate
+from quarterdeck.core.store.schema import open_migrated
 
 if TYPE_CHECKING:
     import redis
@@ -80,13 +79,7 @@ class EventPublisher:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            conn = connect(self.db)
-            try:
-                migrate(conn)
-            except BaseException:
-                conn.close()
-                raise
-            self._conn = conn
+            self._conn = open_migrated(self.db)
         return self._conn
 
     def close(self) -> None:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
 from quarterdeck.core.store.rows import StoreError
 
@@ -195,6 +196,20 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 def user_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def open_migrated(path: Path) -> sqlite3.Connection:
+    """A connection to the database at ``path``, its schema brought up to date (closed again if
+    that fails): for readers beside the ``Store`` (the agents' events, the relay's publishers)."""
+    from quarterdeck.core.store.db import connect
+
+    conn = connect(path)
+    try:
+        migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 def migrate(conn: sqlite3.Connection, migrations: tuple[tuple[Step, ...], ...] = MIGRATIONS) -> int:

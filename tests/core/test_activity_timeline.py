@@ -6,6 +6,7 @@ import pytest
 from quarterdeck.core.activity.events import ActivityEvent
 from quarterdeck.core.activity.timeline import time_in_state
 from quarterdeck.core.activity.tracks import changes
+from quarterdeck.core.store.schema import open_migrated
 
 T = 1_780_000_000.0
 
@@ -48,7 +49,7 @@ def test_events_are_read_from_a_window_and_pruned_keeping_each_agents_latest(tmp
     assert [(e.agent_id, e.at - T) for e in window] == [
         ("Old", 0.0), ("A", 3 * 86400.0), ("A", 4 * 86400.0), ("A", 5 * 86400.0), ("A", 6 * 86400.0),
         ("A", 7 * 86400.0)]
-    conn = journal.connect(tmp_path / "quarterdeck.sqlite3")
+    conn = open_migrated(tmp_path / "quarterdeck.sqlite3")
     try:
         assert journal.prune(conn, now=T + 8 * 86400, keep_days=2, per_agent=3) == 5  # A's days 0-4
     finally:
