@@ -79,14 +79,24 @@ def _open_store(args: argparse.Namespace) -> Store:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
+    """Hand the message to a Quarterdeck running on the same data folder (``quarterdeck serve``) when it
+    means the same send (:mod:`quarterdeck.cli.handoff_client`: no pydantic, YAML or store loaded); else
+    open a session and deliver it here."""
+    from quarterdeck.cli.handoff_client import try_handoff
+
+    when_idle = _when_idle(args)
+    text = read_text_arg(args.message, args.stdin == "-")
+    handed = try_handoff(args, text, when_idle)
+    return handed if handed is not None else _send_here(args, text, when_idle)
+
+
+def _send_here(args: argparse.Namespace, text: str, when_idle: float | None) -> int:
     from quarterdeck.cli.agents_cmd import read_roster  # the roster's models: not for send --help
     from quarterdeck.cli.submit_wait import event_dict, submit_and_wait
     from quarterdeck.core.models import Message
     from quarterdeck.core.session import Session
     from quarterdeck.core.transports.dryrun import DryRunDelivery, throwaway_outbox
 
-    when_idle = _when_idle(args)
-    text = read_text_arg(args.message, args.stdin == "-")
     _, roster = read_roster(args)
     dry: dict[str, DryRunDelivery] = {}
 

@@ -40,11 +40,14 @@ class Service:
     url: str
     stop_watching: Callable[[], None] = lambda: None
     stop_relays: Callable[[], None] = lambda: None  # with a broker: the relays' periodic re-read
+    skip: frozenset[str] = frozenset()  # transports this process does not type to (gui without a display)
+    stop_handoff: Callable[[], None] = lambda: None  # sends handed to this process (core.handoff)
 
     def close(self) -> str:
         """Stop after the delivery in flight (nothing queued is cancelled); returns a summary."""
         from quarterdeck.core.service.http import stop_http
 
+        self.stop_handoff()  # a send still waiting is told; its deliveries stay queued
         self.stop_watching()
         self.stop_relays()
         self.worker.request_stop()
@@ -65,6 +68,7 @@ def start_service(args: argparse.Namespace) -> Service:
     service = open_service(args)
     service.worker.start()
     _watch(service)
+    _hand_off(service, args)
     return service
 
 
@@ -119,7 +123,20 @@ def open_service(args: argparse.Namespace) -> Service:
     except OSError as exc:
         session.close()
         raise CliError(f"cannot listen on {args.host} port {args.port}: {exc}") from exc
-    return Service(session, worker, server, thread, server_url(server), stop_relays=_read_relays(session))
+    return Service(session, worker, server, thread, server_url(server), stop_relays=_read_relays(session),
+                   skip=skip)
+
+
+def _hand_off(service: Service, args: argparse.Namespace) -> None:
+    """Take the messages ``quarterdeck send`` hands over on this data folder (``DATA_DIR/quarterdeck.sock``)."""
+    from quarterdeck.cli.roster_args import roster_path
+    from quarterdeck.core.handoff.server import start_handoff
+
+    server = start_handoff(service.session, roster=roster_path(args), config=getattr(args, "config", None),
+                           broker=getattr(args, "broker", None), wake=service.worker.notify,
+                           skip_transports=service.skip, who="quarterdeck serve")
+    if server is not None:
+        service.stop_handoff = server.close
 
 
 def _fleet_health(worker: DeliveryWorker, session: Session,
@@ -178,6 +195,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         with logging_to_file(args.data_dir):
             service.worker.start()
             _watch(service)
+            _hand_off(service, args)
             return _serve(service)
     finally:
         logging.getLogger().removeHandler(handler)

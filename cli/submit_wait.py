@@ -13,19 +13,20 @@ not typed and raises ``Interrupted`` naming what is left queued.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from quarterdeck.cli.common import CliError
+from quarterdeck.cli.send_lines import ENDED, event_dict, final_note, report_progress
+from quarterdeck.cli.send_lines import print_final as _print_final
 from quarterdeck.core.dispatch.signals import Interrupted, Interruptible
 
 if TYPE_CHECKING:
-    from quarterdeck.core.compose.progress import ProgressRow
     from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
     from quarterdeck.core.models import Message
     from quarterdeck.core.session import Session
     from quarterdeck.core.store import DeliveryRow
 
-ENDED = ("delivered", "failed", "cancelled", "uncertain", "expired")
+__all__ = ["ENDED", "as_recorded", "event_dict", "final_note", "report_progress", "submit_and_wait"]
 
 
 def submit_and_wait(session: Session, message: Message, *, captain_last: bool = False,
@@ -91,36 +92,3 @@ def as_recorded(row: DeliveryRow) -> DeliveryEvent:
     return DeliveryEvent(row.id, row.message_id, row.agent_id, str(row.state), attempt=row.attempts,
                          detail=row.reason or "", verdict=row.verdict, evidence=row.evidence or "",
                          latency=None if row.latency_ms is None else row.latency_ms / 1000.0)
-
-
-def report_progress(event: DeliveryEvent, finals: dict[int, DeliveryEvent], *, quiet: bool) -> None:
-    """Keep ``event`` if it ends its delivery for this process, and print it unless ``quiet``."""
-    if event.delivery_id in finals:
-        return
-    if event.state in ENDED or event.state == "paused":
-        # paused: a person took the mouse; the delivery is queued again for the next process
-        finals[event.delivery_id] = event
-        if not quiet:
-            _print_final(event)
-    elif event.state == "retrying" and not quiet:
-        print(f"{event.agent_id:<16} retrying   attempt {event.attempt} failed: {event.detail}", file=sys.stderr)
-    elif (event.state == "waiting" or (event.state == "queued" and event.detail)) and not quiet:
-        # waiting for its agent to be idle, or queued for a reason (the broker a relay is reached by is down)
-        print(f"{event.agent_id:<16} {event.detail}", file=sys.stderr)
-
-
-def event_dict(e: DeliveryEvent | ProgressRow) -> dict[str, Any]:
-    return {"agent": e.agent_id, "state": e.state, "verdict": e.verdict, "evidence": e.evidence,
-            "attempts": e.attempt, "detail": e.detail, "latency_s": e.latency, "confirmed": e.confirmed,
-            "delivery_id": e.delivery_id}
-
-
-def final_note(event: DeliveryEvent) -> str:
-    """What a finished delivery rests on: its evidence, then whatever else happened."""
-    return " · ".join(part for part in (event.evidence, event.detail) if part)
-
-
-def _print_final(event: DeliveryEvent) -> None:
-    took = f"{event.latency:.2f}s" if event.latency is not None else "-"
-    shown = event.outcome
-    print(f"{event.agent_id:<16} {shown:<20} {took:>7}  attempts {event.attempt}  {final_note(event)}".rstrip())
