@@ -17,6 +17,9 @@ rounds that run every case once, so a busy machine weighs on all of them alike; 
   command's own overhead (interpreter, imports, config, roster, store, exit), and what its imports cost
   group by group (pydantic, the models, the store, the rules, ...: a child importing them in turn; redis,
   the relays' broker client, is loaded only with a broker configured, so it is not among them);
+- ``quarterdeck send`` the same way with a ``quarterdeck serve`` running on another data folder (``--data-dir``
+  for both): the send hands its message to serve over ``DATA_DIR/quarterdeck.sock`` and prints what serve
+  streams back (``quarterdeck.cli.handoff_client``); target 250 ms end to end;
 - ``quarterdeck contracts claim ID AGENT`` on a real contracts table.
 
 The modules' bytecode is cached in a folder of this run (``PYTHONPYCACHEPREFIX``), as an installed package
@@ -46,7 +49,8 @@ COMMAND = [str(INSTALLED)] if INSTALLED.exists() else [sys.executable, "-m", "qu
 PAYLOAD = json.dumps({"session_id": "abc123", "transcript_path": "/t.jsonl", "cwd": "/w", "permission_mode": "default",
                       "hook_event_name": "UserPromptSubmit", "prompt": "Fix the login bug"}).encode()
 ROSTER = 'agents:\n- id: A\n  transport: tmux\n  target: "{target}"\n'
-TARGETS = {"--version": ("over", 80.0), "--help": ("over", 80.0), "hook": ("total", 150.0), "send": ("total", 250.0)}
+TARGETS = {"--version": ("over", 80.0), "--help": ("over", 80.0), "hook": ("total", 150.0), "send": ("total", 250.0),
+           "send via serve": ("total", 250.0)}
 AFTER_SUBMIT = re.compile(r"([0-9.]+) s after the submit key")
 # what send imports, in the order it needs it; each group's figure leaves out what the groups before it loaded
 SEND_IMPORTS = {
@@ -100,6 +104,24 @@ class Tmux:
         subprocess.run(["tmux", "kill-server"], env=self.env, capture_output=True, check=False, timeout=10)
 
 
+def start_serve(env: dict[str, str], roster: Path, data: Path) -> subprocess.Popen[bytes]:
+    """``quarterdeck serve`` on ``data``, once it listens for sends on ``data/quarterdeck.sock``."""
+    import socket
+
+    serve = subprocess.Popen([*COMMAND, "serve", "--roster", str(roster), "--data-dir", str(data), "--port", "0"],
+                             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and serve.poll() is None:
+        with socket.socket(socket.AF_UNIX) as probe:
+            try:
+                probe.connect(str(data / "quarterdeck.sock"))
+                return serve
+            except OSError:
+                time.sleep(0.1)
+    serve.kill()
+    raise SystemExit(f"quarterdeck serve did not listen: {serve.communicate()[1].decode(errors='replace')}")
+
+
 def median_line(label: str, took: list[float], base: float | None) -> float:
     middle = statistics.median(took)
     over = f"{middle - base:+7.1f} ms over python" if base is not None else " " * 22
@@ -116,6 +138,7 @@ def run(runs: int, as_is: bool, strict: bool) -> int:
     env.update(QUARTERDECK_DATA_DIR=str(folder / "data"), QUARTERDECK_CONFIG_DIR=str(folder / "config"),
                LC_ALL="C.UTF-8")
     tmux = Tmux(folder) if shutil.which("tmux") else None
+    serve: subprocess.Popen[bytes] | None = None
     try:
         roster = folder / "agents.yaml"
         roster.write_text(ROSTER.format(target=tmux.target if tmux else "none:0.0"), encoding="utf-8")
@@ -138,6 +161,9 @@ def run(runs: int, as_is: bool, strict: bool) -> int:
             env["TMUX_TMPDIR"] = tmux.env["TMUX_TMPDIR"]
             env.pop("TMUX", None)
             cases["send"] = (send, b"")
+            served = folder / "served"
+            serve = start_serve(env, roster, served)
+            cases["send via serve"] = (lambda round_: [*send(round_), "--data-dir", str(served)], b"")
         for n in range(runs + 1):
             timed([*COMMAND, "contracts", "create", f"task {n}", "--roster", str(roster)], env)
         took: dict[str, list[float]] = {name: [] for name in cases}
@@ -162,6 +188,8 @@ def run(runs: int, as_is: bool, strict: bool) -> int:
         del took["send's imports"]
         for name, times in took.items():
             label = f"quarterdeck {name}" + (" (tmux agent, end to end)" if name == "send" else "")
+            if name == "send via serve":
+                label = "quarterdeck send, serve running (hand-off)"
             middle = median_line(label, times, base)
             kind, limit = TARGETS.get(name, ("", 0.0))
             figure = middle - base if kind == "over" else middle
@@ -187,6 +215,9 @@ def run(runs: int, as_is: bool, strict: bool) -> int:
         print("targets: " + ("all met" if not missed else "MISSED " + "; ".join(missed)))
         return 1 if missed and strict else 0
     finally:
+        if serve is not None:
+            serve.send_signal(2)  # SIGINT: serve stops as after Ctrl+C
+            serve.communicate(timeout=30)
         if tmux is not None:
             tmux.close()
         shutil.rmtree(folder, ignore_errors=True)
