@@ -110,24 +110,27 @@ class ReceiptRouter:
             try:
                 self._poll()
                 self.down = None
-            except BrokerDown as exc:
-                if self._stop.is_set():
-                    return  # closed under a blocked read: nothing is lost, what it brought stays pending
-                self._grouped = False  # a broker that restarted without its data has no group
-                self.down = self.link.unreachable(exc)
-                log.debug("receipts: %s", self.down)  # the forwarder says the outage
-                self._stop.wait(0.2)
-            except redis.ResponseError as exc:  # refused (full, an ACL): one line per episode
-                refused = f"broker {self.link.where} refused to hand receipts: {self.link.reason(exc)}"
-                if refused != self.down:
-                    log.warning("%s; retrying", refused)
-                self._grouped, self.down = False, refused
-                self._stop.wait(1.0)
-            except Exception:
-                if self._stop.is_set():
+            except Exception as exc:
+                if self._stop.is_set():  # closed under a blocked read: what it brought stays pending
+                    log.debug("receipt reader closed mid-read (%s: %s)", type(exc).__name__, self.link.reason(exc))
                     return
-                log.exception("receipt reader failed; going on")
-                self._stop.wait(0.5)
+                self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        if isinstance(exc, BrokerDown):
+            self._grouped = False  # a broker that restarted without its data has no group
+            self.down = self.link.unreachable(exc)
+            log.debug("receipts: %s", self.down)  # the forwarder says the outage
+            self._stop.wait(0.2)
+        elif isinstance(exc, redis.ResponseError):  # refused (full, an ACL): one line per episode
+            refused = f"broker {self.link.where} refused to hand receipts: {self.link.reason(exc)}"
+            if refused != self.down:
+                log.warning("%s; retrying", refused)
+            self._grouped, self.down = False, refused
+            self._stop.wait(1.0)
+        else:
+            log.error("receipt reader failed; going on", exc_info=exc)
+            self._stop.wait(0.5)
 
     def _poll(self) -> None:
         client = self.link.client
@@ -170,6 +173,9 @@ class ReceiptRouter:
             try:
                 ours = self._sink(receipts)
             except Exception as exc:  # a storage fault: they come back once the outbox takes them
+                if self._stop.is_set():  # the session closed its outbox meanwhile
+                    log.debug("receipts: closed before %d were recorded; they stay pending", len(receipts))
+                    return
                 log.warning("receipts: %d could not be recorded (%s: %s); they stay pending", len(receipts),
                             type(exc).__name__, exc)
                 ours = [False] * len(receipts)
