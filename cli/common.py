@@ -150,7 +150,12 @@ DELIVERY_OUTCOMES = frozenset({"delivered", "failed", "cancelled", "uncertain"})
 
 
 def log_delivery(event: DeliveryEvent) -> None:
-    """A dispatcher listener: one log line per delivery outcome at INFO, a retry or pause at DEBUG."""
+    """A dispatcher listener: one log line per delivery outcome at INFO, a retry or pause at DEBUG.
+
+    Only its free-text fields (detail, evidence) can hold a secret: they are redacted here, each
+    distinct text once (they repeat: "delivered by relay M1 after 1 attempt(s)"), and the record is
+    marked ``secrets_redacted`` so a redacting log filter may skip the whole line (ids, states,
+    verdicts and numbers are the program's own words)."""
     import logging
 
     delivery_log = logging.getLogger("quarterdeck.deliveries")
@@ -160,10 +165,26 @@ def log_delivery(event: DeliveryEvent) -> None:
     facts = [f"attempt {event.attempt}"] if event.attempt else []
     if event.latency is not None:
         facts.append(f"{event.latency:.3f} s")
-    facts += [part for part in (event.verdict, event.evidence, event.detail) if part]
+    if event.verdict:
+        facts.append(event.verdict)
+    facts += [_redacted(part) for part in (event.evidence, event.detail) if part]
     # by delivery id (`quarterdeck history` shows its message): a message id is hex enough to be redacted
     delivery_log.log(level, "delivery %d to %s: %s (%s)", event.delivery_id, event.agent_id, event.state,
-                     "; ".join(facts) or "-")
+                     "; ".join(facts) or "-", extra={"secrets_redacted": True})
+
+
+_REDACTED: dict[str, str] = {}  # a log text -> it redacted (bounded: cleared when it grows large)
+
+
+def _redacted(text: str) -> str:
+    clean = _REDACTED.get(text)
+    if clean is None:
+        from quarterdeck.core.validation.secrets import redact
+
+        if len(_REDACTED) >= 4096:
+            _REDACTED.clear()
+        clean = _REDACTED[text] = redact(text)
+    return clean
 
 
 def command_log(args: argparse.Namespace, *, dry_run: bool = False) -> contextlib.AbstractContextManager[object]:

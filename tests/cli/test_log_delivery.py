@@ -1,0 +1,33 @@
+"""log_delivery: one line per delivery outcome, its free-text fields redacted, marked redacted."""
+from __future__ import annotations
+
+import logging
+
+from quarterdeck.cli import common
+from quarterdeck.cli.common import log_delivery
+from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+
+KEY = "AKIA" + "QWERTYUIOPASDFGH"
+
+
+def test_a_delivered_line_keeps_every_fact_and_redacts_the_free_text(caplog) -> None:
+    with caplog.at_level(logging.DEBUG, logger="quarterdeck.deliveries"):
+        log_delivery(DeliveryEvent(7, "m", "A1-2", "delivered", 1, "delivered by relay M1 after 1 attempt(s)", 0.0123,
+                                   "submitted", "input read back (relay M1)"))
+        log_delivery(DeliveryEvent(8, "m", "A1-2", "failed", 2, f"the pane said {KEY}", None, "not_typed", ""))
+        log_delivery(DeliveryEvent(9, "m", "A1-2", "sending"))
+    first, second, third = caplog.records
+    assert first.getMessage() == ("delivery 7 to A1-2: delivered (attempt 1; 0.012 s; submitted; "
+                                  "input read back (relay M1); delivered by relay M1 after 1 attempt(s))")
+    assert (first.levelno, third.levelno) == (logging.INFO, logging.DEBUG)
+    assert KEY not in second.getMessage() and "[REDACTED:" in second.getMessage()
+    assert second.getMessage().startswith("delivery 8 to A1-2: failed (attempt 2; not_typed; the pane said ")
+    assert third.getMessage() == "delivery 9 to A1-2: sending (-)"
+    assert all(getattr(r, "secrets_redacted", False) for r in caplog.records)
+    assert common._REDACTED[f"the pane said {KEY}"] == second.getMessage().split("not_typed; ")[1][:-1]
+
+
+def test_nothing_is_formatted_when_the_level_is_off(caplog) -> None:
+    with caplog.at_level(logging.WARNING, logger="quarterdeck.deliveries"):
+        log_delivery(DeliveryEvent(1, "m", "A", "delivered", 1, f"secret {KEY} here"))
+    assert caplog.records == [] and f"secret {KEY} here" not in common._REDACTED
