@@ -1,13 +1,17 @@
 """Relays over Redis Streams on loopback (issue 14 "Speed"): a real redis-server with AOF, RELAYS
 ``quarterdeck relay`` processes with AGENTS inbox agents each, and the captain as a separate process
-on the public path (``Session.open(broker_url=..., relays=True)``, ``session.submit``, a
+on the public path (``Session.open(broker_url=..., relays=True)``, ``session.submit_many``, a
 ``DeliveryWorker``: the forwarder XADDs, the relays deliver, their receipts come back).
 
-Part 1: RATE messages a second for SECONDS, one agent each, round robin. Latency per delivery is
-enqueue -> the delivered receipt recorded at the captain (the outbox row's ``created_at`` ->
-``finished_at``). Prints throughput, p50/p95/p99, delivered vs sent, duplicates in the inboxes (each
-message must be there once), and the CPU (% of one core) of redis-server, each relay and the
-captain over the run. Target: 1,000 msg/s to 30 agents over 3 relays, p99 <= 50 ms.
+Part 1, at each of RATES: RATE messages a second for SECONDS, one agent each, round robin, queued
+with ``session.submit_many`` every BATCH_MS (the messages due by then, one transaction; 0: one
+each when due). Latency per delivery is enqueue -> the delivered receipt recorded at the captain
+(the outbox row's ``created_at`` -> ``finished_at``), split at the forwarder's claim
+(``started_at``: the entry is XADDed right after); also a delivered receipt from its relay's stamp,
+and any receipt from its XADD (the entry id's time), to the captain's receipt reader reading it.
+Prints throughput, p50/p95/p99, delivered vs sent, duplicates in the inboxes (each message must be
+there once), and the CPU (% of one core) of redis-server, each relay and the captain over the run.
+Target: 1,000 msg/s to 30 agents over 3 relays, p99 <= 50 ms.
 Part 2: RESTART deliveries queued as fast as the captain takes them; redis-server is restarted
 (SIGTERM, then started on the same AOF folder and port) once a third of them arrived; all must end
 delivered at the captain and be in the inboxes exactly once. Prints how long it took.
@@ -15,7 +19,7 @@ delivered at the captain and be in the inboxes exactly once. Prints how long it 
 ``--relay-only``: no captain; this script XADDs the delivery entries itself at RATE and reads
 ``qd:receipts`` (latency: XADD -> delivered receipt read). A relay's own figure.
 
-    python bench/bench_relays.py [--rate 1000] [--seconds 10] [--relays 3] [--agents 10]
+    python bench/bench_relays.py [--rates 300,1000] [--batch-ms 10] [--seconds 10] [--relays 3] [--agents 10]
                                  [--restart 10000 | --restart 0] [--relay-only]
 """
 from __future__ import annotations
@@ -122,18 +126,45 @@ def captain(args: argparse.Namespace) -> int:
     agents = args.to.split(",")
     session = Session.open(roster=Roster(()), data_dir=Path(args.captain), broker_url=args.url, relays=True)
     worker = DeliveryWorker(session.dispatcher, idle_wait=0.02)
+    made_to_read: list[float] = []  # a delivered receipt: stamped at the relay -> read at the captain
+    assert session.forwarder is not None
+    applier = session.forwarder.applier
+    sink = applier.receipts
+
+    def timed(receipts: list) -> list[bool]:
+        now = time.time()
+        made_to_read.extend(now - r.at for r in receipts if r.state == "delivered")
+        return sink(receipts)
+
+    session.forwarder.router._sink = timed
+    xadded_to_read: list[float] = []  # a receipt XADDed by a relay (its entry id's time) -> read here
+    route = session.forwarder.router._route
+
+    def routed(client, entries: list) -> None:
+        now = time.time()
+        xadded_to_read.extend(now - int(entry_id.split(b"-")[0]) / 1000 for entry_id, _ in entries)
+        route(client, entries)
+
+    session.forwarder.router._route = routed
     worker.start()
     try:
         print("ready", flush=True)
         sys.stdin.readline()
         count = int(args.rate * args.seconds) if args.rate else args.count
-        ids, began = [], time.perf_counter()
-        for n in range(count):
-            if args.rate:
+        ids, began, n, tick = [], time.perf_counter(), 0, args.batch_ms / 1000
+        while n < count:  # every ``batch_ms`` the messages due by then, in one submit_many (one fsync)
+            if args.rate and tick:
+                time.sleep(max(0.0, began + (n / args.rate // tick + 1) * tick - time.perf_counter()))
+                due = min(count, max(n + 1, int((time.perf_counter() - began) * args.rate)))
+            elif args.rate:  # one at a time, each when due
                 time.sleep(max(0.0, began + n / args.rate - time.perf_counter()))
-            agent = agents[n % len(agents)]
-            ids += session.submit(Message(sender="Captain", recipients=[agent],
-                                          content=f"{args.prefix} {n} for {agent}")).delivery_ids
+                due = n + 1
+            else:
+                due = min(count, n + 100)
+            batch = [Message(sender="Captain", recipients=[agents[i % len(agents)]],
+                             content=f"{args.prefix} {i} for {agents[i % len(agents)]}") for i in range(n, due)]
+            ids += [i for s in session.submit_many(batch) for i in s.delivery_ids]
+            n = due
         offered = time.perf_counter() - began
         print(json.dumps({"queued": len(ids), "offered_s": offered}), flush=True)
         deadline = time.monotonic() + args.timeout
@@ -144,11 +175,13 @@ def captain(args: argparse.Namespace) -> int:
                 break
             time.sleep(0.1)
         rows = session.store.connection().execute(
-            "SELECT state, created_at, finished_at FROM deliveries WHERE id IN (SELECT value FROM json_each(?))",
-            (json.dumps(ids),)).fetchall()
-        done = [(float(r[1]), float(r[2])) for r in rows if r[0] == "delivered" and r[2] is not None]
-        print(json.dumps({"states": dict(Counter(str(r[0]) for r in rows)), "latency": [f - c for c, f in done],
-                          "span": (max(f for _, f in done) - min(c for c, _ in done)) if done else 0.0}), flush=True)
+            "SELECT state, created_at, finished_at, started_at FROM deliveries WHERE id IN "
+            "(SELECT value FROM json_each(?))", (json.dumps(ids),)).fetchall()
+        done = [(float(r[1]), float(r[2]), float(r[3])) for r in rows if r[0] == "delivered" and r[2] is not None]
+        span = (max(f for _, f, _ in done) - min(c for c, _, _ in done)) if done else 0.0
+        print(json.dumps({"states": dict(Counter(str(r[0]) for r in rows)), "latency": [f - c for c, f, _ in done],
+                          "claimed": [s - c for c, _, s in done], "answered": [f - s for _, f, s in done],
+                          "receipt_read": made_to_read, "xadded_read": xadded_to_read, "span": span}), flush=True)
     finally:
         worker.request_stop()
         worker.join(10)
@@ -161,7 +194,7 @@ def run_captain(base: argparse.Namespace, folder: Path, fleet: Fleet, env: dict[
     child = subprocess.Popen(
         [sys.executable, __file__, "--captain", str(folder / f"captain-{prefix}"), "--url", base.url,
          "--to", ",".join(fleet.of), "--prefix", prefix, "--rate", str(rate), "--seconds", str(base.seconds),
-         "--count", str(count), "--timeout", str(base.timeout)],
+         "--count", str(count), "--timeout", str(base.timeout), "--batch-ms", str(base.batch_ms)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     assert child.stdin is not None and child.stdout is not None
     assert child.stdout.readline().strip() == "ready", "the captain did not start"
@@ -178,19 +211,32 @@ def run_captain(base: argparse.Namespace, folder: Path, fleet: Fleet, env: dict[
     return result
 
 
-def full(args: argparse.Namespace, folder: Path, fleet: Fleet, server, env: dict[str, str]) -> bool:
-    pids = {"redis": server.pid, **{r.name: r.process.pid for r in fleet.relays}}
-    sent = int(args.rate * args.seconds)
-    print(f"part 1: {args.rate:.0f} msg/s for {args.seconds:.0f} s to {len(fleet.of)} inbox agents over "
-          f"{len(fleet.relays)} relays, the captain on the public path (measured under load)")
-    r = run_captain(args, folder, fleet, env, "load", args.rate, sent, Cpu(dict(pids)))
+def part1(args: argparse.Namespace, folder: Path, fleet: Fleet, env: dict[str, str], rate: float,
+          pids: dict[str, int]) -> bool:
+    sent = int(rate * args.seconds)
+    print(f"part 1: {rate:.0f} msg/s for {args.seconds:.0f} s to {len(fleet.of)} inbox agents over "
+          f"{len(fleet.relays)} relays, the captain on the public path, submit_many every "
+          f"{args.batch_ms:g} ms (measured under load)")
+    prefix = f"load{rate:.0f}"
+    r = run_captain(args, folder, fleet, env, prefix, rate, sent, Cpu(dict(pids)))
     delivered = r["states"].get("delivered", 0)
     print(f"  offered {r['queued'] / r['offered_s']:.0f} msg/s ({r['queued']} queued in {r['offered_s']:.1f} s); "
           f"{delivered} of {sent} delivered at {delivered / r['span']:.0f}/s; states {r['states']}" if r["span"]
           else f"  nothing delivered: {r['states']}")
     print(f"  enqueue -> delivered receipt at the captain: {quantiles(r['latency'])} (target p99 <= 50 ms)")
+    print(f"    of which enqueue -> claimed by the forwarder: {quantiles(r['claimed'])}")
+    print(f"    and claimed -> receipt recorded: {quantiles(r['answered'])}")
+    print(f"    (a delivered receipt stamped at the relay -> read at the captain: {quantiles(r['receipt_read'])};")
+    print(f"     a receipt XADDed by a relay -> read at the captain: {quantiles(r['xadded_read'])})")
     print("  CPU % of one core: " + ", ".join(f"{n} {v:.0f}" for n, v in r["cpu"].items()))
-    ok = report_arrivals(fleet, "load ", sent) and delivered == sent
+    return report_arrivals(fleet, prefix + " ", sent) and delivered == sent
+
+
+def full(args: argparse.Namespace, folder: Path, fleet: Fleet, server, env: dict[str, str]) -> bool:
+    pids = {"redis": server.pid, **{r.name: r.process.pid for r in fleet.relays}}
+    ok = True
+    for rate in args.rates:
+        ok = part1(args, folder, fleet, env, rate, pids) and ok
     if args.restart:
         print(f"part 2: {args.restart} deliveries queued as fast as the captain takes them; redis-server "
               "restarted when a third arrived")
@@ -238,15 +284,16 @@ def relay_only(args: argparse.Namespace, fleet: Fleet, server) -> bool:
                     if receipt.state == "delivered" and receipt.delivery in sent_at:
                         latency.setdefault(receipt.delivery, now - sent_at[receipt.delivery])
 
-    count = int(args.rate * args.seconds)
-    print(f"relay only: {args.rate:.0f} entries/s for {args.seconds:.0f} s XADDed straight to {len(fleet.relays)} "
+    rate = args.rates[-1]
+    count = int(rate * args.seconds)
+    print(f"relay only: {rate:.0f} entries/s for {args.seconds:.0f} s XADDed straight to {len(fleet.relays)} "
           f"relays' streams ({len(agents)} inbox agents), receipts read from {KEYS.receipts} (measured under load)")
     threading.Thread(target=read, daemon=True).start()
     cpu = Cpu({"redis": server.pid, **{r.name: r.process.pid for r in fleet.relays}})
     cpu.start()
     began = time.perf_counter()
     for n in range(count):
-        time.sleep(max(0.0, began + n / args.rate - time.perf_counter()))
+        time.sleep(max(0.0, began + n / rate - time.perf_counter()))
         agent = agents[n % len(agents)]
         entry = DeliveryEntry(n + 1, agent, Message(sender="Captain", recipients=[agent],
                                                     content=f"relay {n} for {agent}"), time.time())
@@ -268,12 +315,16 @@ def relay_only(args: argparse.Namespace, fleet: Fleet, server) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--rates", type=lambda v: [float(x) for x in v.split(",")], default=[300.0, 1000.0],
+                        help="part 1 at each of these rates (msg/s), one after the other")
+    parser.add_argument("--rate", type=float, default=0.0, help=argparse.SUPPRESS)  # the captain's
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--relays", type=int, default=3)
     parser.add_argument("--agents", type=int, default=10, help="inbox agents per relay")
     parser.add_argument("--restart", type=int, default=10_000, help="deliveries for part 2 (0: skip it)")
     parser.add_argument("--relay-only", action="store_true")
+    parser.add_argument("--batch-ms", type=float, default=10.0,
+                        help="the captain queues what is due every so many ms in one submit_many (0: one at a time)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for every delivery to end")
     parser.add_argument("--captain", help=argparse.SUPPRESS)
     for hidden in ("--url", "--to", "--prefix"):
