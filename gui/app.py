@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
 
         probe_first_paint(window, steps)
     after_first_paint(window, painted.set)
-    after_first_paint(window, lambda: _after_first_paint(ctx, watching, started))
+    after_first_paint(window, lambda: _after_first_paint(ctx, watching, started, args))
     window.show()
     steps["shown"] = time.perf_counter()
     if problem:
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
         ctx.shutdown()
 
 
-def _after_first_paint(ctx: AppContext, watching: list[Any], started: float) -> None:
+def _after_first_paint(ctx: AppContext, watching: list[Any], started: float, args: argparse.Namespace) -> None:
     """What the panel starts once its window is on the screen."""
     from quarterdeck.gui.activity.watching import PanelWatching
     from quarterdeck.gui.collector import collect_on_the_gui_thread
@@ -231,6 +231,12 @@ def _after_first_paint(ctx: AppContext, watching: list[Any], started: float) -> 
     watcher = PanelWatching(ctx)  # the agents' panes and windows, unless another process watches
     watcher.start()
     watching.append(watcher)
+    if args.demo is None:  # `quarterdeck send` on this data folder hands its message to the panel (core.handoff)
+        from quarterdeck.core.handoff.server import start_handoff
+
+        taking = start_handoff(ctx.session, roster=ctx.roster_path, config=getattr(args, "config", None),
+                               broker=getattr(args, "broker", None), wake=ctx.delivery.notify, who="the panel")
+        watching.extend([taking] if taking is not None else [])
 
 
 def _beside_the_swarm(window: MainWindow, count: int) -> None:

@@ -34,10 +34,13 @@ class HandoffServer:
     stops listening, tells the senders still waiting, and removes the socket."""
 
     def __init__(self, session: Session, identity: dict[str, Any], *, wake: Callable[[], None],
-                 skip_transports: frozenset[str] = frozenset(), poll: float = 0.05, who: str = "") -> None:
+                 skip_transports: frozenset[str] = frozenset(), poll: float = 0.05, who: str = "",
+                 roster_file: Path | None = None) -> None:
         self.session = session
         self.who = who
         self.identity = identity
+        self.roster_file = roster_file  # the panel saves its roster there and then takes it (set_roster)
+        self._roster_seen = session.roster
         self.wake = wake
         self.skip_transports = skip_transports
         self.poll = poll
@@ -52,6 +55,11 @@ class HandoffServer:
 
     # -- what a conversation asks ------------------------------------------------------------------
     def hello(self) -> dict[str, Any]:
+        from quarterdeck.core.handoff.wire import file_id
+
+        if self.session.roster is not self._roster_seen:  # saved and taken since: the file is what it runs on
+            self._roster_seen = self.session.roster
+            self.identity = {**self.identity, "roster": file_id(self.roster_file)}
         dispatcher = self.session.dispatcher
         return {"pid": os.getpid(), "identity": self.identity, "stopped": dispatcher.stopped,
                 "stagger": dispatcher.stagger, "who": self.who}
@@ -134,6 +142,9 @@ class HandoffServer:
             self._thread = None
         self._release()
 
+    def shutdown(self) -> None:
+        self.close()
+
     def _release(self) -> None:
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # closing the descriptor releases the flock
@@ -151,7 +162,7 @@ def start_handoff(session: Session, *, roster: Path | None, config: Path | None,
 
     ident = identity(session.store.path.parent, roster, config if config is not None else default_config_file(),
                      broker)
-    server = HandoffServer(session, ident, wake=wake, skip_transports=skip_transports, who=who)
+    server = HandoffServer(session, ident, wake=wake, skip_transports=skip_transports, who=who, roster_file=roster)
     try:
         started = server.start()
     except OSError as exc:

@@ -40,7 +40,7 @@ def socket_path(data_dir: Path) -> Path:
     return data_dir / SOCKET_NAME
 
 
-def _file_id(path: Path | None) -> list[Any] | None:
+def file_id(path: Path | None) -> list[Any] | None:
     """A file as read now: its resolved path with size and mtime (None fields when it does not exist)."""
     if path is None:
         return None
@@ -61,8 +61,8 @@ def identity(data_dir: Path, roster: Path | None, config: Path, broker: str | No
     """What a send's meaning depends on (see the module docstring); equal dicts mean the same send."""
     environ = os.environ if env is None else env
     settings = json.dumps(sorted((k, v) for k, v in environ.items() if k.startswith(ENV_PREFIX)))
-    return {"data_dir": os.path.abspath(data_dir.expanduser()), "roster": _file_id(roster),
-            "config": _file_id(config), "env": _digest(settings), "broker": _digest(broker)}
+    return {"data_dir": os.path.abspath(data_dir.expanduser()), "roster": file_id(roster),
+            "config": file_id(config), "env": _digest(settings), "broker": _digest(broker)}
 
 
 def encode(obj: dict[str, Any]) -> bytes:
