@@ -203,3 +203,18 @@ def _state(fleet: Fleet, agent: str) -> str | None:
     if not found:
         return None
     return found[0].reason if str(found[0].state) == "waiting" and found[0].reason else str(found[0].state)
+
+
+def test_serve_stopping_while_a_send_waits_tells_the_send_and_leaves_the_delivery_queued(fleet, serve):
+    hook(fleet, PROMPT_SUBMITTED)
+    token = f"closing-{uuid.uuid4().hex[:8]}"
+    proc = fleet.send(f"Still waiting {token}.", "--when", "idle", "--ttl", "60s", agents=("Agent-1",))
+    wait_until(lambda: (_state(fleet, "Agent-1") or "").startswith("waiting: "), "serve to say why it waits")
+    serve.stop()
+    code, out, err = finish(proc, timeout=30)
+    assert code == 1, out + err
+    assert "Traceback" not in err
+    assert f"quarterdeck serve (pid {serve.proc.pid}) stopped before every outcome" in err, err
+    assert "1 without an outcome yet (Agent-1) stay queued for the panel, `quarterdeck serve` or the next send" in err
+    assert (_state(fleet, "Agent-1") or "").startswith("waiting: "), "nothing was cancelled"
+    assert fleet.arrivals(token)["Agent-1"] == 0
