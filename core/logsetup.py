@@ -66,12 +66,16 @@ def log_level(env: Mapping[str, str] | None = None) -> tuple[int, str | None]:
 class RedactSecrets(logging.Filter):
     """Replace the secrets in a record's message, traceback and stack with ``[REDACTED:<kind>]``.
 
-    The record itself is changed, so every handler after this one sees the redacted text too.
+    The record itself is changed, so every handler after this one sees the redacted text too. A
+    record its caller marked ``secrets_redacted`` (its free text redacted already: a delivery's log
+    line, one per state of every delivery) is passed as it is, unless it carries a traceback.
     """
 
     _formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "secrets_redacted", False) and not record.exc_info and not record.stack_info:
+            return True
         try:
             message = record.getMessage()
         except Exception:  # a broken format call: the handler reports it, as logging does

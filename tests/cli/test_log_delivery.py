@@ -31,3 +31,16 @@ def test_nothing_is_formatted_when_the_level_is_off(caplog) -> None:
     with caplog.at_level(logging.WARNING, logger="quarterdeck.deliveries"):
         log_delivery(DeliveryEvent(1, "m", "A", "delivered", 1, f"secret {KEY} here"))
     assert caplog.records == [] and f"secret {KEY} here" not in common._REDACTED
+
+
+def test_the_redacting_filter_passes_a_line_marked_redacted_and_still_redacts_the_rest() -> None:
+    from quarterdeck.core.logsetup import RedactSecrets
+
+    # a marked line is the caller's promise that its free text is redacted: it is not searched again
+    # (here it holds a key only to show that; log_delivery never marks one that does)
+    marked = logging.LogRecord("quarterdeck.deliveries", logging.INFO, __file__, 1, "line %s", (KEY,), None)
+    marked.secrets_redacted = True
+    plain = logging.LogRecord("quarterdeck", logging.INFO, __file__, 1, "key %s", (KEY,), None)
+    assert RedactSecrets().filter(marked) and RedactSecrets().filter(plain)
+    assert marked.getMessage() == f"line {KEY}"
+    assert KEY not in plain.getMessage() and "[REDACTED:" in plain.getMessage()
