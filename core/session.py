@@ -69,10 +69,12 @@ class Session:
              data_dir: Path | None = None, roster: Roster | None = None,
              transport_factory: Callable[[Agent], Transport] | None = None, stagger: float = 0.05,
              skip_transports: frozenset[str] = frozenset(), broker_url: str | None = None,
-             relays: bool = False) -> Session:
+             relays: bool = False, batch_inbox: bool = False) -> Session:
         """``relays=True``: this process is the captain's (send, agents list, the panel): with a broker
         configured (``broker_url`` overrides the configuration's) the relays' agents join. Off by
-        default, so a ``quarterdeck relay``'s own session never sees its own announcement."""
+        default, so a ``quarterdeck relay``'s own session never sees its own announcement.
+        ``batch_inbox=True``: inbox agents are delivered in batches beside the dispatcher
+        (``quarterdeck.core.batch``; a relay's session always is)."""
         loaded = load_config(config_file=config_file, overrides={"broker_url": broker_url} if broker_url else None)
         config = loaded.config
         if roster is None:
@@ -96,6 +98,10 @@ class Session:
                                 skip_transports=skip_transports, transport_factory=factory,
                                 desk_return=DeskReturn())
         session = cls(loaded, roster, store, rules, monitor, dispatcher, recovered, machines, link)
+        if batch_inbox:
+            from quarterdeck.core.batch import attach
+
+            attach(dispatcher)
         if machines is not None:
             session._note_offline(machines)
         if link is not None:

@@ -7,7 +7,8 @@ A relay named NAME, with its roster (its local agents) and its own data dir, run
   ones (``>``), and every few seconds XAUTOCLAIMs entries idle more than 30 s (a dead consumer's).
   Each entry goes into the LOCAL outbox under the captain's message id (``intake.take``: a
   duplicate is recognised and not typed twice); only then is it XACKed and XDELed.
-- **delivery**: the local ``DeliveryWorker``: the local dispatcher and transports deliver.
+- **delivery**: the local ``DeliveryWorker``: the local dispatcher and transports deliver; inbox
+  agents in batches beside it (``quarterdeck.core.batch``: many files per transaction).
 - **receipts**: every state change of a relayed delivery, recorded in the ledger, published to
   ``qd:receipts`` (``receipts.Receipts``); kept until the broker takes them.
 - **control**: follows ``qd:control`` (XREAD, BLOCK 100 ms): ``stop`` is a local stop-all,
@@ -37,6 +38,7 @@ from typing import Any
 import redis
 from redis import exceptions as rx
 
+from quarterdeck.core.batch import attach
 from quarterdeck.core.models import Agent
 from quarterdeck.core.relay.control import Control
 from quarterdeck.core.relay.events_out import EventPublisher
@@ -130,6 +132,7 @@ class Relay:
         self.ledger = Ledger(self.session.store.path.parent)
         self.receipts = Receipts(self.name, self.ledger, self.session.store)
         self.session.dispatcher.add_listener(self.receipts.on_event)
+        self.inbox_batch = attach(self.session.dispatcher)  # inbox agents: many deliveries per transaction
         self.worker = DeliveryWorker(self.session.dispatcher, idle_wait=0.05)
         self.control = Control(self.session.dispatcher, self.client, self.keys.control,
                                self.faults.progress("control", self.outage), after=self._after_control)

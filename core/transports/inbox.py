@@ -144,14 +144,31 @@ class InboxDelivery:
     def deliver(self, request: DeliveryRequest, stop: threading.Event) -> Receipt:
         if stop.is_set():
             raise Cancelled("stopped before writing to the inbox")
-        now = datetime.now(UTC)
+        final = self.write(request, datetime.now(UTC))
+        self.sync_folder()
+        return self.receipt(final)
+
+    def sync_folder(self) -> None:
+        """fsync the folder, so the names of the files written in it survive a crash."""
+        try:
+            fsync_dir(self.path)
+        except OSError as exc:
+            raise self._classify(exc) from exc
+
+    def receipt(self, final: Path) -> Receipt:
+        """What a delivery written to ``final`` (file and folder fsynced) vouches for."""
+        return Receipt(self.kind, SUBMITTED, "written and fsynced", f"written to {final}")
+
+    def write(self, request: DeliveryRequest, now: datetime) -> Path:
+        """Write ``request``'s file, named for ``now``, and fsync it; not the folder: the caller does
+        (``deliver`` at once; a batch once per folder after its files). An error means no file of it
+        was given its name."""
         data = render(request, now)
         self._ensure_folder()
         try:
-            final = self._write_atomically(self._file_name(request, now), data)
+            return self._write_atomically(self._file_name(request, now), data)
         except OSError as exc:
             raise self._classify(exc) from exc
-        return Receipt(self.kind, SUBMITTED, "written and fsynced", f"written to {final}")
 
     @staticmethod
     def _file_name(request: DeliveryRequest, now: datetime) -> str:
@@ -183,7 +200,6 @@ class InboxDelivery:
         finally:
             with contextlib.suppress(OSError):
                 temp.unlink()
-        fsync_dir(self.path)
         return final
 
     def _publish(self, temp: Path, name: str) -> Path:

@@ -1,0 +1,157 @@
+"""The inbox batch: a companion of the dispatcher that delivers to its inbox agents many at a time.
+
+The dispatcher works one delivery at a time: a claim, a started mark, an attempt and an outcome
+(four transactions, two fsynced) and a file with two fsyncs per message, about 5 ms of CPU each.
+An inbox agent needs none of its waits (no screen, no read-back), so ``attach`` makes the dispatcher
+skip the inbox agents and hands them to an ``InboxBatch``: one thread that, while the dispatcher
+works (``quarterdeck.core.dispatch.companions``) and is not stopped, runs rounds
+(``quarterdeck.core.batch.round``): up to ``batch`` deliveries claimed in one transaction, their
+files written, each folder fsynced once, their outcomes recorded in one transaction. With a
+``stagger`` (the dispatcher's spacing of two agents' starts; a relay's ``--stagger``) it takes one
+delivery a round and spaces two agents' as the dispatcher does: batches need ``--stagger 0``. A stop-all
+cancels what is queued; the round in flight finishes. When the dispatcher stops working (the
+worker ends) the thread finishes its round and ends.
+"""
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from quarterdeck.core.batch.round import Round
+from quarterdeck.core.store import batching
+from quarterdeck.core.store.rows import StoreError
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from quarterdeck.core.dispatch.dispatcher import Dispatcher
+    from quarterdeck.core.models import Agent
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.core.transports.inbox import InboxDelivery
+
+__all__ = ["InboxBatch", "attach"]
+
+log = logging.getLogger(__name__)
+
+QUIET_POLL = 0.25  # as a DeliveryWorker's idle wait: another process's sends are seen within it
+
+
+def attach(dispatcher: Dispatcher, *, batch: int = 200) -> InboxBatch:
+    """Deliver ``dispatcher``'s inbox agents in batches from now on: it skips them, the companion
+    takes them. Call before the dispatcher works."""
+    companion = InboxBatch(dispatcher, batch=batch)
+    dispatcher._skip_transports = dispatcher._skip_transports | {"inbox"}
+    dispatcher.set_roster(dispatcher.roster)
+    dispatcher.companions.add(companion)
+    return companion
+
+
+class InboxBatch:
+    """See the module docstring. ``delivered`` counts the deliveries it claimed, for figures."""
+
+    def __init__(self, dispatcher: Dispatcher, *, batch: int = 200, poll: float = 0.005) -> None:
+        self.dispatcher = dispatcher
+        self.batch = batch
+        self.poll = poll
+        self.claimed = 0
+        self.rounds = 0
+        self._working = 0
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: tuple[threading.Thread, threading.Event] | None = None  # and what ends it
+        self._inboxes: dict[Path, InboxDelivery] = {}
+        self._held: dict[str, float] = {}
+        self._last_name: dict[Path, datetime] = {}
+        self._roster: tuple[Roster | None, dict[str, Agent]] = (None, {})
+        self._last: tuple[str | None, float] = (None, 0.0)  # the last agent claimed, and when
+        self._fault: float | None = None  # time.monotonic() since when the outbox fails
+
+    def __repr__(self) -> str:
+        return f"InboxBatch({self.claimed} claimed in {self.rounds} rounds)"
+
+    # -- a companion of the dispatcher ------------------------------------------------------------
+    def working(self, on: bool) -> None:
+        ending: tuple[threading.Thread, threading.Event] | None = None
+        with self._lock:
+            self._working += 1 if on else -1
+            if on and self._thread is None:
+                done = threading.Event()
+                thread = threading.Thread(target=self._run, args=(done,), name="qd-inbox-batch", daemon=True)
+                self._thread = (thread, done)
+                thread.start()
+            elif not on and self._working <= 0 and self._thread is not None:
+                ending, self._thread = self._thread, None
+                ending[1].set()
+        self._wake.set()
+        if ending is not None and ending[0] is not threading.current_thread():
+            ending[0].join()  # its round in flight finishes first
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    # -- the loop ---------------------------------------------------------------------------------
+    def _run(self, done: threading.Event) -> None:
+        busy_at = 0.0
+        while not done.is_set():
+            busy = False
+            if not self.dispatcher.stopped:
+                try:
+                    busy = self._round(done)
+                    if self._fault is not None:
+                        log.warning("inbox deliveries go again after %.1f s", time.monotonic() - self._fault)
+                        self._fault = None
+                except (sqlite3.Error, StoreError) as exc:  # the outbox cannot be written: one line an episode
+                    if self._fault is None:
+                        self._fault = time.monotonic()
+                        log.warning("inbox deliveries wait: the outbox %s: %s; retrying", self.dispatcher.store.path,
+                                    exc)
+                    self._wake.wait(1.0)
+                except Exception:
+                    log.exception("the inbox batch failed a round; going on")
+                    self._wake.wait(0.5)
+            now = time.monotonic()
+            if busy:
+                busy_at = now
+                continue
+            self._wake.wait(self.poll if now - busy_at < 1.0 else QUIET_POLL)
+            self._wake.clear()
+
+    def _round(self, done: threading.Event) -> bool:
+        """One round; True when it claimed something (there may be more at once)."""
+        agents = self._agents()
+        if not agents:
+            return False
+        batch = Round(self.dispatcher, agents, self._inboxes, self._held, self._last_name)
+        ready, limit = batch.open_agents(), self.batch
+        stagger = self.dispatcher.stagger
+        if stagger > 0:  # the dispatcher's spacing of two agents' starts: one at a time, as it delivers
+            limit = 1
+            agent = batching.peek(self.dispatcher.store, ready, own_only=self.dispatcher.own_only)
+            if agent is None:
+                return False
+            if self._last[0] not in (None, agent) and not self._spaced(self._last[1] + stagger, done):
+                return False
+        claimed = batch.run(limit, ready)
+        if claimed:
+            self._last = (claimed[-1], time.monotonic())
+            self.claimed += len(claimed)
+            self.rounds += 1
+        return bool(claimed)
+
+    def _spaced(self, until: float, done: threading.Event) -> bool:
+        """Wait until ``until`` (time.monotonic()); False when a stop came meanwhile."""
+        while (left := until - time.monotonic()) > 0:
+            if done.wait(min(left, 0.005)) or self.dispatcher.stopped:
+                return False
+        return not self.dispatcher.stopped
+
+    def _agents(self) -> dict[str, Agent]:
+        """The inbox agents of the dispatcher's roster (disabled ones too: theirs fail, as the dispatcher's)."""
+        roster = self.dispatcher.roster
+        if self._roster[0] is not roster:
+            self._roster = (roster, {a.id: a for a in roster.agents if a.transport.kind == "inbox"})
+        return self._roster[1]

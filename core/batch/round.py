@@ -1,0 +1,226 @@
+"""One round of the inbox batch: claim, write every file, record every outcome, tell the events.
+
+Per round (``Round.run``): up to ``limit`` queued deliveries of the inbox agents are claimed and
+started in one durable transaction (``quarterdeck.core.store.batching``), the listeners hear
+``sending``; each file is written as the inbox transport writes it (``InboxDelivery.write``: same
+name, front matter and text, the file fsynced), in claim order, so each agent's files sort in its
+queue order; each folder is fsynced once after its files; then every outcome is recorded in one
+durable transaction and the listeners hear it (``delivered`` with the transport's verdict and
+evidence, as ``quarterdeck.core.dispatch.outcomes`` tells the dispatcher's own).
+
+A file that cannot be written fails only its delivery: a retryable error hands it back to the
+queue (the attempt logged) and holds its agent for the dispatcher's backoff (``RetryPolicy``),
+the rest of that agent's batch going back untouched, so its order holds; after the last attempt,
+or on a permanent error, it is ``failed`` with the error. A folder whose fsync fails leaves its
+files there, maybe not durably named: ``uncertain``, never written again. Each delivery takes a
+permit of its agent's breaker (the dispatcher's), so an inbox that keeps failing is refused
+("breaker open: ...") as the dispatcher refuses it. A crash after the claim leaves the round's
+deliveries ``sending`` and started: recovery makes them ``uncertain`` (never written twice).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from quarterdeck.core.delivery.errors import DeliveryError, verdict_of
+from quarterdeck.core.dispatch import outcomes
+from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+from quarterdeck.core.dispatch.idle_gate import NotIdle
+from quarterdeck.core.dispatch.request import request_for
+from quarterdeck.core.resilience import CallNotPermitted
+from quarterdeck.core.resilience.breaker import Permit
+from quarterdeck.core.store import batching
+from quarterdeck.core.store.batching import Claimed, Done
+from quarterdeck.core.transports.inbox import InboxDelivery
+
+if TYPE_CHECKING:
+    from quarterdeck.core.dispatch.dispatcher import Dispatcher
+    from quarterdeck.core.models import Agent
+
+log = logging.getLogger(__name__)
+
+_TICK = timedelta(microseconds=1)
+
+
+def _typing() -> None:
+    """A file is written whole or not at all: nothing to mark while it is."""
+
+
+@dataclass
+class _Written:
+    claimed: Claimed
+    final: Path
+    permit: Permit
+    attempt: int
+    began: float  # epoch seconds
+    clock: float  # time.monotonic() when its write began
+
+
+@dataclass
+class Round:
+    """One batch for ``dispatcher``'s inbox ``agents``; ``inboxes`` and ``held`` live across rounds."""
+
+    dispatcher: Dispatcher
+    agents: dict[str, Agent]
+    inboxes: dict[Path, InboxDelivery]
+    held: dict[str, float]  # agent -> time.monotonic() before which it is not claimed (a retry's backoff)
+    last_name: dict[Path, datetime]
+    done: list[Done] = field(default_factory=list)
+    events: list[DeliveryEvent] = field(default_factory=list)
+    stopped_agents: set[str] = field(default_factory=set)
+
+    def open_agents(self) -> list[str]:
+        """The agents not held back by a retry's backoff."""
+        now = time.monotonic()
+        return [a for a in self.agents if self.held.get(a, 0.0) <= now]
+
+    def run(self, limit: int, agents: list[str]) -> list[str]:
+        """Deliver one batch to ``agents``; returns the agent of each delivery claimed, in order."""
+        dispatcher = self.dispatcher
+        claimed = batching.claim(dispatcher.store, agents, own_only=dispatcher.own_only, limit=limit)
+        for item in claimed:
+            if not item.when_idle:
+                self._tell(item, "sending")
+        written: dict[Path, list[_Written]] = {}
+        for item in claimed:
+            entry = self._write(item)
+            if entry is not None:
+                written.setdefault(self._inbox(entry.claimed).path, []).append(entry)
+        for folder, entries in written.items():
+            self._sync(folder, entries)
+        changed = batching.finish(dispatcher.store, self.done)
+        for event in self.events:
+            if event.delivery_id in changed:
+                self._count(event)
+                dispatcher.tell(event)
+        return [item.task.agent_id for item in claimed]
+
+    # -- one file -----------------------------------------------------------------------------
+    def _write(self, item: Claimed) -> _Written | None:
+        task, dispatcher = item.task, self.dispatcher
+        if task.agent_id in self.stopped_agents:  # an earlier file of its agent goes again later: so does this
+            self._end(item, "queued", f"behind an earlier message to {task.agent_id} that is tried again")
+            return None
+        agent = self.agents.get(task.agent_id)
+        if agent is None or not agent.enabled:
+            self._end(item, "failed", f"{task.agent_id} is not an enabled agent on the roster")
+            return None
+        content = dispatcher.content_of(task)
+        if content is None:
+            self._end(item, "failed", outcomes.REDACTED)
+            return None
+        if item.when_idle and not self._idle_start(item):
+            return None
+        try:
+            permit = dispatcher.breakers.get(agent.id).try_acquire()
+        except CallNotPermitted as refused:
+            self._end(item, "failed", f"breaker open: {refused}")
+            return None
+        inbox = self._inbox(item)
+        attempt, began, clock = item.attempts + 1, time.time(), time.monotonic()
+        request = request_for(task, agent.id, content, force=False, typing=_typing)
+        try:
+            final = inbox.write(request, self._stamp(inbox.path))
+        except DeliveryError as exc:
+            self._refused(item, permit, exc, attempt, began, clock)
+            return None
+        except Exception as exc:  # a bug: the file may be there, so never again and never 'failed'
+            log.exception("delivery %s to %s crashed", task.delivery_id, task.agent_id)
+            dispatcher.breakers.get(agent.id).on_ignored(permit, exc)
+            self._end(item, "uncertain", f"internal error: {type(exc).__name__}: {exc}", attempt=attempt,
+                      began=began, error=str(exc))
+            return None
+        return _Written(item, final, permit, attempt, began, clock)
+
+    def _idle_start(self, item: Claimed) -> bool:
+        """A when-idle delivery: its agent must still be free (else it waits again); then it starts."""
+        try:
+            self.dispatcher.idle_gate.before_typing(item.task)
+        except NotIdle as busy:
+            outcomes.paused(self.dispatcher, item.task, busy)
+            return False
+        if not batching.start(self.dispatcher.store, item.task.delivery_id):
+            return False
+        self._tell(item, "sending")
+        return True
+
+    def _refused(self, item: Claimed, permit: Permit, exc: DeliveryError, attempt: int, began: float,
+                 clock: float) -> None:
+        """The file was not written (nothing of it has its name): again later, or failed."""
+        policy, agent = self.dispatcher.policy, item.task.agent_id
+        self.dispatcher.breakers.get(agent).on_error(permit, exc, time.monotonic() - clock)
+        if exc.retryable and attempt < policy.max_attempts:
+            self.held[agent] = time.monotonic() + policy.delay(attempt)
+            self.stopped_agents.add(agent)
+            self._end(item, "queued", f"retrying: {exc}", attempt=attempt, began=began, error=str(exc),
+                      event="retrying")
+            return
+        verdict = verdict_of(exc)
+        self._end(item, "failed", str(exc) or type(exc).__name__, attempt=attempt, began=began, error=str(exc),
+                  verdict=verdict)
+
+    def _sync(self, folder: Path, entries: list[_Written]) -> None:
+        """fsync ``folder`` once for its files; then each of them is delivered (or uncertain)."""
+        inbox = self.inboxes[folder]
+        try:
+            inbox.sync_folder()
+            why = None
+        except DeliveryError as exc:
+            why = str(exc)
+        for entry in entries:
+            item, elapsed = entry.claimed, time.monotonic() - entry.clock
+            breaker = self.dispatcher.breakers.get(item.task.agent_id)
+            if why is not None:
+                breaker.on_error(entry.permit, why, elapsed)
+                self._end(item, "uncertain", f"written to {entry.final}, but the folder's fsync failed: {why}",
+                          attempt=entry.attempt, began=entry.began, error=why)
+                continue
+            breaker.on_success(entry.permit, elapsed)
+            receipt = inbox.receipt(entry.final)
+            self._end(item, "delivered", None, attempt=entry.attempt, began=entry.began, latency=elapsed,
+                      verdict=receipt.verdict, evidence=receipt.evidence, detail=receipt.detail)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _inbox(self, item: Claimed) -> InboxDelivery:
+        path = Path(getattr(self.agents[item.task.agent_id].transport, "path", "")).expanduser()
+        inbox = self.inboxes.get(path)
+        if inbox is None:
+            inbox = self.inboxes[path] = InboxDelivery(path)
+        return inbox
+
+    def _stamp(self, folder: Path) -> datetime:
+        """Now, later than the last file named in ``folder``: its files sort in the order written."""
+        now = datetime.now(UTC)
+        last = self.last_name.get(folder)
+        if last is not None and now <= last:
+            now = last + _TICK
+        self.last_name[folder] = now
+        return now
+
+    def _end(self, item: Claimed, state: str, reason: str | None = None, *, attempt: int = 0, began: float = 0.0,
+             error: str | None = None, verdict: str | None = None, evidence: str = "", latency: float | None = None,
+             detail: str = "", event: str | None = None) -> None:
+        self.done.append(Done(item.task.delivery_id, state, reason, verdict, evidence or None,
+                              None if latency is None else latency * 1000.0, attempt, began,
+                              time.time() if attempt else 0.0, error))
+        task = item.task
+        self.events.append(DeliveryEvent(task.delivery_id, task.message_id, task.agent_id, event or state, attempt,
+                                         detail if state == "delivered" else reason or "", latency, verdict,
+                                         evidence))
+
+    def _tell(self, item: Claimed, state: str) -> None:
+        task = item.task
+        self.dispatcher.tell(DeliveryEvent(task.delivery_id, task.message_id, task.agent_id, state))
+
+    def _count(self, event: DeliveryEvent) -> None:
+        monitor = self.dispatcher.monitor
+        if monitor is None:
+            return
+        if event.state == "delivered":
+            monitor.record_delivery(event.agent_id, True, event.latency or 0.0, verified=event.verdict == "submitted")
+        elif event.state == "failed" and event.attempt:
+            monitor.record_delivery(event.agent_id, False, event.latency or 0.0)

@@ -1,0 +1,140 @@
+"""The inbox batch (``quarterdeck.core.batch``) in-process on a real outbox and real folders: many
+deliveries per transaction, each file once and in queue order per agent, the inbox transport's
+evidence, one failing folder failing only its deliveries, a stop-all, and the stagger kept."""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from quarterdeck.core.batch import attach
+from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+from quarterdeck.core.models import Message
+from quarterdeck.core.roster.roster import load_roster
+from quarterdeck.core.service import DeliveryWorker
+from quarterdeck.core.session import Session
+from quarterdeck.core.transports.inbox import parse_message
+
+
+def open_session(tmp_path: Path, agents: dict[str, Path], stagger: float = 0.0) -> Session:
+    roster = tmp_path / "agents.yaml"
+    roster.write_text(yaml.safe_dump({"agents": [{"id": a, "transport": "inbox", "path": str(p)}
+                                                 for a, p in agents.items()]}), encoding="utf-8")
+    return Session.open(roster=load_roster(roster), data_dir=tmp_path / "data", stagger=stagger)
+
+
+def texts(folder: Path) -> list[str]:
+    return [parse_message(p.read_bytes())[1].splitlines()[-1] for p in sorted(folder.glob("*.md"))]
+
+
+def wait(what, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not what():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_400_deliveries_to_8_agents_each_file_once_in_order_with_the_inbox_evidence(tmp_path) -> None:
+    agents = {f"Agent-{n}": tmp_path / f"in{n}" for n in range(8)}
+    session = open_session(tmp_path, agents)
+    batch = attach(session.dispatcher)
+    events: list[DeliveryEvent] = []
+    session.dispatcher.add_listener(events.append)
+    names = list(agents)
+    ids = [session.submit(Message(sender="captain", recipients=[names[n % 8]], content=f"task {n}",
+                                  priority="urgent" if n == 397 else "normal")).delivery_ids[0]
+           for n in range(400)]
+    worker = DeliveryWorker(session.dispatcher, idle_wait=0.05)
+    worker.start()
+    try:
+        wait(lambda: session.store.pending_count() == 0)
+    finally:
+        worker.request_stop()
+        worker.join()
+    assert Counter(session.store.states_of(ids).values()) == {"delivered": 400}
+    assert batch.rounds < 50  # many per round, not one at a time
+    for n, (agent, folder) in enumerate(agents.items()):
+        expected = [f"task {k}" for k in range(n, 400, 8)]
+        if agent == names[397 % 8]:  # the urgent one goes first, as the dispatcher orders it
+            expected.remove("task 397")
+            expected.insert(0, "task 397")
+        assert texts(folder) == expected
+    by_delivery: dict[int, list[str]] = {}
+    for event in events:
+        by_delivery.setdefault(event.delivery_id, []).append(event.state)
+    assert all(by_delivery[d] == ["sending", "delivered"] for d in ids)
+    delivered = [e for e in events if e.state == "delivered"]
+    assert {(e.verdict, e.evidence, e.attempt) for e in delivered} == {("submitted", "written and fsynced", 1)}
+    assert all(e.detail.startswith("written to ") for e in delivered)
+    row = session.store.delivery(ids[0])
+    assert (row.verdict, row.evidence, row.attempts) == ("submitted", "written and fsynced", 1)
+    assert session.store.connection().execute("SELECT count(*) FROM attempts WHERE ok = 1").fetchone()[0] == 400
+    session.close()
+
+
+def test_a_folder_that_cannot_be_made_fails_only_its_deliveries(tmp_path) -> None:
+    agents = {"Agent-1": tmp_path / "in1", "Agent-2": tmp_path / "missing" / "in2"}
+    session = open_session(tmp_path, agents)
+    attach(session.dispatcher)
+    ids = [session.submit(Message(sender="captain", recipients=[a], content=f"{a} {n}")).delivery_ids[0]
+           for n in range(5) for a in agents]
+    worker = DeliveryWorker(session.dispatcher, idle_wait=0.05)
+    worker.start()
+    try:
+        wait(lambda: session.store.pending_count() == 0)
+    finally:
+        worker.request_stop()
+        worker.join()
+    rows = [session.store.delivery(d) for d in ids]
+    assert [r.state for r in rows if r.agent_id == "Agent-1"] == ["delivered"] * 5
+    failed = [r for r in rows if r.agent_id == "Agent-2"]
+    assert {r.state for r in failed} <= {"failed"} and failed
+    assert all("is missing and so is its parent folder" in (r.reason or "") for r in failed)
+    assert texts(tmp_path / "in1") == [f"Agent-1 {n}" for n in range(5)]
+    session.close()
+
+
+def test_stop_all_cancels_the_queue_and_the_round_in_flight_finishes(tmp_path) -> None:
+    agents = {f"Agent-{n}": tmp_path / f"in{n}" for n in range(4)}
+    session = open_session(tmp_path, agents)
+    attach(session.dispatcher)
+    ids = [session.submit(Message(sender="captain", recipients=[f"Agent-{n % 4}"], content=f"task {n}"))
+           .delivery_ids[0] for n in range(3000)]
+    worker = DeliveryWorker(session.dispatcher, idle_wait=0.05)
+    worker.start()
+    try:
+        wait(lambda: len(list((tmp_path / "in0").glob("*.md"))) >= 10)
+        session.dispatcher.stop_all()
+        wait(lambda: "sending" not in session.store.states_of(ids).values(), 30)
+        time.sleep(0.3)
+    finally:
+        worker.request_stop()
+        worker.join()
+    states = session.store.states_of(ids)
+    counts = Counter(states.values())
+    assert set(counts) == {"delivered", "cancelled"} and counts["cancelled"] > 0, counts
+    written = sum(len(texts(folder)) for folder in agents.values())
+    assert written == counts["delivered"]  # what is recorded delivered is what arrived, nothing else
+    session.close()
+
+
+def test_with_a_stagger_it_delivers_one_at_a_time_spaced_as_the_dispatcher(tmp_path) -> None:
+    agents = {"Agent-1": tmp_path / "in1", "Agent-2": tmp_path / "in2"}
+    session = open_session(tmp_path, agents, stagger=0.05)
+    batch = attach(session.dispatcher)
+    for n in range(10):
+        session.submit(Message(sender="captain", recipients=[f"Agent-{1 + n % 2}"], content=f"task {n}"))
+    began = time.monotonic()
+    worker = DeliveryWorker(session.dispatcher, idle_wait=0.05)
+    worker.start()
+    try:
+        wait(lambda: session.store.pending_count() == 0)
+    finally:
+        worker.request_stop()
+        worker.join()
+    assert time.monotonic() - began >= 9 * 0.05  # nine changes of agent, each spaced
+    assert batch.rounds == 10
+    assert texts(tmp_path / "in1") == [f"task {n}" for n in range(0, 10, 2)]
+    session.close()
