@@ -160,6 +160,8 @@ def start_handoff(session: Session, *, roster: Path | None, config: Path | None,
     from quarterdeck.core.handoff.wire import identity
     from quarterdeck.core.paths import default_config_file
 
+    if not hasattr(socket, "AF_UNIX"):  # no Unix sockets here: every send does the work itself
+        return None
     ident = identity(session.store.path.parent, roster, config if config is not None else default_config_file(),
                      broker)
     server = HandoffServer(session, ident, wake=wake, skip_transports=skip_transports, who=who, roster_file=roster)
