@@ -53,9 +53,12 @@ def attach(dispatcher: Dispatcher, *, batch: int = 200) -> InboxBatch:
 class InboxBatch:
     """See the module docstring. ``delivered`` counts the deliveries it claimed, for figures."""
 
-    def __init__(self, dispatcher: Dispatcher, *, batch: int = 200, poll: float = 0.005) -> None:
+    def __init__(self, dispatcher: Dispatcher, *, batch: int = 200, poll: float = 0.005,
+                 linger: float = 0.01) -> None:
         self.dispatcher = dispatcher
         self.batch = batch
+        self.linger = linger
+        self._last_size = 0
         self.poll = poll
         self.claimed = 0
         self.rounds = 0
@@ -116,6 +119,8 @@ class InboxBatch:
             now = time.monotonic()
             if busy:
                 busy_at = now
+                if self._last_size < self.batch and self.dispatcher.stagger <= 0:
+                    done.wait(self.linger)  # a trickle: let a few more be queued, to share a round's fixed cost
                 continue
             self._wake.wait(self.poll if now - busy_at < 1.0 else QUIET_POLL)
             self._wake.clear()
@@ -136,6 +141,7 @@ class InboxBatch:
             if self._last[0] not in (None, agent) and not self._spaced(self._last[1] + stagger, done):
                 return False
         claimed = batch.run(limit, ready)
+        self._last_size = len(claimed)
         if claimed:
             self._last = (claimed[-1], time.monotonic())
             self.claimed += len(claimed)

@@ -59,6 +59,8 @@ CLAIM_IDLE_MS = 30_000
 CLAIM_EVERY = 5.0
 HEARTBEAT = 2.0
 READ_BLOCK_MS = 1000
+READ_COUNT = 100
+INTAKE_LINGER = 0.01  # seconds between two reads that found only a few entries
 MAX_PAUSE = 2.0
 
 
@@ -212,13 +214,15 @@ class Relay:
                 self._claim_abandoned()
                 next_claim = time.monotonic() + CLAIM_EVERY
             reply: Any = self.client.xreadgroup(RELAY_GROUP, self.name, {self.stream: "0" if backlog else ">"},
-                                                count=100, block=None if backlog else READ_BLOCK_MS)
+                                                count=READ_COUNT, block=None if backlog else READ_BLOCK_MS)
             self.outage.ok()
             entries = reply[0][1] if reply else []
             if backlog and not entries:
                 backlog = False
             self._handle(entries)
             self.faults.ok("intake")
+            if not backlog and 0 < len(entries) < READ_COUNT:  # a trickle: let a few more come, so each
+                self.stop.wait(INTAKE_LINGER)  # read's fixed cost (three commits, a round trip) is shared
 
     def _claim_abandoned(self) -> None:
         start = "0-0"
