@@ -160,10 +160,12 @@ def test_demo_windows_leave_the_panel_free_and_the_palette_in_front(size, reques
     from quarterdeck.core.transports.gui.windows import list_windows, raise_and_wait, topmost_at
 
     app = app_factory()
-    state = app.state()
-    windows = list_windows()
-    agents = [w for w in windows if w.title.endswith("· demo agent")]
+    deadline = time.monotonic() + 20  # the demo's windows open once the panel has painted
+    while len(agents := [w for w in list_windows() if w.title.endswith("· demo agent")]) < 4:
+        assert time.monotonic() < deadline, [w.title for w in list_windows()]
+        time.sleep(0.2)
     assert len(agents) == 4
+    state = app.state()
     for window in agents:
         x, y, w, h = window.frame
         frame = (x, y, w, h)

@@ -117,7 +117,9 @@ def test_the_panel_sends_to_a_relays_agent_and_shows_a_dead_relay_offline(tmp_pa
         killed = time.monotonic()
         gone = panel.wait(lambda s: s["rows"]["Agent-9"]["activity"] == "offline"
                           and "last seen" in s["rows"]["Agent-9"]["machine"], "M2's agents offline", timeout=25)
-        assert 9.0 <= time.monotonic() - killed <= 20.0
+        # stale 10 s after its last heartbeat, which came up to 2 s before the kill; the panel reads
+        # the relays every 2 s: offline between 8 and about 14 s after the kill (20 s for a slow machine)
+        assert 7.5 <= time.monotonic() - killed <= 20.0
         gone = panel.wait(lambda s: "M2 last seen" in s["health"], "the status bar's health counting M2 out",
                           timeout=3)
         assert gone["rows"]["Agent-10"]["activity"] == "offline" and gone["rows"]["Agent-7"]["activity"] != "offline"
