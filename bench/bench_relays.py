@@ -216,7 +216,7 @@ def part1(args: argparse.Namespace, folder: Path, fleet: Fleet, env: dict[str, s
     sent = int(rate * args.seconds)
     print(f"part 1: {rate:.0f} msg/s for {args.seconds:.0f} s to {len(fleet.of)} inbox agents over "
           f"{len(fleet.relays)} relays, the captain on the public path, submit_many every "
-          f"{args.batch_ms:g} ms (measured under load)")
+          f"{args.batch_ms:g} ms (the whole load on this one machine)")
     prefix = f"load{rate:.0f}"
     r = run_captain(args, folder, fleet, env, prefix, rate, sent, Cpu(dict(pids)))
     delivered = r["states"].get("delivered", 0)
@@ -287,7 +287,8 @@ def relay_only(args: argparse.Namespace, fleet: Fleet, server) -> bool:
     rate = args.rates[-1]
     count = int(rate * args.seconds)
     print(f"relay only: {rate:.0f} entries/s for {args.seconds:.0f} s XADDed straight to {len(fleet.relays)} "
-          f"relays' streams ({len(agents)} inbox agents), receipts read from {KEYS.receipts} (measured under load)")
+          f"relays' streams ({len(agents)} inbox agents), receipts read from {KEYS.receipts} "
+          "(the whole load on this one machine)")
     threading.Thread(target=read, daemon=True).start()
     cpu = Cpu({"redis": server.pid, **{r.name: r.process.pid for r in fleet.relays}})
     cpu.start()
