@@ -172,12 +172,12 @@ class MainWindow(QMainWindow):
             self._size_left_column()
 
     def _size_left_column(self) -> None:
-        """The roster as tall as it would like, up to 45 % of the window, as far as the
-        minimums of the panels below it allow."""
-        roster = self.panels.built().get("roster")
-        if roster is not None and self.docks["roster"].isVisible():
-            self.resizeDocks([self.docks["roster"]], [min(roster.sizeHint().height(), self.height() * 45 // 100)],
-                             Qt.Orientation.Vertical)
+        """The composer, then the roster, as tall as each would like, up to 45 % of the window (their
+        docks are laid out before the panels are made), as far as the panels below them allow."""
+        for dock in (self.docks["composer"], self.docks["roster"]):
+            if dock.isVisible():
+                wish = min(dock.sizeHint().height(), self.height() * 45 // 100)
+                self.resizeDocks([dock], [wish], Qt.Orientation.Vertical)
 
     def _build_menus(self) -> None:
         menu = self.menuBar()
