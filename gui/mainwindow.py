@@ -174,8 +174,8 @@ class MainWindow(QMainWindow):
     def _size_left_column(self) -> None:
         """The composer, then the roster, as tall as each would like, up to 45 % of the window (their
         docks are laid out before the panels are made), as far as the panels below them allow."""
-        for dock in (self.docks["composer"], self.docks["roster"]):
-            if dock.isVisible():
+        for dock in (self.docks.get("composer"), self.docks.get("roster")):
+            if dock is not None and dock.isVisible():
                 wish = min(dock.sizeHint().height(), self.height() * 45 // 100)
                 self.resizeDocks([dock], [wish], Qt.Orientation.Vertical)
 
