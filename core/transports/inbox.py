@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import os
 import re
 import tempfile
@@ -38,7 +37,9 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _PERMANENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG}
 _NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
 _FENCE = b"---\n"
-_RESOLVER = yaml.resolver.Resolver()
+# libyaml's emitter where PyYAML has it (a quarter of a relay's time per inbox delivery went to the
+# pure-Python one); the same text either way
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def message_type(request: DeliveryRequest) -> str:
@@ -62,45 +63,8 @@ def render(request: DeliveryRequest, now: datetime) -> bytes:
         "time": _utc(request.created_at or now).isoformat(),
         "type": message_type(request),
     }
-    front = _front(header)
-    if front is None:
-        front = yaml.safe_dump(header, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    front = yaml.dump(header, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, default_flow_style=False)
     return _FENCE + front.encode("utf-8") + _FENCE + request.text.encode("utf-8")
-
-
-_SIMPLE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:+-]{0,79}")
-
-
-@functools.lru_cache(maxsize=1024)
-def _scalar(value: str) -> str | None:
-    """``value`` as ``yaml.safe_dump`` writes it in block style, for the simple values a header holds
-    (agent ids, priorities, message ids, ISO times): plain when YAML reads it back as a string,
-    single-quoted when it would read as something else (``'yes'``, ``'123'``, a timestamp); None for
-    anything else (spaces, quotes, other characters, a trailing ``:``), which yaml then writes."""
-    if not _SIMPLE.fullmatch(value) or value.endswith(":"):
-        return None
-    tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
-    return value if tag == "tag:yaml.org,2002:str" else f"'{value}'"
-
-
-def _front(header: dict[str, Any]) -> str | None:
-    """The front matter ``yaml.safe_dump(header, sort_keys=False, allow_unicode=True,
-    default_flow_style=False)`` writes, without yaml's emitter (a quarter of a relay's time per
-    inbox delivery), or None when a value is not simple (see ``_scalar``): yaml writes that one."""
-    lines = []
-    for key, value in header.items():
-        if isinstance(value, list):
-            items = [_scalar(item) if isinstance(item, str) else None for item in value]
-            if not items or None in items:
-                return None
-            lines.append(f"{key}:")
-            lines += [f"- {item}" for item in items]
-            continue
-        text = _scalar(value) if isinstance(value, str) else None
-        if text is None:
-            return None
-        lines.append(f"{key}: {text}")
-    return "\n".join(lines) + "\n"
 
 
 def parse_message(data: bytes) -> tuple[dict[str, Any], str]:

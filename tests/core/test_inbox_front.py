@@ -1,5 +1,5 @@
-"""The inbox's front matter is written without yaml's emitter for simple values; it must be exactly
-what ``yaml.safe_dump`` writes, and a value it cannot write simply goes to yaml."""
+"""The inbox's front matter is written with libyaml's emitter where PyYAML has it: its text must be
+exactly what the pure-Python ``yaml.safe_dump`` writes, so every inbox file reads as before."""
 from __future__ import annotations
 
 import random
@@ -20,7 +20,11 @@ TRICKY = ["captain", "Agent-1", "yes", "No", "ON", "off", "y", "1e3", "12:30", "
 
 
 def _dumped(header: dict[str, object]) -> str:
-    return yaml.safe_dump(header, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    return yaml.dump(header, Dumper=yaml.SafeDumper, sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+def _written(header: dict[str, object]) -> str:
+    return yaml.dump(header, Dumper=inbox._DUMPER, sort_keys=False, allow_unicode=True, default_flow_style=False)
 
 
 def _header(value: str) -> dict[str, object]:
@@ -28,39 +32,32 @@ def _header(value: str) -> dict[str, object]:
             "time": "2026-12-06T16:33:50.123456+00:00", "type": "message"}
 
 
+def test_the_fast_emitter_is_used_where_pyyaml_has_it() -> None:
+    assert inbox._DUMPER is getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 @pytest.mark.parametrize("value", TRICKY)
 def test_the_front_matter_is_what_yaml_writes(value: str) -> None:
-    front = inbox._front(_header(value))
-    assert front is None or front == _dumped(_header(value))
+    assert _written(_header(value)) == _dumped(_header(value))
 
 
-def test_random_values_are_written_as_yaml_writes_them_or_left_to_yaml() -> None:
+def test_random_values_are_written_as_yaml_writes_them() -> None:
     rng = random.Random(14)
     alphabet = "aZ09_.:+-eExyb#'\" é\t"
-    simple = 0
-    for _ in range(5000):
+    for _ in range(2000):
         value = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10)))
-        front = inbox._front(_header(value))
-        if front is not None:
-            simple += 1
-            assert front == _dumped(_header(value)), value
-    assert simple > 500  # the fast path was taken often enough to mean something
+        assert _written(_header(value)) == _dumped(_header(value)), value
 
 
-def test_a_typical_header_takes_the_fast_path_and_reads_back() -> None:
+def test_a_typical_header_reads_back() -> None:
     created = datetime(2026, 12, 6, 16, 33, 50, 123456, tzinfo=UTC)
     request = DeliveryRequest(agent_id="Agent-1", text="hello\n", priority="urgent", onboarding=False,
                               message_id="0123456789abcdef0123456789abcdef", sender="captain",
                               recipients=("Agent-1", "Agent-2"), created_at=created)
     header = {"sender": "captain", "recipients": ["Agent-1", "Agent-2"], "priority": "urgent",
               "message_id": request.message_id, "time": created.isoformat(), "type": "broadcast"}
-    assert inbox._front(header) is not None
     data = inbox.render(request, created)
     assert data == b"---\n" + _dumped(header).encode() + b"---\nhello\n"
     parsed, text = inbox.parse_message(data)
     assert parsed["message_id"] == request.message_id and parsed["recipients"] == ["Agent-1", "Agent-2"]
     assert text == "hello\n"
-
-
-def test_empty_recipients_go_to_yaml() -> None:
-    assert inbox._front({"recipients": []}) is None
