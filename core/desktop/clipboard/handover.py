@@ -26,6 +26,7 @@ def hand_over(target: str, data: bytes, *, timeout: float = 10.0) -> None:
         line = _read_line(proc.stdout, timeout)
     except (OSError, TimeoutError) as exc:
         proc.kill()
+        proc.wait()
         raise ClipboardError(f"the clipboard keeper did not start: {exc}") from exc
     finally:
         proc.stdout.close()

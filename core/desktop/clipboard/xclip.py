@@ -3,7 +3,8 @@ the display, and the process that keeps the user's content after Quarterdeck let
 
 - ``set(text)`` starts ``xclip -verbose`` in the foreground and returns an ``Offer`` counting the
   requests it served (xclip prints a line for each); ``wait_taken`` is a request and then a quiet
-  ``Offer.quiet``. ``set`` returns once reading the clipboard back gives the text.
+  ``Offer.quiet``. ``set`` returns once reading the clipboard back gives the text and the offer
+  has counted that read.
 - ``restore(snapshot, offer)`` hands the clipboard to a detached ``xclip`` holding the saved
   bytes (its output goes to /dev/null, so it never holds a caller's pipe open), or, when the
   clipboard was empty, to nobody. Content someone copied while the offer was up is left alone.
@@ -192,6 +193,10 @@ class XclipClipboard:
                 if time.monotonic() >= deadline:
                     raise ClipboardError(f"the clipboard did not read back the text within {self.set_timeout:g} s")
                 time.sleep(0.005)
+            # xclip prints the line that counts a request after answering it: wait for the line of our
+            # own read-back, so that it is not taken later for a window's request after ``mark()``
+            # (briefly: when the clipboard already held this text, the old owner answered instead)
+            offer.wait_request(0, min(0.5, max(0.0, deadline - time.monotonic())))
         except BaseException:
             offer.close(grace=0)
             raise
