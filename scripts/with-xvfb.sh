@@ -9,6 +9,10 @@ set -euo pipefail
 if [ "${QUARTERDECK_USE_DISPLAY:-0}" = 1 ] && [ -n "${DISPLAY:-}" ]; then exec "$@"; fi
 
 workdir=$(mktemp -d /tmp/quarterdeck-x.XXXXXX)
+# A runtime folder of this session's own: the AT-SPI launcher keeps its bus socket there
+# (at-spi/bus_<display>), so a session on a display number reused later cannot remove its socket
+mkdir -m 700 "$workdir/run"
+export XDG_RUNTIME_DIR="$workdir/run"
 export XAUTHORITY="$workdir/Xauthority"
 cookie=$(mcookie)
 # The server trusts every cookie in the file; Xvfb picks a free display itself (-displayfd),
