@@ -34,6 +34,7 @@ import redis
 
 from quarterdeck.core.activity.events import KINDS, ActivityEvent
 from quarterdeck.core.activity.record import INSERT, row
+from quarterdeck.core.broker_group import ensure_group
 from quarterdeck.core.relay.protocol import CAPTAIN_GROUP, KEYS, EventEntry, MalformedEntry
 from quarterdeck.core.roster.remote import broker_now
 from quarterdeck.core.store.db import immediate
@@ -80,11 +81,7 @@ class EventReader:
         acknowledge them; the number of entries handled."""
         client = self.link.client
         if not self._grouped:
-            try:
-                client.xgroup_create(self.stream, CAPTAIN_GROUP, id="0", mkstream=True)
-            except redis.ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise
+            ensure_group(client, self.stream, CAPTAIN_GROUP)
             self._grouped = True
         entries: list[Any] = []
         if time.monotonic() - self._last_claim > CLAIM_IDLE_MS / 1000:

@@ -39,6 +39,7 @@ import redis
 from redis import exceptions as rx
 
 from quarterdeck.core.batch import attach
+from quarterdeck.core.broker_group import ensure_group
 from quarterdeck.core.models import Agent
 from quarterdeck.core.relay.control import Control
 from quarterdeck.core.relay.events_out import EventPublisher
@@ -197,15 +198,8 @@ class Relay:
         return run
 
     # -- intake ---------------------------------------------------------------------------------
-    def _ensure_group(self) -> None:
-        try:
-            self.client.xgroup_create(self.stream, RELAY_GROUP, id="0", mkstream=True)
-        except rx.ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
-
     def _intake(self) -> None:
-        self._ensure_group()
+        ensure_group(self.client, self.stream, RELAY_GROUP)
         self.outage.ok()
         backlog = True  # our own pending entries first: taken before a crash, never acknowledged
         next_claim = 0.0

@@ -18,6 +18,7 @@ from typing import Any
 
 import redis
 
+from quarterdeck.core.broker_group import ensure_group
 from quarterdeck.core.broker_url import endpoint
 from quarterdeck.core.relay.protocol import CAPTAIN_GROUP, KEYS, STREAM_MAXLEN, ControlEntry, MalformedEntry, Receipt
 
@@ -135,11 +136,7 @@ class ReceiptRouter:
     def _poll(self) -> None:
         client = self.link.client
         if not self._grouped:
-            try:
-                client.xgroup_create(KEYS.receipts, CAPTAIN_GROUP, id="0", mkstream=True)
-            except redis.ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise
+            ensure_group(client, KEYS.receipts, CAPTAIN_GROUP)
             self._grouped = True
         entries: list[tuple[Any, dict[Any, Any]]] = []
         now = time.monotonic()
