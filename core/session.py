@@ -69,10 +69,13 @@ class Session:
              data_dir: Path | None = None, roster: Roster | None = None,
              transport_factory: Callable[[Agent], Transport] | None = None, stagger: float = 0.05,
              skip_transports: frozenset[str] = frozenset(), broker_url: str | None = None,
-             relays: bool = False, batch_inbox: bool = False) -> Session:
+             relays: bool = False, relays_later: bool = False, batch_inbox: bool = False) -> Session:
         """``relays=True``: this process is the captain's (send, agents list, the panel): with a broker
         configured (``broker_url`` overrides the configuration's) the relays' agents join. Off by
         default, so a ``quarterdeck relay``'s own session never sees its own announcement.
+        ``relays_later=True`` (the panel, which must paint without waiting for a broker that may not
+        answer): the relays start as last seen and the broker is first asked by ``refresh_relays``
+        (or the first submit), off the caller's thread.
         ``batch_inbox=True``: inbox agents are delivered in batches beside the dispatcher
         (``quarterdeck.core.batch``; a relay's session always is)."""
         loaded = load_config(config_file=config_file, overrides={"broker_url": broker_url} if broker_url else None)
@@ -91,7 +94,8 @@ class Session:
             from quarterdeck.core.transports.broker import BrokerLink
 
             link = BrokerLink(config.broker_url)
-            machines = read_machines(link, roster, store.path.parent)
+            machines = (last_seen_machines(roster, store.path.parent) if relays_later
+                        else read_machines(link, roster, store.path.parent))
             delivering = machines.roster
             skip_transports = skip_transports | {"relay"}  # the forwarder's
         dispatcher = Dispatcher(store, delivering, config=config, monitor=monitor, stagger=stagger,
@@ -104,6 +108,8 @@ class Session:
             attach(dispatcher)
         if machines is not None:
             session._note_offline(machines)
+            if relays_later:
+                session.relays_read_at = float("-inf")  # never read: a submit reads them first
         if link is not None:
             from quarterdeck.core.captain import Forwarder
 
@@ -230,6 +236,15 @@ def read_machines(link: BrokerLink, local: Roster, data_dir: Path) -> Machines:
         notes.append(f"broker {link.where} answered but not as Redis should ({why}): relays as last seen")
         relays = _cached(cache, notes)
     return merge(local, relays, now=now, notes=notes)
+
+
+def last_seen_machines(local: Roster, data_dir: Path) -> Machines:
+    """The local roster merged with the relays as last read (``relays-seen.json``), asking the broker
+    nothing: each relay shows its real last-seen age until the broker is read."""
+    from quarterdeck.core.roster.remote import merge
+
+    notes: list[str] = []
+    return merge(local, _cached(data_dir / RELAYS_SEEN, notes), now=time.time(), notes=notes)
 
 
 def _keep(cache: Path, text: str, notes: list[str]) -> None:

@@ -134,7 +134,8 @@ def open_session(args: argparse.Namespace) -> tuple[Session, Path | None, str | 
             roster, roster_path = Roster(), None
     session = Session.open(config_file=getattr(args, "config", None), roster=roster,
                            data_dir=args.data_dir, broker_url=getattr(args, "broker", None),
-                           relays=args.demo is None)  # the demo's simulated swarm stays on this machine
+                           relays=args.demo is None,  # the demo's simulated swarm stays on this machine
+                           relays_later=True)  # the broker is read after the first paint, off the UI thread
     return session, roster_path, problem
 
 

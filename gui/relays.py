@@ -42,6 +42,11 @@ class RelayWatch(QObject):
         self._timer.timeout.connect(self.refresh)
 
     @property
+    def under_way(self) -> bool:
+        """A read is under way (the one ``start`` begins, or a refresh)."""
+        return self._busy
+
+    @property
     def active(self) -> bool:
         return self._ctx.session.broker is not None
 
@@ -50,6 +55,7 @@ class RelayWatch(QObject):
             self._jobs = Jobs(self, name="quarterdeck-relays")
             self._timer.start()
             self._stop_events = self._read_events()
+            self.refresh()  # the panel's session starts from the relays as last seen: read them now
 
     def _read_events(self) -> Callable[[], None]:
         """The relays' agents' activity events (their hooks, their watched panes) into this outbox, on

@@ -34,6 +34,8 @@ def test_the_panels_session_reaches_the_relays(tmp_path, redis_server: RedisServ
     session, path, problem = open_session(args)
     try:
         assert problem is None and path == roster
+        assert session.delivering.ids() == ["Agent-1"]  # the broker is read after the first paint...
+        session.refresh_relays()  # ...by the panel's relay reader (gui.relays), off the UI thread
         assert session.roster.ids() == ["Agent-1"]  # what the roster panel edits and saves
         assert session.delivering.ids() == ["Agent-1", "Agent-9"]  # what the composer's messages can reach
         assert session.dispatcher.roster.get("Agent-9").transport.kind == "relay"
@@ -66,10 +68,13 @@ def announce(client: redis.Redis, name: str, *agents: str, age: float = 0.0) -> 
 
 
 @pytest.fixture
-def relays_ctx(make_ctx, redis_server: RedisServer):
-    """``relays_ctx(*local_ids)``: a started context whose session merges the relays on ``redis_server``."""
+def relays_ctx(make_ctx, redis_server: RedisServer, qtbot):
+    """``relays_ctx(*local_ids)``: a started context whose session merges the relays on ``redis_server``,
+    once the read its start began is done."""
     def make(*ids: str, **kw):
-        return make_ctx(roster=dry_roster(*ids), broker_url=redis_server.url, relays=True, **kw)
+        ctx = make_ctx(roster=dry_roster(*ids), broker_url=redis_server.url, relays=True, **kw)
+        qtbot.waitUntil(lambda: not ctx.relays.under_way, timeout=5000)
+        return ctx
     return make
 
 
