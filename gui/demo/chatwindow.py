@@ -80,6 +80,8 @@ class ChatWindow(QWidget):
         self.setWindowTitle(f"{agent_id} · demo agent")
         self.setStyleSheet(STYLE)
         self.setMinimumSize(280, 220)
+        # opened beside the panel at its start: the keyboard stays with the panel (a click focuses it)
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
         self._build(role)
         self._echo_timer = QTimer(self)
         self._echo_timer.setSingleShot(True)

@@ -165,7 +165,14 @@ def test_demo_windows_leave_the_panel_free_and_the_palette_in_front(size, reques
         assert time.monotonic() < deadline, [w.title for w in list_windows()]
         time.sleep(0.2)
     assert len(agents) == 4
+    # the chat windows opened beside the panel leave it the keyboard: the panel is the active
+    # window, not the last chat window to open
+    active = subprocess.run(["xdotool", "getactivewindow"], capture_output=True, text=True, timeout=10,
+                            check=True).stdout.strip()
+    panel_ids = [w.id for w in list_windows() if w.title == "Quarterdeck" and w.pid == app.proc.pid]
+    assert int(active) in panel_ids, ([w.title for w in list_windows() if w.id == int(active)], panel_ids)
     state = app.state()
+    assert state["active"], state
     for window in agents:
         x, y, w, h = window.frame
         frame = (x, y, w, h)
