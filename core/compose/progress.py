@@ -6,6 +6,8 @@ its verdict: submitted or unverified, and the evidence) / failed (reason, and it
 transport could tell) / cancelled / uncertain. A message sent "when idle" is waiting (and why)
 until its agent is idle, then queued; or it ends expired. "Retry failed" gives a failed row a new
 delivery id (the store queues a fresh delivery); the row goes back to queued and follows that id.
+A finished row moves once more only when the outbox says the agent's own hook confirmed it
+(``confirmed_by_agent``, recorded after the transport's verdict): see :meth:`SendProgress.recorded`.
 
 The submit job and the delivery thread report through different queues, so an event can arrive
 before the submission (or the retry) that explains it. Events for a message this send is waiting
@@ -28,6 +30,8 @@ PENDING = ("waiting", "queued", "sending", "retrying")  # not over yet
 # saying so); only a failure, where nothing arrived, is retried
 RETRYABLE = frozenset({"failed"})
 MAX_EARLY = 1000
+CONFIRMED = "confirmed_by_agent"
+CONFIRMABLE = frozenset({"delivered", "uncertain"})  # what the agent's hook can still confirm
 
 
 @dataclass(frozen=True)
@@ -140,9 +144,14 @@ class SendProgress:
     def unfinished_ids(self) -> list[int]:
         return [row.delivery_id for row in self.rows if not row.finished]
 
+    def unconfirmed_ids(self) -> list[int]:
+        """Finished rows the agent's own hook may still confirm (delivered without it, or uncertain)."""
+        return [row.delivery_id for row in self.rows if row.state in CONFIRMABLE and row.verdict != CONFIRMED]
+
     def recorded(self, records: Iterable[DeliveryRow]) -> list[int]:
         """Take the outbox's rows (``DeliveryRow``s) as the truth for the rows they name; a queued
-        record leaves a row that says paused or retrying alone (both wait in the queue)."""
+        record leaves a row that says paused or retrying alone (both wait in the queue). A finished
+        row changes only to a record the agent confirmed (its hook reported the delivered text)."""
         changed = []
         for record in records:
             i = self._by_delivery.get(record.id)
@@ -150,7 +159,10 @@ class SendProgress:
                 continue
             state = str(getattr(record.state, "value", record.state))
             current = self.rows[i]
-            if state == current.state or (state == "queued" and current.state in ("paused", "retrying")):
+            if current.finished:
+                if record.verdict != CONFIRMED or current.verdict == CONFIRMED:
+                    continue
+            elif state == current.state or (state == "queued" and current.state in ("paused", "retrying")):
                 continue
             latency = record.latency_ms / 1000 if record.latency_ms is not None else current.latency
             self.rows[i] = replace(current, state=state, detail=record.reason or "", latency=latency,

@@ -8,10 +8,14 @@ and "Retry failed", which queues a fresh delivery for each failed row in the bac
 After a stop, and every ``REREAD_MS`` while rows wait with no event (a delivery cancelled
 elsewhere sends none), the rows still unfinished are read back from the outbox in the
 background, so they show what the store holds (cancelled), not what the last event said (paused).
+Once the send is over, its delivered (or uncertain) rows are read back the same way for as long as
+the agent's own hook can still confirm them (``CONFIRM_WATCH_S``): a row turns "confirmed by agent"
+only when the outbox records that confirmation.
 The table never keeps Tab: Tab moves on to the next control (arrow keys move between rows).
 """
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal, Slot
@@ -27,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from quarterdeck.core.activity.confirm import LATE_S, WINDOW_S
 from quarterdeck.core.compose.progress import SendProgress
 from quarterdeck.core.compose.submit import Submission
 from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
@@ -38,6 +43,7 @@ if TYPE_CHECKING:
 
 Index = QModelIndex | QPersistentModelIndex
 REREAD_MS = 2000
+CONFIRM_WATCH_S = WINDOW_S + LATE_S  # a hook event confirms a delivery that finished up to this long before
 STATE_COLOURS = {"waiting": "#00897b", "expired": "#795548",  # sent "when idle": held; not idle in time
                  "queued": "#616161", "sending": "#1565c0", "retrying": "#ef6c00", "paused": "#ef6c00",
                  "delivered": "#2e7d32", "failed": "#c62828", "cancelled": "#757575", "uncertain": "#8e24aa",
@@ -150,6 +156,7 @@ class ProgressPane(QWidget):
         ctx.delivery.sig_delivery_event.connect(self._on_delivery_event)
         ctx.delivery.sig_stopped.connect(self._on_delivery_stopped)
         self._rereading = False
+        self._over_at: float | None = None  # time.monotonic() when the last send ended
         self.doubt_timer = QTimer(self, interval=REREAD_MS)
         self.doubt_timer.timeout.connect(self.reread)
 
@@ -159,6 +166,7 @@ class ProgressPane(QWidget):
 
     def start(self, message_ids: list[str]) -> None:
         self._told = None
+        self._over_at = None
         self.model.start(message_ids)
         self._update()
 
@@ -220,8 +228,11 @@ class ProgressPane(QWidget):
         self.reread()
 
     def reread(self) -> None:
-        """Read the unfinished rows back from the outbox (in the background) and show that."""
-        ids = self.progress.unfinished_ids()
+        """Read the unfinished rows, and those the agent may still confirm, back from the outbox
+        (in the background) and show that."""
+        ids = self.progress.unfinished_ids() + self._confirmable_ids()
+        if not ids:
+            self.doubt_timer.stop()  # nothing in doubt, and no confirmation can come any more
         if not ids or self._rereading:
             return
         self._rereading = True
@@ -248,9 +259,17 @@ class ProgressPane(QWidget):
         self.doubt_timer.stop()
         self.sig_reported.emit(f"Could not read the last send back from the outbox: {error}", True)
 
+    def _confirmable_ids(self) -> list[int]:
+        """The rows the agent's hook may still confirm, while it may (see the module docstring)."""
+        if self._over_at is None or time.monotonic() - self._over_at > CONFIRM_WATCH_S:
+            return []
+        return self.progress.unconfirmed_ids()
+
     def _update(self) -> None:
         self.summary.setText(self.progress.summary() or "Nothing sent yet.")
         outcome = self.progress.outcome()
+        if outcome is not None and self._over_at is None:
+            self._over_at = time.monotonic()
         if outcome is not None and outcome != self._told:  # the send is over: say how it ended
             self._told = outcome
             self.sig_reported.emit(*outcome)
@@ -258,7 +277,7 @@ class ProgressPane(QWidget):
         self.retry_button.setEnabled(bool(failed))
         self.retry_action.setEnabled(bool(failed))
         self.retry_button.setText(f"&Retry failed ({failed})" if failed else "&Retry failed")
-        waiting = bool(self.progress.unfinished_ids())
+        waiting = bool(self.progress.unfinished_ids() or self._confirmable_ids())
         if waiting and not self.doubt_timer.isActive():
             self.doubt_timer.start()
         elif not waiting:

@@ -2,6 +2,8 @@
 real keys over a real outbox and dry-run agents."""
 from __future__ import annotations
 
+import time
+
 from gui_fixtures import saved_shot
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
@@ -10,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from quarterdeck.core.models import Agent, DryRunTransport
 from quarterdeck.core.roster.roster import Roster
 from quarterdeck.gui.composer.panel import ComposerPanel
+from quarterdeck.gui.composer.progress import REREAD_MS
 from quarterdeck.gui.composer.sending import LEAVE_OUT
 from quarterdeck.gui.mainwindow import MainWindow
 from quarterdeck.gui.ruleedit.panel import RulesPanel
@@ -275,3 +278,44 @@ def test_sixteen_chips_wrap_and_stay_in_view_above_the_check(make_ctx, qtbot):
     assert outcome.mapTo(panel, outcome.rect().bottomLeft()).y() < scroll.viewport().height()
     assert scroll.verticalScrollBar().maximum() == 0
     saved_shot(panel, "composer-chips-16.png")
+
+
+def test_a_row_turns_confirmed_when_the_agents_hook_confirms_it_after_the_verdict(make_ctx, qtbot, transports):
+    """The agent's own hook reports the delivered prompt after the transport's verdict: the
+    confirmation the watch service records in the outbox reaches the composer's row and chip;
+    a prompt that does not match changes nothing."""
+    from quarterdeck.core.activity.confirm import confirm_deliveries
+    from quarterdeck.core.activity.events import MAX_TEXT, PROMPT_SUBMITTED, ActivityEvent, clip
+    from quarterdeck.core.store.db import connect
+
+    panel = make(make_ctx, qtbot, 2)
+    panel.recipients.set_selected(["Agent-1", "Agent-2"])
+    type_text(panel, "Rebase on main and rerun the tests.")
+    with qtbot.waitSignal(panel.ctx.sig_submitted):
+        panel.send()
+    qtbot.waitUntil(lambda: panel.chips.outcome.text() == "0/2 submitted · 2 unverified", timeout=15_000)
+    rows = panel.progress.progress.rows
+    assert [r.outcome for r in rows] == ["unverified", "unverified"]
+    [pasted] = transports.sent_to("Agent-1")
+
+    def hook(text: str) -> list[int]:
+        event = ActivityEvent(agent_id="Agent-1", source="claude-code", kind=PROMPT_SUBMITTED,
+                              name="UserPromptSubmit", at=time.time(), text=clip(text, MAX_TEXT))
+        conn = connect(panel.ctx.store.path)
+        try:
+            return confirm_deliveries(conn, [event])
+        finally:
+            conn.close()
+
+    assert hook("Rebase on main and rerun the tests.") == []  # the content alone: not the delivered text
+    time.sleep(REREAD_MS / 1000 * 1.5)  # a read-back or more went by
+    qtbot.wait(50)
+    assert [r.outcome for r in panel.progress.progress.rows] == ["unverified", "unverified"]
+    assert hook(pasted) == [rows[0].delivery_id]
+    index = panel.progress.model.index(0, 1)
+    qtbot.waitUntil(lambda: panel.progress.model.data(index).startswith("confirmed by agent ✓"), timeout=10_000)
+    assert panel.progress.progress.rows[1].outcome == "unverified"  # Agent-2's hook said nothing
+    assert panel.chips.texts()[0].startswith("Agent-1 · confirmed by agent")
+    assert "UserPromptSubmit hook" in panel.progress.progress.rows[0].evidence
+    qtbot.waitUntil(lambda: panel.chips.outcome.text() == "1/2 submitted · 1 unverified")
+    panel.shutdown()
