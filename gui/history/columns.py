@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFontMetrics
 
 from quarterdeck.core.store.paging import Line
 
@@ -123,7 +123,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("Tries · latency", ("attempts", "latency_ms"), _attempts,
            lambda line: "Attempts made, and the time from the first try to delivery", 105,
            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-    Column("Reason", ("reason",), _reason, lambda line: line.reason, 110),
+    Column("Reason", ("reason",), _reason, lambda line: line.reason, 90),
     # last, and shown only with relays on other machines (issue 14): the one machine is everywhere else
     Column("Machine", ("machine",), _machine, _machine_tip, 90),
 )
@@ -136,6 +136,12 @@ MESSAGE_COLUMN = 5  # takes the width the others leave, elided, so Time and Agen
 ALIGNMENTS = tuple(int(column.align.value) for column in COLUMNS)
 _STATE_QCOLOURS = {state: QColor(colour) for state, colour in STATE_COLOURS.items()}
 _URGENT_QCOLOUR = QColor(URGENT_COLOUR)
+
+
+def state_width(metrics: QFontMetrics) -> int:
+    """A State column wide enough for the longest state a row can show ("typed, not submitted",
+    "confirmed by agent"), with the cell's padding (6 px a side) and the style's text margins."""
+    return max(metrics.horizontalAdvance(text) for text in STATE_COLOURS) + 2 * 6 + 10
 
 
 def colour_of(column: int, line: Line) -> QColor | None:

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from quarterdeck.core.store.resend import ResendOutcome, resend_failed
-from quarterdeck.gui.history.columns import COLUMNS, MACHINE_COLUMN, MESSAGE_COLUMN
+from quarterdeck.gui.history.columns import COLUMNS, MACHINE_COLUMN, MESSAGE_COLUMN, STATE_COLUMN, state_width
 from quarterdeck.gui.history.detail import DetailPane
 from quarterdeck.gui.history.filters import FilterBar
 from quarterdeck.gui.history.frozen import FrozenColumns
@@ -118,6 +118,8 @@ class HistoryPanel(Panel):
         header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(MESSAGE_COLUMN, QHeaderView.ResizeMode.Stretch)
+        fit = state_width(header.parentWidget().fontMetrics())  # no state is cut, a saved width either
+        header.resizeSection(STATE_COLUMN, max(header.sectionSize(STATE_COLUMN), fit))
 
     def _build_actions(self) -> None:
         self.focus_action = QAction("Focus history search", self)

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QHeaderView
 from test_history_model import fill_history
 
 from quarterdeck.core.models import Message
-from quarterdeck.gui.history.columns import COLUMNS, MESSAGE_COLUMN
+from quarterdeck.gui.history.columns import COLUMNS, MESSAGE_COLUMN, STATE_COLUMN
 from quarterdeck.gui.history.panel import HistoryPanel
 
 AGENT_COLUMN = 1
@@ -110,3 +110,38 @@ def _panel_empty(ctx, qtbot) -> HistoryPanel:
     panel.resize(1340, 420)
     qtbot.waitUntil(lambda: not panel.model.busy and panel.model.total is not None)
     return panel
+
+
+def _every_outcome(store) -> None:
+    """Rows whose State shows each outcome, the longest ones among them (verdicts set in the outbox)."""
+    fill_history(store, 14)
+    conn = store.connection()
+    ids = [row[0] for row in conn.execute("SELECT id FROM deliveries WHERE state = 'delivered' ORDER BY id")]
+    verdicts = ("confirmed_by_agent", "submitted", "unverified")
+    with conn:
+        for delivery_id, verdict in zip(ids, verdicts, strict=False):
+            conn.execute("UPDATE deliveries SET verdict = ? WHERE id = ?", (verdict, delivery_id))
+        conn.execute("UPDATE deliveries SET verdict = 'typed_not_submitted' WHERE id = "
+                     "(SELECT min(id) FROM deliveries WHERE state = 'failed')")
+
+
+@pytest.mark.parametrize("width", [1900, 680])  # the history at 1920x1080 and as a tab at 1366x768
+@pytest.mark.parametrize("saved", [False, True])
+def test_the_state_column_fits_its_longest_state(make_ctx, qtbot, width, saved):
+    ctx = make_ctx(start=False)
+    _every_outcome(ctx.store)
+    if saved:  # a column layout saved when the State column was 96 px wide
+        first = _panel(ctx, qtbot, width)
+        first.view.setColumnWidth(STATE_COLUMN, 96)
+        first.shutdown()
+    panel = _panel(ctx, qtbot, width)
+    panel.resize(width, 900)  # every row in view: the size hint measures the rows shown
+    view = panel.view
+    qtbot.waitUntil(lambda: view.model().rowCount() >= 14)
+    shown = {view.model().index(row, STATE_COLUMN).data() for row in range(view.model().rowCount())}
+    assert {"confirmed by agent", "typed, not submitted", "submitted", "failed"} <= shown
+    assert view.sizeHintForColumn(STATE_COLUMN) <= view.columnWidth(STATE_COLUMN)
+    metrics = view.fontMetrics()
+    for text in shown:  # as the cell draws it: whole, not elided
+        room = view.columnWidth(STATE_COLUMN) - 2 * 6 - 6
+        assert metrics.elidedText(text, Qt.TextElideMode.ElideRight, room) == text, (text, room)
