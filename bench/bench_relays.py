@@ -56,7 +56,14 @@ class Cpu:
 
     def stop(self) -> dict[str, float]:
         wall = time.monotonic() - self.at
-        return {n: (cpu_seconds(p) - self.began[n]) / wall * 100 for n, p in self.pids.items()}
+        self.seconds = {n: cpu_seconds(p) - self.began[n] for n, p in self.pids.items()}
+        return {n: used / wall * 100 for n, used in self.seconds.items()}
+
+
+def per_message(seconds: dict[str, float], messages: int, relays: int) -> str:
+    """CPU ms per message over the run (a relay's over its share): steadier under load than latency."""
+    return ", ".join(f"{n} {used * 1000 / (messages / relays if n.startswith('M') else messages):.2f}"
+                     for n, used in seconds.items())
 
 
 def quantiles(values: list[float]) -> str:
@@ -206,7 +213,7 @@ def run_captain(base: argparse.Namespace, folder: Path, fleet: Fleet, env: dict[
         during.start()
     offered = json.loads(child.stdout.readline())
     result = json.loads(child.stdout.readline())
-    result.update(offered, cpu=cpu.stop())
+    result.update(offered, cpu=cpu.stop(), cpu_seconds=cpu.seconds)
     child.wait(30)
     return result
 
@@ -229,6 +236,7 @@ def part1(args: argparse.Namespace, folder: Path, fleet: Fleet, env: dict[str, s
     print(f"    (a delivered receipt stamped at the relay -> read at the captain: {quantiles(r['receipt_read'])};")
     print(f"     a receipt XADDed by a relay -> read at the captain: {quantiles(r['xadded_read'])})")
     print("  CPU % of one core: " + ", ".join(f"{n} {v:.0f}" for n, v in r["cpu"].items()))
+    print("  CPU ms per message: " + per_message(r["cpu_seconds"], sent, len(fleet.relays)))
     return report_arrivals(fleet, prefix + " ", sent) and delivered == sent
 
 
@@ -311,6 +319,7 @@ def relay_only(args: argparse.Namespace, fleet: Fleet, server) -> bool:
           f"({len(latency) / span:.0f}/s); final receipts {dict(final)}")
     print(f"  XADD -> delivered receipt read: {quantiles(list(latency.values()))}")
     print("  CPU % of one core: " + ", ".join(f"{n} {v:.0f}" for n, v in figures.items()))
+    print("  CPU ms per message: " + per_message(cpu.seconds, count, len(fleet.relays)))
     return report_arrivals(fleet, "relay ", count) and len(latency) == count
 
 

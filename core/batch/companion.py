@@ -8,8 +8,11 @@ works (``quarterdeck.core.dispatch.companions``) and is not stopped, runs rounds
 (``quarterdeck.core.batch.round``): up to ``batch`` deliveries claimed in one transaction, their
 files written, each folder fsynced once, their outcomes recorded in one transaction. With a
 ``stagger`` (the dispatcher's spacing of two agents' starts; a relay's ``--stagger``) it takes one
-delivery a round and spaces two agents' as the dispatcher does: batches need ``--stagger 0``. A stop-all
-cancels what is queued; the round in flight finishes. When the dispatcher stops working (the
+delivery a round and spaces two agents' as the dispatcher does: batches need ``--stagger 0``. Rounds
+go back to back while they claim something (what is queued during one goes in the next: no wait is
+added, and under load rounds grow); idle, the thread waits for ``notify``. ``around_round`` wraps
+each round (a relay records a round's receipts together). A stop-all cancels what is queued; the
+round in flight finishes. When the dispatcher stops working (the
 worker ends) the thread finishes its round and ends.
 """
 from __future__ import annotations
@@ -18,6 +21,8 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,13 +58,11 @@ def attach(dispatcher: Dispatcher, *, batch: int = 200) -> InboxBatch:
 class InboxBatch:
     """See the module docstring. ``delivered`` counts the deliveries it claimed, for figures."""
 
-    def __init__(self, dispatcher: Dispatcher, *, batch: int = 200, poll: float = 0.005,
-                 linger: float = 0.01) -> None:
+    def __init__(self, dispatcher: Dispatcher, *, batch: int = 200, poll: float = QUIET_POLL) -> None:
         self.dispatcher = dispatcher
         self.batch = batch
-        self.linger = linger
-        self._last_size = 0
-        self.poll = poll
+        self.poll = poll  # the longest idle wait: how soon another process's queued deliveries are seen
+        self.around_round: Callable[[], AbstractContextManager[object]] = nullcontext  # e.g. receipts batched
         self.claimed = 0
         self.rounds = 0
         self._working = 0
@@ -98,7 +101,9 @@ class InboxBatch:
 
     # -- the loop ---------------------------------------------------------------------------------
     def _run(self, done: threading.Event) -> None:
-        busy_at = 0.0
+        """Rounds back to back while they claim something: what is queued during one goes in the next
+        (under load rounds grow, so their fixed cost is shared, with no wait added); idle, it waits for
+        ``notify``, a held agent's backoff to end, or ``poll``."""
         while not done.is_set():
             busy = False
             if not self.dispatcher.stopped:
@@ -116,14 +121,15 @@ class InboxBatch:
                 except Exception:
                     log.exception("the inbox batch failed a round; going on")
                     self._wake.wait(0.5)
-            now = time.monotonic()
             if busy:
-                busy_at = now
-                if self._last_size < self.batch and self.dispatcher.stagger <= 0:
-                    done.wait(self.linger)  # a trickle: let a few more be queued, to share a round's fixed cost
                 continue
-            self._wake.wait(self.poll if now - busy_at < 1.0 else QUIET_POLL)
+            self._wake.wait(self._idle_wait())
             self._wake.clear()
+
+    def _idle_wait(self) -> float:
+        now = time.monotonic()
+        held = [until - now for until in self._held.values() if until > now]
+        return min([self.poll, *held])
 
     def _round(self, done: threading.Event) -> bool:
         """One round; True when it claimed something (there may be more at once)."""
@@ -140,8 +146,8 @@ class InboxBatch:
                 return False
             if self._last[0] not in (None, agent) and not self._spaced(self._last[1] + stagger, done):
                 return False
-        claimed = batch.run(limit, ready)
-        self._last_size = len(claimed)
+        with self.around_round():
+            claimed = batch.run(limit, ready)
         if claimed:
             self._last = (claimed[-1], time.monotonic())
             self.claimed += len(claimed)

@@ -145,13 +145,24 @@ class Ledger:
     def for_event(self, local_delivery: int, message_id: str, agent: str) -> Relayed | None:
         """The captain's delivery a local delivery's event belongs to: the one mapped to it, else the
         one of that message and agent being queued right now (its local id not written yet)."""
+        return self.for_events([(local_delivery, message_id, agent)])[0]
+
+    def for_events(self, events: list[tuple[int, str, str]]) -> list[Relayed | None]:
+        """``for_event`` of each ``(local_delivery, message_id, agent)``, in order: one read for those mapped."""
         with self._lock:
-            row = self._conn.execute(f"SELECT {_COLUMNS} FROM relayed_deliveries WHERE local_delivery = ?",
-                                     (local_delivery,)).fetchone()
-            if row is None:
-                row = self._conn.execute(f"SELECT {_COLUMNS} FROM relayed_deliveries WHERE message_id = ? AND "
-                                         "agent = ? AND local_delivery IS NULL", (message_id, agent)).fetchone()
-        return None if row is None else _relayed(row)
+            rows = self._conn.execute(f"SELECT {_COLUMNS} FROM relayed_deliveries WHERE local_delivery IN "
+                                      "(SELECT value FROM json_each(?))",
+                                      (json.dumps(sorted({e[0] for e in events})),)).fetchall()
+            mapped = {int(row[3]): _relayed(row) for row in rows}
+            found: list[Relayed | None] = []
+            for local, message_id, agent in events:
+                relayed = mapped.get(local)
+                if relayed is None:
+                    row = self._conn.execute(f"SELECT {_COLUMNS} FROM relayed_deliveries WHERE message_id = ? AND "
+                                             "agent = ? AND local_delivery IS NULL", (message_id, agent)).fetchone()
+                    relayed = None if row is None else _relayed(row)
+                found.append(relayed)
+        return found
 
     def open_deliveries(self) -> list[Relayed]:
         """Relayed deliveries queued locally whose final receipt is not recorded yet."""
@@ -163,20 +174,29 @@ class Ledger:
     def add_receipt(self, receipt: Receipt, *, final: bool, again: bool = False) -> bool:
         """Queue ``receipt`` for publishing; ``final`` closes the delivery. False (nothing queued)
         when its final receipt was recorded already, unless ``again`` (it is told once more)."""
+        with self._lock, self._transaction():
+            return self._add(receipt, final, again)
+
+    def add_receipts(self, receipts: list[tuple[Receipt, bool]]) -> int:
+        """``add_receipt`` of each ``(receipt, final)``, in order, in one transaction; returns how many
+        were queued."""
+        if not receipts:
+            return 0
+        with self._lock, self._transaction():
+            return sum(self._add(receipt, final, False) for receipt, final in receipts)
+
+    def _add(self, receipt: Receipt, final: bool, again: bool) -> bool:
         fields = json.dumps(receipt.to_fields(), ensure_ascii=False, separators=(",", ":"))
-        guard = "" if again else (" WHERE NOT EXISTS (SELECT 1 FROM relayed_deliveries WHERE captain_delivery = ? "
-                                  "AND final = 1)")
-        insert, params = f"INSERT INTO unpublished (fields) SELECT ?{guard}", (fields,) if again else (
-            fields, receipt.delivery)
-        with self._lock:
-            if not final:  # one statement: it is its own transaction
-                return self._conn.execute(insert, params).rowcount == 1
-            with self._transaction():
-                if self._conn.execute(insert, params).rowcount != 1:
-                    return False
-                self._conn.execute("UPDATE relayed_deliveries SET final = 1 WHERE captain_delivery = ?",
-                                   (receipt.delivery,))
-                return True
+        if again:
+            self._conn.execute("INSERT INTO unpublished (fields) VALUES (?)", (fields,))
+        elif self._conn.execute("INSERT INTO unpublished (fields) SELECT ? WHERE NOT EXISTS (SELECT 1 FROM "
+                                "relayed_deliveries WHERE captain_delivery = ? AND final = 1)",
+                                (fields, receipt.delivery)).rowcount != 1:
+            return False
+        if final:
+            self._conn.execute("UPDATE relayed_deliveries SET final = 1 WHERE captain_delivery = ?",
+                               (receipt.delivery,))
+        return True
 
     def unpublished(self, limit: int = 200) -> list[tuple[int, dict[str, str]]]:
         """The oldest receipts not yet published, as ``(seq, fields)``."""

@@ -3,12 +3,15 @@
 The local dispatcher's events become ``Receipt`` s in the ledger (durable), and ``publish`` moves
 them, oldest first, onto ``qd:receipts``. A state no event told of (a delivery recovery marked
 ``uncertain`` on start, one a stop-all cancelled, one whose receipt a crash lost) is found by
-``sweep``, which records the final state of every relayed delivery not closed yet.
+``sweep``, which records the final state of every relayed delivery not closed yet. An inbox batch's
+round is recorded as one (``batched``): its ``sending`` steps that end in the same round go unsaid.
 """
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from quarterdeck.core.relay.ledger import Ledger, Relayed
@@ -37,28 +40,62 @@ class Receipts:
         self.store = store
         self.wake = threading.Event()
         self.published = 0
+        self._local = threading.local()  # per thread: the events held by ``batched``
 
     def on_event(self, event: DeliveryEvent) -> None:
-        """A dispatcher listener (on the worker thread): record the receipt of a relayed delivery."""
-        relayed = self.ledger.for_event(event.delivery_id, event.message_id, event.agent_id)
-        state = RECEIPT_STATE.get(event.state)
-        if relayed is None or state is None:
-            return
-        if state == "delivered":  # what mark_delivered just recorded, without reading the row back
-            receipt: Receipt | None = Receipt(self.relay, relayed.captain_delivery, event.agent_id, state,
-                                              verdict=event.verdict or "", evidence=event.evidence,
-                                              attempts=event.attempt, at=time.time())
-        elif state in FINAL:  # as recorded (the reason a stop gave, the attempts counted), as the sweep reports it
-            try:
-                receipt = self._final(relayed, self.store.delivery(event.delivery_id))
-            except UnknownDelivery:
-                return
+        """A dispatcher listener (on the worker thread): record the receipt of a relayed delivery; inside
+        ``batched`` (on that thread) held until the batch ends."""
+        held: list[DeliveryEvent] | None = getattr(self._local, "held", None)
+        if held is not None:
+            held.append(event)
         else:
-            receipt = Receipt(self.relay, relayed.captain_delivery, event.agent_id, state,
-                              verdict=event.verdict or "", evidence=event.evidence, reason=event.detail,
-                              attempts=event.attempt, at=time.time())
-        if receipt is not None and self.ledger.add_receipt(receipt, final=state in FINAL):
+            self.record([event])
+
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """``with receipts.batched():`` the events told on this thread meanwhile are recorded together
+        at the end (one ledger read, one transaction, one wake of the publisher); a delivery's plain
+        ``sending`` is left out when its final state follows in the batch (the captain marked it
+        sending when it claimed it; the final receipt tells the rest)."""
+        held: list[DeliveryEvent] = []
+        self._local.held = held
+        try:
+            yield
+        finally:
+            self._local.held = None
+            self.record(held)
+
+    def record(self, events: list[DeliveryEvent]) -> int:
+        """Record the receipts of ``events`` (those of relayed deliveries) in one transaction; returns how
+        many were queued for publishing."""
+        ended = {e.delivery_id for e in events if RECEIPT_STATE.get(e.state) in FINAL}
+        events = [e for e in events
+                  if e.state in RECEIPT_STATE and not (e.state == "sending" and e.delivery_id in ended)]
+        if not events:
+            return 0
+        relayed = self.ledger.for_events([(e.delivery_id, e.message_id, e.agent_id) for e in events])
+        receipts = []
+        for event, owner in zip(events, relayed, strict=True):
+            receipt = None if owner is None else self._receipt(event, owner)
+            if receipt is not None:
+                receipts.append((receipt, receipt.state in FINAL))
+        added = self.ledger.add_receipts(receipts)
+        if added:
             self.wake.set()
+        return added
+
+    def _receipt(self, event: DeliveryEvent, relayed: Relayed) -> Receipt | None:
+        state = RECEIPT_STATE[event.state]
+        if state == "delivered":  # what was just recorded, without reading the row back
+            return Receipt(self.relay, relayed.captain_delivery, event.agent_id, state, verdict=event.verdict or "",
+                           evidence=event.evidence, attempts=event.attempt, at=time.time())
+        if state in FINAL:  # as recorded (the reason a stop gave, the attempts counted), as the sweep reports it
+            try:
+                return self._final(relayed, self.store.delivery(event.delivery_id))
+            except UnknownDelivery:
+                return None
+        return Receipt(self.relay, relayed.captain_delivery, event.agent_id, state, verdict=event.verdict or "",
+                       evidence=event.evidence, reason=event.detail, attempts=event.attempt, at=time.time())
 
     def _final(self, relayed: Relayed, row: DeliveryRow) -> Receipt | None:
         """The receipt of ``row``'s final state; None when it is not final."""

@@ -61,7 +61,6 @@ CLAIM_EVERY = 5.0
 HEARTBEAT = 2.0
 READ_BLOCK_MS = 1000
 READ_COUNT = 100
-INTAKE_LINGER = 0.01  # seconds between two reads that found only a few entries
 MAX_PAUSE = 2.0
 
 
@@ -136,6 +135,7 @@ class Relay:
         self.receipts = Receipts(self.name, self.ledger, self.session.store)
         self.session.dispatcher.add_listener(self.receipts.on_event)
         self.inbox_batch = attach(self.session.dispatcher)  # inbox agents: many deliveries per transaction
+        self.inbox_batch.around_round = self.receipts.batched  # a round's receipts: one transaction
         self.worker = DeliveryWorker(self.session.dispatcher, idle_wait=0.05)
         self.control = Control(self.session.dispatcher, self.client, self.keys.control,
                                self.faults.progress("control", self.outage), after=self._after_control)
@@ -215,8 +215,6 @@ class Relay:
                 backlog = False
             self._handle(entries)
             self.faults.ok("intake")
-            if not backlog and 0 < len(entries) < READ_COUNT:  # a trickle: let a few more come, so each
-                self.stop.wait(INTAKE_LINGER)  # read's fixed cost (three commits, a round trip) is shared
 
     def _claim_abandoned(self) -> None:
         start = "0-0"

@@ -62,14 +62,21 @@ def test_500_entries_with_repeats_and_a_malformed_one(tmp_path, roster, redis_se
     assert "490 taken, 10 repeated entries ignored" in out
 
 
-def kill_while_holding_entries(relay: RelayProcess, captain: Captain, timeout: float = 60.0) -> int:
-    """``kill -9`` the relay while its deliveries run and it holds entries it read but did not
-    acknowledge; frozen first (SIGSTOP), so the count read is still true at the kill. Returns it."""
+def written(tmp_path) -> bool:
+    """Some message file is in an inbox already (the relay's deliveries run)."""
+    return any(path.name.endswith(".md") for agent in AGENTS if (tmp_path / agent).is_dir()
+               for path in (tmp_path / agent).iterdir())
+
+
+def kill_while_holding_entries(relay: RelayProcess, captain: Captain, tmp_path, timeout: float = 60.0) -> int:
+    """``kill -9`` the relay while its deliveries run (files are written) and it holds entries it read
+    but did not acknowledge; frozen first (SIGSTOP), so the count read is still true at the kill.
+    Returns it."""
     assert relay.process is not None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            holding = captain.client.xpending(STREAM, RELAY_GROUP)["pending"] and captain.read_receipts()
+            holding = captain.client.xpending(STREAM, RELAY_GROUP)["pending"] and written(tmp_path)
         except redis.ResponseError:  # its consumer group is not there yet
             holding = False
         if holding:
@@ -88,7 +95,7 @@ def test_kill_9_while_holding_a_read_then_restart_types_each_once(tmp_path, rost
     sent = send(captain, 800)  # waiting when the relay starts: it reads 100 at a time
     relay = RelayProcess("box-1", roster, redis_server.url, tmp_path / "data", extra=("--stagger", "0")).start()
     try:
-        pending = kill_while_holding_entries(relay, captain)
+        pending = kill_while_holding_entries(relay, captain, tmp_path)
         relay.start()
         final = captain.wait_final(set(sent), timeout=180)
         captain.wait_for(lambda: captain.client.xlen(STREAM) == 0, 10, "every entry deleted")

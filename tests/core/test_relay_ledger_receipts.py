@@ -1,9 +1,13 @@
 """The ledger's receipt queue: steps queue until the final receipt, the final one once (again only
-when asked), and a receipt of a delivery the ledger does not know (a refused entry) still queues."""
+when asked), and a receipt of a delivery the ledger does not know (a refused entry) still queues;
+an inbox round's receipts are recorded together, without the sending steps that end in it."""
 from __future__ import annotations
 
+from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 from quarterdeck.core.relay.ledger import Ledger
 from quarterdeck.core.relay.protocol import Receipt
+from quarterdeck.core.relay.receipts import Receipts
+from quarterdeck.core.store.outbox import Store
 
 
 def test_steps_then_one_final_then_nothing_unless_told_again(tmp_path) -> None:
@@ -27,3 +31,33 @@ def test_steps_then_one_final_then_nothing_unless_told_again(tmp_path) -> None:
         assert ledger.unpublished_count() == 0
     finally:
         ledger.close()
+
+
+def test_a_rounds_receipts_are_recorded_together_and_a_sending_that_ends_in_it_is_not_told(tmp_path) -> None:
+    ledger = Ledger(tmp_path)
+    store = Store(tmp_path / "outbox.sqlite3")
+    receipts = Receipts("box-1", ledger, store)
+    try:
+        for captain, local in ((1, 10), (2, 20), (3, 30)):
+            ledger.record(captain, f"m-{captain}", "Agent-1")
+            ledger.set_local(captain, local)
+        ledger.record(4, "m-4", "Agent-2")  # being queued: its local id not written yet
+        with receipts.batched():
+            receipts.on_event(DeliveryEvent(10, "m-1", "Agent-1", "sending"))
+            receipts.on_event(DeliveryEvent(20, "m-2", "Agent-1", "sending"))
+            receipts.on_event(DeliveryEvent(40, "m-4", "Agent-2", "sending"))
+            receipts.on_event(DeliveryEvent(99, "m-9", "Agent-1", "sending"))  # not relayed: no receipt
+            receipts.on_event(DeliveryEvent(10, "m-1", "Agent-1", "delivered", 1, verdict="submitted",
+                                            evidence="written to x"))
+            receipts.on_event(DeliveryEvent(30, "m-3", "Agent-1", "retrying", 1, "disk full"))
+            assert ledger.unpublished_count() == 0  # held until the round ends
+        told = [(f["delivery"], f["state"], f.get("reason", "")) for _, f in ledger.unpublished()]
+        assert told == [("2", "sending", ""), ("4", "sending", ""), ("1", "delivered", ""),
+                        ("3", "sending", "disk full")]
+        assert receipts.wake.is_set()
+        assert [r.captain_delivery for r in ledger.open_deliveries()] == [2, 3]  # 1 closed; 4 has no local yet
+        receipts.on_event(DeliveryEvent(20, "m-2", "Agent-1", "delivered", 1, verdict="submitted"))  # outside: at once
+        assert ledger.unpublished()[-1][1]["state"] == "delivered" and ledger.unpublished_count() == 5
+    finally:
+        ledger.close()
+        store.close()
