@@ -58,8 +58,8 @@ class Applier:
     def receipts(self, receipts: list[Receipt]) -> list[bool]:
         """The receipt reader's sink: record a batch; per receipt, whether it is done with (this outbox's,
         or matching none here for ``UNCLAIMED_FOR`` seconds: an outbox started afresh leaves such)."""
-        for receipt in receipts:  # the relay is working on these agents' queues
-            self.sent.progress(receipt.relay, receipt.agent)
+        for relay, agent in {(r.relay, r.agent) for r in receipts}:  # the relay works on these agents' queues
+            self.sent.progress(relay, agent)
         _, matched = self.record([outcome_of(r) for r in receipts])
         for receipt in receipts:
             if receipt.state == "sending" and receipt.attempts > 1 and receipt.reason:

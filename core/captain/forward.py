@@ -42,6 +42,7 @@ from quarterdeck.core.transports.broker import BrokerDown, BrokerLink, ReceiptRo
 
 if TYPE_CHECKING:
     from quarterdeck.core.dispatch.dispatcher import Dispatcher
+    from quarterdeck.core.models import Agent
     from quarterdeck.core.roster.roster import Roster
 
 __all__ = ["Forwarder"]
@@ -79,7 +80,8 @@ class Forwarder:
         self._relays_read = 0.0
         self._settled = 0.0
         self._busy = 0.0  # time.monotonic() when there was last something to do
-        self._roster: tuple[Roster | None, dict[str, str]] = (None, {})
+        self._roster: tuple[Roster | None, dict[str, str], dict[str, Agent]] = (None, {}, {})
+        self._streams: dict[str, str] = {}  # relay -> its stream's key
 
     def __repr__(self) -> str:
         return f"Forwarder(via {self.link.where}, {len(self.sent)} in flight)"
@@ -113,6 +115,7 @@ class Forwarder:
     # -- the loop ---------------------------------------------------------------------------------
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # before the round: a notify during it ends the wait below at once
             try:
                 busy = self._round()
             except (sqlite3.Error, StoreError) as exc:  # the outbox cannot be written: said in one line
@@ -130,7 +133,6 @@ class Forwarder:
                 # deliveries are in flight or went lately, within ``QUIET_POLL`` when all is quiet
                 quiet = self._working <= 0 or now - self._busy > 1.0
                 self._wake.wait(QUIET_POLL if quiet else self.poll)
-                self._wake.clear()
 
     def _round(self) -> bool:
         """One round; True when there may be more to claim at once."""
@@ -159,17 +161,19 @@ class Forwarder:
         """The relays' agents (agent id -> relay) of the dispatcher's roster."""
         roster = self.dispatcher.roster
         if self._roster[0] is not roster:
-            self._roster = (roster, {a.id: a.transport.relay for a in roster.agents
-                                     if a.transport.kind == "relay"})
+            self._roster = (roster, {a.id: a.transport.relay for a in roster.agents if a.transport.kind == "relay"},
+                            {a.id: a for a in roster.agents})
         return self._roster[1]
 
     def _forward(self, claimed: list[Forwarded]) -> None:
         refused: list[Outcome] = []
         entries: list[Written] = []
         sent_at = time.time()
+        self._relays()
+        agents = self._roster[2]  # the roster's agents by id
         for item in claimed:
             task = item.task
-            agent = self.dispatcher.roster.get(task.agent_id) if task.agent_id in self.dispatcher.roster else None
+            agent = agents.get(task.agent_id)
             content = self.dispatcher.content_of(task)
             why = (f"{task.agent_id} is not an enabled agent on the roster" if agent is None or not agent.enabled
                    else REDACTED if content is None else None)
@@ -197,7 +201,7 @@ class Forwarder:
         try:
             pipe = self.link.client.pipeline(transaction=False)
             for item, fields in entries:
-                pipe.xadd(KEYS.relay_in(item.relay), fields, maxlen=STREAM_MAXLEN, approximate=True)  # type: ignore[arg-type]
+                pipe.xadd(self._stream(item.relay), fields, maxlen=STREAM_MAXLEN, approximate=True)  # type: ignore[arg-type]
             pipe.execute()
         except (*BrokerDown, redis.RedisError) as exc:
             for item, _ in entries:
@@ -208,6 +212,12 @@ class Forwarder:
         self.outage.ok()
         self.forwarded += len(entries)
         return True
+
+    def _stream(self, relay: str) -> str:
+        key = self._streams.get(relay)
+        if key is None:
+            key = self._streams[relay] = KEYS.relay_in(relay)
+        return key
 
     def _write_again(self) -> None:
         """Write the entries of a failed pipeline again (same delivery ids), those still ``sending``."""

@@ -17,7 +17,6 @@ without waiting for each one, so the outbox is worked in batches, one write tran
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -74,13 +73,12 @@ def _ids(ids: Iterable[object]) -> str:
 
 
 def claim(store: Store, relays: Mapping[str, str], *, own_only: bool, limit: int) -> list[Forwarded]:
-    """Claim up to ``limit`` queued deliveries to the agents in ``relays`` (agent id -> relay name)."""
+    """Claim up to ``limit`` queued deliveries to the agents in ``relays`` (agent id -> relay name). It
+    takes the write lock: ask :func:`any_queued` (a read) first while there may be nothing to do."""
     if not relays or limit <= 0:
         return []
     agents = _ids(sorted(relays))
     conn = store.connection()
-    if not any_queued(store, relays):
-        return []  # a read, not the write lock, while there is nothing to do
     token = store._lease.token
     with immediate(conn):
         scope, params = queueing._scope(conn, store.path, token, own_only)
@@ -90,7 +88,7 @@ def claim(store: Store, relays: Mapping[str, str], *, own_only: bool, limit: int
         if not rows:
             return []
         now = now_db()
-        conn.executemany(
+        conn.executemany(  # one statement for the whole batch
             "UPDATE deliveries SET state = 'sending', claimed_by = ?, started_at = ?, updated_at = ?, machine = ?, "
             "reason = NULL WHERE id = ? AND state = 'queued'",
             [(token, now, now, relays[row["agent_id"]], row["id"]) for row in rows])
@@ -164,17 +162,25 @@ def settle(store: Store, outcomes: Sequence[Outcome]) -> tuple[list[Applied], Ma
             changing.append(outcome)
     if not changing:
         return applied, matched  # a read only: steps on the way, repeats, another outbox's
-    with immediate(conn):
+    with immediate(conn):  # read again under the write lock (another thread may have moved them)
         now = now_db()
-        for outcome in changing:  # read again under the write lock: another thread may have moved it
-            row = conn.execute("SELECT state, message_id, started_at FROM deliveries WHERE id = ?",
-                               (outcome.delivery,)).fetchone()
-            was = str(row["state"])
+        states = {int(r["id"]): (str(r["state"]), str(r["message_id"]), r["started_at"]) for r in conn.execute(
+            "SELECT id, state, message_id, started_at FROM deliveries WHERE id IN (SELECT value FROM json_each(?))",
+            (_ids(sorted({o.delivery for o in changing})),))}
+        moves = []
+        for outcome in changing:  # in order: a second outcome of one delivery meets the state the first left
+            if outcome.delivery not in states:
+                continue  # gone meanwhile (the history was cleared)
+            was, message_id, started = states[outcome.delivery]
             if not _changes(outcome, was):
                 continue
-            latency = None if row["started_at"] is None else max(0.0, now - float(row["started_at"]))
-            _move(conn, outcome, was, now, latency)
-            applied.append(Applied(outcome, str(row["message_id"]), was, latency))
+            latency = None if started is None else max(0.0, now - float(started))
+            moves.append(_move(outcome, was, now, latency))
+            states[outcome.delivery] = (outcome.state, message_id, started)
+            applied.append(Applied(outcome, message_id, was, latency))
+        conn.executemany(  # one statement for the whole batch
+            "UPDATE deliveries SET state = ?, reason = ?, verdict = ?, evidence = ?, attempts = max(attempts, ?), "
+            "latency_ms = ?, updated_at = ?, finished_at = ? WHERE id = ? AND state = ?", moves)
     return applied, matched
 
 
@@ -186,10 +192,8 @@ def _changes(outcome: Outcome, was: str) -> bool:
     return was == "sending" or (was == "uncertain" and outcome.state in UPGRADES)
 
 
-def _move(conn: sqlite3.Connection, outcome: Outcome, was: str, now: float, latency: float | None) -> None:
+def _move(outcome: Outcome, was: str, now: float, latency: float | None) -> tuple[object, ...]:
+    """The parameters of the UPDATE that records ``outcome`` over a row that is ``was``."""
     delivered = outcome.state == "delivered"
-    conn.execute(
-        "UPDATE deliveries SET state = ?, reason = ?, verdict = ?, evidence = ?, attempts = max(attempts, ?), "
-        "latency_ms = ?, updated_at = ?, finished_at = ? WHERE id = ? AND state = ?",
-        (outcome.state, None if delivered else outcome.reason, outcome.verdict, outcome.evidence, outcome.attempts,
-         latency * 1000.0 if delivered and latency is not None else None, now, now, outcome.delivery, was))
+    return (outcome.state, None if delivered else outcome.reason, outcome.verdict, outcome.evidence, outcome.attempts,
+            latency * 1000.0 if delivered and latency is not None else None, now, now, outcome.delivery, was)

@@ -1,0 +1,162 @@
+"""The captain's own share of relayed delivery (issue 14 "Speed"): its CPU per message and the latency it
+adds, with the relays' work taken out of the measure.
+
+A real redis-server; the captain's session in this process (an outbox with AGENTS relay agents over
+RELAYS relays, ``submit_many`` every BATCH_MS, a ``DeliveryWorker``, the forwarder and its receipt
+reader, all as ``Session.open(broker_url=..., relays=True)`` wires them); an answering process in
+place of the relays: it reads each relay's stream and answers every entry at once with the receipts
+a relay writes (``sending``, then ``delivered``: ``--no-sending`` leaves the first out), in the
+relay protocol's own format. So what is measured is the captain, the broker and the loopback.
+
+Prints, at RATE messages a second for SECONDS: enqueue -> claimed by the forwarder, claimed ->
+delivered receipt recorded (the answering process answers at once, so this is the entry's trip out,
+the receipt's trip back and the captain recording it), and the captain process's CPU, per message,
+with and without ``submit_many`` (validating and queueing, which is not the forwarder's).
+
+    python bench/bench_captain.py [--rate 1000] [--seconds 10] [--relays 3] [--agents 10]
+                                  [--batch-ms 10] [--no-sending]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "tests")]
+STARTED = time.time()
+
+
+def answer(url: str, relays: dict[str, list[str]], sending: bool, stop: Any) -> None:
+    """Answer every delivery entry on the relays' streams with a relay's receipts, at once; announce the
+    relays every second, as they heartbeat."""
+    import redis
+
+    from quarterdeck.core.relay.protocol import KEYS, DeliveryEntry, Receipt
+
+    client = redis.Redis.from_url(url)
+    last = {KEYS.relay_in(r): "0-0" for r in relays}  # a new broker: its streams begin empty
+    relay_of = {KEYS.relay_in(r): r for r in relays}
+    announced = 0.0
+    while not stop.is_set():
+        if time.monotonic() - announced > 1.0:
+            announced = time.monotonic()
+            announce(client, relays)
+        pipe = client.pipeline(transaction=False)
+        for stream, entries in client.xread(last, block=100, count=1000) or []:  # type: ignore[arg-type]
+            key = stream.decode()
+            for entry_id, fields in entries:
+                last[key] = entry_id
+                entry = DeliveryEntry.from_fields(fields)
+                for state in ("sending", "delivered") if sending else ("delivered",):
+                    receipt = Receipt(relay_of[key], entry.delivery, entry.agent, state,
+                                      "submitted" if state == "delivered" else "", "written to the inbox",
+                                      attempts=1, at=time.time())
+                    pipe.xadd(KEYS.receipts, receipt.to_fields())  # type: ignore[arg-type]
+        pipe.execute()
+    client.close()
+
+
+def quantiles(values: list[float]) -> str:
+    if not values:
+        return "none"
+    ordered = sorted(values)
+    at = lambda q: ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000  # noqa: E731
+    return f"p50 {at(0.5):.1f} / p95 {at(0.95):.1f} / p99 {at(0.99):.1f} ms (max {ordered[-1] * 1000:.1f})"
+
+
+def announce(client: Any, relays: dict[str, list[str]]) -> None:
+    """The relays' announcements, as a relay writes its own (the captain's roster reads them)."""
+    from quarterdeck.core.relay.protocol import KEYS, AnnouncedAgent, Announcement
+
+    for relay, agents in relays.items():
+        client.hset(KEYS.relays, relay, Announcement(relay, "bench", os.getpid(), STARTED, time.time(), [
+            AnnouncedAgent(a, a, "", "inbox", "") for a in agents]).to_json())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--relays", type=int, default=3)
+    parser.add_argument("--agents", type=int, default=10, help="agents per relay")
+    parser.add_argument("--batch-ms", type=float, default=10.0)
+    parser.add_argument("--no-sending", action="store_true", help="answer with a delivered receipt only")
+    args = parser.parse_args()
+    from redis_server import RedisServer
+
+    from quarterdeck.core.models import Message
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.core.service import DeliveryWorker
+    from quarterdeck.core.session import Session
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-captain-"))
+    server = RedisServer(folder / "redis")
+    server.start()
+    relays = {f"M{r}": [f"A{r}-{n}" for n in range(1, args.agents + 1)] for r in range(1, args.relays + 1)}
+    agents = [a for names in relays.values() for a in names]
+    stop = multiprocessing.Event()
+    answering = multiprocessing.Process(target=answer, args=(server.url, relays, not args.no_sending, stop))
+    answering.start()
+    import redis
+    client = redis.Redis.from_url(server.url)
+    while client.hlen("qd:relays") < len(relays):
+        time.sleep(0.05)
+    client.close()
+    session = Session.open(roster=Roster(()), data_dir=folder / "captain", broker_url=server.url, relays=True)
+    worker = DeliveryWorker(session.dispatcher, idle_wait=0.02)
+    try:
+        time.sleep(0.5)  # the answering process reads from the streams' ends
+        worker.start()
+        count, tick = int(args.rate * args.seconds), args.batch_ms / 1000
+        ids: list[int] = []
+        times0, submit_cpu, n, began = os.times(), 0.0, 0, time.perf_counter()
+        while n < count:
+            time.sleep(max(0.0, began + (n / args.rate // tick + 1) * tick - time.perf_counter()))
+            due = min(count, max(n + 1, int((time.perf_counter() - began) * args.rate)))
+            batch = [Message(sender="Captain", recipients=[agents[i % len(agents)]],
+                             content=f"bench {i} for {agents[i % len(agents)]}") for i in range(n, due)]
+            t = time.thread_time()
+            ids += [i for s in session.submit_many(batch) for i in s.delivery_ids]
+            submit_cpu += time.thread_time() - t
+            n = due
+        offered = time.perf_counter() - began
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(
+                [s for s in session.store.states_of(ids).values() if s == "delivered"]) < len(ids):
+            time.sleep(0.05)
+        times, wall = os.times(), time.perf_counter() - began
+        user, system = times.user - times0.user, times.system - times0.system
+        cpu = user + system
+        rows = session.store.connection().execute(
+            "SELECT state, created_at, started_at, finished_at FROM deliveries WHERE id IN "
+            "(SELECT value FROM json_each(?))", (json.dumps(ids),)).fetchall()
+    finally:
+        worker.request_stop()
+        worker.join(10)
+        session.close()
+        stop.set()
+        answering.join(5)
+        server.stop()
+    done = [(float(r[1]), float(r[2]), float(r[3])) for r in rows if r[0] == "delivered"]
+    print(f"captain alone: {args.rate:.0f} msg/s for {args.seconds:g} s to {len(agents)} relay agents over "
+          f"{args.relays} relays (answered at once by a process writing the relays' receipts"
+          f"{'' if args.no_sending else ': sending, delivered'}), submit_many every {args.batch_ms:g} ms")
+    print(f"  offered {count / offered:.0f} msg/s; {len(done)} of {count} delivered in {wall:.1f} s")
+    print(f"  enqueue -> claimed by the forwarder: {quantiles([s - c for c, s, _ in done])}")
+    print(f"  claimed -> delivered receipt recorded: {quantiles([f - s for _, s, f in done])}")
+    print(f"  enqueue -> delivered receipt recorded: {quantiles([f - c for c, _, f in done])}")
+    print(f"  captain CPU: {cpu / wall * 100:.0f} % of one core; per message {cpu / count * 1e3:.3f} ms, of which "
+          f"submit_many {submit_cpu / count * 1e3:.3f} ms, the rest {(cpu - submit_cpu) / count * 1e3:.3f} ms; "
+          f"in the kernel {system / count * 1e3:.3f} ms")
+    return 0 if len(done) == count else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
