@@ -3,10 +3,12 @@
 Per round (``Round.run``): up to ``limit`` queued deliveries of the inbox agents are claimed and
 started in one durable transaction (``quarterdeck.core.store.batching``), the listeners hear
 ``sending``; each file is written as the inbox transport writes it (``InboxDelivery.write``: same
-name, front matter and text, the file fsynced), in claim order, so each agent's files sort in its
-queue order; each folder is fsynced once after its files; then every outcome is recorded in one
-durable transaction and the listeners hear it (``delivered`` with the transport's verdict and
-evidence, as ``quarterdeck.core.dispatch.outcomes`` tells the dispatcher's own).
+name, front matter and text, the file fsynced), named in claim order, so each agent's files sort in
+its queue order; each agent's files one after the other, several agents' at once on the
+``writers`` (their fsyncs overlap); each folder is fsynced once after its files (the folders at
+once too); then every outcome is recorded in one durable transaction and the listeners hear it
+(``delivered`` with the transport's verdict and evidence, as ``quarterdeck.core.dispatch.outcomes``
+tells the dispatcher's own).
 
 A file that cannot be written fails only its delivery: a retryable error hands it back to the
 queue (the attempt logged) and holds its agent for the dispatcher's backoff (``RetryPolicy``),
@@ -21,10 +23,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from quarterdeck.core.delivery.errors import DeliveryError, verdict_of
 from quarterdeck.core.dispatch import outcomes
@@ -44,6 +48,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _TICK = timedelta(microseconds=1)
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 def _typing() -> None:
@@ -72,6 +78,8 @@ class Round:
     done: list[Done] = field(default_factory=list)
     events: list[DeliveryEvent] = field(default_factory=list)
     stopped_agents: set[str] = field(default_factory=set)
+    writers: Executor | None = None  # threads writing several agents' files at once (None: this one)
+    inboxes_of: dict[int, Path] = field(default_factory=dict)  # delivery -> its inbox folder
 
     def open_agents(self) -> list[str]:
         """The agents not held back by a retry's backoff."""
@@ -85,13 +93,21 @@ class Round:
         for item in claimed:
             if not item.when_idle:
                 self._tell(item, "sending")
+        runs: dict[str, list[tuple[Claimed, datetime]]] = {}  # each agent's files, in claim order
         written: dict[Path, list[_Written]] = {}
-        for item in claimed:
-            entry = self._write(item)
-            if entry is not None:
-                written.setdefault(self._inbox(entry.claimed).path, []).append(entry)
-        for folder, entries in written.items():
-            self._sync(folder, entries)
+        for item in claimed:  # names stamped in claim order, so each folder's files sort in queue order
+            known = item.task.agent_id in self.agents
+            stamp = self._stamp(self._inbox(item).path) if known else datetime.now(UTC)
+            if item.when_idle:  # its agent's only one this round; the idle gate and its start: here
+                self._keep(written, self._write(item, stamp))
+            else:
+                runs.setdefault(item.task.agent_id, []).append((item, stamp))
+        for entries in self._each(self._write_run, list(runs.values())):
+            for entry in entries:
+                self._keep(written, entry)
+        folders = list(written)
+        for folder, why in zip(folders, self._each(self._sync_folder, folders), strict=True):
+            self._synced(folder, written[folder], why)
         changed = batching.finish(dispatcher.store, self.done)
         for event in self.events:
             if event.delivery_id in changed:
@@ -99,8 +115,22 @@ class Round:
                 dispatcher.tell(event)
         return [item.task.agent_id for item in claimed]
 
+    def _each(self, work: Callable[[_T], _R], items: list[_T]) -> list[_R]:
+        """``work`` on each of ``items``, on the writers when there are several (their fsyncs overlap)."""
+        if self.writers is None or len(items) < 2:
+            return [work(item) for item in items]
+        return list(self.writers.map(work, items))
+
+    def _write_run(self, run: list[tuple[Claimed, datetime]]) -> list[_Written | None]:
+        """One agent's files, one after the other (a failed one holds back the rest of its run)."""
+        return [self._write(item, stamp) for item, stamp in run]
+
+    def _keep(self, written: dict[Path, list[_Written]], entry: _Written | None) -> None:
+        if entry is not None:
+            written.setdefault(self.inboxes_of[entry.claimed.task.delivery_id], []).append(entry)
+
     # -- one file -----------------------------------------------------------------------------
-    def _write(self, item: Claimed) -> _Written | None:
+    def _write(self, item: Claimed, stamp: datetime) -> _Written | None:
         task, dispatcher = item.task, self.dispatcher
         if task.agent_id in self.stopped_agents:  # an earlier file of its agent goes again later: so does this
             self._end(item, "queued", f"behind an earlier message to {task.agent_id} that is tried again")
@@ -124,7 +154,7 @@ class Round:
         attempt, began, clock = item.attempts + 1, time.time(), time.monotonic()
         request = request_for(task, agent.id, content, force=False, typing=_typing)
         try:
-            final = inbox.write(request, self._stamp(inbox.path))
+            final = inbox.write(request, stamp)
         except DeliveryError as exc:
             self._refused(item, permit, exc, attempt, began, clock)
             return None
@@ -163,14 +193,17 @@ class Round:
         self._end(item, "failed", str(exc) or type(exc).__name__, attempt=attempt, began=began, error=str(exc),
                   verdict=verdict)
 
-    def _sync(self, folder: Path, entries: list[_Written]) -> None:
-        """fsync ``folder`` once for its files; then each of them is delivered (or uncertain)."""
-        inbox = self.inboxes[folder]
+    def _sync_folder(self, folder: Path) -> str | None:
+        """fsync ``folder`` once for its files: None, or why it failed."""
         try:
-            inbox.sync_folder()
-            why = None
+            self.inboxes[folder].sync_folder()
         except DeliveryError as exc:
-            why = str(exc)
+            return str(exc)
+        return None
+
+    def _synced(self, folder: Path, entries: list[_Written], why: str | None) -> None:
+        """``folder`` was fsynced (``why`` None) or not: each of its files is delivered, or uncertain."""
+        inbox = self.inboxes[folder]
         for entry in entries:
             item, elapsed = entry.claimed, time.monotonic() - entry.clock
             breaker = self.dispatcher.breakers.get(item.task.agent_id)
@@ -190,6 +223,7 @@ class Round:
         inbox = self.inboxes.get(path)
         if inbox is None:
             inbox = self.inboxes[path] = InboxDelivery(path)
+        self.inboxes_of[item.task.delivery_id] = path
         return inbox
 
     def _stamp(self, folder: Path) -> datetime:

@@ -136,6 +136,7 @@ class Relay:
         self.session.dispatcher.add_listener(self.receipts.on_event)
         self.inbox_batch = attach(self.session.dispatcher)  # inbox agents: many deliveries per transaction
         self.inbox_batch.around_round = self.receipts.batched  # a round's receipts: one transaction
+        self.inbox_agents = frozenset(a.id for a in self.session.roster.agents if a.transport.kind == "inbox")
         self.worker = DeliveryWorker(self.session.dispatcher, idle_wait=0.05)
         self.control = Control(self.session.dispatcher, self.client, self.keys.control,
                                self.faults.progress("control", self.outage), after=self._after_control)
@@ -231,16 +232,19 @@ class Relay:
         for entry_id, fields, why in read.refused:
             log.warning("relay %s: dropped entry %s: %s", self.name, entry_id, why)
             self._refuse(entry_id, fields, why)
-        taken = take_all(self.session, self.ledger, read.entries)
-        self.worker.notify()
+        taken = take_all(self.session, self.ledger, read.entries)  # the inbox batch is told there
+        wake_worker = False
         for entry_id, entry, (local, new) in zip(read.entry_ids, read.entries, taken, strict=True):
             if new:
                 self.taken += 1
+                wake_worker = wake_worker or entry.agent not in self.inbox_agents
             else:
                 self.duplicates += 1
                 self.receipts.repeat(Relayed(entry.delivery, entry.message.id, entry.agent, local))
                 log.info("relay %s: entry %s repeats delivery %d to %s; not queued again", self.name,
                          entry_id, entry.delivery, entry.agent)
+        if wake_worker:  # the dispatcher delivers it (not an inbox agent's)
+            self.worker.notify()
         acknowledge(self.client, self.stream, read.ids)
 
     def _after_control(self) -> None:
