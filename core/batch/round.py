@@ -150,7 +150,7 @@ class Round:
         except CallNotPermitted as refused:
             self._end(item, "failed", f"breaker open: {refused}")
             return None
-        inbox = self._inbox(item)
+        inbox = self.inboxes[self.inboxes_of[task.delivery_id]]  # made as its name was stamped
         attempt, began, clock = item.attempts + 1, time.time(), time.monotonic()
         request = request_for(task, agent.id, content, force=False, typing=_typing)
         try:

@@ -10,7 +10,8 @@ A relay named NAME, with its roster (its local agents) and its own data dir, run
 - **delivery**: the local ``DeliveryWorker``: the local dispatcher and transports deliver; inbox
   agents in batches beside it (``quarterdeck.core.batch``: many files per transaction).
 - **receipts**: every state change of a relayed delivery, recorded in the ledger, published to
-  ``qd:receipts`` (``receipts.Receipts``); kept until the broker takes them.
+  ``qd:receipts`` (``receipts.Receipts``); kept until the broker takes them. An inbox round's are
+  recorded together, and a ``sending`` that ends in the same round is not told.
 - **control**: follows ``qd:control`` (XREAD, BLOCK 100 ms): ``stop`` is a local stop-all,
   ``resume`` a local resume-all.
 - **heartbeat**: rewrites its field in ``qd:relays`` every 2 s (``seen_at``, from Redis ``TIME``: the
