@@ -125,6 +125,7 @@ class DeliveryWorker:
     def _loop(self, helper: bool = False) -> None:
         errors = 0
         while not self._stop.is_set():
+            self._wake.clear()  # before looking: a notify while it looks ends the pause below at once
             try:
                 event = self.dispatcher.process_next(also_skip=self._gui_agents()) if helper else \
                     self.dispatcher.process_next()
@@ -140,7 +141,6 @@ class DeliveryWorker:
 
     def _pause(self, seconds: float) -> None:
         self._wake.wait(seconds)
-        self._wake.clear()
 
     def notify(self) -> None:
         """Something was queued: look at the outbox now."""
