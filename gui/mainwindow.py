@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
 
 from quarterdeck.core.resources import bundled_assets_dir
 from quarterdeck.gui.firstpaint import after_first_paint
+from quarterdeck.gui.firststart import size_left_column
 from quarterdeck.gui.layout import WindowLayout
 from quarterdeck.gui.navigation import PanelNavigator
 from quarterdeck.gui.palette import CommandPalette
@@ -172,12 +173,8 @@ class MainWindow(QMainWindow):
             self._size_left_column()
 
     def _size_left_column(self) -> None:
-        """The composer, then the roster, as tall as each would like, up to 45 % of the window (their
-        docks are laid out before the panels are made), as far as the panels below them allow."""
-        for dock in (self.docks.get("composer"), self.docks.get("roster")):
-            if dock is not None and dock.isVisible():
-                wish = min(dock.sizeHint().height(), self.height() * 45 // 100)
-                self.resizeDocks([dock], [wish], Qt.Orientation.Vertical)
+        """The roster shows its fleet, the composer stays whole down to Send (gui/firststart.py)."""
+        size_left_column(self)
 
     def _build_menus(self) -> None:
         menu = self.menuBar()

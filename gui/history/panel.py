@@ -118,7 +118,7 @@ class HistoryPanel(Panel):
         header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(MESSAGE_COLUMN, QHeaderView.ResizeMode.Stretch)
-        fit = state_width(header.parentWidget().fontMetrics())  # no state is cut, a saved width either
+        fit = state_width((header.parentWidget() or header).fontMetrics())  # no state is cut, a saved width either
         header.resizeSection(STATE_COLUMN, max(header.sectionSize(STATE_COLUMN), fit))
 
     def _build_actions(self) -> None:

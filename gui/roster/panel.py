@@ -135,11 +135,14 @@ class RosterPanel(Panel):
         return self.link.attach(composer_recipients(self))
 
     def sizeHint(self) -> QSize:
-        """Tall enough for the whole fleet at this width (the tiles); the table asks as before."""
+        """Tall enough for the whole fleet: its tiles at this width, or every row of the table."""
         hint = super().sizeHint()
-        if self.stack.currentWidget() is not self.fleet:
-            return hint
-        return QSize(hint.width(), hint.height() - self.stack.sizeHint().height() + self.fleet.sizeHint().height())
+        tiles = self.stack.currentWidget() is self.fleet
+        fleet = self.fleet.sizeHint().height() if tiles else self.table.rows_height()
+        # the toolbar and banner around the view (as laid out: the stack's hint the layout cached may be stale)
+        stack = self.stack.height() if self.isVisible() else self.stack.sizeHint().height()
+        chrome = (self.height() if self.isVisible() else hint.height()) - stack
+        return QSize(hint.width(), chrome + fleet)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

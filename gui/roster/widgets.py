@@ -54,6 +54,9 @@ def push_button(text: str, name: str, tip: str, slot: Callable[[], object]) -> Q
     return button
 
 
+ROWS_SLACK = 6  # the header and scroll bar as drawn are a few pixels taller than their hints
+
+
 class RosterTable(QTableView):
     """Whole-row, single selection; Enter or F2 edits, Delete removes, Insert adds (``actions``)."""
 
@@ -72,6 +75,12 @@ class RosterTable(QTableView):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+
+    def rows_height(self) -> int:
+        """Tall enough for every row (at least one), the header and a sideways scroll bar."""
+        rows = max(1, self.model().rowCount()) if self.model() is not None else 1
+        return (self.horizontalHeader().sizeHint().height() + rows * self.verticalHeader().defaultSectionSize()
+                + self.horizontalScrollBar().sizeHint().height() + 2 * self.frameWidth() + ROWS_SLACK)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if not run_roster_key(self._actions, event):

@@ -249,6 +249,50 @@ def test_keyboard_moves_between_panels_and_the_palette_stops_nothing_by_accident
     assert fits(state) and not state["halted"]
 
 
+def column_state(app, window):
+    """(In the panel's process.) ``layout_state`` and how much of the roster and composer shows:
+    the agents whose row (or tile) is whole in view, and whether Send and the message box are."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QRegion
+
+    state = layout_state(app, window)
+    roster, composer = window.panels["roster"], window.panels["composer"]
+    view = roster.stack.currentWidget()
+    seen = view.viewport().visibleRegion()
+    model = view.model()
+    whole = [r for r in range(model.rowCount())
+             if seen.intersected(view.visualRect(model.index(r, 0))) == QRegion(view.visualRect(model.index(r, 0)))]
+    scroll = composer.parentWidget().parentWidget()  # the composer's scroll area, through its viewport
+
+    def in_view(widget) -> bool:
+        top_left = widget.mapTo(scroll.viewport(), widget.rect().topLeft())
+        return scroll.viewport().rect().contains(QRect(top_left, widget.size())) and widget.isVisible()
+
+    state.update({"table": view is roster.table, "whole_agents": len(whole),
+                  "send_whole": in_view(composer.send_button), "editor_whole": in_view(composer.editor)})
+    return state
+
+
+@pytest.mark.parametrize("view", ["table", "fleet"])
+@pytest.mark.parametrize("size", SIZES)
+def test_the_roster_shows_every_agent_and_the_composer_stays_whole(size, view, request, nested_runs, tmp_path):
+    """The first start's column: every demo agent in the roster (its table or its tiles), and the
+    composer whole down to Send, with no scrolling."""
+    if not on_screen_of(size, request, nested_runs):
+        return
+    home = tmp_path / "home"
+    settings = home / "config"  # the panel's config folder (QUARTERDECK_CONFIG_DIR): a view chosen before
+    settings.mkdir(parents=True)
+    (settings / "quarterdeck-panel.conf").write_text(f"[General]\nsettings_version=1\n\n[roster]\nview={view}\n",
+                                                     encoding="utf-8")
+    with ProbedPanel(home, [column_state, layout_state], patience=10.0) as app:
+        app.ready(lambda s: len(s.get("agents", [])) == 4, "the demo roster")
+        state = app.wait(lambda s: s["whole_agents"] == 4, f"every agent whole in the roster's {view}")
+        assert state["table"] == (view == "table")
+        assert state["send_whole"] and state["editor_whole"], state
+        assert fits(state), state
+
+
 @pytest.fixture
 def app_factory(tmp_path):
     """``app_factory()`` starts the app (only where the test runs on this display)."""
