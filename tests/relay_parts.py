@@ -32,10 +32,12 @@ def write_roster(path: Path, agents: list[dict[str, Any]]) -> Path:
 
 
 def inbox_texts(folder: Path) -> list[str]:
-    """Every message file an inbox agent received, oldest first."""
+    """Every message file an inbox agent received, oldest first: the ``.md`` files, as a reader takes
+    them (a ``.incoming-*.tmp`` being written, or left by a kill, is no message)."""
     if not folder.exists():
         return []
-    return [f.read_text(encoding="utf-8") for f in sorted(folder.iterdir()) if f.is_file()]
+    return [f.read_text(encoding="utf-8") for f in sorted(folder.iterdir())
+            if f.is_file() and f.name.endswith(".md") and not f.name.startswith(".")]
 
 
 class RelayProcess:
