@@ -39,6 +39,9 @@ class AppContext(QObject):
     sig_roster_changed = Signal(object)  # quarterdeck.core.roster.roster.Roster
     sig_rules_changed = Signal()  # the active rule set was replaced
     sig_submitted = Signal(object)  # quarterdeck.core.compose.submit.Submission: deliveries were queued
+    # (delivery ids, message ids) whose stored rows were seen changed with no delivery event
+    # (the agent's own hook confirmed them, read back from the outbox)
+    sig_outbox_changed = Signal(object, object)
     sig_status = Signal(str)  # a line for the status bar
     # a storage fault met by background work (full disk, damaged, locked, read-only or missing
     # database): one line saying what, where and what to do; the panel keeps running

@@ -253,6 +253,8 @@ class ProgressPane(QWidget):
         if changed:
             self.model.changed(changed)
             self._update()
+            rows = [self.progress.rows[i] for i in changed]
+            self._ctx.sig_outbox_changed.emit({r.delivery_id for r in rows}, {r.message_id for r in rows})
 
     def _on_reread_failed(self, error: BaseException) -> None:
         self._rereading = False

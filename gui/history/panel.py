@@ -97,6 +97,7 @@ class HistoryPanel(Panel):
         ctx.sig_submitted.connect(self._on_ctx_submitted)
         ctx.sig_fleet_changed.connect(self._on_ctx_fleet_changed)
         ctx.delivery.sig_delivery_event.connect(self._on_delivery_event)
+        ctx.sig_outbox_changed.connect(self._on_outbox_changed)
         self.model.set_filters(self.filter_bar.filters())
 
     def _build_view(self) -> QTableView:
@@ -247,6 +248,12 @@ class HistoryPanel(Panel):
     def _on_delivery_event(self, event: DeliveryEvent) -> None:
         self._pending.add(event.delivery_id)
         self._pending_messages.add(event.message_id)
+        self._schedule_refresh()
+
+    @Slot(object, object)
+    def _on_outbox_changed(self, deliveries: set[int], messages: set[str]) -> None:
+        self._pending.update(deliveries)
+        self._pending_messages.update(messages)
         self._schedule_refresh()
 
     def _schedule_refresh(self) -> None:

@@ -287,13 +287,22 @@ def test_a_row_turns_confirmed_when_the_agents_hook_confirms_it_after_the_verdic
     from quarterdeck.core.activity.confirm import confirm_deliveries
     from quarterdeck.core.activity.events import MAX_TEXT, PROMPT_SUBMITTED, ActivityEvent, clip
     from quarterdeck.core.store.db import connect
+    from quarterdeck.gui.history.columns import STATE_COLUMN
+    from quarterdeck.gui.history.panel import HistoryPanel
 
     panel = make(make_ctx, qtbot, 2)
+    history = HistoryPanel(panel.ctx)  # the same window's history
+    qtbot.addWidget(history)
     panel.recipients.set_selected(["Agent-1", "Agent-2"])
     type_text(panel, "Rebase on main and rerun the tests.")
     with qtbot.waitSignal(panel.ctx.sig_submitted):
         panel.send()
     qtbot.waitUntil(lambda: panel.chips.outcome.text() == "0/2 submitted · 2 unverified", timeout=15_000)
+
+    def history_states() -> list[str]:
+        return sorted(history.model.index(r, STATE_COLUMN).data() for r in range(history.model.rowCount()))
+
+    qtbot.waitUntil(lambda: history_states() == ["unverified", "unverified"])
     rows = panel.progress.progress.rows
     assert [r.outcome for r in rows] == ["unverified", "unverified"]
     [pasted] = transports.sent_to("Agent-1")
@@ -318,4 +327,6 @@ def test_a_row_turns_confirmed_when_the_agents_hook_confirms_it_after_the_verdic
     assert panel.chips.texts()[0].startswith("Agent-1 · confirmed by agent")
     assert "UserPromptSubmit hook" in panel.progress.progress.rows[0].evidence
     qtbot.waitUntil(lambda: panel.chips.outcome.text() == "1/2 submitted · 1 unverified")
+    qtbot.waitUntil(lambda: history_states() == ["confirmed by agent", "unverified"])  # no F5 needed
+    history.shutdown()
     panel.shutdown()
