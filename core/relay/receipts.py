@@ -8,6 +8,8 @@ round is recorded as one (``batched``): its ``sending`` steps that end in the sa
 """
 from __future__ import annotations
 
+import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -16,13 +18,15 @@ from typing import TYPE_CHECKING
 
 from quarterdeck.core.relay.ledger import Ledger, Relayed
 from quarterdeck.core.relay.protocol import STREAM_MAXLEN, Receipt
-from quarterdeck.core.store.rows import DeliveryRow, UnknownDelivery
+from quarterdeck.core.store.rows import DeliveryRow, StoreError, UnknownDelivery
 
 if TYPE_CHECKING:
     import redis
 
     from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
     from quarterdeck.core.store.outbox import Store
+
+log = logging.getLogger("quarterdeck.relay")
 
 # the dispatcher's event states as receipt states (a retry is still sending; a pause puts it back)
 RECEIPT_STATE = {"waiting": "queued", "queued": "queued", "sending": "sending", "retrying": "sending",
@@ -63,7 +67,11 @@ class Receipts:
             yield
         finally:
             self._local.held = None
-            self.record(held)
+            try:
+                self.record(held)
+            except (sqlite3.Error, StoreError) as exc:  # the heartbeat's sweep reports their final states
+                log.warning("relay %s: %d receipt(s) of a round not recorded now (%s); their final states are "
+                            "reported by the next sweep", self.relay, len(held), " ".join(str(exc).split()))
 
     def record(self, events: list[DeliveryEvent]) -> int:
         """Record the receipts of ``events`` (those of relayed deliveries) in one transaction; returns how

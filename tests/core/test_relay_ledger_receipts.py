@@ -61,3 +61,22 @@ def test_a_rounds_receipts_are_recorded_together_and_a_sending_that_ends_in_it_i
     finally:
         ledger.close()
         store.close()
+
+
+def test_a_round_whose_receipts_cannot_be_recorded_says_one_line_and_leaves_them_to_the_sweep(
+        tmp_path, caplog) -> None:
+    ledger = Ledger(tmp_path)
+    store = Store(tmp_path / "outbox.sqlite3")
+    receipts = Receipts("box-1", ledger, store)
+    try:
+        ledger.record(1, "m-1", "Agent-1")
+        ledger.set_local(1, 10)
+        with receipts.batched():
+            receipts.on_event(DeliveryEvent(10, "m-1", "Agent-1", "delivered", 1, verdict="submitted"))
+            ledger.close()  # the ledger fails under the round (a closed connection is an sqlite3 error)
+        lines = [r.getMessage() for r in caplog.records if r.name == "quarterdeck.relay"]
+        assert lines == ["relay box-1: 1 receipt(s) of a round not recorded now (Cannot operate on a closed "
+                         "database.); their final states are reported by the next sweep"]
+        assert all(r.exc_info is None for r in caplog.records)
+    finally:
+        store.close()
