@@ -10,7 +10,8 @@ never waits for D-Bus). A click on a notice brings that agent forward
 in the panel. No notification service: said once in the status bar.
 
 :func:`install` puts it into a main window: a **Do not disturb** toggle in the toolbar and a
-**Mute notifications** entry in the roster's context menu (for the selected agent).
+**Mute notifications** entry in the roster's context menu (for the selected agent); **Quiet hours…**
+in the toggle's menu and the palette (gui/activity/quiet.py).
 """
 from __future__ import annotations
 
@@ -159,6 +160,11 @@ def install(window: Any, *, notifications: Notifications | None = None) -> Notif
     feed_for(ctx).sig_activities.connect(found.on_activities)
     dnd = dnd_action(found, window)
     window.toolbar.addAction(dnd)
+    from quarterdeck.gui.activity.quiet import add_to_button, quiet_hours_action
+
+    quiet = quiet_hours_action(found, window)
+    window.addAction(quiet)  # the command palette lists it
+    add_to_button(window.toolbar.widgetForAction(dnd), quiet)
     roster = getattr(window, "panels", {}).get("roster")
     if roster is not None:
         attach_mute(found, roster)
