@@ -56,6 +56,8 @@ class Relayed:
 
 
 _COLUMNS = "captain_delivery, message_id, agent, local_delivery"
+# the parts of one [captain_delivery, message_id, agent] in a JSON list read with json_each
+_ID, _MESSAGE, _AGENT = "json_extract(value, '$[0]')", "json_extract(value, '$[1]')", "json_extract(value, '$[2]')"
 
 
 def _relayed(row: tuple[object, ...]) -> Relayed:
@@ -91,7 +93,18 @@ class Ledger:
     def record_many(self, deliveries: list[tuple[int, str, str]]) -> list[Relayed]:
         """``record`` for each ``(captain_delivery, message_id, agent)``, in order, in one transaction."""
         with self._lock, self._transaction():
-            return [self._record(*delivery) for delivery in deliveries]
+            if len({d[0] for d in deliveries}) < len(deliveries):  # an id twice in one read: in order
+                return [self._record(*delivery) for delivery in deliveries]
+            given = json.dumps(deliveries)  # [[captain_delivery, message_id, agent], ...]: three statements
+            self._conn.execute(f"DELETE FROM relayed_deliveries WHERE captain_delivery IN (SELECT {_ID} FROM "
+                               f"json_each(?)) AND final = 1 AND message_id != (SELECT {_MESSAGE} FROM "
+                               f"json_each(?) WHERE {_ID} = captain_delivery)", (given, given))
+            self._conn.execute("INSERT OR IGNORE INTO relayed_deliveries (captain_delivery, message_id, agent) "
+                               f"SELECT {_ID}, {_MESSAGE}, {_AGENT} FROM json_each(?) ORDER BY key", (given,))
+            rows = self._conn.execute(f"SELECT {_COLUMNS} FROM relayed_deliveries WHERE captain_delivery IN "
+                                      f"(SELECT {_ID} FROM json_each(?))", (given,)).fetchall()
+        found = {int(row[0]): _relayed(row) for row in rows}
+        return [found[delivery[0]] for delivery in deliveries]
 
     def _record(self, captain_delivery: int, message_id: str, agent: str) -> Relayed:
         self._conn.execute("DELETE FROM relayed_deliveries WHERE captain_delivery = ? AND message_id != ? "
