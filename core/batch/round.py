@@ -80,6 +80,7 @@ class Round:
     stopped_agents: set[str] = field(default_factory=set)
     writers: Executor | None = None  # threads writing several agents' files at once (None: this one)
     inboxes_of: dict[int, Path] = field(default_factory=dict)  # delivery -> its inbox folder
+    _agent_inbox: dict[str, InboxDelivery] = field(default_factory=dict)
 
     def open_agents(self) -> list[str]:
         """The agents not held back by a retry's backoff."""
@@ -219,11 +220,15 @@ class Round:
 
     # -- helpers ------------------------------------------------------------------------------
     def _inbox(self, item: Claimed) -> InboxDelivery:
-        path = Path(getattr(self.agents[item.task.agent_id].transport, "path", "")).expanduser()
-        inbox = self.inboxes.get(path)
+        agent = item.task.agent_id
+        inbox = self._agent_inbox.get(agent)  # one lookup of its folder per agent and round
         if inbox is None:
-            inbox = self.inboxes[path] = InboxDelivery(path)
-        self.inboxes_of[item.task.delivery_id] = path
+            path = Path(getattr(self.agents[agent].transport, "path", "")).expanduser()
+            inbox = self.inboxes.get(path)
+            if inbox is None:
+                inbox = self.inboxes[path] = InboxDelivery(path)
+            self._agent_inbox[agent] = inbox
+        self.inboxes_of[item.task.delivery_id] = inbox.path
         return inbox
 
     def _stamp(self, folder: Path) -> datetime:
