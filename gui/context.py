@@ -42,6 +42,7 @@ class AppContext(QObject):
     # (delivery ids, message ids) whose stored rows were seen changed with no delivery event
     # (the agent's own hook confirmed them, read back from the outbox)
     sig_outbox_changed = Signal(object, object)
+    sig_confirmed = Signal(object)  # delivery ids the agents' own hooks confirmed (recorded in the outbox)
     sig_status = Signal(str)  # a line for the status bar
     # a storage fault met by background work (full disk, damaged, locked, read-only or missing
     # database): one line saying what, where and what to do; the panel keeps running
@@ -133,6 +134,12 @@ class AppContext(QObject):
 
         self.jobs.run(lambda: self.session.submit(message, captain_last=captain_last, when_idle=when_idle),
                       queued, on_error)
+
+    def confirmed_elsewhere(self, delivery_ids: list[int]) -> None:
+        """The watch thread recorded the agents' confirmations of these deliveries (callable from any
+        thread: the signals reach the panels on the UI thread)."""
+        self.sig_confirmed.emit(set(delivery_ids))
+        self.sig_outbox_changed.emit(set(delivery_ids), set())
 
     def rules_activated(self) -> None:
         """The rule editor switched the active rules: tell everyone who validates."""

@@ -81,6 +81,7 @@ class AgentLive:
     last_latency: float | None = None
     last_verdict: str | None = None
     last_evidence: str = ""
+    last_delivery: int | None = None  # the delivery the last_* fields tell of
     paused: str = ""  # why its GUI delivery waits for the captain to resume, if it does
     breaker: BreakerView = field(default_factory=BreakerView)
 
@@ -194,7 +195,8 @@ class StatusBoard:
                           attempt=live.attempt if still_active else 0,
                           last_state=event.state, last_at=self._clock(), last_detail=event.detail,
                           last_latency=event.latency, last_verdict=getattr(event, "verdict", None),
-                          last_evidence=getattr(event, "evidence", ""), paused="")
+                          last_evidence=getattr(event, "evidence", ""), last_delivery=event.delivery_id,
+                          paused="")
         else:
             return set()
         self._live[event.agent_id] = new
@@ -230,6 +232,17 @@ class StatusBoard:
             self._live[row.agent_id] = replace(live, last_state="uncertain", last_at=at,
                                                last_detail=row.reason or "interrupted")
             changed.add(row.agent_id)
+        return changed
+
+    def confirmed(self, delivery_ids: Iterable[int]) -> set[str]:
+        """The agents' own hooks confirmed these deliveries (the outbox records it): an agent whose last
+        delivery is one of them shows it confirmed."""
+        ids = set(delivery_ids)
+        changed: set[str] = set()
+        for agent_id, live in self._live.items():
+            if live.last_delivery in ids and live.last_verdict != "confirmed_by_agent":
+                self._live[agent_id] = replace(live, last_state="delivered", last_verdict="confirmed_by_agent")
+                changed.add(agent_id)
         return changed
 
     def breaker(self, agent_id: str, view: BreakerView) -> set[str]:

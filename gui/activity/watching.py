@@ -50,7 +50,8 @@ class PanelWatching(QObject):
         self._halt(wait=False)  # the old thread ends after its tick; the UI thread does not wait for it
         # even with nothing to watch the service confirms deliveries from the hooks' prompts
         stop = threading.Event()
-        service = WatchService(self.data_dir, watchers_for(roster))
+        ctx = self.ctx
+        service = WatchService(self.data_dir, watchers_for(roster), on_confirmed=ctx.confirmed_elsewhere)
         thread = threading.Thread(target=service.run, args=(stop,), name="quarterdeck-watch", daemon=True)
         self._stop, self._thread = stop, thread
         thread.start()

@@ -255,6 +255,8 @@ class ProgressPane(QWidget):
             self._update()
             rows = [self.progress.rows[i] for i in changed]
             self._ctx.sig_outbox_changed.emit({r.delivery_id for r in rows}, {r.message_id for r in rows})
+            if confirmed := {r.delivery_id for r in rows if r.verdict == "confirmed_by_agent"}:
+                self._ctx.sig_confirmed.emit(confirmed)
 
     def _on_reread_failed(self, error: BaseException) -> None:
         self._rereading = False

@@ -45,6 +45,7 @@ class LiveStatus(QObject):
         ctx.sig_submitted.connect(self._on_ctx_submitted)
         ctx.sig_fleet_changed.connect(self._on_ctx_fleet_changed)
         ctx.delivery.sig_delivery_event.connect(self._on_delivery_event)
+        ctx.sig_confirmed.connect(self._on_ctx_confirmed)
         ctx.delivery.sig_breaker_event.connect(self._on_delivery_breaker_event)
         ctx.delivery.sig_stopped.connect(self._on_delivery_stopped)
         ctx.delivery.sig_resumed.connect(self._on_delivery_resumed)
@@ -100,6 +101,10 @@ class LiveStatus(QObject):
         changed |= self.board.breaker(event.agent_id, self.breaker_view(event.agent_id))
         if changed or event.state in ("delivered", "failed"):
             self.model.refresh({event.agent_id})  # the statistics moved too
+
+    @Slot(object)
+    def _on_ctx_confirmed(self, delivery_ids: set[int]) -> None:
+        self.model.refresh(self.board.confirmed(delivery_ids))
 
     @Slot(object)
     def _on_delivery_breaker_event(self, event: BreakerEvent) -> None:

@@ -97,6 +97,7 @@ class WatchService:
     watchers: Sequence[Watcher]
     interval: float = INTERVAL_S
     on_events: Callable[[list[ActivityEvent]], None] | None = None
+    on_confirmed: Callable[[list[int]], None] | None = None  # delivery ids the agents' hooks confirmed
     _failed: set[str] = field(default_factory=set)
     _pruned_at: float = 0.0
 
@@ -147,6 +148,8 @@ class WatchService:
             return
         if confirmed:
             log.info("confirmed by the agent: delivery %s", ", ".join(map(str, confirmed)))
+            if self.on_confirmed is not None:
+                self.on_confirmed(confirmed)
         if gone:
             log.info("pruned %d old agent event(s)", gone)
 
