@@ -28,12 +28,12 @@ cleanup() {
   rm -rf "$workdir"
 }
 trap cleanup EXIT INT TERM
-for _ in $(seq 1 200); do [ -s "$workdir/display" ] && break; sleep 0.05; done
+for _ in $(seq 1 400); do [ -s "$workdir/display" ] && break; sleep 0.05; done
 num=$(head -n 1 "$workdir/display" 2>/dev/null || true)
 if [ -z "$num" ]; then echo "with-xvfb: Xvfb did not start" >&2; cat "$workdir/xvfb.log" >&2; exit 1; fi
 xauth -f "$XAUTHORITY" add ":$num" . "$cookie" >/dev/null 2>&1
 export DISPLAY=":$num"
-for _ in $(seq 1 100); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.05; done
+for _ in $(seq 1 400); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.05; done  # up to 20 s on a busy machine
 xdpyinfo >/dev/null 2>&1 || { echo "with-xvfb: display :$num does not answer" >&2; exit 1; }
 jwm >"$workdir/wm.log" 2>&1 &
 wm_pid=$!
