@@ -4,9 +4,10 @@ adds, with the relays' work taken out of the measure.
 A real redis-server; the captain's session in this process (an outbox with AGENTS relay agents over
 RELAYS relays, ``submit_many`` every BATCH_MS, a ``DeliveryWorker``, the forwarder and its receipt
 reader, all as ``Session.open(broker_url=..., relays=True)`` wires them); an answering process in
-place of the relays: it reads each relay's stream and answers every entry at once with the receipts
-a relay writes (``sending``, then ``delivered``: ``--no-sending`` leaves the first out), in the
-relay protocol's own format. So what is measured is the captain, the broker and the loopback.
+place of the relays: it reads each relay's stream and answers every entry at once with the receipt
+a relay writes when it delivers within one round (``delivered``; ``--sending``: ``sending`` first
+too, as a relay says of a delivery that goes on), in the relay protocol's own format. So what is
+measured is the captain, the broker and the loopback.
 
 Prints, at RATE messages a second for SECONDS: enqueue -> claimed by the forwarder, claimed ->
 delivered receipt recorded (the answering process answers at once, so this is the entry's trip out,
@@ -14,7 +15,7 @@ the receipt's trip back and the captain recording it), and the captain process's
 with and without ``submit_many`` (validating and queueing, which is not the forwarder's).
 
     python bench/bench_captain.py [--rate 1000] [--seconds 10] [--relays 3] [--agents 10]
-                                  [--batch-ms 10] [--no-sending]
+                                  [--batch-ms 10] [--sending]
 """
 from __future__ import annotations
 
@@ -87,7 +88,7 @@ def main() -> int:
     parser.add_argument("--relays", type=int, default=3)
     parser.add_argument("--agents", type=int, default=10, help="agents per relay")
     parser.add_argument("--batch-ms", type=float, default=10.0)
-    parser.add_argument("--no-sending", action="store_true", help="answer with a delivered receipt only")
+    parser.add_argument("--sending", action="store_true", help="answer with a sending receipt before the delivered one")
     args = parser.parse_args()
     from redis_server import RedisServer
 
@@ -102,7 +103,7 @@ def main() -> int:
     relays = {f"M{r}": [f"A{r}-{n}" for n in range(1, args.agents + 1)] for r in range(1, args.relays + 1)}
     agents = [a for names in relays.values() for a in names]
     stop = multiprocessing.Event()
-    answering = multiprocessing.Process(target=answer, args=(server.url, relays, not args.no_sending, stop))
+    answering = multiprocessing.Process(target=answer, args=(server.url, relays, args.sending, stop))
     answering.start()
     import redis
     client = redis.Redis.from_url(server.url)
@@ -147,7 +148,7 @@ def main() -> int:
     done = [(float(r[1]), float(r[2]), float(r[3])) for r in rows if r[0] == "delivered"]
     print(f"captain alone: {args.rate:.0f} msg/s for {args.seconds:g} s to {len(agents)} relay agents over "
           f"{args.relays} relays (answered at once by a process writing the relays' receipts"
-          f"{'' if args.no_sending else ': sending, delivered'}), submit_many every {args.batch_ms:g} ms")
+          f"{': sending, delivered' if args.sending else ''}), submit_many every {args.batch_ms:g} ms")
     print(f"  offered {count / offered:.0f} msg/s; {len(done)} of {count} delivered in {wall:.1f} s")
     print(f"  enqueue -> claimed by the forwarder: {quantiles([s - c for c, s, _ in done])}")
     print(f"  claimed -> delivered receipt recorded: {quantiles([f - s for _, s, f in done])}")
