@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from quarterdeck.core.dispatch import outcomes
@@ -29,6 +30,7 @@ __all__ = ["Applier", "outcome_of"]
 
 log = logging.getLogger(__name__)
 
+Settle = Callable[[Sequence[Outcome]], tuple[list[Applied], Matched]]
 UNCLAIMED_FOR = 600.0  # seconds a receipt no delivery here matches is left for another captain's outbox
 DELIVERED_VERDICTS = frozenset({"submitted", "unverified", "confirmed_by_agent"})
 FAILED_VERDICTS = frozenset({"not_typed", "typed_not_submitted"})
@@ -54,13 +56,20 @@ class Applier:
     def __init__(self, dispatcher: Dispatcher, sent: Sent) -> None:
         self.dispatcher = dispatcher
         self.sent = sent
+        self.hand: Callable[[list[Receipt]], list[bool]] | None = None  # to the forwarder's thread
 
     def receipts(self, receipts: list[Receipt]) -> list[bool]:
-        """The receipt reader's sink: record a batch; per receipt, whether it is done with (this outbox's,
-        or matching none here for ``UNCLAIMED_FOR`` seconds: an outbox started afresh leaves such)."""
+        """The receipt reader's sink: record a batch (handed to the forwarder's thread, which records it
+        with its next claim, when it is set up so); per receipt, whether it is done with (this
+        outbox's, or matching none here for ``UNCLAIMED_FOR`` seconds: an outbox started afresh leaves
+        such)."""
+        return self.take(receipts) if self.hand is None else self.hand(receipts)
+
+    def take(self, receipts: list[Receipt], settle_with: Settle | None = None) -> list[bool]:
+        """Record ``receipts`` here (``settle_with``: instead of :func:`settle`, e.g. with a claim)."""
         for relay, agent in {(r.relay, r.agent) for r in receipts}:  # the relay works on these agents' queues
             self.sent.progress(relay, agent)
-        _, matched = self.record([outcome_of(r) for r in receipts])
+        _, matched = self.record([outcome_of(r) for r in receipts], settle_with)
         for receipt in receipts:
             if receipt.state == "sending" and receipt.attempts > 1 and receipt.reason:
                 flight = self.sent.get(receipt.delivery)
@@ -71,9 +80,9 @@ class Applier:
         now = time.time()  # one no delivery here matches stays for another captain, but not for ever
         return [(r.delivery, r.agent, r.relay) in matched or now - r.at > UNCLAIMED_FOR for r in receipts]
 
-    def record(self, batch: Sequence[Outcome]) -> tuple[list[Applied], Matched]:
+    def record(self, batch: Sequence[Outcome], settle_with: Settle | None = None) -> tuple[list[Applied], Matched]:
         """Record ``batch`` (one transaction) and tell what changed; returns what :func:`settle` does."""
-        applied, matched = settle(self.dispatcher.store, batch)
+        applied, matched = (settle_with or partial(settle, self.dispatcher.store))(batch)
         for done in applied:
             self.sent.pop(done.outcome.delivery)
             outcomes.relayed(self.dispatcher, self.event(done))

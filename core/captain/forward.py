@@ -1,10 +1,11 @@
 """The forwarder: the captain's relayed deliveries out to the relays' streams, in batches, without
-waiting for any one of them (their receipts come back on the receipt reader's thread: ``apply``).
+waiting for any one of them (their receipts come back through the receipt reader: ``apply``).
 
 One thread. While its dispatcher works (a companion: ``quarterdeck.core.dispatch.companions``) and
 is not stopped, each round claims up to ``batch`` queued deliveries of the relays' agents in one
 transaction (``quarterdeck.core.store.forwarding.claim``: sending, started, machine = the relay),
-tells the listeners ``sending``, and XADDs their ``DeliveryEntry`` s in one pipeline (``MAXLEN ~``).
+the same one that records the receipts the reader handed over meanwhile (``handoff``), tells the
+listeners ``sending``, and XADDs their ``DeliveryEntry`` s in one pipeline (``MAXLEN ~``).
 Every round also reads the relays' heartbeats (once a second, for ``relay_wait``: see ``sent``),
 turns deliveries whose relay had ``wait`` seconds of alive time to answer and did not ``uncertain``
 ("relay M2 did not report within 30 s: it may have typed it; not sent again"), and tells the end
@@ -23,11 +24,13 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import redis
 
 from quarterdeck.core.captain.apply import Applier
+from quarterdeck.core.captain.handoff import Handoff, Slot
 from quarterdeck.core.captain.outage import Outage
 from quarterdeck.core.captain.sent import Liveness, Sent
 from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
@@ -36,7 +39,7 @@ from quarterdeck.core.dispatch.request import message_of
 from quarterdeck.core.relay.protocol import KEYS, STREAM_MAXLEN, Announcement, DeliveryEntry, MalformedEntry
 from quarterdeck.core.roster.remote import STALE_S, broker_now, seen_text
 from quarterdeck.core.store import forwarding
-from quarterdeck.core.store.forwarding import Forwarded, Outcome
+from quarterdeck.core.store.forwarding import Applied, Forwarded, Matched, Outcome
 from quarterdeck.core.store.rows import StoreError
 from quarterdeck.core.transports.broker import BrokerDown, BrokerLink, ReceiptRouter
 
@@ -76,6 +79,8 @@ class Forwarder:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self.handoff = Handoff(self._wake.set, self._running)  # the reader's receipts, recorded with a claim
+        self.applier.hand = lambda receipts: self.handoff.hand(receipts, self.applier.take)
         self._thread: threading.Thread | None = None
         self._relays_read = 0.0
         self._settled = 0.0
@@ -98,6 +103,10 @@ class Forwarder:
 
     def notify(self) -> None:
         self._wake.set()
+
+    def _running(self) -> bool:
+        thread = self._thread
+        return thread is not None and thread.is_alive() and not self._stop.is_set()
 
     def close(self, grace: float = 1.0) -> None:
         """Stop; deliveries in flight get up to ``grace`` seconds for their receipts first (those left
@@ -135,27 +144,49 @@ class Forwarder:
                 self._wake.wait(QUIET_POLL if quiet else self.poll)
 
     def _round(self) -> bool:
-        """One round; True when there may be more to claim at once."""
-        now = time.monotonic()
-        relays = self._relays() if self._working > 0 and not self.dispatcher.stopped else {}
-        if (self.sent or self._unconfirmed) and now - self._relays_read >= 1.0:
-            self._relays_read = now
-            self._heartbeats()
-        self.liveness.tick(self.outage.why is None and self.router.down is None)  # receipts could come
-        self._expire(now)
-        queued = bool(relays) and forwarding.any_queued(self.store, relays)  # the broker is asked only then
-        if (queued or self._unconfirmed) and not self.outage.answers():
-            self._tell(self.outage.waiting(relays))
-            return False
-        if self._unconfirmed:
-            self._write_again()
-        if not queued:
-            return False
-        room = min(self.batch, self.max_in_flight - len(self.sent))
-        claimed = forwarding.claim(self.store, relays, own_only=self.dispatcher.own_only, limit=room)
-        if claimed:
-            self._forward(claimed)
-        return len(claimed) == room > 0
+        """One round; True when there may be more to claim at once. Receipts handed over by the reader
+        meanwhile are recorded in the claim's transaction (or in one of their own)."""
+        slots = self.handoff.take()
+        try:
+            now = time.monotonic()
+            relays = self._relays() if self._working > 0 and not self.dispatcher.stopped else {}
+            if (self.sent or self._unconfirmed) and now - self._relays_read >= 1.0:
+                self._relays_read = now
+                self._heartbeats()
+            self.liveness.tick(self.outage.why is None and self.router.down is None)  # receipts could come
+            self._expire(now)
+            queued = bool(relays) and forwarding.any_queued(self.store, relays)  # the broker is asked only then
+            if (queued or self._unconfirmed) and not self.outage.answers():
+                self._claim(slots, relays, 0)
+                self._tell(self.outage.waiting(relays))
+                return False
+            if self._unconfirmed:
+                self._write_again()
+            room = min(self.batch, self.max_in_flight - len(self.sent)) if queued else 0
+            claimed = self._claim(slots, relays, room)
+            if claimed:
+                self._forward(claimed)
+            return len(claimed) == room > 0
+        except BaseException as exc:
+            self.handoff.failed(slots, exc)
+            raise
+
+    def _claim(self, slots: list[Slot], relays: dict[str, str], limit: int) -> list[Forwarded]:
+        """Record the receipts of ``slots`` and claim up to ``limit``, in one transaction."""
+        own_only = self.dispatcher.own_only
+        if not slots:
+            return forwarding.claim(self.store, relays, own_only=own_only, limit=limit)
+        claimed: list[Forwarded] = []
+
+        def settle_with(batch: Sequence[Outcome]) -> tuple[list[Applied], Matched]:
+            if limit <= 0:  # nothing to claim: the write lock only when a receipt changes a row
+                return forwarding.settle(self.store, batch)
+            applied, matched, claimed[:] = forwarding.settle_and_claim(self.store, batch, relays,
+                                                                       own_only=own_only, limit=limit)
+            return applied, matched
+
+        self.handoff.finish(slots, self.applier.take(self.handoff.receipts(slots), settle_with))
+        return claimed
 
     def _relays(self) -> dict[str, str]:
         """The relays' agents (agent id -> relay) of the dispatcher's roster."""

@@ -17,6 +17,7 @@ without waiting for each one, so the outbox is worked in batches, one write tran
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from quarterdeck.core.store.outbox import Store
 
 __all__ = ["Applied", "Forwarded", "Matched", "Outcome", "any_queued", "claim", "clear_waiting", "note_waiting",
-           "release", "settle"]
+           "release", "settle", "settle_and_claim"]
 
 FINAL = frozenset({"delivered", "failed", "uncertain", "cancelled"})
 UPGRADES = frozenset({"delivered", "failed", "cancelled"})  # what may replace an 'uncertain' guess
@@ -77,23 +78,27 @@ def claim(store: Store, relays: Mapping[str, str], *, own_only: bool, limit: int
     takes the write lock: ask :func:`any_queued` (a read) first while there may be nothing to do."""
     if not relays or limit <= 0:
         return []
-    agents = _ids(sorted(relays))
-    conn = store.connection()
+    with immediate(store.connection()) as conn:
+        return _claim(conn, store, relays, own_only, limit)
+
+
+def _claim(conn: sqlite3.Connection, store: Store, relays: Mapping[str, str], own_only: bool,
+           limit: int) -> list[Forwarded]:
     token = store._lease.token
-    with immediate(conn):
-        scope, params = queueing._scope(conn, store.path, token, own_only)
-        rows = conn.execute(
-            f"SELECT id, agent_id FROM deliveries WHERE state = 'queued' AND agent_id IN "
-            f"(SELECT value FROM json_each(?)) {scope} ORDER BY prio, id LIMIT ?", [agents, *params, limit]).fetchall()
-        if not rows:
-            return []
-        now = now_db()
-        conn.executemany(  # one statement for the whole batch
-            "UPDATE deliveries SET state = 'sending', claimed_by = ?, started_at = ?, updated_at = ?, machine = ?, "
-            "reason = NULL WHERE id = ? AND state = 'queued'",
-            [(token, now, now, relays[row["agent_id"]], row["id"]) for row in rows])
-        tasks = conn.execute(f"{TASK_SELECT} WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY d.prio, d.id",
-                             (_ids(row["id"] for row in rows),)).fetchall()
+    scope, params = queueing._scope(conn, store.path, token, own_only)
+    rows = conn.execute(
+        f"SELECT id, agent_id FROM deliveries WHERE state = 'queued' AND agent_id IN "
+        f"(SELECT value FROM json_each(?)) {scope} ORDER BY prio, id LIMIT ?",
+        [_ids(sorted(relays)), *params, limit]).fetchall()
+    if not rows:
+        return []
+    now = now_db()
+    conn.executemany(  # one statement for the whole batch
+        "UPDATE deliveries SET state = 'sending', claimed_by = ?, started_at = ?, updated_at = ?, machine = ?, "
+        "reason = NULL WHERE id = ? AND state = 'queued'",
+        [(token, now, now, relays[row["agent_id"]], row["id"]) for row in rows])
+    tasks = conn.execute(f"{TASK_SELECT} WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY d.prio, d.id",
+                         (_ids(row["id"] for row in rows),)).fetchall()
     return [Forwarded(task_from_row(task), relays[task["agent_id"]]) for task in tasks]
 
 
@@ -144,15 +149,35 @@ def settle(store: Store, outcomes: Sequence[Outcome]) -> tuple[list[Applied], Ma
     recorded, and the outcomes that are this outbox's (its delivery to that agent on that relay),
     whether they changed a row or not: one matching none is another outbox's (delivery ids are only
     unique per outbox)."""
-    applied: list[Applied] = []
-    matched: Matched = set()
     if not outcomes:
-        return applied, matched
+        return [], set()
     conn = store.connection()
+    matched, changing = _matching(conn, outcomes)
+    if not changing:
+        return [], matched  # a read only: steps on the way, repeats, another outbox's
+    with immediate(conn):  # read again under the write lock: another thread may have moved them
+        return _record(conn, changing), matched
+
+
+def settle_and_claim(store: Store, outcomes: Sequence[Outcome], relays: Mapping[str, str], *, own_only: bool,
+                     limit: int) -> tuple[list[Applied], Matched, list[Forwarded]]:
+    """:func:`settle` ``outcomes`` and :func:`claim` up to ``limit``, in one write transaction (one
+    commit, one turn of the write lock)."""
+    with immediate(store.connection()) as conn:
+        matched, changing = _matching(conn, outcomes)
+        applied = _record(conn, changing) if changing else []
+        return applied, matched, _claim(conn, store, relays, own_only, limit) if relays and limit > 0 else []
+
+
+def _matching(conn: sqlite3.Connection, outcomes: Sequence[Outcome]) -> tuple[Matched, list[Outcome]]:
+    """The outcomes that are this outbox's, and those of them that would change their row."""
+    matched: Matched = set()
+    changing: list[Outcome] = []
+    if not outcomes:
+        return matched, changing
     rows = {int(r["id"]): r for r in conn.execute(
-        "SELECT id, state, message_id, agent_id, machine, started_at FROM deliveries WHERE id IN "
-        "(SELECT value FROM json_each(?))", (_ids(sorted({o.delivery for o in outcomes})),))}
-    changing = []
+        "SELECT id, state, agent_id, machine FROM deliveries WHERE id IN (SELECT value FROM json_each(?))",
+        (_ids(sorted({o.delivery for o in outcomes})),))}
     for outcome in outcomes:
         row = rows.get(outcome.delivery)
         if row is None or row["agent_id"] != outcome.agent or row["machine"] != outcome.relay:
@@ -160,28 +185,32 @@ def settle(store: Store, outcomes: Sequence[Outcome]) -> tuple[list[Applied], Ma
         matched.add((outcome.delivery, outcome.agent, outcome.relay))
         if _changes(outcome, str(row["state"])):
             changing.append(outcome)
-    if not changing:
-        return applied, matched  # a read only: steps on the way, repeats, another outbox's
-    with immediate(conn):  # read again under the write lock (another thread may have moved them)
-        now = now_db()
-        states = {int(r["id"]): (str(r["state"]), str(r["message_id"]), r["started_at"]) for r in conn.execute(
-            "SELECT id, state, message_id, started_at FROM deliveries WHERE id IN (SELECT value FROM json_each(?))",
-            (_ids(sorted({o.delivery for o in changing})),))}
-        moves = []
-        for outcome in changing:  # in order: a second outcome of one delivery meets the state the first left
-            if outcome.delivery not in states:
-                continue  # gone meanwhile (the history was cleared)
-            was, message_id, started = states[outcome.delivery]
-            if not _changes(outcome, was):
-                continue
-            latency = None if started is None else max(0.0, now - float(started))
-            moves.append(_move(outcome, was, now, latency))
-            states[outcome.delivery] = (outcome.state, message_id, started)
-            applied.append(Applied(outcome, message_id, was, latency))
-        conn.executemany(  # one statement for the whole batch
-            "UPDATE deliveries SET state = ?, reason = ?, verdict = ?, evidence = ?, attempts = max(attempts, ?), "
-            "latency_ms = ?, updated_at = ?, finished_at = ? WHERE id = ? AND state = ?", moves)
-    return applied, matched
+    return matched, changing
+
+
+def _record(conn: sqlite3.Connection, changing: Sequence[Outcome]) -> list[Applied]:
+    """Record ``changing`` in order, inside the caller's write transaction: the rows are read again
+    (they may have moved since), then one UPDATE statement for the whole batch."""
+    applied: list[Applied] = []
+    now = now_db()
+    states = {int(r["id"]): (str(r["state"]), str(r["message_id"]), r["started_at"]) for r in conn.execute(
+        "SELECT id, state, message_id, started_at FROM deliveries WHERE id IN (SELECT value FROM json_each(?))",
+        (_ids(sorted({o.delivery for o in changing})),))}
+    moves = []
+    for outcome in changing:  # in order: a second outcome of one delivery meets the state the first left
+        if outcome.delivery not in states:
+            continue  # gone meanwhile (the history was cleared)
+        was, message_id, started = states[outcome.delivery]
+        if not _changes(outcome, was):
+            continue
+        latency = None if started is None else max(0.0, now - float(started))
+        moves.append(_move(outcome, was, now, latency))
+        states[outcome.delivery] = (outcome.state, message_id, started)
+        applied.append(Applied(outcome, message_id, was, latency))
+    conn.executemany(  # one statement for the whole batch
+        "UPDATE deliveries SET state = ?, reason = ?, verdict = ?, evidence = ?, attempts = max(attempts, ?), "
+        "latency_ms = ?, updated_at = ?, finished_at = ? WHERE id = ? AND state = ?", moves)
+    return applied
 
 
 def _changes(outcome: Outcome, was: str) -> bool:

@@ -10,7 +10,7 @@ import pytest
 
 from quarterdeck.core.models import Message
 from quarterdeck.core.store import Store
-from quarterdeck.core.store.forwarding import Outcome, any_queued, claim, settle
+from quarterdeck.core.store.forwarding import Outcome, any_queued, claim, settle, settle_and_claim
 
 RELAYS = {"A1": "M1", "A2": "M1", "B1": "M2"}
 
@@ -81,3 +81,25 @@ def test_many_receipts_in_one_batch(store):
     applied, _ = settle(store, [Outcome(i, "A1", "M1", "delivered", verdict="submitted") for i in ids])
     assert len(applied) == 300
     assert set(store.states_of(ids).values()) == {"delivered"}
+
+
+def test_settle_and_claim_in_one_transaction(store):
+    sent = queue(store, "A1", 2)
+    claim(store, RELAYS, own_only=False, limit=10)
+    waiting = queue(store, "B1", 3)
+    batch = [Outcome(sent[0], "A1", "M1", "delivered", verdict="submitted"), Outcome(sent[1], "A1", "M1", "sending")]
+    applied, matched, claimed = settle_and_claim(store, batch, RELAYS, own_only=False, limit=2)
+    assert [a.outcome.delivery for a in applied] == [sent[0]]
+    assert matched == {(sent[0], "A1", "M1"), (sent[1], "A1", "M1")}
+    assert [(c.task.delivery_id, c.relay) for c in claimed] == [(waiting[0], "M2"), (waiting[1], "M2")]
+    assert store.states_of(sent + waiting) == {sent[0]: "delivered", sent[1]: "sending", waiting[0]: "sending",
+                                              waiting[1]: "sending", waiting[2]: "queued"}
+
+
+def test_settle_and_claim_with_nothing_to_claim_records_the_receipts(store):
+    a, = queue(store, "A2", 1)
+    claim(store, RELAYS, own_only=False, limit=10)
+    applied, _, claimed = settle_and_claim(store, [Outcome(a, "A2", "M1", "failed", "relay M1: gone")], RELAYS,
+                                           own_only=False, limit=5)
+    assert [x.outcome.state for x in applied] == ["failed"] and claimed == []
+    assert store.states_of([a]) == {a: "failed"}
