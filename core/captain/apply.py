@@ -6,7 +6,8 @@ retried already: never sent again from here), ``uncertain`` (never resent), ``ca
 is recorded in one transaction (``quarterdeck.core.store.forwarding.settle``); then each recorded
 outcome is counted by the monitor and told to the dispatcher's listeners, as a local delivery's
 is (``quarterdeck.core.dispatch.outcomes.relayed``). A receipt of a step on the way (the relay is
-retrying) is told as ``retrying``. Runs on the receipt reader's thread.
+retrying) is told as ``retrying``. Runs on the forwarder's thread (the reader hands its batches
+over: ``handoff``), or on the reader's while the forwarder's does not run.
 """
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ without waiting for each one, so the outbox is worked in batches, one write tran
 - :func:`settle` records outcomes: a relay's receipts, a relay that did not report in time. Only a
   delivery still ``sending`` changes, or one ``uncertain`` because nobody knew, which the relay's
   later word (delivered, failed, cancelled) replaces; one delivered, failed or cancelled stays.
+- :func:`settle_and_claim`: both in one transaction (the forwarder's round with receipts to record).
 """
 from __future__ import annotations
 
