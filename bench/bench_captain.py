@@ -31,6 +31,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests")]
+from bench_relays import quantiles  # noqa: E402  (the same figures as the whole path's bench)
+
 STARTED = time.time()
 
 
@@ -62,14 +64,6 @@ def answer(url: str, relays: dict[str, list[str]], sending: bool, stop: Any) -> 
                     pipe.xadd(KEYS.receipts, receipt.to_fields())  # type: ignore[arg-type]
         pipe.execute()
     client.close()
-
-
-def quantiles(values: list[float]) -> str:
-    if not values:
-        return "none"
-    ordered = sorted(values)
-    at = lambda q: ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000  # noqa: E731
-    return f"p50 {at(0.5):.1f} / p95 {at(0.95):.1f} / p99 {at(0.99):.1f} ms (max {ordered[-1] * 1000:.1f})"
 
 
 def announce(client: Any, relays: dict[str, list[str]]) -> None:
