@@ -107,6 +107,16 @@ class Captain:
         self.client.xadd(KEYS.relay_in(relay), entry.to_fields())  # type: ignore[arg-type]
         return delivery, message
 
+    def send_round(self, relay: str, agents: tuple[str, ...], count: int,
+                   text: Callable[[int, str], str]) -> dict[int, tuple[str, Message]]:
+        """``count`` deliveries to ``agents`` in turn (``text(n, agent)``); delivery id -> (agent, message)."""
+        sent = {}
+        for n in range(count):
+            agent = agents[n % len(agents)]
+            delivery, message = self.send(relay, agent, text(n, agent))
+            sent[delivery] = (agent, message)
+        return sent
+
     def control(self, kind: str, generation: int) -> float:
         """XADD a stop or resume; returns the time it was written."""
         at = time.time()

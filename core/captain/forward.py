@@ -45,7 +45,6 @@ from quarterdeck.core.transports.broker import BrokerDown, BrokerLink, ReceiptRo
 
 if TYPE_CHECKING:
     from quarterdeck.core.dispatch.dispatcher import Dispatcher
-    from quarterdeck.core.models import Agent
     from quarterdeck.core.roster.roster import Roster
 
 __all__ = ["Forwarder"]
@@ -85,7 +84,7 @@ class Forwarder:
         self._relays_read = 0.0
         self._settled = 0.0
         self._busy = 0.0  # time.monotonic() when there was last something to do
-        self._roster: tuple[Roster | None, dict[str, str], dict[str, Agent]] = (None, {}, {})
+        self._roster: tuple[Roster | None, dict[str, str]] = (None, {})
         self._streams: dict[str, str] = {}  # relay -> its stream's key
 
     def __repr__(self) -> str:
@@ -192,19 +191,17 @@ class Forwarder:
         """The relays' agents (agent id -> relay) of the dispatcher's roster."""
         roster = self.dispatcher.roster
         if self._roster[0] is not roster:
-            self._roster = (roster, {a.id: a.transport.relay for a in roster.agents if a.transport.kind == "relay"},
-                            {a.id: a for a in roster.agents})
+            self._roster = (roster, {a.id: a.transport.relay for a in roster.agents if a.transport.kind == "relay"})
         return self._roster[1]
 
     def _forward(self, claimed: list[Forwarded]) -> None:
         refused: list[Outcome] = []
         entries: list[Written] = []
         sent_at = time.time()
-        self._relays()
-        agents = self._roster[2]  # the roster's agents by id
+        roster = self.dispatcher.roster
         for item in claimed:
             task = item.task
-            agent = agents.get(task.agent_id)
+            agent = roster.get(task.agent_id) if task.agent_id in roster else None
             content = self.dispatcher.content_of(task)
             why = (f"{task.agent_id} is not an enabled agent on the roster" if agent is None or not agent.enabled
                    else REDACTED if content is None else None)

@@ -75,27 +75,29 @@ class Roster:
     agents: tuple[Agent, ...] = ()
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    _by_id: dict[str, Agent] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        seen: set[str] = set()
+        seen: dict[str, Agent] = {}
         for agent in self.agents:
             if agent.id in seen:
                 raise ValueError(f"agent id {agent.id!r} appears twice")
-            seen.add(agent.id)
+            seen[agent.id] = agent
+        object.__setattr__(self, "_by_id", seen)  # get and `in` by id, not a scan (a dispatcher asks per delivery)
         for name, members in self.groups.items():
             unknown = [m for m in members if m not in seen]
             if unknown:
                 raise ValueError(f"group {name!r} names unknown agents: {', '.join(unknown)}")
 
     def get(self, agent_id: str) -> Agent:
-        for agent in self.agents:
-            if agent.id == agent_id:
-                return agent
+        agent = self._by_id.get(agent_id)
+        if agent is not None:
+            return agent
         known = ", ".join(self.ids()) or "none"
         raise UnknownAgentError(f"no agent {agent_id!r} on the roster (agents: {known})")
 
     def __contains__(self, agent_id: object) -> bool:
-        return any(agent.id == agent_id for agent in self.agents)
+        return agent_id in self._by_id
 
     def ids(self) -> list[str]:
         return [agent.id for agent in self.agents]

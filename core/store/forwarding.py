@@ -153,11 +153,11 @@ def settle(store: Store, outcomes: Sequence[Outcome]) -> tuple[list[Applied], Ma
     if not outcomes:
         return [], set()
     conn = store.connection()
-    matched, changing = _matching(conn, outcomes)
+    matched, changing = _matching(_rows(conn, outcomes), outcomes)
     if not changing:
         return [], matched  # a read only: steps on the way, repeats, another outbox's
     with immediate(conn):  # read again under the write lock: another thread may have moved them
-        return _record(conn, changing), matched
+        return _record(conn, changing, _rows(conn, changing)), matched
 
 
 def settle_and_claim(store: Store, outcomes: Sequence[Outcome], relays: Mapping[str, str], *, own_only: bool,
@@ -165,20 +165,25 @@ def settle_and_claim(store: Store, outcomes: Sequence[Outcome], relays: Mapping[
     """:func:`settle` ``outcomes`` and :func:`claim` up to ``limit``, in one write transaction (one
     commit, one turn of the write lock)."""
     with immediate(store.connection()) as conn:
-        matched, changing = _matching(conn, outcomes)
-        applied = _record(conn, changing) if changing else []
+        rows = _rows(conn, outcomes)  # read under the write lock: once is enough
+        matched, changing = _matching(rows, outcomes)
+        applied = _record(conn, changing, rows) if changing else []
         return applied, matched, _claim(conn, store, relays, own_only, limit) if relays and limit > 0 else []
 
 
-def _matching(conn: sqlite3.Connection, outcomes: Sequence[Outcome]) -> tuple[Matched, list[Outcome]]:
+def _rows(conn: sqlite3.Connection, outcomes: Sequence[Outcome]) -> dict[int, sqlite3.Row]:
+    """The rows of the deliveries ``outcomes`` tell of, by id."""
+    if not outcomes:
+        return {}
+    return {int(r["id"]): r for r in conn.execute(
+        "SELECT id, state, agent_id, machine, message_id, started_at FROM deliveries WHERE id IN "
+        "(SELECT value FROM json_each(?))", (_ids(sorted({o.delivery for o in outcomes})),))}
+
+
+def _matching(rows: Mapping[int, sqlite3.Row], outcomes: Sequence[Outcome]) -> tuple[Matched, list[Outcome]]:
     """The outcomes that are this outbox's, and those of them that would change their row."""
     matched: Matched = set()
     changing: list[Outcome] = []
-    if not outcomes:
-        return matched, changing
-    rows = {int(r["id"]): r for r in conn.execute(
-        "SELECT id, state, agent_id, machine FROM deliveries WHERE id IN (SELECT value FROM json_each(?))",
-        (_ids(sorted({o.delivery for o in outcomes})),))}
     for outcome in outcomes:
         row = rows.get(outcome.delivery)
         if row is None or row["agent_id"] != outcome.agent or row["machine"] != outcome.relay:
@@ -189,14 +194,12 @@ def _matching(conn: sqlite3.Connection, outcomes: Sequence[Outcome]) -> tuple[Ma
     return matched, changing
 
 
-def _record(conn: sqlite3.Connection, changing: Sequence[Outcome]) -> list[Applied]:
-    """Record ``changing`` in order, inside the caller's write transaction: the rows are read again
-    (they may have moved since), then one UPDATE statement for the whole batch."""
+def _record(conn: sqlite3.Connection, changing: Sequence[Outcome], rows: Mapping[int, sqlite3.Row]) -> list[Applied]:
+    """Record ``changing`` in order, inside the caller's write transaction, over ``rows`` as read within
+    it: one UPDATE statement for the whole batch."""
     applied: list[Applied] = []
     now = now_db()
-    states = {int(r["id"]): (str(r["state"]), str(r["message_id"]), r["started_at"]) for r in conn.execute(
-        "SELECT id, state, message_id, started_at FROM deliveries WHERE id IN (SELECT value FROM json_each(?))",
-        (_ids(sorted({o.delivery for o in changing})),))}
+    states = {i: (str(r["state"]), str(r["message_id"]), r["started_at"]) for i, r in rows.items()}
     moves = []
     for outcome in changing:  # in order: a second outcome of one delivery meets the state the first left
         if outcome.delivery not in states:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -36,6 +38,23 @@ def wait(what, timeout: float = 60.0) -> None:
         time.sleep(0.02)
 
 
+@contextmanager
+def delivering(session: Session) -> Iterator[None]:
+    """The session's delivery worker runs inside the block; it is stopped and joined after it."""
+    worker = DeliveryWorker(session.dispatcher, idle_wait=0.05)
+    worker.start()
+    try:
+        yield
+    finally:
+        worker.request_stop()
+        worker.join()
+
+
+def deliver_all(session: Session) -> None:
+    with delivering(session):
+        wait(lambda: session.store.pending_count() == 0)
+
+
 def test_400_deliveries_to_8_agents_each_file_once_in_order_with_the_inbox_evidence(tmp_path) -> None:
     agents = {f"Agent-{n}": tmp_path / f"in{n}" for n in range(8)}
     session = open_session(tmp_path, agents)
@@ -46,13 +65,7 @@ def test_400_deliveries_to_8_agents_each_file_once_in_order_with_the_inbox_evide
     ids = [session.submit(Message(sender="captain", recipients=[names[n % 8]], content=f"task {n}",
                                   priority="urgent" if n == 397 else "normal")).delivery_ids[0]
            for n in range(400)]
-    worker = DeliveryWorker(session.dispatcher, idle_wait=0.05)
-    worker.start()
-    try:
-        wait(lambda: session.store.pending_count() == 0)
-    finally:
-        worker.request_stop()
-        worker.join()
+    deliver_all(session)
     assert Counter(session.store.states_of(ids).values()) == {"delivered": 400}
     assert batch.rounds < 50  # many per round, not one at a time
     for n, (agent, folder) in enumerate(agents.items()):
@@ -80,13 +93,7 @@ def test_a_folder_that_cannot_be_made_fails_only_its_deliveries(tmp_path) -> Non
     attach(session.dispatcher)
     ids = [session.submit(Message(sender="captain", recipients=[a], content=f"{a} {n}")).delivery_ids[0]
            for n in range(5) for a in agents]
-    worker = DeliveryWorker(session.dispatcher, idle_wait=0.05)
-    worker.start()
-    try:
-        wait(lambda: session.store.pending_count() == 0)
-    finally:
-        worker.request_stop()
-        worker.join()
+    deliver_all(session)
     rows = [session.store.delivery(d) for d in ids]
     assert [r.state for r in rows if r.agent_id == "Agent-1"] == ["delivered"] * 5
     failed = [r for r in rows if r.agent_id == "Agent-2"]
@@ -102,16 +109,11 @@ def test_stop_all_cancels_the_queue_and_the_round_in_flight_finishes(tmp_path) -
     attach(session.dispatcher)
     ids = [session.submit(Message(sender="captain", recipients=[f"Agent-{n % 4}"], content=f"task {n}"))
            .delivery_ids[0] for n in range(3000)]
-    worker = DeliveryWorker(session.dispatcher, idle_wait=0.05)
-    worker.start()
-    try:
+    with delivering(session):
         wait(lambda: len(list((tmp_path / "in0").glob("*.md"))) >= 10)
         session.dispatcher.stop_all()
         wait(lambda: "sending" not in session.store.states_of(ids).values(), 30)
         time.sleep(0.3)
-    finally:
-        worker.request_stop()
-        worker.join()
     states = session.store.states_of(ids)
     counts = Counter(states.values())
     assert set(counts) == {"delivered", "cancelled"} and counts["cancelled"] > 0, counts
@@ -127,13 +129,7 @@ def test_with_a_stagger_it_delivers_one_at_a_time_spaced_as_the_dispatcher(tmp_p
     for n in range(10):
         session.submit(Message(sender="captain", recipients=[f"Agent-{1 + n % 2}"], content=f"task {n}"))
     began = time.monotonic()
-    worker = DeliveryWorker(session.dispatcher, idle_wait=0.05)
-    worker.start()
-    try:
-        wait(lambda: session.store.pending_count() == 0)
-    finally:
-        worker.request_stop()
-        worker.join()
+    deliver_all(session)
     assert time.monotonic() - began >= 9 * 0.05  # nine changes of agent, each spaced
     assert batch.rounds == 10
     assert texts(tmp_path / "in1") == [f"task {n}" for n in range(0, 10, 2)]

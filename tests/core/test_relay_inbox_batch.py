@@ -36,12 +36,7 @@ def last_lines(tmp_path: Path, agent: str) -> list[str]:
 
 
 def send(captain: Captain, count: int) -> dict[int, tuple[str, Message]]:
-    sent = {}
-    for n in range(count):
-        agent = AGENTS[n % len(AGENTS)]
-        delivery, message = captain.send("box-1", agent, f"task number {n} for {agent}")
-        sent[delivery] = (agent, message)
-    return sent
+    return captain.send_round("box-1", AGENTS, count, lambda n, agent: f"task number {n} for {agent}")
 
 
 def test_500_deliveries_to_10_agents_each_written_once_in_order(tmp_path, roster, redis_server) -> None:

@@ -32,12 +32,7 @@ def arrivals(tmp_path) -> Counter[str]:
 
 
 def send(captain: Captain, count: int) -> dict[int, tuple[str, Message]]:
-    sent = {}
-    for n in range(count):
-        agent = AGENTS[n % len(AGENTS)]
-        delivery, message = captain.send("box-1", agent, f"task number {n}")
-        sent[delivery] = (agent, message)
-    return sent
+    return captain.send_round("box-1", AGENTS, count, lambda n, agent: f"task number {n}")
 
 
 def test_500_entries_with_repeats_and_a_malformed_one(tmp_path, roster, redis_server: RedisServer) -> None:
