@@ -1,8 +1,8 @@
 """How one agent's tile is painted in the fleet view (quarterdeck.gui.roster.fleet_view says what it shows).
 
 A rounded box whose left edge and background take the live status colour. Roomy tiles have
-three lines: position and agent, with the contract and transport at the right; the status and
-the breaker, with the agent's activity at the right (a pill in the activity's colour, filled when
+three lines: position and agent, with the contract and transport at the right; the status and a
+breaker that is not closed, with the agent's activity at the right (a pill in the activity's colour, filled when
 it wants the captain: needs-you, rate-limited, stalled); the last message's age, outcome and first
 words. Dense tiles (when the panel is too short for every roomy tile) fold that into two: the
 status joins the agent's line, and the activity, the contract and a breaker that is not closed go
@@ -112,7 +112,7 @@ class Tile:
             rest = self.name_line(self.row(0), self.transport() if needed <= self.inner.width() else "")
             self.status(rest.adjusted(8, 0, 0, 0), with_breaker=False)
             notes = [self.contract_text()] if self.held else []
-            if self.breaker_key() != "closed" and self.key not in ("breaker_open", "half_open", "forced_open"):
+            if self.breaker_worth_saying():
                 notes.append(self.breaker_text())
             self.message(self.activity(self.row(1)), right="  ·  ".join(notes))
         else:
@@ -172,6 +172,10 @@ class Tile:
     def breaker_key(self) -> str:
         return self.cell(BREAKER).data(STATUS_KEY_ROLE) or "closed"
 
+    def breaker_worth_saying(self) -> bool:
+        """Not when closed (the normal state; the Breaker column says it), nor when the status already says it."""
+        return self.breaker_key() != "closed" and self.key not in ("breaker_open", "half_open", "forced_open")
+
     def breaker_text(self) -> str:
         return f"breaker {self.cell(BREAKER).data() or ''}"
 
@@ -184,9 +188,8 @@ class Tile:
         rect = rect.adjusted(dot + 5, 0, 0, 0)
         status = self.elided(self.cell(STATUS).data() or "", rect.width())
         self.p.drawText(rect, LEFT, status)
-        if with_breaker:
-            key = self.breaker_key()
-            self.p.setPen(QColor(COLOURS.get(key, "#9e9e9e")) if key != "closed" and not self.muted else self.grey)
+        if with_breaker and self.breaker_worth_saying():
+            self.p.setPen(QColor(COLOURS.get(self.breaker_key(), "#9e9e9e")) if not self.muted else self.grey)
             rest = rect.adjusted(self.metrics.horizontalAdvance(status) + 12, 0, 0, 0)
             self.p.drawText(rest, LEFT, self.elided(self.breaker_text(), rest.width()))
 
