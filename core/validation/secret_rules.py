@@ -272,6 +272,7 @@ def _scan_hex(regex: Any, ctx: Scan) -> Iterator[Hit]:
 
 
 _B64 = r"[A-Za-z0-9+/_-]"  # a run must mix in an uppercase letter and a digit, as key material does
+BASE64_TOKEN = rf"(?:{_B64}*[A-Z]{_B64}*[0-9]|{_B64}*[0-9]{_B64}*[A-Z]){_B64}*={{0,2}}"
 _KEY_LINE = r"(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
 _GENERIC = (
     r"(?i)(?:key|secret|token|pass|pwd|credential|authorization)[\w.-]*[\"']?[ \t]*(?:=>|:=|=|:)[ \t]*"
@@ -293,6 +294,6 @@ DETECTORS: tuple[tuple[str, str, Scanner], ...] = (  # (kind, RE2 pattern, scann
     ("stripe_key", r"[sr]k_(?:live|test|prod)_[0-9A-Za-z]{10,}\b", _plain("[sr]k_[a-z]+_")),
     ("jwt", r"ey[\w-]{3,}\.ey[\w-]{3,}\.[\w-]*", _plain("ey", is_jwt)),
     ("generic_assignment", _GENERIC, _scan_generic),
-    ("high_entropy", rf"(?:{_B64}*[A-Z]{_B64}*[0-9]|{_B64}*[0-9]{_B64}*[A-Z]){_B64}*={{0,2}}", _scan_base64),
+    ("high_entropy", BASE64_TOKEN, _scan_base64),
     ("high_entropy", f"[0-9a-f]{{{HEX_MIN_LEN},}}|[0-9A-F]{{{HEX_MIN_LEN},}}", _scan_hex),
 )

@@ -1,13 +1,16 @@
 """Find and mask credentials in captain messages before they reach an agent or a log.
 
 One RE2 set scan over the message tells which detectors (see ``secret_rules``) can match at all;
-only those run, most specific first. Overlapping hits merge into their union span, named after the
-most specific kind among them. ``quarterdeck:allow-secret`` on any line a finding touches suppresses
-that finding. Offsets count characters of the original ``str``, and a preview shows at most the
-public prefix of a format, never key material.
+only those run, most specific first (the scans of the last few texts are kept: the rule engine's
+secret rules and the submission's redaction look at the same content one after another).
+Overlapping hits merge into their union span, named after the most specific kind among them.
+``quarterdeck:allow-secret`` on any line a finding touches suppresses that finding. Offsets count
+characters of the original ``str``, and a preview shows at most the public prefix of a format, never
+key material.
 """
 from __future__ import annotations
 
+import functools
 import math
 from bisect import bisect_left
 from collections.abc import Iterable
@@ -18,6 +21,8 @@ import re2
 
 from quarterdeck.core.validation.secret_rules import (
     BASE64_FLOOR,
+    BASE64_MIN_LEN,
+    BASE64_TOKEN,
     DETECTORS,
     GENERIC_FLOOR,
     HEX_FLOOR,
@@ -41,6 +46,9 @@ _SPECIFICITY = ("private_key", *(kind for kind in DETECTOR_KINDS if kind != "pri
 _RANK = {kind: rank for rank, kind in enumerate(_SPECIFICITY)}
 _ALL_KINDS = frozenset(DETECTOR_KINDS)
 _Ranked = tuple[int, int, int, bytes]  # byte start, byte end, rank, public prefix
+# The one scan's stand-in for a detector's pattern, met by every hit it can report: a base64 token
+# shorter than BASE64_MIN_LEN never is one (and short mixed words such as "A1-3" are common).
+_PREFILTERS = {BASE64_TOKEN: f"[A-Za-z0-9+/_=-]{{{BASE64_MIN_LEN},}}"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +64,7 @@ def _build() -> tuple[Any, list[tuple[str, Any, Scanner]]]:
     options.log_errors = False
     prefilter = re2.Set.SearchSet(options)
     for _, pattern, _ in DETECTORS:
-        prefilter.Add(pattern)
+        prefilter.Add(_PREFILTERS.get(pattern, pattern))
     prefilter.Add(re2.escape(PRAGMA))
     prefilter.Compile()
     return prefilter, [(kind, re2.compile(pattern, options), scan) for kind, pattern, scan in DETECTORS]
@@ -124,6 +132,14 @@ def _char_offsets(data: bytes, offsets: Iterable[int]) -> dict[int, int]:
     return table
 
 
+@functools.lru_cache(maxsize=8)
+def _scanned(text: str) -> tuple[bytes, frozenset[int]]:
+    """``text`` as UTF-8 (a lone surrogate becomes one "?", so offsets still line up) and the detectors
+    (indices into ``_COMPILED``, and ``_PRAGMA_INDEX``) that may match it."""
+    data = text.encode("utf-8", "replace")
+    return data, frozenset(_PREFILTER.Match(data) or ())
+
+
 def find_secrets(
     text: str, kinds: Iterable[str] | None = None, min_entropy: float | None = None
 ) -> list[SecretFinding]:
@@ -133,8 +149,9 @@ def find_secrets(
     ``ValueError``. ``min_entropy`` replaces every entropy floor (generic 3.5, base64 4.5, hex 3.0).
     """
     wanted, floors = _wanted(kinds), _floors(min_entropy)
-    data = text.encode("utf-8", "replace")  # a lone surrogate becomes one "?", so offsets still line up
-    indices = _PREFILTER.Match(data) if wanted else None
+    if not wanted:
+        return []
+    data, indices = _scanned(text)
     if not indices:
         return []
     hits: list[_Ranked] = []
