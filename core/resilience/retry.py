@@ -24,10 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
-from tenacity.stop import stop_base
-from tenacity.wait import wait_base
-
 from quarterdeck.core.delivery.errors import Cancelled, is_retryable
 from quarterdeck.core.resilience.breaker import CircuitBreaker
 from quarterdeck.core.resilience.breaker_types import CallNotPermitted
@@ -77,24 +73,6 @@ class DeliveryOutcome(Generic[T]):
     elapsed: float
     delays: tuple[float, ...]
     value: T | None = None  # what the last attempt returned, when ``ok``
-
-
-class _Backoff(wait_base):
-    def __init__(self, policy: RetryPolicy, rng: random.Random | None) -> None:
-        self.policy, self.rng = policy, rng
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        return self.policy.delay(retry_state.attempt_number, self.rng)
-
-
-class _Budget(stop_base):
-    """Stop when the time spent plus the coming wait would reach the budget (on our clock)."""
-
-    def __init__(self, budget: float, clock: Callable[[], float], start: float) -> None:
-        self.budget, self.clock, self.start = budget, clock, start
-
-    def __call__(self, retry_state: RetryCallState) -> bool:
-        return self.clock() - self.start + retry_state.upcoming_sleep >= self.budget
 
 
 def run_with_resilience(
@@ -161,13 +139,23 @@ def run_with_resilience(
             on_attempt(attempts, None)
         return value
 
-    stopper: stop_base = stop_after_attempt(policy.max_attempts)
-    if policy.total_budget is not None:
-        stopper = stopper | _Budget(policy.total_budget, clock, start)
-    retrying = Retrying(stop=stopper, wait=_Backoff(policy, rng), sleep=pause, reraise=True,
-                        retry=retry_if_exception(is_retryable))
+    def until_done() -> T:
+        """Attempt until one succeeds; a retry waits first, its delay drawn before the policy decides
+        whether there is one (attempts left, the budget); the error that ends it is raised."""
+        while True:
+            try:
+                return attempt()
+            except Exception as exc:
+                if not is_retryable(exc):
+                    raise
+                delay = policy.delay(attempts, rng)
+                if attempts >= policy.max_attempts or (
+                        policy.total_budget is not None and clock() - start + delay >= policy.total_budget):
+                    raise
+                pause(delay)
+
     try:
-        value = retrying(attempt)
+        value = until_done()
     except Cancelled as cancelled:
         if breaker and permit:
             breaker.on_ignored(permit, cancelled)
