@@ -29,11 +29,13 @@ if TYPE_CHECKING:
     from quarterdeck.core.transports.tmux.transport import TmuxDelivery
 
 _POLL = 0.05
-# The read-back's wait before each look after a press: the first look soon (a line-mode program or a
-# quick TUI has answered within a few ms), the next one 25 ms later, then every _POLL. The verdict
-# still needs the same evidence at two looks in a row, so the looks that confirm it are at least 25 ms
-# apart: a half-drawn frame does not last that long (before, the first look waited 50 ms too).
-_FIRST_LOOKS = (0.01, 0.025)
+# The read-back after a press: the first look at once (tmux has handed the key over when the press
+# returns, and a line-mode program or a quick TUI has answered by the time the look is read), then
+# while nothing tells, 10 ms, 25 ms, then every _POLL. The verdict needs the same evidence at two
+# looks in a row, and the look that confirms evidence comes _CONFIRM after the one that first
+# showed it: a half-drawn frame does not last that long.
+_FIRST_LOOKS = (0.0, 0.01, 0.025)
+_CONFIRM = 0.025
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,11 @@ def _watch(
     last: str | None = None
     looks = 0
     while True:
-        wait = _FIRST_LOOKS[looks] if looks < len(_FIRST_LOOKS) else _POLL
-        looks += 1
+        if last is not None:
+            wait = _CONFIRM
+        else:
+            wait = _FIRST_LOOKS[looks] if looks < len(_FIRST_LOOKS) else _POLL
+            looks += 1
         if stop.wait(wait):
             return "stopped", ""
         _, screen = t.tmux.screen(pane)
