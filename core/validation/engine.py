@@ -6,6 +6,8 @@ returns one. Absent or None fields count as missing; enum members stand for
 their values; list fields accept any iterable (a single string is one item);
 other values are converted with ``str``.
 
+What a rule found in a value is kept for the next message with that value (the rule set's ``plan``).
+
 Two rules built on the same check (say, a credential detector and a high-entropy detector, both
 ``secrets``) can flag the same characters of the content. Such overlapping findings are one
 problem, not two: only the stronger is kept (higher severity, then the earlier rule), so one token
@@ -18,8 +20,8 @@ from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Any, Protocol
 
-from .messages import render
 from .model import FIELDS, LIST_FIELDS, FieldValue, Rule, RuleSet, Violation
+from .plan import plan_of
 from .report import Report
 
 STRENGTH = {"error": 0, "warning": 1, "info": 2}
@@ -63,7 +65,7 @@ class Validator:
 
     def __init__(self, ruleset: RuleSet) -> None:
         self._ruleset = ruleset
-        self._rules = ruleset.enabled()
+        self._plan = plan_of(ruleset)
 
     @property
     def ruleset(self) -> RuleSet:
@@ -72,19 +74,7 @@ class Validator:
 
     def validate(self, message: Any) -> Report:
         """Every violation of the enabled rules, in rule order."""
-        fields = normalize_fields(message)
-        found: list[tuple[Rule, Violation]] = []
-        for rule in self._rules:
-            severity = rule.severity
-            if severity == "off" or (rule.when and not rule.applies(fields)):
-                continue  # the rule set's enabled() leaves "off" out already
-            value = fields[rule.given]
-            for finding in rule.check(value):
-                span = finding.span if rule.given == "content" else None
-                text = render(rule, finding, value)
-                violation = Violation(rule.id, severity, text, rule.given, span)
-                found.append((rule, violation))
-        return Report.of(merge_overlapping(found))
+        return Report.of(merge_overlapping(self._plan.found(normalize_fields(message))))
 
 
 def _overlap(a: tuple[int, int] | None, b: tuple[int, int] | None) -> bool:

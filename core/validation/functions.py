@@ -5,6 +5,10 @@ the field's value (text, list of texts, or None when the field is absent)
 and yielding ``Finding``s. Only ``required`` reports absent fields; the
 others skip them. Text functions applied to a list field check every item.
 A checker reports at most ``MAX_FINDINGS`` findings per message.
+
+A checker built on patterns says when it finds nothing in a text (``quiet``:
+each pattern matching or not), so a validator can ask one RE2 set scan for
+all of a rule set's patterns first and run only the checks that may find.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, cast
+from typing import Any
 
 from .messages import shorten
 from .model import FIELDS, LIST_FIELDS, Checker, FieldValue, Finding, ValueCheck
@@ -35,6 +39,8 @@ MAX_FINDINGS = 50
 _NOT_WORD = r"[^\pL\pN\pM_]"
 
 TextCheck = Callable[[str, str], Iterable[Finding]]
+#: A check finds nothing in a text where each pattern's ``search`` says the paired bool (empty: unknown).
+Quiet = tuple[tuple[TextPattern, bool], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,18 +54,39 @@ class FunctionDef:
     checks_missing: bool = False
 
 
-def _for_field(check_text: TextCheck, given: str) -> ValueCheck:
+class _ForField:
     """Apply a text check to a text field, or to every item of a list field."""
 
-    def check(value: FieldValue) -> Iterator[Finding]:
+    __slots__ = ("_check_text", "_given", "quiet")
+
+    def __init__(self, check_text: TextCheck, given: str, quiet: Quiet) -> None:
+        self._check_text = check_text
+        self._given = given
+        self.quiet = quiet
+
+    def __call__(self, value: FieldValue) -> Iterator[Finding]:
         if isinstance(value, str):
-            yield from check_text(value, given)
+            yield from self._check_text(value, self._given)
             return
         for item in value:
-            for finding in check_text(item, f"{given} entry '{shorten(item)}'"):
+            for finding in self._check_text(item, f"{self._given} entry '{shorten(item)}'"):
                 yield Finding(finding.error, None, finding.value if finding.value is not None else item)
 
-    return check
+
+class RuleCheck:
+    """A rule's checker: at most ``MAX_FINDINGS`` findings, as a list; ``quiet`` for a text value."""
+
+    __slots__ = ("_check", "_missing_too", "quiet")
+
+    def __init__(self, check: Callable[[Any], Iterable[Finding]], missing_too: bool, quiet: Quiet) -> None:
+        self._check = check
+        self._missing_too = missing_too
+        self.quiet = quiet
+
+    def __call__(self, value: FieldValue | None) -> list[Finding]:
+        if value is None and not self._missing_too:
+            return []
+        return list(islice(self._check(value), MAX_FINDINGS))
 
 
 def _build_required(options: RequiredOptions, given: str) -> Checker:
@@ -130,7 +157,8 @@ def _build_pattern(options: PatternOptions, given: str) -> ValueCheck:
             for start, end in not_match.spans(text, MAX_FINDINGS):
                 yield Finding(f"{label} matches /{options.not_match}/", (start, end), text[start:end])
 
-    return _for_field(check_text, given)
+    quiet = ((match, True),) if match is not None else ()
+    return _ForField(check_text, given, quiet + (((not_match, False),) if not_match is not None else ()))
 
 
 def _build_enumeration(options: EnumerationOptions, given: str) -> ValueCheck:
@@ -156,7 +184,7 @@ def _build_forbidden_words(options: ForbiddenWordsOptions, given: str) -> ValueC
             word = text[start:end]
             yield Finding(f"{label} contains the forbidden word '{word}'", (start, end), word)
 
-    return _for_field(check_text, given)
+    return _ForField(check_text, given, ((pattern, False),))
 
 
 def _build_secrets(options: SecretsOptions, given: str) -> ValueCheck:
@@ -168,7 +196,7 @@ def _build_secrets(options: SecretsOptions, given: str) -> ValueCheck:
             span = (found.start, found.end)
             yield Finding(f"{label} contains a possible {kind} ({found.preview})", span, found.preview)
 
-    return _for_field(check_text, given)
+    return _ForField(check_text, given, ())
 
 
 def _build_max_recipients(options: MaxRecipientsOptions, given: str) -> ValueCheck:
@@ -205,11 +233,8 @@ _DEFS = (
 FUNCTIONS: dict[str, FunctionDef] = {definition.name: definition for definition in _DEFS}
 
 
-def make_checker(definition: FunctionDef, options: FunctionOptions, given: str) -> Checker:
-    """Build the checker for a rule; it returns at most ``MAX_FINDINGS`` findings as a list."""
+def make_checker(definition: FunctionDef, options: FunctionOptions, given: str) -> RuleCheck:
+    """Build the checker for a rule; it returns at most ``MAX_FINDINGS`` findings as a list.
+    A function that ``checks_missing`` is built to take None too (see _build_required)."""
     check = definition.build(options, given)
-    if definition.checks_missing:
-        # a function that checks_missing is built to take None too (see _build_required)
-        missing_too = cast(Checker, check)
-        return lambda value: list(islice(missing_too(value), MAX_FINDINGS))
-    return lambda value: list(islice(check(value), MAX_FINDINGS)) if value is not None else []
+    return RuleCheck(check, definition.checks_missing, check.quiet if isinstance(check, _ForField) else ())

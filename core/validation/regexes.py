@@ -17,7 +17,8 @@ def _perl_only(detail: str) -> bool:
     return "invalid escape sequence: \\" in detail and detail[-1:].isdigit()
 
 
-def _options(case_sensitive: bool) -> Any:
+def regex_options(case_sensitive: bool) -> Any:
+    """The RE2 options user patterns are compiled with."""
     options = re2.Options()
     options.log_errors = False
     options.case_sensitive = case_sensitive
@@ -28,7 +29,7 @@ def _options(case_sensitive: bool) -> Any:
 def compile_regex(pattern: str, case_sensitive: bool = True) -> Any:
     """Compile ``pattern`` with RE2; raise ValueError with an actionable message."""
     try:
-        return re2.compile(pattern, options=_options(case_sensitive))
+        return re2.compile(pattern, options=regex_options(case_sensitive))
     except re2.error as error:
         detail = error.args[0] if error.args else "unknown error"
         if isinstance(detail, bytes):

@@ -79,7 +79,12 @@ _PRAGMA_BYTES = PRAGMA.encode("ascii")
 def _wanted(kinds: Iterable[str] | None) -> frozenset[str]:
     if kinds is None:
         return _ALL_KINDS
-    wanted = frozenset((kinds,) if isinstance(kinds, str) else kinds)
+    return _wanted_of((kinds,) if isinstance(kinds, str) else tuple(kinds))
+
+
+@functools.lru_cache(maxsize=64)
+def _wanted_of(kinds: tuple[str, ...]) -> frozenset[str]:
+    wanted = frozenset(kinds)
     unknown = sorted(repr(k) for k in wanted if k not in _ALL_KINDS)
     if unknown:
         raise ValueError(f"unknown secret kind {', '.join(unknown)}; valid kinds: {', '.join(DETECTOR_KINDS)}")
