@@ -15,7 +15,9 @@ reset time has passed (by :data:`quarterdeck.core.activity.resume.GRACE_S`: it w
 prompt), and that was heard after the last message delivered to it (a message just typed starts
 a turn its hook may not have reported yet). An agent whose activity is ``unknown`` is not free:
 nothing says it is idle. The activity is read for the agents concerned only
-(:mod:`quarterdeck.core.dispatch.recorded`), unless the dispatcher was given a lookup.
+(:mod:`quarterdeck.core.dispatch.recorded`), unless the dispatcher was given a lookup; that judgement
+is :mod:`quarterdeck.core.dispatch.idle_judge`, loaded only once something waits (or an agent takes
+a "continue"), so a plain send loads no activity code.
 
 Every :data:`RESUME_EVERY_S` the gate also queues the "continue" that agents with
 ``continue_after_limit`` get once a usage limit has reset (:mod:`quarterdeck.core.activity.resume`).
@@ -29,17 +31,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from quarterdeck.core.activity.resume import limit_over, queue_continues
-from quarterdeck.core.activity.state import UNKNOWN, Activity, age, is_free, unknown
 from quarterdeck.core.delivery.errors import Paused
-from quarterdeck.core.dispatch.recorded import recorded_activities
 from quarterdeck.core.store import waiting
 from quarterdeck.core.store.waiting import Waiting as Waiting
 
 if TYPE_CHECKING:
+    from quarterdeck.core.activity.state import Activity
+    from quarterdeck.core.dispatch.idle_judge import Freedom
     from quarterdeck.core.models import Agent
     from quarterdeck.core.store.outbox import Store
     from quarterdeck.core.store.rows import DeliveryTask
@@ -47,53 +47,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # agent ids, now (epoch seconds) -> each agent's activity
-ActivityLookup = Callable[[Sequence[str], float], Mapping[str, Activity]]
+ActivityLookup = Callable[[Sequence[str], float], Mapping[str, "Activity"]]
 Emit = Callable[..., object]  # the dispatcher's _emit(row, state, detail=...)
 RESUME_EVERY_S = 5.0
 
 
 class NotIdle(Paused):
     """Right before typing, the agent of a when-idle delivery was not free: it waits again."""
-
-
-@dataclass(frozen=True)
-class Freedom:
-    """Whether an agent may be given a when-idle message now, and in words why not."""
-
-    free: bool
-    why: str = ""  # "Agent-3 is working (a prompt was submitted)"
-    stayed: str = ""  # "Agent-3 stayed working": what an expiry says
-
-
-def span(seconds: float | None) -> str:
-    """``30 min``, ``2 h``, ``45 s``: how long a delivery was allowed to wait."""
-    if seconds is None:
-        return "its time"
-    seconds = round(seconds)
-    if seconds >= 3600 and seconds % 3600 == 0:
-        return f"{seconds // 3600} h"
-    if seconds >= 60 and seconds % 60 == 0:
-        return f"{seconds // 60} min"
-    return f"{seconds} s" if seconds < 3600 else age(seconds)
-
-
-def judge(activity: Activity, last_delivered: float | None, now: float) -> Freedom:
-    """Whether ``activity``'s agent is free for a when-idle message at ``now`` (see the module docstring)."""
-    agent = activity.agent_id
-    if activity.state == UNKNOWN:
-        return Freedom(False, f"{agent}'s activity is unknown — no hook or watcher reports it",
-                       f"{agent}'s activity stayed unknown — no hook or watcher reports it")
-    if not is_free(activity) and not limit_over(activity, now):
-        return Freedom(False, f"{agent} is {activity.state} ({activity.why})", f"{agent} stayed {activity.state}")
-    heard = activity.signal_at if activity.signal_at is not None else activity.since
-    if last_delivered is not None and (heard is None or heard < last_delivered):
-        return Freedom(False, f"{agent} was just sent another message; its turn has not been reported over",
-                       f"{agent} stayed busy with an earlier message")
-    return Freedom(True)
-
-
-def _late(agent: str) -> str:
-    return f"{agent} was not found idle while it waited"
 
 
 class IdleGate:
@@ -105,7 +65,7 @@ class IdleGate:
                  clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self._emit = emit
-        self._lookup: ActivityLookup = lookup or (lambda ids, now: recorded_activities(store, ids, now))
+        self._lookup = lookup  # None: what the agents' hooks and watchers recorded beside the store
         self._agents = agents  # the roster's, for continue_after_limit
         self.interval = interval
         self.clock = clock
@@ -113,10 +73,9 @@ class IdleGate:
         self._next_resume = 0.0
 
     def freedom(self, agent_ids: Iterable[str], now: float) -> dict[str, Freedom]:
-        agents = sorted(set(agent_ids))
-        found = self._lookup(agents, now)
-        return {agent: judge(found.get(agent) or unknown(agent), waiting.last_delivered(self.store, agent), now)
-                for agent in agents}
+        from quarterdeck.core.dispatch import idle_judge  # the agents' activity: read only once something waits
+
+        return idle_judge.freedom(self.store, self._lookup, agent_ids, now)
 
     def tick(self, *, force: bool = False) -> int:
         """Look at the waiting deliveries (at most every ``interval`` s unless ``force``); how many
@@ -137,7 +96,7 @@ class IdleGate:
         for row in rows:
             verdict = verdicts[row.agent_id]
             if row.expires_at is not None and row.expires_at <= now:
-                why = f"expired after {span(row.ttl)}: {verdict.stayed or _late(row.agent_id)}"
+                why = verdict.expiry(row.agent_id, row.ttl)
                 if waiting.expire(self.store, row.delivery_id, why):
                     self._emit(row, "expired", detail=why)
             elif verdict.free:
@@ -156,8 +115,9 @@ class IdleGate:
         opted = [agent for agent in self._agents() if agent.continue_after_limit and agent.enabled]
         if not opted:
             return []
-        now = self.clock()
-        return queue_continues(self.store, opted, self._lookup([a.id for a in opted], now), now)
+        from quarterdeck.core.dispatch import idle_judge  # the agents' activity: read only once one opted in
+
+        return idle_judge.continue_after_limits(self.store, self._lookup, opted, self.clock())
 
     def before_typing(self, task: DeliveryTask) -> None:
         """Raise ``NotIdle`` when ``task`` waits for its agent to be idle and the agent is not."""

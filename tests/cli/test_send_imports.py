@@ -1,9 +1,12 @@
 """What ``quarterdeck send`` and its neighbours load (issue 15): a command's help loads none of the heavy
 modules (the ``--tag`` help reads the tags from ``core.tags``, not the models), and a send without a broker
-loads no broker client, no history search and not the integration API."""
+loads no broker client, no history search and not the integration API; a send to a tmux agent loads no retry
+library and none of the agents' activity code (what only a "when idle" send reads)."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,13 +16,13 @@ import pytest
 HEAVY = ("pydantic", "yaml", "re2", "numpy", "redis", "PySide6", "shiboken6", "pyqtgraph")
 
 
-def loaded_after(argv: list[str], env_dir: Path) -> set[str]:
+def loaded_after(argv: list[str], env_dir: Path, extra_env: dict[str, str] | None = None) -> set[str]:
     """The modules a fresh interpreter holds after ``main(argv)`` (an exit by --help included)."""
     probe = ("import json, sys\nfrom quarterdeck.cli.main import main\ntry:\n    code = main(json.loads(sys.argv[1]))\n"
              "except SystemExit as done:\n    code = done.code\n"
              "print(json.dumps([code, sorted(sys.modules)]), file=sys.stderr)")
     env = {"PATH": "/usr/bin:/bin", "HOME": str(env_dir), "QUARTERDECK_CONFIG_DIR": str(env_dir / "config"),
-           "QUARTERDECK_DATA_DIR": str(env_dir / "data"), "LC_ALL": "C.UTF-8"}
+           "QUARTERDECK_DATA_DIR": str(env_dir / "data"), "LC_ALL": "C.UTF-8", **(extra_env or {})}
     done = subprocess.run([sys.executable, "-c", probe, json.dumps(argv)], capture_output=True, text=True,
                           timeout=60, check=False, env=env)
     code, modules = json.loads(done.stderr.strip().splitlines()[-1])
@@ -43,3 +46,25 @@ def test_a_send_without_a_broker_loads_no_broker_client_no_history_search_and_no
     assert sorted(m for m in loaded if m.split(".")[0] == "redis") == []
     assert "quarterdeck.core.store.history" not in loaded
     assert sorted(m for m in loaded if m.startswith("quarterdeck.core.integration")) == []
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_a_send_to_a_tmux_agent_loads_no_retry_library_and_no_activity_code(tmp_path):
+    tmux_dir = tmp_path / "tmux"
+    tmux_dir.mkdir()
+    env = {**{k: v for k, v in os.environ.items() if k != "TMUX"}, "TMUX_TMPDIR": str(tmux_dir)}
+    target = subprocess.run(["tmux", "-f", "/dev/null", "new-session", "-d", "-s", "imports", "-x", "120", "-y", "30",
+                             "-P", "-F", "#{session_name}:#{window_index}.#{pane_index}",
+                             f"exec cat > {tmp_path / 'pane.txt'}"],
+                            env=env, capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    try:
+        roster = tmp_path / "agents.yaml"
+        roster.write_text(f"agents:\n- {{id: A, transport: tmux, target: '{target}'}}\n", encoding="utf-8")
+        loaded = loaded_after(["send", "--roster", str(roster), "--data-dir", str(tmp_path / "data"), "-a", "A",
+                               "-m", "hello"], tmp_path, {"TMUX_TMPDIR": str(tmux_dir)})
+    finally:
+        subprocess.run(["tmux", "kill-server"], env=env, capture_output=True, timeout=10, check=False)
+    assert "quarterdeck.core.transports.tmux.submit" in loaded  # it typed, and the exit code said submitted
+    assert sorted(m for m in loaded if m.split(".")[0] == "tenacity" or m.startswith("concurrent.futures")) == []
+    assert sorted(m for m in loaded if m.startswith("quarterdeck.core.activity")) == []
+    assert "quarterdeck.core.dispatch.idle_judge" not in loaded

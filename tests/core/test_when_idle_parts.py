@@ -11,7 +11,7 @@ from quarterdeck.core.activity.state import Activity
 from quarterdeck.core.compose.progress import SendProgress
 from quarterdeck.core.compose.when_idle import DEFAULT_TTL, format_duration, parse_duration
 from quarterdeck.core.dispatch.dispatcher import TERMINAL, DeliveryEvent
-from quarterdeck.core.dispatch.idle_gate import judge, span
+from quarterdeck.core.dispatch.idle_judge import judge, span
 from quarterdeck.core.monitor import Monitor
 from quarterdeck.core.monitor.fleet import QUEUE_GAUGES, FleetFeed
 from quarterdeck.core.roster.status import STATUS_KEYS, StatusBoard, headline
