@@ -62,23 +62,29 @@ def _debug(reason: str) -> None:
         print(f"quarterdeck: debug: send does the work itself: {reason}", file=sys.stderr)
 
 
-def _mine(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
-    from quarterdeck.core.paths import default_config_file, default_roster_file, user_data_dir
+def _data_dir(args: argparse.Namespace) -> Path:
+    from quarterdeck.core.paths import user_data_dir
 
-    data_dir = args.data_dir if args.data_dir is not None else user_data_dir()
+    return args.data_dir if args.data_dir is not None else user_data_dir()
+
+
+def _mine(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
+    from quarterdeck.core.paths import default_config_file, default_roster_file
+
     roster = Path(args.roster) if args.roster is not None else default_roster_file()
     config = Path(args.config) if getattr(args, "config", None) is not None else default_config_file()
-    return data_dir, identity(data_dir, roster, config, getattr(args, "broker", None))
+    return identity(data_dir, roster, config, getattr(args, "broker", None))
 
 
 def try_handoff(args: argparse.Namespace, text: str, when_idle: float | None) -> int | None:
     """The send's exit code when a running Quarterdeck took it; None: the caller sends it itself."""
     if args.dry_run or os.environ.get("QUARTERDECK_NO_HANDOFF"):
         return None
-    data_dir, mine = _mine(args)
+    data_dir = _data_dir(args)
     path = socket_path(data_dir)
-    if not os.path.exists(path):
+    if not os.path.exists(path):  # no server: nothing more to read or hash
         return None
+    mine = _mine(args, data_dir)
     try:
         sock = connect(path, HELLO_WAIT_S)
     except OSError as exc:

@@ -21,7 +21,6 @@ only when its own identity is equal.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import socket
@@ -53,6 +52,8 @@ def file_id(path: Path | None) -> list[Any] | None:
 
 
 def _digest(text: str | None) -> str | None:
+    import hashlib  # here: a send with no server running never needs it (OpenSSL loads with it)
+
     return None if text is None else hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 

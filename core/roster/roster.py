@@ -55,15 +55,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from quarterdeck.core.desktop.screens import ScreenRect
-from quarterdeck.core.fileops import write_atomically
 from quarterdeck.core.models import Agent
 from quarterdeck.core.roster.parse import parse
 from quarterdeck.core.roster.problems import UnknownAgentError
+
+if TYPE_CHECKING:
+    from quarterdeck.core.desktop.screens import ScreenRect
 
 __all__ = ["Roster", "load_roster", "parse_roster", "roster_to_yaml", "save_roster"]
 
@@ -191,4 +192,6 @@ _FlowListDumper.add_representer(
 
 def save_roster(roster: Roster, path: Path, *, backup: bool = True) -> Path | None:
     """Write the roster atomically; returns the backup of the previous file, if there was one."""
+    from quarterdeck.core.fileops import write_atomically  # only saving writes (a send only reads the roster)
+
     return write_atomically(Path(path), roster_to_yaml(roster), backup=backup)
