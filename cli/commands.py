@@ -56,11 +56,16 @@ class LazyCommands(argparse._SubParsersAction):
     chooses it; then the command's module registers its real parsers in their place."""
 
     def setup(self, finish: Callable[[Sequence[argparse.ArgumentParser]], None]) -> None:
-        """Add a placeholder for every command; ``finish`` is run on the parsers a module registers."""
+        """Add a placeholder for every command: its line in the help (the pseudo-action ``add_parser`` makes)
+        and one parser shared by all of them, never parsed with (choosing a command puts the command's own
+        parsers in its place), so a start builds no parser for the commands it does not run. ``finish`` is
+        run on the parsers a module registers."""
         self._finish = finish
         self._pending: dict[str, str] = {}
+        placeholder = self._parser_class(prog=self._prog_prefix, add_help=False)
         for name, (module, help_text) in COMMANDS.items():
-            self.add_parser(name, help=help_text)
+            self._choices_actions.append(self._ChoicesPseudoAction(name, (), help_text))
+            self._name_parser_map[name] = placeholder
             self._pending[name] = module
 
     def resolve(self, names: Iterable[str]) -> None:
