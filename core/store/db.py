@@ -19,7 +19,7 @@ import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self, cast
+from typing import TYPE_CHECKING, Any, NoReturn, Self, cast
 
 from quarterdeck.core.paths import PRIVATE_FILE_MODE, user_data_dir
 from quarterdeck.core.store.faults import StorageFault, from_os_error, from_sqlite
@@ -45,14 +45,19 @@ def explained(path: Path) -> Iterator[None]:
     try:
         yield
     except sqlite3.Error as exc:
-        fault = from_sqlite(exc, path)
-        if fault is None or fault is exc:
-            raise
-        raise fault from exc
+        _reraise(exc, path)
+
+
+def _reraise(exc: sqlite3.Error, path: Path) -> NoReturn:
+    fault = from_sqlite(exc, path)
+    if fault is None or fault is exc:
+        raise exc
+    raise fault from exc
 
 
 class _Cursor(sqlite3.Cursor):
-    """A cursor whose storage failures name the database file (see the module docstring)."""
+    """A cursor whose storage failures name the database file (see the module docstring). The hot
+    calls catch the error themselves: a context manager per statement costs more than some statements."""
 
     @property
     def _path(self) -> Path:
@@ -60,12 +65,16 @@ class _Cursor(sqlite3.Cursor):
         return cast(_Connection, self.connection).path
 
     def execute(self, sql: str, parameters: _Parameters = (), /) -> Self:
-        with explained(self._path):
+        try:
             return super().execute(sql, parameters)
+        except sqlite3.Error as exc:
+            _reraise(exc, self._path)
 
     def executemany(self, sql: str, seq_of_parameters: Iterable[_Parameters], /) -> Self:
-        with explained(self._path):
+        try:
             return super().executemany(sql, seq_of_parameters)
+        except sqlite3.Error as exc:
+            _reraise(exc, self._path)
 
     def executescript(self, script: str, /) -> Self:
         with explained(self._path):
@@ -73,16 +82,20 @@ class _Cursor(sqlite3.Cursor):
             return self
 
     def fetchone(self) -> Any:
-        with explained(self._path):
+        try:
             return super().fetchone()
+        except sqlite3.Error as exc:
+            _reraise(exc, self._path)
 
     def fetchmany(self, size: int | None = None) -> list[Any]:
         with explained(self._path):
             return super().fetchmany() if size is None else super().fetchmany(size)
 
     def fetchall(self) -> list[Any]:
-        with explained(self._path):
+        try:
             return super().fetchall()
+        except sqlite3.Error as exc:
+            _reraise(exc, self._path)
 
     def __next__(self) -> Any:
         with explained(self._path):

@@ -88,14 +88,15 @@ def enqueue_many(conn: sqlite3.Connection, token: str, batch: Sequence[tuple[Any
     not stored yet stores it, a later one adds its agent to the stored message's recipients (a
     message sent to two agents, or sent again)."""
     ids = []
-    stored: set[str] = set()
+    given = json.dumps(sorted({str(message.id) for message, _, _ in batch}))
+    stored = {str(row[0]) for row in conn.execute(
+        "SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?))", (given,)).fetchall()}
     for message, agent, transport in batch:
         mid = str(message.id)
-        if mid not in stored and conn.execute("SELECT 1 FROM messages WHERE id = ?", (mid,)).fetchone() is None:
+        if mid not in stored:
             ids += enqueue(conn, token, message, [(agent, transport)], message.content, False)
             stored.add(mid)
             continue
-        stored.add(mid)
         priority, now = str(message.priority), now_db()
         cur = conn.execute(
             "INSERT INTO deliveries (message_id, agent_id, transport, priority, prio, state, claimed_by, "
