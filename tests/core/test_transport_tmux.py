@@ -507,3 +507,18 @@ def test_a_pane_killed_after_the_paste_may_have_received_it(server):
         TmuxDelivery(pane, socket=server.name).deliver(request("arrived, then the pane died"), threading.Event())
     killer.join(10)
     assert caught.value.uncertain and b"arrived, then the pane died" in out.read_bytes()
+
+
+def test_the_pane_and_its_screen_read_in_one_command_are_what_two_reads_give(server):
+    from quarterdeck.core.transports.tmux.client import TmuxClient
+
+    pane, _ = server.cat_pane("one-read")
+    server.tmux("send-keys", "-t", pane, "-l", "first row")
+    server.tmux("send-keys", "-t", pane, "Enter")
+    server.tmux("send-keys", "-t", pane, "-l", "typed, not sent")
+    wait_until(lambda: "typed, not sent" in server.shows(pane))
+    client = TmuxClient("swarm", server.name)  # a session name: tmux picks the pane
+    info, history, screen = client.resolve_and_screen(50)
+    assert info == client.resolve() and info.id == pane
+    assert (history, screen) == client.screen(pane, 50)
+    assert screen.rows[:2] == ("first row", "typed, not sent") and screen.cursor_y == 1

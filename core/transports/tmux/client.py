@@ -79,10 +79,24 @@ class TmuxClient:
 
     def resolve(self) -> PaneInfo:
         """The pane behind the target; capture-pane rejects targets that do not exist."""
-        out = self.run(
-            "capture-pane", "-p", "-t", self.target, "-S", "0", "-E", "0", ";",
-            "display-message", "-p", "-t", self.target, _PANE_FORMAT,
-        )
+        return self._pane_info(self.run(*self._resolve_args()))
+
+    def resolve_and_screen(self, depth: int) -> tuple[PaneInfo, str, Screen]:
+        """:meth:`resolve` and :meth:`screen` of that pane (``depth`` lines of history) in one tmux command:
+        one process, and tmux runs the commands of one list in a row, so they see the pane at one moment."""
+        mark = f"qd-{uuid.uuid4().hex}"
+        out = self.run(*self._resolve_args(), ";", "display-message", "-p", f"{mark}-pane", ";",
+                       *self._screen_args(self.target, depth, mark))
+        pane, found, rest = out.partition(f"{mark}-pane\n")
+        if not found:
+            raise RetryableError(f"tmux did not name a pane for {self.target!r}: {out!r}")
+        return (self._pane_info(pane), *self._parse_screen(rest, depth, mark))
+
+    def _resolve_args(self) -> list[str]:
+        return ["capture-pane", "-p", "-t", self.target, "-S", "0", "-E", "0", ";",
+                "display-message", "-p", "-t", self.target, _PANE_FORMAT]
+
+    def _pane_info(self, out: str) -> PaneInfo:
         fields = out.rstrip("\n").rsplit("\n", 1)[-1].split("\t")
         if len(fields) != 7 or not fields[0].startswith("%"):
             raise RetryableError(f"tmux did not name a pane for {self.target!r}: {out!r}")
@@ -94,13 +108,19 @@ class TmuxClient:
         """(the pane's last ``depth`` lines of history with wrapped lines joined, if ``depth`` is
         given; its visible rows and cursor), read in one tmux command so they belong together."""
         mark = f"qd-{uuid.uuid4().hex}"
+        return self._parse_screen(self.run(*self._screen_args(pane, depth, mark)), depth, mark)
+
+    @staticmethod
+    def _screen_args(pane: str, depth: int | None, mark: str) -> list[str]:
         args: list[str] = []
         if depth is not None:
             args += ["capture-pane", "-p", "-J", "-S", f"-{depth}", "-t", pane, ";",
                      "display-message", "-p", mark, ";"]
-        args += ["capture-pane", "-p", "-t", pane, ";",
-                 "display-message", "-p", "-t", pane, f"{mark} #{{cursor_x}} #{{cursor_y}}"]
-        out = self.run(*args)
+        return [*args, "capture-pane", "-p", "-t", pane, ";",
+                "display-message", "-p", "-t", pane, f"{mark} #{{cursor_x}} #{{cursor_y}}"]
+
+    @staticmethod
+    def _parse_screen(out: str, depth: int | None, mark: str) -> tuple[str, Screen]:
         history = ""
         if depth is not None:
             history, _, out = out.partition(f"{mark}\n")

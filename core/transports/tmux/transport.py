@@ -118,7 +118,8 @@ class TmuxDelivery:
             raise PermanentError("refusing to deliver an empty message")
         if stop.is_set():
             raise Cancelled("stopped before sending")
-        pane = self.tmux.resolve()
+        depth = _HISTORY_DEPTH + request.text.count("\n")
+        pane, history, screen = self.tmux.resolve_and_screen(depth)
         if pane.dead:
             raise PermanentError(f"tmux pane {self.target!r} has exited")
         profile = self.profile(pane.command)
@@ -130,14 +131,14 @@ class TmuxDelivery:
             raise NotTyped(f"input to {where} is turned off; nothing was pasted", evidence="pane input off")
         if profile.ready_after:
             age = program_age(pane.pid)
-            if age is not None and age < profile.ready_after and stop.wait(profile.ready_after - age):
-                raise Cancelled("stopped before sending (waiting for the pane's program to start)")
+            if age is not None and age < profile.ready_after:
+                if stop.wait(profile.ready_after - age):
+                    raise Cancelled("stopped before sending (waiting for the pane's program to start)")
+                history, screen = self.tmux.screen(pane.id, depth)  # as the program shows it now
 
         needle = tail_needle(request.text)
         marker = compact(needle)
         placeholders = [re.compile(p) for p in dict.fromkeys((*profile.placeholders, *PLACEHOLDERS))]
-        depth = _HISTORY_DEPTH + request.text.count("\n")
-        history, screen = self.tmux.screen(pane.id, depth)
         mode = line_mode(pane.tty)
         canonical = bool(mode and mode.canonical)
         if read_input(screen, marker).right_at_cursor:
