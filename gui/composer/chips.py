@@ -3,8 +3,9 @@
 The progress table sits below the fold; the captain watches the text box. Each chip is one
 recipient of the last send: its agent and current state (the colour says which), its tooltip the
 full detail (verdict, evidence, reason, delivery id). The chips wrap to as many lines as the fleet
-needs. Below them one line: while the send runs, the tally so far; once nothing is queued or in
-flight, the outcome (``3/4 submitted · 1 unverified``), red when any recipient did not get it.
+needs, and end with one more: while the send runs, the tally so far; once nothing is queued or in
+flight, the outcome (``3/4 submitted · 1 unverified``), red when any recipient did not get it. On
+the chips' line rather than under it, so a send costs the composer one line on a small screen.
 Chips are labels, not a focusable view, so Tab goes straight past them.
 """
 from __future__ import annotations
@@ -60,6 +61,12 @@ class FlowLayout(QLayout):
     def addItem(self, item: QLayoutItem) -> None:
         self._items.append(item)
 
+    def insert_widget(self, index: int, widget: QWidget) -> None:
+        """``widget`` at ``index`` in the flow (``addWidget`` only appends)."""
+        self.addChildWidget(widget)
+        self._items.insert(index, QWidgetItem(widget))
+        self.invalidate()
+
     def count(self) -> int:
         return len(self._items)
 
@@ -94,6 +101,8 @@ class FlowLayout(QLayout):
     def _place(self, rect: QRect, *, move: bool) -> int:
         x, y, line = rect.x(), rect.y(), 0
         for item in self._items:
+            if item.isEmpty():  # a hidden widget takes no room
+                continue
             hint = item.sizeHint()
             if x + hint.width() > rect.right() + 1 and line > 0:
                 x, y, line = rect.x(), y + line + self._gap, 0
@@ -115,13 +124,11 @@ class ProgressChips(QWidget):
         self._flow = FlowLayout(self._box)
         self.outcome = QLabel()
         self.outcome.setObjectName("composer-outcome")
-        self.outcome.setWordWrap(True)
+        self._flow.addWidget(self.outcome)  # always the last of the flow
         self.chips: list[QLabel] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(3)
         layout.addWidget(self._box)
-        layout.addWidget(self.outcome)
         self.refresh()
 
     def refresh(self, *_: object) -> None:
@@ -134,8 +141,7 @@ class ProgressChips(QWidget):
             chip = QLabel()
             chip.setObjectName("composer-chip")
             chip.setTextFormat(Qt.TextFormat.PlainText)
-            self._flow.addItem(QWidgetItem(chip))
-            chip.setParent(self._box)
+            self._flow.insert_widget(len(self.chips), chip)
             chip.show()
             self.chips.append(chip)
         for chip, row in zip(self.chips, rows, strict=True):

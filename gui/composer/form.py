@@ -44,6 +44,9 @@ def build_form(panel: SendGate) -> None:
     panel.editor.setPlaceholderText("Write to the checked agents…  Ctrl+Enter sends, Ctrl+Shift+Enter "
                                     "broadcasts, Ctrl+P previews")
     panel.editor.setTabChangesFocus(True)
+    # three lines at the least (Qt's default is taller): on a 1366x768 screen a send's chips take the rest
+    panel.editor.setMinimumHeight(3 * panel.editor.fontMetrics().lineSpacing()
+                                  + 2 * int(panel.editor.document().documentMargin() + panel.editor.frameWidth()))
     panel.checks = ChecksView(panel)
     panel.captain_last = QCheckBox("Captain &last")
     panel.captain_last.setObjectName("composer-captain-last")
@@ -67,12 +70,9 @@ def build_form(panel: SendGate) -> None:
     to_label.setBuddy(panel.recipients.list)
     text_label = QLabel("&Message")
     text_label.setBuddy(panel.editor)
-    top = QWidget()
-    top_layout = QVBoxLayout(top)
-    top_layout.setContentsMargins(0, 0, 0, 0)
-    top_layout.setSpacing(4)
-    top_layout.addWidget(to_label)
-    top_layout.addWidget(panel.recipients, 1)
+    to_label.setMinimumWidth(to_label.fontMetrics().horizontalAdvance("To") + 6)
+    panel.recipients.row.insertWidget(0, to_label)  # beside the filter, not a line of its own: room on small screens
+    panel.recipients.row.insertSpacing(1, 4)
     middle = QWidget()
     mid = QVBoxLayout(middle)
     mid.setContentsMargins(0, 0, 0, 0)
@@ -96,7 +96,7 @@ def build_form(panel: SendGate) -> None:
     split = QSplitter(Qt.Orientation.Vertical)
     split.setObjectName("composer-split")
     split.setChildrenCollapsible(False)
-    for widget, stretch in ((top, 2), (middle, 4), (panel.progress, 2)):
+    for widget, stretch in ((panel.recipients, 2), (middle, 4), (panel.progress, 2)):
         split.addWidget(widget)
         split.setStretchFactor(split.count() - 1, stretch)
     layout = QVBoxLayout(panel)

@@ -60,6 +60,8 @@ class ComposerPanel(SendGate):
         self.sending.sig_started.connect(self.notice.hide)  # the chips take over from here
         self.sending.sig_queued.connect(lambda text: self.ctx.sig_status.emit(f"Composer: {text}"))
         self.progress.sig_reported.connect(lambda text, _e: self.ctx.sig_status.emit(f"Composer: {text}"))
+        # the outcome line ends the chips under the text box; the notice above the To list would repeat it
+        self.progress.sig_over.connect(lambda text, _e: self.ctx.sig_status.emit(f"Composer: {text}"))
         self.progress.sig_changed.connect(self.chips.refresh)
         self.editor.textChanged.connect(self.check_timer.start)
         self.editor.textChanged.connect(self._update_buttons)  # blank or not shows at once

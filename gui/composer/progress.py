@@ -108,6 +108,7 @@ class ProgressPane(QWidget):
     """Summary line, Retry failed, and the table; see the module docstring."""
 
     sig_reported = Signal(str, bool)  # text, is an error
+    sig_over = Signal(str, bool)  # the send is over: its outcome, whether any recipient did not get it
     sig_changed = Signal()  # a row or the summary changed (the chips follow)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
@@ -276,7 +277,7 @@ class ProgressPane(QWidget):
             self._over_at = time.monotonic()
         if outcome is not None and outcome != self._told:  # the send is over: say how it ended
             self._told = outcome
-            self.sig_reported.emit(*outcome)
+            self.sig_over.emit(*outcome)
         failed = len(self.progress.retryable_ids())
         self.retry_button.setEnabled(bool(failed))
         self.retry_action.setEnabled(bool(failed))

@@ -59,7 +59,9 @@ def test_chips_go_live_and_end_with_a_red_outcome_line(make_ctx, qtbot, transpor
     assert chips["Agent-3"].text() == "Agent-3 · failed ✗" and chips["Agent-3"].property("state") == "failed"
     assert "injected failure" in chips["Agent-3"].toolTip() and "Delivery #" in chips["Agent-3"].toolTip()
     assert chips["Agent-1"].text() == "Agent-1 · unverified" and "dry run" in chips["Agent-1"].toolTip().lower()
-    assert "Queued for" not in panel.notice.text() and panel.notice.text().startswith("0/4 submitted")
+    assert panel.notice.text() == ""  # the outcome line is not repeated above the To list
+    last = panel.chips.chips[-1]
+    assert (panel.chips.outcome.y(), panel.chips.outcome.x()) > (last.y(), last.x())  # it ends the chips' flow
 
 
 def test_all_delivered_leaves_a_green_outcome_and_no_queued_banner(make_ctx, qtbot):
@@ -218,6 +220,8 @@ def test_the_outcome_notice_never_pushes_the_chips_out_of_a_small_dock(make_ctx,
     with qtbot.waitSignal(panel.ctx.sig_submitted):
         panel.send()
     qtbot.waitUntil(lambda: panel.chips.outcome.property("bad") is False, timeout=15_000)
+    assert panel.notice.text() == ""
+    qtbot.waitUntil(lambda: panel.chips.outcome.y() == panel.chips.chips[-1].y())  # two chips and it: one line
     panel.notice.say("Not sent: Nobody is ticked: tick at least one agent to send to, or press Broadcast "
                      "(Ctrl+Shift+Enter) to send to all 4. " * 2, True)
     label = panel.notice.label

@@ -23,7 +23,7 @@ import threading
 import time
 
 import pytest
-from probed_panel import ROOT, ProbedPanel, click, glob, key, needs, rect, screen_size, type_text, xdotool
+from probed_panel import ROOT, ProbedPanel, click, glob, key, needs, rect, screen_size, send_points, type_text, xdotool
 from xterm_desk import wait_until
 
 pytestmark = [pytest.mark.x11, needs("xdotool")]
@@ -269,7 +269,9 @@ def column_state(app, window):
         return scroll.viewport().rect().contains(QRect(top_left, widget.size())) and widget.isVisible()
 
     state.update({"table": view is roster.table, "whole_agents": len(whole),
-                  "send_whole": in_view(composer.send_button), "editor_whole": in_view(composer.editor)})
+                  "send_whole": in_view(composer.send_button), "editor_whole": in_view(composer.editor),
+                  "points": send_points(window), "chips": composer.chips.texts(),
+                  "outcome": composer.chips.outcome.text(), "notice": composer.notice.text()})
     return state
 
 
@@ -277,7 +279,7 @@ def column_state(app, window):
 @pytest.mark.parametrize("size", SIZES)
 def test_the_roster_shows_every_agent_and_the_composer_stays_whole(size, view, request, nested_runs, tmp_path):
     """The first start's column: every demo agent in the roster (its table or its tiles), and the
-    composer whole down to Send, with no scrolling."""
+    composer whole down to Send, with no scrolling; and still whole once a send's chips and outcome show."""
     if not on_screen_of(size, request, nested_runs):
         return
     home = tmp_path / "home"
@@ -285,10 +287,23 @@ def test_the_roster_shows_every_agent_and_the_composer_stays_whole(size, view, r
     settings.mkdir(parents=True)
     (settings / "quarterdeck-panel.conf").write_text(f"[General]\nsettings_version=1\n\n[roster]\nview={view}\n",
                                                      encoding="utf-8")
-    with ProbedPanel(home, [column_state, layout_state], patience=10.0) as app:
+    with ProbedPanel(home, [column_state, layout_state, send_points], patience=10.0) as app:
         app.ready(lambda s: len(s.get("agents", [])) == 4, "the demo roster")
         state = app.wait(lambda s: s["whole_agents"] == 4, f"every agent whole in the roster's {view}")
         assert state["table"] == (view == "table")
+        assert state["send_whole"] and state["editor_whole"], state
+        assert fits(state), state
+        if view == "table":
+            return
+        tiles = state["points"]["tiles"]
+        click(tiles["Agent-1"])
+        click(tiles["Agent-2"], "ctrl")
+        click(state["points"]["editor"])
+        type_text("Please pull main.")
+        key("ctrl+Return")
+        state = app.wait(lambda s: s["outcome"] == "2/2 submitted", "the send's outcome")
+        assert state["chips"] == ["Agent-1 · submitted ✓", "Agent-2 · submitted ✓"], state
+        assert state["notice"] == ""  # the outcome is said once, at the end of the chips
         assert state["send_whole"] and state["editor_whole"], state
         assert fits(state), state
 
