@@ -5,7 +5,8 @@ One thread. While its dispatcher works (a companion: ``quarterdeck.core.dispatch
 is not stopped, each round claims up to ``batch`` queued deliveries of the relays' agents in one
 transaction (``quarterdeck.core.store.forwarding.claim``: sending, started, machine = the relay),
 the same one that records the receipts the reader handed over meanwhile (``handoff``), tells the
-listeners ``sending``, and XADDs their ``DeliveryEntry`` s in one pipeline (``MAXLEN ~``).
+listeners ``sending``, and XADDs their ``DeliveryEntry`` s in one pipeline (``MAXLEN ~``). Whether
+anything is queued is asked as ``asking`` says (not again in a round for receipts alone).
 Every round also reads the relays' heartbeats (once a second, for ``relay_wait``: see ``sent``),
 turns deliveries whose relay had ``wait`` seconds of alive time to answer and did not ``uncertain``
 ("relay M2 did not report within 30 s: it may have typed it; not sent again"), and tells the end
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import redis
 
 from quarterdeck.core.captain.apply import Applier
+from quarterdeck.core.captain.asking import Asking
 from quarterdeck.core.captain.handoff import Handoff, Slot
 from quarterdeck.core.captain.outage import Outage
 from quarterdeck.core.captain.sent import Liveness, Sent
@@ -84,6 +86,7 @@ class Forwarder:
         self._relays_read = 0.0
         self._settled = 0.0
         self._busy = 0.0  # time.monotonic() when there was last something to do
+        self._asking = Asking(poll)
         self._roster: tuple[Roster | None, dict[str, str]] = (None, {})
         self._streams: dict[str, str] = {}  # relay -> its stream's key
 
@@ -92,6 +95,7 @@ class Forwarder:
 
     # -- a companion of the dispatcher ------------------------------------------------------------
     def working(self, on: bool) -> None:
+        self._asking.wanted()
         with self._lock:
             self._working += 1 if on else -1
             if on and self._thread is None and not self._stop.is_set():
@@ -101,6 +105,7 @@ class Forwarder:
         self._wake.set()
 
     def notify(self) -> None:
+        self._asking.wanted()  # before the wake: the round that follows asks
         self._wake.set()
 
     def _running(self) -> bool:
@@ -154,7 +159,7 @@ class Forwarder:
                 self._heartbeats()
             self.liveness.tick(self.outage.why is None and self.router.down is None)  # receipts could come
             self._expire(now)
-            queued = bool(relays) and forwarding.any_queued(self.store, relays)  # the broker is asked only then
+            queued = bool(relays) and self._asking.due(now) and forwarding.any_queued(self.store, relays)
             if (queued or self._unconfirmed) and not self.outage.answers():
                 self._claim(slots, relays, 0)
                 self._tell(self.outage.waiting(relays))
@@ -165,7 +170,7 @@ class Forwarder:
             claimed = self._claim(slots, relays, room)
             if claimed:
                 self._forward(claimed)
-            return len(claimed) == room > 0
+            return self._asking.after(full=len(claimed) == room > 0)
         except BaseException as exc:
             self.handoff.failed(slots, exc)
             raise

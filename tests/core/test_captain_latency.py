@@ -105,3 +105,24 @@ def test_closing_with_the_receipt_reader_blocked_mid_read_is_quiet(parts, caplog
     loud = [r for r in caplog.records if r.levelno > logging.DEBUG and r.name.startswith("quarterdeck.core")]
     assert loud == [], [r.getMessage() for r in loud]
     assert all(r.exc_info is None for r in caplog.records if "receipt" in r.getMessage())
+
+
+def test_a_delivery_queued_without_a_notify_goes_within_the_poll_while_receipts_keep_the_forwarder_busy(
+        parts) -> None:
+    """Rounds that come for receipts alone do not read the queue each time; one queued by another process
+    on this outbox (no notify reaches this one) must still go within the forwarder's poll."""
+    session, client = parts
+    agent = session.delivering.get("Agent-9")
+    waits, last = [], b"0"
+    for n in range(5):
+        [early] = session.submit(Message(sender="Captain", recipients=["Agent-9"], content=f"early {n}")).delivery_ids
+        last, _ = next_entry(client, last)
+        [quiet] = session.store.enqueue(Message(sender="Captain", recipients=["Agent-9"], content=f"quiet {n}"),
+                                        [(agent.id, agent.transport.kind)])
+        began = time.monotonic()
+        client.xadd(KEYS.receipts, Receipt("M2", early, "Agent-9", "delivered", "submitted", "read back",
+                                           attempts=1, at=time.time()).to_fields())  # type: ignore[arg-type]
+        last, entry = next_entry(client, last)
+        waits.append(time.monotonic() - began)
+        assert entry.delivery == quiet
+    assert max(waits) < GENEROUS_S, f"queued without a notify -> XADD took {waits}"
