@@ -218,3 +218,9 @@ def test_serve_stopping_while_a_send_waits_tells_the_send_and_leaves_the_deliver
     assert "1 without an outcome yet (Agent-1) stay queued for the panel, `quarterdeck serve` or the next send" in err
     assert (_state(fleet, "Agent-1") or "").startswith("waiting: "), "nothing was cancelled"
     assert fleet.arrivals(token)["Agent-1"] == 0
+
+
+def test_a_send_serve_passes_back_before_queueing_is_done_by_the_command_itself(fleet, serve):
+    done = run(fleet, "-a", "Agent-1", "-m", "Tagged.", "--tag", "not a tag!")
+    assert "does the work itself: the message is not valid here" in done.stderr, done.stderr
+    assert done.returncode == 2 and "--tag: 'not a tag!' is not a tag" in done.stderr  # its own path's error

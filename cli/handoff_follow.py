@@ -1,0 +1,118 @@
+"""``quarterdeck send``'s hand-off, once a running Quarterdeck took the message: print each step it streams
+back as the in-process path prints it (:mod:`quarterdeck.cli.send_lines`) and end with the same exit code
+(:mod:`quarterdeck.cli.handoff_client` finds the server and hands the message over)."""
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, EXIT_STORAGE
+from quarterdeck.cli.send_lines import event_dict, report_progress
+from quarterdeck.core.handoff.wire import Lines
+
+ACCEPT_WAIT_S = 60.0  # once the message is sent: queueing it may wait for a busy outbox
+
+
+class Fallback(Exception):
+    """The server passed the send back before queueing it (the reason is for the debug line): the command
+    does the work itself."""
+
+
+@dataclass(frozen=True)
+class WireStep:
+    """One step of one delivery as the server streamed it (the attributes ``send_lines`` prints)."""
+
+    delivery_id: int
+    agent_id: str
+    state: str
+    attempt: int
+    detail: str
+    latency: float | None
+    verdict: str | None
+    evidence: str
+    outcome: str
+    confirmed: bool
+
+    @classmethod
+    def of(cls, f: dict[str, Any]) -> WireStep:
+        return cls(int(f["delivery_id"]), str(f["agent"]), str(f["state"]), int(f.get("attempt") or 0),
+                   str(f.get("detail") or ""), f.get("latency"), f.get("verdict"), str(f.get("evidence") or ""),
+                   str(f.get("outcome") or f["state"]), bool(f.get("confirmed")))
+
+
+def follow(lines: Lines, sock: socket.socket, hello: dict[str, Any], *, quiet: bool) -> int:
+    """The send's exit code, once the server's answer and every step it streams are printed; ``Fallback``
+    when it passed the send back before queueing it."""
+    who = f"{hello.get('who') or 'the Quarterdeck on this data folder'} (pid {hello.get('pid')})"
+    sock.settimeout(ACCEPT_WAIT_S)
+    try:
+        answer = lines.next()
+    except (OSError, ValueError) as exc:
+        answer = {"lost": str(exc)}
+    if answer is None or "lost" in answer:
+        print(f"quarterdeck: {who} did not answer the send; the message may be queued: "
+              "'quarterdeck status' shows each delivery", file=sys.stderr)
+        return EXIT_FAIL
+    if "fallback" in answer:
+        raise Fallback(str(answer["fallback"]))
+    if "error" in answer:
+        error = answer["error"]
+        for line in error.get("lines", []):
+            print(line, file=sys.stderr)
+        return EXIT_STORAGE.get(error.get("fault") or "", int(error.get("exit") or EXIT_FAIL))
+    accepted = answer["accepted"]
+    deliveries = [(int(i), str(agent)) for i, agent in accepted["deliveries"]]
+    finals: dict[int, WireStep] = {}
+    sock.settimeout(None)
+    ended = _steps(lines, deliveries, finals, who, quiet=quiet)
+    if ended is not None:
+        return ended
+    results = [finals[i] for i, _ in deliveries]
+    if quiet:
+        print(json.dumps({"message_id": accepted["message_id"], "results": [event_dict(e) for e in results]},
+                         indent=2))
+    return EXIT_OK if all(e.state == "delivered" for e in results) else EXIT_FAIL
+
+
+def _steps(lines: Lines, deliveries: list[tuple[int, str]], finals: dict[int, WireStep], who: str, *,
+           quiet: bool) -> int | None:
+    """Print each step until every delivery has an outcome (None), or the exit code of an early end."""
+    heard: list[str] = []
+
+    def term(number: int, _frame: object) -> None:
+        heard.append(signal.Signals(number).name)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, term) if hasattr(signal, "SIGTERM") else None
+    try:
+        while len(finals) < len(deliveries):
+            line = lines.next()
+            if line is None or "closing" in line:
+                why = (line or {}).get("closing") or "the connection ended"
+                _left(deliveries, finals, f"{who} stopped before every outcome ({why})", "stay queued for the "
+                      "panel, `quarterdeck serve` or the next send")
+                return EXIT_FAIL
+            if "event" in line:
+                report_progress(WireStep.of(line["event"]), finals, quiet=quiet)
+    except KeyboardInterrupt:
+        name = heard[0] if heard else "SIGINT"
+        _left(deliveries, finals, f"{name}: stopped waiting", f"stay with {who}, which delivers them")
+        raise
+    except (OSError, ValueError) as exc:
+        _left(deliveries, finals, f"lost {who} ({exc})", "stay queued for the panel, `quarterdeck serve` or "
+              "the next send")
+        return EXIT_FAIL
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    return None
+
+
+def _left(deliveries: list[tuple[int, str]], finals: dict[int, WireStep], what: str, where: str) -> None:
+    left = [agent for i, agent in deliveries if i not in finals]
+    print(f"quarterdeck: {what}; " + (f"{len(left)} without an outcome yet ({', '.join(left)}) {where}"
+                                      if left else "every delivery has its outcome"), file=sys.stderr)
