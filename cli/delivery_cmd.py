@@ -91,7 +91,7 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 
 def _send_here(args: argparse.Namespace, text: str, when_idle: float | None) -> int:
-    from quarterdeck.cli.agents_cmd import read_roster  # the roster's models: not for send --help
+    from quarterdeck.cli.roster_args import read_roster  # the roster's models: not for send --help
     from quarterdeck.cli.submit_wait import event_dict, submit_and_wait
     from quarterdeck.core.models import Message
     from quarterdeck.core.session import Session
@@ -168,7 +168,7 @@ def _row_dict(r: HistoryRow) -> dict[str, Any]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from quarterdeck.cli.agents_cmd import read_roster
+    from quarterdeck.cli.roster_args import read_roster
     from quarterdeck.core.store import search
 
     _, roster = read_roster(args)
