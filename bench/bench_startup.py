@@ -12,8 +12,9 @@ rounds that run every case once, so a busy machine weighs on all of them alike; 
 - ``quarterdeck send -a A TEXT``: to a pane of a private tmux server (its own socket folder) running
   ``cat``, the roster naming it, a real outbox; target 250 ms end to end. The delivery's own time (paste,
   submit key, read-back, as the outbox records it) and, within it, the read-back's wait after the submit
-  key (the same evidence seen at two looks in a row: the first 10 ms after the key, the next 25 ms later,
-  then every 50 ms) are printed apart, as is what is left: the
+  key (the same evidence seen at two looks in a row at least 25 ms apart: the first look right after the
+  key, the confirming one 25 ms after the look that first showed it; as the receipt says it, to 10 ms)
+  are printed apart, as is what is left: the
   command's own overhead (interpreter, imports, config, roster, store, exit), and what its imports cost
   group by group (pydantic, the models, the store, the rules, ...: a child importing them in turn; redis,
   the relays' broker client, is loaded only with a broker configured, so it is not among them);
@@ -60,7 +61,7 @@ SEND_IMPORTS = {
                                                      "pydantic._internal._generate_schema"],
     "the models (core.models)": ["quarterdeck.core.models"],
     "the roster, YAML, send's own module": ["quarterdeck.core.roster.roster", "quarterdeck.cli.delivery_cmd",
-                                            "quarterdeck.cli.agents_cmd"],
+                                            "quarterdeck.cli.handoff_client", "quarterdeck.cli.roster_args"],
     "the outbox (core.store)": ["quarterdeck.core.store.outbox"],
     "the rules (core.validation, re2)": ["quarterdeck.core.validation"],
     "dispatcher, session, config": ["quarterdeck.core.session", "quarterdeck.cli.submit_wait"],
