@@ -28,10 +28,11 @@ from PySide6.QtWidgets import (
 )
 
 from quarterdeck.core.store.resend import ResendOutcome, resend_failed
-from quarterdeck.gui.history.columns import COLUMNS, MACHINE_COLUMN, MESSAGE_COLUMN, STATE_COLUMN, state_width
+from quarterdeck.gui.history.columns import COLUMNS, MACHINE_COLUMN, STATE_COLUMN, state_width
 from quarterdeck.gui.history.detail import DetailPane
 from quarterdeck.gui.history.filters import FilterBar
 from quarterdeck.gui.history.frozen import FrozenColumns
+from quarterdeck.gui.history.message_column import MessageColumn
 from quarterdeck.gui.history.model import COUNT_CAP, HistoryModel
 from quarterdeck.gui.panel import Panel
 from quarterdeck.gui.tablemodel import table_view
@@ -108,19 +109,18 @@ class HistoryPanel(Panel):
             "Newest first; more rows load as you scroll. In the history, F5 refreshes and "
             "Ctrl+R resends the failed deliveries of the selected messages. The message column "
             "takes the width left; select a row to read all of it.")
+        self.message_column = MessageColumn(view)
         self._fit_columns(view.horizontalHeader())
         self.frozen = FrozenColumns(view, FROZEN_COLUMNS)
         return view
 
-    @staticmethod
-    def _fit_columns(header: QHeaderView) -> None:
-        """The Message column takes what the others leave and elides, so a wide table needs no
-        sideways scroll; the other columns stay resizable."""
+    def _fit_columns(self, header: QHeaderView) -> None:
+        """The columns stay resizable; Message takes what the others leave (``MessageColumn``)."""
         header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(MESSAGE_COLUMN, QHeaderView.ResizeMode.Stretch)
         fit = state_width((header.parentWidget() or header).fontMetrics())  # no state is cut, a saved width either
         header.resizeSection(STATE_COLUMN, max(header.sectionSize(STATE_COLUMN), fit))
+        self.message_column.fit()
 
     def _build_actions(self) -> None:
         self.focus_action = QAction("Focus history search", self)

@@ -1,5 +1,6 @@
 """History at any width: Time and Agent always in view (a wide table needs no sideways scroll, the
-Message column taking what is left; a narrow one scrolls under Time and Agent, which stay put), and
+Message column taking what is left; where that would squeeze Message under its floor, it keeps the
+floor right after State and the table scrolls under Time and Agent, which stay put), and
 a resend to one agent is delivered labelled RESENT, not BROADCAST."""
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from test_history_model import fill_history
 
 from quarterdeck.core.models import Message
 from quarterdeck.gui.history.columns import COLUMNS, MESSAGE_COLUMN, STATE_COLUMN
+from quarterdeck.gui.history.message_column import FLOOR
 from quarterdeck.gui.history.panel import HistoryPanel
 
 AGENT_COLUMN = 1
@@ -32,7 +34,7 @@ def _time_and_agent_in_view(panel: HistoryPanel) -> bool:
     return view.columnViewportPosition(0) == 0 and right <= view.viewport().width()
 
 
-@pytest.mark.parametrize("width", [1900, 1366, 1200])
+@pytest.mark.parametrize("width", [1900, 1600])
 def test_no_sideways_scroll_and_time_and_agent_stay_in_view(make_ctx, qtbot, width):
     ctx = make_ctx(start=False)
     fill_history(ctx.store, 30)
@@ -47,6 +49,22 @@ def test_no_sideways_scroll_and_time_and_agent_stay_in_view(make_ctx, qtbot, wid
     assert _time_and_agent_in_view(panel)
 
 
+@pytest.mark.parametrize("width", [1366, 1200])
+def test_where_message_would_be_squeezed_it_keeps_its_floor_right_after_state(make_ctx, qtbot, width):
+    ctx = make_ctx(start=False)
+    fill_history(ctx.store, 30)
+    panel = _panel(ctx, qtbot, width)
+    view, header = panel.view, panel.view.horizontalHeader()
+    qtbot.waitUntil(lambda: view.columnWidth(MESSAGE_COLUMN) == FLOOR)
+    assert header.visualIndex(MESSAGE_COLUMN) == header.visualIndex(STATE_COLUMN) + 1
+    assert view.columnViewportPosition(MESSAGE_COLUMN) + FLOOR <= view.viewport().width()  # read without scrolling
+    assert view.horizontalScrollBar().maximum() > 0  # Priority, Type and the rest are a scroll away
+    panel.splitter.setSizes([3000, 10])  # the table given (nearly) the whole width: Message stretches again
+    qtbot.waitUntil(lambda: header.sectionResizeMode(MESSAGE_COLUMN) == QHeaderView.ResizeMode.Stretch)
+    qtbot.waitUntil(lambda: view.horizontalScrollBar().maximum() == 0)
+    assert view.columnWidth(MESSAGE_COLUMN) >= FLOOR
+
+
 @pytest.mark.parametrize("width", [1000, 680])
 def test_a_narrow_table_scrolls_under_time_and_agent_which_stay_put(make_ctx, qtbot, width):
     ctx = make_ctx(start=False)
@@ -54,6 +72,9 @@ def test_a_narrow_table_scrolls_under_time_and_agent_which_stay_put(make_ctx, qt
     panel = _panel(ctx, qtbot, width)
     view, frozen = panel.view, panel.frozen
     qtbot.waitUntil(lambda: view.horizontalScrollBar().maximum() > 0)  # too narrow for every column
+    header = view.horizontalHeader()
+    assert view.columnWidth(MESSAGE_COLUMN) == FLOOR  # never squeezed to a few letters
+    assert header.visualIndex(MESSAGE_COLUMN) == header.visualIndex(STATE_COLUMN) + 1  # before Priority and Type
     view.horizontalScrollBar().setValue(view.horizontalScrollBar().maximum())
     assert view.columnViewportPosition(0) < 0  # the table's own Time column went left...
     assert frozen.isVisible() and frozen.x() == view.frameWidth()  # ...the frozen one did not
@@ -73,13 +94,13 @@ def test_a_narrow_table_scrolls_under_time_and_agent_which_stay_put(make_ctx, qt
 def test_a_layout_saved_with_a_wide_message_column_does_not_bring_the_scroll_back(make_ctx, qtbot):
     ctx = make_ctx(start=False)
     fill_history(ctx.store, 10)
-    panel = _panel(ctx, qtbot)
+    panel = _panel(ctx, qtbot, 1900)
     header = panel.view.horizontalHeader()
     header.setSectionResizeMode(MESSAGE_COLUMN, QHeaderView.ResizeMode.Interactive)  # as saved before
     panel.view.setColumnWidth(MESSAGE_COLUMN, 900)
     panel.view.setColumnWidth(AGENT_COLUMN, 130)  # a width the captain chose is kept
     panel.shutdown()
-    again = _panel(ctx, qtbot)
+    again = _panel(ctx, qtbot, 1900)
     qtbot.waitUntil(lambda: again.view.horizontalScrollBar().maximum() == 0)
     assert again.view.columnWidth(AGENT_COLUMN) == 130 and _time_and_agent_in_view(again)
 
