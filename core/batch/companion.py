@@ -10,11 +10,13 @@ files written (several agents' at once, on ``WRITERS`` threads, so their fsyncs 
 folder fsynced once, their outcomes recorded in one transaction. With a
 ``stagger`` (the dispatcher's spacing of two agents' starts; a relay's ``--stagger``) it takes one
 delivery a round and spaces two agents' as the dispatcher does: batches need ``--stagger 0``. Rounds
-go back to back while they claim something (what is queued during one goes in the next: no wait is
-added, and under load rounds grow); idle, the thread waits for ``notify``. ``around_round`` wraps
-each round (a relay records a round's receipts together). A stop-all cancels what is queued; the
-round in flight finishes. When the dispatcher stops working (the
-worker ends) the thread finishes its round and ends.
+go back to back while they claim something (what is queued during one goes in the next, and under
+load rounds grow); without a stagger, a round that claimed fewer than ``GATHER_BELOW`` is followed
+by a pause of ``GATHER_S``, so the next one shares its fixed cost (two durable transactions, the
+receipts' one, the writers' turn, each folder's fsync) with what arrives meanwhile; idle, the
+thread waits for ``notify``. ``around_round`` wraps each round (a relay records a round's receipts
+together). A stop-all cancels what is queued; the round in flight finishes. When the dispatcher
+stops working (the worker ends) the thread finishes its round and ends.
 """
 from __future__ import annotations
 
@@ -46,6 +48,8 @@ log = logging.getLogger(__name__)
 
 WRITERS = 8  # threads writing files of several agents at once: their fsyncs overlap
 QUIET_POLL = 0.25  # as a DeliveryWorker's idle wait: another process's sends are seen within it
+GATHER_S = 0.0  # the pause after a round of fewer than GATHER_BELOW deliveries (more share the next)
+GATHER_BELOW = 20
 
 
 def attach(dispatcher: Dispatcher, *, batch: int = 200) -> InboxBatch:
@@ -61,9 +65,11 @@ def attach(dispatcher: Dispatcher, *, batch: int = 200) -> InboxBatch:
 class InboxBatch:
     """See the module docstring. ``delivered`` counts the deliveries it claimed, for figures."""
 
-    def __init__(self, dispatcher: Dispatcher, *, batch: int = 200, poll: float = QUIET_POLL) -> None:
+    def __init__(self, dispatcher: Dispatcher, *, batch: int = 200, poll: float = QUIET_POLL,
+                 gather: float = GATHER_S) -> None:
         self.dispatcher = dispatcher
         self.batch = batch
+        self.gather = gather
         self.poll = poll  # the longest idle wait: how soon another process's queued deliveries are seen
         self.around_round: Callable[[], AbstractContextManager[object]] = nullcontext  # e.g. receipts batched
         self.claimed = 0
@@ -112,7 +118,7 @@ class InboxBatch:
 
     def _loop(self, done: threading.Event, writers: Executor) -> None:
         while not done.is_set():
-            busy = False
+            busy = 0
             if not self.dispatcher.stopped:
                 try:
                     busy = self._round(done, writers)
@@ -129,6 +135,8 @@ class InboxBatch:
                     log.exception("the inbox batch failed a round; going on")
                     self._wake.wait(0.5)
             if busy:
+                if busy < GATHER_BELOW and self.gather > 0 and self.dispatcher.stagger <= 0:
+                    done.wait(self.gather)
                 continue
             self._wake.wait(self._idle_wait())
             self._wake.clear()
@@ -138,11 +146,11 @@ class InboxBatch:
         held = [until - now for until in self._held.values() if until > now]
         return min([self.poll, *held])
 
-    def _round(self, done: threading.Event, writers: Executor | None = None) -> bool:
-        """One round; True when it claimed something (there may be more at once)."""
+    def _round(self, done: threading.Event, writers: Executor | None = None) -> int:
+        """One round; how many it claimed (when some, there may be more at once)."""
         agents = self._agents()
         if not agents:
-            return False
+            return 0
         batch = Round(self.dispatcher, agents, self._inboxes, self._held, self._last_name, writers=writers)
         ready, limit = batch.open_agents(), self.batch
         stagger = self.dispatcher.stagger
@@ -150,16 +158,16 @@ class InboxBatch:
             limit = 1
             agent = batching.peek(self.dispatcher.store, ready, own_only=self.dispatcher.own_only)
             if agent is None:
-                return False
+                return 0
             if self._last[0] not in (None, agent) and not self._spaced(self._last[1] + stagger, done):
-                return False
+                return 0
         with self.around_round():
             claimed = batch.run(limit, ready)
         if claimed:
             self._last = (claimed[-1], time.monotonic())
             self.claimed += len(claimed)
             self.rounds += 1
-        return bool(claimed)
+        return len(claimed)
 
     def _spaced(self, until: float, done: threading.Event) -> bool:
         """Wait until ``until`` (time.monotonic()); False when a stop came meanwhile."""

@@ -6,7 +6,8 @@ A relay named NAME, with its roster (its local agents) and its own data dir, run
   own pending entries first (id 0: what it took before a crash but never acknowledged), then new
   ones (``>``), and every few seconds XAUTOCLAIMs entries idle more than 30 s (a dead consumer's).
   Each entry goes into the LOCAL outbox under the captain's message id (``intake.take``: a
-  duplicate is recognised and not typed twice); only then is it XACKed and XDELed.
+  duplicate is recognised and not typed twice); only then is it XACKed and XDELed. A read of only
+  a few is followed by a pause (``GATHER_S``): the next read's transactions serve more entries.
 - **delivery**: the local ``DeliveryWorker``: the local dispatcher and transports deliver; inbox
   agents in batches beside it (``quarterdeck.core.batch``: many files per transaction).
 - **receipts**: every state change of a relayed delivery, recorded in the ledger, published to
@@ -62,6 +63,7 @@ CLAIM_EVERY = 5.0
 HEARTBEAT = 2.0
 READ_BLOCK_MS = 1000
 READ_COUNT = 100
+GATHER_S, GATHER_BELOW = 0.010, 20  # the pause after a read of fewer than GATHER_BELOW entries
 MAX_PAUSE = 2.0
 
 
@@ -217,6 +219,8 @@ class Relay:
                 backlog = False
             self._handle(entries)
             self.faults.ok("intake")
+            if 0 < len(entries) < GATHER_BELOW:
+                self.stop.wait(GATHER_S)
 
     def _claim_abandoned(self) -> None:
         start = "0-0"
