@@ -4,7 +4,8 @@
 that is gone) and says what is wrong without the password (``broker redis://host:port
 unreachable: ...``). :class:`ReceiptRouter` is one thread reading ``qd:receipts`` in consumer
 group ``captain`` (consumer: host+pid) in batches and handing them to the captain's forwarder
-(``quarterdeck.core.captain``), which records them; a receipt is XACKed and XDELed once recorded.
+(``quarterdeck.core.captain``), which records them; a receipt is XACKed and XDELed once recorded, in
+the same round trip as the next read.
 """
 from __future__ import annotations
 
@@ -90,6 +91,7 @@ class ReceiptRouter:
         self._lock = threading.Lock()
         self._grouped = False
         self._last_claim = 0.0
+        self._done: list[Any] = []  # entries recorded (or to drop), acknowledged with the next command
         self.down: str | None = None  # why the broker could not be read, while it cannot
 
     def start(self) -> None:
@@ -142,17 +144,20 @@ class ReceiptRouter:
         now = time.monotonic()
         if now - self._last_claim > 2.0:  # receipts left pending (a dead captain process's, or not recorded)
             self._last_claim = now
-            claimed: Any = client.xautoclaim(KEYS.receipts, CAPTAIN_GROUP, self.consumer, min_idle_time=1000,
-                                             start_id="0-0", count=self._count)
+            claimed: Any = self._after_acks(client, lambda c: c.xautoclaim(
+                KEYS.receipts, CAPTAIN_GROUP, self.consumer, min_idle_time=1000, start_id="0-0", count=self._count))
             entries.extend(claimed[1] if len(claimed) > 1 else [])
-        read: Any = client.xreadgroup(CAPTAIN_GROUP, self.consumer, {KEYS.receipts: ">"}, count=self._count,
-                                      block=None if entries else self._block_ms)
+        block = None if entries else self._block_ms
+        read: Any = self._after_acks(client, lambda c: c.xreadgroup(CAPTAIN_GROUP, self.consumer, {KEYS.receipts: ">"},
+                                                                    count=self._count, block=block))
         for _stream, items in read or []:
             entries.extend(items)
         if entries and not self._stop.is_set():
-            self._route(client, entries)
+            self._route(entries)
+            if self._stop.is_set() and self._done:  # no next read: acknowledged now
+                self._after_acks(client, None)
 
-    def _route(self, client: redis.Redis, entries: list[tuple[Any, dict[Any, Any]]]) -> None:
+    def _route(self, entries: list[tuple[Any, dict[Any, Any]]]) -> None:
         done: list[Any] = []
         receipts: list[Receipt] = []
         ids: list[Any] = []
@@ -177,11 +182,21 @@ class ReceiptRouter:
                             type(exc).__name__, exc)
                 ours = [False] * len(receipts)
             done.extend(entry_id for entry_id, mine in zip(ids, ours, strict=True) if mine)
-        if done:
-            pipe = client.pipeline(transaction=False)
-            pipe.xack(KEYS.receipts, CAPTAIN_GROUP, *done)
-            pipe.xdel(KEYS.receipts, *done)
-            pipe.execute()
+        self._done.extend(done)
+
+    def _after_acks(self, client: redis.Redis, command: Callable[[Any], Any] | None) -> Any:
+        """What ``command`` (given the client, or a pipeline) returns, sent after the XACK and XDEL of the
+        entries done with since the last command, in one round trip. If it fails they stay pending: they
+        come back and are recorded again, which changes nothing, then acknowledged."""
+        done, self._done = self._done, []
+        if not done:
+            return None if command is None else command(client)
+        pipe = client.pipeline(transaction=False)
+        pipe.xack(KEYS.receipts, CAPTAIN_GROUP, *done)
+        pipe.xdel(KEYS.receipts, *done)
+        if command is not None:
+            command(pipe)
+        return pipe.execute()[-1]
 
 
 def publish_control(link: BrokerLink, kind: str, generation: int) -> str | None:

@@ -15,7 +15,7 @@ import redis
 from redis_server import RedisServer, redis_server  # noqa: F401
 
 from quarterdeck.core.models import Message
-from quarterdeck.core.relay.protocol import KEYS, AnnouncedAgent, Announcement, DeliveryEntry, Receipt
+from quarterdeck.core.relay.protocol import CAPTAIN_GROUP, KEYS, AnnouncedAgent, Announcement, DeliveryEntry, Receipt
 from quarterdeck.core.roster.roster import Roster
 from quarterdeck.core.service import DeliveryWorker
 from quarterdeck.core.session import Session
@@ -90,6 +90,10 @@ def test_receipts_in_one_read_are_recorded_together_and_at_once(parts) -> None:
         assert time.monotonic() - sent < 5, "the receipts were not recorded within 5 s"
         time.sleep(0.002)
     assert time.monotonic() - sent < GENEROUS_S * 2
+    while client.xlen(KEYS.receipts) or client.xpending(KEYS.receipts, CAPTAIN_GROUP)["pending"]:
+        assert time.monotonic() - sent < 5, "the recorded receipts were not acknowledged and deleted within 5 s"
+        time.sleep(0.002)
+    assert time.monotonic() - sent < GENEROUS_S * 2  # with the next read, which then waits for more
 
 
 def test_closing_with_the_receipt_reader_blocked_mid_read_is_quiet(parts, caplog) -> None:
