@@ -255,8 +255,8 @@ def _beside_the_swarm(window: MainWindow, count: int) -> None:
     area = free_area(count, Rect(geometry.x(), geometry.y(), geometry.width(), geometry.height()))
     if area is not None:
         frame = QRect(area.x, area.y, area.width, area.height)
-        window.compact(frame=frame)
-        window.layout_guard.place_frame(frame)
+        kept = window.compact(frame=frame)  # the demo's layout as the captain left it, if kept
+        window.layout_guard.place_frame(frame, move=not kept)
 
 
 def _start_demo(args: argparse.Namespace, roster_path: Path | None, problem: str | None) -> DemoSwarm | None:

@@ -91,10 +91,12 @@ class WindowLayout(QObject):
         self.window.setGeometry(client)
         self.schedule_fit()
 
-    def place_frame(self, frame: QRect) -> None:
-        """Make ``frame`` the default place of the window's frame and put it there, now and once
-        the window manager has framed it (the frame's size is known only then)."""
+    def place_frame(self, frame: QRect, *, move: bool = True) -> None:
+        """Make ``frame`` the default place of the window's frame and (with ``move``) put it there, now
+        and once the window manager has framed it (the frame's size is known only then)."""
         self.default_frame = QRect(frame)
+        if not move:  # the window keeps the place it was given (a kept layout)
+            return
         self._place_default_frame()
         self._framed_timer.start()
 

@@ -66,7 +66,7 @@ class MainWindow(QMainWindow):
         self.kinds: dict[str, PanelKind] = {kind.NAME: kind for kind in with_attention(panels)}
         self.panels: PanelSet = PanelSet(list(self.kinds), self._make_panel, self)
         self.docks: dict[str, QDockWidget] = {}
-        self._remember_layout = True  # compact() turns it off: that layout is not kept
+        self._layout_key = "window"  # where the layout is kept (compact(): the demo's, apart)
         self._build_actions()
         self._build_toolbar()
         for kind in self.kinds.values():
@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_ctx_roster_changed(self, _roster: object) -> None:
-        if self.ctx.settings.get_bytes("window/state") is None:
+        if self.ctx.settings.get_bytes(f"{self._layout_key}/state") is None:
             # once the roster has laid out its tiles at its width (its wish depends on it)
             QTimer.singleShot(ROSTER_SETTLE_MS, self._size_left_column)
 
@@ -167,7 +167,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _raise_front_docks(self) -> None:
-        if self.ctx.settings.get_bytes("window/state") is None:
+        if self.ctx.settings.get_bytes(f"{self._layout_key}/state") is None:
             for dock in self._front_docks:
                 dock.raise_()
             self._size_left_column()
@@ -252,12 +252,12 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self._size_left_column)
 
     def compact(self, keep: tuple[str, ...] = ("roster", "composer", "history"),
-                frame: QRect | None = None) -> None:
+                frame: QRect | None = None) -> bool:
         """Part of a screen (the demo swarm takes the rest): roster above the composer, history
         below (on a short screen a tab beside the composer), the other panels hidden (View brings
-        them back). Not remembered; it is the layout View → Reset layout goes back to, with the
-        window's frame at ``frame``."""
-        self._remember_layout = False
+        them back): what View → Reset layout goes back to, the frame at ``frame``. What the captain
+        makes of it is kept apart (``demo/``) for the next demo start: True when its place was restored."""
+        self._layout_key = "demo/window"
         for name, dock in self.docks.items():
             dock.setVisible(name in keep)
         if "composer" in self.docks:
@@ -274,23 +274,26 @@ class MainWindow(QMainWindow):
         self.layout_guard.capture_default(frame)
         for name, action in self.navigator.show_actions.items():
             action.setChecked(name in keep)
+        return self._restore_saved()
 
-    # -- layout memory -----------------------------------------------------------------------
     def _restore(self) -> None:
-        settings = self.ctx.settings
         self.layout_guard.capture_default()
-        geometry = settings.get_bytes("window/geometry")
-        if geometry is None or not self.restoreGeometry(geometry):
+        if not self._restore_saved():
             self.setGeometry(self.layout_guard.default_client_rect())
-        state = settings.get_bytes("window/state")
+
+    def _restore_saved(self) -> bool:
+        """The kept layout (window and panels) if there is one; whether the window's place was restored."""
+        geometry = self.ctx.settings.get_bytes(f"{self._layout_key}/geometry")
+        placed = geometry is not None and self.restoreGeometry(geometry)
+        state = self.ctx.settings.get_bytes(f"{self._layout_key}/state")
         if state is not None:
             self.restoreState(state)
+        return placed
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.status.shutdown()
-        if self._remember_layout:
-            self.ctx.settings.set("window/geometry", self.saveGeometry())
-            self.ctx.settings.set("window/state", self.saveState())
+        self.ctx.settings.set(f"{self._layout_key}/geometry", self.saveGeometry())
+        self.ctx.settings.set(f"{self._layout_key}/state", self.saveState())
         self.ctx.settings.sync()
         for panel in self.panels.built().values():
             panel.shutdown()

@@ -201,7 +201,7 @@ def test_the_whole_window_with_every_panel_after_real_deliveries(make_ctx, qtbot
     window.close()
 
 
-def test_compact_layout_for_the_demo_fits_half_a_screen_and_is_not_remembered(make_ctx, qtbot):
+def test_compact_layout_for_the_demo_fits_half_a_screen_and_is_remembered_apart(make_ctx, qtbot):
     from PySide6.QtCore import Qt as QtNS
 
     from quarterdeck.gui.app import load_panels
@@ -211,12 +211,27 @@ def test_compact_layout_for_the_demo_fits_half_a_screen_and_is_not_remembered(ma
     qtbot.addWidget(window)
     window.compact()
     window.show()
+    qtbot.waitExposed(window)
     visible = {name for name, dock in window.docks.items() if dock.isVisible()}
     assert visible == {"roster", "composer", "history"}
     assert window.dockWidgetArea(window.docks["composer"]) == QtNS.DockWidgetArea.LeftDockWidgetArea
     assert window.minimumSizeHint().width() <= 960
+    window.docks["history"].close()  # the captain closes a panel in the demo
     window.close()
-    assert ctx.settings.get_bytes("window/state") is None
+    assert ctx.settings.get_bytes("window/state") is None  # the usual layout is not the demo's
+    assert ctx.settings.get_bytes("demo/window/state") is not None
+    usual = MainWindow(ctx, load_panels())  # a start with a roster: the usual (first start) layout
+    qtbot.addWidget(usual)
+    assert not usual.docks["history"].isHidden()
+    usual.close()
+    again = MainWindow(ctx, load_panels())  # the next demo start: the demo's layout as it was left
+    qtbot.addWidget(again)
+    again.compact()
+    again.show()
+    qtbot.waitExposed(again)
+    assert again.docks["history"].isHidden() and not again.navigator.show_actions["history"].isChecked()
+    assert again.docks["composer"].isVisible()
+    again.close()
 
 
 def test_every_panel_docked_still_fits_a_small_laptop_screen(make_ctx, qtbot, monkeypatch):
