@@ -6,9 +6,11 @@ and yielding ``Finding``s. Only ``required`` reports absent fields; the
 others skip them. Text functions applied to a list field check every item.
 A checker reports at most ``MAX_FINDINGS`` findings per message.
 
-A checker built on patterns says when it finds nothing in a text (``quiet``:
-each pattern matching or not), so a validator can ask one RE2 set scan for
-all of a rule set's patterns first and run only the checks that may find.
+A checker says, where it can, when it surely finds nothing in a text: by its
+patterns (``quiet``: each matching or not, so a validator can ask one RE2 set
+scan for all of a rule set's patterns first) or by a cheap test (``clear``: a
+length within bounds, text that is not blank, no secret detector's prefilter
+hit), so a validator runs only the checks that may find something.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from itertools import islice
 from typing import Any
 
 from .messages import shorten
-from .model import FIELDS, LIST_FIELDS, Checker, FieldValue, Finding, ValueCheck
+from .model import FIELDS, LIST_FIELDS, FieldValue, Finding, ValueCheck
 from .options import (
     EnumerationOptions,
     ForbiddenWordsOptions,
@@ -32,7 +34,7 @@ from .options import (
     UniqueOptions,
 )
 from .regexes import literal_alternation
-from .secrets import find_secrets
+from .secrets import find_secrets, nothing_to_find
 from .textsearch import TextPattern
 
 MAX_FINDINGS = 50
@@ -41,6 +43,8 @@ _NOT_WORD = r"[^\pL\pN\pM_]"
 TextCheck = Callable[[str, str], Iterable[Finding]]
 #: A check finds nothing in a text where each pattern's ``search`` says the paired bool (empty: unknown).
 Quiet = tuple[tuple[TextPattern, bool], ...]
+#: True when a check surely finds nothing in a text.
+Clear = Callable[[str], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +58,28 @@ class FunctionDef:
     checks_missing: bool = False
 
 
+class Built:
+    """A function's check of a present value, with what tells that it finds nothing in a text."""
+
+    __slots__ = ("_run", "clear", "quiet")
+
+    def __init__(self, run: ValueCheck, quiet: Quiet = (), clear: Clear | None = None) -> None:
+        self._run = run
+        self.quiet = quiet
+        self.clear = clear
+
+    def __call__(self, value: FieldValue) -> Iterable[Finding]:
+        return self._run(value)
+
+
 class _ForField:
     """Apply a text check to a text field, or to every item of a list field."""
 
-    __slots__ = ("_check_text", "_given", "quiet")
+    __slots__ = ("_check_text", "_given")
 
-    def __init__(self, check_text: TextCheck, given: str, quiet: Quiet) -> None:
+    def __init__(self, check_text: TextCheck, given: str) -> None:
         self._check_text = check_text
         self._given = given
-        self.quiet = quiet
 
     def __call__(self, value: FieldValue) -> Iterator[Finding]:
         if isinstance(value, str):
@@ -74,14 +91,16 @@ class _ForField:
 
 
 class RuleCheck:
-    """A rule's checker: at most ``MAX_FINDINGS`` findings, as a list; ``quiet`` for a text value."""
+    """A rule's checker: at most ``MAX_FINDINGS`` findings, as a list; ``quiet`` and ``clear`` as
+    :class:`Built` says for a text value."""
 
-    __slots__ = ("_check", "_missing_too", "quiet")
+    __slots__ = ("_check", "_missing_too", "clear", "quiet")
 
-    def __init__(self, check: Callable[[Any], Iterable[Finding]], missing_too: bool, quiet: Quiet) -> None:
+    def __init__(self, check: Callable[[Any], Iterable[Finding]], missing_too: bool, built: Built | None) -> None:
         self._check = check
         self._missing_too = missing_too
-        self.quiet = quiet
+        self.quiet: Quiet = built.quiet if built is not None else ()
+        self.clear = built.clear if built is not None else None
 
     def __call__(self, value: FieldValue | None) -> list[Finding]:
         if value is None and not self._missing_too:
@@ -89,7 +108,7 @@ class RuleCheck:
         return list(islice(self._check(value), MAX_FINDINGS))
 
 
-def _build_required(options: RequiredOptions, given: str) -> Checker:
+def _build_required(options: RequiredOptions, given: str) -> Built:
     def check(value: FieldValue | None) -> Iterator[Finding]:
         if value is None:
             yield Finding(f"{given} is missing")
@@ -99,7 +118,7 @@ def _build_required(options: RequiredOptions, given: str) -> Checker:
         elif not any(item.strip() for item in value):
             yield Finding(f"{given} is empty")
 
-    return check
+    return Built(check, clear=lambda text: bool(text) and not text.isspace())  # what strip() leaves
 
 
 def _count_lines(text: str) -> int:
@@ -132,6 +151,10 @@ def _build_length(options: LengthOptions, given: str) -> ValueCheck:
         start = _line_offset(value, limit) if unit == "lines" else limit
         return (start, len(value))
 
+    def fits(size: int) -> bool:
+        return ((options.min is None or size >= options.min) and (options.max is None or size <= options.max)
+                and size not in forbidden)
+
     def check(value: FieldValue) -> Iterator[Finding]:
         size = measure(value)
         one, many = _NOUNS[unit]
@@ -143,7 +166,7 @@ def _build_length(options: LengthOptions, given: str) -> ValueCheck:
         if size in forbidden:
             yield Finding(f"{given} has exactly {size} {noun}, which is not allowed")
 
-    return check
+    return Built(check, clear=lambda text: fits(measure(text)))
 
 
 def _build_pattern(options: PatternOptions, given: str) -> ValueCheck:
@@ -158,7 +181,7 @@ def _build_pattern(options: PatternOptions, given: str) -> ValueCheck:
                 yield Finding(f"{label} matches /{options.not_match}/", (start, end), text[start:end])
 
     quiet = ((match, True),) if match is not None else ()
-    return _ForField(check_text, given, quiet + (((not_match, False),) if not_match is not None else ()))
+    return Built(_ForField(check_text, given), quiet + (((not_match, False),) if not_match is not None else ()))
 
 
 def _build_enumeration(options: EnumerationOptions, given: str) -> ValueCheck:
@@ -184,7 +207,7 @@ def _build_forbidden_words(options: ForbiddenWordsOptions, given: str) -> ValueC
             word = text[start:end]
             yield Finding(f"{label} contains the forbidden word '{word}'", (start, end), word)
 
-    return _ForField(check_text, given, ((pattern, False),))
+    return Built(_ForField(check_text, given), ((pattern, False),))
 
 
 def _build_secrets(options: SecretsOptions, given: str) -> ValueCheck:
@@ -196,7 +219,7 @@ def _build_secrets(options: SecretsOptions, given: str) -> ValueCheck:
             span = (found.start, found.end)
             yield Finding(f"{label} contains a possible {kind} ({found.preview})", span, found.preview)
 
-    return _ForField(check_text, given, ())
+    return Built(_ForField(check_text, given), clear=lambda text: nothing_to_find(text, kinds))
 
 
 def _build_max_recipients(options: MaxRecipientsOptions, given: str) -> ValueCheck:
@@ -237,4 +260,4 @@ def make_checker(definition: FunctionDef, options: FunctionOptions, given: str) 
     """Build the checker for a rule; it returns at most ``MAX_FINDINGS`` findings as a list.
     A function that ``checks_missing`` is built to take None too (see _build_required)."""
     check = definition.build(options, given)
-    return RuleCheck(check, definition.checks_missing, check.quiet if isinstance(check, _ForField) else ())
+    return RuleCheck(check, definition.checks_missing, check if isinstance(check, Built) else None)

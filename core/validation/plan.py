@@ -7,7 +7,7 @@ that always run on it, per rule for those with a ``when``. The sender, type and 
 thousand messages are checked once, and so is the content of a message sent to thirty agents one by
 one. A text not seen lately first goes through one RE2 set scan of every pattern the pattern checks
 of the rule set use (``PatternSet``); a check whose patterns say it finds nothing there is not run
-(``functions.Quiet``).
+(``functions.Quiet``), nor one whose cheap test says so (``functions.Clear``).
 
 The plan of a rule set is shared by its validators (``plan_of``: a validator is often made per batch)
 and by threads: what is kept is immutable, and a lost race only checks a value twice.
@@ -18,7 +18,7 @@ import functools
 from operator import itemgetter
 from typing import Any
 
-from .functions import Quiet, RuleCheck
+from .functions import Clear, Quiet, RuleCheck
 from .messages import render
 from .model import FIELDS, LIST_FIELDS, FieldValue, Rule, RuleSet, Violation
 from .textsearch import PatternSet, TextPattern
@@ -28,7 +28,7 @@ MEMO_CHARS = 16_384
 
 Key = str | tuple[str, ...] | None
 Found = tuple[tuple[int, Rule, Violation], ...]  # (the rule's place in the rule set, the rule, a violation)
-Placed = tuple[int, Rule, Quiet]
+Placed = tuple[int, Rule, Quiet, Clear | None]
 _UNSEEN: Any = object()
 
 
@@ -50,11 +50,12 @@ class Plan:
 
     def __init__(self, ruleset: RuleSet) -> None:
         self.rules = ruleset.enabled()
-        placed = [(place, rule, rule.check.quiet if isinstance(rule.check, RuleCheck)
-                   and rule.given not in LIST_FIELDS else ()) for place, rule in enumerate(self.rules)]
-        self._scan = PatternSet(pattern for _, _, quiet in placed for pattern, _ in quiet)
+        placed: list[Placed] = [
+            (place, rule, rule.check.quiet, rule.check.clear) if isinstance(rule.check, RuleCheck)
+            and rule.given not in LIST_FIELDS else (place, rule, (), None) for place, rule in enumerate(self.rules)]
+        self._scan = PatternSet(pattern for _, _, quiet, _ in placed for pattern, _ in quiet)
         if not self._scan.usable:
-            placed = [(place, rule, ()) for place, rule, _ in placed]
+            placed = [(place, rule, (), clear) for place, rule, _, clear in placed]
         always = {name: [p for p in placed if p[1].given == name and not p[1].when] for name in FIELDS}
         self._fields: list[tuple[str, list[Placed], dict[Key, Found]]] = [
             (name, rules, {}) for name, rules in always.items() if rules]
@@ -90,7 +91,9 @@ class Plan:
     def _check(self, rules: list[Placed], name: str, value: FieldValue | None,
                matched: dict[str, set[TextPattern]]) -> Found:
         found: list[tuple[int, Rule, Violation]] = []
-        for place, rule, quiet in rules:
+        for place, rule, quiet, clear in rules:
+            if clear is not None and isinstance(value, str) and clear(value):
+                continue
             if quiet and isinstance(value, str):
                 hits = matched.get(name)
                 if hits is None:

@@ -32,7 +32,8 @@ from quarterdeck.core.validation.secret_rules import (
     shannon_entropy,
 )
 
-__all__ = ["DETECTOR_KINDS", "PRAGMA", "DetectorKind", "SecretFinding", "find_secrets", "redact", "shannon_entropy"]
+__all__ = ["DETECTOR_KINDS", "PRAGMA", "DetectorKind", "SecretFinding", "find_secrets", "nothing_to_find", "redact",
+           "shannon_entropy"]
 
 DetectorKind = Literal[
     "aws_access_key_id", "github_token", "gitlab_token", "private_key", "slack_token", "slack_webhook",
@@ -143,6 +144,12 @@ def _scanned(text: str) -> tuple[bytes, frozenset[int]]:
     (indices into ``_COMPILED``, and ``_PRAGMA_INDEX``) that may match it."""
     data = text.encode("utf-8", "replace")
     return data, frozenset(_PREFILTER.Match(data) or ())
+
+
+def nothing_to_find(text: str, kinds: Iterable[str] | None = None) -> bool:
+    """True when no detector of ``kinds`` can find anything in ``text`` (the prefilter's scan, kept)."""
+    wanted = _wanted(kinds)
+    return not any(i != _PRAGMA_INDEX and _COMPILED[i][0] in wanted for i in _scanned(text)[1])
 
 
 def find_secrets(

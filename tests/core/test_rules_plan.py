@@ -1,7 +1,9 @@
 """A validator keeps what each rule found in the values it read lately and skips the pattern checks one RE2
 set scan says find nothing (``validation.plan``). Its reports must be exactly what running every rule
 on every message gives: compared on generated messages whose fields repeat (kept) and vary (scanned),
-with the bundled rules and a rule set of conditional, positive, negative and case-blind patterns."""
+with the bundled rules and a rule set of conditional, positive, negative and case-blind patterns, lengths
+(characters, lines, forbidden sizes), required and secret rules (each skipped on a text its cheap test
+clears)."""
 from __future__ import annotations
 
 import random
@@ -31,6 +33,9 @@ rules:
   tags-shape: {given: tags, then: {function: pattern, functionOptions: {notMatch: '^x'}}}
   keys: {given: content, severity: info, then: {function: secrets, functionOptions: {detectors: [high_entropy]}}}
   short: {given: content, then: {function: length, functionOptions: {max: 60}}}
+  sized: {given: content, then: {function: length, functionOptions: {min: 3, forbid: [5, 6]}}}
+  two-lines: {given: content, severity: info, then: {function: length, functionOptions: {unit: lines, max: 2}}}
+  said: {given: sender, then: {function: required}}
 """
 WORDS = ["Team", "All", "asap", "NOW", "now", "TBD", "to be done", "todo", "SHOUT", "ok", "{{ slot }}", "/run",
          "agent-agent-7", "\x1b[1m", "\u200b", "é", "TODO", "lorem ipsum", "password=Zk8#qL2m!xR9vT4w",
