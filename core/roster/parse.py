@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from quarterdeck.core.desktop.screens import ScreenRect, describe_screens, point_on_screens
 from quarterdeck.core.models import Agent, DryRunTransport, GuiTransport, InboxTransport, TmuxTransport
 from quarterdeck.core.roster.problems import RosterError, RosterProblem
+
+if TYPE_CHECKING:  # the screens are read only for gui agents' points (check_points)
+    from quarterdeck.core.desktop.screens import ScreenRect
 
 TRANSPORTS: dict[str, type[BaseModel]] = {"gui": GuiTransport, "tmux": TmuxTransport, "inbox": InboxTransport,
                                           "dryrun": DryRunTransport}
@@ -253,12 +255,9 @@ class _Parser:
         gui = [(a, f) for a, f in parsed if a is not None and isinstance(a.transport, GuiTransport)]
         if not gui:
             return ()
-        if screens is None:
-            from quarterdeck.core.desktop.screens import detect_screens
-
-            screens = detect_screens()
-            if not screens:
-                return ("screen points were not checked: no display could be queried for its monitors",)
+        from quarterdeck.core.desktop.screens import describe_screens, detect_screens, point_on_screens
+        if screens is None and not (screens := detect_screens()):
+            return ("screen points were not checked: no display could be queried for its monitors",)
         if not screens:
             return ("screen points were not checked: no screens were given",)
         for agent, fields in gui:

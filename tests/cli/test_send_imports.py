@@ -69,3 +69,4 @@ def test_a_send_to_a_tmux_agent_loads_no_retry_library_and_no_activity_code(tmp_
     assert sorted(m for m in loaded if m.startswith("quarterdeck.core.activity")) == []
     assert "quarterdeck.core.dispatch.idle_judge" not in loaded
     assert "quarterdeck.cli.handoff_follow" not in loaded  # no server took the send
+    assert "quarterdeck.core.desktop.screens" not in loaded  # the screens are read for gui agents' points only
