@@ -160,3 +160,5 @@ class Receipts:
             self.ledger.published(waiting[-1][0])
             sent += len(waiting)
             self.published += len(waiting)
+            if len(waiting) < batch:  # all there were: one recorded since sets ``wake`` again
+                return sent
