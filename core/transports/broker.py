@@ -153,11 +153,9 @@ class ReceiptRouter:
         for _stream, items in read or []:
             entries.extend(items)
         if entries and not self._stop.is_set():
-            self._route(entries)
-            if self._stop.is_set() and self._done:  # no next read: acknowledged now
-                self._after_acks(client, None)
+            self._route(client, entries)
 
-    def _route(self, entries: list[tuple[Any, dict[Any, Any]]]) -> None:
+    def _route(self, client: Any, entries: list[tuple[Any, dict[Any, Any]]]) -> None:
         done: list[Any] = []
         receipts: list[Receipt] = []
         ids: list[Any] = []
@@ -183,6 +181,8 @@ class ReceiptRouter:
                 ours = [False] * len(receipts)
             done.extend(entry_id for entry_id, mine in zip(ids, ours, strict=True) if mine)
         self._done.extend(done)
+        if self._stop.is_set() and self._done:  # no next read: acknowledged now
+            self._after_acks(client, None)
 
     def _after_acks(self, client: redis.Redis, command: Callable[[Any], Any] | None) -> Any:
         """What ``command`` (given the client, or a pipeline) returns, sent after the XACK and XDEL of the
