@@ -4,9 +4,9 @@ Per round (``Round.run``): up to ``limit`` queued deliveries of the inbox agents
 started in one durable transaction (``quarterdeck.core.store.batching``), the listeners hear
 ``sending``; each file is written as the inbox transport writes it (``InboxDelivery.write``: same
 name, front matter and text, the file fsynced), named in claim order, so each agent's files sort in
-its queue order; each agent's files one after the other, several agents' at once on the
-``writers`` (their fsyncs overlap); each folder is fsynced once after its files (the folders at
-once too); then every outcome is recorded in one durable transaction and the listeners hear it
+its queue order; each agent's files one after the other, then its folder's fsync, several agents'
+at once on the ``writers`` (their fsyncs overlap; one turn of the writers per agent and round); then
+every outcome is recorded in one durable transaction and the listeners hear it
 (``delivered`` with the transport's verdict and evidence, as ``quarterdeck.core.dispatch.outcomes``
 tells the dispatcher's own).
 
@@ -95,20 +95,20 @@ class Round:
             if not item.when_idle:
                 self._tell(item, "sending")
         runs: dict[str, list[tuple[Claimed, datetime]]] = {}  # each agent's files, in claim order
-        written: dict[Path, list[_Written]] = {}
+        idle: dict[Path, list[_Written]] = {}  # the when-idle ones written here, by folder
         for item in claimed:  # names stamped in claim order, so each folder's files sort in queue order
             known = item.task.agent_id in self.agents
             stamp = self._stamp(self._inbox(item).path) if known else datetime.now(UTC)
             if item.when_idle:  # its agent's only one this round; the idle gate and its start: here
-                self._keep(written, self._write(item, stamp))
+                self._keep(idle, self._write(item, stamp))
             else:
                 runs.setdefault(item.task.agent_id, []).append((item, stamp))
-        for entries in self._each(self._write_run, list(runs.values())):
-            for entry in entries:
-                self._keep(written, entry)
-        folders = list(written)
+        for written, why in self._each(self._write_run, list(runs.values())):
+            if written:
+                self._synced(self.inboxes_of[written[0].claimed.task.delivery_id], written, why)
+        folders = list(idle)
         for folder, why in zip(folders, self._each(self._sync_folder, folders), strict=True):
-            self._synced(folder, written[folder], why)
+            self._synced(folder, idle[folder], why)
         changed = batching.finish(dispatcher.store, self.done)
         for event in self.events:
             if event.delivery_id in changed:
@@ -122,9 +122,13 @@ class Round:
             return [work(item) for item in items]
         return list(self.writers.map(work, items))
 
-    def _write_run(self, run: list[tuple[Claimed, datetime]]) -> list[_Written | None]:
-        """One agent's files, one after the other (a failed one holds back the rest of its run)."""
-        return [self._write(item, stamp) for item, stamp in run]
+    def _write_run(self, run: list[tuple[Claimed, datetime]]) -> tuple[list[_Written], str | None]:
+        """One agent's files, one after the other (a failed one holds back the rest of its run), then
+        their folder's fsync: the files written, and None or why that fsync failed."""
+        written = [entry for item, stamp in run if (entry := self._write(item, stamp)) is not None]
+        if not written:
+            return written, None
+        return written, self._sync_folder(self.inboxes_of[written[0].claimed.task.delivery_id])
 
     def _keep(self, written: dict[Path, list[_Written]], entry: _Written | None) -> None:
         if entry is not None:
