@@ -5,8 +5,9 @@ whether it runs, and is looked at per message). So the violations found in the v
 lately are kept (``MEMO_ENTRIES``, texts up to ``MEMO_CHARS`` characters): per field for the rules
 that always run on it, per rule for those with a ``when``. The sender, type and priority of a
 thousand messages are checked once, and so is the content of a message sent to thirty agents one by
-one. A text not seen lately first goes through one RE2 set scan of every pattern the pattern checks
-of the rule set use (``PatternSet``); a check whose patterns say it finds nothing there is not run
+one. A text not seen lately (from the ``SCAN_AFTER``-th on: a validator used once does not build it)
+first goes through one RE2 set scan of every pattern the pattern checks of the rule set use
+(``PatternSet``); a check whose patterns say it finds nothing there is not run
 (``functions.Quiet``), nor one whose cheap test says so (``functions.Clear``).
 
 The plan of a rule set is shared by its validators (``plan_of``: a validator is often made per batch)
@@ -25,11 +26,13 @@ from .textsearch import PatternSet, TextPattern
 
 MEMO_ENTRIES = 256
 MEMO_CHARS = 16_384
+SCAN_AFTER = 16  # texts checked before the set scan is built (a few milliseconds for a large rule set)
 
 Key = str | tuple[str, ...] | None
 Found = tuple[tuple[int, Rule, Violation], ...]  # (the rule's place in the rule set, the rule, a violation)
 Placed = tuple[int, Rule, Quiet, Clear | None]
 _UNSEEN: Any = object()
+_UNSCANNED: set[TextPattern] = set()  # no set scan yet: every pattern check runs
 
 
 def key_of(value: FieldValue | None) -> Key:
@@ -53,9 +56,9 @@ class Plan:
         placed: list[Placed] = [
             (place, rule, rule.check.quiet, rule.check.clear) if isinstance(rule.check, RuleCheck)
             and rule.given not in LIST_FIELDS else (place, rule, (), None) for place, rule in enumerate(self.rules)]
-        self._scan = PatternSet(pattern for _, _, quiet, _ in placed for pattern, _ in quiet)
-        if not self._scan.usable:
-            placed = [(place, rule, (), clear) for place, rule, _, clear in placed]
+        self._patterns = [pattern for _, _, quiet, _ in placed for pattern, _ in quiet]
+        self._scan: PatternSet | None = None
+        self._texts = 0
         always = {name: [p for p in placed if p[1].given == name and not p[1].when] for name in FIELDS}
         self._fields: list[tuple[str, list[Placed], dict[Key, Found]]] = [
             (name, rules, {}) for name, rules in always.items() if rules]
@@ -97,8 +100,9 @@ class Plan:
             if quiet and isinstance(value, str):
                 hits = matched.get(name)
                 if hits is None:
-                    hits = matched[name] = self._scan.matching(value)
-                if all((pattern in hits) == hit for pattern, hit in quiet):
+                    scan = self._scanner()
+                    hits = matched[name] = _UNSCANNED if scan is None else scan.matching(value)
+                if hits is not _UNSCANNED and all((pattern in hits) == hit for pattern, hit in quiet):
                     continue
             severity = rule.severity
             if severity == "off":  # the rule set's enabled() leaves it out already
@@ -107,6 +111,16 @@ class Plan:
                 span = finding.span if name == "content" else None
                 found.append((place, rule, Violation(rule.id, severity, render(rule, finding, value), name, span)))
         return tuple(found)
+
+    def _scanner(self) -> PatternSet | None:
+        """The set scan from the SCAN_AFTER-th text (of a field, in a message) the pattern checks look at on
+        (None before, or if RE2 could not build it)."""
+        if self._scan is None:
+            self._texts += 1
+            if self._texts < SCAN_AFTER:
+                return None
+            self._scan = PatternSet(self._patterns)
+        return self._scan if self._scan.usable else None
 
 
 @functools.lru_cache(maxsize=4)

@@ -6,6 +6,7 @@ with the bundled rules and a rule set of conditional, positive, negative and cas
 clears)."""
 from __future__ import annotations
 
+import functools
 import random
 
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +16,7 @@ from quarterdeck.core.validation import Report, RuleSet, Validator, bundled_rule
 from quarterdeck.core.validation.engine import merge_overlapping, normalize_fields
 from quarterdeck.core.validation.messages import render
 from quarterdeck.core.validation.model import Violation
-from quarterdeck.core.validation.plan import MEMO_ENTRIES
+from quarterdeck.core.validation.plan import MEMO_ENTRIES, SCAN_AFTER, plan_of
 
 MIXED = """\
 rules:
@@ -42,6 +43,7 @@ WORDS = ["Team", "All", "asap", "NOW", "now", "TBD", "to be done", "todo", "SHOU
          "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8", "Xq7Lm2Rt9Vb4Nc8Kd3Hs6Jf1Pw5Zy0Ae", "\n", " "]
 
 
+@functools.cache  # one rule set (and plan) per text: the set scan is built once a plan checked SCAN_AFTER texts
 def rule_set(text: str | None = None) -> RuleSet:
     ruleset, diagnostics = load_rule_texts([("mixed.yaml", text)]) if text else load_rule_files([bundled_rules_dir()])
     assert ruleset is not None, diagnostics
@@ -84,6 +86,17 @@ def test_reports_equal_every_rules_with_repeated_and_new_values():
             assert got == every_rule(ruleset, sample), sample
             violations += len(got.violations)
         assert violations > len(messages)  # the messages did break rules, in several fields
+        assert plan_of(ruleset)._scan is not None and plan_of(ruleset)._scan.usable  # past SCAN_AFTER texts
+
+
+def test_a_validator_used_for_a_few_texts_does_not_build_the_set_scan():
+    ruleset = rule_set(MIXED + "  one-off: {given: content, then: {function: length, functionOptions: {max: 9}}}\n")
+    samples = [{"content": f"TBD {n} asap", "sender": "Captain", "priority": "urgent"} for n in range(2 * SCAN_AFTER)]
+    for n, sample in enumerate(samples):
+        assert Validator(ruleset).validate(sample) == every_rule(ruleset, sample)
+        if n < SCAN_AFTER // 2:
+            assert plan_of(ruleset)._scan is None
+    assert plan_of(ruleset)._scan is not None
 
 
 def test_a_validator_made_again_for_the_same_rules_gives_the_same_reports():
