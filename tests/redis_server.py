@@ -50,6 +50,7 @@ class RedisServer:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     paused: bool = False
+    options: tuple[str, ...] = ()  # more redis-server options (a cluster node's, for one)
 
     @property
     def url(self) -> str:
@@ -69,7 +70,7 @@ class RedisServer:
         self.process = subprocess.Popen(
             [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.folder),
              "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--daemonize", "no",
-             "--protected-mode", "yes", "--logfile", ""],
+             "--protected-mode", "yes", "--logfile", "", *self.options],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
         deadline = time.monotonic() + START_TIMEOUT
@@ -124,3 +125,106 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+CLUSTER_NODES = 3
+
+
+def cluster_port() -> int:
+    """A free port for a cluster node: at most 55535, its bus port (10,000 higher) free too."""
+    for _ in range(200):
+        port = free_port()
+        if port <= 55535 and _free(port + 10000):
+            return port
+    raise RuntimeError("no free port pair for a cluster node")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+@dataclass
+class RedisClusterServers:
+    """A Redis Cluster of ``CLUSTER_NODES`` primaries (no replicas), each a :class:`RedisServer` with
+    ``--cluster-enabled yes``, its slots given out by ``redis-cli --cluster create``; ``url`` is the
+    first node's (any node's URL reaches the cluster)."""
+
+    folder: Path
+    nodes: list[RedisServer] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.nodes[0].port}"
+
+    def start(self) -> None:
+        cli = shutil.which("redis-cli")
+        if cli is None or shutil.which("redis-server") is None:
+            pytest.skip("missing tools: redis-server / redis-cli are not installed (Debian package redis-server)")
+        try:
+            for index in range(CLUSTER_NODES):
+                folder = self.folder / f"node{index}"
+                node = RedisServer(folder, port=cluster_port(), options=(
+                    "--cluster-enabled", "yes", "--cluster-config-file", str(folder / "nodes.conf"),
+                    "--cluster-node-timeout", "2000"))
+                self.nodes.append(node)
+                node.start()
+            create = subprocess.run(
+                [cli, "--cluster", "create", *(f"127.0.0.1:{node.port}" for node in self.nodes),
+                 "--cluster-replicas", "0", "--cluster-yes"],
+                capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, check=False)
+            if create.returncode != 0:
+                raise RuntimeError(f"redis-cli --cluster create failed: {create.stdout[-400:]} {create.stderr[-400:]}")
+        except BaseException:
+            self.stop()
+            raise
+        deadline = time.monotonic() + START_TIMEOUT * 3
+        while not all(self.state(node) == "ok" for node in self.nodes):
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the cluster did not reach cluster_state:ok")
+            time.sleep(0.05)
+
+    def state(self, node: RedisServer) -> str:
+        """``cluster_state`` as ``node`` sees it (``ok`` / ``fail``), or ``down`` when it does not answer."""
+        reply = _ask(node.port, b"CLUSTER INFO\r\n")
+        found = [line.split(":", 1)[1] for line in reply.splitlines() if line.startswith("cluster_state:")]
+        return found[0].strip() if found else "down"
+
+    def slot(self, key: str) -> int:
+        return int(_ask(self.nodes[0].port, f"CLUSTER KEYSLOT {key}\r\n".encode()).strip().lstrip(":"))
+
+    def holder(self, key: str) -> RedisServer:
+        """The node serving ``key``: the one that answers ``EXISTS key`` itself (the others say MOVED)."""
+        for node in self.nodes:
+            if _ask(node.port, f"EXISTS {key}\r\n".encode()).startswith(":"):
+                return node
+        raise LookupError(f"no node serves {key} (slot {self.slot(key)})")
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+
+def _ask(port: int, command: bytes, timeout: float = 1.0) -> str:
+    """One inline command to 127.0.0.1:``port``, its reply as text ('' when it does not answer)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+            sock.sendall(command)
+            return sock.recv(65536).decode(errors="replace")
+    except OSError:
+        return ""
+
+
+@pytest.fixture
+def redis_cluster(tmp_path: Path) -> Iterator[RedisClusterServers]:
+    cluster = RedisClusterServers(tmp_path / "cluster")
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

@@ -34,6 +34,7 @@ import redis
 
 from quarterdeck.core.activity.events import KINDS, ActivityEvent
 from quarterdeck.core.activity.record import INSERT, row
+from quarterdeck.core.broker_client import BrokerClient
 from quarterdeck.core.broker_group import ensure_group
 from quarterdeck.core.relay.protocol import CAPTAIN_GROUP, KEYS, EventEntry, MalformedEntry
 from quarterdeck.core.roster.remote import broker_now
@@ -97,7 +98,7 @@ class EventReader:
             self._store(client, entries)
         return len(entries)
 
-    def _store(self, client: redis.Redis, entries: list[Any]) -> None:
+    def _store(self, client: BrokerClient, entries: list[Any]) -> None:
         rows, ids = [], []
         offset = broker_now(client) - time.time()
         for entry_id, fields in entries:

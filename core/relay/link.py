@@ -3,15 +3,17 @@ and every failure as one line naming the broker (its password redacted) and what
 
 ``redis://[user[:password]@]host[:port][/db]``; ``rediss://`` is the same over TLS. The password
 or ACL user rides in the URL (``COORDINATION_BROKER_URL``); it never appears in a message or a log.
+The URL may name any node of a Redis Cluster: :func:`quarterdeck.core.broker_client.open_client`
+tells a cluster from a single server.
 """
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
 
-import redis
 from redis import exceptions as rx
 
+from quarterdeck.core.broker_client import CLUSTER_DOWN, BrokerClient, open_client
 from quarterdeck.core.broker_url import check_broker_url, endpoint, redact
 
 __all__ = ["BrokerError", "check_url", "connect", "describe", "is_hopeless", "redact", "unreachable"]
@@ -35,14 +37,15 @@ def check_url(url: str) -> str:
 
 
 def connect(url: str, *, connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT,
-            check: bool = True) -> redis.Redis:
-    """A client for the broker at ``url`` (bytes replies); with ``check`` a PING proves it answers.
-    ``BrokerError`` (one line) when the URL is wrong or, with ``check``, the broker does not answer."""
+            check: bool = True) -> BrokerClient:
+    """A client for the broker at ``url`` (bytes replies): a single server's or, when the node answers
+    that it is in a cluster, the cluster's. ``BrokerError`` (one line) when the URL is wrong or, with
+    ``check``, the broker does not answer. Without ``check`` a broker that does not answer yet gets a
+    single server's client (whether it is a cluster cannot be told): see :func:`describe` for MOVED."""
     check_url(url)
     try:
-        client: redis.Redis = redis.Redis.from_url(
-            url, socket_connect_timeout=connect_timeout, socket_timeout=read_timeout,
-            health_check_interval=0, retry_on_timeout=False)
+        client = open_client(url, connect_timeout=connect_timeout, read_timeout=read_timeout,
+                             unanswered_single=not check)
     except (ValueError, rx.RedisError) as exc:
         raise BrokerError(describe(exc, url)) from None
     if check:
@@ -68,7 +71,13 @@ def describe(exc: BaseException, url: str) -> str:
                 "(redis://USER:PASSWORD@HOST:PORT)")
     if isinstance(exc, rx.NoPermissionError) or text.startswith("NOPERM"):
         return (f"{where} denied a command ({text}); the ACL user needs the qd:* keys and the stream, hash, "
-                "PING and TIME commands")
+                "PING and TIME commands (and CLUSTER SLOTS and COMMAND on a Redis Cluster)")
+    if isinstance(exc, CLUSTER_DOWN):
+        return (f"{where}: the cluster cannot serve every slot ({text}); check that every cluster node runs "
+                "(CLUSTER INFO says cluster_state:ok)")
+    if text.startswith(("MOVED", "ASK ")):
+        return (f"{where} is a Redis Cluster node but this connection was opened as to a single server (the "
+                f"broker did not answer then) ({text}); restart once the cluster answers")
     if isinstance(exc, rx.BusyLoadingError):
         return f"{where} is loading its data ({text}); it answers once loaded, wait and retry"
     if isinstance(exc, rx.TimeoutError):
@@ -92,7 +101,7 @@ def _password(url: str) -> str | None:
 
 def is_broker_failure(exc: BaseException) -> bool:
     """A failure of the link (retry later), not a bug in what was sent."""
-    return isinstance(exc, rx.ConnectionError | rx.TimeoutError | rx.BusyLoadingError | OSError) or (
+    return isinstance(exc, (rx.ConnectionError, rx.TimeoutError, rx.BusyLoadingError, OSError, *CLUSTER_DOWN)) or (
         isinstance(exc, rx.ResponseError) and str(exc).startswith(("LOADING", "MASTERDOWN", "TRYAGAIN")))
 
 
@@ -101,7 +110,8 @@ def is_hopeless(exc: BaseException) -> bool:
     that fails against what answers): the relay refuses to start on it, where it waits out the rest."""
     text = str(exc)
     return (isinstance(exc, rx.AuthenticationError | rx.NoPermissionError | rx.AuthenticationWrongNumberOfArgsError)
-            or text.startswith(("WRONGPASS", "NOAUTH", "NOPERM"))
+            or text.startswith(("WRONGPASS", "NOAUTH", "NOPERM", "MOVED"))
+            or "database 0 only" in text
             or (isinstance(exc, rx.ConnectionError) and ("SSL" in text or "certificate" in text)))
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import redis
 
+from quarterdeck.core.broker_client import CLUSTER_DOWN, BrokerClient, open_client, ready
 from quarterdeck.core.broker_group import ensure_group
 from quarterdeck.core.broker_url import endpoint
 from quarterdeck.core.relay.protocol import CAPTAIN_GROUP, KEYS, STREAM_MAXLEN, ControlEntry, MalformedEntry, Receipt
@@ -26,32 +27,36 @@ from quarterdeck.core.relay.protocol import CAPTAIN_GROUP, KEYS, STREAM_MAXLEN, 
 __all__ = ["BrokerDown", "BrokerLink", "ReceiptRouter", "publish_control"]
 
 log = logging.getLogger(__name__)
-BrokerDown = (redis.ConnectionError, redis.TimeoutError, OSError)
+BrokerDown = (redis.ConnectionError, redis.TimeoutError, OSError, *CLUSTER_DOWN)
 
 
 class BrokerLink:
-    """A lazily opened Redis connection to ``url``; ``where`` names it without secrets."""
+    """A lazily opened Redis connection to ``url`` (a single server, or any node of a Redis Cluster:
+    :func:`quarterdeck.core.broker_client.open_client` tells which); ``where`` names it without secrets."""
 
     def __init__(self, url: str, *, timeout: float = 2.0) -> None:
         self.url = url
         self.where = endpoint(url)
         self._timeout = timeout
-        self._client: redis.Redis | None = None
+        self._client: BrokerClient | None = None
         self._lock = threading.Lock()
 
     @property
-    def client(self) -> redis.Redis:
+    def client(self) -> BrokerClient:
+        """The client, opened at first use: one round trip (``INFO cluster``) decides whether it is a
+        cluster's; raises one of ``BrokerDown`` (or ``redis.RedisError``) when that fails, and the
+        next use asks again."""
         with self._lock:
             if self._client is None:
-                self._client = redis.Redis.from_url(self.url, socket_connect_timeout=self._timeout,
-                                                    socket_timeout=self._timeout + 1.0, health_check_interval=10)
+                self._client = open_client(self.url, connect_timeout=self._timeout,
+                                           read_timeout=self._timeout + 1.0, health_check_interval=10)
             return self._client
 
     def ready(self) -> None:
         """Raise one of ``BrokerDown`` unless a connection to the broker is open (one is opened when
-        none is; a closed one is opened again). Sends no command: nothing reaches the broker."""
-        pool = self.client.connection_pool
-        pool.release(pool.get_connection())
+        none is; a closed one is opened again): to the server, or to the cluster's default node.
+        Sends no command, but for the first use of the link (the client is opened then)."""
+        ready(self.client)
 
     def unreachable(self, exc: BaseException) -> str:
         """``broker redis://host:port unreachable: Connection refused`` (never the password)."""
@@ -184,7 +189,7 @@ class ReceiptRouter:
         if self._stop.is_set() and self._done:  # no next read: acknowledged now
             self._after_acks(client, None)
 
-    def _after_acks(self, client: redis.Redis, command: Callable[[Any], Any] | None) -> Any:
+    def _after_acks(self, client: BrokerClient, command: Callable[[Any], Any] | None) -> Any:
         """What ``command`` (given the client, or a pipeline) returns, sent after the XACK and XDEL of the
         entries done with since the last command, in one round trip. If it fails they stay pending: they
         come back and are recorded again, which changes nothing, then acknowledged."""
@@ -206,6 +211,9 @@ def publish_control(link: BrokerLink, kind: str, generation: int) -> str | None:
         link.client.xadd(KEYS.control, entry.to_fields(), maxlen=STREAM_MAXLEN, approximate=True)  # type: ignore[arg-type]
     except BrokerDown as exc:
         why = link.unreachable(exc)
-        log.warning("%s not sent to the relays: %s", kind, why)
-        return why
-    return None
+    except redis.RedisError as exc:  # refused (an ACL, a cluster given a database other than 0)
+        why = f"broker {link.where} refused it: {link.reason(exc)}"
+    else:
+        return None
+    log.warning("%s not sent to the relays: %s", kind, why)
+    return why

@@ -1,0 +1,96 @@
+"""One URL for a single redis-server and for a Redis Cluster: the client is chosen at connect (issue 14)."""
+from __future__ import annotations
+
+import pytest
+import redis
+from redis.cluster import RedisCluster
+from redis_server import RedisClusterServers, RedisServer, redis_cluster, redis_server  # noqa: F401
+
+from quarterdeck.core.relay.link import BrokerError, connect
+from quarterdeck.core.relay.protocol import KEYS
+from quarterdeck.core.transports.broker import BrokerLink, publish_control
+
+
+def test_a_single_server_gets_a_plain_client_and_a_cluster_node_the_clusters(
+        redis_server: RedisServer, redis_cluster: RedisClusterServers) -> None:
+    single = connect(redis_server.url)
+    try:
+        assert type(single) is redis.Redis
+    finally:
+        single.close()
+    for node in redis_cluster.nodes:  # any node's URL, with or without /0
+        for url in (f"redis://127.0.0.1:{node.port}", f"redis://127.0.0.1:{node.port}/0"):
+            client = connect(url)
+            try:
+                assert isinstance(client, RedisCluster), url
+                client.xadd(KEYS.relay_in("M1"), {"n": "1"})
+                client.xadd(KEYS.relay_in("M2"), {"n": "1"})
+            finally:
+                client.close()
+    one, two = redis_cluster.holder(KEYS.relay_in("M1")), redis_cluster.holder(KEYS.relay_in("M2"))
+    assert one is not two  # slots 14987 and 8535: the streams live on two nodes
+    assert redis_cluster.slot(KEYS.relay_in("M1")) != redis_cluster.slot(KEYS.relay_in("M2"))
+
+
+def test_an_acl_user_denied_info_works_on_a_single_server_and_on_a_cluster_with_cluster_slots(
+        redis_server: RedisServer, redis_cluster: RedisClusterServers) -> None:
+    with redis.Redis.from_url(redis_server.url) as admin:
+        admin.acl_setuser("relay", enabled=True, passwords=["+pw-1"], keys=["qd:*"],
+                          commands=["-@all", "+@stream", "+hset", "+hgetall", "+ping", "+time"])
+    single = connect(f"redis://relay:pw-1@127.0.0.1:{redis_server.port}/0")
+    try:
+        assert type(single) is redis.Redis and single.xadd(KEYS.events, {"n": "1"})
+    finally:
+        single.close()
+    for node in redis_cluster.nodes:  # ACL users are per node
+        with redis.Redis(port=node.port) as admin:
+            admin.acl_setuser("relay", enabled=True, passwords=["+pw-2"], keys=["qd:*"],
+                              commands=["-@all", "+@stream", "+hset", "+hgetall", "+ping", "+time",
+                                        "+cluster|slots", "+command"])
+    url = f"redis://relay:pw-2@127.0.0.1:{redis_cluster.nodes[1].port}"
+    client = connect(url)
+    try:
+        assert isinstance(client, RedisCluster)
+        for key in (KEYS.receipts, KEYS.events, KEYS.control, KEYS.relay_in("M1"), KEYS.relay_in("M2")):
+            client.xadd(key, {"n": "1"})
+        client.hset(KEYS.relays, "M1", "{}")
+    finally:
+        client.close()
+
+
+def test_cluster_mistakes_are_one_line_without_the_password(redis_cluster: RedisClusterServers) -> None:
+    port = redis_cluster.nodes[0].port
+    with pytest.raises(BrokerError) as other_db:
+        connect(f"redis://127.0.0.1:{port}/3")
+    text = str(other_db.value)
+    assert "database 0 only; drop /3 from the broker URL" in text and "\n" not in text
+    with redis.Redis(port=port) as admin:
+        admin.config_set("requirepass", "right-pw")
+    with pytest.raises(BrokerError) as wrong:
+        connect(f"redis://:wrong-pw@127.0.0.1:{port}")
+    assert "refused the credentials" in str(wrong.value) and "wrong-pw" not in str(wrong.value)
+    link = BrokerLink(f"redis://127.0.0.1:{redis_cluster.nodes[1].port}/5")
+    try:
+        why = publish_control(link, "stop", 1)
+    finally:
+        link.close()
+    assert why is not None and "database 0 only" in why
+
+
+def test_the_captains_link_is_ready_on_a_cluster_and_says_when_its_node_is_gone(
+        redis_cluster: RedisClusterServers) -> None:
+    link = BrokerLink(redis_cluster.url)
+    try:
+        link.ready()
+        assert isinstance(link.client, RedisCluster)
+        assert publish_control(link, "stop", 1) is None
+        holder = redis_cluster.holder(KEYS.control)
+        with redis.Redis(port=holder.port) as direct:
+            assert direct.xlen(KEYS.control) == 1
+        default = link.client.get_default_node()
+        gone = next(n for n in redis_cluster.nodes if n.port == default.port)
+        gone.stop()
+        with pytest.raises(redis.ConnectionError):
+            link.ready()
+    finally:
+        link.close()
