@@ -10,7 +10,8 @@ each when due). Latency per delivery is enqueue -> the delivered receipt recorde
 (``started_at``: the entry is XADDed right after); also a delivered receipt from its relay's stamp,
 and any receipt from its XADD (the entry id's time), to the captain's receipt reader reading it.
 Prints throughput, p50/p95/p99, delivered vs sent, duplicates in the inboxes (each message must be
-there once), and the CPU (% of one core) of redis-server, each relay and the captain over the run.
+there once), the CPU (% of one core) of redis-server, each relay and the captain over the run, and
+each relay's inbox rounds (how many, deliveries per round: how far a round's fixed cost is shared).
 Target: 1,000 msg/s to 30 agents over 3 relays, p99 <= 50 ms.
 Part 2: RESTART deliveries queued as fast as the captain takes them; redis-server is restarted
 (SIGTERM, then started on the same AOF folder and port) once a third of them arrived; all must end
@@ -114,6 +115,32 @@ class Fleet:
                     if last.startswith(prefix):
                         seen[last] += 1
         return seen
+
+
+    def last_ids(self) -> dict[str, int]:
+        """Each relay's newest local delivery id (what a part delivers comes after it)."""
+        return {relay.name: self._outbox(relay.name, "SELECT coalesce(max(id), 0), 0 FROM deliveries", 0)[0]
+                for relay in self.relays}
+
+    def rounds(self, since: dict[str, int]) -> str:
+        """Each relay's inbox rounds since ``since``: how many, and deliveries per round (a round's claim
+        stamps them all with one ``started_at``)."""
+        parts = []
+        for name, last in since.items():
+            count, rounds = self._outbox(name, "SELECT count(*), count(DISTINCT started_at) FROM deliveries "
+                                               "WHERE id > ?", last)
+            parts.append(f"{name} {rounds} ({count / max(rounds, 1):.1f} each)")
+        return ", ".join(parts)
+
+    def _outbox(self, name: str, sql: str, arg: int) -> tuple[int, int]:
+        import sqlite3
+        relay = next(r for r in self.relays if r.name == name)
+        conn = sqlite3.connect(relay.data_dir / "quarterdeck.sqlite3", timeout=10)
+        try:
+            row = conn.execute(sql, (arg,) if "?" in sql else ()).fetchone()
+        finally:
+            conn.close()
+        return int(row[0]), int(row[1])
 
 
 def report_arrivals(fleet: Fleet, prefix: str, sent: int) -> bool:
@@ -225,6 +252,7 @@ def part1(args: argparse.Namespace, folder: Path, fleet: Fleet, env: dict[str, s
           f"{len(fleet.relays)} relays, the captain on the public path, submit_many every "
           f"{args.batch_ms:g} ms (the whole load on this one machine)")
     prefix = f"load{rate:.0f}"
+    since = fleet.last_ids()
     r = run_captain(args, folder, fleet, env, prefix, rate, sent, Cpu(dict(pids)))
     delivered = r["states"].get("delivered", 0)
     print(f"  offered {r['queued'] / r['offered_s']:.0f} msg/s ({r['queued']} queued in {r['offered_s']:.1f} s); "
@@ -237,6 +265,7 @@ def part1(args: argparse.Namespace, folder: Path, fleet: Fleet, env: dict[str, s
     print(f"     a receipt XADDed by a relay -> read at the captain: {quantiles(r['xadded_read'])})")
     print("  CPU % of one core: " + ", ".join(f"{n} {v:.0f}" for n, v in r["cpu"].items()))
     print("  CPU ms per message: " + per_message(r["cpu_seconds"], sent, len(fleet.relays)))
+    print("  inbox rounds: " + fleet.rounds(since))
     return report_arrivals(fleet, prefix + " ", sent) and delivered == sent
 
 
@@ -299,6 +328,7 @@ def relay_only(args: argparse.Namespace, fleet: Fleet, server) -> bool:
           "(the whole load on this one machine)")
     threading.Thread(target=read, daemon=True).start()
     cpu = Cpu({"redis": server.pid, **{r.name: r.process.pid for r in fleet.relays}})
+    since = fleet.last_ids()
     cpu.start()
     began = time.perf_counter()
     for n in range(count):
@@ -320,6 +350,7 @@ def relay_only(args: argparse.Namespace, fleet: Fleet, server) -> bool:
     print(f"  XADD -> delivered receipt read: {quantiles(list(latency.values()))}")
     print("  CPU % of one core: " + ", ".join(f"{n} {v:.0f}" for n, v in figures.items()))
     print("  CPU ms per message: " + per_message(cpu.seconds, count, len(fleet.relays)))
+    print("  inbox rounds: " + fleet.rounds(since))
     return report_arrivals(fleet, "relay ", count) and len(latency) == count
 
 
