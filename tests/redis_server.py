@@ -156,10 +156,18 @@ class RedisClusterServers:
 
     folder: Path
     nodes: list[RedisServer] = field(default_factory=list)
+    tls: Path | None = None  # certificates (make_certificates): each node also takes TLS on a port of its own
+    tls_ports: list[int] = field(default_factory=list)
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.nodes[0].port}"
+
+    @property
+    def tls_url(self) -> str:
+        """``rediss://`` to the first node's TLS port, trusting the test CA."""
+        assert self.tls is not None and self.tls_ports, "started without TLS"
+        return f"rediss://127.0.0.1:{self.tls_ports[0]}?ssl_ca_certs={self.tls / 'ca.crt'}"
 
     def start(self) -> None:
         cli = shutil.which("redis-cli")
@@ -170,7 +178,7 @@ class RedisClusterServers:
                 folder = self.folder / f"node{index}"
                 node = RedisServer(folder, port=cluster_port(), options=(
                     "--cluster-enabled", "yes", "--cluster-config-file", str(folder / "nodes.conf"),
-                    "--cluster-node-timeout", "2000"))
+                    "--cluster-node-timeout", "2000", *self._tls_options()))
                 self.nodes.append(node)
                 node.start()
             create = subprocess.run(
@@ -188,6 +196,14 @@ class RedisClusterServers:
                 self.stop()
                 raise RuntimeError("the cluster did not reach cluster_state:ok")
             time.sleep(0.05)
+
+    def _tls_options(self) -> tuple[str, ...]:
+        if self.tls is None:
+            return ()
+        self.tls_ports.append(free_port())
+        return ("--tls-port", str(self.tls_ports[-1]), "--tls-cluster", "yes", "--tls-auth-clients", "no",
+                "--tls-cert-file", str(self.tls / "server.crt"), "--tls-key-file", str(self.tls / "server.key"),
+                "--tls-ca-cert-file", str(self.tls / "ca.crt"))
 
     def state(self, node: RedisServer) -> str:
         """``cluster_state`` as ``node`` sees it (``ok`` / ``fail``), or ``down`` when it does not answer."""
@@ -208,6 +224,25 @@ class RedisClusterServers:
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()
+
+
+def make_certificates(folder: Path) -> Path:
+    """A throwaway CA (``ca.crt``) and a server certificate for 127.0.0.1 signed by it, made by openssl."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("missing tools: openssl is not installed")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "san.cnf").write_text("subjectAltName=IP:127.0.0.1\n", encoding="utf-8")
+    for step in (
+            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
+             "-subj", "/CN=quarterdeck-test-ca"],
+            ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj",
+             "/CN=127.0.0.1"],
+            ["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+             "server.crt", "-days", "2", "-extfile", "san.cnf"]):
+        subprocess.run([openssl, *step], cwd=folder, capture_output=True, check=True, timeout=60,
+                       stdin=subprocess.DEVNULL)
+    return folder
 
 
 def _ask(port: int, command: bytes, timeout: float = 1.0) -> str:

@@ -3,7 +3,8 @@ relay`` processes and the captain as ``quarterdeck`` processes, all given the fi
 
 Every delivery is delivered once with its receipt back (``Fleet.account`` over the captain's
 history), the relays' streams live on the nodes their slots say, stop all reaches both relays, and a
-node killed is one line without a traceback, in the relays and in the captain's commands.
+node killed is one line without a traceback, in the relays and in the captain's commands, and once
+it is back the next broadcast reaches everyone.
 """
 from __future__ import annotations
 
@@ -102,3 +103,15 @@ def test_a_killed_node_is_one_line_in_the_relays_and_the_captain(
     lines = [line for line in fleet.relays["M2"].err.read_text().splitlines() if "not reachable" in line]
     assert lines and where in lines[0] and ("Connection refused" in lines[0] or "cluster" in lines[0]), lines
     print(f"node :{gone.port} killed: M2 said {lines[0]!r}; stop said {said[0]!r}")
+
+    gone.start()  # the same port and folder: its nodes.conf and AOF
+    started = time.monotonic()
+    while not all(redis_cluster.state(node) == "ok" for node in redis_cluster.nodes):
+        assert time.monotonic() - started < 30, [redis_cluster.state(node) for node in redis_cluster.nodes]
+        time.sleep(0.05)
+    ok_after = time.monotonic() - started
+    [second] = texts("after-restart", 1)
+    took, _ = broadcast(fleet, second)
+    assert fleet.account([first, second]) == {"delivered": 2 * len(fleet.every_agent())}
+    print(f"node back: cluster_state:ok after {ok_after:.2f} s, the next broadcast ended after {took:.2f} s "
+          "(under load)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import redis
 from redis.cluster import RedisCluster
-from redis_server import RedisClusterServers, RedisServer, redis_cluster, redis_server  # noqa: F401
+from redis_server import RedisClusterServers, RedisServer, make_certificates, redis_cluster, redis_server  # noqa: F401
 
 from quarterdeck.core.relay.link import BrokerError, connect
 from quarterdeck.core.relay.protocol import KEYS
@@ -94,3 +94,25 @@ def test_the_captains_link_is_ready_on_a_cluster_and_says_when_its_node_is_gone(
             link.ready()
     finally:
         link.close()
+
+
+def test_a_tls_cluster_is_reached_with_rediss_on_every_node(tmp_path) -> None:
+    cluster = RedisClusterServers(tmp_path / "cluster", tls=make_certificates(tmp_path / "certs"))
+    cluster.start()
+    try:
+        client = connect(cluster.tls_url)
+        try:
+            assert isinstance(client, RedisCluster)
+            used = set()
+            for key in (KEYS.relay_in("M1"), KEYS.relay_in("M2"), KEYS.events):  # slots on all three nodes
+                client.xadd(key, {"n": "1"})
+                used.add(client.get_node_from_key(key).port)
+            assert used == set(cluster.tls_ports)  # every node reached on its TLS port
+        finally:
+            client.close()
+        with pytest.raises(BrokerError) as untrusted:
+            connect(f"rediss://relay:tls-secret@127.0.0.1:{cluster.tls_ports[1]}")
+        text = str(untrusted.value)
+        assert "TLS failed" in text and "certificate verify failed" in text and "tls-secret" not in text
+    finally:
+        cluster.stop()
