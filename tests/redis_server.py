@@ -200,7 +200,7 @@ class RedisClusterServers:
     def _tls_options(self) -> tuple[str, ...]:
         if self.tls is None:
             return ()
-        self.tls_ports.append(free_port())
+        self.tls_ports.append(cluster_port())  # with --tls-cluster the bus is 10,000 above the TLS port
         return ("--tls-port", str(self.tls_ports[-1]), "--tls-cluster", "yes", "--tls-auth-clients", "no",
                 "--tls-cert-file", str(self.tls / "server.crt"), "--tls-key-file", str(self.tls / "server.key"),
                 "--tls-ca-cert-file", str(self.tls / "ca.crt"))

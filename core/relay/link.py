@@ -75,9 +75,9 @@ def describe(exc: BaseException, url: str) -> str:
     if isinstance(exc, CLUSTER_DOWN):
         return (f"{where}: the cluster cannot serve every slot ({text}); check that every cluster node runs "
                 "(CLUSTER INFO says cluster_state:ok)")
-    if text.startswith(("MOVED", "ASK ")):
+    if isinstance(exc, rx.MovedError | rx.AskError):
         return (f"{where} is a Redis Cluster node but this connection was opened as to a single server (the "
-                f"broker did not answer then) ({text}); restart once the cluster answers")
+                f"broker did not answer then) (MOVED {text}); restart it once the cluster answers")
     if isinstance(exc, rx.BusyLoadingError):
         return f"{where} is loading its data ({text}); it answers once loaded, wait and retry"
     if isinstance(exc, rx.TimeoutError):
@@ -110,7 +110,8 @@ def is_hopeless(exc: BaseException) -> bool:
     that fails against what answers): the relay refuses to start on it, where it waits out the rest."""
     text = str(exc)
     return (isinstance(exc, rx.AuthenticationError | rx.NoPermissionError | rx.AuthenticationWrongNumberOfArgsError)
-            or text.startswith(("WRONGPASS", "NOAUTH", "NOPERM", "MOVED"))
+            or isinstance(exc, rx.MovedError | rx.AskError)
+            or text.startswith(("WRONGPASS", "NOAUTH", "NOPERM"))
             or "database 0 only" in text
             or (isinstance(exc, rx.ConnectionError) and ("SSL" in text or "certificate" in text)))
 

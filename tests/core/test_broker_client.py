@@ -1,12 +1,14 @@
 """One URL for a single redis-server and for a Redis Cluster: the client is chosen at connect (issue 14)."""
 from __future__ import annotations
 
+import time
+
 import pytest
 import redis
 from redis.cluster import RedisCluster
 from redis_server import RedisClusterServers, RedisServer, make_certificates, redis_cluster, redis_server  # noqa: F401
 
-from quarterdeck.core.relay.link import BrokerError, connect
+from quarterdeck.core.relay.link import BrokerError, connect, describe, is_hopeless
 from quarterdeck.core.relay.protocol import KEYS
 from quarterdeck.core.transports.broker import BrokerLink, publish_control
 
@@ -116,3 +118,26 @@ def test_a_tls_cluster_is_reached_with_rediss_on_every_node(tmp_path) -> None:
         assert "TLS failed" in text and "certificate verify failed" in text and "tls-secret" not in text
     finally:
         cluster.stop()
+
+
+def test_a_client_opened_while_the_cluster_was_down_says_to_restart(redis_cluster: RedisClusterServers) -> None:
+    """Without the check (a relay starting before its broker) a node that does not answer gets a single
+    server's client; once the cluster answers, a key on another node is one line saying to restart."""
+    for node in redis_cluster.nodes:
+        node.stop()
+    client = connect(redis_cluster.url, check=False)
+    try:
+        assert type(client) is redis.Redis
+        for node in redis_cluster.nodes:
+            node.start()
+        while not all(redis_cluster.state(node) == "ok" for node in redis_cluster.nodes):
+            time.sleep(0.05)
+        elsewhere = next(key for key in (KEYS.relay_in("M1"), KEYS.relay_in("M2"), KEYS.events)
+                         if redis_cluster.holder(key) is not redis_cluster.nodes[0])
+        with pytest.raises(redis.ResponseError) as moved:
+            client.xadd(elsewhere, {"n": "1"})
+        said = describe(moved.value, redis_cluster.url)
+        assert "is a Redis Cluster node but this connection was opened as to a single server" in said
+        assert "restart it once the cluster answers" in said and is_hopeless(moved.value)
+    finally:
+        client.close()
