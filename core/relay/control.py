@@ -18,8 +18,7 @@ from quarterdeck.core.relay.link import fields_of
 from quarterdeck.core.relay.protocol import ControlEntry
 
 if TYPE_CHECKING:
-    import redis
-
+    from quarterdeck.core.broker_client import BrokerClient
     from quarterdeck.core.dispatch.dispatcher import Dispatcher
 
 log = logging.getLogger("quarterdeck.relay")
@@ -34,7 +33,7 @@ class Health(Protocol):
 class Control:
     """Follows ``stream`` on ``client`` and applies it to ``dispatcher``."""
 
-    def __init__(self, dispatcher: Dispatcher, client: redis.Redis, stream: str, outage: Health,
+    def __init__(self, dispatcher: Dispatcher, client: BrokerClient, stream: str, outage: Health,
                  after: Callable[[], None] = lambda: None) -> None:
         self.dispatcher = dispatcher
         self.after = after  # called once an entry is applied (the relay reports what a stop cancelled)

@@ -25,7 +25,7 @@ from quarterdeck.core.roster.remote import broker_now
 from quarterdeck.core.store.schema import open_migrated
 
 if TYPE_CHECKING:
-    import redis
+    from quarterdeck.core.broker_client import BrokerClient
 
 CURSOR_FILE = "relay-events.cursor"
 BATCH = 200
@@ -65,7 +65,7 @@ def write_cursor(data_dir: Path, seq: int) -> None:
 class EventPublisher:
     """See the module docstring; ``health.ok()`` after each batch the broker took."""
 
-    def __init__(self, relay: str, db: Path, client: redis.Redis, stream: str, agents: Collection[str],
+    def __init__(self, relay: str, db: Path, client: BrokerClient, stream: str, agents: Collection[str],
                  health: Health) -> None:
         self.relay = relay
         self.db = db
