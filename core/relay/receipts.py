@@ -21,8 +21,7 @@ from quarterdeck.core.relay.protocol import STREAM_MAXLEN, Receipt
 from quarterdeck.core.store.rows import DeliveryRow, StoreError, UnknownDelivery
 
 if TYPE_CHECKING:
-    import redis
-
+    from quarterdeck.core.broker_client import BrokerClient
     from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
     from quarterdeck.core.store.outbox import Store
 
@@ -145,7 +144,7 @@ class Receipts:
             self.wake.set()
         return added
 
-    def publish(self, client: redis.Redis, stream: str, batch: int = 200) -> int:
+    def publish(self, client: BrokerClient, stream: str, batch: int = 200) -> int:
         """XADD the waiting receipts onto ``stream``, oldest first; returns how many went. A broker
         failure propagates (they stay recorded and go next time)."""
         sent = 0

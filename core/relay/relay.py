@@ -37,10 +37,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import redis
 from redis import exceptions as rx
 
 from quarterdeck.core.batch import attach
+from quarterdeck.core.broker_client import BrokerClient
 from quarterdeck.core.broker_group import ensure_group
 from quarterdeck.core.models import Agent
 from quarterdeck.core.relay.control import Control
@@ -122,7 +122,7 @@ class Relay:
 
     name: str
     session: Session
-    client: redis.Redis
+    client: BrokerClient
     url: str
     keys: Keys = KEYS
     stop: threading.Event = field(default_factory=threading.Event)
