@@ -18,6 +18,7 @@ from quarterdeck.cli.roster_args import (
     target_of,
 )
 from quarterdeck.cli.shared_options import add_broker_option
+from quarterdeck.core.model_check import dumped
 from quarterdeck.core.models import GuiTransport
 from quarterdeck.core.roster.problems import RosterError
 from quarterdeck.core.roster.roster import Roster
@@ -102,11 +103,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     agent = agent_named(roster, args.agent)
     groups = [name for name, members in roster.groups.items() if agent.id in members]
     if args.json:
-        print(json.dumps({**agent.model_dump(mode="json"), "groups": groups}, indent=2))
+        print(json.dumps({**dumped(agent), "groups": groups}, indent=2))
         return EXIT_OK
     settings = {"display_name": agent.display_name, "role": agent.role or "-",
                 "enabled": "yes" if agent.enabled else "no"}
-    for key, value in agent.transport.model_dump(mode="json").items():
+    for key, value in dumped(agent.transport).items():
         settings["transport" if key == "kind" else key] = _show_value(value)
     settings["groups"] = ", ".join(groups) or "-"
     print(agent.id)

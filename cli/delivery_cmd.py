@@ -93,6 +93,7 @@ def cmd_send(args: argparse.Namespace) -> int:
 def _send_here(args: argparse.Namespace, text: str, when_idle: float | None) -> int:
     from quarterdeck.cli.roster_args import read_roster  # the roster's models: not for send --help
     from quarterdeck.cli.submit_wait import event_dict, submit_and_wait
+    from quarterdeck.core.model_check import checked
     from quarterdeck.core.models import Message
     from quarterdeck.core.session import Session
     from quarterdeck.core.transports.dryrun import DryRunDelivery, throwaway_outbox
@@ -104,8 +105,9 @@ def _send_here(args: argparse.Namespace, text: str, when_idle: float | None) -> 
         return dry.setdefault(agent.id, DryRunDelivery())
 
     factory = dry_run if args.dry_run else None
-    message = Message(sender=args.sender, recipients=args.agents or [], priority=args.priority,
-                      type="broadcast" if args.broadcast else args.msg_type, tags=args.tags, content=text)
+    message = checked(Message, {"sender": args.sender, "recipients": args.agents or [], "priority": args.priority,
+                                "type": "broadcast" if args.broadcast else args.msg_type, "tags": args.tags or [],
+                                "content": text})
     # a real send is logged (quarterdeck.log, each delivery's outcome); a dry run leaves no trace
     with command_log(args, dry_run=args.dry_run), throwaway_outbox(args.dry_run, args.data_dir) as data_dir:
         session = Session.open(config_file=args.config, roster=roster, data_dir=data_dir,

@@ -1,8 +1,13 @@
 """The shared data model: messages between the captain and agents, and the agent roster.
 
-All models are frozen and reject unknown fields. They check shape only: whether content is
-blank, a recipient is on the roster or a tag is allowed for a sender is for the rule engine,
-which checks :meth:`Message.rule_fields` (or a raw dict of the same keys).
+All models are frozen msgspec Structs that reject unknown fields. They check shape only: whether
+content is blank, a recipient is on the roster or a tag is allowed for a sender is for the rule
+engine, which checks :meth:`Message.rule_fields` (or a raw dict of the same keys).
+
+msgspec checks types and constraints when it converts or decodes, not when a class is called: input
+from outside (YAML, JSON, the command line, the wire) goes through
+:func:`quarterdeck.core.model_check.checked`; calling a class is for values already checked. The
+checks across fields and the normalising (``__post_init__``) run either way.
 """
 
 from __future__ import annotations
@@ -10,25 +15,15 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import uuid4
 
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictInt,
-    StringConstraints,
-    ValidationInfo,
-    field_validator,
-    model_serializer,
-    model_validator,
-)
+from msgspec import Meta, Struct, field
+from msgspec.structs import force_setattr
 
-from quarterdeck.core.relay_settings import RelayTransport
-from quarterdeck.core.tags import STANDARD_TAGS as STANDARD_TAGS  # the --tag help reads it without pydantic
+from quarterdeck.core.model_check import LITERAL_FIELDS, TAGS, FieldError
+from quarterdeck.core.relay_settings import RelayTransport, TransportBase
+from quarterdeck.core.tags import STANDARD_TAGS as STANDARD_TAGS  # the --tag help reads it without the models
 
 MessageType = Literal["text", "broadcast", "onboarding"]
 Priority = Literal["normal", "urgent"]
@@ -37,46 +32,56 @@ HookSource = Literal["claude-code", "cursor", "vscode", "windsurf", "gemini", "c
 
 TAG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 AGENT_ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$"
+_TAG = re.compile(TAG_PATTERN)
 
-def _check_tag(tag: str) -> str:
-    if not re.fullmatch(TAG_PATTERN, tag):
+
+def _check_tag(tag: str, index: int) -> None:
+    if not _TAG.fullmatch(tag):
         hint = re.sub(r"[^a-z0-9_-]+", "-", tag.strip().lower()).strip("-_")
-        example = f"; did you mean {hint!r}?" if hint and re.fullmatch(TAG_PATTERN, hint) else ""
-        raise ValueError(f"{tag!r} is not a tag: a tag is lowercase letters, digits, '-' and '_', "
-                         f"starting with a letter or digit{example}")
-    return tag
+        example = f"; did you mean {hint!r}?" if hint and _TAG.fullmatch(hint) else ""
+        raise FieldError(f"{tag!r} is not a tag: a tag is lowercase letters, digits, '-' and '_', "
+                         f"starting with a letter or digit{example}", "tags", index)
 
 
-Tag = Annotated[str, AfterValidator(_check_tag)]
-AgentId = Annotated[str, StringConstraints(pattern=AGENT_ID_PATTERN)]
+# msgspec searches with Python's re, where '$' also matches before a final newline: '\Z' ends the text
+AgentId = Annotated[str, Meta(pattern=AGENT_ID_PATTERN.removesuffix("$") + r"\Z")]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Frozen(Struct, frozen=True, forbid_unknown_fields=True):
+    pass
 
 
-class Message(_Frozen):
-    """One message from a sender to some recipients; no recipients on a broadcast means everyone."""
+def _now() -> datetime:
+    return datetime.now(UTC)
 
-    id: str = Field(default_factory=lambda: uuid4().hex, min_length=1)
+
+def _new_id() -> str:
+    return uuid4().hex
+
+
+class Message(_Frozen, kw_only=True, frozen=True):
+    """One message from a sender to some recipients; no recipients on a broadcast means everyone.
+    Repeated tags are kept once; ``created_at`` must know its time zone and is kept in UTC."""
+
+    id: Annotated[str, Meta(min_length=1)] = field(default_factory=_new_id)
     sender: str
-    recipients: list[str] = Field(default_factory=list)
+    recipients: list[str] = field(default_factory=list)
     type: MessageType = "text"
     priority: Priority = "normal"
-    tags: list[Tag] = Field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
     content: str
-    created_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
+    created_at: Annotated[datetime, Meta(tz=True)] = field(default_factory=_now)
     sender_kind: PartyKind = "captain"
 
-    @field_validator("tags")
-    @classmethod
-    def _drop_repeated_tags(cls, tags: list[str]) -> list[str]:
-        return list(dict.fromkeys(tags))
-
-    @field_validator("created_at")
-    @classmethod
-    def _in_utc(cls, moment: datetime) -> datetime:
-        return moment.astimezone(UTC)
+    def __post_init__(self) -> None:
+        for index, tag in enumerate(self.tags):
+            _check_tag(tag, index)
+        if len(set(self.tags)) != len(self.tags):
+            force_setattr(self, "tags", list(dict.fromkeys(self.tags)))
+        if self.created_at.tzinfo is None:
+            raise FieldError("Input should have timezone info", "created_at")
+        if self.created_at.tzinfo is not UTC:
+            force_setattr(self, "created_at", self.created_at.astimezone(UTC))
 
     def rule_fields(self) -> dict[str, Any]:
         """The fields the rule engine checks, as plain Python values."""
@@ -101,34 +106,27 @@ NAMED_KEYS = frozenset({
 })
 
 
-def _check_key(key: str) -> str:
-    if len(key) == 1 and "!" <= key <= "~":
-        return key
-    if key in MODIFIER_KEYS or key in NAMED_KEYS:
-        return key
-    raise ValueError(f"unknown key {key!r}: use a single printable character or a lowercase key name "
-                     "such as ctrl, shift, alt, command, enter, tab, esc, f5")
-
-
-def _check_combo(keys: tuple[str, ...]) -> tuple[str, ...]:
+def _check_combo(name: str, keys: tuple[str, ...]) -> None:
+    for index, key in enumerate(keys):
+        if not ((len(key) == 1 and "!" <= key <= "~") or key in MODIFIER_KEYS or key in NAMED_KEYS):
+            raise FieldError(f"unknown key {key!r}: use a single printable character or a lowercase key name "
+                             "such as ctrl, shift, alt, command, enter, tab, esc, f5", name, index)
     if not keys:
-        raise ValueError("a key combination needs at least one key")
+        raise FieldError("a key combination needs at least one key", name)
     if len(set(keys)) != len(keys):
-        raise ValueError(f"a key appears twice in {'+'.join(keys)}")
-    return keys
+        raise FieldError(f"a key appears twice in {'+'.join(keys)}", name)
 
 
-Key = Annotated[str, AfterValidator(_check_key)]
-KeyCombo = Annotated[tuple[Key, ...], AfterValidator(_check_combo)]
-Point = tuple[StrictInt, StrictInt]
+KeyCombo = tuple[str, ...]
+Point = tuple[int, int]
 """A screen position in pixels; negative values are valid on a monitor left of or above the primary."""
 
 
 WindowAnchor = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
-WindowId = Annotated[StrictInt, Field(gt=0)]
+WindowId = Annotated[int, Meta(gt=0)]
 
 
-class WindowMatch(_Frozen):
+class WindowMatch(_Frozen, omit_defaults=True, frozen=True):
     """Which top-level window a gui agent's chat pane is in (``window:`` in the roster).
 
     ``class`` is a WM_CLASS name, instance or class (``Cursor``, ``code``, ``Chromium``), compared
@@ -140,39 +138,24 @@ class WindowMatch(_Frozen):
     one that matches. Unset keys are left out when written.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-    # validation_alias/serialization_alias rather than alias: the same keys, but the constructor
-    # keeps the parameter name class_ for type checkers (``class`` is a keyword in Python)
-    class_: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] | None = Field(
-        default=None, validation_alias="class", serialization_alias="class")
+    # written and read as ``class``; the constructor keeps the name class_ (``class`` is a keyword)
+    class_: str | None = field(default=None, name="class")
     title: str | None = None
     pid: WindowId | None = None
     id: WindowId | None = None
 
-    @field_validator("title")
-    @classmethod
-    def _title_not_blank(cls, title: str | None) -> str | None:
-        if title is not None and not title.strip():
-            raise ValueError("the title is blank: leave it out, or give a part of the window title")
-        return title
-
-    @model_validator(mode="after")
-    def _names_a_window(self) -> WindowMatch:
+    def __post_init__(self) -> None:
+        if self.class_ is not None and self.class_ != (stripped := self.class_.strip()):
+            force_setattr(self, "class_", stripped)
+        if self.class_ == "":
+            raise FieldError("String should have at least 1 character", "class")
+        if self.title is not None and not self.title.strip():
+            raise FieldError("the title is blank: leave it out, or give a part of the window title", "title")
         if self.class_ is None and self.title is None and self.id is None and self.pid is None:
             raise ValueError("a window needs a class, a title or an id, e.g. {class: Cursor, title: api-service}")
-        return self
-
-    @model_serializer(mode="wrap")
-    def _written(self, handler: Any) -> Any:
-        data = handler(self)
-        if isinstance(data, dict):
-            data = {("class" if key == "class_" else key): value for key, value in data.items()
-                    if value is not None}
-        return data
 
 
-class WindowPoint(_Frozen):
+class WindowPoint(_Frozen, frozen=True):
     """A point in the agent's window: ``offset`` (dx, dy) pixels from its ``anchor`` corner.
 
     The corners are the edges of the window's client area (without the window manager's frame):
@@ -183,7 +166,7 @@ class WindowPoint(_Frozen):
     offset: Point
 
 
-class GuiTransport(_Frozen):
+class GuiTransport(TransportBase, tag="gui", frozen=True):
     """A chat pane in an editor window, driven by mouse clicks and key presses. ``chat`` and
     ``onboarding`` are screen points (where they were captured). With ``window`` the agent is bound
     to that window: each click is refused unless the agent's window is found, alone, and is topmost
@@ -192,7 +175,7 @@ class GuiTransport(_Frozen):
     must still lie on the agent's window. ``transcript_in_window`` (optional: the top-left and the
     bottom-right of the chat transcript) is where the window watcher looks for the agent at work."""
 
-    kind: Literal["gui"] = "gui"
+    kind: ClassVar[Literal["gui"]] = "gui"
     chat: Point
     onboarding: Point | None = None
     paste_keys: KeyCombo = ("ctrl", "v")
@@ -205,21 +188,21 @@ class GuiTransport(_Frozen):
     onboarding_in_window: WindowPoint | None = None
     transcript_in_window: tuple[WindowPoint, WindowPoint] | None = None
 
-    @model_validator(mode="after")
-    def _points_in_a_window(self) -> GuiTransport:
+    def __post_init__(self) -> None:
+        for name in ("paste_keys", "submit_keys", "urgent_submit_keys", "new_chat_keys"):
+            _check_combo(name, getattr(self, name))
         for name in ("chat_in_window", "onboarding_in_window", "transcript_in_window"):
             if getattr(self, name) is not None and self.window is None:
                 raise ValueError(f"{name} needs 'window' (which window the point is in)")
         if self.onboarding_in_window is not None and self.onboarding is None:
             raise ValueError("onboarding_in_window needs 'onboarding' (the point as captured)")
-        return self
 
 
 TmuxAgentKind = Literal["plain", "claude-code", "codex", "aider", "gemini"]  # quarterdeck.core.transports.tmux.profiles
-_Seconds = Annotated[float, Field(ge=0, le=120)]
+_Seconds = Annotated[float, Meta(ge=0, le=120)]
 
 
-class TmuxSubmit(_Frozen):
+class TmuxSubmit(_Frozen, omit_defaults=True, frozen=True):
     """Overrides of a tmux agent's submit profile, ``submit:`` in the roster (seconds; see
     ``quarterdeck.core.transports.tmux.profiles.SubmitProfile``). Unset keys are left out when written."""
 
@@ -227,74 +210,60 @@ class TmuxSubmit(_Frozen):
     typed_within: _Seconds | None = None
     pause: _Seconds | None = None
     submitted_within: _Seconds | None = None
-    presses: Annotated[int, Field(ge=1, le=10)] | None = None
-
-    @model_serializer(mode="wrap")
-    def _written(self, handler: Any) -> Any:
-        data = handler(self)
-        return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
+    presses: Annotated[int, Meta(ge=1, le=10)] | None = None
 
 
-class TmuxTransport(_Frozen):
+class TmuxTransport(TransportBase, tag="tmux", omit_defaults=True, frozen=True):
     """A terminal agent in a tmux pane, addressed as ``session:window.pane`` (e.g. ``swarm:0.1``).
     ``agent`` picks how its messages are submitted (unset: told from the pane's command) and
     ``submit`` overrides numbers of that profile; both are left out when written unset."""
 
-    kind: Literal["tmux"] = "tmux"
-    target: Annotated[str, StringConstraints(pattern=r"^[^\s-][^\x00-\x1f\x7f]*$")]
+    kind: ClassVar[Literal["tmux"]] = "tmux"
+    target: Annotated[str, Meta(pattern=r"^[^\s-][^\x00-\x1f\x7f]*\Z")]
     agent: TmuxAgentKind | None = None
     submit: TmuxSubmit | None = None
 
-    @model_serializer(mode="wrap")
-    def _written(self, handler: Any) -> Any:
-        data = handler(self)
-        return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
 
-
-class InboxTransport(_Frozen):
+class InboxTransport(TransportBase, tag="inbox", frozen=True):
     """A folder the agent polls; each message is written there as a file. ``~`` is expanded."""
 
-    kind: Literal["inbox"] = "inbox"
+    kind: ClassVar[Literal["inbox"]] = "inbox"
     path: Path
 
-    @field_validator("path", mode="before")
-    @classmethod
-    def _not_blank(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
-            raise ValueError("the inbox path is empty")
-        return value
-
-    @field_validator("path")
-    @classmethod
-    def _expand_home(cls, value: Path) -> Path:
-        return value.expanduser()
+    def __post_init__(self) -> None:
+        if "~" in str(self.path):
+            force_setattr(self, "path", self.path.expanduser())
 
 
-class DryRunTransport(_Frozen):
+class DryRunTransport(TransportBase, tag="dryrun", frozen=True):
     """Delivers nowhere; records what would have been sent."""
-    kind: Literal["dryrun"] = "dryrun"
+
+    kind: ClassVar[Literal["dryrun"]] = "dryrun"
 
 
-_Kinds = GuiTransport | TmuxTransport | InboxTransport | DryRunTransport | RelayTransport  # relay: issue 14
-TransportSettings = Annotated[_Kinds, Field(discriminator="kind")]
+TransportSettings = GuiTransport | TmuxTransport | InboxTransport | DryRunTransport | RelayTransport  # relay: issue 14
+TRANSPORT_KINDS = ("gui", "tmux", "inbox", "dryrun", "relay")
 
 
-class Agent(_Frozen):
+class Agent(_Frozen, kw_only=True, frozen=True):
     """A roster entry. ``id`` is a letter followed by up to 63 letters, digits, ``_``, ``.`` or ``-``
     (``Agent-3`` is the convention); ``display_name`` falls back to the id when missing or blank;
     ``hooks`` is the tool whose hooks report the agent's activity (None: no hooks installed)."""
 
     id: AgentId
-    display_name: str | None = Field(default=None, validate_default=True)
+    display_name: str | None = None
     role: str = ""
     enabled: bool = True
     transport: TransportSettings
     hooks: HookSource | None = None
     continue_after_limit: bool = False  # "continue" once a usage limit resets (quarterdeck.core.activity.resume)
 
-    @field_validator("display_name")
-    @classmethod
-    def _default_to_id(cls, name: str | None, info: ValidationInfo) -> str | None:
-        if name is not None and name.strip():
-            return name
-        return info.data.get("id")
+    def __post_init__(self) -> None:
+        if self.display_name is None or not self.display_name.strip():
+            force_setattr(self, "display_name", self.id)
+
+
+# the fields whose values are a fixed set, and the kinds: for the errors that list them
+LITERAL_FIELDS.update({"type": MessageType, "priority": Priority, "sender_kind": PartyKind, "hooks": HookSource,
+                       "anchor": WindowAnchor, "agent": TmuxAgentKind})
+TAGS.extend(TRANSPORT_KINDS)

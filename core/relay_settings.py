@@ -6,15 +6,18 @@ gives each relay's agents this transport; ``relay`` is the relay's name, and ``v
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+import msgspec
 
 
-class RelayTransport(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class TransportBase(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="kind"):
+    """The transports: a union told apart by ``kind`` (the tag msgspec reads and writes; ``kind`` on an
+    instance is the class's tag, a ClassVar, since a tag cannot also be a field)."""
 
-    kind: Literal["relay"] = "relay"
+
+class RelayTransport(TransportBase, tag="relay", frozen=True):
+    kind: ClassVar[Literal["relay"]] = "relay"
     relay: str
     via: str = ""
     target: str = ""

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 
 from quarterdeck.core.activity.events import MAX_TEXT, PROMPT_SUBMITTED, ActivityEvent
 from quarterdeck.core.delivery.prefix import format_for_delivery
+from quarterdeck.core.model_check import checked
 from quarterdeck.core.models import Message
 from quarterdeck.core.store.db import immediate
 
@@ -77,7 +78,7 @@ def marker(event: ActivityEvent) -> str:
 
 def delivered_text(row: sqlite3.Row, agent_id: str) -> str:
     """The text a delivery pasted: its message's header for ``agent_id`` and the content."""
-    message = Message.model_validate({
+    message = checked(Message, {
         "id": row["message_id"], "sender": row["sender"], "sender_kind": row["sender_kind"], "type": row["type"],
         "priority": row["priority"], "content": row["content"], "recipients": [agent_id]})
     return format_for_delivery(message, agent_id, resent=row["retry_of"] is not None)

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 from uuid import uuid4
 
+from msgspec.structs import replace as struct_replace
+
 from quarterdeck.core.compose.submit import resolve_recipients
 from quarterdeck.core.compose.templates import (
     Rendered,
@@ -29,6 +31,7 @@ from quarterdeck.core.compose.templates import (
     render_mapped,
 )
 from quarterdeck.core.delivery.prefix import format_for_delivery
+from quarterdeck.core.model_check import checked
 from quarterdeck.core.models import Message
 
 if TYPE_CHECKING:
@@ -129,7 +132,7 @@ def uses_placeholders(text: str) -> bool:
 def compose(draft: Draft, roster: Roster) -> Composition:
     """The messages ``draft`` becomes (see the module docstring); never raises for bad input."""
     # the draft's type and priority are the form's strings: the model checks them
-    base = Message.model_validate({
+    base = checked(Message, {
         "sender": draft.sender, "recipients": [] if draft.everyone else list(draft.recipients),
         "type": draft.type, "priority": draft.priority, "tags": list(draft.tags), "content": draft.content})
     if not draft.fill_placeholders:
@@ -162,8 +165,7 @@ def compose(draft: Draft, roster: Roster) -> Composition:
         except TemplateError as exc:
             return Composition(draft, (), True, (_template_problem(exc),))
         renders[agent.id] = rendered
-        messages.append(base.model_copy(update={"recipients": [agent.id], "content": rendered.text,
-                                                "id": uuid4().hex}))
+        messages.append(struct_replace(base, recipients=[agent.id], content=rendered.text, id=uuid4().hex))
         for name in used:
             if not values[name].strip():
                 blank.setdefault(name, []).append(agent.id)

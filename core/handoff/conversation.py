@@ -81,15 +81,15 @@ class Conversation:
         self.sock.sendall(encode(obj))
 
     def _message(self, fields: dict[str, Any]) -> Message:
-        from pydantic import ValidationError
-
+        from quarterdeck.core.model_check import Invalid, checked
         from quarterdeck.core.models import Message
 
         try:
-            return Message(sender=fields["sender"], recipients=fields["recipients"], priority=fields["priority"],
-                           type="broadcast" if fields["broadcast"] else fields["type"], tags=fields["tags"],
-                           content=fields["content"])
-        except (ValidationError, KeyError, TypeError) as exc:  # the sender's own path says what is wrong
+            return checked(Message, {"sender": fields["sender"], "recipients": fields["recipients"],
+                                     "priority": fields["priority"], "tags": fields["tags"],
+                                     "content": fields["content"],
+                                     "type": "broadcast" if fields["broadcast"] else fields["type"]})
+        except (Invalid, KeyError, TypeError) as exc:  # the sender's own path says what is wrong
             raise Refusal({"fallback": f"the message is not valid here: {type(exc).__name__}"}) from exc
 
     def _queue(self, fields: dict[str, Any]) -> list[int]:

@@ -23,8 +23,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
+from quarterdeck.core.model_check import Invalid, decoded, encoded
 from quarterdeck.core.models import Message
 
 VERSION = "1"
@@ -151,7 +150,7 @@ class DeliveryEntry:
 
     def to_fields(self) -> dict[str, str]:
         return {"v": VERSION, "delivery": str(self.delivery), "agent": self.agent,
-                "message": self.message.model_dump_json(), "sent_at": _when(self.sent_at)}
+                "message": encoded(self.message).decode(), "sent_at": _when(self.sent_at)}
 
     @classmethod
     def from_fields(cls, raw: Fields) -> DeliveryEntry:
@@ -162,8 +161,8 @@ class DeliveryEntry:
         if not agent:
             raise MalformedEntry(f"{what} names no agent")
         try:
-            message = Message.model_validate_json(_need(fields, "message", what))
-        except ValidationError as exc:
+            message = decoded(Message, _need(fields, "message", what))
+        except Invalid as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "message"
             raise MalformedEntry(f"{what}: its message is invalid at {where}: {first['msg']}") from None

@@ -19,8 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
+from msgspec import Struct
+from msgspec.structs import asdict
 
 from quarterdeck.core.fileops import write_atomically
+from quarterdeck.core.model_check import checked, dumped
 from quarterdeck.core.models import Agent, GuiTransport
 from quarterdeck.core.roster.problems import RosterError
 from quarterdeck.core.roster.roster import Roster, parse_roster, roster_to_yaml
@@ -63,12 +66,12 @@ def with_capture(agent: Agent, which: PointName, position: Sequence[int], placem
         update[f"{which}_in_window"] = placement.at
     elif title is not None:
         raise ValueError("a title needs the window under the pointer, and there is none")
-    data = {**agent.transport.model_dump(by_alias=True), **{k: _plain(v) for k, v in update.items()}}
-    return Agent.model_validate({**dict(agent), "transport": data})
+    data = {**dumped(agent.transport), **{k: _plain(v) for k, v in update.items()}}
+    return checked(Agent, {**asdict(agent), "transport": data})
 
 
 def _plain(value: Any) -> Any:
-    return value.model_dump(by_alias=True) if hasattr(value, "model_dump") else value
+    return dumped(value) if isinstance(value, Struct) else value
 
 
 def capture_point(roster_path: Path, agent_id: str, which: PointName, position: Sequence[int],
@@ -88,7 +91,7 @@ def capture_point(roster_path: Path, agent_id: str, which: PointName, position: 
     agent = roster.get(agent_id)
     changed = with_capture(agent, which, position, placement, title)
     updated = roster.with_agent(changed)
-    before, after = agent.transport.model_dump(mode="json"), changed.transport.model_dump(mode="json")
+    before, after = dumped(agent.transport), dumped(changed.transport)
     changes = {key: after[key] for key in after if after[key] != before[key]}
     edited = _edit_in_place(text, agent_id, which, changes)
     if edited is None or not _same(edited, updated):

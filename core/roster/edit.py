@@ -1,7 +1,7 @@
 """Editing the roster from a form: text fields to a checked ``Agent``, and roster changes.
 
 The agent dialog hands over what the captain typed, as strings; ``agent_from_form`` turns it into
-an ``Agent`` through the model's own (pydantic) validation and reports every problem as a message
+an ``Agent`` through the model's own checks (``model_check.checked_all``) and reports every problem as a message
 on the form field that caused it, so the dialog can show it next to that field. ``replace_agent``
 and ``remove_agent`` build the new roster, keeping the groups consistent with a rename or removal.
 
@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
+from msgspec.structs import replace
 
+from quarterdeck.core.model_check import checked_all
 from quarterdeck.core.models import Agent, GuiTransport, HookSource, TmuxTransport, TransportSettings
 from quarterdeck.core.roster.roster import Roster
 
@@ -116,7 +117,7 @@ def agent_from_form(form: Mapping[str, Any], roster: Roster | None = None,
         # The submit settings the form does not show, kept from the tmux agent being edited.
         original = _transport_of(roster, original_id)
         if isinstance(original, TmuxTransport):
-            transport.update(original.model_dump(include={"agent", "submit"}))
+            transport.update(agent=original.agent, submit=original.submit)
     elif kind == "inbox":
         transport["path"] = str(form.get("path") or "").strip()
     elif kind not in KINDS:
@@ -128,13 +129,10 @@ def agent_from_form(form: Mapping[str, Any], roster: Roster | None = None,
     if roster is not None and original_id is not None and original_id in roster:
         kept = roster.get(original_id)  # the form shows neither: kept as they were
         data["hooks"], data["continue_after_limit"] = kept.hooks, kept.continue_after_limit
-    agent = None
-    try:
-        agent = Agent.model_validate(data)
-    except ValidationError as exc:
-        for error in exc.errors(include_url=False):
-            name, message = _field_message(error, kind)
-            errors.setdefault(name, message)
+    agent, problems = checked_all(Agent, data)
+    for error in problems:
+        name, message = _field_message(error, kind)
+        errors.setdefault(name, message)
     if roster is not None and agent_id and agent_id != original_id and agent_id in roster:
         errors.setdefault("id", f"{agent_id} is already on the roster; choose another id")
     if errors or agent is None:
@@ -165,10 +163,10 @@ def _window_binding(roster: Roster | None, original_id: str | None,
 
 
 def _field_message(error: Mapping[str, Any], kind: str) -> tuple[str, str]:
-    """The form field a pydantic error belongs to, and a message a person can act on."""
+    """The form field a model error (``model_check``) belongs to, and a message a person can act on."""
     loc = [str(part) for part in error["loc"] if part not in ("transport", kind)]
     name = loc[0] if loc else "kind"
-    message = str(error["msg"]).removeprefix("Value error, ")
+    message = str(error["msg"])
     if name == "id":
         return "id", ("required" if not error.get("input") else f"not usable as an id: {_ID_HELP}")
     if name == "target":
@@ -202,7 +200,7 @@ def remove_agent(roster: Roster, agent_id: str) -> Roster:
 
 def with_hooks(roster: Roster, agent_id: str, source: HookSource | None) -> Roster:
     """``roster`` with one agent's ``hooks`` (the tool whose hooks report it) set, or cleared with None."""
-    return roster.with_agent(roster.get(agent_id).model_copy(update={"hooks": source}))
+    return roster.with_agent(replace(roster.get(agent_id), hooks=source))
 
 
 def with_point(roster: Roster, agent_id: str, which: str, point: Sequence[int],

@@ -18,8 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
-from pydantic import ValidationError
+from msgspec.structs import replace as struct_replace
 
+from quarterdeck.core.model_check import checked_all
 from quarterdeck.core.models import Agent
 from quarterdeck.core.roster.capture import PointName, capture_point  # noqa: F401 (re-exported)
 from quarterdeck.core.roster.problems import RosterError, RosterProblem
@@ -76,14 +77,13 @@ def import_original(path: Path) -> tuple[list[Agent], list[str]]:
         data = {"id": name, "role": entry.get("description") or "", "enabled": active,
                 "transport": {"kind": "gui", "chat": entry[CHAT_KEY],
                               "onboarding": entry.get(onboarding_key) if onboarding_key else None}}
-        try:
-            agents.append(Agent.model_validate(data))
-        except ValidationError as exc:
-            for error in exc.errors(include_url=False):
+        agent, errors = checked_all(Agent, data)
+        if agent is None:
+            for error in errors:
                 loc = [part for part in error["loc"] if part not in ("transport", "gui")]
                 model_key = str(loc[0]) if loc else ""
                 key = onboarding_key if model_key == "onboarding" else _MODEL_TO_ORIGINAL.get(model_key)
-                message = error["msg"].removeprefix("Value error, ")
+                message = error["msg"]
                 if model_key in ("chat", "onboarding"):
                     message = f"expected [x, y] with two whole numbers, not {json.dumps(entry[key])}"
                 elif model_key == "id":
@@ -91,6 +91,7 @@ def import_original(path: Path) -> tuple[list[Agent], list[str]]:
                                "letters, digits, '_', '.' or '-'")
                 problem(name, key if key in entry else None, message)
             continue
+        agents.append(agent)
         if bad_active:
             continue
         ignored = sorted(set(entry) - set(KNOWN_KEYS))
@@ -111,7 +112,7 @@ def merge_agents(roster: Roster, agents: Sequence[Agent], *, replace: bool) -> t
     """
     notes: list[str] = []
     # the original system knows nothing of hooks: an agent already on the roster keeps its own
-    agents = [a.model_copy(update={"hooks": roster.get(a.id).hooks}) if a.id in roster and a.hooks is None else a
+    agents = [struct_replace(a, hooks=roster.get(a.id).hooks) if a.id in roster and a.hooks is None else a
               for a in agents]
     if replace:
         kept = {a.id for a in agents}

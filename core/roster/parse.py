@@ -11,22 +11,22 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from msgspec.structs import fields as struct_fields
 
+from quarterdeck.core.model_check import ErrorDict, checked_all
 from quarterdeck.core.models import Agent, DryRunTransport, GuiTransport, InboxTransport, TmuxTransport
 from quarterdeck.core.roster.problems import RosterError, RosterProblem
 
 if TYPE_CHECKING:  # the screens are read only for gui agents' points (check_points)
     from quarterdeck.core.desktop.screens import ScreenRect
 
-TRANSPORTS: dict[str, type[BaseModel]] = {"gui": GuiTransport, "tmux": TmuxTransport, "inbox": InboxTransport,
-                                          "dryrun": DryRunTransport}
-TRANSPORT_KEYS = {kind: tuple(k for k in model.model_fields if k != "kind")
-                  for kind, model in TRANSPORTS.items()}
-AGENT_KEYS = (*(k for k in Agent.model_fields if k != "transport"), "transport")
+TRANSPORTS: dict[str, type[Any]] = {"gui": GuiTransport, "tmux": TmuxTransport, "inbox": InboxTransport,
+                                    "dryrun": DryRunTransport}
+TRANSPORT_KEYS = {kind: tuple(f.encode_name for f in struct_fields(model)) for kind, model in TRANSPORTS.items()}
+AGENT_KEYS = (*(f.encode_name for f in struct_fields(Agent) if f.name != "transport"), "transport")
 ALL_KEYS = (*AGENT_KEYS, *dict.fromkeys(k for keys in TRANSPORT_KEYS.values() for k in keys))
-_MODELS: list[type[BaseModel]] = [Agent, *TRANSPORTS.values()]
-BOOL_KEYS = frozenset(name for model in _MODELS for name, info in model.model_fields.items() if info.annotation is bool)
+_MODELS: list[type[Any]] = [Agent, *TRANSPORTS.values()]
+BOOL_KEYS = frozenset(f.encode_name for model in _MODELS for f in struct_fields(model) if f.type is bool)
 POINT_KEYS = ("chat", "onboarding")
 TOP_KEYS = ("agents", "groups")
 
@@ -176,10 +176,9 @@ class _Parser:
                 else:
                     reported.add(key)
         data["transport"] = transport
-        try:
-            agent = Agent.model_validate(data)
-        except ValidationError as exc:
-            self._model_errors(exc, node, fields, label, kind, reported)
+        agent, errors = checked_all(Agent, data)
+        if agent is None:
+            self._model_errors(errors, node, fields, label, kind, reported)
             return None, fields, raw_id
         return (agent if kind and len(self.problems) == before else None), fields, raw_id
 
@@ -195,14 +194,14 @@ class _Parser:
                                                     f"(use one of: {', '.join(TRANSPORTS)})")
         return None
 
-    def _model_errors(self, exc: ValidationError, node: yaml.Node, fields: Fields, label: str,
+    def _model_errors(self, errors: list[ErrorDict], node: yaml.Node, fields: Fields, label: str,
                       kind: str | None, reported: set[str | None]) -> None:
         seen: set[tuple[int, int, str]] = set()
-        for error in exc.errors(include_url=False):
+        for error in errors:
             loc = list(error["loc"])
             if loc[:1] == ["transport"] and kind is None:
                 continue
-            loc = loc[2:] if loc[:1] == ["transport"] else loc
+            loc = loc[1:] if loc[:1] == ["transport"] else loc
             key = str(loc[0]) if loc else None
             if key in reported:
                 continue
@@ -210,7 +209,7 @@ class _Parser:
             for part in loc[1:]:  # into a list item, or a key of a mapping such as window:
                 target = _child(target, part)
             message = (f"unknown key {loc[-1]!r}" if error["type"] == "extra_forbidden" and len(loc) > 1
-                       else error["msg"].removeprefix("Value error, "))
+                       else error["msg"])
             field = f"{key}{''.join(f'[{p}]' if isinstance(p, int) else f'.{p}' for p in loc[1:])}" if key else None
             if key in POINT_KEYS and key in fields:
                 target, field = fields[key][1], key

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from quarterdeck.core.model_check import checked
 from quarterdeck.core.models import Agent
 from quarterdeck.core.relay.protocol import KEYS, Announcement, MalformedEntry
 from quarterdeck.core.relay_settings import RelayTransport
@@ -145,8 +146,9 @@ def read_relays(client: HashReader, *, problems: list[str] | None = None) -> lis
 
 
 def _remote(agent: Any, relay: str) -> Agent:
-    return Agent(id=agent.id, display_name=agent.display_name or None, role=agent.role,
-                 transport=RelayTransport(relay=relay, via=agent.transport, target=agent.target))
+    # the announcement is another machine's word: its id is checked as any roster entry's
+    return checked(Agent, {"id": agent.id, "display_name": agent.display_name or None, "role": agent.role,
+                           "transport": RelayTransport(relay=relay, via=agent.transport, target=agent.target)})
 
 
 def merge(local: Roster, relays: Iterable[Announcement], *, now: float, machine: str | None = None,

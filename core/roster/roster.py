@@ -59,6 +59,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from quarterdeck.core.model_check import dumped
 from quarterdeck.core.models import Agent
 from quarterdeck.core.roster.parse import parse
 from quarterdeck.core.roster.problems import UnknownAgentError
@@ -156,7 +157,7 @@ def roster_to_yaml(roster: Roster) -> str:
             entry["hooks"] = agent.hooks
         if agent.continue_after_limit:
             entry["continue_after_limit"] = True
-        settings = agent.transport.model_dump(mode="json")
+        settings = dumped(agent.transport)
         entry["transport"] = settings.pop("kind")
         entry.update({key: _Flow(value) if isinstance(value, dict) else value
                       for key, value in settings.items() if value is not None})

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from msgspec.structs import asdict
+
 from quarterdeck.core.delivery.contract import Transport
 from quarterdeck.core.models import (
     Agent,
@@ -33,7 +35,7 @@ def transport_for(agent: Agent | TransportSettings, *, relays: Callable[[str], T
     if isinstance(settings, TmuxTransport):
         from quarterdeck.core.transports.tmux.transport import TmuxDelivery
 
-        submit = None if settings.submit is None else settings.submit.model_dump()
+        submit = None if settings.submit is None else asdict(settings.submit)
         return TmuxDelivery(settings.target, agent=settings.agent, submit=submit)
     if isinstance(settings, InboxTransport):
         from quarterdeck.core.transports.inbox import InboxDelivery

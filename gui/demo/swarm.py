@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
 from quarterdeck.core.desktop.window_match import nearest_anchor
+from quarterdeck.core.model_check import checked
 from quarterdeck.core.models import Agent, GuiTransport, WindowMatch
 from quarterdeck.core.roster.roster import Roster, save_roster
 from quarterdeck.gui.collector import collect_on_the_gui_thread
@@ -102,7 +103,7 @@ class Swarm(QObject):
             agents.append(Agent(id=window.agent_id, role=window.role, display_name=None, transport=GuiTransport(
                 chat=point, onboarding=point, paste_keys=("ctrl", "v"), submit_keys=("enter",),
                 urgent_submit_keys=("ctrl", "enter"), new_chat_keys=("ctrl", "t"),
-                window=WindowMatch.model_validate({"title": window.windowTitle()}),
+                window=checked(WindowMatch, {"title": window.windowTitle()}),
                 chat_in_window=at, onboarding_in_window=at)))
         return Roster(tuple(agents))
 

@@ -20,7 +20,7 @@ from quarterdeck.core.activity.watch.region import (
 )
 from quarterdeck.core.activity.watch.window_sample import COVERED, GONE, SEEN, UNKNOWN, Sight
 from quarterdeck.core.activity.watch.windows import WindowWatcher
-from quarterdeck.core.models import Agent, GuiTransport, WindowMatch, WindowPoint
+from quarterdeck.core.models import Agent, GuiTransport, TmuxTransport, WindowMatch, WindowPoint
 
 WINDOW = (100, 50, 1000, 800)  # x, y, width, height of the client area
 MATCH = WindowMatch(class_="Cursor", title="api")
@@ -222,7 +222,7 @@ def test_a_window_that_comes_back_after_offline_needs_evidence():
 
 def test_agents_without_a_window_are_not_watched():
     agents = [Agent(id="Agent-1", transport=GuiTransport(chat=(1, 1))),
-              Agent(id="Agent-2", transport={"kind": "tmux", "target": "s:0.1"}),
+              Agent(id="Agent-2", transport=TmuxTransport(target="s:0.1")),
               Agent(id="Agent-3", transport=gui())]
     assert [a.id for a in WindowWatcher(agents, desk=object()).agents] == ["Agent-3"]
 

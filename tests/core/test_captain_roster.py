@@ -2,11 +2,13 @@
 shown with its password) and one roster merged from this machine's agents and the relays'."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from quarterdeck.core.broker_url import endpoint, redact
 from quarterdeck.core.config import ConfigError, config_as_dict, format_config, load_config
-from quarterdeck.core.models import Agent
+from quarterdeck.core.models import Agent, InboxTransport
 from quarterdeck.core.relay.protocol import AnnouncedAgent, Announcement
 from quarterdeck.core.roster.remote import STALE_S, merge, seen_text
 from quarterdeck.core.roster.roster import Roster
@@ -49,7 +51,7 @@ def test_the_broker_argument_beats_the_environment():
 
 
 def local(*ids: str) -> Roster:
-    return Roster(tuple(Agent(id=i, transport={"kind": "inbox", "path": f"/tmp/in-{i}"}) for i in ids))
+    return Roster(tuple(Agent(id=i, transport=InboxTransport(path=Path(f"/tmp/in-{i}"))) for i in ids))
 
 
 def announced(name: str, seen_at: float, *ids: str) -> Announcement:

@@ -1,12 +1,13 @@
-"""Messages and roster entries: defaults, JSON round trips, and what the models refuse."""
+"""Messages and roster entries: defaults, JSON round trips, and what the models refuse (through
+``model_check.checked``, as input from outside is built; calling a class checks only across fields)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from pydantic import TypeAdapter, ValidationError
 
+from quarterdeck.core.model_check import FieldError, Invalid, checked, checked_all, decoded, dumped, encoded
 from quarterdeck.core.models import (
     STANDARD_TAGS,
     Agent,
@@ -14,8 +15,10 @@ from quarterdeck.core.models import (
     GuiTransport,
     InboxTransport,
     Message,
+    TmuxSubmit,
     TmuxTransport,
     TransportSettings,
+    WindowMatch,
 )
 
 
@@ -36,23 +39,25 @@ def test_message_defaults():
 def test_message_round_trips_through_json():
     m = msg(recipients=["Agent-1", "Agent-2"], type="broadcast", priority="urgent", tags=["captain", "db-fix"],
             sender_kind="human", created_at=datetime(2024, 5, 1, 12, 0, tzinfo=UTC))
-    assert Message.model_validate_json(m.model_dump_json()) == m
-    assert Message.model_validate(m.model_dump(mode="json")) == m
+    assert decoded(Message, encoded(m)) == m
+    assert checked(Message, dumped(m)) == m
+    assert dumped(m)["created_at"] == "2024-05-01T12:00:00Z"
 
 
 def test_message_keeps_an_explicit_id():
     assert msg(id="abc").id == "abc"
-    with pytest.raises(ValidationError):
-        msg(id="")
+    with pytest.raises(Invalid):
+        checked(Message, {"sender": "Captain", "content": "hi", "id": ""})
 
 
 @pytest.mark.parametrize("field", ["sender", "content"])
 def test_message_requires_sender_and_content(field):
     data = {"sender": "Captain", "content": "hi"}
     del data[field]
-    with pytest.raises(ValidationError) as excinfo:
-        Message(**data)
+    with pytest.raises(Invalid) as excinfo:
+        checked(Message, data)
     assert excinfo.value.errors()[0]["loc"] == (field,)
+    assert excinfo.value.errors()[0]["msg"] == "Field required"
 
 
 def test_message_allows_what_the_rule_engine_judges():
@@ -64,13 +69,15 @@ def test_message_allows_what_the_rule_engine_judges():
     ("type", "shout"), ("priority", "high"), ("sender_kind", "robot"), ("recipients", "Agent-1"), ("extra", 1),
 ])
 def test_message_rejects_bad_fields(field, value):
-    with pytest.raises(ValidationError) as excinfo:
-        msg(**{field: value})
+    with pytest.raises(Invalid) as excinfo:
+        checked(Message, {"sender": "Captain", "content": "hi", field: value})
     assert excinfo.value.errors()[0]["loc"][0] == field
 
 
 def test_created_at_must_be_aware_and_is_kept_in_utc():
-    with pytest.raises(ValidationError):
+    with pytest.raises(Invalid, match="timezone"):
+        checked(Message, {"sender": "Captain", "content": "hi", "created_at": "2024-01-01T09:00:00"})
+    with pytest.raises(FieldError, match="timezone"):
         msg(created_at=datetime(2024, 1, 1, 9, 0))
     moment = datetime(2024, 1, 1, 9, 0, tzinfo=timezone(timedelta(hours=2)))
     m = msg(created_at=moment)
@@ -85,13 +92,16 @@ def test_standard_and_user_tags():
 
 @pytest.mark.parametrize("tag", ["Urgent", "two words", "-lead", "_lead", "", "tag!", "émoji"])
 def test_bad_tags_are_rejected(tag):
-    with pytest.raises(ValidationError) as excinfo:
-        msg(tags=["ok", tag])
+    with pytest.raises(Invalid) as excinfo:
+        checked(Message, {"sender": "Captain", "content": "hi", "tags": ["ok", tag]})
     assert excinfo.value.errors()[0]["loc"] == ("tags", 1)
+    with pytest.raises(FieldError, match="is not a tag"):
+        msg(tags=["ok", tag])
 
 
 def test_repeated_tags_are_kept_once_in_order():
     assert msg(tags=["b", "a", "b", "captain", "a"]).tags == ["b", "a", "captain"]
+    assert checked(Message, {"sender": "C", "content": "x", "tags": ["b", "b"]}).tags == ["b"]
 
 
 def test_rule_fields_are_plain_copies():
@@ -105,13 +115,13 @@ def test_rule_fields_are_plain_copies():
 
 
 def test_message_is_frozen():
-    with pytest.raises(ValidationError):
-        msg().content = "changed"
+    with pytest.raises(AttributeError):
+        msg().content = "changed"  # type: ignore[misc]
 
 
 # --- Agent and transports --------------------------------------------------------------------
 
-DRY = {"kind": "dryrun"}
+DRY = DryRunTransport()
 
 
 @pytest.mark.parametrize("agent_id", ["Agent-3", "a", "reviewer_2", "db.migrator", "X" * 64])
@@ -121,8 +131,8 @@ def test_agent_ids_accepted(agent_id):
 
 @pytest.mark.parametrize("agent_id", ["", "3-agent", "-x", "Agent 3", "Agent/3", "X" * 65, "Agent-3\n"])
 def test_agent_ids_rejected(agent_id):
-    with pytest.raises(ValidationError) as excinfo:
-        Agent(id=agent_id, transport=DRY)
+    with pytest.raises(Invalid) as excinfo:
+        checked(Agent, {"id": agent_id, "transport": {"kind": "dryrun"}})
     assert excinfo.value.errors()[0]["loc"] == ("id",)
 
 
@@ -135,11 +145,12 @@ def test_agent_defaults_and_display_name_fallback():
 
 
 def test_agent_rejects_extras_and_is_frozen():
-    with pytest.raises(ValidationError) as excinfo:
-        Agent(id="A", transport=DRY, colour="red")
+    with pytest.raises(Invalid) as excinfo:
+        checked(Agent, {"id": "A", "transport": {"kind": "dryrun"}, "colour": "red"})
     assert excinfo.value.errors()[0]["type"] == "extra_forbidden"
-    with pytest.raises(ValidationError):
-        Agent(id="A", transport=DRY).enabled = False
+    assert excinfo.value.errors()[0]["loc"] == ("colour",)
+    with pytest.raises(AttributeError):
+        Agent(id="A", transport=DRY).enabled = False  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(("data", "cls"), [
@@ -149,17 +160,18 @@ def test_agent_rejects_extras_and_is_frozen():
     ({"kind": "dryrun"}, DryRunTransport),
 ])
 def test_transport_is_chosen_by_kind_and_round_trips(data, cls):
-    agent = Agent.model_validate({"id": "Agent-1", "display_name": "One", "role": "db", "enabled": False,
-                                  "transport": data})
-    assert type(agent.transport) is cls
-    assert Agent.model_validate_json(agent.model_dump_json()) == agent
+    agent = checked(Agent, {"id": "Agent-1", "display_name": "One", "role": "db", "enabled": False,
+                            "transport": data})
+    assert type(agent.transport) is cls and agent.transport.kind == data["kind"]
+    assert decoded(Agent, encoded(agent)) == agent
+    assert dumped(agent)["transport"]["kind"] == data["kind"]
 
 
 @pytest.mark.parametrize("data", [{"chat": [1, 2]}, {"kind": "ssh", "host": "x"}, {"kind": "dryrun", "x": 1}])
 def test_transport_needs_a_known_kind_and_no_extras(data):
-    with pytest.raises(ValidationError) as excinfo:
-        TypeAdapter(TransportSettings).validate_python(data)
-    assert excinfo.value.errors()[0]["type"] in {"union_tag_not_found", "union_tag_invalid", "extra_forbidden"}
+    with pytest.raises(Invalid) as excinfo:
+        checked(TransportSettings, data)
+    assert excinfo.value.errors()[0]["type"] in {"missing", "union_tag_invalid", "extra_forbidden"}
 
 
 def test_gui_defaults():
@@ -170,13 +182,13 @@ def test_gui_defaults():
 
 
 def test_points_may_be_negative_on_a_second_monitor():
-    assert GuiTransport(chat=(-1920, 40), onboarding=[-1800, 900]).onboarding == (-1800, 900)
+    assert checked(GuiTransport, {"chat": (-1920, 40), "onboarding": [-1800, 900]}).onboarding == (-1800, 900)
 
 
 @pytest.mark.parametrize("point", [(1,), (1, 2, 3), (1.5, 2), ("10", 20), (True, 2), None, "10,20"])
 def test_bad_points_are_rejected(point):
-    with pytest.raises(ValidationError) as excinfo:
-        GuiTransport(chat=point)
+    with pytest.raises(Invalid) as excinfo:
+        checked(GuiTransport, {"chat": point})
     assert excinfo.value.errors()[0]["loc"][0] == "chat"
 
 
@@ -190,20 +202,91 @@ def test_good_key_combos(keys):
     ((" ",), "unknown key ' '"), (("ctrl", "ctrl"), "appears twice"), (("f25",), "unknown key"),
 ])
 def test_bad_key_combos_are_rejected(keys, hint):
-    with pytest.raises(ValidationError) as excinfo:
-        GuiTransport(chat=(0, 0), submit_keys=keys)
+    with pytest.raises(Invalid) as excinfo:
+        checked(GuiTransport, {"chat": (0, 0), "submit_keys": keys})
     [error] = excinfo.value.errors()
     assert error["loc"][0] == "submit_keys" and hint in error["msg"]
+    with pytest.raises(FieldError, match=hint):  # checked when built from values already checked, too
+        GuiTransport(chat=(0, 0), submit_keys=keys)
 
 
 @pytest.mark.parametrize("target", ["", "-t evil", " swarm", "swarm:0\n.1", "a\x00b"])
 def test_bad_tmux_targets_are_rejected(target):
-    with pytest.raises(ValidationError):
-        TmuxTransport(target=target)
+    with pytest.raises(Invalid):
+        checked(TmuxTransport, {"target": target})
 
 
 def test_inbox_path():
-    assert InboxTransport(path="inbox/a").path == Path("inbox/a")
-    assert InboxTransport(path="~/swarm/inbox").path == Path.home() / "swarm" / "inbox"
-    with pytest.raises(ValidationError):
-        InboxTransport(path="  ")
+    assert checked(InboxTransport, {"path": "inbox/a"}).path == Path("inbox/a")
+    assert checked(InboxTransport, {"path": "~/swarm/inbox"}).path == Path.home() / "swarm" / "inbox"
+    assert InboxTransport(path=Path("~/in")).path == Path.home() / "in"
+    with pytest.raises(Invalid, match="the inbox path is empty"):
+        checked(InboxTransport, {"path": "  "})
+    with pytest.raises(Invalid, match="Input should be a valid string"):
+        checked(InboxTransport, {"path": 5})
+    assert dumped(InboxTransport(path=Path("/tmp/in"))) == {"kind": "inbox", "path": "/tmp/in"}
+
+
+# --- what is written, and the errors as people read them --------------------------------------
+
+def test_unset_keys_are_left_out_where_the_models_say_so():
+    assert dumped(WindowMatch(class_="Code")) == {"class": "Code"}
+    assert dumped(TmuxTransport(target="s:0.1")) == {"kind": "tmux", "target": "s:0.1"}
+    assert dumped(TmuxTransport(target="s:0.1", submit=TmuxSubmit(presses=2))) == \
+        {"kind": "tmux", "target": "s:0.1", "submit": {"presses": 2}}
+    gui = dumped(GuiTransport(chat=(1, 2)))
+    assert gui["onboarding"] is None and gui["paste_keys"] == ["ctrl", "v"]  # defaults written out
+    assert checked(WindowMatch, {"class": "  Code "}).class_ == "Code"
+
+
+@pytest.mark.parametrize(("data", "loc", "message"), [
+    ({"kind": "gui", "chat": [1, "2"]}, ("transport", "chat", 1), "Input should be a valid integer"),
+    ({"kind": "tmux"}, ("transport", "target"), "Field required"),
+    ({"kind": "tmux", "target": "s:0", "bogus": 1}, ("transport", "bogus"), "Extra inputs are not permitted"),
+    ({"kind": "tmux", "target": "s:0", "agent": "vim"}, ("transport", "agent"),
+     "Input should be 'plain', 'claude-code', 'codex', 'aider' or 'gemini'"),
+    ({"kind": "tmux", "target": "s:0", "submit": {"presses": 11}}, ("transport", "submit", "presses"),
+     "Input should be less than or equal to 10"),
+    ({"kind": "gui", "chat": [1, 2], "window": {"pid": 0}}, ("transport", "window", "pid"),
+     "Input should be greater than 0"),
+    ({"kind": "gui", "chat": [1, 2], "window": {}}, ("transport", "window"),
+     "a window needs a class, a title or an id, e.g. {class: Cursor, title: api-service}"),
+    ({"kind": "gui", "chat": [1, 2], "window": {"class": " "}}, ("transport", "window", "class"),
+     "String should have at least 1 character"),
+])
+def test_errors_name_the_key_and_say_what_is_wrong(data, loc, message):
+    with pytest.raises(Invalid) as excinfo:
+        checked(Agent, {"id": "A", "transport": data})
+    [error] = excinfo.value.errors()
+    assert (error["loc"], error["msg"]) == (loc, message)
+
+
+def test_checked_all_reports_each_key_at_fault_once():
+    agent, errors = checked_all(Agent, {"id": "9", "hooks": "vim", "transport": {
+        "kind": "gui", "chat": [1.5, 2], "paste_keys": ["ctrl", "zz"], "window": {"title": " "}}})
+    assert agent is None
+    assert [(e["loc"], e["input"]) for e in errors] == [
+        (("id",), "9"), (("hooks",), "vim"), (("transport", "chat", 0), 1.5),
+        (("transport", "window", "title"), " "), (("transport", "paste_keys", 1), "zz")]
+    agent, errors = checked_all(Agent, {"id": "A", "transport": {"kind": "dryrun"}})
+    assert errors == [] and agent == Agent(id="A", transport=DryRunTransport())
+
+
+def test_a_check_across_keys_is_not_reported_after_the_key_it_needs_failed():
+    _, errors = checked_all(Agent, {"id": "A", "transport": {
+        "kind": "gui", "chat": [1, 2], "window": {"id": -1},
+        "chat_in_window": {"anchor": "top-left", "offset": [1, 2]}}})
+    assert [e["loc"] for e in errors] == [("transport", "window", "id")]
+    _, errors = checked_all(Agent, {"id": "A", "transport": {
+        "kind": "gui", "chat": [1, 2], "chat_in_window": {"anchor": "top-left", "offset": [1, 2]}}})
+    assert [(e["loc"], e["msg"]) for e in errors] == [
+        (("transport",), "chat_in_window needs 'window' (which window the point is in)")]
+
+
+def test_bad_json_on_the_wire_is_invalid_too():
+    with pytest.raises(Invalid) as excinfo:
+        decoded(Message, b'{"sender": "C", "content": ')
+    assert excinfo.value.errors()[0]["type"] == "json_invalid"
+    with pytest.raises(Invalid) as excinfo:
+        decoded(Message, b'{"sender": "C", "content": 5}')
+    assert excinfo.value.errors()[0]["loc"] == ("content",) and excinfo.value.errors()[0]["input"] == 5

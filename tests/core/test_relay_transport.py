@@ -13,12 +13,16 @@ import redis
 from redis_server import RedisServer, redis_server  # noqa: F401
 
 from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
-from quarterdeck.core.models import Agent, Message
+from quarterdeck.core.models import Agent, InboxTransport, Message
 from quarterdeck.core.relay.protocol import KEYS, AnnouncedAgent, Announcement, ControlEntry, DeliveryEntry, Receipt
 from quarterdeck.core.roster.roster import Roster
 from quarterdeck.core.session import Session
 
 Script = Callable[[DeliveryEntry], list[Receipt]]
+
+
+def inbox_agent(agent_id, path):
+    return Agent(id=agent_id, transport=InboxTransport(path=path))
 
 
 class RelayDouble:
@@ -64,7 +68,7 @@ def captain(tmp_path: Path, redis_server: RedisServer, monkeypatch) -> Iterator[
 
     def open_with(script: Script) -> Session:
         double = RelayDouble(redis_server.url, script)
-        local = Roster((Agent(id="Agent-1", transport={"kind": "inbox", "path": str(tmp_path / "in1")}),))
+        local = Roster((inbox_agent("Agent-1", tmp_path / "in1"),))
         session = Session.open(roster=local, data_dir=tmp_path / "data", broker_url=redis_server.url,
                                relays=True)
         opened.append((session, double))
@@ -148,7 +152,7 @@ def test_a_relays_own_session_never_sees_its_own_announcement(tmp_path: Path, re
     client.hset(KEYS.relays, "M2", Announcement("M2", "m2.lan", 1, now, now, [
         AnnouncedAgent("Agent-1", "Agent-1", "", "inbox", str(tmp_path / "in1"))]).to_json())
     client.close()
-    local = Roster((Agent(id="Agent-1", transport={"kind": "inbox", "path": str(tmp_path / "in1")}),))
+    local = Roster((inbox_agent("Agent-1", tmp_path / "in1"),))
     session = Session.open(roster=local, data_dir=tmp_path / "data", broker_url=redis_server.url)
     try:
         assert session.machines is None and session.delivering is local

@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from quarterdeck.core import fileops
 from quarterdeck.core.desktop.screens import ScreenRect
@@ -228,7 +229,7 @@ def test_roster_lookup_and_invariants():
         Roster((agent, agent))
     with pytest.raises(ValueError, match="unknown agents: Agent-9"):
         Roster((agent,), {"g": ("Agent-9",)})
-    assert roster.with_agent(agent.model_copy(update={"role": "lead"})).get("Agent-1").role == "lead"
+    assert roster.with_agent(replace(agent, role="lead")).get("Agent-1").role == "lead"
     assert roster.with_agent(Agent(id="Agent-2", transport=DryRunTransport())).ids() == ["Agent-1", "Agent-2"]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from quarterdeck.core.desktop.window_match import Window, nearest_anchor
+from quarterdeck.core.model_check import checked, dumped
 from quarterdeck.core.models import Agent, GuiTransport, WindowMatch, WindowPoint
 from quarterdeck.core.roster.capture import capture_point
 from quarterdeck.core.roster.edit import agent_from_form, form_from_agent, with_point
@@ -38,7 +39,7 @@ def test_a_window_bound_agent_reads_and_writes_back_the_same():
     assert "    window: {class: Chromium, title: api-service, pid: 4242, id: 62914567}\n" in text
     assert "    chat_in_window: {anchor: bottom-left, offset: [320, -60]}\n" in text
     assert parse_roster(text, screens=()).agents == (agent,)
-    assert GuiTransport.model_validate(agent.transport.model_dump(mode="json")) == agent.transport
+    assert checked(GuiTransport, dumped(agent.transport)) == agent.transport
 
 
 def test_a_roster_with_screen_points_only_is_unchanged():

@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from msgspec.structs import replace
 from test_transport_tmux import Server, wait_until
 
 from quarterdeck.core.activity import resume
@@ -234,7 +235,7 @@ def resuming(tmp_path, server, monkeypatch):
     monkeypatch.setattr(resume, "GRACE_S", 1.5)
     monkeypatch.setattr(idle_gate, "RESUME_EVERY_S", 0.1)
     h = Harness(tmp_path, server)
-    agent = h.roster.get("Agent-1").model_copy(update={"continue_after_limit": True})
+    agent = replace(h.roster.get("Agent-1"), continue_after_limit=True)
     h.dispatcher.set_roster(Roster(agents=(agent,)))
     yield h
     h.close()
@@ -268,8 +269,8 @@ def test_an_agent_not_opted_in_or_without_a_reset_time_gets_no_continue(tmp_path
         assert continues(h) == []
         record(h.data, ActivityEvent(agent_id="Agent-1", source=TMUX_WATCH, kind=SEEN_RATE_LIMITED,
                                      name="usage limit shown in pane", at=time.time()))  # no reset time said
-        h.dispatcher.set_roster(Roster(agents=(h.roster.get("Agent-1").model_copy(
-            update={"continue_after_limit": True}),)))
+        h.dispatcher.set_roster(Roster(agents=(replace(
+            h.roster.get("Agent-1"), continue_after_limit=True),)))
         time.sleep(0.6)
         assert continues(h) == [] and h.received() == ""
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from msgspec.structs import replace
 
 from quarterdeck.core.delivery.errors import NOT_TYPED, PermanentError, is_retryable, verdict_of
 from quarterdeck.core.desktop.window_match import (
@@ -67,7 +68,7 @@ def test_point_for_uses_the_window_place_and_falls_back_to_the_screen_point():
                          chat_in_window=WindowPoint(anchor="bottom-right", offset=(-50, -20)))
     assert point_for(bound, window) == (950, 780)
     assert point_for(bound, window, "onboarding") == (3, 4)  # no place in the window: the screen point
-    no_onboarding = bound.model_copy(update={"onboarding": None})
+    no_onboarding = replace(bound, onboarding=None)
     assert point_for(no_onboarding, window, "onboarding") == (950, 780)  # onboarding falls back to chat
     assert point_for(GuiTransport(chat=(7, 8)), window) == (7, 8)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from msgspec.structs import replace
 from PySide6.QtCore import QPoint, Qt
 
 from quarterdeck.core.desktop.window_match import Window
@@ -110,8 +111,8 @@ def test_overlay_outlines_the_window_and_marks_the_point_computed_from_it(qapp, 
     looks = {"Agent-1": Preview((670, 430), moved),
              "Agent-2": Preview((420, 300), None, "Agent-2's window is not open", covered=False)}
     monkeypatch.setattr("quarterdeck.gui.roster.targets._look", lambda _t, _w, agent: looks[agent])
-    bound = Roster((Agent(id="Agent-1", transport=BOUND), Agent(id="Agent-2", transport=BOUND.model_copy(
-        update={"chat": (420, 300)}))))
+    bound = Roster((Agent(id="Agent-1", transport=BOUND), Agent(id="Agent-2", transport=replace(
+        BOUND, chat=(420, 300)))))
     assert [(t.agent_id, t.point, t.frame, t.problem) for t in targets_of(bound)] == [
         ("Agent-1", (670, 430), (150, 100, 600, 400), ""),
         ("Agent-2", (420, 300), None, "Agent-2's window is not open")]

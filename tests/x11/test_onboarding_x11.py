@@ -7,6 +7,7 @@ import os
 import threading
 
 import pytest
+from msgspec.structs import replace
 from xterm_desk import wait_until
 
 import quarterdeck.cli.main
@@ -29,7 +30,7 @@ def swarm(tmp_path, empty_clipboard):
     demo = DemoSwarm.start(3, tmp_path / "demo", env=env)
     try:
         roster = load_roster(demo.wait_ready(30))
-        agents = tuple(a.model_copy(update={"role": "captain"}) if a.id == CAPTAIN else a for a in roster.agents)
+        agents = tuple(replace(a, role="captain") if a.id == CAPTAIN else a for a in roster.agents)
         path = tmp_path / "agents.yaml"
         save_roster(Roster(agents), path, backup=False)
         yield demo, load_roster(path), path

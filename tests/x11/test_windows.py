@@ -13,6 +13,7 @@ import subprocess
 import time
 
 import pytest
+from msgspec.structs import replace
 from xterm_desk import wait_until
 
 from quarterdeck.core.desktop.window_match import PointOutsideWindow, WindowAmbiguous, WindowNotFound
@@ -196,7 +197,7 @@ def test_a_screen_point_with_its_recorded_window_is_checked_against_it(desk_wind
     assert message.startswith(f"Agent-1's chat point {point} is not on its window QdEditor ")
     assert f"({other.id:#x}) is there now): the window moved or shrank" in message
     # bound with its place in the window instead, the point follows the window to its new place
-    placed = recorded.model_copy(update={"chat_in_window": WindowPoint(anchor="top-left", offset=(30, 30))})
+    placed = replace(recorded, chat_in_window=WindowPoint(anchor="top-left", offset=(30, 30)))
     target = resolve_target(placed, agent="Agent-1")
     assert target.window.id == mine.id and target.point == point_for(placed, target.window) != point
     assert topmost_at(target.point).id == mine.id

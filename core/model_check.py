@@ -1,0 +1,217 @@
+"""Checked construction of the msgspec models (:mod:`quarterdeck.core.models`), and their errors.
+
+msgspec checks types and constraints when it converts or decodes, not when a class is called, so
+everything built from untrusted input (command-line arguments, YAML, JSON, the wire) goes through
+:func:`checked` (or :func:`decoded` for JSON). A failure is :class:`Invalid`, a
+``msgspec.ValidationError`` whose :meth:`Invalid.errors` gives each problem as a dict with ``loc``
+(the path: keys and list indexes, as written), ``msg`` (a sentence for a person), ``type`` and
+``input`` (the value found at ``loc``, or None): the shape the roster parser, the agent form and the
+command line report from. msgspec stops at the first problem; :func:`checked_all` drops the key at
+fault and tries again, to report every problem of an entry it can.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+
+T = TypeVar("T")
+ErrorDict = dict[str, Any]
+
+
+class FieldError(ValueError):
+    """A check in a model's ``__post_init__`` that failed at ``loc`` below the model (a field, a list item)."""
+
+    def __init__(self, message: str, *loc: str | int):
+        super().__init__(message)
+        self.loc = loc
+
+
+class Invalid(msgspec.ValidationError, ValueError):
+    """Input that is not a valid model; :meth:`errors` says where and why. A ``ValueError`` too, as
+    pydantic's errors were, for the callers that catch one."""
+
+    def __init__(self, errors: list[ErrorDict]):
+        super().__init__(errors[0]["msg"])
+        self._errors = errors
+
+    def errors(self) -> list[ErrorDict]:
+        return list(self._errors)
+
+
+def _dec_hook(kind: type, value: Any) -> Any:
+    if kind is Path:
+        if isinstance(value, Path):
+            return value
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValueError("the inbox path is empty")
+            return Path(value)
+        raise TypeError(f"Expected `str`, got `{type(value).__name__}`")
+    raise NotImplementedError(f"no conversion to {kind!r}")
+
+
+def _enc_hook(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    raise NotImplementedError(f"cannot write {type(value).__name__}")
+
+
+def checked(kind: type[T], data: Any) -> T:
+    """``data`` (plain values, or models already checked) as a ``kind``; raises :class:`Invalid`."""
+    try:
+        return msgspec.convert(data, kind, dec_hook=_dec_hook)
+    except msgspec.ValidationError as exc:
+        raise Invalid([describe(exc, data)]) from None
+
+
+def decoded(kind: type[T], raw: bytes | str) -> T:
+    """A ``kind`` from JSON text; raises :class:`Invalid` (bad JSON too: an error at the top)."""
+    try:
+        return msgspec.json.decode(raw, type=kind, dec_hook=_dec_hook)
+    except msgspec.ValidationError as exc:
+        try:
+            data = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
+            data = None
+        raise Invalid([describe(exc, data)]) from None
+    except msgspec.DecodeError as exc:
+        raise Invalid([{"loc": (), "msg": str(exc), "type": "json_invalid", "input": None}]) from None
+
+
+def encoded(model: Any) -> bytes:
+    """A model as JSON."""
+    return msgspec.json.encode(model, enc_hook=_enc_hook)
+
+
+def dumped(model: Any) -> Any:
+    """A model as the plain values JSON would give (lists, dicts, strings, numbers)."""
+    return msgspec.json.decode(encoded(model))
+
+
+# what stands in for a required key at fault, so that the next try reaches the keys after it
+_STAND_INS: dict[str, Any] = {"id": "A", "transport": {"kind": "dryrun"}, "chat": [0, 0], "target": "x",
+                              "path": "x", "relay": "x", "sender": "", "content": ""}
+
+
+def checked_all(kind: type[T], data: dict[str, Any]) -> tuple[T | None, list[ErrorDict]]:
+    """``data`` as a ``kind`` and no errors, or None and every error found by putting the key at
+    fault aside (a key of ``data``, or of a mapping under it such as ``transport``) and trying again.
+    A problem of the whole entry (a check across keys) counts only when it is the first one."""
+    data = {key: dict(value) if isinstance(value, dict) else value for key, value in data.items()}
+    errors: list[ErrorDict] = []
+    tried: set[tuple[str | int, ...]] = set()
+    for _ in range(64):
+        try:
+            model = checked(kind, data)
+        except Invalid as exc:
+            [error] = exc.errors()
+        else:
+            return (None, errors) if errors else (model, errors)
+        loc = tuple(error["loc"])
+        depth = 2 if loc and isinstance(data.get(str(loc[0])), dict) else 1
+        if len(loc) < depth:  # about the entry (or its transport) as a whole
+            if not errors:
+                errors.append(error)
+            break
+        key = loc[:depth]
+        if key in tried:
+            break
+        errors.append(error)
+        tried.add(key)
+        holder = data if depth == 1 else data[str(loc[0])]
+        name = str(key[-1])
+        if name in _STAND_INS:
+            holder[name] = _STAND_INS[name]
+        elif name in holder:
+            del holder[name]
+        else:
+            break
+    return None, errors
+
+
+_AT = re.compile(r"(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?", re.S)
+_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
+_NAMES = {"str": ("string", "a valid string"), "int": ("int", "a valid integer"), "float": ("float", "a valid number"),
+          "bool": ("bool", "a valid boolean"), "array": ("list", "a valid list"),
+          "object": ("dict", "a valid dictionary"), "null": ("none_required", "None"),
+          "datetime": ("datetime", "a valid datetime")}
+_BOUNDS = {">=": "greater than or equal to", ">": "greater than", "<=": "less than or equal to", "<": "less than"}
+
+
+def describe(exc: msgspec.ValidationError, data: Any) -> ErrorDict:
+    """msgspec's one error as ``{"loc", "msg", "type", "input"}`` (see the module docstring)."""
+    match = _AT.fullmatch(str(exc))
+    text, path = (match["msg"], match["path"] or "") if match else (str(exc), "")
+    loc: tuple[str | int, ...] = tuple(int(index) if index else name for name, index in _PART.findall(path))
+    cause = exc.__cause__
+    if isinstance(cause, FieldError):
+        loc += cause.loc
+    kind, text, more = _friendly(text, loc, cause)
+    loc += more
+    return {"loc": loc, "msg": text, "type": kind, "input": _at(data, loc)}
+
+
+def _friendly(text: str, loc: tuple[str | int, ...], cause: BaseException | None
+              ) -> tuple[str, str, tuple[str, ...]]:
+    """A pydantic-style type, the sentence a person reads, and the key an object error is about."""
+    if isinstance(cause, ValueError):  # a check of the model's own (__post_init__, the path's dec_hook)
+        return "value_error", text, ()
+    rules: list[tuple[str, Callable[[re.Match[str]], tuple[str, str, tuple[str, ...]]]]] = [
+        (r"Object missing required field `(.+)`", lambda m: ("missing", "Field required", (m[1],))),
+        (r"Object contains unknown field `(.+)`",
+         lambda m: ("extra_forbidden", "Extra inputs are not permitted", (m[1],))),
+        (r"Expected `(\w+)[^`]*`, got `\w+`",
+         lambda m: (f"{_NAMES.get(m[1], (m[1],))[0]}_type", f"Input should be {_NAMES.get(m[1], ('', m[1]))[1]}", ())),
+        (r"Expected `int` >= 1", lambda m: ("greater_than", "Input should be greater than 0", ())),
+        (r"Expected `\w+` (>=|>|<=|<) (\S+)",
+         lambda m: ("bound", f"Input should be {_BOUNDS[m[1]]} {m[2]}", ())),
+        (r"Expected `str` matching regex (.*)",
+         lambda m: ("string_pattern_mismatch", f"String should match pattern {m[1]}", ())),
+        (r"Expected `str` of length >= (\d+)",
+         lambda m: ("string_too_short", f"String should have at least {m[1]} character{'s' * (m[1] != '1')}", ())),
+        (r"Expected `array` of length (\d+)(?:, got (\d+))?",
+         lambda m: ("length", f"Input should have {m[1]} items", ())),
+        (r"Expected `datetime` with a timezone component",
+         lambda m: ("timezone_aware", "Input should have timezone info", ())),
+        (r"Invalid (?:enum )?value (.*)", lambda m: _literal(m[1], loc)),
+    ]
+    for pattern, build in rules:
+        if found := re.fullmatch(pattern, text):
+            return build(found)
+    return "value_error", text, ()
+
+
+# filled in by quarterdeck.core.models: the fields whose values are a fixed set (for the errors that
+# list the set), and the transport kinds
+LITERAL_FIELDS: dict[str, Any] = {}
+TAGS: list[str] = []
+
+
+def _literal(given: str, loc: tuple[str | int, ...]) -> tuple[str, str, tuple[str, ...]]:
+    from typing import get_args
+
+    name = str(loc[-1]) if loc else ""
+    if name == "kind" and TAGS:
+        tags = ", ".join(repr(tag) for tag in TAGS)
+        return "union_tag_invalid", f"Input tag {given} found using 'kind' does not match any of the " \
+                                    f"expected tags: {tags}", ()
+    options = [repr(option) for option in get_args(LITERAL_FIELDS.get(name, ()))]
+    if not options:
+        return "literal_error", f"Input {given} is not allowed", ()
+    listed = options[0] if len(options) == 1 else f"{', '.join(options[:-1])} or {options[-1]}"
+    return "literal_error", f"Input should be {listed}", ()
+
+
+def _at(data: Any, loc: tuple[str | int, ...]) -> Any:
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list | tuple) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
