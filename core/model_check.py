@@ -168,7 +168,7 @@ def _friendly(text: str, loc: tuple[str | int, ...], cause: BaseException | None
          lambda m: (f"{_NAMES.get(m[1], (m[1],))[0]}_type", f"Input should be {_NAMES.get(m[1], ('', m[1]))[1]}", ())),
         (r"Expected `int` >= 1", lambda m: ("greater_than", "Input should be greater than 0", ())),
         (r"Expected `\w+` (>=|>|<=|<) (\S+)",
-         lambda m: ("bound", f"Input should be {_BOUNDS[m[1]]} {m[2]}", ())),
+         lambda m: ("bound", f"Input should be {_BOUNDS[m[1]]} {m[2].removesuffix('.0')}", ())),
         (r"Expected `str` matching regex (.*)",
          lambda m: ("string_pattern_mismatch", f"String should match pattern {m[1]}", ())),
         (r"Expected `str` of length >= (\d+)",

@@ -247,6 +247,8 @@ def test_unset_keys_are_left_out_where_the_models_say_so():
      "Input should be 'plain', 'claude-code', 'codex', 'aider' or 'gemini'"),
     ({"kind": "tmux", "target": "s:0", "submit": {"presses": 11}}, ("transport", "submit", "presses"),
      "Input should be less than or equal to 10"),
+    ({"kind": "tmux", "target": "s:0", "submit": {"pause": 500}}, ("transport", "submit", "pause"),
+     "Input should be less than or equal to 120"),
     ({"kind": "gui", "chat": [1, 2], "window": {"pid": 0}}, ("transport", "window", "pid"),
      "Input should be greater than 0"),
     ({"kind": "gui", "chat": [1, 2], "window": {}}, ("transport", "window"),
