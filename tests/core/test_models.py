@@ -210,7 +210,7 @@ def test_bad_key_combos_are_rejected(keys, hint):
         GuiTransport(chat=(0, 0), submit_keys=keys)
 
 
-@pytest.mark.parametrize("target", ["", "-t evil", " swarm", "swarm:0\n.1", "a\x00b"])
+@pytest.mark.parametrize("target", ["", "-t evil", " swarm", "swarm:0\n.1", "a\x00b", "swarm:0.1\n"])
 def test_bad_tmux_targets_are_rejected(target):
     with pytest.raises(Invalid):
         checked(TmuxTransport, {"target": target})
@@ -292,3 +292,14 @@ def test_bad_json_on_the_wire_is_invalid_too():
     with pytest.raises(Invalid) as excinfo:
         decoded(Message, b'{"sender": "C", "content": 5}')
     assert excinfo.value.errors()[0]["loc"] == ("content",) and excinfo.value.errors()[0]["input"] == 5
+
+
+def test_the_models_and_the_roster_load_no_pydantic():
+    import subprocess
+    import sys
+
+    probe = ("import sys\nimport quarterdeck.core.models, quarterdeck.core.roster.roster\n"
+             "import quarterdeck.core.roster.edit, quarterdeck.core.roster.importing, quarterdeck.core.relay.protocol\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic'), 'msgspec' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.split() == ["[]", "True"]
