@@ -99,9 +99,9 @@ _STAND_INS: dict[str, Any] = {"id": "A", "transport": {"kind": "dryrun"}, "chat"
 
 def checked_all(kind: type[T], data: dict[str, Any]) -> tuple[T | None, list[ErrorDict]]:
     """``data`` as a ``kind`` and no errors, or None and every error found by putting the key at
-    fault aside (a key of ``data``, or of a mapping under it such as ``transport``) and trying again.
-    A problem of the whole entry (a check across keys) counts only when it is the first one."""
-    data = {key: dict(value) if isinstance(value, dict) else value for key, value in data.items()}
+    fault aside (in ``data`` or a mapping within it, such as ``transport`` or its ``window``) and trying
+    again. A problem of a mapping as a whole (a check across its keys) counts only when it is the first."""
+    data = _copied(data)
     errors: list[ErrorDict] = []
     tried: set[tuple[str | int, ...]] = set()
     for _ in range(64):
@@ -112,25 +112,36 @@ def checked_all(kind: type[T], data: dict[str, Any]) -> tuple[T | None, list[Err
         else:
             return (None, errors) if errors else (model, errors)
         loc = tuple(error["loc"])
-        depth = 2 if loc and isinstance(data.get(str(loc[0])), dict) else 1
-        if len(loc) < depth:  # about the entry (or its transport) as a whole
+        holder: dict[str, Any] = data
+        depth = 0
+        while depth < len(loc) and isinstance(holder.get(str(loc[depth])), dict):
+            holder = holder[str(loc[depth])]
+            depth += 1
+        key = loc[:depth + 1]
+        if depth == len(loc):  # about a mapping as a whole: a check across its keys, made after them all
             if not errors:
                 errors.append(error)
-            break
-        key = loc[:depth]
+            if not loc:
+                break
+            key, depth = loc, depth - 1
+            holder = _at(data, loc[:-1])
+        elif key not in tried:
+            errors.append(error)
         if key in tried:
             break
-        errors.append(error)
         tried.add(key)
-        holder = data if depth == 1 else data[str(loc[0])]
         name = str(key[-1])
-        if name in _STAND_INS:
+        if name in _STAND_INS and depth <= 1:
             holder[name] = _STAND_INS[name]
         elif name in holder:
             del holder[name]
         else:
             break
     return None, errors
+
+
+def _copied(data: Any) -> Any:
+    return {key: _copied(value) for key, value in data.items()} if isinstance(data, dict) else data
 
 
 _AT = re.compile(r"(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?", re.S)

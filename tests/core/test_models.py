@@ -270,6 +270,10 @@ def test_checked_all_reports_each_key_at_fault_once():
     assert [(e["loc"], e["input"]) for e in errors] == [
         (("id",), "9"), (("hooks",), "vim"), (("transport", "chat", 0), 1.5),
         (("transport", "window", "title"), " "), (("transport", "paste_keys", 1), "zz")]
+    _, errors = checked_all(Agent, {"id": "A", "transport": {"kind": "gui", "chat": [1, 2], "window": {
+        "pid": 0, "id": -1, "title": "x"}, "submit_keys": []}})  # inside a mapping too, not just the first
+    assert [e["loc"] for e in errors] == [("transport", "window", "pid"), ("transport", "window", "id"),
+                                          ("transport", "submit_keys")]
     agent, errors = checked_all(Agent, {"id": "A", "transport": {"kind": "dryrun"}})
     assert errors == [] and agent == Agent(id="A", transport=DryRunTransport())
 
