@@ -122,5 +122,5 @@ def _link(window: MainWindow) -> None:
 
 
 def _resize_if_first_start(window: MainWindow) -> None:
-    if window.ctx.settings.get_bytes("window/state") is None:
+    if not window.layout_guard.kept():
         size_left_column(window)

@@ -44,6 +44,7 @@ class WindowLayout(QObject):
     def __init__(self, window: QMainWindow, docks: dict[str, QDockWidget], settings: Settings) -> None:
         super().__init__(window)
         self.window, self.docks, self.settings = window, docks, settings
+        self.key = "window"  # the settings' group the layout is kept in ("demo/window": the demo's, apart)
         self.default_state: QByteArray | None = None
         self.default_frame: QRect | None = None  # where the window's frame goes by default (None: centred)
         self._fit_timer = QTimer(self)
@@ -76,12 +77,16 @@ class WindowLayout(QObject):
                       width, height)
         return fit_rect(frame, self.margins(), area)
 
+    def kept(self) -> bool:
+        """Whether a layout is kept under ``key`` (none: the first start's sizing still applies)."""
+        return self.settings.get_bytes(f"{self.key}/state") is not None
+
     def reset(self) -> None:
-        """Back to the layout the window started with on this screen; the saved one is forgotten."""
+        """Back to the layout the window started with on this screen; the one kept (``key``) is forgotten."""
         if self.default_state is not None:
             self.window.restoreState(self.default_state)
-        self.settings.set("window/state", None)
-        self.settings.set("window/geometry", None)
+        self.settings.set(f"{self.key}/state", None)
+        self.settings.set(f"{self.key}/geometry", None)
         self.place(self.default_client_rect())
 
     def place(self, client: QRect) -> None:

@@ -66,7 +66,6 @@ class MainWindow(QMainWindow):
         self.kinds: dict[str, PanelKind] = {kind.NAME: kind for kind in with_attention(panels)}
         self.panels: PanelSet = PanelSet(list(self.kinds), self._make_panel, self)
         self.docks: dict[str, QDockWidget] = {}
-        self._layout_key = "window"  # where the layout is kept (compact(): the demo's, apart)
         self._build_actions()
         self._build_toolbar()
         for kind in self.kinds.values():
@@ -89,7 +88,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_ctx_roster_changed(self, _roster: object) -> None:
-        if self.ctx.settings.get_bytes(f"{self._layout_key}/state") is None:
+        if not self.layout_guard.kept():
             # once the roster has laid out its tiles at its width (its wish depends on it)
             QTimer.singleShot(ROSTER_SETTLE_MS, self._size_left_column)
 
@@ -167,7 +166,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _raise_front_docks(self) -> None:
-        if self.ctx.settings.get_bytes(f"{self._layout_key}/state") is None:
+        if not self.layout_guard.kept():
             for dock in self._front_docks:
                 dock.raise_()
             self._size_left_column()
@@ -257,7 +256,7 @@ class MainWindow(QMainWindow):
         below (on a short screen a tab beside the composer), the other panels hidden (View brings
         them back): what View → Reset layout goes back to, the frame at ``frame``. What the captain
         makes of it is kept apart (``demo/``) for the next demo start: True when its place was restored."""
-        self._layout_key = "demo/window"
+        self.layout_guard.key = "demo/window"
         for name, dock in self.docks.items():
             dock.setVisible(name in keep)
         if "composer" in self.docks:
@@ -283,17 +282,17 @@ class MainWindow(QMainWindow):
 
     def _restore_saved(self) -> bool:
         """The kept layout (window and panels) if there is one; whether the window's place was restored."""
-        geometry = self.ctx.settings.get_bytes(f"{self._layout_key}/geometry")
+        geometry = self.ctx.settings.get_bytes(f"{self.layout_guard.key}/geometry")
         placed = geometry is not None and self.restoreGeometry(geometry)
-        state = self.ctx.settings.get_bytes(f"{self._layout_key}/state")
+        state = self.ctx.settings.get_bytes(f"{self.layout_guard.key}/state")
         if state is not None:
             self.restoreState(state)
         return placed
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.status.shutdown()
-        self.ctx.settings.set(f"{self._layout_key}/geometry", self.saveGeometry())
-        self.ctx.settings.set(f"{self._layout_key}/state", self.saveState())
+        self.ctx.settings.set(f"{self.layout_guard.key}/geometry", self.saveGeometry())
+        self.ctx.settings.set(f"{self.layout_guard.key}/state", self.saveState())
         self.ctx.settings.sync()
         for panel in self.panels.built().values():
             panel.shutdown()

@@ -230,7 +230,10 @@ def test_compact_layout_for_the_demo_fits_half_a_screen_and_is_remembered_apart(
     again.show()
     qtbot.waitExposed(again)
     assert again.docks["history"].isHidden() and not again.navigator.show_actions["history"].isChecked()
-    assert again.docks["composer"].isVisible()
+    assert again.docks["composer"].isVisible() and again.layout_guard.kept()
+    again.navigator.reset_action.trigger()  # View → Reset layout in the demo forgets the demo's layout only
+    assert ctx.settings.get_bytes("demo/window/state") is None and not again.layout_guard.kept()
+    assert ctx.settings.get_bytes("window/state") is not None
     again.close()
 
 
