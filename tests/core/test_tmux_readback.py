@@ -50,11 +50,10 @@ class Delivery:
         self.tmux = pane
 
 
-def send(pane: Pane, submitted_within: float = 1.0, seen: Screen | None = None,
-         pause: float = 0.0) -> tuple[str, str]:
-    profile = profile_for("plain", {"submitted_within": submitted_within, "presses": 1, "pause": pause})
+def send(pane: Pane, submitted_within: float = 1.0) -> tuple[str, str]:
+    profile = profile_for("plain", {"submitted_within": submitted_within, "presses": 1})
     receipt = submit(Delivery(pane), "%1", "tmux pane s:0.0", ("Enter",), profile,  # type: ignore[arg-type]
-                     Typed(compact(TEXT), 0.01, "text seen", seen), "text seen", False, threading.Event())
+                     Typed(compact(TEXT), 0.01, "text seen"), "text seen", False, threading.Event())
     return receipt.verdict, receipt.evidence
 
 
@@ -91,10 +90,9 @@ def test_evidence_that_changes_between_looks_is_no_verdict_until_one_shows_twice
     assert len(pane.looks) == 3 and pane.looks[2] - pane.looks[1] >= 0.025
 
 
-def test_with_no_pause_the_look_that_saw_the_text_is_the_screen_before_the_key():
+def test_the_pane_is_read_again_right_before_the_key():
+    """Not the look that saw the text: that frame may be half drawn (a busy mark missing from it would
+    seem to appear after the key)."""
     pane = Pane(CLEARED)
-    assert send(pane, seen=TYPED) == (SUBMITTED, "input cleared after Enter")
-    assert pane.before_press == 0
-    paused = Pane(CLEARED)  # a pause lets the pane change before the key: it is read again
-    assert send(paused, seen=TYPED, pause=0.01) == (SUBMITTED, "input cleared after Enter")
-    assert paused.before_press == 1
+    assert send(pane) == (SUBMITTED, "input cleared after Enter")
+    assert pane.before_press == 1

@@ -43,15 +43,13 @@ class Typed:
     marker: str  # compacted text that stands for the message in the input
     seconds: float
     what: str
-    screen: Screen | None = None  # the pane as the look that saw the text showed it
 
 
 def submit(
     t: TmuxDelivery, pane: str, where: str, keys: tuple[str, ...], profile: SubmitProfile, typed: Typed,
     seen: str, line_mode: bool, stop: threading.Event,
 ) -> Receipt:
-    # with no pause before the key, the look that saw the text shows the pane as the key finds it
-    screen = typed.screen if typed.screen is not None and not profile.pause else t.tmux.screen(pane)[1]
+    _, screen = t.tmux.screen(pane)
     state = read_input(screen, typed.marker)
     # Pressed again only while the message visibly sits at the cursor; in line mode the kernel
     # ends the line on the first Enter, so a second one would only send an empty line.

@@ -197,13 +197,13 @@ class TmuxDelivery:
             history, screen = self.tmux.screen(pane, depth)
             elapsed = time.monotonic() - started
             if haystack(history).count(needle) > before[0]:
-                return Typed(marker, elapsed, "text seen in the pane", screen)
+                return Typed(marker, elapsed, "text seen in the pane")
             if read_input(screen, marker).right_at_cursor:
-                return Typed(marker, elapsed, "text seen at the cursor", screen)
+                return Typed(marker, elapsed, "text seen at the cursor")
             for pattern, count in zip(placeholders, before[1], strict=True):
                 found = pattern.findall(history)
                 if len(found) > count:
-                    return Typed(compact(found[-1]), elapsed, "paste placeholder seen", screen)
+                    return Typed(compact(found[-1]), elapsed, "paste placeholder seen")
             if stop.is_set():
                 return Receipt(self.kind, UNVERIFIED, "stopped before the text was seen",
                                "pasted; stop-all came before the text showed in the pane, so the "
