@@ -158,16 +158,17 @@ class Forwarder:
                 self._relays_read = now
                 self._heartbeats()
             self.liveness.tick(self.outage.why is None and self.router.down is None)  # receipts could come
-            self._expire(now)
             queued = bool(relays) and self._asking.due(now) and forwarding.any_queued(self.store, relays)
             if (queued or self._unconfirmed) and not self.outage.answers():
                 self._claim(slots, relays, 0)
+                self._expire(now)  # after the receipts taken: one of them may end a delivery about to expire
                 self._tell(self.outage.waiting(relays))
                 return False
             if self._unconfirmed:
                 self._write_again()
             room = min(self.batch, self.max_in_flight - len(self.sent)) if queued else 0
             claimed = self._claim(slots, relays, room)
+            self._expire(now)
             if claimed:
                 self._forward(claimed)
             return self._asking.after(full=len(claimed) == room > 0)
