@@ -11,6 +11,7 @@ fault and tries again, to report every problem of an entry it can.
 """
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -177,11 +178,12 @@ def _friendly(text: str, loc: tuple[str | int, ...], cause: BaseException | None
          lambda m: ("extra_forbidden", "Extra inputs are not permitted", (m[1],))),
         (r"Expected `(\w+)[^`]*`, got `\w+`",
          lambda m: (f"{_NAMES.get(m[1], (m[1],))[0]}_type", f"Input should be {_NAMES.get(m[1], ('', m[1]))[1]}", ())),
-        (r"Expected `int` >= 1", lambda m: ("greater_than", "Input should be greater than 0", ())),
+        (r"Expected `int` >= 1", lambda m: ("greater_than", "Input should be greater than 0", ()) if loc[-1:] in (
+            ("pid",), ("id",)) else ("bound", "Input should be greater than or equal to 1", ())),  # gt=0 ids
         (r"Expected `\w+` (>=|>|<=|<) (\S+)",
          lambda m: ("bound", f"Input should be {_BOUNDS[m[1]]} {m[2].removesuffix('.0')}", ())),
         (r"Expected `str` matching regex (.*)",
-         lambda m: ("string_pattern_mismatch", f"String should match pattern {m[1]}", ())),
+         lambda m: ("string_pattern_mismatch", f"String should match pattern '{_pattern(m[1])}'", ())),
         (r"Expected `str` of length >= (\d+)",
          lambda m: ("string_too_short", f"String should have at least {m[1]} character{'s' * (m[1] != '1')}", ())),
         (r"Expected `array` of length (\d+)(?:, got (\d+))?",
@@ -194,6 +196,15 @@ def _friendly(text: str, loc: tuple[str | int, ...], cause: BaseException | None
         if found := re.fullmatch(pattern, text):
             return build(found)
     return "value_error", text, ()
+
+
+def _pattern(quoted: str) -> str:
+    """The pattern as written in the model, from msgspec's quoted (escaped) form; ``\\Z`` read as ``$``."""
+    try:
+        pattern = str(ast.literal_eval(quoted))
+    except (ValueError, SyntaxError):
+        return quoted.strip("'")
+    return pattern.removesuffix("\\Z") + "$" if pattern.endswith("\\Z") else pattern
 
 
 # filled in by quarterdeck.core.models: the fields whose values are a fixed set (for the errors that

@@ -103,3 +103,18 @@ def test_the_models_and_the_roster_load_no_pydantic():
              "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic'), 'msgspec' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.split() == ["[]", "True"]
+
+
+def test_a_pattern_and_a_lower_bound_read_as_written_in_the_model():
+    from quarterdeck.core.model_check import Invalid, checked
+    from quarterdeck.core.models import Agent, TmuxSubmit
+
+    with pytest.raises(Invalid) as bad_id:
+        checked(Agent, {"id": "3x", "transport": {"kind": "tmux", "target": "-x"}})
+    assert bad_id.value.errors()[0]["msg"] == "String should match pattern '^[A-Za-z][A-Za-z0-9_.-]{0,63}$'"
+    with pytest.raises(Invalid) as bad_target:
+        checked(Agent, {"id": "A", "transport": {"kind": "tmux", "target": "-x"}})
+    assert bad_target.value.errors()[0]["msg"] == r"String should match pattern '^[^\s-][^\x00-\x1f\x7f]*$'"
+    with pytest.raises(Invalid) as presses:
+        checked(TmuxSubmit, {"presses": 0})
+    assert presses.value.errors()[0]["msg"] == "Input should be greater than or equal to 1"  # not the ids' "> 0"
