@@ -11,12 +11,9 @@ folder fsynced once, their outcomes recorded in one transaction. With a
 ``stagger`` (the dispatcher's spacing of two agents' starts; a relay's ``--stagger``) it takes one
 delivery a round and spaces two agents' as the dispatcher does: batches need ``--stagger 0``. Rounds
 go back to back while they claim something (what is queued during one goes in the next, and under
-load rounds grow); without a stagger, a round that claimed fewer than ``GATHER_BELOW`` is followed
-by a pause of ``GATHER_S``, so the next one shares its fixed cost (two durable transactions, the
-receipts' one, the writers' turn, each folder's fsync) with what arrives meanwhile; idle, the
-thread waits for ``notify``. ``around_round`` wraps each round (a relay records a round's receipts
-together). A stop-all cancels what is queued; the round in flight finishes. When the dispatcher
-stops working (the worker ends) the thread finishes its round and ends.
+load rounds grow); idle, the thread waits for ``notify``. ``around_round`` wraps each round (a relay
+records a round's receipts together). A stop-all cancels what is queued; the round in flight
+finishes. When the dispatcher stops working (the worker ends) the thread finishes its round and ends.
 """
 from __future__ import annotations
 
@@ -48,8 +45,6 @@ log = logging.getLogger(__name__)
 
 WRITERS = 8  # threads writing files of several agents at once: their fsyncs overlap
 QUIET_POLL = 0.25  # as a DeliveryWorker's idle wait: another process's sends are seen within it
-GATHER_S = 0.0  # the pause after a round of fewer than GATHER_BELOW deliveries (more share the next)
-GATHER_BELOW = 20
 
 
 def attach(dispatcher: Dispatcher, *, batch: int = 200) -> InboxBatch:
@@ -65,11 +60,9 @@ def attach(dispatcher: Dispatcher, *, batch: int = 200) -> InboxBatch:
 class InboxBatch:
     """See the module docstring. ``delivered`` counts the deliveries it claimed, for figures."""
 
-    def __init__(self, dispatcher: Dispatcher, *, batch: int = 200, poll: float = QUIET_POLL,
-                 gather: float = GATHER_S) -> None:
+    def __init__(self, dispatcher: Dispatcher, *, batch: int = 200, poll: float = QUIET_POLL) -> None:
         self.dispatcher = dispatcher
         self.batch = batch
-        self.gather = gather
         self.poll = poll  # the longest idle wait: how soon another process's queued deliveries are seen
         self.around_round: Callable[[], AbstractContextManager[object]] = nullcontext  # e.g. receipts batched
         self.claimed = 0
@@ -135,8 +128,6 @@ class InboxBatch:
                     log.exception("the inbox batch failed a round; going on")
                     self._wake.wait(0.5)
             if busy:
-                if busy < GATHER_BELOW and self.gather > 0 and self.dispatcher.stagger <= 0:
-                    done.wait(self.gather)
                 continue
             self._wake.wait(self._idle_wait())
             self._wake.clear()

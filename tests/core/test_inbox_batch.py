@@ -134,26 +134,3 @@ def test_with_a_stagger_it_delivers_one_at_a_time_spaced_as_the_dispatcher(tmp_p
     assert batch.rounds == 10
     assert texts(tmp_path / "in1") == [f"task {n}" for n in range(0, 10, 2)]
     session.close()
-
-
-def test_a_round_of_a_few_is_followed_by_a_pause_and_the_next_takes_what_came_meanwhile(tmp_path) -> None:
-    agents = {f"Agent-{n}": tmp_path / f"in{n}" for n in range(3)}
-    session = open_session(tmp_path, agents)
-    batch = attach(session.dispatcher)
-    batch.gather = 2.0  # long enough for the six sends below, one at a time
-    send = lambda n: session.submit(Message(sender="captain", recipients=[f"Agent-{n % 3}"],  # noqa: E731
-                                            content=f"task {n}")).delivery_ids[0]
-    with delivering(session):
-        first = send(0)
-        wait(lambda: batch.rounds == 1)
-        began = time.monotonic()
-        ids = []
-        for n in range(1, 7):
-            ids.append(send(n))
-            time.sleep(0.02)
-        assert time.monotonic() - began < batch.gather, "the sends took longer than the pause"
-        wait(lambda: set(session.store.states_of([first, *ids]).values()) == {"delivered"})
-    assert batch.rounds == 2  # without the pause each send would wake a round of its own
-    assert [texts(folder) for folder in agents.values()] == [["task 0", "task 3", "task 6"], ["task 1", "task 4"],
-                                                              ["task 2", "task 5"]]
-    session.close()
