@@ -1,7 +1,8 @@
 """What ``quarterdeck send`` and its neighbours load (issue 15): a command's help loads none of the heavy
 modules (the ``--tag`` help reads the tags from ``core.tags``, not the models), and a send without a broker
 loads no broker client, no history search and not the integration API; a send to a tmux agent loads no retry
-library and none of the agents' activity code (what only a "when idle" send reads)."""
+library and none of the agents' activity code (what only a "when idle" send reads), and nothing only some sends
+need: no ``logging.handlers`` (the log's rotating handler is ``core.logsetup``'s own)."""
 from __future__ import annotations
 
 import json
@@ -70,3 +71,4 @@ def test_a_send_to_a_tmux_agent_loads_no_retry_library_and_no_activity_code(tmp_
     assert "quarterdeck.core.dispatch.idle_judge" not in loaded
     assert "quarterdeck.cli.handoff_follow" not in loaded  # no server took the send
     assert "quarterdeck.core.desktop.screens" not in loaded  # the screens are read for gui agents' points only
+    assert "logging.handlers" not in loaded  # quarterdeck.log's rotating handler is logsetup's own

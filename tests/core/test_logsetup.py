@@ -205,3 +205,32 @@ def test_at_debug_a_log_that_cannot_be_written_says_so_once(tmp_path, capsys):
     assert err.count("\n") == 1, err
     assert err.startswith(f"quarterdeck: the log {tmp_path / 'logs' / LOG_FILE_NAME} cannot be written (")
     assert "No space left on device" in err and "Traceback" not in err
+
+
+def test_with_no_older_files_to_keep_the_log_is_never_cut(tmp_path):
+    handler = setup_logging(tmp_path, env={}, max_bytes=500, backups=0)
+    for n in range(50):
+        log.info("line %04d %s", n, "x" * 40)
+    text = written(handler)
+    assert "line 0000" in text and "line 0049" in text
+    assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == [LOG_FILE_NAME]
+
+
+def test_a_log_that_is_not_a_regular_file_is_never_moved_aside(tmp_path):
+    path = tmp_path / "logs" / LOG_FILE_NAME
+    path.parent.mkdir()
+    path.symlink_to(os.devnull)
+    setup_logging(tmp_path, env={}, max_bytes=50)
+    for n in range(5):
+        log.info("line %04d %s", n, "x" * 80)
+    assert sorted(p.name for p in path.parent.iterdir()) == [LOG_FILE_NAME] and path.is_symlink()
+
+
+def test_the_log_handler_is_a_file_handler_of_its_own_not_logging_handlers(tmp_path):
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom pathlib import Path\nfrom quarterdeck.core.logsetup import setup_logging\n"
+             f"setup_logging(Path({str(tmp_path)!r}), env={{}})\nprint('logging.handlers' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "False"
