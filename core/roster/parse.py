@@ -6,7 +6,6 @@ under ``transport``. Model errors are mapped back to the node of the key that ca
 """
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -294,5 +293,7 @@ def _describe(node: yaml.Node) -> str:
 
 
 def _did_you_mean(word: str, options: Sequence[str]) -> str:
+    import difflib  # only for a roster with a mistake in it: not on every send's path
+
     close = difflib.get_close_matches(word, list(options), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
