@@ -42,6 +42,12 @@ class Pane:
     def press(self, pane: str, keys: tuple[str, ...]) -> None:
         self.presses.append(time.monotonic())
 
+    def screen_and_press(self, pane: str, keys: tuple[str, ...]) -> Screen:
+        """The pane read right before the key, in the same tmux command (``TmuxClient.screen_and_press``)."""
+        _, shown = self.screen(pane)
+        self.press(pane, keys)
+        return shown
+
 
 class Delivery:
     kind = "tmux"

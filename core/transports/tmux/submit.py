@@ -49,14 +49,19 @@ def submit(
     t: TmuxDelivery, pane: str, where: str, keys: tuple[str, ...], profile: SubmitProfile, typed: Typed,
     seen: str, line_mode: bool, stop: threading.Event,
 ) -> Receipt:
-    _, screen = t.tmux.screen(pane)
+    # The pane read again right before the first press, in the same tmux command (not the look that saw
+    # the text: that frame may be half drawn, and a busy mark missing from it would seem to appear after
+    # the key). What it shows is what the read-back compares with, and how many presses are allowed.
+    pressed = time.monotonic()
+    screen = t.tmux.screen_and_press(pane, keys)
     state = read_input(screen, typed.marker)
     # Pressed again only while the message visibly sits at the cursor; in line mode the kernel
     # ends the line on the first Enter, so a second one would only send an empty line.
     presses = profile.presses if state.at_cursor and not line_mode else 1
     for press in range(1, presses + 1):
-        pressed = time.monotonic()
-        t.tmux.press(pane, keys)
+        if press > 1:
+            pressed = time.monotonic()
+            t.tmux.press(pane, keys)
         outcome, evidence = _watch(t, pane, state, screen, typed.marker, profile, line_mode, stop)
         took = time.monotonic() - pressed
         if outcome == "submitted":
