@@ -21,11 +21,11 @@ if TYPE_CHECKING:  # the screens are read only for gui agents' points (check_poi
 
 TRANSPORTS: dict[str, type[Any]] = {"gui": GuiTransport, "tmux": TmuxTransport, "inbox": InboxTransport,
                                     "dryrun": DryRunTransport}
-TRANSPORT_KEYS = {kind: tuple(f.encode_name for f in struct_fields(model)) for kind, model in TRANSPORTS.items()}
-AGENT_KEYS = (*(f.encode_name for f in struct_fields(Agent) if f.name != "transport"), "transport")
+_FIELDS = {model: struct_fields(model) for model in (Agent, *TRANSPORTS.values())}  # read once: it resolves types
+TRANSPORT_KEYS = {kind: tuple(f.encode_name for f in _FIELDS[model]) for kind, model in TRANSPORTS.items()}
+AGENT_KEYS = (*(f.encode_name for f in _FIELDS[Agent] if f.name != "transport"), "transport")
 ALL_KEYS = (*AGENT_KEYS, *dict.fromkeys(k for keys in TRANSPORT_KEYS.values() for k in keys))
-_MODELS: list[type[Any]] = [Agent, *TRANSPORTS.values()]
-BOOL_KEYS = frozenset(f.encode_name for model in _MODELS for f in struct_fields(model) if f.type is bool)
+BOOL_KEYS = frozenset(f.encode_name for fields in _FIELDS.values() for f in fields if f.type is bool)
 POINT_KEYS = ("chat", "onboarding")
 TOP_KEYS = ("agents", "groups")
 
