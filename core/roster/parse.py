@@ -21,7 +21,8 @@ if TYPE_CHECKING:  # the screens are read only for gui agents' points (check_poi
 
 TRANSPORTS: dict[str, type[Any]] = {"gui": GuiTransport, "tmux": TmuxTransport, "inbox": InboxTransport,
                                     "dryrun": DryRunTransport}
-_FIELDS = {model: struct_fields(model) for model in (Agent, *TRANSPORTS.values())}  # read once: it resolves types
+_MODELS: list[type[Any]] = [Agent, *TRANSPORTS.values()]
+_FIELDS = {model: struct_fields(model) for model in _MODELS}  # read once: each read resolves the type hints
 TRANSPORT_KEYS = {kind: tuple(f.encode_name for f in _FIELDS[model]) for kind, model in TRANSPORTS.items()}
 AGENT_KEYS = (*(f.encode_name for f in _FIELDS[Agent] if f.name != "transport"), "transport")
 ALL_KEYS = (*AGENT_KEYS, *dict.fromkeys(k for keys in TRANSPORT_KEYS.values() for k in keys))
