@@ -331,6 +331,7 @@ def relay_only(args: argparse.Namespace, fleet: Fleet, server) -> bool:
     threading.Thread(target=read, daemon=True).start()
     cpu = Cpu({"redis": server.pid, **{r.name: r.process.pid for r in fleet.relays}})
     since = fleet.last_ids()
+    calls_before = command_calls(client)
     cpu.start()
     began, n = time.perf_counter(), 0
     while n < count:  # every TICK_S the entries due by then, in one pipeline (the offered rate holds under load)
@@ -359,7 +360,17 @@ def relay_only(args: argparse.Namespace, fleet: Fleet, server) -> bool:
     print("  CPU % of one core: " + ", ".join(f"{n} {v:.0f}" for n, v in figures.items()))
     print("  CPU ms per message: " + per_message(cpu.seconds, count, len(fleet.relays)))
     print("  inbox rounds: " + fleet.rounds(since))
+    calls = command_calls(client)
+    print("  redis commands per message (all relays): " + ", ".join(
+        f"{name} {(calls.get(name, 0) - calls_before.get(name, 0)) / count:.2f}"
+        for name in ("xreadgroup", "xack", "xadd", "xautoclaim", "hset", "time")))
     return report_arrivals(fleet, "relay ", count) and len(latency) == count
+
+
+def command_calls(client) -> dict[str, int]:
+    """How often redis-server ran each command so far (``INFO commandstats``)."""
+    stats = client.info("commandstats")
+    return {name.removeprefix("cmdstat_"): int(fields["calls"]) for name, fields in stats.items()}
 
 
 def main() -> int:
