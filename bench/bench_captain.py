@@ -14,7 +14,9 @@ delivered receipt recorded (the answering process answers at once, so this is th
 the receipt's trip back and the captain recording it), and the captain process's CPU, per message,
 split into ``submit_many`` (validating and queueing, which is not the forwarder's), building the
 ``Message`` s (the sending program's part, counted in the process as a captain program's would be)
-and the rest.
+and the rest; and per thread (the forwarder ``qd-forward``, the receipt reader ``qd-receipts``, the
+delivery worker, ...): where the rest goes. The figures depend on the load: on a busy machine the
+rounds grow and a message's share of each round's fixed cost shrinks, so compare runs side by side.
 
     python bench/bench_captain.py [--rate 1000] [--seconds 10] [--relays 3] [--agents 10]
                                   [--batch-ms 10] [--sending]
@@ -77,6 +79,20 @@ def announce(client: Any, relays: dict[str, list[str]]) -> None:
             AnnouncedAgent(a, a, "", "inbox", "") for a in agents]).to_json())
 
 
+def thread_cpu(since: dict[str, float]) -> dict[str, float]:
+    """CPU seconds of each live thread of this process (by name; threads of one name add up), less ``since``."""
+    import threading
+
+    used: dict[str, float] = {}
+    for thread in threading.enumerate():
+        try:
+            seconds = time.clock_gettime(time.pthread_getcpuclockid(thread.ident or 0))
+        except (OSError, AttributeError):  # ended meanwhile, or no per-thread clocks here
+            continue
+        used[thread.name] = used.get(thread.name, 0.0) + seconds
+    return {name: seconds - since.get(name, 0.0) for name, seconds in used.items()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=1000.0)
@@ -114,6 +130,7 @@ def main() -> int:
         count, tick = int(args.rate * args.seconds), args.batch_ms / 1000
         ids: list[int] = []
         times0, submit_cpu, build_cpu, n, began = os.times(), 0.0, 0.0, 0, time.perf_counter()
+        threads0 = thread_cpu({})
         while n < count:
             time.sleep(max(0.0, began + (n / args.rate // tick + 1) * tick - time.perf_counter()))
             due = min(count, max(n + 1, int((time.perf_counter() - began) * args.rate)))
@@ -131,6 +148,7 @@ def main() -> int:
                 [s for s in session.store.states_of(ids).values() if s == "delivered"]) < len(ids):
             time.sleep(0.05)
         times, wall = os.times(), time.perf_counter() - began
+        threads = thread_cpu(threads0)
         user, system = times.user - times0.user, times.system - times0.system
         cpu = user + system
         rows = session.store.connection().execute(
@@ -155,6 +173,8 @@ def main() -> int:
           f"submit_many {submit_cpu / count * 1e3:.3f} ms, building the messages (the sending program's part) "
           f"{build_cpu / count * 1e3:.3f} ms, the rest {(cpu - submit_cpu - build_cpu) / count * 1e3:.3f} ms; "
           f"in the kernel {system / count * 1e3:.3f} ms")
+    print("  per thread, ms per message: " + ", ".join(f"{name} {used / count * 1e3:.3f}" for name, used in sorted(
+        threads.items(), key=lambda item: -item[1]) if used / count >= 1e-6))
     return 0 if len(done) == count else 1
 
 
