@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import itertools
 import os
 import re
@@ -98,6 +99,7 @@ def _front(header: dict[str, Any]) -> str | None:
             f"time: '{time_text}'\ntype: {kind}\n")
 
 
+@functools.lru_cache(maxsize=512)  # names and words repeat in every header
 def _bare(value: object) -> str | None:
     """``value`` as the dumper writes it bare (a plain scalar read back as the same string), else None."""
     if not isinstance(value, str) or not _PLAIN.fullmatch(value):
@@ -177,10 +179,13 @@ class InboxDelivery:
         """Write ``request``'s file, named for ``now``, and fsync it; not the folder: the caller does
         (``deliver`` at once; a batch once per folder after its files). An error means no file of it
         was given its name."""
-        data = render(request, now)
-        self._ensure_folder()
+        data, name = render(request, now), self._file_name(request, now)
         try:
-            return self._write_atomically(self._file_name(request, now), data)
+            try:
+                return self._write_atomically(name, data)
+            except (FileNotFoundError, NotADirectoryError):  # no folder yet, or not a folder: made, or said why
+                self._ensure_folder()
+                return self._write_atomically(name, data)
         except OSError as exc:
             raise self._classify(exc) from exc
 
