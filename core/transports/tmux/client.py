@@ -34,6 +34,9 @@ _PANE_FORMAT = "\t".join((
 
 @dataclass(frozen=True)
 class PaneInfo:
+    """What tmux says of the pane behind a target: its id, whether its program exited, copy mode and
+    input off, its terminal, its program's pid and command."""
+
     id: str
     dead: bool
     in_mode: bool

@@ -40,6 +40,8 @@ _CONFIRM = 0.025
 
 @dataclass(frozen=True)
 class Typed:
+    """How the pasted text showed up: the compacted text that stands for it, when, and what was seen."""
+
     marker: str  # compacted text that stands for the message in the input
     seconds: float
     what: str
