@@ -189,7 +189,7 @@ class Forwarder:
     def _settle_and_claim(self, relays: dict[str, str], limit: int, claimed: list[Forwarded],
                           batch: Sequence[Outcome]) -> tuple[list[Applied], Matched]:
         """Record ``batch`` and claim up to ``limit`` into ``claimed``, in one transaction."""
-        if limit <= 0:  # nothing to claim: the write lock only when a receipt changes a row
+        if limit <= 0:  # nothing to claim: the write lock only for receipts of an end
             return forwarding.settle(self.store, batch)
         applied, matched, claimed[:] = forwarding.settle_and_claim(self.store, batch, relays,
                                                                    own_only=self.dispatcher.own_only, limit=limit)

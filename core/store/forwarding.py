@@ -145,18 +145,19 @@ Matched = set[tuple[int, str, str]]  # (delivery, agent, relay) of outcomes that
 
 
 def settle(store: Store, outcomes: Sequence[Outcome]) -> tuple[list[Applied], Matched]:
-    """Record ``outcomes`` (one transaction, taken only when one of them changes a row). Returns those
+    """Record ``outcomes`` (one transaction, taken only when one of them is an end). Returns those
     recorded, and the outcomes that are this outbox's (its delivery to that agent on that relay),
     whether they changed a row or not: one matching none is another outbox's (delivery ids are only
     unique per outbox)."""
     if not outcomes:
         return [], set()
     conn = store.connection()
-    matched, changing = _matching(_rows(conn, outcomes), outcomes)
-    if not changing:
-        return [], matched  # a read only: steps on the way, repeats, another outbox's
-    with immediate(conn):  # read again under the write lock: another thread may have moved them
-        return _record(conn, changing, _rows(conn, changing)), matched
+    if not any(outcome.state in FINAL for outcome in outcomes):  # steps on the way: a read only
+        return [], _matching(_rows(conn, outcomes), outcomes)[0]
+    with immediate(conn) as conn:  # read under the write lock: another thread may have moved them
+        rows = _rows(conn, outcomes)
+        matched, changing = _matching(rows, outcomes)
+        return (_record(conn, changing, rows) if changing else []), matched
 
 
 def settle_and_claim(store: Store, outcomes: Sequence[Outcome], relays: Mapping[str, str], *, own_only: bool,
