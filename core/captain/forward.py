@@ -159,7 +159,8 @@ class Forwarder:
                 self._relays_read = now
                 self._heartbeats()
             self.liveness.tick(self.outage.why is None and self.router.down is None)  # receipts could come
-            queued = bool(relays) and self._asking.due(now) and forwarding.any_queued(self.store, relays)
+            queued = bool(relays) and self._asking.due(now) and (self._asking.told
+                                                                  or forwarding.any_queued(self.store, relays))
             if (queued or self._unconfirmed) and not self.outage.answers():
                 self._claim(slots, relays, 0)
                 self._expire(now)  # after the receipts taken: one of them may end a delivery about to expire
