@@ -37,10 +37,10 @@ _NULL = "tag:yaml.org,2002:null"
 Fields = dict[str, tuple[yaml.Node, yaml.Node]]
 
 
-def parse(text: str, file: str, screens: Sequence[ScreenRect] | None
+def parse(text: str, file: str, screens: Sequence[ScreenRect] | None, loader: type[Any] = yaml.SafeLoader
           ) -> tuple[tuple[Agent, ...], dict[str, tuple[str, ...]], tuple[str, ...]]:
-    """Agents, groups and warnings of a roster text; raises ``RosterError`` with every problem."""
-    parser = _Parser(file)
+    """Agents, groups and warnings of a roster text, composed by ``loader``; raises ``RosterError``."""
+    parser = _Parser(file, loader)
     root = parser.compose(text)
     if root is None:
         parser.problem_at(1, 1, None, None, "the file is empty: it needs an 'agents:' list")
@@ -77,10 +77,10 @@ def parse(text: str, file: str, screens: Sequence[ScreenRect] | None
 
 
 class _Parser:
-    def __init__(self, file: str):
-        self.file = file
+    def __init__(self, file: str, composer: type[Any]):
+        self.file, self._composer = file, composer
         self.problems: list[RosterProblem] = []
-        self._loader = yaml.SafeLoader("")
+        self._loader = yaml.SafeLoader("")  # builds values from the nodes, whichever loader composed them
 
     def problem_at(self, line: int, col: int, agent: str | None, field: str | None, message: str) -> None:
         self.problems.append(RosterProblem(self.file, line, col, agent, field, message))
@@ -90,7 +90,7 @@ class _Parser:
 
     def compose(self, text: str) -> yaml.Node | None:
         try:
-            return yaml.compose(text, Loader=yaml.SafeLoader)
+            return yaml.compose(text, Loader=self._composer)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             context = f" ({exc.context})" if exc.context and exc.problem else ""
