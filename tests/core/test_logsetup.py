@@ -234,3 +234,19 @@ def test_the_log_handler_is_a_file_handler_of_its_own_not_logging_handlers(tmp_p
              f"setup_logging(Path({str(tmp_path)!r}), env={{}})\nprint('logging.handlers' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_a_rotation_that_fails_loses_the_record_quietly_and_the_log_goes_on(tmp_path, capsys, monkeypatch):
+    handler = setup_logging(tmp_path, env={}, max_bytes=200)
+
+    def refuse(src: str, dst: str) -> None:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    for n in range(10):
+        log.info("line %04d %s", n, "x" * 40)
+    assert capsys.readouterr().err == ""  # no traceback per record
+    monkeypatch.undo()
+    log.info("after the disk came back %s", "y" * 300)
+    assert "after the disk came back" in written(handler)
+    assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == [LOG_FILE_NAME, f"{LOG_FILE_NAME}.1"]
