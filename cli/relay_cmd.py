@@ -80,7 +80,7 @@ def _open_session(args: argparse.Namespace, roster: Any) -> Any:
               file=sys.stderr)
     try:
         return Session.open(config_file=getattr(args, "config", None), roster=roster, data_dir=args.data_dir,
-                            skip_transports=skip, stagger=args.stagger)
+                            skip_transports=skip, stagger=args.stagger, search=False)
     except ConfigError as exc:
         raise CliError(f"configuration is invalid:\n{exc}") from exc
     except StoreError as exc:
