@@ -108,10 +108,13 @@ class PrivateRotatingFileHandler(logging.FileHandler):
     ``max_bytes`` (the older files shift up: ``.1`` becomes ``.2`` and so on, keeping ``backups`` of them;
     with 0 bytes or 0 backups it never rotates), its files created 0600 whatever the umask (rotation
     renames them, so the older files keep that mode). A file that is not a regular one (``/dev/null``)
-    never rotates."""
+    never rotates. The file's length is counted, not asked: its size when opened plus the bytes each
+    record wrote, so a record is formatted once and the file is never sought (a relay logs every
+    delivery). Another process writing to the same file is not counted; this one rotates by its own."""
 
     _failed = False
     _regular = True
+    size = 0  # the file's length in bytes as this handler counts it
 
     def __init__(self, filename: Path | str, max_bytes: int = MAX_BYTES, backups: int = BACKUPS,
                  encoding: str = "utf-8") -> None:
@@ -121,23 +124,21 @@ class PrivateRotatingFileHandler(logging.FileHandler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            if self._full(record):
+            line = f"{self.format(record)}{self.terminator}"
+            length = len(line) if line.isascii() else len(line.encode(self.encoding or "utf-8",
+                                                                      self.errors or "strict"))
+            if self.stream is None:
+                self.stream = self._open()
+            if self._rotates() and self.size + length >= self.max_bytes:
                 self._rotate()
-            super().emit(record)
-        except Exception:  # the file could not be moved or opened again: as a failed write
+            self.stream.write(line)
+            self.flush()
+            self.size += length
+        except Exception:  # the file could not be moved, opened or written: the record is lost (handleError)
             self.handleError(record)
 
-    def _full(self, record: logging.LogRecord) -> bool:
-        """True when ``record`` would take the file to ``max_bytes`` (its encoded length, line end included)."""
-        if self.max_bytes <= 0 or self.backups <= 0:
-            return False
-        if self.stream is None:
-            self.stream = self._open()
-        if not self._regular:
-            return False
-        line = f"{self.format(record)}\n".encode(self.encoding or "utf-8", self.errors or "strict")
-        self.stream.seek(0, os.SEEK_END)
-        return self.stream.tell() + len(line) >= self.max_bytes
+    def _rotates(self) -> bool:
+        return self.max_bytes > 0 and self.backups > 0 and self._regular
 
     def _rotate(self) -> None:
         """``quarterdeck.log.N-1`` → ``.N`` .. the file → ``.1``, then a new, empty file."""
@@ -169,7 +170,8 @@ class PrivateRotatingFileHandler(logging.FileHandler):
         stream = open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors,
                       opener=_private_opener)
         assert isinstance(stream, io.TextIOWrapper)  # a text mode ("a"): what FileHandler opens too
-        self._regular = stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+        found = os.fstat(stream.fileno())
+        self._regular, self.size = stat.S_ISREG(found.st_mode), found.st_size
         return stream
 
 

@@ -250,3 +250,42 @@ def test_a_rotation_that_fails_loses_the_record_quietly_and_the_log_goes_on(tmp_
     log.info("after the disk came back %s", "y" * 300)
     assert "after the disk came back" in written(handler)
     assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == [LOG_FILE_NAME, f"{LOG_FILE_NAME}.1"]
+
+
+class Counted(logging.Formatter):
+    calls = 0
+
+    def format(self, record: logging.LogRecord) -> str:
+        Counted.calls += 1
+        return super().format(record)
+
+
+class NoSeek:
+    """A stream that refuses to be sought: the handler counts the file's length instead."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def __getattr__(self, name: str):
+        if name in ("seek", "tell"):
+            raise AssertionError(f"the log stream was asked {name}()")
+        return getattr(self.stream, name)
+
+
+def test_the_file_s_length_is_counted_from_its_size_at_open_and_each_record_s_bytes(tmp_path):
+    path = tmp_path / "logs" / LOG_FILE_NAME
+    path.parent.mkdir()
+    path.write_text("o" * 1500 + "\n", encoding="utf-8")  # left by an earlier run
+    handler = setup_logging(tmp_path, env={}, max_bytes=2000)
+    assert isinstance(handler, logging.FileHandler)
+    assert handler.size == 1501
+    handler.setFormatter(Counted("%(message)s"))
+    handler.stream = NoSeek(handler.stream)
+    log.info("déjà vu ✓ %s", "x" * 100)  # é, à: a byte more each; ✓: two more
+    assert handler.size == 1501 + len("déjà vu ✓ ") + 100 + 1 + 4 == path.stat().st_size
+    for n in range(3):
+        log.info("line %d %s", n, "y" * 200)
+    assert Counted.calls == 4  # once per record
+    assert (tmp_path / "logs" / f"{LOG_FILE_NAME}.1").read_text(encoding="utf-8").startswith("o" * 1500)
+    assert handler.size == path.stat().st_size < 2000  # counted afresh after the rotation
+    assert written(handler).startswith("line 1 ")
