@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
+
+from msgspec import Struct
+from msgspec.structs import astuple
 
 from quarterdeck.core.delivery.errors import SUBMITTED, UNVERIFIED, Verdict
 
@@ -34,9 +36,11 @@ __all__ = ["SUBMITTED", "UNVERIFIED", "DeliveryRequest", "Priority", "Receipt", 
 Priority = Literal["normal", "urgent"]
 
 
-@dataclass(frozen=True)
-class DeliveryRequest:
-    """One message for one agent. ``text`` is final and must arrive byte-exact."""
+class DeliveryRequest(Struct, frozen=True):
+    """One message for one agent. ``text`` is final and must arrive byte-exact.
+
+    ``typing`` is a callback, not part of what is delivered: two requests that differ only in it are
+    equal, hash alike, and its repr leaves it out."""
 
     agent_id: str
     text: str
@@ -44,16 +48,27 @@ class DeliveryRequest:
     onboarding: bool = False
     message_id: str = ""
     sender: str = ""
-    recipients: tuple[str, ...] = field(default_factory=tuple)
+    recipients: tuple[str, ...] = ()
     created_at: datetime | None = None
     force: bool = False  # the captain chose to send over a draft found in the agent's input (it is cleared)
     # called by a transport with ``marks_typing = True`` right before it types anything (once is
     # enough); for other transports the dispatcher counts typing as begun when an attempt starts
-    typing: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+    typing: Callable[[], None] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return astuple(self)[:-1] == astuple(other)[:-1]
+
+    def __hash__(self) -> int:
+        return hash(astuple(self)[:-1])
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__struct_fields__[:-1])
+        return f"{type(self).__name__}({shown})"
 
 
-@dataclass(frozen=True)
-class Receipt:
+class Receipt(Struct, frozen=True):
     """What a transport can vouch for after a delivery that did not raise.
 
     ``verdict`` is ``submitted`` or ``unverified``; ``evidence`` says what it rests on ("input read
