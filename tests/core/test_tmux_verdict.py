@@ -105,6 +105,9 @@ def test_profiles_cover_the_roster_kinds_and_take_overrides():
         profile_for("vim")
     with pytest.raises(ValueError, match="unknown submit setting"):
         profile_for("plain", {"pauze": 1})
+    with pytest.raises(ValueError, match="pause must not be negative"):  # an override is checked like a profile
+        profile_for("plain", {"pause": -1})
+    assert profile_for("plain", {"busy": ["working"]}).busy == ("working",)
     assert (detect_kind("claude"), detect_kind("/usr/bin/codex"), detect_kind("bash")) == ("claude-code", "codex", None)
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 import uuid
-from dataclasses import dataclass
 from typing import NoReturn
+
+from msgspec import Struct
 
 from quarterdeck.core.delivery.errors import MayHaveArrived, PermanentError, RetryableError
 from quarterdeck.core.transports.tmux.verdict import Screen
@@ -32,8 +33,7 @@ _PANE_FORMAT = "\t".join((
 ))
 
 
-@dataclass(frozen=True)
-class PaneInfo:
+class PaneInfo(Struct, frozen=True):
     """What tmux says of the pane behind a target: its id, whether its program exited, copy mode and
     input off, its terminal, its program's pid and command."""
 

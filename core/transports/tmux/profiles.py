@@ -14,17 +14,17 @@ with ``submit: {pause: 0.8, presses: 3}``.
 """
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 __all__ = ["AGENT_KINDS", "PLACEHOLDERS", "PROFILES", "SubmitProfile", "detect_kind", "profile_for"]
 
 
-@dataclass(frozen=True)
-class SubmitProfile:
+class SubmitProfile(Struct, frozen=True):
     """The submit behaviour of one kind of agent (times in seconds)."""
 
     kind: str = "plain"
@@ -56,13 +56,13 @@ class SubmitProfile:
         """This profile with some numbers replaced; unknown names are an error."""
         if not overrides:
             return self
-        known = {f.name for f in dataclasses.fields(self)} - {"kind"}
+        known = set(self.__struct_fields__) - {"kind"}
         unknown = sorted(set(overrides) - known)
         if unknown:
             raise ValueError(f"unknown submit setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         values: dict[str, Any] = {k: (tuple(v) if k in ("placeholders", "busy") else v)
                                    for k, v in overrides.items() if v is not None}
-        return dataclasses.replace(self, **values)
+        return replace(self, **values)
 
 
 _INTERRUPT = r"(?i)\besc to (interrupt|cancel)\b"

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from quarterdeck.core.delivery.contract import UNVERIFIED, Receipt
 from quarterdeck.core.delivery.errors import SUBMITTED, TypedNotSubmitted
@@ -39,8 +40,7 @@ _FIRST_LOOKS = (0.0, 0.01, 0.025)
 _CONFIRM = 0.025
 
 
-@dataclass(frozen=True)
-class Typed:
+class Typed(Struct, frozen=True):
     """How the pasted text showed up: the compacted text that stands for it, when, and what was seen."""
 
     marker: str  # compacted text that stands for the message in the input

@@ -23,7 +23,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 __all__ = [
     "InputState",
@@ -88,8 +89,7 @@ def _prefix(row: str, cells: int) -> str:
     return row
 
 
-@dataclass(frozen=True)
-class Screen:
+class Screen(Struct, frozen=True):
     """A pane's visible rows and its cursor (column, row), as ``capture-pane``/``#{cursor_x}`` give them."""
 
     rows: tuple[str, ...]
@@ -107,8 +107,7 @@ class Screen:
         return "\n".join(self.rows)
 
 
-@dataclass(frozen=True)
-class InputState:
+class InputState(Struct, frozen=True):
     """Where the message stands relative to the cursor."""
 
     at_cursor: bool
