@@ -208,7 +208,8 @@ class InboxDelivery:
             raise self._classify(exc) from exc
 
     def _write_atomically(self, name: str, data: bytes) -> Path:
-        fd, temp = self._open_temp()
+        folder = os.fspath(self.path)  # plain strings below: a Path per system call costs more than the call
+        fd, temp = self._open_temp(folder)
         try:
             try:
                 view = memoryview(data)
@@ -217,35 +218,37 @@ class InboxDelivery:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            final = self._publish(temp, name)
+            final = self._publish(temp, folder, name)
         finally:
             with contextlib.suppress(OSError):
-                temp.unlink()
-        return final
+                os.unlink(temp)
+        return Path(final)
 
-    def _open_temp(self) -> tuple[int, Path]:
+    @staticmethod
+    def _open_temp(folder: str) -> tuple[int, str]:
         """A new temp file in the folder, private (0600), opened for writing only by this call."""
-        temp = self.path / f".incoming-{os.getpid()}-{next(_TEMP_NUMBERS)}.tmp"
+        temp = os.path.join(folder, f".incoming-{os.getpid()}-{next(_TEMP_NUMBERS)}.tmp")
         while True:
             try:
                 return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600), temp
             except FileExistsError:  # left by a process that had this pid
-                temp = self.path / f".incoming-{uuid.uuid4().hex}.tmp"
+                temp = os.path.join(folder, f".incoming-{uuid.uuid4().hex}.tmp")
 
-    def _publish(self, temp: Path, name: str) -> Path:
+    @staticmethod
+    def _publish(temp: str, folder: str, name: str) -> str:
         """Give the finished temp file its final name without ever replacing another message."""
-        final = self.path / name
+        final = os.path.join(folder, name)
         while True:
             try:
                 os.link(temp, final)
                 return final
             except FileExistsError:
-                final = self.path / f"{name[:-3]}-{uuid.uuid4().hex[:8]}.md"
+                final = os.path.join(folder, f"{name[:-3]}-{uuid.uuid4().hex[:8]}.md")
             except OSError as exc:
                 if exc.errno not in _NO_HARD_LINKS:
                     raise
-                if final.exists():
-                    final = self.path / f"{name[:-3]}-{uuid.uuid4().hex[:8]}.md"
+                if os.path.exists(final):
+                    final = os.path.join(folder, f"{name[:-3]}-{uuid.uuid4().hex[:8]}.md")
                 os.replace(temp, final)
                 return final
 
