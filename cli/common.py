@@ -170,9 +170,13 @@ def log_delivery(event: DeliveryEvent) -> None:
     if event.verdict:
         facts.append(event.verdict)
     facts += [_redacted(part) for part in (event.evidence, event.detail) if part]
-    # by delivery id (`quarterdeck history` shows its message): a message id is hex enough to be redacted
-    delivery_log.log(level, "delivery %d to %s: %s (%s)", event.delivery_id, event.agent_id, event.state,
-                     "; ".join(facts) or "-", extra={"secrets_redacted": True})
+    # by delivery id (`quarterdeck history` shows its message): a message id is hex enough to be redacted.
+    # The record is made here, as Logger.log makes it but without looking up its caller's frame (no
+    # format of the log shows it): a relay logs every delivery.
+    delivery_log.handle(delivery_log.makeRecord(
+        delivery_log.name, level, __file__, 0, "delivery %d to %s: %s (%s)",
+        (event.delivery_id, event.agent_id, event.state, "; ".join(facts) or "-"), None, "log_delivery",
+        {"secrets_redacted": True}))
 
 
 _REDACTED: dict[str, str] = {}  # a log text -> it redacted (bounded: cleared when it grows large)

@@ -27,6 +27,7 @@ import logging
 import os
 import stat
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -92,6 +93,25 @@ class RedactSecrets(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         return True
+
+
+class _LogFormatter(logging.Formatter):
+    """``FORMAT``, its time text made once per second (a relay logs hundreds of records a second)."""
+
+    _second: tuple[int, str] = (-1, "")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        second, text = self._second
+        if datefmt is not None or int(record.created) != second:
+            return self._remember(record, datefmt)
+        return self.default_msec_format % (text, record.msecs)
+
+    def _remember(self, record: logging.LogRecord, datefmt: str | None) -> str:
+        if datefmt is not None:
+            return super().formatTime(record, datefmt)
+        text = time.strftime(self.default_time_format, self.converter(record.created))
+        self._second = (int(record.created), text)
+        return self.default_msec_format % (text, record.msecs)
 
 
 def _private_opener(path: str, flags: int) -> int:
@@ -198,7 +218,7 @@ def setup_logging(data_dir: Path | None = None, *, env: Mapping[str, str] | None
         if level <= logging.DEBUG:
             with contextlib.suppress(Exception):
                 sys.stderr.write(f"quarterdeck: the log {path} cannot be written ({exc})\n")
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(_LogFormatter(FORMAT))
     handler.addFilter(RedactSecrets())
     root.addHandler(handler)
     _installed.append(handler)

@@ -289,3 +289,15 @@ def test_the_file_s_length_is_counted_from_its_size_at_open_and_each_record_s_by
     assert (tmp_path / "logs" / f"{LOG_FILE_NAME}.1").read_text(encoding="utf-8").startswith("o" * 1500)
     assert handler.size == path.stat().st_size < 2000  # counted afresh after the rotation
     assert written(handler).startswith("line 1 ")
+
+
+def test_each_line_s_time_is_its_record_s_own_though_made_once_a_second(tmp_path):
+    from quarterdeck.core.logsetup import FORMAT
+
+    handler = setup_logging(tmp_path, env={})
+    base = 1_800_000_000.0
+    for created in (base + 0.001, base + 0.999, base + 1.5, base + 0.25, base + 86400.5):
+        record = logging.LogRecord("quarterdeck.x", logging.INFO, __file__, 1, "at %s", (created,), None)
+        record.created, record.msecs = created, int((created - int(created)) * 1000)
+        assert handler.format(record) == logging.Formatter(FORMAT).format(record)
+    assert handler.format(record).startswith(logging.Formatter().formatTime(record, "%Y-%m-%d %H:%M:%S"))
