@@ -95,6 +95,9 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+_MSEC_FORMAT = "%s,%03d"  # logging.Formatter's: the seconds' text, then the milliseconds
+
+
 class _LogFormatter(logging.Formatter):
     """``FORMAT``, its time text made once per second (a relay logs hundreds of records a second)."""
 
@@ -104,14 +107,14 @@ class _LogFormatter(logging.Formatter):
         second, text = self._second
         if datefmt is not None or int(record.created) != second:
             return self._remember(record, datefmt)
-        return self.default_msec_format % (text, record.msecs)
+        return _MSEC_FORMAT % (text, record.msecs)
 
     def _remember(self, record: logging.LogRecord, datefmt: str | None) -> str:
         if datefmt is not None:
             return super().formatTime(record, datefmt)
         text = time.strftime(self.default_time_format, self.converter(record.created))
         self._second = (int(record.created), text)
-        return self.default_msec_format % (text, record.msecs)
+        return _MSEC_FORMAT % (text, record.msecs)
 
 
 def _private_opener(path: str, flags: int) -> int:
