@@ -15,8 +15,9 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING
+
+from msgspec.structs import replace
 
 from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK
 

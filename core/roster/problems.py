@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 __all__ = ["RosterError", "RosterProblem", "UnknownAgentError"]
 
 
-@dataclass(frozen=True)
-class RosterProblem:
+class RosterProblem(Struct, frozen=True):
     """One problem in a roster (or imported) file; ``line``/``col`` are 1-based."""
 
     file: str

@@ -24,8 +24,9 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from msgspec import Struct, field
 
 from quarterdeck.core.model_check import checked
 from quarterdeck.core.models import Agent
@@ -72,8 +73,7 @@ def seen_text(age: float) -> str:
     return f"last seen {seconds} s ago" if seconds < 120 else f"last seen {seconds // 60} min ago"
 
 
-@dataclass(frozen=True)
-class RelaySeen:
+class RelaySeen(Struct, frozen=True):
     """One relay as the captain sees it."""
 
     name: str
@@ -91,8 +91,7 @@ class RelaySeen:
         return seen_text(self.age) if self.stale else "ok"
 
 
-@dataclass(frozen=True)
-class Placed:
+class Placed(Struct, frozen=True):
     """One agent of the merged roster and where it runs."""
 
     agent: Agent
@@ -106,8 +105,7 @@ class Placed:
         return self.relay is not None and self.relay.stale
 
 
-@dataclass(frozen=True)
-class Machines:
+class Machines(Struct, frozen=True):
     """The merged roster: ``roster`` is what deliveries use (conflicting ids left out)."""
 
     roster: Roster

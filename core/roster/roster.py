@@ -53,11 +53,12 @@ Every problem in the file is reported at once, each as ``file:line:col: error: A
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
+from msgspec import Struct, field
 
 from quarterdeck.core.model_check import dumped
 from quarterdeck.core.models import Agent
@@ -72,14 +73,12 @@ __all__ = ["Roster", "load_roster", "parse_roster", "roster_to_yaml", "save_rost
 _FAST_LOADER: type[Any] | None = getattr(yaml, "CSafeLoader", None)  # PyYAML built with libyaml
 
 
-@dataclass(frozen=True)
-class Roster:
+class Roster(Struct, frozen=True, dict=True):
     """The loaded roster. ``warnings`` says which checks could not be made (never an error)."""
 
     agents: tuple[Agent, ...] = ()
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
-    _by_id: dict[str, Agent] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         seen: dict[str, Agent] = {}
@@ -87,11 +86,17 @@ class Roster:
             if agent.id in seen:
                 raise ValueError(f"agent id {agent.id!r} appears twice")
             seen[agent.id] = agent
-        object.__setattr__(self, "_by_id", seen)  # get and `in` by id, not a scan (a dispatcher asks per delivery)
+        self.__dict__["_by_id"] = seen  # the index below, already built (it is no field: not compared, not shown)
         for name, members in self.groups.items():
             unknown = [m for m in members if m not in seen]
             if unknown:
                 raise ValueError(f"group {name!r} names unknown agents: {', '.join(unknown)}")
+
+    @cached_property
+    def _by_id(self) -> dict[str, Agent]:
+        """The agents by id: get and ``in`` by id, not a scan (a dispatcher asks per delivery). Built by
+        ``__post_init__``; here again for a copy (``copy.copy`` copies the fields only)."""
+        return {agent.id: agent for agent in self.agents}
 
     def get(self, agent_id: str) -> Agent:
         agent = self._by_id.get(agent_id)

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from quarterdeck.core.store.rows import DeliveryRow, outcome
 
@@ -45,8 +47,7 @@ STATUS_KEYS = ("idle", "disabled", "queued", "sending", "retrying", "paused", "s
                "half_open", "forced_open")
 
 
-@dataclass(frozen=True)
-class BreakerView:
+class BreakerView(Struct, frozen=True):
     """What the panel shows of one breaker. ``remaining_wait``: seconds until a trial (OPEN only)."""
 
     state: str = "closed"
@@ -65,8 +66,7 @@ class BreakerView:
         return self.state.replace("_", "-").replace("forced-open", "forced open")
 
 
-@dataclass(frozen=True)
-class AgentLive:
+class AgentLive(Struct, frozen=True):
     """One agent's live state; ``queued`` holds the delivery ids known to be queued, ``waiting`` those
     sent "when idle" that wait for the agent to be idle."""
 

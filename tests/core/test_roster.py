@@ -1,7 +1,9 @@
 """The agent roster file: loading, every kind of problem with its position, screens, saving."""
 from __future__ import annotations
 
+import copy
 import os
+import pickle
 import re
 import textwrap
 from pathlib import Path
@@ -231,6 +233,18 @@ def test_roster_lookup_and_invariants():
         Roster((agent,), {"g": ("Agent-9",)})
     assert roster.with_agent(replace(agent, role="lead")).get("Agent-1").role == "lead"
     assert roster.with_agent(Agent(id="Agent-2", transport=DryRunTransport())).ids() == ["Agent-1", "Agent-2"]
+
+
+def test_a_copied_replaced_or_pickled_roster_finds_its_agents_by_id_and_shows_no_index():
+    """The index by id is no field: equality and repr leave it out, and every copy has its own, current one."""
+    agent, other = Agent(id="Agent-1", transport=DryRunTransport()), Agent(id="Agent-2", transport=DryRunTransport())
+    roster = Roster((agent,), {"all": ("Agent-1",)})
+    assert copy.copy(roster).get("Agent-1") is agent and pickle.loads(pickle.dumps(roster)) == roster
+    moved = replace(roster, agents=(other,), groups={})
+    assert "Agent-2" in moved and "Agent-1" not in moved and "Agent-1" in roster
+    assert roster == Roster((agent,), {"all": ("Agent-1",)}) and "by_id" not in repr(roster)
+    with pytest.raises(ValueError, match="appears twice"):
+        replace(roster, agents=(agent, agent))
 
 
 def test_round_trip_through_yaml():

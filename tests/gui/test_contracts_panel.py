@@ -3,9 +3,8 @@ widgets, another "process" changing contracts underneath, and Send to agent thro
 the dispatcher and the history."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
+from msgspec.structs import replace
 from PySide6.QtCore import QItemSelectionModel, Qt
 
 from quarterdeck.core.contracts import AgentStatus, ContractStore
