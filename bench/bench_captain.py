@@ -114,6 +114,31 @@ def thread_cpu(since: dict[str, float]) -> dict[str, float]:
     return {name: seconds - since.get(name, 0.0) for name, seconds in used.items()}
 
 
+class Transactions:
+    """Counts the outbox transactions the forwarder and the receipt path run: claims alone, claims that
+    record receipts too, and receipts recorded alone (the store's functions, wrapped where they are called)."""
+
+    def __init__(self) -> None:
+        from quarterdeck.core.captain import apply
+        from quarterdeck.core.store import forwarding
+
+        self.counts = {"claim": 0, "settle_and_claim": 0, "settle": 0}
+        for module, name in ((forwarding, "claim"), (forwarding, "settle_and_claim"), (forwarding, "settle"),
+                             (apply, "settle")):
+            setattr(module, name, self._counted(getattr(module, name), name))
+
+    def _counted(self, function: Any, name: str) -> Any:
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.counts[name] += 1
+            return function(*args, **kwargs)
+        return counted
+
+    def per(self, messages: int) -> str:
+        c = {name: n * 10 / messages for name, n in self.counts.items()}
+        return (f"{c['claim']:.2f} claims alone, {c['settle_and_claim']:.2f} claims with receipts, "
+                f"{c['settle']:.2f} receipts alone")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=1000.0)
@@ -133,6 +158,7 @@ def main() -> int:
     from quarterdeck.core.service import DeliveryWorker
     from quarterdeck.core.session import Session
 
+    transactions = Transactions()
     folder = Path(tempfile.mkdtemp(prefix="bench-captain-"))
     server = RedisServer(folder / "redis")
     server.start()
@@ -201,6 +227,7 @@ def main() -> int:
           f"submit_many {submit_cpu / count * 1e3:.3f} ms, building the messages (the sending program's part) "
           f"{build_cpu / count * 1e3:.3f} ms, the rest {(cpu - submit_cpu - build_cpu) / count * 1e3:.3f} ms; "
           f"in the kernel {system / count * 1e3:.3f} ms")
+    print(f"  outbox transactions per 10 messages: {transactions.per(count)}")
     print("  per thread, ms per message: " + ", ".join(f"{name} {used / count * 1e3:.3f}" for name, used in sorted(
         threads.items(), key=lambda item: -item[1]) if used / count >= 1e-6))
     return 0 if len(done) == count else 1
