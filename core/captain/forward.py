@@ -44,7 +44,8 @@ from quarterdeck.core.roster.remote import STALE_S, broker_now, seen_text
 from quarterdeck.core.store import forwarding
 from quarterdeck.core.store.forwarding import Applied, Forwarded, Matched, Outcome
 from quarterdeck.core.store.rows import StoreError
-from quarterdeck.core.transports.broker import BrokerDown, BrokerLink, ReceiptRouter
+from quarterdeck.core.transports.broker import BrokerDown, BrokerLink
+from quarterdeck.core.transports.receipt_reader import ReceiptRouter
 
 if TYPE_CHECKING:
     from quarterdeck.core.dispatch.dispatcher import Dispatcher
