@@ -24,9 +24,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from quarterdeck.core.config import CoordinationConfig
 from quarterdeck.core.delivery.contract import Receipt, Transport
@@ -54,8 +55,7 @@ log = logging.getLogger(__name__)
 TERMINAL = frozenset({"delivered", "failed", "cancelled", "uncertain", "expired"})
 
 
-@dataclass(frozen=True)
-class DeliveryEvent(Verdicted):
+class DeliveryEvent(Struct, Verdicted, frozen=True):
     """One step of one delivery, as the roster, the composer and the CLI show it."""
 
     delivery_id: int

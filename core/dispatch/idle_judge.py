@@ -7,8 +7,9 @@ activity and loads none of :mod:`quarterdeck.core.activity`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from quarterdeck.core.activity.resume import limit_over, queue_continues
 from quarterdeck.core.activity.state import UNKNOWN, Activity, age, is_free, unknown
@@ -21,8 +22,7 @@ if TYPE_CHECKING:
     from quarterdeck.core.store.outbox import Store
 
 
-@dataclass(frozen=True)
-class Freedom:
+class Freedom(Struct, frozen=True):
     """Whether an agent may be given a when-idle message now, and in words why not."""
 
     free: bool
