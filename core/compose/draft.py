@@ -14,11 +14,11 @@ broadcast that would need per-agent text); an ``error`` problem blocks sending.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 from uuid import uuid4
 
-from msgspec.structs import replace as struct_replace
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from quarterdeck.core.compose.submit import resolve_recipients
 from quarterdeck.core.compose.templates import (
@@ -43,8 +43,7 @@ WEIGHTS = {"error": 25, "warning": 10, "info": 2}  # as the rule engine scores
 STATUS_ORDER = {"FAIL": 0, "WARN": 1, "PASS": 2}
 
 
-@dataclass(frozen=True)
-class Draft:
+class Draft(Struct, frozen=True):
     content: str
     recipients: tuple[str, ...] = ()
     type: str = "text"
@@ -58,8 +57,7 @@ class Draft:
     contract: str | None = None
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(Struct, frozen=True):
     """One thing wrong with the draft, as the composer lists and underlines it."""
 
     rule_id: str
@@ -73,8 +71,7 @@ class Problem:
         return self.severity == "error"
 
 
-@dataclass(frozen=True)
-class Composition:
+class Composition(Struct, frozen=True):
     """The messages a draft becomes; ``per_agent`` when each recipient has its own text."""
 
     draft: Draft
@@ -88,8 +85,7 @@ class Composition:
         return tuple(r for m in self.messages for r in m.recipients)
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(Struct, frozen=True):
     """The rule check of a composition: problems (worst first), score and status."""
 
     problems: tuple[Problem, ...]
@@ -165,7 +161,7 @@ def compose(draft: Draft, roster: Roster) -> Composition:
         except TemplateError as exc:
             return Composition(draft, (), True, (_template_problem(exc),))
         renders[agent.id] = rendered
-        messages.append(struct_replace(base, recipients=[agent.id], content=rendered.text, id=uuid4().hex))
+        messages.append(replace(base, recipients=[agent.id], content=rendered.text, id=uuid4().hex))
         for name in used:
             if not values[name].strip():
                 blank.setdefault(name, []).append(agent.id)

@@ -16,8 +16,10 @@ for are kept until their row exists, then replayed in order. Events of other mes
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from quarterdeck.core.store.rows import DeliveryRow, Verdicted
 
@@ -34,8 +36,7 @@ CONFIRMED = "confirmed_by_agent"
 CONFIRMABLE = frozenset({"delivered", "uncertain"})  # what the agent's hook can still confirm
 
 
-@dataclass(frozen=True)
-class ProgressRow(Verdicted):
+class ProgressRow(Struct, Verdicted, frozen=True):
     agent_id: str
     message_id: str
     delivery_id: int

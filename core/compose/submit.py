@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from quarterdeck.core.models import Agent, Message
 from quarterdeck.core.store.rows import StoreError
@@ -54,8 +55,7 @@ class BatchRefused(ValueError):
                          "nothing of the batch was queued")
 
 
-@dataclass(frozen=True)
-class Submission:
+class Submission(Struct, frozen=True):
     message: Message
     recipients: tuple[str, ...]
     delivery_ids: tuple[int, ...]

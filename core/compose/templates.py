@@ -16,9 +16,10 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from quarterdeck.core.fileops import write_atomically
 from quarterdeck.core.paths import user_config_dir
@@ -51,8 +52,7 @@ class TemplateError(ValueError):
         return (self.offset, self.offset + self.length)
 
 
-@dataclass(frozen=True)
-class Slot:
+class Slot(Struct, frozen=True):
     """One ``{name}`` in a template: ``start``/``end`` cover the braces."""
 
     name: str
@@ -114,8 +114,7 @@ def agent_values(agent: Agent, *, contract: str | None = None) -> dict[str, str]
     return values
 
 
-@dataclass(frozen=True)
-class Rendered:
+class Rendered(Struct, frozen=True):
     """Rendered text plus where each piece came from, so a span in the output maps back."""
 
     text: str
@@ -194,8 +193,7 @@ def render(text: str, agent: Agent, *, contract: str | None = None) -> str:
 
 
 # -- files -------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class TemplateInfo:
+class TemplateInfo(Struct, frozen=True):
     name: str
     path: Path
     bundled: bool

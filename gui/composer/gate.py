@@ -9,9 +9,9 @@ confirmation leaves unreachable agents out.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from msgspec.structs import replace
 from PySide6.QtWidgets import QCheckBox, QPlainTextEdit, QPushButton, QScrollArea, QWidget
 
 from quarterdeck.core.compose import draft as drafting
