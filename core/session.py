@@ -19,9 +19,10 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from quarterdeck.core.compose.submit import BatchRefused, Submission, UnknownRecipient, submit, submit_many
 from quarterdeck.core.config import LoadedConfig, load_config
@@ -50,8 +51,7 @@ class AmbiguousRecipient(UnknownRecipient):
     """A recipient's id is on more than one machine: nothing is sent to it, never a guess."""
 
 
-@dataclass
-class Session:
+class Session(Struct):
     loaded: LoadedConfig
     roster: Roster
     store: Store
