@@ -3,7 +3,9 @@ modules (the ``--tag`` help reads the tags from ``core.tags``, not the models), 
 loads no broker client, no history search and not the integration API; a send to a tmux agent loads no retry
 library and none of the agents' activity code (what only a "when idle" send reads), and nothing only some sends
 need: no ``logging.handlers`` (the log's rotating handler is ``core.logsetup``'s own), no ``difflib`` to read a good
-roster (its "did you mean" is for mistakes), not the dry run's transport, not ``--when idle``'s duration parser."""
+roster (its "did you mean" is for mistakes), not the dry run's transport, not ``--when idle``'s duration parser.
+The send path's own packages (resilience, delivery, compose, the tmux transport, roster, dispatch, session) define
+no dataclass, during a send or when every one of their modules is imported: their value types are msgspec Structs."""
 from __future__ import annotations
 
 import json
@@ -18,18 +20,38 @@ import pytest
 HEAVY = ("pydantic", "yaml", "re2", "numpy", "redis", "PySide6", "shiboken6", "pyqtgraph")
 
 
-def loaded_after(argv: list[str], env_dir: Path, extra_env: dict[str, str] | None = None) -> set[str]:
-    """The modules a fresh interpreter holds after ``main(argv)`` (an exit by --help included)."""
-    probe = ("import json, sys\nfrom quarterdeck.cli.main import main\ntry:\n    code = main(json.loads(sys.argv[1]))\n"
+# the send path's own packages: their value types are msgspec Structs, made in C at import (a dataclass's
+# generated code costs about 1 ms each on a loaded machine, and a send imports dozens)
+STRUCT_PACKAGES = tuple(f"quarterdeck.core.{name}" for name in (
+    "resilience", "delivery", "compose", "transports.tmux", "roster", "dispatch", "session"))
+# the dataclasses alive in the process whose module is one of STRUCT_PACKAGES (or a module inside one)
+DATACLASSES_PROBE = ("import dataclasses, gc\n"
+                     "def ours(cls):\n    return cls.__module__.startswith(tuple(p + '.' for p in PACKAGES)) "
+                     "or cls.__module__ in PACKAGES\n"
+                     "def dataclasses_defined():\n"
+                     "    return sorted(f'{c.__module__}.{c.__qualname__}' for c in gc.get_objects()\n"
+                     "                  if isinstance(c, type) and dataclasses.is_dataclass(c) and ours(c))\n")
+
+
+def probe_after(argv: list[str], env_dir: Path, extra_env: dict[str, str] | None = None) -> tuple[set[str], list[str]]:
+    """The modules a fresh interpreter holds after ``main(argv)`` (an exit by --help included), and the
+    dataclasses it then holds that one of ``STRUCT_PACKAGES`` defined."""
+    probe = (f"PACKAGES = {STRUCT_PACKAGES!r}\n{DATACLASSES_PROBE}"
+             "import json, sys\nfrom quarterdeck.cli.main import main\ntry:\n    code = main(json.loads(sys.argv[1]))\n"
              "except SystemExit as done:\n    code = done.code\n"
-             "print(json.dumps([code, sorted(sys.modules)]), file=sys.stderr)")
+             "print(json.dumps([code, sorted(sys.modules), dataclasses_defined()]), file=sys.stderr)")
     env = {"PATH": "/usr/bin:/bin", "HOME": str(env_dir), "QUARTERDECK_CONFIG_DIR": str(env_dir / "config"),
            "QUARTERDECK_DATA_DIR": str(env_dir / "data"), "LC_ALL": "C.UTF-8", **(extra_env or {})}
     done = subprocess.run([sys.executable, "-c", probe, json.dumps(argv)], capture_output=True, text=True,
                           timeout=60, check=False, env=env)
-    code, modules = json.loads(done.stderr.strip().splitlines()[-1])
+    code, modules, defined = json.loads(done.stderr.strip().splitlines()[-1])
     assert code == 0, done.stderr
-    return set(modules)
+    return set(modules), defined
+
+
+def loaded_after(argv: list[str], env_dir: Path, extra_env: dict[str, str] | None = None) -> set[str]:
+    """The modules a fresh interpreter holds after ``main(argv)`` (an exit by --help included)."""
+    return probe_after(argv, env_dir, extra_env)[0]
 
 
 @pytest.mark.parametrize("command", ["send", "history", "status", "rules"])
@@ -62,8 +84,8 @@ def test_a_send_to_a_tmux_agent_loads_no_retry_library_and_no_activity_code(tmp_
     try:
         roster = tmp_path / "agents.yaml"
         roster.write_text(f"agents:\n- {{id: A, transport: tmux, target: '{target}'}}\n", encoding="utf-8")
-        loaded = loaded_after(["send", "--roster", str(roster), "--data-dir", str(tmp_path / "data"), "-a", "A",
-                               "-m", "hello"], tmp_path, {"TMUX_TMPDIR": str(tmux_dir)})
+        loaded, defined = probe_after(["send", "--roster", str(roster), "--data-dir", str(tmp_path / "data"), "-a",
+                                       "A", "-m", "hello"], tmp_path, {"TMUX_TMPDIR": str(tmux_dir)})
     finally:
         subprocess.run(["tmux", "kill-server"], env=env, capture_output=True, timeout=10, check=False)
     assert "quarterdeck.core.transports.tmux.submit" in loaded  # it typed, and the exit code said submitted
@@ -75,6 +97,29 @@ def test_a_send_to_a_tmux_agent_loads_no_retry_library_and_no_activity_code(tmp_
     assert "logging.handlers" not in loaded  # quarterdeck.log's rotating handler is logsetup's own
     assert "quarterdeck.core.transports.dryrun" not in loaded  # --dry-run's transport and throwaway outbox
     assert "quarterdeck.core.compose.when_idle" not in loaded  # --when idle's --ttl
+    assert defined == []  # the send path's value types are msgspec Structs, none a dataclass
+
+
+def test_the_send_path_s_packages_define_no_dataclass(tmp_path):
+    """Every module of the send path's packages (what a send loads and the rest of them) makes its value
+    types msgspec Structs; a dataclass planted in one of them is found, so a dataclass coming back is too."""
+    probe = (f"PACKAGES = {STRUCT_PACKAGES!r}\n{DATACLASSES_PROBE}"
+             "import importlib, json, pkgutil, sys\n"
+             "for name in PACKAGES:\n    package = importlib.import_module(name)\n"
+             "    for found in pkgutil.walk_packages(getattr(package, '__path__', []), name + '.'):\n"
+             "        importlib.import_module(found.name)\n"
+             "clean = dataclasses_defined()\n"
+             "exec('@dataclasses.dataclass(frozen=True)\\nclass Planted:\\n    x: int',"
+             " {'dataclasses': dataclasses, '__name__': 'quarterdeck.core.roster.problems'})\n"
+             "print(json.dumps([sorted(m for m in sys.modules if m.startswith(PACKAGES)), clean,"
+             " dataclasses_defined()]))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LC_ALL": "C.UTF-8"})
+    modules, clean, planted = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"quarterdeck.core.roster.remote", "quarterdeck.core.compose.templates",
+            "quarterdeck.core.dispatch.idle_judge", "quarterdeck.core.session"} <= set(modules)
+    assert clean == []
+    assert planted == ["quarterdeck.core.roster.problems.Planted"]
 
 
 def test_reading_a_good_roster_loads_no_difflib(tmp_path):
