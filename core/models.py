@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from os import urandom
 from pathlib import Path
+from time import time_ns
 from typing import Annotated, Any, ClassVar, Literal
-from uuid import uuid4
 
 from msgspec import Meta, Struct, field
 from msgspec.structs import force_setattr
@@ -56,7 +57,11 @@ def _now() -> datetime:
 
 
 def _new_id() -> str:
-    return uuid4().hex
+    """32 lowercase hex characters, time-ordered (the layout of a UUIDv7 without its version bits): the
+    first 12 are the Unix time in milliseconds, the other 20 random (80 bits). Ids made later sort
+    later, so the outbox's indexes of message ids take each new one near the last (random ids
+    scattered the writes over their pages)."""
+    return f"{(time_ns() // 1_000_000) & 0xFFFF_FFFF_FFFF:012x}{urandom(10).hex()}"
 
 
 class Message(_Frozen, kw_only=True, frozen=True):
