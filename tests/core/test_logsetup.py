@@ -301,3 +301,5 @@ def test_each_line_s_time_is_its_record_s_own_though_made_once_a_second(tmp_path
         record.created, record.msecs = created, int((created - int(created)) * 1000)
         assert handler.format(record) == logging.Formatter(FORMAT).format(record)
     assert handler.format(record).startswith(logging.Formatter().formatTime(record, "%Y-%m-%d %H:%M:%S"))
+    assert handler.formatter is not None
+    assert handler.formatter.formatTime(record, "%Y") == logging.Formatter().formatTime(record, "%Y")  # as asked
