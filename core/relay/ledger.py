@@ -56,6 +56,7 @@ class Relayed:
 
 
 _COLUMNS = "captain_delivery, message_id, agent, local_delivery"
+_FIELDS_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # json.dumps, built once
 # the parts of one [captain_delivery, message_id, agent] in a JSON list read with json_each
 _ID, _MESSAGE, _AGENT = "json_extract(value, '$[0]')", "json_extract(value, '$[1]')", "json_extract(value, '$[2]')"
 
@@ -199,7 +200,7 @@ class Ledger:
             return sum(self._add(receipt, final, False) for receipt, final in receipts)
 
     def _add(self, receipt: Receipt, final: bool, again: bool) -> bool:
-        fields = json.dumps(receipt.to_fields(), ensure_ascii=False, separators=(",", ":"))
+        fields = _FIELDS_JSON(receipt.to_fields())
         if again:
             self._conn.execute("INSERT INTO unpublished (fields) VALUES (?)", (fields,))
         elif self._conn.execute("INSERT INTO unpublished (fields) SELECT ? WHERE NOT EXISTS (SELECT 1 FROM "
