@@ -15,13 +15,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 from uuid import uuid4
 
 from msgspec import Meta, Struct, field
 from msgspec.structs import force_setattr
 
-from quarterdeck.core.model_check import LITERAL_FIELDS, TAGS, FieldError
+from quarterdeck.core.model_check import FieldError
+from quarterdeck.core.model_errors import LITERAL_FIELDS, TAGS
 from quarterdeck.core.relay_settings import RelayTransport, TransportBase
 from quarterdeck.core.tags import STANDARD_TAGS as STANDARD_TAGS  # the --tag help reads it without the models
 
@@ -48,7 +49,7 @@ AgentId = Annotated[str, Meta(pattern=AGENT_ID_PATTERN.removesuffix("$") + r"\Z"
 
 
 class _Frozen(Struct, frozen=True, forbid_unknown_fields=True):
-    pass
+    """Frozen, no unknown keys: the subclasses inherit both."""
 
 
 def _now() -> datetime:
@@ -59,7 +60,7 @@ def _new_id() -> str:
     return uuid4().hex
 
 
-class Message(_Frozen, kw_only=True, frozen=True):
+class Message(_Frozen, kw_only=True):
     """One message from a sender to some recipients; no recipients on a broadcast means everyone.
     Repeated tags are kept once; ``created_at`` must know its time zone and is kept in UTC."""
 
@@ -70,7 +71,7 @@ class Message(_Frozen, kw_only=True, frozen=True):
     priority: Priority = "normal"
     tags: list[str] = field(default_factory=list)
     content: str
-    created_at: Annotated[datetime, Meta(tz=True)] = field(default_factory=_now)
+    created_at: datetime = field(default_factory=_now)
     sender_kind: PartyKind = "captain"
 
     def __post_init__(self) -> None:
@@ -126,7 +127,7 @@ WindowAnchor = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
 WindowId = Annotated[int, Meta(gt=0)]
 
 
-class WindowMatch(_Frozen, omit_defaults=True, frozen=True):
+class WindowMatch(_Frozen, omit_defaults=True):
     """Which top-level window a gui agent's chat pane is in (``window:`` in the roster).
 
     ``class`` is a WM_CLASS name, instance or class (``Cursor``, ``code``, ``Chromium``), compared
@@ -155,7 +156,7 @@ class WindowMatch(_Frozen, omit_defaults=True, frozen=True):
             raise ValueError("a window needs a class, a title or an id, e.g. {class: Cursor, title: api-service}")
 
 
-class WindowPoint(_Frozen, frozen=True):
+class WindowPoint(_Frozen):
     """A point in the agent's window: ``offset`` (dx, dy) pixels from its ``anchor`` corner.
 
     The corners are the edges of the window's client area (without the window manager's frame):
@@ -166,7 +167,7 @@ class WindowPoint(_Frozen, frozen=True):
     offset: Point
 
 
-class GuiTransport(TransportBase, tag="gui", frozen=True):
+class GuiTransport(TransportBase, tag="gui"):
     """A chat pane in an editor window, driven by mouse clicks and key presses. ``chat`` and
     ``onboarding`` are screen points (where they were captured). With ``window`` the agent is bound
     to that window: each click is refused unless the agent's window is found, alone, and is topmost
@@ -202,7 +203,7 @@ TmuxAgentKind = Literal["plain", "claude-code", "codex", "aider", "gemini"]  # q
 _Seconds = Annotated[float, Meta(ge=0, le=120)]
 
 
-class TmuxSubmit(_Frozen, omit_defaults=True, frozen=True):
+class TmuxSubmit(_Frozen, omit_defaults=True):
     """Overrides of a tmux agent's submit profile, ``submit:`` in the roster (seconds; see
     ``quarterdeck.core.transports.tmux.profiles.SubmitProfile``). Unset keys are left out when written."""
 
@@ -213,7 +214,7 @@ class TmuxSubmit(_Frozen, omit_defaults=True, frozen=True):
     presses: Annotated[int, Meta(ge=1, le=10)] | None = None
 
 
-class TmuxTransport(TransportBase, tag="tmux", omit_defaults=True, frozen=True):
+class TmuxTransport(TransportBase, tag="tmux", omit_defaults=True):
     """A terminal agent in a tmux pane, addressed as ``session:window.pane`` (e.g. ``swarm:0.1``).
     ``agent`` picks how its messages are submitted (unset: told from the pane's command) and
     ``submit`` overrides numbers of that profile; both are left out when written unset."""
@@ -224,7 +225,7 @@ class TmuxTransport(TransportBase, tag="tmux", omit_defaults=True, frozen=True):
     submit: TmuxSubmit | None = None
 
 
-class InboxTransport(TransportBase, tag="inbox", frozen=True):
+class InboxTransport(TransportBase, tag="inbox"):
     """A folder the agent polls; each message is written there as a file. ``~`` is expanded."""
 
     kind: ClassVar[Literal["inbox"]] = "inbox"
@@ -235,17 +236,17 @@ class InboxTransport(TransportBase, tag="inbox", frozen=True):
             force_setattr(self, "path", self.path.expanduser())
 
 
-class DryRunTransport(TransportBase, tag="dryrun", frozen=True):
+class DryRunTransport(TransportBase, tag="dryrun"):
     """Delivers nowhere; records what would have been sent."""
 
     kind: ClassVar[Literal["dryrun"]] = "dryrun"
 
 
 TransportSettings = GuiTransport | TmuxTransport | InboxTransport | DryRunTransport | RelayTransport  # relay: issue 14
-TRANSPORT_KINDS = ("gui", "tmux", "inbox", "dryrun", "relay")
+TRANSPORT_KINDS: tuple[str, ...] = tuple(str(kind.__struct_config__.tag) for kind in get_args(TransportSettings))
 
 
-class Agent(_Frozen, kw_only=True, frozen=True):
+class Agent(_Frozen, kw_only=True):
     """A roster entry. ``id`` is a letter followed by up to 63 letters, digits, ``_``, ``.`` or ``-``
     (``Agent-3`` is the convention); ``display_name`` falls back to the id when missing or blank;
     ``hooks`` is the tool whose hooks report the agent's activity (None: no hooks installed)."""
