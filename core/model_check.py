@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from quarterdeck.core.model_errors import ErrorDict, friendly
+from quarterdeck.core.model_errors import ErrorDict as ErrorDict  # the roster's parser reads it here
+from quarterdeck.core.model_errors import friendly
 
 T = TypeVar("T")
 

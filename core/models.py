@@ -49,7 +49,8 @@ AgentId = Annotated[str, Meta(pattern=AGENT_ID_PATTERN.removesuffix("$") + r"\Z"
 
 
 class _Frozen(Struct, frozen=True, forbid_unknown_fields=True):
-    """Frozen, no unknown keys: the subclasses inherit both."""
+    """Frozen, no unknown keys. msgspec's subclasses inherit both, but a type checker takes a subclass
+    without ``frozen=True`` for a mutable one (and refuses it): each subclass says it again."""
 
 
 def _now() -> datetime:
@@ -60,7 +61,7 @@ def _new_id() -> str:
     return uuid4().hex
 
 
-class Message(_Frozen, kw_only=True):
+class Message(_Frozen, kw_only=True, frozen=True):
     """One message from a sender to some recipients; no recipients on a broadcast means everyone.
     Repeated tags are kept once; ``created_at`` must know its time zone and is kept in UTC."""
 
@@ -127,7 +128,7 @@ WindowAnchor = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
 WindowId = Annotated[int, Meta(gt=0)]
 
 
-class WindowMatch(_Frozen, omit_defaults=True):
+class WindowMatch(_Frozen, omit_defaults=True, frozen=True):
     """Which top-level window a gui agent's chat pane is in (``window:`` in the roster).
 
     ``class`` is a WM_CLASS name, instance or class (``Cursor``, ``code``, ``Chromium``), compared
@@ -156,7 +157,7 @@ class WindowMatch(_Frozen, omit_defaults=True):
             raise ValueError("a window needs a class, a title or an id, e.g. {class: Cursor, title: api-service}")
 
 
-class WindowPoint(_Frozen):
+class WindowPoint(_Frozen, frozen=True):
     """A point in the agent's window: ``offset`` (dx, dy) pixels from its ``anchor`` corner.
 
     The corners are the edges of the window's client area (without the window manager's frame):
@@ -167,7 +168,7 @@ class WindowPoint(_Frozen):
     offset: Point
 
 
-class GuiTransport(TransportBase, tag="gui"):
+class GuiTransport(TransportBase, tag="gui", frozen=True):
     """A chat pane in an editor window, driven by mouse clicks and key presses. ``chat`` and
     ``onboarding`` are screen points (where they were captured). With ``window`` the agent is bound
     to that window: each click is refused unless the agent's window is found, alone, and is topmost
@@ -203,7 +204,7 @@ TmuxAgentKind = Literal["plain", "claude-code", "codex", "aider", "gemini"]  # q
 _Seconds = Annotated[float, Meta(ge=0, le=120)]
 
 
-class TmuxSubmit(_Frozen, omit_defaults=True):
+class TmuxSubmit(_Frozen, omit_defaults=True, frozen=True):
     """Overrides of a tmux agent's submit profile, ``submit:`` in the roster (seconds; see
     ``quarterdeck.core.transports.tmux.profiles.SubmitProfile``). Unset keys are left out when written."""
 
@@ -214,7 +215,7 @@ class TmuxSubmit(_Frozen, omit_defaults=True):
     presses: Annotated[int, Meta(ge=1, le=10)] | None = None
 
 
-class TmuxTransport(TransportBase, tag="tmux", omit_defaults=True):
+class TmuxTransport(TransportBase, tag="tmux", omit_defaults=True, frozen=True):
     """A terminal agent in a tmux pane, addressed as ``session:window.pane`` (e.g. ``swarm:0.1``).
     ``agent`` picks how its messages are submitted (unset: told from the pane's command) and
     ``submit`` overrides numbers of that profile; both are left out when written unset."""
@@ -225,7 +226,7 @@ class TmuxTransport(TransportBase, tag="tmux", omit_defaults=True):
     submit: TmuxSubmit | None = None
 
 
-class InboxTransport(TransportBase, tag="inbox"):
+class InboxTransport(TransportBase, tag="inbox", frozen=True):
     """A folder the agent polls; each message is written there as a file. ``~`` is expanded."""
 
     kind: ClassVar[Literal["inbox"]] = "inbox"
@@ -236,7 +237,7 @@ class InboxTransport(TransportBase, tag="inbox"):
             force_setattr(self, "path", self.path.expanduser())
 
 
-class DryRunTransport(TransportBase, tag="dryrun"):
+class DryRunTransport(TransportBase, tag="dryrun", frozen=True):
     """Delivers nowhere; records what would have been sent."""
 
     kind: ClassVar[Literal["dryrun"]] = "dryrun"
@@ -246,7 +247,7 @@ TransportSettings = GuiTransport | TmuxTransport | InboxTransport | DryRunTransp
 TRANSPORT_KINDS: tuple[str, ...] = tuple(str(kind.__struct_config__.tag) for kind in get_args(TransportSettings))
 
 
-class Agent(_Frozen, kw_only=True):
+class Agent(_Frozen, kw_only=True, frozen=True):
     """A roster entry. ``id`` is a letter followed by up to 63 letters, digits, ``_``, ``.`` or ``-``
     (``Agent-3`` is the convention); ``display_name`` falls back to the id when missing or blank;
     ``hooks`` is the tool whose hooks report the agent's activity (None: no hooks installed)."""

@@ -16,7 +16,7 @@ class TransportBase(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag
     instance is the class's tag, a ClassVar, since a tag cannot also be a field)."""
 
 
-class RelayTransport(TransportBase, tag="relay"):
+class RelayTransport(TransportBase, tag="relay", frozen=True):
     kind: ClassVar[Literal["relay"]] = "relay"
     relay: str
     via: str = ""
