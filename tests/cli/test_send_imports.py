@@ -1,7 +1,8 @@
 """What ``quarterdeck send`` and its neighbours load (issue 15): a command's help loads none of the heavy
 modules (the ``--tag`` help reads the tags from ``core.tags``, not the models), and a send without a broker
 loads no broker client, no history search and not the integration API; a send to a tmux agent loads no retry
-library and none of the agents' activity code (what only a "when idle" send reads)."""
+library and none of the agents' activity code (what only a "when idle" send reads). No command loads pydantic
+(the models are msgspec Structs and the rule file is checked by plain code, issue 15)."""
 from __future__ import annotations
 
 import json
@@ -42,7 +43,8 @@ def test_a_send_without_a_broker_loads_no_broker_client_no_history_search_and_no
     roster.write_text("agents:\n- {id: A, transport: dryrun}\n", encoding="utf-8")
     loaded = loaded_after(["send", "--roster", str(roster), "--data-dir", str(tmp_path / "data"), "-a", "A",
                            "-m", "hello"], tmp_path)
-    assert "quarterdeck.core.store.outbox" in loaded and "pydantic" in loaded  # it did send
+    assert "quarterdeck.core.store.outbox" in loaded and "quarterdeck.core.validation.schema" in loaded  # it did send
+    assert "msgspec" in loaded and sorted(m for m in loaded if m.split(".")[0] == "pydantic") == []
     assert sorted(m for m in loaded if m.split(".")[0] == "redis") == []
     assert "quarterdeck.core.store.history" not in loaded
     assert sorted(m for m in loaded if m.startswith("quarterdeck.core.integration")) == []
@@ -65,6 +67,7 @@ def test_a_send_to_a_tmux_agent_loads_no_retry_library_and_no_activity_code(tmp_
     finally:
         subprocess.run(["tmux", "kill-server"], env=env, capture_output=True, timeout=10, check=False)
     assert "quarterdeck.core.transports.tmux.submit" in loaded  # it typed, and the exit code said submitted
+    assert sorted(m for m in loaded if m.split(".")[0] == "pydantic") == []
     assert sorted(m for m in loaded if m.split(".")[0] == "tenacity" or m.startswith("concurrent.futures")) == []
     assert sorted(m for m in loaded if m.startswith("quarterdeck.core.activity")) == []
     assert "quarterdeck.core.dispatch.idle_judge" not in loaded
