@@ -14,10 +14,12 @@ delivered receipt recorded (the answering process answers at once, so this is th
 the receipt's trip back and the captain recording it), and the captain process's CPU, per message,
 split into ``submit_many`` (validating and queueing, which is not the forwarder's), building the
 ``Message`` s (the sending program's part, counted in the process as a captain program's would be)
-and the rest.
+and the rest; and per thread (the forwarder ``qd-forward``, the receipt reader ``qd-receipts``, the
+delivery worker, ...): where the rest goes. The figures depend on the load: on a busy machine the
+rounds grow and a message's share of each round's fixed cost shrinks, so compare runs side by side.
 
     python bench/bench_captain.py [--rate 1000] [--seconds 10] [--relays 3] [--agents 10]
-                                  [--batch-ms 10] [--sending]
+                                  [--batch-ms 10] [--sending] [--lockstep N]
 """
 from __future__ import annotations
 
@@ -77,6 +79,41 @@ def announce(client: Any, relays: dict[str, list[str]]) -> None:
             AnnouncedAgent(a, a, "", "inbox", "") for a in agents]).to_json())
 
 
+class Delivered:
+    """Counts the delivered events the captain's dispatcher tells; :meth:`wait` for a count."""
+
+    def __init__(self, dispatcher: Any) -> None:
+        import threading
+
+        self.count = 0
+        self._changed = threading.Condition()
+        dispatcher.add_listener(self._event)
+
+    def _event(self, event: Any) -> None:
+        if event.state == "delivered":
+            with self._changed:
+                self.count += 1
+                self._changed.notify_all()
+
+    def wait(self, count: int, timeout: float) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: self.count >= count, timeout)
+
+
+def thread_cpu(since: dict[str, float]) -> dict[str, float]:
+    """CPU seconds of each live thread of this process (by name; threads of one name add up), less ``since``."""
+    import threading
+
+    used: dict[str, float] = {}
+    for thread in threading.enumerate():
+        try:
+            seconds = time.clock_gettime(time.pthread_getcpuclockid(thread.ident or 0))
+        except (OSError, AttributeError):  # ended meanwhile, or no per-thread clocks here
+            continue
+        used[thread.name] = used.get(thread.name, 0.0) + seconds
+    return {name: seconds - since.get(name, 0.0) for name, seconds in used.items()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=1000.0)
@@ -85,6 +122,9 @@ def main() -> int:
     parser.add_argument("--agents", type=int, default=10, help="agents per relay")
     parser.add_argument("--batch-ms", type=float, default=10.0)
     parser.add_argument("--sending", action="store_true", help="answer with a sending receipt before the delivered one")
+    parser.add_argument("--lockstep", type=int, default=0, metavar="N",
+                        help="no pacing: N messages at a time, the next N once they are delivered (CPU per message "
+                             "at a batch size the machine's load does not change)")
     args = parser.parse_args()
     from redis_server import RedisServer
 
@@ -114,9 +154,15 @@ def main() -> int:
         count, tick = int(args.rate * args.seconds), args.batch_ms / 1000
         ids: list[int] = []
         times0, submit_cpu, build_cpu, n, began = os.times(), 0.0, 0.0, 0, time.perf_counter()
+        threads0 = thread_cpu({})
+        delivered = Delivered(session.dispatcher)
         while n < count:
-            time.sleep(max(0.0, began + (n / args.rate // tick + 1) * tick - time.perf_counter()))
-            due = min(count, max(n + 1, int((time.perf_counter() - began) * args.rate)))
+            if args.lockstep:
+                delivered.wait(n, 60.0)
+                due = min(count, n + args.lockstep)
+            else:
+                time.sleep(max(0.0, began + (n / args.rate // tick + 1) * tick - time.perf_counter()))
+                due = min(count, max(n + 1, int((time.perf_counter() - began) * args.rate)))
             t = time.thread_time()
             batch = [Message(sender="Captain", recipients=[agents[i % len(agents)]],
                              content=f"bench {i} for {agents[i % len(agents)]}") for i in range(n, due)]
@@ -126,11 +172,9 @@ def main() -> int:
             submit_cpu += time.thread_time() - built
             n = due
         offered = time.perf_counter() - began
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(
-                [s for s in session.store.states_of(ids).values() if s == "delivered"]) < len(ids):
-            time.sleep(0.05)
+        delivered.wait(count, 60.0)
         times, wall = os.times(), time.perf_counter() - began
+        threads = thread_cpu(threads0)
         user, system = times.user - times0.user, times.system - times0.system
         cpu = user + system
         rows = session.store.connection().execute(
@@ -144,9 +188,11 @@ def main() -> int:
         answering.join(5)
         server.stop()
     done = [(float(r[1]), float(r[2]), float(r[3])) for r in rows if r[0] == "delivered"]
-    print(f"captain alone: {args.rate:.0f} msg/s for {args.seconds:g} s to {len(agents)} relay agents over "
-          f"{args.relays} relays (answered at once by a process writing the relays' receipts"
-          f"{': sending, delivered' if args.sending else ''}), submit_many every {args.batch_ms:g} ms")
+    pace = (f"{args.lockstep} at a time, the next once they were delivered" if args.lockstep
+            else f"submit_many every {args.batch_ms:g} ms")
+    load = f"{count} messages" if args.lockstep else f"{args.rate:.0f} msg/s for {args.seconds:g} s"
+    print(f"captain alone: {load} to {len(agents)} relay agents over {args.relays} relays (answered at once by a "
+          f"process writing the relays' receipts{': sending, delivered' if args.sending else ''}), {pace}")
     print(f"  offered {count / offered:.0f} msg/s; {len(done)} of {count} delivered in {wall:.1f} s")
     print(f"  enqueue -> claimed by the forwarder: {quantiles([s - c for c, s, _ in done])}")
     print(f"  claimed -> delivered receipt recorded: {quantiles([f - s for _, s, f in done])}")
@@ -155,6 +201,8 @@ def main() -> int:
           f"submit_many {submit_cpu / count * 1e3:.3f} ms, building the messages (the sending program's part) "
           f"{build_cpu / count * 1e3:.3f} ms, the rest {(cpu - submit_cpu - build_cpu) / count * 1e3:.3f} ms; "
           f"in the kernel {system / count * 1e3:.3f} ms")
+    print("  per thread, ms per message: " + ", ".join(f"{name} {used / count * 1e3:.3f}" for name, used in sorted(
+        threads.items(), key=lambda item: -item[1]) if used / count >= 1e-6))
     return 0 if len(done) == count else 1
 
 

@@ -17,8 +17,9 @@ Part 2: RESTART deliveries queued as fast as the captain takes them; redis-serve
 (SIGTERM, then started on the same AOF folder and port) once a third of them arrived; all must end
 delivered at the captain and be in the inboxes exactly once. Prints how long it took.
 
-``--relay-only``: no captain; this script XADDs the delivery entries itself at RATE and reads
-``qd:receipts`` (latency: XADD -> delivered receipt read). A relay's own figure.
+``--relay-only``: no captain; this script XADDs the delivery entries itself at RATE (those due,
+every 5 ms, in one pipeline) and reads ``qd:receipts`` (latency: XADD -> delivered receipt read).
+A relay's own figure.
 
     python bench/bench_relays.py [--rates 300,1000] [--batch-ms 10] [--seconds 10] [--relays 3] [--agents 10]
                                  [--restart 10000 | --restart 0] [--relay-only]
@@ -39,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests")]
 TICK = os.sysconf("SC_CLK_TCK")
+TICK_S = 0.005  # --relay-only: the entries due are XADDed every so often, in one pipeline
 
 
 def cpu_seconds(pid: int) -> float:
@@ -329,15 +331,22 @@ def relay_only(args: argparse.Namespace, fleet: Fleet, server) -> bool:
     threading.Thread(target=read, daemon=True).start()
     cpu = Cpu({"redis": server.pid, **{r.name: r.process.pid for r in fleet.relays}})
     since = fleet.last_ids()
+    calls_before = command_calls(client)
     cpu.start()
-    began = time.perf_counter()
-    for n in range(count):
-        time.sleep(max(0.0, began + n / rate - time.perf_counter()))
-        agent = agents[n % len(agents)]
-        entry = DeliveryEntry(n + 1, agent, Message(sender="Captain", recipients=[agent],
-                                                    content=f"relay {n} for {agent}"), time.time())
-        sent_at[n + 1] = time.time()
-        client.xadd(KEYS.relay_in(fleet.of[agent]), entry.to_fields())  # type: ignore[arg-type]
+    began, n = time.perf_counter(), 0
+    while n < count:  # every TICK_S the entries due by then, in one pipeline (the offered rate holds under load)
+        time.sleep(max(0.0, began + (n / rate // TICK_S + 1) * TICK_S - time.perf_counter()))
+        due = min(count, max(n + 1, int((time.perf_counter() - began) * rate)))
+        pipe = client.pipeline(transaction=False)
+        for i in range(n, due):
+            agent = agents[i % len(agents)]
+            entry = DeliveryEntry(i + 1, agent, Message(sender="Captain", recipients=[agent],
+                                                        content=f"relay {i} for {agent}"), time.time())
+            pipe.xadd(KEYS.relay_in(fleet.of[agent]), entry.to_fields())  # type: ignore[arg-type]
+        now = time.time()
+        sent_at.update(dict.fromkeys(range(n + 1, due + 1), now))
+        pipe.execute()
+        n = due
     offered = time.perf_counter() - began
     deadline = time.monotonic() + args.timeout
     while sum(final.values()) < count and time.monotonic() < deadline:
@@ -351,7 +360,17 @@ def relay_only(args: argparse.Namespace, fleet: Fleet, server) -> bool:
     print("  CPU % of one core: " + ", ".join(f"{n} {v:.0f}" for n, v in figures.items()))
     print("  CPU ms per message: " + per_message(cpu.seconds, count, len(fleet.relays)))
     print("  inbox rounds: " + fleet.rounds(since))
+    calls = command_calls(client)
+    print("  redis commands per message (all relays): " + ", ".join(
+        f"{name} {(calls.get(name, 0) - calls_before.get(name, 0)) / count:.2f}"
+        for name in ("xreadgroup", "xack", "xadd", "xautoclaim", "hset", "time")))
     return report_arrivals(fleet, "relay ", count) and len(latency) == count
+
+
+def command_calls(client) -> dict[str, int]:
+    """How often redis-server ran each command so far (``INFO commandstats``)."""
+    stats = client.info("commandstats")
+    return {name.removeprefix("cmdstat_"): int(fields["calls"]) for name, fields in stats.items()}
 
 
 def main() -> int:

@@ -155,7 +155,9 @@ def log_delivery(event: DeliveryEvent) -> None:
     Only its free-text fields (detail, evidence) can hold a secret: they are redacted here, each
     distinct text once (they repeat: "delivered by relay M1 after 1 attempt(s)"), and the record is
     marked ``secrets_redacted`` so a redacting log filter may skip the whole line (ids, states,
-    verdicts and numbers are the program's own words)."""
+    verdicts and numbers are the program's own words). An inbox file's path is its folder (redacted,
+    once per folder) and the name the inbox transport gave it (a time, a priority and the message id,
+    kept: an id is hex enough to look like a secret, and each name is new)."""
     import logging
 
     delivery_log = logging.getLogger("quarterdeck.deliveries")
@@ -177,6 +179,16 @@ _REDACTED: dict[str, str] = {}  # a log text -> it redacted (bounded: cleared wh
 
 
 def _redacted(text: str) -> str:
+    if text.startswith("written to "):  # an inbox delivery's detail: its folder, then a name we made
+        from quarterdeck.core.transports.inbox import split_written
+
+        parts = split_written(text)
+        if parts is not None:
+            return _redacted_once(parts[0]) + parts[1]
+    return _redacted_once(text)
+
+
+def _redacted_once(text: str) -> str:
     clean = _REDACTED.get(text)
     if clean is None:
         from quarterdeck.core.validation.secrets import redact

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -96,20 +98,23 @@ def _send_here(args: argparse.Namespace, text: str, when_idle: float | None) -> 
     from quarterdeck.core.model_check import checked
     from quarterdeck.core.models import Message
     from quarterdeck.core.session import Session
-    from quarterdeck.core.transports.dryrun import DryRunDelivery, throwaway_outbox
 
     _, roster = read_roster(args)
     dry: dict[str, DryRunDelivery] = {}
+    factory: Callable[[Agent], DryRunDelivery] | None = None
+    outbox: contextlib.AbstractContextManager[Path | None] = contextlib.nullcontext(args.data_dir)
+    if args.dry_run:  # the dry-run transport and its throwaway outbox: not for a real send
+        from quarterdeck.core.transports.dryrun import DryRunDelivery, throwaway_outbox
 
-    def dry_run(agent: Agent) -> DryRunDelivery:
-        return dry.setdefault(agent.id, DryRunDelivery())
+        def dry_run(agent: Agent) -> DryRunDelivery:
+            return dry.setdefault(agent.id, DryRunDelivery())
 
-    factory = dry_run if args.dry_run else None
+        factory, outbox = dry_run, throwaway_outbox(True, args.data_dir)
     message = checked(Message, {"sender": args.sender, "recipients": args.agents or [], "priority": args.priority,
                                 "type": "broadcast" if args.broadcast else args.msg_type, "tags": args.tags or [],
                                 "content": text})
     # a real send is logged (quarterdeck.log, each delivery's outcome); a dry run leaves no trace
-    with command_log(args, dry_run=args.dry_run), throwaway_outbox(args.dry_run, args.data_dir) as data_dir:
+    with command_log(args, dry_run=args.dry_run), outbox as data_dir:
         session = Session.open(config_file=args.config, roster=roster, data_dir=data_dir,
                                transport_factory=factory, stagger=args.stagger,
                                broker_url=getattr(args, "broker", None), relays=True)
@@ -131,12 +136,13 @@ def _send_here(args: argparse.Namespace, text: str, when_idle: float | None) -> 
 def _when_idle(args: argparse.Namespace) -> float | None:
     """``--when idle``'s time to live in seconds (None: send at once); CliError on a bad --ttl."""
     from quarterdeck.cli.common import CliError
-    from quarterdeck.core.compose.when_idle import DEFAULT_TTL, parse_duration
 
     if args.when is None:
         if args.ttl is not None:
             raise CliError("--ttl goes with --when idle: how long a message may wait for its agent")
         return None
+    from quarterdeck.core.compose.when_idle import DEFAULT_TTL, parse_duration
+
     try:
         return DEFAULT_TTL if args.ttl is None else parse_duration(args.ttl)
     except ValueError as exc:

@@ -44,7 +44,7 @@ def cmd_relay(args: argparse.Namespace) -> int:
     from quarterdeck.cli.common import log_in_one_line
     from quarterdeck.cli.roster_args import read_roster
     from quarterdeck.core.logsetup import logging_to_file
-    from quarterdeck.core.relay.link import BrokerError, connect
+    from quarterdeck.core.relay.link import BrokerError, open_link
     from quarterdeck.core.relay.protocol import check_name
 
     try:
@@ -55,11 +55,10 @@ def cmd_relay(args: argparse.Namespace) -> int:
     if not url:
         raise CliError(f"no broker: give --broker redis://HOST:PORT or set {BROKER_ENV}")
     _, roster = read_roster(args)
-    try:
-        client = connect(url, check=False)
+    try:  # one round trip: it tells a cluster from a single server; a broker that does not answer yet is waited for
+        client, down = open_link(url)
     except BrokerError as exc:
         raise CliError(str(exc)) from None
-    down = _first_ping(client, url)
     handler = log_in_one_line()
     try:
         session = _open_session(args, roster)
@@ -68,23 +67,6 @@ def cmd_relay(args: argparse.Namespace) -> int:
     finally:
         logging.getLogger().removeHandler(handler)
         client.close()
-
-
-def _first_ping(client: Any, url: str) -> BaseException | None:
-    """None when the broker answers; the failure when it cannot be reached yet (the relay starts and
-    waits for it). What waiting will not mend (wrong credentials, an ACL, TLS) ends it in one line."""
-    from redis import exceptions as rx
-
-    from quarterdeck.core.relay.link import describe, is_broker_failure, is_hopeless
-
-    try:
-        client.ping()
-    except rx.RedisError as exc:
-        if is_hopeless(exc) or not is_broker_failure(exc):
-            client.close()
-            raise CliError(describe(exc, url)) from None
-        return exc
-    return None
 
 
 def _open_session(args: argparse.Namespace, roster: Any) -> Any:
@@ -98,7 +80,7 @@ def _open_session(args: argparse.Namespace, roster: Any) -> Any:
               file=sys.stderr)
     try:
         return Session.open(config_file=getattr(args, "config", None), roster=roster, data_dir=args.data_dir,
-                            skip_transports=skip, stagger=args.stagger)
+                            skip_transports=skip, stagger=args.stagger, search=False)
     except ConfigError as exc:
         raise CliError(f"configuration is invalid:\n{exc}") from exc
     except StoreError as exc:

@@ -11,45 +11,81 @@ keys and pipelines are not transactions, so both clients run the same code.
 A cluster has database 0 only: a URL naming another one is refused the way the server refuses
 ``SELECT``. A cluster none of whose nodes answer is a ``ConnectionError`` like any unreachable broker,
 and a command whose slot no node serves (``SlotNotCoveredError``) is a broker outage too
-(:data:`CLUSTER_DOWN`).
+(:data:`CLUSTER_DOWN`); :data:`BROKER_DOWN` is every error that means the broker cannot serve now.
+
+A broker that does not answer yet (a relay started before it) gets a :class:`FirstContact`: the
+first command that reaches it opens the right client, so a cluster is served as a cluster however
+late it answers.
 """
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+import threading
+from typing import Any, TypeAlias, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from redis import exceptions as rx
 from redis.cluster import RedisCluster
 
-__all__ = ["CLUSTER_DOWN", "BrokerClient", "open_client", "ready"]
+__all__ = ["BROKER_DOWN", "CLUSTER_DOWN", "BrokerClient", "FirstContact", "open_client", "ready"]
 
 BrokerClient: TypeAlias = redis.Redis | RedisCluster
 CLUSTER_DOWN = (rx.ClusterDownError, rx.SlotNotCoveredError)
+# the broker cannot serve now (unreachable, timed out, a socket error, slots not served): retry later
+BROKER_DOWN = (rx.ConnectionError, rx.TimeoutError, OSError, *CLUSTER_DOWN)
 
 
 def open_client(url: str, *, connect_timeout: float, read_timeout: float, health_check_interval: int = 0,
-                retry_on_timeout: bool = False, unanswered_single: bool = False) -> BrokerClient:
+                retry_on_timeout: bool = False, ping: bool = False) -> BrokerClient:
     """A client for the broker at ``url`` (bytes replies): one round trip tells a cluster node from a
-    single server. Raises what redis-py raises for a broker that does not answer (``ConnectionError``,
-    ``TimeoutError``) or refuses (``ResponseError``), never with the password; ``ValueError`` for a
-    URL redis-py cannot read. With ``unanswered_single`` a broker that does not answer gets a single
-    server's client instead (what it is cannot be told; a cluster node then answers MOVED)."""
+    single server, and proves the broker answers; with ``ping`` a ``PING`` goes in it too (its refusal,
+    an ACL without it, is raised). Raises what redis-py raises for a broker that does not answer
+    (``ConnectionError``, ``TimeoutError``) or refuses (``ResponseError``), never with the password;
+    ``ValueError`` for a URL redis-py cannot read."""
     options: dict[str, Any] = {"socket_connect_timeout": connect_timeout, "socket_timeout": read_timeout,
                                "health_check_interval": health_check_interval,
                                "retry_on_timeout": retry_on_timeout}
     single: redis.Redis = redis.Redis.from_url(url, **options)
     try:
-        clustered = _cluster_enabled(single)
-    except BaseException as exc:
-        if unanswered_single and isinstance(exc, rx.ConnectionError | rx.TimeoutError):
-            return single
+        clustered = _cluster_enabled(single, ping)
+    except BaseException:
         single.close()
         raise
     if not clustered:
         return single
     single.close()
     return _cluster(url, options)
+
+
+class FirstContact:
+    """A client for a broker that did not answer yet: each use asks :func:`open_client` until it
+    answers (raising what it raises meanwhile), then everything goes to the client it opened, a
+    cluster's or a single server's. Thread-safe."""
+
+    def __init__(self, url: str, **options: Any) -> None:
+        self._url, self._options = url, options
+        self._client: BrokerClient | None = None
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def later(url: str, **options: Any) -> BrokerClient:
+        """A ``FirstContact`` where a client is expected (it stands in for one)."""
+        return cast(BrokerClient, FirstContact(url, **options))
+
+    def __getattr__(self, name: str) -> Any:
+        client = self._client
+        if client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = open_client(self._url, **self._options)
+                client = self._client
+        return getattr(client, name)
+
+    def close(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
 
 def ready(client: BrokerClient) -> None:
@@ -67,16 +103,24 @@ def ready(client: BrokerClient) -> None:
     pool.release(pool.get_connection())
 
 
-def _cluster_enabled(client: redis.Redis) -> bool:
+def _cluster_enabled(client: redis.Redis, ping: bool = False) -> bool:
+    pipe = client.pipeline(transaction=False)
+    pipe.info("cluster")
+    if ping:
+        pipe.ping()
     try:
-        info: Any = client.info("cluster")
-        return bool(int(info.get("cluster_enabled", 0)))
-    except rx.NoPermissionError:
-        pass
+        replies: list[Any] = pipe.execute(raise_on_error=False)
     except rx.ResponseError as exc:  # a database other than 0: the node refused SELECT, being in a cluster
         if "not allowed in cluster mode" in str(exc):
             return True
         raise
+    if ping and isinstance(replies[1], Exception):
+        raise replies[1]  # an ACL without PING
+    info = replies[0]
+    if not isinstance(info, rx.NoPermissionError):
+        if isinstance(info, Exception):
+            raise info
+        return bool(int(info.get("cluster_enabled", 0)))
     try:
         client.execute_command("CLUSTER SLOTS")  # type: ignore[no-untyped-call]
     except rx.ResponseError:  # "cluster support disabled", or denied as INFO was: a single server

@@ -4,7 +4,9 @@
 The file is ``quarterdeck.log`` in the log folder: ``logs`` inside the data folder when one is
 given (``--data-dir``) or set (``QUARTERDECK_DATA_DIR``), else the platform's per-user log folder
 (:func:`quarterdeck.core.paths.user_log_dir`). It rotates at 1 MB, keeping three older files
-(``quarterdeck.log.1`` .. ``.3``); every one is 0600 in a 0700 folder. The level is
+(``quarterdeck.log.1`` .. ``.3``); every one is 0600 in a 0700 folder. The handler is this module's own
+(a ``logging.FileHandler`` that rotates), so a command's log loads no ``logging.handlers`` (its pickle,
+queue and socket modules: some milliseconds of every ``quarterdeck send`` and hook). The level is
 ``QUARTERDECK_LOG_LEVEL`` (a name such as ``DEBUG`` or ``warning``, or a number), else INFO; the
 coordination config has no log-level setting. Every record's message, traceback and stack are
 passed through :func:`quarterdeck.core.validation.secrets.redact` before any handler writes them,
@@ -23,9 +25,9 @@ import contextlib
 import io
 import logging
 import os
+import stat
 import sys
 from collections.abc import Iterator, Mapping
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from quarterdeck.core.paths import PRIVATE_FILE_MODE, ensure_dir, user_log_dir
@@ -101,11 +103,55 @@ def _private_opener(path: str, flags: int) -> int:
     return fd
 
 
-class PrivateRotatingFileHandler(RotatingFileHandler):
-    """A ``RotatingFileHandler`` whose files are created 0600 whatever the umask (rotation renames
-    them, so the older files keep that mode)."""
+class PrivateRotatingFileHandler(logging.FileHandler):
+    """``quarterdeck.log``: a file handler that moves the file aside before a record would take it to
+    ``max_bytes`` (the older files shift up: ``.1`` becomes ``.2`` and so on, keeping ``backups`` of them;
+    with 0 bytes or 0 backups it never rotates), its files created 0600 whatever the umask (rotation
+    renames them, so the older files keep that mode). A file that is not a regular one (``/dev/null``)
+    never rotates. The file's length is counted, not asked: its size when opened plus the bytes each
+    record wrote, so a record is formatted once and the file is never sought (a relay logs every
+    delivery). Another process writing to the same file is not counted; this one rotates by its own."""
 
     _failed = False
+    _regular = True
+    size = 0  # the file's length in bytes as this handler counts it
+
+    def __init__(self, filename: Path | str, max_bytes: int = MAX_BYTES, backups: int = BACKUPS,
+                 encoding: str = "utf-8") -> None:
+        self.max_bytes = max_bytes
+        self.backups = backups
+        super().__init__(filename, mode="a", encoding=encoding)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = f"{self.format(record)}{self.terminator}"
+            length = len(line) if line.isascii() else len(line.encode(self.encoding or "utf-8",
+                                                                      self.errors or "strict"))
+            if self.stream is None:
+                self.stream = self._open()
+            if self._rotates() and self.size + length >= self.max_bytes:
+                self._rotate()
+            self.stream.write(line)
+            self.flush()
+            self.size += length
+        except Exception:  # the file could not be moved, opened or written: the record is lost (handleError)
+            self.handleError(record)
+
+    def _rotates(self) -> bool:
+        return self.max_bytes > 0 and self.backups > 0 and self._regular
+
+    def _rotate(self) -> None:
+        """``quarterdeck.log.N-1`` → ``.N`` .. the file → ``.1``, then a new, empty file."""
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None  # FileHandler opens it again when None
+        for n in range(self.backups - 1, 0, -1):
+            older = f"{self.baseFilename}.{n}"
+            if os.path.exists(older):
+                os.replace(older, f"{self.baseFilename}.{n + 1}")
+        if os.path.exists(self.baseFilename):
+            os.replace(self.baseFilename, f"{self.baseFilename}.1")
+        self.stream = self._open()
 
     def handleError(self, record: logging.LogRecord) -> None:
         """A record that cannot be written (a full disk) is lost quietly, instead of logging's
@@ -124,6 +170,8 @@ class PrivateRotatingFileHandler(RotatingFileHandler):
         stream = open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors,
                       opener=_private_opener)
         assert isinstance(stream, io.TextIOWrapper)  # a text mode ("a"): what FileHandler opens too
+        found = os.fstat(stream.fileno())
+        self._regular, self.size = stat.S_ISREG(found.st_mode), found.st_size
         return stream
 
 
@@ -138,13 +186,12 @@ def setup_logging(data_dir: Path | None = None, *, env: Mapping[str, str] | None
         _level_before[:] = [root.level]
     root.setLevel(level)
     for same in _installed:
-        if isinstance(same, RotatingFileHandler) and same.baseFilename == os.path.abspath(path):
+        if isinstance(same, PrivateRotatingFileHandler) and same.baseFilename == os.path.abspath(path):
             return same
     _remove_installed()
     try:
         ensure_dir(path.parent)
-        handler: logging.Handler = PrivateRotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups,
-                                                              encoding="utf-8")
+        handler: logging.Handler = PrivateRotatingFileHandler(path, max_bytes, backups)
     except OSError as exc:
         # no file: records go nowhere new (the command's own stderr line, if any, is unchanged)
         handler = logging.NullHandler()
@@ -163,7 +210,7 @@ def setup_logging(data_dir: Path | None = None, *, env: Mapping[str, str] | None
 def current_log() -> Path | None:
     """The file :func:`setup_logging` writes to now; None before it, or when it fell back to stderr."""
     for handler in _installed:
-        if isinstance(handler, RotatingFileHandler):
+        if isinstance(handler, PrivateRotatingFileHandler):
             return Path(handler.baseFilename)
     return None
 

@@ -10,7 +10,6 @@ written, the allowed values and a "did you mean" for a near miss.
 from __future__ import annotations
 
 import ast
-import difflib
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, get_args
@@ -115,6 +114,8 @@ def describe(value: Any) -> str:
 
 def suggest(word: str, choices: Sequence[str]) -> str:
     """' (did you mean 'x'?)' when a choice is close to ``word``, else ''."""
+    import difflib  # for mistakes only: reading a good roster or rule file loads none
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 

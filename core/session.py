@@ -69,7 +69,8 @@ class Session:
              data_dir: Path | None = None, roster: Roster | None = None,
              transport_factory: Callable[[Agent], Transport] | None = None, stagger: float = 0.05,
              skip_transports: frozenset[str] = frozenset(), broker_url: str | None = None,
-             relays: bool = False, relays_later: bool = False, batch_inbox: bool = False) -> Session:
+             relays: bool = False, relays_later: bool = False, batch_inbox: bool = False,
+             search: bool = True) -> Session:
         """``relays=True``: this process is the captain's (send, agents list, the panel): with a broker
         configured (``broker_url`` overrides the configuration's) the relays' agents join. Off by
         default, so a ``quarterdeck relay``'s own session never sees its own announcement.
@@ -77,14 +78,15 @@ class Session:
         answer): the relays start as last seen and the broker is first asked by ``refresh_relays``
         (or the first submit), off the caller's thread.
         ``batch_inbox=True``: inbox agents are delivered in batches beside the dispatcher
-        (``quarterdeck.core.batch``; a relay's session always is)."""
+        (``quarterdeck.core.batch``; a relay's session always is).
+        ``search=False``: the outbox is a delivery queue (a relay's: ``Store(search=False)``)."""
         loaded = load_config(config_file=config_file, overrides={"broker_url": broker_url} if broker_url else None)
         config = loaded.config
         if roster is None:
             roster = load_roster(roster_path)
         rules = RuleStore([active_rules_path(config.validation_rules_path)])
         rules.reload()
-        store = Store(default_db_path(data_dir))
+        store = Store(default_db_path(data_dir), search=search)
         recovered = store.recover()
         monitor = Monitor(collection_interval=config.collection_interval,
                           max_data_points=config.max_data_points)

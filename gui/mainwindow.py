@@ -252,10 +252,10 @@ class MainWindow(QMainWindow):
 
     def compact(self, keep: tuple[str, ...] = ("roster", "composer", "history"),
                 frame: QRect | None = None) -> bool:
-        """Part of a screen (the demo swarm takes the rest): roster above the composer, history
-        below (on a short screen a tab beside the composer), the other panels hidden (View brings
-        them back): what View → Reset layout goes back to, the frame at ``frame``. What the captain
-        makes of it is kept apart (``demo/``) for the next demo start: True when its place was restored."""
+        """Part of a screen (the demo swarm takes the rest): roster above the composer, history below
+        (a short screen: every panel a tab beside the composer), the others hidden until View shows
+        them: what View → Reset layout goes back to, the frame at ``frame``. What the captain makes
+        of it is kept apart (``demo/``) for the next demo start: True when its place was restored."""
         self.layout_guard.key = "demo/window"
         for name, dock in self.docks.items():
             dock.setVisible(name in keep)
@@ -263,10 +263,11 @@ class MainWindow(QMainWindow):
             self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.docks["composer"])
         if "roster" in self.docks and "composer" in self.docks:
             self.splitDockWidget(self.docks["roster"], self.docks["composer"], Qt.Orientation.Vertical)
-        if self._short_screen and "composer" in self.docks and "history" in self.docks:
-            # a short screen has no height for a third panel: the history is a tab beside the composer
-            self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.docks["history"])  # (tabify needs it)
-            self.tabifyDockWidget(self.docks["composer"], self.docks["history"])
+        if self._short_screen and "composer" in self.docks:
+            others = [n for n in self.docks if n not in ("roster", "composer")]
+            for name in sorted(others, key=lambda n: n != "history"):  # the history the first of them
+                self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.docks[name])  # (tabify needs it)
+                self.tabifyDockWidget(self.docks["composer"], self.docks[name])
             self._front_docks = [d for d in self._front_docks if d is not self.docks["composer"]]
             self._front_docks.append(self.docks["composer"])
             self.docks["composer"].raise_()

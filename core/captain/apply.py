@@ -84,8 +84,8 @@ class Applier:
     def record(self, batch: Sequence[Outcome], settle_with: Settle | None = None) -> tuple[list[Applied], Matched]:
         """Record ``batch`` (one transaction) and tell what changed; returns what :func:`settle` does."""
         applied, matched = (settle_with or partial(settle, self.dispatcher.store))(batch)
+        self.sent.pop_many(done.outcome.delivery for done in applied)
         for done in applied:
-            self.sent.pop(done.outcome.delivery)
             outcomes.relayed(self.dispatcher, self.event(done))
         return applied, matched
 

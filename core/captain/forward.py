@@ -26,6 +26,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -158,7 +159,8 @@ class Forwarder:
                 self._relays_read = now
                 self._heartbeats()
             self.liveness.tick(self.outage.why is None and self.router.down is None)  # receipts could come
-            queued = bool(relays) and self._asking.due(now) and forwarding.any_queued(self.store, relays)
+            queued = bool(relays) and self._asking.due(now) and (self._asking.told
+                                                                  or forwarding.any_queued(self.store, relays))
             if (queued or self._unconfirmed) and not self.outage.answers():
                 self._claim(slots, relays, 0)
                 self._expire(now)  # after the receipts taken: one of them may end a delivery about to expire
@@ -178,20 +180,21 @@ class Forwarder:
 
     def _claim(self, slots: list[Slot], relays: dict[str, str], limit: int) -> list[Forwarded]:
         """Record the receipts of ``slots`` and claim up to ``limit``, in one transaction."""
-        own_only = self.dispatcher.own_only
         if not slots:
-            return forwarding.claim(self.store, relays, own_only=own_only, limit=limit)
+            return forwarding.claim(self.store, relays, own_only=self.dispatcher.own_only, limit=limit)
         claimed: list[Forwarded] = []
-
-        def settle_with(batch: Sequence[Outcome]) -> tuple[list[Applied], Matched]:
-            if limit <= 0:  # nothing to claim: the write lock only when a receipt changes a row
-                return forwarding.settle(self.store, batch)
-            applied, matched, claimed[:] = forwarding.settle_and_claim(self.store, batch, relays,
-                                                                       own_only=own_only, limit=limit)
-            return applied, matched
-
-        self.handoff.finish(slots, self.applier.take(self.handoff.receipts(slots), settle_with))
+        settle = partial(self._settle_and_claim, relays, limit, claimed)
+        self.handoff.finish(slots, self.applier.take(self.handoff.receipts(slots), settle))
         return claimed
+
+    def _settle_and_claim(self, relays: dict[str, str], limit: int, claimed: list[Forwarded],
+                          batch: Sequence[Outcome]) -> tuple[list[Applied], Matched]:
+        """Record ``batch`` and claim up to ``limit`` into ``claimed``, in one transaction."""
+        if limit <= 0:  # nothing to claim: the write lock only for receipts of an end
+            return forwarding.settle(self.store, batch)
+        applied, matched, claimed[:] = forwarding.settle_and_claim(self.store, batch, relays,
+                                                                   own_only=self.dispatcher.own_only, limit=limit)
+        return applied, matched
 
     def _relays(self) -> dict[str, str]:
         """The relays' agents (agent id -> relay) of the dispatcher's roster."""
@@ -234,8 +237,10 @@ class Forwarder:
         self.sent.add((i.task.delivery_id, i.task.message_id, i.task.agent_id, i.relay) for i, _ in entries)
         try:
             pipe = self.link.client.pipeline(transaction=False)
+            streams = self._streams
             for item, fields in entries:
-                pipe.xadd(self._stream(item.relay), fields, maxlen=STREAM_MAXLEN, approximate=True)  # type: ignore[arg-type]
+                stream = streams.get(item.relay) or streams.setdefault(item.relay, KEYS.relay_in(item.relay))
+                pipe.xadd(stream, fields, maxlen=STREAM_MAXLEN, approximate=True)  # type: ignore[arg-type]
             pipe.execute()
         except (*BrokerDown, redis.RedisError) as exc:
             for item, _ in entries:
@@ -246,12 +251,6 @@ class Forwarder:
         self.outage.ok()
         self.forwarded += len(entries)
         return True
-
-    def _stream(self, relay: str) -> str:
-        key = self._streams.get(relay)
-        if key is None:
-            key = self._streams[relay] = KEYS.relay_in(relay)
-        return key
 
     def _write_again(self) -> None:
         """Write the entries of a failed pipeline again (same delivery ids), those still ``sending``."""

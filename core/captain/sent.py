@@ -126,6 +126,12 @@ class Sent:
         with self._lock:
             return self.discard_locked(delivery)
 
+    def pop_many(self, deliveries: Iterable[int]) -> None:
+        """:meth:`pop` each of ``deliveries`` (one turn of the lock)."""
+        with self._lock:
+            for delivery in deliveries:
+                self.discard_locked(delivery)
+
     def get(self, delivery: int) -> InFlight | None:
         with self._lock:
             queue = self._queue_of.get(delivery)

@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # loaded by connect: a send with no serve running needs only socket_path
+    import socket
 
 SOCKET_NAME = "quarterdeck.sock"
 LOCK_NAME = "quarterdeck.sock.lock"
@@ -97,6 +99,8 @@ class Short:
 
 def connect(path: Path, timeout: float) -> socket.socket:
     """A connected socket to the server at ``path``; OSError (refused, missing, timed out) otherwise."""
+    import socket
+
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.settimeout(timeout)

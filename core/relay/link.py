@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 
 from redis import exceptions as rx
 
-from quarterdeck.core.broker_client import CLUSTER_DOWN, BrokerClient, open_client
+from quarterdeck.core.broker_client import BROKER_DOWN, CLUSTER_DOWN, BrokerClient, FirstContact, open_client
 from quarterdeck.core.broker_url import check_broker_url, endpoint, redact
 
-__all__ = ["BrokerError", "check_url", "connect", "describe", "is_hopeless", "redact", "unreachable"]
+__all__ = ["BrokerError", "check_url", "connect", "describe", "is_hopeless", "open_link", "redact", "unreachable"]
 
 CONNECT_TIMEOUT = 2.0  # seconds to open a connection
 READ_TIMEOUT = 5.0  # seconds for any reply; blocking reads block for less than this
@@ -39,22 +39,31 @@ def check_url(url: str) -> str:
 def connect(url: str, *, connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT,
             check: bool = True) -> BrokerClient:
     """A client for the broker at ``url`` (bytes replies): a single server's or, when the node answers
-    that it is in a cluster, the cluster's. ``BrokerError`` (one line) when the URL is wrong or, with
-    ``check``, the broker does not answer. Without ``check`` a broker that does not answer yet gets a
-    single server's client (whether it is a cluster cannot be told): see :func:`describe` for MOVED."""
+    that it is in a cluster, the cluster's (one round trip, with a ``PING``: an ACL without it is refused).
+    ``BrokerError`` (one line) when the URL is wrong or, with ``check``, the broker does not answer.
+    Without ``check`` a broker that does not answer yet gets a client opened at first contact
+    (:func:`open_link`)."""
+    if not check:
+        return open_link(url, connect_timeout=connect_timeout, read_timeout=read_timeout)[0]
     check_url(url)
     try:
-        client = open_client(url, connect_timeout=connect_timeout, read_timeout=read_timeout,
-                             unanswered_single=not check)
+        return open_client(url, connect_timeout=connect_timeout, read_timeout=read_timeout, ping=True)
     except (ValueError, rx.RedisError) as exc:
         raise BrokerError(describe(exc, url)) from None
-    if check:
-        try:
-            client.ping()
-        except rx.RedisError as exc:
-            client.close()
+
+
+def open_link(url: str, *, connect_timeout: float = CONNECT_TIMEOUT,
+              read_timeout: float = READ_TIMEOUT) -> tuple[BrokerClient, BaseException | None]:
+    """For a relay, which starts before its broker answers: (the client, None) when the broker answers
+    (one round trip); (a client opened at its first contact, why not now) when it cannot be reached
+    yet. ``BrokerError`` (one line) for what waiting will not mend: a wrong URL, credentials, an ACL, TLS."""
+    check_url(url)
+    try:
+        return open_client(url, connect_timeout=connect_timeout, read_timeout=read_timeout, ping=True), None
+    except (ValueError, rx.RedisError) as exc:
+        if isinstance(exc, ValueError) or is_hopeless(exc) or not is_broker_failure(exc):
             raise BrokerError(describe(exc, url)) from None
-    return client
+        return FirstContact.later(url, connect_timeout=connect_timeout, read_timeout=read_timeout, ping=True), exc
 
 
 def describe(exc: BaseException, url: str) -> str:
@@ -101,7 +110,7 @@ def _password(url: str) -> str | None:
 
 def is_broker_failure(exc: BaseException) -> bool:
     """A failure of the link (retry later), not a bug in what was sent."""
-    return isinstance(exc, (rx.ConnectionError, rx.TimeoutError, rx.BusyLoadingError, OSError, *CLUSTER_DOWN)) or (
+    return isinstance(exc, (*BROKER_DOWN, rx.BusyLoadingError)) or (
         isinstance(exc, rx.ResponseError) and str(exc).startswith(("LOADING", "MASTERDOWN", "TRYAGAIN")))
 
 

@@ -1,9 +1,11 @@
 """The circuit breaker's vocabulary: states, settings, events, snapshots and the refusal error."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from enum import IntEnum
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import asdict
 
 __all__ = ["BreakerConfig", "BreakerEvent", "BreakerSnapshot", "CallNotPermitted", "State"]
 
@@ -18,8 +20,7 @@ class State(IntEnum):
     FORCED_OPEN = 4
 
 
-@dataclass(frozen=True)
-class BreakerConfig:
+class BreakerConfig(Struct, frozen=True):
     """Thresholds shared by every breaker of a registry. Rates are percentages (0-100)."""
 
     failure_rate_threshold: float = 50.0
@@ -62,8 +63,7 @@ class CallNotPermitted(Exception):
         self.remaining_wait = remaining_wait
 
 
-@dataclass(frozen=True, slots=True)
-class BreakerEvent:
+class BreakerEvent(Struct, frozen=True):
     """What listeners receive. ``kind`` is one of: success, error, ignored_error,
     call_not_permitted, failure_rate_exceeded, state_transition, reset."""
 
@@ -77,8 +77,7 @@ class BreakerEvent:
     failure_rate: float | None = None
 
 
-@dataclass(frozen=True)
-class BreakerSnapshot:
+class BreakerSnapshot(Struct, frozen=True):
     name: str
     state: State
     failure_rate: float  # percent over the live window; -1 below minimum_calls

@@ -21,8 +21,9 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from msgspec import Struct
 
 from quarterdeck.core.delivery.errors import Cancelled, is_retryable
 from quarterdeck.core.resilience.breaker import CircuitBreaker
@@ -33,8 +34,7 @@ __all__ = ["DeliveryOutcome", "RetryPolicy", "run_with_resilience"]
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(Struct, frozen=True):
     max_retries: int = 3
     base_delay: float = 1.0
     multiplier: float = 2.0
@@ -65,8 +65,7 @@ class RetryPolicy:
         return max(0.0, min(raw, self.max_delay))
 
 
-@dataclass(frozen=True)
-class DeliveryOutcome(Generic[T]):
+class DeliveryOutcome(Struct, Generic[T], frozen=True):
     ok: bool
     attempts: int
     error: BaseException | None

@@ -6,7 +6,6 @@ under ``transport``. Model errors are mapped back to the node of the key that ca
 """
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -22,11 +21,12 @@ if TYPE_CHECKING:  # the screens are read only for gui agents' points (check_poi
 
 TRANSPORTS: dict[str, type[Any]] = {"gui": GuiTransport, "tmux": TmuxTransport, "inbox": InboxTransport,
                                     "dryrun": DryRunTransport}
-TRANSPORT_KEYS = {kind: tuple(f.encode_name for f in struct_fields(model)) for kind, model in TRANSPORTS.items()}
-AGENT_KEYS = (*(f.encode_name for f in struct_fields(Agent) if f.name != "transport"), "transport")
-ALL_KEYS = (*AGENT_KEYS, *dict.fromkeys(k for keys in TRANSPORT_KEYS.values() for k in keys))
 _MODELS: list[type[Any]] = [Agent, *TRANSPORTS.values()]
-BOOL_KEYS = frozenset(f.encode_name for model in _MODELS for f in struct_fields(model) if f.type is bool)
+_FIELDS = {model: struct_fields(model) for model in _MODELS}  # read once: each read resolves the type hints
+TRANSPORT_KEYS = {kind: tuple(f.encode_name for f in _FIELDS[model]) for kind, model in TRANSPORTS.items()}
+AGENT_KEYS = (*(f.encode_name for f in _FIELDS[Agent] if f.name != "transport"), "transport")
+ALL_KEYS = (*AGENT_KEYS, *dict.fromkeys(k for keys in TRANSPORT_KEYS.values() for k in keys))
+BOOL_KEYS = frozenset(f.encode_name for fields in _FIELDS.values() for f in fields if f.type is bool)
 POINT_KEYS = ("chat", "onboarding")
 TOP_KEYS = ("agents", "groups")
 
@@ -37,10 +37,10 @@ _NULL = "tag:yaml.org,2002:null"
 Fields = dict[str, tuple[yaml.Node, yaml.Node]]
 
 
-def parse(text: str, file: str, screens: Sequence[ScreenRect] | None
+def parse(text: str, file: str, screens: Sequence[ScreenRect] | None, loader: type[Any] = yaml.SafeLoader
           ) -> tuple[tuple[Agent, ...], dict[str, tuple[str, ...]], tuple[str, ...]]:
-    """Agents, groups and warnings of a roster text; raises ``RosterError`` with every problem."""
-    parser = _Parser(file)
+    """Agents, groups and warnings of a roster text, composed by ``loader``; raises ``RosterError``."""
+    parser = _Parser(file, loader)
     root = parser.compose(text)
     if root is None:
         parser.problem_at(1, 1, None, None, "the file is empty: it needs an 'agents:' list")
@@ -77,10 +77,10 @@ def parse(text: str, file: str, screens: Sequence[ScreenRect] | None
 
 
 class _Parser:
-    def __init__(self, file: str):
-        self.file = file
+    def __init__(self, file: str, composer: type[Any]):
+        self.file, self._composer = file, composer
         self.problems: list[RosterProblem] = []
-        self._loader = yaml.SafeLoader("")
+        self._loader = yaml.SafeLoader("")  # builds values from the nodes, whichever loader composed them
 
     def problem_at(self, line: int, col: int, agent: str | None, field: str | None, message: str) -> None:
         self.problems.append(RosterProblem(self.file, line, col, agent, field, message))
@@ -90,7 +90,7 @@ class _Parser:
 
     def compose(self, text: str) -> yaml.Node | None:
         try:
-            return yaml.compose(text, Loader=yaml.SafeLoader)
+            return yaml.compose(text, Loader=self._composer)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             context = f" ({exc.context})" if exc.context and exc.problem else ""
@@ -294,5 +294,7 @@ def _describe(node: yaml.Node) -> str:
 
 
 def _did_you_mean(word: str, options: Sequence[str]) -> str:
+    import difflib  # only for a roster with a mistake in it: not on every send's path
+
     close = difflib.get_close_matches(word, list(options), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""

@@ -16,10 +16,10 @@ import os
 import sqlite3
 import threading
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, Self, cast
+from typing import TYPE_CHECKING, Any, NoReturn, Self, TypeVar, cast
 
 from quarterdeck.core.paths import PRIVATE_FILE_MODE, user_data_dir
 from quarterdeck.core.store.faults import StorageFault, from_os_error, from_sqlite
@@ -27,6 +27,7 @@ from quarterdeck.core.store.rows import StoreError
 
 DB_FILE_NAME = "quarterdeck.sqlite3"
 BUSY_TIMEOUT_S = 10.0
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:
     from sqlite3 import _Parameters
@@ -39,15 +40,6 @@ def default_db_path(data_dir: Path | None = None) -> Path:
     return (data_dir if data_dir is not None else user_data_dir()) / DB_FILE_NAME
 
 
-@contextmanager
-def explained(path: Path) -> Iterator[None]:
-    """Re-raise a SQLite storage failure inside the block as a StorageFault naming ``path``."""
-    try:
-        yield
-    except sqlite3.Error as exc:
-        _reraise(exc, path)
-
-
 def _reraise(exc: sqlite3.Error, path: Path) -> NoReturn:
     fault = from_sqlite(exc, path)
     if fault is None or fault is exc:
@@ -56,50 +48,43 @@ def _reraise(exc: sqlite3.Error, path: Path) -> NoReturn:
 
 
 class _Cursor(sqlite3.Cursor):
-    """A cursor whose storage failures name the database file (see the module docstring). The hot
-    calls catch the error themselves: a context manager per statement costs more than some statements."""
+    """A cursor whose storage failures name the database file (see the module docstring). Each call
+    catches the error itself (:meth:`_named`): a context manager per statement costs more than some
+    statements."""
 
     @property
     def _path(self) -> Path:
         # only _Connection hands out this cursor class (see _Connection.cursor calls below)
         return cast(_Connection, self.connection).path
 
-    def execute(self, sql: str, parameters: _Parameters = (), /) -> Self:
+    def _named(self, call: Callable[..., _T], *args: object) -> _T:
+        """``call(*args)``; a SQLite storage failure re-raised as a StorageFault naming the file."""
         try:
-            return super().execute(sql, parameters)
+            return call(*args)
         except sqlite3.Error as exc:
             _reraise(exc, self._path)
+
+    def execute(self, sql: str, parameters: _Parameters = (), /) -> Self:
+        return self._named(super().execute, sql, parameters)
 
     def executemany(self, sql: str, seq_of_parameters: Iterable[_Parameters], /) -> Self:
-        try:
-            return super().executemany(sql, seq_of_parameters)
-        except sqlite3.Error as exc:
-            _reraise(exc, self._path)
+        return self._named(super().executemany, sql, seq_of_parameters)
 
     def executescript(self, script: str, /) -> Self:
-        with explained(self._path):
-            super().executescript(script)
-            return self
+        self._named(super().executescript, script)
+        return self
 
     def fetchone(self) -> Any:
-        try:
-            return super().fetchone()
-        except sqlite3.Error as exc:
-            _reraise(exc, self._path)
+        return self._named(super().fetchone)
 
     def fetchmany(self, size: int | None = None) -> list[Any]:
-        with explained(self._path):
-            return super().fetchmany() if size is None else super().fetchmany(size)
+        return self._named(super().fetchmany) if size is None else self._named(super().fetchmany, size)
 
     def fetchall(self) -> list[Any]:
-        try:
-            return super().fetchall()
-        except sqlite3.Error as exc:
-            _reraise(exc, self._path)
+        return self._named(super().fetchall)
 
     def __next__(self) -> Any:
-        with explained(self._path):
-            return super().__next__()
+        return self._named(super().__next__)
 
 
 class _Connection(sqlite3.Connection):

@@ -87,20 +87,19 @@ def _claim(conn: sqlite3.Connection, store: Store, relays: Mapping[str, str], ow
            limit: int) -> list[Forwarded]:
     token = store._lease.token
     scope, params = queueing._scope(conn, store.path, token, own_only)
-    rows = conn.execute(
-        f"SELECT id, agent_id FROM deliveries WHERE state = 'queued' AND agent_id IN "
-        f"(SELECT value FROM json_each(?)) {scope} ORDER BY prio, id LIMIT ?",
+    tasks = conn.execute(  # read and claimed under one write lock: these rows stay queued until the UPDATE
+        f"{TASK_SELECT} WHERE d.id IN (SELECT id FROM deliveries WHERE state = 'queued' AND agent_id IN "
+        f"(SELECT value FROM json_each(?)) {scope} ORDER BY prio, id LIMIT ?) ORDER BY d.prio, d.id",
         [_ids(sorted(relays)), *params, limit]).fetchall()
-    if not rows:
+    if not tasks:
         return []
     now = now_db()
+    claimed = [Forwarded(task_from_row(task), relays[task["agent_id"]]) for task in tasks]
     conn.executemany(  # one statement for the whole batch
         "UPDATE deliveries SET state = 'sending', claimed_by = ?, started_at = ?, updated_at = ?, machine = ?, "
         "reason = NULL WHERE id = ? AND state = 'queued'",
-        [(token, now, now, relays[row["agent_id"]], row["id"]) for row in rows])
-    tasks = conn.execute(f"{TASK_SELECT} WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY d.prio, d.id",
-                         (_ids(row["id"] for row in rows),)).fetchall()
-    return [Forwarded(task_from_row(task), relays[task["agent_id"]]) for task in tasks]
+        [(token, now, now, item.relay, item.task.delivery_id) for item in claimed])
+    return claimed
 
 
 def any_queued(store: Store, agents: Iterable[str]) -> bool:
@@ -146,18 +145,19 @@ Matched = set[tuple[int, str, str]]  # (delivery, agent, relay) of outcomes that
 
 
 def settle(store: Store, outcomes: Sequence[Outcome]) -> tuple[list[Applied], Matched]:
-    """Record ``outcomes`` (one transaction, taken only when one of them changes a row). Returns those
+    """Record ``outcomes`` (one transaction, taken only when one of them is an end). Returns those
     recorded, and the outcomes that are this outbox's (its delivery to that agent on that relay),
     whether they changed a row or not: one matching none is another outbox's (delivery ids are only
     unique per outbox)."""
     if not outcomes:
         return [], set()
     conn = store.connection()
-    matched, changing = _matching(_rows(conn, outcomes), outcomes)
-    if not changing:
-        return [], matched  # a read only: steps on the way, repeats, another outbox's
-    with immediate(conn):  # read again under the write lock: another thread may have moved them
-        return _record(conn, changing, _rows(conn, changing)), matched
+    if not any(outcome.state in FINAL for outcome in outcomes):  # steps on the way: a read only
+        return [], _matching(_rows(conn, outcomes), outcomes)[0]
+    with immediate(conn) as conn:  # read under the write lock: another thread may have moved them
+        rows = _rows(conn, outcomes)
+        matched, changing = _matching(rows, outcomes)
+        return (_record(conn, changing, rows) if changing else []), matched
 
 
 def settle_and_claim(store: Store, outcomes: Sequence[Outcome], relays: Mapping[str, str], *, own_only: bool,

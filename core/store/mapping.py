@@ -1,19 +1,16 @@
-"""SQL column lists and the conversions from ``sqlite3.Row`` to the frozen row types."""
+"""SQL column lists and the conversions from ``sqlite3.Row`` to the frozen row types. The history's row
+types (``quarterdeck.core.store.history_rows``) are loaded by the functions that build them: the
+outbox's sending path builds none of them and need not load their classes."""
 from __future__ import annotations
 
 import json
 import sqlite3
+from typing import TYPE_CHECKING
 
-from quarterdeck.core.store.rows import (
-    AttemptRow,
-    DeliveryRow,
-    DeliveryTask,
-    HistoryRow,
-    State,
-    StoredMessage,
-    db_time,
-    from_db_time,
-)
+from quarterdeck.core.store.rows import DeliveryRow, DeliveryTask, State, db_time, from_db_time
+
+if TYPE_CHECKING:
+    from quarterdeck.core.store.history_rows import AttemptRow, HistoryRow, StoredMessage
 
 DELIVERY_COLUMNS = (
     "d.id, d.message_id, d.agent_id, d.transport, d.priority, d.state, d.reason, d.attempts, "
@@ -84,6 +81,8 @@ def task_from_row(row: sqlite3.Row) -> DeliveryTask:
 
 
 def message_from_row(row: sqlite3.Row) -> StoredMessage:
+    from quarterdeck.core.store.history_rows import StoredMessage
+
     return StoredMessage(
         id=row["id"],
         sender=row["sender"],
@@ -99,6 +98,8 @@ def message_from_row(row: sqlite3.Row) -> StoredMessage:
 
 
 def attempt_from_row(row: sqlite3.Row) -> AttemptRow:
+    from quarterdeck.core.store.history_rows import AttemptRow
+
     return AttemptRow(
         delivery_id=row["delivery_id"],
         n=row["n"],
@@ -110,6 +111,8 @@ def attempt_from_row(row: sqlite3.Row) -> AttemptRow:
 
 
 def history_from_row(row: sqlite3.Row) -> HistoryRow:
+    from quarterdeck.core.store.history_rows import HistoryRow
+
     return HistoryRow(
         delivery_id=row["delivery_id"],
         message_id=row["message_id"],

@@ -50,14 +50,15 @@ _SOURCES: dict[State, tuple[State, ...]] = {
 
 class Store:
     """The outbox and history in ``path``. Threads share one Store; every process opens its own
-    (on the same file, if it likes)."""
+    (on the same file, if it likes). ``search=False``: a delivery queue (a relay's outbox), which
+    builds no search index nor history listings' indexes (:mod:`quarterdeck.core.store.schema`)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, search: bool = True) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conns = ThreadConnections(self.path)
         try:
-            migrate(self._conns.get())
+            migrate(self._conns.get(), search=search)
             self._lease = owner.Lease(self.path)
         except BaseException:
             self._conns.close_all()

@@ -34,6 +34,14 @@ if TYPE_CHECKING:
 Queued = tuple[Any, Sequence[tuple[str, str]], str | None, float | None]  # message, recipients, redacted text, expiry
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False).encode  # as json.dumps(..., ensure_ascii=False), built once
+_INSERT_MESSAGE = ("INSERT INTO messages (id, sender, sender_kind, type, priority, tags, recipients, content, "
+                   "redacted, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT_DELIVERY = ("INSERT INTO deliveries (message_id, agent_id, transport, priority, prio, state, claimed_by, "
+                    "created_at, updated_at, when_idle, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+Stored = tuple[Any, Sequence[str], str, bool]  # message, its recipients' ids, the text to store, redacted
+
+
 def priority_rank(priority: str) -> int:
     """Claim order: urgent first, then everything else."""
     return 0 if priority == "urgent" else 1
@@ -43,29 +51,55 @@ def enqueue(conn: sqlite3.Connection, token: str, message: Any, recipients: Sequ
             content: str, redacted: bool, expires_at: float | None = None) -> list[int]:
     """Insert the message and one ``queued`` delivery per ``(agent_id, transport)``; with
     ``expires_at`` each one is ``waiting`` for its agent to be idle until then (``when_idle``)."""
-    agents = [agent for agent, _ in recipients]
-    priority = str(message.priority)
+    return _enqueue(conn, token, [(message, recipients, content, redacted, expires_at)])[0]
+
+
+def _enqueue(conn: sqlite3.Connection, token: str,
+             batch: Sequence[tuple[Any, Sequence[tuple[str, str]], str, bool, float | None]]) -> list[list[int]]:
+    """:func:`enqueue` for each of ``batch`` (message, recipients, text to store, redacted, expiry): one
+    statement for the messages, one for the deliveries; per message its delivery ids."""
+    _store_messages(conn, [(message, [agent for agent, _ in recipients], content, redacted)
+                           for message, recipients, content, redacted, _ in batch])
     now = now_db()
-    try:
-        conn.execute(
-            "INSERT INTO messages (id, sender, sender_kind, type, priority, tags, recipients, "
-            "content, redacted, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (str(message.id), str(message.sender), str(message.sender_kind), str(message.type), priority,
-             json.dumps([str(tag) for tag in message.tags], ensure_ascii=False),
-             json.dumps(agents, ensure_ascii=False), content, int(redacted), to_db_time(message.created_at)),
-        )
-    except sqlite3.IntegrityError as exc:
-        raise StoreError(f"message {message.id!r} is already stored") from exc
-    ids = []
-    for agent, transport in recipients:
-        cur = conn.execute(
-            "INSERT INTO deliveries (message_id, agent_id, transport, priority, prio, state, claimed_by, "
-            "created_at, updated_at, when_idle, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (str(message.id), agent, transport, priority, priority_rank(priority),
-             "queued" if expires_at is None else "waiting", token, now, now, int(expires_at is not None),
-             expires_at),
-        )
-        ids.append(inserted_id(cur))
+    rows = []
+    for message, recipients, _, _, expires_at in batch:
+        mid, priority = str(message.id), str(message.priority)
+        state, idle = ("queued", 0) if expires_at is None else ("waiting", 1)
+        rows += [(mid, agent, transport, priority, priority_rank(priority), state, token, now, now, idle, expires_at)
+                 for agent, transport in recipients]
+    ids = iter(_insert_deliveries(conn, rows))
+    return [[next(ids) for _ in recipients] for _, recipients, _, _, _ in batch]
+
+
+def _store_messages(conn: sqlite3.Connection, batch: Sequence[Stored]) -> None:
+    """INSERT the messages of ``batch``; one whose id is stored already (or twice in ``batch``) is refused
+    by name (:class:`StoreError`), before anything is written."""
+    given = [str(message.id) for message, _, _, _ in batch]
+    stored = {str(row[0]) for row in conn.execute(
+        "SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(given),)).fetchall()}
+    seen: set[str] = set()
+    for mid in given:
+        if mid in stored or mid in seen:
+            raise StoreError(f"message {mid!r} is already stored")
+        seen.add(mid)
+    conn.executemany(_INSERT_MESSAGE, [
+        (str(message.id), str(message.sender), str(message.sender_kind), str(message.type), str(message.priority),
+         _JSON([str(tag) for tag in message.tags]), _JSON(list(agents)), content, int(redacted),
+         to_db_time(message.created_at)) for message, agents, content, redacted in batch])
+
+
+def _insert_deliveries(conn: sqlite3.Connection, rows: Sequence[tuple[object, ...]]) -> list[int]:
+    """INSERT ``rows`` (``_INSERT_DELIVERY``'s parameters) in order; their ids, in the same order. Inside
+    the caller's write transaction, the ids of rows inserted after the largest one before are
+    this statement's (``AUTOINCREMENT`` ids only grow), in the order they were inserted."""
+    if len(rows) == 1:
+        return [inserted_id(conn.execute(_INSERT_DELIVERY, rows[0]))]
+    before = conn.execute("SELECT coalesce(max(id), 0) FROM deliveries").fetchone()[0]
+    conn.executemany(_INSERT_DELIVERY, rows)
+    ids = [int(row[0]) for row in conn.execute("SELECT id FROM deliveries WHERE id > ? ORDER BY id",
+                                               (before,)).fetchall()]
+    if len(ids) != len(rows):
+        raise StoreError(f"{len(rows)} deliveries were inserted but {len(ids)} new rows were found")
     return ids
 
 
@@ -77,35 +111,41 @@ def enqueue_each(store: Store, batch: Sequence[Queued]) -> list[list[int]]:
         agents = [agent for agent, _ in recipients]
         if not agents or len(set(agents)) != len(agents):
             raise ValueError(f"message {message.id}: a message needs distinct recipients, not {agents}")
+    if not batch:
+        return []
     with immediate(store.connection()) as conn:
-        token = store._lease.token
-        return [enqueue(conn, token, message, recipients, message.content if stored is None else stored,
-                        stored is not None, expires_at) for message, recipients, stored, expires_at in batch]
+        return _enqueue(conn, store._lease.token, [
+            (message, recipients, message.content if stored is None else stored, stored is not None, expires_at)
+            for message, recipients, stored, expires_at in batch])
 
 
 def enqueue_many(conn: sqlite3.Connection, token: str, batch: Sequence[tuple[Any, str, str]]) -> list[int]:
     """One ``queued`` delivery per ``(message, agent_id, transport)``, in order; the first of a message
     not stored yet stores it, a later one adds its agent to the stored message's recipients (a
     message sent to two agents, or sent again)."""
-    ids = []
+    if not batch:
+        return []
     given = json.dumps(sorted({str(message.id) for message, _, _ in batch}))
     stored = {str(row[0]) for row in conn.execute(
         "SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?))", (given,)).fetchall()}
-    for message, agent, transport in batch:
+    new: dict[str, Stored] = {}
+    added = []  # (agent, message id, agent): a recipient added to a message stored before it
+    for message, agent, _ in batch:
         mid = str(message.id)
-        if mid not in stored:
-            ids += enqueue(conn, token, message, [(agent, transport)], message.content, False)
+        if mid in stored:
+            added.append((agent, mid, agent))
+        else:
             stored.add(mid)
-            continue
-        priority, now = str(message.priority), now_db()
-        cur = conn.execute(
-            "INSERT INTO deliveries (message_id, agent_id, transport, priority, prio, state, claimed_by, "
-            "created_at, updated_at, when_idle, expires_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, 0, NULL)",
-            (mid, agent, transport, priority, priority_rank(priority), token, now, now))
-        conn.execute("UPDATE messages SET recipients = json_insert(recipients, '$[#]', ?) WHERE id = ? "
-                     "AND NOT EXISTS (SELECT 1 FROM json_each(recipients) WHERE value = ?)", (agent, mid, agent))
-        ids.append(inserted_id(cur))
-    return ids
+            new[mid] = (message, [agent], message.content, False)
+    if new:
+        _store_messages(conn, list(new.values()))
+    if added:
+        conn.executemany("UPDATE messages SET recipients = json_insert(recipients, '$[#]', ?) WHERE id = ? "
+                         "AND NOT EXISTS (SELECT 1 FROM json_each(recipients) WHERE value = ?)", added)
+    now = now_db()
+    return _insert_deliveries(conn, [
+        (str(message.id), agent, transport, str(message.priority), priority_rank(str(message.priority)), "queued",
+         token, now, now, 0, None) for message, agent, transport in batch])
 
 
 def _scope(conn: sqlite3.Connection, db_path: Path, token: str, own_only: bool) -> tuple[str, list[str]]:

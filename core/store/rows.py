@@ -1,5 +1,9 @@
 """What the store hands back: delivery states, frozen row types, errors and the time format.
 
+The history's row types (``HistoryRow``, ``StoredMessage``, ``AttemptRow``, ``DeliveryDetail``,
+``MessageDetail``) are in :mod:`quarterdeck.core.store.history_rows`, loaded when first named from here;
+what a state and verdict say to people (``outcome``, ``Verdicted``) in :mod:`quarterdeck.core.store.verdicts`.
+
 Times are stored as UTC epoch seconds (REAL): compact in the table and its time indexes, sorted
 by value, exact to the microsecond on the way back (``datetime.fromtimestamp`` round-trips), and
 readable in the ``sqlite3`` shell with ``datetime(created_at, 'unixepoch')``.
@@ -9,8 +13,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from quarterdeck.core.models import MessageType, PartyKind, Priority
+from quarterdeck.core.store.verdicts import CONFIRMED_LABEL as CONFIRMED_LABEL
+from quarterdeck.core.store.verdicts import FAILURE_LABELS as FAILURE_LABELS
+from quarterdeck.core.store.verdicts import Verdicted as Verdicted
+from quarterdeck.core.store.verdicts import outcome as outcome
+
+if TYPE_CHECKING:
+    from quarterdeck.core.store.history_rows import AttemptRow as AttemptRow
+    from quarterdeck.core.store.history_rows import DeliveryDetail as DeliveryDetail
+    from quarterdeck.core.store.history_rows import HistoryRow as HistoryRow
+    from quarterdeck.core.store.history_rows import MessageDetail as MessageDetail
+    from quarterdeck.core.store.history_rows import StoredMessage as StoredMessage
+
+# the history's row types live in history_rows (a send builds none of them); still named from here
+_HISTORY_ROWS = frozenset({"AttemptRow", "DeliveryDetail", "HistoryRow", "MessageDetail", "StoredMessage"})
 
 
 class State(StrEnum):
@@ -25,43 +44,6 @@ class State(StrEnum):
 
 
 TERMINAL = frozenset({State.DELIVERED, State.FAILED, State.CANCELLED, State.UNCERTAIN, State.EXPIRED})
-
-FAILURE_LABELS = {"typed_not_submitted": "typed, not submitted", "not_typed": "not typed"}
-
-
-CONFIRMED_LABEL = "confirmed by agent"  # the agent's own hook reported the delivered text
-
-
-def outcome(state: str, verdict: str | None) -> str:
-    """What a delivery's state means to a person. A delivery that ended without error is
-    ``submitted`` (with evidence), ``confirmed by agent`` (its hook reported the text) or
-    ``unverified``, never plain "delivered"; a failure that carries a verdict is ``typed, not
-    submitted`` or ``not typed``; anything else is its state."""
-    state = str(state)
-    if state == "delivered":
-        if verdict == "confirmed_by_agent":
-            return CONFIRMED_LABEL
-        return "submitted" if verdict == "submitted" else "unverified"
-    if state == "failed" and verdict in FAILURE_LABELS:
-        return FAILURE_LABELS[verdict]
-    return state
-
-
-class Verdicted:
-    """What a delivery with a ``state`` and a ``verdict`` says to people (rows, events, progress)."""
-
-    state: str  # a State for outbox rows (a StrEnum), the plain text in events and progress rows
-    verdict: str | None
-
-    @property
-    def confirmed(self) -> bool:
-        """True only for a delivery submitted with evidence, or confirmed by the agent's own hook."""
-        return self.verdict in ("submitted", "confirmed_by_agent")
-
-    @property
-    def outcome(self) -> str:
-        """``submitted`` / ``unverified`` for a delivered one, the failure's verdict, else the state."""
-        return outcome(self.state, self.verdict)
 RETRYABLE = frozenset({State.FAILED, State.UNCERTAIN})
 
 
@@ -175,63 +157,10 @@ class DeliveryTask:
     retry_of: int | None
 
 
-@dataclass(frozen=True)
-class AttemptRow:
-    delivery_id: int
-    n: int
-    started_at: datetime
-    finished_at: datetime
-    ok: bool
-    error: str | None
+def __getattr__(name: str) -> Any:
+    """The history's row types, from :mod:`quarterdeck.core.store.history_rows` when first asked for."""
+    if name in _HISTORY_ROWS:
+        from quarterdeck.core.store import history_rows
 
-
-@dataclass(frozen=True)
-class StoredMessage:
-    id: str
-    sender: str
-    sender_kind: str
-    type: str
-    priority: str
-    tags: tuple[str, ...]
-    recipients: tuple[str, ...]
-    content: str
-    redacted: bool
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class HistoryRow(Verdicted):
-    """One line of the history view: a delivery joined with its message."""
-
-    delivery_id: int
-    message_id: str
-    agent_id: str
-    transport: str
-    state: State
-    reason: str | None
-    attempts: int
-    priority: str
-    sender: str
-    sender_kind: str
-    type: str
-    content: str
-    redacted: bool
-    created_at: datetime
-    updated_at: datetime
-    finished_at: datetime | None
-    latency_ms: float | None
-    verdict: str | None = None
-    evidence: str | None = None
-    machine: str | None = None  # the relay that typed it (issue 14); None: this machine
-
-
-@dataclass(frozen=True)
-class DeliveryDetail:
-    delivery: DeliveryRow
-    attempts: tuple[AttemptRow, ...]
-
-
-@dataclass(frozen=True)
-class MessageDetail:
-    message: StoredMessage
-    deliveries: tuple[DeliveryDetail, ...]
+        return getattr(history_rows, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -31,30 +31,29 @@ that leaves every stored row valid, so no table is copied); see :class:`Widen`.
 
 Version 6 adds each delivery's ``machine``: the relay that typed it (issue 14; the captain's
 forwarder sets it when it hands the delivery to that relay). NULL is this machine.
+
+Two profiles of one schema. A full open (``migrate(search=True)``, every ``Store`` but a relay's) makes the
+file a history: with the objects only the history's queries use (:class:`HistoryOnly`: the messages'
+full-text index and its triggers, the time indexes of the listings). A delivery queue (a relay's
+outbox, ``search=False``; also the readers beside the Store, :func:`open_migrated`) leaves them out of
+a new file: every store write then costs less (a third of an enqueue). A file keeps what it has:
+a queue open never drops them (the same file may be this machine's own history), and a full open of
+a queue's file adds the missing ones, the full-text index filled from the messages already stored,
+so ``quarterdeck history --db`` a relay's outbox lists and searches all of it.
 """
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 
 from quarterdeck.core.store.rows import StoreError
+from quarterdeck.core.store.steps import HistoryOnly, Step, Widen, add_history, execute
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "HistoryOnly", "Step", "Widen", "migrate", "open_migrated",
+           "user_version"]
 
 
-@dataclass(frozen=True)
-class Widen:
-    """Replace ``old`` by ``new`` in ``table``'s CREATE statement, where ``new`` only admits more
-    (a value added to a CHECK's IN list). Every stored row stays valid, so the file's pages are
-    untouched: SQLite's documented in-place schema edit (``writable_schema``, then a schema
-    version bump so every open connection re-reads it) does it without copying a table that may
-    hold millions of rows and is referenced by foreign keys."""
-
-    table: str
-    old: str
-    new: str
-
-
-Step = str | Widen
+_REBUILD = "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')"  # from the messages stored
 
 _V1 = (
     """
@@ -108,32 +107,33 @@ _V1 = (
     "CREATE INDEX deliveries_queue ON deliveries(prio, id) WHERE state = 'queued'",
     "CREATE INDEX deliveries_in_flight ON deliveries(agent_id) WHERE state = 'sending'",
     "CREATE INDEX deliveries_message ON deliveries(message_id)",
-    "CREATE INDEX deliveries_time ON deliveries(created_at)",
-    "CREATE INDEX deliveries_agent_time ON deliveries(agent_id, created_at)",
+    HistoryOnly("deliveries_time", "CREATE INDEX deliveries_time ON deliveries(created_at)"),
+    HistoryOnly("deliveries_agent_time", "CREATE INDEX deliveries_agent_time ON deliveries(agent_id, created_at)"),
     "CREATE INDEX deliveries_state_time ON deliveries(state, created_at)",
-    "CREATE INDEX deliveries_agent_state_time ON deliveries(agent_id, state, created_at)",
+    HistoryOnly("deliveries_agent_state_time",
+                "CREATE INDEX deliveries_agent_state_time ON deliveries(agent_id, state, created_at)"),
     "CREATE UNIQUE INDEX deliveries_retry ON deliveries(retry_of) WHERE retry_of IS NOT NULL",
-    """
+    HistoryOnly("messages_fts", """
     CREATE VIRTUAL TABLE messages_fts USING fts5(
         content, content='messages', content_rowid='seq', tokenize='trigram'
     )
-    """,
-    """
+    """, _REBUILD),
+    HistoryOnly("messages_fts_insert", """
     CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
         INSERT INTO messages_fts(rowid, content) VALUES (new.seq, new.content);
     END
-    """,
-    """
+    """, _REBUILD),
+    HistoryOnly("messages_fts_delete", """
     CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
         INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.seq, old.content);
     END
-    """,
-    """
+    """, _REBUILD),
+    HistoryOnly("messages_fts_update", """
     CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
         INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.seq, old.content);
         INSERT INTO messages_fts(rowid, content) VALUES (new.seq, new.content);
     END
-    """,
+    """, _REBUILD),
 )
 
 _V2 = (
@@ -200,20 +200,24 @@ def user_version(conn: sqlite3.Connection) -> int:
 
 def open_migrated(path: Path) -> sqlite3.Connection:
     """A connection to the database at ``path``, its schema brought up to date (closed again if
-    that fails): for readers beside the ``Store`` (the agents' events, the relay's publishers)."""
+    that fails): for readers beside the ``Store`` (the agents' events, the relay's publishers). It
+    builds no history objects (a hook must not index a relay's outbox): the next full open does."""
     from quarterdeck.core.store.db import connect
 
     conn = connect(path)
     try:
-        migrate(conn)
+        migrate(conn, search=False)
     except BaseException:
         conn.close()
         raise
     return conn
 
 
-def migrate(conn: sqlite3.Connection, migrations: tuple[tuple[Step, ...], ...] = MIGRATIONS) -> int:
+def migrate(conn: sqlite3.Connection, migrations: tuple[tuple[Step, ...], ...] = MIGRATIONS, *,
+            search: bool = True) -> int:
     """Bring the file up to ``len(migrations)``; return the version found before migrating.
+    ``search=False``: a delivery queue's open, :class:`HistoryOnly` steps left out; ``True``: those
+    missing are added (see the module docstring).
 
     ``conn`` must be in autocommit mode (``isolation_level=None``).
     """
@@ -228,7 +232,10 @@ def migrate(conn: sqlite3.Connection, migrations: tuple[tuple[Step, ...], ...] =
             )
         for version in range(found, target):
             for statement in migrations[version]:
-                _execute(conn, statement)
+                if search or not isinstance(statement, HistoryOnly):
+                    execute(conn, statement)
+        if search:
+            add_history(conn, migrations)
         if found != target:
             conn.execute(f"PRAGMA user_version = {target:d}")
     except BaseException:
@@ -236,33 +243,3 @@ def migrate(conn: sqlite3.Connection, migrations: tuple[tuple[Step, ...], ...] =
         raise
     conn.execute("COMMIT")
     return found
-
-
-def _widen(conn: sqlite3.Connection, step: Widen) -> None:
-    found = conn.execute("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", (step.table,)).fetchone()
-    if found is None or str(found[0]).count(step.old) != 1:
-        raise StoreError(f"the history database's table {step.table} is not as this Quarterdeck expects; "
-                         "run 'quarterdeck doctor' or use another --data-dir")
-    version = int(conn.execute("PRAGMA schema_version").fetchone()[0])
-    conn.execute("PRAGMA writable_schema = ON")
-    try:
-        conn.execute("UPDATE sqlite_schema SET sql = ? WHERE type = 'table' AND name = ?",
-                     (str(found[0]).replace(step.old, step.new), step.table))
-        conn.execute(f"PRAGMA schema_version = {version + 1:d}")
-    finally:
-        conn.execute("PRAGMA writable_schema = OFF")
-
-
-def _execute(conn: sqlite3.Connection, statement: Step) -> None:
-    if isinstance(statement, Widen):
-        _widen(conn, statement)
-        return
-    try:
-        conn.execute(statement)
-    except sqlite3.OperationalError as exc:
-        if "fts5" in str(exc) or "tokenizer" in str(exc):
-            raise StoreError(
-                f"this Python's SQLite {sqlite3.sqlite_version} lacks FTS5 with the trigram "
-                f"tokenizer (SQLite 3.34 or later): {exc}"
-            ) from exc
-        raise

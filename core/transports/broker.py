@@ -19,7 +19,7 @@ from typing import Any
 
 import redis
 
-from quarterdeck.core.broker_client import CLUSTER_DOWN, BrokerClient, open_client, ready
+from quarterdeck.core.broker_client import BROKER_DOWN, BrokerClient, open_client, ready
 from quarterdeck.core.broker_group import ensure_group
 from quarterdeck.core.broker_url import endpoint
 from quarterdeck.core.relay.protocol import CAPTAIN_GROUP, KEYS, STREAM_MAXLEN, ControlEntry, MalformedEntry, Receipt
@@ -27,7 +27,7 @@ from quarterdeck.core.relay.protocol import CAPTAIN_GROUP, KEYS, STREAM_MAXLEN, 
 __all__ = ["BrokerDown", "BrokerLink", "ReceiptRouter", "publish_control"]
 
 log = logging.getLogger(__name__)
-BrokerDown = (redis.ConnectionError, redis.TimeoutError, OSError, *CLUSTER_DOWN)
+BrokerDown = BROKER_DOWN
 
 
 class BrokerLink:

@@ -10,15 +10,23 @@ after both fsyncs returned.
 File name: ``<UTC time>-<priority>-<message id>.md``, e.g.
 ``20250901T142233.123456Z-urgent-msg_42.md``: names sort by arrival and urgent ones stand out.
 Content: YAML front matter (sender, recipients, priority, id, time, type) between ``---`` lines,
-then the message text exactly as given (UTF-8, no newline translation).
+then the message text exactly as given (UTF-8, no newline translation). The front matter is the
+text PyYAML's ``safe_dump`` writes for that mapping; the usual header (names, words and hex ids a
+YAML reader takes as strings) is put together directly, the same text without the dumper's cost.
+
+The temp file is opened exclusively (``O_CREAT | O_EXCL``) under a name this process makes up
+(``.incoming-<pid>-<n>.tmp``; another name is drawn if a dead process left that one). A delivery's
+receipt says ``written to <folder>/<file name>``: :func:`split_written` tells the folder (the
+roster's words) from the file name this transport made (a time, a priority word and an id).
 """
 from __future__ import annotations
 
 import contextlib
 import errno
+import functools
+import itertools
 import os
 import re
-import tempfile
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -31,7 +39,7 @@ from quarterdeck.core.delivery.contract import DeliveryRequest, Receipt
 from quarterdeck.core.delivery.errors import SUBMITTED, Cancelled, PermanentError, RetryableError
 from quarterdeck.core.fileops import fsync_dir
 
-__all__ = ["InboxDelivery", "message_type", "parse_message", "render"]
+__all__ = ["InboxDelivery", "message_type", "parse_message", "render", "split_written"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _PERMANENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG}
@@ -40,6 +48,14 @@ _FENCE = b"---\n"
 # libyaml's emitter where PyYAML has it (a quarter of a relay's time per inbox delivery went to the
 # pure-Python one); the same text either way
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_RESOLVER = yaml.resolver.Resolver()
+_STR = "tag:yaml.org,2002:str"
+_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")  # written bare by the dumper when read back as a string
+_TIME = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+\+00:00")  # a UTC isoformat(): the dumper single-quotes it
+_WRITTEN = "written to "
+# a name ``_file_name`` gives (and ``_publish``'s suffix when it was taken): a time, a word, an id
+_OUR_NAME = re.compile(r"/(\d{8}T\d{6}\.\d{6}Z-[a-z]+-[A-Za-z0-9._-]{1,90}\.md)")
+_TEMP_NUMBERS = itertools.count()
 
 
 def message_type(request: DeliveryRequest) -> str:
@@ -63,8 +79,44 @@ def render(request: DeliveryRequest, now: datetime) -> bytes:
         "time": _utc(request.created_at or now).isoformat(),
         "type": message_type(request),
     }
-    front = yaml.dump(header, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    front = _front(header)
+    if front is None:
+        front = yaml.dump(header, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, default_flow_style=False)
     return _FENCE + front.encode("utf-8") + _FENCE + request.text.encode("utf-8")
+
+
+def _front(header: dict[str, Any]) -> str | None:
+    """The dumper's text for the usual header, put together directly; None when a value is not one
+    whose text is certain here (the dumper writes that header)."""
+    sender, priority, message_id, kind = (_bare(header[k]) for k in ("sender", "priority", "message_id", "type"))
+    recipients = [_bare(r) for r in header["recipients"]]
+    time_text = header["time"]
+    if None in (sender, priority, message_id, kind) or None in recipients or not recipients \
+            or not _TIME.fullmatch(time_text):
+        return None
+    listed = "".join(f"- {r}\n" for r in recipients)
+    return (f"sender: {sender}\nrecipients:\n{listed}priority: {priority}\nmessage_id: {message_id}\n"
+            f"time: '{time_text}'\ntype: {kind}\n")
+
+
+@functools.lru_cache(maxsize=512)  # names and words repeat in every header
+def _bare(value: object) -> str | None:
+    """``value`` as the dumper writes it bare (a plain scalar read back as the same string), else None."""
+    if not isinstance(value, str) or not _PLAIN.fullmatch(value):
+        return None
+    tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+    return value if tag == _STR else None
+
+
+def split_written(text: str) -> tuple[str, str] | None:
+    """``written to <folder>/<name>`` (a receipt's detail) as (``written to <folder>/``, name) when the
+    name is one this transport gives; else None."""
+    if not text.startswith(_WRITTEN):
+        return None
+    found = _OUR_NAME.search(text)
+    if found is None or found.end() != len(text):
+        return None
+    return text[: found.start(1)], found.group(1)
 
 
 def parse_message(data: bytes) -> tuple[dict[str, Any], str]:
@@ -121,16 +173,19 @@ class InboxDelivery:
 
     def receipt(self, final: Path) -> Receipt:
         """What a delivery written to ``final`` (file and folder fsynced) vouches for."""
-        return Receipt(self.kind, SUBMITTED, "written and fsynced", f"written to {final}")
+        return Receipt(self.kind, SUBMITTED, "written and fsynced", f"{_WRITTEN}{final}")
 
     def write(self, request: DeliveryRequest, now: datetime) -> Path:
         """Write ``request``'s file, named for ``now``, and fsync it; not the folder: the caller does
         (``deliver`` at once; a batch once per folder after its files). An error means no file of it
         was given its name."""
-        data = render(request, now)
-        self._ensure_folder()
+        data, name = render(request, now), self._file_name(request, now)
         try:
-            return self._write_atomically(self._file_name(request, now), data)
+            try:
+                return self._write_atomically(name, data)
+            except (FileNotFoundError, NotADirectoryError):  # no folder yet, or not a folder: made, or said why
+                self._ensure_folder()
+                return self._write_atomically(name, data)
         except OSError as exc:
             raise self._classify(exc) from exc
 
@@ -153,18 +208,29 @@ class InboxDelivery:
             raise self._classify(exc) from exc
 
     def _write_atomically(self, name: str, data: bytes) -> Path:
-        fd, temp_name = tempfile.mkstemp(prefix=".incoming-", suffix=".tmp", dir=self.path)
-        temp = Path(temp_name)
+        fd, temp = self._open_temp()
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
             final = self._publish(temp, name)
         finally:
             with contextlib.suppress(OSError):
                 temp.unlink()
         return final
+
+    def _open_temp(self) -> tuple[int, Path]:
+        """A new temp file in the folder, private (0600), opened for writing only by this call."""
+        temp = self.path / f".incoming-{os.getpid()}-{next(_TEMP_NUMBERS)}.tmp"
+        while True:
+            try:
+                return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600), temp
+            except FileExistsError:  # left by a process that had this pid
+                temp = self.path / f".incoming-{uuid.uuid4().hex}.tmp"
 
     def _publish(self, temp: Path, name: str) -> Path:
         """Give the finished temp file its final name without ever replacing another message."""

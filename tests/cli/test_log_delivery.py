@@ -44,3 +44,16 @@ def test_the_redacting_filter_passes_a_line_marked_redacted_and_still_redacts_th
     assert RedactSecrets().filter(marked) and RedactSecrets().filter(plain)
     assert marked.getMessage() == f"line {KEY}"
     assert KEY not in plain.getMessage() and "[REDACTED:" in plain.getMessage()
+
+
+def test_an_inbox_file_keeps_the_name_we_gave_it_and_its_folder_is_redacted_once(caplog, tmp_path) -> None:
+    folder = tmp_path / f"inbox-{KEY}"
+    names = [f"20261207T011230.00000{n}Z-normal-{n}f2a9c4e5d6b7a8c9d0e1f2a3b4c5d6e.md" for n in range(3)]
+    with caplog.at_level(logging.INFO, logger="quarterdeck.deliveries"):
+        for n, name in enumerate(names):
+            log_delivery(DeliveryEvent(n, "m", "A", "delivered", 1, f"written to {folder}/{name}", 0.001,
+                                       "submitted", "written and fsynced"))
+    for record, name in zip(caplog.records, names, strict=True):
+        line = record.getMessage()
+        assert line.endswith(f"/{name})") and KEY not in line and "[REDACTED:" in line
+    assert not any(name in text for text in common._REDACTED for name in names)

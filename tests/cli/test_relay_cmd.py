@@ -3,6 +3,7 @@ is down or refuses the password, never showing the password), and a clean exit 0
 from __future__ import annotations
 
 import signal
+import sqlite3
 import time
 
 import pytest
@@ -120,6 +121,10 @@ def test_an_acl_user_limited_to_qd_keys_delivers_and_a_signal_ends_it_with_0(
         out = relay.out.read_text()
         assert "pw-for-relay" not in out + relay.err.read_text()
         assert "stopping after the delivery in flight" in out and "1 taken" in out
+        outbox = sqlite3.connect(tmp_path / "data" / "quarterdeck.sqlite3")
+        names = {row[0] for row in outbox.execute("SELECT name FROM sqlite_schema")}
+        outbox.close()
+        assert "messages_fts" not in names and "deliveries_message" in names  # a delivery queue's outbox
         relay.process = None
     finally:
         relay.close()

@@ -1,8 +1,11 @@
 """What ``quarterdeck send`` and its neighbours load (issue 15): a command's help loads none of the heavy
 modules (the ``--tag`` help reads the tags from ``core.tags``, not the models), and a send without a broker
 loads no broker client, no history search and not the integration API; a send to a tmux agent loads no retry
-library and none of the agents' activity code (what only a "when idle" send reads). No command loads pydantic
-(the models are msgspec Structs and the rule file is checked by plain code, issue 15)."""
+library and none of the agents' activity code (what only a "when idle" send reads), and nothing only some sends
+need: no ``logging.handlers`` (the log's rotating handler is ``core.logsetup``'s own), no ``difflib`` to read a good
+roster (its "did you mean" is for mistakes), not the dry run's transport, not ``--when idle``'s duration parser,
+no ``socket`` with no serve to hand the send to. No command loads pydantic (the models are msgspec Structs and
+the rule file is checked by plain code, issue 15)."""
 from __future__ import annotations
 
 import json
@@ -73,3 +76,19 @@ def test_a_send_to_a_tmux_agent_loads_no_retry_library_and_no_activity_code(tmp_
     assert "quarterdeck.core.dispatch.idle_judge" not in loaded
     assert "quarterdeck.cli.handoff_follow" not in loaded  # no server took the send
     assert "quarterdeck.core.desktop.screens" not in loaded  # the screens are read for gui agents' points only
+    assert "logging.handlers" not in loaded  # quarterdeck.log's rotating handler is logsetup's own
+    assert "quarterdeck.core.transports.dryrun" not in loaded  # --dry-run's transport and throwaway outbox
+    assert "quarterdeck.core.compose.when_idle" not in loaded  # --when idle's --ttl
+    assert "socket" not in loaded  # no serve was running: nothing to connect to
+
+
+def test_reading_a_good_roster_loads_no_difflib(tmp_path):
+    """The roster's "did you mean" is for a roster with a mistake in it: a good one (every send reads one)
+    loads no difflib; a bad key still gets its suggestion."""
+    roster = tmp_path / "agents.yaml"
+    roster.write_text("agents:\n- {id: A, transport: tmux, target: 'qd:0.0'}\n", encoding="utf-8")
+    probe = ("import sys\nfrom pathlib import Path\nfrom quarterdeck.core.roster.roster import load_roster\n"
+             "print(len(load_roster(Path(sys.argv[1]), screens=()).ids()), 'difflib' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe, str(roster)], capture_output=True, text=True, timeout=60,
+                          check=True)
+    assert done.stdout.split() == ["1", "False"]

@@ -8,7 +8,8 @@ import redis
 from redis.cluster import RedisCluster
 from redis_server import RedisClusterServers, RedisServer, make_certificates, redis_cluster, redis_server  # noqa: F401
 
-from quarterdeck.core.relay.link import BrokerError, connect, describe, is_hopeless
+from quarterdeck.core.broker_client import FirstContact
+from quarterdeck.core.relay.link import BrokerError, connect, open_link, unreachable
 from quarterdeck.core.relay.protocol import KEYS
 from quarterdeck.core.transports.broker import BrokerLink, publish_control
 
@@ -120,24 +121,61 @@ def test_a_tls_cluster_is_reached_with_rediss_on_every_node(tmp_path) -> None:
         cluster.stop()
 
 
-def test_a_client_opened_while_the_cluster_was_down_says_to_restart(redis_cluster: RedisClusterServers) -> None:
-    """Without the check (a relay starting before its broker) a node that does not answer gets a single
-    server's client; once the cluster answers, a key on another node is one line saying to restart."""
+def test_a_client_opened_while_the_cluster_was_down_is_the_clusters_once_it_answers(
+        redis_cluster: RedisClusterServers) -> None:
+    """Without the check (a relay starting before its broker) a node that does not answer gets a client
+    opened at first contact: until the cluster answers each use fails as an unreachable broker does, then
+    a key on any node is served."""
     for node in redis_cluster.nodes:
         node.stop()
-    client = connect(redis_cluster.url, check=False)
+    client, down = open_link(redis_cluster.url)
     try:
-        assert type(client) is redis.Redis
+        assert isinstance(down, redis.ConnectionError) and isinstance(client, FirstContact)
+        with pytest.raises(redis.ConnectionError):
+            client.xadd(KEYS.events, {"n": "1"})
         for node in redis_cluster.nodes:
             node.start()
         while not all(redis_cluster.state(node) == "ok" for node in redis_cluster.nodes):
             time.sleep(0.05)
-        elsewhere = next(key for key in (KEYS.relay_in("M1"), KEYS.relay_in("M2"), KEYS.events)
-                         if redis_cluster.holder(key) is not redis_cluster.nodes[0])
-        with pytest.raises(redis.ResponseError) as moved:
-            client.xadd(elsewhere, {"n": "1"})
-        said = describe(moved.value, redis_cluster.url)
-        assert "is a Redis Cluster node but this connection was opened as to a single server" in said
-        assert "restart it once the cluster answers" in said and is_hopeless(moved.value)
+        for key in (KEYS.relay_in("M1"), KEYS.relay_in("M2"), KEYS.events):  # slots on every node
+            client.xadd(key, {"n": "1"})
+        assert isinstance(client._client, RedisCluster)
     finally:
         client.close()
+
+
+def test_opening_a_link_is_one_round_trip_and_a_denied_ping_is_refused(redis_server: RedisServer,
+                                                                        monkeypatch) -> None:
+    sent: list[object] = []
+    execute = redis.client.Pipeline.execute
+    monkeypatch.setattr(redis.Redis, "execute_command", lambda self, *a, **k: sent.append(a))
+
+    def piped(self, *args, **kwargs):
+        sent.append([tuple(command) for command, _ in self.command_stack])
+        return execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", piped)
+    client, down = open_link(redis_server.url)
+    client.close()
+    assert down is None and type(client) is redis.Redis
+    assert sent == [[("INFO", "cluster"), ("PING",)]]
+    monkeypatch.undo()
+    with redis.Redis.from_url(redis_server.url) as admin:
+        admin.acl_setuser("relay", enabled=True, passwords=["+pw"], keys=["qd:*"], commands=["-@all", "+info"])
+    with pytest.raises(BrokerError, match="denied a command"):
+        open_link(f"redis://relay:pw@127.0.0.1:{redis_server.port}")
+
+
+def test_a_single_server_that_was_down_is_reached_at_first_contact(redis_server: RedisServer) -> None:
+    redis_server.stop()
+    client, down = open_link(redis_server.url)
+    try:
+        assert down is not None and "unreachable" in unreachable(down, redis_server.url)
+        with pytest.raises(redis.ConnectionError):
+            client.ping()
+        redis_server.start()
+        assert client.xadd(KEYS.events, {"n": "1"})
+        assert type(client._client) is redis.Redis
+    finally:
+        client.close()
+    client.close()  # twice, or never opened: nothing to close

@@ -29,3 +29,16 @@ def test_a_notify_during_a_round_that_asked_is_kept_for_the_next() -> None:
     assert asking.due(0.0)  # the round asks (its read comes after this)
     asking.wanted()  # something queued meanwhile, maybe after the read
     assert asking.due(0.001)
+
+
+def test_a_round_after_a_notify_or_a_full_batch_claims_without_reading_first_and_a_poll_reads() -> None:
+    asking = Asking(0.01)
+    assert asking.due(0.0) and asking.told  # the first round: whatever was queued before the start
+    assert asking.due(0.02) and not asking.told  # a poll: read first
+    asking.wanted()
+    assert asking.due(0.021) and asking.told
+    asking.after(full=True)
+    assert asking.due(0.022) and asking.told
+    asking.after(full=False)
+    assert not asking.due(0.023)
+    assert asking.due(0.04) and not asking.told

@@ -73,3 +73,13 @@ def test_a_relay_working_through_an_agents_queue_is_not_taken_for_one_that_lost_
     assert sent.expired(5.0) == []
     live.tick(True, now=9.0)
     assert [f.delivery for f in sent.expired(5.0)] == [1, 2]  # 5 s since A's queue last moved
+
+
+def test_receipts_take_their_deliveries_out_at_once_and_leave_the_rest() -> None:
+    sent = Sent(Liveness())
+    sent.add([(1, "m1", "A", "M1"), (2, "m2", "A", "M1"), (3, "m3", "B", "M2"), (4, "m4", "C", "M2")], now=0.0)
+    sent.pop_many([1, 3, 9])  # 9: not in flight (another outbox's, or taken already)
+    assert len(sent) == 2 and sent.get(1) is None and sent.get(3) is None
+    assert [f.delivery for f in sent.of_relay("M1")] == [2] and [f.delivery for f in sent.of_relay("M2")] == [4]
+    sent.pop_many([2, 4])
+    assert len(sent) == 0 and sent.of_relay("M1") == [] and sent.older_than(0.0, now=1.0) == []

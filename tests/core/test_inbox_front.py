@@ -61,3 +61,39 @@ def test_a_typical_header_reads_back() -> None:
     parsed, text = inbox.parse_message(data)
     assert parsed["message_id"] == request.message_id and parsed["recipients"] == ["Agent-1", "Agent-2"]
     assert text == "hello\n"
+
+
+def _request(**given: object) -> DeliveryRequest:
+    fields: dict[str, object] = dict(agent_id="Agent-1", text="hi\n", priority="normal", onboarding=False,
+                                     message_id="0123456789abcdef0123456789abcdef", sender="Captain",
+                                     recipients=("Agent-1",), created_at=datetime(2026, 12, 6, 16, 33, 50, 1, UTC))
+    fields.update(given)
+    return DeliveryRequest(**fields)  # type: ignore[arg-type]
+
+
+def _as_dumped(request: DeliveryRequest) -> bytes:
+    assert request.created_at is not None
+    header = {"sender": request.sender, "recipients": list(request.recipients), "priority": request.priority,
+              "message_id": request.message_id, "time": request.created_at.isoformat(),
+              "type": inbox.message_type(request)}
+    return b"---\n" + _dumped(header).encode() + b"---\n" + request.text.encode()
+
+
+@pytest.mark.parametrize("value", TRICKY)
+def test_the_header_put_together_directly_is_the_dumpers_text_wherever_the_value_is(value: str) -> None:
+    for request in (_request(sender=value), _request(recipients=(value, "Agent-2")), _request(message_id=value)):
+        assert inbox.render(request, datetime.now(UTC)) == _as_dumped(request)
+
+
+def test_the_usual_headers_are_put_together_without_the_dumper(monkeypatch) -> None:
+    rng = random.Random(14)
+    usual = [_request(message_id=f"{rng.getrandbits(128):032x}", recipients=(f"A{n}-2", "Agent-3"),
+                      created_at=datetime.fromtimestamp(rng.random() * 2e9, UTC)) for n in range(300)]
+    usual += [_request(message_id="12345678901234567890123456789012"), _request(message_id="0b1011"),
+              _request(sender="yes"), _request(created_at=datetime(2026, 1, 1, tzinfo=UTC))]
+    expected = [_as_dumped(request) for request in usual]
+    dumped: list[object] = []
+    dump = yaml.dump
+    monkeypatch.setattr(yaml, "dump", lambda *a, **k: dumped.append(a) or dump(*a, **k))
+    assert [inbox.render(request, datetime.now(UTC)) for request in usual] == expected
+    assert len(dumped) == 3  # the all-digit id, the id YAML reads as a number, the sender read as a boolean

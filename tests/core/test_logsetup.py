@@ -205,3 +205,87 @@ def test_at_debug_a_log_that_cannot_be_written_says_so_once(tmp_path, capsys):
     assert err.count("\n") == 1, err
     assert err.startswith(f"quarterdeck: the log {tmp_path / 'logs' / LOG_FILE_NAME} cannot be written (")
     assert "No space left on device" in err and "Traceback" not in err
+
+
+def test_with_no_older_files_to_keep_the_log_is_never_cut(tmp_path):
+    handler = setup_logging(tmp_path, env={}, max_bytes=500, backups=0)
+    for n in range(50):
+        log.info("line %04d %s", n, "x" * 40)
+    text = written(handler)
+    assert "line 0000" in text and "line 0049" in text
+    assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == [LOG_FILE_NAME]
+
+
+def test_a_log_that_is_not_a_regular_file_is_never_moved_aside(tmp_path):
+    path = tmp_path / "logs" / LOG_FILE_NAME
+    path.parent.mkdir()
+    path.symlink_to(os.devnull)
+    setup_logging(tmp_path, env={}, max_bytes=50)
+    for n in range(5):
+        log.info("line %04d %s", n, "x" * 80)
+    assert sorted(p.name for p in path.parent.iterdir()) == [LOG_FILE_NAME] and path.is_symlink()
+
+
+def test_the_log_handler_is_a_file_handler_of_its_own_not_logging_handlers(tmp_path):
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom pathlib import Path\nfrom quarterdeck.core.logsetup import setup_logging\n"
+             f"setup_logging(Path({str(tmp_path)!r}), env={{}})\nprint('logging.handlers' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_a_rotation_that_fails_loses_the_record_quietly_and_the_log_goes_on(tmp_path, capsys, monkeypatch):
+    handler = setup_logging(tmp_path, env={}, max_bytes=200)
+
+    def refuse(src: str, dst: str) -> None:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    for n in range(10):
+        log.info("line %04d %s", n, "x" * 40)
+    assert capsys.readouterr().err == ""  # no traceback per record
+    monkeypatch.undo()
+    log.info("after the disk came back %s", "y" * 300)
+    assert "after the disk came back" in written(handler)
+    assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == [LOG_FILE_NAME, f"{LOG_FILE_NAME}.1"]
+
+
+class Counted(logging.Formatter):
+    calls = 0
+
+    def format(self, record: logging.LogRecord) -> str:
+        Counted.calls += 1
+        return super().format(record)
+
+
+class NoSeek:
+    """A stream that refuses to be sought: the handler counts the file's length instead."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def __getattr__(self, name: str):
+        if name in ("seek", "tell"):
+            raise AssertionError(f"the log stream was asked {name}()")
+        return getattr(self.stream, name)
+
+
+def test_the_file_s_length_is_counted_from_its_size_at_open_and_each_record_s_bytes(tmp_path):
+    path = tmp_path / "logs" / LOG_FILE_NAME
+    path.parent.mkdir()
+    path.write_text("o" * 1500 + "\n", encoding="utf-8")  # left by an earlier run
+    handler = setup_logging(tmp_path, env={}, max_bytes=2000)
+    assert isinstance(handler, logging.FileHandler)
+    assert handler.size == 1501
+    handler.setFormatter(Counted("%(message)s"))
+    handler.stream = NoSeek(handler.stream)
+    log.info("déjà vu ✓ %s", "x" * 100)  # é, à: a byte more each; ✓: two more
+    assert handler.size == 1501 + len("déjà vu ✓ ") + 100 + 1 + 4 == path.stat().st_size
+    for n in range(3):
+        log.info("line %d %s", n, "y" * 200)
+    assert Counted.calls == 4  # once per record
+    assert (tmp_path / "logs" / f"{LOG_FILE_NAME}.1").read_text(encoding="utf-8").startswith("o" * 1500)
+    assert handler.size == path.stat().st_size < 2000  # counted afresh after the rotation
+    assert written(handler).startswith("line 1 ")

@@ -3,9 +3,9 @@ order, what is refused before anything is queued, and the gate that guards each 
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 
 import pytest
+from msgspec.structs import replace
 
 from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 from quarterdeck.core.models import Agent, DryRunTransport, InboxTransport, Message

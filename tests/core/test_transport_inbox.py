@@ -203,3 +203,32 @@ def test_unwritable_folder_is_permanent(tmp_path):
     assert f"check: inbox {target} is not writable" in out
     assert f"raised: PermanentError inbox {target} is not writable" in out
     assert list(target.iterdir()) == []
+
+
+def test_a_temp_name_left_by_a_dead_process_is_not_reused_and_the_file_is_private(tmp_path, monkeypatch):
+    import itertools
+
+    from quarterdeck.core.transports import inbox as module
+
+    monkeypatch.setattr(module, "_TEMP_NUMBERS", itertools.count(7))
+    stale = tmp_path / f".incoming-{os.getpid()}-7.tmp"
+    stale.write_text("left by a kill")
+    InboxDelivery(tmp_path).deliver(request(text="fresh"), threading.Event())
+    assert stale.read_text() == "left by a kill"
+    [written] = md_files(tmp_path)
+    assert parse_message(written.read_bytes())[1] == "fresh"
+    assert written.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([stale.name, written.name])
+
+
+def test_the_receipt_detail_splits_into_the_folder_and_the_name_the_transport_gave(tmp_path):
+    from quarterdeck.core.transports.inbox import split_written
+
+    receipt = InboxDelivery(tmp_path).deliver(request(message_id="0123456789abcdef0123456789abcdef"),
+                                              threading.Event())
+    folder, name = split_written(receipt.detail)
+    assert folder == f"written to {tmp_path}/" and name == md_files(tmp_path)[0].name
+    assert name.endswith("-urgent-0123456789abcdef0123456789abcdef.md")
+    assert split_written(f"written to {tmp_path}/notes.md") is None
+    assert split_written("the pane said 20250901T142233.123456Z-urgent-x.md") is None
+    assert split_written(f"written to {tmp_path}/20250901T142233.123456Z-urgent-x.md, but the fsync failed") is None

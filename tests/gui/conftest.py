@@ -3,10 +3,10 @@ outbox and dry-run agents, and guards that fail a test leaving a thread running.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 
 import pytest
 from gui_fixtures import dry_roster
+from msgspec.structs import replace
 from PySide6.QtCore import QSettings, QThread
 
 from quarterdeck.core.models import Agent

@@ -119,6 +119,21 @@ def test_the_roster_gets_up_to_45_percent_of_the_window_height(window, qtbot, mo
     assert dock.height() <= window.height() * 45 // 100 + 2
 
 
+def test_on_a_short_screen_panels_opened_later_are_tabs_beside_the_composer(window, qtbot):
+    _beside_the_swarm(window, 4)  # the test screen is short (800 px)
+    roster, composer = window.docks["roster"], window.docks["composer"]
+    qtbot.waitUntil(lambda: window.navigator.on_screen() == ["roster", "composer"])
+    rows = roster.height()
+    for name in ("rules", "charts", "health"):
+        window.navigator.show_actions[name].trigger()  # View → Rules, Charts, Health
+        qtbot.waitUntil(lambda n=name: window.navigator.on_screen() == ["roster", n])
+        # a tab beside the composer, not a third panel stacked under it: the roster keeps its rows
+        assert window.docks[name] in window.tabifiedDockWidgets(composer)
+        assert roster.height() == rows
+    tabs = window.tabifiedDockWidgets(composer)
+    assert tabs.index(window.docks["history"]) < tabs.index(window.docks["rules"])  # the history first
+
+
 def test_the_demo_puts_the_panel_in_the_left_half_and_reset_returns_there(window, qtbot):
     area = window.screen().availableGeometry()
     _beside_the_swarm(window, 4)

@@ -3,9 +3,8 @@ panel's delivery (even mid-backoff) and shows the same STOPPED state with Resume
 Stop all is recorded for the other processes and is not heard back."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 from gui_fixtures import WatchLooks, jobs_done
+from msgspec.structs import replace
 
 from quarterdeck.core.models import Message
 from quarterdeck.core.store import Store

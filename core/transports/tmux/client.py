@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import uuid
 from dataclasses import dataclass
+from typing import NoReturn
 
 from quarterdeck.core.delivery.errors import MayHaveArrived, PermanentError, RetryableError
 from quarterdeck.core.transports.tmux.verdict import Screen
@@ -33,6 +34,9 @@ _PANE_FORMAT = "\t".join((
 
 @dataclass(frozen=True)
 class PaneInfo:
+    """What tmux says of the pane behind a target: its id, whether its program exited, copy mode and
+    input off, its terminal, its program's pid and command."""
+
     id: str
     dead: bool
     in_mode: bool
@@ -49,32 +53,41 @@ class TmuxClient:
         self.target = target
         self.socket = socket
         self.binary = binary
+        self._exe: str | None = None
 
     def _base_cmd(self) -> list[str]:
-        exe = shutil.which(self.binary)
-        if exe is None:
-            raise PermanentError(f"tmux is not installed (no {self.binary!r} on PATH)")
-        cmd = [exe]
+        if self._exe is None:  # looked up once per client: a delivery runs several tmux commands
+            self._exe = shutil.which(self.binary)
+            if self._exe is None:
+                raise PermanentError(f"tmux is not installed (no {self.binary!r} on PATH)")
+        cmd = [self._exe]
         if self.socket:
             cmd += ["-S", self.socket] if "/" in self.socket else ["-L", self.socket]
         return cmd
 
-    def run(self, *args: str, stdin: bytes | None = None) -> str:
-        cmd = self._base_cmd() + list(args)
+    def _call(self, args: tuple[str, ...], stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+        """One tmux command (``args`` may be a list of commands joined by ``;``), whatever its exit."""
         try:
-            done = subprocess.run(
-                cmd, input=stdin, capture_output=True, timeout=_CMD_TIMEOUT, check=False
+            return subprocess.run(
+                [*self._base_cmd(), *args], input=stdin, capture_output=True, timeout=_CMD_TIMEOUT, check=False
             )
         except subprocess.TimeoutExpired as exc:
             raise RetryableError(f"tmux {args[0]} timed out after {_CMD_TIMEOUT:g} s") from exc
         except OSError as exc:
             raise PermanentError(f"cannot run tmux: {exc}") from exc
+
+    def _failure(self, name: str, done: subprocess.CompletedProcess[bytes]) -> PermanentError | RetryableError:
+        """A failed command as a delivery sorts it: a pane, session or server gone is permanent."""
+        message = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
+        text = f"tmux {name} on {self.target!r}: {message}"
+        if any(marker in message.lower() for marker in _GONE_MARKERS):
+            return PermanentError(text)
+        return RetryableError(text)
+
+    def run(self, *args: str, stdin: bytes | None = None) -> str:
+        done = self._call(args, stdin)
         if done.returncode != 0:
-            message = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
-            text = f"tmux {args[0]} on {self.target!r}: {message}"
-            if any(marker in message.lower() for marker in _GONE_MARKERS):
-                raise PermanentError(text)
-            raise RetryableError(text)
+            raise self._failure(args[0], done)
         return done.stdout.decode("utf-8", "replace")
 
     def resolve(self) -> PaneInfo:
@@ -132,27 +145,37 @@ class TmuxClient:
         return history, Screen(tuple(lines), int(x or 0), int(y or 0))
 
     def paste(self, pane: str, text: str) -> None:
-        """Paste ``text`` through a fresh buffer (deleted after), bracketed if the program asked."""
+        """Paste ``text`` through a fresh buffer (deleted after), bracketed if the program asked.
+
+        One tmux command: the buffer loaded from stdin, a mark printed once it is, then the paste (tmux
+        runs a list's commands in a row and stops at the first that fails: without the mark, the paste
+        never ran)."""
         # Pasting into a dead (remain-on-exit) pane crashes tmux 3.3 servers, taking every pane
         # with it, so the liveness test and the paste run as one command inside the server.
         buffer = f"qd-{uuid.uuid4().hex}"
-        self.run("load-buffer", "-b", buffer, "-", stdin=text.encode("utf-8"))
+        loaded = f"{buffer}-loaded"
         try:
-            out = self.run(
-                "if-shell", "-F", "-t", pane, "#{pane_dead}",
-                "display-message -p qd-pane-dead",
-                f"paste-buffer -d -p -b {buffer} -t {pane}",
-            )
-        except (PermanentError, RetryableError) as exc:
-            # paste-buffer -d deletes the buffer once it pasted: still there means nothing was typed
-            if self._drop_buffer(buffer) or not exc.retryable:
-                raise
-            raise MayHaveArrived(f"the paste into {self.target!r} may have happened ({exc}); "
-                                 "not pasting it again: look at the pane",
-                                 evidence="tmux took the paste, then failed") from exc
+            done = self._call(("load-buffer", "-b", buffer, "-", ";", "display-message", "-p", loaded, ";",
+                               "if-shell", "-F", "-t", pane, "#{pane_dead}", "display-message -p qd-pane-dead",
+                               f"paste-buffer -d -p -b {buffer} -t {pane}"), stdin=text.encode("utf-8"))
+        except (PermanentError, RetryableError) as exc:  # no answer (a timeout): the paste may have run
+            self._paste_failed(buffer, exc)
+        out = done.stdout.decode("utf-8", "replace")
+        if done.returncode != 0:
+            if loaded not in out:  # the buffer was not loaded: the list stopped before the paste
+                raise self._failure("load-buffer", done)
+            self._paste_failed(buffer, self._failure("paste-buffer", done))
         if "qd-pane-dead" in out:
             self._drop_buffer(buffer)
             raise PermanentError(f"tmux pane {self.target!r} has exited")
+
+    def _paste_failed(self, buffer: str, exc: PermanentError | RetryableError) -> NoReturn:
+        """paste-buffer -d deletes the buffer once it pasted: still there means nothing was typed."""
+        if self._drop_buffer(buffer) or not exc.retryable:
+            raise exc
+        raise MayHaveArrived(f"the paste into {self.target!r} may have happened ({exc}); "
+                             "not pasting it again: look at the pane",
+                             evidence="tmux took the paste, then failed") from exc
 
     def _drop_buffer(self, buffer: str) -> bool:
         """Delete ``buffer``; True if it was still there (so nothing was pasted from it)."""
@@ -166,12 +189,31 @@ class TmuxClient:
         """Press ``keys`` (tmux key names) on their own. The text is already in the input then, so
         any failure is permanent: another attempt would paste it a second time."""
         try:
-            out = self.run(
-                "if-shell", "-F", "-t", pane, "#{pane_dead}",
-                "display-message -p qd-pane-dead",
-                f"send-keys -t {pane} {' '.join(keys)}",
-            )
+            out = self.run(*self._press_args(pane, keys))
         except (PermanentError, RetryableError) as exc:
             raise PermanentError(f"text pasted into tmux pane {self.target!r} but not submitted: {exc}") from exc
         if "qd-pane-dead" in out:
             raise PermanentError(f"tmux pane {self.target!r} exited after the paste, before the submit key")
+
+    def screen_and_press(self, pane: str, keys: tuple[str, ...]) -> Screen:
+        """The pane's visible rows and cursor (as :meth:`screen` reads them), then ``keys`` pressed (as
+        :meth:`press`), in one tmux command: the screen is the pane as it was right before the key, with
+        nothing in between (tmux runs a list's commands in a row). Failures as :meth:`press`'s."""
+        mark = f"qd-{uuid.uuid4().hex}"
+        try:
+            out = self.run(*self._screen_args(pane, None, mark), ";", *self._press_args(pane, keys))
+        except (PermanentError, RetryableError) as exc:
+            raise PermanentError(f"text pasted into tmux pane {self.target!r} but not submitted: {exc}") from exc
+        rows, found, after = out.rpartition(f"{mark} ")
+        cursor, _, pressed = after.partition("\n")
+        if not found:
+            raise PermanentError(f"the submit key went to tmux pane {self.target!r}, but tmux did not show "
+                                 f"the pane before it: {out[-200:]!r}")
+        if "qd-pane-dead" in pressed:
+            raise PermanentError(f"tmux pane {self.target!r} exited after the paste, before the submit key")
+        return self._parse_screen(f"{rows}{mark} {cursor}", None, mark)[1]
+
+    @staticmethod
+    def _press_args(pane: str, keys: tuple[str, ...]) -> list[str]:
+        return ["if-shell", "-F", "-t", pane, "#{pane_dead}", "display-message -p qd-pane-dead",
+                f"send-keys -t {pane} {' '.join(keys)}"]

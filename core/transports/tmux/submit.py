@@ -32,14 +32,17 @@ _POLL = 0.05
 # The read-back after a press: the first look at once (tmux has handed the key over when the press
 # returns, and a line-mode program or a quick TUI has answered by the time the look is read), then
 # while nothing tells, 10 ms, 25 ms, then every _POLL. The verdict needs the same evidence at two
-# looks in a row, and the look that confirms evidence comes _CONFIRM after the one that first
-# showed it: a half-drawn frame does not last that long.
+# looks in a row, and the look that confirms evidence begins _CONFIRM after the one that first
+# showed it began (the two reads of the pane are that far apart; the time the first look took counts
+# toward it): a half-drawn frame does not last that long.
 _FIRST_LOOKS = (0.0, 0.01, 0.025)
 _CONFIRM = 0.025
 
 
 @dataclass(frozen=True)
 class Typed:
+    """How the pasted text showed up: the compacted text that stands for it, when, and what was seen."""
+
     marker: str  # compacted text that stands for the message in the input
     seconds: float
     what: str
@@ -49,14 +52,19 @@ def submit(
     t: TmuxDelivery, pane: str, where: str, keys: tuple[str, ...], profile: SubmitProfile, typed: Typed,
     seen: str, line_mode: bool, stop: threading.Event,
 ) -> Receipt:
-    _, screen = t.tmux.screen(pane)
+    # The pane read again right before the first press, in the same tmux command (not the look that saw
+    # the text: that frame may be half drawn, and a busy mark missing from it would seem to appear after
+    # the key). What it shows is what the read-back compares with, and how many presses are allowed.
+    pressed = time.monotonic()
+    screen = t.tmux.screen_and_press(pane, keys)
     state = read_input(screen, typed.marker)
     # Pressed again only while the message visibly sits at the cursor; in line mode the kernel
     # ends the line on the first Enter, so a second one would only send an empty line.
     presses = profile.presses if state.at_cursor and not line_mode else 1
     for press in range(1, presses + 1):
-        pressed = time.monotonic()
-        t.tmux.press(pane, keys)
+        if press > 1:
+            pressed = time.monotonic()
+            t.tmux.press(pane, keys)
         outcome, evidence = _watch(t, pane, state, screen, typed.marker, profile, line_mode, stop)
         took = time.monotonic() - pressed
         if outcome == "submitted":
@@ -89,14 +97,16 @@ def _watch(
     deadline = time.monotonic() + profile.submitted_within
     last: str | None = None
     looks = 0
+    looked = 0.0  # when the latest look began
     while True:
         if last is not None:
-            wait = _CONFIRM
+            wait = max(0.0, looked + _CONFIRM - time.monotonic())
         else:
             wait = _FIRST_LOOKS[looks] if looks < len(_FIRST_LOOKS) else _POLL
             looks += 1
         if stop.wait(wait):
             return "stopped", ""
+        looked = time.monotonic()
         _, screen = t.tmux.screen(pane)
         evidence = None
         if line_mode and line_ended(before_screen, screen):
