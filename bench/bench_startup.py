@@ -16,7 +16,7 @@ rounds that run every case once, so a busy machine weighs on all of them alike; 
   key, the confirming one 25 ms after the look that first showed it; as the receipt says it, to 10 ms)
   are printed apart, as is what is left: the
   command's own overhead (interpreter, imports, config, roster, store, exit), and what its imports cost
-  group by group (msgspec, the models, the store, pydantic, the rules, ...: a child importing them in turn; redis,
+  group by group (msgspec, the models, the store, the rules, ...: a child importing them in turn; redis,
   the relays' broker client, is loaded only with a broker configured, so it is not among them);
 - ``quarterdeck send`` the same way with a ``quarterdeck serve`` running on another data folder (``--data-dir``
   for both): the send hands its message to serve over ``DATA_DIR/quarterdeck.sock`` and prints what serve
@@ -61,10 +61,6 @@ SEND_IMPORTS = {
     "the roster, YAML, send's own module": ["quarterdeck.core.roster.roster", "quarterdeck.cli.delivery_cmd",
                                             "quarterdeck.cli.handoff_client", "quarterdeck.cli.roster_args"],
     "the outbox (core.store)": ["quarterdeck.core.store.outbox"],
-    # the configuration and the rules' schema are pydantic models still (the messages and roster are not)
-    "pydantic": ["pydantic"],
-    "pydantic's model machinery (its first model)": ["pydantic.main", "pydantic.plugin._loader",
-                                                     "pydantic._internal._generate_schema"],
     "the rules (core.validation, re2)": ["quarterdeck.core.validation"],
     "dispatcher, session, config": ["quarterdeck.core.session", "quarterdeck.cli.submit_wait"],
     "the tmux transport": ["quarterdeck.core.transports.tmux.transport"],

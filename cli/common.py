@@ -38,7 +38,7 @@ class CliError(Exception):
 
 
 def effective_config(args: argparse.Namespace) -> LoadedConfig:
-    from quarterdeck.core.config import ConfigError, load_config  # pydantic: loaded by the commands that need it
+    from quarterdeck.core.config import ConfigError, load_config  # loaded by the commands that need it
 
     try:
         return load_config(config_file=getattr(args, "config", None))

@@ -82,7 +82,7 @@ def _open_store(args: argparse.Namespace) -> Store:
 
 def cmd_send(args: argparse.Namespace) -> int:
     """Hand the message to a Quarterdeck running on the same data folder (``quarterdeck serve``) when it
-    means the same send (:mod:`quarterdeck.cli.handoff_client`: no pydantic, YAML or store loaded); else
+    means the same send (:mod:`quarterdeck.cli.handoff_client`: no models, YAML or store loaded); else
     open a session and deliver it here."""
     from quarterdeck.cli.handoff_client import try_handoff
 

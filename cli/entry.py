@@ -10,7 +10,7 @@ everything else, including a hook given shared options first, goes through
 
 Run as the program (``argv`` from the command line), the process then leaves at once (:func:`_leave`):
 an interpreter's own exit would first take apart every module it imported, which after ``quarterdeck
-send`` (some 500 modules: pydantic, the rules, the store) takes 50 to 100 ms more than the work did.
+send`` (some 300 modules: the models, the rules, the store) takes 50 to 100 ms more than the work did.
 """
 from __future__ import annotations
 

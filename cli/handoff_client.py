@@ -1,6 +1,6 @@
 """``quarterdeck send``'s light path: hand the message to the Quarterdeck already running on the same data
 folder (``quarterdeck serve``) and print what it streams back, exactly as the in-process path would print
-it (:mod:`quarterdeck.cli.send_lines`), with the same exit codes. Loads no pydantic, YAML or store.
+it (:mod:`quarterdeck.cli.send_lines`), with the same exit codes. Loads no models, YAML or store.
 
 Used only when it means the same send: a server that answers within ``HELLO_WAIT_S`` with the same data
 folder, roster file, configuration file, ``COORDINATION_*`` environment and ``--broker`` (as this command

@@ -155,8 +155,6 @@ def report_error(exc: BaseException, sending: bool, data_dir: Path | None = None
     """Print the one line for ``exc`` and return its exit code. ``sending``: the command queues
     one message (``send``, ``contracts send``), so the line says whether it was accepted. An
     error that names no file is placed in ``data_dir``."""
-    from pydantic import ValidationError  # the configuration's and the rules' models (pydantic until slice 2)
-
     from quarterdeck.core.config import ConfigError
     from quarterdeck.core.model_check import Invalid
     from quarterdeck.core.store.faults import translate
@@ -171,7 +169,7 @@ def report_error(exc: BaseException, sending: bool, data_dir: Path | None = None
         else:
             print(f"quarterdeck: {fault}", file=sys.stderr)
         return EXIT_STORAGE[fault.kind]
-    if isinstance(exc, ValidationError | Invalid):
+    if isinstance(exc, Invalid):
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else ""
         where = _FIELD_OPTIONS.get(field) or ".".join(str(p) for p in err["loc"]) or "input"

@@ -19,13 +19,15 @@ means the bundled rules, like null.
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+import msgspec
 
 from quarterdeck.core.broker_url import check_broker_url, redact
 from quarterdeck.core.config_sources import (
@@ -52,80 +54,128 @@ __all__ = [
 ]
 
 ENV_PREFIX = "COORDINATION_"
-_NUMBERS = ("max_retries", "base_delay", "backoff_multiplier", "circuit_breaker_threshold",
-            "collection_interval", "max_data_points", "relay_wait")
 _SECRET = "broker_url"  # shown redacted everywhere
 
 
-class CoordinationConfig(BaseModel):
-    """Validation, retry, circuit-breaker and monitoring settings."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class CoordinationConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Validation, retry, circuit-breaker and monitoring settings. Calling the class checks nothing:
+    :func:`load_config` checks every value it reads (:data:`_CHECKS`)."""
 
     enable_validation: bool = True
     validation_rules_path: Path | None = None
-    max_retries: int = Field(default=3, ge=0)
-    base_delay: float = Field(default=1.0, ge=0, allow_inf_nan=False)
-    backoff_multiplier: float = Field(default=2.0, ge=1, allow_inf_nan=False)
-    circuit_breaker_threshold: int = Field(default=5, ge=1)
+    max_retries: int = 3
+    base_delay: float = 1.0
+    backoff_multiplier: float = 2.0
+    circuit_breaker_threshold: int = 5
     enable_performance_monitoring: bool = True
-    collection_interval: float = Field(default=5.0, gt=0, allow_inf_nan=False)
-    max_data_points: int = Field(default=1000, ge=1)
+    collection_interval: float = 5.0
+    max_data_points: int = 1000
     broker_url: str | None = None
-    relay_wait: float = Field(default=30.0, gt=0, allow_inf_nan=False)
+    relay_wait: float = 30.0
 
-    @field_validator(*_NUMBERS, mode="before")
-    @classmethod
-    def _reject_booleans(cls, value: Any) -> Any:
-        if isinstance(value, bool):
-            raise ValueError("a boolean is not a number")
+
+FIELDS: tuple[str, ...] = CoordinationConfig.__struct_fields__
+
+_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
+_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
+_INT_TEXT = re.compile(r"[+-]?[0-9](?:_?[0-9])*(?:\.0+)?")
+
+
+def _text(value: Any) -> str | None:
+    """Text to convert, stripped: from a string or bytes, else None."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return value.strip() if isinstance(value, str) else None
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
         return value
-
-    @field_validator("validation_rules_path", mode="before")
-    @classmethod
-    def _blank_means_bundled(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("broker_url", mode="before")
-    @classmethod
-    def _check_broker(cls, value: Any) -> Any:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        if not isinstance(value, str):
-            raise ValueError("not text")
-        return check_broker_url(value)
-
-    @field_validator("validation_rules_path")
-    @classmethod
-    def _resolve_path(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        if value is None:
-            return None
-        value = value.expanduser()
-        base_dir = (info.context or {}).get("base_dir")
-        return base_dir / value if base_dir is not None and not value.is_absolute() else value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    word = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+    if isinstance(word, str) and word.lower() in _TRUE | _FALSE:
+        return word.lower() in _TRUE
+    raise ValueError("not true or false")
 
 
-FIELDS: tuple[str, ...] = tuple(CoordinationConfig.model_fields)
+def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 63:
+        return int(value)
+    text = _text(value)
+    if text is not None and _INT_TEXT.fullmatch(text):
+        return int(text.split(".")[0])
+    raise ValueError("not an integer")
 
-_TYPE_WORDS: dict[Any, str] = {
-    bool: "true or false",
-    int: "an integer",
-    float: "a finite number",
-    Path | None: "a path (empty or null for the bundled rules)",
-    str | None: "a redis:// or rediss:// URL (empty or null for none)",
+
+def _float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a number")
+    text = _text(value)
+    if isinstance(value, float):
+        number = value
+    elif isinstance(value, int):
+        number = float(value) if abs(value) < 2 ** 1023 else math.inf
+    elif text is not None and text.isascii() and any(char.isdigit() for char in text):
+        number = float(text)  # ValueError when it is no number
+    else:
+        raise ValueError("not a number")
+    if not math.isfinite(number):
+        raise ValueError("not a finite number")
+    return number
+
+
+def _path(value: Any) -> Path | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None  # the bundled rules
+    if not isinstance(value, str | Path):
+        raise ValueError("not a path")
+    return Path(value).expanduser()
+
+
+def _broker(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise ValueError("not text")
+    return check_broker_url(value)
+
+
+# each setting: its conversion, its lower bound and whether the bound is strict (>), in words
+_CHECKS: dict[str, tuple[Callable[[Any], Any], float | None, bool, str]] = {
+    "enable_validation": (_bool, None, False, "true or false"),
+    "validation_rules_path": (_path, None, False, "a path (empty or null for the bundled rules)"),
+    "max_retries": (_int, 0, False, "an integer"),
+    "base_delay": (_float, 0, False, "a finite number"),
+    "backoff_multiplier": (_float, 1, False, "a finite number"),
+    "circuit_breaker_threshold": (_int, 1, False, "an integer"),
+    "enable_performance_monitoring": (_bool, None, False, "true or false"),
+    "collection_interval": (_float, 0, True, "a finite number"),
+    "max_data_points": (_int, 1, False, "an integer"),
+    "broker_url": (_broker, None, False, "a redis:// or rediss:// URL (empty or null for none)"),
+    "relay_wait": (_float, 0, True, "a finite number"),
 }
 
 
 def expected_for(name: str) -> str:
     """What a field accepts, in words: ``'an integer >= 0'``."""
-    info = CoordinationConfig.model_fields[name]
-    words = [_TYPE_WORDS[info.annotation]]
-    for item in info.metadata:
-        if getattr(item, "ge", None) is not None:
-            words.append(f">= {item.ge:g}")
-        if getattr(item, "gt", None) is not None:
-            words.append(f"> {item.gt:g}")
-    return " ".join(words)
+    _, bound, strict, words = _CHECKS[name]
+    return words if bound is None else f"{words} {'>' if strict else '>='} {bound:g}"
+
+
+def _checked(name: str, value: Any, base_dir: Path | None) -> Any:
+    """``value`` as setting ``name``; ValueError says why not."""
+    convert, bound, strict, _ = _CHECKS[name]
+    converted = convert(value)
+    if bound is not None and not (converted > bound if strict else converted >= bound):
+        raise ValueError(f"{'greater than' if strict else 'at least'} {bound:g} needed")
+    if isinstance(converted, Path) and base_dir is not None and not converted.is_absolute():
+        return base_dir / converted
+    return converted
 
 
 class ConfigError(Exception):
@@ -145,22 +195,20 @@ class LoadedConfig:
 
 
 def _validated(reading: Reading, problems: list[ConfigProblem]) -> dict[str, Any]:
-    """The reading's values after validation; on failure, adds one problem per bad field."""
-    raw = {name: item.value for name, item in reading.values.items()}
-    try:
-        checked = CoordinationConfig.model_validate(raw, context={"base_dir": reading.base_dir})
-    except ValidationError as exc:
-        bad: dict[str, ConfigProblem] = {}
-        for error in exc.errors(include_url=False):
-            name = str(error["loc"][0])
-            item = reading.values[name]
+    """The reading's values after validation; on failure (of any), adds one problem per bad field
+    and returns nothing."""
+    values: dict[str, Any] = {}
+    bad: list[ConfigProblem] = []
+    for name in (name for name in FIELDS if name in reading.values):  # in the fields' order
+        item = reading.values[name]
+        try:
+            values[name] = _checked(name, item.value, reading.base_dir)
+        except ValueError as exc:
             text = redact(item.text) if name == _SECRET else item.text
-            why = f" ({error['msg'].removeprefix('Value error, ')})" if name == _SECRET else ""
-            bad.setdefault(name, ConfigProblem(
-                name, item.origin, expected_for(name), f"invalid value {text!r}{why}", text))
-        problems.extend(bad.values())
-        return {}
-    return {name: getattr(checked, name) for name in raw}
+            why = f" ({exc})" if name == _SECRET else ""
+            bad.append(ConfigProblem(name, item.origin, expected_for(name), f"invalid value {text!r}{why}", text))
+    problems.extend(bad)
+    return {} if bad else values
 
 
 def load_config(
@@ -212,7 +260,7 @@ def format_config(loaded: LoadedConfig) -> str:
 
 def config_as_dict(loaded: LoadedConfig) -> dict[str, dict[str, Any]]:
     """JSON-ready ``{field: {"value", "source", "detail"}}`` in field order."""
-    values = loaded.config.model_dump(mode="json")
+    values = msgspec.to_builtins(loaded.config, enc_hook=str)
     if values[_SECRET] is not None:
         values[_SECRET] = redact(values[_SECRET])
     return {

@@ -7,20 +7,21 @@ everything built from untrusted input (command-line arguments, YAML, JSON, the w
 (the path: keys and list indexes, as written), ``msg`` (a sentence for a person), ``type`` and
 ``input`` (the value found at ``loc``, or None): the shape the roster parser, the agent form and the
 command line report from. msgspec stops at the first problem; :func:`checked_all` drops the key at
-fault and tries again, to report every problem of an entry it can.
+fault and tries again, to report every problem of an entry it can. The sentences are
+:mod:`quarterdeck.core.model_errors`'s.
 """
 from __future__ import annotations
 
-import ast
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
 
+from quarterdeck.core.model_errors import ErrorDict as ErrorDict  # the roster's parser reads it here
+from quarterdeck.core.model_errors import friendly
+
 T = TypeVar("T")
-ErrorDict = dict[str, Any]
 
 
 class FieldError(ValueError):
@@ -32,11 +33,14 @@ class FieldError(ValueError):
 
 
 class Invalid(msgspec.ValidationError, ValueError):
-    """Input that is not a valid model; :meth:`errors` says where and why. A ``ValueError`` too, as
-    pydantic's errors were, for the callers that catch one."""
+    """Input that is not a valid model; :meth:`errors` says where and why. A ``ValueError`` too, for
+    the callers that catch one. Its text is the first problem with where it is: ``window.id: Input
+    should be greater than 0``."""
 
     def __init__(self, errors: list[ErrorDict]):
-        super().__init__(errors[0]["msg"])
+        first = errors[0]
+        where = ".".join(str(part) for part in first["loc"])
+        super().__init__(f"{where}: {first['msg']}" if where else first["msg"])
         self._errors = errors
 
     def errors(self) -> list[ErrorDict]:
@@ -93,9 +97,8 @@ def dumped(model: Any) -> Any:
     return msgspec.json.decode(encoded(model))
 
 
-# what stands in for a required key at fault, so that the next try reaches the keys after it
-_STAND_INS: dict[str, Any] = {"id": "A", "transport": {"kind": "dryrun"}, "chat": [0, 0], "target": "x",
-                              "path": "x", "relay": "x", "sender": "", "content": ""}
+# what stands in for a roster entry's required key at fault, so that the next try reaches the keys after it
+_STAND_INS: dict[str, Any] = {"id": "A", "transport": {"kind": "dryrun"}, "chat": [0, 0], "target": "x", "path": "x"}
 
 
 def checked_all(kind: type[T], data: dict[str, Any]) -> tuple[T | None, list[ErrorDict]]:
@@ -147,13 +150,6 @@ def _copied(data: Any) -> Any:
 
 _AT = re.compile(r"(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?", re.S)
 _PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
-_NAMES = {"str": ("string", "a valid string"), "int": ("int", "a valid integer"), "float": ("float", "a valid number"),
-          "bool": ("bool", "a valid boolean"), "array": ("list", "a valid list"),
-          "object": ("dict", "a valid dictionary"), "null": ("none_required", "None"),
-          "datetime": ("datetime", "a valid datetime")}
-_BOUNDS = {">=": "greater than or equal to", ">": "greater than", "<=": "less than or equal to", "<": "less than"}
-
-
 def describe(exc: msgspec.ValidationError, data: Any) -> ErrorDict:
     """msgspec's one error as ``{"loc", "msg", "type", "input"}`` (see the module docstring)."""
     match = _AT.fullmatch(str(exc))
@@ -162,70 +158,9 @@ def describe(exc: msgspec.ValidationError, data: Any) -> ErrorDict:
     cause = exc.__cause__
     if isinstance(cause, FieldError):
         loc += cause.loc
-    kind, text, more = _friendly(text, loc, cause)
+    kind, text, more = friendly(text, loc, cause)
     loc += more
     return {"loc": loc, "msg": text, "type": kind, "input": _at(data, loc)}
-
-
-def _friendly(text: str, loc: tuple[str | int, ...], cause: BaseException | None
-              ) -> tuple[str, str, tuple[str, ...]]:
-    """A pydantic-style type, the sentence a person reads, and the key an object error is about."""
-    if isinstance(cause, ValueError):  # a check of the model's own (__post_init__, the path's dec_hook)
-        return "value_error", text, ()
-    rules: list[tuple[str, Callable[[re.Match[str]], tuple[str, str, tuple[str, ...]]]]] = [
-        (r"Object missing required field `(.+)`", lambda m: ("missing", "Field required", (m[1],))),
-        (r"Object contains unknown field `(.+)`",
-         lambda m: ("extra_forbidden", "Extra inputs are not permitted", (m[1],))),
-        (r"Expected `(\w+)[^`]*`, got `\w+`",
-         lambda m: (f"{_NAMES.get(m[1], (m[1],))[0]}_type", f"Input should be {_NAMES.get(m[1], ('', m[1]))[1]}", ())),
-        (r"Expected `int` >= 1", lambda m: ("greater_than", "Input should be greater than 0", ()) if loc[-1:] in (
-            ("pid",), ("id",)) else ("bound", "Input should be greater than or equal to 1", ())),  # gt=0 ids
-        (r"Expected `\w+` (>=|>|<=|<) (\S+)",
-         lambda m: ("bound", f"Input should be {_BOUNDS[m[1]]} {m[2].removesuffix('.0')}", ())),
-        (r"Expected `str` matching regex (.*)",
-         lambda m: ("string_pattern_mismatch", f"String should match pattern '{_pattern(m[1])}'", ())),
-        (r"Expected `str` of length >= (\d+)",
-         lambda m: ("string_too_short", f"String should have at least {m[1]} character{'s' * (m[1] != '1')}", ())),
-        (r"Expected `array` of length (\d+)(?:, got (\d+))?",
-         lambda m: ("length", f"Input should have {m[1]} items", ())),
-        (r"Expected `datetime` with a timezone component",
-         lambda m: ("timezone_aware", "Input should have timezone info", ())),
-        (r"Invalid (?:enum )?value (.*)", lambda m: _literal(m[1], loc)),
-    ]
-    for pattern, build in rules:
-        if found := re.fullmatch(pattern, text):
-            return build(found)
-    return "value_error", text, ()
-
-
-def _pattern(quoted: str) -> str:
-    """The pattern as written in the model, from msgspec's quoted (escaped) form; ``\\Z`` read as ``$``."""
-    try:
-        pattern = str(ast.literal_eval(quoted))
-    except (ValueError, SyntaxError):
-        return quoted.strip("'")
-    return pattern.removesuffix("\\Z") + "$" if pattern.endswith("\\Z") else pattern
-
-
-# filled in by quarterdeck.core.models: the fields whose values are a fixed set (for the errors that
-# list the set), and the transport kinds
-LITERAL_FIELDS: dict[str, Any] = {}
-TAGS: list[str] = []
-
-
-def _literal(given: str, loc: tuple[str | int, ...]) -> tuple[str, str, tuple[str, ...]]:
-    from typing import get_args
-
-    name = str(loc[-1]) if loc else ""
-    if name == "kind" and TAGS:
-        tags = ", ".join(repr(tag) for tag in TAGS)
-        return "union_tag_invalid", f"Input tag {given} found using 'kind' does not match any of the " \
-                                    f"expected tags: {tags}", ()
-    options = [repr(option) for option in get_args(LITERAL_FIELDS.get(name, ()))]
-    if not options:
-        return "literal_error", f"Input {given} is not allowed", ()
-    listed = options[0] if len(options) == 1 else f"{', '.join(options[:-1])} or {options[-1]}"
-    return "literal_error", f"Input should be {listed}", ()
 
 
 def _at(data: Any, loc: tuple[str | int, ...]) -> Any:

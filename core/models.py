@@ -17,12 +17,13 @@ from datetime import UTC, datetime
 from os import urandom
 from pathlib import Path
 from time import time_ns
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from msgspec import Meta, Struct, field
 from msgspec.structs import force_setattr
 
-from quarterdeck.core.model_check import LITERAL_FIELDS, TAGS, FieldError
+from quarterdeck.core.model_check import FieldError
+from quarterdeck.core.model_errors import LITERAL_FIELDS, TAGS
 from quarterdeck.core.relay_settings import RelayTransport, TransportBase
 from quarterdeck.core.tags import STANDARD_TAGS as STANDARD_TAGS  # the --tag help reads it without the models
 
@@ -49,7 +50,8 @@ AgentId = Annotated[str, Meta(pattern=AGENT_ID_PATTERN.removesuffix("$") + r"\Z"
 
 
 class _Frozen(Struct, frozen=True, forbid_unknown_fields=True):
-    pass
+    """Frozen, no unknown keys. msgspec's subclasses inherit both, but a type checker takes a subclass
+    without ``frozen=True`` for a mutable one (and refuses it): each subclass says it again."""
 
 
 def _now() -> datetime:
@@ -75,7 +77,7 @@ class Message(_Frozen, kw_only=True, frozen=True):
     priority: Priority = "normal"
     tags: list[str] = field(default_factory=list)
     content: str
-    created_at: Annotated[datetime, Meta(tz=True)] = field(default_factory=_now)
+    created_at: datetime = field(default_factory=_now)
     sender_kind: PartyKind = "captain"
 
     def __post_init__(self) -> None:
@@ -247,7 +249,7 @@ class DryRunTransport(TransportBase, tag="dryrun", frozen=True):
 
 
 TransportSettings = GuiTransport | TmuxTransport | InboxTransport | DryRunTransport | RelayTransport  # relay: issue 14
-TRANSPORT_KINDS = ("gui", "tmux", "inbox", "dryrun", "relay")
+TRANSPORT_KINDS: tuple[str, ...] = tuple(str(kind.__struct_config__.tag) for kind in get_args(TransportSettings))
 
 
 class Agent(_Frozen, kw_only=True, frozen=True):

@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Any
 
-PROBED_MODULES = ("pyqtgraph", "numpy", "redis", "pydantic", "yaml", "re2")
+PROBED_MODULES = ("pyqtgraph", "numpy", "redis", "msgspec", "yaml", "re2")
 
 
 def probe_first_paint(window: Any, steps: dict[str, float]) -> None:

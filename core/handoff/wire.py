@@ -1,6 +1,6 @@
 """What a sending command and a running Quarterdeck say to each other over ``DATA_DIR/quarterdeck.sock``.
 
-Standard library only: the sending side imports this before (instead of) pydantic, YAML and the store.
+Standard library only: the sending side imports this before (instead of) the models, YAML and the store.
 
 One connection carries one message. The server speaks first, one JSON line each::
 

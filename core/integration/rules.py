@@ -28,8 +28,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError as OptionsError
-
 from quarterdeck.core.validation.engine import MessageValidator
 from quarterdeck.core.validation.functions import FUNCTIONS, make_checker
 from quarterdeck.core.validation.model import FieldValue, Violation
@@ -111,11 +109,10 @@ def _per_field(key: str, spec: Any) -> dict[str, Any]:
 
 def _engine(function: str, options: dict[str, Any], key: str, field: str) -> Callable[[Any], list[str]]:
     definition = FUNCTIONS[function]
-    try:
-        checked = definition.options.model_validate(options, context={"given": field})
-    except OptionsError as exc:
-        problems = "; ".join(error["msg"] for error in exc.errors())
-        raise ValueError(f"{key} for {field!r}: {problems}") from None
+    checked, errors = definition.options.check(options, {"given": field})
+    if checked is None:
+        problems = "; ".join(error["msg"] for error in errors)
+        raise ValueError(f"{key} for {field!r}: {problems}")
     checker = make_checker(definition, checked, field)
     return lambda raw: [finding.error for finding in checker(as_field_value(raw))]
 

@@ -1,41 +1,45 @@
-"""The options each rule function accepts, checked strictly with pydantic.
+"""The options each rule function accepts, checked strictly (:mod:`.spec`).
 
-Unknown options, wrong types and impossible combinations are rejected; the
-errors are turned into positioned diagnostics by ``pydantic_errors``. The
-field being checked is passed in the validation context as ``given``.
+Unknown options, wrong types and impossible combinations are rejected; the errors are turned into
+positioned diagnostics by :mod:`.schema`. The field being checked is passed in the context as
+``given``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
-
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from typing import Any, get_args
 
 from .model import LIST_FIELDS
 from .regexes import compile_regex
 from .secrets import DetectorKind
+from .spec import Context, Key, Spec
 
-NonNegative = Annotated[int, Field(ge=0)]
+_NON_NEGATIVE = Key("int", ge=0)
 
 
-def _not_blank(word: str) -> str:
+def _not_blank(word: str, context: Context) -> str:
     if not word.strip():
         raise ValueError("a forbidden word must not be blank; remove it")
     return word
 
 
-NonBlank = Annotated[str, AfterValidator(_not_blank)]
+def _compiles(pattern: str | None, context: Context) -> str | None:
+    if pattern is not None:
+        compile_regex(pattern)
+    return pattern
 
 
-class FunctionOptions(BaseModel):
-    """Base for option models: strict types, no unknown keys."""
+def _unit_fits_field(unit: str | None, context: Context) -> str | None:
+    given = str(context.get("given", ""))
+    if unit == "items" and given and given not in LIST_FIELDS:
+        raise ValueError(f"unit 'items' counts list entries, but '{given}' is text; use characters or lines")
+    if unit in ("characters", "lines") and given in LIST_FIELDS:
+        raise ValueError(f"unit '{unit}' counts text, but '{given}' is a list; use items")
+    return unit
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-
-def _given(info: ValidationInfo) -> str:
-    context = info.context if isinstance(info.context, dict) else {}
-    return str(context.get("given", ""))
+class FunctionOptions(Spec):
+    """Base for option specs: strict types, no unknown keys."""
 
 
 class RequiredOptions(FunctionOptions):
@@ -45,68 +49,57 @@ class RequiredOptions(FunctionOptions):
 class LengthOptions(FunctionOptions):
     """Bounds on characters, lines or items, plus exact lengths to forbid."""
 
-    min: NonNegative | None = None
-    max: NonNegative | None = None
-    unit: Literal["characters", "lines", "items"] | None = None
-    forbid: list[NonNegative] = Field(default_factory=list)
+    min: int | None
+    max: int | None
+    unit: str | None
+    forbid: list[int]
+    KEYS = {"min": Key("int", None, nullable=True, ge=0), "max": Key("int", None, nullable=True, ge=0),
+            "unit": Key(("characters", "lines", "items"), None, nullable=True, check=_unit_fits_field),
+            "forbid": Key("list", list, items=_NON_NEGATIVE)}
 
-    @field_validator("unit")
-    @classmethod
-    def _unit_fits_field(cls, unit: str | None, info: ValidationInfo) -> str | None:
-        given = _given(info)
-        if unit == "items" and given and given not in LIST_FIELDS:
-            raise ValueError(f"unit 'items' counts list entries, but '{given}' is text; use characters or lines")
-        if unit in ("characters", "lines") and given in LIST_FIELDS:
-            raise ValueError(f"unit '{unit}' counts text, but '{given}' is a list; use items")
-        return unit
-
-    @model_validator(mode="after")
-    def _bounds(self) -> LengthOptions:
+    def after(self, context: Context) -> None:
         if self.min is None and self.max is None and not self.forbid:
             raise ValueError("length needs at least one of 'min', 'max' or 'forbid'")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"'min' ({self.min}) is greater than 'max' ({self.max}); swap them")
-        return self
 
 
 class PatternOptions(FunctionOptions):
     """RE2 patterns the field must match and/or must not match."""
 
-    match: str | None = None
-    not_match: str | None = Field(default=None, alias="notMatch")
+    match: str | None
+    not_match: str | None
+    KEYS = {"match": Key("str", None, nullable=True, check=_compiles),
+            "not_match": Key("str", None, alias="notMatch", nullable=True, check=_compiles)}
 
-    @field_validator("match", "not_match")
-    @classmethod
-    def _compiles(cls, pattern: str | None) -> str | None:
-        if pattern is not None:
-            compile_regex(pattern)
-        return pattern
-
-    @model_validator(mode="after")
-    def _needs_one(self) -> PatternOptions:
+    def after(self, context: Context) -> None:
         if self.match is None and self.not_match is None:
             raise ValueError("pattern needs 'match', 'notMatch' or both")
-        return self
 
 
 class EnumerationOptions(FunctionOptions):
     """The allowed values (every list item must be one of them)."""
 
-    values: list[str] = Field(min_length=1)
+    values: list[str]
+    KEYS = {"values": Key("list", min_length=1, items=Key("str"))}
 
 
 class ForbiddenWordsOptions(FunctionOptions):
     """Words or phrases that must not appear as whole words."""
 
-    words: list[NonBlank] = Field(min_length=1)
-    case_sensitive: bool = Field(False, alias="caseSensitive")
+    words: list[str]
+    case_sensitive: bool
+    KEYS = {"words": Key("list", min_length=1, items=Key("str", check=_not_blank)),
+            "case_sensitive": Key("bool", False, alias="caseSensitive")}
 
 
 class SecretsOptions(FunctionOptions):
     """Which secret detectors to run and an optional entropy threshold."""
 
-    detectors: list[DetectorKind] | None = Field(default=None, min_length=1)
-    min_entropy: float | None = Field(default=None, alias="minEntropy", gt=0, le=8)
+    detectors: list[DetectorKind] | None
+    min_entropy: float | None
+    KEYS = {"detectors": Key("list", None, nullable=True, min_length=1, items=Key(get_args(DetectorKind))),
+            "min_entropy": Key("float", None, alias="minEntropy", nullable=True, gt=0, le=8)}
 
 
 class UniqueOptions(FunctionOptions):
@@ -116,14 +109,15 @@ class UniqueOptions(FunctionOptions):
 class MaxRecipientsOptions(FunctionOptions):
     """The most recipients one message may name."""
 
-    max: NonNegative
+    max: int
+    KEYS = {"max": _NON_NEGATIVE}
 
 
-def option_keys(model: type[BaseModel]) -> list[str]:
-    """The option names a model accepts, as written in rule files."""
-    return [info.alias or name for name, info in model.model_fields.items()]
+def option_keys(spec: type[Spec]) -> list[str]:
+    """The option names a spec accepts, as written in rule files."""
+    return spec.keys_as_written()
 
 
-def dump_options(options: BaseModel) -> dict[str, Any]:
+def dump_options(options: Spec) -> dict[str, Any]:
     """The options as written in rule files, without unset values."""
-    return options.model_dump(by_alias=True, exclude_unset=True)
+    return options.as_written()

@@ -1,4 +1,4 @@
-"""The rule file format, checked with pydantic against the composed YAML.
+"""The rule file format, checked (:mod:`.spec`) against the composed YAML.
 
 A file holds ``rules:`` (and optionally ``version: 1``). Each rule::
 
@@ -9,62 +9,97 @@ A file holds ``rules:`` (and optionally ``version: 1``). Each rule::
       when: {type: broadcast}  # optional; a value or a list of values per field
       then: {function: pattern, functionOptions: {match: '\\S'}}
       message: "{{description}}: {{error}}"   # optional
+
+Each problem is reported at its place in the file: an unknown key at the key, a missing key at the
+mapping that lacks it, anything else at the value.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from types import MappingProxyType
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
+from quarterdeck.core.model_errors import ErrorDict, describe, one_of, rule_message, suggest
 
 from .diagnostics import ROOT_WHERE, Diagnostic, DiagnosticSeverity, at_node
 from .functions import FUNCTIONS, FunctionDef, make_checker
 from .messages import PLACEHOLDER, PLACEHOLDERS
-from .model import FIELDS, KNOWN_VALUES, RULE_ID, FieldName, Rule, Severity
+from .model import FIELDS, KNOWN_VALUES, RULE_ID, SEVERITIES, FieldName, Rule, Severity
 from .options import FunctionOptions, dump_options, option_keys
-from .pydantic_errors import describe, one_of, suggest, to_diagnostics
-from .yamlnodes import Document, Path, where_of
+from .spec import Context, Key, Spec
+from .yamlnodes import Document, NodeIndex, Path, where_of
 
 
-def _when_values(value: Any) -> frozenset[str]:
+def _when_values(value: Any, context: Context) -> frozenset[str]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items or not all(isinstance(item, str) for item in items):
         raise ValueError(f"a 'when' condition needs a value or a non-empty list of values, not {describe(value)}")
     return frozenset(items)
 
 
-WhenValues = Annotated[frozenset[str], PlainValidator(_when_values)]
-
-
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class FileSpec(_Spec):
+class FileSpec(Spec):
     """The top level of a rule file."""
 
     rules: dict[str, Any]
-    version: Literal[1] = 1
+    version: int
+    KEYS = {"rules": Key("dict", keys=Key("str")), "version": Key((1,), 1)}
 
 
-class RuleSpec(_Spec):
+class RuleSpec(Spec):
     """One rule, before its function is looked at."""
 
-    description: str = ""
-    severity: Severity = "warning"
+    description: str
+    severity: Severity
     given: FieldName
     then: dict[str, Any]
-    message: str | None = None
-    when: dict[FieldName, WhenValues] = Field(default_factory=dict)
+    message: str | None
+    when: dict[FieldName, frozenset[str]]
+    KEYS = {"description": Key("str", ""), "severity": Key(SEVERITIES, "warning"), "given": Key(FIELDS),
+            "then": Key("dict", keys=Key("str")), "message": Key("str", None, nullable=True),
+            "when": Key("dict", dict, keys=Key(FIELDS), items=Key("any", check=_when_values))}
 
 
-class ThenSpec(_Spec):
+class ThenSpec(Spec):
     """The function a rule applies, and its options."""
 
     function: str
-    function_options: dict[str, Any] | None = Field(default=None, alias="functionOptions")
+    function_options: dict[str, Any] | None
+    KEYS = {"function": Key("str"),
+            "function_options": Key("dict", None, alias="functionOptions", nullable=True, keys=Key("str"))}
+
+
+def _node_for(index: NodeIndex, kind: str, path: Path, on_key: bool) -> Any:
+    if kind == "missing":
+        parent = path[:-1]
+        return index.key_node(parent) or index.value_node(index.nearest(parent))
+    if on_key:
+        node = index.key_node(path)
+        if node is not None:
+            return node
+    return index.value_node(path) or index.value_node(index.nearest(path))
+
+
+def to_diagnostics(errors: list[ErrorDict], *, file: str, index: NodeIndex, base: Path, allowed: Sequence[str],
+                   subject: str) -> list[Diagnostic]:
+    """A diagnostic for each error found in the mapping at ``base`` (whose keys are ``allowed``)."""
+    diagnostics: list[Diagnostic] = []
+    for item in errors:
+        loc = tuple(item["loc"])
+        on_key = loc[-1:] == ("[key]",) or item["type"] == "extra_forbidden"
+        loc = tuple(part for part in loc if part != "[key]")
+        path = (*base, *loc)
+        node = _node_for(index, item["type"], path, on_key)
+        if on_key and item["type"] == "literal_error":
+            choices = item["ctx"]["choices"]
+            key = str(item.get("input"))
+            container = f"'{where_of(loc[:-1])}'" if loc[:-1] else subject
+            message = f"unknown key '{key}' in {container}; {one_of(choices)}{suggest(key, choices)}"
+        else:
+            message = rule_message(item, where_of(loc) or subject, allowed, subject)
+        diagnostics.append(at_node(file, node, message, where_of(path)))
+    return diagnostics
 
 
 class _FileChecker:
@@ -84,15 +119,11 @@ class _FileChecker:
         assert node is not None  # the root always exists
         self.diagnostics.append(at_node(self.file, node, message, where_of(path) or ROOT_WHERE, severity))
 
-    def validate(self, model: type[BaseModel], data: Any, path: Path, subject: str, context: Any = None) -> Any:
-        try:
-            return model.model_validate(data, context=context)
-        except ValidationError as error:
-            found = to_diagnostics(
-                error, file=self.file, index=self.index, base=path, allowed=option_keys(model), subject=subject
-            )
-            self.diagnostics.extend(found)
-            return None
+    def validate(self, spec: type[Spec], data: Any, path: Path, subject: str, context: Context | None = None) -> Any:
+        checked, errors = spec.check(data, context)
+        self.diagnostics.extend(to_diagnostics(
+            errors, file=self.file, index=self.index, base=path, allowed=option_keys(spec), subject=subject))
+        return checked
 
     def run(self) -> list[Rule]:
         if not isinstance(self.data, dict):

@@ -112,3 +112,26 @@ def test_a_hook_imports_no_heavy_module(tmp_path):
     loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
     assert sorted(m for m in loaded if m.split(".")[0] in (*HEAVY, "redis")) == []
     assert (tmp_path / "quarterdeck.sqlite3").exists() or (tmp_path / "agent-events.spool.jsonl").exists()
+
+
+def test_no_command_loads_pydantic_and_nothing_depends_on_it():
+    """pydantic is gone (issue 15): no module of the package imports it, whichever command runs, and the
+    package does not require it; every command module loads without it."""
+    import re
+    from importlib.metadata import requires
+    from pathlib import Path
+
+    root = Path(importlib.import_module("quarterdeck.cli").__file__).parents[1]
+    importing = re.compile(r"^\s*(?:from|import)\s+pydantic\b", re.M)
+    sources = [path for folder in ("cli", "core", "gui") for path in (root / folder).rglob("*.py")]
+    assert len(sources) > 100
+    assert [str(path) for path in sources if importing.search(path.read_text(encoding="utf-8"))] == []
+    assert [req for req in requires("quarterdeck") or [] if req.lower().startswith("pydantic")] == []
+    probe = ("import importlib, json, sys\nfor name in json.loads(sys.argv[1]):\n    importlib.import_module(name)\n"
+             "print(json.dumps(sorted(sys.modules)), file=sys.stderr)")
+    names = [f"{PACKAGE}.{module}" for module in module_names()] + ["quarterdeck.core.config",
+                                                                     "quarterdeck.core.validation.schema"]
+    done = subprocess.run([sys.executable, "-c", probe, json.dumps(names)], capture_output=True, text=True,
+                          timeout=60, check=True)
+    loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
+    assert set(names) <= loaded and sorted(m for m in loaded if m.split(".")[0] == "pydantic") == []

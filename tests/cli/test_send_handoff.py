@@ -1,7 +1,7 @@
 """`quarterdeck send` beside a running `quarterdeck serve`: the message is handed to serve over
 DATA_DIR/quarterdeck.sock (real serve process, real tmux panes on a private server, send as a
 subprocess). It arrives once, prints what the in-process path prints, refuses with the same lines and
-exit codes, falls back after a kill -9 left the socket behind, and loads no pydantic, YAML or store."""
+exit codes, falls back after a kill -9 left the socket behind, and loads no models, YAML or store."""
 from __future__ import annotations
 
 import json
@@ -152,13 +152,13 @@ def test_a_send_with_another_roster_or_a_dry_run_does_the_work_itself(fleet, ser
 GUARD = """import sys
 from quarterdeck.cli.main import main
 code = main(sys.argv[1:])
-heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'yaml', 're2')
+heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('msgspec', 'yaml', 're2')
                or m.startswith(('quarterdeck.core.store', 'quarterdeck.core.models', 'quarterdeck.core.session')))
 print(json.dumps({'code': code, 'heavy': heavy}) if (json := __import__('json')) else '')
 """
 
 
-def test_the_hand_off_path_loads_no_pydantic_yaml_or_store(fleet, serve):
+def test_the_hand_off_path_loads_no_models_yaml_or_store(fleet, serve):
     def loaded(*extra: str, **env: str):
         done = subprocess.run([sys.executable, "-c", GUARD, "send", "--roster", str(fleet.roster), "-a", "Agent-1",
                                "-m", "Light.", *extra], env={**fleet.env, **env}, cwd=ROOT, text=True,
@@ -168,7 +168,7 @@ def test_the_hand_off_path_loads_no_pydantic_yaml_or_store(fleet, serve):
     handed = loaded()
     assert handed == {"code": 0, "heavy": []}
     here = loaded(QUARTERDECK_NO_HANDOFF="1")  # the guard itself: the in-process path loads them
-    assert here["code"] == 0 and "pydantic" in here["heavy"] and "quarterdeck.core.store" in here["heavy"]
+    assert here["code"] == 0 and "yaml" in here["heavy"] and "quarterdeck.core.store" in here["heavy"]
 
 
 def test_ctrl_c_of_a_handed_off_send_leaves_its_delivery_with_serve_which_delivers_it(fleet, serve):

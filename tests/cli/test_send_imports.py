@@ -3,9 +3,11 @@ modules (the ``--tag`` help reads the tags from ``core.tags``, not the models), 
 loads no broker client, no history search and not the integration API; a send to a tmux agent loads no retry
 library and none of the agents' activity code (what only a "when idle" send reads), and nothing only some sends
 need: no ``logging.handlers`` (the log's rotating handler is ``core.logsetup``'s own), no ``difflib`` to read a good
-roster (its "did you mean" is for mistakes), not the dry run's transport, not ``--when idle``'s duration parser.
-The send path's own packages (resilience, delivery, compose, the tmux transport, roster, dispatch, session) define
-no dataclass, during a send or when every one of their modules is imported: their value types are msgspec Structs."""
+roster (its "did you mean" is for mistakes), not the dry run's transport, not ``--when idle``'s duration parser,
+no ``socket`` with no serve to hand the send to. No command loads pydantic (the models are msgspec Structs and
+the rule file is checked by plain code, issue 15). The send path's own packages (resilience, delivery, compose,
+the tmux transport, roster, dispatch, session) define no dataclass, during a send or when every one of their
+modules is imported: their value types are msgspec Structs."""
 from __future__ import annotations
 
 import json
@@ -66,7 +68,8 @@ def test_a_send_without_a_broker_loads_no_broker_client_no_history_search_and_no
     roster.write_text("agents:\n- {id: A, transport: dryrun}\n", encoding="utf-8")
     loaded = loaded_after(["send", "--roster", str(roster), "--data-dir", str(tmp_path / "data"), "-a", "A",
                            "-m", "hello"], tmp_path)
-    assert "quarterdeck.core.store.outbox" in loaded and "pydantic" in loaded  # it did send
+    assert "quarterdeck.core.store.outbox" in loaded and "quarterdeck.core.validation.schema" in loaded  # it did send
+    assert "msgspec" in loaded and sorted(m for m in loaded if m.split(".")[0] == "pydantic") == []
     assert sorted(m for m in loaded if m.split(".")[0] == "redis") == []
     assert "quarterdeck.core.store.history" not in loaded
     assert sorted(m for m in loaded if m.startswith("quarterdeck.core.integration")) == []
@@ -89,6 +92,7 @@ def test_a_send_to_a_tmux_agent_loads_no_retry_library_and_no_activity_code(tmp_
     finally:
         subprocess.run(["tmux", "kill-server"], env=env, capture_output=True, timeout=10, check=False)
     assert "quarterdeck.core.transports.tmux.submit" in loaded  # it typed, and the exit code said submitted
+    assert sorted(m for m in loaded if m.split(".")[0] == "pydantic") == []
     assert sorted(m for m in loaded if m.split(".")[0] == "tenacity" or m.startswith("concurrent.futures")) == []
     assert sorted(m for m in loaded if m.startswith("quarterdeck.core.activity")) == []
     assert "quarterdeck.core.dispatch.idle_judge" not in loaded
@@ -97,6 +101,7 @@ def test_a_send_to_a_tmux_agent_loads_no_retry_library_and_no_activity_code(tmp_
     assert "logging.handlers" not in loaded  # quarterdeck.log's rotating handler is logsetup's own
     assert "quarterdeck.core.transports.dryrun" not in loaded  # --dry-run's transport and throwaway outbox
     assert "quarterdeck.core.compose.when_idle" not in loaded  # --when idle's --ttl
+    assert "socket" not in loaded  # no serve was running: nothing to connect to
     assert defined == []  # the send path's value types are msgspec Structs, none a dataclass
 
 

@@ -118,3 +118,16 @@ def test_a_pattern_and_a_lower_bound_read_as_written_in_the_model():
     with pytest.raises(Invalid) as presses:
         checked(TmuxSubmit, {"presses": 0})
     assert presses.value.errors()[0]["msg"] == "Input should be greater than or equal to 1"  # not the ids' "> 0"
+
+
+def test_the_text_of_an_error_names_the_key_at_fault():
+    """One line, the key first (what ``agents capture`` prints for a bad window id or pid)."""
+    with pytest.raises(Invalid) as bad_id:
+        checked(WindowMatch, {"class": "Code", "id": 0})
+    assert str(bad_id.value) == "id: Input should be greater than 0"
+    with pytest.raises(Invalid) as nested:
+        checked(Agent, {"id": "A", "transport": {"kind": "gui", "chat": [1, 2], "window": {"pid": -3}}})
+    assert str(nested.value) == "transport.window.pid: Input should be greater than 0"
+    with pytest.raises(Invalid) as whole:
+        checked(WindowMatch, {})
+    assert str(whole.value) == "a window needs a class, a title or an id, e.g. {class: Cursor, title: api-service}"

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from quarterdeck.core.model_errors import describe, suggest
 from quarterdeck.core.validation import check_rule_text
-from quarterdeck.core.validation.pydantic_errors import describe, suggest, to_diagnostics
+from quarterdeck.core.validation.options import LengthOptions, PatternOptions, dump_options
 from quarterdeck.core.validation.regexes import compile_regex, literal_alternation
+from quarterdeck.core.validation.schema import to_diagnostics
+from quarterdeck.core.validation.spec import Key, Spec
 from quarterdeck.core.validation.textsearch import TextPattern, char_offsets, utf8
 from quarterdeck.core.validation.yamlnodes import NodeIndex, offset_to_mark, parse_document, where_of
 
@@ -67,19 +69,49 @@ def test_describe_and_suggest():
     assert suggest("zzz", ["error", "warning"]) == ""
 
 
-class _Named(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    name: str = Field(pattern=r"^[a-z]+$")
-
-
-def test_unlisted_pydantic_errors_fall_back_to_their_message():
+def test_unlisted_errors_fall_back_to_their_message():
     document, _ = parse_document("name: ABC\n", "f.yaml")
-    with pytest.raises(ValidationError) as caught:
-        _Named.model_validate(document.data)
-    (d,) = to_diagnostics(caught.value, file="f.yaml", index=document.index, base=(), allowed=["name"],
-                          subject="the file")
+    error = {"type": "string_pattern_mismatch", "loc": ("name",), "msg": "String should match pattern '^[a-z]+$'",
+             "input": "ABC", "ctx": {}}
+    (d,) = to_diagnostics([error], file="f.yaml", index=document.index, base=(), allowed=["name"], subject="the file")
     assert (d.line, d.col, d.where) == (1, 7, "name")
-    assert d.message.startswith("'name': String should match pattern")
+    assert d.message == "'name': String should match pattern '^[a-z]+$'"
+
+
+class _Pair(Spec):
+    left: int
+    right: list[str]
+    KEYS = {"left": Key("int", gt=0, alias="Left"), "right": Key("list", list, items=Key("str"))}
+
+
+def test_a_spec_reports_every_problem_strictly_and_is_read_only():
+    made, errors = _Pair.check({"Left": True, "right": ["a", 3], "extra": 1})
+    assert made is None
+    assert [(e["type"], e["loc"], e["msg"]) for e in errors] == [
+        ("int_type", ("Left",), "Input should be a valid integer"),
+        ("string_type", ("right", 1), "Input should be a valid string"),
+        ("extra_forbidden", ("extra",), "Extra inputs are not permitted")]
+    assert _Pair.check({"Left": 0})[1][0]["msg"] == "Input should be greater than 0"
+    assert _Pair.check([])[1][0]["type"] == "dict_type"
+    made, errors = _Pair.check({"Left": 2})
+    assert made is not None and errors == [] and (made.left, made.right) == (2, [])
+    assert made.as_written() == {"Left": 2} and _Pair.keys_as_written() == ["Left", "right"]
+    assert repr(made) == "_Pair(left=2, right=[])"
+    with pytest.raises(AttributeError, match="read-only"):
+        made.left = 3
+    assert _Pair(left=1).right is not _Pair(left=1).right  # a new empty list each
+    with pytest.raises(TypeError, match="needs 'left'"):
+        _Pair()
+
+
+def test_options_keep_what_was_written_and_check_across_keys_last():
+    options, _ = PatternOptions.check({"notMatch": "x"})
+    assert options is not None and options.not_match == "x" and dump_options(options) == {"notMatch": "x"}
+    _, errors = LengthOptions.check({"min": 5, "max": 2})
+    assert [(e["loc"], e["msg"]) for e in errors] == [
+        ((), "Value error, 'min' (5) is greater than 'max' (2); swap them")]
+    _, errors = LengthOptions.check({"min": -1, "max": -2})  # the keys first: no check across them
+    assert [e["loc"] for e in errors] == [("min",), ("max",)]
 
 
 def test_compile_regex_errors_are_value_errors():
