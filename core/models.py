@@ -58,7 +58,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _new_id() -> str:
+def new_id() -> str:
     """32 lowercase hex characters, time-ordered (the layout of a UUIDv7 without its version bits): the
     first 12 are the Unix time in milliseconds, the other 20 random (80 bits). Ids made later sort
     later, so the outbox's indexes of message ids take each new one near the last (random ids
@@ -70,7 +70,7 @@ class Message(_Frozen, kw_only=True, frozen=True):
     """One message from a sender to some recipients; no recipients on a broadcast means everyone.
     Repeated tags are kept once; ``created_at`` must know its time zone and is kept in UTC."""
 
-    id: Annotated[str, Meta(min_length=1)] = field(default_factory=_new_id)
+    id: Annotated[str, Meta(min_length=1)] = field(default_factory=new_id)
     sender: str
     recipients: list[str] = field(default_factory=list)
     type: MessageType = "text"

@@ -15,7 +15,6 @@ broadcast that would need per-agent text); an ``error`` problem blocks sending.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from uuid import uuid4
 
 from msgspec import Struct, field
 from msgspec.structs import replace
@@ -32,7 +31,7 @@ from quarterdeck.core.compose.templates import (
 )
 from quarterdeck.core.delivery.prefix import format_for_delivery
 from quarterdeck.core.model_check import checked
-from quarterdeck.core.models import Message
+from quarterdeck.core.models import Message, new_id
 
 if TYPE_CHECKING:
     from quarterdeck.core.roster.roster import Roster
@@ -161,7 +160,7 @@ def compose(draft: Draft, roster: Roster) -> Composition:
         except TemplateError as exc:
             return Composition(draft, (), True, (_template_problem(exc),))
         renders[agent.id] = rendered
-        messages.append(replace(base, recipients=[agent.id], content=rendered.text, id=uuid4().hex))
+        messages.append(replace(base, recipients=[agent.id], content=rendered.text, id=new_id()))
         for name in used:
             if not values[name].strip():
                 blank.setdefault(name, []).append(agent.id)

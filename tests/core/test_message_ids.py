@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 
-from quarterdeck.core.models import Message, _new_id
+from quarterdeck.core.models import Message, new_id
 
 
 def test_an_id_is_32_lowercase_hex_the_first_12_its_time_in_milliseconds():
@@ -17,9 +17,9 @@ def test_an_id_is_32_lowercase_hex_the_first_12_its_time_in_milliseconds():
 
 
 def test_ids_made_later_sort_later_and_never_repeat():
-    first = [_new_id() for _ in range(5000)]
+    first = [new_id() for _ in range(5000)]
     time.sleep(0.002)
-    second = [_new_id() for _ in range(5000)]
+    second = [new_id() for _ in range(5000)]
     assert max(first) < min(second)
     assert len(set(first + second)) == 10_000
     assert len({i[12:] for i in first}) == 5000  # the random part: not a counter, not repeated
