@@ -1,8 +1,7 @@
-"""The captain's receipt reader against a real redis-server: receipts written while a batch is being
-recorded are read meanwhile and handed over together as the next batch (at most ``count`` of them);
-each is handed once (the periodic XAUTOCLAIM does not bring back those still being recorded), and
-XACKed and XDELed only once the sink recorded it; one the sink says is not this outbox's, or a
-batch it could not record, stays pending and comes back."""
+"""The captain's receipt reader against a real redis-server: a relay's pipeline of receipts is one
+batch (at most ``count`` receipts), those written while a batch is recorded the next one; each is
+XACKed and XDELed only once the sink recorded it; one the sink says is not this outbox's, or a batch
+it could not record, stays pending and comes back; a malformed entry is dropped."""
 from __future__ import annotations
 
 import logging
@@ -12,6 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import redis
+from redis.client import Pipeline
 from redis_server import RedisServer, redis_server  # noqa: F401
 
 from quarterdeck.core.relay.protocol import CAPTAIN_GROUP, KEYS, Receipt
@@ -61,10 +61,15 @@ def reader(url: str, sink: Sink, **options: int) -> Iterator[ReceiptRouter]:
         link.close()
 
 
-def write(client: redis.Redis, *deliveries: int) -> None:
+def write(client: redis.Redis | Pipeline, *deliveries: int) -> None:
     for delivery in deliveries:  # each its own XADD: a read may end after any of them
         client.xadd(KEYS.receipts, Receipt("M1", delivery, "A1", "delivered", "submitted", attempts=1,
                                            at=time.time()).to_fields())  # type: ignore[arg-type]
+
+
+def blocked(client: redis.Redis) -> None:
+    """Until the reader waits in a blocking read."""
+    until(lambda: any("b" in c["flags"] and c["cmd"] == "xreadgroup" for c in client.client_list()))
 
 
 def pending(client: redis.Redis) -> int:
@@ -78,7 +83,18 @@ def until(what: Callable[[], bool], timeout: float = 5.0) -> None:
         time.sleep(0.005)
 
 
-def test_receipts_read_while_a_batch_is_recorded_are_handed_together_and_acknowledged_once_recorded(
+def test_a_pipeline_of_receipts_is_one_batch(redis_server: RedisServer, client: redis.Redis) -> None:
+    sink = Sink()
+    for _router in reader(redis_server.url, sink):
+        blocked(client)
+        pipe = client.pipeline(transaction=False)  # the first XADD wakes the blocked read: the rest follow it
+        write(pipe, 1, 2, 3, 4, 5, 6)
+        pipe.execute()
+        until(lambda: client.xlen(KEYS.receipts) == 0 and pending(client) == 0)
+        assert sink.batches == [[1, 2, 3, 4, 5, 6]]
+
+
+def test_receipts_are_acknowledged_only_once_recorded_and_those_written_meanwhile_are_the_next_batch(
         redis_server: RedisServer, client: redis.Redis) -> None:
     sink = Sink()
     for _router in reader(redis_server.url, sink):
@@ -86,45 +102,23 @@ def test_receipts_read_while_a_batch_is_recorded_are_handed_together_and_acknowl
         write(client, 1)
         assert sink.entered.wait(5)  # the first batch is being recorded, and held there
         write(client, 2, 3, 4, 5, 6)
-        until(lambda: pending(client) == 6)  # read meanwhile: all six are read, none acknowledged
-        time.sleep(0.05)
-        assert sink.batches == [] and client.xlen(KEYS.receipts) == 6
+        time.sleep(0.1)
+        assert sink.batches == [] and client.xlen(KEYS.receipts) == 6 and pending(client) == 1
         sink.gate.set()
         until(lambda: client.xlen(KEYS.receipts) == 0 and pending(client) == 0)
         assert sink.batches == [[1], [2, 3, 4, 5, 6]]
 
 
-def test_at_most_count_receipts_wait_while_a_batch_is_recorded(redis_server: RedisServer,
-                                                               client: redis.Redis) -> None:
+def test_a_batch_holds_at_most_count_receipts(redis_server: RedisServer, client: redis.Redis) -> None:
     sink = Sink()
     for _router in reader(redis_server.url, sink, count=4):
-        sink.gate.clear()
-        write(client, 1)
-        assert sink.entered.wait(5)
-        write(client, *range(2, 12))
-        until(lambda: pending(client) == 5)  # the one being recorded, and four waiting
-        time.sleep(0.1)
-        assert pending(client) == 5
-        sink.gate.set()
+        blocked(client)
+        pipe = client.pipeline(transaction=False)
+        write(pipe, *range(1, 12))
+        pipe.execute()
         until(lambda: client.xlen(KEYS.receipts) == 0 and pending(client) == 0)
         assert sink.handed() == list(range(1, 12))
-        assert all(len(batch) <= 4 for batch in sink.batches)
-
-
-def test_receipts_still_being_recorded_are_not_reclaimed_and_handed_twice(redis_server: RedisServer,
-                                                                         client: redis.Redis) -> None:
-    sink = Sink()
-    for _router in reader(redis_server.url, sink):
-        sink.gate.clear()
-        write(client, 1)
-        assert sink.entered.wait(5)
-        write(client, 2, 3)
-        until(lambda: pending(client) == 3)
-        time.sleep(3.5)  # idle for longer than a second, over at least one XAUTOCLAIM
-        sink.gate.set()
-        until(lambda: client.xlen(KEYS.receipts) == 0 and pending(client) == 0)
-        time.sleep(0.2)
-        assert sink.batches == [[1], [2, 3]]
+        assert [len(batch) for batch in sink.batches] == [4, 4, 3]
 
 
 def test_one_not_ours_stays_pending_and_comes_back(redis_server: RedisServer, client: redis.Redis) -> None:
@@ -142,8 +136,11 @@ def test_a_batch_that_could_not_be_recorded_stays_pending_and_is_recorded_later(
     sink = Sink()
     sink.fail = OSError("disk full")
     for _router in reader(redis_server.url, sink):
+        blocked(client)
         with caplog.at_level(logging.WARNING):
-            write(client, 7, 8)
+            pipe = client.pipeline(transaction=False)  # one batch, as the pipeline test shows
+            write(pipe, 7, 8)
+            pipe.execute()
             until(lambda: sink.handed() == [7, 8], timeout=6.0)
             until(lambda: client.xlen(KEYS.receipts) == 0 and pending(client) == 0)
     assert "receipts: 2 could not be recorded (OSError: disk full); they stay pending" in caplog.text
@@ -159,3 +156,45 @@ def test_a_malformed_entry_is_dropped_with_one_line_and_acknowledged(redis_serve
             until(lambda: sink.handed() == [4])
             until(lambda: client.xlen(KEYS.receipts) == 0 and pending(client) == 0)
     assert "receipts: dropped a malformed entry" in caplog.text
+
+
+def test_a_broker_outage_is_said_while_it_lasts_and_reading_goes_on_after(redis_server: RedisServer) -> None:
+    sink = Sink()
+    for router in reader(redis_server.url, sink):
+        redis_server.stop()
+        until(lambda r=router: r.down is not None)
+        assert router.down.startswith(f"broker {router.link.where} unreachable")
+        redis_server.start()
+        client = redis.Redis.from_url(redis_server.url)
+        try:
+            write(client, 3)
+            until(lambda r=router: sink.handed() == [3] and r.down is None, timeout=6.0)
+        finally:
+            client.close()
+
+
+def test_a_refused_read_is_one_warning_and_reading_goes_on(redis_server: RedisServer, client: redis.Redis,
+                                                           caplog) -> None:
+    sink = Sink()
+    for router in reader(redis_server.url, sink):
+        blocked(client)
+        with caplog.at_level(logging.WARNING):
+            client.xgroup_destroy(KEYS.receipts, CAPTAIN_GROUP)  # the blocked read is refused: NOGROUP
+            until(lambda r=router: r.down is not None)
+            write(client, 5)
+            until(lambda: sink.handed() == [5], timeout=6.0)
+    refused = [r.getMessage() for r in caplog.records if "refused to hand receipts" in r.getMessage()]
+    assert len(refused) == 1 and refused[0].endswith("; retrying"), refused
+
+
+def test_a_batch_recorded_while_closing_is_acknowledged_at_once(redis_server: RedisServer,
+                                                               client: redis.Redis) -> None:
+    sink = Sink()
+    for router in reader(redis_server.url, sink):
+        sink.gate.clear()
+        write(client, 9)
+        assert sink.entered.wait(5)
+        router.close(wait=0.0)  # no next read will carry the acknowledgement
+        sink.gate.set()
+        until(lambda: client.xlen(KEYS.receipts) == 0 and pending(client) == 0)
+        assert sink.batches == [[9]]
