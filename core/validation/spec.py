@@ -79,7 +79,11 @@ def check_value(key: Key, value: Any, loc: tuple[Any, ...], context: Context, er
             return _BAD
     given = value
     if key.kind == "float":
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an integer too large for a float
+            errors.append(_error("float_type", loc, f"Input should be {_TYPE_MSGS['float']}", value))
+            return _BAD
     found = len(errors)
     if isinstance(value, list) and key.items is not None:
         value = [check_value(key.items, item, (*loc, index), context, errors) for index, item in enumerate(value)]

@@ -312,6 +312,14 @@ def test_secret_detector_names_are_checked():
     assert at(entropy) == (6, col(line, "0}"))
 
 
+def test_a_number_too_large_for_a_float_is_not_a_number():
+    """An integer past a float's range is a wrong type, as any other non-number (not an internal error)."""
+    big = "9" * 400
+    line = f"    then: {{function: secrets, functionOptions: {{minEntropy: {big}}}}}"
+    d = only(f"rules:\n  r:\n    given: content\n{line}\n")
+    assert (at(d), d.message) == ((4, col(line, big)), f"'minEntropy' must be a number, not the number {big}")
+
+
 def test_empty_values_list():
     d = only("rules:\n  r:\n    given: type\n    then: {function: enumeration, functionOptions: {values: []}}\n")
     assert d.message == "'values' needs at least 1 entry"
