@@ -35,7 +35,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests")]
-from bench_relays import quantiles  # noqa: E402  (the same figures as the whole path's bench)
+from relay_fleet import quantiles  # noqa: E402  (the same figures as the whole path's bench)
 
 STARTED = time.time()
 
