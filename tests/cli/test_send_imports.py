@@ -132,8 +132,11 @@ def test_reading_a_good_roster_loads_no_difflib(tmp_path):
     loads no difflib; a bad key still gets its suggestion."""
     roster = tmp_path / "agents.yaml"
     roster.write_text("agents:\n- {id: A, transport: tmux, target: 'qd:0.0'}\n", encoding="utf-8")
-    probe = ("import sys\nfrom pathlib import Path\nfrom quarterdeck.core.roster.roster import load_roster\n"
-             "print(len(load_roster(Path(sys.argv[1]), screens=()).ids()), 'difflib' in sys.modules)")
+    probe = ("import sys\nfrom pathlib import Path\nfrom quarterdeck.core.roster.problems import RosterError\n"
+             "from quarterdeck.core.roster.roster import load_roster, parse_roster\n"
+             "print(len(load_roster(Path(sys.argv[1]), screens=()).ids()), 'difflib' in sys.modules)\n"
+             "try:\n    parse_roster('agents:\\n- {id: A, rol: x, transport: dryrun}\\n', screens=())\n"
+             "except RosterError as bad:\n    print(bad.problems[0].message)")
     done = subprocess.run([sys.executable, "-c", probe, str(roster)], capture_output=True, text=True, timeout=60,
                           check=True)
-    assert done.stdout.split() == ["1", "False"]
+    assert done.stdout.splitlines() == ["1 False", "unknown key 'rol' (did you mean 'role'?)"]
