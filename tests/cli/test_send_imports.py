@@ -136,7 +136,7 @@ def test_reading_a_good_roster_loads_no_difflib(tmp_path):
              "from quarterdeck.core.roster.roster import load_roster, parse_roster\n"
              "print(len(load_roster(Path(sys.argv[1]), screens=()).ids()), 'difflib' in sys.modules)\n"
              "try:\n    parse_roster('agents:\\n- {id: A, rol: x, transport: dryrun}\\n', screens=())\n"
-             "except RosterError as bad:\n    print(bad.problems[0].message)")
+             "except RosterError as bad:\n    print(bad.problems[0].message, 'difflib' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe, str(roster)], capture_output=True, text=True, timeout=60,
                           check=True)
-    assert done.stdout.splitlines() == ["1 False", "unknown key 'rol' (did you mean 'role'?)"]
+    assert done.stdout.splitlines() == ["1 False", "unknown key 'rol' (did you mean 'role'?) True"]
