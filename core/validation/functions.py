@@ -49,7 +49,7 @@ Clear = Callable[[str], bool]
 
 @dataclass(frozen=True, slots=True)
 class FunctionDef:
-    """A rule function: its option model, builder and the fields it accepts."""
+    """A rule function: its options (a spec), builder and the fields it accepts."""
 
     name: str
     options: type[FunctionOptions]

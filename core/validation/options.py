@@ -7,7 +7,7 @@ positioned diagnostics by :mod:`.schema`. The field being checked is passed in t
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from typing import get_args
 
 from .model import LIST_FIELDS
 from .regexes import compile_regex
@@ -112,12 +112,3 @@ class MaxRecipientsOptions(FunctionOptions):
     max: int
     KEYS = {"max": _NON_NEGATIVE}
 
-
-def option_keys(spec: type[Spec]) -> list[str]:
-    """The option names a spec accepts, as written in rule files."""
-    return spec.keys_as_written()
-
-
-def dump_options(options: Spec) -> dict[str, Any]:
-    """The options as written in rule files, without unset values."""
-    return options.as_written()

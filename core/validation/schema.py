@@ -27,7 +27,7 @@ from .diagnostics import ROOT_WHERE, Diagnostic, DiagnosticSeverity, at_node
 from .functions import FUNCTIONS, FunctionDef, make_checker
 from .messages import PLACEHOLDER, PLACEHOLDERS
 from .model import FIELDS, KNOWN_VALUES, RULE_ID, SEVERITIES, FieldName, Rule, Severity
-from .options import FunctionOptions, dump_options, option_keys
+from .options import FunctionOptions
 from .spec import Context, Key, Spec
 from .yamlnodes import Document, NodeIndex, Path, where_of
 
@@ -122,7 +122,7 @@ class _FileChecker:
     def validate(self, spec: type[Spec], data: Any, path: Path, subject: str, context: Context | None = None) -> Any:
         checked, errors = spec.check(data, context)
         self.diagnostics.extend(to_diagnostics(
-            errors, file=self.file, index=self.index, base=path, allowed=option_keys(spec), subject=subject))
+            errors, file=self.file, index=self.index, base=path, allowed=spec.keys_as_written(), subject=subject))
         return checked
 
     def run(self) -> list[Rule]:
@@ -169,7 +169,7 @@ class _FileChecker:
             given=spec.given,
             function=definition.name,
             check=make_checker(definition, options, spec.given),
-            options=MappingProxyType(dump_options(options)),
+            options=MappingProxyType(options.as_written()),
             description=spec.description,
             message=spec.message,
             when=MappingProxyType(dict(spec.when)),

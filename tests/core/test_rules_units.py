@@ -5,7 +5,7 @@ import pytest
 
 from quarterdeck.core.model_errors import describe, suggest
 from quarterdeck.core.validation import check_rule_text
-from quarterdeck.core.validation.options import LengthOptions, PatternOptions, dump_options
+from quarterdeck.core.validation.options import LengthOptions, PatternOptions
 from quarterdeck.core.validation.regexes import compile_regex, literal_alternation
 from quarterdeck.core.validation.schema import to_diagnostics
 from quarterdeck.core.validation.spec import Key, Spec
@@ -106,7 +106,7 @@ def test_a_spec_reports_every_problem_strictly_and_is_read_only():
 
 def test_options_keep_what_was_written_and_check_across_keys_last():
     options, _ = PatternOptions.check({"notMatch": "x"})
-    assert options is not None and options.not_match == "x" and dump_options(options) == {"notMatch": "x"}
+    assert options is not None and options.not_match == "x" and options.as_written() == {"notMatch": "x"}
     _, errors = LengthOptions.check({"min": 5, "max": 2})
     assert [(e["loc"], e["msg"]) for e in errors] == [
         ((), "Value error, 'min' (5) is greater than 'max' (2); swap them")]
