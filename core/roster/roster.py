@@ -147,10 +147,11 @@ def parse_roster(text: str, file: str = "agents.yaml", *,
                  screens: Sequence[ScreenRect] | None = None) -> Roster:
     """Check roster text; see :func:`load_roster`.
 
-    With ``screens`` given (a send gives none to check), composed by libyaml when PyYAML has it (ten times
-    faster, and every send reads the roster); a roster with a problem is read again by PyYAML's own loader,
-    which places each problem as it always has (libyaml puts an empty value inside ``{...}`` one column
-    further on). Without, PyYAML's at once: the screens are asked for at most once."""
+    With ``screens`` given, even empty (as a send gives them: no point check), composed by libyaml when PyYAML
+    has it (ten times faster, and every send reads the roster); a roster with a problem is read again by
+    PyYAML's own loader, which places each problem as it always has (libyaml puts an empty value inside
+    ``{...}`` one column further on). With ``screens=None``, PyYAML's at once: the display is asked for its
+    screens at most once."""
     if _FAST_LOADER is not None and screens is not None:
         try:
             return Roster(*parse(text, file, screens, _FAST_LOADER))
