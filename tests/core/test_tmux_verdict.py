@@ -4,6 +4,7 @@ from __future__ import annotations
 import typing
 
 import pytest
+from msgspec.structs import replace
 
 from quarterdeck.core.models import TmuxAgentKind
 from quarterdeck.core.roster.problems import RosterError
@@ -19,6 +20,7 @@ from quarterdeck.core.transports.tmux.verdict import (
     compact,
     line_ended,
     read_input,
+    scrolled,
     submit_evidence,
 )
 
@@ -31,6 +33,11 @@ def screen(*rows: str, at: tuple[int, int] | None = None) -> Screen:
         y = max(i for i, row in enumerate(rows) if row.strip())
         at = (len(rows[y]), y)
     return Screen(tuple(rows), *at)
+
+
+def uncounted(shown: Screen) -> Screen:
+    """``shown`` without its history count (a pane that keeps no history, or the alternate screen)."""
+    return replace(shown, history=0, history_limit=0)
 
 
 BOXED = screen("╭──────────────────╮", "│ > fix the bug     │", "│ then push", "╰──────────────────╯",
@@ -79,6 +86,43 @@ def test_a_scroll_on_the_bottom_row_is_a_new_line():
     assert line_ended(before, Screen(("b", "fix", ""), 0, 2))
     assert not line_ended(before, Screen(("a", "b", "fix"), 3, 2))
     assert not line_ended(before, Screen(("a", "b", "fix more"), 8, 2))
+
+
+def test_a_scroll_by_two_rows_counted_by_the_history_is_a_new_line():
+    # cat on the bottom row: the kernel echoes the newline, cat writes the line back: two rows scroll
+    before = Screen(("a", "b", "c", "fix"), 3, 3, history=40, history_limit=2000)
+    after = Screen(("c", "fix", "fix", ""), 0, 3, history=42, history_limit=2000)
+    assert line_ended(before, after)
+    assert scrolled(before, after) == (2,)
+    assert not line_ended(uncounted(before), uncounted(after))  # without the count: one row only
+    # the count says two rows, but the old cursor row is not two rows up, intact
+    assert not line_ended(before, Screen(("c", "fox", "fix", ""), 0, 3, history=42, history_limit=2000))
+    # more rows scrolled than the old cursor row had above it: it left the screen, nothing to compare
+    assert not line_ended(before, Screen(("x", "y", "z", ""), 0, 3, history=45, history_limit=2000))
+
+
+def test_rows_that_repeat_are_no_scroll_when_the_history_did_not_grow():
+    # the same line sent again and again, then a key that does not end the line: the screen looks
+    # shifted by any number of rows, but it did not move
+    before = Screen(("hi", "hi", "hi", "hi"), 2, 3, history=7, history_limit=2000)
+    after = Screen(("hi", "hi", "hi", "hi "), 3, 3, history=7, history_limit=2000)
+    assert scrolled(before, after) == (0,)
+    assert not line_ended(before, after)
+    assert line_ended(before, Screen(("hi", "hi", "hi", ""), 0, 3, history=9, history_limit=2000))
+
+
+def test_a_full_history_that_dropped_its_oldest_tenth_still_counts_the_rows():
+    # limit 100: at 99 lines, two more rows: the second finds 100 kept, drops 10, adds itself: 91
+    before = Screen(("a", "b", "c", "fix"), 3, 3, history=99, history_limit=100)
+    after = Screen(("c", "fix", "fix", ""), 0, 3, history=91, history_limit=100)
+    assert scrolled(before, after) == (2,)
+    assert line_ended(before, after)
+    # limit 20 keeps 19 lines, drops 2 and adds one per row: 0 and 2 rows both fit, so no verdict
+    tiny, tiny_after = replace(before, history=19, history_limit=20), replace(after, history=19, history_limit=20)
+    assert scrolled(tiny, tiny_after) == (0, 2)
+    assert not line_ended(tiny, tiny_after)
+    # no history kept (or the alternate screen): no count at all
+    assert scrolled(uncounted(before), after) is None
 
 
 def test_the_cursor_column_counts_wide_characters_as_two_cells():

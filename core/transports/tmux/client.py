@@ -119,7 +119,8 @@ class TmuxClient:
 
     def screen(self, pane: str, depth: int | None = None) -> tuple[str, Screen]:
         """(the pane's last ``depth`` lines of history with wrapped lines joined, if ``depth`` is
-        given; its visible rows and cursor), read in one tmux command so they belong together."""
+        given; its visible rows, cursor and history count), read in one tmux command so they
+        belong together."""
         mark = f"qd-{uuid.uuid4().hex}"
         return self._parse_screen(self.run(*self._screen_args(pane, depth, mark)), depth, mark)
 
@@ -130,7 +131,8 @@ class TmuxClient:
             args += ["capture-pane", "-p", "-J", "-S", f"-{depth}", "-t", pane, ";",
                      "display-message", "-p", mark, ";"]
         return [*args, "capture-pane", "-p", "-t", pane, ";",
-                "display-message", "-p", "-t", pane, f"{mark} #{{cursor_x}} #{{cursor_y}}"]
+                "display-message", "-p", "-t", pane,
+                f"{mark} #{{cursor_x}} #{{cursor_y}} #{{history_size}} #{{?alternate_on,0,#{{history_limit}}}}"]
 
     @staticmethod
     def _parse_screen(out: str, depth: int | None, mark: str) -> tuple[str, Screen]:
@@ -138,11 +140,11 @@ class TmuxClient:
         if depth is not None:
             history, _, out = out.partition(f"{mark}\n")
         rows, _, cursor = out.rstrip("\n").rpartition(f"{mark} ")
-        x, _, y = cursor.partition(" ")
+        x, y, size, limit = ([int(n) for n in cursor.split()] + [0, 0, 0, 0])[:4]
         lines = rows.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
-        return history, Screen(tuple(lines), int(x or 0), int(y or 0))
+        return history, Screen(tuple(lines), x, y, size, limit)
 
     def paste(self, pane: str, text: str) -> None:
         """Paste ``text`` through a fresh buffer (deleted after), bracketed if the program asked.

@@ -14,9 +14,15 @@ row below it: an input box that took the Enter as a newline looks just like that
 
 A terminal in line (canonical) mode, as ``cat`` and a shell ``read`` loop leave it, has its input
 in the kernel, which echoes what is typed: the kernel ends the line and hands it to the program
-when Enter arrives, and echoes the newline, so the cursor moving down a row (or the screen
-scrolling up by one) is the evidence there: ``new line after Enter``. Its screen need not end
-with the message (a ``read -p`` loop prints its next prompt after the echo).
+when Enter arrives, and echoes the newline, so the cursor moving down a row is the evidence there:
+``new line after Enter``. Its screen need not end with the message (a ``read -p`` loop prints its
+next prompt after the echo). Once the output has reached the bottom row every new line scrolls the
+screen instead, so the cursor stays on the bottom row (``cat`` echoing the line back scrolls it by
+two): there the rows scrolled up are counted by tmux's history (``#{history_size}`` grows by one
+per row), and the evidence is the rows down to the old cursor's row showing that many rows higher,
+with the cursor below them. Where the count allows that nothing scrolled, rows that only look
+shifted (the same line again and again) are no evidence; where there is no count (no history
+kept, an alternate screen) only a scroll by one row is recognised, by the rows alone.
 """
 from __future__ import annotations
 
@@ -34,6 +40,7 @@ __all__ = [
     "haystack",
     "line_ended",
     "read_input",
+    "scrolled",
     "submit_evidence",
     "tail_needle",
 ]
@@ -95,6 +102,11 @@ class Screen(Struct, frozen=True):
     rows: tuple[str, ...]
     cursor_x: int
     cursor_y: int
+    history: int = 0
+    """Lines in the pane's history (``#{history_size}``): one more for each row the screen scrolls up."""
+    history_limit: int = 0
+    """The most lines that history keeps (``#{history_limit}``); 0 when it keeps none, in the
+    alternate screen (where rows scrolled off are not kept) or when not known."""
 
     def upto_cursor(self) -> list[str]:
         """The rows above the cursor's row, then that row up to the cursor."""
@@ -170,13 +182,41 @@ def busy_appeared(patterns: Sequence[str], before: Screen, after: Screen) -> boo
     return False
 
 
+def scrolled(before: Screen, after: Screen) -> tuple[int, ...] | None:
+    """The numbers of rows, 0 up to ``before``'s cursor row, that the screen may have scrolled up from
+    ``before`` to ``after`` as its history counts them; None without a count. A full history drops
+    its oldest tenth (at least one line) when the next row comes, so the count is followed row by row,
+    and with a small history limit more than one number can fit."""
+    limit = before.history_limit
+    if limit <= 0:
+        return None
+    size, fits = before.history, []
+    for rows in range(max(before.cursor_y, 0) + 1):
+        if size == after.history:
+            fits.append(rows)
+        if size >= limit:
+            size -= min(max(1, limit // 10), size)
+        size += 1
+    return tuple(fits)
+
+
+def _shifted(before: Screen, after: Screen, rows: int) -> bool:
+    """``before``'s rows down to its cursor's row show ``rows`` rows higher in ``after``, the cursor below them."""
+    y = before.cursor_y
+    if not 0 < rows <= y < len(before.rows) or len(after.rows) <= y - rows or after.cursor_y <= y - rows:
+        return False
+    return ([row.rstrip() for row in after.rows[: y - rows + 1]]
+            == [row.rstrip() for row in before.rows[rows: y + 1]])
+
+
 def line_ended(before: Screen, after: Screen) -> bool:
-    """The cursor went down a row since ``before`` or, on the last row, the screen scrolled up."""
+    """The cursor went down a row since ``before``, or the screen scrolled up with the old cursor's row
+    in it, intact, above the cursor now."""
     if after.cursor_y > before.cursor_y:
         return True
-    y = before.cursor_y
-    if after.cursor_y != y or y == 0 or y >= len(before.rows) or y > len(after.rows):
-        return False
-    # On the bottom row a newline scrolls: the old cursor row is now one row up.
-    return (y == len(before.rows) - 1 and after.rows[y - 1].rstrip() == before.rows[y].rstrip()
-            and after.rows[: y - 1] == before.rows[1:y])
+    counts = scrolled(before, after)
+    if counts is None:  # no count: on the bottom row a newline scrolls by one, the old cursor row one row up
+        return before.cursor_y == len(before.rows) - 1 and _shifted(before, after, 1)
+    # Only where the count rules out that nothing scrolled: rows that repeat (the same line sent
+    # again and again) look shifted on a screen that did not move.
+    return 0 not in counts and any(_shifted(before, after, rows) for rows in counts)
