@@ -119,7 +119,10 @@ def _float(value: Any) -> float:
     if isinstance(value, float):
         number = value
     elif isinstance(value, int):
-        number = float(value) if abs(value) < 2 ** 1023 else math.inf
+        try:
+            number = float(value)
+        except OverflowError:  # past the largest float
+            number = math.inf
     elif text is not None and text.isascii() and any(char.isdigit() for char in text):
         number = float(text)  # ValueError when it is no number
     else:

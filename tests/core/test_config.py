@@ -169,8 +169,9 @@ def test_strings_from_env_convert_to_each_type(tmp_path):
 @pytest.mark.parametrize(("name", "given", "value"), [
     ("max_retries", "1_000", 1000), ("max_retries", " 7 ", 7), ("max_retries", "+3", 3), ("max_retries", "2.0", 2),
     ("max_retries", 4.0, 4), ("max_retries", b"5", 5), ("base_delay", "1e3", 1000.0), ("base_delay", ".5", 0.5),
-    ("base_delay", "-0", -0.0), ("base_delay", 10 ** 20, 1e20), ("enable_validation", "On", True),
-    ("enable_validation", "n", False), ("enable_validation", 0, False), ("enable_validation", 1.0, True),
+    ("base_delay", "-0", -0.0), ("base_delay", 10 ** 20, 1e20), ("base_delay", 2 ** 1023, 2.0 ** 1023),
+    ("enable_validation", "On", True), ("enable_validation", "n", False), ("enable_validation", 0, False),
+    ("enable_validation", 1.0, True),
     ("validation_rules_path", " ", None), ("broker_url", "  ", None),
 ])
 def test_values_convert_leniently_where_they_mean_one_thing(tmp_path, name, given, value):
