@@ -7,7 +7,9 @@ once that does not wait, whose receipts join the same batch (a relay's pipeline 
 blocked read at its first entry: the rest is there by then, and would otherwise be the next batch);
 then the batch is recorded. A receipt is XACKed and XDELed only once recorded, with the reader's
 next command (one round trip). The receipts left pending (another captain's, or a batch the sink
-could not record) are XAUTOCLAIMed every 2 s once idle for a second and handed to ``sink`` again.
+could not record) are XAUTOCLAIMed every 2 s once idle for a second and handed to ``sink`` again, at
+most ``count`` at a time, each claim going on from where the last one stopped (so those further on
+come back too while more than ``count`` of another captain's wait for it).
 """
 from __future__ import annotations
 
@@ -55,6 +57,7 @@ class ReceiptRouter:
         self._lock = threading.Lock()
         self._grouped = False
         self._last_claim = 0.0
+        self._claim_from: Any = "0-0"  # where the next XAUTOCLAIM goes on from ("0-0": the start)
         self._done: list[Any] = []  # entries recorded (or to drop), acknowledged with the next command
         self.down: str | None = None  # why the broker could not be read, while it cannot
 
@@ -109,7 +112,9 @@ class ReceiptRouter:
         if now - self._last_claim > 2.0:  # receipts left pending (a dead captain process's, or not recorded)
             self._last_claim = now
             claimed: Any = self._after_acks(client, lambda c: c.xautoclaim(
-                KEYS.receipts, CAPTAIN_GROUP, self.consumer, min_idle_time=1000, start_id="0-0", count=self._count))
+                KEYS.receipts, CAPTAIN_GROUP, self.consumer, min_idle_time=1000, start_id=self._claim_from,
+                count=self._count))
+            self._claim_from = claimed[0] if claimed else "0-0"
             entries.extend(claimed[1] if len(claimed) > 1 else [])
         read = self._read(client, self._count - len(entries), None if entries else self._block_ms)
         entries += read

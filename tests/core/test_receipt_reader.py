@@ -198,3 +198,18 @@ def test_a_batch_recorded_while_closing_is_acknowledged_at_once(redis_server: Re
         sink.gate.set()
         until(lambda: client.xlen(KEYS.receipts) == 0 and pending(client) == 0)
         assert sink.batches == [[9]]
+
+
+def test_pending_receipts_beyond_one_batch_are_all_reclaimed_in_turn(redis_server: RedisServer,
+                                                                     client: redis.Redis) -> None:
+    """More receipts left pending than a batch holds (another captain's, it being away): each reclaim
+    goes on from where the last one stopped, so this captain's own, further on, come back too."""
+    client.xgroup_create(KEYS.receipts, CAPTAIN_GROUP, id="0", mkstream=True)
+    write(client, 1, 2, 3, 4, 5, 100)
+    client.xreadgroup(CAPTAIN_GROUP, "gone-1", {KEYS.receipts: ">"})  # read by a captain process now gone
+    sink = Sink(ours=lambda r: r.delivery == 100)
+    time.sleep(1.0)  # idle long enough to be reclaimed
+    for _router in reader(redis_server.url, sink, count=2):
+        until(lambda: 100 in sink.handed(), timeout=10.0)
+        until(lambda: pending(client) == 5)
+    assert sink.batches[:3] == [[1, 2], [3, 4], [5, 100]]
