@@ -240,6 +240,7 @@ def test_a_copied_replaced_or_pickled_roster_finds_its_agents_by_id_and_shows_no
     agent, other = Agent(id="Agent-1", transport=DryRunTransport()), Agent(id="Agent-2", transport=DryRunTransport())
     roster = Roster((agent,), {"all": ("Agent-1",)})
     assert copy.copy(roster).get("Agent-1") is agent and pickle.loads(pickle.dumps(roster)) == roster
+    assert pickle.loads(pickle.dumps(roster)).get("Agent-1") == agent and "Agent-1" in copy.deepcopy(roster)
     moved = replace(roster, agents=(other,), groups={})
     assert "Agent-2" in moved and "Agent-1" not in moved and "Agent-1" in roster
     assert roster == Roster((agent,), {"all": ("Agent-1",)}) and "by_id" not in repr(roster)
