@@ -168,6 +168,13 @@ def _message_check(field: str, validator: MessageValidator) -> Callable[[Any], l
     return run
 
 
+def _values(key: str, field: str, values: Any) -> list[str]:
+    """A field's allowed values as text; a single value (text is not a list of its characters) is refused."""
+    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+        raise ValueError(f"{key} for {field!r} takes a list of values, not {type(values).__name__}")
+    return [str(value) for value in values]
+
+
 def _compile(key: str, spec: Any) -> list[_Check]:
     if key in ("required_fields", "no_secrets"):
         function = "required" if key == "required_fields" else "secrets"
@@ -178,7 +185,7 @@ def _compile(key: str, spec: Any) -> list[_Check]:
     if key == "message_rules":
         return [_Check(key, f, _message_check(f, v)) for f, v in fields.items()]
     if key == "allowed_values":
-        return [_Check(key, f, _engine("enumeration", {"values": [str(v) for v in values]}, key, f))
+        return [_Check(key, f, _engine("enumeration", {"values": _values(key, f, values)}, key, f))
                 for f, values in fields.items()]
     if key == "patterns":
         return [_Check(key, f, _engine("pattern", {"match": p}, key, f)) for f, p in fields.items()]

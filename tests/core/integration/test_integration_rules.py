@@ -97,6 +97,8 @@ def test_dotted_lookup_walks_mappings_and_attributes():
     ({"max_length": {"a": -1}}, "max_length for 'a'"),
     ({"max_length": {"a": "3"}}, "max_length for 'a'"),
     ({"patterns": {"a": "("}}, "patterns for 'a'"),
+    ({"allowed_values": {"a": "abc"}}, "allowed_values for 'a' takes a list of values, not str"),
+    ({"allowed_values": {"a": 5}}, "allowed_values for 'a' takes a list of values, not int"),
     ({"field_types": {"a": "text"}}, "neither a type"),
     ({"field_types": {"a": ()}}, "at least one type"),
     ({"message_rules": {"m": object()}}, "Validator or RuleStore"),
