@@ -93,6 +93,8 @@ class _Check:
 
 
 def _fields(key: str, spec: Any) -> list[str]:
+    if not isinstance(spec, str | Iterable):
+        raise ValueError(f"{key} takes a field name or a list of them, not {type(spec).__name__}")
     names = [spec] if isinstance(spec, str) else list(spec)
     bad = [name for name in names if not isinstance(name, str) or not name]
     if bad:

@@ -93,6 +93,8 @@ def test_dotted_lookup_walks_mappings_and_attributes():
 @pytest.mark.parametrize("rules, message", [
     ({"requires": ["a"]}, "unknown rule key"),
     ({"required_fields": ["a", ""]}, "non-empty strings"),
+    ({"required_fields": None}, "required_fields takes a field name or a list of them, not NoneType"),
+    ({"no_secrets": 5}, "no_secrets takes a field name or a list of them, not int"),
     ({"max_length": ["a"]}, "takes a mapping"),
     ({"max_length": {"a": -1}}, "max_length for 'a'"),
     ({"max_length": {"a": "3"}}, "max_length for 'a'"),
