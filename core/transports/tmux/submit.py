@@ -33,9 +33,8 @@ _POLL = 0.05
 # The read-back after a press: the first look at once (tmux has handed the key over when the press
 # returns, and a line-mode program or a quick TUI has answered by the time the look is read), then
 # while nothing tells, 10 ms, 25 ms, then every _POLL. The verdict needs the same evidence at two
-# looks in a row, and the look that confirms evidence begins _CONFIRM after the one that first
-# showed it began (the two reads of the pane are that far apart; the time the first look took counts
-# toward it): a half-drawn frame does not last that long.
+# looks in a row, and the look that confirms evidence comes _CONFIRM after the one that first
+# showed it: a half-drawn frame does not last that long.
 _FIRST_LOOKS = (0.0, 0.01, 0.025)
 _CONFIRM = 0.025
 
@@ -97,16 +96,14 @@ def _watch(
     deadline = time.monotonic() + profile.submitted_within
     last: str | None = None
     looks = 0
-    looked = 0.0  # when the latest look began
     while True:
         if last is not None:
-            wait = max(0.0, looked + _CONFIRM - time.monotonic())
+            wait = _CONFIRM
         else:
             wait = _FIRST_LOOKS[looks] if looks < len(_FIRST_LOOKS) else _POLL
             looks += 1
         if stop.wait(wait):
             return "stopped", ""
-        looked = time.monotonic()
         _, screen = t.tmux.screen(pane)
         evidence = None
         if line_mode and line_ended(before_screen, screen):
