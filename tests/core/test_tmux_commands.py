@@ -87,10 +87,27 @@ def stand_in(tmp_path: Path, script: str) -> str:
 
 
 def test_a_buffer_that_was_not_loaded_is_a_plain_failure_nothing_was_pasted(tmp_path):
-    binary = stand_in(tmp_path, 'cat > /dev/null; echo "server exited unexpectedly" >&2; exit 1')
-    with pytest.raises(RetryableError, match="tmux load-buffer on 'swarm': server exited unexpectedly") as caught:
+    # the list failed without the load's mark, and the server still answers: it stopped before the paste
+    binary = stand_in(tmp_path, 'case "$1" in\n  display-message) echo qd; exit 0;;\nesac\n'
+                                'cat > /dev/null; echo "out of memory" >&2; exit 1')
+    with pytest.raises(RetryableError, match="tmux load-buffer on 'swarm': out of memory") as caught:
         TmuxClient("swarm", binary=binary).paste("%1", "hello")
     assert not isinstance(caught.value, MayHaveArrived)  # retried: the paste never ran
+
+
+def test_a_server_that_went_away_during_the_list_may_have_pasted(tmp_path):
+    # a crash loses the list's output, the load's mark with it: the paste may have run before it
+    binary = stand_in(tmp_path, 'case "$1" in\n  display-message|delete-buffer) echo "no server running" >&2;'
+                                ' exit 1;;\nesac\ncat > /dev/null; echo "server exited unexpectedly" >&2; exit 1')
+    with pytest.raises(MayHaveArrived, match="may have happened"):
+        TmuxClient("swarm", binary=binary).paste("%1", "hello")
+
+
+def test_a_server_that_was_not_there_is_a_permanent_failure_nothing_was_pasted(tmp_path):
+    binary = stand_in(tmp_path, 'cat > /dev/null; echo "no server running on /tmp/x" >&2; exit 1')
+    with pytest.raises(PermanentError, match="no server running") as caught:
+        TmuxClient("swarm", binary=binary).paste("%1", "hello")
+    assert not isinstance(caught.value, MayHaveArrived)
 
 
 def test_a_paste_that_failed_after_the_load_with_the_buffer_gone_may_have_arrived(tmp_path):

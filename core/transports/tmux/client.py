@@ -150,8 +150,9 @@ class TmuxClient:
         """Paste ``text`` through a fresh buffer (deleted after), bracketed if the program asked.
 
         One tmux command: the buffer loaded from stdin, a mark printed once it is, then the paste (tmux
-        runs a list's commands in a row and stops at the first that fails: without the mark, the paste
-        never ran)."""
+        runs a list's commands in a row and stops at the first that fails). A failure without the mark
+        from a server that still answers stopped before the paste; from one that went away (a crash
+        loses the output, the mark with it) the paste may have run."""
         # Pasting into a dead (remain-on-exit) pane crashes tmux 3.3 servers, taking every pane
         # with it, so the liveness test and the paste run as one command inside the server.
         buffer = f"qd-{uuid.uuid4().hex}"
@@ -164,9 +165,12 @@ class TmuxClient:
             self._paste_failed(buffer, exc)
         out = done.stdout.decode("utf-8", "replace")
         if done.returncode != 0:
-            if loaded not in out:  # the buffer was not loaded: the list stopped before the paste
-                raise self._failure("load-buffer", done)
-            self._paste_failed(buffer, self._failure("paste-buffer", done))
+            if loaded in out:
+                self._paste_failed(buffer, self._failure("paste-buffer", done))
+            failure = self._failure("load-buffer", done)
+            if not failure.retryable or self._answers():  # never reached it, or it stopped before the paste
+                raise failure
+            self._paste_failed(buffer, failure)
         if "qd-pane-dead" in out:
             self._drop_buffer(buffer)
             raise PermanentError(f"tmux pane {self.target!r} has exited")
@@ -178,6 +182,13 @@ class TmuxClient:
         raise MayHaveArrived(f"the paste into {self.target!r} may have happened ({exc}); "
                              "not pasting it again: look at the pane",
                              evidence="tmux took the paste, then failed") from exc
+
+    def _answers(self) -> bool:
+        """Whether the server answers a command now."""
+        try:
+            return self._call(("display-message", "-p", "qd")).returncode == 0
+        except (PermanentError, RetryableError):
+            return False
 
     def _drop_buffer(self, buffer: str) -> bool:
         """Delete ``buffer``; True if it was still there (so nothing was pasted from it)."""
