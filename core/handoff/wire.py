@@ -63,7 +63,8 @@ def identity(data_dir: Path, roster: Path | None, config: Path, broker: str | No
              env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """What a send's meaning depends on (see the module docstring); equal dicts mean the same send."""
     environ = os.environ if env is None else env
-    settings = json.dumps(sorted((k, v) for k, v in environ.items() if k.startswith(ENV_PREFIX)))
+    # the configuration reads COORDINATION_* whatever the case of the name: so does the fingerprint
+    settings = json.dumps(sorted((k.upper(), v) for k, v in environ.items() if k.upper().startswith(ENV_PREFIX)))
     return {"data_dir": os.path.abspath(data_dir.expanduser()), "roster": file_id(roster),
             "config": file_id(config), "env": _digest(settings), "broker": _digest(broker)}
 
