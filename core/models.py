@@ -60,9 +60,9 @@ def _now() -> datetime:
 
 def new_id() -> str:
     """32 lowercase hex characters, time-ordered (the layout of a UUIDv7 without its version bits): the
-    first 12 are the Unix time in milliseconds, the other 20 random (80 bits). Ids made later sort
-    later, so the outbox's indexes of message ids take each new one near the last (random ids
-    scattered the writes over their pages)."""
+    first 12 are the Unix time in milliseconds, the other 20 random (80 bits). Ids made in a later
+    millisecond sort later, so the outbox's indexes of message ids take each new one near the last
+    (random ids scattered the writes over their pages)."""
     return f"{(time_ns() // 1_000_000) & 0xFFFF_FFFF_FFFF:012x}{urandom(10).hex()}"
 
 
