@@ -147,6 +147,17 @@ def test_missing_folder_is_created_when_its_parent_exists(tmp_path):
     assert len(md_files(tmp_path / "new-inbox")) == 1
 
 
+def test_a_folder_made_for_a_delivery_is_flushed_into_its_parent(tmp_path, monkeypatch):
+    """The new folder's name is on disk before the delivery says delivered (a crash keeps the folder
+    and the file in it), as each file's name is in its folder."""
+    import quarterdeck.core.transports.inbox as inbox_module
+
+    flushed: list[Path] = []
+    monkeypatch.setattr(inbox_module, "fsync_dir", lambda folder: flushed.append(Path(folder)))
+    assert InboxDelivery(tmp_path / "new-inbox").deliver(request(), threading.Event()).confirmed
+    assert tmp_path in flushed and tmp_path / "new-inbox" in flushed
+
+
 def test_missing_parent_is_permanent_and_names_the_path(tmp_path):
     target = tmp_path / "no-such-agent" / "inbox"
     inbox = InboxDelivery(target)
