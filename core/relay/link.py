@@ -85,8 +85,8 @@ def describe(exc: BaseException, url: str) -> str:
         return (f"{where}: the cluster cannot serve every slot ({text}); check that every cluster node runs "
                 "(CLUSTER INFO says cluster_state:ok)")
     if isinstance(exc, rx.MovedError | rx.AskError):
-        return (f"{where} is a Redis Cluster node but this connection was opened as to a single server (the "
-                f"broker did not answer then) (MOVED {text}); restart it once the cluster answers")
+        return (f"{where} is a Redis Cluster node but this connection was opened as to a single server (it "
+                f"answered as one when first reached) (MOVED {text}); restart it once the cluster answers")
     if isinstance(exc, rx.BusyLoadingError):
         return f"{where} is loading its data ({text}); it answers once loaded, wait and retry"
     if isinstance(exc, rx.TimeoutError):
