@@ -12,11 +12,11 @@ import shlex
 import shutil
 import subprocess
 import threading
-import time
 import uuid
 from pathlib import Path
 
 import pytest
+from polling import wait_until
 
 from quarterdeck.core.delivery.contract import DeliveryRequest
 from quarterdeck.core.delivery.errors import SUBMITTED, MayHaveArrived, PermanentError, RetryableError
@@ -24,13 +24,6 @@ from quarterdeck.core.transports.tmux.client import TmuxClient
 from quarterdeck.core.transports.tmux.transport import TmuxDelivery
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-
-
-def wait_until(predicate, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.01)
 
 
 @pytest.fixture

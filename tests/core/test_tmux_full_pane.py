@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from polling import wait_until
 
 from quarterdeck.core.delivery.contract import UNVERIFIED, DeliveryRequest, Receipt
 from quarterdeck.core.delivery.errors import SUBMITTED, TypedNotSubmitted
@@ -57,13 +58,6 @@ class Server:
 
     def history(self, pane: str) -> int:
         return int(self.tmux("display-message", "-p", "-t", pane, "#{history_size}"))
-
-
-def wait_until(predicate, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.01)
 
 
 @pytest.fixture

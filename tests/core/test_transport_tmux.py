@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from polling import wait_until
 
 from quarterdeck.core.delivery.contract import UNVERIFIED, DeliveryRequest
 from quarterdeck.core.delivery.errors import (
@@ -96,13 +97,6 @@ class Server:
         sock = self.tmux("display-message", "-p", "#{socket_path}")
         subprocess.run(["tmux", "-L", self.name, "kill-server"], capture_output=True, timeout=10)
         Path(sock).unlink(missing_ok=True)
-
-
-def wait_until(predicate, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.01)
 
 
 def file_holds(path: Path, expected: bytes):
