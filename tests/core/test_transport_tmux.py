@@ -334,7 +334,7 @@ def test_text_already_on_screen_is_not_mistaken_for_arrival(server):
 def test_text_that_never_shows_up_is_sent_once_and_reported_unverified(server):
     out = server.tmp / "silent.out"
     pane = server.pane(f"sh -c 'stty -echo; exec cat > {shlex.quote(str(out))}'")
-    wait_until(lambda: "-echo" in _stty(server, pane))
+    wait_until(lambda: "-echo" in _stty(server, pane).split())  # the flag itself, not -echonl or -echoprt
     receipt = deliver(pane, server, "invisible", submit={"submitted_within": 0.2})
     assert receipt.verdict == UNVERIFIED
     assert "echo is off" in receipt.evidence or "no new line showed" in receipt.evidence, receipt.evidence
@@ -360,7 +360,7 @@ class StopOnFirstWait(threading.Event):
 
 def test_stop_while_confirming_returns_an_unverified_receipt(server):
     pane = server.pane("sh -c 'stty -echo; exec cat > /dev/null'")
-    wait_until(lambda: "-echo" in _stty(server, pane))
+    wait_until(lambda: "-echo" in _stty(server, pane).split())  # the flag itself, not -echonl or -echoprt
     receipt = deliver(pane, server, "quiet", StopOnFirstWait(), submit={"submitted_within": 30})
     assert receipt.verdict == UNVERIFIED
     assert "stop" in receipt.evidence
