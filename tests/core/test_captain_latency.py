@@ -21,6 +21,11 @@ from quarterdeck.core.service import DeliveryWorker
 from quarterdeck.core.session import Session
 
 GENEROUS_S = 0.2  # a 1 s poll misses this every time over five tries; an event-driven path takes ms
+# Submit and receipt, five tries each: an event-driven path takes a few ms, so their median is far under
+# TYPICAL_S, where a path that waits for the quiet poll (0.25 s) has a median near 0.12 s; one try may
+# meet a stall of the loaded machine (an fsync, the scheduler), so the slowest is held under SLOWEST_S.
+TYPICAL_S = 0.05
+SLOWEST_S = 0.5
 
 
 @pytest.fixture
@@ -67,8 +72,8 @@ def test_a_submit_reaches_the_relays_stream_and_its_receipt_the_outbox_within_mi
             assert time.monotonic() - sent < 5, "the receipt was not recorded within 5 s"
             time.sleep(0.002)
         to_row.append(time.monotonic() - sent)
-    assert max(to_stream) < GENEROUS_S, f"submit -> XADD took {to_stream}"
-    assert max(to_row) < GENEROUS_S, f"receipt XADDed -> row delivered took {to_row}"
+    assert sorted(to_stream)[2] < TYPICAL_S and max(to_stream) < SLOWEST_S, f"submit -> XADD took {to_stream}"
+    assert sorted(to_row)[2] < TYPICAL_S and max(to_row) < SLOWEST_S, f"receipt XADDed -> row delivered took {to_row}"
 
 
 def test_receipts_in_one_read_are_recorded_together_and_at_once(parts) -> None:
