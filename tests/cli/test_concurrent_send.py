@@ -318,26 +318,30 @@ def run_main(argv: list[str]) -> int:
 
 def test_sends_beside_a_panel_s_dispatcher_return_whoever_typed_their_messages(tmp_path, capsys, beside_a_panel):
     roster_path, data, typed_by_panel = beside_a_panel
-    for n in range(5):
+    sent = 0
+    while sent < 5 or (not typed_by_panel and sent < 40):  # a send claims its own at once: the panel wins some
         code = run_main(["send", "--roster", str(roster_path), "--data-dir", str(data), "--json", "--stagger", "0",
-                         *[part for a in AGENTS for part in ("-a", a)], "-m", f"Beside the panel, note {n}."])
+                         *[part for a in AGENTS for part in ("-a", a)], "-m", f"Beside the panel, note {sent}."])
         results = json.loads(capsys.readouterr().out)["results"]
         assert code == 0 and [r["state"] for r in results] == ["delivered"] * 3, results
+        sent += 1
     for agent in AGENTS:
         texts = [p.read_text(encoding="utf-8") for p in (tmp_path / agent).glob("*.md")]
-        assert sorted(n for n in range(5) for t in texts if f"note {n}." in t) == list(range(5)), agent
+        assert sorted(n for n in range(sent) for t in texts if f"note {n}." in t) == list(range(sent)), agent
     assert typed_by_panel, "the panel's dispatcher took none: the test did not put the two side by side"
 
 
 def test_an_onboarding_run_beside_a_panel_s_dispatcher_returns_with_every_step(tmp_path, capsys, beside_a_panel):
     roster_path, data, typed_by_panel = beside_a_panel
-    for _ in range(3):
+    runs = 0
+    while runs < 3 or (not typed_by_panel and runs < 20):  # each run claims its own at once: the panel wins some
         code = run_main(["onboard", "--all", "--roster", str(roster_path), "--data-dir", str(data), "--json",
                          "--stagger", "0"])
         agents = json.loads(capsys.readouterr().out)["agents"]
         assert code == 0, agents
         assert {a["agent"]: (a["wrap-up"]["state"], a["onboarding"]["state"]) for a in agents} == dict.fromkeys(
             AGENTS, ("delivered", "delivered"))
+        runs += 1
     for agent in AGENTS:
-        assert len(list((tmp_path / agent).glob("*.md"))) == 6, "each step arrived once"
+        assert len(list((tmp_path / agent).glob("*.md"))) == 2 * runs, "each step arrived once"
     assert typed_by_panel, "the panel's dispatcher took none: the test did not put the two side by side"
