@@ -6,8 +6,8 @@ An inbox agent needs none of its waits (no screen, no read-back), so ``attach`` 
 skip the inbox agents and hands them to an ``InboxBatch``: one thread that, while the dispatcher
 works (``quarterdeck.core.dispatch.companions``) and is not stopped, runs rounds
 (``quarterdeck.core.batch.round``): up to ``batch`` deliveries claimed in one transaction, their
-files written (several agents' at once, on ``WRITERS`` threads, so their fsyncs overlap), each
-folder fsynced once, their outcomes recorded in one transaction. With a
+files written, made durable and named with a few flushes for the whole round, their outcomes
+recorded in one transaction. With a
 ``stagger`` (the dispatcher's spacing of two agents' starts; a relay's ``--stagger``) it takes one
 delivery a round and spaces two agents' as the dispatcher does: batches need ``--stagger 0``. Rounds
 go back to back while they claim something (what is queued during one goes in the next, and under
@@ -22,7 +22,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,7 +42,6 @@ __all__ = ["InboxBatch", "attach"]
 
 log = logging.getLogger(__name__)
 
-WRITERS = 8  # threads writing files of several agents at once: their fsyncs overlap
 QUIET_POLL = 0.25  # as a DeliveryWorker's idle wait: another process's sends are seen within it
 
 
@@ -106,15 +104,11 @@ class InboxBatch:
         """Rounds back to back while they claim something: what is queued during one goes in the next
         (under load rounds grow, so their fixed cost is shared, with no wait added); idle, it waits for
         ``notify``, a held agent's backoff to end, or ``poll``."""
-        with ThreadPoolExecutor(WRITERS, thread_name_prefix="qd-inbox-write") as writers:
-            self._loop(done, writers)
-
-    def _loop(self, done: threading.Event, writers: Executor) -> None:
         while not done.is_set():
             busy = 0
             if not self.dispatcher.stopped:
                 try:
-                    busy = self._round(done, writers)
+                    busy = self._round(done)
                     if self._fault is not None:
                         log.warning("inbox deliveries go again after %.1f s", time.monotonic() - self._fault)
                         self._fault = None
@@ -137,12 +131,12 @@ class InboxBatch:
         held = [until - now for until in self._held.values() if until > now]
         return min([self.poll, *held])
 
-    def _round(self, done: threading.Event, writers: Executor | None = None) -> int:
+    def _round(self, done: threading.Event) -> int:
         """One round; how many it claimed (when some, there may be more at once)."""
         agents = self._agents()
         if not agents:
             return 0
-        batch = Round(self.dispatcher, agents, self._inboxes, self._held, self._last_name, writers=writers)
+        batch = Round(self.dispatcher, agents, self._inboxes, self._held, self._last_name)
         ready, limit = batch.open_agents(), self.batch
         stagger = self.dispatcher.stagger
         if stagger > 0:  # the dispatcher's spacing of two agents' starts: one at a time, as it delivers

@@ -2,19 +2,21 @@
 
 Per round (``Round.run``): up to ``limit`` queued deliveries of the inbox agents are claimed and
 started in one durable transaction (``quarterdeck.core.store.batching``), the listeners hear
-``sending``; each file is written as the inbox transport writes it (``InboxDelivery.write``: same
-name, front matter and text, the file fsynced), named in claim order, so each agent's files sort in
-its queue order; each agent's files one after the other, then its folder's fsync, several agents'
-at once on the ``writers`` (their fsyncs overlap; one turn of the writers per agent and round); then
-every outcome is recorded in one durable transaction and the listeners hear it
-(``delivered`` with the transport's verdict and evidence, as ``quarterdeck.core.dispatch.outcomes``
-tells the dispatcher's own).
+``sending``; each file is written under a temp name as the inbox transport writes it
+(``InboxDelivery.stage``: same front matter and text), in claim order; then all of them are made
+durable together (``quarterdeck.core.flush``: one ``syncfs`` per file system where there is one,
+else an fsync each), each is given its name (in claim order, so each agent's files sort in its
+queue order), and their folders are flushed together; then every outcome is recorded in one
+durable transaction and the listeners hear it (``delivered`` with the transport's verdict and
+evidence, as ``quarterdeck.core.dispatch.outcomes`` tells the dispatcher's own). A round of N files
+in k folders thus takes two flushes where it took N + k fsyncs, each a commit of the file system's
+journal and a flush of the disk.
 
-A file that cannot be written fails only its delivery: a retryable error hands it back to the
-queue (the attempt logged) and holds its agent for the dispatcher's backoff (``RetryPolicy``),
+A file that cannot be written (or flushed, or named) fails only its delivery: a retryable error
+hands it back to the queue (the attempt logged) and holds its agent for the dispatcher's backoff (``RetryPolicy``),
 the rest of that agent's batch going back untouched, so its order holds; after the last attempt,
-or on a permanent error, it is ``failed`` with the error. A folder whose fsync fails leaves its
-files there, maybe not durably named: ``uncertain``, never written again. Each delivery takes a
+or on a permanent error, it is ``failed`` with the error; a file not named is removed. A folder whose
+flush fails leaves its files there, maybe not durably named: ``uncertain``, never written again. Each delivery takes a
 permit of its agent's breaker (the dispatcher's), so an inbox that keeps failing is refused
 ("breaker open: ...") as the dispatcher refuses it. A crash after the claim leaves the round's
 deliveries ``sending`` and started: recovery makes them ``uncertain`` (never written twice).
@@ -22,15 +24,15 @@ deliveries ``sending`` and started: recovery makes them ``uncertain`` (never wri
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
-from quarterdeck.core.delivery.errors import DeliveryError, verdict_of
+from quarterdeck.core import flush
+from quarterdeck.core.delivery.errors import DeliveryError, RetryableError, verdict_of
 from quarterdeck.core.dispatch import outcomes
 from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 from quarterdeck.core.dispatch.idle_gate import NotIdle
@@ -39,7 +41,7 @@ from quarterdeck.core.resilience import CallNotPermitted
 from quarterdeck.core.resilience.breaker import Permit
 from quarterdeck.core.store import batching
 from quarterdeck.core.store.batching import Claimed, Done
-from quarterdeck.core.transports.inbox import InboxDelivery
+from quarterdeck.core.transports.inbox import InboxDelivery, Staged
 
 if TYPE_CHECKING:
     from quarterdeck.core.dispatch.dispatcher import Dispatcher
@@ -48,8 +50,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _TICK = timedelta(microseconds=1)
-_T = TypeVar("_T")
-_R = TypeVar("_R")
 
 
 def _typing() -> None:
@@ -59,11 +59,12 @@ def _typing() -> None:
 @dataclass
 class _Written:
     claimed: Claimed
-    final: Path
+    staged: Staged  # written under its temp name; ``final`` once named
     permit: Permit
     attempt: int
     began: float  # epoch seconds
     clock: float  # time.monotonic() when its write began
+    final: Path | None = None
 
 
 @dataclass
@@ -78,7 +79,6 @@ class Round:
     done: list[Done] = field(default_factory=list)
     events: list[DeliveryEvent] = field(default_factory=list)
     stopped_agents: set[str] = field(default_factory=set)
-    writers: Executor | None = None  # threads writing several agents' files at once (None: this one)
     inboxes_of: dict[int, Path] = field(default_factory=dict)  # delivery -> its inbox folder
     _agent_inbox: dict[str, InboxDelivery] = field(default_factory=dict)
 
@@ -90,25 +90,20 @@ class Round:
     def run(self, limit: int, agents: list[str]) -> list[str]:
         """Deliver one batch to ``agents``; returns the agent of each delivery claimed, in order."""
         dispatcher = self.dispatcher
-        claimed = batching.claim(dispatcher.store, agents, own_only=dispatcher.own_only, limit=limit)
+        # the claim's commit is flushed with the files' contents (``_flush_files``), before any is named
+        claimed = batching.claim(dispatcher.store, agents, own_only=dispatcher.own_only, limit=limit, durable=False)
+        if not claimed:
+            return []
         for item in claimed:
             if not item.when_idle:
                 self._tell(item, "sending")
-        runs: dict[str, list[tuple[Claimed, datetime]]] = {}  # each agent's files, in claim order
-        idle: dict[Path, list[_Written]] = {}  # the when-idle ones written here, by folder
+        staged = []
         for item in claimed:  # names stamped in claim order, so each folder's files sort in queue order
             known = item.task.agent_id in self.agents
             stamp = self._stamp(self._inbox(item).path) if known else datetime.now(UTC)
-            if item.when_idle:  # its agent's only one this round; the idle gate and its start: here
-                self._keep(idle, self._write(item, stamp))
-            else:
-                runs.setdefault(item.task.agent_id, []).append((item, stamp))
-        for written, why in self._each(self._write_run, list(runs.values())):
-            if written:
-                self._synced(self.inboxes_of[written[0].claimed.task.delivery_id], written, why)
-        folders = list(idle)
-        for folder, why in zip(folders, self._each(self._sync_folder, folders), strict=True):
-            self._synced(folder, idle[folder], why)
+            if (entry := self._write(item, stamp)) is not None:
+                staged.append(entry)
+        self._flush_folders(self._name_all(self._flush_files(staged)))
         changed = batching.finish(dispatcher.store, self.done)
         for event in self.events:
             if event.delivery_id in changed:
@@ -116,23 +111,79 @@ class Round:
                 dispatcher.tell(event)
         return [item.task.agent_id for item in claimed]
 
-    def _each(self, work: Callable[[_T], _R], items: list[_T]) -> list[_R]:
-        """``work`` on each of ``items``, on the writers when there are several (their fsyncs overlap)."""
-        if self.writers is None or len(items) < 2:
-            return [work(item) for item in items]
-        return list(self.writers.map(work, items))
+    def _flush_files(self, staged: list[_Written]) -> list[_Written]:
+        """Make the round's claim and the staged files' contents durable together; those that could not
+        be (or all, when the claim could not be): refused, nothing of them named. Returns the rest, in
+        claim order."""
+        outbox: list[int] = []
+        try:
+            outbox = batching.open_files(self.dispatcher.store)
+            errors = flush.durable([*outbox, *(entry.staged.fd for entry in staged)])
+        except OSError as exc:
+            errors = [exc] * (len(outbox) + len(staged))
+        finally:
+            for fd in outbox:
+                os.close(fd)
+        claim_error = next((e for e in errors[:len(outbox)] if e is not None), None)
+        kept = []
+        for entry, error in zip(staged, errors[len(outbox):], strict=True):
+            error = error or claim_error
+            if error is None:
+                kept.append(entry)
+                continue
+            InboxDelivery.discard(entry.staged)
+            self._not_named(entry, RetryableError(f"writing to inbox {self._folder(entry)} failed: "
+                                                  f"{error.strerror or error}"))
+        return kept
 
-    def _write_run(self, run: list[tuple[Claimed, datetime]]) -> tuple[list[_Written], str | None]:
-        """One agent's files, one after the other (a failed one holds back the rest of its run), then
-        their folder's fsync: the files written, and None or why that fsync failed."""
-        written = [entry for item, stamp in run if (entry := self._write(item, stamp)) is not None]
-        if not written:
-            return written, None
-        return written, self._sync_folder(self.inboxes_of[written[0].claimed.task.delivery_id])
+    def _name_all(self, flushed: list[_Written]) -> list[_Written]:
+        """Give each flushed file its name, in claim order; returns those named."""
+        named = []
+        for entry in flushed:
+            if entry.claimed.task.agent_id in self.stopped_agents:  # an earlier one of its agent goes again
+                InboxDelivery.discard(entry.staged)
+                self._not_named(entry, None)
+                continue
+            try:
+                entry.final = self.inboxes[self._folder(entry)].name(entry.staged)
+            except DeliveryError as exc:
+                self._not_named(entry, exc)
+                continue
+            named.append(entry)
+        return named
 
-    def _keep(self, written: dict[Path, list[_Written]], entry: _Written | None) -> None:
-        if entry is not None:
-            written.setdefault(self.inboxes_of[entry.claimed.task.delivery_id], []).append(entry)
+    def _not_named(self, entry: _Written, exc: DeliveryError | None) -> None:
+        """A staged file that got no name: refused with ``exc``, or (None, or its agent already going
+        again) back in the queue behind its agent's earlier one."""
+        item = entry.claimed
+        if exc is None or item.task.agent_id in self.stopped_agents:
+            self.dispatcher.breakers.get(item.task.agent_id).on_ignored(entry.permit)
+            self._end(item, "queued", f"behind an earlier message to {item.task.agent_id} that is tried again")
+            return
+        self._refused(item, entry.permit, exc, entry.attempt, entry.began, entry.clock)
+
+    def _flush_folders(self, named: list[_Written]) -> None:
+        """Flush the folders of the named files together: each file ``delivered``, or ``uncertain``
+        when its folder's flush failed."""
+        by_folder: dict[Path, list[_Written]] = {}
+        for entry in named:
+            by_folder.setdefault(self._folder(entry), []).append(entry)
+        folders, fds, why = list(by_folder), [], {}
+        for folder in folders:
+            try:
+                fds.append(self.inboxes[folder].open_folder())
+            except DeliveryError as exc:
+                why[folder] = str(exc)
+        opened = [f for f in folders if f not in why]
+        try:
+            for folder, error in zip(opened, flush.durable(fds), strict=True):
+                if error is not None:
+                    why[folder] = error.strerror or str(error)
+        finally:
+            for fd in fds:
+                os.close(fd)
+        for folder in folders:
+            self._synced(folder, by_folder[folder], why.get(folder))
 
     # -- one file -----------------------------------------------------------------------------
     def _write(self, item: Claimed, stamp: datetime) -> _Written | None:
@@ -159,7 +210,7 @@ class Round:
         attempt, began, clock = item.attempts + 1, time.time(), time.monotonic()
         request = request_for(task, agent.id, content, force=False, typing=_typing)
         try:
-            final = inbox.write(request, stamp)
+            staged = inbox.stage(request, stamp)
         except DeliveryError as exc:
             self._refused(item, permit, exc, attempt, began, clock)
             return None
@@ -169,7 +220,7 @@ class Round:
             self._end(item, "uncertain", f"internal error: {type(exc).__name__}: {exc}", attempt=attempt,
                       began=began, error=str(exc))
             return None
-        return _Written(item, final, permit, attempt, began, clock)
+        return _Written(item, staged, permit, attempt, began, clock)
 
     def _idle_start(self, item: Claimed) -> bool:
         """A when-idle delivery: its agent must still be free (else it waits again); then it starts."""
@@ -198,19 +249,12 @@ class Round:
         self._end(item, "failed", str(exc) or type(exc).__name__, attempt=attempt, began=began, error=str(exc),
                   verdict=verdict)
 
-    def _sync_folder(self, folder: Path) -> str | None:
-        """fsync ``folder`` once for its files: None, or why it failed."""
-        try:
-            self.inboxes[folder].sync_folder()
-        except DeliveryError as exc:
-            return str(exc)
-        return None
-
     def _synced(self, folder: Path, entries: list[_Written], why: str | None) -> None:
         """``folder`` was fsynced (``why`` None) or not: each of its files is delivered, or uncertain."""
         inbox = self.inboxes[folder]
         for entry in entries:
             item, elapsed = entry.claimed, time.monotonic() - entry.clock
+            assert entry.final is not None  # only named files reach here
             breaker = self.dispatcher.breakers.get(item.task.agent_id)
             if why is not None:
                 breaker.on_error(entry.permit, why, elapsed)
@@ -223,6 +267,9 @@ class Round:
                       verdict=receipt.verdict, evidence=receipt.evidence, detail=receipt.detail)
 
     # -- helpers ------------------------------------------------------------------------------
+    def _folder(self, entry: _Written) -> Path:
+        return self.inboxes_of[entry.claimed.task.delivery_id]
+
     def _inbox(self, item: Claimed) -> InboxDelivery:
         agent = item.task.agent_id
         inbox = self._agent_inbox.get(agent)  # one lookup of its folder per agent and round

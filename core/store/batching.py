@@ -4,7 +4,9 @@ transaction, their outcomes recorded in one.
 - :func:`claim` takes up to ``limit`` queued deliveries of some agents, in claim order (urgent first,
   then oldest: each agent's messages in order), skipping agents with a delivery ``sending``. They
   become ``sending`` and started (a durable commit: the files are written right after, so a crash
-  from here on leaves them ``uncertain`` on recovery, never queued again). A delivery sent "when
+  from here on leaves them ``uncertain`` on recovery, never queued again). With ``durable=False``
+  the commit is not flushed by itself: the caller flushes the outbox's files (:func:`open_files`)
+  with its own before anything of the batch can be seen. A delivery sent "when
   idle" is taken only as its agent's first in the batch, ends that agent's run, and is left
   unstarted: the caller asks the idle gate before it starts it (:func:`start`).
 - :func:`finish` records every outcome and its attempt in one durable transaction; ``queued`` hands
@@ -14,6 +16,7 @@ transaction, their outcomes recorded in one.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -26,7 +29,7 @@ from quarterdeck.core.store.rows import DeliveryTask, now_db
 if TYPE_CHECKING:
     from quarterdeck.core.store.outbox import Store
 
-__all__ = ["Claimed", "Done", "claim", "finish", "peek", "start"]
+__all__ = ["Claimed", "Done", "claim", "finish", "open_files", "peek", "start"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class Done:
     error: str | None = None
 
 
-def claim(store: Store, agents: Iterable[str], *, own_only: bool, limit: int) -> list[Claimed]:
+def claim(store: Store, agents: Iterable[str], *, own_only: bool, limit: int, durable: bool = True) -> list[Claimed]:
     """Claim up to ``limit`` queued deliveries to ``agents`` (see the module docstring)."""
     names = json.dumps(sorted(set(agents)))
     conn = store.connection()
@@ -61,7 +64,7 @@ def claim(store: Store, agents: Iterable[str], *, own_only: bool, limit: int) ->
                                   "(SELECT value FROM json_each(?)) LIMIT 1", (names,)).fetchone() is None:
         return []  # a read, not the write lock, while there is nothing to do
     token = store._lease.token
-    with immediate(conn) as conn:
+    with immediate(conn, durable=durable) as conn:
         scope, params = queueing._scope(conn, store.path, token, own_only)
         rows = conn.execute(
             f"SELECT id, agent_id, when_idle, attempts FROM deliveries WHERE state = 'queued' AND agent_id IN "
@@ -90,6 +93,17 @@ def claim(store: Store, agents: Iterable[str], *, own_only: bool, limit: int) ->
         tasks = conn.execute(f"{TASK_SELECT} WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY d.prio, d.id",
                              (json.dumps(list(chosen)),)).fetchall()
     return [Claimed(task_from_row(t), *chosen[int(t["delivery_id"])]) for t in tasks]
+
+
+def open_files(store: Store) -> list[int]:
+    """Read-only descriptors of the outbox's database file and its write-ahead log, whose flush makes
+    every commit made so far durable (the caller closes them)."""
+    fds = [os.open(store.path, os.O_RDONLY)]
+    try:
+        fds.append(os.open(f"{store.path}-wal", os.O_RDONLY))
+    except FileNotFoundError:  # no log (not WAL): the commits are in the file itself
+        pass
+    return fds
 
 
 def start(store: Store, delivery: int) -> bool:

@@ -9,10 +9,11 @@ after both fsyncs returned.
 
 File name: ``<UTC time>-<priority>-<message id>.md``, e.g.
 ``20250901T142233.123456Z-urgent-msg_42.md``: names sort by arrival and urgent ones stand out.
-Content: YAML front matter (sender, recipients, priority, id, time, type) between ``---`` lines,
-then the message text exactly as given (UTF-8, no newline translation). The front matter is the
-text PyYAML's ``safe_dump`` writes for that mapping; the usual header (names, words and hex ids a
-YAML reader takes as strings) is put together directly, the same text without the dumper's cost.
+Content: ``quarterdeck.core.transports.inbox_text`` (front matter, then the text as given).
+
+A batch of files (``quarterdeck.core.batch``) goes the same way in steps: every file written under
+its temp name (``stage``), all made durable together (``quarterdeck.core.flush``), then each named
+(``name``), then the folders flushed together: whole files, a few flushes per batch.
 
 The temp file is opened exclusively (``O_CREAT | O_EXCL``) under a name this process makes up
 (``.incoming-<pid>-<n>.tmp``; another name is drawn if a dead process left that one). A delivery's
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import itertools
 import os
 import re
@@ -31,103 +31,27 @@ import threading
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import NamedTuple
 
 from quarterdeck.core.delivery.contract import DeliveryRequest, Receipt
 from quarterdeck.core.delivery.errors import SUBMITTED, Cancelled, PermanentError, RetryableError
 from quarterdeck.core.fileops import fsync_dir
+from quarterdeck.core.transports.inbox_text import WRITTEN, message_type, parse_message, render, split_written
 
-__all__ = ["InboxDelivery", "message_type", "parse_message", "render", "split_written"]
+__all__ = ["InboxDelivery", "Staged", "message_type", "parse_message", "render", "split_written"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _PERMANENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG}
 _NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
-_FENCE = b"---\n"
-# libyaml's emitter where PyYAML has it (a quarter of a relay's time per inbox delivery went to the
-# pure-Python one); the same text either way
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_RESOLVER = yaml.resolver.Resolver()
-_STR = "tag:yaml.org,2002:str"
-_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")  # written bare by the dumper when read back as a string
-_TIME = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+\+00:00")  # a UTC isoformat(): the dumper single-quotes it
-_WRITTEN = "written to "
-# a name ``_file_name`` gives (and ``_publish``'s suffix when it was taken): a time, a word, an id
-_OUR_NAME = re.compile(r"/(\d{8}T\d{6}\.\d{6}Z-[a-z]+-[A-Za-z0-9._-]{1,90}\.md)")
 _TEMP_NUMBERS = itertools.count()
 
 
-def message_type(request: DeliveryRequest) -> str:
-    """``onboarding``, ``broadcast`` (more than one recipient) or ``message``."""
-    if request.onboarding:
-        return "onboarding"
-    return "broadcast" if len(request.recipients) > 1 else "message"
+class Staged(NamedTuple):
+    """A file written under its temp name, still open (``InboxDelivery.stage``)."""
 
-
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def render(request: DeliveryRequest, now: datetime) -> bytes:
-    """The file's bytes: front matter, then ``request.text`` unchanged."""
-    header = {
-        "sender": request.sender,
-        "recipients": list(request.recipients),
-        "priority": request.priority,
-        "message_id": request.message_id,
-        "time": _utc(request.created_at or now).isoformat(),
-        "type": message_type(request),
-    }
-    front = _front(header)
-    if front is None:
-        front = yaml.dump(header, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, default_flow_style=False)
-    return _FENCE + front.encode("utf-8") + _FENCE + request.text.encode("utf-8")
-
-
-def _front(header: dict[str, Any]) -> str | None:
-    """The dumper's text for the usual header, put together directly; None when a value is not one
-    whose text is certain here (the dumper writes that header)."""
-    sender, priority, message_id, kind = (_bare(header[k]) for k in ("sender", "priority", "message_id", "type"))
-    recipients = [_bare(r) for r in header["recipients"]]
-    time_text = header["time"]
-    if None in (sender, priority, message_id, kind) or None in recipients or not recipients \
-            or not _TIME.fullmatch(time_text):
-        return None
-    listed = "".join(f"- {r}\n" for r in recipients)
-    return (f"sender: {sender}\nrecipients:\n{listed}priority: {priority}\nmessage_id: {message_id}\n"
-            f"time: '{time_text}'\ntype: {kind}\n")
-
-
-@functools.lru_cache(maxsize=512)  # names and words repeat in every header
-def _bare(value: object) -> str | None:
-    """``value`` as the dumper writes it bare (a plain scalar read back as the same string), else None."""
-    if not isinstance(value, str) or not _PLAIN.fullmatch(value):
-        return None
-    tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
-    return value if tag == _STR else None
-
-
-def split_written(text: str) -> tuple[str, str] | None:
-    """``written to <folder>/<name>`` (a receipt's detail) as (``written to <folder>/``, name) when the
-    name is one this transport gives; else None."""
-    if not text.startswith(_WRITTEN):
-        return None
-    found = _OUR_NAME.search(text)
-    if found is None or found.end() != len(text):
-        return None
-    return text[: found.start(1)], found.group(1)
-
-
-def parse_message(data: bytes) -> tuple[dict[str, Any], str]:
-    """Split an inbox file's bytes into (header, text); the inverse of what ``deliver`` writes."""
-    if not data.startswith(_FENCE):
-        raise ValueError("not an inbox message: no front matter")
-    end = data.find(b"\n" + _FENCE, len(_FENCE) - 1)
-    if end < 0:
-        raise ValueError("not an inbox message: front matter is not closed")
-    header = yaml.safe_load(data[len(_FENCE) : end + 1].decode("utf-8")) or {}
-    return header, data[end + 1 + len(_FENCE) :].decode("utf-8")
+    fd: int
+    temp: str
+    name: str
 
 
 class InboxDelivery:
@@ -173,7 +97,7 @@ class InboxDelivery:
 
     def receipt(self, final: Path) -> Receipt:
         """What a delivery written to ``final`` (file and folder fsynced) vouches for."""
-        return Receipt(self.kind, SUBMITTED, "written and fsynced", f"{_WRITTEN}{final}")
+        return Receipt(self.kind, SUBMITTED, "written and fsynced", f"{WRITTEN}{final}")
 
     def write(self, request: DeliveryRequest, now: datetime) -> Path:
         """Write ``request``'s file, named for ``now``, and fsync it; not the folder: the caller does
@@ -186,6 +110,55 @@ class InboxDelivery:
             except (FileNotFoundError, NotADirectoryError):  # no folder yet, or not a folder: made, or said why
                 self._ensure_folder()
                 return self._write_atomically(name, data)
+        except OSError as exc:
+            raise self._classify(exc) from exc
+
+    # -- a batch's files: written first, made durable together, then named (quarterdeck.core.batch) --
+    def stage(self, request: DeliveryRequest, now: datetime) -> Staged:
+        """Write ``request``'s file under a temp name, not fsynced, left open: the caller makes the
+        round's files durable together (``quarterdeck.core.flush``), then names each (``name``) or
+        drops it (``discard``). An error means nothing of it is left."""
+        data, name = render(request, now), self._file_name(request, now)
+        try:
+            try:
+                fd, temp = self._open_temp(os.fspath(self.path))
+            except (FileNotFoundError, NotADirectoryError):  # no folder yet, or not a folder: made, or said why
+                self._ensure_folder()
+                fd, temp = self._open_temp(os.fspath(self.path))
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            except BaseException:
+                self.discard(Staged(fd, temp, name))
+                raise
+        except OSError as exc:
+            raise self._classify(exc) from exc
+        return Staged(fd, temp, name)
+
+    def name(self, staged: Staged) -> Path:
+        """Give a staged file (made durable) its final name; the folder is the caller's to flush."""
+        os.close(staged.fd)
+        try:
+            return Path(self._publish(staged.temp, os.fspath(self.path), staged.name))
+        except OSError as exc:
+            raise self._classify(exc) from exc
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(staged.temp)
+
+    @staticmethod
+    def discard(staged: Staged) -> None:
+        """Drop a staged file that will not be named."""
+        with contextlib.suppress(OSError):
+            os.close(staged.fd)
+        with contextlib.suppress(OSError):
+            os.unlink(staged.temp)
+
+    def open_folder(self) -> int:
+        """A descriptor of the folder, to flush its entries (the caller closes it)."""
+        try:
+            return os.open(self.path, os.O_RDONLY)
         except OSError as exc:
             raise self._classify(exc) from exc
 

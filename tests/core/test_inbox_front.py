@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from quarterdeck.core.delivery.contract import DeliveryRequest
-from quarterdeck.core.transports import inbox
+from quarterdeck.core.transports import inbox, inbox_text
 
 TRICKY = ["captain", "Agent-1", "yes", "No", "ON", "off", "y", "1e3", "12:30", "190:20:30", "0b101", "0o17", "0x1F",
           "123", "1_000", "-1", "1.5", "0.", "6.8523015e+5", ".inf", "NaN", "=", "<<", "~", "", "null", "NULL",
@@ -24,7 +24,7 @@ def _dumped(header: dict[str, object]) -> str:
 
 
 def _written(header: dict[str, object]) -> str:
-    return yaml.dump(header, Dumper=inbox._DUMPER, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    return yaml.dump(header, Dumper=inbox_text._DUMPER, sort_keys=False, allow_unicode=True, default_flow_style=False)
 
 
 def _header(value: str) -> dict[str, object]:
@@ -33,7 +33,7 @@ def _header(value: str) -> dict[str, object]:
 
 
 def test_the_fast_emitter_is_used_where_pyyaml_has_it() -> None:
-    assert inbox._DUMPER is getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    assert inbox_text._DUMPER is getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 @pytest.mark.parametrize("value", TRICKY)
