@@ -71,7 +71,7 @@ class InboxBatch:
         self._thread: tuple[threading.Thread, threading.Event] | None = None  # and what ends it
         self._inboxes: dict[Path, InboxDelivery] = {}
         self._held: dict[str, float] = {}
-        self._last_name: dict[Path, datetime] = {}
+        self._last_name: dict[InboxDelivery, datetime] = {}
         self._roster: tuple[Roster | None, dict[str, Agent]] = (None, {})
         self._last: tuple[str | None, float] = (None, 0.0)  # the last agent claimed, and when
         self._fault: float | None = None  # time.monotonic() since when the outbox fails

@@ -75,11 +75,11 @@ class Round:
     agents: dict[str, Agent]
     inboxes: dict[Path, InboxDelivery]
     held: dict[str, float]  # agent -> time.monotonic() before which it is not claimed (a retry's backoff)
-    last_name: dict[Path, datetime]
+    last_name: dict[InboxDelivery, datetime]  # the last name stamped in each inbox (``inboxes`` keeps them)
     done: list[Done] = field(default_factory=list)
     events: list[DeliveryEvent] = field(default_factory=list)
     stopped_agents: set[str] = field(default_factory=set)
-    inboxes_of: dict[int, Path] = field(default_factory=dict)  # delivery -> its inbox folder
+    inboxes_of: dict[int, InboxDelivery] = field(default_factory=dict)  # delivery -> its inbox
     _agent_inbox: dict[str, InboxDelivery] = field(default_factory=dict)
 
     def open_agents(self) -> list[str]:
@@ -100,7 +100,7 @@ class Round:
         staged = []
         for item in claimed:  # names stamped in claim order, so each folder's files sort in queue order
             known = item.task.agent_id in self.agents
-            stamp = self._stamp(self._inbox(item).path) if known else datetime.now(UTC)
+            stamp = self._stamp(self._inbox(item)) if known else datetime.now(UTC)
             if (entry := self._write(item, stamp)) is not None:
                 staged.append(entry)
         self._flush_folders(self._name_all(self._flush_files(staged)))
@@ -132,7 +132,7 @@ class Round:
                 kept.append(entry)
                 continue
             InboxDelivery.discard(entry.staged)
-            self._not_named(entry, RetryableError(f"writing to inbox {self._folder(entry)} failed: "
+            self._not_named(entry, RetryableError(f"writing to inbox {self._folder(entry).path} failed: "
                                                   f"{error.strerror or error}"))
         return kept
 
@@ -145,7 +145,7 @@ class Round:
                 self._not_named(entry, None)
                 continue
             try:
-                entry.final = self.inboxes[self._folder(entry)].name(entry.staged)
+                entry.final = self._folder(entry).name(entry.staged)
             except DeliveryError as exc:
                 self._not_named(entry, exc)
                 continue
@@ -165,13 +165,13 @@ class Round:
     def _flush_folders(self, named: list[_Written]) -> None:
         """Flush the folders of the named files together: each file ``delivered``, or ``uncertain``
         when its folder's flush failed."""
-        by_folder: dict[Path, list[_Written]] = {}
+        by_folder: dict[InboxDelivery, list[_Written]] = {}
         for entry in named:
             by_folder.setdefault(self._folder(entry), []).append(entry)
         folders, fds, why = list(by_folder), [], {}
         for folder in folders:
             try:
-                fds.append(self.inboxes[folder].open_folder())
+                fds.append(folder.open_folder())
             except DeliveryError as exc:
                 why[folder] = str(exc)
         opened = [f for f in folders if f not in why]
@@ -206,7 +206,7 @@ class Round:
         except CallNotPermitted as refused:
             self._end(item, "failed", f"breaker open: {refused}")
             return None
-        inbox = self.inboxes[self.inboxes_of[task.delivery_id]]  # made as its name was stamped
+        inbox = self.inboxes_of[task.delivery_id]  # made as its name was stamped
         attempt, began, clock = item.attempts + 1, time.time(), time.monotonic()
         request = request_for(task, agent.id, content, force=False, typing=_typing)
         try:
@@ -249,9 +249,8 @@ class Round:
         self._end(item, "failed", str(exc) or type(exc).__name__, attempt=attempt, began=began, error=str(exc),
                   verdict=verdict)
 
-    def _synced(self, folder: Path, entries: list[_Written], why: str | None) -> None:
-        """``folder`` was fsynced (``why`` None) or not: each of its files is delivered, or uncertain."""
-        inbox = self.inboxes[folder]
+    def _synced(self, inbox: InboxDelivery, entries: list[_Written], why: str | None) -> None:
+        """``inbox``'s folder was flushed (``why`` None) or not: each of its files is delivered, or uncertain."""
         for entry in entries:
             item, elapsed = entry.claimed, time.monotonic() - entry.clock
             assert entry.final is not None  # only named files reach here
@@ -267,7 +266,7 @@ class Round:
                       verdict=receipt.verdict, evidence=receipt.evidence, detail=receipt.detail)
 
     # -- helpers ------------------------------------------------------------------------------
-    def _folder(self, entry: _Written) -> Path:
+    def _folder(self, entry: _Written) -> InboxDelivery:
         return self.inboxes_of[entry.claimed.task.delivery_id]
 
     def _inbox(self, item: Claimed) -> InboxDelivery:
@@ -279,16 +278,16 @@ class Round:
             if inbox is None:
                 inbox = self.inboxes[path] = InboxDelivery(path)
             self._agent_inbox[agent] = inbox
-        self.inboxes_of[item.task.delivery_id] = inbox.path
+        self.inboxes_of[item.task.delivery_id] = inbox
         return inbox
 
-    def _stamp(self, folder: Path) -> datetime:
-        """Now, later than the last file named in ``folder``: its files sort in the order written."""
+    def _stamp(self, inbox: InboxDelivery) -> datetime:
+        """Now, later than the last file named in ``inbox``: its files sort in the order written."""
         now = datetime.now(UTC)
-        last = self.last_name.get(folder)
+        last = self.last_name.get(inbox)
         if last is not None and now <= last:
             now = last + _TICK
-        self.last_name[folder] = now
+        self.last_name[inbox] = now
         return now
 
     def _end(self, item: Claimed, state: str, reason: str | None = None, *, attempt: int = 0, began: float = 0.0,
