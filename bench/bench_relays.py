@@ -16,6 +16,8 @@ Target: 1,000 msg/s to 30 agents over 3 relays, p99 <= 50 ms.
 Part 2: RESTART deliveries queued as fast as the captain takes them; redis-server is restarted
 (SIGTERM, then started on the same AOF folder and port) once a third of them arrived; all must end
 delivered at the captain and be in the inboxes exactly once. Prints how long it took.
+Before and after: how fast the machine is then (``machine_now``: a Python loop, new files fsynced a
+second), which on a shared host moves the figures as much as a change of code does.
 
 ``--relay-only``: no captain; this script XADDs the delivery entries itself at RATE (those due,
 every 5 ms, in one pipeline) and reads ``qd:receipts`` (latency: XADD -> delivered receipt read).
@@ -40,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests")]
 
-from relay_fleet import Cpu, Fleet, per_message, quantiles, report_arrivals  # noqa: E402
+from relay_fleet import Cpu, Fleet, machine_now, per_message, quantiles, report_arrivals  # noqa: E402
 from relay_only import relay_only  # noqa: E402
 
 
@@ -218,6 +220,7 @@ def main() -> int:
     env = {**os.environ, "QUARTERDECK_CONFIG_DIR": str(folder / "config"),
            "QUARTERDECK_DATA_DIR": str(folder / "data"), "QUARTERDECK_NOTIFICATIONS": "off"}
     env = {k: v for k, v in env.items() if not k.upper().startswith("COORDINATION_")}
+    print(machine_now(folder), flush=True)
     server = RedisServer(folder / "redis")
     server.start()
     args.url = server.url
@@ -227,6 +230,7 @@ def main() -> int:
         ok = relay_only(args, fleet, server) if args.relay_only else full(args, folder, fleet, server, env)
         for relay in fleet.relays:
             relay.stop()
+        print(machine_now(folder))
         print(f"every message arrived exactly once: {'yes' if ok else 'NO'} (files in {folder})")
         return 0 if ok else 1
     finally:

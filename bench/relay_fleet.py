@@ -31,6 +31,30 @@ class Cpu:
         return {n: used / wall * 100 for n, used in self.seconds.items()}
 
 
+def machine_now(folder: Path) -> str:
+    """How fast this machine is right now: a fixed pure-Python loop, and new files written and fsynced
+    a second in ``folder``. On a shared host both vary by a third from one hour to the next, and the
+    relay figures with them; print them beside the figures so two runs can be compared."""
+    began, total = time.perf_counter(), 0
+    for n in range(3_000_000):
+        total += n
+    loop = time.perf_counter() - began
+    probe = folder / "fsync-probe"
+    probe.mkdir(parents=True, exist_ok=True)
+    count, began = 0, time.perf_counter()
+    while time.perf_counter() - began < 0.5:
+        fd = os.open(probe / str(count), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, b"x" * 300)
+        os.fsync(fd)
+        os.close(fd)
+        count += 1
+    rate = count / (time.perf_counter() - began)
+    for name in os.listdir(probe):
+        os.unlink(probe / name)
+    probe.rmdir()
+    return f"machine now: 3M-step Python loop {loop * 1000:.0f} ms; {rate:,.0f} new files fsynced a second"
+
+
 def per_message(seconds: dict[str, float], messages: int, relays: int) -> str:
     """CPU ms per message over the run (a relay's over its share): steadier under load than latency."""
     return ", ".join(f"{n} {used * 1000 / (messages / relays if n.startswith('M') else messages):.2f}"
