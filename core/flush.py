@@ -12,25 +12,29 @@ here through ``ctypes``.
 it returns, or its error says why not. The descriptors on one file system, when there are at least
 ``SYNCFS_FROM`` of them, take one ``syncfs`` (which also reports a write-back error of any file
 there since the descriptor was opened); the rest, and all of them where ``syncfs`` is missing (off
-Linux), an fsync each. A ``syncfs`` also flushes what other programs wrote to that file system and
+Linux) or refused (a file system without it), an fsync each. A ``syncfs`` also flushes what other programs wrote to that file system and
 did not flush yet, so a lone file is fsynced on its own.
 """
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 from collections.abc import Callable, Sequence
 
 __all__ = ["SYNCFS_FROM", "durable", "syncfs_available"]
 
 SYNCFS_FROM = 2  # descriptors on one file system from which one syncfs serves them all
+_UNSUPPORTED = {errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP}  # a file system that cannot: fsync each
 
 
 def _load_syncfs() -> Callable[[int], int] | None:
+    if os.name != "posix":
+        return None
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         call = libc.syncfs
-    except (OSError, AttributeError):  # not Linux (or a libc without it)
+    except (OSError, AttributeError, TypeError):  # not Linux (or a libc without it)
         return None
     call.argtypes = [ctypes.c_int]
     call.restype = ctypes.c_int
@@ -64,12 +68,18 @@ def durable(fds: Sequence[int]) -> list[OSError | None]:
     else:
         groups = {i: [i] for i in range(len(fds))}
     for indexes in groups.values():
-        try:
-            if len(indexes) >= SYNCFS_FROM:
+        if len(indexes) >= SYNCFS_FROM:
+            try:
                 _syncfs(fds[indexes[0]])
-            else:
-                os.fsync(fds[indexes[0]])
-        except OSError as exc:
-            for i in indexes:
+                continue
+            except OSError as exc:
+                if exc.errno not in _UNSUPPORTED:
+                    for i in indexes:
+                        errors[i] = exc
+                    continue
+        for i in indexes:  # alone on its file system, or one that cannot syncfs: each its own fsync
+            try:
+                os.fsync(fds[i])
+            except OSError as exc:
                 errors[i] = exc
     return errors

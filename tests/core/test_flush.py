@@ -102,3 +102,19 @@ def test_syncfs_reports_a_bad_descriptor(tmp_path: Path) -> None:
     with pytest.raises(OSError) as raised:
         flush._syncfs(fd)
     assert raised.value.errno == errno.EBADF
+
+
+@needs_syncfs
+def test_a_file_system_that_refuses_syncfs_gets_an_fsync_per_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  calls: dict[str, list[int]]) -> None:
+    def refused(fd: int) -> None:
+        raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+
+    monkeypatch.setattr(flush, "_syncfs", refused)
+    fds = opened([tmp_path / "a", tmp_path / "b"])
+    try:
+        assert flush.durable(fds) == [None, None]
+    finally:
+        for fd in fds:
+            os.close(fd)
+    assert calls["fsync"] == fds
