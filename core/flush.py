@@ -8,12 +8,13 @@ to one file system durable with one commit and one flush. Python's ``os`` module
 file system on the machine) but no ``syncfs``, and no maintained package binds it, so it is called
 here through ``ctypes``.
 
-``durable(fds)``: each of ``fds`` (written files, or folders whose entries changed) is on disk when
-it returns, or its error says why not. The descriptors on one file system, when there are at least
-``SYNCFS_FROM`` of them, take one ``syncfs`` (which also reports a write-back error of any file
-there since the descriptor was opened); the rest, and all of them where ``syncfs`` is missing (off
-Linux) or refused (a file system without it), an fsync each. A ``syncfs`` also flushes what other programs wrote to that file system and
-did not flush yet, so a lone file is fsynced on its own.
+``durable(fds, paths)``: each of ``fds`` and ``paths`` (written files, or folders whose entries
+changed) is on disk when it returns, or its error says why not. Those on one file system, when
+there are at least ``SYNCFS_FROM`` of them, take one ``syncfs`` (which also reports a write-back
+error of any file there since the descriptor was opened); the rest, and all of them where
+``syncfs`` is missing (off Linux) or refused (a file system without it), an fsync each. A ``syncfs``
+also flushes what other programs wrote to that file system and did not flush yet, so a lone file
+is fsynced on its own.
 """
 from __future__ import annotations
 
@@ -55,8 +56,25 @@ def _syncfs(fd: int) -> None:
         raise OSError(code, os.strerror(code))
 
 
-def durable(fds: Sequence[int]) -> list[OSError | None]:
-    """Flush each of ``fds`` to disk; per descriptor, None or the error that kept it from being flushed."""
+def durable(fds: Sequence[int], paths: Sequence[str | os.PathLike[str]] = ()) -> list[OSError | None]:
+    """Flush each of ``fds``, and each file or folder of ``paths`` (opened read-only here), to disk; per
+    descriptor then per path, None or the error that kept it from being flushed (or opened)."""
+    opened: list[int] = []
+    failed: dict[int, OSError] = {}  # index in ``paths`` -> why it could not be opened
+    for i, path in enumerate(paths):
+        try:
+            opened.append(os.open(path, os.O_RDONLY))
+        except OSError as exc:
+            failed[i] = exc
+    try:
+        flushed = iter(_durable([*fds, *opened]))
+    finally:
+        for fd in opened:
+            os.close(fd)
+    return [*(next(flushed) for _ in fds), *(failed[i] if i in failed else next(flushed) for i in range(len(paths)))]
+
+
+def _durable(fds: Sequence[int]) -> list[OSError | None]:
     errors: list[OSError | None] = [None] * len(fds)
     groups: dict[int, list[int]] = {}  # file system -> indexes of its descriptors
     if _SYNCFS is not None and len(fds) >= SYNCFS_FROM:

@@ -1,30 +1,26 @@
 """One round of the inbox batch: claim, write every file, record every outcome, tell the events.
 
 Per round (``Round.run``): up to ``limit`` queued deliveries of the inbox agents are claimed and
-started in one durable transaction (``quarterdeck.core.store.batching``), the listeners hear
-``sending``; each file is written under a temp name as the inbox transport writes it
-(``InboxDelivery.stage``: same front matter and text), in claim order; then all of them are made
-durable together (``quarterdeck.core.flush``: one ``syncfs`` per file system where there is one,
-else an fsync each), each is given its name (in claim order, so each agent's files sort in its
-queue order), and their folders are flushed together; then every outcome is recorded in one
-durable transaction and the listeners hear it (``delivered`` with the transport's verdict and
-evidence, as ``quarterdeck.core.dispatch.outcomes`` tells the dispatcher's own). A round of N files
-in k folders thus takes two flushes where it took N + k fsyncs, each a commit of the file system's
-journal and a flush of the disk.
+started in one transaction (``quarterdeck.core.store.batching``), the listeners hear ``sending``;
+each file is written under a temp name as the inbox transport writes it (``InboxDelivery.stage``),
+in claim order; the claim's commit and the files' contents are made durable together
+(``quarterdeck.core.flush``: one ``syncfs`` per file system, else an fsync each); each file is named
+in claim order (so each agent's files sort in its queue order); their folders are flushed together;
+every outcome is recorded in one durable transaction and told (``delivered`` with the transport's
+verdict and evidence, as ``quarterdeck.core.dispatch.outcomes`` tells the dispatcher's own). N files
+in k folders take two flushes, not N + k fsyncs (each a journal commit and a flush of the disk).
 
-A file that cannot be written (or flushed, or named) fails only its delivery: a retryable error
-hands it back to the queue (the attempt logged) and holds its agent for the dispatcher's backoff (``RetryPolicy``),
-the rest of that agent's batch going back untouched, so its order holds; after the last attempt,
-or on a permanent error, it is ``failed`` with the error; a file not named is removed. A folder whose
-flush fails leaves its files there, maybe not durably named: ``uncertain``, never written again. Each delivery takes a
-permit of its agent's breaker (the dispatcher's), so an inbox that keeps failing is refused
-("breaker open: ...") as the dispatcher refuses it. A crash after the claim leaves the round's
-deliveries ``sending`` and started: recovery makes them ``uncertain`` (never written twice).
+A file not written, flushed or named fails only its delivery (its temp file removed): a retryable
+error hands it back to the queue (the attempt logged) and holds its agent for the dispatcher's
+backoff, the rest of that agent's batch going back untouched so its order holds; after the last
+attempt, or on a permanent error, it is ``failed``. A folder whose flush fails leaves its files
+maybe not durably named: ``uncertain``, never written again. Each delivery takes a permit of its
+agent's breaker (the dispatcher's). A crash after the claim leaves the round's deliveries
+``sending`` and started: recovery makes them ``uncertain`` (never written twice).
 """
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -65,6 +61,7 @@ class _Written:
     began: float  # epoch seconds
     clock: float  # time.monotonic() when its write began
     final: Path | None = None
+    settled: bool = False  # its descriptor closed: named, or dropped
 
 
 @dataclass
@@ -97,13 +94,17 @@ class Round:
         for item in claimed:
             if not item.when_idle:
                 self._tell(item, "sending")
-        staged = []
-        for item in claimed:  # names stamped in claim order, so each folder's files sort in queue order
-            known = item.task.agent_id in self.agents
-            stamp = self._stamp(self._inbox(item)) if known else datetime.now(UTC)
-            if (entry := self._write(item, stamp)) is not None:
-                staged.append(entry)
-        self._flush_folders(self._name_all(self._flush_files(staged)))
+        staged: list[_Written] = []
+        try:
+            for item in claimed:  # names stamped in claim order, so each folder's files sort in queue order
+                known = item.task.agent_id in self.agents
+                stamp = self._stamp(self._inbox(item)) if known else datetime.now(UTC)
+                if (entry := self._write(item, stamp)) is not None:
+                    staged.append(entry)
+            self._flush_folders(self._name_all(self._flush_files(staged)))
+        finally:  # a bug part way: no descriptor or temp file is left behind (the deliveries stay sending)
+            for entry in staged:
+                self._drop(entry)
         changed = batching.finish(dispatcher.store, self.done)
         for event in self.events:
             if event.delivery_id in changed:
@@ -115,23 +116,15 @@ class Round:
         """Make the round's claim and the staged files' contents durable together; those that could not
         be (or all, when the claim could not be): refused, nothing of them named. Returns the rest, in
         claim order."""
-        outbox: list[int] = []
-        try:
-            outbox = batching.open_files(self.dispatcher.store)
-            errors = flush.durable([*outbox, *(entry.staged.fd for entry in staged)])
-        except OSError as exc:
-            errors = [exc] * (len(outbox) + len(staged))
-        finally:
-            for fd in outbox:
-                os.close(fd)
-        claim_error = next((e for e in errors[:len(outbox)] if e is not None), None)
+        errors = flush.durable([entry.staged.fd for entry in staged], batching.files(self.dispatcher.store))
+        claim_error = next((e for e in errors[len(staged):] if e is not None), None)
         kept = []
-        for entry, error in zip(staged, errors[len(outbox):], strict=True):
+        for entry, error in zip(staged, errors[:len(staged)], strict=True):
             error = error or claim_error
             if error is None:
                 kept.append(entry)
                 continue
-            InboxDelivery.discard(entry.staged)
+            self._drop(entry)
             self._not_named(entry, RetryableError(f"writing to inbox {self._folder(entry).path} failed: "
                                                   f"{error.strerror or error}"))
         return kept
@@ -141,10 +134,11 @@ class Round:
         named = []
         for entry in flushed:
             if entry.claimed.task.agent_id in self.stopped_agents:  # an earlier one of its agent goes again
-                InboxDelivery.discard(entry.staged)
+                self._drop(entry)
                 self._not_named(entry, None)
                 continue
             try:
+                entry.settled = True  # named or not, its descriptor is closed and its temp name gone
                 entry.final = self._folder(entry).name(entry.staged)
             except DeliveryError as exc:
                 self._not_named(entry, exc)
@@ -168,22 +162,9 @@ class Round:
         by_folder: dict[InboxDelivery, list[_Written]] = {}
         for entry in named:
             by_folder.setdefault(self._folder(entry), []).append(entry)
-        folders, fds, why = list(by_folder), [], {}
-        for folder in folders:
-            try:
-                fds.append(folder.open_folder())
-            except DeliveryError as exc:
-                why[folder] = str(exc)
-        opened = [f for f in folders if f not in why]
-        try:
-            for folder, error in zip(opened, flush.durable(fds), strict=True):
-                if error is not None:
-                    why[folder] = error.strerror or str(error)
-        finally:
-            for fd in fds:
-                os.close(fd)
-        for folder in folders:
-            self._synced(folder, by_folder[folder], why.get(folder))
+        folders = list(by_folder)
+        for folder, error in zip(folders, flush.durable([], [folder.path for folder in folders]), strict=True):
+            self._synced(folder, by_folder[folder], None if error is None else error.strerror or str(error))
 
     # -- one file -----------------------------------------------------------------------------
     def _write(self, item: Claimed, stamp: datetime) -> _Written | None:
@@ -266,6 +247,13 @@ class Round:
                       verdict=receipt.verdict, evidence=receipt.evidence, detail=receipt.detail)
 
     # -- helpers ------------------------------------------------------------------------------
+    @staticmethod
+    def _drop(entry: _Written) -> None:
+        """Close and remove a staged file not named (once: a descriptor number is soon another file's)."""
+        if not entry.settled:
+            entry.settled = True
+            InboxDelivery.discard(entry.staged)
+
     def _folder(self, entry: _Written) -> InboxDelivery:
         return self.inboxes_of[entry.claimed.task.delivery_id]
 
@@ -296,18 +284,15 @@ class Round:
         self.done.append(Done(item.task.delivery_id, state, reason, verdict, evidence or None,
                               None if latency is None else latency * 1000.0, attempt, began,
                               time.time() if attempt else 0.0, error))
-        task = item.task
-        self.events.append(DeliveryEvent(task.delivery_id, task.message_id, task.agent_id, event or state, attempt,
-                                         detail if state == "delivered" else reason or "", latency, verdict,
-                                         evidence))
+        self.events.append(DeliveryEvent(item.task.delivery_id, item.task.message_id, item.task.agent_id,
+                                         event or state, attempt, detail if state == "delivered" else reason or "",
+                                         latency, verdict, evidence))
 
     def _tell(self, item: Claimed, state: str) -> None:
-        task = item.task
-        self.dispatcher.tell(DeliveryEvent(task.delivery_id, task.message_id, task.agent_id, state))
+        self.dispatcher.tell(DeliveryEvent(item.task.delivery_id, item.task.message_id, item.task.agent_id, state))
 
     def _count(self, event: DeliveryEvent) -> None:
-        monitor = self.dispatcher.monitor
-        if monitor is None:
+        if (monitor := self.dispatcher.monitor) is None:
             return
         if event.state == "delivered":
             monitor.record_delivery(event.agent_id, True, event.latency or 0.0, verified=event.verdict == "submitted")

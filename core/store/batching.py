@@ -5,7 +5,7 @@ transaction, their outcomes recorded in one.
   then oldest: each agent's messages in order), skipping agents with a delivery ``sending``. They
   become ``sending`` and started (a durable commit: the files are written right after, so a crash
   from here on leaves them ``uncertain`` on recovery, never queued again). With ``durable=False``
-  the commit is not flushed by itself: the caller flushes the outbox's files (:func:`open_files`)
+  the commit is not flushed by itself: the caller flushes the outbox's files (:func:`files`)
   with its own before anything of the batch can be seen. A delivery sent "when
   idle" is taken only as its agent's first in the batch, ends that agent's run, and is left
   unstarted: the caller asks the idle gate before it starts it (:func:`start`).
@@ -29,7 +29,7 @@ from quarterdeck.core.store.rows import DeliveryTask, now_db
 if TYPE_CHECKING:
     from quarterdeck.core.store.outbox import Store
 
-__all__ = ["Claimed", "Done", "claim", "finish", "open_files", "peek", "start"]
+__all__ = ["Claimed", "Done", "claim", "files", "finish", "peek", "start"]
 
 
 @dataclass(frozen=True)
@@ -95,15 +95,10 @@ def claim(store: Store, agents: Iterable[str], *, own_only: bool, limit: int, du
     return [Claimed(task_from_row(t), *chosen[int(t["delivery_id"])]) for t in tasks]
 
 
-def open_files(store: Store) -> list[int]:
-    """Read-only descriptors of the outbox's database file and its write-ahead log, whose flush makes
-    every commit made so far durable (the caller closes them)."""
-    fds = [os.open(store.path, os.O_RDONLY)]
-    try:
-        fds.append(os.open(f"{store.path}-wal", os.O_RDONLY))
-    except FileNotFoundError:  # no log (not WAL): the commits are in the file itself
-        pass
-    return fds
+def files(store: Store) -> list[str]:
+    """The outbox's database file and its write-ahead log: their flush makes every commit so far durable."""
+    log = f"{store.path}-wal"
+    return [str(store.path), log] if os.path.exists(log) else [str(store.path)]
 
 
 def start(store: Store, delivery: int) -> bool:

@@ -155,13 +155,6 @@ class InboxDelivery:
         with contextlib.suppress(OSError):
             os.unlink(staged.temp)
 
-    def open_folder(self) -> int:
-        """A descriptor of the folder, to flush its entries (the caller closes it)."""
-        try:
-            return os.open(self.path, os.O_RDONLY)
-        except OSError as exc:
-            raise self._classify(exc) from exc
-
     @staticmethod
     def _file_name(request: DeliveryRequest, now: datetime) -> str:
         ident = _UNSAFE.sub("_", request.message_id).strip("._")[:80] or uuid.uuid4().hex[:8]

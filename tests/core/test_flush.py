@@ -118,3 +118,16 @@ def test_a_file_system_that_refuses_syncfs_gets_an_fsync_per_file(tmp_path: Path
         for fd in fds:
             os.close(fd)
     assert calls["fsync"] == fds
+
+
+def test_paths_are_opened_flushed_and_closed_and_one_missing_is_its_own_error(tmp_path: Path) -> None:
+    (tmp_path / "a").write_text("x", encoding="utf-8")
+    fds = opened([tmp_path / "b"])
+    open_before = len(os.listdir("/proc/self/fd"))
+    try:
+        errors = flush.durable(fds, [tmp_path / "a", tmp_path / "missing", tmp_path])
+    finally:
+        os.close(fds[0])
+    assert errors[0] is None and errors[1] is None and errors[3] is None
+    assert errors[2] is not None and errors[2].errno == errno.ENOENT
+    assert len(os.listdir("/proc/self/fd")) == open_before - 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -88,13 +89,13 @@ def test_a_failed_flush_of_the_contents_names_nothing_and_the_files_go_again_in_
     real = flush.durable
     failed: list[int] = []
 
-    def first_fails(fds):
+    def first_fails(fds, paths=()):
         if not failed:
             failed.append(len(fds))
             assert temps(list(agents.values())), "the files are written before their flush"
             assert not [p for folder in agents.values() for p in folder.glob("*.md")]  # and not named yet
-            return [OSError(errno.EIO, "Input/output error")] * len(fds)
-        return real(fds)
+            return [OSError(errno.EIO, "Input/output error")] * (len(fds) + len(paths))
+        return real(fds, paths)
 
     monkeypatch.setattr(flush, "durable", first_fails)
     session.dispatcher.policy = RetryPolicy(base_delay=0.05, jitter=0.0)
@@ -119,13 +120,13 @@ def test_a_folder_whose_flush_fails_leaves_its_files_uncertain_and_the_others_de
     session = open_session(tmp_path, agents)
     attach(session.dispatcher)
     ids = submit(session, list(agents), 8)
-    broken = os.stat(tmp_path / "in1").st_ino
     real = flush.durable
 
-    def in1_fails(fds):
-        errors = real(fds)
-        return [OSError(errno.EIO, "Input/output error") if os.fstat(fd).st_ino == broken else e
-                for fd, e in zip(fds, errors, strict=True)]
+    def in1_fails(fds, paths=()):
+        errors = real(fds, paths)
+        told = [*(None for _ in fds), *(Path(path) for path in paths)]
+        return [OSError(errno.EIO, "Input/output error") if path == tmp_path / "in1" else e
+                for path, e in zip(told, errors, strict=True)]
 
     monkeypatch.setattr(flush, "durable", in1_fails)
     deliver_all(session, ids)
@@ -134,4 +135,24 @@ def test_a_folder_whose_flush_fails_leaves_its_files_uncertain_and_the_others_de
     assert all("folder's fsync failed" in (r.reason or "") for r in rows if r.agent_id == "Agent-1")
     assert {r.state for r in rows if r.agent_id == "Agent-2"} == {"delivered"}
     assert len(texts(tmp_path / "in1")) == 4  # written once each, never again
+    session.close()
+
+
+def test_a_bug_part_way_leaves_no_temp_file_and_no_open_descriptor(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    agents = {"Agent-1": tmp_path / "in1", "Agent-2": tmp_path / "in2"}
+    session = open_session(tmp_path, agents)
+    batch = attach(session.dispatcher)
+    submit(session, list(agents), 6)
+
+    def bug(fds, paths=()):
+        assert len(temps(list(agents.values()))) == 6  # written, about to be flushed
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(flush, "durable", bug)
+    open_before = len(os.listdir("/proc/self/fd"))
+    with pytest.raises(RuntimeError, match="a bug"):
+        batch._round(threading.Event())
+    assert temps(list(agents.values())) == []
+    assert len(os.listdir("/proc/self/fd")) == open_before
     session.close()
