@@ -8,34 +8,39 @@ to one file system durable with one commit and one flush. Python's ``os`` module
 file system on the machine) but no ``syncfs``, and no maintained package binds it, so it is called
 here through ``ctypes``.
 
-``durable(fds, paths)``: each of ``fds`` and ``paths`` (written files, or folders whose entries
-changed) is on disk when it returns, or its error says why not. Those on one file system, when
-there are at least ``SYNCFS_FROM`` of them, take one ``syncfs`` (which also reports a write-back
-error of any file there since the descriptor was opened); the rest, and all of them where
-``syncfs`` is missing (off Linux) or refused (a file system without it), an fsync each. A ``syncfs``
-also flushes what other programs wrote to that file system and did not flush yet, so a lone file
-is fsynced on its own.
+``durable(paths)``: each of ``paths`` (files written, folders whose entries changed) is on disk when
+it returns, or its error says why not. The paths on one file system, when there are at least
+``together`` of them, take one ``syncfs``; the rest an fsync each (opened read-only here), and so do
+all of them unless this kernel's ``syncfs`` reports a failed write-back (Linux 5.8 and later; before,
+it returned 0 whatever happened) and the file system is one whose ``syncfs`` flushes to the disk
+(``SYNCFS_TYPES``: some, FUSE ones among them, return 0 and flush nothing). A ``syncfs`` also
+flushes what other programs wrote to that file system and did not flush yet, so a lone file is
+fsynced on its own. Off POSIX a folder cannot be opened to be flushed: it is left as it is.
 """
 from __future__ import annotations
 
 import ctypes
-import errno
+import functools
 import os
-from collections.abc import Callable, Sequence
+import platform
+import re
+from collections.abc import Callable, Mapping, Sequence
 
-__all__ = ["SYNCFS_FROM", "durable", "syncfs_available"]
+__all__ = ["SYNCFS_FROM", "SYNCFS_TYPES", "anchor", "durable", "syncfs_available"]
 
-SYNCFS_FROM = 2  # descriptors on one file system from which one syncfs serves them all
-_UNSUPPORTED = {errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP}  # a file system that cannot: fsync each
+SYNCFS_FROM = 2  # paths on one file system from which one syncfs serves them all
+SYNCFS_TYPES = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "f2fs", "tmpfs"})
 
 
 def _load_syncfs() -> Callable[[int], int] | None:
     if os.name != "posix":
         return None
+    found = re.match(r"(\d+)\.(\d+)", platform.release())
+    if platform.system() != "Linux" or found is None or (int(found[1]), int(found[2])) < (5, 8):
+        return None  # before 5.8 a failed write-back was not reported by syncfs
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        call = libc.syncfs
-    except (OSError, AttributeError, TypeError):  # not Linux (or a libc without it)
+        call = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError, TypeError):  # a libc without it
         return None
     call.argtypes = [ctypes.c_int]
     call.restype = ctypes.c_int
@@ -56,48 +61,75 @@ def _syncfs(fd: int) -> None:
         raise OSError(code, os.strerror(code))
 
 
-def durable(fds: Sequence[int], paths: Sequence[str | os.PathLike[str]] = ()) -> list[OSError | None]:
-    """Flush each of ``fds``, and each file or folder of ``paths`` (opened read-only here), to disk; per
-    descriptor then per path, None or the error that kept it from being flushed (or opened)."""
-    opened: list[int] = []
-    failed: dict[int, OSError] = {}  # index in ``paths`` -> why it could not be opened
-    for i, path in enumerate(paths):
-        try:
-            opened.append(os.open(path, os.O_RDONLY))
-        except OSError as exc:
-            failed[i] = exc
+@functools.lru_cache(maxsize=64)
+def _type_of(device: int) -> str:
+    """The type of the file system mounted from ``device`` (``/proc/self/mountinfo``); "" when not found."""
+    wanted = f"{os.major(device)}:{os.minor(device)}"
     try:
-        flushed = iter(_durable([*fds, *opened]))
-    finally:
-        for fd in opened:
-            os.close(fd)
-    return [*(next(flushed) for _ in fds), *(failed[i] if i in failed else next(flushed) for i in range(len(paths)))]
+        with open("/proc/self/mountinfo", encoding="utf-8") as mounts:
+            for line in mounts:
+                fields = line.split()
+                if len(fields) > 2 and fields[2] == wanted and " - " in line:
+                    return line.split(" - ", 1)[1].split()[0]
+    except OSError:
+        pass
+    return ""
 
 
-def _durable(fds: Sequence[int]) -> list[OSError | None]:
-    errors: list[OSError | None] = [None] * len(fds)
-    groups: dict[int, list[int]] = {}  # file system -> indexes of its descriptors
-    if _SYNCFS is not None and len(fds) >= SYNCFS_FROM:
-        for i, fd in enumerate(fds):
+def anchor(anchors: dict[int, int], folder: str | os.PathLike[str]) -> None:
+    """Keep a descriptor of ``folder``'s file system in ``anchors`` (one per file system, open until the
+    caller closes them): a ``syncfs`` through it reports a failed write-back since it was opened or last
+    flushed, even one another program's ``syncfs`` saw first. A folder that is not there yet: none."""
+    if _SYNCFS is None:
+        return
+    try:
+        device = os.stat(folder).st_dev
+        if device not in anchors:
+            anchors[device] = os.open(folder, os.O_RDONLY)
+    except OSError:
+        pass
+
+
+def durable(paths: Sequence[str | os.PathLike[str]], *, anchors: Mapping[int, int] | None = None,
+            together: int = SYNCFS_FROM) -> list[OSError | None]:
+    """Flush each of ``paths`` to disk (see the module docstring); per path, None or the error that kept
+    it from being flushed. ``anchors`` (``anchor``): the descriptor a file system's ``syncfs`` goes
+    through; without one there, the first of its paths is opened for it."""
+    errors: list[OSError | None] = [None] * len(paths)
+    groups: dict[int, list[int]] = {}  # file system -> indexes of its paths
+    if _SYNCFS is not None and len(paths) >= together:
+        for i, path in enumerate(paths):
             try:
-                groups.setdefault(os.fstat(fd).st_dev, []).append(i)
+                groups.setdefault(os.stat(path).st_dev, []).append(i)
             except OSError as exc:
                 errors[i] = exc
     else:
-        groups = {i: [i] for i in range(len(fds))}
-    for indexes in groups.values():
-        if len(indexes) >= SYNCFS_FROM:
+        groups = {-1 - i: [i] for i in range(len(paths))}
+    for device, indexes in groups.items():
+        if len(indexes) >= together and device >= 0 and _type_of(device) in SYNCFS_TYPES:
             try:
-                _syncfs(fds[indexes[0]])
-                continue
+                held = (anchors or {}).get(device)
+                if held is None:
+                    _flush(paths[indexes[0]], _syncfs)
+                else:
+                    _syncfs(held)
             except OSError as exc:
-                if exc.errno not in _UNSUPPORTED:
-                    for i in indexes:
-                        errors[i] = exc
-                    continue
-        for i in indexes:  # alone on its file system, or one that cannot syncfs: each its own fsync
+                for i in indexes:
+                    errors[i] = exc
+            continue
+        for i in indexes:  # alone on its file system, or one whose syncfs cannot be trusted: each its own
             try:
-                os.fsync(fds[i])
+                _flush(paths[i], os.fsync)
             except OSError as exc:
                 errors[i] = exc
     return errors
+
+
+def _flush(path: str | os.PathLike[str], how: Callable[[int], None]) -> None:
+    if os.name != "posix" and os.path.isdir(path):
+        return  # a folder cannot be opened to be flushed there
+    fd = os.open(path, os.O_RDONLY if os.name == "posix" else os.O_RDWR)
+    try:
+        how(fd)
+    finally:
+        os.close(fd)

@@ -18,6 +18,7 @@ finishes. When the dispatcher stops working (the worker ends) the thread finishe
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -72,6 +73,7 @@ class InboxBatch:
         self._inboxes: dict[Path, InboxDelivery] = {}
         self._held: dict[str, float] = {}
         self._last_name: dict[InboxDelivery, datetime] = {}
+        self._anchors: dict[int, int] = {}  # a descriptor per file system written to (``flush.anchor``)
         self._roster: tuple[Roster | None, dict[str, Agent]] = (None, {})
         self._last: tuple[str | None, float] = (None, 0.0)  # the last agent claimed, and when
         self._fault: float | None = None  # time.monotonic() since when the outbox fails
@@ -104,6 +106,14 @@ class InboxBatch:
         """Rounds back to back while they claim something: what is queued during one goes in the next
         (under load rounds grow, so their fixed cost is shared, with no wait added); idle, it waits for
         ``notify``, a held agent's backoff to end, or ``poll``."""
+        try:
+            self._loop(done)
+        finally:
+            anchors, self._anchors = list(self._anchors.values()), {}
+            for fd in anchors:
+                os.close(fd)
+
+    def _loop(self, done: threading.Event) -> None:
         while not done.is_set():
             busy = 0
             if not self.dispatcher.stopped:
@@ -136,7 +146,7 @@ class InboxBatch:
         agents = self._agents()
         if not agents:
             return 0
-        batch = Round(self.dispatcher, agents, self._inboxes, self._held, self._last_name)
+        batch = Round(self.dispatcher, agents, self._inboxes, self._held, self._last_name, anchors=self._anchors)
         ready, limit = batch.open_agents(), self.batch
         stagger = self.dispatcher.stagger
         if stagger > 0:  # the dispatcher's spacing of two agents' starts: one at a time, as it delivers

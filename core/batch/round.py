@@ -12,11 +12,12 @@ in k folders take two flushes, not N + k fsyncs (each a journal commit and a flu
 
 A file not written, flushed or named fails only its delivery (its temp file removed): a retryable
 error hands it back to the queue (the attempt logged) and holds its agent for the dispatcher's
-backoff, the rest of that agent's batch going back untouched so its order holds; after the last
-attempt, or on a permanent error, it is ``failed``. A folder whose flush fails leaves its files
-maybe not durably named: ``uncertain``, never written again. Each delivery takes a permit of its
-agent's breaker (the dispatcher's). A crash after the claim leaves the round's deliveries
-``sending`` and started: recovery makes them ``uncertain`` (never written twice).
+backoff, its later files in the round going back behind it untouched so its order holds (its
+earlier ones are delivered); after the last attempt, or on a permanent error, it is ``failed``. A
+claim that could not be flushed is nobody's failure (``quarterdeck.core.batch.files``). A folder
+whose flush fails leaves its files maybe not durably named: ``uncertain``, never written again.
+Each delivery takes a permit of its agent's breaker (the dispatcher's). A crash after the claim
+leaves the round's deliveries ``sending`` and started: recovery makes them ``uncertain``.
 """
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from quarterdeck.core import flush
-from quarterdeck.core.delivery.errors import DeliveryError, RetryableError, verdict_of
+from quarterdeck.core.batch.files import FilePhase, Written
+from quarterdeck.core.delivery.errors import DeliveryError, verdict_of
 from quarterdeck.core.dispatch import outcomes
 from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 from quarterdeck.core.dispatch.idle_gate import NotIdle
@@ -37,7 +39,7 @@ from quarterdeck.core.resilience import CallNotPermitted
 from quarterdeck.core.resilience.breaker import Permit
 from quarterdeck.core.store import batching
 from quarterdeck.core.store.batching import Claimed, Done
-from quarterdeck.core.transports.inbox import InboxDelivery, Staged
+from quarterdeck.core.transports.inbox import InboxDelivery
 
 if TYPE_CHECKING:
     from quarterdeck.core.dispatch.dispatcher import Dispatcher
@@ -53,19 +55,7 @@ def _typing() -> None:
 
 
 @dataclass
-class _Written:
-    claimed: Claimed
-    staged: Staged  # written under its temp name; ``final`` once named
-    permit: Permit
-    attempt: int
-    began: float  # epoch seconds
-    clock: float  # time.monotonic() when its write began
-    final: Path | None = None
-    settled: bool = False  # its descriptor closed: named, or dropped
-
-
-@dataclass
-class Round:
+class Round(FilePhase):
     """One batch for ``dispatcher``'s inbox ``agents``; ``inboxes`` and ``held`` live across rounds."""
 
     dispatcher: Dispatcher
@@ -75,7 +65,8 @@ class Round:
     last_name: dict[InboxDelivery, datetime]  # the last name stamped in each inbox (``inboxes`` keeps them)
     done: list[Done] = field(default_factory=list)
     events: list[DeliveryEvent] = field(default_factory=list)
-    stopped_agents: set[str] = field(default_factory=set)
+    anchors: dict[int, int] = field(default_factory=dict)  # file system -> a descriptor to flush it through
+    stopped_agents: dict[str, int] = field(default_factory=dict)  # agent -> claim position of its failed file
     inboxes_of: dict[int, InboxDelivery] = field(default_factory=dict)  # delivery -> its inbox
     _agent_inbox: dict[str, InboxDelivery] = field(default_factory=dict)
 
@@ -87,24 +78,25 @@ class Round:
     def run(self, limit: int, agents: list[str]) -> list[str]:
         """Deliver one batch to ``agents``; returns the agent of each delivery claimed, in order."""
         dispatcher = self.dispatcher
-        # the claim's commit is flushed with the files' contents (``_flush_files``), before any is named
+        # the claim's commit is flushed with the files' contents (``files_flushed``), before any is named
+        flush.anchor(self.anchors, dispatcher.store.path.parent)
         claimed = batching.claim(dispatcher.store, agents, own_only=dispatcher.own_only, limit=limit, durable=False)
         if not claimed:
             return []
         for item in claimed:
             if not item.when_idle:
                 self._tell(item, "sending")
-        staged: list[_Written] = []
+        staged: list[Written] = []
         try:
-            for item in claimed:  # names stamped in claim order, so each folder's files sort in queue order
+            for position, item in enumerate(claimed):  # names stamped in claim order: each folder's sort so
                 known = item.task.agent_id in self.agents
                 stamp = self._stamp(self._inbox(item)) if known else datetime.now(UTC)
-                if (entry := self._write(item, stamp)) is not None:
+                if (entry := self._write(item, stamp, position)) is not None:
                     staged.append(entry)
-            self._flush_folders(self._name_all(self._flush_files(staged)))
-        finally:  # a bug part way: no descriptor or temp file is left behind (the deliveries stay sending)
-            for entry in staged:
-                self._drop(entry)
+            self.folders_flushed(self.named(self.files_flushed(staged)))
+        except BaseException:
+            self.dropped(staged)
+            raise
         changed = batching.finish(dispatcher.store, self.done)
         for event in self.events:
             if event.delivery_id in changed:
@@ -112,62 +104,8 @@ class Round:
                 dispatcher.tell(event)
         return [item.task.agent_id for item in claimed]
 
-    def _flush_files(self, staged: list[_Written]) -> list[_Written]:
-        """Make the round's claim and the staged files' contents durable together; those that could not
-        be (or all, when the claim could not be): refused, nothing of them named. Returns the rest, in
-        claim order."""
-        errors = flush.durable([entry.staged.fd for entry in staged], batching.files(self.dispatcher.store))
-        claim_error = next((e for e in errors[len(staged):] if e is not None), None)
-        kept = []
-        for entry, error in zip(staged, errors[:len(staged)], strict=True):
-            error = error or claim_error
-            if error is None:
-                kept.append(entry)
-                continue
-            self._drop(entry)
-            self._not_named(entry, RetryableError(f"writing to inbox {self._folder(entry).path} failed: "
-                                                  f"{error.strerror or error}"))
-        return kept
-
-    def _name_all(self, flushed: list[_Written]) -> list[_Written]:
-        """Give each flushed file its name, in claim order; returns those named."""
-        named = []
-        for entry in flushed:
-            if entry.claimed.task.agent_id in self.stopped_agents:  # an earlier one of its agent goes again
-                self._drop(entry)
-                self._not_named(entry, None)
-                continue
-            try:
-                entry.settled = True  # named or not, its descriptor is closed and its temp name gone
-                entry.final = self._folder(entry).name(entry.staged)
-            except DeliveryError as exc:
-                self._not_named(entry, exc)
-                continue
-            named.append(entry)
-        return named
-
-    def _not_named(self, entry: _Written, exc: DeliveryError | None) -> None:
-        """A staged file that got no name: refused with ``exc``, or (None, or its agent already going
-        again) back in the queue behind its agent's earlier one."""
-        item = entry.claimed
-        if exc is None or item.task.agent_id in self.stopped_agents:
-            self.dispatcher.breakers.get(item.task.agent_id).on_ignored(entry.permit)
-            self._end(item, "queued", f"behind an earlier message to {item.task.agent_id} that is tried again")
-            return
-        self._refused(item, entry.permit, exc, entry.attempt, entry.began, entry.clock)
-
-    def _flush_folders(self, named: list[_Written]) -> None:
-        """Flush the folders of the named files together: each file ``delivered``, or ``uncertain``
-        when its folder's flush failed."""
-        by_folder: dict[InboxDelivery, list[_Written]] = {}
-        for entry in named:
-            by_folder.setdefault(self._folder(entry), []).append(entry)
-        folders = list(by_folder)
-        for folder, error in zip(folders, flush.durable([], [folder.path for folder in folders]), strict=True):
-            self._synced(folder, by_folder[folder], None if error is None else error.strerror or str(error))
-
     # -- one file -----------------------------------------------------------------------------
-    def _write(self, item: Claimed, stamp: datetime) -> _Written | None:
+    def _write(self, item: Claimed, stamp: datetime, position: int) -> Written | None:
         task, dispatcher = item.task, self.dispatcher
         if task.agent_id in self.stopped_agents:  # an earlier file of its agent goes again later: so does this
             self._end(item, "queued", f"behind an earlier message to {task.agent_id} that is tried again")
@@ -193,7 +131,7 @@ class Round:
         try:
             staged = inbox.stage(request, stamp)
         except DeliveryError as exc:
-            self._refused(item, permit, exc, attempt, began, clock)
+            self._refused(item, permit, exc, attempt, began, clock, position)
             return None
         except Exception as exc:  # a bug: the file may be there, so never again and never 'failed'
             log.exception("delivery %s to %s crashed", task.delivery_id, task.agent_id)
@@ -201,7 +139,7 @@ class Round:
             self._end(item, "uncertain", f"internal error: {type(exc).__name__}: {exc}", attempt=attempt,
                       began=began, error=str(exc))
             return None
-        return _Written(item, staged, permit, attempt, began, clock)
+        return Written(item, staged, permit, attempt, began, clock, position)
 
     def _idle_start(self, item: Claimed) -> bool:
         """A when-idle delivery: its agent must still be free (else it waits again); then it starts."""
@@ -216,13 +154,13 @@ class Round:
         return True
 
     def _refused(self, item: Claimed, permit: Permit, exc: DeliveryError, attempt: int, began: float,
-                 clock: float) -> None:
+                 clock: float, position: int) -> None:
         """The file was not written (nothing of it has its name): again later, or failed."""
         policy, agent = self.dispatcher.policy, item.task.agent_id
         self.dispatcher.breakers.get(agent).on_error(permit, exc, time.monotonic() - clock)
         if exc.retryable and attempt < policy.max_attempts:
             self.held[agent] = time.monotonic() + policy.delay(attempt)
-            self.stopped_agents.add(agent)
+            self.stopped_agents.setdefault(agent, position)
             self._end(item, "queued", f"retrying: {exc}", attempt=attempt, began=began, error=str(exc),
                       event="retrying")
             return
@@ -230,7 +168,7 @@ class Round:
         self._end(item, "failed", str(exc) or type(exc).__name__, attempt=attempt, began=began, error=str(exc),
                   verdict=verdict)
 
-    def _synced(self, inbox: InboxDelivery, entries: list[_Written], why: str | None) -> None:
+    def _synced(self, inbox: InboxDelivery, entries: list[Written], why: str | None) -> None:
         """``inbox``'s folder was flushed (``why`` None) or not: each of its files is delivered, or uncertain."""
         for entry in entries:
             item, elapsed = entry.claimed, time.monotonic() - entry.clock
@@ -247,16 +185,6 @@ class Round:
                       verdict=receipt.verdict, evidence=receipt.evidence, detail=receipt.detail)
 
     # -- helpers ------------------------------------------------------------------------------
-    @staticmethod
-    def _drop(entry: _Written) -> None:
-        """Close and remove a staged file not named (once: a descriptor number is soon another file's)."""
-        if not entry.settled:
-            entry.settled = True
-            InboxDelivery.discard(entry.staged)
-
-    def _folder(self, entry: _Written) -> InboxDelivery:
-        return self.inboxes_of[entry.claimed.task.delivery_id]
-
     def _inbox(self, item: Claimed) -> InboxDelivery:
         agent = item.task.agent_id
         inbox = self._agent_inbox.get(agent)  # one lookup of its folder per agent and round
@@ -266,6 +194,7 @@ class Round:
             if inbox is None:
                 inbox = self.inboxes[path] = InboxDelivery(path)
             self._agent_inbox[agent] = inbox
+            flush.anchor(self.anchors, path)
         self.inboxes_of[item.task.delivery_id] = inbox
         return inbox
 

@@ -90,6 +90,11 @@ class Permit:
         self._window = window
         self._settled = False
 
+    @property
+    def settled(self) -> bool:
+        """Whether its outcome was reported."""
+        return self._settled
+
 
 Listener = Callable[[BreakerEvent], object]
 

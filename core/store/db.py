@@ -178,8 +178,9 @@ def immediate(conn: sqlite3.Connection, *, durable: bool = True) -> Iterator[sql
     commit on the file, from any connection, makes it durable with its own (the log is written in
     order, so after a power cut the file holds both, the first, or neither). Only for a change that
     a later durable one always follows before it matters, and whose loss alone is harmless (a
-    claim before typing begins: lost, the delivery is queued again with nothing typed). A killed
-    process loses nothing either way.
+    claim before typing begins: lost, the delivery is queued again with nothing typed), or whose
+    file the caller flushes itself before it matters (an inbox round's claim: its log is flushed
+    with the files' contents, before any file has its name). A killed process loses nothing either way.
     """
     turn = _writer_lock(conn)
     taken = turn.acquire(timeout=BUSY_TIMEOUT_S)

@@ -47,9 +47,8 @@ _TEMP_NUMBERS = itertools.count()
 
 
 class Staged(NamedTuple):
-    """A file written under its temp name, still open (``InboxDelivery.stage``)."""
+    """A file written under its temp name (``InboxDelivery.stage``), and the name it is to get."""
 
-    fd: int
     temp: str
     name: str
 
@@ -115,9 +114,9 @@ class InboxDelivery:
 
     # -- a batch's files: written first, made durable together, then named (quarterdeck.core.batch) --
     def stage(self, request: DeliveryRequest, now: datetime) -> Staged:
-        """Write ``request``'s file under a temp name, not fsynced, left open: the caller makes the
-        round's files durable together (``quarterdeck.core.flush``), then names each (``name``) or
-        drops it (``discard``). An error means nothing of it is left."""
+        """Write ``request``'s file under a temp name, not flushed: the caller makes the round's files
+        durable together (``quarterdeck.core.flush``), then names each (``name``) or drops it
+        (``discard``). An error means nothing of it is left."""
         data, name = render(request, now), self._file_name(request, now)
         try:
             try:
@@ -126,32 +125,31 @@ class InboxDelivery:
                 self._ensure_folder()
                 fd, temp = self._open_temp(os.fspath(self.path))
             try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view):]
+                finally:
+                    os.close(fd)
             except BaseException:
-                self.discard(Staged(fd, temp, name))
+                self.discard(Staged(temp, name))
                 raise
         except OSError as exc:
             raise self._classify(exc) from exc
-        return Staged(fd, temp, name)
+        return Staged(temp, name)
 
     def name(self, staged: Staged) -> Path:
         """Give a staged file (made durable) its final name; the folder is the caller's to flush."""
-        os.close(staged.fd)
         try:
             return Path(self._publish(staged.temp, os.fspath(self.path), staged.name))
         except OSError as exc:
             raise self._classify(exc) from exc
         finally:
-            with contextlib.suppress(OSError):
-                os.unlink(staged.temp)
+            self.discard(staged)
 
     @staticmethod
     def discard(staged: Staged) -> None:
-        """Drop a staged file that will not be named."""
-        with contextlib.suppress(OSError):
-            os.close(staged.fd)
+        """Remove a staged file's temp name (once named, the file keeps its final one)."""
         with contextlib.suppress(OSError):
             os.unlink(staged.temp)
 

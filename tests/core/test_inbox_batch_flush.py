@@ -80,35 +80,110 @@ def test_a_round_of_60_files_in_6_folders_takes_two_flushes(tmp_path: Path, monk
     session.close()
 
 
-def test_a_failed_flush_of_the_contents_names_nothing_and_the_files_go_again_in_order(
+def fail_once(monkeypatch: pytest.MonkeyPatch, which) -> list[list[str]]:
+    """``flush.durable`` as it is, except that its first call fails the paths ``which(path)`` picks; returns
+    the paths of each call."""
+    real, calls = flush.durable, []
+
+    def durable(paths, **options):
+        calls.append([str(p) for p in paths])
+        errors = real(paths, **options)
+        if len(calls) > 1:
+            return errors
+        return [OSError(errno.EIO, "Input/output error") if which(str(p)) else e
+                for p, e in zip(paths, errors, strict=True)]
+
+    monkeypatch.setattr(flush, "durable", durable)
+    return calls
+
+
+def attempts_of(session: Session, delivery: int) -> list[str | None]:
+    return [r[0] for r in session.store.connection().execute(
+        "SELECT error FROM attempts WHERE delivery_id = ? ORDER BY n", (delivery,))]
+
+
+def test_the_claim_is_flushed_with_the_contents_before_any_file_is_named(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    agents = {"Agent-1": tmp_path / "in1"}
+    session = open_session(tmp_path, agents)
+    attach(session.dispatcher)
+    ids = submit(session, list(agents), 3)
+    named_at_first_flush: list[int] = []
+
+    def count_named(path: str) -> bool:
+        named_at_first_flush.append(len(list((tmp_path / "in1").glob("*.md"))))
+        return False  # fails nothing
+
+    calls = fail_once(monkeypatch, count_named)
+    deliver_all(session, ids)
+    first = calls[0]
+    assert f"{session.store.path}-wal" in first  # the claim's commit, flushed with the files
+    assert sum(p.endswith(".tmp") for p in first) == 3 and set(named_at_first_flush) == {0}
+    session.close()
+
+
+def test_a_file_whose_flush_fails_goes_again_and_its_agents_earlier_file_is_delivered(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    agents = {"Agent-1": tmp_path / "in1"}
+    session = open_session(tmp_path, agents)
+    attach(session.dispatcher)
+    session.dispatcher.policy = RetryPolicy(base_delay=0.05, jitter=0.0)
+    ids = submit(session, list(agents), 3)
+    temps_seen: list[str] = []
+
+    def second_file(path: str) -> bool:
+        if path.endswith(".tmp"):
+            temps_seen.append(path)
+        return path.endswith(".tmp") and len(temps_seen) == 2
+
+    fail_once(monkeypatch, second_file)
+    deliver_all(session, ids)
+    assert Counter(session.store.states_of(ids).values()) == {"delivered": 3}
+    assert texts(tmp_path / "in1") == ["task 0", "task 1", "task 2"]  # each once, in order
+    assert attempts_of(session, ids[0]) == [None]  # the earlier file went at once
+    assert len(attempts_of(session, ids[1])) == 2 and "Input/output error" in (attempts_of(session, ids[1])[0] or "")
+    assert attempts_of(session, ids[2]) == [None]  # behind it: back in the queue without an attempt
+    session.close()
+
+
+def test_a_failed_write_holds_back_only_the_later_files_of_its_agent(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from quarterdeck.core.delivery.errors import RetryableError
+    from quarterdeck.core.transports.inbox import InboxDelivery
+
+    agents = {"Agent-1": tmp_path / "in1"}
+    session = open_session(tmp_path, agents)
+    batch = attach(session.dispatcher)
+    ids = submit(session, list(agents), 3)
+    real, failed = InboxDelivery.stage, []
+
+    def stage(self, request, now):
+        if request.text.endswith("task 1") and not failed:
+            failed.append(1)
+            raise RetryableError("writing to inbox failed: disk busy")
+        return real(self, request, now)
+
+    monkeypatch.setattr(InboxDelivery, "stage", stage)
+    batch._round(threading.Event())  # one round, as the batch runs it
+    states = session.store.states_of(ids)
+    assert [states[d] for d in ids] == ["delivered", "queued", "queued"]
+    assert texts(tmp_path / "in1") == ["task 0"]
+    session.close()
+
+
+def test_an_outbox_that_cannot_be_flushed_costs_no_attempt_and_no_breaker_failure(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     agents = {"Agent-1": tmp_path / "in1", "Agent-2": tmp_path / "in2"}
     session = open_session(tmp_path, agents)
     attach(session.dispatcher)
-    ids = submit(session, list(agents), 10)
-    real = flush.durable
-    failed: list[int] = []
-
-    def first_fails(fds, paths=()):
-        if not failed:
-            failed.append(len(fds))
-            assert temps(list(agents.values())), "the files are written before their flush"
-            assert not [p for folder in agents.values() for p in folder.glob("*.md")]  # and not named yet
-            return [OSError(errno.EIO, "Input/output error")] * (len(fds) + len(paths))
-        return real(fds, paths)
-
-    monkeypatch.setattr(flush, "durable", first_fails)
-    session.dispatcher.policy = RetryPolicy(base_delay=0.05, jitter=0.0)
+    ids = submit(session, list(agents), 4)
+    fail_once(monkeypatch, lambda path: path.endswith("-wal"))
     deliver_all(session, ids)
-    assert Counter(session.store.states_of(ids).values()) == {"delivered": 10}
-    assert texts(tmp_path / "in1") == [f"task {n}" for n in range(0, 10, 2)]  # each once, in order
-    assert texts(tmp_path / "in2") == [f"task {n}" for n in range(1, 10, 2)]
+    assert Counter(session.store.states_of(ids).values()) == {"delivered": 4}
+    assert all(attempts_of(session, d) == [None] for d in ids)  # the failed round counted no attempt
+    assert all(session.dispatcher.breakers.get(a).snapshot().failures == 0 for a in agents)
+    assert texts(tmp_path / "in1") == ["task 0", "task 2"] and texts(tmp_path / "in2") == ["task 1", "task 3"]
     assert temps(list(agents.values())) == []
-    first = session.store.delivery(ids[0])
-    assert first.attempts == 2  # the failed flush was a logged attempt
-    errors = [r[0] for r in session.store.connection().execute(
-        "SELECT error FROM attempts WHERE delivery_id = ? ORDER BY n", (ids[0],))]
-    assert errors[0] is not None and "Input/output error" in errors[0] and errors[1] is None
     session.close()
 
 
@@ -122,11 +197,10 @@ def test_a_folder_whose_flush_fails_leaves_its_files_uncertain_and_the_others_de
     ids = submit(session, list(agents), 8)
     real = flush.durable
 
-    def in1_fails(fds, paths=()):
-        errors = real(fds, paths)
-        told = [*(None for _ in fds), *(Path(path) for path in paths)]
-        return [OSError(errno.EIO, "Input/output error") if path == tmp_path / "in1" else e
-                for path, e in zip(told, errors, strict=True)]
+    def in1_fails(paths, **options):
+        errors = real(paths, **options)
+        return [OSError(errno.EIO, "Input/output error") if Path(p) == tmp_path / "in1" else e
+                for p, e in zip(paths, errors, strict=True)]
 
     monkeypatch.setattr(flush, "durable", in1_fails)
     deliver_all(session, ids)
@@ -138,21 +212,23 @@ def test_a_folder_whose_flush_fails_leaves_its_files_uncertain_and_the_others_de
     session.close()
 
 
-def test_a_bug_part_way_leaves_no_temp_file_and_no_open_descriptor(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bug_part_way_leaves_no_temp_file_and_hands_every_permit_back(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     agents = {"Agent-1": tmp_path / "in1", "Agent-2": tmp_path / "in2"}
     session = open_session(tmp_path, agents)
     batch = attach(session.dispatcher)
     submit(session, list(agents), 6)
 
-    def bug(fds, paths=()):
+    def bug(paths, **options):
         assert len(temps(list(agents.values()))) == 6  # written, about to be flushed
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(flush, "durable", bug)
-    open_before = len(os.listdir("/proc/self/fd"))
     with pytest.raises(RuntimeError, match="a bug"):
         batch._round(threading.Event())
     assert temps(list(agents.values())) == []
-    assert len(os.listdir("/proc/self/fd")) == open_before
+    open_files = [os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+                  if os.path.exists(f"/proc/self/fd/{fd}")]
+    assert not [f for f in open_files if f.endswith(".tmp")]
+    assert sum(session.dispatcher.breakers.get(a).snapshot().ignored for a in agents) == 6
     session.close()
