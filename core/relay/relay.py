@@ -6,7 +6,8 @@ A relay named NAME, with its roster (its local agents) and its own data dir, run
   own pending entries first (id 0: what it took before a crash but never acknowledged), then new
   ones (``>``), and every few seconds XAUTOCLAIMs entries idle more than 30 s (a dead consumer's).
   Each entry goes into the LOCAL outbox under the captain's message id (``intake.take``: a
-  duplicate is recognised and not typed twice); only then is it XACKed and XDELed. A read of only
+  duplicate is recognised and not typed twice); only then is it XACKed and XDELed, in the same
+  round trip as the next read (and on the way out). A read of only
   a few is followed by a pause (``GATHER_S``): the next read's transactions serve more entries.
 - **delivery**: the local ``DeliveryWorker``: the local dispatcher and transports deliver; inbox
   agents in batches beside it (``quarterdeck.core.batch``: many files per transaction).
@@ -49,6 +50,7 @@ from quarterdeck.core.relay.faults import BROKER, Faults, kind_of
 from quarterdeck.core.relay.intake import acknowledge, decode_all, take_all
 from quarterdeck.core.relay.ledger import Ledger, Relayed
 from quarterdeck.core.relay.link import describe
+from quarterdeck.core.relay.outage import Outage
 from quarterdeck.core.relay.protocol import KEYS, RELAY_GROUP, AnnouncedAgent, Announcement, Keys, Receipt
 from quarterdeck.core.relay.prune import EVERY_S, prune_ledger
 from quarterdeck.core.relay.receipts import Receipts
@@ -77,42 +79,6 @@ def target_text(agent: Agent) -> str:
     if transport.kind == "gui":
         return f"chat ({transport.chat[0]}, {transport.chat[1]})"
     return "-"
-
-
-class Outage:
-    """One log line when the broker becomes unreachable and one when it answers again, whichever
-    thread notices; ``down`` is True meanwhile."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._since: float | None = None
-        self._lock = threading.Lock()
-        self.outages = 0
-
-    @property
-    def down(self) -> bool:
-        return self._since is not None
-
-    def failed(self, exc: BaseException) -> None:
-        with self._lock:
-            if self._since is not None:
-                return
-            self._since = time.monotonic()
-            self.outages += 1
-        log.warning("relay: %s; delivering what this relay holds, retrying until it answers", describe(exc, self.url))
-
-    def assume_down(self) -> None:
-        """The broker did not answer at start (the caller said so): the next answer ends this outage."""
-        with self._lock:
-            if self._since is None:
-                self._since = time.monotonic()
-                self.outages += 1
-
-    def ok(self) -> None:
-        with self._lock:
-            since, self._since = self._since, None
-        if since is not None:
-            log.warning("relay: broker answers again after %.1f s", time.monotonic() - since)
 
 
 @dataclass
@@ -149,6 +115,7 @@ class Relay:
                                      [a.id for a in self.session.roster.agents], self.outage)
         self.pruned = 0
         self._threads: list[threading.Thread] = []
+        self._unacked: list[str] = []  # entries taken, not yet acknowledged (that goes with the next read)
 
     # -- running --------------------------------------------------------------------------------
     def run(self) -> None:
@@ -211,8 +178,7 @@ class Relay:
             if time.monotonic() >= next_claim:
                 self._claim_abandoned()
                 next_claim = time.monotonic() + CLAIM_EVERY
-            reply: Any = self.client.xreadgroup(RELAY_GROUP, self.name, {self.stream: "0" if backlog else ">"},
-                                                count=READ_COUNT, block=None if backlog else READ_BLOCK_MS)
+            reply = self._read("0" if backlog else ">", None if backlog else READ_BLOCK_MS)
             self.outage.ok()
             entries = reply[0][1] if reply else []
             if backlog and not entries:
@@ -221,6 +187,33 @@ class Relay:
             self.faults.ok("intake")
             if 0 < len(entries) < GATHER_BELOW:
                 self.stop.wait(GATHER_S)
+        self._read_acknowledged()
+
+    def _read(self, start: str, block: int | None) -> Any:
+        """XREADGROUP from ``start``, after acknowledging what was taken since the last read, in one
+        round trip (XACK, XDEL, XREADGROUP in one pipeline)."""
+        ids, self._unacked = self._unacked, []
+        try:
+            if not ids:
+                return self.client.xreadgroup(RELAY_GROUP, self.name, {self.stream: start}, count=READ_COUNT,
+                                              block=block)
+            pipe = self.client.pipeline(transaction=False)
+            pipe.xack(self.stream, RELAY_GROUP, *ids)
+            pipe.xdel(self.stream, *ids)
+            pipe.xreadgroup(RELAY_GROUP, self.name, {self.stream: start}, count=READ_COUNT, block=block)
+            return pipe.execute()[-1]
+        except BaseException:
+            self._unacked[:0] = ids  # again with the next read (acknowledging twice is harmless)
+            raise
+
+    def _read_acknowledged(self) -> None:
+        """Acknowledge what was taken since the last read (on the way out)."""
+        ids, self._unacked = self._unacked, []
+        try:
+            acknowledge(self.client, self.stream, ids)
+        except rx.RedisError:  # left pending: the next start reads them again and recognises each
+            log.info("relay %s: %d taken entries left unacknowledged; the next start recognises them", self.name,
+                     len(ids))
 
     def _claim_abandoned(self) -> None:
         start = "0-0"
@@ -232,7 +225,7 @@ class Relay:
                 return
 
     def _handle(self, raws: list[Any]) -> None:
-        """Take a read of entries (one outbox transaction), then acknowledge them all (one round trip)."""
+        """Take a read of entries (one outbox transaction); they are acknowledged with the next read."""
         read = decode_all(raws)
         for entry_id, fields, why in read.refused:
             log.warning("relay %s: dropped entry %s: %s", self.name, entry_id, why)
@@ -250,7 +243,7 @@ class Relay:
                          entry_id, entry.delivery, entry.agent)
         if wake_worker:  # the dispatcher delivers it (not an inbox agent's)
             self.worker.notify()
-        acknowledge(self.client, self.stream, read.ids)
+        self._unacked += read.ids  # taken (committed): acknowledged with the next read
 
     def _after_control(self) -> None:
         self.receipts.sweep()  # what a stop cancelled goes back as receipts now

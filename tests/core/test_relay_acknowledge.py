@@ -1,0 +1,59 @@
+"""A relay acknowledges (XACK, XDEL) what it took in the same round trip as its next read, and on the
+way out; until then the entries stay pending in its consumer group. Real redis-server, real outbox."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from redis_server import RedisServer, redis_server  # noqa: F401
+
+from quarterdeck.core.broker_client import open_client
+from quarterdeck.core.broker_group import ensure_group
+from quarterdeck.core.models import Agent, InboxTransport, Message
+from quarterdeck.core.relay.protocol import KEYS, RELAY_GROUP, DeliveryEntry
+from quarterdeck.core.relay.relay import Relay
+from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.session import Session
+
+
+@pytest.fixture
+def relay(tmp_path, redis_server: RedisServer):
+    roster = Roster((Agent(id="Agent-1", transport=InboxTransport(path=tmp_path / "in1")),))
+    session = Session.open(roster=roster, data_dir=tmp_path / "data", stagger=0)
+    client = open_client(redis_server.url, connect_timeout=2.0, read_timeout=5.0)
+    made = Relay("box-1", session, client, redis_server.url)
+    ensure_group(client, made.stream, RELAY_GROUP)
+    yield made
+    made.ledger.close()
+    session.close()
+    client.close()
+
+
+def _send(relay: Relay, n: int) -> None:
+    for k in range(n):
+        entry = DeliveryEntry(k + 1, "Agent-1", Message(sender="Captain", recipients=["Agent-1"], content=f"m{k}"),
+                              time.time())
+        relay.client.xadd(relay.stream, entry.to_fields())
+
+
+def _pending(relay: Relay) -> int:
+    return int(relay.client.xpending(relay.stream, RELAY_GROUP)["pending"])
+
+
+def test_what_a_read_took_is_acknowledged_with_the_next_read(relay: Relay) -> None:
+    _send(relay, 3)
+    reply = relay._read(">", None)
+    relay._handle(reply[0][1])
+    assert relay.taken == 3
+    assert _pending(relay) == 3 and relay.client.xlen(relay.stream) == 3  # taken, not acknowledged yet
+    assert relay._read(">", None) == [] or not relay._read(">", None)  # nothing new; the three go with it
+    assert _pending(relay) == 0 and relay.client.xlen(relay.stream) == 0
+
+
+def test_what_was_taken_is_acknowledged_on_the_way_out(relay: Relay) -> None:
+    _send(relay, 2)
+    relay._handle(relay._read(">", None)[0][1])
+    assert _pending(relay) == 2
+    relay._read_acknowledged()
+    assert _pending(relay) == 0 and relay.client.xlen(relay.stream) == 0
+    assert relay.stream == KEYS.relay_in("box-1")
