@@ -8,25 +8,25 @@ to one file system durable with one commit and one flush. Python's ``os`` module
 file system on the machine) but no ``syncfs``, and no maintained package binds it, so it is called
 here through ``ctypes``.
 
-``durable(paths)``: each of ``paths`` (files written, folders whose entries changed) is on disk when
-it returns, or its error says why not. The paths on one file system, when there are at least
-``together`` of them, take one ``syncfs``; the rest an fsync each (opened read-only here), and so do
-all of them unless this kernel's ``syncfs`` reports a failed write-back (Linux 5.8 and later; before,
-it returned 0 whatever happened) and the file system is one whose ``syncfs`` flushes to the disk
-(``SYNCFS_TYPES``: some, FUSE ones among them, return 0 and flush nothing). A ``syncfs`` also
+``durable(paths, anchors)``: each of ``paths`` (files written, folders whose entries changed) is on
+disk when it returns, or its error says why not. The paths on one file system, when there are at
+least ``together`` of them, take one ``syncfs``, through the descriptor ``anchor`` keeps for that file
+system; every other path an fsync of its own (opened read-only here). ``anchor`` keeps one only
+where a ``syncfs`` can be trusted: this kernel's reports a failed write-back (Linux 5.8 and later;
+before, it returned 0 whatever happened) and the file system is one whose ``syncfs`` flushes to the
+disk (``SYNCFS_TYPES``: some, FUSE ones among them, return 0 and flush nothing). A ``syncfs`` also
 flushes what other programs wrote to that file system and did not flush yet, so a lone file is
 fsynced on its own. Off POSIX a folder cannot be opened to be flushed: it is left as it is.
 """
 from __future__ import annotations
 
 import ctypes
-import functools
 import os
 import platform
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-__all__ = ["SYNCFS_FROM", "SYNCFS_TYPES", "anchor", "durable", "syncfs_available"]
+__all__ = ["SYNCFS_FROM", "SYNCFS_TYPES", "anchor", "durable", "syncfs_available", "type_of"]
 
 SYNCFS_FROM = 2  # paths on one file system from which one syncfs serves them all
 SYNCFS_TYPES = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "f2fs", "tmpfs"})
@@ -61,12 +61,12 @@ def _syncfs(fd: int) -> None:
         raise OSError(code, os.strerror(code))
 
 
-@functools.lru_cache(maxsize=64)
-def _type_of(device: int) -> str:
-    """The type of the file system mounted from ``device`` (``/proc/self/mountinfo``); "" when not found."""
+def type_of(device: int, mountinfo: str = "/proc/self/mountinfo") -> str:
+    """The type of the file system mounted from ``device`` (by its major:minor in ``mountinfo``); "" when
+    none is (a btrfs subvolume or an overlay reports a device no mount names: then no syncfs)."""
     wanted = f"{os.major(device)}:{os.minor(device)}"
     try:
-        with open("/proc/self/mountinfo", encoding="utf-8") as mounts:
+        with open(mountinfo, encoding="utf-8") as mounts:
             for line in mounts:
                 fields = line.split()
                 if len(fields) > 2 and fields[2] == wanted and " - " in line:
@@ -77,59 +77,56 @@ def _type_of(device: int) -> str:
 
 
 def anchor(anchors: dict[int, int], folder: str | os.PathLike[str]) -> None:
-    """Keep a descriptor of ``folder``'s file system in ``anchors`` (one per file system, open until the
-    caller closes them): a ``syncfs`` through it reports a failed write-back since it was opened or last
-    flushed, even one another program's ``syncfs`` saw first. A folder that is not there yet: none."""
+    """Keep in ``anchors`` a descriptor of ``folder``'s file system when a ``syncfs`` can be trusted
+    there (one per file system, open until the caller closes them: it keeps that file system mounted,
+    and its device number is not reused meanwhile). A ``syncfs`` through it reports a failed write-back
+    since it was opened or last flushed, even one another program's ``syncfs`` saw first. A folder
+    that is not there yet: none."""
     if _SYNCFS is None:
         return
     try:
         device = os.stat(folder).st_dev
-        if device not in anchors:
+        if device not in anchors and type_of(device) in SYNCFS_TYPES:
             anchors[device] = os.open(folder, os.O_RDONLY)
     except OSError:
         pass
 
 
-def durable(paths: Sequence[str | os.PathLike[str]], *, anchors: Mapping[int, int] | None = None,
-            together: int = SYNCFS_FROM) -> list[OSError | None]:
+def durable(paths: Sequence[str | os.PathLike[str]], anchors: Mapping[int, int],
+            *, together: int = SYNCFS_FROM) -> list[OSError | None]:
     """Flush each of ``paths`` to disk (see the module docstring); per path, None or the error that kept
-    it from being flushed. ``anchors`` (``anchor``): the descriptor a file system's ``syncfs`` goes
-    through; without one there, the first of its paths is opened for it."""
+    it from being flushed. The paths of a file system in ``anchors`` (``anchor``), when at least
+    ``together``, take one ``syncfs`` through its descriptor; every other path an fsync of its own."""
     errors: list[OSError | None] = [None] * len(paths)
-    groups: dict[int, list[int]] = {}  # file system -> indexes of its paths
-    if _SYNCFS is not None and len(paths) >= together:
-        for i, path in enumerate(paths):
-            try:
-                groups.setdefault(os.stat(path).st_dev, []).append(i)
-            except OSError as exc:
-                errors[i] = exc
-    else:
-        groups = {-1 - i: [i] for i in range(len(paths))}
+    groups: dict[int, list[int]] = {}  # file system (or -1 - index: a path on its own) -> indexes
+    for i, path in enumerate(paths):
+        try:
+            device = os.stat(path).st_dev if anchors and len(paths) >= together else -1 - i
+        except OSError as exc:
+            errors[i] = exc
+            continue
+        groups.setdefault(device if device in anchors else -1 - i, []).append(i)
     for device, indexes in groups.items():
-        if len(indexes) >= together and device >= 0 and _type_of(device) in SYNCFS_TYPES:
+        if device >= 0 and len(indexes) >= together:
             try:
-                held = (anchors or {}).get(device)
-                if held is None:
-                    _flush(paths[indexes[0]], _syncfs)
-                else:
-                    _syncfs(held)
+                _syncfs(anchors[device])
             except OSError as exc:
                 for i in indexes:
                     errors[i] = exc
             continue
         for i in indexes:  # alone on its file system, or one whose syncfs cannot be trusted: each its own
             try:
-                _flush(paths[i], os.fsync)
+                _flush(paths[i])
             except OSError as exc:
                 errors[i] = exc
     return errors
 
 
-def _flush(path: str | os.PathLike[str], how: Callable[[int], None]) -> None:
+def _flush(path: str | os.PathLike[str]) -> None:
     if os.name != "posix" and os.path.isdir(path):
         return  # a folder cannot be opened to be flushed there
     fd = os.open(path, os.O_RDONLY if os.name == "posix" else os.O_RDWR)
     try:
-        how(fd)
+        os.fsync(fd)
     finally:
         os.close(fd)

@@ -17,6 +17,7 @@ finishes. When the dispatcher stops working (the worker ends) the thread finishe
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -73,7 +74,6 @@ class InboxBatch:
         self._inboxes: dict[Path, InboxDelivery] = {}
         self._held: dict[str, float] = {}
         self._last_name: dict[InboxDelivery, datetime] = {}
-        self._anchors: dict[int, int] = {}  # a descriptor per file system written to (``flush.anchor``)
         self._roster: tuple[Roster | None, dict[str, Agent]] = (None, {})
         self._last: tuple[str | None, float] = (None, 0.0)  # the last agent claimed, and when
         self._fault: float | None = None  # time.monotonic() since when the outbox fails
@@ -106,19 +106,20 @@ class InboxBatch:
         """Rounds back to back while they claim something: what is queued during one goes in the next
         (under load rounds grow, so their fixed cost is shared, with no wait added); idle, it waits for
         ``notify``, a held agent's backoff to end, or ``poll``."""
+        anchors: dict[int, int] = {}  # this thread's descriptor per file system written to (``flush.anchor``)
         try:
-            self._loop(done)
+            self._loop(done, anchors)
         finally:
-            anchors, self._anchors = list(self._anchors.values()), {}
-            for fd in anchors:
-                os.close(fd)
+            for fd in anchors.values():
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
-    def _loop(self, done: threading.Event) -> None:
+    def _loop(self, done: threading.Event, anchors: dict[int, int]) -> None:
         while not done.is_set():
             busy = 0
             if not self.dispatcher.stopped:
                 try:
-                    busy = self._round(done)
+                    busy = self._round(done, anchors)
                     if self._fault is not None:
                         log.warning("inbox deliveries go again after %.1f s", time.monotonic() - self._fault)
                         self._fault = None
@@ -141,12 +142,12 @@ class InboxBatch:
         held = [until - now for until in self._held.values() if until > now]
         return min([self.poll, *held])
 
-    def _round(self, done: threading.Event) -> int:
+    def _round(self, done: threading.Event, anchors: dict[int, int]) -> int:
         """One round; how many it claimed (when some, there may be more at once)."""
         agents = self._agents()
         if not agents:
             return 0
-        batch = Round(self.dispatcher, agents, self._inboxes, self._held, self._last_name, anchors=self._anchors)
+        batch = Round(self.dispatcher, agents, self._inboxes, self._held, self._last_name, anchors=anchors)
         ready, limit = batch.open_agents(), self.batch
         stagger = self.dispatcher.stagger
         if stagger > 0:  # the dispatcher's spacing of two agents' starts: one at a time, as it delivers

@@ -6,7 +6,8 @@ bookkeeping it calls (``_end``, ``_refused``, ``_synced``). An agent's run stops
 that fails (``stopped_agents``: the claim position of that file): its later files go back to the
 queue behind it, its earlier ones are delivered. A claim that could not be flushed (the outbox's
 storage) is nobody's fault: every file goes back to the queue without an attempt counted, its agent
-held for ``OUTBOX_PAUSE``.
+held for ``OUTBOX_PAUSE`` (a failed ``syncfs`` of a file system the outbox shares with the inboxes
+counts as that too: it cannot tell whose write-back failed).
 """
 from __future__ import annotations
 
@@ -74,8 +75,8 @@ class FilePhase:
         claim's log and the files on one file system); those that could not be: not named. Returns the
         rest, in claim order."""
         outbox = batching.files(self.dispatcher.store)
-        errors = flush.durable([*(entry.staged.temp for entry in staged), *outbox], anchors=self.anchors,
-                               together=flush.SYNCFS_FROM + 1)  # a lone file and the log: two fsyncs
+        errors = flush.durable([*(entry.staged.temp for entry in staged), *outbox], self.anchors,
+                               together=len(outbox) + flush.SYNCFS_FROM)  # a lone file: fsyncs of its own
         claim_error = next((e for e in errors[len(staged):] if e is not None), None)
         if claim_error is not None:
             log.warning("inbox deliveries wait: the outbox %s could not be flushed (%s); trying again in %.0f s",
@@ -88,7 +89,8 @@ class FilePhase:
             InboxDelivery.discard(entry.staged)
             if claim_error is not None:
                 self._back(entry, f"waiting: the outbox could not be flushed: {claim_error.strerror or claim_error}")
-                self.held[entry.claimed.task.agent_id] = time.monotonic() + OUTBOX_PAUSE
+                agent = entry.claimed.task.agent_id
+                self.held[agent] = max(self.held.get(agent, 0.0), time.monotonic() + OUTBOX_PAUSE)
             else:
                 assert error is not None
                 self._not_named(entry, RetryableError(f"writing to inbox {self.folder(entry).path} failed: "
@@ -118,7 +120,7 @@ class FilePhase:
         for entry in named:
             by_folder.setdefault(self.folder(entry), []).append(entry)
         folders = list(by_folder)
-        for inbox, error in zip(folders, flush.durable([f.path for f in folders], anchors=self.anchors), strict=True):
+        for inbox, error in zip(folders, flush.durable([f.path for f in folders], self.anchors), strict=True):
             self._synced(inbox, by_folder[inbox], None if error is None else error.strerror or str(error))
 
     def dropped(self, staged: list[Written]) -> None:

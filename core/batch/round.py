@@ -21,6 +21,7 @@ leaves the round's deliveries ``sending`` and started: recovery makes them ``unc
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -96,6 +97,12 @@ class Round(FilePhase):
             self.folders_flushed(self.named(self.files_flushed(staged)))
         except BaseException:
             self.dropped(staged)
+            named = {entry.claimed.task.delivery_id for entry in staged if entry.final is not None}
+            ended = {done.delivery for done in self.done}
+            back = [Done(item.task.delivery_id, "queued", "an internal error in the inbox round; nothing of it was "
+                         "written") for item in claimed if item.task.delivery_id not in named | ended]
+            with contextlib.suppress(Exception):  # those named stay sending: recovery makes them uncertain
+                batching.finish(dispatcher.store, [*self.done, *back])
             raise
         changed = batching.finish(dispatcher.store, self.done)
         for event in self.events:
@@ -127,9 +134,8 @@ class Round(FilePhase):
             return None
         inbox = self.inboxes_of[task.delivery_id]  # made as its name was stamped
         attempt, began, clock = item.attempts + 1, time.time(), time.monotonic()
-        request = request_for(task, agent.id, content, force=False, typing=_typing)
         try:
-            staged = inbox.stage(request, stamp)
+            staged = inbox.stage(request_for(task, agent.id, content, force=False, typing=_typing), stamp)
         except DeliveryError as exc:
             self._refused(item, permit, exc, attempt, began, clock, position)
             return None
@@ -139,6 +145,9 @@ class Round(FilePhase):
             self._end(item, "uncertain", f"internal error: {type(exc).__name__}: {exc}", attempt=attempt,
                       began=began, error=str(exc))
             return None
+        except BaseException:
+            dispatcher.breakers.get(agent.id).on_ignored(permit)
+            raise
         return Written(item, staged, permit, attempt, began, clock, position)
 
     def _idle_start(self, item: Claimed) -> bool:
@@ -160,7 +169,7 @@ class Round(FilePhase):
         self.dispatcher.breakers.get(agent).on_error(permit, exc, time.monotonic() - clock)
         if exc.retryable and attempt < policy.max_attempts:
             self.held[agent] = time.monotonic() + policy.delay(attempt)
-            self.stopped_agents.setdefault(agent, position)
+            self.stopped_agents[agent] = min(self.stopped_agents.get(agent, position), position)
             self._end(item, "queued", f"retrying: {exc}", attempt=attempt, began=began, error=str(exc),
                       event="retrying")
             return
@@ -176,7 +185,7 @@ class Round(FilePhase):
             breaker = self.dispatcher.breakers.get(item.task.agent_id)
             if why is not None:
                 breaker.on_error(entry.permit, why, elapsed)
-                self._end(item, "uncertain", f"written to {entry.final}, but the folder's fsync failed: {why}",
+                self._end(item, "uncertain", f"written to {entry.final}, but its folder could not be flushed: {why}",
                           attempt=entry.attempt, began=entry.began, error=why)
                 continue
             breaker.on_success(entry.permit, elapsed)

@@ -14,6 +14,18 @@ from quarterdeck.core import flush
 needs_syncfs = pytest.mark.skipif(not flush.syncfs_available(), reason="syncfs (Linux 5.8 and later)")
 
 
+@pytest.fixture
+def anchors(tmp_path: Path):
+    """The descriptors of ``tmp_path``'s file system, as an inbox batch holds them."""
+    held: dict[int, int] = {}
+    flush.anchor(held, tmp_path)
+    if not held:
+        pytest.skip("a file system whose syncfs flushes, on Linux 5.8 and later")
+    yield held
+    for fd in held.values():
+        os.close(fd)
+
+
 def written(paths: list[Path]) -> list[Path]:
     for path in paths:
         path.write_text("x", encoding="utf-8")
@@ -30,67 +42,74 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[int]]:
     return seen
 
 
-@needs_syncfs
-def test_many_files_of_one_file_system_take_one_syncfs(tmp_path: Path, calls: dict[str, list[int]]) -> None:
-    assert flush._type_of(os.stat(tmp_path).st_dev) in flush.SYNCFS_TYPES
-    assert flush.durable(written([tmp_path / f"f{n}" for n in range(20)])) == [None] * 20
-    assert len(calls["syncfs"]) == 1 and calls["fsync"] == []
+def test_many_files_of_one_file_system_take_one_syncfs_through_its_anchor(
+        tmp_path: Path, anchors: dict[int, int], calls: dict[str, list[int]]) -> None:
+    flush.anchor(anchors, tmp_path / "..")  # one per file system
+    assert len(anchors) == 1
+    assert flush.durable(written([tmp_path / f"f{n}" for n in range(20)]), anchors) == [None] * 20
+    assert calls["syncfs"] == list(anchors.values()) and calls["fsync"] == []
 
 
-@needs_syncfs
-def test_the_syncfs_goes_through_the_anchor_of_its_file_system(tmp_path: Path, calls: dict[str, list[int]]) -> None:
-    anchors: dict[int, int] = {}
-    flush.anchor(anchors, tmp_path)
-    flush.anchor(anchors, tmp_path)  # one per file system
-    try:
-        assert list(anchors) == [os.stat(tmp_path).st_dev]
-        assert flush.durable(written([tmp_path / "a", tmp_path / "b"]), anchors=anchors) == [None, None]
-        assert calls["syncfs"] == list(anchors.values())
-    finally:
-        for fd in anchors.values():
-            os.close(fd)
-
-
-@needs_syncfs
-def test_a_file_system_not_known_to_flush_on_syncfs_gets_an_fsync_per_file(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, calls: dict[str, list[int]]) -> None:
-    monkeypatch.setattr(flush, "_type_of", lambda device: "fuse.sshfs")  # whose syncfs may flush nothing
-    assert flush.durable(written([tmp_path / "a", tmp_path / "b", tmp_path / "c"])) == [None] * 3
+def test_without_an_anchor_each_file_is_fsynced(tmp_path: Path, calls: dict[str, list[int]]) -> None:
+    assert flush.durable(written([tmp_path / "a", tmp_path / "b", tmp_path / "c"]), {}) == [None] * 3
     assert calls["syncfs"] == [] and len(calls["fsync"]) == 3
 
 
 @needs_syncfs
-def test_a_lone_file_on_its_file_system_is_fsynced_on_its_own(tmp_path: Path, calls: dict[str, list[int]]) -> None:
+def test_no_anchor_is_kept_on_a_file_system_whose_syncfs_may_flush_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(flush, "type_of", lambda device: "fuse.sshfs")
+    held: dict[int, int] = {}
+    flush.anchor(held, tmp_path)
+    assert held == {}
+
+
+def test_the_type_of_a_file_system_is_read_from_mountinfo(tmp_path: Path) -> None:
+    mountinfo = tmp_path / "mountinfo"
+    mountinfo.write_text(
+        "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+        "40 22 0:45 / /mnt/my\\040docs rw master:2 - fuse.sshfs me@box: rw,user_id=0\n"
+        "41 22 0:46 / /srv rw - xfs /dev/sdb rw\n", encoding="utf-8")
+    assert flush.type_of(os.makedev(8, 1), str(mountinfo)) == "ext4"
+    assert flush.type_of(os.makedev(0, 45), str(mountinfo)) == "fuse.sshfs"
+    assert flush.type_of(os.makedev(0, 46), str(mountinfo)) == "xfs"
+    assert flush.type_of(os.makedev(9, 9), str(mountinfo)) == ""  # a device no mount names: no syncfs
+    assert flush.type_of(os.makedev(8, 1), str(tmp_path / "none")) == ""
+
+
+def test_a_lone_file_on_its_file_system_is_fsynced_on_its_own(tmp_path: Path, anchors: dict[int, int],
+                                                               calls: dict[str, list[int]]) -> None:
     shm = Path("/dev/shm")
     if not shm.is_dir() or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
         pytest.skip("needs a second file system")
     other = shm / f"qd-flush-{os.getpid()}"
     try:
-        assert flush.durable(written([tmp_path / "a", tmp_path / "b", other])) == [None, None, None]
+        assert flush.durable(written([tmp_path / "a", tmp_path / "b", other]), anchors) == [None, None, None]
     finally:
         other.unlink()
     assert len(calls["syncfs"]) == 1 and len(calls["fsync"]) == 1
 
 
-def test_one_file_is_fsynced_not_its_whole_file_system(tmp_path: Path, calls: dict[str, list[int]]) -> None:
-    assert flush.durable(written([tmp_path / "one"])) == [None]
+def test_one_file_is_fsynced_not_its_whole_file_system(tmp_path: Path, anchors: dict[int, int],
+                                                       calls: dict[str, list[int]]) -> None:
+    assert flush.durable(written([tmp_path / "one"]), anchors) == [None]
     assert calls["syncfs"] == [] and len(calls["fsync"]) == 1
 
 
-@needs_syncfs
-def test_a_failed_syncfs_is_the_error_of_every_file_it_was_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_syncfs_is_the_error_of_every_file_it_was_for(tmp_path: Path, anchors: dict[int, int],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(fd: int) -> None:
         raise OSError(errno.EIO, os.strerror(errno.EIO))
 
     monkeypatch.setattr(flush, "_syncfs", broken)
-    errors = flush.durable(written([tmp_path / "a", tmp_path / "b"]))
+    errors = flush.durable(written([tmp_path / "a", tmp_path / "b"]), anchors)
     assert [e.errno if e else None for e in errors] == [errno.EIO, errno.EIO]
 
 
 def test_a_missing_path_is_its_own_error_and_nothing_stays_open(tmp_path: Path) -> None:
     paths = [*written([tmp_path / "a"]), tmp_path / "missing", tmp_path]
     open_before = len(os.listdir("/proc/self/fd"))
-    errors = flush.durable(paths)
+    errors = flush.durable(paths, {})
     assert errors[0] is None and errors[2] is None
     assert errors[1] is not None and errors[1].errno == errno.ENOENT
     assert len(os.listdir("/proc/self/fd")) == open_before

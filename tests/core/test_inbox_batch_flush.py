@@ -52,12 +52,26 @@ def deliver_all(session: Session, ids: list[int], timeout: float = 60.0) -> None
         worker.join()
 
 
+def one_round(batch) -> None:
+    """One round, as the batch's thread runs it (with its descriptors per file system, closed after)."""
+    anchors: dict[int, int] = {}
+    try:
+        batch._round(threading.Event(), anchors)
+    finally:
+        for fd in anchors.values():
+            os.close(fd)
+
+
 def submit(session: Session, agents: list[str], count: int) -> list[int]:
     return [session.submit(Message(sender="captain", recipients=[agents[n % len(agents)]], content=f"task {n}"))
             .delivery_ids[0] for n in range(count)]
 
 
-@pytest.mark.skipif(not flush.syncfs_available(), reason="syncfs is Linux's")
+def trusted(folder: Path) -> bool:
+    return flush.syncfs_available() and flush.type_of(os.stat(folder).st_dev) in flush.SYNCFS_TYPES
+
+
+@pytest.mark.skipif(not trusted(Path("/tmp")), reason="a file system whose syncfs flushes (Linux 5.8+)")
 def test_a_round_of_60_files_in_6_folders_takes_two_flushes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     agents = {f"Agent-{n}": tmp_path / f"in{n}" for n in range(6)}
     for folder in agents.values():  # a folder made for a delivery is flushed into its parent on its own
@@ -65,15 +79,17 @@ def test_a_round_of_60_files_in_6_folders_takes_two_flushes(tmp_path: Path, monk
     session = open_session(tmp_path, agents)
     batch = attach(session.dispatcher)
     ids = submit(session, list(agents), 60)  # all queued before the first round: one round takes them
-    syncfs: list[int] = []
+    syncfs: list[str] = []  # what the descriptor each syncfs went through is
     fsyncs: list[int] = []
     real_syncfs, real_fsync = flush._syncfs, os.fsync
-    monkeypatch.setattr(flush, "_syncfs", lambda fd: (syncfs.append(fd), real_syncfs(fd))[1])
+    monkeypatch.setattr(flush, "_syncfs", lambda fd: (syncfs.append(os.readlink(f"/proc/self/fd/{fd}")),
+                                                      real_syncfs(fd))[1])
     monkeypatch.setattr(os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd))[1])
     deliver_all(session, ids)
     assert Counter(session.store.states_of(ids).values()) == {"delivered": 60}
     assert batch.rounds == 1
     assert len(syncfs) == 2 and fsyncs == []  # contents (with the claim), then names: not 66 fsyncs
+    assert all(Path(target).is_dir() for target in syncfs)  # through a folder held from before the writes
     for n, folder in enumerate(agents.values()):
         assert texts(folder) == [f"task {k}" for k in range(n, 60, 6)]
     assert temps(list(agents.values())) == []
@@ -85,9 +101,9 @@ def fail_once(monkeypatch: pytest.MonkeyPatch, which) -> list[list[str]]:
     the paths of each call."""
     real, calls = flush.durable, []
 
-    def durable(paths, **options):
+    def durable(paths, *args, **options):
         calls.append([str(p) for p in paths])
-        errors = real(paths, **options)
+        errors = real(paths, *args, **options)
         if len(calls) > 1:
             return errors
         return [OSError(errno.EIO, "Input/output error") if which(str(p)) else e
@@ -164,10 +180,43 @@ def test_a_failed_write_holds_back_only_the_later_files_of_its_agent(tmp_path: P
         return real(self, request, now)
 
     monkeypatch.setattr(InboxDelivery, "stage", stage)
-    batch._round(threading.Event())  # one round, as the batch runs it
+    one_round(batch)
     states = session.store.states_of(ids)
     assert [states[d] for d in ids] == ["delivered", "queued", "queued"]
     assert texts(tmp_path / "in1") == ["task 0"]
+    session.close()
+
+
+def test_an_earlier_file_failing_after_a_later_one_holds_back_everything_after_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from quarterdeck.core.delivery.errors import RetryableError
+    from quarterdeck.core.transports.inbox import InboxDelivery
+
+    agents = {"Agent-1": tmp_path / "in1"}
+    session = open_session(tmp_path, agents)
+    batch = attach(session.dispatcher)
+    ids = submit(session, list(agents), 3)
+    real = InboxDelivery.stage
+
+    def stage(self, request, now):
+        if request.text.endswith("task 2"):
+            raise RetryableError("writing to inbox failed: disk busy")
+        return real(self, request, now)
+
+    monkeypatch.setattr(InboxDelivery, "stage", stage)
+    temps_seen: list[str] = []
+
+    def first_file(path: str) -> bool:
+        if path.endswith(".tmp"):
+            temps_seen.append(path)
+        return path.endswith(".tmp") and len(temps_seen) == 1
+
+    fail_once(monkeypatch, first_file)
+    one_round(batch)
+    states = session.store.states_of(ids)
+    assert [states[d] for d in ids] == ["queued", "queued", "queued"]  # task 1 waits behind task 0
+    assert texts(tmp_path / "in1") == []
+    assert attempts_of(session, ids[1]) == []  # behind: no attempt of its own
     session.close()
 
 
@@ -197,8 +246,8 @@ def test_a_folder_whose_flush_fails_leaves_its_files_uncertain_and_the_others_de
     ids = submit(session, list(agents), 8)
     real = flush.durable
 
-    def in1_fails(paths, **options):
-        errors = real(paths, **options)
+    def in1_fails(paths, *args, **options):
+        errors = real(paths, *args, **options)
         return [OSError(errno.EIO, "Input/output error") if Path(p) == tmp_path / "in1" else e
                 for p, e in zip(paths, errors, strict=True)]
 
@@ -206,7 +255,7 @@ def test_a_folder_whose_flush_fails_leaves_its_files_uncertain_and_the_others_de
     deliver_all(session, ids)
     rows = [session.store.delivery(d) for d in ids]
     assert {r.state for r in rows if r.agent_id == "Agent-1"} == {"uncertain"}
-    assert all("folder's fsync failed" in (r.reason or "") for r in rows if r.agent_id == "Agent-1")
+    assert all("its folder could not be flushed" in (r.reason or "") for r in rows if r.agent_id == "Agent-1")
     assert {r.state for r in rows if r.agent_id == "Agent-2"} == {"delivered"}
     assert len(texts(tmp_path / "in1")) == 4  # written once each, never again
     session.close()
@@ -217,18 +266,19 @@ def test_a_bug_part_way_leaves_no_temp_file_and_hands_every_permit_back(tmp_path
     agents = {"Agent-1": tmp_path / "in1", "Agent-2": tmp_path / "in2"}
     session = open_session(tmp_path, agents)
     batch = attach(session.dispatcher)
-    submit(session, list(agents), 6)
+    ids = submit(session, list(agents), 6)
 
-    def bug(paths, **options):
+    def bug(paths, *args, **options):
         assert len(temps(list(agents.values()))) == 6  # written, about to be flushed
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(flush, "durable", bug)
     with pytest.raises(RuntimeError, match="a bug"):
-        batch._round(threading.Event())
+        one_round(batch)
     assert temps(list(agents.values())) == []
     open_files = [os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
                   if os.path.exists(f"/proc/self/fd/{fd}")]
     assert not [f for f in open_files if f.endswith(".tmp")]
     assert sum(session.dispatcher.breakers.get(a).snapshot().ignored for a in agents) == 6
+    assert set(session.store.states_of(ids).values()) == {"queued"}  # nothing of them written: not stuck sending
     session.close()

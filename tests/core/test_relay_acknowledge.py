@@ -46,7 +46,40 @@ def test_what_a_read_took_is_acknowledged_with_the_next_read(relay: Relay) -> No
     relay._handle(reply[0][1])
     assert relay.taken == 3
     assert _pending(relay) == 3 and relay.client.xlen(relay.stream) == 3  # taken, not acknowledged yet
-    assert relay._read(">", None) == [] or not relay._read(">", None)  # nothing new; the three go with it
+    sent: list[list[str]] = []
+    pipeline = relay.client.pipeline
+
+    def watched(*args, **kwargs):
+        made = pipeline(*args, **kwargs)
+        execute = made.execute
+        made.execute = lambda: (sent.append([str(c[0][0]) for c in made.command_stack]), execute())[1]
+        return made
+
+    relay.client.pipeline = watched  # type: ignore[method-assign]
+    assert not relay._read(">", None)  # nothing new
+    assert sent == [["XACK", "XDEL", "XREADGROUP"]]  # acknowledged first, in the read's round trip
+    assert _pending(relay) == 0 and relay.client.xlen(relay.stream) == 0
+
+
+def test_a_failed_read_keeps_what_it_was_to_acknowledge_for_the_next(relay: Relay) -> None:
+    _send(relay, 2)
+    relay._handle(relay._read(">", None)[0][1])
+    pipeline = relay.client.pipeline
+
+    def broken(*args, **kwargs):
+        made = pipeline(*args, **kwargs)
+
+        def execute():
+            raise ConnectionError("the broker went away")
+        made.execute = execute
+        return made
+
+    relay.client.pipeline = broken  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        relay._read(">", None)
+    assert _pending(relay) == 2
+    relay.client.pipeline = pipeline  # type: ignore[method-assign]
+    relay._read(">", None)
     assert _pending(relay) == 0 and relay.client.xlen(relay.stream) == 0
 
 
