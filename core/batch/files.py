@@ -124,8 +124,9 @@ class FilePhase:
             self._synced(inbox, by_folder[inbox], None if error is None else error.strerror or str(error))
 
     def dropped(self, staged: list[Written]) -> None:
-        """After a bug part way: no temp file left, every breaker permit handed back (the deliveries stay
-        ``sending``: recovery makes them ``uncertain``)."""
+        """After a bug part way: no temp file left, every breaker permit handed back (``Round.run`` puts
+        back in the queue what nothing was named of; a named one stays ``sending``: recovery makes it
+        ``uncertain``)."""
         for entry in staged:
             if entry.final is None:
                 InboxDelivery.discard(entry.staged)  # removing a temp name twice is harmless

@@ -89,7 +89,7 @@ class Round(FilePhase):
                 self._tell(item, "sending")
         staged: list[Written] = []
         try:
-            for position, item in enumerate(claimed):  # names stamped in claim order: each folder's sort so
+            for position, item in enumerate(claimed):  # stamped in claim order: a folder's names sort in queue order
                 known = item.task.agent_id in self.agents
                 stamp = self._stamp(self._inbox(item)) if known else datetime.now(UTC)
                 if (entry := self._write(item, stamp, position)) is not None:
