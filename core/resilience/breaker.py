@@ -1,9 +1,8 @@
 """A per-agent circuit breaker: stop hammering an agent that keeps failing, probe it again later.
 
 The breaker never runs the protected call. A caller asks for a ``Permit`` with ``try_acquire()``,
-runs the call itself, then reports exactly one outcome for that permit (``on_success``,
-``on_error`` or ``on_ignored``). The lock only guards this bookkeeping, so calls through one
-breaker run side by side.
+runs the call itself, then reports exactly one outcome for that permit (``on_success``, ``on_error``
+or ``on_ignored``; ``Permit.settled`` once it did). The lock only guards this bookkeeping.
 
 States and the rules that move between them:
 
@@ -92,7 +91,6 @@ class Permit:
 
     @property
     def settled(self) -> bool:
-        """Whether its outcome was reported."""
         return self._settled
 
 
