@@ -86,8 +86,8 @@ def anchor(anchors: dict[int, int], folder: str | os.PathLike[str]) -> None:
         return
     try:
         device = os.stat(folder).st_dev
-        if device not in anchors and type_of(device) in SYNCFS_TYPES:
-            anchors[device] = os.open(folder, os.O_RDONLY)
+        if device not in anchors:  # -1: looked up, not trusted (mountinfo is read once per file system)
+            anchors[device] = os.open(folder, os.O_RDONLY) if type_of(device) in SYNCFS_TYPES else -1
     except OSError:
         pass
 
@@ -105,7 +105,7 @@ def durable(paths: Sequence[str | os.PathLike[str]], anchors: Mapping[int, int],
         except OSError as exc:
             errors[i] = exc
             continue
-        groups.setdefault(device if device in anchors else -1 - i, []).append(i)
+        groups.setdefault(device if anchors.get(device, -1) >= 0 else -1 - i, []).append(i)
     for device, indexes in groups.items():
         if device >= 0 and len(indexes) >= together:
             try:

@@ -112,7 +112,8 @@ class InboxBatch:
         finally:
             for fd in anchors.values():
                 with contextlib.suppress(OSError):
-                    os.close(fd)
+                    if fd >= 0:  # -1: a file system without one
+                        os.close(fd)
 
     def _loop(self, done: threading.Event, anchors: dict[int, int]) -> None:
         while not done.is_set():

@@ -59,7 +59,8 @@ def one_round(batch) -> None:
         batch._round(threading.Event(), anchors)
     finally:
         for fd in anchors.values():
-            os.close(fd)
+            if fd >= 0:
+                os.close(fd)
 
 
 def submit(session: Session, agents: list[str], count: int) -> list[int]:
