@@ -4,7 +4,8 @@
 
 ``try_lock``/``unlock`` are a non-blocking exclusive lock on an open file (``flock`` on POSIX,
 ``msvcrt.locking`` on Windows); the OS drops it when the holder dies. On Windows the locked byte
-sits at ``offset`` so the rest of the file stays readable. ``fsync_dir`` makes a rename durable.
+sits at ``offset`` so the rest of the file stays readable. ``fsync_dir`` makes a rename durable;
+``fsync_path`` flushes a file or a folder.
 """
 from __future__ import annotations
 
@@ -45,9 +46,15 @@ else:
 
 def fsync_dir(folder: Path) -> None:
     """Flush a folder's entries (a new or renamed file in it) to disk; a no-op off POSIX."""
-    if os.name != "posix":
+    fsync_path(folder)
+
+
+def fsync_path(path: str | os.PathLike[str]) -> None:
+    """Flush a file's contents, or a folder's entries, to disk (a folder: a no-op off POSIX, where it
+    cannot be opened to be flushed)."""
+    if os.name != "posix" and os.path.isdir(path):
         return
-    fd = os.open(folder, os.O_RDONLY)
+    fd = os.open(path, os.O_RDONLY if os.name == "posix" else os.O_RDWR)
     try:
         os.fsync(fd)
     finally:

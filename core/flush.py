@@ -26,6 +26,8 @@ import platform
 import re
 from collections.abc import Callable, Mapping, Sequence
 
+from quarterdeck.core.fileops import fsync_path
+
 __all__ = ["SYNCFS_FROM", "SYNCFS_TYPES", "anchor", "durable", "syncfs_available", "type_of"]
 
 SYNCFS_FROM = 2  # paths on one file system from which one syncfs serves them all
@@ -116,17 +118,7 @@ def durable(paths: Sequence[str | os.PathLike[str]], anchors: Mapping[int, int],
             continue
         for i in indexes:  # alone on its file system, or one whose syncfs cannot be trusted: each its own
             try:
-                _flush(paths[i])
+                fsync_path(paths[i])
             except OSError as exc:
                 errors[i] = exc
     return errors
-
-
-def _flush(path: str | os.PathLike[str]) -> None:
-    if os.name != "posix" and os.path.isdir(path):
-        return  # a folder cannot be opened to be flushed there
-    fd = os.open(path, os.O_RDONLY if os.name == "posix" else os.O_RDWR)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -63,12 +63,15 @@ def decode_all(raws: Sequence[Any]) -> Read:
 
 def acknowledge(client: Any, stream: str, ids: Sequence[str]) -> None:
     """XACK and XDEL ``ids`` in one round trip (the message text does not stay in Redis)."""
-    if not ids:
-        return
-    pipe = client.pipeline(transaction=False)
+    if ids:
+        acknowledging(client.pipeline(transaction=False), stream, ids).execute()
+
+
+def acknowledging(pipe: Any, stream: str, ids: Sequence[str]) -> Any:
+    """``pipe`` with the XACK and XDEL of ``ids`` queued on it (a read may follow in the same round trip)."""
     pipe.xack(stream, RELAY_GROUP, *ids)
     pipe.xdel(stream, *ids)
-    pipe.execute()
+    return pipe
 
 
 def _transport(session: Session, agent: str) -> str:

@@ -47,7 +47,7 @@ from quarterdeck.core.models import Agent
 from quarterdeck.core.relay.control import Control
 from quarterdeck.core.relay.events_out import EventPublisher
 from quarterdeck.core.relay.faults import BROKER, Faults, kind_of
-from quarterdeck.core.relay.intake import acknowledge, decode_all, take_all
+from quarterdeck.core.relay.intake import acknowledge, acknowledging, decode_all, take_all
 from quarterdeck.core.relay.ledger import Ledger, Relayed
 from quarterdeck.core.relay.link import describe
 from quarterdeck.core.relay.outage import Outage
@@ -197,9 +197,7 @@ class Relay:
             if not ids:
                 return self.client.xreadgroup(RELAY_GROUP, self.name, {self.stream: start}, count=READ_COUNT,
                                               block=block)
-            pipe = self.client.pipeline(transaction=False)
-            pipe.xack(self.stream, RELAY_GROUP, *ids)
-            pipe.xdel(self.stream, *ids)
+            pipe = acknowledging(self.client.pipeline(transaction=False), self.stream, ids)
             pipe.xreadgroup(RELAY_GROUP, self.name, {self.stream: start}, count=READ_COUNT, block=block)
             return pipe.execute()[-1]
         except BaseException:

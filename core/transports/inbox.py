@@ -35,7 +35,7 @@ from typing import NamedTuple
 
 from quarterdeck.core.delivery.contract import DeliveryRequest, Receipt
 from quarterdeck.core.delivery.errors import SUBMITTED, Cancelled, PermanentError, RetryableError
-from quarterdeck.core.fileops import fsync_dir
+from quarterdeck.core.fileops import fsync_dir, fsync_path
 from quarterdeck.core.transports.inbox_text import WRITTEN, message_type, parse_message, render, split_written
 
 __all__ = ["InboxDelivery", "Staged", "message_type", "parse_message", "render", "split_written"]
@@ -99,20 +99,17 @@ class InboxDelivery:
         return Receipt(self.kind, SUBMITTED, "written and fsynced", f"{WRITTEN}{final}")
 
     def write(self, request: DeliveryRequest, now: datetime) -> Path:
-        """Write ``request``'s file, named for ``now``, and fsync it; not the folder: the caller does
-        (``deliver`` at once; a batch once per folder after its files). An error means no file of it
-        was given its name."""
-        data, name = render(request, now), self._file_name(request, now)
+        """Write ``request``'s file, named for ``now``, and fsync it; not the folder: the caller does.
+        An error means no file of it was given its name."""
+        staged = self.stage(request, now)
         try:
-            try:
-                return self._write_atomically(name, data)
-            except (FileNotFoundError, NotADirectoryError):  # no folder yet, or not a folder: made, or said why
-                self._ensure_folder()
-                return self._write_atomically(name, data)
+            fsync_path(staged.temp)
         except OSError as exc:
+            self.discard(staged)
             raise self._classify(exc) from exc
+        return self.name(staged)
 
-    # -- a batch's files: written first, made durable together, then named (quarterdeck.core.batch) --
+    # -- a file in steps: written, made durable (one at a time above, a batch's together), named --
     def stage(self, request: DeliveryRequest, now: datetime) -> Staged:
         """Write ``request``'s file under a temp name, not flushed: the caller makes the round's files
         durable together (``quarterdeck.core.flush``), then names each (``name``) or drops it
@@ -171,23 +168,6 @@ class InboxDelivery:
             raise PermanentError(f"inbox {folder} exists but is not a folder") from None
         except OSError as exc:
             raise self._classify(exc) from exc
-
-    def _write_atomically(self, name: str, data: bytes) -> Path:
-        folder = os.fspath(self.path)  # plain strings below: a Path per system call costs more than the call
-        fd, temp = self._open_temp(folder)
-        try:
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            final = self._publish(temp, folder, name)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-        return Path(final)
 
     @staticmethod
     def _open_temp(folder: str) -> tuple[int, str]:

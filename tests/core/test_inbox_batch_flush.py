@@ -16,12 +16,13 @@ import yaml
 
 from quarterdeck.core import flush
 from quarterdeck.core.batch import attach
+from quarterdeck.core.delivery.errors import RetryableError
 from quarterdeck.core.models import Message
 from quarterdeck.core.resilience.retry import RetryPolicy
 from quarterdeck.core.roster.roster import load_roster
 from quarterdeck.core.service import DeliveryWorker
 from quarterdeck.core.session import Session
-from quarterdeck.core.transports.inbox import parse_message
+from quarterdeck.core.transports.inbox import InboxDelivery, parse_message
 
 
 def open_session(tmp_path: Path, agents: dict[str, Path]) -> Session:
@@ -114,6 +115,30 @@ def fail_once(monkeypatch: pytest.MonkeyPatch, which) -> list[list[str]]:
     return calls
 
 
+def nth_file(n: int):
+    """A pick for ``fail_once``: the ``n``-th temp file it is asked about."""
+    seen: list[str] = []
+
+    def pick(path: str) -> bool:
+        if path.endswith(".tmp"):
+            seen.append(path)
+        return path.endswith(".tmp") and len(seen) == n
+    return pick
+
+
+def failing_write(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    """The file of the message ending in ``text`` cannot be written, the first time."""
+    real, failed = InboxDelivery.stage, []
+
+    def stage(self, request, now):
+        if request.text.endswith(text) and not failed:
+            failed.append(text)
+            raise RetryableError("writing to inbox failed: disk busy")
+        return real(self, request, now)
+
+    monkeypatch.setattr(InboxDelivery, "stage", stage)
+
+
 def attempts_of(session: Session, delivery: int) -> list[str | None]:
     return [r[0] for r in session.store.connection().execute(
         "SELECT error FROM attempts WHERE delivery_id = ? ORDER BY n", (delivery,))]
@@ -146,14 +171,7 @@ def test_a_file_whose_flush_fails_goes_again_and_its_agents_earlier_file_is_deli
     attach(session.dispatcher)
     session.dispatcher.policy = RetryPolicy(base_delay=0.05, jitter=0.0)
     ids = submit(session, list(agents), 3)
-    temps_seen: list[str] = []
-
-    def second_file(path: str) -> bool:
-        if path.endswith(".tmp"):
-            temps_seen.append(path)
-        return path.endswith(".tmp") and len(temps_seen) == 2
-
-    fail_once(monkeypatch, second_file)
+    fail_once(monkeypatch, nth_file(2))
     deliver_all(session, ids)
     assert Counter(session.store.states_of(ids).values()) == {"delivered": 3}
     assert texts(tmp_path / "in1") == ["task 0", "task 1", "task 2"]  # each once, in order
@@ -165,22 +183,11 @@ def test_a_file_whose_flush_fails_goes_again_and_its_agents_earlier_file_is_deli
 
 def test_a_failed_write_holds_back_only_the_later_files_of_its_agent(tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from quarterdeck.core.delivery.errors import RetryableError
-    from quarterdeck.core.transports.inbox import InboxDelivery
-
     agents = {"Agent-1": tmp_path / "in1"}
     session = open_session(tmp_path, agents)
     batch = attach(session.dispatcher)
     ids = submit(session, list(agents), 3)
-    real, failed = InboxDelivery.stage, []
-
-    def stage(self, request, now):
-        if request.text.endswith("task 1") and not failed:
-            failed.append(1)
-            raise RetryableError("writing to inbox failed: disk busy")
-        return real(self, request, now)
-
-    monkeypatch.setattr(InboxDelivery, "stage", stage)
+    failing_write(monkeypatch, "task 1")
     one_round(batch)
     states = session.store.states_of(ids)
     assert [states[d] for d in ids] == ["delivered", "queued", "queued"]
@@ -190,29 +197,12 @@ def test_a_failed_write_holds_back_only_the_later_files_of_its_agent(tmp_path: P
 
 def test_an_earlier_file_failing_after_a_later_one_holds_back_everything_after_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from quarterdeck.core.delivery.errors import RetryableError
-    from quarterdeck.core.transports.inbox import InboxDelivery
-
     agents = {"Agent-1": tmp_path / "in1"}
     session = open_session(tmp_path, agents)
     batch = attach(session.dispatcher)
     ids = submit(session, list(agents), 3)
-    real = InboxDelivery.stage
-
-    def stage(self, request, now):
-        if request.text.endswith("task 2"):
-            raise RetryableError("writing to inbox failed: disk busy")
-        return real(self, request, now)
-
-    monkeypatch.setattr(InboxDelivery, "stage", stage)
-    temps_seen: list[str] = []
-
-    def first_file(path: str) -> bool:
-        if path.endswith(".tmp"):
-            temps_seen.append(path)
-        return path.endswith(".tmp") and len(temps_seen) == 1
-
-    fail_once(monkeypatch, first_file)
+    failing_write(monkeypatch, "task 2")
+    fail_once(monkeypatch, nth_file(1))
     one_round(batch)
     states = session.store.states_of(ids)
     assert [states[d] for d in ids] == ["queued", "queued", "queued"]  # task 1 waits behind task 0
