@@ -173,7 +173,7 @@ def report_error(exc: BaseException, sending: bool, data_dir: Path | None = None
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else ""
         where = _FIELD_OPTIONS.get(field) or ".".join(str(p) for p in err["loc"]) or "input"
-        message = err["msg"].removeprefix("Value error, ")
+        message = err["msg"]
         given = err.get("input")
         if isinstance(given, str | int | float) and repr(given) not in message:
             message = f"{given!r}: {message}"

@@ -18,11 +18,11 @@ ErrorDict = dict[str, Any]
 
 # -- msgspec's errors as short sentences ------------------------------------------------------------
 
-_NAMES = {"str": ("string", "a valid string"), "int": ("int", "a valid integer"), "float": ("float", "a valid number"),
-          "bool": ("bool", "a valid boolean"), "array": ("list", "a valid list"),
-          "object": ("dict", "a valid dictionary"), "null": ("none_required", "None"),
-          "datetime": ("datetime", "a valid datetime")}
-_BOUND_WORDS = {">=": "greater than or equal to", ">": "greater than", "<=": "less than or equal to", "<": "less than"}
+TYPE_NAMES = {"str": ("string", "a valid string"), "int": ("int", "a valid integer"),  # msgspec's -> (kind, words)
+              "float": ("float", "a valid number"), "bool": ("bool", "a valid boolean"),
+              "array": ("list", "a valid list"), "object": ("dict", "a valid dictionary"),
+              "null": ("none_required", "None"), "datetime": ("datetime", "a valid datetime")}
+BOUND_WORDS = {">=": "greater than or equal to", ">": "greater than", "<=": "less than or equal to", "<": "less than"}
 
 # filled in by quarterdeck.core.models: the fields whose values are a fixed set (for the errors that
 # list the set), and the transport kinds
@@ -35,11 +35,12 @@ _RULES: list[Rule] = [
     (r"Object contains unknown field `(.+)`",
      lambda m, loc: ("extra_forbidden", "Extra inputs are not permitted", (m[1],))),
     (r"Expected `(\w+)[^`]*`, got `\w+`",
-     lambda m, loc: (f"{_NAMES.get(m[1], (m[1],))[0]}_type", f"Input should be {_NAMES.get(m[1], ('', m[1]))[1]}", ())),
+     lambda m, loc: (f"{TYPE_NAMES.get(m[1], (m[1],))[0]}_type",
+                     f"Input should be {TYPE_NAMES.get(m[1], ('', m[1]))[1]}", ())),
     (r"Expected `int` >= 1", lambda m, loc: ("greater_than", "Input should be greater than 0", ()) if loc[-1:] in (
         ("pid",), ("id",)) else ("bound", "Input should be greater than or equal to 1", ())),  # gt=0 ids
     (r"Expected `\w+` (>=|>|<=|<) (\S+)",
-     lambda m, loc: ("bound", f"Input should be {_BOUND_WORDS[m[1]]} {m[2].removesuffix('.0')}", ())),
+     lambda m, loc: ("bound", f"Input should be {BOUND_WORDS[m[1]]} {m[2].removesuffix('.0')}", ())),
     (r"Expected `str` matching regex (.*)",
      lambda m, loc: ("string_pattern_mismatch", f"String should match pattern '{_pattern(m[1])}'", ())),
     (r"Expected `str` of length >= (\d+)",

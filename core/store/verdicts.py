@@ -29,7 +29,7 @@ def outcome(state: str, verdict: str | None) -> str:
 class Verdicted:
     """What a delivery with a ``state`` and a ``verdict`` says to people (rows, events, progress)."""
 
-    __slots__ = ()  # a mixin: the Structs and slotted rows that take it keep no instance dict
+    __slots__ = ()  # a mixin: the Structs that take it (events, progress rows) keep no instance dict
     state: str  # a State for outbox rows (a StrEnum), the plain text in events and progress rows
     verdict: str | None
 

@@ -163,10 +163,15 @@ class InboxDelivery:
             raise PermanentError(f"inbox {folder} is missing and so is its parent folder")
         try:
             folder.mkdir(mode=0o700, exist_ok=True)  # private, like the message files (0600)
-            fsync_dir(folder.parent)  # the new folder's name survives a crash, with the files put in it
         except FileExistsError:
             raise PermanentError(f"inbox {folder} exists but is not a folder") from None
         except OSError as exc:
+            raise self._classify(exc) from exc
+        try:
+            fsync_dir(folder.parent)  # the new folder's name survives a crash, with the files put in it
+        except OSError as exc:
+            with contextlib.suppress(OSError):  # made again (and flushed) by the next try, not taken as it is
+                folder.rmdir()
             raise self._classify(exc) from exc
 
     @staticmethod

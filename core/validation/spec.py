@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
-from quarterdeck.core.model_errors import ErrorDict, either
+from quarterdeck.core.model_errors import BOUND_WORDS, TYPE_NAMES, ErrorDict, either
 
 Context = dict[str, Any]
 REQUIRED: Any = type("Required", (), {"__repr__": lambda self: "REQUIRED"})()
@@ -24,15 +24,14 @@ _BAD: Any = type("Bad", (), {})()
 
 _TYPES: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
                                        "list": (list,), "dict": (dict,)}
-_TYPE_MSGS = {"str": "a valid string", "int": "a valid integer", "float": "a valid number",
-              "bool": "a valid boolean", "list": "a valid list", "dict": "a valid dictionary"}
-_TYPE_KINDS = {"str": "string_type", "int": "int_type", "float": "float_type", "bool": "bool_type",
-               "list": "list_type", "dict": "dict_type"}
+_AS_MSGSPEC = {"list": "array", "dict": "object"}  # a kind here -> msgspec's name for it (the errors' wording)
+_TYPE_MSGS = {kind: TYPE_NAMES[_AS_MSGSPEC.get(kind, kind)][1] for kind in _TYPES}
+_TYPE_KINDS = {kind: f"{TYPE_NAMES[_AS_MSGSPEC.get(kind, kind)][0]}_type" for kind in _TYPES}
 # the bounds in the order they are checked, with the error each raises
 _LIMITS: tuple[tuple[str, str, str, Callable[[Any, float], bool]], ...] = (
-    ("le", "less_than_equal", "less than or equal to", lambda value, limit: value <= limit),
-    ("ge", "greater_than_equal", "greater than or equal to", lambda value, limit: value >= limit),
-    ("gt", "greater_than", "greater than", lambda value, limit: value > limit))
+    ("le", "less_than_equal", BOUND_WORDS["<="], lambda value, limit: value <= limit),
+    ("ge", "greater_than_equal", BOUND_WORDS[">="], lambda value, limit: value >= limit),
+    ("gt", "greater_than", BOUND_WORDS[">"], lambda value, limit: value > limit))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from quarterdeck.core.delivery.contract import DeliveryRequest
-from quarterdeck.core.delivery.errors import Cancelled, PermanentError
+from quarterdeck.core.delivery.errors import Cancelled, PermanentError, RetryableError
 from quarterdeck.core.transports.inbox import InboxDelivery, parse_message
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -156,6 +156,29 @@ def test_a_folder_made_for_a_delivery_is_flushed_into_its_parent(tmp_path, monke
     monkeypatch.setattr(inbox_module, "fsync_dir", lambda folder: flushed.append(Path(folder)))
     assert InboxDelivery(tmp_path / "new-inbox").deliver(request(), threading.Event()).confirmed
     assert tmp_path in flushed and tmp_path / "new-inbox" in flushed
+
+
+def test_a_new_folder_whose_flush_failed_is_made_and_flushed_again_by_the_retry(tmp_path, monkeypatch):
+    """A folder made but not flushed into its parent is not taken as it is by the next try: a delivery
+    that says delivered always rests on its folder's name being on disk."""
+    import errno
+
+    import quarterdeck.core.transports.inbox as inbox_module
+
+    flushed: list[Path] = []
+
+    def flaky(folder):
+        flushed.append(Path(folder))
+        if len(flushed) == 1:
+            raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(inbox_module, "fsync_dir", flaky)
+    inbox = InboxDelivery(tmp_path / "new-inbox")
+    with pytest.raises(RetryableError, match="Input/output error"):
+        inbox.deliver(request(), threading.Event())
+    assert not (tmp_path / "new-inbox").exists()  # nothing of it left to be taken unflushed
+    assert inbox.deliver(request(), threading.Event()).confirmed
+    assert flushed[:2] == [tmp_path, tmp_path] and tmp_path / "new-inbox" in flushed
 
 
 def test_missing_parent_is_permanent_and_names_the_path(tmp_path):
