@@ -3,8 +3,9 @@
 The relay XREADs the stream (no group: every relay sees every entry) with BLOCK 100 ms from the
 last id it saw. ``stop`` halts the local dispatcher at once (the delivery in flight ends at its
 next wait, nothing more is claimed) and records a local stop-all (the local queue is cancelled;
-other processes on this outbox halt too); ``resume`` lifts it and records a resume-all. On start
-the relay reads the latest entry: if the captain's last word was ``stop``, it starts halted.
+other processes on this outbox halt too); ``resume`` lifts it and records a resume-all. On start,
+before its worker or intake runs, the relay reads the latest entry: if the captain's last word was
+``stop``, it starts halted.
 """
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ class Control:
     def follow_until(self, stop: threading.Event) -> Callable[[], None]:
         def follow() -> None:
             if self.last_id is None:
-                self._start()
+                self.prime()
             while not stop.is_set():
                 reply: Any = self.client.xread({self.stream: self.last_id or "$"}, count=100, block=BLOCK_MS)
                 self.outage.ok()
@@ -55,7 +56,8 @@ class Control:
                     self.apply(fields)
         return follow
 
-    def _start(self) -> None:
+    def prime(self) -> None:
+        """Read the latest entry once; if it is a stop, halt the dispatcher before it claims anything."""
         latest: Any = self.client.xrevrange(self.stream, count=1)
         self.outage.ok()
         if not latest:

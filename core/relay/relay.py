@@ -121,6 +121,10 @@ class Relay:
     def run(self) -> None:
         """Deliver for the captain until ``stop`` is set; then finish the delivery in flight."""
         self.receipts.sweep()  # final states a crash kept from being told (recovery marked them)
+        try:  # the captain's last word before anything is typed: a relay started during a stop starts halted
+            self.control.prime()
+        except Exception as exc:  # the control thread asks again; meanwhile what this outbox holds goes on
+            self._failed("control", exc)
         self.worker.start()
         for target, name in ((self._intake, "intake"), (self._publish, "receipts"),
                              (self.control.follow_until(self.stop), "control"), (self._heartbeat, "heartbeat"),
@@ -159,14 +163,17 @@ class Relay:
                     loop()
                     return
                 except Exception as exc:
-                    kind = kind_of(exc)
-                    if kind == BROKER:
-                        self.outage.failed(exc)
-                    else:
-                        self.faults.failed(where, exc, kind)
+                    self._failed(where, exc)
                     self.stop.wait(pause)
                     pause = min(pause * 2, MAX_PAUSE)
         return run
+
+    def _failed(self, where: str, exc: Exception) -> None:
+        kind = kind_of(exc)
+        if kind == BROKER:
+            self.outage.failed(exc)
+        else:
+            self.faults.failed(where, exc, kind)
 
     # -- intake ---------------------------------------------------------------------------------
     def _intake(self) -> None:
