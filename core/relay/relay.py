@@ -7,8 +7,10 @@ A relay named NAME, with its roster (its local agents) and its own data dir, run
   ones (``>``), and every few seconds XAUTOCLAIMs entries idle more than 30 s (a dead consumer's).
   Each entry goes into the LOCAL outbox under the captain's message id (``intake.take``: a
   duplicate is recognised and not typed twice); only then is it XACKed and XDELed, in the same
-  round trip as the next read (and on the way out). A read of only
-  a few is followed by a pause (``GATHER_S``): the next read's transactions serve more entries.
+  round trip as the next read (and on the way out). A waiting read that brings only a few
+  (fewer than ``FOLLOW_BELOW``) is followed at once by one that does not wait, and both are taken
+  together: the captain XADDs a round's entries in one pipeline, and the first of them wakes the
+  waiting read before the rest are in the stream.
 - **delivery**: the local ``DeliveryWorker``: the local dispatcher and transports deliver; inbox
   agents in batches beside it (``quarterdeck.core.batch``: many files per transaction).
 - **receipts**: every state change of a relayed delivery, recorded in the ledger, published to
@@ -65,7 +67,7 @@ CLAIM_EVERY = 5.0
 HEARTBEAT = 2.0
 READ_BLOCK_MS = 1000
 READ_COUNT = 100
-GATHER_S, GATHER_BELOW = 0.010, 20  # the pause after a read of fewer than GATHER_BELOW entries
+FOLLOW_BELOW = 20  # a waiting read that brought fewer is followed by one that does not wait
 MAX_PAUSE = 2.0
 
 
@@ -190,10 +192,11 @@ class Relay:
             entries = reply[0][1] if reply else []
             if backlog and not entries:
                 backlog = False
+            elif not backlog and 0 < len(entries) < FOLLOW_BELOW:  # the rest of the pipeline that woke it
+                more = self._read(">", None)
+                entries = entries + (more[0][1] if more else [])
             self._handle(entries)
             self.faults.ok("intake")
-            if 0 < len(entries) < GATHER_BELOW:
-                self.stop.wait(GATHER_S)
         self._read_acknowledged()
 
     def _read(self, start: str, block: int | None) -> Any:

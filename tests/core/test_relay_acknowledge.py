@@ -2,6 +2,7 @@
 way out; until then the entries stay pending in its consumer group. Real redis-server, real outbox."""
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -11,7 +12,7 @@ from quarterdeck.core.broker_client import open_client
 from quarterdeck.core.broker_group import ensure_group
 from quarterdeck.core.models import Agent, InboxTransport, Message
 from quarterdeck.core.relay.protocol import KEYS, RELAY_GROUP, DeliveryEntry
-from quarterdeck.core.relay.relay import Relay
+from quarterdeck.core.relay.relay import READ_BLOCK_MS, Relay
 from quarterdeck.core.roster.roster import Roster
 from quarterdeck.core.session import Session
 
@@ -90,3 +91,37 @@ def test_what_was_taken_is_acknowledged_on_the_way_out(relay: Relay) -> None:
     relay._read_acknowledged()
     assert _pending(relay) == 0 and relay.client.xlen(relay.stream) == 0
     assert relay.stream == KEYS.relay_in("box-1")
+
+
+def _intake_takes(relay: Relay, monkeypatch) -> list[int]:
+    """Run the intake in a thread; returns the number of entries each take handled (filled as it runs)."""
+    takes: list[int] = []
+    handle = relay._handle
+    monkeypatch.setattr(relay, "_handle", lambda raws: (raws and takes.append(len(raws)), handle(raws)))
+    monkeypatch.setattr(relay, "_claim_abandoned", lambda: None)
+    thread = threading.Thread(target=relay._intake, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while relay.client.xinfo_consumers(relay.stream, RELAY_GROUP) == [] and time.monotonic() < deadline:
+        time.sleep(0.01)  # its first read made it a consumer: it is past the backlog
+    time.sleep(0.2)  # now waiting on a blocking read
+    pipe = relay.client.pipeline(transaction=False)
+    for k in range(5):
+        entry = DeliveryEntry(k + 1, "Agent-1", Message(sender="Captain", recipients=["Agent-1"], content=f"m{k}"),
+                              time.time())
+        pipe.xadd(relay.stream, entry.to_fields())
+    pipe.execute()  # one pipeline: its first entry wakes the waiting read before the rest are in
+    while relay.taken < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    relay.stop.set()
+    thread.join(READ_BLOCK_MS / 1000 + 2)
+    return takes
+
+
+def test_a_pipeline_that_wakes_a_waiting_read_is_taken_whole(relay: Relay, monkeypatch) -> None:
+    assert _intake_takes(relay, monkeypatch) == [5]  # one take: one outbox transaction for the five
+
+
+def test_without_the_read_that_follows_the_pipeline_is_split(relay: Relay, monkeypatch) -> None:
+    monkeypatch.setattr("quarterdeck.core.relay.relay.FOLLOW_BELOW", 0)
+    assert _intake_takes(relay, monkeypatch) == [1, 4]  # what the follow-up read is there for
