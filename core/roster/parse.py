@@ -13,6 +13,7 @@ import yaml
 from msgspec.structs import fields as struct_fields
 
 from quarterdeck.core.model_check import ErrorDict, checked_all
+from quarterdeck.core.model_errors import suggest
 from quarterdeck.core.models import Agent, DryRunTransport, GuiTransport, InboxTransport, TmuxTransport
 from quarterdeck.core.roster.problems import RosterError, RosterProblem
 
@@ -49,7 +50,7 @@ def parse(text: str, file: str, screens: Sequence[ScreenRect] | None, loader: ty
         raise RosterError(parser.problems)
     for key, (key_node, _) in top.items():
         if key not in TOP_KEYS and not key.startswith("x-"):
-            parser.problem(key_node, None, key, f"unknown key {key!r}{_did_you_mean(key, TOP_KEYS)}")
+            parser.problem(key_node, None, key, f"unknown key {key!r}{suggest(key, TOP_KEYS)}")
     parsed: list[tuple[Agent | None, Fields]] = []
     first_line: dict[str, int] = {}
     if "agents" not in top:
@@ -162,7 +163,7 @@ class _Parser:
             if owners:
                 message = f"{key!r} is a setting of {'/'.join(owners)} agents; this one is {kind}"
             else:
-                message = f"unknown key {key!r}{_did_you_mean(key, ALL_KEYS)}"
+                message = f"unknown key {key!r}{suggest(key, ALL_KEYS)}"
             self.problem(key_node, label, key, message)
         reported = {p.field for p in self.problems[before:]}
         data: dict[str, Any] = {}
@@ -241,7 +242,7 @@ class _Parser:
                     self.problem(member, None, where, f"expected an agent id, not {_describe(member)}")
                 elif member.value not in ids:
                     self.problem(member, None, where, f"unknown agent {member.value!r}"
-                                                      f"{_did_you_mean(member.value, ids)}")
+                                                      f"{suggest(member.value, ids)}")
                 elif member.value in members:
                     self.problem(member, None, where, f"{member.value!r} is listed twice")
                 else:
@@ -292,9 +293,3 @@ def _describe(node: yaml.Node) -> str:
         return f"a list of {len(node.value)} item{'s' * (len(node.value) != 1)}"
     return "an empty value" if node.tag == _NULL else repr(node.value)
 
-
-def _did_you_mean(word: str, options: Sequence[str]) -> str:
-    import difflib  # only for a roster with a mistake in it: not on every send's path
-
-    close = difflib.get_close_matches(word, list(options), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
