@@ -156,7 +156,7 @@ def report_error(exc: BaseException, sending: bool, data_dir: Path | None = None
     one message (``send``, ``contracts send``), so the line says whether it was accepted. An
     error that names no file is placed in ``data_dir``."""
     from quarterdeck.core.config import ConfigError
-    from quarterdeck.core.model_check import Invalid
+    from quarterdeck.core.model_check import Invalid, where
     from quarterdeck.core.store.faults import translate
     from quarterdeck.core.store.rows import StoreError
 
@@ -172,12 +172,12 @@ def report_error(exc: BaseException, sending: bool, data_dir: Path | None = None
     if isinstance(exc, Invalid):
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else ""
-        where = _FIELD_OPTIONS.get(field) or ".".join(str(p) for p in err["loc"]) or "input"
+        at = _FIELD_OPTIONS.get(field) or where(err) or "input"
         message = err["msg"]
         given = err.get("input")
         if isinstance(given, str | int | float) and repr(given) not in message:
             message = f"{given!r}: {message}"
-        print(f"quarterdeck: error: {where}: {message}", file=sys.stderr)
+        print(f"quarterdeck: error: {at}: {message}", file=sys.stderr)
         return EXIT_USAGE
     if isinstance(exc, ConfigError):  # met by a command that opens a session (send, onboard, serve, ...)
         print(f"quarterdeck: error: configuration is invalid:\n{exc}", file=sys.stderr)

@@ -94,8 +94,11 @@ def _bool(value: Any) -> bool:
     if isinstance(value, int | float) and value in (0, 1):
         return bool(value)
     word = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-    if isinstance(word, str) and word.lower() in _TRUE | _FALSE:
-        return word.lower() in _TRUE
+    if isinstance(word, str):
+        if (lowered := word.lower()) in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
     raise ValueError("not true or false")
 
 

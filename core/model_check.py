@@ -32,6 +32,11 @@ class FieldError(ValueError):
         self.loc = loc
 
 
+def where(error: ErrorDict) -> str:
+    """Where an error is, dotted: ``window.id``, ``recipients.0``; '' at the top."""
+    return ".".join(str(part) for part in error["loc"])
+
+
 class Invalid(msgspec.ValidationError, ValueError):
     """Input that is not a valid model; :meth:`errors` says where and why. A ``ValueError`` too, for
     the callers that catch one. Its text is the first problem with where it is: ``window.id: Input
@@ -39,8 +44,8 @@ class Invalid(msgspec.ValidationError, ValueError):
 
     def __init__(self, errors: list[ErrorDict]):
         first = errors[0]
-        where = ".".join(str(part) for part in first["loc"])
-        super().__init__(f"{where}: {first['msg']}" if where else first["msg"])
+        at = where(first)
+        super().__init__(f"{at}: {first['msg']}" if at else first["msg"])
         self._errors = errors
 
     def errors(self) -> list[ErrorDict]:

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from quarterdeck.core.model_check import Invalid, decoded, encoded
+from quarterdeck.core.model_check import Invalid, decoded, encoded, where
 from quarterdeck.core.models import Message
 
 VERSION = "1"
@@ -164,8 +164,8 @@ class DeliveryEntry:
             message = decoded(Message, _need(fields, "message", what))
         except Invalid as exc:
             first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "message"
-            raise MalformedEntry(f"{what}: its message is invalid at {where}: {first['msg']}") from None
+            at = where(first) or "message"
+            raise MalformedEntry(f"{what}: its message is invalid at {at}: {first['msg']}") from None
         return cls(_int(fields, "delivery", what), agent, message, _time(fields, "sent_at", what))
 
 
