@@ -27,6 +27,16 @@ _GONE_MARKERS = (
     "pane not found",
     "window not found",
 )
+_DEAD = "qd-pane-dead"  # printed instead of running a command in a pane that exited (remain-on-exit)
+
+
+def _unless_dead(pane: str, command: str) -> list[str]:
+    """``command`` for ``pane`` run inside the server only while the pane lives; else ``_DEAD`` printed.
+    Pasting into a dead pane crashes tmux 3.3 servers, taking every pane with it, so the test and the
+    command are one tmux command."""
+    return ["if-shell", "-F", "-t", pane, "#{pane_dead}", f"display-message -p {_DEAD}", command]
+
+
 _PANE_FORMAT = "\t".join((
     "#{pane_id}", "#{pane_dead}", "#{pane_in_mode}", "#{pane_input_off}", "#{pane_tty}", "#{pane_pid}",
     "#{pane_current_command}",
@@ -153,14 +163,12 @@ class TmuxClient:
         runs a list's commands in a row and stops at the first that fails). A failure without the mark
         from a server that still answers stopped before the paste; from one that went away (a crash
         loses the output, the mark with it) the paste may have run."""
-        # Pasting into a dead (remain-on-exit) pane crashes tmux 3.3 servers, taking every pane
-        # with it, so the liveness test and the paste run as one command inside the server.
         buffer = f"qd-{uuid.uuid4().hex}"
         loaded = f"{buffer}-loaded"
         try:
             done = self._call(("load-buffer", "-b", buffer, "-", ";", "display-message", "-p", loaded, ";",
-                               "if-shell", "-F", "-t", pane, "#{pane_dead}", "display-message -p qd-pane-dead",
-                               f"paste-buffer -d -p -b {buffer} -t {pane}"), stdin=text.encode("utf-8"))
+                               *_unless_dead(pane, f"paste-buffer -d -p -b {buffer} -t {pane}")),
+                              stdin=text.encode("utf-8"))
         except (PermanentError, RetryableError) as exc:  # no answer (a timeout): the paste may have run
             self._paste_failed(buffer, exc)
         out = done.stdout.decode("utf-8", "replace")
@@ -171,7 +179,7 @@ class TmuxClient:
             if not failure.retryable or self._answers():  # never reached it, or it stopped before the paste
                 raise failure
             self._paste_failed(buffer, failure)
-        if "qd-pane-dead" in out:
+        if _DEAD in out:
             self._drop_buffer(buffer)
             raise PermanentError(f"tmux pane {self.target!r} has exited")
 
@@ -205,8 +213,8 @@ class TmuxClient:
             out = self.run(*self._press_args(pane, keys))
         except (PermanentError, RetryableError) as exc:
             raise PermanentError(f"text pasted into tmux pane {self.target!r} but not submitted: {exc}") from exc
-        if "qd-pane-dead" in out:
-            raise PermanentError(f"tmux pane {self.target!r} exited after the paste, before the submit key")
+        if _DEAD in out:
+            raise self._exited_before_key()
 
     def screen_and_press(self, pane: str, keys: tuple[str, ...]) -> Screen:
         """The pane's visible rows and cursor (as :meth:`screen` reads them), then ``keys`` pressed (as
@@ -222,11 +230,13 @@ class TmuxClient:
         if not found:
             raise PermanentError(f"the submit key went to tmux pane {self.target!r}, but tmux did not show "
                                  f"the pane before it: {out[-200:]!r}")
-        if "qd-pane-dead" in pressed:
-            raise PermanentError(f"tmux pane {self.target!r} exited after the paste, before the submit key")
+        if _DEAD in pressed:
+            raise self._exited_before_key()
         return self._parse_screen(f"{rows}{mark} {cursor}", None, mark)[1]
+
+    def _exited_before_key(self) -> PermanentError:
+        return PermanentError(f"tmux pane {self.target!r} exited after the paste, before the submit key")
 
     @staticmethod
     def _press_args(pane: str, keys: tuple[str, ...]) -> list[str]:
-        return ["if-shell", "-F", "-t", pane, "#{pane_dead}", "display-message -p qd-pane-dead",
-                f"send-keys -t {pane} {' '.join(keys)}"]
+        return _unless_dead(pane, f"send-keys -t {pane} {' '.join(keys)}")
