@@ -118,7 +118,7 @@ def suggest(word: str, choices: Sequence[str]) -> str:
     import difflib  # for mistakes only: reading a good roster or rule file loads none
 
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def one_of(choices: Sequence[str]) -> str:

@@ -16,13 +16,18 @@ import sys
 import tempfile
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 
+import polling
 import pytest
 import yaml
 
 from quarterdeck.core.store import Store, default_db_path, search
 from quarterdeck.core.transports.registry import transport_for
+
+# a fleet's processes start slowly; test_send_handoff, test_send_when_idle and test_panel_handoff wait with it too
+wait_until = partial(polling.wait_until, timeout=20.0, every=0.02)
 
 ROOT = Path(__file__).resolve().parents[2]
 QUARTERDECK = Path(sys.executable).with_name("quarterdeck")  # the command installed beside this Python
@@ -31,14 +36,6 @@ BOUND = 60.0  # generous, for a loaded machine
 
 pytestmark = [pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
               pytest.mark.skipif(os.name != "posix", reason="signals and tmux")]
-
-
-def wait_until(predicate, what: str, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        assert time.monotonic() < deadline, f"timed out after {timeout:g} s waiting for {what}"
-        time.sleep(0.02)
-    return value
 
 
 class Fleet:

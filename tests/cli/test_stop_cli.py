@@ -10,12 +10,16 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
+import polling
 import pytest
 
 from quarterdeck.cli.main import main
 from quarterdeck.core.store import Store, default_db_path, search
+
+wait_until = partial(polling.wait_until, timeout=30.0, every=0.05)
 
 ROOT = Path(__file__).resolve().parents[2]
 BOUND = 10.0  # generous, for a loaded machine: the send's backoff alone is 30 s or more
@@ -51,21 +55,14 @@ def rows(data_dir: Path) -> dict[str, object]:
         return {row.agent_id: row for row in search(store, limit=10)}
 
 
-def wait_for(predicate, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def test_stop_in_another_process_ends_a_send_waiting_out_a_backoff(setup):
     roster, env, data_dir = setup
     send = quarterdeck(env, "send", "--roster", str(roster), "--data-dir", str(data_dir), "--stagger", "0",
                        "-a", "Agent-1", "-a", "Agent-2", "-m", "Rebase on main, then run the suite.")
     try:
-        wait_for(lambda: default_db_path(data_dir).exists(), "the send to open its outbox")
-        wait_for(lambda: getattr(rows(data_dir).get("Agent-1"), "attempts", 0) >= 1,
-                 "Agent-1's first failed attempt (then a 30 s backoff)")
+        wait_until(lambda: default_db_path(data_dir).exists(), "the send to open its outbox")
+        wait_until(lambda: getattr(rows(data_dir).get("Agent-1"), "attempts", 0) >= 1,
+                   "Agent-1's first failed attempt (then a 30 s backoff)")
         started = time.monotonic()
         stop = quarterdeck(env, "stop", "--data-dir", str(data_dir))
         stop_out, stop_err = stop.communicate(timeout=BOUND)
@@ -112,9 +109,9 @@ def stop_after_the_first_attempt(data_dir: Path, monkeypatch, env, *, agent_2_do
     done = threading.Event()
 
     def stop() -> None:
-        wait_for(lambda: done.is_set() or (getattr(rows(data_dir).get("Agent-1"), "attempts", 0) >= 1
-                                           and delivered_to(data_dir, "Agent-2") >= agent_2_done),
-                 "Agent-1's first failed attempt and Agent-2's deliveries")
+        wait_until(lambda: done.is_set() or (getattr(rows(data_dir).get("Agent-1"), "attempts", 0) >= 1
+                                             and delivered_to(data_dir, "Agent-2") >= agent_2_done),
+                   "Agent-1's first failed attempt and Agent-2's deliveries")
         with Store(default_db_path(data_dir)) as other:
             other.request_stop()
 

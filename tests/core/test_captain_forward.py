@@ -9,8 +9,10 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
+import polling
 import pytest
 import redis
 from redis_server import RedisServer, redis_server  # noqa: F401
@@ -23,6 +25,8 @@ from quarterdeck.core.resilience.breaker_types import State as BreakerState
 from quarterdeck.core.roster.roster import Roster
 from quarterdeck.core.service import DeliveryWorker
 from quarterdeck.core.session import Session
+
+wait_until = partial(polling.wait_until, every=0.05)
 
 ENDED = {"delivered", "failed", "cancelled", "uncertain"}
 
@@ -77,13 +81,6 @@ def captain(tmp_path: Path, url: str) -> Session:
     return Session.open(roster=Roster(()), data_dir=tmp_path / "captain", broker_url=url, relays=True)
 
 
-def wait_until(what: Callable[[], bool], timeout: float, why: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not what():
-        assert time.monotonic() < deadline, f"timed out: {why}"
-        time.sleep(0.05)
-
-
 def all_ended(session: Session, ids: list[int]) -> bool:
     return all(state in ENDED for state in session.store.states_of(ids).values())
 
@@ -102,7 +99,7 @@ def test_many_deliveries_to_six_agents_over_two_relays_arrive_each_once_in_order
             for agent in crew.agents:
                 message = Message(sender="Captain", recipients=[agent], content=f"{agent} #{n}")
                 ids += session.submit(message).delivery_ids
-        wait_until(lambda: all_ended(session, ids), 120, "every delivery to end")
+        wait_until(lambda: all_ended(session, ids), "every delivery to end", timeout=120)
         took = time.monotonic() - started
         rows = [session.store.delivery(i) for i in ids]
         stats = session.monitor.delivery_stats()
@@ -137,15 +134,15 @@ def test_the_broker_down_at_send_time_queues_with_the_reason_once_and_delivers_w
         ids = [session.submit(Message(sender="Captain", recipients=["A1-1"],
                                       content=f"while down #{n}")).delivery_ids[0] for n in range(3)]
         reason = f"waiting for broker redis://127.0.0.1:{redis_server.port}: "
-        wait_until(lambda: all((session.store.delivery(i).reason or "").startswith(reason) for i in ids), 20,
-                   "the reason on each queued delivery")
+        wait_until(lambda: all((session.store.delivery(i).reason or "").startswith(reason) for i in ids),
+                   "the reason on each queued delivery", timeout=20)
         time.sleep(1.5)  # several more attempts to reach the broker
         told = [e for e in events if e.state == "queued"]
         assert sorted(e.delivery_id for e in told) == ids and all(e.detail.startswith(reason) for e in told)
         assert {str(session.store.delivery(i).state) for i in ids} == {"queued"}  # not failed, not sent
         assert session.dispatcher.breakers.get("A1-1").state is BreakerState.CLOSED  # not counted against the agent
         redis_server.start()
-        wait_until(lambda: all_ended(session, ids), 60, "delivery once the broker is back")
+        wait_until(lambda: all_ended(session, ids), "delivery once the broker is back", timeout=60)
         rows = [session.store.delivery(i) for i in ids]
     finally:
         worker.request_stop()
@@ -172,7 +169,7 @@ def test_redis_paused_mid_way_loses_nothing_and_types_nothing_twice(tmp_path, re
                 time.sleep(5)
                 redis_server.unpause()
             time.sleep(0.01)
-        wait_until(lambda: all_ended(session, ids), 120, "every delivery to end")
+        wait_until(lambda: all_ended(session, ids), "every delivery to end", timeout=120)
         rows = [session.store.delivery(i) for i in ids]
     finally:
         if redis_server.paused:
@@ -198,8 +195,8 @@ def test_a_captain_killed_after_writing_the_entry_leaves_it_uncertain_never_send
     client = redis.Redis.from_url(redis_server.url)
     stream = KEYS.relay_in("M1")
     try:
-        wait_until(lambda: (client.exists(stream) and client.xlen(stream) == 1) or send.poll() is not None, 30,
-                   "the entry in M1's stream")
+        wait_until(lambda: (client.exists(stream) and client.xlen(stream) == 1) or send.poll() is not None,
+                   "the entry in M1's stream", timeout=30)
         assert send.poll() is None, send.communicate()
         send.kill()  # kill -9 after the entry was written, before any receipt
         send.communicate(timeout=10)
@@ -209,7 +206,7 @@ def test_a_captain_killed_after_writing_the_entry_leaves_it_uncertain_never_send
         worker = DeliveryWorker(session.dispatcher, idle_wait=0.02)
         worker.start()
         relay.start()  # the relay takes the entry it holds and types it; its receipt replaces the guess
-        wait_until(lambda: str(session.store.delivery(row.id).state) == "delivered", 30, "the relay's receipt")
+        wait_until(lambda: str(session.store.delivery(row.id).state) == "delivered", "the relay's receipt", timeout=30)
         worker.request_stop()
         worker.join(10)
         session.close()
@@ -229,16 +226,16 @@ def test_stop_all_cancels_what_the_relay_holds_and_what_is_queued_here_and_every
                                                  for a, p in agents.items()])
     relay = RelayProcess("M1", roster, redis_server.url, tmp_path / "m1-data", extra=("--stagger", "0.3")).start()
     client = redis.Redis.from_url(redis_server.url)
-    wait_until(lambda: client.hlen(KEYS.relays) == 1, 20, "the relay's announcement")
+    wait_until(lambda: client.hlen(KEYS.relays) == 1, "the relay's announcement", timeout=20)
     session = captain(tmp_path, redis_server.url)
     worker = DeliveryWorker(session.dispatcher, idle_wait=0.02)
     try:
         worker.start()
         ids = [session.submit(Message(sender="Captain", recipients=[f"A{1 + n % 2}"], content=f"#{n}")).delivery_ids[0]
                for n in range(20)]
-        wait_until(lambda: sum(len(inbox_texts(p)) for p in agents.values()) >= 3, 30, "a few typed")
+        wait_until(lambda: sum(len(inbox_texts(p)) for p in agents.values()) >= 3, "a few typed", timeout=30)
         session.dispatcher.stop_all()  # the relay hears it on qd:control and cancels what it holds
-        wait_until(lambda: all_ended(session, ids), 30, "every delivery to end")
+        wait_until(lambda: all_ended(session, ids), "every delivery to end", timeout=30)
         rows = [session.store.delivery(i) for i in ids]
     finally:
         worker.request_stop()
@@ -261,7 +258,7 @@ def test_a_relay_killed_holding_deliveries_is_waited_for_not_timed_out_and_deliv
                                                  for a, p in agents.items()])
     relay = RelayProcess("M1", roster, redis_server.url, tmp_path / "m1-data", extra=("--stagger", "0.5")).start()
     client = redis.Redis.from_url(redis_server.url)
-    wait_until(lambda: client.hlen(KEYS.relays) == 1, 20, "the relay's announcement")
+    wait_until(lambda: client.hlen(KEYS.relays) == 1, "the relay's announcement", timeout=20)
     session = captain(tmp_path, redis_server.url)
     events: list[DeliveryEvent] = []
     session.dispatcher.add_listener(events.append)
@@ -270,15 +267,15 @@ def test_a_relay_killed_holding_deliveries_is_waited_for_not_timed_out_and_deliv
         worker.start()
         ids = [session.submit(Message(sender="Captain", recipients=[f"A{1 + n % 2}"], content=f"#{n}")).delivery_ids[0]
                for n in range(40)]  # 20 s of turns at the relay: a queue far longer than relay_wait
-        wait_until(lambda: sum(len(inbox_texts(p)) for p in agents.values()) >= 20, 30, "half typed")
+        wait_until(lambda: sum(len(inbox_texts(p)) for p in agents.values()) >= 20, "half typed", timeout=30)
         relay.kill()  # kill -9 mid-way: the rest is in its stream or its outbox
         told = "waiting for relay M1 to come back (last seen "
-        wait_until(lambda: any(e.state == "waiting" and e.detail.startswith(told) for e in events), 30,
-                   "the captain telling the relay is gone")
+        wait_until(lambda: any(e.state == "waiting" and e.detail.startswith(told) for e in events),
+                   "the captain telling the relay is gone", timeout=30)
         time.sleep(3)  # gone for 13 s and more: that does not count
         assert not any(e.state == "uncertain" for e in events), [e for e in events if e.state == "uncertain"]
         relay.start()
-        wait_until(lambda: all_ended(session, ids), 60, "every delivery to end")
+        wait_until(lambda: all_ended(session, ids), "every delivery to end", timeout=60)
         rows = [session.store.delivery(i) for i in ids]
     finally:
         worker.request_stop()
@@ -309,7 +306,7 @@ def test_a_broker_refusing_the_writes_keeps_them_sending_and_writes_them_again_w
         assert {str(session.store.delivery(i).state) for i in ids} == {"sending"}  # maybe written: never queued again
         assert crew.received()["A1-1"] == []
         client.config_set("maxmemory", "0")
-        wait_until(lambda: all_ended(session, ids), 30, "the entries written again")
+        wait_until(lambda: all_ended(session, ids), "the entries written again", timeout=30)
         rows = [session.store.delivery(i) for i in ids]
     finally:
         client.config_set("maxmemory", "0")
@@ -338,7 +335,7 @@ def test_redis_restarted_during_a_broadcast_loses_nothing_and_types_nothing_twic
             if n == 8:
                 redis_server.restart(down_for=1.5)  # SIGTERM (AOF flushed), down 1.5 s, back on the same port
             time.sleep(0.05)
-        wait_until(lambda: all_ended(session, ids), 120, "every delivery to end")
+        wait_until(lambda: all_ended(session, ids), "every delivery to end", timeout=120)
         rows = [session.store.delivery(i) for i in ids]
     finally:
         worker.request_stop()

@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from polling import wait_until
 from redis_server import RedisServer, redis_server  # noqa: F401
 
 from quarterdeck.core.broker_client import open_client
@@ -93,28 +94,30 @@ def test_what_was_taken_is_acknowledged_on_the_way_out(relay: Relay) -> None:
     assert relay.stream == KEYS.relay_in("box-1")
 
 
+def _blocked(relay: Relay) -> int:
+    return int(relay.client.info("clients")["blocked_clients"])
+
+
 def _intake_takes(relay: Relay, monkeypatch) -> list[int]:
-    """Run the intake in a thread; returns the number of entries each take handled (filled as it runs)."""
+    """Run the intake in a thread; returns the number of entries each take handled."""
     takes: list[int] = []
     handle = relay._handle
     monkeypatch.setattr(relay, "_handle", lambda raws: (raws and takes.append(len(raws)), handle(raws)))
     monkeypatch.setattr(relay, "_claim_abandoned", lambda: None)
+    before = _blocked(relay)
     thread = threading.Thread(target=relay._intake, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 5
-    while relay.client.xinfo_consumers(relay.stream, RELAY_GROUP) == [] and time.monotonic() < deadline:
-        time.sleep(0.01)  # its first read made it a consumer: it is past the backlog
-    time.sleep(0.2)  # now waiting on a blocking read
+    wait_until(lambda: _blocked(relay) > before, "the intake's read to wait for entries", timeout=5)
     pipe = relay.client.pipeline(transaction=False)
     for k in range(5):
         entry = DeliveryEntry(k + 1, "Agent-1", Message(sender="Captain", recipients=["Agent-1"], content=f"m{k}"),
                               time.time())
         pipe.xadd(relay.stream, entry.to_fields())
     pipe.execute()  # one pipeline: its first entry wakes the waiting read before the rest are in
-    while relay.taken < 5 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: relay.taken == 5, "the five taken", timeout=5)
     relay.stop.set()
     thread.join(READ_BLOCK_MS / 1000 + 2)
+    assert not thread.is_alive()
     return takes
 
 

@@ -4,7 +4,9 @@ back and they go after; the ledger's old closed rows are pruned; liveness in the
 from __future__ import annotations
 
 import time
+from functools import partial
 
+import polling
 import pytest
 import redis
 from redis_server import RedisServer, redis_server  # noqa: F401
@@ -22,6 +24,8 @@ from quarterdeck.core.roster.remote import broker_now, merge, read_relays
 from quarterdeck.core.roster.roster import Roster
 from quarterdeck.core.store import Store, default_db_path
 from quarterdeck.core.transports.broker import BrokerLink
+
+wait_until = partial(polling.wait_until, every=0.05)
 
 
 class Answers:
@@ -190,10 +194,3 @@ def test_a_relay_publishes_what_an_outage_held_back(tmp_path, redis_server: Redi
         assert "3 activity events published" in relay.stop()
     finally:
         relay.close()
-
-
-def wait_until(what, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not what():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import partial
 
+import polling
 import pytest
 
 from quarterdeck.core.compose.submit import submit
@@ -20,13 +22,7 @@ from quarterdeck.core.transports.dryrun import DryRunDelivery
 from quarterdeck.core.transports.registry import transport_for
 
 BOUND = 5.0
-
-
-def wait_for(predicate, what: str) -> None:
-    deadline = time.monotonic() + BOUND
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.005)
+wait_until = partial(polling.wait_until, timeout=BOUND, every=0.005)
 
 
 @pytest.fixture
@@ -66,17 +62,17 @@ def test_a_resume_from_another_store_lets_a_halted_worker_deliver_again(path, mo
         try:
             with Store(path) as other:
                 other.request_stop()
-                wait_for(lambda: dispatcher.stopped, "the stop to halt the worker")
+                wait_until(lambda: dispatcher.stopped, "the stop to halt the worker")
                 assert worker.health().status is Status.OUT_OF_SERVICE
                 (delivery,) = submit(store, roster, Message(sender="Captain", recipients=["Agent-1"],
                                                             content="After the stop.")).delivery_ids
                 after = passes["started"] + 1  # a pass that begins after the submit
                 worker.notify()
-                wait_for(lambda: passes["ended"] >= after, "the worker to look at the outbox again")
+                wait_until(lambda: passes["ended"] >= after, "the worker to look at the outbox again")
                 assert store.delivery(delivery).state == "queued"  # halted: nothing claimed
                 other.request_resume()
-            wait_for(resumed.is_set, "the resume listener")
-            wait_for(lambda: store.delivery(delivery).state == "delivered", "the delivery after resume")
+            wait_until(resumed.is_set, "the resume listener")
+            wait_until(lambda: store.delivery(delivery).state == "delivered", "the delivery after resume")
             assert worker.health().status is Status.UP and len(transport.sent) == 1
         finally:
             worker.request_stop()

@@ -10,14 +10,17 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
+from functools import partial
 from pathlib import Path
 
+import polling
 import pytest
 import yaml
 
 from quarterdeck.core.store import Store, default_db_path, search
+
+wait_until = partial(polling.wait_until, timeout=20.0, every=0.02)
 
 ROOT = Path(__file__).resolve().parents[2]
 QUARTERDECK = Path(sys.executable).with_name("quarterdeck")  # the command installed beside this Python
@@ -28,16 +31,6 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
     pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL"),
 ]
-
-
-def wait_until(predicate, timeout: float = 20.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out after {timeout:g} s waiting for {what}"
-        time.sleep(0.02)
 
 
 @pytest.fixture
@@ -56,7 +49,7 @@ def silent_pane(tmp_path):
          f"stty -echo; exec cat > {shlex.quote(str(out))}"],
         env=env, capture_output=True, text=True, timeout=10, check=True).stdout.strip()
     try:
-        wait_until(out.exists, what="cat in the silent pane")
+        wait_until(out.exists, "cat in the silent pane")
         yield env, target, out
     finally:
         subprocess.run(["tmux", "kill-server"], env=env, capture_output=True, timeout=10)
@@ -91,14 +84,14 @@ def test_kill_9_mid_broadcast_leaves_every_delivery_accounted_for_and_never_rese
     sender = subprocess.Popen([str(QUARTERDECK), "send", "--roster", str(roster), "--broadcast", "-m", TEXT],
                               env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        wait_until(default_db_path(data).exists, what="the outbox file")
+        wait_until(default_db_path(data).exists, "the outbox file")
         with Store(default_db_path(data)) as watcher:
             def caught_typing() -> bool:
                 now = states(watcher)
                 return (now.get(SLOW) == "sending" and pane_out.read_bytes() == expected_in_pane
                         and "delivered" in now.values())
 
-            wait_until(caught_typing, what=f"{SLOW} to have its text pasted while still 'sending'")
+            wait_until(caught_typing, f"{SLOW} to have its text pasted while still 'sending'")
             os.kill(sender.pid, signal.SIGKILL)
             assert sender.wait(timeout=30) == -signal.SIGKILL
             at_kill = states(watcher)

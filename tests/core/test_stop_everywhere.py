@@ -6,7 +6,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from functools import partial
 
+import polling
 import pytest
 from watch_looks import WatchLookCounter
 
@@ -25,6 +27,7 @@ from quarterdeck.core.transports.dryrun import DryRunDelivery
 SLOW = CoordinationConfig(max_retries=3, base_delay=30.0, circuit_breaker_threshold=5)
 FAST = CoordinationConfig(max_retries=0, base_delay=0.001)
 BOUND = 5.0  # generous: the backoff alone would take 30 s or more
+wait_until = partial(polling.wait_until, timeout=BOUND, every=0.005)
 
 
 def roster_of(*ids: str) -> Roster:
@@ -35,20 +38,13 @@ def msg(*recipients: str) -> Message:
     return Message(sender="Captain", recipients=list(recipients), content="Run the suite and report.")
 
 
-def wait_for(predicate, timeout: float = BOUND, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.005)
-
-
 class Looks(WatchLookCounter):
     """A stop watch's looks at the file (see ``watch_looks``), waited for from a plain thread."""
 
     def wait_for_new(self, n: int = 1) -> None:
         """Until ``n`` looks that began after this call have ended (the one after them began)."""
         target = self.started + n + 1
-        wait_for(lambda: self.started >= target, what=f"{n} new looks of the stop watch")
+        wait_until(lambda: self.started >= target, f"{n} new looks of the stop watch")
 
 
 def watch_threads() -> list[threading.Thread]:
@@ -110,7 +106,7 @@ def test_a_stop_from_another_store_ends_a_long_backoff_and_cancels(path, working
     first, second = w.submit("Agent-1", "Agent-2")
     [later] = w.submit("Agent-1")  # waits behind Agent-1's delivery in flight, in order
     w.start()
-    wait_for(lambda: w.states("retrying"), what="the first retry's backoff")
+    wait_until(lambda: w.states("retrying"), "the first retry's backoff")
     looks.wait_for_new(2)  # the watch is looking at the file, steadily
     started = time.monotonic()
     with Store(path) as other:
@@ -125,7 +121,7 @@ def test_a_stop_from_another_store_ends_a_long_backoff_and_cancels(path, working
     assert w.store.delivery(later).state == "cancelled" and mark.cancelled == 1
     assert [e.state for e in w.events if e.delivery_id == first][-1] == "cancelled"
     assert w.stops == [1], "stop listeners hear the other process's stop and what it cancelled"
-    wait_for(lambda: not watch_threads(), what="the watch thread to end with the run")
+    wait_until(lambda: not watch_threads(), "the watch thread to end with the run")
 
 
 def test_the_headless_worker_is_halted_too_and_reports_it(path):
@@ -139,15 +135,15 @@ def test_the_headless_worker_is_halted_too_and_reports_it(path):
         (delivery,) = submit(store, dispatcher.roster, msg("Agent-1")).delivery_ids
         worker.start()
         try:
-            wait_for(lambda: any(e.state == "retrying" for e in events), what="the backoff")
+            wait_until(lambda: any(e.state == "retrying" for e in events), "the backoff")
             with Store(path) as other:
                 other.request_stop()
-            wait_for(lambda: store.delivery(delivery).state == "cancelled", what="the cancel")
+            wait_until(lambda: store.delivery(delivery).state == "cancelled", "the cancel")
             assert worker.alive and worker.health().status is Status.OUT_OF_SERVICE
         finally:
             worker.request_stop()
             assert worker.join(BOUND)
-    wait_for(lambda: not watch_threads(), what="the watch thread to end with the worker")
+    wait_until(lambda: not watch_threads(), "the watch thread to end with the worker")
 
 
 def test_own_stop_all_is_not_heard_back_and_resume_delivers_again(path, working, monkeypatch):
@@ -215,7 +211,7 @@ def test_the_watch_keeps_going_when_the_store_cannot_be_read_for_a_while(path, c
             store.connection().execute("ALTER TABLE control_away RENAME TO control")
             with Store(path) as other:
                 other.request_stop()
-            wait_for(lambda: heard, what="the stop after the outage")
+            wait_until(lambda: heard, "the stop after the outage")
         assert [m.generation for m in heard] == [1]
         assert sum("cannot read the outbox" in r.getMessage() for r in caplog.records) == 1
 
