@@ -4,11 +4,12 @@ The relay XREADs the stream (no group: every relay sees every entry) with BLOCK 
 last id it saw. ``stop`` halts the local dispatcher at once (the delivery in flight ends at its
 next wait, nothing more is claimed) and records a local stop-all (the local queue is cancelled;
 other processes on this outbox halt too); ``resume`` lifts it and records a resume-all. On start,
-before its worker or intake runs, the relay reads the latest entry: if the captain's last word was
-``stop``, it starts halted.
+before its intake reads (and its worker runs, when the broker answers then), the relay reads the
+latest entry: if the captain's last word was ``stop``, it starts halted, its local queue cancelled.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -41,13 +42,13 @@ class Control:
         self.client = client
         self.stream = stream
         self.outage = outage
-        self.last_id: str | None = None
+        self.last_id: str | None = None  # set once ``prime`` read the latest entry
+        self._priming = threading.Lock()
         self.applied: list[tuple[ControlEntry, float]] = []  # (entry, monotonic time applied)
 
     def follow_until(self, stop: threading.Event) -> Callable[[], None]:
         def follow() -> None:
-            if self.last_id is None:
-                self.prime()
+            self.prime()
             while not stop.is_set():
                 reply: Any = self.client.xread({self.stream: self.last_id or "$"}, count=100, block=BLOCK_MS)
                 self.outage.ok()
@@ -57,20 +58,21 @@ class Control:
         return follow
 
     def prime(self) -> None:
-        """Read the latest entry once; if it is a stop, halt the dispatcher before it claims anything."""
-        latest: Any = self.client.xrevrange(self.stream, count=1)
-        self.outage.ok()
-        if not latest:
-            self.last_id = "0-0"
-            return
-        self.last_id, fields = fields_of(latest[0])
-        try:
-            entry = ControlEntry.from_fields(fields)
-        except ValueError:
-            return
-        if entry.kind == "stop" and not self.dispatcher.stopped:
-            log.warning("relay: the captain's last word was stop all (#%d): starting halted", entry.generation)
-            self.dispatcher.halt()
+        """Read the latest entry, once (the intake reads nothing before): if the captain's last word is
+        a stop, it is applied as one that arrives live (halted, this outbox's queue cancelled)."""
+        with self._priming:
+            if self.last_id is not None:
+                return
+            latest: Any = self.client.xrevrange(self.stream, count=1)
+            self.outage.ok()
+            last_id, fields = fields_of(latest[0]) if latest else ("0-0", {})
+            entry = None
+            with contextlib.suppress(ValueError):
+                entry = ControlEntry.from_fields(fields) if latest else None
+            if entry is not None and entry.kind == "stop" and not self.dispatcher.stopped:
+                log.warning("relay: the captain's last word was stop all (#%d): starting halted", entry.generation)
+                self.apply(fields)
+            self.last_id = last_id
 
     def apply(self, fields: dict[bytes, bytes]) -> None:
         try:

@@ -7,10 +7,8 @@ A relay named NAME, with its roster (its local agents) and its own data dir, run
   ones (``>``), and every few seconds XAUTOCLAIMs entries idle more than 30 s (a dead consumer's).
   Each entry goes into the LOCAL outbox under the captain's message id (``intake.take``: a
   duplicate is recognised and not typed twice); only then is it XACKed and XDELed, in the same
-  round trip as the next read (and on the way out). A waiting read that brings only a few
-  (fewer than ``FOLLOW_BELOW``) is followed at once by one that does not wait, and both are taken
-  together: the captain XADDs a round's entries in one pipeline, and the first of them wakes the
-  waiting read before the rest are in the stream.
+  round trip as the next read (and on the way out). A waiting read woken by the first entries of the
+  captain's pipeline is followed at once by one that does not wait: both are taken together.
 - **delivery**: the local ``DeliveryWorker``: the local dispatcher and transports deliver; inbox
   agents in batches beside it (``quarterdeck.core.batch``: many files per transaction).
 - **receipts**: every state change of a relayed delivery, recorded in the ledger, published to
@@ -125,7 +123,7 @@ class Relay:
         self.receipts.sweep()  # final states a crash kept from being told (recovery marked them)
         try:  # the captain's last word before anything is typed: a relay started during a stop starts halted
             self.control.prime()
-        except Exception as exc:  # the control thread asks again; meanwhile what this outbox holds goes on
+        except Exception as exc:  # asked again before the intake reads; what this outbox holds goes on
             self._failed("control", exc)
         self.worker.start()
         for target, name in ((self._intake, "intake"), (self._publish, "receipts"),
@@ -179,6 +177,7 @@ class Relay:
 
     # -- intake ---------------------------------------------------------------------------------
     def _intake(self) -> None:
+        self.control.prime()  # nothing is read before the captain's last word is known (a stop: cancelled)
         ensure_group(self.client, self.stream, RELAY_GROUP)
         self.outage.ok()
         backlog = True  # our own pending entries first: taken before a crash, never acknowledged

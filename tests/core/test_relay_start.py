@@ -1,12 +1,15 @@
-"""A relay reads the captain's last control word before its worker or intake runs: started during a
-stop, it types nothing, however slowly the broker answers that first read. Real redis-server, real
-outbox and inbox folder; the relay runs in this process so the broker's reply can be slowed."""
+"""A relay reads the captain's last control word before its intake reads (and before its worker runs,
+when the broker answers then): started during a stop, it types nothing, however slowly the broker
+answers that first look, or when it fails. Real redis-server, real outbox and inbox folder; the relay
+runs in this process so the broker's reply can be slowed."""
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 
 import pytest
+from polling import wait_until
 from redis_server import RedisServer, redis_server  # noqa: F401
 
 from quarterdeck.core.broker_client import open_client
@@ -42,40 +45,54 @@ def _slow_first_look(relay: Relay, seconds: float) -> None:
     relay.client.xrevrange = slow  # type: ignore[method-assign]
 
 
-def test_a_relay_started_during_a_stop_types_nothing_even_when_the_broker_is_slow(parts) -> None:
-    session, client, url, inbox = parts
+def _states(session) -> list[str]:
+    with sqlite3.connect(session.store.path) as conn:
+        return [row[0] for row in conn.execute("SELECT state FROM deliveries")]
+
+
+def _stopped_with_one_entry(client, relay: Relay) -> None:
     client.xadd(KEYS.control, ControlEntry("stop", 7, time.time()).to_fields())  # type: ignore[arg-type]
-    relay = Relay("box-1", session, client, url)
     entry = DeliveryEntry(1, "Agent-1", Message(sender="Captain", recipients=["Agent-1"], content="not now"),
                           time.time())
     client.xadd(relay.stream, entry.to_fields())  # type: ignore[arg-type]
-    _slow_first_look(relay, 0.5)  # long enough for an unguarded intake and worker to type it
-    thread = _run(relay)
-    deadline = time.monotonic() + 5
-    while relay.taken < 1 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(0.5)
+
+
+def _ended(relay: Relay, thread: threading.Thread) -> None:
     relay.stop.set()
     thread.join(10)
-    assert relay.taken == 1
-    assert session.dispatcher.stopped
+    assert not thread.is_alive()
+
+
+def test_a_relay_started_during_a_stop_types_nothing_even_when_the_broker_is_slow(parts) -> None:
+    session, client, url, inbox = parts
+    relay = Relay("box-1", session, client, url)
+    _stopped_with_one_entry(client, relay)
+    _slow_first_look(relay, 0.5)  # long enough for an unguarded intake and worker to type it
+    thread = _run(relay)
+    wait_until(lambda: _states(session) == ["cancelled"], "the entry taken and cancelled", timeout=5)
+    time.sleep(0.3)
+    _ended(relay, thread)
+    assert relay.taken == 1 and session.dispatcher.stopped
     assert not inbox.exists() or not list(inbox.iterdir())
 
 
-def test_a_broker_that_fails_the_first_look_does_not_keep_the_relay_from_starting(parts) -> None:
-    session, client, url, _ = parts
+def test_a_relay_whose_first_look_fails_takes_nothing_before_it_knows_of_the_stop(parts) -> None:
+    session, client, url, inbox = parts
     relay = Relay("box-1", session, client, url)
-
-    def down(*args, **kwargs):
-        relay.client.xrevrange = latest  # type: ignore[method-assign]
-        raise ConnectionError("the broker went away")
+    _stopped_with_one_entry(client, relay)
+    looks = []
     latest = relay.client.xrevrange
-    relay.client.xrevrange = down  # type: ignore[method-assign]
+
+    def down_at_first(*args, **kwargs):
+        looks.append(time.monotonic())
+        if len(looks) == 1:  # the broker went away for the first look
+            raise ConnectionError("the broker went away")
+        time.sleep(0.3)  # and answers slowly after: long enough for an unguarded intake to take the entry
+        return latest(*args, **kwargs)
+    relay.client.xrevrange = down_at_first  # type: ignore[method-assign]
     thread = _run(relay)
-    deadline = time.monotonic() + 5
-    while relay.control.last_id is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    relay.stop.set()
-    thread.join(10)
-    assert relay.control.last_id == "0-0"  # the control thread looked again and found no word
-    assert not session.dispatcher.stopped
+    wait_until(lambda: _states(session) == ["cancelled"], "the entry taken and cancelled", timeout=10)
+    time.sleep(0.3)
+    _ended(relay, thread)
+    assert len(looks) >= 2 and session.dispatcher.stopped
+    assert not inbox.exists() or not list(inbox.iterdir())  # the intake waited for the second look
