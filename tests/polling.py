@@ -8,7 +8,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_until(predicate: Callable[[], T], what: str = "condition", timeout: float = 10.0, *,
+def wait_until(predicate: Callable[[], T], what: str = "condition", *, timeout: float = 10.0,
                every: float = 0.01) -> T:
     """Poll ``predicate`` every ``every`` seconds until it returns something true, and return that;
     fail the test, naming ``what``, after ``timeout`` seconds."""

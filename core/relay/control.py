@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from quarterdeck.core.relay.link import fields_of
 from quarterdeck.core.relay.protocol import ControlEntry
+from quarterdeck.core.store.control import STOPPED
 
 if TYPE_CHECKING:
     from quarterdeck.core.broker_client import BrokerClient
@@ -69,10 +70,22 @@ class Control:
             entry = None
             with contextlib.suppress(ValueError):
                 entry = ControlEntry.from_fields(fields) if latest else None
-            if entry is not None and entry.kind == "stop" and not self.dispatcher.stopped:
-                log.warning("relay: the captain's last word was stop all (#%d): starting halted", entry.generation)
-                self.apply(fields)
+            if entry is not None and entry.kind == "stop":
+                self._start_stopped(entry, fields)
             self.last_id = last_id
+
+    def _start_stopped(self, entry: ControlEntry, fields: dict[bytes, bytes]) -> None:
+        """The captain's last word is a stop. Applied before this start (this outbox's own stop-all not
+        resumed since): halted, and what recovery put back in the queue cancelled, with no new stop-all.
+        Else applied as a live one. Again from the top if it fails part way (``last_id`` not set)."""
+        log.warning("relay: the captain's last word was stop all (#%d): starting halted", entry.generation)
+        mark = self.dispatcher.store.stop_mark()
+        if mark.generation <= mark.resumed_after:
+            self.apply(fields)
+            return
+        self.dispatcher.halt()
+        if self.dispatcher.store.cancel_queued(reason=STOPPED):
+            self.after()
 
     def apply(self, fields: dict[bytes, bytes]) -> None:
         try:

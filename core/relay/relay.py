@@ -7,8 +7,8 @@ A relay named NAME, with its roster (its local agents) and its own data dir, run
   ones (``>``), and every few seconds XAUTOCLAIMs entries idle more than 30 s (a dead consumer's).
   Each entry goes into the LOCAL outbox under the captain's message id (``intake.take``: a
   duplicate is recognised and not typed twice); only then is it XACKed and XDELed, in the same
-  round trip as the next read (and on the way out). A waiting read woken by the first entries of the
-  captain's pipeline is followed at once by one that does not wait: both are taken together.
+  round trip as the next read (and on the way out). A waiting read woken with fewer than ``FOLLOW_BELOW``
+  (a pipeline's first entries) is followed at once by one that does not wait: both taken together.
 - **delivery**: the local ``DeliveryWorker``: the local dispatcher and transports deliver; inbox
   agents in batches beside it (``quarterdeck.core.batch``: many files per transaction).
 - **receipts**: every state change of a relayed delivery, recorded in the ledger, published to

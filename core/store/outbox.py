@@ -235,11 +235,11 @@ class Store:
                 (n, now_db(), delivery_id),
             )
 
-    def cancel_queued(self, agent_id: str | None = None) -> int:
+    def cancel_queued(self, agent_id: str | None = None, reason: str = control.CANCELLED) -> int:
         """Cancel every queued delivery (of one agent, or of all); return how many."""
         conn = self._conns.get()
         with immediate(conn):
-            return control.cancel_queued(conn, agent_id)
+            return control.cancel_queued(conn, agent_id, reason)
 
     def request_stop(self) -> StopMark:
         """Stop-all for every process on this file: cancel every queued delivery and raise the stop

@@ -163,13 +163,13 @@ def test_the_captains_reader_thread_waits_out_an_outage_in_one_line(
     try:
         record(tmp_path / "relay", ActivityEvent("Agent-1", "claude-code", "prompt_submitted", "p", time.time()))
         publisher.publish()
-        wait_until(lambda: len(stored_events(captain_store)) == 1)
+        wait_until(lambda: len(stored_events(captain_store)) == 1, "the first event stored at the captain")
         redis_server.stop()
         time.sleep(2.0)  # the reader retries every half second meanwhile
         redis_server.start()
         record(tmp_path / "relay", ActivityEvent("Agent-1", "claude-code", "turn_ended", "Stop", time.time()))
         publisher.publish()
-        wait_until(lambda: len(stored_events(captain_store)) == 2)
+        wait_until(lambda: len(stored_events(captain_store)) == 2, "the second event stored at the captain")
     finally:
         stop()
         link.close()
@@ -188,7 +188,7 @@ def test_a_relay_publishes_what_an_outage_held_back(tmp_path, redis_server: Redi
             record(tmp_path / "data", ActivityEvent("Agent-1", "claude-code", "tool_use", f"Bash {n}", time.time()))
         time.sleep(1.0)
         redis_server.start()
-        wait_until(lambda: client.xlen(KEYS.events) == 3, timeout=15)
+        wait_until(lambda: client.xlen(KEYS.events) == 3, "three events on the stream", timeout=15)
         assert read_cursor(tmp_path / "data") >= 3
         assert "activity events published" not in relay.err.read_text()
         assert "3 activity events published" in relay.stop()

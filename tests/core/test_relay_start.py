@@ -4,6 +4,7 @@ answers that first look, or when it fails. Real redis-server, real outbox and in
 runs in this process so the broker's reply can be slowed."""
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
@@ -18,6 +19,7 @@ from quarterdeck.core.relay.protocol import KEYS, ControlEntry, DeliveryEntry
 from quarterdeck.core.relay.relay import Relay
 from quarterdeck.core.roster.roster import Roster
 from quarterdeck.core.session import Session
+from quarterdeck.core.store.control import STOPPED
 
 
 @pytest.fixture
@@ -46,7 +48,7 @@ def _slow_first_look(relay: Relay, seconds: float) -> None:
 
 
 def _states(session) -> list[str]:
-    with sqlite3.connect(session.store.path) as conn:
+    with contextlib.closing(sqlite3.connect(session.store.path)) as conn:
         return [row[0] for row in conn.execute("SELECT state FROM deliveries")]
 
 
@@ -80,19 +82,48 @@ def test_a_relay_whose_first_look_fails_takes_nothing_before_it_knows_of_the_sto
     session, client, url, inbox = parts
     relay = Relay("box-1", session, client, url)
     _stopped_with_one_entry(client, relay)
-    looks = []
+    looks, answer = [], threading.Event()
     latest = relay.client.xrevrange
 
     def down_at_first(*args, **kwargs):
         looks.append(time.monotonic())
         if len(looks) == 1:  # the broker went away for the first look
             raise ConnectionError("the broker went away")
-        time.sleep(0.3)  # and answers slowly after: long enough for an unguarded intake to take the entry
+        answer.wait(10)  # and the next look is held: meanwhile the intake must not read
         return latest(*args, **kwargs)
     relay.client.xrevrange = down_at_first  # type: ignore[method-assign]
     thread = _run(relay)
+    wait_until(lambda: len(looks) >= 2, "the look after the failed one", timeout=5)
+    time.sleep(0.5)  # time enough for an intake that does not wait for it to read the entry
+    assert relay.taken == 0 and _states(session) == []
+    answer.set()
     wait_until(lambda: _states(session) == ["cancelled"], "the entry taken and cancelled", timeout=10)
-    time.sleep(0.3)
     _ended(relay, thread)
-    assert len(looks) >= 2 and session.dispatcher.stopped
-    assert not inbox.exists() or not list(inbox.iterdir())  # the intake waited for the second look
+    assert session.dispatcher.stopped
+    assert not inbox.exists() or not list(inbox.iterdir())
+
+
+def _reasons(session) -> list[tuple[str, str]]:
+    with contextlib.closing(sqlite3.connect(session.store.path)) as conn:
+        return [(row[0], row[1]) for row in conn.execute("SELECT state, reason FROM deliveries")]
+
+
+def test_a_relay_restarted_during_the_same_stop_records_no_new_stop_and_cancels_what_waits(parts) -> None:
+    session, client, url, _ = parts
+    client.xadd(KEYS.control, ControlEntry("stop", 7, time.time()).to_fields())  # type: ignore[arg-type]
+    first = Relay("box-1", session, client, url)
+    first.control.prime()  # applied as a live stop: this outbox's stop-all number 1
+    assert session.dispatcher.stopped and session.store.stop_mark().generation == 1
+    first.ledger.close()
+    session.dispatcher.resume()  # a new process: nothing halted in memory (the file still says stopped)
+    # queued meanwhile, as recovery puts back a delivery claimed before a crash with nothing typed
+    session.submit(Message(sender="Captain", recipients=["Agent-1"], content="put back"))
+    assert [state for state, _ in _reasons(session)] == ["queued"]
+    second = Relay("box-1", session, client, url)
+    try:
+        second.control.prime()
+        assert session.dispatcher.stopped
+        assert session.store.stop_mark().generation == 1  # the same stop: not recorded again
+        assert _reasons(session) == [("cancelled", STOPPED)]
+    finally:
+        second.ledger.close()
