@@ -19,5 +19,5 @@ def bench_main(script: str, doc: str, run: Callable[[int], int], rounds: int) ->
     if not os.environ.get("DISPLAY"):
         wrapper = ROOT / "scripts" / "with-xvfb.sh"
         os.execv(str(wrapper), [str(wrapper), sys.executable, str(Path(script).resolve()), *sys.argv[1:]])
-    sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "x11")]
+    sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "x11")]
     raise SystemExit(run(args.rounds))

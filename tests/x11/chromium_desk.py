@@ -235,7 +235,7 @@ def move_window(window: int, title: str, x: int, y: int) -> None:
         if before == (x, y):
             return
         _xdotool("windowmove", str(window), str(request[0]), str(request[1]))
-        wait_until(lambda before=before: _geometry(window)[:2] != before, timeout=5, what=f"{title} to move")
+        wait_until(lambda before=before: _geometry(window)[:2] != before, f"{title} to move", timeout=5)
         got = _geometry(window)[:2]
         request = (request[0] + x - got[0], request[1] + y - got[1])
     raise RuntimeError(f"{title} did not move to {(x, y)}: it is at {_geometry(window)[:2]}")
@@ -274,8 +274,7 @@ class ChatWindow:
     def input_box(self) -> tuple[int, int, int, int]:
         """The input's (x, y, width, height) on screen, from the X geometry and the page's layout."""
         x, y, width, height = self.geometry
-        wait_until(lambda: self._matches(width, height), timeout=10,
-                   what=f"{self.title} to report its layout at {width}x{height}")
+        wait_until(lambda: self._matches(width, height), f"{self.title} to report its layout at {width}x{height}")
         state = self.state()
         rect, scale = state["rect"], state.get("dpr") or 1
         left = x + (width - round(state["innerWidth"] * scale)) // 2
@@ -305,7 +304,7 @@ class ChatWindow:
         """Give the window (the page's area, no frame) this size; returns once the page saw it."""
         if self.geometry[2:] != (width, height):
             _xdotool("windowsize", str(self.window), str(width), str(height))
-        wait_until(lambda: self._matches(width, height), timeout=10, what=f"{self.title} to report its new size")
+        wait_until(lambda: self._matches(width, height), f"{self.title} to report its new size")
 
     def _matches(self, width: int, height: int) -> bool:
         """Did the page report its layout at this window size? (An app window's outer size is the
@@ -322,7 +321,7 @@ class ChatWindow:
         x, y = self.input_point
         # no --sync: it waits ~15 s when the pointer is there already; XTest keeps the order anyway
         _xdotool("mousemove", str(x), str(y), "click", "1")
-        wait_until(lambda: self.state().get("focused"), timeout=5, what=f"{self.title}'s input to take focus")
+        wait_until(lambda: self.state().get("focused"), f"{self.title}'s input to take focus", timeout=5)
 
     def type(self, text: str, delay_ms: int = 12) -> None:
         """Type ``text`` into the focused window (ASCII: xdotool garbles the rest at speed)."""
@@ -334,13 +333,13 @@ class ChatWindow:
     def wait_value(self, expected: str, timeout: float = 5.0) -> str:
         """The page's input text once it equals ``expected`` (trailing newline aside), else TimeoutError."""
         want = expected.rstrip("\n")
-        wait_until(lambda: self.value().rstrip("\n") == want, timeout=timeout,
-                   what=f"{self.title}'s input to read {expected!r}")
+        wait_until(lambda: self.value().rstrip("\n") == want,
+                   f"{self.title}'s input to read {expected!r}", timeout=timeout)
         return self.value()
 
     def wait_submissions(self, count: int, timeout: float = 5.0) -> list[str]:
-        wait_until(lambda: len(self.submissions()) >= count, timeout=timeout,
-                   what=f"{count} submission(s) from {self.title}")
+        wait_until(lambda: len(self.submissions()) >= count,
+                   f"{count} submission(s) from {self.title}", timeout=timeout)
         return self.submissions()
 
     def clear_input(self) -> None:
@@ -359,7 +358,7 @@ class ChatWindow:
         last window ends the browser."""
         self.activate()
         _xdotool("key", "--clearmodifiers", "ctrl+w")
-        wait_until(lambda: not self.is_open, timeout=10, what=f"{self.title} to close")
+        wait_until(lambda: not self.is_open, f"{self.title} to close")
 
 
 class ChromiumDesk:
@@ -416,7 +415,7 @@ class ChromiumDesk:
                 self._launch(self.url(name, kind, variant)).wait(30)
             window = self._find(title)
             chat = ChatWindow(name, kind, variant, title, window, self.proc.pid, self.server)
-            wait_until(chat.state, timeout=20, what=f"{title} to load")
+            wait_until(chat.state, f"{title} to load", timeout=20)
             left, top = chat.decorations
             chat.move(SLOT_W * (index % 4) + left, SLOT_H * (index // 4 % 2) + top)
             chat.resize(SLOT_W - 2 * left, SLOT_H - top - left)
@@ -428,7 +427,7 @@ class ChromiumDesk:
 
     def _find(self, title: str) -> int:
         pattern = _title_pattern(title)
-        ids = wait_until(lambda: _search(pattern), timeout=30, what=f"a window titled {title!r}")
+        ids = wait_until(lambda: _search(pattern), f"a window titled {title!r}", timeout=30)
         if len(ids) > 1:
             raise RuntimeError(f"{len(ids)} windows are titled {title!r}")
         window = ids[0]

@@ -156,7 +156,7 @@ class ProbedPanel:
     def wait(self, check: Callable[[dict], object], what: str, timeout: float | None = None) -> dict:
         """The first state for which ``check`` is true (a TimeoutError naming ``what`` otherwise)."""
         return wait_until(lambda: (s := self.state()) and check(s) and s,
-                          timeout=self.patience if timeout is None else timeout, what=what)
+                          what, timeout=self.patience if timeout is None else timeout)
 
     def close(self) -> None:
         self.proc.terminate()

@@ -318,7 +318,7 @@ def test_page_variants_and_a_closed_window(chromium_module, reader, empty_clipbo
     assert normalize(focused(reader, refusing, "")[1]) == ""
 
     ignoring.close()
-    wait_until(lambda: reader.read(state.handle) is None, timeout=5, what="the closed window's input to go")
+    wait_until(lambda: reader.read(state.handle) is None, "the closed window's input to go", timeout=5)
 
 
 LINES = "Line one é\n  Two spaces ß\n\nafter a blank line 🚀\n<last> & done"
@@ -333,7 +333,7 @@ def test_lines_stored_as_blocks_read_back_whole(chromium_module, reader, empty_c
     user_copies(LINES.encode())
     pane.click_input()
     pane.key("ctrl+v")
-    wait_until(lambda: "after a blank line" in pane.value(), timeout=3, what="the paste")
+    wait_until(lambda: "after a blank line" in pane.value(), "the paste", timeout=3)
     _state, text = focused(reader, pane, LINES)
     assert normalize(text) == LINES
     assert normalize(reader.focused_input(pane.pid).text) == LINES

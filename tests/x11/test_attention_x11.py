@@ -138,7 +138,7 @@ def test_a_waiting_agent_is_listed_and_enter_brings_it_forward(tmp_path):
         client_term, client_window = xterm("qd-tmux-client", f"90x16+{width - 700}+{height - 330}",
                                            ["tmux", "attach", "-t", "swarm"], tmux.env)
         terms.append(client_term)
-        client = wait_until(lambda: (found := tmux.clients()) and found[0], what="the tmux client to attach")
+        client = wait_until(lambda: (found := tmux.clients()) and found[0], "the tmux client to attach")
         gui_term, gui_window = xterm("qd-gui-agent", f"70x10+{width - 560}+60", ["sh", "-c", "exec cat"], tmux.env)
         terms.append(gui_term)
         data = tmp_path / "home" / "data"
@@ -173,7 +173,7 @@ def test_a_waiting_agent_is_listed_and_enter_brings_it_forward(tmp_path):
             state = app.wait(lambda s: "shown in the client" in s["status"], "Tmux-1 brought forward", 10)
             assert tmux("display-message", "-p", "-c", client, "#{pane_id}") == tmux.pane
             assert state["status"].startswith(f"Tmux-1: tmux pane {tmux.pane} (swarm:1.0) selected")
-            wait_until(lambda: active_window() == client_window, what="the tmux client's terminal in front")
+            wait_until(lambda: active_window() == client_window, "the tmux client's terminal in front")
             # the GUI agent asks too; it waited less, so it is second
             hook("Gui-1", data, {**NOTIFICATION, "session_id": "gui1"})
             state = app.wait(lambda s: s["listed"] == [["needs", "Tmux-1"], ["needs", "Gui-1"]], "both listed")
@@ -183,11 +183,11 @@ def test_a_waiting_agent_is_listed_and_enter_brings_it_forward(tmp_path):
             assert active_window() != gui_window
             key("Return")
             state = app.wait(lambda s: "raised and focused" in s["status"], "Gui-1 brought forward", 10)
-            wait_until(lambda: active_window() == gui_window, what="the GUI agent's window active")
+            wait_until(lambda: active_window() == gui_window, "the GUI agent's window active")
             # with no client attached the pane waits for one: the status line says how to see it
             client_term.terminate()
             client_term.wait(10)
-            wait_until(lambda: not tmux.clients(), what="the tmux client gone")
+            wait_until(lambda: not tmux.clients(), "the tmux client gone")
             tmux("select-window", "-t", "swarm:0")
             click(state["rows"]["Tmux-1"])
             app.wait(lambda s: s["active"] and s["selected"] == "Tmux-1", "Tmux-1 chosen in the panel")

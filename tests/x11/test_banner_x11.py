@@ -105,10 +105,10 @@ def test_stop_shows_the_banner_and_requeue_then_resume_delivers_to_tmux_and_inbo
     click(state["buttons"]["resume"]["rect"])
     panel.wait(lambda s: not s["banner_visible"] and not s["halted"], "the banner gone after Resume")
     text = wait_until(lambda: (t := (folder / "tmux.txt").read_text()).count("Rebase on main") == 2 and t,
-                      timeout=30, what="both messages in the tmux pane")
+                      "both messages in the tmux pane", timeout=30)
     assert "step 1" in text and "step 2" in text
-    files = wait_until(lambda: len(f := list((folder / "inbox").iterdir())) == 2 and f, timeout=30,
-                       what="both messages in the inbox")
+    files = wait_until(lambda: len(f := list((folder / "inbox").iterdir())) == 2 and f,
+                       "both messages in the inbox", timeout=30)
     assert sorted("step 1" in f.read_text() for f in files) == [False, True]
     panel.wait(lambda s: "UP" in s["health"] and "2/2 reachable" in s["health"], "health back up")
 
@@ -154,7 +154,7 @@ def test_a_person_at_the_mouse_raises_the_paused_banner_and_its_resume_delivers_
         panel.wait(lambda s: not s["banner_visible"], "the banner gone after Resume")
         with Store(home / "data" / "quarterdeck.sqlite3") as other:
             wait_until(lambda: not {"queued", "sending"} & {r[0] for r in other.connection().execute(
-                "SELECT state FROM deliveries")}, timeout=30, what="every delivery finished")
+                "SELECT state FROM deliveries")}, "every delivery finished", timeout=30)
             outcome = {agent: state for agent, state in other.connection().execute(
                 "SELECT agent_id, state FROM deliveries")}
         # the paused one was put back untyped and goes out now; one the person's mouse caught
@@ -162,5 +162,4 @@ def test_a_person_at_the_mouse_raises_the_paused_banner_and_its_resume_delivers_
         assert outcome[paused_on] == "delivered", outcome
         for n, term in enumerate(terms):
             if outcome[f"Term-{n + 1}"] == "delivered":
-                wait_until(lambda t=term: b"Pull and rerun the suite." in t.read(), timeout=30,
-                           what=f"{term.name}'s text")
+                wait_until(lambda t=term: b"Pull and rerun the suite." in t.read(), f"{term.name}'s text", timeout=30)

@@ -59,7 +59,7 @@ def test_restore_leaves_a_newer_copy_alone(empty_clipboard):
     snapshot = clip.save()
     offer = clip.set("ours")
     user_copies(b"copied while we pasted")
-    wait_until(lambda: not offer.owner, what="the offer to lose the clipboard")
+    wait_until(lambda: not offer.owner, "the offer to lose the clipboard")
     clip.restore(snapshot, offer)
     assert clipboard_bytes() == b"copied while we pasted"
 

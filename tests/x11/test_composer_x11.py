@@ -151,7 +151,7 @@ def test_blocked_feedback_then_a_live_broadcast_to_tmux_and_inbox_agents(desk):
     state = panel.wait(lambda s: s["focus"] != "composer-progress", "Tab out of the progress table")
     for n in (1, 2):
         out = folder / f"tmux-{n}.txt"
-        wait_until(lambda o=out: b"Rebase on main" in o.read_bytes(), what=f"Tmux-{n}'s text")
+        wait_until(lambda o=out: b"Rebase on main" in o.read_bytes(), f"Tmux-{n}'s text")
     assert len(list((folder / "inbox-1").glob("*.md"))) == 1
 
 

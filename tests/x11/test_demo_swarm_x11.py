@@ -54,10 +54,10 @@ MARK = "marker: nothing after this"
 def received(demo: DemoSwarm, agent, count: int) -> list[Entry]:
     """``agent``'s records once ``count`` messages are in, and nothing more: a marker delivered
     after them arrives after anything they sent (a duplicate submission would land before it)."""
-    wait_until(lambda: len(demo.messages(agent.id)) >= count, what=f"{count} message(s) for {agent.id}")
+    wait_until(lambda: len(demo.messages(agent.id)) >= count, f"{count} message(s) for {agent.id}")
     deliver(agent, MARK, PointerGuard())
     entries = wait_until(lambda: (e := demo.entries(agent.id)) and e[-1].text == MARK and e,
-                         what=f"the marker after {agent.id}'s messages")
+                         f"the marker after {agent.id}'s messages")
     return entries[:-1]
 
 
@@ -116,7 +116,7 @@ def test_a_window_moved_by_the_user_gets_its_new_point_in_the_roster(swarm):
     found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Agent-3 · demo agent$"],
                            capture_output=True, text=True, check=True, timeout=10)
     subprocess.run(["xdotool", "windowmove", found.stdout.split()[0], "100", "120"], check=True, timeout=10)
-    moved = wait_until(lambda: _moved_point(demo, old), what="the roster to follow the moved window")
+    moved = wait_until(lambda: _moved_point(demo, old), "the roster to follow the moved window")
     assert moved[0] < 960
     moved_agent = load_roster(demo.roster_path).get("Agent-3")
     deliver(moved_agent, "at the new place", PointerGuard())

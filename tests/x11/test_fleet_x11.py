@@ -57,7 +57,7 @@ def test_clicked_tiles_are_the_recipients_of_the_next_send(tmp_path):
         chosen = {2, 8, 9}  # three: no confirmation (that is asked above 3)
         # every delivery the send queued has finished: nothing else can arrive after this
         with Store(panel.home / "data" / "quarterdeck.sqlite3") as store:
-            outcome = wait_until(lambda: finished(store), timeout=20, what="the send's deliveries finished")
+            outcome = wait_until(lambda: finished(store), "the send's deliveries finished", timeout=20)
         assert outcome == {f"Agent-{n}": "delivered" for n in chosen}
         shot(shots_folder("QUARTERDECK_SCREENSHOTS", ROOT / "artifacts" / "screenshots") / "fleet-after-send.png",
              {"window": panel.state()["window"]})

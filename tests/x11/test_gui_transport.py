@@ -110,7 +110,7 @@ def test_onboarding_opens_a_new_chat_in_the_chat_pane_then_pastes_into_the_onboa
                             new_chat_keys=("ctrl", "d"))
     gui(settings, new_chat_wait=0.2).deliver(request(onboarding=True), threading.Event())
     expect(fresh, MESSAGE.encode() + b"\n")
-    wait_until(lambda: not chat.alive, what="the chat xterm to close after the new-chat keys")
+    wait_until(lambda: not chat.alive, "the chat xterm to close after the new-chat keys")
     assert chat.read() == b""
 
 

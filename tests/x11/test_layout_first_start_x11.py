@@ -199,7 +199,7 @@ def test_demo_windows_leave_the_panel_free_and_the_palette_in_front(size, reques
     panel = next(w for w in list_windows() if w.title == "Quarterdeck" and w.pid == app.proc.pid)
     xdotool("windowmove", str(moved.id), str(panel.x + 40), str(panel.y + 60))
     spot = (panel.x + 60, panel.y + 100)
-    wait_until(lambda: next(w for w in list_windows() if w.id == moved.id).x < panel.x + 60, what="the move")
+    wait_until(lambda: next(w for w in list_windows() if w.id == moved.id).x < panel.x + 60, "the move")
     assert raise_and_wait(moved, spot, timeout=3.0) is not None
     assert topmost_at(spot).id == moved.id  # the agent window covers the panel there
     assert raise_and_wait(panel, spot, timeout=3.0) is not None
@@ -211,7 +211,7 @@ def test_demo_windows_leave_the_panel_free_and_the_palette_in_front(size, reques
         GuiDelivery(agent.transport, guard=guard).deliver(
             DeliveryRequest(agent_id=agent.id, text=f"hello {agent.id} on {size}"), threading.Event())
     for agent in roster.agents:
-        wait_until(lambda a=agent: received(app, a.id) == [f"hello {a.id} on {size}"], what=f"{agent.id}'s message")
+        wait_until(lambda a=agent: received(app, a.id) == [f"hello {a.id} on {size}"], f"{agent.id}'s message")
 
 
 @pytest.mark.parametrize("size", SIZES)

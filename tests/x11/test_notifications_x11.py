@@ -57,7 +57,7 @@ def dunst_rect() -> list[int]:
     """The rectangle of dunst's notification window (mapped while it shows a notice)."""
     found = wait_until(lambda: subprocess.run(["xdotool", "search", "--onlyvisible", "--class", "dunst"],
                                               capture_output=True, text=True, timeout=10).stdout.split(),
-                       what="dunst's window")
+                       "dunst's window")
     return window_rect(found[-1])
 
 
@@ -93,12 +93,12 @@ def attached_xterm(tmp_path, monkeypatch):
         target = tmux.cat_pane(tmp_path / "pane-out")
         terms.append(subprocess.Popen(["xterm", "-geometry", "80x20+40+300", "-e", "tmux", "attach", "-t",
                                        tmux.session], env=tmux.env))
-        wait_until(lambda: tmux.tmux("list-clients"), what="the xterm's tmux client")
-        attached = wait_until(lambda: windows_of(terms[0].pid), what="the attached xterm")[-1]
+        wait_until(lambda: tmux.tmux("list-clients"), "the xterm's tmux client")
+        attached = wait_until(lambda: windows_of(terms[0].pid), "the attached xterm")[-1]
         terms.append(subprocess.Popen(["xterm", "-geometry", "80x20+60+320", "-e", "cat"]))
-        other = wait_until(lambda: windows_of(terms[1].pid), what="the other xterm")[-1]
+        other = wait_until(lambda: windows_of(terms[1].pid), "the other xterm")[-1]
         xdotool("windowactivate", "--sync", other)
-        wait_until(lambda: xdotool("getactivewindow") == other, what="the other xterm active")
+        wait_until(lambda: xdotool("getactivewindow") == other, "the other xterm active")
         yield target, int(attached)
     finally:
         for term in terms:
@@ -230,7 +230,7 @@ def test_one_notice_per_agent_and_a_daemon_that_goes_away(dunst_bus, caplog):
         notifier.show("Agent-3", "Agent-3 needs you", "question: which branch?")
         notifier.show("Agent-5", "Agent-5 needs you", "permission: Edit(core/x.py)")
         assert notifier.wait_idle(10)
-        wait_until(lambda: dunst_bus.displayed() == 2, what="two notices, the first replaced")
+        wait_until(lambda: dunst_bus.displayed() == 2, "two notices, the first replaced")
         dunst_bus.dunst.terminate()
         dunst_bus.dunst.wait(10)
         for _ in range(3):
@@ -351,10 +351,10 @@ def test_the_panels_switches_and_a_click_on_a_notice(dunst_bus, tmp_path):
         permission(data, "Agent-2", "Claude needs your permission to use Bash(ls)")  # muted: held
         permission(data, "Agent-1", "Claude needs your permission to use Bash(make)")
         panel.wait(lambda s: s["shown"] == 1, "one notice, for Agent-1")
-        wait_until(lambda: dunst_bus.displayed() == 1, what="dunst showing Agent-1's notice")
+        wait_until(lambda: dunst_bus.displayed() == 1, "dunst showing Agent-1's notice")
         shot(shots / "notify-panel.png", {"the notice": dunst_rect(), "Do not disturb": menu["dnd"]})
         click(dunst_rect())
         done = panel.wait(lambda s: s["selected"] == "Agent-1" and "Agent-1" in s["status"],
                           "Agent-1 selected and the status saying what bringing it did")
         assert done["status"] == "Agent-1 is reached through a dry run: it has no window or pane to bring forward"
-        wait_until(lambda: dunst_bus.displayed() == 0, what="the clicked notice gone")
+        wait_until(lambda: dunst_bus.displayed() == 0, "the clicked notice gone")

@@ -44,11 +44,11 @@ MARK = "marker: nothing after this"
 def transcript_of(demo: DemoSwarm, agent) -> list[Entry]:
     """``agent``'s three records once they are in, and nothing more: a marker delivered after them
     arrives after anything they sent (a duplicate submission or a stray new chat would land before it)."""
-    wait_until(lambda: len(demo.entries(agent.id)) >= 3, timeout=20, what=f"three records for {agent.id}")
+    wait_until(lambda: len(demo.entries(agent.id)) >= 3, f"three records for {agent.id}", timeout=20)
     GuiDelivery(agent.transport, guard=PointerGuard()).deliver(DeliveryRequest(agent_id=agent.id, text=MARK),
                                                                threading.Event())
-    entries = wait_until(lambda: (e := demo.entries(agent.id)) and e[-1].text == MARK and e, timeout=20,
-                         what=f"the marker after {agent.id}'s records")
+    entries = wait_until(lambda: (e := demo.entries(agent.id)) and e[-1].text == MARK and e,
+                         f"the marker after {agent.id}'s records", timeout=20)
     return entries[:-1]
 
 

@@ -50,7 +50,7 @@ def test_broadcast_from_the_composer_reaches_demo_agents_and_xterms_exactly(
 
         shape = Message(sender="Captain", type="broadcast", content=CONTENT)
         for agent in demo_roster.agents:
-            wait_until(lambda a=agent: demo.messages(a.id), what=f"{agent.id}'s transcript")
+            wait_until(lambda a=agent: demo.messages(a.id), f"{agent.id}'s transcript")
             assert demo.messages(agent.id) == [format_for_delivery(shape, agent.id)]
         for n, term in enumerate(terms):
             expected = (format_for_delivery(shape, f"Term-{n + 1}") + "\n").encode()

@@ -54,7 +54,7 @@ class PrivateTmux:
                                "-x", "160", "-y", "40", "-P", "-F", where, command)
         else:
             target = self.tmux("split-window", "-t", f"{self.session}:", "-P", "-F", where, command)
-        wait_until(out.exists, what=f"cat in tmux pane {target}")
+        wait_until(out.exists, f"cat in tmux pane {target}")
         return target
 
     def close(self) -> None:
@@ -106,7 +106,7 @@ def test_broadcast_from_the_command_line_reaches_xterms_and_tmux_panes_byte_for_
         assert term.wait_for(expected_for(f"Gui-{n}")) == expected_for(f"Gui-{n}")
     for agent_id, _, out in panes:
         wait_until(lambda out=out, agent_id=agent_id: len(out.read_bytes()) >= len(expected_for(agent_id)),
-                   what=f"{agent_id}'s text")
+                   f"{agent_id}'s text")
         assert out.read_bytes() == expected_for(agent_id)
 
     history = quarterdeck(env, "history", "--json")

@@ -90,13 +90,13 @@ def test_onboarding_starts_with_nobody_ticked_and_onboards_only_whom_the_captain
         click(harness.where["start"])  # a disabled Start: nothing happens...
         click(harness.where["boxes"]["Agent-2"])
         # ...as the next click shows: it reached the panel's table, no confirmation came in between
-        state = wait_until(lambda: (s := harness.state())["checked"] and s, timeout=10, what="Agent-2 ticked")
+        state = wait_until(lambda: (s := harness.state())["checked"] and s, "Agent-2 ticked")
         assert state["checked"] == ["Agent-2"] and state["start_enabled"] and state["modal"] is None
         assert all(files(tmp_path / f"in{n}") == [] for n in (1, 2, 3))
         click(harness.where["start"])
-        wait_until(lambda: harness.state()["modal"], timeout=10, what='the confirmation ("Onboard 1 agent?")')
+        wait_until(lambda: harness.state()["modal"], 'the confirmation ("Onboard 1 agent?")')
         xdotool("key", "alt+y")  # the captain answers Yes
-        wait_until(lambda: len(files(tmp_path / "in2")) == 2, timeout=20, what="Agent-2's wrap-up and onboarding")
+        wait_until(lambda: len(files(tmp_path / "in2")) == 2, "Agent-2's wrap-up and onboarding", timeout=20)
         wrapup, onboarding = sorted(files(tmp_path / "in2"), key=lambda text: "ONBOARDING" in text)
         assert "Time to wrap up, Agent-2." in wrapup and "| ONBOARDING\n" in onboarding
         assert files(tmp_path / "in1") == [] and files(tmp_path / "in3") == []
@@ -114,7 +114,7 @@ def test_history_dragged_sideways_keeps_time_and_agent_and_a_click_on_them_selec
                           [(agent, "inbox")])
     harness = Harness("history", tmp_path, roster, size=(640, 420))
     try:
-        wait_until(lambda: harness.state()["max"] > 0, timeout=20, what="a table wider than its dock")
+        wait_until(lambda: harness.state()["max"] > 0, "a table wider than its dock", timeout=20)
         before = harness.state()
         assert before["scroll"] == 0 and before["table_time_x"] == 0
         xdotool("mousemove", *harness.where["hbar_left"])
@@ -131,8 +131,8 @@ def test_history_dragged_sideways_keeps_time_and_agent_and_a_click_on_them_selec
         assert after["frozen_visible"] and after["frozen_x"] <= 2  # ...the frozen Time and Agent did not
         assert after["frozen_width"] == after["time_and_agent_width"]
         click(after["rows"]["2"]["time_cell"])  # the captain clicks a Time cell on the frozen part
-        wait_until(lambda: harness.state()["selected"] == [2], timeout=5, what="row 2 selected")
-        wait_until(lambda: harness.state()["detail_to"].startswith("Agent-"), timeout=5, what="its detail")
+        wait_until(lambda: harness.state()["selected"] == [2], "row 2 selected", timeout=5)
+        wait_until(lambda: harness.state()["detail_to"].startswith("Agent-"), "its detail", timeout=5)
         shot(tmp_path / "history.png", {"panel": window_of(harness.proc.pid)})
     finally:
         harness.close()
@@ -148,25 +148,25 @@ def test_rules_editor_has_its_share_and_the_draft_warning_goes_when_the_typed_er
     (user_config_dir() / "coordination.yaml").write_text(f"validation_rules_path: {rules}\n", encoding="utf-8")
     harness = Harness("rules", tmp_path, inbox_roster(tmp_path, 1), size=(660, 460))
     try:
-        wait_until(lambda: harness.state()["tabs"] == 3, timeout=20, what="the rule files open")
+        wait_until(lambda: harness.state()["tabs"] == 3, "the rule files open", timeout=20)
         state = harness.state()
         assert state["editor"] >= 0.55 * (state["editor"] + state["bench"])  # not a sliver beside the bench
         click(harness.where["editor"])
         xdotool("key", "ctrl+End")
         xdotool("type", "--delay", "40", "bogus: [")  # a broken line at the end of message.yaml
-        wait_until(lambda: harness.state()["errors"], timeout=10, what="the error found")
+        wait_until(lambda: harness.state()["errors"], "the error found")
         xdotool("key", "ctrl+s")
-        wait_until(lambda: harness.state()["notice_kind"] == "draft", timeout=10, what="the draft warning")
+        wait_until(lambda: harness.state()["notice_kind"] == "draft", "the draft warning")
         assert "Draft saved; active rules unchanged (1 error)." in harness.state()["notice"]
         generation = harness.state()["generation"]
         xdotool("key", "Home")  # the captain comments the broken line out
         xdotool("type", "--delay", "40", "# ")
-        wait_until(lambda: harness.state()["notice_kind"] == "draft-fixed", timeout=10, what="the warning gone")
+        wait_until(lambda: harness.state()["notice_kind"] == "draft-fixed", "the warning gone")
         state = harness.state()
         assert state["errors"] == 0 and "Draft saved" not in state["notice"]
         assert state["notice"] == "The errors are fixed: save (Ctrl+S) to make these rules active."
         click(state["action"])  # the notice's Save rules
-        wait_until(lambda: harness.state()["notice_kind"] == "saved", timeout=10, what="the rules saved")
+        wait_until(lambda: harness.state()["notice_kind"] == "saved", "the rules saved")
         assert harness.state()["generation"] == generation + 1
     finally:
         harness.close()
@@ -177,14 +177,14 @@ def test_a_token_typed_into_a_new_contract_is_stored_redacted_and_the_panel_says
     harness = Harness("contracts", tmp_path, inbox_roster(tmp_path, 2), size=(900, 420))
     try:
         click(harness.where["create"])
-        wait_until(lambda: harness.state()["dialog"], timeout=10, what="the new-contract dialog")
+        wait_until(lambda: harness.state()["dialog"], "the new-contract dialog")
         dialog = harness.state()["dialog"]
         click(dialog["title"])
         xdotool("type", "--delay", "20", "Rotate the deploy token")
         click(dialog["description"])
         xdotool("type", "--delay", "20", f"old one {token}")
         click(dialog["ok"])
-        wait_until(lambda: harness.state()["rows"], timeout=10, what="the contract created")
+        wait_until(lambda: harness.state()["rows"], "the contract created")
         state = harness.state()
         assert state["rows"] == ["old one [REDACTED:github_token]"]
         assert "stored redacted: github_token in the description" in state["outcome"]

@@ -53,7 +53,7 @@ def next_line(panel: ProbedPanel, kind: str, since: int = 0, timeout: float = 20
         events = panel.state().get("events", [])
         return next(((n, line[kind]) for n, line in enumerate(events) if n >= since and kind in line), None)
 
-    return wait_until(found, timeout=timeout, what=f"a {kind} line")
+    return wait_until(found, f"a {kind} line", timeout=timeout)
 
 
 @pytest.mark.x11

@@ -51,7 +51,7 @@ def desk_windows():
 
         def shown():
             return next((w for w in list_windows() if w.title == title and w.viewable and w.pid == proc.pid), None)
-        return wait_until(shown, what=f"the window {title!r}")
+        return wait_until(shown, f"the window {title!r}")
 
     yield open_window
     for proc in procs:
@@ -69,7 +69,7 @@ def xdotool(*args: object) -> None:
 
 def settled(wid: int, predicate, what: str):
     """The window once ``predicate(window)`` holds (the window manager acts a moment later)."""
-    return wait_until(lambda: (w := shared_desk().window(wid)) is not None and predicate(w) and w, what=what)
+    return wait_until(lambda: (w := shared_desk().window(wid)) is not None and predicate(w) and w, what)
 
 
 def bound(window, point, **match) -> GuiTransport:
@@ -164,7 +164,7 @@ def test_a_closed_window_is_refused_with_the_reason(desk_windows):
     window = desk_windows("api-service — Chat", "QdEditor", 100, 100)
     settings = bound(window, (window.x + 10, window.y + 10), class_="QdEditor", title="api-service", id=window.id)
     subprocess.run(["kill", str(window.pid)], check=True)
-    wait_until(lambda: shared_desk().window(window.id) is None, what="the window to close")
+    wait_until(lambda: shared_desk().window(window.id) is None, "the window to close")
     with pytest.raises(WindowNotFound) as caught:
         resolve_target(settings, agent="Agent-1")
     assert str(caught.value).startswith("Agent-1's window (class QdEditor, title 'api-service') is not open; "

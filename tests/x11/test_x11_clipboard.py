@@ -115,7 +115,7 @@ def test_restore_leaves_a_newer_copy_alone(clip):
     snapshot = clip.save()
     offer = clip.set("ours")
     user_copies(b"copied while we pasted")
-    wait_until(lambda: not offer.owner, what="the offer to lose the clipboard")
+    wait_until(lambda: not offer.owner, "the offer to lose the clipboard")
     clip.restore(snapshot, offer)
     assert clipboard_bytes() == b"copied while we pasted"
 
@@ -170,7 +170,7 @@ def test_save_after_restore_sees_a_copy_made_meanwhile(clip):
     clip.restore(clip.save(), clip.set("ours"))
     assert clip.save() == Snapshot("UTF8_STRING", b"first")
     user_copies(b"second")
-    wait_until(lambda: clip.save() == Snapshot("UTF8_STRING", b"second"), what="the new copy to be seen")
+    wait_until(lambda: clip.save() == Snapshot("UTF8_STRING", b"second"), "the new copy to be seen")
 
 
 def test_the_users_copy_is_handed_to_xclip_after_the_idle_time(empty_clipboard):
@@ -183,7 +183,7 @@ def test_the_users_copy_is_handed_to_xclip_after_the_idle_time(empty_clipboard):
         ours = clip._owner.window.id
         clipboard = watcher.intern_atom("CLIPBOARD")
         assert watcher.get_selection_owner(clipboard).id == ours
-        wait_until(lambda: watcher.get_selection_owner(clipboard).id not in (0, ours), what="the handoff")
+        wait_until(lambda: watcher.get_selection_owner(clipboard).id not in (0, ours), "the handoff")
         assert clipboard_bytes() == b"the user's"
     finally:
         watcher.close()
@@ -309,7 +309,7 @@ def test_a_text_already_served_still_counts_when_someone_copies_right_after(empt
         mark = offer.mark(anyone=True)
         assert requestor.paste(delete=False) == b"served"  # read, not yet seen deleted
         user_copies(b"copied at once")
-        wait_until(lambda: not offer.owner, what="the offer to be lost")
+        wait_until(lambda: not offer.owner, "the offer to be lost")
         assert offer.wait_taken(mark, 5.0)  # that window has the text: no second paste
     finally:
         clip.close()
@@ -329,7 +329,7 @@ def test_a_failing_timer_leaves_the_connection_working(clip, caplog):
     caplog.set_level(logging.ERROR, logger="quarterdeck.core.desktop.x11.thread")
     owner.call(lambda: owner.x.set_timer(0, boom))
     assert ran.wait(5), "the timer never ran"
-    wait_until(lambda: timer_failures(), 5, "the timer's failure to be logged")
+    wait_until(lambda: timer_failures(), "the timer's failure to be logged", timeout=5)
     (failure,) = timer_failures()
     assert failure.exc_info is not None and isinstance(failure.exc_info[1], OSError)
     assert str(failure.exc_info[1]) == "too many open files"
@@ -356,7 +356,7 @@ def test_without_xclip_a_keeper_process_takes_the_users_copy_over_and_yields_to_
     assert subprocess.run(keeper, capture_output=True, text=True).stdout.split()
     user_copies(b"a newer copy")
     wait_until(lambda: not subprocess.run(keeper, capture_output=True).stdout,
-               what="the keeper to exit once someone else copies")
+               "the keeper to exit once someone else copies")
 
 
 def _ask(r: Requestor, target: str, prop_data=None):
@@ -480,9 +480,9 @@ def test_a_running_clipboard_manager_takes_the_users_copy_before_xclip_would(emp
         user_copies("the user's copy ✓".encode())
         snapshot = clip.save()
         clip.restore(snapshot, clip.set("a message"))
-        assert wait_until(lambda: manager.saved is not None, 5)
+        assert wait_until(lambda: manager.saved is not None, timeout=5)
         assert manager.saved == "the user's copy ✓".encode()
-        assert wait_until(lambda: clipboard_bytes() == "the user's copy ✓".encode(), 5)
+        assert wait_until(lambda: clipboard_bytes() == "the user's copy ✓".encode(), timeout=5)
         owner = manager.d.get_selection_owner(manager.atom("CLIPBOARD"))
         assert owner.id == manager.win.id
         assert clip._held is None

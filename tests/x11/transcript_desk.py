@@ -65,7 +65,7 @@ class TranscriptWindow:
     def close(self) -> None:
         """End this window's browser and wait until the window is gone."""
         _stop(self.proc)
-        wait_until(lambda: not self.is_open, timeout=10, what=f"{self.title} to close")
+        wait_until(lambda: not self.is_open, f"{self.title} to close")
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
@@ -84,11 +84,11 @@ def open_transcript(folder: Path, name: str, rect: tuple[int, int, int, int], *,
         stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
     log.close()
     title = f"transcript-{name}"
-    ids = wait_until(lambda: _search(_title_pattern(title)), timeout=30, what=f"a window titled {title!r}")
+    ids = wait_until(lambda: _search(_title_pattern(title)), f"a window titled {title!r}", timeout=30)
     chat = TranscriptWindow(name, ids[0], proc, profile)
     if chat.geometry != rect:  # the window manager placed it elsewhere: put it where asked
         _xdotool("windowsize", str(chat.window), str(width), str(height))
-        wait_until(lambda: chat.geometry[2:] == (width, height), timeout=5, what=f"{title} to take its size")
+        wait_until(lambda: chat.geometry[2:] == (width, height), f"{title} to take its size", timeout=5)
         chat.move(x, y)
     time.sleep(1.0)  # the first paint after mapping and moving (Chromium paints asynchronously)
     return chat

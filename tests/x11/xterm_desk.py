@@ -13,7 +13,10 @@ import shutil
 import subprocess
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+
+import polling
 
 XTERM_PASTE = ("shift", "insert")
 TOOLS = ("xterm", "xdotool", "xclip")
@@ -25,16 +28,7 @@ def missing_tools() -> list[str]:
     return [tool for tool in TOOLS if shutil.which(tool) is None]
 
 
-def wait_until(predicate, timeout: float = 10.0, what: str = "condition"):
-    """Poll ``predicate`` until it returns something truthy; raise TimeoutError after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.02)
+wait_until = partial(polling.wait_until, every=0.02)  # the X11 tests' own pace of looking
 
 
 @dataclass
@@ -104,7 +98,7 @@ class XtermPool:
                                    capture_output=True, text=True, check=True, timeout=20)
             geometry = _geometry(found.stdout.split()[0])
             term.x, term.y, term.width, term.height = (geometry[k] for k in ("X", "Y", "WIDTH", "HEIGHT"))
-            wait_until(term.out.exists, what=f"{term.name} to start cat")
+            wait_until(term.out.exists, f"{term.name} to start cat")
         return batch
 
     def close(self) -> None:
@@ -129,7 +123,7 @@ def user_copies(data: bytes, target: str | None = None) -> None:
     subprocess.run(["xclip", "-selection", "clipboard", "-i", *(["-t", target] if target else [])],
                    input=data, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, timeout=10)
     # xclip -i returns before its background half owns the clipboard: wait until it serves the copy
-    wait_until(lambda: clipboard_bytes(target) == data, 5, "xclip to own the clipboard")
+    wait_until(lambda: clipboard_bytes(target) == data, "xclip to own the clipboard", timeout=5)
 
 
 def clipboard_bytes(target: str | None = None) -> bytes | None:
