@@ -189,7 +189,8 @@ def test_a_relay_publishes_what_an_outage_held_back(tmp_path, redis_server: Redi
         time.sleep(1.0)
         redis_server.start()
         wait_until(lambda: client.xlen(KEYS.events) == 3, "three events on the stream", timeout=15)
-        assert read_cursor(tmp_path / "data") >= 3
+        # the cursor is written (and fsynced) right after the XADDs
+        wait_until(lambda: read_cursor(tmp_path / "data") >= 3, "the cursor past the three", timeout=5)
         assert "activity events published" not in relay.err.read_text()
         assert "3 activity events published" in relay.stop()
     finally:
