@@ -15,6 +15,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -139,7 +140,7 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.path = path
     conn.row_factory = sqlite3.Row
     try:
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode = _into_wal(conn)
         if str(mode).lower() != "wal":
             log.warning("SQLite refused WAL for %s (journal mode %s); concurrent readers will wait", path, mode)
         conn.execute("PRAGMA synchronous = FULL")
@@ -148,6 +149,27 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _into_wal(conn: sqlite3.Connection) -> str:
+    """``PRAGMA journal_mode = WAL``, tried again while another connection makes the same switch.
+
+    On a new file, connections opened together each read it and then want to write the switch;
+    rather than let them wait on each other, SQLite answers one of them "locked" at once, without
+    its busy handler. Its statement ended, that connection holds no lock, so a retry after a short
+    sleep goes through once the other's switch is done (then the file is in WAL already);
+    ``BUSY_TIMEOUT_S`` still bounds the whole.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    pause = 0.001
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except StorageFault as fault:
+            if fault.kind != "locked" or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 _writers_lock = threading.Lock()
