@@ -7,8 +7,14 @@ import re
 import shutil
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# the properties check correctness, not speed (bench/ does that): a stall of a loaded host while
+# an example is drawn or run must not fail them
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 
 @pytest.fixture(autouse=True)
