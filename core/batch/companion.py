@@ -7,7 +7,9 @@ skip the inbox agents and hands them to an ``InboxBatch``: one thread that, whil
 works (``quarterdeck.core.dispatch.companions``) and is not stopped, runs rounds
 (``quarterdeck.core.batch.round``): up to ``batch`` deliveries claimed in one transaction, their
 files written, made durable and named with a few flushes for the whole round, their outcomes
-recorded in one transaction. With a
+recorded in one transaction. Before its first round the thread readies each enabled inbox agent's
+folder (made if missing, its file system's flush descriptor kept), so a new relay's first round
+is a round, not a new folder per agent (a mkdir and an fsync of its parent each). With a
 ``stagger`` (the dispatcher's spacing of two agents' starts; a relay's ``--stagger``) it takes one
 delivery a round and spaces two agents' as the dispatcher does: batches need ``--stagger 0``. Rounds
 go back to back while they claim something (what is queued during one goes in the next, and under
@@ -28,7 +30,9 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from quarterdeck.core.batch.round import Round
+from quarterdeck.core import flush
+from quarterdeck.core.batch.round import Round, inbox_for
+from quarterdeck.core.delivery.errors import DeliveryError
 from quarterdeck.core.store import batching
 from quarterdeck.core.store.rows import StoreError
 
@@ -108,12 +112,24 @@ class InboxBatch:
         ``notify``, a held agent's backoff to end, or ``poll``."""
         anchors: dict[int, int] = {}  # this thread's descriptor per file system written to (``flush.anchor``)
         try:
+            self._ready(anchors)
             self._loop(done, anchors)
         finally:
             for fd in anchors.values():
                 with contextlib.suppress(OSError):
                     if fd >= 0:  # -1: a file system without one
                         os.close(fd)
+
+    def _ready(self, anchors: dict[int, int]) -> None:
+        """Each enabled inbox agent's folder made if missing and its file system's descriptor kept (see
+        the module docstring). A folder that cannot be made is left: its deliveries say why."""
+        flush.anchor(anchors, self.dispatcher.store.path.parent)
+        for agent in self._agents().values():
+            if agent.enabled:
+                inbox = inbox_for(agent, self._inboxes)
+                with contextlib.suppress(DeliveryError):
+                    inbox.ensure_folder()
+                flush.anchor(anchors, inbox.path)
 
     def _loop(self, done: threading.Event, anchors: dict[int, int]) -> None:
         while not done.is_set():

@@ -51,6 +51,15 @@ log = logging.getLogger(__name__)
 _TICK = timedelta(microseconds=1)
 
 
+def inbox_for(agent: Agent, inboxes: dict[Path, InboxDelivery]) -> InboxDelivery:
+    """``agent``'s inbox: one per folder, kept in ``inboxes`` across rounds."""
+    path = Path(getattr(agent.transport, "path", "")).expanduser()
+    inbox = inboxes.get(path)
+    if inbox is None:
+        inbox = inboxes[path] = InboxDelivery(path)
+    return inbox
+
+
 def _typing() -> None:
     """A file is written whole or not at all: nothing to mark while it is."""
 
@@ -198,12 +207,8 @@ class Round(FilePhase):
         agent = item.task.agent_id
         inbox = self._agent_inbox.get(agent)  # one lookup of its folder per agent and round
         if inbox is None:
-            path = Path(getattr(self.agents[agent].transport, "path", "")).expanduser()
-            inbox = self.inboxes.get(path)
-            if inbox is None:
-                inbox = self.inboxes[path] = InboxDelivery(path)
-            self._agent_inbox[agent] = inbox
-            flush.anchor(self.anchors, path)
+            inbox = self._agent_inbox[agent] = inbox_for(self.agents[agent], self.inboxes)
+            flush.anchor(self.anchors, inbox.path)
         self.inboxes_of[item.task.delivery_id] = inbox
         return inbox
 

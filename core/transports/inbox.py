@@ -119,7 +119,7 @@ class InboxDelivery:
             try:
                 fd, temp = self._open_temp(os.fspath(self.path))
             except (FileNotFoundError, NotADirectoryError):  # no folder yet, or not a folder: made, or said why
-                self._ensure_folder()
+                self.ensure_folder()
                 fd, temp = self._open_temp(os.fspath(self.path))
             try:
                 try:
@@ -155,7 +155,9 @@ class InboxDelivery:
         ident = _UNSAFE.sub("_", request.message_id).strip("._")[:80] or uuid.uuid4().hex[:8]
         return f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{request.priority}-{ident}.md"
 
-    def _ensure_folder(self) -> None:
+    def ensure_folder(self) -> None:
+        """Make the folder unless it is there (its parent flushed, so its name survives a crash); an
+        error says why it cannot be."""
         folder = self.path
         if folder.is_dir():
             return

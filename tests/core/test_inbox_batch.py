@@ -103,6 +103,22 @@ def test_a_folder_that_cannot_be_made_fails_only_its_deliveries(tmp_path) -> Non
     session.close()
 
 
+def test_the_folders_are_ready_before_the_first_message_and_a_disabled_agents_is_not_made(tmp_path) -> None:
+    roster = tmp_path / "agents.yaml"
+    roster.write_text(yaml.safe_dump({"agents": [
+        {"id": "Agent-1", "transport": "inbox", "path": str(tmp_path / "in1")},
+        {"id": "Agent-2", "transport": "inbox", "path": str(tmp_path / "missing" / "in2")},  # said at delivery
+        {"id": "Agent-3", "transport": "inbox", "path": str(tmp_path / "in3"), "enabled": False}]}), encoding="utf-8")
+    session = Session.open(roster=load_roster(roster), data_dir=tmp_path / "data")
+    batch = attach(session.dispatcher)
+    with delivering(session):  # a new relay's first round writes files, it does not make folders
+        wait(lambda: (tmp_path / "in1").is_dir(), 10)
+        assert batch.rounds == 0
+    assert (tmp_path / "in1").stat().st_mode & 0o777 == 0o700
+    assert not (tmp_path / "missing").exists() and not (tmp_path / "in3").exists()
+    session.close()
+
+
 def test_stop_all_cancels_the_queue_and_the_round_in_flight_finishes(tmp_path) -> None:
     agents = {f"Agent-{n}": tmp_path / f"in{n}" for n in range(4)}
     session = open_session(tmp_path, agents)
