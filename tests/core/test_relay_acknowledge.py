@@ -13,7 +13,7 @@ from quarterdeck.core.broker_client import open_client
 from quarterdeck.core.broker_group import ensure_group
 from quarterdeck.core.models import Agent, InboxTransport, Message
 from quarterdeck.core.relay.protocol import KEYS, RELAY_GROUP, DeliveryEntry
-from quarterdeck.core.relay.relay import READ_BLOCK_MS, Relay
+from quarterdeck.core.relay.relay import Relay
 from quarterdeck.core.roster.roster import Roster
 from quarterdeck.core.session import Session
 
@@ -104,6 +104,8 @@ def _intake_takes(relay: Relay, monkeypatch) -> list[int]:
     handle = relay._handle
     monkeypatch.setattr(relay, "_handle", lambda raws: (raws and takes.append(len(raws)), handle(raws)))
     monkeypatch.setattr(relay, "_claim_abandoned", lambda: None)
+    # a read that never times out meanwhile: one ending just as the pipeline comes would take it whole
+    monkeypatch.setattr("quarterdeck.core.relay.relay.READ_BLOCK_MS", 60_000)
     before = _blocked(relay)
     thread = threading.Thread(target=relay._intake, daemon=True)
     thread.start()
@@ -115,8 +117,12 @@ def _intake_takes(relay: Relay, monkeypatch) -> list[int]:
         pipe.xadd(relay.stream, entry.to_fields())
     pipe.execute()  # one pipeline: its first entry wakes the waiting read before the rest are in
     wait_until(lambda: relay.taken == 5, "the five taken", timeout=5)
+    wait_until(lambda: _blocked(relay) > before, "the intake's next read to wait", timeout=5)
     relay.stop.set()
-    thread.join(READ_BLOCK_MS / 1000 + 2)
+    for client in relay.client.client_list():  # its waiting read ends now, empty
+        if client["cmd"] == "xreadgroup" and "b" in client["flags"]:
+            relay.client.client_unblock(client["id"])
+    thread.join(5)
     assert not thread.is_alive()
     return takes
 
