@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import polling
 import redis
 import yaml
 
@@ -135,11 +136,10 @@ class Captain:
         return {r.delivery: r for r in self.read_receipts() if r.state in FINAL}
 
     def wait_for(self, what: Callable[[], bool], timeout: float = 30.0, why: str = "") -> None:
-        deadline = time.monotonic() + timeout
-        while not what():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {why or what}; receipts: {self.receipts[-5:]}")
-            time.sleep(0.05)
+        try:
+            polling.wait_until(what, why or str(what), timeout=timeout, every=0.05)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; receipts: {self.receipts[-5:]}") from None
 
     def wait_final(self, deliveries: set[int], timeout: float = 30.0) -> dict[int, Receipt]:
         self.wait_for(lambda: deliveries <= set(self.final()), timeout, f"final receipts of {sorted(deliveries)}")

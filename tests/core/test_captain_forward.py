@@ -48,12 +48,9 @@ class Fleet:
     def start(self) -> Fleet:
         for relay in self.relays:
             relay.start()
-        client = redis.Redis.from_url(self.url)
-        deadline = time.monotonic() + 20
-        while client.hlen(KEYS.relays) < len(self.relays):  # every relay announced its agents
-            assert time.monotonic() < deadline, "relays did not announce themselves"
-            time.sleep(0.05)
-        client.close()
+        with redis.Redis.from_url(self.url) as client:
+            wait_until(lambda: client.hlen(KEYS.relays) >= len(self.relays), "every relay to announce its agents",
+                       timeout=20)
         return self
 
     def received(self) -> dict[str, list[str]]:
