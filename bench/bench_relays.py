@@ -10,7 +10,8 @@ each when due). Latency per delivery is enqueue -> the delivered receipt recorde
 (``started_at``: the entry is XADDed right after); also a delivered receipt from its relay's stamp,
 and any receipt from its XADD (the entry id's time), to the captain's receipt reader reading it.
 Prints throughput, p50/p95/p99, delivered vs sent, duplicates in the inboxes (each message must be
-there once), the CPU (% of one core) of redis-server, each relay and the captain over the run, and
+there once), the CPU (% of one core) of redis-server, each relay and the captain over the run (and
+of everything else on the machine, and what the host took: a run slowed by either says so), and
 each relay's inbox rounds (how many, deliveries per round: how far a round's fixed cost is shared).
 Target: 1,000 msg/s to 30 agents over 3 relays, p99 <= 50 ms.
 Part 2: RESTART deliveries queued as fast as the captain takes them; redis-server is restarted
@@ -136,7 +137,7 @@ def run_captain(base: argparse.Namespace, folder: Path, fleet: Fleet, env: dict[
         during.start()
     offered = json.loads(child.stdout.readline())
     result = json.loads(child.stdout.readline())
-    result.update(offered, cpu=cpu.stop(), cpu_seconds=cpu.seconds)
+    result.update(offered, cpu=cpu.stop(), cpu_seconds=cpu.seconds, elsewhere=cpu.elsewhere, stolen=cpu.stolen)
     child.wait(30)
     return result
 
@@ -159,7 +160,8 @@ def part1(args: argparse.Namespace, folder: Path, fleet: Fleet, env: dict[str, s
     print(f"    and claimed -> receipt recorded: {quantiles(r['answered'])}")
     print(f"    (a delivered receipt stamped at the relay -> read at the captain: {quantiles(r['receipt_read'])};")
     print(f"     a receipt XADDed by a relay -> read at the captain: {quantiles(r['xadded_read'])})")
-    print("  CPU % of one core: " + ", ".join(f"{n} {v:.0f}" for n, v in r["cpu"].items()))
+    print("  CPU % of one core: " + ", ".join(f"{n} {v:.0f}" for n, v in r["cpu"].items())
+          + f"; everything else on the machine {r['elsewhere']:.0f}, taken by the host (steal) {r['stolen']:.0f}")
     print("  CPU ms per message: " + per_message(r["cpu_seconds"], sent, len(fleet.relays)))
     print("  inbox rounds: " + fleet.rounds(since))
     return report_arrivals(fleet, prefix + " ", sent) and delivered == sent

@@ -16,18 +16,31 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def machine_seconds() -> tuple[float, float]:
+    """CPU seconds the whole machine has been busy, and those the host took from it (steal), since boot."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq) / TICK, steal / TICK
+
+
 class Cpu:
-    """CPU % of one core of some processes between ``start`` and ``stop``."""
+    """CPU % of one core of some processes between ``start`` and ``stop``; ``elsewhere``: that of
+    everything else on the machine meanwhile (this script, other programs), and ``stolen``: what the
+    host took from this machine's cores. A run slowed by either shows it beside its figures."""
 
     def __init__(self, pids: dict[str, int]) -> None:
         self.pids = pids
 
     def start(self) -> None:
         self.began, self.at = {n: cpu_seconds(p) for n, p in self.pids.items()}, time.monotonic()
+        self.machine = machine_seconds()
 
     def stop(self) -> dict[str, float]:
         wall = time.monotonic() - self.at
         self.seconds = {n: cpu_seconds(p) - self.began[n] for n, p in self.pids.items()}
+        busy, stolen = (now - then for now, then in zip(machine_seconds(), self.machine, strict=True))
+        self.elsewhere = max(0.0, busy - sum(self.seconds.values())) / wall * 100
+        self.stolen = stolen / wall * 100
         return {n: used / wall * 100 for n, used in self.seconds.items()}
 
 
