@@ -122,14 +122,18 @@ class InboxBatch:
 
     def _ready(self, anchors: dict[int, int]) -> None:
         """Each enabled inbox agent's folder made if missing and its file system's descriptor kept (see
-        the module docstring). A folder that cannot be made is left: its deliveries say why."""
-        flush.anchor(anchors, self.dispatcher.store.path.parent)
+        the module docstring). A folder that cannot be made is left as it is: its deliveries say why."""
         for agent in self._agents().values():
-            if agent.enabled:
+            if not agent.enabled:
+                continue
+            try:
                 inbox = inbox_for(agent, self._inboxes)
-                with contextlib.suppress(DeliveryError):
-                    inbox.ensure_folder()
+                inbox.ensure_folder()
                 flush.anchor(anchors, inbox.path)
+            except DeliveryError:
+                pass
+            except Exception:  # a bug: the rounds go on (this agent's say what is wrong)
+                log.exception("the inbox of %s could not be made ready", agent.id)
 
     def _loop(self, done: threading.Event, anchors: dict[int, int]) -> None:
         while not done.is_set():

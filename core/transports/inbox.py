@@ -159,11 +159,11 @@ class InboxDelivery:
         """Make the folder unless it is there (its parent flushed, so its name survives a crash); an
         error says why it cannot be."""
         folder = self.path
-        if folder.is_dir():
-            return
-        if not folder.exists() and not folder.parent.is_dir():
-            raise PermanentError(f"inbox {folder} is missing and so is its parent folder")
-        try:
+        try:  # a parent that cannot be entered: is_dir raises too
+            if folder.is_dir():
+                return
+            if not folder.exists() and not folder.parent.is_dir():
+                raise PermanentError(f"inbox {folder} is missing and so is its parent folder")
             folder.mkdir(mode=0o700, exist_ok=True)  # private, like the message files (0600)
         except FileExistsError:
             raise PermanentError(f"inbox {folder} exists but is not a folder") from None

@@ -111,9 +111,10 @@ def test_the_folders_are_ready_before_the_first_message_and_a_disabled_agents_is
         {"id": "Agent-3", "transport": "inbox", "path": str(tmp_path / "in3"), "enabled": False}]}), encoding="utf-8")
     session = Session.open(roster=load_roster(roster), data_dir=tmp_path / "data")
     batch = attach(session.dispatcher)
-    with delivering(session):  # a new relay's first round writes files, it does not make folders
+    with delivering(session):  # made before anything is queued: a new relay's first round only writes files
         wait(lambda: (tmp_path / "in1").is_dir(), 10)
-        assert batch.rounds == 0
+        session.submit(Message(sender="captain", recipients=["Agent-1"], content="first"))
+        wait(lambda: batch.claimed == 1, 10)
     assert (tmp_path / "in1").stat().st_mode & 0o777 == 0o700
     assert not (tmp_path / "missing").exists() and not (tmp_path / "in3").exists()
     session.close()
