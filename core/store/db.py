@@ -157,8 +157,8 @@ def _into_wal(conn: sqlite3.Connection) -> str:
     On a new file, connections opened together each read it and then want to write the switch;
     rather than let them wait on each other, SQLite answers one of them "locked" at once, without
     its busy handler. Its statement ended, that connection holds no lock, so a retry after a short
-    sleep goes through once the other's switch is done (then the file is in WAL already);
-    ``BUSY_TIMEOUT_S`` still bounds the whole.
+    sleep goes through once the other's switch is done (then the file is in WAL already). No try
+    begins after ``BUSY_TIMEOUT_S``; a lock held that long is "locked", as anywhere else.
     """
     deadline = time.monotonic() + BUSY_TIMEOUT_S
     pause = 0.001

@@ -104,8 +104,9 @@ def _intake_takes(relay: Relay, monkeypatch) -> list[int]:
     handle = relay._handle
     monkeypatch.setattr(relay, "_handle", lambda raws: (raws and takes.append(len(raws)), handle(raws)))
     monkeypatch.setattr(relay, "_claim_abandoned", lambda: None)
-    # a read that never times out meanwhile: one ending just as the pipeline comes would take it whole
-    monkeypatch.setattr("quarterdeck.core.relay.relay.READ_BLOCK_MS", 60_000)
+    # a read that does not time out meanwhile (one ending just as the pipeline comes would take it
+    # whole), under the client's read timeout (5 s)
+    monkeypatch.setattr("quarterdeck.core.relay.relay.READ_BLOCK_MS", 4_000)
     before = _blocked(relay)
     thread = threading.Thread(target=relay._intake, daemon=True)
     thread.start()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import random
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quarterdeck.core.validation import Report, RuleSet, Validator, bundled_rules_dir, load_rule_files, load_rule_texts
@@ -106,7 +106,7 @@ def test_a_validator_made_again_for_the_same_rules_gives_the_same_reports():
     assert [Validator(ruleset).validate(s) for s in samples] == first == [every_rule(ruleset, s) for s in samples]
 
 
-@settings(deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200)
 @given(st.lists(st.sampled_from(WORDS), max_size=6).map(" ".join), st.text(max_size=40),
        st.sampled_from(["text", "broadcast"]), st.sampled_from(["normal", "urgent"]))
 def test_reports_equal_every_rules_on_any_content(words, text, kind, priority):

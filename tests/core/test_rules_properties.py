@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quarterdeck.core.validation import (
@@ -18,7 +18,7 @@ from quarterdeck.core.validation import (
 from quarterdeck.core.validation.functions import FUNCTIONS
 from quarterdeck.core.validation.model import FIELDS, SEVERITIES
 
-SETTINGS = settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150)
 
 
 @functools.cache

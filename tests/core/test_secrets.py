@@ -278,7 +278,7 @@ PARTS = st.one_of(TOKENS.map(lambda t: (t, True)), st.one_of(FILLER, GENERIC_ASS
 SEPARATORS = st.sampled_from([" ", "\n", ", ", " -> ", "; "])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(st.tuples(PARTS, SEPARATORS), max_size=8))
 def test_redaction_leaves_no_raw_value_and_nothing_to_find(parts):
     text = "".join(part + sep for (part, _), sep in parts)
@@ -290,7 +290,7 @@ def test_redaction_leaves_no_raw_value_and_nothing_to_find(parts):
     assert not [part for (part, is_token), _ in parts if is_token and part in redacted]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.text())
 def test_arbitrary_text_keeps_everything_outside_findings(text):
     found = find_secrets(text)

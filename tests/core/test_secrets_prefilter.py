@@ -77,7 +77,7 @@ def test_findings_equal_the_plain_prefilters_on_texts_at_the_edges(monkeypatch):
     assert reported > 100  # the texts did hold secrets to find
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.text(alphabet=st.sampled_from(list(B64ISH + "= \n.:é")), max_size=120), st.sampled_from(KIND_CHOICES),
        st.sampled_from([None, 2.0]))
 def test_findings_equal_the_plain_prefilters_on_any_text(text, kinds, floor):

@@ -19,8 +19,8 @@ def _open_together(path: Path) -> tuple[list[BaseException], list[str]]:
     modes: list[str] = []
 
     def open_store() -> None:
-        start.wait(5)
         try:
+            start.wait(5)
             conn = connect(path)
             try:
                 modes.append(conn.execute("PRAGMA journal_mode").fetchone()[0])
@@ -34,6 +34,7 @@ def _open_together(path: Path) -> tuple[list[BaseException], list[str]]:
         thread.start()
     for thread in openers:
         thread.join(30)
+        assert not thread.is_alive(), "an opener never returned"
     return failures, modes
 
 
