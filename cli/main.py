@@ -108,6 +108,16 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _check_folders() -> None:
+    """Refuse a folder variable that names no folder (``~user`` with no known home) in one line."""
+    from quarterdeck.core.paths import check_overrides
+
+    try:
+        check_overrides()
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
 def _check_text(args: argparse.Namespace) -> None:
     """Refuse an argument holding bytes that are not UTF-8 (they could be neither stored nor shown)."""
     names = getattr(args, "_option_names", {})
@@ -242,6 +252,7 @@ def _main(argv: list[str] | None) -> int:
         parser.error(f"'{args.command}' takes no {refused}; leave it out")
     try:
         _check_text(args)
+        _check_folders()
         _tighten_note(args)
         return args.func(args)
     except CliError as exc:

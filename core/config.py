@@ -39,7 +39,7 @@ from quarterdeck.core.config_sources import (
     read_env,
     read_yaml_file,
 )
-from quarterdeck.core.paths import default_config_file
+from quarterdeck.core.paths import default_config_file, home_expanded
 
 __all__ = [
     "ENV_PREFIX",
@@ -140,7 +140,7 @@ def _path(value: Any) -> Path | None:
         return None  # the bundled rules
     if not isinstance(value, str | Path):
         raise ValueError("not a path")
-    return Path(value).expanduser()
+    return home_expanded(value)
 
 
 def _broker(value: Any) -> str | None:

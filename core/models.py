@@ -24,6 +24,7 @@ from msgspec.structs import force_setattr
 
 from quarterdeck.core.model_check import FieldError
 from quarterdeck.core.model_errors import LITERAL_FIELDS, TAGS
+from quarterdeck.core.paths import home_expanded
 from quarterdeck.core.relay_settings import RelayTransport, TransportBase
 from quarterdeck.core.tags import STANDARD_TAGS as STANDARD_TAGS  # the --tag help reads it without the models
 
@@ -239,7 +240,7 @@ class InboxTransport(TransportBase, tag="inbox", frozen=True):
 
     def __post_init__(self) -> None:
         if "~" in str(self.path):
-            force_setattr(self, "path", self.path.expanduser())
+            force_setattr(self, "path", home_expanded(self.path))
 
 
 class DryRunTransport(TransportBase, tag="dryrun", frozen=True):

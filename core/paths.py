@@ -39,9 +39,31 @@ def _platform() -> ModuleType:
 
     return platformdirs
 
+def home_expanded(path: str | os.PathLike[str]) -> Path:
+    """``path`` with a leading ``~`` or ``~user`` made that home folder; a ``ValueError`` saying so
+    when no home folder is known for it (a user that does not exist, no ``$HOME``)."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        head = os.fspath(path).split("/", 1)[0]
+        raise ValueError(f"{os.fspath(path)}: no home folder is known for {head!r}; write the folder out in full") \
+            from None
+
+
 def _override(name: str, env: Mapping[str, str] | None) -> Path | None:
     value = (os.environ if env is None else env).get(name, "")
-    return Path(value).expanduser() if value else None
+    if not value:
+        return None
+    try:
+        return home_expanded(value)
+    except ValueError as exc:
+        raise ValueError(f"{name}={exc}") from None
+
+
+def check_overrides(env: Mapping[str, str] | None = None) -> None:
+    """A ``ValueError`` naming ``$QUARTERDECK_CONFIG_DIR`` or ``$QUARTERDECK_DATA_DIR`` when it names no folder."""
+    for name in (CONFIG_DIR_ENV, DATA_DIR_ENV):
+        _override(name, env)
 
 
 def user_config_dir(env: Mapping[str, str] | None = None) -> Path:

@@ -28,3 +28,16 @@ def test_bad_value_names_field_and_source(tmp_path, capsys):
     assert main(["--config", str(cfg), "config", "show"]) == 2
     err = capsys.readouterr().err
     assert "base_delay" in err and f"{cfg}:2:" in err
+
+
+def test_a_folder_of_an_unknown_users_home_is_one_line_not_a_traceback(tmp_path, monkeypatch, capsys):
+    cfg = tmp_path / "coordination.yaml"
+    cfg.write_text("validation_rules_path: ~no-such-user-qd/rules\n", encoding="utf-8")
+    assert main(["--config", str(cfg), "config", "show"]) == 2
+    err = capsys.readouterr().err
+    assert "validation_rules_path: invalid value '~no-such-user-qd/rules' from " in err and f"{cfg}:1:" in err
+    monkeypatch.setenv("QUARTERDECK_DATA_DIR", "~no-such-user-qd/data")
+    assert main(["history"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "quarterdeck: error: QUARTERDECK_DATA_DIR=~no-such-user-qd/data: no home folder is known for "
+        "'~no-such-user-qd'; write the folder out in full")

@@ -218,6 +218,8 @@ def test_inbox_path():
     assert checked(InboxTransport, {"path": "inbox/a"}).path == Path("inbox/a")
     assert checked(InboxTransport, {"path": "~/swarm/inbox"}).path == Path.home() / "swarm" / "inbox"
     assert InboxTransport(path=Path("~/in")).path == Path.home() / "in"
+    with pytest.raises(Invalid, match="no home folder is known for '~no-such-user-qd'; write the folder out"):
+        checked(InboxTransport, {"path": "~no-such-user-qd/inbox"})  # once a traceback
     with pytest.raises(Invalid, match="the inbox path is empty"):
         checked(InboxTransport, {"path": "  "})
     with pytest.raises(Invalid, match="Input should be a valid string"):
