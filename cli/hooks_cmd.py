@@ -19,7 +19,7 @@ from typing import Any
 from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, CliError
 from quarterdeck.cli.roster_args import agent_named, read_roster, roster_path
 from quarterdeck.core.activity.events import CODEX, SOURCES
-from quarterdeck.core.paths import DATA_DIR_ENV, user_data_dir
+from quarterdeck.core.paths import DATA_DIR_ENV, home_expanded, user_data_dir
 
 
 def _roster_ids(prefix: str, parsed_args: argparse.Namespace, **_kwargs: Any) -> list[str]:
@@ -74,7 +74,7 @@ def cmd_install(args: argparse.Namespace) -> int:
         data_dir = user_data_dir()  # the tool runs its hook without this environment: the command says it
     try:
         outcome = install(agent.id, args.source, project, data_dir=data_dir)
-    except SettingsError as exc:
+    except (SettingsError, ValueError) as exc:  # ValueError: a --data-dir under an unknown user's home
         raise CliError(str(exc)) from None
     for change in outcome.changes:
         print(f"{change.path}: {'hook added' if change.outcome == 'written' else 'already there, unchanged'}")
@@ -137,7 +137,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 def _project(given: Path | None) -> Path | None:
     if given is None:
         return None
-    folder = given.expanduser().absolute()
+    try:
+        folder = home_expanded(given).absolute()
+    except ValueError as exc:
+        raise CliError(f"--project {exc}") from None
     if not folder.is_dir():
         raise CliError(f"--project {given}: no such folder")
     return folder

@@ -252,8 +252,9 @@ def _main(argv: list[str] | None) -> int:
         parser.error(f"'{args.command}' takes no {refused}; leave it out")
     try:
         _check_text(args)
-        _check_folders()
-        _tighten_note(args)
+        if args.command != "hook":  # a hook says nothing to its agent, whatever the environment (cmd_hook)
+            _check_folders()
+            _tighten_note(args)
         return args.func(args)
     except CliError as exc:
         print(f"quarterdeck: error: {exc}", file=sys.stderr)

@@ -39,7 +39,7 @@ from quarterdeck.core.config_sources import (
     read_env,
     read_yaml_file,
 )
-from quarterdeck.core.paths import default_config_file, home_expanded
+from quarterdeck.core.paths import NoHome, default_config_file, home_expanded
 
 __all__ = [
     "ENV_PREFIX",
@@ -211,7 +211,7 @@ def _validated(reading: Reading, problems: list[ConfigProblem]) -> dict[str, Any
             values[name] = _checked(name, item.value, reading.base_dir)
         except ValueError as exc:
             text = redact(item.text) if name == _SECRET else item.text
-            why = f" ({exc})" if name == _SECRET else ""
+            why = f" ({exc})" if name == _SECRET or isinstance(exc, NoHome) else ""
             bad.append(ConfigProblem(name, item.origin, expected_for(name), f"invalid value {text!r}{why}", text))
     problems.extend(bad)
     return {} if bad else values

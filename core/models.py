@@ -240,7 +240,10 @@ class InboxTransport(TransportBase, tag="inbox", frozen=True):
 
     def __post_init__(self) -> None:
         if "~" in str(self.path):
-            force_setattr(self, "path", home_expanded(self.path))
+            try:
+                force_setattr(self, "path", home_expanded(self.path))
+            except ValueError as exc:
+                raise FieldError(str(exc), "path") from None
 
 
 class DryRunTransport(TransportBase, tag="dryrun", frozen=True):

@@ -39,14 +39,18 @@ def _platform() -> ModuleType:
 
     return platformdirs
 
+class NoHome(ValueError):
+    """A path under a home folder that is not known (a ``~user`` that does not exist, no ``$HOME``)."""
+
+
 def home_expanded(path: str | os.PathLike[str]) -> Path:
-    """``path`` with a leading ``~`` or ``~user`` made that home folder; a ``ValueError`` saying so
-    when no home folder is known for it (a user that does not exist, no ``$HOME``)."""
+    """``path`` with a leading ``~`` or ``~user`` made that home folder; :class:`NoHome` saying so
+    when no home folder is known for it."""
     try:
         return Path(path).expanduser()
     except RuntimeError:
         head = os.fspath(path).split("/", 1)[0]
-        raise ValueError(f"{os.fspath(path)}: no home folder is known for {head!r}; write the folder out in full") \
+        raise NoHome(f"{os.fspath(path)}: no home folder is known for {head!r}; write the folder out in full") \
             from None
 
 
@@ -56,8 +60,8 @@ def _override(name: str, env: Mapping[str, str] | None) -> Path | None:
         return None
     try:
         return home_expanded(value)
-    except ValueError as exc:
-        raise ValueError(f"{name}={exc}") from None
+    except NoHome as exc:
+        raise NoHome(f"{name}={exc}") from None
 
 
 def check_overrides(env: Mapping[str, str] | None = None) -> None:

@@ -45,7 +45,7 @@ def file_id(path: Path | None) -> list[Any] | None:
     """A file as read now: its resolved path with size and mtime (None fields when it does not exist)."""
     if path is None:
         return None
-    resolved = Path(os.path.abspath(path.expanduser()))
+    resolved = Path(os.path.abspath(os.path.expanduser(path)))  # never raises: an unknown ~user stays as written
     try:
         st = resolved.stat()
     except OSError:
@@ -65,7 +65,7 @@ def identity(data_dir: Path, roster: Path | None, config: Path, broker: str | No
     environ = os.environ if env is None else env
     # the configuration reads COORDINATION_* whatever the case of the name: so does the fingerprint
     settings = json.dumps(sorted((k.upper(), v) for k, v in environ.items() if k.upper().startswith(ENV_PREFIX)))
-    return {"data_dir": os.path.abspath(data_dir.expanduser()), "roster": file_id(roster),
+    return {"data_dir": os.path.abspath(os.path.expanduser(data_dir)), "roster": file_id(roster),
             "config": file_id(config), "env": _digest(settings), "broker": _digest(broker)}
 
 

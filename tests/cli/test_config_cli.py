@@ -35,7 +35,8 @@ def test_a_folder_of_an_unknown_users_home_is_one_line_not_a_traceback(tmp_path,
     cfg.write_text("validation_rules_path: ~no-such-user-qd/rules\n", encoding="utf-8")
     assert main(["--config", str(cfg), "config", "show"]) == 2
     err = capsys.readouterr().err
-    assert "validation_rules_path: invalid value '~no-such-user-qd/rules' from " in err and f"{cfg}:1:" in err
+    assert "validation_rules_path: invalid value '~no-such-user-qd/rules' (~no-such-user-qd/rules: no home folder is " \
+           "known for '~no-such-user-qd'; write the folder out in full) from " in err and f"{cfg}:1:" in err
     monkeypatch.setenv("QUARTERDECK_DATA_DIR", "~no-such-user-qd/data")
     assert main(["history"]) == 2
     assert capsys.readouterr().err.strip() == (

@@ -53,6 +53,14 @@ def test_data_dir_before_hook_goes_through_the_whole_command_line(tmp_path):
     assert recorded(tmp_path) == [("Agent-2", "prompt_submitted")]
 
 
+def test_a_hook_through_the_whole_command_line_says_nothing_of_a_bad_environment(tmp_path):
+    env = {**os.environ, "QUARTERDECK_DATA_DIR": "~no-such-user-qd/data"}  # the other commands refuse it
+    out = subprocess.run([str(QUARTERDECK), "--data-dir", str(tmp_path), "hook", "--agent", "Agent-3", "--source",
+                          "claude-code"], input=json.dumps(EVENT), env=env, capture_output=True, text=True, timeout=60)
+    assert (out.returncode, out.stdout, out.stderr) == (0, "", "")
+    assert recorded(tmp_path) == [("Agent-3", "prompt_submitted")]
+
+
 def test_a_malformed_hook_command_still_exits_0_and_prints_nothing(tmp_path):
     # an option without its value: argparse would exit 2, which Claude Code reads as "block the prompt"
     out = run_hook("hook", "--agent", "Agent-1", "--data-dir", data_dir=tmp_path)

@@ -131,6 +131,16 @@ def test_codex_with_the_users_own_notify_is_refused_and_nothing_written(place):
     assert sorted(p.name for p in codex.iterdir()) == ["config.toml"]
 
 
+def test_a_project_or_data_folder_under_an_unknown_users_home_is_one_line(place):
+    done = qd(place, "agents", "hooks", "status", "--project", "~no-such-user-qd/p")
+    assert done.returncode == 2 and done.stderr.strip() == (
+        "quarterdeck: error: --project ~no-such-user-qd/p: no home folder is known for '~no-such-user-qd'; "
+        "write the folder out in full")
+    done = qd(place, "agents", "hooks", "install", "Agent-1", "--source", "cursor", "--data-dir", "~no-such-user-qd/d")
+    assert done.returncode == 2 and "no home folder is known for '~no-such-user-qd'" in done.stderr
+    assert "Traceback" not in done.stderr and not list(place["home"].iterdir())
+
+
 def test_an_agent_not_on_the_roster_is_refused(place):
     done = qd(place, "agents", "hooks", "install", "Agent-9", "--source", "cursor")
     assert done.returncode == 2 and "Agent-9" in done.stderr

@@ -81,6 +81,12 @@ def test_problem_string_names_file_position_agent_and_field(tmp_path):
     assert str(caught.value) == (f"{path}:4:41: error: Agent-1.chat: point (2500, 300) is on no screen "
                                  "(screens: 1920x1080+0+0)")
     assert caught.value.problems[0].agent == "Agent-1" and caught.value.problems[0].field == "chat"
+    path.write_text("agents:\n  - id: Agent-5\n    transport: inbox\n    path: ~no-such-user-qd/inbox\n",
+                    encoding="utf-8")
+    with pytest.raises(RosterError) as caught:  # once a traceback
+        load_roster(path)
+    assert str(caught.value) == (f"{path}:4:11: error: Agent-5.path: ~no-such-user-qd/inbox: no home folder is known "
+                                 "for '~no-such-user-qd'; write the folder out in full")
     bare = RosterProblem("agents.yaml", 1, 1, None, None, "the file is empty")
     assert str(bare) == "agents.yaml:1:1: error: the file is empty"
 

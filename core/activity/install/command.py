@@ -16,6 +16,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from quarterdeck.core.paths import home_expanded
+
 
 def program(argv0: str | None = None, executable: str | None = None) -> list[str]:
     """How to start Quarterdeck again: the running ``quarterdeck`` script's absolute path, the
@@ -35,7 +37,7 @@ def hook_argv(agent_id: str, source: str, data_dir: Path | None = None,
     """The hook's argument list (Codex's ``notify`` takes it as it is)."""
     argv = [*(program() if start is None else start), "hook", "--agent", agent_id, "--source", source]
     if data_dir is not None:
-        argv += ["--data-dir", str(Path(data_dir).expanduser().absolute())]
+        argv += ["--data-dir", str(home_expanded(data_dir).absolute())]
     return argv
 
 
