@@ -10,6 +10,7 @@ one line, rather than ignoring it.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 SHARED = {
@@ -20,14 +21,27 @@ SHARED = {
     "broker": ("--broker", "URL", "the broker connecting relays on other machines: redis:// or rediss:// URL "
                                   "(default: broker_url in the configuration); before or after the command"),
 }
-TYPES: dict[str, type] = {"broker": str}  # the others are paths
 TAKEN = "_shared_taken"
+
+
+def user_path(text: str) -> Path:
+    """A path option as given, ``~`` and ``~user`` expanded (a shell leaves ``--data-dir=~/x`` as it is)."""
+    from quarterdeck.core.paths import NoHome, home_expanded
+
+    try:
+        return home_expanded(text)
+    except NoHome as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+TYPES: dict[str, Callable[[str], object]] = {"broker": str}  # the others are paths (user_path)
 
 
 def add_shared_options(parser: argparse.ArgumentParser) -> None:
     """Define the shared options on ``parser`` (the top level) and align every command under it."""
     for dest, (flag, metavar, help_text) in SHARED.items():
-        parser.add_argument(flag, dest=dest, type=TYPES.get(dest, Path), metavar=metavar, default=None, help=help_text)
+        parser.add_argument(flag, dest=dest, type=TYPES.get(dest, user_path), metavar=metavar, default=None,
+                            help=help_text)
     for sub in _subparsers(parser):
         align_command(sub)
 
@@ -47,10 +61,12 @@ def align_command(parser: argparse.ArgumentParser) -> None:
     for action in parser._actions:
         if action.dest in SHARED:
             action.default = argparse.SUPPRESS
+            if action.type is Path:
+                action.type = user_path
             taken.add(action.dest)
     if "config" not in taken:
         flag, metavar, help_text = SHARED["config"]
-        parser.add_argument(flag, dest="config", type=Path, metavar=metavar, default=argparse.SUPPRESS,
+        parser.add_argument(flag, dest="config", type=user_path, metavar=metavar, default=argparse.SUPPRESS,
                             help=help_text)
         taken.add("config")
     parser.set_defaults(**{TAKEN: frozenset(taken)})

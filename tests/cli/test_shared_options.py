@@ -37,6 +37,22 @@ def test_data_dir_and_roster_work_before_and_after_the_command(tmp_path, roster,
         "one", "two"]  # both reached the one inbox: the same outbox and roster either way
 
 
+def test_a_tilde_the_shell_left_is_the_home_folder_and_an_unknown_users_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)  # where a literal ~ folder would be made
+    for argv in (["--data-dir=~/before", "history"], ["history", "--data-dir=~/after"]):
+        code, _, err = run(capsys, *argv)
+        assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "home").iterdir()) == ["after", "before"]
+    with pytest.raises(SystemExit) as exited:
+        main(["history", "--data-dir", "~no-such-user-qd/data"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "quarterdeck history: error: argument --data-dir: ~no-such-user-qd/data: no home folder is known for "
+        "'~no-such-user-qd'; write the folder out in full")
+    assert not list(tmp_path.glob("~*"))
+
+
 def test_config_works_after_the_command_too(tmp_path, capsys):
     config = tmp_path / "coordination.yaml"
     config.write_text("max_retries: 7\n", encoding="utf-8")
