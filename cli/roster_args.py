@@ -35,7 +35,11 @@ def roster_path(args: argparse.Namespace) -> Path:
 def existing_roster_path(args: argparse.Namespace) -> Path:
     """The roster file, or a ``CliError`` saying where it looked and how to create one."""
     path = roster_path(args)
-    if not path.is_file():
+    if path.is_dir():
+        raise CliError(f"{path} is a folder, not a roster: give the agents.yaml file (--roster PATH)")
+    if path.exists() and not path.is_file():  # a device or a pipe: reading it could wait forever
+        raise CliError(f"{path} is not a file: give the agents.yaml file (--roster PATH)")
+    if not path.exists():
         raise CliError(f"no agent roster at {path}\n"
                        f"Create it with `quarterdeck agents import cursor_agent_coords.json`, or write "
                        f"{path.name} yourself, for example:\n\n{EXAMPLE}")

@@ -63,6 +63,17 @@ def test_missing_roster_says_where_it_looked_and_how_to_create_one(_isolated_use
     assert "  - {id: Agent-2, transport: tmux, target: \"swarm:0.1\"}" in err
 
 
+def test_a_roster_that_is_a_folder_or_a_pipe_is_named_as_such(tmp_path, capsys):
+    code, _, err = run(capsys, "agents", "list", "--roster", str(tmp_path))
+    assert (code, err.strip()) == (2, f"quarterdeck: error: {tmp_path} is a folder, not a roster: give the "
+                                      "agents.yaml file (--roster PATH)")
+    pipe = tmp_path / "agents.yaml"
+    os.mkfifo(pipe)  # read, it would wait forever for a writer
+    code, _, err = run(capsys, "agents", "list", "--roster", str(pipe))
+    assert (code, err.strip()) == (2, f"quarterdeck: error: {pipe} is not a file: give the agents.yaml file "
+                                      "(--roster PATH)")
+
+
 def test_list_table_and_json(roster, capsys):
     code, out, _ = run(capsys, "agents", "list", "--roster", str(roster))
     assert code == 0
