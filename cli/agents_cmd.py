@@ -14,6 +14,7 @@ from quarterdeck.cli.roster_args import (
     existing_roster_path,
     point_text,
     read_roster,
+    roster_if_any,
     roster_path,
     target_of,
 )
@@ -141,7 +142,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     except RosterError as exc:
         raise CliError(f"{args.file} cannot be imported:\n{exc}") from exc
     path = roster_path(args)
-    if path.is_file():
+    if roster_if_any(args) is not None:
         if not (args.merge or args.replace):
             raise CliError(f"{path} already exists: add --merge (add and update agents) or --replace "
                            "(keep only the imported agents); the old file is backed up either way")

@@ -93,9 +93,9 @@ def _store(args: argparse.Namespace) -> ContractStore:
 
 def _known_agent(args: argparse.Namespace, agent: str) -> str:
     """``agent`` if the roster (when there is one) lists it; a CliError naming the roster otherwise."""
-    from quarterdeck.cli.agents_cmd import read_roster, roster_path
+    from quarterdeck.cli.roster_args import read_roster, roster_if_any
 
-    if roster_path(args).is_file():
+    if roster_if_any(args) is not None:
         _, roster = read_roster(args)
         if agent.strip() not in roster:
             raise CliError(f"{agent!r} is not on the roster ({', '.join(roster.ids()) or 'no agents'})")

@@ -39,10 +39,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_arguments(sub.add_parser("hook", help=text, description=text))
 
 
+def _given_dir(args: argparse.Namespace) -> Path | None:
+    """The ``--data-dir`` given, ``~`` expanded; None when none was (or it is under an unknown home:
+    the error is logged to the default log)."""
+    given = getattr(args, "data_dir", None)
+    if not isinstance(given, Path):
+        return None
+    from quarterdeck.core.paths import NoHome, home_expanded
+
+    try:
+        return home_expanded(given)
+    except NoHome:
+        return None
+
+
 def _data_dir(args: argparse.Namespace) -> Path:
     given = getattr(args, "data_dir", None)
     if isinstance(given, Path):
-        return given
+        from quarterdeck.core.paths import home_expanded
+
+        return home_expanded(given)  # an unknown home: NoHome, logged by cmd_hook
     from quarterdeck.core.paths import user_data_dir
 
     return user_data_dir()
@@ -55,8 +71,7 @@ def _note(args: argparse.Namespace, level: int, message: str) -> None:
 
         from quarterdeck.core.logsetup import logging_to_file
 
-        given = getattr(args, "data_dir", None)
-        with logging_to_file(given if isinstance(given, Path) else None):
+        with logging_to_file(_given_dir(args)):
             logging.getLogger(__name__).log(level, "%s", message)
     except Exception:  # the log is best effort: the agent must carry on regardless
         pass

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, CliError
-from quarterdeck.cli.roster_args import agent_named, read_roster, roster_path
+from quarterdeck.cli.roster_args import agent_named, read_roster, roster_if_any
 from quarterdeck.core.activity.events import CODEX, SOURCES
-from quarterdeck.core.paths import DATA_DIR_ENV, home_expanded, user_data_dir
+from quarterdeck.core.paths import DATA_DIR_ENV, NoHome, home_expanded, user_data_dir
 
 
 def _roster_ids(prefix: str, parsed_args: argparse.Namespace, **_kwargs: Any) -> list[str]:
@@ -74,7 +74,7 @@ def cmd_install(args: argparse.Namespace) -> int:
         data_dir = user_data_dir()  # the tool runs its hook without this environment: the command says it
     try:
         outcome = install(agent.id, args.source, project, data_dir=data_dir)
-    except (SettingsError, ValueError) as exc:  # ValueError: a --data-dir under an unknown user's home
+    except (SettingsError, NoHome) as exc:  # NoHome: a --data-dir under an unknown user's home
         raise CliError(str(exc)) from None
     for change in outcome.changes:
         print(f"{change.path}: {'hook added' if change.outcome == 'written' else 'already there, unchanged'}")
@@ -108,7 +108,7 @@ def _forget_source(args: argparse.Namespace, removed: set[str]) -> None:
     from quarterdeck.core.roster.edit import with_hooks
     from quarterdeck.core.roster.roster import save_roster
 
-    if not roster_path(args).is_file():
+    if roster_if_any(args) is None:
         return
     path, roster = read_roster(args)
     if args.agent in roster and roster.get(args.agent).hooks in removed:

@@ -119,9 +119,9 @@ def cmd_dnd(args: argparse.Namespace) -> int:
 
 def _check_agents(args: argparse.Namespace) -> None:
     """Refuse an id the roster does not have (when there is a roster to ask)."""
-    from quarterdeck.cli.roster_args import read_roster, roster_path
+    from quarterdeck.cli.roster_args import read_roster, roster_if_any
 
-    if not roster_path(args).is_file():
+    if roster_if_any(args) is None:
         return
     path, roster = read_roster(args)
     unknown = [a for a in args.agents if a not in roster]

@@ -32,13 +32,20 @@ def roster_path(args: argparse.Namespace) -> Path:
     return default_roster_file()
 
 
-def existing_roster_path(args: argparse.Namespace) -> Path:
-    """The roster file, or a ``CliError`` saying where it looked and how to create one."""
+def roster_if_any(args: argparse.Namespace) -> Path | None:
+    """The roster file; None when there is none (a command that works without one); a ``CliError``
+    when the path is a folder or not a regular file (a pipe: reading it could wait forever)."""
     path = roster_path(args)
     if path.is_dir():
         raise CliError(f"{path} is a folder, not a roster: give the agents.yaml file (--roster PATH)")
-    if path.exists() and not path.is_file():  # a device or a pipe: reading it could wait forever
+    if path.exists() and not path.is_file():
         raise CliError(f"{path} is not a file: give the agents.yaml file (--roster PATH)")
+    return path if path.exists() else None
+
+
+def existing_roster_path(args: argparse.Namespace) -> Path:
+    """The roster file, or a ``CliError`` saying where it looked and how to create one."""
+    path = roster_if_any(args) or roster_path(args)
     if not path.exists():
         raise CliError(f"no agent roster at {path}\n"
                        f"Create it with `quarterdeck agents import cursor_agent_coords.json`, or write "

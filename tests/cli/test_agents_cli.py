@@ -72,6 +72,15 @@ def test_a_roster_that_is_a_folder_or_a_pipe_is_named_as_such(tmp_path, capsys):
     code, _, err = run(capsys, "agents", "list", "--roster", str(pipe))
     assert (code, err.strip()) == (2, f"quarterdeck: error: {pipe} is not a file: give the agents.yaml file "
                                       "(--roster PATH)")
+    coords = tmp_path / "coords.json"
+    coords.write_text(json.dumps({"agents": {"Agent-1": {"chat_input_coordinates": [10, 10]}}}), encoding="utf-8")
+    for where in (tmp_path, pipe):  # importing into one never waits on the pipe nor blames the disk
+        code, _, err = run(capsys, "agents", "import", str(coords), "--roster", str(where))
+        assert code == 2 and err.startswith(f"quarterdeck: error: {where} is ")
+    from quarterdeck.cli.main import main  # a command that works without a roster refuses a folder too
+
+    assert main(["notify", "mute", "Agent-1", "--roster", str(tmp_path)]) == 2
+    assert "is a folder, not a roster" in capsys.readouterr().err
 
 
 def test_list_table_and_json(roster, capsys):

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 QUARTERDECK = Path(sys.executable).with_name("quarterdeck")
 EVENT = {"hook_event_name": "UserPromptSubmit", "session_id": "s-1", "prompt": "Rebase on main",
          "cwd": "/tmp", "transcript_path": "/tmp/t.jsonl"}
@@ -46,14 +48,25 @@ def test_data_dir_after_hook_is_honoured_on_the_quick_path(tmp_path):
     assert not (tmp_path / "elsewhere").exists()
 
 
-def test_data_dir_before_hook_goes_through_the_whole_command_line(tmp_path):
+def test_data_dir_before_hook_is_honoured_too(tmp_path):
     out = run_hook("--data-dir", str(tmp_path), "hook", "--agent", "Agent-2", "--source", "claude-code",
                    data_dir=tmp_path)
     assert out.returncode == 0 and out.stdout == "", out.stderr
     assert recorded(tmp_path) == [("Agent-2", "prompt_submitted")]
 
 
-def test_a_hook_through_the_whole_command_line_says_nothing_of_a_bad_environment(tmp_path):
+@pytest.mark.parametrize("before", [["--roster", "elsewhere.yaml"], ["--data-dir", "~no-such-user-qd/d"],
+                                    ["--config=c.yaml", "--broker", "redis://x"]])
+def test_shared_options_before_hook_never_make_it_exit_non_zero_or_print(tmp_path, monkeypatch, before):
+    monkeypatch.chdir(tmp_path)  # where a literal ~ folder would be made
+    out = run_hook(*before, "hook", "--agent", "Agent-4", "--source", "claude-code", "--data-dir", str(tmp_path),
+                   data_dir=tmp_path)
+    assert (out.returncode, out.stdout, out.stderr) == (0, "", "")  # exit 2 is "block this prompt"
+    assert recorded(tmp_path) == [("Agent-4", "prompt_submitted")]
+    assert not list(tmp_path.glob("~*"))
+
+
+def test_a_hook_says_nothing_of_a_bad_environment(tmp_path):
     env = {**os.environ, "QUARTERDECK_DATA_DIR": "~no-such-user-qd/data"}  # the other commands refuse it
     out = subprocess.run([str(QUARTERDECK), "--data-dir", str(tmp_path), "hook", "--agent", "Agent-3", "--source",
                           "claude-code"], input=json.dumps(EVENT), env=env, capture_output=True, text=True, timeout=60)
