@@ -13,6 +13,8 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
+from quarterdeck.core.paths import path_option
+
 SHARED = {
     "config": ("--config", "PATH", "configuration file (default: coordination.yaml in the user config dir); "
                                    "before or after the command"),
@@ -24,23 +26,13 @@ SHARED = {
 TAKEN = "_shared_taken"
 
 
-def user_path(text: str) -> Path:
-    """A path option as given, ``~`` and ``~user`` expanded (a shell leaves ``--data-dir=~/x`` as it is)."""
-    from quarterdeck.core.paths import NoHome, home_expanded
-
-    try:
-        return home_expanded(text)
-    except NoHome as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-TYPES: dict[str, Callable[[str], object]] = {"broker": str}  # the others are paths (user_path)
+TYPES: dict[str, Callable[[str], object]] = {"broker": str}  # the others are paths (path_option: ~ expanded)
 
 
 def add_shared_options(parser: argparse.ArgumentParser) -> None:
     """Define the shared options on ``parser`` (the top level) and align every command under it."""
     for dest, (flag, metavar, help_text) in SHARED.items():
-        parser.add_argument(flag, dest=dest, type=TYPES.get(dest, user_path), metavar=metavar, default=None,
+        parser.add_argument(flag, dest=dest, type=TYPES.get(dest, path_option), metavar=metavar, default=None,
                             help=help_text)
     for sub in _subparsers(parser):
         align_command(sub)
@@ -62,11 +54,11 @@ def align_command(parser: argparse.ArgumentParser) -> None:
         if action.dest in SHARED:
             action.default = argparse.SUPPRESS
             if action.type is Path:
-                action.type = user_path
+                action.type = path_option
             taken.add(action.dest)
     if "config" not in taken:
         flag, metavar, help_text = SHARED["config"]
-        parser.add_argument(flag, dest="config", type=user_path, metavar=metavar, default=argparse.SUPPRESS,
+        parser.add_argument(flag, dest="config", type=path_option, metavar=metavar, default=argparse.SUPPRESS,
                             help=help_text)
         taken.add("config")
     parser.set_defaults(**{TAKEN: frozenset(taken)})

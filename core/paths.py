@@ -54,6 +54,17 @@ def home_expanded(path: str | os.PathLike[str]) -> Path:
             from None
 
 
+def path_option(text: str) -> Path:
+    """An argparse ``type`` for a path option: ``~`` and ``~user`` expanded (a shell leaves
+    ``--data-dir=~/x`` as it is); an unknown home is the option's one-line error."""
+    import argparse
+
+    try:
+        return home_expanded(text)
+    except NoHome as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _override(name: str, env: Mapping[str, str] | None) -> Path | None:
     value = (os.environ if env is None else env).get(name, "")
     if not value:

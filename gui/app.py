@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from quarterdeck import __version__
 from quarterdeck.core.logsetup import setup_logging
-from quarterdeck.core.paths import default_roster_file
+from quarterdeck.core.paths import default_roster_file, path_option
 
 if TYPE_CHECKING:
     from quarterdeck.core.roster.roster import Roster
@@ -70,13 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_arguments(parser: argparse.ArgumentParser, *, demo: bool = False) -> None:
-    parser.add_argument("--data-dir", type=Path, metavar="DIR", help="folder of the outbox and history")
+    parser.add_argument("--data-dir", type=path_option, metavar="DIR", help="folder of the outbox and history")
     if demo:
         parser.add_argument("--agents", dest="demo", type=int, default=4, metavar="N",
                             help="how many simulated agents (default 4)")
         parser.set_defaults(roster=None)
     else:
-        parser.add_argument("--roster", type=Path, metavar="PATH", help="roster file (default: agents.yaml)")
+        parser.add_argument("--roster", type=path_option, metavar="PATH", help="roster file (default: agents.yaml)")
         parser.add_argument("--demo", type=int, nargs="?", const=4, metavar="N",
                             help="start N simulated agents (default 4) and use them as the roster")
         parser.add_argument("--broker", metavar="URL", help="the broker connecting relays on other machines "
@@ -151,9 +151,14 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
     gc.disable()  # no cycle is collected on a job thread; the GUI thread's collector starts after the first paint
     tightened: list[Path] = []
     if args is None:  # started as ``python -m quarterdeck.gui``, not through the quarterdeck command
-        from quarterdeck.core.paths import private_umask, quarterdeck_dirs, tighten
+        from quarterdeck.core.paths import NoHome, check_overrides, private_umask, quarterdeck_dirs, tighten
 
         args = build_parser().parse_args(argv)
+        try:  # as the command checks them
+            check_overrides()
+        except NoHome as exc:
+            print(f"quarterdeck gui: error: {exc}", file=sys.stderr)
+            return 2
         private_umask()  # what the panel creates is private (0600/0700), as with the command
         tightened = tighten(quarterdeck_dirs())
     setup_logging(args.data_dir)  # quarterdeck.core.logsetup: rotating, private, secrets redacted

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -51,6 +54,19 @@ def test_a_tilde_the_shell_left_is_the_home_folder_and_an_unknown_users_is_one_l
         "quarterdeck history: error: argument --data-dir: ~no-such-user-qd/data: no home folder is known for "
         "'~no-such-user-qd'; write the folder out in full")
     assert not list(tmp_path.glob("~*"))
+
+
+@pytest.mark.parametrize(("argv", "env", "line"), [
+    (["--roster", "~no-such-user-qd/agents.yaml"], {}, "quarterdeck gui: error: argument --roster: "
+     "~no-such-user-qd/agents.yaml: no home folder is known for '~no-such-user-qd'; write the folder out in full"),
+    ([], {"QUARTERDECK_DATA_DIR": "~no-such-user-qd/data"}, "quarterdeck gui: error: QUARTERDECK_DATA_DIR="
+     "~no-such-user-qd/data: no home folder is known for '~no-such-user-qd'; write the folder out in full"),
+])
+def test_the_panel_started_as_a_module_says_the_same_in_one_line(tmp_path, argv, env, line):
+    done = subprocess.run([sys.executable, "-m", "quarterdeck.gui", *argv], env={**os.environ, **env}, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert (done.returncode, done.stderr.strip().splitlines()[-1]) == (2, line)
+    assert "Traceback" not in done.stderr and not list(tmp_path.iterdir())
 
 
 def test_config_works_after_the_command_too(tmp_path, capsys):
