@@ -139,7 +139,7 @@ def _project(given: Path | None) -> Path | None:
         return None
     try:
         folder = home_expanded(given).absolute()
-    except ValueError as exc:
+    except NoHome as exc:
         raise CliError(f"--project {exc}") from None
     if not folder.is_dir():
         raise CliError(f"--project {given}: no such folder")

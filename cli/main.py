@@ -110,11 +110,11 @@ def __getattr__(name: str) -> Any:
 
 def _check_folders() -> None:
     """Refuse a folder variable that names no folder (``~user`` with no known home) in one line."""
-    from quarterdeck.core.paths import check_overrides
+    from quarterdeck.core.paths import NoHome, check_overrides
 
     try:
         check_overrides()
-    except ValueError as exc:
+    except NoHome as exc:
         raise CliError(str(exc)) from None
 
 

@@ -23,10 +23,8 @@ SHARED = {
     "broker": ("--broker", "URL", "the broker connecting relays on other machines: redis:// or rediss:// URL "
                                   "(default: broker_url in the configuration); before or after the command"),
 }
-TAKEN = "_shared_taken"
-
-
 TYPES: dict[str, Callable[[str], object]] = {"broker": str}  # the others are paths (path_option: ~ expanded)
+TAKEN = "_shared_taken"
 
 
 def add_shared_options(parser: argparse.ArgumentParser) -> None:

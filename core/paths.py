@@ -39,6 +39,7 @@ def _platform() -> ModuleType:
 
     return platformdirs
 
+
 class NoHome(ValueError):
     """A path under a home folder that is not known (a ``~user`` that does not exist, no ``$HOME``)."""
 
@@ -76,7 +77,7 @@ def _override(name: str, env: Mapping[str, str] | None) -> Path | None:
 
 
 def check_overrides(env: Mapping[str, str] | None = None) -> None:
-    """A ``ValueError`` naming ``$QUARTERDECK_CONFIG_DIR`` or ``$QUARTERDECK_DATA_DIR`` when it names no folder."""
+    """:class:`NoHome` naming ``$QUARTERDECK_CONFIG_DIR`` or ``$QUARTERDECK_DATA_DIR`` when it names no folder."""
     for name in (CONFIG_DIR_ENV, DATA_DIR_ENV):
         _override(name, env)
 
