@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -160,7 +161,7 @@ def log_delivery(event: DeliveryEvent) -> None:
     kept: an id is hex enough to look like a secret, and each name is new)."""
     import logging
 
-    delivery_log = logging.getLogger("quarterdeck.deliveries")
+    delivery_log = _delivery_log()
     level = logging.INFO if event.state in DELIVERY_OUTCOMES else logging.DEBUG
     if not delivery_log.isEnabledFor(level):
         return
@@ -177,6 +178,13 @@ def log_delivery(event: DeliveryEvent) -> None:
         delivery_log.name, level, __file__, 0, "delivery %d to %s: %s (%s)",
         (event.delivery_id, event.agent_id, event.state, "; ".join(facts) or "-"), None, "log_delivery",
         {"secrets_redacted": True}))
+
+
+@functools.cache
+def _delivery_log() -> logging.Logger:
+    import logging
+
+    return logging.getLogger("quarterdeck.deliveries")
 
 
 _REDACTED: dict[str, str] = {}  # a log text -> it redacted (bounded: cleared when it grows large)

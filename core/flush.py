@@ -78,20 +78,21 @@ def type_of(device: int, mountinfo: str = "/proc/self/mountinfo") -> str:
     return ""
 
 
-def anchor(anchors: dict[int, int], folder: str | os.PathLike[str]) -> None:
+def anchor(anchors: dict[int, int], folder: str | os.PathLike[str]) -> bool:
     """Keep in ``anchors`` a descriptor of ``folder``'s file system when a ``syncfs`` can be trusted
     there (one per file system, open until the caller closes them: it keeps that file system mounted,
     and its device number is not reused meanwhile). A ``syncfs`` through it reports a failed write-back
     since it was opened or last flushed, even one another program's ``syncfs`` saw first. A folder
-    that is not there yet: none."""
+    that is not there yet: none, and False (ask again once it is); else True."""
     if _SYNCFS is None:
-        return
+        return True
     try:
         device = os.stat(folder).st_dev
         if device not in anchors:  # -1: looked up, not trusted (mountinfo is read once per file system)
             anchors[device] = os.open(folder, os.O_RDONLY) if type_of(device) in SYNCFS_TYPES else -1
     except OSError:
-        pass
+        return False
+    return True
 
 
 def durable(paths: Sequence[str | os.PathLike[str]], anchors: Mapping[int, int],

@@ -79,6 +79,7 @@ class InboxBatch:
         self._held: dict[str, float] = {}
         self._last_name: dict[InboxDelivery, datetime] = {}
         self._roster: tuple[Roster | None, dict[str, Agent]] = (None, {})
+        self._agent_inbox: dict[str, InboxDelivery] = {}  # each agent's inbox, once its folder is anchored
         self._last: tuple[str | None, float] = (None, 0.0)  # the last agent claimed, and when
         self._fault: float | None = None  # time.monotonic() since when the outbox fails
 
@@ -123,6 +124,7 @@ class InboxBatch:
     def _ready(self, anchors: dict[int, int]) -> None:
         """Each enabled inbox agent's folder made if missing and its file system's descriptor kept (see
         the module docstring). A folder that cannot be made is left as it is: its deliveries say why."""
+        flush.anchor(anchors, self.dispatcher.store.path.parent)  # each round's claim is flushed with its files
         for agent in self._agents().values():
             if not agent.enabled:
                 continue
@@ -168,7 +170,8 @@ class InboxBatch:
         agents = self._agents()
         if not agents:
             return 0
-        batch = Round(self.dispatcher, agents, self._inboxes, self._held, self._last_name, anchors=anchors)
+        batch = Round(self.dispatcher, agents, self._inboxes, self._held, self._last_name, anchors=anchors,
+                      agent_inbox=self._agent_inbox)
         ready, limit = batch.open_agents(), self.batch
         stagger = self.dispatcher.stagger
         if stagger > 0:  # the dispatcher's spacing of two agents' starts: one at a time, as it delivers
@@ -198,4 +201,5 @@ class InboxBatch:
         roster = self.dispatcher.roster
         if self._roster[0] is not roster:
             self._roster = (roster, {a.id: a for a in roster.agents if a.transport.kind == "inbox"})
+            self._agent_inbox = {}  # an agent's folder may have changed
         return self._roster[1]

@@ -78,7 +78,7 @@ class Round(FilePhase):
     anchors: dict[int, int] = field(default_factory=dict)  # file system -> a descriptor to flush it through
     stopped_agents: dict[str, int] = field(default_factory=dict)  # agent -> claim position of its failed file
     inboxes_of: dict[int, InboxDelivery] = field(default_factory=dict)  # delivery -> its inbox
-    _agent_inbox: dict[str, InboxDelivery] = field(default_factory=dict)
+    agent_inbox: dict[str, InboxDelivery] = field(default_factory=dict)  # its folder's, anchored (across rounds)
 
     def open_agents(self) -> list[str]:
         """The agents not held back by a retry's backoff."""
@@ -88,8 +88,8 @@ class Round(FilePhase):
     def run(self, limit: int, agents: list[str]) -> list[str]:
         """Deliver one batch to ``agents``; returns the agent of each delivery claimed, in order."""
         dispatcher = self.dispatcher
-        # the claim's commit is flushed with the files' contents (``files_flushed``), before any is named
-        flush.anchor(self.anchors, dispatcher.store.path.parent)
+        # the claim's commit is flushed with the files' contents (``files_flushed``), before any is named:
+        # the outbox's file system is anchored (``InboxBatch`` did it before the first round)
         claimed = batching.claim(dispatcher.store, agents, own_only=dispatcher.own_only, limit=limit, durable=False)
         if not claimed:
             return []
@@ -205,10 +205,11 @@ class Round(FilePhase):
     # -- helpers ------------------------------------------------------------------------------
     def _inbox(self, item: Claimed) -> InboxDelivery:
         agent = item.task.agent_id
-        inbox = self._agent_inbox.get(agent)  # one lookup of its folder per agent and round
+        inbox = self.agent_inbox.get(agent)  # its folder looked up once (the cache goes with the roster)
         if inbox is None:
-            inbox = self._agent_inbox[agent] = inbox_for(self.agents[agent], self.inboxes)
-            flush.anchor(self.anchors, inbox.path)
+            inbox = inbox_for(self.agents[agent], self.inboxes)
+            if flush.anchor(self.anchors, inbox.path):  # a folder not there yet: looked up again next round
+                self.agent_inbox[agent] = inbox
         self.inboxes_of[item.task.delivery_id] = inbox
         return inbox
 

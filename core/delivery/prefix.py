@@ -22,6 +22,7 @@ KIND_CODES: dict[str, str] = {"captain": "C", "agent": "A", "system": "S", "huma
 TYPE_MARKERS: dict[str, str] = {"text": "", "broadcast": "BROADCAST", "onboarding": "ONBOARDING"}
 ARROW = "→"
 RESENT = "RESENT"
+PRIORITIES: tuple[str, ...] = get_args(Priority)
 
 
 def _code(kind: str) -> str:
@@ -47,8 +48,8 @@ def render_prefix(
 ) -> str:
     """The header line, e.g. ``[C2A] Captain → Agent-3 | URGENT``; ``resent`` for a delivery queued again."""
     route = f"{_code(sender_kind)}2{_code(recipient_kind)}"
-    if priority not in get_args(Priority):
-        raise ValueError(f"unknown priority {priority!r}; expected one of {', '.join(get_args(Priority))}")
+    if priority not in PRIORITIES:
+        raise ValueError(f"unknown priority {priority!r}; expected one of {', '.join(PRIORITIES)}")
     if msg_type not in TYPE_MARKERS:
         raise ValueError(f"unknown message type {msg_type!r}; expected one of {', '.join(TYPE_MARKERS)}")
     parts = [f"[{route}] {_name(sender_kind, sender)} {ARROW} {_name(recipient_kind, recipient)}"]

@@ -197,7 +197,17 @@ class Ledger:
         if not receipts:
             return 0
         with self._lock, self._transaction():
-            return sum(self._add(receipt, final, False) for receipt, final in receipts)
+            if len({receipt.delivery for receipt, _ in receipts}) < len(receipts):  # one after another, in order
+                return sum(self._add(receipt, final, False) for receipt, final in receipts)
+            closed = {int(row[0]) for row in self._conn.execute(
+                "SELECT captain_delivery FROM relayed_deliveries WHERE final = 1 AND captain_delivery IN "
+                "(SELECT value FROM json_each(?))", (json.dumps([receipt.delivery for receipt, _ in receipts]),))}
+            queued = [(receipt, final) for receipt, final in receipts if receipt.delivery not in closed]
+            self._conn.executemany("INSERT INTO unpublished (fields) VALUES (?)",
+                                   [(_FIELDS_JSON(receipt.to_fields()),) for receipt, _ in queued])
+            self._conn.executemany("UPDATE relayed_deliveries SET final = 1 WHERE captain_delivery = ?",
+                                   [(receipt.delivery,) for receipt, final in queued if final])
+            return len(queued)
 
     def _add(self, receipt: Receipt, final: bool, again: bool) -> bool:
         fields = _FIELDS_JSON(receipt.to_fields())

@@ -108,27 +108,56 @@ def start(store: Store, delivery: int) -> bool:
 
 
 def finish(store: Store, done: Sequence[Done]) -> set[int]:
-    """Record ``done`` in one transaction; returns the deliveries changed (still ``sending`` until now)."""
+    """Record ``done`` in one transaction; returns the deliveries changed (still ``sending`` until now).
+    A few statements for the whole batch: the attempts, which deliveries are still ``sending``, then
+    the outcomes of those (a delivery twice in ``done``: one by one, in order)."""
     if not done:
         return set()
+    if len({d.delivery for d in done}) < len(done):
+        return _finish_each(store, done)
+    with immediate(store.connection()) as conn:
+        now = now_db()
+        attempts = [d for d in done if d.attempt]
+        if attempts:
+            conn.executemany(_ATTEMPT, [_attempt_row(d) for d in attempts])
+        changed = {int(row[0]) for row in conn.execute(
+            "SELECT id FROM deliveries WHERE id IN (SELECT value FROM json_each(?)) AND state = 'sending'",
+            (json.dumps([d.delivery for d in done]),)).fetchall()}
+        back = [(d.reason, d.attempt, now, d.delivery) for d in done if d.delivery in changed and d.state == "queued"]
+        ended = [(d.state, d.reason, d.verdict, d.evidence, d.latency_ms, d.attempt, now, now, d.delivery)
+                 for d in done if d.delivery in changed and d.state != "queued"]
+        if back:
+            conn.executemany(_BACK, back)
+        if ended:
+            conn.executemany(_ENDED, ended)
+    return changed
+
+
+_ATTEMPT = ("INSERT OR IGNORE INTO attempts (delivery_id, n, started_at, finished_at, ok, error) "
+            "VALUES (?, ?, ?, ?, ?, ?)")
+_BACK = ("UPDATE deliveries SET state = 'queued', started_at = NULL, reason = ?, attempts = max(attempts, ?), "
+         "updated_at = ? WHERE id = ? AND state = 'sending'")
+_ENDED = ("UPDATE deliveries SET state = ?, reason = ?, verdict = ?, evidence = ?, latency_ms = ?, "
+          "attempts = max(attempts, ?), updated_at = ?, finished_at = ? WHERE id = ? AND state = 'sending'")
+
+
+def _attempt_row(d: Done) -> tuple[object, ...]:
+    return d.delivery, d.attempt, d.began, d.ended, int(d.error is None), d.error
+
+
+def _finish_each(store: Store, done: Sequence[Done]) -> set[int]:
+    """``finish``, one outcome at a time (a delivery's later outcome in ``done`` finds the earlier recorded)."""
     changed: set[int] = set()
     with immediate(store.connection()) as conn:
         now = now_db()
         for d in done:
             if d.attempt:
-                conn.execute("INSERT OR IGNORE INTO attempts (delivery_id, n, started_at, finished_at, ok, error) "
-                             "VALUES (?, ?, ?, ?, ?, ?)", (d.delivery, d.attempt, d.began, d.ended,
-                                                           int(d.error is None), d.error))
+                conn.execute(_ATTEMPT, _attempt_row(d))
             if d.state == "queued":
-                cur = conn.execute(
-                    "UPDATE deliveries SET state = 'queued', started_at = NULL, reason = ?, "
-                    "attempts = max(attempts, ?), updated_at = ? WHERE id = ? AND state = 'sending'",
-                    (d.reason, d.attempt, now, d.delivery))
+                cur = conn.execute(_BACK, (d.reason, d.attempt, now, d.delivery))
             else:
-                cur = conn.execute(
-                    "UPDATE deliveries SET state = ?, reason = ?, verdict = ?, evidence = ?, latency_ms = ?, "
-                    "attempts = max(attempts, ?), updated_at = ?, finished_at = ? WHERE id = ? AND state = 'sending'",
-                    (d.state, d.reason, d.verdict, d.evidence, d.latency_ms, d.attempt, now, now, d.delivery))
+                cur = conn.execute(_ENDED, (d.state, d.reason, d.verdict, d.evidence, d.latency_ms, d.attempt, now,
+                                            now, d.delivery))
             if cur.rowcount:
                 changed.add(d.delivery)
     return changed

@@ -151,3 +151,21 @@ def test_with_a_stagger_it_delivers_one_at_a_time_spaced_as_the_dispatcher(tmp_p
     assert batch.rounds == 10
     assert texts(tmp_path / "in1") == [f"task {n}" for n in range(0, 10, 2)]
     session.close()
+
+
+def test_a_roster_that_moves_an_agents_inbox_sends_its_next_files_to_the_new_folder(tmp_path) -> None:
+    """Each agent's inbox is looked up once, not every round: a new roster is looked up afresh."""
+    session = open_session(tmp_path, {"Agent-1": tmp_path / "old"})
+    attach(session.dispatcher)
+    with delivering(session):
+        first = session.submit(Message(sender="captain", recipients=["Agent-1"], content="to the old one"))
+        wait(lambda: session.store.states_of(first.delivery_ids) == {first.delivery_ids[0]: "delivered"})
+        moved = tmp_path / "moved.yaml"
+        moved.write_text(yaml.safe_dump({"agents": [{"id": "Agent-1", "transport": "inbox",
+                                                     "path": str(tmp_path / "new")}]}), encoding="utf-8")
+        session.dispatcher.set_roster(load_roster(moved))
+        second = session.submit(Message(sender="captain", recipients=["Agent-1"], content="to the new one"))
+        wait(lambda: session.store.states_of(second.delivery_ids) == {second.delivery_ids[0]: "delivered"})
+    assert texts(tmp_path / "old") == ["to the old one"]
+    assert texts(tmp_path / "new") == ["to the new one"]
+    session.close()

@@ -80,3 +80,29 @@ def test_a_round_whose_receipts_cannot_be_recorded_says_one_line_and_leaves_them
         assert all(r.exc_info is None for r in caplog.records)
     finally:
         store.close()
+
+
+def test_receipts_added_together_are_queued_as_one_by_one_would_be(tmp_path) -> None:
+    """The batch (three statements) and the one-by-one path (an id twice in the batch) agree: a closed
+    delivery's receipt is not queued, a final one closes its delivery, the order is kept."""
+    def queued(receipts: list[tuple[Receipt, bool]], folder: str) -> tuple[int, list[tuple[str, str]], list[int]]:
+        ledger = Ledger(tmp_path / folder)
+        try:
+            for captain in (1, 2, 3):
+                ledger.record(captain, f"m-{captain}", "Agent-1")
+                ledger.set_local(captain, captain * 10)
+            ledger.add_receipt(Receipt("box-1", 3, "Agent-1", "failed", reason="gone"), final=True)  # closed
+            added = ledger.add_receipts(receipts)
+            told = [(f["delivery"], f["state"]) for _, f in ledger.unpublished()][1:]
+            return added, told, [r.captain_delivery for r in ledger.open_deliveries()]
+        finally:
+            ledger.close()
+
+    done = Receipt("box-1", 1, "Agent-1", "delivered", verdict="submitted", attempts=1)
+    step = Receipt("box-1", 2, "Agent-1", "sending", attempts=2, reason="disk full")
+    late = Receipt("box-1", 3, "Agent-1", "delivered", verdict="submitted", attempts=1)
+    assert queued([(done, True), (step, False), (late, True)], "together") == (2, [("1", "delivered"),
+                                                                                 ("2", "sending")], [2])
+    again = Receipt("box-1", 1, "Agent-1", "failed", reason="twice")  # the same delivery again: after its end
+    assert queued([(done, True), (step, False), (again, True), (late, True)], "each") == (
+        2, [("1", "delivered"), ("2", "sending")], [2])
