@@ -81,9 +81,9 @@ def cmd_hook(args: argparse.Namespace) -> int:
     try:
         from quarterdeck.core.activity.hook import LOST, REFUSED, run_hook
 
-        data_dir = _data_dir(args)
         raw: bytes | str = args.payload if args.payload is not None else sys.stdin.buffer.read()
-        result = run_hook(args.source or "", args.agent or "", raw, data_dir)
+        # the folder is found as the event is recorded: one that cannot be known loses the event, not the reply
+        result = run_hook(args.source or "", args.agent or "", raw, lambda: _data_dir(args))
         if result.reply:
             sys.stdout.write(result.reply + "\n")
             sys.stdout.flush()

@@ -7,12 +7,14 @@ what, so that ``quarterdeck hook`` can log it and still exit 0 with the tool's r
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from quarterdeck.core.activity.events import SOURCES, ActivityEvent
 from quarterdeck.core.activity.parse import HookInputError, decode, event_name, hook_reply, parse_event
 from quarterdeck.core.activity.record import record
+from quarterdeck.core.paths import NoHome
 
 REFUSED, LOST = "refused", "lost"
 
@@ -29,8 +31,11 @@ class HookResult:
     event: ActivityEvent | None = None
 
 
-def run_hook(source: str, agent_id: str, raw: bytes | str, data_dir: Path, now: float | None = None) -> HookResult:
-    """Handle one hook call of ``source`` for ``agent_id`` whose input is ``raw``."""
+def run_hook(source: str, agent_id: str, raw: bytes | str, data_dir: Path | Callable[[], Path],
+             now: float | None = None) -> HookResult:
+    """Handle one hook call of ``source`` for ``agent_id`` whose input is ``raw``. ``data_dir`` may be
+    found only when the event is recorded (a folder that cannot be known, such as
+    ``$QUARTERDECK_DATA_DIR`` under an unknown home, loses the event; the tool still gets its reply)."""
     if source not in SOURCES:
         return HookResult("", REFUSED, f"unknown --source {source!r}; one of {', '.join(SOURCES)}")
     blank = hook_reply(source, "")
@@ -43,7 +48,9 @@ def run_hook(source: str, agent_id: str, raw: bytes | str, data_dir: Path, now: 
     reply = hook_reply(source, event_name(source, payload))
     event = parse_event(source, agent_id, payload, time.time() if now is None else now)
     try:
-        outcome, why = record(data_dir, event)
+        outcome, why = record(data_dir() if callable(data_dir) else data_dir, event)
+    except NoHome as exc:
+        return HookResult(reply, LOST, f"no data folder is known to record it in: {exc}", event)
     except OSError as exc:
         return HookResult(reply, LOST, f"neither the database nor the spool file took the event: {exc}", event)
     return HookResult(reply, outcome, why, event)

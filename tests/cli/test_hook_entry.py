@@ -79,3 +79,12 @@ def test_a_malformed_hook_command_still_exits_0_and_prints_nothing(tmp_path):
     out = run_hook("hook", "--agent", "Agent-1", "--data-dir", data_dir=tmp_path)
     assert (out.returncode, out.stdout) == (0, ""), out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_a_hook_whose_data_folder_cannot_be_known_still_gives_cursor_its_reply():
+    # Cursor waits for {"continue": true} before it submits the prompt; the event itself is lost
+    env = {**os.environ, "QUARTERDECK_DATA_DIR": "~no-such-user-qd/data"}
+    prompt = {"hook_event_name": "beforeSubmitPrompt", "conversation_id": "c-1", "prompt": "Rebase on main"}
+    out = subprocess.run([str(QUARTERDECK), "hook", "--agent", "Agent-5", "--source", "cursor"],
+                         input=json.dumps(prompt), env=env, capture_output=True, text=True, timeout=60)
+    assert (out.returncode, out.stdout, out.stderr) == (0, '{"continue": true}\n', "")
