@@ -40,6 +40,9 @@ def roster_if_any(args: argparse.Namespace) -> Path | None:
         raise CliError(f"{path} is a folder, not a roster: give the agents.yaml file (--roster PATH)")
     if path.exists() and not path.is_file():
         raise CliError(f"{path} is not a file: give the agents.yaml file (--roster PATH)")
+    if path.is_symlink() and not path.exists():
+        raise CliError(f"{path} is a link to {os.readlink(path)}, which does not exist: point it at the "
+                       "agents.yaml file, or give that file (--roster PATH)")
     return path if path.exists() else None
 
 

@@ -83,6 +83,19 @@ def test_a_roster_that_is_a_folder_or_a_pipe_is_named_as_such(tmp_path, capsys):
     assert "is a folder, not a roster" in capsys.readouterr().err
 
 
+def test_a_roster_that_is_a_broken_link_is_named_as_such(tmp_path, capsys):
+    link = tmp_path / "agents.yaml"
+    link.symlink_to(tmp_path / "dotfiles" / "agents.yaml")  # its target was moved or never made
+    coords = tmp_path / "coords.json"
+    coords.write_text(json.dumps({"agents": {"Agent-1": {"chat_input_coordinates": [10, 10]}}}), encoding="utf-8")
+    for command in (["agents", "list"], ["agents", "import", str(tmp_path / "coords.json")]):
+        code, _, err = run(capsys, *command, "--roster", str(link))
+        assert (code, err.strip()) == (2, f"quarterdeck: error: {link} is a link to {tmp_path}/dotfiles/agents.yaml, "
+                                          "which does not exist: point it at the agents.yaml file, or give that file "
+                                          "(--roster PATH)")
+    assert link.is_symlink()  # left as it is
+
+
 def test_list_table_and_json(roster, capsys):
     code, out, _ = run(capsys, "agents", "list", "--roster", str(roster))
     assert code == 0
