@@ -65,13 +65,22 @@ def _data_dir(args: argparse.Namespace) -> Path:
 
 
 def _note(args: argparse.Namespace, level: int, message: str) -> None:
-    """Write ``message`` to quarterdeck.log (set up only now: it costs the hook ~0.3 s to import)."""
+    """Write ``message`` to quarterdeck.log (set up only now: it costs the hook ~0.3 s to import); with
+    ``$QUARTERDECK_DATA_DIR`` under an unknown home, to the log of the user's usual folders."""
     try:
         import logging
+        import os
 
         from quarterdeck.core.logsetup import logging_to_file
+        from quarterdeck.core.paths import DATA_DIR_ENV, NoHome, user_log_dir
 
-        with logging_to_file(_given_dir(args)):
+        given, env = _given_dir(args), None
+        if given is None:
+            try:
+                user_log_dir()
+            except NoHome:
+                env = {name: value for name, value in os.environ.items() if name != DATA_DIR_ENV}
+        with logging_to_file(given, env):
             logging.getLogger(__name__).log(level, "%s", message)
     except Exception:  # the log is best effort: the agent must carry on regardless
         pass

@@ -34,14 +34,19 @@ def roster_path(args: argparse.Namespace) -> Path:
 
 def roster_if_any(args: argparse.Namespace) -> Path | None:
     """The roster file; None when there is none (a command that works without one); a ``CliError``
-    when the path is a folder or not a regular file (a pipe: reading it could wait forever)."""
+    when the path is a folder, not a regular file (a pipe: reading it could wait forever) or a link to
+    nothing (given or the default one: the roster meant is not there, and none is guessed)."""
     path = roster_path(args)
     if path.is_dir():
         raise CliError(f"{path} is a folder, not a roster: give the agents.yaml file (--roster PATH)")
     if path.exists() and not path.is_file():
         raise CliError(f"{path} is not a file: give the agents.yaml file (--roster PATH)")
     if path.is_symlink() and not path.exists():
-        raise CliError(f"{path} is a link to {os.readlink(path)}, which does not exist: point it at the "
+        try:
+            target = os.readlink(path)
+        except OSError:  # changed meanwhile
+            target = "a file"
+        raise CliError(f"{path} is a link to {target}, which does not exist: point it at the "
                        "agents.yaml file, or give that file (--roster PATH)")
     return path if path.exists() else None
 

@@ -68,7 +68,7 @@ def type_of(device: int, mountinfo: str = "/proc/self/mountinfo") -> str:
     none is (a btrfs subvolume or an overlay reports a device no mount names: then no syncfs)."""
     wanted = f"{os.major(device)}:{os.minor(device)}"
     try:
-        with open(mountinfo, encoding="utf-8") as mounts:
+        with open(mountinfo, encoding="utf-8", errors="surrogateescape") as mounts:
             for line in mounts:
                 fields = line.split()
                 if len(fields) > 2 and fields[2] == wanted and " - " in line:
@@ -82,8 +82,9 @@ def anchor(anchors: dict[int, int], folder: str | os.PathLike[str]) -> bool:
     """Keep in ``anchors`` a descriptor of ``folder``'s file system when a ``syncfs`` can be trusted
     there (one per file system, open until the caller closes them: it keeps that file system mounted,
     and its device number is not reused meanwhile). A ``syncfs`` through it reports a failed write-back
-    since it was opened or last flushed, even one another program's ``syncfs`` saw first. A folder
-    that is not there yet: none, and False (ask again once it is); else True."""
+    since it was opened or last flushed, even one another program's ``syncfs`` saw first. False when
+    the folder could not be looked at (not there yet: ask again once it is); else True (also where
+    no ``syncfs`` is trusted at all: there is nothing to keep)."""
     if _SYNCFS is None:
         return True
     try:

@@ -246,10 +246,10 @@ def stop_logging() -> None:
 
 
 @contextlib.contextmanager
-def logging_to_file(data_dir: Path | None = None) -> Iterator[logging.Handler]:
+def logging_to_file(data_dir: Path | None = None, env: Mapping[str, str] | None = None) -> Iterator[logging.Handler]:
     """``with logging_to_file(args.data_dir):`` a command's run logged (:func:`setup_logging`),
     the process's logging as before once it ends."""
-    handler = setup_logging(data_dir)
+    handler = setup_logging(data_dir, env=env)
     try:
         yield handler
     finally:

@@ -53,4 +53,6 @@ def run_hook(source: str, agent_id: str, raw: bytes | str, data_dir: Path | Call
         return HookResult(reply, LOST, f"no data folder is known to record it in: {exc}", event)
     except OSError as exc:
         return HookResult(reply, LOST, f"neither the database nor the spool file took the event: {exc}", event)
+    except Exception as exc:  # a bug: the tool still gets its reply
+        return HookResult(reply, LOST, f"the event could not be recorded: {type(exc).__name__}: {exc}", event)
     return HookResult(reply, outcome, why, event)

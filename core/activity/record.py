@@ -45,7 +45,19 @@ def new_key() -> str:
 
 
 def row(event: ActivityEvent, key: str) -> dict[str, object]:
-    return {**asdict(event), "key": key}
+    """The event's columns; a text with half of a surrogate pair (a prompt cut short inside an emoji)
+    has it replaced, so that the table and the spool file can take it (neither writes such text)."""
+    return {**{name: _writable(value) for name, value in asdict(event).items()}, "key": key}
+
+
+def _writable(value: object) -> object:
+    """``value`` with each half of a surrogate pair made U+FFFD (other text as it is)."""
+    if isinstance(value, str) and not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return value
 
 
 def record(data_dir: Path, event: ActivityEvent, timeout: float = HOOK_TIMEOUT_S) -> tuple[str, str | None]:

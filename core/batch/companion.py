@@ -112,6 +112,7 @@ class InboxBatch:
         (under load rounds grow, so their fixed cost is shared, with no wait added); idle, it waits for
         ``notify``, a held agent's backoff to end, or ``poll``."""
         anchors: dict[int, int] = {}  # this thread's descriptor per file system written to (``flush.anchor``)
+        self._agent_inbox = {}  # cached with this thread's anchors only
         try:
             self._ready(anchors)
             self._loop(done, anchors)
@@ -124,7 +125,10 @@ class InboxBatch:
     def _ready(self, anchors: dict[int, int]) -> None:
         """Each enabled inbox agent's folder made if missing and its file system's descriptor kept (see
         the module docstring). A folder that cannot be made is left as it is: its deliveries say why."""
-        flush.anchor(anchors, self.dispatcher.store.path.parent)  # each round's claim is flushed with its files
+        try:  # each round's claim is flushed with its files
+            flush.anchor(anchors, self.dispatcher.store.path.parent)
+        except Exception:  # a bug: the rounds go on (the claim is then fsynced on its own)
+            log.exception("the outbox's file system could not be made ready")
         for agent in self._agents().values():
             if not agent.enabled:
                 continue

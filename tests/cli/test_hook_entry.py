@@ -81,10 +81,14 @@ def test_a_malformed_hook_command_still_exits_0_and_prints_nothing(tmp_path):
     assert "Traceback" not in out.stderr
 
 
-def test_a_hook_whose_data_folder_cannot_be_known_still_gives_cursor_its_reply():
-    # Cursor waits for {"continue": true} before it submits the prompt; the event itself is lost
-    env = {**os.environ, "QUARTERDECK_DATA_DIR": "~no-such-user-qd/data"}
+def test_a_hook_whose_data_folder_cannot_be_known_still_gives_cursor_its_reply(tmp_path):
+    # Cursor waits for {"continue": true} before it submits the prompt; the event itself is lost, and
+    # the log of the user's usual folders says why
+    env = {**os.environ, "QUARTERDECK_DATA_DIR": "~no-such-user-qd/data", "HOME": str(tmp_path)}
+    env.pop("XDG_STATE_HOME", None)
     prompt = {"hook_event_name": "beforeSubmitPrompt", "conversation_id": "c-1", "prompt": "Rebase on main"}
     out = subprocess.run([str(QUARTERDECK), "hook", "--agent", "Agent-5", "--source", "cursor"],
                          input=json.dumps(prompt), env=env, capture_output=True, text=True, timeout=60)
     assert (out.returncode, out.stdout, out.stderr) == (0, '{"continue": true}\n', "")
+    logs = [p.read_text() for p in tmp_path.rglob("quarterdeck.log")]
+    assert len(logs) == 1 and "event lost: no data folder is known to record it in: QUARTERDECK_DATA_DIR=" in logs[0]

@@ -144,3 +144,19 @@ def test_a_missing_database_spools_creates_nothing_and_is_taken_in_once_the_stor
     Store(default_db_path(data_dir)).close()
     assert [e.kind for e in load_events(data_dir)] == ["prompt_submitted"]
     assert not (data_dir / SPOOL_NAME).exists()
+
+
+@pytest.mark.parametrize("database", [True, False], ids=["table", "spool"])
+def test_a_prompt_cut_inside_an_emoji_is_recorded_and_the_tool_gets_its_reply(data_dir, database):
+    # JSON may carry half of a surrogate pair (a prompt cut short); neither SQLite nor the spool file
+    # writes such text as it is
+    if database:
+        Store(default_db_path(data_dir)).close()
+    payload = ('{"conversation_id": "c-1", "generation_id": "g-1", "hook_event_name": "beforeSubmitPrompt", '
+               '"workspace_roots": ["/w"], "prompt": "Ship it \\ud83d", "attachments": []}')
+    done = run([*HOOK, "cursor"], payload.encode())
+    assert (done.returncode, done.stdout, done.stderr) == (0, b'{"continue": true}\n', b"")
+    events = load_events(data_dir) if database else [json.loads(line) for line in
+                                                      (data_dir / SPOOL_NAME).read_text().splitlines()]
+    texts = [e.text if database else e["text"] for e in events]
+    assert texts == ["Ship it \ufffd"]

@@ -169,3 +169,18 @@ def test_a_roster_that_moves_an_agents_inbox_sends_its_next_files_to_the_new_fol
     assert texts(tmp_path / "old") == ["to the old one"]
     assert texts(tmp_path / "new") == ["to the new one"]
     session.close()
+
+
+def test_an_inbox_whose_parent_folder_comes_later_is_written_once_it_is_there(tmp_path) -> None:
+    """A folder that cannot be looked at is looked up again next round (not kept as it first was)."""
+    session = open_session(tmp_path, {"Agent-1": tmp_path / "later" / "in1"})
+    attach(session.dispatcher)
+    with delivering(session):
+        early = session.submit(Message(sender="captain", recipients=["Agent-1"], content="too early"))
+        wait(lambda: session.store.states_of(early.delivery_ids)[early.delivery_ids[0]] == "failed")
+        (tmp_path / "later").mkdir()
+        ids = [session.submit(Message(sender="captain", recipients=["Agent-1"], content=f"then {n}")).delivery_ids[0]
+               for n in range(3)]
+        wait(lambda: set(session.store.states_of(ids).values()) == {"delivered"})
+    assert texts(tmp_path / "later" / "in1") == ["then 0", "then 1", "then 2"]
+    session.close()

@@ -60,3 +60,25 @@ def test_a_delivery_named_twice_takes_its_first_outcome(tmp_path) -> None:
         assert _attempts(store) == [(a, 1, 0, "x"), (b, 1, 1, None)]
     finally:
         store.close()
+
+
+def test_the_batch_leaves_the_rows_one_outcome_at_a_time_leaves(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(batching, "now_db", lambda: 1234.5)  # both paths stamp the same time
+
+    def recorded(folder: str, record) -> tuple[set[int], list[tuple[object, ...]], list[tuple[object, ...]]]:
+        store = Store(tmp_path / folder / "outbox.sqlite3")
+        try:
+            ids = _claimed(store, 3)
+            changed = record(store, [
+                Done(ids[0], "delivered", None, "submitted", "written to /in/a.md", 2.5, 1, 1.0, 2.0),
+                Done(ids[1], "uncertain", "its folder could not be flushed", None, None, None, 2, 1.0, 2.0, "EIO"),
+                Done(ids[2], "queued", "behind an earlier message")])
+            rows = [tuple(r) for r in store.connection().execute(
+                "SELECT id, state, reason, verdict, evidence, latency_ms, attempts, started_at, updated_at, "
+                "finished_at FROM deliveries ORDER BY id").fetchall()]
+            return changed, rows, [tuple(r) for r in store.connection().execute("SELECT * FROM attempts ORDER BY "
+                                                                                "delivery_id, n").fetchall()]
+        finally:
+            store.close()
+
+    assert recorded("together", batching.finish) == recorded("each", batching._finish_each)
