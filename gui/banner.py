@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QRect, QSize, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QPainter, QPaintEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QSizePolicy, QToolBar, QToolButton, QWidget
 
 if TYPE_CHECKING:  # annotations only
@@ -37,6 +37,45 @@ def _short(reason: str, longest: int = 60) -> str:
     """A long pause reason by its last clause ("…: someone is using the mouse; nothing typed");
     the whole of it is in the tooltip."""
     return reason if len(reason) <= longest else reason.rsplit(": ", 1)[-1]
+
+
+class Wrapped(QLabel):
+    """A label of up to ``LINES`` lines, broken between words, the last ending in "…" when the text is
+    longer still (one line cut the banner mid-word on a 1366-pixel screen); it never widens the
+    window. ``text()`` and the tooltip keep all of it."""
+
+    LINES = 2
+
+    def lines(self) -> list[str]:
+        """The text as painted at the label's width now, line by line."""
+        metrics, width = self.fontMetrics(), max(1, self.contentsRect().width())
+        words, lines = self.text().split(" "), []
+        while words and len(lines) < self.LINES - 1:
+            line = words.pop(0)
+            while words and metrics.horizontalAdvance(f"{line} {words[0]}") <= width:
+                line = f"{line} {words.pop(0)}"
+            lines.append(metrics.elidedText(line, Qt.TextElideMode.ElideRight, width))
+        if words:
+            lines.append(metrics.elidedText(" ".join(words), Qt.TextElideMode.ElideRight, width))
+        return lines
+
+    def sizeHint(self) -> QSize:
+        margins = self.contentsMargins()
+        return QSize(super().sizeHint().width(),
+                     self.LINES * self.fontMetrics().lineSpacing() + margins.top() + margins.bottom())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.minimumWidth(), self.sizeHint().height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        lines, area, spacing = self.lines(), self.contentsRect(), self.fontMetrics().lineSpacing()
+        top = area.top() + (area.height() - len(lines) * spacing) // 2
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        for n, line in enumerate(lines):
+            painter.drawText(QRect(area.left(), top + n * spacing, area.width(), spacing),
+                             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), line)
+        painter.end()
 
 
 class DeliveryBanner(QToolBar):
@@ -81,10 +120,10 @@ class DeliveryBanner(QToolBar):
         row = QHBoxLayout(box)
         row.setContentsMargins(10, 2, 6, 2)
         row.setSpacing(8)
-        self.label = QLabel(box)
+        self.label = Wrapped(box)
         self.label.setObjectName("banner-text")
-        self.label.setTextFormat(Qt.TextFormat.RichText)
-        # one line that never widens the window (a narrow one clips it; the tooltip has it all)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        # never widens the window: a narrow one breaks it in two lines, then "…" (the tooltip has it all)
         self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.label.setMinimumWidth(120)
         row.addWidget(self.label, 1)

@@ -8,6 +8,8 @@ from PySide6.QtWidgets import QToolButton
 
 from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 from quarterdeck.core.models import Message
+from quarterdeck.core.transports.gui.guard import DraftInInput
+from quarterdeck.gui.banner import PAUSE_PREFIX
 from quarterdeck.gui.mainwindow import MainWindow
 
 WAIT_MS = 5000
@@ -102,6 +104,24 @@ def test_a_gui_pause_shows_who_why_and_how_many_wait_with_skip_and_send_anyway(m
     assert button(window, "skip").isEnabled() and not button(window, "force").isEnabled()  # no draft
     ctx.delivery.sig_resumed.emit()
     assert not banner.isVisible()
+    window.close()
+
+
+def test_a_draft_pause_in_a_narrow_window_says_what_to_do_in_two_lines_then_an_ellipsis(make_ctx, qtbot):
+    ctx, window = queued_window(make_ctx, qtbot, "Agent-1")
+    window.resize(680, 700)  # the panel's half of a 1366-pixel screen
+    banner = window.status.banner
+    draft = DraftInInput("Agent-1", "half typed idea", (10, 10))
+    ctx.delivery.sig_delivery_event.emit(DeliveryEvent(1, "m", "Agent-1", "paused", detail=f"{PAUSE_PREFIX}{draft}"))
+    qtbot.waitUntil(lambda: banner.label.text().endswith("— 1 waiting"), timeout=WAIT_MS)
+    assert banner.label.text() == "GUI PAUSED on Agent-1: send or clear the draft, then resume — 1 waiting"
+    qtbot.waitUntil(lambda: len(banner.label.lines()) == 2, timeout=WAIT_MS)  # all of it, in two lines
+    assert " ".join(banner.label.lines()) == banner.label.text()
+    window.resize(420, 700)
+    qtbot.waitUntil(lambda: banner.label.lines()[-1].endswith("…"), timeout=WAIT_MS)
+    assert banner.label.text().startswith(" ".join(banner.label.lines())[:-1])
+    assert "half typed idea" in banner.label.toolTip()
+    assert button(window, "force").isEnabled()  # a draft: Send anyway types over it when the captain says so
     window.close()
 
 

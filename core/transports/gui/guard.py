@@ -33,8 +33,8 @@ class DraftInInput(HumanActivity):
         flat = " ".join(draft.split())
         shown = flat if len(flat) <= 40 else flat[:39] + "…"
         RetryableError.__init__(
-            self, f"{agent}'s input holds a draft (“{shown}”, {len(draft)} characters): send or clear it "
-                  "in the pane, then resume; nothing typed")
+            self, f"{agent}'s input holds a draft (“{shown}”, {len(draft)} characters), nothing typed: "
+                  "send or clear the draft, then resume")
         self.expected = self.actual = point
         self.pasted = False
         self.draft = draft
