@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRect, QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QPainter, QPaintEvent
+from PySide6.QtGui import QAction, QFontMetricsF, QPainter, QPaintEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QSizePolicy, QToolBar, QToolButton, QWidget
 
 if TYPE_CHECKING:  # annotations only
@@ -47,14 +47,15 @@ class Wrapped(QLabel):
     LINES = 2
 
     def lines(self) -> list[str]:
-        """The text as painted at the label's width now, line by line."""
-        metrics, width = self.fontMetrics(), max(1, self.contentsRect().width())
-        words, lines = self.text().split(" "), []
+        """The text as painted at the label's width now, line by line (any run of white space, a
+        newline too, is one space)."""
+        metrics, width = QFontMetricsF(self.font()), float(max(1, self.contentsRect().width()))
+        words, lines = self.text().split(), list[str]()
         while words and len(lines) < self.LINES - 1:
             line = words.pop(0)
             while words and metrics.horizontalAdvance(f"{line} {words[0]}") <= width:
                 line = f"{line} {words.pop(0)}"
-            lines.append(metrics.elidedText(line, Qt.TextElideMode.ElideRight, width))
+            lines.append(metrics.elidedText(line, Qt.TextElideMode.ElideRight, width))  # a word wider than it
         if words:
             lines.append(metrics.elidedText(" ".join(words), Qt.TextElideMode.ElideRight, width))
         return lines
@@ -74,7 +75,8 @@ class Wrapped(QLabel):
         painter.setPen(self.palette().color(self.foregroundRole()))
         for n, line in enumerate(lines):
             painter.drawText(QRect(area.left(), top + n * spacing, area.width(), spacing),
-                             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), line)
+                             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+                                 | Qt.TextFlag.TextDontClip), line)  # a taller fallback glyph is not cut
         painter.end()
 
 

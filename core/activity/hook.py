@@ -45,8 +45,12 @@ def run_hook(source: str, agent_id: str, raw: bytes | str, data_dir: Path | Call
         payload = decode(raw)
     except HookInputError as exc:
         return HookResult(blank, REFUSED, str(exc))
-    reply = hook_reply(source, event_name(source, payload))
-    event = parse_event(source, agent_id, payload, time.time() if now is None else now)
+    reply = blank
+    try:
+        reply = hook_reply(source, event_name(source, payload))
+        event = parse_event(source, agent_id, payload, time.time() if now is None else now)
+    except Exception as exc:  # a bug: the tool still gets its reply
+        return HookResult(reply, REFUSED, f"the event could not be read: {type(exc).__name__}: {exc}")
     try:
         outcome, why = record(data_dir() if callable(data_dir) else data_dir, event)
     except NoHome as exc:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from quarterdeck.core import flush
 from quarterdeck.core.batch import attach
 from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 from quarterdeck.core.models import Message
@@ -171,8 +172,17 @@ def test_a_roster_that_moves_an_agents_inbox_sends_its_next_files_to_the_new_fol
     session.close()
 
 
-def test_an_inbox_whose_parent_folder_comes_later_is_written_once_it_is_there(tmp_path) -> None:
-    """A folder that cannot be looked at is looked up again next round (not kept as it first was)."""
+def test_an_inbox_whose_parent_folder_comes_later_is_written_once_it_is_there(tmp_path, monkeypatch) -> None:
+    """A folder that cannot be looked at is looked up again next round (not kept as it first was), so
+    its file system is anchored (one syncfs for a round's files) once it is there."""
+    anchored: list[tuple[str, bool]] = []
+    anchor = flush.anchor
+
+    def spied(anchors: dict[int, int], folder) -> bool:
+        anchored.append((str(folder), ok := anchor(anchors, folder)))
+        return ok
+
+    monkeypatch.setattr(flush, "anchor", spied)
     session = open_session(tmp_path, {"Agent-1": tmp_path / "later" / "in1"})
     attach(session.dispatcher)
     with delivering(session):
@@ -183,4 +193,6 @@ def test_an_inbox_whose_parent_folder_comes_later_is_written_once_it_is_there(tm
                for n in range(3)]
         wait(lambda: set(session.store.states_of(ids).values()) == {"delivered"})
     assert texts(tmp_path / "later" / "in1") == ["then 0", "then 1", "then 2"]
+    inbox = [ok for folder, ok in anchored if folder == str(tmp_path / "later" / "in1")]
+    assert inbox[0] is False and inbox[-1] is True and inbox.count(True) == 1  # then kept
     session.close()

@@ -3,13 +3,16 @@ actions that end the state; Re-queue cancelled brings back what the stop cancell
 stopped instead of "UP · score 100"."""
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QToolButton
 
 from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 from quarterdeck.core.models import Message
 from quarterdeck.core.transports.gui.guard import DraftInInput
-from quarterdeck.gui.banner import PAUSE_PREFIX
+from quarterdeck.gui.banner import PAUSE_PREFIX, Wrapped
 from quarterdeck.gui.mainwindow import MainWindow
 
 WAIT_MS = 5000
@@ -107,7 +110,7 @@ def test_a_gui_pause_shows_who_why_and_how_many_wait_with_skip_and_send_anyway(m
     window.close()
 
 
-def test_a_draft_pause_in_a_narrow_window_says_what_to_do_in_two_lines_then_an_ellipsis(make_ctx, qtbot):
+def test_a_draft_pause_says_what_to_do_in_two_lines_then_an_ellipsis_where_narrow(make_ctx, qtbot):
     ctx, window = queued_window(make_ctx, qtbot, "Agent-1")
     window.resize(680, 700)  # the panel's half of a 1366-pixel screen
     banner = window.status.banner
@@ -115,12 +118,21 @@ def test_a_draft_pause_in_a_narrow_window_says_what_to_do_in_two_lines_then_an_e
     ctx.delivery.sig_delivery_event.emit(DeliveryEvent(1, "m", "Agent-1", "paused", detail=f"{PAUSE_PREFIX}{draft}"))
     qtbot.waitUntil(lambda: banner.label.text().endswith("— 1 waiting"), timeout=WAIT_MS)
     assert banner.label.text() == "GUI PAUSED on Agent-1: send or clear the draft, then resume — 1 waiting"
-    qtbot.waitUntil(lambda: len(banner.label.lines()) == 2, timeout=WAIT_MS)  # all of it, in two lines
-    assert " ".join(banner.label.lines()) == banner.label.text()
-    window.resize(420, 700)
-    qtbot.waitUntil(lambda: banner.label.lines()[-1].endswith("…"), timeout=WAIT_MS)
-    assert banner.label.text().startswith(" ".join(banner.label.lines())[:-1])
     assert "half typed idea" in banner.label.toolTip()
+    text = banner.label.text()
+    label = Wrapped(text)  # as wide as the text takes (this font), then narrower
+    qtbot.addWidget(label)
+    whole = QFontMetricsF(label.font()).horizontalAdvance(text)
+    label.resize(math.ceil(whole) + 2, label.sizeHint().height())
+    assert label.lines() == [text]
+    label.resize(math.ceil(whole * 0.7), label.sizeHint().height())
+    assert len(label.lines()) == 2 and " ".join(label.lines()) == text  # all of it, in two lines
+    label.resize(math.ceil(whole * 0.3), label.sizeHint().height())
+    shown = " ".join(label.lines())
+    assert len(label.lines()) == 2 and shown.endswith("…") and text.startswith(shown[:-1])
+    label.setText("disk full:\nno space left")  # an error's own line breaks: one line here
+    label.resize(math.ceil(whole) + 2, label.sizeHint().height())
+    assert label.lines() == ["disk full: no space left"]
     assert button(window, "force").isEnabled()  # a draft: Send anyway types over it when the captain says so
     window.close()
 
