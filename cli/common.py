@@ -70,13 +70,17 @@ def rule_files(location: Path) -> list[Path]:
     return files
 
 
-def read_text_arg(message: str | None, stdin_flag: bool) -> str:
-    if stdin_flag:
+def read_text_arg(message: str | None, text: str | None) -> str:
+    """The message: ``-m TEXT``, or the last argument (``-``: standard input), given once."""
+    if message is not None and text is not None:
+        raise CliError("give the message once: as -m TEXT or as the last argument, not both")
+    if text == "-":
         return decode_utf8(sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read(),
                            "standard input")
-    if message is None:
-        raise CliError("give the message with -m TEXT, or '-' to read it from standard input")
-    return message
+    if message is None and text is None:
+        raise CliError("give the message as the last argument or with -m TEXT, or '-' to read it from standard "
+                       "input")
+    return message if message is not None else str(text)
 
 
 def decode_utf8(raw: bytes | str, where: str) -> str:

@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     who.add_argument("-a", "--agent", dest="agents", action="append", metavar="AGENT")
     who.add_argument("--broadcast", action="store_true", help="every enabled agent")
     send.add_argument("-m", "--message", help="the message text")
-    send.add_argument("stdin", nargs="?", choices=["-"], help="read the message from standard input")
+    send.add_argument("text", nargs="?", metavar="TEXT",
+                      help="the message text (as -m TEXT), or - to read it from standard input")
     send.add_argument("--priority", choices=["normal", "urgent"], default="normal")
     send.add_argument("--tag", dest="tags", action="append", default=[],
                       help=f"tag (standard: {', '.join(STANDARD_TAGS)})")
@@ -87,7 +88,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     from quarterdeck.cli.handoff_client import try_handoff
 
     when_idle = _when_idle(args)
-    text = read_text_arg(args.message, args.stdin == "-")
+    text = read_text_arg(args.message, args.text)
     handed = try_handoff(args, text, when_idle)
     return handed if handed is not None else _send_here(args, text, when_idle)
 

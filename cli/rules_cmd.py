@@ -19,7 +19,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     val = sub.add_parser("validate", help="validate a message against the rules")
     val.add_argument("-m", "--message", help="the message text")
-    val.add_argument("stdin", nargs="?", choices=["-"], help="read the message from standard input")
+    val.add_argument("text", nargs="?", metavar="TEXT",
+                      help="the message text (as -m TEXT), or - to read it from standard input")
     val.add_argument("--rules", type=Path, help="rules folder or file (default: the active rules)")
     val.add_argument("--sender", default="Captain")
     val.add_argument("-a", "--to", dest="recipients", action="append", default=[], metavar="AGENT")
@@ -52,7 +53,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from quarterdeck.cli.common import CliError
     from quarterdeck.core.validation import Validator, load_rule_files
 
-    text = read_text_arg(args.message, args.stdin == "-")
+    text = read_text_arg(args.message, args.text)
     ruleset, diagnostics = load_rule_files(rule_files(rules_dir(args)))
     if ruleset is None:
         raise CliError("the rule files have errors:\n" + "\n".join(str(d) for d in diagnostics))

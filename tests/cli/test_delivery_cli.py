@@ -46,6 +46,20 @@ def test_broadcast_reaches_enabled_agents_byte_for_byte(roster, tmp_path, capsys
         assert body == f"[C2A] Captain → {agent} | BROADCAST\n{TEXT}"
 
 
+def test_the_message_may_be_the_last_argument_as_a_person_types_it(roster, tmp_path, capsys, monkeypatch):
+    code, out, err = run(capsys, "send", "--roster", str(roster), "-a", "Agent-1", "Please rebase on main")
+    assert code == 0 and "submitted" in out, err
+    assert inbox_text(tmp_path / "in1").endswith("\nPlease rebase on main")
+    code, out, err = run(capsys, "validate", "All tests pass.")
+    assert code == 0 and "PASS" in out, err
+    code, _, err = run(capsys, "send", "--roster", str(roster), "-a", "Agent-2", "-m", "one", "two")
+    assert (code, err.strip()) == (2, "quarterdeck: error: give the message once: as -m TEXT or as the last "
+                                      "argument, not both")
+    code, _, err = run(capsys, "send", "--roster", str(roster), "-a", "Agent-2")
+    assert code == 2 and "give the message as the last argument or with -m TEXT" in err
+    assert not (tmp_path / "in2").exists()  # neither went out
+
+
 def test_status_of_an_empty_outbox(roster, capsys):
     code, out, _ = run(capsys, "status", "--roster", str(roster))
     assert code == 0 and out.splitlines()[0] == "outbox: empty"

@@ -86,8 +86,8 @@ def argv_for(command: tuple[str, ...], tmp: Path) -> st.SearchStrategy[list[str]
         else:
             count = (0, 3) if action.nargs in ("*", "?") else (1, 1)
             part = st.lists(value_for(action, tmp), min_size=count[0], max_size=count[1])
-            if action.dest == "stdin":
-                part = st.sampled_from([[], ["-"]])
+            if action.dest == "text":  # the message, or - for standard input
+                part = st.one_of(st.sampled_from([[], ["-"]]), value_for(action, tmp).map(lambda t: [t]))
         parts.append(st.one_of(st.just([]), part))
     base = []
     names = {s for a in actions for s in a.option_strings}
