@@ -212,7 +212,8 @@ class Agent:
         """Answer first-run screens until the input prompt shows; the seconds it took."""
         began = time.monotonic()
         answered: dict[str, int] = {}
-        stable = 0
+        stable = same = 0
+        last = ""
         while True:
             screen = self.shows()
             if self.dead():
@@ -224,9 +225,14 @@ class Agent:
                     time.sleep(0.5)
                     break
             else:
-                # the prompt on two polls in a row: the screen has settled
+                # the prompt, and the same screen for a second (five polls): the CLI has settled. A
+                # slow host showed Codex's prompt while it was still starting, and the Enter pressed
+                # then was taken seconds later. A screen that keeps changing at the prompt (a clock)
+                # is taken after ten polls with the prompt.
                 stable = stable + 1 if self.at_prompt() else 0
-                if stable >= 2:
+                same = same + 1 if stable and screen == last else 0
+                last = screen
+                if same >= 5 or stable >= 10:
                     return time.monotonic() - began
             if time.monotonic() - began > within:
                 pytest.skip(f"{self.cli.binary} {self.cli.version()} did not reach its input prompt "
