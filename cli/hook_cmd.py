@@ -39,29 +39,30 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_arguments(sub.add_parser("hook", help=text, description=text))
 
 
-def _given_dir(args: argparse.Namespace) -> Path | None:
-    """The ``--data-dir`` given, ``~`` expanded; None when none was (or it is under an unknown home:
-    the error is logged to the default log)."""
-    given = getattr(args, "data_dir", None)
-    if not isinstance(given, Path):
-        return None
-    from quarterdeck.core.paths import NoHome, home_expanded
-
-    try:
-        return home_expanded(given)
-    except NoHome:
-        return None
-
-
 def _data_dir(args: argparse.Namespace) -> Path:
+    """The ``--data-dir`` given (``~`` expanded), else the user's data folder; :class:`NoHome` when
+    either is under an unknown home (``cmd_hook`` loses the event, not the reply)."""
     given = getattr(args, "data_dir", None)
     if isinstance(given, Path):
         from quarterdeck.core.paths import home_expanded
 
-        return home_expanded(given)  # an unknown home: NoHome, logged by cmd_hook
+        return home_expanded(given)
     from quarterdeck.core.paths import user_data_dir
 
     return user_data_dir()
+
+
+def _given_dir(args: argparse.Namespace) -> Path | None:
+    """The ``--data-dir`` given, as ``_data_dir`` finds it; None when none was, or it is under an
+    unknown home (the note goes to the default log)."""
+    if not isinstance(getattr(args, "data_dir", None), Path):
+        return None
+    from quarterdeck.core.paths import NoHome
+
+    try:
+        return _data_dir(args)
+    except NoHome:
+        return None
 
 
 def _note(args: argparse.Namespace, level: int, message: str) -> None:

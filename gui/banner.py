@@ -42,7 +42,8 @@ def _short(reason: str, longest: int = 60) -> str:
 class Wrapped(QLabel):
     """A label of up to ``LINES`` lines, broken between words, the last ending in "…" when the text is
     longer still (one line cut the banner mid-word on a 1366-pixel screen); it never widens the
-    window. ``text()`` and the tooltip keep all of it."""
+    window. ``text()`` and the tooltip keep all of it. QLabel's own word wrap neither stops at a
+    number of lines nor marks what it leaves out, so the lines are laid out and painted here."""
 
     LINES = 2
 
