@@ -5,8 +5,9 @@ names ``INFO cluster``: ``cluster_enabled:1`` gives a :class:`redis.cluster.Redi
 the slots with ``CLUSTER SLOTS`` and sends each command to the node serving its key), anything else
 a :class:`redis.Redis`. An ACL user denied ``INFO`` is asked ``CLUSTER SLOTS`` instead (a cluster's
 user needs it anyway; a single server answers that cluster support is disabled); denied both, it is
-taken for a single server. Every key Quarterdeck uses is one stream or hash, no command names two
-keys and pipelines are not transactions, so both clients run the same code.
+taken for a single server. Every key Quarterdeck uses is one stream or hash and no command names two
+keys, so both clients run the same code; only a batch of stream writes (:func:`write_batch`) is a
+MULTI/EXEC on a single server and a plain pipeline on a cluster.
 
 A cluster has database 0 only: a URL naming another one is refused the way the server refuses
 ``SELECT``. A cluster none of whose nodes answer is a ``ConnectionError`` like any unreachable broker,
@@ -25,9 +26,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from redis import exceptions as rx
-from redis.cluster import RedisCluster
+from redis.client import Pipeline
+from redis.cluster import ClusterPipeline, RedisCluster
 
-__all__ = ["BROKER_DOWN", "CLUSTER_DOWN", "BrokerClient", "FirstContact", "open_client", "ready"]
+__all__ = ["BROKER_DOWN", "CLUSTER_DOWN", "BrokerClient", "FirstContact", "open_client", "ready", "write_batch"]
 
 BrokerClient: TypeAlias = redis.Redis | RedisCluster
 CLUSTER_DOWN = (rx.ClusterDownError, rx.SlotNotCoveredError)
@@ -73,19 +75,33 @@ class FirstContact:
         return cast(BrokerClient, FirstContact(url, **options))
 
     def __getattr__(self, name: str) -> Any:
+        return getattr(self.opened(), name)
+
+    def opened(self) -> BrokerClient:
+        """The client, opened now if it was not (raising what :func:`open_client` raises)."""
         client = self._client
         if client is None:
             with self._lock:
                 if self._client is None:
                     self._client = open_client(self._url, **self._options)
                 client = self._client
-        return getattr(client, name)
+        return client
 
     def close(self) -> None:
         with self._lock:
             client, self._client = self._client, None
         if client is not None:
             client.close()
+
+
+def write_batch(client: BrokerClient) -> Pipeline | ClusterPipeline:
+    """A pipeline for a batch of stream writes that a reader waiting on the stream takes in one read.
+    On a single server a MULTI/EXEC: a blocked XREAD or XREADGROUP wakes once EXEC has run, to every
+    entry, where a plain pipeline wakes it at its first entry and leaves the rest to its next read.
+    On a cluster a plain pipeline: a MULTI there must stay within one hash slot, and one batch may
+    write the streams of several relays."""
+    real = client.opened() if isinstance(client, FirstContact) else client
+    return real.pipeline(transaction=not isinstance(real, RedisCluster))
 
 
 def ready(client: BrokerClient) -> None:

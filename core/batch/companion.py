@@ -108,9 +108,11 @@ class InboxBatch:
 
     # -- the loop ---------------------------------------------------------------------------------
     def _run(self, done: threading.Event) -> None:
-        """Rounds back to back while they claim something: what is queued during one goes in the next
-        (under load rounds grow, so their fixed cost is shared, with no wait added); idle, it waits for
-        ``notify``, a held agent's backoff to end, or ``poll``."""
+        """Rounds back to back while more is queued: a round that claimed something is followed at once
+        when it was full or a ``notify`` came during it (what was queued meanwhile goes in the next:
+        under load rounds grow, so their fixed cost is shared, with no wait added); else, and idle, it
+        waits for ``notify``, a held agent's backoff to end, or ``poll`` (a claim that would find
+        nothing is not made)."""
         anchors: dict[int, int] = {}  # this thread's descriptor per file system written to (``flush.anchor``)
         self._agent_inbox = {}  # cached with this thread's anchors only
         try:
@@ -143,10 +145,11 @@ class InboxBatch:
 
     def _loop(self, done: threading.Event, anchors: dict[int, int]) -> None:
         while not done.is_set():
-            busy = 0
+            full = False
+            self._wake.clear()  # set again by a notify during the round: more was queued meanwhile
             if not self.dispatcher.stopped:
                 try:
-                    busy = self._round(done, anchors)
+                    full = self._round(done, anchors)
                     if self._fault is not None:
                         log.warning("inbox deliveries go again after %.1f s", time.monotonic() - self._fault)
                         self._fault = None
@@ -159,21 +162,19 @@ class InboxBatch:
                 except Exception:
                     log.exception("the inbox batch failed a round; going on")
                     self._wake.wait(0.5)
-            if busy:
-                continue
-            self._wake.wait(self._idle_wait())
-            self._wake.clear()
+            if not full:  # at once if a notify came during the round
+                self._wake.wait(self._idle_wait())
 
     def _idle_wait(self) -> float:
         now = time.monotonic()
         held = [until - now for until in self._held.values() if until > now]
         return min([self.poll, *held])
 
-    def _round(self, done: threading.Event, anchors: dict[int, int]) -> int:
-        """One round; how many it claimed (when some, there may be more at once)."""
+    def _round(self, done: threading.Event, anchors: dict[int, int]) -> bool:
+        """One round; whether it claimed all it could (there may be more now)."""
         agents = self._agents()
         if not agents:
-            return 0
+            return False
         batch = Round(self.dispatcher, agents, self._inboxes, self._held, self._last_name, anchors=anchors,
                       agent_inbox=self._agent_inbox)
         ready, limit = batch.open_agents(), self.batch
@@ -182,16 +183,16 @@ class InboxBatch:
             limit = 1
             agent = batching.peek(self.dispatcher.store, ready, own_only=self.dispatcher.own_only)
             if agent is None:
-                return 0
+                return False
             if self._last[0] not in (None, agent) and not self._spaced(self._last[1] + stagger, done):
-                return 0
+                return False
         with self.around_round():
             claimed = batch.run(limit, ready)
         if claimed:
             self._last = (claimed[-1], time.monotonic())
             self.claimed += len(claimed)
             self.rounds += 1
-        return len(claimed)
+        return len(claimed) >= limit
 
     def _spaced(self, until: float, done: threading.Event) -> bool:
         """Wait until ``until`` (time.monotonic()); False when a stop came meanwhile."""

@@ -5,7 +5,8 @@ One thread. While its dispatcher works (a companion: ``quarterdeck.core.dispatch
 is not stopped, each round claims up to ``batch`` queued deliveries of the relays' agents in one
 transaction (``quarterdeck.core.store.forwarding.claim``: sending, started, machine = the relay),
 the same one that records the receipts the reader handed over meanwhile (``handoff``), tells the
-listeners ``sending``, and XADDs their ``DeliveryEntry`` s in one pipeline (``MAXLEN ~``). Whether
+listeners ``sending``, and XADDs their ``DeliveryEntry`` s as one batch (``MAXLEN ~``; a relay's
+waiting read wakes to all of its entries: ``broker_client.write_batch``). Whether
 anything is queued is asked as ``asking`` says (not again in a round for receipts alone).
 Every round also reads the relays' heartbeats (once a second, for ``relay_wait``: see ``sent``),
 turns deliveries whose relay had ``wait`` seconds of alive time to answer and did not ``uncertain``
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
+from quarterdeck.core.broker_client import write_batch
 from quarterdeck.core.captain.apply import Applier
 from quarterdeck.core.captain.asking import Asking
 from quarterdeck.core.captain.handoff import Handoff, Slot
@@ -232,12 +234,12 @@ class Forwarder:
         self._write(entries)
 
     def _write(self, entries: list[Written]) -> bool:
-        """XADD ``entries`` in one pipeline; True when the broker took them all."""
+        """XADD ``entries`` as one batch; True when the broker took them all."""
         if not entries:
             return True
         self.sent.add((i.task.delivery_id, i.task.message_id, i.task.agent_id, i.relay) for i, _ in entries)
         try:
-            pipe = self.link.client.pipeline(transaction=False)
+            pipe = write_batch(self.link.client)
             streams = self._streams
             for item, fields in entries:
                 stream = streams.get(item.relay) or streams.setdefault(item.relay, KEYS.relay_in(item.relay))

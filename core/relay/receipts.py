@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from quarterdeck.core.broker_client import write_batch
 from quarterdeck.core.relay.ledger import Ledger, Relayed
 from quarterdeck.core.relay.protocol import STREAM_MAXLEN, Receipt
 from quarterdeck.core.store.rows import DeliveryRow, StoreError, UnknownDelivery
@@ -145,14 +146,15 @@ class Receipts:
         return added
 
     def publish(self, client: BrokerClient, stream: str, batch: int = 200) -> int:
-        """XADD the waiting receipts onto ``stream``, oldest first; returns how many went. A broker
-        failure propagates (they stay recorded and go next time)."""
+        """XADD the waiting receipts onto ``stream``, oldest first, up to ``batch`` at a time (``write_batch``:
+        a reader waiting on the stream wakes to them all, not to the first); returns how many went. A
+        broker failure propagates (they stay recorded and go next time)."""
         sent = 0
         while True:
             waiting = self.ledger.unpublished(batch)
             if not waiting:
                 return sent
-            pipe = client.pipeline(transaction=False)
+            pipe = write_batch(client)
             for _, fields in waiting:
                 pipe.xadd(stream, fields, maxlen=STREAM_MAXLEN, approximate=True)  # type: ignore[arg-type]
             pipe.execute()

@@ -7,8 +7,8 @@ A relay named NAME, with its roster (its local agents) and its own data dir, run
   ones (``>``), and every few seconds XAUTOCLAIMs entries idle more than 30 s (a dead consumer's).
   Each entry goes into the LOCAL outbox under the captain's message id (``intake.take``: a
   duplicate is recognised and not typed twice); only then is it XACKed and XDELed, in the same
-  round trip as the next read (and on the way out). A waiting read woken with fewer than ``FOLLOW_BELOW``
-  (a pipeline's first entries) is followed at once by one that does not wait: both taken together.
+  round trip as the next read (and on the way out). The captain writes a batch at once (``write_batch``), so
+  a waiting read wakes to the whole of it: one read, one take.
 - **delivery**: the local ``DeliveryWorker``: the local dispatcher and transports deliver; inbox
   agents in batches beside it (``quarterdeck.core.batch``: many files per transaction).
 - **receipts**: every state change of a relayed delivery, recorded in the ledger, published to
@@ -65,7 +65,6 @@ CLAIM_EVERY = 5.0
 HEARTBEAT = 2.0
 READ_BLOCK_MS = 1000
 READ_COUNT = 100
-FOLLOW_BELOW = 20  # a waiting read that brought fewer is followed by one that does not wait
 MAX_PAUSE = 2.0
 
 
@@ -191,9 +190,6 @@ class Relay:
             entries = reply[0][1] if reply else []
             if backlog and not entries:
                 backlog = False
-            elif not backlog and 0 < len(entries) < FOLLOW_BELOW:  # the rest of the pipeline that woke it
-                more = self._read(">", None)
-                entries = entries + (more[0][1] if more else [])
             self._handle(entries)
             self.faults.ok("intake")
         self._read_acknowledged()

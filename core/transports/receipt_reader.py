@@ -2,11 +2,10 @@
 (consumer: host+pid) by one daemon thread (``qd-receipts``) and handed to ``sink`` in batches (the
 captain's forwarder records a batch in one transaction: ``quarterdeck.core.captain``).
 
-Each turn: a read that waits up to ``block_ms`` for receipts; when it brings some, one more read at
-once that does not wait, whose receipts join the same batch (a relay's pipeline of XADDs wakes a
-blocked read at its first entry: the rest is there by then, and would otherwise be the next batch);
-then the batch is recorded. A receipt is XACKed and XDELed only once recorded, with the reader's
-next command (one round trip). The receipts left pending (another captain's, or a batch the sink
+Each turn: a read that waits up to ``block_ms`` for receipts (a relay writes its receipts in one
+MULTI/EXEC on a single server, so the read wakes to all of them, not to the first); then the batch
+is recorded. A receipt is XACKed and XDELed only once recorded, with the reader's next command (one
+round trip). The receipts left pending (another captain's, or a batch the sink
 could not record) are XAUTOCLAIMed every 2 s once idle for a second and handed to ``sink`` again, at
 most ``count`` at a time, each claim going on from where the last one stopped (so those further on
 come back too while more than ``count`` of another captain's wait for it).
@@ -116,10 +115,7 @@ class ReceiptRouter:
                 count=self._count))
             self._claim_from = claimed[0] if claimed else "0-0"
             entries.extend(claimed[1] if len(claimed) > 1 else [])
-        read = self._read(client, self._count - len(entries), None if entries else self._block_ms)
-        entries += read
-        if read and len(entries) < self._count and not self._stop.is_set():  # the rest of a pipeline, if any
-            entries += self._read(client, self._count - len(entries), None)
+        entries += self._read(client, self._count - len(entries), None if entries else self._block_ms)
         if entries and not self._stop.is_set():
             self._route(client, entries)
 

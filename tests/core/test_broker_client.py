@@ -8,7 +8,7 @@ import redis
 from redis.cluster import RedisCluster
 from redis_server import RedisClusterServers, RedisServer, make_certificates, redis_cluster, redis_server  # noqa: F401
 
-from quarterdeck.core.broker_client import FirstContact
+from quarterdeck.core.broker_client import FirstContact, write_batch
 from quarterdeck.core.relay.link import BrokerError, connect, open_link, unreachable
 from quarterdeck.core.relay.protocol import KEYS
 from quarterdeck.core.transports.broker import BrokerLink, publish_control
@@ -140,6 +140,11 @@ def test_a_client_opened_while_the_cluster_was_down_is_the_clusters_once_it_answ
         for key in (KEYS.relay_in("M1"), KEYS.relay_in("M2"), KEYS.events):  # slots on every node
             client.xadd(key, {"n": "1"})
         assert isinstance(client._client, RedisCluster)
+        pipe = write_batch(client)  # one batch to two relays' streams: no MULTI, which must keep to one slot
+        pipe.xadd(KEYS.relay_in("M1"), {"n": "2"})
+        pipe.xadd(KEYS.relay_in("M2"), {"n": "2"})
+        assert len(pipe.execute()) == 2
+        assert client.xlen(KEYS.relay_in("M1")) == client.xlen(KEYS.relay_in("M2")) == 2
     finally:
         client.close()
 
@@ -176,6 +181,10 @@ def test_a_single_server_that_was_down_is_reached_at_first_contact(redis_server:
         redis_server.start()
         assert client.xadd(KEYS.events, {"n": "1"})
         assert type(client._client) is redis.Redis
+        pipe = write_batch(client)  # a MULTI/EXEC: a waiting read wakes to the whole batch
+        pipe.xadd(KEYS.relay_in("M1"), {"n": "2"})
+        pipe.xadd(KEYS.relay_in("M2"), {"n": "2"})
+        assert pipe.transaction and len(pipe.execute()) == 2
     finally:
         client.close()
     client.close()  # twice, or never opened: nothing to close

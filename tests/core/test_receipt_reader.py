@@ -87,7 +87,7 @@ def test_a_pipeline_of_receipts_is_one_batch(redis_server: RedisServer, client: 
     sink = Sink()
     for _router in reader(redis_server.url, sink):
         blocked(client)
-        pipe = client.pipeline(transaction=False)  # the first XADD wakes the blocked read: the rest follow it
+        pipe = client.pipeline(transaction=True)  # as a relay publishes them: the blocked read wakes to all
         write(pipe, 1, 2, 3, 4, 5, 6)
         pipe.execute()
         until(lambda: client.xlen(KEYS.receipts) == 0 and pending(client) == 0)
@@ -113,7 +113,7 @@ def test_a_batch_holds_at_most_count_receipts(redis_server: RedisServer, client:
     sink = Sink()
     for _router in reader(redis_server.url, sink, count=4):
         blocked(client)
-        pipe = client.pipeline(transaction=False)
+        pipe = client.pipeline(transaction=True)
         write(pipe, *range(1, 12))
         pipe.execute()
         until(lambda: client.xlen(KEYS.receipts) == 0 and pending(client) == 0)
@@ -138,7 +138,7 @@ def test_a_batch_that_could_not_be_recorded_stays_pending_and_is_recorded_later(
     for _router in reader(redis_server.url, sink):
         blocked(client)
         with caplog.at_level(logging.WARNING):
-            pipe = client.pipeline(transaction=False)  # one batch, as the pipeline test shows
+            pipe = client.pipeline(transaction=True)  # one batch, as the pipeline test shows
             write(pipe, 7, 8)
             pipe.execute()
             until(lambda: sink.handed() == [7, 8], timeout=6.0)

@@ -111,12 +111,12 @@ def _intake_takes(relay: Relay, monkeypatch) -> list[int]:
     thread = threading.Thread(target=relay._intake, daemon=True)
     thread.start()
     wait_until(lambda: _blocked(relay) > before, "the intake's read to wait for entries", timeout=5)
-    pipe = relay.client.pipeline(transaction=False)
+    pipe = relay.client.pipeline(transaction=True)  # as the captain's forwarder writes a batch
     for k in range(5):
         entry = DeliveryEntry(k + 1, "Agent-1", Message(sender="Captain", recipients=["Agent-1"], content=f"m{k}"),
                               time.time())
         pipe.xadd(relay.stream, entry.to_fields())
-    pipe.execute()  # one pipeline: its first entry wakes the waiting read before the rest are in
+    pipe.execute()  # one MULTI/EXEC: the waiting read wakes to all five
     wait_until(lambda: relay.taken == 5, "the five taken", timeout=5)
     wait_until(lambda: _blocked(relay) > before, "the intake's next read to wait", timeout=5)
     relay.stop.set()
@@ -128,10 +128,5 @@ def _intake_takes(relay: Relay, monkeypatch) -> list[int]:
     return takes
 
 
-def test_a_pipeline_that_wakes_a_waiting_read_is_taken_whole(relay: Relay, monkeypatch) -> None:
+def test_a_batch_that_wakes_a_waiting_read_is_taken_whole(relay: Relay, monkeypatch) -> None:
     assert _intake_takes(relay, monkeypatch) == [5]  # one take: one outbox transaction for the five
-
-
-def test_without_the_read_that_follows_the_pipeline_is_split(relay: Relay, monkeypatch) -> None:
-    monkeypatch.setattr("quarterdeck.core.relay.relay.FOLLOW_BELOW", 0)
-    assert _intake_takes(relay, monkeypatch) == [1, 4]  # what the follow-up read is there for
