@@ -4,9 +4,10 @@ waiting for any one of them (their receipts come back through the receipt reader
 One thread. While its dispatcher works (a companion: ``quarterdeck.core.dispatch.companions``) and
 is not stopped, each round claims up to ``batch`` queued deliveries of the relays' agents in one
 transaction (``quarterdeck.core.store.forwarding.claim``: sending, started, machine = the relay),
-the same one that records the receipts the reader handed over meanwhile (``handoff``), tells the
-listeners ``sending``, and XADDs their ``DeliveryEntry`` s as one batch (``MAXLEN ~``; a relay's
-waiting read wakes to all of its entries: ``broker_client.write_batch``). Whether
+the same one that records the receipts the reader handed over meanwhile (``handoff``; a claim
+alone is not flushed on its own: lost in a power cut, it goes again with the same delivery ids),
+tells the listeners ``sending``, and XADDs their ``DeliveryEntry`` s as one batch (``MAXLEN ~``;
+``broker_client.write_batch``: a relay's waiting read wakes to all of its entries). Whether
 anything is queued is asked as ``asking`` says (not again in a round for receipts alone).
 Every round also reads the relays' heartbeats (once a second, for ``relay_wait``: see ``sent``),
 turns deliveries whose relay had ``wait`` seconds of alive time to answer and did not ``uncertain``
@@ -28,7 +29,7 @@ import threading
 import time
 from collections.abc import Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import redis
 
@@ -41,8 +42,8 @@ from quarterdeck.core.captain.sent import Liveness, Sent
 from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 from quarterdeck.core.dispatch.outcomes import REDACTED
 from quarterdeck.core.dispatch.request import message_of
-from quarterdeck.core.relay.protocol import KEYS, STREAM_MAXLEN, Announcement, DeliveryEntry, MalformedEntry
-from quarterdeck.core.roster.remote import STALE_S, broker_now, seen_text
+from quarterdeck.core.relay.protocol import KEYS, STREAM_MAXLEN, DeliveryEntry
+from quarterdeck.core.roster.remote import STALE_S, broker_now, read_relays, seen_text
 from quarterdeck.core.store import forwarding
 from quarterdeck.core.store.forwarding import Applied, Forwarded, Matched, Outcome
 from quarterdeck.core.store.rows import StoreError
@@ -183,8 +184,8 @@ class Forwarder:
 
     def _claim(self, slots: list[Slot], relays: dict[str, str], limit: int) -> list[Forwarded]:
         """Record the receipts of ``slots`` and claim up to ``limit``, in one transaction."""
-        if not slots:
-            return forwarding.claim(self.store, relays, own_only=self.dispatcher.own_only, limit=limit)
+        if not slots:  # not flushed on its own (see the module docstring)
+            return forwarding.claim(self.store, relays, own_only=self.dispatcher.own_only, limit=limit, durable=False)
         claimed: list[Forwarded] = []
         settle = partial(self._settle_and_claim, relays, limit, claimed)
         self.handoff.finish(slots, self.applier.take(self.handoff.receipts(slots), settle))
@@ -265,18 +266,12 @@ class Forwarder:
 
     def _heartbeats(self) -> None:
         """Read the relays' announcements: when each was last seen, for ``relay_wait``."""
-        try:
-            raw: Any = self.link.client.hgetall(KEYS.relays)
+        try:  # a malformed announcement is skipped
+            seen = {relay.name: relay.seen_at for relay in read_relays(self.link.client)}
             wall = broker_now(self.link.client)  # the clock relays stamp seen_at with
         except (*BrokerDown, redis.RedisError) as exc:  # unreachable, or refusing (full, an ACL)
             self.outage.failed(exc)
             return
-        seen: dict[str, float] = {}
-        for name, value in (raw or {}).items():
-            try:
-                seen[name.decode() if isinstance(name, bytes) else str(name)] = Announcement.from_json(value).seen_at
-            except MalformedEntry:
-                continue
         for relay in self.liveness.observe(seen, wall=wall):  # it stopped answering: what it holds waits for it
             why = (f"waiting for relay {relay} to come back ({seen_text(wall - seen.get(relay, 0.0))}): "
                    "not sent again, and not timed out meanwhile")
