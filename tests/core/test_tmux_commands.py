@@ -98,9 +98,28 @@ def test_a_server_that_went_away_during_the_list_may_have_pasted(tmp_path):
 
 def test_a_server_that_was_not_there_is_a_permanent_failure_nothing_was_pasted(tmp_path):
     binary = stand_in(tmp_path, 'cat > /dev/null; echo "no server running on /tmp/x" >&2; exit 1')
-    with pytest.raises(PermanentError, match="no server running") as caught:
+    with pytest.raises(PermanentError, match="no tmux server is running at /tmp/x") as caught:
         TmuxClient("swarm", binary=binary).paste("%1", "hello")
     assert not isinstance(caught.value, MayHaveArrived)
+
+
+@pytest.mark.parametrize("said", ["error connecting to /tmp/tmux-0/default (No such file or directory)",
+                                  "error connecting to /tmp/tmux-0/default (Connection refused)",
+                                  "no server running on /tmp/tmux-0/default"])
+def test_no_server_at_the_socket_is_said_in_a_line_with_what_to_do(tmp_path, said):
+    binary = stand_in(tmp_path, f'echo "{said}" >&2; exit 1')
+    with pytest.raises(PermanentError) as caught:
+        TmuxClient("swarm:0.1", binary=binary).resolve()
+    assert str(caught.value) == ("tmux on 'swarm:0.1': no tmux server is running at /tmp/tmux-0/default: start the "
+                                 "agent's tmux session, or give the roster the socket it runs on")
+
+
+def test_a_socket_it_may_not_open_is_said_as_tmux_says_it(tmp_path):
+    binary = stand_in(tmp_path, 'echo "error connecting to /tmp/tmux-0/default (Permission denied)" >&2; exit 1')
+    with pytest.raises(PermanentError) as caught:
+        TmuxClient("swarm:0.1", binary=binary).resolve()
+    assert str(caught.value) == ("tmux capture-pane on 'swarm:0.1': error connecting to /tmp/tmux-0/default "
+                                 "(Permission denied)")
 
 
 def test_a_paste_that_failed_after_the_load_with_the_buffer_gone_may_have_arrived(tmp_path):

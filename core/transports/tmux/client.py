@@ -5,6 +5,7 @@ anything else (a slow or busy server) retryable.
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import uuid
@@ -27,6 +28,9 @@ _GONE_MARKERS = (
     "pane not found",
     "window not found",
 )
+# what tmux says when nothing listens at its socket (none there, or one left by a server that died)
+_NO_SERVER = re.compile(r"(?:no server running on|error connecting to) (?P<socket>\S+)(?: \((?:No such file or "
+                        r"directory|Connection refused)\))?$", re.IGNORECASE)
 _DEAD = "qd-pane-dead"  # printed instead of running a command in a pane that exited (remain-on-exit)
 
 
@@ -87,8 +91,13 @@ class TmuxClient:
             raise PermanentError(f"cannot run tmux: {exc}") from exc
 
     def _failure(self, name: str, done: subprocess.CompletedProcess[bytes]) -> PermanentError | RetryableError:
-        """A failed command as a delivery sorts it: a pane, session or server gone is permanent."""
+        """A failed command as a delivery sorts it: a pane, session or server gone is permanent (no server
+        at the socket: said so, with what to do)."""
         message = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
+        absent = _NO_SERVER.search(message)
+        if absent is not None:
+            return PermanentError(f"tmux on {self.target!r}: no tmux server is running at {absent['socket']}: start "
+                                  "the agent's tmux session, or give the roster the socket it runs on")
         text = f"tmux {name} on {self.target!r}: {message}"
         if any(marker in message.lower() for marker in _GONE_MARKERS):
             return PermanentError(text)
