@@ -74,7 +74,6 @@ def add_arguments(parser: argparse.ArgumentParser, *, demo: bool = False) -> Non
     if demo:
         parser.add_argument("--agents", dest="demo", type=int, default=4, metavar="N",
                             help="how many simulated agents (default 4)")
-        parser.set_defaults(roster=None)
     else:
         parser.add_argument("--roster", type=path_option, metavar="PATH", help="roster file (default: agents.yaml)")
         parser.add_argument("--demo", type=int, nargs="?", const=4, metavar="N",

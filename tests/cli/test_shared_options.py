@@ -85,11 +85,16 @@ def test_after_the_command_wins_over_before(tmp_path, roster, capsys):
     assert (tmp_path / "second" / "quarterdeck.sqlite3").exists() and not (tmp_path / "first").exists()
 
 
-def test_a_command_that_takes_no_such_option_says_so(roster, capsys):
+@pytest.mark.parametrize(("command", "option"), [(["rules", "check"], "--roster"), (["demo"], "--roster"),
+                                                 (["demo"], "--broker")])
+def test_a_command_that_takes_no_such_option_says_so(roster, capsys, command, option):
+    """``demo`` makes its own roster of simulated agents, on this machine only: a roster or broker given
+    before it was dropped without a word."""
+    value = str(roster) if option == "--roster" else "redis://127.0.0.1:6379"
     with pytest.raises(SystemExit) as ended:
-        main(["--roster", str(roster), "rules", "check"])
+        main([option, value, *command])
     assert ended.value.code == 2
-    assert "'rules' takes no --roster" in capsys.readouterr().err
+    assert f"'{command[0]}' takes no {option}; leave it out" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("command", [["onboard", "--all"], ["send", "-a", "Agent-1", "-m", "hi"]])
