@@ -21,6 +21,7 @@ late it answers.
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any, TypeAlias, cast
 from urllib.parse import urlsplit, urlunsplit
 
@@ -98,10 +99,42 @@ def write_batch(client: BrokerClient) -> Pipeline | ClusterPipeline:
     """A pipeline for a batch of stream writes that a reader waiting on the stream takes in one read.
     On a single server a MULTI/EXEC: a blocked XREAD or XREADGROUP wakes once EXEC has run, to every
     entry, where a plain pipeline wakes it at its first entry and leaves the rest to its next read.
-    On a cluster a plain pipeline: a MULTI there must stay within one hash slot, and one batch may
-    write the streams of several relays."""
+    A plain pipeline on a cluster (a MULTI there must stay within one hash slot, and one batch may
+    write the streams of several relays) and for an ACL user who may not MULTI (asked once per
+    client: refused, the XADDs would run one by one and EXEC fail after them)."""
     real = client.opened() if isinstance(client, FirstContact) else client
-    return real.pipeline(transaction=not isinstance(real, RedisCluster))
+    if isinstance(real, RedisCluster):
+        return cast(ClusterPipeline, real.pipeline(transaction=False))  # type: ignore[no-untyped-call]
+    allowed = _MULTI.get(real)
+    if allowed is None:
+        allowed = _MULTI[real] = _may_multi(real)
+    return real.pipeline(transaction=allowed)
+
+
+_MULTI: weakref.WeakKeyDictionary[redis.Redis, bool] = weakref.WeakKeyDictionary()  # client -> may it MULTI
+
+
+def _may_multi(client: redis.Redis) -> bool:
+    """Whether the broker lets this client MULTI (and DISCARD): asked on a connection of its own pool,
+    which is dropped rather than given back if the answer leaves it inside a transaction."""
+    pool = client.connection_pool
+    connection: Any = pool.get_connection()  # redis-py leaves its methods unannotated
+    inside = False
+    try:
+        connection.send_command("MULTI")
+        try:
+            connection.read_response()
+        except rx.ResponseError:  # NOPERM: not in a transaction
+            return False
+        inside = True
+        connection.send_command("DISCARD")
+        connection.read_response()
+        inside = False
+        return True
+    finally:
+        if inside:
+            connection.disconnect()
+        pool.release(connection)
 
 
 def ready(client: BrokerClient) -> None:

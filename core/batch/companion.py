@@ -12,8 +12,8 @@ folder (made if missing, its file system's flush descriptor kept), so a new rela
 is a round, not a new folder per agent (a mkdir and an fsync of its parent each). With a
 ``stagger`` (the dispatcher's spacing of two agents' starts; a relay's ``--stagger``) it takes one
 delivery a round and spaces two agents' as the dispatcher does: batches need ``--stagger 0``. Rounds
-go back to back while they claim something (what is queued during one goes in the next, and under
-load rounds grow); idle, the thread waits for ``notify``. ``around_round`` wraps each round (a relay
+go back to back while more is queued (what is queued during one goes in the next, and under load
+rounds grow); else the thread waits for ``notify`` (see ``_run``). ``around_round`` wraps each round (a relay
 records a round's receipts together). A stop-all cancels what is queued; the round in flight
 finishes. When the dispatcher stops working (the worker ends) the thread finishes its round and ends.
 """
@@ -108,11 +108,11 @@ class InboxBatch:
 
     # -- the loop ---------------------------------------------------------------------------------
     def _run(self, done: threading.Event) -> None:
-        """Rounds back to back while more is queued: a round that claimed something is followed at once
-        when it was full or a ``notify`` came during it (what was queued meanwhile goes in the next:
-        under load rounds grow, so their fixed cost is shared, with no wait added); else, and idle, it
-        waits for ``notify``, a held agent's backoff to end, or ``poll`` (a claim that would find
-        nothing is not made)."""
+        """Rounds back to back while more is queued: a round is followed at once when its claim says more
+        may be claimable (``batching.Claims.more``) or a ``notify`` came during it (what was queued
+        meanwhile goes in the next: under load rounds grow, so their fixed cost is shared, with no wait
+        added); else, and idle, it waits for ``notify``, a held agent's backoff to end, or ``poll`` (a
+        claim that would find nothing is not made)."""
         anchors: dict[int, int] = {}  # this thread's descriptor per file system written to (``flush.anchor``)
         self._agent_inbox = {}  # cached with this thread's anchors only
         try:
@@ -171,7 +171,7 @@ class InboxBatch:
         return min([self.poll, *held])
 
     def _round(self, done: threading.Event, anchors: dict[int, int]) -> bool:
-        """One round; whether it claimed all it could (there may be more now)."""
+        """One round; whether more may be claimable at once (its claim filled its limit or passed some by)."""
         agents = self._agents()
         if not agents:
             return False
@@ -192,7 +192,7 @@ class InboxBatch:
             self._last = (claimed[-1], time.monotonic())
             self.claimed += len(claimed)
             self.rounds += 1
-        return len(claimed) >= limit
+        return batch.more
 
     def _spaced(self, until: float, done: threading.Event) -> bool:
         """Wait until ``until`` (time.monotonic()); False when a stop came meanwhile."""

@@ -79,6 +79,7 @@ class Round(FilePhase):
     stopped_agents: dict[str, int] = field(default_factory=dict)  # agent -> claim position of its failed file
     inboxes_of: dict[int, InboxDelivery] = field(default_factory=dict)  # delivery -> its inbox
     agent_inbox: dict[str, InboxDelivery] = field(default_factory=dict)  # its folder's, anchored (across rounds)
+    more: bool = False  # the claim says more may be claimable at once (``batching.Claims``)
 
     def open_agents(self) -> list[str]:
         """The agents not held back by a retry's backoff."""
@@ -91,6 +92,7 @@ class Round(FilePhase):
         # the claim's commit is flushed with the files' contents (``files_flushed``), before any is named:
         # the outbox's file system is anchored (``InboxBatch`` did it before the first round)
         claimed = batching.claim(dispatcher.store, agents, own_only=dispatcher.own_only, limit=limit, durable=False)
+        self.more = claimed.more
         if not claimed:
             return []
         for item in claimed:

@@ -4,9 +4,8 @@ waiting for any one of them (their receipts come back through the receipt reader
 One thread. While its dispatcher works (a companion: ``quarterdeck.core.dispatch.companions``) and
 is not stopped, each round claims up to ``batch`` queued deliveries of the relays' agents in one
 transaction (``quarterdeck.core.store.forwarding.claim``: sending, started, machine = the relay),
-the same one that records the receipts the reader handed over meanwhile (``handoff``; a claim
-alone is not flushed on its own: lost in a power cut, it goes again with the same delivery ids),
-tells the listeners ``sending``, and XADDs their ``DeliveryEntry`` s as one batch (``MAXLEN ~``;
+the same one that records the receipts the reader handed over meanwhile (``handoff``), tells the
+listeners ``sending``, and XADDs their ``DeliveryEntry`` s as one batch (``MAXLEN ~``;
 ``broker_client.write_batch``: a relay's waiting read wakes to all of its entries). Whether
 anything is queued is asked as ``asking`` says (not again in a round for receipts alone).
 Every round also reads the relays' heartbeats (once a second, for ``relay_wait``: see ``sent``),
@@ -184,8 +183,8 @@ class Forwarder:
 
     def _claim(self, slots: list[Slot], relays: dict[str, str], limit: int) -> list[Forwarded]:
         """Record the receipts of ``slots`` and claim up to ``limit``, in one transaction."""
-        if not slots:  # not flushed on its own (see the module docstring)
-            return forwarding.claim(self.store, relays, own_only=self.dispatcher.own_only, limit=limit, durable=False)
+        if not slots:
+            return forwarding.claim(self.store, relays, own_only=self.dispatcher.own_only, limit=limit)
         claimed: list[Forwarded] = []
         settle = partial(self._settle_and_claim, relays, limit, claimed)
         self.handoff.finish(slots, self.applier.take(self.handoff.receipts(slots), settle))

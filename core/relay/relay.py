@@ -8,7 +8,7 @@ A relay named NAME, with its roster (its local agents) and its own data dir, run
   Each entry goes into the LOCAL outbox under the captain's message id (``intake.take``: a
   duplicate is recognised and not typed twice); only then is it XACKed and XDELed, in the same
   round trip as the next read (and on the way out). The captain writes a batch at once (``write_batch``), so
-  a waiting read wakes to the whole of it: one read, one take.
+  a waiting read wakes to the whole of it: one read, one take (two on a cluster).
 - **delivery**: the local ``DeliveryWorker``: the local dispatcher and transports deliver; inbox
   agents in batches beside it (``quarterdeck.core.batch``: many files per transaction).
 - **receipts**: every state change of a relayed delivery, recorded in the ledger, published to

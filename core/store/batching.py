@@ -29,7 +29,7 @@ from quarterdeck.core.store.rows import DeliveryTask, now_db
 if TYPE_CHECKING:
     from quarterdeck.core.store.outbox import Store
 
-__all__ = ["Claimed", "Done", "claim", "files", "finish", "peek", "start"]
+__all__ = ["Claimed", "Claims", "Done", "claim", "files", "finish", "peek", "start"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,13 @@ class Claimed:
     task: DeliveryTask
     attempts: int  # tries made before this claim (a retry's)
     when_idle: bool  # left unstarted: the idle gate decides first
+
+
+class Claims(list[Claimed]):
+    """The deliveries a claim took, in order; ``more``: whether more may be claimable at once (its read
+    filled ``limit``, or passed over some of an agent whose run in the batch ended)."""
+
+    more = False
 
 
 @dataclass(frozen=True)
@@ -56,13 +63,13 @@ class Done:
     error: str | None = None
 
 
-def claim(store: Store, agents: Iterable[str], *, own_only: bool, limit: int, durable: bool = True) -> list[Claimed]:
+def claim(store: Store, agents: Iterable[str], *, own_only: bool, limit: int, durable: bool = True) -> Claims:
     """Claim up to ``limit`` queued deliveries to ``agents`` (see the module docstring)."""
     names = json.dumps(sorted(set(agents)))
     conn = store.connection()
     if limit <= 0 or conn.execute("SELECT 1 FROM deliveries WHERE state = 'queued' AND agent_id IN "
                                   "(SELECT value FROM json_each(?)) LIMIT 1", (names,)).fetchone() is None:
-        return []  # a read, not the write lock, while there is nothing to do
+        return Claims()  # a read, not the write lock, while there is nothing to do
     token = store._lease.token
     with immediate(conn, durable=durable) as conn:
         scope, params = queueing._scope(conn, store.path, token, own_only)
@@ -84,7 +91,7 @@ def claim(store: Store, agents: Iterable[str], *, own_only: bool, limit: int, du
                 ended.add(agent)
             chosen[int(row["id"])] = (int(row["attempts"]), idle)
         if not chosen:
-            return []
+            return Claims()
         now = now_db()
         conn.executemany(
             "UPDATE deliveries SET state = 'sending', claimed_by = ?, started_at = ?, updated_at = ?, reason = NULL "
@@ -92,7 +99,9 @@ def claim(store: Store, agents: Iterable[str], *, own_only: bool, limit: int, du
             [(token, None if idle else now, now, delivery) for delivery, (_, idle) in chosen.items()])
         tasks = conn.execute(f"{TASK_SELECT} WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY d.prio, d.id",
                              (json.dumps(list(chosen)),)).fetchall()
-    return [Claimed(task_from_row(t), *chosen[int(t["delivery_id"])]) for t in tasks]
+    claims = Claims(Claimed(task_from_row(t), *chosen[int(t["delivery_id"])]) for t in tasks)
+    claims.more = len(rows) >= limit or len(chosen) < len(rows)
+    return claims
 
 
 def files(store: Store) -> list[str]:

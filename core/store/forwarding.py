@@ -74,14 +74,12 @@ def _ids(ids: Iterable[object]) -> str:
     return json.dumps(list(ids))
 
 
-def claim(store: Store, relays: Mapping[str, str], *, own_only: bool, limit: int,
-          durable: bool = True) -> list[Forwarded]:
+def claim(store: Store, relays: Mapping[str, str], *, own_only: bool, limit: int) -> list[Forwarded]:
     """Claim up to ``limit`` queued deliveries to the agents in ``relays`` (agent id -> relay name). It
-    takes the write lock: ask :func:`any_queued` (a read) first while there may be nothing to do.
-    ``durable=False``: the commit is not flushed on its own (``immediate``)."""
+    takes the write lock: ask :func:`any_queued` (a read) first while there may be nothing to do."""
     if not relays or limit <= 0:
         return []
-    with immediate(store.connection(), durable=durable) as conn:
+    with immediate(store.connection()) as conn:
         return _claim(conn, store, relays, own_only, limit)
 
 

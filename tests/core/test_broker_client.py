@@ -61,6 +61,28 @@ def test_an_acl_user_denied_info_works_on_a_single_server_and_on_a_cluster_with_
         client.close()
 
 
+@pytest.mark.parametrize(("granted", "together"), [([], False), (["+multi", "+exec", "+discard"], True)])
+def test_a_batch_for_a_user_who_may_not_multi_is_a_plain_pipeline_written_once(
+        redis_server: RedisServer, granted: list[str], together: bool) -> None:
+    """An ACL without MULTI (the one this README gave before batches used it): refused, the XADDs would
+    run one by one and EXEC fail after them, each batch written again and again."""
+    with redis.Redis.from_url(redis_server.url) as admin:
+        admin.acl_setuser("relay", enabled=True, passwords=["+pw-1"], keys=["qd:*"],
+                          commands=["-@all", "+@stream", "+hset", "+hget", "+hgetall", "+ping", "+time", *granted])
+    client = connect(f"redis://relay:pw-1@127.0.0.1:{redis_server.port}/0")
+    try:
+        for _ in range(2):  # asked once, then known
+            pipe = write_batch(client)
+            assert pipe.transaction is together
+            pipe.xadd(KEYS.receipts, {"n": "1"})
+            pipe.xadd(KEYS.receipts, {"n": "2"})
+            assert len(pipe.execute()) == 2
+        assert client.xlen(KEYS.receipts) == 4
+        assert client.ping()  # the connection that asked is not left inside a transaction
+    finally:
+        client.close()
+
+
 def test_cluster_mistakes_are_one_line_without_the_password(redis_cluster: RedisClusterServers) -> None:
     port = redis_cluster.nodes[0].port
     with pytest.raises(BrokerError) as other_db:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,6 @@ from quarterdeck.core.relay.protocol import CAPTAIN_GROUP, KEYS, AnnouncedAgent,
 from quarterdeck.core.roster.roster import Roster
 from quarterdeck.core.service import DeliveryWorker
 from quarterdeck.core.session import Session
-from quarterdeck.core.store import forwarding
 
 GENEROUS_S = 0.2  # a 1 s poll misses this every time over five tries; an event-driven path takes ms
 # Submit and receipt, five tries each: an event-driven path takes a few ms, so their median is far under
@@ -138,29 +136,3 @@ def test_a_delivery_queued_without_a_notify_goes_within_the_poll_while_receipts_
         assert entry.delivery == quiet
     assert max(waits) < GENEROUS_S, f"queued without a notify -> XADD took {waits}"
 
-
-def test_a_claim_alone_is_not_flushed_on_its_own_and_recorded_receipts_are(parts, monkeypatch) -> None:
-    """A claim is harmless to lose (in a power cut the delivery goes again with the same id, which the
-    relay recognises): it waits for the next flushed commit. A receipt is acknowledged once recorded,
-    so its commit is flushed."""
-    session, client = parts
-    flushed: list[bool] = []
-    real = forwarding.immediate
-
-    @contextmanager
-    def watched(conn, *, durable: bool = True):
-        flushed.append(durable)
-        with real(conn, durable=durable) as inside:
-            yield inside
-
-    monkeypatch.setattr(forwarding, "immediate", watched)
-    [delivery] = session.submit(Message(sender="Captain", recipients=["Agent-9"], content="go")).delivery_ids
-    _, entry = next_entry(client, b"0")
-    assert entry.delivery == delivery and flushed == [False]
-    client.xadd(KEYS.receipts, Receipt("M2", delivery, "Agent-9", "delivered", "submitted", "read back",
-                                       attempts=1, at=time.time()).to_fields())  # type: ignore[arg-type]
-    deadline = time.monotonic() + 5
-    while session.store.states_of([delivery])[delivery] != "delivered":
-        assert time.monotonic() < deadline, "the receipt was not recorded within 5 s"
-        time.sleep(0.01)
-    assert True in flushed[1:]  # the receipt's (claims alone may come and go meanwhile: not flushed)

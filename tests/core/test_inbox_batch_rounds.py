@@ -62,10 +62,13 @@ def test_a_round_that_took_all_there_was_is_not_followed_by_an_empty_claim(sessi
     batch = attach(session.dispatcher)
     batch.poll = QUIET
     taken = claims(monkeypatch)
-    ids = [send(session, f"task {n}") for n in range(3)]
     worker = DeliveryWorker(session.dispatcher, idle_wait=0.05)
     worker.start()
     try:
+        time.sleep(0.5)  # the batch's first rounds (at start, nothing queued) are over
+        taken.clear()
+        ids = [i for s in session.submit_many([Message(sender="captain", recipients=["Agent-1"], content=f"task {n}")
+                                               for n in range(3)]) for i in s.delivery_ids]  # one notify
         assert delivered(session, ids, 30)
         time.sleep(0.5)
         assert taken == [3]  # one round took the three; nothing was queued since, so no claim was made
@@ -101,3 +104,22 @@ def test_what_is_queued_during_a_round_goes_in_the_next_at_once(session, monkeyp
         worker.request_stop()
         worker.join()
     assert taken[:2] == [3, 1]
+
+
+def test_a_claim_says_whether_more_may_be_claimable_at_once(session) -> None:
+    store, agents = session.store, ["Agent-0", "Agent-1"]
+
+    def queue() -> int:
+        return store.enqueue(Message(sender="captain", recipients=["Agent-1"], content="x"), [("Agent-1", "inbox")])[0]
+
+    ids = [queue() for _ in range(4)]
+    first = batching.claim(store, agents, own_only=False, limit=3)
+    assert len(first) == 3 and first.more  # its read filled the limit
+    batching.finish(store, [batching.Done(c.task.delivery_id, "delivered") for c in first])
+    last = batching.claim(store, agents, own_only=False, limit=3)
+    assert len(last) == 1 and not last.more
+    batching.finish(store, [batching.Done(ids[3], "delivered")])
+    normal, idle = queue(), queue()
+    store.connection().execute("UPDATE deliveries SET when_idle = 1 WHERE id = ?", (idle,))
+    passed = batching.claim(store, agents, own_only=False, limit=200)
+    assert [c.task.delivery_id for c in passed] == [normal] and passed.more  # the when-idle one waits its turn

@@ -25,21 +25,25 @@ from quarterdeck.core.store.outbox import Store
 def first_read(client: redis.Redis, stream: str, write: Callable[[], None]) -> list[bytes]:
     """The entries a read already waiting on ``stream`` wakes to when ``write`` runs."""
     got: list[list[bytes]] = []
-    reader = redis.Redis(connection_pool=client.connection_pool)
-    blocked = int(client.info("clients")["blocked_clients"])
+    kwargs = client.connection_pool.connection_kwargs
+    reader = redis.Redis(host=kwargs["host"], port=kwargs["port"], client_name="first-read")
 
     def read() -> None:
         reply = reader.xread({stream: "$"}, count=1000, block=5000)
         got.append([entry_id for _, entries in reply or [] for entry_id, _ in entries])
 
+    def waiting() -> bool:  # this reader's own read, not another's (a captain's receipt reader waits too)
+        return any(c["name"] == "first-read" and "b" in c["flags"] for c in client.client_list())
+
     thread = threading.Thread(target=read, daemon=True)
     thread.start()
     deadline = time.monotonic() + 5
-    while int(client.info("clients")["blocked_clients"]) == blocked:
+    while not waiting():
         assert time.monotonic() < deadline, "the read did not wait"
         time.sleep(0.005)
     write()
     thread.join(6)
+    reader.close()
     assert got, "the waiting read did not end"
     return got[0]
 
