@@ -115,21 +115,23 @@ _MULTI: weakref.WeakKeyDictionary[redis.Redis, bool] = weakref.WeakKeyDictionary
 
 
 def _may_multi(client: redis.Redis) -> bool:
-    """Whether the broker lets this client MULTI (and DISCARD): asked on a connection of its own pool,
-    which is dropped rather than given back if the answer leaves it inside a transaction."""
+    """Whether the broker lets this client run a transaction as a batch does (MULTI, then EXEC): asked
+    with an empty one on a connection of its own pool, which is dropped rather than given back unless
+    its transaction is known to be over (a refused EXEC discards it). Refused (by an ACL, or a server or proxy that has
+    no MULTI): False, for good; any other error is raised and the next batch asks again."""
     pool = client.connection_pool
     connection: Any = pool.get_connection()  # redis-py leaves its methods unannotated
     inside = False
     try:
-        connection.send_command("MULTI")
-        try:
-            connection.read_response()
-        except rx.ResponseError:  # NOPERM: not in a transaction
-            return False
-        inside = True
-        connection.send_command("DISCARD")
-        connection.read_response()
-        inside = False
+        for command in ("MULTI", "EXEC"):
+            connection.send_command(command)
+            try:
+                connection.read_response()
+            except rx.ResponseError as exc:
+                if isinstance(exc, (rx.NoPermissionError, rx.ExecAbortError)) or "unknown command" in str(exc).lower():
+                    return False
+                raise
+            inside = command == "MULTI"  # until its EXEC is answered
         return True
     finally:
         if inside:

@@ -8,6 +8,7 @@ import redis
 from redis.cluster import RedisCluster
 from redis_server import RedisClusterServers, RedisServer, make_certificates, redis_cluster, redis_server  # noqa: F401
 
+from quarterdeck.core import broker_client
 from quarterdeck.core.broker_client import FirstContact, write_batch
 from quarterdeck.core.relay.link import BrokerError, connect, open_link, unreachable
 from quarterdeck.core.relay.protocol import KEYS
@@ -61,24 +62,30 @@ def test_an_acl_user_denied_info_works_on_a_single_server_and_on_a_cluster_with_
         client.close()
 
 
-@pytest.mark.parametrize(("granted", "together"), [([], False), (["+multi", "+exec", "+discard"], True)])
+@pytest.mark.parametrize(("granted", "together"), [([], False), (["+multi", "+discard"], False),
+                                                  (["+multi", "+exec"], True)])
 def test_a_batch_for_a_user_who_may_not_multi_is_a_plain_pipeline_written_once(
-        redis_server: RedisServer, granted: list[str], together: bool) -> None:
-    """An ACL without MULTI (the one this README gave before batches used it): refused, the XADDs would
-    run one by one and EXEC fail after them, each batch written again and again."""
+        redis_server: RedisServer, granted: list[str], together: bool, monkeypatch) -> None:
+    """An ACL without MULTI (the one this README gave before batches used it), or without EXEC: refused,
+    the XADDs would run one by one and EXEC fail after them, each batch written again and again (or the
+    connection left inside a transaction, every later command on it only queued)."""
     with redis.Redis.from_url(redis_server.url) as admin:
         admin.acl_setuser("relay", enabled=True, passwords=["+pw-1"], keys=["qd:*"],
                           commands=["-@all", "+@stream", "+hset", "+hget", "+hgetall", "+ping", "+time", *granted])
+    asked: list[bool] = []
+    may_multi = broker_client._may_multi
+    monkeypatch.setattr(broker_client, "_may_multi", lambda c: (asked.append(may_multi(c)), asked[-1])[1])
     client = connect(f"redis://relay:pw-1@127.0.0.1:{redis_server.port}/0")
     try:
-        for _ in range(2):  # asked once, then known
+        for _ in range(2):
             pipe = write_batch(client)
             assert pipe.transaction is together
             pipe.xadd(KEYS.receipts, {"n": "1"})
             pipe.xadd(KEYS.receipts, {"n": "2"})
             assert len(pipe.execute()) == 2
-        assert client.xlen(KEYS.receipts) == 4
-        assert client.ping()  # the connection that asked is not left inside a transaction
+        assert asked == [together]  # asked once, then known
+        for _ in range(3):  # no connection of its pool is left inside a transaction (it would answer QUEUED)
+            assert client.xlen(KEYS.receipts) == 4
     finally:
         client.close()
 

@@ -45,6 +45,15 @@ def claims(monkeypatch) -> list[int]:
     return taken
 
 
+def settled(taken: list[int]) -> None:
+    """Until no claim has come for half a second."""
+    seen, quiet_since = len(taken), time.monotonic()
+    while time.monotonic() - quiet_since < 0.5:
+        time.sleep(0.05)
+        if len(taken) != seen:
+            seen, quiet_since = len(taken), time.monotonic()
+
+
 def send(session: Session, text: str) -> int:
     return session.submit(Message(sender="captain", recipients=["Agent-1"], content=text)).delivery_ids[0]
 
@@ -65,7 +74,7 @@ def test_a_round_that_took_all_there_was_is_not_followed_by_an_empty_claim(sessi
     worker = DeliveryWorker(session.dispatcher, idle_wait=0.05)
     worker.start()
     try:
-        time.sleep(0.5)  # the batch's first rounds (at start, nothing queued) are over
+        settled(taken)  # the batch's first rounds (at start, nothing queued) are over
         taken.clear()
         ids = [i for s in session.submit_many([Message(sender="captain", recipients=["Agent-1"], content=f"task {n}")
                                                for n in range(3)]) for i in s.delivery_ids]  # one notify
