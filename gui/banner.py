@@ -51,7 +51,8 @@ class Wrapped(QLabel):
         """The text as painted at the label's width now, line by line (any run of white space, a
         newline too, is one space)."""
         metrics, width = QFontMetricsF(self.font()), float(max(1, self.contentsRect().width()))
-        words, lines = self.text().split(), list[str]()
+        words = self.text().split()
+        lines: list[str] = []
         while words and len(lines) < self.LINES - 1:
             line = words.pop(0)
             while words and metrics.horizontalAdvance(f"{line} {words[0]}") <= width:

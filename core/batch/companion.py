@@ -145,11 +145,11 @@ class InboxBatch:
 
     def _loop(self, done: threading.Event, anchors: dict[int, int]) -> None:
         while not done.is_set():
-            full = False
+            more = False
             self._wake.clear()  # set again by a notify during the round: more was queued meanwhile
             if not self.dispatcher.stopped:
                 try:
-                    full = self._round(done, anchors)
+                    more = self._round(done, anchors)
                     if self._fault is not None:
                         log.warning("inbox deliveries go again after %.1f s", time.monotonic() - self._fault)
                         self._fault = None
@@ -162,7 +162,7 @@ class InboxBatch:
                 except Exception:
                     log.exception("the inbox batch failed a round; going on")
                     self._wake.wait(0.5)
-            if not full:  # at once if a notify came during the round
+            if not more:  # at once if a notify came during the round
                 self._wake.wait(self._idle_wait())
 
     def _idle_wait(self) -> float:
