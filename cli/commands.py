@@ -31,8 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("monitor_cmd", "deliver from the outbox and serve /metrics, /health, /livez"),
     "config": ("config_cmd", "show the effective configuration"),
     "deadletter": ("deadletter_cmd", "list, replay or purge events that could not be handled"),
-    "doctor": ("doctor_cmd", "check the outbox and dead letters files; --repair rebuilds a damaged one from "
-                             "what can be read"),
+    "doctor": ("doctor_cmd", "check the outbox, dead letters and relay ledger files; --repair rebuilds a "
+                             "damaged one from what can be read"),
     "gui": ("gui_cmd", "open the panel (the default with no command)"),
     "demo": ("gui_cmd", "open the panel with N simulated agent chat windows"),
     "completion": ("completion_cmd", "print the shell snippet that turns on Tab completion"),

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from quarterdeck.core.relay.protocol import Receipt
+from quarterdeck.core.store.faults import from_sqlite
 
 FILE_NAME = "relay.sqlite"
 
@@ -74,9 +75,13 @@ class Ledger:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(_SCHEMA)
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.executescript(_SCHEMA)
+        except sqlite3.Error as exc:  # damaged, locked, read-only: said of this file (``quarterdeck doctor``)
+            self._conn.close()
+            raise (from_sqlite(exc, self.path) or exc) from exc
 
     def close(self) -> None:
         with self._lock:

@@ -214,13 +214,15 @@ def _rebuild(broken: Path, target: Path, version_hint: int) -> tuple[dict[str, i
     return kept, lost
 
 
-def repair(path: Path, *, version_hint: int = 0, now: datetime | None = None) -> Repaired:
+def repair(path: Path, *, version_hint: int = 0, now: datetime | None = None,
+           owner: Path | None = None) -> Repaired:
     """Rebuild ``path`` from what can be read and set the broken file aside (see the module doc).
 
     ``version_hint`` is the schema version (``PRAGMA user_version``) to give the rebuilt file when
-    the broken one's was unreadable but its tables were not."""
-    if any_lease_held(path):
-        raise InUse(f"{path} is open in another Quarterdeck process (the panel, serve or a send): "
+    the broken one's was unreadable but its tables were not. ``owner``: the outbox whose processes
+    have ``path`` open too (a relay's ledger: its data folder's), when not ``path`` itself."""
+    if any(any_lease_held(held) for held in {path, owner or path}):
+        raise InUse(f"{path} is open in another Quarterdeck process (the panel, serve, a relay or a send): "
                     "stop it, then repair")
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
     aside = path.with_name(f"{path.stem}.broken-{stamp}{path.suffix}")

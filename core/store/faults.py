@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shlex
 import shutil
 import sqlite3
 from pathlib import Path
@@ -48,7 +49,7 @@ def explain(kind: str, path: Path | None, detail: str) -> str:
         return (f"the disk holding {where} is full ({detail}): free some space there (or move the data "
                 f"with QUARTERDECK_DATA_DIR) and run it again; what was stored before is intact")
     if kind == "corrupt":
-        return (f"{where} is damaged ({detail}): run 'quarterdeck doctor --repair' to keep what can be "
+        return (f"{where} is damaged ({detail}): run '{_doctor(path, '--repair')}' to keep what can be "
                 "read and set the broken file aside")
     if kind == "locked":
         return (f"{where} is locked by another process ({detail}): let it finish or stop it, "
@@ -61,7 +62,23 @@ def explain(kind: str, path: Path | None, detail: str) -> str:
                 f"({detail}): create it or mount its disk, or point QUARTERDECK_DATA_DIR (--data-dir) "
                 "elsewhere")
     return (f"reading or writing {where} failed ({detail}): check the disk, then run "
-            "'quarterdeck doctor' to check the file")
+            f"'{_doctor(path)}' to check the file")
+
+
+def _doctor(path: Path | None, *options: str) -> str:
+    """The doctor's command line for the folder of ``path`` (a relay's, or one given with --data-dir,
+    is not the one it checks by default)."""
+    folder = ["--data-dir", shell_word(str(path.parent))] if path is not None else []
+    return " ".join(["quarterdeck doctor", *options, *folder])
+
+
+def shell_word(text: str) -> str:
+    """``text`` as one word of a shell command, in double quotes where it needs quoting (the advice
+    around it is in single quotes), else as ``shlex`` quotes it."""
+    quoted = shlex.quote(text)
+    if quoted == text or any(c in text for c in '"$`\\!'):
+        return quoted
+    return f'"{text}"'
 
 
 def _low_on_space(path: Path | None) -> bool:

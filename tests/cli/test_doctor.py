@@ -109,3 +109,60 @@ def test_repair_refuses_while_the_outbox_is_open(outbox, capsys):
 def test_nothing_to_check(tmp_path, capsys):
     code, out, _ = run(capsys, "doctor", "--data-dir", str(tmp_path / "empty"))
     assert code == 0 and "nothing to check" in out
+
+
+@pytest.fixture
+def relay_data(tmp_path) -> Path:
+    """A relay's data folder: its outbox and its ledger, with one receipt waiting for the broker."""
+    from quarterdeck.core.relay.ledger import Ledger
+    from quarterdeck.core.relay.protocol import Receipt
+
+    data = tmp_path / "relay data"  # a space: the advice quotes the folder
+    with Store(default_db_path(data)):
+        pass
+    ledger = Ledger(data)
+    ledger.record(7, "m-1", "Agent-1")
+    assert ledger.add_receipt(Receipt("R1", 7, "Agent-1", "delivered", verdict="submitted", at=1.0), final=True)
+    ledger.close()
+    return data
+
+
+def test_a_relay_ledger_is_checked_and_a_wrecked_one_repaired(relay_data, capsys):
+    from quarterdeck.core.relay.ledger import Ledger
+
+    ledger_file = relay_data / "relay.sqlite"
+    code, out, _ = run(capsys, "doctor", "--data-dir", str(relay_data))
+    assert code == 0 and f"{ledger_file}: ok" in out.splitlines()
+    raw = bytearray(ledger_file.read_bytes())
+    raw[:100] = b"\x00garbage" * 12 + b"\x00" * 4
+    ledger_file.write_bytes(bytes(raw))
+    with pytest.raises(sqlite3.Error) as opened:  # a relay starting on it: the file named, the folder's doctor
+        Ledger(relay_data)
+    assert str(opened.value).startswith(f"{ledger_file} is damaged (SQLite: file is not a database): run "
+                                        f"'quarterdeck doctor --repair --data-dir \"{relay_data}\"'")
+    code, out, err = run(capsys, "doctor", "--data-dir", str(relay_data))
+    assert code == 1 and f"{ledger_file}: damaged: not a database file" in out
+    assert f"'quarterdeck doctor --repair --data-dir \"{relay_data}\"'" in err
+    code, out, _ = run(capsys, "doctor", "--repair", "--data-dir", str(relay_data))
+    assert code == 0 and "relayed_deliveries: 1 rows kept" in out and "unpublished: 1 rows kept" in out, out
+    (aside,) = relay_data.glob("relay.broken-*.sqlite")
+    assert aside.read_bytes()[:8] == b"\x00garbage"
+    ledger = Ledger(relay_data)
+    try:
+        assert ledger.unpublished_count() == 1  # the receipt still goes to the captain
+    finally:
+        ledger.close()
+
+
+def test_a_relay_ledger_is_not_repaired_while_its_relay_runs(relay_data, capsys):
+    ledger_file = relay_data / "relay.sqlite"
+    wreck = bytearray(ledger_file.read_bytes())
+    wreck[:16] = b"\x00" * 16
+    ledger_file.write_bytes(bytes(wreck))
+    lease = owner.Lease(relay_data / "quarterdeck.sqlite3")  # held as a running relay holds its outbox's
+    try:
+        code, _, err = run(capsys, "doctor", "--repair", "--data-dir", str(relay_data))
+    finally:
+        lease.release()
+    assert code == 2 and f"{ledger_file} is open in another Quarterdeck process" in err
+    assert not list(relay_data.glob("*.broken-*"))

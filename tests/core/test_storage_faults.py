@@ -218,3 +218,14 @@ def test_a_disk_that_fills_after_the_message_was_queued(tmp_path, roster, capsys
                                f"the disk holding {data / 'quarterdeck.sqlite3'} is full")
         code, out, _ = run(capsys, "history", "--json", "--roster", str(roster), "--data-dir", str(data))
         assert code == 0 and "queued, then the disk filled" in out
+
+
+def test_the_doctor_advice_names_the_folder_of_the_file_as_one_shell_word() -> None:
+    from quarterdeck.core.store.faults import explain, shell_word
+
+    assert "run 'quarterdeck doctor --repair --data-dir /srv/relay/data' to keep" in explain(
+        "corrupt", Path("/srv/relay/data/relay.sqlite"), "SQLite: file is not a database")
+    assert "run 'quarterdeck doctor --data-dir /srv/q' to check" in explain("io", Path("/srv/q/x.sqlite3"), "EIO")
+    assert shell_word("/home/me/relay data") == '"/home/me/relay data"'
+    assert shell_word('/tmp/say "hi"') == "'/tmp/say \"hi\"'"
+    assert shell_word("/tmp/it's") == '"/tmp/it\'s"'  # in double quotes, a quote is a letter
