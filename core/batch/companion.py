@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from quarterdeck.core import flush
-from quarterdeck.core.batch.round import Round, inbox_for
+from quarterdeck.core.batch.round import Round, Unrecorded, inbox_for, record_unrecorded
 from quarterdeck.core.delivery.errors import DeliveryError
 from quarterdeck.core.store import batching
 from quarterdeck.core.store.rows import StoreError
@@ -82,6 +82,7 @@ class InboxBatch:
         self._agent_inbox: dict[str, InboxDelivery] = {}  # each agent's inbox, once its folder is anchored
         self._last: tuple[str | None, float] = (None, 0.0)  # the last agent claimed, and when
         self._fault: float | None = None  # time.monotonic() since when the outbox fails
+        self._unrecorded: Unrecorded = []  # a round's outcomes whose commit failed (``round.record_unrecorded``)
 
     def __repr__(self) -> str:
         return f"InboxBatch({self.claimed} claimed in {self.rounds} rounds)"
@@ -175,8 +176,11 @@ class InboxBatch:
         agents = self._agents()
         if not agents:
             return False
+        if self._unrecorded:  # outcomes a failed commit left: recorded before anything else is claimed
+            with self.around_round():
+                record_unrecorded(self.dispatcher, self._unrecorded)
         batch = Round(self.dispatcher, agents, self._inboxes, self._held, self._last_name, anchors=anchors,
-                      agent_inbox=self._agent_inbox)
+                      agent_inbox=self._agent_inbox, unrecorded=self._unrecorded)
         ready, limit = batch.open_agents(), self.batch
         stagger = self.dispatcher.stagger
         if stagger > 0:  # the dispatcher's spacing of two agents' starts: one at a time, as it delivers

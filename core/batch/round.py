@@ -17,17 +17,21 @@ earlier ones are delivered); after the last attempt, or on a permanent error, it
 claim that could not be flushed is nobody's failure (``quarterdeck.core.batch.files``). A folder
 whose flush fails leaves its files maybe not durably named: ``uncertain``, never written again.
 Each delivery takes a permit of its agent's breaker (the dispatcher's). A crash after the claim
-leaves the round's deliveries ``sending`` and started: recovery makes them ``uncertain``.
+leaves the round's deliveries ``sending`` and started: recovery makes them ``uncertain``. Outcomes
+whose commit fails (the disk full, the outbox locked) are kept (``unrecorded``) and recorded and
+told before the next round. A stop-all during the round cancels what the round would hand back to
+the queue (the stop cancelled the queue meanwhile), as the dispatcher's stop cancels a retry.
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import structs
 
 from quarterdeck.core import flush
 from quarterdeck.core.batch.files import FilePhase, Written
@@ -40,6 +44,7 @@ from quarterdeck.core.resilience import CallNotPermitted
 from quarterdeck.core.resilience.breaker import Permit
 from quarterdeck.core.store import batching
 from quarterdeck.core.store.batching import Claimed, Done
+from quarterdeck.core.store.control import STOPPED
 from quarterdeck.core.transports.inbox import InboxDelivery
 
 if TYPE_CHECKING:
@@ -49,6 +54,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _TICK = timedelta(microseconds=1)
+Unrecorded = list[tuple[list[Done], list[DeliveryEvent]]]  # outcomes a failed commit left, in round order
 
 
 def inbox_for(agent: Agent, inboxes: dict[Path, InboxDelivery]) -> InboxDelivery:
@@ -80,6 +86,7 @@ class Round(FilePhase):
     inboxes_of: dict[int, InboxDelivery] = field(default_factory=dict)  # delivery -> its inbox
     agent_inbox: dict[str, InboxDelivery] = field(default_factory=dict)  # its folder's, anchored (across rounds)
     more: bool = False  # the claim says more may be claimable at once (``batching.Claims``)
+    unrecorded: Unrecorded = field(default_factory=list)  # the companion's, across rounds
 
     def open_agents(self) -> list[str]:
         """The agents not held back by a retry's backoff."""
@@ -112,15 +119,29 @@ class Round(FilePhase):
             ended = {done.delivery for done in self.done}
             back = [Done(item.task.delivery_id, "queued", "an internal error in the inbox round; nothing of it was "
                          "written") for item in claimed if item.task.delivery_id not in named | ended]
-            with contextlib.suppress(Exception):  # those named stay sending: recovery makes them uncertain
+            try:  # those named stay sending: recovery makes them uncertain
                 batching.finish(dispatcher.store, [*self.done, *back])
+            except Exception:  # recorded before the next round (``unrecorded``)
+                self.unrecorded.append(([*self.done, *back], []))
             raise
-        changed = batching.finish(dispatcher.store, self.done)
-        for event in self.events:
-            if event.delivery_id in changed:
-                self._count(event)
-                dispatcher.tell(event)
+        self._stopped_meanwhile()
+        try:
+            changed = batching.finish(dispatcher.store, self.done)
+        except Exception:  # the outbox cannot be written now: kept, recorded and told before the next round
+            self.unrecorded.append((self.done, self.events))
+            raise
+        told(dispatcher, self.events, changed)
         return [item.task.agent_id for item in claimed]
+
+    def _stopped_meanwhile(self) -> None:
+        """A stop-all came during the round: what it would hand back to the queue is cancelled, as the
+        stop cancelled the queue (a process that is ending hands it back: the next one sends it)."""
+        if not self.dispatcher.stopped or self.dispatcher.interrupted:
+            return
+        back = {done.delivery for done in self.done if done.state == "queued"}
+        self.done = [replace(d, state="cancelled", reason=STOPPED) if d.state == "queued" else d for d in self.done]
+        self.events = [structs.replace(e, state="cancelled", detail=STOPPED)
+                       if e.delivery_id in back and e.state in ("queued", "retrying") else e for e in self.events]
 
     # -- one file -----------------------------------------------------------------------------
     def _write(self, item: Claimed, stamp: datetime, position: int) -> Written | None:
@@ -237,10 +258,26 @@ class Round(FilePhase):
     def _tell(self, item: Claimed, state: str) -> None:
         self.dispatcher.tell(DeliveryEvent(item.task.delivery_id, item.task.message_id, item.task.agent_id, state))
 
-    def _count(self, event: DeliveryEvent) -> None:
-        if (monitor := self.dispatcher.monitor) is None:
-            return
-        if event.state == "delivered":
+
+
+def told(dispatcher: Dispatcher, events: list[DeliveryEvent], changed: set[int]) -> None:
+    """Count and tell the ``events`` of the deliveries whose outcome was just recorded (``changed``)."""
+    monitor = dispatcher.monitor
+    for event in events:
+        if event.delivery_id not in changed:
+            continue
+        if monitor is not None and event.state == "delivered":
             monitor.record_delivery(event.agent_id, True, event.latency or 0.0, verified=event.verdict == "submitted")
-        elif event.state == "failed" and event.attempt:
+        elif monitor is not None and event.state == "failed" and event.attempt:
             monitor.record_delivery(event.agent_id, False, event.latency or 0.0)
+        dispatcher.tell(event)
+
+
+def record_unrecorded(dispatcher: Dispatcher, unrecorded: Unrecorded) -> None:
+    """Record (and tell) the outcomes earlier rounds could not, oldest first; raises while the outbox
+    still cannot be written (what is left stays for the next try). Their deliveries are ``sending``
+    meanwhile, so no round claims another of their agents' messages before them."""
+    while unrecorded:
+        done, events = unrecorded[0]
+        told(dispatcher, events, batching.finish(dispatcher.store, done))
+        unrecorded.pop(0)

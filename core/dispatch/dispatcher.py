@@ -104,7 +104,7 @@ class Dispatcher:
         self.gui_paused: str | None = None  # why GUI delivery waits for the captain, if it does
         self.desk_return: Desk = desk_return if desk_return is not None else NoDesk()
         self.own_only = False  # claim only what this process queued (and orphans): a command's send
-        self._interrupted = False  # ending (SIGTERM, Ctrl+C): release what was claimed, not typed
+        self.interrupted = False  # ending (SIGTERM, Ctrl+C): release what was claimed, not typed
         self._backoff = Backoff(self)
         self.companions = Companions()  # deliver beside this loop to agents it skips (the relay forwarder)
         self.idle_gate = IdleGate(store, self._emit, activity, agents=lambda: self.roster.agents)
@@ -153,7 +153,7 @@ class Dispatcher:
     def interrupt(self) -> None:
         """The process is ending (a signal): stop waiting, claim nothing more, and hand a claimed delivery
         that nothing was typed for back to the queue (unlike stop-all, nothing is cancelled). Signal-safe."""
-        self._interrupted = True
+        self.interrupted = True
         self.halt()
 
     def stop_all(self) -> int:
@@ -250,7 +250,7 @@ class Dispatcher:
         except Paused as paused:
             return outcomes.paused(self, task, paused)
         except Cancelled as stopped:
-            return outcomes.stopped(self, task, stopped, len(attempts), interrupted=self._interrupted)
+            return outcomes.stopped(self, task, stopped, len(attempts), interrupted=self.interrupted)
         return outcomes.record(self, task, outcome)
 
     def force(self, paused: DeliveryEvent) -> None:

@@ -1,0 +1,92 @@
+"""The inbox batch's outcomes on a real outbox and real folders: outcomes whose commit fails (the disk
+full, the outbox locked) are kept and recorded and told before the next round, never left
+``sending``; a stop-all during a round cancels what the round would hand back to the queue, so a
+resume does not send what the stop cancelled."""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from test_inbox_batch_flush import one_round, open_session, submit, texts
+
+from quarterdeck.core.batch import attach
+from quarterdeck.core.delivery.errors import RetryableError
+from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
+from quarterdeck.core.store import batching
+from quarterdeck.core.store.control import STOPPED
+from quarterdeck.core.store.faults import StorageFault
+from quarterdeck.core.transports.inbox import InboxDelivery
+
+
+def test_outcomes_whose_commit_fails_are_recorded_and_told_before_the_next_round(tmp_path: Path,
+                                                                                  monkeypatch) -> None:
+    agents = {"Agent-1": tmp_path / "in1", "Agent-2": tmp_path / "in2"}
+    session = open_session(tmp_path, agents)
+    batch = attach(session.dispatcher)
+    told: list[DeliveryEvent] = []
+    session.dispatcher.add_listener(told.append)
+    first = submit(session, list(agents), 4)
+    real_finish, calls = batching.finish, []
+
+    def full_once(store, done):
+        calls.append(len(done))
+        if len(calls) == 1:
+            raise StorageFault("full", store.path, "SQLite: database or disk is full")
+        return real_finish(store, done)
+
+    monkeypatch.setattr(batching, "finish", full_once)
+    with pytest.raises(StorageFault):
+        one_round(batch)
+    assert set(session.store.states_of(first).values()) == {"sending"}  # written, not recorded yet
+    assert [e.state for e in told] == ["sending"] * 4
+    later = submit(session, list(agents), 2)
+    one_round(batch)  # the outbox works again: the kept outcomes first, then the new round
+    assert calls == [4, 4, 2]
+    assert Counter(session.store.states_of(first + later).values()) == {"delivered": 6}
+    delivered = [e.delivery_id for e in told if e.state == "delivered"]
+    assert sorted(delivered) == first + later and len(delivered) == 6  # each told once
+    assert texts(agents["Agent-1"]) == ["task 0", "task 2", "task 0"] and texts(agents["Agent-2"]) == [
+        "task 1", "task 3", "task 1"]  # each file written once (the second send reuses the texts)
+    session.close()
+
+
+def test_a_stop_all_during_a_round_cancels_what_it_would_hand_back(tmp_path: Path, monkeypatch) -> None:
+    agents = {"Agent-1": tmp_path / "in1"}
+    session = open_session(tmp_path, agents)
+    batch = attach(session.dispatcher)
+    told: list[DeliveryEvent] = []
+    session.dispatcher.add_listener(told.append)
+    ids = submit(session, list(agents), 2)
+
+    def stop_and_fail(self, request, stamp):
+        session.dispatcher.stop_all()  # the captain's stop, while the round writes
+        raise RetryableError("the disk is busy")
+
+    monkeypatch.setattr(InboxDelivery, "stage", stop_and_fail)
+    one_round(batch)
+    rows = [session.store.delivery(d) for d in ids]
+    assert [(r.state, r.reason) for r in rows] == [("cancelled", STOPPED)] * 2  # not back in the queue
+    assert [e.state for e in told if e.state not in ("sending",)] == ["cancelled", "cancelled"]
+    monkeypatch.undo()
+    session.dispatcher.resume()
+    one_round(batch)
+    assert [session.store.delivery(d).state for d in ids] == ["cancelled", "cancelled"]
+    assert texts(agents["Agent-1"]) == []  # nothing the stop cancelled arrives after the resume
+    session.close()
+
+
+def test_a_process_ending_during_a_round_hands_back_for_the_next_one(tmp_path: Path, monkeypatch) -> None:
+    agents = {"Agent-1": tmp_path / "in1"}
+    session = open_session(tmp_path, agents)
+    batch = attach(session.dispatcher)
+    ids = submit(session, list(agents), 2)
+
+    def interrupt_and_fail(self, request, stamp):
+        session.dispatcher.interrupt()  # SIGTERM or Ctrl+C: not a stop; the next process sends what is left
+        raise RetryableError("the disk is busy")
+
+    monkeypatch.setattr(InboxDelivery, "stage", interrupt_and_fail)
+    one_round(batch)
+    assert [session.store.delivery(d).state for d in ids] == ["queued", "queued"]
+    session.close()
