@@ -206,9 +206,9 @@ def immediate(conn: sqlite3.Connection, *, durable: bool = True) -> Iterator[sql
     """
     turn = _writer_lock(conn)
     taken = turn.acquire(timeout=BUSY_TIMEOUT_S)
-    if not durable:
-        conn.execute("PRAGMA synchronous = NORMAL")
     try:
+        if not durable:
+            conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn

@@ -63,3 +63,33 @@ def test_threads_of_one_process_take_turns_before_begin(tmp_path) -> None:
         turn.release()
         assert waited == [False, True]
         store.enqueue(Message(sender="Captain", content="after"), [("A1", "inbox")])  # not left locked
+
+
+
+def test_a_transaction_that_fails_to_start_hands_its_turn_back(tmp_path) -> None:
+    import sqlite3
+
+    import pytest
+
+    class Twin(sqlite3.Connection):
+        path = ""
+
+    with Store(tmp_path / "q.sqlite3") as store:
+        twin = Twin(tmp_path / "q.sqlite3")
+        twin.path = store.connection().path  # type: ignore[attr-defined]  # the same file: the same turn
+        twin.close()  # as a connection the store's close closed under a thread: every statement fails
+        with pytest.raises(sqlite3.ProgrammingError):
+            with immediate(twin, durable=False):  # its first statement is the synchronous pragma
+                pass
+        took: list[bool] = []
+
+        def other_thread() -> None:
+            turn = _writer_lock(store.connection())
+            took.append(turn.acquire(timeout=1.0))
+            if took[-1]:
+                turn.release()
+
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+        assert took == [True]  # free for the other threads at once, not after the busy timeout
