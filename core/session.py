@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # the broker's side (redis, the forwarder) loads only when a 
     from quarterdeck.core.captain import Forwarder
     from quarterdeck.core.relay.protocol import Announcement
     from quarterdeck.core.roster.remote import Machines
-    from quarterdeck.core.transports.broker import BrokerLink
+    from quarterdeck.core.transports.broker import BrokerLink, ControlOut
 
 RELAYS_SEEN = "relays-seen.json"  # the relays as last read from the broker, for when it is unreachable
 RELAYS_FRESH_S = 2.0  # a submit reads the relays again when they were read longer ago (they heartbeat every 2 s)
@@ -62,6 +62,7 @@ class Session(Struct):
     machines: Machines | None = None
     broker: BrokerLink | None = None
     forwarder: Forwarder | None = None
+    control_out: ControlOut | None = None  # stop-all and resume-all to the relays
     relays_read_at: float = field(default_factory=time.monotonic)
 
     @classmethod
@@ -121,22 +122,33 @@ class Session(Struct):
         return session
 
     def _relay_stops(self, link: BrokerLink) -> None:
-        """Stop-all and resume-all recorded here go to every relay as well (``qd:control``)."""
-        from quarterdeck.core.transports.broker import publish_control
+        """Stop-all and resume-all recorded here go to every relay as well (``qd:control``; again until
+        the broker takes them: ``ControlOut``). So does this process's own lift of a stop (a new send
+        lifts it here): the relays deliver for it, and halted they would cancel what it sends them."""
+        from quarterdeck.core.transports.broker import ControlOut
 
         stop, resume = self.dispatcher.stop_everywhere, self.dispatcher.resume_everywhere
+        self.control_out = out = ControlOut(link)
+        lift = self.dispatcher.resume
+
+        def resume_here() -> None:
+            stopped = self.dispatcher.stopped
+            lift()
+            if stopped:
+                out.send("resume", self.store.stop_mark().resumed)
 
         def stop_everywhere() -> int:
             cancelled = stop()
-            publish_control(link, "stop", self.store.stop_mark().generation)
+            out.send("stop", self.store.stop_mark().generation)
             return cancelled
 
         def resume_everywhere() -> None:
             resume()
-            publish_control(link, "resume", self.store.stop_mark().resumed)
+            out.send("resume", self.store.stop_mark().resumed)
 
         self.dispatcher.stop_everywhere = stop_everywhere
         self.dispatcher.resume_everywhere = resume_everywhere
+        self.dispatcher.resume = resume_here  # type: ignore[method-assign]
 
     @property
     def validator(self) -> Validator | None:
@@ -208,6 +220,8 @@ class Session(Struct):
         return submissions
 
     def close(self) -> None:
+        if self.control_out is not None:
+            self.control_out.close()
         if self.forwarder is not None:
             self.forwarder.close()
         if self.broker is not None:
