@@ -16,9 +16,9 @@ of deliveries another process on this outbox recorded.
 The broker unreachable (``Outage``): nothing is claimed; queued deliveries to relays carry the
 reason ("waiting for broker redis://127.0.0.1:6390: Connection refused"), told once per delivery
 per outage, never counted against an agent's breaker; they go when the broker answers again. A
-pipeline that failed part way may have written some entries: its deliveries stay ``sending`` and
-are written again, with the same delivery ids, when the broker answers (a relay recognises a
-delivery id it has and does not type it twice).
+failed pipeline may have written some entries: its deliveries stay ``sending`` and are written
+again, same delivery ids (a relay does not type an id it has twice), before anything more is
+claimed (a broker that answers PING but refuses writes holds one batch, not the whole queue).
 """
 from __future__ import annotations
 
@@ -164,13 +164,13 @@ class Forwarder:
             self.liveness.tick(self.outage.why is None and self.router.down is None)  # receipts could come
             queued = bool(relays) and self._asking.due(now) and (self._asking.told
                                                                   or forwarding.any_queued(self.store, relays))
-            if (queued or self._unconfirmed) and not self.outage.answers():
+            # the broker unreachable, or answering but not taking the writes (full, read-only, an ACL):
+            # nothing more is claimed until what a failed write left is written
+            if (queued or self._unconfirmed) and not (self.outage.answers() and self._written_again()):
                 self._claim(slots, relays, 0)
                 self._expire(now)  # after the receipts taken: one of them may end a delivery about to expire
                 self._tell(self.outage.waiting(relays))
                 return False
-            if self._unconfirmed:
-                self._write_again()
             room = min(self.batch, self.max_in_flight - len(self.sent)) if queued else 0
             claimed = self._claim(slots, relays, room)
             self._expire(now)
@@ -255,13 +255,18 @@ class Forwarder:
         self.forwarded += len(entries)
         return True
 
-    def _write_again(self) -> None:
-        """Write the entries of a failed pipeline again (same delivery ids), those still ``sending``."""
-        entries, self._unconfirmed = self._unconfirmed, []
+    def _written_again(self) -> bool:
+        """Write the entries of a failed pipeline again (same delivery ids), those still ``sending``;
+        whether none is left unwritten."""
+        if not self._unconfirmed:
+            return True
+        entries = self._unconfirmed
         states = self.store.states_of(item.task.delivery_id for item, _ in entries)
         again = [(item, fields) for item, fields in entries if states.get(item.task.delivery_id) == "sending"]
+        self._unconfirmed = []  # ``_write`` keeps those it fails to write again
         if again and self._write(again):
             log.info("%d relayed deliveries written again to the broker", len(again))
+        return not self._unconfirmed
 
     def _heartbeats(self) -> None:
         """Read the relays' announcements: when each was last seen, for ``relay_wait``."""
