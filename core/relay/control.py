@@ -54,8 +54,9 @@ class Control:
                 reply: Any = self.client.xread({self.stream: self.last_id or "$"}, count=100, block=BLOCK_MS)
                 self.outage.ok()
                 for raw in reply[0][1] if reply else []:
-                    self.last_id, fields = fields_of(raw)
-                    self.apply(fields)
+                    entry_id, fields = fields_of(raw)
+                    self.apply(fields)  # one that fails part way (its stop not recorded) is read again
+                    self.last_id = entry_id
         return follow
 
     def prime(self) -> None:
