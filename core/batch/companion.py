@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 from quarterdeck.core import flush
 from quarterdeck.core.batch.round import Round, Unrecorded, inbox_for, record_unrecorded
 from quarterdeck.core.delivery.errors import DeliveryError
+from quarterdeck.core.resilience.episode import Episode
 from quarterdeck.core.store import batching
 from quarterdeck.core.store.rows import StoreError
 
@@ -81,7 +82,7 @@ class InboxBatch:
         self._roster: tuple[Roster | None, dict[str, Agent]] = (None, {})
         self._agent_inbox: dict[str, InboxDelivery] = {}  # each agent's inbox, once its folder is anchored
         self._last: tuple[str | None, float] = (None, 0.0)  # the last agent claimed, and when
-        self._fault: float | None = None  # time.monotonic() since when the outbox fails
+        self._fault = Episode(log, "inbox deliveries go again")  # the outbox failing
         self._unrecorded: Unrecorded = []  # a round's outcomes whose commit failed (``round.record_unrecorded``)
 
     def __repr__(self) -> str:
@@ -151,14 +152,10 @@ class InboxBatch:
             if not self.dispatcher.stopped:
                 try:
                     more = self._round(done, anchors)
-                    if self._fault is not None:
-                        log.warning("inbox deliveries go again after %.1f s", time.monotonic() - self._fault)
-                        self._fault = None
+                    self._fault.ok()
                 except (sqlite3.Error, StoreError) as exc:  # the outbox cannot be written: one line an episode
-                    if self._fault is None:
-                        self._fault = time.monotonic()
-                        log.warning("inbox deliveries wait: the outbox %s: %s; retrying", self.dispatcher.store.path,
-                                    exc)
+                    self._fault.failed("inbox deliveries wait: the outbox %s: %s; retrying",
+                                       self.dispatcher.store.path, exc)
                     self._wake.wait(1.0)
                 except Exception:
                     log.exception("the inbox batch failed a round; going on")

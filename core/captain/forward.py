@@ -42,6 +42,7 @@ from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 from quarterdeck.core.dispatch.outcomes import REDACTED
 from quarterdeck.core.dispatch.request import message_of
 from quarterdeck.core.relay.protocol import KEYS, STREAM_MAXLEN, DeliveryEntry
+from quarterdeck.core.resilience.episode import Episode
 from quarterdeck.core.roster.remote import STALE_S, broker_now, read_relays, seen_text
 from quarterdeck.core.store import forwarding
 from quarterdeck.core.store.forwarding import Applied, Forwarded, Matched, Outcome
@@ -87,15 +88,11 @@ class Forwarder:
         self.handoff = Handoff(self._wake.set, self._running)  # the reader's receipts, recorded with a claim
         self.applier.hand = lambda receipts: self.handoff.hand(receipts, self.applier.take)
         self._thread: threading.Thread | None = None
-        self._relays_read = 0.0
-        self._settled = 0.0
-        self._busy = 0.0  # time.monotonic() when there was last something to do
+        self._relays_read = self._settled = self._busy = 0.0  # _busy: when there was last something to do
+        self._fault = Episode(log, "relayed deliveries go on")  # the outbox failing
         self._asking = Asking(poll)
         self._roster: tuple[Roster | None, dict[str, str]] = (None, {})
         self._streams: dict[str, str] = {}  # relay -> its stream's key
-
-    def __repr__(self) -> str:
-        return f"Forwarder(via {self.link.where}, {len(self.sent)} in flight)"
 
     # -- a companion of the dispatcher ------------------------------------------------------------
     def working(self, on: bool) -> None:
@@ -135,8 +132,9 @@ class Forwarder:
             self._wake.clear()  # before the round: a notify during it ends the wait below at once
             try:
                 busy = self._round()
-            except (sqlite3.Error, StoreError) as exc:  # the outbox cannot be written: said in one line
-                log.warning("relayed deliveries wait: the outbox %s: %s", self.store.path, exc)
+                self._fault.ok()
+            except (sqlite3.Error, StoreError) as exc:  # the outbox cannot be written: one line an episode
+                self._fault.failed("relayed deliveries wait: the outbox %s: %s; retrying", self.store.path, exc)
                 busy = False
                 self._stop.wait(1.0)
             except Exception:

@@ -25,6 +25,7 @@ import redis
 from quarterdeck.core.broker_client import BrokerClient
 from quarterdeck.core.broker_group import ensure_group
 from quarterdeck.core.relay.protocol import CAPTAIN_GROUP, KEYS, MalformedEntry, Receipt
+from quarterdeck.core.resilience.episode import Episode
 from quarterdeck.core.transports.broker import BrokerDown, BrokerLink
 
 __all__ = ["ReceiptRouter"]
@@ -52,6 +53,7 @@ class ReceiptRouter:
         self._block_ms = block_ms
         self._count = count
         self._stop = threading.Event()
+        self._fault = Episode(log, "receipts are recorded again")  # the outbox failing
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._grouped = False
@@ -146,12 +148,13 @@ class ReceiptRouter:
         if receipts:
             try:
                 ours = self._sink(receipts)
+                self._fault.ok()
             except Exception as exc:  # a storage fault: they come back once the outbox takes them
                 if self._stop.is_set():  # the session closed its outbox meanwhile
                     log.debug("receipts: closed before %d were recorded; they stay pending", len(receipts))
                     return
-                log.warning("receipts: %d could not be recorded (%s: %s); they stay pending", len(receipts),
-                            type(exc).__name__, exc)
+                self._fault.failed("receipts: %d could not be recorded (%s: %s); they stay pending and are "
+                                   "recorded once the outbox takes them", len(receipts), type(exc).__name__, exc)
                 ours = [False] * len(receipts)
             done.extend(entry_id for entry_id, mine in zip(ids, ours, strict=True) if mine)
         self._done.extend(done)

@@ -29,12 +29,16 @@ class Sink:
         self.entered = threading.Event()
         self.ours = ours
         self.fail: Exception | None = None
+        self.fail_times = 1  # how many calls in a row ``fail`` is raised
 
     def __call__(self, receipts: list[Receipt]) -> list[bool]:
         self.entered.set()
         assert self.gate.wait(10)
         if self.fail is not None:
-            failure, self.fail = self.fail, None
+            failure = self.fail
+            self.fail_times -= 1
+            if self.fail_times <= 0:
+                self.fail = None
             raise failure
         self.batches.append([r.delivery for r in receipts])
         return [self.ours(r) for r in receipts]
@@ -134,16 +138,19 @@ def test_one_not_ours_stays_pending_and_comes_back(redis_server: RedisServer, cl
 def test_a_batch_that_could_not_be_recorded_stays_pending_and_is_recorded_later(
         redis_server: RedisServer, client: redis.Redis, caplog) -> None:
     sink = Sink()
-    sink.fail = OSError("disk full")
+    sink.fail, sink.fail_times = OSError("disk full"), 3  # three tries in a row: one episode
     for _router in reader(redis_server.url, sink):
         blocked(client)
         with caplog.at_level(logging.WARNING):
             pipe = client.pipeline(transaction=True)  # one batch, as the pipeline test shows
             write(pipe, 7, 8)
             pipe.execute()
-            until(lambda: sink.handed() == [7, 8], timeout=6.0)
+            until(lambda: sink.handed() == [7, 8], timeout=15.0)  # reclaimed every 2 s once idle 1 s
             until(lambda: client.xlen(KEYS.receipts) == 0 and pending(client) == 0)
-    assert "receipts: 2 could not be recorded (OSError: disk full); they stay pending" in caplog.text
+    lines = [r.getMessage() for r in caplog.records if r.name.endswith("receipt_reader")]
+    assert len(lines) == 2, lines  # one when it began, one when it ended: not one per try
+    assert lines[0].startswith("receipts: 2 could not be recorded (OSError: disk full); they stay pending")
+    assert lines[1].startswith("receipts are recorded again after ")
 
 
 def test_a_malformed_entry_is_dropped_with_one_line_and_acknowledged(redis_server: RedisServer,
