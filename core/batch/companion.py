@@ -8,7 +8,8 @@ works (``quarterdeck.core.dispatch.companions``) and is not stopped, runs rounds
 (``quarterdeck.core.batch.round``): up to ``batch`` deliveries claimed in one transaction, their
 files written, made durable and named with a few flushes for the whole round, their outcomes
 recorded in one transaction. Before its first round the thread readies each enabled inbox agent's
-folder (made if missing, its file system's flush descriptor kept), so a new relay's first round
+folder (made if missing, its file system's flush descriptor kept, the temp files of a process killed
+mid-round removed: ``InboxDelivery.sweep_leftovers``), so a new relay's first round
 is a round, not a new folder per agent (a mkdir and an fsync of its parent each). With a
 ``stagger`` (the dispatcher's spacing of two agents' starts; a relay's ``--stagger``) it takes one
 delivery a round and spaces two agents' as the dispatcher does: batches need ``--stagger 0``. Rounds
@@ -139,6 +140,8 @@ class InboxBatch:
             try:
                 inbox = inbox_for(agent, self._inboxes)
                 inbox.ensure_folder()
+                if swept := inbox.sweep_leftovers():
+                    log.info("removed %d unfinished file(s) a stopped process left in %s", swept, inbox.path)
                 flush.anchor(anchors, inbox.path)
             except DeliveryError:
                 pass

@@ -44,6 +44,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _PERMANENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG}
 _NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
 _TEMP_NUMBERS = itertools.count()
+_LEFT = re.compile(r"\.incoming-(\d+)-\d+\.tmp")  # a temp name ``_open_temp`` gives: the pid that wrote it
 
 
 class Staged(NamedTuple):
@@ -176,6 +177,26 @@ class InboxDelivery:
                 folder.rmdir()
             raise self._classify(exc) from exc
 
+    def sweep_leftovers(self) -> int:
+        """Remove the temp files of processes that are gone (killed between writing a file and naming
+        it: the message was never delivered from it); returns how many. A running process's file in
+        progress, and any file whose writer cannot be told, are left alone. POSIX only (a pid is asked
+        with signal 0)."""
+        if os.name != "posix":
+            return 0
+        try:
+            names = os.listdir(self.path)
+        except OSError:
+            return 0
+        removed = 0
+        for name in names:
+            if (left := _LEFT.fullmatch(name)) is None or _running(int(left[1])):
+                continue
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(self.path, name))
+                removed += 1
+        return removed
+
     @staticmethod
     def _open_temp(folder: str) -> tuple[int, str]:
         """A new temp file in the folder, private (0600), opened for writing only by this call."""
@@ -209,3 +230,16 @@ class InboxDelivery:
         if exc.errno in _PERMANENT_ERRNOS:
             return PermanentError(f"inbox {self.path} is not writable: {reason}")
         return RetryableError(f"writing to inbox {self.path} failed: {reason}")
+
+
+def _running(pid: int) -> bool:
+    """Whether a process with ``pid`` runs (this one does; one of another user's counts)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, as another user's
+        return True
+    return True

@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from test_inbox_batch_flush import one_round, open_session, submit, texts
+from test_inbox_batch_flush import deliver_all, one_round, open_session, submit, texts
 
 from quarterdeck.core.batch import attach
 from quarterdeck.core.delivery.errors import RetryableError
@@ -89,4 +89,36 @@ def test_a_process_ending_during_a_round_hands_back_for_the_next_one(tmp_path: P
     monkeypatch.setattr(InboxDelivery, "stage", interrupt_and_fail)
     one_round(batch)
     assert [session.store.delivery(d).state for d in ids] == ["queued", "queued"]
+    session.close()
+
+
+def test_the_temp_files_a_killed_process_left_are_removed_before_the_first_round(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "in1"
+    folder.mkdir()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    dead = int(gone.stdout)  # a pid that ran and ended
+    left = folder / f".incoming-{dead}-3.tmp"
+    mine = folder / f".incoming-{os.getpid()}-999999.tmp"  # this process's, in progress: kept
+    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    busy = folder / f".incoming-{writer.pid}-1.tmp"  # another running process's, in progress: kept
+    other = folder / ".incoming-0123456789abcdef.tmp"  # its writer cannot be told: kept
+    message = folder / "20261207T120000.000000Z-normal-m1.md"
+    for path in (left, mine, busy, other, message):
+        path.write_text("x", encoding="utf-8")
+    session = open_session(tmp_path, {"Agent-1": folder})
+    attach(session.dispatcher)
+    ids = submit(session, ["Agent-1"], 1)
+    try:
+        deliver_all(session, ids)  # the batch's thread readies the folders before its first round
+    finally:
+        writer.kill()
+        writer.wait()
+    kept = sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+    assert kept == sorted([mine.name, busy.name, other.name])
+    assert message.exists() and session.store.delivery(ids[0]).state == "delivered"
     session.close()
