@@ -171,9 +171,11 @@ class Forwarder:
                 return False
             room = min(self.batch, self.max_in_flight - len(self.sent)) if queued else 0
             claimed = self._claim(slots, relays, room)
-            self._expire(now)
-            if claimed:
-                self._forward(claimed)
+            try:
+                self._expire(now)
+            finally:  # claimed (sending): written whatever else fails, else it would be left untracked
+                if claimed:
+                    self._forward(claimed)
             return self._asking.after(full=len(claimed) == room > 0)
         except BaseException as exc:
             self.handoff.failed(slots, exc)
@@ -224,12 +226,12 @@ class Forwarder:
                 log.exception("delivery %s to %s could not be written", task.delivery_id, task.agent_id)
                 why = f"internal error: {type(exc).__name__}: {exc}"
             refused.append(Outcome(task.delivery_id, task.agent_id, item.relay, "failed", why))
-        if refused:
-            self.applier.record(refused)
         for item, _ in entries:
             self.dispatcher.tell(DeliveryEvent(item.task.delivery_id, item.task.message_id, item.task.agent_id,
                                                "sending"))
-        self._write(entries)
+        self._write(entries)  # before anything that may fail: what went out is tracked (``sent``)
+        if refused:
+            self.applier.record(refused)
 
     def _write(self, entries: list[Written]) -> bool:
         """XADD ``entries`` as one batch; True when the broker took them all."""

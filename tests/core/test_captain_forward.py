@@ -350,3 +350,35 @@ def test_redis_restarted_during_a_broadcast_loses_nothing_and_types_nothing_twic
     assert Counter(str(r.state) for r in rows) == {"delivered": 120}
     for agent, texts in crew.received().items():  # every one, once, in order
         assert [t.rsplit("\n", 1)[-1] for t in texts] == [f"all #{n}" for n in range(20)], agent
+
+
+def test_a_storage_fault_after_the_claim_still_writes_what_was_claimed(tmp_path, redis_server: RedisServer,
+                                                                        fleet) -> None:
+    from quarterdeck.core.store.faults import StorageFault
+
+    crew = fleet(1, 1)
+    session = captain(tmp_path, redis_server.url)
+    forwarder = session.forwarder
+    assert forwarder is not None
+    expire, faults = forwarder._expire, []
+
+    def locked_once(now: float) -> None:  # the round's bookkeeping after its claim meets a locked outbox
+        if not faults:
+            faults.append(now)
+            raise StorageFault("locked", session.store.path, "SQLite: database is locked")
+        expire(now)
+
+    forwarder._expire = locked_once  # type: ignore[method-assign]
+    worker = DeliveryWorker(session.dispatcher, idle_wait=0.02)
+    try:
+        ids = [session.submit(Message(sender="Captain", recipients=["A1-1"], content=f"#{n}")).delivery_ids[0]
+               for n in range(3)]
+        worker.start()
+        wait_until(lambda: all_ended(session, ids), "every delivery ended", timeout=30)
+        rows = [session.store.delivery(i) for i in ids]
+    finally:
+        worker.request_stop()
+        worker.join(10)
+        session.close()
+    assert faults and [str(r.state) for r in rows] == ["delivered"] * 3  # none left sending, untracked
+    assert [t.rsplit("\n", 1)[-1] for t in crew.received()["A1-1"]] == ["#0", "#1", "#2"]
