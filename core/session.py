@@ -131,20 +131,26 @@ class Session(Struct):
         self.control_out = out = ControlOut(link)
         lift = self.dispatcher.resume
 
-        def resume_here() -> None:
+        def stopped_at() -> int:
+            return self.store.stop_mark().generation
+
+        def resumed_at() -> int:
+            return self.store.stop_mark().resumed
+
+        def resume_here() -> None:  # the UI thread's: sent by ControlOut's thread
             stopped = self.dispatcher.stopped
             lift()
             if stopped:
-                out.send("resume", self.store.stop_mark().resumed)
+                out.post("resume", resumed_at)
 
         def stop_everywhere() -> int:
             cancelled = stop()
-            out.send("stop", self.store.stop_mark().generation)
+            out.post("stop", stopped_at)
             return cancelled
 
         def resume_everywhere() -> None:
             resume()
-            out.send("resume", self.store.stop_mark().resumed)
+            out.post("resume", resumed_at)
 
         self.dispatcher.stop_everywhere = stop_everywhere
         self.dispatcher.resume_everywhere = resume_everywhere

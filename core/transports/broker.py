@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 import redis
 
@@ -85,53 +86,72 @@ def publish_control(link: BrokerLink, kind: str, generation: int, *, quiet: bool
 
 
 class ControlOut:
-    """A long-running captain's stop-all and resume-all for the relays (``publish_control``): a word the
-    broker did not take (unreachable, refusing) is sent again, every few seconds, until it does, so
-    relays halt (or resume) once the broker is back; only the latest word is, a later one replaces it.
-    One line when a word is not sent, one when it is sent after all."""
+    """A long-running captain's stop-all and resume-all for the relays (``publish_control``), sent by a
+    thread of its own: ``post`` returns at once (the panel's UI thread calls it), the word goes out
+    within milliseconds, and one the broker does not take (unreachable, refusing) is sent again, every
+    few seconds, until it does, so relays halt (or resume) once the broker is back. Only the latest
+    word is sent: a later one replaces one not sent yet. One line when a word is not sent, one when it
+    is sent after all."""
 
     RETRY_S = (0.5, 5.0)  # the first pause, the longest
 
     def __init__(self, link: BrokerLink) -> None:
         self.link = link
-        self._due: tuple[str, int] | None = None  # the word not taken yet
+        self._due: tuple[str, Callable[[], int]] | None = None  # the word not sent yet (its generation, read then)
         self._last: tuple[str, int] | None = None  # the last word the broker took
-        self._lock = threading.Lock()  # one send at a time, and ``_due``
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def send(self, kind: str, generation: int) -> str | None:
-        """Send ``kind`` now; None, or why not (then it is sent again until the broker takes it). The
-        word just sent, again, is not sent twice."""
+    def post(self, kind: str, generation: Callable[[], int]) -> None:
+        """Send ``kind`` soon, with the generation ``generation()`` gives then (read on the sending thread)."""
         with self._lock:
-            if self._due is None and self._last == (kind, generation):
-                return None
             self._due = (kind, generation)
-            why = self._try()
-            if why is not None and (self._thread is None or not self._thread.is_alive()):
-                self._thread = threading.Thread(target=self._again, name="qd-control-out", daemon=True)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="qd-control-out", daemon=True)
                 self._thread.start()
-        return why
+        self._wake.set()
 
-    def close(self) -> None:
+    def close(self, grace: float = 2.0) -> None:
+        """Stop; a word still due gets up to ``grace`` seconds to go out first."""
+        deadline = time.monotonic() + grace
+        while self._due is not None and self._thread is not None and time.monotonic() < deadline:
+            time.sleep(0.01)
         self._closed.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5.0)
 
-    def _try(self, *, quiet: bool = False) -> str | None:
-        due = self._due
-        why = None if due is None else publish_control(self.link, *due, quiet=quiet)
-        if why is None:
-            self._due, self._last = None, due or self._last
-        return why
-
-    def _again(self) -> None:
-        pause = self.RETRY_S[0]
-        while not self._closed.wait(pause):
+    def _run(self) -> None:
+        failing, pause = False, self.RETRY_S[0]
+        while not self._closed.is_set():
+            self._wake.wait(pause if failing else None)
+            self._wake.clear()
             with self._lock:
                 due = self._due
-                if due is None or self._try(quiet=True) is None:
-                    if due is not None:
-                        log.warning("%s sent to the relays now that broker %s takes it", due[0], self.link.where)
-                    return
-            pause = min(pause * 2, self.RETRY_S[1])
+            if due is None or self._closed.is_set():
+                continue
+            why = self._send(due, quiet=failing)
+            if why is None:
+                if failing:
+                    log.warning("%s sent to the relays now that broker %s takes it", due[0], self.link.where)
+                failing, pause = False, self.RETRY_S[0]
+            else:
+                pause = pause * 2 if failing else pause
+                failing, pause = True, min(pause, self.RETRY_S[1])
+
+    def _send(self, due: tuple[str, Callable[[], int]], *, quiet: bool) -> str | None:
+        """Publish ``due`` unless it is the word just sent; None, or why it was not sent."""
+        kind, generation = due
+        try:
+            word = (kind, generation())
+        except Exception as exc:  # the outbox unreadable: tried again with the word
+            return f"its generation could not be read: {exc}"
+        why = None if word == self._last else publish_control(self.link, *word, quiet=quiet)
+        if why is None:
+            with self._lock:
+                if self._due is due:  # not replaced meanwhile
+                    self._due = None
+            self._last = word
+        return why
