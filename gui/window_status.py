@@ -153,6 +153,9 @@ class WindowStatus(QObject):
     def _on_delivery_halted(self) -> None:
         self.stop_label.setText("<b style='color:#c62828'>STOPPED</b>")
         self.resume_action.setEnabled(True)
+        self._paused_on = None  # a delivery a pause held is cancelled with the queue: nothing to skip or force
+        self.skip_action.setEnabled(False)
+        self.force_action.setEnabled(False)
         self.refresh()  # health says stopped at once
 
     @Slot(object)

@@ -159,6 +159,25 @@ def test_skip_leaves_out_the_delivery_gui_delivery_paused_on(make_ctx, qtbot, tr
     assert ctx.store.counts_by_state()["cancelled"] == 1 and not transports.sent_to("Agent-1")
 
 
+def test_stop_all_while_paused_leaves_nothing_to_skip_or_send_anyway(make_ctx, qtbot, transports):
+    from quarterdeck.core.models import Agent, GuiTransport
+    from quarterdeck.core.roster.roster import Roster
+
+    ctx = make_ctx(Roster((Agent(id="Agent-1", transport=GuiTransport(chat=(5, 5))),)))
+    window = MainWindow(ctx, [])
+    qtbot.addWidget(window)
+    ctx.session.dispatcher._factory = lambda agent: _Interrupted(transports(agent))
+    with qtbot.waitSignal(ctx.delivery.sig_delivery_event, check_params_cb=lambda e: e.state == "paused"):
+        ctx.submit(Message(sender="Captain", recipients=["Agent-1"], content="Held by a pause."))
+    assert window.skip_action.isEnabled()
+    with qtbot.waitSignal(ctx.delivery.sig_stopped):
+        window.stop_action.trigger()
+    assert not window.skip_action.isEnabled() and not window.force_action.isEnabled()
+    assert "STOPPED" in window.stop_label.text()  # only Resume lifts it
+    qtbot.waitUntil(lambda: ctx.store.counts_by_state().get("cancelled") == 1)
+    assert not transports.sent_to("Agent-1")
+
+
 class _Interrupted:
     """Raises the GUI transport's human-activity error once, then delivers."""
 
