@@ -96,6 +96,7 @@ class DeliveryBanner(QToolBar):
         self.main_window = window  # its status bar tells what a re-queue did
         self.state = ""  # stopped | paused | fault | leftover | "" (hidden)
         self.fault = ""  # the last storage fault's one line (what, where, what to do)
+        self.unrecorded = ""  # why the last stop all halted this process only (not recorded)
         self.cancelled = self.pending = self.requeued = 0
         self.counts: dict[str, int] = {}
         self.paused_agent, self.paused_reason = "", ""
@@ -110,6 +111,7 @@ class DeliveryBanner(QToolBar):
         self._build(resume, skip, force)
         delivery.sig_halted.connect(self._on_halted)
         delivery.sig_stopped.connect(self._on_stopped)
+        delivery.sig_stop_unrecorded.connect(self._on_stop_unrecorded)
         delivery.sig_resumed.connect(self._on_resumed)
         delivery.sig_stopped_pending.connect(self._on_stopped_pending)
         delivery.sig_requeued.connect(self._on_requeued)
@@ -147,6 +149,9 @@ class DeliveryBanner(QToolBar):
     def text(self) -> str:
         """The banner's words (plain), for tests and the tooltip."""
         sending, queued = self.counts.get("sending", 0), self.counts.get("queued", 0)
+        if self.state == "stopped" and self.unrecorded:
+            return (f"STOPPED HERE ONLY — the stop could not be recorded ({self.unrecorded}): the queue is not "
+                    "cancelled and other processes and relays were not told; press Stop all again")
         if self.state == "stopped":
             head = f"STOPPED — {_deliveries(self.cancelled)} cancelled"
             if self.requeued:
@@ -204,9 +209,14 @@ class DeliveryBanner(QToolBar):
             self.state, self.cancelled, self.requeued = "stopped", 0, 0
         self._show()
 
+    @Slot(str)
+    def _on_stop_unrecorded(self, why: str) -> None:
+        self.state, self.unrecorded = "stopped", why
+        self._show()
+
     @Slot(int)
     def _on_stopped(self, cancelled: int) -> None:
-        self.state = "stopped"
+        self.state, self.unrecorded = "stopped", ""
         self.cancelled = cancelled  # the last stop's: the one Re-queue cancelled undoes
         self._show()
         self.delivery.count_stopped_pending()
@@ -220,7 +230,7 @@ class DeliveryBanner(QToolBar):
 
     @Slot()
     def _on_resumed(self) -> None:
-        self.paused_agent = self.paused_reason = ""
+        self.paused_agent = self.paused_reason = self.unrecorded = ""
         self.state = "leftover" if self.state in ("stopped", "leftover") and self.pending else ""
         self._show()
 

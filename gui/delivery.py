@@ -71,6 +71,7 @@ class DeliveryService(QObject):
     sig_requeued = Signal(object)  # quarterdeck.core.store.requeue.Requeued: Re-queue cancelled is done
     sig_stopped_pending = Signal(int)  # how many of the last stop's cancelled deliveries can be re-queued
     sig_failed = Signal(str)  # a one-line error of a delivery control (what, where, what to do)
+    sig_stop_unrecorded = Signal(str)  # stop all halted this process only: why it could not be recorded
 
     def __init__(self, session: Session, jobs: Jobs, parent: QObject | None = None, *,
                  idle_wait: float = 0.25) -> None:
@@ -114,7 +115,11 @@ class DeliveryService(QObject):
         """The captain's emergency stop: interrupt now, then cancel the queue in the background."""
         self.dispatcher.halt()
         self.sig_halted.emit()
-        self._jobs.run(self.dispatcher.stop_everywhere, self.sig_stopped.emit)
+        self._jobs.run(self.dispatcher.stop_everywhere, self.sig_stopped.emit, self._stop_failed)
+
+    def _stop_failed(self, error: BaseException) -> None:
+        log.warning("stop all halted this process only: it could not be recorded: %s", error)
+        self.sig_stop_unrecorded.emit(" ".join(str(error).split()) or type(error).__name__)
 
     def count_stopped_pending(self) -> None:
         """Ask the outbox (off the UI thread) how many deliveries Re-queue cancelled would queue."""

@@ -170,3 +170,26 @@ def test_a_storage_fault_in_a_background_job_is_said_in_the_banner_until_dismiss
     qtbot.waitUntil(lambda: done == [7], timeout=WAIT_MS)
     qtbot.mouseClick(button(window, "dismiss"), Qt.MouseButton.LeftButton)
     assert not banner.isVisible()
+
+
+def test_a_stop_that_could_not_be_recorded_says_it_halted_this_window_only(make_ctx, qtbot, monkeypatch):
+    from quarterdeck.core.store.faults import StorageFault
+
+    ctx, window = queued_window(make_ctx, qtbot, "Agent-1")
+    banner = window.status.banner
+    real = ctx.session.dispatcher.stop_everywhere
+
+    def full(*_: object) -> int:
+        raise StorageFault("full", ctx.store.path, "SQLite: database or disk is full")
+
+    monkeypatch.setattr(ctx.session.dispatcher, "stop_everywhere", full)
+    window.stop_action.trigger()
+    qtbot.waitUntil(lambda: banner.label.text().startswith("STOPPED HERE ONLY"), timeout=WAIT_MS)
+    assert "the queue is not cancelled and other processes and relays were not told; press Stop all again" in (
+        banner.label.text())
+    assert "is full" in banner.label.text() and ctx.delivery.halted
+    assert ctx.store.counts_by_state()["queued"] == 1  # not cancelled: the banner does not say it was
+    monkeypatch.setattr(ctx.session.dispatcher, "stop_everywhere", real)
+    window.stop_action.trigger()  # again, once the disk has room
+    qtbot.waitUntil(lambda: banner.label.text() == "STOPPED — 1 delivery cancelled · 0 sending", timeout=WAIT_MS)
+    window.close()
