@@ -122,11 +122,12 @@ class AppContext(QObject):
     def submit(self, message: Message, *, captain_last: bool = False, when_idle: float | None = None,
                on_done: Callable[[Submission], None] | None = None,
                on_error: Callable[[BaseException], None] | None = None) -> None:
-        """Validate and queue ``message`` in the background; a stop-all is lifted by a new send.
+        """Validate and queue ``message`` in the background; a stop-all is lifted by a new send, once it
+        is queued (a refused one leaves the stop as it was).
         ``when_idle``: each delivery waits until its agent is idle, for at most that many seconds."""
-        self.delivery.resume()
 
         def queued(submission: Submission) -> None:
+            self.delivery.resume()
             self.delivery.notify()
             self.sig_submitted.emit(submission)
             if on_done is not None:

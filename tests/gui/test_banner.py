@@ -193,3 +193,18 @@ def test_a_stop_that_could_not_be_recorded_says_it_halted_this_window_only(make_
     window.stop_action.trigger()  # again, once the disk has room
     qtbot.waitUntil(lambda: banner.label.text() == "STOPPED — 1 delivery cancelled · 0 sending", timeout=WAIT_MS)
     window.close()
+
+
+def test_a_refused_send_leaves_the_stop_and_an_accepted_one_lifts_it(make_ctx, qtbot):
+    ctx, window = queued_window(make_ctx, qtbot, "Agent-1")
+    banner = window.status.banner
+    window.stop_action.trigger()
+    qtbot.waitUntil(lambda: banner.label.text().startswith("STOPPED — 1 delivery cancelled"), timeout=WAIT_MS)
+    refused: list[BaseException] = []
+    ctx.submit(Message(sender="Captain", recipients=["Nobody-9"], content="To nobody."), on_error=refused.append)
+    qtbot.waitUntil(lambda: bool(refused), timeout=WAIT_MS)
+    assert ctx.delivery.halted and banner.isVisible()  # nothing was queued: the stop stands
+    with qtbot.waitSignal(ctx.sig_submitted, timeout=WAIT_MS):
+        ctx.submit(Message(sender="Captain", recipients=["Agent-1"], content="After the stop."))
+    assert not ctx.delivery.halted  # a send that is queued lifts it here
+    window.close()
