@@ -156,7 +156,7 @@ class ProgressPane(QWidget):
         self.retry_button.clicked.connect(self.retry_action.trigger)
         ctx.delivery.sig_delivery_event.connect(self._on_delivery_event)
         ctx.delivery.sig_stopped.connect(self._on_delivery_stopped)
-        self._rereading = False
+        self._rereading = self._reread_failing = False
         self._over_at: float | None = None  # time.monotonic() when the last send ended
         self.doubt_timer = QTimer(self, interval=REREAD_MS)
         self.doubt_timer.timeout.connect(self.reread)
@@ -249,7 +249,7 @@ class ProgressPane(QWidget):
             self.doubt_timer.stop()
 
     def _on_reread(self, records: list[DeliveryRow]) -> None:
-        self._rereading = False
+        self._rereading = self._reread_failing = False
         changed = self.progress.recorded(records)
         if changed:
             self.model.changed(changed)
@@ -260,9 +260,13 @@ class ProgressPane(QWidget):
                 self._ctx.sig_confirmed.emit(confirmed)
 
     def _on_reread_failed(self, error: BaseException) -> None:
+        """Said once; the rows are read again at the next tick (the timer goes on), so a passing fault
+        (a lock held long, a busy disk) does not leave them as they were for good."""
         self._rereading = False
-        self.doubt_timer.stop()
-        self.sig_reported.emit(f"Could not read the last send back from the outbox: {error}", True)
+        if not self._reread_failing:
+            self._reread_failing = True
+            self.sig_reported.emit(f"Could not read the last send back from the outbox: {error}; trying again",
+                                   True)
 
     def _confirmable_ids(self) -> list[int]:
         """The rows the agent's hook may still confirm, while it may (see the module docstring)."""

@@ -254,6 +254,33 @@ def test_a_delivery_cancelled_elsewhere_is_shown_cancelled_from_the_outbox(make_
     panel.shutdown()
 
 
+def test_a_read_back_that_fails_once_is_tried_again_and_said_once(make_ctx, qtbot, monkeypatch):
+    from quarterdeck.core.store.faults import StorageFault
+
+    panel = ComposerPanel(make_ctx(roster=team(2), start=False))  # no delivery thread: all stay queued
+    qtbot.addWidget(panel)
+    qtbot.waitUntil(lambda: panel.templates.combo.isEnabled())
+    panel.recipients.set_selected(["Agent-1"])
+    type_text(panel, "Hold on.")
+    with qtbot.waitSignal(panel.ctx.sig_submitted):
+        panel.send()
+    store, said = panel.ctx.store, []
+    panel.progress.sig_reported.connect(lambda text, bad: said.append(text))
+    real, failures = store.delivery, []
+
+    def locked(delivery_id: int):
+        if len(failures) < 2:  # two read-backs in a row meet a lock held long
+            failures.append(delivery_id)
+            raise StorageFault("locked", store.path, "SQLite: database is locked")
+        return real(delivery_id)
+
+    monkeypatch.setattr(store, "delivery", locked)
+    assert store.cancel_queued("Agent-1") == 1  # another window or process: no event comes
+    qtbot.waitUntil(lambda: panel.chips.texts() == ["Agent-1 · cancelled"], timeout=10_000)
+    assert len(failures) == 2 and len(said) == 1 and said[0].endswith("; trying again")
+    panel.shutdown()
+
+
 def test_sixteen_chips_wrap_and_stay_in_view_above_the_check(make_ctx, qtbot):
     from quarterdeck.gui.panel import PanelScroll
 
