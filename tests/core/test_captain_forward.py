@@ -9,6 +9,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -76,6 +77,19 @@ def fleet(tmp_path: Path, redis_server: RedisServer) -> Iterator[Callable[[int, 
 
 def captain(tmp_path: Path, url: str) -> Session:
     return Session.open(roster=Roster(()), data_dir=tmp_path / "captain", broker_url=url, relays=True)
+
+
+@contextmanager
+def delivering(session: Session) -> Iterator[None]:
+    """The captain's delivery worker running; on the way out it stops and the session closes."""
+    worker = DeliveryWorker(session.dispatcher, idle_wait=0.02)
+    worker.start()
+    try:
+        yield
+    finally:
+        worker.request_stop()
+        worker.join(10)
+        session.close()
 
 
 def all_ended(session: Session, ids: list[int]) -> bool:
@@ -369,16 +383,10 @@ def test_a_storage_fault_after_the_claim_still_writes_what_was_claimed(tmp_path,
         expire(now)
 
     forwarder._expire = locked_once  # type: ignore[method-assign]
-    worker = DeliveryWorker(session.dispatcher, idle_wait=0.02)
-    try:
-        ids = [session.submit(Message(sender="Captain", recipients=["A1-1"], content=f"#{n}")).delivery_ids[0]
-               for n in range(3)]
-        worker.start()
+    ids = [session.submit(Message(sender="Captain", recipients=["A1-1"], content=f"#{n}")).delivery_ids[0]
+           for n in range(3)]
+    with delivering(session):
         wait_until(lambda: all_ended(session, ids), "every delivery ended", timeout=30)
         rows = [session.store.delivery(i) for i in ids]
-    finally:
-        worker.request_stop()
-        worker.join(10)
-        session.close()
     assert faults and [str(r.state) for r in rows] == ["delivered"] * 3  # none left sending, untracked
     assert [t.rsplit("\n", 1)[-1] for t in crew.received()["A1-1"]] == ["#0", "#1", "#2"]

@@ -142,7 +142,8 @@ def test_a_person_at_the_mouse_pauses_gui_delivery_until_resume(make_ctx, qtbot,
     assert not window.resume_action.isEnabled() and window.stop_label.text() == ""
 
 
-def test_skip_leaves_out_the_delivery_gui_delivery_paused_on(make_ctx, qtbot, transports):
+def paused_window(make_ctx, qtbot, transports, content: str):
+    """A panel whose one GUI agent's delivery of ``content`` found a person at the mouse: paused."""
     from quarterdeck.core.models import Agent, GuiTransport
     from quarterdeck.core.roster.roster import Roster
 
@@ -151,7 +152,12 @@ def test_skip_leaves_out_the_delivery_gui_delivery_paused_on(make_ctx, qtbot, tr
     qtbot.addWidget(window)
     ctx.session.dispatcher._factory = lambda agent: _Interrupted(transports(agent))
     with qtbot.waitSignal(ctx.delivery.sig_delivery_event, check_params_cb=lambda e: e.state == "paused"):
-        ctx.submit(Message(sender="Captain", recipients=["Agent-1"], content="Leave this one out."))
+        ctx.submit(Message(sender="Captain", recipients=["Agent-1"], content=content))
+    return ctx, window
+
+
+def test_skip_leaves_out_the_delivery_gui_delivery_paused_on(make_ctx, qtbot, transports):
+    ctx, window = paused_window(make_ctx, qtbot, transports, "Leave this one out.")
     assert window.skip_action.isEnabled() and not window.force_action.isEnabled()  # a mouse, not a draft
     with qtbot.waitSignal(ctx.delivery.sig_delivery_event, check_params_cb=lambda e: e.state == "cancelled"):
         window.skip_action.trigger()
@@ -160,15 +166,7 @@ def test_skip_leaves_out_the_delivery_gui_delivery_paused_on(make_ctx, qtbot, tr
 
 
 def test_stop_all_while_paused_leaves_nothing_to_skip_or_send_anyway(make_ctx, qtbot, transports):
-    from quarterdeck.core.models import Agent, GuiTransport
-    from quarterdeck.core.roster.roster import Roster
-
-    ctx = make_ctx(Roster((Agent(id="Agent-1", transport=GuiTransport(chat=(5, 5))),)))
-    window = MainWindow(ctx, [])
-    qtbot.addWidget(window)
-    ctx.session.dispatcher._factory = lambda agent: _Interrupted(transports(agent))
-    with qtbot.waitSignal(ctx.delivery.sig_delivery_event, check_params_cb=lambda e: e.state == "paused"):
-        ctx.submit(Message(sender="Captain", recipients=["Agent-1"], content="Held by a pause."))
+    ctx, window = paused_window(make_ctx, qtbot, transports, "Held by a pause.")
     assert window.skip_action.isEnabled()
     with qtbot.waitSignal(ctx.delivery.sig_stopped):
         window.stop_action.trigger()
