@@ -122,26 +122,18 @@ class Session(Struct):
         return session
 
     def _relay_stops(self, link: BrokerLink) -> None:
-        """Stop-all and resume-all recorded here go to every relay as well (``qd:control``; again until
-        the broker takes them: ``ControlOut``). So does this process's own lift of a stop (a new send
-        lifts it here): the relays deliver for it, and halted they would cancel what it sends them."""
+        """Stop-all and resume-all recorded here go to every relay as well (``qd:control``, sent by
+        ``ControlOut``'s thread, again until the broker takes them)."""
         from quarterdeck.core.transports.broker import ControlOut
 
         stop, resume = self.dispatcher.stop_everywhere, self.dispatcher.resume_everywhere
         self.control_out = out = ControlOut(link)
-        lift = self.dispatcher.resume
 
         def stopped_at() -> int:
             return self.store.stop_mark().generation
 
         def resumed_at() -> int:
             return self.store.stop_mark().resumed
-
-        def resume_here() -> None:  # the UI thread's: sent by ControlOut's thread
-            stopped = self.dispatcher.stopped
-            lift()
-            if stopped:
-                out.post("resume", resumed_at)
 
         def stop_everywhere() -> int:
             cancelled = stop()
@@ -154,7 +146,6 @@ class Session(Struct):
 
         self.dispatcher.stop_everywhere = stop_everywhere
         self.dispatcher.resume_everywhere = resume_everywhere
-        self.dispatcher.resume = resume_here  # type: ignore[method-assign]
 
     @property
     def validator(self) -> Validator | None:

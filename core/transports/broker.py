@@ -98,7 +98,6 @@ class ControlOut:
     def __init__(self, link: BrokerLink) -> None:
         self.link = link
         self._due: tuple[str, Callable[[], int]] | None = None  # the word not sent yet (its generation, read then)
-        self._last: tuple[str, int] | None = None  # the last word the broker took
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closed = threading.Event()
@@ -135,23 +134,25 @@ class ControlOut:
             why = self._send(due, quiet=failing)
             if why is None:
                 if failing:
-                    log.warning("%s sent to the relays now that broker %s takes it", due[0], self.link.where)
+                    log.warning("%s sent to the relays after all (broker %s)", due[0], self.link.where)
                 failing, pause = False, self.RETRY_S[0]
             else:
                 pause = pause * 2 if failing else pause
                 failing, pause = True, min(pause, self.RETRY_S[1])
 
     def _send(self, due: tuple[str, Callable[[], int]], *, quiet: bool) -> str | None:
-        """Publish ``due`` unless it is the word just sent; None, or why it was not sent."""
+        """Publish ``due``; None, or why it was not sent."""
         kind, generation = due
         try:
-            word = (kind, generation())
+            number = generation()
         except Exception as exc:  # the outbox unreadable: tried again with the word
-            return f"its generation could not be read: {exc}"
-        why = None if word == self._last else publish_control(self.link, *word, quiet=quiet)
+            unread = f"its number could not be read from the outbox: {exc}"
+            if not quiet:
+                log.warning("%s not sent to the relays: %s", kind, unread)
+            return unread
+        why = publish_control(self.link, kind, number, quiet=quiet)
         if why is None:
             with self._lock:
                 if self._due is due:  # not replaced meanwhile
                     self._due = None
-            self._last = word
         return why
