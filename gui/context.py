@@ -123,11 +123,12 @@ class AppContext(QObject):
                on_done: Callable[[Submission], None] | None = None,
                on_error: Callable[[BaseException], None] | None = None) -> None:
         """Validate and queue ``message`` in the background; a stop-all is lifted by a new send, once it
-        is queued (a refused one leaves the stop as it was).
+        is queued (a refused one, or one that a Stop all pressed meanwhile overtook, leaves the stop).
         ``when_idle``: each delivery waits until its agent is idle, for at most that many seconds."""
+        stops = self.delivery.stops
 
         def queued(submission: Submission) -> None:
-            self.delivery.resume()
+            self.delivery.lift_for_send(stops)
             self.delivery.notify()
             self.sig_submitted.emit(submission)
             if on_done is not None:

@@ -79,6 +79,7 @@ class DeliveryService(QObject):
         self.session = session
         self.dispatcher = session.dispatcher
         self._jobs = jobs
+        self.stops = 0  # Stop all pressed here or heard from elsewhere: a send lifts none made after it began
         self.worker = DeliveryWorker(self.dispatcher, idle_wait=idle_wait)
         self.dispatcher.add_listener(self.sig_delivery_event.emit)
         self.dispatcher.add_stop_listener(self._stopped_elsewhere)
@@ -113,6 +114,7 @@ class DeliveryService(QObject):
 
     def stop_all(self) -> None:
         """The captain's emergency stop: interrupt now, then cancel the queue in the background."""
+        self.stops += 1
         self.dispatcher.halt()
         self.sig_halted.emit()
         self._jobs.run(self.dispatcher.stop_everywhere, self.sig_stopped.emit, self._stop_failed)
@@ -145,8 +147,15 @@ class DeliveryService(QObject):
 
     def _stopped_elsewhere(self, cancelled: int) -> None:
         """Another process's stop-all halted the dispatcher (called off the UI thread)."""
+        self.stops += 1
         self.sig_halted.emit()
         self.sig_stopped.emit(cancelled)
+
+    def lift_for_send(self, stops: int) -> None:
+        """A send queued: deliver again in this process (not the relays: Resume does that), unless a
+        Stop all came since the send began (``stops`` was ``self.stops`` then)."""
+        if self.stops == stops:
+            self.resume()
 
     def resume(self, *, everywhere: bool = False) -> None:
         """Deliver again after Stop all or a GUI pause (a person had taken the mouse). A send does

@@ -9,6 +9,7 @@ only from the dispatcher's events (and the gate's cancellations, which it report
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Slot
@@ -181,14 +182,14 @@ class OnboardingPanel(Panel):
         self.plan = plan
         self.model.start(plan)
         self._show_current()
-        self.ctx.delivery.resume()  # like any send, a new run lifts a stop-all
-        session, gate = self.ctx.session, self.gate
-        self.ctx.jobs.run(lambda: queue_plan(session, plan, gate), self._on_run_queued,
+        session, gate, stops = self.ctx.session, self.gate, self.ctx.delivery.stops
+        self.ctx.jobs.run(lambda: queue_plan(session, plan, gate), partial(self._on_run_queued, stops),
                           self._on_queue_failed, owner=self)
         self._update_summary()
 
-    def _on_run_queued(self, queued: Queued) -> None:
+    def _on_run_queued(self, stops: int, queued: Queued) -> None:
         self._set_busy(False)
+        self.ctx.delivery.lift_for_send(stops)  # like any send, a queued run lifts a stop-all
         self.ctx.delivery.notify()
         for submission in queued.submissions:
             self.ctx.sig_submitted.emit(submission)

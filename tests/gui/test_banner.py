@@ -208,3 +208,21 @@ def test_a_refused_send_leaves_the_stop_and_an_accepted_one_lifts_it(make_ctx, q
         ctx.submit(Message(sender="Captain", recipients=["Agent-1"], content="After the stop."))
     assert not ctx.delivery.halted  # a send that is queued lifts it here
     window.close()
+
+
+def test_a_stop_pressed_while_a_send_is_being_queued_stands(make_ctx, qtbot, monkeypatch):
+    import time
+
+    ctx, window = queued_window(make_ctx, qtbot, "Agent-1")
+    real = type(ctx.session).submit
+
+    def slow(self, *args, **kwargs):  # validation and the relays read: the send's job takes a while
+        time.sleep(0.3)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(ctx.session), "submit", slow)
+    with qtbot.waitSignal(ctx.sig_submitted, timeout=WAIT_MS):
+        ctx.submit(Message(sender="Captain", recipients=["Agent-1"], content="Oops, not this."))
+        window.stop_action.trigger()  # Esc while it is being queued
+    assert ctx.delivery.halted and "STOPPED" in window.status.banner.label.text()
+    window.close()
