@@ -121,6 +121,9 @@ class InboxBatch:
         try:
             self._ready(anchors)
             self._loop(done, anchors)
+            if self._unrecorded:  # a last try on the way out; else recovery makes them uncertain
+                with contextlib.suppress(sqlite3.Error, StoreError), self.around_round():
+                    record_unrecorded(self.dispatcher, self._unrecorded)
         finally:
             for fd in anchors.values():
                 with contextlib.suppress(OSError):
@@ -152,7 +155,7 @@ class InboxBatch:
         while not done.is_set():
             more = False
             self._wake.clear()  # set again by a notify during the round: more was queued meanwhile
-            if not self.dispatcher.stopped:
+            if not self.dispatcher.stopped or self._unrecorded:  # kept outcomes are recorded while stopped too
                 try:
                     more = self._round(done, anchors)
                     self._fault.ok()
@@ -173,12 +176,12 @@ class InboxBatch:
 
     def _round(self, done: threading.Event, anchors: dict[int, int]) -> bool:
         """One round; whether more may be claimable at once (its claim filled its limit or passed some by)."""
-        agents = self._agents()
-        if not agents:
-            return False
         if self._unrecorded:  # outcomes a failed commit left: recorded before anything else is claimed
             with self.around_round():
                 record_unrecorded(self.dispatcher, self._unrecorded)
+        agents = self._agents()
+        if not agents or self.dispatcher.stopped:
+            return False
         batch = Round(self.dispatcher, agents, self._inboxes, self._held, self._last_name, anchors=anchors,
                       agent_inbox=self._agent_inbox, unrecorded=self._unrecorded)
         ready, limit = batch.open_agents(), self.batch

@@ -134,14 +134,7 @@ class Round(FilePhase):
         return [item.task.agent_id for item in claimed]
 
     def _stopped_meanwhile(self) -> None:
-        """A stop-all came during the round: what it would hand back to the queue is cancelled, as the
-        stop cancelled the queue (a process that is ending hands it back: the next one sends it)."""
-        if not self.dispatcher.stopped or self.dispatcher.interrupted:
-            return
-        back = {done.delivery for done in self.done if done.state == "queued"}
-        self.done = [replace(d, state="cancelled", reason=STOPPED) if d.state == "queued" else d for d in self.done]
-        self.events = [structs.replace(e, state="cancelled", detail=STOPPED)
-                       if e.delivery_id in back and e.state in ("queued", "retrying") else e for e in self.events]
+        self.done, self.events = stopped_meanwhile(self.dispatcher, self.done, self.events)
 
     # -- one file -----------------------------------------------------------------------------
     def _write(self, item: Claimed, stamp: datetime, position: int) -> Written | None:
@@ -273,11 +266,24 @@ def told(dispatcher: Dispatcher, events: list[DeliveryEvent], changed: set[int])
         dispatcher.tell(event)
 
 
+def stopped_meanwhile(dispatcher: Dispatcher, done: list[Done], events: list[DeliveryEvent]
+                      ) -> tuple[list[Done], list[DeliveryEvent]]:
+    """After a stop-all, what a round would hand back to the queue is cancelled instead, as the stop
+    cancelled the queue (a process that is ending hands it back: the next one sends it)."""
+    if not dispatcher.stopped or dispatcher.interrupted:
+        return done, events
+    back = {d.delivery for d in done if d.state == "queued"}
+    return ([replace(d, state="cancelled", reason=STOPPED) if d.state == "queued" else d for d in done],
+            [structs.replace(e, state="cancelled", detail=STOPPED)
+             if e.delivery_id in back and e.state in ("queued", "retrying") else e for e in events])
+
+
 def record_unrecorded(dispatcher: Dispatcher, unrecorded: Unrecorded) -> None:
-    """Record (and tell) the outcomes earlier rounds could not, oldest first; raises while the outbox
-    still cannot be written (what is left stays for the next try). Their deliveries are ``sending``
-    meanwhile, so no round claims another of their agents' messages before them."""
+    """Record (and tell) the outcomes earlier rounds could not, oldest first (a stop-all since cancels
+    their hand-backs); raises while the outbox still cannot be written (what is left stays for the
+    next try). Their deliveries are ``sending`` meanwhile, so no round claims another of their
+    agents' messages before them, and a stop cannot cancel them: they are recorded while stopped too."""
     while unrecorded:
-        done, events = unrecorded[0]
+        done, events = stopped_meanwhile(dispatcher, *unrecorded[0])
         told(dispatcher, events, batching.finish(dispatcher.store, done))
         unrecorded.pop(0)

@@ -122,3 +122,37 @@ def test_the_temp_files_a_killed_process_left_are_removed_before_the_first_round
     assert kept == sorted([mine.name, busy.name, other.name])
     assert message.exists() and session.store.delivery(ids[0]).state == "delivered"
     session.close()
+
+
+def test_kept_outcomes_are_recorded_while_stopped_and_their_hand_backs_cancelled(tmp_path: Path,
+                                                                                 monkeypatch) -> None:
+    agents = {"Agent-1": tmp_path / "in1"}
+    session = open_session(tmp_path, agents)
+    batch = attach(session.dispatcher)
+    ids = submit(session, list(agents), 2)
+    real_finish, calls = batching.finish, []
+
+    def full_once(store, done):
+        calls.append(1)
+        if len(calls) == 1:
+            raise StorageFault("full", store.path, "SQLite: database or disk is full")
+        return real_finish(store, done)
+
+    def first_fails(self, request, stamp, _real=InboxDelivery.stage, _seen=[]):  # noqa: B006
+        _seen.append(1)
+        if len(_seen) == 1:
+            raise RetryableError("the disk is busy")
+        return _real(self, request, stamp)
+
+    monkeypatch.setattr(batching, "finish", full_once)
+    monkeypatch.setattr(InboxDelivery, "stage", first_fails)
+    with pytest.raises(StorageFault):
+        one_round(batch)  # its first file handed back (a retry), its second behind it: not recorded yet
+    session.dispatcher.stop_all()  # cannot cancel them: they are still sending
+    one_round(batch)  # stopped: the kept outcomes are recorded all the same, the hand-backs cancelled
+    assert [(session.store.delivery(d).state, session.store.delivery(d).reason) for d in ids] == [
+        ("cancelled", STOPPED)] * 2
+    session.dispatcher.resume()
+    one_round(batch)
+    assert texts(agents["Agent-1"]) == []  # nothing the stop covered goes out after the resume
+    session.close()
