@@ -100,8 +100,9 @@ class Control:
             cancelled = self.dispatcher.stop_everywhere()
             log.warning("relay: stop all #%d from the captain: halted, %d queued cancelled", entry.generation,
                         cancelled)
-        else:
-            was_stopped = self.dispatcher.stopped
+        else:  # stopped here, or recorded stopped (a resume that failed part way is read again)
+            mark = self.dispatcher.store.stop_mark()
+            was_stopped = self.dispatcher.stopped or mark.generation > mark.resumed_after
             self.dispatcher.resume()
             self.applied.append((entry, time.monotonic()))
             if was_stopped:

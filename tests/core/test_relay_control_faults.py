@@ -57,3 +57,34 @@ def test_a_stop_that_failed_to_be_recorded_is_applied_again(tmp_path, redis_serv
         client.close()
         session.close()
     assert len(failures) == 1 and len(calls) == 2 and dispatcher.stopped
+
+
+def test_a_resume_that_failed_to_be_recorded_is_recorded_when_read_again(tmp_path,
+                                                                         redis_server: RedisServer) -> None:
+    session = Session.open(roster=Roster(()), data_dir=tmp_path / "relay")
+    client = open_client(redis_server.url, connect_timeout=2.0, read_timeout=5.0)
+    dispatcher = session.dispatcher
+    dispatcher.stop_all()  # the relay halted and recorded stopped
+    real, calls = dispatcher.resume_everywhere, []
+
+    def locked_once() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise StorageFault("locked", session.store.path, "SQLite: database is locked")
+        real()
+
+    dispatcher.resume_everywhere = locked_once  # type: ignore[method-assign]
+    control = Control(dispatcher, client, KEYS.control, Health())
+    fields = ControlEntry("resume", 1, 0.0).to_fields()
+    try:
+        try:
+            control.apply(fields)
+        except StorageFault:
+            pass
+        assert not dispatcher.stopped and len(calls) == 1  # lifted here, not recorded
+        control.apply(fields)  # read again after the restart of the follower
+        mark = session.store.stop_mark()
+    finally:
+        client.close()
+        session.close()
+    assert len(calls) == 2 and mark.resumed_after == mark.generation == 1  # other processes are lifted too
