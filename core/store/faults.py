@@ -62,12 +62,12 @@ def explain(kind: str, path: Path | None, detail: str) -> str:
                 f"({detail}): create it or mount its disk, or point QUARTERDECK_DATA_DIR (--data-dir) "
                 "elsewhere")
     return (f"reading or writing {where} failed ({detail}): check the disk, then run "
-            f"'{_doctor(path)}' to check the file")
+            "'quarterdeck doctor' to check the file")
 
 
 def _doctor(path: Path | None, *options: str) -> str:
-    """The doctor's command line for the folder of ``path`` (a relay's, or one given with --data-dir,
-    is not the one it checks by default)."""
+    """The doctor's command line for the folder of ``path``, a damaged database file (a relay's folder,
+    or one given with --data-dir, is not the one it checks by default)."""
     folder = ["--data-dir", shell_word(str(path.parent))] if path is not None else []
     return " ".join(["quarterdeck doctor", *options, *folder])
 

@@ -313,6 +313,7 @@ def test_a_broker_refusing_the_writes_keeps_them_sending_and_writes_them_again_w
         client.config_set("maxmemory", "1")  # full: every write is refused (OOM), PING still answers
         ids = [session.submit(Message(sender="Captain", recipients=["A1-1"], content=f"#{n}")).delivery_ids[0]
                for n in range(5)]
+        wait_until(lambda: "sending" in session.store.states_of(ids).values(), "a first write tried", timeout=20)
         time.sleep(2)  # several tries
         first = {i: str(session.store.delivery(i).state) for i in ids}
         # the first write's deliveries stay sending (maybe written: never queued again); the broker answers

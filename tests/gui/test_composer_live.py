@@ -276,7 +276,7 @@ def test_a_read_back_that_fails_once_is_tried_again_and_said_once(make_ctx, qtbo
 
     monkeypatch.setattr(store, "delivery", locked)
     assert store.cancel_queued("Agent-1") == 1  # another window or process: no event comes
-    qtbot.waitUntil(lambda: panel.chips.texts() == ["Agent-1 · cancelled"], timeout=10_000)
+    qtbot.waitUntil(lambda: panel.chips.texts() == ["Agent-1 · cancelled"], timeout=30_000)  # 2 s ticks
     assert len(failures) == 2 and len(said) == 1 and said[0].endswith("; trying again")
     panel.shutdown()
 
