@@ -80,6 +80,7 @@ class DeliveryService(QObject):
         self.dispatcher = session.dispatcher
         self._jobs = jobs
         self.stops = 0  # Stop all pressed here or heard from elsewhere: a send lifts none made after it began
+        self.lifted_here_only = False  # a send lifted the stop in this process: elsewhere it stands
         self.worker = DeliveryWorker(self.dispatcher, idle_wait=idle_wait)
         self.dispatcher.add_listener(self.sig_delivery_event.emit)
         self.dispatcher.add_stop_listener(self._stopped_elsewhere)
@@ -114,7 +115,7 @@ class DeliveryService(QObject):
 
     def stop_all(self) -> None:
         """The captain's emergency stop: interrupt now, then cancel the queue in the background."""
-        self.stops += 1
+        self.stops, self.lifted_here_only = self.stops + 1, False
         self.dispatcher.halt()
         self.sig_halted.emit()
         self._jobs.run(self.dispatcher.stop_everywhere, self.sig_stopped.emit, self._stop_failed)
@@ -152,21 +153,27 @@ class DeliveryService(QObject):
         self.sig_stopped.emit(cancelled)
 
     def lift_for_send(self, stops: int) -> None:
-        """A send queued: deliver again in this process (not the relays: Resume does that), unless a
-        Stop all came since the send began (``stops`` was ``self.stops`` then)."""
+        """A send queued: deliver again in this process (not the relays nor other processes: Resume
+        does that, and stays offered), unless a Stop all came since the send began (``stops`` was
+        ``self.stops`` then)."""
         if self.stops == stops:
+            if self.dispatcher.stopped:
+                self.lifted_here_only = True
             self.resume()
 
     def resume(self, *, everywhere: bool = False) -> None:
         """Deliver again after Stop all or a GUI pause (a person had taken the mouse). A send does
         this for its own process; the Resume command (``everywhere``) also records a resume-all,
-        which lifts the stop in every process it halted."""
+        which lifts the stop in every process it halted (also after a send lifted it here)."""
         stopped = self.dispatcher.stopped
-        if stopped or self.dispatcher.gui_paused:
+        elsewhere = everywhere and (stopped or self.lifted_here_only)
+        if everywhere:
+            self.lifted_here_only = False
+        if stopped or self.dispatcher.gui_paused or elsewhere:
             self.dispatcher.resume()
             self.worker.notify()
             self.sig_resumed.emit()
-        if stopped and everywhere:
+        if elsewhere:
             self._jobs.run(self.dispatcher.resume_everywhere)
 
     def force(self, paused: DeliveryEvent) -> None:
@@ -188,6 +195,7 @@ class DeliveryService(QObject):
 
     def _resumed_elsewhere(self) -> None:
         """Another process's resume-all lifted the stop (called off the UI thread)."""
+        self.lifted_here_only = False
         self.worker.notify()
         self.sig_resumed.emit()
 

@@ -181,8 +181,11 @@ class WindowStatus(QObject):
 
     @Slot()
     def _on_delivery_resumed(self) -> None:
-        self.stop_label.setText("")
-        self.resume_action.setEnabled(False)
+        elsewhere = self.ctx.delivery.lifted_here_only  # a send lifted it here: Resume lifts the rest
+        self.stop_label.setText("<b style='color:#ef6c00'>STOPPED ELSEWHERE</b>" if elsewhere else "")
+        self.stop_label.setToolTip("This window delivers again (a send lifted the stop here); other "
+                                   "processes and the relays stay stopped until you Resume" if elsewhere else "")
+        self.resume_action.setEnabled(elsewhere)
         self.skip_action.setEnabled(False)
         self.force_action.setEnabled(False)
         self._paused_on = None

@@ -226,3 +226,20 @@ def test_a_stop_pressed_while_a_send_is_being_queued_stands(make_ctx, qtbot, mon
         window.stop_action.trigger()  # Esc while it is being queued
     assert ctx.delivery.halted and "STOPPED" in window.status.banner.label.text()
     window.close()
+
+
+def test_after_a_send_lifts_the_stop_here_resume_still_lifts_it_everywhere(make_ctx, qtbot):
+    ctx, window = queued_window(make_ctx, qtbot, "Agent-1")
+    window.stop_action.trigger()
+    qtbot.waitUntil(lambda: window.status.banner.label.text().startswith("STOPPED — 1 delivery"), timeout=WAIT_MS)
+    with qtbot.waitSignal(ctx.sig_submitted, timeout=WAIT_MS):
+        ctx.submit(Message(sender="Captain", recipients=["Agent-1"], content="After the stop."))
+    assert not ctx.delivery.halted  # this window delivers again
+    mark = ctx.store.stop_mark()
+    assert mark.generation > mark.resumed_after  # recorded stopped: other processes and the relays stay so
+    assert "STOPPED ELSEWHERE" in window.stop_label.text() and window.resume_action.isEnabled()
+    window.resume_action.trigger()
+    qtbot.waitUntil(lambda: ctx.store.stop_mark().resumed_after == ctx.store.stop_mark().generation,
+                    timeout=WAIT_MS)  # a resume-all recorded (and told to the relays)
+    assert window.stop_label.text() == "" and not window.resume_action.isEnabled()
+    window.close()
