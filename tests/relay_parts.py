@@ -47,7 +47,9 @@ class RelayProcess:
         """``url`` empty: no ``--broker`` (the relay reads COORDINATION_BROKER_URL from ``env``);
         ``extra``: more options (``--stagger 0``)."""
         self.name, self.roster, self.url, self.data_dir, self.extra = name, roster, url, data_dir, extra
-        self.env = {**os.environ, **(env or {})}
+        # the package as installed (or as PYTHONPATH puts it first, as a bench comparing two trees does),
+        # not the repository's own folder that ``-m`` would put first from the working directory
+        self.env = {**os.environ, "PYTHONSAFEPATH": "1", **(env or {})}
         self.process: subprocess.Popen[str] | None = None
         self.out = data_dir.parent / f"{name}.out"
         self.err = data_dir.parent / f"{name}.err"
