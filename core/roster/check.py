@@ -52,12 +52,21 @@ def tmux_problem(target: str, timeout: float = 5.0) -> str | None:
 
 
 def inbox_problem(folder: Path) -> str | None:
-    """Why messages cannot be written into an inbox folder, or None."""
+    """Why messages cannot be written into an inbox folder, or None. A missing folder whose parent
+    is a writable folder is no problem: the first delivery makes it (as the inbox transport does)."""
     folder = Path(folder)
-    if not folder.is_dir():
-        return f"inbox folder {folder} does not exist"
-    if not os.access(folder, os.W_OK | os.X_OK):
-        return f"inbox folder {folder} is not writable"
+    try:
+        if folder.is_dir():
+            return None if os.access(folder, os.W_OK | os.X_OK) else f"inbox folder {folder} is not writable"
+        if folder.exists():
+            return f"inbox {folder} exists but is not a folder"
+        parent = folder.parent
+        if not parent.is_dir():
+            return f"inbox folder {folder} is missing and so is its parent folder {parent}"
+    except OSError as exc:  # a parent that cannot be entered
+        return f"inbox folder {folder} cannot be looked at: {exc.strerror or exc}"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"inbox folder {folder} is missing and cannot be made: {parent} is not writable"
     return None
 
 

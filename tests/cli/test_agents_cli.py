@@ -198,11 +198,12 @@ def test_check_reports_each_agent_and_fails_on_any_problem(roster, capsys, one_s
 def test_check_finds_off_screen_points_and_missing_inbox(tmp_path, capsys, one_screen):
     path = tmp_path / "agents.yaml"
     path.write_text(f"agents:\n  - {{id: A, transport: gui, chat: [2500, 300]}}\n"
-                    f"  - {{id: B, transport: inbox, path: {tmp_path / 'gone'}}}\n", encoding="utf-8")
+                    f"  - {{id: B, transport: inbox, path: {tmp_path / 'gone' / 'inbox'}}}\n", encoding="utf-8")
     code, out, _ = run(capsys, "agents", "check", "--roster", str(path))
     assert code == 1
     assert "A: problem: chat: point (2500, 300) is on no screen (screens: 1920x1080+0+0)" in out
-    assert f"B: problem: inbox folder {tmp_path / 'gone'} does not exist" in out
+    assert (f"B: problem: inbox folder {tmp_path / 'gone' / 'inbox'} is missing and so is its parent folder "
+            f"{tmp_path / 'gone'}") in out
 
 
 def test_check_names_a_missing_tmux_and_a_target_without_session(tmp_path, capsys, monkeypatch):
