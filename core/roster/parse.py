@@ -16,6 +16,7 @@ from quarterdeck.core.model_check import ErrorDict, checked_all
 from quarterdeck.core.model_errors import suggest
 from quarterdeck.core.models import Agent, DryRunTransport, GuiTransport, InboxTransport, TmuxTransport
 from quarterdeck.core.roster.problems import RosterError, RosterProblem
+from quarterdeck.core.roster.yaml_words import NULL, describe, transport_problem
 
 if TYPE_CHECKING:  # the screens are read only for gui agents' points (check_points)
     from quarterdeck.core.desktop.screens import ScreenRect
@@ -33,7 +34,6 @@ TOP_KEYS = ("agents", "groups")
 
 _STR = "tag:yaml.org,2002:str"
 _BOOL = "tag:yaml.org,2002:bool"
-_NULL = "tag:yaml.org,2002:null"
 
 Fields = dict[str, tuple[yaml.Node, yaml.Node]]
 
@@ -114,7 +114,7 @@ class _Parser:
     def mapping(self, node: yaml.Node, agent: str | None, field: str | None, what: str) -> Fields | None:
         if not isinstance(node, yaml.MappingNode):
             self.problem(node, agent, field, f"{what} must be a mapping of 'key: value' lines, "
-                                             f"not {_describe(node)}")
+                                             f"not {describe(node)}")
             return None
         fields: Fields = {}
         for key_node, value_node in node.value:
@@ -156,7 +156,7 @@ class _Parser:
         allowed = (*AGENT_KEYS, *TRANSPORT_KEYS[kind]) if kind else ALL_KEYS
         for key, (key_node, value_node) in fields.items():
             if key in BOOL_KEYS and key in allowed and value_node.tag != _BOOL:
-                self.problem(value_node, label, key, f"must be true or false, not {_describe(value_node)}")
+                self.problem(value_node, label, key, f"must be true or false, not {describe(value_node)}")
             if key in allowed:
                 continue
             owners = [k for k, keys in TRANSPORT_KEYS.items() if key in keys]
@@ -191,8 +191,7 @@ class _Parser:
         kind_node = fields["transport"][1]
         if _is_str(kind_node) and kind_node.value in TRANSPORTS:
             return str(kind_node.value)
-        self.problem(kind_node, label, "transport", f"unknown transport {_describe(kind_node)} "
-                                                    f"(use one of: {', '.join(TRANSPORTS)})")
+        self.problem(kind_node, label, "transport", transport_problem(kind_node, TRANSPORTS))
         return None
 
     def _model_errors(self, errors: list[ErrorDict], node: yaml.Node, fields: Fields, label: str,
@@ -214,11 +213,11 @@ class _Parser:
             field = f"{key}{''.join(f'[{p}]' if isinstance(p, int) else f'.{p}' for p in loc[1:])}" if key else None
             if key in POINT_KEYS and key in fields:
                 target, field = fields[key][1], key
-                message = f"expected a point [x, y] of two whole numbers, not {_describe(target)}"
+                message = f"expected a point [x, y] of two whole numbers, not {describe(target)}"
             elif error["type"] == "missing" and len(loc) == 1:
                 message = f"missing required key {key!r}"
             elif error["type"] == "string_type" and isinstance(target, yaml.ScalarNode) \
-                    and target.style is None and target.tag != _NULL:
+                    and target.style is None and target.tag != NULL:
                 message += f' (put it in quotes: "{target.value}")'
             marker = (target.start_mark.line, target.start_mark.column, message)
             if marker not in seen:
@@ -239,7 +238,7 @@ class _Parser:
             members: list[str] = []
             for member in value_node.value:
                 if not _is_str(member):
-                    self.problem(member, None, where, f"expected an agent id, not {_describe(member)}")
+                    self.problem(member, None, where, f"expected an agent id, not {describe(member)}")
                 elif member.value not in ids:
                     self.problem(member, None, where, f"unknown agent {member.value!r}"
                                                       f"{suggest(member.value, ids)}")
@@ -281,15 +280,4 @@ def _is_str(node: yaml.Node) -> bool:
 
 
 def _is_null(node: yaml.Node) -> bool:
-    return isinstance(node, yaml.ScalarNode) and node.tag == _NULL
-
-
-def _describe(node: yaml.Node) -> str:
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        if all(isinstance(item, yaml.ScalarNode) for item in node.value) and len(node.value) <= 4:
-            return "[" + ", ".join(item.value for item in node.value) + "]"
-        return f"a list of {len(node.value)} item{'s' * (len(node.value) != 1)}"
-    return "an empty value" if node.tag == _NULL else repr(node.value)
-
+    return isinstance(node, yaml.ScalarNode) and node.tag == NULL

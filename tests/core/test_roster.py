@@ -312,3 +312,22 @@ def test_load_defaults_to_the_user_config_dir(_isolated_user_dirs):
     path.unlink()
     with pytest.raises(FileNotFoundError):
         load_roster()
+
+
+def test_a_transport_written_as_a_mapping_says_how_to_write_it():
+    assert problems("""\
+        agents:
+          - id: Agent-1
+            transport:
+              kind: inbox
+              path: /tmp/in
+          - {id: Agent-2, transport: {mode: fast}}
+          - {id: Agent-3, transport: {}}
+        """) == [
+        (4, 7, "Agent-1", "transport", "the transport is a name, not a mapping: write 'transport: inbox' and put "
+                                       "path beside it, in the agent"),
+        (6, 30, "Agent-2", "transport", "the transport is a name, not a mapping: write 'transport: gui | tmux | "
+                                        "inbox | dryrun' and put mode beside it, in the agent"),
+        (7, 30, "Agent-3", "transport", "the transport is a name, not a mapping: write 'transport: gui | tmux | "
+                                        "inbox | dryrun'"),
+    ]

@@ -1,0 +1,33 @@
+"""How the roster's problems name a YAML value ("an empty value", "[1, 2]", "a mapping"), and what
+a transport that is not a known name should have been."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import yaml
+
+NULL = "tag:yaml.org,2002:null"
+
+
+def transport_problem(node: yaml.Node, kinds: Iterable[str]) -> str:
+    """What is wrong with a transport that is not one of ``kinds``; a mapping (``transport: {kind:
+    inbox, path: ...}``): the kind is a name and its keys sit beside it, in the agent."""
+    kinds = list(kinds)
+    if not isinstance(node, yaml.MappingNode):
+        return f"unknown transport {describe(node)} (use one of: {', '.join(kinds)})"
+    inner = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+    named = inner.get("kind") or inner.get("type")
+    kind = named.value if isinstance(named, yaml.ScalarNode) and named.value in kinds else None
+    keys = ", ".join(k for k in inner if k not in ("kind", "type"))
+    return (f"the transport is a name, not a mapping: write 'transport: {kind or ' | '.join(kinds)}'"
+            f"{f' and put {keys} beside it, in the agent' if keys else ''}")
+
+
+def describe(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        if all(isinstance(item, yaml.ScalarNode) for item in node.value) and len(node.value) <= 4:
+            return "[" + ", ".join(item.value for item in node.value) + "]"
+        return f"a list of {len(node.value)} item{'s' * (len(node.value) != 1)}"
+    return "an empty value" if node.tag == NULL else repr(node.value)
