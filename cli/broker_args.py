@@ -3,6 +3,7 @@ and the stop-all / resume-all that commands pass on to the relays."""
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def broker_url(args: argparse.Namespace) -> str | None:
@@ -31,3 +32,7 @@ def tell_relays(args: argparse.Namespace, kind: str, generation: int, *, quiet: 
         link.close()
     if why is None and not quiet:  # a failure is logged (one warning line on stderr) by publish_control
         print(f"{kind} sent to every relay through {link.where}")
+    elif why is not None:
+        print(f"quarterdeck: the relays keep {'delivering' if kind == 'stop' else 'halted'} until a panel or "
+              f"`quarterdeck serve` on this outbox tells them once the broker answers, or you run "
+              f"`quarterdeck {kind}` again then", file=sys.stderr)

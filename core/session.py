@@ -122,8 +122,9 @@ class Session(Struct):
         return session
 
     def _relay_stops(self, link: BrokerLink) -> None:
-        """Stop-all and resume-all recorded here go to every relay as well (``qd:control``, sent by
-        ``ControlOut``'s thread, again until the broker takes them)."""
+        """Stop-all and resume-all recorded here, or by another process on this outbox while this one
+        delivers, go to every relay as well (``qd:control``, sent by ``ControlOut``'s thread, again until
+        the broker takes them)."""
         from quarterdeck.core.transports.broker import ControlOut
 
         stop, resume = self.dispatcher.stop_everywhere, self.dispatcher.resume_everywhere
@@ -146,6 +147,9 @@ class Session(Struct):
 
         self.dispatcher.stop_everywhere = stop_everywhere
         self.dispatcher.resume_everywhere = resume_everywhere
+        # one recorded by another process on this outbox (``quarterdeck stop`` while the broker was down)
+        self.dispatcher.stopping.add_heard_listener(
+            lambda kind: out.post(kind, stopped_at if kind == "stop" else resumed_at))
 
     @property
     def validator(self) -> Validator | None:

@@ -10,6 +10,9 @@
   listeners how many deliveries that stop cancelled; a resume heard lifts a halt and tells the
   resume listeners. Listeners run on the watch's thread.
 - ``final()``: the process is shutting down; a resume heard from now on lifts nothing.
+- the heard listeners hear every stop and resume recorded by another process, whatever this
+  dispatcher's state (a captain passes them on to its relays: a ``quarterdeck stop`` that could not
+  reach the broker itself).
 """
 from __future__ import annotations
 
@@ -48,6 +51,7 @@ class Stopping:
         self.watch = StopWatch(store, self._heard_stop, interval=interval, on_resume=self._heard_resume)
         self._stop_listeners: list[Callable[[int], None]] = []
         self._resume_listeners: list[Callable[[], None]] = []
+        self._heard_listeners: list[Callable[[str], None]] = []
         self._final = False
 
     def add_stop_listener(self, listener: Callable[[int], None]) -> None:
@@ -55,6 +59,10 @@ class Stopping:
 
     def add_resume_listener(self, listener: Callable[[], None]) -> None:
         self._resume_listeners.append(listener)
+
+    def add_heard_listener(self, listener: Callable[[str], None]) -> None:
+        """``listener("stop" | "resume")`` for each recorded by another process (on the watch's thread)."""
+        self._heard_listeners.append(listener)
 
     def final(self) -> None:
         self._final = True
@@ -80,6 +88,7 @@ class Stopping:
 
     # -- heard from other processes ---------------------------------------------------------------
     def _heard_stop(self, mark: StopMark) -> None:
+        self._tell([partial(listener, "stop") for listener in self._heard_listeners])
         if self._dispatcher.stopped:
             return
         self._dispatcher.halt()
@@ -87,6 +96,8 @@ class Stopping:
         self.tell_stopped(mark.cancelled)
 
     def _heard_resume(self, mark: StopMark) -> None:
+        if not self._final:
+            self._tell([partial(listener, "resume") for listener in self._heard_listeners])
         if not self._dispatcher.stopped or self._final:
             return
         log.warning("resume all #%d from another process", mark.resumed)

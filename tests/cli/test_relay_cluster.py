@@ -101,7 +101,8 @@ def test_a_killed_node_is_one_line_in_the_relays_and_the_captain(
     stop = fleet.run("stop")
     assert "Traceback" not in stop.stderr, stop.stderr
     said = [line for line in stop.stderr.splitlines() if line.strip()]
-    assert len(said) == 1 and "stop not sent to the relays" in said[0] and where in said[0], stop.stderr
+    assert len(said) == 2 and "stop not sent to the relays" in said[0] and where in said[0], stop.stderr
+    assert said[1].startswith("quarterdeck: the relays keep delivering until a panel"), stop.stderr
     for relay in fleet.relays.values():
         err = relay.err.read_text()
         assert "Traceback" not in err, relay.output()

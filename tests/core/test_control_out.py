@@ -76,3 +76,39 @@ def test_a_captains_stop_and_resume_reach_the_relays_and_never_wait_for_the_brok
     finally:
         session.close()
         server.stop()
+
+
+def test_a_stop_and_resume_that_could_not_reach_the_broker_are_passed_on_by_a_running_captain(tmp_path, capsys,
+                                                                                            caplog) -> None:
+    """``quarterdeck stop`` given a broker it cannot reach halts this outbox and says the relays were not
+    told; a captain delivering on the same outbox (the panel, ``serve``) hears it and tells them."""
+    from redis_server import free_port
+
+    from quarterdeck.cli.main import main
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.core.service import DeliveryWorker
+    from quarterdeck.core.session import Session
+
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    data = tmp_path / "captain"
+    session = Session.open(roster=Roster(()), data_dir=data, broker_url=server.url, relays=True)
+    worker = DeliveryWorker(session.dispatcher, idle_wait=0.05)
+    worker.start()  # the panel's: its watch hears other processes' stops
+    gone = f"redis://127.0.0.1:{free_port()}/0"
+    try:
+        with caplog.at_level(logging.WARNING, logger="quarterdeck.core.transports.broker"):
+            assert main(["--data-dir", str(data), "--broker", gone, "stop"]) == 0
+        assert any("stop not sent to the relays" in r.getMessage() for r in caplog.records)
+        err = capsys.readouterr().err
+        assert "the relays keep delivering until a panel or `quarterdeck serve` on this outbox tells them" in err
+        _until(server, [("stop", 1)])
+        polling.wait_until(lambda: session.dispatcher.stopped, "the captain to halt", timeout=10)
+        assert main(["--data-dir", str(data), "--broker", gone, "resume"]) == 0
+        assert "the relays keep halted until" in capsys.readouterr().err
+        _until(server, [("stop", 1), ("resume", 1)])
+    finally:
+        worker.request_stop()
+        worker.join()
+        session.close()
+        server.stop()
