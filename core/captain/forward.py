@@ -37,13 +37,14 @@ from quarterdeck.core.captain.apply import Applier
 from quarterdeck.core.captain.asking import Asking
 from quarterdeck.core.captain.handoff import Handoff, Slot
 from quarterdeck.core.captain.outage import Outage
+from quarterdeck.core.captain.relay_wait import RelayWatch
 from quarterdeck.core.captain.sent import Liveness, Sent
 from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 from quarterdeck.core.dispatch.outcomes import REDACTED
 from quarterdeck.core.dispatch.request import message_of
 from quarterdeck.core.relay.protocol import KEYS, STREAM_MAXLEN, DeliveryEntry
 from quarterdeck.core.resilience.episode import Episode
-from quarterdeck.core.roster.remote import STALE_S, broker_now, read_relays, seen_text
+from quarterdeck.core.roster.remote import STALE_S
 from quarterdeck.core.store import forwarding
 from quarterdeck.core.store.forwarding import Applied, Forwarded, Matched, Outcome
 from quarterdeck.core.store.rows import StoreError
@@ -76,6 +77,7 @@ class Forwarder:
         self.poll = poll
         self.liveness = Liveness(gone_after=STALE_S)
         self.sent = Sent(self.liveness)
+        self.watch = RelayWatch(dispatcher, self.liveness, self.sent)
         self.applier = Applier(dispatcher, self.sent)
         self.router = ReceiptRouter(link, self.applier.receipts)
         self.outage = Outage(link, self.store)
@@ -156,7 +158,7 @@ class Forwarder:
         try:
             now = time.monotonic()
             relays = self._relays() if self._working > 0 and not self.dispatcher.stopped else {}
-            if (self.sent or self._unconfirmed) and now - self._relays_read >= 1.0:
+            if (self.sent or self._unconfirmed or relays) and now - self._relays_read >= 1.0:  # fresh before a claim
                 self._relays_read = now
                 self._heartbeats()
             self.liveness.tick(self.outage.why is None and self.router.down is None)  # receipts could come
@@ -253,6 +255,7 @@ class Forwarder:
             return False
         self.outage.ok()
         self.forwarded += len(entries)
+        self.watch.written({item.task.delivery_id for item, _ in entries})
         return True
 
     def _written_again(self) -> bool:
@@ -269,19 +272,11 @@ class Forwarder:
         return not self._unconfirmed
 
     def _heartbeats(self) -> None:
-        """Read the relays' announcements: when each was last seen, for ``relay_wait``."""
+        """Read the relays' announcements: when each was last seen, for ``relay_wait`` (``RelayWatch``)."""
         try:  # a malformed announcement is skipped
-            seen = {relay.name: relay.seen_at for relay in read_relays(self.link.client)}
-            wall = broker_now(self.link.client)  # the clock relays stamp seen_at with
+            self.watch.read(self.link.client)
         except (*BrokerDown, redis.RedisError) as exc:  # unreachable, or refusing (full, an ACL)
             self.outage.failed(exc)
-            return
-        for relay in self.liveness.observe(seen, wall=wall):  # it stopped answering: what it holds waits for it
-            why = (f"waiting for relay {relay} to come back ({seen_text(wall - seen.get(relay, 0.0))}): "
-                   "not sent again, and not timed out meanwhile")
-            for flight in self.sent.of_relay(relay):
-                self.dispatcher.tell(DeliveryEvent(flight.delivery, flight.message_id, flight.agent, "waiting",
-                                                   detail=why))
 
     def _expire(self, now: float) -> None:
         expired = self.sent.expired(self.wait)

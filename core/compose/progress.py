@@ -71,6 +71,8 @@ class ProgressRow(Struct, Verdicted, frozen=True):
             return f"cancelled ({self.detail})"
         if self.state in ("waiting", "expired") and self.detail.startswith(self.state):
             return self.detail  # "waiting: Agent-3 is working (...)", "expired after 30 min: ..."
+        if self.state in ("queued", "sending") and self.detail:  # what it waits for (a broker, a relay)
+            return f"{self.state} · {self.detail}"
         return self.state
 
 

@@ -132,13 +132,23 @@ def note_waiting(store: Store, agents: Iterable[str], reason: str) -> list[tuple
     return sorted((int(r[0]), str(r[1]), str(r[2])) for r in rows)
 
 
-def clear_waiting(store: Store, prefix: str) -> int:
-    """The wait is over: queued deliveries whose reason begins with ``prefix`` lose it; returns how many."""
+def clear_waiting(store: Store, prefix: str, state: str = "queued") -> int:
+    """The wait is over: deliveries in ``state`` whose reason begins with ``prefix`` lose it; returns how many."""
     conn = store.connection()
     with immediate(conn):
-        cur = conn.execute("UPDATE deliveries SET reason = NULL WHERE state = 'queued' AND substr(reason, 1, ?) = ?",
-                           (len(prefix), prefix))
+        cur = conn.execute("UPDATE deliveries SET reason = NULL WHERE state = ? AND substr(reason, 1, ?) = ?",
+                           (state, len(prefix), prefix))
         return cur.rowcount
+
+
+def note_held(store: Store, delivery_ids: Iterable[int], reason: str) -> set[int]:
+    """Deliveries sent to a relay that stopped answering wait for it: ``reason`` on those still
+    ``sending``; returns their ids."""
+    conn = store.connection()
+    with immediate(conn):
+        return {int(row[0]) for row in conn.execute(
+            "UPDATE deliveries SET reason = ?, updated_at = ? WHERE state = 'sending' AND id IN "
+            "(SELECT value FROM json_each(?)) RETURNING id", (reason, now_db(), _ids(sorted(delivery_ids))))}
 
 
 Matched = set[tuple[int, str, str]]  # (delivery, agent, relay) of outcomes that are this outbox's
