@@ -173,7 +173,21 @@ class WindowLayout(QObject):
                 dock.setFloating(False)  # a panel once floated off screen comes back into the window
         dock.raise_()
         self.fit()
+        self._untangle(dock)
         dock.raise_()
+
+    def _untangle(self, dock: QDockWidget) -> None:
+        """A panel shown where its area has no room left overlaps a panel of another area (a column on
+        the left over the history along the bottom): it joins that panel's tab group instead."""
+        if dock.isFloating() or (layout := self.window.layout()) is None:
+            return
+        layout.activate()
+        tabbed = set(self.window.tabifiedDockWidgets(dock))
+        for other in self.docks.values():
+            if (other is not dock and other not in tabbed and other.isVisible() and not other.isFloating()
+                    and other.geometry().intersects(dock.geometry())):
+                self.window.tabifyDockWidget(other, dock)
+                return
 
     # -- events ----------------------------------------------------------------------------------
     @Slot()

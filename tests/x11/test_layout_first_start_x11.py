@@ -38,7 +38,10 @@ def layout_state(app, window):
 
     bar, menu, palette = window.statusBar(), window.view_menu, window.palette_dialog
     item = palette.list.currentItem()
+    docked = [(n, d) for n, d in window.docks.items() if in_front(d) and not d.isFloating()]
     return {
+        "overlaps": [(a, b) for i, (a, one) in enumerate(docked) for b, other in docked[i + 1:]
+                     if one.geometry().intersects(other.geometry())],
         "frame": rect(window.frameGeometry()), "available": rect(window.screen().availableGeometry()),
         "status_bar": glob(bar, bar.rect()) if bar.isVisible() else None,
         "window_rect": glob(window, window.rect()),
@@ -137,6 +140,7 @@ def test_panels_opened_from_the_view_menu_stay_on_screen_with_the_focus(size, re
         time.sleep(0.3)
         state = app.state()
         assert fits(state), (title, state)
+        assert state["overlaps"] == [], (title, state)  # a panel shown over another is half hidden
     # View → Reset layout: the first start's layout again, in the left half of the screen
     first = app.state()
     click(first["view_title"])
