@@ -27,7 +27,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     send = sub.add_parser("send", help="send a message and wait for every recipient's outcome")
     who = send.add_mutually_exclusive_group(required=True)
-    who.add_argument("-a", "--agent", dest="agents", action="append", metavar="AGENT")
+    who.add_argument("-a", "--agent", dest="agents", action="append", metavar="AGENT",
+                     help="a recipient's id; repeat it, or list several with commas (-a Agent-1,Agent-2)")
     who.add_argument("--broadcast", action="store_true", help="every enabled agent")
     send.add_argument("-m", "--message", help="the message text")
     send.add_argument("text", nargs="?", metavar="TEXT",
@@ -111,7 +112,8 @@ def _send_here(args: argparse.Namespace, text: str, when_idle: float | None) -> 
             return dry.setdefault(agent.id, DryRunDelivery())
 
         factory, outbox = dry_run, throwaway_outbox(True, args.data_dir)
-    message = checked(Message, {"sender": args.sender, "recipients": args.agents or [], "priority": args.priority,
+    recipients = [a.strip() for given in args.agents or [] for a in given.split(",") if a.strip()]
+    message = checked(Message, {"sender": args.sender, "recipients": recipients, "priority": args.priority,
                                 "type": "broadcast" if args.broadcast else args.msg_type, "tags": args.tags or [],
                                 "content": text})
     # a real send is logged (quarterdeck.log, each delivery's outcome); a dry run leaves no trace

@@ -60,6 +60,16 @@ def test_the_message_may_be_the_last_argument_as_a_person_types_it(roster, tmp_p
     assert not (tmp_path / "in2").exists()  # neither went out
 
 
+def test_several_agents_with_commas_or_repeated(roster, tmp_path, capsys):
+    code, out, err = run(capsys, "send", "--roster", str(roster), "-a", "Agent-1, Agent-2", "--stagger", "0",
+                         "Sync up")
+    assert code == 0 and [ln.split()[0] for ln in out.splitlines()] == ["Agent-1", "Agent-2"], err
+    code, out, err = run(capsys, "send", "--roster", str(roster), "-a", "Agent-1", "-a", "Agent-2,", "--stagger", "0",
+                         "Again")
+    assert code == 0 and [ln.split()[0] for ln in out.splitlines()] == ["Agent-1", "Agent-2"], err
+    assert len(list((tmp_path / "in2").glob("*.md"))) == 2
+
+
 def test_status_of_an_empty_outbox(roster, capsys):
     code, out, _ = run(capsys, "status", "--roster", str(roster))
     assert code == 0 and out.splitlines()[0] == "outbox: empty"
