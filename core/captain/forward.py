@@ -158,7 +158,8 @@ class Forwarder:
         try:
             now = time.monotonic()
             relays = self._relays() if self._working > 0 and not self.dispatcher.stopped else {}
-            if (self.sent or self._unconfirmed or relays) and now - self._relays_read >= 1.0:  # fresh before a claim
+            fresh = bool(relays) and self.outage.why is None  # before a claim (not at a broker that is down)
+            if (self.sent or self._unconfirmed or fresh) and now - self._relays_read >= 1.0:
                 self._relays_read = now
                 self._heartbeats()
             self.liveness.tick(self.outage.why is None and self.router.down is None)  # receipts could come

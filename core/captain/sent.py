@@ -3,11 +3,12 @@ has been there to answer.
 
 ``relay_wait`` counts only time the broker answered and the relay was seen alive: a delivery to a
 relay that is down (or behind a broker that is) waits for it rather than turning ``uncertain``
-while nobody could have reported. A relay is alive while its announcement's ``seen_at`` is recent
-(it heartbeats every 2 s), its age taken in the broker's clock (:class:`Liveness`): the relay stamps
-``seen_at`` with Redis ``TIME`` and the age is measured against it too, so a relay whose own clock is
-off is neither taken for dead nor for alive because of it, and a relay that died while this process
-was not looking is known gone at the first look, not ``gone_after`` seconds later. Each relay has an
+while nobody could have reported. A relay is alive while its announcement's ``seen_at`` keeps
+changing (it heartbeats every 2 s), judged by this machine's clock (:class:`Liveness`). A change is
+dated by its stamp's age in the broker's clock (the relay stamps ``seen_at`` with Redis ``TIME`` and
+the age is measured against it), but never before the previous reading: a relay that died while this
+process was not looking is known gone at the first look, and one whose stamps are off (an ACL that
+denies ``TIME``: each side's own clock) is neither taken for dead nor for alive because of it. Each relay has an
 alive-time clock; a delivery remembers its relay's clock when it went out, and when its agent's
 queue there last moved (:meth:`Sent.progress`), and has waited ``clock - max(both)`` seconds.
 Thread-safe: the forwarder adds and expires, the receipt reader removes.
@@ -44,17 +45,22 @@ class Liveness:
         self._clock: dict[str, float] = {}
         self._ticked: float | None = None
         self._gone: set[str] = set()
+        self._read_at: float | None = None  # time.monotonic() of the last reading
         self._lock = threading.Lock()
 
     def observe(self, seen: Mapping[str, float], now: float | None = None, wall: float | None = None) -> list[str]:
         """The relays' ``seen_at`` as just read from the broker, with the broker's time then (``wall``);
-        returns the relays gone since the last reading (not seen for ``gone_after`` seconds)."""
+        returns the relays gone since the last reading (no change for ``gone_after`` seconds)."""
         now = time.monotonic() if now is None else now
         wall = time.time() if wall is None else wall
         with self._lock:
+            since, self._read_at = (now - self._read_at if self._read_at is not None else None), now
             for relay, at in seen.items():
-                if self._seen.get(relay) != at or relay not in self._changed:  # seen when stamped, in this clock
-                    self._changed[relay] = now - min(max(0.0, wall - at), self.gone_after + 1.0)
+                age = min(max(0.0, wall - at), self.gone_after + 1.0)  # by its stamp
+                if relay not in self._changed:
+                    self._changed[relay] = now - age
+                elif self._seen.get(relay) != at:  # changed since the previous reading, not before it
+                    self._changed[relay] = now - min(age, since if since is not None else age)
                 self._seen[relay] = at
             gone = {r for r, changed in self._changed.items() if now - changed > self.gone_after}
             told, self._gone = gone - self._gone, gone

@@ -165,8 +165,9 @@ class SendProgress:
             if current.finished:
                 if record.verdict != CONFIRMED or current.verdict == CONFIRMED:
                     continue
-            elif state == current.state or (state == "queued" and current.state in ("paused", "retrying")):
-                continue
+            elif ((state == current.state and (record.reason or "") == current.detail)
+                  or (state == "queued" and current.state in ("paused", "retrying"))):
+                continue  # (a reason that came or went while it waits shows: a relay gone, then back)
             latency = record.latency_ms / 1000 if record.latency_ms is not None else current.latency
             self.rows[i] = replace(current, state=state, detail=record.reason or "", latency=latency,
                                    attempt=record.attempts, verdict=record.verdict, evidence=record.evidence or "")

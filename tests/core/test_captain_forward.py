@@ -280,8 +280,8 @@ def test_a_relay_killed_holding_deliveries_is_waited_for_not_timed_out_and_deliv
                for n in range(40)]  # 20 s of turns at the relay: a queue far longer than relay_wait
         wait_until(lambda: sum(len(inbox_texts(p)) for p in agents.values()) >= 20, "half typed", timeout=30)
         relay.kill()  # kill -9 mid-way: the rest is in its stream or its outbox
-        told = "waiting for relay M1 to come back (last seen "
-        wait_until(lambda: any(e.state == "waiting" and e.detail.startswith(told) for e in events),
+        told = "waiting for relay M1 to come back (not seen since "
+        wait_until(lambda: any(e.state == "sending" and e.detail.startswith(told) for e in events),
                    "the captain telling the relay is gone", timeout=30)
         time.sleep(3)  # gone for 13 s and more: that does not count
         assert not any(e.state == "uncertain" for e in events), [e for e in events if e.state == "uncertain"]
