@@ -149,7 +149,7 @@ class Session(Struct):
         self.dispatcher.resume_everywhere = resume_everywhere
         # one recorded by another process on this outbox (``quarterdeck stop`` while the broker was down)
         self.dispatcher.stopping.add_heard_listener(
-            lambda kind: out.post(kind, stopped_at if kind == "stop" else resumed_at))
+            lambda kind: out.post(kind, stopped_at if kind == "stop" else resumed_at, unless_said=True))
 
     @property
     def validator(self) -> Validator | None:

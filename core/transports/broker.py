@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import redis
 
@@ -85,6 +86,24 @@ def publish_control(link: BrokerLink, kind: str, generation: int, *, quiet: bool
     return why
 
 
+def said_or_publish(link: BrokerLink, kind: str, generation: int, *, quiet: bool = False) -> str | None:
+    """``publish_control`` unless the latest word on ``qd:control`` is ``kind`` already."""
+    try:
+        latest: Any = link.client.xrevrange(KEYS.control, count=1)
+        said = ControlEntry.from_fields(latest[0][1]).kind if latest else None
+    except ValueError:  # an entry this version cannot read: say the word
+        return publish_control(link, kind, generation, quiet=quiet)
+    except BrokerDown as exc:
+        why = link.unreachable(exc)
+    except redis.RedisError as exc:  # refused (an ACL without XREVRANGE)
+        why = f"broker {link.where} refused it: {link.reason(exc)}"
+    else:
+        return None if said == kind else publish_control(link, kind, generation, quiet=quiet)
+    if not quiet:
+        log.warning("%s not sent to the relays: %s", kind, why)
+    return why
+
+
 class ControlOut:
     """A long-running captain's stop-all and resume-all for the relays (``publish_control``), sent by a
     thread of its own: ``post`` returns at once (the panel's UI thread calls it), the word goes out
@@ -97,16 +116,19 @@ class ControlOut:
 
     def __init__(self, link: BrokerLink) -> None:
         self.link = link
-        self._due: tuple[str, Callable[[], int]] | None = None  # the word not sent yet (its generation, read then)
+        self._due: tuple[str, Callable[[], int], bool] | None = None  # the word not sent yet (its number, read
+        # then; whether it goes only if not said)
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def post(self, kind: str, generation: Callable[[], int]) -> None:
-        """Send ``kind`` soon, with the generation ``generation()`` gives then (read on the sending thread)."""
+    def post(self, kind: str, generation: Callable[[], int], *, unless_said: bool = False) -> None:
+        """Send ``kind`` soon, with the generation ``generation()`` gives then (read on the sending thread);
+        ``unless_said``: not when the relays' last word is ``kind`` already (one passed on from another
+        process, which may have said it: a relay sharing this outbox records each stop it applies)."""
         with self._lock:
-            self._due = (kind, generation)
+            self._due = (kind, generation, unless_said)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="qd-control-out", daemon=True)
                 self._thread.start()
@@ -140,9 +162,9 @@ class ControlOut:
                 pause = pause * 2 if failing else pause
                 failing, pause = True, min(pause, self.RETRY_S[1])
 
-    def _send(self, due: tuple[str, Callable[[], int]], *, quiet: bool) -> str | None:
+    def _send(self, due: tuple[str, Callable[[], int], bool], *, quiet: bool) -> str | None:
         """Publish ``due``; None, or why it was not sent."""
-        kind, generation = due
+        kind, generation, unless_said = due
         try:
             number = generation()
         except Exception as exc:  # the outbox unreadable: tried again with the word
@@ -150,7 +172,8 @@ class ControlOut:
             if not quiet:
                 log.warning("%s not sent to the relays: %s", kind, unread)
             return unread
-        why = publish_control(self.link, kind, number, quiet=quiet)
+        why = (publish_control(self.link, kind, number, quiet=quiet) if not unless_said
+               else said_or_publish(self.link, kind, number, quiet=quiet))
         if why is None:
             with self._lock:
                 if self._due is due:  # not replaced meanwhile

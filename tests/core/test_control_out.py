@@ -112,3 +112,35 @@ def test_a_stop_and_resume_that_could_not_reach_the_broker_are_passed_on_by_a_ru
         worker.join()
         session.close()
         server.stop()
+
+
+def test_a_word_passed_on_from_another_process_is_not_said_again(tmp_path) -> None:
+    """A relay that shares the captain's outbox records each stop it applies: the captain hears it and
+    must not say it again (else the two would echo a stop between them for ever)."""
+    from quarterdeck.core.roster.roster import Roster
+    from quarterdeck.core.service import DeliveryWorker
+    from quarterdeck.core.session import Session
+    from quarterdeck.core.store.outbox import Store
+
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    data = tmp_path / "shared"
+    session = Session.open(roster=Roster(()), data_dir=data, broker_url=server.url, relays=True)
+    worker = DeliveryWorker(session.dispatcher, idle_wait=0.05)
+    worker.start()
+    other = Store(data / "quarterdeck.sqlite3")
+    try:
+        session.dispatcher.stop_all()  # the panel's own: said
+        _until(server, [("stop", 1)])
+        other.request_stop()  # the relay on this outbox applying it: recorded here, heard by the panel
+        polling.wait_until(lambda: session.dispatcher.stop_watch.seen == 2, "the panel to hear it", timeout=10)
+        time.sleep(1.0)  # what it would post goes within milliseconds
+        assert _words(server) == [("stop", 1)]
+        other.request_resume()  # not said yet: passed on
+        _until(server, [("stop", 1), ("resume", 1)])
+    finally:
+        other.close()
+        worker.request_stop()
+        worker.join()
+        session.close()
+        server.stop()
