@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from polling import wait_until
 from redis_server import RedisServer, redis_server  # noqa: F401
 
 from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
@@ -136,12 +137,18 @@ def test_a_relay_that_never_reports_leaves_the_delivery_uncertain_not_failed(cap
 
 def test_stop_all_and_resume_all_go_to_every_relay(captain, redis_server: RedisServer) -> None:
     session = captain(lambda e: [])
-    session.dispatcher.stop_all()
-    session.dispatcher.resume_everywhere()
     client = redis.Redis.from_url(redis_server.url)
-    entries = [ControlEntry.from_fields(f) for _, f in client.xrange(KEYS.control)]
-    client.close()
-    assert [(e.kind, e.generation) for e in entries] == [("stop", 1), ("resume", 1)]
+
+    def words() -> list[tuple[str, int]]:  # sent by the captain's own thread, within milliseconds
+        return [(e.kind, e.generation) for e in (ControlEntry.from_fields(f) for _, f in client.xrange(KEYS.control))]
+
+    try:
+        session.dispatcher.stop_all()
+        wait_until(lambda: words() == [("stop", 1)], "the stop on qd:control", timeout=10)
+        session.dispatcher.resume_everywhere()
+        wait_until(lambda: words() == [("stop", 1), ("resume", 1)], "the resume on qd:control", timeout=10)
+    finally:
+        client.close()
 
 
 def test_a_relays_own_session_never_sees_its_own_announcement(tmp_path: Path, redis_server: RedisServer) -> None:
