@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, command_log, log_delivery, read_text_arg
+from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, CliError, command_log, log_delivery, read_text_arg
 from quarterdeck.cli.shared_options import add_broker_option
 from quarterdeck.core.tags import STANDARD_TAGS
 
@@ -90,6 +90,10 @@ def cmd_send(args: argparse.Namespace) -> int:
 
     when_idle = _when_idle(args)
     text = read_text_arg(args.message, args.text)
+    if args.agents:  # -a Agent-1,Agent-2 as -a Agent-1 -a Agent-2 (here and handed off)
+        args.agents = [a.strip() for given in args.agents for a in given.split(",") if a.strip()]
+        if not args.agents:
+            raise CliError("-a names no agent: give an agent id (-a Agent-1, or several: -a Agent-1,Agent-2)")
     handed = try_handoff(args, text, when_idle)
     return handed if handed is not None else _send_here(args, text, when_idle)
 
@@ -112,8 +116,7 @@ def _send_here(args: argparse.Namespace, text: str, when_idle: float | None) -> 
             return dry.setdefault(agent.id, DryRunDelivery())
 
         factory, outbox = dry_run, throwaway_outbox(True, args.data_dir)
-    recipients = [a.strip() for given in args.agents or [] for a in given.split(",") if a.strip()]
-    message = checked(Message, {"sender": args.sender, "recipients": recipients, "priority": args.priority,
+    message = checked(Message, {"sender": args.sender, "recipients": args.agents or [], "priority": args.priority,
                                 "type": "broadcast" if args.broadcast else args.msg_type, "tags": args.tags or [],
                                 "content": text})
     # a real send is logged (quarterdeck.log, each delivery's outcome); a dry run leaves no trace

@@ -16,6 +16,8 @@ from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, QTimer, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
+from quarterdeck.gui.navigation import in_front
+
 if TYPE_CHECKING:  # annotations only
     from quarterdeck.gui.settings import Settings
 
@@ -178,14 +180,19 @@ class WindowLayout(QObject):
 
     def _untangle(self, dock: QDockWidget) -> None:
         """A panel shown where its area has no room left overlaps a panel of another area (a column on
-        the left over the history along the bottom): it joins that panel's tab group instead."""
+        the left over the history along the bottom): it joins that panel's tab group instead. Never
+        the roster's or the composer's (Send must stay in view); only panels in front (a tab behind
+        another is kept shown, moved out of the window)."""
         if dock.isFloating() or (layout := self.window.layout()) is None:
             return
         layout.activate()
+        if not in_front(dock):
+            return
         tabbed = set(self.window.tabifiedDockWidgets(dock))
+        keep = {self.docks.get("roster"), self.docks.get("composer")}
         for other in self.docks.values():
-            if (other is not dock and other not in tabbed and other.isVisible() and not other.isFloating()
-                    and other.geometry().intersects(dock.geometry())):
+            if (other is not dock and other not in tabbed and other not in keep and in_front(other)
+                    and not other.isFloating() and other.geometry().intersects(dock.geometry())):
                 self.window.tabifyDockWidget(other, dock)
                 return
 

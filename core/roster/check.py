@@ -58,7 +58,7 @@ def inbox_problem(folder: Path) -> str | None:
     try:
         if folder.is_dir():
             return None if os.access(folder, os.W_OK | os.X_OK) else f"inbox folder {folder} is not writable"
-        if folder.exists():
+        if os.path.lexists(folder):  # a file, or a link to nothing: the delivery cannot make the folder
             return f"inbox {folder} exists but is not a folder"
         parent = folder.parent
         if not parent.is_dir():

@@ -191,7 +191,7 @@ class _Parser:
         kind_node = fields["transport"][1]
         if _is_str(kind_node) and kind_node.value in TRANSPORTS:
             return str(kind_node.value)
-        self.problem(kind_node, label, "transport", transport_problem(kind_node, TRANSPORTS))
+        self.problem(kind_node, label, "transport", transport_problem(kind_node, TRANSPORT_KEYS))
         return None
 
     def _model_errors(self, errors: list[ErrorDict], node: yaml.Node, fields: Fields, label: str,

@@ -2,25 +2,32 @@
 a transport that is not a known name should have been."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping, Sequence
 
 import yaml
+
+from quarterdeck.core.model_errors import suggest
 
 NULL = "tag:yaml.org,2002:null"
 
 
-def transport_problem(node: yaml.Node, kinds: Iterable[str]) -> str:
-    """What is wrong with a transport that is not one of ``kinds``; a mapping (``transport: {kind:
-    inbox, path: ...}``): the kind is a name and its keys sit beside it, in the agent."""
-    kinds = list(kinds)
+def transport_problem(node: yaml.Node, kinds: Mapping[str, Sequence[str]]) -> str:
+    """What is wrong with a transport that is not one of ``kinds`` (each with its keys); a mapping
+    (``transport: {kind: inbox, path: ...}``, ``transport: {inbox: ...}``): the kind is a name, and its
+    keys sit beside it, in the agent."""
+    names = list(kinds)
     if not isinstance(node, yaml.MappingNode):
-        return f"unknown transport {describe(node)} (use one of: {', '.join(kinds)})"
+        return f"unknown transport {describe(node)} (use one of: {', '.join(names)})"
     inner = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
     named = inner.get("kind") or inner.get("type")
-    kind = named.value if isinstance(named, yaml.ScalarNode) and named.value in kinds else None
-    keys = ", ".join(k for k in inner if k not in ("kind", "type"))
-    return (f"the transport is a name, not a mapping: write 'transport: {kind or ' | '.join(kinds)}'"
-            f"{f' and put {keys} beside it, in the agent' if keys else ''}")
+    given = named.value if isinstance(named, yaml.ScalarNode) else ""
+    kind = given if given in kinds else next((k for k in inner if k in kinds), None)
+    if kind is None:
+        return (f"the transport is a name, not a mapping: write 'transport: {' | '.join(names)}'"
+                f"{suggest(str(given), names) if given else ''}")
+    keys = [k for k in inner if k in kinds[kind]] or list(kinds[kind])
+    beside = f" and put {', '.join(keys)} beside it, in the agent" if keys else ""
+    return f"the transport is a name, not a mapping: write 'transport: {kind}'{beside}"
 
 
 def describe(node: yaml.Node) -> str:

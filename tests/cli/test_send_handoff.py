@@ -83,7 +83,7 @@ def test_a_send_is_handed_to_serve_arrives_once_and_prints_what_the_in_process_p
     assert stat.S_IMODE(serve.sock.parent.stat().st_mode) == 0o700
     token = f"handed-{uuid.uuid4().hex[:8]}"
     who = [p for a in AGENTS for p in ("-a", a)]
-    handed = run(fleet, *who, "-m", f"Over the socket {token}.", "--stagger", "0")
+    handed = run(fleet, "-a", ",".join(AGENTS), "-m", f"Over the socket {token}.", "--stagger", "0")  # as -a twice
     assert handed.returncode == 0, handed.stdout + handed.stderr
     assert "does the work itself" not in handed.stderr, handed.stderr  # QUARTERDECK_DEBUG says when it falls back
     here = run(fleet, *who, "-m", f"In process {token}.", "--stagger", "0", handoff=False)

@@ -25,3 +25,9 @@ def test_a_missing_parent_or_a_file_in_the_way_is_a_problem(tmp_path):
     assert inbox_problem(blocked) == f"inbox {blocked} exists but is not a folder"
     assert agent_problems(Agent(id="A", transport=InboxTransport(path=blocked)), []) == [
         f"inbox {blocked} exists but is not a folder"]
+
+
+def test_a_link_to_nothing_where_the_folder_should_be_is_a_problem(tmp_path):
+    link = tmp_path / "agent-5"
+    link.symlink_to(tmp_path / "nowhere")
+    assert inbox_problem(link) == f"inbox {link} exists but is not a folder"

@@ -323,11 +323,17 @@ def test_a_transport_written_as_a_mapping_says_how_to_write_it():
               path: /tmp/in
           - {id: Agent-2, transport: {mode: fast}}
           - {id: Agent-3, transport: {}}
+          - {id: Agent-4, transport: {tmux: {target: "s:0.1"}}}
+          - {id: Agent-5, transport: {kind: inbx, path: /tmp/in}}
         """) == [
         (4, 7, "Agent-1", "transport", "the transport is a name, not a mapping: write 'transport: inbox' and put "
                                        "path beside it, in the agent"),
         (6, 30, "Agent-2", "transport", "the transport is a name, not a mapping: write 'transport: gui | tmux | "
-                                        "inbox | dryrun' and put mode beside it, in the agent"),
+                                        "inbox | dryrun'"),
         (7, 30, "Agent-3", "transport", "the transport is a name, not a mapping: write 'transport: gui | tmux | "
                                         "inbox | dryrun'"),
+        (8, 30, "Agent-4", "transport", "the transport is a name, not a mapping: write 'transport: tmux' and put "
+                                        "target, agent, submit beside it, in the agent"),
+        (9, 30, "Agent-5", "transport", "the transport is a name, not a mapping: write 'transport: gui | tmux | "
+                                        "inbox | dryrun' (did you mean 'inbox'?)"),
     ]
