@@ -90,13 +90,23 @@ def _here() -> str:
     return this_machine()
 
 
+def _untyped(line: Line) -> bool:
+    """Nothing of it was tried anywhere yet (queued, waiting, or ended before a first try): no machine
+    typed it. One being typed here is ``sending`` with no attempt counted yet."""
+    return not getattr(line, "machine", None) and not line.attempts and line.state != "sending"
+
+
 def _machine(line: Line) -> str:
-    """The relay that typed it, or this machine's name (NULL in the outbox)."""
+    """The relay that typed it, this machine's name (NULL in the outbox), or a dash: not typed yet."""
+    if _untyped(line):
+        return "—"
     return getattr(line, "machine", None) or _here()
 
 
 def _machine_tip(line: Line) -> str:
     machine = getattr(line, "machine", None)
+    if _untyped(line):
+        return "Not typed on any machine (yet)"
     return f"Typed on relay {machine}'s machine" if machine else "Typed on this machine"
 
 

@@ -248,3 +248,21 @@ def test_long_messages_end_in_an_ellipsis_and_durations_read_naturally(ctx, qtbo
     assert model.index(0, 6).data() == "—"  # queued: nothing tried yet
     assert (duration(None), duration(12.4), duration(1520.0)) == ("—", "12 ms", "1.5 s")
     assert local_time(None) == "—"
+
+
+def test_the_machine_is_the_one_that_typed_it_and_none_before_anything_was_typed():
+    from quarterdeck.core.store.paging import Line
+
+    machine = next(c for c in COLUMNS if c.title == "Machine")
+
+    def line(state: str, attempts: int, where: str | None) -> Line:
+        return Line(1, "m1", "Box-1", state, None, attempts, "normal", "text", "captain", "x", False, False, 0.0,
+                    None, machine=where)
+
+    assert machine.text(line("queued", 0, None)) == "—"  # waiting for a broker or a relay: nobody typed it
+    assert machine.tip(line("queued", 0, None)) == "Not typed on any machine (yet)"
+    assert machine.text(line("cancelled", 0, None)) == "—"
+    assert machine.text(line("sending", 0, None)) == this_machine()  # being typed here
+    assert machine.text(line("delivered", 1, None)) == this_machine()
+    assert machine.text(line("sending", 0, "box-1")) == "box-1"
+    assert machine.tip(line("delivered", 1, "box-1")) == "Typed on relay box-1's machine"
