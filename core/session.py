@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # the broker's side (redis, the forwarder) loads only when a 
     from quarterdeck.core.transports.broker import BrokerLink, ControlOut
 
 RELAYS_SEEN = "relays-seen.json"  # the relays as last read from the broker, for when it is unreachable
+AS_LAST_SEEN = ": relays as last seen"  # ends the problem of a broker that cannot be read
 RELAYS_FRESH_S = 2.0  # a submit reads the relays again when they were read longer ago (they heartbeat every 2 s)
 
 
@@ -246,11 +247,11 @@ def read_machines(link: BrokerLink, local: Roster, data_dir: Path) -> Machines:
         now = broker_now(link.client)
         _keep(cache, json.dumps([a.to_json() for a in relays]), notes)
     except BrokerDown as exc:
-        notes.append(f"{link.unreachable(exc)}: relays as last seen")
+        notes.append(f"{link.unreachable(exc)}{AS_LAST_SEEN}")
         relays = _cached(cache, notes)
     except RedisError as exc:  # something answers that is not a usable Redis (a proxy, a refusal)
         why = " ".join(str(exc).split())[:160] or type(exc).__name__
-        notes.append(f"broker {link.where} answered but not as Redis should ({why}): relays as last seen")
+        notes.append(f"broker {link.where} answered but not as Redis should ({why}){AS_LAST_SEEN}")
         relays = _cached(cache, notes)
     return merge(local, relays, now=now, notes=notes)
 

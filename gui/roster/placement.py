@@ -81,15 +81,16 @@ def shown(local: Roster, machines: Machines | None) -> Shown:
     return Shown(Roster(tuple(agents), groups, local.warnings), where, offline, machines.relays, machines.problems)
 
 
-def relays_text(relays: Iterable[RelaySeen]) -> str:
-    """``2 relays up`` / ``3 relays · 1 last seen 40 s ago`` / ``no relay has announced itself``."""
+def relays_text(relays: Iterable[RelaySeen], *, as_last_seen: bool = False) -> str:
+    """``2 relays up`` / ``3 relays · 1 last seen 40 s ago`` / ``no relay has announced itself``;
+    ``as_last_seen`` (the broker cannot be read): ``2 relays as last seen``, never "up"."""
     seen = list(relays)
     if not seen:
         return "no relay has announced itself"
     stale = [r for r in seen if r.stale]
     head = f"{len(seen)} relay{'s' if len(seen) != 1 else ''}"
     if not stale:
-        return f"{head} up"
+        return f"{head} as last seen" if as_last_seen else f"{head} up"
     if len(stale) == 1:
         return f"{head} · {stale[0].name} {stale[0].health}"
     oldest = max(stale, key=lambda r: r.age)

@@ -351,9 +351,19 @@ def test_a_broker_that_cannot_be_reached_is_said_and_the_relays_stay_as_last_see
     fleet_changed(ctx, qtbot)
     assert panel.model.ids() == ["Agent-1", "Agent-9"] and cell(panel, "Agent-9", MACHINE) == "M2"
     first, second = panel.machines_bar.label.text().splitlines()
-    assert first == "Other machines: 1 relay up"
+    assert first == "Other machines: 1 relay as last seen"  # not "up": nobody can tell
     assert second.startswith("⚠ broker ") and f"{redis_server.port} unreachable" in second, second
     assert second.endswith(": relays as last seen") and "Traceback" not in second
+    from PySide6.QtWidgets import QMainWindow
+
+    from quarterdeck.gui.window_status import WindowStatus
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    status = WindowStatus(window, ctx)
+    status.build_status_bar()  # the status bar's health line says the same, not "1 relay up"
+    assert "broker unreachable: 1 relay as last seen" in status.health_label.text()
+    status.shutdown()
 
 
 def test_a_broadcast_asks_first_when_a_relay_is_silent_and_can_leave_its_agents_out(relays_ctx, broker, qtbot,
