@@ -310,6 +310,11 @@ def test_the_roster_shows_every_agent_and_the_composer_stays_whole(size, view, r
         assert state["notice"] == ""  # the outcome is said once, at the end of the chips
         assert state["send_whole"] and state["editor_whole"], state
         assert fits(state), state
+        click(state["points"]["editor"])
+        key("Escape")  # Stop all: the STOPPED banner takes a row above the panels
+        app.wait(lambda s: s["halted"], "Stop all")
+        state = app.wait(lambda s: s["send_whole"] and s["editor_whole"], "Send whole under the STOPPED banner")
+        assert fits(state), state
 
 
 @pytest.fixture
