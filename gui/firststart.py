@@ -5,14 +5,14 @@ composer below it the height it would like, each up to ``SHARE`` percent of the 
 roster never takes so much that the composer cannot show everything down to its Send button
 without scrolling (the composer gets at least that). The other panels of the column (the history
 at 1920x1080) keep the rest. Switching the roster between tiles and table sizes the column again
-while the layout is still the first start's (none saved), and so does the composer being squeezed
-past Send (the STOPPED banner taking its row at the top of the window).
+while the layout is still the first start's (none saved), and so does the STOPPED banner coming or
+going (it takes a row above the panels: Send must stay in view).
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter, QWidget
 
 if TYPE_CHECKING:  # annotations only
@@ -116,28 +116,13 @@ def _link(window: MainWindow) -> None:
     action = getattr(panel, "actions_by_name", {}).get("table")
     if action is not None:
         action.toggled.connect(again.start)
-    composer = window.docks.get("composer")
-    if composer is not None:  # squeezed past Send (the STOPPED banner came): sized again
-        composer.installEventFilter(_Squeezed(window, composer, again))
+    status = getattr(window, "status", None)
+    if status is not None:  # the STOPPED banner takes a row above the panels, or gives it back
+        status.banner.visibilityChanged.connect(again.start)
     model = getattr(panel, "model", None)
     if model is not None:
         for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset):
             signal.connect(again.start)
-
-
-class _Squeezed(QObject):
-    """Starts ``again`` when ``composer`` is resized below what shows it down to Send."""
-
-    def __init__(self, window: MainWindow, composer: QDockWidget, again: QTimer) -> None:
-        super().__init__(again)
-        self.window, self.composer, self.again = window, composer, again
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (event.type() == QEvent.Type.Resize and watched is self.composer and not self.again.isActive()
-                and self.composer.isVisible() and not self.window.layout_guard.kept()
-                and self.composer.height() < composer_need(self.composer, self.window.panels["composer"])):
-            self.again.start()
-        return False
 
 
 def _resize_if_first_start(window: MainWindow) -> None:

@@ -118,7 +118,7 @@ class WindowStatus(QObject):
         if (machines := self.ctx.session.machines) is not None:  # relays on other machines: are they up?
             unread = any(p.endswith(AS_LAST_SEEN) for p in machines.problems)  # not "up": nobody can tell now
             relays = relays_text(machines.relays, as_last_seen=unread)
-            relays = f"broker unreachable: {relays}" if unread else relays
+            relays = f"broker not read: {relays}" if unread else relays
             headline = f"{relays} · {headline}" if headline else relays
         shown = self.health_label.fontMetrics().elidedText(headline, Qt.TextElideMode.ElideRight, HEADLINE_PX)
         self.health_label.setText(f"Health: <b style='color:{colour}'>{status.replace('_', ' ')}</b>"

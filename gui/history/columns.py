@@ -92,8 +92,12 @@ def _here() -> str:
 
 def _untyped(line: Line) -> bool:
     """Nothing of it was tried anywhere yet (queued, waiting, or ended before a first try): no machine
-    typed it. One being typed here is ``sending`` with no attempt counted yet."""
-    return not getattr(line, "machine", None) and not line.attempts and line.state != "sending"
+    typed it. Any other state may have been typed here, attempts counted or not (``sending`` before
+    its first attempt is counted, ``uncertain`` after a recovery or an internal error)."""
+    if getattr(line, "machine", None):
+        return False
+    return line.state in ("queued", "waiting", "expired") or (line.state in ("cancelled", "failed")
+                                                              and not line.attempts)
 
 
 def _machine(line: Line) -> str:
@@ -135,7 +139,7 @@ COLUMNS: tuple[Column, ...] = (
            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
     Column("Reason", ("reason",), _reason, lambda line: line.reason, 90),
     # last, and shown only with relays on other machines (issue 14): the one machine is everywhere else
-    Column("Machine", ("machine",), _machine, _machine_tip, 90),
+    Column("Machine", ("machine", "state", "attempts"), _machine, _machine_tip, 90),
 )
 STATE_COLUMN = 2
 PRIORITY_COLUMN = 3

@@ -174,7 +174,7 @@ def test_refresh_inserts_new_lines_at_the_top_and_updates_changed_ones_in_place(
         model.refresh([task.delivery_id])
     row = _ids(model).index(task.delivery_id)
     assert model.line(row).state == "delivered" and model.index(row, 6).data() == "0 tries · 42 ms"
-    assert changed == [(row, 2, 6)] and resets == [] and model.rowCount() == 102
+    assert changed == [(row, 2, 8)] and resets == [] and model.rowCount() == 102  # State through Machine
 
 
 def test_a_line_that_stops_matching_leaves_and_one_that_starts_matching_arrives(ctx, filled, qtbot):
@@ -263,6 +263,10 @@ def test_the_machine_is_the_one_that_typed_it_and_none_before_anything_was_typed
     assert machine.tip(line("queued", 0, None)) == "Not typed on any machine (yet)"
     assert machine.text(line("cancelled", 0, None)) == "—"
     assert machine.text(line("sending", 0, None)) == this_machine()  # being typed here
+    assert machine.text(line("uncertain", 0, None)) == this_machine()  # recovered: it may have been typed here
+    assert machine.text(line("delivered", 0, None)) == this_machine()
+    assert machine.text(line("failed", 1, None)) == this_machine() and machine.text(line("failed", 0, None)) == "—"
+    assert "state" in machine.fields and "attempts" in machine.fields  # repainted when they change
     assert machine.text(line("delivered", 1, None)) == this_machine()
     assert machine.text(line("sending", 0, "box-1")) == "box-1"
     assert machine.tip(line("delivered", 1, "box-1")) == "Typed on relay box-1's machine"

@@ -362,7 +362,7 @@ def test_a_broker_that_cannot_be_reached_is_said_and_the_relays_stay_as_last_see
     qtbot.addWidget(window)
     status = WindowStatus(window, ctx)
     status.build_status_bar()  # the status bar's health line says the same, not "1 relay up"
-    assert "broker unreachable: 1 relay as last seen" in status.health_label.text()
+    assert "broker not read: 1 relay as last seen" in status.health_label.text()
     status.shutdown()
 
 
