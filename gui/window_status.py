@@ -16,9 +16,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow
 
 from quarterdeck.core.service import service_health
-from quarterdeck.core.session import AS_LAST_SEEN
 from quarterdeck.gui.banner import DeliveryBanner
-from quarterdeck.gui.roster.placement import relays_text
+from quarterdeck.gui.roster.placement import relays_text, unread
 
 if TYPE_CHECKING:  # annotations only
     from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
@@ -116,9 +115,9 @@ class WindowStatus(QObject):
         colour = STATUS_COLOURS.get(status, "#757575")
         headline = tree.get("headline", "")
         if (machines := self.ctx.session.machines) is not None:  # relays on other machines: are they up?
-            unread = any(p.endswith(AS_LAST_SEEN) for p in machines.problems)  # not "up": nobody can tell now
-            relays = relays_text(machines.relays, as_last_seen=unread)
-            relays = f"broker not read: {relays}" if unread else relays
+            as_last_seen = unread(machines.problems)  # not "up": nobody can tell now
+            relays = relays_text(machines.relays, as_last_seen=as_last_seen)
+            relays = f"broker not read: {relays}" if as_last_seen else relays
             headline = f"{relays} · {headline}" if headline else relays
         shown = self.health_label.fontMetrics().elidedText(headline, Qt.TextElideMode.ElideRight, HEADLINE_PX)
         self.health_label.setText(f"Health: <b style='color:{colour}'>{status.replace('_', ' ')}</b>"

@@ -124,7 +124,7 @@ class Round(FilePhase):
             except Exception:  # recorded before the next round (``unrecorded``)
                 self.unrecorded.append(([*self.done, *back], []))
             raise
-        self._stopped_meanwhile()
+        self.done, self.events = stopped_meanwhile(dispatcher, self.done, self.events)
         try:
             changed = batching.finish(dispatcher.store, self.done)
         except Exception:  # the outbox cannot be written now: kept, recorded and told before the next round
@@ -132,9 +132,6 @@ class Round(FilePhase):
             raise
         told(dispatcher, self.events, changed)
         return [item.task.agent_id for item in claimed]
-
-    def _stopped_meanwhile(self) -> None:
-        self.done, self.events = stopped_meanwhile(self.dispatcher, self.done, self.events)
 
     # -- one file -----------------------------------------------------------------------------
     def _write(self, item: Claimed, stamp: datetime, position: int) -> Written | None:

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QWidget
 
-from quarterdeck.core.session import AS_LAST_SEEN
-from quarterdeck.gui.roster.placement import relays_text
+from quarterdeck.gui.roster.placement import relays_text, unread
 from quarterdeck.gui.roster.widgets import Banner
 
 if TYPE_CHECKING:
@@ -45,9 +44,8 @@ class MachinesBar(Banner):
         conflicts = [a for a, w in shown.where.items() if w.key == "conflict"]
         told = [f"agent id {a} " for a in conflicts] + [f"relay {r.name} " for r in shown.relays if r.stale]
         others = [p for p in shown.problems if not p.startswith(tuple(told))]  # the unreachable broker…
-        unread = any(p.endswith(AS_LAST_SEEN) for p in shown.problems)  # the broker cannot be read now
-        seen = relays_text(shown.relays, as_last_seen=unread) if shown.relays or not others else "none known"
-        head = f"Other machines: {seen}"
+        seen = relays_text(shown.relays, as_last_seen=unread(shown.problems))
+        head = f"Other machines: {seen if shown.relays or not others else 'none known'}"
         if conflicts:
             head += f" · ⚠ {', '.join(conflicts)} on two machines (sends refused)"
         text = "\n".join([head, *(f"⚠ {p}" for p in others)])

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from quarterdeck.core.roster.remote import Machines, Placed, RelaySeen
 from quarterdeck.core.roster.roster import Roster
+from quarterdeck.core.session import AS_LAST_SEEN
 
 __all__ = ["Shown", "Where", "relays_text", "shown"]
 
@@ -81,9 +82,14 @@ def shown(local: Roster, machines: Machines | None) -> Shown:
     return Shown(Roster(tuple(agents), groups, local.warnings), where, offline, machines.relays, machines.problems)
 
 
+def unread(problems: Iterable[str]) -> bool:
+    """Whether the broker could not be read (the relays are as last seen), by the merge's problems."""
+    return any(p.endswith(AS_LAST_SEEN) for p in problems)
+
+
 def relays_text(relays: Iterable[RelaySeen], *, as_last_seen: bool = False) -> str:
     """``2 relays up`` / ``3 relays · 1 last seen 40 s ago`` / ``no relay has announced itself``;
-    ``as_last_seen`` (the broker cannot be read): ``2 relays as last seen``, never "up"."""
+    ``as_last_seen`` (the broker cannot be read: ``unread``): ``2 relays as last seen``, never "up"."""
     seen = list(relays)
     if not seen:
         return "no relay has announced itself"

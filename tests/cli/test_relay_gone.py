@@ -11,12 +11,12 @@ import pytest
 import redis
 from redis_server import RedisServer, redis_server  # noqa: F401
 from relay_parts import RelayProcess, inbox_texts, write_roster
+from workers import delivering
 
 from quarterdeck.core.compose.progress import SendProgress
 from quarterdeck.core.models import Message
 from quarterdeck.core.relay.protocol import KEYS, AnnouncedAgent, Announcement
 from quarterdeck.core.roster.roster import Roster
-from quarterdeck.core.service import DeliveryWorker
 from quarterdeck.core.session import Session
 from quarterdeck.core.store import forwarding
 
@@ -39,12 +39,8 @@ def captain(tmp_path, redis_server: RedisServer):
                            relays=True)
     events: list[tuple[int, str, str]] = []
     session.dispatcher.add_listener(lambda e: events.append((e.delivery_id, e.state, e.detail)))
-    worker = DeliveryWorker(session.dispatcher, idle_wait=0.05)
-    worker.start()
-    yield session, events, admin
-    worker.request_stop()
-    worker.join()
-    session.close()
+    with delivering(session, close=True):
+        yield session, events, admin
     admin.close()
 
 

@@ -9,13 +9,14 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from functools import partial
 from pathlib import Path
 
 import polling
 import pytest
 import redis
+import workers
 from redis_server import RedisServer, redis_server  # noqa: F401
 from relay_parts import ROOT, RelayProcess, inbox_texts, write_roster
 
@@ -79,17 +80,9 @@ def captain(tmp_path: Path, url: str) -> Session:
     return Session.open(roster=Roster(()), data_dir=tmp_path / "captain", broker_url=url, relays=True)
 
 
-@contextmanager
-def delivering(session: Session) -> Iterator[None]:
+def delivering(session: Session) -> AbstractContextManager[DeliveryWorker]:
     """The captain's delivery worker running; on the way out it stops and the session closes."""
-    worker = DeliveryWorker(session.dispatcher, idle_wait=0.02)
-    worker.start()
-    try:
-        yield
-    finally:
-        worker.request_stop()
-        worker.join(10)
-        session.close()
+    return workers.delivering(session, idle_wait=0.02, close=True)
 
 
 def all_ended(session: Session, ids: list[int]) -> bool:

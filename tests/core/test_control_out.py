@@ -10,6 +10,7 @@ import time
 import polling
 import redis
 from redis_server import RedisServer
+from workers import delivering
 
 from quarterdeck.core.relay.protocol import KEYS, ControlEntry
 from quarterdeck.core.transports.broker import BrokerLink, ControlOut
@@ -86,31 +87,26 @@ def test_a_stop_and_resume_that_could_not_reach_the_broker_are_passed_on_by_a_ru
 
     from quarterdeck.cli.main import main
     from quarterdeck.core.roster.roster import Roster
-    from quarterdeck.core.service import DeliveryWorker
     from quarterdeck.core.session import Session
 
     server = RedisServer(tmp_path / "redis")
     server.start()
     data = tmp_path / "captain"
     session = Session.open(roster=Roster(()), data_dir=data, broker_url=server.url, relays=True)
-    worker = DeliveryWorker(session.dispatcher, idle_wait=0.05)
-    worker.start()  # the panel's: its watch hears other processes' stops
     gone = f"redis://127.0.0.1:{free_port()}/0"
     try:
-        with caplog.at_level(logging.WARNING, logger="quarterdeck.core.transports.broker"):
-            assert main(["--data-dir", str(data), "--broker", gone, "stop"]) == 0
-        assert any("stop not sent to the relays" in r.getMessage() for r in caplog.records)
-        err = capsys.readouterr().err
-        assert "the relays keep delivering until a panel or `quarterdeck serve` on this outbox tells them" in err
-        _until(server, [("stop", 1)])
-        polling.wait_until(lambda: session.dispatcher.stopped, "the captain to halt", timeout=10)
-        assert main(["--data-dir", str(data), "--broker", gone, "resume"]) == 0
-        assert "the relays keep halted until" in capsys.readouterr().err
-        _until(server, [("stop", 1), ("resume", 1)])
+        with delivering(session, close=True):  # the panel's worker: its watch hears other processes' stops
+            with caplog.at_level(logging.WARNING, logger="quarterdeck.core.transports.broker"):
+                assert main(["--data-dir", str(data), "--broker", gone, "stop"]) == 0
+            assert any("stop not sent to the relays" in r.getMessage() for r in caplog.records)
+            err = capsys.readouterr().err
+            assert "the relays keep delivering until a panel or `quarterdeck serve` on this outbox tells them" in err
+            _until(server, [("stop", 1)])
+            polling.wait_until(lambda: session.dispatcher.stopped, "the captain to halt", timeout=10)
+            assert main(["--data-dir", str(data), "--broker", gone, "resume"]) == 0
+            assert "the relays keep halted until" in capsys.readouterr().err
+            _until(server, [("stop", 1), ("resume", 1)])
     finally:
-        worker.request_stop()
-        worker.join()
-        session.close()
         server.stop()
 
 
@@ -118,7 +114,6 @@ def test_a_word_passed_on_from_another_process_is_not_said_again(tmp_path) -> No
     """A relay that shares the captain's outbox records each stop it applies: the captain hears it and
     must not say it again (else the two would echo a stop between them for ever)."""
     from quarterdeck.core.roster.roster import Roster
-    from quarterdeck.core.service import DeliveryWorker
     from quarterdeck.core.session import Session
     from quarterdeck.core.store.outbox import Store
 
@@ -126,21 +121,17 @@ def test_a_word_passed_on_from_another_process_is_not_said_again(tmp_path) -> No
     server.start()
     data = tmp_path / "shared"
     session = Session.open(roster=Roster(()), data_dir=data, broker_url=server.url, relays=True)
-    worker = DeliveryWorker(session.dispatcher, idle_wait=0.05)
-    worker.start()
     other = Store(data / "quarterdeck.sqlite3")
     try:
-        session.dispatcher.stop_all()  # the panel's own: said
-        _until(server, [("stop", 1)])
-        other.request_stop()  # the relay on this outbox applying it: recorded here, heard by the panel
-        polling.wait_until(lambda: session.dispatcher.stop_watch.seen == 2, "the panel to hear it", timeout=10)
-        time.sleep(1.0)  # what it would post goes within milliseconds
-        assert _words(server) == [("stop", 1)]
-        other.request_resume()  # not said yet: passed on
-        _until(server, [("stop", 1), ("resume", 1)])
+        with delivering(session, close=True):
+            session.dispatcher.stop_all()  # the panel's own: said
+            _until(server, [("stop", 1)])
+            other.request_stop()  # the relay on this outbox applying it: recorded here, heard by the panel
+            polling.wait_until(lambda: session.dispatcher.stop_watch.seen == 2, "the panel to hear it", timeout=10)
+            time.sleep(1.0)  # what it would post goes within milliseconds
+            assert _words(server) == [("stop", 1)]
+            other.request_resume()  # not said yet: passed on
+            _until(server, [("stop", 1), ("resume", 1)])
     finally:
         other.close()
-        worker.request_stop()
-        worker.join()
-        session.close()
         server.stop()

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
+from workers import delivering
 
 from quarterdeck.core import flush
 from quarterdeck.core.batch import attach
 from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 from quarterdeck.core.models import Message
 from quarterdeck.core.roster.roster import load_roster
-from quarterdeck.core.service import DeliveryWorker
 from quarterdeck.core.session import Session
 from quarterdeck.core.transports.inbox import parse_message
 
@@ -39,16 +37,6 @@ def wait(what, timeout: float = 60.0) -> None:
         time.sleep(0.02)
 
 
-@contextmanager
-def delivering(session: Session) -> Iterator[None]:
-    """The session's delivery worker runs inside the block; it is stopped and joined after it."""
-    worker = DeliveryWorker(session.dispatcher, idle_wait=0.05)
-    worker.start()
-    try:
-        yield
-    finally:
-        worker.request_stop()
-        worker.join()
 
 
 def deliver_all(session: Session) -> None:
