@@ -64,8 +64,8 @@ def answer(url: str, relays: dict[str, list[str]], sending: bool, stop: Any) -> 
                 for state in ("sending", "delivered") if sending else ("delivered",):
                     receipt = Receipt(relay_of[key], entry.delivery, entry.agent, state,
                                       "submitted" if state == "delivered" else "", "written to the inbox",
-                                      attempts=1, at=time.time())
-                    pipe.xadd(KEYS.receipts, receipt.to_fields())  # type: ignore[arg-type]
+                                      attempts=1, at=time.time(), captain=entry.captain)
+                    pipe.xadd(KEYS.receipts_of(entry.captain), receipt.to_fields())  # type: ignore[arg-type]
         pipe.execute()
     client.close()
 

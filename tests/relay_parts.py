@@ -92,22 +92,23 @@ class RelayProcess:
 
 
 class Captain:
-    """The test playing the captain on ``url``."""
+    """The test playing the captain ``captain`` (an outbox id; "" names none) on ``url``."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, captain: str = "") -> None:
         self.client = redis.Redis.from_url(url, socket_timeout=10)
+        self.captain = captain
         self.next_delivery = 1
         self.seen_id = "0-0"
         self.receipts: list[Receipt] = []
 
     def send(self, relay: str, agent: str, text: str, *, message: Message | None = None,
-             delivery: int | None = None) -> tuple[int, Message]:
-        """XADD one delivery entry; returns (captain delivery id, message)."""
+             delivery: int | None = None, pipe: Any = None) -> tuple[int, Message]:
+        """XADD one delivery entry (on ``pipe`` when given); returns (captain delivery id, message)."""
         message = message or Message(sender="captain", recipients=[agent], content=text)
         if delivery is None:
             delivery, self.next_delivery = self.next_delivery, self.next_delivery + 1
-        entry = DeliveryEntry(delivery, agent, message, time.time())
-        self.client.xadd(KEYS.relay_in(relay), entry.to_fields())  # type: ignore[arg-type]
+        entry = DeliveryEntry(delivery, agent, message, time.time(), self.captain)
+        (pipe or self.client).xadd(KEYS.relay_in(relay), entry.to_fields())
         return delivery, message
 
     def send_round(self, relay: str, agents: tuple[str, ...], count: int,
@@ -127,8 +128,8 @@ class Captain:
         return at
 
     def read_receipts(self) -> list[Receipt]:
-        for entry_id, fields in self.client.xrange(KEYS.receipts, min=f"({self.seen_id}" if self.seen_id != "0-0"
-                                                   else "-"):
+        for entry_id, fields in self.client.xrange(KEYS.receipts_of(self.captain),
+                                                   min=f"({self.seen_id}" if self.seen_id != "0-0" else "-"):
             self.seen_id = entry_id.decode()
             self.receipts.append(Receipt.from_fields(fields))
         return self.receipts

@@ -36,7 +36,8 @@ from quarterdeck.core.activity.events import KINDS, ActivityEvent
 from quarterdeck.core.activity.record import INSERT, row
 from quarterdeck.core.broker_client import BrokerClient
 from quarterdeck.core.broker_group import ensure_group
-from quarterdeck.core.relay.protocol import CAPTAIN_GROUP, KEYS, EventEntry, MalformedEntry
+from quarterdeck.core.relay.event_entry import EventEntry
+from quarterdeck.core.relay.protocol import CAPTAIN_GROUP, KEYS, MalformedEntry
 from quarterdeck.core.roster.remote import broker_now
 from quarterdeck.core.store.db import immediate
 from quarterdeck.core.store.schema import open_migrated

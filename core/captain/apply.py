@@ -32,7 +32,7 @@ __all__ = ["Applier", "outcome_of"]
 log = logging.getLogger(__name__)
 
 Settle = Callable[[Sequence[Outcome]], tuple[list[Applied], Matched]]
-UNCLAIMED_FOR = 600.0  # seconds a receipt no delivery here matches is left for another captain's outbox
+UNCLAIMED_FOR = 600.0  # seconds a receipt no delivery here matches is left pending (a file rebuilt meanwhile)
 DELIVERED_VERDICTS = frozenset({"submitted", "unverified", "confirmed_by_agent"})
 FAILED_VERDICTS = frozenset({"not_typed", "typed_not_submitted"})
 
@@ -78,7 +78,7 @@ class Applier:
                     self.dispatcher.tell(DeliveryEvent(receipt.delivery, flight.message_id, receipt.agent,
                                                        "retrying", receipt.attempts - 1,
                                                        f"relay {receipt.relay}: {receipt.reason}"))
-        now = time.time()  # one no delivery here matches stays for another captain, but not for ever
+        now = time.time()  # one no delivery here matches stays a while, but not for ever
         return [(r.delivery, r.agent, r.relay) in matched or now - r.at > UNCLAIMED_FOR for r in receipts]
 
     def record(self, batch: Sequence[Outcome], settle_with: Settle | None = None) -> tuple[list[Applied], Matched]:

@@ -1,5 +1,6 @@
 """The forwarder: the captain's relayed deliveries out to the relays' streams, in batches, without
-waiting for any one of them (their receipts come back through the receipt reader: ``apply``).
+waiting for any one of them (each entry names this outbox's id as its captain; their receipts come
+back on that captain's stream through the receipt reader: ``apply``).
 
 One thread. While its dispatcher works (a companion: ``quarterdeck.core.dispatch.companions``) and
 is not stopped, each round claims up to ``batch`` queued deliveries of the relays' agents in one
@@ -46,6 +47,7 @@ from quarterdeck.core.relay.protocol import KEYS, STREAM_MAXLEN, DeliveryEntry
 from quarterdeck.core.resilience.episode import Episode
 from quarterdeck.core.roster.remote import STALE_S
 from quarterdeck.core.store import forwarding
+from quarterdeck.core.store.control import outbox_id
 from quarterdeck.core.store.forwarding import Applied, Forwarded, Matched, Outcome
 from quarterdeck.core.store.rows import StoreError
 from quarterdeck.core.transports.broker import BrokerDown, BrokerLink
@@ -79,7 +81,8 @@ class Forwarder:
         self.sent = Sent(self.liveness)
         self.watch = RelayWatch(dispatcher, self.liveness, self.sent)
         self.applier = Applier(dispatcher, self.sent)
-        self.router = ReceiptRouter(link, self.applier.receipts)
+        self.captain = outbox_id(self.store.connection())  # names this outbox on the relays' streams
+        self.router = ReceiptRouter(link, self.applier.receipts, stream=KEYS.receipts_of(self.captain))
         self.outage = Outage(link, self.store)
         self.forwarded = 0  # entries written, for figures
         self._unconfirmed: list[Written] = []  # written by a pipeline that failed: maybe in a stream
@@ -222,7 +225,8 @@ class Forwarder:
                    else REDACTED if content is None else None)
             try:
                 if why is None and content is not None:
-                    entry = DeliveryEntry(task.delivery_id, task.agent_id, message_of(task, content), sent_at)
+                    entry = DeliveryEntry(task.delivery_id, task.agent_id, message_of(task, content), sent_at,
+                                          self.captain)
                     entries.append((item, entry.to_fields()))
                     continue
             except Exception as exc:  # a stored message this version cannot send: nothing went out

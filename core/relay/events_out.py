@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from quarterdeck.core.activity.journal import ingest_spool
-from quarterdeck.core.relay.protocol import STREAM_MAXLEN, EventEntry
+from quarterdeck.core.relay.event_entry import EventEntry
+from quarterdeck.core.relay.protocol import STREAM_MAXLEN
 from quarterdeck.core.roster.remote import broker_now
 from quarterdeck.core.store.schema import open_migrated
 

@@ -1,12 +1,12 @@
 """Taking delivery entries into the relay's local outbox, exactly once, many at a time.
 
 The entry's message is stored under the captain's message id, and the ledger maps the captain's
-delivery id to the local delivery, so an entry seen twice (redelivered after a crash, claimed
-from a dead consumer, or duplicated) finds its delivery already there and queues nothing; one
-queued just before a crash, before its id was written down, is found as the local delivery of that
-message and agent that no captain delivery owns. A message sent to two agents of one relay comes
-as two entries with one message id: the second adds its agent's delivery to the stored message;
-so does the captain sending a message again (a new delivery id).
+delivery (its outbox id and delivery id) to the local delivery, so an entry seen twice (redelivered
+after a crash, claimed from a dead consumer, or duplicated) finds its delivery already there and
+queues nothing; one queued just before a crash, before its id was written down, is found as the
+local delivery of that message and agent that no captain delivery owns. A message sent to two agents
+of one relay comes as two entries with one message id: the second adds its agent's delivery to the
+stored message; so does the captain sending a message again (a new delivery id).
 
 ``take_all`` takes a whole read of entries with three writes whatever their number: the ledger
 rows (one transaction), the local deliveries (one outbox transaction) and their mapping (one
@@ -17,13 +17,14 @@ in one read is queued once. The caller acknowledges the entries only after ``tak
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from quarterdeck.core.relay.ledger import Ledger
+from quarterdeck.core.relay.ledger import Key, Ledger
 from quarterdeck.core.relay.link import fields_of
-from quarterdeck.core.relay.protocol import RELAY_GROUP, DeliveryEntry
+from quarterdeck.core.relay.protocol import RELAY_GROUP, DeliveryEntry, Receipt, captain_of, decode
 from quarterdeck.core.session import Session
 from quarterdeck.core.store import StoreError
 from quarterdeck.core.store.control import STOPPED
@@ -59,6 +60,18 @@ def decode_all(raws: Sequence[Any]) -> Read:
         read.entries.append(entry)
         read.entry_ids.append(entry_id)
     return read
+
+
+def refusal(relay: str, fields: dict[bytes, bytes], why: str) -> Receipt | None:
+    """The failed receipt of a malformed entry, when it still names a delivery and an agent."""
+    try:
+        delivery = int(fields.get(b"delivery", b""))
+        agent = fields[b"agent"].decode()
+        captain = captain_of(decode(fields), "an entry")
+    except (KeyError, ValueError):
+        return None
+    return Receipt(relay, delivery, agent, "failed", verdict="not_typed",
+                   reason=f"the relay could not read the entry: {why}", at=time.time(), captain=captain)
 
 
 def acknowledge(client: Any, stream: str, ids: Sequence[str]) -> None:
@@ -105,17 +118,17 @@ def take_all(session: Session, ledger: Ledger, entries: Sequence[DeliveryEntry])
         return []
     store = session.store
     # first: the deliveries' events find them (by message and agent until their local id is written)
-    known = ledger.record_many([(e.delivery, e.message.id, e.agent) for e in entries])
-    first: dict[int, int] = {}  # captain delivery -> index of its first entry in this read
+    known = ledger.record_many([(e.captain, e.delivery, e.message.id, e.agent) for e in entries])
+    first: dict[Key, int] = {}  # captain delivery -> index of its first entry in this read
     pending = []  # indexes of first entries whose captain delivery has no local delivery yet
-    for i, (entry, row) in enumerate(zip(entries, known, strict=True)):
-        if row.local_delivery is None and entry.delivery not in first:
+    for i, row in enumerate(known):
+        if row.local_delivery is None and row.key not in first:
             pending.append(i)
-        first.setdefault(entry.delivery, i)
+        first.setdefault(row.key, i)
     pairs = {(entries[i].message.id, entries[i].agent) for i in pending}
     existing = _local_deliveries(session, pairs) if pairs else {}
     owned = ledger.mapped_locals_of(set(existing)) if existing else {}  # only where a local delivery exists
-    local: dict[int, int] = {}  # captain delivery -> local delivery mapped in this read
+    local: dict[Key, int] = {}  # captain delivery -> local delivery mapped in this read
     queue = []
     for i in pending:
         entry = entries[i]
@@ -123,7 +136,7 @@ def take_all(session: Session, ledger: Ledger, entries: Sequence[DeliveryEntry])
         mine = owned.setdefault(pair, set())
         unowned = [d for d in existing.get(pair, []) if d not in mine]
         if unowned:  # queued before a crash kept its id from being written: it is this one
-            local[entry.delivery] = unowned[0]
+            local[known[i].key] = unowned[0]
             mine.add(unowned[0])
         else:
             queue.append(i)
@@ -132,22 +145,22 @@ def take_all(session: Session, ledger: Ledger, entries: Sequence[DeliveryEntry])
         ids = store.enqueue_many([(entries[i].message, entries[i].agent, _transport(session, entries[i].agent))
                                   for i in queue])
         for i, local_id in zip(queue, ids, strict=True):
-            local[entries[i].delivery] = local_id
+            local[known[i].key] = local_id
             new.add(i)
     if local:
         ledger.set_locals(sorted(local.items()))
     if new and session.dispatcher.stopped:
         for i in sorted(new):
             try:
-                store.mark_cancelled(local[entries[i].delivery], STOPPED)
+                store.mark_cancelled(local[known[i].key], STOPPED)
             except StoreError:
                 pass  # claimed meanwhile by another process on this outbox: it reports its own outcome
     elif new:
         session.dispatcher.notify()
     results = []
-    for i, (entry, row) in enumerate(zip(entries, known, strict=True)):
+    for i, row in enumerate(known):
         if row.local_delivery is not None:
             results.append((row.local_delivery, False))  # the same captain delivery again
         else:
-            results.append((local[entry.delivery], i in new))
+            results.append((local[row.key], i in new))
     return results

@@ -1,14 +1,17 @@
 """The relay's own small file (``relay.sqlite`` in its data dir): which local deliveries came from the
 captain, and the receipts not yet published.
 
-``relayed_deliveries`` maps the captain's delivery id to the relay's local delivery of that
-message to that agent. A row is written before the local enqueue (``local_delivery`` still
-empty), so the delivery's first event finds it by message id and agent; ``final`` is set once the
-receipt of its final state is recorded. The captain's delivery id is what makes an entry a
-repeat: the same id again is not typed again, while a new id for a message already delivered (the
-captain sent it again) is a new delivery. ``unpublished`` holds receipts in order until the
-broker takes them, so an outage (or a crash) loses none: they go when it returns.
-Thread-safe: one connection behind a lock (every call is short).
+``relayed_deliveries`` maps a captain's delivery (the captain's outbox id and its delivery id there)
+to the relay's local delivery of that message to that agent. A row is written before the local
+enqueue (``local_delivery`` still empty), so the delivery's first event finds it by message id and
+agent; ``final`` is set once the receipt of its final state is recorded. The captain's delivery is
+what makes an entry a repeat: the same one again is not typed again, while a new id for a message
+already delivered (the captain sent it again) is a new delivery, and two captains (two outboxes on
+one broker) number their deliveries each on its own without meeting here. ``unpublished`` holds
+receipts in order until the broker takes them, so an outage (or a crash) loses none: they go when it
+returns.
+Thread-safe: one connection behind a lock (every call is short). A ledger written before captains
+were told apart is moved over on open: its rows belong to the captain ``""``.
 
 Durability: WAL with ``synchronous=NORMAL``: a killed relay loses nothing; a power cut of its
 machine may lose the last moments' rows. Then a delivery queued locally has no captain delivery:
@@ -33,11 +36,13 @@ FILE_NAME = "relay.sqlite"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS relayed_deliveries (
-    captain_delivery INTEGER PRIMARY KEY,
+    captain TEXT NOT NULL DEFAULT '',
+    captain_delivery INTEGER NOT NULL,
     message_id TEXT NOT NULL,
     agent TEXT NOT NULL,
     local_delivery INTEGER UNIQUE,
-    final INTEGER NOT NULL DEFAULT 0
+    final INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (captain, captain_delivery)
 );
 CREATE INDEX IF NOT EXISTS relayed_by_message ON relayed_deliveries (message_id, agent);
 CREATE INDEX IF NOT EXISTS relayed_open ON relayed_deliveries (final) WHERE final = 0;
@@ -54,17 +59,52 @@ class Relayed:
     message_id: str
     agent: str
     local_delivery: int | None
+    captain: str = ""  # the captain's outbox id ("": one that gave none)
+
+    @property
+    def key(self) -> Key:
+        return (self.captain, self.captain_delivery)
 
 
-_COLUMNS = "captain_delivery, message_id, agent, local_delivery"
+Key = tuple[str, int]  # a captain's delivery: (its outbox id, its delivery id there)
+_COLUMNS = "captain_delivery, message_id, agent, local_delivery, captain"
 _FIELDS_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # json.dumps, built once
-# the parts of one [captain_delivery, message_id, agent] in a JSON list read with json_each
-_ID, _MESSAGE, _AGENT = "json_extract(value, '$[0]')", "json_extract(value, '$[1]')", "json_extract(value, '$[2]')"
+# the parts of one [captain, captain_delivery, message_id, agent] in a JSON list read with json_each
+_CAPTAIN, _ID = "json_extract(value, '$[0]')", "json_extract(value, '$[1]')"
+_MESSAGE, _AGENT = "json_extract(value, '$[2]')", "json_extract(value, '$[3]')"
+_KEYS_IN = f"(captain, captain_delivery) IN (SELECT {_CAPTAIN}, {_ID} FROM json_each(?))"
+_V1_COLUMNS = "captain_delivery, message_id, agent, local_delivery, final"
 
 
 def _relayed(row: tuple[object, ...]) -> Relayed:
     local = row[3]
-    return Relayed(int(str(row[0])), str(row[1]), str(row[2]), None if local is None else int(str(local)))
+    return Relayed(int(str(row[0])), str(row[1]), str(row[2]), None if local is None else int(str(local)),
+                   str(row[4]))
+
+
+def _key(receipt: Receipt) -> Key:
+    return (receipt.captain, receipt.delivery)
+
+
+def _captains_apart(conn: sqlite3.Connection) -> None:
+    """Move a ledger written before captains were told apart (keyed by the delivery id alone) over."""
+    columns = {str(row[1]) for row in conn.execute("PRAGMA table_info(relayed_deliveries)")}
+    if not columns or "captain" in columns:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("DROP INDEX IF EXISTS relayed_by_message")
+        conn.execute("DROP INDEX IF EXISTS relayed_open")
+        conn.execute("ALTER TABLE relayed_deliveries RENAME TO relayed_v1")
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute(f"INSERT INTO relayed_deliveries ({_V1_COLUMNS}) SELECT {_V1_COLUMNS} FROM relayed_v1")
+        conn.execute("DROP TABLE relayed_v1")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 class Ledger:
@@ -78,6 +118,7 @@ class Ledger:
         try:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
+            _captains_apart(self._conn)
             self._conn.executescript(_SCHEMA)
         except sqlite3.Error as exc:  # damaged, locked, read-only: said of this file (``quarterdeck doctor``)
             self._conn.close()
@@ -87,48 +128,48 @@ class Ledger:
         with self._lock:
             self._conn.close()
 
-    def record(self, captain_delivery: int, message_id: str, agent: str) -> Relayed:
+    def record(self, captain_delivery: int, message_id: str, agent: str, captain: str = "") -> Relayed:
         """Remember the captain's delivery (again is a no-op); returns its row as it stands.
 
-        A delivery id the ledger knows for another message whose business is done (its final
-        receipt recorded) is a new delivery that happens to reuse the id (a captain whose outbox
-        was started afresh, or a second captain): the old row gives way to it. One still in
-        flight keeps its row."""
-        return self.record_many([(captain_delivery, message_id, agent)])[0]
+        A delivery the ledger knows for another message whose business is done (its final receipt
+        recorded) is a new delivery that happens to reuse the id (a captain whose outbox was started
+        afresh under the same id): the old row gives way to it. One still in flight keeps its row."""
+        return self.record_many([(captain, captain_delivery, message_id, agent)])[0]
 
-    def record_many(self, deliveries: list[tuple[int, str, str]]) -> list[Relayed]:
-        """``record`` for each ``(captain_delivery, message_id, agent)``, in order, in one transaction."""
+    def record_many(self, deliveries: list[tuple[str, int, str, str]]) -> list[Relayed]:
+        """``record`` for each ``(captain, captain_delivery, message_id, agent)``, in order, in one transaction."""
         with self._lock, self._transaction():
-            if len({d[0] for d in deliveries}) < len(deliveries):  # an id twice in one read: in order
+            if len({d[:2] for d in deliveries}) < len(deliveries):  # a delivery twice in one read: in order
                 return [self._record(*delivery) for delivery in deliveries]
-            given = json.dumps(deliveries)  # [[captain_delivery, message_id, agent], ...]: three statements
-            self._conn.execute(f"DELETE FROM relayed_deliveries WHERE captain_delivery IN (SELECT {_ID} FROM "
-                               f"json_each(?)) AND final = 1 AND message_id != (SELECT {_MESSAGE} FROM "
-                               f"json_each(?) WHERE {_ID} = captain_delivery)", (given, given))
-            self._conn.execute("INSERT OR IGNORE INTO relayed_deliveries (captain_delivery, message_id, agent) "
-                               f"SELECT {_ID}, {_MESSAGE}, {_AGENT} FROM json_each(?) ORDER BY key", (given,))
-            rows = self._conn.execute(f"SELECT {_COLUMNS} FROM relayed_deliveries WHERE captain_delivery IN "
-                                      f"(SELECT {_ID} FROM json_each(?))", (given,)).fetchall()
-        found = {int(row[0]): _relayed(row) for row in rows}
-        return [found[delivery[0]] for delivery in deliveries]
+            given = json.dumps(deliveries)  # [[captain, captain_delivery, message_id, agent], ...]: three statements
+            self._conn.execute(f"DELETE FROM relayed_deliveries WHERE {_KEYS_IN} AND final = 1 AND message_id != "
+                               f"(SELECT {_MESSAGE} FROM json_each(?) WHERE {_CAPTAIN} = captain AND {_ID} = "
+                               "captain_delivery)", (given, given))
+            self._conn.execute("INSERT OR IGNORE INTO relayed_deliveries (captain, captain_delivery, message_id, "
+                               f"agent) SELECT {_CAPTAIN}, {_ID}, {_MESSAGE}, {_AGENT} FROM json_each(?) ORDER BY key",
+                               (given,))
+            rows = self._conn.execute(f"SELECT {_COLUMNS} FROM relayed_deliveries WHERE {_KEYS_IN}",
+                                      (given,)).fetchall()
+        found = {(row.captain, row.captain_delivery): row for row in map(_relayed, rows)}
+        return [found[(delivery[0], delivery[1])] for delivery in deliveries]
 
-    def _record(self, captain_delivery: int, message_id: str, agent: str) -> Relayed:
-        self._conn.execute("DELETE FROM relayed_deliveries WHERE captain_delivery = ? AND message_id != ? "
-                           "AND final = 1", (captain_delivery, message_id))
-        self._conn.execute("INSERT OR IGNORE INTO relayed_deliveries (captain_delivery, message_id, agent) "
-                           "VALUES (?, ?, ?)", (captain_delivery, message_id, agent))
-        row = self._conn.execute(f"SELECT {_COLUMNS} FROM relayed_deliveries WHERE captain_delivery = ?",
-                                 (captain_delivery,)).fetchone()
+    def _record(self, captain: str, captain_delivery: int, message_id: str, agent: str) -> Relayed:
+        self._conn.execute("DELETE FROM relayed_deliveries WHERE captain = ? AND captain_delivery = ? AND "
+                           "message_id != ? AND final = 1", (captain, captain_delivery, message_id))
+        self._conn.execute("INSERT OR IGNORE INTO relayed_deliveries (captain, captain_delivery, message_id, agent) "
+                           "VALUES (?, ?, ?, ?)", (captain, captain_delivery, message_id, agent))
+        row = self._conn.execute(f"SELECT {_COLUMNS} FROM relayed_deliveries WHERE captain = ? AND "
+                                 "captain_delivery = ?", (captain, captain_delivery)).fetchone()
         return _relayed(row)
 
-    def set_local(self, captain_delivery: int, local_delivery: int) -> None:
-        self.set_locals([(captain_delivery, local_delivery)])
+    def set_local(self, captain_delivery: int, local_delivery: int, captain: str = "") -> None:
+        self.set_locals([((captain, captain_delivery), local_delivery)])
 
-    def set_locals(self, pairs: list[tuple[int, int]]) -> None:
-        """Map each ``(captain_delivery, local_delivery)``, in one transaction."""
+    def set_locals(self, pairs: list[tuple[Key, int]]) -> None:
+        """Map each ``((captain, captain_delivery), local_delivery)``, in one transaction."""
         with self._lock, self._transaction():
-            self._conn.executemany("UPDATE relayed_deliveries SET local_delivery = ? WHERE captain_delivery = ?",
-                                   [(local, captain) for captain, local in pairs])
+            self._conn.executemany("UPDATE relayed_deliveries SET local_delivery = ? WHERE captain = ? AND "
+                                   "captain_delivery = ?", [(local, key[0], key[1]) for key, local in pairs])
 
     def mapped_locals(self, message_id: str, agent: str) -> set[int]:
         """The local deliveries of ``message_id`` to ``agent`` that some captain delivery owns."""
@@ -202,16 +243,16 @@ class Ledger:
         if not receipts:
             return 0
         with self._lock, self._transaction():
-            if len({receipt.delivery for receipt, _ in receipts}) < len(receipts):  # one after another, in order
+            if len({_key(receipt) for receipt, _ in receipts}) < len(receipts):  # one after another, in order
                 return sum(self._add(receipt, final, False) for receipt, final in receipts)
-            closed = {int(row[0]) for row in self._conn.execute(
-                "SELECT captain_delivery FROM relayed_deliveries WHERE final = 1 AND captain_delivery IN "
-                "(SELECT value FROM json_each(?))", (json.dumps([receipt.delivery for receipt, _ in receipts]),))}
-            queued = [(receipt, final) for receipt, final in receipts if receipt.delivery not in closed]
+            closed = {(str(row[0]), int(row[1])) for row in self._conn.execute(
+                f"SELECT captain, captain_delivery FROM relayed_deliveries WHERE final = 1 AND {_KEYS_IN}",
+                (json.dumps([_key(receipt) for receipt, _ in receipts]),))}
+            queued = [(receipt, final) for receipt, final in receipts if _key(receipt) not in closed]
             self._conn.executemany("INSERT INTO unpublished (fields) VALUES (?)",
                                    [(_FIELDS_JSON(receipt.to_fields()),) for receipt, _ in queued])
-            self._conn.executemany("UPDATE relayed_deliveries SET final = 1 WHERE captain_delivery = ?",
-                                   [(receipt.delivery,) for receipt, final in queued if final])
+            self._conn.executemany("UPDATE relayed_deliveries SET final = 1 WHERE captain = ? AND captain_delivery = ?",
+                                   [_key(receipt) for receipt, final in queued if final])
             return len(queued)
 
     def _add(self, receipt: Receipt, final: bool, again: bool) -> bool:
@@ -219,12 +260,12 @@ class Ledger:
         if again:
             self._conn.execute("INSERT INTO unpublished (fields) VALUES (?)", (fields,))
         elif self._conn.execute("INSERT INTO unpublished (fields) SELECT ? WHERE NOT EXISTS (SELECT 1 FROM "
-                                "relayed_deliveries WHERE captain_delivery = ? AND final = 1)",
-                                (fields, receipt.delivery)).rowcount != 1:
+                                "relayed_deliveries WHERE captain = ? AND captain_delivery = ? AND final = 1)",
+                                (fields, *_key(receipt))).rowcount != 1:
             return False
         if final:
-            self._conn.execute("UPDATE relayed_deliveries SET final = 1 WHERE captain_delivery = ?",
-                               (receipt.delivery,))
+            self._conn.execute("UPDATE relayed_deliveries SET final = 1 WHERE captain = ? AND captain_delivery = ?",
+                               _key(receipt))
         return True
 
     def unpublished(self, limit: int = 200) -> list[tuple[int, dict[str, str]]]:

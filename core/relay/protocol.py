@@ -1,13 +1,15 @@
-"""The relay wire protocol over Redis Streams (issue 14, version 1): key names and entry fields.
+"""The relay wire protocol over Redis Streams (issue 14, version 2): key names and entry fields.
 
 Everything lives under one key prefix (``qd:``). Every stream entry carries ``v`` = ``"1"``;
 times are epoch seconds as decimal strings; JSON fields are compact UTF-8 JSON.
 
 - ``qd:relay:<name>:in``: deliveries for relay <name> (``DeliveryEntry``), written by the captain;
   consumer group ``relay``, consumer name = the relay's name.
-- ``qd:receipts``: every state change of a relayed delivery (``Receipt``), written by relays;
-  consumer group ``captain``.
-- ``qd:events``: agent activity events from relays; group ``captain``.
+- ``qd:receipts:<captain>``: every state change of a delivery the captain <captain> relayed
+  (``Receipt``), written by relays; consumer group ``captain``. <captain> is the id of the captain's
+  outbox: every process on one outbox is one captain, and two outboxes on one broker, whose
+  delivery ids are numbered each on its own, never meet (``qd:receipts`` for a captain without one).
+- ``qd:events``: agent activity events from relays; group ``captain`` (``event_entry``).
 - ``qd:relays``: a hash, relay name -> ``Announcement`` JSON, rewritten by each relay every 2 s.
 - ``qd:control``: stop-all / resume from the captain (``ControlEntry``); relays XREAD it, no group.
 
@@ -26,7 +28,7 @@ from typing import Any
 from quarterdeck.core.model_check import Invalid, decoded, encoded, where
 from quarterdeck.core.models import Message
 
-VERSION = "1"
+VERSION = "2"  # 2: deliveries and receipts name their captain
 PREFIX = "qd:"
 RELAY_GROUP = "relay"
 CAPTAIN_GROUP = "captain"
@@ -62,6 +64,10 @@ class Keys:
     @property
     def receipts(self) -> str:
         return f"{self.prefix}receipts"
+
+    def receipts_of(self, captain: str) -> str:
+        """The stream of the receipts for ``captain`` (an outbox id; "": none given)."""
+        return f"{self.receipts}:{check_name(captain)}" if captain else self.receipts
 
     @property
     def events(self) -> str:
@@ -109,7 +115,7 @@ def check_version(fields: Mapping[str, str], what: str) -> None:
                              f"{VERSION!r}: run the same Quarterdeck version on every machine")
 
 
-def _need(fields: Mapping[str, str], name: str, what: str) -> str:
+def field_of(fields: Mapping[str, str], name: str, what: str) -> str:
     try:
         return fields[name]
     except KeyError:
@@ -117,15 +123,15 @@ def _need(fields: Mapping[str, str], name: str, what: str) -> str:
 
 
 def _int(fields: Mapping[str, str], name: str, what: str) -> int:
-    text = _need(fields, name, what)
+    text = field_of(fields, name, what)
     try:
         return int(text)
     except ValueError:
         raise MalformedEntry(f"{what}: field {name!r} is not a whole number: {text[:40]!r}") from None
 
 
-def _time(fields: Mapping[str, str], name: str, what: str) -> float:
-    text = _need(fields, name, what)
+def time_of(fields: Mapping[str, str], name: str, what: str) -> float:
+    text = field_of(fields, name, what)
     try:
         value = float(text)
     except ValueError:
@@ -135,43 +141,47 @@ def _time(fields: Mapping[str, str], name: str, what: str) -> float:
     return value
 
 
-def _when(at: float) -> str:
+def stamp(at: float) -> str:
     return repr(float(at))
 
 
 @dataclass(frozen=True)
 class DeliveryEntry:
-    """Captain -> relay: deliver ``message`` to ``agent``; ``delivery`` is the captain's delivery id."""
+    """Captain -> relay: deliver ``message`` to ``agent``; ``delivery`` is the delivery id in the outbox
+    of ``captain`` (its id)."""
 
     delivery: int
     agent: str
     message: Message
     sent_at: float
+    captain: str = ""
 
     def to_fields(self) -> dict[str, str]:
-        return {"v": VERSION, "delivery": str(self.delivery), "agent": self.agent,
-                "message": encoded(self.message).decode(), "sent_at": _when(self.sent_at)}
+        return {"v": VERSION, "captain": self.captain, "delivery": str(self.delivery), "agent": self.agent,
+                "message": encoded(self.message).decode(), "sent_at": stamp(self.sent_at)}
 
     @classmethod
     def from_fields(cls, raw: Fields) -> DeliveryEntry:
         what = "a delivery entry"
         fields = decode(raw)
         check_version(fields, what)
-        agent = _need(fields, "agent", what)
+        agent = field_of(fields, "agent", what)
         if not agent:
             raise MalformedEntry(f"{what} names no agent")
         try:
-            message = decoded(Message, _need(fields, "message", what))
+            message = decoded(Message, field_of(fields, "message", what))
         except Invalid as exc:
             first = exc.errors()[0]
             at = where(first) or "message"
             raise MalformedEntry(f"{what}: its message is invalid at {at}: {first['msg']}") from None
-        return cls(_int(fields, "delivery", what), agent, message, _time(fields, "sent_at", what))
+        return cls(_int(fields, "delivery", what), agent, message, time_of(fields, "sent_at", what),
+                   captain_of(fields, what))
 
 
 @dataclass(frozen=True)
 class Receipt:
-    """Relay -> captain: the delivery ``delivery`` (the captain's id) to ``agent`` is now ``state``."""
+    """Relay -> captain: the delivery ``delivery`` (its id in the outbox of ``captain``) to ``agent`` is
+    now ``state``."""
 
     relay: str
     delivery: int
@@ -182,6 +192,7 @@ class Receipt:
     reason: str = ""
     attempts: int = 0
     at: float = 0.0
+    captain: str = ""
 
     def __post_init__(self) -> None:
         if self.state not in RECEIPT_STATES:
@@ -190,18 +201,26 @@ class Receipt:
     def to_fields(self) -> dict[str, str]:
         return {"v": VERSION, "relay": self.relay, "delivery": str(self.delivery), "agent": self.agent,
                 "state": self.state, "verdict": self.verdict, "evidence": self.evidence, "reason": self.reason,
-                "attempts": str(self.attempts), "at": _when(self.at)}
+                "attempts": str(self.attempts), "at": stamp(self.at), "captain": self.captain}
 
     @classmethod
     def from_fields(cls, raw: Fields) -> Receipt:
         what = "a receipt"
         fields = decode(raw)
         check_version(fields, what)
-        return cls(relay=_need(fields, "relay", what), delivery=_int(fields, "delivery", what),
-                   agent=_need(fields, "agent", what), state=_need(fields, "state", what),
+        return cls(relay=field_of(fields, "relay", what), delivery=_int(fields, "delivery", what),
+                   agent=field_of(fields, "agent", what), state=field_of(fields, "state", what),
                    verdict=fields.get("verdict", ""), evidence=fields.get("evidence", ""),
                    reason=fields.get("reason", ""), attempts=_int(fields, "attempts", what),
-                   at=_time(fields, "at", what))
+                   at=time_of(fields, "at", what), captain=captain_of(fields, what))
+
+
+def captain_of(fields: Mapping[str, str], what: str) -> str:
+    """An entry's captain (an outbox id; "" when it names none)."""
+    captain = fields.get("captain", "")
+    if captain and not re.fullmatch(NAME_PATTERN, captain):
+        raise MalformedEntry(f"{what}: field 'captain' is not a captain's id: {captain[:40]!r}")
+    return captain
 
 
 @dataclass(frozen=True)
@@ -217,14 +236,14 @@ class ControlEntry:
             raise MalformedEntry(f"a control entry's kind {self.kind!r} is not one of {sorted(CONTROL_KINDS)}")
 
     def to_fields(self) -> dict[str, str]:
-        return {"v": VERSION, "kind": self.kind, "generation": str(self.generation), "at": _when(self.at)}
+        return {"v": VERSION, "kind": self.kind, "generation": str(self.generation), "at": stamp(self.at)}
 
     @classmethod
     def from_fields(cls, raw: Fields) -> ControlEntry:
         what = "a control entry"
         fields = decode(raw)
         check_version(fields, what)
-        return cls(_need(fields, "kind", what), _int(fields, "generation", what), _time(fields, "at", what))
+        return cls(field_of(fields, "kind", what), _int(fields, "generation", what), time_of(fields, "at", what))
 
 
 @dataclass(frozen=True)
@@ -261,38 +280,3 @@ class Announcement:
                        float(data["seen_at"]), agents)
         except (ValueError, TypeError, KeyError) as exc:
             raise MalformedEntry(f"{what} is not valid: {type(exc).__name__}: {exc}"[:200]) from None
-
-
-
-@dataclass(frozen=True)
-class EventEntry:
-    """Relay -> captain (``qd:events``): one activity event of an agent on the relay's machine; ``key``
-    is its unique key there (seen twice, stored once); ``at`` is in the broker's clock (Redis ``TIME``:
-    a relay whose clock is off does not age its events); empty optional fields are ""."""
-
-    relay: str
-    key: str
-    agent: str
-    source: str
-    kind: str
-    name: str
-    at: float
-    waits_for: str = ""
-    detail: str = ""
-    text: str = ""
-    session: str = ""
-
-    def to_fields(self) -> dict[str, str]:
-        return {**{k: str(v) for k, v in asdict(self).items()}, "v": VERSION, "at": _when(self.at)}
-
-    @classmethod
-    def from_fields(cls, raw: Fields) -> EventEntry:
-        what, fields = "an event entry", decode(raw)
-        check_version(fields, what)
-        given = {k: _need(fields, k, what) for k in ("relay", "key", "agent", "source", "kind", "name")}
-        if empty := [k for k in ("key", "agent", "source", "kind") if not given[k]]:
-            raise MalformedEntry(f"{what}: field {empty[0]!r} is empty")
-        return cls(**given, at=_time(fields, "at", what), **{k: fields.get(k, "") for k in _EVENT_OPTIONAL})
-
-
-_EVENT_OPTIONAL = ("waits_for", "detail", "text", "session")

@@ -22,11 +22,12 @@ BATCH = 5000
 BUSY_TIMEOUT_S = 10.0
 
 _OLD_CLOSED = """
-    SELECT captain_delivery FROM relayed_deliveries r
+    SELECT r.rowid FROM relayed_deliveries r
     WHERE r.final = 1 AND r.local_delivery IS NOT NULL
       AND EXISTS (SELECT 1 FROM outbox.deliveries d WHERE d.id = r.local_delivery AND d.finished_at < ?)
       AND NOT EXISTS (SELECT 1 FROM unpublished u
-                      WHERE json_extract(u.fields, '$.delivery') = CAST(r.captain_delivery AS TEXT))
+                      WHERE json_extract(u.fields, '$.delivery') = CAST(r.captain_delivery AS TEXT)
+                        AND coalesce(json_extract(u.fields, '$.captain'), '') = r.captain)
     LIMIT ?
 """
 
@@ -43,7 +44,7 @@ def prune_ledger(data_dir: Path, outbox: Path, *, now: float | None = None, keep
         while True:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                cursor = conn.execute(f"DELETE FROM relayed_deliveries WHERE captain_delivery IN ({_OLD_CLOSED})",
+                cursor = conn.execute(f"DELETE FROM relayed_deliveries WHERE rowid IN ({_OLD_CLOSED})",
                                       (cutoff, BATCH))
                 conn.execute("COMMIT")
             except BaseException:

@@ -1,7 +1,7 @@
 """Receipts: every state change of a relayed delivery, recorded locally first, then published.
 
 The local dispatcher's events become ``Receipt`` s in the ledger (durable), and ``publish`` moves
-them, oldest first, onto ``qd:receipts``. A state no event told of (a delivery recovery marked
+them, oldest first, onto their captain's ``qd:receipts:<captain>``. A state no event told of (a delivery recovery marked
 ``uncertain`` on start, one a stop-all cancelled, one whose receipt a crash lost) is found by
 ``sweep``, which records the final state of every relayed delivery not closed yet. An inbox batch's
 round is recorded as one (``batched``): its ``sending`` steps that end in the same round go unsaid.
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from quarterdeck.core.broker_client import write_batch
 from quarterdeck.core.relay.ledger import Ledger, Relayed
-from quarterdeck.core.relay.protocol import STREAM_MAXLEN, Receipt
+from quarterdeck.core.relay.protocol import KEYS, STREAM_MAXLEN, Keys, Receipt
 from quarterdeck.core.store.rows import DeliveryRow, StoreError, UnknownDelivery
 
 if TYPE_CHECKING:
@@ -96,14 +96,15 @@ class Receipts:
         state = RECEIPT_STATE[event.state]
         if state == "delivered":  # what was just recorded, without reading the row back
             return Receipt(self.relay, relayed.captain_delivery, event.agent_id, state, verdict=event.verdict or "",
-                           evidence=event.evidence, attempts=event.attempt, at=time.time())
+                           evidence=event.evidence, attempts=event.attempt, at=time.time(), captain=relayed.captain)
         if state in FINAL:  # as recorded (the reason a stop gave, the attempts counted), as the sweep reports it
             try:
                 return self._final(relayed, self.store.delivery(event.delivery_id))
             except UnknownDelivery:
                 return None
         return Receipt(self.relay, relayed.captain_delivery, event.agent_id, state, verdict=event.verdict or "",
-                       evidence=event.evidence, reason=event.detail, attempts=event.attempt, at=time.time())
+                       evidence=event.evidence, reason=event.detail, attempts=event.attempt, at=time.time(),
+                       captain=relayed.captain)
 
     def _final(self, relayed: Relayed, row: DeliveryRow) -> Receipt | None:
         """The receipt of ``row``'s final state; None when it is not final."""
@@ -113,7 +114,8 @@ class Receipts:
         at = row.finished_at.timestamp() if row.finished_at is not None else time.time()
         reason = "" if state == "delivered" else row.reason or ("expired" if row.state == "expired" else "")
         return Receipt(self.relay, relayed.captain_delivery, relayed.agent, state, verdict=row.verdict or "",
-                       evidence=row.evidence or "", reason=reason, attempts=row.attempts, at=at)
+                       evidence=row.evidence or "", reason=reason, attempts=row.attempts, at=at,
+                       captain=relayed.captain)
 
     def repeat(self, relayed: Relayed) -> None:
         """The captain sent a delivery the relay has already: if it has ended, tell its end again
@@ -145,10 +147,10 @@ class Receipts:
             self.wake.set()
         return added
 
-    def publish(self, client: BrokerClient, stream: str, batch: int = 200) -> int:
-        """XADD the waiting receipts onto ``stream``, oldest first, up to ``batch`` at a time (``write_batch``:
-        a reader waiting on the stream wakes to them all, not to the first); returns how many went. A
-        broker failure propagates (they stay recorded and go next time)."""
+    def publish(self, client: BrokerClient, keys: Keys = KEYS, batch: int = 200) -> int:
+        """XADD the waiting receipts onto their captains' streams, oldest first, up to ``batch`` at a time
+        (``write_batch``: a reader waiting on a stream wakes to them all, not to the first); returns how
+        many went. A broker failure propagates (they stay recorded and go next time)."""
         sent = 0
         while True:
             waiting = self.ledger.unpublished(batch)
@@ -156,6 +158,7 @@ class Receipts:
                 return sent
             pipe = write_batch(client)
             for _, fields in waiting:
+                stream = keys.receipts_of(fields.get("captain", ""))
                 pipe.xadd(stream, fields, maxlen=STREAM_MAXLEN, approximate=True)  # type: ignore[arg-type]
             pipe.execute()
             self.ledger.published(waiting[-1][0])

@@ -11,9 +11,9 @@ A relay named NAME, with its roster (its local agents) and its own data dir, run
   a waiting read wakes to the whole of it: one read, one take (two on a cluster).
 - **delivery**: the local ``DeliveryWorker``: the local dispatcher and transports deliver; inbox
   agents in batches beside it (``quarterdeck.core.batch``: many files per transaction).
-- **receipts**: every state change of a relayed delivery, recorded in the ledger, published to
-  ``qd:receipts`` (``receipts.Receipts``); kept until the broker takes them. An inbox round's are
-  recorded together, and a ``sending`` that ends in the same round is not told.
+- **receipts**: every state change of a relayed delivery, recorded in the ledger, published to its
+  captain's ``qd:receipts:<captain>`` (``receipts.Receipts``); kept until the broker takes them. An
+  inbox round's are recorded together, and a ``sending`` that ends in the same round is not told.
 - **control**: follows ``qd:control`` (XREAD, BLOCK 100 ms): ``stop`` is a local stop-all,
   ``resume`` a local resume-all.
 - **heartbeat**: rewrites its field in ``qd:relays`` every 2 s (``seen_at``, from Redis ``TIME``: the
@@ -47,11 +47,11 @@ from quarterdeck.core.models import Agent
 from quarterdeck.core.relay.control import Control
 from quarterdeck.core.relay.events_out import EventPublisher
 from quarterdeck.core.relay.faults import BROKER, Faults, kind_of
-from quarterdeck.core.relay.intake import acknowledge, acknowledging, decode_all, take_all
+from quarterdeck.core.relay.intake import acknowledge, acknowledging, decode_all, refusal, take_all
 from quarterdeck.core.relay.ledger import Ledger, Relayed
 from quarterdeck.core.relay.link import describe
 from quarterdeck.core.relay.outage import Outage
-from quarterdeck.core.relay.protocol import KEYS, RELAY_GROUP, AnnouncedAgent, Announcement, Keys, Receipt
+from quarterdeck.core.relay.protocol import KEYS, RELAY_GROUP, AnnouncedAgent, Announcement, Keys
 from quarterdeck.core.relay.prune import EVERY_S, prune_ledger
 from quarterdeck.core.relay.receipts import Receipts
 from quarterdeck.core.roster.remote import broker_now
@@ -145,7 +145,7 @@ class Relay:
         self.worker.join()
         self.receipts.sweep()
         try:
-            self.receipts.publish(self.client, self.keys.receipts)
+            self.receipts.publish(self.client, self.keys)
         except rx.RedisError as exc:
             log.warning("relay %s: %d receipt(s) wait for the broker; they go on the next start (%s)", self.name,
                         self.ledger.unpublished_count(), describe(exc, self.url))
@@ -254,14 +254,8 @@ class Relay:
 
     def _refuse(self, entry_id: str, fields: dict[bytes, bytes], why: str) -> None:
         """A malformed entry that still names a delivery and an agent: tell the captain it failed."""
-        try:
-            delivery = int(fields.get(b"delivery", b""))
-            agent = fields[b"agent"].decode()
-        except (KeyError, ValueError):
-            return
-        receipt = Receipt(self.name, delivery, agent, "failed", verdict="not_typed",
-                          reason=f"the relay could not read the entry: {why}", at=time.time())
-        if self.ledger.add_receipt(receipt, final=True):
+        receipt = refusal(self.name, fields, why)
+        if receipt is not None and self.ledger.add_receipt(receipt, final=True):
             self.receipts.wake.set()
 
     # -- receipts and heartbeat -----------------------------------------------------------------
@@ -269,7 +263,7 @@ class Relay:
         while not self.stop.is_set():
             self.receipts.wake.wait(0.5)
             self.receipts.wake.clear()
-            if self.receipts.publish(self.client, self.keys.receipts):
+            if self.receipts.publish(self.client, self.keys):
                 self.outage.ok()  # only when the broker took some: nothing to send is no answer
             self.faults.ok("receipts")
 

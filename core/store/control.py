@@ -56,3 +56,9 @@ def stop_mark(conn: sqlite3.Connection) -> StopMark:
     generation, cancelled, at, resumed, after, resumed_at = rows[0]
     return StopMark(int(generation), int(cancelled), from_db_time(at), int(resumed), int(after),
                     from_db_time(resumed_at))
+
+
+def outbox_id(conn: sqlite3.Connection) -> str:
+    """The file's own id (random, given when the file was made or moved to schema 7; "" without one)."""
+    row = conn.execute("SELECT outbox_id FROM control WHERE id = 1").fetchone()
+    return "" if row is None or row[0] is None else str(row[0])

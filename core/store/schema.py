@@ -32,6 +32,10 @@ that leaves every stored row valid, so no table is copied); see :class:`Widen`.
 Version 6 adds each delivery's ``machine``: the relay that typed it (issue 14; the captain's
 forwarder sets it when it hands the delivery to that relay). NULL is this machine.
 
+Version 7 adds the file's own id (``control.outbox_id``, 16 random hex digits): the captain's name
+on the relays' streams (issue 14), so two outboxes on one broker, which number their deliveries
+each on its own, never take each other's deliveries or receipts for their own.
+
 Two profiles of one schema. A full open (``migrate(search=True)``, every ``Store`` but a relay's) makes the
 file a history: with the objects only the history's queries use (:class:`HistoryOnly`: the messages'
 full-text index and its triggers, the time indexes of the listings). A delivery queue (a relay's
@@ -190,7 +194,10 @@ _V5: tuple[Step, ...] = (
 
 _V6 = ("ALTER TABLE deliveries ADD COLUMN machine TEXT",)
 
-MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+_V7 = ("ALTER TABLE control ADD COLUMN outbox_id TEXT",
+       "UPDATE control SET outbox_id = lower(hex(randomblob(8))) WHERE id = 1")
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,14 +1,15 @@
-"""The captain's receipt reader (issue 14): ``qd:receipts`` read in consumer group ``captain``
-(consumer: host+pid) by one daemon thread (``qd-receipts``) and handed to ``sink`` in batches (the
-captain's forwarder records a batch in one transaction: ``quarterdeck.core.captain``).
+"""The captain's receipt reader (issue 14): its own ``qd:receipts:<captain>`` (the outbox's id) read
+in consumer group ``captain`` (consumer: host+pid; every process on the outbox shares the group) by
+one daemon thread (``qd-receipts``) and handed to ``sink`` in batches (the captain's forwarder
+records a batch in one transaction: ``quarterdeck.core.captain``).
 
 Each turn: a read that waits up to ``block_ms`` for receipts (a relay writes its receipts in one
 MULTI/EXEC on a single server, so the read wakes to all of them, not to the first); then the batch
 is recorded. A receipt is XACKed and XDELed only once recorded, with the reader's next command (one
-round trip). The receipts left pending (another captain's, or a batch the sink
-could not record) are XAUTOCLAIMed every 2 s once idle for a second and handed to ``sink`` again, at
-most ``count`` at a time, each claim going on from where the last one stopped (so those further on
-come back too while more than ``count`` of another captain's wait for it).
+round trip). The receipts left pending (a dead process's, one no delivery here matches yet, or a
+batch the sink could not record) are XAUTOCLAIMed every 2 s once idle for a second and handed to
+``sink`` again, at most ``count`` at a time, each claim going on from where the last one stopped (so
+those further on come back too while more than ``count`` wait there).
 """
 from __future__ import annotations
 
@@ -36,18 +37,19 @@ Entries = list[tuple[Any, dict[Any, Any]]]
 
 
 class ReceiptRouter:
-    """Receipts from ``qd:receipts`` to ``sink``, in batches (see the module docstring); :meth:`start`.
+    """Receipts from ``stream`` to ``sink``, in batches (see the module docstring); :meth:`start`.
 
-    ``sink(receipts)`` records a batch and says, per receipt, whether it was this outbox's: those are
-    XACKed and XDELed together; one that was not (another captain's outbox on the same broker) stays
-    pending for the captain it belongs to (XAUTOCLAIMed by whoever reads next, once idle for a
-    second). A batch the sink could not record (a storage fault) stays pending too and comes back the
-    same way. A batch holds at most ``count`` receipts.
+    ``sink(receipts)`` records a batch and says, per receipt, whether it is done with: those are
+    XACKed and XDELed together; one that is not (no delivery here matches it yet) stays pending
+    (XAUTOCLAIMed by whoever reads next, once idle for a second). A batch the sink could not record
+    (a storage fault) stays pending too and comes back the same way. A batch holds at most ``count``
+    receipts.
     """
 
     def __init__(self, link: BrokerLink, sink: Callable[[list[Receipt]], list[bool]], *, block_ms: int = 1000,
-                 count: int = 500) -> None:
+                 count: int = 500, stream: str = KEYS.receipts) -> None:
         self.link = link
+        self.stream = stream
         self.consumer = f"{socket.gethostname()}-{os.getpid()}"
         self._sink = sink
         self._block_ms = block_ms
@@ -106,14 +108,14 @@ class ReceiptRouter:
     def _poll(self) -> None:
         client = self.link.client
         if not self._grouped:
-            ensure_group(client, KEYS.receipts, CAPTAIN_GROUP)
+            ensure_group(client, self.stream, CAPTAIN_GROUP)
             self._grouped = True
         entries: Entries = []
         now = time.monotonic()
         if now - self._last_claim > 2.0:  # receipts left pending (a dead captain process's, or not recorded)
             self._last_claim = now
             claimed: Any = self._after_acks(client, lambda c: c.xautoclaim(
-                KEYS.receipts, CAPTAIN_GROUP, self.consumer, min_idle_time=1000, start_id=self._claim_from,
+                self.stream, CAPTAIN_GROUP, self.consumer, min_idle_time=1000, start_id=self._claim_from,
                 count=self._count))
             self._claim_from = claimed[0] if claimed else "0-0"
             entries.extend(claimed[1] if len(claimed) > 1 else [])
@@ -126,7 +128,7 @@ class ReceiptRouter:
         if count <= 0:
             return []
         read: Any = self._after_acks(client, lambda c: c.xreadgroup(
-            CAPTAIN_GROUP, self.consumer, {KEYS.receipts: ">"}, count=count, block=block))
+            CAPTAIN_GROUP, self.consumer, {self.stream: ">"}, count=count, block=block))
         return [entry for _stream, items in read or [] for entry in items]
 
     def _route(self, client: Any, entries: Entries) -> None:
@@ -175,8 +177,8 @@ class ReceiptRouter:
         if not done:
             return None if command is None else command(client)
         pipe = client.pipeline(transaction=False)
-        pipe.xack(KEYS.receipts, CAPTAIN_GROUP, *done)
-        pipe.xdel(KEYS.receipts, *done)
+        pipe.xack(self.stream, CAPTAIN_GROUP, *done)
+        pipe.xdel(self.stream, *done)
         if command is not None:
             command(pipe)
         return pipe.execute()[-1]

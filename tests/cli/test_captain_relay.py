@@ -4,7 +4,9 @@ agents list, history, stop)."""
 from __future__ import annotations
 
 import json
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -16,6 +18,7 @@ from redis_server import RedisServer, redis_server  # noqa: F401
 from relay_parts import ROOT, RelayProcess, inbox_texts, write_roster
 
 from quarterdeck.core.relay.protocol import KEYS, ControlEntry
+from quarterdeck.core.store.control import outbox_id
 
 
 class CaptainCli:
@@ -80,8 +83,11 @@ def test_a_message_to_a_relays_agent_arrives_and_the_history_shows_the_relays_ve
     client = redis.Redis.from_url(redis_server.url)
     assert client.xlen(KEYS.relay_in("M2")) == 0  # taken and trimmed
     deadline = time.monotonic() + 5
-    while client.xlen(KEYS.receipts) and time.monotonic() < deadline:  # receipts applied, acknowledged, deleted
+    with sqlite3.connect(captain.data / "quarterdeck.sqlite3") as outbox:
+        stream = KEYS.receipts_of(outbox_id(outbox))  # this captain's: named by its outbox
+    while client.xlen(stream) and time.monotonic() < deadline:  # receipts applied, acknowledged, deleted
         time.sleep(0.05)
+    assert client.xlen(stream) == 0 and client.xinfo_stream(stream)["entries-added"] >= 1
 
 
 def test_the_same_id_on_two_machines_is_shown_and_a_send_to_it_refused(
@@ -100,6 +106,41 @@ def test_the_same_id_on_two_machines_is_shown_and_a_send_to_it_refused(
     assert captain.history() == []
     ok = captain.run("send", "-a", "Agent-1", "-m", "You are unique.")  # the rest of the roster is fine
     assert ok.returncode == 0, ok.stderr
+
+
+def test_two_captains_on_one_broker_each_get_their_own_deliveries_typed_and_reported(
+        tmp_path, redis_server: RedisServer, m2: RelayProcess) -> None:
+    """Two captains (two machines, two outboxes) share a broker and a relay: both send their delivery 1
+    to Agent-9 while the relay is paused, so it reads both at once. Both are typed, and each captain
+    reports its own, from its own receipt."""
+    captains = []
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        captains.append(CaptainCli(tmp_path / name, redis_server.url, [local_agent(tmp_path / name)]))
+        assert "Agent-9" in {a["id"] for a in captains[-1].agents()}
+    client = redis.Redis.from_url(redis_server.url)
+    assert m2.process is not None
+    m2.process.send_signal(signal.SIGSTOP)
+    try:
+        sends = [subprocess.Popen(c.argv("send", "-a", "Agent-9", "-m", f"From captain {n}."), cwd=ROOT, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+                 for n, c in enumerate(captains, 1)]
+        deadline = time.monotonic() + 30
+        while client.xlen(KEYS.relay_in("M2")) < 2:
+            assert time.monotonic() < deadline and all(s.poll() is None for s in sends), "both entries written"
+            time.sleep(0.05)
+    finally:
+        m2.process.send_signal(signal.SIGCONT)
+    done = [s.communicate(timeout=60) for s in sends]
+    assert [s.returncode for s in sends] == [0, 0], done
+    assert all("submitted" in out and "(relay M2)" in out for out, _ in done), done
+    assert sorted(t.rstrip().splitlines()[-1] for t in inbox_texts(tmp_path / "in9")) == [
+        "From captain 1.", "From captain 2."]
+    for n, captain in enumerate(captains, 1):
+        [row] = captain.history()
+        assert (row["delivery_id"], row["state"], row["machine"], row["verdict"]) == (1, "delivered", "M2", "submitted")
+        assert row["content"] == f"From captain {n}."
+    client.close()
 
 
 def test_the_broker_down_at_send_time_keeps_the_message_with_the_reason_until_it_is_back(

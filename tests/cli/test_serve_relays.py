@@ -16,7 +16,8 @@ from relay_parts import RelayProcess, inbox_texts, write_roster
 import quarterdeck.cli.main
 from quarterdeck.cli import serve_cmd
 from quarterdeck.core.models import Message
-from quarterdeck.core.relay.protocol import KEYS, EventEntry
+from quarterdeck.core.relay.event_entry import EventEntry
+from quarterdeck.core.relay.protocol import KEYS
 
 WAIT = 30.0
 wait_until = partial(polling.wait_until, timeout=WAIT, every=0.05)

@@ -47,6 +47,12 @@ def parts(tmp_path: Path, redis_server: RedisServer) -> Iterator[tuple[Session, 
         client.close()
 
 
+def own(session: Session) -> str:
+    """The stream of this captain's receipts (named by its outbox's id)."""
+    assert session.forwarder is not None
+    return KEYS.receipts_of(session.forwarder.captain)
+
+
 def next_entry(client: redis.Redis, last: bytes) -> tuple[bytes, DeliveryEntry]:
     read = client.xread({KEYS.relay_in("M2"): last}, count=1, block=5000)
     assert read, "no delivery entry reached the relay's stream within 5 s"
@@ -66,7 +72,7 @@ def test_a_submit_reaches_the_relays_stream_and_its_receipt_the_outbox_within_mi
         assert entry.delivery == delivery
         client.set("keep-the-test-honest", n)  # the broker answers between the two
         sent = time.monotonic()
-        client.xadd(KEYS.receipts, Receipt("M2", delivery, "Agent-9", "delivered", "submitted", "read back",
+        client.xadd(own(session), Receipt("M2", delivery, "Agent-9", "delivered", "submitted", "read back",
                                            attempts=1, at=time.time()).to_fields())  # type: ignore[arg-type]
         while session.store.states_of([delivery])[delivery] != "delivered":
             assert time.monotonic() - sent < 5, "the receipt was not recorded within 5 s"
@@ -87,7 +93,7 @@ def test_receipts_in_one_read_are_recorded_together_and_at_once(parts) -> None:
     assert [e.delivery for e in entries] == ids  # in order, each once
     pipe = client.pipeline(transaction=False)
     for entry in entries:
-        pipe.xadd(KEYS.receipts, Receipt("M2", entry.delivery, "Agent-9", "delivered", "submitted",
+        pipe.xadd(own(session), Receipt("M2", entry.delivery, "Agent-9", "delivered", "submitted",
                                          attempts=1, at=time.time()).to_fields())  # type: ignore[arg-type]
     sent = time.monotonic()
     pipe.execute()
@@ -95,7 +101,7 @@ def test_receipts_in_one_read_are_recorded_together_and_at_once(parts) -> None:
         assert time.monotonic() - sent < 5, "the receipts were not recorded within 5 s"
         time.sleep(0.002)
     assert time.monotonic() - sent < GENEROUS_S * 2
-    while client.xlen(KEYS.receipts) or client.xpending(KEYS.receipts, CAPTAIN_GROUP)["pending"]:
+    while client.xlen(own(session)) or client.xpending(own(session), CAPTAIN_GROUP)["pending"]:
         assert time.monotonic() - sent < 5, "the recorded receipts were not acknowledged and deleted within 5 s"
         time.sleep(0.002)
     assert time.monotonic() - sent < GENEROUS_S * 2  # with the next read, which then waits for more
@@ -129,7 +135,7 @@ def test_a_delivery_queued_without_a_notify_goes_within_the_poll_while_receipts_
         [quiet] = session.store.enqueue(Message(sender="Captain", recipients=["Agent-9"], content=f"quiet {n}"),
                                         [(agent.id, agent.transport.kind)])
         began = time.monotonic()
-        client.xadd(KEYS.receipts, Receipt("M2", early, "Agent-9", "delivered", "submitted", "read back",
+        client.xadd(own(session), Receipt("M2", early, "Agent-9", "delivered", "submitted", "read back",
                                            attempts=1, at=time.time()).to_fields())  # type: ignore[arg-type]
         last, entry = next_entry(client, last)
         waits.append(time.monotonic() - began)

@@ -14,7 +14,7 @@ import redis
 from redis.client import Pipeline
 from redis_server import RedisServer, redis_server  # noqa: F401
 
-from quarterdeck.core.relay.protocol import CAPTAIN_GROUP, KEYS, Receipt
+from quarterdeck.core.relay.protocol import CAPTAIN_GROUP, KEYS, VERSION, Receipt
 from quarterdeck.core.transports.broker import BrokerLink
 from quarterdeck.core.transports.receipt_reader import ReceiptRouter
 
@@ -158,7 +158,7 @@ def test_a_malformed_entry_is_dropped_with_one_line_and_acknowledged(redis_serve
     sink = Sink()
     for _router in reader(redis_server.url, sink):
         with caplog.at_level(logging.WARNING):
-            client.xadd(KEYS.receipts, {"v": "1", "relay": "M1"})
+            client.xadd(KEYS.receipts, {"v": VERSION, "relay": "M1"})
             write(client, 4)
             until(lambda: sink.handed() == [4])
             until(lambda: client.xlen(KEYS.receipts) == 0 and pending(client) == 0)

@@ -10,7 +10,7 @@ from redis_server import RedisServer, redis_server  # noqa: F401
 from relay_parts import Captain, RelayProcess, inbox_texts, write_roster
 
 from quarterdeck.core.models import Message
-from quarterdeck.core.relay.protocol import KEYS
+from quarterdeck.core.relay.protocol import KEYS, VERSION
 
 
 @pytest.fixture
@@ -84,6 +84,26 @@ def test_the_captain_sending_a_message_again_is_a_new_delivery(tmp_path, redis_s
     assert "2 taken, 0 repeated entries ignored" in relay.stop()
 
 
+def test_two_captains_numbering_their_deliveries_alike_each_get_theirs_typed_and_told(
+        tmp_path, redis_server: RedisServer, relay: RelayProcess) -> None:
+    """Two outboxes on one broker number their deliveries each on its own: the first captain's
+    delivery 1 and the second's, read by the relay together, are two deliveries (neither taken for a
+    repeat of the other), and each captain's receipts come back on its own stream."""
+    one, two = Captain(redis_server.url, "c0ffee0000000001"), Captain(redis_server.url, "c0ffee0000000002")
+    pipe = one.client.pipeline(transaction=True)  # both entries appear at once: one read takes them together
+    one.send("box-1", "Agent-1", "From the first captain.", pipe=pipe)
+    two.send("box-1", "Agent-1", "From the second captain.", pipe=pipe)
+    pipe.execute()
+    for captain in (one, two):
+        receipt = captain.wait_final({1})[1]
+        assert (receipt.state, receipt.captain) == ("delivered", captain.captain)
+        assert {r.captain for r in captain.read_receipts()} == {captain.captain}
+    texts = inbox_texts(tmp_path / "in1")
+    assert sorted(t.rstrip().splitlines()[-1] for t in texts) == ["From the first captain.", "From the second captain."]
+    assert one.client.xlen(KEYS.receipts) == 0  # nothing on the stream of a captain without an id
+    assert "2 taken, 0 repeated entries ignored" in relay.stop()
+
+
 def test_one_message_to_two_agents_of_one_relay_reaches_both(tmp_path, redis_server: RedisServer,
                                                               relay: RelayProcess) -> None:
     captain = Captain(redis_server.url)
@@ -107,8 +127,8 @@ def test_an_agent_not_on_the_relays_roster_fails_with_a_reason(redis_server: Red
 def test_a_malformed_entry_is_dropped_with_one_line_and_the_next_goes_out(tmp_path, redis_server: RedisServer,
                                                                            relay: RelayProcess) -> None:
     captain = Captain(redis_server.url)
-    captain.client.xadd(KEYS.relay_in("box-1"), {"v": "1", "delivery": "x", "agent": "Agent-1"})
-    captain.client.xadd(KEYS.relay_in("box-1"), {"v": "1", "delivery": "77", "agent": "Agent-1", "message": "{"})
+    captain.client.xadd(KEYS.relay_in("box-1"), {"v": VERSION, "delivery": "x", "agent": "Agent-1"})
+    captain.client.xadd(KEYS.relay_in("box-1"), {"v": VERSION, "delivery": "77", "agent": "Agent-1", "message": "{"})
     delivery, _ = captain.send("box-1", "Agent-1", "After the bad ones.")
     final = captain.wait_final({delivery, 77})
     assert final[delivery].state == "delivered"

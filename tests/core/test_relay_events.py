@@ -18,7 +18,7 @@ from quarterdeck.core.activity.remote import EventReader, read_events_now, start
 from quarterdeck.core.models import Message
 from quarterdeck.core.relay.events_out import CURSOR_FILE, EventPublisher, read_cursor
 from quarterdeck.core.relay.ledger import Ledger
-from quarterdeck.core.relay.protocol import KEYS, Announcement, Receipt
+from quarterdeck.core.relay.protocol import KEYS, VERSION, Announcement, Receipt
 from quarterdeck.core.relay.prune import prune_ledger
 from quarterdeck.core.roster.remote import broker_now, merge, read_relays
 from quarterdeck.core.roster.roster import Roster
@@ -101,9 +101,9 @@ def test_an_outage_holds_events_back_and_they_go_after(tmp_path, stores, redis_s
 def test_a_malformed_event_entry_is_dropped_and_the_rest_stored(tmp_path, stores, redis_server: RedisServer) -> None:
     _, captain_store = stores
     client = redis.Redis.from_url(redis_server.url)
-    client.xadd(KEYS.events, {"v": "1", "relay": "box-1", "key": "k1", "agent": "A", "source": "x",
+    client.xadd(KEYS.events, {"v": VERSION, "relay": "box-1", "key": "k1", "agent": "A", "source": "x",
                               "kind": "made_up_kind", "name": "n", "at": "1.0"})
-    client.xadd(KEYS.events, {"v": "1", "relay": "box-1", "key": "k2", "agent": "A", "source": "x",
+    client.xadd(KEYS.events, {"v": VERSION, "relay": "box-1", "key": "k2", "agent": "A", "source": "x",
                               "kind": "turn_ended", "name": "Stop", "at": repr(time.time())})
     link = BrokerLink(redis_server.url)
     try:

@@ -10,7 +10,7 @@ from quarterdeck.core.models import Agent, InboxTransport, Message
 from quarterdeck.core.relay import intake
 from quarterdeck.core.relay.intake import decode_all, take_all
 from quarterdeck.core.relay.ledger import Ledger
-from quarterdeck.core.relay.protocol import DeliveryEntry
+from quarterdeck.core.relay.protocol import VERSION, DeliveryEntry
 from quarterdeck.core.roster.roster import Roster
 from quarterdeck.core.session import Session
 
@@ -51,7 +51,8 @@ def test_a_read_of_500_with_duplicates_and_a_malformed_entry(session, ledger) ->
         raws.append(_raw(n + 1, entry))
     for n in range(0, 490, 49):  # ten repeats of captain deliveries from earlier in the same read
         raws.append(_raw(1000 + n, entries[n]))
-    raws.insert(250, (b"999-0", {b"v": b"1", b"delivery": b"77", b"agent": b"Agent-3", b"message": b"{nope"}))
+    raws.insert(250, (b"999-0", {b"v": VERSION.encode(), b"delivery": b"77", b"agent": b"Agent-3",
+                                 b"message": b"{nope"}))
     read = decode_all(raws)
     assert len(read.ids) == 501 and len(read.entries) == 500 and len(read.entry_ids) == 500
     assert [(entry_id, why.split(":")[0]) for entry_id, _, why in read.refused] == [

@@ -15,7 +15,7 @@ from redis_server import RedisServer, redis_server  # noqa: F401
 from relay_parts import Captain, RelayProcess, inbox_texts, write_roster
 
 from quarterdeck.core.models import Message
-from quarterdeck.core.relay.protocol import KEYS, RELAY_GROUP
+from quarterdeck.core.relay.protocol import KEYS, RELAY_GROUP, VERSION
 
 AGENTS = tuple(f"Agent-{n}" for n in range(1, 6))
 STREAM = KEYS.relay_in("box-1")
@@ -41,7 +41,7 @@ def test_500_entries_with_repeats_and_a_malformed_one(tmp_path, roster, redis_se
     for delivery in list(sent)[::49]:  # ten repeats of deliveries sent before (a captain writing again)
         agent, message = sent[delivery]
         captain.send("box-1", agent, "", message=message, delivery=delivery)
-    captain.client.xadd(STREAM, {"v": "1", "delivery": "9999", "agent": "Agent-1", "message": "{not json"})
+    captain.client.xadd(STREAM, {"v": VERSION, "delivery": "9999", "agent": "Agent-1", "message": "{not json"})
     relay = RelayProcess("box-1", roster, redis_server.url, tmp_path / "data", extra=("--stagger", "0")).start()
     try:
         final = captain.wait_final(set(sent) | {9999}, timeout=120)

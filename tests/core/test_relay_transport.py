@@ -49,7 +49,7 @@ class RelayDouble:
                     entry = DeliveryEntry.from_fields(fields)
                     self.entries.append(entry)
                     for receipt in self.script(entry):
-                        self.client.xadd(KEYS.receipts, receipt.to_fields())
+                        self.client.xadd(KEYS.receipts_of(entry.captain), receipt.to_fields())
 
     def close(self) -> None:
         self._stop.set()
@@ -58,7 +58,18 @@ class RelayDouble:
 
 
 def receipt(entry: DeliveryEntry, state: str, **kw: object) -> Receipt:
-    return Receipt("M2", entry.delivery, entry.agent, state, at=time.time(), attempts=1, **kw)  # type: ignore[arg-type]
+    return Receipt("M2", entry.delivery, entry.agent, state, at=time.time(), attempts=1,  # type: ignore[arg-type]
+                   captain=entry.captain, **kw)
+
+
+def session_id(session: Session) -> str:
+    assert session.forwarder is not None
+    return session.forwarder.captain
+
+
+def receipts_stream(session: Session) -> str:
+    """The stream the relays write this captain's receipts to (its outbox's id names it)."""
+    return KEYS.receipts_of(session_id(session))
 
 
 @pytest.fixture
@@ -186,17 +197,18 @@ def test_a_receipt_naming_another_agent_is_not_this_deliverys(captain, redis_ser
     """Delivery ids are unique per outbox only: a receipt with this id for another agent (another
     captain's outbox on the same broker) is not taken for this delivery's."""
     session = captain(lambda e: [Receipt("M2", e.delivery, "Agent-4", "delivered", verdict="submitted",
-                                         at=time.time())])
+                                         at=time.time(), captain=e.captain)])
     row = session.store.delivery(send(session))
     assert str(row.state) == "uncertain" and "did not report within 0.5 s" in str(row.reason)
-    client = redis.Redis.from_url(redis_server.url)
-    assert client.xlen(KEYS.receipts) == 1  # left for the captain whose outbox it is
-    old = Receipt("M2", 999, "Agent-4", "delivered", at=time.time() - 700)  # nobody's for 10 minutes: dropped
-    client.xadd(KEYS.receipts, old.to_fields())  # type: ignore[arg-type]
+    client, stream = redis.Redis.from_url(redis_server.url), receipts_stream(session)
+    assert client.xlen(stream) == 1  # left for the captain whose outbox it is
+    old = Receipt("M2", 999, "Agent-4", "delivered", at=time.time() - 700,  # nobody's for 10 minutes: dropped
+                  captain=session_id(session))
+    client.xadd(stream, old.to_fields())  # type: ignore[arg-type]
     deadline = time.monotonic() + 5
-    while client.xlen(KEYS.receipts) > 1 and time.monotonic() < deadline:
+    while client.xlen(stream) > 1 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert client.xlen(KEYS.receipts) == 1
+    assert client.xlen(stream) == 1
     client.close()
 
 
@@ -206,7 +218,7 @@ def test_a_late_receipt_replaces_the_uncertain_guess_and_one_after_the_end_chang
 
     def script(e: DeliveryEntry) -> list[Receipt]:
         done = receipt(e, "delivered", verdict="submitted", evidence="input read back")
-        threading.Timer(1.5, lambda: late.xadd(KEYS.receipts, done.to_fields())).start()  # type: ignore[arg-type]
+        threading.Timer(1.5, lambda: late.xadd(KEYS.receipts_of(e.captain), done.to_fields())).start()  # type: ignore[arg-type]
         return [receipt(e, "sending")]
 
     session = captain(script)
@@ -223,11 +235,13 @@ def test_a_late_receipt_replaces_the_uncertain_guess_and_one_after_the_end_chang
         "delivered", "submitted", "input read back (relay M2)", None)
     assert [e.state for e in events if e.delivery_id == delivery] == ["sending", "uncertain", "delivered"]
     assert "reported late" in events[-1].detail
-    late.xadd(KEYS.receipts, receipt(  # type: ignore[arg-type]
-        DeliveryEntry(delivery, "Agent-9", Message(sender="x", recipients=["Agent-9"], content="-"), 0),
+    stream = receipts_stream(session)
+    late.xadd(stream, receipt(  # type: ignore[arg-type]
+        DeliveryEntry(delivery, "Agent-9", Message(sender="x", recipients=["Agent-9"], content="-"), 0,
+                      session_id(session)),
         "failed", reason="made up").to_fields())
-    while late.xlen(KEYS.receipts) and time.monotonic() < deadline:  # read, acknowledged and deleted
+    while late.xlen(stream) and time.monotonic() < deadline:  # read, acknowledged and deleted
         time.sleep(0.05)
-    assert late.xlen(KEYS.receipts) == 0
+    assert late.xlen(stream) == 0
     assert str(session.store.delivery(delivery).state) == "delivered" and len(events) == 3  # it changed nothing
     late.close()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import re
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta, timezone
@@ -10,6 +11,7 @@ import pytest
 
 from quarterdeck.core.models import Message
 from quarterdeck.core.store import SCHEMA_VERSION, Store, StoreError, default_db_path, search
+from quarterdeck.core.store.control import outbox_id
 from quarterdeck.core.store.db import connect
 from quarterdeck.core.store.rows import from_db_time, to_db_time
 from quarterdeck.core.store.schema import MIGRATIONS, migrate, user_version
@@ -191,8 +193,22 @@ def test_version_6_adds_the_machine_that_typed_each_delivery_and_keeps_every_row
                  "updated_at) VALUES ('m1', 'Agent-1', 'tmux', 'normal', 1, 'delivered', 0, 0)")
     conn.close()
     with Store(path) as store:
-        assert user_version(store.connection()) == SCHEMA_VERSION == 6
+        assert user_version(store.connection()) == SCHEMA_VERSION
         [old] = store.connection().execute("SELECT id FROM deliveries").fetchall()
         assert store.delivery(old[0]).machine is None  # typed on this machine
         store.connection().execute("UPDATE deliveries SET machine = 'M2'")
         assert store.delivery(old[0]).machine == "M2"
+
+
+def test_version_7_gives_each_file_an_id_of_its_own_kept_across_opens(tmp_path):
+    old = tmp_path / "v6.sqlite3"
+    conn = sqlite3.connect(old, isolation_level=None)
+    migrate(conn, MIGRATIONS[:6])
+    conn.close()
+    ids = []
+    for path in (old, old, tmp_path / "new.sqlite3"):
+        with Store(path) as store:
+            assert user_version(store.connection()) == SCHEMA_VERSION == 7
+            ids.append(outbox_id(store.connection()))
+    assert all(re.fullmatch(r"[0-9a-f]{16}", i) for i in ids)
+    assert ids[0] == ids[1] != ids[2]  # the same file keeps its id; another file has its own

@@ -96,7 +96,7 @@ def test_a_relays_receipts_wake_the_captains_waiting_read_whole(tmp_path: Path, 
             ledger.set_local(n, n * 10)
             ledger.add_receipt(Receipt("box-1", n, "Agent-1", "delivered", verdict="submitted", attempts=1),
                                final=True)
-        read = first_read(client, KEYS.receipts, lambda: receipts.publish(client, KEYS.receipts))
+        read = first_read(client, KEYS.receipts, lambda: receipts.publish(client))
         assert len(read) == 7 and ledger.unpublished_count() == 0
         told = [Receipt.from_fields(fields).delivery for _, fields in client.xrange(KEYS.receipts)]
         assert told == list(range(1, 8))  # oldest first

@@ -411,7 +411,7 @@ def test_a_broker_down_from_the_start_claims_no_relays(make_ctx, qtbot) -> None:
 
 
 def test_a_relays_agents_activity_shows_in_the_roster(relays_ctx, broker, qtbot) -> None:
-    from quarterdeck.core.relay.protocol import EventEntry
+    from quarterdeck.core.relay.event_entry import EventEntry
 
     announce(broker, "M2", "Agent-9")
     ctx = relays_ctx("Agent-1")
