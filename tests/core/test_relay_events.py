@@ -124,14 +124,20 @@ def test_the_ledger_forgets_deliveries_closed_and_published_two_weeks_ago(tmp_pa
             ledger.record(captain_delivery, message.id, "Agent-1")
             local[captain_delivery] = store.enqueue(message, [("Agent-1", "inbox")])[0]
             ledger.set_local(captain_delivery, local[captain_delivery])
-        for closed in (1, 2):
-            store.mark_cancelled(local[closed], "stopped")
-            ledger.add_receipt(Receipt("box-1", closed, "Agent-1", "cancelled", at=time.time()), final=True)
-        [(first, _), _] = ledger.unpublished()
-        ledger.published(first)  # 1's receipt went out; 2's still waits for the broker
+        other = Message(sender="captain", recipients=["Agent-1"], content="another captain's 2")
+        ledger.record(2, other.id, "Agent-1", captain="c2")  # another captain's delivery 2
+        theirs = store.enqueue(other, [("Agent-1", "inbox")])[0]
+        ledger.set_local(2, theirs, captain="c2")
+        for captain, closed in (("", 1), ("c2", 2), ("", 2)):
+            store.mark_cancelled(theirs if captain else local[closed], "stopped")
+            ledger.add_receipt(Receipt("box-1", closed, "Agent-1", "cancelled", at=time.time(), captain=captain),
+                               final=True)
+        [_, (second, _), _] = ledger.unpublished()
+        ledger.published(second)  # 1's and c2's 2's receipts went out; this captain's 2's waits for the broker
         assert prune_ledger(tmp_path, store.path) == 0  # nothing is two weeks old yet
-        assert prune_ledger(tmp_path, store.path, now=time.time() + 15 * 86400) == 1
+        assert prune_ledger(tmp_path, store.path, now=time.time() + 15 * 86400) == 2
         assert ledger.record(1, "another", "Agent-1").message_id == "another"  # 1 is forgotten
+        assert ledger.record(2, "again", "Agent-1", captain="c2").message_id == "again"  # so is c2's 2
         assert ledger.for_event(local[2], "", "") is not None  # unpublished: kept
         assert ledger.for_event(local[3], "", "") is not None  # still queued: kept
         assert ledger.unpublished_count() == 1
