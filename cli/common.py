@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_TIMEOUT = 124  # ``send --timeout``: stopped waiting with outcomes still to come (as timeout(1) exits)
 EXIT_STORAGE = {"full": 3, "corrupt": 4, "locked": 5, "readonly": 6, "missing": 7, "io": 8}
 WARNING = 30  # logging.WARNING: logging is imported by the commands that log, not by --version or --help
 

@@ -74,7 +74,8 @@ def try_handoff(args: argparse.Namespace, text: str, when_idle: float | None) ->
         from quarterdeck.cli.handoff_follow import Fallback, follow  # a server has the message: its stream
 
         try:
-            return follow(lines, sock, hello, quiet=args.json)
+            return follow(lines, sock, hello, quiet=args.json, timeout=getattr(args, "timeout_s", None),
+                          first="queued" if when_idle is None else "waiting")
         except Fallback as why:
             debug(str(why))
             return None

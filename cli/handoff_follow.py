@@ -7,11 +7,12 @@ import json
 import signal
 import socket
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, EXIT_STORAGE
-from quarterdeck.cli.send_lines import event_dict, report_progress
+from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, EXIT_STORAGE, EXIT_TIMEOUT
+from quarterdeck.cli.send_lines import event_dict, print_pending, report_progress
 from quarterdeck.core.handoff.wire import Lines
 
 ACCEPT_WAIT_S = 60.0  # once the message is sent: queueing it may wait for a busy outbox
@@ -44,9 +45,11 @@ class WireStep:
                    str(f.get("outcome") or f["state"]), bool(f.get("confirmed")))
 
 
-def follow(lines: Lines, sock: socket.socket, hello: dict[str, Any], *, quiet: bool) -> int:
-    """The send's exit code, once the server's answer and every step it streams are printed; ``Fallback``
-    when it passed the send back before queueing it."""
+def follow(lines: Lines, sock: socket.socket, hello: dict[str, Any], *, quiet: bool,
+           timeout: float | None = None, first: str = "queued") -> int:
+    """The send's exit code, once the server's answer and every step it streams are printed (or ``timeout``
+    seconds have passed: ``EXIT_TIMEOUT``, each delivery as its last step left it, or as it was queued:
+    ``first``); ``Fallback`` when it passed the send back before queueing it."""
     who = f"{hello.get('who') or 'the Quarterdeck on this data folder'} (pid {hello.get('pid')})"
     sock.settimeout(ACCEPT_WAIT_S)
     try:
@@ -67,20 +70,30 @@ def follow(lines: Lines, sock: socket.socket, hello: dict[str, Any], *, quiet: b
     accepted = answer["accepted"]
     deliveries = [(int(i), str(agent)) for i, agent in accepted["deliveries"]]
     finals: dict[int, WireStep] = {}
+    last: dict[int, WireStep] = {}  # each delivery's latest step
     sock.settimeout(None)
-    ended = _steps(lines, deliveries, finals, who, quiet=quiet)
-    if ended is not None:
+    ended = _steps(lines, sock, deliveries, finals, last, who, quiet=quiet, timeout=timeout)
+    if ended is not None and ended != EXIT_TIMEOUT:
         return ended
-    results = [finals[i] for i, _ in deliveries]
+    results = [finals.get(i) or last.get(i) or WireStep(i, agent, first, 0, "", None, None, "", first, False)
+               for i, agent in deliveries]
     if quiet:
         print(json.dumps({"message_id": accepted["message_id"], "results": [event_dict(e) for e in results]},
                          indent=2))
+    elif ended is not None:
+        for result in results:
+            if result.delivery_id not in finals:
+                print_pending(result)
+    if ended is not None:
+        return ended
     return EXIT_OK if all(e.state == "delivered" for e in results) else EXIT_FAIL
 
 
-def _steps(lines: Lines, deliveries: list[tuple[int, str]], finals: dict[int, WireStep], who: str, *,
-           quiet: bool) -> int | None:
-    """Print each step until every delivery has an outcome (None), or the exit code of an early end."""
+def _steps(lines: Lines, sock: socket.socket, deliveries: list[tuple[int, str]], finals: dict[int, WireStep],
+           last: dict[int, WireStep], who: str, *, quiet: bool, timeout: float | None) -> int | None:
+    """Print each step until every delivery has an outcome (None), or the exit code of an early end
+    (``EXIT_TIMEOUT`` once ``timeout`` seconds have passed)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
     heard: list[str] = []
 
     def term(number: int, _frame: object) -> None:
@@ -90,14 +103,25 @@ def _steps(lines: Lines, deliveries: list[tuple[int, str]], finals: dict[int, Wi
     previous = signal.signal(signal.SIGTERM, term) if hasattr(signal, "SIGTERM") else None
     try:
         while len(finals) < len(deliveries):
-            line = lines.next()
+            if deadline is not None:
+                sock.settimeout(max(0.001, deadline - time.monotonic()))
+            try:
+                line = lines.next()
+            except TimeoutError:
+                from quarterdeck.core.compose.when_idle import format_duration
+
+                _left(deliveries, finals, f"no outcome within {format_duration(timeout or 0.0)}",
+                      f"go on with {who}, which delivers them: `quarterdeck history` shows how each ends")
+                return EXIT_TIMEOUT
             if line is None or "closing" in line:
                 why = (line or {}).get("closing") or "the connection ended"
                 _left(deliveries, finals, f"{who} stopped before every outcome ({why})", "stay queued for the "
                       "panel, `quarterdeck serve` or the next send")
                 return EXIT_FAIL
             if "event" in line:
-                report_progress(WireStep.of(line["event"]), finals, quiet=quiet)
+                step = WireStep.of(line["event"])
+                last[step.delivery_id] = step
+                report_progress(step, finals, quiet=quiet)
     except KeyboardInterrupt:
         name = heard[0] if heard else "SIGINT"
         _left(deliveries, finals, f"{name}: stopped waiting", f"stay with {who}, which delivers them")

@@ -60,6 +60,12 @@ def final_note(event: Step) -> str:
     return " · ".join(part for part in (event.evidence, event.detail) if part)
 
 
+def print_pending(step: Step) -> None:
+    """A delivery the command stopped waiting for (``send --timeout``), as it stands."""
+    print(f"{step.agent_id:<16} {step.state:<20} {'-':>7}  attempts {step.attempt}  no outcome yet"
+          + (f" · {step.detail}" if step.detail else ""))
+
+
 def print_final(event: Step) -> None:
     took = f"{event.latency:.2f}s" if event.latency is not None else "-"
     shown = event.outcome

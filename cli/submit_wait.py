@@ -13,10 +13,12 @@ not typed and raises ``Interrupted`` naming what is left queued.
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from quarterdeck.cli.common import CliError
-from quarterdeck.cli.send_lines import ENDED, event_dict, final_note, report_progress
+from quarterdeck.cli.send_lines import ENDED, event_dict, final_note, print_pending, report_progress
 from quarterdeck.cli.send_lines import print_final as _print_final
 from quarterdeck.core.dispatch.signals import Interrupted, Interruptible
 
@@ -29,12 +31,14 @@ if TYPE_CHECKING:
 __all__ = ["ENDED", "as_recorded", "event_dict", "final_note", "report_progress", "submit_and_wait"]
 
 
-def submit_and_wait(session: Session, message: Message, *, captain_last: bool = False,
-                    quiet: bool = False, when_idle: float | None = None) -> list[DeliveryEvent]:
+def submit_and_wait(session: Session, message: Message, *, captain_last: bool = False, quiet: bool = False,
+                    when_idle: float | None = None, timeout: float | None = None) -> list[DeliveryEvent]:
     """The final DeliveryEvent of each recipient, in delivery order; a refusal is a CliError.
 
     ``quiet`` (for ``--json``) prints nothing; otherwise one line per outcome goes to stdout and
     each retry, and why a when-idle delivery (``when_idle``: seconds it may wait) waits, to stderr.
+    After ``timeout`` seconds the wait ends: a delivery without an outcome then is given as its row
+    stands (queued, waiting, sending), and one line on stderr says what goes on without this command.
     """
     from quarterdeck.core.compose.submit import SubmitRefused, UnknownRecipient
 
@@ -62,9 +66,13 @@ def submit_and_wait(session: Session, message: Message, *, captain_last: bool = 
                 report_progress(as_recorded(session.store.delivery(delivery_id)), finals, quiet=quiet)
         return len(finals) == len(mine)
 
+    deadline = None if timeout is None else time.monotonic() + timeout
     session.dispatcher.add_listener(progress)
     with Interruptible(session.dispatcher) as interrupted:
-        session.dispatcher.run(until=done, idle_wait=0.05)
+        session.dispatcher.run(until=lambda: done() or (deadline is not None and time.monotonic() >= deadline),
+                               idle_wait=0.05)
+    if deadline is not None and not interrupted.signal and len(finals) < len(mine):
+        return _timed_out(session, submission.delivery_ids, finals, timeout or 0.0, quiet=quiet)
     left = []
     for delivery_id in submission.delivery_ids:  # a stop-all or a signal ended the run early
         if delivery_id not in finals:
@@ -83,6 +91,28 @@ def submit_and_wait(session: Session, message: Message, *, captain_last: bool = 
                      "send" if left else "nothing left queued"), file=sys.stderr)
         raise Interrupted(interrupted.signal, left)
     return [finals[i] for i in submission.delivery_ids]
+
+
+def _timed_out(session: Session, ids: Sequence[int], finals: dict[int, DeliveryEvent], timeout: float, *,
+               quiet: bool) -> list[DeliveryEvent]:
+    """What ``submit_and_wait`` gives when its time ran out: each delivery's outcome, or its row as it stands."""
+    from quarterdeck.core.compose.when_idle import format_duration
+
+    rows = {i: session.store.delivery(i) for i in ids if i not in finals}
+    print(f"quarterdeck: no outcome within {format_duration(timeout)} for {len(rows)} of {len(ids)} "
+          f"deliveries ({'; '.join(_pending(row) for row in rows.values())}); they go on without this command "
+          "(a queued one with the panel, `quarterdeck serve` or the next send): `quarterdeck history` shows how "
+          "each ends", file=sys.stderr)
+    results = [finals[i] if i in finals else as_recorded(rows[i]) for i in ids]
+    if not quiet:
+        for result in results:
+            if result.delivery_id in rows:
+                print_pending(result)
+    return results
+
+
+def _pending(row: DeliveryRow) -> str:
+    return f"{row.agent_id}: {row.state}" + (f" · {row.reason}" if row.reason else "")
 
 
 def as_recorded(row: DeliveryRow) -> DeliveryEvent:

@@ -195,6 +195,34 @@ def test_a_relay_killed_mid_way_is_last_seen_and_its_agents_offline(
     assert local["activity"]["state"] != "offline"  # type: ignore[index]
 
 
+def test_send_with_a_timeout_stops_waiting_for_a_relay_that_is_gone_and_its_delivery_goes_on(
+        tmp_path, redis_server: RedisServer, m2: RelayProcess) -> None:
+    captain = CaptainCli(tmp_path, redis_server.url, [local_agent(tmp_path)])
+    assert "Agent-9" in {a["id"] for a in captain.agents()}
+    m2.kill()  # kill -9: its last heartbeat is fresh, so the send goes to its stream
+    began = time.monotonic()
+    sent = captain.run("send", "-a", "Agent-9", "-m", "Sent while M2 was down.", "--timeout", "3s")
+    assert sent.returncode == 124 and 3 <= time.monotonic() - began < 20, sent.stderr
+    assert "quarterdeck: no outcome within 3s for 1 of 1 deliveries (Agent-9: sending" in sent.stderr
+    assert "they go on without this command" in sent.stderr and "Traceback" not in sent.stderr
+    assert sent.stdout.split()[:2] == ["Agent-9", "sending"] and "no outcome yet" in sent.stdout
+    as_json = captain.run("send", "-a", "Agent-9", "-m", "And this one.", "--timeout", "1s", "--json")
+    assert as_json.returncode == 124
+    assert [r["state"] for r in json.loads(as_json.stdout)["results"]] == ["sending"]
+    m2.start()  # back: it types both, and the next send on this outbox records their receipts
+    last = captain.run("send", "-a", "Agent-9", "-m", "After M2 came back.", "--timeout", "1m")
+    assert last.returncode == 0, last.stderr
+    assert sorted(t.rstrip().splitlines()[-1] for t in inbox_texts(tmp_path / "in9")) == [
+        "After M2 came back.", "And this one.", "Sent while M2 was down."]
+    deadline = time.monotonic() + 20
+    while {r["state"] for r in captain.history()} != {"delivered"}:
+        assert time.monotonic() < deadline, captain.history()
+        captain.run("send", "-a", "Agent-1", "-m", "reading receipts", "--timeout", "10s")
+    bad = captain.run("send", "-a", "Agent-9", "-m", "x", "--timeout", "soon")
+    assert bad.returncode == 2 and bad.stderr.strip().endswith("--timeout: 'soon' is not a duration: write it "
+                                                              "like 90s, 30m or 2h")
+
+
 def test_stop_all_and_resume_reach_the_relays(tmp_path, redis_server: RedisServer) -> None:
     captain = CaptainCli(tmp_path, redis_server.url, [local_agent(tmp_path)])
     assert captain.run("stop").returncode == 0

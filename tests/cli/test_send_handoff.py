@@ -191,6 +191,23 @@ def test_ctrl_c_of_a_handed_off_send_leaves_its_delivery_with_serve_which_delive
     wait_until(lambda: _state(fleet, "Agent-1") == "delivered", "serve to record it delivered")
 
 
+def test_a_handed_off_send_with_a_timeout_stops_waiting_and_leaves_its_delivery_with_serve(fleet, serve):
+    hook(fleet, PROMPT_SUBMITTED)  # Agent-1 is working: a --when idle message waits for its turn to end
+    token = f"timeout-{uuid.uuid4().hex[:8]}"
+    began = time.monotonic()
+    proc = fleet.send(f"When you are free {token}.", "--when", "idle", "--ttl", "60s", "--timeout", "2s", "--json",
+                      agents=("Agent-1",))
+    code, out, err = finish(proc, timeout=30)
+    assert code == 124 and 2 <= time.monotonic() - began < 15, out + err
+    assert "Traceback" not in err and "debug: send does the work itself" not in err, err  # serve took it
+    assert "no outcome within 2s; 1 without an outcome yet (Agent-1) go on with quarterdeck serve (pid " \
+           f"{serve.proc.pid}), which delivers them" in err, err
+    [result] = json.loads(out)["results"]
+    assert result["agent"] == "Agent-1" and result["state"] == "waiting", result
+    hook(fleet, TURN_ENDED)
+    wait_until(lambda: fleet.arrivals(token)["Agent-1"] == 1, "serve to deliver it once Agent-1 is idle", timeout=40)
+
+
 def hook(fleet: Fleet, kind: str) -> None:
     name = {PROMPT_SUBMITTED: "UserPromptSubmit", TURN_ENDED: "Stop"}[kind]
     record(fleet.data, ActivityEvent(agent_id="Agent-1", source=CLAUDE_CODE, kind=kind, name=name, at=time.time()))
