@@ -1,9 +1,11 @@
 """Activity events from the relays' machines, into the captain's ``agent_events`` (issue 14).
 
 Each relay publishes its agents' activity events (their hooks, the watchers of their panes and
-windows) on ``qd:events`` (``quarterdeck.core.relay.protocol.EventEntry``). :class:`EventReader`
-reads that stream in consumer group ``captain`` (consumer: host and pid) and stores every event in
-the captain's outbox file, so ``quarterdeck attention``, ``agents list`` and the panel's activity
+windows) to every captain (``quarterdeck.core.relay.event_entry.EventEntry``, on
+``qd:events:<captain>``: ``quarterdeck.core.relay.captains``). :class:`EventReader` says in
+``qd:captains`` that this captain (its outbox's id) is here, reads its stream and ``qd:events`` (what
+a relay sent while it knew no captain) in consumer group ``captain`` (consumer: host and pid; every
+process on one outbox shares it), and stores every event in the captain's outbox file, so ``quarterdeck attention``, ``agents list`` and the panel's activity
 column show remote agents as they show local ones. An event is stored under its key (unique per
 event: one read twice, or published twice after a relay crash, is stored once) and only then
 XACKed and XDELed. Its time comes in the broker's clock and is stored in this machine's (the
@@ -21,6 +23,7 @@ list``, ``attention``), saying in one line why it could not.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import sqlite3
@@ -36,9 +39,11 @@ from quarterdeck.core.activity.events import KINDS, ActivityEvent
 from quarterdeck.core.activity.record import INSERT, row
 from quarterdeck.core.broker_client import BrokerClient
 from quarterdeck.core.broker_group import ensure_group
+from quarterdeck.core.relay.captains import SAY_EVERY_S, say_here
 from quarterdeck.core.relay.event_entry import EventEntry
 from quarterdeck.core.relay.protocol import CAPTAIN_GROUP, KEYS, MalformedEntry
 from quarterdeck.core.roster.remote import broker_now
+from quarterdeck.core.store.control import outbox_id
 from quarterdeck.core.store.db import immediate
 from quarterdeck.core.store.schema import open_migrated
 from quarterdeck.core.transports.broker import BrokerDown, BrokerLink
@@ -62,15 +67,17 @@ def event_of(entry: EventEntry, offset: float) -> ActivityEvent:
 class EventReader:
     """See the module docstring. ``db`` is the captain's outbox file (``quarterdeck.sqlite3``)."""
 
-    def __init__(self, link: BrokerLink, db: Path, *, block_ms: int = 500, stream: str = KEYS.events) -> None:
+    def __init__(self, link: BrokerLink, db: Path, *, block_ms: int = 500) -> None:
         self.link = link
         self.db = Path(db)
-        self.stream = stream
+        self.streams: list[str] = []  # this captain's, then ``qd:events`` (set at the first poll)
         self.block_ms = block_ms
         self.consumer = f"{socket.gethostname()}-{os.getpid()}-events"
         self.stored = 0  # events new to the table
         self.read = 0  # entries read (repeats included)
         self._grouped = False
+        self._captain: str | None = None  # this outbox's id, read at the first poll
+        self._said = -math.inf  # when this captain last said it is here (``qd:captains``)
         self._last_claim = 0.0
         self._conn: sqlite3.Connection | None = None
         self._stop = threading.Event()
@@ -83,27 +90,35 @@ class EventReader:
         acknowledge them; the number of entries handled."""
         client = self.link.client
         if not self._grouped:
-            ensure_group(client, self.stream, CAPTAIN_GROUP)
+            if self._captain is None:
+                self._captain = outbox_id(self._connection())
+            self.streams = [KEYS.events_of(self._captain), KEYS.events] if self._captain else [KEYS.events]
+            for stream in self.streams:
+                ensure_group(client, stream, CAPTAIN_GROUP)
             self._grouped = True
-        entries: list[Any] = []
+        if self._captain and time.monotonic() - self._said >= SAY_EVERY_S:
+            say_here(client, self._captain, broker_now(client))
+            self._said = time.monotonic()
+        entries: list[tuple[str, Any, Any]] = []  # (stream, entry id, fields)
         if time.monotonic() - self._last_claim > CLAIM_IDLE_MS / 1000:
             self._last_claim = time.monotonic()
-            claimed: Any = client.xautoclaim(self.stream, CAPTAIN_GROUP, self.consumer, min_idle_time=CLAIM_IDLE_MS,
-                                             start_id="0-0", count=BATCH)
-            entries.extend(e for e in (claimed[1] if len(claimed) > 1 else []) if e and e[1])
-        read: Any = client.xreadgroup(CAPTAIN_GROUP, self.consumer, {self.stream: ">"}, count=BATCH,
-                                      block=block_ms)
-        for _stream, items in read or []:
-            entries.extend(items)
+            for stream in self.streams:
+                claimed: Any = client.xautoclaim(stream, CAPTAIN_GROUP, self.consumer, min_idle_time=CLAIM_IDLE_MS,
+                                                 start_id="0-0", count=BATCH)
+                entries.extend((stream, *e) for e in (claimed[1] if len(claimed) > 1 else []) if e and e[1])
+        for stream in reversed(self.streams):  # one key per command (a cluster); waiting only on this captain's
+            read: Any = client.xreadgroup(CAPTAIN_GROUP, self.consumer, {stream: ">"}, count=BATCH,
+                                          block=None if entries or stream != self.streams[0] else block_ms)
+            entries.extend((stream, *item) for _stream, items in read or [] for item in items)
         if entries:
             self._store(client, entries)
         return len(entries)
 
-    def _store(self, client: BrokerClient, entries: list[Any]) -> None:
+    def _store(self, client: BrokerClient, entries: list[tuple[str, Any, Any]]) -> None:
         rows, ids = [], []
         offset = broker_now(client) - time.time()
-        for entry_id, fields in entries:
-            ids.append(entry_id)
+        for stream, entry_id, fields in entries:
+            ids.append((stream, entry_id))
             if not fields:
                 continue
             try:
@@ -123,8 +138,10 @@ class EventReader:
             self.stored += conn.total_changes - before
         self.read += len(ids)
         pipe = client.pipeline(transaction=False)
-        pipe.xack(self.stream, CAPTAIN_GROUP, *ids)
-        pipe.xdel(self.stream, *ids)
+        for stream in {stream for stream, _ in ids}:
+            done = [entry_id for s, entry_id in ids if s == stream]
+            pipe.xack(stream, CAPTAIN_GROUP, *done)
+            pipe.xdel(stream, *done)
         pipe.execute()
 
     def _connection(self) -> sqlite3.Connection:

@@ -1,4 +1,5 @@
-"""A relay's agents' activity events, published to the captain on ``qd:events``.
+"""A relay's agents' activity events, published to every captain on its ``qd:events:<captain>``
+(``captains``: those seen within a week; ``qd:events`` while none is).
 
 The hooks and watchers on the relay's machine record into the relay's own ``agent_events`` (its
 outbox file, or the spool file next to it when the file is busy: taken in here first). The
@@ -20,8 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from quarterdeck.core.activity.journal import ingest_spool
+from quarterdeck.core.relay.captains import Captains
 from quarterdeck.core.relay.event_entry import EventEntry
-from quarterdeck.core.relay.protocol import STREAM_MAXLEN
+from quarterdeck.core.relay.protocol import STREAM_MAXLEN, Keys
 from quarterdeck.core.roster.remote import broker_now
 from quarterdeck.core.store.schema import open_migrated
 
@@ -66,12 +68,12 @@ def write_cursor(data_dir: Path, seq: int) -> None:
 class EventPublisher:
     """See the module docstring; ``health.ok()`` after each batch the broker took."""
 
-    def __init__(self, relay: str, db: Path, client: BrokerClient, stream: str, agents: Collection[str],
+    def __init__(self, relay: str, db: Path, client: BrokerClient, keys: Keys, agents: Collection[str],
                  health: Health) -> None:
         self.relay = relay
         self.db = db
         self.client = client
-        self.stream = stream
+        self.captains = Captains(client, keys)
         self.agents = frozenset(agents)
         self.health = health
         self.cursor = read_cursor(db.parent)
@@ -96,14 +98,18 @@ class EventPublisher:
         if not rows:
             return 0
         ours = [r for r in rows if r[2] in self.agents]
-        offset = broker_now(self.client) - time.time() if ours else 0.0
+        now = broker_now(self.client) if ours else time.time()
+        offset = now - time.time()
         entries = [EventEntry(self.relay, str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]), float(r[6]) + offset,
                               *(str(v) if v is not None else "" for v in tuple(r)[7:]))
                    for r in ours]
         if entries:
+            streams = self.captains.streams(now)
             pipe = self.client.pipeline(transaction=False)
             for entry in entries:
-                pipe.xadd(self.stream, entry.to_fields(), maxlen=STREAM_MAXLEN, approximate=True)  # type: ignore[arg-type]
+                fields = entry.to_fields()
+                for stream in streams:
+                    pipe.xadd(stream, fields, maxlen=STREAM_MAXLEN, approximate=True)  # type: ignore[arg-type]
             pipe.execute()
             self.health.ok()
         last = int(rows[-1][0])

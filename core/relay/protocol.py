@@ -9,7 +9,9 @@ times are epoch seconds as decimal strings; JSON fields are compact UTF-8 JSON.
   (``Receipt``), written by relays; consumer group ``captain``. <captain> is the id of the captain's
   outbox: every process on one outbox is one captain, and two outboxes on one broker, whose
   delivery ids are numbered each on its own, never meet (``qd:receipts`` for a captain without one).
-- ``qd:events``: agent activity events from relays; group ``captain`` (``event_entry``).
+- ``qd:events:<captain>``: agent activity events from relays (``event_entry``) for each captain of
+  ``qd:captains`` (a hash, captain -> when it last read them, broker clock; ``captains``); group
+  ``captain``. ``qd:events`` while no captain is known.
 - ``qd:relays``: a hash, relay name -> ``Announcement`` JSON, rewritten by each relay every 2 s.
 - ``qd:control``: stop-all / resume from the captain (``ControlEntry``); relays XREAD it, no group.
 
@@ -72,6 +74,14 @@ class Keys:
     @property
     def events(self) -> str:
         return f"{self.prefix}events"
+
+    def events_of(self, captain: str) -> str:
+        """The stream of the activity events for ``captain`` ("": for whichever captain reads first)."""
+        return f"{self.events}:{check_name(captain)}" if captain else self.events
+
+    @property
+    def captains(self) -> str:
+        return f"{self.prefix}captains"
 
     @property
     def relays(self) -> str:

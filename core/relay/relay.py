@@ -110,7 +110,7 @@ class Relay:
                                self.faults.progress("control", self.outage), after=self._after_control)
         self.started_at = time.time()
         self.clock_offset = 0.0  # the broker's clock minus this machine's (Redis TIME, each heartbeat)
-        self.events = EventPublisher(self.name, self.session.store.path, self.client, self.keys.events,
+        self.events = EventPublisher(self.name, self.session.store.path, self.client, self.keys,
                                      [a.id for a in self.session.roster.agents], self.outage)
         self.pruned = 0
         self._threads: list[threading.Thread] = []

@@ -16,6 +16,7 @@ from quarterdeck.core.activity.events import ActivityEvent
 from quarterdeck.core.activity.record import record
 from quarterdeck.core.activity.remote import EventReader, read_events_now, start_event_reader
 from quarterdeck.core.models import Message
+from quarterdeck.core.relay.captains import seen
 from quarterdeck.core.relay.events_out import CURSOR_FILE, EventPublisher, read_cursor
 from quarterdeck.core.relay.ledger import Ledger
 from quarterdeck.core.relay.protocol import KEYS, VERSION, Announcement, Receipt
@@ -23,6 +24,7 @@ from quarterdeck.core.relay.prune import prune_ledger
 from quarterdeck.core.roster.remote import broker_now, merge, read_relays
 from quarterdeck.core.roster.roster import Roster
 from quarterdeck.core.store import Store, default_db_path
+from quarterdeck.core.store.control import outbox_id
 from quarterdeck.core.transports.broker import BrokerLink
 
 wait_until = partial(polling.wait_until, every=0.05)
@@ -56,7 +58,7 @@ def test_a_relays_agents_events_reach_the_captain_once(tmp_path, stores, redis_s
         record(tmp_path / "relay", ActivityEvent(agent, "claude-code", kind, kind, now, text=f"{agent} {kind}"))
     client = redis.Redis.from_url(redis_server.url)
     answers = Answers()
-    publisher = EventPublisher("box-1", relay_store.path, client, KEYS.events, ["Agent-1"], answers)
+    publisher = EventPublisher("box-1", relay_store.path, client, KEYS, ["Agent-1"], answers)
     assert publisher.publish() == 3  # three rows passed, two of them this relay's agents'
     assert client.xlen(KEYS.events) == 2 and answers.count == 1
     assert read_cursor(tmp_path / "relay") == publisher.cursor == 3
@@ -69,8 +71,9 @@ def test_a_relays_agents_events_reach_the_captain_once(tmp_path, stores, redis_s
         assert client.xlen(KEYS.events) == 0  # acknowledged and deleted: nothing lingers in Redis
         # a relay that lost its cursor (or crashed before writing it) publishes them again: stored once
         (tmp_path / "relay" / CURSOR_FILE).unlink()
-        again = EventPublisher("box-1", relay_store.path, client, KEYS.events, ["Agent-1"], answers)
-        assert again.publish() == 3 and client.xlen(KEYS.events) == 2
+        again = EventPublisher("box-1", relay_store.path, client, KEYS, ["Agent-1"], answers)
+        own = KEYS.events_of(outbox_id(captain_store.connection()))  # the captain said it is here as it read
+        assert again.publish() == 3 and client.xlen(own) == 2 and client.xlen(KEYS.events) == 0
         reader = EventReader(link, captain_store.path)
         assert reader.poll(None) == 2 and reader.stored == 0
         reader.close_connection()
@@ -79,10 +82,40 @@ def test_a_relays_agents_events_reach_the_captain_once(tmp_path, stores, redis_s
         link.close()
 
 
+def test_every_captain_seen_within_a_week_gets_every_event_and_deletes_only_its_own(
+        tmp_path, stores, redis_server: RedisServer) -> None:
+    """Two captains (two outboxes) on one broker both see all of a relay's agents' activity; one not
+    seen for more than a week is no longer written to."""
+    relay_store, first = stores
+    second = Store(default_db_path(tmp_path / "second"))
+    client = redis.Redis.from_url(redis_server.url)
+    link = BrokerLink(redis_server.url)
+    try:
+        for captain in (first, second):  # each says it is here as it reads (nothing to read yet)
+            assert read_events_now(link, captain.path) == 0
+        ids = [outbox_id(captain.connection()) for captain in (first, second)]
+        assert set(seen(client.hgetall(KEYS.captains))) == set(ids) and ids[0] != ids[1]
+        client.hset(KEYS.captains, "c0ffee0000000009", repr(time.time() - 8 * 86400))  # gone for 8 days
+        for kind in ("prompt_submitted", "turn_ended"):
+            record(tmp_path / "relay", ActivityEvent("Agent-1", "claude-code", kind, kind, time.time()))
+        publisher = EventPublisher("box-1", relay_store.path, client, KEYS, ["Agent-1"], Answers())
+        assert publisher.publish() == 2
+        assert [client.xlen(KEYS.events_of(i)) for i in ids] == [2, 2]
+        assert not client.exists(KEYS.events_of("c0ffee0000000009")) and client.xlen(KEYS.events) == 0
+        assert read_events_now(link, first.path) == 2
+        assert [client.xlen(KEYS.events_of(i)) for i in ids] == [0, 2]  # the first deleted its own only
+        assert read_events_now(link, second.path) == 2
+        for captain in (first, second):
+            assert [k for _, _, k, _ in stored_events(captain)] == ["prompt_submitted", "turn_ended"]
+    finally:
+        link.close()
+        second.close()
+
+
 def test_an_outage_holds_events_back_and_they_go_after(tmp_path, stores, redis_server: RedisServer) -> None:
     relay_store, captain_store = stores
     client = redis.Redis.from_url(redis_server.url, socket_connect_timeout=1)
-    publisher = EventPublisher("box-1", relay_store.path, client, KEYS.events, ["Agent-1"], Answers())
+    publisher = EventPublisher("box-1", relay_store.path, client, KEYS, ["Agent-1"], Answers())
     redis_server.stop()
     record(tmp_path / "relay", ActivityEvent("Agent-1", "tmux-watch", "seen_working", "busy indicator", time.time()))
     with pytest.raises(redis.ConnectionError):
@@ -163,7 +196,7 @@ def test_the_captains_reader_thread_waits_out_an_outage_in_one_line(
         tmp_path, stores, redis_server: RedisServer, caplog) -> None:
     relay_store, captain_store = stores
     client = redis.Redis.from_url(redis_server.url, socket_connect_timeout=1)
-    publisher = EventPublisher("box-1", relay_store.path, client, KEYS.events, ["Agent-1"], Answers())
+    publisher = EventPublisher("box-1", relay_store.path, client, KEYS, ["Agent-1"], Answers())
     link = BrokerLink(redis_server.url, timeout=0.5)
     stop = start_event_reader(link, captain_store.path)
     try:
