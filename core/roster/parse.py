@@ -45,6 +45,10 @@ def parse(text: str, file: str, screens: Sequence[ScreenRect] | None, loader: ty
     root = parser.compose(text)
     if root is None:
         parser.problem_at(1, 1, None, None, "the file is empty: it needs an 'agents:' list")
+    if isinstance(root, yaml.SequenceNode):  # the agents' list without its key
+        parser.problem(root, None, None, f"the roster is {describe(root)}, not a mapping: write 'agents:' on "
+                                         "the first line and indent the list under it")
+        raise RosterError(parser.problems)
     top = parser.mapping(root, None, None, "the roster") if root is not None else None
     if root is None or top is None:
         raise RosterError(parser.problems)

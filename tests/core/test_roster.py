@@ -101,8 +101,13 @@ def test_yaml_syntax_error_has_line_and_column():
 
 def test_empty_file_and_wrong_top_level():
     assert problems("") == [(1, 1, None, None, "the file is empty: it needs an 'agents:' list")]
-    assert problems("- Agent-1\n") == [(1, 1, None, None, "the roster must be a mapping of 'key: value' "
-                                                         "lines, not [Agent-1]")]
+    assert problems("- Agent-1\n") == [(1, 1, None, None, "the roster is [Agent-1], not a mapping: write "
+                                                         "'agents:' on the first line and indent the list under it")]
+    listed = "- {id: A, transport: inbox, path: /tmp/a}\n- {id: B, transport: inbox, path: /tmp/b}\n"
+    assert problems(listed) == [(1, 1, None, None, "the roster is a list of 2 items, not a mapping: write "
+                                                   "'agents:' on the first line and indent the list under it")]
+    assert problems("just text\n") == [(1, 1, None, None, "the roster must be a mapping of 'key: value' "
+                                                           "lines, not 'just text'")]
     assert problems("groups: {}\n") == [(1, 1, None, None, "missing 'agents:' (a list of agents)")]
 
 
