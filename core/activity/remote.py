@@ -3,14 +3,15 @@
 Each relay publishes its agents' activity events (their hooks, the watchers of their panes and
 windows) to every captain (``quarterdeck.core.relay.event_entry.EventEntry``, on
 ``qd:events:<captain>``: ``quarterdeck.core.relay.captains``). :class:`EventReader` says in
-``qd:captains`` that this captain (its outbox's id) is here, reads its stream and ``qd:events`` (what
-a relay sent while it knew no captain) in consumer group ``captain`` (consumer: host and pid; every
-process on one outbox shares it), and stores every event in the captain's outbox file, so ``quarterdeck attention``, ``agents list`` and the panel's activity
-column show remote agents as they show local ones. An event is stored under its key (unique per
-event: one read twice, or published twice after a relay crash, is stored once) and only then
-XACKed and XDELed. Its time comes in the broker's clock and is stored in this machine's (the
-offset from Redis ``TIME``, once per batch). Entries another captain process left (or one that
-died) are claimed once idle for :data:`CLAIM_IDLE_MS`.
+``qd:captains`` that this captain (its outbox's id) is here, reads its stream and ``qd:events``
+(what a relay sent while it knew no captain) in consumer group ``captain`` (consumer: host and pid;
+every process on one outbox shares it), and stores every event in the captain's outbox file, so
+``quarterdeck attention``, ``agents list`` and the panel's activity column show remote agents as
+they show local ones. An event is stored under its key (unique per event: one read twice, or
+published twice after a relay crash, is stored once) and only then XACKed and XDELed. Its time comes
+in the broker's clock and is stored in this machine's (the offset from Redis ``TIME``, once per
+batch). Entries another captain process left (or one that died) are claimed once idle for
+:data:`CLAIM_IDLE_MS`.
 
 Faults: the broker unreachable, the reader waits and reads on when it answers (entries wait in
 the stream); the outbox file failing (locked, full, read-only), the entries stay unacknowledged and

@@ -105,9 +105,13 @@ def claim(store: Store, agents: Iterable[str], *, own_only: bool, limit: int, du
 
 
 def files(store: Store) -> list[str]:
-    """The outbox's database file and its write-ahead log: their flush makes every commit so far durable."""
+    """What to flush to make every commit so far durable: the outbox's write-ahead log, where a commit
+    is (SQLite flushes the database file itself when it checkpoints). Never the database file: closing
+    any descriptor of it releases every POSIX lock this process holds on it, SQLite's own among them,
+    and the next process to open and close the file would take itself for its last user and delete
+    the log and its index from under this one."""
     log = f"{store.path}-wal"
-    return [str(store.path), log] if os.path.exists(log) else [str(store.path)]
+    return [log] if os.path.exists(log) else []
 
 
 def start(store: Store, delivery: int) -> bool:
