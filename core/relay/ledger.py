@@ -68,11 +68,15 @@ class Relayed:
 
 Key = tuple[str, int]  # a captain's delivery: (its outbox id, its delivery id there)
 _COLUMNS = "captain_delivery, message_id, agent, local_delivery, captain"
+_R_COLUMNS = "r.captain_delivery, r.message_id, r.agent, r.local_delivery, r.captain"
 _FIELDS_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # json.dumps, built once
 # the parts of one [captain, captain_delivery, message_id, agent] in a JSON list read with json_each
 _CAPTAIN, _ID = "json_extract(value, '$[0]')", "json_extract(value, '$[1]')"
 _MESSAGE, _AGENT = "json_extract(value, '$[2]')", "json_extract(value, '$[3]')"
-_KEYS_IN = f"(captain, captain_delivery) IN (SELECT {_CAPTAIN}, {_ID} FROM json_each(?))"
+# the rows of the [captain, captain_delivery, ...] in a JSON list (a join: a row-value IN would search by
+# captain alone, every row of a captain for each one)
+_GIVEN = (f"json_each(?) AS j JOIN relayed_deliveries AS r ON r.captain = {_CAPTAIN} "
+          f"AND r.captain_delivery = {_ID}")
 _V1_COLUMNS = "captain_delivery, message_id, agent, local_delivery, final"
 
 
@@ -142,14 +146,12 @@ class Ledger:
             if len({d[:2] for d in deliveries}) < len(deliveries):  # a delivery twice in one read: in order
                 return [self._record(*delivery) for delivery in deliveries]
             given = json.dumps(deliveries)  # [[captain, captain_delivery, message_id, agent], ...]: three statements
-            self._conn.execute(f"DELETE FROM relayed_deliveries WHERE {_KEYS_IN} AND final = 1 AND message_id != "
-                               f"(SELECT {_MESSAGE} FROM json_each(?) WHERE {_CAPTAIN} = captain AND {_ID} = "
-                               "captain_delivery)", (given, given))
+            self._conn.execute(f"DELETE FROM relayed_deliveries WHERE rowid IN (SELECT r.rowid FROM {_GIVEN} "
+                               f"WHERE r.final = 1 AND r.message_id != {_MESSAGE})", (given,))
             self._conn.execute("INSERT OR IGNORE INTO relayed_deliveries (captain, captain_delivery, message_id, "
                                f"agent) SELECT {_CAPTAIN}, {_ID}, {_MESSAGE}, {_AGENT} FROM json_each(?) ORDER BY key",
                                (given,))
-            rows = self._conn.execute(f"SELECT {_COLUMNS} FROM relayed_deliveries WHERE {_KEYS_IN}",
-                                      (given,)).fetchall()
+            rows = self._conn.execute(f"SELECT {_R_COLUMNS} FROM {_GIVEN}", (given,)).fetchall()
         found = {(row.captain, row.captain_delivery): row for row in map(_relayed, rows)}
         return [found[(delivery[0], delivery[1])] for delivery in deliveries]
 
@@ -246,7 +248,7 @@ class Ledger:
             if len({_key(receipt) for receipt, _ in receipts}) < len(receipts):  # one after another, in order
                 return sum(self._add(receipt, final, False) for receipt, final in receipts)
             closed = {(str(row[0]), int(row[1])) for row in self._conn.execute(
-                f"SELECT captain, captain_delivery FROM relayed_deliveries WHERE final = 1 AND {_KEYS_IN}",
+                f"SELECT r.captain, r.captain_delivery FROM {_GIVEN} WHERE r.final = 1",
                 (json.dumps([_key(receipt) for receipt, _ in receipts]),))}
             queued = [(receipt, final) for receipt, final in receipts if _key(receipt) not in closed]
             self._conn.executemany("INSERT INTO unpublished (fields) VALUES (?)",
