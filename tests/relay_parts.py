@@ -3,7 +3,7 @@
 ``RelayProcess`` runs ``python -m quarterdeck relay`` as a separate process (its own data dir, a
 roster file) and waits for its start line; ``stop()`` sends SIGTERM and checks it exits 0,
 ``kill()`` is ``kill -9``. ``Captain`` XADDs delivery entries and control entries, and reads
-receipts from ``qd:receipts``.
+receipts from its ``qd:receipts:<captain>`` (``qd:receipts`` for a captain without an id).
 """
 from __future__ import annotations
 

@@ -3,9 +3,10 @@
 Each relay publishes its agents' activity events (their hooks, the watchers of their panes and
 windows) to every captain (``quarterdeck.core.relay.event_entry.EventEntry``, on
 ``qd:events:<captain>``: ``quarterdeck.core.relay.captains``). :class:`EventReader` says in
-``qd:captains`` that this captain (its outbox's id) is here, reads its stream and ``qd:events``
-(what a relay sent while it knew no captain) in consumer group ``captain`` (consumer: host and pid;
-every process on one outbox shares it), and stores every event in the captain's outbox file, so
+``qd:captains`` that this captain (its outbox's id) is here, reads its stream (in consumer group
+``captain``, consumer: host and pid: every process on one outbox shares it) and ``qd:events`` (what
+a relay sent while it knew no captain: group ``captain`` too, so the first captain to read one takes
+it), and stores every event in the captain's outbox file, so
 ``quarterdeck attention``, ``agents list`` and the panel's activity column show remote agents as
 they show local ones. An event is stored under its key (unique per event: one read twice, or
 published twice after a relay crash, is stored once) and only then XACKed and XDELed. Its time comes

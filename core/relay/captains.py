@@ -6,8 +6,9 @@ A captain says it is there by writing its id and the broker's time into ``qd:cap
 (:func:`say_here`, as it reads its events, at most every ``SAY_EVERY_S``). A relay reads that hash
 at most every ``READ_EVERY_S`` (:class:`Captains`) and writes each event to ``qd:events:<captain>``
 of every captain seen within ``KEEP_S``: one that comes back within a week finds what it missed,
-and each deletes what it stored from its own stream only. While no captain is known (a relay
-started before any captain ran) events go to ``qd:events``, which every captain reads too.
+and each deletes what it stored from its own stream only; one not seen for longer is struck from
+the hash. While no captain is known (a relay started before any captain ran) events go to
+``qd:events``, where the first captain to read them takes them.
 """
 from __future__ import annotations
 
@@ -60,7 +61,10 @@ class Captains:
         broker failure propagates (the events wait and go with the next batch)."""
         if time.monotonic() - self._read_at >= READ_EVERY_S:
             raw: Any = self.client.hgetall(self.keys.captains)
-            recent = sorted(c for c, at in seen(raw).items() if now - at <= KEEP_S)
+            known = seen(raw)
+            recent = sorted(c for c, at in known.items() if now - at <= KEEP_S)
+            if gone := [c for c in known if c not in recent]:
+                self.client.hdel(self.keys.captains, *gone)
             self._streams = [self.keys.events_of(c) for c in recent] or [self.keys.events]
             self._read_at = time.monotonic()
         return self._streams

@@ -1,9 +1,10 @@
-"""Relay -> captain activity events on ``qd:events`` (the relay wire protocol: ``protocol``)."""
+"""Relay -> captain activity events on ``qd:events:<captain>`` (the relay wire protocol: ``protocol``;
+to which captains: ``captains``)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from quarterdeck.core.relay.protocol import (
+from quarterdeck.core.relay.fields import (
     VERSION,
     Fields,
     MalformedEntry,

@@ -24,7 +24,7 @@ from typing import Any
 
 from quarterdeck.core.relay.ledger import Key, Ledger
 from quarterdeck.core.relay.link import fields_of
-from quarterdeck.core.relay.protocol import RELAY_GROUP, DeliveryEntry, Receipt, captain_of, decode
+from quarterdeck.core.relay.protocol import RELAY_GROUP, DeliveryEntry, Receipt, captain_of
 from quarterdeck.core.session import Session
 from quarterdeck.core.store import StoreError
 from quarterdeck.core.store.control import STOPPED
@@ -67,8 +67,11 @@ def refusal(relay: str, fields: dict[bytes, bytes], why: str) -> Receipt | None:
     try:
         delivery = int(fields.get(b"delivery", b""))
         agent = fields[b"agent"].decode()
-        captain = captain_of(decode(fields), "an entry")
+        raw = fields.get(b"captain", b"")  # this field alone: the rest may not be text
+        captain = captain_of({"captain": raw.decode("utf-8", "replace")}, "an entry")
     except (KeyError, ValueError):
+        return None
+    if not 0 <= delivery < 2**63:  # not an id this relay could store
         return None
     return Receipt(relay, delivery, agent, "failed", verdict="not_typed",
                    reason=f"the relay could not read the entry: {why}", at=time.time(), captain=captain)

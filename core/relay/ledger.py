@@ -92,11 +92,17 @@ def _key(receipt: Receipt) -> Key:
 
 def _captains_apart(conn: sqlite3.Connection) -> None:
     """Move a ledger written before captains were told apart (keyed by the delivery id alone) over."""
-    columns = {str(row[1]) for row in conn.execute("PRAGMA table_info(relayed_deliveries)")}
-    if not columns or "captain" in columns:
+    def older() -> bool:
+        columns = {str(row[1]) for row in conn.execute("PRAGMA table_info(relayed_deliveries)")}
+        return bool(columns) and "captain" not in columns
+
+    if not older():
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
+        if not older():  # another process on this ledger moved it meanwhile
+            conn.execute("ROLLBACK")
+            return
         conn.execute("DROP INDEX IF EXISTS relayed_by_message")
         conn.execute("DROP INDEX IF EXISTS relayed_open")
         conn.execute("ALTER TABLE relayed_deliveries RENAME TO relayed_v1")

@@ -1,6 +1,6 @@
 """The relay wire protocol over Redis Streams (issue 14, version 2): key names and entry fields.
 
-Everything lives under one key prefix (``qd:``). Every stream entry carries ``v`` = ``"1"``;
+Everything lives under one key prefix (``qd:``). Every stream entry carries ``v`` = ``"2"``;
 times are epoch seconds as decimal strings; JSON fields are compact UTF-8 JSON.
 
 - ``qd:relay:<name>:in``: deliveries for relay <name> (``DeliveryEntry``), written by the captain;
@@ -21,7 +21,6 @@ either. A malformed entry raises ``MalformedEntry`` (a ``ValueError``) naming wh
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -29,8 +28,18 @@ from typing import Any
 
 from quarterdeck.core.model_check import Invalid, decoded, encoded, where
 from quarterdeck.core.models import Message
+from quarterdeck.core.relay.fields import (
+    VERSION,
+    Fields,
+    MalformedEntry,
+    check_version,
+    decode,
+    field_of,
+    number_of,
+    stamp,
+    time_of,
+)
 
-VERSION = "2"  # 2: deliveries and receipts name their captain
 PREFIX = "qd:"
 RELAY_GROUP = "relay"
 CAPTAIN_GROUP = "captain"
@@ -39,19 +48,21 @@ RECEIPT_STATES = frozenset({"sending", "delivered", "failed", "uncertain", "canc
 CONTROL_KINDS = frozenset({"stop", "resume"})
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 
-Fields = Mapping[Any, Any]  # bytes or str keys and values, as Redis hands them back
-
-
-class MalformedEntry(ValueError):
-    """A stream entry that is not a valid entry of this protocol version."""
+def _named(text: str, what: str) -> str:
+    if not re.fullmatch(NAME_PATTERN, text):
+        raise ValueError(f"{text[:70]!r} is not {what}: use up to 64 letters, digits, '.', '_' and '-', "
+                         "starting with a letter or digit")
+    return text
 
 
 def check_name(name: str) -> str:
     """A relay name: letters, digits, ``.``, ``_``, ``-`` (no ``:``, which separates key parts)."""
-    if not re.fullmatch(NAME_PATTERN, name):
-        raise ValueError(f"{name!r} is not a relay name: use up to 64 letters, digits, '.', '_' and '-', "
-                         "starting with a letter or digit")
-    return name
+    return _named(name, "a relay name")
+
+
+def check_captain(captain: str) -> str:
+    """A captain's id (an outbox's: ``quarterdeck.core.store.control.outbox_id``), as a relay name is."""
+    return _named(captain, "a captain's id")
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,7 @@ class Keys:
 
     def receipts_of(self, captain: str) -> str:
         """The stream of the receipts for ``captain`` (an outbox id; "": none given)."""
-        return f"{self.receipts}:{check_name(captain)}" if captain else self.receipts
+        return f"{self.receipts}:{check_captain(captain)}" if captain else self.receipts
 
     @property
     def events(self) -> str:
@@ -77,7 +88,7 @@ class Keys:
 
     def events_of(self, captain: str) -> str:
         """The stream of the activity events for ``captain`` ("": for whichever captain reads first)."""
-        return f"{self.events}:{check_name(captain)}" if captain else self.events
+        return f"{self.events}:{check_captain(captain)}" if captain else self.events
 
     @property
     def captains(self) -> str:
@@ -93,66 +104,6 @@ class Keys:
 
 
 KEYS = Keys()
-
-
-def _text(value: bytes | str, name: str) -> str:
-    if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise MalformedEntry(f"field {name!r} is not UTF-8 ({exc.reason})") from None
-    return str(value)
-
-
-def decode(fields: Fields) -> dict[str, str]:
-    """Redis's field dict (bytes or str keys and values) as str -> str."""
-    if not isinstance(fields, Mapping):
-        raise MalformedEntry(f"an entry is a field map, not {type(fields).__name__}")
-    decoded: dict[str, str] = {}
-    for key, value in fields.items():
-        name = _text(key, "(a field name)")
-        decoded[name] = _text(value, name)
-    return decoded
-
-
-def check_version(fields: Mapping[str, str], what: str) -> None:
-    """Refuse an entry of another protocol version (or none)."""
-    version = fields.get("v")
-    if version is None:
-        raise MalformedEntry(f"{what} has no protocol version field 'v'")
-    if version != VERSION:
-        raise MalformedEntry(f"{what} is protocol version {version!r}; this Quarterdeck speaks version "
-                             f"{VERSION!r}: run the same Quarterdeck version on every machine")
-
-
-def field_of(fields: Mapping[str, str], name: str, what: str) -> str:
-    try:
-        return fields[name]
-    except KeyError:
-        raise MalformedEntry(f"{what} lacks the field {name!r}") from None
-
-
-def _int(fields: Mapping[str, str], name: str, what: str) -> int:
-    text = field_of(fields, name, what)
-    try:
-        return int(text)
-    except ValueError:
-        raise MalformedEntry(f"{what}: field {name!r} is not a whole number: {text[:40]!r}") from None
-
-
-def time_of(fields: Mapping[str, str], name: str, what: str) -> float:
-    text = field_of(fields, name, what)
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise MalformedEntry(f"{what}: field {name!r} is not epoch seconds: {text[:40]!r}")
-    return value
-
-
-def stamp(at: float) -> str:
-    return repr(float(at))
 
 
 @dataclass(frozen=True)
@@ -184,7 +135,7 @@ class DeliveryEntry:
             first = exc.errors()[0]
             at = where(first) or "message"
             raise MalformedEntry(f"{what}: its message is invalid at {at}: {first['msg']}") from None
-        return cls(_int(fields, "delivery", what), agent, message, time_of(fields, "sent_at", what),
+        return cls(number_of(fields, "delivery", what), agent, message, time_of(fields, "sent_at", what),
                    captain_of(fields, what))
 
 
@@ -218,19 +169,20 @@ class Receipt:
         what = "a receipt"
         fields = decode(raw)
         check_version(fields, what)
-        return cls(relay=field_of(fields, "relay", what), delivery=_int(fields, "delivery", what),
+        return cls(relay=field_of(fields, "relay", what), delivery=number_of(fields, "delivery", what),
                    agent=field_of(fields, "agent", what), state=field_of(fields, "state", what),
                    verdict=fields.get("verdict", ""), evidence=fields.get("evidence", ""),
-                   reason=fields.get("reason", ""), attempts=_int(fields, "attempts", what),
+                   reason=fields.get("reason", ""), attempts=number_of(fields, "attempts", what),
                    at=time_of(fields, "at", what), captain=captain_of(fields, what))
 
 
 def captain_of(fields: Mapping[str, str], what: str) -> str:
     """An entry's captain (an outbox id; "" when it names none)."""
     captain = fields.get("captain", "")
-    if captain and not re.fullmatch(NAME_PATTERN, captain):
-        raise MalformedEntry(f"{what}: field 'captain' is not a captain's id: {captain[:40]!r}")
-    return captain
+    try:
+        return check_captain(captain) if captain else ""
+    except ValueError:
+        raise MalformedEntry(f"{what}: field 'captain' is not a captain's id: {captain[:40]!r}") from None
 
 
 @dataclass(frozen=True)
@@ -253,7 +205,7 @@ class ControlEntry:
         what = "a control entry"
         fields = decode(raw)
         check_version(fields, what)
-        return cls(field_of(fields, "kind", what), _int(fields, "generation", what), time_of(fields, "at", what))
+        return cls(field_of(fields, "kind", what), number_of(fields, "generation", what), time_of(fields, "at", what))
 
 
 @dataclass(frozen=True)

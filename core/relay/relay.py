@@ -20,7 +20,7 @@ A relay named NAME, with its roster (its local agents) and its own data dir, run
   broker's clock, so a relay whose clock is off does not look stale, nor fresh once dead) and sweeps
   final states no event told of; hourly it prunes the ledger (``prune``). Nothing is removed on
   exit: the captain judges by ``seen_at``.
-- **events**: its agents' activity events, published on ``qd:events`` (``events_out``).
+- **events**: its agents' activity events, published to every captain on its ``qd:events:<captain>`` (``events_out``).
 
 Broker unreachable: local delivery goes on, each thread retries with a growing pause, and one line
 is logged per outage (``Outage``), not per attempt. Any other fault (local storage locked, full or
@@ -241,7 +241,7 @@ class Relay:
                 wake_worker = wake_worker or entry.agent not in self.inbox_agents
             else:
                 self.duplicates += 1
-                self.receipts.repeat(Relayed(entry.delivery, entry.message.id, entry.agent, local))
+                self.receipts.repeat(Relayed(entry.delivery, entry.message.id, entry.agent, local, entry.captain))
                 log.info("relay %s: entry %s repeats delivery %d to %s; not queued again", self.name,
                          entry_id, entry.delivery, entry.agent)
         if wake_worker:  # the dispatcher delivers it (not an inbox agent's)

@@ -2,7 +2,7 @@
 
 :class:`BrokerLink` opens the connection lazily (short timeouts: a send never hangs on a broker
 that is gone) and says what is wrong without the password (``broker redis://host:port
-unreachable: ...``). The receipt reader reading ``qd:receipts`` through it is
+unreachable: ...``). The receipt reader reading ``qd:receipts:<captain>`` through it is
 ``quarterdeck.core.transports.receipt_reader``.
 """
 from __future__ import annotations

@@ -54,7 +54,7 @@ def test_the_relay_announces_its_agents_and_heartbeats(redis_server: RedisServer
 
 
 def test_a_duplicate_entry_is_typed_once(tmp_path, redis_server: RedisServer, relay: RelayProcess) -> None:
-    captain = Captain(redis_server.url)
+    captain = Captain(redis_server.url, "c0ffee0000000003")
     delivery, message = captain.send("box-1", "Agent-1", "Only once, please.")
     captain.send("box-1", "Agent-1", "", message=message, delivery=delivery)  # the same entry again
     captain.wait_final({delivery})
@@ -126,19 +126,24 @@ def test_an_agent_not_on_the_relays_roster_fails_with_a_reason(redis_server: Red
 
 def test_a_malformed_entry_is_dropped_with_one_line_and_the_next_goes_out(tmp_path, redis_server: RedisServer,
                                                                            relay: RelayProcess) -> None:
-    captain = Captain(redis_server.url)
-    captain.client.xadd(KEYS.relay_in("box-1"), {"v": VERSION, "delivery": "x", "agent": "Agent-1"})
-    captain.client.xadd(KEYS.relay_in("box-1"), {"v": VERSION, "delivery": "77", "agent": "Agent-1", "message": "{"})
+    captain = Captain(redis_server.url, "c0ffee0000000004")
+    stream, mine = KEYS.relay_in("box-1"), {"v": VERSION, "captain": captain.captain}
+    captain.client.xadd(stream, {**mine, "delivery": "x", "agent": "Agent-1"})
+    captain.client.xadd(stream, {**mine, "delivery": "77", "agent": "Agent-1", "message": "{"})
+    captain.client.xadd(stream, {**mine, "delivery": "78", "agent": "Agent-1", "message": b"\xff"})  # not text
+    captain.client.xadd(stream, {**mine, "delivery": str(2**63), "agent": "Agent-1", "message": "{"})  # too big
     delivery, _ = captain.send("box-1", "Agent-1", "After the bad ones.")
-    final = captain.wait_final({delivery, 77})
+    final = captain.wait_final({delivery, 77, 78})
+    assert (final[78].state, final[78].verdict) == ("failed", "not_typed") and "not UTF-8" in final[78].reason
     assert final[delivery].state == "delivered"
     # the one that names its delivery is reported failed, so the captain's row does not hang
     assert (final[77].state, final[77].verdict) == ("failed", "not_typed")
     assert "the relay could not read the entry: a delivery entry: its message is invalid" in final[77].reason
-    captain.wait_for(lambda: captain.client.xlen(KEYS.relay_in("box-1")) == 0, 5, "all three entries gone")
+    captain.wait_for(lambda: captain.client.xlen(KEYS.relay_in("box-1")) == 0, 5, "all five entries gone")
     relay.stop()
     err = relay.err.read_text()
-    assert "dropped entry" in err and "lacks the field 'message'" in err and len(err.splitlines()) == 2
+    assert "dropped entry" in err and "lacks the field 'message'" in err and "out of range" in err
+    assert len(err.splitlines()) == 4, err
     assert inbox_texts(tmp_path / "in1") and len(inbox_texts(tmp_path / "in1")) == 1
 
 

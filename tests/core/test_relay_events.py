@@ -102,6 +102,7 @@ def test_every_captain_seen_within_a_week_gets_every_event_and_deletes_only_its_
         assert publisher.publish() == 2
         assert [client.xlen(KEYS.events_of(i)) for i in ids] == [2, 2]
         assert not client.exists(KEYS.events_of("c0ffee0000000009")) and client.xlen(KEYS.events) == 0
+        assert set(seen(client.hgetall(KEYS.captains))) == set(ids)  # the one gone for 8 days is struck off
         assert read_events_now(link, first.path) == 2
         assert [client.xlen(KEYS.events_of(i)) for i in ids] == [0, 2]  # the first deleted its own only
         assert read_events_now(link, second.path) == 2

@@ -68,6 +68,8 @@ def test_an_announcement_round_trips_and_a_broken_one_is_refused() -> None:
     ({"captain": "a:b"}, "'captain' is not a captain's id"),
     ({"v": None}, "no protocol version"),
     ({"delivery": "seven"}, "'delivery' is not a whole number"),
+    ({"delivery": str(2**63)}, "'delivery' is out of range"),
+    ({"delivery": "-1"}, "'delivery' is out of range"),
     ({"agent": None}, "lacks the field 'agent'"),
     ({"agent": ""}, "names no agent"),
     ({"message": "{not json"}, "its message is invalid"),

@@ -194,14 +194,14 @@ def test_a_relay_that_starts_after_the_session_is_reached_by_the_next_send(capta
 
 
 def test_a_receipt_naming_another_agent_is_not_this_deliverys(captain, redis_server: RedisServer) -> None:
-    """Delivery ids are unique per outbox only: a receipt with this id for another agent (another
-    captain's outbox on the same broker) is not taken for this delivery's."""
+    """A receipt on this captain's stream with this delivery id but another agent (a relay's mistake,
+    or one from before this outbox was rebuilt) is not taken for this delivery's."""
     session = captain(lambda e: [Receipt("M2", e.delivery, "Agent-4", "delivered", verdict="submitted",
                                          at=time.time(), captain=e.captain)])
     row = session.store.delivery(send(session))
     assert str(row.state) == "uncertain" and "did not report within 0.5 s" in str(row.reason)
     client, stream = redis.Redis.from_url(redis_server.url), receipts_stream(session)
-    assert client.xlen(stream) == 1  # left for the captain whose outbox it is
+    assert client.xlen(stream) == 1  # left pending: no delivery here matches it yet
     old = Receipt("M2", 999, "Agent-4", "delivered", at=time.time() - 700,  # nobody's for 10 minutes: dropped
                   captain=session_id(session))
     client.xadd(stream, old.to_fields())  # type: ignore[arg-type]
