@@ -4,12 +4,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, EXIT_TIMEOUT, CliError, command_log, log_delivery, read_text_arg
-from quarterdeck.cli.send_lines import ENDED
+from quarterdeck.cli.send_lines import Deadline
 from quarterdeck.cli.shared_options import add_broker_option
 from quarterdeck.core.tags import STANDARD_TAGS
 
@@ -47,8 +48,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                       "watchers say so) before typing; a delivery still waiting after --ttl ends 'expired'")
     send.add_argument("--ttl", metavar="DURATION", help="with --when idle: how long to wait, e.g. 90s, 30m, 2h "
                       "(default 30m)")
-    send.add_argument("--timeout", metavar="DURATION", help="stop waiting after DURATION (e.g. 90s, 5m): the "
-                      "deliveries without an outcome by then go on without this command, which exits 124")
+    send.add_argument("--timeout", metavar="DURATION", help="stop waiting after DURATION (e.g. 90s, 5m; a delivery "
+                      "being typed is finished first): those without an outcome go on without this command, "
+                      "which exits 124")
     _common(send)
     add_broker_option(send)
     send.set_defaults(func=cmd_send)
@@ -91,8 +93,8 @@ def cmd_send(args: argparse.Namespace) -> int:
     open a session and deliver it here."""
     from quarterdeck.cli.handoff_client import try_handoff
 
+    args.deadline = _deadline(args.timeout)  # counted from the start
     when_idle = _when_idle(args)
-    args.timeout_s = _timeout(args.timeout)
     text = read_text_arg(args.message, args.text)
     if args.agents:  # -a Agent-1,Agent-2 as -a Agent-1 -a Agent-2 (here and handed off)
         args.agents = [a.strip() for given in args.agents for a in given.split(",") if a.strip()]
@@ -132,30 +134,34 @@ def _send_here(args: argparse.Namespace, text: str, when_idle: float | None) -> 
         try:
             results = submit_and_wait(session, message, captain_last=args.captain_last, quiet=args.json,
                                       when_idle=None if args.dry_run else when_idle,  # a dry run types nothing
-                                      timeout=args.timeout_s)
+                                      deadline=args.deadline)
         finally:
             session.close()
+    timed_out = args.deadline is not None and args.deadline.hit
     if args.json:
-        print(json.dumps({"message_id": message.id, "results": [event_dict(e) for e in results]}, indent=2))
+        print(json.dumps({"message_id": message.id, "results": [event_dict(e) for e in results],
+                          "timed_out": timed_out}, indent=2))
     elif args.dry_run:
         for agent_id, transport in dry.items():
             for req in transport.sent:
                 print(f"--- {agent_id} ({session.delivering.get(agent_id).transport.kind}, not sent)\n{req.text}")
-    if any(e.state not in ENDED for e in results):
+    if timed_out:
         return EXIT_TIMEOUT
     return EXIT_OK if all(e.state == "delivered" for e in results) else EXIT_FAIL
 
 
-def _timeout(text: str | None) -> float | None:
-    """``--timeout`` in seconds (None: wait for every outcome); CliError on a bad duration."""
+def _deadline(text: str | None) -> Deadline | None:
+    """``--timeout`` from now (None: wait for every outcome); CliError on a bad duration."""
     if text is None:
         return None
-    from quarterdeck.core.compose.when_idle import parse_duration
+    from quarterdeck.core.compose.when_idle import format_duration, parse_duration
 
     try:
-        return parse_duration(text)
+        seconds = parse_duration(text, longest="the longest a send waits")
     except ValueError as exc:
         raise CliError(f"--timeout: {exc}") from exc
+    said = format_duration(seconds) if seconds == round(seconds) else f"{seconds:g}s"
+    return Deadline(time.monotonic() + seconds, said)
 
 
 def _when_idle(args: argparse.Namespace) -> float | None:

@@ -74,7 +74,7 @@ def try_handoff(args: argparse.Namespace, text: str, when_idle: float | None) ->
         from quarterdeck.cli.handoff_follow import Fallback, follow  # a server has the message: its stream
 
         try:
-            return follow(lines, sock, hello, quiet=args.json, timeout=getattr(args, "timeout_s", None),
+            return follow(lines, sock, hello, quiet=args.json, deadline=getattr(args, "deadline", None),
                           first="queued" if when_idle is None else "waiting")
         except Fallback as why:
             debug(str(why))

@@ -7,12 +7,11 @@ import json
 import signal
 import socket
 import sys
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from quarterdeck.cli.common import EXIT_FAIL, EXIT_OK, EXIT_STORAGE, EXIT_TIMEOUT
-from quarterdeck.cli.send_lines import event_dict, print_pending, report_progress
+from quarterdeck.cli.send_lines import Deadline, event_dict, pending_line, print_pending, report_progress
 from quarterdeck.core.handoff.wire import Lines
 
 ACCEPT_WAIT_S = 60.0  # once the message is sent: queueing it may wait for a busy outbox
@@ -46,14 +45,20 @@ class WireStep:
 
 
 def follow(lines: Lines, sock: socket.socket, hello: dict[str, Any], *, quiet: bool,
-           timeout: float | None = None, first: str = "queued") -> int:
-    """The send's exit code, once the server's answer and every step it streams are printed (or ``timeout``
-    seconds have passed: ``EXIT_TIMEOUT``, each delivery as its last step left it, or as it was queued:
+           deadline: Deadline | None = None, first: str = "queued") -> int:
+    """The send's exit code, once the server's answer and every step it streams are printed (or at
+    ``deadline``: ``EXIT_TIMEOUT``, each delivery as its last step left it, or as it was queued:
     ``first``); ``Fallback`` when it passed the send back before queueing it."""
     who = f"{hello.get('who') or 'the Quarterdeck on this data folder'} (pid {hello.get('pid')})"
-    sock.settimeout(ACCEPT_WAIT_S)
+    sock.settimeout(ACCEPT_WAIT_S if deadline is None else max(0.001, min(ACCEPT_WAIT_S, deadline.left())))
     try:
         answer = lines.next()
+    except TimeoutError as exc:
+        answer = {"lost": str(exc)}
+        if deadline is not None and deadline.reached():
+            print(f"quarterdeck: {who} did not take the send within {deadline.said}; the message may be queued: "
+                  "'quarterdeck status' shows each delivery", file=sys.stderr)
+            return EXIT_TIMEOUT
     except (OSError, ValueError) as exc:
         answer = {"lost": str(exc)}
     if answer is None or "lost" in answer:
@@ -72,14 +77,14 @@ def follow(lines: Lines, sock: socket.socket, hello: dict[str, Any], *, quiet: b
     finals: dict[int, WireStep] = {}
     last: dict[int, WireStep] = {}  # each delivery's latest step
     sock.settimeout(None)
-    ended = _steps(lines, sock, deliveries, finals, last, who, quiet=quiet, timeout=timeout)
+    ended = _steps(lines, sock, deliveries, finals, last, who, quiet=quiet, deadline=deadline)
     if ended is not None and ended != EXIT_TIMEOUT:
         return ended
     results = [finals.get(i) or last.get(i) or WireStep(i, agent, first, 0, "", None, None, "", first, False)
                for i, agent in deliveries]
     if quiet:
-        print(json.dumps({"message_id": accepted["message_id"], "results": [event_dict(e) for e in results]},
-                         indent=2))
+        print(json.dumps({"message_id": accepted["message_id"], "results": [event_dict(e) for e in results],
+                          "timed_out": ended is not None}, indent=2))
     elif ended is not None:
         for result in results:
             if result.delivery_id not in finals:
@@ -90,10 +95,9 @@ def follow(lines: Lines, sock: socket.socket, hello: dict[str, Any], *, quiet: b
 
 
 def _steps(lines: Lines, sock: socket.socket, deliveries: list[tuple[int, str]], finals: dict[int, WireStep],
-           last: dict[int, WireStep], who: str, *, quiet: bool, timeout: float | None) -> int | None:
+           last: dict[int, WireStep], who: str, *, quiet: bool, deadline: Deadline | None) -> int | None:
     """Print each step until every delivery has an outcome (None), or the exit code of an early end
-    (``EXIT_TIMEOUT`` once ``timeout`` seconds have passed)."""
-    deadline = None if timeout is None else time.monotonic() + timeout
+    (``EXIT_TIMEOUT`` once ``deadline`` is reached)."""
     heard: list[str] = []
 
     def term(number: int, _frame: object) -> None:
@@ -103,15 +107,18 @@ def _steps(lines: Lines, sock: socket.socket, deliveries: list[tuple[int, str]],
     previous = signal.signal(signal.SIGTERM, term) if hasattr(signal, "SIGTERM") else None
     try:
         while len(finals) < len(deliveries):
-            if deadline is not None:
-                sock.settimeout(max(0.001, deadline - time.monotonic()))
             try:
+                if deadline is not None:
+                    if deadline.reached():
+                        raise TimeoutError
+                    sock.settimeout(max(0.001, deadline.left()))
                 line = lines.next()
             except TimeoutError:
-                from quarterdeck.core.compose.when_idle import format_duration
-
-                _left(deliveries, finals, f"no outcome within {format_duration(timeout or 0.0)}",
-                      f"go on with {who}, which delivers them: `quarterdeck history` shows how each ends")
+                if deadline is None or not deadline.reached():
+                    raise
+                _left(deliveries, finals, f"no outcome within {deadline.said}",
+                      f"go on with {who}, which delivers them: `quarterdeck history` shows each outcome once "
+                      "recorded")
                 return EXIT_TIMEOUT
             if line is None or "closing" in line:
                 why = (line or {}).get("closing") or "the connection ended"
@@ -137,6 +144,4 @@ def _steps(lines: Lines, sock: socket.socket, deliveries: list[tuple[int, str]],
 
 
 def _left(deliveries: list[tuple[int, str]], finals: dict[int, WireStep], what: str, where: str) -> None:
-    left = [agent for i, agent in deliveries if i not in finals]
-    print(f"quarterdeck: {what}; " + (f"{len(left)} without an outcome yet ({', '.join(left)}) {where}"
-                                      if left else "every delivery has its outcome"), file=sys.stderr)
+    print(pending_line(what, [agent for i, agent in deliveries if i not in finals], where), file=sys.stderr)

@@ -5,6 +5,8 @@ exactly what its in-process path prints without loading the dispatcher."""
 from __future__ import annotations
 
 import sys
+import time
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 ENDED = ("delivered", "failed", "cancelled", "uncertain", "expired")
@@ -49,6 +51,12 @@ def report_progress(event: Step, finals: dict[int, Any], *, quiet: bool) -> None
         print(f"{event.agent_id:<16} {event.detail}", file=sys.stderr)
 
 
+def pending_line(what: str, agents: list[str], where: str) -> str:
+    """The one line (stderr) of a send that stopped waiting with ``agents`` still without an outcome."""
+    return f"quarterdeck: {what}; " + (f"{len(agents)} without an outcome yet ({', '.join(agents)}) {where}"
+                                       if agents else "every delivery has its outcome")
+
+
 def event_dict(e: Step) -> dict[str, Any]:
     return {"agent": e.agent_id, "state": e.state, "verdict": e.verdict, "evidence": e.evidence,
             "attempts": e.attempt, "detail": e.detail, "latency_s": e.latency, "confirmed": e.confirmed,
@@ -58,6 +66,24 @@ def event_dict(e: Step) -> dict[str, Any]:
 def final_note(event: Step) -> str:
     """What a finished delivery rests on: its evidence, then whatever else happened."""
     return " · ".join(part for part in (event.evidence, event.detail) if part)
+
+
+@dataclass
+class Deadline:
+    """``send --timeout``: when the command stops waiting (``at``, a ``time.monotonic()`` counted from
+    its start), the duration as said back (``said``), and whether the wait ended there (``hit``)."""
+
+    at: float
+    said: str
+    hit: bool = False
+
+    def reached(self) -> bool:
+        """Whether the time is up; once it is, ``hit`` says so."""
+        self.hit = self.hit or time.monotonic() >= self.at
+        return self.hit
+
+    def left(self) -> float:
+        return max(0.0, self.at - time.monotonic())
 
 
 def print_pending(step: Step) -> None:

@@ -13,12 +13,11 @@ not typed and raises ``Interrupted`` naming what is left queued.
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from quarterdeck.cli.common import CliError
-from quarterdeck.cli.send_lines import ENDED, event_dict, final_note, print_pending, report_progress
+from quarterdeck.cli.send_lines import ENDED, Deadline, event_dict, final_note, print_pending, report_progress
 from quarterdeck.cli.send_lines import print_final as _print_final
 from quarterdeck.core.dispatch.signals import Interrupted, Interruptible
 
@@ -32,13 +31,14 @@ __all__ = ["ENDED", "as_recorded", "event_dict", "final_note", "report_progress"
 
 
 def submit_and_wait(session: Session, message: Message, *, captain_last: bool = False, quiet: bool = False,
-                    when_idle: float | None = None, timeout: float | None = None) -> list[DeliveryEvent]:
+                    when_idle: float | None = None, deadline: Deadline | None = None) -> list[DeliveryEvent]:
     """The final DeliveryEvent of each recipient, in delivery order; a refusal is a CliError.
 
     ``quiet`` (for ``--json``) prints nothing; otherwise one line per outcome goes to stdout and
     each retry, and why a when-idle delivery (``when_idle``: seconds it may wait) waits, to stderr.
-    After ``timeout`` seconds the wait ends: a delivery without an outcome then is given as its row
-    stands (queued, waiting, sending), and one line on stderr says what goes on without this command.
+    At ``deadline`` the wait ends (``deadline.hit``) once this process is not typing (a delivery being
+    typed, its retries too, is finished first): one without an outcome then is given as its row stands
+    (queued, waiting, sending), and one line on stderr says what goes on without this command.
     """
     from quarterdeck.core.compose.submit import SubmitRefused, UnknownRecipient
 
@@ -66,13 +66,11 @@ def submit_and_wait(session: Session, message: Message, *, captain_last: bool = 
                 report_progress(as_recorded(session.store.delivery(delivery_id)), finals, quiet=quiet)
         return len(finals) == len(mine)
 
-    deadline = None if timeout is None else time.monotonic() + timeout
     session.dispatcher.add_listener(progress)
     with Interruptible(session.dispatcher) as interrupted:
-        session.dispatcher.run(until=lambda: done() or (deadline is not None and time.monotonic() >= deadline),
-                               idle_wait=0.05)
-    if deadline is not None and not interrupted.signal and len(finals) < len(mine):
-        return _timed_out(session, submission.delivery_ids, finals, timeout or 0.0, quiet=quiet)
+        session.dispatcher.run(until=lambda: done() or (deadline is not None and deadline.reached()), idle_wait=0.05)
+    if deadline is not None and deadline.hit and not interrupted.signal:
+        return _timed_out(session, submission.delivery_ids, finals, deadline, quiet=quiet)
     left = []
     for delivery_id in submission.delivery_ids:  # a stop-all or a signal ended the run early
         if delivery_id not in finals:
@@ -93,16 +91,20 @@ def submit_and_wait(session: Session, message: Message, *, captain_last: bool = 
     return [finals[i] for i in submission.delivery_ids]
 
 
-def _timed_out(session: Session, ids: Sequence[int], finals: dict[int, DeliveryEvent], timeout: float, *,
+def _timed_out(session: Session, ids: Sequence[int], finals: dict[int, DeliveryEvent], deadline: Deadline, *,
                quiet: bool) -> list[DeliveryEvent]:
-    """What ``submit_and_wait`` gives when its time ran out: each delivery's outcome, or its row as it stands."""
-    from quarterdeck.core.compose.when_idle import format_duration
-
+    """What ``submit_and_wait`` gives when its time ran out: each delivery's outcome, or its row as it
+    stands (one that ended meanwhile is an outcome: if every one did, the time did not run out)."""
     rows = {i: session.store.delivery(i) for i in ids if i not in finals}
-    print(f"quarterdeck: no outcome within {format_duration(timeout)} for {len(rows)} of {len(ids)} "
-          f"deliveries ({'; '.join(_pending(row) for row in rows.values())}); they go on without this command "
-          "(a queued one with the panel, `quarterdeck serve` or the next send): `quarterdeck history` shows how "
-          "each ends", file=sys.stderr)
+    for row in [row for row in rows.values() if str(row.state) in ENDED]:
+        report_progress(as_recorded(row), finals, quiet=quiet)
+        del rows[row.id]
+    deadline.hit = bool(rows)
+    if rows:
+        print(f"quarterdeck: no outcome within {deadline.said} for {len(rows)} of {len(ids)} deliveries "
+              f"({'; '.join(_pending(row) for row in rows.values())}); they go on without this command: a queued "
+              "one with the panel, `quarterdeck serve` or the next send, and a relayed one's outcome is recorded "
+              "when one of those reads its receipt (`quarterdeck history` shows each once recorded)", file=sys.stderr)
     results = [finals[i] if i in finals else as_recorded(rows[i]) for i in ids]
     if not quiet:
         for result in results:

@@ -15,9 +15,10 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
 
 
-def parse_duration(text: str) -> float:
+def parse_duration(text: str, *, longest: str = "the longest a message may wait") -> float:
     """``90s``, ``30m``, ``2h``, ``1d`` or a bare number of seconds -> seconds; ValueError (one
-    line, saying what is accepted) for anything else, zero, or more than a week."""
+    line, saying what is accepted) for anything else, zero, or more than a week (``longest`` says
+    what a week is the longest of)."""
     found = _DURATION.fullmatch(text.strip().lower())
     if found is None:
         raise ValueError(f"{text!r} is not a duration: write it like 90s, 30m or 2h")
@@ -25,7 +26,7 @@ def parse_duration(text: str) -> float:
     if seconds <= 0:
         raise ValueError(f"{text!r} is no time at all: give a duration like 90s, 30m or 2h")
     if seconds > MAX_TTL:
-        raise ValueError(f"{text!r} is longer than a week, the longest a message may wait")
+        raise ValueError(f"{text!r} is longer than a week, {longest}")
     return seconds
 
 

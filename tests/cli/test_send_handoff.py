@@ -203,9 +203,21 @@ def test_a_handed_off_send_with_a_timeout_stops_waiting_and_leaves_its_delivery_
     assert "no outcome within 2s; 1 without an outcome yet (Agent-1) go on with quarterdeck serve (pid " \
            f"{serve.proc.pid}), which delivers them" in err, err
     [result] = json.loads(out)["results"]
-    assert result["agent"] == "Agent-1" and result["state"] == "waiting", result
+    assert result["agent"] == "Agent-1" and result["state"] == "waiting" and json.loads(out)["timed_out"], result
     hook(fleet, TURN_ENDED)
     wait_until(lambda: fleet.arrivals(token)["Agent-1"] == 1, "serve to deliver it once Agent-1 is idle", timeout=40)
+
+
+def test_a_stop_all_during_a_send_with_a_timeout_is_a_stop_not_a_timeout(fleet):
+    hook(fleet, PROMPT_SUBMITTED)  # Agent-1 is working: the --when idle message waits (no serve: this send does)
+    proc = fleet.send("Not now after all.", "--when", "idle", "--ttl", "60s", "--timeout", "10m", agents=("Agent-1",))
+    wait_until(lambda: (_state(fleet, "Agent-1") or "").startswith("waiting: "), "the send to say why it waits")
+    stop = subprocess.run([str(QUARTERDECK), "stop"], env=fleet.env, cwd=ROOT, text=True, capture_output=True,
+                          timeout=60)
+    assert stop.returncode == 0, stop.stderr
+    code, out, err = finish(proc, timeout=30)
+    assert code == 1 and "cancelled" in out, out + err
+    assert "no outcome within" not in err and "no outcome yet" not in out, out + err
 
 
 def hook(fleet: Fleet, kind: str) -> None:

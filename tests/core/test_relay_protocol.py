@@ -27,7 +27,7 @@ def test_key_names_live_under_the_prefix() -> None:
         ("qd:receipts", "qd:events", "qd:relays", "qd:control")
     assert KEYS.receipts_of("3f9a0c1d2e4b5a69") == "qd:receipts:3f9a0c1d2e4b5a69"
     assert KEYS.receipts_of("") == "qd:receipts"  # a captain that gives no id
-    with pytest.raises(ValueError, match="not a relay name"):
+    with pytest.raises(ValueError, match="'a:b' is not a captain's id"):
         KEYS.receipts_of("a:b")
     assert Keys("team7:").relay_in("a") == "team7:relay:a:in"
     for bad in ("", "a:b", "a b", "-x", "x" * 65):
