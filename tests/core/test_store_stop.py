@@ -60,7 +60,7 @@ def test_a_version_1_file_gains_the_control_row_and_keeps_its_history(tmp_path):
                  "updated_at) VALUES ('m1', 'Agent-1', 'dryrun', 'normal', 1, 'queued', 0, 0)")
     conn.close()
     with Store(path) as store:
-        assert user_version(store.connection()) == SCHEMA_VERSION == 6
+        assert user_version(store.connection()) == SCHEMA_VERSION
         assert store.stop_mark().generation == 0
         assert store.request_stop() == store.stop_mark()
         assert (store.stop_mark().generation, store.stop_mark().cancelled) == (1, 1)
