@@ -28,17 +28,8 @@ from typing import Any
 
 from quarterdeck.core.model_check import Invalid, decoded, encoded, where
 from quarterdeck.core.models import Message
-from quarterdeck.core.relay.fields import (
-    VERSION,
-    Fields,
-    MalformedEntry,
-    check_version,
-    decode,
-    field_of,
-    number_of,
-    stamp,
-    time_of,
-)
+from quarterdeck.core.relay.fields import VERSION, Fields, check_version, decode, field_of, number_of, stamp, time_of
+from quarterdeck.core.relay.fields import MalformedEntry as MalformedEntry  # part of this module's interface
 
 PREFIX = "qd:"
 RELAY_GROUP = "relay"

@@ -10,7 +10,7 @@ from redis_server import RedisServer, redis_server  # noqa: F401
 from relay_parts import Captain, RelayProcess, inbox_texts, write_roster
 
 from quarterdeck.core.models import Message
-from quarterdeck.core.relay.protocol import KEYS, VERSION
+from quarterdeck.core.relay.protocol import KEYS, VERSION, DeliveryEntry
 
 
 @pytest.fixture
@@ -131,7 +131,8 @@ def test_a_malformed_entry_is_dropped_with_one_line_and_the_next_goes_out(tmp_pa
     captain.client.xadd(stream, {**mine, "delivery": "x", "agent": "Agent-1"})
     captain.client.xadd(stream, {**mine, "delivery": "77", "agent": "Agent-1", "message": "{"})
     captain.client.xadd(stream, {**mine, "delivery": "78", "agent": "Agent-1", "message": b"\xff"})  # not text
-    captain.client.xadd(stream, {**mine, "delivery": str(2**63), "agent": "Agent-1", "message": "{"})  # too big
+    big = DeliveryEntry(1, "Agent-1", Message(sender="c", content="x"), time.time(), captain.captain).to_fields()
+    captain.client.xadd(stream, {**big, "delivery": str(2**63)})  # too big for an id
     delivery, _ = captain.send("box-1", "Agent-1", "After the bad ones.")
     final = captain.wait_final({delivery, 77, 78})
     assert (final[78].state, final[78].verdict) == ("failed", "not_typed") and "not UTF-8" in final[78].reason
