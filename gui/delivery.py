@@ -81,7 +81,9 @@ class DeliveryService(QObject):
         self._jobs = jobs
         self.stops = 0  # Stop all pressed here or heard from elsewhere: a send lifts none made after it began
         self.lifted_here_only = False  # a send lifted the stop in this process: elsewhere it stands
+        self.pauses = 0  # GUI pauses (a person at the mouse): a send lifts none that came after it began
         self.worker = DeliveryWorker(self.dispatcher, idle_wait=idle_wait)
+        self.dispatcher.add_listener(self._count_pause)  # before the event is told on
         self.dispatcher.add_listener(self.sig_delivery_event.emit)
         self.dispatcher.add_stop_listener(self._stopped_elsewhere)
         self.dispatcher.add_resume_listener(self._resumed_elsewhere)
@@ -152,14 +154,20 @@ class DeliveryService(QObject):
         self.sig_halted.emit()
         self.sig_stopped.emit(cancelled)
 
-    def lift_for_send(self, stops: int) -> None:
+    def _count_pause(self, event: DeliveryEvent) -> None:
+        if event.state == "paused":
+            self.pauses += 1
+
+    def lift_for_send(self, stops: int, pauses: int) -> None:
         """A send queued: deliver again in this process (not the relays nor other processes: Resume
         does that, and stays offered), unless a Stop all came since the send began (``stops`` was
-        ``self.stops`` then)."""
-        if self.stops == stops:
-            if self.dispatcher.stopped:
-                self.lifted_here_only = True
-            self.resume()
+        ``self.stops`` then). A GUI pause that came since (``pauses``: ``self.pauses`` then) stays: the
+        send's own delivery met a person at the mouse, and Resume (or Skip) is theirs to press."""
+        if self.stops != stops or (self.pauses != pauses and not self.dispatcher.stopped):
+            return
+        if self.dispatcher.stopped:
+            self.lifted_here_only = True
+        self.resume()
 
     def resume(self, *, everywhere: bool = False) -> None:
         """Deliver again after Stop all or a GUI pause (a person had taken the mouse). A send does

@@ -182,14 +182,14 @@ class OnboardingPanel(Panel):
         self.plan = plan
         self.model.start(plan)
         self._show_current()
-        session, gate, stops = self.ctx.session, self.gate, self.ctx.delivery.stops
-        self.ctx.jobs.run(lambda: queue_plan(session, plan, gate), partial(self._on_run_queued, stops),
+        session, gate, lifts = self.ctx.session, self.gate, (self.ctx.delivery.stops, self.ctx.delivery.pauses)
+        self.ctx.jobs.run(lambda: queue_plan(session, plan, gate), partial(self._on_run_queued, lifts),
                           self._on_queue_failed, owner=self)
         self._update_summary()
 
-    def _on_run_queued(self, stops: int, queued: Queued) -> None:
+    def _on_run_queued(self, lifts: tuple[int, int], queued: Queued) -> None:
         self._set_busy(False)
-        self.ctx.delivery.lift_for_send(stops)  # like any send, a queued run lifts a stop-all
+        self.ctx.delivery.lift_for_send(*lifts)  # like any send, a queued run lifts a stop-all
         self.ctx.delivery.notify()
         for submission in queued.submissions:
             self.ctx.sig_submitted.emit(submission)

@@ -165,6 +165,26 @@ def test_skip_leaves_out_the_delivery_gui_delivery_paused_on(make_ctx, qtbot, tr
     assert ctx.store.counts_by_state()["cancelled"] == 1 and not transports.sent_to("Agent-1")
 
 
+def test_a_send_lifts_no_pause_its_own_delivery_met(make_ctx, qtbot, transports):
+    """The send's queued step (on the UI thread) may come after its delivery already met a person at
+    the mouse: lifting the pause then would type under their hand."""
+    from quarterdeck.core.models import Agent, GuiTransport
+    from quarterdeck.core.roster.roster import Roster
+
+    ctx = make_ctx(Roster((Agent(id="Agent-1", transport=GuiTransport(chat=(5, 5))),)))
+    window = MainWindow(ctx, [])
+    qtbot.addWidget(window)
+    ctx.session.dispatcher._factory = lambda agent: _Interrupted(transports(agent))
+    began = (ctx.delivery.stops, ctx.delivery.pauses)  # as the send read them when it began
+    with qtbot.waitSignal(ctx.delivery.sig_delivery_event, check_params_cb=lambda e: e.state == "paused"):
+        ctx.session.submit(Message(sender="Captain", recipients=["Agent-1"], content="Not under their hand."))
+        ctx.delivery.notify()
+    ctx.delivery.lift_for_send(*began)  # the send's queued step, late
+    qtbot.wait(500)
+    assert ctx.session.dispatcher.gui_paused and window.skip_action.isEnabled()
+    assert not transports.sent_to("Agent-1")
+
+
 def test_stop_all_while_paused_leaves_nothing_to_skip_or_send_anyway(make_ctx, qtbot, transports):
     ctx, window = paused_window(make_ctx, qtbot, transports, "Held by a pause.")
     assert window.skip_action.isEnabled()
