@@ -125,10 +125,10 @@ class AppContext(QObject):
         """Validate and queue ``message`` in the background; a stop-all is lifted by a new send, once it
         is queued (a refused one, or one that a Stop all pressed meanwhile overtook, leaves the stop).
         ``when_idle``: each delivery waits until its agent is idle, for at most that many seconds."""
-        stops, pauses = self.delivery.stops, self.delivery.pauses
+        lifts = self.delivery.lifts
 
         def queued(submission: Submission) -> None:
-            self.delivery.lift_for_send(stops, pauses)
+            self.delivery.lift_for_send(*lifts)
             self.delivery.notify()
             self.sig_submitted.emit(submission)
             if on_done is not None:

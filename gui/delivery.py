@@ -81,9 +81,7 @@ class DeliveryService(QObject):
         self._jobs = jobs
         self.stops = 0  # Stop all pressed here or heard from elsewhere: a send lifts none made after it began
         self.lifted_here_only = False  # a send lifted the stop in this process: elsewhere it stands
-        self.pauses = 0  # GUI pauses (a person at the mouse): a send lifts none that came after it began
         self.worker = DeliveryWorker(self.dispatcher, idle_wait=idle_wait)
-        self.dispatcher.add_listener(self._count_pause)  # before the event is told on
         self.dispatcher.add_listener(self.sig_delivery_event.emit)
         self.dispatcher.add_stop_listener(self._stopped_elsewhere)
         self.dispatcher.add_resume_listener(self._resumed_elsewhere)
@@ -154,33 +152,36 @@ class DeliveryService(QObject):
         self.sig_halted.emit()
         self.sig_stopped.emit(cancelled)
 
-    def _count_pause(self, event: DeliveryEvent) -> None:
-        if event.state == "paused":
-            self.pauses += 1
+    @property
+    def lifts(self) -> tuple[int, int]:
+        """What a send reads as it begins, for :meth:`lift_for_send`: the stops and the GUI pauses so far."""
+        return self.stops, self.dispatcher.pauses
 
     def lift_for_send(self, stops: int, pauses: int) -> None:
         """A send queued: deliver again in this process (not the relays nor other processes: Resume
         does that, and stays offered), unless a Stop all came since the send began (``stops`` was
-        ``self.stops`` then). A GUI pause that came since (``pauses``: ``self.pauses`` then) stays: the
-        send's own delivery met a person at the mouse, and Resume (or Skip) is theirs to press."""
-        if self.stops != stops or (self.pauses != pauses and not self.dispatcher.stopped):
+        ``self.stops`` then). A GUI pause that came since (``pauses``: the dispatcher's count then)
+        stays: the send's own delivery met a person at the mouse, and Resume (or Skip) is theirs."""
+        if self.stops != stops:
             return
         if self.dispatcher.stopped:
             self.lifted_here_only = True
-        self.resume()
+        self.resume(pauses=pauses)
 
-    def resume(self, *, everywhere: bool = False) -> None:
+    def resume(self, *, everywhere: bool = False, pauses: int | None = None) -> None:
         """Deliver again after Stop all or a GUI pause (a person had taken the mouse). A send does
-        this for its own process; the Resume command (``everywhere``) also records a resume-all,
-        which lifts the stop in every process it halted (also after a send lifted it here)."""
+        this for its own process (``pauses``: a GUI pause that came since it began stays); the
+        Resume command (``everywhere``) also records a resume-all, which lifts the stop in every
+        process it halted (also after a send lifted it here)."""
         stopped = self.dispatcher.stopped
         elsewhere = everywhere and (stopped or self.lifted_here_only)
         if everywhere:
             self.lifted_here_only = False
         if stopped or self.dispatcher.gui_paused or elsewhere:
-            self.dispatcher.resume()
+            self.dispatcher.resume(pauses=pauses)
             self.worker.notify()
-            self.sig_resumed.emit()
+            if not self.dispatcher.gui_paused:  # a pause that stays keeps its banner: Resume is offered
+                self.sig_resumed.emit()
         if elsewhere:
             self._jobs.run(self.dispatcher.resume_everywhere)
 

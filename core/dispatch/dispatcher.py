@@ -1,12 +1,12 @@
 """The dispatcher: works the durable outbox one delivery at a time, with retry and breakers.
 
-A plain-Python worker (the GUI hosts it in a QThread, the CLI runs it in-process). After the
-stagger each delivery is claimed (``sending``), marked started as its first attempt begins (a
-crash before that queues it again), delivered under ``run_with_resilience`` (one breaker permit
-per delivery; others go out during its backoff: ``quarterdeck.core.dispatch.backoff``) and ends
-``delivered``, ``failed``, ``uncertain`` (it may have arrived) or ``cancelled``. ``own_only`` (a
-command's send): claim only this process's deliveries and orphans. Listeners get a ``DeliveryEvent``
-per state a delivery passes through, on the worker thread (or a ``companions`` one: the relay forwarder).
+A plain-Python worker (the GUI hosts it in a QThread, the CLI runs it in-process). After the stagger
+each delivery is claimed (``sending``), marked started as its first attempt begins (a crash before
+that queues it again), delivered under ``run_with_resilience`` (one breaker permit per delivery;
+others go out during its backoff: ``quarterdeck.core.dispatch.backoff``) and ends ``delivered``,
+``failed``, ``uncertain`` (it may have arrived) or ``cancelled``. ``own_only`` (a command's send):
+claim only this process's deliveries and orphans. Listeners get a ``DeliveryEvent`` per state a
+delivery passes through, on the worker thread (or a ``companions`` one: the relay forwarder).
 
 Stop-all sets one event: the current wait (backoff, stagger, screen lock, pane read-back) ends at
 once, queued deliveries are cancelled, and the in-flight one finishes or is marked. It reaches
@@ -102,6 +102,7 @@ class Dispatcher:
         self._forced: set[int] = set()  # deliveries the captain sends over a draft
         self._skip_transports = skip_transports
         self.gui_paused: str | None = None  # why GUI delivery waits for the captain, if it does
+        self.pauses = 0  # GUI pauses so far (set with ``gui_paused``, under the roster lock)
         self.desk_return: Desk = desk_return if desk_return is not None else NoDesk()
         self.own_only = False  # claim only what this process queued (and orphans): a command's send
         self.interrupted = False  # ending (SIGTERM, Ctrl+C): release what was claimed, not typed
@@ -116,8 +117,7 @@ class Dispatcher:
 
     @contextmanager
     def watching(self) -> Iterator[StopWatch]:
-        """``with dispatcher.watching():`` a stop-all recorded anywhere halts this dispatcher; its
-        companions deliver meanwhile."""
+        """``with dispatcher.watching():`` a stop-all recorded anywhere halts it; companions deliver meanwhile."""
         with self.stop_watch, self.companions.working():
             yield self.stop_watch
 
@@ -164,11 +164,12 @@ class Dispatcher:
         self.stopping.tell_stopped(cancelled)
         return cancelled
 
-    def resume(self) -> None:
-        """Deliver again after stop-all or a GUI pause (the pointer is accepted where it is)."""
+    def resume(self, *, pauses: int | None = None) -> None:
+        """Deliver again after stop-all or a GUI pause (the pointer is accepted where it is); ``pauses``: a GUI
+        pause that came since the count was ``pauses`` (a send began) stays."""
         with self._roster_lock:
             self._stop.clear()
-            if self.gui_paused:
+            if self.gui_paused and pauses in (None, self.pauses):
                 self.gui_paused = None
                 self.desk_return.resumed()
                 self.set_roster(self.roster)
@@ -264,7 +265,6 @@ class Dispatcher:
         self.resume()
         return self._emit(paused, "cancelled", detail=reason)
 
-    # -- helpers --------------------------------------------------------------------------------
     def _typing(self, task: DeliveryTask, typing: list[bool]) -> None:
         """Typing begins: from now on a crash leaves the delivery 'uncertain', not queued."""
         if not typing[0]:

@@ -102,8 +102,10 @@ def paused(dispatcher: Dispatcher, task: DeliveryTask, pause: Paused) -> Deliver
         dispatcher.idle_gate.put_back(task, reason)
         return dispatcher._emit(task, "waiting", detail=reason)
     dispatcher.store.release(task.delivery_id)
-    dispatcher.gui_paused = reason
-    dispatcher.set_roster(dispatcher.roster)
+    with dispatcher._roster_lock:  # the pause and its count in one step: a send's late lift sees both
+        dispatcher.gui_paused = reason
+        dispatcher.pauses += 1
+        dispatcher.set_roster(dispatcher.roster)
     log.warning("GUI delivery paused: %s", reason)
     return dispatcher._emit(task, "paused", detail=f"GUI delivery paused until you resume: {reason}")
 

@@ -12,15 +12,20 @@ the hash. While no captain is known (a relay started before any captain ran) eve
 """
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
 from typing import TYPE_CHECKING, Any
 
+from redis import exceptions as rx
+
 from quarterdeck.core.relay.protocol import KEYS, NAME_PATTERN, Keys
 
 if TYPE_CHECKING:
     from quarterdeck.core.broker_client import BrokerClient
+
+log = logging.getLogger(__name__)
 
 KEEP_S = 7 * 86400.0
 READ_EVERY_S = 2.0
@@ -54,6 +59,7 @@ class Captains:
         self.keys = keys
         self._streams = [keys.events]
         self._read_at = -math.inf
+        self._refused = False  # said that the broker refused to strike old captains
 
     def streams(self, now: float) -> list[str]:
         """The streams of the captains seen within ``KEEP_S`` of ``now`` (the broker's clock), or
@@ -63,8 +69,20 @@ class Captains:
             raw: Any = self.client.hgetall(self.keys.captains)
             known = seen(raw)
             recent = sorted(c for c, at in known.items() if now - at <= KEEP_S)
-            if gone := [c for c in known if c not in recent]:
-                self.client.hdel(self.keys.captains, *gone)
             self._streams = [self.keys.events_of(c) for c in recent] or [self.keys.events]
             self._read_at = time.monotonic()
+            if gone := [c for c in known if c not in recent]:
+                self._strike(gone)
         return self._streams
+
+    def _strike(self, gone: list[str]) -> None:
+        """Strike captains not seen for a week from the hash, as well as this relay may: an ACL without
+        HDEL leaves them there (read and passed over each time; said once). One that says it is here
+        again between the read and the strike says so again within ``SAY_EVERY_S``."""
+        try:
+            self.client.hdel(self.keys.captains, *gone)
+        except rx.ResponseError as exc:
+            if not self._refused:
+                self._refused = True
+                log.info("captains not seen for a week stay in %s (%s): give the relay's ACL user +hdel",
+                         self.keys.captains, " ".join(str(exc).split())[:120])

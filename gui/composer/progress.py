@@ -16,6 +16,7 @@ The table never keeps Tab: Tab moves on to the next control (arrow keys move bet
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal, Slot
@@ -194,11 +195,12 @@ class ProgressPane(QWidget):
             rows = [store.delivery(new) for new in store.requeue(ids)]
             return {row.retry_of: row.id for row in rows if row.retry_of is not None}  # each retries an old one
 
-        self._ctx.jobs.run(requeue, self._requeued, self._requeue_failed, owner=self)
+        self._ctx.jobs.run(requeue, partial(self._requeued, self._ctx.delivery.lifts), self._requeue_failed,
+                           owner=self)
 
-    def _requeued(self, mapping: dict[int, int]) -> None:
+    def _requeued(self, lifts: tuple[int, int], mapping: dict[int, int]) -> None:
         self.model.changed(self.progress.requeued(mapping))
-        self._ctx.delivery.resume()
+        self._ctx.delivery.lift_for_send(*lifts)  # a retry is a send
         self._ctx.delivery.notify()
         self._update()
         skipped = len(self.progress.retryable_ids())

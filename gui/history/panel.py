@@ -172,13 +172,13 @@ class HistoryPanel(Panel):
             self.detail.show_outcome("Select a delivery first.")
             return
         self.detail.show_outcome("Resending…")
-        self.ctx.jobs.run(partial(resend_failed, self.ctx.store, message_ids), self._on_resend_done,
-                          self._on_resend_failed, owner=self)
+        self.ctx.jobs.run(partial(resend_failed, self.ctx.store, message_ids),
+                          partial(self._on_resend_done, self.ctx.delivery.lifts), self._on_resend_failed, owner=self)
 
-    def _on_resend_done(self, outcome: ResendOutcome) -> None:
+    def _on_resend_done(self, lifts: tuple[int, int], outcome: ResendOutcome) -> None:
         text = outcome.summary()
         if outcome.requeued:
-            self.ctx.delivery.resume()  # a resend is a send: it lifts a Stop all, as the composer's does
+            self.ctx.delivery.lift_for_send(*lifts)  # a resend is a send: it lifts a Stop all, as the composer's does
             self.ctx.delivery.notify()
             self.model.refresh(outcome.requeued)
         self.detail.show_outcome(text)

@@ -182,7 +182,7 @@ class OnboardingPanel(Panel):
         self.plan = plan
         self.model.start(plan)
         self._show_current()
-        session, gate, lifts = self.ctx.session, self.gate, (self.ctx.delivery.stops, self.ctx.delivery.pauses)
+        session, gate, lifts = self.ctx.session, self.gate, self.ctx.delivery.lifts
         self.ctx.jobs.run(lambda: queue_plan(session, plan, gate), partial(self._on_run_queued, lifts),
                           self._on_queue_failed, owner=self)
         self._update_summary()

@@ -102,13 +102,13 @@ def test_a_bad_relay_name_is_refused(capsys, roster, tmp_path) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_an_acl_user_limited_to_qd_keys_delivers_and_a_signal_ends_it_with_0(
         tmp_path, roster, redis_server: RedisServer, sig: signal.Signals) -> None:
-    """The ACL the README recommends: the qd:* keys; the stream commands, HSET/HGET/HGETALL, PING, TIME,
+    """The ACL the README recommends: the qd:* keys; the stream commands, HSET/HGET/HGETALL/HDEL, PING, TIME,
     MULTI and EXEC only (TIME: the heartbeat stamps seen_at in the broker's clock; MULTI: a batch wakes its
-    reader once)."""
+    reader once; HDEL: captains not seen for a week are struck from qd:captains)."""
     admin = redis.Redis.from_url(redis_server.url)
     admin.acl_setuser("relay", enabled=True, passwords=["+pw-for-relay"], keys=["qd:*"],
-                      commands=["-@all", "+@stream", "+hset", "+hget", "+hgetall", "+ping", "+time", "+multi",
-                                "+exec"])
+                      commands=["-@all", "+@stream", "+hset", "+hget", "+hgetall", "+hdel", "+ping", "+time",
+                                "+multi", "+exec"])
     url = f"redis://relay:pw-for-relay@127.0.0.1:{redis_server.port}/0"
     relay = RelayProcess("box-1", roster, "", tmp_path / "data", env={"COORDINATION_BROKER_URL": url})
     try:

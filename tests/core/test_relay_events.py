@@ -113,6 +113,23 @@ def test_every_captain_seen_within_a_week_gets_every_event_and_deletes_only_its_
         second.close()
 
 
+def test_a_relay_whose_acl_lacks_hdel_still_writes_to_every_captain(tmp_path, stores,
+                                                                      redis_server: RedisServer) -> None:
+    relay_store, _ = stores
+    admin = redis.Redis.from_url(redis_server.url)
+    admin.acl_setuser("nohdel", enabled=True, passwords=["+pw"], keys=["qd:*"],
+                      commands=["-@all", "+@stream", "+hset", "+hget", "+hgetall", "+ping", "+time"])
+    admin.hset(KEYS.captains, mapping={"c0ffee0000000001": repr(time.time()),
+                                       "c0ffee0000000009": repr(time.time() - 8 * 86400)})
+    client = redis.Redis.from_url(f"redis://nohdel:pw@127.0.0.1:{redis_server.port}/0")
+    record(tmp_path / "relay", ActivityEvent("Agent-1", "claude-code", "turn_ended", "Stop", time.time()))
+    publisher = EventPublisher("box-1", relay_store.path, client, KEYS, ["Agent-1"], Answers())
+    assert publisher.publish() == 1  # the strike was refused (NOPERM): the event went all the same
+    assert admin.xlen(KEYS.events_of("c0ffee0000000001")) == 1
+    assert set(seen(admin.hgetall(KEYS.captains))) == {"c0ffee0000000001", "c0ffee0000000009"}
+    admin.acl_deluser("nohdel")
+
+
 def test_an_outage_holds_events_back_and_they_go_after(tmp_path, stores, redis_server: RedisServer) -> None:
     relay_store, captain_store = stores
     client = redis.Redis.from_url(redis_server.url, socket_connect_timeout=1)

@@ -175,7 +175,7 @@ def test_a_send_lifts_no_pause_its_own_delivery_met(make_ctx, qtbot, transports)
     window = MainWindow(ctx, [])
     qtbot.addWidget(window)
     ctx.session.dispatcher._factory = lambda agent: _Interrupted(transports(agent))
-    began = (ctx.delivery.stops, ctx.delivery.pauses)  # as the send read them when it began
+    began = ctx.delivery.lifts  # as the send read them when it began
     with qtbot.waitSignal(ctx.delivery.sig_delivery_event, check_params_cb=lambda e: e.state == "paused"):
         ctx.session.submit(Message(sender="Captain", recipients=["Agent-1"], content="Not under their hand."))
         ctx.delivery.notify()
