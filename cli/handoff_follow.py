@@ -7,6 +7,7 @@ import json
 import signal
 import socket
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from quarterdeck.cli.send_lines import Deadline, event_dict, pending_line, print
 from quarterdeck.core.handoff.wire import Lines
 
 ACCEPT_WAIT_S = 60.0  # once the message is sent: queueing it may wait for a busy outbox
+DRAIN_S, DRAIN_READ_S = 0.5, 0.05  # send --timeout: the steps on their way when it passes are read first
 
 
 class Fallback(Exception):
@@ -58,6 +60,8 @@ def follow(lines: Lines, sock: socket.socket, hello: dict[str, Any], *, quiet: b
         if deadline is not None and deadline.reached():
             print(f"quarterdeck: {who} did not take the send within {deadline.said}; the message may be queued: "
                   "'quarterdeck status' shows each delivery", file=sys.stderr)
+            if quiet:
+                print(json.dumps({"message_id": None, "results": [], "timed_out": True}, indent=2))
             return EXIT_TIMEOUT
     except (OSError, ValueError) as exc:
         answer = {"lost": str(exc)}
@@ -108,14 +112,15 @@ def _steps(lines: Lines, sock: socket.socket, deliveries: list[tuple[int, str]],
     try:
         while len(finals) < len(deliveries):
             try:
-                if deadline is not None:
-                    if deadline.reached():
+                if deadline is not None:  # once it passed, the steps already on their way, for at most DRAIN_S
+                    if time.monotonic() > deadline.at + DRAIN_S:
                         raise TimeoutError
-                    sock.settimeout(max(0.001, deadline.left()))
+                    sock.settimeout(max(0.001, deadline.left()) if not deadline.reached() else DRAIN_READ_S)
                 line = lines.next()
             except TimeoutError:
-                if deadline is None or not deadline.reached():
+                if deadline is None:
                     raise
+                deadline.hit = True
                 _left(deliveries, finals, f"no outcome within {deadline.said}",
                       f"go on with {who}, which delivers them: `quarterdeck history` shows each outcome once "
                       "recorded")
