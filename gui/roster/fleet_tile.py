@@ -138,8 +138,12 @@ class Tile:
         return rect.adjusted(0, 0, -width - 6, 0)
 
     def transport(self) -> str:
-        """How it is reached, after its machine when relays on other machines join (``M2 · inbox``)."""
+        """How it is reached, after its machine when relays on other machines join (``M2 · inbox``). A
+        relay that stopped answering is named alone: the Activity pill says for how long (``offline 50 s``),
+        and the Machine column's "last seen" would push the name out of the tile."""
         machine = self.cell(MACHINE).data() or ""
+        if self.cell(MACHINE).data(STATUS_KEY_ROLE) == "stale":
+            machine = machine.split(" · ", 1)[0]
         how = self.cell(TRANSPORT).data() or ""
         return f"{machine} · {how}" if machine else how
 

@@ -12,6 +12,7 @@ from gui_fixtures import dry_roster
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from redis_server import RedisServer, redis_server  # noqa: F401
+from test_fleet_tile_text import tile_texts
 
 from quarterdeck.core.models import Message
 from quarterdeck.core.relay.protocol import KEYS, AnnouncedAgent, Announcement, ControlEntry
@@ -108,6 +109,8 @@ def test_the_roster_has_a_machine_column_and_a_silent_relays_agents_go_offline(r
     assert [cell(panel, a, MACHINE) for a in panel.model.ids()] == [this_machine(), "M2", "M3 · last seen 30 s ago"]
     assert [cell(panel, a, ACTIVITY, STATUS_KEY_ROLE) for a in panel.model.ids()] == ["unknown", "unknown", "offline"]
     assert "its relay M3 on m3.lan last seen 30 s ago" in cell(panel, "Agent-7", ACTIVITY, Qt.ItemDataRole.ToolTipRole)
+    # a tile names the silent relay alone (its pill says "offline"): "last seen" pushed the name out
+    assert "M3 · inbox" in tile_texts(panel, "Agent-7") and "M2 · inbox" in tile_texts(panel, "Agent-9")
     assert cell(panel, "Agent-9", TRANSPORT) == "inbox" and cell(panel, "Agent-9", TARGET) == "/srv/Agent-9"
     assert panel.machines_bar.isVisibleTo(panel)
     assert panel.machines_bar.label.text() == "Other machines: 2 relays · M3 last seen 30 s ago"  # one line
