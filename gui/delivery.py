@@ -168,13 +168,14 @@ class DeliveryService(QObject):
             self.lifted_here_only = True
         self.resume(pauses=pauses)
 
-    def resume(self, *, everywhere: bool = False, pauses: int | None = None) -> None:
+    def resume(self, *, everywhere: bool = False, pauses: int | None = None, afar: bool = False) -> None:
         """Deliver again after Stop all or a GUI pause (a person had taken the mouse). A send does
         this for its own process (``pauses``: a GUI pause that came since it began stays); the
         Resume command (``everywhere``) also records a resume-all, which lifts the stop in every
-        process it halted (also after a send lifted it here)."""
+        process it halted (also after a send lifted it here) and, with ``afar`` (GUI delivery paused
+        on a relay), reaches the relays."""
         stopped = self.dispatcher.stopped
-        elsewhere = everywhere and (stopped or self.lifted_here_only)
+        elsewhere = everywhere and (stopped or self.lifted_here_only or afar)
         if everywhere:
             self.lifted_here_only = False
         if stopped or self.dispatcher.gui_paused or elsewhere:

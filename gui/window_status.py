@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow
 
+from quarterdeck.core.captain.apply import paused_afar
 from quarterdeck.core.service import service_health
 from quarterdeck.gui.banner import DeliveryBanner
 from quarterdeck.gui.roster.placement import relays_text, unread
@@ -35,6 +36,7 @@ class WindowStatus(QObject):
         super().__init__(window)
         self.window, self.ctx = window, ctx
         self._paused_on: DeliveryEvent | None = None  # the paused delivery's event, while GUI delivery waits
+        self._afar: dict[int, DeliveryEvent] = {}  # deliveries a relay holds, GUI delivery paused there
         self._build_actions()
         ctx.delivery.sig_halted.connect(self._on_delivery_halted)
         ctx.delivery.sig_serving.connect(self.refresh)  # not "DOWN" until the next tick
@@ -163,6 +165,15 @@ class WindowStatus(QObject):
 
     @Slot(object)
     def _on_delivery_event(self, event: DeliveryEvent) -> None:
+        if paused_afar(event.detail):  # a relay holds it: GUI delivery paused on that machine
+            self._afar[event.delivery_id] = event
+            self.resume_action.setEnabled(True)
+            if not self.stop_label.text():
+                self.stop_label.setText("<b style='color:#ef6c00'>PAUSED ON A RELAY</b>")
+            self.stop_label.setToolTip(f"{event.agent_id}: {event.detail}")
+            self.window.statusBar().showMessage(f"{event.agent_id}: {event.detail} (Resume to go on)", 30_000)
+        elif self._afar.pop(event.delivery_id, None) is not None and not self._afar:  # the relay went on
+            self._lifted_afar()
         if event.state == "paused":
             self.stop_label.setText("<b style='color:#ef6c00'>GUI PAUSED</b>")
             self.stop_label.setToolTip(event.detail)
@@ -178,9 +189,21 @@ class WindowStatus(QObject):
         self.refresh()  # the queue just emptied: count it now, not at the next tick
         self.window.statusBar().showMessage(f"Stop all: {cancelled} queued deliveries cancelled", 10_000)
 
+    def _lifted_afar(self) -> None:
+        """No relay holds a delivery for a GUI pause any more: Resume is offered as the rest says."""
+        delivery = self.ctx.delivery
+        if "RELAY" in self.stop_label.text():
+            self.stop_label.setText("")
+            self.stop_label.setToolTip("")
+        self.resume_action.setEnabled(delivery.dispatcher.stopped or bool(delivery.dispatcher.gui_paused)
+                                      or delivery.lifted_here_only)
+
     @Slot()
     def _on_resume_action_triggered(self) -> None:
-        self.ctx.delivery.resume(everywhere=True)
+        afar, self._afar = bool(self._afar), {}  # the relays are told; one still held says so again
+        self.ctx.delivery.resume(everywhere=True, afar=afar)
+        if afar:
+            self._lifted_afar()
 
     @Slot()
     def _on_delivery_resumed(self) -> None:

@@ -6,8 +6,10 @@ retried already: never sent again from here), ``uncertain`` (never resent), ``ca
 is recorded in one transaction (``quarterdeck.core.store.forwarding.settle``); then each recorded
 outcome is counted by the monitor and told to the dispatcher's listeners, as a local delivery's
 is (``quarterdeck.core.dispatch.outcomes.relayed``). A receipt of a step on the way (the relay is
-retrying) is told as ``retrying``. Runs on the forwarder's thread (the reader hands its batches
-over: ``handoff``), or on the reader's while the forwarder's does not run.
+retrying) is told as ``retrying``; one saying the relay holds the delivery (GUI delivery paused there:
+a draft in the agent's input, a person at its mouse) puts its reason on the row, still ``sending``, and
+is told so until the relay goes on with it (``hold``). Runs on the forwarder's thread (the reader hands
+its batches over: ``handoff``), or on the reader's while the forwarder's does not run.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING
 from quarterdeck.core.dispatch import outcomes
 from quarterdeck.core.dispatch.dispatcher import TERMINAL, DeliveryEvent
 from quarterdeck.core.relay.protocol import Receipt
+from quarterdeck.core.store import forwarding
 from quarterdeck.core.store.forwarding import Applied, Matched, Outcome, settle
 from quarterdeck.core.store.rows import UnknownDelivery
 
@@ -27,7 +30,7 @@ if TYPE_CHECKING:
     from quarterdeck.core.captain.sent import InFlight, Sent
     from quarterdeck.core.dispatch.dispatcher import Dispatcher
 
-__all__ = ["Applier", "outcome_of"]
+__all__ = ["Applier", "outcome_of", "paused_afar"]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,12 @@ Settle = Callable[[Sequence[Outcome]], tuple[list[Applied], Matched]]
 UNCLAIMED_FOR = 600.0  # seconds a receipt no delivery here matches is left pending (a file rebuilt meanwhile)
 DELIVERED_VERDICTS = frozenset({"submitted", "unverified", "confirmed_by_agent"})
 FAILED_VERDICTS = frozenset({"not_typed", "typed_not_submitted"})
+
+
+def paused_afar(detail: str) -> bool:
+    """Whether an event's ``detail`` says a relay holds the delivery because GUI delivery paused there
+    (the captain's Resume goes on with it: ``Applier.hold``)."""
+    return detail.startswith("relay ") and f": {outcomes.PAUSED}" in detail
 
 
 def outcome_of(receipt: Receipt) -> Outcome:
@@ -58,6 +67,7 @@ class Applier:
         self.dispatcher = dispatcher
         self.sent = sent
         self.hand: Callable[[list[Receipt]], list[bool]] | None = None  # to the forwarder's thread
+        self.held: set[int] = set()  # deliveries a relay holds, as this process noted (``hold``)
 
     def receipts(self, receipts: list[Receipt]) -> list[bool]:
         """The receipt reader's sink: record a batch (handed to the forwarder's thread, which records it
@@ -78,8 +88,27 @@ class Applier:
                     self.dispatcher.tell(DeliveryEvent(receipt.delivery, flight.message_id, receipt.agent,
                                                        "retrying", receipt.attempts - 1,
                                                        f"relay {receipt.relay}: {receipt.reason}"))
+        self.hold(receipts)
         now = time.time()  # one no delivery here matches stays a while, but not for ever
         return [(r.delivery, r.agent, r.relay) in matched or now - r.at > UNCLAIMED_FOR for r in receipts]
+
+    def hold(self, receipts: list[Receipt]) -> None:
+        """A relay put a delivery back (GUI delivery paused there: a person at its mouse, a draft in the
+        agent's input; the agent busy): the reason goes on the row, still ``sending``, and is told, so
+        the captain sees why it waits and what to do; the relay's next ``sending`` takes it back."""
+        notes: dict[tuple[int, str, str], str | None] = {}  # (delivery, agent, relay) -> its reason now
+        for r in receipts:
+            if r.state == "queued" and r.reason:
+                notes[(r.delivery, r.agent, r.relay)] = f"relay {r.relay}: {r.reason}"
+            elif r.delivery in self.held:
+                notes[(r.delivery, r.agent, r.relay)] = None
+        if not notes:
+            return
+        for (delivery, agent, _relay), reason, message_id in forwarding.note_relay_held(self.dispatcher.store,
+                                                                                          notes):
+            (self.held.add if reason else self.held.discard)(delivery)
+            self.dispatcher.tell(DeliveryEvent(delivery, message_id, agent, "sending", detail=reason or ""))
+        self.held.difference_update(delivery for (delivery, _, _), reason in notes.items() if reason is None)
 
     def record(self, batch: Sequence[Outcome], settle_with: Settle | None = None) -> tuple[list[Applied], Matched]:
         """Record ``batch`` (one transaction) and tell what changed; returns what :func:`settle` does."""

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from quarterdeck.core.dispatch.dispatcher import DeliveryEvent, Dispatcher
 
 log = logging.getLogger(__name__)
+PAUSED = "GUI delivery paused until you resume: "  # the detail of a delivery a GUI pause put back
 
 REDACTED = "stored redacted (it held a secret); compose it again"
 
@@ -107,7 +108,7 @@ def paused(dispatcher: Dispatcher, task: DeliveryTask, pause: Paused) -> Deliver
         dispatcher.pauses += 1
         dispatcher.set_roster(dispatcher.roster)
     log.warning("GUI delivery paused: %s", reason)
-    return dispatcher._emit(task, "paused", detail=f"GUI delivery paused until you resume: {reason}")
+    return dispatcher._emit(task, "paused", detail=f"{PAUSED}{reason}")
 
 
 def relayed(dispatcher: Dispatcher, event: DeliveryEvent) -> DeliveryEvent:

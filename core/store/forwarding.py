@@ -10,6 +10,7 @@ without waiting for each one, so the outbox is worked in batches, one write tran
   again) and records the relay as the delivery's ``machine``.
 - :func:`release` hands back claimed deliveries nothing of which reached the broker.
 - :func:`note_waiting` gives queued deliveries the reason they wait (the broker unreachable), once.
+- :func:`note_relay_held` gives deliveries a relay took the reason it holds them (and takes it back).
 - :func:`settle` records outcomes: a relay's receipts, a relay that did not report in time. Only a
   delivery still ``sending`` changes, or one ``uncertain`` because nobody knew, which the relay's
   later word (delivered, failed, cancelled) replaces; one delivered, failed or cancelled stays.
@@ -31,8 +32,8 @@ from quarterdeck.core.store.rows import DeliveryTask, now_db
 if TYPE_CHECKING:
     from quarterdeck.core.store.outbox import Store
 
-__all__ = ["Applied", "Forwarded", "Matched", "Outcome", "any_queued", "claim", "clear_waiting", "note_waiting",
-           "release", "settle", "settle_and_claim"]
+__all__ = ["Applied", "Forwarded", "Matched", "Outcome", "any_queued", "claim", "clear_waiting", "note_relay_held",
+           "note_waiting", "release", "settle", "settle_and_claim"]
 
 FINAL = frozenset({"delivered", "failed", "uncertain", "cancelled"})
 UPGRADES = frozenset({"delivered", "failed", "cancelled"})  # what may replace an 'uncertain' guess
@@ -149,6 +150,25 @@ def note_held(store: Store, delivery_ids: Iterable[int], reason: str) -> set[int
         return {int(row[0]) for row in conn.execute(
             "UPDATE deliveries SET reason = ?, updated_at = ? WHERE state = 'sending' AND id IN "
             "(SELECT value FROM json_each(?)) RETURNING id", (reason, now_db(), _ids(sorted(delivery_ids))))}
+
+
+def note_relay_held(store: Store, notes: Mapping[tuple[int, str, str], str | None]
+                    ) -> list[tuple[tuple[int, str, str], str | None, str]]:
+    """A relay holds deliveries it took (a reason: GUI delivery paused there, the agent busy) or goes on
+    with them (``None``): each (delivery, agent, relay) of ``notes`` that is this outbox's and still
+    ``sending`` gets its reason, or loses it. Returns (that key, the reason, the message id) of each row
+    changed."""
+    conn = store.connection()
+    changed = []
+    with immediate(conn):
+        for key, reason in notes.items():
+            row = conn.execute(
+                "UPDATE deliveries SET reason = ?, updated_at = ? WHERE id = ? AND agent_id = ? AND machine = ? "
+                "AND state = 'sending' AND reason IS NOT ? RETURNING message_id",
+                (reason, now_db(), *key, reason)).fetchone()
+            if row is not None:
+                changed.append((key, reason, str(row[0])))
+    return changed
 
 
 Matched = set[tuple[int, str, str]]  # (delivery, agent, relay) of outcomes that are this outbox's

@@ -427,3 +427,33 @@ def test_a_relays_agents_activity_shows_in_the_roster(relays_ctx, broker, qtbot)
     qtbot.waitUntil(lambda: cell(panel, "Agent-9", ACTIVITY, STATUS_KEY_ROLE) == "working", timeout=10_000)
     assert cell(panel, "Agent-9", ACTIVITY).startswith("working · ")
     assert cell(panel, "Agent-1", ACTIVITY, STATUS_KEY_ROLE) == "unknown"
+
+
+def test_gui_delivery_paused_on_a_relay_is_shown_and_the_panels_resume_reaches_the_relays(
+        relays_ctx, broker, qtbot) -> None:
+    from quarterdeck.core.dispatch.outcomes import PAUSED
+    from quarterdeck.core.relay.protocol import DeliveryEntry, Receipt
+    from quarterdeck.gui.mainwindow import MainWindow
+
+    announce(broker, "M2", "Agent-9")
+    ctx = relays_ctx("Agent-1")
+    window = MainWindow(ctx, [])
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert not window.resume_action.isEnabled()
+    ctx.submit(Message(sender="Captain", recipients=["Agent-9"], content="Rebase, please."))
+    read = broker.xread({KEYS.relay_in("M2"): "0"}, count=1, block=10_000)
+    entry = DeliveryEntry.from_fields(read[0][1][0][1])
+    reason = f"{PAUSED}Agent-9's input holds a draft (“half”, 4 characters), nothing typed"
+    broker.xadd(KEYS.receipts_of(entry.captain), Receipt(  # the relay found a draft: it holds the delivery
+        "M2", entry.delivery, "Agent-9", "queued", reason=reason, attempts=1, at=time.time(),
+        captain=entry.captain).to_fields())
+    qtbot.waitUntil(window.resume_action.isEnabled, timeout=10_000)
+    assert "PAUSED ON A RELAY" in window.stop_label.text()
+    assert window.stop_label.toolTip() == f"Agent-9: relay M2: {reason}"
+    assert ctx.store.delivery(entry.delivery).reason == f"relay M2: {reason}"
+    window.resume_action.trigger()  # the relays are told to go on
+    qtbot.waitUntil(lambda: any(ControlEntry.from_fields(f).kind == "resume"
+                                for _, f in broker.xrange(KEYS.control)), timeout=10_000)
+    assert window.stop_label.text() == "" and not window.resume_action.isEnabled()
