@@ -97,13 +97,18 @@ class Applier:
         agent's input; the agent busy): the reason goes on the row, still ``sending``, and is told, so
         the captain sees why it waits and what to do; the relay's next ``sending`` takes it back."""
         notes: dict[tuple[int, str, str], str | None] = {}  # (delivery, agent, relay) -> its reason now
+        holding: dict[str, bool] = {}  # relay -> whether it holds deliveries for a person there, as last said
         for r in receipts:
             if r.state == "queued" and r.reason:
                 notes[(r.delivery, r.agent, r.relay)] = f"relay {r.relay}: {r.reason}"
+                holding[r.relay] = True
             elif r.delivery in self.held:
                 notes[(r.delivery, r.agent, r.relay)] = None
+                holding[r.relay] = False
         if not notes:
             return
+        for relay, held in holding.items():
+            self.sent.hold(relay, held)
         for (delivery, agent, _relay), reason, message_id in forwarding.note_relay_held(self.dispatcher.store,
                                                                                           notes):
             (self.held.add if reason else self.held.discard)(delivery)

@@ -103,13 +103,15 @@ class Sent:
     A delivery turns ``uncertain`` only when, for ``wait`` seconds of its relay's alive time since it
     went out, neither its own receipt came nor any receipt of its agent's deliveries there
     (:meth:`progress`): a relay working through a long queue for an agent (thousands sent at once,
-    a slow window agent) is not taken for one that lost it."""
+    a slow window agent) is not taken for one that lost it; nor while its relay said it holds them
+    for a person there (:meth:`hold`)."""
 
     def __init__(self, liveness: Liveness) -> None:
         self.liveness = liveness
         self._queues: dict[Queue, OrderedDict[int, InFlight]] = {}
         self._queue_of: dict[int, Queue] = {}
         self._progress: dict[Queue, float] = {}  # the relay's alive-time clock at the agent's last receipt
+        self._held: set[str] = set()  # relays that hold deliveries for a person there (``hold``)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -131,6 +133,20 @@ class Sent:
         with self._lock:
             if (relay, agent) in self._queues:
                 self._progress[(relay, agent)] = self.liveness.clock(relay)
+
+    def hold(self, relay: str, held: bool) -> None:
+        """``relay`` holds deliveries for a person at its machine (GUI delivery paused there: a draft in
+        an agent's input, a hand at the mouse) or goes on (``held`` False). Nothing it holds turns
+        ``uncertain`` meanwhile (a person may take minutes); going on, each of its queues waits afresh."""
+        with self._lock:
+            if held:
+                self._held.add(relay)
+            elif relay in self._held:
+                self._held.discard(relay)
+                clock = self.liveness.clock(relay)
+                for queue in self._queues:
+                    if queue[0] == relay:
+                        self._progress[queue] = clock
 
     def pop(self, delivery: int) -> InFlight | None:
         with self._lock:
@@ -163,6 +179,8 @@ class Sent:
         out: list[InFlight] = []
         with self._lock:
             for queue, flights in list(self._queues.items()):
+                if queue[0] in self._held:
+                    continue
                 clock = self.liveness.clock(queue[0])
                 moved = self._progress.get(queue, 0.0)
                 while flights:

@@ -4,6 +4,7 @@ the agent's input) says why, and the captain shows it: the reason goes on the ca
 a real redis-server, this test speaking the relay's side of the protocol."""
 from __future__ import annotations
 
+import threading
 import time
 
 from redis_server import redis_server  # noqa: F401
@@ -11,7 +12,7 @@ from test_captain_latency import next_entry, own, parts  # noqa: F401
 
 from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 from quarterdeck.core.models import Message
-from quarterdeck.core.relay.protocol import Receipt
+from quarterdeck.core.relay.protocol import KEYS, AnnouncedAgent, Announcement, Receipt
 
 PAUSED = ("GUI delivery paused until you resume: Agent-9's input holds a draft (“half”, 4 characters), "
           "nothing typed: send or clear the draft, then resume")
@@ -55,3 +56,34 @@ def test_a_relays_pause_is_shown_on_the_captains_row_until_it_goes_on(parts) -> 
     receipt("delivered")
     wait_for(lambda: row().state == "delivered", "the end")
     assert row().reason is None
+
+
+def test_a_delivery_a_relay_holds_for_a_person_is_not_timed_out_but_is_once_the_relay_goes_on(parts) -> None:
+    session, client = parts
+    assert session.forwarder is not None
+    session.forwarder.wait = 1.5  # seconds of the relay's alive time to report (30 by default)
+    beating = threading.Event()
+
+    def heartbeat() -> None:  # M2 is alive: its seen_at changes as a relay's does
+        while not beating.wait(0.3):
+            now = time.time()
+            client.hset(KEYS.relays, "M2", Announcement("M2", "m2.lan", 1, now - 60, now, [
+                AnnouncedAgent("Agent-9", "Agent-9", "", "inbox", "/srv/in9")]).to_json())
+
+    beat = threading.Thread(target=heartbeat, daemon=True)
+    beat.start()
+    try:
+        [delivery] = session.submit(Message(sender="Captain", recipients=["Agent-9"], content="go")).delivery_ids
+        next_entry(client, b"0")
+        client.xadd(own(session), Receipt("M2", delivery, "Agent-9", "queued", reason=PAUSED, attempts=1,  # type: ignore[arg-type]
+                                          at=time.time()).to_fields())
+        wait_for(lambda: session.store.delivery(delivery).reason, "the relay's reason on the row")
+        time.sleep(4.0)  # well past the wait: the relay said it holds it for a person
+        assert session.store.delivery(delivery).state == "sending"
+        client.xadd(own(session), Receipt("M2", delivery, "Agent-9", "sending", attempts=1,  # type: ignore[arg-type]
+                                          at=time.time()).to_fields())  # resumed there, then silent
+        wait_for(lambda: session.store.delivery(delivery).state == "uncertain", "the wait after going on",
+                 timeout=15.0)
+    finally:
+        beating.set()
+        beat.join(5)

@@ -94,3 +94,22 @@ def test_receipts_take_their_deliveries_out_at_once_and_leave_the_rest() -> None
     assert [f.delivery for f in sent.of_relay("M1")] == [2] and [f.delivery for f in sent.of_relay("M2")] == [4]
     sent.pop_many([2, 4])
     assert len(sent) == 0 and sent.of_relay("M1") == [] and sent.older_than(0.0, now=1.0) == []
+
+
+def test_a_relay_holding_deliveries_for_a_person_there_is_not_timed_out_and_its_wait_starts_again_after() -> None:
+    live = Liveness(stale=100.0, gone_after=100.0)
+    sent = Sent(live)
+    live.observe({"M1": 100.0, "M2": 100.0}, now=0.0, wall=100.0)
+    live.tick(True, now=0.0)
+    sent.add([(1, "m1", "A", "M1"), (2, "m2", "B", "M1"), (3, "m3", "C", "M2")], now=0.0)
+    live.tick(True, now=1.0)
+    sent.hold("M1", True)  # GUI delivery paused on M1: a draft in A's input (B's waits behind the pause)
+    live.tick(True, now=60.0)
+    assert [f.delivery for f in sent.expired(5.0)] == [3]  # M2 holds nothing: its silence counts
+    sent.hold("M1", False)  # resumed there: its queues wait afresh from now
+    live.tick(True, now=64.0)
+    assert sent.expired(5.0) == []
+    live.tick(True, now=65.0)
+    assert [f.delivery for f in sent.expired(5.0)] == [1, 2]
+    sent.hold("M2", False)  # going on without having held: nothing changes
+    assert len(sent) == 0
