@@ -15,7 +15,6 @@ from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow
 
-from quarterdeck.core.captain.apply import paused_afar
 from quarterdeck.core.service import service_health
 from quarterdeck.gui.banner import DeliveryBanner
 from quarterdeck.gui.roster.placement import relays_text, unread
@@ -26,6 +25,9 @@ if TYPE_CHECKING:  # annotations only
 
 STATUS_COLOURS = {"UP": "#2e7d32", "DEGRADED": "#f9a825", "DOWN": "#c62828", "OUT_OF_SERVICE": "#ef6c00",
                   "UNKNOWN": "#757575"}
+RESUME_TIP = ("Deliver again after Stop all, here and in every Quarterdeck process it stopped (sending a message "
+              "also resumes)")
+AFAR = "<b style='color:#ef6c00'>GUI PAUSED ON "  # the status label, while relays say so
 HEADLINE_PX = 420  # the headline is elided past this, so the status bar never widens the window
 
 
@@ -36,7 +38,7 @@ class WindowStatus(QObject):
         super().__init__(window)
         self.window, self.ctx = window, ctx
         self._paused_on: DeliveryEvent | None = None  # the paused delivery's event, while GUI delivery waits
-        self._afar: dict[int, DeliveryEvent] = {}  # deliveries a relay holds, GUI delivery paused there
+        self._afar: tuple[str, ...] = ()  # the relays whose GUI delivery is paused, as last shown
         self._build_actions()
         ctx.delivery.sig_halted.connect(self._on_delivery_halted)
         ctx.delivery.sig_serving.connect(self.refresh)  # not "DOWN" until the next tick
@@ -55,8 +57,7 @@ class WindowStatus(QObject):
         self.stop_action.triggered.connect(self.ctx.delivery.stop_all)
         self.resume_action = QAction("Resume", window)
         self.resume_action.setObjectName("action-resume")
-        self.resume_action.setToolTip("Deliver again after Stop all, here and in every Quarterdeck process it stopped "
-                                      "(sending a message also resumes)")
+        self.resume_action.setToolTip(RESUME_TIP)
         self.resume_action.setEnabled(False)
         self.resume_action.triggered.connect(self._on_resume_action_triggered)
         self.skip_action, self.force_action = (self._paused_action(name, tip, act) for name, tip, act in (
@@ -149,6 +150,7 @@ class WindowStatus(QObject):
         fleet = self.ctx.fleet
         if fleet.ids() != self._health_ids:
             self._health, self._health_ids = service_health(self.ctx.delivery.worker, fleet), fleet.ids()
+        self._show_afar()
 
     @Slot(str)
     def _on_ctx_status(self, text: str) -> None:
@@ -165,15 +167,6 @@ class WindowStatus(QObject):
 
     @Slot(object)
     def _on_delivery_event(self, event: DeliveryEvent) -> None:
-        if paused_afar(event.detail):  # a relay holds it: GUI delivery paused on that machine
-            self._afar[event.delivery_id] = event
-            self.resume_action.setEnabled(True)
-            if not self.stop_label.text():
-                self.stop_label.setText("<b style='color:#ef6c00'>PAUSED ON A RELAY</b>")
-            self.stop_label.setToolTip(f"{event.agent_id}: {event.detail}")
-            self.window.statusBar().showMessage(f"{event.agent_id}: {event.detail} (Resume to go on)", 30_000)
-        elif self._afar.pop(event.delivery_id, None) is not None and not self._afar:  # the relay went on
-            self._lifted_afar()
         if event.state == "paused":
             self.stop_label.setText("<b style='color:#ef6c00'>GUI PAUSED</b>")
             self.stop_label.setToolTip(event.detail)
@@ -189,21 +182,37 @@ class WindowStatus(QObject):
         self.refresh()  # the queue just emptied: count it now, not at the next tick
         self.window.statusBar().showMessage(f"Stop all: {cancelled} queued deliveries cancelled", 10_000)
 
-    def _lifted_afar(self) -> None:
-        """No relay holds a delivery for a GUI pause any more: Resume is offered as the rest says."""
-        delivery = self.ctx.delivery
-        if "RELAY" in self.stop_label.text():
+    def _show_afar(self) -> None:
+        """GUI delivery paused on relays' screens (a person there: a draft in an agent's input), as the
+        relays announce it (read every 2 s): said in the status bar, and Resume is offered (it reaches
+        them). Shown while they say so; a STOPPED or GUI PAUSED here is not covered."""
+        machines = self.ctx.session.machines
+        paused = [] if machines is None else [r for r in machines.relays if r.paused and not r.stale]
+        names = tuple(r.name for r in paused)
+        if names and names != self._afar:
+            self.window.statusBar().showMessage(
+                "; ".join(f"GUI delivery paused on relay {r.name}'s screen: {r.paused}" for r in paused)
+                + " (Resume goes on there)", 30_000)
+        ours = not self.stop_label.text() or self.stop_label.text().startswith(AFAR)  # free, or says this
+        self._afar = names
+        self.resume_action.setToolTip(RESUME_TIP if not names else f"Deliver again on {', '.join(names)} (GUI "
+                                      "delivery paused there for a person at its screen), and here after a Stop all")
+        if names:
+            self.resume_action.setEnabled(True)
+            if ours:
+                self.stop_label.setText(f"{AFAR}{html.escape(', '.join(names))}</b>")
+                self.stop_label.setToolTip("\n".join(f"Relay {r.name}: {r.paused}" for r in paused)
+                                           + "\nResume: deliver again there (and here)")
+        elif ours and self.stop_label.text():  # they went on: Resume is offered as the rest says
+            delivery = self.ctx.delivery
             self.stop_label.setText("")
             self.stop_label.setToolTip("")
-        self.resume_action.setEnabled(delivery.dispatcher.stopped or bool(delivery.dispatcher.gui_paused)
-                                      or delivery.lifted_here_only)
+            self.resume_action.setEnabled(delivery.dispatcher.stopped or bool(delivery.dispatcher.gui_paused)
+                                          or delivery.lifted_here_only)
 
     @Slot()
     def _on_resume_action_triggered(self) -> None:
-        afar, self._afar = bool(self._afar), {}  # the relays are told; one still held says so again
-        self.ctx.delivery.resume(everywhere=True, afar=afar)
-        if afar:
-            self._lifted_afar()
+        self.ctx.delivery.resume(everywhere=True, afar=bool(self._afar))
 
     @Slot()
     def _on_delivery_resumed(self) -> None:
@@ -215,3 +224,4 @@ class WindowStatus(QObject):
         self.skip_action.setEnabled(False)
         self.force_action.setEnabled(False)
         self._paused_on = None
+        self._show_afar()  # relays that say GUI delivery is paused there still do

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from quarterdeck.core.captain.sent import InFlight, Sent
     from quarterdeck.core.dispatch.dispatcher import Dispatcher
 
-__all__ = ["Applier", "outcome_of", "paused_afar"]
+__all__ = ["Applier", "outcome_of"]
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +38,6 @@ Settle = Callable[[Sequence[Outcome]], tuple[list[Applied], Matched]]
 UNCLAIMED_FOR = 600.0  # seconds a receipt no delivery here matches is left pending (a file rebuilt meanwhile)
 DELIVERED_VERDICTS = frozenset({"submitted", "unverified", "confirmed_by_agent"})
 FAILED_VERDICTS = frozenset({"not_typed", "typed_not_submitted"})
-
-
-def paused_afar(detail: str) -> bool:
-    """Whether an event's ``detail`` says a relay holds the delivery because GUI delivery paused there
-    (the captain's Resume goes on with it: ``Applier.hold``)."""
-    return detail.startswith("relay ") and f": {outcomes.PAUSED}" in detail
 
 
 def outcome_of(receipt: Receipt) -> Outcome:
@@ -67,7 +61,6 @@ class Applier:
         self.dispatcher = dispatcher
         self.sent = sent
         self.hand: Callable[[list[Receipt]], list[bool]] | None = None  # to the forwarder's thread
-        self.held: set[int] = set()  # deliveries a relay holds, as this process noted (``hold``)
 
     def receipts(self, receipts: list[Receipt]) -> list[bool]:
         """The receipt reader's sink: record a batch (handed to the forwarder's thread, which records it
@@ -88,32 +81,28 @@ class Applier:
                     self.dispatcher.tell(DeliveryEvent(receipt.delivery, flight.message_id, receipt.agent,
                                                        "retrying", receipt.attempts - 1,
                                                        f"relay {receipt.relay}: {receipt.reason}"))
-        self.hold(receipts)
+        self.hold(receipts, matched)
         now = time.time()  # one no delivery here matches stays a while, but not for ever
         return [(r.delivery, r.agent, r.relay) in matched or now - r.at > UNCLAIMED_FOR for r in receipts]
 
-    def hold(self, receipts: list[Receipt]) -> None:
-        """A relay put a delivery back (GUI delivery paused there: a person at its mouse, a draft in the
-        agent's input; the agent busy): the reason goes on the row, still ``sending``, and is told, so
-        the captain sees why it waits and what to do; the relay's next ``sending`` takes it back."""
+    def hold(self, receipts: list[Receipt], matched: Matched) -> None:
+        """A relay put a delivery of this outbox back (GUI delivery paused there: a draft in the agent's
+        input, a hand at the mouse): the reason goes on the row, still ``sending``, and is told, so the
+        captain sees why it waits and what to do; a later ``sending`` of it takes the reason back (and
+        the relay's announcement, once it is no longer paused: ``relay_wait``). In order: the last word
+        on a delivery in ``receipts`` is the one that stays."""
         notes: dict[tuple[int, str, str], str | None] = {}  # (delivery, agent, relay) -> its reason now
-        holding: dict[str, bool] = {}  # relay -> whether it holds deliveries for a person there, as last said
         for r in receipts:
+            key = (r.delivery, r.agent, r.relay)
+            if key not in matched:
+                continue
             if r.state == "queued" and r.reason:
-                notes[(r.delivery, r.agent, r.relay)] = f"relay {r.relay}: {r.reason}"
-                holding[r.relay] = True
-            elif r.delivery in self.held:
-                notes[(r.delivery, r.agent, r.relay)] = None
-                holding[r.relay] = False
-        if not notes:
-            return
-        for relay, held in holding.items():
-            self.sent.hold(relay, held)
-        for (delivery, agent, _relay), reason, message_id in forwarding.note_relay_held(self.dispatcher.store,
-                                                                                          notes):
-            (self.held.add if reason else self.held.discard)(delivery)
-            self.dispatcher.tell(DeliveryEvent(delivery, message_id, agent, "sending", detail=reason or ""))
-        self.held.difference_update(delivery for (delivery, _, _), reason in notes.items() if reason is None)
+                notes[key] = f"relay {r.relay}: {r.reason}"
+            elif r.state == "sending" or key in notes:
+                notes[key] = None
+        if notes:
+            for (delivery, agent, _), reason, message_id in forwarding.note_relay_held(self.dispatcher.store, notes):
+                self.dispatcher.tell(DeliveryEvent(delivery, message_id, agent, "sending", detail=reason or ""))
 
     def record(self, batch: Sequence[Outcome], settle_with: Settle | None = None) -> tuple[list[Applied], Matched]:
         """Record ``batch`` (one transaction) and tell what changed; returns what :func:`settle` does."""

@@ -69,7 +69,8 @@ class Outage:
             self.why = None
             cleared = forwarding.clear_waiting(self.store, self.prefix)
             (log.debug if self._quiet else log.warning)(
-                "broker %s answers again: relayed deliveries go on (%d were waiting)", self.link.where, cleared)
+                "broker %s answers again: relayed deliveries go on (%d were waiting)", self.link.where,
+                len(cleared))
 
     def failed(self, exc: BaseException, also: str = "") -> None:
         """The broker could not take a command: an outage begins (said once), or goes on. The same

@@ -7,7 +7,9 @@ stored on its row, so the panel's read-back of the outbox shows it too, and told
 it (the delivery is in flight, in the relay's stream: neither queued here nor held "when idle"). They
 stay in its stream; when the relay is back it takes them, and the reason leaves the rows still
 ``sending`` (told ``sending`` again). What could not be written (the outbox locked) is written at the
-next reading.
+next reading. A relay that announces its GUI delivery paused (a person at its screen) holds what it
+has without it being timed out (``Sent.hold``); when it no longer says so, the reason its receipt gave
+("relay box-1: GUI delivery paused ...") leaves the rows, told ``sending``.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from quarterdeck.core.dispatch import outcomes
 from quarterdeck.core.dispatch.dispatcher import DeliveryEvent
 from quarterdeck.core.roster.remote import broker_now, read_relays
 from quarterdeck.core.store import forwarding
@@ -51,11 +54,13 @@ def held(dispatcher: Dispatcher, relay: str, age: float, flights: Iterable[InFli
             dispatcher.tell(DeliveryEvent(flight.delivery, flight.message_id, flight.agent, "sending", detail=reason))
 
 
-def back(dispatcher: Dispatcher, relay: str, flights: Iterable[InFlight]) -> None:
-    """``relay`` answers again: what it holds is on its way (the reason gone from the rows)."""
-    forwarding.clear_waiting(dispatcher.store, f"{PREFIX}{relay} ", state="sending")
-    for flight in flights:
-        dispatcher.tell(DeliveryEvent(flight.delivery, flight.message_id, flight.agent, "sending"))
+def back(dispatcher: Dispatcher, relay: str, prefix: str | None = None) -> None:
+    """``relay`` answers again: what waited for it is on its way, the reason gone from the rows and told
+    so (``prefix``: instead, the reason a relay gave for holding them, ``relay NAME: GUI delivery
+    paused ...``, when it goes on)."""
+    for delivery, message_id, agent in forwarding.clear_waiting(
+            dispatcher.store, prefix or f"{PREFIX}{relay} ", state="sending"):
+        dispatcher.tell(DeliveryEvent(delivery, message_id, agent, "sending"))
 
 
 class RelayWatch:
@@ -70,11 +75,13 @@ class RelayWatch:
         self.sent = sent
         self.ages: dict[str, float] = {}  # relay -> seconds since it was last seen, at the last reading
         self.told: set[str] = set()
+        self.paused: set[str] = set()  # relays whose GUI delivery is paused, as they announce it
 
     def read(self, client: BrokerClient) -> None:
         """Read the announcements (a broker or store fault propagates; a malformed announcement is
         skipped)."""
-        seen = {relay.name: relay.seen_at for relay in read_relays(client)}
+        announced = read_relays(client)
+        seen = {relay.name: relay.seen_at for relay in announced}
         wall = broker_now(client)  # the clock relays stamp seen_at with
         self.ages = {relay: wall - at for relay, at in seen.items()}
         self.liveness.observe(seen, wall=wall)
@@ -83,8 +90,14 @@ class RelayWatch:
             held(self.dispatcher, relay, self.ages.get(relay, 0.0), self.sent.of_relay(relay))
             self.told.add(relay)
         for relay in sorted(self.told - gone):
-            back(self.dispatcher, relay, self.sent.of_relay(relay))
+            back(self.dispatcher, relay)
             self.told.discard(relay)
+        paused = {relay.name for relay in announced if relay.paused}
+        for relay in seen:  # a person at its screen: what it holds is not timed out meanwhile
+            self.sent.hold(relay, relay in paused)
+        for relay in sorted(self.paused - paused):  # resumed there (or restarted): the reason goes
+            back(self.dispatcher, relay, f"relay {relay}: {outcomes.PAUSED}")
+        self.paused = paused
 
     def written(self, deliveries: set[int]) -> None:
         """``deliveries`` were just written to their relays' streams: those of a relay gone wait for it

@@ -12,7 +12,8 @@ times are epoch seconds as decimal strings; JSON fields are compact UTF-8 JSON.
 - ``qd:events:<captain>``: agent activity events from relays (``event_entry``) for each captain of
   ``qd:captains`` (a hash, captain -> when it last read them, broker clock; ``captains``); group
   ``captain``. ``qd:events`` while no captain is known.
-- ``qd:relays``: a hash, relay name -> ``Announcement`` JSON, rewritten by each relay every 2 s.
+- ``qd:relays``: a hash, relay name -> ``Announcement`` JSON, rewritten by each relay every 2 s (with
+  why its GUI delivery is paused, when it is).
 - ``qd:control``: stop-all / resume from the captain (``ControlEntry``); relays XREAD it, no group.
 
 Redis hands fields back as bytes (or str with ``decode_responses``); ``from_fields`` takes
@@ -210,7 +211,8 @@ class AnnouncedAgent:
 
 @dataclass(frozen=True)
 class Announcement:
-    """A relay's field in the ``qd:relays`` hash: who it is, its agents, when it was last seen."""
+    """A relay's field in the ``qd:relays`` hash: who it is, its agents, when it was last seen, and why
+    its GUI delivery is paused (a person at its screen: a draft in an agent's input), if it is."""
 
     name: str
     host: str
@@ -218,6 +220,7 @@ class Announcement:
     started_at: float
     seen_at: float
     agents: list[AnnouncedAgent] = field(default_factory=list)
+    paused: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
@@ -230,6 +233,6 @@ class Announcement:
             agents = [AnnouncedAgent(**{k: str(a[k]) for k in ("id", "display_name", "role", "transport",
                                                                 "target")}) for a in data["agents"]]
             return cls(str(data["name"]), str(data["host"]), int(data["pid"]), float(data["started_at"]),
-                       float(data["seen_at"]), agents)
+                       float(data["seen_at"]), agents, str(data.get("paused") or ""))
         except (ValueError, TypeError, KeyError) as exc:
             raise MalformedEntry(f"{what} is not valid: {type(exc).__name__}: {exc}"[:200]) from None

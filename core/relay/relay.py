@@ -287,4 +287,4 @@ class Relay:
                   for a in self.session.roster.agents]
         seen = time.time() + self.clock_offset if seen_at is None else seen_at
         return Announcement(self.name, socket.gethostname(), os.getpid(), self.started_at + self.clock_offset,
-                            seen, agents)
+                            seen, agents, self.session.dispatcher.gui_paused or "")

@@ -81,6 +81,7 @@ class RelaySeen(Struct, frozen=True):
     seen_at: float
     age: float  # seconds since it was last seen (now - seen_at, never negative)
     agents: tuple[str, ...]
+    paused: str = ""  # why its GUI delivery is paused (a person at its screen), as it announced
 
     @property
     def stale(self) -> bool:
@@ -158,7 +159,7 @@ def merge(local: Roster, relays: Iterable[Announcement], *, now: float, machine:
     problems = list(notes)
     for ann in relays:
         relay = RelaySeen(ann.name, ann.host, ann.seen_at, max(0.0, now - ann.seen_at),
-                          tuple(a.id for a in ann.agents))
+                          tuple(a.id for a in ann.agents), ann.paused)
         seen.append(relay)
         for agent in ann.agents:
             try:

@@ -133,13 +133,14 @@ def note_waiting(store: Store, agents: Iterable[str], reason: str) -> list[tuple
     return sorted((int(r[0]), str(r[1]), str(r[2])) for r in rows)
 
 
-def clear_waiting(store: Store, prefix: str, state: str = "queued") -> int:
-    """The wait is over: deliveries in ``state`` whose reason begins with ``prefix`` lose it; returns how many."""
+def clear_waiting(store: Store, prefix: str, state: str = "queued") -> list[tuple[int, str, str]]:
+    """The wait is over: deliveries in ``state`` whose reason begins with ``prefix`` lose it; returns
+    (id, message id, agent) of each."""
     conn = store.connection()
     with immediate(conn):
-        cur = conn.execute("UPDATE deliveries SET reason = NULL WHERE state = ? AND substr(reason, 1, ?) = ?",
-                           (state, len(prefix), prefix))
-        return cur.rowcount
+        return [(int(r[0]), str(r[1]), str(r[2])) for r in conn.execute(
+            "UPDATE deliveries SET reason = NULL WHERE state = ? AND substr(reason, 1, ?) = ? "
+            "RETURNING id, message_id, agent_id", (state, len(prefix), prefix))]
 
 
 def note_held(store: Store, delivery_ids: Iterable[int], reason: str) -> set[int]:
@@ -154,18 +155,25 @@ def note_held(store: Store, delivery_ids: Iterable[int], reason: str) -> set[int
 
 def note_relay_held(store: Store, notes: Mapping[tuple[int, str, str], str | None]
                     ) -> list[tuple[tuple[int, str, str], str | None, str]]:
-    """A relay holds deliveries it took (a reason: GUI delivery paused there, the agent busy) or goes on
-    with them (``None``): each (delivery, agent, relay) of ``notes`` that is this outbox's and still
-    ``sending`` gets its reason, or loses it. Returns (that key, the reason, the message id) of each row
-    changed."""
+    """A relay holds deliveries it took (a reason: GUI delivery paused there) or goes on with them
+    (``None``: only a reason of that relay's, ``relay NAME: ...``, is taken back): each (delivery,
+    agent, relay) of ``notes`` that is this outbox's and still ``sending`` gets its reason, or loses it.
+    Returns (that key, the reason, the message id) of each row changed. Taking reasons back first reads
+    whether a row has one (most have none: no write)."""
     conn = store.connection()
+    going_on = [key for key, reason in notes.items() if reason is None]
+    if going_on and len(going_on) == len(notes) and not conn.execute(
+            "SELECT 1 FROM deliveries WHERE id IN (SELECT value FROM json_each(?)) AND reason IS NOT NULL "
+            "AND state = 'sending' LIMIT 1", (_ids(sorted({key[0] for key in going_on})),)).fetchone():
+        return []
     changed = []
     with immediate(conn):
         for key, reason in notes.items():
+            prefix = f"relay {key[2]}: "
             row = conn.execute(
                 "UPDATE deliveries SET reason = ?, updated_at = ? WHERE id = ? AND agent_id = ? AND machine = ? "
-                "AND state = 'sending' AND reason IS NOT ? RETURNING message_id",
-                (reason, now_db(), *key, reason)).fetchone()
+                "AND state = 'sending' AND reason IS NOT ? AND (? IS NOT NULL OR substr(reason, 1, ?) = ?) "
+                "RETURNING message_id", (reason, now_db(), *key, reason, reason, len(prefix), prefix)).fetchone()
             if row is not None:
                 changed.append((key, reason, str(row[0])))
     return changed

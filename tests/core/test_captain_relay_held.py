@@ -49,8 +49,17 @@ def test_a_relays_pause_is_shown_on_the_captains_row_until_it_goes_on(parts) -> 
     receipt("queued", PAUSED)  # said again (the relay paused on it again): not told twice
     receipt("sending")  # resumed there: on its way again, the reason gone
     wait_for(lambda: row().reason is None, "the reason taken back")
+    wait_for(lambda: [e.detail for e in told if e.delivery_id == delivery][-1] == "", "the reason taken back, told")
     details = [e.detail for e in told if e.delivery_id == delivery and e.state == "sending"]
     assert details.count(held) == 1 and details[-2:] == [held, ""], details
+    pipe = client.pipeline(transaction=True)  # said again and gone on with in one read: the last word stays
+    for state, reason in (("queued", PAUSED), ("sending", "")):
+        pipe.xadd(own(session), Receipt("M2", delivery, "Agent-9", state, reason=reason, attempts=1,  # type: ignore[arg-type]
+                                        at=time.time()).to_fields())
+    pipe.execute()
+    # both applied and deleted: only the other outbox's receipt stays (it matches none here)
+    wait_for(lambda: client.xlen(own(session)) == 1, "both receipts applied (and deleted)")
+    assert row().reason is None and row().state == "sending"
     receipt("queued", PAUSED)
     wait_for(lambda: row().reason == held, "the reason again")
     receipt("delivered")
@@ -62,13 +71,13 @@ def test_a_delivery_a_relay_holds_for_a_person_is_not_timed_out_but_is_once_the_
     session, client = parts
     assert session.forwarder is not None
     session.forwarder.wait = 1.5  # seconds of the relay's alive time to report (30 by default)
-    beating = threading.Event()
+    beating, paused = threading.Event(), [PAUSED]
 
-    def heartbeat() -> None:  # M2 is alive: its seen_at changes as a relay's does
+    def heartbeat() -> None:  # M2 is alive (its seen_at changes) and says whether its GUI delivery is paused
         while not beating.wait(0.3):
             now = time.time()
             client.hset(KEYS.relays, "M2", Announcement("M2", "m2.lan", 1, now - 60, now, [
-                AnnouncedAgent("Agent-9", "Agent-9", "", "inbox", "/srv/in9")]).to_json())
+                AnnouncedAgent("Agent-9", "Agent-9", "", "inbox", "/srv/in9")], paused[0]).to_json())
 
     beat = threading.Thread(target=heartbeat, daemon=True)
     beat.start()
@@ -78,10 +87,11 @@ def test_a_delivery_a_relay_holds_for_a_person_is_not_timed_out_but_is_once_the_
         client.xadd(own(session), Receipt("M2", delivery, "Agent-9", "queued", reason=PAUSED, attempts=1,  # type: ignore[arg-type]
                                           at=time.time()).to_fields())
         wait_for(lambda: session.store.delivery(delivery).reason, "the relay's reason on the row")
-        time.sleep(4.0)  # well past the wait: the relay said it holds it for a person
+        time.sleep(4.0)  # well past the wait: the relay says a person there holds it
         assert session.store.delivery(delivery).state == "sending"
-        client.xadd(own(session), Receipt("M2", delivery, "Agent-9", "sending", attempts=1,  # type: ignore[arg-type]
-                                          at=time.time()).to_fields())  # resumed there, then silent
+        paused[0] = ""  # resumed there: the reason goes with the relay's word, then its silence counts
+        wait_for(lambda: session.store.delivery(delivery).reason is None, "the reason gone with the pause")
+        assert session.store.delivery(delivery).state == "sending"
         wait_for(lambda: session.store.delivery(delivery).state == "uncertain", "the wait after going on",
                  timeout=15.0)
     finally:

@@ -61,11 +61,12 @@ def test_the_demo_panel_stays_on_this_machine(tmp_path, redis_server: RedisServe
 
 # -- the panel shows every machine (issue 14) ----------------------------------------------------------------------
 
-def announce(client: redis.Redis, name: str, *agents: str, age: float = 0.0) -> None:
-    """``name`` announces ``agents`` (inbox agents) as last seen ``age`` seconds ago."""
+def announce(client: redis.Redis, name: str, *agents: str, age: float = 0.0, paused: str = "") -> None:
+    """``name`` announces ``agents`` (inbox agents) as last seen ``age`` seconds ago (``paused``: why its
+    GUI delivery is paused)."""
     seen = time.time() - age
     client.hset(KEYS.relays, name, Announcement(name, f"{name.lower()}.lan", 1, seen - 60, seen, [
-        AnnouncedAgent(a, a, "", "inbox", f"/srv/{a}") for a in agents]).to_json())
+        AnnouncedAgent(a, a, "", "inbox", f"/srv/{a}") for a in agents], paused).to_json())
 
 
 @pytest.fixture
@@ -431,8 +432,6 @@ def test_a_relays_agents_activity_shows_in_the_roster(relays_ctx, broker, qtbot)
 
 def test_gui_delivery_paused_on_a_relay_is_shown_and_the_panels_resume_reaches_the_relays(
         relays_ctx, broker, qtbot) -> None:
-    from quarterdeck.core.dispatch.outcomes import PAUSED
-    from quarterdeck.core.relay.protocol import DeliveryEntry, Receipt
     from quarterdeck.gui.mainwindow import MainWindow
 
     announce(broker, "M2", "Agent-9")
@@ -441,19 +440,23 @@ def test_gui_delivery_paused_on_a_relay_is_shown_and_the_panels_resume_reaches_t
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
-    assert not window.resume_action.isEnabled()
-    ctx.submit(Message(sender="Captain", recipients=["Agent-9"], content="Rebase, please."))
-    read = broker.xread({KEYS.relay_in("M2"): "0"}, count=1, block=10_000)
-    entry = DeliveryEntry.from_fields(read[0][1][0][1])
-    reason = f"{PAUSED}Agent-9's input holds a draft (“half”, 4 characters), nothing typed"
-    broker.xadd(KEYS.receipts_of(entry.captain), Receipt(  # the relay found a draft: it holds the delivery
-        "M2", entry.delivery, "Agent-9", "queued", reason=reason, attempts=1, at=time.time(),
-        captain=entry.captain).to_fields())
-    qtbot.waitUntil(window.resume_action.isEnabled, timeout=10_000)
-    assert "PAUSED ON A RELAY" in window.stop_label.text()
-    assert window.stop_label.toolTip() == f"Agent-9: relay M2: {reason}"
-    assert ctx.store.delivery(entry.delivery).reason == f"relay M2: {reason}"
+    assert not window.resume_action.isEnabled() and window.stop_label.text() == ""
+    draft = "Agent-9's input holds a draft (“half”, 4 characters), nothing typed"
+    announce(broker, "M2", "Agent-9", paused=draft)  # a person at M2's screen: its GUI delivery paused
+    fleet_changed(ctx, qtbot)
+    assert window.resume_action.isEnabled() and "GUI PAUSED ON M2" in window.stop_label.text()
+    assert window.stop_label.toolTip().startswith(f"Relay M2: {draft}")
+    assert "M2" in window.resume_action.toolTip()
     window.resume_action.trigger()  # the relays are told to go on
     qtbot.waitUntil(lambda: any(ControlEntry.from_fields(f).kind == "resume"
                                 for _, f in broker.xrange(KEYS.control)), timeout=10_000)
+    assert "GUI PAUSED ON M2" in window.stop_label.text()  # until M2 says it went on
+    announce(broker, "M2", "Agent-9")
+    fleet_changed(ctx, qtbot)
     assert window.stop_label.text() == "" and not window.resume_action.isEnabled()
+    announce(broker, "M2", "Agent-9", paused=draft)  # paused again, then a Stop all here: STOPPED stays shown
+    fleet_changed(ctx, qtbot)
+    window.stop_action.trigger()
+    qtbot.waitUntil(lambda: "STOPPED" in window.stop_label.text(), timeout=5000)
+    fleet_changed(ctx, qtbot)
+    assert "STOPPED" in window.stop_label.text() and window.resume_action.isEnabled()

@@ -12,8 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import redis
 from redis_server import RedisServer, redis_server  # noqa: F401
 from relay_parts import ROOT, RelayProcess, write_roster
+from xterm_desk import wait_until
+
+from quarterdeck.core.relay.protocol import KEYS, Announcement
 
 pytestmark = pytest.mark.x11
 
@@ -35,6 +39,15 @@ def history(tmp_path: Path) -> dict[str, dict[str, object]]:
     done = captain(tmp_path, "", "history", "--json")
     assert done.returncode == 0, done.stderr
     return {str(row["agent"]): row for row in json.loads(done.stdout)["rows"]}
+
+
+def announced_pause(server: RedisServer) -> str:
+    """Why relay "desk" says its GUI delivery is paused ("" when it is not), from its heartbeat."""
+    client = redis.Redis.from_url(server.url)
+    try:
+        return Announcement.from_json(client.hget(KEYS.relays, "desk")).paused
+    finally:
+        client.close()
 
 
 @pytest.fixture
@@ -78,6 +91,7 @@ def test_a_persons_draft_on_the_relays_screen_is_never_submitted_and_the_captain
             "14 characters), nothing typed")
     assert sent.returncode == 124 and held in sent.stdout, (sent.stdout, sent.stderr, relay.output())
     assert two.submissions() == [] and two.value() == "half a thought"  # the draft stays, unsent
+    assert held.removeprefix("relay desk: GUI delivery paused until you resume: ") in announced_pause(redis_server)
     row = history(tmp_path)["Chat-2"]
     assert (row["state"], row["machine"]) == ("sending", "desk") and str(row["reason"]).startswith(held), row
     two.click_input()  # the person sends the draft themselves; then the captain resumes
@@ -87,6 +101,7 @@ def test_a_persons_draft_on_the_relays_screen_is_never_submitted_and_the_captain
     assert resumed.returncode == 0, resumed.stderr
     [_, arrived] = two.wait_submissions(2)
     assert arrived.endswith(TEXT), arrived
+    wait_until(lambda: announced_pause(redis_server) == "", "the relay to announce it goes on")
     # the next captain process on this outbox reads the relay's receipt: the reason gives way to the verdict
     later = captain(tmp_path, redis_server.url, "send", "-a", "Chat-1", "-m", "And you, carry on.")
     assert later.returncode == 0, later.stderr
