@@ -14,6 +14,7 @@ its batches over: ``handoff``), or on the reader's while the forwarder's does no
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -24,7 +25,7 @@ from quarterdeck.core.dispatch.dispatcher import TERMINAL, DeliveryEvent
 from quarterdeck.core.relay.protocol import Receipt
 from quarterdeck.core.store import forwarding
 from quarterdeck.core.store.forwarding import Applied, Matched, Outcome, settle
-from quarterdeck.core.store.rows import UnknownDelivery
+from quarterdeck.core.store.rows import StoreError, UnknownDelivery
 
 if TYPE_CHECKING:
     from quarterdeck.core.captain.sent import InFlight, Sent
@@ -81,7 +82,11 @@ class Applier:
                     self.dispatcher.tell(DeliveryEvent(receipt.delivery, flight.message_id, receipt.agent,
                                                        "retrying", receipt.attempts - 1,
                                                        f"relay {receipt.relay}: {receipt.reason}"))
-        self.hold(receipts, matched)
+        try:  # after the claim this batch was recorded with: a fault here must not strand what it claimed
+            self.hold(receipts, matched)
+        except (sqlite3.Error, StoreError) as exc:  # a reason is advice: the outcomes are recorded already
+            log.warning("a relay's reason for holding a delivery was not recorded (%s); its heartbeat still "
+                        "says it is paused", " ".join(str(exc).split()))
         now = time.time()  # one no delivery here matches stays a while, but not for ever
         return [(r.delivery, r.agent, r.relay) in matched or now - r.at > UNCLAIMED_FOR for r in receipts]
 

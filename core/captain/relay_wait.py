@@ -93,8 +93,8 @@ class RelayWatch:
             back(self.dispatcher, relay)
             self.told.discard(relay)
         paused = {relay.name for relay in announced if relay.paused}
-        for relay in seen:  # a person at its screen: what it holds is not timed out meanwhile
-            self.sent.hold(relay, relay in paused)
+        for ann in announced:  # a person at its screen: what it holds for its screen agents is not timed out
+            self.sent.hold(ann.name, [a.id for a in ann.agents if a.transport == "gui"] if ann.paused else ())
         for relay in sorted(self.paused - paused):  # resumed there (or restarted): the reason goes
             back(self.dispatcher, relay, f"relay {relay}: {outcomes.PAUSED}")
         self.paused = paused

@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 __all__ = ["InFlight", "Liveness", "Sent"]
@@ -111,7 +111,7 @@ class Sent:
         self._queues: dict[Queue, OrderedDict[int, InFlight]] = {}
         self._queue_of: dict[int, Queue] = {}
         self._progress: dict[Queue, float] = {}  # the relay's alive-time clock at the agent's last receipt
-        self._held: set[str] = set()  # relays that hold deliveries for a person there (``hold``)
+        self._held: dict[str, frozenset[str]] = {}  # relay -> the agents it holds for a person there
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -134,18 +134,20 @@ class Sent:
             if (relay, agent) in self._queues:
                 self._progress[(relay, agent)] = self.liveness.clock(relay)
 
-    def hold(self, relay: str, held: bool) -> None:
-        """``relay`` holds deliveries for a person at its machine (GUI delivery paused there: a draft in
-        an agent's input, a hand at the mouse) or goes on (``held`` False). Nothing it holds turns
-        ``uncertain`` meanwhile (a person may take minutes); going on, each of its queues waits afresh."""
+    def hold(self, relay: str, agents: Collection[str]) -> None:
+        """``relay`` holds what it has for ``agents`` for a person at its machine (GUI delivery paused
+        there: a draft in an agent's input, a hand at the mouse; its screen agents), or for none. Nothing
+        held turns ``uncertain`` meanwhile (a person may take minutes); let go, each of those queues waits
+        afresh."""
         with self._lock:
-            if held:
-                self._held.add(relay)
-            elif relay in self._held:
-                self._held.discard(relay)
+            was = self._held.pop(relay, frozenset())
+            if agents:
+                self._held[relay] = frozenset(agents)
+            let_go = was - self._held.get(relay, frozenset())
+            if let_go:
                 clock = self.liveness.clock(relay)
                 for queue in self._queues:
-                    if queue[0] == relay:
+                    if queue[0] == relay and queue[1] in let_go:
                         self._progress[queue] = clock
 
     def pop(self, delivery: int) -> InFlight | None:
@@ -179,7 +181,7 @@ class Sent:
         out: list[InFlight] = []
         with self._lock:
             for queue, flights in list(self._queues.items()):
-                if queue[0] in self._held:
+                if queue[1] in self._held.get(queue[0], ()):
                     continue
                 clock = self.liveness.clock(queue[0])
                 moved = self._progress.get(queue, 0.0)

@@ -163,8 +163,8 @@ def note_relay_held(store: Store, notes: Mapping[tuple[int, str, str], str | Non
     conn = store.connection()
     going_on = [key for key, reason in notes.items() if reason is None]
     if going_on and len(going_on) == len(notes) and not conn.execute(
-            "SELECT 1 FROM deliveries WHERE id IN (SELECT value FROM json_each(?)) AND reason IS NOT NULL "
-            "AND state = 'sending' LIMIT 1", (_ids(sorted({key[0] for key in going_on})),)).fetchone():
+            "SELECT 1 FROM deliveries WHERE id IN (SELECT value FROM json_each(?)) AND substr(reason, 1, 6) = "
+            "'relay ' AND state = 'sending' LIMIT 1", (_ids(sorted({key[0] for key in going_on})),)).fetchone():
         return []
     changed = []
     with immediate(conn):

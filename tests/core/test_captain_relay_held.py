@@ -77,7 +77,7 @@ def test_a_delivery_a_relay_holds_for_a_person_is_not_timed_out_but_is_once_the_
         while not beating.wait(0.3):
             now = time.time()
             client.hset(KEYS.relays, "M2", Announcement("M2", "m2.lan", 1, now - 60, now, [
-                AnnouncedAgent("Agent-9", "Agent-9", "", "inbox", "/srv/in9")], paused[0]).to_json())
+                AnnouncedAgent("Agent-9", "Agent-9", "", "gui", "[10, 10]")], paused[0]).to_json())
 
     beat = threading.Thread(target=heartbeat, daemon=True)
     beat.start()

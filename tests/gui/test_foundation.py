@@ -42,6 +42,23 @@ def test_jobs_shutdown_still_runs_what_was_asked_for(qtbot):
         jobs.run(ran.set)
 
 
+def test_every_job_uses_the_runners_one_outbox_connection(qtbot, tmp_path):
+    """Thread-local data lasts from one job to the next: the store's connection on the runner's thread
+    is opened once, not for every job (an idle panel's polls did that several times a second)."""
+    from quarterdeck.core.store.outbox import Store
+
+    store, jobs = Store(tmp_path / "q.sqlite3"), Jobs()
+    used: list[object] = []
+    try:
+        for _ in range(20):
+            jobs.run(store.connection, used.append)
+        qtbot.waitUntil(lambda: len(used) == 20)
+        assert all(conn is used[0] for conn in used) and store._conns.open_count() == 2  # this thread's, its
+    finally:
+        jobs.shutdown()
+        store.close()
+
+
 def test_a_message_submitted_from_the_panel_is_delivered_on_the_delivery_thread(make_ctx, qtbot, transports):
     ctx = make_ctx()
     threads: list[str] = []

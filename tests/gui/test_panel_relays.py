@@ -88,7 +88,9 @@ def broker(redis_server: RedisServer):
 
 
 def fleet_changed(ctx, qtbot) -> None:
-    """Read the relays now (off the UI thread) and wait until the panel heard of it."""
+    """Read the relays now (off the UI thread) and wait until the panel heard of it (a read the panel's
+    own timer began may have started before what the test just wrote: it ends first)."""
+    qtbot.waitUntil(lambda: not ctx.relays.under_way, timeout=5000)
     with qtbot.waitSignal(ctx.sig_fleet_changed, timeout=5000):
         assert ctx.relays.refresh()
 

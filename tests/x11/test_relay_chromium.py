@@ -91,7 +91,8 @@ def test_a_persons_draft_on_the_relays_screen_is_never_submitted_and_the_captain
             "14 characters), nothing typed")
     assert sent.returncode == 124 and held in sent.stdout, (sent.stdout, sent.stderr, relay.output())
     assert two.submissions() == [] and two.value() == "half a thought"  # the draft stays, unsent
-    assert held.removeprefix("relay desk: GUI delivery paused until you resume: ") in announced_pause(redis_server)
+    draft = held.removeprefix("relay desk: GUI delivery paused until you resume: ")
+    wait_until(lambda: draft in announced_pause(redis_server), "the relay to announce its pause")
     row = history(tmp_path)["Chat-2"]
     assert (row["state"], row["machine"]) == ("sending", "desk") and str(row["reason"]).startswith(held), row
     two.click_input()  # the person sends the draft themselves; then the captain resumes
