@@ -1,8 +1,9 @@
 """The roster's line about the other machines, with a broker configured (issue 14).
 
 Above the tiles and the table, one line: how many relays answer (``2 relays up``, ``3 relays · M2
-last seen 40 s ago``) and the ids found on two machines (sends to them are refused until one is
-renamed; their rows name both machines), in red when something is wrong; a problem the rows do not
+last seen 40 s ago``), the ids found on two machines (sends to them are refused until one is
+renamed; their rows name both machines) and the relays whose GUI delivery is paused for a person at
+their screen (``GUI paused on box-3``), in red when something is wrong; a problem the rows do not
 show (the broker unreachable: the relays as last seen; an announcement that cannot be read) gets a
 line of its own. Every problem the merge found is in the tooltip. It follows ``sig_fleet_changed``;
 dismissed, it stays hidden until something other than a count of seconds changes. Without a broker
@@ -48,12 +49,17 @@ class MachinesBar(Banner):
         head = f"Other machines: {seen if shown.relays or not others else 'none known'}"
         if conflicts:
             head += f" · ⚠ {', '.join(conflicts)} on two machines (sends refused)"
+        paused = [r for r in shown.relays if r.paused and not r.stale]  # a person at its screen
+        if paused:
+            head += f" · GUI paused on {', '.join(r.name for r in paused)} (Resume goes on there)"
         text = "\n".join([head, *(f"⚠ {p}" for p in others)])
         self._shape = _DIGITS.sub("#", text)
         if self._shape == self._dismissed:
             return
         self.say(text, error=bool(shown.problems))
-        self.label.setToolTip("\n".join([*shown.problems, "Relays announce their agents every 2 s; one silent "
+        self.label.setToolTip("\n".join([*shown.problems, *(f"relay {r.name}: GUI delivery paused: {r.paused}"
+                                                            for r in paused),
+                                          "Relays announce their agents every 2 s; one silent "
                                           "for 10 s is shown offline. An agent id on two machines is never guessed: "
                                           "rename one of them."]))
 

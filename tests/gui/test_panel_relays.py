@@ -438,8 +438,9 @@ def test_gui_delivery_paused_on_a_relay_is_shown_and_the_panels_resume_reaches_t
 
     announce(broker, "M2", "Agent-9")
     ctx = relays_ctx("Agent-1")
-    window = MainWindow(ctx, [])
+    window, roster = MainWindow(ctx, []), RosterPanel(ctx)
     qtbot.addWidget(window)
+    qtbot.addWidget(roster)
     window.show()
     qtbot.waitExposed(window)
     assert not window.resume_action.isEnabled() and window.stop_label.text() == ""
@@ -449,6 +450,8 @@ def test_gui_delivery_paused_on_a_relay_is_shown_and_the_panels_resume_reaches_t
     assert window.resume_action.isEnabled() and "GUI PAUSED ON M2" in window.stop_label.text()
     assert window.stop_label.toolTip().startswith(f"Relay M2: {draft}")
     assert "M2" in window.resume_action.toolTip()
+    assert roster.machines_bar.label.text() == "Other machines: 1 relay up · GUI paused on M2 (Resume goes on there)"
+    assert f"relay M2: GUI delivery paused: {draft}" in roster.machines_bar.label.toolTip()
     window.resume_action.trigger()  # the relays are told to go on
     qtbot.waitUntil(lambda: any(ControlEntry.from_fields(f).kind == "resume"
                                 for _, f in broker.xrange(KEYS.control)), timeout=10_000)
@@ -456,6 +459,7 @@ def test_gui_delivery_paused_on_a_relay_is_shown_and_the_panels_resume_reaches_t
     announce(broker, "M2", "Agent-9")
     fleet_changed(ctx, qtbot)
     assert window.stop_label.text() == "" and not window.resume_action.isEnabled()
+    assert roster.machines_bar.label.text() == "Other machines: 1 relay up"
     announce(broker, "M2", "Agent-9", paused=draft)  # paused again, then a Stop all here: STOPPED stays shown
     fleet_changed(ctx, qtbot)
     window.stop_action.trigger()
