@@ -12,7 +12,12 @@ from pathlib import Path
 TICK = os.sysconf("SC_CLK_TCK")
 
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return stat_seconds(Path(f"/proc/{pid}/stat"))
+
+
+def stat_seconds(stat: Path) -> float:
+    """The CPU seconds (user + system) a ``/proc`` ``stat`` file (a process's, or a thread's) counts."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
 
 

@@ -78,6 +78,7 @@ def test_a_relay_types_into_chromium_and_the_captain_records_what_arrived(tmp_pa
         # the relay's own proof, carried to the captain: the pane held the text, then emptied on Enter
         assert str(row["evidence"]).startswith("input read back by accessibility"), row["evidence"]
         assert str(row["evidence"]).endswith("(relay desk)"), row["evidence"]
+    assert len(one.submissions()) == len(two.submissions()) == 1  # still once each, the history read later
 
 
 def test_a_persons_draft_on_the_relays_screen_is_never_submitted_and_the_captain_is_told(
@@ -108,3 +109,4 @@ def test_a_persons_draft_on_the_relays_screen_is_never_submitted_and_the_captain
     assert later.returncode == 0, later.stderr
     row = history(tmp_path)["Chat-2"]
     assert (row["state"], row["verdict"], row["reason"]) == ("delivered", "submitted", None), row
+    assert two.submissions() == ["half a thought", arrived]  # the draft once (its writer's), the message once
